@@ -1,0 +1,73 @@
+import { and, desc, eq } from "drizzle-orm";
+import type { Db } from "../infra/db.ts";
+import { AppError, invalid } from "../infra/errors.ts";
+import { newId } from "../infra/ids.ts";
+import { hasControlChars, type Input, requiredString } from "../infra/input.ts";
+import { generateToken, hashToken } from "./sessions.ts";
+import { apiTokens, users } from "./tables.ts";
+import type { User } from "./users.ts";
+
+/** API tokens for scripts: "pier_" + 32 random base32 characters, stored only as a SHA-256. */
+const PREFIX = "pier_";
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export function publicToken(token: ApiToken) {
+  return {
+    id: token.id,
+    name: token.name,
+    createdAt: token.createdAt.toISOString(),
+    lastUsedAt: token.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+export function createApiToken(db: Db, userId: string, input: Input): { token: ApiToken; secret: string } {
+  const name = requiredString(input, "name", "Name").trim();
+  if (name.length === 0 || name.length > 100 || hasControlChars(name)) {
+    throw invalid("name", "Name must be 1–100 characters without control characters.");
+  }
+  const secret = PREFIX + generateToken();
+  const token = { id: newId(), name, createdAt: new Date(), lastUsedAt: null };
+  db.insert(apiTokens).values({ ...token, userId, tokenHash: hashToken(secret) }).run();
+  return { token, secret };
+}
+
+export function listApiTokens(db: Db, userId: string): ApiToken[] {
+  return db
+    .select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt })
+    .from(apiTokens)
+    .where(eq(apiTokens.userId, userId))
+    .orderBy(desc(apiTokens.createdAt))
+    .all();
+}
+
+/** Revokes one of the user's own tokens. */
+export function revokeApiToken(db: Db, userId: string, tokenId: string): void {
+  const removed = db
+    .delete(apiTokens)
+    .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
+    .returning({ id: apiTokens.id })
+    .all();
+  if (removed.length === 0) throw new AppError(404, "not_found", "No API token of yours with that id.");
+}
+
+/** The token's user, or null when the token is unknown. */
+export function authenticateApiToken(db: Db, secret: string): User | null {
+  if (!secret.startsWith(PREFIX)) return null;
+  const tokenHash = hashToken(secret);
+  const row = db
+    .select({ tokenId: apiTokens.id, id: users.id, username: users.username, role: users.role, createdAt: users.createdAt })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(eq(apiTokens.tokenHash, tokenHash))
+    .get();
+  if (!row) return null;
+  db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.tokenId)).run();
+  const { tokenId: _, ...user } = row;
+  return user;
+}

@@ -1,0 +1,101 @@
+import { count, eq } from "drizzle-orm";
+import type { Db } from "../infra/db.ts";
+import { AppError, invalid } from "../infra/errors.ts";
+import { newId } from "../infra/ids.ts";
+import { type Input, requiredString } from "../infra/input.ts";
+import { type Role, users } from "./tables.ts";
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+  createdAt: Date;
+}
+
+/** Lowercase, because usernames become part of branch names (pier/<username>/<id>). */
+const USERNAME = /^[a-z0-9][a-z0-9_-]{1,31}$/;
+const MIN_PASSWORD = 8;
+const MAX_PASSWORD = 256;
+
+export function publicUser(user: User) {
+  return { id: user.id, username: user.username, role: user.role, createdAt: user.createdAt.toISOString() };
+}
+
+export function hasAnyUser(db: Db): boolean {
+  const [row] = db.select({ n: count() }).from(users).all();
+  return (row?.n ?? 0) > 0;
+}
+
+export function readCredentials(input: Input): { username: string; password: string } {
+  const username = requiredString(input, "username", "Username");
+  const password = requiredString(input, "password", "Password");
+  return { username, password };
+}
+
+function validateNewUser(input: Input): { username: string; password: string; role: Role } {
+  const { username, password } = readCredentials(input);
+  if (!USERNAME.test(username)) {
+    throw invalid("username", "Username must be 2–32 characters: lowercase letters, digits, - or _, starting with a letter or digit.");
+  }
+  if (password.length < MIN_PASSWORD) throw invalid("password", `Password must be at least ${MIN_PASSWORD} characters.`);
+  if (password.length > MAX_PASSWORD) throw invalid("password", `Password must be at most ${MAX_PASSWORD} characters.`);
+  const role = input.role ?? "member";
+  if (role !== "admin" && role !== "member") throw invalid("role", "Role must be admin or member.");
+  return { username, password, role };
+}
+
+/** First-run setup: creates the admin, and only while no user exists at all. */
+export async function createFirstAdmin(db: Db, input: Input): Promise<User> {
+  const { username, password } = validateNewUser({ ...input, role: "admin" });
+  const passwordHash = await Bun.password.hash(password, "argon2id");
+  return db.transaction((tx) => {
+    const [row] = tx.select({ n: count() }).from(users).all();
+    if ((row?.n ?? 0) > 0) throw new AppError(409, "already_set_up", "Pier is already set up; sign in instead.");
+    return insertUser(tx as unknown as Db, username, passwordHash, "admin");
+  });
+}
+
+export async function createUser(db: Db, input: Input): Promise<User> {
+  const { username, password, role } = validateNewUser(input);
+  const passwordHash = await Bun.password.hash(password, "argon2id");
+  return db.transaction((tx) => {
+    const taken = tx.select({ id: users.id }).from(users).where(eq(users.username, username)).get();
+    if (taken) throw new AppError(409, "username_taken", `The username "${username}" is already taken.`, "username");
+    return insertUser(tx as unknown as Db, username, passwordHash, role);
+  });
+}
+
+function insertUser(db: Db, username: string, passwordHash: string, role: Role): User {
+  const user = { id: newId(), username, role, createdAt: new Date() };
+  db.insert(users).values({ ...user, passwordHash }).run();
+  return user;
+}
+
+export function listUsers(db: Db): User[] {
+  return db
+    .select({ id: users.id, username: users.username, role: users.role, createdAt: users.createdAt })
+    .from(users)
+    .orderBy(users.username)
+    .all();
+}
+
+export function findUser(db: Db, id: string): User | null {
+  return (
+    db
+      .select({ id: users.id, username: users.username, role: users.role, createdAt: users.createdAt })
+      .from(users)
+      .where(eq(users.id, id))
+      .get() ?? null
+  );
+}
+
+// Verifying against this hash when the username is unknown keeps the timing of both failures alike.
+const DUMMY_HASH = Bun.password.hashSync("pier-timing-equaliser", "argon2id");
+
+/** The user when the password matches, else null. */
+export async function verifyCredentials(db: Db, username: string, password: string): Promise<User | null> {
+  const row = db.select().from(users).where(eq(users.username, username)).get();
+  const ok = await Bun.password.verify(password, row?.passwordHash ?? DUMMY_HASH);
+  if (!row || !ok) return null;
+  return { id: row.id, username: row.username, role: row.role, createdAt: row.createdAt };
+}

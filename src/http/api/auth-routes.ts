@@ -1,0 +1,70 @@
+import { Elysia } from "elysia";
+import { blankSessionCookie, createSession, invalidateSession, sessionCookie } from "../../auth/sessions.ts";
+import { createFirstAdmin, createUser, listUsers, publicUser, readCredentials, verifyCredentials } from "../../auth/users.ts";
+import { createApiToken, listApiTokens, publicToken, revokeApiToken } from "../../auth/tokens.ts";
+import { AppError } from "../../infra/errors.ts";
+import { asInput, type Input } from "../../infra/input.ts";
+import type { Pier } from "../../pier.ts";
+import { authenticate, clientAddress, requireAdmin, requireUser, secureCookies } from "../auth.ts";
+
+/** Setup, sign-in and sign-out, API tokens and users: the /api side. */
+export function authApi(pier: Pier) {
+  return new Elysia({ prefix: "/api" })
+    .post("/setup", async ({ body, set }) => {
+      const user = await createFirstAdmin(pier.db, asInput(body));
+      set.status = 201;
+      return { user: publicUser(user) };
+    })
+    .post("/auth/login", async (ctx) => {
+      const user = await signIn(pier, asInput(ctx.body), clientAddress(ctx.server, ctx.request));
+      const { token, session } = createSession(pier.db, user.id);
+      ctx.set.headers["set-cookie"] = sessionCookie(token, session.expiresAt, secureCookies(pier, ctx.request));
+      return { user: publicUser(user) };
+    })
+    .post("/auth/logout", (ctx) => {
+      requireUser(pier, ctx);
+      const auth = authenticate(pier, ctx);
+      if (auth?.via === "cookie") invalidateSession(pier.db, auth.session.id);
+      ctx.set.headers["set-cookie"] = blankSessionCookie(secureCookies(pier, ctx.request));
+      ctx.set.status = 204;
+    })
+    .get("/auth/me", (ctx) => ({ user: publicUser(requireUser(pier, ctx)) }))
+    .get("/tokens", (ctx) => listApiTokens(pier.db, requireUser(pier, ctx).id).map(publicToken))
+    .post("/tokens", (ctx) => {
+      const { token, secret } = createApiToken(pier.db, requireUser(pier, ctx).id, asInput(ctx.body));
+      ctx.set.status = 201;
+      return { ...publicToken(token), token: secret };
+    })
+    .delete("/tokens/:id", (ctx) => {
+      revokeApiToken(pier.db, requireUser(pier, ctx).id, ctx.params.id);
+      ctx.set.status = 204;
+    })
+    .get("/users", (ctx) => {
+      requireAdmin(pier, ctx);
+      return listUsers(pier.db).map(publicUser);
+    })
+    .post("/users", async (ctx) => {
+      requireAdmin(pier, ctx);
+      const user = await createUser(pier.db, asInput(ctx.body));
+      ctx.set.status = 201;
+      return { user: publicUser(user) };
+    });
+}
+
+/**
+ * Checks a username and password under the login rate limit. Shared by the API and the sign-in page.
+ */
+export async function signIn(pier: Pier, input: Input, address: string) {
+  const { username, password } = readCredentials(input);
+  const wait = pier.loginLimiter.retryAfter(username, address);
+  if (wait > 0) {
+    throw new AppError(429, "too_many_attempts", `Too many failed sign-ins; try again in ${Math.ceil(wait / 60)} minute(s).`);
+  }
+  const user = await verifyCredentials(pier.db, username, password);
+  if (!user) {
+    pier.loginLimiter.recordFailure(username, address);
+    throw new AppError(401, "invalid_credentials", "Wrong username or password.");
+  }
+  pier.loginLimiter.recordSuccess(username);
+  return user;
+}

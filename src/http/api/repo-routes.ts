@@ -1,0 +1,28 @@
+import { Elysia } from "elysia";
+import { asInput } from "../../infra/input.ts";
+import type { Pier } from "../../pier.ts";
+import { addRepo, deleteRepo, getRepo, listRepos, publicRepo } from "../../repos/repos.ts";
+import { requireAdmin, requireUser } from "../auth.ts";
+
+export function repoApi(pier: Pier) {
+  return new Elysia({ prefix: "/api/repos" })
+    .get("/", (ctx) => {
+      requireUser(pier, ctx);
+      return listRepos(pier.db).map(publicRepo);
+    })
+    .post("/", (ctx) => {
+      const user = requireAdmin(pier, ctx);
+      const repo = addRepo(pier.db, pier.config, asInput(ctx.body), user.id);
+      ctx.set.status = 201;
+      return publicRepo(repo);
+    })
+    .get("/:id", (ctx) => {
+      requireUser(pier, ctx);
+      return { ...publicRepo(getRepo(pier.db, ctx.params.id)), pod: null };
+    })
+    .delete("/:id", (ctx) => {
+      requireAdmin(pier, ctx);
+      deleteRepo(pier.db, ctx.params.id);
+      ctx.set.status = 204;
+    });
+}

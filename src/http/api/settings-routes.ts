@@ -1,0 +1,16 @@
+import { Elysia } from "elysia";
+import { asInput } from "../../infra/input.ts";
+import type { Pier } from "../../pier.ts";
+import { requireAdmin, requireUser } from "../auth.ts";
+
+export function settingsApi(pier: Pier) {
+  return new Elysia({ prefix: "/api" })
+    .get("/settings", (ctx) => {
+      requireUser(pier, ctx);
+      return pier.settings.view();
+    })
+    .put("/settings", (ctx) => {
+      requireAdmin(pier, ctx);
+      return pier.settings.update(asInput(ctx.body));
+    });
+}

@@ -1,0 +1,93 @@
+import { html } from "@elysiajs/html";
+import { staticPlugin } from "@elysiajs/static";
+import { Elysia } from "elysia";
+import { join } from "node:path";
+import { AppError } from "../infra/errors.ts";
+import type { Pier } from "../pier.ts";
+import { ErrorPage } from "../../views/error-page.tsx";
+import { authApi } from "./api/auth-routes.ts";
+import { repoApi } from "./api/repo-routes.ts";
+import { settingsApi } from "./api/settings-routes.ts";
+import { systemRoutes } from "./api/system-routes.ts";
+import { authenticate } from "./auth.ts";
+import { appPages } from "./pages/app-pages.tsx";
+import { authPages } from "./pages/auth-pages.tsx";
+import { Redirect, isHtmx } from "./pages/respond.ts";
+import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
+
+export const PUBLIC_DIR = join(import.meta.dir, "..", "..", "public");
+
+const requestStart = new WeakMap<Request, number>();
+
+/** The whole web layer: security hooks, then the API and the pages, each a thin door to a domain module. */
+export function createApp(pier: Pier) {
+  return new Elysia()
+    .onRequest(({ request, set }) => {
+      requestStart.set(request, performance.now());
+      Object.assign(set.headers, SECURITY_HEADERS);
+      if (changesState(request) && isCrossOrigin(request) && !request.headers.has("authorization")) {
+        set.status = 403;
+        return errorResponse(request, new AppError(403, "cross_origin", "Requests from another site are refused."));
+      }
+    })
+    .onAfterResponse(({ request, route, set }) => {
+      const started = requestStart.get(request);
+      if (started === undefined) return;
+      const status = typeof set.status === "number" ? set.status : 200;
+      pier.metrics.observeRequest(request.method, route || "unmatched", status, (performance.now() - started) / 1000);
+    })
+    .onError(({ code, error, request, set }) => {
+      if (error instanceof Redirect) {
+        return new Response(null, { status: 303, headers: { ...SECURITY_HEADERS, location: error.location } });
+      }
+      const appError =
+        error instanceof AppError
+          ? error
+          : code === "NOT_FOUND"
+            ? new AppError(404, "not_found", "There is nothing at this address.")
+            : code === "PARSE"
+              ? new AppError(400, "invalid_body", "The request body could not be read; send JSON or a form.")
+              : null;
+      if (!appError) {
+        console.error(`[pier] ${request.method} ${new URL(request.url).pathname} failed:`, error);
+      }
+      const answer = appError ?? new AppError(500, "internal_error", "Something went wrong on the server; it has been logged.");
+      set.status = answer.status;
+      if (answer.status === 429) set.headers["retry-after"] = "60";
+      return errorResponse(request, answer, wantsHtml(request) ? viewerOf(pier, request) : undefined);
+    })
+    .use(html({ autoDoctype: false }))
+    .use(staticPlugin({ assets: PUBLIC_DIR, prefix: "/public", alwaysStatic: false }))
+    .use(systemRoutes(pier))
+    .use(authApi(pier))
+    .use(settingsApi(pier))
+    .use(repoApi(pier))
+    .use(authPages(pier))
+    .use(appPages(pier));
+}
+
+function wantsHtml(request: Request): boolean {
+  const path = new URL(request.url).pathname;
+  return !path.startsWith("/api/") && path !== "/healthz" && path !== "/metrics" && !path.startsWith("/public/");
+}
+
+function viewerOf(pier: Pier, request: Request) {
+  try {
+    return authenticate(pier, { request, set: { headers: {} } })?.user;
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON for the API; a page for browsers (a fragment-friendly page for htmx). */
+function errorResponse(request: Request, error: AppError, viewer?: { username: string; role: "admin" | "member" }): Response {
+  const headers: Record<string, string> = { ...SECURITY_HEADERS };
+  if (!wantsHtml(request)) {
+    headers["content-type"] = "application/json";
+    return new Response(JSON.stringify(error.toJSON()), { status: error.status, headers });
+  }
+  headers["content-type"] = "text/html; charset=utf-8";
+  if (isHtmx(request)) headers["hx-retarget"] = "#main";
+  const page = "<!doctype html>" + (<ErrorPage status={error.status} message={error.message} viewer={viewer} />);
+  return new Response(page, { status: error.status, headers });
+}

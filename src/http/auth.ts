@@ -1,0 +1,74 @@
+import { authenticateApiToken } from "../auth/tokens.ts";
+import { SESSION_COOKIE, sessionCookie, validateSession, type AuthSession } from "../auth/sessions.ts";
+import type { User } from "../auth/users.ts";
+import { forbidden, unauthorized } from "../infra/errors.ts";
+import type { Pier } from "../pier.ts";
+
+/** Who is asking, and how: a browser session cookie or an API token. */
+export type Auth = { user: User; via: "cookie"; session: AuthSession } | { user: User; via: "token" };
+
+interface RequestContext {
+  request: Request;
+  set: { headers: Record<string, string | string[] | number> & { "set-cookie"?: string | string[] } };
+}
+
+const resolved = new WeakMap<Request, Auth | null>();
+
+/** Resolves the caller once per request; refreshes the cookie when the session slid forward. */
+export function authenticate(pier: Pier, ctx: RequestContext): Auth | null {
+  if (resolved.has(ctx.request)) return resolved.get(ctx.request)!;
+  const auth = resolve(pier, ctx);
+  resolved.set(ctx.request, auth);
+  return auth;
+}
+
+function resolve(pier: Pier, ctx: RequestContext): Auth | null {
+  const header = ctx.request.headers.get("authorization");
+  if (header?.startsWith("Bearer ")) {
+    const user = authenticateApiToken(pier.db, header.slice("Bearer ".length).trim());
+    return user ? { user, via: "token" } : null;
+  }
+  const token = readCookie(ctx.request, SESSION_COOKIE);
+  if (!token) return null;
+  const result = validateSession(pier.db, token);
+  if (!result) return null;
+  if (result.extended) {
+    ctx.set.headers["set-cookie"] = sessionCookie(token, result.session.expiresAt, secureCookies(pier, ctx.request));
+  }
+  return { user: result.user, via: "cookie", session: result.session };
+}
+
+export function requireUser(pier: Pier, ctx: RequestContext): User {
+  const auth = authenticate(pier, ctx);
+  if (!auth) throw unauthorized();
+  return auth.user;
+}
+
+export function requireAdmin(pier: Pier, ctx: RequestContext): User {
+  const user = requireUser(pier, ctx);
+  if (user.role !== "admin") throw forbidden();
+  return user;
+}
+
+/** Secure cookies when configured, or when the request reached us (or our proxy) over https. */
+export function secureCookies(pier: Pier, request: Request): boolean {
+  return (
+    pier.config.cookieSecure ||
+    new URL(request.url).protocol === "https:" ||
+    request.headers.get("x-forwarded-proto") === "https"
+  );
+}
+
+export function readCookie(request: Request, name: string): string | null {
+  const header = request.headers.get("cookie");
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || null;
+  }
+  return null;
+}
+
+export function clientAddress(server: { requestIP(r: Request): { address: string } | null } | null, request: Request): string {
+  return server?.requestIP(request)?.address ?? "unknown";
+}

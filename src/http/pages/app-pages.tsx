@@ -1,0 +1,100 @@
+import { Elysia } from "elysia";
+import { createUser, listUsers } from "../../auth/users.ts";
+import { createApiToken, listApiTokens, revokeApiToken } from "../../auth/tokens.ts";
+import { asInput, type Input } from "../../infra/input.ts";
+import type { Pier } from "../../pier.ts";
+import { addRepo, deleteRepo, getRepo, listRepos } from "../../repos/repos.ts";
+import { emptyForm, type FormState } from "../../../views/components.tsx";
+import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
+import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
+import { formFailure, pageAdmin, pageUser, redirectResponse } from "./respond.ts";
+
+/** The signed-in pages: dashboard, repositories, settings, API tokens and users. */
+export function appPages(pier: Pier) {
+  const common = { runtime: pier.runtime };
+
+  const reposPage = (ctx: Parameters<typeof pageUser>[1], form: FormState) => (
+    <ReposPage viewer={pageUser(pier, ctx)} {...common} repos={listRepos(pier.db)} form={form}
+      allowLocalRepos={pier.config.allowLocalRepos} />
+  );
+  const settingsPage = async (ctx: Parameters<typeof pageUser>[1], form: FormState, saved = false) => (
+    <SettingsPage viewer={pageAdmin(pier, ctx)} {...common} settings={await pier.settings.view()} form={form} saved={saved} />
+  );
+  const tokensPage = (ctx: Parameters<typeof pageUser>[1], form: FormState, created?: { name: string; token: string }) => {
+    const viewer = pageUser(pier, ctx);
+    return <TokensPage viewer={viewer} {...common} tokens={listApiTokens(pier.db, viewer.id)} form={form} created={created} />;
+  };
+  const usersPage = (ctx: Parameters<typeof pageUser>[1], form: FormState) => (
+    <UsersPage viewer={pageAdmin(pier, ctx)} {...common} users={listUsers(pier.db)} form={form} />
+  );
+
+  return new Elysia()
+    .get("/", (ctx) => <DashboardPage viewer={pageUser(pier, ctx)} {...common} repos={listRepos(pier.db)} />)
+    .get("/repos", (ctx) => reposPage(ctx, emptyForm))
+    .post("/repos", (ctx) => {
+      const user = pageAdmin(pier, ctx);
+      try {
+        const repo = addRepo(pier.db, pier.config, asInput(ctx.body), user.id);
+        return redirectResponse(ctx.request, `/repos/${repo.id}`);
+      } catch (error) {
+        return reposPage(ctx, formFailure(error, ctx.body, ctx.set));
+      }
+    })
+    .get("/repos/:id", (ctx) => (
+      <RepoPage viewer={pageUser(pier, ctx)} {...common} repo={getRepo(pier.db, ctx.params.id)}
+        defaultImage={pier.config.workspaceImage} />
+    ))
+    .post("/repos/:id/delete", (ctx) => {
+      pageAdmin(pier, ctx);
+      deleteRepo(pier.db, ctx.params.id);
+      return redirectResponse(ctx.request, "/repos");
+    })
+    .get("/settings", (ctx) => settingsPage(ctx, emptyForm))
+    .post("/settings", async (ctx) => {
+      pageAdmin(pier, ctx);
+      try {
+        await pier.settings.update(settingsFromForm(asInput(ctx.body)));
+        return settingsPage(ctx, emptyForm, true);
+      } catch (error) {
+        return settingsPage(ctx, formFailure(error, ctx.body, ctx.set));
+      }
+    })
+    .get("/tokens", (ctx) => tokensPage(ctx, emptyForm))
+    .post("/tokens", (ctx) => {
+      const user = pageUser(pier, ctx);
+      try {
+        const { token, secret } = createApiToken(pier.db, user.id, asInput(ctx.body));
+        return tokensPage(ctx, emptyForm, { name: token.name, token: secret });
+      } catch (error) {
+        return tokensPage(ctx, formFailure(error, ctx.body, ctx.set));
+      }
+    })
+    .post("/tokens/:id/revoke", (ctx) => {
+      revokeApiToken(pier.db, pageUser(pier, ctx).id, ctx.params.id);
+      return redirectResponse(ctx.request, "/tokens");
+    })
+    .get("/users", (ctx) => usersPage(ctx, emptyForm))
+    .post("/users", async (ctx) => {
+      pageAdmin(pier, ctx);
+      try {
+        await createUser(pier.db, asInput(ctx.body));
+        return redirectResponse(ctx.request, "/users");
+      } catch (error) {
+        return usersPage(ctx, formFailure(error, ctx.body, ctx.set));
+      }
+    });
+}
+
+/**
+ * The settings form leaves a secret field blank to keep the saved value, and has a checkbox to
+ * remove it; the API instead treats "" as remove. This maps the first onto the second.
+ */
+function settingsFromForm(form: Input): Input {
+  const update: Input = {};
+  for (const key of ["anthropicApiKey", "githubToken"]) {
+    if (form[`clear_${key}`] === "1") update[key] = "";
+    else if (typeof form[key] === "string" && form[key] !== "") update[key] = form[key];
+  }
+  if (typeof form.defaultModel === "string") update.defaultModel = form.defaultModel;
+  return update;
+}

@@ -1,0 +1,52 @@
+import { Elysia } from "elysia";
+import { blankSessionCookie, createSession, invalidateSession, sessionCookie } from "../../auth/sessions.ts";
+import { createFirstAdmin } from "../../auth/users.ts";
+import { asInput } from "../../infra/input.ts";
+import type { Pier } from "../../pier.ts";
+import { emptyForm } from "../../../views/components.tsx";
+import { LoginPage, SetupPage } from "../../../views/auth-pages.tsx";
+import { signIn } from "../api/auth-routes.ts";
+import { authenticate, clientAddress, secureCookies } from "../auth.ts";
+import { Redirect, formFailure, redirectResponse } from "./respond.ts";
+
+/** First-run setup, sign-in and sign-out pages. */
+export function authPages(pier: Pier) {
+  const signedIn = (request: Request, userId: string) => {
+    const { token, session } = createSession(pier.db, userId);
+    const cookie = sessionCookie(token, session.expiresAt, secureCookies(pier, request));
+    return redirectResponse(request, "/", { "set-cookie": cookie });
+  };
+
+  return new Elysia()
+    .get("/setup", () => {
+      if (pier.isSetUp()) throw new Redirect("/login");
+      return <SetupPage form={emptyForm} />;
+    })
+    .post("/setup", async ({ request, body, set }) => {
+      if (pier.isSetUp()) throw new Redirect("/login");
+      try {
+        const user = await createFirstAdmin(pier.db, asInput(body));
+        return signedIn(request, user.id);
+      } catch (error) {
+        return <SetupPage form={formFailure(error, body, set)} />;
+      }
+    })
+    .get("/login", (ctx) => {
+      if (!pier.isSetUp()) throw new Redirect("/setup");
+      if (authenticate(pier, ctx)) throw new Redirect("/");
+      return <LoginPage form={emptyForm} />;
+    })
+    .post("/login", async ({ request, body, set, server }) => {
+      try {
+        const user = await signIn(pier, asInput(body), clientAddress(server, request));
+        return signedIn(request, user.id);
+      } catch (error) {
+        return <LoginPage form={formFailure(error, body, set)} />;
+      }
+    })
+    .post("/logout", (ctx) => {
+      const auth = authenticate(pier, ctx);
+      if (auth?.via === "cookie") invalidateSession(pier.db, auth.session.id);
+      return redirectResponse(ctx.request, "/login", { "set-cookie": blankSessionCookie(secureCookies(pier, ctx.request)) });
+    });
+}

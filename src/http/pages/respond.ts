@@ -1,0 +1,58 @@
+import type { User } from "../../auth/users.ts";
+import { AppError } from "../../infra/errors.ts";
+import type { Pier } from "../../pier.ts";
+import type { FormState } from "../../../views/components.tsx";
+import { authenticate } from "../auth.ts";
+
+/** Thrown by page handlers to send the browser elsewhere; the app's error hook answers it. */
+export class Redirect extends Error {
+  constructor(readonly location: string) {
+    super(`Redirect to ${location}`);
+  }
+}
+
+export function isHtmx(request: Request): boolean {
+  return request.headers.get("hx-request") === "true";
+}
+
+/**
+ * After a successful form post: htmx follows HX-Redirect; a plain form follows 303 See Other.
+ */
+export function redirectResponse(request: Request, location: string, headers: Record<string, string> = {}): Response {
+  if (isHtmx(request)) return new Response(null, { status: 200, headers: { ...headers, "hx-redirect": location } });
+  return new Response(null, { status: 303, headers: { ...headers, location } });
+}
+
+type PageContext = Parameters<typeof authenticate>[1];
+
+/** The signed-in user for a page, or a redirect to setup (no user yet) or sign-in. */
+export function pageUser(pier: Pier, ctx: PageContext): User {
+  if (!pier.isSetUp()) throw new Redirect("/setup");
+  const auth = authenticate(pier, ctx);
+  if (!auth) throw new Redirect("/login");
+  return auth.user;
+}
+
+export function pageAdmin(pier: Pier, ctx: PageContext): User {
+  const user = pageUser(pier, ctx);
+  if (user.role !== "admin") throw new AppError(403, "forbidden", "Only an admin can open this page.");
+  return user;
+}
+
+/** The text fields of a submitted form, to show again next to its error. Passwords are never kept. */
+export function formValues(body: unknown): Record<string, string> {
+  const values: Record<string, string> = {};
+  if (body && typeof body === "object") {
+    for (const [key, value] of Object.entries(body)) {
+      if (typeof value === "string" && !/password|token|key/i.test(key)) values[key] = value;
+    }
+  }
+  return values;
+}
+
+/** Turns a client error into a form to show again (with its status); anything else propagates. */
+export function formFailure(error: unknown, body: unknown, set: { status?: number | string }): FormState {
+  if (!(error instanceof AppError) || error.status >= 500) throw error;
+  set.status = error.status;
+  return { values: formValues(body), error: { field: error.field, message: error.message } };
+}

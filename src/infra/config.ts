@@ -1,0 +1,136 @@
+import { resolve } from "node:path";
+
+/**
+ * Everything Pier reads from its environment, read and checked once at start-up.
+ * A bad value stops start-up with one sentence that names the variable.
+ */
+export type RuntimeChoice = "auto" | "docker" | "local";
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  runtime: RuntimeChoice;
+  allowLocalRepos: boolean;
+  /** 32-byte key from PIER_SECRET_KEY; null means "use or create data/secret.key". */
+  secretKey: Uint8Array<ArrayBuffer> | null;
+  cookieSecure: boolean;
+  metricsPublic: boolean;
+  anthropicApiKey: string | null;
+  anthropicBaseUrl: string;
+  githubToken: string | null;
+  githubApiUrl: string;
+  podNetwork: string;
+  workspaceImage: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** Docker image reference: [registry[:port]/]path[:tag][@sha256:digest]. */
+export const IMAGE_REF =
+  /^(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    port: readPort(env, "PIER_PORT", 7070),
+    host: readString(env, "PIER_HOST", "0.0.0.0"),
+    dataDir: resolve(readString(env, "PIER_DATA_DIR", "./data")),
+    runtime: readChoice(env, "PIER_RUNTIME", ["auto", "docker", "local"] as const, "auto"),
+    allowLocalRepos: readFlag(env, "PIER_ALLOW_LOCAL_REPOS"),
+    secretKey: readSecretKey(env),
+    cookieSecure: readFlag(env, "PIER_COOKIE_SECURE"),
+    metricsPublic: readFlag(env, "PIER_METRICS_PUBLIC"),
+    anthropicApiKey: readOptional(env, "ANTHROPIC_API_KEY"),
+    anthropicBaseUrl: readUrl(env, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+    githubToken: readOptional(env, "GITHUB_TOKEN"),
+    githubApiUrl: readUrl(env, "GITHUB_API_URL", "https://api.github.com"),
+    podNetwork: readMatching(env, "PIER_POD_NETWORK", DOCKER_NAME, "bridge", "a Docker network name such as bridge or none"),
+    workspaceImage: readMatching(env, "PIER_WORKSPACE_IMAGE", IMAGE_REF, "pier-workspace:latest", "a Docker image reference such as pier-workspace:latest"),
+  };
+}
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function readString(env: Env, name: string, fallback: string): string {
+  return raw(env, name) ?? fallback;
+}
+
+function readOptional(env: Env, name: string): string | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  if (/[\s\x00-\x1f\x7f]/.test(value)) {
+    throw new ConfigError(`${name} must not contain whitespace or control characters.`);
+  }
+  return value;
+}
+
+function readPort(env: Env, name: string, fallback: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 0 || port > 65535) {
+    throw new ConfigError(`${name} must be a port number from 0 to 65535, not "${value}".`);
+  }
+  return port;
+}
+
+function readFlag(env: Env, name: string): boolean {
+  const value = raw(env, name)?.toLowerCase();
+  if (value === undefined || value === "0" || value === "false" || value === "no") return false;
+  if (value === "1" || value === "true" || value === "yes") return true;
+  throw new ConfigError(`${name} must be 1 or 0 (or true/false), not "${env[name]}".`);
+}
+
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new ConfigError(`${name} must be one of ${choices.join(", ")}, not "${value}".`);
+  }
+  return value as T;
+}
+
+function readUrl(env: Env, name: string, fallback: string): string {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, not "${value}".`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${name} must be an http(s) URL, not "${value}".`);
+  }
+  return value.replace(/\/+$/, "");
+}
+
+function readMatching(env: Env, name: string, pattern: RegExp, fallback: string, what: string): string {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!pattern.test(value)) throw new ConfigError(`${name} must be ${what}, not "${value}".`);
+  return value;
+}
+
+/** PIER_SECRET_KEY: 32 bytes as 64 hex characters or as base64. */
+function readSecretKey(env: Env): Uint8Array<ArrayBuffer> | null {
+  const value = raw(env, "PIER_SECRET_KEY");
+  if (value === undefined) return null;
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Uint8Array.from(Buffer.from(value, "hex"));
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
+    const bytes = Buffer.from(value, "base64");
+    if (bytes.length === 32) return Uint8Array.from(bytes);
+  }
+  throw new ConfigError(
+    "PIER_SECRET_KEY must be 32 bytes written as 64 hex characters or as base64 (try: openssl rand -hex 32).",
+  );
+}

@@ -1,0 +1,33 @@
+import { Database } from "bun:sqlite";
+import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { join } from "node:path";
+import * as schema from "./schema.ts";
+
+export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
+
+export const MIGRATIONS_DIR = join(import.meta.dir, "..", "..", "drizzle");
+
+/**
+ * Opens (or creates) the SQLite file and brings its schema up to date.
+ * WAL lets readers run beside the writer; transactions stay synchronous because
+ * async callbacks are not atomic on bun:sqlite.
+ */
+export function openDatabase(file: string, migrationsFolder = MIGRATIONS_DIR): Db {
+  const sqlite = new Database(file, { create: true, strict: true });
+  sqlite.exec("PRAGMA journal_mode = WAL");
+  sqlite.exec("PRAGMA foreign_keys = ON");
+  sqlite.exec("PRAGMA busy_timeout = 5000");
+  sqlite.exec("PRAGMA synchronous = NORMAL");
+  const db = drizzle({ client: sqlite, schema });
+  migrate(db, { migrationsFolder });
+  return db;
+}
+
+export function pingDatabase(db: Db): boolean {
+  try {
+    return db.$client.query("SELECT 1 AS ok").get() !== null;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,4 @@
+/** Every table, gathered for Drizzle; each domain module owns and defines its own. */
+export * from "../auth/tables.ts";
+export * from "../settings/tables.ts";
+export * from "../repos/tables.ts";

@@ -1,0 +1,12 @@
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { users } from "../auth/tables.ts";
+
+export const repos = sqliteTable("repos", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  url: text("url").notNull(),
+  defaultBranch: text("default_branch").notNull(),
+  image: text("image"),
+  createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});

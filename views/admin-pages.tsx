@@ -1,0 +1,188 @@
+import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import { Layout, type Viewer } from "./layout.tsx";
+
+interface PageProps {
+  viewer: Viewer;
+  runtime: "docker" | "local";
+}
+
+interface MaskedSecret {
+  set: boolean;
+  mask: string | null;
+  source: "settings" | "environment" | null;
+}
+
+export interface SettingsValues {
+  anthropicApiKey: MaskedSecret;
+  githubToken: MaskedSecret;
+  defaultModel: string;
+}
+
+export function SettingsPage(props: PageProps & { settings: SettingsValues; form: FormState; saved: boolean }) {
+  const { settings, form } = props;
+  const values = { defaultModel: settings.defaultModel, ...form.values };
+  return (
+    <Layout title="Settings" viewer={props.viewer} runtime={props.runtime} current="/settings">
+      <h1>Settings</h1>
+      <section class="card">
+        <HxForm action="/settings" label="Settings" class="grid-form">
+          {props.saved ? (
+            <p class="notice" role="status">
+              Settings saved.
+            </p>
+          ) : (
+            ""
+          )}
+          <FormError form={form} />
+          <SecretField form={form} name="anthropicApiKey" label="Anthropic API key" secret={settings.anthropicApiKey} />
+          <SecretField form={form} name="githubToken" label="GitHub token" secret={settings.githubToken} />
+          <Field form={{ ...form, values }} name="defaultModel" label="Default model"
+            hint="The model new chat sessions use, for example claude-sonnet-4-5." />
+          <button type="submit" class="primary">Save settings</button>
+        </HxForm>
+      </section>
+    </Layout>
+  );
+}
+
+function SecretField(props: { form: FormState; name: string; label: string; secret: MaskedSecret }) {
+  const { secret } = props;
+  const status = !secret.set
+    ? "Not set."
+    : secret.source === "environment"
+      ? `Set by the environment (${secret.mask}). A value saved here takes precedence.`
+      : `Saved (${secret.mask}). Leave blank to keep it.`;
+  return (
+    <div class="secret-field">
+      <Field form={props.form} name={props.name} label={props.label} type="password" secret autocomplete="off"
+        hint={status} />
+      {secret.source === "settings" ? (
+        <label class="check">
+          <input type="checkbox" name={`clear_${props.name}`} value="1" /> Remove the saved value
+        </label>
+      ) : (
+        ""
+      )}
+    </div>
+  );
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export function TokensPage(props: PageProps & { tokens: TokenRow[]; form: FormState; created?: { name: string; token: string } }) {
+  return (
+    <Layout title="API tokens" viewer={props.viewer} runtime={props.runtime} current="/tokens">
+      <h1>API tokens</h1>
+      <p class="muted">Scripts send a token as <code>Authorization: Bearer …</code>. A token acts as you.</p>
+      {props.created ? (
+        <section class="card card-highlight" aria-label="New token">
+          <h2 safe>Token "{props.created.name}" created</h2>
+          <p>Copy it now: Pier keeps only a hash and cannot show it again.</p>
+          <div class="copy-row">
+            <code class="mono wrap" id="new-token" safe>
+              {props.created.token}
+            </code>
+            <button type="button" data-copy="#new-token">
+              Copy
+            </button>
+          </div>
+        </section>
+      ) : (
+        ""
+      )}
+      <section class="card">
+        <h2>Create a token</h2>
+        <HxForm action="/tokens" label="Create a token" class="inline-form">
+          <Field form={props.form} name="name" label="Name" required placeholder="ci-script" />
+          <button type="submit" class="primary">Create token</button>
+        </HxForm>
+      </section>
+      <section class="card">
+        <h2>Your tokens</h2>
+        {props.tokens.length === 0 ? (
+          <p class="empty">No tokens yet.</p>
+        ) : (
+          <ul class="list" aria-label="Your tokens">
+            {props.tokens.map((token) => (
+              <li class="list-row">
+                <span class="list-title" safe>
+                  {token.name}
+                </span>
+                <span class="muted">
+                  created {formatDate(token.createdAt)}
+                  {token.lastUsedAt ? `, last used ${formatDate(token.lastUsedAt)}` : ", never used"}
+                </span>
+                <HxForm action={`/tokens/${token.id}/revoke`} label="Revoke token" confirm="Revoke this token? Scripts using it stop working.">
+                  <button type="submit" class="danger small">Revoke</button>
+                </HxForm>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </Layout>
+  );
+}
+
+export interface UserRow {
+  id: string;
+  username: string;
+  role: "admin" | "member";
+  createdAt: Date;
+}
+
+export function UsersPage(props: PageProps & { users: UserRow[]; form: FormState }) {
+  const roleError = props.form.error?.field === "role" ? props.form.error.message : undefined;
+  const role = props.form.values.role ?? "member";
+  return (
+    <Layout title="Users" viewer={props.viewer} runtime={props.runtime} current="/users">
+      <h1>Users</h1>
+      <section class="card">
+        <ul class="list" aria-label="Users">
+          {props.users.map((user) => (
+            <li class="list-row">
+              <span class="list-title" safe>
+                {user.username}
+              </span>
+              <span class="pill">{user.role}</span>
+              <span class="muted">since {formatDate(user.createdAt)}</span>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section class="card">
+        <h2>Add a member</h2>
+        <HxForm action="/users" label="Add a user" class="grid-form">
+          <FormError form={props.form} />
+          <Field form={props.form} name="username" label="Username" required autocomplete="off" />
+          <Field form={props.form} name="password" label="Password" type="password" required secret
+            autocomplete="new-password" hint="At least 8 characters; share it with them privately." />
+          <div class="field">
+            <label for="field-role">Role</label>
+            <select id="field-role" name="role">
+              <option value="member" selected={role === "member"}>
+                Member
+              </option>
+              <option value="admin" selected={role === "admin"}>
+                Admin
+              </option>
+            </select>
+            {roleError ? (
+              <p class="field-error" role="alert" safe>
+                {roleError}
+              </p>
+            ) : (
+              ""
+            )}
+          </div>
+          <button type="submit" class="primary">Add user</button>
+        </HxForm>
+      </section>
+    </Layout>
+  );
+}

@@ -1,0 +1,96 @@
+import type { PropsWithChildren } from "@kitajs/html";
+
+/** What a form shows again after a failed submit: the values typed and the one error to fix. */
+export interface FormState {
+  values: Record<string, string>;
+  error?: { field?: string; message: string };
+}
+
+export const emptyForm: FormState = { values: {} };
+
+/**
+ * A form that works twice: as a plain POST without JavaScript, and through htmx, which posts it
+ * in the background and swaps in the <main> of the answer (same page, re-rendered by the server).
+ */
+export function HxForm(props: PropsWithChildren<{ action: string; class?: string; confirm?: string; label?: string }>) {
+  return (
+    <form
+      method="post"
+      action={props.action}
+      class={props.class}
+      aria-label={props.label}
+      hx-post={props.action}
+      hx-target="#main"
+      hx-select="#main"
+      hx-swap="outerHTML"
+      hx-confirm={props.confirm}
+    >
+      {props.children}
+    </form>
+  );
+}
+
+interface FieldProps {
+  form: FormState;
+  name: string;
+  label: string;
+  type?: string;
+  hint?: string;
+  placeholder?: string;
+  required?: boolean;
+  autocomplete?: string;
+  /** Values never echoed back into the page (passwords, secrets). */
+  secret?: boolean;
+}
+
+export function Field(props: FieldProps) {
+  const id = `field-${props.name}`;
+  const error = props.form.error?.field === props.name ? props.form.error.message : undefined;
+  const value = props.secret ? undefined : props.form.values[props.name];
+  const describedBy = [error ? `${id}-error` : "", props.hint ? `${id}-hint` : ""].filter(Boolean).join(" ");
+  return (
+    <div class={error ? "field field-invalid" : "field"}>
+      <label for={id}>{props.label}</label>
+      <input
+        id={id}
+        name={props.name}
+        type={props.type ?? "text"}
+        value={value}
+        placeholder={props.placeholder}
+        required={props.required}
+        autocomplete={props.autocomplete}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={describedBy || undefined}
+      />
+      {props.hint ? (
+        <p class="hint" id={`${id}-hint`} safe>
+          {props.hint}
+        </p>
+      ) : (
+        ""
+      )}
+      {error ? (
+        <p class="field-error" id={`${id}-error`} role="alert" safe>
+          {error}
+        </p>
+      ) : (
+        ""
+      )}
+    </div>
+  );
+}
+
+/** An error that belongs to no single field (wrong password, too many attempts). */
+export function FormError(props: { form: FormState }) {
+  const error = props.form.error;
+  if (!error || error.field) return "";
+  return (
+    <p class="form-error" role="alert" safe>
+      {error.message}
+    </p>
+  );
+}
+
+export function formatDate(date: Date): string {
+  return date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+}

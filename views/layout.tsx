@@ -1,0 +1,81 @@
+import type { PropsWithChildren } from "@kitajs/html";
+
+export interface Viewer {
+  username: string;
+  role: "admin" | "member";
+}
+
+interface LayoutProps {
+  title: string;
+  /** Absent on the setup and sign-in pages. */
+  viewer?: Viewer;
+  /** Which runtime runs sessions; the local one gets a warning banner. */
+  runtime?: "docker" | "local";
+  current?: string;
+}
+
+const NAV = [
+  { href: "/", label: "Dashboard", adminOnly: false },
+  { href: "/repos", label: "Repositories", adminOnly: false },
+  { href: "/tokens", label: "API tokens", adminOnly: false },
+  { href: "/users", label: "Users", adminOnly: true },
+  { href: "/settings", label: "Settings", adminOnly: true },
+];
+
+export function Layout(props: PropsWithChildren<LayoutProps>) {
+  return (
+    <>
+      {"<!doctype html>"}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="color-scheme" content="light dark" />
+          <meta name="htmx-config" content='{"includeIndicatorCSS": false}' />
+          <title safe>{props.title} · Pier</title>
+          <link rel="stylesheet" href="/public/style.css" />
+          <link rel="icon" href="/public/icon.svg" type="image/svg+xml" />
+          <script src="/public/vendor/htmx.min.js" defer></script>
+          <script src="/public/app.js" defer></script>
+        </head>
+        <body>
+          <header class="topbar">
+            <a class="brand" href="/">
+              Pier
+            </a>
+            {props.viewer ? <Nav viewer={props.viewer} current={props.current} /> : ""}
+          </header>
+          {props.viewer && props.runtime === "local" ? (
+            <p class="banner banner-warn" role="status">
+              Local runtime: sessions run as processes on this server, not in containers, so they are not isolated from
+              Pier or from each other.
+            </p>
+          ) : (
+            ""
+          )}
+          <main id="main" class="main">
+            {props.children}
+          </main>
+        </body>
+      </html>
+    </>
+  );
+}
+
+function Nav(props: { viewer: Viewer; current?: string }) {
+  const links = NAV.filter((item) => !item.adminOnly || props.viewer.role === "admin");
+  return (
+    <nav class="nav" aria-label="Main">
+      {links.map((item) => (
+        <a href={item.href} aria-current={props.current === item.href ? "page" : undefined}>
+          {item.label}
+        </a>
+      ))}
+      <form method="post" action="/logout" class="nav-logout">
+        <button type="submit" class="link-button" title={`Signed in as ${props.viewer.username}`}>
+          Sign out <span class="muted" safe>({props.viewer.username})</span>
+        </button>
+      </form>
+    </nav>
+  );
+}

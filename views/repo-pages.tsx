@@ -1,0 +1,126 @@
+import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import { Layout, type Viewer } from "./layout.tsx";
+
+export interface RepoRow {
+  id: string;
+  name: string;
+  url: string;
+  defaultBranch: string;
+  image: string | null;
+  createdAt: Date;
+}
+
+interface PageProps {
+  viewer: Viewer;
+  runtime: "docker" | "local";
+}
+
+export function DashboardPage(props: PageProps & { repos: RepoRow[] }) {
+  return (
+    <Layout title="Dashboard" viewer={props.viewer} runtime={props.runtime} current="/">
+      <h1 safe>Hello, {props.viewer.username}</h1>
+      <section class="card">
+        <div class="card-head">
+          <h2>Repositories</h2>
+          <a href="/repos" class="button">
+            {props.viewer.role === "admin" ? "Manage repositories" : "All repositories"}
+          </a>
+        </div>
+        <RepoList repos={props.repos} />
+      </section>
+    </Layout>
+  );
+}
+
+export function ReposPage(props: PageProps & { repos: RepoRow[]; form: FormState; allowLocalRepos: boolean }) {
+  return (
+    <Layout title="Repositories" viewer={props.viewer} runtime={props.runtime} current="/repos">
+      <h1>Repositories</h1>
+      <section class="card">
+        <RepoList repos={props.repos} />
+      </section>
+      {props.viewer.role === "admin" ? (
+        <section class="card">
+          <h2>Add a repository</h2>
+          <HxForm action="/repos" label="Add a repository" class="grid-form">
+            <FormError form={props.form} />
+            <Field form={props.form} name="url" label="Git URL" required placeholder="https://github.com/owner/repo.git"
+              hint={
+                props.allowLocalRepos
+                  ? "https://, ssh://, git@host:owner/repo.git, or a local path."
+                  : "https://, ssh:// or git@host:owner/repo.git."
+              } />
+            <Field form={props.form} name="name" label="Name" hint="Optional; taken from the URL when empty." />
+            <Field form={props.form} name="defaultBranch" label="Default branch" placeholder="main" />
+            <Field form={props.form} name="image" label="Image" placeholder="pier-workspace:latest"
+              hint="Optional Docker image for this repository's pod." />
+            <button type="submit" class="primary">Add repository</button>
+          </HxForm>
+        </section>
+      ) : (
+        ""
+      )}
+    </Layout>
+  );
+}
+
+function RepoList(props: { repos: RepoRow[] }) {
+  if (props.repos.length === 0) return <p class="empty">No repositories yet.</p>;
+  return (
+    <ul class="list" aria-label="Repositories">
+      {props.repos.map((repo) => (
+        <li class="list-row">
+          <a href={`/repos/${repo.id}`} class="list-title" safe>
+            {repo.name}
+          </a>
+          <span class="muted mono wrap" safe>
+            {repo.url}
+          </span>
+          <span class="pill" safe>
+            {repo.defaultBranch}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function RepoPage(props: PageProps & { repo: RepoRow; defaultImage: string }) {
+  const { repo } = props;
+  return (
+    <Layout title={repo.name} viewer={props.viewer} runtime={props.runtime} current="/repos">
+      <p class="crumbs">
+        <a href="/repos">Repositories</a> /
+      </p>
+      <h1 safe>{repo.name}</h1>
+      <section class="card">
+        <dl class="facts">
+          <dt>URL</dt>
+          <dd class="mono wrap" safe>
+            {repo.url}
+          </dd>
+          <dt>Default branch</dt>
+          <dd class="mono" safe>
+            {repo.defaultBranch}
+          </dd>
+          <dt>Image</dt>
+          <dd class="mono" safe>
+            {repo.image ?? `${props.defaultImage} (default)`}
+          </dd>
+          <dt>Pod</dt>
+          <dd>None yet: one is created when the first session starts.</dd>
+          <dt>Added</dt>
+          <dd>{formatDate(repo.createdAt)}</dd>
+        </dl>
+      </section>
+      {props.viewer.role === "admin" ? (
+        <HxForm action={`/repos/${repo.id}/delete`} label="Remove repository"
+          confirm={`Remove ${repo.name} from Pier? The remote repository is not touched.`}>
+          <button type="submit" class="danger">Remove from Pier</button>
+        </HxForm>
+      ) : (
+        ""
+      )}
+    </Layout>
+  );
+}
