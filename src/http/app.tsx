@@ -2,7 +2,7 @@ import { html } from "@elysiajs/html";
 import { staticPlugin } from "@elysiajs/static";
 import { Elysia } from "elysia";
 import { join } from "node:path";
-import { AppError } from "../infra/errors.ts";
+import { AppError, RateLimited } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import { ErrorPage } from "../../views/error-page.tsx";
 import { authApi } from "./api/auth-routes.ts";
@@ -53,8 +53,9 @@ export function createApp(pier: Pier) {
       }
       const answer = appError ?? new AppError(500, "internal_error", "Something went wrong on the server; it has been logged.");
       set.status = answer.status;
-      if (answer.status === 429) set.headers["retry-after"] = "60";
-      return errorResponse(request, answer, wantsHtml(request) ? viewerOf(pier, request) : undefined);
+      const response = errorResponse(request, answer, wantsHtml(request) ? viewerOf(pier, request) : undefined);
+      if (answer instanceof RateLimited) response.headers.set("retry-after", String(answer.retryAfter));
+      return response;
     })
     .use(html({ autoDoctype: false }))
     .use(staticPlugin({ assets: PUBLIC_DIR, prefix: "/public", alwaysStatic: false }))

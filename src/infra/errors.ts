@@ -17,6 +17,16 @@ export class AppError extends Error {
   }
 }
 
+/** Too many attempts; `retryAfter` is in seconds and becomes the Retry-After header. */
+export class RateLimited extends AppError {
+  constructor(
+    readonly retryAfter: number,
+    message: string,
+  ) {
+    super(429, "too_many_attempts", message);
+  }
+}
+
 export const invalid = (field: string, message: string) => new AppError(400, "invalid_" + snake(field), message, field);
 export const notFound = (what: string) => new AppError(404, "not_found", `No ${what} with that id.`);
 export const unauthorized = () => new AppError(401, "unauthorized", "Sign in or send an API token to use this.");

@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { blankSessionCookie, createSession, invalidateSession, sessionCookie } from "../../auth/sessions.ts";
 import { createFirstAdmin, createUser, listUsers, publicUser, readCredentials, verifyCredentials } from "../../auth/users.ts";
 import { createApiToken, listApiTokens, publicToken, revokeApiToken } from "../../auth/tokens.ts";
-import { AppError } from "../../infra/errors.ts";
+import { AppError, RateLimited } from "../../infra/errors.ts";
 import { asInput, type Input } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { authenticate, clientAddress, requireAdmin, requireUser, secureCookies } from "../auth.ts";
@@ -58,7 +58,7 @@ export async function signIn(pier: Pier, input: Input, address: string) {
   const { username, password } = readCredentials(input);
   const wait = pier.loginLimiter.retryAfter(username, address);
   if (wait > 0) {
-    throw new AppError(429, "too_many_attempts", `Too many failed sign-ins; try again in ${Math.ceil(wait / 60)} minute(s).`);
+    throw new RateLimited(wait, `Too many failed sign-ins; try again in ${Math.ceil(wait / 60)} minute(s).`);
   }
   const user = await verifyCredentials(pier.db, username, password);
   if (!user) {

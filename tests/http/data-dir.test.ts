@@ -1,0 +1,65 @@
+import { expect, test } from "bun:test";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MIGRATIONS_DIR, openDatabase } from "../../src/infra/db.ts";
+import { ADMIN, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+
+test("a data dir made by an older Pier is migrated at start and keeps its users", async () => {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, "meta", "_journal.json"), "utf8"));
+  expect(journal.entries.length).toBeGreaterThan(1);
+
+  // An "older Pier": the same migrations folder, minus the latest migration.
+  const older = mkdtempSync(join(tmpdir(), "pier-old-migrations-"));
+  cpSync(MIGRATIONS_DIR, older, { recursive: true });
+  const olderJournal = { ...journal, entries: journal.entries.slice(0, -1) };
+  writeFileSync(join(older, "meta", "_journal.json"), JSON.stringify(olderJournal));
+
+  const dataDir = mkdtempSync(join(tmpdir(), "pier-old-data-"));
+  const oldDb = openDatabase(join(dataDir, "pier.db"), older);
+  const hash = await Bun.password.hash(ADMIN.password, "argon2id");
+  oldDb.$client
+    .query("INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, 'admin', ?)")
+    .run("olduser0000000000", ADMIN.username, hash, Date.now());
+  const tablesBefore = oldDb.$client.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
+  oldDb.$client.close();
+
+  const pier = await startTestPier({}, dataDir);
+  try {
+    const tablesAfter = pier.pier.db.$client.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
+    expect(tablesAfter.length).toBeGreaterThan(tablesBefore.length);
+    const cookie = await signIn(pier, ADMIN.username, ADMIN.password);
+    const repo = await pier.fetch("/api/repos", json({ url: "https://github.com/acme/after-upgrade.git" }, { cookie }));
+    expect(repo.status).toBe(201);
+    const journalMode = pier.pier.db.$client.query("PRAGMA journal_mode").get() as { journal_mode: string };
+    expect(journalMode.journal_mode).toBe("wal");
+    const fk = pier.pier.db.$client.query("PRAGMA foreign_keys").get() as { foreign_keys: number };
+    expect(fk.foreign_keys).toBe(1);
+  } finally {
+    await pier.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(older, { recursive: true, force: true });
+  }
+});
+
+test("everything survives a restart on the same data dir, secrets included", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "pier-restart-"));
+  try {
+    const first = await startTestPier({}, dataDir);
+    const cookie = await setUpAdmin(first);
+    await first.fetch("/api/settings", { ...json({ githubToken: "ghp_restart_secret_123456" }, { cookie }), method: "PUT" });
+    await first.fetch("/api/repos", json({ url: "https://github.com/acme/kept.git" }, { cookie }));
+    await first.close();
+
+    const second = await startTestPier({}, dataDir);
+    try {
+      const repos = (await (await second.fetch("/api/repos", { headers: { cookie } })).json()) as Array<{ name: string }>;
+      expect(repos.map((r) => r.name)).toEqual(["kept"]);
+      expect(await second.pier.settings.secret("githubToken")).toBe("ghp_restart_secret_123456");
+    } finally {
+      await second.close();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type Config } from "../../src/infra/config.ts";
+import { startServer, type RunningServer } from "../../src/server.ts";
+
+/**
+ * A real Pier on 127.0.0.1 with its own temporary data dir, the same way `bun start` runs it.
+ * `env` adds or overrides environment variables.
+ */
+export interface TestPier extends RunningServer {
+  config: Config;
+  dataDir: string;
+  /** fetch relative to the server's URL. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestPier(env: Record<string, string> = {}, dataDir?: string): Promise<TestPier> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), "pier-test-"));
+  const config = loadConfig({ PIER_HOST: "127.0.0.1", PIER_PORT: "0", PIER_DATA_DIR: dir, PIER_RUNTIME: "local", ...env });
+  const running = await startServer(config);
+  return {
+    ...running,
+    config,
+    dataDir: dir,
+    fetch: (path, init) => fetch(running.url + path, { redirect: "manual", ...init }),
+    async close() {
+      await running.stop();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const ADMIN = { username: "admin", password: "correct horse battery" };
+
+export function json(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
+}
+
+/** Runs first-run setup and signs in; returns the session cookie header value. */
+export async function setUpAdmin(pier: TestPier): Promise<string> {
+  const setup = await pier.fetch("/api/setup", json(ADMIN));
+  if (setup.status !== 201) throw new Error(`setup failed: ${setup.status} ${await setup.text()}`);
+  return signIn(pier, ADMIN.username, ADMIN.password);
+}
+
+export async function signIn(pier: TestPier, username: string, password: string): Promise<string> {
+  const res = await pier.fetch("/api/auth/login", json({ username, password }));
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("pier_session="));
+  if (!cookie) throw new Error("login set no pier_session cookie");
+  return cookie.split(";")[0]!;
+}
+
+/** An API token for the signed-in user behind `cookie`. */
+export async function createToken(pier: TestPier, cookie: string, name = "test"): Promise<string> {
+  const res = await pier.fetch("/api/tokens", json({ name }, { cookie }));
+  if (res.status !== 201) throw new Error(`token failed: ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}

@@ -1,0 +1,77 @@
+import { describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { ConfigError, loadConfig } from "../../src/infra/config.ts";
+
+describe("loadConfig", () => {
+  test("defaults suit a fresh clone", () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(7070);
+    expect(config.dataDir).toBe(resolve("./data"));
+    expect(config.runtime).toBe("auto");
+    expect(config.allowLocalRepos).toBe(false);
+    expect(config.secretKey).toBeNull();
+    expect(config.podNetwork).toBe("bridge");
+    expect(config.workspaceImage).toBe("pier-workspace:latest");
+    expect(config.anthropicBaseUrl).toBe("https://api.anthropic.com");
+  });
+
+  test("reads every variable", () => {
+    const config = loadConfig({
+      PIER_PORT: "8080",
+      PIER_DATA_DIR: "/srv/pier",
+      PIER_RUNTIME: "local",
+      PIER_ALLOW_LOCAL_REPOS: "1",
+      PIER_SECRET_KEY: "ab".repeat(32),
+      PIER_COOKIE_SECURE: "true",
+      ANTHROPIC_API_KEY: "sk-ant-x",
+      ANTHROPIC_BASE_URL: "http://127.0.0.1:9999/",
+      GITHUB_TOKEN: "ghp_x",
+      GITHUB_API_URL: "https://ghe.example.com/api/v3",
+      PIER_POD_NETWORK: "none",
+      PIER_WORKSPACE_IMAGE: "registry.example.com:5000/team/workspace:2",
+    });
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toBe("/srv/pier");
+    expect(config.runtime).toBe("local");
+    expect(config.allowLocalRepos).toBe(true);
+    expect(config.secretKey).toEqual(new Uint8Array(32).fill(0xab));
+    expect(config.cookieSecure).toBe(true);
+    expect(config.anthropicBaseUrl).toBe("http://127.0.0.1:9999");
+    expect(config.githubApiUrl).toBe("https://ghe.example.com/api/v3");
+    expect(config.podNetwork).toBe("none");
+    expect(config.workspaceImage).toBe("registry.example.com:5000/team/workspace:2");
+  });
+
+  test("accepts a base64 secret key", () => {
+    const key = Buffer.alloc(32, 7).toString("base64");
+    expect(loadConfig({ PIER_SECRET_KEY: key }).secretKey).toEqual(new Uint8Array(32).fill(7));
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ["PIER_PORT", "70000", /PIER_PORT/],
+    ["PIER_PORT", "80a", /PIER_PORT/],
+    ["PIER_RUNTIME", "podman", /PIER_RUNTIME must be one of auto, docker, local/],
+    ["PIER_ALLOW_LOCAL_REPOS", "maybe", /PIER_ALLOW_LOCAL_REPOS/],
+    ["PIER_SECRET_KEY", "too-short", /PIER_SECRET_KEY/],
+    ["ANTHROPIC_BASE_URL", "ftp://x", /ANTHROPIC_BASE_URL/],
+    ["GITHUB_API_URL", "not a url", /GITHUB_API_URL/],
+    ["PIER_POD_NETWORK", "-bad", /PIER_POD_NETWORK/],
+    ["PIER_WORKSPACE_IMAGE", "UPPER/Case", /PIER_WORKSPACE_IMAGE/],
+    ["ANTHROPIC_API_KEY", "sk ant", /ANTHROPIC_API_KEY/],
+  ];
+  for (const [name, value, message] of bad) {
+    test(`${name}=${JSON.stringify(value)} stops start-up with a sentence naming it`, () => {
+      expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ [name]: value })).toThrow(message);
+    });
+  }
+
+  test("a bad secret key is never echoed in the error", () => {
+    try {
+      loadConfig({ PIER_SECRET_KEY: "hunter2-secret" });
+      throw new Error("expected a ConfigError");
+    } catch (error) {
+      expect(String(error)).not.toContain("hunter2-secret");
+    }
+  });
+});

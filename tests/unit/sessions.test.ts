@@ -1,0 +1,126 @@
+import { beforeEach, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LoginLimiter } from "../../src/auth/login-limiter.ts";
+import { SESSION_LIFETIME, createSession, hashToken, invalidateSession, sessionCookie, validateSession } from "../../src/auth/sessions.ts";
+import { authSessions } from "../../src/auth/tables.ts";
+import { authenticateApiToken, createApiToken, revokeApiToken } from "../../src/auth/tokens.ts";
+import { createFirstAdmin, createUser, verifyCredentials, type User } from "../../src/auth/users.ts";
+import { type Db, openDatabase } from "../../src/infra/db.ts";
+
+const DAY = 24 * 60 * 60 * 1000;
+
+describe("sessions (Lucia guide)", () => {
+  let db: Db;
+  let user: User;
+  beforeEach(async () => {
+    db = openDatabase(join(mkdtempSync(join(tmpdir(), "pier-sess-")), "pier.db"));
+    user = await createFirstAdmin(db, { username: "ada", password: "long enough pw" });
+  });
+
+  test("only the SHA-256 of the token is stored", () => {
+    const { token, session } = createSession(db, user.id);
+    expect(token).toMatch(/^[a-z2-7]{32}$/);
+    expect(session.id).toBe(hashToken(token));
+    const rows = db.select().from(authSessions).all();
+    expect(rows.map((r) => r.id)).toEqual([hashToken(token)]);
+    expect(JSON.stringify(rows)).not.toContain(token);
+  });
+
+  test("a valid token yields its user; an unknown one yields null", () => {
+    const { token } = createSession(db, user.id);
+    expect(validateSession(db, token)?.user.username).toBe("ada");
+    expect(validateSession(db, token + "x")).toBeNull();
+  });
+
+  test("expiry slides forward only in the second half of the lifetime", () => {
+    const start = Date.now();
+    const { token } = createSession(db, user.id, start);
+    const early = validateSession(db, token, start + 5 * DAY)!;
+    expect(early.extended).toBe(false);
+    expect(early.session.expiresAt.getTime()).toBe(start + SESSION_LIFETIME);
+    const late = validateSession(db, token, start + 20 * DAY)!;
+    expect(late.extended).toBe(true);
+    expect(late.session.expiresAt.getTime()).toBe(start + 20 * DAY + SESSION_LIFETIME);
+    const stored = db.select().from(authSessions).where(eq(authSessions.id, hashToken(token))).get()!;
+    expect(stored.expiresAt.getTime()).toBe(start + 20 * DAY + SESSION_LIFETIME);
+  });
+
+  test("an expired session is refused and deleted", () => {
+    const start = Date.now();
+    const { token } = createSession(db, user.id, start);
+    expect(validateSession(db, token, start + SESSION_LIFETIME + 1)).toBeNull();
+    expect(db.select().from(authSessions).all()).toHaveLength(0);
+  });
+
+  test("invalidation ends the session", () => {
+    const { token, session } = createSession(db, user.id);
+    invalidateSession(db, session.id);
+    expect(validateSession(db, token)).toBeNull();
+  });
+
+  test("the cookie is HttpOnly, SameSite=Lax, and Secure only when asked", () => {
+    const expires = new Date(Date.now() + DAY);
+    const plain = sessionCookie("tok", expires, false);
+    expect(plain).toContain("pier_session=tok");
+    expect(plain).toContain("HttpOnly");
+    expect(plain).toContain("SameSite=Lax");
+    expect(plain).not.toContain("Secure");
+    expect(sessionCookie("tok", expires, true)).toContain("Secure");
+  });
+});
+
+describe("passwords and API tokens", () => {
+  let db: Db;
+  beforeEach(() => {
+    db = openDatabase(join(mkdtempSync(join(tmpdir(), "pier-tok-")), "pier.db"));
+  });
+
+  test("passwords are argon2id hashes and verify", async () => {
+    const user = await createUser(db, { username: "bob", password: "bob's password", role: "member" });
+    const row = db.$client.query("SELECT password_hash AS h FROM users WHERE id = ?").get(user.id) as { h: string };
+    expect(row.h.startsWith("$argon2id$")).toBe(true);
+    expect((await verifyCredentials(db, "bob", "bob's password"))?.id).toBe(user.id);
+    expect(await verifyCredentials(db, "bob", "wrong password")).toBeNull();
+    expect(await verifyCredentials(db, "nobody", "bob's password")).toBeNull();
+  });
+
+  test("first-run setup happens once", async () => {
+    await createFirstAdmin(db, { username: "ada", password: "long enough pw" });
+    await expect(createFirstAdmin(db, { username: "eve", password: "long enough pw" })).rejects.toMatchObject({ status: 409 });
+  });
+
+  test("tokens are stored hashed, authenticate, and stop working when revoked", async () => {
+    const user = await createUser(db, { username: "bob", password: "bob's password" });
+    const { token, secret } = createApiToken(db, user.id, { name: "ci" });
+    expect(secret).toMatch(/^pier_[a-z2-7]{32}$/);
+    const stored = db.$client.query("SELECT token_hash AS h FROM api_tokens").get() as { h: string };
+    expect(stored.h).toBe(hashToken(secret));
+    expect(authenticateApiToken(db, secret)?.username).toBe("bob");
+    revokeApiToken(db, user.id, token.id);
+    expect(authenticateApiToken(db, secret)).toBeNull();
+  });
+});
+
+describe("login limiter", () => {
+  test("blocks a username after five failures and forgives after the window", () => {
+    const limiter = new LoginLimiter();
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) {
+      expect(limiter.retryAfter("ada", "1.2.3.4", now)).toBe(0);
+      limiter.recordFailure("ada", "1.2.3.4", now);
+    }
+    expect(limiter.retryAfter("ADA", "5.6.7.8", now)).toBeGreaterThan(0);
+    expect(limiter.retryAfter("bob", "5.6.7.8", now)).toBe(0);
+    expect(limiter.retryAfter("ada", "1.2.3.4", now + 16 * 60 * 1000)).toBe(0);
+  });
+
+  test("blocks an address after twenty failures across usernames", () => {
+    const limiter = new LoginLimiter();
+    for (let i = 0; i < 20; i++) limiter.recordFailure(`user${i}`, "9.9.9.9");
+    expect(limiter.retryAfter("someone-new", "9.9.9.9")).toBeGreaterThan(0);
+    expect(limiter.retryAfter("someone-new", "8.8.8.8")).toBe(0);
+  });
+});
