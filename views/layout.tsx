@@ -73,7 +73,10 @@ function Nav(props: { viewer: Viewer; current?: string }) {
       ))}
       <form method="post" action="/logout" class="nav-logout">
         <button type="submit" class="link-button" title={`Signed in as ${props.viewer.username}`}>
-          Sign out <span class="muted" safe>({props.viewer.username})</span>
+          {"Sign out "}
+          <span class="muted" safe>
+            ({props.viewer.username})
+          </span>
         </button>
       </form>
     </nav>

@@ -1,12 +1,14 @@
 /**
- * Headers on every answer. The CSP allows scripts and styles only from Pier itself (no inline
- * script at all), and no page may be framed.
+ * Headers on every answer. The CSP allows scripts and style sheets only from Pier itself (no
+ * inline script at all), and no page may be framed. Style *attributes* are allowed: htmx carries
+ * them across swaps and they cannot run code.
  */
 export const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy": [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
+    "style-src-attr 'unsafe-inline'",
     "img-src 'self' data:",
     "connect-src 'self'",
     "object-src 'none'",

@@ -181,8 +181,9 @@ describe("setup, sign-in and roles over HTTP", () => {
       const res = await pier.fetch(path);
       const csp = res.headers.get("content-security-policy") ?? "";
       expect(csp).toContain("frame-ancestors 'none'");
-      expect(csp).toContain("script-src 'self'");
-      expect(csp).not.toContain("unsafe-inline");
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).toContain("style-src 'self';");
+      expect(csp).not.toContain("unsafe-eval");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     }
   });
