@@ -113,9 +113,9 @@ export function TokensPage(props: PageProps & { tokens: TokenRow[]; form: FormSt
                 <span class="list-title" safe>
                   {token.name}
                 </span>
-                <span class="muted">
-                  created {formatDate(token.createdAt)}
-                  {token.lastUsedAt ? `, last used ${formatDate(token.lastUsedAt)}` : ", never used"}
+                <span class="muted" safe>
+                  {`created ${formatDate(token.createdAt)}, ` +
+                    (token.lastUsedAt ? `last used ${formatDate(token.lastUsedAt)}` : "never used")}
                 </span>
                 <HxForm action={`/tokens/${token.id}/revoke`} label="Revoke token" confirm="Revoke this token? Scripts using it stop working.">
                   <button type="submit" class="danger small">Revoke</button>
@@ -150,7 +150,9 @@ export function UsersPage(props: PageProps & { users: UserRow[]; form: FormState
                 {user.username}
               </span>
               <span class="pill">{user.role}</span>
-              <span class="muted">since {formatDate(user.createdAt)}</span>
+              <span class="muted" safe>
+                {`since ${formatDate(user.createdAt)}`}
+              </span>
             </li>
           ))}
         </ul>

@@ -50,7 +50,9 @@ export function Field(props: FieldProps) {
   const describedBy = [error ? `${id}-error` : "", props.hint ? `${id}-hint` : ""].filter(Boolean).join(" ");
   return (
     <div class={error ? "field field-invalid" : "field"}>
-      <label for={id}>{props.label}</label>
+      <label for={id} safe>
+        {props.label}
+      </label>
       <input
         id={id}
         name={props.name}

@@ -67,7 +67,7 @@ function Nav(props: { viewer: Viewer; current?: string }) {
   return (
     <nav class="nav" aria-label="Main">
       {links.map((item) => (
-        <a href={item.href} aria-current={props.current === item.href ? "page" : undefined}>
+        <a href={item.href} aria-current={props.current === item.href ? "page" : undefined} safe>
           {item.label}
         </a>
       ))}

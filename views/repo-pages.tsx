@@ -110,7 +110,7 @@ export function RepoPage(props: PageProps & { repo: RepoRow; defaultImage: strin
           <dt>Pod</dt>
           <dd>None yet: one is created when the first session starts.</dd>
           <dt>Added</dt>
-          <dd>{formatDate(repo.createdAt)}</dd>
+          <dd safe>{formatDate(repo.createdAt)}</dd>
         </dl>
       </section>
       {props.viewer.role === "admin" ? (

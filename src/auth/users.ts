@@ -89,13 +89,15 @@ export function findUser(db: Db, id: string): User | null {
   );
 }
 
-// Verifying against this hash when the username is unknown keeps the timing of both failures alike.
-const DUMMY_HASH = Bun.password.hashSync("pier-timing-equaliser", "argon2id");
+// Verifying against this hash when the username is unknown keeps the timing of both failures
+// alike. Made on first need: argon2id takes ~64 MiB and a noticeable moment, which start-up should not pay.
+let dummyHash: Promise<string> | undefined;
+const timingEqualiser = () => (dummyHash ??= Bun.password.hash("pier-timing-equaliser", "argon2id"));
 
 /** The user when the password matches, else null. */
 export async function verifyCredentials(db: Db, username: string, password: string): Promise<User | null> {
   const row = db.select().from(users).where(eq(users.username, username)).get();
-  const ok = await Bun.password.verify(password, row?.passwordHash ?? DUMMY_HASH);
+  const ok = await Bun.password.verify(password, row?.passwordHash ?? (await timingEqualiser()));
   if (!row || !ok) return null;
   return { id: row.id, username: row.username, role: row.role, createdAt: row.createdAt };
 }

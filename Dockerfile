@@ -1,0 +1,47 @@
+# Pier: one Bun process serving the web app, with its SQLite database in /data.
+#
+#   docker build -t pier .
+#   docker run -d --name pier -p 7070:7070 -v /var/run/docker.sock:/var/run/docker.sock -v pier-data:/data pier
+
+# ---- build: production dependencies and vendored browser files ----
+FROM oven/bun:1.4.5-slim AS build
+WORKDIR /app
+
+# Dependencies first, so this layer is reused until package.json or bun.lock change.
+# --production is enough: scripts/build-assets.ts only needs htmx.org, a runtime dependency.
+COPY package.json bun.lock ./
+RUN bun install --frozen-lockfile --production
+
+COPY tsconfig.json bunfig.toml ./
+COPY src ./src
+COPY views ./views
+COPY public ./public
+COPY drizzle ./drizzle
+COPY scripts ./scripts
+# Copies htmx from node_modules into public/vendor (never a CDN).
+RUN bun scripts/build-assets.ts
+
+# ---- runtime ----
+FROM oven/bun:1.4.5-slim
+WORKDIR /app
+
+# Bun runs the TypeScript sources directly; tsconfig.json carries the JSX settings,
+# drizzle/ the migrations applied at start-up, public/ the static files.
+COPY --from=build /app/package.json /app/tsconfig.json /app/bunfig.toml ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/src ./src
+COPY --from=build /app/views ./views
+COPY --from=build /app/public ./public
+COPY --from=build /app/drizzle ./drizzle
+
+ENV PIER_DATA_DIR=/data PIER_PORT=7070 NODE_ENV=production
+VOLUME /data
+EXPOSE 7070
+
+# The image has no curl: ask bun itself. Uses PIER_PORT so a changed port still checks the right listener.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD bun -e "fetch('http://127.0.0.1:'+(process.env.PIER_PORT||7070)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+
+# Runs as root on purpose: Pier will drive workspace containers through the mounted
+# Docker socket (/var/run/docker.sock), which is owned by root on the host.
+CMD ["bun", "src/main.ts"]

@@ -1,0 +1,165 @@
+/**
+ * Builds the real Docker image from the repository's Dockerfile, runs it, and checks it from
+ * the outside: the health endpoint, the first-run setup page, the security headers, and
+ * Docker's own health status. Slow (minutes on a cold cache), so each step sets its own timeout.
+ *
+ * The container uses --network host and listens on 127.0.0.1:<free port>, so the test only
+ * ever talks to this machine's loopback.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { ensureBunBaseImage } from "../support/base-image.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const IMAGE = "pier-test:latest";
+const suffix = `${process.pid}-${Date.now().toString(36)}`;
+const CONTAINER = `pier-test-${suffix}`;
+const VOLUME = `pier-test-data-${suffix}`;
+const PORT = freePort();
+const BASE = `http://127.0.0.1:${PORT}`;
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+let imageBuilt = false;
+let containerStarted = false;
+let failed = false;
+
+/**
+ * A test that records failure, so afterAll knows to print the container's logs.
+ * `needs` names what an earlier step must have done, so a failed build fails the rest at once.
+ */
+function step(name: string, timeout: number, fn: () => Promise<void>, needs?: "image" | "container"): void {
+  test(
+    name,
+    async () => {
+      try {
+        if (needs === "image" && !imageBuilt) throw new Error("Not run: the image was not built.");
+        if (needs === "container" && !containerStarted) throw new Error("Not run: the container did not start.");
+        await fn();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    },
+    timeout,
+  );
+}
+
+step("the Bun base image named in the Dockerfile exists locally", 10 * MINUTE, async () => {
+  const tag = await ensureBunBaseImage();
+  expect(await docker(["image", "inspect", "--format", "{{.Id}}", tag])).toStartWith("sha256:");
+});
+
+step("docker build succeeds", 15 * MINUTE, async () => {
+  const started = performance.now();
+  // --network host: RUN steps (bun install) reach the npm registry the way this machine does.
+  // --force-rm: the legacy builder would otherwise leave a stopped container behind a failed RUN.
+  await docker(["build", "--network", "host", "--force-rm", "-t", IMAGE, ROOT]);
+  imageBuilt = true;
+  console.error(`[image] built ${IMAGE} in ${Math.round((performance.now() - started) / SECOND)} s`);
+});
+
+step("the image declares its port, data volume and health check", 30 * SECOND, async () => {
+  const [image] = JSON.parse(await docker(["image", "inspect", IMAGE]));
+  expect(Object.keys(image.Config.ExposedPorts ?? {})).toContain("7070/tcp");
+  expect(Object.keys(image.Config.Volumes ?? {})).toContain("/data");
+  expect(image.Config.Healthcheck?.Test?.length ?? 0).toBeGreaterThan(0);
+}, "image");
+
+step("the container starts and /healthz reports ok", 2 * MINUTE, async () => {
+  await docker(["volume", "create", VOLUME]);
+  await docker([
+    "run", "-d",
+    "--pull", "never", // never reach for a registry if the tag is somehow missing
+    "--name", CONTAINER,
+    "--network", "host",
+    "-e", "PIER_HOST=127.0.0.1",
+    "-e", `PIER_PORT=${PORT}`,
+    "-v", `${VOLUME}:/data`,
+    "--health-interval=2s",
+    IMAGE,
+  ]);
+  containerStarted = true;
+
+  const health = await waitFor("/healthz to answer ok", 60 * SECOND, async () => {
+    const response = await fetch(`${BASE}/healthz`, { signal: AbortSignal.timeout(2 * SECOND) });
+    if (response.status !== 200) return null;
+    const body = (await response.json()) as { ok?: boolean; db?: string; runtime?: string };
+    return body.ok === true && body.db === "ok" ? body : null;
+  });
+  expect(["local", "docker"]).toContain(health.runtime!);
+}, "image");
+
+step("a fresh install shows the setup page, with security headers", 30 * SECOND, async () => {
+  const setup = await fetch(`${BASE}/setup`);
+  expect(setup.status).toBe(200);
+  expect(setup.headers.get("content-type")).toContain("text/html");
+  expect(setup.headers.get("content-security-policy")).toBeTruthy();
+  expect(await setup.text()).toContain("Welcome to Pier");
+
+  const home = await fetch(`${BASE}/`, { redirect: "manual" });
+  expect(home.status).toBe(303);
+  expect(new URL(home.headers.get("location") ?? "", BASE).pathname).toBe("/setup");
+}, "container");
+
+step("Docker reports the container healthy", 2 * MINUTE, async () => {
+  await waitFor("docker to report healthy", 90 * SECOND, async () => {
+    const status = (await docker(["inspect", "--format", "{{.State.Health.Status}}", CONTAINER])).trim();
+    return status === "healthy" ? status : null;
+  });
+}, "container");
+
+afterAll(async () => {
+  if (containerStarted && failed) {
+    const logs = Bun.spawnSync(["docker", "logs", "--tail", "200", CONTAINER], { stdout: "pipe", stderr: "pipe" });
+    console.error(`[image] logs of ${CONTAINER}:\n${logs.stdout.toString()}${logs.stderr.toString()}`);
+  }
+  // Always clean up, ignoring "no such container/volume" when a step never got that far.
+  Bun.spawnSync(["docker", "rm", "-f", CONTAINER], { stdout: "ignore", stderr: "ignore" });
+  Bun.spawnSync(["docker", "volume", "rm", "-f", VOLUME], { stdout: "ignore", stderr: "ignore" });
+});
+
+/** Asks the kernel for an unused port by listening on port 0, then frees it for the container. */
+function freePort(): number {
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = server.port!;
+  server.stop(true);
+  return port;
+}
+
+/** Runs the docker CLI, returns stdout, throws with the tail of its output on failure. */
+async function docker(args: string[]): Promise<string> {
+  const proc = Bun.spawn(["docker", ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  if (code !== 0) {
+    const tail = `${stdout}\n${stderr}`.trim().split("\n").slice(-40).join("\n");
+    throw new Error(`docker ${args[0]} exited with ${code}:\n${tail}`);
+  }
+  return stdout;
+}
+
+/**
+ * Polls `check` every 500 ms until it returns a value, or fails after `ms`.
+ * Stops early if the container has exited, since it will never answer then.
+ */
+async function waitFor<T>(what: string, ms: number, check: () => Promise<T | null>): Promise<T> {
+  const deadline = Date.now() + ms;
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== null) return value;
+    } catch (error) {
+      lastError = error; // connection refused while the server starts up
+    }
+    const running = (await docker(["inspect", "--format", "{{.State.Running}}", CONTAINER])).trim();
+    if (running !== "true") throw new Error(`The container stopped while waiting for ${what}.`);
+    await Bun.sleep(500);
+  }
+  throw new Error(`Timed out after ${ms / SECOND} s waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}.`);
+}
