@@ -1,5 +1,6 @@
 import type { Config } from "./infra/config.ts";
 import { createApp } from "./http/app.tsx";
+import { prepareAssets } from "./http/assets.ts";
 import { openPier, type Pier } from "./pier.ts";
 
 export interface RunningServer {
@@ -10,6 +11,7 @@ export interface RunningServer {
 
 /** Opens the data dir, builds the app and listens. Used by main and by the tests alike. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  prepareAssets();
   const pier = await openPier(config);
   const app = createApp(pier).listen({ port: config.port, hostname: config.host });
   const server = app.server!;

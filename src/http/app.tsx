@@ -1,11 +1,11 @@
 import { html } from "@elysiajs/html";
 import { staticPlugin } from "@elysiajs/static";
 import { Elysia } from "elysia";
-import { join } from "node:path";
 import { AppError, RateLimited } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import { ErrorPage } from "../../views/error-page.tsx";
 import { authApi } from "./api/auth-routes.ts";
+import { PUBLIC_DIR } from "./assets.ts";
 import { repoApi } from "./api/repo-routes.ts";
 import { settingsApi } from "./api/settings-routes.ts";
 import { systemRoutes } from "./api/system-routes.ts";
@@ -14,8 +14,6 @@ import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
-
-export const PUBLIC_DIR = join(import.meta.dir, "..", "..", "public");
 
 const requestStart = new WeakMap<Request, number>();
 
