@@ -1,4 +1,7 @@
 import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import type { ApiToken } from "../src/auth/tokens.ts";
+import type { User } from "../src/auth/users.ts";
+import type { MaskedSecret, SettingsView } from "../src/settings/settings.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 
 interface PageProps {
@@ -6,19 +9,8 @@ interface PageProps {
   runtime: "docker" | "local";
 }
 
-interface MaskedSecret {
-  set: boolean;
-  mask: string | null;
-  source: "settings" | "environment" | null;
-}
 
-export interface SettingsValues {
-  anthropicApiKey: MaskedSecret;
-  githubToken: MaskedSecret;
-  defaultModel: string;
-}
-
-export function SettingsPage(props: PageProps & { settings: SettingsValues; form: FormState; saved: boolean }) {
+export function SettingsPage(props: PageProps & { settings: SettingsView; form: FormState; saved: boolean }) {
   const { settings, form } = props;
   const values = { defaultModel: settings.defaultModel, ...form.values };
   return (
@@ -67,14 +59,8 @@ function SecretField(props: { form: FormState; name: string; label: string; secr
   );
 }
 
-export interface TokenRow {
-  id: string;
-  name: string;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-}
 
-export function TokensPage(props: PageProps & { tokens: TokenRow[]; form: FormState; created?: { name: string; token: string } }) {
+export function TokensPage(props: PageProps & { tokens: ApiToken[]; form: FormState; created?: { name: string; token: string } }) {
   return (
     <Layout title="API tokens" viewer={props.viewer} runtime={props.runtime} current="/tokens">
       <h1>API tokens</h1>
@@ -129,14 +115,8 @@ export function TokensPage(props: PageProps & { tokens: TokenRow[]; form: FormSt
   );
 }
 
-export interface UserRow {
-  id: string;
-  username: string;
-  role: "admin" | "member";
-  createdAt: Date;
-}
 
-export function UsersPage(props: PageProps & { users: UserRow[]; form: FormState }) {
+export function UsersPage(props: PageProps & { users: User[]; form: FormState }) {
   const roleError = props.form.error?.field === "role" ? props.form.error.message : undefined;
   const role = props.form.values.role ?? "member";
   return (

@@ -1,21 +1,13 @@
 import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import type { Repo } from "../src/repos/repos.ts";
 import { Layout, type Viewer } from "./layout.tsx";
-
-export interface RepoRow {
-  id: string;
-  name: string;
-  url: string;
-  defaultBranch: string;
-  image: string | null;
-  createdAt: Date;
-}
 
 interface PageProps {
   viewer: Viewer;
   runtime: "docker" | "local";
 }
 
-export function DashboardPage(props: PageProps & { repos: RepoRow[] }) {
+export function DashboardPage(props: PageProps & { repos: Repo[] }) {
   return (
     <Layout title="Dashboard" viewer={props.viewer} runtime={props.runtime} current="/">
       <h1 safe>Hello, {props.viewer.username}</h1>
@@ -32,7 +24,7 @@ export function DashboardPage(props: PageProps & { repos: RepoRow[] }) {
   );
 }
 
-export function ReposPage(props: PageProps & { repos: RepoRow[]; form: FormState; allowLocalRepos: boolean }) {
+export function ReposPage(props: PageProps & { repos: Repo[]; form: FormState; allowLocalRepos: boolean }) {
   return (
     <Layout title="Repositories" viewer={props.viewer} runtime={props.runtime} current="/repos">
       <h1>Repositories</h1>
@@ -64,7 +56,7 @@ export function ReposPage(props: PageProps & { repos: RepoRow[]; form: FormState
   );
 }
 
-function RepoList(props: { repos: RepoRow[] }) {
+function RepoList(props: { repos: Repo[] }) {
   if (props.repos.length === 0) return <p class="empty">No repositories yet.</p>;
   return (
     <ul class="list" aria-label="Repositories">
@@ -85,7 +77,7 @@ function RepoList(props: { repos: RepoRow[] }) {
   );
 }
 
-export function RepoPage(props: PageProps & { repo: RepoRow; defaultImage: string }) {
+export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string }) {
   const { repo } = props;
   return (
     <Layout title={repo.name} viewer={props.viewer} runtime={props.runtime} current="/repos">

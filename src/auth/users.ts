@@ -1,5 +1,5 @@
 import { count, eq } from "drizzle-orm";
-import type { Db } from "../infra/db.ts";
+import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { type Input, requiredString } from "../infra/input.ts";
@@ -51,7 +51,7 @@ export async function createFirstAdmin(db: Db, input: Input): Promise<User> {
   return db.transaction((tx) => {
     const [row] = tx.select({ n: count() }).from(users).all();
     if ((row?.n ?? 0) > 0) throw new AppError(409, "already_set_up", "Pier is already set up; sign in instead.");
-    return insertUser(tx as unknown as Db, username, passwordHash, "admin");
+    return insertUser(tx, username, passwordHash, "admin");
   });
 }
 
@@ -61,11 +61,11 @@ export async function createUser(db: Db, input: Input): Promise<User> {
   return db.transaction((tx) => {
     const taken = tx.select({ id: users.id }).from(users).where(eq(users.username, username)).get();
     if (taken) throw new AppError(409, "username_taken", `The username "${username}" is already taken.`, "username");
-    return insertUser(tx as unknown as Db, username, passwordHash, role);
+    return insertUser(tx, username, passwordHash, role);
   });
 }
 
-function insertUser(db: Db, username: string, passwordHash: string, role: Role): User {
+function insertUser(db: Db | Tx, username: string, passwordHash: string, role: Role): User {
   const user = { id: newId(), username, role, createdAt: new Date() };
   db.insert(users).values({ ...user, passwordHash }).run();
   return user;

@@ -6,6 +6,9 @@ import * as schema from "./schema.ts";
 
 export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
 
+/** What a synchronous transaction callback receives; it offers the same query builders as Db. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
 export const MIGRATIONS_DIR = join(import.meta.dir, "..", "..", "drizzle");
 
 /**

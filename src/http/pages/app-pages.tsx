@@ -7,24 +7,24 @@ import { addRepo, deleteRepo, getRepo, listRepos } from "../../repos/repos.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
 import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
-import { formFailure, pageAdmin, pageUser, redirectResponse } from "./respond.ts";
+import { type PageContext, formFailure, pageAdmin, pageUser, redirectResponse } from "./respond.ts";
 
 /** The signed-in pages: dashboard, repositories, settings, API tokens and users. */
 export function appPages(pier: Pier) {
   const common = { runtime: pier.runtime };
 
-  const reposPage = (ctx: Parameters<typeof pageUser>[1], form: FormState) => (
+  const reposPage = (ctx: PageContext, form: FormState) => (
     <ReposPage viewer={pageUser(pier, ctx)} {...common} repos={listRepos(pier.db)} form={form}
       allowLocalRepos={pier.config.allowLocalRepos} />
   );
-  const settingsPage = async (ctx: Parameters<typeof pageUser>[1], form: FormState, saved = false) => (
+  const settingsPage = async (ctx: PageContext, form: FormState, saved = false) => (
     <SettingsPage viewer={pageAdmin(pier, ctx)} {...common} settings={await pier.settings.view()} form={form} saved={saved} />
   );
-  const tokensPage = (ctx: Parameters<typeof pageUser>[1], form: FormState, created?: { name: string; token: string }) => {
+  const tokensPage = (ctx: PageContext, form: FormState, created?: { name: string; token: string }) => {
     const viewer = pageUser(pier, ctx);
     return <TokensPage viewer={viewer} {...common} tokens={listApiTokens(pier.db, viewer.id)} form={form} created={created} />;
   };
-  const usersPage = (ctx: Parameters<typeof pageUser>[1], form: FormState) => (
+  const usersPage = (ctx: PageContext, form: FormState) => (
     <UsersPage viewer={pageAdmin(pier, ctx)} {...common} users={listUsers(pier.db)} form={form} />
   );
 

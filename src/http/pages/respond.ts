@@ -23,7 +23,7 @@ export function redirectResponse(request: Request, location: string, headers: Re
   return new Response(null, { status: 303, headers: { ...headers, location } });
 }
 
-type PageContext = Parameters<typeof authenticate>[1];
+export type PageContext = Parameters<typeof authenticate>[1];
 
 /** The signed-in user for a page, or a redirect to setup (no user yet) or sign-in. */
 export function pageUser(pier: Pier, ctx: PageContext): User {
