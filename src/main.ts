@@ -16,7 +16,7 @@ try {
 try {
   const running = await startServer(config);
   const ms = Math.round(performance.now() - started);
-  console.log(`Pier is ready at ${running.url} (runtime: ${running.pier.runtime}, data: ${config.dataDir}, ${ms} ms)`);
+  console.log(`Pier is ready at ${running.url} (runtime: ${running.pier.runtime.kind}, data: ${config.dataDir}, ${ms} ms)`);
   const shutdown = async () => {
     await running.stop();
     process.exit(0);

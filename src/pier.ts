@@ -1,14 +1,23 @@
-import { mkdirSync } from "node:fs";
+import Docker from "dockerode";
+import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LoginLimiter } from "./auth/login-limiter.ts";
 import { deleteExpiredSessions } from "./auth/sessions.ts";
 import { hasAnyUser, listUsers } from "./auth/users.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase } from "./infra/db.ts";
+import type { FileOwner } from "./infra/git.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
+import { Pods } from "./pods/pods.ts";
 import { listRepos } from "./repos/repos.ts";
-import { chooseRuntime, type RuntimeKind } from "./runtime/detect.ts";
+import { chooseRuntime } from "./runtime/detect.ts";
+import { DockerRuntime } from "./runtime/docker-runtime.ts";
+import { LocalRuntime } from "./runtime/local-runtime.ts";
+import type { OrphanPod, Runtime } from "./runtime/runtime.ts";
+import { SessionConnections } from "./sessions/connections.ts";
+import { ProgressHub } from "./sessions/progress.ts";
+import { Sessions } from "./sessions/sessions.ts";
 import { SettingsStore } from "./settings/settings.ts";
 
 /** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
@@ -17,23 +26,63 @@ export interface Pier {
   db: Db;
   settings: SettingsStore;
   loginLimiter: LoginLimiter;
-  runtime: RuntimeKind;
+  runtime: Runtime;
+  pods: Pods;
+  sessions: Sessions;
+  progress: ProgressHub;
+  connections: SessionConnections;
   metrics: Metrics;
   version: string;
+  /** Containers labelled as this Pier's whose repo is gone, as of the last reconciliation. */
+  orphans(): OrphanPod[];
   /** True once any user exists; cached because every page asks. */
   isSetUp(): boolean;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export const VERSION: string = (await Bun.file(join(import.meta.dir, "..", "package.json")).json()).version;
 
+/** The pod user of Pier's workspace image; files in repo directories belong to it. */
+const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
+const RECONCILE_EVERY_MS = 5 * 60_000;
+const IDLE_CHECK_EVERY_MS = 60_000;
+
 export async function openPier(config: Config): Promise<Pier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(join(config.dataDir, "pier.db"));
+  const dbFile = join(config.dataDir, "pier.db");
+  const db = openDatabase(dbFile);
+  chmodSync(dbFile, 0o600);
   deleteExpiredSessions(db);
   const box = await createSecretBox(loadOrCreateSecretKey(config.dataDir, config.secretKey));
-  const runtime = await chooseRuntime(config.runtime);
+  const settings = new SettingsStore(db, box, config);
+  const runtime = await createRuntime(config, settings);
+  if (runtime.fileOwner && process.getuid?.() === 0) {
+    // The pod user must be able to reach its repo's directory; the db and key stay 0600.
+    chmodSync(config.dataDir, 0o711);
+  }
+  const pods = new Pods(db, runtime, config.dataDir, config.workspaceImage);
+  const progress = new ProgressHub();
+  const connections = new SessionConnections();
+  const sessions = new Sessions({ db, dataDir: config.dataDir, runtime, pods, settings, hub: progress, connections });
   let setUp = hasAnyUser(db);
+  let orphans: OrphanPod[] = [];
+
+  const reconcile = async () => {
+    orphans = await pods.reconcile().catch((error) => {
+      console.error("[pier] reconciling pods failed:", error instanceof Error ? error.message : error);
+      return orphans;
+    });
+    if (orphans.length) console.warn(`[pier] ${orphans.length} container(s) labelled as this Pier's belong to no repository: ${orphans.map((o) => o.name).join(", ")}`);
+  };
+  const stopIdle = () =>
+    pods.stopIdle(settings.plain().podIdleMinutes, (repoId) => sessions.hasLiveSession(repoId)).catch((error) => {
+      console.error("[pier] stopping idle pods failed:", error instanceof Error ? error.message : error);
+    });
+  await reconcile();
+  sessions.resumeInterrupted();
+  const timers = [setInterval(reconcile, RECONCILE_EVERY_MS), setInterval(stopIdle, IDLE_CHECK_EVERY_MS)];
+  for (const timer of timers) timer.unref();
+
   const metrics = new Metrics({
     pier_users: { help: "Registered users.", read: () => listUsers(db).length },
     pier_repos: { help: "Registered repositories.", read: () => listRepos(db).length },
@@ -41,12 +90,38 @@ export async function openPier(config: Config): Promise<Pier> {
   return {
     config,
     db,
-    settings: new SettingsStore(db, box, config),
+    settings,
     loginLimiter: new LoginLimiter(),
     runtime,
+    pods,
+    sessions,
+    progress,
+    connections,
     metrics,
     version: VERSION,
+    orphans: () => orphans,
     isSetUp: () => (setUp ||= hasAnyUser(db)),
-    close: () => db.$client.close(),
+    async close() {
+      for (const timer of timers) clearInterval(timer);
+      await sessions.settled();
+      db.$client.close();
+    },
   };
+}
+
+async function createRuntime(config: Config, settings: SettingsStore): Promise<Runtime> {
+  if ((await chooseRuntime(config.runtime)) === "local") return new LocalRuntime();
+  // Running as root, pods and server-side git use the workspace image's user; otherwise the
+  // server's own user, so both sides can write the worktrees.
+  const owner = process.getuid?.() === 0 ? POD_USER : { uid: process.getuid!(), gid: process.getgid!() };
+  return new DockerRuntime(new Docker(), settings.instanceId(), owner, () => {
+    const plain = settings.plain();
+    return {
+      memoryMb: plain.podMemoryMb,
+      cpus: plain.podCpus,
+      pids: plain.podPidsLimit,
+      noNewPrivileges: plain.podNoNewPrivileges,
+      network: config.podNetwork,
+    };
+  });
 }

@@ -7,6 +7,7 @@ import { ErrorPage } from "../../views/error-page.tsx";
 import { authApi } from "./api/auth-routes.ts";
 import { PUBLIC_DIR } from "./assets.ts";
 import { repoApi } from "./api/repo-routes.ts";
+import { sessionApi } from "./api/session-routes.ts";
 import { settingsApi } from "./api/settings-routes.ts";
 import { systemRoutes } from "./api/system-routes.ts";
 import { authenticate } from "./auth.ts";
@@ -61,6 +62,7 @@ export function createApp(pier: Pier) {
     .use(authApi(pier))
     .use(settingsApi(pier))
     .use(repoApi(pier))
+    .use(sessionApi(pier))
     .use(authPages(pier))
     .use(appPages(pier));
 }

@@ -2,3 +2,5 @@
 export * from "../auth/tables.ts";
 export * from "../settings/tables.ts";
 export * from "../repos/tables.ts";
+export * from "../pods/tables.ts";
+export * from "../sessions/tables.ts";

@@ -1,7 +1,8 @@
-import { inArray } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import type { Config } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
+import { newId } from "../infra/ids.ts";
 import type { Input } from "../infra/input.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
 import { settings } from "./tables.ts";
@@ -9,6 +10,7 @@ import { settings } from "./tables.ts";
 /**
  * Instance-wide settings. Secrets are sealed before they are stored and are never handed back
  * to a client: reads show a mask and where the value comes from (settings or the environment).
+ * Plain settings are stored as text and parsed by their definition below.
  */
 export const SECRET_KEYS = ["anthropicApiKey", "githubToken"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
@@ -26,6 +28,49 @@ export const DEFAULT_MODEL = "claude-sonnet-4-5";
 const MODEL_ID = /^[a-z0-9][a-z0-9.-]{1,99}$/;
 const MAX_SECRET_LENGTH = 1000;
 
+interface PlainSetting<T> {
+  default: T;
+  /** The value, or a sentence saying what is wrong with it. */
+  parse(raw: unknown): T | { problem: string };
+}
+
+function numberSetting(label: string, fallback: number, min: number, max: number, integer = true): PlainSetting<number> {
+  return {
+    default: fallback,
+    parse(raw) {
+      const value = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
+      if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+        return { problem: `${label} must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}.` };
+      }
+      return value;
+    },
+  };
+}
+
+const PLAIN = {
+  defaultModel: {
+    default: DEFAULT_MODEL,
+    parse: (raw: unknown) =>
+      typeof raw === "string" && MODEL_ID.test(raw) ? raw : { problem: "Default model must be a model id such as claude-sonnet-4-5." },
+  } satisfies PlainSetting<string>,
+  podMemoryMb: numberSetting("Pod memory (MiB)", 4096, 256, 262144),
+  podCpus: numberSetting("Pod CPUs", 2, 0.25, 256, false),
+  podPidsLimit: numberSetting("Pod process limit", 1024, 64, 1048576),
+  podIdleMinutes: numberSetting("Idle minutes before a pod stops", 30, 1, 10080),
+  podNoNewPrivileges: {
+    default: true,
+    parse: (raw: unknown) =>
+      raw === true || raw === "true" || raw === "1"
+        ? true
+        : raw === false || raw === "false" || raw === "0"
+          ? false
+          : { problem: "No-new-privileges must be true or false." },
+  } satisfies PlainSetting<boolean>,
+};
+type PlainKey = keyof typeof PLAIN;
+type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };
+const PLAIN_KEYS = Object.keys(PLAIN) as PlainKey[];
+
 export interface MaskedSecret {
   set: boolean;
   /** Bullets plus the last four characters of a long secret, or null when none is set. */
@@ -33,11 +78,7 @@ export interface MaskedSecret {
   source: "settings" | "environment" | null;
 }
 
-export interface SettingsView {
-  anthropicApiKey: MaskedSecret;
-  githubToken: MaskedSecret;
-  defaultModel: string;
-}
+export type SettingsView = { anthropicApiKey: MaskedSecret; githubToken: MaskedSecret } & PlainValues;
 
 export class SettingsStore {
   constructor(
@@ -57,14 +98,34 @@ export class SettingsStore {
     return {
       anthropicApiKey: await masked("anthropicApiKey"),
       githubToken: await masked("githubToken"),
-      defaultModel: stored.get("defaultModel") ?? DEFAULT_MODEL,
+      ...this.plain(stored),
     };
+  }
+
+  /** The plain (non-secret) settings, read synchronously for hot paths such as pod creation. */
+  plain(stored = this.readAll()): PlainValues {
+    const values = {} as Record<PlainKey, unknown>;
+    for (const key of PLAIN_KEYS) {
+      const raw = stored.get(key);
+      const parsed = raw === undefined ? PLAIN[key].default : PLAIN[key].parse(raw);
+      values[key] = typeof parsed === "object" && parsed !== null ? PLAIN[key].default : parsed;
+    }
+    return values as PlainValues;
   }
 
   /** The plain secret for server-side use (never for rendering): settings first, then the environment. */
   async secret(key: SecretKey): Promise<string | null> {
     const sealed = this.readAll().get(key);
     return sealed ? this.box.open(sealed) : ENV_FALLBACK[key](this.config);
+  }
+
+  /** This Pier's id, made on first use; it labels the containers this Pier owns. */
+  instanceId(): string {
+    const row = this.db.select().from(settings).where(eq(settings.key, "instanceId")).get();
+    if (row) return row.value;
+    const id = newId();
+    this.db.insert(settings).values({ key: "instanceId", value: id, updatedAt: new Date() }).onConflictDoNothing().run();
+    return this.db.select().from(settings).where(eq(settings.key, "instanceId")).get()!.value;
   }
 
   /**
@@ -84,23 +145,19 @@ export class SettingsStore {
       if (typeof value !== "string" || value.length > MAX_SECRET_LENGTH || /[\s\x00-\x1f\x7f]/.test(value)) {
         throw invalid(key, `${SECRET_LABELS[key]} must be text of at most ${MAX_SECRET_LENGTH} characters with no spaces.`);
       }
-      writes.set(key, value);
+      writes.set(key, await this.box.seal(value));
     }
-    const model = input.defaultModel;
-    if (model !== undefined && model !== "") {
-      if (typeof model !== "string" || !MODEL_ID.test(model)) {
-        throw invalid("defaultModel", "Default model must be a model id such as claude-sonnet-4-5.");
-      }
-      writes.set("defaultModel", model);
-    }
-    const sealed = new Map<string, string>();
-    for (const [key, value] of writes) {
-      sealed.set(key, (SECRET_KEYS as readonly string[]).includes(key) ? await this.box.seal(value) : value);
+    for (const key of PLAIN_KEYS) {
+      const raw = input[key];
+      if (raw === undefined || raw === "") continue;
+      const parsed = PLAIN[key].parse(raw);
+      if (typeof parsed === "object" && parsed !== null) throw invalid(key, parsed.problem);
+      writes.set(key, String(parsed));
     }
     const updatedAt = new Date();
     this.db.transaction((tx) => {
       if (clears.length) tx.delete(settings).where(inArray(settings.key, clears)).run();
-      for (const [key, value] of sealed) {
+      for (const [key, value] of writes) {
         tx.insert(settings)
           .values({ key, value, updatedAt })
           .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt } })

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { asInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { addRepo, deleteRepo, getRepo, listRepos, publicRepo } from "../../repos/repos.ts";
+import { addRepo, getRepo, listRepos, publicRepo } from "../../repos/repos.ts";
 import { requireAdmin, requireUser } from "../auth.ts";
 
 export function repoApi(pier: Pier) {
@@ -18,11 +18,19 @@ export function repoApi(pier: Pier) {
     })
     .get("/:id", (ctx) => {
       requireUser(pier, ctx);
-      return { ...publicRepo(getRepo(pier.db, ctx.params.id)), pod: null };
+      return { ...publicRepo(getRepo(pier.db, ctx.params.id)), pod: pier.pods.view(ctx.params.id) };
     })
-    .delete("/:id", (ctx) => {
+    .get("/:id/branches", async (ctx) => {
+      requireUser(pier, ctx);
+      return pier.sessions.branchSuggestions(ctx.params.id);
+    })
+    .delete("/:id", async (ctx) => {
       requireAdmin(pier, ctx);
-      deleteRepo(pier.db, ctx.params.id);
+      await pier.sessions.removeRepo(ctx.params.id);
       ctx.set.status = 204;
+    })
+    .get("/orphan-pods", (ctx) => {
+      requireAdmin(pier, ctx);
+      return pier.orphans();
     });
 }

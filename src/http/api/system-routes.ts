@@ -14,7 +14,7 @@ export function systemRoutes(pier: Pier) {
       return {
         ok: dbOk,
         db: dbOk ? "ok" : "error",
-        runtime: pier.runtime,
+        runtime: pier.runtime.kind,
         version: pier.version,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       };

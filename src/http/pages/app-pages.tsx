@@ -3,7 +3,7 @@ import { createUser, listUsers } from "../../auth/users.ts";
 import { createApiToken, listApiTokens, revokeApiToken } from "../../auth/tokens.ts";
 import { asInput, type Input } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { addRepo, deleteRepo, getRepo, listRepos } from "../../repos/repos.ts";
+import { addRepo, getRepo, listRepos } from "../../repos/repos.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
 import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
@@ -11,7 +11,7 @@ import { type PageContext, formFailure, pageAdmin, pageUser, redirectResponse } 
 
 /** The signed-in pages: dashboard, repositories, settings, API tokens and users. */
 export function appPages(pier: Pier) {
-  const common = { runtime: pier.runtime };
+  const common = { runtime: pier.runtime.kind };
 
   const reposPage = (ctx: PageContext, form: FormState) => (
     <ReposPage viewer={pageUser(pier, ctx)} {...common} repos={listRepos(pier.db)} form={form}
@@ -44,9 +44,9 @@ export function appPages(pier: Pier) {
       <RepoPage viewer={pageUser(pier, ctx)} {...common} repo={getRepo(pier.db, ctx.params.id)}
         defaultImage={pier.config.workspaceImage} />
     ))
-    .post("/repos/:id/delete", (ctx) => {
+    .post("/repos/:id/delete", async (ctx) => {
       pageAdmin(pier, ctx);
-      deleteRepo(pier.db, ctx.params.id);
+      await pier.sessions.removeRepo(ctx.params.id);
       return redirectResponse(ctx.request, "/repos");
     })
     .get("/settings", (ctx) => settingsPage(ctx, emptyForm))

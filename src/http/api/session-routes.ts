@@ -1,0 +1,32 @@
+import { Elysia } from "elysia";
+import { asInput } from "../../infra/input.ts";
+import type { Pier } from "../../pier.ts";
+import { publicSession } from "../../sessions/sessions.ts";
+import { requireUser } from "../auth.ts";
+import { sessionEventStream } from "../session-events.ts";
+
+export function sessionApi(pier: Pier) {
+  const { sessions } = pier;
+  return new Elysia({ prefix: "/api/sessions" })
+    .post("/", async (ctx) => {
+      const session = await sessions.start(requireUser(pier, ctx), asInput(ctx.body));
+      ctx.set.status = 201;
+      return publicSession(session);
+    })
+    .get("/", (ctx) => {
+      const query = ctx.query as Record<string, string | undefined>;
+      return sessions.list(requireUser(pier, ctx), { state: query.state, repoId: query.repoId }).map(publicSession);
+    })
+    .get("/:id", (ctx) => publicSession(sessions.getFor(requireUser(pier, ctx), ctx.params.id)))
+    .get("/:id/changes", (ctx) => sessions.changes(requireUser(pier, ctx), ctx.params.id))
+    .get("/:id/diff", (ctx) => sessions.diff(requireUser(pier, ctx), ctx.params.id))
+    .get("/:id/events", (ctx) => {
+      const session = sessions.getFor(requireUser(pier, ctx), ctx.params.id);
+      return sessionEventStream(pier, session.id, ctx.request.signal);
+    })
+    .post("/:id/end", async (ctx) => {
+      const { session, savedUncommitted, unpushedCommits } = await sessions.end(requireUser(pier, ctx), ctx.params.id);
+      return { ...publicSession(session), savedUncommitted, unpushedCommits };
+    })
+    .post("/:id/resume", async (ctx) => publicSession(await sessions.resume(requireUser(pier, ctx), ctx.params.id)));
+}

@@ -1,0 +1,272 @@
+import Docker from "dockerode";
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, relative } from "node:path";
+import { PassThrough } from "node:stream";
+import type {
+  ExecOptions,
+  ExecResult,
+  FileOwner,
+  OrphanPod,
+  Pod,
+  PodSpec,
+  PodStatus,
+  Progress,
+  Runtime,
+} from "./runtime.ts";
+
+/** Limits and isolation for new pods, from settings. */
+export interface PodLimits {
+  memoryMb: number;
+  cpus: number;
+  pids: number;
+  noNewPrivileges: boolean;
+  network: string;
+}
+
+/** Pier's own workspace image: built from images/workspace when missing, never pulled. */
+export const OWN_WORKSPACE_IMAGE = "pier-workspace:latest";
+const WORKSPACE_CONTEXT = join(import.meta.dir, "..", "..", "images", "workspace");
+
+const LABEL_INSTANCE = "pier.instance";
+const LABEL_REPO = "pier.repo";
+
+/**
+ * The Docker runtime: one long-lived container per repo, found by its labels. A stopped pod is
+ * started, a missing one created; its image is pulled (or, for Pier's own, built) on first use.
+ */
+export class DockerRuntime implements Runtime {
+  readonly kind = "docker";
+  private hostPaths: Promise<(path: string) => string> | undefined;
+  /** One ensurePod at a time per repo, so two sessions starting together share one pod. */
+  private inFlight = new Map<string, Promise<Pod>>();
+
+  constructor(
+    private docker: Docker,
+    private instanceId: string,
+    readonly fileOwner: FileOwner,
+    private limits: () => PodLimits,
+  ) {}
+
+  ensurePod(spec: PodSpec, progress: Progress): Promise<Pod> {
+    const running = this.inFlight.get(spec.repoId);
+    if (running) return running;
+    const attempt = this.findOrCreate(spec, progress).finally(() => this.inFlight.delete(spec.repoId));
+    this.inFlight.set(spec.repoId, attempt);
+    return attempt;
+  }
+
+  private async findOrCreate(spec: PodSpec, progress: Progress): Promise<Pod> {
+    const existing = await this.find(spec.repoId);
+    if (existing?.State === "running") {
+      progress({ step: "pod", message: "Using the repository's running pod.", fraction: 1 });
+      return { id: existing.Id, image: existing.Image };
+    }
+    if (existing) {
+      progress({ step: "pod", message: "Starting the repository's stopped pod…" });
+      await this.docker.getContainer(existing.Id).start();
+      progress({ step: "pod", message: "Pod started.", fraction: 1 });
+      return { id: existing.Id, image: existing.Image };
+    }
+    await this.ensureImage(spec.image, progress);
+    progress({ step: "pod", message: "Creating the repository's pod…" });
+    const container = await this.docker.createContainer(await this.podDefinition(spec));
+    await container.start();
+    progress({ step: "pod", message: "Pod created and started.", fraction: 1 });
+    return { id: container.id, image: spec.image };
+  }
+
+  private async podDefinition(spec: PodSpec): Promise<Docker.ContainerCreateOptions> {
+    const limits = this.limits();
+    const toHost = await this.hostPathResolver();
+    const { uid, gid } = this.fileOwner;
+    return {
+      name: `pier-${this.instanceId.slice(0, 6)}-${spec.repoName.toLowerCase().replace(/[^a-z0-9_.-]/g, "-")}-${spec.repoId.slice(0, 6)}`,
+      Image: spec.image,
+      Cmd: ["sleep", "infinity"],
+      User: `${uid}:${gid}`,
+      WorkingDir: spec.mountDir,
+      Env: ["HOME=/home/pier", "LANG=C.UTF-8", "TERM=xterm-256color"],
+      Labels: { [LABEL_INSTANCE]: this.instanceId, [LABEL_REPO]: spec.repoId, "pier.repo-name": spec.repoName },
+      HostConfig: {
+        // Only this repo's directory, at the same absolute path the server uses.
+        Binds: [`${toHost(spec.mountDir)}:${spec.mountDir}`],
+        Init: true,
+        Privileged: false,
+        Memory: limits.memoryMb * 1024 * 1024,
+        NanoCpus: Math.round(limits.cpus * 1e9),
+        PidsLimit: limits.pids,
+        SecurityOpt: limits.noNewPrivileges ? ["no-new-privileges"] : [],
+        NetworkMode: limits.network,
+        RestartPolicy: { Name: "unless-stopped" },
+      },
+    };
+  }
+
+  async inspectPod(repoId: string): Promise<PodStatus | null> {
+    const found = await this.find(repoId);
+    if (!found) return null;
+    return { id: found.Id, image: found.Image, state: found.State === "running" ? "running" : "stopped" };
+  }
+
+  async stopPod(repoId: string): Promise<void> {
+    const found = await this.find(repoId);
+    if (found?.State === "running") await this.docker.getContainer(found.Id).stop({ t: 5 });
+  }
+
+  async removePod(repoId: string): Promise<void> {
+    const found = await this.find(repoId);
+    if (found) await this.docker.getContainer(found.Id).remove({ force: true });
+  }
+
+  async exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
+    const { uid, gid } = this.fileOwner;
+    const exec = await this.docker.getContainer(pod.id).exec({
+      Cmd: command,
+      User: `${uid}:${gid}`,
+      WorkingDir: options.cwd,
+      Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = "";
+    let stderr = "";
+    out.on("data", (chunk) => (stdout += chunk));
+    err.on("data", (chunk) => (stderr += chunk));
+    this.docker.modem.demuxStream(stream, out, err);
+    let timedOut = false;
+    const done = new Promise<void>((resolve) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+    });
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          stream.destroy();
+        }, options.timeoutMs)
+      : undefined;
+    await done;
+    clearTimeout(timer);
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, stdout, stderr, timedOut };
+  }
+
+  async listOrphans(knownRepoIds: Set<string>): Promise<OrphanPod[]> {
+    const all = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${this.instanceId}`] } });
+    return all
+      .filter((c) => !knownRepoIds.has(c.Labels[LABEL_REPO] ?? ""))
+      .map((c) => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), repoId: c.Labels[LABEL_REPO] ?? "", state: c.State }));
+  }
+
+  private async find(repoId: string): Promise<Docker.ContainerInfo | null> {
+    const matches = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_INSTANCE}=${this.instanceId}`, `${LABEL_REPO}=${repoId}`] },
+    });
+    return matches[0] ?? null;
+  }
+
+  private async ensureImage(image: string, progress: Progress): Promise<void> {
+    const present = await this.docker
+      .getImage(image)
+      .inspect()
+      .then(() => true, () => false);
+    if (present) {
+      progress({ step: "image", message: `Image ${image} is present.`, fraction: 1 });
+      return;
+    }
+    if (image === OWN_WORKSPACE_IMAGE) await this.buildWorkspaceImage(progress);
+    else await this.pullImage(image, progress);
+  }
+
+  private async pullImage(image: string, progress: Progress): Promise<void> {
+    progress({ step: "image", message: `Pulling ${image}…`, fraction: 0 });
+    const layers = new Map<string, { current: number; total: number }>();
+    const stream = await this.docker.pull(image).catch((error: Error) => {
+      throw new Error(`Could not pull ${image}: ${dockerMessage(error)}`);
+    });
+    await followProgress(this.docker, stream, (event: PullEvent) => {
+      if (event.id && event.progressDetail?.total) {
+        layers.set(event.id, { current: event.progressDetail.current ?? 0, total: event.progressDetail.total });
+        const sum = [...layers.values()].reduce((acc, l) => ({ current: acc.current + l.current, total: acc.total + l.total }), { current: 0, total: 0 });
+        progress({ step: "image", message: `Pulling ${image}…`, fraction: sum.current / sum.total });
+      }
+    }).catch((error: Error) => {
+      throw new Error(`Could not pull ${image}: ${dockerMessage(error)}`);
+    });
+    progress({ step: "image", message: `Pulled ${image}.`, fraction: 1 });
+  }
+
+  private async buildWorkspaceImage(progress: Progress): Promise<void> {
+    progress({ step: "image", message: `Building ${OWN_WORKSPACE_IMAGE} (first use only)…`, fraction: 0 });
+    const stream = await this.docker.buildImage({ context: WORKSPACE_CONTEXT, src: ["Dockerfile"] }, { t: OWN_WORKSPACE_IMAGE });
+    await followProgress(this.docker, stream, (event: BuildEvent) => {
+      const step = event.stream?.match(/^Step (\d+)\/(\d+) : (.*)/);
+      if (step) {
+        progress({ step: "image", message: `Building ${OWN_WORKSPACE_IMAGE}: ${step[3]!.slice(0, 80)}`, fraction: (Number(step[1]) - 1) / Number(step[2]) });
+      }
+      if (event.error) throw new Error(event.error);
+    }).catch((error: Error) => {
+      throw new Error(`Could not build ${OWN_WORKSPACE_IMAGE}: ${dockerMessage(error)}`);
+    });
+    progress({ step: "image", message: `Built ${OWN_WORKSPACE_IMAGE}.`, fraction: 1 });
+  }
+
+  /**
+   * Bind sources are paths on the Docker host. When Pier itself runs in a container, its data
+   * dir is a volume or bind mount, so the host path is found by inspecting our own container.
+   */
+  private hostPathResolver(): Promise<(path: string) => string> {
+    const identity = (path: string) => path;
+    if (!existsSync("/.dockerenv")) return Promise.resolve(identity);
+    this.hostPaths ??= this.docker
+      .getContainer(hostname())
+      .inspect()
+      .then(
+        (self) => (path: string) => {
+          const mount = self.Mounts.filter((m) => path === m.Destination || path.startsWith(m.Destination + "/")).sort(
+            (a, b) => b.Destination.length - a.Destination.length,
+          )[0];
+          return mount ? join(mount.Source, relative(mount.Destination, path)) : path;
+        },
+        () => identity,
+      );
+    return this.hostPaths;
+  }
+}
+
+interface PullEvent {
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+}
+interface BuildEvent {
+  stream?: string;
+  error?: string;
+}
+
+function followProgress<E>(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: E) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null, events: Array<{ error?: string }>) => {
+        const failed = events?.find((e) => e.error);
+        if (error || failed) reject(error ?? new Error(failed!.error));
+        else resolve();
+      },
+      (event: E) => {
+        try {
+          onEvent(event);
+        } catch (error) {
+          reject(error);
+        }
+      },
+    );
+  });
+}
+
+function dockerMessage(error: Error & { json?: { message?: string } }): string {
+  return error.json?.message ?? error.message;
+}

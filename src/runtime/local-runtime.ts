@@ -1,0 +1,45 @@
+import type { ExecOptions, ExecResult, OrphanPod, Pod, PodSpec, PodStatus, Progress, Runtime } from "./runtime.ts";
+
+const LOCAL_POD: Pod = { id: "local", image: "local" };
+
+/**
+ * The local runtime: commands run as processes of the server's own user, on the server's machine.
+ * There is no container, so there is nothing to start or stop; sessions are not isolated.
+ */
+export class LocalRuntime implements Runtime {
+  readonly kind = "local";
+  readonly fileOwner = null;
+
+  async ensurePod(_spec: PodSpec, progress: Progress): Promise<Pod> {
+    progress({ step: "pod", message: "Running on this machine (local runtime, no container).", fraction: 1 });
+    return LOCAL_POD;
+  }
+
+  async inspectPod(): Promise<PodStatus | null> {
+    return { ...LOCAL_POD, state: "running" };
+  }
+
+  async stopPod(): Promise<void> {}
+
+  async removePod(): Promise<void> {}
+
+  async exec(_pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
+    const child = Bun.spawn(command, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: options.timeoutMs,
+    });
+    const [stdout, stderr, exitCode] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    return { exitCode, stdout, stderr, timedOut: child.signalCode === "SIGTERM" && options.timeoutMs !== undefined };
+  }
+
+  async listOrphans(): Promise<OrphanPod[]> {
+    return [];
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Where sessions' shells and commands run. Two implementations share this interface, so the
+ * session, terminal and chat code never branch on it: `docker` (one container per repo, the pod)
+ * and `local` (plain processes on the server's own machine).
+ */
+export interface PodSpec {
+  repoId: string;
+  repoName: string;
+  /** The image the repo asked for, or the workspace image from config. */
+  image: string;
+  /** The repo's directory in the data dir: the one path the pod may see. */
+  mountDir: string;
+}
+
+export interface Pod {
+  /** The container id, or "local". */
+  id: string;
+  image: string;
+}
+
+export type PodState = "running" | "stopped" | "missing";
+
+export interface PodStatus {
+  id: string;
+  image: string;
+  state: Exclude<PodState, "missing">;
+}
+
+/** One step of getting a pod ready, for the session page's progress view. */
+export interface ProgressEvent {
+  step: "image" | "pod" | "clone" | "worktree";
+  message: string;
+  /** 0..1 when the step can tell how far along it is. */
+  fraction?: number;
+}
+
+export type Progress = (event: ProgressEvent) => void;
+
+export interface ExecOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  /** Kills the command after this long; the result then says timedOut. */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+import type { FileOwner } from "../infra/git.ts";
+
+export type { FileOwner };
+
+export interface OrphanPod {
+  id: string;
+  name: string;
+  repoId: string;
+  state: string;
+}
+
+export interface Runtime {
+  readonly kind: "docker" | "local";
+  readonly fileOwner: FileOwner | null;
+  /** Finds the repo's pod, starting or creating it (and its image) as needed. */
+  ensurePod(spec: PodSpec, progress: Progress): Promise<Pod>;
+  /** What the engine says about the repo's pod, changing nothing. */
+  inspectPod(repoId: string): Promise<PodStatus | null>;
+  stopPod(repoId: string): Promise<void>;
+  /** Removes the pod's container; its files live in the data dir and are not touched. */
+  removePod(repoId: string): Promise<void>;
+  /** Runs a command to completion as the pod user. */
+  exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult>;
+  /** Pods labelled as this Pier's whose repo no longer exists. */
+  listOrphans(knownRepoIds: Set<string>): Promise<OrphanPod[]>;
+}

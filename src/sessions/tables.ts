@@ -1,0 +1,47 @@
+import { sql } from "drizzle-orm";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { users } from "../auth/tables.ts";
+import { repos } from "../repos/tables.ts";
+
+export type SessionState = "provisioning" | "active" | "ended" | "failed";
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    repoId: text("repo_id")
+      .notNull()
+      .references(() => repos.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    taskId: text("task_id"),
+    title: text("title").notNull(),
+    branch: text("branch").notNull(),
+    /** True when Pier made the branch for this session (pier/<user>/<id>). */
+    createdBranch: integer("created_branch", { mode: "boolean" }).notNull(),
+    /** The remote branch the session's work is compared against, e.g. origin/main. */
+    baseRef: text("base_ref").notNull(),
+    /** Where baseRef pointed when the worktree was made. */
+    baseSha: text("base_sha"),
+    worktreePath: text("worktree_path").notNull(),
+    state: text("state", { enum: ["provisioning", "active", "ended", "failed"] }).notNull(),
+    /** The step provisioning is on, for pages opened mid-way. */
+    step: text("step"),
+    error: text("error"),
+    podId: text("pod_id"),
+    costUsd: real("cost_usd").notNull().default(0),
+    /** The commit that saved uncommitted work when the session ended, if there was any. */
+    savedCommit: text("saved_commit"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    index("sessions_repo_idx").on(t.repoId),
+    index("sessions_user_idx").on(t.userId),
+    // A branch can be checked out by one live session at a time (git allows one worktree per branch).
+    uniqueIndex("sessions_live_branch_idx")
+      .on(t.repoId, t.branch)
+      .where(sql`state IN ('provisioning', 'active')`),
+  ],
+);

@@ -1,0 +1,107 @@
+import { expect, test } from "bun:test";
+import Docker from "dockerode";
+import { join } from "node:path";
+import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { json } from "../support/pier.ts";
+import { activeSession, addRepo, waitForState } from "../support/sessions.ts";
+import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../support/workspace-image.ts";
+import { defineLifecycleTests } from "./lifecycle.ts";
+
+await ensureTestWorkspaceImage();
+const docker = new Docker();
+
+defineLifecycleTests("docker", { PIER_POD_NETWORK: "none", PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE }, (context) => {
+  test("the pod is isolated: limits, no privileges, no network, no socket, and only its own repo's directory", async () => {
+    const { pier, cookie, repoId } = context();
+    const otherRepo = await addRepo(pier, cookie, `file://${makeRemoteRepo("gadgets").path}`, "gadgets");
+    const other = await activeSession(pier, cookie, { repoId: otherRepo });
+    const s = await activeSession(pier, cookie, { repoId });
+    expect(s.podId).not.toBe(other.podId);
+
+    const info = await docker.getContainer(s.podId!).inspect();
+    expect(info.HostConfig.Privileged).toBe(false);
+    expect(info.HostConfig.SecurityOpt).toContain("no-new-privileges");
+    expect(info.HostConfig.NetworkMode).toBe("none");
+    expect(info.HostConfig.Memory).toBe(4096 * 1024 * 1024);
+    expect(info.HostConfig.NanoCpus).toBe(2e9);
+    expect(info.HostConfig.PidsLimit).toBe(1024);
+    expect(info.Config.User).toBe("1000:1000");
+    const repoDir = join(pier.dataDir, "repos", repoId);
+    expect(info.Mounts.map((m) => `${m.Source}:${m.Destination}`)).toEqual([`${repoDir}:${repoDir}`]);
+
+    const look = await context().sh(s, [
+      `test -e ${pier.dataDir}/pier.db && echo db-visible`,
+      `test -e ${pier.dataDir}/secret.key && echo key-visible`,
+      `test -e ${join(pier.dataDir, "repos", otherRepo)} && echo other-repo-visible`,
+      `test -e /var/run/docker.sock && echo socket-visible`,
+      `ls ${join(pier.dataDir, "repos")}`,
+      "id -un",
+    ].join("; "));
+    expect(look.stdout.trim().split("\n")).toEqual([repoId, "pier"]);
+
+    const repo = (await (await pier.fetch(`/api/repos/${repoId}`, { headers: { cookie } })).json()) as { pod: unknown };
+    expect(repo.pod).toEqual({ state: "running", image: TEST_WORKSPACE_IMAGE, containerId: s.podId });
+    for (const x of [s, other]) await pier.fetch(`/api/sessions/${x.id}/end`, json({}, { cookie }));
+  }, 300_000);
+
+  test("git push credentials come from GH_TOKEN in the pod's environment, never a file", async () => {
+    const { pier, cookie, repoId } = context();
+    const s = await activeSession(pier, cookie, { repoId });
+    const fill = await context().sh(
+      s,
+      "printf 'protocol=https\\nhost=github.com\\n\\n' | GH_TOKEN=ghp_from_env git credential fill",
+    );
+    expect(fill.stdout).toContain("username=x-access-token");
+    expect(fill.stdout).toContain("password=ghp_from_env");
+    const grep = await context().sh(s, `grep -r ghp_from_env ${join(pier.dataDir, "repos", repoId)} || echo clean`);
+    expect(grep.stdout.trim()).toBe("clean");
+    await pier.fetch(`/api/sessions/${s.id}/end`, json({}, { cookie }));
+  }, 300_000);
+
+  test("a pod removed behind Pier's back is noticed and re-created for the next session", async () => {
+    const { pier, cookie, repoId } = context();
+    const first = await activeSession(pier, cookie, { repoId });
+    await pier.fetch(`/api/sessions/${first.id}/end`, json({}, { cookie }));
+    await docker.getContainer(first.podId!).remove({ force: true });
+
+    await pier.pier.pods.reconcile();
+    expect(pier.pier.pods.view(repoId)).toMatchObject({ state: "missing", containerId: null });
+
+    const next = await activeSession(pier, cookie, { repoId });
+    expect(next.podId).not.toBe(first.podId);
+    expect((await docker.getContainer(next.podId!).inspect()).State.Running).toBe(true);
+    expect((await context().sh(next, "cat README.md")).stdout).toBe("# widgets\n");
+    await pier.fetch(`/api/sessions/${next.id}/end`, json({}, { cookie }));
+  }, 300_000);
+
+  test("an idle pod is stopped, never while a session is live, and started again on next use", async () => {
+    const { pier, cookie, repoId } = context();
+    const live = await activeSession(pier, cookie, { repoId });
+    const later = Date.now() + 24 * 60 * 60_000;
+    const inUse = (id: string) => pier.pier.sessions.hasLiveSession(id);
+    expect(await pier.pier.pods.stopIdle(30, inUse, later)).not.toContain(repoId);
+    await pier.fetch(`/api/sessions/${live.id}/end`, json({}, { cookie }));
+
+    expect(await pier.pier.pods.stopIdle(30, inUse, Date.now())).not.toContain(repoId);
+    expect(await pier.pier.pods.stopIdle(30, inUse, later)).toContain(repoId);
+    expect((await docker.getContainer(live.podId!).inspect()).State.Running).toBe(false);
+    expect(pier.pier.pods.view(repoId)?.state).toBe("stopped");
+
+    const resumed = await pier.fetch(`/api/sessions/${live.id}/resume`, json({}, { cookie }));
+    expect(resumed.status).toBe(200);
+    const back = await waitForState(pier, cookie, live.id, "active");
+    expect(back.podId).toBe(live.podId);
+    expect((await docker.getContainer(live.podId!).inspect()).State.Running).toBe(true);
+    await pier.fetch(`/api/sessions/${live.id}/end`, json({}, { cookie }));
+  }, 300_000);
+
+  test("a pod of a removed repository is removed with it; its files stay", async () => {
+    const { pier, cookie } = context();
+    const doomed = await addRepo(pier, cookie, `file://${makeRemoteRepo("doomed").path}`, "doomed");
+    const s = await activeSession(pier, cookie, { repoId: doomed });
+    await pier.fetch(`/api/sessions/${s.id}/end`, json({}, { cookie }));
+    expect((await pier.fetch(`/api/repos/${doomed}`, { method: "DELETE", headers: { cookie } })).status).toBe(204);
+    expect(await docker.getContainer(s.podId!).inspect().then(() => "exists", () => "gone")).toBe("gone");
+    expect(await Bun.file(join(pier.dataDir, "repos", doomed, "clone.git", "HEAD")).exists()).toBe(true);
+  }, 300_000);
+});

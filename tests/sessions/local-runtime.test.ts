@@ -1,0 +1,3 @@
+import { defineLifecycleTests } from "./lifecycle.ts";
+
+defineLifecycleTests("local", {});

@@ -1,0 +1,111 @@
+/**
+ * Makes sure a workspace image for test pods exists in the local Docker engine.
+ *
+ * The real workspace image (images/workspace/Dockerfile) starts FROM debian:bookworm-slim, which
+ * needs a registry that test machines may not have. So tests use a smaller stand-in built without
+ * one: a Debian bookworm root filesystem from mmdebstrap with what Pier itself relies on in a pod
+ * (bash, git, tmux, sudo) and the same user, `pier` (uid/gid 1000) with passwordless sudo,
+ * `docker import`ed under its own tag so it never shadows the real image.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const TEST_WORKSPACE_IMAGE = "pier-workspace-test:latest";
+
+const DEBIAN_MIRROR = "http://deb.debian.org/debian";
+
+/**
+ * The build in progress, if any. Test files run in one process and may each ask for the image
+ * at start; they all wait for one build instead of racing mmdebstrap and `docker import`.
+ */
+let pending: Promise<string> | null = null;
+
+/** Ensures the test workspace image exists locally and returns its tag. */
+export function ensureTestWorkspaceImage(): Promise<string> {
+  // Forgotten once settled: a later call checks the engine again (the image may have been
+  // removed), and a failed build can be retried.
+  pending ??= ensure().finally(() => {
+    pending = null;
+  });
+  return pending;
+}
+
+async function ensure(): Promise<string> {
+  const tag = TEST_WORKSPACE_IMAGE;
+  if (await imageExists(tag)) return tag;
+
+  const started = performance.now();
+  const work = mkdtempSync(join(tmpdir(), "pier-workspace-image-"));
+  try {
+    log(`${tag} is not in the local engine; building it without a registry (in ${work})`);
+
+    log("creating a Debian bookworm root filesystem with mmdebstrap (about a minute)");
+    const rootfs = join(work, "rootfs.tar");
+    await run(
+      [
+        "mmdebstrap",
+        "--variant=minbase",
+        "--include=git,bash,tmux,sudo,ca-certificates,procps,ripgrep",
+        // Like debian:bookworm-slim: no manuals, docs or translations.
+        ...["man", "info", "doc", "locale"].map((dir) => `--dpkgopt=path-exclude=/usr/share/${dir}/*`),
+        "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+        // The pod user as in the real image; visudo fails the build on a malformed sudoers file.
+        "--customize-hook=chroot \"$1\" sh -c '" +
+          "groupadd --gid 1000 pier && " +
+          "useradd --uid 1000 --gid 1000 --home-dir /home/pier --create-home --shell /bin/bash pier && " +
+          'echo "pier ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/pier && ' +
+          "chmod 0440 /etc/sudoers.d/pier && visudo -cf /etc/sudoers.d/pier'",
+        "bookworm",
+        rootfs,
+        // Named explicitly: without a mirror argument mmdebstrap would read sources from stdin.
+        DEBIAN_MIRROR,
+      ],
+      work,
+    );
+
+    log(`importing as ${tag}`);
+    await run(
+      [
+        "docker",
+        "import",
+        // A tarball import has no config at all, so everything the Dockerfile sets is set here.
+        "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "--change", "ENV LANG=C.UTF-8",
+        "--change", "ENV TERM=xterm-256color",
+        "--change", "USER pier",
+        "--change", "WORKDIR /home/pier",
+        "--change", 'CMD ["sleep", "infinity"]',
+        "--change", "LABEL org.pier.workspace=test",
+        rootfs,
+        tag,
+      ],
+      work,
+    );
+    log(`${tag} ready in ${Math.round((performance.now() - started) / 1000)} s`);
+    return tag;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function imageExists(tag: string): Promise<boolean> {
+  const proc = Bun.spawn(["docker", "image", "inspect", tag], { stdout: "ignore", stderr: "ignore" });
+  return (await proc.exited) === 0;
+}
+
+/** Runs a command in `cwd`, returns its stdout, and throws with its stderr if it fails. */
+async function run(cmd: string[], cwd: string): Promise<string> {
+  const proc = Bun.spawn(cmd, { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  if (code !== 0) throw new Error(`${cmd[0]} exited with ${code}:\n${stderr.trim().split("\n").slice(-20).join("\n")}`);
+  return stdout;
+}
+
+function log(line: string): void {
+  console.error(`[workspace-image] ${line}`);
+}
