@@ -12,7 +12,16 @@ interface PageProps {
 
 export function SettingsPage(props: PageProps & { settings: SettingsView; form: FormState; saved: boolean }) {
   const { settings, form } = props;
-  const values = { defaultModel: settings.defaultModel, ...form.values };
+  const values = {
+    defaultModel: settings.defaultModel,
+    podMemoryMb: String(settings.podMemoryMb),
+    podCpus: String(settings.podCpus),
+    podPidsLimit: String(settings.podPidsLimit),
+    podIdleMinutes: String(settings.podIdleMinutes),
+    ...form.values,
+  };
+  const withValues = { ...form, values };
+  const nnp = (form.values.podNoNewPrivileges ?? String(settings.podNoNewPrivileges)) === "true";
   return (
     <Layout title="Settings" viewer={props.viewer} runtime={props.runtime} current="/settings">
       <h1>Settings</h1>
@@ -28,8 +37,26 @@ export function SettingsPage(props: PageProps & { settings: SettingsView; form: 
           <FormError form={form} />
           <SecretField form={form} name="anthropicApiKey" label="Anthropic API key" secret={settings.anthropicApiKey} />
           <SecretField form={form} name="githubToken" label="GitHub token" secret={settings.githubToken} />
-          <Field form={{ ...form, values }} name="defaultModel" label="Default model"
+          <Field form={withValues} name="defaultModel" label="Default model"
             hint="The model new chat sessions use, for example claude-sonnet-4-5." />
+          <h2 class="form-section">Pods</h2>
+          <p class="hint form-section">Limits apply to pods created from now on.</p>
+          <Field form={withValues} name="podMemoryMb" label="Memory (MiB)" type="number" />
+          <Field form={withValues} name="podCpus" label="CPUs" type="number" />
+          <Field form={withValues} name="podPidsLimit" label="Process limit" type="number" />
+          <Field form={withValues} name="podIdleMinutes" label="Stop an idle pod after (minutes)" type="number"
+            hint="Never while a session is active." />
+          <div class="field">
+            <label for="field-podNoNewPrivileges">No new privileges</label>
+            <select id="field-podNoNewPrivileges" name="podNoNewPrivileges">
+              <option value="true" selected={nnp}>
+                On: processes cannot gain privileges (sudo does not work)
+              </option>
+              <option value="false" selected={!nnp}>
+                Off: sudo works inside pods
+              </option>
+            </select>
+          </div>
           <button type="submit" class="primary">Save settings</button>
         </HxForm>
       </section>

@@ -16,6 +16,7 @@ interface LayoutProps {
 
 const NAV = [
   { href: "/", label: "Dashboard", adminOnly: false },
+  { href: "/sessions", label: "Sessions", adminOnly: false },
   { href: "/repos", label: "Repositories", adminOnly: false },
   { href: "/tokens", label: "API tokens", adminOnly: false },
   { href: "/users", label: "Users", adminOnly: true },
@@ -37,6 +38,7 @@ export function Layout(props: PropsWithChildren<LayoutProps>) {
           <link rel="icon" href="/public/icon.svg" type="image/svg+xml" />
           <script src="/public/vendor/htmx.min.js" defer></script>
           <script src="/public/app.js" defer></script>
+          <script src="/public/session.js" defer></script>
         </head>
         <body>
           <header class="topbar">

@@ -1,5 +1,7 @@
 import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
+import { SessionList, type SessionRow } from "./session-pages.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 
 interface PageProps {
@@ -7,10 +9,30 @@ interface PageProps {
   runtime: "docker" | "local";
 }
 
-export function DashboardPage(props: PageProps & { repos: Repo[] }) {
+export function DashboardPage(props: PageProps & { repos: Repo[]; live: SessionRow[]; recent: SessionRow[] }) {
   return (
     <Layout title="Dashboard" viewer={props.viewer} runtime={props.runtime} current="/">
-      <h1 safe>Hello, {props.viewer.username}</h1>
+      <div class="card-head">
+        <h1 safe>Hello, {props.viewer.username}</h1>
+        <a href="/sessions/new" class="button primary-link">
+          New session
+        </a>
+      </div>
+      <section class="card">
+        <h2>Active sessions</h2>
+        <SessionList rows={props.live} empty="No active sessions. Start one to get a terminal and a chat in a worktree." />
+      </section>
+      {props.recent.length > 0 ? (
+        <section class="card">
+          <div class="card-head">
+            <h2>Recent sessions</h2>
+            <a href="/sessions">All sessions</a>
+          </div>
+          <SessionList rows={props.recent} empty="" />
+        </section>
+      ) : (
+        ""
+      )}
       <section class="card">
         <div class="card-head">
           <h2>Repositories</h2>
@@ -77,7 +99,7 @@ function RepoList(props: { repos: Repo[] }) {
   );
 }
 
-export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string }) {
+export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string; pod: PodView | null; sessions: SessionRow[] }) {
   const { repo } = props;
   return (
     <Layout title={repo.name} viewer={props.viewer} runtime={props.runtime} current="/repos">
@@ -100,10 +122,23 @@ export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string }
             {repo.image ?? `${props.defaultImage} (default)`}
           </dd>
           <dt>Pod</dt>
-          <dd>None yet: one is created when the first session starts.</dd>
+          <dd>
+            {props.pod
+              ? `${props.pod.state}${props.pod.containerId ? ` (${props.pod.containerId.slice(0, 12)})` : ""}`
+              : "None yet: one is created when the first session starts."}
+          </dd>
           <dt>Added</dt>
           <dd safe>{formatDate(repo.createdAt)}</dd>
         </dl>
+      </section>
+      <section class="card">
+        <div class="card-head">
+          <h2>Sessions</h2>
+          <a href={`/sessions/new?repoId=${repo.id}`} class="button primary-link">
+            New session
+          </a>
+        </div>
+        <SessionList rows={props.sessions} empty="No sessions on this repository yet." />
       </section>
       {props.viewer.role === "admin" ? (
         <HxForm action={`/repos/${repo.id}/delete`} label="Remove repository"

@@ -13,6 +13,7 @@ import { systemRoutes } from "./api/system-routes.ts";
 import { authenticate } from "./auth.ts";
 import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
+import { sessionPages } from "./pages/session-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
 
@@ -64,7 +65,8 @@ export function createApp(pier: Pier) {
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(authPages(pier))
-    .use(appPages(pier));
+    .use(appPages(pier))
+    .use(sessionPages(pier));
 }
 
 function wantsHtml(request: Request): boolean {

@@ -17,11 +17,10 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
           unsubscribe();
         }
       };
-      const session = pier.sessions.get(sessionId);
-      if (session.state !== "provisioning") {
-        send({ type: "state", state: session.state === "failed" ? "failed" : session.state === "ended" ? "ended" : "active", error: session.error ?? undefined });
-      } else if (session.step) {
-        send({ type: "progress", step: "pod", message: session.step });
+      if (!pier.progress.hasRun(sessionId)) {
+        // Settled long ago (or before a restart): say how it stands.
+        const session = pier.sessions.get(sessionId);
+        if (session.state !== "provisioning") send({ type: "state", state: session.state, error: session.error ?? undefined });
       }
       unsubscribe = pier.progress.subscribe(sessionId, send);
       abort.addEventListener("abort", () => {

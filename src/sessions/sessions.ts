@@ -257,6 +257,7 @@ export class Sessions {
   }
 
   private provisionInBackground(sessionId: string, username: string): void {
+    this.deps.hub.begin(sessionId);
     const run = this.provision(sessionId, username).finally(() => this.running.delete(sessionId));
     this.running.set(sessionId, run);
   }

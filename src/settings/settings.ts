@@ -49,7 +49,7 @@ function numberSetting(label: string, fallback: number, min: number, max: number
 
 const PLAIN = {
   defaultModel: {
-    default: DEFAULT_MODEL,
+    default: DEFAULT_MODEL as string,
     parse: (raw: unknown) =>
       typeof raw === "string" && MODEL_ID.test(raw) ? raw : { problem: "Default model must be a model id such as claude-sonnet-4-5." },
   } satisfies PlainSetting<string>,
@@ -58,7 +58,7 @@ const PLAIN = {
   podPidsLimit: numberSetting("Pod process limit", 1024, 64, 1048576),
   podIdleMinutes: numberSetting("Idle minutes before a pod stops", 30, 1, 10080),
   podNoNewPrivileges: {
-    default: true,
+    default: true as boolean,
     parse: (raw: unknown) =>
       raw === true || raw === "true" || raw === "1"
         ? true

@@ -221,3 +221,34 @@ describe("settings", () => {
     expect(await pier.pier.settings.secret("githubToken")).toBeNull();
   });
 });
+
+describe("pod settings", () => {
+  test("limits are validated, saved, and used for new pods", async () => {
+    const pier = await startTestPier();
+    try {
+      const cookie = await setUpAdmin(pier);
+      const put = (body: unknown) => pier.fetch("/api/settings", { ...json(body, { cookie }), method: "PUT" });
+      const defaults = (await (await pier.fetch("/api/settings", { headers: { cookie } })).json()) as Record<string, unknown>;
+      expect(defaults).toMatchObject({ podMemoryMb: 4096, podCpus: 2, podPidsLimit: 1024, podIdleMinutes: 30, podNoNewPrivileges: true });
+      for (const [field, value] of [["podMemoryMb", 12], ["podCpus", "many"], ["podPidsLimit", 1.5], ["podIdleMinutes", 0], ["podNoNewPrivileges", "maybe"]] as const) {
+        const res = await put({ [field]: value });
+        expect(`${field} ${res.status}`).toBe(`${field} 400`);
+        expect(((await res.json()) as ApiError).error.field).toBe(field);
+      }
+      const saved = (await (await put({ podMemoryMb: 2048, podCpus: 1.5, podIdleMinutes: 10, podNoNewPrivileges: false })).json()) as Record<string, unknown>;
+      expect(saved).toMatchObject({ podMemoryMb: 2048, podCpus: 1.5, podIdleMinutes: 10, podNoNewPrivileges: false });
+      expect(pier.pier.settings.plain()).toMatchObject({ podMemoryMb: 2048, podCpus: 1.5, podPidsLimit: 1024 });
+
+      const form = await pier.fetch("/settings", {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ defaultModel: "claude-sonnet-4-5", podMemoryMb: "abc", podCpus: "2", podPidsLimit: "1024", podIdleMinutes: "10", podNoNewPrivileges: "true" }).toString(),
+      });
+      expect(form.status).toBe(400);
+      expect(await form.text()).toContain("Pod memory (MiB) must be a whole number");
+      expect(pier.pier.settings.plain().podNoNewPrivileges).toBe(false);
+    } finally {
+      await pier.close();
+    }
+  });
+});

@@ -75,6 +75,32 @@ export function defineLifecycleTests(runtime: "local" | "docker", env: Record<st
       for (const s of [a, b]) expect((await pier.fetch(`/api/sessions/${s.id}/end`, json({}, { cookie }))).status).toBe(200);
     }, 300_000);
 
+    test("provisioning progress streams as server-sent events, step by step", async () => {
+      const { pier, cookie } = ctx;
+      const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("streamed").path}`, "streamed");
+      const created = (await (await startSession(pier, cookie, { repoId })).json()) as SessionJson;
+      const res = await pier.fetch(`/api/sessions/${created.id}/events`, { headers: { cookie } });
+      expect(res.headers.get("content-type")).toBe("text/event-stream");
+      const events: Array<{ type: string; step?: string; state?: string; fraction?: number }> = [];
+      const reader = res.body!.getReader();
+      let buffer = "";
+      while (!events.some((e) => e.type === "state")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += new TextDecoder().decode(value);
+        const frames = buffer.split("\n\n");
+        buffer = frames.pop()!;
+        for (const frame of frames) events.push(JSON.parse(frame.replace(/^data: /, "")));
+      }
+      await reader.cancel();
+      expect(events.at(-1)).toEqual({ type: "state", state: "active" });
+      const steps = events.filter((e) => e.type === "progress").map((e) => e.step);
+      expect(steps).toEqual(expect.arrayContaining(["pod", "clone", "worktree"]));
+      expect(events.filter((e) => e.step === "worktree").at(-1)?.fraction).toBe(1);
+      await pier.fetch(`/api/sessions/${created.id}/end`, json({}, { cookie }));
+      await pier.pier.runtime.removePod(repoId);
+    }, 300_000);
+
     test("commits made in the worktree carry the Pier user's name", async () => {
       const s = await activeSession(ctx.pier, ctx.cookie, { repoId: ctx.repoId });
       const commit = await ctx.sh(s, "echo x > x.txt && git add x.txt && git commit -q -m 'From the terminal' && git log -1 --format='%an <%ae>'");

@@ -8,6 +8,7 @@ import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
 import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
 import { type PageContext, formFailure, pageAdmin, pageUser, redirectResponse } from "./respond.ts";
+import { sessionRows } from "./session-pages.tsx";
 
 /** The signed-in pages: dashboard, repositories, settings, API tokens and users. */
 export function appPages(pier: Pier) {
@@ -29,7 +30,15 @@ export function appPages(pier: Pier) {
   );
 
   return new Elysia()
-    .get("/", (ctx) => <DashboardPage viewer={pageUser(pier, ctx)} {...common} repos={listRepos(pier.db)} />)
+    .get("/", (ctx) => {
+      const viewer = pageUser(pier, ctx);
+      const mine = pier.sessions.list(viewer).filter((s) => viewer.role !== "admin" || s.userId === viewer.id);
+      const live = mine.filter((s) => s.state === "active" || s.state === "provisioning");
+      const recent = mine.filter((s) => s.state === "ended" || s.state === "failed").slice(0, 5);
+      return (
+        <DashboardPage viewer={viewer} {...common} repos={listRepos(pier.db)} live={sessionRows(pier, live)} recent={sessionRows(pier, recent)} />
+      );
+    })
     .get("/repos", (ctx) => reposPage(ctx, emptyForm))
     .post("/repos", (ctx) => {
       const user = pageAdmin(pier, ctx);
@@ -40,10 +49,15 @@ export function appPages(pier: Pier) {
         return reposPage(ctx, formFailure(error, ctx.body, ctx.set));
       }
     })
-    .get("/repos/:id", (ctx) => (
-      <RepoPage viewer={pageUser(pier, ctx)} {...common} repo={getRepo(pier.db, ctx.params.id)}
-        defaultImage={pier.config.workspaceImage} />
-    ))
+    .get("/repos/:id", (ctx) => {
+      const viewer = pageUser(pier, ctx);
+      const repo = getRepo(pier.db, ctx.params.id);
+      const sessions = sessionRows(pier, pier.sessions.list(viewer, { repoId: repo.id }));
+      return (
+        <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} pod={pier.pods.view(repo.id)}
+          sessions={sessions} />
+      );
+    })
     .post("/repos/:id/delete", async (ctx) => {
       pageAdmin(pier, ctx);
       await pier.sessions.removeRepo(ctx.params.id);
@@ -95,6 +109,8 @@ function settingsFromForm(form: Input): Input {
     if (form[`clear_${key}`] === "1") update[key] = "";
     else if (typeof form[key] === "string" && form[key] !== "") update[key] = form[key];
   }
-  if (typeof form.defaultModel === "string") update.defaultModel = form.defaultModel;
+  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges"]) {
+    if (typeof form[key] === "string") update[key] = form[key];
+  }
   return update;
 }

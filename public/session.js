@@ -1,0 +1,65 @@
+// The session page: live provisioning progress, and the resizable, collapsible panes.
+
+const events = document.querySelector("[data-session-events]");
+if (events) {
+  const order = ["image", "pod", "clone", "worktree"];
+  const bar = events.querySelector(".step-progress");
+  const current = events.querySelector(".current-step");
+  const source = new EventSource(events.getAttribute("data-session-events"));
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.type === "state") {
+      source.close();
+      window.location.reload();
+      return;
+    }
+    const reached = order.indexOf(event.step);
+    for (const item of events.querySelectorAll("[data-step]")) {
+      const index = order.indexOf(item.getAttribute("data-step"));
+      item.classList.toggle("done", index < reached || (index === reached && event.fraction === 1));
+      item.classList.toggle("current", index === reached && event.fraction !== 1);
+      if (index === reached) item.querySelector(".step-message").textContent = event.message;
+    }
+    current.textContent = event.message;
+    if (typeof event.fraction === "number") bar.value = event.fraction;
+    else bar.removeAttribute("value");
+  };
+}
+
+const workspace = document.querySelector(".workspace");
+if (workspace) {
+  const key = workspace.getAttribute("data-split-key");
+  const saved = Number(localStorage.getItem(key));
+  if (saved > 10 && saved < 90) workspace.style.setProperty("--split", `${saved}%`);
+
+  const handle = workspace.querySelector(".split-handle");
+  const setSplit = (percent) => {
+    const clamped = Math.min(85, Math.max(15, percent));
+    workspace.style.setProperty("--split", `${clamped}%`);
+    localStorage.setItem(key, String(Math.round(clamped)));
+  };
+  handle.addEventListener("pointerdown", (down) => {
+    handle.setPointerCapture(down.pointerId);
+    const move = (event) => {
+      const box = workspace.getBoundingClientRect();
+      setSplit(((event.clientX - box.left) / box.width) * 100);
+    };
+    handle.addEventListener("pointermove", move);
+    handle.addEventListener("pointerup", () => handle.removeEventListener("pointermove", move), { once: true });
+  });
+  handle.addEventListener("keydown", (event) => {
+    const now = parseFloat(getComputedStyle(workspace).getPropertyValue("--split")) || 50;
+    if (event.key === "ArrowLeft") setSplit(now - 5);
+    if (event.key === "ArrowRight") setSplit(now + 5);
+  });
+
+  for (const button of workspace.querySelectorAll("[data-collapse]")) {
+    button.addEventListener("click", () => {
+      const pane = document.querySelector(button.getAttribute("data-collapse"));
+      const collapsed = pane.classList.toggle("collapsed");
+      button.setAttribute("aria-expanded", String(!collapsed));
+      button.textContent = collapsed ? "Show" : "Hide";
+      workspace.classList.toggle(`without-${pane.id.replace("pane-", "")}`, collapsed);
+    });
+  }
+}

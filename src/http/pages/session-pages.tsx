@@ -1,0 +1,77 @@
+import { Elysia } from "elysia";
+import { findUser, type User } from "../../auth/users.ts";
+import { asInput } from "../../infra/input.ts";
+import type { Pier } from "../../pier.ts";
+import { getRepo, listRepos } from "../../repos/repos.ts";
+import type { Session } from "../../sessions/sessions.ts";
+import { emptyForm, type FormState } from "../../../views/components.tsx";
+import { BranchOptions, EndSessionPage, NewSessionPage, SessionPage, type SessionRow, SessionsPage } from "../../../views/session-pages.tsx";
+import { type PageContext, formFailure, pageUser, redirectResponse } from "./respond.ts";
+
+/** New Session, the session page, ending and resuming, and the session history. */
+export function sessionPages(pier: Pier) {
+  const common = { runtime: pier.runtime.kind };
+
+  const newSessionPage = async (ctx: PageContext, viewer: User, form: FormState) => {
+    const repos = listRepos(pier.db);
+    const repoId = form.values.repoId ?? new URL(ctx.request.url).searchParams.get("repoId") ?? repos[0]?.id;
+    const values = { ...form.values, ...(repoId ? { repoId } : {}) };
+    const branches = repoId && repos.some((r) => r.id === repoId) ? await pier.sessions.branchSuggestions(repoId) : [];
+    return <NewSessionPage viewer={viewer} {...common} repos={repos} form={{ ...form, values }} branches={branches} />;
+  };
+
+  return new Elysia()
+    .get("/sessions", (ctx) => {
+      const viewer = pageUser(pier, ctx);
+      const state = new URL(ctx.request.url).searchParams.get("state") || undefined;
+      const rows = sessionRows(pier, pier.sessions.list(viewer, { state }));
+      return <SessionsPage viewer={viewer} {...common} rows={rows} state={state} />;
+    })
+    .get("/sessions/new", (ctx) => newSessionPage(ctx, pageUser(pier, ctx), emptyForm))
+    .get("/sessions/new/branches", async (ctx) => {
+      pageUser(pier, ctx);
+      const repoId = new URL(ctx.request.url).searchParams.get("repoId") ?? "";
+      const known = listRepos(pier.db).some((r) => r.id === repoId);
+      return <BranchOptions branches={known ? await pier.sessions.branchSuggestions(repoId) : []} />;
+    })
+    .post("/sessions", async (ctx) => {
+      const viewer = pageUser(pier, ctx);
+      try {
+        const session = await pier.sessions.start(viewer, asInput(ctx.body));
+        return redirectResponse(ctx.request, `/sessions/${session.id}`);
+      } catch (error) {
+        return newSessionPage(ctx, viewer, formFailure(error, ctx.body, ctx.set));
+      }
+    })
+    .get("/sessions/:id", (ctx) => {
+      const viewer = pageUser(pier, ctx);
+      const session = pier.sessions.getFor(viewer, ctx.params.id);
+      const repo = getRepo(pier.db, session.repoId);
+      return <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id)} />;
+    })
+    .get("/sessions/:id/end", async (ctx) => {
+      const viewer = pageUser(pier, ctx);
+      const session = pier.sessions.getFor(viewer, ctx.params.id);
+      if (session.state !== "active") return redirectResponse(ctx.request, `/sessions/${session.id}`);
+      const { uncommittedFiles, unpushedCommits } = await pier.sessions.changes(viewer, session.id);
+      return <EndSessionPage viewer={viewer} {...common} session={session} uncommittedFiles={uncommittedFiles} unpushedCommits={unpushedCommits} />;
+    })
+    .post("/sessions/:id/end", async (ctx) => {
+      await pier.sessions.end(pageUser(pier, ctx), ctx.params.id);
+      return redirectResponse(ctx.request, `/sessions/${ctx.params.id}`);
+    })
+    .post("/sessions/:id/resume", async (ctx) => {
+      await pier.sessions.resume(pageUser(pier, ctx), ctx.params.id);
+      return redirectResponse(ctx.request, `/sessions/${ctx.params.id}`);
+    });
+}
+
+/** Sessions with the names a list shows beside them. */
+export function sessionRows(pier: Pier, sessions: Session[]): SessionRow[] {
+  const repoNames = new Map(listRepos(pier.db).map((r) => [r.id, r.name]));
+  const usernames = new Map<string, string>();
+  return sessions.map((session) => {
+    if (!usernames.has(session.userId)) usernames.set(session.userId, findUser(pier.db, session.userId)?.username ?? "unknown");
+    return { session, repoName: repoNames.get(session.repoId) ?? "removed", username: usernames.get(session.userId)! };
+  });
+}

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser } from "../support/browser.ts";
+import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { addRepo } from "../support/sessions.ts";
+import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../support/workspace-image.ts";
+
+let pier: TestPier;
+let browser: Browser;
+let cookie: string;
+let repoId: string;
+
+beforeAll(async () => {
+  await ensureTestWorkspaceImage();
+  pier = await startTestPier({ PIER_RUNTIME: "docker", PIER_POD_NETWORK: "none", PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE, PIER_ALLOW_LOCAL_REPOS: "1" });
+  cookie = await setUpAdmin(pier);
+  repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("webapp").path}`, "webapp");
+  browser = await launchBrowser();
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await pier?.pier.runtime.removePod(repoId);
+  await pier?.close();
+});
+
+async function signedIn(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport, isMobile: viewport === PHONE, hasTouch: viewport === PHONE });
+  context.setDefaultTimeout(30_000);
+  const [name, value] = cookie.split("=") as [string, string];
+  await context.addCookies([{ name, value, url: pier.url }]);
+  const page = await context.newPage();
+  return { context, page };
+}
+
+test("New Session → live provisioning → working layout → end with saved changes → resume", async () => {
+  const { context, page } = await signedIn(DESKTOP);
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(error.message));
+
+  await page.goto(`${pier.url}/repos/${repoId}`);
+  await page.getByRole("link", { name: "New session" }).click();
+  await page.waitForURL(/\/sessions\/new\?repoId=/);
+  const suggestions = await page.locator("#branch-options option").evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+  expect(suggestions).toEqual(["feature/login", "main"]);
+  await page.screenshot({ path: join(ARTIFACTS, "new-session-desktop.png"), fullPage: true });
+
+  await page.getByLabel("Existing branch").fill("no-such-branch");
+  await page.getByRole("button", { name: "Start session" }).click();
+  await page.locator("#main .field-error", { hasText: 'No branch "no-such-branch"' }).waitFor();
+
+  await page.getByLabel("Existing branch").fill("");
+  await page.getByLabel("Title").fill("Fix the login form");
+  await page.getByRole("button", { name: "Start session" }).click();
+  await page.waitForURL(/\/sessions\/[a-z2-7]{16}$/);
+  const sessionUrl = page.url();
+  const sessionId = sessionUrl.split("/").pop()!;
+
+  // The page settles on the working layout once provisioning is done (it listens for the event).
+  await page.getByRole("heading", { name: "Terminal" }).waitFor();
+  await page.getByRole("heading", { name: "Chat" }).waitFor();
+  expect(await page.locator(".session-title .pill").textContent()).toBe("Active");
+  expect(await page.locator("#session-cost").textContent()).toBe("$0.00");
+  await page.screenshot({ path: join(ARTIFACTS, "session-active-desktop.png") });
+
+  // The panes collapse and the split can be moved from the keyboard.
+  await page.locator("#pane-chat").getByRole("button", { name: "Hide" }).click();
+  expect(await page.locator(".workspace").getAttribute("class")).toContain("without-chat");
+  await page.locator("#pane-chat").getByRole("button", { name: "Show" }).click();
+  const before = await page.locator("#pane-terminal").boundingBox();
+  await page.locator(".split-handle").focus();
+  await page.keyboard.press("ArrowRight");
+  const after = await page.locator("#pane-terminal").boundingBox();
+  expect(after!.width).toBeGreaterThan(before!.width);
+
+  const session = pier.pier.sessions.get(sessionId);
+  writeFileSync(join(session.worktreePath, "draft.txt"), "unsaved idea\n");
+
+  await page.getByRole("link", { name: "End session" }).click();
+  await page.getByRole("heading", { name: "End this session?" }).waitFor();
+  expect(await page.locator("#main").textContent()).toContain("draft.txt");
+  await page.screenshot({ path: join(ARTIFACTS, "end-session-desktop.png"), fullPage: true });
+  await page.getByRole("button", { name: "Save changes and end" }).click();
+  await page.getByRole("heading", { name: "Session ended" }).waitFor();
+  expect(await page.locator("#main").textContent()).toContain("Uncommitted work was saved as commit");
+  expect(existsSync(session.worktreePath)).toBe(false);
+
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.getByRole("heading", { name: "Terminal" }).waitFor();
+  expect(existsSync(join(session.worktreePath, "draft.txt"))).toBe(true);
+
+  await page.goto(`${pier.url}/sessions`);
+  expect(await page.getByRole("list", { name: "Sessions" }).textContent()).toContain("Fix the login form");
+  await context.close();
+  expect(problems).toEqual([]);
+}, 180_000);
+
+test("the session page works at 390×844: header, stacked panes, no sideways scrolling", async () => {
+  const { context, page } = await signedIn(PHONE);
+  const live = pier.pier.db.$client.query("SELECT id FROM sessions WHERE state = 'active' LIMIT 1").get() as { id: string };
+  await page.goto(`${pier.url}/sessions/${live.id}`);
+  await page.getByRole("heading", { name: "Terminal" }).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  const terminal = await page.locator("#pane-terminal").boundingBox();
+  const chat = await page.locator("#pane-chat").boundingBox();
+  expect(chat!.y).toBeGreaterThan(terminal!.y + terminal!.height - 1);
+  await page.screenshot({ path: join(ARTIFACTS, "session-active-phone.png"), fullPage: true });
+  await page.goto(`${pier.url}/sessions/new`);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: join(ARTIFACTS, "new-session-phone.png"), fullPage: true });
+  await context.close();
+}, 60_000);

@@ -1,0 +1,359 @@
+import type { PodView } from "../src/pods/pods.ts";
+import type { Repo } from "../src/repos/repos.ts";
+import type { Session } from "../src/sessions/sessions.ts";
+import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import { Layout, type Viewer } from "./layout.tsx";
+
+interface PageProps {
+  viewer: Viewer;
+  runtime: "docker" | "local";
+}
+
+const STATE_LABEL: Record<Session["state"], string> = {
+  provisioning: "Starting",
+  active: "Active",
+  ended: "Ended",
+  failed: "Failed",
+};
+
+export function formatUsd(amount: number): string {
+  return `$${amount.toFixed(2)}`;
+}
+
+function StatePill(props: { state: Session["state"] }) {
+  return (
+    <span class={`pill pill-${props.state}`} safe>
+      {STATE_LABEL[props.state]}
+    </span>
+  );
+}
+
+export function NewSessionPage(props: PageProps & { repos: Repo[]; form: FormState; branches: string[] }) {
+  const selected = props.form.values.repoId ?? props.repos[0]?.id;
+  const repoError = props.form.error?.field === "repoId" ? props.form.error.message : undefined;
+  return (
+    <Layout title="New session" viewer={props.viewer} runtime={props.runtime} current="/sessions">
+      <h1>New session</h1>
+      {props.repos.length === 0 ? (
+        <section class="card">
+          <p class="empty">There are no repositories yet. {props.viewer.role === "admin" ? <a href="/repos">Add one first.</a> : "Ask an admin to add one."}</p>
+        </section>
+      ) : (
+        <section class="card">
+          <p class="muted">
+            Pier uses the repository's pod (or starts one) and gives the session its own worktree. Leave the branch empty for a
+            new branch off the default branch.
+          </p>
+          <HxForm action="/sessions" label="Start a session" class="grid-form">
+            <FormError form={props.form} />
+            <div class={repoError ? "field field-invalid" : "field"}>
+              <label for="field-repoId">Repository</label>
+              <select id="field-repoId" name="repoId" hx-get="/sessions/new/branches" hx-trigger="change" hx-target="#branch-options"
+                hx-swap="outerHTML" hx-include="this">
+                {props.repos.map((repo) => (
+                  <option value={repo.id} selected={repo.id === selected} safe>
+                    {repo.name}
+                  </option>
+                ))}
+              </select>
+              {repoError ? (
+                <p class="field-error" role="alert" safe>
+                  {repoError}
+                </p>
+              ) : (
+                ""
+              )}
+            </div>
+            <div>
+              <BranchField form={props.form} />
+              <BranchOptions branches={props.branches} />
+            </div>
+            <Field form={props.form} name="title" label="Title" placeholder="What this session is for (optional)" />
+            <button type="submit" class="primary">Start session</button>
+          </HxForm>
+        </section>
+      )}
+    </Layout>
+  );
+}
+
+function BranchField(props: { form: FormState }) {
+  const error = props.form.error?.field === "branch" ? props.form.error.message : undefined;
+  return (
+    <div class={error ? "field field-invalid" : "field"}>
+      <label for="field-branch">Existing branch</label>
+      <input id="field-branch" name="branch" type="text" list="branch-options" placeholder="optional, e.g. feature/login"
+        value={props.form.values.branch} autocomplete="off" aria-invalid={error ? "true" : undefined} />
+      {error ? (
+        <p class="field-error" role="alert" safe>
+          {error}
+        </p>
+      ) : (
+        <p class="hint">Suggestions come from the remote's branches.</p>
+      )}
+    </div>
+  );
+}
+
+export function BranchOptions(props: { branches: string[] }) {
+  return (
+    <datalist id="branch-options">
+      {props.branches.map((branch) => (
+        <option value={branch} />
+      ))}
+    </datalist>
+  );
+}
+
+export interface SessionRow {
+  session: Session;
+  repoName: string;
+  username: string;
+}
+
+export function SessionList(props: { rows: SessionRow[]; empty: string }) {
+  if (props.rows.length === 0) {
+    return (
+      <p class="empty" safe>
+        {props.empty}
+      </p>
+    );
+  }
+  return (
+    <ul class="list" aria-label="Sessions">
+      {props.rows.map(({ session, repoName, username }) => (
+        <li class="list-row">
+          <a href={`/sessions/${session.id}`} class="list-title" safe>
+            {session.title}
+          </a>
+          <StatePill state={session.state} />
+          <span class="muted mono" safe>
+            {`${repoName} · ${session.branch}`}
+          </span>
+          <span class="muted" safe>
+            {`${username}, ${formatDate(session.createdAt)}${session.endedAt ? ` → ${formatDate(session.endedAt)}` : ""}`}
+          </span>
+          {session.savedCommit ? <span class="pill">uncommitted work saved</span> : ""}
+          <span class="muted" safe>
+            {formatUsd(session.costUsd)}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function SessionsPage(props: PageProps & { rows: SessionRow[]; state?: string }) {
+  const filters = [
+    { value: "", label: "All" },
+    { value: "active", label: "Active" },
+    { value: "ended", label: "Ended" },
+    { value: "failed", label: "Failed" },
+  ];
+  return (
+    <Layout title="Sessions" viewer={props.viewer} runtime={props.runtime} current="/sessions">
+      <div class="card-head">
+        <h1>Sessions</h1>
+        <a href="/sessions/new" class="button primary-link">
+          New session
+        </a>
+      </div>
+      <nav class="filters" aria-label="Filter sessions">
+        {filters.map((f) => (
+          <a href={f.value ? `/sessions?state=${f.value}` : "/sessions"} aria-current={(props.state ?? "") === f.value ? "page" : undefined} safe>
+            {f.label}
+          </a>
+        ))}
+      </nav>
+      <section class="card">
+        <SessionList rows={props.rows} empty="No sessions here yet." />
+      </section>
+    </Layout>
+  );
+}
+
+interface SessionPageProps extends PageProps {
+  session: Session;
+  repo: Repo;
+  pod: PodView | null;
+}
+
+const STEPS: Array<{ step: string; label: string }> = [
+  { step: "image", label: "Image" },
+  { step: "pod", label: "Pod" },
+  { step: "clone", label: "Clone and fetch" },
+  { step: "worktree", label: "Worktree" },
+];
+
+/** The session page: its header, then provisioning progress, the working layout, or how it ended. */
+export function SessionPage(props: SessionPageProps) {
+  const { session, repo } = props;
+  return (
+    <Layout title={session.title} viewer={props.viewer} runtime={props.runtime} current="/sessions">
+      <header class="session-header">
+        <div class="session-title">
+          <h1 safe>{session.title}</h1>
+          <StatePill state={session.state} />
+        </div>
+        <dl class="session-facts">
+          <div>
+            <dt>Repository</dt>
+            <dd>
+              <a href={`/repos/${repo.id}`} safe>
+                {repo.name}
+              </a>
+            </dd>
+          </div>
+          <div>
+            <dt>Branch</dt>
+            <dd class="mono wrap" safe>
+              {session.branch}
+            </dd>
+          </div>
+          <div>
+            <dt>Cost</dt>
+            <dd class="mono" id="session-cost" safe>
+              {formatUsd(session.costUsd)}
+            </dd>
+          </div>
+        </dl>
+        <div class="session-actions">
+          {session.state === "active" ? (
+            <a href={`/sessions/${session.id}/end`} class="button danger-link">
+              End session
+            </a>
+          ) : session.state === "ended" || session.state === "failed" ? (
+            <HxForm action={`/sessions/${session.id}/resume`} label="Resume session">
+              <button type="submit" class="primary">
+                {session.state === "failed" ? "Try again" : "Resume"}
+              </button>
+            </HxForm>
+          ) : (
+            ""
+          )}
+        </div>
+      </header>
+      {session.state === "provisioning" ? <Provisioning session={session} /> : ""}
+      {session.state === "active" ? <Workspace session={session} /> : ""}
+      {session.state === "failed" ? (
+        <section class="card" role="alert">
+          <h2>The session could not start</h2>
+          <p class="mono wrap" safe>
+            {session.error ?? "Unknown error."}
+          </p>
+        </section>
+      ) : (
+        ""
+      )}
+      {session.state === "ended" ? (
+        <section class="card">
+          <h2>Session ended</h2>
+          <p safe>
+            {`Ended ${session.endedAt ? formatDate(session.endedAt) : ""}. The branch ${session.branch} keeps every commit.`}
+          </p>
+          {session.savedCommit ? (
+            <p safe>{`Uncommitted work was saved as commit ${session.savedCommit.slice(0, 10)} on the branch.`}</p>
+          ) : (
+            ""
+          )}
+        </section>
+      ) : (
+        ""
+      )}
+    </Layout>
+  );
+}
+
+function Provisioning(props: { session: Session }) {
+  return (
+    <section class="card provisioning" data-session-events={`/api/sessions/${props.session.id}/events`} aria-live="polite">
+      <h2>Preparing the session</h2>
+      <ol class="steps">
+        {STEPS.map(({ step, label }) => (
+          <li data-step={step}>
+            <span class="step-label" safe>
+              {label}
+            </span>
+            <span class="step-message muted" />
+          </li>
+        ))}
+      </ol>
+      <progress class="step-progress" max="1" aria-label="Progress of the current step" />
+      <p class="muted current-step" safe>
+        {props.session.step ?? "Starting…"}
+      </p>
+    </section>
+  );
+}
+
+/** The working layout: terminal and chat side by side (stacked on phones), resizable, collapsible. */
+function Workspace(props: { session: Session }) {
+  return (
+    <section class="workspace" data-split-key="pier-split" aria-label="Session workspace">
+      <section class="pane" id="pane-terminal" aria-label="Terminal">
+        <header class="pane-head">
+          <h2>Terminal</h2>
+          <button type="button" class="small" data-collapse="#pane-terminal" aria-expanded="true">
+            Hide
+          </button>
+        </header>
+        <div class="pane-body" data-terminal={`/api/sessions/${props.session.id}/terminal`}>
+          <p class="muted mono wrap" safe>
+            {props.session.worktreePath}
+          </p>
+        </div>
+      </section>
+      <div class="split-handle" role="separator" aria-orientation="vertical" aria-label="Resize panes" tabindex="0" />
+      <section class="pane" id="pane-chat" aria-label="Chat">
+        <header class="pane-head">
+          <h2>Chat</h2>
+          <button type="button" class="small" data-collapse="#pane-chat" aria-expanded="true">
+            Hide
+          </button>
+        </header>
+        <div class="pane-body" data-chat={`/api/sessions/${props.session.id}/chat`} />
+      </section>
+    </section>
+  );
+}
+
+export function EndSessionPage(props: PageProps & { session: Session; uncommittedFiles: string[]; unpushedCommits: number }) {
+  const { session } = props;
+  return (
+    <Layout title={`End ${session.title}`} viewer={props.viewer} runtime={props.runtime} current="/sessions">
+      <section class="card card-narrow">
+        <h1>End this session?</h1>
+        <p>Its terminal and chat close and its worktree is removed. The branch and every commit stay.</p>
+        {props.uncommittedFiles.length > 0 ? (
+          <div class="notice-warn">
+            <p safe>
+              {`${props.uncommittedFiles.length} file(s) have uncommitted changes. Pier will save them as a commit on ${session.branch} (not pushed):`}
+            </p>
+            <ul class="mono small-list">
+              {props.uncommittedFiles.slice(0, 20).map((file) => (
+                <li safe>{file}</li>
+              ))}
+            </ul>
+          </div>
+        ) : (
+          <p>There are no uncommitted changes.</p>
+        )}
+        <p safe>
+          {props.unpushedCommits === 0
+            ? "Every commit on the branch is on the remote."
+            : `${props.unpushedCommits} commit(s) on ${session.branch} are not pushed; they stay in Pier's clone.`}
+        </p>
+        <div class="actions">
+          <HxForm action={`/sessions/${session.id}/end`} label="End session">
+            <button type="submit" class="danger">
+              {props.uncommittedFiles.length > 0 ? "Save changes and end" : "End session"}
+            </button>
+          </HxForm>
+          <a href={`/sessions/${session.id}`} class="button">
+            Keep working
+          </a>
+        </div>
+      </section>
+    </Layout>
+  );
+}
