@@ -53,8 +53,10 @@ export function git(baseDir: string, options: GitOptions = {}): SimpleGit {
     GIT_CONFIG_GLOBAL: options.globalConfig ?? "/dev/null",
     LANG: "C",
   };
+  // An empty helper first: the server never uses helpers from the repo's config (that one is for pods).
+  config.push("credential.helper=");
   if (options.token) {
-    config.push("credential.helper=", `credential.helper=${tokenCredentialHelper("PIER_GIT_TOKEN")}`);
+    config.push(`credential.helper=${tokenCredentialHelper("PIER_GIT_TOKEN")}`);
     env.PIER_GIT_TOKEN = options.token;
   }
   return simpleGit({

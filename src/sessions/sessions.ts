@@ -280,9 +280,9 @@ export class Sessions {
         report({ type: "progress", step: "clone", message: how === "cloned" ? "Cloned." : "Fetched.", fraction: 1 });
 
         report({ type: "progress", step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
-        const where = await git.findBranch(session.branch);
+        const { where, baseExists } = await git.locateBranch(session.branch, session.baseRef);
         if (!where && !session.createdBranch) throw new Error(`The branch ${session.branch} no longer exists locally or on the remote.`);
-        if (!where && !(await git.hasRemoteBranch(repo.defaultBranch))) {
+        if (!where && !baseExists) {
           throw new Error(`The default branch ${repo.defaultBranch} was not found on the remote; check the repository's settings.`);
         }
         await git.addWorktree(session.worktreePath, session.branch, where ?? "new", session.baseRef);

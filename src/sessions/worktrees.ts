@@ -74,6 +74,10 @@ export class RepoGit {
       await clone.raw(["config", "extensions.worktreeConfig", "true"]);
       await clone.raw(["config", "--unset", "core.bare"]);
       await clone.raw(["config", "--worktree", "core.bare", "true"]);
+      // For every worktree: `git push` creates the remote branch, and credentials come from
+      // GH_TOKEN in the pod's environment (never from a file).
+      await clone.raw(["config", "push.autoSetupRemote", "true"]);
+      await clone.raw(["config", "credential.helper", tokenCredentialHelper("GH_TOKEN")]);
       await this.fetch();
       return "cloned";
     }
@@ -87,13 +91,18 @@ export class RepoGit {
 
   /** Where a branch exists: as a local branch, only on the remote, or nowhere. */
   async findBranch(branch: string): Promise<"local" | "remote" | null> {
-    if (await this.refExists(`refs/heads/${branch}`)) return "local";
-    if (await this.refExists(`refs/remotes/origin/${branch}`)) return "remote";
-    return null;
+    const found = await this.existingRefs([`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]);
+    return found.has(`refs/heads/${branch}`) ? "local" : found.has(`refs/remotes/origin/${branch}`) ? "remote" : null;
   }
 
-  async hasRemoteBranch(branch: string): Promise<boolean> {
-    return this.refExists(`refs/remotes/origin/${branch}`);
+  /** Where the session's branch is, and whether the base it would start from exists: one git call. */
+  async locateBranch(branch: string, base: string): Promise<{ where: "local" | "remote" | null; baseExists: boolean }> {
+    const refs = [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`, `refs/remotes/${base}`];
+    const found = await this.existingRefs(refs);
+    return {
+      where: found.has(refs[0]!) ? "local" : found.has(refs[1]!) ? "remote" : null,
+      baseExists: found.has(refs[2]!),
+    };
   }
 
   /** Asks the remote directly, for when there is no clone yet. */
@@ -124,9 +133,10 @@ export class RepoGit {
       .sort();
   }
 
-  private async refExists(ref: string): Promise<boolean> {
-    const out = await this.git().raw(["for-each-ref", "--format=%(refname)", ref]);
-    return out.split("\n").includes(ref);
+  /** Which of these full ref names exist, asked in one git call. */
+  private async existingRefs(refs: string[]): Promise<Set<string>> {
+    const out = await this.git().raw(["for-each-ref", "--format=%(refname)", ...refs]);
+    return new Set(out.split("\n").filter((ref) => refs.includes(ref)));
   }
 
   /**
@@ -135,26 +145,27 @@ export class RepoGit {
    */
   async addWorktree(path: string, branch: string, mode: "new" | "local" | "remote", baseRef: string): Promise<void> {
     if (existsSync(`${path}/.git`)) return;
-    await this.git().raw(["worktree", "prune"]);
-    if (mode === "new") {
-      await this.git().raw(["worktree", "add", "--no-track", "-b", branch, "--", path, baseRef]);
-    } else if (mode === "local") {
-      await this.git().raw(["worktree", "add", "--", path, branch]);
-    } else {
-      await this.git().raw(["worktree", "add", "--track", "-b", branch, "--", path, `origin/${branch}`]);
+    const args =
+      mode === "new"
+        ? ["worktree", "add", "--no-track", "-b", branch, "--", path, baseRef]
+        : mode === "local"
+          ? ["worktree", "add", "--", path, branch]
+          : ["worktree", "add", "--track", "-b", branch, "--", path, `origin/${branch}`];
+    try {
+      await this.git().raw(args);
+    } catch (error) {
+      // A worktree directory deleted by hand stays registered until pruned; prune and try once more.
+      if (!String(error).includes("prune")) throw error;
+      await this.git().raw(["worktree", "prune"]);
+      await this.git().raw(args);
     }
   }
 
-  /**
-   * Per-worktree settings: commits carry the Pier user's name, `git push` creates the remote
-   * branch, and credentials come from GH_TOKEN in the pod's environment (never from a file).
-   */
+  /** Commits made in the worktree carry the Pier user's name (repo-wide settings are in cloneOrFetch). */
   async configureWorktree(path: string, identity: { name: string; email: string }): Promise<void> {
     const wt = this.git(path);
     await wt.raw(["config", "--worktree", "user.name", identity.name]);
     await wt.raw(["config", "--worktree", "user.email", identity.email]);
-    await wt.raw(["config", "--worktree", "push.autoSetupRemote", "true"]);
-    await wt.raw(["config", "--worktree", "--replace-all", "credential.helper", tokenCredentialHelper("GH_TOKEN")]);
   }
 
   async mergeBase(path: string, baseRef: string): Promise<string | null> {

@@ -211,15 +211,21 @@ export function defineLifecycleTests(runtime: "local" | "docker", env: Record<st
     test("after the server is stopped and started again, active sessions are still active and provisioning resumes", async () => {
       const s = await activeSession(ctx.pier, ctx.cookie, { repoId: ctx.repoId });
       await ctx.sh(s, "echo survives > restart.txt");
-      // A session whose provisioning was cut off by the stop.
+      // Two sessions whose provisioning was cut off by the stop, one before its worktree was
+      // made (the directory is gone but git still has it registered).
+      const cut = await activeSession(ctx.pier, ctx.cookie, { repoId: ctx.repoId });
+      await ctx.sh(cut, "git commit -q --allow-empty -m 'kept on the branch'");
+      rmSync(cut.worktreePath, { recursive: true, force: true });
       ctx.pier.pier.db.$client
-        .query("UPDATE sessions SET state = 'provisioning', step = 'Cloning…' WHERE id = ?")
-        .run(s.id);
+        .query("UPDATE sessions SET state = 'provisioning', step = 'Cloning…' WHERE id IN (?, ?)")
+        .run(s.id, cut.id);
       await ctx.restart();
       const after = await waitForState(ctx.pier, ctx.cookie, s.id, "active");
       expect(after.worktreePath).toBe(s.worktreePath);
       expect((await ctx.sh(after, "cat restart.txt")).stdout.trim()).toBe("survives");
-      await ctx.pier.fetch(`/api/sessions/${s.id}/end`, json({}, { cookie: ctx.cookie }));
+      const rebuilt = await waitForState(ctx.pier, ctx.cookie, cut.id, "active");
+      expect((await ctx.sh(rebuilt, "git log -1 --format=%s")).stdout.trim()).toBe("kept on the branch");
+      for (const x of [s, cut]) await ctx.pier.fetch(`/api/sessions/${x.id}/end`, json({}, { cookie: ctx.cookie }));
     }, 300_000);
 
     extra?.(() => ctx);
