@@ -14,7 +14,7 @@ import { listRepos } from "./repos/repos.ts";
 import { chooseRuntime } from "./runtime/detect.ts";
 import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
-import type { OrphanPod, Runtime } from "./runtime/runtime.ts";
+import type { Runtime } from "./runtime/runtime.ts";
 import { SessionConnections } from "./sessions/connections.ts";
 import { ProgressHub } from "./sessions/progress.ts";
 import { Sessions } from "./sessions/sessions.ts";
@@ -33,8 +33,6 @@ export interface Pier {
   connections: SessionConnections;
   metrics: Metrics;
   version: string;
-  /** Containers labelled as this Pier's whose repo is gone, as of the last reconciliation. */
-  orphans(): OrphanPod[];
   /** True once any user exists; cached because every page asks. */
   isSetUp(): boolean;
   close(): Promise<void>;
@@ -65,14 +63,15 @@ export async function openPier(config: Config): Promise<Pier> {
   const connections = new SessionConnections();
   const sessions = new Sessions({ db, dataDir: config.dataDir, runtime, pods, settings, hub: progress, connections });
   let setUp = hasAnyUser(db);
-  let orphans: OrphanPod[] = [];
-
   const reconcile = async () => {
-    orphans = await pods.reconcile().catch((error) => {
+    try {
+      const orphans = await pods.reconcile();
+      if (orphans.length) {
+        console.warn(`[pier] ${orphans.length} container(s) labelled as this Pier's belong to no repository: ${orphans.map((o) => o.name).join(", ")}`);
+      }
+    } catch (error) {
       console.error("[pier] reconciling pods failed:", error instanceof Error ? error.message : error);
-      return orphans;
-    });
-    if (orphans.length) console.warn(`[pier] ${orphans.length} container(s) labelled as this Pier's belong to no repository: ${orphans.map((o) => o.name).join(", ")}`);
+    }
   };
   const stopIdle = () =>
     pods.stopIdle(settings.plain().podIdleMinutes, (repoId) => sessions.hasLiveSession(repoId)).catch((error) => {
@@ -99,7 +98,6 @@ export async function openPier(config: Config): Promise<Pier> {
     connections,
     metrics,
     version: VERSION,
-    orphans: () => orphans,
     isSetUp: () => (setUp ||= hasAnyUser(db)),
     async close() {
       for (const timer of timers) clearInterval(timer);

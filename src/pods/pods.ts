@@ -16,6 +16,8 @@ export interface PodView {
  * what the engine really has, and stopped when no session has used it for a while.
  */
 export class Pods {
+  private lastOrphans: OrphanPod[] = [];
+
   constructor(
     private db: Db,
     private runtime: Runtime,
@@ -55,7 +57,13 @@ export class Pods {
       if (next.state !== row.state || next.containerId !== row.containerId) this.record(row.repoId, next, false);
     }
     const known = new Set(listRepos(this.db).map((r) => r.id));
-    return this.runtime.listOrphans(known);
+    this.lastOrphans = await this.runtime.listOrphans(known);
+    return this.lastOrphans;
+  }
+
+  /** Containers labelled as this Pier's whose repo is gone, as of the last reconciliation. */
+  orphans(): OrphanPod[] {
+    return this.lastOrphans;
   }
 
   /**

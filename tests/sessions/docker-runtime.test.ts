@@ -95,6 +95,47 @@ defineLifecycleTests("docker", { PIER_POD_NETWORK: "none", PIER_WORKSPACE_IMAGE:
     await pier.fetch(`/api/sessions/${live.id}/end`, json({}, { cookie }));
   }, 300_000);
 
+  test("provisioning that cannot get its image fails with a sentence a person can act on", async () => {
+    const { pier, cookie } = context();
+    const remote = makeRemoteRepo("imageless").path;
+    const cases: Array<[string, RegExp]> = [
+      ["registry.invalid/team/workspace:1", /^Could not pull registry\.invalid\/team\/workspace:1: /],
+      ["pier-workspace:latest", /^Could not build pier-workspace:latest: /],
+    ];
+    for (const [image, message] of cases) {
+      const res = await pier.fetch("/api/repos", json({ url: `file://${remote}`, name: `img-${cases.findIndex((c) => c[0] === image)}`, image }, { cookie }));
+      const repo = (await res.json()) as { id: string };
+      const created = (await (await pier.fetch("/api/sessions", json({ repoId: repo.id }, { cookie }))).json()) as { id: string };
+      const failed = await waitForState(pier, cookie, created.id, "failed");
+      expect(failed.error).toMatch(message);
+      expect(failed.podId).toBeNull();
+      // A failed session can be ended (nothing to save) and keeps its place in the history.
+      const ended = await pier.fetch(`/api/sessions/${created.id}/end`, json({}, { cookie }));
+      expect(((await ended.json()) as { state: string }).state).toBe("ended");
+    }
+  }, 300_000);
+
+  test("containers labelled as this Pier's with no repository are listed, not deleted", async () => {
+    const { pier, cookie } = context();
+    const instance = pier.pier.settings.instanceId();
+    const stray = await docker.createContainer({
+      Image: TEST_WORKSPACE_IMAGE,
+      Cmd: ["sleep", "infinity"],
+      Labels: { "pier.instance": instance, "pier.repo": "gone0000000000000" },
+      HostConfig: { NetworkMode: "none" },
+    });
+    try {
+      await pier.pier.pods.reconcile();
+      const orphans = await pier.pier.pods.reconcile();
+      expect(orphans.map((o) => o.id)).toContain(stray.id);
+      const listed = (await (await pier.fetch("/api/repos/orphan-pods", { headers: { cookie } })).json()) as Array<{ id: string; repoId: string }>;
+      expect(listed).toEqual([expect.objectContaining({ id: stray.id, repoId: "gone0000000000000" })]);
+      expect((await stray.inspect()).Id).toBe(stray.id);
+    } finally {
+      await stray.remove({ force: true });
+    }
+  }, 60_000);
+
   test("a pod of a removed repository is removed with it; its files stay", async () => {
     const { pier, cookie } = context();
     const doomed = await addRepo(pier, cookie, `file://${makeRemoteRepo("doomed").path}`, "doomed");

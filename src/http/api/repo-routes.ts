@@ -31,6 +31,6 @@ export function repoApi(pier: Pier) {
     })
     .get("/orphan-pods", (ctx) => {
       requireAdmin(pier, ctx);
-      return pier.orphans();
+      return pier.pods.orphans();
     });
 }
