@@ -19,6 +19,7 @@ import { SessionConnections } from "./sessions/connections.ts";
 import { ProgressHub } from "./sessions/progress.ts";
 import { Sessions } from "./sessions/sessions.ts";
 import { SettingsStore } from "./settings/settings.ts";
+import { Terminals } from "./terminal/terminals.ts";
 
 /** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
 export interface Pier {
@@ -29,6 +30,7 @@ export interface Pier {
   runtime: Runtime;
   pods: Pods;
   sessions: Sessions;
+  terminals: Terminals;
   progress: ProgressHub;
   connections: SessionConnections;
   metrics: Metrics;
@@ -61,7 +63,20 @@ export async function openPier(config: Config): Promise<Pier> {
   const pods = new Pods(db, runtime, config.dataDir, config.workspaceImage);
   const progress = new ProgressHub();
   const connections = new SessionConnections();
-  const sessions = new Sessions({ db, dataDir: config.dataDir, runtime, pods, settings, hub: progress, connections });
+  const terminals = new Terminals({ db, dataDir: config.dataDir, runtime, pods, settings });
+  const sessions = new Sessions({
+    db,
+    dataDir: config.dataDir,
+    runtime,
+    pods,
+    settings,
+    hub: progress,
+    connections,
+    hooks: {
+      activated: (session) => terminals.startAll([session]),
+      ending: (sessionId) => terminals.end(sessionId),
+    },
+  });
   let setUp = hasAnyUser(db);
   const reconcile = async () => {
     try {
@@ -79,6 +94,7 @@ export async function openPier(config: Config): Promise<Pier> {
     });
   await reconcile();
   sessions.resumeInterrupted();
+  terminals.startAll(sessions.allActive());
   const timers = [setInterval(reconcile, RECONCILE_EVERY_MS), setInterval(stopIdle, IDLE_CHECK_EVERY_MS)];
   for (const timer of timers) timer.unref();
 
@@ -94,6 +110,7 @@ export async function openPier(config: Config): Promise<Pier> {
     runtime,
     pods,
     sessions,
+    terminals,
     progress,
     connections,
     metrics,
@@ -102,6 +119,7 @@ export async function openPier(config: Config): Promise<Pier> {
     async close() {
       for (const timer of timers) clearInterval(timer);
       await sessions.settled();
+      await terminals.detachAll();
       db.$client.close();
     },
   };

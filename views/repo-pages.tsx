@@ -68,6 +68,8 @@ export function ReposPage(props: PageProps & { repos: Repo[]; form: FormState; a
             <Field form={props.form} name="defaultBranch" label="Default branch" placeholder="main" />
             <Field form={props.form} name="image" label="Image" placeholder="pier-workspace:latest"
               hint="Optional Docker image for this repository's pod." />
+            <Field form={props.form} name="terminalCommand" label="Terminal start command" placeholder="claude"
+              hint="Optional; runs when a session's terminal opens. A shell remains when it exits." />
             <button type="submit" class="primary">Add repository</button>
           </HxForm>
         </section>
@@ -99,7 +101,7 @@ function RepoList(props: { repos: Repo[] }) {
   );
 }
 
-export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string; pod: PodView | null; sessions: SessionRow[] }) {
+export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string; pod: PodView | null; sessions: SessionRow[]; form: FormState; saved?: boolean }) {
   const { repo } = props;
   return (
     <Layout title={repo.name} viewer={props.viewer} runtime={props.runtime} current="/repos">
@@ -127,6 +129,10 @@ export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string; 
               ? `${props.pod.state}${props.pod.containerId ? ` (${props.pod.containerId.slice(0, 12)})` : ""}`
               : "None yet: one is created when the first session starts."}
           </dd>
+          <dt>Terminal starts</dt>
+          <dd class="mono" safe>
+            {repo.terminalCommand ?? "a login shell"}
+          </dd>
           <dt>Added</dt>
           <dd safe>{formatDate(repo.createdAt)}</dd>
         </dl>
@@ -140,6 +146,29 @@ export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string; 
         </div>
         <SessionList rows={props.sessions} empty="No sessions on this repository yet." />
       </section>
+      {props.viewer.role === "admin" ? (
+        <section class="card">
+          <h2>Settings</h2>
+          <HxForm action={`/repos/${repo.id}/settings`} label="Repository settings" class="grid-form">
+            {props.saved ? (
+              <p class="notice" role="status">
+                Saved. New sessions use these settings.
+              </p>
+            ) : (
+              ""
+            )}
+            <FormError form={props.form} />
+            <Field form={props.form} name="defaultBranch" label="Default branch" />
+            <Field form={props.form} name="image" label="Image" placeholder={props.defaultImage}
+              hint="Empty uses the workspace image. A changed image applies when the pod is next created." />
+            <Field form={props.form} name="terminalCommand" label="Terminal start command" placeholder="claude"
+              hint="Empty opens a login shell." />
+            <button type="submit" class="primary">Save</button>
+          </HxForm>
+        </section>
+      ) : (
+        ""
+      )}
       {props.viewer.role === "admin" ? (
         <HxForm action={`/repos/${repo.id}/delete`} label="Remove repository"
           confirm={`Remove ${repo.name} from Pier? The remote repository is not touched.`}>

@@ -16,16 +16,18 @@ import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
+import { MAX_FRAME_BYTES, terminalSocket } from "./terminal-socket.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
 /** The whole web layer: security hooks, then the API and the pages, each a thin door to a domain module. */
 export function createApp(pier: Pier) {
-  return new Elysia()
+  return new Elysia({ websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 120, sendPings: true } })
     .onRequest(({ request, set }) => {
       requestStart.set(request, performance.now());
       Object.assign(set.headers, SECURITY_HEADERS);
-      if (changesState(request) && isCrossOrigin(request) && !request.headers.has("authorization")) {
+      const guarded = changesState(request) || request.headers.get("upgrade")?.toLowerCase() === "websocket";
+      if (guarded && isCrossOrigin(request) && !request.headers.has("authorization")) {
         set.status = 403;
         return errorResponse(request, new AppError(403, "cross_origin", "Requests from another site are refused."));
       }
@@ -64,6 +66,7 @@ export function createApp(pier: Pier) {
     .use(settingsApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
+    .use(terminalSocket(pier))
     .use(authPages(pier))
     .use(appPages(pier))
     .use(sessionPages(pier));

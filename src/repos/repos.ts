@@ -3,7 +3,7 @@ import { IMAGE_REF } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
 import { AppError, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
-import { type Input, optionalString, requiredString } from "../infra/input.ts";
+import { hasControlChars, type Input, optionalString, requiredString } from "../infra/input.ts";
 import { isValidBranchName } from "./git-ref.ts";
 import { checkRepoUrl, nameFromUrl } from "./git-url.ts";
 import { repos } from "./tables.ts";
@@ -14,10 +14,12 @@ export interface Repo {
   url: string;
   defaultBranch: string;
   image: string | null;
+  terminalCommand: string | null;
   createdAt: Date;
 }
 
 const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const MAX_COMMAND = 500;
 
 export function publicRepo(repo: Repo) {
   return { ...repo, createdAt: repo.createdAt.toISOString() };
@@ -37,14 +39,7 @@ export function addRepo(db: Db, rules: RepoRules, input: Input, createdBy: strin
   if (!REPO_NAME.test(name)) {
     throw invalid("name", "Name must be 1–100 characters: letters, digits, '.', '-' or '_', starting with a letter or digit.");
   }
-  const defaultBranch = optionalString(input, "defaultBranch", "Default branch") ?? "main";
-  if (!isValidBranchName(defaultBranch)) throw invalid("defaultBranch", "Default branch is not a valid git branch name.");
-  const image = optionalString(input, "image", "Image") ?? null;
-  if (image !== null && !IMAGE_REF.test(image)) {
-    throw invalid("image", "Image must be a Docker image reference such as debian:bookworm or ghcr.io/org/image:tag.");
-  }
-
-  const repo: Repo = { id: newId(), name, url, defaultBranch, image, createdAt: new Date() };
+  const repo: Repo = { id: newId(), name, url, createdAt: new Date(), ...readSettings(input, { defaultBranch: "main", image: null, terminalCommand: null }) };
   return db.transaction((tx) => {
     const taken = tx.select({ id: repos.id }).from(repos).where(eq(repos.name, name)).get();
     if (taken) throw new AppError(409, "name_taken", `A repository named "${name}" already exists.`, "name");
@@ -53,15 +48,50 @@ export function addRepo(db: Db, rules: RepoRules, input: Input, createdBy: strin
   });
 }
 
+type RepoSettings = Pick<Repo, "defaultBranch" | "image" | "terminalCommand">;
+
+/** Changes a repo's default branch, image or terminal start command; "" clears the optional ones. */
+export function updateRepo(db: Db, id: string, input: Input): Repo {
+  const repo = getRepo(db, id);
+  const next = readSettings(input, repo);
+  db.update(repos).set(next).where(eq(repos.id, id)).run();
+  return { ...repo, ...next };
+}
+
+/** The settable fields in `input`, checked; a field left out keeps its value from `current`. */
+function readSettings(input: Input, current: RepoSettings): RepoSettings {
+  const next = { ...current };
+  if (input.defaultBranch !== undefined && input.defaultBranch !== "") {
+    const branch = optionalString(input, "defaultBranch", "Default branch")!;
+    if (!isValidBranchName(branch)) throw invalid("defaultBranch", "Default branch is not a valid git branch name.");
+    next.defaultBranch = branch;
+  }
+  if (input.image !== undefined) {
+    const image = optionalString(input, "image", "Image") ?? null;
+    if (image !== null && !IMAGE_REF.test(image)) {
+      throw invalid("image", "Image must be a Docker image reference such as debian:bookworm or ghcr.io/org/image:tag.");
+    }
+    next.image = image;
+  }
+  if (input.terminalCommand !== undefined) {
+    const command = optionalString(input, "terminalCommand", "Terminal start command")?.trim() || null;
+    if (command !== null && (command.length > MAX_COMMAND || hasControlChars(command))) {
+      throw invalid("terminalCommand", `Terminal start command must be one line of at most ${MAX_COMMAND} characters.`);
+    }
+    next.terminalCommand = command;
+  }
+  return next;
+}
+
 const columns = {
   id: repos.id,
   name: repos.name,
   url: repos.url,
   defaultBranch: repos.defaultBranch,
   image: repos.image,
+  terminalCommand: repos.terminalCommand,
   createdAt: repos.createdAt,
 };
-
 export function listRepos(db: Db): Repo[] {
   return db.select(columns).from(repos).orderBy(asc(repos.name)).all();
 }

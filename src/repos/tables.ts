@@ -7,6 +7,8 @@ export const repos = sqliteTable("repos", {
   url: text("url").notNull(),
   defaultBranch: text("default_branch").notNull(),
   image: text("image"),
+  /** Run when a session's terminal starts (for example `claude`); a shell remains when it exits. */
+  terminalCommand: text("terminal_command"),
   createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
 import type {
+  PodProcess,
   ExecOptions,
   ExecResult,
   FileOwner,
@@ -152,6 +153,37 @@ export class DockerRuntime implements Runtime {
     clearTimeout(timer);
     const info = await exec.inspect();
     return { exitCode: info.ExitCode ?? -1, stdout, stderr, timedOut };
+  }
+
+  async spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
+    const { uid, gid } = this.fileOwner;
+    const exec = await this.docker.getContainer(pod.id).exec({
+      Cmd: command,
+      User: `${uid}:${gid}`,
+      WorkingDir: options.cwd,
+      Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({ hijack: true, stdin: true });
+    const stdout = new PassThrough();
+    this.docker.modem.demuxStream(stream, stdout, new PassThrough().resume());
+    const listeners: Array<(chunk: Uint8Array) => void> = [];
+    stdout.on("data", (chunk: Buffer) => {
+      for (const listener of listeners) listener(chunk);
+    });
+    const exited = new Promise<void>((resolve) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", resolve);
+    });
+    return {
+      write: (data) => void stream.write(data),
+      onOutput: (listener) => listeners.push(listener),
+      exited,
+      close: () => stream.end(),
+    };
   }
 
   async listOrphans(knownRepoIds: Set<string>): Promise<OrphanPod[]> {

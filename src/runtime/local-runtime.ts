@@ -1,4 +1,4 @@
-import type { ExecOptions, ExecResult, OrphanPod, Pod, PodSpec, PodStatus, Progress, Runtime } from "./runtime.ts";
+import type { ExecOptions, ExecResult, OrphanPod, Pod, PodProcess, PodSpec, PodStatus, Progress, Runtime } from "./runtime.ts";
 
 const LOCAL_POD: Pod = { id: "local", image: "local" };
 
@@ -37,6 +37,36 @@ export class LocalRuntime implements Runtime {
       child.exited,
     ]);
     return { exitCode, stdout, stderr, timedOut: child.signalCode === "SIGTERM" && options.timeoutMs !== undefined };
+  }
+
+  async spawn(_pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
+    const child = Bun.spawn(command, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "ignore",
+    });
+    const listeners: Array<(chunk: Uint8Array) => void> = [];
+    const pumped = (async () => {
+      const reader = child.stdout.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        for (const listener of listeners) listener(value);
+      }
+    })().catch(() => undefined);
+    return {
+      write(data) {
+        child.stdin.write(data);
+        void child.stdin.flush();
+      },
+      onOutput: (listener) => listeners.push(listener),
+      exited: Promise.all([child.exited, pumped]).then(() => undefined),
+      close() {
+        void Promise.resolve(child.stdin.end()).catch(() => undefined);
+      },
+    };
   }
 
   async listOrphans(): Promise<OrphanPod[]> {

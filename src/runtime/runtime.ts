@@ -43,6 +43,17 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
+/** A long-running process in the pod with its stdin and stdout (stderr is discarded). */
+export interface PodProcess {
+  write(data: string | Uint8Array): void;
+  /** Called with each chunk of stdout, in order. */
+  onOutput(listener: (chunk: Uint8Array) => void): void;
+  /** Resolves when the process has ended (or its connection to the pod was lost). */
+  exited: Promise<void>;
+  /** Closes stdin and the connection; the process ends when its stdin closes. */
+  close(): void;
+}
+
 export interface ExecResult {
   exitCode: number;
   stdout: string;
@@ -73,6 +84,8 @@ export interface Runtime {
   removePod(repoId: string): Promise<void>;
   /** Runs a command to completion as the pod user. */
   exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult>;
+  /** Starts a long-running command as the pod user, talking to it over stdin and stdout. */
+  spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess>;
   /** Pods labelled as this Pier's whose repo no longer exists. */
   listOrphans(knownRepoIds: Set<string>): Promise<OrphanPod[]>;
 }

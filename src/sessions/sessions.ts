@@ -53,6 +53,13 @@ export interface SessionDeps {
   settings: SettingsStore;
   hub: ProgressHub;
   connections: SessionConnections;
+  /** What else must happen as a session becomes active or ends (its terminal starts or stops). */
+  hooks: SessionHooks;
+}
+
+export interface SessionHooks {
+  activated(session: Session): void;
+  ending(sessionId: string): Promise<void>;
 }
 
 const LIVE: SessionState[] = ["provisioning", "active"];
@@ -155,6 +162,11 @@ export class Sessions {
       .all();
   }
 
+  /** Every active session, whoever owns it (for work the server does on its own, such as at start). */
+  allActive(): Session[] {
+    return this.deps.db.select().from(sessions).where(eq(sessions.state, "active")).all();
+  }
+
   hasLiveSession(repoId: string): boolean {
     return (
       this.deps.db
@@ -212,6 +224,7 @@ export class Sessions {
     const repo = this.findRepo(session.repoId);
     const git = await this.repoGit(repo);
     this.deps.connections.closeAll(session.id);
+    await this.deps.hooks.ending(session.id);
     const { savedCommit, unpushedCommits } = await this.repoLock.run(repo.id, async () => {
       let savedCommit: string | null = null;
       if ((await git.uncommittedFiles(session.worktreePath)).length > 0) {
@@ -293,6 +306,7 @@ export class Sessions {
 
       this.update(sessionId, { state: "active", step: null, podId: pod.id, baseSha });
       this.deps.pods.touch(repo.id);
+      this.deps.hooks.activated(this.get(sessionId));
       hub.publish(sessionId, { type: "state", state: "active" });
     } catch (error) {
       const message = humanError(error);

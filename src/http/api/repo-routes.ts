@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { asInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { addRepo, getRepo, listRepos, publicRepo } from "../../repos/repos.ts";
+import { addRepo, getRepo, listRepos, publicRepo, updateRepo } from "../../repos/repos.ts";
 import { requireAdmin, requireUser } from "../auth.ts";
 
 export function repoApi(pier: Pier) {
@@ -19,6 +19,10 @@ export function repoApi(pier: Pier) {
     .get("/:id", (ctx) => {
       requireUser(pier, ctx);
       return { ...publicRepo(getRepo(pier.db, ctx.params.id)), pod: pier.pods.view(ctx.params.id) };
+    })
+    .patch("/:id", (ctx) => {
+      requireAdmin(pier, ctx);
+      return publicRepo(updateRepo(pier.db, ctx.params.id, asInput(ctx.body)));
     })
     .get("/:id/branches", async (ctx) => {
       requireUser(pier, ctx);

@@ -1,5 +1,7 @@
 import { Elysia } from "elysia";
+import { AppError } from "../../infra/errors.ts";
 import { asInput } from "../../infra/input.ts";
+import { recordingPath } from "../../terminal/recording.ts";
 import type { Pier } from "../../pier.ts";
 import { publicSession } from "../../sessions/sessions.ts";
 import { requireUser } from "../auth.ts";
@@ -27,6 +29,20 @@ export function sessionApi(pier: Pier) {
     .post("/:id/end", async (ctx) => {
       const { session, savedUncommitted, unpushedCommits } = await sessions.end(requireUser(pier, ctx), ctx.params.id);
       return { ...publicSession(session), savedUncommitted, unpushedCommits };
+    })
+    .get("/:id/recording", (ctx) => {
+      const session = sessions.getFor(requireUser(pier, ctx), ctx.params.id);
+      const file = Bun.file(recordingPath(pier.config.dataDir, session.id));
+      const download = new URL(ctx.request.url).searchParams.has("download");
+      return file.exists().then((exists) => {
+        if (!exists) throw new AppError(404, "no_recording", "This session has no terminal output recorded yet.");
+        return new Response(file, {
+          headers: {
+            "content-type": "application/x-asciicast",
+            "content-disposition": `${download ? "attachment" : "inline"}; filename="pier-session-${session.id}.cast"`,
+          },
+        });
+      });
     })
     .post("/:id/resume", async (ctx) => publicSession(await sessions.resume(requireUser(pier, ctx), ctx.params.id)));
 }

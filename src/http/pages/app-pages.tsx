@@ -3,7 +3,7 @@ import { createUser, listUsers } from "../../auth/users.ts";
 import { createApiToken, listApiTokens, revokeApiToken } from "../../auth/tokens.ts";
 import { asInput, type Input } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { addRepo, getRepo, listRepos } from "../../repos/repos.ts";
+import { addRepo, getRepo, listRepos, updateRepo } from "../../repos/repos.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
 import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
@@ -18,6 +18,16 @@ export function appPages(pier: Pier) {
     <ReposPage viewer={pageUser(pier, ctx)} {...common} repos={listRepos(pier.db)} form={form}
       allowLocalRepos={pier.config.allowLocalRepos} />
   );
+  const repoPage = (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false) => {
+    const viewer = pageUser(pier, ctx);
+    const repo = getRepo(pier.db, ctx.params.id);
+    const values = { defaultBranch: repo.defaultBranch, image: repo.image ?? "", terminalCommand: repo.terminalCommand ?? "", ...form.values };
+    const sessions = sessionRows(pier, pier.sessions.list(viewer, { repoId: repo.id }));
+    return (
+      <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} pod={pier.pods.view(repo.id)}
+        sessions={sessions} form={{ ...form, values }} saved={saved} />
+    );
+  };
   const settingsPage = async (ctx: PageContext, form: FormState, saved = false) => (
     <SettingsPage viewer={pageAdmin(pier, ctx)} {...common} settings={await pier.settings.view()} form={form} saved={saved} />
   );
@@ -49,14 +59,15 @@ export function appPages(pier: Pier) {
         return reposPage(ctx, formFailure(error, ctx.body, ctx.set));
       }
     })
-    .get("/repos/:id", (ctx) => {
-      const viewer = pageUser(pier, ctx);
-      const repo = getRepo(pier.db, ctx.params.id);
-      const sessions = sessionRows(pier, pier.sessions.list(viewer, { repoId: repo.id }));
-      return (
-        <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} pod={pier.pods.view(repo.id)}
-          sessions={sessions} />
-      );
+    .get("/repos/:id", (ctx) => repoPage(ctx, emptyForm))
+    .post("/repos/:id/settings", (ctx) => {
+      pageAdmin(pier, ctx);
+      try {
+        updateRepo(pier.db, ctx.params.id, asInput(ctx.body));
+        return repoPage(ctx, emptyForm, true);
+      } catch (error) {
+        return repoPage(ctx, formFailure(error, ctx.body, ctx.set));
+      }
     })
     .post("/repos/:id/delete", async (ctx) => {
       pageAdmin(pier, ctx);

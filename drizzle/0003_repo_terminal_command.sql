@@ -1,0 +1,1 @@
+ALTER TABLE `repos` ADD `terminal_command` text;

@@ -1,0 +1,136 @@
+import type { ServerWebSocket } from "bun";
+import { Elysia } from "elysia";
+import { AppError } from "../infra/errors.ts";
+import type { Pier } from "../pier.ts";
+import type { TerminalHost, Viewer } from "../terminal/terminal-host.ts";
+import { requireUser } from "./auth.ts";
+
+/** The biggest frame a client may send; pastes larger than this arrive in several frames. */
+export const MAX_FRAME_BYTES = 256 * 1024;
+const MAX_DIMENSION = 1000;
+/** A new viewer waits this long for its first resize, so its snapshot fits its screen. */
+const FIRST_RESIZE_WAIT_MS = 300;
+
+type ClientMessage = { type: "input"; data: string } | { type: "resize"; cols: number; rows: number };
+
+/** What one open terminal socket needs between its events. */
+interface Attachment {
+  viewer: Viewer;
+  host: Promise<TerminalHost>;
+  attached: Promise<void> | null;
+  pendingSize?: { cols: number; rows: number };
+  timer?: ReturnType<typeof setTimeout>;
+  release(): void;
+}
+
+/**
+ * WebSocket /api/sessions/:id/terminal. Binary frames carry raw terminal output; text frames
+ * carry small JSON control messages. The upgrade is authenticated (cookie or bearer) and only
+ * the session's owner or an admin may attach; cross-site upgrades are refused in the app's
+ * request hook before they get here.
+ */
+export function terminalSocket(pier: Pier) {
+  const open = new WeakMap<object, Attachment>();
+
+  return new Elysia().ws("/api/sessions/:id/terminal", {
+    beforeHandle(ctx) {
+      const session = pier.sessions.getFor(requireUser(pier, ctx), ctx.params.id);
+      if (session.state !== "active") {
+        throw new AppError(409, "session_not_active", `The session is ${session.state}; its terminal is not running.`);
+      }
+    },
+    open(ws) {
+      const session = pier.sessions.get(ws.data.params.id);
+      // Elysia's own type of the socket predates getBufferedAmount; Bun's socket has it.
+      const raw = ws.raw as unknown as ServerWebSocket;
+      const viewer: Viewer = {
+        sendBytes: (bytes) => void raw.sendBinary(bytes),
+        sendControl: (message) => void raw.sendText(JSON.stringify(message)),
+        bufferedAmount: () => raw.getBufferedAmount(),
+      };
+      const release = pier.connections.add(session.id, {
+        close(code, reason) {
+          viewer.sendControl({ type: "ended" });
+          raw.close(code, reason);
+        },
+      });
+      const attachment: Attachment = { viewer, host: pier.terminals.host(session), attached: null, release };
+      open.set(raw, attachment);
+      attachment.host.catch((error: Error) => {
+        viewer.sendControl({ type: "error", message: error.message });
+        raw.close(1011, "terminal unavailable");
+      });
+      attachment.timer = setTimeout(() => attach(attachment), FIRST_RESIZE_WAIT_MS);
+    },
+    async message(ws, body) {
+      const attachment = open.get(ws.raw);
+      if (!attachment) return;
+      const message = parseMessage(body);
+      if (typeof message === "string") {
+        attachment.viewer.sendControl({ type: "error", message });
+        return;
+      }
+      try {
+        const host = await attachment.host;
+        if (message.type === "resize") {
+          if (!attachment.attached) {
+            attachment.pendingSize = { cols: message.cols, rows: message.rows };
+            await attach(attachment);
+          } else {
+            await host.resize(attachment.viewer, message.cols, message.rows);
+          }
+        } else {
+          await host.input(attachment.viewer, message.data);
+        }
+      } catch (error) {
+        attachment.viewer.sendControl({ type: "error", message: error instanceof Error ? error.message : String(error) });
+      }
+    },
+    async drain(ws) {
+      const attachment = open.get(ws.raw);
+      if (attachment?.attached) await (await attachment.host).drained(attachment.viewer);
+    },
+    async close(ws) {
+      const attachment = open.get(ws.raw);
+      if (!attachment) return;
+      open.delete(ws.raw);
+      clearTimeout(attachment.timer);
+      attachment.release();
+      const host = await attachment.host.catch(() => null);
+      host?.detach(attachment.viewer);
+    },
+  });
+}
+
+/** Attaches the viewer once, with the size it sent first (if it sent one in time). */
+function attach(attachment: Attachment): Promise<void> {
+  clearTimeout(attachment.timer);
+  attachment.attached ??= attachment.host.then((host) => host.attach(attachment.viewer, attachment.pendingSize));
+  return attachment.attached;
+}
+
+/** The client's message, or a sentence saying what is wrong with it. */
+function parseMessage(body: unknown): ClientMessage | string {
+  let value = body;
+  if (typeof body === "string") {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return "Messages must be JSON: {\"type\":\"input\",\"data\":\"…\"} or {\"type\":\"resize\",\"cols\":N,\"rows\":N}.";
+    }
+  }
+  if (!value || typeof value !== "object") return "Messages must be JSON objects with a type.";
+  const message = value as Record<string, unknown>;
+  if (message.type === "input") {
+    if (typeof message.data !== "string") return "An input message needs data as a string.";
+    return { type: "input", data: message.data };
+  }
+  if (message.type === "resize") {
+    const { cols, rows } = message;
+    const ok = (n: unknown) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_DIMENSION;
+    if (!ok(cols) || !ok(rows)) return `A resize needs whole numbers cols and rows from 1 to ${MAX_DIMENSION}.`;
+    return { type: "resize", cols: cols as number, rows: rows as number };
+  }
+  return `Unknown message type ${JSON.stringify(message.type)}; use input or resize.`;
+}
+

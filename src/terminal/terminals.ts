@@ -1,0 +1,81 @@
+import type { Db } from "../infra/db.ts";
+import type { Pods } from "../pods/pods.ts";
+import { getRepo } from "../repos/repos.ts";
+import type { Runtime } from "../runtime/runtime.ts";
+import type { Session } from "../sessions/sessions.ts";
+import type { SettingsStore } from "../settings/settings.ts";
+import { recordingPath } from "./recording.ts";
+import { TerminalHost } from "./terminal-host.ts";
+
+interface TerminalDeps {
+  db: Db;
+  dataDir: string;
+  runtime: Runtime;
+  pods: Pods;
+  settings: SettingsStore;
+}
+
+/**
+ * The terminal of every active session. A session's terminal starts when the session becomes
+ * active (and again when the server starts), not when someone opens it, so the recording has
+ * all of its output even while no browser is attached.
+ */
+export class Terminals {
+  private hosts = new Map<string, Promise<TerminalHost>>();
+
+  constructor(private deps: TerminalDeps) {}
+
+  /** The session's terminal, attached (or started) on first use. */
+  host(session: Session): Promise<TerminalHost> {
+    const existing = this.hosts.get(session.id);
+    if (existing) return existing;
+    const opening = this.open(session);
+    this.hosts.set(session.id, opening);
+    opening.then(
+      (host) => host.onExit(() => this.forget(session.id, opening)),
+      () => this.forget(session.id, opening),
+    );
+    return opening;
+  }
+
+  /** Starts the terminals of sessions that were active when the server stopped. */
+  startAll(sessions: Session[]): void {
+    for (const session of sessions) {
+      this.host(session).catch((error) => {
+        console.error(`[pier] the terminal of session ${session.id} could not start:`, error instanceof Error ? error.message : error);
+      });
+    }
+  }
+
+  /** The session is ending: its shell and tmux session go, and its recording is closed. */
+  async end(sessionId: string): Promise<void> {
+    const host = await this.hosts.get(sessionId)?.catch(() => null);
+    this.hosts.delete(sessionId);
+    await host?.terminate();
+  }
+
+  /** Server shutdown: stop watching; the shells keep running in their pods. */
+  async detachAll(): Promise<void> {
+    const hosts = await Promise.allSettled(this.hosts.values());
+    this.hosts.clear();
+    for (const result of hosts) if (result.status === "fulfilled") result.value.detachAll();
+  }
+
+  private async open(session: Session): Promise<TerminalHost> {
+    const repo = getRepo(this.deps.db, session.repoId);
+    // Ensuring the pod also brings back one that was stopped or removed behind Pier's back.
+    const pod = await this.deps.pods.ensure(repo, () => {});
+    const token = await this.deps.settings.secret("githubToken");
+    return TerminalHost.open(this.deps.runtime, pod, {
+      sessionId: session.id,
+      worktreePath: session.worktreePath,
+      startCommand: repo.terminalCommand,
+      env: { PIER_SESSION_ID: session.id, ...(token ? { GH_TOKEN: token } : {}) },
+      recordingPath: recordingPath(this.deps.dataDir, session.id),
+    });
+  }
+
+  private forget(sessionId: string, which: Promise<TerminalHost>): void {
+    if (this.hosts.get(sessionId) === which) this.hosts.delete(sessionId);
+  }
+}

@@ -1,0 +1,3 @@
+import { defineTerminalTests } from "./terminal-suite.ts";
+
+defineTerminalTests("local", {});

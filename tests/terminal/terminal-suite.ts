@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { recordingPath } from "../../src/terminal/recording.ts";
+import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
+import { TermClient, upgradeStatus } from "../support/term-client.ts";
+
+/** The terminal's behaviour over its WebSocket, on a real tmux in a real pod (or on the host). */
+export function defineTerminalTests(runtime: "docker" | "local", env: Record<string, string>) {
+  describe(`session terminal on the ${runtime} runtime`, () => {
+    const dataDir = mkdtempSync(join(tmpdir(), `pier-${runtime}-terminal-`));
+    const fullEnv = { PIER_RUNTIME: runtime, PIER_ALLOW_LOCAL_REPOS: "1", ...env };
+    let pier: TestPier;
+    let cookie: string;
+    let repoId: string;
+    let session: SessionJson;
+    const clients: TermClient[] = [];
+    const connect = async (size?: { cols: number; rows: number }) => {
+      const client = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url }, size);
+      clients.push(client);
+      return client;
+    };
+
+    beforeAll(async () => {
+      pier = await startTestPier(fullEnv, dataDir);
+      cookie = await setUpAdmin(pier);
+      repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("term").path}`, "term");
+      session = await activeSession(pier, cookie, { repoId });
+    }, 300_000);
+
+    afterAll(async () => {
+      for (const client of clients) client.close();
+      await pier.pier.runtime.removePod(repoId);
+      await pier.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    test("a command's output comes back, in the session's worktree", async () => {
+      const term = await connect();
+      await term.run("echo pier-$((6*7)) && pwd", /pier-42\r\n(\S+)/);
+      expect(term.text).toContain(session.worktreePath);
+      term.close();
+    }, 60_000);
+
+    test("a resize reaches the shell (stty size)", async () => {
+      // tmux applies a pane's new size on a short timer after the resize, so ask until it shows.
+      const sizeShows = async (term: TermClient, size: string) => {
+        for (let attempt = 0; attempt < 20; attempt++) {
+          term.text = "";
+          term.input("stty size\r");
+          const seen = await term.waitFor(/(\d+ \d+)\r\n/);
+          if (seen[1] === size) return;
+          await Bun.sleep(150);
+        }
+        throw new Error(`stty never showed ${size}`);
+      };
+      const term = await connect({ cols: 91, rows: 27 });
+      await sizeShows(term, "27 91");
+      term.resize(133, 41);
+      await sizeShows(term, "41 133");
+      term.close();
+    }, 60_000);
+
+    test("Ctrl+C ends a running command at once, even one flooding the screen", async () => {
+      const term = await connect();
+      term.input("sleep 100\r");
+      await Bun.sleep(300);
+      term.input("\x03");
+      await term.run("echo after-$((1+1))", /after-2/, 5_000);
+      term.input("yes flood\r");
+      await term.waitFor(/flood\r\nflood/);
+      term.input("\x03");
+      await term.run("echo calm-$((2+2))", /calm-4/, 10_000);
+      term.close();
+    }, 60_000);
+
+    test("a new connection sees what was on the screen before it connected", async () => {
+      const first = await connect();
+      await first.run("echo before-$((2*3))-marker", /before-6-marker/);
+      first.close();
+      const second = await connect();
+      expect(second.text).toContain("before-6-marker");
+      second.close();
+    }, 60_000);
+
+    test("two viewers both receive output, and both can type", async () => {
+      const a = await connect();
+      const b = await connect();
+      a.input("echo from-a-$((3*3))\r");
+      await Promise.all([a.waitFor(/from-a-9/), b.waitFor(/from-a-9/)]);
+      b.input("echo from-b-$((4*4))\r");
+      await Promise.all([a.waitFor(/from-b-16/), b.waitFor(/from-b-16/)]);
+      a.close();
+      b.close();
+    }, 60_000);
+
+    test("bad frames get an error message, not a crash, and the socket stays usable", async () => {
+      const term = await connect();
+      term.sendRaw("not json");
+      term.sendRaw(JSON.stringify({ type: "resize", cols: 0, rows: 24 }));
+      term.sendRaw(JSON.stringify({ type: "paste", data: "x" }));
+      term.sendRaw(JSON.stringify({ type: "input", data: 42 }));
+      await Bun.sleep(300);
+      expect(term.controls.filter((c) => c.type === "error").map((c) => c.message)).toEqual([
+        expect.stringContaining("must be JSON"),
+        expect.stringContaining("cols and rows"),
+        expect.stringContaining("Unknown message type"),
+        expect.stringContaining("data as a string"),
+      ]);
+      await term.run("echo still-$((7*7))", /still-49/);
+      term.close();
+    }, 60_000);
+
+    test("upgrades without auth, from another site, or for someone else's session are refused", async () => {
+      const path = `/api/sessions/${session.id}/terminal`;
+      expect(await upgradeStatus(pier.url, path, {})).toBe(401);
+      expect(await upgradeStatus(pier.url, path, { cookie, origin: "http://evil.example" })).toBe(403);
+      await pier.fetch("/api/users", json({ username: "mallory", password: "mallory password", role: "member" }, { cookie }));
+      const login = await pier.fetch("/api/auth/login", json({ username: "mallory", password: "mallory password" }));
+      const mallory = login.headers.getSetCookie()[0]!.split(";")[0]!;
+      expect(await upgradeStatus(pier.url, path, { cookie: mallory })).toBe(404);
+      expect(await upgradeStatus(pier.url, path, { cookie, origin: pier.url })).toBe(101);
+    }, 60_000);
+
+    test("output produced while nobody watches is recorded, and asciinema reads the recording", async () => {
+      // The server starts the terminal when the session becomes active; wait for that, attach nothing.
+      await pier.pier.terminals.host(pier.pier.sessions.get(session.id));
+      const ran = await pier.pier.runtime.exec(
+        { id: session.podId!, image: "" },
+        ["tmux", "-L", "pier", "send-keys", "-t", `pier-${session.id}`, "echo unseen-$((5*5))", "Enter"],
+        { cwd: session.worktreePath },
+      );
+      expect(ran.exitCode).toBe(0);
+      const file = recordingPath(pier.dataDir, session.id);
+      const deadline = Date.now() + 10_000;
+      while (!readFileSync(file, "utf8").includes("unseen-25") && Date.now() < deadline) await Bun.sleep(50);
+      const lines = readFileSync(file, "utf8").trim().split("\n");
+      expect(JSON.parse(lines[0]!)).toMatchObject({ version: 2, width: expect.any(Number), height: expect.any(Number) });
+      expect(lines.slice(1).every((line) => Array.isArray(JSON.parse(line)))).toBe(true);
+      expect(lines.join("\n")).toContain("unseen-25");
+
+      // asciinema opens /dev/tty, so it runs under script(1), which gives it one.
+      const cat = Bun.spawnSync(["script", "-qec", `asciinema cat ${file}`, "/dev/null"], { stdin: "ignore" });
+      expect(cat.exitCode).toBe(0);
+      expect(cat.stdout.toString()).toContain("unseen-25");
+
+      const served = await pier.fetch(`/api/sessions/${session.id}/recording`, { headers: { cookie } });
+      expect(served.status).toBe(200);
+      expect(served.headers.get("content-type")).toBe("application/x-asciicast");
+      expect(await served.text()).toContain("unseen-25");
+    }, 60_000);
+
+    test("the shell and its environment outlive a server restart; the recording is appended to", async () => {
+      const term = await connect();
+      await term.run("export PIER_KEPT=kept-$((10+13))", /\$ $|# $/);
+      term.close();
+      const before = readFileSync(recordingPath(pier.dataDir, session.id), "utf8");
+      await pier.close();
+      pier = await startTestPier(fullEnv, dataDir);
+      const again = await connect();
+      await again.run("echo value=$PIER_KEPT", /value=kept-23/);
+      await Bun.sleep(200);
+      const after = readFileSync(recordingPath(pier.dataDir, session.id), "utf8");
+      expect(after.startsWith(before)).toBe(true);
+      expect(after.length).toBeGreaterThan(before.length);
+      again.close();
+    }, 120_000);
+
+    test("ending the session closes its terminals with 4001 and says so", async () => {
+      const term = await connect();
+      const end = await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
+      expect(end.status).toBe(200);
+      expect((await term.closed).code).toBe(4001);
+      expect(term.controls).toContainEqual({ type: "ended" });
+      expect(await upgradeStatus(pier.url, `/api/sessions/${session.id}/terminal`, { cookie })).toBe(409);
+      // The recording stays readable after the end.
+      expect((await pier.fetch(`/api/sessions/${session.id}/recording`, { headers: { cookie } })).status).toBe(200);
+    }, 60_000);
+  });
+}
