@@ -8,7 +8,7 @@ FROM oven/bun:1.4.5-slim AS build
 WORKDIR /app
 
 # Dependencies first, so this layer is reused until package.json or bun.lock change.
-# --production is enough: scripts/build-assets.ts only needs htmx.org, a runtime dependency.
+# --production is enough: scripts/build-assets.ts needs htmx.org and @xterm/*, runtime dependencies.
 COPY package.json bun.lock ./
 RUN bun install --frozen-lockfile --production
 
@@ -18,7 +18,7 @@ COPY views ./views
 COPY public ./public
 COPY drizzle ./drizzle
 COPY scripts ./scripts
-# Copies htmx from node_modules into public/vendor (never a CDN).
+# Copies htmx and xterm.css into public/vendor and bundles src/client there (never a CDN).
 RUN bun scripts/build-assets.ts
 
 # ---- runtime ----

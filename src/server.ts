@@ -11,7 +11,7 @@ export interface RunningServer {
 
 /** Opens the data dir, builds the app and listens. Used by main and by the tests alike. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  prepareAssets();
+  await prepareAssets();
   const pier = await openPier(config);
   const app = createApp(pier).listen({ port: config.port, hostname: config.host });
   const server = app.server!;

@@ -12,6 +12,9 @@ interface LayoutProps {
   /** Which runtime runs sessions; the local one gets a warning banner. */
   runtime?: "docker" | "local";
   current?: string;
+  /** Extra style sheets and scripts (module bundles) a page needs, such as the terminal's. */
+  styles?: string[];
+  scripts?: string[];
 }
 
 const NAV = [
@@ -36,6 +39,14 @@ export function Layout(props: PropsWithChildren<LayoutProps>) {
           <title safe>{props.title} · Pier</title>
           <link rel="stylesheet" href="/public/style.css" />
           <link rel="icon" href="/public/icon.svg" type="image/svg+xml" />
+          <link rel="manifest" href="/public/manifest.webmanifest" />
+          <meta name="theme-color" content="#1f6feb" />
+          {(props.styles ?? []).map((href) => (
+            <link rel="stylesheet" href={href} />
+          ))}
+          {(props.scripts ?? []).map((src) => (
+            <script src={src} defer></script>
+          ))}
           <script src="/public/vendor/htmx.min.js" defer></script>
           <script src="/public/app.js" defer></script>
           <script src="/public/session.js" defer></script>

@@ -189,7 +189,8 @@ const STEPS: Array<{ step: string; label: string }> = [
 export function SessionPage(props: SessionPageProps) {
   const { session, repo } = props;
   return (
-    <Layout title={session.title} viewer={props.viewer} runtime={props.runtime} current="/sessions">
+    <Layout title={session.title} viewer={props.viewer} runtime={props.runtime} current="/sessions"
+      styles={session.state === "active" ? TERMINAL_STYLES : []} scripts={session.state === "active" ? ["/public/vendor/terminal.js"] : []}>
       <header class="session-header">
         <div class="session-title">
           <h1 safe>{session.title}</h1>
@@ -218,6 +219,9 @@ export function SessionPage(props: SessionPageProps) {
           </div>
         </dl>
         <div class="session-actions">
+          <a href={`/sessions/${session.id}/output`} class="button">
+            Output
+          </a>
           {session.state === "active" ? (
             <a href={`/sessions/${session.id}/end`} class="button danger-link">
               End session
@@ -256,6 +260,9 @@ export function SessionPage(props: SessionPageProps) {
           ) : (
             ""
           )}
+          <p>
+            <a href={`/sessions/${session.id}/output`}>Replay its terminal output</a>
+          </p>
         </section>
       ) : (
         ""
@@ -314,6 +321,44 @@ function Workspace(props: { session: Session }) {
         <div class="pane-body" data-chat={`/api/sessions/${props.session.id}/chat`} />
       </section>
     </section>
+  );
+}
+
+const TERMINAL_STYLES = ["/public/vendor/xterm.css", "/public/terminal.css"];
+
+/** The session's recorded terminal output, replayed in the browser; for any session, ended or not. */
+export function SessionOutputPage(props: PageProps & { session: Session; hasRecording: boolean }) {
+  const { session } = props;
+  const recording = `/api/sessions/${session.id}/recording`;
+  return (
+    <Layout title={`Output of ${session.title}`} viewer={props.viewer} runtime={props.runtime} current="/sessions"
+      styles={TERMINAL_STYLES} scripts={props.hasRecording ? ["/public/vendor/replay.js"] : []}>
+      <p class="crumbs">
+        <a href={`/sessions/${session.id}`} safe>
+          {session.title}
+        </a>{" "}
+        /
+      </p>
+      <div class="card-head">
+        <h1>Terminal output</h1>
+        {props.hasRecording ? (
+          <a href={`${recording}?download=1`} class="button" download={`pier-session-${session.id}.cast`}>
+            Download .cast
+          </a>
+        ) : (
+          ""
+        )}
+      </div>
+      {props.hasRecording ? (
+        <div id="replay" data-recording={recording}>
+          <p class="muted">The player needs JavaScript; the recording can also be downloaded and played with asciinema.</p>
+        </div>
+      ) : (
+        <section class="card">
+          <p class="empty">Nothing was recorded: this session's terminal never started.</p>
+        </section>
+      )}
+    </Layout>
   );
 }
 

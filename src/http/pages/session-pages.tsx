@@ -5,7 +5,16 @@ import type { Pier } from "../../pier.ts";
 import { getRepo, listRepos } from "../../repos/repos.ts";
 import type { Session } from "../../sessions/sessions.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
-import { BranchOptions, EndSessionPage, NewSessionPage, SessionPage, type SessionRow, SessionsPage } from "../../../views/session-pages.tsx";
+import {
+  BranchOptions,
+  EndSessionPage,
+  NewSessionPage,
+  SessionOutputPage,
+  SessionPage,
+  type SessionRow,
+  SessionsPage,
+} from "../../../views/session-pages.tsx";
+import { recordingPath } from "../../terminal/recording.ts";
 import { type PageContext, formFailure, pageUser, redirectResponse } from "./respond.ts";
 
 /** New Session, the session page, ending and resuming, and the session history. */
@@ -48,6 +57,12 @@ export function sessionPages(pier: Pier) {
       const session = pier.sessions.getFor(viewer, ctx.params.id);
       const repo = getRepo(pier.db, session.repoId);
       return <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id)} />;
+    })
+    .get("/sessions/:id/output", async (ctx) => {
+      const viewer = pageUser(pier, ctx);
+      const session = pier.sessions.getFor(viewer, ctx.params.id);
+      const hasRecording = await Bun.file(recordingPath(pier.config.dataDir, session.id)).exists();
+      return <SessionOutputPage viewer={viewer} {...common} session={session} hasRecording={hasRecording} />;
     })
     .get("/sessions/:id/end", async (ctx) => {
       const viewer = pageUser(pier, ctx);

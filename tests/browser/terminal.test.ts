@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser } from "../support/browser.ts";
+import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
+import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../support/workspace-image.ts";
+
+let pier: TestPier;
+let browser: Browser;
+let cookie: string;
+let repoId: string;
+let session: SessionJson;
+const problems: string[] = [];
+
+beforeAll(async () => {
+  await ensureTestWorkspaceImage();
+  pier = await startTestPier({ PIER_RUNTIME: "docker", PIER_POD_NETWORK: "none", PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE, PIER_ALLOW_LOCAL_REPOS: "1" });
+  cookie = await setUpAdmin(pier);
+  repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("shell").path}`, "shell");
+  session = await activeSession(pier, cookie, { repoId });
+  browser = await launchBrowser();
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await pier?.pier.runtime.removePod(repoId);
+  await pier?.close();
+});
+
+async function openSession(viewport: { width: number; height: number }, path = `/sessions/${session.id}`): Promise<Page> {
+  const mobile = viewport === PHONE;
+  const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile });
+  context.setDefaultTimeout(20_000);
+  const [name, value] = cookie.split("=") as [string, string];
+  await context.addCookies([{ name, value, url: pier.url }]);
+  const page = await context.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/status of 4\d\d/.test(m.text())) problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(e.message));
+  await page.goto(pier.url + path);
+  return page;
+}
+
+/** The text of the terminal's whole buffer, as xterm.js holds it. */
+function screenText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const buffer = (window as any).pierTerminal.term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i).translateToString(true));
+    return lines.join("\n");
+  });
+}
+
+async function waitForScreen(page: Page, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await screenText(page);
+    if (pattern.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`terminal never showed ${pattern}; it shows:\n${text.trimEnd().slice(-800)}`);
+    await Bun.sleep(50);
+  }
+}
+
+async function connected(page: Page): Promise<void> {
+  await page.waitForFunction(() => (window as any).pierTerminal?.state() === "connected");
+}
+
+test("type a command in the terminal and see its output", async () => {
+  const page = await openSession(DESKTOP);
+  await connected(page);
+  await page.locator(".xterm").click();
+  await page.keyboard.type("echo typed-$((20+22))");
+  await page.keyboard.press("Enter");
+  await waitForScreen(page, /typed-42/);
+  // Colours and Unicode pass through untouched.
+  await page.keyboard.type("printf '\\033[38;2;255;100;0mtrue-colour\\033[0m ✓ 日本\\n'");
+  await page.keyboard.press("Enter");
+  await waitForScreen(page, /true-colour ✓ 日本/);
+  await page.screenshot({ path: join(ARTIFACTS, "terminal-desktop.png") });
+  await page.context().close();
+  expect(problems).toEqual([]);
+}, 60_000);
+
+test("on a 390×844 phone the keys bar sends Esc, arrows (in both cursor modes) and ^C, and the input bar runs a command", async () => {
+  const page = await openSession(PHONE);
+  await connected(page);
+  const key = (name: string) => page.getByRole("button", { name, exact: true }).click();
+  const inputBar = page.getByRole("textbox", { name: "Terminal input" });
+  const send = async (text: string) => {
+    await inputBar.fill(text);
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+  };
+
+  await send("echo bar-$((3*3))");
+  await waitForScreen(page, /bar-9/);
+
+  // cat -v shows control bytes as text once the line is sent.
+  await send("cat -v");
+  await Bun.sleep(300);
+  await key("Esc");
+  await key("Up");
+  await key("Left");
+  await send("");
+  await waitForScreen(page, /\^\[\^\[\[A\^\[\[D/);
+  await key("Ctrl+C");
+  await send("echo after-cat-$((1+1))");
+  await waitForScreen(page, /after-cat-2/);
+
+  // With the keypad in application mode, arrows are ESC O x.
+  await send("tput smkx; cat -v");
+  await Bun.sleep(300);
+  await key("Down");
+  await key("Right");
+  await send("");
+  await waitForScreen(page, /\^\[OB\^\[OC/);
+  await key("Ctrl+C");
+  await send("tput rmkx; echo calm-$((2+2))");
+  await waitForScreen(page, /calm-4/);
+
+  // The sticky Ctrl turns the next key into its control character.
+  await send("sleep 100");
+  await Bun.sleep(300);
+  await key("Ctrl");
+  await page.locator(".xterm-helper-textarea").focus();
+  await page.keyboard.type("c");
+  await send("echo woke-$((5+5))");
+  await waitForScreen(page, /woke-10/);
+
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: join(ARTIFACTS, "terminal-phone.png") });
+  await page.context().close();
+  expect(problems).toEqual([]);
+}, 90_000);
+
+test("the output page replays the recording, seeks and searches", async () => {
+  const page = await openSession(DESKTOP, `/sessions/${session.id}/output`);
+  await page.waitForFunction(() => (window as any).pierReplay?.state().duration > 0);
+  await page.getByRole("combobox", { name: "Speed" }).selectOption({ label: "8×" });
+  await page.getByRole("button", { name: "Play" }).click();
+  await page.waitForFunction(() => {
+    const s = (window as any).pierReplay.state();
+    return !s.playing && s.time >= s.duration;
+  }, undefined, { timeout: 60_000 });
+  const replayed = await page.evaluate(() => {
+    const buffer = (window as any).pierReplay.term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i).translateToString(true));
+    return lines.join("\n");
+  });
+  expect(replayed).toContain("typed-42");
+  expect(replayed).toContain("bar-9");
+
+  await page.getByRole("searchbox", { name: "Search output" }).fill("woke-10");
+  await page.getByRole("button", { name: /woke-10/ }).first().click();
+  const seeked = await page.evaluate(() => (window as any).pierReplay.state());
+  expect(seeked.time).toBeGreaterThan(0);
+  expect(seeked.time).toBeLessThanOrEqual(seeked.duration);
+  await page.screenshot({ path: join(ARTIFACTS, "replay-desktop.png") });
+
+  const download = await pier.fetch(`/api/sessions/${session.id}/recording?download=1`, { headers: { cookie } });
+  expect(download.headers.get("content-disposition")).toContain("attachment");
+  await page.context().close();
+  expect(problems).toEqual([]);
+}, 90_000);
+
+test("ending the session tells the open terminal, which stops and links to the output", async () => {
+  const page = await openSession(DESKTOP);
+  await connected(page);
+  await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
+  await page.waitForFunction(() => (window as any).pierTerminal.state() === "ended");
+  await page.getByRole("link", { name: /output/i }).first().waitFor();
+  await page.context().close();
+}, 60_000);
