@@ -24,6 +24,10 @@ export class LocalRuntime implements Runtime {
   async removePod(): Promise<void> {}
 
   async exec(_pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
+    if (!Bun.which(command[0]!, { PATH: options.env?.PATH ?? process.env.PATH ?? "" })) {
+      // As a shell would say it, so callers report a missing program (tmux, say) the same way on both runtimes.
+      return { exitCode: 127, stdout: "", stderr: `${command[0]}: command not found on this machine`, timedOut: false };
+    }
     const child = Bun.spawn(command, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },

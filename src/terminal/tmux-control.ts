@@ -12,6 +12,7 @@ export class TmuxControl {
   private block: string[] | null = null;
   private partial: Uint8Array = new Uint8Array(0);
   private outputListeners: Array<(bytes: Uint8Array) => void> = [];
+  private outputParts: Uint8Array[] = [];
   private exitListeners: Array<(reason: string) => void> = [];
   private exitReason: string | null = null;
   private notificationWaiters: Array<{ prefix: string; resolve: (line: string | null) => void }> = [];
@@ -82,6 +83,16 @@ export class TmuxControl {
       start = i + 1;
     }
     this.partial = data.slice(start);
+    this.flushOutput();
+  }
+
+  /** Output lines of one chunk go out together: one frame per chunk, not one per line. */
+  private flushOutput(): void {
+    if (this.outputParts.length === 0) return;
+    const parts = this.outputParts;
+    this.outputParts = [];
+    const bytes = parts.length === 1 ? parts[0]! : concat(parts);
+    for (const listener of this.outputListeners) listener(bytes);
   }
 
   private line(bytes: Uint8Array): void {
@@ -100,9 +111,11 @@ export class TmuxControl {
     }
     if (startsWith(bytes, OUTPUT)) {
       const space = bytes.indexOf(32, OUTPUT.length);
-      if (space !== -1) this.emit(unescapeOctal(bytes.subarray(space + 1)));
+      if (space !== -1) this.outputParts.push(unescapeOctal(bytes.subarray(space + 1)));
       return;
     }
+    // Any other line (an answer's %begin, a notification): the output before it goes out first.
+    this.flushOutput();
     const text = decoder.decode(bytes);
     if (text.startsWith("%begin ")) this.block = [];
     else if (text.startsWith("%exit")) this.finish(text.slice(6).trim() || "the tmux session ended");
@@ -113,10 +126,6 @@ export class TmuxControl {
     const matched = this.notificationWaiters.filter((w) => line.startsWith(w.prefix));
     this.notificationWaiters = this.notificationWaiters.filter((w) => !matched.includes(w));
     for (const waiter of matched) waiter.resolve(line);
-  }
-
-  private emit(bytes: Uint8Array): void {
-    for (const listener of this.outputListeners) listener(bytes);
   }
 
   private finish(reason: string): void {
@@ -131,6 +140,16 @@ export class TmuxControl {
 const decoder = new TextDecoder();
 const OUTPUT = new TextEncoder().encode("%output %");
 const BACKSLASH = 92;
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   if (bytes.length < prefix.length) return false;

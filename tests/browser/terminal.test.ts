@@ -80,6 +80,15 @@ test("type a command in the terminal and see its output", async () => {
   await page.keyboard.press("Enter");
   await waitForScreen(page, /true-colour ✓ 日本/);
   await page.screenshot({ path: join(ARTIFACTS, "terminal-desktop.png") });
+
+  // The mouse wheel scrolls back through earlier output (tmux does not get in the way).
+  await page.keyboard.type("seq 1 300");
+  await page.keyboard.press("Enter");
+  await waitForScreen(page, /\n300\n/);
+  const bottom = await page.evaluate(() => (window as any).pierTerminal.term.buffer.active.viewportY);
+  await page.locator(".xterm").hover();
+  await page.mouse.wheel(0, -2000);
+  await page.waitForFunction((start) => (window as any).pierTerminal.term.buffer.active.viewportY < start - 20, bottom);
   await page.context().close();
   expect(problems).toEqual([]);
 }, 60_000);

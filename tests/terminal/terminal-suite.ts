@@ -169,6 +169,23 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
       again.close();
     }, 120_000);
 
+    test("a repository's terminal start command runs first, and a shell remains when it exits", async () => {
+      const other = await addRepo(pier, cookie, `file://${makeRemoteRepo("starter").path}`, "starter");
+      const patch = await pier.fetch(`/api/repos/${other}`, {
+        ...json({ terminalCommand: "echo started-by-repo-$((1+2))" }, { cookie }),
+        method: "PATCH",
+      });
+      expect(((await patch.json()) as { terminalCommand: string }).terminalCommand).toBe("echo started-by-repo-$((1+2))");
+      const started = await activeSession(pier, cookie, { repoId: other });
+      const term = await TermClient.connect(pier.url, started.id, { cookie, origin: pier.url });
+      clients.push(term);
+      await term.waitFor(/started-by-repo-3/);
+      await term.run("echo shell-remains-$((8*8))", /shell-remains-64/);
+      term.close();
+      await pier.fetch(`/api/sessions/${started.id}/end`, json({}, { cookie }));
+      await pier.pier.runtime.removePod(other);
+    }, 60_000);
+
     test("ending the session closes its terminals with 4001 and says so", async () => {
       const term = await connect();
       const end = await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
