@@ -3,7 +3,7 @@
  * "N passed, N failed" taken from the suite's own JUnit report.
  *
  * The suite uses real parts: a Docker engine, mmdebstrap (to build images with no registry),
- * Debian's Chromium and the asciinema client. On Debian, as root, missing ones are installed
+ * Debian's Chromium, the asciinema client, and tmux (for the local runtime's terminals). On Debian, as root, missing ones are installed
  * with apt-get and a Docker engine is started for the run (and stopped after it). Anywhere
  * else the script stops with one sentence saying what is missing.
  */
@@ -17,6 +17,8 @@ const say = (line: string) => console.error(`[test] ${line}`);
 /** Debian package → how to tell it is there. */
 const NEEDS: Array<{ pkg: string; present: () => boolean }> = [
   { pkg: "git", present: () => onPath("git") },
+  // The local runtime runs session shells in tmux on this machine.
+  { pkg: "tmux", present: () => onPath("tmux") },
   { pkg: "docker.io", present: () => onPath("dockerd") || dockerAnswers() },
   { pkg: "mmdebstrap", present: () => onPath("mmdebstrap") },
   { pkg: "chromium", present: () => existsSync(process.env.PIER_CHROMIUM ?? "/usr/bin/chromium") },

@@ -17,10 +17,17 @@ export interface TerminalSpec {
   startCommand: string | null;
   env: Record<string, string>;
   recordingPath: string;
+  /** tmux's server socket name, apart from any tmux the user runs (see tmuxCommand). */
+  socketName: string;
 }
 
-/** tmux's server for Pier, apart from any tmux the user runs: `tmux -L pier`. */
-const TMUX = ["tmux", "-L", "pier"];
+/** The tmux command line for this Pier's tmux server: its own socket, apart from any other tmux. */
+export function tmuxCommand(socketName: string): string[] {
+  return ["tmux", "-L", socketName];
+}
+
+/** How long tmux gets to attach a control client before the terminal is reported as failed. */
+const ATTACH_TIMEOUT_MS = 10_000;
 const DEFAULT_SIZE = { cols: 120, rows: 32 };
 const HISTORY_LINES = 50_000;
 /** Lines of history a new viewer gets before the screen. */
@@ -60,6 +67,7 @@ export class TerminalHost {
   /** Attaches to the session's tmux session in the pod, creating it (and its shell) if needed. */
   static async open(runtime: Runtime, pod: Pod, spec: TerminalSpec): Promise<TerminalHost> {
     const name = `pier-${spec.sessionId}`;
+    const TMUX = tmuxCommand(spec.socketName);
     const exists = await runtime.exec(pod, [...TMUX, "has-session", "-t", `=${name}`], { cwd: spec.worktreePath });
     if (exists.exitCode !== 0) {
       const shell = spec.startCommand ? ["bash", "-lc", `${spec.startCommand}; exec bash -l`] : ["bash", "-l"];
@@ -80,7 +88,11 @@ export class TerminalHost {
     }
     const client = await runtime.spawn(pod, [...TMUX, "-C", "attach-session", "-t", `=${name}`], { cwd: spec.worktreePath });
     const control = new TmuxControl(client);
-    await control.ready;
+    const attached = await Promise.race([control.ready.then(() => true), Bun.sleep(ATTACH_TIMEOUT_MS).then(() => false)]);
+    if (!attached) {
+      control.close();
+      throw new Error("tmux did not attach the terminal in time.");
+    }
     const recording = new Recording(spec.recordingPath, DEFAULT_SIZE);
     const host = new TerminalHost(spec, control, `=${name}:`, recording);
     await control.command(`refresh-client -C ${DEFAULT_SIZE.cols}x${DEFAULT_SIZE.rows}`);

@@ -23,7 +23,12 @@ interface TerminalDeps {
 export class Terminals {
   private hosts = new Map<string, Promise<TerminalHost>>();
 
-  constructor(private deps: TerminalDeps) {}
+  /** One tmux server per Pier (per data dir), so two Piers on one machine never share one. */
+  readonly socketName: string;
+
+  constructor(private deps: TerminalDeps) {
+    this.socketName = `pier-${deps.settings.instanceId().slice(0, 8)}`;
+  }
 
   /** The session's terminal, attached (or started) on first use. */
   host(session: Session): Promise<TerminalHost> {
@@ -49,8 +54,9 @@ export class Terminals {
 
   /** The session is ending: its shell and tmux session go, and its recording is closed. */
   async end(sessionId: string): Promise<void> {
-    const host = await this.hosts.get(sessionId)?.catch(() => null);
+    const opening = this.hosts.get(sessionId);
     this.hosts.delete(sessionId);
+    const host = await opening?.catch(() => null);
     await host?.terminate();
   }
 
@@ -72,6 +78,7 @@ export class Terminals {
       startCommand: repo.terminalCommand,
       env: { PIER_SESSION_ID: session.id, ...(token ? { GH_TOKEN: token } : {}) },
       recordingPath: recordingPath(this.deps.dataDir, session.id),
+      socketName: this.socketName,
     });
   }
 

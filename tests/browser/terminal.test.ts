@@ -86,9 +86,9 @@ test("type a command in the terminal and see its output", async () => {
   await page.keyboard.press("Enter");
   await waitForScreen(page, /\n300\n/);
   const bottom = await page.evaluate(() => (window as any).pierTerminal.term.buffer.active.viewportY);
-  await page.locator(".xterm").hover();
-  await page.mouse.wheel(0, -2000);
-  await page.waitForFunction((start) => (window as any).pierTerminal.term.buffer.active.viewportY < start - 20, bottom);
+  await page.locator(".xterm-screen").hover();
+  for (let notch = 0; notch < 10; notch++) await page.mouse.wheel(0, -120);
+  await page.waitForFunction((start) => (window as any).pierTerminal.term.buffer.active.viewportY < start - 10, bottom);
   await page.context().close();
   expect(problems).toEqual([]);
 }, 60_000);

@@ -21,13 +21,14 @@ test("a data dir made by an older Pier is migrated at start and keeps its users"
   oldDb.$client
     .query("INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, 'admin', ?)")
     .run("olduser0000000000", ADMIN.username, hash, Date.now());
-  const tablesBefore = oldDb.$client.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
+  const appliedBefore = (oldDb.$client.query("SELECT count(*) AS n FROM __drizzle_migrations").get() as { n: number }).n;
   oldDb.$client.close();
 
   const pier = await startTestPier({}, dataDir);
   try {
-    const tablesAfter = pier.pier.db.$client.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
-    expect(tablesAfter.length).toBeGreaterThan(tablesBefore.length);
+    const appliedAfter = (pier.pier.db.$client.query("SELECT count(*) AS n FROM __drizzle_migrations").get() as { n: number }).n;
+    expect(appliedBefore).toBe(journal.entries.length - 1);
+    expect(appliedAfter).toBe(journal.entries.length);
     const cookie = await signIn(pier, ADMIN.username, ADMIN.password);
     const repo = await pier.fetch("/api/repos", json({ url: "https://github.com/acme/after-upgrade.git" }, { cookie }));
     expect(repo.status).toBe(201);

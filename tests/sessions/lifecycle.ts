@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
 import { type RemoteRepo, gitAt, makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, apiError, startSession, waitForState } from "../support/sessions.ts";
@@ -50,7 +51,10 @@ export function defineLifecycleTests(runtime: "local" | "docker", env: Record<st
     afterAll(async () => {
       const repos = ctx?.pier.pier.db.$client.query("SELECT id FROM repos").all() as Array<{ id: string }>;
       for (const { id } of repos ?? []) await ctx.pier.pier.runtime.removePod(id);
+      const socket = ctx?.pier.pier.terminals.socketName;
       await ctx?.pier.close();
+      // The local runtime's shells live in a tmux server on this machine; end it with the test.
+      if (runtime === "local" && socket) Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
       rmSync(dataDir, { recursive: true, force: true });
     });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { recordingPath } from "../../src/terminal/recording.ts";
+import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
@@ -34,7 +35,10 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
     afterAll(async () => {
       for (const client of clients) client.close();
       await pier.pier.runtime.removePod(repoId);
+      const socket = pier.pier.terminals.socketName;
       await pier.close();
+      // The local runtime's shells live in a tmux server on this machine; end it with the test.
+      if (runtime === "local") Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
       rmSync(dataDir, { recursive: true, force: true });
     });
 
@@ -130,7 +134,7 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
       await pier.pier.terminals.host(pier.pier.sessions.get(session.id));
       const ran = await pier.pier.runtime.exec(
         { id: session.podId!, image: "" },
-        ["tmux", "-L", "pier", "send-keys", "-t", `pier-${session.id}`, "echo unseen-$((5*5))", "Enter"],
+        [...tmuxCommand(pier.pier.terminals.socketName), "send-keys", "-t", `pier-${session.id}`, "echo unseen-$((5*5))", "Enter"],
         { cwd: session.worktreePath },
       );
       expect(ran.exitCode).toBe(0);
