@@ -5,39 +5,13 @@
  * Run: bun bench/sessions.ts [runs]   (needs a Docker engine)
  */
 import Docker from "dockerode";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { makeRemoteRepo } from "../tests/support/git-fixtures.ts";
-import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../tests/support/workspace-image.ts";
+import { startBenchPier } from "./pier-process.ts";
 
 const runs = Number(process.argv[2] ?? 10);
-const root = join(import.meta.dir, "..");
-await ensureTestWorkspaceImage();
-
-const port = (() => {
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const p = probe.port!;
-  probe.stop(true);
-  return p;
-})();
-const base = `http://127.0.0.1:${port}`;
-const dataDir = mkdtempSync(join(tmpdir(), "pier-bench-sessions-"));
-const server = Bun.spawn(["bun", "src/main.ts"], {
-  cwd: root,
-  env: {
-    ...process.env,
-    PIER_PORT: String(port),
-    PIER_HOST: "127.0.0.1",
-    PIER_DATA_DIR: dataDir,
-    PIER_RUNTIME: "docker",
-    PIER_POD_NETWORK: "none",
-    PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE,
-    PIER_ALLOW_LOCAL_REPOS: "1",
-  },
-  stdout: "ignore",
-  stderr: "inherit",
-});
+const pier = await startBenchPier("sessions");
+const base = pier.base;
 
 async function api(path: string, init: RequestInit & { token?: string } = {}): Promise<any> {
   const headers: Record<string, string> = { "content-type": "application/json" };
@@ -49,10 +23,8 @@ async function api(path: string, init: RequestInit & { token?: string } = {}): P
 
 const docker = new Docker();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const peakMemoryMiB = () => Number(readFileSync(`/proc/${server.pid}/status`, "utf8").match(/VmHWM:\s+(\d+)/)![1]) / 1024;
 
 try {
-  for (let i = 0; i < 200 && !(await fetch(`${base}/healthz`).then((r) => r.ok, () => false)); i++) await Bun.sleep(25);
   await api("/api/setup", { method: "POST", body: JSON.stringify({ username: "bench", password: "bench password" }) });
   const login = await fetch(`${base}/api/auth/login`, {
     method: "POST",
@@ -98,9 +70,7 @@ try {
   for (const [name, xs] of [["warm pod (running)", warm], ["cold pod (container created, image present)", cold]] as const) {
     console.log(`| ${name} | ${median(xs).toFixed(0)} ms | ${Math.min(...xs).toFixed(0)} ms | ${Math.max(...xs).toFixed(0)} ms |`);
   }
-  console.log(`\nPeak server memory (VmHWM) over the whole run: ${peakMemoryMiB().toFixed(1)} MiB`);
+  console.log(`\nPeak server memory (VmHWM) over the whole run: ${pier.memory().peak.toFixed(1)} MiB`);
 } finally {
-  server.kill("SIGTERM");
-  await server.exited;
-  rmSync(dataDir, { recursive: true, force: true });
+  await pier.stop();
 }

@@ -6,43 +6,17 @@
  * Run: bun bench/terminal.ts   (needs a Docker engine; uses the suite's test workspace image)
  */
 import Docker from "dockerode";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { makeRemoteRepo } from "../tests/support/git-fixtures.ts";
-import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../tests/support/workspace-image.ts";
+import { startBenchPier } from "./pier-process.ts";
 
 const STREAM_BYTES = 50 * 1024 * 1024;
 const KEYSTROKES = 200;
 const TERMINALS = Number(process.argv[2] ?? 50);
-const root = join(import.meta.dir, "..");
-await ensureTestWorkspaceImage();
-
-const port = (() => {
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const p = probe.port!;
-  probe.stop(true);
-  return p;
-})();
-const base = `http://127.0.0.1:${port}`;
-const dataDir = mkdtempSync(join(tmpdir(), "pier-bench-terminal-"));
-const server = Bun.spawn(["bun", "src/main.ts"], {
-  cwd: root,
-  env: {
-    ...process.env,
-    PIER_PORT: String(port),
-    PIER_HOST: "127.0.0.1",
-    PIER_DATA_DIR: dataDir,
-    PIER_RUNTIME: "docker",
-    PIER_POD_NETWORK: "none",
-    PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE,
-    PIER_ALLOW_LOCAL_REPOS: "1",
-  },
-  stdout: "ignore",
-  stderr: "inherit",
-});
+const pier = await startBenchPier("terminal");
+const base = pier.base;
 const docker = new Docker();
-const rssMiB = () => Number(readFileSync(`/proc/${server.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+const rssMiB = () => pier.memory().rss;
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 let token = "";
@@ -126,7 +100,6 @@ async function rawExec(podId: string, cwd: string) {
 const streamCommand = `head -c ${Math.round((STREAM_BYTES * 3) / 4)} /dev/urandom | base64; echo done-$((40+2))`;
 
 try {
-  for (let i = 0; i < 200 && !(await fetch(`${base}/healthz`).then((r) => r.ok, () => false)); i++) await Bun.sleep(25);
   await api("/api/setup", { username: "bench", password: "bench password" });
   const login = await fetch(`${base}/api/auth/login`, {
     method: "POST",
@@ -219,8 +192,6 @@ try {
   console.log(`\nServer memory (RSS): ${idleRss.toFixed(1)} MiB with 1 session, ${attachedRss.toFixed(1)} MiB with ${TERMINALS + 1} sessions and ${TERMINALS} attached terminals.`);
 } finally {
   const pods = await docker.listContainers({ all: true, filters: { label: ["pier.repo"] } });
-  server.kill("SIGTERM");
-  await server.exited;
+  await pier.stop();
   for (const pod of pods.filter((p) => p.Names.some((n) => n.includes("benchterm")))) await docker.getContainer(pod.Id).remove({ force: true });
-  rmSync(dataDir, { recursive: true, force: true });
 }

@@ -120,16 +120,22 @@ export class DockerRuntime implements Runtime {
     if (found) await this.docker.getContainer(found.Id).remove({ force: true });
   }
 
-  async exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
+  /** A command in the pod as the pod user, attached to its output (and stdin when asked). */
+  private createExec(pod: Pod, command: string[], options: ExecOptions, stdin: boolean) {
     const { uid, gid } = this.fileOwner;
-    const exec = await this.docker.getContainer(pod.id).exec({
+    return this.docker.getContainer(pod.id).exec({
       Cmd: command,
       User: `${uid}:${gid}`,
       WorkingDir: options.cwd,
       Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      AttachStdin: stdin,
       AttachStdout: true,
       AttachStderr: true,
     });
+  }
+
+  async exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
+    const exec = await this.createExec(pod, command, options, false);
     const stream = await exec.start({ hijack: true, stdin: false });
     const out = new PassThrough();
     const err = new PassThrough();
@@ -156,16 +162,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
-    const { uid, gid } = this.fileOwner;
-    const exec = await this.docker.getContainer(pod.id).exec({
-      Cmd: command,
-      User: `${uid}:${gid}`,
-      WorkingDir: options.cwd,
-      Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-    });
+    const exec = await this.createExec(pod, command, options, true);
     const stream = await exec.start({ hijack: true, stdin: true });
     const stdout = new PassThrough();
     this.docker.modem.demuxStream(stream, stdout, new PassThrough().resume());

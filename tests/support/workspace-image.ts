@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { imageExists, run } from "./commands.ts";
 
 export const TEST_WORKSPACE_IMAGE = "pier-workspace-test:latest";
 
@@ -87,23 +88,6 @@ async function ensure(): Promise<string> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-async function imageExists(tag: string): Promise<boolean> {
-  const proc = Bun.spawn(["docker", "image", "inspect", tag], { stdout: "ignore", stderr: "ignore" });
-  return (await proc.exited) === 0;
-}
-
-/** Runs a command in `cwd`, returns its stdout, and throws with its stderr if it fails. */
-async function run(cmd: string[], cwd: string): Promise<string> {
-  const proc = Bun.spawn(cmd, { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) throw new Error(`${cmd[0]} exited with ${code}:\n${stderr.trim().split("\n").slice(-20).join("\n")}`);
-  return stdout;
 }
 
 function log(line: string): void {
