@@ -1,5 +1,5 @@
 import Docker from "dockerode";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
@@ -252,7 +252,7 @@ export class DockerRuntime implements Runtime {
     const identity = (path: string) => path;
     if (!existsSync("/.dockerenv")) return Promise.resolve(identity);
     this.hostPaths ??= this.docker
-      .getContainer(hostname())
+      .getContainer(ownContainerId() ?? hostname())
       .inspect()
       .then(
         (self) => (path: string) => {
@@ -264,6 +264,19 @@ export class DockerRuntime implements Runtime {
         () => identity,
       );
     return this.hostPaths;
+  }
+}
+
+/**
+ * This process's container id, read from the mounts Docker sets up for it (/etc/hostname and
+ * friends come from /var/lib/docker/containers/<id>/). The hostname is no guide: with
+ * --network host it is the host's own.
+ */
+function ownContainerId(): string | null {
+  try {
+    return readFileSync("/proc/self/mountinfo", "utf8").match(/\/containers\/([0-9a-f]{64})\//)?.[1] ?? null;
+  } catch {
+    return null;
   }
 }
 

@@ -9,6 +9,8 @@
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ensureBunBaseImage } from "../support/base-image.ts";
+import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../support/workspace-image.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const IMAGE = "pier-test:latest";
@@ -21,6 +23,8 @@ const BASE = `http://127.0.0.1:${PORT}`;
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
+const REMOTE = makeRemoteRepo("packaged");
+let repoId = "";
 let imageBuilt = false;
 let containerStarted = false;
 let failed = false;
@@ -48,6 +52,7 @@ function step(name: string, timeout: number, fn: () => Promise<void>, needs?: "i
 
 step("the Bun base image named in the Dockerfile exists locally", 10 * MINUTE, async () => {
   const tag = await ensureBunBaseImage();
+  await ensureTestWorkspaceImage();
   expect(await docker(["image", "inspect", "--format", "{{.Id}}", tag])).toStartWith("sha256:");
 });
 
@@ -76,6 +81,12 @@ step("the container starts and /healthz reports ok", 2 * MINUTE, async () => {
     "--network", "host",
     "-e", "PIER_HOST=127.0.0.1",
     "-e", `PIER_PORT=${PORT}`,
+    // As the README runs it: the Docker socket, so Pier creates pods beside itself.
+    "-v", "/var/run/docker.sock:/var/run/docker.sock",
+    "-e", "PIER_POD_NETWORK=none",
+    "-e", `PIER_WORKSPACE_IMAGE=${TEST_WORKSPACE_IMAGE}`,
+    "-e", "PIER_ALLOW_LOCAL_REPOS=1",
+    "-v", `${REMOTE.path}:${REMOTE.path}:ro`,
     "-v", `${VOLUME}:/data`,
     "--health-interval=2s",
     IMAGE,
@@ -88,7 +99,7 @@ step("the container starts and /healthz reports ok", 2 * MINUTE, async () => {
     const body = (await response.json()) as { ok?: boolean; db?: string; runtime?: string };
     return body.ok === true && body.db === "ok" ? body : null;
   });
-  expect(["local", "docker"]).toContain(health.runtime!);
+  expect(health.runtime).toBe("docker");
 }, "image");
 
 step("a fresh install shows the setup page, with security headers", 30 * SECOND, async () => {
@@ -101,6 +112,38 @@ step("a fresh install shows the setup page, with security headers", 30 * SECOND,
   const home = await fetch(`${BASE}/`, { redirect: "manual" });
   expect(home.status).toBe(303);
   expect(new URL(home.headers.get("location") ?? "", BASE).pathname).toBe("/setup");
+}, "container");
+
+step("a session started by Pier in its container gets a pod that sees the repo's directory of the data volume", 3 * MINUTE, async () => {
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(BASE + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  expect((await post("/api/setup", { username: "admin", password: "admin password" })).status).toBe(201);
+  const login = await post("/api/auth/login", { username: "admin", password: "admin password" });
+  const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+  const repo = (await (await post("/api/repos", { url: `file://${REMOTE.path}` }, { cookie })).json()) as { id: string };
+  repoId = repo.id;
+  const created = (await (await post("/api/sessions", { repoId }, { cookie })).json()) as { id: string };
+  const session = await waitFor("the session to become active", 2 * MINUTE, async () => {
+    const s = (await (await fetch(`${BASE}/api/sessions/${created.id}`, { headers: { cookie } })).json()) as {
+      state: string;
+      error: string | null;
+      podId: string;
+      worktreePath: string;
+    };
+    if (s.state === "failed") throw new Error(`session failed: ${s.error}`);
+    return s.state === "active" ? s : null;
+  });
+  expect(session.worktreePath.startsWith(`/data/repos/${repoId}/worktrees/`)).toBe(true);
+
+  const [pod] = JSON.parse(await docker(["inspect", session.podId]));
+  const [volume] = JSON.parse(await docker(["volume", "inspect", VOLUME]));
+  expect(pod.Mounts.map((m: { Source: string; Destination: string }) => `${m.Source}:${m.Destination}`)).toEqual([
+    `${volume.Mountpoint}/repos/${repoId}:/data/repos/${repoId}`,
+  ]);
+  const readme = await docker(["exec", "-w", session.worktreePath, session.podId, "cat", "README.md"]);
+  expect(readme).toBe("# packaged\n");
+  const hidden = await docker(["exec", session.podId, "sh", "-c", "ls /data; ls /data/repos"]);
+  expect(hidden.trim().split("\n")).toEqual(["repos", repoId]);
 }, "container");
 
 step("Docker reports the container healthy", 2 * MINUTE, async () => {
@@ -117,6 +160,10 @@ afterAll(async () => {
   }
   // Always clean up, ignoring "no such container/volume" when a step never got that far.
   Bun.spawnSync(["docker", "rm", "-f", CONTAINER], { stdout: "ignore", stderr: "ignore" });
+  if (repoId) {
+    const pods = Bun.spawnSync(["docker", "ps", "-aq", "--filter", `label=pier.repo=${repoId}`]).stdout.toString().trim();
+    if (pods) Bun.spawnSync(["docker", "rm", "-f", ...pods.split("\n")], { stdout: "ignore", stderr: "ignore" });
+  }
   Bun.spawnSync(["docker", "volume", "rm", "-f", VOLUME], { stdout: "ignore", stderr: "ignore" });
 });
 
