@@ -7,7 +7,7 @@ import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../tests/support
  * Pier as its own process for a benchmark, the way `bun start` runs it: Docker runtime, the
  * suite's test workspace image, pods without network, local repositories allowed.
  */
-export async function startBenchPier(name: string) {
+export async function startBenchPier(name: string, extraEnv: Record<string, string> = {}) {
   await ensureTestWorkspaceImage();
   const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
   const port = probe.port!;
@@ -24,6 +24,7 @@ export async function startBenchPier(name: string) {
       PIER_POD_NETWORK: "none",
       PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE,
       PIER_ALLOW_LOCAL_REPOS: "1",
+      ...extraEnv,
     },
     stdout: "ignore",
     stderr: "inherit",

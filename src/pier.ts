@@ -20,6 +20,7 @@ import { ProgressHub } from "./sessions/progress.ts";
 import { Sessions } from "./sessions/sessions.ts";
 import { SettingsStore } from "./settings/settings.ts";
 import { Terminals } from "./terminal/terminals.ts";
+import { Chats } from "./chat/chats.ts";
 
 /** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
 export interface Pier {
@@ -31,6 +32,7 @@ export interface Pier {
   pods: Pods;
   sessions: Sessions;
   terminals: Terminals;
+  chats: Chats;
   progress: ProgressHub;
   connections: SessionConnections;
   metrics: Metrics;
@@ -74,9 +76,13 @@ export async function openPier(config: Config): Promise<Pier> {
     connections,
     hooks: {
       activated: (session) => terminals.startAll([session]),
-      ending: (sessionId) => terminals.end(sessionId),
+      ending: async (sessionId) => {
+        await chats.end(sessionId);
+        await terminals.end(sessionId);
+      },
     },
   });
+  const chats = new Chats({ db, config, runtime, pods, settings, sessions });
   let setUp = hasAnyUser(db);
   const reconcile = async () => {
     try {
@@ -111,6 +117,7 @@ export async function openPier(config: Config): Promise<Pier> {
     pods,
     sessions,
     terminals,
+    chats,
     progress,
     connections,
     metrics,

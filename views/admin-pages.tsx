@@ -38,7 +38,7 @@ export function SettingsPage(props: PageProps & { settings: SettingsView; form: 
           <SecretField form={form} name="anthropicApiKey" label="Anthropic API key" secret={settings.anthropicApiKey} />
           <SecretField form={form} name="githubToken" label="GitHub token" secret={settings.githubToken} />
           <Field form={withValues} name="defaultModel" label="Default model"
-            hint="The model new chat sessions use, for example claude-sonnet-4-5." />
+            hint="The model new chat sessions use, for example claude-sonnet-4-6." />
           <h2 class="form-section">Pods</h2>
           <p class="hint form-section">Limits apply to pods created from now on.</p>
           <Field form={withValues} name="podMemoryMb" label="Memory (MiB)" type="number" />

@@ -190,7 +190,8 @@ export function SessionPage(props: SessionPageProps) {
   const { session, repo } = props;
   return (
     <Layout title={session.title} viewer={props.viewer} runtime={props.runtime} current="/sessions"
-      styles={session.state === "active" ? TERMINAL_STYLES : []} scripts={session.state === "active" ? ["/public/vendor/terminal.js"] : []}>
+      styles={session.state === "active" ? [...TERMINAL_STYLES, "/public/chat.css"] : []}
+      scripts={session.state === "active" ? ["/public/vendor/terminal.js", "/public/vendor/chat.js"] : []}>
       <header class="session-header">
         <div class="session-title">
           <h1 safe>{session.title}</h1>

@@ -17,6 +17,8 @@ import { sessionPages } from "./pages/session-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
 import { MAX_FRAME_BYTES, terminalSocket } from "./terminal-socket.ts";
+import { chatSocket } from "./chat-socket.ts";
+import { costApi } from "./api/cost-routes.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -67,6 +69,8 @@ export function createApp(pier: Pier) {
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(terminalSocket(pier))
+    .use(chatSocket(pier))
+    .use(costApi(pier))
     .use(authPages(pier))
     .use(appPages(pier))
     .use(sessionPages(pier));

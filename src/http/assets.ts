@@ -16,6 +16,7 @@ const VENDORED: Array<[from: string, to: string]> = [
 const BUNDLES: Array<[entry: string, out: string]> = [
   ["terminal.ts", "terminal.js"],
   ["replay.ts", "replay.js"],
+  ["chat.ts", "chat.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */

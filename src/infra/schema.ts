@@ -4,3 +4,5 @@ export * from "../settings/tables.ts";
 export * from "../repos/tables.ts";
 export * from "../pods/tables.ts";
 export * from "../sessions/tables.ts";
+export * from "../chat/tables.ts";
+export * from "../costs/tables.ts";

@@ -1,6 +1,7 @@
-import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { findUser, type User } from "../auth/users.ts";
-import type { Db } from "../infra/db.ts";
+import { priceOf } from "../costs/costs.ts";
+import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
@@ -32,6 +33,7 @@ export function publicSession(session: Session) {
     step: session.step,
     error: session.error,
     podId: session.podId,
+    model: session.model,
     costUsd: session.costUsd,
     savedCommit: session.savedCommit,
     createdAt: session.createdAt.toISOString(),
@@ -88,6 +90,8 @@ export class Sessions {
     if (optionalString(input, "taskId", "Task") !== undefined) {
       throw invalid("taskId", "No task with that id.");
     }
+    const model = optionalString(input, "model", "Model") ?? this.deps.settings.plain().defaultModel;
+    if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
     const requested = optionalString(input, "branch", "Branch");
     const id = newId();
     let branch: string;
@@ -116,6 +120,7 @@ export class Sessions {
       step: "Queued",
       error: null,
       podId: null,
+      model,
       costUsd: 0,
       savedCommit: null,
       createdAt: new Date(),
@@ -361,6 +366,14 @@ export class Sessions {
   private update(id: string, values: Partial<Session>): void {
     this.deps.db.update(sessions).set(values).where(eq(sessions.id, id)).run();
   }
+}
+
+/** Adds a model response's cost to the session; runs inside the cost ledger's transaction. */
+export function addSessionCost(tx: Tx, sessionId: string, usd: number): void {
+  tx.update(sessions)
+    .set({ costUsd: sql`${sessions.costUsd} + ${usd}` })
+    .where(eq(sessions.id, sessionId))
+    .run();
 }
 
 function branchInUse(branch: string): AppError {

@@ -30,6 +30,8 @@ export const sessions = sqliteTable(
     step: text("step"),
     error: text("error"),
     podId: text("pod_id"),
+    /** The chat agent's model for this session; null means the default from settings. */
+    model: text("model"),
     costUsd: real("cost_usd").notNull().default(0),
     /** The commit that saved uncommitted work when the session ended, if there was any. */
     savedCommit: text("saved_commit"),

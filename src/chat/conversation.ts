@@ -1,0 +1,56 @@
+import type Anthropic from "@anthropic-ai/sdk";
+import { asc, eq } from "drizzle-orm";
+import type { Db } from "../infra/db.ts";
+import type { ChatItem } from "./protocol.ts";
+import { chatItems } from "./tables.ts";
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type NewChatItem = DistributiveOmit<ChatItem, "at">;
+
+/** Appends an item to the session's conversation, as it happens. */
+export function appendItem(db: Db, sessionId: string, item: NewChatItem): ChatItem {
+  const at = new Date();
+  const full = { ...item, at: at.toISOString() } as ChatItem;
+  db.insert(chatItems).values({ sessionId, kind: item.kind, data: JSON.stringify(full), createdAt: at }).run();
+  return full;
+}
+
+export function loadItems(db: Db, sessionId: string): ChatItem[] {
+  return db
+    .select({ data: chatItems.data })
+    .from(chatItems)
+    .where(eq(chatItems.sessionId, sessionId))
+    .orderBy(asc(chatItems.id))
+    .all()
+    .map((row) => JSON.parse(row.data) as ChatItem);
+}
+
+/**
+ * The Messages API's message list for a conversation. Roles must alternate and every tool_use
+ * needs its tool_result, so consecutive items of one role are merged into one message, and a
+ * tool call left without a result (an interrupted turn) gets one saying so.
+ */
+export function toApiMessages(items: ChatItem[]): Anthropic.MessageParam[] {
+  const messages: Anthropic.MessageParam[] = [];
+  const push = (role: "user" | "assistant", block: Anthropic.ContentBlockParam) => {
+    const last = messages.at(-1);
+    if (last?.role === role) (last.content as Anthropic.ContentBlockParam[]).push(block);
+    else messages.push({ role, content: [block] });
+  };
+  const answered = new Set(items.flatMap((item) => (item.kind === "tool_result" ? [item.id] : [])));
+  for (const item of items) {
+    if (item.kind === "user") push("user", { type: "text", text: item.text });
+    else if (item.kind === "assistant" && item.text) push("assistant", { type: "text", text: item.text });
+    else if (item.kind === "tool_call") {
+      push("assistant", { type: "tool_use", id: item.id, name: item.name, input: item.input as Record<string, unknown> });
+      if (!answered.has(item.id)) push("user", { type: "tool_result", tool_use_id: item.id, content: "Interrupted before it finished.", is_error: true });
+    } else if (item.kind === "tool_result") push("user", { type: "tool_result", tool_use_id: item.id, content: item.output, is_error: item.isError });
+  }
+  // The API wants tool results before any text in a user message.
+  for (const message of messages) {
+    if (message.role === "user" && Array.isArray(message.content)) {
+      message.content.sort((a, b) => Number(b.type === "tool_result") - Number(a.type === "tool_result"));
+    }
+  }
+  return messages;
+}

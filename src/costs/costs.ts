@@ -1,0 +1,120 @@
+import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
+import type { Db, Tx } from "../infra/db.ts";
+import { AppError, invalid } from "../infra/errors.ts";
+import { costLedger, modelPrices } from "./tables.ts";
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheWriteTokens: number;
+  cacheReadTokens: number;
+}
+
+export type Price = typeof modelPrices.$inferSelect;
+
+export function listPrices(db: Db): Price[] {
+  return db.select().from(modelPrices).orderBy(asc(modelPrices.model)).all();
+}
+
+export function priceOf(db: Db, model: string): Price | null {
+  return db.select().from(modelPrices).where(eq(modelPrices.model, model)).get() ?? null;
+}
+
+/** What a response's usage costs at a model's prices, in USD. */
+export function costOf(price: Price, usage: Usage): number {
+  return (
+    (usage.inputTokens * price.inputPerMTok +
+      usage.outputTokens * price.outputPerMTok +
+      usage.cacheWriteTokens * price.cacheWritePerMTok +
+      usage.cacheReadTokens * price.cacheReadPerMTok) /
+    1_000_000
+  );
+}
+
+/** Adds or changes a model's prices. */
+export function setPrice(db: Db, input: Record<string, unknown>): Price {
+  const model = input.model;
+  if (typeof model !== "string" || !/^[a-z0-9][a-z0-9.-]{1,99}$/.test(model)) throw invalid("model", "Model must be a model id such as claude-sonnet-4-6.");
+  const numbers = ["inputPerMTok", "outputPerMTok", "cacheWritePerMTok", "cacheReadPerMTok"] as const;
+  const price = { model } as Price;
+  for (const field of numbers) {
+    const value = Number(input[field]);
+    if (input[field] === "" || input[field] === undefined || !Number.isFinite(value) || value < 0 || value > 10_000) {
+      throw invalid(field, `${field} must be a price in USD per million tokens, from 0 to 10000.`);
+    }
+    price[field] = value;
+  }
+  db.insert(modelPrices).values(price).onConflictDoUpdate({ target: modelPrices.model, set: price }).run();
+  return price;
+}
+
+export interface LedgerEntry {
+  sessionId: string;
+  userId: string;
+  repoId: string;
+  model: string;
+  usage: Usage;
+}
+
+/**
+ * Records one model response's usage and adds its cost to the session, in one transaction, so
+ * the ledger and the session's total never disagree. `addToSession` is the sessions module's own
+ * update, run inside the same transaction. Returns the response's cost.
+ */
+export function recordUsage(db: Db, entry: LedgerEntry, addToSession: (tx: Tx, sessionId: string, usd: number) => void): number {
+  const price = priceOf(db, entry.model);
+  if (!price) throw new AppError(400, "unknown_model", `The model ${entry.model} is not in the price table; add it in settings.`);
+  const costUsd = costOf(price, entry.usage);
+  db.transaction((tx) => {
+    tx.insert(costLedger)
+      .values({
+        sessionId: entry.sessionId,
+        userId: entry.userId,
+        repoId: entry.repoId,
+        model: entry.model,
+        ...entry.usage,
+        costUsd,
+        createdAt: new Date(),
+      })
+      .run();
+    addToSession(tx, entry.sessionId, costUsd);
+  });
+  return costUsd;
+}
+
+const GROUPS = {
+  day: sql<string>`strftime('%Y-%m-%d', ${costLedger.createdAt} / 1000, 'unixepoch')`,
+  model: sql<string>`${costLedger.model}`,
+  repo: sql<string>`${costLedger.repoId}`,
+  user: sql<string>`${costLedger.userId}`,
+  session: sql<string>`${costLedger.sessionId}`,
+};
+
+/** Spending between `from` and `to` (ISO dates, optional), summed per day, model, repo, user or session. */
+export function costReport(db: Db, query: { from?: string; to?: string; groupBy?: string }, onlyUserId?: string) {
+  const groupBy = (query.groupBy ?? "day") as keyof typeof GROUPS;
+  if (!(groupBy in GROUPS)) throw invalid("groupBy", "groupBy must be day, model, repo, user or session.");
+  const where = [];
+  for (const [field, value, op] of [["from", query.from, gte], ["to", query.to, lt]] as const) {
+    if (value === undefined || value === "") continue;
+    const at = new Date(value);
+    if (Number.isNaN(at.getTime())) throw invalid(field, `${field} must be an ISO-8601 date or time.`);
+    where.push(op(costLedger.createdAt, at));
+  }
+  if (onlyUserId) where.push(eq(costLedger.userId, onlyUserId));
+  const key = GROUPS[groupBy];
+  return db
+    .select({
+      key,
+      costUsd: sql<number>`sum(${costLedger.costUsd})`,
+      inputTokens: sql<number>`sum(${costLedger.inputTokens})`,
+      outputTokens: sql<number>`sum(${costLedger.outputTokens})`,
+      cacheReadTokens: sql<number>`sum(${costLedger.cacheReadTokens})`,
+      cacheWriteTokens: sql<number>`sum(${costLedger.cacheWriteTokens})`,
+    })
+    .from(costLedger)
+    .where(and(...where))
+    .groupBy(key)
+    .orderBy(key)
+    .all();
+}

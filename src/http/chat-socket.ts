@@ -1,0 +1,78 @@
+import type { ServerWebSocket } from "bun";
+import { Elysia } from "elysia";
+import type { ClientMessage } from "../chat/protocol.ts";
+import type { Pier } from "../pier.ts";
+import { requireUser } from "./auth.ts";
+
+const MAX_MESSAGE_CHARS = 100_000;
+
+/**
+ * WebSocket /api/sessions/:id/chat: the conversation so far on connect, then the agent's events
+ * live. Authenticated and owner-or-admin like the terminal; cross-site upgrades are refused in
+ * the app's request hook. An ended session's conversation can still be read.
+ */
+export function chatSocket(pier: Pier) {
+  const open = new WeakMap<object, () => void>();
+
+  return new Elysia().ws("/api/sessions/:id/chat", {
+    beforeHandle(ctx) {
+      pier.sessions.getFor(requireUser(pier, ctx), ctx.params.id);
+    },
+    open(ws) {
+      const sessionId = ws.data.params.id;
+      const raw = ws.raw as unknown as ServerWebSocket;
+      const send = (event: unknown) => void raw.sendText(JSON.stringify(event));
+      const unsubscribe = pier.chats.agent(sessionId).subscribe(send);
+      const release = pier.connections.add(sessionId, {
+        close(code, reason) {
+          send({ type: "ended" });
+          raw.close(code, reason);
+        },
+      });
+      open.set(raw, () => {
+        unsubscribe();
+        release();
+      });
+    },
+    async message(ws, body) {
+      const raw = ws.raw as unknown as ServerWebSocket;
+      const sessionId = ws.data.params.id;
+      const message = parse(body);
+      if (typeof message === "string") {
+        raw.sendText(JSON.stringify({ type: "error", message }));
+        return;
+      }
+      if (pier.sessions.get(sessionId).state !== "active") {
+        raw.sendText(JSON.stringify({ type: "error", message: "The session is not active; resume it to talk to the agent." }));
+        return;
+      }
+      const agent = pier.chats.agent(sessionId);
+      if (message.type === "interrupt") await agent.interrupt();
+      else agent.send(message.text);
+    },
+    close(ws) {
+      const raw = ws.raw as unknown as object;
+      open.get(raw)?.();
+      open.delete(raw);
+    },
+  });
+}
+
+function parse(body: unknown): ClientMessage | string {
+  let value = body;
+  if (typeof body === "string") {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return 'Messages must be JSON: {"type":"message","text":"…"} or {"type":"interrupt"}.';
+    }
+  }
+  const message = (value && typeof value === "object" ? value : {}) as Record<string, unknown>;
+  if (message.type === "interrupt") return { type: "interrupt" };
+  if (message.type === "message") {
+    if (typeof message.text !== "string" || !message.text.trim()) return "A message needs text.";
+    if (message.text.length > MAX_MESSAGE_CHARS) return `A message may be at most ${MAX_MESSAGE_CHARS} characters.`;
+    return { type: "message", text: message.text };
+  }
+  return `Unknown message type ${JSON.stringify(message.type)}; use message or interrupt.`;
+}
