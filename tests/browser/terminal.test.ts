@@ -96,11 +96,12 @@ test("type a command in the terminal and see its output", async () => {
 test("on a 390×844 phone the keys bar sends Esc, arrows (in both cursor modes) and ^C, and the input bar runs a command", async () => {
   const page = await openSession(PHONE);
   await connected(page);
-  const key = (name: string) => page.getByRole("button", { name, exact: true }).click();
-  const inputBar = page.getByRole("textbox", { name: "Terminal input" });
+  const pane = page.locator("#pane-terminal");
+  const key = (name: string) => pane.getByRole("button", { name, exact: true }).click();
+  const inputBar = pane.getByRole("textbox", { name: "Terminal input" });
   const send = async (text: string) => {
     await inputBar.fill(text);
-    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await pane.getByRole("button", { name: "Send", exact: true }).click();
   };
 
   await send("echo bar-$((3*3))");
