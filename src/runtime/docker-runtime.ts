@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
+import { OutputFanout } from "./runtime.ts";
 import type {
   PodProcess,
   ExecOptions,
@@ -166,10 +167,8 @@ export class DockerRuntime implements Runtime {
     const stream = await exec.start({ hijack: true, stdin: true });
     const stdout = new PassThrough();
     this.docker.modem.demuxStream(stream, stdout, new PassThrough().resume());
-    const listeners: Array<(chunk: Uint8Array) => void> = [];
-    stdout.on("data", (chunk: Buffer) => {
-      for (const listener of listeners) listener(chunk);
-    });
+    const output = new OutputFanout();
+    stdout.on("data", (chunk: Buffer) => output.deliver(chunk));
     const exited = new Promise<void>((resolve) => {
       stream.on("end", resolve);
       stream.on("close", resolve);
@@ -177,7 +176,7 @@ export class DockerRuntime implements Runtime {
     });
     return {
       write: (data) => void stream.write(data),
-      onOutput: (listener) => listeners.push(listener),
+      onOutput: (listener) => output.listen(listener),
       exited,
       close: () => stream.end(),
     };

@@ -1,4 +1,4 @@
-import type { ExecOptions, ExecResult, OrphanPod, Pod, PodProcess, PodSpec, PodStatus, Progress, Runtime } from "./runtime.ts";
+import { type ExecOptions, type ExecResult, type OrphanPod, OutputFanout, type Pod, type PodProcess, type PodSpec, type PodStatus, type Progress, type Runtime } from "./runtime.ts";
 
 const LOCAL_POD: Pod = { id: "local", image: "local" };
 
@@ -51,13 +51,13 @@ export class LocalRuntime implements Runtime {
       stdout: "pipe",
       stderr: "ignore",
     });
-    const listeners: Array<(chunk: Uint8Array) => void> = [];
+    const output = new OutputFanout();
     const pumped = (async () => {
       const reader = child.stdout.getReader();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
-        for (const listener of listeners) listener(value);
+        output.deliver(value);
       }
     })().catch(() => undefined);
     return {
@@ -65,7 +65,7 @@ export class LocalRuntime implements Runtime {
         child.stdin.write(data);
         void child.stdin.flush();
       },
-      onOutput: (listener) => listeners.push(listener),
+      onOutput: (listener) => output.listen(listener),
       exited: Promise.all([child.exited, pumped]).then(() => undefined),
       close() {
         void Promise.resolve(child.stdin.end()).catch(() => undefined);

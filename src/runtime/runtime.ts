@@ -43,6 +43,25 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Delivers a process's output to its listeners, keeping what arrives before the first listener
+ * (the process may write before its caller has had a chance to listen).
+ */
+export class OutputFanout {
+  private listeners: Array<(chunk: Uint8Array) => void> = [];
+  private early: Uint8Array[] = [];
+
+  listen(listener: (chunk: Uint8Array) => void): void {
+    this.listeners.push(listener);
+    for (const chunk of this.early.splice(0)) listener(chunk);
+  }
+
+  deliver(chunk: Uint8Array): void {
+    if (this.listeners.length === 0) this.early.push(chunk);
+    for (const listener of this.listeners) listener(chunk);
+  }
+}
+
 /** A long-running process in the pod with its stdin and stdout (stderr is discarded). */
 export interface PodProcess {
   write(data: string | Uint8Array): void;
