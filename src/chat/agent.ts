@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { recordUsage, type Usage } from "../costs/costs.ts";
+import { lastPromptTokens, recordUsage, type Usage } from "../costs/costs.ts";
 import type { Config } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
 import type { Pods } from "../pods/pods.ts";
@@ -9,7 +9,7 @@ import { getRepo } from "../repos/repos.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { SettingsStore } from "../settings/settings.ts";
-import { appendItem, loadItems, type NewChatItem, toApiMessages } from "./conversation.ts";
+import { appendItem, loadItems, type NewChatItem, summaryCut, toApiMessages } from "./conversation.ts";
 import type { ServerEvent } from "./protocol.ts";
 import { TOOL_DEFINITIONS, runTool } from "./tools.ts";
 
@@ -28,6 +28,14 @@ const MAX_TOKENS = 8192;
 /** Tries for one model request when the API answers 429, 529 or 5xx. */
 const ATTEMPTS = 4;
 const INSTRUCTION_FILES = ["CLAUDE.md", "AGENTS.md"];
+/** When the last prompt was this big, older turns are summarised before the next turn (70% of a 200k window). */
+export const SUMMARISE_AT_TOKENS = 140_000;
+/** The latest turns always go to the model as they are. */
+const KEEP_TURNS = 2;
+const SUMMARY_INSTRUCTIONS =
+  "Summarise the conversation so far for the coding agent that will continue it: what the person asked for, " +
+  "what was decided, which files were read or changed and how, commands that matter and their results, and what " +
+  "is still open. Be specific (paths, names, numbers); leave out pleasantries.";
 const MAX_INSTRUCTIONS = 20_000;
 
 const ZERO: Usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
@@ -130,18 +138,16 @@ export class ChatAgent {
     this.broadcast({ type: "turn_start" });
     const usage = { ...ZERO };
     let costUsd = 0;
+    const record = (used: Usage) => {
+      for (const key of Object.keys(used) as Array<keyof Usage>) usage[key] += used[key];
+      costUsd += recordUsage(this.deps.db, { sessionId: session.id, userId: session.userId, repoId: session.repoId, model, usage: used }, addSessionCost);
+    };
+    await this.summariseIfFull(client, model, record, abort.signal);
     for (let step = 0; step < MAX_STEPS && !abort.signal.aborted; step++) {
       const params = { model, max_tokens: MAX_TOKENS, system, tools, messages: toApiMessages(loadItems(this.deps.db, this.sessionId)) };
       const response = await this.callModel(client, params, abort.signal);
       if (!response) break;
-      const used: Usage = {
-        inputTokens: response.usage.input_tokens,
-        outputTokens: response.usage.output_tokens,
-        cacheWriteTokens: response.usage.cache_creation_input_tokens ?? 0,
-        cacheReadTokens: response.usage.cache_read_input_tokens ?? 0,
-      };
-      for (const key of Object.keys(used) as Array<keyof Usage>) usage[key] += used[key];
-      costUsd += recordUsage(this.deps.db, { sessionId: session.id, userId: session.userId, repoId: session.repoId, model, usage: used }, addSessionCost);
+      record(usageOf(response));
 
       const calls = response.content.filter((block): block is Anthropic.ToolUseBlock => block.type === "tool_use");
       for (const call of calls) {
@@ -219,10 +225,51 @@ export class ChatAgent {
     }
   }
 
+  /**
+   * Keeps the conversation within the model's window: when the last prompt was big, the turns
+   * before the latest few are replaced, for the model only, by a summary the model writes. The
+   * history keeps every item, and the latest turns always go as they are.
+   */
+  private async summariseIfFull(client: Anthropic, model: string, record: (used: Usage) => void, signal: AbortSignal): Promise<void> {
+    if (lastPromptTokens(this.deps.db, this.sessionId) < SUMMARISE_AT_TOKENS) return;
+    const items = loadItems(this.deps.db, this.sessionId);
+    const cut = summaryCut(items, KEEP_TURNS);
+    if (cut === null) return;
+    const previous = items.findLast((item) => item.kind === "summary");
+    const earlier = [
+      ...(previous?.kind === "summary" ? [{ ...previous, keepFrom: 0 }] : []),
+      ...items.slice(previous?.kind === "summary" ? previous.keepFrom : 0, cut).filter((item) => item.kind !== "summary"),
+    ];
+    const messages = toApiMessages(earlier);
+    const ask: Anthropic.TextBlockParam = { type: "text", text: SUMMARY_INSTRUCTIONS };
+    const last = messages.at(-1);
+    if (last?.role === "user") (last.content as Anthropic.ContentBlockParam[]).push(ask);
+    else messages.push({ role: "user", content: [ask] });
+    try {
+      const response = await client.messages.create({ model, max_tokens: 4096, messages }, { signal });
+      record(usageOf(response));
+      const text = response.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("\n");
+      this.record({ kind: "summary", text, keepFrom: cut });
+      this.broadcast({ type: "summary", text });
+    } catch (error) {
+      // The turn goes on with the full conversation; the API will say if it is too long.
+      console.error(`[pier] summarising session ${this.sessionId} failed:`, error instanceof Error ? error.message : error);
+    }
+  }
+
   private fail(message: string, settingsUrl?: string): void {
     this.record({ kind: "error", message });
     this.broadcast({ type: "error", message, ...(settingsUrl ? { settingsUrl } : {}) });
   }
+}
+
+function usageOf(response: Anthropic.Message): Usage {
+  return {
+    inputTokens: response.usage.input_tokens,
+    outputTokens: response.usage.output_tokens,
+    cacheWriteTokens: response.usage.cache_creation_input_tokens ?? 0,
+    cacheReadTokens: response.usage.cache_read_input_tokens ?? 0,
+  };
 }
 
 function apiErrorMessage(error: unknown, status: number | undefined): string {

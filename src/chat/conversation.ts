@@ -30,13 +30,18 @@ export function loadItems(db: Db, sessionId: string): ChatItem[] {
  * needs its tool_result, so consecutive items of one role are merged into one message, and a
  * tool call left without a result (an interrupted turn) gets one saying so.
  */
-export function toApiMessages(items: ChatItem[]): Anthropic.MessageParam[] {
+export function toApiMessages(all: ChatItem[]): Anthropic.MessageParam[] {
   const messages: Anthropic.MessageParam[] = [];
+  const summary = all.findLast((item) => item.kind === "summary");
+  const items = summary?.kind === "summary" ? all.slice(summary.keepFrom).filter((item) => item.kind !== "summary") : all;
   const push = (role: "user" | "assistant", block: Anthropic.ContentBlockParam) => {
     const last = messages.at(-1);
     if (last?.role === role) (last.content as Anthropic.ContentBlockParam[]).push(block);
     else messages.push({ role, content: [block] });
   };
+  if (summary?.kind === "summary") {
+    messages.push({ role: "user", content: [{ type: "text", text: `Summary of our earlier conversation:\n${summary.text}` }] });
+  }
   const answered = new Set(items.flatMap((item) => (item.kind === "tool_result" ? [item.id] : [])));
   for (const item of items) {
     if (item.kind === "user") push("user", { type: "text", text: item.text });
@@ -53,4 +58,17 @@ export function toApiMessages(items: ChatItem[]): Anthropic.MessageParam[] {
     }
   }
   return messages;
+}
+
+/**
+ * Where a summary may end: the start of a user turn, so that the kept items begin with a user
+ * message and no tool call is parted from its result. Keeps at least the last `keepTurns` turns.
+ */
+export function summaryCut(items: ChatItem[], keepTurns: number): number | null {
+  const turnStarts = items.flatMap((item, i) => (item.kind === "user" && (i === 0 || items[i - 1]!.kind !== "user") ? [i] : []));
+  if (turnStarts.length <= keepTurns) return null;
+  const cut = turnStarts[turnStarts.length - keepTurns]!;
+  const previous = items.findLast((item) => item.kind === "summary");
+  if (previous?.kind === "summary" && previous.keepFrom >= cut) return null;
+  return cut;
 }

@@ -21,7 +21,13 @@ export type ChatItem =
   | { kind: "tool_call"; id: string; name: string; input: unknown; at: string }
   | { kind: "tool_result"; id: string; output: string; isError: boolean; diff?: string; at: string }
   | { kind: "turn_end"; usage: Usage; costUsd: number; interrupted: boolean; at: string }
-  | { kind: "error"; message: string; at: string };
+  | { kind: "error"; message: string; at: string }
+  /**
+   * Older turns, summarised to keep the conversation within the model's window: the model gets
+   * this summary in place of the items before `keepFrom` (an index into the items), and every
+   * item from `keepFrom` on as it is.
+   */
+  | { kind: "summary"; text: string; keepFrom: number; at: string };
 
 /** Server → client events. */
 export type ServerEvent =
@@ -39,4 +45,6 @@ export type ServerEvent =
   /** The API answered 429/529/5xx; Pier waits and tries again. */
   | { type: "retrying"; attempt: number; delayMs: number; reason: string }
   | { type: "turn_end"; usage: Usage; costUsd: number; sessionCostUsd: number; interrupted: boolean }
+  /** Older turns were summarised for the model (the history itself keeps every item). */
+  | { type: "summary"; text: string }
   | { type: "error"; message: string; settingsUrl?: string };

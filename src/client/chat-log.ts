@@ -78,7 +78,15 @@ export class ChatLog {
         return this.turnEnd(item.costUsd, item.usage, item.interrupted);
       case "error":
         return this.error(item.message);
+      case "summary":
+        return this.summary();
     }
+  }
+
+  /** Older turns were summarised for the model; the person still sees them all. */
+  summary(): void {
+    this.endStream();
+    this.add(el("p", { class: "chat-item chat-notice" }, "Earlier turns were summarised for the agent to stay within its context window."));
   }
 
   user(text: string): void {

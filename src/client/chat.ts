@@ -90,6 +90,8 @@ function startChat(host: HTMLElement, path: string): void {
         return;
       case "error":
         return log.error(event.message, event.settingsUrl);
+      case "summary":
+        return log.summary();
     }
   };
 

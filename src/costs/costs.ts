@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
 import { costLedger, modelPrices } from "./tables.ts";
@@ -80,6 +80,17 @@ export function recordUsage(db: Db, entry: LedgerEntry, addToSession: (tx: Tx, s
     addToSession(tx, entry.sessionId, costUsd);
   });
   return costUsd;
+}
+
+/** How big the session's last prompt was, in tokens (cached or not): how full the model's window is. */
+export function lastPromptTokens(db: Db, sessionId: string): number {
+  const row = db
+    .select({ input: costLedger.inputTokens, read: costLedger.cacheReadTokens, write: costLedger.cacheWriteTokens })
+    .from(costLedger)
+    .where(eq(costLedger.sessionId, sessionId))
+    .orderBy(desc(costLedger.id))
+    .get();
+  return row ? row.input + row.read + row.write : 0;
 }
 
 const GROUPS = {

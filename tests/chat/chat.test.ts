@@ -201,6 +201,34 @@ describe("the chat agent", () => {
     after.close();
   }, 120_000);
 
+  test("a conversation near the window's end is summarised for the model; the latest turns go as they are", async () => {
+    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    fake.script({ text: "A long answer.", usage: { input_tokens: 20_000, cache_read_input_tokens: 130_000 } });
+    await chat.turn("Latest-but-one question.");
+    fake.script({ text: "Summary: a note was written; costs were counted." }, { text: "Still with you." });
+    const before = fake.requests.length;
+    const events = await chat.turn("Newest question.");
+    expect(events.some((e) => e.type === "summary")).toBe(true);
+    const [summarise, next] = fake.requests.slice(before).map((r) => r.body);
+    expect(summarise.stream).toBeFalsy();
+    expect(JSON.stringify(summarise.messages.at(-1))).toContain("Summarise the conversation");
+    expect(JSON.stringify(summarise.messages)).toContain("Write a note.");
+    const sent = JSON.stringify(next.messages);
+    expect(next.messages[0].content[0].text).toContain("Summary: a note was written");
+    expect(sent).not.toContain("Write a note.");
+    expect(sent).toContain("Latest-but-one question.");
+    expect(sent).toContain("Newest question.");
+    // The history still has every item; the summarising request was costed too.
+    const replay = await ChatClient.connect(pier.url, session.id, headers());
+    const texts = replay.events[0]!.messages.filter((m: any) => m.kind === "user").map((m: any) => m.text);
+    expect(texts).toContain("Write a note.");
+    expect(replay.events[0]!.messages.some((m: any) => m.kind === "summary")).toBe(true);
+    const end = events.find((e) => e.type === "turn_end")!;
+    expect(end.usage.inputTokens).toBe(200);
+    chat.close();
+    replay.close();
+  }, 60_000);
+
   test("ending the session closes the chat with 4001", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());
     await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
