@@ -1,6 +1,7 @@
 import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
 import type { ApiToken } from "../src/auth/tokens.ts";
 import type { User } from "../src/auth/users.ts";
+import type { Price } from "../src/costs/costs.ts";
 import type { MaskedSecret, SettingsView } from "../src/settings/settings.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 
@@ -10,7 +11,9 @@ interface PageProps {
 }
 
 
-export function SettingsPage(props: PageProps & { settings: SettingsView; form: FormState; saved: boolean }) {
+export function SettingsPage(
+  props: PageProps & { settings: SettingsView; form: FormState; saved: boolean; prices: Price[]; priceForm: FormState; priceSaved: boolean },
+) {
   const { settings, form } = props;
   const values = {
     defaultModel: settings.defaultModel,
@@ -60,7 +63,60 @@ export function SettingsPage(props: PageProps & { settings: SettingsView; form: 
           <button type="submit" class="primary">Save settings</button>
         </HxForm>
       </section>
+      <PriceTable prices={props.prices} form={props.priceForm} saved={props.priceSaved} />
     </Layout>
+  );
+}
+
+/** The models sessions may use and what their tokens cost; costs are computed from this table. */
+function PriceTable(props: { prices: Price[]; form: FormState; saved: boolean }) {
+  return (
+    <section class="card" id="prices">
+      <h2>Models and prices</h2>
+      <p class="hint">USD per million tokens. Changes apply to responses from now on; recorded costs stay as they were.</p>
+      <div class="table-scroll">
+        <table class="prices" aria-label="Model prices">
+          <thead>
+            <tr>
+              <th>Model</th>
+              <th>Input</th>
+              <th>Output</th>
+              <th>Cache write</th>
+              <th>Cache read</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.prices.map((price) => (
+              <tr>
+                <td class="mono" safe>
+                  {price.model}
+                </td>
+                <td safe>{String(price.inputPerMTok)}</td>
+                <td safe>{String(price.outputPerMTok)}</td>
+                <td safe>{String(price.cacheWritePerMTok)}</td>
+                <td safe>{String(price.cacheReadPerMTok)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <HxForm action="/settings/prices" label="Add or change a model's prices" class="grid-form">
+        {props.saved ? (
+          <p class="notice" role="status">
+            Prices saved.
+          </p>
+        ) : (
+          ""
+        )}
+        <FormError form={props.form} />
+        <Field form={props.form} name="model" label="Model id" placeholder="claude-sonnet-4-6" required />
+        <Field form={props.form} name="inputPerMTok" label="Input" type="number" required />
+        <Field form={props.form} name="outputPerMTok" label="Output" type="number" required />
+        <Field form={props.form} name="cacheWritePerMTok" label="Cache write" type="number" required />
+        <Field form={props.form} name="cacheReadPerMTok" label="Cache read" type="number" required />
+        <button type="submit" class="primary">Save prices</button>
+      </HxForm>
+    </section>
   );
 }
 

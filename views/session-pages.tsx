@@ -28,7 +28,8 @@ function StatePill(props: { state: Session["state"] }) {
   );
 }
 
-export function NewSessionPage(props: PageProps & { repos: Repo[]; form: FormState; branches: string[] }) {
+export function NewSessionPage(props: PageProps & { repos: Repo[]; form: FormState; branches: string[]; models: string[]; defaultModel: string }) {
+  const model = props.form.values.model ?? props.defaultModel;
   const selected = props.form.values.repoId ?? props.repos[0]?.id;
   const repoError = props.form.error?.field === "repoId" ? props.form.error.message : undefined;
   return (
@@ -69,6 +70,16 @@ export function NewSessionPage(props: PageProps & { repos: Repo[]; form: FormSta
               <BranchOptions branches={props.branches} />
             </div>
             <Field form={props.form} name="title" label="Title" placeholder="What this session is for (optional)" />
+            <div class="field">
+              <label for="field-model">Model for the chat agent</label>
+              <select id="field-model" name="model">
+                {props.models.map((id) => (
+                  <option value={id} selected={id === model} safe>
+                    {id}
+                  </option>
+                ))}
+              </select>
+            </div>
             <button type="submit" class="primary">Start session</button>
           </HxForm>
         </section>

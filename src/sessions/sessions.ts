@@ -65,6 +65,7 @@ export interface SessionHooks {
 }
 
 const LIVE: SessionState[] = ["provisioning", "active"];
+const SUGGESTIONS_WAIT_MS = 5000;
 const MAX_TITLE = 200;
 
 /**
@@ -189,10 +190,14 @@ export class Sessions {
     return git.diff(session.worktreePath, session.baseSha, session.branch);
   }
 
-  /** Branch names on the repo's remote, for the New Session page's suggestions. */
+  /**
+   * Branch names on the repo's remote, for the New Session page's suggestions. A remote that is
+   * slow to answer only costs the page its suggestions, not its load.
+   */
   async branchSuggestions(repoId: string): Promise<string[]> {
     const git = await this.repoGit(this.findRepo(repoId));
-    return git.remoteBranches().catch(() => []);
+    const asked = git.remoteBranches().catch(() => []);
+    return Promise.race([asked, Bun.sleep(SUGGESTIONS_WAIT_MS).then(() => [])]);
   }
 
   /**

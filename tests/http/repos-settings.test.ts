@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 
 type ApiError = { error: { code: string; message: string; field?: string } };
@@ -247,6 +248,34 @@ describe("pod settings", () => {
       expect(form.status).toBe(400);
       expect(await form.text()).toContain("Pod memory (MiB) must be a whole number");
       expect(pier.pier.settings.plain().podNoNewPrivileges).toBe(false);
+    } finally {
+      await pier.close();
+    }
+  });
+});
+
+describe("the price table", () => {
+  test("is seeded, listed, and editable by an admin through the API and the settings page", async () => {
+    const pier = await startTestPier({ PIER_ALLOW_LOCAL_REPOS: "1" });
+    try {
+      const cookie = await setUpAdmin(pier);
+      const prices = (await (await pier.fetch("/api/prices", { headers: { cookie } })).json()) as Array<{ model: string }>;
+      expect(prices.map((p) => p.model)).toContain("claude-sonnet-4-6");
+      const bad = await pier.fetch("/api/prices", { ...json({ model: "x-model", inputPerMTok: -1, outputPerMTok: 1, cacheWritePerMTok: 1, cacheReadPerMTok: 1 }, { cookie }), method: "PUT" });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as ApiError).error.field).toBe("inputPerMTok");
+      const form = await pier.fetch("/settings/prices", {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ model: "claude-test-9", inputPerMTok: "2", outputPerMTok: "8", cacheWritePerMTok: "2.5", cacheReadPerMTok: "0.2" }).toString(),
+      });
+      expect(form.status).toBe(200);
+      const page = await form.text();
+      expect(page).toContain("Prices saved.");
+      expect(page).toContain("claude-test-9");
+      await pier.fetch("/api/repos", json({ url: `file://${makeRemoteRepo("priced").path}` }, { cookie }));
+      const newSession = await (await pier.fetch("/sessions/new", { headers: { cookie } })).text();
+      expect(newSession).toContain('<option value="claude-test-9"');
     } finally {
       await pier.close();
     }

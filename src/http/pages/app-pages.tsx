@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { createUser, listUsers } from "../../auth/users.ts";
 import { createApiToken, listApiTokens, revokeApiToken } from "../../auth/tokens.ts";
+import { listPrices, setPrice } from "../../costs/costs.ts";
 import { asInput, type Input } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { addRepo, getRepo, listRepos, updateRepo } from "../../repos/repos.ts";
@@ -28,8 +29,9 @@ export function appPages(pier: Pier) {
         sessions={sessions} form={{ ...form, values }} saved={saved} />
     );
   };
-  const settingsPage = async (ctx: PageContext, form: FormState, saved = false) => (
-    <SettingsPage viewer={pageAdmin(pier, ctx)} {...common} settings={await pier.settings.view()} form={form} saved={saved} />
+  const settingsPage = async (ctx: PageContext, form: FormState, saved = false, priceForm: FormState = emptyForm, priceSaved = false) => (
+    <SettingsPage viewer={pageAdmin(pier, ctx)} {...common} settings={await pier.settings.view()} form={form} saved={saved}
+      prices={listPrices(pier.db)} priceForm={priceForm} priceSaved={priceSaved} />
   );
   const tokensPage = (ctx: PageContext, form: FormState, created?: { name: string; token: string }) => {
     const viewer = pageUser(pier, ctx);
@@ -82,6 +84,15 @@ export function appPages(pier: Pier) {
         return settingsPage(ctx, emptyForm, true);
       } catch (error) {
         return settingsPage(ctx, formFailure(error, ctx.body, ctx.set));
+      }
+    })
+    .post("/settings/prices", async (ctx) => {
+      pageAdmin(pier, ctx);
+      try {
+        setPrice(pier.db, asInput(ctx.body));
+        return settingsPage(ctx, emptyForm, false, emptyForm, true);
+      } catch (error) {
+        return settingsPage(ctx, emptyForm, false, formFailure(error, ctx.body, ctx.set));
       }
     })
     .get("/tokens", (ctx) => tokensPage(ctx, emptyForm))

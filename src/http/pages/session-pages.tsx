@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { findUser, type User } from "../../auth/users.ts";
+import { listPrices } from "../../costs/costs.ts";
 import { asInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { getRepo, listRepos } from "../../repos/repos.ts";
@@ -26,7 +27,10 @@ export function sessionPages(pier: Pier) {
     const repoId = form.values.repoId ?? new URL(ctx.request.url).searchParams.get("repoId") ?? repos[0]?.id;
     const values = { ...form.values, ...(repoId ? { repoId } : {}) };
     const branches = repoId && repos.some((r) => r.id === repoId) ? await pier.sessions.branchSuggestions(repoId) : [];
-    return <NewSessionPage viewer={viewer} {...common} repos={repos} form={{ ...form, values }} branches={branches} />;
+    return (
+      <NewSessionPage viewer={viewer} {...common} repos={repos} form={{ ...form, values }} branches={branches}
+        models={listPrices(pier.db).map((p) => p.model)} defaultModel={pier.settings.plain().defaultModel} />
+    );
   };
 
   return new Elysia()
