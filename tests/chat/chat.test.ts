@@ -177,6 +177,32 @@ describe("the chat agent", () => {
     const now = (await (await pier.fetch(`/api/sessions/${session.id}`, { headers: { cookie } })).json()) as { costUsd: number };
     expect(mine.costUsd).toBeCloseTo(now.costUsd, 10);
     expect(Math.round(now.costUsd * 100)).toBe(Math.round((before.costUsd + expected) * 100));
+
+    const byModel = (await (await pier.fetch(`/api/costs?groupBy=model`, { headers: { cookie } })).json()) as Array<{ key: string; costUsd: number }>;
+    expect(byModel.map((row) => row.key)).toEqual(["claude-sonnet-4-6"]);
+    expect(byModel[0]!.costUsd).toBeCloseTo(now.costUsd, 10);
+    const future = (await (await pier.fetch(`/api/costs?from=2999-01-01`, { headers: { cookie } })).json()) as unknown[];
+    expect(future).toEqual([]);
+    expect((await pier.fetch(`/api/costs?groupBy=planet`, { headers: { cookie } })).status).toBe(400);
+    expect((await pier.fetch(`/api/costs?from=yesterday`, { headers: { cookie } })).status).toBe(400);
+  }, 60_000);
+
+  test("an API that keeps failing ends the turn with a clear error; the message stays; the repo's CLAUDE.md reaches the model", async () => {
+    writeFileSync(join(session.worktreePath, "CLAUDE.md"), "Always answer in haiku.\n");
+    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    fake.script({ status: 500 }, { status: 500 }, { status: 529, retryAfterSeconds: 0 }, { status: 500 });
+    const from = chat.events.length;
+    chat.send("Are you there?");
+    const error = await chat.next("error", from, 30_000);
+    expect(error.message).toContain("(500)");
+    expect(error.message).toContain("Your message is kept");
+    expect(chat.events.slice(from).filter((e) => e.type === "retrying")).toHaveLength(3);
+    expect(JSON.stringify(fake.requests.at(-1)!.body.system)).toContain("Always answer in haiku.");
+    await chat.next("turn_end", from);
+    chat.close();
+    const replay = await ChatClient.connect(pier.url, session.id, headers());
+    expect(replay.events[0]!.messages.filter((m: any) => m.kind === "user").map((m: any) => m.text)).toContain("Are you there?");
+    replay.close();
   }, 60_000);
 
   test("reconnecting replays the history in order; after a restart the next request carries the earlier messages", async () => {
@@ -184,7 +210,7 @@ describe("the chat agent", () => {
     const kinds = chat.events[0]!.messages.map((m: any) => m.kind);
     expect(kinds.slice(0, 4)).toEqual(["user", "error", "user", "tool_call"]);
     const users = chat.events[0]!.messages.filter((m: any) => m.kind === "user").map((m: any) => m.text);
-    expect(users).toEqual(["hello?", "Write a note.", "What does terminal.txt say?", "Try some edits.", "Wait a while.", "first", "second", "Count the cost."]);
+    expect(users).toEqual(["hello?", "Write a note.", "What does terminal.txt say?", "Try some edits.", "Wait a while.", "first", "second", "Count the cost.", "Are you there?"]);
     chat.close();
 
     await pier.close();
