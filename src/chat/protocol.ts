@@ -47,4 +47,6 @@ export type ServerEvent =
   | { type: "turn_end"; usage: Usage; costUsd: number; sessionCostUsd: number; interrupted: boolean }
   /** Older turns were summarised for the model (the history itself keeps every item). */
   | { type: "summary"; text: string }
-  | { type: "error"; message: string; settingsUrl?: string };
+  | { type: "error"; message: string; settingsUrl?: string }
+  /** The session ended; the socket closes with 4001 right after. */
+  | { type: "ended" };

@@ -1,0 +1,115 @@
+/** How a session's socket stands; pages show it. */
+export type SocketState =
+  | { kind: "connecting" }
+  | { kind: "connected" }
+  /** Lost; the next attempt is at `at` (epoch milliseconds). */
+  | { kind: "reconnecting"; at: number }
+  /** The session ended: nothing to reconnect to, ever. */
+  | { kind: "ended" };
+
+/** The server closes a session's sockets with this code when the session ends. */
+const SESSION_ENDED = 4001;
+const FIRST_RETRY_MS = 500;
+const LAST_RETRY_MS = 10_000;
+
+/**
+ * A WebSocket to one of a session's endpoints (terminal, chat) that reconnects with exponential
+ * back-off whenever it drops, until the session ends. Subclasses read the messages and may add
+ * states of their own (a state other than these four stops the automatic retries).
+ */
+export abstract class SessionSocket<State extends { kind: string } = SocketState> {
+  state: SocketState | State = { kind: "connecting" };
+  private socket: WebSocket | null = null;
+  /** Attempts since the server last proved the connection good; sets the back-off. */
+  private failures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly onState: (state: SocketState | State) => void,
+    private readonly binaryType: BinaryType = "blob",
+  ) {}
+
+  connect(): void {
+    clearTimeout(this.retryTimer);
+    const previous = this.socket;
+    const socket = new WebSocket(this.url);
+    socket.binaryType = this.binaryType;
+    // Every handler checks it still belongs to the current socket, so closing an old one is quiet.
+    socket.onopen = () => {
+      if (socket === this.socket) this.opened();
+    };
+    socket.onmessage = (message) => {
+      if (socket === this.socket) this.receive(message.data);
+    };
+    socket.onclose = (close) => {
+      if (socket === this.socket) this.closed(close.code, close.reason);
+    };
+    this.socket = socket;
+    previous?.close();
+    this.setState({ kind: "connecting" });
+  }
+
+  /** Connects again right away (the Reconnect button, or the network coming back). */
+  reconnect(): void {
+    if (this.state.kind === "ended") return;
+    this.failures = 0;
+    this.connect();
+  }
+
+  protected abstract receive(data: ArrayBuffer | string): void;
+
+  protected opened(): void {
+    this.setState({ kind: "connected" });
+  }
+
+  /** The server sent what a good connection sends: the back-off starts over. */
+  protected proven(): void {
+    this.failures = 0;
+  }
+
+  /** False when there is no open socket to send on. */
+  protected sendJson(message: object): boolean {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  protected end(): void {
+    this.setState({ kind: "ended" });
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
+  }
+
+  protected setState(state: SocketState | State): void {
+    this.state = state;
+    this.onState(state);
+  }
+
+  private closed(code: number, reason: string): void {
+    this.socket = null;
+    if (code === SESSION_ENDED || reason === "ended") this.setState({ kind: "ended" });
+    else if (["connecting", "connected", "reconnecting"].includes(this.state.kind)) this.retryLater();
+  }
+
+  /** Waits 0.5 s, doubling per failure up to 10 s; the jitter keeps many tabs from retrying in step. */
+  private retryLater(): void {
+    const backOff = FIRST_RETRY_MS * 2 ** this.failures * (0.8 + Math.random() * 0.4);
+    const delay = Math.min(LAST_RETRY_MS, backOff);
+    this.failures += 1;
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.setState({ kind: "reconnecting", at: Date.now() + delay });
+  }
+}
+
+/** Text frames are JSON objects with a string `type`; anything else is ignored. */
+export function parseMessage<T extends { type: string }>(text: string): T | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== "object" || value === null) return null;
+    return typeof (value as { type?: unknown }).type === "string" ? (value as T) : null;
+  } catch {
+    return null;
+  }
+}
