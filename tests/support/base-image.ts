@@ -10,10 +10,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { imageExists, run } from "./commands.ts";
+import { imageExists, importDebianImage, run } from "./commands.ts";
 
 const DOCKERFILE = join(import.meta.dir, "..", "..", "Dockerfile");
-const DEBIAN_MIRROR = "http://deb.debian.org/debian";
 /** Where Debian keeps locally added CA certificates; see the note in ensureBunBaseImage. */
 const LOCAL_CAS = "/usr/local/share/ca-certificates";
 
@@ -46,50 +45,30 @@ export async function ensureBunBaseImage(): Promise<string> {
     // root store, so NODE_EXTRA_CA_CERTS points it at the system bundle (as on the host).
     const localCas = existsSync(LOCAL_CAS) && readdirSync(LOCAL_CAS).some((f) => f.endsWith(".crt"));
 
-    log("creating a Debian bookworm root filesystem with mmdebstrap (about 30 s)");
-    const rootfs = join(work, "rootfs.tar");
-    await run(
-      [
-        "mmdebstrap",
-        "--variant=minbase",
-        "--include=ca-certificates",
-        // Like debian:bookworm-slim: no manuals, docs or translations.
-        ...["man", "info", "doc", "locale"].map((dir) => `--dpkgopt=path-exclude=/usr/share/${dir}/*`),
-        "--dpkgopt=path-include=/usr/share/doc/*/copyright",
-        ...(localCas
-          ? [`--customize-hook=sync-in ${LOCAL_CAS} ${LOCAL_CAS}`, '--customize-hook=chroot "$1" update-ca-certificates']
-          : []),
+    log(`creating a Debian root filesystem with mmdebstrap and importing it as ${tag} (about 30 s)`);
+    await importDebianImage({
+      tag,
+      include: ["ca-certificates"],
+      hooks: [
+        ...(localCas ? [`sync-in ${LOCAL_CAS} ${LOCAL_CAS}`, 'chroot "$1" update-ca-certificates'] : []),
         // Same layout as the official image: bun in /usr/local/bin, bunx a symlink to it,
         // an unprivileged "bun" user (uid/gid 1000) and /home/bun/app as the working directory.
-        `--customize-hook=upload ${bun} /usr/local/bin/bun`,
-        "--customize-hook=chroot \"$1\" sh -c '" +
+        `upload ${bun} /usr/local/bin/bun`,
+        "chroot \"$1\" sh -c '" +
           "chmod 0755 /usr/local/bin/bun && ln -s /usr/local/bin/bun /usr/local/bin/bunx && " +
           "groupadd --gid 1000 bun && useradd --uid 1000 --gid bun --shell /bin/sh --create-home bun && " +
           "install -d -o bun -g bun /home/bun/app'",
-        "bookworm",
-        rootfs,
-        // Named explicitly: without a mirror argument mmdebstrap would read sources from stdin.
-        DEBIAN_MIRROR,
+      ],
+      changes: [
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "ENV BUN_RUNTIME_TRANSPILER_CACHE_PATH=0 BUN_INSTALL_BIN=/usr/local/bin",
+        ...(localCas ? ["ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"] : []),
+        "WORKDIR /home/bun/app",
+        'CMD ["/usr/local/bin/bun"]',
+        "LABEL org.pier.base-image=local-stand-in",
       ],
       work,
-    );
-
-    log(`importing as ${tag}`);
-    await run(
-      [
-        "docker",
-        "import",
-        "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "--change", "ENV BUN_RUNTIME_TRANSPILER_CACHE_PATH=0 BUN_INSTALL_BIN=/usr/local/bin",
-        ...(localCas ? ["--change", "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"] : []),
-        "--change", "WORKDIR /home/bun/app",
-        "--change", 'CMD ["/usr/local/bin/bun"]',
-        "--change", "LABEL org.pier.base-image=local-stand-in",
-        rootfs,
-        tag,
-      ],
-      work,
-    );
+    });
     log(`${tag} ready in ${Math.round((performance.now() - started) / 1000)} s`);
     return tag;
   } finally {

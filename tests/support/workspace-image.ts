@@ -10,11 +10,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { imageExists, run } from "./commands.ts";
+import { imageExists, importDebianImage } from "./commands.ts";
 
 export const TEST_WORKSPACE_IMAGE = "pier-workspace-test:latest";
-
-const DEBIAN_MIRROR = "http://deb.debian.org/debian";
 
 /**
  * The build in progress, if any. Test files run in one process and may each ask for the image
@@ -41,48 +39,29 @@ async function ensure(): Promise<string> {
   try {
     log(`${tag} is not in the local engine; building it without a registry (in ${work})`);
 
-    log("creating a Debian bookworm root filesystem with mmdebstrap (about a minute)");
-    const rootfs = join(work, "rootfs.tar");
-    await run(
-      [
-        "mmdebstrap",
-        "--variant=minbase",
-        "--include=git,bash,tmux,sudo,ca-certificates,procps,ripgrep",
-        // Like debian:bookworm-slim: no manuals, docs or translations.
-        ...["man", "info", "doc", "locale"].map((dir) => `--dpkgopt=path-exclude=/usr/share/${dir}/*`),
-        "--dpkgopt=path-include=/usr/share/doc/*/copyright",
-        // The pod user as in the real image; visudo fails the build on a malformed sudoers file.
-        "--customize-hook=chroot \"$1\" sh -c '" +
+    log("creating a Debian root filesystem with mmdebstrap and importing it (about a minute)");
+    await importDebianImage({
+      tag,
+      include: ["git", "bash", "tmux", "sudo", "ca-certificates", "procps", "ripgrep"],
+      // The pod user as in the real image; visudo fails the build on a malformed sudoers file.
+      hooks: [
+        "chroot \"$1\" sh -c '" +
           "groupadd --gid 1000 pier && " +
           "useradd --uid 1000 --gid 1000 --home-dir /home/pier --create-home --shell /bin/bash pier && " +
           'echo "pier ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/pier && ' +
           "chmod 0440 /etc/sudoers.d/pier && visudo -cf /etc/sudoers.d/pier'",
-        "bookworm",
-        rootfs,
-        // Named explicitly: without a mirror argument mmdebstrap would read sources from stdin.
-        DEBIAN_MIRROR,
+      ],
+      changes: [
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "ENV LANG=C.UTF-8",
+        "ENV TERM=xterm-256color",
+        "USER pier",
+        "WORKDIR /home/pier",
+        'CMD ["sleep", "infinity"]',
+        "LABEL org.pier.workspace=test",
       ],
       work,
-    );
-
-    log(`importing as ${tag}`);
-    await run(
-      [
-        "docker",
-        "import",
-        // A tarball import has no config at all, so everything the Dockerfile sets is set here.
-        "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "--change", "ENV LANG=C.UTF-8",
-        "--change", "ENV TERM=xterm-256color",
-        "--change", "USER pier",
-        "--change", "WORKDIR /home/pier",
-        "--change", 'CMD ["sleep", "infinity"]',
-        "--change", "LABEL org.pier.workspace=test",
-        rootfs,
-        tag,
-      ],
-      work,
-    );
+    });
     log(`${tag} ready in ${Math.round((performance.now() - started) / 1000)} s`);
     return tag;
   } finally {
