@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
@@ -42,11 +42,7 @@ afterAll(async () => {
 
 test("ask the agent: its answer streams in, its edit shows as a diff, and the header's cost goes up", async () => {
   for (const [viewport, name] of [[DESKTOP, "desktop"], [PHONE, "phone"]] as const) {
-    const context = await browser.newContext({ viewport, isMobile: viewport === PHONE, hasTouch: viewport === PHONE });
-    context.setDefaultTimeout(20_000);
-    const [key, value] = cookie.split("=") as [string, string];
-    await context.addCookies([{ name: key, value, url: pier.url }]);
-    const page = await context.newPage();
+    const { context, page } = await signedInPage(browser, pier.url, cookie, viewport);
     const problems: string[] = [];
     page.on("pageerror", (e) => problems.push(e.message));
     await page.goto(`${pier.url}/sessions/${session.id}`);

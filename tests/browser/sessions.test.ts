@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser } from "../support/browser.ts";
+import type { Browser } from "playwright-core";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { addRepo } from "../support/sessions.ts";
@@ -27,14 +27,7 @@ afterAll(async () => {
   await pier?.close();
 });
 
-async function signedIn(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, isMobile: viewport === PHONE, hasTouch: viewport === PHONE });
-  context.setDefaultTimeout(30_000);
-  const [name, value] = cookie.split("=") as [string, string];
-  await context.addCookies([{ name, value, url: pier.url }]);
-  const page = await context.newPage();
-  return { context, page };
-}
+const signedIn = (viewport: { width: number; height: number }) => signedInPage(browser, pier.url, cookie, viewport, 30_000);
 
 test("New Session → live provisioning → working layout → end with saved changes → resume", async () => {
   const { context, page } = await signedIn(DESKTOP);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
@@ -30,12 +30,7 @@ afterAll(async () => {
 });
 
 async function openSession(viewport: { width: number; height: number }, path = `/sessions/${session.id}`): Promise<Page> {
-  const mobile = viewport === PHONE;
-  const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile });
-  context.setDefaultTimeout(20_000);
-  const [name, value] = cookie.split("=") as [string, string];
-  await context.addCookies([{ name, value, url: pier.url }]);
-  const page = await context.newPage();
+  const { page } = await signedInPage(browser, pier.url, cookie, viewport);
   page.on("console", (m) => {
     if (m.type() === "error" && !/status of 4\d\d/.test(m.text())) problems.push(m.text());
   });

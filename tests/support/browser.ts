@@ -28,3 +28,16 @@ export async function launchBrowser(): Promise<Browser> {
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
+
+/**
+ * A page in a fresh browser context already signed in with `cookie` (a "pier_session=…" pair);
+ * phone-sized viewports get a touch screen too.
+ */
+export async function signedInPage(browser: Browser, baseUrl: string, cookie: string, viewport: { width: number; height: number }, timeoutMs = 20_000) {
+  const mobile = viewport === PHONE;
+  const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile });
+  context.setDefaultTimeout(timeoutMs);
+  const [name, value] = cookie.split("=") as [string, string];
+  await context.addCookies([{ name, value, url: baseUrl }]);
+  return { context, page: await context.newPage() };
+}
