@@ -3,13 +3,14 @@
 
 import type { ChatConnectionState } from "./chat-connection.ts";
 import { el } from "./dom.ts";
+import { showSocketState } from "./session-socket.ts";
 
 export class ChatStatus {
   readonly element: HTMLElement;
   private readonly label = el("span", {}, "Connecting…");
   private readonly notice = el("p", { class: "chat-ended", role: "alert", hidden: true }, "This session has ended; the agent can no longer be reached.");
   private readonly reconnectButton = el("button", { type: "button", class: "small", hidden: true }, "Reconnect");
-  private countdown: ReturnType<typeof setInterval> | undefined;
+  private stopCountdown = () => {};
 
   constructor(onReconnect: () => void) {
     this.reconnectButton.addEventListener("click", onReconnect);
@@ -23,19 +24,10 @@ export class ChatStatus {
   }
 
   show(state: ChatConnectionState): void {
-    clearInterval(this.countdown);
+    this.stopCountdown();
     this.reconnectButton.hidden = state.kind !== "reconnecting";
     this.notice.hidden = state.kind !== "ended";
-    if (state.kind === "reconnecting") {
-      const tick = () => {
-        const seconds = Math.max(1, Math.ceil((state.at - Date.now()) / 1000));
-        this.label.textContent = `Reconnecting in ${seconds} s`;
-      };
-      tick();
-      this.countdown = setInterval(tick, 1000);
-      return;
-    }
-    this.label.textContent = LABELS[state.kind];
+    this.stopCountdown = showSocketState(this.label, state, LABELS);
   }
 }
 

@@ -113,3 +113,21 @@ export function parseMessage<T extends { type: string }>(text: string): T | null
     return null;
   }
 }
+
+/**
+ * Writes a socket's state into `label`: its name from `names`, or, while reconnecting, a
+ * countdown to the next attempt. Returns what stops the countdown.
+ */
+export function showSocketState(label: HTMLElement, state: { kind: string; at?: number }, names: Record<string, string>): () => void {
+  if (state.kind !== "reconnecting" || state.at === undefined) {
+    label.textContent = names[state.kind] ?? state.kind;
+    return () => {};
+  }
+  const at = state.at;
+  const tick = () => {
+    label.textContent = `Reconnecting in ${Math.max(1, Math.ceil((at - Date.now()) / 1000))} s`;
+  };
+  tick();
+  const countdown = setInterval(tick, 1000);
+  return () => clearInterval(countdown);
+}

@@ -1,5 +1,6 @@
 import type { ConnectionState } from "./connection.ts";
 import { el, pressButton } from "./dom.ts";
+import { showSocketState } from "./session-socket.ts";
 
 /**
  * The line above the terminal: the connection's state, a notice when something needs the user
@@ -10,7 +11,7 @@ export class StatusLine {
   private readonly label = el("span", { class: "term-state-label" }, "Connecting…");
   private readonly notice = el("p", { class: "term-notice", role: "alert", hidden: true });
   private readonly reconnectButton: HTMLButtonElement;
-  private countdown: ReturnType<typeof setInterval> | undefined;
+  private stopCountdown = () => {};
 
   /** `outputPage` is where an ended session's recorded output is; `root` carries data-state for the stylesheet. */
   constructor(
@@ -33,18 +34,9 @@ export class StatusLine {
 
   show(state: ConnectionState): void {
     this.root.dataset.state = state.kind;
-    clearInterval(this.countdown);
+    this.stopCountdown();
     this.reconnectButton.hidden = state.kind !== "reconnecting" && state.kind !== "exited";
-    if (state.kind === "reconnecting") {
-      const tick = () => {
-        const seconds = Math.max(1, Math.ceil((state.at - Date.now()) / 1000));
-        this.label.textContent = `Reconnecting in ${seconds} s`;
-      };
-      tick();
-      this.countdown = setInterval(tick, 1000);
-      return;
-    }
-    this.label.textContent = LABELS[state.kind];
+    this.stopCountdown = showSocketState(this.label, state, LABELS);
     if (state.kind === "connected") this.clearNotice();
     if (state.kind === "exited") this.notify("The shell exited. Reconnect to start a new one.");
     if (state.kind === "ended") {
