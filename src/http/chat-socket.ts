@@ -23,12 +23,7 @@ export function chatSocket(pier: Pier) {
       const raw = ws.raw as unknown as ServerWebSocket;
       const send = (event: unknown) => void raw.sendText(JSON.stringify(event));
       const unsubscribe = pier.chats.agent(sessionId).subscribe(send);
-      const release = pier.connections.add(sessionId, {
-        close(code, reason) {
-          send({ type: "ended" });
-          raw.close(code, reason);
-        },
-      });
+      const release = pier.connections.add(sessionId, raw);
       open.set(raw, () => {
         unsubscribe();
         release();

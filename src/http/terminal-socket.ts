@@ -48,12 +48,7 @@ export function terminalSocket(pier: Pier) {
         sendControl: (message) => void raw.sendText(JSON.stringify(message)),
         bufferedAmount: () => raw.getBufferedAmount(),
       };
-      const release = pier.connections.add(session.id, {
-        close(code, reason) {
-          viewer.sendControl({ type: "ended" });
-          raw.close(code, reason);
-        },
-      });
+      const release = pier.connections.add(session.id, raw);
       const attachment: Attachment = { viewer, host: pier.terminals.host(session), attached: null, release };
       open.set(raw, attachment);
       attachment.host.catch((error: Error) => {
