@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../tests/support/workspace-image.ts";
+import { dockerTestEnv } from "../tests/support/workspace-image.ts";
 
 /**
  * Pier as its own process for a benchmark, the way `bun start` runs it: Docker runtime, the
  * suite's test workspace image, pods without network, local repositories allowed.
  */
 export async function startBenchPier(name: string, extraEnv: Record<string, string> = {}) {
-  await ensureTestWorkspaceImage();
+  const dockerEnv = await dockerTestEnv();
   const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
   const port = probe.port!;
   probe.stop(true);
@@ -20,10 +20,7 @@ export async function startBenchPier(name: string, extraEnv: Record<string, stri
       PIER_PORT: String(port),
       PIER_HOST: "127.0.0.1",
       PIER_DATA_DIR: dataDir,
-      PIER_RUNTIME: "docker",
-      PIER_POD_NETWORK: "none",
-      PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE,
-      PIER_ALLOW_LOCAL_REPOS: "1",
+      ...dockerEnv,
       ...extraEnv,
     },
     stdout: "ignore",

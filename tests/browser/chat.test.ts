@@ -6,7 +6,7 @@ import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
-import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../support/workspace-image.ts";
+import { dockerTestEnv } from "../support/workspace-image.ts";
 
 const API_KEY = "sk-ant-browser-test-0000000000";
 let fake: Awaited<ReturnType<typeof startFakeAnthropic>>;
@@ -17,15 +17,8 @@ let repoId: string;
 let session: SessionJson;
 
 beforeAll(async () => {
-  await ensureTestWorkspaceImage();
   fake = await startFakeAnthropic({ apiKey: API_KEY });
-  pier = await startTestPier({
-    PIER_RUNTIME: "docker",
-    PIER_POD_NETWORK: "none",
-    PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE,
-    PIER_ALLOW_LOCAL_REPOS: "1",
-    ANTHROPIC_BASE_URL: fake.url,
-  });
+  pier = await startTestPier({ ...(await dockerTestEnv()), ANTHROPIC_BASE_URL: fake.url });
   cookie = await setUpAdmin(pier);
   await pier.fetch("/api/settings", { ...json({ anthropicApiKey: API_KEY }, { cookie }), method: "PUT" });
   repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("chatty").path}`, "chatty");
@@ -53,9 +46,11 @@ test("ask the agent: its answer streams in, its edit shows as a diff, and the he
       { text: `Done: **hello-${name}** is written. <img src=x onerror=alert(1)>`, usage: { input_tokens: 200_000, output_tokens: 20_000 } },
     );
     const chat = page.locator("#pane-chat");
+    // The history replays earlier turns (the desktop run's, on the phone), so count the ends.
+    const turnsBefore = await page.locator(".chat-turn-end").count();
     await chat.getByRole("textbox", { name: "Message the agent" }).fill(`Create hello-${name}.md`);
     await chat.getByRole("button", { name: "Send", exact: true }).click();
-    await page.locator(".chat-turn-end").last().waitFor();
+    await page.waitForFunction((n) => document.querySelectorAll(".chat-turn-end").length > n, turnsBefore);
     // Streamed, then settled: each answer shows once.
     expect(await page.locator(".chat-assistant strong", { hasText: `hello-${name}` }).count()).toBe(1);
     expect(await page.locator(".chat-assistant", { hasText: `I'll create the ${name} file.` }).count()).toBe(1);

@@ -6,7 +6,7 @@ import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../suppo
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { addRepo } from "../support/sessions.ts";
-import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../support/workspace-image.ts";
+import { dockerTestEnv } from "../support/workspace-image.ts";
 
 let pier: TestPier;
 let browser: Browser;
@@ -14,8 +14,7 @@ let cookie: string;
 let repoId: string;
 
 beforeAll(async () => {
-  await ensureTestWorkspaceImage();
-  pier = await startTestPier({ PIER_RUNTIME: "docker", PIER_POD_NETWORK: "none", PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE, PIER_ALLOW_LOCAL_REPOS: "1" });
+  pier = await startTestPier(await dockerTestEnv());
   cookie = await setUpAdmin(pier);
   repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("webapp").path}`, "webapp");
   browser = await launchBrowser();

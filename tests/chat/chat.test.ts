@@ -8,10 +8,9 @@ import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
-import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../support/workspace-image.ts";
+import { dockerTestEnv } from "../support/workspace-image.ts";
 
 const API_KEY = "sk-ant-test-key-000000000000";
-await ensureTestWorkspaceImage();
 
 describe("the chat agent", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pier-chat-"));
@@ -26,13 +25,7 @@ describe("the chat agent", () => {
 
   beforeAll(async () => {
     fake = await startFakeAnthropic({ apiKey: API_KEY });
-    env = {
-      PIER_RUNTIME: "docker",
-      PIER_POD_NETWORK: "none",
-      PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE,
-      PIER_ALLOW_LOCAL_REPOS: "1",
-      ANTHROPIC_BASE_URL: fake.url,
-    };
+    env = { ...(await dockerTestEnv()), ANTHROPIC_BASE_URL: fake.url };
     pier = await startTestPier(env, dataDir);
     cookie = await setUpAdmin(pier);
     repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("agent").path}`, "agent");

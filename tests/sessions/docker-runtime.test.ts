@@ -4,13 +4,12 @@ import { join } from "node:path";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { json } from "../support/pier.ts";
 import { activeSession, addRepo, waitForState } from "../support/sessions.ts";
-import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../support/workspace-image.ts";
+import { TEST_WORKSPACE_IMAGE, dockerTestEnv } from "../support/workspace-image.ts";
 import { defineLifecycleTests } from "./lifecycle.ts";
 
-await ensureTestWorkspaceImage();
 const docker = new Docker();
 
-defineLifecycleTests("docker", { PIER_POD_NETWORK: "none", PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE }, (context) => {
+defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
   test("the pod is isolated: limits, no privileges, no network, no socket, and only its own repo's directory", async () => {
     const { pier, cookie, repoId } = context();
     const otherRepo = await addRepo(pier, cookie, `file://${makeRemoteRepo("gadgets").path}`, "gadgets");

@@ -72,3 +72,12 @@ async function ensure(): Promise<string> {
 function log(line: string): void {
   console.error(`[workspace-image] ${line}`);
 }
+
+/**
+ * The environment for a Pier on the Docker runtime as the tests run it: the test workspace image
+ * (made first if missing), pods without a network, local bare repositories allowed.
+ */
+export async function dockerTestEnv(): Promise<Record<string, string>> {
+  await ensureTestWorkspaceImage();
+  return { PIER_RUNTIME: "docker", PIER_POD_NETWORK: "none", PIER_WORKSPACE_IMAGE: TEST_WORKSPACE_IMAGE, PIER_ALLOW_LOCAL_REPOS: "1" };
+}
