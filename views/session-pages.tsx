@@ -1,3 +1,4 @@
+import type { PropsWithChildren } from "@kitajs/html";
 import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import type { Session } from "../src/sessions/sessions.ts";
@@ -309,29 +310,32 @@ function Provisioning(props: { session: Session }) {
 function Workspace(props: { session: Session }) {
   return (
     <section class="workspace" data-split-key="pier-split" aria-label="Session workspace">
-      <section class="pane" id="pane-terminal" aria-label="Terminal">
-        <header class="pane-head">
-          <h2>Terminal</h2>
-          <button type="button" class="small" data-collapse="#pane-terminal" aria-expanded="true">
-            Hide
-          </button>
-        </header>
+      <Pane id="pane-terminal" title="Terminal">
         <div class="pane-body" data-terminal={`/api/sessions/${props.session.id}/terminal`}>
           <p class="muted mono wrap" safe>
             {props.session.worktreePath}
           </p>
         </div>
-      </section>
+      </Pane>
       <div class="split-handle" role="separator" aria-orientation="vertical" aria-label="Resize panes" tabindex="0" />
-      <section class="pane" id="pane-chat" aria-label="Chat">
-        <header class="pane-head">
-          <h2>Chat</h2>
-          <button type="button" class="small" data-collapse="#pane-chat" aria-expanded="true">
-            Hide
-          </button>
-        </header>
+      <Pane id="pane-chat" title="Chat">
         <div class="pane-body" data-chat={`/api/sessions/${props.session.id}/chat`} />
-      </section>
+      </Pane>
+    </section>
+  );
+}
+
+/** One collapsible pane of the workspace; its body is filled in by the page's script. */
+function Pane(props: PropsWithChildren<{ id: string; title: string }>) {
+  return (
+    <section class="pane" id={props.id} aria-label={props.title}>
+      <header class="pane-head">
+        <h2 safe>{props.title}</h2>
+        <button type="button" class="small" data-collapse={`#${props.id}`} aria-expanded="true">
+          Hide
+        </button>
+      </header>
+      {props.children}
     </section>
   );
 }
