@@ -25,7 +25,8 @@ RUN bun scripts/build-assets.ts
 FROM oven/bun:1.4.5-slim
 WORKDIR /app
 
-# The server clones, fetches and manages worktrees with git; tmux runs shells for the local runtime.
+# The server fetches each repository's mirror with git (clones and worktrees are worked on inside the
+# pods); tmux runs shells for the local runtime.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends git tmux ca-certificates openssh-client \
   && rm -rf /var/lib/apt/lists/*
@@ -48,6 +49,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD bun -e "fetch('http://127.0.0.1:'+(process.env.PIER_PORT||7070)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
 # Runs as root on purpose: Pier drives workspace containers through the mounted Docker socket
-# (/var/run/docker.sock), which is owned by root on the host. Server-side git runs as the pods'
-# user (uid 1000), never as root.
+# (/var/run/docker.sock), which is owned by root on the host. The server runs git only on the
+# mirrors, which no pod can write; everything a pod can write is worked on inside that pod.
 CMD ["bun", "src/main.ts"]

@@ -6,15 +6,17 @@ import { deleteExpiredSessions } from "./auth/sessions.ts";
 import { hasAnyUser, listUsers } from "./auth/users.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase } from "./infra/db.ts";
-import type { FileOwner } from "./infra/git.ts";
+import { githubWebHost } from "./github/hosts.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
+import { PodServices } from "./pods/pod-services.ts";
 import { Pods } from "./pods/pods.ts";
+import { Mirrors } from "./repos/mirrors.ts";
 import { listRepos } from "./repos/repos.ts";
 import { chooseRuntime } from "./runtime/detect.ts";
 import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
-import type { Runtime } from "./runtime/runtime.ts";
+import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionConnections } from "./sessions/connections.ts";
 import { ProgressHub } from "./sessions/progress.ts";
 import { Sessions } from "./sessions/sessions.ts";
@@ -57,19 +59,25 @@ export async function openPier(config: Config): Promise<Pier> {
   deleteExpiredSessions(db);
   const box = await createSecretBox(loadOrCreateSecretKey(config.dataDir, config.secretKey));
   const settings = new SettingsStore(db, box, config);
+  // Pods see their directories through bind mounts the engine makes, never by walking the data
+  // dir: nobody but the server's user needs to reach into it.
+  chmodSync(config.dataDir, 0o700);
   const runtime = await createRuntime(config, settings);
-  if (runtime.fileOwner && process.getuid?.() === 0) {
-    // The pod user must be able to reach its repo's directory; the db and key stay 0600.
-    chmodSync(config.dataDir, 0o711);
-  }
-  const pods = new Pods(db, runtime, config.dataDir, config.workspaceImage);
+  const mirrors = new Mirrors(config.dataDir, () => settings.secret("githubToken"));
+  const services: PodServices = new PodServices({
+    dataDir: config.dataDir,
+    githubHost: githubWebHost(config.githubApiUrl),
+    // The token goes only to a pod whose person has a live session of its repo.
+    githubToken: async ({ repoId, userId }): Promise<string | null> => (sessions.hasLiveSession(repoId, userId) ? settings.secret("githubToken") : null),
+  });
+  const pods = new Pods({ db, runtime, dataDir: config.dataDir, defaultImage: config.workspaceImage, mirrors, services });
   const progress = new ProgressHub();
   const connections = new SessionConnections();
-  const terminals = new Terminals({ db, dataDir: config.dataDir, runtime, pods, settings });
-  const sessions = new Sessions({
+  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings });
+  const sessions: Sessions = new Sessions({
     db,
     dataDir: config.dataDir,
-    runtime,
+    mirrors,
     pods,
     settings,
     hub: progress,
@@ -82,7 +90,7 @@ export async function openPier(config: Config): Promise<Pier> {
       },
     },
   });
-  const chats = new Chats({ db, config, runtime, pods, settings, sessions });
+  const chats = new Chats({ db, config, pods, settings, sessions });
   let setUp = hasAnyUser(db);
   const reconcile = async () => {
     try {
@@ -95,7 +103,7 @@ export async function openPier(config: Config): Promise<Pier> {
     }
   };
   const stopIdle = () =>
-    pods.stopIdle(settings.plain().podIdleMinutes, (repoId) => sessions.hasLiveSession(repoId)).catch((error) => {
+    pods.stopIdle(settings.plain().podIdleMinutes, ({ repoId, userId }) => sessions.hasLiveSession(repoId, userId)).catch((error) => {
       console.error("[pier] stopping idle pods failed:", error instanceof Error ? error.message : error);
     });
   await reconcile();
@@ -127,6 +135,7 @@ export async function openPier(config: Config): Promise<Pier> {
       for (const timer of timers) clearInterval(timer);
       await sessions.settled();
       await terminals.detachAll();
+      await services.closeAll();
       db.$client.close();
     },
   };
@@ -134,8 +143,8 @@ export async function openPier(config: Config): Promise<Pier> {
 
 async function createRuntime(config: Config, settings: SettingsStore): Promise<Runtime> {
   if ((await chooseRuntime(config.runtime)) === "local") return new LocalRuntime();
-  // Running as root, pods and server-side git use the workspace image's user; otherwise the
-  // server's own user, so both sides can write the worktrees.
+  // Running as root, files in people's workspaces belong to the workspace image's user; otherwise
+  // to the server's own user, so that pods run as it can write them.
   const owner = process.getuid?.() === 0 ? POD_USER : { uid: process.getuid!(), gid: process.getgid!() };
   return new DockerRuntime(new Docker(), settings.instanceId(), owner, () => {
     const plain = settings.plain();

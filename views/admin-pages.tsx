@@ -52,11 +52,11 @@ export function SettingsPage(
           <div class="field">
             <label for="field-podNoNewPrivileges">No new privileges</label>
             <select id="field-podNoNewPrivileges" name="podNoNewPrivileges">
+              <option value="false" selected={!nnp}>
+                Off: sudo works in each person's own pod (they can install tools)
+              </option>
               <option value="true" selected={nnp}>
                 On: processes cannot gain privileges (sudo does not work)
-              </option>
-              <option value="false" selected={!nnp}>
-                Off: sudo works inside pods
               </option>
             </select>
           </div>

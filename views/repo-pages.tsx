@@ -123,11 +123,11 @@ export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string; 
           <dd class="mono" safe>
             {repo.image ?? `${props.defaultImage} (default)`}
           </dd>
-          <dt>Pod</dt>
+          <dt>Your pod</dt>
           <dd>
             {props.pod
               ? `${props.pod.state}${props.pod.containerId ? ` (${props.pod.containerId.slice(0, 12)})` : ""}`
-              : "None yet: one is created when the first session starts."}
+              : "None yet: yours is created when your first session starts. Each person has their own pod of a repository."}
           </dd>
           <dt>Terminal starts</dt>
           <dd class="mono" safe>

@@ -43,7 +43,7 @@ export function NewSessionPage(props: PageProps & { repos: Repo[]; form: FormSta
       ) : (
         <section class="card">
           <p class="muted">
-            Pier uses the repository's pod (or starts one) and gives the session its own worktree. Leave the branch empty for a
+            Pier uses your pod of the repository (or starts one) and gives the session its own worktree. Leave the branch empty for a
             new branch off the default branch.
           </p>
           <HxForm action="/sessions" label="Start a session" class="grid-form">

@@ -1,12 +1,10 @@
 import Anthropic from "@anthropic-ai/sdk";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { lastPromptTokens, recordUsage, type Usage } from "../costs/costs.ts";
 import type { Config } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
 import type { Pods } from "../pods/pods.ts";
 import { getRepo } from "../repos/repos.ts";
-import type { Runtime } from "../runtime/runtime.ts";
+import { WorktreeFiles } from "../workspaces/worktree-files.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { appendItem, loadItems, type NewChatItem, summaryCut, toApiMessages } from "./conversation.ts";
@@ -16,7 +14,6 @@ import { TOOL_DEFINITIONS, runTool } from "./tools.ts";
 export interface AgentDeps {
   db: Db;
   config: Config;
-  runtime: Runtime;
   pods: Pods;
   settings: SettingsStore;
   sessions: Sessions;
@@ -128,9 +125,10 @@ export class ChatAgent {
     const client = new Anthropic({ apiKey, baseURL: this.deps.config.anthropicBaseUrl, maxRetries: 0 });
     const model = session.model ?? this.deps.settings.plain().defaultModel;
     const repo = getRepo(this.deps.db, session.repoId);
-    const pod = await this.deps.pods.ensure(repo, () => {});
-    const token = await this.deps.settings.secret("githubToken");
-    const system = [{ type: "text" as const, text: systemPrompt(session, repo.name, pod.id), cache_control: { type: "ephemeral" as const } }];
+    const shell = await this.deps.pods.ensure(repo, session.userId);
+    const files = new WorktreeFiles(shell, session.worktreePath);
+    const instructions = await files.instructions(INSTRUCTION_FILES, MAX_INSTRUCTIONS);
+    const system = [{ type: "text" as const, text: systemPrompt(session, repo.name, shell.pod.id, instructions), cache_control: { type: "ephemeral" as const } }];
     const tools = TOOL_DEFINITIONS.map((tool, i) =>
       i === TOOL_DEFINITIONS.length - 1 ? { ...tool, cache_control: { type: "ephemeral" as const } } : tool,
     ) as Anthropic.Tool[];
@@ -157,18 +155,14 @@ export class ChatAgent {
       if (response.stop_reason !== "tool_use") break;
       for (const call of calls) {
         if (abort.signal.aborted) break;
-        const result = await runTool(
-          call.name,
-          call.input as Record<string, unknown>,
-          {
-            runtime: this.deps.runtime,
-            pod,
-            worktree: session.worktreePath,
-            env: token ? { GH_TOKEN: token } : {},
-            onCommandStarted: (stop) => (this.stopCommand = stop),
-          },
-          this.deps.runtime.fileOwner,
-        );
+        const result = await runTool(call.name, call.input as Record<string, unknown>, {
+          runtime: shell.runtime,
+          pod: shell.pod,
+          files,
+          // No secrets: git and gh in the pod ask Pier for the GitHub token when they need it.
+          env: { PIER_SESSION_ID: session.id },
+          onCommandStarted: (stop) => (this.stopCommand = stop),
+        });
         this.stopCommand = null;
         const output = abort.signal.aborted ? `${result.output}\n[interrupted by the user]` : result.output;
         this.record({ kind: "tool_result", id: call.id, output, isError: result.isError || abort.signal.aborted, diff: result.diff });
@@ -279,8 +273,11 @@ function apiErrorMessage(error: unknown, status: number | undefined): string {
   return `The model request failed${status ? ` (${status})` : ""}: ${detail.slice(0, 300)}. Your message is kept.`;
 }
 
-/** Who the agent is and where it works, plus the repo's own instructions when it has them. */
-function systemPrompt(session: Session, repoName: string, podId: string): string {
+/**
+ * Who the agent is and where it works, plus the repo's own instructions when it has them (read
+ * in the pod, bounded: a repo's CLAUDE.md is its own text, never a file of the server's).
+ */
+function systemPrompt(session: Session, repoName: string, podId: string, instructions: Array<{ name: string; text: string }>): string {
   const lines = [
     "You are a coding agent working with a person in Pier, beside their terminal.",
     `Repository: ${repoName}. Branch: ${session.branch} (based on ${session.baseRef}).`,
@@ -289,9 +286,6 @@ function systemPrompt(session: Session, repoName: string, podId: string): string
     "Read before you edit, keep changes small and explain what you did. Do not push unless asked.",
     "No skills are configured.",
   ];
-  for (const name of INSTRUCTION_FILES) {
-    const file = join(session.worktreePath, name);
-    if (existsSync(file)) lines.push(`\n${name} from the repository:\n${readFileSync(file, "utf8").slice(0, MAX_INSTRUCTIONS)}`);
-  }
+  for (const { name, text } of instructions) lines.push(`\n${name} from the repository:\n${text}`);
   return lines.join("\n");
 }

@@ -1,14 +1,13 @@
 import { createTwoFilesPatch } from "diff";
-import { chownSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { FileOwner } from "../infra/git.ts";
 import type { Pod, Runtime } from "../runtime/runtime.ts";
+import { PodScriptRefusal } from "../workspaces/pod-script.ts";
+import type { WorktreeFiles } from "../workspaces/worktree-files.ts";
 
-/** What a tool needs to act in one session's worktree. */
+/** What a tool needs to act in one session's worktree (always through the session's pod). */
 export interface ToolContext {
   runtime: Runtime;
   pod: Pod;
-  worktree: string;
+  files: WorktreeFiles;
   env: Record<string, string>;
   /** Set while a command runs, so an interrupt can stop it. */
   onCommandStarted(stop: () => Promise<void>): void;
@@ -25,6 +24,13 @@ const MAX_OUTPUT = 30_000;
 const DEFAULT_TIMEOUT_S = 120;
 const MAX_TIMEOUT_S = 600;
 const MAX_READ_LINES = 2000;
+/** read_file and edit_file take files up to this size; bash can deal with bigger ones. */
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** A write shows a diff against what the file held when that was at most this big. */
+const MAX_DIFF_BEFORE_BYTES = 1024 * 1024;
+const MAX_LISTED = 1000;
+/** What a command may print before it is cut off (the model sees at most MAX_OUTPUT characters of it). */
+const MAX_COMMAND_OUTPUT_BYTES = 1024 * 1024;
 
 /** The tools the model may call, as the Messages API takes them. */
 export const TOOL_DEFINITIONS = [
@@ -81,50 +87,30 @@ export const TOOL_DEFINITIONS = [
 ];
 
 /** Runs one tool call. Errors the model can act on come back as results, not exceptions. */
-export async function runTool(name: string, input: Record<string, unknown>, ctx: ToolContext, owner: FileOwner | null): Promise<ToolResult> {
+export async function runTool(name: string, input: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult> {
   try {
     switch (name) {
       case "bash":
         return await bash(String(input.command ?? ""), Number(input.timeout_seconds ?? DEFAULT_TIMEOUT_S), ctx);
       case "read_file":
-        return readFile(ctx.worktree, String(input.path ?? ""), input.start_line, input.end_line);
+        return await readFile(ctx.files, String(input.path ?? ""), input.start_line, input.end_line);
       case "write_file":
-        return writeFile(ctx.worktree, String(input.path ?? ""), String(input.content ?? ""), owner);
+        return await writeFile(ctx.files, String(input.path ?? ""), String(input.content ?? ""));
       case "edit_file":
-        return editFile(ctx.worktree, String(input.path ?? ""), String(input.old_string ?? ""), String(input.new_string ?? ""));
+        return await editFile(ctx.files, String(input.path ?? ""), String(input.old_string ?? ""), String(input.new_string ?? ""));
       case "list_files":
-        return listFiles(ctx.worktree, typeof input.pattern === "string" && input.pattern ? input.pattern : "**/*");
+        return await listFiles(ctx.files, typeof input.pattern === "string" && input.pattern ? input.pattern : "**/*");
       case "search":
         return await search(String(input.pattern ?? ""), typeof input.glob === "string" ? input.glob : undefined, ctx);
       default:
         return { output: `There is no tool named ${name}.`, isError: true };
     }
   } catch (error) {
-    return { output: error instanceof PathRefused ? error.message : `The tool failed: ${error instanceof Error ? error.message : String(error)}`, isError: true };
+    return {
+      output: error instanceof PodScriptRefusal ? error.message : `The tool failed: ${error instanceof Error ? error.message : String(error)}`,
+      isError: true,
+    };
   }
-}
-
-class PathRefused extends Error {}
-
-/**
- * The absolute path of `path` inside the worktree, or a refusal: `..` that climbs out, an
- * absolute path elsewhere, or a symlink (anywhere on the way) that leads out are all refused.
- */
-export function resolveInWorktree(worktree: string, path: string): string {
-  if (!path) throw new PathRefused("A path is required.");
-  const root = realpathSync(worktree);
-  const target = isAbsolute(path) ? resolve(path) : resolve(worktree, path);
-  const inside = (p: string, base: string) => p === base || p.startsWith(base + sep);
-  if (!inside(target, resolve(worktree)) && !inside(target, root)) {
-    throw new PathRefused(`Refused: ${path} is outside the session's worktree (${worktree}).`);
-  }
-  // Follow symlinks on the longest part of the path that exists.
-  let existing = target;
-  while (!existsSync(existing)) existing = dirname(existing);
-  const real = join(realpathSync(existing), relative(existing, target));
-  if (!inside(real, root)) throw new PathRefused(`Refused: ${path} leads outside the session's worktree through a symbolic link.`);
-  if (relative(root, real).split(sep)[0] === ".git") throw new PathRefused("Refused: the .git directory is not for tools; use git commands.");
-  return real;
 }
 
 function truncate(text: string): string {
@@ -142,47 +128,52 @@ async function bash(command: string, timeoutSeconds: number, ctx: ToolContext): 
   const pidFile = `/tmp/pier-tool-${crypto.randomUUID()}.pid`;
   ctx.onCommandStarted(async () => {
     await ctx.runtime.exec(ctx.pod, ["sh", "-c", `p=$(cat ${pidFile} 2>/dev/null) && pkill -TERM -P "$p"; kill -TERM "$p" 2>/dev/null; rm -f ${pidFile}`], {
-      cwd: ctx.worktree,
+      cwd: ctx.files.worktree,
     });
   });
   const wrapped = `echo $$ > ${pidFile}; timeout --kill-after=5 ${timeout} bash -lc "$PIER_TOOL_COMMAND"; status=$?; rm -f ${pidFile}; exit $status`;
   const result = await ctx.runtime.exec(ctx.pod, ["bash", "-c", wrapped], {
-    cwd: ctx.worktree,
+    cwd: ctx.files.worktree,
     env: { ...ctx.env, PIER_TOOL_COMMAND: command },
     timeoutMs: (timeout + 10) * 1000,
+    // A command that prints without end (yes) is cut off here rather than filling the server's memory.
+    maxOutputBytes: MAX_COMMAND_OUTPUT_BYTES,
   });
   const output = [result.stdout, result.stderr].filter(Boolean).join(result.stdout && result.stderr ? "\n[stderr]\n" : "");
-  const note = result.exitCode === 124 ? `\n[stopped after ${timeout} s]` : result.exitCode !== 0 ? `\n[exit code ${result.exitCode}]` : "";
+  const note = result.truncated
+    ? `\n[stopped: the command printed more than ${MAX_COMMAND_OUTPUT_BYTES} bytes]`
+    : result.exitCode === 124
+      ? `\n[stopped after ${timeout} s]`
+      : result.exitCode !== 0
+        ? `\n[exit code ${result.exitCode}]`
+        : "";
   return { output: truncate(output) + note || "(no output)", isError: result.exitCode !== 0 };
 }
 
-function readFile(worktree: string, path: string, start: unknown, end: unknown): ToolResult {
-  const file = resolveInWorktree(worktree, path);
-  if (!existsSync(file) || !statSync(file).isFile()) return { output: `No file at ${path}.`, isError: true };
-  const lines = readFileSync(file, "utf8").split("\n");
+async function readFile(files: WorktreeFiles, path: string, start: unknown, end: unknown): Promise<ToolResult> {
+  const file = await files.read(path, MAX_FILE_BYTES);
+  if (file.content.includes("\0")) return { output: `${path} is a binary file (${file.size} bytes); it is not shown.`, isError: true };
+  const lines = file.content.split("\n");
   const from = Math.max(1, Number(start) || 1);
   const to = Math.min(lines.length, Number(end) || from + MAX_READ_LINES - 1, from + MAX_READ_LINES - 1);
   const shown = lines.slice(from - 1, to).map((line, i) => `${String(from + i).padStart(5)}\t${line}`);
   const rest = lines.length > to ? `\n[${lines.length - to} more lines; ask for a range]` : "";
-  return { output: truncate(shown.join("\n")) + rest, isError: false };
+  const cut = file.size > MAX_FILE_BYTES ? `\n[only the first ${MAX_FILE_BYTES} of ${file.size} bytes were read; use bash (sed -n) for the rest]` : "";
+  return { output: truncate(shown.join("\n")) + rest + cut, isError: false };
 }
 
-function writeFile(worktree: string, path: string, content: string, owner: FileOwner | null): ToolResult {
-  const file = resolveInWorktree(worktree, path);
-  const before = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const created = !existsSync(file);
-  ensureDirectory(dirname(file), worktree, owner);
-  writeFileSync(file, content);
-  if (owner && created) chownSync(file, owner.uid, owner.gid);
-  return { output: `${created ? "Created" : "Wrote"} ${path} (${content.length} characters).`, isError: false, diff: unifiedDiff(path, before, content) };
+async function writeFile(files: WorktreeFiles, path: string, content: string): Promise<ToolResult> {
+  const { created, before } = await files.write(path, content, MAX_DIFF_BEFORE_BYTES);
+  const diff = before === null && !created ? undefined : unifiedDiff(path, before ?? "", content);
+  return { output: `${created ? "Created" : "Wrote"} ${path} (${content.length} characters).`, isError: false, diff };
 }
 
-/** Edits in place, so the file keeps its owner (the pod user, when the pod made it). */
-function editFile(worktree: string, path: string, oldString: string, newString: string): ToolResult {
-  const file = resolveInWorktree(worktree, path);
-  if (!existsSync(file)) return { output: `No file at ${path}.`, isError: true };
+/** Reads, replaces once, and writes back only if the file did not change in between. */
+async function editFile(files: WorktreeFiles, path: string, oldString: string, newString: string): Promise<ToolResult> {
   if (!oldString) return { output: "old_string must not be empty.", isError: true };
-  const before = readFileSync(file, "utf8");
+  const file = await files.read(path, MAX_FILE_BYTES, true);
+  if (file.size > MAX_FILE_BYTES) return { output: `${path} is too big to edit here (${file.size} bytes); use bash.`, isError: true };
+  const before = file.content;
   const count = before.split(oldString).length - 1;
   if (count !== 1) {
     return {
@@ -191,27 +182,20 @@ function editFile(worktree: string, path: string, oldString: string, newString: 
     };
   }
   const after = before.replace(oldString, () => newString);
-  writeFileSync(file, after);
+  await files.replace(path, file.sha256!, after);
   return { output: `Edited ${path}.`, isError: false, diff: unifiedDiff(path, before, after) };
 }
 
-function ensureDirectory(dir: string, worktree: string, owner: FileOwner | null): void {
-  if (existsSync(dir)) return;
-  ensureDirectory(dirname(dir), worktree, owner);
-  mkdirSync(dir);
-  if (owner) chownSync(dir, owner.uid, owner.gid);
-}
-
-function listFiles(worktree: string, pattern: string): ToolResult {
+async function listFiles(files: WorktreeFiles, pattern: string): Promise<ToolResult> {
   const glob = new Bun.Glob(pattern);
-  const files: string[] = [];
-  for (const file of glob.scanSync({ cwd: worktree, dot: true, onlyFiles: true })) {
-    if (file === ".git" || file.startsWith(".git/")) continue;
-    files.push(file);
-    if (files.length >= 1000) break;
-  }
-  files.sort();
-  return { output: files.length ? files.join("\n") + (files.length >= 1000 ? "\n[stopped at 1000 paths]" : "") : "No files match.", isError: false };
+  const listing = await files.list();
+  const matches = listing.paths.filter((path) => glob.match(path)).sort();
+  const shown = matches.slice(0, MAX_LISTED);
+  const notes = [
+    matches.length > MAX_LISTED ? `[stopped at ${MAX_LISTED} paths]` : "",
+    listing.truncated ? "[the worktree has too many files to list them all; narrow the pattern or use bash]" : "",
+  ].filter(Boolean);
+  return { output: shown.length ? [...shown, ...notes].join("\n") : ["No files match.", ...notes].join("\n"), isError: false };
 }
 
 async function search(pattern: string, glob: string | undefined, ctx: ToolContext): Promise<ToolResult> {
@@ -220,9 +204,10 @@ async function search(pattern: string, glob: string | undefined, ctx: ToolContex
     'if command -v rg >/dev/null; then rg -n --no-heading --color never --max-columns 300 ${PIER_GLOB:+-g "$PIER_GLOB"} -e "$PIER_PATTERN" .; ' +
     'else grep -rnE --exclude-dir=.git ${PIER_GLOB:+--include="$PIER_GLOB"} -e "$PIER_PATTERN" .; fi';
   const result = await ctx.runtime.exec(ctx.pod, ["bash", "-c", script], {
-    cwd: ctx.worktree,
+    cwd: ctx.files.worktree,
     env: { PIER_PATTERN: pattern, ...(glob ? { PIER_GLOB: glob } : {}) },
     timeoutMs: 60_000,
+    maxOutputBytes: MAX_COMMAND_OUTPUT_BYTES,
   });
   if (result.exitCode === 1 && !result.stderr) return { output: "No matches.", isError: false };
   if (result.exitCode !== 0) return { output: result.stderr || `search failed with exit code ${result.exitCode}`, isError: true };

@@ -1,9 +1,16 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
+import { lchownSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { findUser } from "../auth/users.ts";
 import type { Db } from "../infra/db.ts";
-import { repoDir } from "../repos/layout.ts";
+import { cloneDir, workspaceDir } from "../repos/layout.ts";
+import type { Mirrors } from "../repos/mirrors.ts";
 import { listRepos, type Repo } from "../repos/repos.ts";
-import type { OrphanPod, Pod, Progress, Runtime } from "../runtime/runtime.ts";
-import { pods } from "./tables.ts";
+import type { OrphanPod, PodKey, PodMount, PodSpec, Progress, Runtime } from "../runtime/runtime.ts";
+import type { PodShell } from "../workspaces/pod-script.ts";
+import { Workspace } from "../workspaces/workspace.ts";
+import type { PodServices } from "./pod-services.ts";
+import { legacyClones, pods } from "./tables.ts";
 
 export interface PodView {
   state: "running" | "stopped" | "missing";
@@ -11,83 +18,156 @@ export interface PodView {
   containerId: string | null;
 }
 
+export interface PodsDeps {
+  db: Db;
+  runtime: Runtime;
+  dataDir: string;
+  defaultImage: string;
+  mirrors: Mirrors;
+  services: PodServices;
+}
+
+/** Where login shells in a Docker pod pick up Pier's PATH addition (the gh wrapper). */
+const PROFILE_IN_POD = "/etc/profile.d/pier.sh";
+
 /**
- * Each repo's pod: provisioned through the runtime on demand, recorded here, reconciled with
- * what the engine really has, and stopped when no session has used it for a while.
+ * The pods: one per repo and person, so people sharing a repo never share a container, a clone
+ * or a tmux server, and each may be root in their own. Provisioned through the runtime on demand,
+ * recorded here, reconciled with what the engine really has, and stopped when idle.
  */
 export class Pods {
   private lastOrphans: OrphanPod[] = [];
 
-  constructor(
-    private db: Db,
-    private runtime: Runtime,
-    private dataDir: string,
-    private defaultImage: string,
-  ) {}
+  constructor(private deps: PodsDeps) {}
 
   imageFor(repo: Repo): string {
-    return repo.image ?? this.defaultImage;
+    return repo.image ?? this.deps.defaultImage;
   }
 
-  /** The repo's pod, found, started or created; a pod removed behind Pier's back is re-created. */
-  async ensure(repo: Repo, progress: Progress): Promise<Pod> {
-    const spec = { repoId: repo.id, repoName: repo.name, image: this.imageFor(repo), mountDir: repoDir(this.dataDir, repo.id) };
-    const pod = await this.runtime.ensurePod(spec, progress);
-    this.record(repo.id, { containerId: pod.id, image: pod.image, state: "running" }, true);
-    return pod;
+  /**
+   * The person's pod for the repo, found, started or created (a pod removed behind Pier's back
+   * is re-created), with what Pier's own commands need to work in it.
+   */
+  async ensure(repo: Repo, userId: string, progress: Progress = () => {}): Promise<PodShell> {
+    const key = { repoId: repo.id, userId };
+    this.prepareWorkspace(key);
+    await this.deps.mirrors.ensure(repo);
+    this.deps.services.open(key, this.deps.mirrors.path(repo.id));
+    const pod = await this.deps.runtime.ensurePod(this.spec(repo, key), progress);
+    this.record(key, { containerId: pod.id, image: pod.image, state: "running" }, true);
+    return { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.dataDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
   }
 
-  view(repoId: string): PodView | null {
-    const row = this.db.select().from(pods).where(eq(pods.repoId, repoId)).get();
+  /** The person's clone and worktrees of the repo, worked on through their pod. */
+  workspace(repo: Repo, userId: string, shell: PodShell): Workspace {
+    const key = { repoId: repo.id, userId };
+    return new Workspace(shell, {
+      clone: cloneDir(this.deps.dataDir, repo.id, userId),
+      mirror: this.deps.mirrors.path(repo.id),
+      credentialHelper: this.deps.services.credentialHelper(key),
+    });
+  }
+
+  /** The shared clone from before pods were per person, if the repo had one. */
+  legacyClone(repoId: string): string | null {
+    return this.deps.db.select().from(legacyClones).where(eq(legacyClones.repoId, repoId)).get()?.path ?? null;
+  }
+
+  view(repoId: string, userId: string): PodView | null {
+    const row = this.deps.db.select().from(pods).where(this.where({ repoId, userId })).get();
     return row ? { state: row.state, image: row.image, containerId: row.containerId } : null;
   }
 
-  /** Restarts the idle clock: a session of the repo started or ended. */
-  touch(repoId: string): void {
-    this.db.update(pods).set({ lastActiveAt: new Date() }).where(eq(pods.repoId, repoId)).run();
+  /** Restarts the idle clock: a session in the pod started or ended. */
+  touch(key: PodKey): void {
+    this.deps.db.update(pods).set({ lastActiveAt: new Date() }).where(this.where(key)).run();
   }
 
   /** Brings every recorded pod in line with the engine; returns the containers nobody owns. */
   async reconcile(): Promise<OrphanPod[]> {
-    for (const row of this.db.select().from(pods).all()) {
-      const status = await this.runtime.inspectPod(row.repoId);
+    for (const row of this.deps.db.select().from(pods).all()) {
+      const status = await this.deps.runtime.inspectPod(row);
       const next = status
         ? { containerId: status.id, image: status.image, state: status.state }
         : { containerId: null, image: row.image, state: "missing" as const };
-      if (next.state !== row.state || next.containerId !== row.containerId) this.record(row.repoId, next, false);
+      if (next.state !== row.state || next.containerId !== row.containerId) this.record(row, next, false);
     }
-    const known = new Set(listRepos(this.db).map((r) => r.id));
-    this.lastOrphans = await this.runtime.listOrphans(known);
+    const repoIds = new Set(listRepos(this.deps.db).map((r) => r.id));
+    this.lastOrphans = await this.deps.runtime.listOrphans(({ repoId, userId }) => repoIds.has(repoId) && findUser(this.deps.db, userId) !== null);
     return this.lastOrphans;
   }
 
-  /** Containers labelled as this Pier's whose repo is gone, as of the last reconciliation. */
+  /** Containers labelled as this Pier's whose repo or person is gone, as of the last reconciliation. */
   orphans(): OrphanPod[] {
     return this.lastOrphans;
   }
 
   /**
-   * Stops running pods whose repo has no live session and whose last session activity is older
-   * than the idle time. A pod with a live session is never stopped; `inUse` says which have one.
+   * Stops running pods with no live session whose last session activity is older than the idle
+   * time. A pod with a live session is never stopped; `inUse` says which have one.
    */
-  async stopIdle(idleMinutes: number, inUse: (repoId: string) => boolean, now = Date.now()): Promise<string[]> {
-    const stopped: string[] = [];
-    for (const row of this.db.select().from(pods).where(eq(pods.state, "running")).all()) {
+  async stopIdle(idleMinutes: number, inUse: (key: PodKey) => boolean, now = Date.now()): Promise<PodKey[]> {
+    const stopped: PodKey[] = [];
+    for (const row of this.deps.db.select().from(pods).where(eq(pods.state, "running")).all()) {
       if (now - row.lastActiveAt.getTime() < idleMinutes * 60_000) continue;
-      if (inUse(row.repoId)) continue;
-      await this.runtime.stopPod(row.repoId);
-      this.record(row.repoId, { containerId: row.containerId, image: row.image, state: "stopped" }, false);
-      stopped.push(row.repoId);
+      if (inUse(row)) continue;
+      await this.deps.runtime.stopPod(row);
+      this.record(row, { containerId: row.containerId, image: row.image, state: "stopped" }, false);
+      stopped.push({ repoId: row.repoId, userId: row.userId });
     }
     return stopped;
   }
 
-  private record(repoId: string, pod: PodView, active: boolean): void {
+  /** Removes every pod of the repo (the repo is being removed); files in the data dir stay. */
+  async removeAll(repoId: string): Promise<void> {
+    for (const row of this.deps.db.select().from(pods).where(eq(pods.repoId, repoId)).all()) {
+      await this.deps.runtime.removePod(row);
+    }
+    this.deps.db.delete(pods).where(eq(pods.repoId, repoId)).run();
+  }
+
+  private spec(repo: Repo, key: PodKey): PodSpec {
+    const { dataDir, mirrors, services } = this.deps;
+    const workDir = workspaceDir(dataDir, key.repoId, key.userId);
+    const mounts: PodMount[] = [
+      { path: workDir, readOnly: false },
+      { path: mirrors.path(repo.id), readOnly: true },
+      { path: services.dir(key), readOnly: true },
+      { path: services.profile(key), target: PROFILE_IN_POD, readOnly: true },
+    ];
+    const legacy = this.legacyClone(repo.id);
+    if (legacy) mounts.push({ path: legacy, readOnly: true });
+    return { key, repoName: repo.name, username: findUser(this.deps.db, key.userId)?.username ?? "someone", image: this.imageFor(repo), workDir, mounts };
+  }
+
+  /**
+   * Makes the person's workspace directory, handed to the pod user. Its parents are the
+   * server's; the directory itself is made here once (it is the pod's mount point after that, so
+   * the pod can change what is inside but never replace it with a link).
+   */
+  private prepareWorkspace(key: PodKey): void {
+    const dir = workspaceDir(this.deps.dataDir, key.repoId, key.userId);
+    mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
+    try {
+      mkdirSync(dir, { mode: 0o755 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
+      throw error;
+    }
+    const owner = this.deps.runtime.fileOwner;
+    if (owner) lchownSync(dir, owner.uid, owner.gid);
+  }
+
+  private where(key: PodKey) {
+    return and(eq(pods.repoId, key.repoId), eq(pods.userId, key.userId));
+  }
+
+  private record(key: PodKey, pod: PodView, active: boolean): void {
     const now = new Date();
-    this.db
+    this.deps.db
       .insert(pods)
-      .values({ repoId, ...pod, lastActiveAt: now, updatedAt: now })
-      .onConflictDoUpdate({ target: pods.repoId, set: { ...pod, updatedAt: now, ...(active ? { lastActiveAt: now } : {}) } })
+      .values({ repoId: key.repoId, userId: key.userId, ...pod, lastActiveAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: [pods.repoId, pods.userId], set: { ...pod, updatedAt: now, ...(active ? { lastActiveAt: now } : {}) } })
       .run();
   }
 }

@@ -1,18 +1,38 @@
-import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { users } from "../auth/tables.ts";
 import { repos } from "../repos/tables.ts";
 
 /**
- * Pier's view of each repo's pod. The engine is the truth; reconciliation brings this row in
- * line with it (a container removed behind Pier's back becomes "missing").
+ * Pier's view of each pod: one per repo and person. The engine is the truth; reconciliation
+ * brings this row in line with it (a container removed behind Pier's back becomes "missing").
  */
-export const pods = sqliteTable("pods", {
+export const pods = sqliteTable(
+  "pods",
+  {
+    repoId: text("repo_id")
+      .notNull()
+      .references(() => repos.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    containerId: text("container_id"),
+    image: text("image").notNull(),
+    state: text("state", { enum: ["running", "stopped", "missing"] }).notNull(),
+    /** Last time a session in this pod started or ended: the idle clock starts here. */
+    lastActiveAt: integer("last_active_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.repoId, t.userId] })],
+);
+
+/**
+ * Repos that had one shared clone before pods were per person. Each person's pod mounts it
+ * read-only, so their new clone can bring over the branches of their sessions once.
+ */
+export const legacyClones = sqliteTable("legacy_clones", {
   repoId: text("repo_id")
     .primaryKey()
     .references(() => repos.id, { onDelete: "cascade" }),
-  containerId: text("container_id"),
-  image: text("image").notNull(),
-  state: text("state", { enum: ["running", "stopped", "missing"] }).notNull(),
-  /** Last time a session of this repo started or ended: the idle clock starts here. */
-  lastActiveAt: integer("last_active_at", { mode: "timestamp_ms" }).notNull(),
-  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  path: text("path").notNull(),
+  migratedAt: integer("migrated_at", { mode: "timestamp_ms" }).notNull(),
 });

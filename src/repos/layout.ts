@@ -1,19 +1,44 @@
 import { join } from "node:path";
 
 /**
- * Where a repo's files live in the data dir. Everything of one repo sits under one directory,
- * which is the only part of the data dir its pod can see (mounted at the same absolute path, so
- * the worktrees' .git files resolve on both sides).
+ * Where a repo's files live in the data dir, and who may write them.
+ *
+ * Server-only (no pod can write them): the mirror of each repo, each pod's services directory,
+ * recordings, the database and the secret key. Pods mount a mirror and their services directory
+ * read-only.
+ *
+ * Pod-writable: each person's workspace of a repo (their clone and their sessions' worktrees),
+ * mounted into that person's pod only, at the same absolute path as the server sees it, so the
+ * worktrees' .git files resolve on both sides. The server never opens anything under it; git
+ * and file work there goes through the runtime into the pod.
  */
-export function repoDir(dataDir: string, repoId: string): string {
+export function mirrorDir(dataDir: string, repoId: string): string {
+  return join(dataDir, "mirrors", `${repoId}.git`);
+}
+
+/** One person's directory of one repo: their pod's only writable part of the data dir. */
+export function workspaceDir(dataDir: string, repoId: string, userId: string): string {
+  return join(dataDir, "workspaces", repoId, userId);
+}
+
+/** A bare clone with origin/* branches, fetched from the mirror; sessions check out worktrees from it. */
+export function cloneDir(dataDir: string, repoId: string, userId: string): string {
+  return join(workspaceDir(dataDir, repoId, userId), "clone.git");
+}
+
+export function worktreeDir(dataDir: string, repoId: string, userId: string, sessionId: string): string {
+  return join(workspaceDir(dataDir, repoId, userId), "worktrees", sessionId);
+}
+
+/** What Pier offers one pod (its socket, credential helper, gh wrapper), mounted read-only. */
+export function podServicesDir(dataDir: string, repoId: string, userId: string): string {
+  return join(dataDir, "pods", repoId, userId);
+}
+
+/**
+ * Where repos lived before pods were per person: one clone and every person's worktrees under
+ * one directory that the repo's one pod could write. Only ever reached through a pod.
+ */
+export function legacyRepoDir(dataDir: string, repoId: string): string {
   return join(dataDir, "repos", repoId);
-}
-
-/** A bare clone with remote-tracking branches; sessions check out worktrees from it. */
-export function cloneDir(dataDir: string, repoId: string): string {
-  return join(repoDir(dataDir, repoId), "clone.git");
-}
-
-export function worktreeDir(dataDir: string, repoId: string, sessionId: string): string {
-  return join(repoDir(dataDir, repoId), "worktrees", sessionId);
 }

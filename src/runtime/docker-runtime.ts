@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
-import { OutputFanout } from "./runtime.ts";
+import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, OutputFanout, podKeyString } from "./runtime.ts";
 import type {
   PodProcess,
   ExecOptions,
@@ -11,6 +11,7 @@ import type {
   FileOwner,
   OrphanPod,
   Pod,
+  PodKey,
   PodSpec,
   PodStatus,
   Progress,
@@ -32,15 +33,19 @@ const WORKSPACE_CONTEXT = join(import.meta.dir, "..", "..", "images", "workspace
 
 const LABEL_INSTANCE = "pier.instance";
 const LABEL_REPO = "pier.repo";
+const LABEL_USER = "pier.user";
+/** A command that outlives its timeout by this much is killed outright. */
+const KILL_AFTER_S = 2;
 
 /**
- * The Docker runtime: one long-lived container per repo, found by its labels. A stopped pod is
- * started, a missing one created; its image is pulled (or, for Pier's own, built) on first use.
+ * The Docker runtime: one long-lived container per repo and person, found by its labels. A
+ * stopped pod is started, a missing one created; its image is pulled (or, for Pier's own, built)
+ * on first use.
  */
 export class DockerRuntime implements Runtime {
   readonly kind = "docker";
   private hostPaths: Promise<(path: string) => string> | undefined;
-  /** One ensurePod at a time per repo, so two sessions starting together share one pod. */
+  /** One ensurePod at a time per pod, so two sessions starting together share one pod. */
   private inFlight = new Map<string, Promise<Pod>>();
 
   constructor(
@@ -51,15 +56,16 @@ export class DockerRuntime implements Runtime {
   ) {}
 
   ensurePod(spec: PodSpec, progress: Progress): Promise<Pod> {
-    const running = this.inFlight.get(spec.repoId);
+    const key = podKeyString(spec.key);
+    const running = this.inFlight.get(key);
     if (running) return running;
-    const attempt = this.findOrCreate(spec, progress).finally(() => this.inFlight.delete(spec.repoId));
-    this.inFlight.set(spec.repoId, attempt);
+    const attempt = this.findOrCreate(spec, progress).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, attempt);
     return attempt;
   }
 
   private async findOrCreate(spec: PodSpec, progress: Progress): Promise<Pod> {
-    const existing = await this.find(spec.repoId);
+    const existing = await this.find(spec.key);
     if (existing?.State === "running") {
       progress({ step: "pod", message: "Using the repository's running pod.", fraction: 1 });
       return { id: existing.Id, image: existing.Image };
@@ -71,7 +77,7 @@ export class DockerRuntime implements Runtime {
       return { id: existing.Id, image: existing.Image };
     }
     await this.ensureImage(spec.image, progress);
-    progress({ step: "pod", message: "Creating the repository's pod…" });
+    progress({ step: "pod", message: "Creating your pod for this repository…" });
     const container = await this.docker.createContainer(await this.podDefinition(spec));
     await container.start();
     progress({ step: "pod", message: "Pod created and started.", fraction: 1 });
@@ -82,19 +88,29 @@ export class DockerRuntime implements Runtime {
     const limits = this.limits();
     const toHost = await this.hostPathResolver();
     const { uid, gid } = this.fileOwner;
+    const { repoId, userId } = spec.key;
+    const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
     return {
-      name: `pier-${this.instanceId.slice(0, 6)}-${spec.repoName.toLowerCase().replace(/[^a-z0-9_.-]/g, "-")}-${spec.repoId.slice(0, 6)}`,
+      name: `pier-${this.instanceId.slice(0, 6)}-${slug(spec.repoName)}-${slug(spec.username)}-${repoId.slice(0, 6)}${userId.slice(0, 6)}`,
       Image: spec.image,
       Cmd: ["sleep", "infinity"],
       User: `${uid}:${gid}`,
-      WorkingDir: spec.mountDir,
+      WorkingDir: spec.workDir,
       Env: ["HOME=/home/pier", "LANG=C.UTF-8", "TERM=xterm-256color"],
-      Labels: { [LABEL_INSTANCE]: this.instanceId, [LABEL_REPO]: spec.repoId, "pier.repo-name": spec.repoName },
+      Labels: {
+        [LABEL_INSTANCE]: this.instanceId,
+        [LABEL_REPO]: repoId,
+        [LABEL_USER]: userId,
+        "pier.repo-name": spec.repoName,
+        "pier.username": spec.username,
+      },
       HostConfig: {
-        // Only this repo's directory, at the same absolute path the server uses.
-        Binds: [`${toHost(spec.mountDir)}:${spec.mountDir}`],
+        // Only this person's directories of this repo, at the same absolute paths the server uses.
+        Binds: spec.mounts.map((m) => `${toHost(m.path)}:${m.target ?? m.path}${m.readOnly ? ":ro" : ""}`),
         Init: true,
         Privileged: false,
+        // Root in a pod (sudo, for installing tools) keeps Docker's default capabilities but these two.
+        CapDrop: ["NET_RAW", "MKNOD"],
         Memory: limits.memoryMb * 1024 * 1024,
         NanoCpus: Math.round(limits.cpus * 1e9),
         PidsLimit: limits.pids,
@@ -105,19 +121,19 @@ export class DockerRuntime implements Runtime {
     };
   }
 
-  async inspectPod(repoId: string): Promise<PodStatus | null> {
-    const found = await this.find(repoId);
+  async inspectPod(key: PodKey): Promise<PodStatus | null> {
+    const found = await this.find(key);
     if (!found) return null;
     return { id: found.Id, image: found.Image, state: found.State === "running" ? "running" : "stopped" };
   }
 
-  async stopPod(repoId: string): Promise<void> {
-    const found = await this.find(repoId);
+  async stopPod(key: PodKey): Promise<void> {
+    const found = await this.find(key);
     if (found?.State === "running") await this.docker.getContainer(found.Id).stop({ t: 5 });
   }
 
-  async removePod(repoId: string): Promise<void> {
-    const found = await this.find(repoId);
+  async removePod(key: PodKey): Promise<void> {
+    const found = await this.find(key);
     if (found) await this.docker.getContainer(found.Id).remove({ force: true });
   }
 
@@ -135,31 +151,44 @@ export class DockerRuntime implements Runtime {
     });
   }
 
+  /**
+   * With a timeout, the command runs under `timeout` in the pod, so it is really stopped there
+   * (closing the connection alone would leave it running); the server gives up a little later.
+   */
   async exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
-    const exec = await this.createExec(pod, command, options, false);
-    const stream = await exec.start({ hijack: true, stdin: false });
+    const seconds = options.timeoutMs ? Math.max(1, Math.ceil(options.timeoutMs / 1000)) : 0;
+    const argv = seconds ? ["timeout", "-k", String(KILL_AFTER_S), String(seconds), ...command] : command;
+    const withStdin = options.stdin !== undefined;
+    const exec = await this.createExec(pod, argv, options, withStdin);
+    const stream = await exec.start({ hijack: true, stdin: withStdin });
+    const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const stdout = new BoundedOutput(limit);
+    const stderr = new BoundedOutput(limit);
     const out = new PassThrough();
     const err = new PassThrough();
-    let stdout = "";
-    let stderr = "";
-    out.on("data", (chunk) => (stdout += chunk));
-    err.on("data", (chunk) => (stderr += chunk));
+    out.on("data", (chunk: Buffer) => stdout.add(chunk) || stream.destroy());
+    err.on("data", (chunk: Buffer) => stderr.add(chunk) || stream.destroy());
     this.docker.modem.demuxStream(stream, out, err);
     let timedOut = false;
     const done = new Promise<void>((resolve) => {
       stream.on("end", resolve);
       stream.on("close", resolve);
+      stream.on("error", resolve);
     });
+    if (withStdin) stream.end(options.stdin);
     const timer = options.timeoutMs
       ? setTimeout(() => {
           timedOut = true;
           stream.destroy();
-        }, options.timeoutMs)
+        }, options.timeoutMs + (KILL_AFTER_S + 1) * 1000)
       : undefined;
     await done;
     clearTimeout(timer);
     const info = await exec.inspect();
-    return { exitCode: info.ExitCode ?? -1, stdout, stderr, timedOut };
+    const exitCode = info.ExitCode ?? -1;
+    // `timeout` exits 124 when it stopped the command (137 when it had to kill it).
+    if (seconds && (exitCode === 124 || exitCode === 137)) timedOut = true;
+    return { exitCode, stdout: stdout.text(), stderr: stderr.text(), timedOut, truncated: stdout.truncated || stderr.truncated };
   }
 
   async spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
@@ -182,17 +211,17 @@ export class DockerRuntime implements Runtime {
     };
   }
 
-  async listOrphans(knownRepoIds: Set<string>): Promise<OrphanPod[]> {
+  async listOrphans(isKnown: (key: PodKey) => boolean): Promise<OrphanPod[]> {
     const all = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${this.instanceId}`] } });
     return all
-      .filter((c) => !knownRepoIds.has(c.Labels[LABEL_REPO] ?? ""))
-      .map((c) => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), repoId: c.Labels[LABEL_REPO] ?? "", state: c.State }));
+      .map((c) => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), repoId: c.Labels[LABEL_REPO] ?? "", userId: c.Labels[LABEL_USER] ?? "", state: c.State }))
+      .filter((pod) => !pod.userId || !isKnown(pod));
   }
 
-  private async find(repoId: string): Promise<Docker.ContainerInfo | null> {
+  private async find(key: PodKey): Promise<Docker.ContainerInfo | null> {
     const matches = await this.docker.listContainers({
       all: true,
-      filters: { label: [`${LABEL_INSTANCE}=${this.instanceId}`, `${LABEL_REPO}=${repoId}`] },
+      filters: { label: [`${LABEL_INSTANCE}=${this.instanceId}`, `${LABEL_REPO}=${key.repoId}`, `${LABEL_USER}=${key.userId}`] },
     });
     return matches[0] ?? null;
   }

@@ -1,10 +1,37 @@
-import { type ExecOptions, type ExecResult, type OrphanPod, OutputFanout, type Pod, type PodProcess, type PodSpec, type PodStatus, type Progress, type Runtime } from "./runtime.ts";
+import {
+  BoundedOutput,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  type ExecOptions,
+  type ExecResult,
+  type OrphanPod,
+  OutputFanout,
+  type Pod,
+  type PodProcess,
+  type PodSpec,
+  type PodStatus,
+  type Progress,
+  type Runtime,
+} from "./runtime.ts";
 
 const LOCAL_POD: Pod = { id: "local", image: "local" };
 
 /**
+ * What commands get of the server's own environment: enough to find programs and a home, and
+ * none of the server's secrets (ANTHROPIC_API_KEY, GITHUB_TOKEN, PIER_SECRET_KEY).
+ */
+const PASSED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TMPDIR", "TZ"];
+
+function commandEnv(extra: Record<string, string> | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of PASSED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  return { ...env, ...extra };
+}
+
+/**
  * The local runtime: commands run as processes of the server's own user, on the server's machine.
- * There is no container, so there is nothing to start or stop; sessions are not isolated.
+ * There is no container, so there is nothing to start or stop, and sessions are not isolated from
+ * the server or from each other: it is for machines without Docker, used by people who trust
+ * each other and the repositories they open. It goes through the same interface all the same.
  */
 export class LocalRuntime implements Runtime {
   readonly kind = "local";
@@ -26,27 +53,41 @@ export class LocalRuntime implements Runtime {
   async exec(_pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
     if (!Bun.which(command[0]!, { PATH: options.env?.PATH ?? process.env.PATH ?? "" })) {
       // As a shell would say it, so callers report a missing program (tmux, say) the same way on both runtimes.
-      return { exitCode: 127, stdout: "", stderr: `${command[0]}: command not found on this machine`, timedOut: false };
+      return { exitCode: 127, stdout: "", stderr: `${command[0]}: command not found on this machine`, timedOut: false, truncated: false };
     }
     const child = Bun.spawn(command, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: commandEnv(options.env),
+      stdin: options.stdin === undefined ? "ignore" : Buffer.from(options.stdin),
       stdout: "pipe",
       stderr: "pipe",
       timeout: options.timeoutMs,
+      killSignal: "SIGKILL",
     });
-    const [stdout, stderr, exitCode] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    return { exitCode, stdout, stderr, timedOut: child.signalCode === "SIGTERM" && options.timeoutMs !== undefined };
+    const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const collect = async (stream: ReadableStream<Uint8Array>) => {
+      const kept = new BoundedOutput(limit);
+      const reader = stream.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        if (!kept.add(value)) {
+          child.kill("SIGKILL");
+          await reader.cancel();
+          break;
+        }
+      }
+      return kept;
+    };
+    const [stdout, stderr, exitCode] = await Promise.all([collect(child.stdout), collect(child.stderr), child.exited]);
+    const timedOut = options.timeoutMs !== undefined && child.signalCode === "SIGKILL" && !stdout.truncated && !stderr.truncated;
+    return { exitCode, stdout: stdout.text(), stderr: stderr.text(), timedOut, truncated: stdout.truncated || stderr.truncated };
   }
 
   async spawn(_pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
     const child = Bun.spawn(command, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: commandEnv(options.env),
       stdin: "pipe",
       stdout: "pipe",
       stderr: "ignore",

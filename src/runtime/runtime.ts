@@ -1,15 +1,40 @@
 /**
  * Where sessions' shells and commands run. Two implementations share this interface, so the
- * session, terminal and chat code never branch on it: `docker` (one container per repo, the pod)
- * and `local` (plain processes on the server's own machine).
+ * session, terminal and chat code never branch on it: `docker` (one container per repo and
+ * person, the pod) and `local` (plain processes on the server's own machine).
+ *
+ * Everything a pod can write is hostile input to the server, so the server reads and writes
+ * clones and worktrees only through `exec` and `spawn` here, never through its own filesystem.
  */
-export interface PodSpec {
+
+/** Which pod: each person gets their own pod for each repo. */
+export interface PodKey {
   repoId: string;
+  userId: string;
+}
+
+export function podKeyString(key: PodKey): string {
+  return `${key.repoId}/${key.userId}`;
+}
+
+/** A directory of the data dir a pod sees, at the same absolute path as the server sees it. */
+export interface PodMount {
+  path: string;
+  readOnly: boolean;
+  /** Where the pod sees it, when not at `path`. */
+  target?: string;
+}
+
+export interface PodSpec {
+  key: PodKey;
   repoName: string;
+  username: string;
   /** The image the repo asked for, or the workspace image from config. */
   image: string;
-  /** The repo's directory in the data dir: the one path the pod may see. */
-  mountDir: string;
+  /** The pod's working directory: the person's own directory of the repo. */
+  workDir: string;
+  /** The only parts of the data dir the pod may see. */
+  mounts: PodMount[];
 }
 
 export interface Pod {
@@ -41,7 +66,17 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Kills the command after this long; the result then says timedOut. */
   timeoutMs?: number;
+  /** Written to the command's stdin, which is then closed. */
+  stdin?: string | Uint8Array;
+  /**
+   * Keeps at most this many bytes of stdout (and of stderr); past it the command's output is cut
+   * off and the result says truncated. What a pod prints must never fill the server's memory.
+   */
+  maxOutputBytes?: number;
 }
+
+/** The output kept of a command when it sets no maxOutputBytes. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 /**
  * Delivers a process's output to its listeners, keeping what arrives before the first listener
@@ -78,33 +113,70 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** Output went past maxOutputBytes and was cut off there. */
+  truncated: boolean;
 }
 
-import type { FileOwner } from "../infra/git.ts";
-
-export type { FileOwner };
+/** The user that owns the files in pods' directories: the pod user. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
 
 export interface OrphanPod {
   id: string;
   name: string;
   repoId: string;
+  /** Empty for a pod from before pods were per person. */
+  userId: string;
   state: string;
+}
+
+/**
+ * Collects a command's output up to a limit, as bytes (a multi-byte character may be cut in
+ * two by a chunk boundary, so decoding waits for the end).
+ */
+export class BoundedOutput {
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  truncated = false;
+
+  constructor(private limit: number) {}
+
+  /** False once the limit is reached: the caller should stop the command. */
+  add(chunk: Uint8Array): boolean {
+    const room = this.limit - this.size;
+    if (chunk.length > room) {
+      if (room > 0) this.chunks.push(chunk.subarray(0, room));
+      this.size = this.limit;
+      this.truncated = true;
+      return false;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
 }
 
 export interface Runtime {
   readonly kind: "docker" | "local";
+  /** Who owns the files in pods' directories; null when the server's own user does (local). */
   readonly fileOwner: FileOwner | null;
-  /** Finds the repo's pod, starting or creating it (and its image) as needed. */
+  /** Finds the pod, starting or creating it (and its image) as needed. */
   ensurePod(spec: PodSpec, progress: Progress): Promise<Pod>;
-  /** What the engine says about the repo's pod, changing nothing. */
-  inspectPod(repoId: string): Promise<PodStatus | null>;
-  stopPod(repoId: string): Promise<void>;
+  /** What the engine says about the pod, changing nothing. */
+  inspectPod(key: PodKey): Promise<PodStatus | null>;
+  stopPod(key: PodKey): Promise<void>;
   /** Removes the pod's container; its files live in the data dir and are not touched. */
-  removePod(repoId: string): Promise<void>;
-  /** Runs a command to completion as the pod user. */
+  removePod(key: PodKey): Promise<void>;
+  /** Runs a command to completion as the pod user, with its output bounded. */
   exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult>;
   /** Starts a long-running command as the pod user, talking to it over stdin and stdout. */
   spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess>;
-  /** Pods labelled as this Pier's whose repo no longer exists. */
-  listOrphans(knownRepoIds: Set<string>): Promise<OrphanPod[]>;
+  /** Pods labelled as this Pier's whose repo and person are not (or no longer) known. */
+  listOrphans(isKnown: (key: PodKey) => boolean): Promise<OrphanPod[]>;
 }

@@ -9,13 +9,15 @@ import { hasControlChars, type Input, optionalString, requiredString } from "../
 import type { Pods } from "../pods/pods.ts";
 import { isValidBranchName } from "../repos/git-ref.ts";
 import { worktreeDir } from "../repos/layout.ts";
+import type { Mirrors } from "../repos/mirrors.ts";
 import { deleteRepo, getRepo, type Repo } from "../repos/repos.ts";
-import type { Runtime } from "../runtime/runtime.ts";
+import type { PodKey } from "../runtime/runtime.ts";
 import type { SettingsStore } from "../settings/settings.ts";
+import { PodScriptRefusal } from "../workspaces/pod-script.ts";
+import type { SessionDiff } from "../workspaces/workspace.ts";
 import type { SessionConnections } from "./connections.ts";
 import type { ProgressHub } from "./progress.ts";
 import { type SessionState, sessions } from "./tables.ts";
-import { RepoGit } from "./worktrees.ts";
 
 export type Session = typeof sessions.$inferSelect;
 
@@ -50,7 +52,7 @@ export interface EndResult {
 export interface SessionDeps {
   db: Db;
   dataDir: string;
-  runtime: Runtime;
+  mirrors: Mirrors;
   pods: Pods;
   settings: SettingsStore;
   hub: ProgressHub;
@@ -72,12 +74,13 @@ const MAX_TITLE = 200;
  * Sessions: one person's working context on one branch of one repo. Creating one answers at
  * once; the pod, clone and worktree are made in the background, with progress published to the
  * hub. Ending saves uncommitted work as a commit, removes the worktree and keeps the branch.
+ * All git work on the person's clone and worktrees happens in their pod (see Workspace).
  */
 export class Sessions {
   /** Provisioning runs in flight, so tests and shutdown can wait for them. */
   private running = new Map<string, Promise<void>>();
-  /** Git work on one repo's clone happens one operation at a time. */
-  private repoLock = new KeyedLock();
+  /** Git work on one person's clone of a repo happens one operation at a time. */
+  private cloneLock = new KeyedLock();
 
   constructor(private deps: SessionDeps) {}
 
@@ -99,7 +102,7 @@ export class Sessions {
     if (requested !== undefined) {
       if (!isValidBranchName(requested)) throw invalid("branch", "Branch is not a valid git branch name.");
       this.assertBranchFree(repo.id, requested);
-      if (!(await this.branchExists(repo, requested))) {
+      if (!(await this.branchExists(repo, user.id, requested))) {
         throw new AppError(400, "branch_not_found", `No branch "${requested}" in ${repo.name}, locally or on the remote.`, "branch");
       }
       branch = requested;
@@ -116,7 +119,7 @@ export class Sessions {
       createdBranch: requested === undefined,
       baseRef: `origin/${repo.defaultBranch}`,
       baseSha: null,
-      worktreePath: worktreeDir(this.deps.dataDir, repo.id, id),
+      worktreePath: worktreeDir(this.deps.dataDir, repo.id, user.id, id),
       state: "provisioning",
       step: "Queued",
       error: null,
@@ -173,21 +176,23 @@ export class Sessions {
     return this.deps.db.select().from(sessions).where(eq(sessions.state, "active")).all();
   }
 
-  hasLiveSession(repoId: string): boolean {
+  /** Whether the repo (or, given a person, that person's pod of it) has a provisioning or active session. */
+  hasLiveSession(repoId: string, userId?: string): boolean {
     return (
       this.deps.db
         .select({ id: sessions.id })
         .from(sessions)
-        .where(and(eq(sessions.repoId, repoId), inArray(sessions.state, LIVE)))
+        .where(and(eq(sessions.repoId, repoId), ...(userId ? [eq(sessions.userId, userId)] : []), inArray(sessions.state, LIVE)))
         .get() !== undefined
     );
   }
 
-  async diff(user: User, id: string) {
+  /** The session's changes against its base, bounded per file and overall (see Workspace.diff). */
+  async diff(user: User, id: string): Promise<SessionDiff> {
     const session = this.getFor(user, id);
-    const git = await this.repoGit(this.findRepo(session.repoId));
-    if (!git.hasClone() || !session.baseSha) return { files: [], patch: "" };
-    return git.diff(session.worktreePath, session.baseSha, session.branch);
+    if (!session.baseSha) return { files: [], patch: "", truncated: false, notice: null };
+    const workspace = await this.workspace(session);
+    return workspace.diff(session.worktreePath, session.baseSha, session.branch);
   }
 
   /**
@@ -195,30 +200,29 @@ export class Sessions {
    * slow to answer only costs the page its suggestions, not its load.
    */
   async branchSuggestions(repoId: string): Promise<string[]> {
-    const git = await this.repoGit(this.findRepo(repoId));
-    const asked = git.remoteBranches().catch(() => []);
+    const asked = this.deps.mirrors.branches(this.findRepo(repoId)).catch(() => []);
     return Promise.race([asked, Bun.sleep(SUGGESTIONS_WAIT_MS).then(() => [])]);
   }
 
   /**
-   * Removes a repo from Pier once no session is live on it. Its pod goes; its directory (clone,
-   * branches with unpushed commits) stays on disk, so no work is lost.
+   * Removes a repo from Pier once no session is live on it. Its pods go; its files (the mirror,
+   * each person's clone with branches that have unpushed commits) stay on disk, so no work is lost.
    */
   async removeRepo(repoId: string): Promise<void> {
     getRepo(this.deps.db, repoId);
     if (this.hasLiveSession(repoId)) {
       throw new AppError(409, "repo_in_use", "The repository has active sessions; end them before removing it.");
     }
-    await this.deps.runtime.removePod(repoId);
+    await this.deps.pods.removeAll(repoId);
     deleteRepo(this.deps.db, repoId);
   }
 
   /** What ending would do: the files it would save in a commit and the commits not yet pushed. */
   async changes(user: User, id: string): Promise<{ uncommittedFiles: string[]; unpushedCommits: number }> {
     const session = this.getFor(user, id);
-    const git = await this.repoGit(this.findRepo(session.repoId));
-    const uncommittedFiles = await git.uncommittedFiles(session.worktreePath);
-    return { uncommittedFiles, unpushedCommits: await this.unpushed(git, session) };
+    if (session.state === "failed") return { uncommittedFiles: [], unpushedCommits: 0 };
+    const workspace = await this.workspace(session);
+    return workspace.changes(session.worktreePath, session.branch);
   }
 
   /**
@@ -231,23 +235,19 @@ export class Sessions {
     if (session.state === "provisioning") {
       throw new AppError(409, "session_provisioning", "The session is still being prepared; end it once it is ready.");
     }
-    const repo = this.findRepo(session.repoId);
-    const git = await this.repoGit(repo);
     this.deps.connections.closeAll(session.id);
     await this.deps.hooks.ending(session.id);
-    const { savedCommit, unpushedCommits } = await this.repoLock.run(repo.id, async () => {
-      let savedCommit: string | null = null;
-      if ((await git.uncommittedFiles(session.worktreePath)).length > 0) {
-        savedCommit = await git.commitAll(
-          session.worktreePath,
-          `Save uncommitted work from Pier session ${session.id}\n\nPier made this commit when the session ended, so nothing was lost.`,
-        );
-      }
-      if (git.hasClone()) await git.removeWorktree(session.worktreePath);
-      return { savedCommit, unpushedCommits: await this.unpushed(git, session) };
-    });
+    // A session that failed to provision was never handed over: there is no work of it to save.
+    const { savedCommit, unpushedCommits } =
+      session.state === "failed"
+        ? { savedCommit: null, unpushedCommits: 0 }
+        : await (async () => {
+            const workspace = await this.workspace(session);
+            const message = `Save uncommitted work from Pier session ${session.id}\n\nPier made this commit when the session ended, so nothing was lost.\n`;
+            return this.cloneLock.run(cloneKey(session), () => workspace.finish(session.worktreePath, session.branch, message));
+          })();
     this.update(session.id, { state: "ended", endedAt: new Date(), step: null, ...(savedCommit ? { savedCommit } : {}) });
-    this.deps.pods.touch(repo.id);
+    this.deps.pods.touch(podKeyOf(session));
     this.deps.hub.publish(session.id, { type: "state", state: "ended" });
     return { session: this.get(session.id), savedUncommitted: savedCommit !== null, unpushedCommits };
   }
@@ -286,7 +286,7 @@ export class Sessions {
   }
 
   private async provision(sessionId: string, username: string): Promise<void> {
-    const { hub } = this.deps;
+    const { hub, mirrors, pods } = this.deps;
     const report = (event: Parameters<ProgressHub["publish"]>[1]) => {
       if (event.type === "progress") this.update(sessionId, { step: event.message });
       hub.publish(sessionId, event);
@@ -294,28 +294,35 @@ export class Sessions {
     try {
       const session = this.get(sessionId);
       const repo = this.findRepo(session.repoId);
-      const pod = await this.deps.pods.ensure(repo, (event) => report({ type: "progress", ...event }));
+      // The mirror must exist for the pod to mount it; fetching it and readying the pod then go together.
+      await mirrors.ensure(repo);
+      const [shell] = await Promise.all([
+        pods.ensure(repo, session.userId, (event) => report({ type: "progress", ...event })),
+        (async () => {
+          report({ type: "progress", step: "clone", message: mirrors.fetched(repo.id) ? "Fetching the latest changes…" : `Cloning ${repo.url}…` });
+          const how = await mirrors.update(repo);
+          report({ type: "progress", step: "clone", message: how === "cloned" ? "Cloned." : "Fetched.", fraction: 1 });
+        })(),
+      ]);
 
-      const git = await this.repoGit(repo);
-      const baseSha = await this.repoLock.run(repo.id, async () => {
-        report({ type: "progress", step: "clone", message: git.hasClone() ? "Fetching the latest changes…" : `Cloning ${repo.url}…` });
-        const how = await git.cloneOrFetch();
-        report({ type: "progress", step: "clone", message: how === "cloned" ? "Cloned." : "Fetched.", fraction: 1 });
-
-        report({ type: "progress", step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
-        const { where, baseExists } = await git.locateBranch(session.branch, session.baseRef);
-        if (!where && !session.createdBranch) throw new Error(`The branch ${session.branch} no longer exists locally or on the remote.`);
-        if (!where && !baseExists) {
-          throw new Error(`The default branch ${repo.defaultBranch} was not found on the remote; check the repository's settings.`);
-        }
-        await git.addWorktree(session.worktreePath, session.branch, where ?? "new", session.baseRef);
-        await git.configureWorktree(session.worktreePath, { name: username, email: `${username}@users.pier.local` });
-        return session.baseSha ?? (await git.mergeBase(session.worktreePath, session.baseRef));
-      });
+      report({ type: "progress", step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
+      const legacyClone = pods.legacyClone(repo.id);
+      const prepared = await this.cloneLock.run(cloneKey(session), () =>
+        pods.workspace(repo, session.userId, shell).prepare({
+          url: repo.url,
+          worktree: session.worktreePath,
+          branch: session.branch,
+          createdBranch: session.createdBranch,
+          baseRef: session.baseRef,
+          baseSha: session.baseSha,
+          identity: { name: username, email: `${username}@users.pier.local` },
+          ...(legacyClone ? { legacy: { clone: legacyClone, branches: this.branchesOf(session.repoId, session.userId) } } : {}),
+        }),
+      );
       report({ type: "progress", step: "worktree", message: "Worktree ready.", fraction: 1 });
 
-      this.update(sessionId, { state: "active", step: null, podId: pod.id, baseSha });
-      this.deps.pods.touch(repo.id);
+      this.update(sessionId, { state: "active", step: null, podId: shell.pod.id, baseSha: prepared.baseSha });
+      pods.touch(podKeyOf(session));
       this.deps.hooks.activated(this.get(sessionId));
       hub.publish(sessionId, { type: "state", state: "active" });
     } catch (error) {
@@ -325,16 +332,32 @@ export class Sessions {
     }
   }
 
-  private async branchExists(repo: Repo, branch: string): Promise<boolean> {
-    const git = await this.repoGit(repo);
-    return this.repoLock.run(repo.id, async () => {
-      if (git.hasClone()) {
-        if (await git.findBranch(branch)) return true;
-        await git.fetch().catch(() => undefined);
-        return (await git.findBranch(branch)) !== null;
-      }
-      return git.remoteHasBranch(branch).catch(() => false);
-    });
+  /**
+   * Whether the branch exists for this person: on the remote (the mirror, fetched once if it
+   * lacks it), or as a local branch in their own clone (asked of their pod).
+   */
+  private async branchExists(repo: Repo, userId: string, branch: string): Promise<boolean> {
+    if (await this.deps.mirrors.remoteHasBranch(repo, branch).catch(() => false)) return true;
+    if (!this.deps.pods.view(repo.id, userId)) return false;
+    const shell = await this.deps.pods.ensure(repo, userId);
+    return this.deps.pods.workspace(repo, userId, shell).hasBranch(branch);
+  }
+
+  /** The person's workspace of the session's repo, through their pod (started if it was stopped). */
+  private async workspace(session: Session) {
+    const repo = this.findRepo(session.repoId);
+    const shell = await this.deps.pods.ensure(repo, session.userId);
+    return this.deps.pods.workspace(repo, session.userId, shell);
+  }
+
+  /** Every branch the person's sessions of the repo have worked on. */
+  private branchesOf(repoId: string, userId: string): string[] {
+    const rows = this.deps.db
+      .selectDistinct({ branch: sessions.branch })
+      .from(sessions)
+      .where(and(eq(sessions.repoId, repoId), eq(sessions.userId, userId)))
+      .all();
+    return rows.map((row) => row.branch);
   }
 
   private assertBranchFree(repoId: string, branch: string, exceptSessionId?: string): void {
@@ -344,11 +367,6 @@ export class Sessions {
       .where(and(eq(sessions.repoId, repoId), eq(sessions.branch, branch), inArray(sessions.state, LIVE)))
       .get();
     if (holder && holder.id !== exceptSessionId) throw branchInUse(branch);
-  }
-
-  private async unpushed(git: RepoGit, session: Session): Promise<number> {
-    if (!git.hasClone()) return 0;
-    return git.unpushedCount(session.branch).catch(() => 0);
   }
 
   private findRepo(repoId: string): Repo {
@@ -361,11 +379,6 @@ export class Sessions {
 
   private ownerName(session: Session): string {
     return findUser(this.deps.db, session.userId)?.username ?? "pier";
-  }
-
-  private async repoGit(repo: Repo): Promise<RepoGit> {
-    const token = await this.deps.settings.secret("githubToken");
-    return new RepoGit(this.deps.dataDir, repo, this.deps.runtime.fileOwner, token);
   }
 
   private update(id: string, values: Partial<Session>): void {
@@ -381,12 +394,21 @@ export function addSessionCost(tx: Tx, sessionId: string, usd: number): void {
     .run();
 }
 
+function podKeyOf(session: Session): PodKey {
+  return { repoId: session.repoId, userId: session.userId };
+}
+
+function cloneKey(session: Session): string {
+  return `${session.repoId}/${session.userId}`;
+}
+
 function branchInUse(branch: string): AppError {
   return new AppError(409, "branch_in_use", `Another active session is working on ${branch}; end it first or pick another branch.`, "branch");
 }
 
 /** The last meaningful line of a git or Docker failure, for a person to read. */
 function humanError(error: unknown): string {
+  if (error instanceof PodScriptRefusal) return error.message;
   const text = error instanceof Error ? error.message : String(error);
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   const fatal = lines.find((l) => l.startsWith("fatal:")) ?? lines.at(-1) ?? "Provisioning failed.";

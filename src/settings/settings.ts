@@ -57,8 +57,10 @@ const PLAIN = {
   podCpus: numberSetting("Pod CPUs", 2, 0.25, 256, false),
   podPidsLimit: numberSetting("Pod process limit", 1024, 64, 1048576),
   podIdleMinutes: numberSetting("Idle minutes before a pod stops", 30, 1, 10080),
+  // Off by default: each person has their own pod, so root in it (sudo, to install tools) reaches
+  // nobody else's work. On, processes in pods can never gain privileges and sudo does not work.
   podNoNewPrivileges: {
-    default: true as boolean,
+    default: false as boolean,
     parse: (raw: unknown) =>
       raw === true || raw === "true" || raw === "1"
         ? true

@@ -1,7 +1,6 @@
 import type { Db } from "../infra/db.ts";
 import type { Pods } from "../pods/pods.ts";
 import { getRepo } from "../repos/repos.ts";
-import type { Runtime } from "../runtime/runtime.ts";
 import type { Session } from "../sessions/sessions.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { recordingPath } from "./recording.ts";
@@ -10,7 +9,6 @@ import { TerminalHost } from "./terminal-host.ts";
 interface TerminalDeps {
   db: Db;
   dataDir: string;
-  runtime: Runtime;
   pods: Pods;
   settings: SettingsStore;
 }
@@ -70,13 +68,14 @@ export class Terminals {
   private async open(session: Session): Promise<TerminalHost> {
     const repo = getRepo(this.deps.db, session.repoId);
     // Ensuring the pod also brings back one that was stopped or removed behind Pier's back.
-    const pod = await this.deps.pods.ensure(repo, () => {});
-    const token = await this.deps.settings.secret("githubToken");
-    return TerminalHost.open(this.deps.runtime, pod, {
+    const { runtime, pod } = await this.deps.pods.ensure(repo, session.userId);
+    // No secret goes in here: tmux keeps it in its command line and environment for the pod's life.
+    // git and gh ask Pier for the GitHub token when they need it (see PodServices).
+    return TerminalHost.open(runtime, pod, {
       sessionId: session.id,
       worktreePath: session.worktreePath,
       startCommand: repo.terminalCommand,
-      env: { PIER_SESSION_ID: session.id, ...(token ? { GH_TOKEN: token } : {}) },
+      env: { PIER_SESSION_ID: session.id },
       recordingPath: recordingPath(this.deps.dataDir, session.id),
       socketName: this.socketName,
     });

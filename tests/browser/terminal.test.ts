@@ -24,7 +24,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await pier?.pier.runtime.removePod(repoId);
+  await pier?.pier.pods.removeAll(repoId);
   await pier?.close();
 });
 

@@ -33,7 +33,7 @@ describe("the chat agent", () => {
   }, 300_000);
 
   afterAll(async () => {
-    await pier.pier.runtime.removePod(repoId);
+    await pier.pier.pods.removeAll(repoId);
     await pier.close();
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });

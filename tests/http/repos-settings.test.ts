@@ -230,24 +230,24 @@ describe("pod settings", () => {
       const cookie = await setUpAdmin(pier);
       const put = (body: unknown) => pier.fetch("/api/settings", { ...json(body, { cookie }), method: "PUT" });
       const defaults = (await (await pier.fetch("/api/settings", { headers: { cookie } })).json()) as Record<string, unknown>;
-      expect(defaults).toMatchObject({ podMemoryMb: 4096, podCpus: 2, podPidsLimit: 1024, podIdleMinutes: 30, podNoNewPrivileges: true });
+      expect(defaults).toMatchObject({ podMemoryMb: 4096, podCpus: 2, podPidsLimit: 1024, podIdleMinutes: 30, podNoNewPrivileges: false });
       for (const [field, value] of [["podMemoryMb", 12], ["podCpus", "many"], ["podPidsLimit", 1.5], ["podIdleMinutes", 0], ["podNoNewPrivileges", "maybe"]] as const) {
         const res = await put({ [field]: value });
         expect(`${field} ${res.status}`).toBe(`${field} 400`);
         expect(((await res.json()) as ApiError).error.field).toBe(field);
       }
-      const saved = (await (await put({ podMemoryMb: 2048, podCpus: 1.5, podIdleMinutes: 10, podNoNewPrivileges: false })).json()) as Record<string, unknown>;
-      expect(saved).toMatchObject({ podMemoryMb: 2048, podCpus: 1.5, podIdleMinutes: 10, podNoNewPrivileges: false });
+      const saved = (await (await put({ podMemoryMb: 2048, podCpus: 1.5, podIdleMinutes: 10, podNoNewPrivileges: true })).json()) as Record<string, unknown>;
+      expect(saved).toMatchObject({ podMemoryMb: 2048, podCpus: 1.5, podIdleMinutes: 10, podNoNewPrivileges: true });
       expect(pier.pier.settings.plain()).toMatchObject({ podMemoryMb: 2048, podCpus: 1.5, podPidsLimit: 1024 });
 
       const form = await pier.fetch("/settings", {
         method: "POST",
         headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ defaultModel: "claude-sonnet-4-5", podMemoryMb: "abc", podCpus: "2", podPidsLimit: "1024", podIdleMinutes: "10", podNoNewPrivileges: "true" }).toString(),
+        body: new URLSearchParams({ defaultModel: "claude-sonnet-4-5", podMemoryMb: "abc", podCpus: "2", podPidsLimit: "1024", podIdleMinutes: "10", podNoNewPrivileges: "false" }).toString(),
       });
       expect(form.status).toBe(400);
       expect(await form.text()).toContain("Pod memory (MiB) must be a whole number");
-      expect(pier.pier.settings.plain().podNoNewPrivileges).toBe(false);
+      expect(pier.pier.settings.plain().podNoNewPrivileges).toBe(true);
     } finally {
       await pier.close();
     }

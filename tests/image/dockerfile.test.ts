@@ -125,6 +125,7 @@ step("a session started by Pier in its container gets a pod that sees the repo's
   const created = (await (await post("/api/sessions", { repoId }, { cookie })).json()) as { id: string };
   const session = await waitFor("the session to become active", 2 * MINUTE, async () => {
     const s = (await (await fetch(`${BASE}/api/sessions/${created.id}`, { headers: { cookie } })).json()) as {
+      userId: string;
       state: string;
       error: string | null;
       podId: string;
@@ -133,17 +134,25 @@ step("a session started by Pier in its container gets a pod that sees the repo's
     if (s.state === "failed") throw new Error(`session failed: ${s.error}`);
     return s.state === "active" ? s : null;
   });
-  expect(session.worktreePath.startsWith(`/data/repos/${repoId}/worktrees/`)).toBe(true);
+  expect(session.worktreePath.startsWith(`/data/workspaces/${repoId}/${session.userId}/worktrees/`)).toBe(true);
 
+  // The pod's mounts come from the volume behind Pier's own /data, found by inspecting itself.
   const [pod] = JSON.parse(await docker(["inspect", session.podId]));
   const [volume] = JSON.parse(await docker(["volume", "inspect", VOLUME]));
-  expect(pod.Mounts.map((m: { Source: string; Destination: string }) => `${m.Source}:${m.Destination}`)).toEqual([
-    `${volume.Mountpoint}/repos/${repoId}:/data/repos/${repoId}`,
-  ]);
+  const workspace = `workspaces/${repoId}/${session.userId}`;
+  const services = `pods/${repoId}/${session.userId}`;
+  expect(pod.Mounts.map((m: { Source: string; Destination: string }) => `${m.Source}:${m.Destination}`).sort()).toEqual(
+    [
+      `${volume.Mountpoint}/${workspace}:/data/${workspace}`,
+      `${volume.Mountpoint}/mirrors/${repoId}.git:/data/mirrors/${repoId}.git`,
+      `${volume.Mountpoint}/${services}:/data/${services}`,
+      `${volume.Mountpoint}/${services}/profile.sh:/etc/profile.d/pier.sh`,
+    ].sort(),
+  );
   const readme = await docker(["exec", "-w", session.worktreePath, session.podId, "cat", "README.md"]);
   expect(readme).toBe("# packaged\n");
-  const hidden = await docker(["exec", session.podId, "sh", "-c", "ls /data; ls /data/repos"]);
-  expect(hidden.trim().split("\n")).toEqual(["repos", repoId]);
+  const hidden = await docker(["exec", session.podId, "sh", "-c", `ls /data; ls /data/workspaces/${repoId}`]);
+  expect(hidden.trim().split("\n")).toEqual(["mirrors", "pods", "workspaces", session.userId]);
 }, "container");
 
 step("Docker reports the container healthy", 2 * MINUTE, async () => {

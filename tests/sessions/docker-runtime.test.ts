@@ -10,7 +10,7 @@ import { defineLifecycleTests } from "./lifecycle.ts";
 const docker = new Docker();
 
 defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
-  test("the pod is isolated: limits, no privileges, no network, no socket, and only its own repo's directory", async () => {
+  test("the pod is isolated: limits, no privileged mode, no network, no socket, and only its person's directories of its repo", async () => {
     const { pier, cookie, repoId } = context();
     const otherRepo = await addRepo(pier, cookie, `file://${makeRemoteRepo("gadgets").path}`, "gadgets");
     const other = await activeSession(pier, cookie, { repoId: otherRepo });
@@ -19,21 +19,27 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
 
     const info = await docker.getContainer(s.podId!).inspect();
     expect(info.HostConfig.Privileged).toBe(false);
-    expect(info.HostConfig.SecurityOpt).toContain("no-new-privileges");
+    expect(info.HostConfig.CapDrop).toEqual(["NET_RAW", "MKNOD"]);
     expect(info.HostConfig.NetworkMode).toBe("none");
     expect(info.HostConfig.Memory).toBe(4096 * 1024 * 1024);
     expect(info.HostConfig.NanoCpus).toBe(2e9);
     expect(info.HostConfig.PidsLimit).toBe(1024);
     expect(info.Config.User).toBe("1000:1000");
-    const repoDir = join(pier.dataDir, "repos", repoId);
-    expect(info.Mounts.map((m) => `${m.Source}:${m.Destination}`)).toEqual([`${repoDir}:${repoDir}`]);
+    const workspace = join(pier.dataDir, "workspaces", repoId, s.userId);
+    const mirror = join(pier.dataDir, "mirrors", `${repoId}.git`);
+    const services = join(pier.dataDir, "pods", repoId, s.userId);
+    expect(info.Mounts.map((m) => `${m.Source}:${m.Destination}:${m.RW ? "rw" : "ro"}`).sort()).toEqual(
+      [`${workspace}:${workspace}:rw`, `${mirror}:${mirror}:ro`, `${services}:${services}:ro`, `${services}/profile.sh:/etc/profile.d/pier.sh:ro`].sort(),
+    );
 
     const look = await context().sh(s, [
       `test -e ${pier.dataDir}/pier.db && echo db-visible`,
       `test -e ${pier.dataDir}/secret.key && echo key-visible`,
-      `test -e ${join(pier.dataDir, "repos", otherRepo)} && echo other-repo-visible`,
+      `test -e ${join(pier.dataDir, "workspaces", otherRepo)} && echo other-repo-visible`,
       `test -e /var/run/docker.sock && echo socket-visible`,
-      `ls ${join(pier.dataDir, "repos")}`,
+      `touch ${mirror}/planted 2>/dev/null && echo mirror-writable`,
+      `touch ${services}/planted 2>/dev/null && echo services-writable`,
+      `ls ${join(pier.dataDir, "workspaces")}`,
       "id -un",
     ].join("; "));
     expect(look.stdout.trim().split("\n")).toEqual([repoId, "pier"]);
@@ -43,17 +49,13 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
     for (const x of [s, other]) await pier.fetch(`/api/sessions/${x.id}/end`, json({}, { cookie }));
   }, 300_000);
 
-  test("git push credentials come from GH_TOKEN in the pod's environment, never a file", async () => {
+  test("a person can install tools as root in their own pod: sudo works, and root still cannot write the mirror", async () => {
     const { pier, cookie, repoId } = context();
     const s = await activeSession(pier, cookie, { repoId });
-    const fill = await context().sh(
-      s,
-      "printf 'protocol=https\\nhost=github.com\\n\\n' | GH_TOKEN=ghp_from_env git credential fill",
-    );
-    expect(fill.stdout).toContain("username=x-access-token");
-    expect(fill.stdout).toContain("password=ghp_from_env");
-    const grep = await context().sh(s, `grep -r ghp_from_env ${join(pier.dataDir, "repos", repoId)} || echo clean`);
-    expect(grep.stdout.trim()).toBe("clean");
+    const mirror = join(pier.dataDir, "mirrors", `${repoId}.git`);
+    const root = await context().sh(s, `sudo -n id -u && sudo -n touch /usr/local/bin/installed-tool && ls /usr/local/bin; sudo -n touch ${mirror}/by-root || echo mirror-refused`);
+    expect(root.stdout.trim().split("\n")).toEqual(["0", "installed-tool", "mirror-refused"]);
+    expect(root.stderr).toContain("Read-only file system");
     await pier.fetch(`/api/sessions/${s.id}/end`, json({}, { cookie }));
   }, 300_000);
 
@@ -64,7 +66,7 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
     await docker.getContainer(first.podId!).remove({ force: true });
 
     await pier.pier.pods.reconcile();
-    expect(pier.pier.pods.view(repoId)).toMatchObject({ state: "missing", containerId: null });
+    expect(pier.pier.pods.view(repoId, first.userId)).toMatchObject({ state: "missing", containerId: null });
 
     const next = await activeSession(pier, cookie, { repoId });
     expect(next.podId).not.toBe(first.podId);
@@ -76,15 +78,16 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
   test("an idle pod is stopped, never while a session is live, and started again on next use", async () => {
     const { pier, cookie, repoId } = context();
     const live = await activeSession(pier, cookie, { repoId });
+    const pod = { repoId, userId: live.userId };
     const later = Date.now() + 24 * 60 * 60_000;
-    const inUse = (id: string) => pier.pier.sessions.hasLiveSession(id);
-    expect(await pier.pier.pods.stopIdle(30, inUse, later)).not.toContain(repoId);
+    const inUse = (key: { repoId: string; userId: string }) => pier.pier.sessions.hasLiveSession(key.repoId, key.userId);
+    expect(await pier.pier.pods.stopIdle(30, inUse, later)).not.toContainEqual(pod);
     await pier.fetch(`/api/sessions/${live.id}/end`, json({}, { cookie }));
 
-    expect(await pier.pier.pods.stopIdle(30, inUse, Date.now())).not.toContain(repoId);
-    expect(await pier.pier.pods.stopIdle(30, inUse, later)).toContain(repoId);
+    expect(await pier.pier.pods.stopIdle(30, inUse, Date.now())).not.toContainEqual(pod);
+    expect(await pier.pier.pods.stopIdle(30, inUse, later)).toContainEqual(pod);
     expect((await docker.getContainer(live.podId!).inspect()).State.Running).toBe(false);
-    expect(pier.pier.pods.view(repoId)?.state).toBe("stopped");
+    expect(pier.pier.pods.view(repoId, live.userId)?.state).toBe("stopped");
 
     const resumed = await pier.fetch(`/api/sessions/${live.id}/resume`, json({}, { cookie }));
     expect(resumed.status).toBe(200);
@@ -120,7 +123,7 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
     const stray = await docker.createContainer({
       Image: TEST_WORKSPACE_IMAGE,
       Cmd: ["sleep", "infinity"],
-      Labels: { "pier.instance": instance, "pier.repo": "gone0000000000000" },
+      Labels: { "pier.instance": instance, "pier.repo": "gone0000000000000", "pier.user": "nobody0000000000" },
       HostConfig: { NetworkMode: "none" },
     });
     try {
@@ -142,6 +145,7 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
     await pier.fetch(`/api/sessions/${s.id}/end`, json({}, { cookie }));
     expect((await pier.fetch(`/api/repos/${doomed}`, { method: "DELETE", headers: { cookie } })).status).toBe(204);
     expect(await docker.getContainer(s.podId!).inspect().then(() => "exists", () => "gone")).toBe("gone");
-    expect(await Bun.file(join(pier.dataDir, "repos", doomed, "clone.git", "HEAD")).exists()).toBe(true);
+    expect(await Bun.file(join(pier.dataDir, "workspaces", doomed, s.userId, "clone.git", "HEAD")).exists()).toBe(true);
+    expect(await Bun.file(join(pier.dataDir, "mirrors", `${doomed}.git`, "HEAD")).exists()).toBe(true);
   }, 300_000);
 });

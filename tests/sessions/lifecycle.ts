@@ -50,7 +50,7 @@ export function defineLifecycleTests(runtime: "local" | "docker", env: Record<st
 
     afterAll(async () => {
       const repos = ctx?.pier.pier.db.$client.query("SELECT id FROM repos").all() as Array<{ id: string }>;
-      for (const { id } of repos ?? []) await ctx.pier.pier.runtime.removePod(id);
+      for (const { id } of repos ?? []) await ctx.pier.pier.pods.removeAll(id);
       const socket = ctx?.pier.pier.terminals.socketName;
       await ctx?.pier.close();
       // The local runtime's shells live in a tmux server on this machine; end it with the test.
@@ -102,7 +102,7 @@ export function defineLifecycleTests(runtime: "local" | "docker", env: Record<st
       expect(steps).toEqual(expect.arrayContaining(["pod", "clone", "worktree"]));
       expect(events.filter((e) => e.step === "worktree").at(-1)?.fraction).toBe(1);
       await pier.fetch(`/api/sessions/${created.id}/end`, json({}, { cookie }));
-      await pier.pier.runtime.removePod(repoId);
+      await pier.pier.pods.removeAll(repoId);
     }, 300_000);
 
     test("commits made in the worktree carry the Pier user's name", async () => {
@@ -175,7 +175,7 @@ export function defineLifecycleTests(runtime: "local" | "docker", env: Record<st
       expect(ended.endedAt).toBeTruthy();
       expect(existsSync(s.worktreePath)).toBe(false);
 
-      const clone = join(ctx.pier.dataDir, "repos", repoId, "clone.git");
+      const clone = join(ctx.pier.dataDir, "workspaces", repoId, s.userId, "clone.git");
       expect(gitAt(clone, "rev-parse", `refs/heads/${s.branch}`)).toBe(ended.savedCommit!);
       expect(gitAt(clone, "show", `${s.branch}:notes.txt`)).toBe("half-done work");
       expect(gitAt(clone, "log", "-1", "--format=%s", s.branch)).toBe(`Save uncommitted work from Pier session ${s.id}`);

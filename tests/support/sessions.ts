@@ -5,6 +5,7 @@ import { json } from "./pier.ts";
 export type SessionJson = {
   id: string;
   repoId: string;
+  userId: string;
   branch: string;
   baseRef: string;
   worktreePath: string;

@@ -4,15 +4,39 @@
  * The real workspace image (images/workspace/Dockerfile) starts FROM debian:bookworm-slim, which
  * needs a registry that test machines may not have. So tests use a smaller stand-in built without
  * one: a Debian bookworm root filesystem from mmdebstrap with what Pier itself relies on in a pod
- * (bash, git, tmux, sudo) and the same user, `pier` (uid/gid 1000) with passwordless sudo,
- * `docker import`ed under its own tag so it never shadows the real image.
+ * (bash, git, tmux, sudo, curl for the credential helper, gh) and the same user, `pier` (uid/gid
+ * 1000) with passwordless sudo, `docker import`ed under its own tag so it never shadows the real
+ * image. The tag carries a hash of the recipe, so a machine that built an older recipe builds
+ * this one instead of using a stale image.
  */
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { imageExists, importDebianImage } from "./commands.ts";
 
-export const TEST_WORKSPACE_IMAGE = "pier-workspace-test:latest";
+const RECIPE = {
+  include: ["git", "bash", "tmux", "sudo", "ca-certificates", "procps", "ripgrep", "curl", "gh"],
+  // The pod user as in the real image; visudo fails the build on a malformed sudoers file.
+  hooks: [
+    "chroot \"$1\" sh -c '" +
+      "groupadd --gid 1000 pier && " +
+      "useradd --uid 1000 --gid 1000 --home-dir /home/pier --create-home --shell /bin/bash pier && " +
+      'echo "pier ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/pier && ' +
+      "chmod 0440 /etc/sudoers.d/pier && visudo -cf /etc/sudoers.d/pier'",
+  ],
+  changes: [
+    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "ENV LANG=C.UTF-8",
+    "ENV TERM=xterm-256color",
+    "USER pier",
+    "WORKDIR /home/pier",
+    'CMD ["sleep", "infinity"]',
+    "LABEL org.pier.workspace=test",
+  ],
+};
+
+export const TEST_WORKSPACE_IMAGE = `pier-workspace-test:${createHash("sha256").update(JSON.stringify(RECIPE)).digest("hex").slice(0, 12)}`;
 
 /**
  * The build in progress, if any. Test files run in one process and may each ask for the image
@@ -40,28 +64,7 @@ async function ensure(): Promise<string> {
     log(`${tag} is not in the local engine; building it without a registry (in ${work})`);
 
     log("creating a Debian root filesystem with mmdebstrap and importing it (about a minute)");
-    await importDebianImage({
-      tag,
-      include: ["git", "bash", "tmux", "sudo", "ca-certificates", "procps", "ripgrep"],
-      // The pod user as in the real image; visudo fails the build on a malformed sudoers file.
-      hooks: [
-        "chroot \"$1\" sh -c '" +
-          "groupadd --gid 1000 pier && " +
-          "useradd --uid 1000 --gid 1000 --home-dir /home/pier --create-home --shell /bin/bash pier && " +
-          'echo "pier ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/pier && ' +
-          "chmod 0440 /etc/sudoers.d/pier && visudo -cf /etc/sudoers.d/pier'",
-      ],
-      changes: [
-        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "ENV LANG=C.UTF-8",
-        "ENV TERM=xterm-256color",
-        "USER pier",
-        "WORKDIR /home/pier",
-        'CMD ["sleep", "infinity"]',
-        "LABEL org.pier.workspace=test",
-      ],
-      work,
-    });
+    await importDebianImage({ tag, ...RECIPE, work });
     log(`${tag} ready in ${Math.round((performance.now() - started) / 1000)} s`);
     return tag;
   } finally {

@@ -34,7 +34,7 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
 
     afterAll(async () => {
       for (const client of clients) client.close();
-      await pier.pier.runtime.removePod(repoId);
+      await pier.pier.pods.removeAll(repoId);
       const socket = pier.pier.terminals.socketName;
       await pier.close();
       // The local runtime's shells live in a tmux server on this machine; end it with the test.
@@ -187,7 +187,7 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
       await term.run("echo shell-remains-$((8*8))", /shell-remains-64/);
       term.close();
       await pier.fetch(`/api/sessions/${started.id}/end`, json({}, { cookie }));
-      await pier.pier.runtime.removePod(other);
+      await pier.pier.pods.removeAll(other);
     }, 60_000);
 
     test("ending the session closes its terminals with 4001 and says so", async () => {

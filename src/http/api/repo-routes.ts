@@ -17,8 +17,9 @@ export function repoApi(pier: Pier) {
       return publicRepo(repo);
     })
     .get("/:id", (ctx) => {
-      requireUser(pier, ctx);
-      return { ...publicRepo(getRepo(pier.db, ctx.params.id)), pod: pier.pods.view(ctx.params.id) };
+      const user = requireUser(pier, ctx);
+      // Each person has their own pod of a repo: this is the caller's.
+      return { ...publicRepo(getRepo(pier.db, ctx.params.id)), pod: pier.pods.view(ctx.params.id, user.id) };
     })
     .patch("/:id", (ctx) => {
       requireAdmin(pier, ctx);

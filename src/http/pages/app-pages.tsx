@@ -25,7 +25,7 @@ export function appPages(pier: Pier) {
     const values = { defaultBranch: repo.defaultBranch, image: repo.image ?? "", terminalCommand: repo.terminalCommand ?? "", ...form.values };
     const sessions = sessionRows(pier, pier.sessions.list(viewer, { repoId: repo.id }));
     return (
-      <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} pod={pier.pods.view(repo.id)}
+      <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} pod={pier.pods.view(repo.id, viewer.id)}
         sessions={sessions} form={{ ...form, values }} saved={saved} />
     );
   };

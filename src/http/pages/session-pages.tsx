@@ -60,7 +60,7 @@ export function sessionPages(pier: Pier) {
       const viewer = pageUser(pier, ctx);
       const session = pier.sessions.getFor(viewer, ctx.params.id);
       const repo = getRepo(pier.db, session.repoId);
-      return <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id)} />;
+      return <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)} />;
     })
     .get("/sessions/:id/output", async (ctx) => {
       const viewer = pageUser(pier, ctx);

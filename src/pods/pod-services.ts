@@ -1,0 +1,153 @@
+import type { Server } from "bun";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { podServicesDir } from "../repos/layout.ts";
+import { type PodKey, podKeyString } from "../runtime/runtime.ts";
+
+/** Longest path a Unix socket may have on Linux (sun_path is 108 bytes with its terminating NUL). */
+const MAX_SOCKET_PATH = 107;
+
+export interface PodServicesDeps {
+  dataDir: string;
+  /** The host (github.com, or a GitHub Enterprise host) whose https remotes get the token. */
+  githubHost: string;
+  /** The GitHub token for the pod's person, or null when they have none or no live session there. */
+  githubToken(key: PodKey): Promise<string | null>;
+}
+
+/**
+ * What Pier offers each pod: a directory the pod sees read-only, holding a Unix socket Pier
+ * listens on and small programs that ask it for the GitHub token at the moment they need it —
+ * git's credential helper and a `gh` wrapper. So the token is in no pod file, no process's
+ * arguments and no long-lived process's environment, and a rotated token takes effect at once.
+ * A pod reaches only its own socket (it mounts only its own directory), so the socket itself
+ * says which person asks; no network is needed (pods may have none).
+ */
+export class PodServices {
+  private listening = new Map<string, Server<undefined>>();
+
+  constructor(private deps: PodServicesDeps) {}
+
+  dir(key: PodKey): string {
+    return podServicesDir(this.deps.dataDir, key.repoId, key.userId);
+  }
+
+  socketPath(key: PodKey): string {
+    return join(this.dir(key), "pier.sock");
+  }
+
+  /** The credential helper for the clone's config (an absolute path the pod and the server share). */
+  credentialHelper(key: PodKey): string {
+    return join(this.dir(key), "git-credential-pier");
+  }
+
+  /** The git config Pier's own git commands in the pod use instead of the person's global one. */
+  gitConfig(key: PodKey): string {
+    return join(this.dir(key), "gitconfig");
+  }
+
+  /** Login shells in the pod source this, which puts the gh wrapper first on PATH. */
+  profile(key: PodKey): string {
+    return join(this.dir(key), "profile.sh");
+  }
+
+  /** Writes the pod's programs and starts answering on its socket (once per server run). */
+  open(key: PodKey, mirrorPath: string): void {
+    const id = podKeyString(key);
+    if (this.listening.has(id)) return;
+    const dir = this.dir(key);
+    const socket = this.socketPath(key);
+    if (socket.length > MAX_SOCKET_PATH) {
+      throw new Error(`The data dir's path is too long for a Unix socket (${socket}); use a shorter PIER_DATA_DIR.`);
+    }
+    mkdirSync(join(dir, "bin"), { recursive: true, mode: 0o755 });
+    for (const [name, text, mode] of this.files(key, mirrorPath)) {
+      writeFileSync(join(dir, name), text, { mode });
+      chmodSync(join(dir, name), mode);
+    }
+    rmSync(socket, { force: true });
+    const server = Bun.serve({ unix: socket, fetch: (request) => this.answer(key, request) });
+    // The pod user must be able to connect; only the pod (and the server) can see the path.
+    chmodSync(socket, 0o666);
+    this.listening.set(id, server);
+  }
+
+  async closeAll(): Promise<void> {
+    const servers = [...this.listening.values()];
+    this.listening.clear();
+    await Promise.all(servers.map((server) => server.stop(true)));
+  }
+
+  private async answer(key: PodKey, request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (request.method === "POST" && path === "/git-credential") {
+      // git's credential protocol: key=value lines; only https to the GitHub host gets the token.
+      const fields = new Map(
+        (await request.text())
+          .split("\n")
+          .map((line) => line.split("="))
+          .filter((pair) => pair.length >= 2)
+          .map(([name, ...value]) => [name!, value.join("=")] as const),
+      );
+      const token = fields.get("protocol") === "https" && fields.get("host") === this.deps.githubHost ? await this.deps.githubToken(key) : null;
+      return new Response(token ? `username=x-access-token\npassword=${token}\n` : "");
+    }
+    if (request.method === "GET" && path === "/github-token") {
+      const token = await this.deps.githubToken(key);
+      return token ? new Response(token) : new Response("No GitHub token is set in Pier for you.\n", { status: 404 });
+    }
+    return new Response("Not found.\n", { status: 404 });
+  }
+
+  private files(key: PodKey, mirrorPath: string): Array<[string, string, number]> {
+    const socket = shellQuote(this.socketPath(key));
+    const bin = join(this.dir(key), "bin");
+    const ask = `curl -sS --fail --max-time 10 --unix-socket ${socket}`;
+    return [
+      [
+        "git-credential-pier",
+        [
+          "#!/bin/sh",
+          "# Pier's git credential helper: asks Pier for the GitHub token when git needs it. Nothing is stored.",
+          '[ "$1" = get ] || exit 0',
+          'command -v curl >/dev/null 2>&1 || { echo "Pier: this pod needs curl to get the GitHub token from Pier." >&2; exit 0; }',
+          `exec ${ask} --data-binary @- http://pier/git-credential`,
+          "",
+        ].join("\n"),
+        0o755,
+      ],
+      [
+        "bin/gh",
+        [
+          "#!/bin/sh",
+          "# gh with the GitHub token Pier holds for you, asked for at the moment of use (never stored in the pod).",
+          `self=${shellQuote(bin)}`,
+          "real=",
+          "IFS=:",
+          'for dir in $PATH; do [ "$dir" != "$self" ] && [ -x "$dir/gh" ] && { real="$dir/gh"; break; }; done',
+          "unset IFS",
+          '[ -n "$real" ] || { echo "gh is not installed in this pod." >&2; exit 127; }',
+          `if token=$(${ask} http://pier/github-token 2>/dev/null) && [ -n "$token" ]; then`,
+          '  GH_TOKEN=$token GH_ENTERPRISE_TOKEN=$token; export GH_TOKEN GH_ENTERPRISE_TOKEN',
+          "fi",
+          'exec "$real" "$@"',
+          "",
+        ].join("\n"),
+        0o755,
+      ],
+      ["profile.sh", `case ":$PATH:" in *:${shellQuote(bin)}:*) ;; *) PATH=${shellQuote(bin)}:$PATH; export PATH ;; esac\n`, 0o644],
+      // For Pier's own git commands in the pod: the mirror belongs to the server's user, hooks never run.
+      ["gitconfig", `[safe]\n\tdirectory = ${gitConfigQuote(mirrorPath)}\n[core]\n\thooksPath = /dev/null\n\tfsmonitor = false\n`, 0o644],
+    ];
+  }
+}
+
+/** A value for a git config file: in double quotes, with backslashes and quotes escaped. */
+function gitConfigQuote(text: string): string {
+  return `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+
+/** Quotes a string for sh: inside single quotes nothing is special but the quote itself. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}

@@ -1,0 +1,68 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ExecResult, Pod, Runtime } from "../runtime/runtime.ts";
+
+/** A script from src/workspaces/scripts (Pier's own source, read once at start). */
+export function podScript(name: string): string {
+  return readFileSync(join(import.meta.dir, "scripts", name), "utf8");
+}
+
+/** Where a script runs: a pod, and the directory and git config Pier's own commands use there. */
+export interface PodShell {
+  runtime: Runtime;
+  pod: Pod;
+  /** The working directory: the person's workspace of the repo, which always exists in their pod. */
+  cwd: string;
+  /** Pier's git config in the pod (see PodServices.gitConfig). */
+  gitConfig: string;
+}
+
+export interface ScriptOptions {
+  stdin?: string | Uint8Array;
+  timeoutMs?: number;
+  maxOutputBytes?: number;
+}
+
+/** The exit code a script uses for a failure whose stderr is one sentence for the person (`told` in the scripts). */
+const TOLD = 3;
+
+/** A failure a script explained in a sentence for the person (exit code TOLD). */
+export class PodScriptRefusal extends Error {}
+
+/**
+ * Runs a bash script in the pod with its arguments passed as arguments (never pasted into the
+ * script), so no path, branch or URL is ever read as shell syntax. Pier's own git commands there
+ * use Pier's git config, never prompt, and speak plain English.
+ */
+export function runPodScript(shell: PodShell, script: string, args: string[], options: ScriptOptions = {}): Promise<ExecResult> {
+  return shell.runtime.exec(shell.pod, ["bash", "-c", script, "pier", ...args], {
+    cwd: shell.cwd,
+    env: { GIT_CONFIG_GLOBAL: shell.gitConfig, GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+    timeoutMs: options.timeoutMs ?? 60_000,
+    maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
+    stdin: options.stdin,
+  });
+}
+
+/** The script's output, or an error saying what went wrong (a refusal when the script told why). */
+export function expectSuccess(result: ExecResult, what: string): string {
+  if (result.exitCode === 0 && !result.timedOut) return result.stdout;
+  if (result.exitCode === TOLD) throw new PodScriptRefusal(result.stderr.trim());
+  if (result.timedOut) throw new Error(`${what} took too long in the pod and was stopped.`);
+  throw new Error(`${what} failed in the pod: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}`);
+}
+
+function lastLine(text: string): string {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  return (lines.find((l) => l.startsWith("fatal:")) ?? lines.at(-1) ?? "").slice(0, 500);
+}
+
+/** Reads `key=value` lines (as the scripts print their results). */
+export function readFields(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return fields;
+}

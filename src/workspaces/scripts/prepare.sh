@@ -1,0 +1,61 @@
+# Readies a session's worktree in the person's pod, in one exec: makes their clone if it is
+# missing, fetches it from the mirror, makes (or keeps) the worktree, sets the commit identity and
+# prints the base. Idempotent: provisioning cut off at any point can run again.
+# Prints key=value lines; exit 3 means stderr is one sentence for the person.
+set -euo pipefail
+clone=$1 mirror=$2 url=$3 helper=$4 wt=$5 branch=$6 created=$7 base=$8 name=$9 email=${10} known_base=${11} legacy=${12}
+shift 12
+g() { git -C "$clone" "$@"; }
+told() { echo "$1" >&2; exit 3; }
+
+if [ "$(g config --get pier.ready 2>/dev/null)" != 1 ]; then
+  mkdir -p "$clone"
+  git init -q --bare "$clone"
+  g config remote.origin.url "$url"
+  g config remote.origin.fetch '+refs/heads/*:refs/remotes/origin/*'
+  # Each worktree carries its own identity (config.worktree); core.bare then lives in the clone's own.
+  g config extensions.worktreeConfig true
+  g config --unset core.bare || true
+  g config --worktree core.bare true
+  g config push.autoSetupRemote true
+  # `git push` asks Pier for the GitHub token at the moment it needs it; none is stored here.
+  g config credential.helper "$helper"
+  g config pier.ready 1
+  echo cloned=1
+fi
+g fetch -q --prune --no-tags "$mirror" '+refs/heads/*:refs/remotes/origin/*'
+
+# Once: this person's branches from the clone they shared with others before pods were per person.
+if [ -n "$legacy" ] && [ "$(g config --get pier.legacy-imported 2>/dev/null)" != 1 ]; then
+  for b in "$@"; do
+    g show-ref -q --verify "refs/heads/$b" || g fetch -q "$legacy" "refs/heads/$b:refs/heads/$b" 2>/dev/null || true
+  done
+  g config pier.legacy-imported 1
+fi
+
+if [ ! -e "$wt/.git" ]; then
+  if g show-ref -q --verify "refs/heads/$branch"; then
+    add=(worktree add -q -- "$wt" "$branch")
+  elif g show-ref -q --verify "refs/remotes/origin/$branch"; then
+    add=(worktree add -q --track -b "$branch" -- "$wt" "origin/$branch")
+  elif [ "$created" = 1 ]; then
+    g show-ref -q --verify "refs/remotes/$base" || told "The default branch ${base#origin/} was not found on the remote; check the repository's settings."
+    add=(worktree add -q --no-track -b "$branch" -- "$wt" "$base")
+  else
+    told "The branch $branch no longer exists locally or on the remote."
+  fi
+  if ! out=$(g "${add[@]}" 2>&1); then
+    # A worktree directory deleted by hand stays registered until pruned; prune and try once more.
+    case $out in
+      *prune*) g worktree prune && g "${add[@]}" ;;
+      *) echo "$out" >&2; exit 1 ;;
+    esac
+  fi
+fi
+git -C "$wt" config --worktree user.name "$name"
+git -C "$wt" config --worktree user.email "$email"
+if [ -n "$known_base" ]; then
+  echo "base=$known_base"
+else
+  echo "base=$(git -C "$wt" merge-base HEAD "$base" 2>/dev/null || true)"
+fi

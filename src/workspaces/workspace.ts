@@ -1,0 +1,163 @@
+import { type PodShell, expectSuccess, podScript, readFields, runPodScript } from "./pod-script.ts";
+
+/** Everything about one person's workspace of a repo, as paths their pod and the server share. */
+export interface WorkspacePaths {
+  clone: string;
+  mirror: string;
+  /** Pier's credential helper, set in the clone's config so `git push` asks Pier for the token. */
+  credentialHelper: string;
+}
+
+export interface PrepareInput {
+  url: string;
+  worktree: string;
+  branch: string;
+  /** Pier made the branch for this session: it may be created off the base. */
+  createdBranch: boolean;
+  /** e.g. origin/main */
+  baseRef: string;
+  /** Where the base pointed when the worktree was first made, if it ever was. */
+  baseSha: string | null;
+  identity: { name: string; email: string };
+  /** A clone from before pods were per person, whose branches of this person's sessions are brought over once. */
+  legacy?: { clone: string; branches: string[] };
+}
+
+export interface DiffFile {
+  path: string;
+  status: "added" | "modified" | "deleted" | "untracked" | "type_changed";
+  additions: number;
+  deletions: number;
+  /** Its patch was cut off at the per-file limit. */
+  truncated?: boolean;
+}
+
+export interface SessionDiff {
+  files: DiffFile[];
+  patch: string;
+  /** Some of the patch is not shown (per file or overall). */
+  truncated: boolean;
+  /** What was left out and why, for the person, when anything was. */
+  notice: string | null;
+}
+
+/** A file's patch is cut off past this; the whole patch past DIFF_TOTAL_BYTES. */
+export const DIFF_FILE_BYTES = 256 * 1024;
+export const DIFF_TOTAL_BYTES = 4 * 1024 * 1024;
+
+const DIFF_STATUS: Record<string, DiffFile["status"]> = { A: "added", M: "modified", D: "deleted", T: "type_changed" };
+
+const PREPARE = podScript("prepare.sh");
+const HAS_BRANCH = podScript("has-branch.sh");
+const CHANGES = podScript("changes.sh");
+const FINISH = podScript("finish.sh");
+const DIFF = podScript("diff.sh");
+const CUT_PATCH = podScript("cut-patch.awk");
+
+/**
+ * One person's workspace of a repo: their clone and their sessions' worktrees, worked on only
+ * through their pod. Whatever the pod put there (hooks, filters, symlinks, a FIFO) acts in the pod
+ * or not at all; nothing of it reaches the server, which only reads bounded output.
+ */
+export class Workspace {
+  constructor(
+    private shell: PodShell,
+    private paths: WorkspacePaths,
+  ) {}
+
+  /** Readies the session's worktree; `cloned` when the person's clone was made just now. */
+  async prepare(input: PrepareInput): Promise<{ cloned: boolean; baseSha: string | null }> {
+    const { clone, mirror, credentialHelper } = this.paths;
+    const args = [
+      clone, mirror, input.url, credentialHelper, input.worktree, input.branch, input.createdBranch ? "1" : "0", input.baseRef,
+      input.identity.name, input.identity.email, input.baseSha ?? "", input.legacy?.clone ?? "", ...(input.legacy?.branches ?? []),
+    ];
+    const out = expectSuccess(await runPodScript(this.shell, PREPARE, args, { timeoutMs: 10 * 60_000 }), "Preparing the worktree");
+    const fields = readFields(out);
+    return { cloned: fields.get("cloned") === "1", baseSha: fields.get("base") || null };
+  }
+
+  async hasBranch(branch: string): Promise<boolean> {
+    const out = expectSuccess(await runPodScript(this.shell, HAS_BRANCH, [this.paths.clone, branch], { timeoutMs: 30_000 }), "Looking for the branch");
+    return out.trim() === "yes";
+  }
+
+  /** What ending would do: the paths it would save in a commit and the commits not yet pushed. */
+  async changes(worktree: string, branch: string): Promise<{ uncommittedFiles: string[]; unpushedCommits: number }> {
+    const out = expectSuccess(await runPodScript(this.shell, CHANGES, [this.paths.clone, worktree, branch], { timeoutMs: 60_000 }), "Checking for changes");
+    const [status = "", unpushed = "0"] = out.split("\n");
+    // Entries are "XY path"; with --no-renames each is one field.
+    const uncommittedFiles = decode(status)
+      .split("\0")
+      .filter((entry) => entry.length > 3)
+      .map((entry) => entry.slice(3));
+    return { uncommittedFiles, unpushedCommits: Number(unpushed) || 0 };
+  }
+
+  /** Saves uncommitted work as a commit (never pushed), then removes the worktree; the branch stays. */
+  async finish(worktree: string, branch: string, message: string): Promise<{ savedCommit: string | null; unpushedCommits: number }> {
+    const result = await runPodScript(this.shell, FINISH, [this.paths.clone, worktree, branch], { stdin: message, timeoutMs: 5 * 60_000 });
+    const fields = readFields(expectSuccess(result, "Saving the session's work"));
+    return { savedCommit: fields.get("saved") || null, unpushedCommits: Number(fields.get("unpushed")) || 0 };
+  }
+
+  /** The session's changes against `base`, cut to DIFF_FILE_BYTES per file and DIFF_TOTAL_BYTES overall. */
+  async diff(worktree: string, base: string, branch: string): Promise<SessionDiff> {
+    const args = [this.paths.clone, worktree, base, branch, String(DIFF_FILE_BYTES), String(DIFF_TOTAL_BYTES), CUT_PATCH];
+    const out = expectSuccess(await runPodScript(this.shell, DIFF, args, { timeoutMs: 2 * 60_000, maxOutputBytes: 16 * 1024 * 1024 }), "Computing the diff");
+    const [list = "", untracked = "", cutPatch = ""] = out.split("\n").map(decode);
+    const files = parseFileList(list);
+    for (const path of untracked.split("\0").filter(Boolean)) files.push({ path, status: "untracked", additions: 0, deletions: 0 });
+
+    const trailerAt = cutPatch.lastIndexOf("\x1e");
+    const patch = trailerAt === -1 ? cutPatch : cutPatch.slice(0, trailerAt);
+    const [cutList = "", over = "0"] = (trailerAt === -1 ? "" : cutPatch.slice(trailerAt + 1).replace(/\n$/, "")).split(" ");
+    const cutIndexes = new Set(cutList.split(",").filter(Boolean).map(Number));
+    const sections = patch.split(/^(?=diff --git )/m).filter((s) => s.startsWith("diff --git "));
+    const cutPaths = new Set([...cutIndexes].map((i) => headerPath(sections[i] ?? "")).filter((p): p is string => p !== null));
+    for (const file of files) if (cutPaths.has(file.path)) file.truncated = true;
+    const stoppedEarly = over === "1";
+    const truncated = stoppedEarly || cutIndexes.size > 0;
+    const notice = !truncated
+      ? null
+      : [
+          cutIndexes.size > 0 ? `${cutIndexes.size} file(s) changed too much to show whole: each file's diff stops after ${DIFF_FILE_BYTES / 1024} KiB.` : "",
+          stoppedEarly ? `The diff stops after ${DIFF_TOTAL_BYTES / 1024 / 1024} MiB; later files are listed but not shown.` : "",
+        ]
+          .filter(Boolean)
+          .join(" ");
+    return { files, patch, truncated, notice };
+  }
+}
+
+function decode(base64: string): string {
+  return Buffer.from(base64.trim(), "base64").toString("utf8");
+}
+
+/** `git diff --raw --numstat -z`: raw entries (":modes shas status", then the path), then numstat ones ("added\tdeleted\tpath"). */
+function parseFileList(text: string): DiffFile[] {
+  const fields = text.split("\0");
+  const status = new Map<string, DiffFile["status"]>();
+  const files: DiffFile[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    if (field.startsWith(":")) {
+      const code = field.split(" ").at(-1)?.[0] ?? "M";
+      status.set(fields[++i] ?? "", DIFF_STATUS[code] ?? "modified");
+    } else if (field) {
+      const [added, deleted, ...rest] = field.split("\t");
+      const path = rest.join("\t");
+      files.push({ path, status: status.get(path) ?? "modified", additions: Number(added) || 0, deletions: Number(deleted) || 0 });
+    }
+  }
+  return files;
+}
+
+/** The path in "diff --git a/<path> b/<path>" (the same path twice, as renames are off). */
+function headerPath(section: string): string | null {
+  const header = section.slice(0, section.indexOf("\n") === -1 ? undefined : section.indexOf("\n"));
+  const length = (header.length - "diff --git a/ b/".length) / 2;
+  if (!Number.isInteger(length) || length <= 0) return null;
+  const path = header.slice("diff --git a/".length, "diff --git a/".length + length);
+  return header === `diff --git a/${path} b/${path}` ? path : null;
+}
