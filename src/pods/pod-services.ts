@@ -136,8 +136,8 @@ export class PodServices {
         0o755,
       ],
       ["profile.sh", `case ":$PATH:" in *:${shellQuote(bin)}:*) ;; *) PATH=${shellQuote(bin)}:$PATH; export PATH ;; esac\n`, 0o644],
-      // For Pier's own git commands in the pod: the mirror belongs to the server's user, hooks never run.
-      ["gitconfig", `[safe]\n\tdirectory = ${gitConfigQuote(mirrorPath)}\n[core]\n\thooksPath = /dev/null\n\tfsmonitor = false\n`, 0o644],
+      // For Pier's own git commands in the pod, whose user may not own the mirror.
+      ["gitconfig", `[safe]\n\tdirectory = ${gitConfigQuote(mirrorPath)}\n`, 0o644],
     ];
   }
 }

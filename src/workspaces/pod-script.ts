@@ -30,14 +30,32 @@ const TOLD = 3;
 export class PodScriptRefusal extends Error {}
 
 /**
+ * How Pier's own git commands in a pod behave: Pier's global config instead of the person's,
+ * never a prompt, plain English, and (as command-line config, which wins over the repo's own)
+ * no hooks and no fsmonitor: saving work or making a worktree runs nothing the repo asks for.
+ */
+function gitEnv(shell: PodShell): Record<string, string> {
+  return {
+    GIT_CONFIG_GLOBAL: shell.gitConfig,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_COUNT: "2",
+    GIT_CONFIG_KEY_0: "core.hooksPath",
+    GIT_CONFIG_VALUE_0: "/dev/null",
+    GIT_CONFIG_KEY_1: "core.fsmonitor",
+    GIT_CONFIG_VALUE_1: "false",
+    GIT_TERMINAL_PROMPT: "0",
+    LC_ALL: "C",
+  };
+}
+
+/**
  * Runs a bash script in the pod with its arguments passed as arguments (never pasted into the
- * script), so no path, branch or URL is ever read as shell syntax. Pier's own git commands there
- * use Pier's git config, never prompt, and speak plain English.
+ * script), so no path, branch or URL is ever read as shell syntax.
  */
 export function runPodScript(shell: PodShell, script: string, args: string[], options: ScriptOptions = {}): Promise<ExecResult> {
   return shell.runtime.exec(shell.pod, ["bash", "-c", script, "pier", ...args], {
     cwd: shell.cwd,
-    env: { GIT_CONFIG_GLOBAL: shell.gitConfig, GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+    env: gitEnv(shell),
     timeoutMs: options.timeoutMs ?? 60_000,
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     stdin: options.stdin,

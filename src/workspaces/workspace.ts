@@ -115,13 +115,17 @@ export class Workspace {
     const cutIndexes = new Set(cutList.split(",").filter(Boolean).map(Number));
     const sections = patch.split(/^(?=diff --git )/m).filter((s) => s.startsWith("diff --git "));
     const cutPaths = new Set([...cutIndexes].map((i) => headerPath(sections[i] ?? "")).filter((p): p is string => p !== null));
-    for (const file of files) if (cutPaths.has(file.path)) file.truncated = true;
+    const shownPaths = new Set(sections.map(headerPath));
     const stoppedEarly = over === "1";
+    for (const file of files) {
+      // Files after the point where the whole patch stopped have no part in it at all.
+      if (cutPaths.has(file.path) || (stoppedEarly && file.status !== "untracked" && !shownPaths.has(file.path))) file.truncated = true;
+    }
     const truncated = stoppedEarly || cutIndexes.size > 0;
     const notice = !truncated
       ? null
       : [
-          cutIndexes.size > 0 ? `${cutIndexes.size} file(s) changed too much to show whole: each file's diff stops after ${DIFF_FILE_BYTES / 1024} KiB.` : "",
+          cutPaths.size > 0 ? `Some files changed too much to show whole: each file's diff stops after ${DIFF_FILE_BYTES / 1024} KiB.` : "",
           stoppedEarly ? `The diff stops after ${DIFF_TOTAL_BYTES / 1024 / 1024} MiB; later files are listed but not shown.` : "",
         ]
           .filter(Boolean)
