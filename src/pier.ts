@@ -10,9 +10,10 @@ import { githubWebHost } from "./github/hosts.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { PodServices } from "./pods/pod-services.ts";
+import { retireLegacyLayout } from "./pods/legacy-layout.ts";
 import { Pods } from "./pods/pods.ts";
 import { Mirrors } from "./repos/mirrors.ts";
-import { listRepos } from "./repos/repos.ts";
+import { getRepo, listRepos } from "./repos/repos.ts";
 import { chooseRuntime } from "./runtime/detect.ts";
 import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
@@ -106,6 +107,7 @@ export async function openPier(config: Config): Promise<Pier> {
     pods.stopIdle(settings.plain().podIdleMinutes, ({ repoId, userId }) => sessions.hasLiveSession(repoId, userId)).catch((error) => {
       console.error("[pier] stopping idle pods failed:", error instanceof Error ? error.message : error);
     });
+  await retireLegacyLayout({ db, dataDir: config.dataDir, runtime, imageFor: (repoId) => pods.imageFor(getRepo(db, repoId)) });
   await reconcile();
   sessions.resumeInterrupted();
   terminals.startAll(sessions.allActive());

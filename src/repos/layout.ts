@@ -42,3 +42,7 @@ export function podServicesDir(dataDir: string, repoId: string, userId: string):
 export function legacyRepoDir(dataDir: string, repoId: string): string {
   return join(dataDir, "repos", repoId);
 }
+
+export function legacyCloneDir(dataDir: string, repoId: string): string {
+  return join(legacyRepoDir(dataDir, repoId), "clone.git");
+}

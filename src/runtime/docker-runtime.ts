@@ -218,6 +218,13 @@ export class DockerRuntime implements Runtime {
       .filter((pod) => !pod.userId || !isKnown(pod));
   }
 
+  async removeOrphan(id: string): Promise<void> {
+    const info = await this.docker.getContainer(id).inspect();
+    // Only ever a container of this Pier's.
+    if (info.Config.Labels?.[LABEL_INSTANCE] !== this.instanceId) throw new Error(`Container ${id} is not one of this Pier's pods.`);
+    await this.docker.getContainer(id).remove({ force: true });
+  }
+
   private async find(key: PodKey): Promise<Docker.ContainerInfo | null> {
     const matches = await this.docker.listContainers({
       all: true,

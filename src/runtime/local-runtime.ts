@@ -117,4 +117,6 @@ export class LocalRuntime implements Runtime {
   async listOrphans(): Promise<OrphanPod[]> {
     return [];
   }
+
+  async removeOrphan(): Promise<void> {}
 }

@@ -179,4 +179,6 @@ export interface Runtime {
   spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess>;
   /** Pods labelled as this Pier's whose repo and person are not (or no longer) known. */
   listOrphans(isKnown: (key: PodKey) => boolean): Promise<OrphanPod[]>;
+  /** Removes one of those by its id. */
+  removeOrphan(id: string): Promise<void>;
 }
