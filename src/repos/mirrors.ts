@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { SERVER_GITCONFIG, serverGit } from "../infra/git.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
@@ -31,8 +31,7 @@ export class Mirrors {
 
   /** Makes an empty mirror if there is none yet, so a pod can mount it before the first fetch. */
   async ensure(repo: Repo): Promise<void> {
-    if (existsSync(join(this.path(repo.id), "HEAD"))) return;
-    await this.lock.run(repo.id, () => this.init(repo));
+    if (!existsSync(join(this.path(repo.id), "HEAD"))) await this.lock.run(repo.id, () => this.init(repo));
   }
 
   /** Brings the mirror up to date with the remote, cloning it the first time. */
@@ -76,26 +75,39 @@ export class Mirrors {
     return out.split("\n").includes(ref);
   }
 
+  /**
+   * A repo's URL never changes, so its mirror is set up once: made whole beside its place, then
+   * moved there, so a start cut off half-way leaves no half-made mirror behind.
+   */
   private async init(repo: Repo): Promise<void> {
     const path = this.path(repo.id);
-    if (!existsSync(join(path, "HEAD"))) {
-      mkdirSync(path, { recursive: true, mode: 0o755 });
-      // Readable by the pod user whatever the server's umask: pods fetch from it.
-      await (await this.git(repo.id)).raw(["init", "--quiet", "--bare", "--shared=0644"]);
-    }
-    const git = await this.git(repo.id);
+    if (existsSync(join(path, "HEAD"))) return;
+    const making = `${path}.making`;
+    rmSync(making, { recursive: true, force: true });
+    mkdirSync(making, { recursive: true, mode: 0o755 });
+    const git = serverGit(making, { token: null, globalConfig: this.globalConfig() });
+    // Readable by the pod user whatever the server's umask: pods fetch from it.
+    await git.raw(["init", "--quiet", "--bare", "--shared=0644"]);
     await git.raw(["config", "remote.origin.url", repo.url]);
     await git.raw(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"]);
+    renameSync(making, path);
   }
 
   /** Git in the mirror, or (null) in the mirrors' directory, for questions to a remote. */
   private async git(repoId: string | null) {
-    const root = dirname(this.path("x"));
-    const globalConfig = join(root, "server.gitconfig");
-    if (!existsSync(globalConfig)) {
-      mkdirSync(root, { recursive: true, mode: 0o755 });
-      writeFileSync(globalConfig, SERVER_GITCONFIG, { mode: 0o644 });
+    return serverGit(repoId ? this.path(repoId) : this.root(), { token: await this.token(), globalConfig: this.globalConfig() });
+  }
+
+  private root(): string {
+    return dirname(this.path("x"));
+  }
+
+  private globalConfig(): string {
+    const file = join(this.root(), "server.gitconfig");
+    if (!existsSync(file)) {
+      mkdirSync(this.root(), { recursive: true, mode: 0o755 });
+      writeFileSync(file, SERVER_GITCONFIG, { mode: 0o644 });
     }
-    return serverGit(repoId ? this.path(repoId) : root, { token: await this.token(), globalConfig });
+    return file;
   }
 }
