@@ -26,9 +26,9 @@ FROM oven/bun:1.4.5-slim
 WORKDIR /app
 
 # The server fetches each repository's mirror with git (clones and worktrees are worked on inside the
-# pods); tmux runs shells for the local runtime.
+# pods); tmux runs shells for the local runtime, whose git credential helper asks Pier with curl.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends git tmux ca-certificates openssh-client \
+  && apt-get install -y --no-install-recommends git tmux curl ca-certificates openssh-client \
   && rm -rf /var/lib/apt/lists/*
 
 # Bun runs the TypeScript sources directly; tsconfig.json carries the JSX settings,
@@ -44,7 +44,7 @@ ENV PIER_DATA_DIR=/data PIER_PORT=7070 NODE_ENV=production
 VOLUME /data
 EXPOSE 7070
 
-# The image has no curl: ask bun itself. Uses PIER_PORT so a changed port still checks the right listener.
+# Asks bun itself (nothing else need be installed for it). Uses PIER_PORT so a changed port still checks the right listener.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD bun -e "fetch('http://127.0.0.1:'+(process.env.PIER_PORT||7070)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 

@@ -114,6 +114,21 @@ export function defineLifecycleTests(runtime: "local" | "docker", env: Record<st
       expect(((await end.json()) as { unpushedCommits: number }).unpushedCommits).toBe(1);
     }, 300_000);
 
+    test("git asks Pier for the GitHub token when it needs one, for the GitHub host only; a new token works at once", async () => {
+      const { pier, cookie, repoId } = ctx;
+      const put = (githubToken: string) => pier.fetch("/api/settings", { ...json({ githubToken }, { cookie }), method: "PUT" });
+      const fill = (host: string) => `printf 'protocol=https\\nhost=${host}\\n\\n' | GIT_TERMINAL_PROMPT=0 git credential fill 2>&1`;
+      await put("ghp_lifecycle_first");
+      const s = await activeSession(pier, cookie, { repoId });
+      expect((await ctx.sh(s, fill("github.com"))).stdout).toContain("password=ghp_lifecycle_first");
+      await put("ghp_lifecycle_second");
+      expect((await ctx.sh(s, fill("github.com"))).stdout).toContain("password=ghp_lifecycle_second");
+      expect((await ctx.sh(s, fill("example.com"))).stdout).not.toContain("ghp_");
+      expect((await ctx.sh(s, "git config --show-origin --get credential.helper")).stdout).toContain("git-credential-pier");
+      await pier.fetch(`/api/sessions/${s.id}/end`, json({}, { cookie }));
+      await put("");
+    }, 300_000);
+
     test("an existing branch is checked out; unknown, busy and malformed branches are refused", async () => {
       const { pier, cookie, repoId } = ctx;
       const feature = await activeSession(pier, cookie, { repoId, branch: "feature/login" });
