@@ -10,7 +10,7 @@ import { repoApi } from "./api/repo-routes.ts";
 import { sessionApi } from "./api/session-routes.ts";
 import { settingsApi } from "./api/settings-routes.ts";
 import { systemRoutes } from "./api/system-routes.ts";
-import { authenticate } from "./auth.ts";
+import { authenticate, usesCookie } from "./auth.ts";
 import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
@@ -28,8 +28,10 @@ export function createApp(pier: Pier) {
     .onRequest(({ request, set }) => {
       requestStart.set(request, performance.now());
       Object.assign(set.headers, SECURITY_HEADERS);
+      // Whatever the cookie may authenticate must come from Pier's own pages; a request with an
+      // Authorization header is judged by that header alone (see usesCookie).
       const guarded = changesState(request) || request.headers.get("upgrade")?.toLowerCase() === "websocket";
-      if (guarded && isCrossOrigin(request) && !request.headers.has("authorization")) {
+      if (guarded && isCrossOrigin(request) && usesCookie(request)) {
         set.status = 403;
         return errorResponse(request, new AppError(403, "cross_origin", "Requests from another site are refused."));
       }

@@ -22,9 +22,20 @@ export function authenticate(pier: Pier, ctx: RequestContext): Auth | null {
   return auth;
 }
 
+/**
+ * True when the request may be authenticated by the browser's cookie: only when it sends no
+ * Authorization header at all. The app's request hook checks the Origin of exactly these
+ * requests, so a header that is present but not a valid bearer token must never fall back to
+ * the cookie: a foreign page could add one to skip that check.
+ */
+export function usesCookie(request: Request): boolean {
+  return !request.headers.has("authorization");
+}
+
 function resolve(pier: Pier, ctx: RequestContext): Auth | null {
-  const header = ctx.request.headers.get("authorization");
-  if (header?.startsWith("Bearer ")) {
+  if (!usesCookie(ctx.request)) {
+    const header = ctx.request.headers.get("authorization")!;
+    if (!header.startsWith("Bearer ")) return null;
     const user = authenticateApiToken(pier.db, header.slice("Bearer ".length).trim());
     return user ? { user, via: "token" } : null;
   }
