@@ -105,22 +105,40 @@ describe("passwords and API tokens", () => {
 });
 
 describe("login limiter", () => {
+  const allowed = (result: ReturnType<LoginLimiter["begin"]>) => {
+    if ("retryAfter" in result) throw new Error(`refused for ${result.retryAfter} s`);
+    return result;
+  };
+
   test("blocks a username after five failures and forgives after the window", () => {
     const limiter = new LoginLimiter();
     const now = Date.now();
-    for (let i = 0; i < 5; i++) {
-      expect(limiter.retryAfter("ada", "1.2.3.4", now)).toBe(0);
-      limiter.recordFailure("ada", "1.2.3.4", now);
-    }
-    expect(limiter.retryAfter("ADA", "5.6.7.8", now)).toBeGreaterThan(0);
-    expect(limiter.retryAfter("bob", "5.6.7.8", now)).toBe(0);
-    expect(limiter.retryAfter("ada", "1.2.3.4", now + 16 * 60 * 1000)).toBe(0);
+    for (let i = 0; i < 5; i++) allowed(limiter.begin("ada", "1.2.3.4", now)).failed();
+    expect(limiter.begin("ADA", "5.6.7.8", now)).toEqual({ retryAfter: 15 * 60 });
+    allowed(limiter.begin("bob", "5.6.7.8", now));
+    allowed(limiter.begin("ada", "1.2.3.4", now + 16 * 60 * 1000));
   });
 
   test("blocks an address after twenty failures across usernames", () => {
     const limiter = new LoginLimiter();
-    for (let i = 0; i < 20; i++) limiter.recordFailure(`user${i}`, "9.9.9.9");
-    expect(limiter.retryAfter("someone-new", "9.9.9.9")).toBeGreaterThan(0);
-    expect(limiter.retryAfter("someone-new", "8.8.8.8")).toBe(0);
+    for (let i = 0; i < 20; i++) allowed(limiter.begin(`user${i}`, "9.9.9.9")).failed();
+    expect(limiter.begin("someone-new", "9.9.9.9")).toMatchObject({ retryAfter: expect.any(Number) });
+    allowed(limiter.begin("someone-new", "8.8.8.8"));
+  });
+
+  test("attempts still being checked count against the limit", () => {
+    const limiter = new LoginLimiter();
+    const pending = Array.from({ length: 5 }, () => allowed(limiter.begin("ada", "1.2.3.4")));
+    expect(limiter.begin("ada", "1.2.3.4")).toMatchObject({ retryAfter: expect.any(Number) });
+    for (const attempt of pending) attempt.abandoned();
+    allowed(limiter.begin("ada", "1.2.3.4"));
+  });
+
+  test("a success forgives the username and gives the address its place back", () => {
+    const limiter = new LoginLimiter();
+    for (let i = 0; i < 4; i++) allowed(limiter.begin("ada", "1.2.3.4")).failed();
+    allowed(limiter.begin("ada", "1.2.3.4")).succeeded();
+    for (let i = 0; i < 16; i++) allowed(limiter.begin(`user${i}`, "1.2.3.4")).succeeded();
+    allowed(limiter.begin("ada", "1.2.3.4"));
   });
 });

@@ -53,18 +53,27 @@ export function authApi(pier: Pier) {
 
 /**
  * Checks a username and password under the login rate limit. Shared by the API and the sign-in page.
+ * The attempt takes its place under the limit before the (slow) password check, so guesses sent
+ * all at once are limited like guesses sent one after another.
  */
 export async function signIn(pier: Pier, input: Input, address: string) {
   const { username, password } = readCredentials(input);
-  const wait = pier.loginLimiter.retryAfter(username, address);
-  if (wait > 0) {
+  const attempt = pier.loginLimiter.begin(username, address);
+  if ("retryAfter" in attempt) {
+    const wait = attempt.retryAfter;
     throw new RateLimited(wait, `Too many failed sign-ins; try again in ${Math.ceil(wait / 60)} minute(s).`);
   }
-  const user = await verifyCredentials(pier.db, username, password);
+  let user;
+  try {
+    user = await verifyCredentials(pier.db, username, password);
+  } catch (error) {
+    attempt.abandoned();
+    throw error;
+  }
   if (!user) {
-    pier.loginLimiter.recordFailure(username, address);
+    attempt.failed();
     throw new AppError(401, "invalid_credentials", "Wrong username or password.");
   }
-  pier.loginLimiter.recordSuccess(username);
+  attempt.succeeded();
   return user;
 }
