@@ -51,9 +51,7 @@ const IDLE_CHECK_EVERY_MS = 60_000;
 
 export async function openPier(config: Config): Promise<Pier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const dbFile = join(config.dataDir, "pier.db");
-  const db = openDatabase(dbFile);
-  chmodSync(dbFile, 0o600);
+  const db = openDatabase(join(config.dataDir, "pier.db"));
   deleteExpiredSessions(db);
   const box = await createSecretBox(loadOrCreateSecretKey(config.dataDir, config.secretKey));
   const settings = new SettingsStore(db, box, config);
