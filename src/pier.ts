@@ -1,6 +1,7 @@
 import Docker from "dockerode";
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { CredentialSockets } from "./auth/credential-sockets.ts";
 import { LoginLimiter } from "./auth/login-limiter.ts";
 import { deleteExpiredSessions } from "./auth/sessions.ts";
 import { hasAnyUser, listUsers } from "./auth/users.ts";
@@ -35,6 +36,7 @@ export interface Pier {
   chats: Chats;
   progress: ProgressHub;
   connections: SessionConnections;
+  credentialSockets: CredentialSockets;
   metrics: Metrics;
   version: string;
   /** True once any user exists; cached because every page asks. */
@@ -118,6 +120,7 @@ export async function openPier(config: Config): Promise<Pier> {
     chats,
     progress,
     connections,
+    credentialSockets: new CredentialSockets(),
     metrics,
     version: VERSION,
     isSetUp: () => (setUp ||= hasAnyUser(db)),

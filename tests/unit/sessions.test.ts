@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CredentialSockets } from "../../src/auth/credential-sockets.ts";
 import { LoginLimiter } from "../../src/auth/login-limiter.ts";
 import { SESSION_LIFETIME, createSession, hashToken, invalidateSession, sessionCookie, validateSession } from "../../src/auth/sessions.ts";
 import { authSessions } from "../../src/auth/tables.ts";
@@ -57,7 +58,7 @@ describe("sessions (Lucia guide)", () => {
 
   test("invalidation ends the session", () => {
     const { token, session } = createSession(db, user.id);
-    invalidateSession(db, session.id);
+    invalidateSession(db, new CredentialSockets(), session.id);
     expect(validateSession(db, token)).toBeNull();
   });
 
@@ -98,8 +99,8 @@ describe("passwords and API tokens", () => {
     expect(secret).toMatch(/^pier_[a-z2-7]{32}$/);
     const stored = db.$client.query("SELECT token_hash AS h FROM api_tokens").get() as { h: string };
     expect(stored.h).toBe(hashToken(secret));
-    expect(authenticateApiToken(db, secret)?.username).toBe("bob");
-    revokeApiToken(db, user.id, token.id);
+    expect(authenticateApiToken(db, secret)).toMatchObject({ user: { username: "bob" }, tokenId: token.id });
+    revokeApiToken(db, new CredentialSockets(), user.id, token.id);
     expect(authenticateApiToken(db, secret)).toBeNull();
   });
 });

@@ -5,7 +5,7 @@ import { createApiToken, listApiTokens, publicToken, revokeApiToken } from "../.
 import { AppError, RateLimited } from "../../infra/errors.ts";
 import { asInput, type Input } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { authenticate, clientAddress, requireAdmin, requireUser, secureCookies } from "../auth.ts";
+import { clientAddress, requireAdmin, requireAuth, requireUser, secureCookies } from "../auth.ts";
 
 /** Setup, sign-in and sign-out, API tokens and users: the /api side. */
 export function authApi(pier: Pier) {
@@ -22,9 +22,8 @@ export function authApi(pier: Pier) {
       return { user: publicUser(user) };
     })
     .post("/auth/logout", (ctx) => {
-      requireUser(pier, ctx);
-      const auth = authenticate(pier, ctx);
-      if (auth?.via === "cookie") invalidateSession(pier.db, auth.session.id);
+      const { credential } = requireAuth(pier, ctx);
+      if (credential.kind === "sign_in") invalidateSession(pier.db, pier.credentialSockets, credential.id);
       ctx.set.headers["set-cookie"] = blankSessionCookie(secureCookies(pier, ctx.request));
       ctx.set.status = 204;
     })
@@ -36,7 +35,7 @@ export function authApi(pier: Pier) {
       return { ...publicToken(token), token: secret };
     })
     .delete("/tokens/:id", (ctx) => {
-      revokeApiToken(pier.db, requireUser(pier, ctx).id, ctx.params.id);
+      revokeApiToken(pier.db, pier.credentialSockets, requireUser(pier, ctx).id, ctx.params.id);
       ctx.set.status = 204;
     })
     .get("/users", (ctx) => {

@@ -106,7 +106,7 @@ export function appPages(pier: Pier) {
       }
     })
     .post("/tokens/:id/revoke", (ctx) => {
-      revokeApiToken(pier.db, pageUser(pier, ctx).id, ctx.params.id);
+      revokeApiToken(pier.db, pier.credentialSockets, pageUser(pier, ctx).id, ctx.params.id);
       return redirectResponse(ctx.request, "/tokens");
     })
     .get("/users", (ctx) => usersPage(ctx, emptyForm))
