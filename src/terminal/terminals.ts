@@ -78,6 +78,7 @@ export class Terminals {
       startCommand: repo.terminalCommand,
       env: { PIER_SESSION_ID: session.id, ...(token ? { GH_TOKEN: token } : {}) },
       recordingPath: recordingPath(this.deps.dataDir, session.id),
+      recordingLimitMiB: this.deps.settings.plain().recordingLimitMiB,
       socketName: this.socketName,
     });
   }

@@ -131,7 +131,7 @@ function settingsFromForm(form: Input): Input {
     if (form[`clear_${key}`] === "1") update[key] = "";
     else if (typeof form[key] === "string" && form[key] !== "") update[key] = form[key];
   }
-  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges"]) {
+  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB"]) {
     if (typeof form[key] === "string") update[key] = form[key];
   }
   return update;
