@@ -1,6 +1,7 @@
 import Docker from "dockerode";
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { CredentialSockets } from "./auth/credential-sockets.ts";
 import { LoginLimiter } from "./auth/login-limiter.ts";
 import { deleteExpiredSessions } from "./auth/sessions.ts";
 import { hasAnyUser, listUsers } from "./auth/users.ts";
@@ -38,6 +39,7 @@ export interface Pier {
   chats: Chats;
   progress: ProgressHub;
   connections: SessionConnections;
+  credentialSockets: CredentialSockets;
   metrics: Metrics;
   version: string;
   /** True once any user exists; cached because every page asks. */
@@ -54,9 +56,7 @@ const IDLE_CHECK_EVERY_MS = 60_000;
 
 export async function openPier(config: Config): Promise<Pier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const dbFile = join(config.dataDir, "pier.db");
-  const db = openDatabase(dbFile);
-  chmodSync(dbFile, 0o600);
+  const db = openDatabase(join(config.dataDir, "pier.db"));
   deleteExpiredSessions(db);
   const box = await createSecretBox(loadOrCreateSecretKey(config.dataDir, config.secretKey));
   const settings = new SettingsStore(db, box, config);
@@ -130,6 +130,7 @@ export async function openPier(config: Config): Promise<Pier> {
     chats,
     progress,
     connections,
+    credentialSockets: new CredentialSockets(),
     metrics,
     version: VERSION,
     isSetUp: () => (setUp ||= hasAnyUser(db)),

@@ -21,6 +21,7 @@ export function SettingsPage(
     podCpus: String(settings.podCpus),
     podPidsLimit: String(settings.podPidsLimit),
     podIdleMinutes: String(settings.podIdleMinutes),
+    recordingLimitMiB: String(settings.recordingLimitMiB),
     ...form.values,
   };
   const withValues = { ...form, values };
@@ -60,6 +61,9 @@ export function SettingsPage(
               </option>
             </select>
           </div>
+          <h2 class="form-section">Recordings</h2>
+          <Field form={withValues} name="recordingLimitMiB" label="Recording limit per session (MiB)" type="number"
+            hint="A session's terminal recording stops here, saying so; the live terminal goes on. Applies to terminals started from now on." />
           <button type="submit" class="primary">Save settings</button>
         </HxForm>
       </section>

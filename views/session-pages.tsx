@@ -342,8 +342,11 @@ function Pane(props: PropsWithChildren<{ id: string; title: string }>) {
 
 const TERMINAL_STYLES = ["/public/vendor/xterm.css", "/public/terminal.css"];
 
-/** The session's recorded terminal output, replayed in the browser; for any session, ended or not. */
-export function SessionOutputPage(props: PageProps & { session: Session; hasRecording: boolean }) {
+/**
+ * The session's recorded terminal output, replayed in the browser; for any session, ended or not.
+ * `limitNote` says the recording stopped at its size limit, so nobody takes it for the whole session.
+ */
+export function SessionOutputPage(props: PageProps & { session: Session; hasRecording: boolean; limitNote: string | null }) {
   const { session } = props;
   const recording = `/api/sessions/${session.id}/recording`;
   return (
@@ -365,6 +368,13 @@ export function SessionOutputPage(props: PageProps & { session: Session; hasReco
           ""
         )}
       </div>
+      {props.limitNote ? (
+        <p class="notice notice-warn" role="note" safe>
+          {props.limitNote}
+        </p>
+      ) : (
+        ""
+      )}
       {props.hasRecording ? (
         <div id="replay" data-recording={recording}>
           <p class="muted">The player needs JavaScript; the recording can also be downloaded and played with asciinema.</p>

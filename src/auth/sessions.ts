@@ -2,6 +2,7 @@ import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
 import { eq, lt } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
+import type { CredentialSockets } from "./credential-sockets.ts";
 import { authSessions, users } from "./tables.ts";
 import type { User } from "./users.ts";
 
@@ -64,8 +65,10 @@ export function validateSession(
   return { session, user, extended };
 }
 
-export function invalidateSession(db: Db, sessionId: string): void {
+/** Signs out: the session is gone, and WebSockets opened with it close. */
+export function invalidateSession(db: Db, sockets: CredentialSockets, sessionId: string): void {
   db.delete(authSessions).where(eq(authSessions.id, sessionId)).run();
+  sockets.end({ kind: "sign_in", id: sessionId }, "You signed out, so this connection has closed.");
 }
 
 export function deleteExpiredSessions(db: Db, now = Date.now()): void {

@@ -3,6 +3,7 @@ import type { Db } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { hasControlChars, type Input, requiredString } from "../infra/input.ts";
+import type { CredentialSockets } from "./credential-sockets.ts";
 import { generateToken, hashToken } from "./sessions.ts";
 import { apiTokens, users } from "./tables.ts";
 import type { User } from "./users.ts";
@@ -46,18 +47,19 @@ export function listApiTokens(db: Db, userId: string): ApiToken[] {
     .all();
 }
 
-/** Revokes one of the user's own tokens. */
-export function revokeApiToken(db: Db, userId: string, tokenId: string): void {
+/** Revokes one of the user's own tokens; WebSockets opened with it close. */
+export function revokeApiToken(db: Db, sockets: CredentialSockets, userId: string, tokenId: string): void {
   const removed = db
     .delete(apiTokens)
     .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
     .returning({ id: apiTokens.id })
     .all();
   if (removed.length === 0) throw new AppError(404, "not_found", "No API token of yours with that id.");
+  sockets.end({ kind: "api_token", id: tokenId }, "The API token this connection used was revoked.");
 }
 
-/** The token's user, or null when the token is unknown. */
-export function authenticateApiToken(db: Db, secret: string): User | null {
+/** The token's user and the token's id, or null when the token is unknown. */
+export function authenticateApiToken(db: Db, secret: string): { user: User; tokenId: string } | null {
   if (!secret.startsWith(PREFIX)) return null;
   const tokenHash = hashToken(secret);
   const row = db
@@ -68,6 +70,6 @@ export function authenticateApiToken(db: Db, secret: string): User | null {
     .get();
   if (!row) return null;
   db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.tokenId)).run();
-  const { tokenId: _, ...user } = row;
-  return user;
+  const { tokenId, ...user } = row;
+  return { user, tokenId };
 }

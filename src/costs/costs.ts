@@ -104,7 +104,8 @@ const GROUPS = {
 /** Spending between `from` and `to` (ISO dates, optional), summed per day, model, repo, user or session. */
 export function costReport(db: Db, query: { from?: string; to?: string; groupBy?: string }, onlyUserId?: string) {
   const groupBy = (query.groupBy ?? "day") as keyof typeof GROUPS;
-  if (!(groupBy in GROUPS)) throw invalid("groupBy", "groupBy must be day, model, repo, user or session.");
+  // Own keys only: `in` also finds what every object inherits (constructor, __proto__, toString).
+  if (!Object.hasOwn(GROUPS, groupBy)) throw invalid("groupBy", "groupBy must be day, model, repo, user or session.");
   const where = [];
   for (const [field, value, op] of [["from", query.from, gte], ["to", query.to, lt]] as const) {
     if (value === undefined || value === "") continue;

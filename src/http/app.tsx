@@ -10,7 +10,8 @@ import { repoApi } from "./api/repo-routes.ts";
 import { sessionApi } from "./api/session-routes.ts";
 import { settingsApi } from "./api/settings-routes.ts";
 import { systemRoutes } from "./api/system-routes.ts";
-import { authenticate } from "./auth.ts";
+import { authenticate, usesCookie } from "./auth.ts";
+import { SERVER_BODY_CEILING, bodyTooLarge, declaresTooLargeBody, parseUndeclaredBody } from "./body-limit.ts";
 import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
@@ -24,16 +25,26 @@ const requestStart = new WeakMap<Request, number>();
 
 /** The whole web layer: security hooks, then the API and the pages, each a thin door to a domain module. */
 export function createApp(pier: Pier) {
-  return new Elysia({ websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 120, sendPings: true } })
+  return new Elysia({
+    websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 120, sendPings: true },
+    serve: { maxRequestBodySize: SERVER_BODY_CEILING },
+  })
     .onRequest(({ request, set }) => {
       requestStart.set(request, performance.now());
       Object.assign(set.headers, SECURITY_HEADERS);
+      // Whatever the cookie may authenticate must come from Pier's own pages; a request with an
+      // Authorization header is judged by that header alone (see usesCookie).
       const guarded = changesState(request) || request.headers.get("upgrade")?.toLowerCase() === "websocket";
-      if (guarded && isCrossOrigin(request) && !request.headers.has("authorization")) {
+      if (guarded && isCrossOrigin(request) && usesCookie(request)) {
         set.status = 403;
         return errorResponse(request, new AppError(403, "cross_origin", "Requests from another site are refused."));
       }
+      if (declaresTooLargeBody(request)) {
+        set.status = 413;
+        return errorResponse(request, bodyTooLarge());
+      }
     })
+    .onParse(({ request }, contentType) => parseUndeclaredBody(request, contentType))
     .onAfterResponse(({ request, route, set }) => {
       const started = requestStart.get(request);
       if (started === undefined) return;
@@ -44,9 +55,11 @@ export function createApp(pier: Pier) {
       if (error instanceof Redirect) {
         return new Response(null, { status: 303, headers: { ...SECURITY_HEADERS, location: error.location } });
       }
+      // The parse hook's own errors (a body too long) reach here wrapped as a parse failure.
+      const thrown = code === "PARSE" && error.cause instanceof AppError ? error.cause : error;
       const appError =
-        error instanceof AppError
-          ? error
+        thrown instanceof AppError
+          ? thrown
           : code === "NOT_FOUND"
             ? new AppError(404, "not_found", "There is nothing at this address.")
             : code === "PARSE"

@@ -1,11 +1,15 @@
+import type { Credential } from "../auth/credential-sockets.ts";
 import { authenticateApiToken } from "../auth/tokens.ts";
-import { SESSION_COOKIE, sessionCookie, validateSession, type AuthSession } from "../auth/sessions.ts";
+import { SESSION_COOKIE, sessionCookie, validateSession } from "../auth/sessions.ts";
 import type { User } from "../auth/users.ts";
 import { forbidden, unauthorized } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 
-/** Who is asking, and how: a browser session cookie or an API token. */
-export type Auth = { user: User; via: "cookie"; session: AuthSession } | { user: User; via: "token" };
+/** Who is asking, and with what: a browser sign-in (the session cookie) or an API token. */
+export interface Auth {
+  user: User;
+  credential: Credential;
+}
 
 interface RequestContext {
   request: Request;
@@ -22,11 +26,22 @@ export function authenticate(pier: Pier, ctx: RequestContext): Auth | null {
   return auth;
 }
 
+/**
+ * True when the request may be authenticated by the browser's cookie: only when it sends no
+ * Authorization header at all. The app's request hook checks the Origin of exactly these
+ * requests, so a header that is present but not a valid bearer token must never fall back to
+ * the cookie: a foreign page could add one to skip that check.
+ */
+export function usesCookie(request: Request): boolean {
+  return !request.headers.has("authorization");
+}
+
 function resolve(pier: Pier, ctx: RequestContext): Auth | null {
-  const header = ctx.request.headers.get("authorization");
-  if (header?.startsWith("Bearer ")) {
-    const user = authenticateApiToken(pier.db, header.slice("Bearer ".length).trim());
-    return user ? { user, via: "token" } : null;
+  if (!usesCookie(ctx.request)) {
+    const header = ctx.request.headers.get("authorization")!;
+    if (!header.startsWith("Bearer ")) return null;
+    const found = authenticateApiToken(pier.db, header.slice("Bearer ".length).trim());
+    return found ? { user: found.user, credential: { kind: "api_token", id: found.tokenId } } : null;
   }
   const token = readCookie(ctx.request, SESSION_COOKIE);
   if (!token) return null;
@@ -35,13 +50,17 @@ function resolve(pier: Pier, ctx: RequestContext): Auth | null {
   if (result.extended) {
     ctx.set.headers["set-cookie"] = sessionCookie(token, result.session.expiresAt, secureCookies(pier, ctx.request));
   }
-  return { user: result.user, via: "cookie", session: result.session };
+  return { user: result.user, credential: { kind: "sign_in", id: result.session.id } };
+}
+
+export function requireAuth(pier: Pier, ctx: RequestContext): Auth {
+  const auth = authenticate(pier, ctx);
+  if (!auth) throw unauthorized();
+  return auth;
 }
 
 export function requireUser(pier: Pier, ctx: RequestContext): User {
-  const auth = authenticate(pier, ctx);
-  if (!auth) throw unauthorized();
-  return auth.user;
+  return requireAuth(pier, ctx).user;
 }
 
 export function requireAdmin(pier: Pier, ctx: RequestContext): User {

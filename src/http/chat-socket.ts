@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { ClientMessage } from "../chat/protocol.ts";
 import type { Pier } from "../pier.ts";
 import { requireUser } from "./auth.ts";
+import { trackSessionSocket } from "./session-sockets.ts";
 
 const MAX_MESSAGE_CHARS = 100_000;
 
@@ -23,7 +24,7 @@ export function chatSocket(pier: Pier) {
       const raw = ws.raw as unknown as ServerWebSocket;
       const send = (event: unknown) => void raw.sendText(JSON.stringify(event));
       const unsubscribe = pier.chats.agent(sessionId).subscribe(send);
-      const release = pier.connections.add(sessionId, raw);
+      const release = trackSessionSocket(pier, ws.data, sessionId, raw);
       open.set(raw, () => {
         unsubscribe();
         release();

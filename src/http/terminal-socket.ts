@@ -4,6 +4,7 @@ import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import type { TerminalHost, Viewer } from "../terminal/terminal-host.ts";
 import { requireUser } from "./auth.ts";
+import { trackSessionSocket } from "./session-sockets.ts";
 
 /** The biggest frame a client may send; pastes larger than this arrive in several frames. */
 export const MAX_FRAME_BYTES = 256 * 1024;
@@ -48,7 +49,7 @@ export function terminalSocket(pier: Pier) {
         sendControl: (message) => void raw.sendText(JSON.stringify(message)),
         bufferedAmount: () => raw.getBufferedAmount(),
       };
-      const release = pier.connections.add(session.id, raw);
+      const release = trackSessionSocket(pier, ws.data, session.id, raw);
       const attachment: Attachment = { viewer, host: pier.terminals.host(session), attached: null, release };
       open.set(raw, attachment);
       attachment.host.catch((error: Error) => {

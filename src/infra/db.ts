@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import { join } from "node:path";
 import * as schema from "./schema.ts";
 
@@ -17,6 +18,7 @@ export const MIGRATIONS_DIR = join(import.meta.dir, "..", "..", "drizzle");
  * async callbacks are not atomic on bun:sqlite.
  */
 export function openDatabase(file: string, migrationsFolder = MIGRATIONS_DIR): Db {
+  restrictToOwner(file);
   const sqlite = new Database(file, { create: true, strict: true });
   sqlite.exec("PRAGMA journal_mode = WAL");
   sqlite.exec("PRAGMA foreign_keys = ON");
@@ -25,6 +27,18 @@ export function openDatabase(file: string, migrationsFolder = MIGRATIONS_DIR): D
   const db = drizzle({ client: sqlite, schema });
   migrate(db, { migrationsFolder });
   return db;
+}
+
+/**
+ * The database holds password hashes and sealed secrets, so only Pier's user may read it. SQLite
+ * gives the -wal and -shm files it creates the database file's mode, so the file is 0600 before
+ * SQLite opens it; files left world-readable by an older Pier (or a crash) are fixed here too.
+ */
+function restrictToOwner(file: string): void {
+  closeSync(openSync(file, "a", 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(path)) chmodSync(path, 0o600);
+  }
 }
 
 export function pingDatabase(db: Db): boolean {

@@ -68,6 +68,7 @@ const PLAIN = {
           ? false
           : { problem: "No-new-privileges must be true or false." },
   } satisfies PlainSetting<boolean>,
+  recordingLimitMiB: numberSetting("Recording limit per session (MiB)", 64, 1, 65536),
 };
 type PlainKey = keyof typeof PLAIN;
 type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };

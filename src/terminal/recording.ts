@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -6,6 +6,11 @@ import { join } from "node:path";
  * `[seconds, "o", text]` line per burst of output (and `[seconds, "r", "COLSxROWS"]` on resize).
  * The file lives in the data dir's recordings/ (no pod can see it) and is only ever appended to:
  * after a restart, times continue from the header's timestamp.
+ *
+ * A recording has a size limit (a setting), so a flood of output cannot fill the disk. It keeps the
+ * start of the session: at the limit it writes a note, once, and records nothing more. The note is
+ * an output event, so every player shows it where the recording stops, followed by a marker event
+ * carrying the same sentence, which the replay page looks for.
  */
 export function recordingPath(dataDir: string, sessionId: string): string {
   return join(dataDir, "recordings", `${sessionId}.cast`);
@@ -15,6 +20,13 @@ export function recordingPath(dataDir: string, sessionId: string): string {
 const FLUSH_EVERY_MS = 40;
 /** ...or until this much is waiting. */
 const FLUSH_AT_BYTES = 64 * 1024;
+const MiB = 1024 * 1024;
+const NOTE_START = "Recording stopped";
+
+/** The sentence a recording ends with when it reached its limit. */
+function limitNote(limitMiB: number): string {
+  return `${NOTE_START}: this session's terminal output passed the recording limit of ${limitMiB} MiB, so what followed is not in the recording.`;
+}
 
 export class Recording {
   private fd: number;
@@ -24,8 +36,16 @@ export class Recording {
   private bufferedAt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
+  /** Bytes in the file so far. */
+  private bytesWritten: number;
+  /** The limit was reached: nothing more is written, not even after a restart. */
+  private full: boolean;
 
-  constructor(path: string, size: { cols: number; rows: number }) {
+  constructor(
+    path: string,
+    size: { cols: number; rows: number },
+    private limitMiB: number,
+  ) {
     mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
     const existing = existsSync(path) ? readHeaderTimestamp(path) : null;
     this.fd = openSync(path, "a", 0o600);
@@ -43,10 +63,12 @@ export class Recording {
     } else {
       this.startedAt = existing * 1000;
     }
+    this.bytesWritten = fstatSync(this.fd).size;
+    this.full = existing !== null && readLimitNote(path) !== null;
   }
 
   output(bytes: Uint8Array): void {
-    if (this.closed) return;
+    if (this.closed || this.full) return;
     const text = this.decoder.decode(bytes, { stream: true });
     if (!text) return;
     if (!this.buffered) this.bufferedAt = Date.now();
@@ -56,7 +78,7 @@ export class Recording {
   }
 
   resize(cols: number, rows: number): void {
-    if (this.closed) return;
+    if (this.closed || this.full) return;
     this.flush();
     this.write([this.elapsed(Date.now()), "r", `${cols}x${rows}`]);
   }
@@ -82,7 +104,44 @@ export class Recording {
   }
 
   private write(event: [number, string, string]): void {
-    writeSync(this.fd, JSON.stringify(event) + "\n");
+    if (this.full) return;
+    const line = JSON.stringify(event) + "\n";
+    const bytes = Buffer.byteLength(line);
+    if (this.bytesWritten + bytes > this.limitMiB * MiB) {
+      this.stopAtLimit(event[0]);
+      return;
+    }
+    writeSync(this.fd, line);
+    this.bytesWritten += bytes;
+  }
+
+  /** The event that would pass the limit is dropped; the note takes its place, and nothing follows. */
+  private stopAtLimit(time: number): void {
+    this.full = true;
+    const note = limitNote(this.limitMiB);
+    const shown = `\r\n\x1b[0;7m ${note} \x1b[0m\r\n`;
+    writeSync(this.fd, JSON.stringify([time, "o", shown]) + "\n" + JSON.stringify([time, "m", note]) + "\n");
+  }
+}
+
+/**
+ * The note a recording ends with when it reached its limit, or null when it did not: the last
+ * line is a marker event carrying it (terminal output cannot make marker events).
+ */
+export function readLimitNote(path: string): string | null {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(size, 4096));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    const lastLine = tail.toString("utf8").trimEnd().split("\n").at(-1) ?? "";
+    const event: unknown = JSON.parse(lastLine);
+    const isNote = Array.isArray(event) && event[1] === "m" && typeof event[2] === "string" && event[2].startsWith(NOTE_START);
+    return isNote ? (event[2] as string) : null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }
 

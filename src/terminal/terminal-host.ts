@@ -17,6 +17,8 @@ export interface TerminalSpec {
   startCommand: string | null;
   env: Record<string, string>;
   recordingPath: string;
+  /** The recording stops (with a note saying so) at this size. */
+  recordingLimitMiB: number;
   /** tmux's server socket name, apart from any tmux the user runs (see tmuxCommand). */
   socketName: string;
 }
@@ -93,7 +95,7 @@ export class TerminalHost {
       control.close();
       throw new Error("tmux did not attach the terminal in time.");
     }
-    const recording = new Recording(spec.recordingPath, DEFAULT_SIZE);
+    const recording = new Recording(spec.recordingPath, DEFAULT_SIZE, spec.recordingLimitMiB);
     const host = new TerminalHost(spec, control, `=${name}:`, recording);
     await control.command(`refresh-client -C ${DEFAULT_SIZE.cols}x${DEFAULT_SIZE.rows}`);
     return host;

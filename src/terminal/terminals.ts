@@ -77,6 +77,7 @@ export class Terminals {
       startCommand: repo.terminalCommand,
       env: { PIER_SESSION_ID: session.id },
       recordingPath: recordingPath(this.deps.dataDir, session.id),
+      recordingLimitMiB: this.deps.settings.plain().recordingLimitMiB,
       socketName: this.socketName,
     });
   }

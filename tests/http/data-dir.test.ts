@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MIGRATIONS_DIR, openDatabase } from "../../src/infra/db.ts";
@@ -62,5 +62,62 @@ test("everything survives a restart on the same data dir, secrets included", asy
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+/** Mode bits of the database and the files SQLite keeps beside it. */
+function dbFileModes(dataDir: string): Record<string, string> {
+  const modes: Record<string, string> = {};
+  for (const name of ["pier.db", "pier.db-wal", "pier.db-shm"]) modes[name] = (statSync(join(dataDir, name)).mode & 0o777).toString(8);
+  return modes;
+}
+const OWNER_ONLY = { "pier.db": "600", "pier.db-wal": "600", "pier.db-shm": "600" };
+
+test("pier.db and its -wal and -shm files are readable by Pier's user alone from the start", async () => {
+  // The usual umask: without care, SQLite's files would come out world-readable.
+  const umask = process.umask(0o022);
+  const dataDir = mkdtempSync(join(tmpdir(), "pier-modes-"));
+  try {
+    const pier = await startTestPier({}, dataDir);
+    try {
+      await setUpAdmin(pier);
+      expect(dbFileModes(dataDir)).toEqual(OWNER_ONLY);
+    } finally {
+      await pier.close();
+    }
+  } finally {
+    process.umask(umask);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("a data dir whose database files were world-readable is fixed at start", async () => {
+  const umask = process.umask(0o022);
+  const original = mkdtempSync(join(tmpdir(), "pier-open-modes-"));
+  const crashed = mkdtempSync(join(tmpdir(), "pier-crashed-modes-"));
+  try {
+    // An older Pier's data dir as a crash leaves it: the user is still in the -wal file.
+    const older = openDatabase(join(original, "pier.db"));
+    const hash = await Bun.password.hash(ADMIN.password, "argon2id");
+    older.$client
+      .query("INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, 'admin', ?)")
+      .run("crashuser00000000", ADMIN.username, hash, Date.now());
+    for (const name of ["pier.db", "pier.db-wal", "pier.db-shm"]) {
+      copyFileSync(join(original, name), join(crashed, name));
+      chmodSync(join(crashed, name), 0o644);
+    }
+    older.$client.close();
+
+    const pier = await startTestPier({}, crashed);
+    try {
+      expect(dbFileModes(crashed)).toEqual(OWNER_ONLY);
+      await signIn(pier, ADMIN.username, ADMIN.password);
+    } finally {
+      await pier.close();
+    }
+  } finally {
+    process.umask(umask);
+    rmSync(original, { recursive: true, force: true });
+    rmSync(crashed, { recursive: true, force: true });
   }
 });

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CredentialSockets } from "../../src/auth/credential-sockets.ts";
 import { LoginLimiter } from "../../src/auth/login-limiter.ts";
 import { SESSION_LIFETIME, createSession, hashToken, invalidateSession, sessionCookie, validateSession } from "../../src/auth/sessions.ts";
 import { authSessions } from "../../src/auth/tables.ts";
@@ -57,7 +58,7 @@ describe("sessions (Lucia guide)", () => {
 
   test("invalidation ends the session", () => {
     const { token, session } = createSession(db, user.id);
-    invalidateSession(db, session.id);
+    invalidateSession(db, new CredentialSockets(), session.id);
     expect(validateSession(db, token)).toBeNull();
   });
 
@@ -98,29 +99,47 @@ describe("passwords and API tokens", () => {
     expect(secret).toMatch(/^pier_[a-z2-7]{32}$/);
     const stored = db.$client.query("SELECT token_hash AS h FROM api_tokens").get() as { h: string };
     expect(stored.h).toBe(hashToken(secret));
-    expect(authenticateApiToken(db, secret)?.username).toBe("bob");
-    revokeApiToken(db, user.id, token.id);
+    expect(authenticateApiToken(db, secret)).toMatchObject({ user: { username: "bob" }, tokenId: token.id });
+    revokeApiToken(db, new CredentialSockets(), user.id, token.id);
     expect(authenticateApiToken(db, secret)).toBeNull();
   });
 });
 
 describe("login limiter", () => {
+  const allowed = (result: ReturnType<LoginLimiter["begin"]>) => {
+    if ("retryAfter" in result) throw new Error(`refused for ${result.retryAfter} s`);
+    return result;
+  };
+
   test("blocks a username after five failures and forgives after the window", () => {
     const limiter = new LoginLimiter();
     const now = Date.now();
-    for (let i = 0; i < 5; i++) {
-      expect(limiter.retryAfter("ada", "1.2.3.4", now)).toBe(0);
-      limiter.recordFailure("ada", "1.2.3.4", now);
-    }
-    expect(limiter.retryAfter("ADA", "5.6.7.8", now)).toBeGreaterThan(0);
-    expect(limiter.retryAfter("bob", "5.6.7.8", now)).toBe(0);
-    expect(limiter.retryAfter("ada", "1.2.3.4", now + 16 * 60 * 1000)).toBe(0);
+    for (let i = 0; i < 5; i++) allowed(limiter.begin("ada", "1.2.3.4", now)).failed();
+    expect(limiter.begin("ADA", "5.6.7.8", now)).toEqual({ retryAfter: 15 * 60 });
+    allowed(limiter.begin("bob", "5.6.7.8", now));
+    allowed(limiter.begin("ada", "1.2.3.4", now + 16 * 60 * 1000));
   });
 
   test("blocks an address after twenty failures across usernames", () => {
     const limiter = new LoginLimiter();
-    for (let i = 0; i < 20; i++) limiter.recordFailure(`user${i}`, "9.9.9.9");
-    expect(limiter.retryAfter("someone-new", "9.9.9.9")).toBeGreaterThan(0);
-    expect(limiter.retryAfter("someone-new", "8.8.8.8")).toBe(0);
+    for (let i = 0; i < 20; i++) allowed(limiter.begin(`user${i}`, "9.9.9.9")).failed();
+    expect(limiter.begin("someone-new", "9.9.9.9")).toMatchObject({ retryAfter: expect.any(Number) });
+    allowed(limiter.begin("someone-new", "8.8.8.8"));
+  });
+
+  test("attempts still being checked count against the limit", () => {
+    const limiter = new LoginLimiter();
+    const pending = Array.from({ length: 5 }, () => allowed(limiter.begin("ada", "1.2.3.4")));
+    expect(limiter.begin("ada", "1.2.3.4")).toMatchObject({ retryAfter: expect.any(Number) });
+    for (const attempt of pending) attempt.abandoned();
+    allowed(limiter.begin("ada", "1.2.3.4"));
+  });
+
+  test("a success forgives the username and gives the address its place back", () => {
+    const limiter = new LoginLimiter();
+    for (let i = 0; i < 4; i++) allowed(limiter.begin("ada", "1.2.3.4")).failed();
+    allowed(limiter.begin("ada", "1.2.3.4")).succeeded();
+    for (let i = 0; i < 16; i++) allowed(limiter.begin(`user${i}`, "1.2.3.4")).succeeded();
+    allowed(limiter.begin("ada", "1.2.3.4"));
   });
 });

@@ -5,7 +5,7 @@ import { createApiToken, listApiTokens, publicToken, revokeApiToken } from "../.
 import { AppError, RateLimited } from "../../infra/errors.ts";
 import { asInput, type Input } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { authenticate, clientAddress, requireAdmin, requireUser, secureCookies } from "../auth.ts";
+import { clientAddress, requireAdmin, requireAuth, requireUser, secureCookies } from "../auth.ts";
 
 /** Setup, sign-in and sign-out, API tokens and users: the /api side. */
 export function authApi(pier: Pier) {
@@ -22,9 +22,8 @@ export function authApi(pier: Pier) {
       return { user: publicUser(user) };
     })
     .post("/auth/logout", (ctx) => {
-      requireUser(pier, ctx);
-      const auth = authenticate(pier, ctx);
-      if (auth?.via === "cookie") invalidateSession(pier.db, auth.session.id);
+      const { credential } = requireAuth(pier, ctx);
+      if (credential.kind === "sign_in") invalidateSession(pier.db, pier.credentialSockets, credential.id);
       ctx.set.headers["set-cookie"] = blankSessionCookie(secureCookies(pier, ctx.request));
       ctx.set.status = 204;
     })
@@ -36,7 +35,7 @@ export function authApi(pier: Pier) {
       return { ...publicToken(token), token: secret };
     })
     .delete("/tokens/:id", (ctx) => {
-      revokeApiToken(pier.db, requireUser(pier, ctx).id, ctx.params.id);
+      revokeApiToken(pier.db, pier.credentialSockets, requireUser(pier, ctx).id, ctx.params.id);
       ctx.set.status = 204;
     })
     .get("/users", (ctx) => {
@@ -53,18 +52,27 @@ export function authApi(pier: Pier) {
 
 /**
  * Checks a username and password under the login rate limit. Shared by the API and the sign-in page.
+ * The attempt takes its place under the limit before the (slow) password check, so guesses sent
+ * all at once are limited like guesses sent one after another.
  */
 export async function signIn(pier: Pier, input: Input, address: string) {
   const { username, password } = readCredentials(input);
-  const wait = pier.loginLimiter.retryAfter(username, address);
-  if (wait > 0) {
+  const attempt = pier.loginLimiter.begin(username, address);
+  if ("retryAfter" in attempt) {
+    const wait = attempt.retryAfter;
     throw new RateLimited(wait, `Too many failed sign-ins; try again in ${Math.ceil(wait / 60)} minute(s).`);
   }
-  const user = await verifyCredentials(pier.db, username, password);
+  let user;
+  try {
+    user = await verifyCredentials(pier.db, username, password);
+  } catch (error) {
+    attempt.abandoned();
+    throw error;
+  }
   if (!user) {
-    pier.loginLimiter.recordFailure(username, address);
+    attempt.failed();
     throw new AppError(401, "invalid_credentials", "Wrong username or password.");
   }
-  pier.loginLimiter.recordSuccess(username);
+  attempt.succeeded();
   return user;
 }

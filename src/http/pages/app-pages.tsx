@@ -106,7 +106,7 @@ export function appPages(pier: Pier) {
       }
     })
     .post("/tokens/:id/revoke", (ctx) => {
-      revokeApiToken(pier.db, pageUser(pier, ctx).id, ctx.params.id);
+      revokeApiToken(pier.db, pier.credentialSockets, pageUser(pier, ctx).id, ctx.params.id);
       return redirectResponse(ctx.request, "/tokens");
     })
     .get("/users", (ctx) => usersPage(ctx, emptyForm))
@@ -131,7 +131,7 @@ function settingsFromForm(form: Input): Input {
     if (form[`clear_${key}`] === "1") update[key] = "";
     else if (typeof form[key] === "string" && form[key] !== "") update[key] = form[key];
   }
-  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges"]) {
+  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB"]) {
     if (typeof form[key] === "string") update[key] = form[key];
   }
   return update;

@@ -46,7 +46,7 @@ export function authPages(pier: Pier) {
     })
     .post("/logout", (ctx) => {
       const auth = authenticate(pier, ctx);
-      if (auth?.via === "cookie") invalidateSession(pier.db, auth.session.id);
+      if (auth?.credential.kind === "sign_in") invalidateSession(pier.db, pier.credentialSockets, auth.credential.id);
       return redirectResponse(ctx.request, "/login", { "set-cookie": blankSessionCookie(secureCookies(pier, ctx.request)) });
     });
 }

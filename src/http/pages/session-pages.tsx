@@ -15,7 +15,7 @@ import {
   type SessionRow,
   SessionsPage,
 } from "../../../views/session-pages.tsx";
-import { recordingPath } from "../../terminal/recording.ts";
+import { readLimitNote, recordingPath } from "../../terminal/recording.ts";
 import { type PageContext, formFailure, pageUser, redirectResponse } from "./respond.ts";
 
 /** New Session, the session page, ending and resuming, and the session history. */
@@ -65,8 +65,10 @@ export function sessionPages(pier: Pier) {
     .get("/sessions/:id/output", async (ctx) => {
       const viewer = pageUser(pier, ctx);
       const session = pier.sessions.getFor(viewer, ctx.params.id);
-      const hasRecording = await Bun.file(recordingPath(pier.config.dataDir, session.id)).exists();
-      return <SessionOutputPage viewer={viewer} {...common} session={session} hasRecording={hasRecording} />;
+      const path = recordingPath(pier.config.dataDir, session.id);
+      const hasRecording = await Bun.file(path).exists();
+      const limitNote = hasRecording ? readLimitNote(path) : null;
+      return <SessionOutputPage viewer={viewer} {...common} session={session} hasRecording={hasRecording} limitNote={limitNote} />;
     })
     .get("/sessions/:id/end", async (ctx) => {
       const viewer = pageUser(pier, ctx);

@@ -1,0 +1,53 @@
+import { parseQuery } from "elysia/parse-query";
+import { AppError } from "../infra/errors.ts";
+
+/**
+ * How big a request body may be. Every route takes a small JSON body or form (chat messages and
+ * terminal input travel over WebSockets, with their own frame limit), so one limit serves all.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Bun's own limit, a backstop for any body read outside the checks below. It sits above
+ * MAX_BODY_BYTES because Bun refuses a body it declares too long before Pier sees the request,
+ * with an empty 413: bodies a little too long (a mistaken paste) should get Pier's sentence.
+ */
+export const SERVER_BODY_CEILING = 16 * MAX_BODY_BYTES;
+
+export const bodyTooLarge = () =>
+  new AppError(413, "payload_too_large", `Request bodies may be at most ${MAX_BODY_BYTES / (1024 * 1024)} MiB.`);
+
+/** For the request hook: a body that declares itself too long is refused before any of it is read. */
+export function declaresTooLargeBody(request: Request): boolean {
+  return Number(request.headers.get("content-length") ?? 0) > MAX_BODY_BYTES;
+}
+
+/**
+ * For the parse hook: a body sent without Content-Length (chunked) is read here, at most
+ * MAX_BODY_BYTES of it, and parsed as Elysia would (JSON, a form, else text). Bodies with a
+ * length were checked in the request hook; undefined leaves them to Elysia's own parsers.
+ */
+export async function parseUndeclaredBody(request: Request, contentType: string): Promise<unknown> {
+  if (!request.body || request.headers.has("content-length")) return undefined;
+  const text = await readAtMost(request.body, MAX_BODY_BYTES);
+  if (contentType === "application/json") return JSON.parse(text);
+  if (contentType === "application/x-www-form-urlencoded") return parseQuery(text);
+  return text;
+}
+
+async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Promise<string> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw bodyTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
