@@ -8,7 +8,7 @@ import { showSocketState } from "./session-socket.ts";
 export class ChatStatus {
   readonly element: HTMLElement;
   private readonly label = el("span", {}, "Connecting…");
-  private readonly notice = el("p", { class: "chat-ended", role: "alert", hidden: true }, "This session has ended; the agent can no longer be reached.");
+  private readonly notice = el("p", { class: "chat-ended", role: "alert", hidden: true });
   private readonly reconnectButton = el("button", { type: "button", class: "small", hidden: true }, "Reconnect");
   private stopCountdown = () => {};
 
@@ -26,7 +26,9 @@ export class ChatStatus {
   show(state: ChatConnectionState): void {
     this.stopCountdown();
     this.reconnectButton.hidden = state.kind !== "reconnecting";
-    this.notice.hidden = state.kind !== "ended";
+    this.notice.hidden = state.kind !== "ended" && state.kind !== "signed_out";
+    if (state.kind === "ended") this.notice.replaceChildren("This session has ended; the agent can no longer be reached.");
+    if (state.kind === "signed_out") this.notice.replaceChildren("You were signed out. ", el("a", { href: "/login" }, "Sign in again"));
     this.stopCountdown = showSocketState(this.label, state, LABELS);
   }
 }
@@ -35,4 +37,5 @@ const LABELS: Record<Exclude<ChatConnectionState["kind"], "reconnecting">, strin
   connecting: "Connecting…",
   connected: "Connected",
   ended: "Session ended",
+  signed_out: "Signed out",
 };

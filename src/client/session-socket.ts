@@ -5,17 +5,22 @@ export type SocketState =
   /** Lost; the next attempt is at `at` (epoch milliseconds). */
   | { kind: "reconnecting"; at: number }
   /** The session ended: nothing to reconnect to, ever. */
-  | { kind: "ended" };
+  | { kind: "ended" }
+  /** The sign-in or token the socket was opened with ended: retrying would only be refused. */
+  | { kind: "signed_out" };
 
 /** The server closes a session's sockets with this code when the session ends. */
 const SESSION_ENDED = 4001;
+/** ...and with this one when the sign-in they were opened with is gone (signed out, token revoked). */
+const CREDENTIAL_ENDED = 4401;
 const FIRST_RETRY_MS = 500;
 const LAST_RETRY_MS = 10_000;
 
 /**
  * A WebSocket to one of a session's endpoints (terminal, chat) that reconnects with exponential
- * back-off whenever it drops, until the session ends. Subclasses read the messages and may add
- * states of their own (a state other than these four stops the automatic retries).
+ * back-off whenever it drops, until the session ends or its sign-in does. Subclasses read the
+ * messages and may add states of their own (a state other than the first three stops the
+ * automatic retries).
  */
 export abstract class SessionSocket<State extends { kind: string } = SocketState> {
   state: SocketState | State = { kind: "connecting" };
@@ -52,7 +57,7 @@ export abstract class SessionSocket<State extends { kind: string } = SocketState
 
   /** Connects again right away (the Reconnect button, or the network coming back). */
   reconnect(): void {
-    if (this.state.kind === "ended") return;
+    if (this.state.kind === "ended" || this.state.kind === "signed_out") return;
     this.failures = 0;
     this.connect();
   }
@@ -90,6 +95,7 @@ export abstract class SessionSocket<State extends { kind: string } = SocketState
   private closed(code: number, reason: string): void {
     this.socket = null;
     if (code === SESSION_ENDED || reason === "ended") this.setState({ kind: "ended" });
+    else if (code === CREDENTIAL_ENDED) this.setState({ kind: "signed_out" });
     else if (["connecting", "connected", "reconnecting"].includes(this.state.kind)) this.retryLater();
   }
 

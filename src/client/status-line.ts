@@ -43,6 +43,10 @@ export class StatusLine {
       this.notify("This session has ended. ");
       this.notice.append(el("a", { href: this.outputPage }, "See its recorded output"));
     }
+    if (state.kind === "signed_out") {
+      this.notify("You were signed out. ");
+      this.notice.append(el("a", { href: "/login" }, "Sign in again"));
+    }
   }
 
   notify(message: string): void {
@@ -61,4 +65,5 @@ const LABELS: Record<Exclude<ConnectionState["kind"], "reconnecting">, string> =
   connected: "Connected",
   exited: "Shell exited",
   ended: "Ended",
+  signed_out: "Signed out",
 };

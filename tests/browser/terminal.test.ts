@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { ADMIN, type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
 
@@ -170,6 +170,20 @@ test("the output page replays the recording, seeks and searches", async () => {
   await page.context().close();
   expect(problems).toEqual([]);
 }, 90_000);
+
+test("signing out elsewhere stops the page's terminal and chat, which say so and stop retrying", async () => {
+  const other = await signIn(pier, ADMIN.username, ADMIN.password);
+  const { page } = await signedInPage(browser, pier.url, other, DESKTOP);
+  await page.goto(`${pier.url}/sessions/${session.id}`);
+  await connected(page);
+  await page.waitForFunction(() => (window as any).pierChat?.state().connection === "connected");
+  expect((await pier.fetch("/api/auth/logout", { method: "POST", headers: { cookie: other } })).status).toBe(204);
+  await page.waitForFunction(() => (window as any).pierTerminal.state() === "signed_out" && (window as any).pierChat.state().connection === "signed_out");
+  await page.getByRole("link", { name: "Sign in again" }).first().waitFor();
+  await Bun.sleep(1500);
+  expect(await page.evaluate(() => [(window as any).pierTerminal.state(), (window as any).pierChat.state().connection])).toEqual(["signed_out", "signed_out"]);
+  await page.context().close();
+}, 60_000);
 
 test("ending the session tells the open terminal, which stops and links to the output", async () => {
   const page = await openSession(DESKTOP);
