@@ -9,8 +9,7 @@ import Docker from "dockerode";
 import { cpus } from "node:os";
 import { ChatClient } from "../tests/support/chat-client.ts";
 import { startFakeAnthropic } from "../tests/support/fake-anthropic.ts";
-import { makeRemoteRepo } from "../tests/support/git-fixtures.ts";
-import { startBenchPier } from "./pier-process.ts";
+import { removeRepoPods, startBenchPier, startChatSession } from "./pier-process.ts";
 
 const runs = Number(process.argv[2] ?? 20);
 const API_KEY = "sk-bench-0000000000000000";
@@ -29,26 +28,9 @@ const docker = new Docker();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 let repoId = "";
 try {
-  const call = async (path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(pier.base + path, {
-      method: body === undefined ? "GET" : path === "/api/settings" ? "PUT" : "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return res;
-  };
-  await call("/api/setup", { username: "bench", password: "bench password" });
-  const cookie = (await call("/api/auth/login", { username: "bench", password: "bench password" })).headers.getSetCookie()[0]!.split(";")[0]!;
-  await call("/api/settings", { anthropicApiKey: API_KEY }, { cookie });
-  repoId = ((await (await call("/api/repos", { url: `file://${makeRemoteRepo("benchtools").path}` }, { cookie })).json()) as { id: string }).id;
-  let session = (await (await call("/api/sessions", { repoId }, { cookie })).json()) as { id: string; state: string; error?: string };
-  while (session.state !== "active") {
-    if (session.state === "failed") throw new Error(session.error);
-    await Bun.sleep(50);
-    session = (await (await call(`/api/sessions/${session.id}`, undefined, { cookie })).json()) as typeof session;
-  }
-  const chat = await ChatClient.connect(pier.base, session.id, { cookie });
+  const started = await startChatSession(pier.base, API_KEY, "benchtools");
+  repoId = started.repoId;
+  const chat = await ChatClient.connect(pier.base, started.sessionId, { cookie: started.cookie });
 
   const times = new Map<string, number[]>(TOOLS.map(([name]) => [name, []]));
   for (let i = 0; i < runs; i++) {
@@ -82,6 +64,5 @@ try {
 } finally {
   await pier.stop();
   await api.stop();
-  const pods = await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } });
-  for (const pod of pods) await docker.getContainer(pod.Id).remove({ force: true });
+  await removeRepoPods(repoId);
 }

@@ -4,10 +4,8 @@
  * The API server and the client run in this process, so both times come from one clock.
  * Run: bun bench/chat.ts [deltas]   (needs a Docker engine; uses the suite's test workspace image)
  */
-import Docker from "dockerode";
 import { cpus } from "node:os";
-import { makeRemoteRepo } from "../tests/support/git-fixtures.ts";
-import { startBenchPier } from "./pier-process.ts";
+import { removeRepoPods, startBenchPier, startChatSession } from "./pier-process.ts";
 
 const DELTAS = Number(process.argv[2] ?? 500);
 const GAP_MS = 4;
@@ -44,28 +42,12 @@ const api = Bun.serve({
 });
 
 const pier = await startBenchPier("chat", { ANTHROPIC_BASE_URL: `http://127.0.0.1:${api.port}` });
-const docker = new Docker();
 let repoId = "";
 try {
-  const call = async (path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(pier.base + path, {
-      method: body === undefined ? "GET" : path === "/api/settings" ? "PUT" : "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return res;
-  };
-  await call("/api/setup", { username: "bench", password: "bench password" });
-  const cookie = (await call("/api/auth/login", { username: "bench", password: "bench password" })).headers.getSetCookie()[0]!.split(";")[0]!;
-  const auth = { cookie };
-  await call("/api/settings", { anthropicApiKey: "sk-bench-0000000000000000" }, auth);
-  repoId = ((await (await call("/api/repos", { url: `file://${makeRemoteRepo("benchchat").path}` }, auth)).json()) as { id: string }).id;
-  let session = (await (await call("/api/sessions", { repoId }, auth)).json()) as { id: string; state: string };
-  while (session.state !== "active") {
-    await Bun.sleep(50);
-    session = (await (await call(`/api/sessions/${session.id}`, undefined, auth)).json()) as { id: string; state: string };
-  }
+  const started = await startChatSession(pier.base, "sk-bench-0000000000000000", "benchchat");
+  repoId = started.repoId;
+  const auth = { cookie: started.cookie };
+  const session = { id: started.sessionId };
 
   const latencies: number[] = [];
   const socket = new WebSocket(`${pier.base.replace("http", "ws")}/api/sessions/${session.id}/chat`, { headers: auth } as unknown as string[]);
@@ -95,6 +77,5 @@ try {
 } finally {
   await pier.stop();
   api.stop(true);
-  const pods = await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } });
-  for (const pod of pods) await docker.getContainer(pod.Id).remove({ force: true });
+  await removeRepoPods(repoId);
 }

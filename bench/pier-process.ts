@@ -1,6 +1,8 @@
+import Docker from "dockerode";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeRemoteRepo } from "../tests/support/git-fixtures.ts";
 import { dockerTestEnv } from "../tests/support/workspace-image.ts";
 
 /**
@@ -42,4 +44,39 @@ export async function startBenchPier(name: string, extraEnv: Record<string, stri
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For the chat benches: sets Pier up with a user and an Anthropic key, adds a repository and
+ * starts a session on it, waiting until the session is active.
+ */
+export async function startChatSession(base: string, apiKey: string, repoName: string) {
+  const call = async (path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(base + path, {
+      method: body === undefined ? "GET" : path === "/api/settings" ? "PUT" : "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res;
+  };
+  await call("/api/setup", { username: "bench", password: "bench password" });
+  const cookie = (await call("/api/auth/login", { username: "bench", password: "bench password" })).headers.getSetCookie()[0]!.split(";")[0]!;
+  await call("/api/settings", { anthropicApiKey: apiKey }, { cookie });
+  const repoId = ((await (await call("/api/repos", { url: `file://${makeRemoteRepo(repoName).path}` }, { cookie })).json()) as { id: string }).id;
+  let session = (await (await call("/api/sessions", { repoId }, { cookie })).json()) as { id: string; state: string; error?: string };
+  while (session.state !== "active") {
+    if (session.state === "failed") throw new Error(session.error);
+    await Bun.sleep(50);
+    session = (await (await call(`/api/sessions/${session.id}`, undefined, { cookie })).json()) as typeof session;
+  }
+  return { cookie, repoId, sessionId: session.id };
+}
+
+/** Removes the pods a bench's Pier made for a repository (they outlive Pier by design). */
+export async function removeRepoPods(repoId: string): Promise<void> {
+  const docker = new Docker();
+  for (const pod of await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } })) {
+    await docker.getContainer(pod.Id).remove({ force: true });
+  }
 }

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
 import { ChatClient } from "../support/chat-client.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { ADMIN, type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { ADMIN, type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient, upgradeStatus } from "../support/term-client.ts";
 
@@ -52,9 +51,7 @@ describe("sockets of an ended credential", () => {
 
   afterAll(async () => {
     for (const client of clients) client.close();
-    const socket = pier.pier.terminals.socketName;
-    await pier.close();
-    Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
+    await closeForGood(pier);
   });
 
   test("revoking an API token closes its terminal and chat sockets with 4401; another token's stay open", async () => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, createToken, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, createToken, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { upgradeStatus } from "../support/term-client.ts";
 
@@ -28,9 +27,7 @@ describe("cookies, Authorization headers and the Origin check", () => {
   }, 120_000);
 
   afterAll(async () => {
-    const socket = pier.pier.terminals.socketName;
-    await pier.close();
-    Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
+    await closeForGood(pier);
   });
 
   test("an Authorization header that is not a valid bearer token is 401, never a fall-back to the cookie", async () => {

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
 import { type RemoteRepo, gitAt, makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, apiError, startSession, waitForState } from "../support/sessions.ts";
 
 export interface LifecycleContext {
@@ -51,10 +50,7 @@ export function defineLifecycleTests(runtime: "local" | "docker", env: Record<st
     afterAll(async () => {
       const repos = ctx?.pier.pier.db.$client.query("SELECT id FROM repos").all() as Array<{ id: string }>;
       for (const { id } of repos ?? []) await ctx.pier.pier.pods.removeAll(id);
-      const socket = ctx?.pier.pier.terminals.socketName;
-      await ctx?.pier.close();
-      // The local runtime's shells live in a tmux server on this machine; end it with the test.
-      if (runtime === "local" && socket) Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
+      if (ctx) await closeForGood(ctx.pier);
       rmSync(dataDir, { recursive: true, force: true });
     });
 

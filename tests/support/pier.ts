@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/infra/config.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
+import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
 
 /**
  * A real Pier on 127.0.0.1 with its own temporary data dir, the same way `bun start` runs it.
@@ -30,6 +31,17 @@ export async function startTestPier(env: Record<string, string> = {}, dataDir?: 
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Closes a test Pier for good. On the local runtime its shells live in a tmux server on this
+ * machine that outlives Pier by design (a restart keeps them), so that server is ended too.
+ */
+export async function closeForGood(pier: TestPier): Promise<void> {
+  const socket = pier.pier.terminals.socketName;
+  const local = pier.pier.runtime.kind === "local";
+  await pier.close();
+  if (local) Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
 }
 
 export const ADMIN = { username: "admin", password: "correct horse battery" };

@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { recordingPath } from "../../src/terminal/recording.ts";
-import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 
@@ -52,9 +51,7 @@ describe("the recording limit", () => {
 
   afterAll(async () => {
     for (const client of clients) client.close();
-    const socket = pier.pier.terminals.socketName;
-    await pier.close();
-    Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
+    await closeForGood(pier);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { recordingPath } from "../../src/terminal/recording.ts";
 import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient, upgradeStatus } from "../support/term-client.ts";
 
@@ -35,10 +35,7 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
     afterAll(async () => {
       for (const client of clients) client.close();
       await pier.pier.pods.removeAll(repoId);
-      const socket = pier.pier.terminals.socketName;
-      await pier.close();
-      // The local runtime's shells live in a tmux server on this machine; end it with the test.
-      if (runtime === "local") Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
+      await closeForGood(pier);
       rmSync(dataDir, { recursive: true, force: true });
     });
 
