@@ -14,17 +14,19 @@ import { PodServices } from "./pods/pod-services.ts";
 import { retireLegacyLayout } from "./pods/legacy-layout.ts";
 import { Pods } from "./pods/pods.ts";
 import { Mirrors } from "./repos/mirrors.ts";
-import { getRepo, listRepos } from "./repos/repos.ts";
+import { getRepo, listRepos, type RepoRemoval } from "./repos/repos.ts";
 import { chooseRuntime } from "./runtime/detect.ts";
 import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
-import { SessionConnections } from "./sessions/connections.ts";
-import { ProgressHub } from "./sessions/progress.ts";
+import { SessionHosts } from "./sessions/hosts.ts";
 import { Sessions } from "./sessions/sessions.ts";
 import { SettingsStore } from "./settings/settings.ts";
 import { Terminals } from "./terminal/terminals.ts";
 import { Chats } from "./chat/chats.ts";
+import { EventBus } from "./infra/events.ts";
+import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
+import { Scheduler } from "./jobs/scheduler.ts";
 
 /** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
 export interface Pier {
@@ -37,8 +39,11 @@ export interface Pier {
   sessions: Sessions;
   terminals: Terminals;
   chats: Chats;
-  progress: ProgressHub;
-  connections: SessionConnections;
+  /** The live sessions' hosts: their terminals, sockets and progress. */
+  hosts: SessionHosts;
+  /** What removing a repo asks of its sessions and pods. */
+  repoRemoval: RepoRemoval;
+  bus: EventBus;
   credentialSockets: CredentialSockets;
   metrics: Metrics;
   version: string;
@@ -51,8 +56,6 @@ export const VERSION: string = (await Bun.file(join(import.meta.dir, "..", "pack
 
 /** The pod user of Pier's workspace image; files in repo directories belong to it. */
 const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
-const RECONCILE_EVERY_MS = 5 * 60_000;
-const IDLE_CHECK_EVERY_MS = 60_000;
 
 export async function openPier(config: Config): Promise<Pier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -72,47 +75,22 @@ export async function openPier(config: Config): Promise<Pier> {
     githubToken: async ({ repoId, userId }): Promise<string | null> => (sessions.hasLiveSession(repoId, userId) ? settings.secret("githubToken") : null),
   });
   const pods = new Pods({ db, runtime, dataDir: config.dataDir, defaultImage: config.workspaceImage, mirrors, services });
-  const progress = new ProgressHub();
-  const connections = new SessionConnections();
+  const bus = new EventBus();
   const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings });
-  const sessions: Sessions = new Sessions({
-    db,
-    dataDir: config.dataDir,
-    mirrors,
-    pods,
-    settings,
-    hub: progress,
-    connections,
-    hooks: {
-      activated: (session) => terminals.startAll([session]),
-      ending: async (sessionId) => {
-        await chats.end(sessionId);
-        await terminals.end(sessionId);
-      },
-    },
+  const hosts = new SessionHosts({
+    bus,
+    openTerminal: (session) => terminals.open(session),
+    endChat: (sessionId) => chats.end(sessionId),
   });
-  const chats = new Chats({ db, config, pods, settings, sessions });
+  const sessions: Sessions = new Sessions({ db, dataDir: config.dataDir, mirrors, pods, settings, hosts });
+  const chats: Chats = new Chats({ db, config, pods, settings, sessions });
   let setUp = hasAnyUser(db);
-  const reconcile = async () => {
-    try {
-      const orphans = await pods.reconcile();
-      if (orphans.length) {
-        console.warn(`[pier] ${orphans.length} container(s) labelled as this Pier's belong to no repository: ${orphans.map((o) => o.name).join(", ")}`);
-      }
-    } catch (error) {
-      console.error("[pier] reconciling pods failed:", error instanceof Error ? error.message : error);
-    }
-  };
-  const stopIdle = () =>
-    pods.stopIdle(settings.plain().podIdleMinutes, ({ repoId, userId }) => sessions.hasLiveSession(repoId, userId)).catch((error) => {
-      console.error("[pier] stopping idle pods failed:", error instanceof Error ? error.message : error);
-    });
+
   await retireLegacyLayout({ db, dataDir: config.dataDir, runtime, imageFor: (repoId) => pods.imageFor(getRepo(db, repoId)) });
-  await reconcile();
-  sessions.resumeInterrupted();
-  terminals.startAll(sessions.allActive());
-  const timers = [setInterval(reconcile, RECONCILE_EVERY_MS), setInterval(stopIdle, IDLE_CHECK_EVERY_MS)];
-  for (const timer of timers) timer.unref();
+  const scheduler = new Scheduler();
+  schedulePodJobs(scheduler, { pods, sessions, settings });
+  await scheduler.runNow(RECONCILE_PODS);
+  sessions.resumeAfterRestart();
 
   const metrics = new Metrics({
     pier_users: { help: "Registered users.", read: () => listUsers(db).length },
@@ -128,16 +106,17 @@ export async function openPier(config: Config): Promise<Pier> {
     sessions,
     terminals,
     chats,
-    progress,
-    connections,
+    hosts,
+    repoRemoval: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
+    bus,
     credentialSockets: new CredentialSockets(),
     metrics,
     version: VERSION,
     isSetUp: () => (setUp ||= hasAnyUser(db)),
     async close() {
-      for (const timer of timers) clearInterval(timer);
-      await sessions.settled();
-      await terminals.detachAll();
+      await scheduler.stop();
+      await hosts.settled();
+      await hosts.detachAll();
       await services.closeAll();
       db.$client.close();
     },

@@ -1,5 +1,5 @@
 import type { Pier } from "../pier.ts";
-import type { SessionEvent } from "../sessions/progress.ts";
+import type { SessionEvent } from "../sessions/host.ts";
 
 /**
  * Server-sent events for one session: provisioning progress, then the state it settles in.
@@ -17,12 +17,21 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
           unsubscribe();
         }
       };
-      if (!pier.progress.hasRun(sessionId)) {
-        // Settled long ago (or before a restart): say how it stands.
+      // What the live session's host has seen so far; without a host, the session settled long
+      // ago (or before a restart): say how it stands. Then live events, with nothing in between.
+      const host = pier.hosts.get(sessionId);
+      if (host) for (const event of host.snapshot()) send(event);
+      else {
         const session = pier.sessions.get(sessionId);
         if (session.state !== "provisioning") send({ type: "state", state: session.state, error: session.error ?? undefined });
       }
-      unsubscribe = pier.progress.subscribe(sessionId, send);
+      const stops = [
+        pier.bus.subscribe("session.progress", sessionId, (step) => send({ type: "progress", ...step })),
+        pier.bus.subscribe("session.state", sessionId, ({ state, error }) => send({ type: "state", state, ...(error ? { error } : {}) })),
+      ];
+      unsubscribe = () => {
+        for (const stop of stops) stop();
+      };
       abort.addEventListener("abort", () => {
         unsubscribe();
         try {

@@ -15,7 +15,8 @@ export function trackSessionSocket(
   sessionId: string,
   socket: ServerWebSocket,
 ): () => void {
-  const forgetSession = pier.connections.add(sessionId, socket);
+  // A session with no host has ended already (its conversation can still be read): nothing to close it for.
+  const forgetSession = pier.hosts.get(sessionId)?.addSocket(socket) ?? (() => {});
   const forgetCredential = pier.credentialSockets.add(requireAuth(pier, upgrade).credential, socket);
   return () => {
     forgetSession();

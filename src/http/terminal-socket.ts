@@ -50,7 +50,7 @@ export function terminalSocket(pier: Pier) {
         bufferedAmount: () => raw.getBufferedAmount(),
       };
       const release = trackSessionSocket(pier, ws.data, session.id, raw);
-      const attachment: Attachment = { viewer, host: pier.terminals.host(session), attached: null, release };
+      const attachment: Attachment = { viewer, host: pier.hosts.terminal(session), attached: null, release };
       open.set(raw, attachment);
       attachment.host.catch((error: Error) => {
         viewer.sendControl({ type: "error", message: error.message });

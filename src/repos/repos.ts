@@ -102,7 +102,22 @@ export function getRepo(db: Db, id: string): Repo {
   return repo;
 }
 
-export function deleteRepo(db: Db, id: string): void {
+/** What removing a repo needs from the modules that hold its sessions and pods. */
+export interface RepoRemoval {
+  hasLiveSession(repoId: string): boolean;
+  removePods(repoId: string): Promise<void>;
+}
+
+/**
+ * Removes a repo from Pier once no session is live on it. Its pods go; its files (the mirror,
+ * each person's clone with branches that have unpushed commits) stay on disk, so no work is lost.
+ */
+export async function removeRepo(db: Db, id: string, parts: RepoRemoval): Promise<void> {
+  getRepo(db, id);
+  if (parts.hasLiveSession(id)) {
+    throw new AppError(409, "repo_in_use", "The repository has active sessions; end them before removing it.");
+  }
+  await parts.removePods(id);
   const removed = db.delete(repos).where(eq(repos.id, id)).returning({ id: repos.id }).all();
   if (removed.length === 0) throw notFound("repository");
 }

@@ -10,13 +10,13 @@ import type { Pods } from "../pods/pods.ts";
 import { isValidBranchName } from "../repos/git-ref.ts";
 import { worktreeDir } from "../repos/layout.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
-import { deleteRepo, getRepo, type Repo } from "../repos/repos.ts";
-import type { PodKey } from "../runtime/runtime.ts";
+import { getRepo, type Repo } from "../repos/repos.ts";
+import type { PodKey, ProgressEvent } from "../runtime/runtime.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { PodScriptRefusal } from "../workspaces/pod-script.ts";
 import type { SessionDiff } from "../workspaces/workspace.ts";
-import type { SessionConnections } from "./connections.ts";
-import type { ProgressHub } from "./progress.ts";
+import type { SessionHost } from "./host.ts";
+import type { SessionHosts } from "./hosts.ts";
 import { type SessionState, sessions } from "./tables.ts";
 
 export type Session = typeof sessions.$inferSelect;
@@ -55,15 +55,8 @@ export interface SessionDeps {
   mirrors: Mirrors;
   pods: Pods;
   settings: SettingsStore;
-  hub: ProgressHub;
-  connections: SessionConnections;
-  /** What else must happen as a session becomes active or ends (its terminal starts or stops). */
-  hooks: SessionHooks;
-}
-
-export interface SessionHooks {
-  activated(session: Session): void;
-  ending(sessionId: string): Promise<void>;
+  /** The live sessions' hosts: their terminals, sockets and progress. */
+  hosts: SessionHosts;
 }
 
 const LIVE: SessionState[] = ["provisioning", "active"];
@@ -72,13 +65,12 @@ const MAX_TITLE = 200;
 
 /**
  * Sessions: one person's working context on one branch of one repo. Creating one answers at
- * once; the pod, clone and worktree are made in the background, with progress published to the
- * hub. Ending saves uncommitted work as a commit, removes the worktree and keeps the branch.
- * All git work on the person's clone and worktrees happens in their pod (see Workspace).
+ * once; the pod, clone and worktree are made in the background, with progress reported through
+ * the session's host. Ending saves uncommitted work as a commit, removes the worktree and keeps
+ * the branch. All git work on the person's clone and worktrees happens in their pod (see
+ * Workspace). The database row is the truth; the host holds what the live session has meanwhile.
  */
 export class Sessions {
-  /** Provisioning runs in flight, so tests and shutdown can wait for them. */
-  private running = new Map<string, Promise<void>>();
   /** Git work on one person's clone of a repo happens one operation at a time. */
   private cloneLock = new KeyedLock();
 
@@ -136,7 +128,7 @@ export class Sessions {
       if (String(error).includes("UNIQUE")) throw branchInUse(branch);
       throw error;
     }
-    this.provisionInBackground(session.id, user.username);
+    this.provisionInBackground(session, user.username);
     return session;
   }
 
@@ -204,19 +196,6 @@ export class Sessions {
     return Promise.race([asked, Bun.sleep(SUGGESTIONS_WAIT_MS).then(() => [])]);
   }
 
-  /**
-   * Removes a repo from Pier once no session is live on it. Its pods go; its files (the mirror,
-   * each person's clone with branches that have unpushed commits) stay on disk, so no work is lost.
-   */
-  async removeRepo(repoId: string): Promise<void> {
-    getRepo(this.deps.db, repoId);
-    if (this.hasLiveSession(repoId)) {
-      throw new AppError(409, "repo_in_use", "The repository has active sessions; end them before removing it.");
-    }
-    await this.deps.pods.removeAll(repoId);
-    deleteRepo(this.deps.db, repoId);
-  }
-
   /** What ending would do: the files it would save in a commit and the commits not yet pushed. */
   async changes(user: User, id: string): Promise<{ uncommittedFiles: string[]; unpushedCommits: number }> {
     const session = this.getFor(user, id);
@@ -226,8 +205,9 @@ export class Sessions {
   }
 
   /**
-   * Ends a session. Uncommitted work is saved as a commit on the session's branch first, so
-   * nothing is lost; then its connections close (4001), its worktree goes, and the branch stays.
+   * Ends a session: its host closes its sockets (4001) and stops its chat and shell; then its
+   * uncommitted work is saved as a commit on its branch, so nothing is lost, its worktree goes,
+   * and the branch stays.
    */
   async end(user: User, id: string): Promise<EndResult> {
     const session = this.getFor(user, id);
@@ -235,8 +215,8 @@ export class Sessions {
     if (session.state === "provisioning") {
       throw new AppError(409, "session_provisioning", "The session is still being prepared; end it once it is ready.");
     }
-    this.deps.connections.closeAll(session.id);
-    await this.deps.hooks.ending(session.id);
+    const host = this.deps.hosts.get(session.id);
+    await host?.end();
     // A session that failed to provision was never handed over: there is no work of it to save.
     const { savedCommit, unpushedCommits } =
       session.state === "failed"
@@ -248,7 +228,7 @@ export class Sessions {
           })();
     this.update(session.id, { state: "ended", endedAt: new Date(), step: null, ...(savedCommit ? { savedCommit } : {}) });
     this.deps.pods.touch(podKeyOf(session));
-    this.deps.hub.publish(session.id, { type: "state", state: "ended" });
+    if (host) this.deps.hosts.ended(host);
     return { session: this.get(session.id), savedUncommitted: savedCommit !== null, unpushedCommits };
   }
 
@@ -263,33 +243,34 @@ export class Sessions {
       if (String(error).includes("UNIQUE")) throw branchInUse(session.branch);
       throw error;
     }
-    this.provisionInBackground(session.id, this.ownerName(session));
+    this.provisionInBackground(this.get(session.id), this.ownerName(session));
     return this.get(session.id);
   }
 
-  /** After a restart: provisioning that was cut off starts again (every step is idempotent). */
-  resumeInterrupted(): void {
+  /**
+   * After a restart: active sessions get their hosts back (their shells kept running in their
+   * pods), and provisioning that was cut off starts again (every step is idempotent).
+   */
+  resumeAfterRestart(): void {
+    for (const session of this.allActive()) this.deps.hosts.active(session);
     for (const session of this.deps.db.select().from(sessions).where(eq(sessions.state, "provisioning")).all()) {
-      this.provisionInBackground(session.id, this.ownerName(session));
+      this.provisionInBackground(session, this.ownerName(session));
     }
   }
 
-  /** Resolves when every provisioning run under way has finished. */
-  async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  private provisionInBackground(session: Session, username: string): void {
+    const host = this.deps.hosts.begin(session);
+    host.provisioning = this.provision(host, username).finally(() => {
+      host.provisioning = null;
+    });
   }
 
-  private provisionInBackground(sessionId: string, username: string): void {
-    this.deps.hub.begin(sessionId);
-    const run = this.provision(sessionId, username).finally(() => this.running.delete(sessionId));
-    this.running.set(sessionId, run);
-  }
-
-  private async provision(sessionId: string, username: string): Promise<void> {
-    const { hub, mirrors, pods } = this.deps;
-    const report = (event: Parameters<ProgressHub["publish"]>[1]) => {
-      if (event.type === "progress") this.update(sessionId, { step: event.message });
-      hub.publish(sessionId, event);
+  private async provision(host: SessionHost, username: string): Promise<void> {
+    const { mirrors, pods, hosts } = this.deps;
+    const sessionId = host.sessionId;
+    const report = (event: ProgressEvent) => {
+      this.update(sessionId, { step: event.message });
+      host.progress(event);
     };
     try {
       const session = this.get(sessionId);
@@ -297,15 +278,15 @@ export class Sessions {
       // The mirror must exist for the pod to mount it; fetching it and readying the pod then go together.
       await mirrors.ensure(repo);
       const [shell] = await Promise.all([
-        pods.ensure(repo, session.userId, (event) => report({ type: "progress", ...event })),
+        pods.ensure(repo, session.userId, report),
         (async () => {
-          report({ type: "progress", step: "clone", message: mirrors.fetched(repo.id) ? "Fetching the latest changes…" : `Cloning ${repo.url}…` });
+          report({ step: "clone", message: mirrors.fetched(repo.id) ? "Fetching the latest changes…" : `Cloning ${repo.url}…` });
           const how = await mirrors.update(repo);
-          report({ type: "progress", step: "clone", message: how === "cloned" ? "Cloned." : "Fetched.", fraction: 1 });
+          report({ step: "clone", message: how === "cloned" ? "Cloned." : "Fetched.", fraction: 1 });
         })(),
       ]);
 
-      report({ type: "progress", step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
+      report({ step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
       const legacyClone = pods.legacyClone(repo.id);
       const prepared = await this.cloneLock.run(cloneKey(session), () =>
         pods.workspace(repo, session.userId, shell).prepare({
@@ -319,16 +300,15 @@ export class Sessions {
           ...(legacyClone ? { legacy: { clone: legacyClone, branches: this.branchesOf(session.repoId, session.userId) } } : {}),
         }),
       );
-      report({ type: "progress", step: "worktree", message: "Worktree ready.", fraction: 1 });
+      report({ step: "worktree", message: "Worktree ready.", fraction: 1 });
 
       this.update(sessionId, { state: "active", step: null, podId: shell.pod.id, baseSha: prepared.baseSha });
       pods.touch(podKeyOf(session));
-      this.deps.hooks.activated(this.get(sessionId));
-      hub.publish(sessionId, { type: "state", state: "active" });
+      host.activate(this.get(sessionId));
     } catch (error) {
       const message = humanError(error);
       this.update(sessionId, { state: "failed", step: null, error: message });
-      hub.publish(sessionId, { type: "state", state: "failed", error: message });
+      hosts.failed(host, message);
     }
   }
 

@@ -14,13 +14,11 @@ interface TerminalDeps {
 }
 
 /**
- * The terminal of every active session. A session's terminal starts when the session becomes
- * active (and again when the server starts), not when someone opens it, so the recording has
- * all of its output even while no browser is attached.
+ * Opens sessions' terminals in their pods. A session's terminal starts when the session becomes
+ * active (and again when the server starts), not when someone opens it, so the recording has all
+ * of its output even while no browser is attached; the session's host keeps it (src/sessions/host.ts).
  */
 export class Terminals {
-  private hosts = new Map<string, Promise<TerminalHost>>();
-
   /** One tmux server per Pier (per data dir), so two Piers on one machine never share one. */
   readonly socketName: string;
 
@@ -28,44 +26,8 @@ export class Terminals {
     this.socketName = `pier-${deps.settings.instanceId().slice(0, 8)}`;
   }
 
-  /** The session's terminal, attached (or started) on first use. */
-  host(session: Session): Promise<TerminalHost> {
-    const existing = this.hosts.get(session.id);
-    if (existing) return existing;
-    const opening = this.open(session);
-    this.hosts.set(session.id, opening);
-    opening.then(
-      (host) => host.onExit(() => this.forget(session.id, opening)),
-      () => this.forget(session.id, opening),
-    );
-    return opening;
-  }
-
-  /** Starts the terminals of sessions that were active when the server stopped. */
-  startAll(sessions: Session[]): void {
-    for (const session of sessions) {
-      this.host(session).catch((error) => {
-        console.error(`[pier] the terminal of session ${session.id} could not start:`, error instanceof Error ? error.message : error);
-      });
-    }
-  }
-
-  /** The session is ending: its shell and tmux session go, and its recording is closed. */
-  async end(sessionId: string): Promise<void> {
-    const opening = this.hosts.get(sessionId);
-    this.hosts.delete(sessionId);
-    const host = await opening?.catch(() => null);
-    await host?.terminate();
-  }
-
-  /** Server shutdown: stop watching; the shells keep running in their pods. */
-  async detachAll(): Promise<void> {
-    const hosts = await Promise.allSettled(this.hosts.values());
-    this.hosts.clear();
-    for (const result of hosts) if (result.status === "fulfilled") result.value.detachAll();
-  }
-
-  private async open(session: Session): Promise<TerminalHost> {
+  /** Attaches to the session's tmux session in its pod, starting it (and its shell) if needed. */
+  async open(session: Session): Promise<TerminalHost> {
     const repo = getRepo(this.deps.db, session.repoId);
     // Ensuring the pod also brings back one that was stopped or removed behind Pier's back.
     const { runtime, pod } = await this.deps.pods.ensure(repo, session.userId);
@@ -80,9 +42,5 @@ export class Terminals {
       recordingLimitMiB: this.deps.settings.plain().recordingLimitMiB,
       socketName: this.socketName,
     });
-  }
-
-  private forget(sessionId: string, which: Promise<TerminalHost>): void {
-    if (this.hosts.get(sessionId) === which) this.hosts.delete(sessionId);
   }
 }

@@ -63,7 +63,7 @@ describe("the recording limit", () => {
   });
 
   test("below the limit the replay page carries no note", async () => {
-    await pier.pier.terminals.host(pier.pier.sessions.get(session.id));
+    await pier.pier.hosts.terminal(pier.pier.sessions.get(session.id));
     const page = await (await pier.fetch(`/sessions/${session.id}/output`, { headers: { cookie } })).text();
     expect(page).toContain('id="replay"');
     expect(page).not.toMatch(NOTE);

@@ -128,7 +128,7 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
 
     test("output produced while nobody watches is recorded, and asciinema reads the recording", async () => {
       // The server starts the terminal when the session becomes active; wait for that, attach nothing.
-      await pier.pier.terminals.host(pier.pier.sessions.get(session.id));
+      await pier.pier.hosts.terminal(pier.pier.sessions.get(session.id));
       const ran = await pier.pier.runtime.exec(
         { id: session.podId!, image: "" },
         [...tmuxCommand(pier.pier.terminals.socketName), "send-keys", "-t", `pier-${session.id}`, "echo unseen-$((5*5))", "Enter"],

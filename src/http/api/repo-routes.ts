@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { asInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { addRepo, getRepo, listRepos, publicRepo, updateRepo } from "../../repos/repos.ts";
+import { addRepo, getRepo, listRepos, publicRepo, removeRepo, updateRepo } from "../../repos/repos.ts";
 import { requireAdmin, requireUser } from "../auth.ts";
 
 export function repoApi(pier: Pier) {
@@ -31,7 +31,7 @@ export function repoApi(pier: Pier) {
     })
     .delete("/:id", async (ctx) => {
       requireAdmin(pier, ctx);
-      await pier.sessions.removeRepo(ctx.params.id);
+      await removeRepo(pier.db, ctx.params.id, pier.repoRemoval);
       ctx.set.status = 204;
     })
     .get("/orphan-pods", (ctx) => {

@@ -4,7 +4,7 @@ import { createApiToken, listApiTokens, revokeApiToken } from "../../auth/tokens
 import { listPrices, setPrice } from "../../costs/costs.ts";
 import { asInput, type Input } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { addRepo, getRepo, listRepos, updateRepo } from "../../repos/repos.ts";
+import { addRepo, getRepo, listRepos, removeRepo, updateRepo } from "../../repos/repos.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
 import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
@@ -73,7 +73,7 @@ export function appPages(pier: Pier) {
     })
     .post("/repos/:id/delete", async (ctx) => {
       pageAdmin(pier, ctx);
-      await pier.sessions.removeRepo(ctx.params.id);
+      await removeRepo(pier.db, ctx.params.id, pier.repoRemoval);
       return redirectResponse(ctx.request, "/repos");
     })
     .get("/settings", (ctx) => settingsPage(ctx, emptyForm))
