@@ -4,6 +4,7 @@ import { SESSION_COOKIE, sessionCookie, validateSession } from "../auth/sessions
 import type { User } from "../auth/users.ts";
 import { forbidden, unauthorized } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
+import { type Actor, personActor } from "../auth/actor.ts";
 
 /** Who is asking, and with what: a browser sign-in (the session cookie) or an API token. */
 export interface Auth {
@@ -90,4 +91,9 @@ export function readCookie(request: Request, name: string): string | null {
 
 export function clientAddress(server: { requestIP(r: Request): { address: string } | null } | null, request: Request): string {
   return server?.requestIP(request)?.address ?? "unknown";
+}
+
+/** The signed-in caller as the actor domain functions take (401 without one). */
+export function requireActor(pier: Pier, ctx: RequestContext): Actor {
+  return personActor(requireUser(pier, ctx));
 }

@@ -2,7 +2,7 @@ import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
 import type { ClientMessage } from "../chat/protocol.ts";
 import type { Pier } from "../pier.ts";
-import { requireUser } from "./auth.ts";
+import { requireActor } from "./auth.ts";
 import { trackSessionSocket } from "./session-sockets.ts";
 
 const MAX_MESSAGE_CHARS = 100_000;
@@ -17,7 +17,7 @@ export function chatSocket(pier: Pier) {
 
   return new Elysia().ws("/api/sessions/:id/chat", {
     beforeHandle(ctx) {
-      pier.sessions.getFor(requireUser(pier, ctx), ctx.params.id);
+      pier.sessions.getFor(requireActor(pier, ctx), ctx.params.id);
     },
     open(ws) {
       const sessionId = ws.data.params.id;

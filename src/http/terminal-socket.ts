@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import type { TerminalHost, Viewer } from "../terminal/terminal-host.ts";
-import { requireUser } from "./auth.ts";
+import { requireActor } from "./auth.ts";
 import { trackSessionSocket } from "./session-sockets.ts";
 
 /** The biggest frame a client may send; pastes larger than this arrive in several frames. */
@@ -35,7 +35,7 @@ export function terminalSocket(pier: Pier) {
 
   return new Elysia().ws("/api/sessions/:id/terminal", {
     beforeHandle(ctx) {
-      const session = pier.sessions.getFor(requireUser(pier, ctx), ctx.params.id);
+      const session = pier.sessions.getFor(requireActor(pier, ctx), ctx.params.id);
       if (session.state !== "active") {
         throw new AppError(409, "session_not_active", `The session is ${session.state}; its terminal is not running.`);
       }

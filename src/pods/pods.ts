@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { lchownSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { type Actor, assertAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { Db } from "../infra/db.ts";
 import { cloneDir, workspaceDir } from "../repos/layout.ts";
@@ -97,8 +98,9 @@ export class Pods {
     return this.lastOrphans;
   }
 
-  /** Containers labelled as this Pier's whose repo or person is gone, as of the last reconciliation. */
-  orphans(): OrphanPod[] {
+  /** Containers labelled as this Pier's whose repo or person is gone, as of the last reconciliation (for admins). */
+  orphans(actor: Actor): OrphanPod[] {
+    assertAdmin(actor);
     return this.lastOrphans;
   }
 

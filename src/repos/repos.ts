@@ -1,9 +1,12 @@
+import { type Static, Type } from "@sinclair/typebox";
 import { asc, eq } from "drizzle-orm";
+import { type Actor, assertAdmin } from "../auth/actor.ts";
 import { IMAGE_REF } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
 import { AppError, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
-import { hasControlChars, type Input, optionalString, requiredString } from "../infra/input.ts";
+import { hasControlChars } from "../infra/input.ts";
+import { optionalText, requiredText } from "../infra/schema-input.ts";
 import { isValidBranchName } from "./git-ref.ts";
 import { checkRepoUrl, nameFromUrl } from "./git-url.ts";
 import { repos } from "./tables.ts";
@@ -29,13 +32,28 @@ export interface RepoRules {
   allowLocalRepos: boolean;
 }
 
-/** Checks every field first; nothing is written unless all are acceptable. */
-export function addRepo(db: Db, rules: RepoRules, input: Input, createdBy: string): Repo {
-  const url = requiredString(input, "url", "URL");
+/** The settings of a repo an admin may change; an empty image or command clears it. */
+export const RepoSettingsInput = Type.Object({
+  defaultBranch: optionalText("Default branch"),
+  image: optionalText("Image"),
+  terminalCommand: optionalText("Terminal start command"),
+});
+export type RepoSettingsInput = Static<typeof RepoSettingsInput>;
+
+export const AddRepoInput = Type.Composite([
+  Type.Object({ url: requiredText("URL"), name: optionalText("Name", { description: "Taken from the URL when left out." }) }),
+  RepoSettingsInput,
+]);
+export type AddRepoInput = Static<typeof AddRepoInput>;
+
+/** An admin adds a repo. Checks every field first; nothing is written unless all are acceptable. */
+export function addRepo(db: Db, rules: RepoRules, actor: Actor, input: AddRepoInput): Repo {
+  assertAdmin(actor);
+  const url = input.url;
   const urlProblem = checkRepoUrl(url, rules.allowLocalRepos);
   if (urlProblem) throw invalid("url", urlProblem);
 
-  const name = optionalString(input, "name", "Name") ?? nameFromUrl(url);
+  const name = input.name || nameFromUrl(url);
   if (!REPO_NAME.test(name)) {
     throw invalid("name", "Name must be 1–100 characters: letters, digits, '.', '-' or '_', starting with a letter or digit.");
   }
@@ -43,15 +61,16 @@ export function addRepo(db: Db, rules: RepoRules, input: Input, createdBy: strin
   return db.transaction((tx) => {
     const taken = tx.select({ id: repos.id }).from(repos).where(eq(repos.name, name)).get();
     if (taken) throw new AppError(409, "name_taken", `A repository named "${name}" already exists.`, "name");
-    tx.insert(repos).values({ ...repo, createdBy }).run();
+    tx.insert(repos).values({ ...repo, createdBy: actor.user.id }).run();
     return repo;
   });
 }
 
 type RepoSettings = Pick<Repo, "defaultBranch" | "image" | "terminalCommand">;
 
-/** Changes a repo's default branch, image or terminal start command; "" clears the optional ones. */
-export function updateRepo(db: Db, id: string, input: Input): Repo {
+/** An admin changes a repo's default branch, image or terminal start command; "" clears the optional ones. */
+export function updateRepo(db: Db, actor: Actor, id: string, input: RepoSettingsInput): Repo {
+  assertAdmin(actor);
   const repo = getRepo(db, id);
   const next = readSettings(input, repo);
   db.update(repos).set(next).where(eq(repos.id, id)).run();
@@ -59,22 +78,22 @@ export function updateRepo(db: Db, id: string, input: Input): Repo {
 }
 
 /** The settable fields in `input`, checked; a field left out keeps its value from `current`. */
-function readSettings(input: Input, current: RepoSettings): RepoSettings {
+function readSettings(input: RepoSettingsInput, current: RepoSettings): RepoSettings {
   const next = { ...current };
-  if (input.defaultBranch !== undefined && input.defaultBranch !== "") {
-    const branch = optionalString(input, "defaultBranch", "Default branch")!;
+  if (input.defaultBranch) {
+    const branch = input.defaultBranch;
     if (!isValidBranchName(branch)) throw invalid("defaultBranch", "Default branch is not a valid git branch name.");
     next.defaultBranch = branch;
   }
   if (input.image !== undefined) {
-    const image = optionalString(input, "image", "Image") ?? null;
+    const image = input.image || null;
     if (image !== null && !IMAGE_REF.test(image)) {
       throw invalid("image", "Image must be a Docker image reference such as debian:bookworm or ghcr.io/org/image:tag.");
     }
     next.image = image;
   }
   if (input.terminalCommand !== undefined) {
-    const command = optionalString(input, "terminalCommand", "Terminal start command")?.trim() || null;
+    const command = input.terminalCommand.trim() || null;
     if (command !== null && (command.length > MAX_COMMAND || hasControlChars(command))) {
       throw invalid("terminalCommand", `Terminal start command must be one line of at most ${MAX_COMMAND} characters.`);
     }
@@ -112,7 +131,8 @@ export interface RepoRemoval {
  * Removes a repo from Pier once no session is live on it. Its pods go; its files (the mirror,
  * each person's clone with branches that have unpushed commits) stay on disk, so no work is lost.
  */
-export async function removeRepo(db: Db, id: string, parts: RepoRemoval): Promise<void> {
+export async function removeRepo(db: Db, actor: Actor, id: string, parts: RepoRemoval): Promise<void> {
+  assertAdmin(actor);
   getRepo(db, id);
   if (parts.hasLiveSession(id)) {
     throw new AppError(409, "repo_in_use", "The repository has active sessions; end them before removing it.");

@@ -1,11 +1,14 @@
+import { type Static, Type } from "@sinclair/typebox";
 import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
-import { findUser, type User } from "../auth/users.ts";
+import { type Actor, isAdmin } from "../auth/actor.ts";
+import { findUser } from "../auth/users.ts";
 import { priceOf } from "../costs/costs.ts";
 import type { Db, Tx } from "../infra/db.ts";
-import { AppError, invalid, notFound } from "../infra/errors.ts";
+import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
-import { hasControlChars, type Input, optionalString, requiredString } from "../infra/input.ts";
+import { hasControlChars } from "../infra/input.ts";
+import { optionalText, requiredText } from "../infra/schema-input.ts";
 import type { Pods } from "../pods/pods.ts";
 import { isValidBranchName } from "../repos/git-ref.ts";
 import { worktreeDir } from "../repos/layout.ts";
@@ -59,6 +62,16 @@ export interface SessionDeps {
   hosts: SessionHosts;
 }
 
+/** What starting a session takes (POST /api/sessions, the New Session form). */
+export const StartSessionInput = Type.Object({
+  repoId: requiredText("Repository"),
+  branch: optionalText("Branch", { description: "An existing branch to check out; left out, a new branch off the default one." }),
+  taskId: optionalText("Task"),
+  title: optionalText("Title"),
+  model: optionalText("Model"),
+});
+export type StartSessionInput = Static<typeof StartSessionInput>;
+
 const LIVE: SessionState[] = ["provisioning", "active"];
 const SUGGESTIONS_WAIT_MS = 5000;
 const MAX_TITLE = 200;
@@ -76,19 +89,19 @@ export class Sessions {
 
   constructor(private deps: SessionDeps) {}
 
-  async start(user: User, input: Input): Promise<Session> {
-    const repoId = requiredString(input, "repoId", "Repository");
-    const repo = this.findRepo(repoId);
-    const title = optionalString(input, "title", "Title")?.trim();
+  /** A person starts a session of their own (an agent never starts one). */
+  async start(actor: Actor, input: StartSessionInput): Promise<Session> {
+    if (actor.kind !== "person") throw forbidden("Only a person can start a session.");
+    const user = actor.user;
+    const repo = this.findRepo(input.repoId);
+    const title = input.title?.trim() || undefined;
     if (title !== undefined && (title.length > MAX_TITLE || hasControlChars(title))) {
       throw invalid("title", `Title must be at most ${MAX_TITLE} characters without control characters.`);
     }
-    if (optionalString(input, "taskId", "Task") !== undefined) {
-      throw invalid("taskId", "No task with that id.");
-    }
-    const model = optionalString(input, "model", "Model") ?? this.deps.settings.plain().defaultModel;
+    if (input.taskId) throw invalid("taskId", "No task with that id.");
+    const model = input.model || this.deps.settings.plain().defaultModel;
     if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
-    const requested = optionalString(input, "branch", "Branch");
+    const requested = input.branch || undefined;
     const id = newId();
     let branch: string;
     if (requested !== undefined) {
@@ -138,16 +151,22 @@ export class Sessions {
     return session;
   }
 
-  /** A session its owner or an admin may see; others get 404, as if it did not exist. */
-  getFor(user: User, id: string): Session {
+  /**
+   * A session the actor may see: its owner's or any for an admin; the agent only the session it
+   * works in. Others get 404, as if it did not exist.
+   */
+  getFor(actor: Actor, id: string): Session {
     const session = this.get(id);
-    if (session.userId !== user.id && user.role !== "admin") throw notFound("session");
+    const allowed = actor.kind === "agent" ? actor.sessionId === id : session.userId === actor.user.id || isAdmin(actor);
+    if (!allowed) throw notFound("session");
     return session;
   }
 
-  list(user: User, filter: { state?: string; repoId?: string } = {}): Session[] {
+  /** The sessions the actor may see (see getFor), newest first. */
+  list(actor: Actor, filter: { state?: string; repoId?: string } = {}): Session[] {
     const where: SQL[] = [];
-    if (user.role !== "admin") where.push(eq(sessions.userId, user.id));
+    if (actor.kind === "agent") where.push(eq(sessions.id, actor.sessionId));
+    else if (!isAdmin(actor)) where.push(eq(sessions.userId, actor.user.id));
     if (filter.state !== undefined) {
       if (!["provisioning", "active", "ended", "failed"].includes(filter.state)) {
         throw invalid("state", "State must be provisioning, active, ended or failed.");
@@ -180,8 +199,8 @@ export class Sessions {
   }
 
   /** The session's changes against its base, bounded per file and overall (see Workspace.diff). */
-  async diff(user: User, id: string): Promise<SessionDiff> {
-    const session = this.getFor(user, id);
+  async diff(actor: Actor, id: string): Promise<SessionDiff> {
+    const session = this.getFor(actor, id);
     if (!session.baseSha) return { files: [], patch: "", truncated: false, notice: null };
     const workspace = await this.workspace(session);
     return workspace.diff(session.worktreePath, session.baseSha, session.branch);
@@ -197,8 +216,8 @@ export class Sessions {
   }
 
   /** What ending would do: the files it would save in a commit and the commits not yet pushed. */
-  async changes(user: User, id: string): Promise<{ uncommittedFiles: string[]; unpushedCommits: number }> {
-    const session = this.getFor(user, id);
+  async changes(actor: Actor, id: string): Promise<{ uncommittedFiles: string[]; unpushedCommits: number }> {
+    const session = this.getFor(actor, id);
     if (session.state === "failed") return { uncommittedFiles: [], unpushedCommits: 0 };
     const workspace = await this.workspace(session);
     return workspace.changes(session.worktreePath, session.branch);
@@ -209,8 +228,8 @@ export class Sessions {
    * uncommitted work is saved as a commit on its branch, so nothing is lost, its worktree goes,
    * and the branch stays.
    */
-  async end(user: User, id: string): Promise<EndResult> {
-    const session = this.getFor(user, id);
+  async end(actor: Actor, id: string): Promise<EndResult> {
+    const session = this.getFor(actor, id);
     if (session.state === "ended") return { session, savedUncommitted: false, unpushedCommits: 0 };
     if (session.state === "provisioning") {
       throw new AppError(409, "session_provisioning", "The session is still being prepared; end it once it is ready.");
@@ -233,8 +252,8 @@ export class Sessions {
   }
 
   /** Brings an ended (or failed) session back: same id, same branch, a fresh worktree. */
-  async resume(user: User, id: string): Promise<Session> {
-    const session = this.getFor(user, id);
+  async resume(actor: Actor, id: string): Promise<Session> {
+    const session = this.getFor(actor, id);
     if (session.state === "active" || session.state === "provisioning") return session;
     this.assertBranchFree(session.repoId, session.branch, session.id);
     try {

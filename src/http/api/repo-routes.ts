@@ -1,8 +1,8 @@
 import { Elysia } from "elysia";
-import { asInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { addRepo, getRepo, listRepos, publicRepo, removeRepo, updateRepo } from "../../repos/repos.ts";
-import { requireAdmin, requireUser } from "../auth.ts";
+import { readInput } from "../../infra/schema-input.ts";
+import { AddRepoInput, RepoSettingsInput, addRepo, getRepo, listRepos, publicRepo, removeRepo, updateRepo } from "../../repos/repos.ts";
+import { requireActor, requireUser } from "../auth.ts";
 
 export function repoApi(pier: Pier) {
   return new Elysia({ prefix: "/api/repos" })
@@ -11,8 +11,7 @@ export function repoApi(pier: Pier) {
       return listRepos(pier.db).map(publicRepo);
     })
     .post("/", (ctx) => {
-      const user = requireAdmin(pier, ctx);
-      const repo = addRepo(pier.db, pier.config, asInput(ctx.body), user.id);
+      const repo = addRepo(pier.db, pier.config, requireActor(pier, ctx), readInput(AddRepoInput, ctx.body));
       ctx.set.status = 201;
       return publicRepo(repo);
     })
@@ -21,21 +20,14 @@ export function repoApi(pier: Pier) {
       // Each person has their own pod of a repo: this is the caller's.
       return { ...publicRepo(getRepo(pier.db, ctx.params.id)), pod: pier.pods.view(ctx.params.id, user.id) };
     })
-    .patch("/:id", (ctx) => {
-      requireAdmin(pier, ctx);
-      return publicRepo(updateRepo(pier.db, ctx.params.id, asInput(ctx.body)));
-    })
+    .patch("/:id", (ctx) => publicRepo(updateRepo(pier.db, requireActor(pier, ctx), ctx.params.id, readInput(RepoSettingsInput, ctx.body))))
     .get("/:id/branches", async (ctx) => {
       requireUser(pier, ctx);
       return pier.sessions.branchSuggestions(ctx.params.id);
     })
     .delete("/:id", async (ctx) => {
-      requireAdmin(pier, ctx);
-      await removeRepo(pier.db, ctx.params.id, pier.repoRemoval);
+      await removeRepo(pier.db, requireActor(pier, ctx), ctx.params.id, pier.repoRemoval);
       ctx.set.status = 204;
     })
-    .get("/orphan-pods", (ctx) => {
-      requireAdmin(pier, ctx);
-      return pier.pods.orphans();
-    });
+    .get("/orphan-pods", (ctx) => pier.pods.orphans(requireActor(pier, ctx)));
 }

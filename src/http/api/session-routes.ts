@@ -1,37 +1,37 @@
 import { Elysia } from "elysia";
 import { AppError } from "../../infra/errors.ts";
-import { asInput } from "../../infra/input.ts";
 import { recordingPath } from "../../terminal/recording.ts";
 import type { Pier } from "../../pier.ts";
-import { publicSession } from "../../sessions/sessions.ts";
-import { requireUser } from "../auth.ts";
+import { StartSessionInput, publicSession } from "../../sessions/sessions.ts";
+import { readInput } from "../../infra/schema-input.ts";
+import { requireActor } from "../auth.ts";
 import { sessionEventStream } from "../session-events.ts";
 
 export function sessionApi(pier: Pier) {
   const { sessions } = pier;
   return new Elysia({ prefix: "/api/sessions" })
     .post("/", async (ctx) => {
-      const session = await sessions.start(requireUser(pier, ctx), asInput(ctx.body));
+      const session = await sessions.start(requireActor(pier, ctx), readInput(StartSessionInput, ctx.body));
       ctx.set.status = 201;
       return publicSession(session);
     })
     .get("/", (ctx) => {
       const query = ctx.query as Record<string, string | undefined>;
-      return sessions.list(requireUser(pier, ctx), { state: query.state, repoId: query.repoId }).map(publicSession);
+      return sessions.list(requireActor(pier, ctx), { state: query.state, repoId: query.repoId }).map(publicSession);
     })
-    .get("/:id", (ctx) => publicSession(sessions.getFor(requireUser(pier, ctx), ctx.params.id)))
-    .get("/:id/changes", (ctx) => sessions.changes(requireUser(pier, ctx), ctx.params.id))
-    .get("/:id/diff", (ctx) => sessions.diff(requireUser(pier, ctx), ctx.params.id))
+    .get("/:id", (ctx) => publicSession(sessions.getFor(requireActor(pier, ctx), ctx.params.id)))
+    .get("/:id/changes", (ctx) => sessions.changes(requireActor(pier, ctx), ctx.params.id))
+    .get("/:id/diff", (ctx) => sessions.diff(requireActor(pier, ctx), ctx.params.id))
     .get("/:id/events", (ctx) => {
-      const session = sessions.getFor(requireUser(pier, ctx), ctx.params.id);
+      const session = sessions.getFor(requireActor(pier, ctx), ctx.params.id);
       return sessionEventStream(pier, session.id, ctx.request.signal);
     })
     .post("/:id/end", async (ctx) => {
-      const { session, savedUncommitted, unpushedCommits } = await sessions.end(requireUser(pier, ctx), ctx.params.id);
+      const { session, savedUncommitted, unpushedCommits } = await sessions.end(requireActor(pier, ctx), ctx.params.id);
       return { ...publicSession(session), savedUncommitted, unpushedCommits };
     })
     .get("/:id/recording", (ctx) => {
-      const session = sessions.getFor(requireUser(pier, ctx), ctx.params.id);
+      const session = sessions.getFor(requireActor(pier, ctx), ctx.params.id);
       const file = Bun.file(recordingPath(pier.config.dataDir, session.id));
       const download = new URL(ctx.request.url).searchParams.has("download");
       return file.exists().then((exists) => {
@@ -44,5 +44,5 @@ export function sessionApi(pier: Pier) {
         });
       });
     })
-    .post("/:id/resume", async (ctx) => publicSession(await sessions.resume(requireUser(pier, ctx), ctx.params.id)));
+    .post("/:id/resume", async (ctx) => publicSession(await sessions.resume(requireActor(pier, ctx), ctx.params.id)));
 }

@@ -4,7 +4,9 @@ import { createApiToken, listApiTokens, revokeApiToken } from "../../auth/tokens
 import { listPrices, setPrice } from "../../costs/costs.ts";
 import { asInput, type Input } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { addRepo, getRepo, listRepos, removeRepo, updateRepo } from "../../repos/repos.ts";
+import { personActor } from "../../auth/actor.ts";
+import { readInput } from "../../infra/schema-input.ts";
+import { AddRepoInput, RepoSettingsInput, addRepo, getRepo, listRepos, removeRepo, updateRepo } from "../../repos/repos.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
 import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
@@ -23,7 +25,7 @@ export function appPages(pier: Pier) {
     const viewer = pageUser(pier, ctx);
     const repo = getRepo(pier.db, ctx.params.id);
     const values = { defaultBranch: repo.defaultBranch, image: repo.image ?? "", terminalCommand: repo.terminalCommand ?? "", ...form.values };
-    const sessions = sessionRows(pier, pier.sessions.list(viewer, { repoId: repo.id }));
+    const sessions = sessionRows(pier, pier.sessions.list(personActor(viewer), { repoId: repo.id }));
     return (
       <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} pod={pier.pods.view(repo.id, viewer.id)}
         sessions={sessions} form={{ ...form, values }} saved={saved} />
@@ -44,7 +46,7 @@ export function appPages(pier: Pier) {
   return new Elysia()
     .get("/", (ctx) => {
       const viewer = pageUser(pier, ctx);
-      const mine = pier.sessions.list(viewer).filter((s) => viewer.role !== "admin" || s.userId === viewer.id);
+      const mine = pier.sessions.list(personActor(viewer)).filter((s) => viewer.role !== "admin" || s.userId === viewer.id);
       const live = mine.filter((s) => s.state === "active" || s.state === "provisioning");
       const recent = mine.filter((s) => s.state === "ended" || s.state === "failed").slice(0, 5);
       return (
@@ -53,9 +55,9 @@ export function appPages(pier: Pier) {
     })
     .get("/repos", (ctx) => reposPage(ctx, emptyForm))
     .post("/repos", (ctx) => {
-      const user = pageAdmin(pier, ctx);
+      const actor = personActor(pageAdmin(pier, ctx));
       try {
-        const repo = addRepo(pier.db, pier.config, asInput(ctx.body), user.id);
+        const repo = addRepo(pier.db, pier.config, actor, readInput(AddRepoInput, ctx.body));
         return redirectResponse(ctx.request, `/repos/${repo.id}`);
       } catch (error) {
         return reposPage(ctx, formFailure(error, ctx.body, ctx.set));
@@ -63,17 +65,16 @@ export function appPages(pier: Pier) {
     })
     .get("/repos/:id", (ctx) => repoPage(ctx, emptyForm))
     .post("/repos/:id/settings", (ctx) => {
-      pageAdmin(pier, ctx);
+      const actor = personActor(pageAdmin(pier, ctx));
       try {
-        updateRepo(pier.db, ctx.params.id, asInput(ctx.body));
+        updateRepo(pier.db, actor, ctx.params.id, readInput(RepoSettingsInput, ctx.body));
         return repoPage(ctx, emptyForm, true);
       } catch (error) {
         return repoPage(ctx, formFailure(error, ctx.body, ctx.set));
       }
     })
     .post("/repos/:id/delete", async (ctx) => {
-      pageAdmin(pier, ctx);
-      await removeRepo(pier.db, ctx.params.id, pier.repoRemoval);
+      await removeRepo(pier.db, personActor(pageAdmin(pier, ctx)), ctx.params.id, pier.repoRemoval);
       return redirectResponse(ctx.request, "/repos");
     })
     .get("/settings", (ctx) => settingsPage(ctx, emptyForm))

@@ -1,10 +1,11 @@
 import { Elysia } from "elysia";
 import { findUser, type User } from "../../auth/users.ts";
 import { listPrices } from "../../costs/costs.ts";
-import { asInput } from "../../infra/input.ts";
+import { readInput } from "../../infra/schema-input.ts";
+import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
 import { getRepo, listRepos } from "../../repos/repos.ts";
-import type { Session } from "../../sessions/sessions.ts";
+import { type Session, StartSessionInput } from "../../sessions/sessions.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import {
   BranchOptions,
@@ -37,7 +38,7 @@ export function sessionPages(pier: Pier) {
     .get("/sessions", (ctx) => {
       const viewer = pageUser(pier, ctx);
       const state = new URL(ctx.request.url).searchParams.get("state") || undefined;
-      const rows = sessionRows(pier, pier.sessions.list(viewer, { state }));
+      const rows = sessionRows(pier, pier.sessions.list(personActor(viewer), { state }));
       return <SessionsPage viewer={viewer} {...common} rows={rows} state={state} />;
     })
     .get("/sessions/new", (ctx) => newSessionPage(ctx, pageUser(pier, ctx), emptyForm))
@@ -50,7 +51,7 @@ export function sessionPages(pier: Pier) {
     .post("/sessions", async (ctx) => {
       const viewer = pageUser(pier, ctx);
       try {
-        const session = await pier.sessions.start(viewer, asInput(ctx.body));
+        const session = await pier.sessions.start(personActor(viewer), readInput(StartSessionInput, ctx.body));
         return redirectResponse(ctx.request, `/sessions/${session.id}`);
       } catch (error) {
         return newSessionPage(ctx, viewer, formFailure(error, ctx.body, ctx.set));
@@ -58,13 +59,13 @@ export function sessionPages(pier: Pier) {
     })
     .get("/sessions/:id", (ctx) => {
       const viewer = pageUser(pier, ctx);
-      const session = pier.sessions.getFor(viewer, ctx.params.id);
+      const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
       const repo = getRepo(pier.db, session.repoId);
       return <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)} />;
     })
     .get("/sessions/:id/output", async (ctx) => {
       const viewer = pageUser(pier, ctx);
-      const session = pier.sessions.getFor(viewer, ctx.params.id);
+      const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
       const path = recordingPath(pier.config.dataDir, session.id);
       const hasRecording = await Bun.file(path).exists();
       const limitNote = hasRecording ? readLimitNote(path) : null;
@@ -72,17 +73,17 @@ export function sessionPages(pier: Pier) {
     })
     .get("/sessions/:id/end", async (ctx) => {
       const viewer = pageUser(pier, ctx);
-      const session = pier.sessions.getFor(viewer, ctx.params.id);
+      const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
       if (session.state !== "active") return redirectResponse(ctx.request, `/sessions/${session.id}`);
-      const { uncommittedFiles, unpushedCommits } = await pier.sessions.changes(viewer, session.id);
+      const { uncommittedFiles, unpushedCommits } = await pier.sessions.changes(personActor(viewer), session.id);
       return <EndSessionPage viewer={viewer} {...common} session={session} uncommittedFiles={uncommittedFiles} unpushedCommits={unpushedCommits} />;
     })
     .post("/sessions/:id/end", async (ctx) => {
-      await pier.sessions.end(pageUser(pier, ctx), ctx.params.id);
+      await pier.sessions.end(personActor(pageUser(pier, ctx)), ctx.params.id);
       return redirectResponse(ctx.request, `/sessions/${ctx.params.id}`);
     })
     .post("/sessions/:id/resume", async (ctx) => {
-      await pier.sessions.resume(pageUser(pier, ctx), ctx.params.id);
+      await pier.sessions.resume(personActor(pageUser(pier, ctx)), ctx.params.id);
       return redirectResponse(ctx.request, `/sessions/${ctx.params.id}`);
     });
 }

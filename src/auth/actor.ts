@@ -1,0 +1,22 @@
+import { forbidden } from "../infra/errors.ts";
+import type { User } from "./users.ts";
+
+/**
+ * Who is acting: a person (through a page, the API or a script), or the agent working in a
+ * session for its person. Domain functions take an actor and check, next to the data they guard,
+ * what it may do, so every door (HTTP, agent tools, Pier's MCP endpoint) shares one check.
+ */
+export type Actor = { kind: "person"; user: User } | { kind: "agent"; user: User; sessionId: string };
+
+export function personActor(user: User): Actor {
+  return { kind: "person", user };
+}
+
+/** Admins may change the instance; an agent never may, whoever its person is. */
+export function isAdmin(actor: Actor): boolean {
+  return actor.kind === "person" && actor.user.role === "admin";
+}
+
+export function assertAdmin(actor: Actor, message?: string): void {
+  if (!isAdmin(actor)) throw forbidden(message);
+}
