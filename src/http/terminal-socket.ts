@@ -2,17 +2,13 @@ import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
 import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
+import { parseClientMessage } from "../terminal/protocol.ts";
 import type { TerminalHost, Viewer } from "../terminal/terminal-host.ts";
 import { requireActor } from "./auth.ts";
 import { trackSessionSocket } from "./session-sockets.ts";
 
-/** The biggest frame a client may send; pastes larger than this arrive in several frames. */
-export const MAX_FRAME_BYTES = 256 * 1024;
-const MAX_DIMENSION = 1000;
 /** A new viewer waits this long for its first resize, so its snapshot fits its screen. */
 const FIRST_RESIZE_WAIT_MS = 300;
-
-type ClientMessage = { type: "input"; data: string } | { type: "resize"; cols: number; rows: number };
 
 /** What one open terminal socket needs between its events. */
 interface Attachment {
@@ -25,8 +21,8 @@ interface Attachment {
 }
 
 /**
- * WebSocket /api/sessions/:id/terminal. Binary frames carry raw terminal output; text frames
- * carry small JSON control messages. The upgrade is authenticated (cookie or bearer) and only
+ * WebSocket /api/sessions/:id/terminal, speaking the messages of terminal/protocol.ts: binary
+ * frames carry raw terminal output, text frames small JSON control messages. The upgrade is authenticated (cookie or bearer) and only
  * the session's owner or an admin may attach; cross-site upgrades are refused in the app's
  * request hook before they get here.
  */
@@ -61,7 +57,7 @@ export function terminalSocket(pier: Pier) {
     async message(ws, body) {
       const attachment = open.get(ws.raw);
       if (!attachment) return;
-      const message = parseMessage(body);
+      const message = parseClientMessage(body);
       if (typeof message === "string") {
         attachment.viewer.sendControl({ type: "error", message });
         return;
@@ -104,29 +100,3 @@ function attach(attachment: Attachment): Promise<void> {
   attachment.attached ??= attachment.host.then((host) => host.attach(attachment.viewer, attachment.pendingSize));
   return attachment.attached;
 }
-
-/** The client's message, or a sentence saying what is wrong with it. */
-function parseMessage(body: unknown): ClientMessage | string {
-  let value = body;
-  if (typeof body === "string") {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return "Messages must be JSON: {\"type\":\"input\",\"data\":\"…\"} or {\"type\":\"resize\",\"cols\":N,\"rows\":N}.";
-    }
-  }
-  if (!value || typeof value !== "object") return "Messages must be JSON objects with a type.";
-  const message = value as Record<string, unknown>;
-  if (message.type === "input") {
-    if (typeof message.data !== "string") return "An input message needs data as a string.";
-    return { type: "input", data: message.data };
-  }
-  if (message.type === "resize") {
-    const { cols, rows } = message;
-    const ok = (n: unknown) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_DIMENSION;
-    if (!ok(cols) || !ok(rows)) return `A resize needs whole numbers cols and rows from 1 to ${MAX_DIMENSION}.`;
-    return { type: "resize", cols: cols as number, rows: rows as number };
-  }
-  return `Unknown message type ${JSON.stringify(message.type)}; use input or resize.`;
-}
-

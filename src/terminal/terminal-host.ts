@@ -1,11 +1,12 @@
 import type { Pod, Runtime } from "../runtime/runtime.ts";
+import type { ControlMessage } from "./protocol.ts";
 import { Recording } from "./recording.ts";
 import { TmuxControl, tmuxQuote } from "./tmux-control.ts";
 
 /** One browser (or script) attached to a session's terminal. */
 export interface Viewer {
   sendBytes(bytes: Uint8Array): void;
-  sendControl(message: { type: string; message?: string }): void;
+  sendControl(message: ControlMessage): void;
   /** Bytes handed to the socket but not yet sent; above a limit the viewer is left behind. */
   bufferedAmount(): number;
 }
