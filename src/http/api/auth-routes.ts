@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { blankSessionCookie, createSession, invalidateSession, sessionCookie } from "../../auth/sessions.ts";
+import { blankSignInCookie, createSignIn, invalidateSignIn, signInCookie } from "../../auth/sign-ins.ts";
 import { createFirstAdmin, createUser, listUsers, publicUser, readCredentials, verifyCredentials } from "../../auth/users.ts";
 import { createApiToken, listApiTokens, publicToken, revokeApiToken } from "../../auth/tokens.ts";
 import { AppError, RateLimited } from "../../infra/errors.ts";
@@ -17,14 +17,14 @@ export function authApi(pier: Pier) {
     })
     .post("/auth/login", async (ctx) => {
       const user = await signIn(pier, asInput(ctx.body), clientAddress(ctx.server, ctx.request));
-      const { token, session } = createSession(pier.db, user.id);
-      ctx.set.headers["set-cookie"] = sessionCookie(token, session.expiresAt, secureCookies(pier, ctx.request));
+      const { token, signIn: created } = createSignIn(pier.db, user.id);
+      ctx.set.headers["set-cookie"] = signInCookie(token, created.expiresAt, secureCookies(pier, ctx.request));
       return { user: publicUser(user) };
     })
     .post("/auth/logout", (ctx) => {
       const { credential } = requireAuth(pier, ctx);
-      if (credential.kind === "sign_in") invalidateSession(pier.db, pier.credentialSockets, credential.id);
-      ctx.set.headers["set-cookie"] = blankSessionCookie(secureCookies(pier, ctx.request));
+      if (credential.kind === "sign_in") invalidateSignIn(pier.db, pier.credentialSockets, credential.id);
+      ctx.set.headers["set-cookie"] = blankSignInCookie(secureCookies(pier, ctx.request));
       ctx.set.status = 204;
     })
     .get("/auth/me", (ctx) => ({ user: publicUser(requireUser(pier, ctx)) }))
