@@ -2,9 +2,12 @@ import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
 import { eq, lt } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
+import { AppError, RateLimited } from "../infra/errors.ts";
+import type { Input } from "../infra/input.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
+import type { LoginLimiter } from "./login-limiter.ts";
 import { signIns, users } from "./tables.ts";
-import type { User } from "./users.ts";
+import { readCredentials, type User, verifyCredentials } from "./users.ts";
 
 /**
  * Sign-ins: a browser signed in as a person, following the Lucia session guide. The cookie holds a
@@ -28,6 +31,34 @@ export function generateToken(): string {
 
 export function hashToken(token: string): string {
   return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+}
+
+/**
+ * Checks a username and password under the login rate limit: the person, or an error (401 wrong
+ * credentials, 429 too many failures). Shared by the API and the sign-in page, which then create
+ * the sign-in. The attempt takes its place under the limit before the (slow) password check, so
+ * guesses sent all at once are limited like guesses sent one after another.
+ */
+export async function signIn(db: Db, limiter: LoginLimiter, input: Input, address: string): Promise<User> {
+  const { username, password } = readCredentials(input);
+  const attempt = limiter.begin(username, address);
+  if ("retryAfter" in attempt) {
+    const wait = attempt.retryAfter;
+    throw new RateLimited(wait, `Too many failed sign-ins; try again in ${Math.ceil(wait / 60)} minute(s).`);
+  }
+  let user;
+  try {
+    user = await verifyCredentials(db, username, password);
+  } catch (error) {
+    attempt.abandoned();
+    throw error;
+  }
+  if (!user) {
+    attempt.failed();
+    throw new AppError(401, "invalid_credentials", "Wrong username or password.");
+  }
+  attempt.succeeded();
+  return user;
 }
 
 export function createSignIn(db: Db, userId: string, now = Date.now()): { token: string; signIn: SignIn } {

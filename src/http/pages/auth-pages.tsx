@@ -1,11 +1,10 @@
 import { Elysia } from "elysia";
-import { blankSignInCookie, createSignIn, invalidateSignIn, signInCookie } from "../../auth/sign-ins.ts";
+import { blankSignInCookie, createSignIn, invalidateSignIn, signIn, signInCookie } from "../../auth/sign-ins.ts";
 import { createFirstAdmin } from "../../auth/users.ts";
 import { asInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { emptyForm } from "../../../views/components.tsx";
 import { LoginPage, SetupPage } from "../../../views/auth-pages.tsx";
-import { signIn } from "../api/auth-routes.ts";
 import { authenticate, clientAddress, secureCookies } from "../auth.ts";
 import { Redirect, formFailure, redirectResponse } from "./respond.ts";
 
@@ -38,7 +37,7 @@ export function authPages(pier: Pier) {
     })
     .post("/login", async ({ request, body, set, server }) => {
       try {
-        const user = await signIn(pier, asInput(body), clientAddress(server, request));
+        const user = await signIn(pier.db, pier.loginLimiter, asInput(body), clientAddress(server, request));
         return signedIn(request, user.id);
       } catch (error) {
         return <LoginPage form={formFailure(error, body, set)} />;
