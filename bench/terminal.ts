@@ -7,6 +7,7 @@
  */
 import Docker from "dockerode";
 import { cpus } from "node:os";
+import type { ClientMessage } from "../src/terminal/protocol.ts";
 import { makeRemoteRepo } from "../tests/support/git-fixtures.ts";
 import { startBenchPier } from "./pier-process.ts";
 
@@ -59,7 +60,7 @@ class Viewer {
     });
   }
   send(data: string) {
-    this.socket.send(JSON.stringify({ type: "input", data }));
+    this.socket.send(JSON.stringify({ type: "input", data } satisfies ClientMessage));
   }
   until(pattern: RegExp): Promise<void> {
     if (pattern.test(this.tail)) return Promise.resolve();
@@ -122,7 +123,7 @@ try {
   // Throughput through Pier.
   const viewer = new Viewer(session.id);
   await viewer.ready;
-  viewer.socket.send(JSON.stringify({ type: "resize", cols: 200, rows: 50 }));
+  viewer.socket.send(JSON.stringify({ type: "resize", cols: 200, rows: 50 } satisfies ClientMessage));
   await Bun.sleep(500);
   let started = performance.now();
   const before = viewer.received;

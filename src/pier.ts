@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CredentialSockets } from "./auth/credential-sockets.ts";
 import { LoginLimiter } from "./auth/login-limiter.ts";
-import { deleteExpiredSessions } from "./auth/sessions.ts";
+import { deleteExpiredSignIns } from "./auth/sign-ins.ts";
 import { hasAnyUser, listUsers } from "./auth/users.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase } from "./infra/db.ts";
@@ -60,7 +60,7 @@ const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
 export async function openPier(config: Config): Promise<Pier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(join(config.dataDir, "pier.db"));
-  deleteExpiredSessions(db);
+  deleteExpiredSignIns(db);
   const box = await createSecretBox(loadOrCreateSecretKey(config.dataDir, config.secretKey));
   const settings = new SettingsStore(db, box, config);
   // Pods see their directories through bind mounts the engine makes, never by walking the data

@@ -1,5 +1,5 @@
 /**
- * What a request or socket was let in with: a browser sign-in (its session id, the SHA-256 of the
+ * What a request or socket was let in with: a browser sign-in (its id, the SHA-256 of the
  * cookie's token) or an API token (its id).
  */
 export type Credential = { kind: "sign_in" | "api_token"; id: string };

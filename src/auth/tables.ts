@@ -10,8 +10,11 @@ export const users = sqliteTable("users", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-/** Browser sessions per the Lucia guide: the id is the SHA-256 of the cookie's token. */
-export const authSessions = sqliteTable(
+/**
+ * Sign-ins per the Lucia session guide: the id is the SHA-256 of the cookie's token. The table keeps
+ * its first name, auth_sessions: renaming it would take a migration and change nothing else.
+ */
+export const signIns = sqliteTable(
   "auth_sessions",
   {
     id: text("id").primaryKey(),

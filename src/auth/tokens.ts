@@ -4,7 +4,7 @@ import { AppError, invalid } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { hasControlChars, type Input, requiredString } from "../infra/input.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
-import { generateToken, hashToken } from "./sessions.ts";
+import { generateToken, hashToken } from "./sign-ins.ts";
 import { apiTokens, users } from "./tables.ts";
 import type { User } from "./users.ts";
 

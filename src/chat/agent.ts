@@ -1,5 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
-import { lastPromptTokens, recordUsage, type Usage } from "../costs/costs.ts";
+import { lastPromptTokens, recordUsage } from "../costs/costs.ts";
+import type { Usage } from "../costs/usage.ts";
 import type { Config } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
 import type { Pods } from "../pods/pods.ts";

@@ -1,3 +1,5 @@
+import type { Usage } from "../costs/usage.ts";
+
 /**
  * The chat WebSocket's messages (/api/sessions/:id/chat), shared by the server and the browser.
  *
@@ -6,13 +8,6 @@
  * recorded as interrupted).
  */
 export type ClientMessage = { type: "message"; text: string } | { type: "interrupt" };
-
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  cacheWriteTokens: number;
-  cacheReadTokens: number;
-}
 
 /** One entry of the conversation as it is kept and replayed, in order. */
 export type ChatItem =

@@ -1,6 +1,6 @@
 // Small wording helpers for the chat pane.
 
-import type { Usage } from "../chat/protocol.ts";
+import type { Usage } from "../costs/usage.ts";
 
 /** `$1.23`; `<$0.01` for an amount too small to show as cents (but not zero). */
 export function formatCost(usd: number): string {

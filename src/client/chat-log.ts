@@ -1,7 +1,8 @@
 // The conversation: messages, tool calls, errors and turn costs, in a box that follows the newest
 // output while the reader is at the bottom and stays put when they have scrolled up.
 
-import type { ChatItem, Usage } from "../chat/protocol.ts";
+import type { ChatItem } from "../chat/protocol.ts";
+import type { Usage } from "../costs/usage.ts";
 import { formatCost, formatUsage, retryLabel } from "./chat-format.ts";
 import { renderMarkdown } from "./chat-markdown.ts";
 import { ToolCallView, orphanResult } from "./chat-tools.ts";

@@ -1,3 +1,4 @@
+import type { ClientMessage, ControlMessage } from "../terminal/protocol.ts";
 import { SessionSocket, type SocketState, parseMessage } from "./session-socket.ts";
 
 /** What the terminal's connection is doing; the status line shows it. */
@@ -16,8 +17,6 @@ export interface ConnectionEvents {
   error(message: string): void;
 }
 
-type ControlMessage = { type: string; message?: unknown };
-
 /**
  * The terminal WebSocket of one session. Input is dropped while disconnected: typing into a dead
  * connection should not replay later into a fresh shell.
@@ -31,11 +30,11 @@ export class TerminalConnection extends SessionSocket<{ kind: "exited" }> {
   }
 
   sendInput(data: string): void {
-    this.sendJson({ type: "input", data });
+    this.send({ type: "input", data });
   }
 
   sendResize(cols: number, rows: number): void {
-    this.sendJson({ type: "resize", cols, rows });
+    this.send({ type: "resize", cols, rows });
   }
 
   protected override opened(): void {
@@ -53,5 +52,9 @@ export class TerminalConnection extends SessionSocket<{ kind: "exited" }> {
     if (message?.type === "ended") this.end();
     else if (message?.type === "exited") this.setState({ kind: "exited" });
     else if (message?.type === "error") this.events.error(String(message.message ?? "Unknown error."));
+  }
+
+  private send(message: ClientMessage): void {
+    this.sendJson(message);
   }
 }

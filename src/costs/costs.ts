@@ -2,12 +2,13 @@ import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
 import { costLedger, modelPrices } from "./tables.ts";
+import type { Usage } from "./usage.ts";
 
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  cacheWriteTokens: number;
-  cacheReadTokens: number;
+/** A model id as the price table keys it, such as claude-sonnet-4-6. */
+const MODEL_ID = /^[a-z0-9][a-z0-9.-]{1,99}$/;
+
+export function isModelId(value: unknown): value is string {
+  return typeof value === "string" && MODEL_ID.test(value);
 }
 
 export type Price = typeof modelPrices.$inferSelect;
@@ -34,7 +35,7 @@ export function costOf(price: Price, usage: Usage): number {
 /** Adds or changes a model's prices. */
 export function setPrice(db: Db, input: Record<string, unknown>): Price {
   const model = input.model;
-  if (typeof model !== "string" || !/^[a-z0-9][a-z0-9.-]{1,99}$/.test(model)) throw invalid("model", "Model must be a model id such as claude-sonnet-4-6.");
+  if (!isModelId(model)) throw invalid("model", "Model must be a model id such as claude-sonnet-4-6.");
   const numbers = ["inputPerMTok", "outputPerMTok", "cacheWritePerMTok", "cacheReadPerMTok"] as const;
   const price = { model } as Price;
   for (const field of numbers) {

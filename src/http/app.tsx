@@ -3,6 +3,7 @@ import { staticPlugin } from "@elysiajs/static";
 import { Elysia } from "elysia";
 import { AppError, RateLimited } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
+import { MAX_FRAME_BYTES } from "../terminal/protocol.ts";
 import { ErrorPage } from "../../views/error-page.tsx";
 import { authApi } from "./api/auth-routes.ts";
 import { PUBLIC_DIR } from "./assets.ts";
@@ -17,7 +18,7 @@ import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
-import { MAX_FRAME_BYTES, terminalSocket } from "./terminal-socket.ts";
+import { terminalSocket } from "./terminal-socket.ts";
 import { chatSocket } from "./chat-socket.ts";
 import { costApi } from "./api/cost-routes.ts";
 

@@ -1,12 +1,12 @@
 import type { Credential } from "../auth/credential-sockets.ts";
 import { authenticateApiToken } from "../auth/tokens.ts";
-import { SESSION_COOKIE, sessionCookie, validateSession } from "../auth/sessions.ts";
+import { SIGN_IN_COOKIE, signInCookie, validateSignIn } from "../auth/sign-ins.ts";
 import type { User } from "../auth/users.ts";
 import { forbidden, unauthorized } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import { type Actor, personActor } from "../auth/actor.ts";
 
-/** Who is asking, and with what: a browser sign-in (the session cookie) or an API token. */
+/** Who is asking, and with what: a browser sign-in (the sign-in cookie) or an API token. */
 export interface Auth {
   user: User;
   credential: Credential;
@@ -19,7 +19,7 @@ interface RequestContext {
 
 const resolved = new WeakMap<Request, Auth | null>();
 
-/** Resolves the caller once per request; refreshes the cookie when the session slid forward. */
+/** Resolves the caller once per request; refreshes the cookie when the sign-in slid forward. */
 export function authenticate(pier: Pier, ctx: RequestContext): Auth | null {
   if (resolved.has(ctx.request)) return resolved.get(ctx.request)!;
   const auth = resolve(pier, ctx);
@@ -44,14 +44,14 @@ function resolve(pier: Pier, ctx: RequestContext): Auth | null {
     const found = authenticateApiToken(pier.db, header.slice("Bearer ".length).trim());
     return found ? { user: found.user, credential: { kind: "api_token", id: found.tokenId } } : null;
   }
-  const token = readCookie(ctx.request, SESSION_COOKIE);
+  const token = readCookie(ctx.request, SIGN_IN_COOKIE);
   if (!token) return null;
-  const result = validateSession(pier.db, token);
+  const result = validateSignIn(pier.db, token);
   if (!result) return null;
   if (result.extended) {
-    ctx.set.headers["set-cookie"] = sessionCookie(token, result.session.expiresAt, secureCookies(pier, ctx.request));
+    ctx.set.headers["set-cookie"] = signInCookie(token, result.signIn.expiresAt, secureCookies(pier, ctx.request));
   }
-  return { user: result.user, credential: { kind: "sign_in", id: result.session.id } };
+  return { user: result.user, credential: { kind: "sign_in", id: result.signIn.id } };
 }
 
 export function requireAuth(pier: Pier, ctx: RequestContext): Auth {

@@ -2,21 +2,17 @@ import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
 import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
-import type { TerminalHost, Viewer } from "../terminal/terminal-host.ts";
+import { parseClientMessage } from "../terminal/protocol.ts";
+import type { TerminalHost, Watcher } from "../terminal/terminal-host.ts";
 import { requireActor } from "./auth.ts";
 import { trackSessionSocket } from "./session-sockets.ts";
 
-/** The biggest frame a client may send; pastes larger than this arrive in several frames. */
-export const MAX_FRAME_BYTES = 256 * 1024;
-const MAX_DIMENSION = 1000;
-/** A new viewer waits this long for its first resize, so its snapshot fits its screen. */
+/** A new watcher waits this long for its first resize, so its snapshot fits its screen. */
 const FIRST_RESIZE_WAIT_MS = 300;
-
-type ClientMessage = { type: "input"; data: string } | { type: "resize"; cols: number; rows: number };
 
 /** What one open terminal socket needs between its events. */
 interface Attachment {
-  viewer: Viewer;
+  watcher: Watcher;
   host: Promise<TerminalHost>;
   attached: Promise<void> | null;
   pendingSize?: { cols: number; rows: number };
@@ -25,8 +21,8 @@ interface Attachment {
 }
 
 /**
- * WebSocket /api/sessions/:id/terminal. Binary frames carry raw terminal output; text frames
- * carry small JSON control messages. The upgrade is authenticated (cookie or bearer) and only
+ * WebSocket /api/sessions/:id/terminal, speaking the messages of terminal/protocol.ts: binary
+ * frames carry raw terminal output, text frames small JSON control messages. The upgrade is authenticated (cookie or bearer) and only
  * the session's owner or an admin may attach; cross-site upgrades are refused in the app's
  * request hook before they get here.
  */
@@ -44,16 +40,16 @@ export function terminalSocket(pier: Pier) {
       const session = pier.sessions.get(ws.data.params.id);
       // Elysia's own type of the socket predates getBufferedAmount; Bun's socket has it.
       const raw = ws.raw as unknown as ServerWebSocket;
-      const viewer: Viewer = {
+      const watcher: Watcher = {
         sendBytes: (bytes) => void raw.sendBinary(bytes),
         sendControl: (message) => void raw.sendText(JSON.stringify(message)),
         bufferedAmount: () => raw.getBufferedAmount(),
       };
       const release = trackSessionSocket(pier, ws.data, session.id, raw);
-      const attachment: Attachment = { viewer, host: pier.hosts.terminal(session), attached: null, release };
+      const attachment: Attachment = { watcher, host: pier.hosts.terminal(session), attached: null, release };
       open.set(raw, attachment);
       attachment.host.catch((error: Error) => {
-        viewer.sendControl({ type: "error", message: error.message });
+        watcher.sendControl({ type: "error", message: error.message });
         raw.close(1011, "terminal unavailable");
       });
       attachment.timer = setTimeout(() => attach(attachment), FIRST_RESIZE_WAIT_MS);
@@ -61,9 +57,9 @@ export function terminalSocket(pier: Pier) {
     async message(ws, body) {
       const attachment = open.get(ws.raw);
       if (!attachment) return;
-      const message = parseMessage(body);
+      const message = parseClientMessage(body);
       if (typeof message === "string") {
-        attachment.viewer.sendControl({ type: "error", message });
+        attachment.watcher.sendControl({ type: "error", message });
         return;
       }
       try {
@@ -73,18 +69,18 @@ export function terminalSocket(pier: Pier) {
             attachment.pendingSize = { cols: message.cols, rows: message.rows };
             await attach(attachment);
           } else {
-            await host.resize(attachment.viewer, message.cols, message.rows);
+            await host.resize(attachment.watcher, message.cols, message.rows);
           }
         } else {
-          await host.input(attachment.viewer, message.data);
+          await host.input(attachment.watcher, message.data);
         }
       } catch (error) {
-        attachment.viewer.sendControl({ type: "error", message: error instanceof Error ? error.message : String(error) });
+        attachment.watcher.sendControl({ type: "error", message: error instanceof Error ? error.message : String(error) });
       }
     },
     async drain(ws) {
       const attachment = open.get(ws.raw);
-      if (attachment?.attached) await (await attachment.host).drained(attachment.viewer);
+      if (attachment?.attached) await (await attachment.host).drained(attachment.watcher);
     },
     async close(ws) {
       const attachment = open.get(ws.raw);
@@ -93,40 +89,14 @@ export function terminalSocket(pier: Pier) {
       clearTimeout(attachment.timer);
       attachment.release();
       const host = await attachment.host.catch(() => null);
-      host?.detach(attachment.viewer);
+      host?.detach(attachment.watcher);
     },
   });
 }
 
-/** Attaches the viewer once, with the size it sent first (if it sent one in time). */
+/** Attaches the watcher once, with the size it sent first (if it sent one in time). */
 function attach(attachment: Attachment): Promise<void> {
   clearTimeout(attachment.timer);
-  attachment.attached ??= attachment.host.then((host) => host.attach(attachment.viewer, attachment.pendingSize));
+  attachment.attached ??= attachment.host.then((host) => host.attach(attachment.watcher, attachment.pendingSize));
   return attachment.attached;
 }
-
-/** The client's message, or a sentence saying what is wrong with it. */
-function parseMessage(body: unknown): ClientMessage | string {
-  let value = body;
-  if (typeof body === "string") {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return "Messages must be JSON: {\"type\":\"input\",\"data\":\"…\"} or {\"type\":\"resize\",\"cols\":N,\"rows\":N}.";
-    }
-  }
-  if (!value || typeof value !== "object") return "Messages must be JSON objects with a type.";
-  const message = value as Record<string, unknown>;
-  if (message.type === "input") {
-    if (typeof message.data !== "string") return "An input message needs data as a string.";
-    return { type: "input", data: message.data };
-  }
-  if (message.type === "resize") {
-    const { cols, rows } = message;
-    const ok = (n: unknown) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_DIMENSION;
-    if (!ok(cols) || !ok(rows)) return `A resize needs whole numbers cols and rows from 1 to ${MAX_DIMENSION}.`;
-    return { type: "resize", cols: cols as number, rows: rows as number };
-  }
-  return `Unknown message type ${JSON.stringify(message.type)}; use input or resize.`;
-}
-

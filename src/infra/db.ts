@@ -3,9 +3,12 @@ import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import { join } from "node:path";
-import * as schema from "./schema.ts";
 
-export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
+/**
+ * The database, for domain modules' queries on their own tables. Drizzle is given no schema:
+ * queries name their tables, and the relational `db.query` API that a schema enables is not used.
+ */
+export type Db = BunSQLiteDatabase & { $client: Database };
 
 /** What a synchronous transaction callback receives; it offers the same query builders as Db. */
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -24,7 +27,7 @@ export function openDatabase(file: string, migrationsFolder = MIGRATIONS_DIR): D
   sqlite.exec("PRAGMA foreign_keys = ON");
   sqlite.exec("PRAGMA busy_timeout = 5000");
   sqlite.exec("PRAGMA synchronous = NORMAL");
-  const db = drizzle({ client: sqlite, schema });
+  const db = drizzle({ client: sqlite });
   migrate(db, { migrationsFolder });
   return db;
 }

@@ -1,4 +1,5 @@
 import { eq, inArray } from "drizzle-orm";
+import { isModelId } from "../costs/costs.ts";
 import type { Config } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
@@ -25,7 +26,6 @@ const ENV_FALLBACK: Record<SecretKey, (config: Config) => string | null> = {
 };
 
 export const DEFAULT_MODEL = "claude-sonnet-4-6";
-const MODEL_ID = /^[a-z0-9][a-z0-9.-]{1,99}$/;
 const MAX_SECRET_LENGTH = 1000;
 
 interface PlainSetting<T> {
@@ -51,7 +51,7 @@ const PLAIN = {
   defaultModel: {
     default: DEFAULT_MODEL as string,
     parse: (raw: unknown) =>
-      typeof raw === "string" && MODEL_ID.test(raw) ? raw : { problem: "Default model must be a model id such as claude-sonnet-4-6." },
+      isModelId(raw) ? raw : { problem: "Default model must be a model id such as claude-sonnet-4-6." },
   } satisfies PlainSetting<string>,
   podMemoryMb: numberSetting("Pod memory (MiB)", 4096, 256, 262144),
   podCpus: numberSetting("Pod CPUs", 2, 0.25, 256, false),

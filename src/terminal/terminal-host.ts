@@ -1,12 +1,13 @@
 import type { Pod, Runtime } from "../runtime/runtime.ts";
+import type { ControlMessage } from "./protocol.ts";
 import { Recording } from "./recording.ts";
 import { TmuxControl, tmuxQuote } from "./tmux-control.ts";
 
 /** One browser (or script) attached to a session's terminal. */
-export interface Viewer {
+export interface Watcher {
   sendBytes(bytes: Uint8Array): void;
-  sendControl(message: { type: string; message?: string }): void;
-  /** Bytes handed to the socket but not yet sent; above a limit the viewer is left behind. */
+  sendControl(message: ControlMessage): void;
+  /** Bytes handed to the socket but not yet sent; above a limit the watcher is left behind. */
   bufferedAmount(): number;
 }
 
@@ -32,27 +33,27 @@ export function tmuxCommand(socketName: string): string[] {
 const ATTACH_TIMEOUT_MS = 10_000;
 const DEFAULT_SIZE = { cols: 120, rows: 32 };
 const HISTORY_LINES = 50_000;
-/** Lines of history a new viewer gets before the screen. */
+/** Lines of history a new watcher gets before the screen. */
 const SNAPSHOT_HISTORY = 3000;
-/** A viewer this far behind stops getting output until its socket drains, then gets a fresh snapshot. */
+/** A watcher this far behind stops getting output until its socket drains, then gets a fresh snapshot. */
 const BEHIND_BYTES = 1024 * 1024;
 /** tmux command lines stay short: input is sent in pieces of this many bytes. */
 const INPUT_CHUNK = 1024;
 
-type ViewerState = "pending" | "live" | "behind";
+type WatcherState = "pending" | "live" | "behind";
 
 /**
  * A session's terminal: a tmux session in the pod (so the shell outlives any connection and a
  * server restart), one control-mode client reading every byte the shell writes, the recording,
- * and the viewers it fans out to.
+ * and the watchers it fans out to.
  *
- * Size: several viewers may watch and type at once; the terminal takes the size of whichever
- * viewer resized or typed last, like tmux's own `window-size latest`.
+ * Size: several watchers may watch and type at once; the terminal takes the size of whichever
+ * watcher resized or typed last, like tmux's own `window-size latest`.
  */
 export class TerminalHost {
-  private viewers = new Map<Viewer, { state: ViewerState; size?: { cols: number; rows: number } }>();
+  private watchers = new Map<Watcher, { state: WatcherState; size?: { cols: number; rows: number } }>();
   private size = { ...DEFAULT_SIZE };
-  private sizeOwner: Viewer | null = null;
+  private sizeOwner: Watcher | null = null;
   private outputSeq = 0;
   private exitListeners: Array<() => void> = [];
 
@@ -105,8 +106,8 @@ export class TerminalHost {
     return this.control.alive;
   }
 
-  get viewerCount(): number {
-    return this.viewers.size;
+  get watcherCount(): number {
+    return this.watchers.size;
   }
 
   /** Called once when the tmux session or the connection to it is gone. */
@@ -116,25 +117,25 @@ export class TerminalHost {
   }
 
   /**
-   * Adds a viewer. It first gets a snapshot (scrollback and the current screen), then live
-   * output; `size` (the viewer's own terminal size, when known) is applied before the snapshot
+   * Adds a watcher. It first gets a snapshot (scrollback and the current screen), then live
+   * output; `size` (the watcher's own terminal size, when known) is applied before the snapshot
    * so the screen it gets is laid out for it.
    */
-  async attach(viewer: Viewer, size?: { cols: number; rows: number }): Promise<void> {
-    this.viewers.set(viewer, { state: "pending", size });
-    if (size) await this.applySize(viewer, size);
-    await this.sendSnapshot(viewer);
+  async attach(watcher: Watcher, size?: { cols: number; rows: number }): Promise<void> {
+    this.watchers.set(watcher, { state: "pending", size });
+    if (size) await this.applySize(watcher, size);
+    await this.sendSnapshot(watcher);
   }
 
-  detach(viewer: Viewer): void {
-    this.viewers.delete(viewer);
-    if (this.sizeOwner === viewer) this.sizeOwner = null;
+  detach(watcher: Watcher): void {
+    this.watchers.delete(watcher);
+    if (this.sizeOwner === watcher) this.sizeOwner = null;
   }
 
-  /** Keystrokes or pasted text from a viewer; that viewer's size becomes the terminal's. */
-  async input(viewer: Viewer, data: string): Promise<void> {
-    const size = this.viewers.get(viewer)?.size;
-    if (size && this.sizeOwner !== viewer) await this.applySize(viewer, size);
+  /** Keystrokes or pasted text from a watcher; that watcher's size becomes the terminal's. */
+  async input(watcher: Watcher, data: string): Promise<void> {
+    const size = this.watchers.get(watcher)?.size;
+    if (size && this.sizeOwner !== watcher) await this.applySize(watcher, size);
     const bytes = new TextEncoder().encode(data);
     for (let i = 0; i < bytes.length; i += INPUT_CHUNK) {
       const hex = Array.from(bytes.subarray(i, i + INPUT_CHUNK), (b) => b.toString(16).padStart(2, "0")).join(" ");
@@ -142,19 +143,19 @@ export class TerminalHost {
     }
   }
 
-  async resize(viewer: Viewer, cols: number, rows: number): Promise<void> {
-    const entry = this.viewers.get(viewer);
+  async resize(watcher: Watcher, cols: number, rows: number): Promise<void> {
+    const entry = this.watchers.get(watcher);
     if (!entry) return;
     entry.size = { cols, rows };
-    await this.applySize(viewer, entry.size);
+    await this.applySize(watcher, entry.size);
   }
 
-  /** The viewer's socket has room again: if it was left behind, it gets a fresh snapshot. */
-  async drained(viewer: Viewer): Promise<void> {
-    const entry = this.viewers.get(viewer);
-    if (entry?.state !== "behind" || viewer.bufferedAmount() > 0) return;
+  /** The watcher's socket has room again: if it was left behind, it gets a fresh snapshot. */
+  async drained(watcher: Watcher): Promise<void> {
+    const entry = this.watchers.get(watcher);
+    if (entry?.state !== "behind" || watcher.bufferedAmount() > 0) return;
     entry.state = "pending";
-    await this.sendSnapshot(viewer);
+    await this.sendSnapshot(watcher);
   }
 
   /** Stops watching (server shutdown): the tmux session and its shell keep running in the pod. */
@@ -173,8 +174,8 @@ export class TerminalHost {
     this.detachAll();
   }
 
-  private async applySize(viewer: Viewer, size: { cols: number; rows: number }): Promise<void> {
-    this.sizeOwner = viewer;
+  private async applySize(watcher: Watcher, size: { cols: number; rows: number }): Promise<void> {
+    this.sizeOwner = watcher;
     if (size.cols === this.size.cols && size.rows === this.size.rows) return;
     this.size = { ...size };
     this.recording.resize(size.cols, size.rows);
@@ -187,12 +188,12 @@ export class TerminalHost {
   }
 
   /**
-   * Sends the viewer its snapshot and makes it live. tmux answers commands in order with the
+   * Sends the watcher its snapshot and makes it live. tmux answers commands in order with the
    * output, so everything written before the capture's answer is in the capture, and everything
-   * after it reaches the viewer live. The cursor is asked for first; if output arrived between
+   * after it reaches the watcher live. The cursor is asked for first; if output arrived between
    * that answer and the capture's, the cursor may have moved, so the two are asked again.
    */
-  private async sendSnapshot(viewer: Viewer): Promise<void> {
+  private async sendSnapshot(watcher: Watcher): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const [stateLine] = await this.control.command(
         `display-message -p -t ${tmuxQuote(this.target)} '#{alternate_on} #{cursor_x} #{cursor_y} #{keypad_cursor_flag}'`,
@@ -201,10 +202,10 @@ export class TerminalHost {
       const lines = await this.control.command(
         `capture-pane -p -e -t ${tmuxQuote(this.target)}${stateLine?.startsWith("1") ? "" : ` -S -${SNAPSHOT_HISTORY}`}`,
       );
-      const entry = this.viewers.get(viewer);
+      const entry = this.watchers.get(watcher);
       if (!entry) return;
       if (this.outputSeq !== seqBefore && attempt < 3) continue;
-      viewer.sendBytes(snapshotBytes(lines, stateLine ?? ""));
+      watcher.sendBytes(snapshotBytes(lines, stateLine ?? ""));
       entry.state = "live";
       return;
     }
@@ -213,34 +214,34 @@ export class TerminalHost {
   private output(bytes: Uint8Array): void {
     this.outputSeq++;
     this.recording.output(bytes);
-    for (const [viewer, entry] of this.viewers) {
+    for (const [watcher, entry] of this.watchers) {
       if (entry.state !== "live") continue;
-      if (viewer.bufferedAmount() > BEHIND_BYTES) {
+      if (watcher.bufferedAmount() > BEHIND_BYTES) {
         entry.state = "behind";
         continue;
       }
-      viewer.sendBytes(bytes);
+      watcher.sendBytes(bytes);
     }
   }
 
   private exited(): void {
     this.recording.close();
-    for (const viewer of this.viewers.keys()) viewer.sendControl({ type: "exited" });
-    this.viewers.clear();
+    for (const watcher of this.watchers.keys()) watcher.sendControl({ type: "exited" });
+    this.watchers.clear();
     for (const listener of this.exitListeners.splice(0)) listener();
   }
 }
 
 /**
  * Bytes that make a fresh terminal show what tmux has: a full reset, the captured lines (the
- * history scrolls off the top into the viewer's scrollback), then the cursor and the modes.
+ * history scrolls off the top into the watcher's scrollback), then the cursor and the modes.
  */
 export function snapshotBytes(lines: string[], state: string): Uint8Array {
   const [alternate, x, y, appCursor] = state.split(" ").map(Number);
   let out = "\x1bc";
   if (alternate === 1) out += "\x1b[?1049h\x1b[H";
   out += lines.map((line) => line + "\x1b[0m").join("\r\n");
-  // The viewer has the pane's size by now, so the screen is its viewport: put the cursor there.
+  // The watcher has the pane's size by now, so the screen is its viewport: put the cursor there.
   out += `\x1b[${(y ?? 0) + 1};${(x ?? 0) + 1}H`;
   if (appCursor === 1) out += "\x1b[?1h";
   return new TextEncoder().encode(out);

@@ -5,7 +5,7 @@ import type { PodProcess } from "../runtime/runtime.ts";
  * `%output %<pane> <data>` line (bytes below 0x20 and the backslash written as \ooo octal), and
  * answers each command line with a `%begin … %end` (or `%error`) block, in order. Because
  * output and answers share one ordered stream, "everything before this answer" is well defined,
- * which is what lets a new viewer get a snapshot without losing or repeating a byte.
+ * which is what lets a new watcher get a snapshot without losing or repeating a byte.
  */
 export class TmuxControl {
   private pending: Array<{ resolve: (lines: string[]) => void; reject: (error: Error) => void }> = [];

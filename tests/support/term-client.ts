@@ -1,3 +1,5 @@
+import type { ClientMessage, ControlMessage } from "../../src/terminal/protocol.ts";
+
 /**
  * A scripted terminal viewer: a real WebSocket to /api/sessions/:id/terminal that keeps what it
  * received, decoded, so tests can wait for text to appear.
@@ -6,6 +8,7 @@ export class TermClient {
   private socket: WebSocket;
   private decoder = new TextDecoder();
   text = "";
+  /** The control messages as they arrived, unchecked: checking them is the tests' job. */
   controls: Array<{ type: string; message?: string }> = [];
   closed: Promise<{ code: number; reason: string }>;
   opened: Promise<void>;
@@ -35,11 +38,15 @@ export class TermClient {
   }
 
   input(data: string): void {
-    this.socket.send(JSON.stringify({ type: "input", data }));
+    this.send({ type: "input", data });
   }
 
   resize(cols: number, rows: number): void {
-    this.socket.send(JSON.stringify({ type: "resize", cols, rows }));
+    this.send({ type: "resize", cols, rows });
+  }
+
+  private send(message: ClientMessage): void {
+    this.socket.send(JSON.stringify(message));
   }
 
   sendRaw(data: string): void {
@@ -62,7 +69,7 @@ export class TermClient {
     }
   }
 
-  async waitForControl(type: string, timeoutMs = 10_000): Promise<{ type: string; message?: string }> {
+  async waitForControl(type: ControlMessage["type"], timeoutMs = 10_000): Promise<{ type: string; message?: string }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.controls.find((c) => c.type === type);

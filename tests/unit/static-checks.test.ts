@@ -1,5 +1,7 @@
+import { Glob } from "bun";
 import { expect, test } from "bun:test";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 
 const root = join(import.meta.dir, "..", "..");
 
@@ -20,3 +22,45 @@ test("xss-scan finds no unescaped user content in the views", async () => {
   expect(output).toContain("No XSS vulnerabilities found");
   expect(code).toBe(0);
 }, 120_000);
+
+/** The project's source files under `dir`, as paths from the project root. */
+function sourceFiles(dir: string): string[] {
+  return [...new Glob(`${dir}/**/*.{ts,tsx}`).scanSync({ cwd: root })].sort();
+}
+
+/**
+ * What a file imports or re-exports by a relative path (types included), each as a path from
+ * the project root: `import … from`, `export … from`, `import "…"` and `import("…")`.
+ */
+function localImports(file: string): string[] {
+  const source = readFileSync(join(root, file), "utf8");
+  return [...source.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*["'](\.{1,2}\/[^"']*)["']/g)].map((match) =>
+    relative(root, resolve(root, dirname(file), match[1]!)),
+  );
+}
+
+const inside = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+
+test("no module under src/ but the web layer imports the web layer (src/http, views)", () => {
+  // The entry points put the web layer on top of the domains; nothing else may reach up to it.
+  const allowed = (file: string) => inside(file, "src/http") || inside(file, "src/client") || file === "src/main.ts" || file === "src/server.ts";
+  const files = sourceFiles("src").filter((file) => !allowed(file));
+  expect(files).toContain("src/pier.ts");
+  const reachingUp = files.flatMap((file) =>
+    localImports(file)
+      .filter((target) => inside(target, "src/http") || inside(target, "views"))
+      .map((target) => `${file} imports ${target}`),
+  );
+  expect(reachingUp).toEqual([]);
+});
+
+test("src/infra imports nothing outside src/infra (no domain module, no web layer)", () => {
+  const files = sourceFiles("src/infra");
+  expect(files).toContain("src/infra/db.ts");
+  const leaving = files.flatMap((file) =>
+    localImports(file)
+      .filter((target) => !inside(target, "src/infra"))
+      .map((target) => `${file} imports ${target}`),
+  );
+  expect(leaving).toEqual([]);
+});

@@ -1,9 +1,8 @@
 import { Elysia } from "elysia";
-import { blankSessionCookie, createSession, invalidateSession, sessionCookie } from "../../auth/sessions.ts";
-import { createFirstAdmin, createUser, listUsers, publicUser, readCredentials, verifyCredentials } from "../../auth/users.ts";
+import { blankSignInCookie, createSignIn, invalidateSignIn, signIn, signInCookie } from "../../auth/sign-ins.ts";
+import { createFirstAdmin, createUser, listUsers, publicUser } from "../../auth/users.ts";
 import { createApiToken, listApiTokens, publicToken, revokeApiToken } from "../../auth/tokens.ts";
-import { AppError, RateLimited } from "../../infra/errors.ts";
-import { asInput, type Input } from "../../infra/input.ts";
+import { asInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { clientAddress, requireAdmin, requireAuth, requireUser, secureCookies } from "../auth.ts";
 
@@ -16,15 +15,15 @@ export function authApi(pier: Pier) {
       return { user: publicUser(user) };
     })
     .post("/auth/login", async (ctx) => {
-      const user = await signIn(pier, asInput(ctx.body), clientAddress(ctx.server, ctx.request));
-      const { token, session } = createSession(pier.db, user.id);
-      ctx.set.headers["set-cookie"] = sessionCookie(token, session.expiresAt, secureCookies(pier, ctx.request));
+      const user = await signIn(pier.db, pier.loginLimiter, asInput(ctx.body), clientAddress(ctx.server, ctx.request));
+      const { token, signIn: created } = createSignIn(pier.db, user.id);
+      ctx.set.headers["set-cookie"] = signInCookie(token, created.expiresAt, secureCookies(pier, ctx.request));
       return { user: publicUser(user) };
     })
     .post("/auth/logout", (ctx) => {
       const { credential } = requireAuth(pier, ctx);
-      if (credential.kind === "sign_in") invalidateSession(pier.db, pier.credentialSockets, credential.id);
-      ctx.set.headers["set-cookie"] = blankSessionCookie(secureCookies(pier, ctx.request));
+      if (credential.kind === "sign_in") invalidateSignIn(pier.db, pier.credentialSockets, credential.id);
+      ctx.set.headers["set-cookie"] = blankSignInCookie(secureCookies(pier, ctx.request));
       ctx.set.status = 204;
     })
     .get("/auth/me", (ctx) => ({ user: publicUser(requireUser(pier, ctx)) }))
@@ -48,31 +47,4 @@ export function authApi(pier: Pier) {
       ctx.set.status = 201;
       return { user: publicUser(user) };
     });
-}
-
-/**
- * Checks a username and password under the login rate limit. Shared by the API and the sign-in page.
- * The attempt takes its place under the limit before the (slow) password check, so guesses sent
- * all at once are limited like guesses sent one after another.
- */
-export async function signIn(pier: Pier, input: Input, address: string) {
-  const { username, password } = readCredentials(input);
-  const attempt = pier.loginLimiter.begin(username, address);
-  if ("retryAfter" in attempt) {
-    const wait = attempt.retryAfter;
-    throw new RateLimited(wait, `Too many failed sign-ins; try again in ${Math.ceil(wait / 60)} minute(s).`);
-  }
-  let user;
-  try {
-    user = await verifyCredentials(pier.db, username, password);
-  } catch (error) {
-    attempt.abandoned();
-    throw error;
-  }
-  if (!user) {
-    attempt.failed();
-    throw new AppError(401, "invalid_credentials", "Wrong username or password.");
-  }
-  attempt.succeeded();
-  return user;
 }

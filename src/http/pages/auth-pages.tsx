@@ -1,19 +1,18 @@
 import { Elysia } from "elysia";
-import { blankSessionCookie, createSession, invalidateSession, sessionCookie } from "../../auth/sessions.ts";
+import { blankSignInCookie, createSignIn, invalidateSignIn, signIn, signInCookie } from "../../auth/sign-ins.ts";
 import { createFirstAdmin } from "../../auth/users.ts";
 import { asInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { emptyForm } from "../../../views/components.tsx";
 import { LoginPage, SetupPage } from "../../../views/auth-pages.tsx";
-import { signIn } from "../api/auth-routes.ts";
 import { authenticate, clientAddress, secureCookies } from "../auth.ts";
 import { Redirect, formFailure, redirectResponse } from "./respond.ts";
 
 /** First-run setup, sign-in and sign-out pages. */
 export function authPages(pier: Pier) {
   const signedIn = (request: Request, userId: string) => {
-    const { token, session } = createSession(pier.db, userId);
-    const cookie = sessionCookie(token, session.expiresAt, secureCookies(pier, request));
+    const { token, signIn: created } = createSignIn(pier.db, userId);
+    const cookie = signInCookie(token, created.expiresAt, secureCookies(pier, request));
     return redirectResponse(request, "/", { "set-cookie": cookie });
   };
 
@@ -38,7 +37,7 @@ export function authPages(pier: Pier) {
     })
     .post("/login", async ({ request, body, set, server }) => {
       try {
-        const user = await signIn(pier, asInput(body), clientAddress(server, request));
+        const user = await signIn(pier.db, pier.loginLimiter, asInput(body), clientAddress(server, request));
         return signedIn(request, user.id);
       } catch (error) {
         return <LoginPage form={formFailure(error, body, set)} />;
@@ -46,7 +45,7 @@ export function authPages(pier: Pier) {
     })
     .post("/logout", (ctx) => {
       const auth = authenticate(pier, ctx);
-      if (auth?.credential.kind === "sign_in") invalidateSession(pier.db, pier.credentialSockets, auth.credential.id);
-      return redirectResponse(ctx.request, "/login", { "set-cookie": blankSessionCookie(secureCookies(pier, ctx.request)) });
+      if (auth?.credential.kind === "sign_in") invalidateSignIn(pier.db, pier.credentialSockets, auth.credential.id);
+      return redirectResponse(ctx.request, "/login", { "set-cookie": blankSignInCookie(secureCookies(pier, ctx.request)) });
     });
 }

@@ -5,15 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CredentialSockets } from "../../src/auth/credential-sockets.ts";
 import { LoginLimiter } from "../../src/auth/login-limiter.ts";
-import { SESSION_LIFETIME, createSession, hashToken, invalidateSession, sessionCookie, validateSession } from "../../src/auth/sessions.ts";
-import { authSessions } from "../../src/auth/tables.ts";
+import { SIGN_IN_LIFETIME, createSignIn, hashToken, invalidateSignIn, signInCookie, validateSignIn } from "../../src/auth/sign-ins.ts";
+import { signIns } from "../../src/auth/tables.ts";
 import { authenticateApiToken, createApiToken, revokeApiToken } from "../../src/auth/tokens.ts";
 import { createFirstAdmin, createUser, verifyCredentials, type User } from "../../src/auth/users.ts";
 import { type Db, openDatabase } from "../../src/infra/db.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
-describe("sessions (Lucia guide)", () => {
+describe("sign-ins (Lucia session guide)", () => {
   let db: Db;
   let user: User;
   beforeEach(async () => {
@@ -22,54 +22,54 @@ describe("sessions (Lucia guide)", () => {
   });
 
   test("only the SHA-256 of the token is stored", () => {
-    const { token, session } = createSession(db, user.id);
+    const { token, signIn } = createSignIn(db, user.id);
     expect(token).toMatch(/^[a-z2-7]{32}$/);
-    expect(session.id).toBe(hashToken(token));
-    const rows = db.select().from(authSessions).all();
+    expect(signIn.id).toBe(hashToken(token));
+    const rows = db.select().from(signIns).all();
     expect(rows.map((r) => r.id)).toEqual([hashToken(token)]);
     expect(JSON.stringify(rows)).not.toContain(token);
   });
 
   test("a valid token yields its user; an unknown one yields null", () => {
-    const { token } = createSession(db, user.id);
-    expect(validateSession(db, token)?.user.username).toBe("ada");
-    expect(validateSession(db, token + "x")).toBeNull();
+    const { token } = createSignIn(db, user.id);
+    expect(validateSignIn(db, token)?.user.username).toBe("ada");
+    expect(validateSignIn(db, token + "x")).toBeNull();
   });
 
   test("expiry slides forward only in the second half of the lifetime", () => {
     const start = Date.now();
-    const { token } = createSession(db, user.id, start);
-    const early = validateSession(db, token, start + 5 * DAY)!;
+    const { token } = createSignIn(db, user.id, start);
+    const early = validateSignIn(db, token, start + 5 * DAY)!;
     expect(early.extended).toBe(false);
-    expect(early.session.expiresAt.getTime()).toBe(start + SESSION_LIFETIME);
-    const late = validateSession(db, token, start + 20 * DAY)!;
+    expect(early.signIn.expiresAt.getTime()).toBe(start + SIGN_IN_LIFETIME);
+    const late = validateSignIn(db, token, start + 20 * DAY)!;
     expect(late.extended).toBe(true);
-    expect(late.session.expiresAt.getTime()).toBe(start + 20 * DAY + SESSION_LIFETIME);
-    const stored = db.select().from(authSessions).where(eq(authSessions.id, hashToken(token))).get()!;
-    expect(stored.expiresAt.getTime()).toBe(start + 20 * DAY + SESSION_LIFETIME);
+    expect(late.signIn.expiresAt.getTime()).toBe(start + 20 * DAY + SIGN_IN_LIFETIME);
+    const stored = db.select().from(signIns).where(eq(signIns.id, hashToken(token))).get()!;
+    expect(stored.expiresAt.getTime()).toBe(start + 20 * DAY + SIGN_IN_LIFETIME);
   });
 
-  test("an expired session is refused and deleted", () => {
+  test("an expired sign-in is refused and deleted", () => {
     const start = Date.now();
-    const { token } = createSession(db, user.id, start);
-    expect(validateSession(db, token, start + SESSION_LIFETIME + 1)).toBeNull();
-    expect(db.select().from(authSessions).all()).toHaveLength(0);
+    const { token } = createSignIn(db, user.id, start);
+    expect(validateSignIn(db, token, start + SIGN_IN_LIFETIME + 1)).toBeNull();
+    expect(db.select().from(signIns).all()).toHaveLength(0);
   });
 
-  test("invalidation ends the session", () => {
-    const { token, session } = createSession(db, user.id);
-    invalidateSession(db, new CredentialSockets(), session.id);
-    expect(validateSession(db, token)).toBeNull();
+  test("invalidation ends the sign-in", () => {
+    const { token, signIn } = createSignIn(db, user.id);
+    invalidateSignIn(db, new CredentialSockets(), signIn.id);
+    expect(validateSignIn(db, token)).toBeNull();
   });
 
   test("the cookie is HttpOnly, SameSite=Lax, and Secure only when asked", () => {
     const expires = new Date(Date.now() + DAY);
-    const plain = sessionCookie("tok", expires, false);
+    const plain = signInCookie("tok", expires, false);
     expect(plain).toContain("pier_session=tok");
     expect(plain).toContain("HttpOnly");
     expect(plain).toContain("SameSite=Lax");
     expect(plain).not.toContain("Secure");
-    expect(sessionCookie("tok", expires, true)).toContain("Secure");
+    expect(signInCookie("tok", expires, true)).toContain("Secure");
   });
 });
 

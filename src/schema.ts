@@ -1,0 +1,12 @@
+/**
+ * Every table, gathered for drizzle-kit (drizzle.config.ts), which generates the migrations in
+ * drizzle/ from them. Each domain module owns and defines its own tables; the database itself
+ * (src/infra/db.ts) needs none of them.
+ */
+export * from "./auth/tables.ts";
+export * from "./settings/tables.ts";
+export * from "./repos/tables.ts";
+export * from "./pods/tables.ts";
+export * from "./sessions/tables.ts";
+export * from "./chat/tables.ts";
+export * from "./costs/tables.ts";
