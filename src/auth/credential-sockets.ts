@@ -1,3 +1,5 @@
+import { CREDENTIAL_ENDED_CODE } from "../infra/close-codes.ts";
+
 /**
  * What a request or socket was let in with: a browser sign-in (its id, the SHA-256 of the
  * cookie's token) or an API token (its id).
@@ -10,8 +12,6 @@ export interface CredentialSocket {
   close(code?: number, reason?: string): void;
 }
 
-/** The close code a WebSocket gets when the credential it was opened with ends. */
-export const CREDENTIAL_ENDED_CODE = 4401;
 
 /**
  * The open WebSockets of each credential. A socket is authorised once, at its upgrade, so when

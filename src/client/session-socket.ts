@@ -1,3 +1,5 @@
+import { CREDENTIAL_ENDED_CODE, SESSION_ENDED_CODE } from "../infra/close-codes.ts";
+
 /** How a session's socket stands; pages show it. */
 export type SocketState =
   | { kind: "connecting" }
@@ -9,10 +11,6 @@ export type SocketState =
   /** The sign-in or token the socket was opened with ended: retrying would only be refused. */
   | { kind: "signed_out" };
 
-/** The server closes a session's sockets with this code when the session ends. */
-const SESSION_ENDED = 4001;
-/** ...and with this one when the sign-in they were opened with is gone (signed out, token revoked). */
-const CREDENTIAL_ENDED = 4401;
 const FIRST_RETRY_MS = 500;
 const LAST_RETRY_MS = 10_000;
 
@@ -94,8 +92,8 @@ export abstract class SessionSocket<State extends { kind: string } = SocketState
 
   private closed(code: number, reason: string): void {
     this.socket = null;
-    if (code === SESSION_ENDED || reason === "ended") this.setState({ kind: "ended" });
-    else if (code === CREDENTIAL_ENDED) this.setState({ kind: "signed_out" });
+    if (code === SESSION_ENDED_CODE || reason === "ended") this.setState({ kind: "ended" });
+    else if (code === CREDENTIAL_ENDED_CODE) this.setState({ kind: "signed_out" });
     else if (["connecting", "connected", "reconnecting"].includes(this.state.kind)) this.retryLater();
   }
 

@@ -1,3 +1,4 @@
+import { SESSION_ENDED_CODE } from "../infra/close-codes.ts";
 import type { EventBus } from "../infra/events.ts";
 import type { ProgressEvent } from "../runtime/runtime.ts";
 import type { TerminalHost } from "../terminal/terminal-host.ts";
@@ -21,8 +22,6 @@ export interface SessionSocket {
   close(code?: number, reason?: string): void;
 }
 
-/** The close code a session's WebSockets get when the session ends. */
-export const SESSION_ENDED_CODE = 4001;
 const ENDED_MESSAGE = JSON.stringify({ type: "ended" });
 
 /** The parts of a live session that are made elsewhere. */

@@ -106,9 +106,6 @@ export class TerminalHost {
     return this.control.alive;
   }
 
-  get watcherCount(): number {
-    return this.watchers.size;
-  }
 
   /** Called once when the tmux session or the connection to it is gone. */
   onExit(listener: () => void): void {

@@ -1,4 +1,4 @@
-import type { ClientMessage, ControlMessage } from "../../src/terminal/protocol.ts";
+import type { ClientMessage } from "../../src/terminal/protocol.ts";
 
 /**
  * A scripted terminal viewer: a real WebSocket to /api/sessions/:id/terminal that keeps what it
@@ -65,16 +65,6 @@ export class TermClient {
       const match = this.text.match(pattern);
       if (match) return match;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; got: ${JSON.stringify(this.text.slice(-500))}`);
-      await Bun.sleep(20);
-    }
-  }
-
-  async waitForControl(type: ControlMessage["type"], timeoutMs = 10_000): Promise<{ type: string; message?: string }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.controls.find((c) => c.type === type);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${type} message; got ${JSON.stringify(this.controls)}`);
       await Bun.sleep(20);
     }
   }
