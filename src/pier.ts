@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { CredentialSockets } from "./auth/credential-sockets.ts";
 import { LoginLimiter } from "./auth/login-limiter.ts";
 import { deleteExpiredSignIns } from "./auth/sign-ins.ts";
-import { hasAnyUser, listUsers } from "./auth/users.ts";
+import { countUsers, hasAnyUser } from "./auth/users.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase } from "./infra/db.ts";
 import { githubWebHost } from "./github/hosts.ts";
@@ -93,7 +93,7 @@ export async function openPier(config: Config): Promise<Pier> {
   sessions.resumeAfterRestart();
 
   const metrics = new Metrics({
-    pier_users: { help: "Registered users.", read: () => listUsers(db).length },
+    pier_users: { help: "Registered users.", read: () => countUsers(db) },
     pier_repos: { help: "Registered repositories.", read: () => listRepos(db).length },
   });
   return {

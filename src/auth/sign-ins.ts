@@ -3,11 +3,10 @@ import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from "@oslojs/enco
 import { eq, lt } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
 import { AppError, RateLimited } from "../infra/errors.ts";
-import type { Input } from "../infra/input.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
 import type { LoginLimiter } from "./login-limiter.ts";
 import { signIns, users } from "./tables.ts";
-import { readCredentials, type User, verifyCredentials } from "./users.ts";
+import { type CredentialsInput, type User, verifyCredentials } from "./users.ts";
 
 /**
  * Sign-ins: a browser signed in as a person, following the Lucia session guide. The cookie holds a
@@ -39,8 +38,8 @@ export function hashToken(token: string): string {
  * the sign-in. The attempt takes its place under the limit before the (slow) password check, so
  * guesses sent all at once are limited like guesses sent one after another.
  */
-export async function signIn(db: Db, limiter: LoginLimiter, input: Input, address: string): Promise<User> {
-  const { username, password } = readCredentials(input);
+export async function signIn(db: Db, limiter: LoginLimiter, input: CredentialsInput, address: string): Promise<User> {
+  const { username, password } = input;
   const attempt = limiter.begin(username, address);
   if ("retryAfter" in attempt) {
     const wait = attempt.retryAfter;

@@ -1,8 +1,11 @@
+import { type Static, Type } from "@sinclair/typebox";
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
-import { AppError, invalid } from "../infra/errors.ts";
+import { AppError, forbidden, invalid } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
-import { hasControlChars, type Input, requiredString } from "../infra/input.ts";
+import { hasControlChars } from "../infra/input.ts";
+import { requiredText } from "../infra/input.ts";
+import type { Actor } from "./actor.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
 import { generateToken, hashToken } from "./sign-ins.ts";
 import { apiTokens, users } from "./tables.ts";
@@ -27,8 +30,14 @@ export function publicToken(token: ApiToken) {
   };
 }
 
-export function createApiToken(db: Db, userId: string, input: Input): { token: ApiToken; secret: string } {
-  const name = requiredString(input, "name", "Name").trim();
+export const NewTokenInput = Type.Object({ name: requiredText("Name") });
+export type NewTokenInput = Static<typeof NewTokenInput>;
+
+/** A person makes an API token of their own (an agent never does). */
+export function createApiToken(db: Db, actor: Actor, input: NewTokenInput): { token: ApiToken; secret: string } {
+  if (actor.kind !== "person") throw forbidden("Only a person can make an API token.");
+  const userId = actor.user.id;
+  const name = input.name.trim();
   if (name.length === 0 || name.length > 100 || hasControlChars(name)) {
     throw invalid("name", "Name must be 1–100 characters without control characters.");
   }
@@ -38,7 +47,9 @@ export function createApiToken(db: Db, userId: string, input: Input): { token: A
   return { token, secret };
 }
 
-export function listApiTokens(db: Db, userId: string): ApiToken[] {
+/** The actor's own tokens. */
+export function listApiTokens(db: Db, actor: Actor): ApiToken[] {
+  const userId = actor.user.id;
   return db
     .select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
@@ -47,8 +58,9 @@ export function listApiTokens(db: Db, userId: string): ApiToken[] {
     .all();
 }
 
-/** Revokes one of the user's own tokens; WebSockets opened with it close. */
-export function revokeApiToken(db: Db, sockets: CredentialSockets, userId: string, tokenId: string): void {
+/** Revokes one of the actor's own tokens; WebSockets opened with it close. */
+export function revokeApiToken(db: Db, sockets: CredentialSockets, actor: Actor, tokenId: string): void {
+  const userId = actor.user.id;
   const removed = db
     .delete(apiTokens)
     .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))

@@ -1,8 +1,10 @@
+import { type Static, Type } from "@sinclair/typebox";
 import { count, eq } from "drizzle-orm";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
-import { type Input, requiredString } from "../infra/input.ts";
+import { requiredText } from "../infra/input.ts";
+import { type Actor, assertAdmin } from "./actor.ts";
 import { type Role, users } from "./tables.ts";
 
 export interface User {
@@ -21,19 +23,28 @@ export function publicUser(user: User) {
   return { id: user.id, username: user.username, role: user.role, createdAt: user.createdAt.toISOString() };
 }
 
-export function hasAnyUser(db: Db): boolean {
+export function countUsers(db: Db): number {
   const [row] = db.select({ n: count() }).from(users).all();
-  return (row?.n ?? 0) > 0;
+  return row?.n ?? 0;
 }
 
-export function readCredentials(input: Input): { username: string; password: string } {
-  const username = requiredString(input, "username", "Username");
-  const password = requiredString(input, "password", "Password");
-  return { username, password };
+export function hasAnyUser(db: Db): boolean {
+  return countUsers(db) > 0;
 }
 
-function validateNewUser(input: Input): { username: string; password: string; role: Role } {
-  const { username, password } = readCredentials(input);
+/** A username and a password: what signing in and first-run setup take. */
+export const CredentialsInput = Type.Object({ username: requiredText("Username"), password: requiredText("Password") });
+export type CredentialsInput = Static<typeof CredentialsInput>;
+
+/** What an admin gives to add a person (a member unless said otherwise). */
+export const NewUserInput = Type.Composite([
+  CredentialsInput,
+  Type.Object({ role: Type.Optional(Type.String({ title: "Role", enum: ["admin", "member"], error: "Role must be admin or member." })) }),
+]);
+export type NewUserInput = Static<typeof NewUserInput>;
+
+function validateNewUser(input: NewUserInput): { username: string; password: string; role: Role } {
+  const { username, password } = input;
   if (!USERNAME.test(username)) {
     throw invalid("username", "Username must be 2–32 characters: lowercase letters, digits, - or _, starting with a letter or digit.");
   }
@@ -44,8 +55,8 @@ function validateNewUser(input: Input): { username: string; password: string; ro
   return { username, password, role };
 }
 
-/** First-run setup: creates the admin, and only while no user exists at all. */
-export async function createFirstAdmin(db: Db, input: Input): Promise<User> {
+/** First-run setup: creates the admin, and only while no user exists at all (so there is no actor yet). */
+export async function createFirstAdmin(db: Db, input: CredentialsInput): Promise<User> {
   const { username, password } = validateNewUser({ ...input, role: "admin" });
   const passwordHash = await Bun.password.hash(password, "argon2id");
   return db.transaction((tx) => {
@@ -55,7 +66,9 @@ export async function createFirstAdmin(db: Db, input: Input): Promise<User> {
   });
 }
 
-export async function createUser(db: Db, input: Input): Promise<User> {
+/** An admin adds a person. */
+export async function createUser(db: Db, actor: Actor, input: NewUserInput): Promise<User> {
+  assertAdmin(actor);
   const { username, password, role } = validateNewUser(input);
   const passwordHash = await Bun.password.hash(password, "argon2id");
   return db.transaction((tx) => {
@@ -71,7 +84,9 @@ function insertUser(db: Db | Tx, username: string, passwordHash: string, role: R
   return user;
 }
 
-export function listUsers(db: Db): User[] {
+/** Everyone, for an admin. */
+export function listUsers(db: Db, actor: Actor): User[] {
+  assertAdmin(actor);
   return db
     .select({ id: users.id, username: users.username, role: users.role, createdAt: users.createdAt })
     .from(users)

@@ -1,3 +1,6 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { type Actor, assertAdmin, isAdmin } from "../auth/actor.ts";
+import { requiredText } from "../infra/input.ts";
 import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
@@ -32,16 +35,32 @@ export function costOf(price: Price, usage: Usage): number {
   );
 }
 
-/** Adds or changes a model's prices. */
-export function setPrice(db: Db, input: Record<string, unknown>): Price {
+const PRICE_FIELDS = ["inputPerMTok", "outputPerMTok", "cacheWritePerMTok", "cacheReadPerMTok"] as const;
+const MODEL_ERROR = "Model must be a model id such as claude-sonnet-4-6.";
+const priceError = (field: string) => `${field} must be a price in USD per million tokens, from 0 to 10000.`;
+
+const priceField = (field: string) => Type.Union([Type.Number(), Type.String()], { title: field, error: priceError(field) });
+
+/** A model and its prices in USD per million tokens (numbers, or text from a form). */
+export const PriceInput = Type.Object({
+  model: requiredText("Model", { error: MODEL_ERROR }),
+  inputPerMTok: priceField("inputPerMTok"),
+  outputPerMTok: priceField("outputPerMTok"),
+  cacheWritePerMTok: priceField("cacheWritePerMTok"),
+  cacheReadPerMTok: priceField("cacheReadPerMTok"),
+});
+export type PriceInput = Static<typeof PriceInput>;
+
+/** An admin adds or changes a model's prices. */
+export function setPrice(db: Db, actor: Actor, input: PriceInput): Price {
+  assertAdmin(actor);
   const model = input.model;
-  if (!isModelId(model)) throw invalid("model", "Model must be a model id such as claude-sonnet-4-6.");
-  const numbers = ["inputPerMTok", "outputPerMTok", "cacheWritePerMTok", "cacheReadPerMTok"] as const;
+  if (!isModelId(model)) throw invalid("model", MODEL_ERROR);
   const price = { model } as Price;
-  for (const field of numbers) {
+  for (const field of PRICE_FIELDS) {
     const value = Number(input[field]);
-    if (input[field] === "" || input[field] === undefined || !Number.isFinite(value) || value < 0 || value > 10_000) {
-      throw invalid(field, `${field} must be a price in USD per million tokens, from 0 to 10000.`);
+    if (input[field] === "" || !Number.isFinite(value) || value < 0 || value > 10_000) {
+      throw invalid(field, priceError(field));
     }
     price[field] = value;
   }
@@ -103,7 +122,9 @@ const GROUPS = {
 };
 
 /** Spending between `from` and `to` (ISO dates, optional), summed per day, model, repo, user or session. */
-export function costReport(db: Db, query: { from?: string; to?: string; groupBy?: string }, onlyUserId?: string) {
+/** Spending: an admin's covers everyone, anyone else's only their own. */
+export function costReport(db: Db, actor: Actor, query: { from?: string; to?: string; groupBy?: string }) {
+  const onlyUserId = isAdmin(actor) ? undefined : actor.user.id;
   const groupBy = (query.groupBy ?? "day") as keyof typeof GROUPS;
   // Own keys only: `in` also finds what every object inherits (constructor, __proto__, toString).
   if (!Object.hasOwn(GROUPS, groupBy)) throw invalid("groupBy", "groupBy must be day, model, repo, user or session.");

@@ -6,7 +6,7 @@ import type { Db } from "../infra/db.ts";
 import { AppError, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { hasControlChars } from "../infra/input.ts";
-import { optionalText, requiredText } from "../infra/schema-input.ts";
+import { optionalText, requiredText } from "../infra/input.ts";
 import { isValidBranchName } from "./git-ref.ts";
 import { checkRepoUrl, nameFromUrl } from "./git-url.ts";
 import { repos } from "./tables.ts";

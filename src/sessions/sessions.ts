@@ -8,7 +8,7 @@ import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
 import { hasControlChars } from "../infra/input.ts";
-import { optionalText, requiredText } from "../infra/schema-input.ts";
+import { optionalText, requiredText } from "../infra/input.ts";
 import type { Pods } from "../pods/pods.ts";
 import { isValidBranchName } from "../repos/git-ref.ts";
 import { worktreeDir } from "../repos/layout.ts";

@@ -5,6 +5,7 @@ import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import type { Input } from "../infra/input.ts";
+import { type Actor, assertAdmin } from "../auth/actor.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
 import { settings } from "./tables.ts";
 
@@ -135,7 +136,8 @@ export class SettingsStore {
    * Applies a partial update. A field left out is unchanged; an empty secret clears it.
    * Everything is checked before anything is written.
    */
-  async update(input: Input): Promise<SettingsView> {
+  async update(actor: Actor, input: Input): Promise<SettingsView> {
+    assertAdmin(actor);
     const writes = new Map<string, string>();
     const clears: string[] = [];
     for (const key of SECRET_KEYS) {

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { personActor } from "../../src/auth/actor.ts";
 import { CredentialSockets } from "../../src/auth/credential-sockets.ts";
 import { LoginLimiter } from "../../src/auth/login-limiter.ts";
 import { SIGN_IN_LIFETIME, createSignIn, hashToken, invalidateSignIn, signInCookie, validateSignIn } from "../../src/auth/sign-ins.ts";
@@ -12,6 +13,8 @@ import { createFirstAdmin, createUser, verifyCredentials, type User } from "../.
 import { type Db, openDatabase } from "../../src/infra/db.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
+/** An admin acting, for the functions only an admin may call. */
+const ADMIN = personActor({ id: "admin0000000000", username: "admin", role: "admin", createdAt: new Date() });
 
 describe("sign-ins (Lucia session guide)", () => {
   let db: Db;
@@ -80,7 +83,7 @@ describe("passwords and API tokens", () => {
   });
 
   test("passwords are argon2id hashes and verify", async () => {
-    const user = await createUser(db, { username: "bob", password: "bob's password", role: "member" });
+    const user = await createUser(db, ADMIN, { username: "bob", password: "bob's password", role: "member" });
     const row = db.$client.query("SELECT password_hash AS h FROM users WHERE id = ?").get(user.id) as { h: string };
     expect(row.h.startsWith("$argon2id$")).toBe(true);
     expect((await verifyCredentials(db, "bob", "bob's password"))?.id).toBe(user.id);
@@ -94,13 +97,13 @@ describe("passwords and API tokens", () => {
   });
 
   test("tokens are stored hashed, authenticate, and stop working when revoked", async () => {
-    const user = await createUser(db, { username: "bob", password: "bob's password" });
-    const { token, secret } = createApiToken(db, user.id, { name: "ci" });
+    const user = await createUser(db, ADMIN, { username: "bob", password: "bob's password" });
+    const { token, secret } = createApiToken(db, personActor(user), { name: "ci" });
     expect(secret).toMatch(/^pier_[a-z2-7]{32}$/);
     const stored = db.$client.query("SELECT token_hash AS h FROM api_tokens").get() as { h: string };
     expect(stored.h).toBe(hashToken(secret));
     expect(authenticateApiToken(db, secret)).toMatchObject({ user: { username: "bob" }, tokenId: token.id });
-    revokeApiToken(db, new CredentialSockets(), user.id, token.id);
+    revokeApiToken(db, new CredentialSockets(), personActor(user), token.id);
     expect(authenticateApiToken(db, secret)).toBeNull();
   });
 });

@@ -1,21 +1,21 @@
 import { Elysia } from "elysia";
 import { blankSignInCookie, createSignIn, invalidateSignIn, signIn, signInCookie } from "../../auth/sign-ins.ts";
-import { createFirstAdmin, createUser, listUsers, publicUser } from "../../auth/users.ts";
-import { createApiToken, listApiTokens, publicToken, revokeApiToken } from "../../auth/tokens.ts";
-import { asInput } from "../../infra/input.ts";
+import { CredentialsInput, NewUserInput, createFirstAdmin, createUser, listUsers, publicUser } from "../../auth/users.ts";
+import { NewTokenInput, createApiToken, listApiTokens, publicToken, revokeApiToken } from "../../auth/tokens.ts";
+import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { clientAddress, requireAdmin, requireAuth, requireUser, secureCookies } from "../auth.ts";
+import { clientAddress, requireActor, requireAuth, requireUser, secureCookies } from "../auth.ts";
 
 /** Setup, sign-in and sign-out, API tokens and users: the /api side. */
 export function authApi(pier: Pier) {
   return new Elysia({ prefix: "/api" })
     .post("/setup", async ({ body, set }) => {
-      const user = await createFirstAdmin(pier.db, asInput(body));
+      const user = await createFirstAdmin(pier.db, readInput(CredentialsInput, body));
       set.status = 201;
       return { user: publicUser(user) };
     })
     .post("/auth/login", async (ctx) => {
-      const user = await signIn(pier.db, pier.loginLimiter, asInput(ctx.body), clientAddress(ctx.server, ctx.request));
+      const user = await signIn(pier.db, pier.loginLimiter, readInput(CredentialsInput, ctx.body), clientAddress(ctx.server, ctx.request));
       const { token, signIn: created } = createSignIn(pier.db, user.id);
       ctx.set.headers["set-cookie"] = signInCookie(token, created.expiresAt, secureCookies(pier, ctx.request));
       return { user: publicUser(user) };
@@ -27,23 +27,19 @@ export function authApi(pier: Pier) {
       ctx.set.status = 204;
     })
     .get("/auth/me", (ctx) => ({ user: publicUser(requireUser(pier, ctx)) }))
-    .get("/tokens", (ctx) => listApiTokens(pier.db, requireUser(pier, ctx).id).map(publicToken))
+    .get("/tokens", (ctx) => listApiTokens(pier.db, requireActor(pier, ctx)).map(publicToken))
     .post("/tokens", (ctx) => {
-      const { token, secret } = createApiToken(pier.db, requireUser(pier, ctx).id, asInput(ctx.body));
+      const { token, secret } = createApiToken(pier.db, requireActor(pier, ctx), readInput(NewTokenInput, ctx.body));
       ctx.set.status = 201;
       return { ...publicToken(token), token: secret };
     })
     .delete("/tokens/:id", (ctx) => {
-      revokeApiToken(pier.db, pier.credentialSockets, requireUser(pier, ctx).id, ctx.params.id);
+      revokeApiToken(pier.db, pier.credentialSockets, requireActor(pier, ctx), ctx.params.id);
       ctx.set.status = 204;
     })
-    .get("/users", (ctx) => {
-      requireAdmin(pier, ctx);
-      return listUsers(pier.db).map(publicUser);
-    })
+    .get("/users", (ctx) => listUsers(pier.db, requireActor(pier, ctx)).map(publicUser))
     .post("/users", async (ctx) => {
-      requireAdmin(pier, ctx);
-      const user = await createUser(pier.db, asInput(ctx.body));
+      const user = await createUser(pier.db, requireActor(pier, ctx), readInput(NewUserInput, ctx.body));
       ctx.set.status = 201;
       return { user: publicUser(user) };
     });

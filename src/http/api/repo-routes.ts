@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { Pier } from "../../pier.ts";
-import { readInput } from "../../infra/schema-input.ts";
+import { readInput } from "../../infra/input.ts";
 import { AddRepoInput, RepoSettingsInput, addRepo, getRepo, listRepos, publicRepo, removeRepo, updateRepo } from "../../repos/repos.ts";
 import { requireActor, requireUser } from "../auth.ts";
 

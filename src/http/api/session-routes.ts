@@ -3,7 +3,7 @@ import { AppError } from "../../infra/errors.ts";
 import { recordingPath } from "../../terminal/recording.ts";
 import type { Pier } from "../../pier.ts";
 import { StartSessionInput, publicSession } from "../../sessions/sessions.ts";
-import { readInput } from "../../infra/schema-input.ts";
+import { readInput } from "../../infra/input.ts";
 import { requireActor } from "../auth.ts";
 import { sessionEventStream } from "../session-events.ts";
 

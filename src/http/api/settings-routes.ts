@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { asInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { requireAdmin, requireUser } from "../auth.ts";
+import { requireActor, requireUser } from "../auth.ts";
 
 export function settingsApi(pier: Pier) {
   return new Elysia({ prefix: "/api" })
@@ -9,8 +9,5 @@ export function settingsApi(pier: Pier) {
       requireUser(pier, ctx);
       return pier.settings.view();
     })
-    .put("/settings", (ctx) => {
-      requireAdmin(pier, ctx);
-      return pier.settings.update(asInput(ctx.body));
-    });
+    .put("/settings", (ctx) => pier.settings.update(requireActor(pier, ctx), asInput(ctx.body)));
 }

@@ -1,11 +1,11 @@
 import { Elysia } from "elysia";
-import { createUser, listUsers } from "../../auth/users.ts";
-import { createApiToken, listApiTokens, revokeApiToken } from "../../auth/tokens.ts";
-import { listPrices, setPrice } from "../../costs/costs.ts";
+import { NewUserInput, createUser, listUsers } from "../../auth/users.ts";
+import { NewTokenInput, createApiToken, listApiTokens, revokeApiToken } from "../../auth/tokens.ts";
+import { PriceInput, listPrices, setPrice } from "../../costs/costs.ts";
 import { asInput, type Input } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { personActor } from "../../auth/actor.ts";
-import { readInput } from "../../infra/schema-input.ts";
+import { readInput } from "../../infra/input.ts";
 import { AddRepoInput, RepoSettingsInput, addRepo, getRepo, listRepos, removeRepo, updateRepo } from "../../repos/repos.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
@@ -37,10 +37,10 @@ export function appPages(pier: Pier) {
   );
   const tokensPage = (ctx: PageContext, form: FormState, created?: { name: string; token: string }) => {
     const viewer = pageUser(pier, ctx);
-    return <TokensPage viewer={viewer} {...common} tokens={listApiTokens(pier.db, viewer.id)} form={form} created={created} />;
+    return <TokensPage viewer={viewer} {...common} tokens={listApiTokens(pier.db, personActor(viewer))} form={form} created={created} />;
   };
   const usersPage = (ctx: PageContext, form: FormState) => (
-    <UsersPage viewer={pageAdmin(pier, ctx)} {...common} users={listUsers(pier.db)} form={form} />
+    <UsersPage viewer={pageAdmin(pier, ctx)} {...common} users={listUsers(pier.db, personActor(pageAdmin(pier, ctx)))} form={form} />
   );
 
   return new Elysia()
@@ -79,18 +79,18 @@ export function appPages(pier: Pier) {
     })
     .get("/settings", (ctx) => settingsPage(ctx, emptyForm))
     .post("/settings", async (ctx) => {
-      pageAdmin(pier, ctx);
+      const actor = personActor(pageAdmin(pier, ctx));
       try {
-        await pier.settings.update(settingsFromForm(asInput(ctx.body)));
+        await pier.settings.update(actor, settingsFromForm(asInput(ctx.body)));
         return settingsPage(ctx, emptyForm, true);
       } catch (error) {
         return settingsPage(ctx, formFailure(error, ctx.body, ctx.set));
       }
     })
     .post("/settings/prices", async (ctx) => {
-      pageAdmin(pier, ctx);
+      const actor = personActor(pageAdmin(pier, ctx));
       try {
-        setPrice(pier.db, asInput(ctx.body));
+        setPrice(pier.db, actor, readInput(PriceInput, ctx.body));
         return settingsPage(ctx, emptyForm, false, emptyForm, true);
       } catch (error) {
         return settingsPage(ctx, emptyForm, false, formFailure(error, ctx.body, ctx.set));
@@ -98,23 +98,23 @@ export function appPages(pier: Pier) {
     })
     .get("/tokens", (ctx) => tokensPage(ctx, emptyForm))
     .post("/tokens", (ctx) => {
-      const user = pageUser(pier, ctx);
+      const actor = personActor(pageUser(pier, ctx));
       try {
-        const { token, secret } = createApiToken(pier.db, user.id, asInput(ctx.body));
+        const { token, secret } = createApiToken(pier.db, actor, readInput(NewTokenInput, ctx.body));
         return tokensPage(ctx, emptyForm, { name: token.name, token: secret });
       } catch (error) {
         return tokensPage(ctx, formFailure(error, ctx.body, ctx.set));
       }
     })
     .post("/tokens/:id/revoke", (ctx) => {
-      revokeApiToken(pier.db, pier.credentialSockets, pageUser(pier, ctx).id, ctx.params.id);
+      revokeApiToken(pier.db, pier.credentialSockets, personActor(pageUser(pier, ctx)), ctx.params.id);
       return redirectResponse(ctx.request, "/tokens");
     })
     .get("/users", (ctx) => usersPage(ctx, emptyForm))
     .post("/users", async (ctx) => {
-      pageAdmin(pier, ctx);
+      const actor = personActor(pageAdmin(pier, ctx));
       try {
-        await createUser(pier.db, asInput(ctx.body));
+        await createUser(pier.db, actor, readInput(NewUserInput, ctx.body));
         return redirectResponse(ctx.request, "/users");
       } catch (error) {
         return usersPage(ctx, formFailure(error, ctx.body, ctx.set));

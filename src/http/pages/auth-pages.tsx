@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { blankSignInCookie, createSignIn, invalidateSignIn, signIn, signInCookie } from "../../auth/sign-ins.ts";
-import { createFirstAdmin } from "../../auth/users.ts";
-import { asInput } from "../../infra/input.ts";
+import { CredentialsInput, createFirstAdmin } from "../../auth/users.ts";
+import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { emptyForm } from "../../../views/components.tsx";
 import { LoginPage, SetupPage } from "../../../views/auth-pages.tsx";
@@ -24,7 +24,7 @@ export function authPages(pier: Pier) {
     .post("/setup", async ({ request, body, set }) => {
       if (pier.isSetUp()) throw new Redirect("/login");
       try {
-        const user = await createFirstAdmin(pier.db, asInput(body));
+        const user = await createFirstAdmin(pier.db, readInput(CredentialsInput, body));
         return signedIn(request, user.id);
       } catch (error) {
         return <SetupPage form={formFailure(error, body, set)} />;
@@ -37,7 +37,7 @@ export function authPages(pier: Pier) {
     })
     .post("/login", async ({ request, body, set, server }) => {
       try {
-        const user = await signIn(pier.db, pier.loginLimiter, asInput(body), clientAddress(server, request));
+        const user = await signIn(pier.db, pier.loginLimiter, readInput(CredentialsInput, body), clientAddress(server, request));
         return signedIn(request, user.id);
       } catch (error) {
         return <LoginPage form={formFailure(error, body, set)} />;

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { findUser, type User } from "../../auth/users.ts";
 import { listPrices } from "../../costs/costs.ts";
-import { readInput } from "../../infra/schema-input.ts";
+import { readInput } from "../../infra/input.ts";
 import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
 import { getRepo, listRepos } from "../../repos/repos.ts";
