@@ -7,9 +7,9 @@ import { getRepo } from "../repos/repos.ts";
 import { WorktreeFiles } from "../workspaces/worktree-files.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { SettingsStore } from "../settings/settings.ts";
+import { builtInTools } from "../tools/registry.ts";
 import { appendItem, loadItems, type NewChatItem, summaryCut, toApiMessages } from "./conversation.ts";
 import type { ServerEvent } from "./protocol.ts";
-import { TOOL_DEFINITIONS, runTool } from "./tools.ts";
 
 export interface AgentDeps {
   db: Db;
@@ -48,7 +48,7 @@ export class ChatAgent {
   private running = false;
   private queued: string[] = [];
   private abort: AbortController | null = null;
-  private stopCommand: (() => Promise<void>) | null = null;
+  private current: Promise<void> | null = null;
 
   constructor(
     private deps: AgentDeps,
@@ -80,11 +80,14 @@ export class ChatAgent {
     void this.run();
   }
 
-  /** Stops the model request and any running command; the turn ends as interrupted. */
+  /**
+   * Stops the model request and any running command (the tools watch the signal) and waits for
+   * the turn to end, as interrupted, so nothing of it still runs in the worktree afterwards.
+   */
   async interrupt(): Promise<void> {
     if (!this.running) return;
     this.abort?.abort();
-    await this.stopCommand?.().catch(() => undefined);
+    await this.current;
   }
 
   private broadcast(event: ServerEvent): void {
@@ -101,7 +104,8 @@ export class ChatAgent {
       do {
         // Messages queued during the last turn are already stored: one new turn answers them all.
         this.queued = [];
-        await this.turn();
+        this.current = this.turn();
+        await this.current;
       } while (this.queued.length > 0);
     } finally {
       this.running = false;
@@ -129,9 +133,8 @@ export class ChatAgent {
     const files = new WorktreeFiles(shell, session.worktreePath);
     const instructions = await files.instructions(INSTRUCTION_FILES, MAX_INSTRUCTIONS);
     const system = [{ type: "text" as const, text: systemPrompt(session, repo.name, shell.pod.id, instructions), cache_control: { type: "ephemeral" as const } }];
-    const tools = TOOL_DEFINITIONS.map((tool, i) =>
-      i === TOOL_DEFINITIONS.length - 1 ? { ...tool, cache_control: { type: "ephemeral" as const } } : tool,
-    ) as Anthropic.Tool[];
+    const definitions = builtInTools.definitions();
+    const tools: Anthropic.Tool[] = definitions.map((tool, i) => (i === definitions.length - 1 ? { ...tool, cache_control: { type: "ephemeral" as const } } : tool));
 
     this.broadcast({ type: "turn_start" });
     const usage = { ...ZERO };
@@ -155,15 +158,14 @@ export class ChatAgent {
       if (response.stop_reason !== "tool_use") break;
       for (const call of calls) {
         if (abort.signal.aborted) break;
-        const result = await runTool(call.name, call.input as Record<string, unknown>, {
+        const result = await builtInTools.run(call.name, call.input, {
           runtime: shell.runtime,
           pod: shell.pod,
           files,
           // No secrets: git and gh in the pod ask Pier for the GitHub token when they need it.
           env: { PIER_SESSION_ID: session.id },
-          onCommandStarted: (stop) => (this.stopCommand = stop),
+          signal: abort.signal,
         });
-        this.stopCommand = null;
         const output = abort.signal.aborted ? `${result.output}\n[interrupted by the user]` : result.output;
         this.record({ kind: "tool_result", id: call.id, output, isError: result.isError || abort.signal.aborted, diff: result.diff });
         this.broadcast({ type: "tool_result", id: call.id, output, isError: result.isError || abort.signal.aborted, diff: result.diff });
