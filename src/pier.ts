@@ -7,6 +7,7 @@ import { deleteExpiredSessions } from "./auth/sessions.ts";
 import { hasAnyUser, listUsers } from "./auth/users.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase } from "./infra/db.ts";
+import { EventBus } from "./infra/events.ts";
 import { githubWebHost } from "./github/hosts.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
@@ -25,11 +26,15 @@ import { Sessions } from "./sessions/sessions.ts";
 import { SettingsStore } from "./settings/settings.ts";
 import { Terminals } from "./terminal/terminals.ts";
 import { Chats } from "./chat/chats.ts";
+import { AnthropicEngine } from "./chat/engines/anthropic.ts";
+import { builtInTools } from "./tools/registry.ts";
 
 /** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
 export interface Pier {
   config: Config;
   db: Db;
+  /** Domain events, published after the write they announce; sockets and pages subscribe. */
+  bus: EventBus;
   settings: SettingsStore;
   loginLimiter: LoginLimiter;
   runtime: Runtime;
@@ -57,6 +62,7 @@ const IDLE_CHECK_EVERY_MS = 60_000;
 export async function openPier(config: Config): Promise<Pier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(join(config.dataDir, "pier.db"));
+  const bus = new EventBus();
   deleteExpiredSessions(db);
   const box = await createSecretBox(loadOrCreateSecretKey(config.dataDir, config.secretKey));
   const settings = new SettingsStore(db, box, config);
@@ -91,7 +97,7 @@ export async function openPier(config: Config): Promise<Pier> {
       },
     },
   });
-  const chats = new Chats({ db, config, pods, settings, sessions });
+  const chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings }), tools: builtInTools });
   let setUp = hasAnyUser(db);
   const reconcile = async () => {
     try {
@@ -121,6 +127,7 @@ export async function openPier(config: Config): Promise<Pier> {
   return {
     config,
     db,
+    bus,
     settings,
     loginLimiter: new LoginLimiter(),
     runtime,

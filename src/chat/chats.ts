@@ -1,23 +1,24 @@
-import { type AgentDeps, ChatAgent } from "./agent.ts";
+import { Conversation, type ConversationDeps } from "./conversation.ts";
 
-/** The chat agent of each session, made on first use; the conversation itself lives in the database. */
+/** The conversation of each session, made on first use; what it holds lives in the database. */
 export class Chats {
-  private agents = new Map<string, ChatAgent>();
+  private conversations = new Map<string, Conversation>();
 
-  constructor(private deps: AgentDeps) {}
+  constructor(private deps: ConversationDeps) {}
 
-  agent(sessionId: string): ChatAgent {
-    let agent = this.agents.get(sessionId);
-    if (!agent) {
-      agent = new ChatAgent(this.deps, sessionId);
-      this.agents.set(sessionId, agent);
+  conversation(sessionId: string): Conversation {
+    let conversation = this.conversations.get(sessionId);
+    if (!conversation) {
+      conversation = new Conversation(this.deps, sessionId);
+      this.conversations.set(sessionId, conversation);
     }
-    return agent;
+    return conversation;
   }
 
-  /** The session is ending: stop whatever its agent is doing. */
+  /** The session is ending: stop whatever its conversation is doing, and start nothing more. */
   async end(sessionId: string): Promise<void> {
-    await this.agents.get(sessionId)?.interrupt();
-    this.agents.delete(sessionId);
+    const conversation = this.conversations.get(sessionId);
+    this.conversations.delete(sessionId);
+    await conversation?.end();
   }
 }

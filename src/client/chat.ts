@@ -83,7 +83,7 @@ function startChat(host: HTMLElement, path: string): void {
         return log.retrying(event.attempt, event.delayMs, event.reason);
       case "turn_end":
         log.turnEnd(event.costUsd, event.usage, event.interrupted);
-        showSessionCost(event.sessionCostUsd);
+        if (event.sessionCostUsd !== undefined) showSessionCost(event.sessionCostUsd);
         setRunning(false);
         userSinceTurnEnd = false;
         promoted = null;
