@@ -7,6 +7,7 @@ import { deleteExpiredSignIns } from "./auth/sign-ins.ts";
 import { countUsers, hasAnyUser } from "./auth/users.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase } from "./infra/db.ts";
+import { EventBus } from "./infra/events.ts";
 import { githubWebHost } from "./github/hosts.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
@@ -24,14 +25,17 @@ import { Sessions } from "./sessions/sessions.ts";
 import { SettingsStore } from "./settings/settings.ts";
 import { Terminals } from "./terminal/terminals.ts";
 import { Chats } from "./chat/chats.ts";
-import { EventBus } from "./infra/events.ts";
+import { AnthropicEngine } from "./chat/engines/anthropic.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
+import { builtInTools } from "./tools/registry.ts";
 
 /** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
 export interface Pier {
   config: Config;
   db: Db;
+  /** Domain events, published after the write they announce; sockets and pages subscribe. */
+  bus: EventBus;
   settings: SettingsStore;
   loginLimiter: LoginLimiter;
   runtime: Runtime;
@@ -43,7 +47,6 @@ export interface Pier {
   hosts: SessionHosts;
   /** What removing a repo asks of its sessions and pods. */
   repoRemoval: RepoRemoval;
-  bus: EventBus;
   credentialSockets: CredentialSockets;
   metrics: Metrics;
   version: string;
@@ -80,10 +83,10 @@ export async function openPier(config: Config): Promise<Pier> {
   const hosts = new SessionHosts({
     bus,
     openTerminal: (session) => terminals.open(session),
-    endChat: (sessionId) => chats.end(sessionId),
+    openChat: (sessionId) => chats.open(sessionId),
   });
   const sessions: Sessions = new Sessions({ db, dataDir: config.dataDir, mirrors, pods, settings, hosts });
-  const chats: Chats = new Chats({ db, config, pods, settings, sessions });
+  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings }), tools: builtInTools });
   let setUp = hasAnyUser(db);
 
   await retireLegacyLayout({ db, dataDir: config.dataDir, runtime, imageFor: (repoId) => pods.imageFor(getRepo(db, repoId)) });
@@ -99,6 +102,7 @@ export async function openPier(config: Config): Promise<Pier> {
   return {
     config,
     db,
+    bus,
     settings,
     loginLimiter: new LoginLimiter(),
     runtime,
@@ -108,7 +112,6 @@ export async function openPier(config: Config): Promise<Pier> {
     chats,
     hosts,
     repoRemoval: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
-    bus,
     credentialSockets: new CredentialSockets(),
     metrics,
     version: VERSION,

@@ -1,23 +1,19 @@
-import { type AgentDeps, ChatAgent } from "./agent.ts";
+import { Conversation, type ConversationDeps } from "./conversation.ts";
 
-/** The chat agent of each session, made on first use; the conversation itself lives in the database. */
+/**
+ * Opens sessions' conversations. A live session's host keeps its conversation (src/sessions/host.ts);
+ * what a conversation holds lives in the database, so an ended session's can still be read.
+ */
 export class Chats {
-  private agents = new Map<string, ChatAgent>();
+  constructor(private deps: ConversationDeps) {}
 
-  constructor(private deps: AgentDeps) {}
-
-  agent(sessionId: string): ChatAgent {
-    let agent = this.agents.get(sessionId);
-    if (!agent) {
-      agent = new ChatAgent(this.deps, sessionId);
-      this.agents.set(sessionId, agent);
-    }
-    return agent;
+  /** The conversation of a live session, for its host to keep. */
+  open(sessionId: string): Conversation {
+    return new Conversation(this.deps, sessionId);
   }
 
-  /** The session is ending: stop whatever its agent is doing. */
-  async end(sessionId: string): Promise<void> {
-    await this.agents.get(sessionId)?.interrupt();
-    this.agents.delete(sessionId);
+  /** What a session's conversation holds, when it is not live (its session ended or failed). */
+  history(sessionId: string) {
+    return new Conversation(this.deps, sessionId).history();
   }
 }

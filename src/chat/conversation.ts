@@ -1,74 +1,144 @@
-import type Anthropic from "@anthropic-ai/sdk";
-import { asc, eq } from "drizzle-orm";
+import { recordUsage } from "../costs/costs.ts";
+import type { Usage } from "../costs/usage.ts";
 import type { Db } from "../infra/db.ts";
-import type { ChatItem } from "./protocol.ts";
-import { chatItems } from "./tables.ts";
+import type { EventBus } from "../infra/events.ts";
+import { addSessionCost, type Sessions } from "../sessions/sessions.ts";
+import type { ToolRegistry } from "../tools/registry.ts";
+import type { ChatEngine, Turn } from "./engine.ts";
+import { appendItem, loadItems, type NewChatItem } from "./items.ts";
+import { type ItemEvent, type PassingItem, type ServerEvent, eventOf } from "./protocol.ts";
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-export type NewChatItem = DistributiveOmit<ChatItem, "at">;
-
-/** Appends an item to the session's conversation, as it happens. */
-export function appendItem(db: Db, sessionId: string, item: NewChatItem): ChatItem {
-  const at = new Date();
-  const full = { ...item, at: at.toISOString() } as ChatItem;
-  db.insert(chatItems).values({ sessionId, kind: item.kind, data: JSON.stringify(full), createdAt: at }).run();
-  return full;
+declare module "../infra/events.ts" {
+  interface PierEvents {
+    /** An item of a session's conversation as it happens (topic: the session id), as its viewers get it. */
+    "chat.event": ItemEvent;
+  }
 }
 
-export function loadItems(db: Db, sessionId: string): ChatItem[] {
-  return db
-    .select({ data: chatItems.data })
-    .from(chatItems)
-    .where(eq(chatItems.sessionId, sessionId))
-    .orderBy(asc(chatItems.id))
-    .all()
-    .map((row) => JSON.parse(row.data) as ChatItem);
+export interface ConversationDeps {
+  db: Db;
+  bus: EventBus;
+  sessions: Sessions;
+  engine: ChatEngine;
+  tools: ToolRegistry;
 }
+
+const ZERO: Usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
 
 /**
- * The Messages API's message list for a conversation. Roles must alternate and every tool_use
- * needs its tool_result, so consecutive items of one role are merged into one message, and a
- * tool call left without a result (an interrupted turn) gets one saying so.
+ * A session's chat: one stream of items, each kept and shown to every viewer in the same step,
+ * and the person's messages, answered a turn at a time by the engine. Messages sent while a turn
+ * is under way wait for it to end; an interrupt aborts the turn's signal.
  */
-export function toApiMessages(all: ChatItem[]): Anthropic.MessageParam[] {
-  const messages: Anthropic.MessageParam[] = [];
-  const summary = all.findLast((item) => item.kind === "summary");
-  const items = summary?.kind === "summary" ? all.slice(summary.keepFrom).filter((item) => item.kind !== "summary") : all;
-  const push = (role: "user" | "assistant", block: Anthropic.ContentBlockParam) => {
-    const last = messages.at(-1);
-    if (last?.role === role) (last.content as Anthropic.ContentBlockParam[]).push(block);
-    else messages.push({ role, content: [block] });
-  };
-  if (summary?.kind === "summary") {
-    messages.push({ role: "user", content: [{ type: "text", text: `Summary of our earlier conversation:\n${summary.text}` }] });
+export class Conversation {
+  private running = false;
+  private queued: string[] = [];
+  private abort: AbortController | null = null;
+  private turn: Promise<void> | null = null;
+  private ended = false;
+
+  constructor(
+    private deps: ConversationDeps,
+    readonly sessionId: string,
+  ) {}
+
+  /**
+   * What a viewer gets first. It reads the database synchronously, so a viewer that subscribes to
+   * "chat.event" in the same synchronous run misses no item and gets none twice.
+   */
+  history(): Extract<ServerEvent, { type: "history" }> {
+    return {
+      type: "history",
+      messages: loadItems(this.deps.db, this.sessionId),
+      running: this.running,
+      queued: [...this.queued],
+      sessionCostUsd: this.deps.sessions.get(this.sessionId).costUsd,
+    };
   }
-  const answered = new Set(items.flatMap((item) => (item.kind === "tool_result" ? [item.id] : [])));
-  for (const item of items) {
-    if (item.kind === "user") push("user", { type: "text", text: item.text });
-    else if (item.kind === "assistant" && item.text) push("assistant", { type: "text", text: item.text });
-    else if (item.kind === "tool_call") {
-      push("assistant", { type: "tool_use", id: item.id, name: item.name, input: item.input as Record<string, unknown> });
-      if (!answered.has(item.id)) push("user", { type: "tool_result", tool_use_id: item.id, content: "Interrupted before it finished.", is_error: true });
-    } else if (item.kind === "tool_result") push("user", { type: "tool_result", tool_use_id: item.id, content: item.output, is_error: item.isError });
+
+  /** A person's message: kept at once (it is never lost), answered now or after the turn under way. */
+  send(text: string): void {
+    this.record({ kind: "user", text, queued: this.running });
+    if (this.running) {
+      this.queued.push(text);
+      return;
+    }
+    void this.run();
   }
-  // The API wants tool results before any text in a user message.
-  for (const message of messages) {
-    if (message.role === "user" && Array.isArray(message.content)) {
-      message.content.sort((a, b) => Number(b.type === "tool_result") - Number(a.type === "tool_result"));
+
+  /** Stops the turn under way (its model request and any command it runs) and waits for it to end, as interrupted. */
+  async interrupt(): Promise<void> {
+    this.abort?.abort();
+    await this.turn;
+  }
+
+  /**
+   * The session is ending: nothing queued is answered any more, and the turn under way is stopped
+   * and waited for, so nothing of it runs on in a worktree that is being saved and removed.
+   */
+  async end(): Promise<void> {
+    this.ended = true;
+    this.queued = [];
+    await this.interrupt();
+  }
+
+  private record(item: NewChatItem): void {
+    this.deps.bus.publish("chat.event", this.sessionId, eventOf(appendItem(this.deps.db, this.sessionId, item)));
+  }
+
+  private stream(item: PassingItem): void {
+    this.deps.bus.publish("chat.event", this.sessionId, eventOf(item));
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        // Messages queued during the last turn are already kept: one new turn answers them all.
+        this.queued = [];
+        this.turn = this.runTurn();
+        await this.turn;
+      } while (this.queued.length > 0 && !this.ended);
+    } finally {
+      this.running = false;
+      this.turn = null;
     }
   }
-  return messages;
-}
 
-/**
- * Where a summary may end: the start of a user turn, so that the kept items begin with a user
- * message and no tool call is parted from its result. Keeps at least the last `keepTurns` turns.
- */
-export function summaryCut(items: ChatItem[], keepTurns: number): number | null {
-  const turnStarts = items.flatMap((item, i) => (item.kind === "user" && (i === 0 || items[i - 1]!.kind !== "user") ? [i] : []));
-  if (turnStarts.length <= keepTurns) return null;
-  const cut = turnStarts[turnStarts.length - keepTurns]!;
-  const previous = items.findLast((item) => item.kind === "summary");
-  if (previous?.kind === "summary" && previous.keepFrom >= cut) return null;
-  return cut;
+  private async runTurn(): Promise<void> {
+    const session = this.deps.sessions.get(this.sessionId);
+    if (session.state !== "active") {
+      this.record({ kind: "error", message: `The session is ${session.state}; the agent only works in an active session.` });
+      return;
+    }
+    const abort = (this.abort = new AbortController());
+    const usage = { ...ZERO };
+    let costUsd = 0;
+    let begun = false;
+    const turn: Turn = {
+      session,
+      signal: abort.signal,
+      tools: this.deps.tools,
+      items: () => loadItems(this.deps.db, this.sessionId),
+      begin: () => {
+        begun = true;
+        this.stream({ kind: "turn_start" });
+      },
+      record: (item) => this.record(item),
+      stream: (item) => this.stream(item),
+      recordUsage: (model, used) => {
+        for (const key of Object.keys(used) as Array<keyof Usage>) usage[key] += used[key];
+        costUsd += recordUsage(this.deps.db, { sessionId: session.id, userId: session.userId, repoId: session.repoId, model, usage: used }, addSessionCost);
+      },
+    };
+    try {
+      await this.deps.engine.runTurn(turn);
+    } catch (error) {
+      // An engine reports the failures it knows as items; any other still reaches the person.
+      this.record({ kind: "error", message: `The agent stopped on an unexpected error: ${error instanceof Error ? error.message : String(error)}` });
+    }
+    if (!begun) return;
+    const sessionCostUsd = this.deps.sessions.get(this.sessionId).costUsd;
+    this.record({ kind: "turn_end", usage, costUsd, sessionCostUsd, interrupted: abort.signal.aborted });
+  }
 }

@@ -6,42 +6,71 @@ import type { Usage } from "../costs/usage.ts";
  * Client → server: {type:"message", text} (queued when the agent is busy; never dropped) and
  * {type:"interrupt"} (stops the model request and any running tool command; the turn is
  * recorded as interrupted).
+ *
+ * Server → client: `history` on connect, then one event per conversation item as it happens.
+ * An item and its event are one thing under two names: `eventOf` turns the one into the other,
+ * for the server as it broadcasts and for the browser as it replays the history.
  */
 export type ClientMessage = { type: "message"; text: string } | { type: "interrupt" };
 
-/** One entry of the conversation as it is kept and replayed, in order. */
+/**
+ * One entry of the conversation as it is kept and replayed, in order. Items kept before a field
+ * existed lack it, so fields added later are optional.
+ */
 export type ChatItem =
-  | { kind: "user"; text: string; at: string }
+  /** `queued` when it was sent while a turn was under way, and so waited for that turn to end. */
+  | { kind: "user"; text: string; queued?: boolean; at: string }
+  /** A finished block of model text. */
   | { kind: "assistant"; text: string; at: string }
   | { kind: "tool_call"; id: string; name: string; input: unknown; at: string }
   | { kind: "tool_result"; id: string; output: string; isError: boolean; diff?: string; at: string }
-  | { kind: "turn_end"; usage: Usage; costUsd: number; interrupted: boolean; at: string }
-  | { kind: "error"; message: string; at: string }
+  /** `sessionCostUsd` is the session's cost once the turn was paid for. */
+  | { kind: "turn_end"; usage: Usage; costUsd: number; sessionCostUsd?: number; interrupted: boolean; at: string }
+  | { kind: "error"; message: string; settingsUrl?: string; at: string }
   /**
    * Older turns, summarised to keep the conversation within the model's window: the model gets
    * this summary in place of the items before `keepFrom` (an index into the items), and every
-   * item from `keepFrom` on as it is.
+   * item from `keepFrom` on as it is. The history itself keeps every item.
    */
   | { kind: "summary"; text: string; keepFrom: number; at: string };
 
+/** What viewers see as it happens but the conversation does not keep. */
+export type PassingItem =
+  | { kind: "turn_start" }
+  /** Model text as it streams; the finished block follows as an `assistant` item. */
+  | { kind: "text_delta"; text: string }
+  /** The API answered 429/529/5xx; Pier waits and tries again. */
+  | { kind: "retrying"; attempt: number; delayMs: number; reason: string };
+
+/** Each item kind's event type: the same word, but for the two that say whose message it is. */
+const EVENT_TYPES = {
+  user: "user_message",
+  assistant: "assistant_message",
+  tool_call: "tool_call",
+  tool_result: "tool_result",
+  turn_end: "turn_end",
+  error: "error",
+  summary: "summary",
+  turn_start: "turn_start",
+  text_delta: "text_delta",
+  retrying: "retrying",
+} as const satisfies Record<(ChatItem | PassingItem)["kind"], string>;
+
+type EventOf<Item> = Item extends { kind: infer Kind extends keyof typeof EVENT_TYPES } ? { type: (typeof EVENT_TYPES)[Kind] } & Omit<Item, "kind"> : never;
+
+/** An item as its event: the item's fields under the event's type. */
+export type ItemEvent = EventOf<ChatItem | PassingItem>;
+
+/** What the server broadcasts for an item as it happens, and what the browser replays the history as. */
+export function eventOf(item: ChatItem | PassingItem): ItemEvent {
+  const { kind, ...fields } = item;
+  return { type: EVENT_TYPES[kind], ...fields } as ItemEvent;
+}
+
 /** Server → client events. */
 export type ServerEvent =
-  /** On connect: everything so far, then live events follow. */
+  /** On connect: everything so far, then live events follow. `queued` are the messages still waiting for the turn under way. */
   | { type: "history"; messages: ChatItem[]; running: boolean; queued: string[]; sessionCostUsd: number }
-  /** A user message was accepted (sent to every viewer); `queued` when it waits for the current turn. */
-  | { type: "user_message"; text: string; queued: boolean }
-  | { type: "turn_start" }
-  /** Model text as it streams. */
-  | { type: "text_delta"; text: string }
-  /** A finished block of model text (what the history keeps). */
-  | { type: "assistant_message"; text: string }
-  | { type: "tool_call"; id: string; name: string; input: unknown }
-  | { type: "tool_result"; id: string; output: string; isError: boolean; diff?: string }
-  /** The API answered 429/529/5xx; Pier waits and tries again. */
-  | { type: "retrying"; attempt: number; delayMs: number; reason: string }
-  | { type: "turn_end"; usage: Usage; costUsd: number; sessionCostUsd: number; interrupted: boolean }
-  /** Older turns were summarised for the model (the history itself keeps every item). */
-  | { type: "summary"; text: string }
-  | { type: "error"; message: string; settingsUrl?: string }
+  | ItemEvent
   /** The session ended; the socket closes with 4001 right after. */
   | { type: "ended" };

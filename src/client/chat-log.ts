@@ -1,7 +1,6 @@
 // The conversation: messages, tool calls, errors and turn costs, in a box that follows the newest
 // output while the reader is at the bottom and stays put when they have scrolled up.
 
-import type { ChatItem } from "../chat/protocol.ts";
 import type { Usage } from "../costs/usage.ts";
 import { formatCost, formatUsage, retryLabel } from "./chat-format.ts";
 import { renderMarkdown } from "./chat-markdown.ts";
@@ -64,26 +63,6 @@ export class ChatLog {
     this.changed();
   }
 
-  /** One entry of the history the server replays on connect. */
-  replay(item: ChatItem): void {
-    switch (item.kind) {
-      case "user":
-        return this.user(item.text);
-      case "assistant":
-        return this.assistant(item.text);
-      case "tool_call":
-        return this.toolCall(item.id, item.name, item.input);
-      case "tool_result":
-        return this.toolResult(item.id, item.output, item.isError, item.diff);
-      case "turn_end":
-        return this.turnEnd(item.costUsd, item.usage, item.interrupted);
-      case "error":
-        return this.error(item.message);
-      case "summary":
-        return this.summary();
-    }
-  }
-
   /** Older turns were summarised for the model; the person still sees them all. */
   summary(): void {
     this.endStream();
@@ -100,14 +79,13 @@ export class ChatLog {
     this.changed();
   }
 
-  /** Takes the first queued message (with this text, when given) off the queue; its text, or null. */
-  dequeue(text?: string): string | null {
-    const bubbles = [...this.queue.querySelectorAll<HTMLElement>(".chat-user")];
-    const bubble = text === undefined ? bubbles[0] : bubbles.find((b) => b.dataset.text === text);
-    if (!bubble) return null;
-    bubble.remove();
-    this.changed();
-    return bubble.dataset.text ?? "";
+  /** Moves the queued messages, but the newest `keep`, into the conversation: their turn has come. */
+  unqueue(keep: number): void {
+    const waiting = [...this.queue.querySelectorAll<HTMLElement>(".chat-user")];
+    for (const bubble of waiting.slice(0, Math.max(0, waiting.length - keep))) {
+      bubble.remove();
+      this.user(bubble.dataset.text ?? "");
+    }
   }
 
   /** Streamed model text: the current bubble re-renders its Markdown at most once a frame. */

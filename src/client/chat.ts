@@ -1,7 +1,7 @@
 // The session page's chat with the Claude agent working in the session's worktree, on the chat
 // WebSocket (src/chat/protocol.ts). Bundled into public/vendor/chat.js.
 
-import type { ServerEvent } from "../chat/protocol.ts";
+import { type ServerEvent, eventOf } from "../chat/protocol.ts";
 import { Composer } from "./chat-composer.ts";
 import { ChatConnection, type ChatConnectionState } from "./chat-connection.ts";
 import { formatCost } from "./chat-format.ts";
@@ -37,40 +37,24 @@ function startChat(host: HTMLElement, path: string): void {
     root.dataset.running = String(value);
     composer.setRunning(value);
   };
-  // How queued messages reach the conversation when their turn starts: the server says so with a
-  // user_message (queued:false); should a turn start without one, the oldest queued message is it.
-  let userSinceTurnEnd = false;
-  let promoted: string | null = null;
 
-  const apply = (event: ServerEvent) => {
+  // One switch for live events and the history alike: each kept item replays as the event it was.
+  const apply = (event: ServerEvent): void => {
     if (event.type !== "retrying") log.clearNotice();
     switch (event.type) {
       case "history":
         log.clear();
-        for (const item of event.messages) log.replay(item);
-        for (const text of event.queued) log.queued(text);
+        for (const item of event.messages) apply(eventOf(item));
+        // The server knows which messages still wait; any other left queued (a restart cut its
+        // turn off before it ended) is simply part of the conversation.
+        log.unqueue(event.queued.length);
         setRunning(event.running);
         showSessionCost(event.sessionCostUsd);
-        userSinceTurnEnd = false;
-        promoted = null;
         return;
       case "user_message":
-        if (event.queued) return log.queued(event.text);
-        if (promoted !== null && promoted === event.text) promoted = null;
-        else {
-          log.dequeue(event.text);
-          log.user(event.text);
-        }
-        userSinceTurnEnd = true;
-        return;
-      case "turn_start": {
-        setRunning(true);
-        const next = userSinceTurnEnd ? null : log.dequeue();
-        if (next !== null) log.user(next);
-        promoted = next;
-        userSinceTurnEnd = false;
-        return;
-      }
+        return event.queued ? log.queued(event.text) : log.user(event.text);
+      case "turn_start":
+        return setRunning(true);
       case "text_delta":
         return log.delta(event.text);
       case "assistant_message":
@@ -83,10 +67,10 @@ function startChat(host: HTMLElement, path: string): void {
         return log.retrying(event.attempt, event.delayMs, event.reason);
       case "turn_end":
         log.turnEnd(event.costUsd, event.usage, event.interrupted);
-        showSessionCost(event.sessionCostUsd);
+        // Messages sent during the turn are what the next turn answers.
+        log.unqueue(0);
+        if (event.sessionCostUsd !== undefined) showSessionCost(event.sessionCostUsd);
         setRunning(false);
-        userSinceTurnEnd = false;
-        promoted = null;
         return;
       case "error":
         return log.error(event.message, event.settingsUrl);

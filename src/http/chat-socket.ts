@@ -1,6 +1,6 @@
 import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
-import type { ClientMessage } from "../chat/protocol.ts";
+import type { ClientMessage, ServerEvent } from "../chat/protocol.ts";
 import type { Pier } from "../pier.ts";
 import { requireActor } from "./auth.ts";
 import { trackSessionSocket } from "./session-sockets.ts";
@@ -8,9 +8,10 @@ import { trackSessionSocket } from "./session-sockets.ts";
 const MAX_MESSAGE_CHARS = 100_000;
 
 /**
- * WebSocket /api/sessions/:id/chat: the conversation so far on connect, then the agent's events
- * live. Authenticated and owner-or-admin like the terminal; cross-site upgrades are refused in
- * the app's request hook. An ended session's conversation can still be read.
+ * WebSocket /api/sessions/:id/chat: the conversation so far on connect, then its items live, as
+ * the conversation publishes them on the event bus. Authenticated and owner-or-admin like the
+ * terminal; cross-site upgrades are refused in the app's request hook. An ended session's
+ * conversation can still be read.
  */
 export function chatSocket(pier: Pier) {
   const open = new WeakMap<object, () => void>();
@@ -22,8 +23,12 @@ export function chatSocket(pier: Pier) {
     open(ws) {
       const sessionId = ws.data.params.id;
       const raw = ws.raw as unknown as ServerWebSocket;
-      const send = (event: unknown) => void raw.sendText(JSON.stringify(event));
-      const unsubscribe = pier.chats.agent(sessionId).subscribe(send);
+      const send = (event: ServerEvent) => void raw.sendText(JSON.stringify(event));
+      // The history, then every item after it: read and subscribed in one synchronous run, so no
+      // item falls between them or comes twice.
+      const live = pier.hosts.get(sessionId);
+      send(live ? live.chat().history() : pier.chats.history(sessionId));
+      const unsubscribe = pier.bus.subscribe("chat.event", sessionId, send);
       const release = trackSessionSocket(pier, ws.data, sessionId, raw);
       open.set(raw, () => {
         unsubscribe();
@@ -33,18 +38,15 @@ export function chatSocket(pier: Pier) {
     async message(ws, body) {
       const raw = ws.raw as unknown as ServerWebSocket;
       const sessionId = ws.data.params.id;
+      // Told to this socket alone: a message that was not taken is no item of the conversation.
+      const refuse = (why: string) => void raw.sendText(JSON.stringify({ type: "error", message: why, at: new Date().toISOString() } satisfies ServerEvent));
       const message = parse(body);
-      if (typeof message === "string") {
-        raw.sendText(JSON.stringify({ type: "error", message }));
-        return;
-      }
-      if (pier.sessions.get(sessionId).state !== "active") {
-        raw.sendText(JSON.stringify({ type: "error", message: "The session is not active; resume it to talk to the agent." }));
-        return;
-      }
-      const agent = pier.chats.agent(sessionId);
-      if (message.type === "interrupt") await agent.interrupt();
-      else agent.send(message.text);
+      if (typeof message === "string") return refuse(message);
+      const host = pier.hosts.get(sessionId);
+      if (pier.sessions.get(sessionId).state !== "active" || !host) return refuse("The session is not active; resume it to talk to the agent.");
+      const conversation = host.chat();
+      if (message.type === "interrupt") await conversation.interrupt();
+      else conversation.send(message.text);
     },
     close(ws) {
       const raw = ws.raw as unknown as object;

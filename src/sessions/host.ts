@@ -1,6 +1,7 @@
 import { SESSION_ENDED_CODE } from "../infra/close-codes.ts";
 import type { EventBus } from "../infra/events.ts";
 import type { ProgressEvent } from "../runtime/runtime.ts";
+import type { Conversation } from "../chat/conversation.ts";
 import type { TerminalHost } from "../terminal/terminal-host.ts";
 import type { Session } from "./sessions.ts";
 
@@ -29,13 +30,13 @@ export interface HostParts {
   bus: EventBus;
   /** Starts (or re-attaches to) the session's terminal in its pod. */
   openTerminal(session: Session): Promise<TerminalHost>;
-  /** Stops whatever the session's chat is doing; its conversation stays stored. */
-  endChat(sessionId: string): Promise<void>;
+  /** The session's conversation (what it holds is stored; this is its queue and its turn under way). */
+  openChat(sessionId: string): Conversation;
 }
 
 /**
- * One live session: the parts it has while it lives (its terminal, its open sockets, its
- * provisioning progress) and a lifecycle that only moves forward:
+ * One live session: the parts it has while it lives (its terminal, its chat, its open sockets,
+ * its provisioning progress) and a lifecycle that only moves forward:
  * provisioning → active → ending → ended (a failed provisioning ends too; resuming makes a new host).
  */
 export class SessionHost {
@@ -45,6 +46,7 @@ export class SessionHost {
   private steps = new Map<string, ProgressEvent>();
   private settled: Extract<SessionEvent, { type: "state" }> | null = null;
   private terminalHost: Promise<TerminalHost> | null = null;
+  private conversation: Conversation | null = null;
   private sockets = new Set<SessionSocket>();
 
   constructor(
@@ -97,6 +99,12 @@ export class SessionHost {
     return opening;
   }
 
+  /** The session's chat, opened on first use. */
+  chat(): Conversation {
+    this.conversation ??= this.parts.openChat(this.session.id);
+    return this.conversation;
+  }
+
   /** Tracks a socket so ending the session closes it; returns what forgets it. */
   addSocket(socket: SessionSocket): () => void {
     if (this.state === "ending" || this.state === "ended") {
@@ -119,7 +127,7 @@ export class SessionHost {
       socket.close(SESSION_ENDED_CODE, "session ended");
     }
     this.sockets.clear();
-    await this.parts.endChat(this.session.id);
+    await this.conversation?.end();
     const terminal = await this.terminalHost?.catch(() => null);
     this.terminalHost = null;
     await terminal?.terminate();

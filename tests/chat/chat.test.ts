@@ -248,9 +248,43 @@ describe("the chat agent", () => {
     replay.close();
   }, 60_000);
 
+  test("Stop while a retry is waited out ends the turn at once, as interrupted", async () => {
+    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    fake.script({ status: 529, retryAfterSeconds: 60 });
+    const from = chat.events.length;
+    chat.send("Are you busy?");
+    await chat.next("retrying", from);
+    const stopped = Date.now();
+    chat.interrupt();
+    const end = await chat.next("turn_end", from, 10_000);
+    expect(end.interrupted).toBe(true);
+    expect(Date.now() - stopped).toBeLessThan(5_000);
+    chat.close();
+  }, 60_000);
+
   test("ending the session closes the chat with 4001", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());
     await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
     expect(await chat.closed).toBe(4001);
+  }, 60_000);
+
+  test("ending a session mid-turn stops the turn and answers nothing that was queued", async () => {
+    const other = await activeSession(pier, cookie, { repoId });
+    const chat = await ChatClient.connect(pier.url, other.id, headers());
+    fake.script({ text: "too slow to finish", delayMs: 5_000 });
+    const from = chat.events.length;
+    const requests = fake.requests.length;
+    chat.send("first");
+    await chat.next("turn_start", from);
+    chat.send("second");
+    for (let i = 0; i < 100 && fake.requests.length === requests; i++) await Bun.sleep(20);
+    await pier.fetch(`/api/sessions/${other.id}/end`, json({}, { cookie }));
+    await Bun.sleep(500);
+    expect(fake.requests.length).toBe(requests + 1);
+    const replay = await ChatClient.connect(pier.url, other.id, headers());
+    const items = replay.events[0]!.messages;
+    expect(items.map((m: any) => m.kind)).toEqual(["user", "user", "turn_end"]);
+    expect(items[2].interrupted).toBe(true);
+    replay.close();
   }, 60_000);
 });

@@ -1,0 +1,38 @@
+import type { Usage } from "../costs/usage.ts";
+import type { Session } from "../sessions/sessions.ts";
+import type { ToolRegistry } from "../tools/registry.ts";
+import type { NewChatItem } from "./items.ts";
+import type { ChatItem, PassingItem } from "./protocol.ts";
+
+/**
+ * What answers a conversation: Pier's own agent on the Anthropic Messages API, or (later) Claude
+ * Code running in the pod. An engine only talks to its model and reports through the turn; the
+ * conversation around it keeps the queue, the interrupt, the storage and the broadcast.
+ */
+export interface ChatEngine {
+  /**
+   * Takes the conversation one turn further, from the items so far until the model ends its turn,
+   * the signal aborts or the model cannot be reached. An engine that cannot answer at all (no
+   * credentials) records an error and returns without beginning the turn.
+   */
+  runTurn(turn: Turn): Promise<void>;
+}
+
+/** One turn of a conversation, as the conversation hands it to its engine. */
+export interface Turn {
+  readonly session: Session;
+  /** Aborted when the person interrupts or the session ends: stop the model request and return. */
+  readonly signal: AbortSignal;
+  /** The tools the model may call in this session. */
+  readonly tools: ToolRegistry;
+  /** The conversation so far, in order, as kept (what was recorded a moment ago included). */
+  items(): ChatItem[];
+  /** The turn is under way: viewers show the agent working, and its end will be recorded. */
+  begin(): void;
+  /** Keeps an item of the conversation and shows it to every viewer, in one step. */
+  record(item: NewChatItem): void;
+  /** Shows something to every viewer without keeping it: streaming text, a retry being waited out. */
+  stream(item: Exclude<PassingItem, { kind: "turn_start" }>): void;
+  /** A model request's tokens, costed into the ledger and the session at once. */
+  recordUsage(model: string, usage: Usage): void;
+}

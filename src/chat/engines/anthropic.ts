@@ -1,0 +1,155 @@
+import Anthropic from "@anthropic-ai/sdk";
+import type { Config } from "../../infra/config.ts";
+import type { Db } from "../../infra/db.ts";
+import type { Pods } from "../../pods/pods.ts";
+import { getRepo } from "../../repos/repos.ts";
+import type { Session } from "../../sessions/sessions.ts";
+import type { SettingsStore } from "../../settings/settings.ts";
+import type { ToolContext } from "../../tools/tool.ts";
+import { WorktreeFiles } from "../../workspaces/worktree-files.ts";
+import type { ChatEngine, Turn } from "../engine.ts";
+import { toApiMessages, usageOf } from "./messages.ts";
+import { summariseIfFull } from "./summary.ts";
+
+export interface AnthropicEngineDeps {
+  db: Db;
+  config: Config;
+  pods: Pods;
+  settings: SettingsStore;
+}
+
+/** Model responses (each may call tools) in one turn before Pier stops it. */
+const MAX_STEPS = 50;
+const MAX_TOKENS = 8192;
+/** Tries for one model request when the API answers 429, 529 or 5xx. */
+const ATTEMPTS = 4;
+const INSTRUCTION_FILES = ["CLAUDE.md", "AGENTS.md"];
+const MAX_INSTRUCTIONS = 20_000;
+
+/**
+ * Pier's own agent: a loop on the Messages API that streams the model's text, runs the tools it
+ * calls in the session's worktree (in its pod) and feeds the results back until the model ends
+ * its turn. Near the model's window, older turns are summarised first.
+ */
+export class AnthropicEngine implements ChatEngine {
+  constructor(private deps: AnthropicEngineDeps) {}
+
+  async runTurn(turn: Turn): Promise<void> {
+    const { session, signal } = turn;
+    const apiKey = await this.deps.settings.secret("anthropicApiKey");
+    if (!apiKey) {
+      turn.record({ kind: "error", message: "No Anthropic API key is set, so the agent cannot answer. Add one in settings.", settingsUrl: "/settings" });
+      return;
+    }
+    const client = new Anthropic({ apiKey, baseURL: this.deps.config.anthropicBaseUrl, maxRetries: 0 });
+    const model = session.model ?? this.deps.settings.plain().defaultModel;
+    const repo = getRepo(this.deps.db, session.repoId);
+    const shell = await this.deps.pods.ensure(repo, session.userId);
+    const files = new WorktreeFiles(shell, session.worktreePath);
+    const instructions = await files.instructions(INSTRUCTION_FILES, MAX_INSTRUCTIONS);
+    const system = [{ type: "text" as const, text: systemPrompt(session, repo.name, shell.pod.id, instructions), cache_control: { type: "ephemeral" as const } }];
+    const definitions = turn.tools.definitions();
+    const tools: Anthropic.Tool[] = definitions.map((tool, i) => (i === definitions.length - 1 ? { ...tool, cache_control: { type: "ephemeral" as const } } : tool));
+    // No secrets: git and gh in the pod ask Pier for the GitHub token when they need it.
+    const context: ToolContext = { runtime: shell.runtime, pod: shell.pod, files, env: { PIER_SESSION_ID: session.id }, signal };
+
+    turn.begin();
+    await summariseIfFull(this.deps.db, client, model, turn);
+    for (let step = 0; step < MAX_STEPS && !signal.aborted; step++) {
+      const params = { model, max_tokens: MAX_TOKENS, system, tools, messages: toApiMessages(turn.items()) };
+      const response = await callModel(client, params, turn);
+      if (!response) break;
+      turn.recordUsage(model, usageOf(response));
+
+      const calls = response.content.filter((block): block is Anthropic.ToolUseBlock => block.type === "tool_use");
+      for (const call of calls) turn.record({ kind: "tool_call", id: call.id, name: call.name, input: call.input });
+      if (response.stop_reason !== "tool_use") break;
+      for (const call of calls) {
+        if (signal.aborted) break;
+        const result = await turn.tools.run(call.name, call.input, context);
+        const output = signal.aborted ? `${result.output}\n[interrupted by the user]` : result.output;
+        turn.record({ kind: "tool_result", id: call.id, output, isError: result.isError || signal.aborted, diff: result.diff });
+      }
+    }
+  }
+}
+
+/**
+ * One streamed model request. Text is passed on as it arrives and recorded when complete (or,
+ * when interrupted, as far as it got). 429, 529 and 5xx answers are retried with back-off; other
+ * failures are recorded as an error. Null when there is no response to go on with.
+ */
+async function callModel(client: Anthropic, params: Anthropic.MessageStreamParams, turn: Turn): Promise<Anthropic.Message | null> {
+  const { signal } = turn;
+  for (let attempt = 1; ; attempt++) {
+    let text = "";
+    try {
+      const stream = client.messages.stream(params, { signal });
+      stream.on("text", (delta) => {
+        text += delta;
+        turn.stream({ kind: "text_delta", text: delta });
+      });
+      stream.on("contentBlock", (block) => {
+        if (block.type !== "text" || !block.text) return;
+        turn.record({ kind: "assistant", text: block.text });
+        text = "";
+      });
+      return await stream.finalMessage();
+    } catch (error) {
+      if (signal.aborted) {
+        if (text) turn.record({ kind: "assistant", text });
+        return null;
+      }
+      const status = error instanceof Anthropic.APIError ? error.status : undefined;
+      const retryable = status === 429 || status === 529 || (status !== undefined && status >= 500);
+      if (retryable && attempt < ATTEMPTS) {
+        const retryAfter = Number((error as InstanceType<typeof Anthropic.APIError>).headers?.get?.("retry-after"));
+        const delayMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : 1000 * 2 ** (attempt - 1);
+        turn.stream({ kind: "retrying", attempt, delayMs, reason: `The model API answered ${status}.` });
+        await pause(delayMs, signal);
+        if (signal.aborted) return null;
+        continue;
+      }
+      const settingsUrl = status === 401 || status === 403 ? "/settings" : undefined;
+      turn.record({ kind: "error", message: apiErrorMessage(error, status), ...(settingsUrl ? { settingsUrl } : {}) });
+      return null;
+    }
+  }
+}
+
+/** Waits out a retry's delay, or less when the person interrupts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function apiErrorMessage(error: unknown, status: number | undefined): string {
+  if (status === 401 || status === 403) return "The Anthropic API refused the key. Check it in settings.";
+  if (status === 429 || status === 529) return `The model API is overloaded or rate-limited (${status}) and kept refusing after ${ATTEMPTS} tries. Your message is kept; send another to try again.`;
+  const detail = error instanceof Error ? error.message : String(error);
+  return `The model request failed${status ? ` (${status})` : ""}: ${detail.slice(0, 300)}. Your message is kept.`;
+}
+
+/**
+ * Who the agent is and where it works, plus the repo's own instructions when it has them (read
+ * in the pod, bounded: a repo's CLAUDE.md is its own text, never a file of the server's).
+ */
+function systemPrompt(session: Session, repoName: string, podId: string, instructions: Array<{ name: string; text: string }>): string {
+  const lines = [
+    "You are a coding agent working with a person in Pier, beside their terminal.",
+    `Repository: ${repoName}. Branch: ${session.branch} (based on ${session.baseRef}).`,
+    `Worktree: ${session.worktreePath} — every tool works there; the person's terminal shows the same files.`,
+    `Commands run in the repository's pod (${podId === "local" ? "this machine, no container" : `container ${podId.slice(0, 12)}`}) as the pod user.`,
+    "Read before you edit, keep changes small and explain what you did. Do not push unless asked.",
+    "No skills are configured.",
+  ];
+  for (const { name, text } of instructions) lines.push(`\n${name} from the repository:\n${text}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,70 @@
+import type { TObject } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { PodScriptRefusal } from "../workspaces/pod-script.ts";
+import { bash } from "./bash.ts";
+import { editFile } from "./edit-file.ts";
+import { listFiles } from "./list-files.ts";
+import { readFile } from "./read-file.ts";
+import { search } from "./search.ts";
+import type { Tool, ToolContext, ToolResult } from "./tool.ts";
+import { writeFile } from "./write-file.ts";
+
+/** A tool as the Messages API takes it; a TypeBox schema is JSON Schema as it is. */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  input_schema: TObject;
+}
+
+/**
+ * A set of tools by name: what an engine offers the model, what a tool policy narrows, what an
+ * MCP server serves. Every call goes through `run`, which checks the input against the tool's
+ * schema first, so no tool sees input of the wrong shape.
+ */
+export class ToolRegistry {
+  private readonly byName: Map<string, Tool>;
+
+  constructor(readonly tools: readonly Tool[]) {
+    this.byName = new Map(tools.map((tool) => [tool.name, tool]));
+  }
+
+  definitions(): ToolDefinition[] {
+    return this.tools.map(({ name, description, input }) => ({ name, description, input_schema: input }));
+  }
+
+  /** Runs one call. An unknown tool, input that does not fit and a failing tool all come back as results the model can act on. */
+  async run(name: string, input: unknown, ctx: ToolContext): Promise<ToolResult> {
+    const tool = this.byName.get(name);
+    if (!tool) return { output: `There is no tool named ${name}.`, isError: true };
+    const checked = checkInput(tool, input);
+    if (typeof checked === "string") return { output: checked, isError: true };
+    try {
+      return await tool.run(ctx, checked);
+    } catch (error) {
+      return {
+        output: error instanceof PodScriptRefusal ? error.message : `The tool failed: ${error instanceof Error ? error.message : String(error)}`,
+        isError: true,
+      };
+    }
+  }
+}
+
+/** Pier's own tools, in the order the model is shown them. */
+export const builtInTools = new ToolRegistry([bash, readFile, writeFile, editFile, listFiles, search]);
+
+/**
+ * The model's input as the tool's schema types it, or a sentence saying what does not fit. Models
+ * send null for a field they mean to leave out, and numbers as strings ("30"), so both are taken
+ * as meant; anything else that does not fit is refused.
+ */
+function checkInput(tool: Tool, input: unknown): Record<string, unknown> | string {
+  const given = input && typeof input === "object" && !Array.isArray(input) ? Object.entries(input).filter(([, value]) => value !== null) : null;
+  const value = given ? Value.Convert(tool.input, Object.fromEntries(given)) : input;
+  if (Value.Check(tool.input, value)) return value as Record<string, unknown>;
+  const problems = new Map<string, string>();
+  for (const error of Value.Errors(tool.input, value)) {
+    const field = error.path.slice(1) || "input";
+    if (!problems.has(field)) problems.set(field, `${field}: ${error.message.toLowerCase()}`);
+  }
+  return `The input does not fit ${tool.name}'s schema (${[...problems.values()].join("; ")}); call it again with input that does.`;
+}

@@ -1,0 +1,37 @@
+import type { Static, TObject } from "@sinclair/typebox";
+import type { Pod, Runtime } from "../runtime/runtime.ts";
+import type { WorktreeFiles } from "../workspaces/worktree-files.ts";
+
+/** What a tool needs to act in one session's worktree (always through the session's pod). */
+export interface ToolContext {
+  runtime: Runtime;
+  pod: Pod;
+  files: WorktreeFiles;
+  env: Record<string, string>;
+  /** Aborted when the person interrupts: a tool that runs a command stops it in the pod. */
+  signal: AbortSignal;
+}
+
+export interface ToolResult {
+  output: string;
+  isError: boolean;
+  /** A unified diff, for file edits. */
+  diff?: string;
+}
+
+/**
+ * One tool the agent may call. `input` is a TypeBox schema (Elysia's `t`): it is the JSON Schema
+ * the model is shown, and the check the model's input must pass before `run` sees it.
+ */
+export interface Tool<Input extends TObject = TObject> {
+  name: string;
+  description: string;
+  input: Input;
+  /** Errors the model can act on come back as results; a thrown error becomes one too. */
+  run(ctx: ToolContext, input: Static<Input>): Promise<ToolResult>;
+}
+
+/** Keeps a tool's `run` typed by its own schema. */
+export function defineTool<Input extends TObject>(tool: Tool<Input>): Tool<Input> {
+  return tool;
+}

@@ -1,0 +1,57 @@
+import { describe, expect, test } from "bun:test";
+import { builtInTools } from "../../src/tools/registry.ts";
+import type { ToolContext } from "../../src/tools/tool.ts";
+import type { WorktreeFiles } from "../../src/workspaces/worktree-files.ts";
+
+// Only the registry's own work is checked here: the tools' work in a pod is in tests/chat and tests/security.
+
+/** A context whose worktree lists `paths` and whose every file reads as `content`; nothing else of it is reached. */
+function listing(paths: string[], content = ""): ToolContext {
+  const files = {
+    worktree: "/w",
+    list: async () => ({ paths, truncated: false }),
+    read: async () => ({ size: content.length, content, sha256: null }),
+  } as unknown as WorktreeFiles;
+  return { files, signal: new AbortController().signal } as ToolContext;
+}
+
+describe("the tool registry", () => {
+  test("offers each tool to the model as plain JSON Schema, in a stable order", () => {
+    const definitions = JSON.parse(JSON.stringify(builtInTools.definitions()));
+    expect(definitions.map((d: { name: string }) => d.name)).toEqual(["bash", "read_file", "write_file", "edit_file", "list_files", "search"]);
+    expect(definitions[0].input_schema).toEqual({
+      type: "object",
+      required: ["command"],
+      properties: {
+        command: { type: "string", description: "The command line, run with bash -lc." },
+        timeout_seconds: { type: "number", description: "Stop the command after this long (default 120, at most 600)." },
+      },
+    });
+  });
+
+  test("input that does not fit a tool's schema comes back to the model as an error naming the field", async () => {
+    const ctx = listing([]);
+    const missing = await builtInTools.run("bash", {}, ctx);
+    expect(missing).toEqual({ isError: true, output: expect.stringContaining("command: expected required property") });
+    const wrongType = await builtInTools.run("read_file", { path: "a.txt", start_line: "first" }, ctx);
+    expect(wrongType).toEqual({ isError: true, output: expect.stringContaining("start_line: expected number") });
+    expect((await builtInTools.run("edit_file", "not an object", ctx)).isError).toBe(true);
+    expect(await builtInTools.run("rm_rf", {}, ctx)).toEqual({ isError: true, output: "There is no tool named rm_rf." });
+  });
+
+  test("null reads as a field left out and a number may come as a string", async () => {
+    const ctx = listing(["a.ts", "b.md", "src/c.ts"], "one\ntwo\nthree");
+    expect(await builtInTools.run("list_files", { pattern: null }, ctx)).toEqual({ isError: false, output: "a.ts\nb.md\nsrc/c.ts" });
+    expect(await builtInTools.run("read_file", { path: "a.ts", start_line: "2", end_line: "2" }, ctx)).toEqual({
+      isError: false,
+      output: "    2\ttwo\n[1 more lines; ask for a range]",
+    });
+    expect(await builtInTools.run("list_files", { pattern: "**/*.ts", extra: 1 }, ctx)).toEqual({ isError: false, output: "a.ts\nsrc/c.ts" });
+  });
+
+  test("a tool that throws becomes an error result", async () => {
+    const files = { worktree: "/w", list: async () => Promise.reject(new Error("the pod is gone")) } as unknown as WorktreeFiles;
+    const result = await builtInTools.run("list_files", {}, { files, signal: new AbortController().signal } as ToolContext);
+    expect(result).toEqual({ isError: true, output: "The tool failed: the pod is gone" });
+  });
+});
