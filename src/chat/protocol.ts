@@ -74,3 +74,26 @@ export type ServerEvent =
   | ItemEvent
   /** The session ended; the socket closes with 4001 right after. */
   | { type: "ended" };
+
+/** The longest message a person may send. */
+export const MAX_MESSAGE_CHARS = 100_000;
+
+/** The client's message (a text frame, or the JSON already parsed from one), or a sentence saying what is wrong with it. */
+export function parseClientMessage(body: unknown): ClientMessage | string {
+  let value = body;
+  if (typeof body === "string") {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return 'Messages must be JSON: {"type":"message","text":"…"} or {"type":"interrupt"}.';
+    }
+  }
+  const message = (value && typeof value === "object" ? value : {}) as Record<string, unknown>;
+  if (message.type === "interrupt") return { type: "interrupt" };
+  if (message.type === "message") {
+    if (typeof message.text !== "string" || !message.text.trim()) return "A message needs text.";
+    if (message.text.length > MAX_MESSAGE_CHARS) return `A message may be at most ${MAX_MESSAGE_CHARS} characters.`;
+    return { type: "message", text: message.text };
+  }
+  return `Unknown message type ${JSON.stringify(message.type)}; use message or interrupt.`;
+}

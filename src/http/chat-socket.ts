@@ -1,11 +1,9 @@
 import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
-import type { ClientMessage, ServerEvent } from "../chat/protocol.ts";
+import { type ServerEvent, parseClientMessage } from "../chat/protocol.ts";
 import type { Pier } from "../pier.ts";
 import { requireActor } from "./auth.ts";
 import { trackSessionSocket } from "./session-sockets.ts";
-
-const MAX_MESSAGE_CHARS = 100_000;
 
 /**
  * WebSocket /api/sessions/:id/chat: the conversation so far on connect, then its items live, as
@@ -40,7 +38,7 @@ export function chatSocket(pier: Pier) {
       const sessionId = ws.data.params.id;
       // Told to this socket alone: a message that was not taken is no item of the conversation.
       const refuse = (why: string) => void raw.sendText(JSON.stringify({ type: "error", message: why, at: new Date().toISOString() } satisfies ServerEvent));
-      const message = parse(body);
+      const message = parseClientMessage(body);
       if (typeof message === "string") return refuse(message);
       const host = pier.hosts.get(sessionId);
       if (pier.sessions.get(sessionId).state !== "active" || !host) return refuse("The session is not active; resume it to talk to the agent.");
@@ -54,23 +52,4 @@ export function chatSocket(pier: Pier) {
       open.delete(raw);
     },
   });
-}
-
-function parse(body: unknown): ClientMessage | string {
-  let value = body;
-  if (typeof body === "string") {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return 'Messages must be JSON: {"type":"message","text":"…"} or {"type":"interrupt"}.';
-    }
-  }
-  const message = (value && typeof value === "object" ? value : {}) as Record<string, unknown>;
-  if (message.type === "interrupt") return { type: "interrupt" };
-  if (message.type === "message") {
-    if (typeof message.text !== "string" || !message.text.trim()) return "A message needs text.";
-    if (message.text.length > MAX_MESSAGE_CHARS) return `A message may be at most ${MAX_MESSAGE_CHARS} characters.`;
-    return { type: "message", text: message.text };
-  }
-  return `Unknown message type ${JSON.stringify(message.type)}; use message or interrupt.`;
 }
