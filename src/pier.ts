@@ -8,20 +8,24 @@ import { countUsers, hasAnyUser } from "./auth/users.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase } from "./infra/db.ts";
 import { EventBus } from "./infra/events.ts";
-import { githubWebHost } from "./github/hosts.ts";
+import { GitHub } from "./github/client.ts";
+import { githubWeb } from "./github/hosts.ts";
+import { PullRequests } from "./prs/pull-requests.ts";
+import { watchForPullRequests } from "./prs/watch.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { PodServices } from "./pods/pod-services.ts";
 import { retireLegacyLayout } from "./pods/legacy-layout.ts";
 import { Pods } from "./pods/pods.ts";
 import { Mirrors } from "./repos/mirrors.ts";
-import { getRepo, listRepos, type RepoRemoval } from "./repos/repos.ts";
+import { type RepoRemoval, type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
 import { chooseRuntime } from "./runtime/detect.ts";
 import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
 import { Sessions } from "./sessions/sessions.ts";
+import { Credentials } from "./settings/credentials.ts";
 import { SettingsStore } from "./settings/settings.ts";
 import { Terminals } from "./terminal/terminals.ts";
 import { Chats } from "./chat/chats.ts";
@@ -37,6 +41,10 @@ export interface Pier {
   /** Domain events, published after the write they announce; sockets and pages subscribe. */
   bus: EventBus;
   settings: SettingsStore;
+  /** Each person's own credentials, else the instance's. */
+  credentials: Credentials;
+  /** The pull requests opened during sessions. */
+  prs: PullRequests;
   loginLimiter: LoginLimiter;
   runtime: Runtime;
   pods: Pods;
@@ -47,6 +55,8 @@ export interface Pier {
   hosts: SessionHosts;
   /** What removing a repo asks of its sessions and pods. */
   repoRemoval: RepoRemoval;
+  /** What adding or changing a repo is checked against. */
+  repoRules: RepoRules;
   credentialSockets: CredentialSockets;
   metrics: Metrics;
   version: string;
@@ -56,6 +66,9 @@ export interface Pier {
 }
 
 export const VERSION: string = (await Bun.file(join(import.meta.dir, "..", "package.json")).json()).version;
+
+/** How often the pull request poller looks for what is due (each PR is asked every prPollSeconds). */
+const PR_POLL_TICK_MS = 5000;
 
 /** The pod user of Pier's workspace image; files in repo directories belong to it. */
 const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
@@ -70,28 +83,41 @@ export async function openPier(config: Config): Promise<Pier> {
   // dir: nobody but the server's user needs to reach into it.
   chmodSync(config.dataDir, 0o700);
   const runtime = await createRuntime(config, settings);
+  const githubWebSide = githubWeb(config.githubApiUrl);
+  const repoRules: RepoRules = { allowLocalRepos: config.allowLocalRepos, github: githubWebSide };
+  fillGithubRepos(db, repoRules);
+  const credentials = new Credentials(db, box, settings);
   const mirrors = new Mirrors(config.dataDir, () => settings.secret("githubToken"));
   const services: PodServices = new PodServices({
     dataDir: config.dataDir,
-    githubHost: githubWebHost(config.githubApiUrl),
+    github: githubWebSide,
     // The token goes only to a pod whose person has a live session of its repo.
-    githubToken: async ({ repoId, userId }): Promise<string | null> => (sessions.hasLiveSession(repoId, userId) ? settings.secret("githubToken") : null),
+    githubToken: async ({ repoId, userId }): Promise<string | null> => (sessions.hasLiveSession(repoId, userId) ? credentials.githubToken(userId) : null),
   });
   const pods = new Pods({ db, runtime, dataDir: config.dataDir, defaultImage: config.workspaceImage, mirrors, services });
   const bus = new EventBus();
   const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings });
   const hosts = new SessionHosts({
     bus,
-    openTerminal: (session) => terminals.open(session),
+    openTerminal: async (session) => {
+      const terminal = await terminals.open(session);
+      // Links to pull requests can come in any piece of output; the scanner reads them as ASCII.
+      terminal.onOutput((bytes) => prs.scan(session.id, "terminal", Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")));
+      return terminal;
+    },
     openChat: (sessionId) => chats.open(sessionId),
   });
   const sessions: Sessions = new Sessions({ db, dataDir: config.dataDir, mirrors, pods, settings, hosts });
-  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings }), tools: builtInTools });
+  const github = new GitHub(config.githubApiUrl);
+  const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings });
+  watchForPullRequests(bus, prs);
+  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials }), tools: builtInTools });
   let setUp = hasAnyUser(db);
 
   await retireLegacyLayout({ db, dataDir: config.dataDir, runtime, imageFor: (repoId) => pods.imageFor(getRepo(db, repoId)) });
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
+  scheduler.every("follow pull requests", PR_POLL_TICK_MS, () => prs.poll());
   await scheduler.runNow(RECONCILE_PODS);
   sessions.resumeAfterRestart();
 
@@ -104,6 +130,8 @@ export async function openPier(config: Config): Promise<Pier> {
     db,
     bus,
     settings,
+    credentials,
+    prs,
     loginLimiter: new LoginLimiter(),
     runtime,
     pods,
@@ -111,6 +139,7 @@ export async function openPier(config: Config): Promise<Pier> {
     terminals,
     chats,
     hosts,
+    repoRules,
     repoRemoval: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
     credentialSockets: new CredentialSockets(),
     metrics,

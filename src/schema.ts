@@ -10,3 +10,4 @@ export * from "./pods/tables.ts";
 export * from "./sessions/tables.ts";
 export * from "./chat/tables.ts";
 export * from "./costs/tables.ts";
+export * from "./prs/tables.ts";

@@ -12,7 +12,7 @@ import { sessionApi } from "./api/session-routes.ts";
 import { settingsApi } from "./api/settings-routes.ts";
 import { systemRoutes } from "./api/system-routes.ts";
 import { authenticate, usesCookie } from "./auth.ts";
-import { SERVER_BODY_CEILING, bodyTooLarge, declaresTooLargeBody, parseUndeclaredBody } from "./body-limit.ts";
+import { SERVER_BODY_CEILING, bodyLimit, bodyTooLarge, declaresTooLargeBody, parseUndeclaredBody } from "./body-limit.ts";
 import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
@@ -21,6 +21,8 @@ import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
 import { terminalSocket } from "./terminal-socket.ts";
 import { chatSocket } from "./chat-socket.ts";
 import { costApi } from "./api/cost-routes.ts";
+import { meApi } from "./api/me-routes.ts";
+import { prApi } from "./api/pr-routes.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -42,7 +44,7 @@ export function createApp(pier: Pier) {
       }
       if (declaresTooLargeBody(request)) {
         set.status = 413;
-        return errorResponse(request, bodyTooLarge());
+        return errorResponse(request, bodyTooLarge(bodyLimit(request)));
       }
     })
     .onParse(({ request }, contentType) => parseUndeclaredBody(request, contentType))
@@ -80,6 +82,8 @@ export function createApp(pier: Pier) {
     .use(systemRoutes(pier))
     .use(authApi(pier))
     .use(settingsApi(pier))
+    .use(meApi(pier))
+    .use(prApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(terminalSocket(pier))

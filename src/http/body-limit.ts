@@ -3,23 +3,36 @@ import { AppError } from "../infra/errors.ts";
 
 /**
  * How big a request body may be. Every route takes a small JSON body or form (chat messages and
- * terminal input travel over WebSockets, with their own frame limit), so one limit serves all.
+ * terminal input travel over WebSockets, with their own frame limit), so one limit serves all
+ * but the routes named below.
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Routes that take more, and how much: GitHub sends webhook payloads of up to 25 MB. */
+const LARGER_BODIES: Record<string, number> = {
+  "/api/github/webhook": 25 * MAX_BODY_BYTES,
+};
+
+/** Routes whose body is read as it came (text), because it is signed as it came. */
+const RAW_BODIES = new Set(["/api/github/webhook"]);
+
 /**
- * Bun's own limit, a backstop for any body read outside the checks below. It sits above
- * MAX_BODY_BYTES because Bun refuses a body it declares too long before Pier sees the request,
+ * Bun's own limit, a backstop for any body read outside the checks below. It sits above every
+ * route's limit because Bun refuses a body it declares too long before Pier sees the request,
  * with an empty 413: bodies a little too long (a mistaken paste) should get Pier's sentence.
  */
-export const SERVER_BODY_CEILING = 16 * MAX_BODY_BYTES;
+export const SERVER_BODY_CEILING = 32 * MAX_BODY_BYTES;
 
-export const bodyTooLarge = () =>
-  new AppError(413, "payload_too_large", `Request bodies may be at most ${MAX_BODY_BYTES / (1024 * 1024)} MiB.`);
+export function bodyLimit(request: Request): number {
+  return LARGER_BODIES[new URL(request.url).pathname] ?? MAX_BODY_BYTES;
+}
+
+export const bodyTooLarge = (limit = MAX_BODY_BYTES) =>
+  new AppError(413, "payload_too_large", `Request bodies may be at most ${limit / (1024 * 1024)} MiB.`);
 
 /** For the request hook: a body that declares itself too long is refused before any of it is read. */
 export function declaresTooLargeBody(request: Request): boolean {
-  return Number(request.headers.get("content-length") ?? 0) > MAX_BODY_BYTES;
+  return Number(request.headers.get("content-length") ?? 0) > bodyLimit(request);
 }
 
 /**
@@ -29,7 +42,8 @@ export function declaresTooLargeBody(request: Request): boolean {
  */
 export async function parseUndeclaredBody(request: Request, contentType: string): Promise<unknown> {
   if (!request.body || request.headers.has("content-length")) return undefined;
-  const text = await readAtMost(request.body, MAX_BODY_BYTES);
+  const text = await readAtMost(request.body, bodyLimit(request));
+  if (RAW_BODIES.has(new URL(request.url).pathname)) return text;
   if (contentType === "application/json") return JSON.parse(text);
   if (contentType === "application/x-www-form-urlencoded") return parseQuery(text);
   return text;
@@ -45,7 +59,7 @@ async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Prom
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw bodyTooLarge();
+      throw bodyTooLarge(limit);
     }
     chunks.push(value);
   }

@@ -12,7 +12,8 @@
 export interface PierEvents {}
 
 export type EventName = keyof PierEvents;
-type Listener<K extends EventName> = (payload: PierEvents[K]) => void;
+/** Gets the payload and the topic it was published under (what a listener of every topic needs). */
+type Listener<K extends EventName> = (payload: PierEvents[K], topic: string) => void;
 
 /** Listeners of every topic of an event. */
 const ALL = "*";
@@ -25,13 +26,13 @@ const ALL = "*";
  * is reported and the others still run.
  */
 export class EventBus {
-  private listeners = new Map<string, Set<(payload: never) => void>>();
+  private listeners = new Map<string, Set<(payload: never, topic: string) => void>>();
 
   publish<K extends EventName>(name: K, topic: string, payload: PierEvents[K]): void {
     for (const key of [`${name}\0${topic}`, `${name}\0${ALL}`]) {
       for (const listener of [...(this.listeners.get(key) ?? [])]) {
         try {
-          (listener as Listener<K>)(payload);
+          (listener as Listener<K>)(payload, topic);
         } catch (error) {
           console.error(`[pier] a listener of ${name} failed:`, error instanceof Error ? error.message : error);
         }
@@ -43,10 +44,10 @@ export class EventBus {
   subscribe<K extends EventName>(name: K, topic: string | null, listener: Listener<K>): () => void {
     const key = `${name}\0${topic ?? ALL}`;
     const set = this.listeners.get(key) ?? new Set();
-    set.add(listener as (payload: never) => void);
+    set.add(listener as (payload: never, topic: string) => void);
     this.listeners.set(key, set);
     return () => {
-      set.delete(listener as (payload: never) => void);
+      set.delete(listener as (payload: never, topic: string) => void);
       if (set.size === 0 && this.listeners.get(key) === set) this.listeners.delete(key);
     };
   }

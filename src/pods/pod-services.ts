@@ -1,6 +1,7 @@
 import type { Server } from "bun";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { GitHubWeb } from "../github/hosts.ts";
 import { podServicesDir } from "../repos/layout.ts";
 import { type PodKey, podKeyString } from "../runtime/runtime.ts";
 
@@ -9,8 +10,8 @@ const MAX_SOCKET_PATH = 107;
 
 export interface PodServicesDeps {
   dataDir: string;
-  /** The host (github.com, or a GitHub Enterprise host) whose https remotes get the token. */
-  githubHost: string;
+  /** The GitHub (github.com, or a GitHub Enterprise host) whose remotes get the token. */
+  github: GitHubWeb;
   /** The GitHub token for the pod's person, or null when they have none or no live session there. */
   githubToken(key: PodKey): Promise<string | null>;
 }
@@ -81,7 +82,7 @@ export class PodServices {
   private async answer(key: PodKey, request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     if (request.method === "POST" && path === "/git-credential") {
-      // git's credential protocol: key=value lines; only https to the GitHub host gets the token.
+      // git's credential protocol: key=value lines; only the GitHub host (over its own protocol) gets the token.
       const fields = new Map(
         (await request.text())
           .split("\n")
@@ -89,7 +90,8 @@ export class PodServices {
           .filter((pair) => pair.length >= 2)
           .map(([name, ...value]) => [name!, value.join("=")] as const),
       );
-      const token = fields.get("protocol") === "https" && fields.get("host") === this.deps.githubHost ? await this.deps.githubToken(key) : null;
+      const { protocol, host } = this.deps.github;
+      const token = fields.get("protocol") === protocol && fields.get("host") === host ? await this.deps.githubToken(key) : null;
       return new Response(token ? `username=x-access-token\npassword=${token}\n` : "");
     }
     if (request.method === "GET" && path === "/github-token") {

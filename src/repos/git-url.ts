@@ -15,6 +15,7 @@ export function checkRepoUrl(url: string, allowLocal: boolean): string | null {
   if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(url)) return "Remote-helper URLs such as ext:: are not allowed.";
 
   if (/^https:\/\//i.test(url)) return checkUrlWithHost(url, "https:");
+  if (/^http:\/\//i.test(url)) return checkLoopbackHttp(url, allowLocal);
   if (/^ssh:\/\//i.test(url)) return checkUrlWithHost(url, "ssh:");
   if (/^file:\/\//i.test(url) || url.startsWith("/")) return checkLocal(url, allowLocal);
   if (SCP_LIKE.test(url)) return null;
@@ -37,6 +38,25 @@ function checkUrlWithHost(raw: string, protocol: "https:" | "ssh:"): string | nu
     return "Leave credentials out of the URL; Pier uses the GitHub token from settings.";
   }
   if (url.password) return "Leave passwords out of the URL.";
+  if (url.pathname.length <= 1) return "URL must include the repository path.";
+  if (url.search || url.hash) return "URL must not have a query or fragment.";
+  return null;
+}
+
+/**
+ * Plain http only for a git server on this machine, and only where local repositories are
+ * allowed: anywhere else it would send the GitHub token in the clear.
+ */
+function checkLoopbackHttp(raw: string, allowLocal: boolean): string | null {
+  if (!allowLocal) return "URL must start with https:// or ssh://, or look like git@host:owner/repo.git.";
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "URL is not a valid address.";
+  }
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) return "Plain http:// is only for a git server on this machine (127.0.0.1).";
+  if (url.username || url.password) return "Leave credentials out of the URL; Pier uses the GitHub token from settings.";
   if (url.pathname.length <= 1) return "URL must include the repository path.";
   if (url.search || url.hash) return "URL must not have a query or fragment.";
   return null;

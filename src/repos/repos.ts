@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, isNotNull, isNull } from "drizzle-orm";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import { IMAGE_REF } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
@@ -9,6 +9,7 @@ import { hasControlChars } from "../infra/input.ts";
 import { optionalText, requiredText } from "../infra/input.ts";
 import { isValidBranchName } from "./git-ref.ts";
 import { checkRepoUrl, nameFromUrl } from "./git-url.ts";
+import { type GitHubWeb, githubRepoFromUrl, isGithubRepo } from "../github/hosts.ts";
 import { repos } from "./tables.ts";
 
 export interface Repo {
@@ -18,6 +19,8 @@ export interface Repo {
   defaultBranch: string;
   image: string | null;
   terminalCommand: string | null;
+  /** "owner/name" on the GitHub of GITHUB_API_URL (from the URL, or set for mirrors and local clones). */
+  githubRepo: string | null;
   createdAt: Date;
 }
 
@@ -30,6 +33,8 @@ export function publicRepo(repo: Repo) {
 
 export interface RepoRules {
   allowLocalRepos: boolean;
+  /** The GitHub repos are matched against (from GITHUB_API_URL). */
+  github: GitHubWeb;
 }
 
 /** The settings of a repo an admin may change; an empty image or command clears it. */
@@ -37,6 +42,7 @@ export const RepoSettingsInput = Type.Object({
   defaultBranch: optionalText("Default branch"),
   image: optionalText("Image"),
   terminalCommand: optionalText("Terminal start command"),
+  githubRepo: optionalText("GitHub repository", { description: "owner/name on GitHub; empty takes it from the URL." }),
 });
 export type RepoSettingsInput = Static<typeof RepoSettingsInput>;
 
@@ -57,7 +63,8 @@ export function addRepo(db: Db, rules: RepoRules, actor: Actor, input: AddRepoIn
   if (!REPO_NAME.test(name)) {
     throw invalid("name", "Name must be 1–100 characters: letters, digits, '.', '-' or '_', starting with a letter or digit.");
   }
-  const repo: Repo = { id: newId(), name, url, createdAt: new Date(), ...readSettings(input, { defaultBranch: "main", image: null, terminalCommand: null }) };
+  const defaults = { defaultBranch: "main", image: null, terminalCommand: null, githubRepo: githubRepoFromUrl(url, rules.github) };
+  const repo: Repo = { id: newId(), name, url, createdAt: new Date(), ...readSettings(input, defaults, url, rules) };
   return db.transaction((tx) => {
     const taken = tx.select({ id: repos.id }).from(repos).where(eq(repos.name, name)).get();
     if (taken) throw new AppError(409, "name_taken", `A repository named "${name}" already exists.`, "name");
@@ -66,19 +73,19 @@ export function addRepo(db: Db, rules: RepoRules, actor: Actor, input: AddRepoIn
   });
 }
 
-type RepoSettings = Pick<Repo, "defaultBranch" | "image" | "terminalCommand">;
+type RepoSettings = Pick<Repo, "defaultBranch" | "image" | "terminalCommand" | "githubRepo">;
 
 /** An admin changes a repo's default branch, image or terminal start command; "" clears the optional ones. */
-export function updateRepo(db: Db, actor: Actor, id: string, input: RepoSettingsInput): Repo {
+export function updateRepo(db: Db, rules: RepoRules, actor: Actor, id: string, input: RepoSettingsInput): Repo {
   assertAdmin(actor);
   const repo = getRepo(db, id);
-  const next = readSettings(input, repo);
+  const next = readSettings(input, repo, repo.url, rules);
   db.update(repos).set(next).where(eq(repos.id, id)).run();
   return { ...repo, ...next };
 }
 
 /** The settable fields in `input`, checked; a field left out keeps its value from `current`. */
-function readSettings(input: RepoSettingsInput, current: RepoSettings): RepoSettings {
+function readSettings(input: RepoSettingsInput, current: RepoSettings, url: string, rules: RepoRules): RepoSettings {
   const next = { ...current };
   if (input.defaultBranch) {
     const branch = input.defaultBranch;
@@ -99,6 +106,11 @@ function readSettings(input: RepoSettingsInput, current: RepoSettings): RepoSett
     }
     next.terminalCommand = command;
   }
+  if (input.githubRepo !== undefined) {
+    const githubRepo = input.githubRepo.trim() || githubRepoFromUrl(url, rules.github);
+    if (githubRepo !== null && !isGithubRepo(githubRepo)) throw invalid("githubRepo", "GitHub repository must be owner/name, such as octo-org/widgets.");
+    next.githubRepo = githubRepo;
+  }
   return next;
 }
 
@@ -109,6 +121,7 @@ const columns = {
   defaultBranch: repos.defaultBranch,
   image: repos.image,
   terminalCommand: repos.terminalCommand,
+  githubRepo: repos.githubRepo,
   createdAt: repos.createdAt,
 };
 export function listRepos(db: Db): Repo[] {
@@ -119,6 +132,23 @@ export function getRepo(db: Db, id: string): Repo {
   const repo = db.select(columns).from(repos).where(eq(repos.id, id)).get();
   if (!repo) throw notFound("repository");
   return repo;
+}
+
+/**
+ * Repos added before `githubRepo` existed (or whose URL moved onto the GitHub host) get it from
+ * their URL; one set by hand is kept.
+ */
+export function fillGithubRepos(db: Db, rules: RepoRules): void {
+  for (const repo of db.select(columns).from(repos).where(isNull(repos.githubRepo)).all()) {
+    const githubRepo = githubRepoFromUrl(repo.url, rules.github);
+    if (githubRepo) db.update(repos).set({ githubRepo }).where(eq(repos.id, repo.id)).run();
+  }
+}
+
+/** The repos on GitHub under this "owner/name" (GitHub's names ignore case). */
+export function reposOnGithub(db: Db, fullName: string): Repo[] {
+  const wanted = fullName.toLowerCase();
+  return db.select(columns).from(repos).where(isNotNull(repos.githubRepo)).all().filter((repo) => repo.githubRepo?.toLowerCase() === wanted);
 }
 
 /** What removing a repo needs from the modules that hold its sessions and pods. */

@@ -9,6 +9,8 @@ export const repos = sqliteTable("repos", {
   image: text("image"),
   /** Run when a session's terminal starts (for example `claude`); a shell remains when it exits. */
   terminalCommand: text("terminal_command"),
+  /** "owner/name" on the GitHub of GITHUB_API_URL, for pull requests; null when not on GitHub. */
+  githubRepo: text("github_repo"),
   createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });

@@ -14,16 +14,18 @@ import { settings } from "./tables.ts";
  * to a client: reads show a mask and where the value comes from (settings or the environment).
  * Plain settings are stored as text and parsed by their definition below.
  */
-export const SECRET_KEYS = ["anthropicApiKey", "githubToken"] as const;
+export const SECRET_KEYS = ["anthropicApiKey", "githubToken", "githubWebhookSecret"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const SECRET_LABELS: Record<SecretKey, string> = {
   anthropicApiKey: "Anthropic API key",
   githubToken: "GitHub token",
+  githubWebhookSecret: "GitHub webhook secret",
 };
 const ENV_FALLBACK: Record<SecretKey, (config: Config) => string | null> = {
   anthropicApiKey: (config) => config.anthropicApiKey,
   githubToken: (config) => config.githubToken,
+  githubWebhookSecret: () => null,
 };
 
 export const DEFAULT_MODEL = "claude-sonnet-4-6";
@@ -58,6 +60,7 @@ const PLAIN = {
   podCpus: numberSetting("Pod CPUs", 2, 0.25, 256, false),
   podPidsLimit: numberSetting("Pod process limit", 1024, 64, 1048576),
   podIdleMinutes: numberSetting("Idle minutes before a pod stops", 30, 1, 10080),
+  prPollSeconds: numberSetting("Seconds between pull request checks", 30, 10, 3600),
   // Off by default: each person has their own pod, so root in it (sudo, to install tools) reaches
   // nobody else's work. On, processes in pods can never gain privileges and sudo does not work.
   podNoNewPrivileges: {
@@ -82,7 +85,7 @@ export interface MaskedSecret {
   source: "settings" | "environment" | null;
 }
 
-export type SettingsView = { anthropicApiKey: MaskedSecret; githubToken: MaskedSecret } & PlainValues;
+export type SettingsView = Record<SecretKey, MaskedSecret> & PlainValues;
 
 export class SettingsStore {
   constructor(
@@ -102,6 +105,7 @@ export class SettingsStore {
     return {
       anthropicApiKey: await masked("anthropicApiKey"),
       githubToken: await masked("githubToken"),
+      githubWebhookSecret: await masked("githubWebhookSecret"),
       ...this.plain(stored),
     };
   }
@@ -147,9 +151,7 @@ export class SettingsStore {
         clears.push(key);
         continue;
       }
-      if (typeof value !== "string" || value.length > MAX_SECRET_LENGTH || /[\s\x00-\x1f\x7f]/.test(value)) {
-        throw invalid(key, `${SECRET_LABELS[key]} must be text of at most ${MAX_SECRET_LENGTH} characters with no spaces.`);
-      }
+      if (!isSecretText(value)) throw invalid(key, secretProblem(SECRET_LABELS[key]));
       writes.set(key, await this.box.seal(value));
     }
     for (const key of PLAIN_KEYS) {
@@ -177,6 +179,15 @@ export class SettingsStore {
   }
 }
 
-function mask(secret: string): string {
+/** A secret as it may be stored: text of at most MAX_SECRET_LENGTH characters, no spaces or control characters. */
+export function isSecretText(value: unknown): value is string {
+  return typeof value === "string" && value.length <= MAX_SECRET_LENGTH && !/[\s\x00-\x1f\x7f]/.test(value);
+}
+
+export function secretProblem(label: string): string {
+  return `${label} must be text of at most ${MAX_SECRET_LENGTH} characters with no spaces.`;
+}
+
+export function mask(secret: string): string {
   return secret.length >= 16 ? "••••••••" + secret.slice(-4) : "••••••••";
 }

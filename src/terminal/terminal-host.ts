@@ -56,6 +56,7 @@ export class TerminalHost {
   private sizeOwner: Watcher | null = null;
   private outputSeq = 0;
   private exitListeners: Array<() => void> = [];
+  private outputListeners: Array<(bytes: Uint8Array) => void> = [];
 
   private constructor(
     private spec: TerminalSpec,
@@ -108,6 +109,11 @@ export class TerminalHost {
 
 
   /** Called once when the tmux session or the connection to it is gone. */
+  /** Every byte the shell writes, as it comes (for readers such as the pull request link scanner). */
+  onOutput(listener: (bytes: Uint8Array) => void): void {
+    this.outputListeners.push(listener);
+  }
+
   onExit(listener: () => void): void {
     if (!this.alive) listener();
     else this.exitListeners.push(listener);
@@ -219,6 +225,8 @@ export class TerminalHost {
       }
       watcher.sendBytes(bytes);
     }
+    // After the watchers: readers never delay what a person sees.
+    for (const listener of this.outputListeners) listener(bytes);
   }
 
   private exited(): void {

@@ -1,4 +1,4 @@
-import { type PodShell, expectSuccess, podScript, readFields, runPodScript } from "./pod-script.ts";
+import { type PodShell, PodScriptRefusal, expectSuccess, podScript, readFields, runPodScript } from "./pod-script.ts";
 
 /** Everything about one person's workspace of a repo, as paths their pod and the server share. */
 export interface WorkspacePaths {
@@ -53,6 +53,9 @@ const CHANGES = podScript("changes.sh");
 const FINISH = podScript("finish.sh");
 const DIFF = podScript("diff.sh");
 const CUT_PATCH = podScript("cut-patch.awk");
+const CURRENT_BRANCH = podScript("current-branch.sh");
+const PUSH = podScript("push.sh");
+const COMMIT_TITLES = podScript("commit-titles.sh");
 
 /**
  * One person's workspace of a repo: their clone and their sessions' worktrees, worked on only
@@ -80,6 +83,27 @@ export class Workspace {
   async hasBranch(branch: string): Promise<boolean> {
     const out = expectSuccess(await runPodScript(this.shell, HAS_BRANCH, [this.paths.clone, branch], { timeoutMs: 30_000 }), "Looking for the branch");
     return out.trim() === "yes";
+  }
+
+  /** The branch checked out in the worktree now, or null (detached, or no worktree). */
+  async currentBranch(worktree: string): Promise<string | null> {
+    const out = expectSuccess(await runPodScript(this.shell, CURRENT_BRANCH, [worktree], { timeoutMs: 15_000 }), "Reading the branch");
+    return out.trim() || null;
+  }
+
+  /** Pushes the branch to the remote (with the person's token, asked of Pier by git itself). */
+  async push(branch: string): Promise<void> {
+    const result = await runPodScript(this.shell, PUSH, [this.paths.clone, branch], { timeoutMs: 5 * 60_000 });
+    if (result.exitCode !== 0 || result.timedOut) {
+      const why = result.timedOut ? "it took too long" : (result.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit code ${result.exitCode}`);
+      throw new PodScriptRefusal(`Pushing ${branch} failed: ${why}`);
+    }
+  }
+
+  /** The titles of the branch's commits that the base does not have, oldest first. */
+  async commitTitles(base: string, branch: string): Promise<string[]> {
+    const out = expectSuccess(await runPodScript(this.shell, COMMIT_TITLES, [this.paths.clone, base, branch], { timeoutMs: 30_000 }), "Listing commits");
+    return out.split("\n").filter(Boolean);
   }
 
   /** What ending would do: the paths it would save in a commit and the commits not yet pushed. */

@@ -1,3 +1,4 @@
+import { githubRepoFromUrl, githubWeb, pullRequestLinkPattern } from "../../src/github/hosts.ts";
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -52,6 +53,15 @@ describe("checkRepoUrl", () => {
     expect(checkRepoUrl(join(local, "missing"), true)).toMatch(/No directory/);
   });
 
+  test("plain http only for a git server on this machine, and only with PIER_ALLOW_LOCAL_REPOS", () => {
+    expect(checkRepoUrl("http://127.0.0.1:8080/octo/widgets.git", false)).toMatch(/must start with https/);
+    expect(checkRepoUrl("http://127.0.0.1:8080/octo/widgets.git", true)).toBeNull();
+    expect(checkRepoUrl("http://localhost/octo/widgets.git", true)).toBeNull();
+    expect(checkRepoUrl("http://github.com/octo/widgets.git", true)).toMatch(/only for a git server on this machine/);
+    expect(checkRepoUrl("http://10.0.0.5/octo/widgets.git", true)).toMatch(/only for a git server on this machine/);
+    expect(checkRepoUrl("http://x:y@127.0.0.1/octo/widgets.git", true)).toMatch(/credentials/);
+  });
+
   test("names come from the last path segment", () => {
     expect(nameFromUrl("https://github.com/acme/widgets.git")).toBe("widgets");
     expect(nameFromUrl("git@github.com:acme/gadgets.git")).toBe("gadgets");
@@ -67,4 +77,35 @@ describe("isValidBranchName", () => {
     "a\\b", "/lead", "trail/", "end.", "x.lock", "a//b", ".hidden", "a/.b", "@", "a@{1}", ""]) {
     test(`refuses ${JSON.stringify(name)}`, () => expect(isValidBranchName(name)).toBe(false));
   }
+});
+
+describe("GitHub repositories from URLs", () => {
+  const github = githubWeb("https://api.github.com");
+  const enterprise = githubWeb("https://ghe.example.com/api/v3");
+  const local = githubWeb("http://127.0.0.1:9999/api/v3");
+
+  test("the web side of the API URL", () => {
+    expect(github).toEqual({ origin: "https://github.com", host: "github.com", protocol: "https" });
+    expect(enterprise).toEqual({ origin: "https://ghe.example.com", host: "ghe.example.com", protocol: "https" });
+    expect(local).toEqual({ origin: "http://127.0.0.1:9999", host: "127.0.0.1:9999", protocol: "http" });
+  });
+
+  for (const [url, web, expected] of [
+    ["https://github.com/acme/widgets.git", github, "acme/widgets"],
+    ["https://github.com/acme/widgets", github, "acme/widgets"],
+    ["git@github.com:acme/widgets.git", github, "acme/widgets"],
+    ["ssh://git@github.com/acme/widgets.git", github, "acme/widgets"],
+    ["https://ghe.example.com/team/app.git", enterprise, "team/app"],
+    ["http://127.0.0.1:9999/octo/widgets.git", local, "octo/widgets"],
+    ["https://gitlab.com/acme/widgets.git", github, null],
+    ["https://github.com/acme/widgets/extra", github, null],
+    ["file:///srv/git/widgets.git", github, null],
+  ] as const) {
+    test(`${url} → ${expected}`, () => expect(githubRepoFromUrl(url, web)).toBe(expected));
+  }
+
+  test("PR links of the repo on its web host, nothing else", () => {
+    const text = "see https://github.com/acme/widgets/pull/12 and https://github.com/acme/widgets/pull/345, not https://github.com/acme/other/pull/7 or https://github.com/acme/widgets/issues/9";
+    expect([...text.matchAll(pullRequestLinkPattern(github, "acme/widgets"))].map((m) => Number(m[1]))).toEqual([12, 345]);
+  });
 });

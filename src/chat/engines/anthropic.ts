@@ -4,6 +4,7 @@ import type { Db } from "../../infra/db.ts";
 import type { Pods } from "../../pods/pods.ts";
 import { getRepo } from "../../repos/repos.ts";
 import type { Session } from "../../sessions/sessions.ts";
+import type { Credentials } from "../../settings/credentials.ts";
 import type { SettingsStore } from "../../settings/settings.ts";
 import type { ToolContext } from "../../tools/tool.ts";
 import { WorktreeFiles } from "../../workspaces/worktree-files.ts";
@@ -16,6 +17,8 @@ export interface AnthropicEngineDeps {
   config: Config;
   pods: Pods;
   settings: SettingsStore;
+  /** The person's own Anthropic key, or the instance's. */
+  credentials: Credentials;
 }
 
 /** Model responses (each may call tools) in one turn before Pier stops it. */
@@ -36,7 +39,7 @@ export class AnthropicEngine implements ChatEngine {
 
   async runTurn(turn: Turn): Promise<void> {
     const { session, signal } = turn;
-    const apiKey = await this.deps.settings.secret("anthropicApiKey");
+    const apiKey = await this.deps.credentials.anthropicApiKey(session.userId);
     if (!apiKey) {
       turn.record({ kind: "error", message: "No Anthropic API key is set, so the agent cannot answer. Add one in settings.", settingsUrl: "/settings" });
       return;

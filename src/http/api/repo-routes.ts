@@ -11,7 +11,7 @@ export function repoApi(pier: Pier) {
       return listRepos(pier.db).map(publicRepo);
     })
     .post("/", (ctx) => {
-      const repo = addRepo(pier.db, pier.config, requireActor(pier, ctx), readInput(AddRepoInput, ctx.body));
+      const repo = addRepo(pier.db, pier.repoRules, requireActor(pier, ctx), readInput(AddRepoInput, ctx.body));
       ctx.set.status = 201;
       return publicRepo(repo);
     })
@@ -20,7 +20,7 @@ export function repoApi(pier: Pier) {
       // Each person has their own pod of a repo: this is the caller's.
       return { ...publicRepo(getRepo(pier.db, ctx.params.id)), pod: pier.pods.view(ctx.params.id, user.id) };
     })
-    .patch("/:id", (ctx) => publicRepo(updateRepo(pier.db, requireActor(pier, ctx), ctx.params.id, readInput(RepoSettingsInput, ctx.body))))
+    .patch("/:id", (ctx) => publicRepo(updateRepo(pier.db, pier.repoRules, requireActor(pier, ctx), ctx.params.id, readInput(RepoSettingsInput, ctx.body))))
     .get("/:id/branches", async (ctx) => {
       requireUser(pier, ctx);
       return pier.sessions.branchSuggestions(ctx.params.id);

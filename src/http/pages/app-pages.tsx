@@ -57,7 +57,7 @@ export function appPages(pier: Pier) {
     .post("/repos", (ctx) => {
       const actor = personActor(pageAdmin(pier, ctx));
       try {
-        const repo = addRepo(pier.db, pier.config, actor, readInput(AddRepoInput, ctx.body));
+        const repo = addRepo(pier.db, pier.repoRules, actor, readInput(AddRepoInput, ctx.body));
         return redirectResponse(ctx.request, `/repos/${repo.id}`);
       } catch (error) {
         return reposPage(ctx, formFailure(error, ctx.body, ctx.set));
@@ -67,7 +67,7 @@ export function appPages(pier: Pier) {
     .post("/repos/:id/settings", (ctx) => {
       const actor = personActor(pageAdmin(pier, ctx));
       try {
-        updateRepo(pier.db, actor, ctx.params.id, readInput(RepoSettingsInput, ctx.body));
+        updateRepo(pier.db, pier.repoRules, actor, ctx.params.id, readInput(RepoSettingsInput, ctx.body));
         return repoPage(ctx, emptyForm, true);
       } catch (error) {
         return repoPage(ctx, formFailure(error, ctx.body, ctx.set));

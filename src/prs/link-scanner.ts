@@ -1,0 +1,32 @@
+/** Escape sequences a terminal interprets (CSI, OSC up to BEL or ST, and two-byte ones). */
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+/** How much of what came before a chunk is kept, for a link cut in two by the chunk boundary. */
+const TAIL = 512;
+
+/**
+ * Finds the pull request links of one repo in a stream of text that arrives in pieces (terminal
+ * output, chat messages): across piece boundaries, around and inside ANSI sequences (a link
+ * printed as an OSC 8 hyperlink too), each number reported once.
+ */
+export class LinkScanner {
+  private tail = "";
+  private seen = new Set<number>();
+
+  constructor(
+    private pattern: RegExp,
+    private found: (number: number) => void,
+  ) {}
+
+  feed(text: string): void {
+    const joined = this.tail + text;
+    for (const candidate of [joined, joined.replace(ANSI, "")]) {
+      for (const match of candidate.matchAll(this.pattern)) {
+        const number = Number(match[1]);
+        if (this.seen.has(number)) continue;
+        this.seen.add(number);
+        this.found(number);
+      }
+    }
+    this.tail = joined.slice(-TAIL);
+  }
+}

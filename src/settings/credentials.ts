@@ -1,0 +1,99 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { Actor } from "../auth/actor.ts";
+import type { Db } from "../infra/db.ts";
+import { forbidden, invalid } from "../infra/errors.ts";
+import type { Input } from "../infra/input.ts";
+import type { SecretBox } from "../infra/secret-box.ts";
+import { type MaskedSecret, type SettingsStore, isSecretText, mask, secretProblem } from "./settings.ts";
+import { personalCredentials } from "./tables.ts";
+
+/** What a person may keep of their own: each wins over the instance's in their sessions. */
+export const PERSONAL_KEYS = ["anthropicApiKey", "claudeCodeOauthToken", "githubToken"] as const;
+export type PersonalKey = (typeof PERSONAL_KEYS)[number];
+
+const LABELS: Record<PersonalKey, string> = {
+  anthropicApiKey: "Anthropic API key",
+  claudeCodeOauthToken: "Claude Code OAuth token",
+  githubToken: "GitHub token",
+};
+
+/** Each credential as a person sees theirs: masked, and where the one in use comes from. */
+export type PersonalCredentialsView = Record<PersonalKey, Omit<MaskedSecret, "source"> & { source: "yours" | MaskedSecret["source"] }>;
+
+/**
+ * The credentials Pier uses for a person: their own where they set one (sealed at rest, like
+ * settings, and never shown back), else the instance's. Only the person themself can see (masked)
+ * or change theirs; an agent acting for them cannot.
+ */
+export class Credentials {
+  constructor(
+    private db: Db,
+    private box: SecretBox,
+    private settings: SettingsStore,
+  ) {}
+
+  /** The GitHub token for work done for this person. */
+  async githubToken(userId: string): Promise<string | null> {
+    return (await this.own(userId, "githubToken")) ?? (await this.settings.secret("githubToken"));
+  }
+
+  /** The Anthropic API key for this person's sessions. */
+  async anthropicApiKey(userId: string): Promise<string | null> {
+    return (await this.own(userId, "anthropicApiKey")) ?? (await this.settings.secret("anthropicApiKey"));
+  }
+
+  async view(actor: Actor): Promise<PersonalCredentialsView> {
+    this.assertPerson(actor);
+    const instance = await this.settings.view();
+    const view = {} as PersonalCredentialsView;
+    for (const key of PERSONAL_KEYS) {
+      const own = await this.own(actor.user.id, key);
+      const fallback = key === "claudeCodeOauthToken" ? null : instance[key];
+      view[key] = own
+        ? { set: true, mask: mask(own), source: "yours" }
+        : fallback?.set
+          ? { ...fallback, source: fallback.source }
+          : { set: false, mask: null, source: null };
+    }
+    return view;
+  }
+
+  /** Sets or clears ("" or null) the actor's own credentials; the others stay as they are. */
+  async update(actor: Actor, input: Input): Promise<PersonalCredentialsView> {
+    this.assertPerson(actor);
+    const writes = new Map<PersonalKey, string>();
+    const clears: PersonalKey[] = [];
+    for (const key of PERSONAL_KEYS) {
+      const value = input[key];
+      if (value === undefined) continue;
+      if (value === null || value === "") clears.push(key);
+      else if (!isSecretText(value)) throw invalid(key, secretProblem(LABELS[key]));
+      else writes.set(key, await this.box.seal(value));
+    }
+    const userId = actor.user.id;
+    const updatedAt = new Date();
+    this.db.transaction((tx) => {
+      if (clears.length) tx.delete(personalCredentials).where(and(eq(personalCredentials.userId, userId), inArray(personalCredentials.key, clears))).run();
+      for (const [key, value] of writes) {
+        tx.insert(personalCredentials)
+          .values({ userId, key, value, updatedAt })
+          .onConflictDoUpdate({ target: [personalCredentials.userId, personalCredentials.key], set: { value, updatedAt } })
+          .run();
+      }
+    });
+    return this.view(actor);
+  }
+
+  private async own(userId: string, key: PersonalKey): Promise<string | null> {
+    const row = this.db
+      .select({ value: personalCredentials.value })
+      .from(personalCredentials)
+      .where(and(eq(personalCredentials.userId, userId), eq(personalCredentials.key, key)))
+      .get();
+    return row ? this.box.open(row.value) : null;
+  }
+
+  private assertPerson(actor: Actor): asserts actor is Extract<Actor, { kind: "person" }> {
+    if (actor.kind !== "person") throw forbidden("Only a person can see or change their own credentials.");
+  }
+}
