@@ -24,10 +24,17 @@ export function appPages(pier: Pier) {
   const repoPage = (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false) => {
     const viewer = pageUser(pier, ctx);
     const repo = getRepo(pier.db, ctx.params.id);
-    const values = { defaultBranch: repo.defaultBranch, image: repo.image ?? "", terminalCommand: repo.terminalCommand ?? "", ...form.values };
+    const values = {
+      defaultBranch: repo.defaultBranch,
+      image: repo.image ?? "",
+      terminalCommand: repo.terminalCommand ?? "",
+      githubRepo: repo.githubRepo ?? "",
+      ...form.values,
+    };
     const sessions = sessionRows(pier, pier.sessions.list(personActor(viewer), { repoId: repo.id }));
     return (
-      <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} pod={pier.pods.view(repo.id, viewer.id)}
+      <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} githubOrigin={pier.repoRules.github.origin}
+        pod={pier.pods.view(repo.id, viewer.id)}
         sessions={sessions} form={{ ...form, values }} saved={saved} />
     );
   };
