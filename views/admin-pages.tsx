@@ -22,6 +22,7 @@ export function SettingsPage(
     podPidsLimit: String(settings.podPidsLimit),
     podIdleMinutes: String(settings.podIdleMinutes),
     recordingLimitMiB: String(settings.recordingLimitMiB),
+    prPollSeconds: String(settings.prPollSeconds),
     ...form.values,
   };
   const withValues = { ...form, values };
@@ -61,6 +62,14 @@ export function SettingsPage(
               </option>
             </select>
           </div>
+          <h2 class="form-section">Pull requests</h2>
+          <p class="hint form-section">
+            Pier asks GitHub about each open pull request of a session this often; with a webhook, changes show sooner.
+          </p>
+          <Field form={withValues} name="prPollSeconds" label="Seconds between pull request checks" type="number"
+            hint="From 10 to 3600. Unchanged answers cost nothing of GitHub's rate limit." />
+          <SecretField form={form} name="githubWebhookSecret" label="GitHub webhook secret" secret={settings.githubWebhookSecret}
+            about="Point a GitHub webhook at this Pier's /api/github/webhook (content type application/json; pull requests, reviews, check runs, check suites and statuses) with this secret. Deliveries it does not sign are refused." />
           <h2 class="form-section">Recordings</h2>
           <Field form={withValues} name="recordingLimitMiB" label="Recording limit per session (MiB)" type="number"
             hint="A session's terminal recording stops here, saying so; the live terminal goes on. Applies to terminals started from now on." />
@@ -124,7 +133,8 @@ function PriceTable(props: { prices: Price[]; form: FormState; saved: boolean })
   );
 }
 
-function SecretField(props: { form: FormState; name: string; label: string; secret: MaskedSecret }) {
+/** `about` says what the secret is for, before its status. */
+function SecretField(props: { form: FormState; name: string; label: string; secret: MaskedSecret; about?: string }) {
   const { secret } = props;
   const status = !secret.set
     ? "Not set."
@@ -134,7 +144,7 @@ function SecretField(props: { form: FormState; name: string; label: string; secr
   return (
     <div class="secret-field">
       <Field form={props.form} name={props.name} label={props.label} type="password" secret autocomplete="off"
-        hint={status} />
+        hint={props.about ? `${props.about} ${status}` : status} />
       {secret.source === "settings" ? (
         <label class="check">
           <input type="checkbox" name={`clear_${props.name}`} value="1" /> Remove the saved value

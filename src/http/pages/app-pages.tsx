@@ -135,11 +135,11 @@ export function appPages(pier: Pier) {
  */
 function settingsFromForm(form: Input): Input {
   const update: Input = {};
-  for (const key of ["anthropicApiKey", "githubToken"]) {
+  for (const key of ["anthropicApiKey", "githubToken", "githubWebhookSecret"]) {
     if (form[`clear_${key}`] === "1") update[key] = "";
     else if (typeof form[key] === "string" && form[key] !== "") update[key] = form[key];
   }
-  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB"]) {
+  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB", "prPollSeconds"]) {
     if (typeof form[key] === "string") update[key] = form[key];
   }
   return update;
