@@ -2,7 +2,9 @@ import { Field, FormError, type FormState, HxForm, formatDate } from "./componen
 import type { ApiToken } from "../src/auth/tokens.ts";
 import type { User } from "../src/auth/users.ts";
 import type { Price } from "../src/costs/costs.ts";
+import type { PersonalCredentialsView } from "../src/settings/credentials.ts";
 import type { MaskedSecret, SettingsView } from "../src/settings/settings.ts";
+import { CredentialsSection } from "./credentials-section.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 
 interface PageProps {
@@ -157,11 +159,24 @@ function SecretField(props: { form: FormState; name: string; label: string; secr
 }
 
 
-export function TokensPage(props: PageProps & { tokens: ApiToken[]; form: FormState; created?: { name: string; token: string } }) {
+/** Pier's API tokens for scripts, and the person's own credentials for outside services. */
+export function TokensPage(
+  props: PageProps & {
+    tokens: ApiToken[];
+    form: FormState;
+    created?: { name: string; token: string };
+    credentials: PersonalCredentialsView;
+    credentialsForm: FormState;
+    credentialsSaved: boolean;
+  },
+) {
   return (
-    <Layout title="API tokens" viewer={props.viewer} runtime={props.runtime} current="/tokens">
-      <h1>API tokens</h1>
-      <p class="muted">Scripts send a token as <code>Authorization: Bearer …</code>. A token acts as you.</p>
+    <Layout title="Tokens" viewer={props.viewer} runtime={props.runtime} current="/tokens">
+      <h1>Tokens</h1>
+      <p class="muted">
+        API tokens let scripts act as you: they send one as <code>Authorization: Bearer …</code>.{" "}
+        <a href="#credentials">Your credentials</a> for GitHub and Anthropic are further down.
+      </p>
       {props.created ? (
         <section class="card card-highlight" aria-label="New token">
           <h2 safe>Token "{props.created.name}" created</h2>
@@ -179,14 +194,14 @@ export function TokensPage(props: PageProps & { tokens: ApiToken[]; form: FormSt
         ""
       )}
       <section class="card">
-        <h2>Create a token</h2>
+        <h2>Create an API token</h2>
         <HxForm action="/tokens" label="Create a token" class="inline-form">
           <Field form={props.form} name="name" label="Name" required placeholder="ci-script" />
           <button type="submit" class="primary">Create token</button>
         </HxForm>
       </section>
       <section class="card">
-        <h2>Your tokens</h2>
+        <h2>Your API tokens</h2>
         {props.tokens.length === 0 ? (
           <p class="empty">No tokens yet.</p>
         ) : (
@@ -208,6 +223,7 @@ export function TokensPage(props: PageProps & { tokens: ApiToken[]; form: FormSt
           </ul>
         )}
       </section>
+      <CredentialsSection credentials={props.credentials} form={props.credentialsForm} saved={props.credentialsSaved} />
     </Layout>
   );
 }
