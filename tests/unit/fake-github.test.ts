@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verify } from "@octokit/webhooks-methods";
@@ -384,6 +384,9 @@ describe("fake GitHub", () => {
     let work: string;
     beforeEach(() => {
       work = mkdtempSync(join(tmpdir(), "fake-github-client-"));
+    });
+    afterEach(() => {
+      rmSync(work, { recursive: true, force: true });
     });
 
     test("clone needs no credentials; push asks the credential helper and moves the PR's head", async () => {
