@@ -45,6 +45,8 @@ export interface Pier {
   credentials: Credentials;
   /** The pull requests opened during sessions. */
   prs: PullRequests;
+  /** The door to GitHub (its rate-limit state shows on pages). */
+  github: GitHub;
   loginLimiter: LoginLimiter;
   runtime: Runtime;
   pods: Pods;
@@ -132,6 +134,7 @@ export async function openPier(config: Config): Promise<Pier> {
     settings,
     credentials,
     prs,
+    github,
     loginLimiter: new LoginLimiter(),
     runtime,
     pods,
