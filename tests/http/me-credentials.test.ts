@@ -10,7 +10,8 @@ describe("a person's own credentials", () => {
   let member: string;
   let memberId: string;
   const put = (cookie: string, body: unknown) => pier.fetch("/api/me/credentials", { ...json(body, { cookie }), method: "PUT" });
-  const view = async (cookie: string) => (await pier.fetch("/api/me/credentials", { headers: { cookie } })).json() as Promise<Record<string, { set: boolean; mask: string | null; source: string | null }>>;
+  type Masked = { set: boolean; mask: string | null; source: string | null };
+  const view = async (cookie: string) => (await pier.fetch("/api/me/credentials", { headers: { cookie } })).json() as Promise<Record<"githubToken" | "anthropicApiKey" | "claudeCodeOauthToken", Masked>>;
 
   beforeAll(async () => {
     pier = await startTestPier();
