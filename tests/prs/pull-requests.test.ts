@@ -233,7 +233,7 @@ describe("pull requests of sessions", () => {
     expect(await prsOf(session)).toEqual([expect.objectContaining({ number, title: "Announced by webhook", state: "open" })]);
 
     // GitHub's payloads may be far bigger than other requests; this route takes them.
-    const big = { ...(await github.payloads.pullRequest("octo", "widgets", number, "edited")), padding: "x".repeat(3 * 1024 * 1024) };
+    const big = { ...(await github.payloads.pullRequest("octo", "widgets", number, "synchronize")), padding: "x".repeat(3 * 1024 * 1024) };
     expect((await webhook("pull_request", big)).status).toBe(204);
 
     await github.close("octo", "widgets", number);
