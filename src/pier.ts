@@ -45,7 +45,7 @@ export interface Pier {
   credentials: Credentials;
   /** The pull requests opened during sessions. */
   prs: PullRequests;
-  /** The door to GitHub's API; pages read its rate limit from it. */
+  /** The door to GitHub (its rate-limit state shows on pages). */
   github: GitHub;
   loginLimiter: LoginLimiter;
   runtime: Runtime;

@@ -283,6 +283,8 @@ export class PullRequests {
     for (const session of recent) {
       if ((this.searched.get(session.id) ?? 0) > now - period) continue;
       this.searched.set(session.id, now);
+      // Sessions of repos not on GitHub have nothing to find (and their pods are not asked).
+      if (!getRepo(this.deps.db, session.repoId).githubRepo) continue;
       try {
         if (session.state === "active") await this.noteWorktreeBranch(session);
         await this.searchByBranches(session);
