@@ -18,9 +18,8 @@ export function PrChips(props: { prs: PublicPr[] }) {
     <span class="pr-chips">
       {props.prs.map((pr) => (
         <a class="pr-chip" href={webLink(pr.url) ?? undefined} title={pr.title} data-pr={String(pr.number)}>
-          <span class="pr-chip-number" safe>{`#${pr.number}`}</span>
-          <BadgeView badge={STATE_BADGE[pr.state]} kind="state" />
-          {pr.ciStatus === "none" ? "" : <BadgeView badge={CI_BADGE[pr.ciStatus]} kind="ci" />}
+          <span class="pr-chip-number" safe>{`#${pr.number}`}</span> <BadgeView badge={STATE_BADGE[pr.state]} kind="state" />
+          {pr.ciStatus === "none" ? "" : <> <BadgeView badge={CI_BADGE[pr.ciStatus]} kind="ci" /></>}
         </a>
       ))}
     </span>
@@ -43,18 +42,21 @@ export function PrRow(props: { pr: PublicPr }) {
       <a class="pr-title" href={link ?? undefined} target="_blank" rel="noopener noreferrer">
         <span class="pr-number" safe>{`#${pr.number}`}</span> <span safe>{pr.title}</span>
       </a>
+      {/* Spaces between the badges, so they read as words and not one run of text. */}
       <div class="pr-badges">
-        <BadgeView badge={STATE_BADGE[pr.state]} kind="state" />
-        <BadgeView badge={CI_BADGE[pr.ciStatus]} kind="ci" />
+        <BadgeView badge={STATE_BADGE[pr.state]} kind="state" /> <BadgeView badge={CI_BADGE[pr.ciStatus]} kind="ci" />
         {counts ? (
-          <span class="pr-counts muted" safe>
-            {counts}
-          </span>
+          <>
+            {" "}
+            <span class="pr-counts muted" safe>
+              {counts}
+            </span>
+          </>
         ) : (
           ""
         )}
-        {review ? <BadgeView badge={review} kind="review" /> : ""}
-        {mergeable ? <BadgeView badge={mergeable} kind="mergeable" /> : ""}
+        {review ? <> <BadgeView badge={review} kind="review" /></> : ""}
+        {mergeable ? <> <BadgeView badge={mergeable} kind="mergeable" /></> : ""}
       </div>
       {failing ? (
         <a class="pr-failing" href={failing} target="_blank" rel="noopener noreferrer">

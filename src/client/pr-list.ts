@@ -22,6 +22,10 @@ export class PrList {
     }
   }
 
+  has(number: number): boolean {
+    return this.seen.has(number);
+  }
+
   /** Shows a pull request as it now stands; returns what was shown of it before (nothing when it is new here). */
   apply(pr: PublicPr): PrSeen | undefined {
     const before = this.seen.get(pr.number);

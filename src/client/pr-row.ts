@@ -11,15 +11,15 @@ export function prRow(pr: PublicPr): HTMLLIElement {
   const review = REVIEW_BADGE[pr.reviewStatus];
   const mergeable = mergeableBadge(pr);
   const counts = checkCounts(pr.checks);
-  const badges = el(
-    "div",
-    { class: "pr-badges" },
+  const parts = [
     badge(STATE_BADGE[pr.state], "state"),
     badge(CI_BADGE[pr.ciStatus], "ci"),
     ...(counts ? [el("span", { class: "pr-counts muted" }, counts)] : []),
     ...(review ? [badge(review, "review")] : []),
     ...(mergeable ? [badge(mergeable, "mergeable")] : []),
-  );
+  ];
+  // Spaces between the badges, so they read as words and not one run of text.
+  const badges = el("div", { class: "pr-badges" }, ...parts.flatMap((part, index) => (index === 0 ? [part] : [" ", part])));
   return el(
     "li",
     { class: "pr", "data-pr": String(pr.number), "data-ci": pr.ciStatus, "data-review": pr.reviewStatus },

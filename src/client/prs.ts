@@ -32,14 +32,19 @@ function startPrPanel(root: HTMLElement, sessionId: string): void {
     if (announcer) announcer.textContent = text;
   };
 
-  // What the person did here themself shows at once, and is no news to notify them of.
+  // What the person did here themself is no news to notify them of. The event stream carries every
+  // change in order and has usually drawn the pull request already; the answer to the form only
+  // stands in for it when it has not, so it never draws over something newer.
+  const showOwn = (pr: PublicPr) => {
+    if (!list.has(pr.number)) list.apply(pr);
+  };
   wireOpenPrForm(root, sessionId, (pr) => {
-    list.apply(pr);
+    showOwn(pr);
     announce(`Pull request #${pr.number} opened.`);
     root.querySelector<HTMLElement>(`[data-pr="${pr.number}"] .pr-title`)?.focus();
   });
   wireAddPrForm(root, sessionId, (pr) => {
-    list.apply(pr);
+    showOwn(pr);
     announce(`Pull request #${pr.number} added.`);
   });
 
