@@ -60,9 +60,14 @@ export function wireOpenPrForm(root: HTMLElement, sessionId: string, opened: (pr
     base.value = suggestion.data.base;
   });
 
-  form.querySelector("[data-open-pr-cancel]")?.addEventListener("click", () => {
+  // Cancel (or Escape) folds the form away; what was typed stays for next time.
+  const cancel = () => {
     setOpen(false);
     button.focus();
+  };
+  form.querySelector("[data-open-pr-cancel]")?.addEventListener("click", cancel);
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") cancel();
   });
 
   form.addEventListener("submit", async (event) => {
