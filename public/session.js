@@ -13,6 +13,8 @@ if (events) {
       window.location.reload();
       return;
     }
+    // The stream also carries pull request news, which the working layout shows once it is up.
+    if (event.type !== "progress") return;
     const reached = order.indexOf(event.step);
     for (const item of events.querySelectorAll("[data-step]")) {
       const index = order.indexOf(item.getAttribute("data-step"));

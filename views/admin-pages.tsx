@@ -2,7 +2,9 @@ import { Field, FormError, type FormState, HxForm, formatDate } from "./componen
 import type { ApiToken } from "../src/auth/tokens.ts";
 import type { User } from "../src/auth/users.ts";
 import type { Price } from "../src/costs/costs.ts";
+import type { PersonalCredentialsView } from "../src/settings/credentials.ts";
 import type { MaskedSecret, SettingsView } from "../src/settings/settings.ts";
+import { CredentialsSection } from "./credentials-section.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 
 interface PageProps {
@@ -22,6 +24,7 @@ export function SettingsPage(
     podPidsLimit: String(settings.podPidsLimit),
     podIdleMinutes: String(settings.podIdleMinutes),
     recordingLimitMiB: String(settings.recordingLimitMiB),
+    prPollSeconds: String(settings.prPollSeconds),
     ...form.values,
   };
   const withValues = { ...form, values };
@@ -61,6 +64,14 @@ export function SettingsPage(
               </option>
             </select>
           </div>
+          <h2 class="form-section">Pull requests</h2>
+          <p class="hint form-section">
+            Pier asks GitHub about each open pull request of a session this often; with a webhook, changes show sooner.
+          </p>
+          <Field form={withValues} name="prPollSeconds" label="Seconds between pull request checks" type="number"
+            hint="From 10 to 3600. Unchanged answers cost nothing of GitHub's rate limit." />
+          <SecretField form={form} name="githubWebhookSecret" label="GitHub webhook secret" secret={settings.githubWebhookSecret}
+            about="Point a GitHub webhook at this Pier's /api/github/webhook (content type application/json; pull requests, reviews, check runs, check suites and statuses) with this secret. Deliveries it does not sign are refused." />
           <h2 class="form-section">Recordings</h2>
           <Field form={withValues} name="recordingLimitMiB" label="Recording limit per session (MiB)" type="number"
             hint="A session's terminal recording stops here, saying so; the live terminal goes on. Applies to terminals started from now on." />
@@ -124,7 +135,8 @@ function PriceTable(props: { prices: Price[]; form: FormState; saved: boolean })
   );
 }
 
-function SecretField(props: { form: FormState; name: string; label: string; secret: MaskedSecret }) {
+/** `about` says what the secret is for, before its status. */
+function SecretField(props: { form: FormState; name: string; label: string; secret: MaskedSecret; about?: string }) {
   const { secret } = props;
   const status = !secret.set
     ? "Not set."
@@ -134,7 +146,7 @@ function SecretField(props: { form: FormState; name: string; label: string; secr
   return (
     <div class="secret-field">
       <Field form={props.form} name={props.name} label={props.label} type="password" secret autocomplete="off"
-        hint={status} />
+        hint={props.about ? `${props.about} ${status}` : status} />
       {secret.source === "settings" ? (
         <label class="check">
           <input type="checkbox" name={`clear_${props.name}`} value="1" /> Remove the saved value
@@ -147,11 +159,24 @@ function SecretField(props: { form: FormState; name: string; label: string; secr
 }
 
 
-export function TokensPage(props: PageProps & { tokens: ApiToken[]; form: FormState; created?: { name: string; token: string } }) {
+/** Pier's API tokens for scripts, and the person's own credentials for outside services. */
+export function TokensPage(
+  props: PageProps & {
+    tokens: ApiToken[];
+    form: FormState;
+    created?: { name: string; token: string };
+    credentials: PersonalCredentialsView;
+    credentialsForm: FormState;
+    credentialsSaved: boolean;
+  },
+) {
   return (
-    <Layout title="API tokens" viewer={props.viewer} runtime={props.runtime} current="/tokens">
-      <h1>API tokens</h1>
-      <p class="muted">Scripts send a token as <code>Authorization: Bearer …</code>. A token acts as you.</p>
+    <Layout title="Tokens" viewer={props.viewer} runtime={props.runtime} current="/tokens">
+      <h1>Tokens</h1>
+      <p class="muted">
+        API tokens let scripts act as you: they send one as <code>Authorization: Bearer …</code>.{" "}
+        <a href="#credentials">Your credentials</a> for GitHub and Anthropic are further down.
+      </p>
       {props.created ? (
         <section class="card card-highlight" aria-label="New token">
           <h2 safe>Token "{props.created.name}" created</h2>
@@ -169,14 +194,14 @@ export function TokensPage(props: PageProps & { tokens: ApiToken[]; form: FormSt
         ""
       )}
       <section class="card">
-        <h2>Create a token</h2>
+        <h2>Create an API token</h2>
         <HxForm action="/tokens" label="Create a token" class="inline-form">
           <Field form={props.form} name="name" label="Name" required placeholder="ci-script" />
           <button type="submit" class="primary">Create token</button>
         </HxForm>
       </section>
       <section class="card">
-        <h2>Your tokens</h2>
+        <h2>Your API tokens</h2>
         {props.tokens.length === 0 ? (
           <p class="empty">No tokens yet.</p>
         ) : (
@@ -198,6 +223,7 @@ export function TokensPage(props: PageProps & { tokens: ApiToken[]; form: FormSt
           </ul>
         )}
       </section>
+      <CredentialsSection credentials={props.credentials} form={props.credentialsForm} saved={props.credentialsSaved} />
     </Layout>
   );
 }

@@ -21,7 +21,7 @@ const NAV = [
   { href: "/", label: "Dashboard", adminOnly: false },
   { href: "/sessions", label: "Sessions", adminOnly: false },
   { href: "/repos", label: "Repositories", adminOnly: false },
-  { href: "/tokens", label: "API tokens", adminOnly: false },
+  { href: "/tokens", label: "Tokens", adminOnly: false },
   { href: "/users", label: "Users", adminOnly: true },
   { href: "/settings", label: "Settings", adminOnly: true },
 ];

@@ -70,6 +70,8 @@ export function ReposPage(props: PageProps & { repos: Repo[]; form: FormState; a
               hint="Optional Docker image for this repository's pod." />
             <Field form={props.form} name="terminalCommand" label="Terminal start command" placeholder="claude"
               hint="Optional; runs when a session's terminal opens. A shell remains when it exits." />
+            <Field form={props.form} name="githubRepo" label="GitHub repository" placeholder="owner/name"
+              hint="Optional; taken from the URL when it is on GitHub. Set it for a mirror or a local clone so its pull requests are followed." />
             <button type="submit" class="primary">Add repository</button>
           </HxForm>
         </section>
@@ -101,7 +103,9 @@ function RepoList(props: { repos: Repo[] }) {
   );
 }
 
-export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string; pod: PodView | null; sessions: SessionRow[]; form: FormState; saved?: boolean }) {
+export function RepoPage(
+  props: PageProps & { repo: Repo; defaultImage: string; githubOrigin: string; pod: PodView | null; sessions: SessionRow[]; form: FormState; saved?: boolean },
+) {
   const { repo } = props;
   return (
     <Layout title={repo.name} viewer={props.viewer} runtime={props.runtime} current="/repos">
@@ -118,6 +122,19 @@ export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string; 
           <dt>Default branch</dt>
           <dd class="mono" safe>
             {repo.defaultBranch}
+          </dd>
+          <dt>GitHub</dt>
+          <dd>
+            {repo.githubRepo ? (
+              <a href={`${props.githubOrigin}/${repo.githubRepo}`} class="mono" safe>
+                {repo.githubRepo}
+              </a>
+            ) : (
+              <>
+                Not on GitHub as far as Pier knows, so its sessions' pull requests are not followed.
+                {props.viewer.role === "admin" ? " Set its GitHub repository below." : " An admin can set its GitHub repository."}
+              </>
+            )}
           </dd>
           <dt>Image</dt>
           <dd class="mono" safe>
@@ -163,6 +180,8 @@ export function RepoPage(props: PageProps & { repo: Repo; defaultImage: string; 
               hint="Empty uses the workspace image. A changed image applies when the pod is next created." />
             <Field form={props.form} name="terminalCommand" label="Terminal start command" placeholder="claude"
               hint="Empty opens a login shell." />
+            <Field form={props.form} name="githubRepo" label="GitHub repository" placeholder="owner/name"
+              hint="Where its pull requests are, on the GitHub Pier talks to. Empty takes it from the URL." />
             <button type="submit" class="primary">Save</button>
           </HxForm>
         </section>

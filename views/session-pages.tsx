@@ -1,9 +1,11 @@
 import type { PropsWithChildren } from "@kitajs/html";
 import type { PodView } from "../src/pods/pods.ts";
+import type { PublicPr } from "../src/prs/pull-requests.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import type { Session } from "../src/sessions/sessions.ts";
 import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
+import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
 
 interface PageProps {
   viewer: Viewer;
@@ -121,6 +123,8 @@ export interface SessionRow {
   session: Session;
   repoName: string;
   username: string;
+  /** The session's pull requests, newest first. */
+  prs: PublicPr[];
 }
 
 export function SessionList(props: { rows: SessionRow[]; empty: string }) {
@@ -133,12 +137,13 @@ export function SessionList(props: { rows: SessionRow[]; empty: string }) {
   }
   return (
     <ul class="list" aria-label="Sessions">
-      {props.rows.map(({ session, repoName, username }) => (
+      {props.rows.map(({ session, repoName, username, prs }) => (
         <li class="list-row">
           <a href={`/sessions/${session.id}`} class="list-title" safe>
             {session.title}
           </a>
           <StatePill state={session.state} />
+          <PrChips prs={prs} />
           <span class="muted mono" safe>
             {`${repoName} · ${session.branch}`}
           </span>
@@ -188,6 +193,8 @@ interface SessionPageProps extends PageProps {
   session: Session;
   repo: Repo;
   pod: PodView | null;
+  /** The session's pull requests and what their panel needs (shown once the session is active). */
+  prPanel: Omit<PrPanelProps, "session" | "repo">;
 }
 
 const STEPS: Array<{ step: string; label: string }> = [
@@ -200,10 +207,11 @@ const STEPS: Array<{ step: string; label: string }> = [
 /** The session page: its header, then provisioning progress, the working layout, or how it ended. */
 export function SessionPage(props: SessionPageProps) {
   const { session, repo } = props;
+  const showPrs = session.state === "active" || session.state === "ended";
   return (
     <Layout title={session.title} viewer={props.viewer} runtime={props.runtime} current="/sessions"
-      styles={session.state === "active" ? [...TERMINAL_STYLES, "/public/chat.css"] : []}
-      scripts={session.state === "active" ? ["/public/vendor/terminal.js", "/public/vendor/chat.js"] : []}>
+      styles={[...(session.state === "active" ? [...TERMINAL_STYLES, "/public/chat.css"] : []), ...(showPrs ? ["/public/prs.css"] : [])]}
+      scripts={[...(session.state === "active" ? ["/public/vendor/terminal.js", "/public/vendor/chat.js"] : []), ...(showPrs ? ["/public/vendor/prs.js"] : [])]}>
       <header class="session-header">
         <div class="session-title">
           <h1 safe>{session.title}</h1>
@@ -251,7 +259,7 @@ export function SessionPage(props: SessionPageProps) {
         </div>
       </header>
       {session.state === "provisioning" ? <Provisioning session={session} /> : ""}
-      {session.state === "active" ? <Workspace session={session} /> : ""}
+      {session.state === "active" ? <Workspace session={session} repo={repo} prPanel={props.prPanel} /> : ""}
       {session.state === "failed" ? (
         <section class="card" role="alert">
           <h2>The session could not start</h2>
@@ -276,6 +284,14 @@ export function SessionPage(props: SessionPageProps) {
           <p>
             <a href={`/sessions/${session.id}/output`}>Replay its terminal output</a>
           </p>
+        </section>
+      ) : (
+        ""
+      )}
+      {session.state === "ended" ? (
+        <section class="card" aria-label="Pull requests">
+          <h2>Pull requests</h2>
+          <PrPanel session={session} repo={repo} {...props.prPanel} />
         </section>
       ) : (
         ""
@@ -306,10 +322,14 @@ function Provisioning(props: { session: Session }) {
   );
 }
 
-/** The working layout: terminal and chat side by side (stacked on phones), resizable, collapsible. */
-function Workspace(props: { session: Session }) {
+/**
+ * The working layout: terminal and chat side by side, resizable, and the session's pull requests
+ * beside them (folded away while there are none); stacked on phones; each pane collapsible.
+ */
+function Workspace(props: { session: Session; repo: Repo; prPanel: Omit<PrPanelProps, "session" | "repo"> }) {
+  const foldPrs = props.prPanel.prs.length === 0;
   return (
-    <section class="workspace" data-split-key="pier-split" aria-label="Session workspace">
+    <section class={foldPrs ? "workspace without-prs" : "workspace"} data-split-key="pier-split" aria-label="Session workspace">
       <Pane id="pane-terminal" title="Terminal">
         <div class="pane-body" data-terminal={`/api/sessions/${props.session.id}/terminal`}>
           <p class="muted mono wrap" safe>
@@ -321,18 +341,35 @@ function Workspace(props: { session: Session }) {
       <Pane id="pane-chat" title="Chat">
         <div class="pane-body" data-chat={`/api/sessions/${props.session.id}/chat`} />
       </Pane>
+      <Pane id="pane-prs" title="Pull requests" collapsed={foldPrs} count={props.prPanel.prs.length}>
+        <div class="pane-body">
+          <PrPanel session={props.session} repo={props.repo} {...props.prPanel} />
+        </div>
+      </Pane>
     </section>
   );
 }
 
-/** One collapsible pane of the workspace; its body is filled in by the page's script. */
-function Pane(props: PropsWithChildren<{ id: string; title: string }>) {
+/**
+ * One collapsible pane of the workspace; its body is filled in by the page's script. `count`
+ * shows how many things it holds, so a folded pane still tells.
+ */
+function Pane(props: PropsWithChildren<{ id: string; title: string; collapsed?: boolean; count?: number }>) {
   return (
-    <section class="pane" id={props.id} aria-label={props.title}>
+    <section class={props.collapsed ? "pane collapsed" : "pane"} id={props.id} aria-label={props.title}>
       <header class="pane-head">
-        <h2 safe>{props.title}</h2>
-        <button type="button" class="small" data-collapse={`#${props.id}`} aria-expanded="true">
-          Hide
+        <h2>
+          <span safe>{props.title}</span>
+          {props.count === undefined ? (
+            ""
+          ) : (
+            <span class="pane-count" data-pane-count safe>
+              {String(props.count)}
+            </span>
+          )}
+        </h2>
+        <button type="button" class="small" data-collapse={`#${props.id}`} aria-expanded={props.collapsed ? "false" : "true"}>
+          {props.collapsed ? "Show" : "Hide"}
         </button>
       </header>
       {props.children}

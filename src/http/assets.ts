@@ -17,6 +17,7 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["terminal.ts", "terminal.js"],
   ["replay.ts", "replay.js"],
   ["chat.ts", "chat.js"],
+  ["prs.ts", "prs.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */

@@ -1,16 +1,38 @@
+import type { GitHub } from "../github/client.ts";
 import type { Pier } from "../pier.ts";
+import type { PublicPr } from "../prs/pull-requests.ts";
 import type { SessionEvent } from "../sessions/host.ts";
 
 /**
- * Server-sent events for one session: provisioning progress, then the state it settles in.
- * A session that is already settled gets its state at once.
+ * What the session page hears: provisioning progress and the state the session settles in, each
+ * change of one of its pull requests, and whether GitHub is limiting the rate of Pier's requests
+ * (with when checks resume, as an ISO time).
+ */
+export type SessionStreamEvent = SessionEvent | { type: "pr"; pr: PublicPr } | { type: "github"; rateLimitedUntil: string | null };
+
+/**
+ * The GitHub client only remembers a rate limit (nothing is published when one starts), so an
+ * open stream looks at it this often and says when it changed.
+ */
+const RATE_LIMIT_CHECK_MS = 10_000;
+
+/** When checks of pull requests resume, while GitHub is limiting the rate; null when it is not. */
+export function rateLimitedUntil(github: GitHub, now = Date.now()): string | null {
+  const limit = github.rateLimit;
+  return limit && limit.until > now ? new Date(limit.until).toISOString() : null;
+}
+
+/**
+ * Server-sent events for one session: provisioning progress, then the state it settles in, and
+ * from then on its pull requests' changes. A session that is already settled gets its state at
+ * once, and every stream starts with GitHub's rate limit as it stands.
  */
 export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSignal): Response {
   const encoder = new TextEncoder();
   let unsubscribe = () => {};
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      const send = (event: SessionEvent) => {
+      const send = (event: SessionStreamEvent) => {
         try {
           controller.enqueue(encoder.encode(`data: ${JSON.stringify(event)}\n\n`));
         } catch {
@@ -25,9 +47,19 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
         const session = pier.sessions.get(sessionId);
         if (session.state !== "provisioning") send({ type: "state", state: session.state, error: session.error ?? undefined });
       }
+      let limitedUntil = rateLimitedUntil(pier.github);
+      send({ type: "github", rateLimitedUntil: limitedUntil });
+      const checkRateLimit = setInterval(() => {
+        const now = rateLimitedUntil(pier.github);
+        if (now === limitedUntil) return;
+        limitedUntil = now;
+        send({ type: "github", rateLimitedUntil: now });
+      }, RATE_LIMIT_CHECK_MS);
       const stops = [
         pier.bus.subscribe("session.progress", sessionId, (step) => send({ type: "progress", ...step })),
         pier.bus.subscribe("session.state", sessionId, ({ state, error }) => send({ type: "state", state, ...(error ? { error } : {}) })),
+        pier.bus.subscribe("pr.updated", sessionId, ({ sessionId: _, ...pr }) => send({ type: "pr", pr })),
+        () => clearInterval(checkRateLimit),
       ];
       unsubscribe = () => {
         for (const stop of stops) stop();

@@ -7,6 +7,8 @@ import type { Pier } from "../../pier.ts";
 import { personActor } from "../../auth/actor.ts";
 import { readInput } from "../../infra/input.ts";
 import { AddRepoInput, RepoSettingsInput, addRepo, getRepo, listRepos, removeRepo, updateRepo } from "../../repos/repos.ts";
+import { PERSONAL_KEYS } from "../../settings/credentials.ts";
+import { SECRET_KEYS } from "../../settings/settings.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
 import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
@@ -24,10 +26,17 @@ export function appPages(pier: Pier) {
   const repoPage = (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false) => {
     const viewer = pageUser(pier, ctx);
     const repo = getRepo(pier.db, ctx.params.id);
-    const values = { defaultBranch: repo.defaultBranch, image: repo.image ?? "", terminalCommand: repo.terminalCommand ?? "", ...form.values };
+    const values = {
+      defaultBranch: repo.defaultBranch,
+      image: repo.image ?? "",
+      terminalCommand: repo.terminalCommand ?? "",
+      githubRepo: repo.githubRepo ?? "",
+      ...form.values,
+    };
     const sessions = sessionRows(pier, pier.sessions.list(personActor(viewer), { repoId: repo.id }));
     return (
-      <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} pod={pier.pods.view(repo.id, viewer.id)}
+      <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} githubOrigin={pier.repoRules.github.origin}
+        pod={pier.pods.view(repo.id, viewer.id)}
         sessions={sessions} form={{ ...form, values }} saved={saved} />
     );
   };
@@ -35,9 +44,18 @@ export function appPages(pier: Pier) {
     <SettingsPage viewer={pageAdmin(pier, ctx)} {...common} settings={await pier.settings.view()} form={form} saved={saved}
       prices={listPrices(pier.db)} priceForm={priceForm} priceSaved={priceSaved} />
   );
-  const tokensPage = (ctx: PageContext, form: FormState, created?: { name: string; token: string }) => {
+  const tokensPage = async (
+    ctx: PageContext,
+    form: FormState,
+    created?: { name: string; token: string },
+    credentials: { form: FormState; saved: boolean } = { form: emptyForm, saved: false },
+  ) => {
     const viewer = pageUser(pier, ctx);
-    return <TokensPage viewer={viewer} {...common} tokens={listApiTokens(pier.db, personActor(viewer))} form={form} created={created} />;
+    const actor = personActor(viewer);
+    return (
+      <TokensPage viewer={viewer} {...common} tokens={listApiTokens(pier.db, actor)} form={form} created={created}
+        credentials={await pier.credentials.view(actor)} credentialsForm={credentials.form} credentialsSaved={credentials.saved} />
+    );
   };
   const usersPage = (ctx: PageContext, form: FormState) => (
     <UsersPage viewer={pageAdmin(pier, ctx)} {...common} users={listUsers(pier.db, personActor(pageAdmin(pier, ctx)))} form={form} />
@@ -106,6 +124,15 @@ export function appPages(pier: Pier) {
         return tokensPage(ctx, formFailure(error, ctx.body, ctx.set));
       }
     })
+    .post("/tokens/credentials", async (ctx) => {
+      const actor = personActor(pageUser(pier, ctx));
+      try {
+        await pier.credentials.update(actor, secretsFromForm(asInput(ctx.body), PERSONAL_KEYS));
+        return tokensPage(ctx, emptyForm, undefined, { form: emptyForm, saved: true });
+      } catch (error) {
+        return tokensPage(ctx, emptyForm, undefined, { form: formFailure(error, ctx.body, ctx.set), saved: false });
+      }
+    })
     .post("/tokens/:id/revoke", (ctx) => {
       revokeApiToken(pier.db, pier.credentialSockets, personActor(pageUser(pier, ctx)), ctx.params.id);
       return redirectResponse(ctx.request, "/tokens");
@@ -123,16 +150,21 @@ export function appPages(pier: Pier) {
 }
 
 /**
- * The settings form leaves a secret field blank to keep the saved value, and has a checkbox to
- * remove it; the API instead treats "" as remove. This maps the first onto the second.
+ * Forms leave a secret field blank to keep the saved value, and have a checkbox to remove it;
+ * the API instead treats "" as remove. This maps the first onto the second.
  */
-function settingsFromForm(form: Input): Input {
+function secretsFromForm(form: Input, keys: readonly string[]): Input {
   const update: Input = {};
-  for (const key of ["anthropicApiKey", "githubToken"]) {
+  for (const key of keys) {
     if (form[`clear_${key}`] === "1") update[key] = "";
     else if (typeof form[key] === "string" && form[key] !== "") update[key] = form[key];
   }
-  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB"]) {
+  return update;
+}
+
+function settingsFromForm(form: Input): Input {
+  const update = secretsFromForm(form, SECRET_KEYS);
+  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB", "prPollSeconds"]) {
     if (typeof form[key] === "string") update[key] = form[key];
   }
   return update;

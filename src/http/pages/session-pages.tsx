@@ -4,7 +4,7 @@ import { listPrices } from "../../costs/costs.ts";
 import { readInput } from "../../infra/input.ts";
 import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
-import { getRepo, listRepos } from "../../repos/repos.ts";
+import { type Repo, getRepo, listRepos } from "../../repos/repos.ts";
 import { type Session, StartSessionInput } from "../../sessions/sessions.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import {
@@ -17,6 +17,8 @@ import {
   SessionsPage,
 } from "../../../views/session-pages.tsx";
 import { readLimitNote, recordingPath } from "../../terminal/recording.ts";
+import type { PrPanelProps } from "../../../views/pr-views.tsx";
+import { rateLimitedUntil } from "../session-events.ts";
 import { type PageContext, formFailure, pageUser, redirectResponse } from "./respond.ts";
 
 /** New Session, the session page, ending and resuming, and the session history. */
@@ -57,11 +59,14 @@ export function sessionPages(pier: Pier) {
         return newSessionPage(ctx, viewer, formFailure(error, ctx.body, ctx.set));
       }
     })
-    .get("/sessions/:id", (ctx) => {
+    .get("/sessions/:id", async (ctx) => {
       const viewer = pageUser(pier, ctx);
       const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
       const repo = getRepo(pier.db, session.repoId);
-      return <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)} />;
+      return (
+        <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}
+          prPanel={await prPanel(pier, viewer, session, repo)} />
+      );
     })
     .get("/sessions/:id/output", async (ctx) => {
       const viewer = pageUser(pier, ctx);
@@ -88,12 +93,25 @@ export function sessionPages(pier: Pier) {
     });
 }
 
-/** Sessions with the names a list shows beside them. */
+/** What the session page's pull request panel shows: the viewer may see the session (checked by the caller). */
+async function prPanel(pier: Pier, viewer: User, session: Session, repo: Repo): Promise<Omit<PrPanelProps, "session" | "repo">> {
+  return {
+    prs: pier.prs.forSession(personActor(viewer), session.id),
+    canOpen: session.state === "active" && session.userId === viewer.id,
+    hasToken: (await pier.credentials.githubToken(session.userId)) !== null,
+    rateLimitedUntil: rateLimitedUntil(pier.github),
+    githubOrigin: pier.repoRules.github.origin,
+    isAdmin: viewer.role === "admin",
+  };
+}
+
+/** Sessions with the names a list shows beside them, and their pull requests. */
 export function sessionRows(pier: Pier, sessions: Session[]): SessionRow[] {
   const repoNames = new Map(listRepos(pier.db).map((r) => [r.id, r.name]));
   const usernames = new Map<string, string>();
+  const prs = pier.prs.bySession(sessions.map((session) => session.id));
   return sessions.map((session) => {
     if (!usernames.has(session.userId)) usernames.set(session.userId, findUser(pier.db, session.userId)?.username ?? "unknown");
-    return { session, repoName: repoNames.get(session.repoId) ?? "removed", username: usernames.get(session.userId)! };
+    return { session, repoName: repoNames.get(session.repoId) ?? "removed", username: usernames.get(session.userId)!, prs: prs.get(session.id) ?? [] };
   });
 }

@@ -1,0 +1,54 @@
+import type { PersonalCredentialsView, PersonalKey } from "../src/settings/credentials.ts";
+import { Field, FormError, type FormState, HxForm } from "./components.tsx";
+
+const CREDENTIALS: Array<{ key: PersonalKey; label: string; about: string }> = [
+  { key: "githubToken", label: "GitHub token", about: "Pushes, pull requests and their checks in your sessions go to GitHub as you." },
+  { key: "anthropicApiKey", label: "Anthropic API key", about: "Your sessions' chat agent runs on your key." },
+  { key: "claudeCodeOauthToken", label: "Claude Code OAuth token", about: "For Claude Code in your sessions (claude setup-token makes one)." },
+];
+
+/**
+ * A person's own credentials: write-only like settings (shown masked), each saying whether the
+ * one in use is theirs or the instance's. A blank field keeps the saved value; the checkbox removes it.
+ */
+export function CredentialsSection(props: { credentials: PersonalCredentialsView; form: FormState; saved: boolean }) {
+  return (
+    <section class="card" id="credentials" aria-labelledby="credentials-heading">
+      <h2 id="credentials-heading">Your credentials</h2>
+      <p class="muted">Yours take the place of the instance's in your own sessions; nobody else's sessions use them.</p>
+      <HxForm action="/tokens/credentials" label="Your credentials" class="grid-form">
+        {props.saved ? (
+          <p class="notice" role="status">
+            Your credentials are saved.
+          </p>
+        ) : (
+          ""
+        )}
+        <FormError form={props.form} />
+        {CREDENTIALS.map(({ key, label, about }) => {
+          const credential = props.credentials[key];
+          return (
+            <div class="secret-field">
+              <Field form={props.form} name={key} label={label} type="password" secret autocomplete="off"
+                hint={`${about} ${inUse(credential)}`} />
+              {credential.source === "yours" ? (
+                <label class="check">
+                  <input type="checkbox" name={`clear_${key}`} value="1" /> Remove yours
+                </label>
+              ) : (
+                ""
+              )}
+            </div>
+          );
+        })}
+        <button type="submit" class="primary">Save your credentials</button>
+      </HxForm>
+    </section>
+  );
+}
+
+function inUse(credential: PersonalCredentialsView[PersonalKey]): string {
+  if (credential.source === "yours") return `In use: yours (${credential.mask}). Leave blank to keep it.`;
+  if (credential.set) return "In use: the instance's. Yours would take its place.";
+  return "Not set, here or for the instance.";
+}
