@@ -108,16 +108,21 @@ if (Bun.spawnSync(["bun", "install", "--frozen-lockfile"], { cwd: root, stdout: 
 const dockerd = await ensureDocker();
 const reportDir = mkdtempSync(join(tmpdir(), "pier-test-report-"));
 const report = join(reportDir, "junit.xml");
+// The suite gets a home of its own: the local runtime's login shells read their user's dotfiles,
+// and this machine's (a slow or half-broken shell profile, say) must not decide what they do.
+const home = mkdtempSync(join(tmpdir(), "pier-test-home-"));
 let exitCode = 1;
 try {
   const suite = Bun.spawn(["bun", "test", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)], {
     cwd: root,
+    env: { ...process.env, HOME: home },
     stdout: "inherit",
     stderr: "inherit",
   });
   exitCode = await suite.exited;
 } finally {
   await stopDocker(dockerd);
+  rmSync(home, { recursive: true, force: true });
 }
 const counts = readCounts(report);
 rmSync(reportDir, { recursive: true, force: true });
