@@ -11,6 +11,9 @@ import { EventBus } from "./infra/events.ts";
 import { GitHub } from "./github/client.ts";
 import { githubWeb } from "./github/hosts.ts";
 import { PullRequests } from "./prs/pull-requests.ts";
+import { Tasks } from "./tasks/tasks.ts";
+import { Verifications } from "./tasks/verification.ts";
+import { deliverTaskFeedback } from "./tasks/feedback.ts";
 import { watchForPullRequests } from "./prs/watch.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
@@ -45,6 +48,9 @@ export interface Pier {
   credentials: Credentials;
   /** The pull requests opened during sessions. */
   prs: PullRequests;
+  tasks: Tasks;
+  /** Tasks' AI verification reports. */
+  verifications: Verifications;
   /** The door to GitHub (its rate-limit state shows on pages). */
   github: GitHub;
   loginLimiter: LoginLimiter;
@@ -109,10 +115,13 @@ export async function openPier(config: Config): Promise<Pier> {
     },
     openChat: (sessionId) => chats.open(sessionId),
   });
-  const sessions: Sessions = new Sessions({ db, dataDir: config.dataDir, mirrors, pods, settings, hosts });
+  const tasks: Tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => sessions.linkedTaskOf(sessionId) });
+  const sessions: Sessions = new Sessions({ db, dataDir: config.dataDir, mirrors, pods, settings, hosts, tasks });
   const github = new GitHub(config.githubApiUrl);
   const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings });
   watchForPullRequests(bus, prs);
+  deliverTaskFeedback(bus, { sessions, hosts });
+  const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
   const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials }), tools: builtInTools });
   let setUp = hasAnyUser(db);
 
@@ -134,6 +143,8 @@ export async function openPier(config: Config): Promise<Pier> {
     settings,
     credentials,
     prs,
+    tasks,
+    verifications,
     github,
     loginLimiter: new LoginLimiter(),
     runtime,
@@ -151,6 +162,7 @@ export async function openPier(config: Config): Promise<Pier> {
     async close() {
       await scheduler.stop();
       await hosts.settled();
+      await verifications.settled();
       await hosts.detachAll();
       await services.closeAll();
       db.$client.close();

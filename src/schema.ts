@@ -11,3 +11,4 @@ export * from "./sessions/tables.ts";
 export * from "./chat/tables.ts";
 export * from "./costs/tables.ts";
 export * from "./prs/tables.ts";
+export * from "./tasks/tables.ts";

@@ -128,7 +128,7 @@ export class Conversation {
       stream: (item) => this.stream(item),
       recordUsage: (model, used) => {
         for (const key of Object.keys(used) as Array<keyof Usage>) usage[key] += used[key];
-        costUsd += recordUsage(this.deps.db, { sessionId: session.id, userId: session.userId, repoId: session.repoId, model, usage: used }, addSessionCost);
+        costUsd += recordUsage(this.deps.db, { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId, model, usage: used }, addSessionCost);
       },
     };
     try {

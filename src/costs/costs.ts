@@ -69,19 +69,21 @@ export function setPrice(db: Db, actor: Actor, input: PriceInput): Price {
 }
 
 export interface LedgerEntry {
-  sessionId: string;
+  /** The session whose chat spent it, or null for a task's verification report. */
+  sessionId: string | null;
+  taskId?: string | null;
   userId: string;
-  repoId: string;
+  repoId: string | null;
   model: string;
   usage: Usage;
 }
 
 /**
- * Records one model response's usage and adds its cost to the session, in one transaction, so
- * the ledger and the session's total never disagree. `addToSession` is the sessions module's own
- * update, run inside the same transaction. Returns the response's cost.
+ * Records one model response's usage and, for a session's, adds its cost to the session in the
+ * same transaction, so the ledger and the session's total never disagree. `addToSession` is the
+ * sessions module's own update. Returns the response's cost.
  */
-export function recordUsage(db: Db, entry: LedgerEntry, addToSession: (tx: Tx, sessionId: string, usd: number) => void): number {
+export function recordUsage(db: Db, entry: LedgerEntry, addToSession?: (tx: Tx, sessionId: string, usd: number) => void): number {
   const price = priceOf(db, entry.model);
   if (!price) throw new AppError(400, "unknown_model", `The model ${entry.model} is not in the price table; add it in settings.`);
   const costUsd = costOf(price, entry.usage);
@@ -89,6 +91,7 @@ export function recordUsage(db: Db, entry: LedgerEntry, addToSession: (tx: Tx, s
     tx.insert(costLedger)
       .values({
         sessionId: entry.sessionId,
+        taskId: entry.taskId ?? null,
         userId: entry.userId,
         repoId: entry.repoId,
         model: entry.model,
@@ -97,7 +100,7 @@ export function recordUsage(db: Db, entry: LedgerEntry, addToSession: (tx: Tx, s
         createdAt: new Date(),
       })
       .run();
-    addToSession(tx, entry.sessionId, costUsd);
+    if (entry.sessionId && addToSession) addToSession(tx, entry.sessionId, costUsd);
   });
   return costUsd;
 }
@@ -119,15 +122,19 @@ const GROUPS = {
   repo: sql<string>`${costLedger.repoId}`,
   user: sql<string>`${costLedger.userId}`,
   session: sql<string>`${costLedger.sessionId}`,
+  // A session's spending counts toward the task it was linked to when it spent; a report's toward its task.
+  task: sql<string>`${costLedger.taskId}`,
 };
 
-/** Spending between `from` and `to` (ISO dates, optional), summed per day, model, repo, user or session. */
-/** Spending: an admin's covers everyone, anyone else's only their own. */
+/**
+ * Spending between `from` and `to` (ISO dates, optional), summed per day, model, repo, user,
+ * session or task. An admin's report covers everyone, anyone else's only their own.
+ */
 export function costReport(db: Db, actor: Actor, query: { from?: string; to?: string; groupBy?: string }) {
   const onlyUserId = isAdmin(actor) ? undefined : actor.user.id;
   const groupBy = (query.groupBy ?? "day") as keyof typeof GROUPS;
   // Own keys only: `in` also finds what every object inherits (constructor, __proto__, toString).
-  if (!Object.hasOwn(GROUPS, groupBy)) throw invalid("groupBy", "groupBy must be day, model, repo, user or session.");
+  if (!Object.hasOwn(GROUPS, groupBy)) throw invalid("groupBy", "groupBy must be day, model, repo, user, session or task.");
   const where = [];
   for (const [field, value, op] of [["from", query.from, gte], ["to", query.to, lt]] as const) {
     if (value === undefined || value === "") continue;

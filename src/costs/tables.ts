@@ -10,16 +10,18 @@ export const modelPrices = sqliteTable("model_prices", {
 });
 
 /**
- * One row per model response: its tokens and what they cost. Rows are never changed or deleted
- * with their session, so spending stays on the books.
+ * One row per model response: its tokens and what they cost, against a session (the chat) or a
+ * task (its verification report). Rows are never changed or deleted with their session or task,
+ * so spending stays on the books.
  */
 export const costLedger = sqliteTable(
   "cost_ledger",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    sessionId: text("session_id").notNull(),
+    sessionId: text("session_id"),
+    taskId: text("task_id"),
     userId: text("user_id").notNull(),
-    repoId: text("repo_id").notNull(),
+    repoId: text("repo_id"),
     model: text("model").notNull(),
     inputTokens: integer("input_tokens").notNull(),
     outputTokens: integer("output_tokens").notNull(),

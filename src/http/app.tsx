@@ -23,6 +23,7 @@ import { chatSocket } from "./chat-socket.ts";
 import { costApi } from "./api/cost-routes.ts";
 import { meApi } from "./api/me-routes.ts";
 import { prApi } from "./api/pr-routes.ts";
+import { taskApi } from "./api/task-routes.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -84,6 +85,7 @@ export function createApp(pier: Pier) {
     .use(settingsApi(pier))
     .use(meApi(pier))
     .use(prApi(pier))
+    .use(taskApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(terminalSocket(pier))

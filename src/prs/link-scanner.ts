@@ -1,5 +1,5 @@
-/** Escape sequences a terminal interprets (CSI, OSC up to BEL or ST, and two-byte ones). */
-const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+import { stripAnsi } from "../terminal/ansi.ts";
+
 /** How much of what came before a chunk is kept, for a link cut in two by the chunk boundary. */
 const TAIL = 512;
 
@@ -19,7 +19,7 @@ export class LinkScanner {
 
   feed(text: string): void {
     const joined = this.tail + text;
-    for (const candidate of [joined, joined.replace(ANSI, "")]) {
+    for (const candidate of [joined, stripAnsi(joined)]) {
       for (const match of candidate.matchAll(this.pattern)) {
         const number = Number(match[1]);
         if (this.seen.has(number)) continue;

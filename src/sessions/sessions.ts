@@ -20,6 +20,7 @@ import { PodScriptRefusal } from "../workspaces/pod-script.ts";
 import type { SessionDiff } from "../workspaces/workspace.ts";
 import type { SessionHost } from "./host.ts";
 import type { SessionHosts } from "./hosts.ts";
+import type { Tasks } from "../tasks/tasks.ts";
 import { type SessionState, sessions } from "./tables.ts";
 
 export type Session = typeof sessions.$inferSelect;
@@ -60,6 +61,7 @@ export interface SessionDeps {
   settings: SettingsStore;
   /** The live sessions' hosts: their terminals, sockets and progress. */
   hosts: SessionHosts;
+  tasks: Tasks;
 }
 
 /** What starting a session takes (POST /api/sessions, the New Session form). */
@@ -71,6 +73,10 @@ export const StartSessionInput = Type.Object({
   model: optionalText("Model"),
 });
 export type StartSessionInput = Static<typeof StartSessionInput>;
+
+/** Linking a session to a task later (PATCH /api/sessions/:id); an empty id unlinks it. */
+export const LinkTaskInput = Type.Object({ taskId: Type.String({ title: "Task", error: "Task must be a task id, or empty to unlink the session." }) });
+export type LinkTaskInput = Static<typeof LinkTaskInput>;
 
 const LIVE: SessionState[] = ["provisioning", "active"];
 const SUGGESTIONS_WAIT_MS = 5000;
@@ -98,7 +104,8 @@ export class Sessions {
     if (title !== undefined && (title.length > MAX_TITLE || hasControlChars(title))) {
       throw invalid("title", `Title must be at most ${MAX_TITLE} characters without control characters.`);
     }
-    if (input.taskId) throw invalid("taskId", "No task with that id.");
+    const taskId = input.taskId || null;
+    if (taskId) this.deps.tasks.assertExists(taskId);
     const model = input.model || this.deps.settings.plain().defaultModel;
     if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
     const requested = input.branch || undefined;
@@ -118,7 +125,7 @@ export class Sessions {
       id,
       repoId: repo.id,
       userId: user.id,
-      taskId: null,
+      taskId,
       title: title || `${repo.name} · ${branch}`,
       branch,
       createdBranch: requested === undefined,
@@ -141,8 +148,28 @@ export class Sessions {
       if (String(error).includes("UNIQUE")) throw branchInUse(branch);
       throw error;
     }
+    if (taskId) this.deps.tasks.started(taskId);
     this.provisionInBackground(session, user.username);
     return session;
+  }
+
+  /**
+   * Links the session to a task (work on it begins: a todo task moves to in_progress), or unlinks
+   * it with null. Its person (or an admin) may; the agent may not.
+   */
+  linkTask(actor: Actor, id: string, input: LinkTaskInput): Session {
+    const session = this.getFor(actor, id);
+    if (actor.kind !== "person") throw forbidden("Only a person can link a session to a task.");
+    const taskId = input.taskId || null;
+    if (taskId) this.deps.tasks.assertExists(taskId);
+    this.update(session.id, { taskId });
+    if (taskId) this.deps.tasks.started(taskId);
+    return this.get(session.id);
+  }
+
+  /** The task a session is linked to, if any: what its agent may act on. */
+  linkedTaskOf(sessionId: string): string | null {
+    return this.deps.db.select({ taskId: sessions.taskId }).from(sessions).where(eq(sessions.id, sessionId)).get()?.taskId ?? null;
   }
 
   get(id: string): Session {

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { stripAnsi } from "./ansi.ts";
 
 /**
  * A session's terminal output as an asciicast v2 file: a JSON header line, then one
@@ -157,6 +158,39 @@ function readHeaderTimestamp(path: string): number | null {
     return typeof header.timestamp === "number" ? header.timestamp : null;
   } catch {
     return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The last `maxChars` characters of what the terminal printed, as plain text: read from the end
+ * of the recording (a file of the server's own), escape sequences left out.
+ */
+export function recordingTail(path: string, maxChars: number): string {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return "";
+  }
+  try {
+    const size = fstatSync(fd).size;
+    // JSON escaping and escape sequences take room: read generously, then cut to size.
+    const buffer = Buffer.alloc(Math.min(size, maxChars * 8));
+    readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+    const lines = buffer.toString("utf8").split("\n");
+    if (buffer.length < size) lines.shift(); // Cut mid-line.
+    let text = "";
+    for (const line of lines) {
+      try {
+        const event: unknown = JSON.parse(line);
+        if (Array.isArray(event) && event[1] === "o" && typeof event[2] === "string") text += event[2];
+      } catch {
+        // The header, or a line cut short.
+      }
+    }
+    return stripAnsi(text).replaceAll("\r", "").slice(-maxChars);
   } finally {
     closeSync(fd);
   }

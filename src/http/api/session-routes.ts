@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { AppError } from "../../infra/errors.ts";
 import { recordingPath } from "../../terminal/recording.ts";
 import type { Pier } from "../../pier.ts";
-import { StartSessionInput, publicSession } from "../../sessions/sessions.ts";
+import { LinkTaskInput, StartSessionInput, publicSession } from "../../sessions/sessions.ts";
 import { readInput } from "../../infra/input.ts";
 import { requireActor } from "../auth.ts";
 import { sessionEventStream } from "../session-events.ts";
@@ -20,6 +20,7 @@ export function sessionApi(pier: Pier) {
       return sessions.list(requireActor(pier, ctx), { state: query.state, repoId: query.repoId }).map(publicSession);
     })
     .get("/:id", (ctx) => publicSession(sessions.getFor(requireActor(pier, ctx), ctx.params.id)))
+    .patch("/:id", (ctx) => publicSession(sessions.linkTask(requireActor(pier, ctx), ctx.params.id, readInput(LinkTaskInput, ctx.body))))
     .get("/:id/changes", (ctx) => sessions.changes(requireActor(pier, ctx), ctx.params.id))
     .get("/:id/diff", (ctx) => sessions.diff(requireActor(pier, ctx), ctx.params.id))
     .get("/:id/events", (ctx) => {

@@ -1,0 +1,233 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { desc, eq } from "drizzle-orm";
+import type { Actor } from "../auth/actor.ts";
+import { usageOf } from "../chat/engines/messages.ts";
+import { loadItems } from "../chat/items.ts";
+import { recordUsage } from "../costs/costs.ts";
+import type { Config } from "../infra/config.ts";
+import type { Db } from "../infra/db.ts";
+import { notFound } from "../infra/errors.ts";
+import type { EventBus } from "../infra/events.ts";
+import type { Pods } from "../pods/pods.ts";
+import type { PullRequests } from "../prs/pull-requests.ts";
+import { getRepo } from "../repos/repos.ts";
+import type { Session } from "../sessions/sessions.ts";
+import { sessions as sessionsTable } from "../sessions/tables.ts";
+import type { Credentials } from "../settings/credentials.ts";
+import type { SettingsStore } from "../settings/settings.ts";
+import { recordingPath, recordingTail } from "../terminal/recording.ts";
+import { taskVerifications } from "./tables.ts";
+import type { Tasks } from "./tasks.ts";
+
+export interface PublicVerification {
+  status: "pending" | "ready" | "failed";
+  markdown: string | null;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+declare module "../infra/events.ts" {
+  interface PierEvents {
+    /** A task's verification report started, came back, or failed (topic: the task id). */
+    "task.verification": PublicVerification & { taskId: string };
+  }
+}
+
+/** The evidence is cut to these sizes, whatever the sessions did: the prompt stays bounded. */
+const LIMITS = {
+  sessions: 5,
+  description: 8_000,
+  notes: 6_000,
+  diffPerSession: 40_000,
+  filesPerSession: 200,
+  conversation: 8_000,
+  terminal: 6_000,
+};
+const MAX_TOKENS = 4096;
+/** Tries for the model request when the API answers 429, 529 or 5xx, before the report fails. */
+const RETRIES = 2;
+
+export interface VerificationDeps {
+  db: Db;
+  bus: EventBus;
+  config: Config;
+  dataDir: string;
+  tasks: Tasks;
+  pods: Pods;
+  prs: PullRequests;
+  credentials: Credentials;
+  settings: SettingsStore;
+}
+
+/**
+ * The AI verification report of a task, written when it enters awaiting_approval (whoever moved
+ * it), from evidence rather than from the task's own words: each linked session's diff against
+ * its base and its commits (read in the pod), its pull requests with CI and review state, the
+ * conversation's key points and the tail of its terminal, every piece cut to a fixed size. Its
+ * cost goes into the ledger against the task. A failed report says why and can be retried.
+ */
+export class Verifications {
+  private running = new Map<string, Promise<void>>();
+
+  constructor(private deps: VerificationDeps) {
+    deps.bus.subscribe("task.updated", null, ({ task, from }) => {
+      if (task?.status === "awaiting_approval" && from !== undefined && from !== "awaiting_approval") this.start(task.id);
+    });
+  }
+
+  get(actor: Actor, taskId: string): PublicVerification {
+    this.deps.tasks.get(actor, taskId);
+    const row = this.row(taskId);
+    if (!row) throw notFound("verification report for that task");
+    return row;
+  }
+
+  /** A person asks for the report again (after a failure, or because the work moved on). */
+  retry(actor: Actor, taskId: string): PublicVerification {
+    this.deps.tasks.get(actor, taskId);
+    this.start(taskId);
+    return this.row(taskId)!;
+  }
+
+  /** Resolves when no report is being written (for tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  private start(taskId: string): void {
+    if (this.running.has(taskId)) return;
+    const now = new Date();
+    const values = { status: "pending" as const, markdown: null, error: null, startedAt: now, finishedAt: null };
+    this.deps.db.insert(taskVerifications).values({ taskId, ...values }).onConflictDoUpdate({ target: taskVerifications.taskId, set: values }).run();
+    this.publish(taskId);
+    const run = this.write(taskId)
+      .then(
+        (markdown) => this.finish(taskId, { status: "ready", markdown, error: null }),
+        (error) => this.finish(taskId, { status: "failed", markdown: null, error: failure(error) }),
+      )
+      .finally(() => this.running.delete(taskId));
+    this.running.set(taskId, run);
+  }
+
+  private async write(taskId: string): Promise<string> {
+    const task = this.deps.tasks.read(taskId);
+    const linked = this.deps.db
+      .select()
+      .from(sessionsTable)
+      .where(eq(sessionsTable.taskId, taskId))
+      .orderBy(desc(sessionsTable.createdAt))
+      .limit(LIMITS.sessions)
+      .all();
+    // The report is paid with the key of the person whose session did the work (else the task's creator).
+    const payer = linked[0]?.userId ?? task.createdBy;
+    const apiKey = payer ? await this.deps.credentials.anthropicApiKey(payer) : await this.deps.settings.secret("anthropicApiKey");
+    if (!apiKey) throw new Error("No Anthropic API key is set, so no report can be written. Add one in settings, then retry.");
+    const evidence = await Promise.all(linked.map((session) => this.sessionEvidence(session)));
+    const notes = this.deps.tasks
+      .notesOf(taskId)
+      .map((note) => `- ${note.createdAt.slice(0, 16)} ${note.author === "agent" ? "agent" : "person"}: ${note.body}`)
+      .join("\n");
+    const prompt = [
+      "You verify whether a development task is done, for the person who must approve it. Judge from the evidence below, not from the task's own words.",
+      "Write a markdown report with these sections: ## Summary, ## What changed, ## Evidence the task is done, ## Gaps and risks, ## Checks a reviewer should run.",
+      "Be specific (files, commits, checks). Say plainly where the evidence is missing or cut.",
+      "",
+      `# Task: ${task.title}`,
+      `Status: ${task.status}. Priority: ${task.priority}.${task.subtasks.total ? ` Subtasks done: ${task.subtasks.done} of ${task.subtasks.total}.` : ""}`,
+      "## Description",
+      cut(task.description || "(none)", LIMITS.description),
+      "## Notes",
+      cut(notes || "(none)", LIMITS.notes),
+      linked.length === 0 ? "\n(No session is linked to this task: there is no evidence of work.)" : "",
+      ...evidence,
+    ].join("\n");
+
+    const model = this.deps.settings.plain().defaultModel;
+    const client = new Anthropic({ apiKey, baseURL: this.deps.config.anthropicBaseUrl, maxRetries: RETRIES });
+    const response = await client.messages.create({ model, max_tokens: MAX_TOKENS, messages: [{ role: "user", content: prompt }] });
+    recordUsage(this.deps.db, { sessionId: null, taskId, userId: payer ?? "", repoId: task.repoId, model, usage: usageOf(response) });
+    const markdown = response.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("\n").trim();
+    if (!markdown) throw new Error("The model wrote an empty report.");
+    return markdown;
+  }
+
+  /** One session's evidence, each part cut to its size. */
+  private async sessionEvidence(session: Session): Promise<string> {
+    const repo = getRepo(this.deps.db, session.repoId);
+    const parts = [`\n# Session ${session.id}: ${session.title}`, `Repository ${repo.name}, branch ${session.branch}, ${session.state}.`];
+    try {
+      const shell = await this.deps.pods.ensure(repo, session.userId);
+      const workspace = this.deps.pods.workspace(repo, session.userId, shell);
+      const [commits, diff] = await Promise.all([
+        workspace.commitTitles(session.baseSha ?? session.baseRef, session.branch),
+        session.baseSha ? workspace.diff(session.worktreePath, session.baseSha, session.branch) : null,
+      ]);
+      parts.push("## Commits", commits.length ? commits.map((c) => `- ${c}`).join("\n") : "(none beyond the base)");
+      if (diff) {
+        const files = diff.files.slice(0, LIMITS.filesPerSession).map((f) => `- ${f.path} (${f.status}, +${f.additions} -${f.deletions})`);
+        if (diff.files.length > LIMITS.filesPerSession) files.push(`- … and ${diff.files.length - LIMITS.filesPerSession} more files`);
+        parts.push("## Files changed", files.join("\n") || "(none)", "## Diff", "```diff", cut(diff.patch, LIMITS.diffPerSession), "```");
+        if (diff.notice) parts.push(`(${diff.notice})`);
+      }
+    } catch (error) {
+      parts.push(`(The session's changes could not be read from its pod: ${failure(error)})`);
+    }
+    const prs = this.deps.prs.bySession([session.id]).get(session.id) ?? [];
+    parts.push(
+      "## Pull requests",
+      prs.length
+        ? prs.map((pr) => `- #${pr.number} ${pr.title}: ${pr.state}, CI ${pr.ciStatus} (${pr.checks.passed} passed, ${pr.checks.failed} failed, ${pr.checks.pending} pending), review ${pr.reviewStatus}`).join("\n")
+        : "(none)",
+    );
+    parts.push("## Conversation (key points)", cut(keyPoints(this.deps.db, session.id), LIMITS.conversation));
+    parts.push("## End of the terminal's output", "```", recordingTail(recordingPath(this.deps.dataDir, session.id), LIMITS.terminal) || "(nothing recorded)", "```");
+    return parts.join("\n");
+  }
+
+  private finish(taskId: string, result: Pick<PublicVerification, "status" | "markdown" | "error">): void {
+    this.deps.db.update(taskVerifications).set({ ...result, finishedAt: new Date() }).where(eq(taskVerifications.taskId, taskId)).run();
+    this.publish(taskId);
+  }
+
+  private publish(taskId: string): void {
+    const row = this.row(taskId);
+    if (row) this.deps.bus.publish("task.verification", taskId, { ...row, taskId });
+  }
+
+  private row(taskId: string): PublicVerification | null {
+    const row = this.deps.db.select().from(taskVerifications).where(eq(taskVerifications.taskId, taskId)).get();
+    if (!row) return null;
+    return { status: row.status, markdown: row.markdown, error: row.error, startedAt: row.startedAt.toISOString(), finishedAt: row.finishedAt?.toISOString() ?? null };
+  }
+}
+
+/** What the person asked and what the agent answered, newest last: the points a reviewer needs. */
+function keyPoints(db: Db, sessionId: string): string {
+  const lines: string[] = [];
+  for (const item of loadItems(db, sessionId)) {
+    if (item.kind === "user") lines.push(`Person: ${cut(item.text, 600)}`);
+    else if (item.kind === "assistant") lines.push(`Agent: ${cut(item.text, 600)}`);
+    else if (item.kind === "tool_result" && item.isError) lines.push(`(a tool failed: ${cut(item.output, 200)})`);
+  }
+  // The end matters most: keep the latest lines that fit.
+  const kept: string[] = [];
+  let size = 0;
+  for (const line of lines.reverse()) {
+    if (size + line.length > LIMITS.conversation) break;
+    kept.unshift(line);
+    size += line.length + 1;
+  }
+  return kept.join("\n") || "(no conversation)";
+}
+
+/** Text cut to `max` characters, saying how much more there was. */
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}\n[… ${text.length - max} more characters not shown]`;
+}
+
+function failure(error: unknown): string {
+  if (error instanceof Anthropic.APIError) return `The model request failed (${error.status ?? "no answer"}): ${error.message.slice(0, 300)}`;
+  return error instanceof Error ? error.message.slice(0, 500) : String(error);
+}
+
