@@ -13,6 +13,9 @@ import { githubWeb } from "./github/hosts.ts";
 import { PullRequests } from "./prs/pull-requests.ts";
 import { Tasks } from "./tasks/tasks.ts";
 import { Verifications } from "./tasks/verification.ts";
+import { McpEndpoint } from "./mcp/endpoint.ts";
+import { mcpJson, podUrlOfPier } from "./mcp/pod-url.ts";
+import { taskTools } from "./tools/registry.ts";
 import { deliverTaskFeedback } from "./tasks/feedback.ts";
 import { watchForPullRequests } from "./prs/watch.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
@@ -51,6 +54,12 @@ export interface Pier {
   tasks: Tasks;
   /** Tasks' AI verification reports. */
   verifications: Verifications;
+  /** Pier's MCP endpoint (the task tools, for Claude Code in a session). */
+  mcp: McpEndpoint;
+  /** Where pods reach Pier, or null when they cannot (network none); known once Pier listens. */
+  podUrl(): string | null;
+  /** Pier listens on this port now (PIER_PORT=0 picks one). */
+  listening(port: number): void;
   /** The door to GitHub (its rate-limit state shows on pages). */
   github: GitHub;
   loginLimiter: LoginLimiter;
@@ -101,6 +110,11 @@ export async function openPier(config: Config): Promise<Pier> {
     github: githubWebSide,
     // The token goes only to a pod whose person has a live session of its repo.
     githubToken: async ({ repoId, userId }): Promise<string | null> => (sessions.hasLiveSession(repoId, userId) ? credentials.githubToken(userId) : null),
+    // Only for a live session of the pod's own person and repo.
+    mcpToken: ({ repoId, userId }, sessionId) => {
+      const session = sessions.findLive(sessionId);
+      return session && session.repoId === repoId && session.userId === userId ? mcp.mint(sessionId) : null;
+    },
   });
   const pods = new Pods({ db, runtime, dataDir: config.dataDir, defaultImage: config.workspaceImage, mirrors, services });
   const bus = new EventBus();
@@ -116,13 +130,27 @@ export async function openPier(config: Config): Promise<Pier> {
     openChat: (sessionId) => chats.open(sessionId),
   });
   const tasks: Tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => sessions.linkedTaskOf(sessionId) });
-  const sessions: Sessions = new Sessions({ db, dataDir: config.dataDir, mirrors, pods, settings, hosts, tasks });
+  let port = config.port;
+  const sessions: Sessions = new Sessions({
+    db,
+    dataDir: config.dataDir,
+    mirrors,
+    pods,
+    settings,
+    hosts,
+    tasks,
+    mcpJsonFor: (session) => {
+      const url = podUrlOfPier(config, runtime.kind, port);
+      return url ? mcpJson(url, services.mcpHeadersHelper({ repoId: session.repoId, userId: session.userId }, session.id)) : null;
+    },
+  });
+  const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION });
   const github = new GitHub(config.githubApiUrl);
   const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings });
   watchForPullRequests(bus, prs);
   deliverTaskFeedback(bus, { sessions, hosts });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
-  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials }), tools: builtInTools });
+  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks }), tools: builtInTools });
   let setUp = hasAnyUser(db);
 
   await retireLegacyLayout({ db, dataDir: config.dataDir, runtime, imageFor: (repoId) => pods.imageFor(getRepo(db, repoId)) });
@@ -145,6 +173,11 @@ export async function openPier(config: Config): Promise<Pier> {
     prs,
     tasks,
     verifications,
+    mcp,
+    podUrl: () => podUrlOfPier(config, runtime.kind, port),
+    listening: (actual) => {
+      port = actual;
+    },
     github,
     loginLimiter: new LoginLimiter(),
     runtime,

@@ -12,3 +12,4 @@ export * from "./chat/tables.ts";
 export * from "./costs/tables.ts";
 export * from "./prs/tables.ts";
 export * from "./tasks/tables.ts";
+export * from "./mcp/tables.ts";

@@ -15,6 +15,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const pier = await openPier(config);
   const app = createApp(pier).listen({ port: config.port, hostname: config.host });
   const server = app.server!;
+  pier.listening(server.port!);
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   return {
     pier,

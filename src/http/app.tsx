@@ -24,6 +24,7 @@ import { costApi } from "./api/cost-routes.ts";
 import { meApi } from "./api/me-routes.ts";
 import { prApi } from "./api/pr-routes.ts";
 import { taskApi } from "./api/task-routes.ts";
+import { mcpApi } from "./api/mcp-routes.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -86,6 +87,7 @@ export function createApp(pier: Pier) {
     .use(meApi(pier))
     .use(prApi(pier))
     .use(taskApi(pier))
+    .use(mcpApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(terminalSocket(pier))

@@ -21,6 +21,8 @@ export interface Config {
   githubToken: string | null;
   githubApiUrl: string;
   podNetwork: string;
+  /** Where pods reach Pier (for its MCP endpoint), when the default guess would be wrong. */
+  podUrl: string | null;
   workspaceImage: string;
 }
 
@@ -51,6 +53,7 @@ export function loadConfig(env: Env = process.env): Config {
     githubToken: readOptional(env, "GITHUB_TOKEN"),
     githubApiUrl: readUrl(env, "GITHUB_API_URL", "https://api.github.com"),
     podNetwork: readMatching(env, "PIER_POD_NETWORK", DOCKER_NAME, "bridge", "a Docker network name such as bridge or none"),
+    podUrl: raw(env, "PIER_POD_URL") === undefined ? null : readUrl(env, "PIER_POD_URL", ""),
     workspaceImage: readMatching(env, "PIER_WORKSPACE_IMAGE", IMAGE_REF, "pier-workspace:latest", "a Docker image reference such as pier-workspace:latest"),
   };
 }

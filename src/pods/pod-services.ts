@@ -14,6 +14,8 @@ export interface PodServicesDeps {
   github: GitHubWeb;
   /** The GitHub token for the pod's person, or null when they have none or no live session there. */
   githubToken(key: PodKey): Promise<string | null>;
+  /** A token for Pier's MCP endpoint for one of the pod's live sessions, or null for any other session. */
+  mcpToken(key: PodKey, sessionId: string): string | null;
 }
 
 /**
@@ -45,6 +47,11 @@ export class PodServices {
   /** The git config Pier's own git commands in the pod use instead of the person's global one. */
   gitConfig(key: PodKey): string {
     return join(this.dir(key), "gitconfig");
+  }
+
+  /** What a session's .mcp.json runs to get the Authorization header for Pier's MCP endpoint. */
+  mcpHeadersHelper(key: PodKey, sessionId: string): string {
+    return `${join(this.dir(key), "mcp-headers")} ${sessionId}`;
   }
 
   /** Login shells in the pod source this, which puts the gh wrapper first on PATH. */
@@ -94,6 +101,10 @@ export class PodServices {
       const token = fields.get("protocol") === protocol && fields.get("host") === host ? await this.deps.githubToken(key) : null;
       return new Response(token ? `username=x-access-token\npassword=${token}\n` : "");
     }
+    if (request.method === "GET" && path === "/mcp-headers") {
+      const token = this.deps.mcpToken(key, new URL(request.url).searchParams.get("session") ?? "");
+      return token ? Response.json({ Authorization: `Bearer ${token}` }) : new Response("No live session of yours has that id.\n", { status: 404 });
+    }
     if (request.method === "GET" && path === "/github-token") {
       const token = await this.deps.githubToken(key);
       return token ? new Response(token) : new Response("No GitHub token is set in Pier for you.\n", { status: 404 });
@@ -133,6 +144,16 @@ export class PodServices {
           '  GH_TOKEN=$token GH_ENTERPRISE_TOKEN=$token; export GH_TOKEN GH_ENTERPRISE_TOKEN',
           "fi",
           'exec "$real" "$@"',
+          "",
+        ].join("\n"),
+        0o755,
+      ],
+      [
+        "mcp-headers",
+        [
+          "#!/bin/sh",
+          "# For Claude Code's .mcp.json (headersHelper): the session's token for Pier's MCP endpoint, asked of Pier when it connects.",
+          `exec ${ask} "http://pier/mcp-headers?session=$1"`,
           "",
         ].join("\n"),
         0o755,

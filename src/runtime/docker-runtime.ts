@@ -116,6 +116,8 @@ export class DockerRuntime implements Runtime {
         PidsLimit: limits.pids,
         SecurityOpt: limits.noNewPrivileges ? ["no-new-privileges"] : [],
         NetworkMode: limits.network,
+        // On a bridge network a pod reaches Pier (its MCP endpoint) through the Docker host's gateway.
+        ExtraHosts: limits.network === "host" || limits.network === "none" ? [] : ["host.docker.internal:host-gateway"],
         RestartPolicy: { Name: "unless-stopped" },
       },
     };

@@ -62,6 +62,8 @@ export interface SessionDeps {
   /** The live sessions' hosts: their terminals, sockets and progress. */
   hosts: SessionHosts;
   tasks: Tasks;
+  /** The .mcp.json for a session's worktree (Pier's MCP endpoint), or null when its pod cannot reach Pier. */
+  mcpJsonFor(session: Session): string | null;
 }
 
 /** What starting a session takes (POST /api/sessions, the New Session form). */
@@ -170,6 +172,12 @@ export class Sessions {
   /** The task a session is linked to, if any: what its agent may act on. */
   linkedTaskOf(sessionId: string): string | null {
     return this.deps.db.select({ taskId: sessions.taskId }).from(sessions).where(eq(sessions.id, sessionId)).get()?.taskId ?? null;
+  }
+
+  /** A live session (provisioning or active) by id, or null. */
+  findLive(id: string): Session | null {
+    const session = this.deps.db.select().from(sessions).where(eq(sessions.id, id)).get();
+    return session && LIVE.includes(session.state) ? session : null;
   }
 
   get(id: string): Session {
@@ -344,8 +352,12 @@ export class Sessions {
           baseSha: session.baseSha,
           identity: { name: username, email: `${username}@users.pier.local` },
           ...(legacyClone ? { legacy: { clone: legacyClone, branches: this.branchesOf(session.repoId, session.userId) } } : {}),
+          mcpJson: this.deps.mcpJsonFor(session),
         }),
       );
+      if (prepared.mcp === "tracked") {
+        report({ step: "worktree", message: "The repository tracks its own .mcp.json, so Pier's MCP server was not added to it (claude mcp add can add it)." });
+      }
       report({ step: "worktree", message: "Worktree ready.", fraction: 1 });
 
       this.update(sessionId, { state: "active", step: null, podId: shell.pod.id, baseSha: prepared.baseSha });

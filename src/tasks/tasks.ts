@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { and, asc, count, desc, eq, inArray, max, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, max, or, type SQL } from "drizzle-orm";
 import { type Actor, isAdmin } from "../auth/actor.ts";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
@@ -125,8 +125,14 @@ export class Tasks {
     this.bus = deps.bus;
   }
 
-  list(_actor: Actor, filter: { status?: string; repoId?: string; parentId?: string } = {}): PublicTask[] {
+  /** The tasks matching the filter: all of them for a person, the linked task and its subtasks for the agent. */
+  list(actor: Actor, filter: { status?: string; repoId?: string; parentId?: string } = {}): PublicTask[] {
     const where: SQL[] = [];
+    if (actor.kind === "agent") {
+      const linked = this.deps.linkedTaskOf(actor.sessionId);
+      if (!linked) return [];
+      where.push(or(eq(tasks.id, linked), eq(tasks.parentId, linked))!);
+    }
     if (filter.status !== undefined && filter.status !== "") {
       if (!(TASK_STATUSES as readonly string[]).includes(filter.status)) throw invalid("status", `Status must be one of ${TASK_STATUSES.join(", ")}.`);
       where.push(eq(tasks.status, filter.status as TaskStatus));
@@ -146,6 +152,11 @@ export class Tasks {
     const row = this.row(id);
     this.assertReaches(actor, row);
     return this.publicTasks([row])[0]!;
+  }
+
+  /** The task linked to the agent's session, or null (a person has none). */
+  linkedTaskId(actor: Actor): string | null {
+    return actor.kind === "agent" ? this.deps.linkedTaskOf(actor.sessionId) : null;
   }
 
   /** A task for the server's own work (writing its report): no one is acting, so no one is checked. */

@@ -6,7 +6,8 @@ import { editFile } from "./edit-file.ts";
 import { listFiles } from "./list-files.ts";
 import { readFile } from "./read-file.ts";
 import { search } from "./search.ts";
-import type { Tool, ToolContext, ToolResult } from "./tool.ts";
+import { addTaskNote, createSubtask, getMyTask, listTasks, updateTaskStatus } from "./task-tools.ts";
+import type { TaskToolContext, Tool, ToolContext, ToolResult } from "./tool.ts";
 import { writeFile } from "./write-file.ts";
 
 /** A tool as the Messages API takes it; a TypeBox schema is JSON Schema as it is. */
@@ -21,10 +22,10 @@ export interface ToolDefinition {
  * MCP server serves. Every call goes through `run`, which checks the input against the tool's
  * schema first, so no tool sees input of the wrong shape.
  */
-export class ToolRegistry {
-  private readonly byName: Map<string, Tool>;
+export class ToolRegistry<Context = ToolContext> {
+  private readonly byName: Map<string, Tool<TObject, Context>>;
 
-  constructor(readonly tools: readonly Tool[]) {
+  constructor(readonly tools: readonly Tool<TObject, Context>[]) {
     this.byName = new Map(tools.map((tool) => [tool.name, tool]));
   }
 
@@ -33,7 +34,7 @@ export class ToolRegistry {
   }
 
   /** Runs one call. An unknown tool, input that does not fit and a failing tool all come back as results the model can act on. */
-  async run(name: string, input: unknown, ctx: ToolContext): Promise<ToolResult> {
+  async run(name: string, input: unknown, ctx: Context): Promise<ToolResult> {
     const tool = this.byName.get(name);
     if (!tool) return { output: `There is no tool named ${name}.`, isError: true };
     const checked = checkInput(tool, input);
@@ -49,15 +50,18 @@ export class ToolRegistry {
   }
 }
 
+/** The tools on the session's task: what the chat's agent has, and what Pier's MCP endpoint serves. */
+export const taskTools = new ToolRegistry<TaskToolContext>([getMyTask, updateTaskStatus, addTaskNote, createSubtask, listTasks]);
+
 /** Pier's own tools, in the order the model is shown them. */
-export const builtInTools = new ToolRegistry([bash, readFile, writeFile, editFile, listFiles, search]);
+export const builtInTools = new ToolRegistry<ToolContext>([bash, readFile, writeFile, editFile, listFiles, search, ...taskTools.tools]);
 
 /**
  * The model's input as the tool's schema types it, or a sentence saying what does not fit. Models
  * send null for a field they mean to leave out, and numbers as strings ("30"), so both are taken
  * as meant; anything else that does not fit is refused.
  */
-function checkInput(tool: Tool, input: unknown): Record<string, unknown> | string {
+function checkInput(tool: Tool<TObject, never>, input: unknown): Record<string, unknown> | string {
   const given = input && typeof input === "object" && !Array.isArray(input) ? Object.entries(input).filter(([, value]) => value !== null) : null;
   const value = given ? Value.Convert(tool.input, Object.fromEntries(given)) : input;
   if (Value.Check(tool.input, value)) return value as Record<string, unknown>;

@@ -1,9 +1,17 @@
 import type { Static, TObject } from "@sinclair/typebox";
+import type { Actor } from "../auth/actor.ts";
 import type { Pod, Runtime } from "../runtime/runtime.ts";
+import type { Tasks } from "../tasks/tasks.ts";
 import type { WorktreeFiles } from "../workspaces/worktree-files.ts";
 
-/** What a tool needs to act in one session's worktree (always through the session's pod). */
-export interface ToolContext {
+/** What a task tool needs: who acts (the agent, for its session) and the tasks it acts on. */
+export interface TaskToolContext {
+  actor: Actor;
+  tasks: Tasks;
+}
+
+/** What a tool needs to act in one session's worktree (always through the session's pod), and on its task. */
+export interface ToolContext extends TaskToolContext {
   runtime: Runtime;
   pod: Pod;
   files: WorktreeFiles;
@@ -23,15 +31,15 @@ export interface ToolResult {
  * One tool the agent may call. `input` is a TypeBox schema (Elysia's `t`): it is the JSON Schema
  * the model is shown, and the check the model's input must pass before `run` sees it.
  */
-export interface Tool<Input extends TObject = TObject> {
+export interface Tool<Input extends TObject = TObject, Context = ToolContext> {
   name: string;
   description: string;
   input: Input;
   /** Errors the model can act on come back as results; a thrown error becomes one too. */
-  run(ctx: ToolContext, input: Static<Input>): Promise<ToolResult>;
+  run(ctx: Context, input: Static<Input>): Promise<ToolResult>;
 }
 
-/** Keeps a tool's `run` typed by its own schema. */
-export function defineTool<Input extends TObject>(tool: Tool<Input>): Tool<Input> {
+/** Keeps a tool's `run` typed by its own schema (and the context it needs). */
+export function defineTool<Input extends TObject, Context = ToolContext>(tool: Tool<Input, Context>): Tool<Input, Context> {
   return tool;
 }

@@ -21,6 +21,8 @@ export interface PrepareInput {
   identity: { name: string; email: string };
   /** A clone from before pods were per person, whose branches of this person's sessions are brought over once. */
   legacy?: { clone: string; branches: string[] };
+  /** The .mcp.json to write into the worktree (Pier's MCP endpoint), or null when pods cannot reach Pier. */
+  mcpJson: string | null;
 }
 
 export interface DiffFile {
@@ -68,16 +70,20 @@ export class Workspace {
     private paths: WorkspacePaths,
   ) {}
 
-  /** Readies the session's worktree; `cloned` when the person's clone was made just now. */
-  async prepare(input: PrepareInput): Promise<{ cloned: boolean; baseSha: string | null }> {
+  /**
+   * Readies the session's worktree; `cloned` when the person's clone was made just now, `mcp`
+   * whether Pier's .mcp.json was written (or the repo tracks its own).
+   */
+  async prepare(input: PrepareInput): Promise<{ cloned: boolean; baseSha: string | null; mcp: "written" | "tracked" | null }> {
     const { clone, mirror, credentialHelper } = this.paths;
     const args = [
       clone, mirror, input.url, credentialHelper, input.worktree, input.branch, input.createdBranch ? "1" : "0", input.baseRef,
       input.identity.name, input.identity.email, input.baseSha ?? "", input.legacy?.clone ?? "", ...(input.legacy?.branches ?? []),
     ];
-    const out = expectSuccess(await runPodScript(this.shell, PREPARE, args, { timeoutMs: 10 * 60_000 }), "Preparing the worktree");
+    const out = expectSuccess(await runPodScript(this.shell, PREPARE, args, { stdin: input.mcpJson ?? "", timeoutMs: 10 * 60_000 }), "Preparing the worktree");
     const fields = readFields(out);
-    return { cloned: fields.get("cloned") === "1", baseSha: fields.get("base") || null };
+    const mcp = fields.get("mcp");
+    return { cloned: fields.get("cloned") === "1", baseSha: fields.get("base") || null, mcp: mcp === "written" || mcp === "tracked" ? mcp : null };
   }
 
   async hasBranch(branch: string): Promise<boolean> {

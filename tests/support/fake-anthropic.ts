@@ -35,6 +35,11 @@ export interface FakeAnthropic {
   url: string;
   /** Queues answers for the next requests, in order. */
   script(...steps: Step[]): void;
+  /**
+   * Queues answers for the next requests that `match` (by their body), apart from the main queue:
+   * for a request Pier makes on its own while a conversation runs (a task's verification report).
+   */
+  scriptWhen(match: (body: any) => boolean, ...steps: Step[]): void;
   /** Every /v1/messages request, in order, including refused ones. */
   requests: RecordedRequest[];
   stop(): Promise<void>;
@@ -61,6 +66,7 @@ const JSON_PIECE_SIZES = [3, 7, 2, 11, 5];
 
 export async function startFakeAnthropic(options: { apiKey: string }): Promise<FakeAnthropic> {
   const queue: Step[] = [];
+  const matched: Array<{ match: (body: any) => boolean; steps: Step[] }> = [];
   const requests: RecordedRequest[] = [];
 
   const server = Bun.serve({
@@ -91,7 +97,7 @@ export async function startFakeAnthropic(options: { apiKey: string }): Promise<F
         return errorResponse(400, "invalid_request_error", "fake-anthropic: the request body is not a JSON object");
       }
 
-      const step = queue.shift();
+      const step = matched.find((entry) => entry.steps.length > 0 && entry.match(body))?.steps.shift() ?? queue.shift();
       if (!step) {
         // `x-should-retry: false` stops the SDK from retrying, so the test fails at once on this message
         // instead of after backoff, and a retry cannot swallow a step the test queues later.
@@ -128,6 +134,9 @@ export async function startFakeAnthropic(options: { apiKey: string }): Promise<F
     url: `http://127.0.0.1:${server.port}`,
     script(...steps) {
       queue.push(...steps);
+    },
+    scriptWhen(match, ...steps) {
+      matched.push({ match, steps });
     },
     requests,
     async stop() {

@@ -18,7 +18,10 @@ function listing(paths: string[], content = ""): ToolContext {
 describe("the tool registry", () => {
   test("offers each tool to the model as plain JSON Schema, in a stable order", () => {
     const definitions = JSON.parse(JSON.stringify(builtInTools.definitions()));
-    expect(definitions.map((d: { name: string }) => d.name)).toEqual(["bash", "read_file", "write_file", "edit_file", "list_files", "search"]);
+    expect(definitions.map((d: { name: string }) => d.name)).toEqual([
+      "bash", "read_file", "write_file", "edit_file", "list_files", "search",
+      "get_my_task", "update_task_status", "add_task_note", "create_subtask", "list_tasks",
+    ]);
     expect(definitions[0].input_schema).toEqual({
       type: "object",
       required: ["command"],

@@ -4,7 +4,10 @@ import type { Db } from "../../infra/db.ts";
 import type { Pods } from "../../pods/pods.ts";
 import { getRepo } from "../../repos/repos.ts";
 import type { Session } from "../../sessions/sessions.ts";
+import type { Actor } from "../../auth/actor.ts";
+import { findUser } from "../../auth/users.ts";
 import type { Credentials } from "../../settings/credentials.ts";
+import type { PublicTask, Tasks } from "../../tasks/tasks.ts";
 import type { SettingsStore } from "../../settings/settings.ts";
 import type { ToolContext } from "../../tools/tool.ts";
 import { WorktreeFiles } from "../../workspaces/worktree-files.ts";
@@ -19,6 +22,7 @@ export interface AnthropicEngineDeps {
   settings: SettingsStore;
   /** The person's own Anthropic key, or the instance's. */
   credentials: Credentials;
+  tasks: Tasks;
 }
 
 /** Model responses (each may call tools) in one turn before Pier stops it. */
@@ -28,6 +32,7 @@ const MAX_TOKENS = 8192;
 const ATTEMPTS = 4;
 const INSTRUCTION_FILES = ["CLAUDE.md", "AGENTS.md"];
 const MAX_INSTRUCTIONS = 20_000;
+const MAX_TASK_DESCRIPTION = 4_000;
 
 /**
  * Pier's own agent: a loop on the Messages API that streams the model's text, runs the tools it
@@ -50,11 +55,17 @@ export class AnthropicEngine implements ChatEngine {
     const shell = await this.deps.pods.ensure(repo, session.userId);
     const files = new WorktreeFiles(shell, session.worktreePath);
     const instructions = await files.instructions(INSTRUCTION_FILES, MAX_INSTRUCTIONS);
-    const system = [{ type: "text" as const, text: systemPrompt(session, repo.name, shell.pod.id, instructions), cache_control: { type: "ephemeral" as const } }];
+    const owner = findUser(this.deps.db, session.userId);
+    if (!owner) throw new Error("The session's person no longer exists.");
+    // The agent acts for the session's person, and reaches only what the session may (its task).
+    const actor: Actor = { kind: "agent", user: owner, sessionId: session.id };
+    const taskId = this.deps.tasks.linkedTaskId(actor);
+    const task = taskId ? this.deps.tasks.get(actor, taskId) : null;
+    const system = [{ type: "text" as const, text: systemPrompt(session, repo.name, shell.pod.id, instructions, task), cache_control: { type: "ephemeral" as const } }];
     const definitions = turn.tools.definitions();
     const tools: Anthropic.Tool[] = definitions.map((tool, i) => (i === definitions.length - 1 ? { ...tool, cache_control: { type: "ephemeral" as const } } : tool));
     // No secrets: git and gh in the pod ask Pier for the GitHub token when they need it.
-    const context: ToolContext = { runtime: shell.runtime, pod: shell.pod, files, env: { PIER_SESSION_ID: session.id }, signal };
+    const context: ToolContext = { runtime: shell.runtime, pod: shell.pod, files, env: { PIER_SESSION_ID: session.id }, signal, actor, tasks: this.deps.tasks };
 
     turn.begin();
     await summariseIfFull(this.deps.db, client, model, turn);
@@ -144,7 +155,7 @@ function apiErrorMessage(error: unknown, status: number | undefined): string {
  * Who the agent is and where it works, plus the repo's own instructions when it has them (read
  * in the pod, bounded: a repo's CLAUDE.md is its own text, never a file of the server's).
  */
-function systemPrompt(session: Session, repoName: string, podId: string, instructions: Array<{ name: string; text: string }>): string {
+function systemPrompt(session: Session, repoName: string, podId: string, instructions: Array<{ name: string; text: string }>, task: PublicTask | null): string {
   const lines = [
     "You are a coding agent working with a person in Pier, beside their terminal.",
     `Repository: ${repoName}. Branch: ${session.branch} (based on ${session.baseRef}).`,
@@ -152,6 +163,15 @@ function systemPrompt(session: Session, repoName: string, podId: string, instruc
     `Commands run in the repository's pod (${podId === "local" ? "this machine, no container" : `container ${podId.slice(0, 12)}`}) as the pod user.`,
     "Read before you edit, keep changes small and explain what you did. Do not push unless asked.",
     "No skills are configured.",
+    task
+      ? [
+          `\nThis session works on a task: “${task.title}” (${task.status}, ${task.priority} priority).`,
+          task.description ? `Its description:\n${task.description.slice(0, MAX_TASK_DESCRIPTION)}` : "",
+          "Keep it up to date with your task tools: add_task_note for progress, update_task_status to in_progress when you start and to awaiting_approval when the work is done (a person approves it), create_subtask for pieces worth tracking.",
+        ]
+          .filter(Boolean)
+          .join("\n")
+      : "No task is linked to this session.",
   ];
   for (const { name, text } of instructions) lines.push(`\n${name} from the repository:\n${text}`);
   return lines.join("\n");

@@ -21,6 +21,7 @@ export function sessionApi(pier: Pier) {
     })
     .get("/:id", (ctx) => publicSession(sessions.getFor(requireActor(pier, ctx), ctx.params.id)))
     .patch("/:id", (ctx) => publicSession(sessions.linkTask(requireActor(pier, ctx), ctx.params.id, readInput(LinkTaskInput, ctx.body))))
+    .get("/:id/transcript", (ctx) => pier.chats.transcript(sessions.getFor(requireActor(pier, ctx), ctx.params.id).id))
     .get("/:id/changes", (ctx) => sessions.changes(requireActor(pier, ctx), ctx.params.id))
     .get("/:id/diff", (ctx) => sessions.diff(requireActor(pier, ctx), ctx.params.id))
     .get("/:id/events", (ctx) => {

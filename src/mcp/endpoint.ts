@@ -1,0 +1,102 @@
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { and, eq, gt, lt } from "drizzle-orm";
+import type { Actor } from "../auth/actor.ts";
+import { generateToken, hashToken } from "../auth/sign-ins.ts";
+import { findUser } from "../auth/users.ts";
+import type { Db } from "../infra/db.ts";
+import type { EventBus } from "../infra/events.ts";
+import type { Sessions } from "../sessions/sessions.ts";
+import type { Tasks } from "../tasks/tasks.ts";
+import type { TaskToolContext } from "../tools/tool.ts";
+import type { ToolRegistry } from "../tools/registry.ts";
+import { mcpTokens } from "./tables.ts";
+
+/** How long a token lasts (Claude Code asks for a fresh one whenever it connects). */
+const TOKEN_LIFETIME_MS = 12 * 60 * 60_000;
+const PREFIX = "pier_mcp_";
+
+export interface McpDeps {
+  db: Db;
+  bus: EventBus;
+  sessions: Sessions;
+  tasks: Tasks;
+  tools: ToolRegistry<TaskToolContext>;
+  version: string;
+}
+
+/**
+ * Pier's MCP endpoint: the task tools of the chat's agent, served over Streamable HTTP to MCP
+ * clients working in a session (Claude Code in its terminal, above all). A bearer token reaches
+ * only its session (and so only that session's task): the caller acts as that session's agent,
+ * through the same tools and the same checks as the chat's agent. Tokens are minted for a live
+ * session only and all go when it ends.
+ */
+export class McpEndpoint {
+  constructor(private deps: McpDeps) {
+    deps.bus.subscribe("session.state", null, ({ sessionId, state }) => {
+      if (state === "ended") this.revoke(sessionId);
+    });
+  }
+
+  /** A new token for a live session (for its pod's Claude Code, or its person's scripts). */
+  mint(sessionId: string): string {
+    const session = this.deps.sessions.get(sessionId);
+    if (session.state !== "active" && session.state !== "provisioning") throw new Error("The session is not live.");
+    const now = Date.now();
+    const token = PREFIX + generateToken();
+    this.deps.db.transaction((tx) => {
+      tx.delete(mcpTokens).where(lt(mcpTokens.expiresAt, new Date(now))).run();
+      tx.insert(mcpTokens).values({ tokenHash: hashToken(token), sessionId, expiresAt: new Date(now + TOKEN_LIFETIME_MS) }).run();
+    });
+    return token;
+  }
+
+  /** The session ended: its tokens stop working at once. */
+  revoke(sessionId: string): void {
+    this.deps.db.delete(mcpTokens).where(eq(mcpTokens.sessionId, sessionId)).run();
+  }
+
+  /** Answers one HTTP request to /mcp (stateless: a fresh server and transport per request); `body` is its JSON, already read. */
+  async handle(request: Request, body: unknown): Promise<Response> {
+    const actor = this.actorFor(request.headers.get("authorization"));
+    if (!actor) {
+      return Response.json(
+        { jsonrpc: "2.0", error: { code: -32001, message: "Send the session's MCP token as Authorization: Bearer <token>; this one is missing, unknown, expired or revoked." }, id: null },
+        { status: 401, headers: { "www-authenticate": 'Bearer realm="pier-mcp"' } },
+      );
+    }
+    const server = new Server({ name: "pier", version: this.deps.version }, { capabilities: { tools: {} } });
+    const { tools, tasks } = this.deps;
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({
+      tools: tools.definitions().map((tool) => ({ name: tool.name, description: tool.description, inputSchema: tool.input_schema as { type: "object" } })),
+    }));
+    server.setRequestHandler(CallToolRequestSchema, async ({ params }) => {
+      const result = await tools.run(params.name, params.arguments ?? {}, { actor, tasks });
+      return { content: [{ type: "text", text: result.output }], isError: result.isError };
+    });
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request, { parsedBody: body });
+    } finally {
+      await server.close();
+    }
+  }
+
+  /** The agent of the token's session, or null for a missing, unknown, expired or revoked token. */
+  private actorFor(header: string | null): Actor | null {
+    const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token?.startsWith(PREFIX)) return null;
+    const row = this.deps.db
+      .select({ sessionId: mcpTokens.sessionId })
+      .from(mcpTokens)
+      .where(and(eq(mcpTokens.tokenHash, hashToken(token)), gt(mcpTokens.expiresAt, new Date())))
+      .get();
+    if (!row) return null;
+    const session = this.deps.sessions.get(row.sessionId);
+    const user = findUser(this.deps.db, session.userId);
+    return user ? { kind: "agent", user, sessionId: session.id } : null;
+  }
+}

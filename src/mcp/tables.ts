@@ -1,0 +1,19 @@
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sessions } from "../sessions/tables.ts";
+
+/**
+ * Bearer tokens for Pier's MCP endpoint, one or more per session (each asked for by Claude Code
+ * in the pod when it connects), stored only as SHA-256. They reach only their session's task, and
+ * all of a session's go when it ends.
+ */
+export const mcpTokens = sqliteTable(
+  "mcp_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("mcp_tokens_session_idx").on(t.sessionId)],
+);
