@@ -2,6 +2,7 @@ import type { GitHub } from "../github/client.ts";
 import type { Pier } from "../pier.ts";
 import type { PublicPr } from "../prs/pull-requests.ts";
 import type { SessionEvent } from "../sessions/host.ts";
+import { eventStream } from "./event-stream.ts";
 
 /**
  * What the session page hears: provisioning progress and the state the session settles in, each
@@ -28,54 +29,28 @@ export function rateLimitedUntil(github: GitHub, now = Date.now()): string | nul
  * once, and every stream starts with GitHub's rate limit as it stands.
  */
 export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSignal): Response {
-  const encoder = new TextEncoder();
-  let unsubscribe = () => {};
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const send = (event: SessionStreamEvent) => {
-        try {
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(event)}\n\n`));
-        } catch {
-          unsubscribe();
-        }
-      };
-      // What the live session's host has seen so far; without a host, the session settled long
-      // ago (or before a restart): say how it stands. Then live events, with nothing in between.
-      const host = pier.hosts.get(sessionId);
-      if (host) for (const event of host.snapshot()) send(event);
-      else {
-        const session = pier.sessions.get(sessionId);
-        if (session.state !== "provisioning") send({ type: "state", state: session.state, error: session.error ?? undefined });
-      }
-      let limitedUntil = rateLimitedUntil(pier.github);
-      send({ type: "github", rateLimitedUntil: limitedUntil });
-      const checkRateLimit = setInterval(() => {
-        const now = rateLimitedUntil(pier.github);
-        if (now === limitedUntil) return;
-        limitedUntil = now;
-        send({ type: "github", rateLimitedUntil: now });
-      }, RATE_LIMIT_CHECK_MS);
-      const stops = [
-        pier.bus.subscribe("session.progress", sessionId, (step) => send({ type: "progress", ...step })),
-        pier.bus.subscribe("session.state", sessionId, ({ state, error }) => send({ type: "state", state, ...(error ? { error } : {}) })),
-        pier.bus.subscribe("pr.updated", sessionId, ({ sessionId: _, ...pr }) => send({ type: "pr", pr })),
-        () => clearInterval(checkRateLimit),
-      ];
-      unsubscribe = () => {
-        for (const stop of stops) stop();
-      };
-      abort.addEventListener("abort", () => {
-        unsubscribe();
-        try {
-          controller.close();
-        } catch {}
-      });
-    },
-    cancel() {
-      unsubscribe();
-    },
-  });
-  return new Response(stream, {
-    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" },
+  return eventStream<SessionStreamEvent>(abort, (send) => {
+    // What the live session's host has seen so far; without a host, the session settled long
+    // ago (or before a restart): say how it stands. Then live events, with nothing in between.
+    const host = pier.hosts.get(sessionId);
+    if (host) for (const event of host.snapshot()) send(event);
+    else {
+      const session = pier.sessions.get(sessionId);
+      if (session.state !== "provisioning") send({ type: "state", state: session.state, error: session.error ?? undefined });
+    }
+    let limitedUntil = rateLimitedUntil(pier.github);
+    send({ type: "github", rateLimitedUntil: limitedUntil });
+    const checkRateLimit = setInterval(() => {
+      const now = rateLimitedUntil(pier.github);
+      if (now === limitedUntil) return;
+      limitedUntil = now;
+      send({ type: "github", rateLimitedUntil: now });
+    }, RATE_LIMIT_CHECK_MS);
+    return [
+      pier.bus.subscribe("session.progress", sessionId, (step) => send({ type: "progress", ...step })),
+      pier.bus.subscribe("session.state", sessionId, ({ state, error }) => send({ type: "state", state, ...(error ? { error } : {}) })),
+      pier.bus.subscribe("pr.updated", sessionId, ({ sessionId: _, ...pr }) => send({ type: "pr", pr })),
+      () => clearInterval(checkRateLimit),
+    ];
   });
 }
