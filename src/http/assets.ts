@@ -19,6 +19,7 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["chat.ts", "chat.js"],
   ["prs.ts", "prs.js"],
   ["task-board.ts", "task-board.js"],
+  ["task-page.ts", "task-page.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */
