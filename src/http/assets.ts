@@ -20,6 +20,7 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["prs.ts", "prs.js"],
   ["task-board.ts", "task-board.js"],
   ["task-page.ts", "task-page.js"],
+  ["session-task.ts", "session-task.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */
