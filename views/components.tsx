@@ -96,3 +96,71 @@ export function FormError(props: { form: FormState }) {
 export function formatDate(date: Date): string {
   return date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
 }
+
+/** A multi-line Field (descriptions, notes), with the same label, hint and error. */
+export function TextArea(props: Omit<FieldProps, "type" | "secret" | "autocomplete"> & { rows?: number }) {
+  const id = `field-${props.name}`;
+  const error = props.form.error?.field === props.name ? props.form.error.message : undefined;
+  const describedBy = [error ? `${id}-error` : "", props.hint ? `${id}-hint` : ""].filter(Boolean).join(" ");
+  return (
+    <div class={error ? "field field-invalid" : "field"}>
+      <label for={id} safe>
+        {props.label}
+      </label>
+      <textarea id={id} name={props.name} rows={String(props.rows ?? 5)} placeholder={props.placeholder} required={props.required}
+        aria-invalid={error ? "true" : undefined} aria-describedby={describedBy || undefined} safe>
+        {props.form.values[props.name] ?? ""}
+      </textarea>
+      {props.hint ? (
+        <p class="hint" id={`${id}-hint`} safe>
+          {props.hint}
+        </p>
+      ) : (
+        ""
+      )}
+      {error ? (
+        <p class="field-error" id={`${id}-error`} role="alert" safe>
+          {error}
+        </p>
+      ) : (
+        ""
+      )}
+    </div>
+  );
+}
+
+/** A Field with a fixed set of choices; `options` are [value, label] pairs. */
+export function SelectField(props: { form: FormState; name: string; label: string; options: Array<[string, string]>; hint?: string }) {
+  const id = `field-${props.name}`;
+  const error = props.form.error?.field === props.name ? props.form.error.message : undefined;
+  const selected = props.form.values[props.name] ?? "";
+  const describedBy = [error ? `${id}-error` : "", props.hint ? `${id}-hint` : ""].filter(Boolean).join(" ");
+  return (
+    <div class={error ? "field field-invalid" : "field"}>
+      <label for={id} safe>
+        {props.label}
+      </label>
+      <select id={id} name={props.name} aria-invalid={error ? "true" : undefined} aria-describedby={describedBy || undefined}>
+        {props.options.map(([value, label]) => (
+          <option value={value} selected={value === selected} safe>
+            {label}
+          </option>
+        ))}
+      </select>
+      {props.hint ? (
+        <p class="hint" id={`${id}-hint`} safe>
+          {props.hint}
+        </p>
+      ) : (
+        ""
+      )}
+      {error ? (
+        <p class="field-error" id={`${id}-error`} role="alert" safe>
+          {error}
+        </p>
+      ) : (
+        ""
+      )}
+    </div>
+  );
+}

@@ -3,9 +3,11 @@ import type { PodView } from "../src/pods/pods.ts";
 import type { PublicPr } from "../src/prs/pull-requests.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import type { Session } from "../src/sessions/sessions.ts";
-import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import type { PublicTask } from "../src/tasks/tasks.ts";
+import { Field, FormError, type FormState, HxForm, SelectField, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
+import { SessionTask, type SessionTaskView, taskChoiceLabel } from "./session-task.tsx";
 
 interface PageProps {
   viewer: Viewer;
@@ -31,7 +33,9 @@ function StatePill(props: { state: Session["state"] }) {
   );
 }
 
-export function NewSessionPage(props: PageProps & { repos: Repo[]; form: FormState; branches: string[]; models: string[]; defaultModel: string }) {
+export function NewSessionPage(
+  props: PageProps & { repos: Repo[]; form: FormState; branches: string[]; models: string[]; defaultModel: string; tasks: PublicTask[] },
+) {
   const model = props.form.values.model ?? props.defaultModel;
   const selected = props.form.values.repoId ?? props.repos[0]?.id;
   const repoError = props.form.error?.field === "repoId" ? props.form.error.message : undefined;
@@ -73,6 +77,9 @@ export function NewSessionPage(props: PageProps & { repos: Repo[]; form: FormSta
               <BranchOptions branches={props.branches} />
             </div>
             <Field form={props.form} name="title" label="Title" placeholder="What this session is for (optional)" />
+            <SelectField form={props.form} name="taskId" label="Task"
+              options={[["", "No task"], ...props.tasks.map((task): [string, string] => [task.id, taskChoiceLabel(task)])]}
+              hint="Optional. The agent works on the task and reports on it; a task to do moves to In progress." />
             <div class="field">
               <label for="field-model">Model for the chat agent</label>
               <select id="field-model" name="model">
@@ -195,6 +202,7 @@ interface SessionPageProps extends PageProps {
   pod: PodView | null;
   /** The session's pull requests and what their panel needs (shown once the session is active). */
   prPanel: Omit<PrPanelProps, "session" | "repo">;
+  task: SessionTaskView;
 }
 
 const STEPS: Array<{ step: string; label: string }> = [
@@ -211,7 +219,11 @@ export function SessionPage(props: SessionPageProps) {
   return (
     <Layout title={session.title} viewer={props.viewer} runtime={props.runtime} current="/sessions"
       styles={[...(session.state === "active" ? [...TERMINAL_STYLES, "/public/chat.css"] : []), ...(showPrs ? ["/public/prs.css"] : [])]}
-      scripts={[...(session.state === "active" ? ["/public/vendor/terminal.js", "/public/vendor/chat.js"] : []), ...(showPrs ? ["/public/vendor/prs.js"] : [])]}>
+      scripts={[
+        ...(session.state === "active" ? ["/public/vendor/terminal.js", "/public/vendor/chat.js"] : []),
+        ...(showPrs ? ["/public/vendor/prs.js"] : []),
+        "/public/vendor/session-task.js",
+      ]}>
       <header class="session-header">
         <div class="session-title">
           <h1 safe>{session.title}</h1>
@@ -238,7 +250,9 @@ export function SessionPage(props: SessionPageProps) {
               {formatUsd(session.costUsd)}
             </dd>
           </div>
+          <SessionTask view={props.task} />
         </dl>
+        <p class="visually-hidden" role="status" id="session-task-announce" />
         <div class="session-actions">
           <a href={`/sessions/${session.id}/output`} class="button">
             Output

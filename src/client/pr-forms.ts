@@ -3,21 +3,7 @@
 // a refusal is shown beside the form as the server's sentence, and what was typed stays.
 
 import type { PublicPr } from "../prs/pull-requests.ts";
-
-type Answer<T> = { ok: true; data: T } | { ok: false; message: string };
-
-/** Calls Pier's API; any failure comes back as a sentence to show. */
-async function callApi<T>(path: string, init: RequestInit = {}): Promise<Answer<T>> {
-  let response: Response;
-  try {
-    response = await fetch(path, { ...init, headers: { accept: "application/json", ...(init.body ? { "content-type": "application/json" } : {}) } });
-  } catch {
-    return { ok: false, message: "Pier could not be reached; check the connection and try again." };
-  }
-  const body = (await response.json().catch(() => null)) as (T & { error?: { message?: string } }) | null;
-  if (response.ok && body) return { ok: true, data: body };
-  return { ok: false, message: body?.error?.message ?? `The server answered ${response.status}; try again.` };
-}
+import { callApi } from "./api.ts";
 
 function showError(element: HTMLElement, message: string | null): void {
   element.textContent = message ?? "";

@@ -16,6 +16,7 @@ import { SERVER_BODY_CEILING, bodyLimit, bodyTooLarge, declaresTooLargeBody, par
 import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
+import { taskPages } from "./pages/task-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
 import { terminalSocket } from "./terminal-socket.ts";
@@ -95,7 +96,8 @@ export function createApp(pier: Pier) {
     .use(costApi(pier))
     .use(authPages(pier))
     .use(appPages(pier))
-    .use(sessionPages(pier));
+    .use(sessionPages(pier))
+    .use(taskPages(pier));
 }
 
 function wantsHtml(request: Request): boolean {

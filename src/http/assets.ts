@@ -18,6 +18,9 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["replay.ts", "replay.js"],
   ["chat.ts", "chat.js"],
   ["prs.ts", "prs.js"],
+  ["task-board.ts", "task-board.js"],
+  ["task-page.ts", "task-page.js"],
+  ["session-task.ts", "session-task.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */

@@ -2,13 +2,20 @@ import type { GitHub } from "../github/client.ts";
 import type { Pier } from "../pier.ts";
 import type { PublicPr } from "../prs/pull-requests.ts";
 import type { SessionEvent } from "../sessions/host.ts";
+import type { PublicTask } from "../tasks/tasks.ts";
+import { eventStream } from "./event-stream.ts";
 
 /**
  * What the session page hears: provisioning progress and the state the session settles in, each
- * change of one of its pull requests, and whether GitHub is limiting the rate of Pier's requests
- * (with when checks resume, as an ISO time).
+ * change of one of its pull requests, whether GitHub is limiting the rate of Pier's requests
+ * (with when checks resume, as an ISO time), and each change of the task it is linked to (null
+ * once that task is deleted).
  */
-export type SessionStreamEvent = SessionEvent | { type: "pr"; pr: PublicPr } | { type: "github"; rateLimitedUntil: string | null };
+export type SessionStreamEvent =
+  | SessionEvent
+  | { type: "pr"; pr: PublicPr }
+  | { type: "github"; rateLimitedUntil: string | null }
+  | { type: "task"; taskId: string; task: PublicTask | null };
 
 /**
  * The GitHub client only remembers a rate limit (nothing is published when one starts), so an
@@ -24,58 +31,42 @@ export function rateLimitedUntil(github: GitHub, now = Date.now()): string | nul
 
 /**
  * Server-sent events for one session: provisioning progress, then the state it settles in, and
- * from then on its pull requests' changes. A session that is already settled gets its state at
- * once, and every stream starts with GitHub's rate limit as it stands.
+ * from then on its pull requests' changes and its task's. A session that is already settled gets
+ * its state at once, and every stream starts with GitHub's rate limit as it stands.
  */
 export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSignal): Response {
-  const encoder = new TextEncoder();
-  let unsubscribe = () => {};
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const send = (event: SessionStreamEvent) => {
-        try {
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(event)}\n\n`));
-        } catch {
-          unsubscribe();
-        }
-      };
-      // What the live session's host has seen so far; without a host, the session settled long
-      // ago (or before a restart): say how it stands. Then live events, with nothing in between.
-      const host = pier.hosts.get(sessionId);
-      if (host) for (const event of host.snapshot()) send(event);
-      else {
-        const session = pier.sessions.get(sessionId);
-        if (session.state !== "provisioning") send({ type: "state", state: session.state, error: session.error ?? undefined });
-      }
-      let limitedUntil = rateLimitedUntil(pier.github);
-      send({ type: "github", rateLimitedUntil: limitedUntil });
-      const checkRateLimit = setInterval(() => {
-        const now = rateLimitedUntil(pier.github);
-        if (now === limitedUntil) return;
-        limitedUntil = now;
-        send({ type: "github", rateLimitedUntil: now });
-      }, RATE_LIMIT_CHECK_MS);
-      const stops = [
-        pier.bus.subscribe("session.progress", sessionId, (step) => send({ type: "progress", ...step })),
-        pier.bus.subscribe("session.state", sessionId, ({ state, error }) => send({ type: "state", state, ...(error ? { error } : {}) })),
-        pier.bus.subscribe("pr.updated", sessionId, ({ sessionId: _, ...pr }) => send({ type: "pr", pr })),
-        () => clearInterval(checkRateLimit),
-      ];
-      unsubscribe = () => {
-        for (const stop of stops) stop();
-      };
-      abort.addEventListener("abort", () => {
-        unsubscribe();
-        try {
-          controller.close();
-        } catch {}
-      });
-    },
-    cancel() {
-      unsubscribe();
-    },
-  });
-  return new Response(stream, {
-    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" },
+  return eventStream<SessionStreamEvent>(abort, (send) => {
+    // What the live session's host has seen so far; without a host, the session settled long
+    // ago (or before a restart): say how it stands. Then live events, with nothing in between.
+    const host = pier.hosts.get(sessionId);
+    if (host) for (const event of host.snapshot()) send(event);
+    else {
+      const session = pier.sessions.get(sessionId);
+      if (session.state !== "provisioning") send({ type: "state", state: session.state, error: session.error ?? undefined });
+    }
+    let limitedUntil = rateLimitedUntil(pier.github);
+    send({ type: "github", rateLimitedUntil: limitedUntil });
+    const checkRateLimit = setInterval(() => {
+      const now = rateLimitedUntil(pier.github);
+      if (now === limitedUntil) return;
+      limitedUntil = now;
+      send({ type: "github", rateLimitedUntil: now });
+    }, RATE_LIMIT_CHECK_MS);
+    // The link can change while the page is open (nothing is published when it does), so each
+    // task event is checked against the link as it stands, and against the task last told of,
+    // whose deletion clears nothing on the session.
+    let toldOf = pier.sessions.linkedTaskOf(sessionId);
+    return [
+      pier.bus.subscribe("session.progress", sessionId, (step) => send({ type: "progress", ...step })),
+      pier.bus.subscribe("session.state", sessionId, ({ state, error }) => send({ type: "state", state, ...(error ? { error } : {}) })),
+      pier.bus.subscribe("pr.updated", sessionId, ({ sessionId: _, ...pr }) => send({ type: "pr", pr })),
+      pier.bus.subscribe("task.updated", null, ({ task, taskId }) => {
+        const linked = pier.sessions.linkedTaskOf(sessionId);
+        if (taskId !== linked && taskId !== toldOf) return;
+        toldOf = linked;
+        send({ type: "task", taskId, task });
+      }),
+      () => clearInterval(checkRateLimit),
+    ];
   });
 }

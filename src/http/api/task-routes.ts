@@ -3,8 +3,9 @@ import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { NewTaskInput, NoteInput, RejectInput, TaskChangesInput } from "../../tasks/tasks.ts";
 import { requireActor } from "../auth.ts";
+import { taskEventStream } from "../task-events.ts";
 
-/** Tasks: the board, each task's notes, its verification report, approval and rejection. */
+/** Tasks: the board, each task's notes, its verification report, approval and rejection, and its live events. */
 export function taskApi(pier: Pier) {
   const { tasks, verifications } = pier;
   return new Elysia({ prefix: "/api/tasks" })
@@ -19,6 +20,10 @@ export function taskApi(pier: Pier) {
     .delete("/:id", (ctx) => {
       tasks.remove(requireActor(pier, ctx), ctx.params.id);
       ctx.set.status = 204;
+    })
+    .get("/:id/events", (ctx) => {
+      const task = tasks.get(requireActor(pier, ctx), ctx.params.id);
+      return taskEventStream(pier, task.id, ctx.request.signal);
     })
     .get("/:id/notes", (ctx) => tasks.notes(requireActor(pier, ctx), ctx.params.id))
     .post("/:id/notes", (ctx) => {

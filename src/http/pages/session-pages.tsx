@@ -5,7 +5,8 @@ import { readInput } from "../../infra/input.ts";
 import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
 import { type Repo, getRepo, listRepos } from "../../repos/repos.ts";
-import { type Session, StartSessionInput } from "../../sessions/sessions.ts";
+import { LinkTaskInput, type Session, StartSessionInput } from "../../sessions/sessions.ts";
+import { AppError } from "../../infra/errors.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import {
   BranchOptions,
@@ -18,6 +19,7 @@ import {
 } from "../../../views/session-pages.tsx";
 import { readLimitNote, recordingPath } from "../../terminal/recording.ts";
 import type { PrPanelProps } from "../../../views/pr-views.tsx";
+import { SessionTask, type SessionTaskView } from "../../../views/session-task.tsx";
 import { rateLimitedUntil } from "../session-events.ts";
 import { type PageContext, formFailure, pageUser, redirectResponse } from "./respond.ts";
 
@@ -27,12 +29,16 @@ export function sessionPages(pier: Pier) {
 
   const newSessionPage = async (ctx: PageContext, viewer: User, form: FormState) => {
     const repos = listRepos(pier.db);
-    const repoId = form.values.repoId ?? new URL(ctx.request.url).searchParams.get("repoId") ?? repos[0]?.id;
-    const values = { ...form.values, ...(repoId ? { repoId } : {}) };
+    const query = new URL(ctx.request.url).searchParams;
+    const repoId = form.values.repoId ?? query.get("repoId") ?? repos[0]?.id;
+    // A task's page links here with its id, to start a session for it.
+    const taskId = form.values.taskId ?? query.get("taskId") ?? "";
+    const values = { ...form.values, taskId, ...(repoId ? { repoId } : {}) };
     const branches = repoId && repos.some((r) => r.id === repoId) ? await pier.sessions.branchSuggestions(repoId) : [];
+    const tasks = pier.tasks.list(personActor(viewer)).filter((task) => task.status !== "done");
     return (
       <NewSessionPage viewer={viewer} {...common} repos={repos} form={{ ...form, values }} branches={branches}
-        models={listPrices(pier.db).map((p) => p.model)} defaultModel={pier.settings.plain().defaultModel} />
+        models={listPrices(pier.db).map((p) => p.model)} defaultModel={pier.settings.plain().defaultModel} tasks={tasks} />
     );
   };
 
@@ -65,8 +71,18 @@ export function sessionPages(pier: Pier) {
       const repo = getRepo(pier.db, session.repoId);
       return (
         <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}
-          prPanel={await prPanel(pier, viewer, session, repo)} />
+          prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} />
       );
+    })
+    .get("/sessions/:id/task", (ctx) => {
+      const viewer = pageUser(pier, ctx);
+      const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
+      return <SessionTask view={sessionTask(pier, viewer, session)} />;
+    })
+    // The header's task form without JavaScript; with it, the form goes to PATCH /api/sessions/:id.
+    .post("/sessions/:id/task", (ctx) => {
+      pier.sessions.linkTask(personActor(pageUser(pier, ctx)), ctx.params.id, readInput(LinkTaskInput, ctx.body));
+      return redirectResponse(ctx.request, `/sessions/${ctx.params.id}`);
     })
     .get("/sessions/:id/output", async (ctx) => {
       const viewer = pageUser(pier, ctx);
@@ -103,6 +119,24 @@ async function prPanel(pier: Pier, viewer: User, session: Session, repo: Repo): 
     githubOrigin: pier.repoRules.github.origin,
     isAdmin: viewer.role === "admin",
   };
+}
+
+/** The session's task for its header; the viewer may see the session (checked by the caller). */
+function sessionTask(pier: Pier, viewer: User, session: Session): SessionTaskView {
+  const actor = personActor(viewer);
+  let task: SessionTaskView["task"] = null;
+  if (session.taskId) {
+    try {
+      task = pier.tasks.get(actor, session.taskId);
+    } catch (error) {
+      if (!(error instanceof AppError && error.status === 404)) throw error;
+      task = "deleted";
+    }
+  }
+  // Whoever may change the link (Sessions.linkTask): the session's person or an admin.
+  const canLink = session.userId === viewer.id || viewer.role === "admin";
+  const open = canLink ? pier.tasks.list(actor).filter((choice) => choice.status !== "done" || choice.id === session.taskId) : null;
+  return { sessionId: session.id, task, choices: open };
 }
 
 /** Sessions with the names a list shows beside them, and their pull requests. */

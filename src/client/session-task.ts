@@ -1,0 +1,56 @@
+// The task in a session page's header (views/session-task.tsx): linking or changing it goes to
+// PATCH /api/sessions/:id, and the entry is drawn again from the server after that and whenever
+// the session's events (src/http/session-events.ts) say its task changed, so its status stays
+// current while the agent works. Bundled into public/vendor/session-task.js.
+
+import type { SessionStreamEvent } from "../http/session-events.ts";
+import { callApi } from "./api.ts";
+import { elementFrom, fetchHtml, replaceRegion, serialRunner } from "./live-regions.ts";
+
+const entry = document.querySelector<HTMLElement>("[data-session-task]");
+if (entry) startSessionTask(entry.dataset.sessionTask!);
+
+function startSessionTask(sessionId: string): void {
+  const current = () => document.getElementById("session-task");
+  const statusShown = () => current()?.querySelector(".task-status")?.textContent ?? "";
+  const say = (text: string) => {
+    const announcer = document.getElementById("session-task-announce");
+    if (announcer) announcer.textContent = text;
+  };
+
+  const refresh = serialRunner(async () => {
+    const before = statusShown();
+    const { html } = await fetchHtml(`/sessions/${encodeURIComponent(sessionId)}/task`);
+    const fresh = html ? elementFrom(html) : null;
+    const shown = current();
+    if (!fresh || !shown) return;
+    replaceRegion(shown, fresh);
+    const now = statusShown();
+    if (now && before && now !== before) say(`The session's task is now ${now}.`);
+  });
+
+  document.addEventListener("submit", async (event) => {
+    const form = (event.target as Element).closest<HTMLFormElement>("[data-link-task]");
+    if (!form) return;
+    event.preventDefault();
+    const error = form.querySelector<HTMLElement>("[data-link-task-error]")!;
+    const taskId = (form.elements.namedItem("taskId") as HTMLSelectElement).value;
+    const answer = await callApi(`/api/sessions/${encodeURIComponent(sessionId)}`, { method: "PATCH", body: JSON.stringify({ taskId }) });
+    error.textContent = answer.ok ? "" : answer.message;
+    error.hidden = answer.ok;
+    if (!answer.ok) return;
+    const { html } = await fetchHtml(`/sessions/${encodeURIComponent(sessionId)}/task`);
+    const fresh = html ? elementFrom(html) : null;
+    const shown = current();
+    if (!fresh || !shown) return;
+    shown.replaceWith(fresh);
+    fresh.querySelector<HTMLElement>("summary")?.focus();
+    say(taskId ? `Linked to ${fresh.querySelector("dd a")?.textContent ?? "the task"}.` : "The session is no longer linked to a task.");
+  });
+
+  const source = new EventSource(`/api/sessions/${encodeURIComponent(sessionId)}/events`);
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data) as SessionStreamEvent;
+    if (event.type === "task") refresh();
+  };
+}
