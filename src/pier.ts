@@ -149,6 +149,9 @@ export async function openPier(config: Config): Promise<Pier> {
   const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings });
   watchForPullRequests(bus, prs);
   deliverTaskFeedback(bus, { sessions, hosts });
+  bus.subscribe("task.updated", null, ({ task, taskId }) => {
+    if (task === null) sessions.forgetTask(taskId);
+  });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
   const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks }), tools: builtInTools });
   let setUp = hasAnyUser(db);

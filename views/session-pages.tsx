@@ -203,6 +203,8 @@ interface SessionPageProps extends PageProps {
   /** The session's pull requests and what their panel needs (shown once the session is active). */
   prPanel: Omit<PrPanelProps, "session" | "repo">;
   task: SessionTaskView;
+  /** Whether a process in the pod (Claude Code in the terminal) can reach Pier's MCP endpoint. */
+  podReachesPier: boolean;
 }
 
 const STEPS: Array<{ step: string; label: string }> = [
@@ -273,6 +275,14 @@ export function SessionPage(props: SessionPageProps) {
         </div>
       </header>
       {session.state === "provisioning" ? <Provisioning session={session} /> : ""}
+      {session.state === "active" && session.taskId && !props.podReachesPier ? (
+        <p class="notice notice-warn" role="note">
+          Claude Code in this terminal cannot reach Pier's MCP endpoint: pods here have no network. The chat beside it
+          still updates the task; to let the terminal do it too, set <code>PIER_POD_URL</code> or give pods a network.
+        </p>
+      ) : (
+        ""
+      )}
       {session.state === "active" ? <Workspace session={session} repo={repo} prPanel={props.prPanel} /> : ""}
       {session.state === "failed" ? (
         <section class="card" role="alert">

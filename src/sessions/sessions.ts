@@ -169,6 +169,11 @@ export class Sessions {
     return this.get(session.id);
   }
 
+  /** A task was deleted: the sessions linked to it are linked to none. */
+  forgetTask(taskId: string): void {
+    this.deps.db.update(sessions).set({ taskId: null }).where(eq(sessions.taskId, taskId)).run();
+  }
+
   /** The task a session is linked to, if any: what its agent may act on. */
   linkedTaskOf(sessionId: string): string | null {
     return this.deps.db.select({ taskId: sessions.taskId }).from(sessions).where(eq(sessions.id, sessionId)).get()?.taskId ?? null;
@@ -198,7 +203,7 @@ export class Sessions {
   }
 
   /** The sessions the actor may see (see getFor), newest first. */
-  list(actor: Actor, filter: { state?: string; repoId?: string } = {}): Session[] {
+  list(actor: Actor, filter: { state?: string; repoId?: string; taskId?: string } = {}): Session[] {
     const where: SQL[] = [];
     if (actor.kind === "agent") where.push(eq(sessions.id, actor.sessionId));
     else if (!isAdmin(actor)) where.push(eq(sessions.userId, actor.user.id));
@@ -209,6 +214,7 @@ export class Sessions {
       where.push(eq(sessions.state, filter.state as SessionState));
     }
     if (filter.repoId !== undefined) where.push(eq(sessions.repoId, filter.repoId));
+    if (filter.taskId !== undefined) where.push(eq(sessions.taskId, filter.taskId));
     return this.deps.db
       .select()
       .from(sessions)

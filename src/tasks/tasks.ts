@@ -210,6 +210,10 @@ export class Tasks {
     if (input.order !== undefined) changes.sortOrder = input.order;
     if (input.status !== undefined && input.status !== before.status) {
       this.assertMove(before.status, input.status);
+      // Approving and rejecting the work are a person's: the agent never leaves awaiting_approval.
+      if (actor.kind === "agent" && before.status === "awaiting_approval") {
+        throw new AppError(409, "invalid_transition", "The task awaits a person's approval; only they can approve it or send it back.", "status");
+      }
       changes.status = input.status;
       if (input.order === undefined) changes.sortOrder = this.nextOrder(input.status);
     }

@@ -148,4 +148,17 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
     expect(await Bun.file(join(pier.dataDir, "workspaces", doomed, s.userId, "clone.git", "HEAD")).exists()).toBe(true);
     expect(await Bun.file(join(pier.dataDir, "mirrors", `${doomed}.git`, "HEAD")).exists()).toBe(true);
   }, 300_000);
+
+  test("on pods with no network, a task's session says its terminal cannot reach Pier's MCP endpoint, and writes no .mcp.json", async () => {
+    const { pier, cookie, repoId } = context();
+    const task = (await (await pier.fetch("/api/tasks", json({ title: "Offline task" }, { cookie }))).json()) as { id: string };
+    const s = await activeSession(pier, cookie, { repoId, taskId: task.id });
+    const page = await (await pier.fetch(`/sessions/${s.id}`, { headers: { cookie } })).text();
+    expect(page).toContain("cannot reach Pier's MCP endpoint");
+    expect((await context().sh(s, "test -e .mcp.json && echo written || echo absent")).stdout.trim()).toBe("absent");
+    await pier.fetch(`/api/sessions/${s.id}/end`, json({}, { cookie }));
+    const plain = await activeSession(pier, cookie, { repoId });
+    expect(await (await pier.fetch(`/sessions/${plain.id}`, { headers: { cookie } })).text()).not.toContain("cannot reach Pier's MCP endpoint");
+    await pier.fetch(`/api/sessions/${plain.id}/end`, json({}, { cookie }));
+  }, 300_000);
 });

@@ -138,12 +138,15 @@ describe("tasks", () => {
       { toolUse: { name: "create_subtask", input: { title: "Wave a third time", priority: "low" } } },
       { toolUse: { name: "update_task_status", input: { status: "done" } } },
       { toolUse: { name: "update_task_status", input: { status: "awaiting_approval" } } },
+      { toolUse: { name: "update_task_status", input: { status: "done" } } },
       { text: "Done; it waits for your approval." },
     );
     const events = await chat.turn("Work on the task");
     chat.close();
     const results = events.filter((e) => e.type === "tool_result");
-    expect(results.map((r) => r.isError)).toEqual([false, false, false, true, false]);
+    expect(results.map((r) => r.isError)).toEqual([false, false, false, true, false, true]);
+    // Approval is a person's: the agent cannot take the task on to done.
+    expect(results[5]!.output).toContain("awaits a person's approval");
     expect(results[0]!.output).toContain("Teach the widget to wave");
     expect(results[3]!.output).toContain("cannot move from in_progress to done");
     expect(JSON.stringify(fake.requests.find((r) => !isReport(r.body))!.body.system)).toContain("Teach the widget to wave");
@@ -269,4 +272,13 @@ describe("tasks", () => {
     expect((await call("DELETE", `/api/tasks/${hers.id}`, undefined, ivy)).status).toBe(204);
     expect((await call("GET", `/api/tasks/${hers.id}`, undefined, ivy)).status).toBe(404);
   }, 30_000);
+
+  test("sessions are found by their task; deleting a task unlinks its sessions", async () => {
+    const task = await newTask("Short-lived");
+    const session = await activeSession(pier, cookie, { repoId, taskId: task.id });
+    expect((await call<SessionJson[]>("GET", `/api/sessions?taskId=${task.id}`)).body.map((s) => s.id)).toEqual([session.id]);
+    expect((await call("DELETE", `/api/tasks/${task.id}`)).status).toBe(204);
+    expect((await call<{ taskId: string | null }>("GET", `/api/sessions/${session.id}`)).body.taskId).toBeNull();
+    await call("POST", `/api/sessions/${session.id}/end`, {});
+  }, 60_000);
 });

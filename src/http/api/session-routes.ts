@@ -17,7 +17,7 @@ export function sessionApi(pier: Pier) {
     })
     .get("/", (ctx) => {
       const query = ctx.query as Record<string, string | undefined>;
-      return sessions.list(requireActor(pier, ctx), { state: query.state, repoId: query.repoId }).map(publicSession);
+      return sessions.list(requireActor(pier, ctx), { state: query.state, repoId: query.repoId, taskId: query.taskId }).map(publicSession);
     })
     .get("/:id", (ctx) => publicSession(sessions.getFor(requireActor(pier, ctx), ctx.params.id)))
     .patch("/:id", (ctx) => publicSession(sessions.linkTask(requireActor(pier, ctx), ctx.params.id, readInput(LinkTaskInput, ctx.body))))

@@ -71,7 +71,7 @@ export function sessionPages(pier: Pier) {
       const repo = getRepo(pier.db, session.repoId);
       return (
         <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}
-          prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} />
+          prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} podReachesPier={pier.podUrl() !== null} />
       );
     })
     .get("/sessions/:id/task", (ctx) => {
