@@ -43,27 +43,23 @@ interface FieldProps {
   secret?: boolean;
 }
 
-export function Field(props: FieldProps) {
+/** What a field shows around its control: its id, the error that is its own, and what describes it. */
+function fieldParts(props: { form: FormState; name: string; hint?: string }) {
   const id = `field-${props.name}`;
   const error = props.form.error?.field === props.name ? props.form.error.message : undefined;
-  const value = props.secret ? undefined : props.form.values[props.name];
-  const describedBy = [error ? `${id}-error` : "", props.hint ? `${id}-hint` : ""].filter(Boolean).join(" ");
+  const describedBy = [error ? `${id}-error` : "", props.hint ? `${id}-hint` : ""].filter(Boolean).join(" ") || undefined;
+  return { id, error, describedBy };
+}
+
+/** A field's frame: its label, the control, then its hint and its error. */
+function FieldFrame(props: PropsWithChildren<{ id: string; label: string; hint?: string; error?: string }>) {
+  const { id, error } = props;
   return (
     <div class={error ? "field field-invalid" : "field"}>
       <label for={id} safe>
         {props.label}
       </label>
-      <input
-        id={id}
-        name={props.name}
-        type={props.type ?? "text"}
-        value={value}
-        placeholder={props.placeholder}
-        required={props.required}
-        autocomplete={props.autocomplete}
-        aria-invalid={error ? "true" : undefined}
-        aria-describedby={describedBy || undefined}
-      />
+      {props.children}
       {props.hint ? (
         <p class="hint" id={`${id}-hint`} safe>
           {props.hint}
@@ -79,6 +75,25 @@ export function Field(props: FieldProps) {
         ""
       )}
     </div>
+  );
+}
+
+export function Field(props: FieldProps) {
+  const { id, error, describedBy } = fieldParts(props);
+  return (
+    <FieldFrame id={id} label={props.label} hint={props.hint} error={error}>
+      <input
+        id={id}
+        name={props.name}
+        type={props.type ?? "text"}
+        value={props.secret ? undefined : props.form.values[props.name]}
+        placeholder={props.placeholder}
+        required={props.required}
+        autocomplete={props.autocomplete}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={describedBy}
+      />
+    </FieldFrame>
   );
 }
 
@@ -99,33 +114,14 @@ export function formatDate(date: Date): string {
 
 /** A multi-line Field (descriptions, notes), with the same label, hint and error. */
 export function TextArea(props: Omit<FieldProps, "type" | "secret" | "autocomplete"> & { rows?: number }) {
-  const id = `field-${props.name}`;
-  const error = props.form.error?.field === props.name ? props.form.error.message : undefined;
-  const describedBy = [error ? `${id}-error` : "", props.hint ? `${id}-hint` : ""].filter(Boolean).join(" ");
+  const { id, error, describedBy } = fieldParts(props);
   return (
-    <div class={error ? "field field-invalid" : "field"}>
-      <label for={id} safe>
-        {props.label}
-      </label>
+    <FieldFrame id={id} label={props.label} hint={props.hint} error={error}>
       <textarea id={id} name={props.name} rows={String(props.rows ?? 5)} placeholder={props.placeholder} required={props.required}
-        aria-invalid={error ? "true" : undefined} aria-describedby={describedBy || undefined} safe>
+        aria-invalid={error ? "true" : undefined} aria-describedby={describedBy} safe>
         {props.form.values[props.name] ?? ""}
       </textarea>
-      {props.hint ? (
-        <p class="hint" id={`${id}-hint`} safe>
-          {props.hint}
-        </p>
-      ) : (
-        ""
-      )}
-      {error ? (
-        <p class="field-error" id={`${id}-error`} role="alert" safe>
-          {error}
-        </p>
-      ) : (
-        ""
-      )}
-    </div>
+    </FieldFrame>
   );
 }
 
