@@ -1,6 +1,3 @@
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { and, eq, gt, lt } from "drizzle-orm";
 import type { Actor } from "../auth/actor.ts";
 import { generateToken, hashToken } from "../auth/sign-ins.ts";
@@ -16,6 +13,20 @@ import { mcpTokens } from "./tables.ts";
 /** How long a token lasts (Claude Code asks for a fresh one whenever it connects). */
 const TOKEN_LIFETIME_MS = 12 * 60 * 60_000;
 const PREFIX = "pier_mcp_";
+
+/**
+ * The MCP SDK, loaded on the first request to /mcp: it weighs about 30 MiB once loaded, which an
+ * instance whose pods never call Pier should not carry from start-up.
+ */
+let sdk: Promise<[typeof import("@modelcontextprotocol/sdk/server/index.js"), typeof import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"), typeof import("@modelcontextprotocol/sdk/types.js")]> | undefined;
+function loadSdk() {
+  sdk ??= Promise.all([
+    import("@modelcontextprotocol/sdk/server/index.js"),
+    import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
+    import("@modelcontextprotocol/sdk/types.js"),
+  ]);
+  return sdk;
+}
 
 export interface McpDeps {
   db: Db;
@@ -67,6 +78,7 @@ export class McpEndpoint {
         { status: 401, headers: { "www-authenticate": 'Bearer realm="pier-mcp"' } },
       );
     }
+    const [{ Server }, { WebStandardStreamableHTTPServerTransport }, { CallToolRequestSchema, ListToolsRequestSchema }] = await loadSdk();
     const server = new Server({ name: "pier", version: this.deps.version }, { capabilities: { tools: {} } });
     const { tools, tasks } = this.deps;
     server.setRequestHandler(ListToolsRequestSchema, async () => ({
