@@ -14,7 +14,7 @@ import { PullRequests } from "./prs/pull-requests.ts";
 import { Tasks } from "./tasks/tasks.ts";
 import { Verifications } from "./tasks/verification.ts";
 import { McpEndpoint } from "./mcp/endpoint.ts";
-import { mcpJson, podUrlOfPier } from "./mcp/pod-url.ts";
+import { mcpJson, pierMcpServer, podUrlOfPier } from "./mcp/pod-url.ts";
 import { taskTools } from "./tools/registry.ts";
 import { deliverTaskFeedback } from "./tasks/feedback.ts";
 import { watchForPullRequests } from "./prs/watch.ts";
@@ -139,11 +139,13 @@ export async function openPier(config: Config): Promise<Pier> {
     settings,
     hosts,
     tasks,
-    mcpJsonFor: (session) => {
+    filesFor: async (session) => {
       const url = podUrlOfPier(config, runtime.kind, port);
-      return url ? mcpJson(url, services.mcpHeadersHelper({ repoId: session.repoId, userId: session.userId }, session.id)) : null;
+      const servers = url ? { pier: pierMcpServer(url, services.mcpHeadersHelper({ repoId: session.repoId, userId: session.userId }, session.id)) } : {};
+      return Object.keys(servers).length > 0 ? [{ path: ".mcp.json", content: mcpJson(servers) }] : [];
     },
   });
+  bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
   const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION });
   const github = new GitHub(config.githubApiUrl);
   const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings });
@@ -153,7 +155,10 @@ export async function openPier(config: Config): Promise<Pier> {
     if (task === null) sessions.forgetTask(taskId);
   });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
-  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks }), tools: builtInTools });
+  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks }),
+    toolsFor: async () => builtInTools,
+    authorize: async () => ({ allowed: true }),
+  });
   let setUp = hasAnyUser(db);
 
   await retireLegacyLayout({ db, dataDir: config.dataDir, runtime, imageFor: (repoId) => pods.imageFor(getRepo(db, repoId)) });

@@ -2,9 +2,9 @@ import { recordUsage } from "../costs/costs.ts";
 import type { Usage } from "../costs/usage.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
-import { addSessionCost, type Sessions } from "../sessions/sessions.ts";
+import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
-import type { ChatEngine, Turn } from "./engine.ts";
+import type { ChatEngine, ToolCall, Turn, Verdict } from "./engine.ts";
 import { appendItem, loadItems, type NewChatItem } from "./items.ts";
 import { type ItemEvent, type PassingItem, type ServerEvent, eventOf } from "./protocol.ts";
 
@@ -20,7 +20,10 @@ export interface ConversationDeps {
   bus: EventBus;
   sessions: Sessions;
   engine: ChatEngine;
-  tools: ToolRegistry;
+  /** The tools a session's agent may call this turn. */
+  toolsFor(session: Session): Promise<ToolRegistry>;
+  /** Whether a tool call of the session's agent may run (see Turn.authorize). */
+  authorize(session: Session, call: ToolCall, signal: AbortSignal): Promise<Verdict>;
 }
 
 const ZERO: Usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
@@ -111,6 +114,13 @@ export class Conversation {
       this.record({ kind: "error", message: `The session is ${session.state}; the agent only works in an active session.` });
       return;
     }
+    let tools: ToolRegistry;
+    try {
+      tools = await this.deps.toolsFor(session);
+    } catch (error) {
+      this.record({ kind: "error", message: `The agent's tools could not be made ready: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
     const abort = (this.abort = new AbortController());
     const usage = { ...ZERO };
     let costUsd = 0;
@@ -118,7 +128,8 @@ export class Conversation {
     const turn: Turn = {
       session,
       signal: abort.signal,
-      tools: this.deps.tools,
+      tools,
+      authorize: (call) => this.deps.authorize(session, call, abort.signal),
       items: () => loadItems(this.deps.db, this.sessionId),
       begin: () => {
         begun = true;

@@ -18,13 +18,28 @@ export interface ChatEngine {
   runTurn(turn: Turn): Promise<void>;
 }
 
+/** A tool call the model asked for, before it runs. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+}
+
+/** Whether a tool call may run; a refused one is not run, and `reason` goes back to the model as its result. */
+export type Verdict = { allowed: true } | { allowed: false; reason: string };
+
 /** One turn of a conversation, as the conversation hands it to its engine. */
 export interface Turn {
   readonly session: Session;
   /** Aborted when the person interrupts or the session ends: stop the model request and return. */
   readonly signal: AbortSignal;
-  /** The tools the model may call in this session. */
+  /** The tools the model may call in this session, this turn. */
   readonly tools: ToolRegistry;
+  /**
+   * Asks whether a call may run, before the engine runs it: Pier's tool policy for the session's
+   * repo decides, and may wait for the person to approve it (or the signal to abort).
+   */
+  authorize(call: ToolCall): Promise<Verdict>;
   /** The conversation so far, in order, as kept (what was recorded a moment ago included). */
   items(): ChatItem[];
   /** The turn is under way: viewers show the agent working, and its end will be recorded. */

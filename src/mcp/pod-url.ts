@@ -16,7 +16,12 @@ export function podUrlOfPier(config: Config, runtime: "docker" | "local", port: 
   return `http://host.docker.internal:${port}`;
 }
 
-/** The .mcp.json a session's worktree gets: Pier's endpoint, with the token asked of Pier by a helper when Claude Code connects. */
-export function mcpJson(url: string, headersHelper: string): string {
-  return `${JSON.stringify({ mcpServers: { pier: { type: "http", url: `${url}/mcp`, headersHelper } } }, null, 2)}\n`;
+/** Pier's own MCP server as .mcp.json lists it: its endpoint, with the token asked of Pier by a helper when Claude Code connects. */
+export function pierMcpServer(url: string, headersHelper: string) {
+  return { type: "http", url: `${url}/mcp`, headersHelper };
+}
+
+/** A session's .mcp.json: the MCP servers Claude Code in its terminal finds, by name. */
+export function mcpJson(servers: Record<string, unknown>): string {
+  return `${JSON.stringify({ mcpServers: servers }, null, 2)}\n`;
 }

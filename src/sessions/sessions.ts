@@ -17,13 +17,20 @@ import { getRepo, type Repo } from "../repos/repos.ts";
 import type { PodKey, ProgressEvent } from "../runtime/runtime.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { PodScriptRefusal } from "../workspaces/pod-script.ts";
-import type { SessionDiff } from "../workspaces/workspace.ts";
+import type { SessionDiff, SessionFile } from "../workspaces/workspace.ts";
 import type { SessionHost } from "./host.ts";
 import type { SessionHosts } from "./hosts.ts";
 import type { Tasks } from "../tasks/tasks.ts";
 import { type SessionState, sessions } from "./tables.ts";
 
 export type Session = typeof sessions.$inferSelect;
+
+declare module "../infra/events.ts" {
+  interface PierEvents {
+    /** What Pier writes into worktrees changed (a skill, an MCP server): of one repo, or of all when null. */
+    "session.files-changed": { repoId: string | null };
+  }
+}
 
 export function publicSession(session: Session) {
   return {
@@ -62,8 +69,8 @@ export interface SessionDeps {
   /** The live sessions' hosts: their terminals, sockets and progress. */
   hosts: SessionHosts;
   tasks: Tasks;
-  /** The .mcp.json for a session's worktree (Pier's MCP endpoint), or null when its pod cannot reach Pier. */
-  mcpJsonFor(session: Session): string | null;
+  /** Pier's own files for a session's worktree: its .mcp.json and the skills of its repo. */
+  filesFor(session: Session): Promise<SessionFile[]>;
 }
 
 /** What starting a session takes (POST /api/sessions, the New Session form). */
@@ -228,6 +235,26 @@ export class Sessions {
     return this.deps.db.select().from(sessions).where(eq(sessions.state, "active")).all();
   }
 
+  /**
+   * Brings Pier's files (see SessionFile) up to date in the active sessions of a repo, or of every
+   * repo when `repoId` is null: what a skill or MCP server change calls, so each worktree has it
+   * within seconds. A session that cannot be reached now gets its files when it next starts.
+   */
+  async syncFiles(repoId: string | null): Promise<void> {
+    const live = this.allActive().filter((session) => repoId === null || session.repoId === repoId);
+    await Promise.all(
+      live.map(async (session) => {
+        try {
+          const files = await this.deps.filesFor(session);
+          const workspace = await this.workspace(session);
+          await this.cloneLock.run(cloneKey(session), () => workspace.syncFiles(session.worktreePath, files));
+        } catch (error) {
+          console.warn(`[pier] could not bring Pier's files up to date in session ${session.id}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
+    );
+  }
+
   /** Whether the repo (or, given a person, that person's pod of it) has a provisioning or active session. */
   hasLiveSession(repoId: string, userId?: string): boolean {
     return (
@@ -348,6 +375,7 @@ export class Sessions {
 
       report({ step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
       const legacyClone = pods.legacyClone(repo.id);
+      const files = await this.deps.filesFor(session);
       const prepared = await this.cloneLock.run(cloneKey(session), () =>
         pods.workspace(repo, session.userId, shell).prepare({
           url: repo.url,
@@ -358,11 +386,11 @@ export class Sessions {
           baseSha: session.baseSha,
           identity: { name: username, email: `${username}@users.pier.local` },
           ...(legacyClone ? { legacy: { clone: legacyClone, branches: this.branchesOf(session.repoId, session.userId) } } : {}),
-          mcpJson: this.deps.mcpJsonFor(session),
+          files,
         }),
       );
-      if (prepared.mcp === "tracked") {
-        report({ step: "worktree", message: "The repository tracks its own .mcp.json, so Pier's MCP server was not added to it (claude mcp add can add it)." });
+      if (prepared.kept.includes(".mcp.json")) {
+        report({ step: "worktree", message: "The repository tracks its own .mcp.json, so Pier's MCP servers were not added to it (claude mcp add can add them)." });
       }
       report({ step: "worktree", message: "Worktree ready.", fraction: 1 });
 

@@ -21,8 +21,39 @@ export interface PrepareInput {
   identity: { name: string; email: string };
   /** A clone from before pods were per person, whose branches of this person's sessions are brought over once. */
   legacy?: { clone: string; branches: string[] };
-  /** The .mcp.json to write into the worktree (Pier's MCP endpoint), or null when pods cannot reach Pier. */
-  mcpJson: string | null;
+  /** Pier's own files for the worktree (see SessionFile). */
+  files: SessionFile[];
+}
+
+/**
+ * One of Pier's own files in a session's worktree: `.mcp.json` (Pier's MCP endpoint and the
+ * configured MCP servers) or a skill's `.claude/skills/<name>/SKILL.md`. They never reach git;
+ * a file the repository tracks itself wins (scripts/session-files.sh).
+ */
+export interface SessionFile {
+  path: string;
+  content: string;
+}
+
+/** The only paths Pier writes into a worktree (the script checks them again in the pod). */
+export const SESSION_FILE_PATH = /^(\.mcp\.json|\.claude\/skills\/[a-z0-9]+(-[a-z0-9]+)*\/SKILL\.md)$/;
+
+/** The files as session-files.sh reads them: a line each, "<path><TAB><base64>". */
+function sessionFileLines(files: SessionFile[]): string {
+  return files
+    .map((file) => {
+      if (!SESSION_FILE_PATH.test(file.path)) throw new Error(`Pier does not write ${file.path} into a worktree.`);
+      return `${file.path}\t${Buffer.from(file.content, "utf8").toString("base64")}\n`;
+    })
+    .join("");
+}
+
+/** The paths of `kept=<path>` lines: files the repository tracks itself, so Pier left them alone. */
+function keptPaths(out: string): string[] {
+  return out
+    .split("\n")
+    .filter((line) => line.startsWith("kept="))
+    .map((line) => line.slice("kept=".length));
 }
 
 export interface DiffFile {
@@ -49,7 +80,9 @@ export const DIFF_TOTAL_BYTES = 4 * 1024 * 1024;
 
 const DIFF_STATUS: Record<string, DiffFile["status"]> = { A: "added", M: "modified", D: "deleted", T: "type_changed" };
 
-const PREPARE = podScript("prepare.sh");
+const SESSION_FILES = podScript("session-files.sh");
+const PREPARE = `${SESSION_FILES}\n${podScript("prepare.sh")}`;
+const SYNC_FILES = `set -euo pipefail\n${SESSION_FILES}\nsync_session_files "$1" "$2"\n`;
 const HAS_BRANCH = podScript("has-branch.sh");
 const CHANGES = podScript("changes.sh");
 const FINISH = podScript("finish.sh");
@@ -71,19 +104,24 @@ export class Workspace {
   ) {}
 
   /**
-   * Readies the session's worktree; `cloned` when the person's clone was made just now, `mcp`
-   * whether Pier's .mcp.json was written (or the repo tracks its own).
+   * Readies the session's worktree with Pier's files in it; `cloned` when the person's clone was
+   * made just now, `kept` the files of Pier's the repo tracks itself (and so were left alone).
    */
-  async prepare(input: PrepareInput): Promise<{ cloned: boolean; baseSha: string | null; mcp: "written" | "tracked" | null }> {
+  async prepare(input: PrepareInput): Promise<{ cloned: boolean; baseSha: string | null; kept: string[] }> {
     const { clone, mirror, credentialHelper } = this.paths;
     const args = [
       clone, mirror, input.url, credentialHelper, input.worktree, input.branch, input.createdBranch ? "1" : "0", input.baseRef,
       input.identity.name, input.identity.email, input.baseSha ?? "", input.legacy?.clone ?? "", ...(input.legacy?.branches ?? []),
     ];
-    const out = expectSuccess(await runPodScript(this.shell, PREPARE, args, { stdin: input.mcpJson ?? "", timeoutMs: 10 * 60_000 }), "Preparing the worktree");
+    const out = expectSuccess(await runPodScript(this.shell, PREPARE, args, { stdin: sessionFileLines(input.files), timeoutMs: 10 * 60_000 }), "Preparing the worktree");
     const fields = readFields(out);
-    const mcp = fields.get("mcp");
-    return { cloned: fields.get("cloned") === "1", baseSha: fields.get("base") || null, mcp: mcp === "written" || mcp === "tracked" ? mcp : null };
+    return { cloned: fields.get("cloned") === "1", baseSha: fields.get("base") || null, kept: keptPaths(out) };
+  }
+
+  /** Brings Pier's files in a live session's worktree up to date: writes these, removes the ones no longer given. */
+  async syncFiles(worktree: string, files: SessionFile[]): Promise<{ kept: string[] }> {
+    const out = expectSuccess(await runPodScript(this.shell, SYNC_FILES, [this.paths.clone, worktree], { stdin: sessionFileLines(files), timeoutMs: 60_000 }), "Writing Pier's files");
+    return { kept: keptPaths(out) };
   }
 
   async hasBranch(branch: string): Promise<boolean> {

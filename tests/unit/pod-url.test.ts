@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/infra/config.ts";
-import { mcpJson, podUrlOfPier } from "../../src/mcp/pod-url.ts";
+import { mcpJson, pierMcpServer, podUrlOfPier } from "../../src/mcp/pod-url.ts";
 
 describe("where a pod reaches Pier", () => {
   const config = (env: Record<string, string>) => loadConfig({ PIER_DATA_DIR: "/tmp/pier-unused", ...env });
@@ -18,7 +18,7 @@ describe("where a pod reaches Pier", () => {
   });
 
   test(".mcp.json names the endpoint and the helper that asks for the token, never the token", () => {
-    const written = JSON.parse(mcpJson("http://127.0.0.1:3000", "/srv/pods/x/git-credential-pier mcp")) as { mcpServers: { pier: Record<string, string> } };
+    const written = JSON.parse(mcpJson({ pier: pierMcpServer("http://127.0.0.1:3000", "/srv/pods/x/git-credential-pier mcp") })) as { mcpServers: { pier: Record<string, string> } };
     expect(written.mcpServers.pier).toEqual({ type: "http", url: "http://127.0.0.1:3000/mcp", headersHelper: "/srv/pods/x/git-credential-pier mcp" });
   });
 });

@@ -80,7 +80,8 @@ export class AnthropicEngine implements ChatEngine {
       if (response.stop_reason !== "tool_use") break;
       for (const call of calls) {
         if (signal.aborted) break;
-        const result = await turn.tools.run(call.name, call.input, context);
+        const verdict = await turn.authorize(call);
+        const result = verdict.allowed ? await turn.tools.run(call.name, call.input, context) : { output: verdict.reason, isError: true };
         const output = signal.aborted ? `${result.output}\n[interrupted by the user]` : result.output;
         turn.record({ kind: "tool_result", id: call.id, output, isError: result.isError || signal.aborted, diff: result.diff });
       }

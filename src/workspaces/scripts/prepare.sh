@@ -1,7 +1,7 @@
 # Readies a session's worktree in the person's pod, in one exec: makes their clone if it is
 # missing, fetches it from the mirror, makes (or keeps) the worktree, sets the commit identity,
-# writes the .mcp.json it gets on stdin (if any) and prints the base. Idempotent: provisioning cut
-# off at any point can run again.
+# writes Pier's own files it gets on stdin (see session-files.sh, prepended to this script) and
+# prints the base. Idempotent: provisioning cut off at any point can run again.
 # Prints key=value lines; exit 3 means stderr is one sentence for the person.
 set -euo pipefail
 clone=$1 mirror=$2 url=$3 helper=$4 wt=$5 branch=$6 created=$7 base=$8 name=$9 email=${10} known_base=${11} legacy=${12}
@@ -56,19 +56,7 @@ fi
 git -C "$wt" config --worktree user.name "$name"
 git -C "$wt" config --worktree user.email "$email"
 
-# Pier's MCP endpoint for Claude Code in the terminal, kept out of git (the clone's info/exclude,
-# shared by its worktrees) so it is never committed or saved; a repo's own tracked .mcp.json wins.
-mcp=$(cat)
-if [ -n "$mcp" ]; then
-  if git -C "$wt" ls-files --error-unmatch .mcp.json >/dev/null 2>&1; then
-    echo mcp=tracked
-  else
-    mkdir -p "$clone/info"
-    grep -qxF /.mcp.json "$clone/info/exclude" 2>/dev/null || echo /.mcp.json >> "$clone/info/exclude"
-    printf '%s' "$mcp" > "$wt/.mcp.json"
-    echo mcp=written
-  fi
-fi
+sync_session_files "$clone" "$wt"
 if [ -n "$known_base" ]; then
   echo "base=$known_base"
 else
