@@ -13,6 +13,7 @@ import type { SessionFile } from "../workspaces/workspace.ts";
 import { CommittedSkillReader, type CommittedSkills, MAX_CONTENT_BYTES, MAX_NAME, isSkillName } from "./committed.ts";
 import { describeContent, oneLine, renderSkillFile, skillPath } from "./skill-file.ts";
 import {
+  PROPOSAL_STATES,
   SKILL_CATEGORIES,
   SKILL_POLICY_MODES,
   type ProposalState,
@@ -253,7 +254,7 @@ export class Skills {
   }
 
   /** A repo's policy, its global skills' on/off and its own skills. */
-  policy(_actor: Actor, repoId: string): SkillPolicyView {
+  policy(actor: Actor, repoId: string): SkillPolicyView {
     this.assertRepo(repoId, null);
     const mode = this.modeOf(repoId);
     const choices = this.choicesOf(repoId);
@@ -274,7 +275,7 @@ export class Skills {
           on: mode === "inherit" ? row.enabled : (choice ?? row.enabled),
         };
       }),
-      own: this.list(_actor, { repoId }),
+      own: this.list(actor, { repoId }),
       effective: effective.map(({ id, name, description, scope }) => ({ id, name, description, scope })),
     };
   }
@@ -434,7 +435,10 @@ export class Skills {
     const where: SQL[] = [];
     if (actor.kind === "agent") where.push(eq(skillProposals.sessionId, actor.sessionId));
     else if (!isAdmin(actor)) where.push(eq(skillProposals.userId, actor.user.id));
-    if (filter.state) where.push(eq(skillProposals.state, filter.state as ProposalState));
+    if (filter.state) {
+      if (!(PROPOSAL_STATES as readonly string[]).includes(filter.state)) throw invalid("state", `State must be one of ${PROPOSAL_STATES.join(", ")}.`);
+      where.push(eq(skillProposals.state, filter.state as ProposalState));
+    }
     return this.db
       .select()
       .from(skillProposals)
