@@ -66,11 +66,12 @@ export function RepoSkillsSection(props: RepoSkillsProps) {
           <fieldset class="skill-policy">
             <legend>Policy</legend>
             <label class="check">
-              <input type="radio" name="mode" value="inherit" checked={policy.mode === "inherit"} /> Inherit: every globally enabled skill
+              <input type="radio" name="mode" value="inherit" checked={policy.mode === "inherit"} />
+              <span>Inherit: every globally enabled skill</span>
             </label>
             <label class="check">
-              <input type="radio" name="mode" value="custom" checked={policy.mode === "custom"} /> Choose: each global skill on or off for this
-              repository
+              <input type="radio" name="mode" value="custom" checked={policy.mode === "custom"} />
+              <span>Choose: each global skill on or off for this repository</span>
             </label>
           </fieldset>
           {policy.globals.length === 0 ? (
@@ -212,18 +213,23 @@ function CommittedList(props: RepoSkillsProps & { own: Set<string> }) {
       </li>
     );
   });
+  const importable = committed.skills.filter((s) => !s.problem && !(s.name && props.own.has(s.name))).length;
+  const list = <ul class="list">{rows}</ul>;
   return (
     <>
       {intro}
-      {admin ? (
-        <HxForm action={`/repos/${props.repoId}/skills/import`} label="Import skills">
-          <ul class="list">{rows}</ul>
-          {committed.truncated ? <p class="hint">Only the first 50 skill directories are shown.</p> : ""}
-          <button type="submit">Import the ticked ones as this repository's skills</button>
-        </HxForm>
-      ) : (
-        <ul class="list">{rows}</ul>
-      )}
+      <details class="committed" open={committed.skills.length <= 8}>
+        <summary safe>{`${committed.skills.length}${committed.truncated ? "+" : ""} committed on ${committed.branch}, ${importable} to import`}</summary>
+        {admin ? (
+          <HxForm action={`/repos/${props.repoId}/skills/import`} label="Import skills">
+            {list}
+            {committed.truncated ? <p class="hint">Only the first 50 skill directories are shown.</p> : ""}
+            <button type="submit">Import the ticked ones as this repository's skills</button>
+          </HxForm>
+        ) : (
+          list
+        )}
+      </details>
       {refresh}
     </>
   );

@@ -37,8 +37,10 @@ export function SkillsPage(
     <Layout title="Skills" viewer={props.viewer} runtime={props.runtime} current="/skills" styles={["/public/skills.css"]}>
       <h1>Skills</h1>
       <p class="hint skills-intro">
-        A skill is Markdown instructions the agent loads when they fit the work. Every session's worktree gets its enabled skills as
-        <code>.claude/skills/&lt;name&gt;/SKILL.md</code>, kept out of git, so Claude Code in the terminal has them too. Global skills go
+        {"A skill is Markdown instructions the agent loads when they fit the work. Every session's worktree gets its enabled skills as "}
+        <code>
+          .claude/skills/<var>name</var>/SKILL.md
+        </code>, kept out of git, so Claude Code in the terminal has them too. Global skills go
         to every repository that inherits them (a repository's page can choose instead); a repository's own skill wins over a global
         one of the same name, and a skill the repository commits itself wins over both.
       </p>

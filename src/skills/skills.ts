@@ -575,7 +575,9 @@ function checkName(raw: string): string {
   return raw;
 }
 
-function checkContent(text: string): string {
+/** The content as kept: line ends as LF (a browser's form sends CRLF). */
+function checkContent(raw: string): string {
+  const text = raw.replace(/\r\n?/g, "\n");
   if (!text.trim()) throw invalid("content", "Content is required.");
   if (text.includes("\0")) throw invalid("content", "Content must be text.");
   if (Buffer.byteLength(text, "utf8") > MAX_CONTENT_BYTES) throw invalid("content", `Content must be at most ${MAX_CONTENT_BYTES / 1024} KiB.`);
