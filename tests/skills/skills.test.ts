@@ -295,13 +295,42 @@ describe("skills through the API, the import and the agent (local runtime)", () 
     await call("POST", `/api/sessions/${session.id}/end`, {});
   }, 90_000);
 
-  test("the skills page shows proposals with their diff, escaped, and hides the forms from members", async () => {
-    const page = await (await pier.fetch("/skills", { headers: { cookie } })).text();
-    expect(page).toContain('data-skill="release-notes"');
+  test("a member's session proposes: they see it waiting and may withdraw it, but not accept it; others see none of it", async () => {
+    const session = await activeSession(pier, member, { repoId });
+    const chat = await ChatClient.connect(pier.url, session.id, { cookie: member, origin: pier.url });
+    fake.script(
+      { toolUse: { name: "propose_skill", input: { name: "flaky-tests", category: "testing", content: "# Flaky tests\n\n<script>alert(1)</script> Rerun once.\n", scope: "global" } } },
+      { toolUse: { name: "propose_skill", input: { name: "second", category: "testing", content: "# Second\n" } } },
+      { text: "Proposed." },
+    );
+    await chat.turn("Propose");
+    chat.close();
+    const mine = (await call<Proposal[]>("GET", "/api/skills/proposals?state=pending", undefined, member)).body;
+    expect(mine.map((p) => `${p.name}:${p.repoId ?? "global"}:${p.sessionId === session.id}`)).toEqual(["second:" + repoId + ":true", "flaky-tests:global:true"]);
+    const flaky = mine.find((p) => p.name === "flaky-tests")!;
+    expect((await call("POST", `/api/skills/proposals/${flaky.id}/accept`, undefined, member)).status).toBe(403);
+    expect((await call<ApiError>("GET", "/api/skills/proposals?state=maybe", undefined, member)).status).toBe(400);
+
+    // The member's Skills page shows it waiting, escaped, with no Accept.
     const memberPage = await (await pier.fetch("/skills", { headers: { cookie: member } })).text();
+    expect(memberPage).toContain('data-proposal="' + flaky.id + '"');
+    expect(memberPage).toContain("Waits for an admin to accept it.");
+    expect(memberPage).not.toContain("<script>alert(1)</script>");
     expect(memberPage).not.toContain('action="/skills"');
+    expect(memberPage).not.toContain(`/skills/proposals/${flaky.id}/accept`);
     expect(memberPage).toContain("Only an admin adds and changes skills.");
-  });
+    const declined = await call<Proposal>("POST", `/api/skills/proposals/${flaky.id}/decline`, undefined, member);
+    expect(declined.body.state).toBe("declined");
+    expect((await call<Skill[]>("GET", "/api/skills")).body.some((s) => s.name === "flaky-tests")).toBe(false);
+
+    // The admin's page: the other one waits, escaped; imported hostile text is escaped too.
+    const page = await (await pier.fetch("/skills", { headers: { cookie } })).text();
+    expect(page).toContain(`/skills/proposals/${mine.find((p) => p.name === "second")!.id}/accept`);
+    expect(page).not.toContain(flaky.id);
+    expect(page).not.toContain('<img src=x onerror="window.pwned=1">');
+    expect(page).toContain("&lt;img src=x onerror=");
+    await call("POST", `/api/sessions/${session.id}/end`, {}, member);
+  }, 60_000);
 });
 
 describe("skills in a live session's worktree (Docker runtime)", () => {
