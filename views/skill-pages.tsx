@@ -108,7 +108,7 @@ export function SkillsPage(
 export function SkillPage(props: PageProps & { skill: PublicSkill; repoName: string | null; form: FormState; notice?: string }) {
   const { skill } = props;
   const admin = props.viewer.role === "admin";
-  const values = { name: skill.name, category: skill.category, description: skill.description, content: skill.content, ...props.form.values };
+  const values = { name: skill.name, category: skill.category, description: skill.descriptionGiven ? skill.description : "", content: skill.content, ...props.form.values };
   return (
     <Layout title={skill.name} viewer={props.viewer} runtime={props.runtime} current="/skills" styles={["/public/skills.css"]}>
       <p class="crumbs">
@@ -149,7 +149,7 @@ export function SkillPage(props: PageProps & { skill: PublicSkill; repoName: str
       {admin ? (
         <section class="card" aria-label="Edit skill">
           <HxForm action={`/skills/${skill.id}`} label="Edit skill" class="grid-form">
-            <SkillFields form={{ ...props.form, values }} enabled={skill.enabled} />
+            <SkillFields form={{ ...props.form, values }} enabled={skill.enabled} derived={skill.descriptionGiven ? undefined : skill.description} />
             <button type="submit" class="primary">
               Save skill
             </button>
@@ -179,7 +179,7 @@ export function SkillPage(props: PageProps & { skill: PublicSkill; repoName: str
 }
 
 /** The fields of a skill: on the new skill form with its scope, on a skill's page without (a skill keeps its scope). */
-function SkillFields(props: { form: FormState; repos?: Array<{ id: string; name: string }>; enabled?: boolean }) {
+function SkillFields(props: { form: FormState; repos?: Array<{ id: string; name: string }>; enabled?: boolean; derived?: string }) {
   const { form } = props;
   const enabled = form.values.enabled !== undefined ? form.values.enabled === "1" : (props.enabled ?? true);
   return (
@@ -192,7 +192,7 @@ function SkillFields(props: { form: FormState; repos?: Array<{ id: string; name:
       ) : (
         ""
       )}
-      <Field form={form} name="description" label="Description" hint="One line the agent sees in its list. Empty takes the content's first heading or first line." />
+      <Field form={form} name="description" label="Description" placeholder={props.derived} hint="One line the agent sees in its list. Empty takes the content's first heading or first line." />
       <div class="grid-wide">
         <TextArea form={form} name="content" label="Content (Markdown)" rows={14} required placeholder={"# Release notes\n\nWhen asked for release notes, …"} />
       </div>

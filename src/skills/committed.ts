@@ -25,6 +25,8 @@ export interface CommittedSkill {
   /** The name it would have in Pier (its front matter's, else its directory's), or null when neither is a valid name. */
   name: string | null;
   description: string;
+  /** The description is its front matter's (else it was taken from its content). */
+  descriptionGiven: boolean;
   category: SkillCategory;
   /** Its size in bytes (of a link: of the path it points to). */
   size: number;
@@ -80,7 +82,7 @@ export class CommittedSkillReader {
   }
 
   private async readOne(repoId: string, dir: string, entry: { mode: string; type: string; sha: string; size: number | null }): Promise<CommittedSkill> {
-    const base = { dir, name: isSkillName(dir) ? dir : null, description: "", category: "workflow" as SkillCategory, size: entry.size ?? 0, body: null };
+    const base = { dir, name: isSkillName(dir) ? dir : null, description: "", descriptionGiven: false, category: "workflow" as SkillCategory, size: entry.size ?? 0, body: null };
     if (entry.mode === "120000") return { ...base, problem: "It is a symbolic link; only a regular file can be imported." };
     if (entry.type !== "blob") return { ...base, problem: "It is not a regular file." };
     if ((entry.size ?? 0) > MAX_CONTENT_BYTES) return { ...base, problem: `It is ${Math.ceil(entry.size! / 1024)} KiB; a skill may have at most ${MAX_CONTENT_BYTES / 1024} KiB.` };
@@ -95,7 +97,8 @@ export class CommittedSkillReader {
     const { fields, body } = readSkillFile(text);
     const named = fields.name !== undefined && isSkillName(fields.name) ? fields.name : base.name;
     const category = (SKILL_CATEGORIES as readonly string[]).includes(fields.category ?? "") ? (fields.category as SkillCategory) : "workflow";
-    const found = { ...base, name: named, category, description: oneLine(fields.description ?? "") || describeContent(body) };
+    const given = oneLine(fields.description ?? "");
+    const found = { ...base, name: named, category, description: given || describeContent(body), descriptionGiven: given !== "" };
     if (!named) return { ...found, problem: "Neither its front matter's name nor its directory is a valid skill name (lowercase words joined by hyphens, at most 64 characters)." };
     if (!body.trim()) return { ...found, problem: "It has no content after its front matter." };
     return { ...found, problem: null, body };

@@ -36,6 +36,8 @@ export interface PublicSkill {
   content: string;
   /** Its own, or its content's first heading or line. */
   description: string;
+  /** The description was given (not taken from the content). */
+  descriptionGiven: boolean;
   enabled: boolean;
   /** null for a global skill. */
   repoId: string | null;
@@ -354,7 +356,12 @@ export class Skills {
   async refreshCommitted(actor: Actor, repoId: string): Promise<CommittedSkills> {
     assertAdmin(actor, "Only an admin can import skills.");
     const repo = this.assertRepo(repoId, null);
-    await this.deps.mirrors.update(repo);
+    try {
+      await this.deps.mirrors.update(repo);
+    } catch (error) {
+      const why = error instanceof Error ? error.message.trim().split("\n").at(-1)!.slice(0, 300) : String(error);
+      throw new AppError(502, "fetch_failed", `Fetching ${repo.name} from its remote failed: ${why}`);
+    }
     return this.committedReader.read(repo);
   }
 
@@ -377,7 +384,7 @@ export class Skills {
       name: skill.name!,
       category: skill.category,
       content: checkContent(skill.body),
-      description: ownDescription(skill.description),
+      description: skill.descriptionGiven ? ownDescription(skill.description) : null,
       enabled: true,
       repoId,
       createdBy: actor.user.id,
@@ -604,6 +611,7 @@ function publicSkill(row: Row): PublicSkill {
     category: row.category,
     content: row.content,
     description: descriptionOf(row),
+    descriptionGiven: row.description !== null,
     enabled: row.enabled,
     repoId: row.repoId,
     createdAt: row.createdAt.toISOString(),

@@ -213,6 +213,11 @@ describe("skills through the API, the import and the agent (local runtime)", () 
     // Front matter's alias trick is text, not a name; the directory's name stands in.
     expect(byDir.get("hostile")).toMatchObject({ name: "hostile", category: "workflow", problem: null });
     expect(byDir.has("no-skill-file")).toBe(false);
+    // A remote that cannot be reached is a sentence, not a crash.
+    const vanishing = makeRemoteRepo("gone");
+    const gone = await addRepo(pier, cookie, `file://${vanishing.path}`, "gone");
+    rmSync(dirname(vanishing.path), { recursive: true, force: true });
+    expect((await call<ApiError>("POST", `/api/repos/${gone}/skills/committed/refresh`)).body.error).toMatchObject({ code: "fetch_failed", message: expect.stringContaining("Fetching gone from its remote failed") });
     const answer = JSON.stringify(listed);
     expect(answer).not.toContain(secretKey.toString("utf8").trim());
     expect(answer).not.toContain("root:x:0:0");

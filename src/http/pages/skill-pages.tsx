@@ -143,9 +143,9 @@ export async function runRepoSkillForm(pier: Pier, ctx: FormContext & { params: 
     throw new AppError(404, "not_found", "There is nothing at this address.");
   } catch (error) {
     if (error instanceof AppError && error.status === 404) throw error;
-    if (!(error instanceof AppError) && ctx.params.form === "refresh") {
-      ctx.set.status = 502;
-      return { form, state: { values: {}, error: { message: `Fetching failed: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}` } } };
+    if (error instanceof AppError && error.code === "fetch_failed") {
+      ctx.set.status = error.status;
+      return { form, state: { values: {}, error: { message: error.message } } };
     }
     return { form, state: formFailure(error, ctx.body, ctx.set) };
   }
