@@ -370,6 +370,8 @@ describe("skills in a live session's worktree (Docker runtime)", () => {
     await call("POST", "/api/skills", { name: "shared", category: "workflow", content: "# Pier's shared skill\n" });
     await call("POST", "/api/skills", { name: "only-here", category: "testing", repoId, content: "# Only here\n\nRun the tests.\n" });
     const session = await activeSession(pier, cookie, { repoId });
+    expect(pier.pier.runtime.kind).toBe("docker");
+    expect(session.podId).not.toBe("local");
 
     const written = await cat(session, ".claude/skills/release-notes/SKILL.md");
     expect(written).toBe(`---\nname: release-notes\ndescription: "Write notes: \\"short\\", #1 priority for: everyone"\n---\n\n# Release notes\n\nKeep them short.\n`);
@@ -390,6 +392,11 @@ describe("skills in a live session's worktree (Docker runtime)", () => {
     expect(await cat(session, ".claude/skills/only-here/SKILL.md")).toContain("Run the tests.");
     await call("PATCH", `/api/skills/${notes.id}`, { enabled: true });
     await eventually("the skill back", async () => (await cat(session, ".claude/skills/release-notes/SKILL.md")).includes("Keep them shorter."));
+    // The repository's policy counts too: chosen off, the file goes; inheriting again, it is back.
+    await call("PUT", `/api/repos/${repoId}/skill-policy`, { mode: "custom", skills: { [notes.id]: false } });
+    await eventually("the skill chosen off gone", async () => (await sh(session, "test -e .claude/skills/release-notes || echo gone")).stdout.trim() === "gone");
+    await call("PUT", `/api/repos/${repoId}/skill-policy`, { mode: "inherit" });
+    await eventually("the inherited skill back", async () => (await cat(session, ".claude/skills/release-notes/SKILL.md")).includes("Keep them shorter."));
 
     // The person's own work is saved at the end; Pier's files are not.
     await sh(session, "echo work > work.txt && echo edited >> .claude/skills/shared/SKILL.md");
