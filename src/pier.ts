@@ -32,6 +32,7 @@ import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
 import { Sessions } from "./sessions/sessions.ts";
 import { Credentials } from "./settings/credentials.ts";
+import { Skills } from "./skills/skills.ts";
 import { SettingsStore } from "./settings/settings.ts";
 import { Terminals } from "./terminal/terminals.ts";
 import { Chats } from "./chat/chats.ts";
@@ -52,6 +53,8 @@ export interface Pier {
   /** The pull requests opened during sessions. */
   prs: PullRequests;
   tasks: Tasks;
+  /** Skills, each repo's skill policy, and the agent's proposals. */
+  skills: Skills;
   /** Tasks' AI verification reports. */
   verifications: Verifications;
   /** Pier's MCP endpoint (the task tools, for Claude Code in a session). */
@@ -130,6 +133,7 @@ export async function openPier(config: Config): Promise<Pier> {
     openChat: (sessionId) => chats.open(sessionId),
   });
   const tasks: Tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => sessions.linkedTaskOf(sessionId) });
+  const skills = new Skills({ db, bus, mirrors, sessionRepoOf: (sessionId) => sessions.findLive(sessionId)?.repoId ?? null });
   let port = config.port;
   const sessions: Sessions = new Sessions({
     db,
@@ -142,7 +146,7 @@ export async function openPier(config: Config): Promise<Pier> {
     filesFor: async (session) => {
       const url = podUrlOfPier(config, runtime.kind, port);
       const servers = url ? { pier: pierMcpServer(url, services.mcpHeadersHelper({ repoId: session.repoId, userId: session.userId }, session.id)) } : {};
-      return Object.keys(servers).length > 0 ? [{ path: ".mcp.json", content: mcpJson(servers) }] : [];
+      return [...(Object.keys(servers).length > 0 ? [{ path: ".mcp.json", content: mcpJson(servers) }] : []), ...skills.files(session.repoId)];
     },
   });
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
@@ -155,7 +159,7 @@ export async function openPier(config: Config): Promise<Pier> {
     if (task === null) sessions.forgetTask(taskId);
   });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
-  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks }),
+  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills }),
     toolsFor: async () => builtInTools,
     authorize: async () => ({ allowed: true }),
   });
@@ -180,6 +184,7 @@ export async function openPier(config: Config): Promise<Pier> {
     credentials,
     prs,
     tasks,
+    skills,
     verifications,
     mcp,
     podUrl: () => podUrlOfPier(config, runtime.kind, port),

@@ -21,6 +21,7 @@ const NAV = [
   { href: "/", label: "Dashboard", adminOnly: false },
   { href: "/sessions", label: "Sessions", adminOnly: false },
   { href: "/tasks", label: "Tasks", adminOnly: false },
+  { href: "/skills", label: "Skills", adminOnly: false },
   { href: "/repos", label: "Repositories", adminOnly: false },
   { href: "/tokens", label: "Tokens", adminOnly: false },
   { href: "/users", label: "Users", adminOnly: true },

@@ -3,6 +3,7 @@ import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import { SessionList, type SessionRow } from "./session-pages.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
+import { RepoSkillsSection, type RepoSkillsProps } from "./repo-skills.tsx";
 
 interface PageProps {
   viewer: Viewer;
@@ -104,11 +105,21 @@ function RepoList(props: { repos: Repo[] }) {
 }
 
 export function RepoPage(
-  props: PageProps & { repo: Repo; defaultImage: string; githubOrigin: string; pod: PodView | null; sessions: SessionRow[]; form: FormState; saved?: boolean },
+  props: PageProps & {
+    repo: Repo;
+    defaultImage: string;
+    githubOrigin: string;
+    pod: PodView | null;
+    sessions: SessionRow[];
+    form: FormState;
+    saved?: boolean;
+    /** What the Skills section shows (views/repo-skills.tsx). */
+    skills?: RepoSkillsProps;
+  },
 ) {
   const { repo } = props;
   return (
-    <Layout title={repo.name} viewer={props.viewer} runtime={props.runtime} current="/repos">
+    <Layout title={repo.name} viewer={props.viewer} runtime={props.runtime} current="/repos" styles={["/public/skills.css"]}>
       <p class="crumbs">
         <a href="/repos">Repositories</a> /
       </p>
@@ -163,6 +174,7 @@ export function RepoPage(
         </div>
         <SessionList rows={props.sessions} empty="No sessions on this repository yet." />
       </section>
+      {props.skills ? <RepoSkillsSection {...props.skills} /> : ""}
       {props.viewer.role === "admin" ? (
         <section class="card">
           <h2>Settings</h2>

@@ -17,6 +17,7 @@ import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
 import { taskPages } from "./pages/task-pages.tsx";
+import { skillPages } from "./pages/skill-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
 import { terminalSocket } from "./terminal-socket.ts";
@@ -26,6 +27,7 @@ import { meApi } from "./api/me-routes.ts";
 import { prApi } from "./api/pr-routes.ts";
 import { taskApi } from "./api/task-routes.ts";
 import { mcpApi } from "./api/mcp-routes.ts";
+import { skillApi } from "./api/skill-routes.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -89,6 +91,7 @@ export function createApp(pier: Pier) {
     .use(prApi(pier))
     .use(taskApi(pier))
     .use(mcpApi(pier))
+    .use(skillApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(terminalSocket(pier))
@@ -97,7 +100,8 @@ export function createApp(pier: Pier) {
     .use(authPages(pier))
     .use(appPages(pier))
     .use(sessionPages(pier))
-    .use(taskPages(pier));
+    .use(taskPages(pier))
+    .use(skillPages(pier));
 }
 
 function wantsHtml(request: Request): boolean {

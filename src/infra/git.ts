@@ -49,3 +49,52 @@ export function serverGit(baseDir: string, options: { token: string | null; glob
     timeout: { block: 5 * 60 * 1000 },
   }).env(env);
 }
+
+/** What a bounded read of git gave: at most the bytes asked for, and whether there was more. */
+export interface GitOutput {
+  exitCode: number;
+  stdout: Buffer;
+  /** The output went past the bound and git was stopped there. */
+  truncated: boolean;
+  stderr: string;
+}
+
+/**
+ * Git in one of the server's own repositories (a mirror) for questions whose answer comes from
+ * a repository's content: a listing or a file. Whatever a repository holds (a million entries, a
+ * huge blob), no more than `maxBytes` of it reaches the server's memory: git is stopped there.
+ * The same safe settings as serverGit; never a token, since nothing here talks to a remote.
+ */
+export async function readGit(gitDir: string, args: string[], options: { globalConfig: string; maxBytes: number; timeoutMs?: number }): Promise<GitOutput> {
+  const config = ["safe.directory=*", "core.hooksPath=/dev/null", "core.fsmonitor=false"].flatMap((entry) => ["-c", entry]);
+  const child = Bun.spawn(["git", ...config, "--git-dir", gitDir, ...args], {
+    cwd: gitDir,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: gitDir, GIT_TERMINAL_PROMPT: "0", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: options.globalConfig, LANG: "C" },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: options.timeoutMs ?? 30_000,
+    killSignal: "SIGKILL",
+  });
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let truncated = false;
+  const reader = child.stdout.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    const room = options.maxBytes - kept;
+    if (value.byteLength > room) {
+      chunks.push(Buffer.from(value.buffer, value.byteOffset, room));
+      kept += room;
+      truncated = true;
+      child.kill("SIGKILL");
+      await reader.cancel();
+      break;
+    }
+    chunks.push(Buffer.from(value));
+    kept += value.byteLength;
+  }
+  const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+  return { exitCode, stdout: Buffer.concat(chunks), truncated, stderr: stderr.slice(0, 2000) };
+}

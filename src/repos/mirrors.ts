@@ -1,9 +1,19 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { SERVER_GITCONFIG, serverGit } from "../infra/git.ts";
+import { SERVER_GITCONFIG, readGit, serverGit } from "../infra/git.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
 import { mirrorDir } from "./layout.ts";
 import type { Repo } from "./repos.ts";
+
+/** One entry of a tree in a mirror: `mode` 120000 is a symbolic link, 160000 a submodule. */
+export interface TreeEntry {
+  mode: string;
+  type: string;
+  sha: string;
+  /** A blob's size in bytes; null for a tree or a submodule. */
+  size: number | null;
+  path: string;
+}
 
 /**
  * Each repo's mirror: a bare copy of the remote's branches in a part of the data dir no pod can
@@ -67,6 +77,37 @@ export class Mirrors {
     if (await this.hasBranch(repo.id, branch)) return true;
     await this.update(repo).catch(() => undefined);
     return this.hasBranch(repo.id, branch);
+  }
+
+  /**
+   * Entries of a tree at `paths` as the mirror has it: `treeish` is a branch's ref (refs/heads/…)
+   * or a tree's id (a directory given with a trailing slash lists what is in it, not recursively). Read from git's objects, never from files a
+   * checkout would make: a symbolic link is an entry like any other, followed nowhere. At most
+   * `maxBytes` of listing, so a repository cannot make the answer as long as it likes; null when
+   * the mirror has no such tree (not fetched yet, or no such branch).
+   */
+  async listTree(repoId: string, treeish: string, paths: string[], maxBytes: number): Promise<{ entries: TreeEntry[]; truncated: boolean } | null> {
+    if (!/^(refs\/heads\/[^-\s][^\s]*|[0-9a-f]{40,64})$/.test(treeish)) throw new Error(`Not a branch ref or a tree id: ${treeish}`);
+    if (!this.fetched(repoId)) return null;
+    const out = await readGit(this.path(repoId), ["ls-tree", "-z", "--long", treeish, "--", ...paths], { globalConfig: this.globalConfig(), maxBytes });
+    if (out.exitCode !== 0 && !out.truncated) return null;
+    const records = out.stdout.toString("utf8").split("\0");
+    // The last record of a cut listing may be cut too; a whole listing ends with a NUL.
+    records.pop();
+    const entries: TreeEntry[] = [];
+    for (const record of records) {
+      const match = /^(\d{6}) (\w+) ([0-9a-f]{40,64}) +(-|\d+)\t(.*)$/s.exec(record);
+      if (match) entries.push({ mode: match[1]!, type: match[2]!, sha: match[3]!, size: match[4] === "-" ? null : Number(match[4]), path: match[5]! });
+    }
+    return { entries, truncated: out.truncated };
+  }
+
+  /** At most `maxBytes` of a blob of the mirror. */
+  async readBlob(repoId: string, sha: string, maxBytes: number): Promise<{ content: Buffer; truncated: boolean }> {
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new Error("Not an object id.");
+    const out = await readGit(this.path(repoId), ["cat-file", "blob", sha], { globalConfig: this.globalConfig(), maxBytes });
+    if (out.exitCode !== 0 && !out.truncated) throw new Error(`Reading ${sha} from the mirror failed: ${out.stderr.trim()}`);
+    return { content: out.stdout, truncated: out.truncated };
   }
 
   private async hasBranch(repoId: string, branch: string): Promise<boolean> {

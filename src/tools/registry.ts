@@ -6,6 +6,7 @@ import { editFile } from "./edit-file.ts";
 import { listFiles } from "./list-files.ts";
 import { readFile } from "./read-file.ts";
 import { search } from "./search.ts";
+import { loadSkill, proposeSkill } from "./skill-tools.ts";
 import { addTaskNote, createSubtask, getMyTask, listTasks, updateTaskStatus } from "./task-tools.ts";
 import type { TaskToolContext, Tool, ToolContext, ToolResult } from "./tool.ts";
 import { writeFile } from "./write-file.ts";
@@ -54,7 +55,7 @@ export class ToolRegistry<Context = ToolContext> {
 export const taskTools = new ToolRegistry<TaskToolContext>([getMyTask, updateTaskStatus, addTaskNote, createSubtask, listTasks]);
 
 /** Pier's own tools, in the order the model is shown them. */
-export const builtInTools = new ToolRegistry<ToolContext>([bash, readFile, writeFile, editFile, listFiles, search, ...taskTools.tools]);
+export const builtInTools = new ToolRegistry<ToolContext>([bash, readFile, writeFile, editFile, listFiles, search, ...taskTools.tools, loadSkill, proposeSkill]);
 
 /**
  * The model's input as the tool's schema types it, or a sentence saying what does not fit. Models

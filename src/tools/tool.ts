@@ -1,6 +1,7 @@
 import type { Static, TObject } from "@sinclair/typebox";
 import type { Actor } from "../auth/actor.ts";
 import type { Pod, Runtime } from "../runtime/runtime.ts";
+import type { Skills } from "../skills/skills.ts";
 import type { Tasks } from "../tasks/tasks.ts";
 import type { WorktreeFiles } from "../workspaces/worktree-files.ts";
 
@@ -10,8 +11,9 @@ export interface TaskToolContext {
   tasks: Tasks;
 }
 
-/** What a tool needs to act in one session's worktree (always through the session's pod), and on its task. */
+/** What a tool needs to act in one session's worktree (always through the session's pod), on its task and with its skills. */
 export interface ToolContext extends TaskToolContext {
+  skills: Skills;
   runtime: Runtime;
   pod: Pod;
   files: WorktreeFiles;

@@ -6,6 +6,7 @@ const WRITE = RESOLVE + podScript("write-file.sh");
 const REPLACE = RESOLVE + podScript("replace-file.sh");
 const LIST = podScript("list-files.sh");
 const INSTRUCTIONS = podScript("instructions.sh");
+const TRACKED = podScript("tracked.sh");
 
 const FILE_TIMEOUT_MS = 30_000;
 /** A listing stops after this many bytes of names. */
@@ -72,6 +73,12 @@ export class WorktreeFiles {
     // The last name of a cut listing may be cut too.
     if (truncated) names.pop();
     return { paths: names.filter(Boolean).map((name) => name.replace(/^\.\//, "")), truncated };
+  }
+
+  /** Whether the worktree's git tracks the path: the repository's own file, not one Pier or the session wrote. */
+  async tracked(path: string): Promise<boolean> {
+    const result = await runPodScript(this.shell, TRACKED, [this.worktree, path], { timeoutMs: FILE_TIMEOUT_MS, maxOutputBytes: 64 });
+    return expectSuccess(result, `Looking for ${path} in git`).trim() === "yes";
   }
 
   /** The named instruction files that are regular files inside the worktree, at most `maxBytes` each. */

@@ -21,6 +21,7 @@ describe("the tool registry", () => {
     expect(definitions.map((d: { name: string }) => d.name)).toEqual([
       "bash", "read_file", "write_file", "edit_file", "list_files", "search",
       "get_my_task", "update_task_status", "add_task_note", "create_subtask", "list_tasks",
+      "load_skill", "propose_skill",
     ]);
     expect(definitions[0].input_schema).toEqual({
       type: "object",

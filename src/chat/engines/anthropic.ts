@@ -9,6 +9,7 @@ import { findUser } from "../../auth/users.ts";
 import type { Credentials } from "../../settings/credentials.ts";
 import type { PublicTask, Tasks } from "../../tasks/tasks.ts";
 import type { SettingsStore } from "../../settings/settings.ts";
+import type { EffectiveSkill, Skills } from "../../skills/skills.ts";
 import type { ToolContext } from "../../tools/tool.ts";
 import { WorktreeFiles } from "../../workspaces/worktree-files.ts";
 import type { ChatEngine, Turn } from "../engine.ts";
@@ -23,6 +24,8 @@ export interface AnthropicEngineDeps {
   /** The person's own Anthropic key, or the instance's. */
   credentials: Credentials;
   tasks: Tasks;
+  /** The skills the session's repo gets, listed in the prompt and loaded with load_skill. */
+  skills: Skills;
 }
 
 /** Model responses (each may call tools) in one turn before Pier stops it. */
@@ -33,6 +36,9 @@ const ATTEMPTS = 4;
 const INSTRUCTION_FILES = ["CLAUDE.md", "AGENTS.md"];
 const MAX_INSTRUCTIONS = 20_000;
 const MAX_TASK_DESCRIPTION = 4_000;
+/** The prompt lists at most this many skills, in at most this many characters. */
+const MAX_LISTED_SKILLS = 100;
+const MAX_SKILL_LIST = 12_000;
 
 /**
  * Pier's own agent: a loop on the Messages API that streams the model's text, runs the tools it
@@ -61,11 +67,12 @@ export class AnthropicEngine implements ChatEngine {
     const actor: Actor = { kind: "agent", user: owner, sessionId: session.id };
     const taskId = this.deps.tasks.linkedTaskId(actor);
     const task = taskId ? this.deps.tasks.get(actor, taskId) : null;
-    const system = [{ type: "text" as const, text: systemPrompt(session, repo.name, shell.pod.id, instructions, task), cache_control: { type: "ephemeral" as const } }];
+    const skills = this.deps.skills.sessionSkills(actor);
+    const system = [{ type: "text" as const, text: systemPrompt(session, repo.name, shell.pod.id, instructions, task, skills), cache_control: { type: "ephemeral" as const } }];
     const definitions = turn.tools.definitions();
     const tools: Anthropic.Tool[] = definitions.map((tool, i) => (i === definitions.length - 1 ? { ...tool, cache_control: { type: "ephemeral" as const } } : tool));
     // No secrets: git and gh in the pod ask Pier for the GitHub token when they need it.
-    const context: ToolContext = { runtime: shell.runtime, pod: shell.pod, files, env: { PIER_SESSION_ID: session.id }, signal, actor, tasks: this.deps.tasks };
+    const context: ToolContext = { runtime: shell.runtime, pod: shell.pod, files, env: { PIER_SESSION_ID: session.id }, signal, actor, tasks: this.deps.tasks, skills: this.deps.skills };
 
     turn.begin();
     await summariseIfFull(this.deps.db, client, model, turn);
@@ -152,18 +159,41 @@ function apiErrorMessage(error: unknown, status: number | undefined): string {
   return `The model request failed${status ? ` (${status})` : ""}: ${detail.slice(0, 300)}. Your message is kept.`;
 }
 
+/** The session's skills by name and description, bounded, with how to use them. */
+function skillList(skills: EffectiveSkill[]): string {
+  const about = "propose_skill suggests a new skill or a better one; a person accepts it on the Skills page.";
+  if (skills.length === 0) return `No skills are configured for this repository. ${about}`;
+  const lines: string[] = [];
+  let length = 0;
+  for (const skill of skills.slice(0, MAX_LISTED_SKILLS)) {
+    const line = `- ${skill.name}: ${skill.description}`;
+    if (length + line.length > MAX_SKILL_LIST) break;
+    lines.push(line);
+    length += line.length + 1;
+  }
+  const more = skills.length > lines.length ? `\n(${skills.length - lines.length} more not listed.)` : "";
+  return `\nSkills of this session (load one with load_skill when it fits the work; ${about}):\n${lines.join("\n")}${more}`;
+}
+
 /**
  * Who the agent is and where it works, plus the repo's own instructions when it has them (read
  * in the pod, bounded: a repo's CLAUDE.md is its own text, never a file of the server's).
  */
-function systemPrompt(session: Session, repoName: string, podId: string, instructions: Array<{ name: string; text: string }>, task: PublicTask | null): string {
+function systemPrompt(
+  session: Session,
+  repoName: string,
+  podId: string,
+  instructions: Array<{ name: string; text: string }>,
+  task: PublicTask | null,
+  skills: EffectiveSkill[],
+): string {
   const lines = [
     "You are a coding agent working with a person in Pier, beside their terminal.",
     `Repository: ${repoName}. Branch: ${session.branch} (based on ${session.baseRef}).`,
     `Worktree: ${session.worktreePath} — every tool works there; the person's terminal shows the same files.`,
     `Commands run in the repository's pod (${podId === "local" ? "this machine, no container" : `container ${podId.slice(0, 12)}`}) as the pod user.`,
     "Read before you edit, keep changes small and explain what you did. Do not push unless asked.",
-    "No skills are configured.",
+    skillList(skills),
     task
       ? [
           `\nThis session works on a task: “${task.title}” (${task.status}, ${task.priority} priority).`,

@@ -14,6 +14,8 @@ import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.
 import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
 import { type PageContext, formFailure, pageAdmin, pageUser, redirectResponse } from "./respond.ts";
 import { sessionRows } from "./session-pages.tsx";
+import { repoSkillsSection, runRepoSkillForm } from "./skill-pages.tsx";
+import type { RepoSkillsProps } from "../../../views/repo-skills.tsx";
 
 /** The signed-in pages: dashboard, repositories, settings, API tokens and users. */
 export function appPages(pier: Pier) {
@@ -23,7 +25,7 @@ export function appPages(pier: Pier) {
     <ReposPage viewer={pageUser(pier, ctx)} {...common} repos={listRepos(pier.db)} form={form}
       allowLocalRepos={pier.config.allowLocalRepos} />
   );
-  const repoPage = (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false) => {
+  const repoPage = async (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false, skillResult?: RepoSkillsProps["result"]) => {
     const viewer = pageUser(pier, ctx);
     const repo = getRepo(pier.db, ctx.params.id);
     const values = {
@@ -37,7 +39,7 @@ export function appPages(pier: Pier) {
     return (
       <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} githubOrigin={pier.repoRules.github.origin}
         pod={pier.pods.view(repo.id, viewer.id)}
-        sessions={sessions} form={{ ...form, values }} saved={saved} />
+        sessions={sessions} form={{ ...form, values }} saved={saved} skills={await repoSkillsSection(pier, viewer, repo.id, skillResult)} />
     );
   };
   const settingsPage = async (ctx: PageContext, form: FormState, saved = false, priceForm: FormState = emptyForm, priceSaved = false) => (
@@ -91,6 +93,7 @@ export function appPages(pier: Pier) {
         return repoPage(ctx, formFailure(error, ctx.body, ctx.set));
       }
     })
+    .post("/repos/:id/skills/:form", async (ctx) => repoPage(ctx, emptyForm, false, await runRepoSkillForm(pier, ctx)))
     .post("/repos/:id/delete", async (ctx) => {
       await removeRepo(pier.db, personActor(pageAdmin(pier, ctx)), ctx.params.id, pier.repoRemoval);
       return redirectResponse(ctx.request, "/repos");
