@@ -39,6 +39,8 @@ import { AnthropicEngine } from "./chat/engines/anthropic.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
 import { builtInTools } from "./tools/registry.ts";
+import { ToolPolicies } from "./policies/policies.ts";
+import { Approvals } from "./policies/approvals.ts";
 
 /** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
 export interface Pier {
@@ -68,6 +70,10 @@ export interface Pier {
   sessions: Sessions;
   terminals: Terminals;
   chats: Chats;
+  /** Which tools the agent may call, globally and per repo. */
+  policies: ToolPolicies;
+  /** The tool policy enforced on the agent's calls, and the approvals it waits for. */
+  approvals: Approvals;
   /** The live sessions' hosts: their terminals, sockets and progress. */
   hosts: SessionHosts;
   /** What removing a repo asks of its sessions and pods. */
@@ -155,9 +161,12 @@ export async function openPier(config: Config): Promise<Pier> {
     if (task === null) sessions.forgetTask(taskId);
   });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
+  const policies = new ToolPolicies(db);
+  const approvals = new Approvals({ db, sessions, policies });
   const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks }),
     toolsFor: async () => builtInTools,
-    authorize: async () => ({ allowed: true }),
+    authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
+    pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
   });
   let setUp = hasAnyUser(db);
 
@@ -193,6 +202,8 @@ export async function openPier(config: Config): Promise<Pier> {
     sessions,
     terminals,
     chats,
+    policies,
+    approvals,
     hosts,
     repoRules,
     repoRemoval: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
