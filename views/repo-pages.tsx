@@ -3,6 +3,8 @@ import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import { SessionList, type SessionRow } from "./session-pages.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
+import type { EffectivePolicy } from "../src/policies/policies.ts";
+import { ToolPolicySummary } from "./tool-policy-pages.tsx";
 
 interface PageProps {
   viewer: Viewer;
@@ -104,7 +106,17 @@ function RepoList(props: { repos: Repo[] }) {
 }
 
 export function RepoPage(
-  props: PageProps & { repo: Repo; defaultImage: string; githubOrigin: string; pod: PodView | null; sessions: SessionRow[]; form: FormState; saved?: boolean },
+  props: PageProps & {
+    repo: Repo;
+    defaultImage: string;
+    githubOrigin: string;
+    pod: PodView | null;
+    sessions: SessionRow[];
+    form: FormState;
+    saved?: boolean;
+    /** The tool policy its sessions' agents follow. */
+    toolPolicy: EffectivePolicy;
+  },
 ) {
   const { repo } = props;
   return (
@@ -163,6 +175,7 @@ export function RepoPage(
         </div>
         <SessionList rows={props.sessions} empty="No sessions on this repository yet." />
       </section>
+      <ToolPolicySummary repoId={repo.id} effective={props.toolPolicy} isAdmin={props.viewer.role === "admin"} />
       {props.viewer.role === "admin" ? (
         <section class="card">
           <h2>Settings</h2>

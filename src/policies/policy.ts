@@ -23,7 +23,7 @@ export type ToolDecision = "allow" | "deny" | "ask";
 /** What a fresh install has: every tool runs. */
 export const ALLOW_ALL: ToolPolicy = { mode: "allow_all", allowed: [], denied: [], ask: [] };
 
-const LISTS = ["allowed", "denied", "ask"] as const;
+const LISTS = ["allowed", "ask", "denied"] as const;
 type ListName = (typeof LISTS)[number];
 const LIST_TITLES: Record<ListName, string> = { allowed: "Allowed", denied: "Denied", ask: "Ask" };
 

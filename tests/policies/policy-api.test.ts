@@ -71,7 +71,7 @@ describe("tool policy API", () => {
     expect(inherits.headers.get("content-type")).toContain("application/json");
     expect(inherits.headers.get("x-content-type-options")).toBe("nosniff");
 
-    const override = { mode: "deny_all", allowed: [], denied: [], ask: [] };
+    const override = { mode: "deny_all" as const, allowed: [], denied: [], ask: [] };
     expect((await call("PUT", `/api/repos/${repoId}/tool-policy`, override, member)).status).toBe(403);
     expect(await call("PUT", `/api/repos/${repoId}/tool-policy`, override)).toMatchObject({ status: 200, body: override });
     expect((await call("GET", `/api/repos/${repoId}/tool-policy`, undefined, member)).body).toEqual(override);
