@@ -152,7 +152,9 @@ export async function openPier(config: Config): Promise<Pier> {
     },
   });
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
-  const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION });
+  const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION,
+    refusal: (sessionId, tool) => approvals.refusalOutsideChat(sessions.get(sessionId), tool),
+  });
   const github = new GitHub(config.githubApiUrl);
   const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings });
   watchForPullRequests(bus, prs);

@@ -70,9 +70,7 @@ export class Approvals {
   async authorize(session: Session, call: ToolCall, signal: AbortSignal, record: (item: NewChatItem) => void): Promise<Verdict> {
     const decision = decide(this.deps.policies.effective(session.repoId).policy, call.name);
     if (decision === "allow") return ALLOWED;
-    if (decision === "deny") {
-      return { allowed: false, reason: `Pier's tool policy for this repository denies ${call.name}. Do not call it again; carry on without it or ask the person.` };
-    }
+    if (decision === "deny") return { allowed: false, reason: denial(call.name) };
     if (this.granted(session.id, call.name)) return ALLOWED;
     if (signal.aborted) return { allowed: false, reason: "The turn was stopped before this call was approved." };
     const answer = await this.ask(session, call, signal, record);
@@ -83,6 +81,15 @@ export class Approvals {
         ? `${answer.by.username} did not approve this ${call.name} call, so it did not run. Ask them what they would like instead.`
         : `${answer.reason ?? "Nobody approved this call"}, so it did not run.`,
     };
+  }
+
+  /**
+   * For tools called from outside the chat (Pier's MCP endpoint, by Claude Code in the session's
+   * terminal): why the policy denies the tool, or null. A tool the policy asks about runs there,
+   * because Claude Code asks its person itself before it calls an MCP tool.
+   */
+  refusalOutsideChat(session: Session, tool: string): string | null {
+    return decide(this.deps.policies.effective(session.repoId).policy, tool) === "deny" ? denial(tool) : null;
   }
 
   /** Answers a request of the session's agent, as its person or an admin (others get 404, the agent 403). */
@@ -162,6 +169,11 @@ export class Approvals {
   private grant(sessionId: string, tool: string, grantedBy: string | null): void {
     this.deps.db.insert(sessionToolGrants).values({ sessionId, tool, grantedBy, createdAt: new Date() }).onConflictDoNothing().run();
   }
+}
+
+/** What the model is told of a denied tool. */
+function denial(tool: string): string {
+  return `Pier's tool policy for this repository denies ${tool}. Do not call it again; carry on without it or ask the person.`;
 }
 
 function key(sessionId: string, callId: string): string {

@@ -6,6 +6,8 @@
  * holds for that session; someone else's session cannot be answered; a reloaded chat gets the
  * card back, and after a restart the request has expired.
  */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -79,6 +81,22 @@ describe("tool policies in the chat", () => {
     const kept = (await call("GET", `/api/sessions/${session.id}/transcript`, undefined, nell)).body;
     expect(kept.filter((item: any) => item.kind === "tool_result" && item.refused)).toHaveLength(2);
     chat.close();
+    await end(session);
+  }, 60_000);
+
+  test("Pier's MCP endpoint (Claude Code in the terminal) refuses what the policy denies, and runs what it asks about", async () => {
+    const session = await activeSession(pier, nell, { repoId });
+    const { token } = (await call("POST", `/api/sessions/${session.id}/mcp-token`, {}, nell)).body;
+    const client = new Client({ name: "policies-test", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${pier.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    await setGlobal({ mode: "custom", denied: ["list_*"], ask: ["get_my_task"] });
+    const denied = await client.callTool({ name: "list_tasks", arguments: {} });
+    expect(denied.isError).toBe(true);
+    expect(JSON.stringify(denied.content)).toContain("Pier's tool policy for this repository denies list_tasks.");
+    // Claude Code asks its person itself before an MCP tool runs; the endpoint does not ask again.
+    const asked = await client.callTool({ name: "get_my_task", arguments: {} });
+    expect(JSON.stringify(asked.content)).toContain("No task is linked to this session");
+    await client.close();
     await end(session);
   }, 60_000);
 
