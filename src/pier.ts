@@ -165,6 +165,7 @@ export async function openPier(config: Config): Promise<Pier> {
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
   const policies = new ToolPolicies(db);
   const approvals = new Approvals({ db, sessions, policies });
+  approvals.forgetAfterRestart();
   const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks }),
     toolsFor: async () => builtInTools,
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),

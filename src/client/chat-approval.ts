@@ -33,8 +33,8 @@ export class ApprovalCard {
     this.buttons = [approve, always, deny];
     this.actions = el("div", { class: "chat-approval-actions" }, ...this.buttons);
     this.element = el(
-      "section",
-      { class: "chat-item chat-approval", "data-state": "waiting", "data-approval": id, "aria-labelledby": titleId },
+      "div",
+      { class: "chat-item chat-approval", role: "group", "data-state": "waiting", "data-approval": id, "aria-labelledby": titleId },
       el("p", { class: "chat-approval-title", id: titleId }, "Run ", el("code", {}, tool), "?"),
       what(tool, input, diff),
       this.actions,

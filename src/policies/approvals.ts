@@ -59,11 +59,11 @@ const ALLOWED: Verdict = { allowed: true };
 export class Approvals {
   private waiting = new Map<string, Waiting>();
 
-  constructor(
-    private deps: { db: Db; sessions: Sessions; policies: ToolPolicies },
-  ) {
-    // Nothing waits in a process that has just started.
-    deps.sessions.clearAttention("approval");
+  constructor(private deps: { db: Db; sessions: Sessions; policies: ToolPolicies }) {}
+
+  /** At start: nothing waits in a process that has just started, whatever the sessions last said. */
+  forgetAfterRestart(): void {
+    this.deps.sessions.clearAttention("approval");
   }
 
   /** The verdict on one call of the session's agent (ConversationDeps.authorize). */

@@ -77,13 +77,14 @@ test("at 390 px the card shows the command, the session waits for approval, and 
   anthropic.script({ toolUse: { name: "bash", input: { command: "echo tapped > tapped.txt" }, id: "toolu_tap" } }, { text: "Made tapped.txt." });
   await ask(page, "Make tapped.txt");
 
-  const card = page.getByRole("region", { name: "Run bash?" });
+  const card = page.getByRole("group", { name: "Run bash?" });
   await card.and(page.locator("[data-live]")).waitFor();
   expect(await card.locator(".chat-approval-command").textContent()).toBe("echo tapped > tapped.txt");
   expect(await card.getByRole("status").textContent()).toBe("Waiting for your answer; nothing runs until you approve.");
   expect(await page.locator(".chat-working-label").textContent()).toBe("Waiting for your approval…");
   expect((await api<{ attention: string | null }>(`/api/sessions/${session.id}`)).attention).toBe("approval");
   expect(existsSync(join(session.worktreePath, "tapped.txt"))).toBe(false);
+  expect(await (await pier.fetch("/sessions", { headers: { cookie } })).text()).toContain("waiting for approval");
   for (const name of ["Approve", "Allow for this session", "Deny"]) {
     const box = (await card.getByRole("button", { name }).boundingBox())!;
     expect(box.height).toBeGreaterThanOrEqual(44);
@@ -115,7 +116,7 @@ test("an edit's card shows the change as a diff, comes back after a reload, and 
     { text: "Left it alone." },
   );
   await ask(page, "Edit the README");
-  const card = page.getByRole("region", { name: "Run edit_file?" });
+  const card = page.getByRole("group", { name: "Run edit_file?" });
   await card.and(page.locator("[data-live]")).waitFor();
   expect(await card.locator(".chat-diff .diff-add").allTextContents()).toContain("+Edited <b>after</b> approval.\n");
   expect(await card.locator(".chat-tool-label").textContent()).toBe("Changes README.md");
@@ -145,7 +146,7 @@ test("a card left waiting across a restart shows as expired, with nothing to pre
   await openChat(page);
   anthropic.script({ toolUse: { name: "bash", input: { command: "touch never.txt" }, id: "toolu_restart" } });
   await ask(page, "Make never.txt");
-  await page.getByRole("region", { name: "Run bash?" }).and(page.locator("[data-live]")).waitFor();
+  await page.getByRole("group", { name: "Run bash?" }).and(page.locator("[data-live]")).waitFor();
   await context.close();
 
   await pier.close();

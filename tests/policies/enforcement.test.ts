@@ -227,6 +227,14 @@ describe("tool policies in the chat", () => {
       expect(made(session, "never-made")).toBe(false);
       expect(await attentionOf(session)).toBeNull();
       expect((await call("POST", `/api/sessions/${session.id}/approvals/toolu_stop_1`, { allow: true }, nell)).status).toBe(409);
+      // Over the socket, a late or malformed answer is refused to that socket alone.
+      const late = chat.events.length;
+      chat.sendJson({ type: "approval", id: "toolu_stop_1", allow: true });
+      expect((await chat.next("error", late)).message).toStartWith("No approval is waiting with that id");
+      const malformed = chat.events.length;
+      chat.sendJson({ type: "approval", id: "toolu_stop_1", allow: "yes" });
+      expect((await chat.next("error", malformed)).message).toBe("An approval needs allow: true or false.");
+      expect(made(session, "never-made")).toBe(false);
     }, 60_000);
 
     test("a reloaded chat gets the waiting card back and can answer it; after a restart the request has expired", async () => {
