@@ -40,6 +40,8 @@ import { AnthropicEngine } from "./chat/engines/anthropic.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
 import { builtInTools } from "./tools/registry.ts";
+import { ToolPolicies } from "./policies/policies.ts";
+import { Approvals } from "./policies/approvals.ts";
 
 /** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
 export interface Pier {
@@ -71,6 +73,10 @@ export interface Pier {
   sessions: Sessions;
   terminals: Terminals;
   chats: Chats;
+  /** Which tools the agent may call, globally and per repo. */
+  policies: ToolPolicies;
+  /** The tool policy enforced on the agent's calls, and the approvals it waits for. */
+  approvals: Approvals;
   /** The live sessions' hosts: their terminals, sockets and progress. */
   hosts: SessionHosts;
   /** What removing a repo asks of its sessions and pods. */
@@ -150,7 +156,9 @@ export async function openPier(config: Config): Promise<Pier> {
     },
   });
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
-  const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION });
+  const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION,
+    refusal: (sessionId, tool) => approvals.refusalOutsideChat(sessions.get(sessionId), tool),
+  });
   const github = new GitHub(config.githubApiUrl);
   const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings });
   watchForPullRequests(bus, prs);
@@ -159,9 +167,13 @@ export async function openPier(config: Config): Promise<Pier> {
     if (task === null) sessions.forgetTask(taskId);
   });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
+  const policies = new ToolPolicies(db);
+  const approvals = new Approvals({ db, sessions, policies });
+  approvals.forgetAfterRestart();
   const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills }),
     toolsFor: async () => builtInTools,
-    authorize: async () => ({ allowed: true }),
+    authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
+    pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
   });
   let setUp = hasAnyUser(db);
 
@@ -198,6 +210,8 @@ export async function openPier(config: Config): Promise<Pier> {
     sessions,
     terminals,
     chats,
+    policies,
+    approvals,
     hosts,
     repoRules,
     repoRemoval: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },

@@ -14,3 +14,4 @@ export * from "./prs/tables.ts";
 export * from "./tasks/tables.ts";
 export * from "./mcp/tables.ts";
 export * from "./skills/tables.ts";
+export * from "./policies/tables.ts";

@@ -32,6 +32,9 @@ export function SettingsPage(
   return (
     <Layout title="Settings" viewer={props.viewer} runtime={props.runtime} current="/settings">
       <h1>Settings</h1>
+      <p class="muted">
+        Also: the <a href="/settings/tool-policy">tool policy</a>, which tools the chat's agent may call and which need your approval.
+      </p>
       <section class="card">
         <HxForm action="/settings" label="Settings" class="grid-form">
           {props.saved ? (

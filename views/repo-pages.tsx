@@ -4,6 +4,8 @@ import type { Repo } from "../src/repos/repos.ts";
 import { SessionList, type SessionRow } from "./session-pages.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { RepoSkillsSection, type RepoSkillsProps } from "./repo-skills.tsx";
+import type { EffectivePolicy } from "../src/policies/policies.ts";
+import { ToolPolicySummary } from "./tool-policy-pages.tsx";
 
 interface PageProps {
   viewer: Viewer;
@@ -115,6 +117,8 @@ export function RepoPage(
     saved?: boolean;
     /** What the Skills section shows (views/repo-skills.tsx). */
     skills?: RepoSkillsProps;
+    /** The tool policy its sessions' agents follow. */
+    toolPolicy: EffectivePolicy;
   },
 ) {
   const { repo } = props;
@@ -175,6 +179,7 @@ export function RepoPage(
         <SessionList rows={props.sessions} empty="No sessions on this repository yet." />
       </section>
       {props.skills ? <RepoSkillsSection {...props.skills} /> : ""}
+      <ToolPolicySummary repoId={repo.id} effective={props.toolPolicy} isAdmin={props.viewer.role === "admin"} />
       {props.viewer.role === "admin" ? (
         <section class="card">
           <h2>Settings</h2>

@@ -150,6 +150,7 @@ export function SessionList(props: { rows: SessionRow[]; empty: string }) {
             {session.title}
           </a>
           <StatePill state={session.state} />
+          {session.attention === "approval" ? <span class="badge badge-waiting">waiting for approval</span> : ""}
           <PrChips prs={prs} />
           <span class="muted mono" safe>
             {`${repoName} · ${session.branch}`}

@@ -22,8 +22,13 @@ export interface ConversationDeps {
   engine: ChatEngine;
   /** The tools a session's agent may call this turn. */
   toolsFor(session: Session): Promise<ToolRegistry>;
-  /** Whether a tool call of the session's agent may run (see Turn.authorize). */
-  authorize(session: Session, call: ToolCall, signal: AbortSignal): Promise<Verdict>;
+  /**
+   * Whether a tool call of the session's agent may run (see Turn.authorize). `record` keeps an
+   * item of the conversation, for an approval asked of the person and its answer.
+   */
+  authorize(session: Session, call: ToolCall, signal: AbortSignal, record: (item: NewChatItem) => void): Promise<Verdict>;
+  /** The ids of the session's approval requests a person can still answer (see the history event). */
+  pendingApprovals(sessionId: string): string[];
 }
 
 const ZERO: Usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
@@ -55,6 +60,7 @@ export class Conversation {
       messages: loadItems(this.deps.db, this.sessionId),
       running: this.running,
       queued: [...this.queued],
+      pendingApprovals: this.deps.pendingApprovals(this.sessionId),
       sessionCostUsd: this.deps.sessions.get(this.sessionId).costUsd,
     };
   }
@@ -129,7 +135,7 @@ export class Conversation {
       session,
       signal: abort.signal,
       tools,
-      authorize: (call) => this.deps.authorize(session, call, abort.signal),
+      authorize: (call) => this.deps.authorize(session, call, abort.signal, (item) => this.record(item)),
       items: () => loadItems(this.deps.db, this.sessionId),
       begin: () => {
         begun = true;

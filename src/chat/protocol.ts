@@ -3,15 +3,22 @@ import type { Usage } from "../costs/usage.ts";
 /**
  * The chat WebSocket's messages (/api/sessions/:id/chat), shared by the server and the browser.
  *
- * Client → server: {type:"message", text} (queued when the agent is busy; never dropped) and
+ * Client → server: {type:"message", text} (queued when the agent is busy; never dropped),
  * {type:"interrupt"} (stops the model request and any running tool command; the turn is
- * recorded as interrupted).
+ * recorded as interrupted) and {type:"approval", id, allow, scope?} (the answer to an
+ * approval_request; scope "session" allows that tool for the rest of the session).
  *
  * Server → client: `history` on connect, then one event per conversation item as it happens.
  * An item and its event are one thing under two names: `eventOf` turns the one into the other,
  * for the server as it broadcasts and for the browser as it replays the history.
  */
-export type ClientMessage = { type: "message"; text: string } | { type: "interrupt" };
+export type ClientMessage =
+  | { type: "message"; text: string }
+  | { type: "interrupt" }
+  | { type: "approval"; id: string; allow: boolean; scope?: ApprovalScope };
+
+/** An approval holds for the one call, or for every call of that tool for the rest of the session. */
+export type ApprovalScope = "once" | "session";
 
 /**
  * One entry of the conversation as it is kept and replayed, in order. Items kept before a field
@@ -23,7 +30,18 @@ export type ChatItem =
   /** A finished block of model text. */
   | { kind: "assistant"; text: string; at: string }
   | { kind: "tool_call"; id: string; name: string; input: unknown; at: string }
-  | { kind: "tool_result"; id: string; output: string; isError: boolean; diff?: string; at: string }
+  /** `refused` when the tool did not run at all: Pier's tool policy denied it, or a person did. */
+  | { kind: "tool_result"; id: string; output: string; isError: boolean; diff?: string; refused?: boolean; at: string }
+  /**
+   * The tool policy asks a person before this call (`id` is the tool call's) runs; nothing runs
+   * until an approval_decision with the same id says so. `diff` previews a file edit's change.
+   */
+  | { kind: "approval_request"; id: string; tool: string; input: unknown; diff?: string; at: string }
+  /**
+   * How an approval_request was settled: by a person (`by`, their username), or by no one when
+   * the turn was stopped or the session ended first (`by` null, `reason` says which).
+   */
+  | { kind: "approval_decision"; id: string; allow: boolean; scope: ApprovalScope; by: string | null; reason?: string; at: string }
   /** `sessionCostUsd` is the session's cost once the turn was paid for. */
   | { kind: "turn_end"; usage: Usage; costUsd: number; sessionCostUsd?: number; interrupted: boolean; at: string }
   | { kind: "error"; message: string; settingsUrl?: string; at: string }
@@ -48,6 +66,8 @@ const EVENT_TYPES = {
   assistant: "assistant_message",
   tool_call: "tool_call",
   tool_result: "tool_result",
+  approval_request: "approval_request",
+  approval_decision: "approval_decision",
   turn_end: "turn_end",
   error: "error",
   summary: "summary",
@@ -69,8 +89,12 @@ export function eventOf(item: ChatItem | PassingItem): ItemEvent {
 
 /** Server → client events. */
 export type ServerEvent =
-  /** On connect: everything so far, then live events follow. `queued` are the messages still waiting for the turn under way. */
-  | { type: "history"; messages: ChatItem[]; running: boolean; queued: string[]; sessionCostUsd: number }
+  /**
+   * On connect: everything so far, then live events follow. `queued` are the messages still
+   * waiting for the turn under way; `pendingApprovals` the approval requests (by id) a person can
+   * still answer. A request neither answered nor pending has expired (its turn is gone).
+   */
+  | { type: "history"; messages: ChatItem[]; running: boolean; queued: string[]; pendingApprovals: string[]; sessionCostUsd: number }
   | ItemEvent
   /** The session ended; the socket closes with 4001 right after. */
   | { type: "ended" };
@@ -85,15 +109,21 @@ export function parseClientMessage(body: unknown): ClientMessage | string {
     try {
       value = JSON.parse(body);
     } catch {
-      return 'Messages must be JSON: {"type":"message","text":"…"} or {"type":"interrupt"}.';
+      return 'Messages must be JSON: {"type":"message","text":"…"}, {"type":"interrupt"} or {"type":"approval","id":"…","allow":true}.';
     }
   }
   const message = (value && typeof value === "object" ? value : {}) as Record<string, unknown>;
   if (message.type === "interrupt") return { type: "interrupt" };
+  if (message.type === "approval") {
+    if (typeof message.id !== "string" || !message.id) return "An approval needs the id of the approval_request it answers.";
+    if (typeof message.allow !== "boolean") return "An approval needs allow: true or false.";
+    if (message.scope !== undefined && message.scope !== "once" && message.scope !== "session") return 'An approval\'s scope is "once" or "session".';
+    return { type: "approval", id: message.id, allow: message.allow, ...(message.scope ? { scope: message.scope } : {}) };
+  }
   if (message.type === "message") {
     if (typeof message.text !== "string" || !message.text.trim()) return "A message needs text.";
     if (message.text.length > MAX_MESSAGE_CHARS) return `A message may be at most ${MAX_MESSAGE_CHARS} characters.`;
     return { type: "message", text: message.text };
   }
-  return `Unknown message type ${JSON.stringify(message.type)}; use message or interrupt.`;
+  return `Unknown message type ${JSON.stringify(message.type)}; use message, interrupt or approval.`;
 }

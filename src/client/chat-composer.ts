@@ -21,10 +21,11 @@ export class Composer {
   });
   private readonly sendButton = el("button", { type: "submit", class: "primary" }, "Send");
   private readonly stopButton = el("button", { type: "button", class: "danger chat-stop" }, "Stop");
+  private readonly workingText = el("span", {}, "Working…");
   private readonly working = el(
     "div",
     { class: "chat-working", hidden: true },
-    el("p", { class: "chat-working-label", role: "status" }, el("span", { class: "chat-spinner", "aria-hidden": "true" }), "Working…"),
+    el("p", { class: "chat-working-label", role: "status" }, el("span", { class: "chat-spinner", "aria-hidden": "true" }), this.workingText),
     this.stopButton,
   );
   private readonly hint = el("p", { class: "chat-hint", role: "status", hidden: true });
@@ -61,6 +62,11 @@ export class Composer {
       this.stopButton.disabled = false;
       this.stopButton.textContent = "Stop";
     }
+  }
+
+  /** The agent waits for an approval above (the card says what for), or works on. */
+  setAwaitingApproval(awaiting: boolean): void {
+    this.workingText.textContent = awaiting ? "Waiting for your approval…" : "Working…";
   }
 
   /** The session ended: nothing more can be sent. */

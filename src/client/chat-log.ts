@@ -4,6 +4,8 @@
 import type { Usage } from "../costs/usage.ts";
 import { formatCost, formatUsage, retryLabel } from "./chat-format.ts";
 import { renderMarkdown } from "./chat-markdown.ts";
+import type { ApprovalScope } from "../chat/protocol.ts";
+import { ApprovalCard, type Answerer } from "./chat-approval.ts";
 import { ToolCallView, orphanResult } from "./chat-tools.ts";
 import { el } from "./dom.ts";
 
@@ -26,11 +28,13 @@ export class ChatLog {
   private readonly queue = el("div", { class: "chat-queue", "aria-label": "Queued messages" });
   private readonly empty = el("p", { class: "chat-empty muted" }, "Ask the agent to do something in this session's worktree.");
   private readonly tools = new Map<string, ToolCallView>();
+  private readonly approvals = new Map<string, ApprovalCard>();
   private stream: Stream | null = null;
   private notice: { element: HTMLElement; timer: ReturnType<typeof setInterval> } | null = null;
   private following = true;
 
-  constructor() {
+  /** `answer` sends a person's answer to an approval card. */
+  constructor(private readonly answer: Answerer) {
     this.element = el("div", { class: "chat-log", tabindex: "0", "aria-label": "Chat messages" }, this.empty, this.items, this.queue);
     this.jumpButton = el("button", { type: "button", class: "chat-jump small", hidden: true }, "↓ Latest");
     this.jumpButton.addEventListener("click", () => {
@@ -57,6 +61,7 @@ export class ChatLog {
     this.endStream();
     this.clearNotice();
     this.tools.clear();
+    this.approvals.clear();
     this.items.replaceChildren();
     this.queue.replaceChildren();
     this.following = true;
@@ -121,11 +126,44 @@ export class ChatLog {
     this.add(view.element);
   }
 
-  toolResult(id: string, output: string, isError: boolean, diff?: string): void {
+  toolResult(id: string, output: string, isError: boolean, diff?: string, refused?: boolean): void {
     const view = this.tools.get(id);
     if (!view) return this.add(orphanResult(output, isError, diff));
-    view.finish(output, isError, diff);
+    view.finish(output, isError, diff, refused);
     this.changed();
+  }
+
+  /** The tool policy asks before a call runs; `live` when it can be answered now (not while replaying the history). */
+  approvalRequest(id: string, tool: string, input: unknown, diff: string | undefined, live: boolean): void {
+    this.endStream();
+    const card = new ApprovalCard(id, tool, input, diff, this.answer);
+    this.approvals.set(id, card);
+    this.tools.get(id)?.awaitingApproval();
+    this.add(card.element);
+    if (live) card.live();
+  }
+
+  approvalDecision(id: string, allow: boolean, scope: ApprovalScope, by: string | null, reason?: string): void {
+    this.approvals.get(id)?.decided(allow, scope, by, reason);
+    if (allow) this.tools.get(id)?.approved();
+    this.changed();
+  }
+
+  /** After the history: the cards still waiting can be answered if the server says so, and have expired if not. */
+  settleApprovals(pending: string[]): void {
+    for (const card of this.approvals.values()) {
+      if (!card.waiting) continue;
+      if (pending.includes(card.id)) card.live();
+      else {
+        card.expire();
+        this.tools.get(card.id)?.notRun();
+      }
+    }
+  }
+
+  /** Whether a card waits for an answer now. */
+  awaitingApproval(): boolean {
+    return [...this.approvals.values()].some((card) => card.waiting);
   }
 
   turnEnd(costUsd: number, usage: Usage, interrupted: boolean): void {

@@ -28,17 +28,36 @@ export class ToolCallView {
     this.body.append(section("Input", inputView(input)));
   }
 
-  /** The result: output (an error's in the error colour) and, for file edits, the diff. */
-  finish(output: string, isError: boolean, diff?: string): void {
+  /** The tool policy asks a person first: it has not started. */
+  awaitingApproval(): void {
+    this.status.replaceChildren("awaiting approval");
+  }
+
+  /** Approved: it runs now. */
+  approved(): void {
+    this.status.replaceChildren("running…");
+  }
+
+  /** Its approval expired with its turn: it never ran, and no result will come. */
+  notRun(): void {
+    this.element.dataset.state = "not-run";
+    this.status.replaceChildren("not run");
+  }
+
+  /**
+   * The result: output (an error's in the error colour) and, for file edits, the diff. A refused
+   * call (by the tool policy or a person) never ran; its output says why.
+   */
+  finish(output: string, isError: boolean, diff?: string, refused = false): void {
     this.element.dataset.state = isError ? "error" : "done";
     this.body.querySelectorAll(".chat-tool-result").forEach((node) => node.remove());
     if (diff) {
       const view = diffView(diff);
       this.status.replaceChildren(view.stats);
       this.body.append(section("Diff", view.element, "chat-tool-result"));
-    } else this.status.replaceChildren(isError ? "failed" : "");
+    } else this.status.replaceChildren(refused ? "refused" : isError ? "failed" : "");
     if (output !== "" || !diff) {
-      this.body.append(section(isError ? "Error" : "Output", outputView(output), "chat-tool-result"));
+      this.body.append(section(refused ? "Refused" : isError ? "Error" : "Output", outputView(output), "chat-tool-result"));
     }
   }
 }
@@ -55,7 +74,7 @@ function section(title: string, content: HTMLElement, className = ""): HTMLEleme
 }
 
 /** Each field of the input with its value as is: a command or file content reads as written. */
-function inputView(input: unknown): HTMLElement {
+export function inputView(input: unknown): HTMLElement {
   if (typeof input !== "object" || input === null || Array.isArray(input)) return pre(stringify(input));
   const list = el("dl", { class: "chat-tool-input" });
   for (const [key, value] of Object.entries(input as Record<string, unknown>)) {

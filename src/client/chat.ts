@@ -6,6 +6,7 @@ import { Composer } from "./chat-composer.ts";
 import { ChatConnection, type ChatConnectionState } from "./chat-connection.ts";
 import { formatCost } from "./chat-format.ts";
 import { ChatLog } from "./chat-log.ts";
+import { callApi } from "./api.ts";
 import { ChatStatus } from "./chat-status.ts";
 import { el } from "./dom.ts";
 
@@ -21,7 +22,11 @@ if (placeholder) startChat(placeholder, placeholder.dataset.chat ?? "");
 
 /** Replaces `host`'s content with the chat. `path` is the WebSocket's, /api/sessions/<id>/chat. */
 function startChat(host: HTMLElement, path: string): void {
-  const log = new ChatLog();
+  // Answers go over HTTP, which says at once whether it was taken (the socket only tells the others).
+  const log = new ChatLog(async (id, answer) => {
+    const done = await callApi(`${path.replace(/\/chat$/, "")}/approvals/${encodeURIComponent(id)}`, { method: "POST", body: JSON.stringify(answer) });
+    return done.ok ? null : done.message;
+  });
   const composer = new Composer({
     send: (text) => connection.send({ type: "message", text }),
     stop: () => connection.send({ type: "interrupt" }),
@@ -38,13 +43,18 @@ function startChat(host: HTMLElement, path: string): void {
     composer.setRunning(value);
   };
 
+  let replaying = false;
   // One switch for live events and the history alike: each kept item replays as the event it was.
   const apply = (event: ServerEvent): void => {
     if (event.type !== "retrying") log.clearNotice();
     switch (event.type) {
       case "history":
         log.clear();
+        replaying = true;
         for (const item of event.messages) apply(eventOf(item));
+        replaying = false;
+        log.settleApprovals(event.pendingApprovals ?? []);
+        composer.setAwaitingApproval(log.awaitingApproval());
         // The server knows which messages still wait; any other left queued (a restart cut its
         // turn off before it ended) is simply part of the conversation.
         log.unqueue(event.queued.length);
@@ -62,7 +72,13 @@ function startChat(host: HTMLElement, path: string): void {
       case "tool_call":
         return log.toolCall(event.id, event.name, event.input);
       case "tool_result":
-        return log.toolResult(event.id, event.output, event.isError, event.diff);
+        return log.toolResult(event.id, event.output, event.isError, event.diff, event.refused);
+      case "approval_request":
+        log.approvalRequest(event.id, event.tool, event.input, event.diff, !replaying);
+        return composer.setAwaitingApproval(log.awaitingApproval());
+      case "approval_decision":
+        log.approvalDecision(event.id, event.allow, event.scope, event.by, event.reason);
+        return composer.setAwaitingApproval(log.awaitingApproval());
       case "retrying":
         return log.retrying(event.attempt, event.delayMs, event.reason);
       case "turn_end":

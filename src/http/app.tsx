@@ -18,6 +18,7 @@ import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
 import { taskPages } from "./pages/task-pages.tsx";
 import { skillPages } from "./pages/skill-pages.tsx";
+import { policyPages } from "./pages/policy-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
 import { terminalSocket } from "./terminal-socket.ts";
@@ -28,6 +29,7 @@ import { prApi } from "./api/pr-routes.ts";
 import { taskApi } from "./api/task-routes.ts";
 import { mcpApi } from "./api/mcp-routes.ts";
 import { skillApi } from "./api/skill-routes.ts";
+import { policyApi } from "./api/policy-routes.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -92,6 +94,7 @@ export function createApp(pier: Pier) {
     .use(taskApi(pier))
     .use(mcpApi(pier))
     .use(skillApi(pier))
+    .use(policyApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(terminalSocket(pier))
@@ -101,7 +104,8 @@ export function createApp(pier: Pier) {
     .use(appPages(pier))
     .use(sessionPages(pier))
     .use(taskPages(pier))
-    .use(skillPages(pier));
+    .use(skillPages(pier))
+    .use(policyPages(pier));
 }
 
 function wantsHtml(request: Request): boolean {

@@ -1,6 +1,7 @@
 import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
 import { type ServerEvent, parseClientMessage } from "../chat/protocol.ts";
+import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import { requireActor } from "./auth.ts";
 import { trackSessionSocket } from "./session-sockets.ts";
@@ -40,6 +41,15 @@ export function chatSocket(pier: Pier) {
       const refuse = (why: string) => void raw.sendText(JSON.stringify({ type: "error", message: why, at: new Date().toISOString() } satisfies ServerEvent));
       const message = parseClientMessage(body);
       if (typeof message === "string") return refuse(message);
+      if (message.type === "approval") {
+        // The answer shows to every viewer as the conversation's approval_decision; a refusal to this one alone.
+        try {
+          pier.approvals.answer(requireActor(pier, ws.data), sessionId, message.id, { allow: message.allow, scope: message.scope });
+        } catch (error) {
+          refuse(error instanceof AppError ? error.message : "The approval could not be recorded.");
+        }
+        return;
+      }
       const host = pier.hosts.get(sessionId);
       if (pier.sessions.get(sessionId).state !== "active" || !host) return refuse("The session is not active; resume it to talk to the agent.");
       const conversation = host.chat();

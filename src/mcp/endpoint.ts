@@ -35,6 +35,8 @@ export interface McpDeps {
   tasks: Tasks;
   tools: ToolRegistry<TaskToolContext>;
   version: string;
+  /** Why the tool policy refuses this tool in the session, or null when it may run. */
+  refusal(sessionId: string, tool: string): string | null;
 }
 
 /**
@@ -85,6 +87,8 @@ export class McpEndpoint {
       tools: tools.definitions().map((tool) => ({ name: tool.name, description: tool.description, inputSchema: tool.input_schema as { type: "object" } })),
     }));
     server.setRequestHandler(CallToolRequestSchema, async ({ params }) => {
+      const refused = actor.kind === "agent" ? this.deps.refusal(actor.sessionId, params.name) : null;
+      if (refused) return { content: [{ type: "text", text: refused }], isError: true };
       const result = await tools.run(params.name, params.arguments ?? {}, { actor, tasks });
       return { content: [{ type: "text", text: result.output }], isError: result.isError };
     });

@@ -21,7 +21,7 @@ import type { SessionDiff, SessionFile } from "../workspaces/workspace.ts";
 import type { SessionHost } from "./host.ts";
 import type { SessionHosts } from "./hosts.ts";
 import type { Tasks } from "../tasks/tasks.ts";
-import { type SessionState, sessions } from "./tables.ts";
+import { type SessionAttention, type SessionState, sessions } from "./tables.ts";
 
 export type Session = typeof sessions.$inferSelect;
 
@@ -48,6 +48,7 @@ export function publicSession(session: Session) {
     podId: session.podId,
     model: session.model,
     costUsd: session.costUsd,
+    attention: session.attention,
     savedCommit: session.savedCommit,
     createdAt: session.createdAt.toISOString(),
     endedAt: session.endedAt?.toISOString() ?? null,
@@ -147,6 +148,7 @@ export class Sessions {
       podId: null,
       model,
       costUsd: 0,
+      attention: null,
       savedCommit: null,
       createdAt: new Date(),
       endedAt: null,
@@ -253,6 +255,20 @@ export class Sessions {
         }
       }),
     );
+  }
+
+  /** The session needs its person now, for this reason. */
+  markAttention(id: string, attention: SessionAttention): void {
+    this.update(id, { attention });
+  }
+
+  /** That reason no longer holds (another reason set since is left alone); every session's, without an id. */
+  clearAttention(attention: SessionAttention, id?: string): void {
+    this.deps.db
+      .update(sessions)
+      .set({ attention: null })
+      .where(and(eq(sessions.attention, attention), ...(id ? [eq(sessions.id, id)] : [])))
+      .run();
   }
 
   /** Whether the repo (or, given a person, that person's pod of it) has a provisioning or active session. */

@@ -4,6 +4,9 @@ import { users } from "../auth/tables.ts";
 import { repos } from "../repos/tables.ts";
 
 export type SessionState = "provisioning" | "active" | "ended" | "failed";
+/** Why a session needs its person now (see the session object in API.md). */
+export const SESSION_ATTENTION = ["turn_end", "approval", "bell", "quiet"] as const;
+export type SessionAttention = (typeof SESSION_ATTENTION)[number];
 
 export const sessions = sqliteTable(
   "sessions",
@@ -33,6 +36,8 @@ export const sessions = sqliteTable(
     /** The chat agent's model for this session; null means the default from settings. */
     model: text("model"),
     costUsd: real("cost_usd").notNull().default(0),
+    /** Why the session needs its person now, or null: "approval" while its agent waits for one. */
+    attention: text("attention", { enum: SESSION_ATTENTION }),
     /** The commit that saved uncommitted work when the session ended, if there was any. */
     savedCommit: text("saved_commit"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),

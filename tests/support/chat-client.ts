@@ -30,6 +30,11 @@ export class ChatClient {
     this.socket.send(JSON.stringify({ type: "interrupt" }));
   }
 
+  /** Any client message, such as an approval. */
+  sendJson(message: Record<string, unknown>): void {
+    this.socket.send(JSON.stringify(message));
+  }
+
   /** The first event of this type after `from` (an index into events), waiting for it. */
   async next(type: string, from = 0, timeoutMs = 30_000): Promise<Record<string, any>> {
     const deadline = Date.now() + timeoutMs;

@@ -90,7 +90,8 @@ export class AnthropicEngine implements ChatEngine {
         const verdict = await turn.authorize(call);
         const result = verdict.allowed ? await turn.tools.run(call.name, call.input, context) : { output: verdict.reason, isError: true };
         const output = signal.aborted ? `${result.output}\n[interrupted by the user]` : result.output;
-        turn.record({ kind: "tool_result", id: call.id, output, isError: result.isError || signal.aborted, diff: result.diff });
+        const refused = verdict.allowed ? {} : { refused: true };
+        turn.record({ kind: "tool_result", id: call.id, output, isError: result.isError || signal.aborted, diff: result.diff, ...refused });
       }
     }
   }
