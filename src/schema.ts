@@ -13,3 +13,4 @@ export * from "./costs/tables.ts";
 export * from "./prs/tables.ts";
 export * from "./tasks/tables.ts";
 export * from "./mcp/tables.ts";
+export * from "./mcps/tables.ts";

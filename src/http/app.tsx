@@ -26,6 +26,7 @@ import { meApi } from "./api/me-routes.ts";
 import { prApi } from "./api/pr-routes.ts";
 import { taskApi } from "./api/task-routes.ts";
 import { mcpApi } from "./api/mcp-routes.ts";
+import { mcpServerApi } from "./api/mcp-server-routes.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -89,6 +90,7 @@ export function createApp(pier: Pier) {
     .use(prApi(pier))
     .use(taskApi(pier))
     .use(mcpApi(pier))
+    .use(mcpServerApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(terminalSocket(pier))
