@@ -32,6 +32,9 @@ export function SettingsPage(
   return (
     <Layout title="Settings" viewer={props.viewer} runtime={props.runtime} current="/settings">
       <h1>Settings</h1>
+      <p class="muted">
+        Also: <a href="/settings/mcps">MCP servers</a> for every session.
+      </p>
       <section class="card">
         <HxForm action="/settings" label="Settings" class="grid-form">
           {props.saved ? (

@@ -1,8 +1,10 @@
 import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import type { PublicMcpServer } from "../src/mcps/mcp-servers.ts";
 import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import { SessionList, type SessionRow } from "./session-pages.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
+import { RepoMcpSection } from "./mcp-pages.tsx";
 
 interface PageProps {
   viewer: Viewer;
@@ -104,7 +106,16 @@ function RepoList(props: { repos: Repo[] }) {
 }
 
 export function RepoPage(
-  props: PageProps & { repo: Repo; defaultImage: string; githubOrigin: string; pod: PodView | null; sessions: SessionRow[]; form: FormState; saved?: boolean },
+  props: PageProps & {
+    repo: Repo;
+    defaultImage: string;
+    githubOrigin: string;
+    pod: PodView | null;
+    sessions: SessionRow[];
+    mcpServers: PublicMcpServer[];
+    form: FormState;
+    saved?: boolean;
+  },
 ) {
   const { repo } = props;
   return (
@@ -163,6 +174,7 @@ export function RepoPage(
         </div>
         <SessionList rows={props.sessions} empty="No sessions on this repository yet." />
       </section>
+      <RepoMcpSection repo={repo} servers={props.mcpServers} viewer={props.viewer} />
       {props.viewer.role === "admin" ? (
         <section class="card">
           <h2>Settings</h2>

@@ -17,6 +17,7 @@ import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
 import { taskPages } from "./pages/task-pages.tsx";
+import { mcpServerPages } from "./pages/mcp-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
 import { terminalSocket } from "./terminal-socket.ts";
@@ -99,7 +100,8 @@ export function createApp(pier: Pier) {
     .use(authPages(pier))
     .use(appPages(pier))
     .use(sessionPages(pier))
-    .use(taskPages(pier));
+    .use(taskPages(pier))
+    .use(mcpServerPages(pier));
 }
 
 function wantsHtml(request: Request): boolean {

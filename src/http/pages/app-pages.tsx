@@ -23,7 +23,7 @@ export function appPages(pier: Pier) {
     <ReposPage viewer={pageUser(pier, ctx)} {...common} repos={listRepos(pier.db)} form={form}
       allowLocalRepos={pier.config.allowLocalRepos} />
   );
-  const repoPage = (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false) => {
+  const repoPage = async (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false) => {
     const viewer = pageUser(pier, ctx);
     const repo = getRepo(pier.db, ctx.params.id);
     const values = {
@@ -36,7 +36,7 @@ export function appPages(pier: Pier) {
     const sessions = sessionRows(pier, pier.sessions.list(personActor(viewer), { repoId: repo.id }));
     return (
       <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} githubOrigin={pier.repoRules.github.origin}
-        pod={pier.pods.view(repo.id, viewer.id)}
+        pod={pier.pods.view(repo.id, viewer.id)} mcpServers={await pier.mcpServers.list(personActor(viewer))}
         sessions={sessions} form={{ ...form, values }} saved={saved} />
     );
   };
