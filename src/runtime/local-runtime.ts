@@ -103,7 +103,9 @@ export class LocalRuntime implements Runtime {
         fanout.deliver(value);
       }
     };
-    const pumped = Promise.all([pump(child.stdout, output), pump(child.stderr, errors)]).catch(() => undefined);
+    // Only stdout counts towards its end: a process may leave stderr to a child that outlives it.
+    const pumped = pump(child.stdout, output).catch(() => undefined);
+    void pump(child.stderr, errors).catch(() => undefined);
     return {
       write(data) {
         child.stdin.write(data);
