@@ -110,10 +110,20 @@ class SessionServers {
     }
     const toStart = [...wanted.values()].filter((server) => !this.running.has(server.name) && !this.failed.has(server.name));
     if (toStart.length > 0) {
-      const pod = await this.deps.podOf(this.session);
-      await Promise.all(toStart.map((server) => this.start(server, { ...pod, cwd: this.session.worktreePath })));
+      const pod = await this.deps.podOf(this.session).catch((error: unknown) => {
+        // Not the turn's failure: the agent goes on with its own tools.
+        for (const server of toStart) this.failedToStart(server, error);
+        return null;
+      });
+      if (pod) await Promise.all(toStart.map((server) => this.start(server, { ...pod, cwd: this.session.worktreePath })));
     }
     return [...this.running.values()].flatMap((entry) => entry.tools);
+  }
+
+  private failedToStart(settings: EffectiveMcpServer, error: unknown): void {
+    this.failed.set(settings.name, versionOf(settings));
+    const why = error instanceof Error ? error.message : String(error);
+    this.deps.report(this.session.id, `The MCP server ${settings.name} could not start: ${why}. The agent goes on without its tools until its settings change.`);
   }
 
   private async start(settings: EffectiveMcpServer, place: PodPlace): Promise<void> {
@@ -123,10 +133,7 @@ class SessionServers {
     try {
       server = await PodMcpServer.start(name, place, this.deps.launcher(this.session, name), this.deps.version);
     } catch (error) {
-      this.failed.set(name, version);
-      const why = error instanceof Error ? error.message : String(error);
-      this.deps.report(this.session.id, `The MCP server ${name} could not start: ${why}. The agent goes on without its tools until its settings change.`);
-      return;
+      return this.failedToStart(settings, error);
     }
     if (this.stopped) return void (await server.stop());
     const { tools, leftOut } = offeredTools(server);

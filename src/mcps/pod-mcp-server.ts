@@ -5,7 +5,7 @@ import { truncate } from "../tools/output.ts";
 import type { ToolResult } from "../tools/tool.ts";
 import { PodProcessTransport } from "./pod-transport.ts";
 
-/** Starting a server (its handshake and its list of tools) must take no longer than this. */
+/** Starting a server (its handshake and its list of tools) takes no longer than this. */
 const START_TIMEOUT_MS = 30_000;
 /** A tool call without progress for this long is given up; with progress, at most MAX_CALL_MS. */
 const CALL_TIMEOUT_MS = 120_000;
@@ -62,8 +62,11 @@ export class PodMcpServer {
     };
   }
 
-  /** Starts the server with `command` (the launcher and its arguments) and lists its tools, or throws McpStartFailure saying why not. */
-  static async start(name: string, place: PodPlace, command: string[], version: string): Promise<PodMcpServer> {
+  /**
+   * Starts the server with `command` (the launcher and its arguments) and lists its tools within
+   * `timeoutMs`, or throws McpStartFailure saying why not.
+   */
+  static async start(name: string, place: PodPlace, command: string[], version: string, timeoutMs = START_TIMEOUT_MS): Promise<PodMcpServer> {
     const { Client } = await loadClient();
     const pidFile = `/tmp/pier-mcp-${crypto.randomUUID()}.pid`;
     const process = await place.runtime.spawn(place.pod, ["bash", "-c", 'echo $$ > "$0" && exec "$@"', pidFile, ...command], { cwd: place.cwd });
@@ -78,8 +81,8 @@ export class PodMcpServer {
     };
     const tools: McpTool[] = [];
     try {
-      const deadline = Date.now() + START_TIMEOUT_MS;
-      await client.connect(transport, { timeout: START_TIMEOUT_MS });
+      const deadline = Date.now() + timeoutMs;
+      await client.connect(transport, { timeout: timeoutMs });
       if (client.getServerCapabilities()?.tools) {
         let cursor: string | undefined;
         for (let page = 0; page < MAX_TOOL_PAGES; page++) {
@@ -91,7 +94,7 @@ export class PodMcpServer {
       }
     } catch (error) {
       const timedOut = isMcpError(error, REQUEST_TIMEOUT);
-      return abandon(transport.problem ?? (timedOut ? `it did not answer within ${START_TIMEOUT_MS / 1000} s` : describe(error, stderr, "it exited before it answered")));
+      return abandon(transport.problem ?? (timedOut ? `it did not answer within ${timeoutMs / 1000} s` : describe(error, stderr, "it exited before it answered")));
     }
     // It may have ended between its last answer and now, before anyone listened for that.
     if (transport.isClosed) return abandon(transport.problem ?? describe(null, stderr, "it exited right after listing its tools"));
@@ -101,10 +104,6 @@ export class PodMcpServer {
   /** Called once, if the server ends (or breaks its connection) before it is stopped. */
   onStopped(listener: (reason: string) => void): void {
     this.stoppedListeners.push(listener);
-  }
-
-  get stopped(): boolean {
-    return this.stopping;
   }
 
   /** Calls one of its tools; every outcome (a refusal, a timeout, an interrupt, the server gone) is a result the model reads. */
