@@ -106,16 +106,7 @@ function RepoList(props: { repos: Repo[] }) {
 }
 
 export function RepoPage(
-  props: PageProps & {
-    repo: Repo;
-    defaultImage: string;
-    githubOrigin: string;
-    pod: PodView | null;
-    sessions: SessionRow[];
-    mcpServers: PublicMcpServer[];
-    form: FormState;
-    saved?: boolean;
-  },
+  props: PageProps & { repo: Repo; defaultImage: string; githubOrigin: string; pod: PodView | null; sessions: SessionRow[]; form: FormState; saved?: boolean; mcpServers: PublicMcpServer[] },
 ) {
   const { repo } = props;
   return (
