@@ -96,6 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   Object.assign(console, original);
   chat?.close();
+  await pier?.pier.pods.removeAll(repoId);
   if (pier) await closeForGood(pier);
   await anthropic?.stop();
 });

@@ -26,8 +26,9 @@ const RECIPE = {
       "useradd --uid 1000 --gid 1000 --home-dir /home/pier --create-home --shell /bin/bash pier && " +
       'echo "pier ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/pier && ' +
       "chmod 0440 /etc/sudoers.d/pier && visudo -cf /etc/sudoers.d/pier'",
-    `upload ${realpathSync(process.execPath)} /usr/local/bin/bun`,
-    'chroot "$1" chmod 0755 /usr/local/bin/bun',
+    // In /usr/bin: /usr/local/bin is where a test installs tools of its own, and looks for them.
+    `upload ${realpathSync(process.execPath)} /usr/bin/bun`,
+    'chroot "$1" chmod 0755 /usr/bin/bun',
   ],
   changes: [
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
