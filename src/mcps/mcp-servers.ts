@@ -59,6 +59,8 @@ const MAX_ENV = 50;
 const MAX_ENV_NAME = 128;
 const MAX_ENV_VALUE = 8000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The pod's launcher keeps its own variables under this prefix, so no server's environment can overwrite them. */
+const LAUNCHER_PREFIX = "__pier_";
 /** How a kept value shows (see settings' mask): sent back, it keeps the stored value. */
 const MASK_PREFIX = "••••••••";
 
@@ -257,6 +259,7 @@ export class McpServers {
       if (name.length > MAX_ENV_NAME || !ENV_NAME.test(name)) {
         throw invalid("env", `${JSON.stringify(name.slice(0, 40))} is not a variable name: letters, digits and _, not starting with a digit.`);
       }
+      if (name.startsWith(LAUNCHER_PREFIX)) throw invalid("env", `Names starting ${LAUNCHER_PREFIX} are kept for the launcher that starts the server.`);
       if (value.startsWith(MASK_PREFIX)) {
         if (stored[name] === undefined) throw invalid("env", `${name} has no stored value to keep; give its value.`);
         sealed[name] = stored[name];

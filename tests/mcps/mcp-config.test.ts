@@ -97,6 +97,7 @@ describe("MCP servers through the API", () => {
       [{ ...good, env: { "1ST": "x" } }, "env"],
       [{ ...good, env: { "A=B": "x" } }, "env"],
       [{ ...good, env: { TOKEN: "nul\0inside" } }, "env"],
+      [{ ...good, env: { __pier_command: "x" } }, "env"],
       [{ ...good, env: { TOKEN: "••••••••" } }, "env"],
       [{ ...good, env: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`V${i}`, "x"])) }, "env"],
       [{ ...good, enabled: "yes" }, "enabled"],
@@ -226,10 +227,12 @@ describe("what sessions get", () => {
   test("the launcher gets the command, arguments and secrets from Pier at start, and becomes the server", async () => {
     const tricky = `line one\nit's "quoted" $HOME \`x\` ${SECRET}\n`;
     const repoGithub = ((await call("GET", `/api/config/mcps?repoId=${repoId}`)).body as Server[])[0]!;
+    // Names the launcher could have used itself, and a PATH of the server's own, change nothing of how it starts.
+    const path = `/opt/server-tools/bin:${process.env.PATH}`;
     await call("PATCH", `/api/config/mcps/${repoGithub.id}`, {
       command: "bash",
-      args: ["-c", 'printf "%s|" "$0" "$@" "$$"; printf "%s" "$TRICKY"; printf "[%s]" "${EMPTY-unset}"', "a b", "it's", "$HOME", ""],
-      env: { TRICKY: tricky, EMPTY: "" },
+      args: ["-c", 'printf "%s|" "$0" "$@" "$$"; printf "%s" "$TRICKY"; printf "[%s]" "${EMPTY-unset}" "$command" "$args" "$PATH"', "a b", "it's", "$HOME", ""],
+      env: { TRICKY: tricky, EMPTY: "", command: "not-a-program", args: "x", PATH: path },
     });
     const started = await run([launcher, session.id, "github"], session.worktreePath);
     expect(started.stderr).toBe("");
@@ -237,7 +240,7 @@ describe("what sessions get", () => {
     const [first, second, third, fourth, pid, rest] = started.stdout.split("|");
     expect([first, second, third, fourth]).toEqual(["a b", "it's", "$HOME", ""]);
     expect(Number(pid)).toBeGreaterThan(0);
-    expect(rest).toBe(`${tricky}[]`);
+    expect(rest).toBe(`${tricky}[][not-a-program][x][${path}]`);
   }, 30_000);
 
   test("the socket answers only for a live session of the pod's own person and repo", async () => {
