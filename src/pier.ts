@@ -14,7 +14,9 @@ import { PullRequests } from "./prs/pull-requests.ts";
 import { Tasks } from "./tasks/tasks.ts";
 import { Verifications } from "./tasks/verification.ts";
 import { McpEndpoint } from "./mcp/endpoint.ts";
-import { mcpJson, pierMcpServer, podUrlOfPier } from "./mcp/pod-url.ts";
+import { launchedMcpServer, mcpJson, pierMcpServer, podUrlOfPier } from "./mcp/pod-url.ts";
+import { AgentMcpServers } from "./mcps/agent-servers.ts";
+import { McpServers } from "./mcps/mcp-servers.ts";
 import { taskTools } from "./tools/registry.ts";
 import { deliverTaskFeedback } from "./tasks/feedback.ts";
 import { watchForPullRequests } from "./prs/watch.ts";
@@ -39,7 +41,7 @@ import { Chats } from "./chat/chats.ts";
 import { AnthropicEngine } from "./chat/engines/anthropic.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
-import { builtInTools } from "./tools/registry.ts";
+import { ToolRegistry, builtInTools } from "./tools/registry.ts";
 import { ToolPolicies } from "./policies/policies.ts";
 import { Approvals } from "./policies/approvals.ts";
 
@@ -61,6 +63,8 @@ export interface Pier {
   verifications: Verifications;
   /** Pier's MCP endpoint (the task tools, for Claude Code in a session). */
   mcp: McpEndpoint;
+  /** The MCP servers sessions get (global or per repo). */
+  mcpServers: McpServers;
   /** Where pods reach Pier, or null when they cannot (network none); known once Pier listens. */
   podUrl(): string | null;
   /** Pier listens on this port now (PIER_PORT=0 picks one). */
@@ -124,9 +128,22 @@ export async function openPier(config: Config): Promise<Pier> {
       const session = sessions.findLive(sessionId);
       return session && session.repoId === repoId && session.userId === userId ? mcp.mint(sessionId) : null;
     },
+    // Likewise: a server's secrets reach only a live session of the pod's own person and repo.
+    mcpServer: async ({ repoId, userId }, sessionId, name) => {
+      const session = sessions.findLive(sessionId);
+      return session && session.repoId === repoId && session.userId === userId ? mcpServers.launch(repoId, name) : null;
+    },
   });
   const pods = new Pods({ db, runtime, dataDir: config.dataDir, defaultImage: config.workspaceImage, mirrors, services });
   const bus = new EventBus();
+  const mcpServers = new McpServers({ db, box, bus });
+  const agentMcp: AgentMcpServers = new AgentMcpServers({
+    servers: mcpServers,
+    podOf: async (session) => pods.ensure(getRepo(db, session.repoId), session.userId),
+    launcher: (session, name) => [services.mcpLauncher({ repoId: session.repoId, userId: session.userId }), session.id, name],
+    report: (sessionId, message) => chats.note(sessionId, { kind: "error", message }),
+    version: VERSION,
+  });
   const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings });
   const hosts = new SessionHosts({
     bus,
@@ -137,6 +154,7 @@ export async function openPier(config: Config): Promise<Pier> {
       return terminal;
     },
     openChat: (sessionId) => chats.open(sessionId),
+    stopMcpServers: (sessionId) => agentMcp.stop(sessionId),
   });
   const tasks: Tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => sessions.linkedTaskOf(sessionId) });
   const skills = new Skills({ db, bus, mirrors, sessionRepoOf: (sessionId) => sessions.findLive(sessionId)?.repoId ?? null });
@@ -149,9 +167,12 @@ export async function openPier(config: Config): Promise<Pier> {
     settings,
     hosts,
     tasks,
+    // .mcp.json: Pier's endpoint when pods can reach it, and the repo's MCP servers (stdio, which need no network).
     filesFor: async (session) => {
+      const key = { repoId: session.repoId, userId: session.userId };
       const url = podUrlOfPier(config, runtime.kind, port);
-      const servers = url ? { pier: pierMcpServer(url, services.mcpHeadersHelper({ repoId: session.repoId, userId: session.userId }, session.id)) } : {};
+      const servers: Record<string, unknown> = url ? { pier: pierMcpServer(url, services.mcpHeadersHelper(key, session.id)) } : {};
+      for (const { name } of mcpServers.effective(session.repoId)) servers[name] = launchedMcpServer(services.mcpLauncher(key), session.id, name);
       return [...(Object.keys(servers).length > 0 ? [{ path: ".mcp.json", content: mcpJson(servers) }] : []), ...skills.files(session.repoId)];
     },
   });
@@ -171,7 +192,7 @@ export async function openPier(config: Config): Promise<Pier> {
   const approvals = new Approvals({ db, sessions, policies });
   approvals.forgetAfterRestart();
   const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills }),
-    toolsFor: async () => builtInTools,
+    toolsFor: async (session) => new ToolRegistry([...builtInTools.tools, ...(await agentMcp.tools(session))]),
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
     pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
   });
@@ -199,6 +220,7 @@ export async function openPier(config: Config): Promise<Pier> {
     skills,
     verifications,
     mcp,
+    mcpServers,
     podUrl: () => podUrlOfPier(config, runtime.kind, port),
     listening: (actual) => {
       port = actual;
@@ -223,6 +245,7 @@ export async function openPier(config: Config): Promise<Pier> {
       await scheduler.stop();
       await hosts.settled();
       await verifications.settled();
+      await agentMcp.stopAll();
       await hosts.detachAll();
       await services.closeAll();
       db.$client.close();

@@ -15,3 +15,4 @@ export * from "./tasks/tables.ts";
 export * from "./mcp/tables.ts";
 export * from "./skills/tables.ts";
 export * from "./policies/tables.ts";
+export * from "./mcps/tables.ts";

@@ -33,7 +33,7 @@ export function SettingsPage(
     <Layout title="Settings" viewer={props.viewer} runtime={props.runtime} current="/settings">
       <h1>Settings</h1>
       <p class="muted">
-        Also: the <a href="/settings/tool-policy">tool policy</a>, which tools the chat's agent may call and which need your approval.
+        Also: the <a href="/settings/tool-policy">tool policy</a>, which tools the chat's agent may call and which need your approval, and <a href="/settings/mcps">MCP servers</a> for every session.
       </p>
       <section class="card">
         <HxForm action="/settings" label="Settings" class="grid-form">

@@ -1,4 +1,5 @@
 import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import type { PublicMcpServer } from "../src/mcps/mcp-servers.ts";
 import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import { SessionList, type SessionRow } from "./session-pages.tsx";
@@ -6,6 +7,7 @@ import { Layout, type Viewer } from "./layout.tsx";
 import { RepoSkillsSection, type RepoSkillsProps } from "./repo-skills.tsx";
 import type { EffectivePolicy } from "../src/policies/policies.ts";
 import { ToolPolicySummary } from "./tool-policy-pages.tsx";
+import { RepoMcpSection } from "./mcp-pages.tsx";
 
 interface PageProps {
   viewer: Viewer;
@@ -119,6 +121,8 @@ export function RepoPage(
     skills?: RepoSkillsProps;
     /** The tool policy its sessions' agents follow. */
     toolPolicy: EffectivePolicy;
+    /** The MCP servers its sessions get. */
+    mcpServers: PublicMcpServer[];
   },
 ) {
   const { repo } = props;
@@ -179,6 +183,7 @@ export function RepoPage(
         <SessionList rows={props.sessions} empty="No sessions on this repository yet." />
       </section>
       {props.skills ? <RepoSkillsSection {...props.skills} /> : ""}
+      <RepoMcpSection repo={repo} servers={props.mcpServers} viewer={props.viewer} />
       <ToolPolicySummary repoId={repo.id} effective={props.toolPolicy} isAdmin={props.viewer.role === "admin"} />
       {props.viewer.role === "admin" ? (
         <section class="card">

@@ -1,5 +1,6 @@
 import { Conversation, type ConversationDeps } from "./conversation.ts";
-import { loadItems } from "./items.ts";
+import { appendItem, loadItems, type NewChatItem } from "./items.ts";
+import { eventOf } from "./protocol.ts";
 
 /**
  * Opens sessions' conversations. A live session's host keeps its conversation (src/sessions/host.ts);
@@ -11,6 +12,14 @@ export class Chats {
   /** The conversation of a live session, for its host to keep. */
   open(sessionId: string): Conversation {
     return new Conversation(this.deps, sessionId);
+  }
+
+  /**
+   * Keeps an item that comes from outside the agent's turn (one of the session's MCP servers
+   * failed) and shows it to every viewer, in one step, as the conversation does its own.
+   */
+  note(sessionId: string, item: NewChatItem): void {
+    this.deps.bus.publish("chat.event", sessionId, eventOf(appendItem(this.deps.db, sessionId, item)));
   }
 
   /** Every item of a session's conversation, in order (GET /api/sessions/:id/transcript). */

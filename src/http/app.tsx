@@ -19,6 +19,7 @@ import { sessionPages } from "./pages/session-pages.tsx";
 import { taskPages } from "./pages/task-pages.tsx";
 import { skillPages } from "./pages/skill-pages.tsx";
 import { policyPages } from "./pages/policy-pages.tsx";
+import { mcpServerPages } from "./pages/mcp-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
 import { terminalSocket } from "./terminal-socket.ts";
@@ -30,6 +31,7 @@ import { taskApi } from "./api/task-routes.ts";
 import { mcpApi } from "./api/mcp-routes.ts";
 import { skillApi } from "./api/skill-routes.ts";
 import { policyApi } from "./api/policy-routes.ts";
+import { mcpServerApi } from "./api/mcp-server-routes.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -95,6 +97,7 @@ export function createApp(pier: Pier) {
     .use(mcpApi(pier))
     .use(skillApi(pier))
     .use(policyApi(pier))
+    .use(mcpServerApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(terminalSocket(pier))
@@ -105,7 +108,8 @@ export function createApp(pier: Pier) {
     .use(sessionPages(pier))
     .use(taskPages(pier))
     .use(skillPages(pier))
-    .use(policyPages(pier));
+    .use(policyPages(pier))
+    .use(mcpServerPages(pier));
 }
 
 function wantsHtml(request: Request): boolean {

@@ -21,6 +21,15 @@ export function pierMcpServer(url: string, headersHelper: string) {
   return { type: "http", url: `${url}/mcp`, headersHelper };
 }
 
+/**
+ * One of the session's configured MCP servers as .mcp.json lists it: Pier's launcher in the pod,
+ * which asks Pier for the server's command and secret environment as it starts it, so neither is
+ * in the file.
+ */
+export function launchedMcpServer(launcher: string, sessionId: string, name: string) {
+  return { type: "stdio", command: launcher, args: [sessionId, name] };
+}
+
 /** A session's .mcp.json: the MCP servers Claude Code in its terminal finds, by name. */
 export function mcpJson(servers: Record<string, unknown>): string {
   return `${JSON.stringify({ mcpServers: servers }, null, 2)}\n`;

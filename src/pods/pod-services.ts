@@ -16,6 +16,18 @@ export interface PodServicesDeps {
   githubToken(key: PodKey): Promise<string | null>;
   /** A token for Pier's MCP endpoint for one of the pod's live sessions, or null for any other session. */
   mcpToken(key: PodKey, sessionId: string): string | null;
+  /**
+   * What starts one of the MCP servers of a live session of the pod's own person and repo (its
+   * environment's secrets opened), or null for any other session or server.
+   */
+  mcpServer(key: PodKey, sessionId: string, name: string): Promise<PodMcpLaunch | null>;
+}
+
+/** An MCP server's command, arguments and environment, as the launcher in the pod gets them. */
+export interface PodMcpLaunch {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
 }
 
 /**
@@ -23,6 +35,9 @@ export interface PodServicesDeps {
  * listens on and small programs that ask it for the GitHub token at the moment they need it —
  * git's credential helper and a `gh` wrapper. So the token is in no pod file, no process's
  * arguments and no long-lived process's environment, and a rotated token takes effect at once.
+ * MCP servers start the same way: a launcher asks for the server's command and secret
+ * environment as it starts and becomes the server, so the secrets are only in that process's
+ * environment.
  * A pod reaches only its own socket (it mounts only its own directory), so the socket itself
  * says which person asks; no network is needed (pods may have none).
  */
@@ -52,6 +67,14 @@ export class PodServices {
   /** What a session's .mcp.json runs to get the Authorization header for Pier's MCP endpoint. */
   mcpHeadersHelper(key: PodKey, sessionId: string): string {
     return `${join(this.dir(key), "mcp-headers")} ${sessionId}`;
+  }
+
+  /**
+   * What a session's .mcp.json (and the chat's agent) runs to start one of its MCP servers:
+   * `<launcher> <session id> <server name>`.
+   */
+  mcpLauncher(key: PodKey): string {
+    return join(this.dir(key), "mcp-server");
   }
 
   /** Login shells in the pod source this, which puts the gh wrapper first on PATH. */
@@ -104,6 +127,11 @@ export class PodServices {
     if (request.method === "GET" && path === "/mcp-headers") {
       const token = this.deps.mcpToken(key, new URL(request.url).searchParams.get("session") ?? "");
       return token ? Response.json({ Authorization: `Bearer ${token}` }) : new Response("No live session of yours has that id.\n", { status: 404 });
+    }
+    if (request.method === "GET" && path === "/mcp-server") {
+      const params = new URL(request.url).searchParams;
+      const launch = await this.deps.mcpServer(key, params.get("session") ?? "", params.get("name") ?? "");
+      return launch ? new Response(launchLines(launch)) : new Response("No live session of yours has an MCP server of that name.\n", { status: 404 });
     }
     if (request.method === "GET" && path === "/github-token") {
       const token = await this.deps.githubToken(key);
@@ -158,11 +186,56 @@ export class PodServices {
         ].join("\n"),
         0o755,
       ],
+      [
+        "mcp-server",
+        [
+          "#!/usr/bin/env bash",
+          "# Starts one of a session's MCP servers (for Claude Code's .mcp.json and Pier's chat agent): asks",
+          "# Pier for its command, arguments and environment as it starts, sets the environment with shell",
+          "# builtins (so no value is ever in a process's arguments or in a file) and becomes the server.",
+          "# The environment is set last, after everything else has run: it may change PATH, and its names",
+          "# may be any, so the launcher's own variables are __pier_ ones (names Pier refuses for servers).",
+          'if [ $# -ne 2 ]; then echo "usage: mcp-server <session id> <server name>" >&2; exit 2; fi',
+          'command -v curl >/dev/null 2>&1 || { echo "Pier: this pod needs curl to start MCP servers." >&2; exit 1; }',
+          "# base64 on stdin, into the variable named $2 (trailing newlines kept).",
+          '__pier_decode() { local __pier_text; __pier_text=$(printf %s "$1" | base64 -d && printf x) || return 1; printf -v "$2" %s "${__pier_text%x}"; }',
+          "__pier_command= __pier_args=() __pier_env=() __pier_complete=",
+          "while read -r __pier_kind __pier_first __pier_second; do",
+          '  case $__pier_kind in',
+          '    command) __pier_decode "$__pier_first" __pier_command ;;',
+          '    arg) __pier_decode "$__pier_first" __pier_value && __pier_args+=("$__pier_value") ;;',
+          '    env) __pier_decode "$__pier_second" __pier_value && __pier_env+=("$__pier_first=$__pier_value") ;;',
+          "    end) __pier_complete=1 ;;",
+          "  esac",
+          `done < <(${ask} --get --data-urlencode "session=$1" --data-urlencode "name=$2" http://pier/mcp-server)`,
+          'if [ -z "$__pier_complete" ] || [ -z "$__pier_command" ]; then echo "Pier: could not get the MCP server $2 of this session from Pier." >&2; exit 1; fi',
+          'set -- "$__pier_command" "${__pier_args[@]}"',
+          'for __pier_pair in "${__pier_env[@]}"; do export "$__pier_pair"; done',
+          'exec -- "$@"',
+          "",
+        ].join("\n"),
+        0o755,
+      ],
       ["profile.sh", `case ":$PATH:" in *:${shellQuote(bin)}:*) ;; *) PATH=${shellQuote(bin)}:$PATH; export PATH ;; esac\n`, 0o644],
       // For Pier's own git commands in the pod, whose user may not own the mirror.
       ["gitconfig", `[safe]\n\tdirectory = ${gitConfigQuote(mirrorPath)}\n`, 0o644],
     ];
   }
+}
+
+/**
+ * The launcher's answer, which bash reads without jq: a line per item, each text in base64 (so
+ * no value can break a line), and `end` last so a cut-off answer is never taken for a whole one.
+ */
+function launchLines(launch: PodMcpLaunch): string {
+  const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+  return [
+    `command ${b64(launch.command)}`,
+    ...launch.args.map((arg) => `arg ${b64(arg)}`),
+    ...Object.entries(launch.env).map(([name, value]) => `env ${name} ${b64(value)}`),
+    "end",
+    "",
+  ].join("\n");
 }
 
 /** A value for a git config file: in double quotes, with backslashes and quotes escaped. */

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
-import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, OutputFanout, podKeyString } from "./runtime.ts";
+import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, podKeyString } from "./runtime.ts";
 import type {
   PodProcess,
   ExecOptions,
@@ -197,9 +197,12 @@ export class DockerRuntime implements Runtime {
     const exec = await this.createExec(pod, command, options, true);
     const stream = await exec.start({ hijack: true, stdin: true });
     const stdout = new PassThrough();
-    this.docker.modem.demuxStream(stream, stdout, new PassThrough().resume());
+    const stderr = new PassThrough();
+    this.docker.modem.demuxStream(stream, stdout, stderr);
     const output = new OutputFanout();
+    const errors = new OutputFanout(EARLY_STDERR_BYTES);
     stdout.on("data", (chunk: Buffer) => output.deliver(chunk));
+    stderr.on("data", (chunk: Buffer) => errors.deliver(chunk));
     const exited = new Promise<void>((resolve) => {
       stream.on("end", resolve);
       stream.on("close", resolve);
@@ -208,6 +211,7 @@ export class DockerRuntime implements Runtime {
     return {
       write: (data) => void stream.write(data),
       onOutput: (listener) => output.listen(listener),
+      onErrorOutput: (listener) => errors.listen(listener),
       exited,
       close: () => stream.end(),
     };

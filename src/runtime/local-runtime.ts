@@ -1,6 +1,7 @@
 import {
   BoundedOutput,
   DEFAULT_MAX_OUTPUT_BYTES,
+  EARLY_STDERR_BYTES,
   type ExecOptions,
   type ExecResult,
   type OrphanPod,
@@ -90,23 +91,28 @@ export class LocalRuntime implements Runtime {
       env: commandEnv(options.env),
       stdin: "pipe",
       stdout: "pipe",
-      stderr: "ignore",
+      stderr: "pipe",
     });
     const output = new OutputFanout();
-    const pumped = (async () => {
-      const reader = child.stdout.getReader();
+    const errors = new OutputFanout(EARLY_STDERR_BYTES);
+    const pump = async (stream: ReadableStream<Uint8Array>, fanout: OutputFanout) => {
+      const reader = stream.getReader();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
-        output.deliver(value);
+        fanout.deliver(value);
       }
-    })().catch(() => undefined);
+    };
+    // Only stdout counts towards its end: a process may leave stderr to a child that outlives it.
+    const pumped = pump(child.stdout, output).catch(() => undefined);
+    void pump(child.stderr, errors).catch(() => undefined);
     return {
       write(data) {
         child.stdin.write(data);
         void child.stdin.flush();
       },
       onOutput: (listener) => output.listen(listener),
+      onErrorOutput: (listener) => errors.listen(listener),
       exited: Promise.all([child.exited, pumped]).then(() => undefined),
       close() {
         void Promise.resolve(child.stdin.end()).catch(() => undefined);

@@ -80,28 +80,41 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 /**
  * Delivers a process's output to its listeners, keeping what arrives before the first listener
- * (the process may write before its caller has had a chance to listen).
+ * (the process may write before its caller has had a chance to listen). With `earlyLimit`, only
+ * the latest that many bytes are kept meanwhile (for output nobody may ever listen to).
  */
 export class OutputFanout {
   private listeners: Array<(chunk: Uint8Array) => void> = [];
   private early: Uint8Array[] = [];
+  private earlyBytes = 0;
+
+  constructor(private earlyLimit = Number.POSITIVE_INFINITY) {}
 
   listen(listener: (chunk: Uint8Array) => void): void {
     this.listeners.push(listener);
     for (const chunk of this.early.splice(0)) listener(chunk);
+    this.earlyBytes = 0;
   }
 
   deliver(chunk: Uint8Array): void {
-    if (this.listeners.length === 0) this.early.push(chunk);
     for (const listener of this.listeners) listener(chunk);
+    if (this.listeners.length > 0) return;
+    this.early.push(chunk);
+    this.earlyBytes += chunk.length;
+    while (this.earlyBytes > this.earlyLimit && this.early.length > 0) this.earlyBytes -= this.early.shift()!.length;
   }
 }
 
-/** A long-running process in the pod with its stdin and stdout (stderr is discarded). */
+/** What is kept of a process's stderr until someone listens to it. */
+export const EARLY_STDERR_BYTES = 64 * 1024;
+
+/** A long-running process in the pod with its stdin, stdout and stderr. */
 export interface PodProcess {
   write(data: string | Uint8Array): void;
   /** Called with each chunk of stdout, in order. */
   onOutput(listener: (chunk: Uint8Array) => void): void;
+  /** Called with each chunk of stderr, in order (what came before the first listener is kept, up to EARLY_STDERR_BYTES). */
+  onErrorOutput(listener: (chunk: Uint8Array) => void): void;
   /** Resolves when the process has ended (or its connection to the pod was lost). */
   exited: Promise<void>;
   /** Closes stdin and the connection; the process ends when its stdin closes. */

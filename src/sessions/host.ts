@@ -32,6 +32,8 @@ export interface HostParts {
   openTerminal(session: Session): Promise<TerminalHost>;
   /** The session's conversation (what it holds is stored; this is its queue and its turn under way). */
   openChat(sessionId: string): Conversation;
+  /** Stops the MCP servers the session's chat agent started in its worktree. */
+  stopMcpServers(sessionId: string): Promise<void>;
 }
 
 /**
@@ -117,8 +119,9 @@ export class SessionHost {
   }
 
   /**
-   * The session is ending: its sockets are told and closed (4001), its chat stops, its shell
-   * and tmux session go, and its recording is closed. Saving its work is the caller's next step.
+   * The session is ending: its sockets are told and closed (4001), its chat and its agent's MCP
+   * servers stop, its shell and tmux session go, and its recording is closed. Saving its work is
+   * the caller's next step.
    */
   async end(): Promise<void> {
     this.state = "ending";
@@ -128,6 +131,7 @@ export class SessionHost {
     }
     this.sockets.clear();
     await this.conversation?.end();
+    await this.parts.stopMcpServers(this.session.id);
     const terminal = await this.terminalHost?.catch(() => null);
     this.terminalHost = null;
     await terminal?.terminate();

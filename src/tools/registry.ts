@@ -38,7 +38,7 @@ export class ToolRegistry<Context = ToolContext> {
   async run(name: string, input: unknown, ctx: Context): Promise<ToolResult> {
     const tool = this.byName.get(name);
     if (!tool) return { output: `There is no tool named ${name}.`, isError: true };
-    const checked = checkInput(tool, input);
+    const checked = tool.checksOwnInput ? anObject(input) : checkInput(tool, input);
     if (typeof checked === "string") return { output: checked, isError: true };
     try {
       return await tool.run(ctx, checked);
@@ -56,6 +56,11 @@ export const taskTools = new ToolRegistry<TaskToolContext>([getMyTask, updateTas
 
 /** Pier's own tools, in the order the model is shown them. */
 export const builtInTools = new ToolRegistry<ToolContext>([bash, readFile, writeFile, editFile, listFiles, search, ...taskTools.tools, loadSkill, proposeSkill]);
+
+/** Input for a tool that checks its own: any object will do here. */
+function anObject(input: unknown): Record<string, unknown> | string {
+  return input && typeof input === "object" && !Array.isArray(input) ? (input as Record<string, unknown>) : "The input must be an object; call the tool again with one.";
+}
 
 /**
  * The model's input as the tool's schema types it, or a sentence saying what does not fit. Models

@@ -37,6 +37,11 @@ export interface Tool<Input extends TObject = TObject, Context = ToolContext> {
   name: string;
   description: string;
   input: Input;
+  /**
+   * Another program checks the input against a schema of its own that TypeBox cannot check (an
+   * MCP server's JSON Schema): the registry then passes any object on as the model sent it.
+   */
+  checksOwnInput?: boolean;
   /** Errors the model can act on come back as results; a thrown error becomes one too. */
   run(ctx: Context, input: Static<Input>): Promise<ToolResult>;
 }

@@ -6,11 +6,13 @@
  * one: a Debian bookworm root filesystem from mmdebstrap with what Pier itself relies on in a pod
  * (bash, git, tmux, sudo, curl for the credential helper, gh) and the same user, `pier` (uid/gid
  * 1000) with passwordless sudo, `docker import`ed under its own tag so it never shadows the real
- * image. The tag carries a hash of the recipe, so a machine that built an older recipe builds
- * this one instead of using a stale image.
+ * image. It also has this machine's Bun, so a test can run a small program of its own in a pod
+ * (an MCP server written with the MCP SDK, bundled into one file). The tag carries a hash of the
+ * recipe, so a machine that built an older recipe (or has another Bun) builds this one instead of
+ * using a stale image.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { imageExists, importDebianImage } from "./commands.ts";
@@ -24,6 +26,9 @@ const RECIPE = {
       "useradd --uid 1000 --gid 1000 --home-dir /home/pier --create-home --shell /bin/bash pier && " +
       'echo "pier ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/pier && ' +
       "chmod 0440 /etc/sudoers.d/pier && visudo -cf /etc/sudoers.d/pier'",
+    // In /usr/bin: /usr/local/bin is where a test installs tools of its own, and looks for them.
+    `upload ${realpathSync(process.execPath)} /usr/bin/bun`,
+    'chroot "$1" chmod 0755 /usr/bin/bun',
   ],
   changes: [
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -36,7 +41,7 @@ const RECIPE = {
   ],
 };
 
-export const TEST_WORKSPACE_IMAGE = `pier-workspace-test:${createHash("sha256").update(JSON.stringify(RECIPE)).digest("hex").slice(0, 12)}`;
+export const TEST_WORKSPACE_IMAGE = `pier-workspace-test:${createHash("sha256").update(JSON.stringify({ ...RECIPE, bun: Bun.version })).digest("hex").slice(0, 12)}`;
 
 /**
  * The build in progress, if any. Test files run in one process and may each ask for the image

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { builtInTools } from "../../src/tools/registry.ts";
-import type { ToolContext } from "../../src/tools/tool.ts";
+import type { TObject } from "@sinclair/typebox";
+import { ToolRegistry, builtInTools } from "../../src/tools/registry.ts";
+import type { Tool, ToolContext } from "../../src/tools/tool.ts";
 import type { WorktreeFiles } from "../../src/workspaces/worktree-files.ts";
 
 // Only the registry's own work is checked here: the tools' work in a pod is in tests/chat and tests/security.
@@ -57,5 +58,29 @@ describe("the tool registry", () => {
     const files = { worktree: "/w", list: async () => Promise.reject(new Error("the pod is gone")) } as unknown as WorktreeFiles;
     const result = await builtInTools.run("list_files", {}, { files, signal: new AbortController().signal } as ToolContext);
     expect(result).toEqual({ isError: true, output: "The tool failed: the pod is gone" });
+  });
+
+  test("a tool that checks its own input (an MCP server's) gets any object as sent, and its raw JSON Schema goes to the model", async () => {
+    const schema = { type: "object", properties: { when: { type: "string", format: "date-time" } }, required: ["when"], additionalProperties: false };
+    const seen: unknown[] = [];
+    const own: Tool = {
+      name: "mcp__clock__at",
+      description: "Its server checks the input.",
+      input: schema as unknown as TObject,
+      checksOwnInput: true,
+      run: async (_ctx, input) => {
+        seen.push(input);
+        return { output: "ok", isError: false };
+      },
+    };
+    const tools = new ToolRegistry([own]);
+    expect(JSON.parse(JSON.stringify(tools.definitions()))).toEqual([{ name: "mcp__clock__at", description: "Its server checks the input.", input_schema: schema }]);
+    const ctx = listing([]);
+    expect(await tools.run("mcp__clock__at", { when: 42, extra: null }, ctx)).toEqual({ output: "ok", isError: false });
+    expect(seen).toEqual([{ when: 42, extra: null }]);
+    for (const wrong of ["a string", ["an", "array"], null]) {
+      expect(await tools.run("mcp__clock__at", wrong, ctx)).toEqual({ isError: true, output: "The input must be an object; call the tool again with one." });
+    }
+    expect(seen).toHaveLength(1);
   });
 });
