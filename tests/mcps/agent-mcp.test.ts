@@ -188,6 +188,29 @@ test("a changed server starts again at the next turn, with its new settings", as
   expect(ps).not.toContain(NEW_SECRET);
 }, 120_000);
 
+test("the tool policy holds for a server's tools: a repo's deny refuses one before it reaches the server, deny_all refuses it too", async () => {
+  anthropic.script({ toolUse: { name: "mcp__echo__reveal", input: { label: "counting" } } }, { text: "Counted." });
+  const before = Number(resultOf(await chat.turn("How many calls so far?", 60_000)).output.match(/calls=(\d+)/)![1]);
+  await api("PUT", `/api/repos/${repoId}/tool-policy`, { mode: "custom", allowed: [], denied: ["mcp__echo__*"], ask: [] });
+  anthropic.script({ toolUse: { name: "mcp__echo__reveal", input: { label: "denied" } } }, { text: "Refused." });
+  let result = resultOf(await chat.turn("Try the echo server.", 60_000));
+  expect([result.isError, result.refused]).toEqual([true, true]);
+  expect(result.output).toStartWith("Pier's tool policy for this repository denies mcp__echo__reveal.");
+
+  await api("PUT", `/api/repos/${repoId}/tool-policy`, null);
+  await api("PUT", "/api/config/tool-policies", { mode: "deny_all", allowed: [], denied: [], ask: [] });
+  anthropic.script({ toolUse: { name: "mcp__echo__reveal", input: { label: "denied-all" } } }, { text: "Refused." });
+  result = resultOf(await chat.turn("Try it again.", 60_000));
+  expect([result.isError, result.refused]).toEqual([true, true]);
+
+  // Back to allowing everything: the server answers, and never saw the refused calls.
+  await api("PUT", "/api/config/tool-policies", { mode: "allow_all", allowed: [], denied: [], ask: [] });
+  anthropic.script({ toolUse: { name: "mcp__echo__reveal", input: { label: "allowed" } } }, { text: "Told." });
+  result = resultOf(await chat.turn("And now?", 60_000));
+  expect(result.output).toContain("label=allowed");
+  expect(result.output).toContain(`calls=${before + 1}`);
+}, 120_000);
+
 test("ending the session stops its servers: nothing of them is left in the pod", async () => {
   expect(await inPod("sh", "-c", "ls /tmp | grep -c pier-mcp || true")).toBe("1\n");
   await api("POST", `/api/sessions/${session.id}/end`);
