@@ -22,6 +22,7 @@ import type { SessionHost } from "./host.ts";
 import type { SessionHosts } from "./hosts.ts";
 import type { Tasks } from "../tasks/tasks.ts";
 import { type SessionAttention, type SessionState, sessions } from "./tables.ts";
+import { SESSION_QUERY_FIELDS, type SessionPage, type SessionQuery, querySessions } from "./session-query.ts";
 
 export type Session = typeof sessions.$inferSelect;
 
@@ -209,6 +210,18 @@ export class Sessions {
     const allowed = actor.kind === "agent" ? actor.sessionId === id : session.userId === actor.user.id || isAdmin(actor);
     if (!allowed) throw notFound("session");
     return session;
+  }
+
+  /** One page of the history's query (GET /api/sessions): see querySessions. */
+  query(actor: Actor, query: Record<string, unknown>): SessionPage {
+    const fields: SessionQuery = {};
+    for (const key of SESSION_QUERY_FIELDS) {
+      const value = query[key];
+      if (value === undefined) continue;
+      if (typeof value !== "string") throw invalid(key, `Give ${key} once, as text.`);
+      fields[key] = value;
+    }
+    return querySessions(this.deps.db, actor, fields);
   }
 
   /** The sessions the actor may see (see getFor), newest first. */

@@ -46,6 +46,9 @@ export const sessions = sqliteTable(
   (t) => [
     index("sessions_repo_idx").on(t.repoId),
     index("sessions_user_idx").on(t.userId),
+    // The history pages newest first by (created_at, id), for everyone (admins) or one person.
+    index("sessions_created_idx").on(t.createdAt, t.id),
+    index("sessions_user_created_idx").on(t.userId, t.createdAt, t.id),
     // A branch can be checked out by one live session at a time (git allows one worktree per branch).
     uniqueIndex("sessions_live_branch_idx")
       .on(t.repoId, t.branch)

@@ -16,8 +16,16 @@ export function sessionApi(pier: Pier) {
       return publicSession(session);
     })
     .get("/", (ctx) => {
-      const query = ctx.query as Record<string, string | undefined>;
-      return sessions.list(requireActor(pier, ctx), { state: query.state, repoId: query.repoId, taskId: query.taskId }).map(publicSession);
+      const url = new URL(ctx.request.url);
+      // Read from the URL itself: a field given twice is refused, not silently one of the two.
+      const query = Object.fromEntries([...new Set(url.searchParams.keys())].map((key) => [key, url.searchParams.getAll(key).length > 1 ? url.searchParams.getAll(key) : url.searchParams.get(key)]));
+      const page = sessions.query(requireActor(pier, ctx), query);
+      if (page.next) {
+        const next = new URL(url);
+        next.searchParams.set("cursor", page.next);
+        ctx.set.headers.link = `<${next.pathname}${next.search}>; rel="next"`;
+      }
+      return page.sessions.map(publicSession);
     })
     .get("/:id", (ctx) => publicSession(sessions.getFor(requireActor(pier, ctx), ctx.params.id)))
     .patch("/:id", (ctx) => publicSession(sessions.linkTask(requireActor(pier, ctx), ctx.params.id, readInput(LinkTaskInput, ctx.body))))
