@@ -44,6 +44,8 @@ import { Scheduler } from "./jobs/scheduler.ts";
 import { ToolRegistry, builtInTools } from "./tools/registry.ts";
 import { ToolPolicies } from "./policies/policies.ts";
 import { Approvals } from "./policies/approvals.ts";
+import { Attention } from "./attention/attention.ts";
+import { Webhooks } from "./attention/webhooks.ts";
 
 /** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
 export interface Pier {
@@ -83,6 +85,10 @@ export interface Pier {
   approvals: Approvals;
   /** The live sessions' hosts: their terminals, sockets and progress. */
   hosts: SessionHosts;
+  /** Which sessions need their person now ("needs you"), and who is looking. */
+  attention: Attention;
+  /** Each person's "needs you" webhook. */
+  webhooks: Webhooks;
   /** What removing a repo asks of its sessions and pods. */
   repoRemoval: RepoRemoval;
   /** What adding or changing a repo is checked against. */
@@ -151,6 +157,8 @@ export async function openPier(config: Config): Promise<Pier> {
       const terminal = await terminals.open(session);
       // Links to pull requests can come in any piece of output; the scanner reads them as ASCII.
       terminal.onOutput((bytes) => prs.scan(session.id, "terminal", Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")));
+      // A bell, or output then silence, may mean the session needs its person.
+      terminal.onOutput((bytes) => attention.terminalOutput(session.id, bytes));
       return terminal;
     },
     openChat: (sessionId) => chats.open(sessionId),
@@ -161,6 +169,7 @@ export async function openPier(config: Config): Promise<Pier> {
   let port = config.port;
   const sessions: Sessions = new Sessions({
     db,
+    bus,
     dataDir: config.dataDir,
     mirrors,
     pods,
@@ -191,6 +200,8 @@ export async function openPier(config: Config): Promise<Pier> {
   const policies = new ToolPolicies(db);
   const approvals = new Approvals({ db, sessions, policies });
   approvals.forgetAfterRestart();
+  const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate });
+  const attention: Attention = new Attention({ bus, sessions, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
   const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills }),
     toolsFor: async (session) => new ToolRegistry([...builtInTools.tools, ...(await agentMcp.tools(session))]),
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
@@ -235,6 +246,8 @@ export async function openPier(config: Config): Promise<Pier> {
     policies,
     approvals,
     hosts,
+    attention,
+    webhooks,
     repoRules,
     repoRemoval: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
     credentialSockets: new CredentialSockets(),
@@ -243,6 +256,7 @@ export async function openPier(config: Config): Promise<Pier> {
     isSetUp: () => (setUp ||= hasAnyUser(db)),
     async close() {
       await scheduler.stop();
+      attention.close();
       await hosts.settled();
       await verifications.settled();
       await agentMcp.stopAll();

@@ -20,3 +20,8 @@ export function isAdmin(actor: Actor): boolean {
 export function assertAdmin(actor: Actor, message?: string): void {
   if (!isAdmin(actor)) throw forbidden(message);
 }
+
+/** Things only the person may do for themself (their credentials, their notifications), never an agent for them. */
+export function assertPerson(actor: Actor, message = "Only the person themself can do this, not an agent acting for them."): asserts actor is Extract<Actor, { kind: "person" }> {
+  if (actor.kind !== "person") throw forbidden(message);
+}

@@ -16,6 +16,8 @@ export interface Config {
   secretKey: Uint8Array<ArrayBuffer> | null;
   cookieSecure: boolean;
   metricsPublic: boolean;
+  /** PIER_WEBHOOK_ALLOW_PRIVATE: people's "needs you" webhooks may post to loopback and private networks. */
+  webhookAllowPrivate: boolean;
   anthropicApiKey: string | null;
   anthropicBaseUrl: string;
   githubToken: string | null;
@@ -48,6 +50,7 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey: readSecretKey(env),
     cookieSecure: readFlag(env, "PIER_COOKIE_SECURE"),
     metricsPublic: readFlag(env, "PIER_METRICS_PUBLIC"),
+    webhookAllowPrivate: readFlag(env, "PIER_WEBHOOK_ALLOW_PRIVATE"),
     anthropicApiKey: readOptional(env, "ANTHROPIC_API_KEY"),
     anthropicBaseUrl: readUrl(env, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
     githubToken: readOptional(env, "GITHUB_TOKEN"),

@@ -4,6 +4,7 @@ import { type Actor, isAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import { priceOf } from "../costs/costs.ts";
 import type { Db, Tx } from "../infra/db.ts";
+import type { EventBus } from "../infra/events.ts";
 import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
@@ -30,6 +31,8 @@ declare module "../infra/events.ts" {
   interface PierEvents {
     /** What Pier writes into worktrees changed (a skill, an MCP server): of one repo, or of all when null. */
     "session.files-changed": { repoId: string | null };
+    /** Why a session needs its person changed (topic: the session id); null once it no longer does. */
+    "session.attention": { sessionId: string; userId: string; attention: SessionAttention | null };
   }
 }
 
@@ -64,6 +67,7 @@ export interface EndResult {
 
 export interface SessionDeps {
   db: Db;
+  bus: EventBus;
   dataDir: string;
   mirrors: Mirrors;
   pods: Pods;
@@ -272,16 +276,34 @@ export class Sessions {
 
   /** The session needs its person now, for this reason. */
   markAttention(id: string, attention: SessionAttention): void {
+    const session = this.get(id);
+    if (session.attention === attention) return;
     this.update(id, { attention });
+    this.deps.bus.publish("session.attention", id, { sessionId: id, userId: session.userId, attention });
   }
 
-  /** That reason no longer holds (another reason set since is left alone); every session's, without an id. */
-  clearAttention(attention: SessionAttention, id?: string): void {
-    this.deps.db
+  /**
+   * That reason no longer holds (another reason set since is left alone): of one session, or of
+   * every session without an id. With no reason, whatever the session's was.
+   */
+  clearAttention(attention: SessionAttention | null, id?: string): void {
+    const cleared = this.deps.db
       .update(sessions)
       .set({ attention: null })
-      .where(and(eq(sessions.attention, attention), ...(id ? [eq(sessions.id, id)] : [])))
-      .run();
+      .where(and(attention ? eq(sessions.attention, attention) : sql`${sessions.attention} IS NOT NULL`, ...(id ? [eq(sessions.id, id)] : [])))
+      .returning({ id: sessions.id, userId: sessions.userId })
+      .all();
+    for (const row of cleared) this.deps.bus.publish("session.attention", row.id, { sessionId: row.id, userId: row.userId, attention: null });
+  }
+
+  /** The live sessions of a person that need them now, newest first. */
+  needing(userId: string): Session[] {
+    return this.deps.db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), inArray(sessions.state, LIVE), sql`${sessions.attention} IS NOT NULL`))
+      .orderBy(desc(sessions.createdAt))
+      .all();
   }
 
   /** Whether the repo (or, given a person, that person's pod of it) has a provisioning or active session. */

@@ -1,5 +1,5 @@
 import { and, eq, inArray } from "drizzle-orm";
-import type { Actor } from "../auth/actor.ts";
+import { type Actor, assertPerson } from "../auth/actor.ts";
 import type { Db } from "../infra/db.ts";
 import { forbidden, invalid } from "../infra/errors.ts";
 import type { Input } from "../infra/input.ts";
@@ -94,6 +94,6 @@ export class Credentials {
   }
 
   private assertPerson(actor: Actor): asserts actor is Extract<Actor, { kind: "person" }> {
-    if (actor.kind !== "person") throw forbidden("Only a person can see or change their own credentials.");
+    assertPerson(actor, "Only a person can see or change their own credentials.");
   }
 }

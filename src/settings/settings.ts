@@ -73,6 +73,8 @@ const PLAIN = {
           : { problem: "No-new-privileges must be true or false." },
   } satisfies PlainSetting<boolean>,
   recordingLimitMiB: numberSetting("Recording limit per session (MiB)", 64, 1, 65536),
+  // "Needs you" after a terminal's output stops this long while its person looks elsewhere; 0 never.
+  quietSeconds: numberSetting("Seconds of terminal quiet before a session needs you (0: never)", 60, 0, 86400),
 };
 type PlainKey = keyof typeof PLAIN;
 type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };

@@ -1,0 +1,149 @@
+import type { Actor } from "../auth/actor.ts";
+import type { EventBus } from "../infra/events.ts";
+import type { Session, Sessions } from "../sessions/sessions.ts";
+import type { SessionAttention } from "../sessions/tables.ts";
+import type { SettingsStore } from "../settings/settings.ts";
+import { BellDetector } from "./bell.ts";
+import type { AttentionMessage, Webhooks } from "./webhooks.ts";
+
+/** How long a page's "I am looking" lasts without being said again (pages say it every 20 s). */
+export const LOOKING_TTL_MS = 45_000;
+
+const REASONS: Record<SessionAttention, string> = {
+  turn_end: "the agent finished its turn",
+  approval: "the agent waits for your approval",
+  bell: "the terminal rang its bell",
+  quiet: "the terminal went quiet",
+};
+
+export interface AttentionDeps {
+  bus: EventBus;
+  sessions: Sessions;
+  settings: SettingsStore;
+  webhooks: Webhooks;
+  repoName(repoId: string): string;
+}
+
+/**
+ * "Needs you": a live session needs its person when its agent ended a turn, an approval waits, its
+ * terminal rang the bell, or its terminal went quiet after output — each only while the person is
+ * not looking at that session (its page visible, saying so). The reason is kept on the session
+ * (`attention`), shown wherever the person is, sent once to their webhook, and cleared when they
+ * look. An approval stays until it is answered: it still waits when the person looks away.
+ */
+export class Attention {
+  /** Until when each session's person is looking at it (what their page last said). */
+  private looking = new Map<string, number>();
+  /** Sessions their person has looked at since Pier started: "quiet" counts output after a look. */
+  private looked = new Set<string>();
+  private bells = new Map<string, BellDetector>();
+  private quietTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private stops: Array<() => void> = [];
+
+  constructor(private deps: AttentionDeps) {
+    this.stops.push(
+      deps.bus.subscribe("chat.event", null, (event, sessionId) => {
+        if (event.type === "turn_end") this.raise(sessionId, "turn_end");
+      }),
+      deps.bus.subscribe("session.attention", null, (change) => {
+        if (change.attention) void this.tell(change.sessionId, change.attention);
+      }),
+      deps.bus.subscribe("session.state", null, (change) => {
+        if (change.state === "ended" || change.state === "failed") this.forget(change.sessionId);
+      }),
+    );
+  }
+
+  close(): void {
+    for (const stop of this.stops.splice(0)) stop();
+    for (const id of [...this.quietTimers.keys()]) this.forget(id);
+  }
+
+  /** Whether the session's person is looking at it now. */
+  isLooking(sessionId: string): boolean {
+    return (this.looking.get(sessionId) ?? 0) > Date.now();
+  }
+
+  /**
+   * A page says whether its person is looking at the session (visible and focused) or stopped.
+   * Only the session's own person counts: an admin looking in clears nothing. Looking clears
+   * every reason but a waiting approval.
+   */
+  seen(actor: Actor, sessionId: string, looking: boolean): void {
+    const session = this.deps.sessions.getFor(actor, sessionId);
+    if (actor.kind !== "person" || actor.user.id !== session.userId) return;
+    if (!looking) {
+      this.looking.delete(sessionId);
+      return;
+    }
+    this.looking.set(sessionId, Date.now() + LOOKING_TTL_MS);
+    this.looked.add(sessionId);
+    this.cancelQuiet(sessionId);
+    if (session.attention && session.attention !== "approval") this.deps.sessions.clearAttention(session.attention, sessionId);
+  }
+
+  /** Raises a reason on a live session whose person is not looking; a waiting approval is never replaced. */
+  raise(sessionId: string, reason: Exclude<SessionAttention, "approval">): void {
+    if (this.isLooking(sessionId)) return;
+    const session = this.deps.sessions.findLive(sessionId);
+    if (!session || session.state !== "active" || session.attention === "approval") return;
+    this.deps.sessions.markAttention(sessionId, reason);
+  }
+
+  /** What the session's terminal printed: a bell raises at once; output then silence raises "quiet". */
+  terminalOutput(sessionId: string, bytes: Uint8Array): void {
+    let bell = this.bells.get(sessionId);
+    if (!bell) this.bells.set(sessionId, (bell = new BellDetector()));
+    if (bell.feed(bytes)) this.raise(sessionId, "bell");
+    if (!this.looked.has(sessionId) || this.isLooking(sessionId)) return;
+    const seconds = this.deps.settings.plain().quietSeconds;
+    if (seconds <= 0) return;
+    this.cancelQuiet(sessionId);
+    const timer = setTimeout(() => {
+      this.quietTimers.delete(sessionId);
+      this.raise(sessionId, "quiet");
+    }, seconds * 1000);
+    timer.unref?.();
+    this.quietTimers.set(sessionId, timer);
+  }
+
+  /** The person's live sessions that need them, newest first. */
+  needing(userId: string): Session[] {
+    return this.deps.sessions.needing(userId);
+  }
+
+  /** Sends the person's webhook once for this raise, unless they are looking after all. */
+  private async tell(sessionId: string, reason: SessionAttention): Promise<void> {
+    if (this.isLooking(sessionId)) return;
+    const session = this.deps.sessions.get(sessionId);
+    const pierUrl = this.deps.webhooks.pierUrlOf(session.userId);
+    if (!pierUrl) return;
+    const url = `${pierUrl}/sessions/${session.id}`;
+    const line = `“${session.title}” needs you: ${REASONS[reason]}.`;
+    const message: AttentionMessage = {
+      text: `${line} ${url}`,
+      message: `${line} ${url}`,
+      title: "Pier: a session needs you",
+      reason,
+      sessionId: session.id,
+      sessionTitle: session.title,
+      repo: this.deps.repoName(session.repoId),
+      url,
+    };
+    await this.deps.webhooks.send(session.userId, message);
+  }
+
+  private cancelQuiet(sessionId: string): void {
+    const timer = this.quietTimers.get(sessionId);
+    if (timer) clearTimeout(timer);
+    this.quietTimers.delete(sessionId);
+  }
+
+  private forget(sessionId: string): void {
+    this.cancelQuiet(sessionId);
+    this.bells.delete(sessionId);
+    this.looking.delete(sessionId);
+    this.looked.delete(sessionId);
+    this.deps.sessions.clearAttention(null, sessionId);
+  }
+}

@@ -1,0 +1,155 @@
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { eq } from "drizzle-orm";
+import { type Actor, assertPerson } from "../auth/actor.ts";
+import type { Db } from "../infra/db.ts";
+import { invalid } from "../infra/errors.ts";
+import type { Input } from "../infra/input.ts";
+import type { SecretBox } from "../infra/secret-box.ts";
+import { attentionWebhooks } from "./tables.ts";
+
+/** What a person sees of their webhook: where it goes, never the rest of its URL. */
+export interface WebhookView {
+  set: boolean;
+  /** `https://host/••••`, or null. */
+  mask: string | null;
+}
+
+/** One "needs you" message, as every webhook gets it: plain JSON, no secret in it. */
+export interface AttentionMessage {
+  /** One line for Slack-style hooks (`text`) and ntfy (`message`). */
+  text: string;
+  message: string;
+  title: string;
+  reason: string;
+  sessionId: string;
+  sessionTitle: string;
+  repo: string;
+  url: string;
+}
+
+const MAX_URL = 2048;
+const SEND_TIMEOUT_MS = 5000;
+
+export interface WebhookDeps {
+  db: Db;
+  box: SecretBox;
+  /** PIER_WEBHOOK_ALLOW_PRIVATE: hooks may go to loopback and private networks (a homelab's ntfy). */
+  allowPrivate: boolean;
+}
+
+/**
+ * Each person's outgoing webhook. Pier posts from the server, to a URL a member typed, so the URL
+ * is checked twice — when saved and when used (a name can point elsewhere later) — and goes only to
+ * public addresses unless the admin allows private ones; redirects are not followed, and a slow or
+ * failing hook is given up quietly (it is told in the log without its URL, which is a secret).
+ */
+export class Webhooks {
+  constructor(private deps: WebhookDeps) {}
+
+  async view(actor: Actor): Promise<WebhookView> {
+    assertPerson(actor);
+    const url = await this.urlOf(actor.user.id);
+    return url ? { set: true, mask: maskUrl(url) } : { set: false, mask: null };
+  }
+
+  /** `{webhookUrl}`: a URL sets it, "" or null removes it. `pierUrl` is where the person uses Pier. */
+  async update(actor: Actor, input: Input, pierUrl: string): Promise<WebhookView> {
+    assertPerson(actor);
+    const value = input.webhookUrl;
+    if (value === undefined) return this.view(actor);
+    if (value === null || value === "") {
+      this.deps.db.delete(attentionWebhooks).where(eq(attentionWebhooks.userId, actor.user.id)).run();
+      return this.view(actor);
+    }
+    if (typeof value !== "string") throw invalid("webhookUrl", "Webhook URL must be text.");
+    const problem = await this.problemWith(value);
+    if (problem) throw invalid("webhookUrl", problem);
+    const row = { url: await this.deps.box.seal(value), pierUrl, updatedAt: new Date() };
+    this.deps.db
+      .insert(attentionWebhooks)
+      .values({ userId: actor.user.id, ...row })
+      .onConflictDoUpdate({ target: attentionWebhooks.userId, set: row })
+      .run();
+    return this.view(actor);
+  }
+
+  /** Where the person uses Pier, as they last saved their hook from; null without a hook. */
+  pierUrlOf(userId: string): string | null {
+    return this.deps.db.select({ pierUrl: attentionWebhooks.pierUrl }).from(attentionWebhooks).where(eq(attentionWebhooks.userId, userId)).get()?.pierUrl ?? null;
+  }
+
+  /** Posts the message to the person's hook, if they have one; never throws. */
+  async send(userId: string, message: AttentionMessage): Promise<"sent" | "none" | "failed"> {
+    const url = await this.urlOf(userId);
+    if (!url) return "none";
+    try {
+      const problem = await this.problemWith(url);
+      if (problem) throw new Error(problem);
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "user-agent": "Pier" },
+        body: JSON.stringify(message),
+        redirect: "manual",
+        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      });
+      await res.body?.cancel();
+      if (!res.ok) throw new Error(`it answered ${res.status}`);
+      return "sent";
+    } catch (error) {
+      console.warn(`[pier] a "needs you" webhook (${maskUrl(url)}) failed: ${error instanceof Error ? error.message : String(error)}`);
+      return "failed";
+    }
+  }
+
+  private async urlOf(userId: string): Promise<string | null> {
+    const row = this.deps.db.select({ url: attentionWebhooks.url }).from(attentionWebhooks).where(eq(attentionWebhooks.userId, userId)).get();
+    return row ? this.deps.box.open(row.url) : null;
+  }
+
+  /** Why Pier will not post to this URL, or null. */
+  private async problemWith(text: string): Promise<string | null> {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return "Webhook URL must be a full http or https URL.";
+    }
+    if (text.length > MAX_URL || /[\s\x00-\x1f\x7f]/.test(text)) return `Webhook URL must be at most ${MAX_URL} characters with no spaces.`;
+    if (url.protocol !== "https:" && url.protocol !== "http:") return "Webhook URL must be a full http or https URL.";
+    if (url.username || url.password) return "Webhook URL must not carry a user name or password.";
+    if (this.deps.allowPrivate) return null;
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    let addresses: string[];
+    try {
+      addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+    } catch {
+      return `Webhook URL's host ${host} cannot be found.`;
+    }
+    if (addresses.length === 0 || addresses.some(isPrivateAddress)) {
+      return "Webhook URL points at this machine or a private network; an admin can allow that with PIER_WEBHOOK_ALLOW_PRIVATE=1.";
+    }
+    return null;
+  }
+}
+
+/** Loopback, private, link-local, unique-local, carrier-grade NAT, multicast or unspecified. */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = address.toLowerCase().match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
+  const ip = mapped ? mapped[1]! : address;
+  if (isIP(ip) === 4) {
+    const [a, b] = ip.split(".").map(Number) as [number, number];
+    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
+  }
+  const lower = ip.toLowerCase();
+  return lower === "::" || lower === "::1" || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower) || /^ff/.test(lower);
+}
+
+function maskUrl(url: string): string {
+  try {
+    const { protocol, host } = new URL(url);
+    return `${protocol}//${host}/••••`;
+  } catch {
+    return "••••";
+  }
+}
