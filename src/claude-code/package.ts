@@ -77,7 +77,10 @@ async function download(url: string, file: string, integrity: string, options: F
   const sink = Bun.file(file).writer();
   let received = 0;
   let told = 0;
-  for await (const chunk of res.body) {
+  const reader = res.body.getReader();
+  for (;;) {
+    const { value: chunk, done } = await reader.read();
+    if (done) break;
     hash.update(chunk);
     sink.write(chunk);
     received += chunk.byteLength;
