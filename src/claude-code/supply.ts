@@ -95,8 +95,10 @@ export class ClaudeCodeSupply {
       void facts
         .then(async (known) => {
           if (known.own || !known.variant) return;
-          const path = await this.deps.builds.fetch(this.deps.version(), known.variant);
-          if (this.deps.runtime === "docker") this.place(this.binDirOf(id), path, this.deps.version());
+          const version = this.deps.version();
+          const path = await this.deps.builds.fetch(version, known.variant);
+          const dir = this.binDirOf(id);
+          if (this.deps.runtime === "docker" && placedVersion(dir) !== version) this.place(dir, path, version);
         })
         .catch(() => {});
     }
