@@ -43,7 +43,7 @@ function fakeRegistry(versions: string[]): FakeRegistry {
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    async fetch(request) {
+    async fetch(request): Promise<Response> {
       const path = decodeURIComponent(new URL(request.url).pathname);
       const meta = path.match(/^\/@anthropic-ai\/claude-code-(linux-[a-z0-9-]+)\/([^/]+)$/);
       if (meta) {
