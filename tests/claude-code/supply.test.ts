@@ -117,6 +117,12 @@ describe("Claude Code in a pod whose image has none", () => {
     expect(await pier.pier.claudeCode.noticeFor(key)).toContain("Claude Code 0.0.1 could not be fetched");
     const problems = await pier.pier.claudeCode.problems();
     expect(problems.map((p) => p.state === "failed" && p.error)).toEqual([expect.stringContaining("0.0.1")]);
+    // Said on the session page and on the settings page.
+    const sessionPage = await (await pier.fetch(`/sessions/${session.id}`, { headers: { cookie } })).text();
+    expect(sessionPage).toContain("Claude Code 0.0.1 could not be fetched");
+    const settingsPage = await (await pier.fetch("/settings", { headers: { cookie } })).text();
+    expect(settingsPage).toContain('value="0.0.1"');
+    expect(settingsPage).toContain("Claude Code 0.0.1 could not be fetched");
     // The build already in the pod stays until a new one is here: the terminal's claude still runs.
     const term = await terminal();
     await term.run("claude --version", VERSION_LINE, 60_000);
