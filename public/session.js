@@ -1,5 +1,17 @@
 // The session page: live provisioning progress, and the resizable, collapsible panes.
 
+// How Pier's copy of Claude Code for this pod stands ("Fetching Claude Code 2.1.330… 45 %", or why it failed).
+const claudeCodeNotice = document.querySelector("[data-claude-code-notice]");
+if (claudeCodeNotice) {
+  const source = new EventSource(`/api/sessions/${encodeURIComponent(claudeCodeNotice.getAttribute("data-claude-code-notice"))}/events`);
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.type !== "claude-code") return;
+    claudeCodeNotice.textContent = event.notice ?? "";
+    claudeCodeNotice.hidden = !event.notice;
+  };
+}
+
 const events = document.querySelector("[data-session-events]");
 if (events) {
   const order = ["image", "pod", "clone", "worktree"];

@@ -2,6 +2,8 @@ import Docker from "dockerode";
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CredentialSockets } from "./auth/credential-sockets.ts";
+import { ClaudeCodeBuilds } from "./claude-code/builds.ts";
+import { ClaudeCodeSupply, buildDir, hostVariant } from "./claude-code/supply.ts";
 import { LoginLimiter } from "./auth/login-limiter.ts";
 import { deleteExpiredSignIns } from "./auth/sign-ins.ts";
 import { countUsers, hasAnyUser } from "./auth/users.ts";
@@ -76,6 +78,10 @@ export interface Pier {
   loginLimiter: LoginLimiter;
   runtime: Runtime;
   pods: Pods;
+  /** Pier's own copies of Claude Code, for pods whose image has none. */
+  claudeCode: ClaudeCodeSupply;
+  /** The program to run as `claude` in the session's pod: the image's own, else Pier's copy (fetched first if need be). */
+  claudeCodeCommandFor(session: { repoId: string; userId: string }): Promise<string>;
   sessions: Sessions;
   terminals: Terminals;
   chats: Chats;
@@ -118,7 +124,11 @@ export async function openPier(config: Config): Promise<Pier> {
   // Pods see their directories through bind mounts the engine makes, never by walking the data
   // dir: nobody but the server's user needs to reach into it.
   chmodSync(config.dataDir, 0o700);
-  const runtime = await createRuntime(config, settings);
+  const bus = new EventBus();
+  const builds = new ClaudeCodeBuilds({ dir: join(config.toolsDir, "claude-code"), registry: config.npmRegistry, bus });
+  const ownVariant = hostVariant();
+  // The local runtime's commands find Pier's copy last on PATH (the machine's own claude wins).
+  const runtime = await createRuntime(config, settings, () => (ownVariant ? buildDir(builds, settings.plain().claudeCodeVersion, ownVariant) : null));
   const githubWebSide = githubWeb(config.githubApiUrl);
   const repoRules: RepoRules = { allowLocalRepos: config.allowLocalRepos, github: githubWebSide };
   fillGithubRepos(db, repoRules);
@@ -140,8 +150,21 @@ export async function openPier(config: Config): Promise<Pier> {
       return session && session.repoId === repoId && session.userId === userId ? mcpServers.launch(repoId, name) : null;
     },
   });
-  const pods = new Pods({ db, runtime, dataDir: config.dataDir, defaultImage: config.workspaceImage, mirrors, services });
-  const bus = new EventBus();
+  const pods = new Pods({ db, runtime, dataDir: config.dataDir, defaultImage: config.workspaceImage, mirrors, services,
+    onReady: (key, shell) => claudeCode.prepare(key, shell),
+  });
+  const claudeCode: ClaudeCodeSupply = new ClaudeCodeSupply({
+    runtime: runtime.kind,
+    builds,
+    version: () => settings.plain().claudeCodeVersion,
+    podOf: (key) => pods.ensure(getRepo(db, key.repoId), key.userId),
+    binDir: (key) => services.claudeCodeDir(key),
+    hostFacts: () => {
+      // The local runtime's "pod" is this machine: its own claude is the one on the server's PATH.
+      const own = Bun.which("claude", { PATH: process.env.PATH ?? "" });
+      return { machine: process.arch, variant: ownVariant, own };
+    },
+  });
   const mcpServers = new McpServers({ db, box, bus });
   const agentMcp: AgentMcpServers = new AgentMcpServers({
     servers: mcpServers,
@@ -240,6 +263,8 @@ export async function openPier(config: Config): Promise<Pier> {
     loginLimiter: new LoginLimiter(),
     runtime,
     pods,
+    claudeCode,
+    claudeCodeCommandFor: (session) => claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }),
     sessions,
     terminals,
     chats,
@@ -267,8 +292,8 @@ export async function openPier(config: Config): Promise<Pier> {
   };
 }
 
-async function createRuntime(config: Config, settings: SettingsStore): Promise<Runtime> {
-  if ((await chooseRuntime(config.runtime)) === "local") return new LocalRuntime();
+async function createRuntime(config: Config, settings: SettingsStore, localPathAfter: () => string | null): Promise<Runtime> {
+  if ((await chooseRuntime(config.runtime)) === "local") return new LocalRuntime(localPathAfter);
   // Running as root, files in people's workspaces belong to the workspace image's user; otherwise
   // to the server's own user, so that pods run as it can write them.
   const owner = process.getuid?.() === 0 ? POD_USER : { uid: process.getuid!(), gid: process.getgid!() };

@@ -14,7 +14,16 @@ interface PageProps {
 
 
 export function SettingsPage(
-  props: PageProps & { settings: SettingsView; form: FormState; saved: boolean; prices: Price[]; priceForm: FormState; priceSaved: boolean },
+  props: PageProps & {
+    settings: SettingsView;
+    form: FormState;
+    saved: boolean;
+    prices: Price[];
+    priceForm: FormState;
+    priceSaved: boolean;
+    /** Pier's copies of Claude Code being fetched, or that failed, as sentences. */
+    claudeCodeProblems: string[];
+  },
 ) {
   const { settings, form } = props;
   const values = {
@@ -25,6 +34,7 @@ export function SettingsPage(
     podIdleMinutes: String(settings.podIdleMinutes),
     recordingLimitMiB: String(settings.recordingLimitMiB),
     prPollSeconds: String(settings.prPollSeconds),
+    claudeCodeVersion: settings.claudeCodeVersion,
     ...form.values,
   };
   const withValues = { ...form, values };
@@ -78,6 +88,17 @@ export function SettingsPage(
           <h2 class="form-section">Recordings</h2>
           <Field form={withValues} name="recordingLimitMiB" label="Recording limit per session (MiB)" type="number"
             hint="A session's terminal recording stops here, saying so; the live terminal goes on. Applies to terminals started from now on." />
+          <h2 class="form-section">Claude Code</h2>
+          <p class="hint form-section">
+            Pods whose image has no <code>claude</code> get Pier's own copy of this version, read-only (an image's own wins).
+          </p>
+          <Field form={withValues} name="claudeCodeVersion" label="Claude Code version"
+            hint="As on npm, for example 2.1.330. Pods get a new version from their next use on; a claude already running keeps its own." />
+          {props.claudeCodeProblems.map((sentence) => (
+            <p class="notice notice-warn form-section" role="status" safe>
+              {sentence}
+            </p>
+          ))}
           <button type="submit" class="primary">Save settings</button>
         </HxForm>
       </section>

@@ -206,6 +206,8 @@ interface SessionPageProps extends PageProps {
   task: SessionTaskView;
   /** Whether a process in the pod (Claude Code in the terminal) can reach Pier's MCP endpoint. */
   podReachesPier: boolean;
+  /** Pier's copy of Claude Code for this pod, while it is fetched or when it failed; else null. */
+  claudeCodeNotice: string | null;
 }
 
 const STEPS: Array<{ step: string; label: string }> = [
@@ -280,6 +282,13 @@ export function SessionPage(props: SessionPageProps) {
         <p class="notice notice-warn" role="note">
           Claude Code in this terminal cannot reach Pier's MCP endpoint: pods here have no network. The chat beside it
           still updates the task; to let the terminal do it too, set <code>PIER_POD_URL</code> or give pods a network.
+        </p>
+      ) : (
+        ""
+      )}
+      {session.state === "active" ? (
+        <p class="notice notice-warn" role="status" data-claude-code-notice={session.id} hidden={!props.claudeCodeNotice} safe>
+          {props.claudeCodeNotice ?? ""}
         </p>
       ) : (
         ""

@@ -15,7 +15,9 @@ export type SessionStreamEvent =
   | SessionEvent
   | { type: "pr"; pr: PublicPr }
   | { type: "github"; rateLimitedUntil: string | null }
-  | { type: "task"; taskId: string; task: PublicTask | null };
+  | { type: "task"; taskId: string; task: PublicTask | null }
+  /** How Pier's copy of Claude Code for the session's pod stands: being fetched, failed, or null (fine). */
+  | { type: "claude-code"; notice: string | null };
 
 /**
  * The GitHub client only remembers a rate limit (nothing is published when one starts), so an
@@ -56,6 +58,16 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
     // task event is checked against the link as it stands, and against the task last told of,
     // whose deletion clears nothing on the session.
     let toldOf = pier.sessions.linkedTaskOf(sessionId);
+    // Pier's copy of Claude Code: said when it changes (progress comes every few megabytes).
+    const { repoId, userId } = pier.sessions.get(sessionId);
+    let claudeCodeNotice: string | null = null;
+    const tellClaudeCode = async () => {
+      const notice = await pier.claudeCode.noticeFor({ repoId, userId });
+      if (notice === claudeCodeNotice) return;
+      claudeCodeNotice = notice;
+      send({ type: "claude-code", notice });
+    };
+    void tellClaudeCode();
     return [
       pier.bus.subscribe("session.progress", sessionId, (step) => send({ type: "progress", ...step })),
       pier.bus.subscribe("session.state", sessionId, ({ state, error }) => send({ type: "state", state, ...(error ? { error } : {}) })),
@@ -66,6 +78,7 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
         toldOf = linked;
         send({ type: "task", taskId, task });
       }),
+      pier.bus.subscribe("claude-code.build", null, () => void tellClaudeCode()),
       () => clearInterval(checkRateLimit),
     ];
   });

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 /**
  * Everything Pier reads from its environment, read and checked once at start-up.
@@ -26,6 +26,10 @@ export interface Config {
   /** Where pods reach Pier (for its MCP endpoint), when the default guess would be wrong. */
   podUrl: string | null;
   workspaceImage: string;
+  /** Where Pier keeps the programs it gives pods (its own copies of Claude Code); only the server writes it. */
+  toolsDir: string;
+  /** The npm registry Claude Code's builds are fetched from. */
+  npmRegistry: string;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +62,8 @@ export function loadConfig(env: Env = process.env): Config {
     podNetwork: readMatching(env, "PIER_POD_NETWORK", DOCKER_NAME, "bridge", "a Docker network name such as bridge or none"),
     podUrl: raw(env, "PIER_POD_URL") === undefined ? null : readUrl(env, "PIER_POD_URL", ""),
     workspaceImage: readMatching(env, "PIER_WORKSPACE_IMAGE", IMAGE_REF, "pier-workspace:latest", "a Docker image reference such as pier-workspace:latest"),
+    toolsDir: resolve(readString(env, "PIER_TOOLS_DIR", join(readString(env, "PIER_DATA_DIR", "./data"), "tools"))),
+    npmRegistry: readUrl(env, "PIER_NPM_REGISTRY", "https://registry.npmjs.org"),
   };
 }
 

@@ -77,7 +77,15 @@ export class PodServices {
     return join(this.dir(key), "mcp-server");
   }
 
-  /** Login shells in the pod source this, which puts the gh wrapper first on PATH. */
+  /**
+   * Where Pier's own copy of Claude Code is for a pod whose image has none (see
+   * src/claude-code/supply.ts): last on PATH, so an image's own `claude` wins.
+   */
+  claudeCodeDir(key: PodKey): string {
+    return join(this.dir(key), "claude-code");
+  }
+
+  /** Login shells in the pod source this, which puts the gh wrapper first on PATH and Pier's Claude Code last. */
   profile(key: PodKey): string {
     return join(this.dir(key), "profile.sh");
   }
@@ -216,7 +224,15 @@ export class PodServices {
         ].join("\n"),
         0o755,
       ],
-      ["profile.sh", `case ":$PATH:" in *:${shellQuote(bin)}:*) ;; *) PATH=${shellQuote(bin)}:$PATH; export PATH ;; esac\n`, 0o644],
+      [
+        "profile.sh",
+        [
+          `case ":$PATH:" in *:${shellQuote(bin)}:*) ;; *) PATH=${shellQuote(bin)}:$PATH; export PATH ;; esac`,
+          `case ":$PATH:" in *:${shellQuote(this.claudeCodeDir(key))}:*) ;; *) PATH=$PATH:${shellQuote(this.claudeCodeDir(key))}; export PATH ;; esac`,
+          "",
+        ].join("\n"),
+        0o644,
+      ],
       // For Pier's own git commands in the pod, whose user may not own the mirror.
       ["gitconfig", `[safe]\n\tdirectory = ${gitConfigQuote(mirrorPath)}\n`, 0o644],
     ];

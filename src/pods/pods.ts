@@ -26,6 +26,8 @@ export interface PodsDeps {
   defaultImage: string;
   mirrors: Mirrors;
   services: PodServices;
+  /** Told each time a pod is ready for work (Pier's copy of Claude Code is placed from here). */
+  onReady?: (key: PodKey, shell: PodShell) => void;
 }
 
 /** Where login shells in a Docker pod pick up Pier's PATH addition (the gh wrapper). */
@@ -56,7 +58,9 @@ export class Pods {
     this.deps.services.open(key, this.deps.mirrors.path(repo.id));
     const pod = await this.deps.runtime.ensurePod(this.spec(repo, key), progress);
     this.record(key, { containerId: pod.id, image: pod.image, state: "running" }, true);
-    return { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.dataDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
+    const shell = { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.dataDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
+    this.deps.onReady?.(key, shell);
+    return shell;
   }
 
   /** The person's clone and worktrees of the repo, worked on through their pod. */

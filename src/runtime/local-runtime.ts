@@ -22,9 +22,11 @@ const LOCAL_POD: Pod = { id: "local", image: "local" };
  */
 const PASSED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TMPDIR", "TZ"];
 
-function commandEnv(extra: Record<string, string> | undefined): Record<string, string> {
+/** `pathAfter` goes last on PATH (Pier's copy of Claude Code, so the machine's own `claude` wins). */
+function commandEnv(extra: Record<string, string> | undefined, pathAfter: string | null): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PASSED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  if (pathAfter) env.PATH = env.PATH ? `${env.PATH}:${pathAfter}` : pathAfter;
   return { ...env, ...extra };
 }
 
@@ -37,6 +39,9 @@ function commandEnv(extra: Record<string, string> | undefined): Record<string, s
 export class LocalRuntime implements Runtime {
   readonly kind = "local";
   readonly fileOwner = null;
+
+  /** `pathAfter`: a directory put last on commands' PATH, when there is one. */
+  constructor(private pathAfter: () => string | null = () => null) {}
 
   async ensurePod(_spec: PodSpec, progress: Progress): Promise<Pod> {
     progress({ step: "pod", message: "Running on this machine (local runtime, no container).", fraction: 1 });
@@ -52,13 +57,14 @@ export class LocalRuntime implements Runtime {
   async removePod(): Promise<void> {}
 
   async exec(_pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
-    if (!Bun.which(command[0]!, { PATH: options.env?.PATH ?? process.env.PATH ?? "" })) {
+    const env = commandEnv(options.env, this.pathAfter());
+    if (!Bun.which(command[0]!, { PATH: env.PATH ?? "" })) {
       // As a shell would say it, so callers report a missing program (tmux, say) the same way on both runtimes.
       return { exitCode: 127, stdout: "", stderr: `${command[0]}: command not found on this machine`, timedOut: false, truncated: false };
     }
     const child = Bun.spawn(command, {
       cwd: options.cwd,
-      env: commandEnv(options.env),
+      env,
       stdin: options.stdin === undefined ? "ignore" : Buffer.from(options.stdin),
       stdout: "pipe",
       stderr: "pipe",
@@ -88,7 +94,7 @@ export class LocalRuntime implements Runtime {
   async spawn(_pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
     const child = Bun.spawn(command, {
       cwd: options.cwd,
-      env: commandEnv(options.env),
+      env: commandEnv(options.env, this.pathAfter()),
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",

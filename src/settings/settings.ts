@@ -1,4 +1,5 @@
 import { eq, inArray } from "drizzle-orm";
+import { CLAUDE_CODE_VERSION_PATTERN, DEFAULT_CLAUDE_CODE_VERSION } from "../claude-code/package.ts";
 import { isModelId } from "../costs/costs.ts";
 import type { Config } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
@@ -75,6 +76,14 @@ const PLAIN = {
   recordingLimitMiB: numberSetting("Recording limit per session (MiB)", 64, 1, 65536),
   // "Needs you" after a terminal's output stops this long while its person looks elsewhere; 0 never.
   quietSeconds: numberSetting("Seconds of terminal quiet before a session needs you (0: never)", 60, 0, 86400),
+  // The Claude Code Pier gives pods whose image has none; a new one applies to pods from then on.
+  claudeCodeVersion: {
+    default: DEFAULT_CLAUDE_CODE_VERSION as string,
+    parse: (raw: unknown) =>
+      typeof raw === "string" && CLAUDE_CODE_VERSION_PATTERN.test(raw.trim())
+        ? raw.trim()
+        : { problem: `Claude Code version must be a version such as ${DEFAULT_CLAUDE_CODE_VERSION}.` },
+  } satisfies PlainSetting<string>,
 };
 type PlainKey = keyof typeof PLAIN;
 type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/infra/config.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
+import { TEST_CACHE } from "./claude-code.ts";
 
 /**
  * A real Pier on 127.0.0.1 with its own temporary data dir, the same way `bun start` runs it.
@@ -19,7 +20,8 @@ export interface TestPier extends RunningServer {
 
 export async function startTestPier(env: Record<string, string> = {}, dataDir?: string): Promise<TestPier> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "pier-test-"));
-  const config = loadConfig({ PIER_HOST: "127.0.0.1", PIER_PORT: "0", PIER_DATA_DIR: dir, PIER_RUNTIME: "local", ...env });
+  // Pier's copies of Claude Code come from the cache every run shares, so the suite fetches one once.
+  const config = loadConfig({ PIER_HOST: "127.0.0.1", PIER_PORT: "0", PIER_DATA_DIR: dir, PIER_RUNTIME: "local", PIER_TOOLS_DIR: TEST_CACHE, ...env });
   const running = await startServer(config);
   return {
     ...running,

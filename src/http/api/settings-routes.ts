@@ -9,5 +9,10 @@ export function settingsApi(pier: Pier) {
       requireUser(pier, ctx);
       return pier.settings.view();
     })
-    .put("/settings", (ctx) => pier.settings.update(requireActor(pier, ctx), asInput(ctx.body)));
+    .put("/settings", async (ctx) => {
+      const view = await pier.settings.update(requireActor(pier, ctx), asInput(ctx.body));
+      // A new pinned version is fetched now, for the pods that use Pier's copy.
+      pier.claudeCode.versionChanged();
+      return view;
+    });
 }

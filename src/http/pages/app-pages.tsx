@@ -9,6 +9,7 @@ import { readInput } from "../../infra/input.ts";
 import { AddRepoInput, RepoSettingsInput, addRepo, getRepo, listRepos, removeRepo, updateRepo } from "../../repos/repos.ts";
 import { PERSONAL_KEYS } from "../../settings/credentials.ts";
 import { SECRET_KEYS } from "../../settings/settings.ts";
+import { buildSentence } from "../../claude-code/builds.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
 import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
@@ -44,6 +45,7 @@ export function appPages(pier: Pier) {
   };
   const settingsPage = async (ctx: PageContext, form: FormState, saved = false, priceForm: FormState = emptyForm, priceSaved = false) => (
     <SettingsPage viewer={pageAdmin(pier, ctx)} {...common} settings={await pier.settings.view()} form={form} saved={saved}
+      claudeCodeProblems={(await pier.claudeCode.problems()).map((status) => buildSentence(status) ?? "")}
       prices={listPrices(pier.db)} priceForm={priceForm} priceSaved={priceSaved} />
   );
   const tokensPage = async (
@@ -103,6 +105,7 @@ export function appPages(pier: Pier) {
       const actor = personActor(pageAdmin(pier, ctx));
       try {
         await pier.settings.update(actor, settingsFromForm(asInput(ctx.body)));
+        pier.claudeCode.versionChanged();
         return settingsPage(ctx, emptyForm, true);
       } catch (error) {
         return settingsPage(ctx, formFailure(error, ctx.body, ctx.set));
@@ -167,7 +170,7 @@ function secretsFromForm(form: Input, keys: readonly string[]): Input {
 
 function settingsFromForm(form: Input): Input {
   const update = secretsFromForm(form, SECRET_KEYS);
-  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB", "prPollSeconds"]) {
+  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB", "prPollSeconds", "claudeCodeVersion"]) {
     if (typeof form[key] === "string") update[key] = form[key];
   }
   return update;

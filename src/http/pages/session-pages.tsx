@@ -71,7 +71,8 @@ export function sessionPages(pier: Pier) {
       const repo = getRepo(pier.db, session.repoId);
       return (
         <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}
-          prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} podReachesPier={pier.podUrl() !== null} />
+          prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} podReachesPier={pier.podUrl() !== null}
+          claudeCodeNotice={await pier.claudeCode.noticeFor(session)} />
       );
     })
     .get("/sessions/:id/task", (ctx) => {

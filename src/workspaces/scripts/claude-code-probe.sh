@@ -1,0 +1,16 @@
+# What Pier needs to know to give this pod Claude Code: the machine, whether the image's C library
+# is musl, and the image's own `claude` (as a login shell finds it), unless that is Pier's copy.
+# $1: the directory of Pier's copy in this pod. Prints key=value lines.
+set -u
+pier_dir=$1
+echo "machine=$(uname -m)"
+if ls /lib/ld-musl-*.so.1 >/dev/null 2>&1; then echo "musl=1"; else echo "musl=0"; fi
+# A login shell, as the terminal's: the person's profile may put their own claude on PATH.
+# Its last line only (a profile may print), and only an absolute path that is not Pier's copy.
+own=$(timeout 15 bash -lc 'command -v claude' </dev/null 2>/dev/null | tail -n 1)
+case $own in
+  "$pier_dir"/*) own= ;;
+  /*) ;;
+  *) own= ;;
+esac
+echo "claude=$own"
