@@ -77,7 +77,9 @@ async function download(url: string, file: string, integrity: string, options: F
   const sink = Bun.file(file).writer();
   let received = 0;
   let told = 0;
-  for await (const chunk of res.body) {
+  const reader = res.body.getReader();
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    const chunk = read.value;
     hash.update(chunk);
     sink.write(chunk);
     received += chunk.byteLength;
