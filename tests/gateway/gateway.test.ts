@@ -143,7 +143,8 @@ describe("the model gateway", () => {
 
   test("a stranger, a wrong token or a session cookie gets Anthropic's authentication error, and nothing reaches the API", async () => {
     const sent = fake.requests.length;
-    for (const headers of [{}, { "x-api-key": "pier_gw_not-a-real-token" }, { authorization: "Bearer pier_gw_nope" }, { "x-api-key": API_KEY }, { cookie }]) {
+    const attempts: Array<Record<string, string>> = [{}, { "x-api-key": "pier_gw_not-a-real-token" }, { authorization: "Bearer pier_gw_nope" }, { "x-api-key": API_KEY }, { cookie }];
+    for (const headers of attempts) {
       const res = await pier.fetch(`${GATEWAY}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" });
       expect(res.status).toBe(401);
       const body = (await res.json()) as { type: string; error: { type: string; message: string } };
@@ -217,6 +218,19 @@ describe("the model gateway", () => {
     } finally {
       await pier.fetch("/api/settings", { ...json({ anthropicApiKey: API_KEY }, { cookie }), method: "PUT" });
     }
+  });
+
+  test("gatewayEnvFor, where pods reach Pier: the gateway and a token of the session's own, metered, no credential", async () => {
+    const launch = await pier.pier.gatewayEnvFor(pier.pier.sessions.get(session.id));
+    expect(launch.meteredByGateway).toBe(true);
+    expect(launch.notice).toBeNull();
+    expect(Object.keys(launch.env).sort()).toEqual(["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]);
+    expect(launch.env.ANTHROPIC_BASE_URL).toBe(`${pier.pier.podUrl()}${GATEWAY}`);
+    expect(JSON.stringify(launch.env)).not.toContain(API_KEY);
+    fake.script({ text: "For the engine's process." });
+    const res = await messages(launch.env.ANTHROPIC_API_KEY!, {});
+    expect(res.status).toBe(200);
+    await res.text();
   });
 
   test("ending the session ends its tokens at once", async () => {
