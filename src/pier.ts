@@ -16,6 +16,8 @@ import { PullRequests } from "./prs/pull-requests.ts";
 import { Tasks } from "./tasks/tasks.ts";
 import { Verifications } from "./tasks/verification.ts";
 import { McpEndpoint } from "./mcp/endpoint.ts";
+import { Gateway, type GatewayEnv } from "./gateway/gateway.ts";
+import { CLAUDE_SETTINGS_PATH, claudeSettingsJson } from "./gateway/claude-settings.ts";
 import { launchedMcpServer, mcpJson, pierMcpServer, podUrlOfPier } from "./mcp/pod-url.ts";
 import { AgentMcpServers } from "./mcps/agent-servers.ts";
 import { McpServers } from "./mcps/mcp-servers.ts";
@@ -34,7 +36,7 @@ import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
-import { Sessions } from "./sessions/sessions.ts";
+import { type Session, Sessions } from "./sessions/sessions.ts";
 import { Credentials } from "./settings/credentials.ts";
 import { Skills } from "./skills/skills.ts";
 import { SettingsStore } from "./settings/settings.ts";
@@ -69,6 +71,13 @@ export interface Pier {
   mcp: McpEndpoint;
   /** The MCP servers sessions get (global or per repo). */
   mcpServers: McpServers;
+  /** Pier as the model gateway for its pods: Claude Code's requests, forwarded with the real credential and metered. */
+  gateway: Gateway;
+  /**
+   * How a Claude Code process of the session reaches the API: through the gateway (metered) when
+   * pods reach Pier, else with the real credential in its environment alone (see ClaudeCodeLaunch).
+   */
+  gatewayEnvFor(session: Session): Promise<GatewayEnv>;
   /** Where pods reach Pier, or null when they cannot (network none); known once Pier listens. */
   podUrl(): string | null;
   /** Pier listens on this port now (PIER_PORT=0 picks one). */
@@ -144,6 +153,11 @@ export async function openPier(config: Config): Promise<Pier> {
       const session = sessions.findLive(sessionId);
       return session && session.repoId === repoId && session.userId === userId ? mcp.mint(sessionId) : null;
     },
+    // Likewise for the model gateway: a token for that one session, never the credential behind it.
+    gatewayToken: ({ repoId, userId }, sessionId) => {
+      const session = sessions.findLive(sessionId);
+      return session && session.repoId === repoId && session.userId === userId ? gateway.mint(sessionId) : null;
+    },
     // Likewise: a server's secrets reach only a live session of the pod's own person and repo.
     mcpServer: async ({ repoId, userId }, sessionId, name) => {
       const session = sessions.findLive(sessionId);
@@ -173,7 +187,12 @@ export async function openPier(config: Config): Promise<Pier> {
     report: (sessionId, message) => chats.note(sessionId, { kind: "error", message }),
     version: VERSION,
   });
-  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings });
+  // A claude typed in the terminal finds the gateway (its key helper is in the worktree's Claude Code settings).
+  const gatewayUrl = (): Record<string, string> => {
+    const url = podUrlOfPier(config, runtime.kind, port);
+    return url ? { ANTHROPIC_BASE_URL: `${url}/api/gateway/anthropic` } : {};
+  };
+  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: gatewayUrl });
   const hosts = new SessionHosts({
     bus,
     openTerminal: async (session) => {
@@ -200,18 +219,24 @@ export async function openPier(config: Config): Promise<Pier> {
     hosts,
     tasks,
     // .mcp.json: Pier's endpoint when pods can reach it, and the repo's MCP servers (stdio, which need no network).
+    // .claude/settings.local.json: Claude Code through Pier's model gateway, when pods can reach it.
     filesFor: async (session) => {
       const key = { repoId: session.repoId, userId: session.userId };
       const url = podUrlOfPier(config, runtime.kind, port);
       const servers: Record<string, unknown> = url ? { pier: pierMcpServer(url, services.mcpHeadersHelper(key, session.id)) } : {};
       for (const { name } of mcpServers.effective(session.repoId)) servers[name] = launchedMcpServer(services.mcpLauncher(key), session.id, name);
-      return [...(Object.keys(servers).length > 0 ? [{ path: ".mcp.json", content: mcpJson(servers) }] : []), ...skills.files(session.repoId)];
+      return [
+        ...(Object.keys(servers).length > 0 ? [{ path: ".mcp.json", content: mcpJson(servers) }] : []),
+        ...(url ? [{ path: CLAUDE_SETTINGS_PATH, content: claudeSettingsJson(url, services.anthropicKeyHelper(key, session.id)) }] : []),
+        ...skills.files(session.repoId),
+      ];
     },
   });
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
   const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION,
     refusal: (sessionId, tool) => approvals.refusalOutsideChat(sessions.get(sessionId), tool),
   });
+  const gateway: Gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => podUrlOfPier(config, runtime.kind, port) });
   const github = new GitHub(config.githubApiUrl);
   const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings });
   watchForPullRequests(bus, prs);
@@ -255,6 +280,8 @@ export async function openPier(config: Config): Promise<Pier> {
     verifications,
     mcp,
     mcpServers,
+    gateway,
+    gatewayEnvFor: (session) => gateway.envFor(session),
     podUrl: () => podUrlOfPier(config, runtime.kind, port),
     listening: (actual) => {
       port = actual;

@@ -13,6 +13,7 @@ export * from "./costs/tables.ts";
 export * from "./prs/tables.ts";
 export * from "./tasks/tables.ts";
 export * from "./mcp/tables.ts";
+export * from "./gateway/tables.ts";
 export * from "./skills/tables.ts";
 export * from "./policies/tables.ts";
 export * from "./mcps/tables.ts";

@@ -208,6 +208,8 @@ interface SessionPageProps extends PageProps {
   podReachesPier: boolean;
   /** Pier's copy of Claude Code for this pod, while it is fetched or when it failed; else null. */
   claudeCodeNotice: string | null;
+  /** Why Claude Code here is not metered by Pier's gateway (pods cannot reach Pier), or null when it is. */
+  gatewayNotice?: string | null;
 }
 
 const STEPS: Array<{ step: string; label: string }> = [
@@ -282,6 +284,13 @@ export function SessionPage(props: SessionPageProps) {
         <p class="notice notice-warn" role="note">
           Claude Code in this terminal cannot reach Pier's MCP endpoint: pods here have no network. The chat beside it
           still updates the task; to let the terminal do it too, set <code>PIER_POD_URL</code> or give pods a network.
+        </p>
+      ) : (
+        ""
+      )}
+      {session.state === "active" && props.gatewayNotice ? (
+        <p class="notice notice-warn" role="note" data-gateway-notice safe>
+          {props.gatewayNotice}
         </p>
       ) : (
         ""

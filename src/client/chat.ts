@@ -4,7 +4,7 @@
 import { type ServerEvent, eventOf } from "../chat/protocol.ts";
 import { Composer } from "./chat-composer.ts";
 import { ChatConnection, type ChatConnectionState } from "./chat-connection.ts";
-import { formatCost } from "./chat-format.ts";
+import { showSessionCost } from "./session-cost.ts";
 import { ChatLog } from "./chat-log.ts";
 import { callApi } from "./api.ts";
 import { ChatStatus } from "./chat-status.ts";
@@ -116,11 +116,6 @@ function startChat(host: HTMLElement, path: string): void {
   connection.connect();
 }
 
-/** The session's running cost in the page header. */
-function showSessionCost(usd: number): void {
-  const cost = document.getElementById("session-cost");
-  if (cost) cost.textContent = formatCost(usd);
-}
 
 function socketUrl(path: string): string {
   const url = new URL(path, window.location.href);

@@ -9,6 +9,7 @@ import type { PublicPr } from "../prs/pull-requests.ts";
 import { wireAddPrForm, wireOpenPrForm } from "./pr-forms.ts";
 import { PrList } from "./pr-list.ts";
 import { PrNotifications } from "./pr-notify.ts";
+import { showSessionCost } from "./session-cost.ts";
 
 declare global {
   interface Window {
@@ -55,6 +56,8 @@ function startPrPanel(root: HTMLElement, sessionId: string): void {
   source.onmessage = (message) => {
     const event = JSON.parse(message.data) as SessionStreamEvent;
     if (event.type === "github") rateLimit(event.rateLimitedUntil);
+    // The page's one stream of session events carries the cost too (Claude Code's, through the gateway).
+    if (event.type === "cost") showSessionCost(event.sessionCostUsd);
     if (event.type !== "pr") return;
     updates++;
     const before = list.apply(event.pr);

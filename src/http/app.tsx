@@ -30,6 +30,7 @@ import { attentionApi } from "./api/attention-routes.ts";
 import { prApi } from "./api/pr-routes.ts";
 import { taskApi } from "./api/task-routes.ts";
 import { mcpApi } from "./api/mcp-routes.ts";
+import { gatewayRequest } from "./api/gateway-routes.ts";
 import { skillApi } from "./api/skill-routes.ts";
 import { policyApi } from "./api/policy-routes.ts";
 import { mcpServerApi } from "./api/mcp-server-routes.ts";
@@ -42,8 +43,10 @@ export function createApp(pier: Pier) {
     websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 120, sendPings: true },
     serve: { maxRequestBodySize: SERVER_BODY_CEILING },
   })
-    .onRequest(({ request, set }) => {
+    .onRequest(({ request, set, server }) => {
       requestStart.set(request, performance.now());
+      const gateway = gatewayRequest(pier, request, server);
+      if (gateway) return gateway;
       Object.assign(set.headers, SECURITY_HEADERS);
       // Whatever the cookie may authenticate must come from Pier's own pages; a request with an
       // Authorization header is judged by that header alone (see usesCookie).

@@ -18,10 +18,11 @@ const RAW_BODIES = new Set(["/api/github/webhook"]);
 
 /**
  * Bun's own limit, a backstop for any body read outside the checks below. It sits above every
- * route's limit because Bun refuses a body it declares too long before Pier sees the request,
- * with an empty 413: bodies a little too long (a mistaken paste) should get Pier's sentence.
+ * route's limit (and the model gateway's 32 MiB, src/gateway) because Bun refuses a body it
+ * declares too long before Pier sees the request, with an empty 413: bodies a little too long
+ * (a mistaken paste) should get Pier's sentence.
  */
-export const SERVER_BODY_CEILING = 32 * MAX_BODY_BYTES;
+export const SERVER_BODY_CEILING = 40 * MAX_BODY_BYTES;
 
 export function bodyLimit(request: Request): number {
   return LARGER_BODIES[new URL(request.url).pathname] ?? MAX_BODY_BYTES;

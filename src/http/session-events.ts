@@ -8,8 +8,8 @@ import { eventStream } from "./event-stream.ts";
 /**
  * What the session page hears: provisioning progress and the state the session settles in, each
  * change of one of its pull requests, whether GitHub is limiting the rate of Pier's requests
- * (with when checks resume, as an ISO time), and each change of the task it is linked to (null
- * once that task is deleted).
+ * (with when checks resume, as an ISO time), each change of the task it is linked to (null
+ * once that task is deleted), and its cost whenever Pier's model gateway records a response.
  */
 export type SessionStreamEvent =
   | SessionEvent
@@ -17,7 +17,9 @@ export type SessionStreamEvent =
   | { type: "github"; rateLimitedUntil: string | null }
   | { type: "task"; taskId: string; task: PublicTask | null }
   /** How Pier's copy of Claude Code for the session's pod stands: being fetched, failed, or null (fine). */
-  | { type: "claude-code"; notice: string | null };
+  | { type: "claude-code"; notice: string | null }
+  /** The session's cost after a model response outside the chat (Claude Code through Pier's gateway). */
+  | { type: "cost"; sessionCostUsd: number };
 
 /**
  * The GitHub client only remembers a rate limit (nothing is published when one starts), so an
@@ -72,6 +74,7 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
       pier.bus.subscribe("session.progress", sessionId, (step) => send({ type: "progress", ...step })),
       pier.bus.subscribe("session.state", sessionId, ({ state, error }) => send({ type: "state", state, ...(error ? { error } : {}) })),
       pier.bus.subscribe("pr.updated", sessionId, ({ sessionId: _, ...pr }) => send({ type: "pr", pr })),
+      pier.bus.subscribe("session.cost", sessionId, ({ sessionCostUsd }) => send({ type: "cost", sessionCostUsd })),
       pier.bus.subscribe("task.updated", null, ({ task, taskId }) => {
         const linked = pier.sessions.linkedTaskOf(sessionId);
         if (taskId !== linked && taskId !== toldOf) return;

@@ -16,6 +16,8 @@ export interface PodServicesDeps {
   githubToken(key: PodKey): Promise<string | null>;
   /** A token for Pier's MCP endpoint for one of the pod's live sessions, or null for any other session. */
   mcpToken(key: PodKey, sessionId: string): string | null;
+  /** A token for Pier's model gateway for one of the pod's live sessions, or null for any other session. */
+  gatewayToken(key: PodKey, sessionId: string): string | null;
   /**
    * What starts one of the MCP servers of a live session of the pod's own person and repo (its
    * environment's secrets opened), or null for any other session or server.
@@ -67,6 +69,11 @@ export class PodServices {
   /** What a session's .mcp.json runs to get the Authorization header for Pier's MCP endpoint. */
   mcpHeadersHelper(key: PodKey, sessionId: string): string {
     return `${join(this.dir(key), "mcp-headers")} ${sessionId}`;
+  }
+
+  /** What a session's Claude Code settings run (apiKeyHelper) to get a token for Pier's model gateway. */
+  anthropicKeyHelper(key: PodKey, sessionId: string): string {
+    return `${shellQuote(join(this.dir(key), "anthropic-key"))} ${sessionId}`;
   }
 
   /**
@@ -136,6 +143,10 @@ export class PodServices {
       const token = this.deps.mcpToken(key, new URL(request.url).searchParams.get("session") ?? "");
       return token ? Response.json({ Authorization: `Bearer ${token}` }) : new Response("No live session of yours has that id.\n", { status: 404 });
     }
+    if (request.method === "GET" && path === "/anthropic-key") {
+      const token = this.deps.gatewayToken(key, new URL(request.url).searchParams.get("session") ?? "");
+      return token ? new Response(token) : new Response("No live session of yours has that id.\n", { status: 404 });
+    }
     if (request.method === "GET" && path === "/mcp-server") {
       const params = new URL(request.url).searchParams;
       const launch = await this.deps.mcpServer(key, params.get("session") ?? "", params.get("name") ?? "");
@@ -190,6 +201,18 @@ export class PodServices {
           "#!/bin/sh",
           "# For Claude Code's .mcp.json (headersHelper): the session's token for Pier's MCP endpoint, asked of Pier when it connects.",
           `exec ${ask} "http://pier/mcp-headers?session=$1"`,
+          "",
+        ].join("\n"),
+        0o755,
+      ],
+      [
+        "anthropic-key",
+        [
+          "#!/bin/sh",
+          "# For Claude Code's apiKeyHelper: a token for Pier's model gateway, good for this session only,",
+          "# asked of Pier whenever Claude Code wants one. The real credential stays with Pier.",
+          'command -v curl >/dev/null 2>&1 || { echo "Pier: this pod needs curl to reach Pier\'s model gateway." >&2; exit 1; }',
+          `exec ${ask} --get --data-urlencode "session=$1" http://pier/anthropic-key`,
           "",
         ].join("\n"),
         0o755,

@@ -440,6 +440,9 @@ export class Sessions {
           files,
         }),
       );
+      if (prepared.kept.includes(".claude/settings.local.json")) {
+        report({ step: "worktree", message: "The repository tracks its own .claude/settings.local.json, so a claude typed in the terminal does not go through Pier's model gateway: it is not metered, and needs a credential of its own." });
+      }
       if (prepared.kept.includes(".mcp.json")) {
         report({ step: "worktree", message: "The repository tracks its own .mcp.json, so Pier's MCP servers were not added to it (claude mcp add can add them)." });
       }

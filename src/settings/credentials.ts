@@ -17,6 +17,12 @@ const LABELS: Record<PersonalKey, string> = {
   githubToken: "GitHub token",
 };
 
+/** A credential for the Anthropic API: an API key (x-api-key), or a Claude subscription's OAuth token (Bearer). */
+export interface AnthropicCredential {
+  kind: "apiKey" | "oauth";
+  value: string;
+}
+
 /** Each credential as a person sees theirs: masked, and where the one in use comes from. */
 export type PersonalCredentialsView = Record<PersonalKey, Omit<MaskedSecret, "source"> & { source: "yours" | MaskedSecret["source"] }>;
 
@@ -42,13 +48,29 @@ export class Credentials {
     return (await this.own(userId, "anthropicApiKey")) ?? (await this.settings.secret("anthropicApiKey"));
   }
 
+  /**
+   * What Claude Code's model requests go out with for this person: their own credential before the
+   * instance's, and at each level a Claude subscription token (Claude Code's own way to pay) before
+   * an API key. Null when none is set.
+   */
+  async anthropicFor(userId: string): Promise<AnthropicCredential | null> {
+    const own = (await this.own(userId, "claudeCodeOauthToken")) ?? null;
+    if (own) return { kind: "oauth", value: own };
+    const ownKey = await this.own(userId, "anthropicApiKey");
+    if (ownKey) return { kind: "apiKey", value: ownKey };
+    const instance = await this.settings.secret("claudeCodeOauthToken");
+    if (instance) return { kind: "oauth", value: instance };
+    const instanceKey = await this.settings.secret("anthropicApiKey");
+    return instanceKey ? { kind: "apiKey", value: instanceKey } : null;
+  }
+
   async view(actor: Actor): Promise<PersonalCredentialsView> {
     this.assertPerson(actor);
     const instance = await this.settings.view();
     const view = {} as PersonalCredentialsView;
     for (const key of PERSONAL_KEYS) {
       const own = await this.own(actor.user.id, key);
-      const fallback = key === "claudeCodeOauthToken" ? null : instance[key];
+      const fallback = instance[key];
       view[key] = own
         ? { set: true, mask: mask(own), source: "yours" }
         : fallback?.set

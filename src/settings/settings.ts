@@ -15,16 +15,18 @@ import { settings } from "./tables.ts";
  * to a client: reads show a mask and where the value comes from (settings or the environment).
  * Plain settings are stored as text and parsed by their definition below.
  */
-export const SECRET_KEYS = ["anthropicApiKey", "githubToken", "githubWebhookSecret"] as const;
+export const SECRET_KEYS = ["anthropicApiKey", "claudeCodeOauthToken", "githubToken", "githubWebhookSecret"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const SECRET_LABELS: Record<SecretKey, string> = {
   anthropicApiKey: "Anthropic API key",
+  claudeCodeOauthToken: "Claude Code OAuth token",
   githubToken: "GitHub token",
   githubWebhookSecret: "GitHub webhook secret",
 };
 const ENV_FALLBACK: Record<SecretKey, (config: Config) => string | null> = {
   anthropicApiKey: (config) => config.anthropicApiKey,
+  claudeCodeOauthToken: () => null,
   githubToken: (config) => config.githubToken,
   githubWebhookSecret: () => null,
 };
@@ -115,6 +117,7 @@ export class SettingsStore {
     };
     return {
       anthropicApiKey: await masked("anthropicApiKey"),
+      claudeCodeOauthToken: await masked("claudeCodeOauthToken"),
       githubToken: await masked("githubToken"),
       githubWebhookSecret: await masked("githubWebhookSecret"),
       ...this.plain(stored),

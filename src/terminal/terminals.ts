@@ -11,6 +11,8 @@ interface TerminalDeps {
   dataDir: string;
   pods: Pods;
   settings: SettingsStore;
+  /** What else the session's shell gets in its environment (where Pier's model gateway is); never a secret. */
+  env?(session: Session): Record<string, string>;
 }
 
 /**
@@ -37,7 +39,7 @@ export class Terminals {
       sessionId: session.id,
       worktreePath: session.worktreePath,
       startCommand: repo.terminalCommand,
-      env: { PIER_SESSION_ID: session.id },
+      env: { ...this.deps.env?.(session), PIER_SESSION_ID: session.id },
       recordingPath: recordingPath(this.deps.dataDir, session.id),
       recordingLimitMiB: this.deps.settings.plain().recordingLimitMiB,
       socketName: this.socketName,

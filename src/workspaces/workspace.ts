@@ -27,7 +27,8 @@ export interface PrepareInput {
 
 /**
  * One of Pier's own files in a session's worktree: `.mcp.json` (Pier's MCP endpoint and the
- * configured MCP servers) or a skill's `.claude/skills/<name>/SKILL.md`. They never reach git;
+ * configured MCP servers), `.claude/settings.local.json` (Claude Code through Pier's model
+ * gateway) or a skill's `.claude/skills/<name>/SKILL.md`. They never reach git;
  * a file the repository tracks itself wins (scripts/session-files.sh).
  */
 export interface SessionFile {
@@ -36,7 +37,7 @@ export interface SessionFile {
 }
 
 /** The only paths Pier writes into a worktree (the script checks them again in the pod). */
-export const SESSION_FILE_PATH = /^(\.mcp\.json|\.claude\/skills\/[a-z0-9]+(-[a-z0-9]+)*\/SKILL\.md)$/;
+export const SESSION_FILE_PATH = /^(\.mcp\.json|\.claude\/settings\.local\.json|\.claude\/skills\/[a-z0-9]+(-[a-z0-9]+)*\/SKILL\.md)$/;
 
 /** The files as session-files.sh reads them: a line each, "<path><TAB><base64>". */
 function sessionFileLines(files: SessionFile[]): string {

@@ -24,6 +24,8 @@ export type Step =
   | { status: 429 | 500 | 529 | 400 | 401; message?: string; retryAfterSeconds?: number };
 
 export interface RecordedRequest {
+  /** The path and query, e.g. /v1/messages?beta=true (Claude Code's). */
+  path: string;
   /** Header names are lower-case, as `Headers` gives them. */
   headers: Record<string, string>;
   /** The parsed JSON body (the raw text if it was not JSON). */
@@ -42,6 +44,8 @@ export interface FakeAnthropic {
   scriptWhen(match: (body: any) => boolean, ...steps: Step[]): void;
   /** Every /v1/messages request, in order, including refused ones. */
   requests: RecordedRequest[];
+  /** The body of each successful answer, exactly as it was sent (every byte of an SSE stream), in order. */
+  answers: string[];
   stop(): Promise<void>;
 }
 
@@ -64,10 +68,22 @@ const MAX_TEXT_CHUNK = 16;
 /** Varying piece sizes for input_json_delta, so cuts land mid-key, mid-string and mid-number. */
 const JSON_PIECE_SIZES = [3, 7, 2, 11, 5];
 
-export async function startFakeAnthropic(options: { apiKey: string }): Promise<FakeAnthropic> {
+/**
+ * `apiKey` is accepted as the API takes a key (x-api-key, or Authorization: Bearer as SDK 1.11
+ * sends it); `oauthToken`, a Claude subscription's token, only as Authorization: Bearer with the
+ * oauth beta flag in anthropic-beta, as the API takes one.
+ */
+export async function startFakeAnthropic(options: { apiKey: string; oauthToken?: string }): Promise<FakeAnthropic> {
   const queue: Step[] = [];
   const matched: Array<{ match: (body: any) => boolean; steps: Step[] }> = [];
   const requests: RecordedRequest[] = [];
+  const answers: string[] = [];
+  const authenticated = (headers: Headers): boolean => {
+    const bearer = headers.get("authorization");
+    if (headers.get("x-api-key") === options.apiKey || bearer === `Bearer ${options.apiKey}`) return true;
+    const betas = (headers.get("anthropic-beta") ?? "").split(",").map((beta) => beta.trim());
+    return options.oauthToken !== undefined && bearer === `Bearer ${options.oauthToken}` && betas.includes("oauth-2025-04-20");
+  };
 
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -87,10 +103,11 @@ export async function startFakeAnthropic(options: { apiKey: string }): Promise<F
       } catch {
         body = raw;
       }
-      requests.push({ headers: Object.fromEntries(request.headers), body });
+      const url = new URL(request.url);
+      requests.push({ path: url.pathname + url.search, headers: Object.fromEntries(request.headers), body });
 
       // Checked before a step is taken, so a refused request leaves the script for the next one.
-      if (request.headers.get("authorization") !== `Bearer ${options.apiKey}`) {
+      if (!authenticated(request.headers)) {
         return errorResponse(401, "authentication_error", "invalid x-api-key");
       }
       if (typeof body !== "object" || body === null) {
@@ -125,8 +142,13 @@ export async function startFakeAnthropic(options: { apiKey: string }): Promise<F
       // Nobody is left to read an answer; Bun discards whatever is returned.
       if (request.signal.aborted) return new Response(null, { status: 499 });
 
-      if (body.stream === true) return streamResponse(answer, request.signal);
-      return Response.json(completeMessage(answer), { headers: { "request-id": newId("req_") } });
+      if (body.stream === true) {
+        const slot = answers.push("") - 1;
+        return streamResponse(answer, request.signal, (text) => (answers[slot] += text));
+      }
+      const complete = JSON.stringify(completeMessage(answer));
+      answers.push(complete);
+      return new Response(complete, { headers: { "content-type": "application/json", "request-id": newId("req_") } });
     },
   });
 
@@ -139,6 +161,7 @@ export async function startFakeAnthropic(options: { apiKey: string }): Promise<F
       matched.push({ match, steps });
     },
     requests,
+    answers,
     async stop() {
       // Closing active connections too, so a test that ends mid-stream does not hang here.
       await server.stop(true);
@@ -226,7 +249,7 @@ function completeMessage(answer: Answer) {
  *   (with one ping after the first content_block_start, where the API sends it),
  *   then message_delta and message_stop.
  */
-function streamResponse(answer: Answer, clientGone: AbortSignal): Response {
+function streamResponse(answer: Answer, clientGone: AbortSignal, sent: (text: string) => void): Response {
   const encoder = new TextEncoder();
   // Set when the client disconnects: Bun aborts the request's signal and cancels the body stream.
   let stopped = clientGone.aborted;
@@ -239,7 +262,9 @@ function streamResponse(answer: Answer, clientGone: AbortSignal): Response {
   async function pump(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     const send = (name: string, data: unknown): void => {
       if (stopped) return;
-      controller.enqueue(encoder.encode(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`));
+      const text = `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+      sent(text);
+      controller.enqueue(encoder.encode(text));
     };
     const pause = async (ms: number): Promise<void> => {
       if (ms > 0 && !stopped) await sleep(ms, halt.signal);

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { findUser, type User } from "../../auth/users.ts";
 import { listPrices } from "../../costs/costs.ts";
+import { UNREACHABLE_NOTICE } from "../../gateway/gateway.ts";
 import { readInput } from "../../infra/input.ts";
 import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
@@ -72,7 +73,8 @@ export function sessionPages(pier: Pier) {
       return (
         <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}
           prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} podReachesPier={pier.podUrl() !== null}
-          claudeCodeNotice={await pier.claudeCode.noticeFor(session)} />
+          claudeCodeNotice={await pier.claudeCode.noticeFor(session)}
+          gatewayNotice={pier.podUrl() === null ? UNREACHABLE_NOTICE : null} />
       );
     })
     .get("/sessions/:id/task", (ctx) => {

@@ -1,4 +1,5 @@
-# Pier's own files in a session's worktree: .mcp.json and .claude/skills/<name>/SKILL.md. They come
+# Pier's own files in a session's worktree: .mcp.json, .claude/settings.local.json and
+# .claude/skills/<name>/SKILL.md. They come
 # on stdin as lines "<path><TAB><content in base64>" (no lines: Pier gives none), are kept out of git
 # through the clone's info/exclude (shared by its worktrees), so no commit, saved work or git status
 # ever holds them, and go again once Pier stops giving them. A file the repository tracks itself is
@@ -12,7 +13,7 @@ sync_session_files() {
   mkdir -p "$clone/info"
   while IFS=$'\t' read -r path data; do
     [ -n "$path" ] || continue
-    [[ $path =~ ^(\.mcp\.json|\.claude/skills/[a-z0-9]+(-[a-z0-9]+)*/SKILL\.md)$ ]] || { echo "Pier does not write $path into a worktree." >&2; rm -f "$given"; return 1; }
+    [[ $path =~ ^(\.mcp\.json|\.claude/settings\.local\.json|\.claude/skills/[a-z0-9]+(-[a-z0-9]+)*/SKILL\.md)$ ]] || { echo "Pier does not write $path into a worktree." >&2; rm -f "$given"; return 1; }
     if git -C "$wt" ls-files --error-unmatch -- "$path" >/dev/null 2>&1; then
       echo "kept=$path"
       continue

@@ -1,0 +1,272 @@
+import { and, eq, gt, lt } from "drizzle-orm";
+import { generateToken, hashToken } from "../auth/sign-ins.ts";
+import { priceOf, recordUsage } from "../costs/costs.ts";
+import type { Db } from "../infra/db.ts";
+import type { EventBus } from "../infra/events.ts";
+import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
+import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
+import { gatewayTokens } from "./tables.ts";
+import { type MeteredResponse, usageReaderFor } from "./usage-reader.ts";
+
+declare module "../infra/events.ts" {
+  interface PierEvents {
+    /** A model response outside the chat (Claude Code through the gateway) was paid for (topic: the session id). */
+    "session.cost": { sessionCostUsd: number };
+  }
+}
+
+/** Where the gateway listens: pods get `<pod url>/api/gateway/anthropic` as ANTHROPIC_BASE_URL. */
+export const GATEWAY_PREFIX = "/api/gateway/anthropic";
+
+/**
+ * The largest request body the gateway forwards. Claude Code sends the whole conversation with
+ * each request, far more than Pier's 1 MiB for its own routes once a session has gone on a while.
+ */
+export const MAX_GATEWAY_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The beta flag the API wants with a Claude subscription's OAuth token. */
+export const OAUTH_BETA = "oauth-2025-04-20";
+
+const PREFIX = "pier_gw_";
+/** How long a token minted for the pod's key helper lasts (Claude Code asks again as it needs). */
+const HELPER_TOKEN_LIFETIME_MS = 12 * 60 * 60_000;
+
+/** Request headers passed on: the API's own and the client's description of itself, nothing that authenticates. */
+const FORWARDED_REQUEST = /^(content-type|accept|user-agent|anthropic-(?!beta$).+|x-stainless-.+|x-app|x-claude-code-.+)$/;
+/** Answer headers passed back: what clients read (rate limits, request ids, retry advice). */
+const FORWARDED_RESPONSE = /^(content-type|cache-control|request-id|x-request-id|retry-after|x-should-retry|anthropic-.+)$/;
+/** API paths the gateway forwards, under the prefix. */
+const API_PATH = /^\/v1(\/[A-Za-z0-9_.-]+)+$/;
+
+export interface GatewayDeps {
+  db: Db;
+  bus: EventBus;
+  sessions: Sessions;
+  credentials: Credentials;
+  /** The real API, e.g. https://api.anthropic.com. */
+  anthropicBaseUrl: string;
+  /** Where pods reach Pier, or null when they cannot (network none). */
+  podUrl(): string | null;
+}
+
+/** How a Claude Code process for a session is pointed at the API (see src/claude-code/launch.ts). */
+export interface GatewayEnv {
+  env: Record<string, string>;
+  meteredByGateway: boolean;
+  notice: string | null;
+}
+
+/**
+ * Pier as the model gateway for its pods: Claude Code in a pod talks to Pier with a token good for
+ * its one live session, and Pier sends each request on to the Anthropic API with the real
+ * credential of the session's person, streams the answer back untouched and records, from a copy
+ * it reads on the way, what each model response used in the session's cost ledger. The credential
+ * never enters the pod; a session's tokens stop working the moment it ends.
+ */
+export class Gateway {
+  constructor(private deps: GatewayDeps) {
+    deps.bus.subscribe("session.state", null, ({ sessionId, state }) => {
+      if (state === "ended") this.revoke(sessionId);
+    });
+  }
+
+  /** A new token for a live session; good until it ends (or `lifetimeMs` passes, for the pod's key helper). */
+  mint(sessionId: string, lifetimeMs = HELPER_TOKEN_LIFETIME_MS): string {
+    if (!this.deps.sessions.findLive(sessionId)) throw new Error("The session is not live.");
+    const now = Date.now();
+    const token = PREFIX + generateToken();
+    this.deps.db.transaction((tx) => {
+      tx.delete(gatewayTokens).where(lt(gatewayTokens.expiresAt, new Date(now))).run();
+      tx.insert(gatewayTokens).values({ tokenHash: hashToken(token), sessionId, expiresAt: new Date(now + lifetimeMs) }).run();
+    });
+    return token;
+  }
+
+  /** The session ended: its tokens stop working at once. */
+  revoke(sessionId: string): void {
+    this.deps.db.delete(gatewayTokens).where(eq(gatewayTokens.sessionId, sessionId)).run();
+  }
+
+  /**
+   * What a Claude Code process of the session gets: the gateway and a token of its own when pods
+   * reach Pier (metered here); otherwise the real credential in that process's environment only,
+   * unmetered, and a sentence for the session page saying so.
+   */
+  async envFor(session: Session): Promise<GatewayEnv> {
+    const url = this.deps.podUrl();
+    if (url) {
+      // The process lives as long as the session may; ending the session ends the token.
+      const token = this.mint(session.id, 365 * 24 * 60 * 60_000);
+      return { env: { ANTHROPIC_BASE_URL: `${url}${GATEWAY_PREFIX}`, ANTHROPIC_API_KEY: token }, meteredByGateway: true, notice: null };
+    }
+    const credential = await this.deps.credentials.anthropicFor(session.userId);
+    const env: Record<string, string> = { ANTHROPIC_BASE_URL: this.deps.anthropicBaseUrl };
+    if (credential?.kind === "oauth") env.CLAUDE_CODE_OAUTH_TOKEN = credential.value;
+    else if (credential) env.ANTHROPIC_API_KEY = credential.value;
+    return { env, meteredByGateway: false, notice: UNREACHABLE_NOTICE };
+  }
+
+  /** Whether this request is the gateway's (it takes it before Pier's own body limit and parsers). */
+  static handles(path: string): boolean {
+    return path === GATEWAY_PREFIX || path.startsWith(`${GATEWAY_PREFIX}/`);
+  }
+
+  /** Answers one request under GATEWAY_PREFIX, in the API's own error shape when it refuses. */
+  async handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const apiPath = url.pathname.slice(GATEWAY_PREFIX.length);
+    if (!API_PATH.test(apiPath)) return apiError(404, "not_found_error", `Pier's gateway forwards the Anthropic API's /v1 paths only, not ${apiPath || "/"}.`);
+    if (request.method !== "GET" && request.method !== "POST") return apiError(405, "invalid_request_error", `Pier's gateway forwards GET and POST only, not ${request.method}.`);
+    const session = this.sessionOf(request.headers);
+    if (!session) {
+      return apiError(401, "authentication_error", "Pier's gateway needs a live session's gateway token (x-api-key or Authorization: Bearer); this one is missing, unknown, expired or its session has ended.");
+    }
+    const body = await readBody(request);
+    if (body instanceof Response) return body;
+    const credential = await this.deps.credentials.anthropicFor(session.userId);
+    if (!credential) {
+      return apiError(401, "authentication_error", "No Anthropic API key or Claude subscription token is set in Pier for you. Add yours under Your credentials in Pier (or ask an admin to set the instance's), then try again.");
+    }
+    let upstream: Response;
+    try {
+      upstream = await fetch(`${this.deps.anthropicBaseUrl.replace(/\/+$/, "")}${apiPath}${url.search}`, {
+        method: request.method,
+        headers: upstreamHeaders(request.headers, credential),
+        body,
+        redirect: "manual",
+        signal: request.signal,
+      });
+    } catch (error) {
+      if (request.signal.aborted) return new Response(null, { status: 499 });
+      return apiError(502, "api_error", `Pier could not reach the Anthropic API: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return this.passBack(session, upstream);
+  }
+
+  /** The answer as it came, its bytes going out as they arrive; a successful one is metered on the way. */
+  private passBack(session: Session, upstream: Response): Response {
+    const headers = new Headers();
+    for (const [name, value] of upstream.headers) if (FORWARDED_RESPONSE.test(name)) headers.set(name, value);
+    const reader = upstream.body?.getReader();
+    if (!reader) return new Response(null, { status: upstream.status, headers });
+    const usage = upstream.status === 200 ? usageReaderFor(upstream.headers.get("content-type")) : null;
+    let metered = false;
+    // Once per answer: at its end, or where it was cut off (what was used until then is paid for).
+    const meter = () => {
+      if (metered || !usage) return;
+      metered = true;
+      const seen = usage.result();
+      if (seen) this.record(session, seen);
+    };
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) {
+              meter();
+              controller.close();
+              return;
+            }
+            usage?.push(value);
+            controller.enqueue(value);
+          } catch (error) {
+            meter();
+            controller.error(error);
+          }
+        },
+        async cancel(reason) {
+          meter();
+          await reader.cancel(reason);
+        },
+      },
+      // Nothing is read ahead of the client: each chunk goes on as it is read.
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { status: upstream.status, headers });
+  }
+
+  /** Records one model response in the session's ledger and tells the session's page the new total. */
+  private record(session: Session, { model, usage }: MeteredResponse): void {
+    const priced = priceOf(this.deps.db, model) ? model : undatedModel(model);
+    if (!priced || !priceOf(this.deps.db, priced)) {
+      console.error(`[pier] gateway: the model ${model} is not in the price table, so a response in session ${session.id} went unrecorded; add it in settings.`);
+      return;
+    }
+    const entry = { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId, model: priced, usage };
+    recordUsage(this.deps.db, entry, addSessionCost);
+    this.deps.bus.publish("session.cost", session.id, { sessionCostUsd: this.deps.sessions.get(session.id).costUsd });
+  }
+
+  /** The live session whose token the request carries, or null. */
+  private sessionOf(headers: Headers): Session | null {
+    const token = headers.get("x-api-key") ?? headers.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token?.startsWith(PREFIX)) return null;
+    const row = this.deps.db
+      .select({ sessionId: gatewayTokens.sessionId })
+      .from(gatewayTokens)
+      .where(and(eq(gatewayTokens.tokenHash, hashToken(token)), gt(gatewayTokens.expiresAt, new Date())))
+      .get();
+    return row ? this.deps.sessions.findLive(row.sessionId) : null;
+  }
+}
+
+/** Said on the session page when pods cannot reach Pier's gateway. */
+export const UNREACHABLE_NOTICE =
+  "Pods cannot reach Pier here (their network is none), so Claude Code in the chat gets your Anthropic credential in its own process's environment and what it spends is not metered; a claude typed in the terminal gets no credential from Pier and is not metered either.";
+
+/** The request's headers for the API: its own, minus the pod's token, plus the real credential. */
+export function upstreamHeaders(incoming: Headers, credential: AnthropicCredential): Headers {
+  const headers = new Headers();
+  for (const [name, value] of incoming) if (FORWARDED_REQUEST.test(name)) headers.set(name, value);
+  // Bytes pass back untouched only if nobody compresses them on the way.
+  headers.set("accept-encoding", "identity");
+  const betas = (incoming.get("anthropic-beta") ?? "")
+    .split(",")
+    .map((beta) => beta.trim())
+    .filter(Boolean);
+  if (credential.kind === "oauth") {
+    headers.set("authorization", `Bearer ${credential.value}`);
+    if (!betas.includes(OAUTH_BETA)) betas.push(OAUTH_BETA);
+  } else headers.set("x-api-key", credential.value);
+  if (betas.length > 0) headers.set("anthropic-beta", betas.join(","));
+  return headers;
+}
+
+/** A model id without its date (claude-sonnet-4-5-20250929 → claude-sonnet-4-5), as the price table may list it. */
+function undatedModel(model: string): string | null {
+  const undated = model.replace(/-\d{8}$/, "");
+  return undated === model ? null : undated;
+}
+
+/** The request body, read whole up to MAX_GATEWAY_BODY_BYTES, or the refusal. */
+async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | null | Response> {
+  if (request.method === "GET" || !request.body) return null;
+  const tooLarge = () => apiError(413, "request_too_large", `Pier's gateway forwards request bodies of at most ${MAX_GATEWAY_BODY_BYTES / (1024 * 1024)} MiB.`);
+  if (Number(request.headers.get("content-length") ?? 0) > MAX_GATEWAY_BODY_BYTES) return tooLarge();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_GATEWAY_BODY_BYTES) {
+      await reader.cancel();
+      return tooLarge();
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
+
+/** An error as the Anthropic API words it, so Claude Code shows its message. */
+export function apiError(status: number, type: string, message: string): Response {
+  return Response.json({ type: "error", error: { type, message } }, { status });
+}
