@@ -39,6 +39,8 @@ import { SettingsStore } from "./settings/settings.ts";
 import { Terminals } from "./terminal/terminals.ts";
 import { Chats } from "./chat/chats.ts";
 import { AnthropicEngine } from "./chat/engines/anthropic.ts";
+import { ClaudeCodeEngine } from "./chat/engines/claude-code.ts";
+import type { ClaudeCodeLaunch } from "./claude-code/launch.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
 import { ToolRegistry, builtInTools } from "./tools/registry.ts";
@@ -154,7 +156,10 @@ export async function openPier(config: Config): Promise<Pier> {
       return terminal;
     },
     openChat: (sessionId) => chats.open(sessionId),
-    stopMcpServers: (sessionId) => agentMcp.stop(sessionId),
+    stopMcpServers: async (sessionId) => {
+      await agentMcp.stop(sessionId);
+      await claudeCode.stop(sessionId);
+    },
   });
   const tasks: Tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => sessions.linkedTaskOf(sessionId) });
   const skills = new Skills({ db, bus, mirrors, sessionRepoOf: (sessionId) => sessions.findLive(sessionId)?.repoId ?? null });
@@ -191,7 +196,11 @@ export async function openPier(config: Config): Promise<Pier> {
   const policies = new ToolPolicies(db);
   const approvals = new Approvals({ db, sessions, policies });
   approvals.forgetAfterRestart();
-  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills }),
+  const pierEngine = new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills });
+  const claudeCode: ClaudeCodeEngine = new ClaudeCodeEngine({ db, pods, settings, sessions, launch: (session) => standInLaunch(config, credentials, session.userId) });
+  const chats: Chats = new Chats({ db, bus, sessions,
+    // Each session's chat is answered by the engine it was started with.
+    engine: { runTurn: (turn) => (turn.session.engine === "claude-code" ? claudeCode : pierEngine).runTurn(turn) },
     toolsFor: async (session) => new ToolRegistry([...builtInTools.tools, ...(await agentMcp.tools(session))]),
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
     pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
@@ -246,11 +255,27 @@ export async function openPier(config: Config): Promise<Pier> {
       await hosts.settled();
       await verifications.settled();
       await agentMcp.stopAll();
+      await claudeCode.stopAll();
       await hosts.detachAll();
       await services.closeAll();
       db.$client.close();
     },
   };
+}
+
+/**
+ * How Claude Code starts until Pier's gateway and its own copy of Claude Code are wired in: the
+ * image's `claude`, talking straight to ANTHROPIC_BASE_URL with the person's subscription token
+ * or the Anthropic key (theirs, else the instance's), in the Claude Code process's environment
+ * alone (never its arguments); the engine meters its usage itself.
+ */
+async function standInLaunch(config: Config, credentials: Credentials, userId: string): Promise<ClaudeCodeLaunch> {
+  const env: Record<string, string> = { ANTHROPIC_BASE_URL: config.anthropicBaseUrl };
+  const token = (await credentials.hasOwn(userId, "anthropicApiKey")) ? null : await credentials.claudeCodeOauthToken(userId);
+  const key = token ? null : await credentials.anthropicApiKey(userId);
+  if (token) env.CLAUDE_CODE_OAUTH_TOKEN = token;
+  if (key) env.ANTHROPIC_API_KEY = key;
+  return { command: "claude", env, meteredByGateway: false, notice: null };
 }
 
 async function createRuntime(config: Config, settings: SettingsStore): Promise<Runtime> {

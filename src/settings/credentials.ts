@@ -42,6 +42,16 @@ export class Credentials {
     return (await this.own(userId, "anthropicApiKey")) ?? (await this.settings.secret("anthropicApiKey"));
   }
 
+  /** The person's own Claude Code (subscription) token; the instance keeps none of its own here. */
+  async claudeCodeOauthToken(userId: string): Promise<string | null> {
+    return this.own(userId, "claudeCodeOauthToken");
+  }
+
+  /** Whether the person set this credential themself (theirs wins over the instance's). */
+  async hasOwn(userId: string, key: PersonalKey): Promise<boolean> {
+    return (await this.own(userId, key)) !== null;
+  }
+
   async view(actor: Actor): Promise<PersonalCredentialsView> {
     this.assertPerson(actor);
     const instance = await this.settings.view();

@@ -90,7 +90,9 @@ export async function startFakeAnthropic(options: { apiKey: string }): Promise<F
       requests.push({ headers: Object.fromEntries(request.headers), body });
 
       // Checked before a step is taken, so a refused request leaves the script for the next one.
-      if (request.headers.get("authorization") !== `Bearer ${options.apiKey}`) {
+      // The SDK as Pier's agent uses it sends a bearer token; Claude Code sends the key as x-api-key, as the API documents.
+      const authorized = request.headers.get("authorization") === `Bearer ${options.apiKey}` || request.headers.get("x-api-key") === options.apiKey;
+      if (!authorized) {
         return errorResponse(401, "authentication_error", "invalid x-api-key");
       }
       if (typeof body !== "object" || body === null) {
