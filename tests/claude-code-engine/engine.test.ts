@@ -120,14 +120,14 @@ describe("Claude Code as the chat engine", () => {
   }, 180_000);
 
   test("a second turn carries the conversation, in the same process", async () => {
-    const before = (await podSh("pgrep -f -- '--input-format stream-json' | sort")).stdout.trim();
+    const before = (await podSh("pgrep -f '^claude -p' | sort")).stdout.trim();
     const chat = await ChatClient.connect(pier.url, session.id, headers());
     fake.script({ text: "You asked me to write a note." });
     await chat.turn("What did I ask you first?", 120_000);
     const body = fake.requests.at(-1)!.body;
     expect(messagesText(body)).toContain("Write a note.");
     expect(messagesText(body)).toContain("What did I ask you first?");
-    expect((await podSh("pgrep -f -- '--input-format stream-json' | sort")).stdout.trim()).toBe(before);
+    expect((await podSh("pgrep -f '^claude -p' | sort")).stdout.trim()).toBe(before);
     chat.close();
   }, 180_000);
 
@@ -148,21 +148,24 @@ describe("Claude Code as the chat engine", () => {
     chat.close();
   }, 240_000);
 
+  // Claude Code itself refuses a plain `sleep 120` ("use run_in_background"), so the long command waits on tail.
   test("Stop interrupts a long command for real", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());
-    fake.script({ toolUse: { name: "Bash", input: { command: "sleep 120", description: "Wait" } } });
+    fake.script({ toolUse: { name: "Bash", input: { command: "timeout 120 tail -f /dev/null; echo finished > slept.txt", description: "Wait" } } });
     const from = chat.events.length;
     chat.send("Wait a while.");
     await chat.next("tool_call", from, 120_000);
     const deadline = Date.now() + 30_000;
-    while (!(await podSh("pgrep -x sleep")).stdout.trim() && Date.now() < deadline) await Bun.sleep(200);
-    expect((await podSh("pgrep -x sleep")).stdout.trim()).not.toBe("");
+    while (!(await podSh("pgrep -fx 'tail -f /dev/null'")).stdout.trim() && Date.now() < deadline) await Bun.sleep(200);
+    expect((await podSh("pgrep -fx 'tail -f /dev/null'")).stdout.trim()).not.toBe("");
     chat.interrupt();
     const end = await chat.next("turn_end", from, 60_000);
+    if (!end.interrupted) console.error(JSON.stringify(chat.events.slice(from)).slice(0, 4000));
     expect(end.interrupted).toBe(true);
     const gone = Date.now() + 20_000;
-    while ((await podSh("pgrep -x sleep")).stdout.trim() && Date.now() < gone) await Bun.sleep(200);
-    expect((await podSh("pgrep -x sleep")).stdout.trim()).toBe("");
+    while ((await podSh("pgrep -fx 'tail -f /dev/null'")).stdout.trim() && Date.now() < gone) await Bun.sleep(200);
+    expect((await podSh("pgrep -fx 'tail -f /dev/null'")).stdout.trim()).toBe("");
+    expect((await podSh("test -e slept.txt && echo yes || echo no")).stdout.trim()).toBe("no");
 
     // The next message is answered as usual.
     fake.script({ text: "Ready again." });
@@ -241,7 +244,7 @@ describe("Claude Code as the chat engine", () => {
     const podId = session.podId!;
     const res = await pier.fetch(`/api/sessions/${session.id}/end`, { method: "POST", headers: { cookie, origin: pier.url } });
     expect(res.status).toBe(200);
-    const left = await pier.pier.runtime.exec({ id: podId, image: "" }, ["bash", "-c", "pgrep -f -- '--input-format stream-json' || true"], { cwd: "/" });
+    const left = await pier.pier.runtime.exec({ id: podId, image: "" }, ["bash", "-c", "pgrep -f '^claude -p' || true"], { cwd: "/" });
     expect(left.stdout.trim()).toBe("");
   }, 120_000);
 });
