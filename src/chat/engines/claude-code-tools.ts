@@ -86,7 +86,7 @@ export function editDiff(toolName: string, input: unknown, result: unknown, work
   if (Array.isArray(hunks) && hunks.length > 0 && hunks.every(isHunk)) patchHunks = hunks;
   else if (created && typeof (result as { content?: unknown }).content === "string") {
     const lines = ((result as { content: string }).content.replace(/\n$/, "").split("\n")).map((line) => `+${line}`);
-    patchHunks = [{ oldStart: 0, oldLines: 0, newStart: 1, newLines: lines.length, lines }];
+    patchHunks = [{ oldStart: 1, oldLines: 0, newStart: 1, newLines: lines.length, lines }];
   }
   if (patchHunks.length === 0) return undefined;
   return formatPatch({ oldFileName: `a/${path}`, newFileName: `b/${path}`, oldHeader: "", newHeader: "", hunks: patchHunks });
