@@ -43,6 +43,7 @@ import { SettingsStore } from "./settings/settings.ts";
 import { Terminals } from "./terminal/terminals.ts";
 import { Chats } from "./chat/chats.ts";
 import { AnthropicEngine } from "./chat/engines/anthropic.ts";
+import { ClaudeCodeEngine } from "./chat/engines/claude-code.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
 import { ToolRegistry, builtInTools } from "./tools/registry.ts";
@@ -204,7 +205,10 @@ export async function openPier(config: Config): Promise<Pier> {
       return terminal;
     },
     openChat: (sessionId) => chats.open(sessionId),
-    stopMcpServers: (sessionId) => agentMcp.stop(sessionId),
+    stopMcpServers: async (sessionId) => {
+      await agentMcp.stop(sessionId);
+      await claudeCodeEngine.stop(sessionId);
+    },
   });
   const tasks: Tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => sessions.linkedTaskOf(sessionId) });
   const skills = new Skills({ db, bus, mirrors, sessionRepoOf: (sessionId) => sessions.findLive(sessionId)?.repoId ?? null });
@@ -250,7 +254,17 @@ export async function openPier(config: Config): Promise<Pier> {
   approvals.forgetAfterRestart();
   const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate });
   const attention: Attention = new Attention({ bus, sessions, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
-  const chats: Chats = new Chats({ db, bus, sessions, engine: new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills }),
+  const pierEngine = new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills });
+  // Claude Code runs the pod's own claude or Pier's copy, and reaches the API through Pier's gateway where pods can.
+  const claudeCodeEngine: ClaudeCodeEngine = new ClaudeCodeEngine({ db, pods, settings, sessions,
+    launch: async (session) => {
+      const [command, gate] = await Promise.all([claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }), gateway.envFor(session)]);
+      return { command, ...gate };
+    },
+  });
+  const chats: Chats = new Chats({ db, bus, sessions,
+    // Each session's chat is answered by the engine it was started with.
+    engine: { runTurn: (turn) => (turn.session.engine === "claude-code" ? claudeCodeEngine : pierEngine).runTurn(turn) },
     toolsFor: async (session) => new ToolRegistry([...builtInTools.tools, ...(await agentMcp.tools(session))]),
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
     pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
@@ -312,6 +326,7 @@ export async function openPier(config: Config): Promise<Pier> {
       await hosts.settled();
       await verifications.settled();
       await agentMcp.stopAll();
+      await claudeCodeEngine.stopAll();
       await hosts.detachAll();
       await services.closeAll();
       db.$client.close();

@@ -1,4 +1,4 @@
-import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import { Field, FormError, type FormState, HxForm, formatDate, SelectField, ENGINE_CHOICES } from "./components.tsx";
 import type { ApiToken } from "../src/auth/tokens.ts";
 import type { User } from "../src/auth/users.ts";
 import type { Price } from "../src/costs/costs.ts";
@@ -28,6 +28,7 @@ export function SettingsPage(
   const { settings, form } = props;
   const values = {
     defaultModel: settings.defaultModel,
+    defaultEngine: settings.defaultEngine,
     podMemoryMb: String(settings.podMemoryMb),
     podCpus: String(settings.podCpus),
     podPidsLimit: String(settings.podPidsLimit),
@@ -60,6 +61,8 @@ export function SettingsPage(
           <SecretField form={form} name="githubToken" label="GitHub token" secret={settings.githubToken} />
           <Field form={withValues} name="defaultModel" label="Default model"
             hint="The model new chat sessions use, for example claude-sonnet-4-6." />
+          <SelectField form={withValues} name="defaultEngine" label="Default chat engine" options={ENGINE_CHOICES}
+            hint="What answers a new session's chat unless its person picks the other: Pier's own agent, or Claude Code running in the pod." />
           <h2 class="form-section">Pods</h2>
           <p class="hint form-section">Limits apply to pods created from now on.</p>
           <Field form={withValues} name="podMemoryMb" label="Memory (MiB)" type="number" />

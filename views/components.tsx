@@ -125,6 +125,10 @@ export function TextArea(props: Omit<FieldProps, "type" | "secret" | "autocomple
   );
 }
 
+/** What each chat engine is called on pages (a session's label, the forms' choices). */
+export const ENGINE_LABEL: Record<"pier" | "claude-code", string> = { pier: "Pier's agent", "claude-code": "Claude Code" };
+export const ENGINE_CHOICES: Array<[string, string]> = Object.entries(ENGINE_LABEL);
+
 /** A Field with a fixed set of choices; `options` are [value, label] pairs. */
 export function SelectField(props: { form: FormState; name: string; label: string; options: Array<[string, string]>; hint?: string }) {
   const id = `field-${props.name}`;

@@ -4,7 +4,7 @@ import type { PublicPr } from "../src/prs/pull-requests.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import type { Session } from "../src/sessions/sessions.ts";
 import type { PublicTask } from "../src/tasks/tasks.ts";
-import { Field, FormError, type FormState, HxForm, SelectField, formatDate } from "./components.tsx";
+import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm, SelectField, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
 import { SessionTask, type SessionTaskView, taskChoiceLabel } from "./session-task.tsx";
@@ -80,6 +80,8 @@ export function NewSessionPage(
             <SelectField form={props.form} name="taskId" label="Task"
               options={[["", "No task"], ...props.tasks.map((task): [string, string] => [task.id, taskChoiceLabel(task)])]}
               hint="Optional. The agent works on the task and reports on it; a task to do moves to In progress." />
+            <SelectField form={props.form} name="engine" label="Chat engine" options={ENGINE_CHOICES}
+              hint="Pier's own agent, or Claude Code running in your pod (on your Claude Code token or the Anthropic key)." />
             <div class="field">
               <label for="field-model">Model for the chat agent</label>
               <select id="field-model" name="model">
@@ -249,6 +251,12 @@ export function SessionPage(props: SessionPageProps) {
             <dt>Branch</dt>
             <dd class="mono wrap" safe>
               {session.branch}
+            </dd>
+          </div>
+          <div>
+            <dt>Engine</dt>
+            <dd id="session-engine" data-engine={session.engine} safe>
+              {ENGINE_LABEL[session.engine]}
             </dd>
           </div>
           <div>

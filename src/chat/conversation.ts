@@ -1,5 +1,4 @@
-import { recordUsage } from "../costs/costs.ts";
-import type { Usage } from "../costs/usage.ts";
+import { ledgerMark, recordUsage, spentSince } from "../costs/costs.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
@@ -30,8 +29,6 @@ export interface ConversationDeps {
   /** The ids of the session's approval requests a person can still answer (see the history event). */
   pendingApprovals(sessionId: string): string[];
 }
-
-const ZERO: Usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
 
 /**
  * A session's chat: one stream of items, each kept and shown to every viewer in the same step,
@@ -128,8 +125,9 @@ export class Conversation {
       return;
     }
     const abort = (this.abort = new AbortController());
-    const usage = { ...ZERO };
-    let costUsd = 0;
+    // The turn's cost is what the ledger gained for the session meanwhile: the engine's own rows,
+    // or those Pier's gateway recorded for Claude Code's requests.
+    const mark = ledgerMark(this.deps.db);
     let begun = false;
     const turn: Turn = {
       session,
@@ -144,8 +142,7 @@ export class Conversation {
       record: (item) => this.record(item),
       stream: (item) => this.stream(item),
       recordUsage: (model, used) => {
-        for (const key of Object.keys(used) as Array<keyof Usage>) usage[key] += used[key];
-        costUsd += recordUsage(this.deps.db, { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId, model, usage: used }, addSessionCost);
+        recordUsage(this.deps.db, { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId, model, usage: used }, addSessionCost);
       },
     };
     try {
@@ -155,6 +152,7 @@ export class Conversation {
       this.record({ kind: "error", message: `The agent stopped on an unexpected error: ${error instanceof Error ? error.message : String(error)}` });
     }
     if (!begun) return;
+    const { usage, costUsd } = spentSince(this.deps.db, session.id, mark);
     const sessionCostUsd = this.deps.sessions.get(this.sessionId).costUsd;
     this.record({ kind: "turn_end", usage, costUsd, sessionCostUsd, interrupted: abort.signal.aborted });
   }

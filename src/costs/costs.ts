@@ -1,7 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { type Actor, assertAdmin, isAdmin } from "../auth/actor.ts";
 import { requiredText } from "../infra/input.ts";
-import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
 import { costLedger, modelPrices } from "./tables.ts";
@@ -103,6 +103,33 @@ export function recordUsage(db: Db, entry: LedgerEntry, addToSession?: (tx: Tx, 
     if (entry.sessionId && addToSession) addToSession(tx, entry.sessionId, costUsd);
   });
   return costUsd;
+}
+
+/** Where the ledger stands now: rows recorded later have a greater id (see spentSince). */
+export function ledgerMark(db: Db): number {
+  return db.select({ id: sql<number | null>`max(${costLedger.id})` }).from(costLedger).get()?.id ?? 0;
+}
+
+/**
+ * What a session spent since `mark`: every model response recorded against it since, whoever
+ * recorded it (the chat engine itself, or Pier's gateway for Claude Code's requests).
+ */
+export function spentSince(db: Db, sessionId: string, mark: number): { usage: Usage; costUsd: number } {
+  const row = db
+    .select({
+      input: sql<number>`coalesce(sum(${costLedger.inputTokens}), 0)`,
+      output: sql<number>`coalesce(sum(${costLedger.outputTokens}), 0)`,
+      write: sql<number>`coalesce(sum(${costLedger.cacheWriteTokens}), 0)`,
+      read: sql<number>`coalesce(sum(${costLedger.cacheReadTokens}), 0)`,
+      cost: sql<number>`coalesce(sum(${costLedger.costUsd}), 0)`,
+    })
+    .from(costLedger)
+    .where(and(eq(costLedger.sessionId, sessionId), gt(costLedger.id, mark)))
+    .get();
+  return {
+    usage: { inputTokens: row?.input ?? 0, outputTokens: row?.output ?? 0, cacheWriteTokens: row?.write ?? 0, cacheReadTokens: row?.read ?? 0 },
+    costUsd: row?.cost ?? 0,
+  };
 }
 
 /** How big the session's last prompt was, in tokens (cached or not): how full the model's window is. */

@@ -22,7 +22,7 @@ import type { SessionDiff, SessionFile } from "../workspaces/workspace.ts";
 import type { SessionHost } from "./host.ts";
 import type { SessionHosts } from "./hosts.ts";
 import type { Tasks } from "../tasks/tasks.ts";
-import { type SessionAttention, type SessionState, sessions } from "./tables.ts";
+import { CHAT_ENGINES, type ChatEngineName, type SessionAttention, type SessionState, sessions } from "./tables.ts";
 import { SESSION_QUERY_FIELDS, type SessionPage, type SessionQuery, querySessions } from "./session-query.ts";
 
 export type Session = typeof sessions.$inferSelect;
@@ -50,6 +50,7 @@ export function publicSession(session: Session) {
     step: session.step,
     error: session.error,
     podId: session.podId,
+    engine: session.engine,
     model: session.model,
     costUsd: session.costUsd,
     attention: session.attention,
@@ -86,6 +87,12 @@ export const StartSessionInput = Type.Object({
   taskId: optionalText("Task"),
   title: optionalText("Title"),
   model: optionalText("Model"),
+  engine: Type.Optional(
+    Type.Union(
+      CHAT_ENGINES.map((engine) => Type.Literal(engine)),
+      { title: "Engine", error: 'Engine must be "pier" (Pier\'s agent) or "claude-code" (Claude Code in the pod).' },
+    ),
+  ),
 });
 export type StartSessionInput = Static<typeof StartSessionInput>;
 
@@ -123,6 +130,7 @@ export class Sessions {
     if (taskId) this.deps.tasks.assertExists(taskId);
     const model = input.model || this.deps.settings.plain().defaultModel;
     if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
+    const engine: ChatEngineName = input.engine ?? this.deps.settings.plain().defaultEngine;
     const requested = input.branch || undefined;
     const id = newId();
     let branch: string;
@@ -152,6 +160,8 @@ export class Sessions {
       error: null,
       podId: null,
       model,
+      engine,
+      claudeSessionId: null,
       costUsd: 0,
       attention: null,
       savedCommit: null,
@@ -191,6 +201,11 @@ export class Sessions {
   /** The task a session is linked to, if any: what its agent may act on. */
   linkedTaskOf(sessionId: string): string | null {
     return this.deps.db.select({ taskId: sessions.taskId }).from(sessions).where(eq(sessions.id, sessionId)).get()?.taskId ?? null;
+  }
+
+  /** Keeps Claude Code's own session id with the session, so its next process resumes that conversation. */
+  rememberClaudeSession(id: string, claudeSessionId: string): void {
+    this.update(id, { claudeSessionId });
   }
 
   /** A live session (provisioning or active) by id, or null. */

@@ -4,6 +4,9 @@ import { users } from "../auth/tables.ts";
 import { repos } from "../repos/tables.ts";
 
 export type SessionState = "provisioning" | "active" | "ended" | "failed";
+/** What answers a session's chat: Pier's own agent, or Claude Code running in the pod. */
+export const CHAT_ENGINES = ["pier", "claude-code"] as const;
+export type ChatEngineName = (typeof CHAT_ENGINES)[number];
 /** Why a session needs its person now (see the session object in API.md). */
 export const SESSION_ATTENTION = ["turn_end", "approval", "bell", "quiet"] as const;
 export type SessionAttention = (typeof SESSION_ATTENTION)[number];
@@ -35,6 +38,13 @@ export const sessions = sqliteTable(
     podId: text("pod_id"),
     /** The chat agent's model for this session; null means the default from settings. */
     model: text("model"),
+    /** Which engine answers the chat; chosen when the session starts. */
+    engine: text("engine", { enum: CHAT_ENGINES }).notNull().default("pier"),
+    /**
+     * Claude Code's own session id (engine claude-code), once its conversation is saved in the pod:
+     * every later Claude Code process of the session resumes it, so the chat keeps its memory.
+     */
+    claudeSessionId: text("claude_session_id"),
     costUsd: real("cost_usd").notNull().default(0),
     /** Why the session needs its person now, or null: "approval" while its agent waits for one. */
     attention: text("attention", { enum: SESSION_ATTENTION }),

@@ -9,6 +9,7 @@ import type { Input } from "../infra/input.ts";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
 import { settings } from "./tables.ts";
+import { CHAT_ENGINES, type ChatEngineName } from "../sessions/tables.ts";
 
 /**
  * Instance-wide settings. Secrets are sealed before they are stored and are never handed back
@@ -86,6 +87,12 @@ const PLAIN = {
         ? raw.trim()
         : { problem: `Claude Code version must be a version such as ${DEFAULT_CLAUDE_CODE_VERSION}.` },
   } satisfies PlainSetting<string>,
+  // What answers a new session's chat unless its person picks the other engine.
+  defaultEngine: {
+    default: "pier" as ChatEngineName,
+    parse: (raw: unknown) =>
+      CHAT_ENGINES.includes(raw as ChatEngineName) ? (raw as ChatEngineName) : { problem: 'Default engine must be "pier" or "claude-code".' },
+  } satisfies PlainSetting<ChatEngineName>,
 };
 type PlainKey = keyof typeof PLAIN;
 type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };

@@ -12,6 +12,7 @@ export type SessionJson = {
   state: string;
   error: string | null;
   podId: string | null;
+  engine: "pier" | "claude-code";
   savedCommit: string | null;
   endedAt: string | null;
 };

@@ -34,7 +34,8 @@ export function sessionPages(pier: Pier) {
     const repoId = form.values.repoId ?? query.get("repoId") ?? repos[0]?.id;
     // A task's page links here with its id, to start a session for it.
     const taskId = form.values.taskId ?? query.get("taskId") ?? "";
-    const values = { ...form.values, taskId, ...(repoId ? { repoId } : {}) };
+    const engine = form.values.engine ?? pier.settings.plain().defaultEngine;
+    const values = { ...form.values, taskId, engine, ...(repoId ? { repoId } : {}) };
     const branches = repoId && repos.some((r) => r.id === repoId) ? await pier.sessions.branchSuggestions(repoId) : [];
     const tasks = pier.tasks.list(personActor(viewer)).filter((task) => task.status !== "done");
     return (

@@ -1,0 +1,176 @@
+import type { Pod, PodProcess, Runtime } from "../../runtime/runtime.ts";
+
+/** One line of Claude Code's output longer than this stops the process: what a pod prints must never fill the server's memory. */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** After its stdin closes, Claude Code has this long to end before it is made to. */
+const GRACE_MS = 2000;
+/** A control request Claude Code does not answer within this long is given up. */
+const CONTROL_TIMEOUT_MS = 10_000;
+/** What is kept of Claude Code's stderr, to say why it stopped. */
+const STDERR_TAIL_BYTES = 2048;
+
+/** A message Claude Code writes on its stdout (stream-json): one JSON object per line. */
+export type ClaudeMessage = { type: string; [field: string]: unknown };
+
+/** Where Claude Code runs: the session's pod, in its worktree. */
+export interface ClaudePlace {
+  runtime: Runtime;
+  pod: Pod;
+  cwd: string;
+}
+
+/**
+ * One Claude Code process in a pod, spoken to in stream-json: user messages and control
+ * responses on its stdin, its events and control requests on its stdout, a JSON object a line.
+ * It runs under a small wrapper that notes its process id in the pod's /tmp, so it can be
+ * stopped from outside when it does not end by itself, and that adds `--mcp-config .mcp.json`
+ * when the worktree has one (so nothing else needs to look into the worktree first).
+ */
+export class ClaudeCodeProcess {
+  private listener: ((message: ClaudeMessage) => void) | null = null;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private waiting = new Map<string, { resolve: (answer: ClaudeMessage) => void; timer: Timer }>();
+  private stderr = "";
+  private stopping = false;
+  /** Why the process is gone, when it went by itself (for the person to read). */
+  problem: string | null = null;
+  /** The person was told why it went, so it is not said again. */
+  told = false;
+  readonly exited: Promise<void>;
+
+  private constructor(
+    private place: ClaudePlace,
+    private process: PodProcess,
+    private pidFile: string,
+  ) {
+    process.onOutput((chunk) => this.receive(chunk));
+    process.onErrorOutput((chunk) => {
+      this.stderr = (this.stderr + new TextDecoder().decode(chunk)).slice(-STDERR_TAIL_BYTES);
+    });
+    this.exited = process.exited.then(() => {
+      for (const [, waiting] of this.waiting) {
+        clearTimeout(waiting.timer);
+        waiting.resolve({ type: "control_response", response: { subtype: "error", error: "Claude Code ended." } });
+      }
+      this.waiting.clear();
+    });
+  }
+
+  /** Starts `argv` (the program and its options) in the place, with `env` for its process alone. */
+  static async start(place: ClaudePlace, argv: string[], env: Record<string, string>): Promise<ClaudeCodeProcess> {
+    const pidFile = `/tmp/pier-claude-${crypto.randomUUID()}.pid`;
+    const wrapper = 'p="$0"; echo $$ > "$p"; if [ -f .mcp.json ]; then set -- "$@" --mcp-config .mcp.json; fi; exec "$@"';
+    const process = await place.runtime.spawn(place.pod, ["bash", "-c", wrapper, pidFile, ...argv], { cwd: place.cwd, env });
+    return new ClaudeCodeProcess(place, process, pidFile);
+  }
+
+  /** Whether it stopped (by itself, or was stopped). */
+  get ended(): boolean {
+    return this.stopping || this.problem !== null;
+  }
+
+  /** Every message it writes goes to `listener` (one at a time: the turn under way), null when no turn listens. */
+  listen(listener: ((message: ClaudeMessage) => void) | null): void {
+    this.listener = listener;
+  }
+
+  send(message: object): void {
+    if (this.ended) return;
+    this.process.write(`${JSON.stringify(message)}\n`);
+  }
+
+  /** Asks Claude Code something over the control protocol (an interrupt) and waits for its answer. */
+  request(request: Record<string, unknown>): Promise<ClaudeMessage> {
+    const id = `pier-${crypto.randomUUID()}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve({ type: "control_response", response: { subtype: "error", error: "Claude Code did not answer." } });
+      }, CONTROL_TIMEOUT_MS);
+      this.waiting.set(id, { resolve, timer });
+      this.send({ type: "control_request", request_id: id, request });
+    });
+  }
+
+  /** Answers one of Claude Code's own control requests (a permission asked for a tool call). */
+  respond(requestId: string, response: Record<string, unknown>): void {
+    this.send({ type: "control_response", response: { subtype: "success", request_id: requestId, response } });
+  }
+
+  /** What it last said on stderr, for an error that says why it stopped. */
+  stderrTail(): string {
+    return this.stderr.trim().split("\n").slice(-5).join("\n");
+  }
+
+  /** Closes its stdin, and ends it (and what it started) in the pod if it does not end by itself. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.process.close();
+    const ended = await Promise.race([this.exited.then(() => true), Bun.sleep(GRACE_MS).then(() => false)]);
+    const script = ended
+      ? 'rm -f "$0"'
+      : [
+          'p=$(cat "$0" 2>/dev/null) || exit 0',
+          'pkill -TERM -P "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null',
+          'for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done',
+          'pkill -KILL -P "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null',
+          'rm -f "$0"',
+        ].join("\n");
+    await this.place.runtime.exec(this.place.pod, ["bash", "-c", script, this.pidFile], { cwd: "/", timeoutMs: 15_000 }).catch(() => undefined);
+  }
+
+  /** It went away by itself: noted once, with what it said. */
+  markGone(fallback: string): void {
+    if (this.stopping || this.problem) return;
+    const said = this.stderrTail();
+    this.problem = said ? `${fallback} (it said: ${said.slice(0, 500)})` : fallback;
+  }
+
+  private receive(chunk: Uint8Array): void {
+    let start = 0;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
+      this.pending.push(chunk.subarray(start, i));
+      const line = Buffer.concat(this.pending).toString("utf8");
+      this.pending = [];
+      this.pendingBytes = 0;
+      start = i + 1;
+      this.line(line);
+    }
+    const rest = chunk.subarray(start);
+    this.pendingBytes += rest.length;
+    if (this.pendingBytes > MAX_LINE_BYTES) {
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.markGone(`Claude Code wrote a line over ${MAX_LINE_BYTES / 1024 / 1024} MiB`);
+      void this.stop();
+      return;
+    }
+    if (rest.length > 0) this.pending.push(rest);
+  }
+
+  private line(line: string): void {
+    if (!line.trim()) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      // Not stream-json (a stray log line): never shown as it is.
+      return;
+    }
+    if (!message || typeof message !== "object" || typeof (message as ClaudeMessage).type !== "string") return;
+    const typed = message as ClaudeMessage;
+    if (typed.type === "control_response") {
+      const id = (typed.response as { request_id?: unknown } | undefined)?.request_id;
+      const waiting = typeof id === "string" ? this.waiting.get(id) : undefined;
+      if (waiting) {
+        clearTimeout(waiting.timer);
+        this.waiting.delete(id as string);
+        waiting.resolve(typed);
+      }
+      return;
+    }
+    this.listener?.(typed);
+  }
+}

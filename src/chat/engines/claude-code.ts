@@ -1,0 +1,359 @@
+import type { ClaudeCodeLaunch } from "../../claude-code/launch.ts";
+import type { Usage } from "../../costs/usage.ts";
+import type { Db } from "../../infra/db.ts";
+import type { Pods } from "../../pods/pods.ts";
+import { getRepo } from "../../repos/repos.ts";
+import type { Session, Sessions } from "../../sessions/sessions.ts";
+import type { SettingsStore } from "../../settings/settings.ts";
+import type { ChatEngine, Turn } from "../engine.ts";
+import { ClaudeCodeProcess, type ClaudeMessage, type ClaudePlace } from "./claude-code-process.ts";
+import { editDiff, pierCall, resultText } from "./claude-code-tools.ts";
+
+export interface ClaudeCodeEngineDeps {
+  db: Db;
+  pods: Pods;
+  settings: SettingsStore;
+  sessions: Sessions;
+  /** How Claude Code starts for the session: its program, and the environment only its process gets. */
+  launch(session: Session): Promise<ClaudeCodeLaunch>;
+}
+
+/** After an interrupt, Claude Code has this long to end its turn before its process is stopped. */
+const INTERRUPT_GRACE_MS = 10_000;
+/** The PreToolUse hook Pier registers: every tool call of Claude Code's is judged by Pier first. */
+const POLICY_HOOK = "pier_tool_policy";
+
+interface Live {
+  process: ClaudeCodeProcess;
+  /** What the process was started with; a change (another program, key or model) starts a new one. */
+  fingerprint: string;
+}
+
+/**
+ * Claude Code as the chat's engine: one long-lived Claude Code process per session in its pod,
+ * in its worktree, as the pod user, spoken to in stream-json. Each turn sends the person's new
+ * messages and maps what Claude Code reports onto Pier's chat items, so the page shows the same
+ * text deltas, tool cards, diffs and approvals as for Pier's own agent. Every tool call reaches
+ * the turn's `authorize` through a PreToolUse hook on the control protocol, so the session's tool
+ * policy (and its approval card) rules Claude Code's calls as it rules Pier's. Claude Code's own
+ * session id is kept with the session: a new process (after a crash, a server restart or an
+ * interrupt that had to stop it) resumes that conversation.
+ */
+export class ClaudeCodeEngine implements ChatEngine {
+  private live = new Map<string, Live>();
+
+  constructor(private deps: ClaudeCodeEngineDeps) {}
+
+  async runTurn(turn: Turn): Promise<void> {
+    const { session } = turn;
+    const launch = await this.deps.launch(session);
+    if (!launch.meteredByGateway && !hasCredential(launch.env)) {
+      turn.record({
+        kind: "error",
+        message: "No Anthropic API key or Claude Code token is set, so Claude Code cannot answer. Add one in settings or under your tokens.",
+        settingsUrl: "/settings",
+      });
+      return;
+    }
+    const text = newMessages(turn);
+    if (!text) return;
+    const model = session.model ?? this.deps.settings.plain().defaultModel;
+    const shell = await this.deps.pods.ensure(getRepo(this.deps.db, session.repoId), session.userId);
+    const place: ClaudePlace = { runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath };
+    turn.begin();
+    const process = await this.processFor(session, place, launch, model, turn);
+    if (!process) return;
+    await new TurnRun(turn, process, session, launch.meteredByGateway, (id) => this.remember(session, id)).run(text);
+    if (process.ended) {
+      this.live.delete(session.id);
+      await process.stop();
+    }
+  }
+
+  /** The session ends: its Claude Code process stops (a resumed session starts another, resuming). */
+  async stop(sessionId: string): Promise<void> {
+    const live = this.live.get(sessionId);
+    this.live.delete(sessionId);
+    await live?.process.stop();
+  }
+
+  /** Server shutdown: every process stops (its conversation is saved in the pod, and resumed later). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.live.keys()].map((id) => this.stop(id)));
+  }
+
+  /**
+   * The session's running process, or a new one: resuming Claude Code's saved conversation when
+   * the session has one. A process that went away by itself is told to the person once.
+   */
+  private async processFor(session: Session, place: ClaudePlace, launch: ClaudeCodeLaunch, model: string, turn: Turn): Promise<ClaudeCodeProcess | null> {
+    const fingerprint = JSON.stringify([launch.command, launch.env, model, place.pod.id, session.worktreePath]);
+    const running = this.live.get(session.id);
+    if (running && !running.process.ended && running.fingerprint === fingerprint) return running.process;
+    if (running) {
+      this.live.delete(session.id);
+      if (running.process.problem && !running.process.told) turn.record({ kind: "error", message: `Claude Code stopped: ${running.process.problem}. Pier started it again; the conversation goes on where it was.` });
+      await running.process.stop();
+    }
+    const resume = this.deps.sessions.get(session.id).claudeSessionId;
+    const argv = [
+      launch.command,
+      "-p",
+      "--input-format",
+      "stream-json",
+      "--output-format",
+      "stream-json",
+      "--include-partial-messages",
+      "--verbose",
+      "--permission-prompt-tool",
+      "stdio",
+      "--model",
+      model,
+      ...(resume ? ["--resume", resume] : ["--session-id", crypto.randomUUID()]),
+    ];
+    let process: ClaudeCodeProcess;
+    try {
+      process = await ClaudeCodeProcess.start(place, argv, launch.env);
+    } catch (error) {
+      turn.record({ kind: "error", message: `Claude Code could not be started in the pod: ${error instanceof Error ? error.message : String(error)}` });
+      return null;
+    }
+    void process.exited.then(() => process.markGone("it exited"));
+    const init = await process.request({ subtype: "initialize", hooks: { PreToolUse: [{ matcher: null, hookCallbackIds: [POLICY_HOOK] }] } });
+    if ((init.response as { subtype?: unknown } | undefined)?.subtype !== "success") {
+      const said = process.stderrTail();
+      await process.stop();
+      turn.record({
+        kind: "error",
+        message: `Claude Code did not start in the pod${said ? `: ${said.slice(0, 500)}` : "."} Is \`${launch.command}\` there?`,
+      });
+      return null;
+    }
+    this.live.set(session.id, { process, fingerprint });
+    return process;
+  }
+
+  private remember(session: Session, claudeSessionId: string): void {
+    if (this.deps.sessions.get(session.id).claudeSessionId !== claudeSessionId) this.deps.sessions.rememberClaudeSession(session.id, claudeSessionId);
+  }
+}
+
+/**
+ * One turn of Claude Code's: sends the person's message and follows what it reports until its
+ * `result`, an interrupt, or the process going away.
+ */
+class TurnRun {
+  /** Text streamed but not yet recorded as a finished block (kept if the turn is stopped mid-way). */
+  private partial = "";
+  private recordedBlocks = new Set<string>();
+  private calls = new Map<string, { name: string; input: unknown }>();
+  private refusals = new Map<string, string>();
+  private responses = new Map<string, { model: string; usage: Usage }>();
+  private finish: () => void = () => {};
+
+  constructor(
+    private turn: Turn,
+    private process: ClaudeCodeProcess,
+    private session: Session,
+    private meteredByGateway: boolean,
+    private remember: (claudeSessionId: string) => void,
+  ) {}
+
+  async run(text: string): Promise<void> {
+    const { signal } = this.turn;
+    const done = new Promise<void>((resolve) => {
+      this.finish = resolve;
+    });
+    this.process.listen((message) => this.handle(message));
+    const onAbort = () => void this.interrupt(done);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const gone = this.process.exited.then(() => "gone" as const);
+    this.process.send({ type: "user", message: { role: "user", content: text }, parent_tool_use_id: null });
+    const how = await Promise.race([done.then(() => "done" as const), gone]);
+    signal.removeEventListener("abort", onAbort);
+    this.process.listen(null);
+    if (this.partial) this.turn.record({ kind: "assistant", text: this.partial });
+    if (how === "gone" && !signal.aborted) {
+      this.process.markGone("it exited during the turn");
+      this.process.told = true;
+      this.turn.record({ kind: "error", message: `Claude Code stopped during the turn: ${this.process.problem}. Your message is kept; Pier starts it again with the same conversation at your next message.` });
+    }
+  }
+
+  /** Stop: Claude Code is asked to interrupt; if its turn does not end soon, its process is stopped. */
+  private async interrupt(done: Promise<void>): Promise<void> {
+    void this.process.request({ subtype: "interrupt" });
+    const ended = await Promise.race([done.then(() => true), Bun.sleep(INTERRUPT_GRACE_MS).then(() => false)]);
+    if (ended) return;
+    await this.process.stop();
+    this.finish();
+  }
+
+  private handle(message: ClaudeMessage): void {
+    if (message.type === "control_request") return void this.controlRequest(message);
+    // A subagent's own work stays inside its tool call, as Claude Code's own view keeps it.
+    if (message.parent_tool_use_id) return;
+    switch (message.type) {
+      case "stream_event":
+        return this.streamEvent(message.event as StreamEvent);
+      case "assistant":
+        return this.assistant(message);
+      case "user":
+        return this.toolResults(message);
+      case "result":
+        if (typeof message.session_id === "string") this.remember(message.session_id);
+        if (message.is_error === true && !this.turn.signal.aborted && typeof message.result === "string" && message.subtype !== "success") {
+          this.turn.record({ kind: "error", message: `Claude Code: ${message.result.slice(0, 500)}` });
+        }
+        return this.finish();
+    }
+  }
+
+  private streamEvent(event: StreamEvent): void {
+    if (!event || typeof event !== "object") return;
+    if (event.type === "message_start" && event.message?.id) {
+      const usage = event.message.usage ?? {};
+      this.responses.set(event.message.id, { model: event.message.model ?? "", usage: usageOf(usage) });
+      this.current = event.message.id;
+    } else if (event.type === "content_block_delta" && event.delta?.type === "text_delta" && typeof event.delta.text === "string") {
+      this.partial += event.delta.text;
+      this.turn.stream({ kind: "text_delta", text: event.delta.text });
+    } else if (event.type === "message_delta" && this.current) {
+      const response = this.responses.get(this.current);
+      this.responses.delete(this.current);
+      this.current = null;
+      if (!response || this.meteredByGateway) return;
+      const final = event.usage ?? {};
+      const usage: Usage = {
+        inputTokens: numberOr(final.input_tokens, response.usage.inputTokens),
+        outputTokens: numberOr(final.output_tokens, response.usage.outputTokens),
+        cacheWriteTokens: numberOr(final.cache_creation_input_tokens, response.usage.cacheWriteTokens),
+        cacheReadTokens: numberOr(final.cache_read_input_tokens, response.usage.cacheReadTokens),
+      };
+      this.turn.recordUsage(response.model || this.session.model || "", usage);
+    }
+  }
+
+  private current: string | null = null;
+
+  private assistant(message: ClaudeMessage): void {
+    const inner = message.message as { id?: string; model?: string; content?: unknown[] } | undefined;
+    if (!inner || !Array.isArray(inner.content)) return;
+    // Claude Code says an API failure as a made-up assistant message; the chat shows it as an error.
+    if (message.error !== undefined || inner.model === "<synthetic>") {
+      const said = inner.content.map((block) => (block as { text?: unknown }).text).filter((t) => typeof t === "string").join("\n");
+      this.partial = "";
+      if (said) this.turn.record({ kind: "error", message: said.slice(0, 500) });
+      return;
+    }
+    for (const block of inner.content as ContentBlock[]) {
+      const key = block.type === "tool_use" ? `tool:${block.id}` : `${inner.id}:${JSON.stringify(block)}`;
+      if (this.recordedBlocks.has(key)) continue;
+      this.recordedBlocks.add(key);
+      if (block.type === "text" && typeof block.text === "string" && block.text) {
+        this.partial = "";
+        this.turn.record({ kind: "assistant", text: block.text });
+      } else if (block.type === "tool_use" && typeof block.id === "string" && typeof block.name === "string") {
+        this.calls.set(block.id, { name: block.name, input: block.input });
+        const shown = pierCall(block.name, block.input, this.session.worktreePath);
+        this.turn.record({ kind: "tool_call", id: block.id, name: shown.name, input: shown.input });
+      }
+    }
+  }
+
+  private toolResults(message: ClaudeMessage): void {
+    const content = (message.message as { content?: unknown } | undefined)?.content;
+    if (!Array.isArray(content)) return;
+    for (const block of content as ContentBlock[]) {
+      if (block.type !== "tool_result" || typeof block.tool_use_id !== "string") continue;
+      const call = this.calls.get(block.tool_use_id);
+      const refusal = this.refusals.get(block.tool_use_id);
+      if (refusal !== undefined) {
+        this.turn.record({ kind: "tool_result", id: block.tool_use_id, output: refusal, isError: true, refused: true });
+        continue;
+      }
+      const isError = block.is_error === true;
+      const diff = !isError && call ? editDiff(call.name, call.input, message.tool_use_result, this.session.worktreePath) : undefined;
+      const output = resultText(block.content);
+      this.turn.record({ kind: "tool_result", id: block.tool_use_id, output, isError, ...(diff ? { diff } : {}) });
+    }
+  }
+
+  /**
+   * Claude Code asks before a tool runs: the PreToolUse hook for every call, and its permission
+   * prompt for anything it still wants to ask about. Both go to the turn's authorize, which
+   * applies the tool policy and may wait for a person's answer on the approval card.
+   */
+  private async controlRequest(message: ClaudeMessage): Promise<void> {
+    const requestId = message.request_id;
+    const request = message.request as Record<string, unknown> | undefined;
+    if (typeof requestId !== "string" || !request) return;
+    if (request.subtype === "hook_callback" && request.callback_id === POLICY_HOOK) {
+      const input = (request.input ?? {}) as { tool_name?: unknown; tool_input?: unknown; tool_use_id?: unknown };
+      const verdict = await this.authorize(input.tool_use_id, input.tool_name, input.tool_input);
+      return this.process.respond(requestId, {
+        hookSpecificOutput: {
+          hookEventName: "PreToolUse",
+          permissionDecision: verdict.allowed ? "allow" : "deny",
+          ...(verdict.allowed ? {} : { permissionDecisionReason: verdict.reason }),
+        },
+      });
+    }
+    if (request.subtype === "can_use_tool") {
+      const verdict = await this.authorize(request.tool_use_id, request.tool_name, request.input);
+      return this.process.respond(requestId, verdict.allowed ? { behavior: "allow", updatedInput: request.input ?? {} } : { behavior: "deny", message: verdict.reason });
+    }
+    // Anything else Claude Code asks of its host, Pier does not offer.
+    this.process.send({ type: "control_response", response: { subtype: "error", request_id: requestId, error: "Pier does not answer this request." } });
+  }
+
+  private async authorize(id: unknown, name: unknown, input: unknown) {
+    if (typeof id !== "string" || typeof name !== "string") return { allowed: false as const, reason: "Pier could not tell which tool call this is." };
+    if (this.refusals.has(id)) return { allowed: false as const, reason: this.refusals.get(id)! };
+    const shown = pierCall(name, input, this.session.worktreePath);
+    const verdict = await this.turn.authorize({ id, name: shown.name, input: shown.input });
+    if (!verdict.allowed) this.refusals.set(id, verdict.reason);
+    return verdict;
+  }
+}
+
+type StreamEvent = {
+  type?: string;
+  message?: { id?: string; model?: string; usage?: RawUsage };
+  delta?: { type?: string; text?: unknown };
+  usage?: RawUsage;
+};
+type RawUsage = { input_tokens?: unknown; output_tokens?: unknown; cache_creation_input_tokens?: unknown; cache_read_input_tokens?: unknown };
+type ContentBlock = { type?: string; text?: unknown; id?: unknown; name?: unknown; input?: unknown; tool_use_id?: unknown; content?: unknown; is_error?: unknown };
+
+function usageOf(raw: RawUsage): Usage {
+  return {
+    inputTokens: numberOr(raw.input_tokens, 0),
+    outputTokens: numberOr(raw.output_tokens, 0),
+    cacheWriteTokens: numberOr(raw.cache_creation_input_tokens, 0),
+    cacheReadTokens: numberOr(raw.cache_read_input_tokens, 0),
+  };
+}
+
+function numberOr(value: unknown, fallback: number): number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+function hasCredential(env: Record<string, string>): boolean {
+  return Boolean(env.ANTHROPIC_API_KEY || env.CLAUDE_CODE_OAUTH_TOKEN || env.ANTHROPIC_AUTH_TOKEN);
+}
+
+/**
+ * What the person said since Claude Code last answered: their messages after the last turn that
+ * began (queued ones are answered together, as Pier's agent answers them), as one message.
+ */
+function newMessages(turn: Turn): string {
+  const items = turn.items();
+  let from = items.length;
+  while (from > 0 && items[from - 1]!.kind !== "turn_end") from--;
+  return items
+    .slice(from)
+    .filter((item) => item.kind === "user")
+    .map((item) => (item as { text: string }).text)
+    .join("\n\n");
+}
