@@ -254,10 +254,13 @@ export async function openPier(config: Config): Promise<Pier> {
   approvals.forgetAfterRestart();
   const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate });
   const attention: Attention = new Attention({ bus, sessions, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
+  let filesSynced: Promise<void> = Promise.resolve();
   const pierEngine = new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills });
   // Claude Code runs the pod's own claude or Pier's copy, and reaches the API through Pier's gateway where pods can.
   const claudeCodeEngine: ClaudeCodeEngine = new ClaudeCodeEngine({ db, pods, settings, sessions,
     launch: async (session) => {
+      // Claude Code reads where Pier is from the worktree's settings: never before they are current.
+      await filesSynced;
       const [command, gate] = await Promise.all([claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }), gateway.envFor(session)]);
       return { command, ...gate };
     },
@@ -298,7 +301,11 @@ export async function openPier(config: Config): Promise<Pier> {
     gatewayEnvFor: (session) => gateway.envFor(session),
     podUrl: () => podUrlOfPier(config, runtime.kind, port),
     listening: (actual) => {
+      const moved = actual !== port;
       port = actual;
+      // Worktrees name where pods reach Pier (.mcp.json, Claude Code's settings): after a restart
+      // on another port, the live sessions' files follow at once.
+      if (moved) filesSynced = sessions.syncFiles(null);
     },
     github,
     loginLimiter: new LoginLimiter(),
