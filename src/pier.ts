@@ -231,7 +231,7 @@ export async function openPier(config: Config): Promise<Pier> {
       for (const { name } of mcpServers.effective(session.repoId)) servers[name] = launchedMcpServer(services.mcpLauncher(key), session.id, name);
       return [
         ...(Object.keys(servers).length > 0 ? [{ path: ".mcp.json", content: mcpJson(servers) }] : []),
-        ...(url ? [{ path: CLAUDE_SETTINGS_PATH, content: claudeSettingsJson(url, services.anthropicKeyHelper(key, session.id)) }] : []),
+        ...(url ? [{ path: CLAUDE_SETTINGS_PATH, content: claudeSettingsJson(url, services.anthropicKeyHelper(key, session.id), session.model ?? settings.plain().defaultModel) }] : []),
         ...skills.files(session.repoId),
       ];
     },

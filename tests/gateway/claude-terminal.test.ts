@@ -66,7 +66,7 @@ describe("claude typed in the terminal, through the gateway", () => {
       // The shell has where the gateway is, and nothing secret.
       term.input("echo \"BASE=$ANTHROPIC_BASE_URL\"\r");
       await term.waitFor(/BASE=http:\/\/127\.0\.0\.1:\d+\/api\/gateway\/anthropic/);
-      term.input(`CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 claude -p --model claude-sonnet-4-6 "Say hello." ; echo "CC-EXIT-$?"\r`);
+      term.input(`CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 claude -p "Say hello." ; echo "CC-EXIT-$?"\r`);
       const deadline = Date.now() + 90_000;
       while (fake.requests.length === 0) {
         if (Date.now() > deadline) throw new Error(`claude never reached the fake; the terminal shows ${JSON.stringify(term.text.slice(-1500))}`);
