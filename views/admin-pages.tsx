@@ -25,6 +25,7 @@ export function SettingsPage(
     podIdleMinutes: String(settings.podIdleMinutes),
     recordingLimitMiB: String(settings.recordingLimitMiB),
     prPollSeconds: String(settings.prPollSeconds),
+    monthlyBudgetUsd: settings.monthlyBudgetUsd === null ? "" : String(settings.monthlyBudgetUsd),
     ...form.values,
   };
   const withValues = { ...form, values };
@@ -78,6 +79,9 @@ export function SettingsPage(
           <h2 class="form-section">Recordings</h2>
           <Field form={withValues} name="recordingLimitMiB" label="Recording limit per session (MiB)" type="number"
             hint="A session's terminal recording stops here, saying so; the live terminal goes on. Applies to terminals started from now on." />
+          <h2 class="form-section">Costs</h2>
+          <Field form={withValues} name="monthlyBudgetUsd" label="Monthly budget (USD)" placeholder="none"
+            hint="Everyone's model spending per calendar month (UTC). The Costs page measures against it and the dashboard warns once it is reached. Empty for none." />
           <button type="submit" class="primary">Save settings</button>
         </HxForm>
       </section>

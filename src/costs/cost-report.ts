@@ -80,3 +80,14 @@ export function ledgerWhere(actor: Actor, range: DateRange): SQL | undefined {
   if (range.to !== null) where.push(lt(costLedger.createdAt, new Date(range.to)));
   return and(...where);
 }
+
+/** Each day's spending per model in a period, for the chart stacked by model. */
+export function dailyByModel(db: Db, actor: Actor, range: DateRange): { day: string; model: string; costUsd: number }[] {
+  return db
+    .select({ day: KEYS.day as SQL<string>, model: costLedger.model, costUsd: sql<number>`sum(${costLedger.costUsd})` })
+    .from(costLedger)
+    .where(ledgerWhere(actor, range))
+    .groupBy(KEYS.day, costLedger.model)
+    .orderBy(KEYS.day, costLedger.model)
+    .all();
+}

@@ -167,7 +167,7 @@ function secretsFromForm(form: Input, keys: readonly string[]): Input {
 
 function settingsFromForm(form: Input): Input {
   const update = secretsFromForm(form, SECRET_KEYS);
-  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB", "prPollSeconds"]) {
+  for (const key of ["defaultModel", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB", "prPollSeconds", "monthlyBudgetUsd"]) {
     if (typeof form[key] === "string") update[key] = form[key];
   }
   return update;
