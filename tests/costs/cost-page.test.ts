@@ -108,7 +108,7 @@ describe("the Costs page", () => {
       const [header, ...records] = parseCsv(await res.text());
       expect(header).toEqual(["key", "name", "costUsd", "inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"]);
       const api = (await (await pier.fetch(`/api/costs?groupBy=${groupBy}&from=2026-01-01&to=2026-12-31`, { headers: { cookie: seeded.admin.cookie } })).json()) as Array<Record<string, number | string | null>>;
-      expect(records.map((r) => [r[0], ...r.slice(2).map(Number)])).toEqual(
+      expect(records.map((r): unknown[] => [r[0], ...r.slice(2).map(Number)])).toEqual(
         api.map((row) => [row.key ?? "", row.costUsd, row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheWriteTokens]),
       );
       if (groupBy === "session") {
