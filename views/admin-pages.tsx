@@ -34,8 +34,10 @@ export function SettingsPage(
     podPidsLimit: String(settings.podPidsLimit),
     podIdleMinutes: String(settings.podIdleMinutes),
     recordingLimitMiB: String(settings.recordingLimitMiB),
+    quietSeconds: String(settings.quietSeconds),
     prPollSeconds: String(settings.prPollSeconds),
     claudeCodeVersion: settings.claudeCodeVersion,
+    monthlyBudgetUsd: settings.monthlyBudgetUsd === null ? "" : String(settings.monthlyBudgetUsd),
     ...form.values,
   };
   const withValues = { ...form, values };
@@ -92,6 +94,9 @@ export function SettingsPage(
           <h2 class="form-section">Recordings</h2>
           <Field form={withValues} name="recordingLimitMiB" label="Recording limit per session (MiB)" type="number"
             hint="A session's terminal recording stops here, saying so; the live terminal goes on. Applies to terminals started from now on." />
+          <h2 class="form-section">Needs you</h2>
+          <Field form={withValues} name="quietSeconds" label="Seconds of terminal quiet before a session needs you" type="number"
+            hint="After output, while its person looks elsewhere. 0 never. A finished turn, a waiting approval and the terminal's bell always count." />
           <h2 class="form-section">Claude Code</h2>
           <p class="hint form-section">
             Pods whose image has no <code>claude</code> get Pier's own copy of this version, read-only (an image's own wins).
@@ -103,6 +108,9 @@ export function SettingsPage(
               {sentence}
             </p>
           ))}
+          <h2 class="form-section">Costs</h2>
+          <Field form={withValues} name="monthlyBudgetUsd" label="Monthly budget (USD)" placeholder="none"
+            hint="Everyone's model spending per calendar month (UTC). The Costs page measures against it and the dashboard warns once it is reached. Empty for none." />
           <button type="submit" class="primary">Save settings</button>
         </HxForm>
       </section>

@@ -22,6 +22,7 @@ const NAV = [
   { href: "/sessions", label: "Sessions", adminOnly: false },
   { href: "/tasks", label: "Tasks", adminOnly: false },
   { href: "/skills", label: "Skills", adminOnly: false },
+  { href: "/costs", label: "Costs", adminOnly: false },
   { href: "/repos", label: "Repositories", adminOnly: false },
   { href: "/tokens", label: "Tokens", adminOnly: false },
   { href: "/users", label: "Users", adminOnly: true },

@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { type Actor, assertAdmin, isAdmin } from "../auth/actor.ts";
+import { type Actor, assertAdmin } from "../auth/actor.ts";
 import { requiredText } from "../infra/input.ts";
 import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../infra/db.ts";
@@ -141,48 +141,4 @@ export function lastPromptTokens(db: Db, sessionId: string): number {
     .orderBy(desc(costLedger.id))
     .get();
   return row ? row.input + row.read + row.write : 0;
-}
-
-const GROUPS = {
-  day: sql<string>`strftime('%Y-%m-%d', ${costLedger.createdAt} / 1000, 'unixepoch')`,
-  model: sql<string>`${costLedger.model}`,
-  repo: sql<string>`${costLedger.repoId}`,
-  user: sql<string>`${costLedger.userId}`,
-  session: sql<string>`${costLedger.sessionId}`,
-  // A session's spending counts toward the task it was linked to when it spent; a report's toward its task.
-  task: sql<string>`${costLedger.taskId}`,
-};
-
-/**
- * Spending between `from` and `to` (ISO dates, optional), summed per day, model, repo, user,
- * session or task. An admin's report covers everyone, anyone else's only their own.
- */
-export function costReport(db: Db, actor: Actor, query: { from?: string; to?: string; groupBy?: string }) {
-  const onlyUserId = isAdmin(actor) ? undefined : actor.user.id;
-  const groupBy = (query.groupBy ?? "day") as keyof typeof GROUPS;
-  // Own keys only: `in` also finds what every object inherits (constructor, __proto__, toString).
-  if (!Object.hasOwn(GROUPS, groupBy)) throw invalid("groupBy", "groupBy must be day, model, repo, user, session or task.");
-  const where = [];
-  for (const [field, value, op] of [["from", query.from, gte], ["to", query.to, lt]] as const) {
-    if (value === undefined || value === "") continue;
-    const at = new Date(value);
-    if (Number.isNaN(at.getTime())) throw invalid(field, `${field} must be an ISO-8601 date or time.`);
-    where.push(op(costLedger.createdAt, at));
-  }
-  if (onlyUserId) where.push(eq(costLedger.userId, onlyUserId));
-  const key = GROUPS[groupBy];
-  return db
-    .select({
-      key,
-      costUsd: sql<number>`sum(${costLedger.costUsd})`,
-      inputTokens: sql<number>`sum(${costLedger.inputTokens})`,
-      outputTokens: sql<number>`sum(${costLedger.outputTokens})`,
-      cacheReadTokens: sql<number>`sum(${costLedger.cacheReadTokens})`,
-      cacheWriteTokens: sql<number>`sum(${costLedger.cacheWriteTokens})`,
-    })
-    .from(costLedger)
-    .where(and(...where))
-    .groupBy(key)
-    .orderBy(key)
-    .all();
 }

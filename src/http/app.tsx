@@ -20,6 +20,7 @@ import { taskPages } from "./pages/task-pages.tsx";
 import { skillPages } from "./pages/skill-pages.tsx";
 import { policyPages } from "./pages/policy-pages.tsx";
 import { mcpServerPages } from "./pages/mcp-pages.tsx";
+import { costPages } from "./pages/cost-pages.tsx";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
 import { terminalSocket } from "./terminal-socket.ts";
@@ -114,7 +115,8 @@ export function createApp(pier: Pier) {
     .use(taskPages(pier))
     .use(skillPages(pier))
     .use(policyPages(pier))
-    .use(mcpServerPages(pier));
+    .use(mcpServerPages(pier))
+    .use(costPages(pier));
 }
 
 function wantsHtml(request: Request): boolean {

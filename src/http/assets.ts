@@ -10,6 +10,7 @@ const CLIENT_DIR = join(ROOT, "src", "client");
 const VENDORED: Array<[from: string, to: string]> = [
   ["node_modules/htmx.org/dist/htmx.min.js", "htmx.min.js"],
   ["node_modules/@xterm/xterm/css/xterm.css", "xterm.css"],
+  ["node_modules/uplot/dist/uPlot.min.css", "uPlot.min.css"],
 ];
 
 /** Pier's browser code in src/client, each entry point bundled with its npm packages into public/vendor. */
@@ -21,6 +22,7 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["task-board.ts", "task-board.js"],
   ["task-page.ts", "task-page.js"],
   ["session-task.ts", "session-task.js"],
+  ["cost-chart.ts", "cost-chart.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */

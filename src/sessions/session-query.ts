@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
 import { type Actor, isAdmin } from "../auth/actor.ts";
+import { readDateRange } from "../infra/date-range.ts";
 import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
 import type { Session } from "./sessions.ts";
@@ -33,8 +34,6 @@ export interface SessionPage {
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 200;
 const STATES: SessionState[] = ["provisioning", "active", "ended", "failed"];
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * One page of the sessions the actor may see, newest first. Pages follow each other by keyset
@@ -54,11 +53,9 @@ export function querySessions(db: Db, actor: Actor, query: SessionQuery): Sessio
   }
   if (query.repoId !== undefined) where.push(eq(sessions.repoId, query.repoId));
   if (query.taskId !== undefined) where.push(eq(sessions.taskId, query.taskId));
-  const from = query.from === undefined ? null : moment("from", query.from, false);
-  const to = query.to === undefined ? null : moment("to", query.to, true);
+  const { from, to } = readDateRange(query);
   if (from !== null) where.push(gte(sessions.createdAt, new Date(from)));
   if (to !== null) where.push(lt(sessions.createdAt, new Date(to)));
-  if (from !== null && to !== null && from >= to) throw invalid("to", "The end of the date range must come after its start.");
   if (query.q !== undefined) {
     const words = query.q.trim();
     if (words.length > 200) throw invalid("q", "Search text is at most 200 characters.");
@@ -90,13 +87,6 @@ function pageSize(text: string | undefined): number {
   const n = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
   if (!(n >= 1 && n <= MAX_PAGE)) throw invalid("limit", `Limit must be a whole number from 1 to ${MAX_PAGE}.`);
   return n;
-}
-
-/** A date or date-time as milliseconds; a date alone as `to` means the start of the next day. */
-function moment(field: "from" | "to", text: string, endOfDay: boolean): number {
-  const ms = DATE.test(text) ? Date.parse(`${text}T00:00:00Z`) + (endOfDay ? 86_400_000 : 0) : DATE_TIME.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(ms)) throw invalid(field, `${field === "from" ? "From" : "To"} must be a date such as 2026-11-22 or a date-time such as 2026-11-22T09:30:00Z.`);
-  return ms;
 }
 
 /** Opaque to clients: the last row's time and id, so the next page starts just after it. */

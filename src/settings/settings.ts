@@ -37,6 +37,8 @@ const MAX_SECRET_LENGTH = 1000;
 
 interface PlainSetting<T> {
   default: T;
+  /** Set when null or "" means "none": the stored value is removed and the default (null) applies. */
+  clearable?: true;
   /** The value, or a sentence saying what is wrong with it. */
   parse(raw: unknown): T | { problem: string };
 }
@@ -93,6 +95,18 @@ const PLAIN = {
     parse: (raw: unknown) =>
       CHAT_ENGINES.includes(raw as ChatEngineName) ? (raw as ChatEngineName) : { problem: 'Default engine must be "pier" or "claude-code".' },
   } satisfies PlainSetting<ChatEngineName>,
+  // The instance's spending per calendar month (UTC) that the Costs page and the dashboard measure
+  // against; null is no budget.
+  monthlyBudgetUsd: {
+    default: null as number | null,
+    clearable: true,
+    parse: (raw: unknown) => {
+      const value = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+      return Number.isFinite(value) && value > 0 && value <= 10_000_000
+        ? Math.round(value * 100) / 100
+        : { problem: "Monthly budget must be an amount in USD above 0 and at most 10000000, or empty for none." };
+    },
+  } satisfies PlainSetting<number | null>,
 };
 type PlainKey = keyof typeof PLAIN;
 type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };
@@ -133,13 +147,7 @@ export class SettingsStore {
 
   /** The plain (non-secret) settings, read synchronously for hot paths such as pod creation. */
   plain(stored = this.readAll()): PlainValues {
-    const values = {} as Record<PlainKey, unknown>;
-    for (const key of PLAIN_KEYS) {
-      const raw = stored.get(key);
-      const parsed = raw === undefined ? PLAIN[key].default : PLAIN[key].parse(raw);
-      values[key] = typeof parsed === "object" && parsed !== null ? PLAIN[key].default : parsed;
-    }
-    return values as PlainValues;
+    return plainValues(stored);
   }
 
   /** The plain secret for server-side use (never for rendering): settings first, then the environment. */
@@ -177,6 +185,10 @@ export class SettingsStore {
     }
     for (const key of PLAIN_KEYS) {
       const raw = input[key];
+      if ((raw === null || raw === "") && "clearable" in PLAIN[key]) {
+        clears.push(key);
+        continue;
+      }
       if (raw === undefined || raw === "") continue;
       const parsed = PLAIN[key].parse(raw);
       if (typeof parsed === "object" && parsed !== null) throw invalid(key, parsed.problem);
@@ -196,8 +208,27 @@ export class SettingsStore {
   }
 
   private readAll(): Map<string, string> {
-    return new Map(this.db.select().from(settings).all().map((row) => [row.key, row.value]));
+    return readStored(this.db);
   }
+}
+
+/** The plain settings straight from the database, for modules that need one without the store (the cost budget). */
+export function readPlainSettings(db: Db): PlainValues {
+  return plainValues(readStored(db));
+}
+
+function readStored(db: Db): Map<string, string> {
+  return new Map(db.select().from(settings).all().map((row) => [row.key, row.value]));
+}
+
+function plainValues(stored: Map<string, string>): PlainValues {
+  const values = {} as Record<PlainKey, unknown>;
+  for (const key of PLAIN_KEYS) {
+    const raw = stored.get(key);
+    const parsed = raw === undefined ? PLAIN[key].default : PLAIN[key].parse(raw);
+    values[key] = typeof parsed === "object" && parsed !== null ? PLAIN[key].default : parsed;
+  }
+  return values as PlainValues;
 }
 
 /** A secret as it may be stored: text of at most MAX_SECRET_LENGTH characters, no spaces or control characters. */

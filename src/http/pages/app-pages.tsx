@@ -170,7 +170,7 @@ function secretsFromForm(form: Input, keys: readonly string[]): Input {
 
 function settingsFromForm(form: Input): Input {
   const update = secretsFromForm(form, SECRET_KEYS);
-  for (const key of ["defaultModel", "defaultEngine", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB", "prPollSeconds", "claudeCodeVersion"]) {
+  for (const key of ["defaultModel", "defaultEngine", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB", "prPollSeconds", "claudeCodeVersion", "monthlyBudgetUsd", "quietSeconds"]) {
     if (typeof form[key] === "string") update[key] = form[key];
   }
   return update;

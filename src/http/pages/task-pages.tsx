@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { type Actor, personActor } from "../../auth/actor.ts";
 import { findUser, type User } from "../../auth/users.ts";
-import { costReport } from "../../costs/costs.ts";
+import { costReport } from "../../costs/cost-report.ts";
 import { AppError } from "../../infra/errors.ts";
 import { asInput, readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
