@@ -16,3 +16,4 @@ export * from "./mcp/tables.ts";
 export * from "./skills/tables.ts";
 export * from "./policies/tables.ts";
 export * from "./mcps/tables.ts";
+export * from "./reviews/tables.ts";

@@ -9,6 +9,7 @@ import { authApi } from "./api/auth-routes.ts";
 import { PUBLIC_DIR } from "./assets.ts";
 import { repoApi } from "./api/repo-routes.ts";
 import { sessionApi } from "./api/session-routes.ts";
+import { reviewApi } from "./api/review-routes.ts";
 import { settingsApi } from "./api/settings-routes.ts";
 import { systemRoutes } from "./api/system-routes.ts";
 import { authenticate, usesCookie } from "./auth.ts";
@@ -100,6 +101,7 @@ export function createApp(pier: Pier) {
     .use(mcpServerApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
+    .use(reviewApi(pier))
     .use(terminalSocket(pier))
     .use(chatSocket(pier))
     .use(costApi(pier))
