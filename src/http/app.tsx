@@ -17,6 +17,7 @@ import { SERVER_BODY_CEILING, bodyLimit, bodyTooLarge, declaresTooLargeBody, par
 import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
+import { reviewPages } from "./pages/review-pages.tsx";
 import { taskPages } from "./pages/task-pages.tsx";
 import { skillPages } from "./pages/skill-pages.tsx";
 import { policyPages } from "./pages/policy-pages.tsx";
@@ -108,6 +109,7 @@ export function createApp(pier: Pier) {
     .use(authPages(pier))
     .use(appPages(pier))
     .use(sessionPages(pier))
+    .use(reviewPages(pier))
     .use(taskPages(pier))
     .use(skillPages(pier))
     .use(policyPages(pier))

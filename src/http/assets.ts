@@ -21,6 +21,7 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["task-board.ts", "task-board.js"],
   ["task-page.ts", "task-page.js"],
   ["session-task.ts", "session-task.js"],
+  ["review.ts", "review.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */
