@@ -59,9 +59,7 @@ export function ReviewPage(props: ReviewPageProps) {
       <header class="session-header">
         <div class="session-title">
           <h1>Review</h1>
-          <span class={`pill pill-${session.state}`} safe>
-            {session.state}
-          </span>
+          <span class={`pill pill-${session.state}`}>{session.state}</span>
         </div>
         <dl class="session-facts">
           <div>
@@ -283,7 +281,7 @@ function DiffLine(props: { line: PatchLine; path: string; deleted: boolean; comm
           )}
         </td>
         <td class="diff-code">
-          <span class="diff-marker" aria-hidden="true">
+          <span class="diff-marker" aria-hidden="true" safe>
             {MARKER[line.kind]}
           </span>
           <span safe>{line.text}</span>
