@@ -410,7 +410,7 @@ function CostTable(props: { costs: ModelCost[]; total: number }) {
                   <td safe>{tokens(row.cacheWriteTokens)}</td>
                   <td safe>{tokens(row.cacheReadTokens)}</td>
                   <td class="mono" safe>
-                    {formatUsd(row.costUsd)}
+                    {preciseUsd(row.costUsd)}
                   </td>
                 </tr>
               ))}
@@ -420,7 +420,7 @@ function CostTable(props: { costs: ModelCost[]; total: number }) {
                 <th scope="row">Total</th>
                 <td colspan="5" />
                 <td class="mono" safe>
-                  {formatUsd(props.total)}
+                  {preciseUsd(props.total)}
                 </td>
               </tr>
             </tfoot>
@@ -438,6 +438,11 @@ function commentsByLine(comments: ReviewCommentView[]): Map<string, ReviewCommen
     map.set(key, [...(map.get(key) ?? []), view]);
   }
   return map;
+}
+
+/** Cents hide what a few responses cost: under a dollar, four places. */
+function preciseUsd(amount: number): string {
+  return amount > 0 && amount < 1 ? `$${amount.toFixed(4)}` : formatUsd(amount);
 }
 
 function tokens(count: number): string {
