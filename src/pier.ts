@@ -37,6 +37,7 @@ import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
 import { type Session, Sessions } from "./sessions/sessions.ts";
+import { Reviews } from "./reviews/reviews.ts";
 import { Credentials } from "./settings/credentials.ts";
 import { Skills } from "./skills/skills.ts";
 import { SettingsStore } from "./settings/settings.ts";
@@ -95,6 +96,8 @@ export interface Pier {
   sessions: Sessions;
   terminals: Terminals;
   chats: Chats;
+  /** Review comments on sessions' diffs, sent to their agents as one message. */
+  reviews: Reviews;
   /** Which tools the agent may call, globally and per repo. */
   policies: ToolPolicies;
   /** The tool policy enforced on the agent's calls, and the approvals it waits for. */
@@ -316,6 +319,7 @@ export async function openPier(config: Config): Promise<Pier> {
     sessions,
     terminals,
     chats,
+    reviews: new Reviews({ db, sessions, hosts }),
     policies,
     approvals,
     hosts,

@@ -18,3 +18,4 @@ export * from "./skills/tables.ts";
 export * from "./policies/tables.ts";
 export * from "./mcps/tables.ts";
 export * from "./attention/tables.ts";
+export * from "./reviews/tables.ts";

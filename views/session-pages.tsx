@@ -164,6 +164,9 @@ export function SessionList(props: { rows: SessionRow[]; empty: string }) {
           <span class="muted" safe>
             {formatUsd(session.costUsd)}
           </span>
+          <a href={`/sessions/${session.id}/review`} class="small">
+            Review
+          </a>
         </li>
       ))}
     </ul>
@@ -271,6 +274,9 @@ export function SessionPage(props: SessionPageProps) {
         <div class="session-actions">
           <a href={`/sessions/${session.id}/output`} class="button">
             Output
+          </a>
+          <a href={`/sessions/${session.id}/review`} class="button">
+            Review
           </a>
           {session.state === "active" ? (
             <a href={`/sessions/${session.id}/end`} class="button danger-link">
@@ -428,7 +434,7 @@ function Pane(props: PropsWithChildren<{ id: string; title: string; collapsed?: 
   );
 }
 
-const TERMINAL_STYLES = ["/public/vendor/xterm.css", "/public/terminal.css"];
+export const TERMINAL_STYLES = ["/public/vendor/xterm.css", "/public/terminal.css"];
 
 /**
  * The session's recorded terminal output, replayed in the browser; for any session, ended or not.
@@ -448,6 +454,9 @@ export function SessionOutputPage(props: PageProps & { session: Session; hasReco
       </p>
       <div class="card-head">
         <h1>Terminal output</h1>
+        <a href={`/sessions/${session.id}/review`} class="button">
+          Review the session
+        </a>
         {props.hasRecording ? (
           <a href={`${recording}?download=1`} class="button" download={`pier-session-${session.id}.cast`}>
             Download .cast

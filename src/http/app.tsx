@@ -9,6 +9,7 @@ import { authApi } from "./api/auth-routes.ts";
 import { PUBLIC_DIR } from "./assets.ts";
 import { repoApi } from "./api/repo-routes.ts";
 import { sessionApi } from "./api/session-routes.ts";
+import { reviewApi } from "./api/review-routes.ts";
 import { settingsApi } from "./api/settings-routes.ts";
 import { systemRoutes } from "./api/system-routes.ts";
 import { authenticate, usesCookie } from "./auth.ts";
@@ -16,6 +17,7 @@ import { SERVER_BODY_CEILING, bodyLimit, bodyTooLarge, declaresTooLargeBody, par
 import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
+import { reviewPages } from "./pages/review-pages.tsx";
 import { taskPages } from "./pages/task-pages.tsx";
 import { skillPages } from "./pages/skill-pages.tsx";
 import { policyPages } from "./pages/policy-pages.tsx";
@@ -106,12 +108,14 @@ export function createApp(pier: Pier) {
     .use(mcpServerApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
+    .use(reviewApi(pier))
     .use(terminalSocket(pier))
     .use(chatSocket(pier))
     .use(costApi(pier))
     .use(authPages(pier))
     .use(appPages(pier))
     .use(sessionPages(pier))
+    .use(reviewPages(pier))
     .use(taskPages(pier))
     .use(skillPages(pier))
     .use(policyPages(pier))

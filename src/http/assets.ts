@@ -23,6 +23,7 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["task-page.ts", "task-page.js"],
   ["session-task.ts", "session-task.js"],
   ["cost-chart.ts", "cost-chart.js"],
+  ["review.ts", "review.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */

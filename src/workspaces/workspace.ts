@@ -227,7 +227,7 @@ function parseFileList(text: string): DiffFile[] {
 }
 
 /** The path in "diff --git a/<path> b/<path>" (the same path twice, as renames are off). */
-function headerPath(section: string): string | null {
+export function headerPath(section: string): string | null {
   const header = section.slice(0, section.indexOf("\n") === -1 ? undefined : section.indexOf("\n"));
   const length = (header.length - "diff --git a/ b/".length) / 2;
   if (!Number.isInteger(length) || length <= 0) return null;

@@ -114,7 +114,7 @@ export function sessionPages(pier: Pier) {
 }
 
 /** What the session page's pull request panel shows: the viewer may see the session (checked by the caller). */
-async function prPanel(pier: Pier, viewer: User, session: Session, repo: Repo): Promise<Omit<PrPanelProps, "session" | "repo">> {
+export async function prPanel(pier: Pier, viewer: User, session: Session, repo: Repo): Promise<Omit<PrPanelProps, "session" | "repo">> {
   return {
     prs: pier.prs.forSession(personActor(viewer), session.id),
     canOpen: session.state === "active" && session.userId === viewer.id,
