@@ -53,6 +53,7 @@ export function Layout(props: PropsWithChildren<LayoutProps>) {
           <script src="/public/vendor/htmx.min.js" defer></script>
           <script src="/public/app.js" defer></script>
           <script src="/public/session.js" defer></script>
+          {props.viewer ? <script src="/public/vendor/attention.js" defer></script> : ""}
         </head>
         <body>
           <header class="topbar">

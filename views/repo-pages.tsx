@@ -14,43 +14,6 @@ interface PageProps {
   runtime: "docker" | "local";
 }
 
-export function DashboardPage(props: PageProps & { repos: Repo[]; live: SessionRow[]; recent: SessionRow[] }) {
-  return (
-    <Layout title="Dashboard" viewer={props.viewer} runtime={props.runtime} current="/">
-      <div class="card-head">
-        <h1 safe>Hello, {props.viewer.username}</h1>
-        <a href="/sessions/new" class="button primary-link">
-          New session
-        </a>
-      </div>
-      <section class="card">
-        <h2>Active sessions</h2>
-        <SessionList rows={props.live} empty="No active sessions. Start one to get a terminal and a chat in a worktree." />
-      </section>
-      {props.recent.length > 0 ? (
-        <section class="card">
-          <div class="card-head">
-            <h2>Recent sessions</h2>
-            <a href="/sessions">All sessions</a>
-          </div>
-          <SessionList rows={props.recent} empty="" />
-        </section>
-      ) : (
-        ""
-      )}
-      <section class="card">
-        <div class="card-head">
-          <h2>Repositories</h2>
-          <a href="/repos" class="button">
-            {props.viewer.role === "admin" ? "Manage repositories" : "All repositories"}
-          </a>
-        </div>
-        <RepoList repos={props.repos} />
-      </section>
-    </Layout>
-  );
-}
-
 export function ReposPage(props: PageProps & { repos: Repo[]; form: FormState; allowLocalRepos: boolean }) {
   return (
     <Layout title="Repositories" viewer={props.viewer} runtime={props.runtime} current="/repos">

@@ -134,6 +134,27 @@ export interface SessionRow {
   username: string;
   /** The session's pull requests, newest first. */
   prs: PublicPr[];
+  /** The title of the task it is linked to, if any. */
+  taskTitle?: string | null;
+}
+
+/** Why a session needs its person, as its row and the dashboard say it. */
+export const ATTENTION_LABEL: Record<string, string> = {
+  turn_end: "needs you: turn ended",
+  approval: "waiting for approval",
+  bell: "needs you: bell",
+  quiet: "needs you: went quiet",
+};
+
+/** How long a session ran (or has run so far), as 45 s, 12 min or 3 h 20 min. */
+export function formatDuration(from: Date, to: Date | null, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round(((to?.getTime() ?? now) - from.getTime()) / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
 export function SessionList(props: { rows: SessionRow[]; empty: string }) {
@@ -146,19 +167,37 @@ export function SessionList(props: { rows: SessionRow[]; empty: string }) {
   }
   return (
     <ul class="list" aria-label="Sessions">
-      {props.rows.map(({ session, repoName, username, prs }) => (
-        <li class="list-row">
+      {props.rows.map(({ session, repoName, username, prs, taskTitle }) => (
+        <li class="list-row" data-session-row={session.id}>
           <a href={`/sessions/${session.id}`} class="list-title" safe>
             {session.title}
           </a>
           <StatePill state={session.state} />
-          {session.attention === "approval" ? <span class="badge badge-waiting">waiting for approval</span> : ""}
+          {session.attention ? (
+            <span class="badge badge-waiting" data-attention={session.attention} safe>
+              {ATTENTION_LABEL[session.attention] ?? session.attention}
+            </span>
+          ) : (
+            ""
+          )}
+          <span class="pill" safe>
+            {ENGINE_LABEL[session.engine]}
+          </span>
           <PrChips prs={prs} />
           <span class="muted mono" safe>
             {`${repoName} · ${session.branch}`}
           </span>
+          {taskTitle ? (
+            <a href={`/tasks/${session.taskId}`} class="small" safe>
+              {`Task: ${taskTitle}`}
+            </a>
+          ) : (
+            ""
+          )}
           <span class="muted" safe>
-            {`${username}, ${formatDate(session.createdAt)}${session.endedAt ? ` → ${formatDate(session.endedAt)}` : ""}`}
+            {`${username}, ${formatDate(session.createdAt)}${
+              session.endedAt ? ` · ran ${formatDuration(session.createdAt, session.endedAt)}` : session.state === "active" || session.state === "provisioning" ? ` · ${formatDuration(session.createdAt, null)} so far` : ""
+            }`}
           </span>
           {session.savedCommit ? <span class="pill">uncommitted work saved</span> : ""}
           <span class="muted" safe>
@@ -173,13 +212,21 @@ export function SessionList(props: { rows: SessionRow[]; empty: string }) {
   );
 }
 
-export function SessionsPage(props: PageProps & { rows: SessionRow[]; state?: string }) {
-  const filters = [
-    { value: "", label: "All" },
-    { value: "active", label: "Active" },
-    { value: "ended", label: "Ended" },
-    { value: "failed", label: "Failed" },
-  ];
+/** What the history's filter form offers: repositories, people (admins), and tasks, each as [id, name]. */
+export interface HistoryChoices {
+  repos: Array<[string, string]>;
+  people: Array<[string, string]> | null;
+  tasks: Array<[string, string]>;
+}
+
+/**
+ * The history: every session the person may see, newest first, filtered by repository, person
+ * (admins), task, state, a date range and words in the title or branch, a page at a time. A plain
+ * GET form, so the filters live in the URL and work without JavaScript.
+ */
+export function SessionsPage(props: PageProps & { rows: SessionRow[]; form: FormState; choices: HistoryChoices; next: string | null; filtered: boolean }) {
+  const { form, choices } = props;
+  const any = (label: string): [string, string] => ["", label];
   return (
     <Layout title="Sessions" viewer={props.viewer} runtime={props.runtime} current="/sessions">
       <div class="card-head">
@@ -188,15 +235,34 @@ export function SessionsPage(props: PageProps & { rows: SessionRow[]; state?: st
           New session
         </a>
       </div>
-      <nav class="filters" aria-label="Filter sessions">
-        {filters.map((f) => (
-          <a href={f.value ? `/sessions?state=${f.value}` : "/sessions"} aria-current={(props.state ?? "") === f.value ? "page" : undefined} safe>
-            {f.label}
-          </a>
-        ))}
-      </nav>
       <section class="card">
-        <SessionList rows={props.rows} empty="No sessions here yet." />
+        <form method="get" action="/sessions" class="history-filters" aria-label="Filter sessions">
+          <FormError form={form} />
+          <Field form={form} name="q" label="Title or branch" type="search" placeholder="Words in the title or branch" />
+          <SelectField form={form} name="state" label="State"
+            options={[any("Any state"), ["active", "Active"], ["provisioning", "Starting"], ["ended", "Ended"], ["failed", "Failed"]]} />
+          <SelectField form={form} name="repoId" label="Repository" options={[any("Any repository"), ...choices.repos]} />
+          {choices.people ? <SelectField form={form} name="userId" label="Person" options={[any("Anyone"), ...choices.people]} /> : ""}
+          <SelectField form={form} name="taskId" label="Task" options={[any("Any task"), ...choices.tasks]} />
+          <Field form={form} name="from" label="From" type="date" />
+          <Field form={form} name="to" label="To" type="date" />
+          <div class="history-actions">
+            <button type="submit" class="primary">Filter</button>
+            {props.filtered ? <a href="/sessions">Clear</a> : ""}
+          </div>
+        </form>
+      </section>
+      <section class="card">
+        <SessionList rows={props.rows} empty={props.filtered ? "No session matches these filters." : "No sessions here yet."} />
+        {props.next ? (
+          <nav class="pager" aria-label="Pages">
+            <a href={props.next} rel="next">
+              Older sessions
+            </a>
+          </nav>
+        ) : (
+          ""
+        )}
       </section>
     </Layout>
   );
@@ -237,7 +303,7 @@ export function SessionPage(props: SessionPageProps) {
         "/public/vendor/session-task.js",
       ]}>
       <header class="session-header">
-        <div class="session-title">
+        <div class="session-title" data-looking-session={session.state === "active" ? session.id : undefined}>
           <h1 safe>{session.title}</h1>
           <StatePill state={session.state} />
         </div>

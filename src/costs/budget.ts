@@ -1,4 +1,4 @@
-import { gte, sql } from "drizzle-orm";
+import { and, eq, gte, sql } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
 import { readPlainSettings } from "../settings/settings.ts";
 import { costLedger } from "./tables.ts";
@@ -25,4 +25,15 @@ export function budgetStatus(db: Db, now = new Date()): BudgetStatus {
   const spentUsd = row?.spent ?? 0;
   const budgetUsd = readPlainSettings(db).monthlyBudgetUsd;
   return { spentUsd, budgetUsd, crossed: budgetUsd !== null && spentUsd >= budgetUsd, monthStart };
+}
+
+/** One person's spending this calendar month (UTC): their sessions' and their tasks' reports. */
+export function spentThisMonthBy(db: Db, userId: string, now = new Date()): number {
+  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const row = db
+    .select({ spent: sql<number>`coalesce(sum(${costLedger.costUsd}), 0)` })
+    .from(costLedger)
+    .where(and(gte(costLedger.createdAt, monthStart), eq(costLedger.userId, userId)))
+    .get();
+  return row?.spent ?? 0;
 }

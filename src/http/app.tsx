@@ -29,7 +29,7 @@ import { terminalSocket } from "./terminal-socket.ts";
 import { chatSocket } from "./chat-socket.ts";
 import { costApi } from "./api/cost-routes.ts";
 import { meApi } from "./api/me-routes.ts";
-import { attentionApi } from "./api/attention-routes.ts";
+import { attentionApi, dashboardEvents } from "./api/attention-routes.ts";
 import { prApi } from "./api/pr-routes.ts";
 import { taskApi } from "./api/task-routes.ts";
 import { mcpApi } from "./api/mcp-routes.ts";
@@ -100,6 +100,7 @@ export function createApp(pier: Pier) {
     .use(settingsApi(pier))
     .use(meApi(pier))
     .use(attentionApi(pier))
+    .use(dashboardEvents(pier))
     .use(prApi(pier))
     .use(taskApi(pier))
     .use(mcpApi(pier))

@@ -24,6 +24,8 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["session-task.ts", "session-task.js"],
   ["cost-chart.ts", "cost-chart.js"],
   ["review.ts", "review.js"],
+  ["attention.ts", "attention.js"],
+  ["dashboard.ts", "dashboard.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */

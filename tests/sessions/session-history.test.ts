@@ -190,3 +190,40 @@ describe("bad queries are a 400 naming the field", () => {
     });
   }
 });
+
+describe("the history page", () => {
+  const page = async (query: string, cookie = admin) => {
+    const res = await pier.fetch(`/sessions${query}`, { headers: { cookie } });
+    return { status: res.status, html: await res.text() };
+  };
+  const rowIds = (html: string) => [...html.matchAll(/data-session-row="([^"]+)"/g)].map((m) => m[1]);
+
+  test("pages of 50, newest first, each linking to the next with the filters kept", async () => {
+    const seen: string[] = [];
+    let next: string | null = "?state=ended";
+    while (next) {
+      const { status, html } = await page(next);
+      expect(status).toBe(200);
+      seen.push(...rowIds(html));
+      const link = html.match(/<a href="\/sessions(\?[^"]+)" rel="next">/);
+      next = link ? link[1]!.replaceAll("&amp;", "&") : null;
+      if (next) expect(next).toContain("state=ended");
+    }
+    expect(seen).toEqual(all.filter((s) => s.state === "ended").map((s) => s.id));
+  });
+
+  test("the form's filters, empty fields meaning any; a member sees only their own and no person filter", async () => {
+    expect(rowIds((await page("?q=LOGIN-fix&repoId=&userId=&taskId=&state=&from=&to=")).html)).toEqual([all.find((s) => s.branch === "pier/admin/Login-Fix")!.id]);
+    const hers = await page("", member);
+    expect(rowIds(hers.html)).toEqual(all.filter((s) => s.userId === memberId).slice(0, 50).map((s) => s.id));
+    expect(hers.html).not.toContain('name="userId"');
+    expect((await page("")).html).toContain('name="userId"');
+  });
+
+  test("a bad date is said beside its field with a 400, and shows no sessions", async () => {
+    const { status, html } = await page("?from=yesterday");
+    expect(status).toBe(400);
+    expect(html).toContain("From must be a date");
+    expect(rowIds(html)).toEqual([]);
+  });
+});

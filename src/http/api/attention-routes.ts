@@ -45,3 +45,27 @@ export function attentionApi(pier: Pier) {
     .get("/api/me/notifications", (ctx) => pier.webhooks.view(requireActor(pier, ctx)))
     .put("/api/me/notifications", (ctx) => pier.webhooks.update(requireActor(pier, ctx), asInput(ctx.body), new URL(ctx.request.url).origin));
 }
+
+/**
+ * The dashboard's live feed: a nudge whenever something it shows of the person changes (a session
+ * starting, ending or needing them, its cost, a turn ending, a pull request), after which the page
+ * fetches its live part again. It carries nothing itself, so it can never show what the person
+ * may not see.
+ */
+export function dashboardEvents(pier: Pier) {
+  return new Elysia().get("/api/dashboard/events", (ctx) => {
+    const user = requireUser(pier, ctx);
+    const owns = (sessionId: string) => pier.sessions.findLive(sessionId)?.userId === user.id;
+    return eventStream<{ type: "hello" | "changed" }>(ctx.request.signal, (send) => {
+      send({ type: "hello" });
+      const changed = () => send({ type: "changed" });
+      return [
+        pier.bus.subscribe("session.state", null, ({ userId }) => userId === user.id && changed()),
+        pier.bus.subscribe("session.attention", null, ({ userId }) => userId === user.id && changed()),
+        pier.bus.subscribe("session.cost", null, (_cost, sessionId) => owns(sessionId) && changed()),
+        pier.bus.subscribe("pr.updated", null, ({ sessionId }) => owns(sessionId) && changed()),
+        pier.bus.subscribe("chat.event", null, (event, sessionId) => event.type === "turn_end" && owns(sessionId) && changed()),
+      ];
+    });
+  });
+}

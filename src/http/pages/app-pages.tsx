@@ -12,7 +12,9 @@ import { SECRET_KEYS } from "../../settings/settings.ts";
 import { buildSentence } from "../../claude-code/builds.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-pages.tsx";
-import { DashboardPage, RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
+import { RepoPage, ReposPage } from "../../../views/repo-pages.tsx";
+import { DashboardLive, DashboardPage } from "../../../views/dashboard.tsx";
+import { dashboardProps } from "./dashboard.tsx";
 import { type PageContext, formFailure, pageAdmin, pageUser, redirectResponse } from "./respond.ts";
 import { sessionRows } from "./session-pages.tsx";
 import { repoSkillsSection, runRepoSkillForm } from "./skill-pages.tsx";
@@ -67,13 +69,10 @@ export function appPages(pier: Pier) {
 
   return new Elysia()
     .get("/", (ctx) => {
-      const viewer = pageUser(pier, ctx);
-      const mine = pier.sessions.list(personActor(viewer)).filter((s) => viewer.role !== "admin" || s.userId === viewer.id);
-      const live = mine.filter((s) => s.state === "active" || s.state === "provisioning");
-      const recent = mine.filter((s) => s.state === "ended" || s.state === "failed").slice(0, 5);
-      return (
-        <DashboardPage viewer={viewer} {...common} repos={listRepos(pier.db)} live={sessionRows(pier, live)} recent={sessionRows(pier, recent)} />
-      );
+      const props = dashboardProps(pier, pageUser(pier, ctx));
+      // The live part alone, for the page to replace when the server says something changed.
+      if (new URL(ctx.request.url).searchParams.get("part") === "live") return <DashboardLive {...props} />;
+      return <DashboardPage {...props} {...common} />;
     })
     .get("/repos", (ctx) => reposPage(ctx, emptyForm))
     .post("/repos", (ctx) => {

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { findUser, type User } from "../../auth/users.ts";
+import { findUser, listUsers, type User } from "../../auth/users.ts";
 import { listPrices } from "../../costs/costs.ts";
 import { UNREACHABLE_NOTICE } from "../../gateway/gateway.ts";
 import { readInput } from "../../infra/input.ts";
@@ -15,6 +15,7 @@ import {
   NewSessionPage,
   SessionOutputPage,
   SessionPage,
+  type HistoryChoices,
   type SessionRow,
   SessionsPage,
 } from "../../../views/session-pages.tsx";
@@ -45,12 +46,7 @@ export function sessionPages(pier: Pier) {
   };
 
   return new Elysia()
-    .get("/sessions", (ctx) => {
-      const viewer = pageUser(pier, ctx);
-      const state = new URL(ctx.request.url).searchParams.get("state") || undefined;
-      const rows = sessionRows(pier, pier.sessions.list(personActor(viewer), { state }));
-      return <SessionsPage viewer={viewer} {...common} rows={rows} state={state} />;
-    })
+    .get("/sessions", (ctx) => historyPage(pier, ctx))
     .get("/sessions/new", (ctx) => newSessionPage(ctx, pageUser(pier, ctx), emptyForm))
     .get("/sessions/new/branches", async (ctx) => {
       pageUser(pier, ctx);
@@ -144,12 +140,47 @@ function sessionTask(pier: Pier, viewer: User, session: Session): SessionTaskVie
 }
 
 /** Sessions with the names a list shows beside them, and their pull requests. */
+/** The history page: the session list's own query (see querySessions), its filters kept in the URL. */
+function historyPage(pier: Pier, ctx: PageContext & { set: { status?: number | string } }) {
+  const viewer = pageUser(pier, ctx);
+  const actor = personActor(viewer);
+  const url = new URL(ctx.request.url);
+  // An empty field of the form means "any": left out of the query rather than matched.
+  const values = Object.fromEntries([...url.searchParams].filter(([, value]) => value !== ""));
+  const isAdmin = viewer.role === "admin";
+  const choices: HistoryChoices = {
+    repos: listRepos(pier.db).map((repo) => [repo.id, repo.name]),
+    people: isAdmin ? listUsers(pier.db, actor).map((user) => [user.id, user.username]) : null,
+    tasks: pier.tasks.list(actor).map((task) => [task.id, task.title]),
+  };
+  const filtered = Object.keys(values).some((key) => key !== "cursor");
+  try {
+    const page = pier.sessions.query(actor, { limit: "50", ...values });
+    let next: string | null = null;
+    if (page.next) {
+      const link = new URLSearchParams(values);
+      link.set("cursor", page.next);
+      next = `/sessions?${link}`;
+    }
+    return <SessionsPage viewer={viewer} runtime={pier.runtime.kind} rows={sessionRows(pier, page.sessions)} form={{ ...emptyForm, values }} choices={choices} next={next} filtered={filtered} />;
+  } catch (error) {
+    return <SessionsPage viewer={viewer} runtime={pier.runtime.kind} rows={[]} form={formFailure(error, values, ctx.set)} choices={choices} next={null} filtered={filtered} />;
+  }
+}
+
 export function sessionRows(pier: Pier, sessions: Session[]): SessionRow[] {
   const repoNames = new Map(listRepos(pier.db).map((r) => [r.id, r.name]));
   const usernames = new Map<string, string>();
   const prs = pier.prs.bySession(sessions.map((session) => session.id));
+  const taskTitles = pier.tasks.titles([...new Set(sessions.flatMap((session) => (session.taskId ? [session.taskId] : [])))]);
   return sessions.map((session) => {
     if (!usernames.has(session.userId)) usernames.set(session.userId, findUser(pier.db, session.userId)?.username ?? "unknown");
-    return { session, repoName: repoNames.get(session.repoId) ?? "removed", username: usernames.get(session.userId)!, prs: prs.get(session.id) ?? [] };
+    return {
+      session,
+      repoName: repoNames.get(session.repoId) ?? "removed",
+      username: usernames.get(session.userId)!,
+      prs: prs.get(session.id) ?? [],
+      taskTitle: session.taskId ? (taskTitles.get(session.taskId) ?? null) : null,
+    };
   });
 }

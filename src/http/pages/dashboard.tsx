@@ -1,0 +1,36 @@
+import { type Actor, personActor } from "../../auth/actor.ts";
+import type { User } from "../../auth/users.ts";
+import { budgetStatus, spentThisMonthBy } from "../../costs/budget.ts";
+import type { Pier } from "../../pier.ts";
+import { listRepos } from "../../repos/repos.ts";
+import type { Activity, DashboardLiveProps } from "../../../views/dashboard.tsx";
+import { sessionRows } from "./session-pages.tsx";
+
+const ACTIVITY = 10;
+
+/** What the dashboard shows a person, read in a handful of indexed queries whatever the history's size. */
+export function dashboardProps(pier: Pier, viewer: User): DashboardLiveProps {
+  const actor: Actor = personActor(viewer);
+  const own = { userId: viewer.id, limit: "200" };
+  const live = [...pier.sessions.query(actor, { ...own, state: "provisioning" }).sessions, ...pier.sessions.query(actor, { ...own, state: "active" }).sessions].sort(
+    (a, b) => b.createdAt.getTime() - a.createdAt.getTime(),
+  );
+  const recent = pier.sessions.query(actor, { userId: viewer.id, limit: String(ACTIVITY) }).sessions;
+  const activity: Activity[] = [];
+  for (const session of recent) {
+    const href = `/sessions/${session.id}`;
+    activity.push({ at: session.createdAt, text: `Started “${session.title}”`, href });
+    if (session.endedAt) activity.push({ at: session.endedAt, text: `${session.state === "failed" ? "Failed" : "Ended"} “${session.title}”`, href });
+  }
+  for (const [sessionId, prs] of pier.prs.bySession(recent.map((s) => s.id))) {
+    for (const pr of prs) activity.push({ at: new Date(pr.updatedAt), text: `Pull request #${pr.number} ${pr.state}: ${pr.title}`, href: `/sessions/${sessionId}` });
+  }
+  activity.sort((a, b) => b.at.getTime() - a.at.getTime());
+  return {
+    viewer,
+    live: sessionRows(pier, live),
+    repos: listRepos(pier.db).map((repo) => ({ repo, pod: pier.pods.view(repo.id, viewer.id) })),
+    activity: activity.slice(0, ACTIVITY),
+    month: { mineUsd: spentThisMonthBy(pier.db, viewer.id), budget: viewer.role === "admin" || budgetStatus(pier.db).crossed ? budgetStatus(pier.db) : null },
+  };
+}
