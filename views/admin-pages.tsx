@@ -4,7 +4,8 @@ import type { User } from "../src/auth/users.ts";
 import type { Price } from "../src/costs/costs.ts";
 import type { PersonalCredentialsView } from "../src/settings/credentials.ts";
 import type { MaskedSecret, SettingsView } from "../src/settings/settings.ts";
-import { CredentialsSection } from "./credentials-section.tsx";
+import { CredentialsSection, NotificationsSection } from "./credentials-section.tsx";
+import type { WebhookView } from "../src/attention/webhooks.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 
 interface PageProps {
@@ -204,6 +205,9 @@ export function TokensPage(
     credentials: PersonalCredentialsView;
     credentialsForm: FormState;
     credentialsSaved: boolean;
+    webhook: WebhookView;
+    notificationsForm: FormState;
+    notificationsSaved: boolean;
   },
 ) {
   return (
@@ -260,6 +264,7 @@ export function TokensPage(
         )}
       </section>
       <CredentialsSection credentials={props.credentials} form={props.credentialsForm} saved={props.credentialsSaved} />
+      <NotificationsSection webhook={props.webhook} form={props.notificationsForm} saved={props.notificationsSaved} />
     </Layout>
   );
 }

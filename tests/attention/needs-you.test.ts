@@ -194,3 +194,31 @@ describe("who may look", () => {
     expect((await api("GET", "/api/attention", undefined, member)).body).toEqual({ count: 0, sessions: [] });
   });
 });
+
+describe("the Tokens page's notifications form", () => {
+  const form = async (fields: Record<string, string>) => {
+    const res = await pier.fetch("/tokens/notifications", {
+      method: "POST",
+      headers: { cookie: admin, origin: pier.url, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString(),
+    });
+    return { status: res.status, html: await res.text() };
+  };
+
+  test("shows the hook only as its host, refuses a bad URL without echoing it, and removes it", async () => {
+    const page = await (await pier.fetch("/tokens", { headers: { cookie: admin } })).text();
+    expect(page).toContain(`In use: http://127.0.0.1:${hook.port}/••••`);
+    expect(page).not.toContain(HOOK_SECRET);
+
+    const refused = await form({ webhookUrl: "ftp://example.com/secret-path-77" });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain("Webhook URL must be a full http or https URL.");
+    expect(refused.html).not.toContain("secret-path-77");
+    expect((await api("GET", "/api/me/notifications")).body.set).toBe(true);
+
+    const removed = await form({ webhookUrl: "", clear_webhookUrl: "1" });
+    expect(removed.status).toBe(200);
+    expect(removed.html).toContain("None: Pier tells you only in the browser.");
+    expect((await api("GET", "/api/me/notifications")).body).toEqual({ set: false, mask: null });
+  });
+});

@@ -196,7 +196,7 @@ describe("the history page", () => {
     const res = await pier.fetch(`/sessions${query}`, { headers: { cookie } });
     return { status: res.status, html: await res.text() };
   };
-  const rowIds = (html: string) => [...html.matchAll(/data-session-row="([^"]+)"/g)].map((m) => m[1]);
+  const rowIds = (html: string) => [...html.matchAll(/data-session-row="([^"]+)"/g)].map((m) => m[1]!);
 
   test("pages of 50, newest first, each linking to the next with the filters kept", async () => {
     const seen: string[] = [];

@@ -55,12 +55,14 @@ export function appPages(pier: Pier) {
     form: FormState,
     created?: { name: string; token: string },
     credentials: { form: FormState; saved: boolean } = { form: emptyForm, saved: false },
+    notifications: { form: FormState; saved: boolean } = { form: emptyForm, saved: false },
   ) => {
     const viewer = pageUser(pier, ctx);
     const actor = personActor(viewer);
     return (
       <TokensPage viewer={viewer} {...common} tokens={listApiTokens(pier.db, actor)} form={form} created={created}
-        credentials={await pier.credentials.view(actor)} credentialsForm={credentials.form} credentialsSaved={credentials.saved} />
+        credentials={await pier.credentials.view(actor)} credentialsForm={credentials.form} credentialsSaved={credentials.saved}
+        webhook={await pier.webhooks.view(actor)} notificationsForm={notifications.form} notificationsSaved={notifications.saved} />
     );
   };
   const usersPage = (ctx: PageContext, form: FormState) => (
@@ -136,6 +138,18 @@ export function appPages(pier: Pier) {
         return tokensPage(ctx, emptyForm, undefined, { form: emptyForm, saved: true });
       } catch (error) {
         return tokensPage(ctx, emptyForm, undefined, { form: formFailure(error, ctx.body, ctx.set), saved: false });
+      }
+    })
+    .post("/tokens/notifications", async (ctx) => {
+      const actor = personActor(pageUser(pier, ctx));
+      const none = { form: emptyForm, saved: false };
+      try {
+        await pier.webhooks.update(actor, secretsFromForm(asInput(ctx.body), ["webhookUrl"]), new URL(ctx.request.url).origin);
+        return tokensPage(ctx, emptyForm, undefined, none, { form: emptyForm, saved: true });
+      } catch (error) {
+        // A refused URL is not shown back: it may carry its hook's secret.
+        const form = formFailure(error, {}, ctx.set);
+        return tokensPage(ctx, emptyForm, undefined, none, { form, saved: false });
       }
     })
     .post("/tokens/:id/revoke", (ctx) => {
