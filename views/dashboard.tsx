@@ -138,7 +138,7 @@ export function DashboardLive(props: DashboardLiveProps) {
                 <a href={`/repos/${repo.id}`} class="list-title" safe>
                   {repo.name}
                 </a>
-                <span class={`pill pod-${pod?.state ?? "none"}`} safe>
+                <span class={`pill pod-${pod?.state ?? "none"}`}>
                   {pod ? `your pod: ${pod.state}` : "no pod yet"}
                 </span>
                 <a href={`/sessions/new?repoId=${encodeURIComponent(repo.id)}`} class="small">

@@ -8,7 +8,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -134,6 +134,12 @@ describe("tool policies in the chat", () => {
 
     afterAll(async () => {
       chat.close();
+    });
+
+    // Nell watches her session, so a turn's end needs nothing of her: what is left to see is the approval's own attention.
+    beforeEach(async () => {
+      const seen = await pier.fetch(`/api/sessions/${session.id}/seen`, { method: "POST", headers: { cookie: nell, "content-type": "application/json" }, body: '{"looking":true}' });
+      expect(seen.status).toBe(204);
     });
 
     test("nothing runs while it waits and attention is approval; another member cannot answer; approving over the socket runs it", async () => {
