@@ -1,8 +1,11 @@
 /**
- * Server time of the Costs page and GET /api/costs with a big ledger: seeds a data dir with
- * SESSIONS sessions and ROWS ledger rows (spread over the last 90 days, 8 people, 20 repos, 500
- * tasks, 3 models) through the real tables, starts Pier on it as its own process (local runtime:
- * no pod is involved), and times repeated requests from 127.0.0.1, reporting p50 and p99.
+ * Server time of the pages a person lives in between sessions — the dashboard, the history (its
+ * first page, filtered, and 5,000 sessions deep), the Costs page and GET /api/costs — with a big
+ * history: seeds a data dir with SESSIONS sessions and ROWS ledger rows (spread over the last 90
+ * days, the bench's admin and 8 others, 20 repos, 500 tasks, 3 models; a few of the admin's
+ * sessions live, some needing them) through the real tables, starts Pier on it as its own process
+ * (local runtime: no pod is involved), and times repeated requests from 127.0.0.1, reporting p50
+ * and p99.
  * Run: bun bench/costs.ts [sessions=10000] [rows=100000] [requests=200]
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41,6 +44,7 @@ try {
   await post("/api/setup", { username: "bench", password: "bench password" });
   const login = await post("/api/auth/login", { username: "bench", password: "bench password" });
   const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+  const benchUserId = ((await (await fetch(`${base}/api/auth/me`, { headers: { cookie } })).json()) as { user: { id: string } }).user.id;
 
   // Seeded beside the running server, through the same tables and migrations (WAL lets both at it).
   const seedStarted = performance.now();
@@ -54,14 +58,16 @@ try {
     return {
       id,
       repoId: repoRows[i % repoRows.length]!.id,
-      userId: people[i % people.length]!.id,
+      // Every ninth session is the bench admin's own, and its newest few are live (some need them).
+      userId: i % 9 === 0 ? benchUserId : people[i % people.length]!.id,
       taskId: i % 3 === 0 ? taskRows[i % taskRows.length]!.id : null,
       title: `Session ${i}`,
       branch: `pier/bench/${id}`,
       createdBranch: true,
       baseRef: "origin/main",
       worktreePath: `/nonexistent/${id}`,
-      state: "ended" as const,
+      state: (i % 9 === 0 && i >= SESSIONS - 45 ? "active" : "ended") as "active" | "ended",
+      attention: i % 9 === 0 && i >= SESSIONS - 18 ? ("turn_end" as const) : null,
       costUsd: 0,
       createdAt: new Date(now - 90 * DAY + (i * 90 * DAY) / SESSIONS),
     };
@@ -99,7 +105,24 @@ try {
   db.$client.close();
   const seedMs = performance.now() - seedStarted;
 
+  // Half the history deep (5,000 sessions of 10,000), by following its pages as a person would.
+  let deep = "/api/sessions?limit=200";
+  let depth = 0;
+  for (let i = 0; i < Math.floor(SESSIONS / 400); i++) {
+    const link = (await fetch(base + deep, { headers: { cookie } })).headers.get("link");
+    if (!link) break;
+    deep = link.match(/^<([^>]+)>/)![1]!;
+    depth += 200;
+  }
+  const deepCursor = new URL(base + deep).searchParams.get("cursor") ?? "";
   const cases: Array<[string, string]> = [
+    ["Dashboard", "/"],
+    ["Dashboard, live part (what it fetches on each change)", "/?part=live"],
+    ["History page, first page", "/sessions"],
+    ["History page, words in title or branch", "/sessions?q=Session%20123"],
+    ["History page, a repo and a month", `/sessions?repoId=${repoRows[3]!.id}&from=${new Date(now - 40 * DAY).toISOString().slice(0, 10)}&to=${new Date(now - 10 * DAY).toISOString().slice(0, 10)}`],
+    [`History page, ${depth.toLocaleString("en")} sessions deep`, `/sessions${deepCursor ? `?cursor=${deepCursor}` : ""}`],
+    ["GET /api/sessions?limit=200", "/api/sessions?limit=200"],
     ["Costs page, this month (default)", "/costs"],
     ["Costs page, last 30 days", "/costs?period=30d"],
     ["Costs page, all 90 days", `/costs?period=custom&from=${new Date(now - 91 * DAY).toISOString().slice(0, 10)}`],
@@ -126,7 +149,7 @@ try {
     results.push([name, percentile(times, 50), percentile(times, 99), bytes]);
   }
 
-  console.log(`Costs with ${SESSIONS} sessions and ${ROWS} ledger rows (seeded in ${(seedMs / 1000).toFixed(1)} s), ${REQUESTS} requests each, time from request to last byte on 127.0.0.1 — ${cpus()[0]?.model} × ${cpus().length}, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log(`Dashboard, history and costs with ${SESSIONS} sessions and ${ROWS} ledger rows (seeded in ${(seedMs / 1000).toFixed(1)} s), ${REQUESTS} requests each, time from request to last byte on 127.0.0.1 — ${cpus()[0]?.model} × ${cpus().length}, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}\n`);
   console.log("| request | p50 | p99 | size |");
   console.log("|---|---|---|---|");
   for (const [name, p50, p99, bytes] of results) console.log(`| ${name} | ${p50.toFixed(1)} ms | ${p99.toFixed(1)} ms | ${(bytes / 1024).toFixed(0)} KiB |`);
