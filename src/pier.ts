@@ -234,7 +234,9 @@ export async function openPier(config: Config): Promise<Pier> {
       for (const { name } of mcpServers.effective(session.repoId)) servers[name] = launchedMcpServer(services.mcpLauncher(key), session.id, name);
       return [
         ...(Object.keys(servers).length > 0 ? [{ path: ".mcp.json", content: mcpJson(servers) }] : []),
-        ...(url ? [{ path: CLAUDE_SETTINGS_PATH, content: claudeSettingsJson(url, services.anthropicKeyHelper(key, session.id), session.model ?? settings.plain().defaultModel) }] : []),
+        ...(url
+          ? [{ path: CLAUDE_SETTINGS_PATH, content: claudeSettingsJson({ podUrl: url, keyHelper: services.anthropicKeyHelper(key, session.id), model: session.model ?? settings.plain().defaultModel }) }]
+          : []),
         ...skills.files(session.repoId),
       ];
     },
@@ -282,6 +284,9 @@ export async function openPier(config: Config): Promise<Pier> {
   schedulePodJobs(scheduler, { pods, sessions, settings });
   scheduler.every("follow pull requests", PR_POLL_TICK_MS, () => prs.poll());
   await scheduler.runNow(RECONCILE_PODS);
+  // The pods of live sessions ask Pier over their sockets (git's credentials, Claude Code's key and
+  // MCP headers, MCP servers): answer again at once, not only once something readies the pod.
+  for (const session of sessions.allActive()) services.open({ repoId: session.repoId, userId: session.userId }, mirrors.path(session.repoId));
   sessions.resumeAfterRestart();
 
   const metrics = new Metrics({

@@ -22,7 +22,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url: `http://${shownHost}:${server.port}`,
     async stop() {
       await app.stop(true);
-      pier.close();
+      await pier.close();
     },
   };
 }

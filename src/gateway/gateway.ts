@@ -64,6 +64,12 @@ export interface GatewayEnv {
  * never enters the pod; a session's tokens stop working the moment it ends.
  */
 export class Gateway {
+  /**
+   * The token each session's chat engine runs with, minted once per server run: asking again
+   * (every turn does) gives the same, so a running Claude Code keeps its process.
+   */
+  private engineTokens = new Map<string, string>();
+
   constructor(private deps: GatewayDeps) {
     deps.bus.subscribe("session.state", null, ({ sessionId, state }) => {
       if (state === "ended") this.revoke(sessionId);
@@ -84,6 +90,7 @@ export class Gateway {
 
   /** The session ended: its tokens stop working at once. */
   revoke(sessionId: string): void {
+    this.engineTokens.delete(sessionId);
     this.deps.db.delete(gatewayTokens).where(eq(gatewayTokens.sessionId, sessionId)).run();
   }
 
@@ -96,7 +103,8 @@ export class Gateway {
     const url = this.deps.podUrl();
     if (url) {
       // The process lives as long as the session may; ending the session ends the token.
-      const token = this.mint(session.id, 365 * 24 * 60 * 60_000);
+      let token = this.engineTokens.get(session.id);
+      if (!token) this.engineTokens.set(session.id, (token = this.mint(session.id, 365 * 24 * 60 * 60_000)));
       return { env: { ANTHROPIC_BASE_URL: `${url}${GATEWAY_PREFIX}`, ANTHROPIC_API_KEY: token }, meteredByGateway: true, notice: null };
     }
     const credential = await this.deps.credentials.anthropicFor(session.userId);

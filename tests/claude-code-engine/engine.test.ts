@@ -120,14 +120,15 @@ describe("Claude Code as the chat engine", () => {
   }, 180_000);
 
   test("a second turn carries the conversation, in the same process", async () => {
-    const before = (await podSh("pgrep -f '^claude -p' | sort")).stdout.trim();
+    const before = (await podSh("pgrep -f '[c]laude -p --input-format' | sort")).stdout.trim();
+    expect(before).not.toBe("");
     const chat = await ChatClient.connect(pier.url, session.id, headers());
     fake.script({ text: "You asked me to write a note." });
     await chat.turn("What did I ask you first?", 120_000);
     const body = fake.requests.at(-1)!.body;
     expect(messagesText(body)).toContain("Write a note.");
     expect(messagesText(body)).toContain("What did I ask you first?");
-    expect((await podSh("pgrep -f '^claude -p' | sort")).stdout.trim()).toBe(before);
+    expect((await podSh("pgrep -f '[c]laude -p --input-format' | sort")).stdout.trim()).toBe(before);
     chat.close();
   }, 180_000);
 
@@ -231,20 +232,67 @@ describe("Claude Code as the chat engine", () => {
     chat.close();
   }, 240_000);
 
-  test("the key is in no process's arguments, on the host or in the pod", async () => {
+  test("a Claude Code that dies between turns is started again, resuming, and the person is told once", async () => {
+    const stored = pier.pier.sessions.get(session.id).claudeSessionId;
+    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    fake.script({ text: "Here." });
+    await chat.turn("Are you running?", 120_000);
+    expect((await podSh("pkill -KILL -f '[c]laude -p --input-format' && echo killed")).stdout).toContain("killed");
+    fake.script({ text: "Back, and I remember the note." });
+    const events = await chat.turn("Are you there?", 120_000);
+    const errors = events.filter((e) => e.type === "error").map((e) => String(e.message));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain("Pier started it again");
+    expect(events.at(-1)!.type).toBe("turn_end");
+    expect(messagesText(fake.requests.at(-1)!.body)).toContain("Write a note.");
+    expect((await podSh("ps -eo args")).stdout).toContain(`--resume ${stored}`);
+    // The next turn tells nothing again.
+    fake.script({ text: "Still fine." });
+    expect((await chat.turn("And now?", 120_000)).filter((e) => e.type === "error")).toEqual([]);
+    chat.close();
+  }, 240_000);
+
+  test("Pier's MCP endpoint is Claude Code's too: the agent reads the session's task through it", async () => {
+    const task = (await (await pier.fetch("/api/tasks", json({ title: "Document the engine", repoId }, { cookie, origin: pier.url }))).json()) as { id: string };
+    expect((await pier.fetch(`/api/sessions/${session.id}`, { method: "PATCH", headers: { cookie, origin: pier.url, "content-type": "application/json" }, body: JSON.stringify({ taskId: task.id }) })).status).toBe(200);
+    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    fake.script({ toolUse: { name: "mcp__pier__get_my_task", input: {} } }, { text: "Your task is to document the engine." });
+    const events = await chat.turn("What is my task?", 120_000);
+    const result = events.find((e) => e.type === "tool_result")!;
+    expect(result.isError, String(result.output)).toBe(false);
+    expect(String(result.output)).toContain("Document the engine");
+    expect(JSON.stringify(fake.requests.at(-1)!.body.messages)).toContain("Document the engine");
+    chat.close();
+  }, 240_000);
+
+  test("the key is in no process's arguments, environment or the pod's config: Claude Code holds only a token of its session", async () => {
+    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    fake.script({ text: "Running." });
+    await chat.turn("Still running?", 120_000);
+    chat.close();
     const host = Bun.spawn(["ps", "-eo", "args"], { stdout: "pipe" });
     const hostArgs = await new Response(host.stdout).text();
     expect(hostArgs).not.toContain(API_KEY);
     const podArgs = (await podSh("ps -eo args")).stdout;
     expect(podArgs).toContain("claude");
     expect(podArgs).not.toContain(API_KEY);
+    // As the pod's user, whose processes these are (root in the pod lacks the capability to read others').
+    const environ = Bun.spawn(["docker", "exec", "-u", "1000", session.podId!, "sh", "-c", "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'"], { stdout: "pipe" });
+    const environment = await new Response(environ.stdout).text();
+    expect(environment).toContain("ANTHROPIC_BASE_URL=");
+    expect(environment).not.toContain(API_KEY);
+    const inspect = Bun.spawn(["docker", "inspect", session.podId!], { stdout: "pipe" });
+    expect(await new Response(inspect.stdout).text()).not.toContain(API_KEY);
+    // The key the fake got, which the pod never had, was Pier's: Claude Code's requests came through the gateway.
+    expect(fake.requests.length).toBeGreaterThan(0);
+    for (const request of fake.requests) expect(request.headers["x-api-key"]).toBe(API_KEY);
   }, 60_000);
 
   test("ending the session stops its Claude Code process", async () => {
     const podId = session.podId!;
     const res = await pier.fetch(`/api/sessions/${session.id}/end`, { method: "POST", headers: { cookie, origin: pier.url } });
     expect(res.status).toBe(200);
-    const left = await pier.pier.runtime.exec({ id: podId, image: "" }, ["bash", "-c", "pgrep -f '^claude -p' || true"], { cwd: "/" });
+    const left = await pier.pier.runtime.exec({ id: podId, image: "" }, ["bash", "-c", "pgrep -f '[c]laude -p --input-format' || true"], { cwd: "/" });
     expect(left.stdout.trim()).toBe("");
   }, 120_000);
 });

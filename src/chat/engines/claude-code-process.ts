@@ -23,8 +23,10 @@ export interface ClaudePlace {
  * One Claude Code process in a pod, spoken to in stream-json: user messages and control
  * responses on its stdin, its events and control requests on its stdout, a JSON object a line.
  * It runs under a small wrapper that notes its process id in the pod's /tmp, so it can be
- * stopped from outside when it does not end by itself, and that adds `--mcp-config .mcp.json`
- * when the worktree has one (so nothing else needs to look into the worktree first).
+ * stopped from outside when it does not end by itself, and that adds the worktree's .mcp.json
+ * when it has one (so nothing else needs to look into the worktree first) as the process's only
+ * MCP servers: given this way (`--strict-mcp-config`) they need no approval, which Claude Code
+ * would otherwise wait for before using a project's servers, and no one answers it in the chat.
  */
 export class ClaudeCodeProcess {
   private listener: ((message: ClaudeMessage) => void) | null = null;
@@ -60,7 +62,7 @@ export class ClaudeCodeProcess {
   /** Starts `argv` (the program and its options) in the place, with `env` for its process alone. */
   static async start(place: ClaudePlace, argv: string[], env: Record<string, string>): Promise<ClaudeCodeProcess> {
     const pidFile = `/tmp/pier-claude-${crypto.randomUUID()}.pid`;
-    const wrapper = 'p="$0"; echo $$ > "$p"; if [ -f .mcp.json ]; then set -- "$@" --mcp-config .mcp.json; fi; exec "$@"';
+    const wrapper = 'p="$0"; echo $$ > "$p"; if [ -f .mcp.json ]; then set -- "$@" --strict-mcp-config --mcp-config "$PWD/.mcp.json"; fi; exec "$@"';
     const process = await place.runtime.spawn(place.pod, ["bash", "-c", wrapper, pidFile, ...argv], { cwd: place.cwd, env });
     return new ClaudeCodeProcess(place, process, pidFile);
   }
