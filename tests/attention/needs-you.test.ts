@@ -192,6 +192,13 @@ describe("who may look", () => {
     expect((await look(true, member)).status).toBe(404);
     expect((await api("POST", `/api/sessions/${session.id}/seen`, { looking: "yes" })).status).toBe(400);
     expect((await api("GET", "/api/attention", undefined, member)).body).toEqual({ count: 0, sessions: [] });
+    // Nor its transcript, which its owner reads whole and in order.
+    expect((await api("GET", `/api/sessions/${session.id}/transcript`, undefined, member)).status).toBe(404);
+    expect((await pier.fetch(`/api/sessions/${session.id}/transcript`)).status).toBe(401);
+    const transcript = (await api("GET", `/api/sessions/${session.id}/transcript`)).body as Array<{ kind: string; text?: string }>;
+    const said = transcript.filter((item) => item.kind === "user" || item.kind === "assistant").map((item) => `${item.kind}: ${item.text}`);
+    expect(said.slice(0, 6)).toEqual(["user: Say done.", "assistant: Done.", "user: Once more.", "assistant: Again.", "user: While you watch.", "assistant: Seen."]);
+    expect(transcript.filter((item) => item.kind === "turn_end").length).toBeGreaterThanOrEqual(4);
   });
 });
 
