@@ -61,9 +61,16 @@ export class ClaudeCodeEngine implements ChatEngine {
     const shell = await this.deps.pods.ensure(getRepo(this.deps.db, session.repoId), session.userId);
     const place: ClaudePlace = { runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath };
     turn.begin();
-    const process = await this.processFor(session, place, launch, model, turn);
+    let process = await this.processFor(session, place, launch, model, turn);
     if (!process) return;
-    await new TurnRun(turn, process, session, launch.meteredByGateway, (id) => this.remember(session, id)).run(text);
+    const run = (on: ClaudeCodeProcess) => new TurnRun(turn, on, session, launch.meteredByGateway, (id) => this.remember(session, id)).run(text);
+    // A process that had died between turns (nothing of this turn was heard) is started again,
+    // resuming, and given the message once more; processFor tells the person.
+    if ((await run(process)) === "unheard") {
+      process = await this.processFor(session, place, launch, model, turn);
+      if (!process) return;
+      await run(process);
+    }
     if (process.ended) {
       this.live.delete(session.id);
       await process.stop();
@@ -159,7 +166,8 @@ class TurnRun {
     private remember: (claudeSessionId: string) => void,
   ) {}
 
-  async run(text: string): Promise<void> {
+  /** How the turn ended; "unheard" when the process went away before saying anything of it. */
+  async run(text: string): Promise<"done" | "unheard" | "gone"> {
     const { signal } = this.turn;
     const done = new Promise<void>((resolve) => {
       this.finish = resolve;
@@ -173,12 +181,19 @@ class TurnRun {
     signal.removeEventListener("abort", onAbort);
     this.process.listen(null);
     if (this.partial) this.turn.record({ kind: "assistant", text: this.partial });
-    if (how === "gone" && !signal.aborted) {
-      this.process.markGone("it exited during the turn");
-      this.process.told = true;
-      this.turn.record({ kind: "error", message: `Claude Code stopped during the turn: ${this.process.problem}. Your message is kept; Pier starts it again with the same conversation at your next message.` });
+    if (how !== "gone" || signal.aborted) return "done";
+    if (!this.heard) {
+      this.process.markGone("it exited");
+      return "unheard";
     }
+    this.process.markGone("it exited during the turn");
+    this.process.told = true;
+    this.turn.record({ kind: "error", message: `Claude Code stopped during the turn: ${this.process.problem}. Your message is kept; Pier starts it again with the same conversation at your next message.` });
+    return "gone";
   }
+
+  /** Whether the process said anything since this turn's message went to it. */
+  private heard = false;
 
   /** Stop: Claude Code is asked to interrupt; if its turn does not end soon, its process is stopped. */
   private async interrupt(done: Promise<void>): Promise<void> {
@@ -190,6 +205,7 @@ class TurnRun {
   }
 
   private handle(message: ClaudeMessage): void {
+    this.heard = true;
     if (message.type === "control_request") return void this.controlRequest(message);
     // A subagent's own work stays inside its tool call, as Claude Code's own view keeps it.
     if (message.parent_tool_use_id) return;
