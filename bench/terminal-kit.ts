@@ -160,8 +160,16 @@ export async function rawShell(podId: string, cwd: string): Promise<Shell> {
 
 /** Sets the bench prompt and waits for it. */
 export async function preparePrompt(shell: Shell): Promise<void> {
-  shell.send(`stty cols ${COLS} rows ${ROWS}; ${SET_PROMPT}\r`);
-  await shell.until(PROMPT, 30_000);
+  // A shell still starting on a busy machine may lose the first line: ask again, a few times.
+  for (let attempt = 1; ; attempt++) {
+    shell.send(`stty cols ${COLS} rows ${ROWS}; ${SET_PROMPT}\r`);
+    try {
+      await shell.until(PROMPT, 15_000);
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
   shell.reset();
 }
 
