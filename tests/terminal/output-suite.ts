@@ -20,10 +20,10 @@ const MARKER_TRACES = ["7777;", "pier-sync"];
  * that it is still running when a viewer joins, then `<prefix>-<N>-done` (typed as arithmetic, so
  * the command line's own echo never matches).
  */
-function numberedFlood(prefix: string, batches: number, perBatch: number): { command: string; done: RegExp; last: number } {
+function numberedFlood(prefix: string, batches: number, perBatch: number, pause = 0.05): { command: string; done: RegExp; last: number } {
   const last = batches * perBatch;
   return {
-    command: `for i in $(seq 0 ${batches - 1}); do seq -f '${prefix}%.0f' $((i*${perBatch}+1)) $((i*${perBatch}+${perBatch})); sleep 0.05; done; echo ${prefix}-$((${last}))-done`,
+    command: `for i in $(seq 0 ${batches - 1}); do seq -f '${prefix}%.0f' $((i*${perBatch}+1)) $((i*${perBatch}+${perBatch})); sleep ${pause}; done; echo ${prefix}-$((${last}))-done`,
     done: new RegExp(`${prefix}-${last}-done\\r\\n[\\s\\S]*[$#] $`),
     last,
   };
@@ -179,7 +179,8 @@ export function defineOutputTests(runtime: "docker" | "local", env: Record<strin
 
     const joinMidFlood = (prefix: string) => async () => {
       const first = await connect();
-      const flood = numberedFlood(prefix, 100, 1000);
+      // Small batches close together: output flows all through the time it takes the viewer to join.
+      const flood = numberedFlood(prefix, 1000, 100, 0.002);
       first.input(`${flood.command}\r`);
       await first.waitFor(new RegExp(`\\r\\n${prefix}5000\\r\\n`), 30_000);
       const joiner = await connect();
