@@ -1,6 +1,8 @@
 import type { Pod, Runtime } from "../runtime/runtime.ts";
 import type { ControlMessage } from "./protocol.ts";
+import { PanePipe } from "./pane-pipe.ts";
 import { Recording } from "./recording.ts";
+import { MarkerScanner, WRITE_MARKER, newMarker } from "./sync-marker.ts";
 import { TmuxControl, tmuxQuote } from "./tmux-control.ts";
 
 /** One browser (or script) attached to a session's terminal. */
@@ -40,12 +42,35 @@ const BEHIND_BYTES = 1024 * 1024;
 /** tmux command lines stay short: input is sent in pieces of this many bytes. */
 const INPUT_CHUNK = 1024;
 
+/** How long a snapshot waits for its marker to come through both streams before it gives up on lining them up. */
+const MARKER_TIMEOUT_MS = 5_000;
+
 type WatcherState = "pending" | "live" | "behind";
 
 /**
+ * A new watcher being brought up to date while output flows on the pipe: tmux's capture is the
+ * screen at one instant; control mode, turned on for the pane in that same instant, carries what
+ * follows it up to a marker; the pipe carries the marker too, and after it the watcher is live.
+ */
+interface Catchup {
+  watcher: Watcher;
+  marker: { id: string; bytes: Uint8Array };
+  snapshot: Uint8Array | null;
+  /** Control mode's output after the capture, up to the marker. */
+  bridge: Uint8Array[];
+  controlScan: MarkerScanner;
+  collecting: boolean;
+  /** The pipe's output after the marker, which the others already got. */
+  queued: Uint8Array[];
+  pipeScan: MarkerScanner;
+  finished: () => void;
+}
+
+/**
  * A session's terminal: a tmux session in the pod (so the shell outlives any connection and a
- * server restart), one control-mode client reading every byte the shell writes, the recording,
- * and the watchers it fans out to.
+ * server restart), a control-mode client for commands, the pane's raw output through a pipe
+ * (tmux's pipe-pane, see PanePipe), the recording, and the watchers it fans out to. Should the
+ * pipe not start (or end), control mode carries the output as well, as it did before the pipe.
  *
  * Size: several watchers may watch and type at once; the terminal takes the size of whichever
  * watcher resized or typed last, like tmux's own `window-size latest`.
@@ -57,14 +82,23 @@ export class TerminalHost {
   private outputSeq = 0;
   private exitListeners: Array<() => void> = [];
   private outputListeners: Array<(bytes: Uint8Array) => void> = [];
+  private pipe: PanePipe | null = null;
+  private pane = { id: "", tty: "" };
+  /** Control mode's output is off for the pane: the pipe carries it. */
+  private controlOff = false;
+  private catchup: Catchup | null = null;
+  /** Snapshots are taken one at a time. */
+  private snapshots: Promise<void> = Promise.resolve();
 
   private constructor(
     private spec: TerminalSpec,
     private control: TmuxControl,
     private target: string,
     private recording: Recording,
+    private runtime: Runtime,
+    private pod: Pod,
   ) {
-    control.onOutput((bytes) => this.output(bytes));
+    control.onOutput((bytes) => this.fromControl(bytes));
     control.onExit(() => this.exited());
   }
 
@@ -98,8 +132,9 @@ export class TerminalHost {
       throw new Error("tmux did not attach the terminal in time.");
     }
     const recording = new Recording(spec.recordingPath, DEFAULT_SIZE, spec.recordingLimitMiB);
-    const host = new TerminalHost(spec, control, `=${name}:`, recording);
+    const host = new TerminalHost(spec, control, `=${name}:`, recording, runtime, pod);
     await control.command(`refresh-client -C ${DEFAULT_SIZE.cols}x${DEFAULT_SIZE.rows}`);
+    await host.startPipe().catch((error: Error) => console.error(`pier: session ${spec.sessionId}'s terminal output stays on tmux control mode: ${error.message}`));
     return host;
   }
 
@@ -164,6 +199,7 @@ export class TerminalHost {
   /** Stops watching (server shutdown): the tmux session and its shell keep running in the pod. */
   detachAll(): void {
     this.recording.close();
+    this.pipe?.close();
     this.control.close();
   }
 
@@ -191,12 +227,152 @@ export class TerminalHost {
   }
 
   /**
-   * Sends the watcher its snapshot and makes it live. tmux answers commands in order with the
+   * Starts the pipe and, in the same instant (one command line), turns the pane's output off in
+   * control mode: what came before is control mode's, what follows the pipe's.
+   */
+  private async startPipe(): Promise<void> {
+    const [info] = await this.control.command(`display-message -p -t ${tmuxQuote(this.target)} '#{pane_id} #{pane_tty}'`);
+    const [id, tty] = (info ?? "").split(" ");
+    if (!id?.startsWith("%") || !tty?.startsWith("/dev/")) throw new Error(`tmux did not say which pane: ${info}`);
+    this.pane = { id, tty };
+    const pipe = await PanePipe.open(this.runtime, this.pod, this.spec.worktreePath);
+    pipe.onOutput((bytes) => this.fromPipe(bytes));
+    try {
+      await this.control.commands([`pipe-pane -O -t ${tmuxQuote(this.target)} ${tmuxQuote(pipe.writer)}`, `refresh-client -A '${id}:off'`], () => {
+        this.controlOff = true;
+      });
+    } catch (error) {
+      pipe.close();
+      throw error;
+    }
+    this.pipe = pipe;
+    void pipe.exited.then(() => this.pipeEnded(pipe));
+  }
+
+  /** The pipe ended under a live terminal (replaced, or its reader gone): control mode carries the output again. */
+  private pipeEnded(pipe: PanePipe): void {
+    if (this.pipe !== pipe || !this.control.alive) return;
+    this.pipe = null;
+    if (this.catchup) this.finishCatchup(this.catchup, true);
+    this.controlOff = false;
+    this.control.command(`refresh-client -A '${this.pane.id}:on'`).catch(() => undefined);
+  }
+
+  private sendSnapshot(watcher: Watcher): Promise<void> {
+    const next = this.snapshots.then(() => (this.controlOff ? this.sendPipeSnapshot(watcher) : this.sendControlSnapshot(watcher)));
+    this.snapshots = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * The snapshot while the pipe carries the output: the capture and turning control mode's output
+   * on happen in one instant, so control mode carries exactly what follows the capture; a marker
+   * written into the pane shows where that meets the pipe. See Catchup.
+   */
+  private async sendPipeSnapshot(watcher: Watcher): Promise<void> {
+    if (!this.watchers.has(watcher)) return;
+    const marker = newMarker();
+    let finished = () => {};
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    const catchup: Catchup = {
+      watcher,
+      marker,
+      snapshot: null,
+      bridge: [],
+      controlScan: new MarkerScanner(marker.bytes),
+      collecting: false,
+      queued: [],
+      pipeScan: new MarkerScanner(marker.bytes),
+      finished,
+    };
+    this.catchup = catchup;
+    try {
+      const target = tmuxQuote(this.target);
+      const [, state, lines] = await this.control.commands(
+        [
+          `refresh-client -A '${this.pane.id}:on'`,
+          `display-message -p -t ${target} '#{alternate_on} #{cursor_x} #{cursor_y} #{keypad_cursor_flag}'`,
+          `capture-pane -p -e -t ${target} -S -${SNAPSHOT_HISTORY}`,
+        ],
+        () => (catchup.collecting = true),
+      );
+      const stateLine = state?.[0] ?? "";
+      // In the alternate screen there is no history to give.
+      const screen = stateLine.startsWith("1") ? (lines ?? []).slice(-this.size.rows) : (lines ?? []);
+      catchup.snapshot = snapshotBytes(screen, stateLine);
+      const written = await this.runtime.exec(this.pod, ["sh", "-c", WRITE_MARKER, "sh", marker.id, this.pane.tty], {
+        cwd: this.spec.worktreePath,
+        timeoutMs: MARKER_TIMEOUT_MS,
+      });
+      if (written.exitCode !== 0) throw new Error(`the marker could not be written: ${written.stderr.trim()}`);
+      this.tryFinishCatchup(catchup);
+      await Promise.race([done, Bun.sleep(MARKER_TIMEOUT_MS)]);
+    } finally {
+      if (this.catchup === catchup) this.finishCatchup(catchup, true);
+    }
+  }
+
+  private fromControl(bytes: Uint8Array): void {
+    if (!this.controlOff) return this.output(bytes);
+    const catchup = this.catchup;
+    if (!catchup?.collecting || catchup.controlScan.found) return;
+    const { before, after } = catchup.controlScan.push(bytes);
+    if (before.length) catchup.bridge.push(before.slice());
+    if (after) this.tryFinishCatchup(catchup);
+  }
+
+  private fromPipe(bytes: Uint8Array): void {
+    const catchup = this.catchup;
+    if (!catchup) return this.output(bytes);
+    if (catchup.pipeScan.found) {
+      this.output(bytes);
+      catchup.queued.push(bytes);
+      return;
+    }
+    const { before, after } = catchup.pipeScan.push(bytes);
+    if (before.length) this.output(before.slice());
+    if (!after) return;
+    if (after.length) {
+      const rest = after.slice();
+      this.output(rest);
+      catchup.queued.push(rest);
+    }
+    this.tryFinishCatchup(catchup);
+  }
+
+  private tryFinishCatchup(catchup: Catchup): void {
+    if (catchup.snapshot && catchup.controlScan.found && catchup.pipeScan.found) this.finishCatchup(catchup, false);
+  }
+
+  /**
+   * The watcher gets the snapshot, the bridge and what the pipe brought after the marker, and is
+   * live. Given up (the marker never came through both): it gets what there is, and what the pipe
+   * held back is passed on.
+   */
+  private finishCatchup(catchup: Catchup, givenUp: boolean): void {
+    if (this.catchup !== catchup) return;
+    this.catchup = null;
+    if (givenUp && !catchup.pipeScan.found) {
+      const rest = catchup.pipeScan.rest();
+      if (rest.length) this.output(rest);
+    }
+    if (this.controlOff) this.control.command(`refresh-client -A '${this.pane.id}:off'`).catch(() => undefined);
+    const entry = this.watchers.get(catchup.watcher);
+    if (entry && catchup.snapshot) {
+      catchup.watcher.sendBytes(concat([catchup.snapshot, ...catchup.bridge, ...catchup.queued]));
+      entry.state = "live";
+    }
+    catchup.finished();
+  }
+
+  /**
+   * Sends the watcher its snapshot and makes it live, when control mode carries the output.
+   * tmux answers commands in order with the
    * output, so everything written before the capture's answer is in the capture, and everything
    * after it reaches the watcher live. The cursor is asked for first; if output arrived between
    * that answer and the capture's, the cursor may have moved, so the two are asked again.
    */
-  private async sendSnapshot(watcher: Watcher): Promise<void> {
+  private async sendControlSnapshot(watcher: Watcher): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const [stateLine] = await this.control.command(
         `display-message -p -t ${tmuxQuote(this.target)} '#{alternate_on} #{cursor_x} #{cursor_y} #{keypad_cursor_flag}'`,
@@ -230,6 +406,7 @@ export class TerminalHost {
   }
 
   private exited(): void {
+    this.pipe?.close();
     this.recording.close();
     for (const watcher of this.watchers.keys()) watcher.sendControl({ type: "exited" });
     this.watchers.clear();
@@ -250,4 +427,14 @@ export function snapshotBytes(lines: string[], state: string): Uint8Array {
   out += `\x1b[${(y ?? 0) + 1};${(x ?? 0) + 1}H`;
   if (appCursor === 1) out += "\x1b[?1h";
   return new TextEncoder().encode(out);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import type { PodProcess } from "../runtime/runtime.ts";
  * which is what lets a new watcher get a snapshot without losing or repeating a byte.
  */
 export class TmuxControl {
-  private pending: Array<{ resolve: (lines: string[]) => void; reject: (error: Error) => void }> = [];
+  private pending: Array<{ resolve: (lines: string[]) => void; reject: (error: Error) => void; answered?: () => void }> = [];
   private block: string[] | null = null;
   private partial: Uint8Array = new Uint8Array(0);
   private outputListeners: Array<(bytes: Uint8Array) => void> = [];
@@ -48,6 +48,19 @@ export class TmuxControl {
       this.pending.push({ resolve, reject });
       this.process.write(line + "\n");
     });
+  }
+
+  /**
+   * Runs several commands on one line: tmux runs them one after the other with no pane output
+   * read in between, so what they see is one instant. Resolves with each one's answer lines;
+   * `answered` is called as the last answer is read, before any output that follows it.
+   */
+  commands(lines: string[], answered?: () => void): Promise<string[][]> {
+    if (this.exitReason !== null) return Promise.reject(new Error(this.exitReason));
+    if (lines.some((line) => /[\r\n]/.test(line))) return Promise.reject(new Error("A tmux command must be a single line."));
+    const answers = lines.map((_, i) => new Promise<string[]>((resolve, reject) => this.pending.push({ resolve, reject, answered: i === lines.length - 1 ? answered : undefined })));
+    this.process.write(lines.join(" ; ") + "\n");
+    return Promise.all(answers);
   }
 
   /**
@@ -102,6 +115,7 @@ export class TmuxControl {
         const lines = this.block;
         this.block = null;
         const waiter = this.pending.shift();
+        waiter?.answered?.();
         if (text.startsWith("%end ")) waiter?.resolve(lines);
         else waiter?.reject(new Error(lines.join(" ") || "tmux refused the command"));
       } else {

@@ -8,6 +8,8 @@ export class TermClient {
   private socket: WebSocket;
   private decoder = new TextDecoder();
   text = "";
+  /** Every binary message as it came (the first is the snapshot), for tests that check bytes. */
+  chunks: Uint8Array[] = [];
   /** The control messages as they arrived, unchecked: checking them is the tests' job. */
   controls: Array<{ type: string; message?: string }> = [];
   closed: Promise<{ code: number; reason: string }>;
@@ -25,7 +27,11 @@ export class TermClient {
     });
     this.socket.addEventListener("message", (event) => {
       if (typeof event.data === "string") this.controls.push(JSON.parse(event.data));
-      else this.text += this.decoder.decode(new Uint8Array(event.data as ArrayBuffer), { stream: true });
+      else {
+        const bytes = new Uint8Array(event.data as ArrayBuffer);
+        this.chunks.push(bytes);
+        this.text += this.decoder.decode(bytes, { stream: true });
+      }
     });
   }
 

@@ -1,0 +1,3 @@
+import { defineOutputTests } from "./output-suite.ts";
+
+defineOutputTests("local", {});

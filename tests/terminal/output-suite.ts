@@ -1,0 +1,291 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Terminal } from "@xterm/headless";
+import type { TerminalHost } from "../../src/terminal/terminal-host.ts";
+import { recordingPath } from "../../src/terminal/recording.ts";
+import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
+import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
+import { TermClient } from "../support/term-client.ts";
+
+const SIZE = { cols: 100, rows: 30 };
+/** Anything of the sync marker (sync-marker.ts) that could leak: its OSC number and its id's prefix. */
+const MARKER_TRACES = ["7777;", "pier-sync"];
+
+/**
+ * A command printing `prefix1` … `prefixN`, one a line, in batches with a pause between them, so
+ * that it is still running when a viewer joins, then `<prefix>-<N>-done` (typed as arithmetic, so
+ * the command line's own echo never matches).
+ */
+function numberedFlood(prefix: string, batches: number, perBatch: number, pause = 0.05): { command: string; done: RegExp; last: number } {
+  const last = batches * perBatch;
+  return {
+    command: `for i in $(seq 0 ${batches - 1}); do seq -f '${prefix}%.0f' $((i*${perBatch}+1)) $((i*${perBatch}+${perBatch})); sleep ${pause}; done; echo ${prefix}-$((${last}))-done`,
+    done: new RegExp(`${prefix}-${last}-done\\r\\n[\\s\\S]*[$#] $`),
+    last,
+  };
+}
+
+/**
+ * The numbers of the lines that show exactly `<prefix><number>` (escape sequences aside, and what
+ * a carriage return wrote over: bash ends bracketed paste with `ESC[?2004l CR` before a command's output).
+ */
+function numbersIn(lines: string[], prefix: string): number[] {
+  const pattern = new RegExp(`^${prefix}(\\d+)$`);
+  return lines.flatMap((line) => {
+    const shown = stripEscapes(line);
+    const match = shown.slice(shown.lastIndexOf("\r") + 1).match(pattern);
+    return match ? [Number(match[1])] : [];
+  });
+}
+
+/** "ok", or where the numbers first stop counting up by one from `from` to `to`. */
+function contiguity(numbers: number[], from: number, to: number): string {
+  if (numbers[0] !== from) return `starts at ${numbers[0]}, not ${from}`;
+  for (let i = 1; i < numbers.length; i++) {
+    if (numbers[i] !== numbers[i - 1]! + 1) return `after ${numbers[i - 1]} comes ${numbers[i]} (line ${i})`;
+  }
+  if (numbers.at(-1) !== to) return `ends at ${numbers.at(-1)}, not ${to}`;
+  return "ok";
+}
+
+/** Terminal text without escape sequences (CSI, OSC, and two-byte ones). */
+function stripEscapes(text: string): string {
+  return text
+    .replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)/g, "")
+    .replace(/\x1b\[[0-9;?<=>!]*[ -/]*[@-~]/g, "")
+    .replace(/\x1b[@-Z\\-_()#%*+=>][0-9A-Za-z]?/g, "");
+}
+
+function decode(chunks: Uint8Array[]): string {
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+async function feed(terminal: Terminal, data: Uint8Array): Promise<void> {
+  await new Promise<void>((resolve) => terminal.write(data, resolve));
+}
+
+function visibleLines(terminal: Terminal): string[] {
+  const buffer = terminal.buffer.active;
+  return Array.from({ length: terminal.rows }, (_, row) => buffer.getLine(buffer.viewportY + row)?.translateToString(true) ?? "");
+}
+
+/**
+ * What a viewer saw, as lines: its first message (the snapshot, and whatever Pier bridged to
+ * the live stream) is played into a real terminal, whose lines up to the cursor are taken as
+ * they stand; the live bytes after it continue the cursor's line. This holds for output of short
+ * lines, which is what the tests print.
+ */
+async function viewerLines(chunks: Uint8Array[]): Promise<{ snapshot: string[]; all: string[] }> {
+  const terminal = new Terminal({ ...SIZE, scrollback: 60_000, allowProposedApi: true });
+  await feed(terminal, chunks[0]!);
+  const buffer = terminal.buffer.active;
+  const cursorRow = buffer.baseY + buffer.cursorY;
+  const before = Array.from({ length: cursorRow }, (_, row) => buffer.getLine(row)?.translateToString(true) ?? "");
+  const partial = buffer.getLine(cursorRow)?.translateToString(true, 0, buffer.cursorX) ?? "";
+  terminal.dispose();
+  const live = stripEscapes(decode(chunks.slice(1))).split("\r\n");
+  return { snapshot: [...before, partial], all: [...before, partial + live[0], ...live.slice(1)] };
+}
+
+/**
+ * What the design must not give up, on a real tmux in a real pod (or on the host): every byte of
+ * output in the recording once and in order, watched or not; a viewer joining mid-flood gets the
+ * screen and then the rest with nothing lost or repeated; several viewers get the same bytes; and
+ * when the output pipe's reader dies, control mode carries the output instead. The sync marker
+ * Pier writes into the pane never reaches a viewer or the recording.
+ */
+export function defineOutputTests(runtime: "docker" | "local", env: Record<string, string>) {
+  describe(`terminal output on the ${runtime} runtime`, () => {
+    const dataDir = mkdtempSync(join(tmpdir(), `pier-${runtime}-output-`));
+    const fullEnv = { PIER_RUNTIME: runtime, PIER_ALLOW_LOCAL_REPOS: "1", ...env };
+    let pier: TestPier;
+    let cookie: string;
+    let repoId: string;
+    let session: SessionJson;
+    let host: TerminalHost;
+    const clients: TermClient[] = [];
+    const connect = async () => {
+      const client = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url }, SIZE);
+      clients.push(client);
+      return client;
+    };
+    const pod = () => ({ id: session.podId!, image: "" });
+    const inPod = (script: string, ...args: string[]) =>
+      pier.pier.runtime.exec(pod(), ["bash", "-c", script, "bash", ...args], { cwd: session.worktreePath });
+    const recorded = () => readFileSync(recordingPath(pier.dataDir, session.id), "utf8");
+    /** The recording's output events, joined. */
+    const recordedOutput = () =>
+      recorded()
+        .trimEnd()
+        .split("\n")
+        .slice(1)
+        .map((line) => JSON.parse(line) as [number, string, string])
+        .filter(([, code]) => code === "o")
+        .map(([, , data]) => data)
+        .join("");
+    const waitForRecording = async (pattern: RegExp) => {
+      const deadline = Date.now() + 30_000;
+      while (!pattern.test(recordedOutput())) {
+        if (Date.now() > deadline) throw new Error(`the recording never showed ${pattern}`);
+        await Bun.sleep(100);
+      }
+    };
+    const expectNoMarker = (text: string) => {
+      for (const trace of MARKER_TRACES) expect(text.includes(trace)).toBe(false);
+    };
+
+    beforeAll(async () => {
+      pier = await startTestPier(fullEnv, dataDir);
+      cookie = await setUpAdmin(pier);
+      repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("output").path}`, "output");
+      session = await activeSession(pier, cookie, { repoId });
+      host = await pier.pier.hosts.terminal(pier.pier.sessions.get(session.id));
+    }, 300_000);
+
+    afterAll(async () => {
+      for (const client of clients) client.close();
+      await pier.pier.pods.removeAll(repoId);
+      await closeForGood(pier);
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    test("every byte lands in the recording once and in order, watched by nobody and then by two viewers", async () => {
+      const flood = numberedFlood("r", 40, 5000);
+      const typed = await pier.pier.runtime.exec(
+        pod(),
+        [...tmuxCommand(pier.pier.terminals.socketName), "send-keys", "-t", `pier-${session.id}`, flood.command, "Enter"],
+        { cwd: session.worktreePath },
+      );
+      expect(typed.exitCode).toBe(0);
+      // Part of it with nobody watching, then two viewers join while it runs.
+      await waitForRecording(/\r\nr20000\r\n/);
+      const [a, b] = [await connect(), await connect()];
+      expect(recordedOutput()).not.toMatch(/r-200000-done/);
+      await Promise.all([a.waitFor(flood.done, 60_000), b.waitFor(flood.done, 60_000)]);
+      await waitForRecording(/r-200000-done/);
+
+      const output = recordedOutput();
+      expect(contiguity(numbersIn(output.split("\r\n"), "r"), 1, flood.last)).toBe("ok");
+      expectNoMarker(recorded());
+      expectNoMarker(output);
+      for (const viewer of [a, b]) expectNoMarker(viewer.text);
+      a.close();
+      b.close();
+    }, 120_000);
+
+    const joinMidFlood = (prefix: string) => async () => {
+      const first = await connect();
+      // Small batches close together: output flows all through the time it takes the viewer to join.
+      const flood = numberedFlood(prefix, 1000, 100, 0.002);
+      first.input(`${flood.command}\r`);
+      await first.waitFor(new RegExp(`\\r\\n${prefix}5000\\r\\n`), 30_000);
+      const joiner = await connect();
+      await Promise.all([first.waitFor(flood.done, 60_000), joiner.waitFor(flood.done, 60_000)]);
+
+      // One snapshot, taken while the command ran; then the rest of the numbers, each once, in order.
+      expect(joiner.chunks.filter((chunk) => chunk[0] === 0x1b && chunk[1] === 0x63).length).toBe(1);
+      expect(decode([joiner.chunks[0]!]).startsWith("\x1bc")).toBe(true);
+      const { snapshot, all } = await viewerLines(joiner.chunks);
+      const inSnapshot = numbersIn(snapshot, prefix);
+      expect(inSnapshot.length).toBeGreaterThan(0);
+      expect(inSnapshot.at(-1)!).toBeLessThan(flood.last);
+      const seen = numbersIn(all, prefix);
+      expect(contiguity(seen, seen[0]!, flood.last)).toBe("ok");
+      expect(seen.length).toBeGreaterThan(flood.last - inSnapshot.at(-1)!);
+
+      // Its screen at the end shows the last number, the done line and a prompt under them.
+      const terminal = new Terminal({ ...SIZE, scrollback: 100, allowProposedApi: true });
+      for (const chunk of joiner.chunks) await feed(terminal, chunk);
+      const screen = visibleLines(terminal).filter((line) => line.trim() !== "");
+      terminal.dispose();
+      const done = screen.indexOf(`${prefix}-${flood.last}-done`);
+      expect(screen[done - 1]).toBe(`${prefix}${flood.last}`);
+      // The prompt may wrap (a long worktree path): what follows the done line ends with it.
+      expect(screen.slice(done + 1).join("").trimEnd()).toMatch(/[$#]$/);
+
+      expectNoMarker(first.text);
+      expectNoMarker(joiner.text);
+      first.close();
+      joiner.close();
+    };
+
+    const identicalViewers = (prefix: string) => async () => {
+      const viewers = [await connect(), await connect(), await connect()];
+      const flood = numberedFlood(prefix, 4, 5000);
+      viewers[1]!.input(`printf '\\033[31m%s\\033[0m\\n' colour-$((5*5)); ${flood.command}\r`);
+      await Promise.all(viewers.map((viewer) => viewer.waitFor(flood.done, 60_000)));
+      // Let anything still on its way arrive, then compare what each got after its snapshot.
+      await Bun.sleep(300);
+      const live = viewers.map((viewer) => Buffer.concat(viewer.chunks.slice(1)));
+      expect(decode([live[0]!])).toContain("\x1b[31mcolour-25\x1b[0m");
+      expect(contiguity(numbersIn(decode([live[0]!]).split("\r\n"), prefix), 1, flood.last)).toBe("ok");
+      expect(live[1]!.equals(live[0]!)).toBe(true);
+      expect(live[2]!.equals(live[0]!)).toBe(true);
+      for (const viewer of viewers) {
+        expectNoMarker(viewer.text);
+        viewer.close();
+      }
+    };
+
+    test("a viewer joining mid-flood gets the screen, then every line after it once, and ends on the prompt", joinMidFlood("j"), 120_000);
+
+    test("several viewers at once get identical live output", identicalViewers("v"), 60_000);
+
+    test("when the output pipe's reader dies, control mode carries the output to viewers and the recording", async () => {
+      const viewer = await connect();
+      await viewer.run("echo ready-$((3*4))", /ready-12/);
+      // The reader in the pod: the process that reads the FIFO tmux's pipe-pane writer writes into.
+      const found = await inPod(
+        `srv=$(tmux -L "$1" display-message -p '#{pid}')
+        for p in $(ps -o pid= --ppid "$srv"); do readlink "/proc/$p/fd/1"; done | grep '/pier-pane\\.[^/]*/out$' | sort -u
+        ps -eo pid=,ppid=,args=`,
+        pier.pier.terminals.socketName,
+      );
+      expect(found.exitCode).toBe(0);
+      const [fifo, ...table] = found.stdout.trim().split("\n");
+      expect(fifo).toMatch(/\/pier-pane\.[^/]+\/out$/);
+      const processes = table.map((row) => row.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)!).map(([, pid, ppid, args]) => ({ pid: pid!, ppid: ppid!, args: args! }));
+      const reader = processes.find((p) => p.args === `cat ${fifo}`);
+      expect(reader).toBeDefined();
+      // The reader's bash and everything under it.
+      const doomed = new Set([reader!.ppid]);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const p of processes) {
+          if (!doomed.has(p.ppid) || doomed.has(p.pid)) continue;
+          doomed.add(p.pid);
+          grew = true;
+        }
+      }
+      expect(doomed.size).toBeGreaterThanOrEqual(2);
+      expect((await inPod(`kill -9 "$@"`, ...doomed)).exitCode).toBe(0);
+
+      // Pier sees the pipe end and turns control mode's output back on, while the shell is idle.
+      const internals = host as unknown as { pipe: unknown; controlOff: boolean };
+      const deadline = Date.now() + 15_000;
+      while (internals.pipe !== null || internals.controlOff) {
+        if (Date.now() > deadline) throw new Error("Pier never noticed the pipe ending");
+        await Bun.sleep(50);
+      }
+
+      await viewer.run("echo fallback-$((9*9))", /fallback-81/);
+      await waitForRecording(/fallback-81/);
+      const late = await connect();
+      expect(late.text).toContain("fallback-81");
+      await late.run("echo still-$((6*6))", /still-36/);
+      await viewer.waitFor(/still-36/);
+      await waitForRecording(/still-36/);
+      expectNoMarker(recorded());
+      viewer.close();
+      late.close();
+    }, 60_000);
+
+    test("on control mode too, a viewer joining mid-flood misses nothing and gets nothing twice", joinMidFlood("k"), 120_000);
+
+    test("on control mode too, several viewers get identical live output", identicalViewers("w"), 60_000);
+  });
+}
