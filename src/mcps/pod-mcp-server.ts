@@ -1,6 +1,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
-import type { Pod, PodProcess, Runtime } from "../runtime/runtime.ts";
+import { type PodPlace, stopNotedProcess } from "../runtime/noted-process.ts";
+import type { PodProcess } from "../runtime/runtime.ts";
 import { truncate } from "../tools/output.ts";
 import type { ToolResult } from "../tools/tool.ts";
 import { PodProcessTransport } from "./pod-transport.ts";
@@ -10,8 +11,6 @@ const START_TIMEOUT_MS = 30_000;
 /** A tool call without progress for this long is given up; with progress, at most MAX_CALL_MS. */
 const CALL_TIMEOUT_MS = 120_000;
 const MAX_CALL_MS = 10 * 60_000;
-/** After its stdin closes, a server has this long to end before it is made to. */
-const GRACE_MS = 2000;
 const MAX_TOOL_PAGES = 10;
 /** What is kept of a server's stderr, to say why it failed. */
 const STDERR_TAIL_BYTES = 2048;
@@ -24,11 +23,7 @@ let sdk: Promise<typeof import("@modelcontextprotocol/sdk/client/index.js")> | u
 const loadClient = () => (sdk ??= import("@modelcontextprotocol/sdk/client/index.js"));
 
 /** Where a server runs: the session's pod, in its worktree. */
-export interface PodPlace {
-  runtime: Runtime;
-  pod: Pod;
-  cwd: string;
-}
+export type { PodPlace };
 
 /** A server that could not start, with the sentence saying why. */
 export class McpStartFailure extends Error {}
@@ -76,7 +71,7 @@ export class PodMcpServer {
     const client = new Client({ name: "pier", version }, { capabilities: {} });
     client.onerror = () => {};
     const abandon = async (why: string): Promise<never> => {
-      await stopProcess(place, process, pidFile);
+      await stopNotedProcess(place, process, pidFile);
       throw new McpStartFailure(why);
     };
     const tools: McpTool[] = [];
@@ -130,7 +125,7 @@ export class PodMcpServer {
     if (this.stopping) return;
     this.stopping = true;
     await this.client.close().catch(() => undefined);
-    await stopProcess(this.place, this.process, this.pidFile);
+    await stopNotedProcess(this.place, this.process, this.pidFile);
   }
 
   private whyEnded(fallback: string): string {
@@ -151,24 +146,6 @@ function describe(error: unknown, stderr: StderrTail, fallback: string): string 
   return said ? `${base} (it said: ${said})` : base;
 }
 
-/**
- * Closes the process's stdin and waits a moment; then ends it, and its children, in the pod (by
- * the id its wrapper noted), and removes the note. A server that ends by itself is not signalled.
- */
-async function stopProcess(place: PodPlace, process: PodProcess, pidFile: string): Promise<void> {
-  process.close();
-  const ended = await Promise.race([process.exited.then(() => true), Bun.sleep(GRACE_MS).then(() => false)]);
-  const script = ended
-    ? 'rm -f "$0"'
-    : [
-        'p=$(cat "$0" 2>/dev/null) || exit 0',
-        'pkill -TERM -P "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null',
-        'for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done',
-        'pkill -KILL -P "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null',
-        'rm -f "$0"',
-      ].join("\n");
-  await place.runtime.exec(place.pod, ["bash", "-c", script, pidFile], { cwd: "/", timeoutMs: 15_000 }).catch(() => undefined);
-}
 
 /** A tool's result as the text the model reads: its text, and a line for anything that is not text. */
 function resultText(result: CallToolResult): string {

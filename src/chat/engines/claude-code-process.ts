@@ -1,9 +1,8 @@
-import type { Pod, PodProcess, Runtime } from "../../runtime/runtime.ts";
+import { type PodPlace, stopNotedProcess } from "../../runtime/noted-process.ts";
+import type { PodProcess } from "../../runtime/runtime.ts";
 
 /** One line of Claude Code's output longer than this stops the process: what a pod prints must never fill the server's memory. */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
-/** After its stdin closes, Claude Code has this long to end before it is made to. */
-const GRACE_MS = 2000;
 /** A control request Claude Code does not answer within this long is given up. */
 const CONTROL_TIMEOUT_MS = 10_000;
 /** What is kept of Claude Code's stderr, to say why it stopped. */
@@ -13,11 +12,7 @@ const STDERR_TAIL_BYTES = 2048;
 export type ClaudeMessage = { type: string; [field: string]: unknown };
 
 /** Where Claude Code runs: the session's pod, in its worktree. */
-export interface ClaudePlace {
-  runtime: Runtime;
-  pod: Pod;
-  cwd: string;
-}
+export type ClaudePlace = PodPlace;
 
 /**
  * One Claude Code process in a pod, spoken to in stream-json: user messages and control
@@ -109,18 +104,7 @@ export class ClaudeCodeProcess {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.process.close();
-    const ended = await Promise.race([this.exited.then(() => true), Bun.sleep(GRACE_MS).then(() => false)]);
-    const script = ended
-      ? 'rm -f "$0"'
-      : [
-          'p=$(cat "$0" 2>/dev/null) || exit 0',
-          'pkill -TERM -P "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null',
-          'for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done',
-          'pkill -KILL -P "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null',
-          'rm -f "$0"',
-        ].join("\n");
-    await this.place.runtime.exec(this.place.pod, ["bash", "-c", script, this.pidFile], { cwd: "/", timeoutMs: 15_000 }).catch(() => undefined);
+    await stopNotedProcess(this.place, this.process, this.pidFile);
   }
 
   /** It went away by itself: noted once, with what it said. */
