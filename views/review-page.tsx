@@ -7,7 +7,7 @@ import type { DiffFile, SessionDiff } from "../src/workspaces/workspace.ts";
 import { HxForm, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrPanel, type PrPanelProps } from "./pr-views.tsx";
-import { TERMINAL_STYLES, formatUsd } from "./session-pages.tsx";
+import { RecordingDownload, RecordingReplay, TERMINAL_STYLES, formatUsd } from "./session-pages.tsx";
 
 /** A review comment with its author's name. */
 export interface ReviewCommentView {
@@ -45,7 +45,6 @@ const STATUS_LABEL: Record<DiffFile["status"], string> = {
 export function ReviewPage(props: ReviewPageProps) {
   const { session, repo } = props;
   const base = `/api/sessions/${session.id}`;
-  const recording = `${base}/recording`;
   return (
     <Layout title={`Review of ${session.title}`} viewer={props.viewer} runtime={props.runtime} current="/sessions"
       styles={[...TERMINAL_STYLES, "/public/chat.css", "/public/prs.css", "/public/review.css"]}
@@ -127,28 +126,9 @@ export function ReviewPage(props: ReviewPageProps) {
       <section class="card" id="terminal" aria-labelledby="terminal-title">
         <div class="card-head">
           <h2 id="terminal-title">Terminal</h2>
-          {props.hasRecording ? (
-            <a href={`${recording}?download=1`} class="button" download={`pier-session-${session.id}.cast`}>
-              Download .cast
-            </a>
-          ) : (
-            ""
-          )}
+          {props.hasRecording ? <RecordingDownload session={session} /> : ""}
         </div>
-        {props.limitNote ? (
-          <p class="notice notice-warn" role="note" safe>
-            {props.limitNote}
-          </p>
-        ) : (
-          ""
-        )}
-        {props.hasRecording ? (
-          <div id="replay" data-recording={recording}>
-            <p class="muted">The player needs JavaScript; the recording can also be downloaded and played with asciinema.</p>
-          </div>
-        ) : (
-          <p class="empty">Nothing was recorded: this session's terminal never started.</p>
-        )}
+        <RecordingReplay session={session} hasRecording={props.hasRecording} limitNote={props.limitNote} />
       </section>
       <section class="card" id="prs" aria-label="Pull requests">
         <h2>Pull requests</h2>

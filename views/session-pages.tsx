@@ -508,7 +508,6 @@ export const TERMINAL_STYLES = ["/public/vendor/xterm.css", "/public/terminal.cs
  */
 export function SessionOutputPage(props: PageProps & { session: Session; hasRecording: boolean; limitNote: string | null }) {
   const { session } = props;
-  const recording = `/api/sessions/${session.id}/recording`;
   return (
     <Layout title={`Output of ${session.title}`} viewer={props.viewer} runtime={props.runtime} current="/sessions"
       styles={TERMINAL_STYLES} scripts={props.hasRecording ? ["/public/vendor/replay.js"] : []}>
@@ -523,14 +522,27 @@ export function SessionOutputPage(props: PageProps & { session: Session; hasReco
         <a href={`/sessions/${session.id}/review`} class="button">
           Review the session
         </a>
-        {props.hasRecording ? (
-          <a href={`${recording}?download=1`} class="button" download={`pier-session-${session.id}.cast`}>
-            Download .cast
-          </a>
-        ) : (
-          ""
-        )}
+        {props.hasRecording ? <RecordingDownload session={session} /> : ""}
       </div>
+      <RecordingReplay session={session} hasRecording={props.hasRecording} limitNote={props.limitNote} emptyInCard />
+    </Layout>
+  );
+}
+
+/** The link that downloads a session's recording as an asciicast file. */
+export function RecordingDownload(props: { session: Session }) {
+  return (
+    <a href={`/api/sessions/${props.session.id}/recording?download=1`} class="button" download={`pier-session-${props.session.id}.cast`}>
+      Download .cast
+    </a>
+  );
+}
+
+/** A session's recorded terminal output in the browser's player, with the note of a recording cut at its limit. */
+export function RecordingReplay(props: { session: Session; hasRecording: boolean; limitNote: string | null; emptyInCard?: boolean }) {
+  const empty = <p class="empty">Nothing was recorded: this session's terminal never started.</p>;
+  return (
+    <>
       {props.limitNote ? (
         <p class="notice notice-warn" role="note" safe>
           {props.limitNote}
@@ -539,15 +551,15 @@ export function SessionOutputPage(props: PageProps & { session: Session; hasReco
         ""
       )}
       {props.hasRecording ? (
-        <div id="replay" data-recording={recording}>
+        <div id="replay" data-recording={`/api/sessions/${props.session.id}/recording`}>
           <p class="muted">The player needs JavaScript; the recording can also be downloaded and played with asciinema.</p>
         </div>
+      ) : props.emptyInCard ? (
+        <section class="card">{empty}</section>
       ) : (
-        <section class="card">
-          <p class="empty">Nothing was recorded: this session's terminal never started.</p>
-        </section>
+        empty
       )}
-    </Layout>
+    </>
   );
 }
 
