@@ -20,7 +20,19 @@ export class BellDetector {
   /** Whether this chunk rings the bell at least once. */
   feed(bytes: Uint8Array): boolean {
     let rang = false;
-    for (const byte of bytes) {
+    // Plain text is skipped to the next ESC or BEL (found natively, each search resumed only once
+    // passed), since output can be megabytes a second; only escapes are read byte by byte.
+    let nextEsc = -2;
+    let nextBel = -2;
+    for (let i = 0; i < bytes.length; ) {
+      if (this.state === "text") {
+        if (nextEsc !== -1 && nextEsc < i) nextEsc = bytes.indexOf(ESC, i);
+        if (nextBel !== -1 && nextBel < i) nextBel = bytes.indexOf(BEL, i);
+        const next = nextEsc === -1 ? nextBel : nextBel === -1 ? nextEsc : Math.min(nextEsc, nextBel);
+        if (next === -1) break;
+        i = next;
+      }
+      const byte = bytes[i++]!;
       if (this.state !== "text" && this.state !== "escape" && ++this.inString > MAX_STRING) this.state = "text";
       if (this.state === "text" || this.state === "escape") this.inString = 0;
       switch (this.state) {

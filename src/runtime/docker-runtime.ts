@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
+import { ExecFrames } from "./exec-frames.ts";
 import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, podKeyString } from "./runtime.ts";
 import type {
   PodProcess,
@@ -196,13 +197,10 @@ export class DockerRuntime implements Runtime {
   async spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
     const exec = await this.createExec(pod, command, options, true);
     const stream = await exec.start({ hijack: true, stdin: true });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    this.docker.modem.demuxStream(stream, stdout, stderr);
     const output = new OutputFanout();
     const errors = new OutputFanout(EARLY_STDERR_BYTES);
-    stdout.on("data", (chunk: Buffer) => output.deliver(chunk));
-    stderr.on("data", (chunk: Buffer) => errors.deliver(chunk));
+    const frames = new ExecFrames((which, payload) => (which === 1 ? output : errors).deliver(payload));
+    stream.on("data", (chunk: Buffer) => frames.push(chunk));
     const exited = new Promise<void>((resolve) => {
       stream.on("end", resolve);
       stream.on("close", resolve);

@@ -106,14 +106,14 @@ export class Recording {
 
   private write(event: [number, string, string]): void {
     if (this.full) return;
-    const line = JSON.stringify(event) + "\n";
-    const bytes = Buffer.byteLength(line);
-    if (this.bytesWritten + bytes > this.limitMiB * MiB) {
+    // Encoded once, to be measured and written.
+    const line = Buffer.from(JSON.stringify(event) + "\n");
+    if (this.bytesWritten + line.length > this.limitMiB * MiB) {
       this.stopAtLimit(event[0]);
       return;
     }
     writeSync(this.fd, line);
-    this.bytesWritten += bytes;
+    this.bytesWritten += line.length;
   }
 
   /** The event that would pass the limit is dropped; the note takes its place, and nothing follows. */
