@@ -172,15 +172,17 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
 
     test("a repository's terminal start command runs first, and a shell remains when it exits", async () => {
       const other = await addRepo(pier, cookie, `file://${makeRemoteRepo("starter").path}`, "starter");
-      const patch = await pier.fetch(`/api/repos/${other}`, {
-        ...json({ terminalCommand: "echo started-by-repo-$((1+2))" }, { cookie }),
-        method: "PATCH",
-      });
-      expect(((await patch.json()) as { terminalCommand: string }).terminalCommand).toBe("echo started-by-repo-$((1+2))");
+      // It leaves a mark in the worktree as well as on the screen: what it printed may be redrawn
+      // over by the login shell's first prompt when the pane's size changes as it starts (bash's
+      // readline does that with a prompt wider than the new width), so the mark is what proves
+      // it ran, before the shell that remains.
+      const command = "echo started-by-repo-$((1+2)) | tee start-mark.txt";
+      const patch = await pier.fetch(`/api/repos/${other}`, { ...json({ terminalCommand: command }, { cookie }), method: "PATCH" });
+      expect(((await patch.json()) as { terminalCommand: string }).terminalCommand).toBe(command);
       const started = await activeSession(pier, cookie, { repoId: other });
       const term = await TermClient.connect(pier.url, started.id, { cookie, origin: pier.url });
       clients.push(term);
-      await term.waitFor(/started-by-repo-3/);
+      await term.run("echo mark=$(cat start-mark.txt)-$$", /mark=started-by-repo-3-\d+/);
       await term.run("echo shell-remains-$((8*8))", /shell-remains-64/);
       term.close();
       await pier.fetch(`/api/sessions/${started.id}/end`, json({}, { cookie }));
