@@ -7,7 +7,7 @@ import type { DiffFile, SessionDiff } from "../src/workspaces/workspace.ts";
 import { HxForm, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrPanel, type PrPanelProps } from "./pr-views.tsx";
-import { RecordingDownload, RecordingReplay, TERMINAL_STYLES, formatUsd } from "./session-pages.tsx";
+import { RecordingDownload, RecordingReplay, StatePill, TERMINAL_STYLES, formatUsd } from "./session-pages.tsx";
 
 /** A review comment with its author's name. */
 export interface ReviewCommentView {
@@ -58,7 +58,7 @@ export function ReviewPage(props: ReviewPageProps) {
       <header class="session-header">
         <div class="session-title">
           <h1>Review</h1>
-          <span class={`pill pill-${session.state}`}>{session.state}</span>
+          <StatePill state={session.state} />
         </div>
         <dl class="session-facts">
           <div>

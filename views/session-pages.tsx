@@ -25,7 +25,7 @@ export function formatUsd(amount: number): string {
   return `$${amount.toFixed(2)}`;
 }
 
-function StatePill(props: { state: Session["state"] }) {
+export function StatePill(props: { state: Session["state"] }) {
   return (
     <span class={`pill pill-${props.state}`} safe>
       {STATE_LABEL[props.state]}

@@ -26,11 +26,13 @@ export function dashboardProps(pier: Pier, viewer: User): DashboardLiveProps {
     for (const pr of prs) activity.push({ at: new Date(pr.updatedAt), text: `Pull request #${pr.number} ${pr.state}: ${pr.title}`, href: `/sessions/${sessionId}` });
   }
   activity.sort((a, b) => b.at.getTime() - a.at.getTime());
+  // Everyone's spending against the budget is an admin's to see, and anyone's warning once crossed.
+  const budget = budgetStatus(pier.db);
   return {
     viewer,
     live: sessionRows(pier, live),
     repos: listRepos(pier.db).map((repo) => ({ repo, pod: pier.pods.view(repo.id, viewer.id) })),
     activity: activity.slice(0, ACTIVITY),
-    month: { mineUsd: spentThisMonthBy(pier.db, viewer.id), budget: viewer.role === "admin" || budgetStatus(pier.db).crossed ? budgetStatus(pier.db) : null },
+    month: { mineUsd: spentThisMonthBy(pier.db, viewer.id), budget: viewer.role === "admin" || budget.crossed ? budget : null },
   };
 }
