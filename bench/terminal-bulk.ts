@@ -5,7 +5,7 @@
  * Run: bun bench/terminal-bulk.ts [mb=50] [runs=5]   (needs a Docker engine)
  */
 import { cpus } from "node:os";
-import { type Row, type Shell, arg, benchPier, rawShell, report } from "./terminal-kit.ts";
+import { type Row, type Shell, arg, benchPier, rawShell, report, settle } from "./terminal-kit.ts";
 
 const mb = arg("mb", 50);
 const runs = arg("runs", 5);
@@ -30,7 +30,9 @@ try {
   const rate: Row = { bench: "bulk", measure: `${mb} MB stream, rate at the viewer`, command, unit: "MB/s", better: "higher", pier: [], raw: [], note: "target ≥ 0.9" };
   const share: Row = { bench: "bulk", measure: "bytes received of the raw run's", command, unit: "%", better: "higher", pier: [] };
   for (let i = 0; i < runs; i++) {
+    await settle(session.podId);
     const p = await throughput(viewer);
+    await settle(session.podId);
     const r = await throughput(raw);
     rate.pier.push(p.rate);
     rate.raw!.push(r.rate);

@@ -158,6 +158,34 @@ export async function rawShell(podId: string, cwd: string): Promise<Shell> {
   return shell;
 }
 
+/** A pod whose CPU use stays below this share of one core for SETTLE_SAMPLE_MS is idle. */
+const IDLE_SHARE = 0.03;
+const SETTLE_SAMPLE_MS = 200;
+
+/**
+ * Waits until the pod's processes are idle (at most `timeoutMs`) and returns the CPU time they used
+ * meanwhile, in seconds: runs start from a quiet pod, so one run's leftover work (tmux bringing its
+ * screen up to date after Pier's viewer already has the prompt) is not charged to the next, and is
+ * reported on its own.
+ */
+export async function settle(podId: string, timeoutMs = 20_000): Promise<number> {
+  const container = new Docker().getContainer(podId);
+  const used = async () => {
+    const stats = (await container.stats({ stream: false, "one-shot": true } as { stream: false })) as { cpu_stats: { cpu_usage: { total_usage: number } } };
+    return stats.cpu_stats.cpu_usage.total_usage / 1e9;
+  };
+  const started = performance.now();
+  const first = await used();
+  let last = first;
+  for (;;) {
+    await Bun.sleep(SETTLE_SAMPLE_MS);
+    const now = await used();
+    const busy = now - last;
+    last = now;
+    if (busy < (SETTLE_SAMPLE_MS / 1000) * IDLE_SHARE || performance.now() - started > timeoutMs) return last - first - busy;
+  }
+}
+
 /** Sets the bench prompt and waits for it. */
 export async function preparePrompt(shell: Shell): Promise<void> {
   // A shell still starting on a busy machine may lose the first line: ask again, a few times.

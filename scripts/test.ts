@@ -3,7 +3,8 @@
  * "N passed, N failed" taken from the suite's own JUnit report.
  *
  * The suite uses real parts: a Docker engine, mmdebstrap (to build images with no registry),
- * Debian's Chromium, the asciinema client, and tmux (for the local runtime's terminals). On Debian, as root, missing ones are installed
+ * Debian's Chromium, the asciinema client, tmux (for the local runtime's terminals) and musl's C
+ * compiler (Pier builds its static terminal holder, pier-pty). On Debian, as root, missing ones are installed
  * with apt-get and a Docker engine is started for the run (and stopped after it). Anywhere
  * else the script stops with one sentence saying what is missing.
  */
@@ -23,6 +24,9 @@ const NEEDS: Array<{ pkg: string; present: () => boolean }> = [
   { pkg: "mmdebstrap", present: () => onPath("mmdebstrap") },
   { pkg: "chromium", present: () => existsSync(process.env.PIER_CHROMIUM ?? "/usr/bin/chromium") },
   { pkg: "asciinema", present: () => onPath("asciinema") },
+  // Pier compiles its terminal holder (src/terminal/holder/pier-pty.c) into a static program with it.
+  { pkg: "musl-tools", present: () => onPath("musl-gcc") },
+  { pkg: "gcc", present: () => onPath("gcc") },
 ];
 
 function onPath(command: string): boolean {

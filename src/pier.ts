@@ -41,6 +41,8 @@ import { Reviews } from "./reviews/reviews.ts";
 import { Credentials } from "./settings/credentials.ts";
 import { Skills } from "./skills/skills.ts";
 import { SettingsStore } from "./settings/settings.ts";
+import { PtyHolderBuild } from "./terminal/holder/build.ts";
+import { HolderHub } from "./terminal/holder/holder-stream.ts";
 import { Terminals } from "./terminal/terminals.ts";
 import { Chats } from "./chat/chats.ts";
 import { AnthropicEngine } from "./chat/engines/anthropic.ts";
@@ -147,8 +149,14 @@ export async function openPier(config: Config): Promise<Pier> {
   fillGithubRepos(db, repoRules);
   const credentials = new Credentials(db, box, settings);
   const mirrors = new Mirrors(config.dataDir, () => settings.secret("githubToken"));
+  // Sessions' terminal holders connect here; only a live session of that pod's own person and repo is taken.
+  const holders = new HolderHub(({ repoId, userId }, sessionId) => {
+    const session = sessions.findLive(sessionId);
+    return session !== null && session.repoId === repoId && session.userId === userId;
+  });
   const services: PodServices = new PodServices({
     dataDir: config.dataDir,
+    holders,
     github: githubWebSide,
     // The token goes only to a pod whose person has a live session of its repo.
     githubToken: async ({ repoId, userId }): Promise<string | null> => (sessions.hasLiveSession(repoId, userId) ? credentials.githubToken(userId) : null),
@@ -196,7 +204,10 @@ export async function openPier(config: Config): Promise<Pier> {
     const url = podUrlOfPier(config, runtime.kind, port);
     return url ? { ANTHROPIC_BASE_URL: `${url}/api/gateway/anthropic` } : {};
   };
-  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: gatewayUrl });
+  const holderBuild = new PtyHolderBuild({ toolsDir: config.toolsDir, prebuilt: config.ptyBinary ?? undefined, log: (line) => console.error(line) });
+  // Built (or found) now, so the first terminal does not wait for the compiler.
+  void holderBuild.binary();
+  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: gatewayUrl, holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
   const hosts = new SessionHosts({
     bus,
     openTerminal: async (session) => {

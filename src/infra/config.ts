@@ -30,6 +30,8 @@ export interface Config {
   toolsDir: string;
   /** The npm registry Claude Code's builds are fetched from. */
   npmRegistry: string;
+  /** A ready-made terminal holder (pier-pty) to use instead of building one into toolsDir. */
+  ptyBinary: string | null;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +66,7 @@ export function loadConfig(env: Env = process.env): Config {
     workspaceImage: readMatching(env, "PIER_WORKSPACE_IMAGE", IMAGE_REF, "pier-workspace:latest", "a Docker image reference such as pier-workspace:latest"),
     toolsDir: resolve(readString(env, "PIER_TOOLS_DIR", join(readString(env, "PIER_DATA_DIR", "./data"), "tools"))),
     npmRegistry: readUrl(env, "PIER_NPM_REGISTRY", "https://registry.npmjs.org"),
+    ptyBinary: raw(env, "PIER_PTY_BINARY") === undefined ? null : resolve(readString(env, "PIER_PTY_BINARY", "")),
   };
 }
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { GitHubWeb } from "../github/hosts.ts";
 import { podServicesDir } from "../repos/layout.ts";
 import { type PodKey, podKeyString } from "../runtime/runtime.ts";
+import type { HolderHub } from "../terminal/holder/holder-stream.ts";
 
 /** Longest path a Unix socket may have on Linux (sun_path is 108 bytes with its terminating NUL). */
 const MAX_SOCKET_PATH = 107;
@@ -23,6 +24,8 @@ export interface PodServicesDeps {
    * environment's secrets opened), or null for any other session or server.
    */
   mcpServer(key: PodKey, sessionId: string, name: string): Promise<PodMcpLaunch | null>;
+  /** Where sessions' terminal holders reach Pier (see HolderHub); it listens on the pod's holderSocket. */
+  holders?: HolderHub;
 }
 
 /** An MCP server's command, arguments and environment, as the launcher in the pod gets them. */
@@ -54,6 +57,11 @@ export class PodServices {
 
   socketPath(key: PodKey): string {
     return join(this.dir(key), "pier.sock");
+  }
+
+  /** Where the pod's terminal holders connect to Pier. */
+  holderSocket(key: PodKey): string {
+    return join(this.dir(key), "pty.sock");
   }
 
   /** The credential helper for the clone's config (an absolute path the pod and the server share). */
@@ -115,13 +123,14 @@ export class PodServices {
     const server = Bun.serve({ unix: socket, fetch: (request) => this.answer(key, request) });
     // The pod user must be able to connect; only the pod (and the server) can see the path.
     chmodSync(socket, 0o666);
+    this.deps.holders?.listen(key, this.holderSocket(key));
     this.listening.set(id, server);
   }
 
   async closeAll(): Promise<void> {
     const servers = [...this.listening.values()];
     this.listening.clear();
-    await Promise.all(servers.map((server) => server.stop(true)));
+    await Promise.all([...servers.map((server) => server.stop(true)), this.deps.holders?.closeAll()]);
   }
 
   private async answer(key: PodKey, request: Request): Promise<Response> {

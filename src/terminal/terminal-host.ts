@@ -1,8 +1,7 @@
 import type { Pod, Runtime } from "../runtime/runtime.ts";
 import type { ControlMessage } from "./protocol.ts";
-import { PanePipe } from "./pane-pipe.ts";
+import type { HolderHub, HolderStream } from "./holder/holder-stream.ts";
 import { Recording } from "./recording.ts";
-import { MarkerScanner, WRITE_MARKER, newMarker } from "./sync-marker.ts";
 import { TmuxControl, tmuxQuote } from "./tmux-control.ts";
 
 /** One browser (or script) attached to a session's terminal. */
@@ -24,6 +23,8 @@ export interface TerminalSpec {
   recordingLimitMiB: number;
   /** tmux's server socket name, apart from any tmux the user runs (see tmuxCommand). */
   socketName: string;
+  /** The holder (pier-pty): its path in the pod, the socket it reaches Pier on, and Pier's end of that socket. */
+  holder?: { program: string; socket: string; hub: HolderHub } | null;
 }
 
 /** The tmux command line for this Pier's tmux server: its own socket, apart from any other tmux. */
@@ -41,36 +42,27 @@ const SNAPSHOT_HISTORY = 3000;
 const BEHIND_BYTES = 1024 * 1024;
 /** tmux command lines stay short: input is sent in pieces of this many bytes. */
 const INPUT_CHUNK = 1024;
+/** How long a new session's holder (or, after a restart, a running one) gets to connect before control mode carries the output. */
+const HOLDER_START_MS = 3_000;
+/** How long the end of a shell's output gets to come through the holder after tmux says the shell has gone. */
+const FINAL_OUTPUT_MS = 2_000;
 
-/** How long a snapshot waits for its marker to come through both streams before it gives up on lining them up. */
-const MARKER_TIMEOUT_MS = 5_000;
+/**
+ * Runs the shell under the holder when the holder runs in this pod (a pod of another machine type
+ * could not run it), else the shell itself. $1 the holder, $2 Pier's socket, $3 the session, the rest the shell.
+ */
+const UNDER_HOLDER = `h=$1 s=$2 id=$3; shift 3
+if "$h" version >/dev/null 2>&1; then exec "$h" serve "$s" "$id" -- "$@"; fi
+exec "$@"`;
 
 type WatcherState = "pending" | "live" | "behind";
 
 /**
- * A new watcher being brought up to date while output flows on the pipe: tmux's capture is the
- * screen at one instant; control mode, turned on for the pane in that same instant, carries what
- * follows it up to a marker; the pipe carries the marker too, and after it the watcher is live.
- */
-interface Catchup {
-  watcher: Watcher;
-  marker: { id: string; bytes: Uint8Array };
-  snapshot: Uint8Array | null;
-  /** Control mode's output after the capture, up to the marker. */
-  bridge: Uint8Array[];
-  controlScan: MarkerScanner;
-  collecting: boolean;
-  /** The pipe's output after the marker, which the others already got. */
-  queued: Uint8Array[];
-  pipeScan: MarkerScanner;
-  finished: () => void;
-}
-
-/**
  * A session's terminal: a tmux session in the pod (so the shell outlives any connection and a
- * server restart), a control-mode client for commands, the pane's raw output through a pipe
- * (tmux's pipe-pane, see PanePipe), the recording, and the watchers it fans out to. Should the
- * pipe not start (or end), control mode carries the output as well, as it did before the pipe.
+ * server restart), a control-mode client for commands, the shell's raw output from the holder in
+ * the pane (pier-pty, see HolderStream), the recording, and the watchers it fans out to. Where the
+ * holder cannot run (no compiler on the server, a pod of another machine type, or a session
+ * started before it), control mode carries the output as well.
  *
  * Size: several watchers may watch and type at once; the terminal takes the size of whichever
  * watcher resized or typed last, like tmux's own `window-size latest`.
@@ -82,11 +74,14 @@ export class TerminalHost {
   private outputSeq = 0;
   private exitListeners: Array<() => void> = [];
   private outputListeners: Array<(bytes: Uint8Array) => void> = [];
-  private pipe: PanePipe | null = null;
-  private pane = { id: "", tty: "" };
-  /** Control mode's output is off for the pane: the pipe carries it. */
-  private controlOff = false;
-  private catchup: Catchup | null = null;
+  private holder: HolderStream | null = null;
+  private releaseHolder: () => void = () => {};
+  private pane = "";
+  /**
+   * Where control mode's output goes: to the watchers ("on"), nowhere (the holder carries it), or
+   * kept aside while Pier finds out whether the pane's holder answers.
+   */
+  private controlOutput: "on" | "off" | Uint8Array[] = [];
   /** Snapshots are taken one at a time. */
   private snapshots: Promise<void> = Promise.resolve();
 
@@ -95,11 +90,9 @@ export class TerminalHost {
     private control: TmuxControl,
     private target: string,
     private recording: Recording,
-    private runtime: Runtime,
-    private pod: Pod,
   ) {
     control.onOutput((bytes) => this.fromControl(bytes));
-    control.onExit(() => this.exited());
+    control.onExit(() => void this.exited());
   }
 
   /** Attaches to the session's tmux session in the pod, creating it (and its shell) if needed. */
@@ -108,7 +101,8 @@ export class TerminalHost {
     const TMUX = tmuxCommand(spec.socketName);
     const exists = await runtime.exec(pod, [...TMUX, "has-session", "-t", `=${name}`], { cwd: spec.worktreePath });
     if (exists.exitCode !== 0) {
-      const shell = spec.startCommand ? ["bash", "-lc", `${spec.startCommand}; exec bash -l`] : ["bash", "-l"];
+      let shell = spec.startCommand ? ["bash", "-lc", `${spec.startCommand}; exec bash -l`] : ["bash", "-l"];
+      if (spec.holder) shell = ["sh", "-c", UNDER_HOLDER, "sh", spec.holder.program, spec.holder.socket, spec.sessionId, ...shell];
       const env = Object.entries({ ...spec.env, TERM: "xterm-256color", COLORTERM: "truecolor" }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
       const created = await runtime.exec(
         pod,
@@ -132,9 +126,12 @@ export class TerminalHost {
       throw new Error("tmux did not attach the terminal in time.");
     }
     const recording = new Recording(spec.recordingPath, DEFAULT_SIZE, spec.recordingLimitMiB);
-    const host = new TerminalHost(spec, control, `=${name}:`, recording, runtime, pod);
+    const host = new TerminalHost(spec, control, `=${name}:`, recording);
     await control.command(`refresh-client -C ${DEFAULT_SIZE.cols}x${DEFAULT_SIZE.rows}`);
-    await host.startPipe().catch((error: Error) => console.error(`pier: session ${spec.sessionId}'s terminal output stays on tmux control mode: ${error.message}`));
+    const [pane] = await control.command(`display-message -p -t ${tmuxQuote(host.target)} '#{pane_id} #{pane_current_command}'`);
+    const [paneId, running] = (pane ?? "").split(" ");
+    host.pane = paneId?.startsWith("%") ? paneId : "";
+    await host.awaitHolder(exists.exitCode !== 0 || running === "pier-pty");
     return host;
   }
 
@@ -142,13 +139,12 @@ export class TerminalHost {
     return this.control.alive;
   }
 
-
-  /** Called once when the tmux session or the connection to it is gone. */
   /** Every byte the shell writes, as it comes (for readers such as the pull request link scanner). */
   onOutput(listener: (bytes: Uint8Array) => void): void {
     this.outputListeners.push(listener);
   }
 
+  /** Called once when the tmux session or the connection to it is gone. */
   onExit(listener: () => void): void {
     if (!this.alive) listener();
     else this.exitListeners.push(listener);
@@ -196,10 +192,11 @@ export class TerminalHost {
     await this.sendSnapshot(watcher);
   }
 
-  /** Stops watching (server shutdown): the tmux session and its shell keep running in the pod. */
+  /** Stops watching (server shutdown): the tmux session and its shell keep running in the pod, and the holder keeps what the shell writes meanwhile. */
   detachAll(): void {
     this.recording.close();
-    this.pipe?.close();
+    this.releaseHolder();
+    this.holder?.close();
     this.control.close();
   }
 
@@ -227,167 +224,108 @@ export class TerminalHost {
   }
 
   /**
-   * Starts the pipe and, in the same instant (one command line), turns the pane's output off in
-   * control mode: what came before is control mode's, what follows the pipe's.
+   * Takes the session's holder whenever it connects (after a server restart, or when its
+   * connection broke, it connects again by itself). A holder just started, or one the pane is
+   * running, is waited for a moment before control mode carries the output meanwhile.
    */
-  private async startPipe(): Promise<void> {
-    const [info] = await this.control.command(`display-message -p -t ${tmuxQuote(this.target)} '#{pane_id} #{pane_tty}'`);
-    const [id, tty] = (info ?? "").split(" ");
-    if (!id?.startsWith("%") || !tty?.startsWith("/dev/")) throw new Error(`tmux did not say which pane: ${info}`);
-    this.pane = { id, tty };
-    const pipe = await PanePipe.open(this.runtime, this.pod, this.spec.worktreePath);
-    pipe.onOutput((bytes) => this.fromPipe(bytes));
-    try {
-      await this.control.commands([`pipe-pane -O -t ${tmuxQuote(this.target)} ${tmuxQuote(pipe.writer)}`, `refresh-client -A '${id}:off'`], () => {
-        this.controlOff = true;
-      });
-    } catch (error) {
-      pipe.close();
-      throw error;
-    }
-    this.pipe = pipe;
-    void pipe.exited.then(() => this.pipeEnded(pipe));
+  private async awaitHolder(expected: boolean): Promise<void> {
+    const hub = this.spec.holder?.hub;
+    if (!hub || !this.pane) return this.useHolder(null);
+    let arrived: () => void = () => {};
+    const first = new Promise<void>((resolve) => (arrived = resolve));
+    this.releaseHolder = hub.claim(this.spec.sessionId, (stream) => {
+      arrived();
+      void this.useHolder(stream);
+    });
+    await Promise.race([first, Bun.sleep(expected ? HOLDER_START_MS : 0)]);
+    if (!this.holder && Array.isArray(this.controlOutput)) await this.useHolder(null);
   }
 
-  /** The pipe ended under a live terminal (replaced, or its reader gone): control mode carries the output again. */
-  private pipeEnded(pipe: PanePipe): void {
-    if (this.pipe !== pipe || !this.control.alive) return;
-    this.pipe = null;
-    if (this.catchup) this.finishCatchup(this.catchup, true);
-    this.controlOff = false;
-    this.control.command(`refresh-client -A '${this.pane.id}:on'`).catch(() => undefined);
+  /**
+   * The holder carries the output from here on, and control mode's copy of it (which tmux gets
+   * only once the shell's output pauses) is dropped; without a holder, control mode carries it,
+   * starting with what it brought while Pier waited.
+   */
+  private async useHolder(holder: HolderStream | null): Promise<void> {
+    const kept = Array.isArray(this.controlOutput) ? this.controlOutput : [];
+    if (!holder) {
+      this.controlOutput = "on";
+      for (const bytes of kept) this.output(bytes);
+      return;
+    }
+    if (!this.control.alive) return holder.close();
+    this.holder?.close();
+    this.controlOutput = "off";
+    this.holder = holder;
+    holder.onOutput((bytes) => this.output(bytes));
+    void holder.exited.then(() => this.holderEnded(holder));
+    await this.control.command(`refresh-client -A '${this.pane}:off'`).catch(() => undefined);
+  }
+
+  /**
+   * The holder's connection ended under a live terminal: until it connects again (it tries every
+   * quarter second), control mode carries the output.
+   */
+  private holderEnded(holder: HolderStream): void {
+    if (this.holder !== holder || !this.control.alive) return;
+    this.holder = null;
+    this.controlOutput = "on";
+    this.control.command(`refresh-client -A '${this.pane}:on'`).catch(() => undefined);
   }
 
   private sendSnapshot(watcher: Watcher): Promise<void> {
-    const next = this.snapshots.then(() => (this.controlOff ? this.sendPipeSnapshot(watcher) : this.sendControlSnapshot(watcher)));
+    const next = this.snapshots.then(() => (this.holder ? this.sendHolderSnapshot(this.holder, watcher) : this.sendControlSnapshot(watcher)));
     this.snapshots = next.catch(() => undefined);
     return next;
   }
 
   /**
-   * The snapshot while the pipe carries the output: the capture and turning control mode's output
-   * on happen in one instant, so control mode carries exactly what follows the capture; a marker
-   * written into the pane shows where that meets the pipe. See Catchup.
+   * The snapshot while the holder carries the output: the holder pauses the shell's output once
+   * tmux's screen has every byte already passed to the live watchers, so the capture is exactly
+   * the screen at that point in the stream and the watcher goes live at it.
    */
-  private async sendPipeSnapshot(watcher: Watcher): Promise<void> {
+  private async sendHolderSnapshot(holder: HolderStream, watcher: Watcher): Promise<void> {
     if (!this.watchers.has(watcher)) return;
-    const marker = newMarker();
-    let finished = () => {};
-    const done = new Promise<void>((resolve) => (finished = resolve));
-    const catchup: Catchup = {
-      watcher,
-      marker,
-      snapshot: null,
-      bridge: [],
-      controlScan: new MarkerScanner(marker.bytes),
-      collecting: false,
-      queued: [],
-      pipeScan: new MarkerScanner(marker.bytes),
-      finished,
-    };
-    this.catchup = catchup;
+    const synced = await holder.sync();
     try {
-      const target = tmuxQuote(this.target);
-      const [, state, lines] = await this.control.commands(
-        [
-          `refresh-client -A '${this.pane.id}:on'`,
-          `display-message -p -t ${target} '#{alternate_on} #{cursor_x} #{cursor_y} #{keypad_cursor_flag}'`,
-          `capture-pane -p -e -t ${target} -S -${SNAPSHOT_HISTORY}`,
-        ],
-        () => (catchup.collecting = true),
-      );
-      const stateLine = state?.[0] ?? "";
-      // In the alternate screen there is no history to give.
-      const screen = stateLine.startsWith("1") ? (lines ?? []).slice(-this.size.rows) : (lines ?? []);
-      catchup.snapshot = snapshotBytes(screen, stateLine);
-      const written = await this.runtime.exec(this.pod, ["sh", "-c", WRITE_MARKER, "sh", marker.id, this.pane.tty], {
-        cwd: this.spec.worktreePath,
-        timeoutMs: MARKER_TIMEOUT_MS,
-      });
-      if (written.exitCode !== 0) throw new Error(`the marker could not be written: ${written.stderr.trim()}`);
-      this.tryFinishCatchup(catchup);
-      await Promise.race([done, Bun.sleep(MARKER_TIMEOUT_MS)]);
+      if (!synced && holder.alive) console.error(`pier: session ${this.spec.sessionId}'s terminal holder did not pause for a snapshot in time`);
+      await this.sendCapture(watcher);
     } finally {
-      if (this.catchup === catchup) this.finishCatchup(catchup, true);
+      holder.resume();
     }
-  }
-
-  private fromControl(bytes: Uint8Array): void {
-    if (!this.controlOff) return this.output(bytes);
-    const catchup = this.catchup;
-    if (!catchup?.collecting || catchup.controlScan.found) return;
-    const { before, after } = catchup.controlScan.push(bytes);
-    if (before.length) catchup.bridge.push(before.slice());
-    if (after) this.tryFinishCatchup(catchup);
-  }
-
-  private fromPipe(bytes: Uint8Array): void {
-    const catchup = this.catchup;
-    if (!catchup) return this.output(bytes);
-    if (catchup.pipeScan.found) {
-      this.output(bytes);
-      catchup.queued.push(bytes);
-      return;
-    }
-    const { before, after } = catchup.pipeScan.push(bytes);
-    if (before.length) this.output(before.slice());
-    if (!after) return;
-    if (after.length) {
-      const rest = after.slice();
-      this.output(rest);
-      catchup.queued.push(rest);
-    }
-    this.tryFinishCatchup(catchup);
-  }
-
-  private tryFinishCatchup(catchup: Catchup): void {
-    if (catchup.snapshot && catchup.controlScan.found && catchup.pipeScan.found) this.finishCatchup(catchup, false);
-  }
-
-  /**
-   * The watcher gets the snapshot, the bridge and what the pipe brought after the marker, and is
-   * live. Given up (the marker never came through both): it gets what there is, and what the pipe
-   * held back is passed on.
-   */
-  private finishCatchup(catchup: Catchup, givenUp: boolean): void {
-    if (this.catchup !== catchup) return;
-    this.catchup = null;
-    if (givenUp && !catchup.pipeScan.found) {
-      const rest = catchup.pipeScan.rest();
-      if (rest.length) this.output(rest);
-    }
-    if (this.controlOff) this.control.command(`refresh-client -A '${this.pane.id}:off'`).catch(() => undefined);
-    const entry = this.watchers.get(catchup.watcher);
-    if (entry && catchup.snapshot) {
-      catchup.watcher.sendBytes(concat([catchup.snapshot, ...catchup.bridge, ...catchup.queued]));
-      entry.state = "live";
-    }
-    catchup.finished();
   }
 
   /**
    * Sends the watcher its snapshot and makes it live, when control mode carries the output.
-   * tmux answers commands in order with the
-   * output, so everything written before the capture's answer is in the capture, and everything
-   * after it reaches the watcher live. The cursor is asked for first; if output arrived between
-   * that answer and the capture's, the cursor may have moved, so the two are asked again.
+   * tmux answers commands in order with the output, so everything written before the capture's
+   * answer is in the capture, and everything after it reaches the watcher live. The cursor is
+   * asked for first; if output arrived between that answer and the capture's, the cursor may
+   * have moved, so the two are asked again.
    */
   private async sendControlSnapshot(watcher: Watcher): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const [stateLine] = await this.control.command(
-        `display-message -p -t ${tmuxQuote(this.target)} '#{alternate_on} #{cursor_x} #{cursor_y} #{keypad_cursor_flag}'`,
-      );
+    for (let attempt = 0; attempt < 4; attempt++) {
       const seqBefore = this.outputSeq;
-      const lines = await this.control.command(
-        `capture-pane -p -e -t ${tmuxQuote(this.target)}${stateLine?.startsWith("1") ? "" : ` -S -${SNAPSHOT_HISTORY}`}`,
-      );
-      const entry = this.watchers.get(watcher);
-      if (!entry) return;
-      if (this.outputSeq !== seqBefore && attempt < 3) continue;
-      watcher.sendBytes(snapshotBytes(lines, stateLine ?? ""));
-      entry.state = "live";
-      return;
+      if (!(await this.sendCapture(watcher, () => this.outputSeq === seqBefore || attempt === 3))) return;
     }
+  }
+
+  /** Captures the screen and, if `keep()` says it still holds, sends it and makes the watcher live. Returns whether to try again. */
+  private async sendCapture(watcher: Watcher, keep: () => boolean = () => true): Promise<boolean> {
+    const target = tmuxQuote(this.target);
+    const [stateLine] = await this.control.command(`display-message -p -t ${target} '#{alternate_on} #{cursor_x} #{cursor_y} #{keypad_cursor_flag}'`);
+    // In the alternate screen there is no history to give.
+    const lines = await this.control.command(`capture-pane -p -e -t ${target}${stateLine?.startsWith("1") ? "" : ` -S -${SNAPSHOT_HISTORY}`}`);
+    const entry = this.watchers.get(watcher);
+    if (!entry) return false;
+    if (!keep()) return true;
+    watcher.sendBytes(snapshotBytes(lines, stateLine ?? ""));
+    entry.state = "live";
+    return false;
+  }
+
+  private fromControl(bytes: Uint8Array): void {
+    if (this.controlOutput === "on") this.output(bytes);
+    else if (this.controlOutput !== "off") this.controlOutput.push(bytes.slice());
   }
 
   private output(bytes: Uint8Array): void {
@@ -405,8 +343,12 @@ export class TerminalHost {
     for (const listener of this.outputListeners) listener(bytes);
   }
 
-  private exited(): void {
-    this.pipe?.close();
+  /** tmux says the shell has gone: what the holder still has of its last output comes first. */
+  private async exited(): Promise<void> {
+    const holder = this.holder;
+    if (holder) await Promise.race([holder.exited, Bun.sleep(FINAL_OUTPUT_MS)]);
+    this.releaseHolder();
+    holder?.close();
     this.recording.close();
     for (const watcher of this.watchers.keys()) watcher.sendControl({ type: "exited" });
     this.watchers.clear();
@@ -427,14 +369,4 @@ export function snapshotBytes(lines: string[], state: string): Uint8Array {
   out += `\x1b[${(y ?? 0) + 1};${(x ?? 0) + 1}H`;
   if (appCursor === 1) out += "\x1b[?1h";
   return new TextEncoder().encode(out);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -2,7 +2,10 @@ import type { Db } from "../infra/db.ts";
 import type { Pods } from "../pods/pods.ts";
 import { getRepo } from "../repos/repos.ts";
 import type { Session } from "../sessions/sessions.ts";
+import type { PodKey } from "../runtime/runtime.ts";
 import type { SettingsStore } from "../settings/settings.ts";
+import { type PtyHolderBuild, placeHolder } from "./holder/build.ts";
+import type { HolderHub } from "./holder/holder-stream.ts";
 import { recordingPath } from "./recording.ts";
 import { TerminalHost } from "./terminal-host.ts";
 
@@ -13,6 +16,11 @@ interface TerminalDeps {
   settings: SettingsStore;
   /** What else the session's shell gets in its environment (where Pier's model gateway is); never a secret. */
   env?(session: Session): Record<string, string>;
+  /**
+   * The terminal holder: its build, the directory of a pod's (read-only to it) where Pier places
+   * it, and the socket there on which Pier's hub hears from it.
+   */
+  holder?: { build: PtyHolderBuild; hub: HolderHub; dirOf(key: PodKey): string; socketOf(key: PodKey): string };
 }
 
 /**
@@ -33,6 +41,10 @@ export class Terminals {
     const repo = getRepo(this.deps.db, session.repoId);
     // Ensuring the pod also brings back one that was stopped or removed behind Pier's back.
     const { runtime, pod } = await this.deps.pods.ensure(repo, session.userId);
+    const holder = this.deps.holder;
+    const binary = await holder?.build.binary();
+    const key = { repoId: session.repoId, userId: session.userId };
+    const holderInPod = holder && binary ? { program: placeHolder(binary, holder.dirOf(key)), socket: holder.socketOf(key), hub: holder.hub } : null;
     // No secret goes in here: tmux keeps it in its command line and environment for the pod's life.
     // git and gh ask Pier for the GitHub token when they need it (see PodServices).
     return TerminalHost.open(runtime, pod, {
@@ -43,6 +55,7 @@ export class Terminals {
       recordingPath: recordingPath(this.deps.dataDir, session.id),
       recordingLimitMiB: this.deps.settings.plain().recordingLimitMiB,
       socketName: this.socketName,
+      holder: holderInPod,
     });
   }
 }

@@ -1,0 +1,252 @@
+import { chmodSync, rmSync } from "node:fs";
+import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
+import { type PodKey, podKeyString } from "../../runtime/runtime.ts";
+
+/** The holder's frames can be no longer than this; it sends at most 64 KiB. Anything longer is not the holder talking. */
+const MAX_FRAME = 1024 * 1024;
+const HEADER = 5;
+/** How long the holder gets to answer a sync. */
+const SYNC_TIMEOUT_MS = 5_000;
+/** A holder Pier has no terminal for yet (Pier is still starting) is kept this long. */
+const UNCLAIMED_MS = 30_000;
+/** Session ids are short lowercase words; anything else in a hello is refused. */
+const SESSION_ID = /^[a-z0-9]{1,64}$/;
+
+/**
+ * Pier's end of one session's terminal holder (pier-pty.c, the program in the tmux pane that
+ * holds the shell), connected to Pier's socket in the pod's services directory. Output frames
+ * carry the shell's bytes as it wrote them; a sync pauses the shell's output once tmux's screen
+ * has everything before it, so a snapshot lines up exactly with the stream.
+ */
+export class HolderStream {
+  private outputListeners: Array<(bytes: Uint8Array) => void> = [];
+  private onSynced: (() => void) | null = null;
+  private ended = false;
+  private end: () => void = () => {};
+  readonly exited: Promise<void>;
+
+  constructor(private socket: Socket<unknown>) {
+    this.exited = new Promise((resolve) => (this.end = resolve));
+  }
+
+  get alive(): boolean {
+    return !this.ended;
+  }
+
+  onOutput(listener: (bytes: Uint8Array) => void): void {
+    this.outputListeners.push(listener);
+  }
+
+  /**
+   * Pauses the shell's output once tmux's screen holds everything sent before: resolves true when
+   * every byte before that point has been passed to the output listeners (false if the holder did
+   * not answer in time, or is gone). `resume` lets the output go on.
+   */
+  sync(): Promise<boolean> {
+    if (this.ended) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(false), SYNC_TIMEOUT_MS);
+      const done = (synced: boolean) => {
+        clearTimeout(timer);
+        this.onSynced = null;
+        resolve(synced && !this.ended);
+      };
+      this.onSynced = () => done(true);
+      this.socket.write("S");
+    });
+  }
+
+  resume(): void {
+    if (!this.ended) this.socket.write("G");
+  }
+
+  close(): void {
+    this.socket.end();
+    this.closed();
+  }
+
+  /** A frame from the holder after its hello; false for one that is not the holder's. */
+  frame(type: number, payload: Uint8Array): boolean {
+    if (type === 0x4f /* O */) for (const listener of this.outputListeners) listener(payload);
+    else if (type === 0x59 /* Y */) this.onSynced?.();
+    else return false;
+    return true;
+  }
+
+  closed(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onSynced?.();
+    this.end();
+  }
+}
+
+interface Connection {
+  key: PodKey;
+  parser: FrameParser;
+  stream: HolderStream | null;
+}
+
+/**
+ * Where sessions' holders reach Pier: a Unix socket in each pod's services directory (which the
+ * pod sees read-only, and only its own), so no network is needed and the socket itself says
+ * which person's pod is talking. A holder says which session it holds; Pier takes it only for a
+ * live session of that pod's own person and repo, and hands it to that session's terminal.
+ *
+ * The pod is untrusted: frames are checked (type and length), and anything else ends the connection.
+ */
+export class HolderHub {
+  private listeners = new Map<string, UnixSocketListener<Connection> | TCPSocketListener<Connection>>();
+  private terminals = new Map<string, (stream: HolderStream) => void>();
+  private unclaimed = new Map<string, { stream: HolderStream; timer: Timer }>();
+
+  constructor(private accepts: (key: PodKey, sessionId: string) => boolean) {}
+
+  /** Starts listening for the pod's holders at `path` (once per server run). */
+  listen(key: PodKey, path: string): void {
+    const id = podKeyString(key);
+    if (this.listeners.has(id)) return;
+    rmSync(path, { force: true });
+    const listener = Bun.listen<Connection>({
+      unix: path,
+      socket: {
+        open: (socket) => {
+          socket.data = { key, parser: new FrameParser(), stream: null };
+        },
+        data: (socket, chunk) => this.read(socket, chunk),
+        close: (socket) => socket.data.stream?.closed(),
+        error: (socket) => socket.data.stream?.closed(),
+      },
+    });
+    // The pod user must be able to connect; only the pod (and the server) can see the path.
+    chmodSync(path, 0o666);
+    this.listeners.set(id, listener);
+  }
+
+  /**
+   * Hands the session's holder to `take` whenever it connects (now, if it already has), until
+   * `release` is called. Returns `release`.
+   */
+  claim(sessionId: string, take: (stream: HolderStream) => void): () => void {
+    this.terminals.set(sessionId, take);
+    const waiting = this.unclaimed.get(sessionId);
+    if (waiting) {
+      this.unclaimed.delete(sessionId);
+      clearTimeout(waiting.timer);
+      take(waiting.stream);
+    }
+    return () => {
+      if (this.terminals.get(sessionId) === take) this.terminals.delete(sessionId);
+    };
+  }
+
+  async closeAll(): Promise<void> {
+    for (const { stream, timer } of this.unclaimed.values()) {
+      clearTimeout(timer);
+      stream.close();
+    }
+    this.unclaimed.clear();
+    for (const listener of this.listeners.values()) listener.stop(true);
+    this.listeners.clear();
+  }
+
+  private read(socket: Socket<Connection>, chunk: Uint8Array): void {
+    const connection = socket.data;
+    const ok = connection.parser.push(chunk, (type, payload) => {
+      if (connection.stream) return connection.stream.frame(type, payload);
+      if (type !== 0x48 /* H */) return false;
+      const sessionId = new TextDecoder().decode(payload);
+      if (!SESSION_ID.test(sessionId) || !this.accepts(connection.key, sessionId)) return false;
+      connection.stream = new HolderStream(socket as Socket<unknown>);
+      this.arrived(sessionId, connection.stream);
+      return true;
+    });
+    if (!ok) {
+      if (connection.stream) console.error("pier: a terminal holder sent something that is not a frame; Pier stops reading it.");
+      connection.stream?.closed();
+      socket.end();
+    }
+  }
+
+  private arrived(sessionId: string, stream: HolderStream): void {
+    const take = this.terminals.get(sessionId);
+    if (take) return take(stream);
+    // Pier has not opened this session's terminal yet (it is starting): keep the holder until it does.
+    const previous = this.unclaimed.get(sessionId);
+    if (previous) {
+      clearTimeout(previous.timer);
+      previous.stream.close();
+    }
+    const timer = setTimeout(() => {
+      if (this.unclaimed.get(sessionId)?.stream !== stream) return;
+      this.unclaimed.delete(sessionId);
+      stream.close();
+    }, UNCLAIMED_MS);
+    timer.unref();
+    this.unclaimed.set(sessionId, { stream, timer });
+  }
+}
+
+/**
+ * Splits a byte stream into frames (type byte, 32-bit big-endian length, payload) without copying
+ * payloads that lie within one chunk. `push` returns false at the first thing that is not a frame.
+ */
+export class FrameParser {
+  private header = new Uint8Array(HEADER);
+  private headerFill = 0;
+  private type = 0;
+  private payload: Uint8Array | null = null;
+  private payloadFill = 0;
+
+  push(chunk: Uint8Array, frame: (type: number, payload: Uint8Array) => boolean): boolean {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.payload === null) {
+        // A whole header inside the chunk, and its whole payload after it: hand out a view.
+        if (this.headerFill === 0 && chunk.length - at >= HEADER) {
+          const type = chunk[at]!;
+          const length = ((chunk[at + 1]! << 24) | (chunk[at + 2]! << 16) | (chunk[at + 3]! << 8) | chunk[at + 4]!) >>> 0;
+          if (length > MAX_FRAME) return false;
+          if (chunk.length - at - HEADER >= length) {
+            if (!frame(type, chunk.subarray(at + HEADER, at + HEADER + length))) return false;
+            at += HEADER + length;
+            continue;
+          }
+          this.start(type, length);
+          at += HEADER;
+          continue;
+        }
+        const take = Math.min(HEADER - this.headerFill, chunk.length - at);
+        this.header.set(chunk.subarray(at, at + take), this.headerFill);
+        this.headerFill += take;
+        at += take;
+        if (this.headerFill < HEADER) return true;
+        const h = this.header;
+        const length = ((h[1]! << 24) | (h[2]! << 16) | (h[3]! << 8) | h[4]!) >>> 0;
+        if (length > MAX_FRAME) return false;
+        this.headerFill = 0;
+        this.start(h[0]!, length);
+        if (length === 0 && !this.finish(frame)) return false;
+        continue;
+      }
+      const take = Math.min(this.payload.length - this.payloadFill, chunk.length - at);
+      this.payload.set(chunk.subarray(at, at + take), this.payloadFill);
+      this.payloadFill += take;
+      at += take;
+      if (this.payloadFill === this.payload.length && !this.finish(frame)) return false;
+    }
+    return true;
+  }
+
+  private start(type: number, length: number): void {
+    this.type = type;
+    this.payload = new Uint8Array(length);
+    this.payloadFill = 0;
+  }
+
+  private finish(frame: (type: number, payload: Uint8Array) => boolean): boolean {
+    const payload = this.payload!;
+    this.payload = null;
+    return frame(this.type, payload);
+  }
+}
