@@ -21,6 +21,14 @@ COPY scripts ./scripts
 # Copies htmx and xterm.css into public/vendor and bundles src/client there (never a CDN).
 RUN bun scripts/build-assets.ts
 
+# ---- the terminal holder (src/terminal/holder/pier-pty.c): a static program Pier places into pods ----
+FROM oven/bun:1.4.5-slim AS holder
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends gcc musl-tools \
+  && rm -rf /var/lib/apt/lists/*
+COPY src/terminal/holder/pier-pty.c /build/
+RUN musl-gcc -static -Os -s -o /build/pier-pty /build/pier-pty.c && /build/pier-pty version
+
 # ---- runtime ----
 FROM oven/bun:1.4.5-slim
 WORKDIR /app
@@ -39,8 +47,9 @@ COPY --from=build /app/src ./src
 COPY --from=build /app/views ./views
 COPY --from=build /app/public ./public
 COPY --from=build /app/drizzle ./drizzle
+COPY --from=holder /build/pier-pty /usr/local/lib/pier/pier-pty
 
-ENV PIER_DATA_DIR=/data PIER_PORT=7070 NODE_ENV=production
+ENV PIER_DATA_DIR=/data PIER_PORT=7070 NODE_ENV=production PIER_PTY_BINARY=/usr/local/lib/pier/pier-pty
 VOLUME /data
 EXPOSE 7070
 

@@ -238,6 +238,15 @@ export async function benchPier(name: string) {
     get token() {
       return token;
     },
+    /** Changes Pier's settings (as the bench user, an admin). */
+    async configure(settings: Record<string, unknown>): Promise<void> {
+      const res = await fetch(`${base}/api/settings`, {
+        method: "PUT",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify(settings),
+      });
+      if (!res.ok) throw new Error(`/api/settings: ${res.status} ${await res.text()}`);
+    },
     /** A new session on the repository, once active: { id, podId, worktreePath }. */
     async session(): Promise<{ id: string; podId: string; worktreePath: string }> {
       const { id } = await api("/api/sessions", { repoId });

@@ -23,6 +23,8 @@ const STARTING = 4;
 const pier = await benchPier("load");
 const sampler: { peak: number; timer?: ReturnType<typeof setInterval> } = { peak: 0 };
 try {
+  // One pod holds every session: room for each one's tmux pane, holder, shell and loop.
+  await pier.configure({ podPidsLimit: Math.max(1024, n * 8), podMemoryMb: Math.max(4096, n * 32), podCpus: cpus().length });
   const idle = pier.memory().rss;
   const sessions: Array<{ id: string }> = [];
   for (let i = 0; i < n; i += STARTING) {

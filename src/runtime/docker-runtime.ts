@@ -160,8 +160,12 @@ export class DockerRuntime implements Runtime {
    */
   async exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
     const seconds = options.timeoutMs ? Math.max(1, Math.ceil(options.timeoutMs / 1000)) : 0;
-    const argv = seconds ? ["timeout", "-k", String(KILL_AFTER_S), String(seconds), ...command] : command;
     const withStdin = options.stdin !== undefined;
+    // Docker does not always pass the end of stdin on to a command that has only just started
+    // (seen under load: the command waited for more input until its timeout), so the command
+    // reads exactly the bytes it is given and sees its input end there whatever Docker does.
+    const counted = withStdin ? ["sh", "-c", 'head -c "$0" | "$@"', String(Buffer.byteLength(options.stdin!)), ...command] : command;
+    const argv = seconds ? ["timeout", "-k", String(KILL_AFTER_S), String(seconds), ...counted] : counted;
     const exec = await this.createExec(pod, argv, options, withStdin);
     const stream = await exec.start({ hijack: true, stdin: withStdin });
     const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;

@@ -153,6 +153,15 @@ step("a session started by Pier in its container gets a pod that sees the repo's
   expect(readme).toBe("# packaged\n");
   const hidden = await docker(["exec", session.podId, "sh", "-c", `ls /data; ls /data/workspaces/${repoId}`]);
   expect(hidden.trim().split("\n")).toEqual(["mirrors", "pods", "workspaces", session.userId]);
+
+  // The session's shell runs under the image's terminal holder, which Pier placed in the pod's
+  // services directory (the image has no compiler: it was built in the Dockerfile).
+  const holder = await waitFor("the terminal holder in the pod", 30 * SECOND, async () => {
+    const processes = await docker(["exec", session.podId, "ps", "-eo", "args"]);
+    return processes.split("\n").find((line) => line.startsWith(`/data/${services}/pier-pty serve /data/${services}/pty.sock ${created.id} -- `)) ?? null;
+  });
+  expect(holder).toContain("bash -l");
+  expect((await docker(["exec", session.podId, `/data/${services}/pier-pty`, "version"])).trim()).toBe("pier-pty 1");
 }, "container");
 
 step("Docker reports the container healthy", 2 * MINUTE, async () => {

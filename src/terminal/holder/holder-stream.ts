@@ -1,6 +1,6 @@
 import { chmodSync, rmSync } from "node:fs";
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
-import { type PodKey, podKeyString } from "../../runtime/runtime.ts";
+import { OutputFanout, type PodKey, podKeyString } from "../../runtime/runtime.ts";
 
 /** The holder's frames can be no longer than this; it sends at most 64 KiB. Anything longer is not the holder talking. */
 const MAX_FRAME = 1024 * 1024;
@@ -9,6 +9,8 @@ const HEADER = 5;
 const SYNC_TIMEOUT_MS = 5_000;
 /** A holder Pier has no terminal for yet (Pier is still starting) is kept this long. */
 const UNCLAIMED_MS = 30_000;
+/** Output a holder sends before its terminal listens (Pier is starting) is kept up to this much, the latest. */
+const EARLY_OUTPUT = 16 * 1024 * 1024;
 /** Session ids are short lowercase words; anything else in a hello is refused. */
 const SESSION_ID = /^[a-z0-9]{1,64}$/;
 
@@ -19,7 +21,7 @@ const SESSION_ID = /^[a-z0-9]{1,64}$/;
  * has everything before it, so a snapshot lines up exactly with the stream.
  */
 export class HolderStream {
-  private outputListeners: Array<(bytes: Uint8Array) => void> = [];
+  private output = new OutputFanout(EARLY_OUTPUT);
   private onSynced: (() => void) | null = null;
   private ended = false;
   private end: () => void = () => {};
@@ -33,8 +35,9 @@ export class HolderStream {
     return !this.ended;
   }
 
+  /** Each chunk of the shell's output, in order; what came before the first listener is kept for it. */
   onOutput(listener: (bytes: Uint8Array) => void): void {
-    this.outputListeners.push(listener);
+    this.output.listen(listener);
   }
 
   /**
@@ -67,7 +70,7 @@ export class HolderStream {
 
   /** A frame from the holder after its hello; false for one that is not the holder's. */
   frame(type: number, payload: Uint8Array): boolean {
-    if (type === 0x4f /* O */) for (const listener of this.outputListeners) listener(payload);
+    if (type === 0x4f /* O */) this.output.deliver(payload);
     else if (type === 0x59 /* Y */) this.onSynced?.();
     else return false;
     return true;
