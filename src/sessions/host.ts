@@ -146,7 +146,7 @@ export class SessionHost {
   /** Server shutdown: stop watching; the shell keeps running in its pod. */
   async detach(): Promise<void> {
     const terminal = await this.terminalHost?.catch(() => null);
-    terminal?.detachAll();
+    await terminal?.detachAll();
   }
 
   private settle(state: "active" | "failed" | "ended", error?: string): void {

@@ -44,6 +44,8 @@ const BEHIND_BYTES = 1024 * 1024;
 const INPUT_CHUNK = 1024;
 /** How long a new session's holder (or, after a restart, a running one) gets to connect before control mode carries the output. */
 const HOLDER_START_MS = 3_000;
+/** How long a stopping server waits for the holder to hand over what it has already sent. */
+const DRAIN_MS = 1_500;
 /** How long the end of a shell's output gets to come through the holder after tmux says the shell has gone. */
 const FINAL_OUTPUT_MS = 2_000;
 
@@ -77,6 +79,8 @@ export class TerminalHost {
   private holder: HolderStream | null = null;
   private releaseHolder: () => void = () => {};
   private pane = "";
+  /** The pane runs (or is about to run) the holder, so it is worth waiting for. */
+  private holderExpected = false;
   /**
    * Where control mode's output goes: to the watchers ("on"), nowhere (the holder carries it), or
    * kept aside while Pier finds out whether the pane's holder answers.
@@ -97,6 +101,17 @@ export class TerminalHost {
 
   /** Attaches to the session's tmux session in the pod, creating it (and its shell) if needed. */
   static async open(runtime: Runtime, pod: Pod, spec: TerminalSpec): Promise<TerminalHost> {
+    const host = await onePerPod(pod, () => TerminalHost.start(runtime, pod, spec));
+    await host.awaitHolder();
+    return host;
+  }
+
+  /**
+   * Creates or finds the tmux session and attaches a control client with its size set. tmux 3.3a
+   * can crash (taking every session of the pod with it) when a session is created while another
+   * control client is attaching and has no size yet, so a pod's terminals start one at a time.
+   */
+  private static async start(runtime: Runtime, pod: Pod, spec: TerminalSpec): Promise<TerminalHost> {
     const name = `pier-${spec.sessionId}`;
     const TMUX = tmuxCommand(spec.socketName);
     const exists = await runtime.exec(pod, [...TMUX, "has-session", "-t", `=${name}`], { cwd: spec.worktreePath });
@@ -125,13 +140,19 @@ export class TerminalHost {
       control.close();
       throw new Error("tmux did not attach the terminal in time.");
     }
-    const recording = new Recording(spec.recordingPath, DEFAULT_SIZE, spec.recordingLimitMiB);
-    const host = new TerminalHost(spec, control, `=${name}:`, recording);
-    await control.command(`refresh-client -C ${DEFAULT_SIZE.cols}x${DEFAULT_SIZE.rows}`);
-    const [pane] = await control.command(`display-message -p -t ${tmuxQuote(host.target)} '#{pane_id} #{pane_current_command}'`);
-    const [paneId, running] = (pane ?? "").split(" ");
+    const target = `=${name}:`;
+    const [info] = await control.command(`display-message -p -t ${tmuxQuote(target)} '#{window_width} #{window_height} #{pane_id} #{pane_current_command}'`);
+    const [width, height, paneId, ...command] = (info ?? "").split(" ");
+    const running = command.join(" ");
+    // A terminal found after a restart keeps its size: a change would make the shell redraw its prompt.
+    const size = exists.exitCode === 0 && Number(width) > 0 && Number(height) > 0 ? { cols: Number(width), rows: Number(height) } : DEFAULT_SIZE;
+    const recording = new Recording(spec.recordingPath, size, spec.recordingLimitMiB);
+    const host = new TerminalHost(spec, control, target, recording);
+    host.size = { ...size };
+    await control.command(`refresh-client -C ${size.cols}x${size.rows}`);
     host.pane = paneId?.startsWith("%") ? paneId : "";
-    await host.awaitHolder(exists.exitCode !== 0 || running === "pier-pty");
+    // The pane runs the holder, or is still starting it (sh, just before it becomes the holder or the shell).
+    host.holderExpected = running === "pier-pty" || (exists.exitCode !== 0 && running === "sh");
     return host;
   }
 
@@ -193,7 +214,13 @@ export class TerminalHost {
   }
 
   /** Stops watching (server shutdown): the tmux session and its shell keep running in the pod, and the holder keeps what the shell writes meanwhile. */
-  detachAll(): void {
+  async detachAll(): Promise<void> {
+    // What the holder has already sent is read and recorded first: paused, it sends nothing after the answer.
+    await this.holder?.sync(DRAIN_MS);
+    this.close();
+  }
+
+  private close(): void {
     this.recording.close();
     this.releaseHolder();
     this.holder?.close();
@@ -207,7 +234,7 @@ export class TerminalHost {
     } catch {
       // Already gone.
     }
-    this.detachAll();
+    this.close();
   }
 
   private async applySize(watcher: Watcher, size: { cols: number; rows: number }): Promise<void> {
@@ -228,7 +255,8 @@ export class TerminalHost {
    * connection broke, it connects again by itself). A holder just started, or one the pane is
    * running, is waited for a moment before control mode carries the output meanwhile.
    */
-  private async awaitHolder(expected: boolean): Promise<void> {
+  private async awaitHolder(): Promise<void> {
+    const expected = this.holderExpected;
     const hub = this.spec.holder?.hub;
     if (!hub || !this.pane) return this.useHolder(null);
     let arrived: () => void = () => {};
@@ -354,6 +382,20 @@ export class TerminalHost {
     this.watchers.clear();
     for (const listener of this.exitListeners.splice(0)) listener();
   }
+}
+
+const starting = new Map<string, Promise<unknown>>();
+
+/** Runs `start` after any other start for the same pod has finished. */
+async function onePerPod<T>(pod: Pod, start: () => Promise<T>): Promise<T> {
+  const before = starting.get(pod.id) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(start);
+  const settled = mine.catch(() => undefined);
+  starting.set(pod.id, settled);
+  void settled.then(() => {
+    if (starting.get(pod.id) === settled) starting.delete(pod.id);
+  });
+  return mine;
 }
 
 /**

@@ -246,6 +246,25 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
 
     test("several viewers at once get identical live output", identicalViewers("v"), 60_000);
 
+    test("after a long flood of plain lines (most of which tmux never has to parse), a new viewer's screen and history are its last lines", async () => {
+      const first = await connect();
+      // A colour change first, then 3 MB of plain lines: the holder gives tmux only the lines a snapshot can show.
+      first.input("printf '\\033[32m'; seq -f 'p%.0f' 1 400000; printf '\\033[0m'; echo p-$((4000*100))-done\r");
+      await first.waitFor(/p-400000-done\r\n[\s\S]*[$#] $/, 60_000);
+      const joiner = await connect();
+      const { snapshot } = await viewerLines(joiner.chunks.slice(0, 1));
+      const numbers = numbersIn(snapshot, "p");
+      // The history a snapshot gives (3000 lines) ends at the flood's last line, with nothing missing.
+      expect(numbers.length).toBeGreaterThanOrEqual(2900);
+      expect(contiguity(numbers, numbers[0]!, 400000)).toBe("ok");
+      expect(snapshot.join("\n")).toContain("p-400000-done");
+      // The colour set before the flood was still in force for its lines.
+      expect(decode([joiner.chunks[0]!])).toMatch(/^\x1bc\x1b\[32mp\d+/);
+      await joiner.run("echo after-$((6*7))", /after-42/);
+      first.close();
+      joiner.close();
+    }, 120_000);
+
     if (mode === "holder") {
       test("when the holder's connection to Pier breaks, the holder connects again and nothing the shell wrote meanwhile is lost", async () => {
         const viewer = await connect();
@@ -278,6 +297,26 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
         expectNoMarker(viewer.text);
         viewer.close();
         late.close();
+      }, 60_000);
+
+      test("what the shell writes while Pier is down reaches the recording once Pier is back, once and in order", async () => {
+        const typed = await pier.pier.runtime.exec(
+          pod(),
+          [...tmuxCommand(pier.pier.terminals.socketName), "send-keys", "-t", `pier-${session.id}`, "sleep 1; seq -f 'down%.0f' 1 3000; echo down-$((30*100))-done", "Enter"],
+          { cwd: session.worktreePath },
+        );
+        expect(typed.exitCode).toBe(0);
+        await pier.close();
+        await Bun.sleep(2000);
+        pier = await startTestPier(fullEnv, dataDir);
+        host = await pier.pier.hosts.terminal(pier.pier.sessions.get(session.id));
+        await waitForRecording(/down-3000-done/);
+        expect(contiguity(numbersIn(recordedOutput().split("\r\n"), "down"), 1, 3000)).toBe("ok");
+        const viewer = await connect();
+        // The screen shows the end of it (the shell may redraw its prompt over the last line or two as the viewer's size applies).
+        expect(viewer.text).toContain("down2995");
+        await viewer.run("echo back-$((5*5))", /back-25/);
+        viewer.close();
       }, 60_000);
     }
   });

@@ -45,10 +45,10 @@ export class HolderStream {
    * every byte before that point has been passed to the output listeners (false if the holder did
    * not answer in time, or is gone). `resume` lets the output go on.
    */
-  sync(): Promise<boolean> {
+  sync(timeoutMs = SYNC_TIMEOUT_MS): Promise<boolean> {
     if (this.ended) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => done(false), SYNC_TIMEOUT_MS);
+      const timer = setTimeout(() => done(false), timeoutMs);
       const done = (synced: boolean) => {
         clearTimeout(timer);
         this.onSynced = null;
