@@ -206,10 +206,10 @@ export async function benchPier(name: string) {
   const pier = await startBenchPier(name);
   const base = pier.base;
   let token = "";
-  const api = async (path: string, body?: unknown): Promise<any> => {
+  const api = async (path: string, body?: unknown, as = token): Promise<any> => {
     const res = await fetch(base + path, {
       method: body === undefined ? "GET" : "POST",
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: { "content-type": "application/json", ...(as ? { authorization: `Bearer ${as}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -247,12 +247,24 @@ export async function benchPier(name: string) {
       });
       if (!res.ok) throw new Error(`/api/settings: ${res.status} ${await res.text()}`);
     },
-    /** A new session on the repository, once active: { id, podId, worktreePath }. */
-    async session(): Promise<{ id: string; podId: string; worktreePath: string }> {
-      const { id } = await api("/api/sessions", { repoId });
+    /** Another person (a member) with their own API token: their sessions get a pod of their own. */
+    async person(username: string): Promise<string> {
+      await api("/api/users", { username, password: `${username} password`, role: "member" });
+      const login = await fetch(`${base}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password: `${username} password` }),
+      });
+      const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+      const made = await fetch(`${base}/api/tokens`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
+      return ((await made.json()) as { token: string }).token;
+    },
+    /** A new session on the repository (as `as`, a person's token; the bench user by default), once active: { id, podId, worktreePath }. */
+    async session(as = token): Promise<{ id: string; podId: string; worktreePath: string }> {
+      const { id } = await api("/api/sessions", { repoId }, as);
       const deadline = Date.now() + 300_000;
       for (;;) {
-        const s = await api(`/api/sessions/${id}`);
+        const s = await api(`/api/sessions/${id}`, undefined, as);
         if (s.state === "active") return s;
         if (s.state === "failed") throw new Error(s.error);
         if (Date.now() > deadline) throw new Error(`session ${id} did not become active`);

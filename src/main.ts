@@ -23,6 +23,11 @@ try {
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+  // One failed promise nobody awaited must not take every session's connections down with the
+  // server: it is logged loudly instead (the tests, which run Pier in-process, still fail on it).
+  process.on("unhandledRejection", (reason) => {
+    console.error(`pier: an unexpected error was not handled: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  });
 } catch (error) {
   console.error(`Pier cannot start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

@@ -80,7 +80,12 @@ export function terminalSocket(pier: Pier) {
     },
     async drain(ws) {
       const attachment = open.get(ws.raw);
-      if (attachment?.attached) await (await attachment.host).drained(attachment.watcher);
+      if (!attachment?.attached) return;
+      try {
+        await (await attachment.host).drained(attachment.watcher);
+      } catch (error) {
+        attachment.watcher.sendControl({ type: "error", message: error instanceof Error ? error.message : String(error) });
+      }
     },
     async close(ws) {
       const attachment = open.get(ws.raw);
@@ -97,6 +102,9 @@ export function terminalSocket(pier: Pier) {
 /** Attaches the watcher once, with the size it sent first (if it sent one in time). */
 function attach(attachment: Attachment): Promise<void> {
   clearTimeout(attachment.timer);
-  attachment.attached ??= attachment.host.then((host) => host.attach(attachment.watcher, attachment.pendingSize));
+  // A terminal that fails here (its tmux gone) says so to the watcher; nothing is left unhandled.
+  attachment.attached ??= attachment.host
+    .then((host) => host.attach(attachment.watcher, attachment.pendingSize))
+    .catch((error: Error) => attachment.watcher.sendControl({ type: "error", message: error.message }));
   return attachment.attached;
 }
