@@ -79,6 +79,8 @@ export class TerminalHost {
   private holder: HolderStream | null = null;
   private releaseHolder: () => void = () => {};
   private pane = "";
+  /** The pod's id, for onePerPod. */
+  private podId = "";
   /** The pane runs (or is about to run) the holder, so it is worth waiting for. */
   private holderExpected = false;
   /**
@@ -101,15 +103,16 @@ export class TerminalHost {
 
   /** Attaches to the session's tmux session in the pod, creating it (and its shell) if needed. */
   static async open(runtime: Runtime, pod: Pod, spec: TerminalSpec): Promise<TerminalHost> {
-    const host = await onePerPod(pod, () => TerminalHost.start(runtime, pod, spec));
+    const host = await onePerPod(pod.id, () => TerminalHost.start(runtime, pod, spec));
+    host.podId = pod.id;
     await host.awaitHolder();
     return host;
   }
 
   /**
    * Creates or finds the tmux session and attaches a control client with its size set. tmux 3.3a
-   * can crash (taking every session of the pod with it) when a session is created while another
-   * control client is attaching and has no size yet, so a pod's terminals start one at a time.
+   * can crash (taking every session of the pod with it) when a session is created or a client
+   * attaches while other clients resize, so within a pod these happen one at a time (onePerPod).
    */
   private static async start(runtime: Runtime, pod: Pod, spec: TerminalSpec): Promise<TerminalHost> {
     const name = `pier-${spec.sessionId}`;
@@ -230,7 +233,7 @@ export class TerminalHost {
   /** Ends the tmux session and its shell (the session itself is ending). */
   async terminate(): Promise<void> {
     try {
-      await this.control.command(`kill-session -t ${tmuxQuote(this.target.slice(0, -1))}`);
+      await onePerPod(this.podId, () => this.control.command(`kill-session -t ${tmuxQuote(this.target.slice(0, -1))}`));
     } catch {
       // Already gone.
     }
@@ -246,7 +249,7 @@ export class TerminalHost {
     // must see the new size, so wait for its layout-change notice (briefly: none comes if the
     // window already had that size).
     const resized = this.control.nextNotification("%layout-change", 500);
-    await this.control.command(`refresh-client -C ${size.cols}x${size.rows}`);
+    await onePerPod(this.podId, () => this.control.command(`refresh-client -C ${size.cols}x${size.rows}`));
     await resized;
   }
 
@@ -291,14 +294,18 @@ export class TerminalHost {
   }
 
   /**
-   * The holder's connection ended under a live terminal: until it connects again (it tries every
-   * quarter second), control mode carries the output.
+   * The holder's connection ended under a live terminal. It connects again by itself (every
+   * quarter second) and then sends what Pier has not had; should it not come back in time,
+   * control mode carries the output, starting with what it brought meanwhile.
    */
   private holderEnded(holder: HolderStream): void {
     if (this.holder !== holder || !this.control.alive) return;
     this.holder = null;
-    this.controlOutput = "on";
+    this.controlOutput = [];
     this.control.command(`refresh-client -A '${this.pane}:on'`).catch(() => undefined);
+    setTimeout(() => {
+      if (!this.holder && Array.isArray(this.controlOutput) && this.control.alive) void this.useHolder(null);
+    }, HOLDER_START_MS).unref();
   }
 
   private sendSnapshot(watcher: Watcher): Promise<void> {
@@ -384,16 +391,19 @@ export class TerminalHost {
   }
 }
 
-const starting = new Map<string, Promise<unknown>>();
+const podQueues = new Map<string, Promise<unknown>>();
 
-/** Runs `start` after any other start for the same pod has finished. */
-async function onePerPod<T>(pod: Pod, start: () => Promise<T>): Promise<T> {
-  const before = starting.get(pod.id) ?? Promise.resolve();
-  const mine = before.catch(() => undefined).then(start);
+/**
+ * Runs `work` once every earlier piece of work for the same pod has finished: a terminal's start,
+ * a resize, a session's end. (Keys, captures and the rest run freely.)
+ */
+async function onePerPod<T>(podId: string, work: () => Promise<T>): Promise<T> {
+  const before = podQueues.get(podId) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(work);
   const settled = mine.catch(() => undefined);
-  starting.set(pod.id, settled);
+  podQueues.set(podId, settled);
   void settled.then(() => {
-    if (starting.get(pod.id) === settled) starting.delete(pod.id);
+    if (podQueues.get(podId) === settled) podQueues.delete(podId);
   });
   return mine;
 }
