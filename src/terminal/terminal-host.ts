@@ -226,7 +226,10 @@ export class TerminalHost {
   private close(): void {
     this.recording.close();
     this.releaseHolder();
-    this.holder?.close();
+    const holder = this.holder;
+    // Gone on purpose: nothing is to be switched back to control mode for it.
+    this.holder = null;
+    holder?.close();
     this.control.close();
   }
 
@@ -274,8 +277,10 @@ export class TerminalHost {
 
   /**
    * The holder carries the output from here on, and control mode's copy of it (which tmux gets
-   * only once the shell's output pauses) is dropped; without a holder, control mode carries it,
-   * starting with what it brought while Pier waited.
+   * only once the shell's output pauses, and mostly trimmed) is dropped; without a holder, control
+   * mode carries it, starting with what it brought while Pier waited. (Control mode's output is
+   * not turned off for the pane with `refresh-client -A`: tmux 3.3a crashes when a client that had
+   * it off is replaced, as on every server restart.)
    */
   private async useHolder(holder: HolderStream | null): Promise<void> {
     const kept = Array.isArray(this.controlOutput) ? this.controlOutput : [];
@@ -290,19 +295,17 @@ export class TerminalHost {
     this.holder = holder;
     holder.onOutput((bytes) => this.output(bytes));
     void holder.exited.then(() => this.holderEnded(holder));
-    await this.control.command(`refresh-client -A '${this.pane}:off'`).catch(() => undefined);
   }
 
   /**
    * The holder's connection ended under a live terminal. It connects again by itself (every
    * quarter second) and then sends what Pier has not had; should it not come back in time,
-   * control mode carries the output, starting with what it brought meanwhile.
+   * control mode carries the output from then on (tmux's screen has what came meanwhile).
    */
   private holderEnded(holder: HolderStream): void {
     if (this.holder !== holder || !this.control.alive) return;
     this.holder = null;
     this.controlOutput = [];
-    this.control.command(`refresh-client -A '${this.pane}:on'`).catch(() => undefined);
     setTimeout(() => {
       if (!this.holder && Array.isArray(this.controlOutput) && this.control.alive) void this.useHolder(null);
     }, HOLDER_START_MS).unref();

@@ -29,11 +29,19 @@ interface TerminalDeps {
  * of its output even while no browser is attached; the session's host keeps it (src/sessions/host.ts).
  */
 export class Terminals {
-  /** One tmux server per Pier (per data dir), so two Piers on one machine never share one. */
+  /** What this Pier's tmux servers are called (per data dir), so two Piers on one machine never share one. */
   readonly socketName: string;
 
   constructor(private deps: TerminalDeps) {
     this.socketName = `pier-${deps.settings.instanceId().slice(0, 8)}`;
+  }
+
+  /**
+   * The session's own tmux server: one per session, not one per pod, because tmux 3.3a crashes
+   * (every session of the server with it) when its clients attach and resize across sessions at once.
+   */
+  socketFor(sessionId: string): string {
+    return `${this.socketName}-${sessionId}`;
   }
 
   /** Attaches to the session's tmux session in its pod, starting it (and its shell) if needed. */
@@ -54,7 +62,7 @@ export class Terminals {
       env: { ...this.deps.env?.(session), PIER_SESSION_ID: session.id },
       recordingPath: recordingPath(this.deps.dataDir, session.id),
       recordingLimitMiB: this.deps.settings.plain().recordingLimitMiB,
-      socketName: this.socketName,
+      socketName: this.socketFor(session.id),
       holder: holderInPod,
     });
   }

@@ -229,8 +229,8 @@ describe("the pod is untrusted", () => {
     const look = await inPod(theirs, [
       `sudo -n cat ${mine.worktreePath}/private.txt 2>/dev/null || echo no-worktree`,
       `sudo -n ls ${join(dataDir, "workspaces", repoId)}`,
-      `tmux -L ${pier.pier.terminals.socketName} list-sessions -F '#{session_name}'`,
-      `tmux -L ${pier.pier.terminals.socketName} send-keys -t pier-${mine.id} 'touch /tmp/typed-by-mallory' Enter 2>/dev/null || echo no-tmux`,
+      `tmux -L ${pier.pier.terminals.socketFor(theirs.id)} list-sessions -F '#{session_name}'`,
+      `tmux -L ${pier.pier.terminals.socketFor(mine.id)} send-keys -t pier-${mine.id} 'touch /tmp/typed-by-mallory' Enter 2>/dev/null || echo no-tmux`,
     ].join("; "));
     expect(look.stdout.trim().split("\n")).toEqual(["no-worktree", theirs.userId, `pier-${theirs.id}`, "no-tmux"]);
 

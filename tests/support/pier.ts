@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/infra/config.ts";
@@ -40,10 +40,14 @@ export async function startTestPier(env: Record<string, string> = {}, dataDir?: 
  * machine that outlives Pier by design (a restart keeps them), so that server is ended too.
  */
 export async function closeForGood(pier: TestPier): Promise<void> {
-  const socket = pier.pier.terminals.socketName;
+  const prefix = `${pier.pier.terminals.socketName}-`;
   const local = pier.pier.runtime.kind === "local";
   await pier.close();
-  if (local) Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
+  if (!local) return;
+  // Each session has its own tmux server, named after this Pier.
+  const dir = join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`);
+  const sockets = existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(prefix)) : [];
+  for (const socket of sockets) Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
 }
 
 export const ADMIN = { username: "admin", password: "correct horse battery" };

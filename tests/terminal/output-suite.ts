@@ -168,7 +168,7 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
       const flood = numberedFlood("r", 40, 5000);
       const typed = await pier.pier.runtime.exec(
         pod(),
-        [...tmuxCommand(pier.pier.terminals.socketName), "send-keys", "-t", `pier-${session.id}`, flood.command, "Enter"],
+        [...tmuxCommand(pier.pier.terminals.socketFor(session.id)), "send-keys", "-t", `pier-${session.id}`, flood.command, "Enter"],
         { cwd: session.worktreePath },
       );
       expect(typed.exitCode).toBe(0);
@@ -277,7 +277,7 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
         // While Pier is without its stream, the shell writes on; the holder keeps it for Pier.
         const typed = await pier.pier.runtime.exec(
           pod(),
-          [...tmuxCommand(pier.pier.terminals.socketName), "send-keys", "-t", `pier-${session.id}`, "seq -f 'gap%.0f' 1 2000; echo gap-$((40*50))-done", "Enter"],
+          [...tmuxCommand(pier.pier.terminals.socketFor(session.id)), "send-keys", "-t", `pier-${session.id}`, "seq -f 'gap%.0f' 1 2000; echo gap-$((40*50))-done", "Enter"],
           { cwd: session.worktreePath },
         );
         expect(typed.exitCode).toBe(0);
@@ -302,7 +302,7 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
       test("what the shell writes while Pier is down reaches the recording once Pier is back, once and in order", async () => {
         const typed = await pier.pier.runtime.exec(
           pod(),
-          [...tmuxCommand(pier.pier.terminals.socketName), "send-keys", "-t", `pier-${session.id}`, "sleep 1; seq -f 'down%.0f' 1 3000; echo down-$((30*100))-done", "Enter"],
+          [...tmuxCommand(pier.pier.terminals.socketFor(session.id)), "send-keys", "-t", `pier-${session.id}`, "sleep 1; seq -f 'down%.0f' 1 3000; echo down-$((30*100))-done", "Enter"],
           { cwd: session.worktreePath },
         );
         expect(typed.exitCode).toBe(0);

@@ -131,7 +131,7 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
       await pier.pier.hosts.terminal(pier.pier.sessions.get(session.id));
       const ran = await pier.pier.runtime.exec(
         { id: session.podId!, image: "" },
-        [...tmuxCommand(pier.pier.terminals.socketName), "send-keys", "-t", `pier-${session.id}`, "echo unseen-$((5*5))", "Enter"],
+        [...tmuxCommand(pier.pier.terminals.socketFor(session.id)), "send-keys", "-t", `pier-${session.id}`, "echo unseen-$((5*5))", "Enter"],
         { cwd: session.worktreePath },
       );
       expect(ran.exitCode).toBe(0);
