@@ -211,7 +211,9 @@ function failedScript(sentence: string): string {
 
 /** The build for the server's own machine: its architecture and C library. */
 export function hostVariant(): ClaudeCodeVariant | null {
-  const musl = ["/lib/ld-musl-x86_64.so.1", "/lib/ld-musl-aarch64.so.1"].some((path) => existsSync(path));
+  // musl's loader alone makes a musl system: a glibc one may have musl installed beside it (musl-tools, to build pier-pty).
+  const glibc = ["/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1"].some((path) => existsSync(path));
+  const musl = !glibc && ["/lib/ld-musl-x86_64.so.1", "/lib/ld-musl-aarch64.so.1"].some((path) => existsSync(path));
   return claudeCodeVariant(process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "aarch64" : process.arch, musl);
 }
 

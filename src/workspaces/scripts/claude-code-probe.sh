@@ -4,7 +4,10 @@
 set -u
 pier_dir=$1
 echo "machine=$(uname -m)"
-if ls /lib/ld-musl-*.so.1 >/dev/null 2>&1; then echo "musl=1"; else echo "musl=0"; fi
+# musl's loader alone: a glibc image may have musl installed beside it.
+glibc=0
+for loader in /lib64/ld-linux-*.so.2 /lib/ld-linux-*.so.*; do [ -e "$loader" ] && glibc=1; done
+if [ "$glibc" = 0 ] && ls /lib/ld-musl-*.so.1 >/dev/null 2>&1; then echo "musl=1"; else echo "musl=0"; fi
 # A login shell, as the terminal's: the person's profile may put their own claude on PATH.
 # Its last line only (a profile may print), and only an absolute path that is not Pier's copy.
 own=$(timeout 15 bash -lc 'command -v claude' </dev/null 2>/dev/null | tail -n 1)
