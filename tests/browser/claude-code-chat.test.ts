@@ -47,7 +47,8 @@ test("a session started with Claude Code says so, and its turn looks like one of
   expect(await page.locator("#field-engine").inputValue()).toBe("pier");
   await page.locator("#field-engine").selectOption("claude-code");
   await page.getByRole("button", { name: "Start session" }).click();
-  await page.waitForURL(/\/sessions\/[a-z0-9]+$/);
+  // The form's own address (/sessions/new) matches too: wait for the session's page.
+  await page.waitForURL((url) => /^\/sessions\/[a-z0-9]+$/.test(url.pathname) && url.pathname !== "/sessions/new");
   const id = new URL(page.url()).pathname.split("/").pop()!;
   const session = await waitForState(pier, cookie, id, "active");
   expect(session.engine).toBe("claude-code");
