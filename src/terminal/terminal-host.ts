@@ -81,6 +81,8 @@ export class TerminalHost {
   private pane = "";
   /** The pod's id, for onePerPod. */
   private podId = "";
+  /** The control client was attached with no pane output (the holder carries it). */
+  private controlQuiet = false;
   /** The pane runs (or is about to run) the holder, so it is worth waiting for. */
   private holderExpected = false;
   /**
@@ -136,7 +138,9 @@ export class TerminalHost {
       );
       if (created.exitCode !== 0) throw new Error(`Could not start the terminal: ${created.stderr.trim() || created.stdout.trim()}`);
     }
-    const client = await runtime.spawn(pod, [...TMUX, "-C", "attach-session", "-t", `=${name}`], { cwd: spec.worktreePath });
+    // With a holder to carry the output, the control client asks tmux for none (until it must carry it after all).
+    const quiet = spec.holder ? ["-f", "no-output"] : [];
+    const client = await runtime.spawn(pod, [...TMUX, "-C", "attach-session", ...quiet, "-t", `=${name}`], { cwd: spec.worktreePath });
     const control = new TmuxControl(client);
     const attached = await Promise.race([control.ready.then(() => true), Bun.sleep(ATTACH_TIMEOUT_MS).then(() => false)]);
     if (!attached) {
@@ -152,6 +156,7 @@ export class TerminalHost {
     const recording = new Recording(spec.recordingPath, size, spec.recordingLimitMiB);
     const host = new TerminalHost(spec, control, target, recording);
     host.size = { ...size };
+    host.controlQuiet = quiet.length > 0;
     await control.command(`refresh-client -C ${size.cols}x${size.rows}`);
     host.pane = paneId?.startsWith("%") ? paneId : "";
     // The pane runs the holder, or is still starting it (sh, just before it becomes the holder or the shell).
@@ -276,17 +281,21 @@ export class TerminalHost {
   }
 
   /**
-   * The holder carries the output from here on, and control mode's copy of it (which tmux gets
-   * only once the shell's output pauses, and mostly trimmed) is dropped; without a holder, control
-   * mode carries it, starting with what it brought while Pier waited. (Control mode's output is
-   * not turned off for the pane with `refresh-client -A`: tmux 3.3a crashes when a client that had
-   * it off is replaced, as on every server restart.)
+   * The holder carries the output from here on; without a holder, control mode carries it,
+   * starting with what it brought while Pier waited. A control client attached for a holder asks
+   * tmux for no pane output at all (`-f no-output`) and turns it on only when it must carry it.
+   * (Turning one pane's output off with `refresh-client -A` instead made tmux 3.3a crash when such
+   * a client was replaced, as on every server restart.)
    */
   private async useHolder(holder: HolderStream | null): Promise<void> {
     const kept = Array.isArray(this.controlOutput) ? this.controlOutput : [];
     if (!holder) {
       this.controlOutput = "on";
       for (const bytes of kept) this.output(bytes);
+      if (this.controlQuiet) {
+        this.controlQuiet = false;
+        await this.control.command("refresh-client -f !no-output").catch(() => undefined);
+      }
       return;
     }
     if (!this.control.alive) return holder.close();
