@@ -79,8 +79,6 @@ export class TerminalHost {
   private holder: HolderStream | null = null;
   private releaseHolder: () => void = () => {};
   private pane = "";
-  /** The pod's id, for onePerPod. */
-  private podId = "";
   /** The control client was attached with no pane output (the holder carries it). */
   private controlQuiet = false;
   /** The pane runs (or is about to run) the holder, so it is worth waiting for. */
@@ -105,16 +103,15 @@ export class TerminalHost {
 
   /** Attaches to the session's tmux session in the pod, creating it (and its shell) if needed. */
   static async open(runtime: Runtime, pod: Pod, spec: TerminalSpec): Promise<TerminalHost> {
-    const host = await onePerPod(pod.id, () => TerminalHost.start(runtime, pod, spec));
-    host.podId = pod.id;
+    const host = await TerminalHost.start(runtime, pod, spec);
     await host.awaitHolder();
     return host;
   }
 
   /**
-   * Creates or finds the tmux session and attaches a control client with its size set. tmux 3.3a
-   * can crash (taking every session of the pod with it) when a session is created or a client
-   * attaches while other clients resize, so within a pod these happen one at a time (onePerPod).
+   * Creates or finds the tmux session (on the session's own tmux server: tmux 3.3a crashed, taking
+   * every session with it, when clients of several sessions on one server attached and resized at
+   * once) and attaches a control client with its size set.
    */
   private static async start(runtime: Runtime, pod: Pod, spec: TerminalSpec): Promise<TerminalHost> {
     const name = `pier-${spec.sessionId}`;
@@ -241,7 +238,7 @@ export class TerminalHost {
   /** Ends the tmux session and its shell (the session itself is ending). */
   async terminate(): Promise<void> {
     try {
-      await onePerPod(this.podId, () => this.control.command(`kill-session -t ${tmuxQuote(this.target.slice(0, -1))}`));
+      await this.control.command(`kill-session -t ${tmuxQuote(this.target.slice(0, -1))}`);
     } catch {
       // Already gone.
     }
@@ -257,7 +254,7 @@ export class TerminalHost {
     // must see the new size, so wait for its layout-change notice (briefly: none comes if the
     // window already had that size).
     const resized = this.control.nextNotification("%layout-change", 500);
-    await onePerPod(this.podId, () => this.control.command(`refresh-client -C ${size.cols}x${size.rows}`));
+    await this.control.command(`refresh-client -C ${size.cols}x${size.rows}`);
     await resized;
   }
 
@@ -401,23 +398,6 @@ export class TerminalHost {
     this.watchers.clear();
     for (const listener of this.exitListeners.splice(0)) listener();
   }
-}
-
-const podQueues = new Map<string, Promise<unknown>>();
-
-/**
- * Runs `work` once every earlier piece of work for the same pod has finished: a terminal's start,
- * a resize, a session's end. (Keys, captures and the rest run freely.)
- */
-async function onePerPod<T>(podId: string, work: () => Promise<T>): Promise<T> {
-  const before = podQueues.get(podId) ?? Promise.resolve();
-  const mine = before.catch(() => undefined).then(work);
-  const settled = mine.catch(() => undefined);
-  podQueues.set(podId, settled);
-  void settled.then(() => {
-    if (podQueues.get(podId) === settled) podQueues.delete(podId);
-  });
-  return mine;
 }
 
 /**

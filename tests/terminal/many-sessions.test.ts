@@ -1,8 +1,9 @@
 /**
- * One person with many sessions of a repo: all their terminals share the pod's tmux server, and
- * tmux 3.3a crashes (every shell of the pod with it) when a session is created or a client attaches
- * while other clients resize. Sessions are started four at a time while the viewers of the earlier
- * ones keep resizing; every shell must still be there at the end, with its own output.
+ * One person with many sessions of a repo in one pod. On one shared tmux server, tmux 3.3a crashed
+ * (every shell of the pod with it) when a session was created or a client attached while other
+ * clients resized; each session now has a server of its own. Sessions are started four at a time
+ * while the viewers of the earlier ones keep resizing; every shell must still be there at the end,
+ * with its own output.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
