@@ -44,6 +44,8 @@ const BEHIND_BYTES = 1024 * 1024;
 const INPUT_CHUNK = 1024;
 /** How long a new session's holder (or, after a restart, a running one) gets to connect before control mode carries the output. */
 const HOLDER_START_MS = 3_000;
+/** How long keys typed after a resize wait for the shell's terminal to have the new size (tmux passes it on within about 250 ms). */
+const RESIZE_LANDS_MS = 1_000;
 /** How long a stopping server waits for the holder to hand over what it has already sent. */
 const DRAIN_MS = 1_500;
 /** How long the end of a shell's output gets to come through the holder after tmux says the shell has gone. */
@@ -90,6 +92,14 @@ export class TerminalHost {
   private controlOutput: "on" | "off" | Uint8Array[] = [];
   /** Snapshots are taken one at a time. */
   private snapshots: Promise<void> = Promise.resolve();
+  /** Keys reach the shell one after the other, in the order they came. */
+  private typing: Promise<void> = Promise.resolve();
+  /**
+   * Settles once the shell's terminal has the size last asked for (tmux passes a pane's new size
+   * on only after a timer of its own): keys typed after a resize wait for it, as they would at a
+   * real terminal. A size that never lands holds nothing up for longer than RESIZE_LANDS_MS.
+   */
+  private sizeLanded: Promise<void> = Promise.resolve();
 
   private constructor(
     private spec: TerminalSpec,
@@ -193,14 +203,19 @@ export class TerminalHost {
   }
 
   /** Keystrokes or pasted text from a watcher; that watcher's size becomes the terminal's. */
-  async input(watcher: Watcher, data: string): Promise<void> {
-    const size = this.watchers.get(watcher)?.size;
-    if (size && this.sizeOwner !== watcher) await this.applySize(watcher, size);
-    const bytes = new TextEncoder().encode(data);
-    for (let i = 0; i < bytes.length; i += INPUT_CHUNK) {
-      const hex = Array.from(bytes.subarray(i, i + INPUT_CHUNK), (b) => b.toString(16).padStart(2, "0")).join(" ");
-      await this.control.command(`send-keys -t ${tmuxQuote(this.target)} -H ${hex}`);
-    }
+  input(watcher: Watcher, data: string): Promise<void> {
+    const typed = this.typing.then(async () => {
+      const size = this.watchers.get(watcher)?.size;
+      if (size && this.sizeOwner !== watcher) void this.applySize(watcher, size);
+      await this.sizeLanded;
+      const bytes = new TextEncoder().encode(data);
+      for (let i = 0; i < bytes.length; i += INPUT_CHUNK) {
+        const hex = Array.from(bytes.subarray(i, i + INPUT_CHUNK), (b) => b.toString(16).padStart(2, "0")).join(" ");
+        await this.control.command(`send-keys -t ${tmuxQuote(this.target)} -H ${hex}`);
+      }
+    });
+    this.typing = typed.catch(() => undefined);
+    return typed;
   }
 
   async resize(watcher: Watcher, cols: number, rows: number): Promise<void> {
@@ -245,17 +260,20 @@ export class TerminalHost {
     this.close();
   }
 
+  /** Makes `size` the terminal's; resolves once the shell's terminal has it (see sizeLanded). */
   private async applySize(watcher: Watcher, size: { cols: number; rows: number }): Promise<void> {
     this.sizeOwner = watcher;
-    if (size.cols === this.size.cols && size.rows === this.size.rows) return;
+    if (size.cols === this.size.cols && size.rows === this.size.rows) return this.sizeLanded;
     this.size = { ...size };
     this.recording.resize(size.cols, size.rows);
-    // tmux resizes the window a moment after the command; the snapshot and the next command
-    // must see the new size, so wait for its layout-change notice (briefly: none comes if the
-    // window already had that size).
-    const resized = this.control.nextNotification("%layout-change", 500);
-    await this.control.command(`refresh-client -C ${size.cols}x${size.rows}`);
-    await resized;
+    // Only the holder can say when the shell's terminal has the new size; without one that tells,
+    // tmux's layout-change notice says the window has it (briefly: none comes if it already had).
+    const holder = this.holder?.tellsSize ? this.holder : null;
+    const laidOut = holder ? null : this.control.nextNotification("%layout-change", 500);
+    const sent = this.control.command(`refresh-client -C ${size.cols}x${size.rows}`);
+    this.sizeLanded = sent.then(async () => void (await (holder ? holder.shellHasSize(size, RESIZE_LANDS_MS) : laidOut))).catch(() => undefined);
+    await sent;
+    await this.sizeLanded;
   }
 
   /**

@@ -46,23 +46,33 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
       term.close();
     }, 60_000);
 
-    test("a resize reaches the shell (stty size)", async () => {
-      // tmux applies a pane's new size on a short timer after the resize, so ask until it shows.
-      const sizeShows = async (term: TermClient, size: string) => {
-        for (let attempt = 0; attempt < 20; attempt++) {
-          term.text = "";
-          term.input("stty size\r");
-          const seen = await term.waitFor(/(\d+ \d+)\r\n/);
-          if (seen[1] === size) return;
-          await Bun.sleep(150);
-        }
-        throw new Error(`stty never showed ${size}`);
+    test("a resize reaches the shell before the keys typed after it (stty size, asked once)", async () => {
+      const sttySize = async (term: TermClient) => {
+        term.text = "";
+        term.input("stty size\r");
+        return (await term.waitFor(/(\d+ \d+)\r\n/))[1];
       };
       const term = await connect({ cols: 91, rows: 27 });
-      await sizeShows(term, "27 91");
-      term.resize(133, 41);
-      await sizeShows(term, "41 133");
+      expect(await sttySize(term)).toBe("27 91");
+      // One after the other, each within tmux's own resize timer of the last: the keys must still
+      // meet the size sent before them.
+      for (const [cols, rows] of [[133, 41], [80, 24], [101, 33], [90, 25]] as const) {
+        term.resize(cols, rows);
+        expect(await sttySize(term)).toBe(`${rows} ${cols}`);
+      }
       term.close();
+    }, 60_000);
+
+    test("a resize sent as a new socket's first message holds for the keys typed at once after it", async () => {
+      for (const [cols, rows] of [[100, 30], [87, 23], [120, 40]] as const) {
+        const term = new TermClient(`${pier.url}/api/sessions/${session.id}/terminal`, { cookie, origin: pier.url });
+        clients.push(term);
+        await term.opened;
+        term.resize(cols, rows);
+        term.input("stty size | sed 's/^/size=/'\r");
+        expect((await term.waitFor(/size=(\d+ \d+)\r\n/))[1]).toBe(`${rows} ${cols}`);
+        term.close();
+      }
     }, 60_000);
 
     test("Ctrl+C ends a running command at once, even one flooding the screen", async () => {

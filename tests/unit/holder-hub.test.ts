@@ -12,7 +12,7 @@ import { FrameParser, HolderHub, type HolderStream } from "../../src/terminal/ho
 
 const dir = mkdtempSync(join(tmpdir(), "pier-holder-hub-"));
 const KEY = { repoId: "repo1", userId: "user1" };
-const LIVE = new Set(["sessiona", "sessionb"]);
+const LIVE = new Set(["sessiona", "sessionb", "sessionc"]);
 const hubs: HolderHub[] = [];
 afterEach(async () => {
   for (const hub of hubs.splice(0)) await hub.closeAll();
@@ -108,6 +108,27 @@ describe("the holders' socket", () => {
     c.socket.end();
   });
 
+  test("a size frame says the shell's terminal size, and a wait for a size ends when it is told", async () => {
+    const { hub: h, path } = hub("size");
+    const streams: HolderStream[] = [];
+    h.claim("sessionc", (s) => streams.push(s));
+    const c = await client(path);
+    const size = (cols: number, rows: number) => frame("W", new Uint8Array([cols >> 8, cols & 255, rows >> 8, rows & 255]));
+    c.socket.write(frame("H", "sessionc"));
+    while (streams.length === 0) await Bun.sleep(5);
+    const stream = streams[0]!;
+    // A holder that has told no size yet is taken for one that never tells it.
+    expect(stream.tellsSize).toBe(false);
+    c.socket.write(size(120, 32));
+    const wide = stream.shellHasSize({ cols: 300, rows: 80 }, 5_000);
+    await Bun.sleep(50);
+    expect(stream.tellsSize).toBe(true);
+    c.socket.write(size(300, 80));
+    expect(await wide).toBe(true);
+    expect(await stream.shellHasSize({ cols: 10, rows: 5 }, 100)).toBe(false);
+    c.socket.end();
+  });
+
   test("a holder that connects before its terminal asks is kept for it", async () => {
     const { hub: h, path } = hub("early");
     const c = await client(path);
@@ -130,6 +151,7 @@ describe("the holders' socket", () => {
     ["a frame longer than a holder ever sends", Buffer.from([0x48, 0x7f, 0xff, 0xff, 0xff])],
     ["an HTTP request", new TextEncoder().encode("GET / HTTP/1.1\r\nHost: pier\r\n\r\n")],
     ["an unknown frame after a good hello", Buffer.concat([frame("H", "sessiona"), frame("Z", "what")])],
+    ["a size frame of the wrong length", Buffer.concat([frame("H", "sessiona"), frame("W", "toolong")])],
   ];
   for (const [what, bytes] of refusals) {
     test(`closes the connection on ${what}, and nothing reaches a terminal`, async () => {

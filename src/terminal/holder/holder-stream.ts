@@ -18,11 +18,15 @@ const SESSION_ID = /^[a-z0-9]{1,64}$/;
  * Pier's end of one session's terminal holder (pier-pty.c, the program in the tmux pane that
  * holds the shell), connected to Pier's socket in the pod's services directory. Output frames
  * carry the shell's bytes as it wrote them; a sync pauses the shell's output once tmux's screen
- * has everything before it, so a snapshot lines up exactly with the stream.
+ * has everything before it, so a snapshot lines up exactly with the stream; size frames say the
+ * size the shell's terminal has.
  */
 export class HolderStream {
   private output = new OutputFanout(EARLY_OUTPUT);
   private onSynced: (() => void) | null = null;
+  /** The size of the shell's terminal, as the holder last told it (null: it has not, or it never tells). */
+  private shellSize: { cols: number; rows: number } | null = null;
+  private sizeWaiters: Array<() => void> = [];
   private ended = false;
   private end: () => void = () => {};
   readonly exited: Promise<void>;
@@ -59,6 +63,32 @@ export class HolderStream {
     });
   }
 
+  /** Whether this holder tells the shell's terminal size (older holders do not). */
+  get tellsSize(): boolean {
+    return this.shellSize !== null;
+  }
+
+  /**
+   * Resolves true once the shell's terminal has this size (tmux passes a pane's new size on only
+   * after a timer of its own), false after `timeoutMs` or when the holder is gone.
+   */
+  async shellHasSize(size: { cols: number; rows: number }, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.shellSize?.cols === size.cols && this.shellSize.rows === size.rows) return true;
+      const left = deadline - Date.now();
+      if (this.ended || left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.sizeWaiters.push(done);
+      });
+    }
+  }
+
   resume(): void {
     if (!this.ended) this.socket.write("G");
   }
@@ -72,6 +102,7 @@ export class HolderStream {
   frame(type: number, payload: Uint8Array): boolean {
     if (type === 0x4f /* O */) this.output.deliver(payload);
     else if (type === 0x59 /* Y */) this.onSynced?.();
+    else if (type === 0x57 /* W */ && payload.length === 4) this.sizeTold((payload[0]! << 8) | payload[1]!, (payload[2]! << 8) | payload[3]!);
     else return false;
     return true;
   }
@@ -80,7 +111,17 @@ export class HolderStream {
     if (this.ended) return;
     this.ended = true;
     this.onSynced?.();
+    this.wakeSizeWaiters();
     this.end();
+  }
+
+  private sizeTold(cols: number, rows: number): void {
+    this.shellSize = { cols, rows };
+    this.wakeSizeWaiters();
+  }
+
+  private wakeSizeWaiters(): void {
+    for (const wake of this.sizeWaiters.splice(0)) wake();
   }
 }
 

@@ -12,7 +12,9 @@
  *     connects again every 250 ms;
  *   - writes the same output to its stdout, the tmux pane, once the output pauses, so tmux keeps
  *     the screen (for snapshots and restarts) without holding the shell back while it parses;
- *   - passes the pane's size on to COMMAND's terminal when tmux resizes the pane.
+ *   - passes the pane's size on to COMMAND's terminal when tmux resizes the pane, and tells Pier
+ *     the size COMMAND's terminal has now (tmux applies a pane's new size on a timer of its own,
+ *     so only this says when keys typed after a resize reach a shell that has the new size).
  * While Pier reads, Pier sets the pace: past 256 KiB waiting for it (or 32 MiB the pane has yet
  * to see) serve stops reading, and COMMAND waits as it would at a slow terminal. While no Pier
  * reads, it keeps the latest 8 MiB for the next one and lets COMMAND run on: tmux's screen still
@@ -22,6 +24,8 @@
  *   'H' hello, first on every connection: the session id
  *   'O' output bytes
  *   'Y' answer to a sync: everything before it is on tmux's screen, and output is paused
+ *   'W' COMMAND's terminal size, 16-bit big-endian columns then rows: after the hello, and
+ *       each time the size changes
  * Bytes from Pier:
  *   'S' sync: pause output, bring the pane up to date, answer 'Y'
  *   'G' go on after a sync (also after 5 s without it, or when the connection goes)
@@ -234,11 +238,16 @@ static int start_command(char **command, pid_t *pid) {
 
 enum sync_state { SYNC_NONE, SYNC_FLUSHING, SYNC_QUERIED, SYNC_READY, SYNC_HELD };
 
-/* Pier's end: the connection, and the frame being written to it (its header, then `frame_left` bytes of to_pier). */
+/*
+ * Pier's end: the connection, and the frame being written to it: its header (with the payload of
+ * a size frame, which is that short), then `frame_left` bytes of to_pier.
+ */
 struct pier {
   int fd;
-  char header[5];
-  size_t header_left, frame_left;
+  char header[9];
+  size_t header_size, header_left, frame_left;
+  /* The size COMMAND's terminal has is yet to be told. */
+  int size_untold;
 };
 
 static void frame_header(struct pier *pier, char type, size_t length) {
@@ -247,7 +256,20 @@ static void frame_header(struct pier *pier, char type, size_t length) {
   pier->header[2] = (char)(length >> 16);
   pier->header[3] = (char)(length >> 8);
   pier->header[4] = (char)length;
-  pier->header_left = 5;
+  pier->header_size = pier->header_left = 5;
+}
+
+/* A 'W' frame, whole in the header: the size of the terminal behind `master`. */
+static void size_frame(struct pier *pier, int master) {
+  struct winsize size = {0};
+  ioctl(master, TIOCGWINSZ, &size);
+  frame_header(pier, 'W', 4);
+  pier->header[5] = (char)(size.ws_col >> 8);
+  pier->header[6] = (char)size.ws_col;
+  pier->header[7] = (char)(size.ws_row >> 8);
+  pier->header[8] = (char)size.ws_row;
+  pier->header_size = pier->header_left = 9;
+  pier->size_untold = 0;
 }
 
 static void disconnect(struct pier *pier) {
@@ -260,7 +282,7 @@ static void disconnect(struct pier *pier) {
 /* Writes what it can of the current frame (header and payload in one call); returns -1 when Pier is gone. */
 static int send_frame(struct pier *pier, struct queue *to_pier) {
   struct iovec parts[2] = {
-    {pier->header + 5 - pier->header_left, pier->header_left},
+    {pier->header + pier->header_size - pier->header_left, pier->header_left},
     {to_pier->data + to_pier->start, pier->frame_left},
   };
   ssize_t n = writev(pier->fd, parts, 2);
@@ -306,7 +328,7 @@ static int serve(const char *path, const char *session, char **command) {
 
   struct queue to_pier = {0}, to_master = {0}, hello = {0};
   push(&hello, session, strlen(session));
-  struct pier pier = {-1, {0}, 0, 0};
+  struct pier pier = {-1, {0}, 0, 0, 0, 0};
   enum sync_state sync = SYNC_NONE;
   int64_t sync_deadline = 0, last_output = 0, exit_deadline = 0, next_connect = 0;
   int master_open = 1, status = 0;
@@ -318,6 +340,7 @@ static int serve(const char *path, const char *session, char **command) {
       resized = 0;
       copy_size(STDIN_FILENO, master);
       note_rows();
+      pier.size_untold = 1;
     }
     if (child_gone) {
       child_gone = 0;
@@ -333,6 +356,8 @@ static int serve(const char *path, const char *session, char **command) {
         struct iovec parts[2] = {{pier.header, 5}, {hello.data, queued(&hello)}};
         if (writev(pier.fd, parts, 2) != (ssize_t)(5 + queued(&hello))) disconnect(&pier);
         pier.header_left = 0;
+        /* A new Pier learns the size at once (and that this holder tells it). */
+        pier.size_untold = 1;
         if (sync != SYNC_NONE) sync = SYNC_NONE;
       }
     }
@@ -355,6 +380,7 @@ static int serve(const char *path, const char *session, char **command) {
                       queued(&to_pane) < PANE_CAP;
     int feed_pane = queued(&to_pane) > 0 && (sync != SYNC_NONE || !master_open || now >= last_output + PANE_IDLE_MS ||
                                              queued(&to_pane) >= PANE_CAP / 2);
+    if (pier.fd >= 0 && pier.header_left == 0 && pier.frame_left == 0 && pier.size_untold) size_frame(&pier, master);
     if (pier.fd >= 0 && pier.header_left == 0 && pier.frame_left == 0 && queued(&to_pier) > 0) {
       size_t length = queued(&to_pier) < CHUNK ? queued(&to_pier) : CHUNK;
       frame_header(&pier, 'O', length);
