@@ -6,7 +6,9 @@ import { stripAnsi } from "./ansi.ts";
  * A session's terminal output as an asciicast v2 file: a JSON header line, then one
  * `[seconds, "o", text]` line per burst of output (and `[seconds, "r", "COLSxROWS"]` on resize).
  * The file lives in the data dir's recordings/ (no pod can see it) and is only ever appended to:
- * after a restart, times continue from the header's timestamp.
+ * after a restart, times continue from the header's timestamp. Output is written as it comes,
+ * before any viewer is sent it, so a download (or a server killed a moment later) holds
+ * everything a viewer has seen.
  *
  * A recording has a size limit (a setting), so a flood of output cannot fill the disk. It keeps the
  * start of the session: at the limit it writes a note, once, and records nothing more. The note is
@@ -17,10 +19,6 @@ export function recordingPath(dataDir: string, sessionId: string): string {
   return join(dataDir, "recordings", `${sessionId}.cast`);
 }
 
-/** Output is gathered for this long before it is written as one event. */
-const FLUSH_EVERY_MS = 40;
-/** ...or until this much is waiting. */
-const FLUSH_AT_BYTES = 64 * 1024;
 const MiB = 1024 * 1024;
 const NOTE_START = "Recording stopped";
 
@@ -33,9 +31,6 @@ export class Recording {
   private fd: number;
   private startedAt: number;
   private decoder = new TextDecoder("utf-8", { fatal: false });
-  private buffered = "";
-  private bufferedAt = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
   /** Bytes in the file so far. */
   private bytesWritten: number;
@@ -70,32 +65,20 @@ export class Recording {
 
   output(bytes: Uint8Array): void {
     if (this.closed || this.full) return;
+    // A character cut between two chunks waits for its end (a few bytes at most).
     const text = this.decoder.decode(bytes, { stream: true });
-    if (!text) return;
-    if (!this.buffered) this.bufferedAt = Date.now();
-    this.buffered += text;
-    if (this.buffered.length >= FLUSH_AT_BYTES) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), FLUSH_EVERY_MS);
+    if (text) this.write([this.elapsed(Date.now()), "o", text]);
   }
 
   resize(cols: number, rows: number): void {
     if (this.closed || this.full) return;
-    this.flush();
     this.write([this.elapsed(Date.now()), "r", `${cols}x${rows}`]);
-  }
-
-  flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (!this.buffered) return;
-    const text = this.buffered;
-    this.buffered = "";
-    this.write([this.elapsed(this.bufferedAt), "o", text]);
   }
 
   close(): void {
     if (this.closed) return;
-    this.flush();
+    const rest = this.decoder.decode();
+    if (rest && !this.full) this.write([this.elapsed(Date.now()), "o", rest]);
     this.closed = true;
     closeSync(this.fd);
   }

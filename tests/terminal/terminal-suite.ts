@@ -164,6 +164,16 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
       expect(await served.text()).toContain("unseen-25");
     }, 60_000);
 
+    test("the recording holds what a viewer was sent the moment it was sent", async () => {
+      const term = await connect();
+      for (let i = 1; i <= 5; i++) {
+        await term.run(`echo seen-at-once-$((${i}*11))`, new RegExp(`seen-at-once-${i * 11}\\r\\n`));
+        const served = await pier.fetch(`/api/sessions/${session.id}/recording`, { headers: { cookie } });
+        expect(await served.text()).toContain(`seen-at-once-${i * 11}\\r\\n`);
+      }
+      term.close();
+    }, 60_000);
+
     test("the shell and its environment outlive a server restart; the recording is appended to", async () => {
       const term = await connect();
       await term.run("export PIER_KEPT=kept-$((10+13))", /\$ $|# $/);
@@ -172,9 +182,10 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
       await pier.close();
       pier = await startTestPier(fullEnv, dataDir);
       const again = await connect();
-      await again.run("echo value=$PIER_KEPT", /value=kept-23/);
-      await Bun.sleep(200);
-      const after = readFileSync(recordingPath(pier.dataDir, session.id), "utf8");
+      await again.run("echo value=$PIER_KEPT", /value=kept-23\r\n/);
+      // Fetched at once: what the viewer was sent after the restart is in it.
+      const after = await (await pier.fetch(`/api/sessions/${session.id}/recording`, { headers: { cookie } })).text();
+      expect(after).toContain("value=kept-23\\r\\n");
       expect(after.startsWith(before)).toBe(true);
       expect(after.length).toBeGreaterThan(before.length);
       again.close();
