@@ -1,3 +1,4 @@
+import { readQuotedPath } from "./git-quoted-path.ts";
 import { type PodShell, PodScriptRefusal, expectSuccess, podScript, readFields, runPodScript } from "./pod-script.ts";
 
 /** Everything about one person's workspace of a repo, as paths their pod and the server share. */
@@ -226,11 +227,23 @@ function parseFileList(text: string): DiffFile[] {
   return files;
 }
 
-/** The path in "diff --git a/<path> b/<path>" (the same path twice, as renames are off). */
+/**
+ * The path in "diff --git a/<path> b/<path>" (the same path twice, as renames are off), or in
+ * "diff --git "a/<path>" "b/<path>"" when git quoted it.
+ */
 export function headerPath(section: string): string | null {
   const header = section.slice(0, section.indexOf("\n") === -1 ? undefined : section.indexOf("\n"));
+  if (header.startsWith('diff --git "')) return quotedHeaderPath(header);
   const length = (header.length - "diff --git a/ b/".length) / 2;
   if (!Number.isInteger(length) || length <= 0) return null;
   const path = header.slice("diff --git a/".length, "diff --git a/".length + length);
   return header === `diff --git a/${path} b/${path}` ? path : null;
+}
+
+function quotedHeaderPath(header: string): string | null {
+  const a = readQuotedPath(header, "diff --git ".length);
+  if (!a?.path.startsWith("a/") || header[a.end] !== " ") return null;
+  const b = readQuotedPath(header, a.end + 1);
+  const path = a.path.slice(2);
+  return path.length > 0 && b?.end === header.length && b.path === `b/${path}` ? path : null;
 }
