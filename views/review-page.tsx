@@ -216,7 +216,7 @@ function FileDiff(props: { file: DiffFile; index: number; patch: FilePatch | und
       </header>
       {file.truncated ? <p class="muted">This file changed too much to show whole.</p> : ""}
       {!patch ? (
-        <p class="muted">{file.status === "untracked" ? "A new file not added to git yet: its lines are not shown." : "No lines to show."}</p>
+        <p class="muted">No lines to show.</p>
       ) : (
         <div class="diff-scroll">
           <table class="diff-lines">

@@ -20,8 +20,8 @@ const HUNK = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/;
 
 /**
  * The patch of a session's diff split by file, each line numbered as git's hunk headers say.
- * A file whose header cannot be read plainly (git quotes unusual paths) is left out: it is still
- * listed, but shows no lines to comment on.
+ * A file whose header cannot be read (see headerPath) is left out: it is still listed, but shows
+ * no lines to comment on.
  */
 export function splitPatch(patch: string): Map<string, FilePatch> {
   const files = new Map<string, FilePatch>();

@@ -18,7 +18,7 @@ export type ReviewComment = typeof reviewComments.$inferSelect;
 export const MAX_REVIEW_COMMENTS = 30;
 export const MAX_COMMENT_CHARS = 2000;
 const MAX_PATH_CHARS = 4096;
-/** A file the diff lists but shows no lines of (new and untracked, or cut off) takes any line up to this. */
+/** A file the diff lists but shows no lines of (binary, or cut off) takes any line up to this. */
 const MAX_LINE = 10_000_000;
 
 /** POST /api/sessions/:id/review. Each comment is checked on its own, so an error names it (comments[2].line). */

@@ -1,3 +1,4 @@
+import { readQuotedPath } from "./git-quoted-path.ts";
 import { type PodShell, PodScriptRefusal, expectSuccess, podScript, readFields, runPodScript } from "./pod-script.ts";
 
 /** Everything about one person's workspace of a repo, as paths their pod and the server share. */
@@ -78,6 +79,11 @@ export interface SessionDiff {
 /** A file's patch is cut off past this; the whole patch past DIFF_TOTAL_BYTES. */
 export const DIFF_FILE_BYTES = 256 * 1024;
 export const DIFF_TOTAL_BYTES = 4 * 1024 * 1024;
+/**
+ * New files are listed while their names, each with 64 bytes more, fit in this: at most 16,384
+ * files, whose entries in the file list take at most 2 MiB of the 4 MB the script keeps of it.
+ */
+export const NEW_FILES_BUDGET = 1024 * 1024;
 
 const DIFF_STATUS: Record<string, DiffFile["status"]> = { A: "added", M: "modified", D: "deleted", T: "type_changed" };
 
@@ -170,14 +176,22 @@ export class Workspace {
     return { savedCommit: fields.get("saved") || null, unpushedCommits: Number(fields.get("unpushed")) || 0 };
   }
 
-  /** The session's changes against `base`, cut to DIFF_FILE_BYTES per file and DIFF_TOTAL_BYTES overall. */
+  /**
+   * The session's changes against `base`, new files' content among them, cut to DIFF_FILE_BYTES
+   * per file and DIFF_TOTAL_BYTES overall; new files are listed while they fit NEW_FILES_BUDGET.
+   * Nothing of the person's index or files changes (see scripts/diff.sh).
+   */
   async diff(worktree: string, base: string, branch: string): Promise<SessionDiff> {
-    const args = [this.paths.clone, worktree, base, branch, String(DIFF_FILE_BYTES), String(DIFF_TOTAL_BYTES), CUT_PATCH];
+    const args = [this.paths.clone, worktree, base, branch, String(DIFF_FILE_BYTES), String(DIFF_TOTAL_BYTES), CUT_PATCH, String(NEW_FILES_BUDGET)];
     const out = expectSuccess(await runPodScript(this.shell, DIFF, args, { timeoutMs: 2 * 60_000, maxOutputBytes: 16 * 1024 * 1024 }), "Computing the diff");
-    const [list = "", untracked = "", cutPatch = ""] = out.split("\n").map(decode);
-    const files = parseFileList(list);
-    for (const path of untracked.split("\0").filter(Boolean)) files.push({ path, status: "untracked", additions: 0, deletions: 0 });
+    const [listLine = "", untrackedLine = "", moreNew = "0", patchLine = ""] = out.split("\n");
+    const untracked = decode(untrackedLine).split("\0").filter(Boolean);
+    const files = parseFileList(decode(listLine), new Set(untracked));
+    // Listed by git but not in the diff: a repository inside the worktree ("dir/"), or a file gone meanwhile.
+    const inDiff = new Set(files.map((f) => f.path));
+    const notInDiff = untracked.filter((path) => !inDiff.has(path)).map((path): DiffFile => ({ path, status: "untracked", additions: 0, deletions: 0 }));
 
+    const cutPatch = decode(patchLine);
     const trailerAt = cutPatch.lastIndexOf("\x1e");
     const patch = trailerAt === -1 ? cutPatch : cutPatch.slice(0, trailerAt);
     const [cutList = "", over = "0"] = (trailerAt === -1 ? "" : cutPatch.slice(trailerAt + 1).replace(/\n$/, "")).split(" ");
@@ -188,18 +202,20 @@ export class Workspace {
     const stoppedEarly = over === "1";
     for (const file of files) {
       // Files after the point where the whole patch stopped have no part in it at all.
-      if (cutPaths.has(file.path) || (stoppedEarly && file.status !== "untracked" && !shownPaths.has(file.path))) file.truncated = true;
+      if (cutPaths.has(file.path) || (stoppedEarly && !shownPaths.has(file.path))) file.truncated = true;
     }
-    const truncated = stoppedEarly || cutIndexes.size > 0;
+    const moreNewFiles = moreNew.trim() === "1";
+    const truncated = stoppedEarly || cutIndexes.size > 0 || moreNewFiles;
     const notice = !truncated
       ? null
       : [
           cutPaths.size > 0 ? `Some files changed too much to show whole: each file's diff stops after ${DIFF_FILE_BYTES / 1024} KiB.` : "",
           stoppedEarly ? `The diff stops after ${DIFF_TOTAL_BYTES / 1024 / 1024} MiB; later files are listed but not shown.` : "",
+          moreNewFiles ? `There are more new files than the diff lists: it lists the first ${untracked.length}.` : "",
         ]
           .filter(Boolean)
           .join(" ");
-    return { files, patch, truncated, notice };
+    return { files: [...files, ...notInDiff], patch, truncated, notice };
   }
 }
 
@@ -207,8 +223,12 @@ function decode(base64: string): string {
   return Buffer.from(base64.trim(), "base64").toString("utf8");
 }
 
-/** `git diff --raw --numstat -z`: raw entries (":modes shas status", then the path), then numstat ones ("added\tdeleted\tpath"). */
-function parseFileList(text: string): DiffFile[] {
+/**
+ * `git diff --raw --numstat -z`: raw entries (":modes shas status", then the path), then numstat
+ * ones ("added\tdeleted\tpath"). A file git added only for the diff (one of `untracked`) keeps
+ * the status "untracked".
+ */
+function parseFileList(text: string, untracked: Set<string>): DiffFile[] {
   const fields = text.split("\0");
   const status = new Map<string, DiffFile["status"]>();
   const files: DiffFile[] = [];
@@ -216,7 +236,8 @@ function parseFileList(text: string): DiffFile[] {
     const field = fields[i]!;
     if (field.startsWith(":")) {
       const code = field.split(" ").at(-1)?.[0] ?? "M";
-      status.set(fields[++i] ?? "", DIFF_STATUS[code] ?? "modified");
+      const path = fields[++i] ?? "";
+      status.set(path, code === "A" && untracked.has(path) ? "untracked" : (DIFF_STATUS[code] ?? "modified"));
     } else if (field) {
       const [added, deleted, ...rest] = field.split("\t");
       const path = rest.join("\t");
@@ -226,11 +247,23 @@ function parseFileList(text: string): DiffFile[] {
   return files;
 }
 
-/** The path in "diff --git a/<path> b/<path>" (the same path twice, as renames are off). */
+/**
+ * The path in "diff --git a/<path> b/<path>" (the same path twice, as renames are off), or in
+ * "diff --git "a/<path>" "b/<path>"" when git quoted it.
+ */
 export function headerPath(section: string): string | null {
   const header = section.slice(0, section.indexOf("\n") === -1 ? undefined : section.indexOf("\n"));
+  if (header.startsWith('diff --git "')) return quotedHeaderPath(header);
   const length = (header.length - "diff --git a/ b/".length) / 2;
   if (!Number.isInteger(length) || length <= 0) return null;
   const path = header.slice("diff --git a/".length, "diff --git a/".length + length);
   return header === `diff --git a/${path} b/${path}` ? path : null;
+}
+
+function quotedHeaderPath(header: string): string | null {
+  const a = readQuotedPath(header, "diff --git ".length);
+  if (!a?.path.startsWith("a/") || header[a.end] !== " ") return null;
+  const b = readQuotedPath(header, a.end + 1);
+  const path = a.path.slice(2);
+  return path.length > 0 && b?.end === header.length && b.path === `b/${path}` ? path : null;
 }

@@ -21,6 +21,7 @@ let anthropic: FakeAnthropic;
 let pier: TestPier;
 let browser: Browser;
 let cookie: string;
+let repoId: string;
 let session: SessionJson;
 
 beforeAll(async () => {
@@ -28,7 +29,7 @@ beforeAll(async () => {
   pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", ANTHROPIC_BASE_URL: anthropic.url });
   cookie = await setUpAdmin(pier);
   await pier.fetch("/api/settings", { ...json({ anthropicApiKey: API_KEY }, { cookie }), method: "PUT" });
-  const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("reviewed").path}`, "reviewed");
+  repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("reviewed").path}`, "reviewed");
   session = await activeSession(pier, cookie, { repoId, title: "Tidy the <readme>" });
   // Never synchronous: Pier, in this process, answers the session's git work.
   const child = Bun.spawn(
@@ -131,3 +132,27 @@ test("at 390 px the review page fits the screen and a line can still be commente
   expect(problems).toEqual([]);
   await context.close();
 }, 60_000);
+
+test("a new file not added to git shows its lines, and a comment can be left on one", async () => {
+  const fresh = await activeSession(pier, cookie, { repoId, title: "Write a plan" });
+  const child = Bun.spawn(["bash", "-c", "mkdir -p docs && printf 'Plan\\nShip it\\nCelebrate\\n' > docs/plan.md"], { cwd: fresh.worktreePath });
+  expect(await child.exited).toBe(0);
+  const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);
+  const problems = watchErrors(page);
+  await page.goto(`${pier.url}/sessions/${fresh.id}/review`);
+
+  const nav = page.getByRole("navigation", { name: "Changed files" });
+  await expect(nav.locator(".diff-nav-link").allInnerTexts()).resolves.toEqual([expect.stringMatching(/docs\/plan\.md\s+\+3 −0/)]);
+  const file = page.locator('.diff-file[data-path="docs/plan.md"]');
+  await expect(file.locator(".diff-file-head").innerText()).resolves.toContain("new, not added to git");
+  await expect(file.locator("tr.diff-add .diff-code > span:not(.diff-marker)").allInnerTexts()).resolves.toEqual(["Plan", "Ship it", "Celebrate"]);
+
+  await comment(page, "docs/plan.md", 2, "Say when it ships.");
+  const tray = page.getByRole("list", { name: "Comments waiting to be sent" });
+  await expect(tray.locator(".review-comment").innerText()).resolves.toContain("docs/plan.md:2");
+  const kept = (await (await pier.fetch(`/api/sessions/${fresh.id}/review`, { headers: { cookie } })).json()) as { comments: Array<{ path: string; line: number; context: string }> };
+  expect(kept.comments).toEqual([expect.objectContaining({ path: "docs/plan.md", line: 2, context: "+Plan\n+Ship it" })]);
+  await page.screenshot({ path: join(ARTIFACTS, "review-new-file.png"), fullPage: true });
+  expect(problems).toEqual([]);
+  await context.close();
+}, 90_000);

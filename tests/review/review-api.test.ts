@@ -176,6 +176,45 @@ describe("review comments", () => {
     expect((await pier.fetch(`/api/sessions/${session.id}/review/comments/${mine.id}`, { method: "DELETE", headers: { cookie } })).status).toBe(204);
   });
 
+  test("a new file not added to git shows its lines in the diff and takes comments on them; the person's index stays as it was", async () => {
+    const fresh = await activeSession(pier, cookie, { repoId });
+    const run = async (script: string) => {
+      const child = Bun.spawn(["bash", "-c", script], { cwd: fresh.worktreePath, stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+      if (code !== 0) throw new Error(`${script}: ${stderr}`);
+      return stdout;
+    };
+    // A staged change besides the new file: the index holds something of the person's to keep.
+    await run("mkdir -p 'docs/new notes' && printf 'Plan\\nShip it\\nCelebrate\\n' > 'docs/new notes/plan.md' && printf 'staged\\n' >> README.md && git add README.md");
+    const indexState = "export GIT_OPTIONAL_LOCKS=0 && sha256sum \"$(git rev-parse --git-path index)\" && git diff --cached --stat && git status --porcelain=v1 --untracked-files=all";
+    const before = await run(indexState);
+    expect(before).toContain('?? "docs/new notes/plan.md"');
+
+    const diff = (await (await pier.fetch(`/api/sessions/${fresh.id}/diff`, { headers: { cookie } })).json()) as Diff;
+    expect(diff.files).toContainEqual({ path: "docs/new notes/plan.md", status: "untracked", additions: 3, deletions: 0 });
+    expect(diff.patch).toContain("+++ b/docs/new notes/plan.md");
+    expect(diff.patch).toContain("+Ship it\n+Celebrate\n");
+    expect(await run(indexState)).toBe(before);
+
+    const kept = await review({ comments: [{ path: "docs/new notes/plan.md", line: 2, body: "Say when." }] }, cookie, fresh.id);
+    expect(kept.status).toBe(201);
+    const [comment] = ((await kept.json()) as { comments: Comment[] }).comments;
+    expect(comment).toMatchObject({ path: "docs/new notes/plan.md", line: 2, body: "Say when.", sentAt: null });
+    expect(comment!.context).toBe("+Plan\n+Ship it");
+    const past = await apiError(await review({ comments: [{ path: "docs/new notes/plan.md", line: 4, body: "Past the end." }] }, cookie, fresh.id));
+    expect(past).toMatchObject({ status: 400 });
+    expect(past.message).toContain("between 1 and 3");
+    expect((await comments(fresh.id)).map((c) => `${c.path}:${c.line}`)).toEqual(["docs/new notes/plan.md:2"]);
+
+    // The review page shows the new file's lines, each with its button to comment on it.
+    const html = await (await pier.fetch(`/sessions/${fresh.id}/review`, { headers: { cookie } })).text();
+    const file = html.slice(html.indexOf('data-path="docs/new notes/plan.md"'));
+    expect(file).toContain("Celebrate");
+    expect(file).toContain('data-comment-line="3"');
+    expect(await run(indexState)).toBe(before);
+    await pier.fetch(`/api/sessions/${fresh.id}/end`, json({}, { cookie }));
+  }, 120_000);
+
   test("an ended session keeps its diff from its branch; sending waits for a resume, which brings it back with the same id and branch", async () => {
     const ended = await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
     expect(ended.status).toBe(200);

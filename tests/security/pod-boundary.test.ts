@@ -267,4 +267,112 @@ describe("the pod is untrusted", () => {
     expect(diff.notice).toContain("4 MiB");
     await end(session);
   }, 120_000);
+
+  /** What must not change when Pier reads a diff: the person's index, what it stages and what git sees as new. */
+  const indexState = (session: SessionJson) =>
+    inPod(session, 'export GIT_OPTIONAL_LOCKS=0 && sha256sum "$(git rev-parse --git-path index)" && git diff --cached --stat && git status --porcelain=v1 -z --untracked-files=all | base64 -w0').then((r) => r.stdout);
+  type DiffJson = { files: Array<{ path: string; status: string; additions: number; deletions: number; truncated?: boolean }>; patch: string; truncated: boolean; notice: string | null };
+  const diffOf = async (session: SessionJson) => {
+    const res = await pier.fetch(`/api/sessions/${session.id}/diff`, { headers: { cookie } });
+    const body = await res.text();
+    expect(res.status, body.slice(0, 500)).toBe(200);
+    expect(body.length).toBeLessThan(5 * 1024 * 1024);
+    return JSON.parse(body) as DiffJson;
+  };
+
+  test("new files not added to git are bounded like the rest: a huge one shows its first part, many stop with a notice", async () => {
+    const session = await activeSession(pier, cookie, { repoId });
+    const made = await inPod(
+      session,
+      "head -c 3000000 /dev/zero | tr '\\0' a | fold -w 99 > big.txt && for i in $(seq -w 1 20); do head -c 300000 /dev/zero | tr '\\0' b | fold -w 99 > more-$i.txt; done && echo made",
+    );
+    expect(made.stdout.trim()).toBe("made");
+    const before = await indexState(session);
+    const diff = await diffOf(session);
+    expect(diff.truncated).toBe(true);
+    expect(diff.files.find((f) => f.path === "big.txt")).toMatchObject({ status: "untracked", truncated: true, additions: Math.ceil(3_000_000 / 99) });
+    expect(diff.files).toHaveLength(21);
+    expect(diff.files.find((f) => f.path === "more-01.txt")).toMatchObject({ status: "untracked", additions: Math.ceil(300_000 / 99) });
+    expect(diff.files.filter((f) => f.truncated)).toHaveLength(21);
+    expect(diff.patch).toContain(`diff --git a/big.txt b/big.txt\nnew file mode 100644\n`);
+    expect(diff.patch).toContain(`+${"a".repeat(99)}\n`);
+    expect(diff.patch).toContain("diff --git a/more-16.txt");
+    expect(diff.patch).not.toContain("diff --git a/more-17.txt");
+    expect(diff.notice).toContain("256 KiB");
+    expect(diff.notice).toContain("4 MiB");
+    expect(await indexState(session)).toBe(before);
+    await end(session);
+  }, 120_000);
+
+  test("very many new files: the diff lists the first ones and says there are more", async () => {
+    const session = await activeSession(pier, cookie, { repoId });
+    const made = await inPod(session, "mkdir many && cd many && seq -f 'new-file-%05g.txt' 1 20000 | xargs touch && echo made");
+    expect(made.stdout.trim()).toBe("made");
+    const diff = await diffOf(session);
+    expect(diff.truncated).toBe(true);
+    expect(diff.notice).toContain(`lists the first ${diff.files.length}`);
+    // Each new path counts its name and 64 bytes against 1 MiB.
+    expect(diff.files.length).toBe(Math.floor((1024 * 1024) / ("many/new-file-00001.txt".length + 64)));
+    expect(diff.files.every((f) => f.status === "untracked" && f.additions === 0)).toBe(true);
+    expect(diff.patch).toContain("diff --git a/many/new-file-00001.txt b/many/new-file-00001.txt\nnew file mode 100644\n");
+    await end(session);
+  }, 120_000);
+
+  test("hostile new files: links are shown, never followed; FIFOs and ignored files stay out; binary is said; odd names keep their lines", async () => {
+    const session = await activeSession(pier, cookie, { repoId });
+    const made = await inPod(session, [
+      "ln -s /etc/passwd passwd-link",
+      "ln -s /etc/shadow shadow-link",
+      "ln -s / root-link",
+      "mkfifo fifo && ln -s fifo fifo-link",
+      // Pods may not make devices (MKNOD is dropped); if one could, it would stay out as the FIFO does.
+      "{ sudo -n mknod null-device c 1 3 2>/dev/null || true; }",
+      "printf 'a\\0b\\0c\\n' > blob.bin",
+      "printf 'spaced\\n' > 'with space.txt'",
+      "printf 'quoted\\n' > 'say \"hi\".txt'",
+      "printf 'first\\nsecond\\n' > $'new\\nline.txt'",
+      "printf 'dashed\\n' > ./--force.txt",
+      "printf 'starred\\n' > './*.txt'",
+      "printf 'ignored.log\\n' > .gitignore && printf 'hidden\\n' > ignored.log",
+      "mkdir inner && git -C inner init -q",
+      "echo made",
+    ].join(" && "));
+    expect(made.stdout.trim()).toBe("made");
+    const before = await indexState(session);
+    const diff = await Promise.race([diffOf(session), Bun.sleep(60_000).then(() => null)]);
+    expect(diff).not.toBeNull();
+    const { files, patch } = diff!;
+    const file = (path: string) => files.find((f) => f.path === path);
+    const paths = files.map((f) => f.path);
+    expect(paths).not.toContain("fifo");
+    expect(paths).not.toContain("null-device");
+    expect(paths).not.toContain("ignored.log");
+    expect(patch).not.toContain("hidden");
+
+    for (const link of ["passwd-link", "shadow-link", "root-link", "fifo-link"]) expect(file(link)).toMatchObject({ status: "untracked", additions: 1 });
+    expect(patch).toContain("diff --git a/passwd-link b/passwd-link\nnew file mode 120000\n");
+    expect(patch).toContain("+/etc/passwd\n\\ No newline at end of file");
+    expect(patch).toContain("+/etc/shadow\n");
+    expect(patch).toContain("+fifo\n");
+    expect(patch).not.toContain("root:x:0:0");
+
+    expect(file("blob.bin")).toMatchObject({ status: "untracked", additions: 0, deletions: 0 });
+    expect(patch).toContain("Binary files /dev/null and b/blob.bin differ");
+    expect(file("inner/")).toMatchObject({ status: "untracked", additions: 0 });
+
+    const odd: Array<[string, string]> = [["with space.txt", "+spaced"], ['say "hi".txt', "+quoted"], ["new\nline.txt", "+second"], ["--force.txt", "+dashed"], ["*.txt", "+starred"]];
+    for (const [path, line] of odd) {
+      expect(file(path)).toMatchObject({ status: "untracked", additions: line === "+second" ? 2 : 1 });
+      expect(patch).toContain(`${line}\n`);
+    }
+    // A quoted name's lines take comments as any other's.
+    const commented = await pier.fetch(`/api/sessions/${session.id}/review`, json({ comments: [{ path: 'say "hi".txt', line: 1, body: "Why quotes?" }] }, { cookie }));
+    expect(commented.status).toBe(201);
+    expect(((await commented.json()) as { comments: Array<{ context: string }> }).comments[0]!.context).toBe("+quoted");
+
+    expect(await indexState(session)).toBe(before);
+    // Ending cannot save a repository without commits inside the worktree (git add --all refuses it).
+    await inPod(session, "rm -rf inner");
+    await end(session);
+  }, 120_000);
 });

@@ -249,6 +249,19 @@ describe("tasks", () => {
     await call("POST", `/api/sessions/${session.id}/end`, {});
   }, 90_000);
 
+  test("a verification report's prompt holds the content of new files not added to git", async () => {
+    const task = await newTask("Write the migration guide");
+    const session = await activeSession(pier, cookie, { repoId, taskId: task.id });
+    await sh(session, "mkdir -p docs && printf 'Step one: back up\\nStep two: upgrade\\n' > docs/MIGRATING.md");
+    fake.scriptWhen(isReport, { text: "## Summary\nA guide was written." });
+    expect((await move(task.id, "awaiting_approval")).status).toBe(200);
+    await verification(task.id, (v) => v.status === "ready");
+    const prompt = (fake.requests.filter((r) => isReport(r.body)).at(-1)!.body.messages as Array<{ content: string }>)[0]!.content;
+    expect(prompt).toContain("- docs/MIGRATING.md (untracked, +2 -0)");
+    expect(prompt).toContain("+++ b/docs/MIGRATING.md\n@@ -0,0 +1,2 @@\n+Step one: back up\n+Step two: upgrade\n");
+    await call("POST", `/api/sessions/${session.id}/end`, {});
+  }, 60_000);
+
   test("the report's prompt stays bounded when the diff is 50 MB", async () => {
     const task = await newTask("Vendor a huge file");
     const session = await activeSession(pier, cookie, { repoId, taskId: task.id });

@@ -38,6 +38,30 @@ describe("a patch read for review", () => {
     expect([...files.get("gone.txt")!.commentable]).toEqual([1, 2]);
   });
 
+  test("a file whose name git quotes (a quote, a newline, a backslash, a tab) is read with its lines", () => {
+    const quoted = [
+      'diff --git "a/we\\"ird \\\\ name.txt" "b/we\\"ird \\\\ name.txt"',
+      "new file mode 100644",
+      "--- /dev/null",
+      '+++ "b/we\\"ird \\\\ name.txt"',
+      "@@ -0,0 +1,2 @@",
+      "+first",
+      "+second",
+      'diff --git "a/new\\nline\\there\\001.md" "b/new\\nline\\there\\001.md"',
+      "new file mode 100644",
+      "@@ -0,0 +1 @@",
+      "+only",
+      'diff --git "a/x.txt" "b/y.txt"',
+      "@@ -0,0 +1 @@",
+      "+not one path",
+      "",
+    ].join("\n");
+    const files = splitPatch(quoted);
+    expect([...files.keys()]).toEqual(['we"ird \\ name.txt', "new\nline\there\u0001.md"]);
+    expect([...files.get('we"ird \\ name.txt')!.commentable]).toEqual([1, 2]);
+    expect(contextOf(files.get("new\nline\there\u0001.md")!, 1, false)).toBe("+only");
+  });
+
   test("a comment's context is its line and up to two before it in the same hunk", () => {
     const files = splitPatch(PATCH);
     expect(contextOf(files.get("app.ts")!, 12, false)).toBe("-const b = 2;\n+const b = 3;\n+const c = 4;");
