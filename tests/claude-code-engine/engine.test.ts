@@ -149,6 +149,29 @@ describe("Claude Code as the chat engine", () => {
     chat.close();
   }, 240_000);
 
+  test("a Claude Code that has stopped answering is started again, resuming, and answers the message", async () => {
+    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    fake.script({ text: "Awake." });
+    await chat.turn("Are you there?", 120_000);
+    const stuck = (await podSh("pgrep -f '[c]laude -p --input-format'")).stdout.trim();
+    expect(stuck).not.toBe("");
+    // Alive, but it will never say anything again.
+    expect((await podSh(`kill -STOP ${stuck.split("\n").join(" ")}`)).exitCode).toBe(0);
+    const asked = fake.requests.length;
+    fake.script({ text: "Back, and I remember you asking if I was there." });
+    const events = await chat.turn("Still there?", 120_000);
+    const error = events.find((e) => e.type === "error");
+    expect(error?.message).toContain("said nothing for 30 s");
+    expect(events.find((e) => e.type === "assistant_message")?.text).toBe("Back, and I remember you asking if I was there.");
+    expect(messagesText(fake.requests.at(-1)!.body)).toContain("Are you there?");
+    expect(fake.requests.length).toBe(asked + 1);
+    // The stuck process is gone; the new one resumed the conversation.
+    const running = (await podSh("pgrep -f '[c]laude -p --input-format'")).stdout.trim();
+    expect(running).not.toBe("");
+    expect(running.split("\n")).not.toContain(stuck);
+    chat.close();
+  }, 240_000);
+
   // Claude Code itself refuses a plain `sleep 120` ("use run_in_background"), so the long command waits on tail.
   test("Stop interrupts a long command for real", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());

@@ -20,6 +20,11 @@ export interface ClaudeCodeEngineDeps {
 
 /** After an interrupt, Claude Code has this long to end its turn before its process is stopped. */
 const INTERRUPT_GRACE_MS = 10_000;
+/**
+ * Claude Code says something (its `system` init) within moments of each message; one that has
+ * said nothing this long after a message is stuck, and is stopped and started again.
+ */
+const SILENT_MS = 30_000;
 /** The PreToolUse hook Pier registers: every tool call of Claude Code's is judged by Pier first. */
 const POLICY_HOOK = "pier_tool_policy";
 
@@ -64,12 +69,15 @@ export class ClaudeCodeEngine implements ChatEngine {
     let process = await this.processFor(session, place, launch, model, turn);
     if (!process) return;
     const run = (on: ClaudeCodeProcess) => new TurnRun(turn, on, session, launch.meteredByGateway, (id) => this.remember(session, id)).run(text);
-    // A process that had died between turns (nothing of this turn was heard) is started again,
-    // resuming, and given the message once more; processFor tells the person.
+    // A process that had died or hung between turns (nothing of this turn was heard) is started
+    // again, resuming, and given the message once more; processFor tells the person.
     if ((await run(process)) === "unheard") {
       process = await this.processFor(session, place, launch, model, turn);
       if (!process) return;
-      await run(process);
+      if ((await run(process)) === "unheard") {
+        turn.record({ kind: "error", message: `Claude Code did not answer: ${process.problem ?? "it said nothing"}. Your message is kept; send another to try again.` });
+        process.told = true;
+      }
     }
     if (process.ended) {
       this.live.delete(session.id);
@@ -166,7 +174,10 @@ class TurnRun {
     private remember: (claudeSessionId: string) => void,
   ) {}
 
-  /** How the turn ended; "unheard" when the process went away before saying anything of it. */
+  /**
+   * How the turn ended; "unheard" when the process went away, or stayed silent, before saying
+   * anything of it.
+   */
   async run(text: string): Promise<"done" | "unheard" | "gone"> {
     const { signal } = this.turn;
     const done = new Promise<void>((resolve) => {
@@ -176,11 +187,18 @@ class TurnRun {
     const onAbort = () => void this.interrupt(done);
     signal.addEventListener("abort", onAbort, { once: true });
     const gone = this.process.exited.then(() => "gone" as const);
+    let silence: Timer | undefined;
+    const silent = new Promise<"silent">((resolve) => (silence = setTimeout(() => resolve("silent"), SILENT_MS)));
     this.process.send({ type: "user", message: { role: "user", content: text }, parent_tool_use_id: null });
-    const how = await Promise.race([done.then(() => "done" as const), gone]);
+    const how = await Promise.race([done.then(() => "done" as const), gone, silent.then((s) => (this.heard ? new Promise<never>(() => {}) : s))]);
+    clearTimeout(silence);
     signal.removeEventListener("abort", onAbort);
     this.process.listen(null);
     if (this.partial) this.turn.record({ kind: "assistant", text: this.partial });
+    if (how === "silent" && !signal.aborted) {
+      this.process.markGone(`it said nothing for ${SILENT_MS / 1000} s after the message`);
+      return "unheard";
+    }
     if (how !== "gone" || signal.aborted) return "done";
     if (!this.heard) {
       this.process.markGone("it exited");
