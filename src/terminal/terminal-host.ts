@@ -235,8 +235,10 @@ export class TerminalHost {
 
   /** Stops watching (server shutdown): the tmux session and its shell keep running in the pod, and the holder keeps what the shell writes meanwhile. */
   async detachAll(): Promise<void> {
-    // What the holder has already sent is read and recorded first: paused, it sends nothing after the answer.
-    await this.holder?.sync(DRAIN_MS);
+    // What the holder has already sent is read and recorded first: paused, it sends nothing after
+    // its answer, and keeps the rest for the next Pier. A snapshot under way finishes first.
+    await this.snapshots;
+    await this.holder?.pause(DRAIN_MS);
     this.close();
   }
 

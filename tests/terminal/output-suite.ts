@@ -94,8 +94,8 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
         .filter(([, code]) => code === "o")
         .map(([, , data]) => data)
         .join("");
-    const waitForRecording = async (pattern: RegExp) => {
-      const deadline = Date.now() + 30_000;
+    const waitForRecording = async (pattern: RegExp, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
       while (!pattern.test(recordedOutput())) {
         if (Date.now() > deadline) throw new Error(`the recording never showed ${pattern}`);
         await Bun.sleep(100);
@@ -275,6 +275,19 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
         await viewer.run("echo back-$((5*5))", /back-25/);
         viewer.close();
       }, 60_000);
+
+      test("a restart in the middle of a flood leaves every line of it in the recording, once and in order", async () => {
+        const viewer = await connect();
+        // About 4 MB: less than the holder keeps for the next Pier, far more than a socket holds.
+        viewer.input("seq -f 'mid%.0f' 1 400000; echo mid-$((4000*100))-done\r");
+        await viewer.waitFor(/\r\nmid20000\r\n/, 30_000);
+        viewer.close();
+        await pier.close();
+        pier = await startTestPier(fullEnv, dataDir);
+        host = await pier.pier.hosts.terminal(pier.pier.sessions.get(session.id));
+        await waitForRecording(/mid-400000-done/, 60_000);
+        expect(contiguity(numbersIn(recordedOutput().split("\r\n"), "mid"), 1, 400000)).toBe("ok");
+      }, 120_000);
     }
   });
 }

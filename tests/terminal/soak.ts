@@ -273,16 +273,21 @@ export function defineSoak(options: SoakOptions) {
       const restart = async () => {
         await holdStill();
         const n = ++k;
-        typist().client.input(`sleep 1; echo BEGIN-$((${n})); seq -f 'L${n}-%.0f.' 1 5000; echo END-$((${n}))\r`);
+        // Either the shell starts printing once Pier is down, or Pier stops in the middle of a
+        // flood (about 4 MB: less than the holder keeps for the next Pier).
+        const midFlood = next() < 0.5;
+        const lines = midFlood ? 350_000 : 5000;
         const sentAt = Date.now();
-        await Bun.sleep(100);
+        typist().client.input(`${midFlood ? "" : "sleep 1; "}echo BEGIN-$((${n})); seq -f 'L${n}-%.0f.' 1 ${lines}; echo END-$((${n}))\r`);
+        if (midFlood) await untilRecorded(`L${n}-20000.\r\n`);
+        else await Bun.sleep(100);
         const back = open().length;
         for (const viewer of open()) leave(viewer);
         await pier.close();
         await Bun.sleep(1500);
         pier = await startTestPier(env, dataDir);
         const endedAt = await untilRecorded(`END-${n}\r\n`, 60_000);
-        commands.push({ k: n, kind: "while-down", lines: 5000, sentAt, endedAt });
+        commands.push({ k: n, kind: "while-down", lines, sentAt, endedAt });
         for (let i = 0; i < Math.max(2, back); i++) await join();
         holdSizes = false;
       };

@@ -50,16 +50,29 @@ export class HolderStream {
    * not answer in time, or is gone). `resume` lets the output go on.
    */
   sync(timeoutMs = SYNC_TIMEOUT_MS): Promise<boolean> {
+    return this.ask("S", timeoutMs);
+  }
+
+  /**
+   * Stops the holder sending (Pier is stopping): resolves true once every byte it has sent has
+   * been passed to the output listeners. What it has not sent yet waits in it for the next Pier.
+   */
+  pause(timeoutMs: number): Promise<boolean> {
+    return this.ask("P", timeoutMs);
+  }
+
+  /** Sends a sync or a pause and waits for the holder's answer, which follows everything it sent before. */
+  private ask(command: "S" | "P", timeoutMs: number): Promise<boolean> {
     if (this.ended) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(false), timeoutMs);
-      const done = (synced: boolean) => {
+      const done = (answered: boolean) => {
         clearTimeout(timer);
         this.onSynced = null;
-        resolve(synced && !this.ended);
+        resolve(answered && !this.ended);
       };
       this.onSynced = () => done(true);
-      this.socket.write("S");
+      this.socket.write(command);
     });
   }
 

@@ -28,7 +28,9 @@
  *       each time the size changes
  * Bytes from Pier:
  *   'S' sync: pause output, bring the pane up to date, answer 'Y'
- *   'G' go on after a sync (also after 5 s without it, or when the connection goes)
+ *   'P' pause: finish the frame under way, send nothing more, answer 'Y' (a Pier about to stop
+ *       has then read all it was sent; what is still queued waits for the next Pier)
+ *   'G' go on after a sync or a pause (also after 5 s without it, or when the connection goes)
  *
  * A long run of plain text (no escape sequences, no control characters but tab, CR, LF,
  * backspace and bell) leaves on a screen only its last lines: once tmux's share of a run waits
@@ -236,7 +238,7 @@ static int start_command(char **command, pid_t *pid) {
   return master;
 }
 
-enum sync_state { SYNC_NONE, SYNC_FLUSHING, SYNC_QUERIED, SYNC_READY, SYNC_HELD };
+enum sync_state { SYNC_NONE, SYNC_FLUSHING, SYNC_QUERIED, SYNC_READY, SYNC_PAUSING, SYNC_HELD };
 
 /*
  * Pier's end: the connection, and the frame being written to it: its header (with the payload of
@@ -372,6 +374,11 @@ static int serve(const char *path, const char *session, char **command) {
       sync = SYNC_HELD;
       sync_deadline = now + SYNC_HOLD_MS;
     }
+    if (sync == SYNC_PAUSING && pier.fd >= 0 && pier.header_left == 0 && pier.frame_left == 0) {
+      frame_header(&pier, 'Y', 0);
+      sync = SYNC_HELD;
+      sync_deadline = now + SYNC_HOLD_MS;
+    }
     if (sync == SYNC_HELD && now >= sync_deadline) sync = SYNC_NONE;
     int all_out = queued(&to_pane) == 0 && (pier.fd < 0 || (queued(&to_pier) == 0 && pier.header_left == 0 && pier.frame_left == 0));
     if (!master_open && (all_out || now >= exit_deadline)) break;
@@ -381,7 +388,8 @@ static int serve(const char *path, const char *session, char **command) {
     int feed_pane = queued(&to_pane) > 0 && (sync != SYNC_NONE || !master_open || now >= last_output + PANE_IDLE_MS ||
                                              queued(&to_pane) >= PANE_CAP / 2);
     if (pier.fd >= 0 && pier.header_left == 0 && pier.frame_left == 0 && pier.size_untold) size_frame(&pier, master);
-    if (pier.fd >= 0 && pier.header_left == 0 && pier.frame_left == 0 && queued(&to_pier) > 0) {
+    int frames_go = sync != SYNC_PAUSING && sync != SYNC_HELD;
+    if (frames_go && pier.fd >= 0 && pier.header_left == 0 && pier.frame_left == 0 && queued(&to_pier) > 0) {
       size_t length = queued(&to_pier) < CHUNK ? queued(&to_pier) : CHUNK;
       frame_header(&pier, 'O', length);
       pier.frame_left = length;
@@ -465,6 +473,7 @@ static int serve(const char *path, const char *session, char **command) {
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) gone = 1;
         for (ssize_t i = 0; i < n; i++) {
           if (commands[i] == 'S' && sync == SYNC_NONE) sync = SYNC_FLUSHING;
+          if (commands[i] == 'P' && sync == SYNC_NONE) sync = SYNC_PAUSING;
           if (commands[i] == 'G' && sync == SYNC_HELD) sync = SYNC_NONE;
         }
       }
