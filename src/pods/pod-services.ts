@@ -289,19 +289,40 @@ export class PodServices {
         ].join("\n"),
         0o755,
       ],
-      [
-        "profile.sh",
-        [
-          `case ":$PATH:" in *:${shellQuote(bin)}:*) ;; *) PATH=${shellQuote(bin)}:$PATH; export PATH ;; esac`,
-          `case ":$PATH:" in *:${shellQuote(this.claudeCodeDir(key))}:*) ;; *) PATH=$PATH:${shellQuote(this.claudeCodeDir(key))}; export PATH ;; esac`,
-          "",
-        ].join("\n"),
-        0o644,
-      ],
+      ["profile.sh", profileScript(bin, this.claudeCodeDir(key)), 0o644],
       // For Pier's own git commands in the pod, whose user may not own the mirror.
       ["gitconfig", `[safe]\n\tdirectory = ${gitConfigQuote(mirrorPath)}\n`, 0o644],
     ];
   }
+}
+
+/**
+ * What login shells in the pod source (/etc/profile.d/pier.sh): the gh wrapper first on PATH,
+ * Pier's Claude Code last, and in a session's terminal (whose environment names the repo and the
+ * worktree) a short prompt: `user@repo/path$` inside the worktree, `user@repo:dir$` outside it,
+ * whatever the image, in place of bash's `I have no name!@<container id>:<data dir path>`.
+ * The prompt is set after the shell's own startup files have run (at the first prompt, through
+ * PROMPT_COMMAND), so it wins over a prompt they only assign, such as Debian's in ~/.bashrc; a
+ * prompt program that takes PROMPT_COMMAND over (starship, oh-my-bash) keeps its own, and PS1
+ * set in the shell afterwards is the person's. POSIX sh throughout: sh -l reads this too.
+ */
+function profileScript(bin: string, claudeCodeDir: string): string {
+  return [
+    `case ":$PATH:" in *:${shellQuote(bin)}:*) ;; *) PATH=${shellQuote(bin)}:$PATH; export PATH ;; esac`,
+    `case ":$PATH:" in *:${shellQuote(claudeCodeDir)}:*) ;; *) PATH=$PATH:${shellQuote(claudeCodeDir)}; export PATH ;; esac`,
+    'if [ -n "${BASH_VERSION-}" ] && [ -n "${PIER_WORKTREE-}" ] && [ -n "${PIER_REPO-}" ]; then',
+    "  __pier_where() {",
+    "    case $PWD in",
+    '      "$PIER_WORKTREE" | "$PIER_WORKTREE"/*) printf %s "$PIER_REPO${PWD#"$PIER_WORKTREE"}" ;;',
+    '      "$HOME" | "$HOME"/*) printf %s "$PIER_REPO:~${PWD#"$HOME"}" ;;',
+    '      *) printf %s "$PIER_REPO:$PWD" ;;',
+    "    esac",
+    "  }",
+    '  __pier_prompt() { if [ "$PROMPT_COMMAND" = __pier_prompt ]; then PS1=\'\\u@$(__pier_where)\\$ \'; unset PROMPT_COMMAND; fi; }',
+    "  PROMPT_COMMAND=__pier_prompt",
+    "fi",
+    "",
+  ].join("\n");
 }
 
 /**
