@@ -24,7 +24,7 @@ let sanitized: string;
 
 type Run = { code: number; stdout: Buffer; stderr: string };
 
-async function ask(binary: string, args: string[], stdin?: string | Uint8Array): Promise<Run> {
+async function ask(binary: string, args: string[], stdin?: string | Uint8Array<ArrayBuffer>): Promise<Run> {
   const child = Bun.spawn([binary, ...args], { stdin: stdin === undefined ? "ignore" : new Blob([stdin]), stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).arrayBuffer(), new Response(child.stderr).text(), child.exited]);
   return { code, stdout: Buffer.from(stdout), stderr };
