@@ -21,22 +21,25 @@ COPY scripts ./scripts
 # Copies htmx and xterm.css into public/vendor and bundles src/client there (never a CDN).
 RUN bun scripts/build-assets.ts
 
-# ---- the terminal holder (src/terminal/holder/pier-pty.c): a static program Pier places into pods ----
-FROM oven/bun:1.4.5-slim AS holder
+# ---- Pier's static programs for pods: the terminal holder (src/terminal/holder/pier-pty.c) and the
+# client the helpers ask Pier's socket with (src/pods/pier-ask.c); the runtime image has no compiler ----
+FROM oven/bun:1.4.5-slim AS programs
 RUN apt-get update \
   && apt-get install -y --no-install-recommends gcc musl-tools \
   && rm -rf /var/lib/apt/lists/*
-COPY src/terminal/holder/pier-pty.c /build/
-RUN musl-gcc -static -Os -s -o /build/pier-pty /build/pier-pty.c && /build/pier-pty version
+COPY src/terminal/holder/pier-pty.c src/pods/pier-ask.c /build/
+RUN musl-gcc -static -Os -s -o /build/pier-pty /build/pier-pty.c && /build/pier-pty version \
+  && musl-gcc -static -Os -s -o /build/pier-ask /build/pier-ask.c && /build/pier-ask version
 
 # ---- runtime ----
 FROM oven/bun:1.4.5-slim
 WORKDIR /app
 
 # The server fetches each repository's mirror with git (clones and worktrees are worked on inside the
-# pods); tmux runs shells for the local runtime, whose git credential helper asks Pier with curl.
+# pods); tmux runs shells for the local runtime, whose helpers ask Pier with pier-ask (built above),
+# so no curl.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends git tmux curl ca-certificates openssh-client \
+  && apt-get install -y --no-install-recommends git tmux ca-certificates openssh-client \
   && rm -rf /var/lib/apt/lists/*
 
 # Bun runs the TypeScript sources directly; tsconfig.json carries the JSX settings,
@@ -47,9 +50,9 @@ COPY --from=build /app/src ./src
 COPY --from=build /app/views ./views
 COPY --from=build /app/public ./public
 COPY --from=build /app/drizzle ./drizzle
-COPY --from=holder /build/pier-pty /usr/local/lib/pier/pier-pty
+COPY --from=programs /build/pier-pty /build/pier-ask /usr/local/lib/pier/
 
-ENV PIER_DATA_DIR=/data PIER_PORT=7070 NODE_ENV=production PIER_PTY_BINARY=/usr/local/lib/pier/pier-pty
+ENV PIER_DATA_DIR=/data PIER_PORT=7070 NODE_ENV=production PIER_PTY_BINARY=/usr/local/lib/pier/pier-pty PIER_ASK_BINARY=/usr/local/lib/pier/pier-ask
 VOLUME /data
 EXPOSE 7070
 

@@ -4,7 +4,7 @@
  *
  * The suite uses real parts: a Docker engine, mmdebstrap (to build images with no registry),
  * Debian's Chromium, the asciinema client, tmux (for the local runtime's terminals) and musl's C
- * compiler (Pier builds its static terminal holder, pier-pty). On Debian, as root, missing ones are installed
+ * compiler (Pier builds its static programs for pods, pier-pty and pier-ask). On Debian, as root, missing ones are installed
  * with apt-get and a Docker engine is started for the run (and stopped after it). Anywhere
  * else the script stops with one sentence saying what is missing.
  */
@@ -24,7 +24,7 @@ const NEEDS: Array<{ pkg: string; present: () => boolean }> = [
   { pkg: "mmdebstrap", present: () => onPath("mmdebstrap") },
   { pkg: "chromium", present: () => existsSync(process.env.PIER_CHROMIUM ?? "/usr/bin/chromium") },
   { pkg: "asciinema", present: () => onPath("asciinema") },
-  // Pier compiles its terminal holder (src/terminal/holder/pier-pty.c) into a static program with it.
+  // Pier compiles its terminal holder (src/terminal/holder/pier-pty.c) and its socket client (src/pods/pier-ask.c) into static programs with it.
   { pkg: "musl-tools", present: () => onPath("musl-gcc") },
   { pkg: "gcc", present: () => onPath("gcc") },
 ];

@@ -26,6 +26,7 @@ import { deliverTaskFeedback } from "./tasks/feedback.ts";
 import { watchForPullRequests } from "./prs/watch.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
+import { PierAskBuild } from "./pods/pier-ask.ts";
 import { PodServices } from "./pods/pod-services.ts";
 import { retireLegacyLayout } from "./pods/legacy-layout.ts";
 import { Pods } from "./pods/pods.ts";
@@ -154,9 +155,13 @@ export async function openPier(config: Config): Promise<Pier> {
     const session = sessions.findLive(sessionId);
     return session !== null && session.repoId === repoId && session.userId === userId;
   });
+  // Built (or found) now, so the first pod does not wait for the compiler.
+  const askBuild = new PierAskBuild({ toolsDir: config.toolsDir, prebuilt: config.askBinary ?? undefined, log: (line) => console.error(line) });
+  void askBuild.binary();
   const services: PodServices = new PodServices({
     dataDir: config.dataDir,
     holders,
+    client: askBuild,
     github: githubWebSide,
     // The token goes only to a pod whose person has a live session of its repo.
     githubToken: async ({ repoId, userId }): Promise<string | null> => (sessions.hasLiveSession(repoId, userId) ? credentials.githubToken(userId) : null),
@@ -297,7 +302,7 @@ export async function openPier(config: Config): Promise<Pier> {
   await scheduler.runNow(RECONCILE_PODS);
   // The pods of live sessions ask Pier over their sockets (git's credentials, Claude Code's key and
   // MCP headers, MCP servers): answer again at once, not only once something readies the pod.
-  for (const session of sessions.allActive()) services.open({ repoId: session.repoId, userId: session.userId }, mirrors.path(session.repoId));
+  await Promise.all(sessions.allActive().map((session) => services.open({ repoId: session.repoId, userId: session.userId }, mirrors.path(session.repoId))));
   sessions.resumeAfterRestart();
 
   const metrics = new Metrics({

@@ -32,6 +32,8 @@ export interface Config {
   npmRegistry: string;
   /** A ready-made terminal holder (pier-pty) to use instead of building one into toolsDir. */
   ptyBinary: string | null;
+  /** A ready-made client for pods' sockets (pier-ask) to use instead of building one into toolsDir. */
+  askBinary: string | null;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +69,7 @@ export function loadConfig(env: Env = process.env): Config {
     toolsDir: resolve(readString(env, "PIER_TOOLS_DIR", join(readString(env, "PIER_DATA_DIR", "./data"), "tools"))),
     npmRegistry: readUrl(env, "PIER_NPM_REGISTRY", "https://registry.npmjs.org"),
     ptyBinary: raw(env, "PIER_PTY_BINARY") === undefined ? null : resolve(readString(env, "PIER_PTY_BINARY", "")),
+    askBinary: raw(env, "PIER_ASK_BINARY") === undefined ? null : resolve(readString(env, "PIER_ASK_BINARY", "")),
   };
 }
 

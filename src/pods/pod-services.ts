@@ -2,6 +2,7 @@ import type { Server } from "bun";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GitHubWeb } from "../github/hosts.ts";
+import { placeProgram } from "../infra/static-program.ts";
 import { podServicesDir } from "../repos/layout.ts";
 import { type PodKey, podKeyString } from "../runtime/runtime.ts";
 import type { HolderHub } from "../terminal/holder/holder-stream.ts";
@@ -26,6 +27,8 @@ export interface PodServicesDeps {
   mcpServer(key: PodKey, sessionId: string, name: string): Promise<PodMcpLaunch | null>;
   /** Where sessions' terminal holders reach Pier (see HolderHub); it listens on the pod's holderSocket. */
   holders?: HolderHub;
+  /** Pier's client for the socket (pier-ask), which the helpers use where it runs; null where it cannot be built. */
+  client?: { binary(): Promise<string | null> };
 }
 
 /** An MCP server's command, arguments and environment, as the launcher in the pod gets them. */
@@ -45,6 +48,9 @@ export interface PodMcpLaunch {
  * environment.
  * A pod reaches only its own socket (it mounts only its own directory), so the socket itself
  * says which person asks; no network is needed (pods may have none).
+ * The helpers ask through Pier's own client for the socket (pier-ask, placed beside them), so they
+ * need nothing from the image but a shell; where Pier could not build it, or the pod cannot run
+ * it (another machine type), they fall back to the image's curl.
  */
 export class PodServices {
   private listening = new Map<string, Server<undefined>>();
@@ -62,6 +68,11 @@ export class PodServices {
   /** Where the pod's terminal holders connect to Pier. */
   holderSocket(key: PodKey): string {
     return join(this.dir(key), "pty.sock");
+  }
+
+  /** Pier's client for the socket, as the pod sees it. */
+  clientPath(key: PodKey): string {
+    return join(this.dir(key), "pier-ask");
   }
 
   /** The credential helper for the clone's config (an absolute path the pod and the server share). */
@@ -105,8 +116,17 @@ export class PodServices {
     return join(this.dir(key), "profile.sh");
   }
 
-  /** Writes the pod's programs and starts answering on its socket (once per server run). */
-  open(key: PodKey, mirrorPath: string): void {
+  /**
+   * Writes the pod's programs and starts answering on its socket (once per server run), then
+   * places Pier's client for the socket beside them once it is built.
+   */
+  async open(key: PodKey, mirrorPath: string): Promise<void> {
+    this.listen(key, mirrorPath);
+    const client = await this.deps.client?.binary();
+    if (client) placeProgram(client, this.dir(key), "pier-ask");
+  }
+
+  private listen(key: PodKey, mirrorPath: string): void {
     const id = podKeyString(key);
     if (this.listening.has(id)) return;
     const dir = this.dir(key);
@@ -170,8 +190,13 @@ export class PodServices {
 
   private files(key: PodKey, mirrorPath: string): Array<[string, string, number]> {
     const socket = shellQuote(this.socketPath(key));
+    const client = shellQuote(this.clientPath(key));
     const bin = join(this.dir(key), "bin");
-    const ask = `curl -sS --fail --max-time 10 --unix-socket ${socket}`;
+    const curl = `curl -sS --fail --max-time 10 --unix-socket ${socket}`;
+    // Each helper asks with Pier's client where it runs here (it is placed once built; a pod of
+    // another machine type cannot run it), else with the image's curl.
+    const clientRuns = `${client} version >/dev/null 2>&1`;
+    const ask = `${client} ${socket}`;
     return [
       [
         "git-credential-pier",
@@ -179,8 +204,9 @@ export class PodServices {
           "#!/bin/sh",
           "# Pier's git credential helper: asks Pier for the GitHub token when git needs it. Nothing is stored.",
           '[ "$1" = get ] || exit 0',
+          `if ${clientRuns}; then exec ${ask} POST /git-credential; fi`,
           'command -v curl >/dev/null 2>&1 || { echo "Pier: this pod needs curl to get the GitHub token from Pier." >&2; exit 0; }',
-          `exec ${ask} --data-binary @- http://pier/git-credential`,
+          `exec ${curl} --data-binary @- http://pier/git-credential`,
           "",
         ].join("\n"),
         0o755,
@@ -196,7 +222,8 @@ export class PodServices {
           'for dir in $PATH; do [ "$dir" != "$self" ] && [ -x "$dir/gh" ] && { real="$dir/gh"; break; }; done',
           "unset IFS",
           '[ -n "$real" ] || { echo "gh is not installed in this pod." >&2; exit 127; }',
-          `if token=$(${ask} http://pier/github-token 2>/dev/null) && [ -n "$token" ]; then`,
+          `if ${clientRuns}; then ask() { ${ask} GET /github-token; }; else ask() { ${curl} http://pier/github-token; }; fi`,
+          'if token=$(ask 2>/dev/null) && [ -n "$token" ]; then',
           '  GH_TOKEN=$token GH_ENTERPRISE_TOKEN=$token; export GH_TOKEN GH_ENTERPRISE_TOKEN',
           "fi",
           'exec "$real" "$@"',
@@ -209,7 +236,8 @@ export class PodServices {
         [
           "#!/bin/sh",
           "# For Claude Code's .mcp.json (headersHelper): the session's token for Pier's MCP endpoint, asked of Pier when it connects.",
-          `exec ${ask} "http://pier/mcp-headers?session=$1"`,
+          `if ${clientRuns}; then exec ${ask} GET /mcp-headers "session=$1"; fi`,
+          `exec ${curl} --get --data-urlencode "session=$1" http://pier/mcp-headers`,
           "",
         ].join("\n"),
         0o755,
@@ -220,8 +248,9 @@ export class PodServices {
           "#!/bin/sh",
           "# For Claude Code's apiKeyHelper: a token for Pier's model gateway, good for this session only,",
           "# asked of Pier whenever Claude Code wants one. The real credential stays with Pier.",
+          `if ${clientRuns}; then exec ${ask} GET /anthropic-key "session=$1"; fi`,
           'command -v curl >/dev/null 2>&1 || { echo "Pier: this pod needs curl to reach Pier\'s model gateway." >&2; exit 1; }',
-          `exec ${ask} --get --data-urlencode "session=$1" http://pier/anthropic-key`,
+          `exec ${curl} --get --data-urlencode "session=$1" http://pier/anthropic-key`,
           "",
         ].join("\n"),
         0o755,
@@ -236,7 +265,11 @@ export class PodServices {
           "# The environment is set last, after everything else has run: it may change PATH, and its names",
           "# may be any, so the launcher's own variables are __pier_ ones (names Pier refuses for servers).",
           'if [ $# -ne 2 ]; then echo "usage: mcp-server <session id> <server name>" >&2; exit 2; fi',
-          'command -v curl >/dev/null 2>&1 || { echo "Pier: this pod needs curl to start MCP servers." >&2; exit 1; }',
+          "__pier_ask() {",
+          `  if ${clientRuns}; then ${ask} GET /mcp-server "session=$1" "name=$2"; return; fi`,
+          '  command -v curl >/dev/null 2>&1 || { echo "Pier: this pod needs curl to start MCP servers." >&2; return 1; }',
+          `  ${curl} --get --data-urlencode "session=$1" --data-urlencode "name=$2" http://pier/mcp-server`,
+          "}",
           "# base64 on stdin, into the variable named $2 (trailing newlines kept).",
           '__pier_decode() { local __pier_text; __pier_text=$(printf %s "$1" | base64 -d && printf x) || return 1; printf -v "$2" %s "${__pier_text%x}"; }',
           "__pier_command= __pier_args=() __pier_env=() __pier_complete=",
@@ -247,7 +280,7 @@ export class PodServices {
           '    env) __pier_decode "$__pier_second" __pier_value && __pier_env+=("$__pier_first=$__pier_value") ;;',
           "    end) __pier_complete=1 ;;",
           "  esac",
-          `done < <(${ask} --get --data-urlencode "session=$1" --data-urlencode "name=$2" http://pier/mcp-server)`,
+          'done < <(__pier_ask "$1" "$2")',
           'if [ -z "$__pier_complete" ] || [ -z "$__pier_command" ]; then echo "Pier: could not get the MCP server $2 of this session from Pier." >&2; exit 1; fi',
           'set -- "$__pier_command" "${__pier_args[@]}"',
           'for __pier_pair in "${__pier_env[@]}"; do export "$__pier_pair"; done',
@@ -256,19 +289,40 @@ export class PodServices {
         ].join("\n"),
         0o755,
       ],
-      [
-        "profile.sh",
-        [
-          `case ":$PATH:" in *:${shellQuote(bin)}:*) ;; *) PATH=${shellQuote(bin)}:$PATH; export PATH ;; esac`,
-          `case ":$PATH:" in *:${shellQuote(this.claudeCodeDir(key))}:*) ;; *) PATH=$PATH:${shellQuote(this.claudeCodeDir(key))}; export PATH ;; esac`,
-          "",
-        ].join("\n"),
-        0o644,
-      ],
+      ["profile.sh", profileScript(bin, this.claudeCodeDir(key)), 0o644],
       // For Pier's own git commands in the pod, whose user may not own the mirror.
       ["gitconfig", `[safe]\n\tdirectory = ${gitConfigQuote(mirrorPath)}\n`, 0o644],
     ];
   }
+}
+
+/**
+ * What login shells in the pod source (/etc/profile.d/pier.sh): the gh wrapper first on PATH,
+ * Pier's Claude Code last, and in a session's terminal (whose environment names the repo and the
+ * worktree) a short prompt: `user@repo/path$` inside the worktree, `user@repo:dir$` outside it,
+ * whatever the image, in place of bash's `I have no name!@<container id>:<data dir path>`.
+ * The prompt is set after the shell's own startup files have run (at the first prompt, through
+ * PROMPT_COMMAND), so it wins over a prompt they only assign, such as Debian's in ~/.bashrc; a
+ * prompt program that takes PROMPT_COMMAND over (starship, oh-my-bash) keeps its own, and PS1
+ * set in the shell afterwards is the person's. POSIX sh throughout: sh -l reads this too.
+ */
+function profileScript(bin: string, claudeCodeDir: string): string {
+  return [
+    `case ":$PATH:" in *:${shellQuote(bin)}:*) ;; *) PATH=${shellQuote(bin)}:$PATH; export PATH ;; esac`,
+    `case ":$PATH:" in *:${shellQuote(claudeCodeDir)}:*) ;; *) PATH=$PATH:${shellQuote(claudeCodeDir)}; export PATH ;; esac`,
+    'if [ -n "${BASH_VERSION-}" ] && [ -n "${PIER_WORKTREE-}" ] && [ -n "${PIER_REPO-}" ]; then',
+    "  __pier_where() {",
+    "    case $PWD in",
+    '      "$PIER_WORKTREE" | "$PIER_WORKTREE"/*) printf %s "$PIER_REPO${PWD#"$PIER_WORKTREE"}" ;;',
+    '      "$HOME" | "$HOME"/*) printf %s "$PIER_REPO:~${PWD#"$HOME"}" ;;',
+    '      *) printf %s "$PIER_REPO:$PWD" ;;',
+    "    esac",
+    "  }",
+    '  __pier_prompt() { if [ "$PROMPT_COMMAND" = __pier_prompt ]; then PS1=\'\\u@$(__pier_where)\\$ \'; unset PROMPT_COMMAND; fi; }',
+    "  PROMPT_COMMAND=__pier_prompt",
+    "fi",
+    "",
+  ].join("\n");
 }
 
 /**

@@ -55,7 +55,7 @@ export class Pods {
     const key = { repoId: repo.id, userId };
     this.prepareWorkspace(key);
     await this.deps.mirrors.ensure(repo);
-    this.deps.services.open(key, this.deps.mirrors.path(repo.id));
+    await this.deps.services.open(key, this.deps.mirrors.path(repo.id));
     const pod = await this.deps.runtime.ensurePod(this.spec(repo, key), progress);
     this.record(key, { containerId: pod.id, image: pod.image, state: "running" }, true);
     const shell = { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.dataDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };

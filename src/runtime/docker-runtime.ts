@@ -32,6 +32,9 @@ export interface PodLimits {
 export const OWN_WORKSPACE_IMAGE = "pier-workspace:latest";
 const WORKSPACE_CONTEXT = join(import.meta.dir, "..", "..", "images", "workspace");
 
+/** Names the pod user in an image that has no entry for its uid (see the script). */
+const POD_USER_SCRIPT = readFileSync(join(import.meta.dir, "pod-user.sh"), "utf8");
+
 const LABEL_INSTANCE = "pier.instance";
 const LABEL_REPO = "pier.repo";
 const LABEL_USER = "pier.user";
@@ -81,8 +84,25 @@ export class DockerRuntime implements Runtime {
     progress({ step: "pod", message: "Creating your pod for this repository…" });
     const container = await this.docker.createContainer(await this.podDefinition(spec));
     await container.start();
+    const pod = { id: container.id, image: spec.image };
+    await this.namePodUser(pod, progress);
     progress({ step: "pod", message: "Pod created and started.", fraction: 1 });
-    return { id: container.id, image: spec.image };
+    return pod;
+  }
+
+  /**
+   * Gives the pod user a name and a home in an image that has none for its uid (python:*-slim,
+   * most minimal images), before anything runs as it: HOME comes from there. As root, the one
+   * command Pier runs so, in a pod nothing else has run in yet; a failure leaves the pod nameless
+   * (its prompt says "I have no name!") but working, and is said.
+   */
+  private async namePodUser(pod: Pod, progress: Progress): Promise<void> {
+    const { uid, gid } = this.fileOwner;
+    const result = await this.execAs("0:0", pod, ["sh", "-c", POD_USER_SCRIPT, "pod-user", String(uid), String(gid)], { cwd: "/", timeoutMs: 30_000, maxOutputBytes: 64 * 1024 });
+    if (result.exitCode !== 0 || result.timedOut) {
+      const why = result.timedOut ? "it took too long" : result.stderr.trim().split("\n").at(-1) || `exit code ${result.exitCode}`;
+      progress({ step: "pod", message: `The image has no user for uid ${uid}, and Pier could not add one (${why.slice(0, 200)}).` });
+    }
   }
 
   private async podDefinition(spec: PodSpec): Promise<Docker.ContainerCreateOptions> {
@@ -97,7 +117,8 @@ export class DockerRuntime implements Runtime {
       Cmd: ["sleep", "infinity"],
       User: `${uid}:${gid}`,
       WorkingDir: spec.workDir,
-      Env: ["HOME=/home/pier", "LANG=C.UTF-8", "TERM=xterm-256color"],
+      // No HOME: the engine sets it for each command from the image's entry for the pod user (see namePodUser).
+      Env: ["LANG=C.UTF-8", "TERM=xterm-256color"],
       Labels: {
         [LABEL_INSTANCE]: this.instanceId,
         [LABEL_REPO]: repoId,
@@ -140,12 +161,16 @@ export class DockerRuntime implements Runtime {
     if (found) await this.docker.getContainer(found.Id).remove({ force: true });
   }
 
-  /** A command in the pod as the pod user, attached to its output (and stdin when asked). */
-  private createExec(pod: Pod, command: string[], options: ExecOptions, stdin: boolean) {
-    const { uid, gid } = this.fileOwner;
+  /** The pod user, as Docker takes it: uid:gid. */
+  private get podUser(): string {
+    return `${this.fileOwner.uid}:${this.fileOwner.gid}`;
+  }
+
+  /** A command in the pod as `user`, attached to its output (and stdin when asked). */
+  private createExec(user: string, pod: Pod, command: string[], options: ExecOptions, stdin: boolean) {
     return this.docker.getContainer(pod.id).exec({
       Cmd: command,
-      User: `${uid}:${gid}`,
+      User: user,
       WorkingDir: options.cwd,
       Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
       AttachStdin: stdin,
@@ -158,7 +183,11 @@ export class DockerRuntime implements Runtime {
    * With a timeout, the command runs under `timeout` in the pod, so it is really stopped there
    * (closing the connection alone would leave it running); the server gives up a little later.
    */
-  async exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
+  exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
+    return this.execAs(this.podUser, pod, command, options);
+  }
+
+  private async execAs(user: string, pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
     const seconds = options.timeoutMs ? Math.max(1, Math.ceil(options.timeoutMs / 1000)) : 0;
     const withStdin = options.stdin !== undefined;
     // Docker does not always pass the end of stdin on to a command that has only just started
@@ -166,7 +195,7 @@ export class DockerRuntime implements Runtime {
     // reads exactly the bytes it is given and sees its input end there whatever Docker does.
     const counted = withStdin ? ["sh", "-c", 'head -c "$0" | "$@"', String(Buffer.byteLength(options.stdin!)), ...command] : command;
     const argv = seconds ? ["timeout", "-k", String(KILL_AFTER_S), String(seconds), ...counted] : counted;
-    const exec = await this.createExec(pod, argv, options, withStdin);
+    const exec = await this.createExec(user, pod, argv, options, withStdin);
     const stream = await exec.start({ hijack: true, stdin: withStdin });
     const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     const stdout = new BoundedOutput(limit);
@@ -199,7 +228,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
-    const exec = await this.createExec(pod, command, options, true);
+    const exec = await this.createExec(this.podUser, pod, command, options, true);
     const stream = await exec.start({ hijack: true, stdin: true });
     const output = new OutputFanout();
     const errors = new OutputFanout(EARLY_STDERR_BYTES);

@@ -54,12 +54,13 @@ export class Terminals {
     const key = { repoId: session.repoId, userId: session.userId };
     const holderInPod = holder && binary ? { program: placeHolder(binary, holder.dirOf(key)), socket: holder.socketOf(key), hub: holder.hub } : null;
     // No secret goes in here: tmux keeps it in its command line and environment for the pod's life.
-    // git and gh ask Pier for the GitHub token when they need it (see PodServices).
+    // git and gh ask Pier for the GitHub token when they need it (see PodServices). The repo and
+    // the worktree give the shell its prompt (the pod's profile.sh).
     return TerminalHost.open(runtime, pod, {
       sessionId: session.id,
       worktreePath: session.worktreePath,
       startCommand: repo.terminalCommand,
-      env: { ...this.deps.env?.(session), PIER_SESSION_ID: session.id },
+      env: { ...this.deps.env?.(session), PIER_SESSION_ID: session.id, PIER_REPO: repo.name, PIER_WORKTREE: session.worktreePath },
       recordingPath: recordingPath(this.deps.dataDir, session.id),
       recordingLimitMiB: this.deps.settings.plain().recordingLimitMiB,
       socketName: this.socketFor(session.id),

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { AppError } from "../infra/errors.ts";
 import type { ExecResult, Pod, Runtime } from "../runtime/runtime.ts";
 
 /** A script from src/workspaces/scripts (Pier's own source, read once at start). */
@@ -26,8 +27,22 @@ export interface ScriptOptions {
 /** The exit code a script uses for a failure whose stderr is one sentence for the person (`told` in the scripts). */
 const TOLD = 3;
 
-/** A failure a script explained in a sentence for the person (exit code TOLD). */
-export class PodScriptRefusal extends Error {}
+/**
+ * A failure a script explained in a sentence for the person (exit code TOLD): what is in the pod
+ * does not allow what was asked (a file changed meanwhile, a branch gone), so a 409 by default.
+ */
+export class PodScriptRefusal extends AppError {
+  constructor(message: string, status = 409, code = "refused_in_pod") {
+    super(status, code, message);
+  }
+}
+
+/**
+ * A command in the pod that failed, with the line of its output that says why. The pod stands
+ * between Pier and the person's files as an upstream server would: a 502 when it could not do
+ * the work, a 504 when it took too long; never a 500, which would say Pier itself is at fault.
+ */
+export class PodCommandFailure extends AppError {}
 
 /**
  * How Pier's own git commands in a pod behave: Pier's global config instead of the person's,
@@ -65,14 +80,31 @@ export function runPodScript(shell: PodShell, script: string, args: string[], op
 /** The script's output, or an error saying what went wrong (a refusal when the script told why). */
 export function expectSuccess(result: ExecResult, what: string): string {
   if (result.exitCode === 0 && !result.timedOut) return result.stdout;
-  if (result.exitCode === TOLD) throw new PodScriptRefusal(result.stderr.trim());
-  if (result.timedOut) throw new Error(`${what} took too long in the pod and was stopped.`);
-  throw new Error(`${what} failed in the pod: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}`);
+  if (result.exitCode === TOLD) throw new PodScriptRefusal(forPerson(result.stderr));
+  if (result.timedOut) throw new PodCommandFailure(504, "pod_command_timed_out", `${what} took too long in the pod and was stopped.`);
+  throw new PodCommandFailure(502, "pod_command_failed", `${what} failed in the pod: ${saysWhy(result.stderr) || `exit code ${result.exitCode}`}`);
 }
 
-function lastLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
-  return (lines.find((l) => l.startsWith("fatal:")) ?? lines.at(-1) ?? "").slice(0, 500);
+/** The line of git's (or a command's) error output that says why: its `fatal:` line, else its last, made fit for a person. */
+export function saysWhy(stderr: string): string {
+  const lines = stderr.split("\n").map(forPerson).filter(Boolean);
+  return lines.find((line) => line.startsWith("fatal:")) ?? lines.at(-1) ?? "";
+}
+
+/**
+ * Text from a pod, made fit to show a person: what a pod prints is its own, so terminal escapes
+ * and control characters go, a URL's user and password go, and so does anything that looks like a
+ * GitHub token (git never prints one, but the pod could); at most 500 characters, on one line.
+ */
+export function forPerson(text: string): string {
+  return text
+    .replace(/\x1b\[[0-?]*[ -\/]*[@-~]/g, "")
+    .replace(/[\x00-\x1f\x7f-\x9f]+/g, " ")
+    .replace(/(\/\/)[^/\s@]+@/g, "$1")
+    .replace(/\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, "[token]")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 500);
 }
 
 /** Reads `key=value` lines (as the scripts print their results). */

@@ -1,5 +1,6 @@
 import { readQuotedPath } from "./git-quoted-path.ts";
-import { type PodShell, PodScriptRefusal, expectSuccess, podScript, readFields, runPodScript } from "./pod-script.ts";
+import { type PodShell, expectSuccess, podScript, readFields, runPodScript } from "./pod-script.ts";
+import { pushFailure } from "./push-failure.ts";
 
 /** Everything about one person's workspace of a repo, as paths their pod and the server share. */
 export interface WorkspacePaths {
@@ -142,13 +143,13 @@ export class Workspace {
     return out.trim() || null;
   }
 
-  /** Pushes the branch to the remote (with the person's token, asked of Pier by git itself). */
+  /**
+   * Pushes the branch to the remote (with the person's token, asked of Pier by git itself); a
+   * failure is git's own reason with its status (see pushFailure).
+   */
   async push(branch: string): Promise<void> {
     const result = await runPodScript(this.shell, PUSH, [this.paths.clone, branch], { timeoutMs: 5 * 60_000 });
-    if (result.exitCode !== 0 || result.timedOut) {
-      const why = result.timedOut ? "it took too long" : (result.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit code ${result.exitCode}`);
-      throw new PodScriptRefusal(`Pushing ${branch} failed: ${why}`);
-    }
+    if (result.exitCode !== 0 || result.timedOut) throw pushFailure(branch, result);
   }
 
   /** The titles of the branch's commits that the base does not have, oldest first. */

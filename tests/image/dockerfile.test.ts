@@ -162,6 +162,8 @@ step("a session started by Pier in its container gets a pod that sees the repo's
   });
   expect(holder).toContain("bash -l");
   expect((await docker(["exec", session.podId, `/data/${services}/pier-pty`, "version"])).trim()).toBe("pier-pty 1");
+  // And the helpers' client for Pier's socket, built in the Dockerfile too.
+  expect((await docker(["exec", session.podId, `/data/${services}/pier-ask`, "version"])).trim()).toBe("pier-ask 1");
 }, "container");
 
 step("Docker reports the container healthy", 2 * MINUTE, async () => {
