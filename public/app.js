@@ -33,3 +33,15 @@ document.addEventListener("submit", async (event) => {
   else form.submit();
 });
 
+// The folded navigation on narrow screens closes when something else is touched, or on Escape.
+const menu = document.querySelector("details.nav-menu");
+if (menu) {
+  document.addEventListener("click", (event) => {
+    if (menu.open && !(event.target instanceof Node && menu.contains(event.target))) menu.open = false;
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !menu.open) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+}

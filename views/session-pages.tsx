@@ -307,57 +307,63 @@ export function SessionPage(props: SessionPageProps) {
           <h1 safe>{session.title}</h1>
           <StatePill state={session.state} />
         </div>
-        <dl class="session-facts">
-          <div>
-            <dt>Repository</dt>
-            <dd>
-              <a href={`/repos/${repo.id}`} safe>
-                {repo.name}
+        {/* Folded on phones while the session is live, so the terminal starts near the top; open otherwise. */}
+        <details class="fold session-more" open={session.state !== "active"}>
+          <summary class="fold-toggle">Details</summary>
+          <div class="session-more-body">
+            <dl class="session-facts">
+              <div>
+                <dt>Repository</dt>
+                <dd>
+                  <a href={`/repos/${repo.id}`} safe>
+                    {repo.name}
+                  </a>
+                </dd>
+              </div>
+              <div>
+                <dt>Branch</dt>
+                <dd class="mono wrap" safe>
+                  {session.branch}
+                </dd>
+              </div>
+              <div>
+                <dt>Engine</dt>
+                <dd id="session-engine" data-engine={session.engine} safe>
+                  {ENGINE_LABEL[session.engine]}
+                </dd>
+              </div>
+              <div>
+                <dt>Cost</dt>
+                <dd class="mono" id="session-cost" safe>
+                  {formatUsd(session.costUsd)}
+                </dd>
+              </div>
+              <SessionTask view={props.task} />
+            </dl>
+            <div class="session-actions">
+              <a href={`/sessions/${session.id}/output`} class="button">
+                Output
               </a>
-            </dd>
+              <a href={`/sessions/${session.id}/review`} class="button">
+                Review
+              </a>
+              {session.state === "active" ? (
+                <a href={`/sessions/${session.id}/end`} class="button danger-link">
+                  End session
+                </a>
+              ) : session.state === "ended" || session.state === "failed" ? (
+                <HxForm action={`/sessions/${session.id}/resume`} label="Resume session">
+                  <button type="submit" class="primary">
+                    {session.state === "failed" ? "Try again" : "Resume"}
+                  </button>
+                </HxForm>
+              ) : (
+                ""
+              )}
+            </div>
           </div>
-          <div>
-            <dt>Branch</dt>
-            <dd class="mono wrap" safe>
-              {session.branch}
-            </dd>
-          </div>
-          <div>
-            <dt>Engine</dt>
-            <dd id="session-engine" data-engine={session.engine} safe>
-              {ENGINE_LABEL[session.engine]}
-            </dd>
-          </div>
-          <div>
-            <dt>Cost</dt>
-            <dd class="mono" id="session-cost" safe>
-              {formatUsd(session.costUsd)}
-            </dd>
-          </div>
-          <SessionTask view={props.task} />
-        </dl>
+        </details>
         <p class="visually-hidden" role="status" id="session-task-announce" />
-        <div class="session-actions">
-          <a href={`/sessions/${session.id}/output`} class="button">
-            Output
-          </a>
-          <a href={`/sessions/${session.id}/review`} class="button">
-            Review
-          </a>
-          {session.state === "active" ? (
-            <a href={`/sessions/${session.id}/end`} class="button danger-link">
-              End session
-            </a>
-          ) : session.state === "ended" || session.state === "failed" ? (
-            <HxForm action={`/sessions/${session.id}/resume`} label="Resume session">
-              <button type="submit" class="primary">
-                {session.state === "failed" ? "Try again" : "Resume"}
-              </button>
-            </HxForm>
-          ) : (
-            ""
-          )}
-        </div>
       </header>
       {session.state === "provisioning" ? <Provisioning session={session} /> : ""}
       {props.notices.map((notice) => (
