@@ -4,7 +4,8 @@
  * starts within the first screen. Notices: one dismissed stays dismissed after a reload and on
  * another device of the same person, not for someone else; the notice about pods that cannot reach
  * Pier's model gateway shows on a Claude Code session and not on one of Pier's own agent. Wide
- * screens keep the plain navigation and header. Pods have no network, so every notice applies.
+ * screens keep the plain navigation and header; without JavaScript the menu, the details and Dismiss
+ * still work. Pods have no network, so every notice applies.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -170,5 +171,27 @@ test("wide screens keep the plain navigation and the whole header", async () => 
   expect(await page.locator("#session-cost").isVisible()).toBe(true);
   expect(await page.getByRole("link", { name: "End session" }).isVisible()).toBe(true);
   await page.screenshot({ path: join(ARTIFACTS, "desktop-session.png") });
+  await context.close();
+}, 60_000);
+
+test("without JavaScript the menu and the details still open, and Dismiss still dismisses", async () => {
+  const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, javaScriptEnabled: false });
+  const [name, value] = otherAdmin.split("=") as [string, string];
+  await context.addCookies([{ name, value, url: pier.url }]);
+  const page = await context.newPage();
+  await page.goto(`${pier.url}/sessions/${agentSession.id}`);
+  const menu = page.locator(".topbar summary", { hasText: "Menu" });
+  await menu.click();
+  expect(await page.getByRole("link", { name: "Tasks", exact: true }).isVisible()).toBe(true);
+  // Without the script that folds it when something else is touched, the menu folds by its own toggle.
+  await menu.click();
+  expect(await page.getByRole("link", { name: "Tasks", exact: true }).isVisible()).toBe(false);
+  await page.locator(".session-more > summary", { hasText: "Details" }).click();
+  expect(await page.getByRole("link", { name: "End session" }).isVisible()).toBe(true);
+  const notice = page.locator(".notice", { hasText: MCP_NOTICE });
+  await notice.getByRole("button", { name: "Dismiss" }).click();
+  await page.waitForURL(`${pier.url}/sessions/${agentSession.id}`);
+  await page.getByRole("heading", { name: "Terminal" }).waitFor();
+  expect(await page.getByText(MCP_NOTICE).count()).toBe(0);
   await context.close();
 }, 60_000);
