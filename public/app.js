@@ -16,3 +16,32 @@ document.addEventListener("click", async (event) => {
     button.textContent = "Press Ctrl+C";
   }
 });
+
+// A notice's Dismiss: asked of the API and the notice taken off the page, so a session's terminal is
+// not reloaded for it. Should the API refuse, the form goes the plain way and its page says why.
+document.addEventListener("submit", async (event) => {
+  const form = event.target instanceof HTMLFormElement && event.target.matches("[data-dismiss-notice]") ? event.target : null;
+  if (!form) return;
+  event.preventDefault();
+  const notice = form.elements.namedItem("notice").value;
+  const answer = await fetch("/api/me/dismissed", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ notice }),
+  }).catch(() => null);
+  if (answer?.ok) form.closest("[data-notice]")?.remove();
+  else form.submit();
+});
+
+// The folded navigation on narrow screens closes when something else is touched, or on Escape.
+const menu = document.querySelector("details.nav-menu");
+if (menu) {
+  document.addEventListener("click", (event) => {
+    if (menu.open && !(event.target instanceof Node && menu.contains(event.target))) menu.open = false;
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !menu.open) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+}

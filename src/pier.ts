@@ -55,6 +55,7 @@ import { ToolPolicies } from "./policies/policies.ts";
 import { Approvals } from "./policies/approvals.ts";
 import { Attention } from "./attention/attention.ts";
 import { Webhooks } from "./attention/webhooks.ts";
+import { Dismissals } from "./notices/dismissals.ts";
 
 /** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
 export interface Pier {
@@ -111,6 +112,8 @@ export interface Pier {
   attention: Attention;
   /** Each person's "needs you" webhook. */
   webhooks: Webhooks;
+  /** The notices each person dismissed. */
+  dismissals: Dismissals;
   /** What removing a repo asks of its sessions and pods. */
   repoRemoval: RepoRemoval;
   /** What adding or changing a repo is checked against. */
@@ -346,6 +349,7 @@ export async function openPier(config: Config): Promise<Pier> {
     hosts,
     attention,
     webhooks,
+    dismissals: new Dismissals(db),
     repoRules,
     repoRemoval: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
     credentialSockets: new CredentialSockets(),

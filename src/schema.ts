@@ -19,3 +19,4 @@ export * from "./policies/tables.ts";
 export * from "./mcps/tables.ts";
 export * from "./attention/tables.ts";
 export * from "./reviews/tables.ts";
+export * from "./notices/tables.ts";

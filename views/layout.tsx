@@ -79,23 +79,32 @@ export function Layout(props: PropsWithChildren<LayoutProps>) {
   );
 }
 
+/**
+ * The main navigation. On narrow screens it folds into a menu; a <details> does the folding, so
+ * it opens without JavaScript, and on wide screens style.css lays it out as the plain row of links.
+ */
 function Nav(props: { viewer: Viewer; current?: string }) {
   const links = NAV.filter((item) => !item.adminOnly || props.viewer.role === "admin");
   return (
-    <nav class="nav" aria-label="Main">
-      {links.map((item) => (
-        <a href={item.href} aria-current={props.current === item.href ? "page" : undefined} safe>
-          {item.label}
-        </a>
-      ))}
-      <form method="post" action="/logout" class="nav-logout">
-        <button type="submit" class="link-button" title={`Signed in as ${props.viewer.username}`}>
-          {"Sign out "}
-          <span class="muted" safe>
-            ({props.viewer.username})
-          </span>
-        </button>
-      </form>
-    </nav>
+    <details class="fold nav-menu">
+      <summary class="fold-toggle">
+        <span aria-hidden="true">☰ </span>Menu
+      </summary>
+      <nav class="nav" aria-label="Main">
+        {links.map((item) => (
+          <a href={item.href} aria-current={props.current === item.href ? "page" : undefined} safe>
+            {item.label}
+          </a>
+        ))}
+        <form method="post" action="/logout" class="nav-logout">
+          <button type="submit" class="link-button" title={`Signed in as ${props.viewer.username}`}>
+            {"Sign out "}
+            <span class="muted" safe>
+              ({props.viewer.username})
+            </span>
+          </button>
+        </form>
+      </nav>
+    </details>
   );
 }

@@ -4,7 +4,9 @@ import type { PublicPr } from "../src/prs/pull-requests.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import type { Session } from "../src/sessions/sessions.ts";
 import type { PublicTask } from "../src/tasks/tasks.ts";
+import type { Notice } from "../src/notices/notices.ts";
 import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm, SelectField, formatDate } from "./components.tsx";
+import { DismissibleNotice } from "./dismissible-notice.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
 import { SessionTask, type SessionTaskView, taskChoiceLabel } from "./session-task.tsx";
@@ -275,12 +277,10 @@ interface SessionPageProps extends PageProps {
   /** The session's pull requests and what their panel needs (shown once the session is active). */
   prPanel: Omit<PrPanelProps, "session" | "repo">;
   task: SessionTaskView;
-  /** Whether a process in the pod (Claude Code in the terminal) can reach Pier's MCP endpoint. */
-  podReachesPier: boolean;
+  /** The standing notices that apply to this session and its viewer has not dismissed. */
+  notices: Notice[];
   /** Pier's copy of Claude Code for this pod, while it is fetched or when it failed; else null. */
   claudeCodeNotice: string | null;
-  /** Why Claude Code here is not metered by Pier's gateway (pods cannot reach Pier), or null when it is. */
-  gatewayNotice?: string | null;
 }
 
 const STEPS: Array<{ step: string; label: string }> = [
@@ -307,74 +307,68 @@ export function SessionPage(props: SessionPageProps) {
           <h1 safe>{session.title}</h1>
           <StatePill state={session.state} />
         </div>
-        <dl class="session-facts">
-          <div>
-            <dt>Repository</dt>
-            <dd>
-              <a href={`/repos/${repo.id}`} safe>
-                {repo.name}
+        {/* Folded on phones while the session is live, so the terminal starts near the top; open otherwise. */}
+        <details class="fold session-more" open={session.state !== "active"}>
+          <summary class="fold-toggle">Details</summary>
+          <div class="session-more-body">
+            <dl class="session-facts">
+              <div>
+                <dt>Repository</dt>
+                <dd>
+                  <a href={`/repos/${repo.id}`} safe>
+                    {repo.name}
+                  </a>
+                </dd>
+              </div>
+              <div>
+                <dt>Branch</dt>
+                <dd class="mono wrap" safe>
+                  {session.branch}
+                </dd>
+              </div>
+              <div>
+                <dt>Engine</dt>
+                <dd id="session-engine" data-engine={session.engine} safe>
+                  {ENGINE_LABEL[session.engine]}
+                </dd>
+              </div>
+              <div>
+                <dt>Cost</dt>
+                <dd class="mono" id="session-cost" safe>
+                  {formatUsd(session.costUsd)}
+                </dd>
+              </div>
+              <SessionTask view={props.task} />
+            </dl>
+            <div class="session-actions">
+              <a href={`/sessions/${session.id}/output`} class="button">
+                Output
               </a>
-            </dd>
+              <a href={`/sessions/${session.id}/review`} class="button">
+                Review
+              </a>
+              {session.state === "active" ? (
+                <a href={`/sessions/${session.id}/end`} class="button danger-link">
+                  End session
+                </a>
+              ) : session.state === "ended" || session.state === "failed" ? (
+                <HxForm action={`/sessions/${session.id}/resume`} label="Resume session">
+                  <button type="submit" class="primary">
+                    {session.state === "failed" ? "Try again" : "Resume"}
+                  </button>
+                </HxForm>
+              ) : (
+                ""
+              )}
+            </div>
           </div>
-          <div>
-            <dt>Branch</dt>
-            <dd class="mono wrap" safe>
-              {session.branch}
-            </dd>
-          </div>
-          <div>
-            <dt>Engine</dt>
-            <dd id="session-engine" data-engine={session.engine} safe>
-              {ENGINE_LABEL[session.engine]}
-            </dd>
-          </div>
-          <div>
-            <dt>Cost</dt>
-            <dd class="mono" id="session-cost" safe>
-              {formatUsd(session.costUsd)}
-            </dd>
-          </div>
-          <SessionTask view={props.task} />
-        </dl>
+        </details>
         <p class="visually-hidden" role="status" id="session-task-announce" />
-        <div class="session-actions">
-          <a href={`/sessions/${session.id}/output`} class="button">
-            Output
-          </a>
-          <a href={`/sessions/${session.id}/review`} class="button">
-            Review
-          </a>
-          {session.state === "active" ? (
-            <a href={`/sessions/${session.id}/end`} class="button danger-link">
-              End session
-            </a>
-          ) : session.state === "ended" || session.state === "failed" ? (
-            <HxForm action={`/sessions/${session.id}/resume`} label="Resume session">
-              <button type="submit" class="primary">
-                {session.state === "failed" ? "Try again" : "Resume"}
-              </button>
-            </HxForm>
-          ) : (
-            ""
-          )}
-        </div>
       </header>
       {session.state === "provisioning" ? <Provisioning session={session} /> : ""}
-      {session.state === "active" && session.taskId && !props.podReachesPier ? (
-        <p class="notice notice-warn" role="note">
-          Claude Code in this terminal cannot reach Pier's MCP endpoint: pods here have no network. The chat beside it
-          still updates the task; to let the terminal do it too, set <code>PIER_POD_URL</code> or give pods a network.
-        </p>
-      ) : (
-        ""
-      )}
-      {session.state === "active" && props.gatewayNotice ? (
-        <p class="notice notice-warn" role="note" data-gateway-notice safe>
-          {props.gatewayNotice}
-        </p>
-      ) : (
-        ""
-      )}
+      {props.notices.map((notice) => (
+        <DismissibleNotice notice={notice} back={`/sessions/${session.id}`} />
+      ))}
       {session.state === "active" ? (
         <p class="notice notice-warn" role="status" data-claude-code-notice={session.id} hidden={!props.claudeCodeNotice} safe>
           {props.claudeCodeNotice ?? ""}

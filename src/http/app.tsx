@@ -23,6 +23,7 @@ import { skillPages } from "./pages/skill-pages.tsx";
 import { policyPages } from "./pages/policy-pages.tsx";
 import { mcpServerPages } from "./pages/mcp-pages.tsx";
 import { costPages } from "./pages/cost-pages.tsx";
+import { noticePages } from "./pages/notice-pages.ts";
 import { Redirect, isHtmx } from "./pages/respond.ts";
 import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
 import { terminalSocket } from "./terminal-socket.ts";
@@ -121,7 +122,8 @@ export function createApp(pier: Pier) {
     .use(skillPages(pier))
     .use(policyPages(pier))
     .use(mcpServerPages(pier))
-    .use(costPages(pier));
+    .use(costPages(pier))
+    .use(noticePages(pier));
 }
 
 function wantsHtml(request: Request): boolean {

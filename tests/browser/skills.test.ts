@@ -95,7 +95,10 @@ test("the Skills page at 390 px: accept a proposal from its diff, turn a skill o
   const { context, page } = await signedInPage(browser, pier.url, cookie, PHONE);
   const problems = watchErrors(page);
   await page.goto(`${pier.url}/skills`);
+  // At 390 px the navigation is folded into its menu.
+  await page.locator(".topbar summary", { hasText: "Menu" }).click();
   expect(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Skills" }).getAttribute("aria-current")).toBe("page");
+  await page.keyboard.press("Escape");
   const proposal = page.locator(".proposal", { hasText: "release-notes" });
   expect(await proposal.locator(".diff-add").allTextContents()).toContain("+List the changes, newest first.");
   expect(await proposal.locator(".diff-del").allTextContents()).toContain("-List the changes.");

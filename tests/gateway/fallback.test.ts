@@ -1,7 +1,8 @@
 /**
  * Where pods cannot reach Pier (network none), there is no gateway: gatewayEnvFor gives Claude
- * Code's process the real credential in its own environment, unmetered, and the session page says
- * so; the worktree gets no Claude Code settings pointing at a gateway nobody can reach.
+ * Code's process the real credential in its own environment, unmetered, and the page of a session
+ * whose chat is Claude Code says so; the worktree gets no Claude Code settings pointing at a gateway
+ * nobody can reach.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -26,7 +27,7 @@ describe("no gateway where pods have no network", () => {
     cookie = await setUpAdmin(pier);
     await pier.fetch("/api/settings", { ...json({ anthropicApiKey: API_KEY }, { cookie }), method: "PUT" });
     const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("ungated").path}`, "ungated");
-    session = await activeSession(pier, cookie, { repoId });
+    session = await activeSession(pier, cookie, { repoId, engine: "claude-code" });
   }, 300_000);
 
   afterAll(async () => {
@@ -51,7 +52,7 @@ describe("no gateway where pods have no network", () => {
 
   test("the session page says Claude Code is not metered here, and the worktree has no gateway settings", async () => {
     const page = await (await pier.fetch(`/sessions/${session.id}`, { headers: { cookie } })).text();
-    expect(page).toContain("data-gateway-notice");
+    expect(page).toContain('data-notice="gateway-unreachable"');
     expect(page).toContain("not metered");
     const look = await pier.pier.runtime.exec({ id: session.podId!, image: "" }, ["bash", "-c", "ls -a .claude 2>&1; echo done"], { cwd: session.worktreePath, timeoutMs: 30_000 });
     expect(look.stdout).not.toContain("settings.local.json");

@@ -154,11 +154,12 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
     const task = (await (await pier.fetch("/api/tasks", json({ title: "Offline task" }, { cookie }))).json()) as { id: string };
     const s = await activeSession(pier, cookie, { repoId, taskId: task.id });
     const page = await (await pier.fetch(`/sessions/${s.id}`, { headers: { cookie } })).text();
-    expect(page).toContain("cannot reach Pier's MCP endpoint");
+    expect(page).toContain('data-notice="mcp-unreachable"');
+    expect(page).toContain("cannot reach Pier&#x27;s MCP endpoint");
     expect((await context().sh(s, "test -e .mcp.json && echo written || echo absent")).stdout.trim()).toBe("absent");
     await pier.fetch(`/api/sessions/${s.id}/end`, json({}, { cookie }));
     const plain = await activeSession(pier, cookie, { repoId });
-    expect(await (await pier.fetch(`/sessions/${plain.id}`, { headers: { cookie } })).text()).not.toContain("cannot reach Pier's MCP endpoint");
+    expect(await (await pier.fetch(`/sessions/${plain.id}`, { headers: { cookie } })).text()).not.toContain("data-notice=");
     await pier.fetch(`/api/sessions/${plain.id}/end`, json({}, { cookie }));
   }, 300_000);
 });

@@ -1,13 +1,13 @@
 import { Elysia } from "elysia";
 import { findUser, listUsers, type User } from "../../auth/users.ts";
 import { listPrices } from "../../costs/costs.ts";
-import { UNREACHABLE_NOTICE } from "../../gateway/gateway.ts";
 import { readInput } from "../../infra/input.ts";
 import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
 import { type Repo, getRepo, listRepos } from "../../repos/repos.ts";
 import { LinkTaskInput, type Session, StartSessionInput } from "../../sessions/sessions.ts";
 import { AppError } from "../../infra/errors.ts";
+import { noticeOf, sessionNotices } from "../../notices/notices.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import {
   BranchOptions,
@@ -67,11 +67,12 @@ export function sessionPages(pier: Pier) {
       const viewer = pageUser(pier, ctx);
       const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
       const repo = getRepo(pier.db, session.repoId);
+      const dismissed = pier.dismissals.dismissedBy(viewer.id);
+      const notices = sessionNotices(session, pier.podUrl() !== null).filter((id) => !dismissed.has(id)).map(noticeOf);
       return (
         <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}
-          prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} podReachesPier={pier.podUrl() !== null}
-          claudeCodeNotice={await pier.claudeCode.noticeFor(session)}
-          gatewayNotice={pier.podUrl() === null ? UNREACHABLE_NOTICE : null} />
+          prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} notices={notices}
+          claudeCodeNotice={await pier.claudeCode.noticeFor(session)} />
       );
     })
     .get("/sessions/:id/task", (ctx) => {
