@@ -7,6 +7,7 @@ import { ClaudeCodeSupply, buildDir, hostVariant } from "./claude-code/supply.ts
 import { LoginLimiter } from "./auth/login-limiter.ts";
 import { deleteExpiredSignIns } from "./auth/sign-ins.ts";
 import { countUsers, hasAnyUser } from "./auth/users.ts";
+import { catchUpRollups } from "./costs/cost-rollups.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase } from "./infra/db.ts";
 import { EventBus } from "./infra/events.ts";
@@ -138,6 +139,7 @@ export async function openPier(config: Config): Promise<Pier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(join(config.dataDir, "pier.db"));
   deleteExpiredSignIns(db);
+  catchUpRollups(db);
   const box = await createSecretBox(loadOrCreateSecretKey(config.dataDir, config.secretKey));
   const settings = new SettingsStore(db, box, config);
   // Pods see their directories through bind mounts the engine makes, never by walking the data

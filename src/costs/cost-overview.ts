@@ -2,10 +2,10 @@ import type { Actor } from "../auth/actor.ts";
 import { isAdmin } from "../auth/actor.ts";
 import type { DateRange } from "../infra/date-range.ts";
 import type { Db } from "../infra/db.ts";
+import { dayText } from "./cost-rollups.ts";
 import { costNames } from "./cost-names.ts";
-import { sql } from "drizzle-orm";
-import { type CostGroup, type CostRow, ledgerWhere } from "./cost-report.ts";
-import { costLedger } from "./tables.ts";
+import { type CostGroup, type CostRow, largestBy } from "./cost-report.ts";
+import { spending } from "./spending.ts";
 
 export interface NamedCostRow extends CostRow {
   /** Its repo's name, person's username, session's or task's title; null when that is gone or the key is null. */
@@ -34,57 +34,31 @@ export const TABLE_LIMIT = 50;
 
 /**
  * The Costs page's figures for a period: the total, each day per model, and each grouping, most
- * expensive first, with names. What the actor may see, as in costReport.
+ * expensive first, with names. What the actor may see, as in costReport. Every figure is summed
+ * by SQL from the ledger's roll-ups (spending.ts).
  */
 export function costOverview(db: Db, actor: Actor, range: DateRange, limit = TABLE_LIMIT): CostOverview {
-  // One pass over the period's rows, summed here into every grouping at once: six GROUP BYs
-  // would each read the same rows again (bench/costs.ts measured 74 ms against 20 ms for this).
-  const rows = db
-    .select({
-      day: sql<number>`${costLedger.createdAt} / ${DAY_MS}`,
-      model: costLedger.model,
-      userId: costLedger.userId,
-      repoId: costLedger.repoId,
-      sessionId: costLedger.sessionId,
-      taskId: costLedger.taskId,
-      costUsd: costLedger.costUsd,
-      inputTokens: costLedger.inputTokens,
-      outputTokens: costLedger.outputTokens,
-      cacheReadTokens: costLedger.cacheReadTokens,
-      cacheWriteTokens: costLedger.cacheWriteTokens,
-    })
-    .from(costLedger)
-    .where(ledgerWhere(actor, range))
-    .values() as Array<[number, string, string, string | null, string | null, string | null, number, number, number, number, number]>;
-  const total = emptyRow(null);
-  const groups = { model: new Map<string | null, CostRow>(), repo: new Map<string | null, CostRow>(), user: new Map<string | null, CostRow>(), session: new Map<string | null, CostRow>(), task: new Map<string | null, CostRow>() };
-  const daily = new Map<string, number>();
-  for (const [day, model, userId, repoId, sessionId, taskId, costUsd, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens] of rows) {
-    for (const [map, key] of [[groups.model, model], [groups.repo, repoId], [groups.user, userId], [groups.session, sessionId], [groups.task, taskId], [null, null]] as const) {
-      let sum = map ? map.get(key) : total;
-      if (!sum) map!.set(key, (sum = emptyRow(key)));
-      sum.costUsd += costUsd;
-      sum.inputTokens += inputTokens;
-      sum.outputTokens += outputTokens;
-      sum.cacheReadTokens += cacheReadTokens;
-      sum.cacheWriteTokens += cacheWriteTokens;
-    }
-    const dayModel = `${day}\n${model}`;
-    daily.set(dayModel, (daily.get(dayModel) ?? 0) + costUsd);
-  }
+  const totals = spending(db, actor, range, "model", []);
+  const total = db.select().from(totals).get();
+  const perDay = spending(db, actor, range, "model", ["day", "key"]);
+  const daily = db.select({ day: perDay.day, model: perDay.key, costUsd: perDay.costUsd }).from(perDay).all();
   const table = (groupBy: Exclude<CostGroup, "day">): CostTable => {
-    const all = [...groups[groupBy].values()].sort((a, b) => b.costUsd - a.costUsd);
-    const shown = all.slice(0, limit);
-    const names = costNames(db, groupBy, shown.map((row) => row.key));
-    return { rows: shown.map((row) => ({ ...row, name: row.key === null ? null : (names.get(row.key) ?? null) })), count: all.length };
+    const { rows, count } = largestBy(db, actor, groupBy, range, limit);
+    const names = costNames(db, groupBy, rows.map((row) => row.key));
+    return { rows: rows.map((row) => ({ ...row, name: row.key === null ? null : (names.get(row.key) ?? null) })), count };
   };
   return {
-    total,
-    daily: [...daily]
-      .map(([dayModel, costUsd]) => {
-        const [day, model] = dayModel.split("\n") as [string, string];
-        return { day: new Date(Number(day) * DAY_MS).toISOString().slice(0, 10), model, costUsd };
-      })
+    // With nothing spent, SQL's sums of no rows are null.
+    total: {
+      key: null,
+      costUsd: total?.costUsd ?? 0,
+      inputTokens: total?.inputTokens ?? 0,
+      outputTokens: total?.outputTokens ?? 0,
+      cacheReadTokens: total?.cacheReadTokens ?? 0,
+      cacheWriteTokens: total?.cacheWriteTokens ?? 0,
+    },
+    daily: daily
+      .map((row) => ({ day: dayText(row.day), model: row.model, costUsd: row.costUsd }))
       .sort((a, b) => (a.day === b.day ? a.model.localeCompare(b.model) : a.day.localeCompare(b.day))),
     byModel: table("model"),
     byRepo: table("repo"),
@@ -92,10 +66,4 @@ export function costOverview(db: Db, actor: Actor, range: DateRange, limit = TAB
     bySession: table("session"),
     byTask: table("task"),
   };
-}
-
-const DAY_MS = 86_400_000;
-
-function emptyRow(key: string | null): CostRow {
-  return { key, costUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 }

@@ -1,9 +1,11 @@
-import { and, eq, gte, lt, type SQL, sql } from "drizzle-orm";
-import { type Actor, isAdmin } from "../auth/actor.ts";
+import { asc, desc, sql } from "drizzle-orm";
+import type { Actor } from "../auth/actor.ts";
 import { type DateRange, readDateRange } from "../infra/date-range.ts";
 import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
-import { costLedger } from "./tables.ts";
+import { dayText } from "./cost-rollups.ts";
+import { type SpendingColumn, spending } from "./spending.ts";
+import type { CostDimension } from "./tables.ts";
 
 export const COST_GROUPS = ["day", "model", "repo", "user", "session", "task"] as const;
 export type CostGroup = (typeof COST_GROUPS)[number];
@@ -26,17 +28,18 @@ export interface CostQuery {
   groupBy?: string;
 }
 
-const KEYS: Record<CostGroup, SQL<string | null>> = {
-  // Days are UTC, like the date range.
-  day: sql<string>`strftime('%Y-%m-%d', ${costLedger.createdAt} / 1000, 'unixepoch')`,
-  model: sql<string>`${costLedger.model}`,
-  repo: sql<string | null>`${costLedger.repoId}`,
-  user: sql<string>`${costLedger.userId}`,
-  // The unary plus keeps SQLite from walking the whole session index to group (110 ms at 100,000
-  // rows) instead of reading only the period's rows by created_at and sorting them (bench/costs.ts).
-  session: sql<string | null>`+${costLedger.sessionId}`,
-  // A session's spending counts toward the task it was linked to when it spent; a report's toward its task.
-  task: sql<string | null>`${costLedger.taskId}`,
+/**
+ * Where each grouping is summed: which dimension of the roll-ups and which of its columns is
+ * the key. Days are UTC, like the date range. A session's spending counts toward the task it was
+ * linked to when it spent; a verification report's toward its task.
+ */
+const GROUPS: Record<CostGroup, { dimension: CostDimension; column: SpendingColumn }> = {
+  day: { dimension: "model", column: "day" },
+  model: { dimension: "model", column: "key" },
+  repo: { dimension: "repo", column: "key" },
+  user: { dimension: "model", column: "userId" },
+  session: { dimension: "session", column: "key" },
+  task: { dimension: "task", column: "key" },
 };
 
 export function readCostGroup(text: string | undefined): CostGroup {
@@ -57,29 +60,42 @@ export function costReport(db: Db, actor: Actor, query: CostQuery): CostRow[] {
 
 /** The sums of one grouping over a period already read. */
 export function sumsBy(db: Db, actor: Actor, groupBy: CostGroup, range: DateRange): CostRow[] {
-  const key = KEYS[groupBy];
-  return db
-    .select({
-      key,
-      costUsd: sql<number>`sum(${costLedger.costUsd})`,
-      inputTokens: sql<number>`sum(${costLedger.inputTokens})`,
-      outputTokens: sql<number>`sum(${costLedger.outputTokens})`,
-      cacheReadTokens: sql<number>`sum(${costLedger.cacheReadTokens})`,
-      cacheWriteTokens: sql<number>`sum(${costLedger.cacheWriteTokens})`,
-    })
-    .from(costLedger)
-    .where(ledgerWhere(actor, range))
-    .groupBy(key)
-    .orderBy(key)
+  const { sums, key, rowOf } = groupSums(db, actor, groupBy, range);
+  return db.select().from(sums).orderBy(key).all().map(rowOf);
+}
+
+/**
+ * The most expensive `limit` groups of a grouping over a period, and how many there are in all.
+ * Ties in cost go in key order.
+ */
+export function largestBy(db: Db, actor: Actor, groupBy: CostGroup, range: DateRange, limit: number): { rows: CostRow[]; count: number } {
+  const { sums, key, rowOf } = groupSums(db, actor, groupBy, range);
+  const rows = db
+    .select({ ...sums._.selectedFields, groups: sql<number>`count(*) over ()` })
+    .from(sums)
+    .orderBy(desc(sums.costUsd), asc(key))
+    .limit(limit)
     .all();
+  return { rows: rows.map(rowOf), count: rows[0]?.groups ?? 0 };
 }
 
-/** The ledger rows an actor may see in a period. */
-export function ledgerWhere(actor: Actor, range: DateRange): SQL | undefined {
-  const where: SQL[] = [];
-  if (!isAdmin(actor)) where.push(eq(costLedger.userId, actor.user.id));
-  if (range.from !== null) where.push(gte(costLedger.createdAt, new Date(range.from)));
-  if (range.to !== null) where.push(lt(costLedger.createdAt, new Date(range.to)));
-  return and(...where);
+/**
+ * One grouping's sums over a period as a subquery to select from, its key column, and how a
+ * selected row becomes a CostRow: a day as 2026-11-22, "" (no repo, task or session) as null.
+ */
+export function groupSums(db: Db, actor: Actor, groupBy: CostGroup, range: DateRange) {
+  const { dimension, column } = GROUPS[groupBy];
+  const sums = spending(db, actor, range, dimension, [column]);
+  const rowOf = (row: Omit<CostRow, "key"> & Partial<Record<SpendingColumn, string | number>>): CostRow => {
+    const key = row[column]!;
+    return {
+      key: groupBy === "day" ? dayText(key as number) : key === "" ? null : (key as string),
+      costUsd: row.costUsd,
+      inputTokens: row.inputTokens,
+      outputTokens: row.outputTokens,
+      cacheReadTokens: row.cacheReadTokens,
+      cacheWriteTokens: row.cacheWriteTokens,
+    };
+  };
+  return { sums, key: sql`${sums[column]}`, rowOf };
 }
-

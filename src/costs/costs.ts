@@ -4,6 +4,7 @@ import { requiredText } from "../infra/input.ts";
 import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
+import { addToRollups } from "./cost-rollups.ts";
 import { costLedger, modelPrices } from "./tables.ts";
 import type { Usage } from "./usage.ts";
 
@@ -80,26 +81,26 @@ export interface LedgerEntry {
 
 /**
  * Records one model response's usage and, for a session's, adds its cost to the session in the
- * same transaction, so the ledger and the session's total never disagree. `addToSession` is the
- * sessions module's own update. Returns the response's cost.
+ * same transaction, so the ledger, its roll-ups and the session's total never disagree.
+ * `addToSession` is the sessions module's own update. Returns the response's cost.
  */
 export function recordUsage(db: Db, entry: LedgerEntry, addToSession?: (tx: Tx, sessionId: string, usd: number) => void): number {
   const price = priceOf(db, entry.model);
   if (!price) throw new AppError(400, "unknown_model", `The model ${entry.model} is not in the price table; add it in settings.`);
   const costUsd = costOf(price, entry.usage);
+  const row = {
+    sessionId: entry.sessionId,
+    taskId: entry.taskId ?? null,
+    userId: entry.userId,
+    repoId: entry.repoId,
+    model: entry.model,
+    ...entry.usage,
+    costUsd,
+    createdAt: new Date(),
+  };
   db.transaction((tx) => {
-    tx.insert(costLedger)
-      .values({
-        sessionId: entry.sessionId,
-        taskId: entry.taskId ?? null,
-        userId: entry.userId,
-        repoId: entry.repoId,
-        model: entry.model,
-        ...entry.usage,
-        costUsd,
-        createdAt: new Date(),
-      })
-      .run();
+    tx.insert(costLedger).values(row).run();
+    addToRollups(tx, row);
     if (entry.sessionId && addToSession) addToSession(tx, entry.sessionId, costUsd);
   });
   return costUsd;

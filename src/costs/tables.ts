@@ -1,4 +1,4 @@
-import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** USD per million tokens, per model: the price table, editable in settings. */
 export const modelPrices = sqliteTable("model_prices", {
@@ -31,4 +31,60 @@ export const costLedger = sqliteTable(
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [index("cost_ledger_session_idx").on(t.sessionId), index("cost_ledger_created_idx").on(t.createdAt)],
+);
+
+/** What the daily roll-up sums spending by, besides the day and the person. */
+export const COST_DIMENSIONS = ["model", "repo", "task", "session"] as const;
+export type CostDimension = (typeof COST_DIMENSIONS)[number];
+
+/**
+ * The ledger summed per UTC day, person and model (or repo, task, session): reports over weeks
+ * read these instead of every response (bench/costs.ts). recordUsage adds to them in the ledger's
+ * own transaction. A row with no repo, task or session has the key "", since NULLs never conflict
+ * in a unique key and the sums would not meet.
+ */
+export const costDays = sqliteTable(
+  "cost_days",
+  {
+    dimension: text("dimension", { enum: COST_DIMENSIONS }).notNull(),
+    key: text("key").notNull(),
+    /** Days since 1970-01-01, UTC. */
+    day: integer("day").notNull(),
+    userId: text("user_id").notNull(),
+    /** How many ledger rows were summed here. */
+    responses: integer("responses").notNull(),
+    inputTokens: integer("input_tokens").notNull(),
+    outputTokens: integer("output_tokens").notNull(),
+    cacheWriteTokens: integer("cache_write_tokens").notNull(),
+    cacheReadTokens: integer("cache_read_tokens").notNull(),
+    costUsd: real("cost_usd").notNull(),
+  },
+  (t) => [
+    // Day first: a short period reads only its own days.
+    primaryKey({ columns: [t.dimension, t.day, t.key, t.userId] }),
+    // Key first, with the sums beside it: a period covering much of the ledger is grouped as this
+    // index is walked, never sorted and never reading the table (see spending.ts).
+    index("cost_days_by_key_idx").on(t.dimension, t.key, t.day, t.userId, t.costUsd, t.inputTokens, t.outputTokens, t.cacheReadTokens, t.cacheWriteTokens),
+  ],
+);
+
+/**
+ * The ledger summed over all time per person and model (or repo, task, session), kept like
+ * cost_days: a report whose period holds the whole ledger (any report without dates) reads one
+ * row per key instead of one per key and day.
+ */
+export const costTotals = sqliteTable(
+  "cost_totals",
+  {
+    dimension: text("dimension", { enum: COST_DIMENSIONS }).notNull(),
+    key: text("key").notNull(),
+    userId: text("user_id").notNull(),
+    responses: integer("responses").notNull(),
+    inputTokens: integer("input_tokens").notNull(),
+    outputTokens: integer("output_tokens").notNull(),
+    cacheWriteTokens: integer("cache_write_tokens").notNull(),
+    cacheReadTokens: integer("cache_read_tokens").notNull(),
+    costUsd: real("cost_usd").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.dimension, t.key, t.userId] })],
 );

@@ -1,10 +1,10 @@
 import { Elysia } from "elysia";
 import { personActor } from "../../auth/actor.ts";
 import { budgetStatus } from "../../costs/budget.ts";
-import { costNames } from "../../costs/cost-names.ts";
+import { costReportWithNames } from "../../costs/cost-names.ts";
 import { costOverview } from "../../costs/cost-overview.ts";
 import { daysOf, readCostPeriod } from "../../costs/cost-period.ts";
-import { costReport, readCostGroup } from "../../costs/cost-report.ts";
+import { readCostGroup } from "../../costs/cost-report.ts";
 import { toCsv } from "../../infra/csv.ts";
 import type { Pier } from "../../pier.ts";
 import { CostsPage } from "../../../views/cost-pages.tsx";
@@ -27,11 +27,10 @@ export function costPages(pier: Pier) {
       const viewer = pageUser(pier, ctx);
       const query = urlQuery(ctx.request, ["groupBy", "from", "to"]);
       const groupBy = readCostGroup(query.groupBy);
-      const rows = costReport(pier.db, personActor(viewer), query);
-      const names = costNames(pier.db, groupBy, rows.map((row) => row.key));
+      const rows = costReportWithNames(pier.db, personActor(viewer), query);
       const csv = toCsv(
         ["key", "name", "costUsd", "inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"],
-        rows.map((row) => [row.key, row.key === null ? null : (names.get(row.key) ?? null), row.costUsd, row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheWriteTokens]),
+        rows.map((row) => [row.key, row.name, row.costUsd, row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheWriteTokens]),
       );
       const span = [query.from && `from-${query.from.slice(0, 10)}`, query.to && `to-${query.to.slice(0, 10)}`].filter(Boolean).join("-");
       return new Response(csv, {
