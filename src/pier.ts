@@ -28,6 +28,7 @@ import { watchForPullRequests } from "./prs/watch.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { PierAskBuild } from "./pods/pier-ask.ts";
+import { traceStartsTo } from "./observability/start-trace.ts";
 import { PodServices } from "./pods/pod-services.ts";
 import { retireLegacyLayout } from "./pods/legacy-layout.ts";
 import { Pods } from "./pods/pods.ts";
@@ -137,6 +138,7 @@ const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
 
 export async function openPier(config: Config): Promise<Pier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  traceStartsTo(config.traceFile);
   const db = openDatabase(join(config.dataDir, "pier.db"));
   deleteExpiredSignIns(db);
   catchUpRollups(db);

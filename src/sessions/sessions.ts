@@ -17,6 +17,7 @@ import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, type Repo } from "../repos/repos.ts";
 import type { PodKey, ProgressEvent } from "../runtime/runtime.ts";
 import type { SettingsStore } from "../settings/settings.ts";
+import { traceStart, traceStep, traceTimed } from "../observability/start-trace.ts";
 import { PodScriptRefusal } from "../workspaces/pod-script.ts";
 import type { SessionDiff, SessionFile } from "../workspaces/workspace.ts";
 import type { SessionHost } from "./host.ts";
@@ -120,6 +121,7 @@ export class Sessions {
   /** A person starts a session of their own (an agent never starts one). */
   async start(actor: Actor, input: StartSessionInput): Promise<Session> {
     if (actor.kind !== "person") throw forbidden("Only a person can start a session.");
+    const startedAt = performance.now();
     const user = actor.user;
     const repo = this.findRepo(input.repoId);
     const title = input.title?.trim() || undefined;
@@ -175,7 +177,7 @@ export class Sessions {
       throw error;
     }
     if (taskId) this.deps.tasks.started(taskId);
-    this.provisionInBackground(session, user.username);
+    this.provisionInBackground(session, user.username, startedAt);
     return session;
   }
 
@@ -411,9 +413,9 @@ export class Sessions {
     }
   }
 
-  private provisionInBackground(session: Session, username: string): void {
+  private provisionInBackground(session: Session, username: string, startedAt = performance.now()): void {
     const host = this.deps.hosts.begin(session);
-    host.provisioning = this.provision(host, username).finally(() => {
+    host.provisioning = traceStart(session.id, startedAt, () => this.provision(host, username)).finally(() => {
       host.provisioning = null;
     });
   }
@@ -429,20 +431,20 @@ export class Sessions {
       const session = this.get(sessionId);
       const repo = this.findRepo(session.repoId);
       // The mirror must exist for the pod to mount it; fetching it and readying the pod then go together.
-      await mirrors.ensure(repo);
+      await traceStep("mirror: ensure", () => mirrors.ensure(repo));
       const [shell] = await Promise.all([
-        pods.ensure(repo, session.userId, report),
-        (async () => {
+        traceStep("pod: ensure", () => pods.ensure(repo, session.userId, report)),
+        traceStep("mirror: fetch", async () => {
           report({ step: "clone", message: mirrors.fetched(repo.id) ? "Fetching the latest changes…" : `Cloning ${repo.url}…` });
           const how = await mirrors.update(repo);
           report({ step: "clone", message: how === "cloned" ? "Cloned." : "Fetched.", fraction: 1 });
-        })(),
+        }),
       ]);
 
       report({ step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
       const legacyClone = pods.legacyClone(repo.id);
       const files = await this.deps.filesFor(session);
-      const prepared = await this.cloneLock.run(cloneKey(session), () =>
+      const prepared = await traceStep("worktree: prepare", () => this.cloneLock.run(cloneKey(session), () =>
         pods.workspace(repo, session.userId, shell).prepare({
           url: repo.url,
           worktree: session.worktreePath,
@@ -454,7 +456,7 @@ export class Sessions {
           ...(legacyClone ? { legacy: { clone: legacyClone, branches: this.branchesOf(session.repoId, session.userId) } } : {}),
           files,
         }),
-      );
+      ));
       if (prepared.kept.includes(".claude/settings.local.json")) {
         report({ step: "worktree", message: "The repository tracks its own .claude/settings.local.json, so a claude typed in the terminal does not go through Pier's model gateway: it is not metered, and needs a credential of its own." });
       }
@@ -465,6 +467,7 @@ export class Sessions {
 
       this.update(sessionId, { state: "active", step: null, podId: shell.pod.id, baseSha: prepared.baseSha });
       pods.touch(podKeyOf(session));
+      traceTimed("active", performance.now(), 0);
       host.activate(this.get(sessionId));
     } catch (error) {
       const message = humanError(error);

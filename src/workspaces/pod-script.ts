@@ -20,6 +20,8 @@ export interface PodShell {
 
 export interface ScriptOptions {
   stdin?: string | Uint8Array;
+  /** More environment for the script (never a secret: it would show in the pod's process list). */
+  env?: Record<string, string>;
   timeoutMs?: number;
   maxOutputBytes?: number;
 }
@@ -70,7 +72,7 @@ function gitEnv(shell: PodShell): Record<string, string> {
 export function runPodScript(shell: PodShell, script: string, args: string[], options: ScriptOptions = {}): Promise<ExecResult> {
   return shell.runtime.exec(shell.pod, ["bash", "-c", script, "pier", ...args], {
     cwd: shell.cwd,
-    env: gitEnv(shell),
+    env: { ...gitEnv(shell), ...options.env },
     timeoutMs: options.timeoutMs ?? 60_000,
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     stdin: options.stdin,

@@ -1,3 +1,4 @@
+import { tracePodMarks, tracing } from "../observability/start-trace.ts";
 import { readQuotedPath } from "./git-quoted-path.ts";
 import { type PodShell, expectSuccess, podScript, readFields, runPodScript } from "./pod-script.ts";
 import { pushFailure } from "./push-failure.ts";
@@ -121,7 +122,10 @@ export class Workspace {
       clone, mirror, input.url, credentialHelper, input.worktree, input.branch, input.createdBranch ? "1" : "0", input.baseRef,
       input.identity.name, input.identity.email, input.baseSha ?? "", input.legacy?.clone ?? "", ...(input.legacy?.branches ?? []),
     ];
-    const out = expectSuccess(await runPodScript(this.shell, PREPARE, args, { stdin: sessionFileLines(input.files), timeoutMs: 10 * 60_000 }), "Preparing the worktree");
+    const traced = tracing();
+    const env = traced ? { PIER_TRACE: "1" } : undefined;
+    const out = expectSuccess(await runPodScript(this.shell, PREPARE, args, { stdin: sessionFileLines(input.files), timeoutMs: 10 * 60_000, env }), "Preparing the worktree");
+    if (traced) tracePodMarks("worktree", out);
     const fields = readFields(out);
     return { cloned: fields.get("cloned") === "1", baseSha: fields.get("base") || null, kept: keptPaths(out) };
   }

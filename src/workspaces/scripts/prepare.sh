@@ -8,6 +8,9 @@ clone=$1 mirror=$2 url=$3 helper=$4 wt=$5 branch=$6 created=$7 base=$8 name=$9 e
 shift 12
 g() { git -C "$clone" "$@"; }
 told() { echo "$1" >&2; exit 3; }
+# With PIER_TRACE set, where each step ended, for the start trace (a bash variable: no process started).
+mark() { [ -z "${PIER_TRACE:-}" ] || echo "mark=$1 $EPOCHREALTIME"; }
+mark start
 
 if [ "$(g config --get pier.ready 2>/dev/null)" != 1 ]; then
   mkdir -p "$clone"
@@ -24,7 +27,9 @@ if [ "$(g config --get pier.ready 2>/dev/null)" != 1 ]; then
   g config pier.ready 1
   echo cloned=1
 fi
+mark clone-init
 g fetch -q --prune --no-tags "$mirror" '+refs/heads/*:refs/remotes/origin/*'
+mark clone-fetch
 
 # Once: this person's branches from the clone they shared with others before pods were per person.
 if [ -n "$legacy" ] && [ "$(g config --get pier.legacy-imported 2>/dev/null)" != 1 ]; then
@@ -34,6 +39,7 @@ if [ -n "$legacy" ] && [ "$(g config --get pier.legacy-imported 2>/dev/null)" !=
   g config pier.legacy-imported 1
 fi
 
+mark legacy
 if [ ! -e "$wt/.git" ]; then
   if g show-ref -q --verify "refs/heads/$branch"; then
     add=(worktree add -q -- "$wt" "$branch")
@@ -53,12 +59,15 @@ if [ ! -e "$wt/.git" ]; then
     esac
   fi
 fi
+mark worktree-add
 git -C "$wt" config --worktree user.name "$name"
 git -C "$wt" config --worktree user.email "$email"
-
+mark identity
 sync_session_files "$clone" "$wt"
+mark files
 if [ -n "$known_base" ]; then
   echo "base=$known_base"
 else
   echo "base=$(git -C "$wt" merge-base HEAD "$base" 2>/dev/null || true)"
 fi
+mark base
