@@ -190,11 +190,13 @@ export class DockerRuntime implements Runtime {
 
   private async execAs(user: string, pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
     const seconds = options.timeoutMs ? Math.max(1, Math.ceil(options.timeoutMs / 1000)) : 0;
-    const withStdin = options.stdin !== undefined;
+    const input = options.stdin;
+    const withStdin = input !== undefined;
     // Docker does not always pass the end of stdin on to a command that has only just started
     // (seen under load: the command waited for more input until its timeout), so the command
     // reads exactly the bytes it is given and sees its input end there whatever Docker does.
-    const counted = withStdin ? ["sh", "-c", 'head -c "$0" | "$@"', String(Buffer.byteLength(options.stdin!)), ...command] : command;
+    // (A stream's length is not known: its command must see in its input where it ends.)
+    const counted = withStdin && !(input instanceof ReadableStream) ? ["sh", "-c", 'head -c "$0" | "$@"', String(Buffer.byteLength(input)), ...command] : command;
     const argv = seconds ? ["timeout", "-k", String(KILL_AFTER_S), String(seconds), ...counted] : counted;
     const exec = await this.createExec(user, pod, argv, options, withStdin);
     const stream = await exec.start({ hijack: true, stdin: withStdin });
@@ -212,7 +214,8 @@ export class DockerRuntime implements Runtime {
       stream.on("close", resolve);
       stream.on("error", resolve);
     });
-    if (withStdin) stream.end(options.stdin);
+    if (input instanceof ReadableStream) void writeAll(input, stream);
+    else if (withStdin) stream.end(input);
     const timer = options.timeoutMs
       ? setTimeout(() => {
           timedOut = true;
@@ -340,6 +343,22 @@ export class DockerRuntime implements Runtime {
       );
     return this.hostPaths;
   }
+}
+
+/** Writes the stream to the command's stdin as it comes, then closes stdin (at once if the stream fails). */
+async function writeAll(input: ReadableStream<Uint8Array>, stdin: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
+  const reader = input.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (stdin.destroyed) return void reader.cancel();
+      stdin.write(value);
+    }
+  } catch {
+    // Nothing more comes: the command sees its input end where it did.
+  }
+  if (!stdin.destroyed) stdin.end();
 }
 
 /** A command's name in the start trace: its program, and for tmux its command (has-session, attach-session…). */

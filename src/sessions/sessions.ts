@@ -430,16 +430,17 @@ export class Sessions {
     try {
       const session = this.get(sessionId);
       const repo = this.findRepo(session.repoId);
-      // The mirror must exist for the pod to mount it; fetching it and readying the pod then go together.
+      // The mirror must exist for the pod to mount it. Then the mirror is fetched while the pod is
+      // readied and the worktree's script starts in it, which waits there for the fetch.
       await traceStep("mirror: ensure", () => mirrors.ensure(repo));
-      const [shell] = await Promise.all([
-        traceStep("pod: ensure", () => pods.ensure(repo, session.userId, report)),
-        traceStep("mirror: fetch", async () => {
-          report({ step: "clone", message: mirrors.fetched(repo.id) ? "Fetching the latest changes…" : `Cloning ${repo.url}…` });
-          const how = await mirrors.update(repo);
-          report({ step: "clone", message: how === "cloned" ? "Cloned." : "Fetched.", fraction: 1 });
-        }),
-      ]);
+      const fetched = traceStep("mirror: fetch", async () => {
+        report({ step: "clone", message: mirrors.fetched(repo.id) ? "Fetching the latest changes…" : `Cloning ${repo.url}…` });
+        const how = await mirrors.update(repo);
+        report({ step: "clone", message: how === "cloned" ? "Cloned." : "Fetched.", fraction: 1 });
+      });
+      // A failed fetch fails the session through prepare below; if the pod fails first, that is the error.
+      fetched.catch(() => undefined);
+      const shell = await traceStep("pod: ensure", () => pods.ensure(repo, session.userId, report));
 
       report({ step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
       const legacyClone = pods.legacyClone(repo.id);
@@ -455,6 +456,7 @@ export class Sessions {
           identity: { name: username, email: `${username}@users.pier.local` },
           ...(legacyClone ? { legacy: { clone: legacyClone, branches: this.branchesOf(session.repoId, session.userId) } } : {}),
           files,
+          mirrorFetched: fetched,
         }),
       ));
       if (prepared.kept.includes(".claude/settings.local.json")) {

@@ -26,6 +26,12 @@ export interface PrepareInput {
   legacy?: { clone: string; branches: string[] };
   /** Pier's own files for the worktree (see SessionFile). */
   files: SessionFile[];
+  /**
+   * Settles once the mirror is fetched. The script starts in the pod at once and waits for it
+   * there, so its start overlaps the fetch; it touches nothing before, and nothing at all if the
+   * fetch failed (prepare then fails with the fetch's error).
+   */
+  mirrorFetched: Promise<unknown>;
 }
 
 /**
@@ -50,6 +56,18 @@ function sessionFileLines(files: SessionFile[]): string {
       return `${file.path}\t${Buffer.from(file.content, "utf8").toString("base64")}\n`;
     })
     .join("");
+}
+
+/** `first` at once, then `last` once it resolves: a script's input whose end is not known yet. */
+function linesThen(first: string, last: Promise<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    async start(controller) {
+      controller.enqueue(encoder.encode(first));
+      controller.enqueue(encoder.encode(await last));
+      controller.close();
+    },
+  });
 }
 
 /** The paths of `kept=<path>` lines: files the repository tracks itself, so Pier left them alone. */
@@ -117,6 +135,10 @@ export class Workspace {
    * made just now, `kept` the files of Pier's the repo tracks itself (and so were left alone).
    */
   async prepare(input: PrepareInput): Promise<{ cloned: boolean; baseSha: string | null; kept: string[] }> {
+    const go = input.mirrorFetched.then(
+      () => "go\n",
+      () => "stop\n",
+    );
     const { clone, mirror, credentialHelper } = this.paths;
     const args = [
       clone, mirror, input.url, credentialHelper, input.worktree, input.branch, input.createdBranch ? "1" : "0", input.baseRef,
@@ -124,8 +146,12 @@ export class Workspace {
     ];
     const traced = tracing();
     const env = traced ? { PIER_TRACE: "1" } : undefined;
-    const out = expectSuccess(await runPodScript(this.shell, PREPARE, args, { stdin: sessionFileLines(input.files), timeoutMs: 10 * 60_000, env }), "Preparing the worktree");
+    const stdin = linesThen(sessionFileLines(input.files), go);
+    const result = await runPodScript(this.shell, PREPARE, args, { stdin, timeoutMs: 10 * 60_000, env });
+    await input.mirrorFetched;
+    const out = expectSuccess(result, "Preparing the worktree");
     if (traced) tracePodMarks("worktree", out);
+    if (readFields(out).get("stopped") === "1") throw new Error("Preparing the worktree stopped before it began: its input ended early.");
     const fields = readFields(out);
     return { cloned: fields.get("cloned") === "1", baseSha: fields.get("base") || null, kept: keptPaths(out) };
   }

@@ -1,7 +1,10 @@
 # Readies a session's worktree in the person's pod, in one exec: makes their clone if it is
 # missing, fetches it from the mirror, makes (or keeps) the worktree, sets the commit identity,
-# writes Pier's own files it gets on stdin (see session-files.sh, prepended to this script) and
-# prints the base. Idempotent: provisioning cut off at any point can run again.
+# writes Pier's own files (see session-files.sh, prepended to this script) and prints the base.
+# Idempotent: provisioning cut off at any point can run again.
+# Its input: Pier's files as lines "<path><TAB><base64>", then "go" once the mirror is fetched
+# ("stop" if that failed). It starts while the mirror is fetched and touches nothing before "go";
+# its input ends at that line, not at the end of stdin, which Docker may not pass on.
 # Prints key=value lines; exit 3 means stderr is one sentence for the person.
 set -euo pipefail
 clone=$1 mirror=$2 url=$3 helper=$4 wt=$5 branch=$6 created=$7 base=$8 name=$9 email=${10} known_base=${11} legacy=${12}
@@ -11,6 +14,18 @@ told() { echo "$1" >&2; exit 3; }
 # With PIER_TRACE set, where each step ended, for the start trace (a bash variable: no process started).
 mark() { [ -z "${PIER_TRACE:-}" ] || echo "mark=$1 $EPOCHREALTIME"; }
 mark start
+
+files= go=
+while IFS= read -r line; do
+  case $line in
+    go) go=1; break ;;
+    stop) break ;;
+    *) files+=$line$'\n' ;;
+  esac
+done
+exec </dev/null
+[ -n "$go" ] || { echo "stopped=1"; exit 0; }
+mark mirror
 
 if [ "$(g config --get pier.ready 2>/dev/null)" != 1 ]; then
   mkdir -p "$clone"
@@ -38,8 +53,8 @@ if [ -n "$legacy" ] && [ "$(g config --get pier.legacy-imported 2>/dev/null)" !=
   done
   g config pier.legacy-imported 1
 fi
-
 mark legacy
+
 if [ ! -e "$wt/.git" ]; then
   if g show-ref -q --verify "refs/heads/$branch"; then
     add=(worktree add -q -- "$wt" "$branch")
@@ -63,7 +78,7 @@ mark worktree-add
 git -C "$wt" config --worktree user.name "$name"
 git -C "$wt" config --worktree user.email "$email"
 mark identity
-sync_session_files "$clone" "$wt"
+sync_session_files "$clone" "$wt" <<< "$files"
 mark files
 if [ -n "$known_base" ]; then
   echo "base=$known_base"
