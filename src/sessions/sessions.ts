@@ -470,7 +470,7 @@ export class Sessions {
       this.update(sessionId, { state: "active", step: null, podId: shell.pod.id, baseSha: prepared.baseSha });
       pods.touch(podKeyOf(session));
       traceTimed("active", performance.now(), 0);
-      host.activate(this.get(sessionId));
+      host.activate(this.get(sessionId), shell);
     } catch (error) {
       const message = humanError(error);
       this.update(sessionId, { state: "failed", step: null, error: message });

@@ -4,6 +4,7 @@ import type { Pods } from "../pods/pods.ts";
 import { getRepo } from "../repos/repos.ts";
 import type { Session } from "../sessions/sessions.ts";
 import type { PodKey } from "../runtime/runtime.ts";
+import type { PodShell } from "../workspaces/pod-script.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { type PtyHolderBuild, placeHolder } from "./holder/build.ts";
 import type { HolderHub } from "./holder/holder-stream.ts";
@@ -45,11 +46,14 @@ export class Terminals {
     return `${this.socketName}-${sessionId}`;
   }
 
-  /** Attaches to the session's tmux session in its pod, starting it (and its shell) if needed. */
-  async open(session: Session): Promise<TerminalHost> {
+  /**
+   * Attaches to the session's tmux session in its pod, starting it (and its shell) if needed; in
+   * `shell`'s pod when the caller has just readied it.
+   */
+  async open(session: Session, shell?: PodShell): Promise<TerminalHost> {
     const repo = getRepo(this.deps.db, session.repoId);
     // Ensuring the pod also brings back one that was stopped or removed behind Pier's back.
-    const { runtime, pod } = await traceStep("terminal: pod ensure", () => this.deps.pods.ensure(repo, session.userId));
+    const { runtime, pod } = shell ?? (await traceStep("terminal: pod ensure", () => this.deps.pods.ensure(repo, session.userId)));
     const holder = this.deps.holder;
     const binary = await traceStep("terminal: holder binary", async () => holder?.build.binary());
     const key = { repoId: session.repoId, userId: session.userId };
