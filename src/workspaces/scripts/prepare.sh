@@ -55,14 +55,26 @@ if [ -n "$legacy" ] && [ "$(g config --get pier.legacy-imported 2>/dev/null)" !=
 fi
 mark legacy
 
+# A branch made here starts at the commit the base pointed to just now: that commit is the session's base.
+made_from=
 if [ ! -e "$wt/.git" ]; then
-  if g show-ref -q --verify "refs/heads/$branch"; then
+  local_sha= remote_sha= base_sha=
+  # The three refs that decide how, asked of git at once (the names are checked branch names: no patterns).
+  while read -r sha ref; do
+    case $ref in
+      "refs/heads/$branch") local_sha=$sha ;;
+      "refs/remotes/origin/$branch") remote_sha=$sha ;;
+      "refs/remotes/$base") base_sha=$sha ;;
+    esac
+  done < <(g for-each-ref --format='%(objectname) %(refname)' "refs/heads/$branch" "refs/remotes/origin/$branch" "refs/remotes/$base")
+  if [ -n "$local_sha" ]; then
     add=(worktree add -q -- "$wt" "$branch")
-  elif g show-ref -q --verify "refs/remotes/origin/$branch"; then
+  elif [ -n "$remote_sha" ]; then
     add=(worktree add -q --track -b "$branch" -- "$wt" "origin/$branch")
   elif [ "$created" = 1 ]; then
-    g show-ref -q --verify "refs/remotes/$base" || told "The default branch ${base#origin/} was not found on the remote; check the repository's settings."
-    add=(worktree add -q --no-track -b "$branch" -- "$wt" "$base")
+    [ -n "$base_sha" ] || told "The default branch ${base#origin/} was not found on the remote; check the repository's settings."
+    add=(worktree add -q --no-track -b "$branch" -- "$wt" "$base_sha")
+    made_from=$base_sha
   else
     told "The branch $branch no longer exists locally or on the remote."
   fi
@@ -82,6 +94,8 @@ sync_session_files "$clone" "$wt" <<< "$files"
 mark files
 if [ -n "$known_base" ]; then
   echo "base=$known_base"
+elif [ -n "$made_from" ]; then
+  echo "base=$made_from"
 else
   echo "base=$(git -C "$wt" merge-base HEAD "$base" 2>/dev/null || true)"
 fi
