@@ -263,6 +263,7 @@ export async function openPier(config: Config): Promise<Pier> {
         ...skills.files(session.repoId),
       ];
     },
+    podFacts: (key) => claudeCode.offerFacts(key),
   });
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
   const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION,

@@ -2,6 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { type Actor, isAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
+import type { PodFactsOffer } from "../claude-code/supply.ts";
 import { priceOf } from "../costs/costs.ts";
 import type { Db, Tx } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
@@ -79,6 +80,8 @@ export interface SessionDeps {
   tasks: Tasks;
   /** Pier's own files for a session's worktree: its .mcp.json and the skills of its repo. */
   filesFor(session: Session): Promise<SessionFile[]>;
+  /** Offers to learn a pod Pier has not seen yet in the session's own exec there (see ClaudeCodeSupply.offerFacts). */
+  podFacts?(key: PodKey): PodFactsOffer;
 }
 
 /** What starting a session takes (POST /api/sessions, the New Session form). */
@@ -427,6 +430,7 @@ export class Sessions {
       this.update(sessionId, { step: event.message });
       host.progress(event);
     };
+    let podFacts: PodFactsOffer | undefined;
     try {
       const session = this.get(sessionId);
       const repo = this.findRepo(session.repoId);
@@ -440,6 +444,7 @@ export class Sessions {
       });
       // A failed fetch fails the session through prepare below; if the pod fails first, that is the error.
       fetched.catch(() => undefined);
+      podFacts = this.deps.podFacts?.(podKeyOf(session));
       const shell = await traceStep("pod: ensure", () => pods.ensure(repo, session.userId, report));
 
       report({ step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
@@ -457,8 +462,10 @@ export class Sessions {
           ...(legacyClone ? { legacy: { clone: legacyClone, branches: this.branchesOf(session.repoId, session.userId) } } : {}),
           files,
           mirrorFetched: fetched,
+          podFactsFor: podFacts?.dir ?? null,
         }),
       ));
+      podFacts?.settle(prepared.podFacts ?? new Error("The worktree's script was not asked about the pod."));
       if (prepared.kept.includes(".claude/settings.local.json")) {
         report({ step: "worktree", message: "The repository tracks its own .claude/settings.local.json, so a claude typed in the terminal does not go through Pier's model gateway: it is not metered, and needs a credential of its own." });
       }
@@ -472,6 +479,7 @@ export class Sessions {
       traceTimed("active", performance.now(), 0);
       host.activate(this.get(sessionId), shell);
     } catch (error) {
+      podFacts?.settle(error instanceof Error ? error : new Error(String(error)));
       const message = humanError(error);
       this.update(sessionId, { state: "failed", step: null, error: message });
       hosts.failed(host, message);

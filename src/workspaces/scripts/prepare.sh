@@ -1,19 +1,22 @@
 # Readies a session's worktree in the person's pod, in one exec: makes their clone if it is
 # missing, fetches it from the mirror, makes (or keeps) the worktree, sets the commit identity,
-# writes Pier's own files (see session-files.sh, prepended to this script) and prints the base.
-# Idempotent: provisioning cut off at any point can run again.
+# writes Pier's own files (see session-files.sh, prepended to this script) and prints the base;
+# asked, it also says what Pier needs to know of a pod it has not seen yet (claude-code-probe.sh,
+# prepended too), as `pod.<key>=<value>` lines. Idempotent: provisioning cut off at any point can run again.
 # Its input: Pier's files as lines "<path><TAB><base64>", then "go" once the mirror is fetched
 # ("stop" if that failed). It starts while the mirror is fetched and touches nothing before "go";
 # its input ends at that line, not at the end of stdin, which Docker may not pass on.
 # Prints key=value lines; exit 3 means stderr is one sentence for the person.
 set -euo pipefail
-clone=$1 mirror=$2 url=$3 helper=$4 wt=$5 branch=$6 created=$7 base=$8 name=$9 email=${10} known_base=${11} legacy=${12}
-shift 12
+clone=$1 mirror=$2 url=$3 helper=$4 wt=$5 branch=$6 created=$7 base=$8 name=$9 email=${10} known_base=${11} legacy=${12} facts_dir=${13}
+shift 13
 g() { git -C "$clone" "$@"; }
 told() { echo "$1" >&2; exit 3; }
 # With PIER_TRACE set, where each step ended, for the start trace (a bash variable: no process started).
 mark() { [ -z "${PIER_TRACE:-}" ] || echo "mark=$1 $EPOCHREALTIME"; }
 mark start
+# The pod's facts are found meanwhile, read-only, as the standalone probe finds them (no -e, no pipefail).
+[ -z "$facts_dir" ] || exec 3< <(set +e +o pipefail; claude_code_facts "$facts_dir" </dev/null 2>/dev/null)
 
 files= go=
 while IFS= read -r line; do
@@ -100,3 +103,5 @@ else
   echo "base=$(git -C "$wt" merge-base HEAD "$base" 2>/dev/null || true)"
 fi
 mark base
+[ -z "$facts_dir" ] || while IFS= read -r line <&3; do echo "pod.$line"; done
+mark pod-facts
