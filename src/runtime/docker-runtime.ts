@@ -86,7 +86,7 @@ export class DockerRuntime implements Runtime {
     const container = await traceStep("docker: create pod", async () => this.docker.createContainer(await this.podDefinition(spec)));
     await traceStep("docker: start pod", () => container.start());
     const pod = { id: container.id, image: spec.image };
-    await this.namePodUser(pod, progress);
+    await traceStep("docker: name the pod user", () => this.namePodUser(pod, progress));
     progress({ step: "pod", message: "Pod created and started.", fraction: 1 });
     return pod;
   }
