@@ -28,6 +28,7 @@ import { watchForPullRequests } from "./prs/watch.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { PierAskBuild } from "./pods/pier-ask.ts";
+import { traceStartsTo } from "./observability/start-trace.ts";
 import { PodServices } from "./pods/pod-services.ts";
 import { retireLegacyLayout } from "./pods/legacy-layout.ts";
 import { Pods } from "./pods/pods.ts";
@@ -137,6 +138,7 @@ const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
 
 export async function openPier(config: Config): Promise<Pier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  traceStartsTo(config.traceFile);
   const db = openDatabase(join(config.dataDir, "pier.db"));
   deleteExpiredSignIns(db);
   catchUpRollups(db);
@@ -220,8 +222,8 @@ export async function openPier(config: Config): Promise<Pier> {
   const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: gatewayUrl, holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
   const hosts = new SessionHosts({
     bus,
-    openTerminal: async (session) => {
-      const terminal = await terminals.open(session);
+    openTerminal: async (session, shell) => {
+      const terminal = await terminals.open(session, shell);
       // Links to pull requests can come in any piece of output; the scanner reads them as ASCII.
       terminal.onOutput((bytes) => prs.scan(session.id, "terminal", Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")));
       // A bell, or output then silence, may mean the session needs its person.
@@ -261,6 +263,7 @@ export async function openPier(config: Config): Promise<Pier> {
         ...skills.files(session.repoId),
       ];
     },
+    podFacts: (key) => claudeCode.offerFacts(key),
   });
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
   const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION,

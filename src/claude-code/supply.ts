@@ -7,7 +7,7 @@ import { type BuildStatus, type ClaudeCodeBuilds, buildSentence } from "./builds
 import type { ClaudeCodeVariant } from "./package.ts";
 import { claudeCodeVariant } from "./variant.ts";
 
-const PROBE = podScript("claude-code-probe.sh");
+const PROBE = `set -u\n${podScript("claude-code-probe.sh")}\nclaude_code_facts "$1"\n`;
 
 /** What Pier learns of a pod to give it Claude Code. */
 export interface PodFacts {
@@ -35,6 +35,26 @@ export interface SupplyDeps {
   hostFacts(): PodFacts;
 }
 
+/**
+ * A session's start about to ready a pod, offering to learn the pod's facts in its own exec there
+ * (prepare.sh runs the same probe beside its git work): one docker exec fewer on a new pod, where
+ * a second exec at once slowed the first by some 80 ms. An answer that does not come within
+ * OFFER_WAIT_MS (or a failed start) leaves the asking to a probe of its own, as before.
+ */
+export interface PodFactsOffer {
+  /** Once the pod is readied: the directory of Pier's copy in it when its facts are wanted (Pier has not learned this container), else null. */
+  readonly dir: string | null;
+  /** What the probe printed, or why there is nothing; call it once the session's start has it (or has failed). */
+  settle(output: string | Error): void;
+}
+
+/**
+ * How long the facts offered by a session's start are waited for before the pod is asked on its
+ * own: a first clone of a big repository can keep that start busy for minutes, and Claude Code's
+ * own fetch waits on the facts.
+ */
+const OFFER_WAIT_MS = 2_000;
+
 /** Marks the script that stands in for Claude Code while it is being fetched. */
 const WAITING_MARK = "# pier: fetching claude code";
 
@@ -53,8 +73,35 @@ export class ClaudeCodeSupply {
   /** Per pod: the container the facts were learned from, and them. */
   private facts = new Map<string, { podId: string; facts: Promise<PodFacts> }>();
   private providing = new Map<string, Promise<string>>();
+  /** Per pod: a session's start that offered to learn the pod (see offerFacts), until the pod is readied. */
+  private offers = new Map<string, { answer: PromiseWithResolvers<string>; taken: boolean }>();
 
   constructor(private deps: SupplyDeps) {}
+
+  /**
+   * Before a session's start readies the pod: if the pod turns out to be one Pier has not learned,
+   * its facts are taken from the session's own exec instead of a probe of their own (see PodFactsOffer).
+   */
+  offerFacts(key: PodKey): PodFactsOffer {
+    const id = podKeyString(key);
+    // One offer at a time per pod; the local runtime asks nothing of its "pod".
+    if (this.deps.runtime !== "docker" || this.offers.has(id)) return { dir: null, settle: () => {} };
+    const offer = { answer: Promise.withResolvers<string>(), taken: false };
+    // Nobody may take it: its failure is then nobody's.
+    offer.answer.promise.catch(() => {});
+    this.offers.set(id, offer);
+    const binDir = this.deps.binDir(key);
+    return {
+      get dir() {
+        return offer.taken ? binDir : null;
+      },
+      settle: (output) => {
+        if (this.offers.get(id) === offer) this.offers.delete(id);
+        if (output instanceof Error) offer.answer.reject(output);
+        else offer.answer.resolve(output);
+      },
+    };
+  }
 
   /** As a pod comes up: learns it and, in the background, fetches and places Pier's copy if needed. */
   prepare(key: PodKey, shell: PodShell): void {
@@ -141,19 +188,36 @@ export class ClaudeCodeSupply {
     const id = podKeyString(key);
     const known = this.facts.get(id);
     if (known && known.podId === shell.pod.id && !fresh) return known.facts;
-    const facts = this.deps.runtime === "local" ? Promise.resolve(this.deps.hostFacts()) : this.probe(shell, this.deps.binDir(key));
+    const offer = fresh ? undefined : this.offers.get(id);
+    if (offer) {
+      this.offers.delete(id);
+      offer.taken = true;
+    }
+    const facts =
+      this.deps.runtime === "local"
+        ? Promise.resolve(this.deps.hostFacts())
+        : offer
+          ? this.offered(offer.answer.promise, shell, this.deps.binDir(key))
+          : this.probe(shell, this.deps.binDir(key));
     this.facts.set(id, { podId: shell.pod.id, facts });
     // A failed ask is asked again next time.
     facts.catch(() => this.facts.get(id)?.facts === facts && this.facts.delete(id));
     return facts;
   }
 
+  /** The facts a session's start found, if it says in time; else (or if it failed) the pod is asked on its own. */
+  private async offered(answer: Promise<string>, shell: PodShell, binDir: string): Promise<PodFacts> {
+    const told = await Promise.race([
+      answer.then(podFacts).catch(() => null),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), OFFER_WAIT_MS).unref()),
+    ]);
+    return told ?? this.probe(shell, binDir);
+  }
+
   private async probe(shell: PodShell, binDir: string): Promise<PodFacts> {
     const result = await runPodScript(shell, PROBE, [binDir], { timeoutMs: 30_000, maxOutputBytes: 64 * 1024 });
     if (result.exitCode !== 0) throw new Error(`Could not ask the pod about its machine: ${result.stderr.trim() || `exit code ${result.exitCode}`}`);
-    const fields = readFields(result.stdout);
-    const machine = fields.get("machine") ?? "";
-    return { machine, variant: claudeCodeVariant(machine, fields.get("musl") === "1"), own: fields.get("claude") || null };
+    return podFacts(result.stdout);
   }
 
   private binDirOf(id: string): string {
@@ -183,6 +247,14 @@ export class ClaudeCodeSupply {
     writeFileSync(temp, script, { mode: 0o755 });
     renameSync(temp, join(dir, "claude"));
   }
+}
+
+/** The facts in what claude-code-probe.sh printed. */
+function podFacts(output: string): PodFacts {
+  const fields = readFields(output);
+  const machine = fields.get("machine");
+  if (!machine) throw new Error("The pod did not say what machine it is.");
+  return { machine, variant: claudeCodeVariant(machine, fields.get("musl") === "1"), own: fields.get("claude") || null };
 }
 
 /** The version of the real copy in the pod's directory, or null when there is none (or a stand-in). */

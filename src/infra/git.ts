@@ -1,5 +1,3 @@
-import { simpleGit, type SimpleGit } from "simple-git";
-
 /**
  * A credential helper that answers with a token from an environment variable, so the token is
  * never written to a file, a URL or a command line. GitHub accepts any username with a token as
@@ -12,42 +10,37 @@ function tokenCredentialHelper(envVar: string): string {
 /** The contents of the global config file for server-side git (see serverGit). */
 export const SERVER_GITCONFIG = "[safe]\n\tdirectory = *\n";
 
+/** What server-side git is given (see serverGit): its global config, and a token for the remote if it needs one. */
+interface ServerGitOptions {
+  globalConfig: string;
+  token?: string | null;
+  timeoutMs?: number;
+  /** At most this much of stdout is kept; past it git is stopped and the output says truncated. */
+  maxBytes?: number;
+}
+
+/** Bytes of output serverGit accepts (a remote with very many branches lists them in a few MB). */
+const SERVER_GIT_MAX_BYTES = 64 * 1024 * 1024;
+const SERVER_GIT_TIMEOUT_MS = 5 * 60 * 1000;
+
 /**
- * simple-git for the server's own git work: the repos' mirrors, which live in a part of the
- * data dir no pod can write, and questions to a remote. It never prompts, never runs hooks, and
- * ignores system and user config. The server never runs git on a pod's clone or worktree: that
- * work goes through the runtime into the pod (src/workspaces).
+ * Git for the server's own work: the repos' mirrors, which live in a part of the data dir no pod
+ * can write, and questions to a remote. It never prompts, never runs hooks, and ignores system
+ * and user config. The server never runs git on a pod's clone or worktree: that work goes
+ * through the runtime into the pod (src/workspaces). Resolves with stdout; a failure throws git's
+ * own words (its "fatal:" line is what a person is shown).
  *
  * `globalConfig` is git's global config file: command-line config does not reach the git that
  * serves a local (file://) remote, so safe.directory, which must hold there too, goes in it.
  *
- * simple-git refuses dangerous options by default; the exceptions made here are the credential
- * helper, the hooks path, fsmonitor and the global config path, which Pier sets itself and never
- * takes from user input.
+ * Spawned directly rather than through simple-git, which waits a further 50 ms after any git that
+ * printed nothing (as a quiet fetch of an up-to-date mirror does): on every session's start.
  */
-export function serverGit(baseDir: string, options: { token: string | null; globalConfig: string }): SimpleGit {
-  // Remote helpers such as ext:: are off by git's own default (protocol.ext.allow=never) and
-  // refused by checkRepoUrl before a URL is ever stored.
-  const config = ["safe.directory=*", "core.hooksPath=/dev/null", "core.fsmonitor=false", "credential.helper="];
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: baseDir,
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: options.globalConfig,
-    LANG: "C",
-  };
-  if (options.token) {
-    config.push(`credential.helper=${tokenCredentialHelper("PIER_GIT_TOKEN")}`);
-    env.PIER_GIT_TOKEN = options.token;
-  }
-  return simpleGit({
-    baseDir,
-    config,
-    unsafe: { allowUnsafeCredentialHelper: true, allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeConfigPaths: true },
-    allowEnvironment: Object.keys(env),
-    timeout: { block: 5 * 60 * 1000 },
-  }).env(env);
+export async function serverGit(dir: string, args: string[], options: ServerGitOptions): Promise<string> {
+  const out = await runGit(dir, args, { maxBytes: SERVER_GIT_MAX_BYTES, timeoutMs: SERVER_GIT_TIMEOUT_MS, ...options });
+  if (out.truncated) throw new Error(`git ${args[0]} printed more than ${SERVER_GIT_MAX_BYTES / 1024 / 1024} MiB.`);
+  if (out.exitCode !== 0) throw new Error(out.stderr.trim() || `git ${args[0]} exited with code ${out.exitCode}.`);
+  return out.stdout.toString("utf8");
 }
 
 /** What a bounded read of git gave: at most the bytes asked for, and whether there was more. */
@@ -65,11 +58,33 @@ export interface GitOutput {
  * huge blob), no more than `maxBytes` of it reaches the server's memory: git is stopped there.
  * The same safe settings as serverGit; never a token, since nothing here talks to a remote.
  */
-export async function readGit(gitDir: string, args: string[], options: { globalConfig: string; maxBytes: number; timeoutMs?: number }): Promise<GitOutput> {
-  const config = ["safe.directory=*", "core.hooksPath=/dev/null", "core.fsmonitor=false"].flatMap((entry) => ["-c", entry]);
-  const child = Bun.spawn(["git", ...config, "--git-dir", gitDir, ...args], {
-    cwd: gitDir,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: gitDir, GIT_TERMINAL_PROMPT: "0", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: options.globalConfig, LANG: "C" },
+export function readGit(gitDir: string, args: string[], options: { globalConfig: string; maxBytes: number; timeoutMs?: number }): Promise<GitOutput> {
+  return runGit(gitDir, ["--git-dir", gitDir, ...args], options);
+}
+
+/**
+ * Git with the server's safe settings, keeping at most `maxBytes` of its output. Remote helpers
+ * such as ext:: are off by git's own default (protocol.ext.allow=never) and refused by
+ * checkRepoUrl before a URL is ever stored. A token reaches git only through the environment, for
+ * a credential helper that answers with it.
+ */
+async function runGit(dir: string, args: string[], options: ServerGitOptions & { maxBytes: number }): Promise<GitOutput> {
+  const config = ["safe.directory=*", "core.hooksPath=/dev/null", "core.fsmonitor=false", "credential.helper="];
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: dir,
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: options.globalConfig,
+    LANG: "C",
+  };
+  if (options.token) {
+    config.push(`credential.helper=${tokenCredentialHelper("PIER_GIT_TOKEN")}`);
+    env.PIER_GIT_TOKEN = options.token;
+  }
+  const child = Bun.spawn(["git", ...config.flatMap((entry) => ["-c", entry]), ...args], {
+    cwd: dir,
+    env,
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -49,7 +49,7 @@ export class Mirrors {
     return this.lock.run(repo.id, async () => {
       const first = !this.fetched(repo.id);
       await this.init(repo);
-      await (await this.git(repo.id)).raw(["fetch", "--prune", "--no-tags", "origin"]);
+      await this.git(repo.id, ["fetch", "--prune", "--no-tags", "origin"]);
       return first ? "cloned" : "fetched";
     });
   }
@@ -57,8 +57,8 @@ export class Mirrors {
   /** Branch names on the remote: from the mirror once fetched, else asked of the remote itself. */
   async branches(repo: Repo): Promise<string[]> {
     const out = this.fetched(repo.id)
-      ? await (await this.git(repo.id)).raw(["for-each-ref", "--format=%(refname:lstrip=2)", "refs/heads/"])
-      : (await (await this.git(null)).raw(["ls-remote", "--heads", "--", repo.url]))
+      ? await this.git(repo.id, ["for-each-ref", "--format=%(refname:lstrip=2)", "refs/heads/"])
+      : (await this.git(null, ["ls-remote", "--heads", "--", repo.url]))
           .split("\n")
           .map((line) => line.split("\trefs/heads/")[1] ?? "")
           .join("\n");
@@ -71,7 +71,7 @@ export class Mirrors {
   /** Whether the remote has the branch: the mirror is asked, and fetched once if it lacks it. */
   async remoteHasBranch(repo: Repo, branch: string): Promise<boolean> {
     if (!this.fetched(repo.id)) {
-      const out = await (await this.git(null)).raw(["ls-remote", "--heads", "--", repo.url, `refs/heads/${branch}`]);
+      const out = await this.git(null, ["ls-remote", "--heads", "--", repo.url, `refs/heads/${branch}`]);
       return out.trim().length > 0;
     }
     if (await this.hasBranch(repo.id, branch)) return true;
@@ -112,7 +112,7 @@ export class Mirrors {
 
   private async hasBranch(repoId: string, branch: string): Promise<boolean> {
     const ref = `refs/heads/${branch}`;
-    const out = await (await this.git(repoId)).raw(["for-each-ref", "--format=%(refname)", ref]);
+    const out = await this.git(repoId, ["for-each-ref", "--format=%(refname)", ref]);
     return out.split("\n").includes(ref);
   }
 
@@ -126,17 +126,17 @@ export class Mirrors {
     const making = `${path}.making`;
     rmSync(making, { recursive: true, force: true });
     mkdirSync(making, { recursive: true, mode: 0o755 });
-    const git = serverGit(making, { token: null, globalConfig: this.globalConfig() });
+    const git = (args: string[]) => serverGit(making, args, { globalConfig: this.globalConfig() });
     // Readable by the pod user whatever the server's umask: pods fetch from it.
-    await git.raw(["init", "--quiet", "--bare", "--shared=0644"]);
-    await git.raw(["config", "remote.origin.url", repo.url]);
-    await git.raw(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"]);
+    await git(["init", "--quiet", "--bare", "--shared=0644"]);
+    await git(["config", "remote.origin.url", repo.url]);
+    await git(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"]);
     renameSync(making, path);
   }
 
-  /** Git in the mirror, or (null) in the mirrors' directory, for questions to a remote. */
-  private async git(repoId: string | null) {
-    return serverGit(repoId ? this.path(repoId) : this.root(), { token: await this.token(), globalConfig: this.globalConfig() });
+  /** Git in the mirror, or (null) in the mirrors' directory, for questions to a remote; resolves with its output. */
+  private async git(repoId: string | null, args: string[]): Promise<string> {
+    return serverGit(repoId ? this.path(repoId) : this.root(), args, { token: await this.token(), globalConfig: this.globalConfig() });
   }
 
   private root(): string {

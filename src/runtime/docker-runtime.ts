@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
+import { traceStep } from "../observability/start-trace.ts";
 import { ExecFrames } from "./exec-frames.ts";
 import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, podKeyString } from "./runtime.ts";
 import type {
@@ -69,23 +70,23 @@ export class DockerRuntime implements Runtime {
   }
 
   private async findOrCreate(spec: PodSpec, progress: Progress): Promise<Pod> {
-    const existing = await this.find(spec.key);
+    const existing = await traceStep("docker: find pod", () => this.find(spec.key));
     if (existing?.State === "running") {
       progress({ step: "pod", message: "Using the repository's running pod.", fraction: 1 });
       return { id: existing.Id, image: existing.Image };
     }
     if (existing) {
       progress({ step: "pod", message: "Starting the repository's stopped pod…" });
-      await this.docker.getContainer(existing.Id).start();
+      await traceStep("docker: start pod", () => this.docker.getContainer(existing.Id).start());
       progress({ step: "pod", message: "Pod started.", fraction: 1 });
       return { id: existing.Id, image: existing.Image };
     }
-    await this.ensureImage(spec.image, progress);
+    await traceStep("docker: image", () => this.ensureImage(spec.image, progress));
     progress({ step: "pod", message: "Creating your pod for this repository…" });
-    const container = await this.docker.createContainer(await this.podDefinition(spec));
-    await container.start();
+    const container = await traceStep("docker: create pod", async () => this.docker.createContainer(await this.podDefinition(spec)));
+    await traceStep("docker: start pod", () => container.start());
     const pod = { id: container.id, image: spec.image };
-    await this.namePodUser(pod, progress);
+    await traceStep("docker: name the pod user", () => this.namePodUser(pod, progress));
     progress({ step: "pod", message: "Pod created and started.", fraction: 1 });
     return pod;
   }
@@ -184,16 +185,18 @@ export class DockerRuntime implements Runtime {
    * (closing the connection alone would leave it running); the server gives up a little later.
    */
   exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
-    return this.execAs(this.podUser, pod, command, options);
+    return traceStep(`docker: exec ${commandName(command)}`, () => this.execAs(this.podUser, pod, command, options));
   }
 
   private async execAs(user: string, pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
     const seconds = options.timeoutMs ? Math.max(1, Math.ceil(options.timeoutMs / 1000)) : 0;
-    const withStdin = options.stdin !== undefined;
+    const input = options.stdin;
+    const withStdin = input !== undefined;
     // Docker does not always pass the end of stdin on to a command that has only just started
     // (seen under load: the command waited for more input until its timeout), so the command
     // reads exactly the bytes it is given and sees its input end there whatever Docker does.
-    const counted = withStdin ? ["sh", "-c", 'head -c "$0" | "$@"', String(Buffer.byteLength(options.stdin!)), ...command] : command;
+    // (A stream's length is not known: its command must see in its input where it ends.)
+    const counted = withStdin && !(input instanceof ReadableStream) ? ["sh", "-c", 'head -c "$0" | "$@"', String(Buffer.byteLength(input)), ...command] : command;
     const argv = seconds ? ["timeout", "-k", String(KILL_AFTER_S), String(seconds), ...counted] : counted;
     const exec = await this.createExec(user, pod, argv, options, withStdin);
     const stream = await exec.start({ hijack: true, stdin: withStdin });
@@ -211,7 +214,8 @@ export class DockerRuntime implements Runtime {
       stream.on("close", resolve);
       stream.on("error", resolve);
     });
-    if (withStdin) stream.end(options.stdin);
+    if (input instanceof ReadableStream) void writeAll(input, stream);
+    else if (withStdin) stream.end(input);
     const timer = options.timeoutMs
       ? setTimeout(() => {
           timedOut = true;
@@ -228,8 +232,10 @@ export class DockerRuntime implements Runtime {
   }
 
   async spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
-    const exec = await this.createExec(this.podUser, pod, command, options, true);
-    const stream = await exec.start({ hijack: true, stdin: true });
+    const stream = await traceStep(`docker: spawn ${commandName(command)}`, async () => {
+      const exec = await this.createExec(this.podUser, pod, command, options, true);
+      return exec.start({ hijack: true, stdin: true });
+    });
     const output = new OutputFanout();
     const errors = new OutputFanout(EARLY_STDERR_BYTES);
     const frames = new ExecFrames((which, payload) => (which === 1 ? output : errors).deliver(payload));
@@ -337,6 +343,29 @@ export class DockerRuntime implements Runtime {
       );
     return this.hostPaths;
   }
+}
+
+/** Writes the stream to the command's stdin as it comes, then closes stdin (at once if the stream fails). */
+async function writeAll(input: ReadableStream<Uint8Array>, stdin: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
+  const reader = input.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (stdin.destroyed) return void reader.cancel();
+      stdin.write(value);
+    }
+  } catch {
+    // Nothing more comes: the command sees its input end where it did.
+  }
+  if (!stdin.destroyed) stdin.end();
+}
+
+/** A command's name in the start trace: its program, and for tmux its command (has-session, attach-session…). */
+function commandName(command: string[]): string {
+  const [program = "", ...rest] = command;
+  if (program !== "tmux") return program;
+  return `tmux ${rest.find((word, i) => rest[i - 1] !== "-L" && /^[a-z]+-[a-z]+$/.test(word)) ?? ""}`.trimEnd();
 }
 
 /**

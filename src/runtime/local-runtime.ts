@@ -65,7 +65,7 @@ export class LocalRuntime implements Runtime {
     const child = Bun.spawn(command, {
       cwd: options.cwd,
       env,
-      stdin: options.stdin === undefined ? "ignore" : Buffer.from(options.stdin),
+      stdin: options.stdin === undefined ? "ignore" : options.stdin instanceof ReadableStream ? options.stdin : Buffer.from(options.stdin),
       stdout: "pipe",
       stderr: "pipe",
       timeout: options.timeoutMs,

@@ -66,8 +66,12 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Kills the command after this long; the result then says timedOut. */
   timeoutMs?: number;
-  /** Written to the command's stdin, which is then closed. */
-  stdin?: string | Uint8Array;
+  /**
+   * Written to the command's stdin, which is then closed. A stream is written as it comes, so the
+   * command can start before all of its input is known; such a command must see in its input where
+   * it ends, as Docker may not pass the end of stdin on to a command.
+   */
+  stdin?: string | Uint8Array | ReadableStream<Uint8Array>;
   /**
    * Keeps at most this many bytes of stdout (and of stderr); past it the command's output is cut
    * off and the result says truncated. What a pod prints must never fill the server's memory.

@@ -3,6 +3,7 @@ import type { EventBus } from "../infra/events.ts";
 import type { ProgressEvent } from "../runtime/runtime.ts";
 import type { Conversation } from "../chat/conversation.ts";
 import type { TerminalHost } from "../terminal/terminal-host.ts";
+import type { PodShell } from "../workspaces/pod-script.ts";
 import type { Session } from "./sessions.ts";
 
 /** What the session page hears while a session is being provisioned, and how it settled. */
@@ -28,8 +29,8 @@ const ENDED_MESSAGE = JSON.stringify({ type: "ended" });
 /** The parts of a live session that are made elsewhere. */
 export interface HostParts {
   bus: EventBus;
-  /** Starts (or re-attaches to) the session's terminal in its pod. */
-  openTerminal(session: Session): Promise<TerminalHost>;
+  /** Starts (or re-attaches to) the session's terminal in its pod: in `shell`'s, when the pod was readied just now. */
+  openTerminal(session: Session, shell?: PodShell): Promise<TerminalHost>;
   /** The session's conversation (what it holds is stored; this is its queue and its turn under way). */
   openChat(sessionId: string): Conversation;
   /** Stops the MCP servers the session's chat agent started in its worktree. */
@@ -66,12 +67,15 @@ export class SessionHost {
     this.parts.bus.publish("session.progress", this.session.id, event);
   }
 
-  /** Provisioning finished (`session` as it now is): it is ready to work in; its terminal starts now. */
-  activate(session: Session): void {
+  /**
+   * Provisioning finished (`session` as it now is): it is ready to work in; its terminal starts
+   * now, in the pod provisioning just readied (`shell`) when there is one, not asked for again.
+   */
+  activate(session: Session, shell?: PodShell): void {
     this.session = session;
     this.state = "active";
     this.settle("active");
-    this.terminal().catch((error) => {
+    this.terminal(shell).catch((error) => {
       console.error(`[pier] the terminal of session ${session.id} could not start:`, error instanceof Error ? error.message : error);
     });
   }
@@ -90,9 +94,9 @@ export class SessionHost {
   }
 
   /** The session's terminal, started on first use (and again if its shell went away). */
-  terminal(): Promise<TerminalHost> {
+  terminal(shell?: PodShell): Promise<TerminalHost> {
     if (this.terminalHost) return this.terminalHost;
-    const opening = this.parts.openTerminal(this.session);
+    const opening = this.parts.openTerminal(this.session, shell);
     this.terminalHost = opening;
     const forget = () => {
       if (this.terminalHost === opening) this.terminalHost = null;

@@ -2,6 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { type Actor, isAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
+import type { PodFactsOffer } from "../claude-code/supply.ts";
 import { priceOf } from "../costs/costs.ts";
 import type { Db, Tx } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
@@ -17,6 +18,7 @@ import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, type Repo } from "../repos/repos.ts";
 import type { PodKey, ProgressEvent } from "../runtime/runtime.ts";
 import type { SettingsStore } from "../settings/settings.ts";
+import { traceStart, traceStep, traceTimed } from "../observability/start-trace.ts";
 import { PodScriptRefusal } from "../workspaces/pod-script.ts";
 import type { SessionDiff, SessionFile } from "../workspaces/workspace.ts";
 import type { SessionHost } from "./host.ts";
@@ -78,6 +80,8 @@ export interface SessionDeps {
   tasks: Tasks;
   /** Pier's own files for a session's worktree: its .mcp.json and the skills of its repo. */
   filesFor(session: Session): Promise<SessionFile[]>;
+  /** Offers to learn a pod Pier has not seen yet in the session's own exec there (see ClaudeCodeSupply.offerFacts). */
+  podFacts?(key: PodKey): PodFactsOffer;
 }
 
 /** What starting a session takes (POST /api/sessions, the New Session form). */
@@ -120,6 +124,7 @@ export class Sessions {
   /** A person starts a session of their own (an agent never starts one). */
   async start(actor: Actor, input: StartSessionInput): Promise<Session> {
     if (actor.kind !== "person") throw forbidden("Only a person can start a session.");
+    const startedAt = performance.now();
     const user = actor.user;
     const repo = this.findRepo(input.repoId);
     const title = input.title?.trim() || undefined;
@@ -175,7 +180,7 @@ export class Sessions {
       throw error;
     }
     if (taskId) this.deps.tasks.started(taskId);
-    this.provisionInBackground(session, user.username);
+    this.provisionInBackground(session, user.username, startedAt);
     return session;
   }
 
@@ -411,9 +416,9 @@ export class Sessions {
     }
   }
 
-  private provisionInBackground(session: Session, username: string): void {
+  private provisionInBackground(session: Session, username: string, startedAt = performance.now()): void {
     const host = this.deps.hosts.begin(session);
-    host.provisioning = this.provision(host, username).finally(() => {
+    host.provisioning = traceStart(session.id, startedAt, () => this.provision(host, username)).finally(() => {
       host.provisioning = null;
     });
   }
@@ -425,24 +430,27 @@ export class Sessions {
       this.update(sessionId, { step: event.message });
       host.progress(event);
     };
+    let podFacts: PodFactsOffer | undefined;
     try {
       const session = this.get(sessionId);
       const repo = this.findRepo(session.repoId);
-      // The mirror must exist for the pod to mount it; fetching it and readying the pod then go together.
-      await mirrors.ensure(repo);
-      const [shell] = await Promise.all([
-        pods.ensure(repo, session.userId, report),
-        (async () => {
-          report({ step: "clone", message: mirrors.fetched(repo.id) ? "Fetching the latest changes…" : `Cloning ${repo.url}…` });
-          const how = await mirrors.update(repo);
-          report({ step: "clone", message: how === "cloned" ? "Cloned." : "Fetched.", fraction: 1 });
-        })(),
-      ]);
+      // The mirror must exist for the pod to mount it. Then the mirror is fetched while the pod is
+      // readied and the worktree's script starts in it, which waits there for the fetch.
+      await traceStep("mirror: ensure", () => mirrors.ensure(repo));
+      const fetched = traceStep("mirror: fetch", async () => {
+        report({ step: "clone", message: mirrors.fetched(repo.id) ? "Fetching the latest changes…" : `Cloning ${repo.url}…` });
+        const how = await mirrors.update(repo);
+        report({ step: "clone", message: how === "cloned" ? "Cloned." : "Fetched.", fraction: 1 });
+      });
+      // A failed fetch fails the session through prepare below; if the pod fails first, that is the error.
+      fetched.catch(() => undefined);
+      podFacts = this.deps.podFacts?.(podKeyOf(session));
+      const shell = await traceStep("pod: ensure", () => pods.ensure(repo, session.userId, report));
 
       report({ step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
       const legacyClone = pods.legacyClone(repo.id);
       const files = await this.deps.filesFor(session);
-      const prepared = await this.cloneLock.run(cloneKey(session), () =>
+      const prepared = await traceStep("worktree: prepare", () => this.cloneLock.run(cloneKey(session), () =>
         pods.workspace(repo, session.userId, shell).prepare({
           url: repo.url,
           worktree: session.worktreePath,
@@ -453,8 +461,11 @@ export class Sessions {
           identity: { name: username, email: `${username}@users.pier.local` },
           ...(legacyClone ? { legacy: { clone: legacyClone, branches: this.branchesOf(session.repoId, session.userId) } } : {}),
           files,
+          mirrorFetched: fetched,
+          podFactsFor: podFacts?.dir ?? null,
         }),
-      );
+      ));
+      podFacts?.settle(prepared.podFacts ?? new Error("The worktree's script was not asked about the pod."));
       if (prepared.kept.includes(".claude/settings.local.json")) {
         report({ step: "worktree", message: "The repository tracks its own .claude/settings.local.json, so a claude typed in the terminal does not go through Pier's model gateway: it is not metered, and needs a credential of its own." });
       }
@@ -465,8 +476,10 @@ export class Sessions {
 
       this.update(sessionId, { state: "active", step: null, podId: shell.pod.id, baseSha: prepared.baseSha });
       pods.touch(podKeyOf(session));
-      host.activate(this.get(sessionId));
+      traceTimed("active", performance.now(), 0);
+      host.activate(this.get(sessionId), shell);
     } catch (error) {
+      podFacts?.settle(error instanceof Error ? error : new Error(String(error)));
       const message = humanError(error);
       this.update(sessionId, { state: "failed", step: null, error: message });
       hosts.failed(host, message);

@@ -1,8 +1,10 @@
 import type { Db } from "../infra/db.ts";
+import { traceStep } from "../observability/start-trace.ts";
 import type { Pods } from "../pods/pods.ts";
 import { getRepo } from "../repos/repos.ts";
 import type { Session } from "../sessions/sessions.ts";
 import type { PodKey } from "../runtime/runtime.ts";
+import type { PodShell } from "../workspaces/pod-script.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { type PtyHolderBuild, placeHolder } from "./holder/build.ts";
 import type { HolderHub } from "./holder/holder-stream.ts";
@@ -44,19 +46,22 @@ export class Terminals {
     return `${this.socketName}-${sessionId}`;
   }
 
-  /** Attaches to the session's tmux session in its pod, starting it (and its shell) if needed. */
-  async open(session: Session): Promise<TerminalHost> {
+  /**
+   * Attaches to the session's tmux session in its pod, starting it (and its shell) if needed; in
+   * `shell`'s pod when the caller has just readied it.
+   */
+  async open(session: Session, shell?: PodShell): Promise<TerminalHost> {
     const repo = getRepo(this.deps.db, session.repoId);
     // Ensuring the pod also brings back one that was stopped or removed behind Pier's back.
-    const { runtime, pod } = await this.deps.pods.ensure(repo, session.userId);
+    const { runtime, pod } = shell ?? (await traceStep("terminal: pod ensure", () => this.deps.pods.ensure(repo, session.userId)));
     const holder = this.deps.holder;
-    const binary = await holder?.build.binary();
+    const binary = await traceStep("terminal: holder binary", async () => holder?.build.binary());
     const key = { repoId: session.repoId, userId: session.userId };
     const holderInPod = holder && binary ? { program: placeHolder(binary, holder.dirOf(key)), socket: holder.socketOf(key), hub: holder.hub } : null;
     // No secret goes in here: tmux keeps it in its command line and environment for the pod's life.
     // git and gh ask Pier for the GitHub token when they need it (see PodServices). The repo and
     // the worktree give the shell its prompt (the pod's profile.sh).
-    return TerminalHost.open(runtime, pod, {
+    return traceStep("terminal: tmux and holder", () => TerminalHost.open(runtime, pod, {
       sessionId: session.id,
       worktreePath: session.worktreePath,
       startCommand: repo.terminalCommand,
@@ -65,6 +70,6 @@ export class Terminals {
       recordingLimitMiB: this.deps.settings.plain().recordingLimitMiB,
       socketName: this.socketFor(session.id),
       holder: holderInPod,
-    });
+    }));
   }
 }

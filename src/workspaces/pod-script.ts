@@ -19,7 +19,9 @@ export interface PodShell {
 }
 
 export interface ScriptOptions {
-  stdin?: string | Uint8Array;
+  stdin?: string | Uint8Array | ReadableStream<Uint8Array>;
+  /** More environment for the script (never a secret: it would show in the pod's process list). */
+  env?: Record<string, string>;
   timeoutMs?: number;
   maxOutputBytes?: number;
 }
@@ -65,12 +67,14 @@ function gitEnv(shell: PodShell): Record<string, string> {
 
 /**
  * Runs a bash script in the pod with its arguments passed as arguments (never pasted into the
- * script), so no path, branch or URL is ever read as shell syntax.
+ * script), so no path, branch or URL is ever read as shell syntax. It never reads a ~/.bashrc
+ * (`bash -c` does when its stdin is a socket, taking itself for a command sent over ssh, and a
+ * stream's stdin on the local runtime is one).
  */
 export function runPodScript(shell: PodShell, script: string, args: string[], options: ScriptOptions = {}): Promise<ExecResult> {
-  return shell.runtime.exec(shell.pod, ["bash", "-c", script, "pier", ...args], {
+  return shell.runtime.exec(shell.pod, ["bash", "--norc", "-c", script, "pier", ...args], {
     cwd: shell.cwd,
-    env: gitEnv(shell),
+    env: { ...gitEnv(shell), ...options.env },
     timeoutMs: options.timeoutMs ?? 60_000,
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     stdin: options.stdin,

@@ -1,3 +1,4 @@
+import { tracePodMarks, tracing } from "../observability/start-trace.ts";
 import { readQuotedPath } from "./git-quoted-path.ts";
 import { type PodShell, expectSuccess, podScript, readFields, runPodScript } from "./pod-script.ts";
 import { pushFailure } from "./push-failure.ts";
@@ -25,6 +26,17 @@ export interface PrepareInput {
   legacy?: { clone: string; branches: string[] };
   /** Pier's own files for the worktree (see SessionFile). */
   files: SessionFile[];
+  /**
+   * Settles once the mirror is fetched. The script starts in the pod at once and waits for it
+   * there, so its start overlaps the fetch; it touches nothing before, and nothing at all if the
+   * fetch failed (prepare then fails with the fetch's error).
+   */
+  mirrorFetched: Promise<unknown>;
+  /**
+   * When Pier has not learned this pod yet: the directory of its copy of Claude Code there, and the
+   * same exec also says what claude-code-probe.sh would (one exec fewer; see ClaudeCodeSupply.offerFacts).
+   */
+  podFactsFor?: string | null;
 }
 
 /**
@@ -49,6 +61,18 @@ function sessionFileLines(files: SessionFile[]): string {
       return `${file.path}\t${Buffer.from(file.content, "utf8").toString("base64")}\n`;
     })
     .join("");
+}
+
+/** `first` at once, then `last` once it resolves: a script's input whose end is not known yet. */
+function linesThen(first: string, last: Promise<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    async start(controller) {
+      controller.enqueue(encoder.encode(first));
+      controller.enqueue(encoder.encode(await last));
+      controller.close();
+    },
+  });
 }
 
 /** The paths of `kept=<path>` lines: files the repository tracks itself, so Pier left them alone. */
@@ -89,7 +113,7 @@ export const NEW_FILES_BUDGET = 1024 * 1024;
 const DIFF_STATUS: Record<string, DiffFile["status"]> = { A: "added", M: "modified", D: "deleted", T: "type_changed" };
 
 const SESSION_FILES = podScript("session-files.sh");
-const PREPARE = `${SESSION_FILES}\n${podScript("prepare.sh")}`;
+const PREPARE = `${SESSION_FILES}\n${podScript("claude-code-probe.sh")}\n${podScript("prepare.sh")}`;
 const SYNC_FILES = `set -euo pipefail\n${SESSION_FILES}\nsync_session_files "$1" "$2"\n`;
 const HAS_BRANCH = podScript("has-branch.sh");
 const CHANGES = podScript("changes.sh");
@@ -115,15 +139,30 @@ export class Workspace {
    * Readies the session's worktree with Pier's files in it; `cloned` when the person's clone was
    * made just now, `kept` the files of Pier's the repo tracks itself (and so were left alone).
    */
-  async prepare(input: PrepareInput): Promise<{ cloned: boolean; baseSha: string | null; kept: string[] }> {
+  async prepare(input: PrepareInput): Promise<{ cloned: boolean; baseSha: string | null; kept: string[]; podFacts: string | null }> {
+    const go = input.mirrorFetched.then(
+      () => "go\n",
+      () => "stop\n",
+    );
     const { clone, mirror, credentialHelper } = this.paths;
     const args = [
       clone, mirror, input.url, credentialHelper, input.worktree, input.branch, input.createdBranch ? "1" : "0", input.baseRef,
-      input.identity.name, input.identity.email, input.baseSha ?? "", input.legacy?.clone ?? "", ...(input.legacy?.branches ?? []),
+      input.identity.name, input.identity.email, input.baseSha ?? "", input.legacy?.clone ?? "", input.podFactsFor ?? "", ...(input.legacy?.branches ?? []),
     ];
-    const out = expectSuccess(await runPodScript(this.shell, PREPARE, args, { stdin: sessionFileLines(input.files), timeoutMs: 10 * 60_000 }), "Preparing the worktree");
+    const traced = tracing();
+    const env = traced ? { PIER_TRACE: "1" } : undefined;
+    const stdin = linesThen(sessionFileLines(input.files), go);
+    const result = await runPodScript(this.shell, PREPARE, args, { stdin, timeoutMs: 10 * 60_000, env });
+    await input.mirrorFetched;
+    const out = expectSuccess(result, "Preparing the worktree");
+    if (traced) tracePodMarks("worktree", out);
+    if (readFields(out).get("stopped") === "1") throw new Error("Preparing the worktree stopped before it began: its input ended early.");
     const fields = readFields(out);
-    return { cloned: fields.get("cloned") === "1", baseSha: fields.get("base") || null, kept: keptPaths(out) };
+    const podFacts = out
+      .split("\n")
+      .filter((line) => line.startsWith("pod."))
+      .map((line) => line.slice("pod.".length));
+    return { cloned: fields.get("cloned") === "1", baseSha: fields.get("base") || null, kept: keptPaths(out), podFacts: podFacts.length > 0 ? podFacts.join("\n") : null };
   }
 
   /** Brings Pier's files in a live session's worktree up to date: writes these, removes the ones no longer given. */

@@ -5,7 +5,8 @@
  * machine; the unknown-version case asks the real npm registry, which says it has no such version.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { statSync } from "node:fs";
+import Docker from "dockerode";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CLAUDE_CODE_VERSION } from "../../src/claude-code/package.ts";
 import { getRepo } from "../../src/repos/repos.ts";
@@ -15,6 +16,18 @@ import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "..
 import { type SessionJson, activeSession, addRepo, apiError } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
+
+/** The command lines of the execs Docker made in the repo's pods from `since` (seconds) until now. */
+async function execsIn(repoId: string, since: number): Promise<string[]> {
+  const until = Math.ceil(Date.now() / 1000) + 1;
+  const events = await new Docker().getEvents({ since, until, filters: { label: [`pier.repo=${repoId}`], event: ["exec_create"] } });
+  let text = "";
+  for await (const chunk of events as AsyncIterable<Buffer>) text += chunk.toString();
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => ((JSON.parse(line) as { status?: string }).status ?? "").replace(/^exec_create: /, ""));
+}
 
 const VERSION_LINE = new RegExp(`${DEFAULT_CLAUDE_CODE_VERSION.replaceAll(".", "\\.")} \\(Claude Code\\)`);
 
@@ -61,6 +74,34 @@ describe("Claude Code in a pod whose image has none", () => {
     // The same file as the kept build: a hard link, not a copy per pod.
     expect(statSync(dir).ino).toBe(statSync(join(CLAUDE_CODE_DIR, DEFAULT_CLAUDE_CODE_VERSION, "linux-x64", "claude")).ino);
   }, 120_000);
+
+  test("a new pod is learned in its first session's own exec: its claude is there once the session is active, and no probe exec runs beside it", async () => {
+    const fresh = await addRepo(pier, cookie, `file://${makeRemoteRepo("fresh").path}`, "fresh");
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const started = await activeSession(pier, cookie, { repoId: fresh });
+    expect(existsSync(join(pier.dataDir, "pods", fresh, started.userId, "claude-code", "claude"))).toBe(true);
+    // Pier's scripts run as `bash --norc -c <script>`: the worktree's is the only one.
+    const scripts = (await execsIn(fresh, since)).filter((command) => command.includes("bash --norc -c "));
+    expect(scripts.length).toBe(1);
+    expect(scripts[0]).toContain("sync_session_files");
+    expect(await pier.pier.claudeCode.noticeFor({ repoId: fresh, userId: started.userId })).toBeNull();
+    await pier.fetch(`/api/sessions/${started.id}/end`, json({}, { cookie }));
+    await pier.pier.pods.removeAll(fresh);
+  }, 120_000);
+
+  test("a session's start that is slow to say what its new pod is does not hold Claude Code back: the pod is then asked on its own", async () => {
+    const slow = await addRepo(pier, cookie, `file://${makeRemoteRepo("slow").path}`, "slow");
+    const key = { repoId: slow, userId: session.userId };
+    const offer = pier.pier.claudeCode.offerFacts(key);
+    await pier.pier.pods.ensure(getRepo(pier.pier.db, slow), session.userId);
+    // Taken (Pier has not learned this pod), and never answered, as by a start still cloning.
+    expect(offer.dir).not.toBeNull();
+    const claude = join(pier.dataDir, "pods", slow, session.userId, "claude-code", "claude");
+    for (let waited = 0; !existsSync(claude) && waited < 15_000; waited += 100) await Bun.sleep(100);
+    expect(existsSync(claude)).toBe(true);
+    offer.settle(new Error("the start gave up"));
+    await pier.pier.pods.removeAll(slow);
+  }, 60_000);
 
   test("the engine's command is Pier's copy, and it runs there", async () => {
     const command = await pier.pier.claudeCodeCommandFor(session);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RemoteRepo, gitAt, makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -99,6 +99,31 @@ export function defineLifecycleTests(runtime: "local" | "docker", env: Record<st
       expect(events.filter((e) => e.step === "worktree").at(-1)?.fraction).toBe(1);
       await pier.fetch(`/api/sessions/${created.id}/end`, json({}, { cookie }));
       await pier.pier.pods.removeAll(repoId);
+    }, 300_000);
+
+    test("a mirror fetch that fails while the pod is readied fails the session with git's sentence and makes nothing; the next start works", async () => {
+      const { pier, cookie, repoId } = ctx;
+      const away = `${ctx.remote.path}.away`;
+      renameSync(ctx.remote.path, away);
+      let failed: SessionJson;
+      try {
+        const created = (await (await startSession(pier, cookie, { repoId })).json()) as SessionJson;
+        failed = await waitForState(pier, cookie, created.id, "failed");
+      } finally {
+        renameSync(away, ctx.remote.path);
+      }
+      expect(failed.error).toBe(`fatal: '${ctx.remote.path}' does not appear to be a git repository`);
+      expect(existsSync(failed.worktreePath)).toBe(false);
+      // The person's clone (if an earlier session made it) has no branch or worktree of it.
+      const clone = join(pier.dataDir, "workspaces", repoId, failed.userId, "clone.git");
+      if (existsSync(clone)) {
+        expect(gitAt(clone, "branch", "--list", failed.branch)).toBe("");
+        expect(gitAt(clone, "worktree", "list", "--porcelain")).not.toContain(failed.worktreePath);
+      }
+
+      const next = await activeSession(pier, cookie, { repoId });
+      expect((await ctx.sh(next, "cat README.md")).stdout).toBe("# widgets\n");
+      await pier.fetch(`/api/sessions/${next.id}/end`, json({}, { cookie }));
     }, 300_000);
 
     test("commits made in the worktree carry the Pier user's name", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalRuntime } from "../../src/runtime/local-runtime.ts";
@@ -48,6 +48,19 @@ describe("Pier's files in a worktree", () => {
     gitAt(worktree, "add", "--all");
     expect(gitAt(worktree, "diff", "--cached", "--name-only")).toBe(".claude/settings.local.json");
     gitAt(worktree, "reset", "--quiet");
+  });
+
+  test("what the pod wrote into Pier's list, or a blank line in info/exclude, makes Pier remove nothing but its own files", async () => {
+    await workspace.syncFiles(worktree, [{ path: ".mcp.json", content: "{}\n" }]);
+    writeFileSync(join(worktree, "notes.txt"), "the person's own\n");
+    const list = join(gitAt(worktree, "rev-parse", "--absolute-git-dir"), "pier-files");
+    writeFileSync(list, `${readFileSync(list, "utf8")}notes.txt\n\nREADME.md\n`);
+    writeFileSync(join(clone, "info", "exclude"), `${readFileSync(join(clone, "info", "exclude"), "utf8")}\n\n`);
+    await workspace.syncFiles(worktree, []);
+    expect(existsSync(join(worktree, ".mcp.json"))).toBe(false);
+    expect(readFileSync(join(worktree, "notes.txt"), "utf8")).toBe("the person's own\n");
+    expect(existsSync(join(worktree, "README.md"))).toBe(true);
+    rmSync(join(worktree, "notes.txt"));
   });
 
   test("a file the repository tracks is left alone and reported; Pier writes nothing outside its own paths", async () => {
