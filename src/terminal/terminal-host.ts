@@ -59,6 +59,15 @@ const UNDER_HOLDER = `h=$1 s=$2 id=$3; shift 3
 if "$h" version >/dev/null 2>&1; then exec "$h" serve "$s" "$id" -- "$@"; fi
 exec "$@"`;
 
+/**
+ * Finds the session's tmux session or starts it: $1-$3 the tmux command and its server, $4 the
+ * session as a target; the rest starts it. Exits FOUND when it was there already.
+ */
+const FIND_OR_START = `"$1" "$2" "$3" has-session -t "$4" 2>/dev/null && exit 100
+shift 4
+exec "$@"`;
+const FOUND = 100;
+
 type WatcherState = "pending" | "live" | "behind";
 
 /**
@@ -126,25 +135,25 @@ export class TerminalHost {
   private static async start(runtime: Runtime, pod: Pod, spec: TerminalSpec): Promise<TerminalHost> {
     const name = `pier-${spec.sessionId}`;
     const TMUX = tmuxCommand(spec.socketName);
-    const exists = await runtime.exec(pod, [...TMUX, "has-session", "-t", `=${name}`], { cwd: spec.worktreePath });
-    if (exists.exitCode !== 0) {
-      let shell = spec.startCommand ? ["bash", "-lc", `${spec.startCommand}; exec bash -l`] : ["bash", "-l"];
-      if (spec.holder) shell = ["sh", "-c", UNDER_HOLDER, "sh", spec.holder.program, spec.holder.socket, spec.sessionId, ...shell];
-      const env = Object.entries({ ...spec.env, TERM: "xterm-256color", COLORTERM: "truecolor" }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-      const created = await runtime.exec(
-        pod,
-        [
-          ...TMUX, "-f", "/dev/null", "start-server", ";",
-          "set-option", "-g", "history-limit", String(HISTORY_LINES), ";",
-          "set-option", "-g", "default-terminal", "xterm-256color", ";",
-          "set-option", "-g", "status", "off", ";",
-          "new-session", "-d", "-s", name, "-x", String(DEFAULT_SIZE.cols), "-y", String(DEFAULT_SIZE.rows),
-          "-c", spec.worktreePath, ...env, ...shell,
-        ],
-        { cwd: spec.worktreePath },
-      );
-      if (created.exitCode !== 0) throw new Error(`Could not start the terminal: ${created.stderr.trim() || created.stdout.trim()}`);
-    }
+    let shell = spec.startCommand ? ["bash", "-lc", `${spec.startCommand}; exec bash -l`] : ["bash", "-l"];
+    if (spec.holder) shell = ["sh", "-c", UNDER_HOLDER, "sh", spec.holder.program, spec.holder.socket, spec.sessionId, ...shell];
+    const env = Object.entries({ ...spec.env, TERM: "xterm-256color", COLORTERM: "truecolor" }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    // Found, or made, in one exec into the pod (each costs tens of milliseconds).
+    const started = await runtime.exec(
+      pod,
+      [
+        "sh", "-c", FIND_OR_START, "sh", ...TMUX, `=${name}`,
+        ...TMUX, "-f", "/dev/null", "start-server", ";",
+        "set-option", "-g", "history-limit", String(HISTORY_LINES), ";",
+        "set-option", "-g", "default-terminal", "xterm-256color", ";",
+        "set-option", "-g", "status", "off", ";",
+        "new-session", "-d", "-s", name, "-x", String(DEFAULT_SIZE.cols), "-y", String(DEFAULT_SIZE.rows),
+        "-c", spec.worktreePath, ...env, ...shell,
+      ],
+      { cwd: spec.worktreePath },
+    );
+    const found = started.exitCode === FOUND;
+    if (!found && started.exitCode !== 0) throw new Error(`Could not start the terminal: ${started.stderr.trim() || started.stdout.trim()}`);
     // With a holder to carry the output, the control client asks tmux for none (until it must carry it after all).
     const quiet = spec.holder ? ["-f", "no-output"] : [];
     const client = await runtime.spawn(pod, [...TMUX, "-C", "attach-session", ...quiet, "-t", `=${name}`], { cwd: spec.worktreePath });
@@ -159,7 +168,7 @@ export class TerminalHost {
     const [width, height, paneId, ...command] = (info ?? "").split(" ");
     const running = command.join(" ");
     // A terminal found after a restart keeps its size: a change would make the shell redraw its prompt.
-    const size = exists.exitCode === 0 && Number(width) > 0 && Number(height) > 0 ? { cols: Number(width), rows: Number(height) } : DEFAULT_SIZE;
+    const size = found && Number(width) > 0 && Number(height) > 0 ? { cols: Number(width), rows: Number(height) } : DEFAULT_SIZE;
     const recording = new Recording(spec.recordingPath, size, spec.recordingLimitMiB);
     const host = new TerminalHost(spec, control, target, recording);
     host.size = { ...size };
@@ -167,7 +176,7 @@ export class TerminalHost {
     await control.command(`refresh-client -C ${size.cols}x${size.rows}`);
     host.pane = paneId?.startsWith("%") ? paneId : "";
     // The pane runs the holder, or is still starting it (sh, just before it becomes the holder or the shell).
-    host.holderExpected = running === "pier-pty" || (exists.exitCode !== 0 && running === "sh");
+    host.holderExpected = running === "pier-pty" || (!found && running === "sh");
     return host;
   }
 
