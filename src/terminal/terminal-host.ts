@@ -244,8 +244,10 @@ export class TerminalHost {
 
   /** Stops watching (server shutdown): the tmux session and its shell keep running in the pod, and the holder keeps what the shell writes meanwhile. */
   async detachAll(): Promise<void> {
-    // What the holder has already sent is read and recorded first: paused, it sends nothing after
-    // its answer, and keeps the rest for the next Pier. A snapshot under way finishes first.
+    // Keys already typed reach the shell (some may be waiting for a resize to land); a snapshot
+    // under way finishes. Then what the holder has already sent is read and recorded: paused, it
+    // sends nothing after its answer, and keeps the rest for the next Pier.
+    await this.typing;
     await this.snapshots;
     await this.holder?.pause(DRAIN_MS);
     this.close();

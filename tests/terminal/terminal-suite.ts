@@ -174,6 +174,20 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
       term.close();
     }, 60_000);
 
+    test("keys typed just before the server stops reach the shell, even those waiting for a resize to land", async () => {
+      const term = await connect();
+      term.resize(111, 33);
+      term.resize(95, 28);
+      term.input("echo typed-before-stop-$((6*7)) > stop-mark.txt\r");
+      await Bun.sleep(20);
+      term.close();
+      await pier.close();
+      pier = await startTestPier(fullEnv, dataDir);
+      const again = await connect();
+      await again.run("echo mark=$(cat stop-mark.txt)", /mark=typed-before-stop-42/);
+      again.close();
+    }, 60_000);
+
     test("the shell and its environment outlive a server restart; the recording is appended to", async () => {
       const term = await connect();
       await term.run("export PIER_KEPT=kept-$((10+13))", /\$ $|# $/);
