@@ -163,7 +163,9 @@ export function defineSoak(options: SoakOptions) {
         if (how < 0.6) resize(viewer, { cols: 60 + Math.floor(next() * 90), rows: 15 + Math.floor(next() * 30) });
         const deadline = Date.now() + 15_000;
         while (client.chunks.length === 0) {
-          if (Date.now() > deadline) throw new Error(`${viewer.name} got no snapshot`);
+          // The agitator may have let it go again before its snapshot came.
+          if (viewer.closedAt !== null) return viewer;
+          if (Date.now() > deadline) throw new Error(`${viewer.name} got no snapshot (it was told ${JSON.stringify(client.controls)})`);
           await Bun.sleep(5);
         }
         viewer.liveAt = Date.now();
@@ -195,7 +197,7 @@ export function defineSoak(options: SoakOptions) {
           agitatorIdle = new Promise((resolve) => (done = resolve));
           try {
             if (roll < 0.25 && live.length < 4) await join();
-            else if (roll < 0.4 && live.length > 2) leave(pick(live));
+            else if (roll < 0.4 && live.filter((v) => v.liveAt !== null).length > 2) leave(pick(live.filter((v) => v.liveAt !== null)));
             else if (live.length > 0) resize(pick(live), { cols: 60 + Math.floor(next() * 90), rows: 15 + Math.floor(next() * 30) });
           } catch (error) {
             failures.push(`agitator: ${error instanceof Error ? error.message : String(error)}`);
