@@ -284,7 +284,8 @@ export class TerminalHost {
     const holder = this.holder?.tellsSize ? this.holder : null;
     const laidOut = holder ? null : this.control.nextNotification("%layout-change", 500);
     const sent = this.control.command(`refresh-client -C ${size.cols}x${size.rows}`);
-    this.sizeLanded = sent.then(async () => void (await (holder ? holder.shellHasSize(size, RESIZE_LANDS_MS) : laidOut))).catch(() => undefined);
+    // The size wanted is the terminal's, whichever resize set it last: one that came meanwhile ends this wait too.
+    this.sizeLanded = sent.then(async () => void (await (holder ? holder.shellHasSize(() => this.size, RESIZE_LANDS_MS) : laidOut))).catch(() => undefined);
     await sent;
     await this.sizeLanded;
   }

@@ -120,12 +120,12 @@ describe("the holders' socket", () => {
     // A holder that has told no size yet is taken for one that never tells it.
     expect(stream.tellsSize).toBe(false);
     c.socket.write(size(120, 32));
-    const wide = stream.shellHasSize({ cols: 300, rows: 80 }, 5_000);
+    const wide = stream.shellHasSize(() => ({ cols: 300, rows: 80 }), 5_000);
     await Bun.sleep(50);
     expect(stream.tellsSize).toBe(true);
     c.socket.write(size(300, 80));
     expect(await wide).toBe(true);
-    expect(await stream.shellHasSize({ cols: 10, rows: 5 }, 100)).toBe(false);
+    expect(await stream.shellHasSize(() => ({ cols: 10, rows: 5 }), 100)).toBe(false);
     c.socket.end();
   });
 

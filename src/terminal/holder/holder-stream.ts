@@ -82,12 +82,14 @@ export class HolderStream {
   }
 
   /**
-   * Resolves true once the shell's terminal has this size (tmux passes a pane's new size on only
+   * Resolves true once the shell's terminal has the size `wanted` says (asked again at each size
+   * the holder tells, as a later resize may have changed it; tmux passes a pane's new size on only
    * after a timer of its own), false after `timeoutMs` or when the holder is gone.
    */
-  async shellHasSize(size: { cols: number; rows: number }, timeoutMs: number): Promise<boolean> {
+  async shellHasSize(wanted: () => { cols: number; rows: number }, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const size = wanted();
       if (this.shellSize?.cols === size.cols && this.shellSize.rows === size.rows) return true;
       const left = deadline - Date.now();
       if (this.ended || left <= 0) return false;
