@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/infra/config.ts";
+import { listRepos } from "../../src/repos/repos.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
 import { TEST_CACHE } from "./claude-code.ts";
@@ -36,12 +37,16 @@ export async function startTestPier(env: Record<string, string> = {}, dataDir?: 
 }
 
 /**
- * Closes a test Pier for good. On the local runtime its shells live in a tmux server on this
- * machine that outlives Pier by design (a restart keeps them), so that server is ended too.
+ * Closes a test Pier for good. Its shells outlive Pier by design (a restart keeps them): on Docker
+ * its pods are removed; on the local runtime, where they live in tmux servers on this machine,
+ * those servers are ended.
  */
 export async function closeForGood(pier: TestPier): Promise<void> {
   const prefix = `${pier.pier.terminals.socketName}-`;
   const local = pier.pier.runtime.kind === "local";
+  // Pods outlive Pier by design too: a test's go with it (as the tests that remove their own do
+  // first), or they would run on after the suite.
+  if (!local) for (const repo of listRepos(pier.pier.db)) await pier.pier.pods.removeAll(repo.id).catch(() => undefined);
   await pier.close();
   if (!local) return;
   // Each session has its own tmux server, named after this Pier.
