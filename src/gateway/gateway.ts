@@ -3,6 +3,7 @@ import { generateToken, hashToken } from "../auth/sign-ins.ts";
 import { priceOf, recordUsage } from "../costs/costs.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
+import { onSessionClosed } from "../sessions/host.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
 import { gatewayTokens } from "./tables.ts";
@@ -61,7 +62,7 @@ export interface GatewayEnv {
  * its one live session, and Pier sends each request on to the Anthropic API with the real
  * credential of the session's person, streams the answer back untouched and records, from a copy
  * it reads on the way, what each model response used in the session's cost ledger. The credential
- * never enters the pod; a session's tokens stop working the moment it ends.
+ * never enters the pod; a session's tokens stop working the moment it ends or fails.
  */
 export class Gateway {
   /**
@@ -71,9 +72,7 @@ export class Gateway {
   private engineTokens = new Map<string, string>();
 
   constructor(private deps: GatewayDeps) {
-    deps.bus.subscribe("session.state", null, ({ sessionId, state }) => {
-      if (state === "ended") this.revoke(sessionId);
-    });
+    onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
   }
 
   /** A new token for a live session; good until it ends (or `lifetimeMs` passes, for the pod's key helper). */
@@ -88,7 +87,7 @@ export class Gateway {
     return token;
   }
 
-  /** The session ended: its tokens stop working at once. */
+  /** The session ended or failed: its tokens stop working at once. */
   revoke(sessionId: string): void {
     this.engineTokens.delete(sessionId);
     this.deps.db.delete(gatewayTokens).where(eq(gatewayTokens.sessionId, sessionId)).run();

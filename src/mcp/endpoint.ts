@@ -4,6 +4,7 @@ import { generateToken, hashToken } from "../auth/sign-ins.ts";
 import { findUser } from "../auth/users.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
+import { onSessionClosed } from "../sessions/host.ts";
 import type { Sessions } from "../sessions/sessions.ts";
 import type { Tasks } from "../tasks/tasks.ts";
 import type { TaskToolContext } from "../tools/tool.ts";
@@ -44,13 +45,11 @@ export interface McpDeps {
  * clients working in a session (Claude Code in its terminal, above all). A bearer token reaches
  * only its session (and so only that session's task): the caller acts as that session's agent,
  * through the same tools and the same checks as the chat's agent. Tokens are minted for a live
- * session only and all go when it ends.
+ * session only, are taken only while it is live, and all go when it ends or fails.
  */
 export class McpEndpoint {
   constructor(private deps: McpDeps) {
-    deps.bus.subscribe("session.state", null, ({ sessionId, state }) => {
-      if (state === "ended") this.revoke(sessionId);
-    });
+    onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
   }
 
   /** A new token for a live session (for its pod's Claude Code, or its person's scripts). */
@@ -66,7 +65,7 @@ export class McpEndpoint {
     return token;
   }
 
-  /** The session ended: its tokens stop working at once. */
+  /** The session ended or failed: its tokens stop working at once. */
   revoke(sessionId: string): void {
     this.deps.db.delete(mcpTokens).where(eq(mcpTokens.sessionId, sessionId)).run();
   }
@@ -101,7 +100,7 @@ export class McpEndpoint {
     }
   }
 
-  /** The agent of the token's session, or null for a missing, unknown, expired or revoked token. */
+  /** The agent of the token's live session, or null for a missing, unknown, expired or revoked token, or a session no longer live. */
   private actorFor(header: string | null): Actor | null {
     const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token?.startsWith(PREFIX)) return null;
@@ -110,8 +109,8 @@ export class McpEndpoint {
       .from(mcpTokens)
       .where(and(eq(mcpTokens.tokenHash, hashToken(token)), gt(mcpTokens.expiresAt, new Date())))
       .get();
-    if (!row) return null;
-    const session = this.deps.sessions.get(row.sessionId);
+    const session = row ? this.deps.sessions.findLive(row.sessionId) : null;
+    if (!session) return null;
     const user = findUser(this.deps.db, session.userId);
     return user ? { kind: "agent", user, sessionId: session.id } : null;
   }

@@ -18,6 +18,17 @@ declare module "../infra/events.ts" {
   }
 }
 
+/**
+ * Calls `closed` each time a session stops being live, whichever way: it ended, or its provisioning
+ * failed. What only a live session may hold (its tokens for Pier's gateway and MCP endpoint) is let
+ * go here, so no way out of being live keeps it.
+ */
+export function onSessionClosed(bus: EventBus, closed: (sessionId: string) => void): () => void {
+  return bus.subscribe("session.state", null, ({ sessionId, state }) => {
+    if (state !== "active") closed(sessionId);
+  });
+}
+
 /** A WebSocket attached to a session (terminal, chat): what ending the session needs of it. */
 export interface SessionSocket {
   sendText(text: string): unknown;
