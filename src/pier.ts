@@ -52,6 +52,7 @@ import { AnthropicEngine } from "./chat/engines/anthropic.ts";
 import { ClaudeCodeEngine } from "./chat/engines/claude-code.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
+import { DELETE_EXPIRED_TOKENS, scheduleTokenJobs } from "./jobs/token-jobs.ts";
 import { ToolRegistry, builtInTools } from "./tools/registry.ts";
 import { ToolPolicies } from "./policies/policies.ts";
 import { Approvals } from "./policies/approvals.ts";
@@ -121,6 +122,8 @@ export interface Pier {
   /** What adding or changing a repo is checked against. */
   repoRules: RepoRules;
   credentialSockets: CredentialSockets;
+  /** The periodic work (reconciling pods, following pull requests, deleting expired tokens), which can run a job now. */
+  jobs: Scheduler;
   metrics: Metrics;
   version: string;
   /** True once any user exists; cached because every page asks. */
@@ -175,12 +178,12 @@ export async function openPier(config: Config): Promise<Pier> {
     // Only for a live session of the pod's own person and repo.
     mcpToken: ({ repoId, userId }, sessionId) => {
       const session = sessions.findLive(sessionId);
-      return session && session.repoId === repoId && session.userId === userId ? mcp.mint(sessionId) : null;
+      return session && session.repoId === repoId && session.userId === userId ? mcp.podToken(sessionId) : null;
     },
     // Likewise for the model gateway: a token for that one session, never the credential behind it.
     gatewayToken: ({ repoId, userId }, sessionId) => {
       const session = sessions.findLive(sessionId);
-      return session && session.repoId === repoId && session.userId === userId ? gateway.mint(sessionId) : null;
+      return session && session.repoId === repoId && session.userId === userId ? gateway.podToken(sessionId) : null;
     },
     // Likewise: a server's secrets reach only a live session of the pod's own person and repo.
     mcpServer: async ({ repoId, userId }, sessionId, name) => {
@@ -307,7 +310,9 @@ export async function openPier(config: Config): Promise<Pier> {
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   scheduler.every("follow pull requests", PR_POLL_TICK_MS, () => prs.poll());
+  scheduleTokenJobs(scheduler, { gateway, mcp });
   await scheduler.runNow(RECONCILE_PODS);
+  await scheduler.runNow(DELETE_EXPIRED_TOKENS);
   // The pods of live sessions ask Pier over their sockets (git's credentials, Claude Code's key and
   // MCP headers, MCP servers): answer again at once, not only once something readies the pod.
   await Promise.all(sessions.allActive().map((session) => services.open({ repoId: session.repoId, userId: session.userId }, mirrors.path(session.repoId))));
@@ -358,6 +363,7 @@ export async function openPier(config: Config): Promise<Pier> {
     repoRules,
     repoRemoval: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
     credentialSockets: new CredentialSockets(),
+    jobs: scheduler,
     metrics,
     version: VERSION,
     isSetUp: () => (setUp ||= hasAnyUser(db)),

@@ -1,4 +1,5 @@
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, eq, gt, lte } from "drizzle-orm";
+import { HeldTokens } from "../auth/held-tokens.ts";
 import { generateToken, hashToken } from "../auth/sign-ins.ts";
 import { priceOf, recordUsage } from "../costs/costs.ts";
 import type { Db } from "../infra/db.ts";
@@ -31,6 +32,8 @@ export const OAUTH_BETA = "oauth-2025-04-20";
 const PREFIX = "pier_gw_";
 /** How long a token minted for the pod's key helper lasts (Claude Code asks again as it needs). */
 const HELPER_TOKEN_LIFETIME_MS = 12 * 60 * 60_000;
+/** How long the chat engine's token lasts: as long as the session may (ending it ends the token). */
+const ENGINE_TOKEN_LIFETIME_MS = 365 * 24 * 60 * 60_000;
 
 /** Request headers passed on: the API's own and the client's description of itself, nothing that authenticates. */
 const FORWARDED_REQUEST = /^(content-type|accept|user-agent|anthropic-(?!beta$).+|x-stainless-.+|x-app|x-claude-code-.+)$/;
@@ -66,31 +69,41 @@ export interface GatewayEnv {
  */
 export class Gateway {
   /**
-   * The token each session's chat engine runs with, minted once per server run: asking again
-   * (every turn does) gives the same, so a running Claude Code keeps its process.
+   * The token each session's chat engine runs with: asking again (every turn does) gives the same,
+   * so a running Claude Code keeps its process.
    */
-  private engineTokens = new Map<string, string>();
+  private engineTokens = new HeldTokens(ENGINE_TOKEN_LIFETIME_MS, (sessionId, lifetimeMs) => this.mint(sessionId, lifetimeMs));
+  /** The token each session's pod gets for its key helper, the same one however often it asks (see HeldTokens). */
+  private podTokens = new HeldTokens(HELPER_TOKEN_LIFETIME_MS, (sessionId, lifetimeMs) => this.mint(sessionId, lifetimeMs));
 
   constructor(private deps: GatewayDeps) {
     onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
   }
 
-  /** A new token for a live session; good until it ends (or `lifetimeMs` passes, for the pod's key helper). */
+  /** A new token for a live session; good until it stops being live (or `lifetimeMs` passes). */
   mint(sessionId: string, lifetimeMs = HELPER_TOKEN_LIFETIME_MS): string {
-    if (!this.deps.sessions.findLive(sessionId)) throw new Error("The session is not live.");
-    const now = Date.now();
+    this.assertLive(sessionId);
     const token = PREFIX + generateToken();
-    this.deps.db.transaction((tx) => {
-      tx.delete(gatewayTokens).where(lt(gatewayTokens.expiresAt, new Date(now))).run();
-      tx.insert(gatewayTokens).values({ tokenHash: hashToken(token), sessionId, expiresAt: new Date(now + lifetimeMs) }).run();
-    });
+    this.deps.db.insert(gatewayTokens).values({ tokenHash: hashToken(token), sessionId, expiresAt: new Date(Date.now() + lifetimeMs) }).run();
     return token;
+  }
+
+  /** The token for a live session's key helper in its pod: the one it was last given while that has hours left. */
+  podToken(sessionId: string): string {
+    this.assertLive(sessionId);
+    return this.podTokens.for(sessionId);
   }
 
   /** The session ended or failed: its tokens stop working at once. */
   revoke(sessionId: string): void {
-    this.engineTokens.delete(sessionId);
+    this.engineTokens.forget(sessionId);
+    this.podTokens.forget(sessionId);
     this.deps.db.delete(gatewayTokens).where(eq(gatewayTokens.sessionId, sessionId)).run();
+  }
+
+  /** Deletes the tokens whose time is up (the expiry job's work); returns how many went. */
+  deleteExpired(now = new Date()): number {
+    return this.deps.db.delete(gatewayTokens).where(lte(gatewayTokens.expiresAt, now)).returning({ tokenHash: gatewayTokens.tokenHash }).all().length;
   }
 
   /**
@@ -102,8 +115,7 @@ export class Gateway {
     const url = this.deps.podUrl();
     if (url) {
       // The process lives as long as the session may; ending the session ends the token.
-      let token = this.engineTokens.get(session.id);
-      if (!token) this.engineTokens.set(session.id, (token = this.mint(session.id, 365 * 24 * 60 * 60_000)));
+      const token = this.engineTokens.for(session.id);
       return { env: { ANTHROPIC_BASE_URL: `${url}${GATEWAY_PREFIX}`, ANTHROPIC_API_KEY: token }, meteredByGateway: true, notice: null };
     }
     const credential = await this.deps.credentials.anthropicFor(session.userId);
@@ -203,6 +215,10 @@ export class Gateway {
     const entry = { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId, model: priced, usage };
     recordUsage(this.deps.db, entry, addSessionCost);
     this.deps.bus.publish("session.cost", session.id, { sessionCostUsd: this.deps.sessions.get(session.id).costUsd });
+  }
+
+  private assertLive(sessionId: string): void {
+    if (!this.deps.sessions.findLive(sessionId)) throw new Error("The session is not live.");
   }
 
   /** The live session whose token the request carries, or null. */

@@ -1,5 +1,6 @@
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, eq, gt, lte } from "drizzle-orm";
 import type { Actor } from "../auth/actor.ts";
+import { HeldTokens } from "../auth/held-tokens.ts";
 import { generateToken, hashToken } from "../auth/sign-ins.ts";
 import { findUser } from "../auth/users.ts";
 import type { Db } from "../infra/db.ts";
@@ -11,7 +12,7 @@ import type { TaskToolContext } from "../tools/tool.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import { mcpTokens } from "./tables.ts";
 
-/** How long a token lasts (Claude Code asks for a fresh one whenever it connects). */
+/** How long a token lasts (Claude Code asks for one whenever it connects). */
 const TOKEN_LIFETIME_MS = 12 * 60 * 60_000;
 const PREFIX = "pier_mcp_";
 
@@ -48,26 +49,36 @@ export interface McpDeps {
  * session only, are taken only while it is live, and all go when it ends or fails.
  */
 export class McpEndpoint {
+  /** The token each session's pod gets for its MCP header, the same one however often it asks (see HeldTokens). */
+  private podTokens = new HeldTokens(TOKEN_LIFETIME_MS, (sessionId, lifetimeMs) => this.mint(sessionId, lifetimeMs));
+
   constructor(private deps: McpDeps) {
     onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
   }
 
-  /** A new token for a live session (for its pod's Claude Code, or its person's scripts). */
-  mint(sessionId: string): string {
-    const session = this.deps.sessions.get(sessionId);
-    if (session.state !== "active" && session.state !== "provisioning") throw new Error("The session is not live.");
-    const now = Date.now();
+  /** A new token for a live session (its person's scripts ask for one of their own). */
+  mint(sessionId: string, lifetimeMs = TOKEN_LIFETIME_MS): string {
+    this.assertLive(sessionId);
     const token = PREFIX + generateToken();
-    this.deps.db.transaction((tx) => {
-      tx.delete(mcpTokens).where(lt(mcpTokens.expiresAt, new Date(now))).run();
-      tx.insert(mcpTokens).values({ tokenHash: hashToken(token), sessionId, expiresAt: new Date(now + TOKEN_LIFETIME_MS) }).run();
-    });
+    this.deps.db.insert(mcpTokens).values({ tokenHash: hashToken(token), sessionId, expiresAt: new Date(Date.now() + lifetimeMs) }).run();
     return token;
+  }
+
+  /** The token for a live session's Claude Code in its pod: the one it was last given while that has hours left. */
+  podToken(sessionId: string): string {
+    this.assertLive(sessionId);
+    return this.podTokens.for(sessionId);
   }
 
   /** The session ended or failed: its tokens stop working at once. */
   revoke(sessionId: string): void {
+    this.podTokens.forget(sessionId);
     this.deps.db.delete(mcpTokens).where(eq(mcpTokens.sessionId, sessionId)).run();
+  }
+
+  /** Deletes the tokens whose time is up (the expiry job's work); returns how many went. */
+  deleteExpired(now = new Date()): number {
+    return this.deps.db.delete(mcpTokens).where(lte(mcpTokens.expiresAt, now)).returning({ tokenHash: mcpTokens.tokenHash }).all().length;
   }
 
   /** Answers one HTTP request to /mcp (stateless: a fresh server and transport per request); `body` is its JSON, already read. */
@@ -98,6 +109,10 @@ export class McpEndpoint {
     } finally {
       await server.close();
     }
+  }
+
+  private assertLive(sessionId: string): void {
+    if (!this.deps.sessions.findLive(sessionId)) throw new Error("The session is not live.");
   }
 
   /** The agent of the token's live session, or null for a missing, unknown, expired or revoked token, or a session no longer live. */
