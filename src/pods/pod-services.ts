@@ -6,6 +6,7 @@ import { placeProgram } from "../infra/static-program.ts";
 import { podServicesDir } from "../repos/layout.ts";
 import { type PodKey, podKeyString } from "../runtime/runtime.ts";
 import type { HolderHub } from "../terminal/holder/holder-stream.ts";
+import { TokenAsks } from "./token-asks.ts";
 
 /** Longest path a Unix socket may have on Linux (sun_path is 108 bytes with its terminating NUL). */
 const MAX_SOCKET_PATH = 107;
@@ -16,9 +17,9 @@ export interface PodServicesDeps {
   github: GitHubWeb;
   /** The GitHub token for the pod's person, or null when they have none or no live session there. */
   githubToken(key: PodKey): Promise<string | null>;
-  /** A token for Pier's MCP endpoint for one of the pod's live sessions, or null for any other session. */
+  /** A token for Pier's MCP endpoint for one of the pod's live sessions (the same while it lasts), or null for any other session. */
   mcpToken(key: PodKey, sessionId: string): string | null;
-  /** A token for Pier's model gateway for one of the pod's live sessions, or null for any other session. */
+  /** A token for Pier's model gateway for one of the pod's live sessions (the same while it lasts), or null for any other session. */
   gatewayToken(key: PodKey, sessionId: string): string | null;
   /**
    * What starts one of the MCP servers of a live session of the pod's own person and repo (its
@@ -54,6 +55,8 @@ export interface PodMcpLaunch {
  */
 export class PodServices {
   private listening = new Map<string, Server<undefined>>();
+  /** Each pod's asks for tokens, which a pod in a loop is refused past a limit. */
+  private tokenAsks = new TokenAsks();
 
   constructor(private deps: PodServicesDeps) {}
 
@@ -169,10 +172,14 @@ export class PodServices {
       return new Response(token ? `username=x-access-token\npassword=${token}\n` : "");
     }
     if (request.method === "GET" && path === "/mcp-headers") {
+      const refused = await this.tokenAsks.refusal(key);
+      if (refused) return refused;
       const token = this.deps.mcpToken(key, new URL(request.url).searchParams.get("session") ?? "");
       return token ? Response.json({ Authorization: `Bearer ${token}` }) : new Response("No live session of yours has that id.\n", { status: 404 });
     }
     if (request.method === "GET" && path === "/anthropic-key") {
+      const refused = await this.tokenAsks.refusal(key);
+      if (refused) return refused;
       const token = this.deps.gatewayToken(key, new URL(request.url).searchParams.get("session") ?? "");
       return token ? new Response(token) : new Response("No live session of yours has that id.\n", { status: 404 });
     }
