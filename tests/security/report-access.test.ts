@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { costLedger } from "../../src/costs/tables.ts";
+import { taskVerifications } from "../../src/tasks/tables.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
@@ -222,4 +223,12 @@ describe("a verification report is only for those who may see its sessions", () 
     expect((await reportOf(alice, task.id)).status).toBe(404);
     await call(bob, "POST", `/api/sessions/${bobs.id}/end`, {});
   }, 120_000);
+
+  test("a report from before Pier kept its sessions is for admins only", async () => {
+    // As an upgraded instance has it: the report's sessions were never written down, so not even
+    // Bob, whose session this one drew from, can be told apart from anyone else.
+    pier.pier.db.update(taskVerifications).set({ sessionIds: null }).where(eq(taskVerifications.taskId, task.id)).run();
+    expect((await reportOf(bob, task.id)).status).toBe(404);
+    expect((await reportOf(admin, task.id)).body.markdown).toContain("EPSILON-REPORT");
+  });
 });
