@@ -112,10 +112,11 @@ export interface McpServersDeps {
 
 /**
  * The MCP servers sessions get, global or per repo. Admins change them; anyone signed in may
- * read them, with each environment value shown as the same fixed mask, to admins too (they are
- * sealed at rest and opened only to start a server in a pod; no character of one is shown, since
- * an admin who set one can always set it again). A change is announced as "session.files-changed", so every live session's
- * .mcp.json follows within seconds; the chat's agent picks it up at its next turn.
+ * read them, with every environment value shown as the same fixed mask, to admins too: values
+ * are sealed at rest and opened only to start a server in a pod, and an admin who set one can
+ * always set it again, so no one needs to see any character of it. A change is announced as
+ * "session.files-changed", so every live session's .mcp.json follows within seconds; the chat's
+ * agent picks it up at its next turn.
  */
 export class McpServers {
   constructor(private deps: McpServersDeps) {}
