@@ -23,7 +23,10 @@ export interface TaskDetail {
   notes: NoteView[];
   /** The sessions linked to the task that the viewer may see. */
   sessions: SessionRow[];
+  /** The report, if there is one the viewer may read. */
   verification: PublicVerification | null;
+  /** Whether the viewer may ask for a report now (they may see every session it would draw from). */
+  canWriteReport: boolean;
   /** From the cost ledger: everyone's spending for an admin, the viewer's own otherwise. */
   spent: { usd: number; everyone: boolean };
   canDelete: boolean;
@@ -81,7 +84,7 @@ export function TaskPage(props: TaskPageProps) {
         <div id="task-review" data-live>
           {task.status === "awaiting_approval" ? <Review task={task} form={formOf("review")} /> : ""}
         </div>
-        <Verification task={task} report={props.detail.verification} />
+        <Verification task={task} report={props.detail.verification} canWrite={props.detail.canWriteReport} />
         <section id="task-description" class="card" data-live aria-labelledby="description-heading">
           <h2 id="description-heading">Description</h2>
           {task.description ? (
@@ -204,17 +207,24 @@ function Review(props: { task: PublicTask; form: FormState }) {
   );
 }
 
-/** The AI verification report: not written yet, being written, written, or failed (with a retry). */
-function Verification(props: { task: PublicTask; report: PublicVerification | null }) {
-  const { report, task } = props;
+/**
+ * The AI verification report: not written yet, being written, written, or failed (with a retry
+ * for one who may ask for it). A viewer who may not read it sees the same as where none exists.
+ */
+function Verification(props: { task: PublicTask; report: PublicVerification | null; canWrite: boolean }) {
+  const { report, task, canWrite } = props;
   return (
     <section id="task-verification" class="card" data-live data-verification={report?.status ?? "none"} aria-labelledby="verification-heading">
       <h2 id="verification-heading">Verification report</h2>
       {report === null ? (
-        <p class="empty">
-          No report yet. One is written from the linked sessions' work (diffs, commits, pull requests, conversation and terminal) when the task
-          moves to Awaiting approval.
-        </p>
+        <>
+          <p class="empty">
+            No report yet. One is written from the linked sessions' work (diffs, commits, pull requests, conversation and terminal) when the
+            task moves to Awaiting approval. It is only for those who may see all of those sessions (their person, or an admin), and whoever
+            asks for it pays.
+          </p>
+          {canWrite ? <RetryReport task={task} label="Write it now" /> : ""}
+        </>
       ) : report.status === "pending" ? (
         <div class="verification-pending">
           <progress aria-label="Writing the verification report" />
@@ -232,7 +242,7 @@ function Verification(props: { task: PublicTask; report: PublicVerification | nu
           </div>
           <div class="actions report-foot">
             <p class="muted">{report.finishedAt ? `Written ${formatDate(new Date(report.finishedAt))}.` : ""}</p>
-            <RetryReport task={task} label="Write it again" />
+            {canWrite ? <RetryReport task={task} label="Write it again" /> : ""}
           </div>
         </>
       ) : (
@@ -240,7 +250,7 @@ function Verification(props: { task: PublicTask; report: PublicVerification | nu
           <p class="notice-warn" safe>
             {report.error ?? "The report could not be written."}
           </p>
-          <RetryReport task={task} label="Retry" />
+          {canWrite ? <RetryReport task={task} label="Retry" /> : ""}
         </>
       )}
     </section>
@@ -248,13 +258,13 @@ function Verification(props: { task: PublicTask; report: PublicVerification | nu
 }
 
 /**
- * Asks for the report again. With JavaScript it posts to the API and the task's events redraw
+ * Asks for the report (again). With JavaScript it posts to the API and the task's events redraw
  * the report; without, the form posts to the page.
  */
 function RetryReport(props: { task: PublicTask; label: string }) {
   return (
     <form method="post" action={`/tasks/${props.task.id}/verification`} data-api-post={`/api/tasks/${props.task.id}/verification`}
-      aria-label="Write the verification report again">
+      aria-label="Write the verification report">
       <button type="submit" id="verification-retry" safe>
         {props.label}
       </button>

@@ -1,3 +1,4 @@
+import type { Actor } from "../auth/actor.ts";
 import type { Pier } from "../pier.ts";
 import type { PublicTask } from "../tasks/tasks.ts";
 import type { PublicVerification } from "../tasks/verification.ts";
@@ -16,15 +17,18 @@ export type TaskStreamEvent =
 
 /**
  * Server-sent events for one task (the caller has checked the viewer may see it), starting with
- * the task as it stands, so a page catches up with whatever changed since it was drawn.
+ * the task as it stands, so a page catches up with whatever changed since it was drawn. Its
+ * verification report's news goes only to a viewer who may read the report.
  */
-export function taskEventStream(pier: Pier, taskId: string, abort: AbortSignal): Response {
+export function taskEventStream(pier: Pier, viewer: Actor, taskId: string, abort: AbortSignal): Response {
   const linked = (sessionId: string) => pier.sessions.linkedTaskOf(sessionId) === taskId;
   return eventStream<TaskStreamEvent>(abort, (send) => {
     send({ type: "task", task: pier.tasks.read(taskId) });
     return [
       pier.bus.subscribe("task.updated", taskId, ({ task }) => send({ type: "task", task })),
-      pier.bus.subscribe("task.verification", taskId, ({ taskId: _, ...verification }) => send({ type: "verification", verification })),
+      pier.bus.subscribe("task.verification", taskId, ({ taskId: _, ...verification }) => {
+        if (pier.verifications.mayRead(viewer, taskId)) send({ type: "verification", verification });
+      }),
       pier.bus.subscribe("session.state", null, ({ sessionId }) => {
         if (linked(sessionId)) send({ type: "session", sessionId });
       }),

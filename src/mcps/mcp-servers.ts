@@ -8,12 +8,12 @@ import { newId } from "../infra/ids.ts";
 import { hasControlChars, optionalText, requiredText } from "../infra/input.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
 import { repos } from "../repos/tables.ts";
-import { mask } from "../settings/settings.ts";
+import { SECRET_MASK } from "../settings/settings.ts";
 import { mcpServers } from "./tables.ts";
 
 type Row = typeof mcpServers.$inferSelect;
 
-/** An MCP server as the API and pages show it: environment values masked, never opened for anyone. */
+/** An MCP server as the API and pages show it: environment values as a fixed mask, never opened for anyone. */
 export interface PublicMcpServer {
   id: string;
   name: string;
@@ -21,7 +21,7 @@ export interface PublicMcpServer {
   repoId: string | null;
   command: string;
   args: string[];
-  /** NAME → masked value. */
+  /** NAME → the fixed mask: which variables are set, and nothing of their values. */
   env: Record<string, string>;
   enabled: boolean;
   createdAt: string;
@@ -61,8 +61,11 @@ const MAX_ENV_VALUE = 8000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The pod's launcher keeps its own variables under this prefix, so no server's environment can overwrite them. */
 const LAUNCHER_PREFIX = "__pier_";
-/** How a kept value shows (see settings' mask): sent back, it keeps the stored value. */
-const MASK_PREFIX = "••••••••";
+/**
+ * How a kept value shows; sent back, it keeps the stored value. Anything starting with it does,
+ * so a client still holding a mask of the older kind (with the last 4 characters) keeps it too.
+ */
+const MASK_PREFIX = SECRET_MASK;
 
 const args = Type.Optional(
   Type.Array(Type.String(), { title: "Arguments", error: "Arguments must be a list of text, one item per argument." }),
@@ -109,15 +112,17 @@ export interface McpServersDeps {
 
 /**
  * The MCP servers sessions get, global or per repo. Admins change them; anyone signed in may
- * read them, with environment values masked (they are sealed at rest and opened only to start
- * a server in a pod). A change is announced as "session.files-changed", so every live session's
- * .mcp.json follows within seconds; the chat's agent picks it up at its next turn.
+ * read them, with every environment value shown as the same fixed mask, to admins too: values
+ * are sealed at rest and opened only to start a server in a pod, and an admin who set one can
+ * always set it again, so no one needs to see any character of it. A change is announced as
+ * "session.files-changed", so every live session's .mcp.json follows within seconds; the chat's
+ * agent picks it up at its next turn.
  */
 export class McpServers {
   constructor(private deps: McpServersDeps) {}
 
   /** Every server, global first; with `repoId`, that repo's own. */
-  async list(_actor: Actor, filter: { repoId?: string } = {}): Promise<PublicMcpServer[]> {
+  list(_actor: Actor, filter: { repoId?: string } = {}): PublicMcpServer[] {
     const rows = this.deps.db
       .select()
       .from(mcpServers)
@@ -125,10 +130,10 @@ export class McpServers {
       .orderBy(asc(mcpServers.name))
       .all()
       .sort((a, b) => Number(a.repoId !== null) - Number(b.repoId !== null));
-    return Promise.all(rows.map((row) => this.public(row)));
+    return rows.map((row) => this.public(row));
   }
 
-  async get(_actor: Actor, id: string): Promise<PublicMcpServer> {
+  get(_actor: Actor, id: string): PublicMcpServer {
     return this.public(this.row(id));
   }
 
@@ -233,9 +238,9 @@ export class McpServers {
     return row;
   }
 
-  private async public(row: Row): Promise<PublicMcpServer> {
+  private public(row: Row): PublicMcpServer {
     const env: Record<string, string> = {};
-    for (const [key, sealed] of Object.entries(JSON.parse(row.env) as Record<string, string>)) env[key] = mask(await this.deps.box.open(sealed));
+    for (const key of Object.keys(JSON.parse(row.env) as Record<string, string>)) env[key] = SECRET_MASK;
     return {
       id: row.id,
       name: row.name,

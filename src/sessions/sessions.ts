@@ -38,6 +38,14 @@ declare module "../infra/events.ts" {
   }
 }
 
+/**
+ * Who may see a session, and so anything made from it: its own person, or any admin; the agent
+ * only the session it works in. Everyone else is told it does not exist.
+ */
+export function maySeeSession(actor: Actor, session: Pick<Session, "id" | "userId">): boolean {
+  return actor.kind === "agent" ? actor.sessionId === session.id : session.userId === actor.user.id || isAdmin(actor);
+}
+
 export function publicSession(session: Session) {
   return {
     id: session.id,
@@ -225,14 +233,10 @@ export class Sessions {
     return session;
   }
 
-  /**
-   * A session the actor may see: its owner's or any for an admin; the agent only the session it
-   * works in. Others get 404, as if it did not exist.
-   */
+  /** A session the actor may see (see maySeeSession); others get 404, as if it did not exist. */
   getFor(actor: Actor, id: string): Session {
     const session = this.get(id);
-    const allowed = actor.kind === "agent" ? actor.sessionId === id : session.userId === actor.user.id || isAdmin(actor);
-    if (!allowed) throw notFound("session");
+    if (!maySeeSession(actor, session)) throw notFound("session");
     return session;
   }
 

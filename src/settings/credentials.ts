@@ -4,7 +4,7 @@ import type { Db } from "../infra/db.ts";
 import { forbidden, invalid } from "../infra/errors.ts";
 import type { Input } from "../infra/input.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
-import { type MaskedSecret, type SettingsStore, isSecretText, mask, secretProblem } from "./settings.ts";
+import { type MaskedSecret, SECRET_MASK, type SettingsStore, isSecretText, mask, secretProblem } from "./settings.ts";
 import { personalCredentials } from "./tables.ts";
 
 /** What a person may keep of their own: each wins over the instance's in their sessions. */
@@ -23,7 +23,7 @@ export interface AnthropicCredential {
   value: string;
 }
 
-/** Each credential as a person sees theirs: masked, and where the one in use comes from. */
+/** Each credential as a person sees theirs: masked (the instance's as the fixed mask), and where the one in use comes from. */
 export type PersonalCredentialsView = Record<PersonalKey, Omit<MaskedSecret, "source"> & { source: "yours" | MaskedSecret["source"] }>;
 
 /**
@@ -71,10 +71,11 @@ export class Credentials {
     for (const key of PERSONAL_KEYS) {
       const own = await this.own(actor.user.id, key);
       const fallback = instance[key];
+      // The instance's is the admins' to keep (settings show them its hint): here nothing of it shows, to anyone.
       view[key] = own
         ? { set: true, mask: mask(own), source: "yours" }
         : fallback?.set
-          ? { ...fallback, source: fallback.source }
+          ? { set: true, mask: SECRET_MASK, source: fallback.source }
           : { set: false, mask: null, source: null };
     }
     return view;

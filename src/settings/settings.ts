@@ -240,6 +240,10 @@ export function secretProblem(label: string): string {
   return `${label} must be text of at most ${MAX_SECRET_LENGTH} characters with no spaces.`;
 }
 
+/** What a secret shows as where nothing of it may show: the same whatever the secret. */
+export const SECRET_MASK = "••••••••";
+
+/** A secret as its own keeper sees it (an admin the instance's, a person their own): its last 4 characters, when it is long enough to spare them. */
 export function mask(secret: string): string {
-  return secret.length >= 16 ? "••••••••" + secret.slice(-4) : "••••••••";
+  return secret.length >= 16 ? SECRET_MASK + secret.slice(-4) : SECRET_MASK;
 }

@@ -47,7 +47,11 @@ export const taskNotes = sqliteTable(
   (t) => [index("task_notes_task_idx").on(t.taskId)],
 );
 
-/** The AI verification report of a task (the latest), written when it moves to awaiting_approval. */
+/**
+ * The AI verification report of a task (the latest), written when it moves to awaiting_approval.
+ * It holds its sessions' diffs, chat and terminal, so it keeps which sessions it drew from: only
+ * those who may see all of them may read it.
+ */
 export const taskVerifications = sqliteTable("task_verifications", {
   taskId: text("task_id")
     .primaryKey()
@@ -57,4 +61,6 @@ export const taskVerifications = sqliteTable("task_verifications", {
   error: text("error"),
   startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
   finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
+  /** The ids of the sessions it drew from, as a JSON array; null for a report written before Pier kept them (admins only). */
+  sessionIds: text("session_ids"),
 });

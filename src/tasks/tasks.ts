@@ -44,9 +44,10 @@ declare module "../infra/events.ts" {
   interface PierEvents {
     /**
      * A task was created, changed, moved or deleted (topic: the task id). `from` is its status
-     * before a move; a task entering awaiting_approval gets its verification report this way.
+     * before a move, and `by` who moved it: a task entering awaiting_approval gets its verification
+     * report this way, asked for by the one who moved it.
      */
-    "task.updated": { task: PublicTask | null; taskId: string; from?: TaskStatus };
+    "task.updated": { task: PublicTask | null; taskId: string; from?: TaskStatus; by?: Actor };
     /** A person sent a task back to work with feedback, for the agent of its active session (topic: the task id). */
     "task.rejected": { task: PublicTask; feedback: string };
   }
@@ -225,7 +226,7 @@ export class Tasks {
       if (input.order === undefined) changes.sortOrder = this.nextOrder(input.status);
     }
     this.db.update(tasks).set(changes).where(eq(tasks.id, id)).run();
-    const task = this.settle(id, before.status);
+    const task = this.settle(id, before.status, actor);
     return task;
   }
 
@@ -305,13 +306,13 @@ export class Tasks {
     this.assertReaches(actor, before);
     this.assertMove(before.status, to);
     this.db.update(tasks).set({ status: to, sortOrder: this.nextOrder(to), updatedAt: new Date() }).where(eq(tasks.id, id)).run();
-    return this.settle(id, before.status);
+    return this.settle(id, before.status, actor);
   }
 
-  /** After a write: publishes the task, with the status it moved from, and its parent (whose progress may have moved). */
-  private settle(id: string, from: TaskStatus): PublicTask {
+  /** After a write: publishes the task, with the status it moved from and who moved it, and its parent (whose progress may have moved). */
+  private settle(id: string, from: TaskStatus, by?: Actor): PublicTask {
     const task = this.publicTasks([this.row(id)])[0]!;
-    this.bus.publish("task.updated", id, { task, taskId: id, from });
+    this.bus.publish("task.updated", id, { task, taskId: id, from, by });
     if (task.parentId) this.published(task.parentId);
     return task;
   }

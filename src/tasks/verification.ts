@@ -1,6 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
-import { desc, eq } from "drizzle-orm";
-import type { Actor } from "../auth/actor.ts";
+import { desc, eq, inArray } from "drizzle-orm";
+import { type Actor, isAdmin } from "../auth/actor.ts";
 import { usageOf } from "../chat/engines/messages.ts";
 import { loadItems } from "../chat/items.ts";
 import { recordUsage } from "../costs/costs.ts";
@@ -11,7 +11,7 @@ import type { EventBus } from "../infra/events.ts";
 import type { Pods } from "../pods/pods.ts";
 import type { PullRequests } from "../prs/pull-requests.ts";
 import { getRepo } from "../repos/repos.ts";
-import type { Session } from "../sessions/sessions.ts";
+import { maySeeSession, type Session } from "../sessions/sessions.ts";
 import { sessions as sessionsTable } from "../sessions/tables.ts";
 import type { Credentials } from "../settings/credentials.ts";
 import type { SettingsStore } from "../settings/settings.ts";
@@ -29,7 +29,7 @@ export interface PublicVerification {
 
 declare module "../infra/events.ts" {
   interface PierEvents {
-    /** A task's verification report started, came back, or failed (topic: the task id). */
+    /** A task's verification report started, came back, or failed (topic: the task id); only for those who may read it (mayRead). */
     "task.verification": PublicVerification & { taskId: string };
   }
 }
@@ -61,33 +61,56 @@ export interface VerificationDeps {
 }
 
 /**
- * The AI verification report of a task, written when it enters awaiting_approval (whoever moved
- * it), from evidence rather than from the task's own words: each linked session's diff against
- * its base and its commits (read in the pod), its pull requests with CI and review state, the
- * conversation's key points and the tail of its terminal, every piece cut to a fixed size. Its
- * cost goes into the ledger against the task. A failed report says why and can be retried.
+ * The AI verification report of a task, written when it enters awaiting_approval, from evidence
+ * rather than from the task's own words: each linked session's diff against its base and its
+ * commits (read in the pod), its pull requests with CI and review state, the conversation's key
+ * points and the tail of its terminal, every piece cut to a fixed size. A failed report says why
+ * and can be retried.
+ *
+ * Since it holds its sessions' work, a report is only for those who may see every session it
+ * draws from (their person, admins): anyone else is told there is none, and may not ask for one
+ * either. Whoever asks (by moving the task, or with Retry) pays: their key is used and the cost
+ * goes into the ledger against them and the task.
  */
 export class Verifications {
   private running = new Map<string, Promise<void>>();
 
   constructor(private deps: VerificationDeps) {
-    deps.bus.subscribe("task.updated", null, ({ task, from }) => {
-      if (task?.status === "awaiting_approval" && from !== undefined && from !== "awaiting_approval") this.start(task.id);
+    deps.bus.subscribe("task.updated", null, ({ task, from, by }) => {
+      // A mover who may not see the work still moves the task; the report waits for one who may.
+      if (task?.status === "awaiting_approval" && from !== undefined && from !== "awaiting_approval" && by && this.mayStart(by, task.id)) {
+        this.start(by, task.id);
+      }
     });
   }
 
   get(actor: Actor, taskId: string): PublicVerification {
     this.deps.tasks.get(actor, taskId);
     const row = this.row(taskId);
-    if (!row) throw notFound("verification report for that task");
-    return row;
+    if (!row || !this.maySeeAll(actor, row.sessionIds)) throw notFound("verification report for that task");
+    return row.report;
   }
 
-  /** A person asks for the report again (after a failure, or because the work moved on). */
+  /** Whether the actor may read the task's report, if it has one. */
+  mayRead(actor: Actor, taskId: string): boolean {
+    const row = this.row(taskId);
+    return row !== null && this.maySeeAll(actor, row.sessionIds);
+  }
+
+  /** Whether the actor may ask for a report now: they may see every session it would draw from. */
+  mayStart(actor: Actor, taskId: string): boolean {
+    return this.maySeeAll(actor, this.sourcesOf(taskId).map((session) => session.id));
+  }
+
+  /**
+   * A person asks for the report again (after a failure, or because the work moved on). One who
+   * may not is told, as for reading, that there is no report.
+   */
   retry(actor: Actor, taskId: string): PublicVerification {
     this.deps.tasks.get(actor, taskId);
-    this.start(taskId);
-    return this.row(taskId)!;
+    if (!this.mayStart(actor, taskId)) throw notFound("verification report for that task");
+    this.start(actor, taskId);
+    return this.get(actor, taskId);
   }
 
   /** Resolves when no report is being written (for tests and shutdown). */
@@ -95,13 +118,22 @@ export class Verifications {
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
   }
 
-  private start(taskId: string): void {
+  /** Starts writing the report for `asker` (who was checked may ask), from the sessions linked now. */
+  private start(asker: Actor, taskId: string): void {
     if (this.running.has(taskId)) return;
+    const sources = this.sourcesOf(taskId);
     const now = new Date();
-    const values = { status: "pending" as const, markdown: null, error: null, startedAt: now, finishedAt: null };
+    const values = {
+      status: "pending" as const,
+      markdown: null,
+      error: null,
+      startedAt: now,
+      finishedAt: null,
+      sessionIds: JSON.stringify(sources.map((session) => session.id)),
+    };
     this.deps.db.insert(taskVerifications).values({ taskId, ...values }).onConflictDoUpdate({ target: taskVerifications.taskId, set: values }).run();
     this.publish(taskId);
-    const run = this.write(taskId)
+    const run = this.write(taskId, sources, asker.user.id)
       .then(
         (markdown) => this.finish(taskId, { status: "ready", markdown, error: null }),
         (error) => this.finish(taskId, { status: "failed", markdown: null, error: failure(error) }),
@@ -110,18 +142,39 @@ export class Verifications {
     this.running.set(taskId, run);
   }
 
-  private async write(taskId: string): Promise<string> {
-    const task = this.deps.tasks.read(taskId);
-    const linked = this.deps.db
+  /** The sessions a report written now draws from: the task's newest linked ones. */
+  private sourcesOf(taskId: string): Session[] {
+    return this.deps.db
       .select()
       .from(sessionsTable)
       .where(eq(sessionsTable.taskId, taskId))
       .orderBy(desc(sessionsTable.createdAt))
       .limit(LIMITS.sessions)
       .all();
-    // The report is paid with the key of the person whose session did the work (else the task's creator).
-    const payer = linked[0]?.userId ?? task.createdBy;
-    const apiKey = payer ? await this.deps.credentials.anthropicApiKey(payer) : await this.deps.settings.secret("anthropicApiKey");
+  }
+
+  /**
+   * Whether the actor may see every one of these sessions (maySeeSession). Only admins may see
+   * one that no longer exists, or a report written before its sessions were kept (null).
+   */
+  private maySeeAll(actor: Actor, sessionIds: string[] | null): boolean {
+    if (sessionIds === null) return isAdmin(actor);
+    if (sessionIds.length === 0) return true;
+    const owners = new Map(
+      this.deps.db
+        .select({ id: sessionsTable.id, userId: sessionsTable.userId })
+        .from(sessionsTable)
+        .where(inArray(sessionsTable.id, sessionIds))
+        .all()
+        .map((session) => [session.id, session.userId]),
+    );
+    return sessionIds.every((id) => maySeeSession(actor, { id, userId: owners.get(id) ?? "" }));
+  }
+
+  /** The report from these sessions, paid by the person who asked: their own key, else the instance's. */
+  private async write(taskId: string, linked: Session[], payer: string): Promise<string> {
+    const task = this.deps.tasks.read(taskId);
+    const apiKey = await this.deps.credentials.anthropicApiKey(payer);
     if (!apiKey) throw new Error("No Anthropic API key is set, so no report can be written. Add one in settings, then retry.");
     const evidence = await Promise.all(linked.map((session) => this.sessionEvidence(session)));
     const notes = this.deps.tasks
@@ -146,7 +199,7 @@ export class Verifications {
     const model = this.deps.settings.plain().defaultModel;
     const client = new Anthropic({ apiKey, baseURL: this.deps.config.anthropicBaseUrl, maxRetries: RETRIES });
     const response = await client.messages.create({ model, max_tokens: MAX_TOKENS, messages: [{ role: "user", content: prompt }] });
-    recordUsage(this.deps.db, { sessionId: null, taskId, userId: payer ?? "", repoId: task.repoId, model, usage: usageOf(response) });
+    recordUsage(this.deps.db, { sessionId: null, taskId, userId: payer, repoId: task.repoId, model, usage: usageOf(response) });
     const markdown = response.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("\n").trim();
     if (!markdown) throw new Error("The model wrote an empty report.");
     return markdown;
@@ -192,13 +245,16 @@ export class Verifications {
 
   private publish(taskId: string): void {
     const row = this.row(taskId);
-    if (row) this.deps.bus.publish("task.verification", taskId, { ...row, taskId });
+    if (row) this.deps.bus.publish("task.verification", taskId, { ...row.report, taskId });
   }
 
-  private row(taskId: string): PublicVerification | null {
+  private row(taskId: string): { report: PublicVerification; sessionIds: string[] | null } | null {
     const row = this.deps.db.select().from(taskVerifications).where(eq(taskVerifications.taskId, taskId)).get();
     if (!row) return null;
-    return { status: row.status, markdown: row.markdown, error: row.error, startedAt: row.startedAt.toISOString(), finishedAt: row.finishedAt?.toISOString() ?? null };
+    return {
+      report: { status: row.status, markdown: row.markdown, error: row.error, startedAt: row.startedAt.toISOString(), finishedAt: row.finishedAt?.toISOString() ?? null },
+      sessionIds: row.sessionIds === null ? null : (JSON.parse(row.sessionIds) as string[]),
+    };
   }
 }
 

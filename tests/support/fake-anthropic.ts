@@ -70,17 +70,20 @@ const JSON_PIECE_SIZES = [3, 7, 2, 11, 5];
 
 /**
  * `apiKey` is accepted as the API takes a key (x-api-key, or Authorization: Bearer as SDK 1.11
- * sends it); `oauthToken`, a Claude subscription's token, only as Authorization: Bearer with the
- * oauth beta flag in anthropic-beta, as the API takes one.
+ * sends it), and so is each of `otherApiKeys` (people's own keys, to tell whose paid);
+ * `oauthToken`, a Claude subscription's token, only as Authorization: Bearer with the oauth beta
+ * flag in anthropic-beta, as the API takes one.
  */
-export async function startFakeAnthropic(options: { apiKey: string; oauthToken?: string }): Promise<FakeAnthropic> {
+export async function startFakeAnthropic(options: { apiKey: string; otherApiKeys?: string[]; oauthToken?: string }): Promise<FakeAnthropic> {
   const queue: Step[] = [];
   const matched: Array<{ match: (body: any) => boolean; steps: Step[] }> = [];
   const requests: RecordedRequest[] = [];
   const answers: string[] = [];
   const authenticated = (headers: Headers): boolean => {
     const bearer = headers.get("authorization");
-    if (headers.get("x-api-key") === options.apiKey || bearer === `Bearer ${options.apiKey}`) return true;
+    for (const key of [options.apiKey, ...(options.otherApiKeys ?? [])]) {
+      if (headers.get("x-api-key") === key || bearer === `Bearer ${key}`) return true;
+    }
     const betas = (headers.get("anthropic-beta") ?? "").split(",").map((beta) => beta.trim());
     return options.oauthToken !== undefined && bearer === `Bearer ${options.oauthToken}` && betas.includes("oauth-2025-04-20");
   };

@@ -22,8 +22,9 @@ export function taskApi(pier: Pier) {
       ctx.set.status = 204;
     })
     .get("/:id/events", (ctx) => {
-      const task = tasks.get(requireActor(pier, ctx), ctx.params.id);
-      return taskEventStream(pier, task.id, ctx.request.signal);
+      const actor = requireActor(pier, ctx);
+      const task = tasks.get(actor, ctx.params.id);
+      return taskEventStream(pier, actor, task.id, ctx.request.signal);
     })
     .get("/:id/notes", (ctx) => tasks.notes(requireActor(pier, ctx), ctx.params.id))
     .post("/:id/notes", (ctx) => {

@@ -41,7 +41,7 @@ export function appPages(pier: Pier) {
     const sessions = sessionRows(pier, pier.sessions.list(personActor(viewer), { repoId: repo.id }));
     return (
       <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} githubOrigin={pier.repoRules.github.origin}
-        pod={pier.pods.view(repo.id, viewer.id)} toolPolicy={pier.policies.effective(repo.id)} mcpServers={await pier.mcpServers.list(personActor(viewer))}
+        pod={pier.pods.view(repo.id, viewer.id)} toolPolicy={pier.policies.effective(repo.id)} mcpServers={pier.mcpServers.list(personActor(viewer))}
         sessions={sessions} form={{ ...form, values }} saved={saved} skills={await repoSkillsSection(pier, viewer, repo.id, skillResult)} />
     );
   };

@@ -17,16 +17,16 @@ export function mcpServerPages(pier: Pier) {
   const { mcpServers } = pier;
   const common = { runtime: pier.runtime.kind };
 
-  const listPage = async (ctx: PageContext, form: FormState, notice?: string) => {
+  const listPage = (ctx: PageContext, form: FormState, notice?: string) => {
     const viewer = pageUser(pier, ctx);
     return (
-      <McpServersPage viewer={viewer} {...common} servers={await mcpServers.list(personActor(viewer))} repos={listRepos(pier.db)}
+      <McpServersPage viewer={viewer} {...common} servers={mcpServers.list(personActor(viewer))} repos={listRepos(pier.db)}
         form={form} notice={notice} />
     );
   };
-  const serverPage = async (ctx: PageContext & { params: { id: string } }, form?: FormState) => {
+  const serverPage = (ctx: PageContext & { params: { id: string } }, form?: FormState) => {
     const viewer = pageAdmin(pier, ctx);
-    const server = await mcpServers.get(personActor(viewer), ctx.params.id);
+    const server = mcpServers.get(personActor(viewer), ctx.params.id);
     const repo = server.repoId ? getRepo(pier.db, server.repoId) : null;
     return <McpServerPage viewer={viewer} {...common} server={server} repo={repo} form={form ?? { values: mcpFormValues(server) }} />;
   };

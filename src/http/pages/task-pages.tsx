@@ -160,6 +160,7 @@ function taskDetail(pier: Pier, viewer: User, id: string): TaskDetail {
     notes,
     sessions: sessionRows(pier, visible.filter((session) => session.taskId === id)),
     verification: reportOf(pier, actor, id),
+    canWriteReport: pier.verifications.mayStart(actor, id),
     spent: { usd: costReport(pier.db, actor, { groupBy: "task" }).find((row) => row.key === id)?.costUsd ?? 0, everyone },
     canDelete: task.createdBy === viewer.id || everyone,
   };

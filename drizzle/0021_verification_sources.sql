@@ -1,0 +1,1 @@
+ALTER TABLE `task_verifications` ADD `session_ids` text;
