@@ -12,9 +12,9 @@ import ipaddr from "ipaddr.js";
  *
  * Per address there is a coarser count against trying one password on many usernames: once an
  * address has had MAX_PER_ADDRESS failures within WINDOW_MS, a pair from it that has failed even
- * once is refused until the address cools down. A username that has not failed from there is still
- * checked: the right password of someone who has not been failing is never refused because others
- * were.
+ * once in that time is refused until the address cools down. A username that has not failed from
+ * there is still checked: the right password of someone who has not been failing is never refused
+ * because others were.
  *
  * Checking a password takes a noticeable moment (argon2id), so many guesses can arrive while
  * earlier ones are still being checked. Each attempt therefore takes its place *before* the check
@@ -103,9 +103,10 @@ export class LoginLimiter {
     };
   }
 
-  /** How long a pair with failures waits while its address is over its count; 0 otherwise. */
+  /** How long a pair that failed within the window waits while its address is over its count; 0 otherwise. */
   private addressWait(record: AddressRecord, pair: Pair, now: number): number {
-    if (pair.failures + pair.pending === 0) return 0;
+    const failing = pair.pending > 0 || (pair.failures > 0 && pair.lastFailureAt > now - WINDOW_MS);
+    if (!failing) return 0;
     const over = record.failures.length + record.pending - MAX_PER_ADDRESS;
     if (over < 0) return 0;
     // Settled failures leave the window oldest first; attempts in flight are not known yet.

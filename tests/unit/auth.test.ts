@@ -154,6 +154,15 @@ describe("login limiter", () => {
     allowed(limiter.begin("user3", "9.9.9.9", now + 16 * MINUTE));
   });
 
+  test("a username that failed at a busy address only before the window is not held up by it", () => {
+    const limiter = new LoginLimiter();
+    const now = Date.now();
+    allowed(limiter.begin("ada", "9.9.9.9", now)).failed();
+    for (let i = 0; i < 20; i++) allowed(limiter.begin(`user${i}`, "9.9.9.9", now + 20 * MINUTE)).failed();
+    allowed(limiter.begin("ada", "9.9.9.9", now + 21 * MINUTE)).succeeded();
+    expect(limiter.begin("user1", "9.9.9.9", now + 21 * MINUTE)).toMatchObject({ retryAfter: expect.any(Number) });
+  });
+
   test("IPv6 addresses of one /64 count as one address; IPv4-mapped ones as their IPv4 address", () => {
     const limiter = new LoginLimiter();
     const now = Date.now();
