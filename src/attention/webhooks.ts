@@ -1,8 +1,7 @@
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import { eq } from "drizzle-orm";
 import { type Actor, assertPerson } from "../auth/actor.ts";
 import type { Db } from "../infra/db.ts";
+import { type Checked, type Destination, type Resolve, checkDestination, fetchDestination, systemResolve } from "../infra/destination.ts";
 import { invalid } from "../infra/errors.ts";
 import type { Input } from "../infra/input.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
@@ -36,13 +35,17 @@ export interface WebhookDeps {
   box: SecretBox;
   /** PIER_WEBHOOK_ALLOW_PRIVATE: hooks may go to loopback and private networks (a homelab's ntfy). */
   allowPrivate: boolean;
+  /** How hosts' names become addresses; the system resolver unless a test answers instead. */
+  resolve?: Resolve;
 }
 
 /**
  * Each person's outgoing webhook. Pier posts from the server, to a URL a member typed, so the URL
  * is checked twice — when saved and when used (a name can point elsewhere later) — and goes only to
- * public addresses unless the admin allows private ones; redirects are not followed, and a slow or
- * failing hook is given up quietly (it is told in the log without its URL, which is a secret).
+ * public addresses unless the admin allows private ones. When used, the name is resolved once and
+ * the post goes to the address that was checked (see infra/destination.ts); redirects are not
+ * followed, and a slow or failing hook is given up quietly (it is told in the log without its URL,
+ * which is a secret).
  */
 export class Webhooks {
   constructor(private deps: WebhookDeps) {}
@@ -63,8 +66,8 @@ export class Webhooks {
       return this.view(actor);
     }
     if (typeof value !== "string") throw invalid("webhookUrl", "Webhook URL must be text.");
-    const problem = await this.problemWith(value);
-    if (problem) throw invalid("webhookUrl", problem);
+    const checked = await this.check(value);
+    if ("problem" in checked) throw invalid("webhookUrl", checked.problem);
     const row = { url: await this.deps.box.seal(value), pierUrl, updatedAt: new Date() };
     this.deps.db
       .insert(attentionWebhooks)
@@ -84,13 +87,12 @@ export class Webhooks {
     const url = await this.urlOf(userId);
     if (!url) return "none";
     try {
-      const problem = await this.problemWith(url);
-      if (problem) throw new Error(problem);
-      const res = await fetch(url, {
+      const checked = await this.check(url);
+      if ("problem" in checked) throw new Error(checked.problem);
+      const res = await fetchDestination(checked.destination, {
         method: "POST",
         headers: { "content-type": "application/json", "user-agent": "Pier" },
         body: JSON.stringify(message),
-        redirect: "manual",
         signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
       });
       await res.body?.cancel();
@@ -107,42 +109,27 @@ export class Webhooks {
     return row ? this.deps.box.open(row.url) : null;
   }
 
-  /** Why Pier will not post to this URL, or null. */
-  private async problemWith(text: string): Promise<string | null> {
+  /** Where Pier would post for this URL, or why it will not (one sentence). */
+  private async check(text: string): Promise<{ destination: Destination } | { problem: string }> {
     let url: URL;
     try {
       url = new URL(text);
     } catch {
-      return "Webhook URL must be a full http or https URL.";
+      return { problem: "Webhook URL must be a full http or https URL." };
     }
-    if (text.length > MAX_URL || /[\s\x00-\x1f\x7f]/.test(text)) return `Webhook URL must be at most ${MAX_URL} characters with no spaces.`;
-    if (url.protocol !== "https:" && url.protocol !== "http:") return "Webhook URL must be a full http or https URL.";
-    if (url.username || url.password) return "Webhook URL must not carry a user name or password.";
-    if (this.deps.allowPrivate) return null;
-    const host = url.hostname.replace(/^\[|\]$/g, "");
-    let addresses: string[];
-    try {
-      addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
-    } catch {
-      return `Webhook URL's host ${host} cannot be found.`;
-    }
-    if (addresses.length === 0 || addresses.some(isPrivateAddress)) {
-      return "Webhook URL points at this machine or a private network; an admin can allow that with PIER_WEBHOOK_ALLOW_PRIVATE=1.";
-    }
-    return null;
+    if (text.length > MAX_URL || /[\s\x00-\x1f\x7f]/.test(text)) return { problem: `Webhook URL must be at most ${MAX_URL} characters with no spaces.` };
+    if (url.protocol !== "https:" && url.protocol !== "http:") return { problem: "Webhook URL must be a full http or https URL." };
+    if (url.username || url.password) return { problem: "Webhook URL must not carry a user name or password." };
+    return sentenceFor(await checkDestination(url, { allowPrivate: this.deps.allowPrivate, resolve: this.deps.resolve ?? systemResolve }));
   }
 }
 
-/** Loopback, private, link-local, unique-local, carrier-grade NAT, multicast or unspecified. */
-export function isPrivateAddress(address: string): boolean {
-  const mapped = address.toLowerCase().match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
-  const ip = mapped ? mapped[1]! : address;
-  if (isIP(ip) === 4) {
-    const [a, b] = ip.split(".").map(Number) as [number, number];
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
+function sentenceFor(checked: Checked): { destination: Destination } | { problem: string } {
+  if ("unknownHost" in checked) return { problem: `Webhook URL's host ${checked.unknownHost} cannot be found.` };
+  if ("notPublic" in checked) {
+    return { problem: `Webhook URL points at this machine or a private network (${checked.notPublic}); an admin can allow that with PIER_WEBHOOK_ALLOW_PRIVATE=1.` };
   }
-  const lower = ip.toLowerCase();
-  return lower === "::" || lower === "::1" || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower) || /^ff/.test(lower);
+  return checked;
 }
 
 function maskUrl(url: string): string {

@@ -89,10 +89,6 @@ export function readCookie(request: Request, name: string): string | null {
   return null;
 }
 
-export function clientAddress(server: { requestIP(r: Request): { address: string } | null } | null, request: Request): string {
-  return server?.requestIP(request)?.address ?? "unknown";
-}
-
 /** The signed-in caller as the actor domain functions take (401 without one). */
 export function requireActor(pier: Pier, ctx: RequestContext): Actor {
   return personActor(requireUser(pier, ctx));

@@ -1,10 +1,14 @@
 import { join, resolve } from "node:path";
+import ipaddr from "ipaddr.js";
 
 /**
  * Everything Pier reads from its environment, read and checked once at start-up.
  * A bad value stops start-up with one sentence that names the variable.
  */
 export type RuntimeChoice = "auto" | "docker" | "local";
+
+/** An address range: an address and how many of its leading bits count. */
+export type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 export interface Config {
   port: number;
@@ -15,6 +19,8 @@ export interface Config {
   /** 32-byte key from PIER_SECRET_KEY; null means "use or create data/secret.key". */
   secretKey: Uint8Array<ArrayBuffer> | null;
   cookieSecure: boolean;
+  /** PIER_TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For is believed; none by default. */
+  trustedProxies: Cidr[];
   metricsPublic: boolean;
   /** PIER_WEBHOOK_ALLOW_PRIVATE: people's "needs you" webhooks may post to loopback and private networks. */
   webhookAllowPrivate: boolean;
@@ -59,6 +65,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowLocalRepos: readFlag(env, "PIER_ALLOW_LOCAL_REPOS"),
     secretKey: readSecretKey(env),
     cookieSecure: readFlag(env, "PIER_COOKIE_SECURE"),
+    trustedProxies: readCidrs(env, "PIER_TRUSTED_PROXIES"),
     metricsPublic: readFlag(env, "PIER_METRICS_PUBLIC"),
     webhookAllowPrivate: readFlag(env, "PIER_WEBHOOK_ALLOW_PRIVATE"),
     anthropicApiKey: readOptional(env, "ANTHROPIC_API_KEY"),
@@ -140,6 +147,20 @@ function readMatching(env: Env, name: string, pattern: RegExp, fallback: string,
   if (value === undefined) return fallback;
   if (!pattern.test(value)) throw new ConfigError(`${name} must be ${what}, not "${value}".`);
   return value;
+}
+
+/** Comma-separated ranges (`127.0.0.1/32, ::1/128`); a bare address is a range of one. */
+function readCidrs(env: Env, name: string): Cidr[] {
+  const value = raw(env, name);
+  if (value === undefined) return [];
+  return value.split(",").map((part): Cidr => {
+    const text = part.trim();
+    // Only the usual spellings: ipaddr.js would also read "10" as 0.0.0.10.
+    if (ipaddr.IPv4.isValidCIDRFourPartDecimal(text) || ipaddr.IPv6.isValidCIDR(text)) return ipaddr.parseCIDR(text);
+    if (ipaddr.IPv4.isValidFourPartDecimal(text)) return [ipaddr.IPv4.parse(text), 32];
+    if (ipaddr.IPv6.isValid(text)) return [ipaddr.IPv6.parse(text), 128];
+    throw new ConfigError(`${name} must be addresses or ranges such as 127.0.0.1/32 or 10.0.0.0/8, separated by commas; "${text}" is neither.`);
+  });
 }
 
 /** PIER_SECRET_KEY: 32 bytes as 64 hex characters or as base64. */

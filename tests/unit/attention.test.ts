@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BellDetector } from "../../src/attention/bell.ts";
-import { Webhooks, isPrivateAddress } from "../../src/attention/webhooks.ts";
+import { Webhooks } from "../../src/attention/webhooks.ts";
 import { personActor } from "../../src/auth/actor.ts";
 import { createFirstAdmin } from "../../src/auth/users.ts";
 import { openDatabase } from "../../src/infra/db.ts";
+import { whyNotPublic } from "../../src/infra/public-address.ts";
 import { createSecretBox } from "../../src/infra/secret-box.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -37,11 +38,13 @@ describe("the terminal bell", () => {
 });
 
 describe("webhook addresses", () => {
-  test("loopback, private, link-local, CGNAT, unique-local and mapped ones are private; public ones are not", () => {
-    for (const address of ["127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.10", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "::", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "224.0.0.1"]) {
-      expect(isPrivateAddress(address), address).toBe(true);
+  test("loopback, private, link-local, CGNAT, unique-local, reserved and the IPv6 forms carrying them are not public; public ones are", () => {
+    const notPublic = ["127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.10", "169.254.169.254", "100.64.0.1", "0.0.0.0", "255.255.255.255", "224.0.0.1", "192.0.2.1", "240.0.0.1"];
+    const notPublic6 = ["::1", "::", "fd00::1", "fe80::1", "ff02::1", "2001:db8::1", "::7f00:1", "100::1", "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:0:a00:1", "64:ff9b::7f00:1", "64:ff9b:1::808:808", "2002:a9fe:a9fe::1", "2001:0:808:808::f5ff:fffe"];
+    for (const address of [...notPublic, ...notPublic6]) expect(whyNotPublic(address), address).not.toBeNull();
+    for (const address of ["1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1", "2001:0:808:808::f7f7:f7f7"]) {
+      expect(whyNotPublic(address), address).toBeNull();
     }
-    for (const address of ["1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"]) expect(isPrivateAddress(address), address).toBe(false);
   });
 
   test("without the admin's leave, a hook at this machine or a private network is refused and nothing is saved", async () => {

@@ -114,20 +114,63 @@ describe("login limiter", () => {
     return result;
   };
 
-  test("blocks a username after five failures and forgives after the window", () => {
+  const MINUTE = 60 * 1000;
+
+  test("five failures lock the (address, username) pair for a minute, then each further one twice as long, up to an hour", () => {
+    const limiter = new LoginLimiter();
+    let now = Date.now();
+    for (let i = 0; i < 5; i++) allowed(limiter.begin("ada", "1.2.3.4", now)).failed();
+    expect(limiter.begin("ADA", "1.2.3.4", now)).toEqual({ retryAfter: 60 });
+    // The same person from elsewhere, and someone else from here, are not held up.
+    allowed(limiter.begin("ada", "5.6.7.8", now)).succeeded();
+    allowed(limiter.begin("bob", "1.2.3.4", now)).succeeded();
+    for (const lock of [2, 4, 8, 16, 32, 60, 60]) {
+      now += MINUTE * 61;
+      allowed(limiter.begin("ada", "1.2.3.4", now)).failed();
+      expect(limiter.begin("ada", "1.2.3.4", now), `${lock} min`).toEqual({ retryAfter: lock * 60 });
+    }
+    now += 61 * MINUTE;
+    allowed(limiter.begin("ada", "1.2.3.4", now)).succeeded();
+    for (let i = 0; i < 5; i++) allowed(limiter.begin("ada", "1.2.3.4", now)).failed();
+  });
+
+  test("a pair's failures are forgotten a day after its last one", () => {
     const limiter = new LoginLimiter();
     const now = Date.now();
     for (let i = 0; i < 5; i++) allowed(limiter.begin("ada", "1.2.3.4", now)).failed();
-    expect(limiter.begin("ADA", "5.6.7.8", now)).toEqual({ retryAfter: 15 * 60 });
-    allowed(limiter.begin("bob", "5.6.7.8", now));
-    allowed(limiter.begin("ada", "1.2.3.4", now + 16 * 60 * 1000));
+    allowed(limiter.begin("ada", "1.2.3.4", now + 2 * MINUTE)).failed();
+    allowed(limiter.begin("ada", "1.2.3.4", now + 2 * MINUTE + 24 * 60 * MINUTE)).failed();
+    allowed(limiter.begin("ada", "1.2.3.4", now + 2 * MINUTE + 24 * 60 * MINUTE)).succeeded();
   });
 
-  test("blocks an address after twenty failures across usernames", () => {
+  test("twenty failures from one address across usernames refuse only usernames that failed there, until the address cools down", () => {
     const limiter = new LoginLimiter();
-    for (let i = 0; i < 20; i++) allowed(limiter.begin(`user${i}`, "9.9.9.9")).failed();
-    expect(limiter.begin("someone-new", "9.9.9.9")).toMatchObject({ retryAfter: expect.any(Number) });
-    allowed(limiter.begin("someone-new", "8.8.8.8"));
+    const now = Date.now();
+    for (let i = 0; i < 20; i++) allowed(limiter.begin(`user${i}`, "9.9.9.9", now)).failed();
+    // A second guess at a username already tried from this address waits; the first at another is checked.
+    expect(limiter.begin("user3", "9.9.9.9", now + MINUTE)).toEqual({ retryAfter: 14 * 60 });
+    allowed(limiter.begin("someone-new", "9.9.9.9", now + MINUTE)).succeeded();
+    allowed(limiter.begin("user3", "8.8.8.8", now + MINUTE));
+    allowed(limiter.begin("user3", "9.9.9.9", now + 16 * MINUTE));
+  });
+
+  test("a username that failed at a busy address only before the window is not held up by it", () => {
+    const limiter = new LoginLimiter();
+    const now = Date.now();
+    allowed(limiter.begin("ada", "9.9.9.9", now)).failed();
+    for (let i = 0; i < 20; i++) allowed(limiter.begin(`user${i}`, "9.9.9.9", now + 20 * MINUTE)).failed();
+    allowed(limiter.begin("ada", "9.9.9.9", now + 21 * MINUTE)).succeeded();
+    expect(limiter.begin("user1", "9.9.9.9", now + 21 * MINUTE)).toMatchObject({ retryAfter: expect.any(Number) });
+  });
+
+  test("IPv6 addresses of one /64 count as one address; IPv4-mapped ones as their IPv4 address", () => {
+    const limiter = new LoginLimiter();
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) allowed(limiter.begin("ada", `2001:db8:1:2::${i + 1}`, now)).failed();
+    expect(limiter.begin("ada", "2001:db8:1:2:ffff::9", now)).toEqual({ retryAfter: 60 });
+    allowed(limiter.begin("ada", "2001:db8:1:3::1", now));
+    for (let i = 0; i < 5; i++) allowed(limiter.begin("bob", i % 2 ? "::ffff:1.2.3.4" : "1.2.3.4", now)).failed();
+    expect(limiter.begin("bob", "1.2.3.4", now)).toEqual({ retryAfter: 60 });
   });
 
   test("attempts still being checked count against the limit", () => {
@@ -138,11 +181,12 @@ describe("login limiter", () => {
     allowed(limiter.begin("ada", "1.2.3.4"));
   });
 
-  test("a success forgives the username and gives the address its place back", () => {
+  test("a success forgives the pair; successes never count against the address", () => {
     const limiter = new LoginLimiter();
     for (let i = 0; i < 4; i++) allowed(limiter.begin("ada", "1.2.3.4")).failed();
     allowed(limiter.begin("ada", "1.2.3.4")).succeeded();
-    for (let i = 0; i < 16; i++) allowed(limiter.begin(`user${i}`, "1.2.3.4")).succeeded();
+    for (let i = 0; i < 4; i++) allowed(limiter.begin("ada", "1.2.3.4")).failed();
+    for (let i = 0; i < 30; i++) allowed(limiter.begin(`user${i % 3}`, "1.2.3.4")).succeeded();
     allowed(limiter.begin("ada", "1.2.3.4"));
   });
 });

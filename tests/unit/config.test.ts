@@ -42,6 +42,12 @@ describe("loadConfig", () => {
     expect(config.workspaceImage).toBe("registry.example.com:5000/team/workspace:2");
   });
 
+  test("PIER_TRUSTED_PROXIES: none by default; ranges and bare addresses, IPv4 and IPv6", () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    const ranges = loadConfig({ PIER_TRUSTED_PROXIES: "127.0.0.1/32, 10.0.0.0/8,::1, fd00::/8" }).trustedProxies;
+    expect(ranges.map(([address, bits]) => `${address}/${bits}`)).toEqual(["127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8"]);
+  });
+
   test("accepts a base64 secret key", () => {
     const key = Buffer.alloc(32, 7).toString("base64");
     expect(loadConfig({ PIER_SECRET_KEY: key }).secretKey).toEqual(new Uint8Array(32).fill(7));
@@ -58,6 +64,9 @@ describe("loadConfig", () => {
     ["PIER_POD_NETWORK", "-bad", /PIER_POD_NETWORK/],
     ["PIER_WORKSPACE_IMAGE", "UPPER/Case", /PIER_WORKSPACE_IMAGE/],
     ["ANTHROPIC_API_KEY", "sk ant", /ANTHROPIC_API_KEY/],
+    ["PIER_TRUSTED_PROXIES", "127.0.0.1/33", /PIER_TRUSTED_PROXIES.*"127.0.0.1\/33"/],
+    ["PIER_TRUSTED_PROXIES", "10.0.0.0/8, proxy.lan", /PIER_TRUSTED_PROXIES.*"proxy.lan"/],
+    ["PIER_TRUSTED_PROXIES", "10", /PIER_TRUSTED_PROXIES/],
   ];
   for (const [name, value, message] of bad) {
     test(`${name}=${JSON.stringify(value)} stops start-up with a sentence naming it`, () => {

@@ -4,7 +4,8 @@ import { CredentialsInput, NewUserInput, createFirstAdmin, createUser, listUsers
 import { NewTokenInput, createApiToken, listApiTokens, publicToken, revokeApiToken } from "../../auth/tokens.ts";
 import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { clientAddress, requireActor, requireAuth, requireUser, secureCookies } from "../auth.ts";
+import { requireActor, requireAuth, requireUser, secureCookies } from "../auth.ts";
+import { clientAddress } from "../client-address.ts";
 
 /** Setup, sign-in and sign-out, API tokens and users: the /api side. */
 export function authApi(pier: Pier) {
@@ -15,7 +16,7 @@ export function authApi(pier: Pier) {
       return { user: publicUser(user) };
     })
     .post("/auth/login", async (ctx) => {
-      const user = await signIn(pier.db, pier.loginLimiter, readInput(CredentialsInput, ctx.body), clientAddress(ctx.server, ctx.request));
+      const user = await signIn(pier.db, pier.loginLimiter, readInput(CredentialsInput, ctx.body), clientAddress(pier.config.trustedProxies, ctx.server, ctx.request));
       const { token, signIn: created } = createSignIn(pier.db, user.id);
       ctx.set.headers["set-cookie"] = signInCookie(token, created.expiresAt, secureCookies(pier, ctx.request));
       return { user: publicUser(user) };

@@ -5,7 +5,8 @@ import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { emptyForm } from "../../../views/components.tsx";
 import { LoginPage, SetupPage } from "../../../views/auth-pages.tsx";
-import { authenticate, clientAddress, secureCookies } from "../auth.ts";
+import { authenticate, secureCookies } from "../auth.ts";
+import { clientAddress } from "../client-address.ts";
 import { Redirect, formFailure, redirectResponse } from "./respond.ts";
 
 /** First-run setup, sign-in and sign-out pages. */
@@ -37,7 +38,7 @@ export function authPages(pier: Pier) {
     })
     .post("/login", async ({ request, body, set, server }) => {
       try {
-        const user = await signIn(pier.db, pier.loginLimiter, readInput(CredentialsInput, body), clientAddress(server, request));
+        const user = await signIn(pier.db, pier.loginLimiter, readInput(CredentialsInput, body), clientAddress(pier.config.trustedProxies, server, request));
         return signedIn(request, user.id);
       } catch (error) {
         return <LoginPage form={formFailure(error, body, set)} />;
