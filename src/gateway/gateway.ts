@@ -5,8 +5,8 @@ import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
-import { gatewayTokens } from "./tables.ts";
 import { meteredBody } from "./metered-body.ts";
+import { gatewayTokens } from "./tables.ts";
 import { type MeteredResponse, usageReaderFor } from "./usage-reader.ts";
 
 declare module "../infra/events.ts" {

@@ -23,24 +23,30 @@ export function meteredBody(upstream: ReadableStream<Uint8Array>, usage: UsageRe
     done = true;
     if (usage) metered(usage);
   };
+  // Set when the client has gone: from then on the drain owns the reading and the metering.
+  let gone = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        let read: Awaited<ReturnType<typeof reader.read>>;
         try {
-          const read = await reader.read();
-          if (read.done) {
-            finish();
-            controller.close();
-            return;
-          }
-          usage?.push(read.value);
-          controller.enqueue(read.value);
+          read = await reader.read();
         } catch (error) {
+          if (gone) return;
           finish();
           controller.error(error);
+          return;
         }
+        // A read under way as the client left still counts; the drain's reads come after it.
+        if (!read.done) usage?.push(read.value);
+        if (gone) return;
+        if (read.done) {
+          finish();
+          controller.close();
+        } else controller.enqueue(read.value);
       },
       cancel(reason) {
+        gone = true;
         // Not awaited: the client is gone, and nothing waits for the rest but the ledger.
         void (usage ? drain(reader, usage) : Promise.resolve()).finally(() => {
           finish();
@@ -48,6 +54,7 @@ export function meteredBody(upstream: ReadableStream<Uint8Array>, usage: UsageRe
         });
       },
     },
+    // Nothing is read ahead of the client: each chunk goes on as it is read.
     { highWaterMark: 0 },
   );
 }

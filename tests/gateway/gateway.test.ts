@@ -214,7 +214,7 @@ describe("the model gateway", () => {
     const { out: token } = await helperToken(session);
     const before = await ledger(session.id);
     // message_delta (the final output count) comes a while after the last content block, as the client leaves.
-    fake.script({ text: "Read to the end by Pier.", usage: { input_tokens: 70, output_tokens: 4321, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, finalDelayMs: 500 });
+    fake.script({ text: "Read to the end by Pier.", usage: { input_tokens: 70, output_tokens: 4321, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, finalDelayMs: 1500 });
     const leave = new AbortController();
     const res = await pier.fetch(`${GATEWAY}/v1/messages`, {
       method: "POST",
