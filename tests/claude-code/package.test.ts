@@ -18,7 +18,7 @@ const NAME = "@anthropic-ai/claude-code-linux-x64";
 const PROGRAM = "#!/bin/sh\necho 'a Claude Code from the test registry'\n";
 
 /** A tarball made by the real tar from a directory laid out by `lay` (given the `package` directory). */
-async function tarball(lay: (pkg: string) => void): Promise<Uint8Array> {
+async function tarball(lay: (pkg: string) => void): Promise<Uint8Array<ArrayBuffer>> {
   const stage = mkdtempSync(join(tmpdir(), "pier-pkg-stage-"));
   try {
     const pkg = join(stage, "package");
@@ -54,10 +54,10 @@ describe("a Claude Code package from a hostile registry", () => {
   const registry = server(new Map());
   const elsewhere = server(new Map());
   const victim = join(mkdtempSync(join(tmpdir(), "pier-pkg-victim-")), "server-secret");
-  let good: Uint8Array;
+  let good: Uint8Array<ArrayBuffer>;
 
   /** Publishes `version` with this tarball at this URL (on the registry unless said otherwise). */
-  const publish = (version: string, bytes: Uint8Array, tarballUrl = `${registry.url}/tarballs/${version}.tgz`) => {
+  const publish = (version: string, bytes: Uint8Array<ArrayBuffer>, tarballUrl = `${registry.url}/tarballs/${version}.tgz`) => {
     registry.routes.set(`/tarballs/${version}.tgz`, () => new Response(bytes));
     registry.routes.set(`/${NAME.replace("/", "%2f")}/${version}`, () => Response.json({ name: NAME, version, dist: { tarball: tarballUrl, integrity: integrity(bytes) } }));
   };
