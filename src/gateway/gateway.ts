@@ -7,6 +7,7 @@ import type { EventBus } from "../infra/events.ts";
 import { onSessionClosed } from "../sessions/host.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
+import { meteredBody } from "./metered-body.ts";
 import { gatewayTokens } from "./tables.ts";
 import { type MeteredResponse, usageReaderFor } from "./usage-reader.ts";
 
@@ -39,8 +40,13 @@ const ENGINE_TOKEN_LIFETIME_MS = 365 * 24 * 60 * 60_000;
 const FORWARDED_REQUEST = /^(content-type|accept|user-agent|anthropic-(?!beta$).+|x-stainless-.+|x-app|x-claude-code-.+)$/;
 /** Answer headers passed back: what clients read (rate limits, request ids, retry advice). */
 const FORWARDED_RESPONSE = /^(content-type|cache-control|request-id|x-request-id|retry-after|x-should-retry|anthropic-.+)$/;
-/** API paths the gateway forwards, under the prefix. */
-const API_PATH = /^\/v1(\/[A-Za-z0-9_.-]+)+$/;
+/**
+ * The API paths the gateway forwards (POST, under the prefix): what a real Claude Code run is seen
+ * to call. Nothing else goes on with a person's credential: message batches and files are objects
+ * of the whole organisation behind the credential, and a batch's usage would never pass here to be
+ * metered.
+ */
+const FORWARDED_PATHS = new Set(["/v1/messages", "/v1/messages/count_tokens"]);
 
 export interface GatewayDeps {
   db: Db;
@@ -134,8 +140,10 @@ export class Gateway {
   async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const apiPath = url.pathname.slice(GATEWAY_PREFIX.length);
-    if (!API_PATH.test(apiPath)) return apiError(404, "not_found_error", `Pier's gateway forwards the Anthropic API's /v1 paths only, not ${apiPath || "/"}.`);
-    if (request.method !== "GET" && request.method !== "POST") return apiError(405, "invalid_request_error", `Pier's gateway forwards GET and POST only, not ${request.method}.`);
+    if (!FORWARDED_PATHS.has(apiPath)) {
+      return apiError(404, "not_found_error", `Pier's gateway forwards only what Claude Code calls (POST ${[...FORWARDED_PATHS].join(" and ")}), not ${apiPath || "/"}.`);
+    }
+    if (request.method !== "POST") return apiError(405, "invalid_request_error", `Pier's gateway forwards POST only, not ${request.method}.`);
     const session = this.sessionOf(request.headers);
     if (!session) {
       return apiError(401, "authentication_error", "Pier's gateway needs a live session's gateway token (x-api-key or Authorization: Bearer); this one is missing, unknown, expired or its session has ended.");
@@ -146,6 +154,11 @@ export class Gateway {
     if (!credential) {
       return apiError(401, "authentication_error", "No Anthropic API key or Claude subscription token is set in Pier for you. Add yours under Your credentials in Pier (or ask an admin to set the instance's), then try again.");
     }
+    // A client that goes away before the answer starts ends the request; once it has started,
+    // the answer is read on without it (see meteredBody), so the signal is let go then.
+    const clientGone = new AbortController();
+    const abandon = () => clientGone.abort();
+    request.signal.addEventListener("abort", abandon, { once: true });
     let upstream: Response;
     try {
       upstream = await fetch(`${this.deps.anthropicBaseUrl.replace(/\/+$/, "")}${apiPath}${url.search}`, {
@@ -153,11 +166,13 @@ export class Gateway {
         headers: upstreamHeaders(request.headers, credential),
         body,
         redirect: "manual",
-        signal: request.signal,
+        signal: clientGone.signal,
       });
     } catch (error) {
       if (request.signal.aborted) return new Response(null, { status: 499 });
       return apiError(502, "api_error", `Pier could not reach the Anthropic API: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      request.signal.removeEventListener("abort", abandon);
     }
     return this.passBack(session, upstream);
   }
@@ -166,42 +181,12 @@ export class Gateway {
   private passBack(session: Session, upstream: Response): Response {
     const headers = new Headers();
     for (const [name, value] of upstream.headers) if (FORWARDED_RESPONSE.test(name)) headers.set(name, value);
-    const reader = upstream.body?.getReader();
-    if (!reader) return new Response(null, { status: upstream.status, headers });
+    if (!upstream.body) return new Response(null, { status: upstream.status, headers });
     const usage = upstream.status === 200 ? usageReaderFor(upstream.headers.get("content-type")) : null;
-    let metered = false;
-    // Once per answer: at its end, or where it was cut off (what was used until then is paid for).
-    const meter = () => {
-      if (metered || !usage) return;
-      metered = true;
-      const seen = usage.result();
-      if (seen) this.record(session, seen);
-    };
-    const body = new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          try {
-            const { done, value } = await reader.read();
-            if (done) {
-              meter();
-              controller.close();
-              return;
-            }
-            usage?.push(value);
-            controller.enqueue(value);
-          } catch (error) {
-            meter();
-            controller.error(error);
-          }
-        },
-        async cancel(reason) {
-          meter();
-          await reader.cancel(reason);
-        },
-      },
-      // Nothing is read ahead of the client: each chunk goes on as it is read.
-      { highWaterMark: 0 },
-    );
+    const body = meteredBody(upstream.body, usage, (seen) => {
+      const response = seen.result();
+      if (response) this.record(session, response);
+    });
     return new Response(body, { status: upstream.status, headers });
   }
 
@@ -264,7 +249,7 @@ function undatedModel(model: string): string | null {
 
 /** The request body, read whole up to MAX_GATEWAY_BODY_BYTES, or the refusal. */
 async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | null | Response> {
-  if (request.method === "GET" || !request.body) return null;
+  if (!request.body) return null;
   const tooLarge = () => apiError(413, "request_too_large", `Pier's gateway forwards request bodies of at most ${MAX_GATEWAY_BODY_BYTES / (1024 * 1024)} MiB.`);
   if (Number(request.headers.get("content-length") ?? 0) > MAX_GATEWAY_BODY_BYTES) return tooLarge();
   const reader = request.body.getReader();

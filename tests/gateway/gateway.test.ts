@@ -45,7 +45,10 @@ describe("the model gateway", () => {
       body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 100, messages: [{ role: "user", content: "hi" }], ...body }),
     });
   const sessionCost = async (id: string) => ((await (await pier.fetch(`/api/sessions/${id}`, { headers: { cookie } })).json()) as { costUsd: number }).costUsd;
-  const ledger = async (id: string) => ((await (await pier.fetch("/api/costs?groupBy=session", { headers: { cookie } })).json()) as Ledger).find((row) => row.key === id);
+  /** The session's row of the cost ledger (all zero before anything was recorded). */
+  const ledger = async (id: string) =>
+    ((await (await pier.fetch("/api/costs?groupBy=session", { headers: { cookie } })).json()) as Ledger).find((row) => row.key === id) ??
+    { key: id, costUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
   beforeAll(async () => {
     fake = await startFakeAnthropic({ apiKey: API_KEY, oauthToken: OAUTH_TOKEN });
@@ -99,7 +102,7 @@ describe("the model gateway", () => {
     // The ledger row is written as the stream ends, which is just before the client reads its end.
     await waitFor(async () => (await sessionCost(session.id)) > before);
     expect(await sessionCost(session.id)).toBeCloseTo(before + expected, 10);
-    const row = (await ledger(session.id))!;
+    const row = await ledger(session.id);
     expect(row.outputTokens).toBeGreaterThanOrEqual(345);
     expect(row.cacheReadTokens).toBeGreaterThanOrEqual(50_000);
   });
@@ -160,6 +163,105 @@ describe("the model gateway", () => {
     expect(outside.status).toBe(404);
     expect(((await outside.json()) as { type: string }).type).toBe("error");
     expect(fake.requests.length).toBe(sent);
+  });
+
+  test("only what Claude Code calls goes on: batches, files, models and the rest get Anthropic's 404 and never reach the API", async () => {
+    const { out: token } = await helperToken(session);
+    const hits = fake.hits.length;
+    const batch = JSON.stringify({ requests: [{ custom_id: "a", params: { model: "claude-sonnet-4-6", max_tokens: 100, messages: [{ role: "user", content: "hi" }] } }] });
+    const tries: Array<[string, string, string?]> = [
+      ["POST", "/v1/messages/batches", batch],
+      ["GET", "/v1/messages/batches"],
+      ["GET", "/v1/messages/batches/msgbatch_01/results"],
+      ["POST", "/v1/files", "file"],
+      ["GET", "/v1/files"],
+      ["DELETE", "/v1/files/file_01"],
+      ["GET", "/v1/models"],
+      ["POST", "/v1/messages/"],
+      ["POST", "/v1/messages%2Fbatches", batch],
+    ];
+    for (const [method, path, body] of tries) {
+      const res = await pier.fetch(`${GATEWAY}${path}`, { method, headers: { "x-api-key": token, "content-type": "application/json", "anthropic-version": "2023-06-01" }, body });
+      expect(`${method} ${path} ${res.status}`).toBe(`${method} ${path} 404`);
+      const answer = (await res.json()) as { type: string; error: { type: string; message: string } };
+      expect(answer.type).toBe("error");
+      expect(answer.error.type).toBe("not_found_error");
+      expect(answer.error.message).toContain("Pier's gateway forwards only");
+    }
+    // The paths it does forward, by any other method.
+    const get = await pier.fetch(`${GATEWAY}/v1/messages`, { headers: { "x-api-key": token } });
+    expect(get.status).toBe(405);
+    expect(((await get.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
+    expect(fake.hits.slice(hits)).toEqual([]);
+  });
+
+  test("counting tokens, as Claude Code's /context does, goes on and costs nothing", async () => {
+    const { out: token } = await helperToken(session);
+    const before = await sessionCost(session.id);
+    const hits = fake.hits.length;
+    const res = await pier.fetch(`${GATEWAY}/v1/messages/count_tokens?beta=true`, {
+      method: "POST",
+      headers: { "x-api-key": token, "content-type": "application/json", "anthropic-version": "2023-06-01" },
+      body: JSON.stringify({ model: "claude-sonnet-4-6", messages: [{ role: "user", content: "Count me." }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
+    expect(fake.hits.slice(hits)).toEqual(["POST /v1/messages/count_tokens?beta=true"]);
+    expect(await sessionCost(session.id)).toBe(before);
+  });
+
+  test("a client that goes away right after the last content block still has the answer's final usage recorded", async () => {
+    const { out: token } = await helperToken(session);
+    const before = await ledger(session.id);
+    // message_delta (the final output count) comes a while after the last content block, as the client leaves.
+    fake.script({ text: "Read to the end by Pier.", usage: { input_tokens: 70, output_tokens: 4321, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, finalDelayMs: 1500 });
+    const leave = new AbortController();
+    const res = await pier.fetch(`${GATEWAY}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": token },
+      body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 100, stream: true, messages: [{ role: "user", content: "hi" }] }),
+      signal: leave.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let seen = "";
+    while (!seen.includes("event: content_block_stop")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the stream ended before its last content block: ${seen}`);
+      seen += decoder.decode(value, { stream: true });
+    }
+    expect(seen).not.toContain("message_delta");
+    leave.abort();
+    await reader.cancel().catch(() => {});
+    await waitFor(async () => (await ledger(session.id)).outputTokens > before.outputTokens);
+    const after = await ledger(session.id);
+    expect(after.outputTokens - before.outputTokens).toBe(4321);
+    expect(after.inputTokens - before.inputTokens).toBe(70);
+  });
+
+  test("what is read after the client went away is bounded: an answer far longer than the bound is let go, with what was seen recorded", async () => {
+    const { out: token } = await helperToken(session);
+    const before = await ledger(session.id);
+    // About 25 MB of events after the client leaves, far past the gateway's 1 MiB.
+    fake.script({ text: "x".repeat(3 * 1024 * 1024), usage: { input_tokens: 9, output_tokens: 99_999, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } });
+    const leave = new AbortController();
+    const res = await pier.fetch(`${GATEWAY}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": token },
+      body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 100, stream: true, messages: [{ role: "user", content: "hi" }] }),
+      signal: leave.signal,
+    });
+    const reader = res.body!.getReader();
+    let seen = "";
+    while (!seen.includes("event: content_block_delta")) seen += new TextDecoder().decode((await reader.read()).value);
+    leave.abort();
+    await reader.cancel().catch(() => {});
+    await waitFor(async () => (await ledger(session.id)).inputTokens > before.inputTokens);
+    const after = await ledger(session.id);
+    expect(after.inputTokens - before.inputTokens).toBe(9);
+    // message_start's count, not message_delta's: the end was never read.
+    expect(after.outputTokens - before.outputTokens).toBe(1);
   });
 
   test("a body over Pier's 1 MiB goes through; one over the gateway's 32 MiB is refused cleanly, declared or chunked", async () => {

@@ -18,7 +18,8 @@ export interface FakeUsage {
 }
 
 export type Step =
-  | { text: string; stopReason?: "end_turn" | "max_tokens"; usage?: Partial<FakeUsage>; delayMs?: number; chunkDelayMs?: number }
+  // finalDelayMs: held after the last content block, before message_delta (which carries the final usage).
+  | { text: string; stopReason?: "end_turn" | "max_tokens"; usage?: Partial<FakeUsage>; delayMs?: number; chunkDelayMs?: number; finalDelayMs?: number }
   // An optional text block first, then one tool_use block; stop_reason "tool_use".
   | { toolUse: { name: string; input: unknown; id?: string }; text?: string; usage?: Partial<FakeUsage> }
   | { status: 429 | 500 | 529 | 400 | 401; message?: string; retryAfterSeconds?: number };
@@ -44,6 +45,8 @@ export interface FakeAnthropic {
   scriptWhen(match: (body: any) => boolean, ...steps: Step[]): void;
   /** Every /v1/messages request, in order, including refused ones. */
   requests: RecordedRequest[];
+  /** Every request that reached the fake, whatever its method and path (e.g. "POST /v1/messages?beta=true"), in order. */
+  hits: string[];
   /** The body of each successful answer, exactly as it was sent (every byte of an SSE stream), in order. */
   answers: string[];
   stop(): Promise<void>;
@@ -79,6 +82,7 @@ export async function startFakeAnthropic(options: { apiKey: string; otherApiKeys
   const matched: Array<{ match: (body: any) => boolean; steps: Step[] }> = [];
   const requests: RecordedRequest[] = [];
   const answers: string[] = [];
+  const hits: string[] = [];
   const authenticated = (headers: Headers): boolean => {
     const bearer = headers.get("authorization");
     for (const key of [options.apiKey, ...(options.otherApiKeys ?? [])]) {
@@ -94,7 +98,10 @@ export async function startFakeAnthropic(options: { apiKey: string; otherApiKeys
     // Bun's default 10 s idle timeout would cut a deliberately slow (delayMs) answer; tests bound time themselves.
     idleTimeout: 0,
     async fetch(request) {
-      const path = new URL(request.url).pathname;
+      const url = new URL(request.url);
+      const path = url.pathname;
+      hits.push(`${request.method} ${path}${url.search}`);
+      if (request.method === "POST" && path === "/v1/messages/count_tokens") return countTokens(request, authenticated(request.headers));
       if (request.method !== "POST" || path !== "/v1/messages") {
         return errorResponse(404, "not_found_error", `fake-anthropic: no route for ${request.method} ${path}`);
       }
@@ -106,7 +113,6 @@ export async function startFakeAnthropic(options: { apiKey: string; otherApiKeys
       } catch {
         body = raw;
       }
-      const url = new URL(request.url);
       requests.push({ path: url.pathname + url.search, headers: Object.fromEntries(request.headers), body });
 
       // Checked before a step is taken, so a refused request leaves the script for the next one.
@@ -165,6 +171,7 @@ export async function startFakeAnthropic(options: { apiKey: string; otherApiKeys
     },
     requests,
     answers,
+    hits,
     async stop() {
       // Closing active connections too, so a test that ends mid-stream does not hang here.
       await server.stop(true);
@@ -184,6 +191,7 @@ interface Answer {
   usage: FakeUsage;
   delayMs: number;
   chunkDelayMs: number;
+  finalDelayMs: number;
 }
 
 function toAnswer(step: Exclude<Step, ErrorStep>, model: string): Answer {
@@ -194,7 +202,7 @@ function toAnswer(step: Exclude<Step, ErrorStep>, model: string): Answer {
     if (step.text !== undefined) blocks.push({ type: "text", text: step.text });
     const { name, input, id = newId("toolu_") } = step.toolUse;
     blocks.push({ type: "tool_use", id, name, input });
-    return { ...base, blocks, stopReason: "tool_use", delayMs: 0, chunkDelayMs: 0 };
+    return { ...base, blocks, stopReason: "tool_use", delayMs: 0, chunkDelayMs: 0, finalDelayMs: 0 };
   }
   return {
     ...base,
@@ -202,6 +210,7 @@ function toAnswer(step: Exclude<Step, ErrorStep>, model: string): Answer {
     stopReason: step.stopReason ?? "end_turn",
     delayMs: step.delayMs ?? 0,
     chunkDelayMs: step.chunkDelayMs ?? 0,
+    finalDelayMs: step.finalDelayMs ?? 0,
   };
 }
 
@@ -295,6 +304,7 @@ function streamResponse(answer: Answer, clientGone: AbortSignal, sent: (text: st
       send("content_block_stop", { type: "content_block_stop", index });
     }
 
+    await pause(answer.finalDelayMs);
     // The API's message_delta carries the final output count and repeats the cumulative input counts.
     send("message_delta", {
       type: "message_delta",
@@ -349,6 +359,16 @@ function jsonPieces(json: string): string[] {
     i += size;
   }
   return pieces;
+}
+
+/**
+ * POST /v1/messages/count_tokens, which Claude Code calls (its /context): the API answers
+ * `{"input_tokens": n}` and nothing is billed; this fake counts a token per four characters of the body.
+ */
+async function countTokens(request: Request, authenticated: boolean): Promise<Response> {
+  if (!authenticated) return errorResponse(401, "authentication_error", "invalid x-api-key");
+  const raw = await request.text();
+  return Response.json({ input_tokens: Math.ceil(raw.length / 4) }, { headers: { "request-id": newId("req_") } });
 }
 
 /** The API's error body: `{"type":"error","error":{"type","message"},"request_id"}`. */
