@@ -271,7 +271,7 @@ export async function openPier(config: Config): Promise<Pier> {
   });
   const gateway: Gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => podUrlOfPier(config, runtime.kind, port) });
   const github = new GitHub(config.githubApiUrl);
-  const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings });
+  const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings, linkLookupsPerMinute: config.prLookupsPerMinute });
   watchForPullRequests(bus, prs);
   deliverTaskFeedback(bus, { sessions, hosts });
   bus.subscribe("task.updated", null, ({ task, taskId }) => {
