@@ -30,7 +30,7 @@ import { Metrics } from "./observability/metrics.ts";
 import { PierAskBuild } from "./pods/pier-ask.ts";
 import { traceStartsTo } from "./observability/start-trace.ts";
 import { PodServices } from "./pods/pod-services.ts";
-import { retireLegacyLayout } from "./pods/legacy-layout.ts";
+import { removeImportedLegacyClones, retireLegacyLayout } from "./pods/legacy-layout.ts";
 import { Pods } from "./pods/pods.ts";
 import { Mirrors } from "./repos/mirrors.ts";
 import { type RepoRemoval, type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
@@ -190,6 +190,7 @@ export async function openPier(config: Config): Promise<Pier> {
   });
   const pods = new Pods({ db, runtime, dataDir: config.dataDir, defaultImage: config.workspaceImage, mirrors, services,
     onReady: (key, shell) => claudeCode.prepare(key, shell),
+    inUse: (key, except) => sessions.hasLiveSession(key.repoId, key.userId, except),
   });
   const claudeCode: ClaudeCodeSupply = new ClaudeCodeSupply({
     runtime: runtime.kind,
@@ -303,7 +304,9 @@ export async function openPier(config: Config): Promise<Pier> {
   });
   let setUp = hasAnyUser(db);
 
-  await retireLegacyLayout({ db, dataDir: config.dataDir, runtime, imageFor: (repoId) => pods.imageFor(getRepo(db, repoId)) });
+  const legacy = { db, dataDir: config.dataDir, runtime, imageFor: (repoId: string) => pods.imageFor(getRepo(db, repoId)) };
+  await retireLegacyLayout(legacy);
+  await removeImportedLegacyClones(legacy);
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   scheduler.every("follow pull requests", PR_POLL_TICK_MS, () => prs.poll());
@@ -366,6 +369,7 @@ export async function openPier(config: Config): Promise<Pier> {
       attention.close();
       await hosts.settled();
       await verifications.settled();
+      await pods.settled();
       await agentMcp.stopAll();
       await claudeCodeEngine.stopAll();
       await hosts.detachAll();
