@@ -35,10 +35,11 @@ afterAll(async () => {
 
 /**
  * An install as the old code left it, in a new data dir: a bare clone with origin/* branches and
- * worktrees beside it (the admin's live one with uncommitted work, bob's ended one whose branch
- * has an unpushed commit), the sessions in the database, and the repo's one shared pod running.
+ * worktrees beside it (the admin's live one with uncommitted work, and a second live one if asked;
+ * bob's ended one whose branch has an unpushed commit), the sessions in the database, and the
+ * repo's one shared pod running.
  */
-async function legacyInstall() {
+async function legacyInstall(options: { secondLive?: boolean } = {}) {
   await pier?.close();
   const dataDir = mkdtempSync(join(tmpdir(), "pier-legacy-"));
   dataDirs.push(dataDir);
@@ -68,6 +69,8 @@ async function legacyInstall() {
   gitAt(liveWorktree, "config", "--worktree", "user.name", "admin");
   gitAt(liveWorktree, "config", "--worktree", "user.email", "admin@users.pier.local");
   writeFileSync(join(liveWorktree, "half-done.txt"), "not committed yet\n");
+  const secondWorktree = join(old, "worktrees", "liveadmin0000002");
+  if (options.secondLive) gitAt(clone, "worktree", "add", "-q", "-b", "pier/admin/live0002", secondWorktree, "origin/main");
   const bobWorktree = join(old, "worktrees", "endedbob00000000");
   gitAt(clone, "worktree", "add", "-q", "-b", "pier/bob/done0000", bobWorktree, "origin/main");
   writeFileSync(join(bobWorktree, "bob.txt"), "bob's unpushed work\n");
@@ -83,6 +86,7 @@ async function legacyInstall() {
   );
   insert.run("liveadmin0000000", repoId, adminId, "Live", "pier/admin/live0000", liveWorktree, "active", Date.now(), null);
   insert.run("endedbob00000000", repoId, bobId, "Ended", "pier/bob/done0000", bobWorktree, "ended", Date.now(), Date.now());
+  if (options.secondLive) insert.run("liveadmin0000002", repoId, adminId, "Live too", "pier/admin/live0002", secondWorktree, "active", Date.now(), null);
   db.close();
   const oldPod = await docker.createContainer({
     Image: TEST_WORKSPACE_IMAGE,
@@ -150,11 +154,31 @@ test("once a person's branches are in their own clone, their pod mounts the shar
   expect((await inPod(resumed, "cat bob.txt; git log -1 --format=%s")).stdout.trim().split("\n")).toEqual(["bob's unpushed work", "Bob's unpushed commit"]);
 
   // Everyone's branches are in their own clones: the shared clone goes, and with it its record.
+  const recorded = () => pier!.pier.db.$client.query("SELECT repo_id FROM legacy_clones WHERE repo_id = ?").all(repoId);
   const deadline = Date.now() + 60_000;
-  while (existsSync(clone) && Date.now() < deadline) await Bun.sleep(200);
+  while ((existsSync(clone) || recorded().length > 0) && Date.now() < deadline) await Bun.sleep(200);
   expect(existsSync(clone)).toBe(false);
-  expect(pier.pier.db.$client.query("SELECT repo_id FROM legacy_clones WHERE repo_id = ?").all(repoId)).toEqual([]);
+  expect(recorded()).toEqual([]);
   for (const [id, who] of [["liveadmin0000000", cookie], ["endedbob00000000", bob]] as const) {
     expect((await pier.fetch(`/api/sessions/${id}/end`, json({}, { cookie: who }))).status).toBe(200);
   }
+}, 300_000);
+
+test("a pod in which the person has other live sessions keeps the shared clone until none is live: their shells are not ended, nor their work lost", async () => {
+  const { dataDir, cookie, clone } = await legacyInstall({ secondLive: true });
+  pier = await startTestPier(env, dataDir);
+  const [one, two] = [await waitForState(pier, cookie, "liveadmin0000000", "active"), await waitForState(pier, cookie, "liveadmin0000002", "active")];
+  // Each started while the other was live in the same pod: it is kept as it is, mount and all.
+  expect(two.podId).toBe(one.podId);
+  expect(await mountsOf(one)).toContain(clone);
+  await inPod(two, "echo unsaved > draft.txt");
+
+  for (const id of ["liveadmin0000000", "liveadmin0000002"]) expect((await pier.fetch(`/api/sessions/${id}/end`, json({}, { cookie }))).status).toBe(200);
+  // The next start finds nothing of theirs live in the pod: it is re-created without the clone; the work is all there.
+  expect((await pier.fetch("/api/sessions/liveadmin0000002/resume", json({}, { cookie }))).status).toBe(200);
+  const resumed = await waitForState(pier, cookie, "liveadmin0000002", "active");
+  expect(resumed.podId).not.toBe(one.podId);
+  expect(await mountsOf(resumed)).not.toContain(clone);
+  expect((await inPod(resumed, "cat draft.txt")).stdout).toBe("unsaved\n");
+  expect((await pier.fetch("/api/sessions/liveadmin0000002/end", json({}, { cookie }))).status).toBe(200);
 }, 300_000);
