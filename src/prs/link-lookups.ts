@@ -1,4 +1,4 @@
-/** A window of lookups: each session may start this many lookups per window. */
+/** How long a session's window of lookups lasts: its `perMinute` lookups are counted within one. */
 const WINDOW_MS = 60_000;
 
 /**
@@ -8,13 +8,13 @@ const WINDOW_MS = 60_000;
  */
 export const MAX_WAITING = 1000;
 
-interface SessionLookups {
+interface SessionLookups<How> {
   /** Lookups started in the current window. */
   used: number;
-  /** When the current window began: at the first lookup after the last one ended. */
+  /** When the current window began: at the first lookup after the last window ended. */
   windowStart: number;
   /** Links waiting, in the order they were found (a Map keeps insertion order), with what found them. */
-  waiting: Map<number, string>;
+  waiting: Map<number, How>;
   /** Links already looked up (or handed over for it), never asked twice. */
   asked: Set<number>;
   /** Whether a refusal was logged since this session last had room, so a flood logs one line, not thousands. */
@@ -32,7 +32,7 @@ interface SessionLookups {
  * out a link per session in turn.
  */
 export class LinkLookups<How extends string> {
-  private sessions = new Map<string, SessionLookups>();
+  private sessions = new Map<string, SessionLookups<How>>();
 
   constructor(
     private perMinute: number,
@@ -76,7 +76,7 @@ export class LinkLookups<How extends string> {
         lookups.waiting.delete(number);
         lookups.asked.add(number);
         lookups.toldFull = false;
-        started.push(this.lookUp(sessionId, number, how as How));
+        started.push(this.lookUp(sessionId, number, how));
         more = true;
       }
     }
@@ -97,7 +97,7 @@ export class LinkLookups<How extends string> {
     else lookups.ended = true;
   }
 
-  private of(sessionId: string): SessionLookups {
+  private of(sessionId: string): SessionLookups<How> {
     let lookups = this.sessions.get(sessionId);
     if (!lookups) {
       lookups = { used: 0, windowStart: 0, waiting: new Map(), asked: new Set(), toldFull: false, ended: false };
