@@ -30,7 +30,7 @@ import { Metrics } from "./observability/metrics.ts";
 import { PierAskBuild } from "./pods/pier-ask.ts";
 import { traceStartsTo } from "./observability/start-trace.ts";
 import { PodServices } from "./pods/pod-services.ts";
-import { retireLegacyLayout } from "./pods/legacy-layout.ts";
+import { removeImportedLegacyClones, retireLegacyLayout } from "./pods/legacy-layout.ts";
 import { Pods } from "./pods/pods.ts";
 import { Mirrors } from "./repos/mirrors.ts";
 import { type RepoRemoval, type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
@@ -193,6 +193,7 @@ export async function openPier(config: Config): Promise<Pier> {
   });
   const pods = new Pods({ db, runtime, dataDir: config.dataDir, defaultImage: config.workspaceImage, mirrors, services,
     onReady: (key, shell) => claudeCode.prepare(key, shell),
+    inUse: (key, except) => sessions.hasLiveSession(key.repoId, key.userId, except),
   });
   const claudeCode: ClaudeCodeSupply = new ClaudeCodeSupply({
     runtime: runtime.kind,
@@ -274,7 +275,7 @@ export async function openPier(config: Config): Promise<Pier> {
   });
   const gateway: Gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => podUrlOfPier(config, runtime.kind, port) });
   const github = new GitHub(config.githubApiUrl);
-  const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings });
+  const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings, linkLookupsPerMinute: config.prLookupsPerMinute });
   watchForPullRequests(bus, prs);
   deliverTaskFeedback(bus, { sessions, hosts });
   bus.subscribe("task.updated", null, ({ task, taskId }) => {
@@ -306,7 +307,9 @@ export async function openPier(config: Config): Promise<Pier> {
   });
   let setUp = hasAnyUser(db);
 
-  await retireLegacyLayout({ db, dataDir: config.dataDir, runtime, imageFor: (repoId) => pods.imageFor(getRepo(db, repoId)) });
+  const legacy = { db, dataDir: config.dataDir, runtime, imageFor: (repoId: string) => pods.imageFor(getRepo(db, repoId)) };
+  await retireLegacyLayout(legacy);
+  await removeImportedLegacyClones(legacy);
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   scheduler.every("follow pull requests", PR_POLL_TICK_MS, () => prs.poll());
@@ -372,6 +375,7 @@ export async function openPier(config: Config): Promise<Pier> {
       attention.close();
       await hosts.settled();
       await verifications.settled();
+      await pods.settled();
       await agentMcp.stopAll();
       await claudeCodeEngine.stopAll();
       await hosts.detachAll();

@@ -28,6 +28,8 @@ export interface Config {
   anthropicBaseUrl: string;
   githubToken: string | null;
   githubApiUrl: string;
+  /** PIER_PR_LOOKUPS_PER_MINUTE: pull request links one session's output may have looked up on GitHub per minute. */
+  prLookupsPerMinute: number;
   podNetwork: string;
   /** Where pods reach Pier (for its MCP endpoint), when the default guess would be wrong. */
   podUrl: string | null;
@@ -72,6 +74,7 @@ export function loadConfig(env: Env = process.env): Config {
     anthropicBaseUrl: readUrl(env, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
     githubToken: readOptional(env, "GITHUB_TOKEN"),
     githubApiUrl: readUrl(env, "GITHUB_API_URL", "https://api.github.com"),
+    prLookupsPerMinute: readWhole(env, "PIER_PR_LOOKUPS_PER_MINUTE", 30, 1, 10_000),
     podNetwork: readMatching(env, "PIER_POD_NETWORK", DOCKER_NAME, "bridge", "a Docker network name such as bridge or none"),
     podUrl: raw(env, "PIER_POD_URL") === undefined ? null : readUrl(env, "PIER_POD_URL", ""),
     workspaceImage: readMatching(env, "PIER_WORKSPACE_IMAGE", IMAGE_REF, "pier-workspace:latest", "a Docker image reference such as pier-workspace:latest"),
@@ -109,6 +112,16 @@ function readPort(env: Env, name: string, fallback: number): number {
     throw new ConfigError(`${name} must be a port number from 0 to 65535, not "${value}".`);
   }
   return port;
+}
+
+function readWhole(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const whole = Number(value);
+  if (!/^\d+$/.test(value) || whole < min || whole > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not "${value}".`);
+  }
+  return whole;
 }
 
 function readFlag(env: Env, name: string): boolean {

@@ -4,14 +4,15 @@ import { dirname } from "node:path";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { Db } from "../infra/db.ts";
-import { cloneDir, workspaceDir } from "../repos/layout.ts";
+import { cloneDir, legacyCloneDir, workspaceDir } from "../repos/layout.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
-import { listRepos, type Repo } from "../repos/repos.ts";
-import type { OrphanPod, PodKey, PodMount, PodSpec, Progress, Runtime } from "../runtime/runtime.ts";
+import { getRepo, listRepos, type Repo } from "../repos/repos.ts";
+import type { OrphanPod, Pod, PodKey, PodMount, PodSpec, Progress, Runtime } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
 import { Workspace } from "../workspaces/workspace.ts";
+import { removeImportedLegacyClone } from "./legacy-layout.ts";
 import type { PodServices } from "./pod-services.ts";
-import { legacyClones, pods } from "./tables.ts";
+import { legacyClones, legacyImports, pods } from "./tables.ts";
 
 export interface PodView {
   state: "running" | "stopped" | "missing";
@@ -28,6 +29,8 @@ export interface PodsDeps {
   services: PodServices;
   /** Told each time a pod is ready for work (Pier's copy of Claude Code is placed from here). */
   onReady?: (key: PodKey, shell: PodShell) => void;
+  /** Whether the person has a live session in their pod of the repo, leaving out `except` (the one being started). */
+  inUse: (key: PodKey, except?: string) => boolean;
 }
 
 /** Where login shells in a Docker pod pick up Pier's PATH addition (the gh wrapper). */
@@ -40,6 +43,7 @@ const PROFILE_IN_POD = "/etc/profile.d/pier.sh";
  */
 export class Pods {
   private lastOrphans: OrphanPod[] = [];
+  private removingLegacy = new Map<string, Promise<void>>();
 
   constructor(private deps: PodsDeps) {}
 
@@ -49,14 +53,26 @@ export class Pods {
 
   /**
    * The person's pod for the repo, found, started or created (a pod removed behind Pier's back
-   * is re-created), with what Pier's own commands need to work in it.
+   * is re-created), with what Pier's own commands need to work in it. `forSession`: the session
+   * being started in it, if that is why.
+   *
+   * A pod still mounting the repo's old shared clone after its person's branches were taken from
+   * it (it holds everyone's saved work) is re-created without it here, but only while none of
+   * the person's sessions is live in it but `forSession`: their shells run in it, and what they
+   * do is theirs. Their worktrees are in the mounted workspace, so re-creating loses none of
+   * their work (only what was installed into the container itself, as any re-creation does).
    */
-  async ensure(repo: Repo, userId: string, progress: Progress = () => {}): Promise<PodShell> {
+  async ensure(repo: Repo, userId: string, progress: Progress = () => {}, forSession?: string): Promise<PodShell> {
     const key = { repoId: repo.id, userId };
     this.prepareWorkspace(key);
     await this.deps.mirrors.ensure(repo);
     await this.deps.services.open(key, this.deps.mirrors.path(repo.id));
-    const pod = await this.deps.runtime.ensurePod(this.spec(repo, key), progress);
+    let pod = await this.deps.runtime.ensurePod(this.spec(repo, key), progress);
+    if (this.mountsOldCloneNeedlessly(key, pod) && !this.deps.inUse(key, forSession)) {
+      progress({ step: "pod", message: "Re-creating your pod without the shared clone from before pods were per person…" });
+      await this.deps.runtime.removePod(key);
+      pod = await this.deps.runtime.ensurePod(this.spec(repo, key), progress);
+    }
     this.record(key, { containerId: pod.id, image: pod.image, state: "running" }, true);
     const shell = { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.dataDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
     this.deps.onReady?.(key, shell);
@@ -73,9 +89,35 @@ export class Pods {
     });
   }
 
-  /** The shared clone from before pods were per person, if the repo had one. */
-  legacyClone(repoId: string): string | null {
-    return this.deps.db.select().from(legacyClones).where(eq(legacyClones.repoId, repoId)).get()?.path ?? null;
+  /**
+   * The shared clone from before pods were per person, while the person has yet to take their
+   * branches from it (their pod mounts it read-only until then); null once they have, or if the
+   * repo never had one.
+   */
+  legacyClone(key: PodKey): string | null {
+    const legacy = this.deps.db.select().from(legacyClones).where(eq(legacyClones.repoId, key.repoId)).get();
+    if (!legacy) return null;
+    const imported = this.deps.db.select().from(legacyImports).where(and(eq(legacyImports.repoId, key.repoId), eq(legacyImports.userId, key.userId))).get();
+    return imported ? null : legacy.path;
+  }
+
+  /**
+   * The person's branches were taken from the old shared clone into their own: their pod need not
+   * mount it any more; once everyone's are, it is removed (in the background: nobody waits on it).
+   */
+  legacyImported(key: PodKey): void {
+    this.deps.db.insert(legacyImports).values({ ...key, importedAt: new Date() }).onConflictDoNothing().run();
+    const running = this.removingLegacy.get(key.repoId);
+    if (running) return;
+    const removal = removeImportedLegacyClone({ db: this.deps.db, dataDir: this.deps.dataDir, runtime: this.deps.runtime, imageFor: (repoId) => this.imageFor(getRepo(this.deps.db, repoId)) }, key.repoId)
+      .then(() => undefined)
+      .finally(() => this.removingLegacy.delete(key.repoId));
+    this.removingLegacy.set(key.repoId, removal);
+  }
+
+  /** Resolves when the removals of old shared clones under way are done (a closing Pier waits for them). */
+  settled(): Promise<void> {
+    return Promise.all(this.removingLegacy.values()).then(() => undefined);
   }
 
   view(repoId: string, userId: string): PodView | null {
@@ -141,7 +183,7 @@ export class Pods {
       { path: services.dir(key), readOnly: true },
       { path: services.profile(key), target: PROFILE_IN_POD, readOnly: true },
     ];
-    const legacy = this.legacyClone(repo.id);
+    const legacy = this.legacyClone(key);
     if (legacy) mounts.push({ path: legacy, readOnly: true });
     return { key, repoName: repo.name, username: findUser(this.deps.db, key.userId)?.username ?? "someone", image: this.imageFor(repo), workDir, mounts };
   }
@@ -162,6 +204,11 @@ export class Pods {
     }
     const owner = this.deps.runtime.fileOwner;
     if (owner) lchownSync(dir, owner.uid, owner.gid);
+  }
+
+  /** Whether the pod mounts the repo's old shared clone though its person no longer needs it (or it is gone). */
+  private mountsOldCloneNeedlessly(key: PodKey, pod: Pod): boolean {
+    return (pod.mounts ?? []).includes(legacyCloneDir(this.deps.dataDir, key.repoId)) && this.legacyClone(key) === null;
   }
 
   private where(key: PodKey) {

@@ -36,3 +36,21 @@ export const legacyClones = sqliteTable("legacy_clones", {
   path: text("path").notNull(),
   migratedAt: integer("migrated_at", { mode: "timestamp_ms" }).notNull(),
 });
+
+/**
+ * People whose branches were taken from their repo's old shared clone (see legacyClones): their
+ * pods mount it no more, and once everyone who had work in it is here, it is removed.
+ */
+export const legacyImports = sqliteTable(
+  "legacy_imports",
+  {
+    repoId: text("repo_id")
+      .notNull()
+      .references(() => repos.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    importedAt: integer("imported_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.repoId, t.userId] })],
+);

@@ -6,7 +6,8 @@ const TAIL = 512;
 /**
  * Finds the pull request links of one repo in a stream of text that arrives in pieces (terminal
  * output, chat messages): across piece boundaries, around and inside ANSI sequences (a link
- * printed as an OSC 8 hyperlink too), each number reported once.
+ * printed as an OSC 8 hyperlink too), each number reported once (a number whose report is
+ * refused, `found` returning false, is reported again when it comes again).
  */
 export class LinkScanner {
   private tail = "";
@@ -14,7 +15,7 @@ export class LinkScanner {
 
   constructor(
     private pattern: RegExp,
-    private found: (number: number) => void,
+    private found: (number: number) => boolean,
   ) {}
 
   feed(text: string): void {
@@ -23,8 +24,7 @@ export class LinkScanner {
       for (const match of candidate.matchAll(this.pattern)) {
         const number = Number(match[1]);
         if (this.seen.has(number)) continue;
-        this.seen.add(number);
-        this.found(number);
+        if (this.found(number)) this.seen.add(number);
       }
     }
     this.tail = joined.slice(-TAIL);

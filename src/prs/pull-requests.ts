@@ -23,6 +23,7 @@ import type { Session, Sessions } from "../sessions/sessions.ts";
 import { sessions as sessionsTable } from "../sessions/tables.ts";
 import type { Credentials } from "../settings/credentials.ts";
 import type { SettingsStore } from "../settings/settings.ts";
+import { LinkLookups } from "./link-lookups.ts";
 import { LinkScanner } from "./link-scanner.ts";
 import { pullRequests, sessionBranches, sessionPullRequests } from "./tables.ts";
 
@@ -75,6 +76,8 @@ export interface PullRequestDeps {
   sessions: Sessions;
   pods: Pods;
   settings: SettingsStore;
+  /** How many pull request links one session's output may have looked up on GitHub per minute. */
+  linkLookupsPerMinute: number;
 }
 
 /**
@@ -92,8 +95,12 @@ export class PullRequests {
   /** When each session was last searched by its branches (the poller's clock). */
   private searched = new Map<string, number>();
   private scanners = new Map<string, LinkScanner | null>();
+  /** Links found in sessions' output, looked up a bounded number per session per minute. */
+  private lookups: LinkLookups<"terminal" | "chat">;
 
-  constructor(private deps: PullRequestDeps) {}
+  constructor(private deps: PullRequestDeps) {
+    this.lookups = new LinkLookups(deps.linkLookupsPerMinute, (sessionId, number, how) => this.lookUpLink(sessionId, number, how));
+  }
 
   // ---------------------------------------------------------------- reading
 
@@ -140,7 +147,8 @@ export class PullRequests {
 
   /**
    * Reads what a session produced (its terminal's output, or the chat's agent text and tool
-   * results) for links to its repo's pull requests, as it comes, in pieces.
+   * results) for links to its repo's pull requests, as it comes, in pieces. What it prints is
+   * the session's to choose, so the lookups its links cause are bounded (see LinkLookups).
    */
   scan(sessionId: string, source: "terminal" | "chat", text: string): void {
     const key = `${sessionId} ${source}`;
@@ -149,16 +157,17 @@ export class PullRequests {
       const session = this.deps.sessions.get(sessionId);
       const repo = getRepo(this.deps.db, session.repoId);
       scanner = repo.githubRepo
-        ? new LinkScanner(pullRequestLinkPattern(this.deps.web, repo.githubRepo), (number) => void this.found(session, number, source))
+        ? new LinkScanner(pullRequestLinkPattern(this.deps.web, repo.githubRepo), (number) => this.lookups.offer(sessionId, number, source))
         : null;
       this.scanners.set(key, scanner);
     }
     scanner?.feed(text);
   }
 
-  /** The session ended: its scanners go (the pull requests it found stay and are still followed). */
+  /** The session ended: its scanners go (the pull requests it found stay and are still followed; links it showed are still looked up). */
   forget(sessionId: string): void {
     for (const source of ["terminal", "chat"]) this.scanners.delete(`${sessionId} ${source}`);
+    this.lookups.forget(sessionId);
   }
 
   /** A person records a pull request of the session's repo by its link. */
@@ -262,10 +271,12 @@ export class PullRequests {
   /**
    * The poller's one tick: every open pull request not asked about for a poll period is asked
    * again, and every live (or just ended) session is searched by its branches, its worktree's
-   * branch noted first. While GitHub limits the rate, nothing is asked.
+   * branch noted first; links waiting for a new minute are looked up. While GitHub limits the
+   * rate, nothing is asked.
    */
   async poll(now = Date.now()): Promise<void> {
     if (this.deps.github.rateLimit && this.deps.github.rateLimit.until > now) return;
+    await this.lookups.drain(now);
     const period = this.deps.settings.plain().prPollSeconds * 1000;
     const due = new Date(now - period);
     const open = this.deps.db
@@ -433,6 +444,15 @@ export class PullRequests {
       tx.delete(sessionPullRequests).where(where(sessionPullRequests)).run();
       tx.delete(pullRequests).where(where(pullRequests)).run();
     });
+  }
+
+  /** A link a session showed, its turn come: recorded and looked up; a failure is said, never thrown. */
+  private async lookUpLink(sessionId: string, number: number, how: "terminal" | "chat"): Promise<void> {
+    try {
+      await this.found(this.deps.sessions.get(sessionId), number, how);
+    } catch (error) {
+      console.error(`[pier] looking up pull request #${number} of session ${sessionId} failed: ${githubMessage(error)}`);
+    }
   }
 
   private async refreshLinked(repoId: string, numbers: number[]): Promise<void> {

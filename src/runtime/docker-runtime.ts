@@ -71,21 +71,22 @@ export class DockerRuntime implements Runtime {
 
   private async findOrCreate(spec: PodSpec, progress: Progress): Promise<Pod> {
     const existing = await traceStep("docker: find pod", () => this.find(spec.key));
+    const mounts = existing?.Mounts.map((mount) => mount.Destination);
     if (existing?.State === "running") {
       progress({ step: "pod", message: "Using the repository's running pod.", fraction: 1 });
-      return { id: existing.Id, image: existing.Image };
+      return { id: existing.Id, image: existing.Image, mounts };
     }
     if (existing) {
       progress({ step: "pod", message: "Starting the repository's stopped pod…" });
       await traceStep("docker: start pod", () => this.docker.getContainer(existing.Id).start());
       progress({ step: "pod", message: "Pod started.", fraction: 1 });
-      return { id: existing.Id, image: existing.Image };
+      return { id: existing.Id, image: existing.Image, mounts };
     }
     await traceStep("docker: image", () => this.ensureImage(spec.image, progress));
     progress({ step: "pod", message: "Creating your pod for this repository…" });
     const container = await traceStep("docker: create pod", async () => this.docker.createContainer(await this.podDefinition(spec)));
     await traceStep("docker: start pod", () => container.start());
-    const pod = { id: container.id, image: spec.image };
+    const pod = { id: container.id, image: spec.image, mounts: spec.mounts.map((m) => m.target ?? m.path) };
     await traceStep("docker: name the pod user", () => this.namePodUser(pod, progress));
     progress({ step: "pod", message: "Pod created and started.", fraction: 1 });
     return pod;

@@ -41,6 +41,8 @@ export interface Pod {
   /** The container id, or "local". */
   id: string;
   image: string;
+  /** Where the data dir's directories are mounted in it, as ensurePod found or made it (none on the local runtime). */
+  mounts?: string[];
 }
 
 export type PodState = "running" | "stopped" | "missing";

@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import { type Actor, isAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { PodFactsOffer } from "../claude-code/supply.ts";
@@ -330,13 +330,23 @@ export class Sessions {
       .all();
   }
 
-  /** Whether the repo (or, given a person, that person's pod of it) has a provisioning or active session. */
-  hasLiveSession(repoId: string, userId?: string): boolean {
+  /**
+   * Whether the repo (or, given a person, that person's pod of it) has a provisioning or active
+   * session, leaving out `except` if given.
+   */
+  hasLiveSession(repoId: string, userId?: string, except?: string): boolean {
     return (
       this.deps.db
         .select({ id: sessions.id })
         .from(sessions)
-        .where(and(eq(sessions.repoId, repoId), ...(userId ? [eq(sessions.userId, userId)] : []), inArray(sessions.state, LIVE)))
+        .where(
+          and(
+            eq(sessions.repoId, repoId),
+            ...(userId ? [eq(sessions.userId, userId)] : []),
+            ...(except ? [ne(sessions.id, except)] : []),
+            inArray(sessions.state, LIVE),
+          ),
+        )
         .get() !== undefined
     );
   }
@@ -449,10 +459,10 @@ export class Sessions {
       // A failed fetch fails the session through prepare below; if the pod fails first, that is the error.
       fetched.catch(() => undefined);
       podFacts = this.deps.podFacts?.(podKeyOf(session));
-      const shell = await traceStep("pod: ensure", () => pods.ensure(repo, session.userId, report));
+      let shell = await traceStep("pod: ensure", () => pods.ensure(repo, session.userId, report, sessionId));
 
       report({ step: "worktree", message: `Preparing the worktree on ${session.branch}…` });
-      const legacyClone = pods.legacyClone(repo.id);
+      const legacyClone = pods.legacyClone(podKeyOf(session));
       const files = await this.deps.filesFor(session);
       const prepared = await traceStep("worktree: prepare", () => this.cloneLock.run(cloneKey(session), () =>
         pods.workspace(repo, session.userId, shell).prepare({
@@ -470,6 +480,12 @@ export class Sessions {
         }),
       ));
       podFacts?.settle(prepared.podFacts ?? new Error("The worktree's script was not asked about the pod."));
+      if (legacyClone) {
+        // The person's branches are in their own clone now (prepare took them), so their pod gives
+        // up the old shared clone: at once if nothing else of theirs runs in it, else later.
+        pods.legacyImported(podKeyOf(session));
+        shell = await traceStep("pod: without the shared clone", () => pods.ensure(repo, session.userId, report, sessionId));
+      }
       if (prepared.kept.includes(".claude/settings.local.json")) {
         report({ step: "worktree", message: "The repository tracks its own .claude/settings.local.json, so a claude typed in the terminal does not go through Pier's model gateway: it is not metered, and needs a credential of its own." });
       }

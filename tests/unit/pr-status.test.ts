@@ -42,7 +42,10 @@ describe("finding pull request links in pieces of output", () => {
   const web = githubWeb("https://api.github.com");
   const scan = (...pieces: string[]) => {
     const found: number[] = [];
-    const scanner = new LinkScanner(pullRequestLinkPattern(web, "acme/widgets"), (n) => found.push(n));
+    const scanner = new LinkScanner(pullRequestLinkPattern(web, "acme/widgets"), (n) => {
+      found.push(n);
+      return true;
+    });
     for (const piece of pieces) scanner.feed(piece);
     return found;
   };

@@ -50,9 +50,13 @@ g fetch -q --prune --no-tags "$mirror" '+refs/heads/*:refs/remotes/origin/*'
 mark clone-fetch
 
 # Once: this person's branches from the clone they shared with others before pods were per person.
+# That clone goes once everyone's are taken, so a branch it has but cannot give fails the start
+# (and is tried again at the next), never skipped.
 if [ -n "$legacy" ] && [ "$(g config --get pier.legacy-imported 2>/dev/null)" != 1 ]; then
   for b in "$@"; do
-    g show-ref -q --verify "refs/heads/$b" || g fetch -q "$legacy" "refs/heads/$b:refs/heads/$b" 2>/dev/null || true
+    g show-ref -q --verify "refs/heads/$b" && continue
+    git -C "$legacy" show-ref -q --verify "refs/heads/$b" || continue
+    g fetch -q "$legacy" "refs/heads/$b:refs/heads/$b" || told "Your branch $b could not be taken from the clone shared before pods were per person; ask an admin to look at it."
   done
   g config pier.legacy-imported 1
 fi
