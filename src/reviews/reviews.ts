@@ -2,6 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import type { Actor } from "../auth/actor.ts";
 import { MAX_MESSAGE_CHARS } from "../chat/protocol.ts";
+import { assertSpeaker } from "../chat/speaker.ts";
 import type { Db } from "../infra/db.ts";
 import { AppError, forbidden, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
@@ -85,7 +86,7 @@ export class Reviews {
     const session = this.deps.sessions.getFor(actor, sessionId);
     if (actor.kind !== "person") throw forbidden("Only a person can review a session.");
     // A sent review is a user turn: only the session's own person's words may be one.
-    if (input.send && actor.user.id !== session.userId) throw forbidden("Only the session's own person can send a review to its agent; your comments can be kept for them.");
+    if (input.send) assertSpeaker(actor, session, "send a review to its agent (your comments can be kept for them)");
     const given = input.comments.map(readComment);
     if (input.send) this.conversationOf(session);
     const waiting = this.waiting(session.id, actor.user.id);

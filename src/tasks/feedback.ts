@@ -1,6 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import type { Actor } from "../auth/actor.ts";
-import { AppError, forbidden } from "../infra/errors.ts";
+import { assertSpeaker } from "../chat/speaker.ts";
+import { AppError } from "../infra/errors.ts";
 import type { EventBus } from "../infra/events.ts";
 import { requiredText } from "../infra/input.ts";
 import type { SessionHosts } from "../sessions/hosts.ts";
@@ -42,9 +43,7 @@ export class TaskFeedback {
    */
   passOn(actor: Actor, sessionId: string, { noteId }: PassOnInput): { text: string } {
     const session = this.deps.sessions.getFor(actor, sessionId);
-    if (actor.kind !== "person" || actor.user.id !== session.userId) {
-      throw forbidden("Only the session's own person can pass a note on to its agent.");
-    }
+    assertSpeaker(actor, session, "pass a note on to its agent");
     if (!session.taskId) throw new AppError(409, "no_task", "The session is linked to no task, so it has no feedback to pass on.");
     const note = this.deps.tasks.note(actor, session.taskId, noteId);
     const conversation = this.conversationOf(session);

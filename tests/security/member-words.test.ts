@@ -203,6 +203,22 @@ describe("a task's text and notes", () => {
   }, 120_000);
 });
 
+describe("an admin reading along", () => {
+  test("cannot speak in alice's chat: the message is refused to the admin alone and starts no turn", async () => {
+    const session = await activeSession(pier, alice, { repoId, title: "Read along" });
+    const asked = chatRequests().length;
+    const watching = await ChatClient.connect(pier.url, session.id, { cookie: admin, origin: pier.url });
+    watching.send(ORDERS);
+    const refused = await watching.next("error", 0, 15_000);
+    watching.close();
+    expect(refused.message).toContain("Only the session's own person");
+    await Bun.sleep(300);
+    expect((await transcript(session)).filter((item) => item.kind === "user")).toEqual([]);
+    expect(chatRequests().length).toBe(asked);
+    await api("POST", `/api/sessions/${session.id}/end`, {}, alice);
+  }, 120_000);
+});
+
 describe("a review", () => {
   test("is sent to an agent only by the session's own person", async () => {
     const session = await activeSession(pier, alice, { repoId, title: "Reviewed" });
