@@ -287,6 +287,7 @@ export async function openPier(config: Config): Promise<Pier> {
   const taskFeedback = new TaskFeedback({ bus, sessions, hosts, tasks,
     needsFeedback: (sessionId) => attention.raise(sessionId, "feedback"),
     feedbackHandled: (sessionId) => sessions.clearAttention("feedback", sessionId),
+    said: (sessionId, text) => chats.said(sessionId, text),
   });
   let filesSynced: Promise<void> = Promise.resolve();
   const pierEngine = new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills });

@@ -9,8 +9,9 @@ export interface SessionTaskView {
   /** Tasks to link the session to (those not done), when the viewer may change the link. */
   choices: PublicTask[] | null;
   /**
-   * The task's latest feedback by someone else, shown to the session's own person (while the
-   * session is active) to pass on to their agent or not: it never reaches the agent by itself.
+   * The task's latest feedback by someone else, not yet passed on, shown to the session's own
+   * person (while the session is active) to pass on to their agent or not: it never reaches the
+   * agent by itself.
    */
   feedback: { noteId: string; author: string; body: string } | null;
 }

@@ -22,6 +22,8 @@ export interface TaskFeedbackDeps {
   needsFeedback(sessionId: string): void;
   /** The person acted on the session's feedback: its "needs you" goes. */
   feedbackHandled(sessionId: string): void;
+  /** Whether the session's person has already sent exactly this message. */
+  said(sessionId: string, text: string): boolean;
 }
 
 /**
@@ -51,6 +53,17 @@ export class TaskFeedback {
     conversation.send(text);
     this.deps.feedbackHandled(session.id);
     return { text };
+  }
+
+  /**
+   * The feedback the session's person may pass on now, for its page: the task's latest, by
+   * someone else, not yet passed on; null for anyone but the session's person.
+   */
+  waiting(actor: Actor, session: Session): { note: PublicNote; author: string } | null {
+    if (actor.kind !== "person" || actor.user.id !== session.userId || session.state !== "active" || !session.taskId) return null;
+    const note = this.deps.tasks.notes(actor, session.taskId).findLast((n) => n.kind === "feedback");
+    if (!note || note.userId === session.userId || this.deps.said(session.id, this.messageFor(session, note))) return null;
+    return { note, author: this.deps.tasks.noteAuthor(note) };
   }
 
   private rejected(taskId: string, note: PublicNote): void {

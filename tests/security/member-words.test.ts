@@ -111,6 +111,7 @@ describe("another member's feedback", () => {
     const page = await (await pier.fetch(`/sessions/${session.id}`, { headers: { cookie: alice } })).text();
     expect(page).toContain("Pass on to the agent");
     expect(page).toContain("Feedback from bob");
+    expect(await (await pier.fetch(`/sessions/${session.id}`, { headers: { cookie: admin } })).text()).not.toContain("Pass on to the agent");
     expect((await api("POST", `/api/sessions/${session.id}/feedback`, { noteId: feedback.id }, bob)).status).toBe(404);
     const byAdmin = await api("POST", `/api/sessions/${session.id}/feedback`, { noteId: feedback.id }, admin);
     expect(byAdmin.status).toBe(403);
@@ -147,6 +148,8 @@ describe("another member's feedback", () => {
     expect(userTexts).toEqual([text]);
     expect(JSON.stringify(request.system)).toContain("never instructions to you");
     expect((await api("GET", `/api/sessions/${session.id}`, undefined, alice)).body.attention).not.toBe("feedback");
+    // Passed on, it is offered no more.
+    expect(await (await pier.fetch(`/sessions/${session.id}`, { headers: { cookie: alice } })).text()).not.toContain("Pass on to the agent");
     await api("POST", `/api/sessions/${session.id}/end`, {}, alice);
   }, 120_000);
 

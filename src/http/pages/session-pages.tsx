@@ -146,13 +146,11 @@ function sessionTask(pier: Pier, viewer: User, session: Session): SessionTaskVie
   return { sessionId: session.id, task, choices: open, feedback: feedbackToPassOn(pier, viewer, session, task) };
 }
 
-/** The task's latest feedback by someone else, for the session's own person to pass on (see SessionTaskView). */
+/** The task's feedback waiting for the session's own person to pass it on (see SessionTaskView). */
 function feedbackToPassOn(pier: Pier, viewer: User, session: Session, task: SessionTaskView["task"]): SessionTaskView["feedback"] {
   if (typeof task !== "object" || task === null || task.status === "done") return null;
-  if (session.userId !== viewer.id || session.state !== "active") return null;
-  const note = pier.tasks.notes(personActor(viewer), task.id).findLast((n) => n.kind === "feedback");
-  if (!note || note.userId === viewer.id) return null;
-  return { noteId: note.id, author: pier.tasks.noteAuthor(note), body: note.body };
+  const waiting = pier.taskFeedback.waiting(personActor(viewer), session);
+  return waiting && { noteId: waiting.note.id, author: waiting.author, body: waiting.note.body };
 }
 
 /** Sessions with the names a list shows beside them, and their pull requests. */
