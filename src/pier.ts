@@ -23,7 +23,7 @@ import { launchedMcpServer, mcpJson, pierMcpServer, podUrlOfPier } from "./mcp/p
 import { AgentMcpServers } from "./mcps/agent-servers.ts";
 import { McpServers } from "./mcps/mcp-servers.ts";
 import { taskTools } from "./tools/registry.ts";
-import { deliverTaskFeedback } from "./tasks/feedback.ts";
+import { TaskFeedback } from "./tasks/feedback.ts";
 import { watchForPullRequests } from "./prs/watch.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
@@ -105,6 +105,8 @@ export interface Pier {
   chats: Chats;
   /** Review comments on sessions' diffs, sent to their agents as one message. */
   reviews: Reviews;
+  /** A rejected task's feedback: a "needs you" for each linked session's person, passed on to their agent as they decide. */
+  taskFeedback: TaskFeedback;
   /** Which tools the agent may call, globally and per repo. */
   policies: ToolPolicies;
   /** The tool policy enforced on the agent's calls, and the approvals it waits for. */
@@ -277,7 +279,6 @@ export async function openPier(config: Config): Promise<Pier> {
   const github = new GitHub(config.githubApiUrl);
   const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings, linkLookupsPerMinute: config.prLookupsPerMinute });
   watchForPullRequests(bus, prs);
-  deliverTaskFeedback(bus, { sessions, hosts });
   bus.subscribe("task.updated", null, ({ task, taskId }) => {
     if (task === null) sessions.forgetTask(taskId);
   });
@@ -287,6 +288,11 @@ export async function openPier(config: Config): Promise<Pier> {
   approvals.forgetAfterRestart();
   const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate });
   const attention: Attention = new Attention({ bus, sessions, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
+  const taskFeedback = new TaskFeedback({ bus, sessions, hosts, tasks,
+    needsFeedback: (sessionId) => attention.raise(sessionId, "feedback"),
+    feedbackHandled: (sessionId) => sessions.clearAttention("feedback", sessionId),
+    said: (sessionId, text) => chats.said(sessionId, text),
+  });
   let filesSynced: Promise<void> = Promise.resolve();
   const pierEngine = new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills });
   // Claude Code runs the pod's own claude or Pier's copy, and reaches the API through Pier's gateway where pods can.
@@ -357,6 +363,7 @@ export async function openPier(config: Config): Promise<Pier> {
     terminals,
     chats,
     reviews: new Reviews({ db, sessions, hosts }),
+    taskFeedback,
     policies,
     approvals,
     hosts,

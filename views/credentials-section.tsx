@@ -64,7 +64,7 @@ export function NotificationsSection(props: { webhook: WebhookView; form: FormSt
     <section class="card" id="notifications" aria-labelledby="notifications-heading">
       <h2 id="notifications-heading">Notifications</h2>
       <p class="muted">
-        When one of your sessions needs you (its agent finished, an approval waits, its terminal rang or went quiet) while you are not looking at it, Pier
+        When one of your sessions needs you (its agent finished, an approval waits, its terminal rang or went quiet, someone sent its task back with feedback) while you are not looking at it, Pier
         shows it on your pages and, if you allow them, as a browser notification. It can also post to a webhook: a JSON message with <code>text</code>,{" "}
         <code>message</code>, <code>title</code> and a link to the session, once each time.
       </p>

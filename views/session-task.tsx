@@ -8,6 +8,12 @@ export interface SessionTaskView {
   task: PublicTask | "deleted" | null;
   /** Tasks to link the session to (those not done), when the viewer may change the link. */
   choices: PublicTask[] | null;
+  /**
+   * The task's latest feedback by someone else, not yet passed on, shown to the session's own
+   * person (while the session is active) to pass on to their agent or not: it never reaches the
+   * agent by itself.
+   */
+  feedback: { noteId: string; author: string; body: string } | null;
 }
 
 /** "Title (In progress)": a task in a list of choices. */
@@ -21,7 +27,7 @@ export function taskChoiceLabel(task: PublicTask): string {
  * serves it alone at /sessions/:id/task for that.
  */
 export function SessionTask(props: { view: SessionTaskView }) {
-  const { sessionId, task, choices } = props.view;
+  const { sessionId, task, choices, feedback } = props.view;
   const current = typeof task === "object" && task ? task.id : "";
   return (
     <div id="session-task" class="session-task" data-session-task={sessionId}>
@@ -39,6 +45,7 @@ export function SessionTask(props: { view: SessionTaskView }) {
             <TaskStatusPill status={task.status} />
           </>
         )}
+        {feedback ? <PassOnFeedback sessionId={sessionId} feedback={feedback} /> : ""}
         {choices ? (
           <details class="task-link" id="session-task-link">
             <summary>{task === null ? "Link a task" : "Change task"}</summary>
@@ -66,6 +73,33 @@ export function SessionTask(props: { view: SessionTaskView }) {
           ""
         )}
       </dd>
+    </div>
+  );
+}
+
+/**
+ * Another member's feedback on the session's task, and the one click that passes it on to the
+ * agent as the person's own message, quoted and attributed. With JavaScript the form goes to
+ * POST /api/sessions/:id/feedback (src/client/session-task.ts); without, to the page.
+ */
+function PassOnFeedback(props: { sessionId: string; feedback: NonNullable<SessionTaskView["feedback"]> }) {
+  const { sessionId, feedback } = props;
+  return (
+    <div class="task-feedback" id="session-task-feedback">
+      <p class="task-feedback-head">
+        <strong safe>{`Feedback from ${feedback.author}`}</strong>
+        <span class="muted"> (not sent to the agent unless you pass it on)</span>
+      </p>
+      <blockquote class="task-feedback-body" safe>
+        {feedback.body}
+      </blockquote>
+      <form method="post" action={`/sessions/${sessionId}/feedback`} aria-label="Pass the feedback on to the agent" data-pass-on>
+        <input type="hidden" name="noteId" value={feedback.noteId} />
+        <button type="submit" class="small" id="pass-on-feedback">
+          Pass on to the agent
+        </button>
+        <p class="field-error" role="alert" hidden data-pass-on-error />
+      </form>
     </div>
   );
 }

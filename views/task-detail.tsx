@@ -175,7 +175,10 @@ function TaskHead(props: { detail: TaskDetail }) {
   );
 }
 
-/** Approve, or send back to work with feedback (kept as a note and told to the agent). */
+/**
+ * Approve, or send back to work with feedback: kept as a note; the person of each linked session
+ * decides whether their agent hears it (src/tasks/feedback.ts).
+ */
 function Review(props: { task: PublicTask; form: FormState }) {
   const error = props.form.error && props.form.error.field !== "feedback" ? props.form.error.message : undefined;
   return (
@@ -197,7 +200,7 @@ function Review(props: { task: PublicTask; form: FormState }) {
         </HxForm>
         <HxForm action={`/tasks/${props.task.id}/reject`} label="Reject with feedback" class="review-reject">
           <TextArea form={props.form} name="feedback" label="Feedback" rows={3} required
-            hint="What is missing or wrong; the agent of each linked active session is told." />
+            hint="What is missing or wrong. Kept as a note; each linked session's person chooses whether to pass it on to their agent (when every linked session is yours, their agents hear it at once)." />
           <button type="submit" id="review-reject" class="danger">
             Reject with feedback
           </button>

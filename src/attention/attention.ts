@@ -14,6 +14,7 @@ const REASONS: Record<SessionAttention, string> = {
   approval: "the agent waits for your approval",
   bell: "the terminal rang its bell",
   quiet: "the terminal went quiet",
+  feedback: "someone sent the session's task back with feedback, for you to pass on to the agent or not",
 };
 
 export interface AttentionDeps {
@@ -82,11 +83,15 @@ export class Attention {
     if (session.attention && session.attention !== "approval") this.deps.sessions.clearAttention(session.attention, sessionId);
   }
 
-  /** Raises a reason on a live session whose person is not looking; a waiting approval is never replaced. */
+  /**
+   * Raises a reason on a live session whose person is not looking. A waiting approval is never
+   * replaced, nor feedback waiting for its person by anything less.
+   */
   raise(sessionId: string, reason: Exclude<SessionAttention, "approval">): void {
     if (this.isLooking(sessionId)) return;
     const session = this.deps.sessions.findLive(sessionId);
     if (!session || session.state !== "active" || session.attention === "approval") return;
+    if (session.attention === "feedback" && reason !== "feedback") return;
     this.deps.sessions.markAttention(sessionId, reason);
   }
 

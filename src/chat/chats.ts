@@ -1,5 +1,5 @@
 import { Conversation, type ConversationDeps } from "./conversation.ts";
-import { appendItem, loadItems, type NewChatItem } from "./items.ts";
+import { appendItem, hasUserMessage, loadItems, type NewChatItem } from "./items.ts";
 import { eventOf } from "./protocol.ts";
 
 /**
@@ -25,6 +25,11 @@ export class Chats {
   /** Every item of a session's conversation, in order (GET /api/sessions/:id/transcript). */
   transcript(sessionId: string) {
     return loadItems(this.deps.db, sessionId);
+  }
+
+  /** Whether the session's person has sent exactly this message (feedback they passed on, say). */
+  said(sessionId: string, text: string): boolean {
+    return hasUserMessage(this.deps.db, sessionId, text);
   }
 
   /** What a session's conversation holds, when it is not live (its session ended or failed). */

@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
 import type { ChatItem } from "./protocol.ts";
 import { chatItems } from "./tables.ts";
@@ -13,6 +13,17 @@ export function appendItem(db: Db, sessionId: string, item: NewChatItem): ChatIt
   const full = { ...item, at: at.toISOString() } as ChatItem;
   db.insert(chatItems).values({ sessionId, kind: item.kind, data: JSON.stringify(full), createdAt: at }).run();
   return full;
+}
+
+/** Whether the session's person has said exactly this (a user item with this text). */
+export function hasUserMessage(db: Db, sessionId: string, text: string): boolean {
+  const found = db
+    .select({ id: chatItems.id })
+    .from(chatItems)
+    .where(and(eq(chatItems.sessionId, sessionId), eq(chatItems.kind, "user"), sql`json_extract(${chatItems.data}, '$.text') = ${text}`))
+    .limit(1)
+    .get();
+  return found !== undefined;
 }
 
 export function loadItems(db: Db, sessionId: string): ChatItem[] {

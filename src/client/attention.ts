@@ -16,6 +16,7 @@ const REASONS: Record<string, string> = {
   approval: "The agent waits for your approval.",
   bell: "The terminal rang its bell.",
   quiet: "The terminal went quiet.",
+  feedback: "Someone sent its task back with feedback.",
 };
 
 const baseTitle = document.title;

@@ -48,6 +48,25 @@ function startSessionTask(sessionId: string): void {
     say(taskId ? `Linked to ${fresh.querySelector("dd a")?.textContent ?? "the task"}.` : "The session is no longer linked to a task.");
   });
 
+  // Another member's feedback goes to the agent only when the person passes it on, as their message.
+  document.addEventListener("submit", async (event) => {
+    const form = (event.target as Element).closest<HTMLFormElement>("[data-pass-on]");
+    if (!form) return;
+    event.preventDefault();
+    const error = form.querySelector<HTMLElement>("[data-pass-on-error]")!;
+    const noteId = (form.elements.namedItem("noteId") as HTMLInputElement).value;
+    const answer = await callApi(`/api/sessions/${encodeURIComponent(sessionId)}/feedback`, { method: "POST", body: JSON.stringify({ noteId }) });
+    error.textContent = answer.ok ? "" : answer.message;
+    error.hidden = answer.ok;
+    if (!answer.ok) return;
+    form.querySelector("button")?.remove();
+    const done = document.createElement("p");
+    done.className = "muted";
+    done.textContent = "Passed on to the agent.";
+    form.append(done);
+    say("The feedback was passed on to the agent.");
+  });
+
   const source = new EventSource(`/api/sessions/${encodeURIComponent(sessionId)}/events`);
   source.onmessage = (message) => {
     const event = JSON.parse(message.data) as SessionStreamEvent;

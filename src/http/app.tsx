@@ -10,6 +10,7 @@ import { PUBLIC_DIR } from "./assets.ts";
 import { repoApi } from "./api/repo-routes.ts";
 import { sessionApi } from "./api/session-routes.ts";
 import { reviewApi } from "./api/review-routes.ts";
+import { feedbackApi } from "./api/feedback-routes.ts";
 import { settingsApi } from "./api/settings-routes.ts";
 import { systemRoutes } from "./api/system-routes.ts";
 import { authenticate, usesCookie } from "./auth.ts";
@@ -111,6 +112,7 @@ export function createApp(pier: Pier) {
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(reviewApi(pier))
+    .use(feedbackApi(pier))
     .use(terminalSocket(pier))
     .use(chatSocket(pier))
     .use(costApi(pier))

@@ -1,6 +1,7 @@
 import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
 import { type ServerEvent, parseClientMessage } from "../chat/protocol.ts";
+import { assertSpeaker } from "../chat/speaker.ts";
 import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import { requireActor } from "./auth.ts";
@@ -9,7 +10,8 @@ import { trackSessionSocket } from "./session-sockets.ts";
 /**
  * WebSocket /api/sessions/:id/chat: the conversation so far on connect, then its items live, as
  * the conversation publishes them on the event bus. Authenticated and owner-or-admin like the
- * terminal; cross-site upgrades are refused in the app's request hook. An ended session's
+ * terminal (an admin reads along, but only the session's own person's messages are taken: see
+ * src/chat/speaker.ts); cross-site upgrades are refused in the app's request hook. An ended session's
  * conversation can still be read.
  */
 export function chatSocket(pier: Pier) {
@@ -50,8 +52,16 @@ export function chatSocket(pier: Pier) {
         }
         return;
       }
+      const session = pier.sessions.get(sessionId);
+      if (message.type === "message") {
+        try {
+          assertSpeaker(requireActor(pier, ws.data), session);
+        } catch (error) {
+          return refuse(error instanceof AppError ? error.message : "The message could not be taken.");
+        }
+      }
       const host = pier.hosts.get(sessionId);
-      if (pier.sessions.get(sessionId).state !== "active" || !host) return refuse("The session is not active; resume it to talk to the agent.");
+      if (session.state !== "active" || !host) return refuse("The session is not active; resume it to talk to the agent.");
       const conversation = host.chat();
       if (message.type === "interrupt") await conversation.interrupt();
       else conversation.send(message.text);

@@ -2,6 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import type { Actor } from "../auth/actor.ts";
 import { MAX_MESSAGE_CHARS } from "../chat/protocol.ts";
+import { assertSpeaker } from "../chat/speaker.ts";
 import type { Db } from "../infra/db.ts";
 import { AppError, forbidden, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
@@ -65,7 +66,7 @@ export interface ReviewDeps {
  * the session's agent as ONE chat message, as if the person had typed it, with each file and
  * line and the lines around it. Only a live session's agent can take one; an ended session's
  * comments wait for it to be resumed. The session's person and admins may review it, like they
- * may see it; others get 404.
+ * may see it (others get 404), but only its person sends a review: it is their message.
  */
 export class Reviews {
   constructor(private deps: ReviewDeps) {}
@@ -84,6 +85,8 @@ export class Reviews {
   async review(actor: Actor, sessionId: string, input: ReviewInput): Promise<{ comments: ReviewComment[]; message: string | null }> {
     const session = this.deps.sessions.getFor(actor, sessionId);
     if (actor.kind !== "person") throw forbidden("Only a person can review a session.");
+    // A sent review is a user turn: only the session's own person's words may be one.
+    if (input.send) assertSpeaker(actor, session, "send a review to its agent (your comments can be kept for them)");
     const given = input.comments.map(readComment);
     if (input.send) this.conversationOf(session);
     const waiting = this.waiting(session.id, actor.user.id);

@@ -39,6 +39,8 @@ export const taskNotes = sqliteTable(
       .notNull()
       .references(() => tasks.id, { onDelete: "cascade" }),
     author: text("author", { enum: ["user", "agent"] }).notNull(),
+    /** "feedback" when a person sent the task back with it (see Tasks.reject), "note" otherwise. */
+    kind: text("kind", { enum: ["note", "feedback"] }).notNull().default("note"),
     userId: text("user_id").references(() => users.id, { onDelete: "set null" }),
     sessionId: text("session_id"),
     body: text("body").notNull(),

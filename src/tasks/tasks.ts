@@ -1,6 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { and, asc, count, desc, eq, inArray, max, or, type SQL } from "drizzle-orm";
 import { type Actor, isAdmin } from "../auth/actor.ts";
+import { findUser } from "../auth/users.ts";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import type { EventBus } from "../infra/events.ts";
@@ -34,6 +35,8 @@ export interface PublicNote {
   id: string;
   taskId: string;
   author: "user" | "agent";
+  /** "feedback": a person sent the task back to work with it (the reject's note). */
+  kind: "note" | "feedback";
   userId: string | null;
   sessionId: string | null;
   body: string;
@@ -48,8 +51,12 @@ declare module "../infra/events.ts" {
      * report this way, asked for by the one who moved it.
      */
     "task.updated": { task: PublicTask | null; taskId: string; from?: TaskStatus; by?: Actor };
-    /** A person sent a task back to work with feedback, for the agent of its active session (topic: the task id). */
-    "task.rejected": { task: PublicTask; feedback: string };
+    /**
+     * A person sent a task back to work with feedback, kept as `note` (topic: the task id). It is
+     * their words: it reaches the agent of a session linked to the task only as the session's
+     * own person decides (see src/tasks/feedback.ts).
+     */
+    "task.rejected": { task: PublicTask; note: PublicNote };
   }
 }
 
@@ -246,13 +253,16 @@ export class Tasks {
     return this.move(actor, id, "done");
   }
 
-  /** A person sends a task that awaits approval back to work; the feedback is kept as a note and told to the agent. */
+  /**
+   * A person sends a task that awaits approval back to work; the feedback is kept as a note of
+   * kind "feedback" (what happens to the linked sessions is src/tasks/feedback.ts's to say).
+   */
   reject(actor: Actor, id: string, input: RejectInput): PublicTask {
     if (actor.kind !== "person") throw forbidden("Only a person can reject a task.");
     const feedback = this.checkNote(input.feedback);
     const task = this.move(actor, id, "in_progress");
-    this.addNote(actor, id, { body: `Changes requested: ${feedback}` });
-    this.bus.publish("task.rejected", id, { task, feedback });
+    const note = this.addNote(actor, id, { body: `Changes requested: ${feedback}` }, "feedback");
+    this.bus.publish("task.rejected", id, { task, note });
     return task;
   }
 
@@ -285,12 +295,34 @@ export class Tasks {
       .map(publicNote);
   }
 
-  addNote(actor: Actor, id: string, input: NoteInput): PublicNote {
+  /** One note of a task, as `notes` reaches it; 400 naming `field` when the task has no such note. */
+  note(actor: Actor, taskId: string, noteId: string, field = "noteId"): PublicNote {
+    const found = this.notes(actor, taskId).find((note) => note.id === noteId);
+    if (!found) throw invalid(field, "No note with that id on the session's task.");
+    return found;
+  }
+
+  /**
+   * Who wrote a note, as an agent reading it should name them: a person by their username, the
+   * agent by the person it worked for and its session.
+   */
+  noteAuthor(note: PublicNote): string {
+    const person = note.userId ? (findUser(this.db, note.userId)?.username ?? "a former member") : "a former member";
+    return note.author === "agent" ? `the agent of ${person}'s session ${note.sessionId ?? ""}`.trim() : person;
+  }
+
+  /** Who created a task, by username (its text may since have been changed by any member). */
+  creatorOf(task: PublicTask): string {
+    return task.createdBy ? (findUser(this.db, task.createdBy)?.username ?? "a former member") : "a former member";
+  }
+
+  addNote(actor: Actor, id: string, input: NoteInput, kind: PublicNote["kind"] = "note"): PublicNote {
     this.assertReaches(actor, this.row(id));
     const note: NoteRow = {
       id: newId(),
       taskId: id,
       author: actor.kind === "agent" ? "agent" : "user",
+      kind,
       userId: actor.user.id,
       sessionId: actor.kind === "agent" ? actor.sessionId : null,
       body: this.checkNote(input.body),
@@ -414,6 +446,7 @@ function publicNote(note: NoteRow): PublicNote {
     id: note.id,
     taskId: note.taskId,
     author: note.author,
+    kind: note.kind,
     userId: note.userId,
     sessionId: note.sessionId,
     body: note.body,

@@ -1,13 +1,17 @@
 import { t } from "elysia";
+import { QUOTED_BLOCKS_ARE_DATA } from "../chat/quoted.ts";
 import { AppError } from "../infra/errors.ts";
 import { TASK_PRIORITIES, TASK_STATUSES } from "../tasks/tables.ts";
+import { quotedNote, quotedTask, quotedTitles } from "../tasks/task-words.ts";
 import type { PublicTask } from "../tasks/tasks.ts";
 import { type TaskToolContext, defineTool } from "./tool.ts";
 
 /**
  * The agent's tools on the task linked to its session. Each acts through the tasks module as the
  * agent (which reaches only that task and its subtasks), so the workflow and its refusals are the
- * same as for a person; a refusal comes back to the model as a result it can act on.
+ * same as for a person; a refusal comes back to the model as a result it can act on. What members
+ * wrote (titles, descriptions, notes) comes back quoted and attributed (src/tasks/task-words.ts),
+ * with a reminder that it is data: Claude Code reads these over MCP without Pier's system prompt.
  */
 
 const NO_TASK = "No task is linked to this session; the person can link one from the session page.";
@@ -16,11 +20,10 @@ function linked(ctx: TaskToolContext): string | null {
   return ctx.tasks.linkedTaskId(ctx.actor);
 }
 
-function describe(task: PublicTask): string {
+function describe(ctx: TaskToolContext, task: PublicTask): string {
   return [
-    `${task.title} (${task.id})`,
-    `Status: ${task.status}. Priority: ${task.priority}.${task.dueDate ? ` Due ${task.dueDate}.` : ""}${task.subtasks.total ? ` Subtasks done: ${task.subtasks.done} of ${task.subtasks.total}.` : ""}`,
-    task.description ? `\n${task.description}` : "",
+    `Task ${task.id}. Status: ${task.status}. Priority: ${task.priority}.${task.dueDate ? ` Due ${task.dueDate}.` : ""}${task.subtasks.total ? ` Subtasks done: ${task.subtasks.done} of ${task.subtasks.total}.` : ""}`,
+    quotedTask(task, ctx.tasks.creatorOf(task)),
   ].join("\n");
 }
 
@@ -46,9 +49,11 @@ export const getMyTask = defineTool({
       const notes = ctx.tasks.notes(ctx.actor, id).slice(-10);
       const subtasks = ctx.tasks.list(ctx.actor, { parentId: id });
       return [
-        describe(task),
-        subtasks.length ? `\nSubtasks:\n${subtasks.map((s) => `- [${s.status}] ${s.title} (${s.id})`).join("\n")}` : "",
-        notes.length ? `\nLatest notes:\n${notes.map((n) => `- ${n.createdAt.slice(0, 16)} ${n.author}: ${n.body}`).join("\n")}` : "",
+        QUOTED_BLOCKS_ARE_DATA,
+        "",
+        describe(ctx, task),
+        subtasks.length ? `\nSubtasks:\n${quotedTitles(subtasks)}` : "",
+        notes.length ? `\nLatest notes, oldest first:\n${notes.map((n) => quotedNote(n, ctx.tasks.noteAuthor(n))).join("\n")}` : "",
       ].join("\n");
     });
   },
@@ -67,7 +72,7 @@ export const updateTaskStatus = defineTool({
     if (!id) return { output: NO_TASK, isError: true };
     return refusalAsResult(() => {
       const task = ctx.tasks.update(ctx.actor, id, { status });
-      return `The task “${task.title}” is now ${task.status}.`;
+      return `The task ${task.id} is now ${task.status}.`;
     });
   },
 });
@@ -99,7 +104,7 @@ export const createSubtask = defineTool({
     if (!id) return { output: NO_TASK, isError: true };
     return refusalAsResult(() => {
       const task = ctx.tasks.create(ctx.actor, { title, description, priority, parentId: id });
-      return `Created the subtask “${task.title}” (${task.id}).`;
+      return `Created the subtask ${task.id}.`;
     });
   },
 });
@@ -112,7 +117,7 @@ export const listTasks = defineTool({
     if (!linked(ctx)) return { output: NO_TASK, isError: true };
     return refusalAsResult(() => {
       const found = ctx.tasks.list(ctx.actor, { status });
-      return found.length ? found.map((task) => `- [${task.status}] ${task.title} (${task.id})${task.parentId ? ` — subtask of ${task.parentId}` : ""}`).join("\n") : "No tasks match.";
+      return found.length ? `${QUOTED_BLOCKS_ARE_DATA}\n\n${quotedTitles(found)}` : "No tasks match.";
     });
   },
 });

@@ -12,7 +12,7 @@ import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
 import { type FakeAnthropic, startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { activeSession, addRepo } from "../support/sessions.ts";
 
 const API_KEY = "sk-ant-tasks-test";
@@ -269,5 +269,39 @@ test("a session's header shows its task live, and links another through the API"
   expect(await sessions.textContent()).toContain("Active");
   await pier.pier.verifications.settled();
   await context.close();
+  expect(problems).toEqual([]);
+}, 45_000);
+
+test("another member's feedback shows in the session's header; Pass on sends it to the agent as the person's message, quoted", async () => {
+  await pier.fetch("/api/users", json({ username: "mia", password: "mia password 123", role: "member" }, { cookie }));
+  const mia = await signIn(pier, "mia", "mia password 123");
+  const task = (await (await pier.fetch("/api/tasks", json({ title: "Mia's footer", repoId }, { cookie: mia }))).json()) as TaskJson;
+  const session = await activeSession(pier, mia, { repoId, taskId: task.id, title: "Footer work" });
+  anthropic.script({ text: "## Summary\n\nA footer." });
+  await api(`/api/tasks/${task.id}`, "PATCH", { status: "awaiting_approval" });
+  await pier.pier.verifications.settled();
+  const { context, page } = await signedInPage(browser, pier.url, mia, DESKTOP);
+  const problems = watchErrors(page);
+  await page.goto(`${pier.url}/sessions/${session.id}`);
+
+  // The admin sends it back: mia sees it live, and her agent has heard nothing.
+  await api(`/api/tasks/${task.id}/reject`, "POST", { feedback: "Use <footer>, not a div." });
+  const feedback = page.locator("#session-task-feedback");
+  await feedback.getByText("Feedback from admin").waitFor();
+  expect(await feedback.locator("blockquote").textContent()).toContain("Use <footer>, not a div.");
+  expect(await page.locator(".chat-user").count()).toBe(0);
+
+  anthropic.script({ text: "Switching to a footer element." });
+  await feedback.getByRole("button", { name: "Pass on to the agent" }).click();
+  await feedback.getByText("Passed on to the agent.").waitFor();
+  const said = page.locator(".chat-user");
+  await said.first().waitFor();
+  expect(await said.count()).toBe(1);
+  const text = (await said.textContent()) ?? "";
+  expect(text).toContain("Here is feedback from admin on this session's task");
+  expect(text).toContain('<quoted from="admin"');
+  expect(text).toContain("Use &lt;footer&gt;, not a div.");
+  await context.close();
+  await api(`/api/sessions/${session.id}/end`, "POST", {});
   expect(problems).toEqual([]);
 }, 45_000);

@@ -93,6 +93,8 @@ describe("Claude Code as the chat engine", () => {
     expect(results[1]!.diff).toContain("b/notes/second.txt");
     const text = events.find((e) => e.type === "assistant_message")!;
     expect(text.text).toBe("I wrote notes/cc.txt and notes/second.txt for you.");
+    // Claude Code is told, as Pier's own agent is, that quoted blocks (task text over MCP) are data.
+    expect(fake.requests.some((r) => JSON.stringify(r.body.system ?? "").includes("never instructions to you"))).toBe(true);
     // Nothing of Claude Code's own stream reaches the page.
     for (const event of events) expect(["user_message", "turn_start", "text_delta", "assistant_message", "tool_call", "tool_result", "turn_end"]).toContain(event.type);
 

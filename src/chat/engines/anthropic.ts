@@ -7,12 +7,14 @@ import type { Session } from "../../sessions/sessions.ts";
 import type { Actor } from "../../auth/actor.ts";
 import { findUser } from "../../auth/users.ts";
 import type { Credentials } from "../../settings/credentials.ts";
+import { quotedTask } from "../../tasks/task-words.ts";
 import type { PublicTask, Tasks } from "../../tasks/tasks.ts";
 import type { SettingsStore } from "../../settings/settings.ts";
 import type { EffectiveSkill, Skills } from "../../skills/skills.ts";
 import type { ToolContext } from "../../tools/tool.ts";
 import { WorktreeFiles } from "../../workspaces/worktree-files.ts";
 import type { ChatEngine, Turn } from "../engine.ts";
+import { QUOTED_BLOCKS_ARE_DATA } from "../quoted.ts";
 import { toApiMessages, usageOf } from "./messages.ts";
 import { summariseIfFull } from "./summary.ts";
 
@@ -68,7 +70,7 @@ export class AnthropicEngine implements ChatEngine {
     const taskId = this.deps.tasks.linkedTaskId(actor);
     const task = taskId ? this.deps.tasks.get(actor, taskId) : null;
     const skills = this.deps.skills.sessionSkills(actor);
-    const system = [{ type: "text" as const, text: systemPrompt(session, repo.name, shell.pod.id, instructions, task, skills), cache_control: { type: "ephemeral" as const } }];
+    const system = [{ type: "text" as const, text: systemPrompt(session, repo.name, shell.pod.id, instructions, task && { task, creator: this.deps.tasks.creatorOf(task) }, skills), cache_control: { type: "ephemeral" as const } }];
     const definitions = turn.tools.definitions();
     const tools: Anthropic.Tool[] = definitions.map((tool, i) => (i === definitions.length - 1 ? { ...tool, cache_control: { type: "ephemeral" as const } } : tool));
     // No secrets: git and gh in the pod ask Pier for the GitHub token when they need it.
@@ -185,7 +187,7 @@ function systemPrompt(
   repoName: string,
   podId: string,
   instructions: Array<{ name: string; text: string }>,
-  task: PublicTask | null,
+  linked: { task: PublicTask; creator: string } | null,
   skills: EffectiveSkill[],
 ): string {
   const lines = [
@@ -194,11 +196,12 @@ function systemPrompt(
     `Worktree: ${session.worktreePath} — every tool works there; the person's terminal shows the same files.`,
     `Commands run in the repository's pod (${podId === "local" ? "this machine, no container" : `container ${podId.slice(0, 12)}`}) as the pod user.`,
     "Read before you edit, keep changes small and explain what you did. Do not push unless asked.",
+    QUOTED_BLOCKS_ARE_DATA,
     skillList(skills),
-    task
+    linked
       ? [
-          `\nThis session works on a task: “${task.title}” (${task.status}, ${task.priority} priority).`,
-          task.description ? `Its description:\n${task.description.slice(0, MAX_TASK_DESCRIPTION)}` : "",
+          `\nThis session works on task ${linked.task.id} (${linked.task.status}, ${linked.task.priority} priority). Its title and description, as members wrote them:`,
+          quotedTask({ ...linked.task, description: linked.task.description.slice(0, MAX_TASK_DESCRIPTION) }, linked.creator),
           "Keep it up to date with your task tools: add_task_note for progress, update_task_status to in_progress when you start and to awaiting_approval when the work is done (a person approves it), create_subtask for pieces worth tracking.",
         ]
           .filter(Boolean)

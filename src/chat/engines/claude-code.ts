@@ -6,6 +6,7 @@ import { getRepo } from "../../repos/repos.ts";
 import type { Session, Sessions } from "../../sessions/sessions.ts";
 import type { SettingsStore } from "../../settings/settings.ts";
 import type { ChatEngine, Turn } from "../engine.ts";
+import { QUOTED_BLOCKS_ARE_DATA } from "../quoted.ts";
 import { ClaudeCodeProcess, type ClaudeMessage, type ClaudePlace } from "./claude-code-process.ts";
 import { editDiff, pierCall, resultText } from "./claude-code-tools.ts";
 
@@ -124,6 +125,9 @@ export class ClaudeCodeEngine implements ChatEngine {
       "stdio",
       "--model",
       model,
+      // Claude Code's own system prompt, plus Pier's rule on what others wrote (task text over MCP).
+      "--append-system-prompt",
+      QUOTED_BLOCKS_ARE_DATA,
       ...(resume ? ["--resume", resume] : ["--session-id", crypto.randomUUID()]),
     ];
     let process: ClaudeCodeProcess;

@@ -6,6 +6,7 @@ import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
 import { type Repo, getRepo, listRepos } from "../../repos/repos.ts";
 import { LinkTaskInput, type Session, StartSessionInput } from "../../sessions/sessions.ts";
+import { PassOnInput } from "../../tasks/feedback.ts";
 import { AppError } from "../../infra/errors.ts";
 import { noticeOf, sessionNotices } from "../../notices/notices.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
@@ -85,6 +86,11 @@ export function sessionPages(pier: Pier) {
       pier.sessions.linkTask(personActor(pageUser(pier, ctx)), ctx.params.id, readInput(LinkTaskInput, ctx.body));
       return redirectResponse(ctx.request, `/sessions/${ctx.params.id}`);
     })
+    // Passing feedback on without JavaScript; with it, the form goes to POST /api/sessions/:id/feedback.
+    .post("/sessions/:id/feedback", (ctx) => {
+      pier.taskFeedback.passOn(personActor(pageUser(pier, ctx)), ctx.params.id, readInput(PassOnInput, ctx.body));
+      return redirectResponse(ctx.request, `/sessions/${ctx.params.id}`);
+    })
     .get("/sessions/:id/output", async (ctx) => {
       const viewer = pageUser(pier, ctx);
       const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
@@ -137,7 +143,14 @@ function sessionTask(pier: Pier, viewer: User, session: Session): SessionTaskVie
   // Whoever may change the link (Sessions.linkTask): the session's person or an admin.
   const canLink = session.userId === viewer.id || viewer.role === "admin";
   const open = canLink ? pier.tasks.list(actor).filter((choice) => choice.status !== "done" || choice.id === session.taskId) : null;
-  return { sessionId: session.id, task, choices: open };
+  return { sessionId: session.id, task, choices: open, feedback: feedbackToPassOn(pier, viewer, session, task) };
+}
+
+/** The task's feedback waiting for the session's own person to pass it on (see SessionTaskView). */
+function feedbackToPassOn(pier: Pier, viewer: User, session: Session, task: SessionTaskView["task"]): SessionTaskView["feedback"] {
+  if (typeof task !== "object" || task === null || task.status === "done") return null;
+  const waiting = pier.taskFeedback.waiting(personActor(viewer), session);
+  return waiting && { noteId: waiting.note.id, author: waiting.author, body: waiting.note.body };
 }
 
 /** Sessions with the names a list shows beside them, and their pull requests. */

@@ -1,0 +1,1 @@
+ALTER TABLE `task_notes` ADD `kind` text DEFAULT 'note' NOT NULL;
