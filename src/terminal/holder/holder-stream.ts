@@ -1,5 +1,6 @@
 import { chmodSync, rmSync } from "node:fs";
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
+import { SparingLog } from "../../infra/sparing-log.ts";
 import { OutputFanout, type PodKey, podKeyString } from "../../runtime/runtime.ts";
 
 const HEADER = 5;
@@ -177,11 +178,10 @@ interface Connection {
   helloTimer: Timer | null;
 }
 
-/** One pod's connections: how many are open, and when a refusal of one was last logged. */
+/** One pod's connections, and how many are open. */
 interface PodConnections {
   key: PodKey;
   open: number;
-  refusalLoggedAt: number;
 }
 
 /**
@@ -198,6 +198,7 @@ export class HolderHub {
   private listeners = new Map<string, UnixSocketListener<Connection> | TCPSocketListener<Connection>>();
   private terminals = new Map<string, (stream: HolderStream) => void>();
   private unclaimed = new Map<string, { stream: HolderStream; timer: Timer }>();
+  private refusals = new SparingLog(REFUSALS_LOGGED_EVERY_MS);
 
   constructor(private accepts: (key: PodKey, sessionId: string) => boolean) {}
 
@@ -206,7 +207,7 @@ export class HolderHub {
     const id = podKeyString(key);
     if (this.listeners.has(id)) return;
     rmSync(path, { force: true });
-    const pod: PodConnections = { key, open: 0, refusalLoggedAt: Number.NEGATIVE_INFINITY };
+    const pod: PodConnections = { key, open: 0 };
     const listener = Bun.listen<Connection>({
       unix: path,
       socket: {
@@ -288,20 +289,12 @@ export class HolderHub {
     if (!ok) this.refuse(pod, socket, connection.stream ? "its holder sent something that is not a holder's frame" : "it did not start with a valid hello");
   }
 
-  /**
-   * Closes a connection the pod should not have made, and says so in the log: once for the pod,
-   * then at most every REFUSALS_LOGGED_EVERY_MS, however many it makes.
-   */
+  /** Closes a connection the pod should not have made, and says so in the log (sparingly: a pod may make thousands). */
   private refuse(pod: PodConnections, socket: Socket<Connection>, why: string): void {
     this.ended(pod, socket);
     socket.terminate();
-    const now = Date.now();
-    if (now - pod.refusalLoggedAt < REFUSALS_LOGGED_EVERY_MS) return;
-    pod.refusalLoggedAt = now;
-    console.error(
-      `pier: the terminal holders' socket of pod ${podKeyString(pod.key)} closed a connection: ${why}. ` +
-        `(Said at most every ${REFUSALS_LOGGED_EVERY_MS / 60_000} minutes for a pod, however many it closes.)`,
-    );
+    const id = podKeyString(pod.key);
+    this.refusals.say(`pod ${id}`, `pier: the terminal holders' socket of pod ${id} closed a connection: ${why}.`);
   }
 
   private arrived(sessionId: string, stream: HolderStream): void {
