@@ -20,7 +20,7 @@ const MAX_SOCKET_PATH = 107;
  */
 const BODY_LIMITS: Record<string, number> = { "POST /git-credential": 64 * 1024 };
 /**
- * Bun's own limit for the socket, a backstop under the limits above: a body declared longer is
+ * Bun's own limit for the socket, a backstop behind the limits above: a body declared longer is
  * refused by Bun (a bare 413) before Pier sees the request. It sits above them so that a body
  * a little too long gets Pier's sentence, and is logged.
  */
