@@ -2,6 +2,7 @@ import type { Server } from "bun";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GitHubWeb } from "../github/hosts.ts";
+import { SparingLog } from "../infra/sparing-log.ts";
 import { placeProgram } from "../infra/static-program.ts";
 import { podServicesDir } from "../repos/layout.ts";
 import { type PodKey, podKeyString } from "../runtime/runtime.ts";
@@ -10,6 +11,23 @@ import { TokenAsks } from "./token-asks.ts";
 
 /** Longest path a Unix socket may have on Linux (sun_path is 108 bytes with its terminating NUL). */
 const MAX_SOCKET_PATH = 107;
+
+/**
+ * The request bodies the socket takes, by route. Only git's credential helper sends one: git's
+ * description of the credential it wants (protocol, host, path, username, and the remote's
+ * WWW-Authenticate headers as wwwauth[] lines), a few hundred bytes, so 64 KiB leaves it room
+ * many times over. Every other route takes none. A body past its route's limit is refused (413,
+ * and the connection closed) before more of it is read.
+ */
+const BODY_LIMITS: Record<string, number> = { "POST /git-credential": 64 * 1024 };
+/**
+ * Bun's own limit for the socket, a backstop behind the limits above: a body declared longer is
+ * refused by Bun (a bare 413) before Pier sees the request. It sits above them so that a body
+ * a little too long gets Pier's sentence, and is logged.
+ */
+const SERVER_BODY_CEILING = 1024 * 1024;
+/** A pod whose requests are refused is said in the log at most this often. */
+const REFUSALS_LOGGED_EVERY_MS = 10 * 60_000;
 
 export interface PodServicesDeps {
   dataDir: string;
@@ -57,6 +75,7 @@ export class PodServices {
   private listening = new Map<string, Server<undefined>>();
   /** Each pod's asks for tokens, which a pod in a loop is refused past a limit. */
   private tokenAsks = new TokenAsks();
+  private refusals = new SparingLog(REFUSALS_LOGGED_EVERY_MS);
 
   constructor(private deps: PodServicesDeps) {}
 
@@ -143,7 +162,7 @@ export class PodServices {
       chmodSync(join(dir, name), mode);
     }
     rmSync(socket, { force: true });
-    const server = Bun.serve({ unix: socket, fetch: (request) => this.answer(key, request) });
+    const server = Bun.serve({ unix: socket, maxRequestBodySize: SERVER_BODY_CEILING, fetch: (request) => this.answer(key, request) });
     // The pod user must be able to connect; only the pod (and the server) can see the path.
     chmodSync(socket, 0o666);
     this.deps.holders?.listen(key, this.holderSocket(key));
@@ -158,10 +177,19 @@ export class PodServices {
 
   private async answer(key: PodKey, request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
+    const limit = BODY_LIMITS[`${request.method} ${path}`] ?? 0;
+    const body = await readBodyWithin(request, limit);
+    if (body === null) {
+      const id = podKeyString(key);
+      this.refusals.say(`pod ${id}`, `pier: the services socket of pod ${id} refused a request whose body did not come within the ${limit} bytes ${request.method} ${path} takes.`);
+      const sentence = limit === 0 ? "This request takes no body." : `This request's body may be at most ${limit / 1024} KiB.`;
+      // Closing the connection is what stops Bun reading the rest.
+      return new Response(`${sentence}\n`, { status: 413, headers: { connection: "close" } });
+    }
     if (request.method === "POST" && path === "/git-credential") {
       // git's credential protocol: key=value lines; only the GitHub host (over its own protocol) gets the token.
       const fields = new Map(
-        (await request.text())
+        body
           .split("\n")
           .map((line) => line.split("="))
           .filter((pair) => pair.length >= 2)
@@ -345,6 +373,39 @@ function launchLines(launch: PodMcpLaunch): string {
     "end",
     "",
   ].join("\n");
+}
+
+/**
+ * The request's body as text, or null when it does not come within `limit` bytes: one that says
+ * it is longer is refused before any of it is read, one sent in chunks as soon as they pass it.
+ */
+async function readBodyWithin(request: Request, limit: number): Promise<string | null> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    if (Number(declared) > limit) return null;
+  } else if (request.headers.has("transfer-encoding") && limit === 0) {
+    return null;
+  }
+  if (!request.body || limit === 0) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        return null;
+      }
+      chunks.push(value);
+    }
+  } catch {
+    // The body broke off (the pod's client went, or Bun stopped it at its own limit): it did not come within the limit either.
+    return null;
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** A value for a git config file: in double quotes, with backslashes and quotes escaped. */

@@ -3,7 +3,7 @@
  * a holder, or anything else in a pod, could: hellos it must refuse, frames that are not frames,
  * output cut at every byte, and a holder that connects before its terminal asks for it.
  */
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, spyOn, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -149,6 +149,11 @@ describe("the holders' socket", () => {
     ["a hello whose session id is not an id", frame("H", "../../etc")],
     ["output before any hello", frame("O", "hijack")],
     ["a frame longer than a holder ever sends", Buffer.from([0x48, 0x7f, 0xff, 0xff, 0xff])],
+    ["a hello announcing more than a session id, before any of it", Buffer.from([0x48, 0x00, 0x00, 0x00, 0x41])],
+    ["a 1 MiB output frame's header before any hello", Buffer.from([0x4f, 0x00, 0x10, 0x00, 0x00])],
+    ["output announcing more than the holder's 64 KiB pieces", Buffer.concat([frame("H", "sessiona"), Buffer.from([0x4f, 0x00, 0x01, 0x00, 0x01])])],
+    ["an answer to a sync that carries a payload", Buffer.concat([frame("H", "sessiona"), frame("Y", "x")])],
+    ["a second hello", Buffer.concat([frame("H", "sessiona"), frame("H", "sessionb")])],
     ["an HTTP request", new TextEncoder().encode("GET / HTTP/1.1\r\nHost: pier\r\n\r\n")],
     ["an unknown frame after a good hello", Buffer.concat([frame("H", "sessiona"), frame("Z", "what")])],
     ["a size frame of the wrong length", Buffer.concat([frame("H", "sessiona"), frame("W", "toolong")])],
@@ -176,6 +181,52 @@ describe("the holders' socket", () => {
   }
 });
 
+describe("the holders' socket, bounded", () => {
+  test("a connection that says no hello within 5 s is closed; a holder that said it is not", async () => {
+    const { hub: h, path } = hub("hello-deadline");
+    const taken: HolderStream[] = [];
+    h.claim("sessiona", (s) => taken.push(s));
+    const silent = await client(path);
+    const holder = await client(path);
+    holder.socket.write(frame("H", "sessiona"));
+    expect(await silent.untilClosed(10_000)).toBe(true);
+    await Bun.sleep(500);
+    expect(holder.closed()).toBe(false);
+    expect(taken[0]!.alive).toBe(true);
+    holder.socket.end();
+  }, 15_000);
+
+  test("a pod gets 128 connections at once, the rest are closed at once and said once in the log; a holder gets in as soon as some go", async () => {
+    const { hub: h, path } = hub("cap");
+    const logged = spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const clients = [];
+      for (let i = 0; i < 200; i++) clients.push(await client(path));
+      await Bun.sleep(200);
+      const open = clients.filter((c) => !c.closed());
+      expect(open.length).toBe(128);
+      // The first ones are the ones kept.
+      expect(clients.slice(0, 128).every((c) => !c.closed())).toBe(true);
+      expect(logged.mock.calls.length).toBe(1);
+      expect(String(logged.mock.calls[0]![0])).toContain("repo1/user1 closed a connection: the pod already has 128 open");
+
+      for (const c of open.slice(0, 10)) c.socket.end();
+      await Bun.sleep(100);
+      const taken: HolderStream[] = [];
+      h.claim("sessionb", (s) => taken.push(s));
+      const holder = await client(path);
+      holder.socket.write(frame("H", "sessionb"));
+      const deadline = Date.now() + 2000;
+      while (taken.length === 0 && Date.now() < deadline) await Bun.sleep(10);
+      expect(taken.length).toBe(1);
+      expect(logged.mock.calls.length).toBe(1);
+      for (const c of [...open, holder]) c.socket.end();
+    } finally {
+      logged.mockRestore();
+    }
+  });
+});
+
 describe("FrameParser", () => {
   test("gives the same frames however the stream is cut", () => {
     const frames = [frame("H", "s1"), frame("O", "a".repeat(70_000)), frame("Y"), frame("O", "tail")];
@@ -187,7 +238,7 @@ describe("FrameParser", () => {
       ["O", "tail"],
     ];
     for (const cut of [1, 2, 3, 4, 5, 6, 7, 4096, 65_536, 70_004, wire.length]) {
-      const parser = new FrameParser();
+      const parser = new FrameParser(() => 100_000);
       const seen: Array<[string, string]> = [];
       for (let at = 0; at < wire.length; at += cut) {
         const ok = parser.push(wire.subarray(at, at + cut), (type, payload) => {
@@ -200,8 +251,17 @@ describe("FrameParser", () => {
     }
   });
 
-  test("refuses a length over 1 MiB at once, before reading any of it", () => {
-    const parser = new FrameParser();
-    expect(parser.push(Buffer.from([0x4f, 0x00, 0x10, 0x00, 0x01]), () => true)).toBe(false);
+  test("refuses a length over its type's longest as soon as the header is in, before any of the payload", () => {
+    const longest = (type: number) => (type === 0x4f ? 10 : undefined);
+    expect(new FrameParser(longest).push(Buffer.from([0x4f, 0x00, 0x00, 0x00, 0x0a]), () => true)).toBe(true);
+    expect(new FrameParser(longest).push(Buffer.from([0x4f, 0x00, 0x00, 0x00, 0x0b]), () => true)).toBe(false);
+    // The header cut in two: refused at its last byte.
+    const cut = new FrameParser(longest);
+    expect(cut.push(Buffer.from([0x4f, 0x00, 0x10]), () => true)).toBe(true);
+    expect(cut.push(Buffer.from([0x00, 0x00]), () => true)).toBe(false);
+  });
+
+  test("refuses a type it is not told of, whatever its length", () => {
+    expect(new FrameParser(() => undefined).push(Buffer.from([0x5a, 0x00, 0x00, 0x00, 0x00]), () => true)).toBe(false);
   });
 });

@@ -1,10 +1,40 @@
 import { chmodSync, rmSync } from "node:fs";
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
+import { SparingLog } from "../../infra/sparing-log.ts";
 import { OutputFanout, type PodKey, podKeyString } from "../../runtime/runtime.ts";
 
-/** The holder's frames can be no longer than this; it sends at most 64 KiB. Anything longer is not the holder talking. */
-const MAX_FRAME = 1024 * 1024;
 const HEADER = 5;
+const HELLO = 0x48; /* H */
+const OUTPUT = 0x4f; /* O */
+const SYNCED = 0x59; /* Y */
+const SIZE = 0x57; /* W */
+/** A hello's payload is a session id (see SESSION_ID). */
+const HELLO_MAX = 64;
+/**
+ * The longest payload of each frame the holder sends after its hello: output in pieces of at most
+ * 64 KiB (CHUNK in pier-pty.c), an empty answer to a sync, a size of two 16-bit numbers. A header
+ * announcing more, or another type, is not the holder talking, and is refused before anything is
+ * allocated for it.
+ */
+const AFTER_HELLO_MAX = new Map([
+  [OUTPUT, 64 * 1024],
+  [SYNCED, 0],
+  [SIZE, 4],
+]);
+/** A connection that has not said hello this long after it opened is closed (a holder says it as it connects). */
+const HELLO_MS = 5_000;
+/**
+ * Connections one pod may have open at once. Each live session of the pod's person and repo has
+ * one holder holding one connection (for a moment two, while it reconnects), so a person with
+ * fifty sessions of one repository open at once (more than anyone can watch) is well inside this.
+ * A pod that opens more is refused at once. What the rest can make Pier hold stays small: Pier
+ * keeps at most HELLO_MAX bytes of a connection before its hello, and each is gone within
+ * HELLO_MS; what Bun has read for one before it is refused (up to the kernel's socket buffer,
+ * about 200 KiB) is garbage at once, so 128 of them cost about 25 MiB until it is collected.
+ */
+const MAX_CONNECTIONS = 128;
+/** A pod whose connections are refused is said in the log at most this often, not once per connection. */
+const REFUSALS_LOGGED_EVERY_MS = 10 * 60_000;
 /** How long the holder gets to answer a sync. */
 const SYNC_TIMEOUT_MS = 5_000;
 /** A holder Pier has no terminal for yet (Pier is still starting) is kept this long. */
@@ -115,9 +145,9 @@ export class HolderStream {
 
   /** A frame from the holder after its hello; false for one that is not the holder's. */
   frame(type: number, payload: Uint8Array): boolean {
-    if (type === 0x4f /* O */) this.output.deliver(payload);
-    else if (type === 0x59 /* Y */) this.onSynced?.();
-    else if (type === 0x57 /* W */ && payload.length === 4) this.sizeTold((payload[0]! << 8) | payload[1]!, (payload[2]! << 8) | payload[3]!);
+    if (type === OUTPUT) this.output.deliver(payload);
+    else if (type === SYNCED) this.onSynced?.();
+    else if (type === SIZE && payload.length === 4) this.sizeTold((payload[0]! << 8) | payload[1]!, (payload[2]! << 8) | payload[3]!);
     else return false;
     return true;
   }
@@ -141,9 +171,17 @@ export class HolderStream {
 }
 
 interface Connection {
-  key: PodKey;
   parser: FrameParser;
   stream: HolderStream | null;
+  /** Counted among its pod's open connections (a refused one never is). */
+  counted: boolean;
+  helloTimer: Timer | null;
+}
+
+/** One pod's connections, and how many are open. */
+interface PodConnections {
+  key: PodKey;
+  open: number;
 }
 
 /**
@@ -152,12 +190,15 @@ interface Connection {
  * which person's pod is talking. A holder says which session it holds; Pier takes it only for a
  * live session of that pod's own person and repo, and hands it to that session's terminal.
  *
- * The pod is untrusted: frames are checked (type and length), and anything else ends the connection.
+ * The pod is untrusted: a pod has at most MAX_CONNECTIONS open, each must say hello within
+ * HELLO_MS, each frame's length is checked against its type's before anything is allocated for
+ * it, and anything else ends the connection.
  */
 export class HolderHub {
   private listeners = new Map<string, UnixSocketListener<Connection> | TCPSocketListener<Connection>>();
   private terminals = new Map<string, (stream: HolderStream) => void>();
   private unclaimed = new Map<string, { stream: HolderStream; timer: Timer }>();
+  private refusals = new SparingLog(REFUSALS_LOGGED_EVERY_MS);
 
   constructor(private accepts: (key: PodKey, sessionId: string) => boolean) {}
 
@@ -166,15 +207,14 @@ export class HolderHub {
     const id = podKeyString(key);
     if (this.listeners.has(id)) return;
     rmSync(path, { force: true });
+    const pod: PodConnections = { key, open: 0 };
     const listener = Bun.listen<Connection>({
       unix: path,
       socket: {
-        open: (socket) => {
-          socket.data = { key, parser: new FrameParser(), stream: null };
-        },
-        data: (socket, chunk) => this.read(socket, chunk),
-        close: (socket) => socket.data.stream?.closed(),
-        error: (socket) => socket.data.stream?.closed(),
+        open: (socket) => this.opened(pod, socket),
+        data: (socket, chunk) => this.read(pod, socket, chunk),
+        close: (socket) => this.ended(pod, socket),
+        error: (socket) => this.ended(pod, socket),
       },
     });
     // The pod user must be able to connect; only the pod (and the server) can see the path.
@@ -209,22 +249,52 @@ export class HolderHub {
     this.listeners.clear();
   }
 
-  private read(socket: Socket<Connection>, chunk: Uint8Array): void {
+  private opened(pod: PodConnections, socket: Socket<Connection>): void {
+    // Before the hello only a hello may come; after it, only the holder's own frames.
+    const connection: Connection = {
+      parser: new FrameParser((type) => (connection.stream ? AFTER_HELLO_MAX.get(type) : type === HELLO ? HELLO_MAX : undefined)),
+      stream: null,
+      counted: false,
+      helloTimer: null,
+    };
+    socket.data = connection;
+    if (pod.open >= MAX_CONNECTIONS) return this.refuse(pod, socket, `the pod already has ${MAX_CONNECTIONS} open`);
+    pod.open++;
+    connection.counted = true;
+    connection.helloTimer = setTimeout(() => this.refuse(pod, socket, `it said no hello within ${HELLO_MS / 1000} s`), HELLO_MS);
+    connection.helloTimer.unref();
+  }
+
+  private ended(pod: PodConnections, socket: Socket<Connection>): void {
+    const connection = socket.data;
+    if (connection.helloTimer) clearTimeout(connection.helloTimer);
+    connection.helloTimer = null;
+    if (connection.counted) pod.open--;
+    connection.counted = false;
+    connection.stream?.closed();
+  }
+
+  private read(pod: PodConnections, socket: Socket<Connection>, chunk: Uint8Array): void {
     const connection = socket.data;
     const ok = connection.parser.push(chunk, (type, payload) => {
       if (connection.stream) return connection.stream.frame(type, payload);
-      if (type !== 0x48 /* H */) return false;
       const sessionId = new TextDecoder().decode(payload);
-      if (!SESSION_ID.test(sessionId) || !this.accepts(connection.key, sessionId)) return false;
+      if (!SESSION_ID.test(sessionId) || !this.accepts(pod.key, sessionId)) return false;
+      if (connection.helloTimer) clearTimeout(connection.helloTimer);
+      connection.helloTimer = null;
       connection.stream = new HolderStream(socket as Socket<unknown>);
       this.arrived(sessionId, connection.stream);
       return true;
     });
-    if (!ok) {
-      if (connection.stream) console.error("pier: a terminal holder sent something that is not a frame; Pier stops reading it.");
-      connection.stream?.closed();
-      socket.end();
-    }
+    if (!ok) this.refuse(pod, socket, connection.stream ? "its holder sent something that is not a holder's frame" : "it did not start with a valid hello");
+  }
+
+  /** Closes a connection the pod should not have made, and says so in the log (sparingly: a pod may make thousands). */
+  private refuse(pod: PodConnections, socket: Socket<Connection>, why: string): void {
+    this.ended(pod, socket);
+    socket.terminate();
+    const id = podKeyString(pod.key);
+    this.refusals.say(`pod ${id}`, `pier: the terminal holders' socket of pod ${id} closed a connection: ${why}.`);
   }
 
   private arrived(sessionId: string, stream: HolderStream): void {
@@ -248,7 +318,9 @@ export class HolderHub {
 
 /**
  * Splits a byte stream into frames (type byte, 32-bit big-endian length, payload) without copying
- * payloads that lie within one chunk. `push` returns false at the first thing that is not a frame.
+ * payloads that lie within one chunk. `push` returns false at the first thing that is not a frame:
+ * a type `longest` does not know (undefined), or a length over the one it gives for that type,
+ * refused as soon as the header is in, before anything is allocated for the payload.
  */
 export class FrameParser {
   private header = new Uint8Array(HEADER);
@@ -256,6 +328,8 @@ export class FrameParser {
   private type = 0;
   private payload: Uint8Array | null = null;
   private payloadFill = 0;
+
+  constructor(private longest: (type: number) => number | undefined) {}
 
   push(chunk: Uint8Array, frame: (type: number, payload: Uint8Array) => boolean): boolean {
     let at = 0;
@@ -265,7 +339,7 @@ export class FrameParser {
         if (this.headerFill === 0 && chunk.length - at >= HEADER) {
           const type = chunk[at]!;
           const length = ((chunk[at + 1]! << 24) | (chunk[at + 2]! << 16) | (chunk[at + 3]! << 8) | chunk[at + 4]!) >>> 0;
-          if (length > MAX_FRAME) return false;
+          if (!this.allowed(type, length)) return false;
           if (chunk.length - at - HEADER >= length) {
             if (!frame(type, chunk.subarray(at + HEADER, at + HEADER + length))) return false;
             at += HEADER + length;
@@ -282,7 +356,7 @@ export class FrameParser {
         if (this.headerFill < HEADER) return true;
         const h = this.header;
         const length = ((h[1]! << 24) | (h[2]! << 16) | (h[3]! << 8) | h[4]!) >>> 0;
-        if (length > MAX_FRAME) return false;
+        if (!this.allowed(h[0]!, length)) return false;
         this.headerFill = 0;
         this.start(h[0]!, length);
         if (length === 0 && !this.finish(frame)) return false;
@@ -295,6 +369,11 @@ export class FrameParser {
       if (this.payloadFill === this.payload.length && !this.finish(frame)) return false;
     }
     return true;
+  }
+
+  private allowed(type: number, length: number): boolean {
+    const most = this.longest(type);
+    return most !== undefined && length <= most;
   }
 
   private start(type: number, length: number): void {
