@@ -79,7 +79,7 @@ describe("a pod of an image that is not Pier's", () => {
   });
 
   test("the image has no curl and no user for uid 1000 (what the rest of this file is about)", async () => {
-    const run = Bun.spawnSync(["docker", "run", "--rm", "--user", "1000:1000", BARE_IMAGE, "sh", "-c", 'command -v curl || echo no-curl; whoami 2>/dev/null || echo nameless; echo "$HOME"']);
+    const run = Bun.spawnSync(["docker", "run", "--rm", "--network", "none", "--user", "1000:1000", BARE_IMAGE, "sh", "-c", 'command -v curl || echo no-curl; whoami 2>/dev/null || echo nameless; echo "$HOME"']);
     expect(run.stdout.toString().trim().split("\n")).toEqual(["no-curl", "nameless", "/"]);
   });
 
