@@ -2,7 +2,8 @@
  * Fault: Pier is upgraded under people's feet. The previous release (the last one releases.json
  * names, built from its commit) makes a data dir with a live session: a chat turn that cost money,
  * a terminal whose output is recorded, a file not yet committed. It is stopped as `docker stop`
- * stops it, and the current code is started on the same data dir.
+ * stops it, and the current code is started on the same data dir; on each runtime (the Docker
+ * engine's pods, and the local runtime's shells).
  *
  * What must hold: the migrations since apply; the people, repos, session, transcript, costs and
  * recording are all there; the live session carries on: its terminal is the same shell in the same
@@ -22,6 +23,7 @@ import { ADMIN, type TestPier, closeForGood, json, setUpAdmin, signIn, startTest
 import { previousRelease, releaseTree } from "../support/release.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
+import { dockerTestEnv } from "../support/workspace-image.ts";
 
 const API_KEY = "sk-ant-upgrade-key-00000000000000000";
 const MEMBER = { username: "uma", password: "uma's long password" };
@@ -43,7 +45,7 @@ async function startOldPier(tree: string, env: Record<string, string>) {
   return { child, url, fetch: (path: string, init?: RequestInit) => fetch(url + path, { redirect: "manual", ...init }) };
 }
 
-describe(`an upgrade from ${previousRelease().tag}`, () => {
+for (const runtime of ["local", "docker"] as const) describe(`an upgrade from ${previousRelease().tag} on the ${runtime} runtime`, () => {
   const release = previousRelease();
   const dataDir = mkdtempSync(join(tmpdir(), "pier-upgrade-"));
   let fake: FakeAnthropic;
@@ -64,7 +66,8 @@ describe(`an upgrade from ${previousRelease().tag}`, () => {
   beforeAll(async () => {
     const tree = releaseTree(release);
     fake = await startFakeAnthropic({ apiKey: API_KEY });
-    const env = { PIER_HOST: "127.0.0.1", PIER_PORT: "0", PIER_DATA_DIR: dataDir, PIER_RUNTIME: "local", PIER_TOOLS_DIR: TEST_CACHE, PIER_ALLOW_LOCAL_REPOS: "1", ANTHROPIC_BASE_URL: fake.url };
+    const runtimeEnv = runtime === "docker" ? await dockerTestEnv() : { PIER_RUNTIME: "local" };
+    const env = { PIER_HOST: "127.0.0.1", PIER_PORT: "0", PIER_DATA_DIR: dataDir, PIER_TOOLS_DIR: TEST_CACHE, PIER_ALLOW_LOCAL_REPOS: "1", ANTHROPIC_BASE_URL: fake.url, ...runtimeEnv };
     const old = await startOldPier(tree, env);
     try {
       const asOld = old as unknown as TestPier;
@@ -87,7 +90,7 @@ describe(`an upgrade from ${previousRelease().tag}`, () => {
       expect(await old.child.exited).toBe(0);
     }
     recordingBefore = readFileSync(join(dataDir, "recordings", `${session.id}.cast`), "utf8");
-    pier = await startTestPier({ PIER_ALLOW_LOCAL_REPOS: "1", ANTHROPIC_BASE_URL: fake.url }, dataDir);
+    pier = await startTestPier({ PIER_ALLOW_LOCAL_REPOS: "1", ANTHROPIC_BASE_URL: fake.url, ...runtimeEnv }, dataDir);
   }, 240_000);
 
   afterAll(async () => {
