@@ -1,16 +1,19 @@
 /**
  * Fault: a thousand model responses are recorded at once, from two places (Pier's own agent's chat
  * turns, and Claude Code's requests through the gateway with live session keys) while a second
- * process holds the database's write lock in bursts and a backup reads it.
+ * process holds the database's write lock in bursts and backups are taken one after another.
  *
  * What must hold: every response is in the ledger exactly once, the daily and all-time roll-ups
  * (cost_days, cost_totals) and each session's running total equal the ledger's own sums, and no
  * person sees SQLITE_BUSY: every gateway answer is whole and every turn ends without an error.
+ * Each backup is one moment of the database: its roll-ups hold exactly its own ledger.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { Database } from "bun:sqlite";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { extract } from "tar";
 import { ChatClient } from "../support/chat-client.ts";
 import { startFakeAnthropic, type FakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -73,7 +76,8 @@ let fake: FakeAnthropic;
 let pier: TestPier;
 let cookie: string;
 let sessions: SessionJson[];
-const dataDir = mkdtempSync(join(tmpdir(), "pier-concurrent-costs-"));
+const scratch = mkdtempSync(join(tmpdir(), "pier-concurrent-costs-"));
+const dataDir = join(scratch, "data");
 
 beforeAll(async () => {
   fake = await startFakeAnthropic({ apiKey: API_KEY });
@@ -88,7 +92,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await closeForGood(pier);
   await fake.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 test("1,000 responses recorded at once from chat turns and the gateway, beside a second writer and a backup, sum exactly", async () => {
@@ -109,8 +113,20 @@ test("1,000 responses recorded at once from chat turns and the gateway, beside a
   const holderOut = lockHolder.stdout.getReader();
   const firstLine = new TextDecoder().decode((await holderOut.read()).value);
   expect(firstLine).toBe("holding\n");
-  const backupFile = join(dataDir, "..", `${dataDir.split("/").pop()}-backup.tar.gz`);
-  const backup = Bun.spawn(["bun", "run", "backup", backupFile], { cwd: join(import.meta.dir, "..", ".."), env: { ...process.env, PIER_DATA_DIR: dataDir }, stdout: "pipe", stderr: "pipe" });
+  // Backups one after another while everything below writes, until it is done: each must be a
+  // consistent snapshot.
+  let writing = true;
+  const backups = (async () => {
+    const taken: string[] = [];
+    for (let n = 0; writing; n++) {
+      const file = join(scratch, `backup-${n}.tar.gz`);
+      const backup = Bun.spawn(["bun", "run", "backup", file], { cwd: join(import.meta.dir, "..", ".."), env: { ...process.env, PIER_DATA_DIR: dataDir }, stdout: "pipe", stderr: "pipe" });
+      const [err, code] = await Promise.all([new Response(backup.stderr).text(), backup.exited]);
+      expect(code, err).toBe(0);
+      taken.push(file);
+    }
+    return taken;
+  })();
 
   const headers = { cookie, origin: pier.url };
   const chats = await Promise.all(sessions.map((s) => ChatClient.connect(pier.url, s.id, headers)));
@@ -129,6 +145,7 @@ test("1,000 responses recorded at once from chat turns and the gateway, beside a
   const answered = JSON.parse(clientsOut) as Array<{ status: number; body: string }>;
   expect(answered.length).toBe(GATEWAY_REQUESTS);
   await Promise.all(turns);
+  writing = false;
   for (const chat of chats) chat.close();
   const turnsEnded = (chat: ChatClient) => chat.events.filter((e) => e.type === "turn_end").length;
 
@@ -145,8 +162,24 @@ test("1,000 responses recorded at once from chat turns and the gateway, beside a
   const lockErr = await new Response(lockHolder.stderr).text();
   expect(await lockHolder.exited, lockErr).toBe(0);
   expect(Number(bursts)).toBeGreaterThan(3);
-  expect(await backup.exited, await new Response(backup.stderr).text()).toBe(0);
-  rmSync(backupFile, { force: true });
+  // Each backup restores to a database whose roll-ups hold exactly its own ledger: no response
+  // half-recorded, however many it caught.
+  const caught: number[] = [];
+  for (const [n, file] of (await backups).entries()) {
+    const restored = join(scratch, `restored-${n}`);
+    mkdirSync(restored);
+    await extract({ file, cwd: restored });
+    const copy = new Database(join(restored, "pier.db"), { readonly: true });
+    const rows = copy.query("SELECT count(*) AS n, coalesce(sum(input_tokens), 0) AS input FROM cost_ledger").get() as { n: number; input: number };
+    for (const table of ["cost_days", "cost_totals"]) {
+      const rolled = copy.query(`SELECT coalesce(sum(responses), 0) AS n, coalesce(sum(input_tokens), 0) AS input FROM ${table} WHERE dimension = 'model'`).get();
+      expect({ backup: n, table, ...(rolled as object) }).toEqual({ backup: n, table, ...rows });
+    }
+    copy.close();
+    caught.push(rows.n);
+  }
+  // At least one was taken in the middle of it all.
+  expect(caught.some((n) => n > 0 && n < total), `responses in each backup: ${caught.join(", ")}`).toBe(true);
 
   // The gateway meters after the last byte went out: wait for its records to land.
   const sqlite = pier.pier.db.$client;
