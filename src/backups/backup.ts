@@ -29,7 +29,7 @@ export async function writeBackup(dataDir: string, file: string, version: string
     }
     const recordings = copyRecordings(join(dataDir, RECORDINGS_DIR), join(staging, RECORDINGS_DIR));
     if (recordings > 0) entries.push(RECORDINGS_DIR);
-    const manifest: BackupManifest = { format: 1, pierVersion: version, createdAt: new Date().toISOString(), secretKey, recordings };
+    const manifest: BackupManifest = { format: 1, pierVersion: version, createdAt: new Date().toISOString(), dataDir, secretKey, recordings };
     writeFileSync(join(staging, BACKUP_MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
     // The manifest first, so a restore knows what it holds before it reads the rest.
     await create({ gzip: true, file, cwd: staging, portable: true, mode: 0o600 }, [BACKUP_MANIFEST, ...entries]);

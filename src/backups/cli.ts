@@ -22,6 +22,9 @@ try {
     const manifest = await restoreBackup(file, dataDir);
     console.log(`Restored the backup of ${manifest.createdAt} (Pier ${manifest.pierVersion}) into ${dataDir}; start Pier on it.`);
     if (!manifest.secretKey) console.log("That backup has no secret key: start Pier with the PIER_SECRET_KEY it ran with, or its saved secrets cannot be opened.");
+    if (manifest.dataDir && manifest.dataDir !== dataDir) {
+      console.log(`That backup was taken from ${manifest.dataDir}: its sessions' worktrees are recorded under that path, so use the same PIER_DATA_DIR if you bring the workspaces along by hand.`);
+    }
   }
 } catch (error) {
   if (!(error instanceof BackupError || error instanceof ConfigError)) throw error;

@@ -9,6 +9,8 @@ export interface BackupManifest {
   format: 1;
   pierVersion: string;
   createdAt: string;
+  /** The data dir it was taken from: sessions' worktrees are recorded under this path. */
+  dataDir: string;
   /** False when Pier's key came from PIER_SECRET_KEY: the restored Pier needs that same variable. */
   secretKey: boolean;
   recordings: number;

@@ -106,6 +106,8 @@ describe("backup and restore", () => {
     const restoredDir = join(scratch, "restored");
     const restored = await cli("restore", archive, restoredDir);
     expect(restored.code, restored.stderr).toBe(0);
+    // Restored elsewhere: the person is told where the sessions' worktrees were recorded.
+    expect(restored.stdout).toContain(`That backup was taken from ${dataDir}: its sessions' worktrees are recorded under that path`);
     expect(statSync(restoredDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(restoredDir, "pier.db")).mode & 0o777).toBe(0o600);
     expect(statSync(join(restoredDir, "secret.key")).mode & 0o777).toBe(0o600);
