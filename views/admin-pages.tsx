@@ -116,6 +116,16 @@ export function SettingsPage(
         </HxForm>
       </section>
       <PriceTable prices={props.prices} form={props.priceForm} saved={props.priceSaved} />
+      <section class="card" id="backup">
+        <h2>Backup</h2>
+        <p class="hint">
+          One archive of the database, the secret key and every recording, taken while Pier runs. Restore it into an empty data dir with{" "}
+          <code>bun run restore FILE</code>. Worktrees and clones are not in it: push what must survive.
+        </p>
+        <a class="button" href="/api/admin/backup" download="">
+          Download a backup
+        </a>
+      </section>
     </Layout>
   );
 }

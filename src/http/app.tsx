@@ -13,6 +13,7 @@ import { reviewApi } from "./api/review-routes.ts";
 import { feedbackApi } from "./api/feedback-routes.ts";
 import { settingsApi } from "./api/settings-routes.ts";
 import { systemRoutes } from "./api/system-routes.ts";
+import { backupApi } from "./api/backup-routes.ts";
 import { authenticate, usesCookie } from "./auth.ts";
 import { SERVER_BODY_CEILING, bodyLimit, bodyTooLarge, declaresTooLargeBody, parseUndeclaredBody } from "./body-limit.ts";
 import { appPages } from "./pages/app-pages.tsx";
@@ -100,6 +101,7 @@ export function createApp(pier: Pier) {
     .use(systemRoutes(pier))
     .use(authApi(pier))
     .use(settingsApi(pier))
+    .use(backupApi(pier))
     .use(meApi(pier))
     .use(attentionApi(pier))
     .use(dashboardEvents(pier))

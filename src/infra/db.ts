@@ -23,9 +23,11 @@ export const MIGRATIONS_DIR = join(import.meta.dir, "..", "..", "drizzle");
 export function openDatabase(file: string, migrationsFolder = MIGRATIONS_DIR): Db {
   restrictToOwner(file);
   const sqlite = new Database(file, { create: true, strict: true });
+  // First: switching a file that is not yet WAL (a new one, or a restored backup) needs it to
+  // itself, and without a busy timeout another process's read would stop Pier from starting.
+  sqlite.exec("PRAGMA busy_timeout = 5000");
   sqlite.exec("PRAGMA journal_mode = WAL");
   sqlite.exec("PRAGMA foreign_keys = ON");
-  sqlite.exec("PRAGMA busy_timeout = 5000");
   sqlite.exec("PRAGMA synchronous = NORMAL");
   const db = drizzle({ client: sqlite });
   migrate(db, { migrationsFolder });
