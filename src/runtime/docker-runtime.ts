@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
+import { AppError } from "../infra/errors.ts";
 import { traceStep } from "../observability/start-trace.ts";
+import { dockerReachable } from "./detect.ts";
 import { ExecFrames } from "./exec-frames.ts";
 import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, podKeyString } from "./runtime.ts";
 import type {
@@ -39,6 +41,11 @@ const POD_USER_SCRIPT = readFileSync(join(import.meta.dir, "pod-user.sh"), "utf8
 const LABEL_INSTANCE = "pier.instance";
 const LABEL_REPO = "pier.repo";
 const LABEL_USER = "pier.user";
+/**
+ * How long the engine gets to answer before a pod is looked for: an engine that is down (or hung)
+ * fails a session's start with a sentence instead of leaving it provisioning.
+ */
+const ENGINE_ANSWERS_MS = 5_000;
 /** A command that outlives its timeout by this much is killed outright. */
 const KILL_AFTER_S = 2;
 
@@ -60,6 +67,10 @@ export class DockerRuntime implements Runtime {
     private limits: () => PodLimits,
   ) {}
 
+  engineAnswers(timeoutMs = 2_000): Promise<boolean> {
+    return dockerReachable(this.docker, timeoutMs);
+  }
+
   ensurePod(spec: PodSpec, progress: Progress): Promise<Pod> {
     const key = podKeyString(spec.key);
     const running = this.inFlight.get(key);
@@ -70,6 +81,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private async findOrCreate(spec: PodSpec, progress: Progress): Promise<Pod> {
+    if (!(await this.engineAnswers(ENGINE_ANSWERS_MS))) throw engineUnreachable();
     const existing = await traceStep("docker: find pod", () => this.find(spec.key));
     const mounts = existing?.Mounts.map((mount) => mount.Destination);
     if (existing?.State === "running") {
@@ -409,6 +421,11 @@ function followProgress<E>(docker: Docker, stream: NodeJS.ReadableStream, onEven
       },
     );
   });
+}
+
+/** The engine did not answer: said as a sentence for the session page, with what to do. */
+export function engineUnreachable(): AppError {
+  return new AppError(503, "engine_unreachable", "The Docker engine is not answering, so your pod cannot be started. Try again once it is back; nothing of your work is lost.");
 }
 
 function dockerMessage(error: Error & { json?: { message?: string } }): string {

@@ -185,6 +185,11 @@ export interface Runtime {
   readonly kind: "docker" | "local";
   /** Who owns the files in pods' directories; null when the server's own user does (local). */
   readonly fileOwner: FileOwner | null;
+  /**
+   * Whether the engine the pods run on answers now (within a couple of seconds); absent where
+   * there is no engine (the local runtime).
+   */
+  engineAnswers?(): Promise<boolean>;
   /** Finds the pod, starting or creating it (and its image) as needed. */
   ensurePod(spec: PodSpec, progress: Progress): Promise<Pod>;
   /** What the engine says about the pod, changing nothing. */
