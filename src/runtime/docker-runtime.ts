@@ -3,11 +3,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
-import { AppError } from "../infra/errors.ts";
 import { traceStep } from "../observability/start-trace.ts";
 import { dockerReachable } from "./detect.ts";
 import { ExecFrames } from "./exec-frames.ts";
-import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, podKeyString } from "./runtime.ts";
+import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, engineUnreachable, podKeyString } from "./runtime.ts";
 import type {
   PodProcess,
   ExecOptions,
@@ -75,7 +74,12 @@ export class DockerRuntime implements Runtime {
     const key = podKeyString(spec.key);
     const running = this.inFlight.get(key);
     if (running) return running;
-    const attempt = this.findOrCreate(spec, progress).finally(() => this.inFlight.delete(key));
+    const attempt = this.findOrCreate(spec, progress)
+      .catch((error: unknown) => {
+        // The engine went while the pod was being readied (it was stopping, or its socket went).
+        throw lostEngine(error) ? engineUnreachable() : error;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, attempt);
     return attempt;
   }
@@ -423,9 +427,10 @@ function followProgress<E>(docker: Docker, stream: NodeJS.ReadableStream, onEven
   });
 }
 
-/** The engine did not answer: said as a sentence for the session page, with what to do. */
-export function engineUnreachable(): AppError {
-  return new AppError(503, "engine_unreachable", "The Docker engine is not answering, so your pod cannot be started. Try again once it is back; nothing of your work is lost.");
+/** The way to the engine failed (its socket gone or refusing, the connection cut), rather than the engine refusing a request. */
+function lostEngine(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === "ENOENT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED";
 }
 
 function dockerMessage(error: Error & { json?: { message?: string } }): string {
