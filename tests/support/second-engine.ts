@@ -100,8 +100,9 @@ export async function startSecondEngine(): Promise<SecondEngine> {
     docker,
     /**
      * `docker save` from the default engine piped into `docker load` here. Measured on the test
-     * machine: the bare test image (167 MB) in about 6 s, the test workspace image (326 MB) in
-     * about 11 s; the faults tests take the bare one.
+     * machine: the bare test image (167 MB) in 4.5 to 5 s, the test workspace image (326 MB) in
+     * about 6 s; the faults tests take the bare one. At that cost each test file loads its own
+     * rather than sharing a data root between files (which would tie their engines' lives together).
      */
     async loadImage(image) {
       const save = Bun.spawn(["docker", "save", image], { stdout: "pipe", stderr: "pipe" });
