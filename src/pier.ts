@@ -1,4 +1,3 @@
-import Docker from "dockerode";
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CredentialSockets } from "./auth/credential-sockets.ts";
@@ -34,7 +33,7 @@ import { removeImportedLegacyClones, retireLegacyLayout } from "./pods/legacy-la
 import { Pods } from "./pods/pods.ts";
 import { Mirrors } from "./repos/mirrors.ts";
 import { type RepoRemoval, type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
-import { chooseRuntime } from "./runtime/detect.ts";
+import { chooseRuntime, dockerClient } from "./runtime/detect.ts";
 import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
@@ -228,14 +227,15 @@ export async function openPier(config: Config): Promise<Pier> {
   const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: gatewayUrl, holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
   const hosts = new SessionHosts({
     bus,
-    openTerminal: async (session, shell) => {
-      const terminal = await terminals.open(session, shell);
+    openTerminal: async (session, shell, note) => {
+      const terminal = await terminals.open(session, shell, note);
       // Links to pull requests can come in any piece of output; the scanner reads them as ASCII.
       terminal.onOutput((bytes) => prs.scan(session.id, "terminal", Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")));
       // A bell, or output then silence, may mean the session needs its person.
       terminal.onOutput((bytes) => attention.terminalOutput(session.id, bytes));
       return terminal;
     },
+    podState: async (session) => (await runtime.inspectPod({ repoId: session.repoId, userId: session.userId }))?.state ?? "missing",
     openChat: (sessionId) => chats.open(sessionId),
     stopMcpServers: async (sessionId) => {
       await agentMcp.stop(sessionId);
@@ -393,11 +393,12 @@ export async function openPier(config: Config): Promise<Pier> {
 }
 
 async function createRuntime(config: Config, settings: SettingsStore, localPathAfter: () => string | null): Promise<Runtime> {
-  if ((await chooseRuntime(config.runtime)) === "local") return new LocalRuntime(localPathAfter);
+  const docker = dockerClient(config.dockerHost);
+  if ((await chooseRuntime(config.runtime, docker)) === "local") return new LocalRuntime(localPathAfter);
   // Running as root, files in people's workspaces belong to the workspace image's user; otherwise
   // to the server's own user, so that pods run as it can write them.
   const owner = process.getuid?.() === 0 ? POD_USER : { uid: process.getuid!(), gid: process.getgid!() };
-  return new DockerRuntime(new Docker(), settings.instanceId(), owner, () => {
+  return new DockerRuntime(docker, settings.instanceId(), owner, () => {
     const plain = settings.plain();
     return {
       memoryMb: plain.podMemoryMb,

@@ -54,6 +54,7 @@ export function Layout(props: PropsWithChildren<LayoutProps>) {
           <script src="/public/app.js" defer></script>
           <script src="/public/session.js" defer></script>
           {props.viewer ? <script src="/public/vendor/attention.js" defer></script> : ""}
+          {props.viewer && props.runtime === "docker" ? <script src="/public/vendor/engine-status.js" defer></script> : ""}
         </head>
         <body>
           <header class="topbar">
@@ -62,6 +63,14 @@ export function Layout(props: PropsWithChildren<LayoutProps>) {
             </a>
             {props.viewer ? <Nav viewer={props.viewer} current={props.current} /> : ""}
           </header>
+          {props.viewer && props.runtime === "docker" ? (
+            <p class="banner banner-warn" role="status" data-engine-banner hidden>
+              The Docker engine is not answering: terminals and new sessions wait for it to come back. Everything else
+              works, and nothing of your work is lost.
+            </p>
+          ) : (
+            ""
+          )}
           {props.viewer && props.runtime === "local" ? (
             <p class="banner banner-warn" role="status">
               Local runtime: sessions run as processes on this server, not in containers, so they are not isolated from

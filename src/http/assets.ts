@@ -25,6 +25,7 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["cost-chart.ts", "cost-chart.js"],
   ["review.ts", "review.js"],
   ["attention.ts", "attention.js"],
+  ["engine-status.ts", "engine-status.js"],
   ["dashboard.ts", "dashboard.js"],
 ];
 

@@ -1,5 +1,6 @@
 import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
+import { POD_LOST_CODE } from "../infra/close-codes.ts";
 import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import { parseClientMessage } from "../terminal/protocol.ts";
@@ -44,6 +45,10 @@ export function terminalSocket(pier: Pier) {
         sendBytes: (bytes) => void raw.sendBinary(bytes),
         sendControl: (message) => void raw.sendText(JSON.stringify(message)),
         bufferedAmount: () => raw.getBufferedAmount(),
+        lost: () => {
+          raw.sendText(JSON.stringify({ type: "error", message: "The connection to the pod was lost; reconnecting." }));
+          raw.close(POD_LOST_CODE, "pod connection lost");
+        },
       };
       const release = trackSessionSocket(pier, ws.data, session.id, raw);
       const attachment: Attachment = { watcher, host: pier.hosts.terminal(session), attached: null, release };

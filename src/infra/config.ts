@@ -15,6 +15,8 @@ export interface Config {
   host: string;
   dataDir: string;
   runtime: RuntimeChoice;
+  /** DOCKER_HOST: where the Docker engine is; null for the local socket. */
+  dockerHost: string | null;
   allowLocalRepos: boolean;
   /** 32-byte key from PIER_SECRET_KEY; null means "use or create data/secret.key". */
   secretKey: Uint8Array<ArrayBuffer> | null;
@@ -64,6 +66,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: readString(env, "PIER_HOST", "0.0.0.0"),
     dataDir: resolve(readString(env, "PIER_DATA_DIR", "./data")),
     runtime: readChoice(env, "PIER_RUNTIME", ["auto", "docker", "local"] as const, "auto"),
+    dockerHost: readOptional(env, "DOCKER_HOST"),
     allowLocalRepos: readFlag(env, "PIER_ALLOW_LOCAL_REPOS"),
     secretKey: readSecretKey(env),
     cookieSecure: readFlag(env, "PIER_COOKIE_SECURE"),

@@ -47,6 +47,11 @@ export class Pods {
 
   constructor(private deps: PodsDeps) {}
 
+  /** Whether the pods' engine answers now (always, where there is none). */
+  engineAnswers(): Promise<boolean> {
+    return this.deps.runtime.engineAnswers?.() ?? Promise.resolve(true);
+  }
+
   imageFor(repo: Repo): string {
     return repo.image ?? this.deps.defaultImage;
   }

@@ -4,8 +4,9 @@ import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
 import { traceStep } from "../observability/start-trace.ts";
+import { dockerReachable } from "./detect.ts";
 import { ExecFrames } from "./exec-frames.ts";
-import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, podKeyString } from "./runtime.ts";
+import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, engineUnreachable, podKeyString } from "./runtime.ts";
 import type {
   PodProcess,
   ExecOptions,
@@ -39,6 +40,11 @@ const POD_USER_SCRIPT = readFileSync(join(import.meta.dir, "pod-user.sh"), "utf8
 const LABEL_INSTANCE = "pier.instance";
 const LABEL_REPO = "pier.repo";
 const LABEL_USER = "pier.user";
+/**
+ * How long the engine gets to answer before a pod is looked for: an engine that is down (or hung)
+ * fails a session's start with a sentence instead of leaving it provisioning.
+ */
+const ENGINE_ANSWERS_MS = 5_000;
 /** A command that outlives its timeout by this much is killed outright. */
 const KILL_AFTER_S = 2;
 
@@ -60,16 +66,26 @@ export class DockerRuntime implements Runtime {
     private limits: () => PodLimits,
   ) {}
 
+  engineAnswers(timeoutMs = 2_000): Promise<boolean> {
+    return dockerReachable(this.docker, timeoutMs);
+  }
+
   ensurePod(spec: PodSpec, progress: Progress): Promise<Pod> {
     const key = podKeyString(spec.key);
     const running = this.inFlight.get(key);
     if (running) return running;
-    const attempt = this.findOrCreate(spec, progress).finally(() => this.inFlight.delete(key));
+    const attempt = this.findOrCreate(spec, progress)
+      .catch((error: unknown) => {
+        // The engine went while the pod was being readied (it was stopping, or its socket went).
+        throw lostEngine(error) ? engineUnreachable() : error;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, attempt);
     return attempt;
   }
 
   private async findOrCreate(spec: PodSpec, progress: Progress): Promise<Pod> {
+    if (!(await this.engineAnswers(ENGINE_ANSWERS_MS))) throw engineUnreachable();
     const existing = await traceStep("docker: find pod", () => this.find(spec.key));
     const mounts = existing?.Mounts.map((mount) => mount.Destination);
     if (existing?.State === "running") {
@@ -409,6 +425,12 @@ function followProgress<E>(docker: Docker, stream: NodeJS.ReadableStream, onEven
       },
     );
   });
+}
+
+/** The way to the engine failed (its socket gone or refusing, the connection cut), rather than the engine refusing a request. */
+function lostEngine(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === "ENOENT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED";
 }
 
 function dockerMessage(error: Error & { json?: { message?: string } }): string {

@@ -7,6 +7,8 @@
  * clones and worktrees only through `exec` and `spawn` here, never through its own filesystem.
  */
 
+import { AppError } from "../infra/errors.ts";
+
 /** Which pod: each person gets their own pod for each repo. */
 export interface PodKey {
   repoId: string;
@@ -79,6 +81,11 @@ export interface ExecOptions {
    * off and the result says truncated. What a pod prints must never fill the server's memory.
    */
   maxOutputBytes?: number;
+}
+
+/** The engine did not answer: said as a sentence for the session page, with what to do. */
+export function engineUnreachable(): AppError {
+  return new AppError(503, "engine_unreachable", "The Docker engine is not answering, so your pod cannot be started. Try again once it is back; nothing of your work is lost.");
 }
 
 /** The output kept of a command when it sets no maxOutputBytes. */
@@ -185,6 +192,11 @@ export interface Runtime {
   readonly kind: "docker" | "local";
   /** Who owns the files in pods' directories; null when the server's own user does (local). */
   readonly fileOwner: FileOwner | null;
+  /**
+   * Whether the engine the pods run on answers now (within a couple of seconds); absent where
+   * there is no engine (the local runtime).
+   */
+  engineAnswers?(): Promise<boolean>;
   /** Finds the pod, starting or creating it (and its image) as needed. */
   ensurePod(spec: PodSpec, progress: Progress): Promise<Pod>;
   /** What the engine says about the pod, changing nothing. */

@@ -1,6 +1,6 @@
 import { SESSION_ENDED_CODE } from "../infra/close-codes.ts";
 import type { EventBus } from "../infra/events.ts";
-import type { ProgressEvent } from "../runtime/runtime.ts";
+import type { PodState, ProgressEvent } from "../runtime/runtime.ts";
 import type { Conversation } from "../chat/conversation.ts";
 import type { TerminalHost } from "../terminal/terminal-host.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
@@ -37,11 +37,21 @@ export interface SessionSocket {
 
 const ENDED_MESSAGE = JSON.stringify({ type: "ended" });
 
+/** The first line of a shell opened because the one before went with its pod. */
+export const POD_RESTARTED_NOTE = "Pier: the pod restarted; this is a new shell in the same worktree.";
+/** How often a terminal whose pod was lost is tried again, until its engine answers. */
+const REOPEN_EVERY_MS = 1000;
+
 /** The parts of a live session that are made elsewhere. */
 export interface HostParts {
   bus: EventBus;
-  /** Starts (or re-attaches to) the session's terminal in its pod: in `shell`'s, when the pod was readied just now. */
-  openTerminal(session: Session, shell?: PodShell): Promise<TerminalHost>;
+  /**
+   * Starts (or re-attaches to) the session's terminal in its pod: in `shell`'s, when the pod was
+   * readied just now; a shell it has to start anew shows `note` first.
+   */
+  openTerminal(session: Session, shell?: PodShell, note?: string | null): Promise<TerminalHost>;
+  /** What the engine says of the session's pod now; throws while the engine does not answer. */
+  podState(session: Session): Promise<PodState>;
   /** The session's conversation (what it holds is stored; this is its queue and its turn under way). */
   openChat(sessionId: string): Conversation;
   /** Stops the MCP servers the session's chat agent started in its worktree. */
@@ -62,6 +72,11 @@ export class SessionHost {
   private terminalHost: Promise<TerminalHost> | null = null;
   private conversation: Conversation | null = null;
   private sockets = new Set<SessionSocket>();
+  /** What the next new shell says first: set when the terminal's pod was lost, until a terminal opens again. */
+  private note: string | null = null;
+  private reopening = false;
+  /** Server shutdown: no terminal is opened again. */
+  private detached = false;
 
   constructor(
     private session: Session,
@@ -104,16 +119,52 @@ export class SessionHost {
     return events;
   }
 
-  /** The session's terminal, started on first use (and again if its shell went away). */
+  /**
+   * The session's terminal, started on first use, and again if its shell went away: at once, by
+   * itself, when it went with its pod (the engine or the pod restarted), so the recording goes on
+   * and a reconnecting page finds it.
+   */
   terminal(shell?: PodShell): Promise<TerminalHost> {
     if (this.terminalHost) return this.terminalHost;
-    const opening = this.parts.openTerminal(this.session, shell);
+    const opening = this.parts.openTerminal(this.session, shell, this.note);
     this.terminalHost = opening;
     const forget = () => {
       if (this.terminalHost === opening) this.terminalHost = null;
     };
-    opening.then((host) => host.onExit(forget), forget);
+    opening.then((host) => {
+      this.note = null;
+      host.onExit((lost) => {
+        forget();
+        if (lost) void this.reopenAfterLoss();
+      });
+    }, forget);
     return opening;
+  }
+
+  /**
+   * The terminal's connection to its pod was lost. It is opened again every second until the
+   * engine answers (ensuring the pod starts it if its restart policy has not); if the shell went
+   * with the pod, the new one says so first. A pod that is gone altogether (removed) is not made
+   * again from here: the next action in the session provisions it.
+   */
+  private async reopenAfterLoss(): Promise<void> {
+    this.note = POD_RESTARTED_NOTE;
+    if (this.reopening) return;
+    this.reopening = true;
+    console.error(`[pier] session ${this.session.id} lost its terminal's pod; opening it again once the engine answers`);
+    try {
+      while (this.state === "active" && !this.detached) {
+        try {
+          if ((await this.parts.podState(this.session)) === "missing") return;
+          await this.terminal();
+          return;
+        } catch {
+          await Bun.sleep(REOPEN_EVERY_MS);
+        }
+      }
+    } finally {
+      this.reopening = false;
+    }
   }
 
   /** The session's chat, opened on first use. */
@@ -160,6 +211,7 @@ export class SessionHost {
 
   /** Server shutdown: stop watching; the shell keeps running in its pod. */
   async detach(): Promise<void> {
+    this.detached = true;
     const terminal = await this.terminalHost?.catch(() => null);
     await terminal?.detachAll();
   }

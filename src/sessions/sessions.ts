@@ -16,7 +16,7 @@ import { isValidBranchName } from "../repos/git-ref.ts";
 import { worktreeDir } from "../repos/layout.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, type Repo } from "../repos/repos.ts";
-import type { PodKey, ProgressEvent } from "../runtime/runtime.ts";
+import { type PodKey, type ProgressEvent, engineUnreachable } from "../runtime/runtime.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { traceStart, traceStep, traceTimed } from "../observability/start-trace.ts";
 import { PodScriptRefusal } from "../workspaces/pod-script.ts";
@@ -500,7 +500,9 @@ export class Sessions {
       host.activate(this.get(sessionId), shell);
     } catch (error) {
       podFacts?.settle(error instanceof Error ? error : new Error(String(error)));
-      const message = humanError(error);
+      // An engine that went meanwhile fails whichever step was talking to it, in its own words
+      // (a socket's error code): the person is told what happened instead.
+      const message = (await pods.engineAnswers()) ? humanError(error) : engineUnreachable().message;
       this.update(sessionId, { state: "failed", step: null, error: message });
       hosts.failed(host, message);
     }

@@ -10,6 +10,8 @@ export interface Watcher {
   sendControl(message: ControlMessage): void;
   /** Bytes handed to the socket but not yet sent; above a limit the watcher is left behind. */
   bufferedAmount(): number;
+  /** The connection to the pod was lost under the terminal: the watcher should come back for the one that replaces it. */
+  lost(): void;
 }
 
 export interface TerminalSpec {
@@ -23,6 +25,8 @@ export interface TerminalSpec {
   recordingLimitMiB: number;
   /** tmux's server socket name, apart from any tmux the user runs (see tmuxCommand). */
   socketName: string;
+  /** A line the shell shows first when this opens a new one (why the shell is new). */
+  note?: string | null;
   /** The holder (pier-pty): its path in the pod, the socket it reaches Pier on, and Pier's end of that socket. */
   holder?: { program: string; socket: string; hub: HolderHub } | null;
 }
@@ -68,6 +72,9 @@ shift 4
 exec "$@"`;
 const FOUND = 100;
 
+/** Shows $0 (dimmed) before running the rest: the note a new shell opens with. */
+const SAY_FIRST = `printf '\\033[2m%s\\033[0m\\n' "$0"; exec "$@"`;
+
 type WatcherState = "pending" | "live" | "behind";
 
 /**
@@ -85,7 +92,7 @@ export class TerminalHost {
   private size = { ...DEFAULT_SIZE };
   private sizeOwner: Watcher | null = null;
   private outputSeq = 0;
-  private exitListeners: Array<() => void> = [];
+  private exitListeners: Array<(lost: boolean) => void> = [];
   private outputListeners: Array<(bytes: Uint8Array) => void> = [];
   private holder: HolderStream | null = null;
   private releaseHolder: () => void = () => {};
@@ -136,6 +143,7 @@ export class TerminalHost {
     const name = `pier-${spec.sessionId}`;
     const TMUX = tmuxCommand(spec.socketName);
     let shell = spec.startCommand ? ["bash", "-lc", `${spec.startCommand}; exec bash -l`] : ["bash", "-l"];
+    if (spec.note) shell = ["sh", "-c", SAY_FIRST, spec.note, ...shell];
     if (spec.holder) shell = ["sh", "-c", UNDER_HOLDER, "sh", spec.holder.program, spec.holder.socket, spec.sessionId, ...shell];
     const env = Object.entries({ ...spec.env, TERM: "xterm-256color", COLORTERM: "truecolor" }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     // Found, or made, in one exec into the pod (each costs tens of milliseconds).
@@ -189,9 +197,12 @@ export class TerminalHost {
     this.outputListeners.push(listener);
   }
 
-  /** Called once when the tmux session or the connection to it is gone. */
-  onExit(listener: () => void): void {
-    if (!this.alive) listener();
+  /**
+   * Called once when the tmux session or the connection to it is gone; `lost` when it was the
+   * connection (the pod or its engine went), so the shell may live on or may have gone with the pod.
+   */
+  onExit(listener: (lost: boolean) => void): void {
+    if (!this.alive) listener(this.control.lostConnection);
     else this.exitListeners.push(listener);
   }
 
@@ -426,9 +437,13 @@ export class TerminalHost {
     this.releaseHolder();
     holder?.close();
     this.recording.close();
-    for (const watcher of this.watchers.keys()) watcher.sendControl({ type: "exited" });
+    const lost = this.control.lostConnection;
+    for (const watcher of this.watchers.keys()) {
+      if (lost) watcher.lost();
+      else watcher.sendControl({ type: "exited" });
+    }
     this.watchers.clear();
-    for (const listener of this.exitListeners.splice(0)) listener();
+    for (const listener of this.exitListeners.splice(0)) listener(lost);
   }
 }
 

@@ -48,9 +48,9 @@ export class Terminals {
 
   /**
    * Attaches to the session's tmux session in its pod, starting it (and its shell) if needed; in
-   * `shell`'s pod when the caller has just readied it.
+   * `shell`'s pod when the caller has just readied it. A shell it starts anew shows `note` first.
    */
-  async open(session: Session, shell?: PodShell): Promise<TerminalHost> {
+  async open(session: Session, shell?: PodShell, note?: string | null): Promise<TerminalHost> {
     const repo = getRepo(this.deps.db, session.repoId);
     // Ensuring the pod also brings back one that was stopped or removed behind Pier's back.
     const { runtime, pod } = shell ?? (await traceStep("terminal: pod ensure", () => this.deps.pods.ensure(repo, session.userId)));
@@ -70,6 +70,7 @@ export class Terminals {
       recordingLimitMiB: this.deps.settings.plain().recordingLimitMiB,
       socketName: this.socketFor(session.id),
       holder: holderInPod,
+      note,
     }));
   }
 }

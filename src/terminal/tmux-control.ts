@@ -15,6 +15,10 @@ export class TmuxControl {
   private outputParts: Uint8Array[] = [];
   private exitListeners: Array<(reason: string) => void> = [];
   private exitReason: string | null = null;
+  /** tmux never said %exit: the connection to the pod ended under the client (its engine or the pod went). */
+  private lost = false;
+  /** Pier closed the client itself (a shutdown, a terminal replaced): nothing was lost. */
+  private closing = false;
   private notificationWaiters: Array<{ prefix: string; resolve: (line: string | null) => void }> = [];
   /** Resolves once tmux has attached the client (its first, empty answer block). */
   readonly ready: Promise<void>;
@@ -22,7 +26,10 @@ export class TmuxControl {
   constructor(private process: PodProcess) {
     this.ready = new Promise((resolve, reject) => this.pending.push({ resolve: () => resolve(), reject }));
     process.onOutput((chunk) => this.receive(chunk));
-    process.exited.then(() => this.finish("the tmux client ended"));
+    process.exited.then(() => {
+      if (this.exitReason === null && !this.closing) this.lost = true;
+      this.finish("the connection to the pod was lost");
+    });
   }
 
   /** Raw bytes written by the pane. */
@@ -38,6 +45,14 @@ export class TmuxControl {
 
   get alive(): boolean {
     return this.exitReason === null;
+  }
+
+  /**
+   * The client ended without tmux saying so: the pod (or its engine) went from under it, and the
+   * shell may be gone with it. A shell that exited, or a tmux server that was killed, says %exit.
+   */
+  get lostConnection(): boolean {
+    return this.lost;
   }
 
   /** Runs one command line; resolves with the lines of its answer, rejects on %error. */
@@ -80,6 +95,7 @@ export class TmuxControl {
   }
 
   close(): void {
+    this.closing = true;
     this.process.close();
   }
 

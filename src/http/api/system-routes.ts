@@ -8,12 +8,17 @@ const startedAt = Date.now();
 /** /healthz for load balancers and the container HEALTHCHECK; /metrics for Prometheus. */
 export function systemRoutes(pier: Pier) {
   return new Elysia()
-    .get("/healthz", ({ set }) => {
+    .get("/healthz", async ({ set }) => {
       const dbOk = pingDatabase(pier.db);
       if (!dbOk) set.status = 503;
+      // An engine that does not answer is ok:false but still a 200: Pier itself serves on
+      // (history, chats, costs), and a 503 would have the container's HEALTHCHECK restart a Pier
+      // that a restart cannot mend. (README, "Run it with Docker", says so.)
+      const engine = pier.runtime.engineAnswers ? ((await pier.runtime.engineAnswers()) ? "ok" : "unreachable") : undefined;
       return {
-        ok: dbOk,
+        ok: dbOk && engine !== "unreachable",
         db: dbOk ? "ok" : "error",
+        ...(engine ? { engine } : {}),
         runtime: pier.runtime.kind,
         version: pier.version,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
