@@ -80,7 +80,7 @@ function startChat(host: HTMLElement, path: string): void {
         log.approvalDecision(event.id, event.allow, event.scope, event.by, event.reason);
         return composer.setAwaitingApproval(log.awaitingApproval());
       case "retrying":
-        return log.retrying(event.attempt, event.delayMs, event.reason);
+        return log.retrying(event.attempt, event.delayMs, event.reason, event.discardStreamed === true);
       case "turn_end":
         log.turnEnd(event.costUsd, event.usage, event.interrupted);
         // Messages sent during the turn are what the next turn answers.
