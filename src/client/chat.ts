@@ -60,6 +60,8 @@ function startChat(host: HTMLElement, path: string): void {
         log.unqueue(event.queued.length);
         setRunning(event.running);
         showSessionCost(event.sessionCostUsd);
+        // Connected mid-answer: what streamed before this connection, which the next deltas continue.
+        if (event.streaming) log.delta(event.streaming);
         return;
       case "user_message":
         return event.queued ? log.queued(event.text) : log.user(event.text);
