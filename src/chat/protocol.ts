@@ -44,7 +44,12 @@ export type ChatItem =
   | { kind: "approval_decision"; id: string; allow: boolean; scope: ApprovalScope; by: string | null; reason?: string; at: string }
   /** `sessionCostUsd` is the session's cost once the turn was paid for. */
   | { kind: "turn_end"; usage: Usage; costUsd: number; sessionCostUsd?: number; interrupted: boolean; at: string }
-  | { kind: "error"; message: string; settingsUrl?: string; at: string }
+  /**
+   * `code` names a failure a page or Pier itself acts on: `sign_in_expired` (the person's Claude
+   * subscription token was refused; `tokensUrl` is where a new one is saved, and the session
+   * needs its person). `settingsUrl`/`tokensUrl`: where the person can fix it.
+   */
+  | { kind: "error"; message: string; code?: "sign_in_expired" | "key_refused"; settingsUrl?: string; tokensUrl?: string; at: string }
   /**
    * Older turns, summarised to keep the conversation within the model's window: the model gets
    * this summary in place of the items before `keepFrom` (an index into the items), and every

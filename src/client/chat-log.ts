@@ -176,10 +176,11 @@ export class ChatLog {
     this.add(el("p", { class: "chat-item chat-turn-end", title: formatUsage(usage) }, text));
   }
 
-  error(message: string, settingsUrl?: string): void {
+  error(message: string, settingsUrl?: string, tokensUrl?: string): void {
     this.endStream();
     const alert = el("div", { class: "chat-item chat-error", role: "alert" }, el("span", {}, message));
     if (settingsUrl) alert.append(" ", el("a", { href: settingsUrl }, "Open settings"));
+    if (tokensUrl) alert.append(" ", el("a", { href: tokensUrl }, "Open Tokens"));
     this.add(alert);
   }
 

@@ -91,7 +91,7 @@ function startChat(host: HTMLElement, path: string): void {
         setRunning(false);
         return;
       case "error":
-        return log.error(event.message, event.settingsUrl);
+        return log.error(event.message, event.settingsUrl, event.tokensUrl);
       case "summary":
         return log.summary();
     }
