@@ -12,6 +12,7 @@ import type { NewChatItem } from "../items.ts";
 import { QUOTED_BLOCKS_ARE_DATA } from "../quoted.ts";
 import { ClaudeCodeProcess, type ClaudeMessage, type ClaudePlace } from "./claude-code-process.ts";
 import { editDiff, pierCall, resultText } from "./claude-code-tools.ts";
+import { busyReason } from "./model-retry.ts";
 
 export interface ClaudeCodeEngineDeps {
   db: Db;
@@ -244,6 +245,9 @@ class TurnRun {
     // A subagent's own work stays inside its tool call, as Claude Code's own view keeps it.
     if (message.parent_tool_use_id) return;
     switch (message.type) {
+      case "system":
+        if (message.subtype === "api_retry") this.retrying(message);
+        return;
       case "stream_event":
         return this.streamEvent(message.event as StreamEvent);
       case "assistant":
@@ -257,6 +261,20 @@ class TurnRun {
         }
         return this.finish();
     }
+  }
+
+  /**
+   * Claude Code waits to ask the API again (it was busy, failing or cut off): the person is told,
+   * as for Pier's own agent. Claude Code asks for the whole answer again, so the text streamed of
+   * the failed try is dropped, not shown twice.
+   */
+  private retrying(message: ClaudeMessage): void {
+    const status = typeof message.error_status === "number" ? message.error_status : null;
+    const delayMs = typeof message.retry_delay_ms === "number" ? Math.max(0, message.retry_delay_ms) : 0;
+    const attempt = typeof message.attempt === "number" ? message.attempt : 1;
+    const discardStreamed = this.partial !== "";
+    this.partial = "";
+    this.turn.stream({ kind: "retrying", attempt, delayMs, reason: status === null ? "The model service's answer was cut off" : busyReason(status), ...(discardStreamed ? { discardStreamed } : {}) });
   }
 
   private streamEvent(event: StreamEvent): void {
@@ -417,3 +435,4 @@ function apiFailure(said: string, refused: AnthropicCredential["kind"] | null): 
   if (refused === "apiKey") return { kind: "error", code: "key_refused", message: KEY_REFUSED, tokensUrl: TOKENS_URL };
   return { kind: "error", message: said.slice(0, 500) };
 }
+

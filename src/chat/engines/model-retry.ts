@@ -63,7 +63,8 @@ export function finalMessage(failure: ModelFailure, attempts: number, detail: st
   return `${failure.reason}${tries}: “${words}” Your message is kept; send another to try again.`;
 }
 
-function busyReason(status: number): string {
+/** "The model service is busy (429)": the chat's words while a request answered with `status` waits to be tried again. */
+export function busyReason(status: number): string {
   if (status === 429) return "The model service is busy (429)";
   if (status === 529) return "The model service is overloaded (529)";
   return `The model service failed (${status})`;
