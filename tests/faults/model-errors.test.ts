@@ -104,6 +104,17 @@ describe("faults of the model service", () => {
     chat.close();
   }, 60_000);
 
+  test("broke: the API refused the key (401) — told: what to do and where, at once, without retrying", async () => {
+    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    fake.script({ status: 401 });
+    const before = fake.requests.length;
+    const events = await chat.turn("Hello?");
+    expect(fake.requests.length - before).toBe(1);
+    expect(events.filter((e) => e.type === "retrying")).toEqual([]);
+    expect(events.find((e) => e.type === "error")).toMatchObject({ code: "key_refused", tokensUrl: "/tokens" });
+    chat.close();
+  }, 60_000);
+
   test("broke: a viewer connected while the answer was streaming — held: its history carries the text so far, and the deltas continue it", async () => {
     const watcher = await ChatClient.connect(pier.url, session.id, headers());
     fake.script({ text: ANSWER, chunkDelayMs: 300 });

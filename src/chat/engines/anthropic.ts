@@ -15,6 +15,7 @@ import type { ToolContext } from "../../tools/tool.ts";
 import { WorktreeFiles } from "../../workspaces/worktree-files.ts";
 import type { ChatEngine, Turn } from "../engine.ts";
 import { QUOTED_BLOCKS_ARE_DATA } from "../quoted.ts";
+import { KEY_REFUSED, TOKENS_URL } from "../../settings/sign-in.ts";
 import { toApiMessages, usageOf } from "./messages.ts";
 import { MODEL_ATTEMPTS, finalMessage, modelFailure, retryDelayMs } from "./model-retry.ts";
 import { summariseIfFull } from "./summary.ts";
@@ -143,7 +144,7 @@ async function callModel(client: Anthropic, params: Anthropic.MessageStreamParam
         continue;
       }
       if (failure.status === 401 || failure.status === 403) {
-        turn.record({ kind: "error", message: "The Anthropic API refused the key. Check it in settings.", settingsUrl: "/settings" });
+        turn.record({ kind: "error", code: "key_refused", message: KEY_REFUSED, tokensUrl: TOKENS_URL });
         return null;
       }
       turn.record({ kind: "error", message: finalMessage(failure, attempt, error instanceof Error ? error.message : String(error)) });
