@@ -28,7 +28,7 @@ let session: SessionJson;
 
 beforeAll(async () => {
   fake = await startFakeAnthropic({ apiKey: API_KEY });
-  pier = await startTestPier({ PIER_ALLOW_LOCAL_REPOS: "1", ANTHROPIC_BASE_URL: fake.url });
+  pier = await startTestPier({ PIER_ALLOW_LOCAL_REPOS: "1", ANTHROPIC_BASE_URL: fake.url, PIER_MODEL_RETRY_FIRST_MS: "3000" });
   cookie = await setUpAdmin(pier);
   await pier.fetch("/api/settings", { ...json({ anthropicApiKey: API_KEY }, { cookie }), method: "PUT" });
   const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("dropping").path}`, "dropping");
@@ -106,3 +106,26 @@ test("broke: the browser's network, for 20 s mid-turn — held: back online, the
   await fresh.context.close();
   await context.close();
 }, 85_000);
+
+test("broke: the model's answer, cut off mid-stream — held: the page says why and how long it waits, drops the cut text, and shows the new answer once", async () => {
+  const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);
+  await page.goto(`${pier.url}/sessions/${session.id}`);
+  await page.waitForFunction(() => (window as any).pierChat?.state().connection === "connected");
+  const answer = "A second answer, cut off once and then given whole.";
+  fake.script({ text: answer, cut: { afterChunks: 2, how: "drop" } }, { text: answer });
+  const turnsBefore = await page.locator(".chat-turn-end").count();
+  const chat = page.locator("#pane-chat");
+  await chat.getByRole("textbox", { name: "Message the agent" }).fill("Answer again.");
+  await chat.getByRole("button", { name: "Send", exact: true }).click();
+
+  const notice = page.locator(".chat-notice[role=status]");
+  await notice.waitFor();
+  expect(await notice.textContent()).toMatch(/^The model service.+; retrying in [1-3] s…$/);
+  // The cut try's text is gone while Pier waits: the new try's answer takes its place.
+  expect(await page.locator(".chat-assistant", { hasText: "A second answer" }).count()).toBe(0);
+  await page.waitForFunction((n) => document.querySelectorAll(".chat-turn-end").length > n, turnsBefore);
+  expect(await page.locator(".chat-assistant", { hasText: "A second answer" }).count()).toBe(1);
+  expect((await page.locator(".chat-assistant", { hasText: "A second answer" }).textContent())?.trim()).toBe(answer);
+  expect(await notice.count()).toBe(0);
+  await context.close();
+}, 60_000);
