@@ -47,6 +47,8 @@ export class Conversation {
    * did, and the deltas that follow continue it.
    */
   private streamed = "";
+  /** The retry being waited out and when the wait ends (epoch ms), for a viewer that connects meanwhile. */
+  private waiting: { item: Extract<PassingItem, { kind: "retrying" }>; until: number } | null = null;
 
   constructor(
     private deps: ConversationDeps,
@@ -66,6 +68,7 @@ export class Conversation {
       pendingApprovals: this.deps.pendingApprovals(this.sessionId),
       sessionCostUsd: this.deps.sessions.get(this.sessionId).costUsd,
       ...(this.streamed ? { streaming: this.streamed } : {}),
+      ...(this.waiting ? { retrying: { attempt: this.waiting.item.attempt, reason: this.waiting.item.reason, delayMs: Math.max(0, this.waiting.until - Date.now()) } } : {}),
     };
   }
 
@@ -97,12 +100,14 @@ export class Conversation {
 
   private record(item: NewChatItem): void {
     this.streamed = "";
+    this.waiting = null;
     this.deps.bus.publish("chat.event", this.sessionId, eventOf(appendItem(this.deps.db, this.sessionId, item)));
   }
 
   private stream(item: PassingItem): void {
     if (item.kind === "text_delta") this.streamed += item.text;
     else if (item.kind === "retrying" && item.discardStreamed) this.streamed = "";
+    this.waiting = item.kind === "retrying" ? { item, until: Date.now() + item.delayMs } : null;
     this.deps.bus.publish("chat.event", this.sessionId, eventOf(item));
   }
 

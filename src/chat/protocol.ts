@@ -102,9 +102,19 @@ export type ServerEvent =
    * On connect: everything so far, then live events follow. `queued` are the messages still
    * waiting for the turn under way; `pendingApprovals` the approval requests (by id) a person can
    * still answer. A request neither answered nor pending has expired (its turn is gone).
-   * `streaming`: the model text streamed so far of a block not yet kept (text_delta events continue it).
+   * `streaming`: the model text streamed so far of a block not yet kept (text_delta events continue
+   * it); `retrying`: the wait for the model service under way, `delayMs` what is left of it.
    */
-  | { type: "history"; messages: ChatItem[]; running: boolean; queued: string[]; pendingApprovals: string[]; sessionCostUsd: number; streaming?: string }
+  | {
+      type: "history";
+      messages: ChatItem[];
+      running: boolean;
+      queued: string[];
+      pendingApprovals: string[];
+      sessionCostUsd: number;
+      streaming?: string;
+      retrying?: { attempt: number; delayMs: number; reason: string };
+    }
   | ItemEvent
   /** The session ended; the socket closes with 4001 right after. */
   | { type: "ended" };

@@ -62,6 +62,7 @@ function startChat(host: HTMLElement, path: string): void {
         showSessionCost(event.sessionCostUsd);
         // Connected mid-answer: what streamed before this connection, which the next deltas continue.
         if (event.streaming) log.delta(event.streaming);
+        if (event.retrying) log.retrying(event.retrying.attempt, event.retrying.delayMs, event.retrying.reason, false);
         return;
       case "user_message":
         return event.queued ? log.queued(event.text) : log.user(event.text);

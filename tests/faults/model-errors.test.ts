@@ -135,4 +135,21 @@ describe("faults of the model service", () => {
     watcher.close();
     late.close();
   }, 60_000);
+
+  test("broke: a viewer connected while Pier waited out a 529 — held: its history says why and for how long", async () => {
+    const watcher = await ChatClient.connect(pier.url, session.id, headers());
+    fake.script({ status: 529, retryAfterSeconds: 3 }, { text: "After the wait." });
+    const from = watcher.events.length;
+    watcher.send("Wait for it.");
+    await watcher.next("retrying", from);
+    const late = await ChatClient.connect(pier.url, session.id, headers());
+    const waiting = late.events[0]!.retrying;
+    expect(waiting).toMatchObject({ attempt: 1, reason: "The model service is overloaded (529)" });
+    expect(waiting.delayMs).toBeGreaterThan(0);
+    expect(waiting.delayMs).toBeLessThanOrEqual(3000);
+    await late.next("turn_end");
+    expect(late.events.filter((e) => e.type === "assistant_message").map((e) => e.text)).toEqual(["After the wait."]);
+    watcher.close();
+    late.close();
+  }, 60_000);
 });
