@@ -288,7 +288,8 @@ function streamResponse(answer: Answer, clientGone: AbortSignal, sent: (text: st
       if (ms > 0 && !stopped) await sleep(ms, halt.signal);
     };
 
-    // The answer stops here: the connection drops (the client sees the body fail), or the API says why.
+    // The answer stops here: the connection drops (the client sees the body fail; Bun prints the
+    // error as it drops it, which is expected), or the API says why.
     const cutOff = (how: "drop" | "overloaded"): void => {
       if (stopped) return;
       stopped = true;

@@ -43,8 +43,8 @@ export function modelFailure(error: unknown): ModelFailure {
     const retryable = status === 429 || status === 529 || status >= 500;
     return { status, retryable, reason: busyReason(status), said, retryAfterMs: retryAfterMs(error.headers) };
   }
-  // The SDK's own complaint about a stream that ended before the message did (the connection cut).
-  if (error instanceof Anthropic.AnthropicError || (error instanceof Error && /terminated|ended|socket|ECONNRESET/i.test(error.message))) {
+  // The SDK's own complaint about a stream that ended before its message did.
+  if (error instanceof Anthropic.AnthropicError) {
     return { status: undefined, retryable: true, reason: "The model service's answer was cut off", said: null, retryAfterMs: null };
   }
   return { status: undefined, retryable: false, reason: "The model request failed", said: null, retryAfterMs: null };
