@@ -303,6 +303,7 @@ export async function openPier(config: Config): Promise<Pier> {
       const [command, gate] = await Promise.all([claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }), gateway.envFor(session)]);
       return { command, ...gate };
     },
+    refusedCredential: (sessionId) => gateway.takeRefusal(sessionId),
   });
   const chats: Chats = new Chats({ db, bus, sessions,
     // Each session's chat is answered by the engine it was started with.

@@ -15,6 +15,7 @@ const REASONS: Record<SessionAttention, string> = {
   bell: "the terminal rang its bell",
   quiet: "the terminal went quiet",
   feedback: "someone sent the session's task back with feedback, for you to pass on to the agent or not",
+  sign_in: "your Claude sign-in has expired: paste a new token",
 };
 
 export interface AttentionDeps {
@@ -45,6 +46,7 @@ export class Attention {
     this.stops.push(
       deps.bus.subscribe("chat.event", null, (event, sessionId) => {
         if (event.type === "turn_end") this.raise(sessionId, "turn_end");
+        else if (event.type === "error" && event.code === "sign_in_expired") this.raise(sessionId, "sign_in");
       }),
       deps.bus.subscribe("session.attention", null, (change) => {
         if (change.attention) void this.tell(change.sessionId, change.attention);
@@ -85,13 +87,15 @@ export class Attention {
 
   /**
    * Raises a reason on a live session whose person is not looking. A waiting approval is never
-   * replaced, nor feedback waiting for its person by anything less.
+   * replaced, nor feedback or an expired sign-in waiting for its person by anything less (the
+   * turn that found the sign-in expired ends right after saying so).
    */
   raise(sessionId: string, reason: Exclude<SessionAttention, "approval">): void {
     if (this.isLooking(sessionId)) return;
     const session = this.deps.sessions.findLive(sessionId);
     if (!session || session.state !== "active" || session.attention === "approval") return;
     if (session.attention === "feedback" && reason !== "feedback") return;
+    if (session.attention === "sign_in" && reason !== "sign_in" && reason !== "feedback") return;
     this.deps.sessions.markAttention(sessionId, reason);
   }
 

@@ -41,6 +41,14 @@ export class Conversation {
   private abort: AbortController | null = null;
   private turn: Promise<void> | null = null;
   private ended = false;
+  /**
+   * The model text streamed since the last kept item: a viewer that connects mid-answer (a
+   * browser back on the network) gets it with the history, so its bubble starts where the answer
+   * did, and the deltas that follow continue it.
+   */
+  private streamed = "";
+  /** The retry being waited out and when the wait ends (epoch ms), for a viewer that connects meanwhile. */
+  private waiting: { item: Extract<PassingItem, { kind: "retrying" }>; until: number } | null = null;
 
   constructor(
     private deps: ConversationDeps,
@@ -59,6 +67,8 @@ export class Conversation {
       queued: [...this.queued],
       pendingApprovals: this.deps.pendingApprovals(this.sessionId),
       sessionCostUsd: this.deps.sessions.get(this.sessionId).costUsd,
+      ...(this.streamed ? { streaming: this.streamed } : {}),
+      ...(this.waiting ? { retrying: { attempt: this.waiting.item.attempt, reason: this.waiting.item.reason, delayMs: Math.max(0, this.waiting.until - Date.now()) } } : {}),
     };
   }
 
@@ -89,10 +99,15 @@ export class Conversation {
   }
 
   private record(item: NewChatItem): void {
+    this.streamed = "";
+    this.waiting = null;
     this.deps.bus.publish("chat.event", this.sessionId, eventOf(appendItem(this.deps.db, this.sessionId, item)));
   }
 
   private stream(item: PassingItem): void {
+    if (item.kind === "text_delta") this.streamed += item.text;
+    else if (item.kind === "retrying" && item.discardStreamed) this.streamed = "";
+    this.waiting = item.kind === "retrying" ? { item, until: Date.now() + item.delayMs } : null;
     this.deps.bus.publish("chat.event", this.sessionId, eventOf(item));
   }
 

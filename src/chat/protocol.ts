@@ -44,7 +44,12 @@ export type ChatItem =
   | { kind: "approval_decision"; id: string; allow: boolean; scope: ApprovalScope; by: string | null; reason?: string; at: string }
   /** `sessionCostUsd` is the session's cost once the turn was paid for. */
   | { kind: "turn_end"; usage: Usage; costUsd: number; sessionCostUsd?: number; interrupted: boolean; at: string }
-  | { kind: "error"; message: string; settingsUrl?: string; at: string }
+  /**
+   * `code` names a failure a page or Pier itself acts on: `sign_in_expired` (the person's Claude
+   * subscription token was refused; `tokensUrl` is where a new one is saved, and the session
+   * needs its person). `settingsUrl`/`tokensUrl`: where the person can fix it.
+   */
+  | { kind: "error"; message: string; code?: "sign_in_expired" | "key_refused"; settingsUrl?: string; tokensUrl?: string; at: string }
   /**
    * Older turns, summarised to keep the conversation within the model's window: the model gets
    * this summary in place of the items before `keepFrom` (an index into the items), and every
@@ -57,8 +62,12 @@ export type PassingItem =
   | { kind: "turn_start" }
   /** Model text as it streams; the finished block follows as an `assistant` item. */
   | { kind: "text_delta"; text: string }
-  /** The API answered 429/529/5xx; Pier waits and tries again. */
-  | { kind: "retrying"; attempt: number; delayMs: number; reason: string };
+  /**
+   * The model service was busy, failing or cut off; Pier waits `delayMs` and asks again from the
+   * start. `discardStreamed`: the text streamed since the last kept item was the failed try's, and
+   * the new try's answer takes its place.
+   */
+  | { kind: "retrying"; attempt: number; delayMs: number; reason: string; discardStreamed?: boolean };
 
 /** Each item kind's event type: the same word, but for the two that say whose message it is. */
 const EVENT_TYPES = {
@@ -93,8 +102,19 @@ export type ServerEvent =
    * On connect: everything so far, then live events follow. `queued` are the messages still
    * waiting for the turn under way; `pendingApprovals` the approval requests (by id) a person can
    * still answer. A request neither answered nor pending has expired (its turn is gone).
+   * `streaming`: the model text streamed so far of a block not yet kept (text_delta events continue
+   * it); `retrying`: the wait for the model service under way, `delayMs` what is left of it.
    */
-  | { type: "history"; messages: ChatItem[]; running: boolean; queued: string[]; pendingApprovals: string[]; sessionCostUsd: number }
+  | {
+      type: "history";
+      messages: ChatItem[];
+      running: boolean;
+      queued: string[];
+      pendingApprovals: string[];
+      sessionCostUsd: number;
+      streaming?: string;
+      retrying?: { attempt: number; delayMs: number; reason: string };
+    }
   | ItemEvent
   /** The session ended; the socket closes with 4001 right after. */
   | { type: "ended" };

@@ -17,6 +17,7 @@ const REASONS: Record<string, string> = {
   bell: "The terminal rang its bell.",
   quiet: "The terminal went quiet.",
   feedback: "Someone sent its task back with feedback.",
+  sign_in: "Your Claude sign-in has expired: paste a new token.",
 };
 
 const baseTitle = document.title;

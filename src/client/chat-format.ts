@@ -19,13 +19,6 @@ function formatCount(count: number): string {
   return count >= 1000 ? `${(count / 1000).toFixed(1)}k` : String(count);
 }
 
-/** What the API's trouble was, from the server's `reason` (which may be a status or a phrase). */
-export function retryLabel(reason: string): string {
-  if (/429|rate/i.test(reason)) return "Rate limited";
-  if (/529|overload/i.test(reason)) return "The API is overloaded";
-  return "The API had a problem";
-}
-
 /** The part of a tool's input worth a glance: the command, the path, the pattern… */
 export function toolSummary(input: unknown): string {
   let summary = "";

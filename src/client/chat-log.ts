@@ -2,7 +2,7 @@
 // output while the reader is at the bottom and stays put when they have scrolled up.
 
 import type { Usage } from "../costs/usage.ts";
-import { formatCost, formatUsage, retryLabel } from "./chat-format.ts";
+import { formatCost, formatUsage } from "./chat-format.ts";
 import { renderMarkdown } from "./chat-markdown.ts";
 import type { ApprovalScope } from "../chat/protocol.ts";
 import { ApprovalCard, type Answerer } from "./chat-approval.ts";
@@ -176,22 +176,31 @@ export class ChatLog {
     this.add(el("p", { class: "chat-item chat-turn-end", title: formatUsage(usage) }, text));
   }
 
-  error(message: string, settingsUrl?: string): void {
+  error(message: string, settingsUrl?: string, tokensUrl?: string): void {
     this.endStream();
     const alert = el("div", { class: "chat-item chat-error", role: "alert" }, el("span", {}, message));
     if (settingsUrl) alert.append(" ", el("a", { href: settingsUrl }, "Open settings"));
+    if (tokensUrl) alert.append(" ", el("a", { href: tokensUrl }, "Open Tokens"));
     this.add(alert);
   }
 
-  /** A transient notice while Pier waits out the API's 429/529/5xx; gone with the next event. */
-  retrying(attempt: number, delayMs: number, reason: string): void {
+  /**
+   * A transient notice while Pier waits out the model service's trouble; gone with the next event.
+   * `discardStreamed`: the streamed text was the failed try's, and the next try's answer replaces it.
+   */
+  retrying(attempt: number, delayMs: number, reason: string, discardStreamed: boolean): void {
     this.clearNotice();
+    if (discardStreamed && this.stream) {
+      const dropped = this.stream.element;
+      this.endStream(false);
+      dropped.remove();
+    }
     const element = el("p", { class: "chat-notice", role: "status" });
     const until = Date.now() + delayMs;
     const tick = () => {
       const seconds = Math.max(0, Math.ceil((until - Date.now()) / 1000));
       const when = seconds > 0 ? `retrying in ${seconds} s…` : "retrying…";
-      element.textContent = `${retryLabel(reason)}; ${when}${attempt > 1 ? ` (attempt ${attempt})` : ""}`;
+      element.textContent = `${reason}; ${when}${attempt > 1 ? ` (attempt ${attempt + 1})` : ""}`;
     };
     tick();
     this.notice = { element, timer: setInterval(tick, 1000) };

@@ -60,6 +60,9 @@ function startChat(host: HTMLElement, path: string): void {
         log.unqueue(event.queued.length);
         setRunning(event.running);
         showSessionCost(event.sessionCostUsd);
+        // Connected mid-answer: what streamed before this connection, which the next deltas continue.
+        if (event.streaming) log.delta(event.streaming);
+        if (event.retrying) log.retrying(event.retrying.attempt, event.retrying.delayMs, event.retrying.reason, false);
         return;
       case "user_message":
         return event.queued ? log.queued(event.text) : log.user(event.text);
@@ -80,7 +83,7 @@ function startChat(host: HTMLElement, path: string): void {
         log.approvalDecision(event.id, event.allow, event.scope, event.by, event.reason);
         return composer.setAwaitingApproval(log.awaitingApproval());
       case "retrying":
-        return log.retrying(event.attempt, event.delayMs, event.reason);
+        return log.retrying(event.attempt, event.delayMs, event.reason, event.discardStreamed === true);
       case "turn_end":
         log.turnEnd(event.costUsd, event.usage, event.interrupted);
         // Messages sent during the turn are what the next turn answers.
@@ -89,7 +92,7 @@ function startChat(host: HTMLElement, path: string): void {
         setRunning(false);
         return;
       case "error":
-        return log.error(event.message, event.settingsUrl);
+        return log.error(event.message, event.settingsUrl, event.tokensUrl);
       case "summary":
         return log.summary();
     }

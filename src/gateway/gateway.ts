@@ -7,6 +7,7 @@ import type { EventBus } from "../infra/events.ts";
 import { onSessionClosed } from "../sessions/host.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
+import { KEY_REFUSED, SIGN_IN_EXPIRED } from "../settings/sign-in.ts";
 import { meteredBody } from "./metered-body.ts";
 import { gatewayTokens } from "./tables.ts";
 import { type MeteredResponse, usageReaderFor } from "./usage-reader.ts";
@@ -82,6 +83,9 @@ export class Gateway {
   /** The token each session's pod gets for its key helper, the same one however often it asks (see HeldTokens). */
   private podTokens = new HeldTokens(HELPER_TOKEN_LIFETIME_MS, (sessionId, lifetimeMs) => this.mint(sessionId, lifetimeMs));
 
+  /** Sessions whose person's credential the API refused, by the credential's kind, until the chat engine asks. */
+  private refusals = new Map<string, AnthropicCredential["kind"]>();
+
   constructor(private deps: GatewayDeps) {
     onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
   }
@@ -100,8 +104,16 @@ export class Gateway {
     return this.podTokens.for(sessionId);
   }
 
+  /** Whether the API refused the session's person's credential since this was last asked, and of which kind. */
+  takeRefusal(sessionId: string): AnthropicCredential["kind"] | null {
+    const kind = this.refusals.get(sessionId) ?? null;
+    this.refusals.delete(sessionId);
+    return kind;
+  }
+
   /** The session ended or failed: its tokens stop working at once. */
   revoke(sessionId: string): void {
+    this.refusals.delete(sessionId);
     this.engineTokens.forget(sessionId);
     this.podTokens.forget(sessionId);
     this.deps.db.delete(gatewayTokens).where(eq(gatewayTokens.sessionId, sessionId)).run();
@@ -173,6 +185,10 @@ export class Gateway {
       return apiError(502, "api_error", `Pier could not reach the Anthropic API: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       request.signal.removeEventListener("abort", abandon);
+    }
+    if (upstream.status === 401) {
+      this.refusals.set(session.id, credential.kind);
+      return refusedCredential(upstream, credential);
     }
     return this.passBack(session, upstream);
   }
@@ -272,6 +288,24 @@ async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | nul
     at += chunk.byteLength;
   }
   return body;
+}
+
+/**
+ * The API refused the person's credential (an expired or revoked subscription token, a dead key).
+ * Passed on as a 401 it would tell Claude Code that *its* key (the gateway token, which is fine)
+ * was refused, and Claude Code retries a 401 for minutes, refreshing that key, before saying
+ * anything. So it goes back as a 403, which Claude Code does not retry, saying what to do (Pier's
+ * words, then the API's own) to a client that shows the body; Claude Code shows its own "Invalid
+ * API key", so the chat engine asks the gateway (takeRefusal) and says Pier's words itself.
+ */
+async function refusedCredential(upstream: Response, credential: AnthropicCredential): Promise<Response> {
+  const said = ((await upstream.json().catch(() => null)) as { error?: { message?: unknown } } | null)?.error?.message;
+  const theirs = typeof said === "string" && said ? ` (The API said: ${said.slice(0, 300)})` : "";
+  const refusal = apiError(403, "permission_error", `${credential.kind === "oauth" ? SIGN_IN_EXPIRED : KEY_REFUSED}${theirs}`);
+  refusal.headers.set("x-should-retry", "false");
+  const requestId = upstream.headers.get("request-id");
+  if (requestId) refusal.headers.set("request-id", requestId);
+  return refusal;
 }
 
 /** An error as the Anthropic API words it, so Claude Code shows its message. */

@@ -28,6 +28,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   anthropicApiKey: string | null;
   anthropicBaseUrl: string;
+  /** PIER_MODEL_RETRY_FIRST_MS: the first wait before a model request is tried again (doubling after), unless the service says how long. */
+  modelRetryFirstMs: number;
   githubToken: string | null;
   githubApiUrl: string;
   /** PIER_PR_LOOKUPS_PER_MINUTE: pull request links one session's output may have looked up on GitHub per minute. */
@@ -75,6 +77,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookAllowPrivate: readFlag(env, "PIER_WEBHOOK_ALLOW_PRIVATE"),
     anthropicApiKey: readOptional(env, "ANTHROPIC_API_KEY"),
     anthropicBaseUrl: readUrl(env, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+    modelRetryFirstMs: readWhole(env, "PIER_MODEL_RETRY_FIRST_MS", 2000, 1, 60_000),
     githubToken: readOptional(env, "GITHUB_TOKEN"),
     githubApiUrl: readUrl(env, "GITHUB_API_URL", "https://api.github.com"),
     prLookupsPerMinute: readWhole(env, "PIER_PR_LOOKUPS_PER_MINUTE", 30, 1, 10_000),

@@ -144,6 +144,35 @@ describe("the model gateway", () => {
     }
   });
 
+  test("the API's 429, 529 and 500 come back as they were: status, retry-after, retry advice and the API's own sentence", async () => {
+    const { out: token } = await helperToken(session);
+    fake.script({ status: 429, retryAfterSeconds: 7, message: "Slow down, please." }, { status: 529, retryAfterSeconds: 3 }, { status: 500 });
+    for (const [status, retryAfter, said] of [[429, "7", "Slow down, please."], [529, "3", "Overloaded"], [500, null, "Internal server error"]] as const) {
+      const res = await messages(token, { stream: true });
+      expect(res.status).toBe(status);
+      expect(res.headers.get("retry-after")).toBe(retryAfter);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(said);
+    }
+  });
+
+  test("a refused subscription token (the API's 401) comes back as a 403 that says to sign in again and is not to be retried", async () => {
+    await pier.fetch("/api/me/credentials", { ...json({ claudeCodeOauthToken: "sk-ant-oat01-expired-000000000000" }, { cookie }), method: "PUT" });
+    try {
+      const { out: token } = await helperToken(session);
+      const res = await messages(token, { stream: true });
+      expect(res.status).toBe(403);
+      expect(res.headers.get("x-should-retry")).toBe("false");
+      const body = (await res.json()) as { type: string; error: { type: string; message: string } };
+      expect(body.error.type).toBe("permission_error");
+      expect(body.error.message).toContain("Your Claude sign-in has expired: paste a new token");
+      expect(body.error.message).toContain("invalid x-api-key");
+      expect(pier.pier.gateway.takeRefusal(session.id)).toBe("oauth");
+      expect(pier.pier.gateway.takeRefusal(session.id)).toBeNull();
+    } finally {
+      await pier.fetch("/api/me/credentials", { ...json({ claudeCodeOauthToken: "" }, { cookie }), method: "PUT" });
+    }
+  });
+
   test("a stranger, a wrong token or a session cookie gets Anthropic's authentication error, and nothing reaches the API", async () => {
     const sent = fake.requests.length;
     const attempts: Array<Record<string, string>> = [{}, { "x-api-key": "pier_gw_not-a-real-token" }, { authorization: "Bearer pier_gw_nope" }, { "x-api-key": API_KEY }, { cookie }];

@@ -19,9 +19,11 @@ export interface FakeUsage {
 
 export type Step =
   // finalDelayMs: held after the last content block, before message_delta (which carries the final usage).
-  | { text: string; stopReason?: "end_turn" | "max_tokens"; usage?: Partial<FakeUsage>; delayMs?: number; chunkDelayMs?: number; finalDelayMs?: number }
-  // An optional text block first, then one tool_use block; stop_reason "tool_use".
-  | { toolUse: { name: string; input: unknown; id?: string }; text?: string; usage?: Partial<FakeUsage> }
+  // cut: the stream stops after that many text pieces, by dropping the connection ("drop") or with
+  // the API's own mid-stream `error` event ("overloaded"), as a real answer can be cut off.
+  | { text: string; stopReason?: "end_turn" | "max_tokens"; usage?: Partial<FakeUsage>; delayMs?: number; chunkDelayMs?: number; finalDelayMs?: number; cut?: { afterChunks: number; how: "drop" | "overloaded" } }
+  // An optional text block first, then one tool_use block; stop_reason "tool_use". delayMs as for text.
+  | { toolUse: { name: string; input: unknown; id?: string }; text?: string; usage?: Partial<FakeUsage>; delayMs?: number }
   | { status: 429 | 500 | 529 | 400 | 401; message?: string; retryAfterSeconds?: number };
 
 export interface RecordedRequest {
@@ -31,6 +33,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** The parsed JSON body (the raw text if it was not JSON). */
   body: any;
+  /** When it arrived (epoch milliseconds). */
+  receivedAt: number;
 }
 
 export interface FakeAnthropic {
@@ -113,7 +117,7 @@ export async function startFakeAnthropic(options: { apiKey: string; otherApiKeys
       } catch {
         body = raw;
       }
-      requests.push({ path: url.pathname + url.search, headers: Object.fromEntries(request.headers), body });
+      requests.push({ path: url.pathname + url.search, headers: Object.fromEntries(request.headers), body, receivedAt: Date.now() });
 
       // Checked before a step is taken, so a refused request leaves the script for the next one.
       if (!authenticated(request.headers)) {
@@ -192,6 +196,7 @@ interface Answer {
   delayMs: number;
   chunkDelayMs: number;
   finalDelayMs: number;
+  cut: { afterChunks: number; how: "drop" | "overloaded" } | null;
 }
 
 function toAnswer(step: Exclude<Step, ErrorStep>, model: string): Answer {
@@ -202,7 +207,7 @@ function toAnswer(step: Exclude<Step, ErrorStep>, model: string): Answer {
     if (step.text !== undefined) blocks.push({ type: "text", text: step.text });
     const { name, input, id = newId("toolu_") } = step.toolUse;
     blocks.push({ type: "tool_use", id, name, input });
-    return { ...base, blocks, stopReason: "tool_use", delayMs: 0, chunkDelayMs: 0, finalDelayMs: 0 };
+    return { ...base, blocks, stopReason: "tool_use", delayMs: step.delayMs ?? 0, chunkDelayMs: 0, finalDelayMs: 0, cut: null };
   }
   return {
     ...base,
@@ -211,6 +216,7 @@ function toAnswer(step: Exclude<Step, ErrorStep>, model: string): Answer {
     delayMs: step.delayMs ?? 0,
     chunkDelayMs: step.chunkDelayMs ?? 0,
     finalDelayMs: step.finalDelayMs ?? 0,
+    cut: step.cut ?? null,
   };
 }
 
@@ -282,6 +288,18 @@ function streamResponse(answer: Answer, clientGone: AbortSignal, sent: (text: st
       if (ms > 0 && !stopped) await sleep(ms, halt.signal);
     };
 
+    // The answer stops here: the connection drops (the client sees the body fail; Bun prints the
+    // error as it drops it, which is expected), or the API says why.
+    const cutOff = (how: "drop" | "overloaded"): void => {
+      if (stopped) return;
+      stopped = true;
+      if (how === "drop") return controller.error(new Error("fake-anthropic: connection dropped mid-answer"));
+      const text = `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } })}\n\n`;
+      sent(text);
+      controller.enqueue(encoder.encode(text));
+      controller.close();
+    };
+
     send("message_start", { type: "message_start", message: messageObject(answer, [], null, 1) });
 
     for (const [index, block] of answer.blocks.entries()) {
@@ -290,6 +308,11 @@ function streamResponse(answer: Answer, clientGone: AbortSignal, sent: (text: st
         send("content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "", citations: null } });
         if (index === 0) send("ping", { type: "ping" });
         for (const [n, piece] of textChunks(block.text).entries()) {
+          if (answer.cut && n === answer.cut.afterChunks) {
+            // What was sent reaches the client first, as on a real connection that dies after it.
+            await sleep(100, halt.signal);
+            return cutOff(answer.cut.how);
+          }
           if (n > 0) await pause(answer.chunkDelayMs);
           send("content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
         }

@@ -15,7 +15,9 @@ import type { ToolContext } from "../../tools/tool.ts";
 import { WorktreeFiles } from "../../workspaces/worktree-files.ts";
 import type { ChatEngine, Turn } from "../engine.ts";
 import { QUOTED_BLOCKS_ARE_DATA } from "../quoted.ts";
+import { KEY_REFUSED, TOKENS_URL } from "../../settings/sign-in.ts";
 import { toApiMessages, usageOf } from "./messages.ts";
+import { MODEL_ATTEMPTS, finalMessage, modelFailure, retryDelayMs } from "./model-retry.ts";
 import { summariseIfFull } from "./summary.ts";
 
 export interface AnthropicEngineDeps {
@@ -33,8 +35,6 @@ export interface AnthropicEngineDeps {
 /** Model responses (each may call tools) in one turn before Pier stops it. */
 const MAX_STEPS = 50;
 const MAX_TOKENS = 8192;
-/** Tries for one model request when the API answers 429, 529 or 5xx. */
-const ATTEMPTS = 4;
 const INSTRUCTION_FILES = ["CLAUDE.md", "AGENTS.md"];
 const MAX_INSTRUCTIONS = 20_000;
 const MAX_TASK_DESCRIPTION = 4_000;
@@ -80,7 +80,7 @@ export class AnthropicEngine implements ChatEngine {
     await summariseIfFull(this.deps.db, client, model, turn);
     for (let step = 0; step < MAX_STEPS && !signal.aborted; step++) {
       const params = { model, max_tokens: MAX_TOKENS, system, tools, messages: toApiMessages(turn.items()) };
-      const response = await callModel(client, params, turn);
+      const response = await callModel(client, params, turn, this.deps.config.modelRetryFirstMs);
       if (!response) break;
       turn.recordUsage(model, usageOf(response));
 
@@ -100,14 +100,21 @@ export class AnthropicEngine implements ChatEngine {
 }
 
 /**
- * One streamed model request. Text is passed on as it arrives and recorded when complete (or,
- * when interrupted, as far as it got). 429, 529 and 5xx answers are retried with back-off; other
- * failures are recorded as an error. Null when there is no response to go on with.
+ * One streamed model request. Text is passed on as it arrives and recorded once the response is
+ * complete (or, when interrupted, as far as it got). A busy, overloaded or failing service and a
+ * stream cut off mid-answer are retried with back-off, the person told of each wait; a retry
+ * starts the answer over, so what streamed of the failed try is dropped (the `retrying` event
+ * says so) rather than shown twice. Null when there is no response to go on with.
  */
-async function callModel(client: Anthropic, params: Anthropic.MessageStreamParams, turn: Turn): Promise<Anthropic.Message | null> {
+async function callModel(client: Anthropic, params: Anthropic.MessageStreamParams, turn: Turn, firstRetryMs: number): Promise<Anthropic.Message | null> {
   const { signal } = turn;
   for (let attempt = 1; ; attempt++) {
+    // Finished text blocks wait for the whole response: a try that fails leaves nothing kept.
+    const blocks: string[] = [];
     let text = "";
+    const keep = () => {
+      for (const block of [...blocks, text].filter(Boolean)) turn.record({ kind: "assistant", text: block });
+    };
     try {
       const stream = client.messages.stream(params, { signal });
       stream.on("text", (delta) => {
@@ -116,27 +123,31 @@ async function callModel(client: Anthropic, params: Anthropic.MessageStreamParam
       });
       stream.on("contentBlock", (block) => {
         if (block.type !== "text" || !block.text) return;
-        turn.record({ kind: "assistant", text: block.text });
+        blocks.push(block.text);
         text = "";
       });
-      return await stream.finalMessage();
+      const message = await stream.finalMessage();
+      keep();
+      return message;
     } catch (error) {
       if (signal.aborted) {
-        if (text) turn.record({ kind: "assistant", text });
+        keep();
         return null;
       }
-      const status = error instanceof Anthropic.APIError ? error.status : undefined;
-      const retryable = status === 429 || status === 529 || (status !== undefined && status >= 500);
-      if (retryable && attempt < ATTEMPTS) {
-        const retryAfter = Number((error as InstanceType<typeof Anthropic.APIError>).headers?.get?.("retry-after"));
-        const delayMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : 1000 * 2 ** (attempt - 1);
-        turn.stream({ kind: "retrying", attempt, delayMs, reason: `The model API answered ${status}.` });
+      const failure = modelFailure(error);
+      if (failure.retryable && attempt < MODEL_ATTEMPTS) {
+        const delayMs = retryDelayMs(failure, attempt, firstRetryMs);
+        const discarded = blocks.length > 0 || text !== "";
+        turn.stream({ kind: "retrying", attempt, delayMs, reason: failure.reason, ...(discarded ? { discardStreamed: true } : {}) });
         await pause(delayMs, signal);
         if (signal.aborted) return null;
         continue;
       }
-      const settingsUrl = status === 401 || status === 403 ? "/settings" : undefined;
-      turn.record({ kind: "error", message: apiErrorMessage(error, status), ...(settingsUrl ? { settingsUrl } : {}) });
+      if (failure.status === 401 || failure.status === 403) {
+        turn.record({ kind: "error", code: "key_refused", message: KEY_REFUSED, tokensUrl: TOKENS_URL });
+        return null;
+      }
+      turn.record({ kind: "error", message: finalMessage(failure, attempt, error instanceof Error ? error.message : String(error)) });
       return null;
     }
   }
@@ -153,13 +164,6 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-function apiErrorMessage(error: unknown, status: number | undefined): string {
-  if (status === 401 || status === 403) return "The Anthropic API refused the key. Check it in settings.";
-  if (status === 429 || status === 529) return `The model API is overloaded or rate-limited (${status}) and kept refusing after ${ATTEMPTS} tries. Your message is kept; send another to try again.`;
-  const detail = error instanceof Error ? error.message : String(error);
-  return `The model request failed${status ? ` (${status})` : ""}: ${detail.slice(0, 300)}. Your message is kept.`;
 }
 
 /** The session's skills by name and description, bounded, with how to use them. */

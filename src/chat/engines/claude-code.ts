@@ -4,11 +4,15 @@ import type { Db } from "../../infra/db.ts";
 import type { Pods } from "../../pods/pods.ts";
 import { getRepo } from "../../repos/repos.ts";
 import type { Session, Sessions } from "../../sessions/sessions.ts";
+import type { AnthropicCredential } from "../../settings/credentials.ts";
 import type { SettingsStore } from "../../settings/settings.ts";
+import { KEY_REFUSED, SIGN_IN_EXPIRED, TOKENS_URL } from "../../settings/sign-in.ts";
 import type { ChatEngine, Turn } from "../engine.ts";
+import type { NewChatItem } from "../items.ts";
 import { QUOTED_BLOCKS_ARE_DATA } from "../quoted.ts";
 import { ClaudeCodeProcess, type ClaudeMessage, type ClaudePlace } from "./claude-code-process.ts";
 import { editDiff, pierCall, resultText } from "./claude-code-tools.ts";
+import { busyReason } from "./model-retry.ts";
 
 export interface ClaudeCodeEngineDeps {
   db: Db;
@@ -17,6 +21,12 @@ export interface ClaudeCodeEngineDeps {
   sessions: Sessions;
   /** How Claude Code starts for the session: its program, and the environment only its process gets. */
   launch(session: Session): Promise<ClaudeCodeLaunch>;
+  /**
+   * Whether the API refused the session's person's credential since this was last asked, and of
+   * which kind: Claude Code words that failure as its own key's ("Invalid API key"), though its
+   * key is Pier's gateway token and the refused one is the person's.
+   */
+  refusedCredential(sessionId: string): AnthropicCredential["kind"] | null;
 }
 
 /** After an interrupt, Claude Code has this long to end its turn before its process is stopped. */
@@ -69,7 +79,8 @@ export class ClaudeCodeEngine implements ChatEngine {
     turn.begin();
     let process = await this.processFor(session, place, launch, model, turn);
     if (!process) return;
-    const run = (on: ClaudeCodeProcess) => new TurnRun(turn, on, session, launch.meteredByGateway, (id) => this.remember(session, id)).run(text);
+    const refused = () => this.deps.refusedCredential(session.id);
+    const run = (on: ClaudeCodeProcess) => new TurnRun(turn, on, session, launch.meteredByGateway, (id) => this.remember(session, id), refused).run(text);
     // A process that had died or hung between turns (nothing of this turn was heard) is started
     // again, resuming, and given the message once more; processFor tells the person.
     if ((await run(process)) === "unheard") {
@@ -176,6 +187,8 @@ class TurnRun {
     private session: Session,
     private meteredByGateway: boolean,
     private remember: (claudeSessionId: string) => void,
+    /** The kind of the person's credential the API refused since last asked (Pier's gateway saw it), or null. */
+    private refusedCredential: () => AnthropicCredential["kind"] | null,
   ) {}
 
   /**
@@ -232,6 +245,9 @@ class TurnRun {
     // A subagent's own work stays inside its tool call, as Claude Code's own view keeps it.
     if (message.parent_tool_use_id) return;
     switch (message.type) {
+      case "system":
+        if (message.subtype === "api_retry") this.retrying(message);
+        return;
       case "stream_event":
         return this.streamEvent(message.event as StreamEvent);
       case "assistant":
@@ -241,10 +257,24 @@ class TurnRun {
       case "result":
         if (typeof message.session_id === "string") this.remember(message.session_id);
         if (message.is_error === true && !this.turn.signal.aborted && typeof message.result === "string" && message.subtype !== "success") {
-          this.turn.record({ kind: "error", message: `Claude Code: ${message.result.slice(0, 500)}` });
+          this.turn.record(apiFailure(`Claude Code: ${message.result}`, this.refusedCredential()));
         }
         return this.finish();
     }
+  }
+
+  /**
+   * Claude Code waits to ask the API again (it was busy, failing or cut off): the person is told,
+   * as for Pier's own agent. Claude Code asks for the whole answer again, so the text streamed of
+   * the failed try is dropped, not shown twice.
+   */
+  private retrying(message: ClaudeMessage): void {
+    const status = typeof message.error_status === "number" ? message.error_status : null;
+    const delayMs = typeof message.retry_delay_ms === "number" ? Math.max(0, message.retry_delay_ms) : 0;
+    const attempt = typeof message.attempt === "number" ? message.attempt : 1;
+    const discardStreamed = this.partial !== "";
+    this.partial = "";
+    this.turn.stream({ kind: "retrying", attempt, delayMs, reason: status === null ? "The model service's answer was cut off" : busyReason(status), ...(discardStreamed ? { discardStreamed } : {}) });
   }
 
   private streamEvent(event: StreamEvent): void {
@@ -281,7 +311,7 @@ class TurnRun {
     if (message.error !== undefined || inner.model === "<synthetic>") {
       const said = inner.content.map((block) => (block as { text?: unknown }).text).filter((t) => typeof t === "string").join("\n");
       this.partial = "";
-      if (said) this.turn.record({ kind: "error", message: said.slice(0, 500) });
+      if (said) this.turn.record(apiFailure(said, this.refusedCredential()));
       return;
     }
     for (const block of inner.content as ContentBlock[]) {
@@ -395,3 +425,14 @@ function newMessages(turn: Turn): string {
     .map((item) => (item as { text: string }).text)
     .join("\n\n");
 }
+
+/**
+ * An API failure Claude Code reported, as the chat's error: when the API had refused the person's
+ * credential, what to do about it (a new token, or a new key) with the link to where it is saved.
+ */
+function apiFailure(said: string, refused: AnthropicCredential["kind"] | null): NewChatItem {
+  if (refused === "oauth") return { kind: "error", code: "sign_in_expired", message: SIGN_IN_EXPIRED, tokensUrl: TOKENS_URL };
+  if (refused === "apiKey") return { kind: "error", code: "key_refused", message: KEY_REFUSED, tokensUrl: TOKENS_URL };
+  return { kind: "error", message: said.slice(0, 500) };
+}
+
