@@ -311,6 +311,8 @@ export async function openPier(config: Config): Promise<Pier> {
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
     pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
   });
+  // Before anyone can connect: a turn the last server was killed in the middle of ends as interrupted.
+  chats.closeCutOffTurns();
   let setUp = hasAnyUser(db);
 
   const legacy = { db, dataDir: config.dataDir, runtime, imageFor: (repoId: string) => pods.imageFor(getRepo(db, repoId)) };

@@ -4,7 +4,8 @@ import type { EventBus } from "../infra/events.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import type { ChatEngine, ToolCall, Turn, Verdict } from "./engine.ts";
-import { appendItem, loadItems, type NewChatItem } from "./items.ts";
+import { loadItems, type NewChatItem } from "./items.ts";
+import { appendTurnItem, beginOpenTurn, endOpenTurn, saveDraft } from "./open-turns.ts";
 import { type ItemEvent, type PassingItem, type ServerEvent, eventOf } from "./protocol.ts";
 
 declare module "../infra/events.ts" {
@@ -30,6 +31,9 @@ export interface ConversationDeps {
   pendingApprovals(sessionId: string): string[];
 }
 
+/** How often at most the text streaming in is saved, for a turn cut off by a killed server to keep. */
+const DRAFT_SAVE_MS = 250;
+
 /**
  * A session's chat: one stream of items, each kept and shown to every viewer in the same step,
  * and the person's messages, answered a turn at a time by the engine. Messages sent while a turn
@@ -41,6 +45,9 @@ export class Conversation {
   private abort: AbortController | null = null;
   private turn: Promise<void> | null = null;
   private ended = false;
+  /** The turn under way's streamed text since its last finished block, and the timer saving it. */
+  private draft = "";
+  private draftTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private deps: ConversationDeps,
@@ -89,11 +96,28 @@ export class Conversation {
   }
 
   private record(item: NewChatItem): void {
-    this.deps.bus.publish("chat.event", this.sessionId, eventOf(appendItem(this.deps.db, this.sessionId, item)));
+    if (item.kind === "assistant") this.draft = "";
+    this.deps.bus.publish("chat.event", this.sessionId, eventOf(appendTurnItem(this.deps.db, this.sessionId, item)));
   }
 
   private stream(item: PassingItem): void {
+    if (item.kind === "text_delta") this.keepDraft(item.text);
     this.deps.bus.publish("chat.event", this.sessionId, eventOf(item));
+  }
+
+  /** Streamed text is saved a little later, a few times a second at most, not once per delta. */
+  private keepDraft(delta: string): void {
+    this.draft += delta;
+    this.draftTimer ??= setTimeout(() => {
+      this.draftTimer = null;
+      saveDraft(this.deps.db, this.sessionId, this.draft);
+    }, DRAFT_SAVE_MS);
+  }
+
+  private clearDraft(): void {
+    if (this.draftTimer) clearTimeout(this.draftTimer);
+    this.draftTimer = null;
+    this.draft = "";
   }
 
   private async run(): Promise<void> {
@@ -137,6 +161,7 @@ export class Conversation {
       items: () => loadItems(this.deps.db, this.sessionId),
       begin: () => {
         begun = true;
+        beginOpenTurn(this.deps.db, this.sessionId, mark);
         this.stream({ kind: "turn_start" });
       },
       record: (item) => this.record(item),
@@ -151,9 +176,11 @@ export class Conversation {
       // An engine reports the failures it knows as items; any other still reaches the person.
       this.record({ kind: "error", message: `The agent stopped on an unexpected error: ${error instanceof Error ? error.message : String(error)}` });
     }
+    this.clearDraft();
     if (!begun) return;
     const { usage, costUsd } = spentSince(this.deps.db, session.id, mark);
     const sessionCostUsd = this.deps.sessions.get(this.sessionId).costUsd;
-    this.record({ kind: "turn_end", usage, costUsd, sessionCostUsd, interrupted: abort.signal.aborted });
+    const end = endOpenTurn(this.deps.db, this.sessionId, { kind: "turn_end", usage, costUsd, sessionCostUsd, interrupted: abort.signal.aborted });
+    this.deps.bus.publish("chat.event", this.sessionId, eventOf(end));
   }
 }

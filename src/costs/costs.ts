@@ -115,7 +115,7 @@ export function ledgerMark(db: Db): number {
  * What a session spent since `mark`: every model response recorded against it since, whoever
  * recorded it (the chat engine itself, or Pier's gateway for Claude Code's requests).
  */
-export function spentSince(db: Db, sessionId: string, mark: number): { usage: Usage; costUsd: number } {
+export function spentSince(db: Db | Tx, sessionId: string, mark: number): { usage: Usage; costUsd: number } {
   const row = db
     .select({
       input: sql<number>`coalesce(sum(${costLedger.inputTokens}), 0)`,
