@@ -238,6 +238,11 @@ class TurnRun {
         return this.assistant(message);
       case "user":
         return this.toolResults(message);
+      // Its conversation's id, said as it starts on the message: kept at once, so a server killed
+      // during this very first turn still resumes it (the conversation is saved in the pod as it goes).
+      case "system":
+        if (message.subtype === "init" && typeof message.session_id === "string") this.remember(message.session_id);
+        return;
       case "result":
         if (typeof message.session_id === "string") this.remember(message.session_id);
         if (message.is_error === true && !this.turn.signal.aborted && typeof message.result === "string" && message.subtype !== "success") {
