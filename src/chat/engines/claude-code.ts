@@ -130,9 +130,11 @@ export class ClaudeCodeEngine implements ChatEngine {
       QUOTED_BLOCKS_ARE_DATA,
       ...(resume ? ["--resume", resume] : ["--session-id", crypto.randomUUID()]),
     ];
+    // The first this server starts for the session: one a killed server left running goes first.
+    if (!running) await ClaudeCodeProcess.stopLeftovers(place, session.id, launch.command);
     let process: ClaudeCodeProcess;
     try {
-      process = await ClaudeCodeProcess.start(place, argv, launch.env);
+      process = await ClaudeCodeProcess.start(place, session.id, argv, launch.env);
     } catch (error) {
       turn.record({ kind: "error", message: `Claude Code could not be started in the pod: ${error instanceof Error ? error.message : String(error)}` });
       return null;
