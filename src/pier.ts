@@ -130,10 +130,25 @@ export interface Pier {
   version: string;
   /** True once any user exists; cached because every page asks. */
   isSetUp(): boolean;
+  /**
+   * The first step of stopping, while requests under way finish: open pages are told Pier is
+   * restarting (their sockets and event streams close, to reconnect by themselves) and turns
+   * under way stop, recorded as interrupted.
+   */
+  stopSessions(): Promise<void>;
+  /** The last step: periodic work stops, terminals are let go (shells and pods run on), the database is closed. */
   close(): Promise<void>;
 }
 
 export const VERSION: string = (await Bun.file(join(import.meta.dir, "..", "package.json")).json()).version;
+
+/**
+ * How long, when Pier stops, a turn under way has to record its end, and the work under way
+ * (provisioning, reports, pods being made) to finish: `docker stop` waits 10 s in all before it
+ * kills. What is still running then is picked up at the next start.
+ */
+const TURN_STOP_GRACE_MS = 3000;
+const WORK_STOP_GRACE_MS = 3000;
 
 /** How often the pull request poller looks for what is due (each PR is asked every prPollSeconds). */
 const PR_POLL_TICK_MS = 5000;
@@ -379,12 +394,17 @@ export async function openPier(config: Config): Promise<Pier> {
     metrics,
     version: VERSION,
     isSetUp: () => (setUp ||= hasAnyUser(db)),
+    async stopSessions() {
+      bus.publish("pier.restarting", "pier", {});
+      await hosts.stopForRestart(TURN_STOP_GRACE_MS);
+    },
     async close() {
       await scheduler.stop();
       attention.close();
-      await hosts.settled();
-      await verifications.settled();
-      await pods.settled();
+      const settled = Promise.all([hosts.settled(), verifications.settled(), pods.settled()]);
+      if (!(await Promise.race([settled.then(() => true), Bun.sleep(WORK_STOP_GRACE_MS).then(() => false)]))) {
+        console.error(`[pier] stopping with work still under way after ${WORK_STOP_GRACE_MS / 1000} s (a session provisioning, a report or a pod being made); it is picked up at the next start.`);
+      }
       await agentMcp.stopAll();
       await claudeCodeEngine.stopAll();
       await hosts.detachAll();

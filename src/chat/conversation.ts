@@ -95,6 +95,18 @@ export class Conversation {
     await this.interrupt();
   }
 
+  /**
+   * The server is stopping: nothing queued is started, and the turn under way is stopped and
+   * given `graceMs` to record its end. A turn still running then stays open in the database and
+   * is closed as interrupted at the next start.
+   */
+  async stopForShutdown(graceMs: number): Promise<void> {
+    this.ended = true;
+    this.queued = [];
+    this.abort?.abort();
+    await Promise.race([this.turn, Bun.sleep(graceMs)]);
+  }
+
   private record(item: NewChatItem): void {
     if (item.kind === "assistant") this.draft = "";
     this.deps.bus.publish("chat.event", this.sessionId, eventOf(appendTurnItem(this.deps.db, this.sessionId, item)));

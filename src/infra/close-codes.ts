@@ -8,3 +8,12 @@ export const SESSION_ENDED_CODE = 4001;
 
 /** The sign-in or API token the socket was opened with ended (signed out, revoked). */
 export const CREDENTIAL_ENDED_CODE = 4401;
+
+/**
+ * Pier is stopping to restart (WebSocket's own "Service Restart"): the page says so and
+ * reconnects by itself once Pier is back.
+ */
+export const SERVER_RESTARTING_CODE = 1012;
+
+/** The text frame a session's sockets get just before they close with SERVER_RESTARTING_CODE. */
+export const RESTARTING_MESSAGE = JSON.stringify({ type: "restarting", message: "Pier is restarting; this page reconnects by itself." });
