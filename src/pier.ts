@@ -8,6 +8,7 @@ import { LoginLimiter } from "./auth/login-limiter.ts";
 import { deleteExpiredSignIns } from "./auth/sign-ins.ts";
 import { countUsers, hasAnyUser } from "./auth/users.ts";
 import { catchUpRollups } from "./costs/cost-rollups.ts";
+import { recordLeftoverUsage } from "./costs/usage-in-flight.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase } from "./infra/db.ts";
 import { EventBus } from "./infra/events.ts";
@@ -39,7 +40,7 @@ import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
-import { type Session, Sessions } from "./sessions/sessions.ts";
+import { type Session, Sessions, addSessionCost } from "./sessions/sessions.ts";
 import { Reviews } from "./reviews/reviews.ts";
 import { Credentials } from "./settings/credentials.ts";
 import { Skills } from "./skills/skills.ts";
@@ -326,7 +327,9 @@ export async function openPier(config: Config): Promise<Pier> {
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
     pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
   });
-  // Before anyone can connect: a turn the last server was killed in the middle of ends as interrupted.
+  // Before anyone can connect: usage of responses the last server was killed in the middle of is
+  // recorded, then the turns it cut off end as interrupted (their turn_end counts that usage).
+  recordLeftoverUsage(db, addSessionCost);
   chats.closeCutOffTurns();
   let setUp = hasAnyUser(db);
 

@@ -1,4 +1,5 @@
 import { ledgerMark, recordUsage, spentSince } from "../costs/costs.ts";
+import { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
@@ -165,6 +166,7 @@ export class Conversation {
     // or those Pier's gateway recorded for Claude Code's requests.
     const mark = ledgerMark(this.deps.db);
     let begun = false;
+    const payer = { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId };
     const turn: Turn = {
       session,
       signal: abort.signal,
@@ -179,8 +181,9 @@ export class Conversation {
       record: (item) => this.record(item),
       stream: (item) => this.stream(item),
       recordUsage: (model, used) => {
-        recordUsage(this.deps.db, { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId, model, usage: used }, addSessionCost);
+        recordUsage(this.deps.db, { ...payer, model, usage: used }, addSessionCost);
       },
+      meterResponse: () => new ResponseMeter(this.deps.db, payer, addSessionCost),
     };
     try {
       await this.deps.engine.runTurn(turn);

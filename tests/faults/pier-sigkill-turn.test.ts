@@ -2,8 +2,9 @@
  * Fault: Pier is killed with SIGKILL in the middle of a chat turn (nothing in the process gets to
  * say so), then started again on the same data dir and port.
  * Held: the transcript keeps the turn's text and tool items so far, closed by a `turn_end` with
- * `interrupted: true` whose usage is what reached Pier; the ledger has that usage exactly once
- * (nothing lost, nothing counted again on restart); the next message is answered as usual.
+ * `interrupted: true` whose usage is what reached Pier, the answer cut off mid-stream included;
+ * the ledger has that usage exactly once (nothing lost, nothing counted again on restart); the
+ * next message is answered as usual.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -78,11 +79,11 @@ describe("SIGKILL during a turn of Pier's own agent", () => {
     expect(partial.length).toBeLessThan(LONG_TEXT.length);
     const end = transcript[5]!;
     expect(end.interrupted).toBe(true);
-    // The first answer's usage reached Pier; the answer cut off by the kill never finished.
-    expect(end.usage).toEqual({ inputTokens: 1000, outputTokens: 200, cacheWriteTokens: 0, cacheReadTokens: 0 });
+    // The first answer's usage, and what reached Pier of the answer the kill cut off (its message_start: 1100 in, 1 out).
+    expect(end.usage).toEqual({ inputTokens: 2100, outputTokens: 201, cacheWriteTokens: 0, cacheReadTokens: 0 });
     expect(end.costUsd).toBeGreaterThan(0);
     const costs = async () => ((await (await pier.fetch("/api/costs?groupBy=session", { headers: { cookie } })).json()) as Array<{ key: string; inputTokens: number; costUsd: number }>).find((row) => row.key === session.id);
-    expect((await costs())?.inputTokens).toBe(1000);
+    expect((await costs())?.inputTokens).toBe(2100);
     expect((await costs())?.costUsd).toBeCloseTo(end.costUsd, 10);
 
     // The conversation goes on: the next turn is answered and costed alone.
@@ -91,7 +92,7 @@ describe("SIGKILL during a turn of Pier's own agent", () => {
     const events = await again.turn("are you there?");
     expect(events.find((e) => e.type === "assistant_message")?.text).toBe("Back again.");
     expect(events.find((e) => e.type === "turn_end")).toMatchObject({ interrupted: false, usage: { inputTokens: 500, outputTokens: 10 } });
-    expect((await costs())?.inputTokens).toBe(1500);
+    expect((await costs())?.inputTokens).toBe(2600);
     again.close();
     await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
   }, 80_000);

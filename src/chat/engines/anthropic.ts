@@ -82,7 +82,6 @@ export class AnthropicEngine implements ChatEngine {
       const params = { model, max_tokens: MAX_TOKENS, system, tools, messages: toApiMessages(turn.items()) };
       const response = await callModel(client, params, turn);
       if (!response) break;
-      turn.recordUsage(model, usageOf(response));
 
       const calls = response.content.filter((block): block is Anthropic.ToolUseBlock => block.type === "tool_use");
       for (const call of calls) turn.record({ kind: "tool_call", id: call.id, name: call.name, input: call.input });
@@ -101,15 +100,20 @@ export class AnthropicEngine implements ChatEngine {
 
 /**
  * One streamed model request. Text is passed on as it arrives and recorded when complete (or,
- * when interrupted, as far as it got). 429, 529 and 5xx answers are retried with back-off; other
+ * when interrupted, as far as it got); its usage is metered as it comes and recorded once, in full
+ * or, when cut off, as far as it got. 429, 529 and 5xx answers are retried with back-off; other
  * failures are recorded as an error. Null when there is no response to go on with.
  */
 async function callModel(client: Anthropic, params: Anthropic.MessageStreamParams, turn: Turn): Promise<Anthropic.Message | null> {
   const { signal } = turn;
   for (let attempt = 1; ; attempt++) {
     let text = "";
+    const meter = turn.meterResponse();
     try {
       const stream = client.messages.stream(params, { signal });
+      stream.on("streamEvent", (event, snapshot) => {
+        if (event.type === "message_start" || event.type === "message_delta") meter.saw(params.model, usageOf(snapshot));
+      });
       stream.on("text", (delta) => {
         text += delta;
         turn.stream({ kind: "text_delta", text: delta });
@@ -119,8 +123,11 @@ async function callModel(client: Anthropic, params: Anthropic.MessageStreamParam
         turn.record({ kind: "assistant", text: block.text });
         text = "";
       });
-      return await stream.finalMessage();
+      const response = await stream.finalMessage();
+      meter.finish({ model: params.model, usage: usageOf(response) });
+      return response;
     } catch (error) {
+      meter.finish();
       if (signal.aborted) {
         if (text) turn.record({ kind: "assistant", text });
         return null;
