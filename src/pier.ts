@@ -330,7 +330,7 @@ export async function openPier(config: Config): Promise<Pier> {
   // Before anyone can connect: usage of responses the last server was killed in the middle of is
   // recorded, then the turns it cut off end as interrupted (their turn_end counts that usage).
   recordLeftoverUsage(db, addSessionCost);
-  chats.closeCutOffTurns();
+  const cutOff = chats.closeCutOffTurns();
   let setUp = hasAnyUser(db);
 
   const legacy = { db, dataDir: config.dataDir, runtime, imageFor: (repoId: string) => pods.imageFor(getRepo(db, repoId)) };
@@ -346,6 +346,7 @@ export async function openPier(config: Config): Promise<Pier> {
   // MCP headers, MCP servers): answer again at once, not only once something readies the pod.
   await Promise.all(sessions.allActive().map((session) => services.open({ repoId: session.repoId, userId: session.userId }, mirrors.path(session.repoId))));
   sessions.resumeAfterRestart();
+  await claudeCodeEngine.stopLeftovers(cutOff.map((id) => sessions.get(id)).filter((session) => session.state === "active" && session.engine === "claude-code"));
 
   const metrics = new Metrics({
     pier_users: { help: "Registered users.", read: () => countUsers(db) },

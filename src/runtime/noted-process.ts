@@ -35,9 +35,9 @@ export async function stopNotedProcess(place: PodPlace, process: PodProcess, pid
  * Ends every process still noted under `prefix` (its `<prefix>*.pid` files) together with all it
  * started, and removes the notes: what a server that was killed had started there, which would
  * otherwise run on unseen (a Claude Code turn carrying on beside the one resumed after the restart).
- * Only a noted id whose program is still `program` is ended, never whatever reused the number.
+ * Only a noted id whose command line still has `marker` in it is ended, never whatever reused the number.
  */
-export async function stopLeftoverProcesses(place: PodPlace, prefix: string, program: string): Promise<void> {
+export async function stopLeftoverProcesses(place: PodPlace, prefix: string, marker: string): Promise<void> {
   const script = [
     'tree() { echo "$1"; for c in $(pgrep -P "$1"); do tree "$c"; done; }',
     'for f in "$0"*.pid; do',
@@ -47,5 +47,5 @@ export async function stopLeftoverProcesses(place: PodPlace, prefix: string, pro
     '  rm -f "$f"',
     "done",
   ].join("\n");
-  await place.runtime.exec(place.pod, ["bash", "-c", script, prefix, program], { cwd: "/", timeoutMs: 15_000 }).catch(() => undefined);
+  await place.runtime.exec(place.pod, ["bash", "-c", script, prefix, marker], { cwd: "/", timeoutMs: 15_000 }).catch(() => undefined);
 }

@@ -5,6 +5,8 @@
  * Held: the transcript keeps the turn's text and tool call, the tool's result says Pier restarted
  * before it finished, and a `turn_end` with `interrupted: true` closes the turn with the usage the
  * gateway had recorded; the ledger has it exactly once; the next message resumes the conversation.
+ * Killed again while an answer streams through the gateway: the text so far is kept, and what had
+ * reached the gateway of that answer is in the ledger once; the cut-off Claude Code asks nothing more.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,6 +24,8 @@ import { dockerTestEnv } from "../support/workspace-image.ts";
 
 const API_KEY = "sk-ant-sigkill-claude-code-0000000000";
 const MODEL = "claude-sonnet-4-6";
+/** An answer streamed slowly, so the second kill lands in the middle of it. */
+const SLOW_TEXT = "Here is a slow answer, one small piece at a time, so that Pier is killed in the middle of it. ".repeat(3);
 
 describe("SIGKILL during a Claude Code turn", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pier-sigkill-cc-"));
@@ -93,5 +97,32 @@ describe("SIGKILL during a Claude Code turn", () => {
     const processes = await run(["docker", "exec", session.podId!, "ps", "-eo", "args"], "/");
     expect(processes).not.toContain("sleep 120");
     expect(processes.split("\n").filter((line) => line.includes("claude -p")).length).toBe(1);
+
+    // Broken again: the process, while an answer streams through the gateway.
+    fake.script({ text: SLOW_TEXT, chunkDelayMs: 150, usage: { input_tokens: 300, output_tokens: 30 } });
+    const third = await ChatClient.connect(pier.url, session.id, headers);
+    const from = third.events.length;
+    third.send("tell me slowly");
+    const deltas = () => third.events.slice(from).filter((e) => e.type === "text_delta");
+    while (deltas().length < 4) await Bun.sleep(20);
+    const seen = deltas().map((e) => e.text).join("");
+    await Bun.sleep(600);
+    expect(await pier.signal("SIGKILL")).not.toBe(0);
+    third.close();
+
+    pier = await startPierProcess(dataDir, port, env);
+    const asked = fake.requests.length;
+    const after = (await (await pier.fetch(`/api/sessions/${session.id}/transcript`, { headers: { cookie } })).json()) as Array<Record<string, any>>;
+    expect(after.slice(-3).map((item) => item.kind)).toEqual(["user", "assistant", "turn_end"]);
+    const partial = after.at(-2)!.text as string;
+    expect(partial.startsWith(seen)).toBe(true);
+    expect(SLOW_TEXT.startsWith(partial)).toBe(true);
+    // What reached the gateway of the cut-off answer (its message_start: 300 in, 1 out) is counted, once.
+    expect(after.at(-1)).toMatchObject({ interrupted: true, usage: { inputTokens: 300, outputTokens: 1, cacheWriteTokens: 0, cacheReadTokens: 0 } });
+    expect((await costs())?.inputTokens).toBe(1800);
+    // The Claude Code process cut off mid-answer was ended as Pier came back: it asks the model nothing more.
+    await Bun.sleep(3000);
+    expect(fake.requests.length).toBe(asked);
+    expect((await costs())?.inputTokens).toBe(1800);
   }, 85_000);
 });

@@ -69,10 +69,12 @@ export class ClaudeCodeProcess {
 
   /**
    * Ends the session's Claude Code processes that no server holds any more (a killed one started
-   * them), with the tools they run. Called before this server starts its first for the session.
+   * them), with the tools they run: at start-up for a session whose turn was cut off, and before
+   * this server starts its first process for a session.
    */
-  static async stopLeftovers(place: ClaudePlace, sessionId: string, program: string): Promise<void> {
-    await stopLeftoverProcesses(place, pidPrefix(sessionId), program);
+  static async stopLeftovers(place: ClaudePlace, sessionId: string): Promise<void> {
+    // Pier's own Claude Code processes are the ones that speak stream-json: a pid reused since is left alone.
+    await stopLeftoverProcesses(place, pidPrefix(sessionId), "--input-format stream-json");
   }
 
   /** Whether it stopped (by itself, or was stopped). */

@@ -93,6 +93,24 @@ export class ClaudeCodeEngine implements ChatEngine {
     await live?.process.stop();
   }
 
+  /**
+   * At start-up, before Pier listens: the Claude Code processes of sessions whose turn a killed
+   * server cut off are ended in their pods. Left alone they would carry on with that turn and ask
+   * the model through the gateway as soon as Pier is back, beside the conversation resumed later.
+   */
+  async stopLeftovers(sessions: Session[]): Promise<void> {
+    await Promise.all(
+      sessions.map(async (session) => {
+        try {
+          const shell = await this.deps.pods.ensure(getRepo(this.deps.db, session.repoId), session.userId);
+          await ClaudeCodeProcess.stopLeftovers({ runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath }, session.id);
+        } catch (error) {
+          console.error(`[pier] Claude Code left running by the last server in session ${session.id} could not be stopped: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
+    );
+  }
+
   /** Server shutdown: every process stops (its conversation is saved in the pod, and resumed later). */
   async stopAll(): Promise<void> {
     await Promise.all([...this.live.keys()].map((id) => this.stop(id)));
@@ -131,7 +149,7 @@ export class ClaudeCodeEngine implements ChatEngine {
       ...(resume ? ["--resume", resume] : ["--session-id", crypto.randomUUID()]),
     ];
     // The first this server starts for the session: one a killed server left running goes first.
-    if (!running) await ClaudeCodeProcess.stopLeftovers(place, session.id, launch.command);
+    if (!running) await ClaudeCodeProcess.stopLeftovers(place, session.id);
     let process: ClaudeCodeProcess;
     try {
       process = await ClaudeCodeProcess.start(place, session.id, argv, launch.env);
