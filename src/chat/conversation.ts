@@ -49,6 +49,8 @@ export class Conversation {
   /** The turn under way's streamed text since its last finished block, and the timer saving it. */
   private draft = "";
   private draftTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The server is stopping: the database is about to close, so no more drafts are saved. */
+  private closing = false;
 
   constructor(
     private deps: ConversationDeps,
@@ -106,6 +108,13 @@ export class Conversation {
     this.queued = [];
     this.abort?.abort();
     await Promise.race([this.turn, Bun.sleep(graceMs)]);
+    // A turn still running keeps what it streamed so far; nothing is saved later, as the database closes next.
+    this.closing = true;
+    if (this.draftTimer) {
+      clearTimeout(this.draftTimer);
+      this.draftTimer = null;
+      saveDraft(this.deps.db, this.sessionId, this.draft);
+    }
   }
 
   private record(item: NewChatItem): void {
@@ -121,6 +130,7 @@ export class Conversation {
   /** Streamed text is saved a little later, a few times a second at most, not once per delta. */
   private keepDraft(delta: string): void {
     this.draft += delta;
+    if (this.closing) return;
     this.draftTimer ??= setTimeout(() => {
       this.draftTimer = null;
       saveDraft(this.deps.db, this.sessionId, this.draft);
