@@ -7,6 +7,7 @@ import { LoginLimiter } from "./auth/login-limiter.ts";
 import { deleteExpiredSignIns } from "./auth/sign-ins.ts";
 import { countUsers, hasAnyUser } from "./auth/users.ts";
 import { catchUpRollups } from "./costs/cost-rollups.ts";
+import { recordLeftoverUsage } from "./costs/usage-in-flight.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase } from "./infra/db.ts";
 import { EventBus } from "./infra/events.ts";
@@ -38,7 +39,7 @@ import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
-import { type Session, Sessions } from "./sessions/sessions.ts";
+import { type Session, Sessions, addSessionCost } from "./sessions/sessions.ts";
 import { Reviews } from "./reviews/reviews.ts";
 import { Credentials } from "./settings/credentials.ts";
 import { Skills } from "./skills/skills.ts";
@@ -129,10 +130,25 @@ export interface Pier {
   version: string;
   /** True once any user exists; cached because every page asks. */
   isSetUp(): boolean;
+  /**
+   * The first step of stopping, while requests under way finish: open pages are told Pier is
+   * restarting (their sockets and event streams close, to reconnect by themselves) and turns
+   * under way stop, recorded as interrupted.
+   */
+  stopSessions(): Promise<void>;
+  /** The last step: periodic work stops, terminals are let go (shells and pods run on), the database is closed. */
   close(): Promise<void>;
 }
 
 export const VERSION: string = (await Bun.file(join(import.meta.dir, "..", "package.json")).json()).version;
+
+/**
+ * How long, when Pier stops, a turn under way has to record its end, and the work under way
+ * (provisioning, reports, pods being made) to finish: `docker stop` waits 10 s in all before it
+ * kills. What is still running then is picked up at the next start.
+ */
+const TURN_STOP_GRACE_MS = 3000;
+const WORK_STOP_GRACE_MS = 3000;
 
 /** How often the pull request poller looks for what is due (each PR is asked every prPollSeconds). */
 const PR_POLL_TICK_MS = 5000;
@@ -312,6 +328,10 @@ export async function openPier(config: Config): Promise<Pier> {
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
     pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
   });
+  // Before anyone can connect: usage of responses the last server was killed in the middle of is
+  // recorded, then the turns it cut off end as interrupted (their turn_end counts that usage).
+  recordLeftoverUsage(db, addSessionCost);
+  const cutOff = chats.closeCutOffTurns();
   let setUp = hasAnyUser(db);
 
   const legacy = { db, dataDir: config.dataDir, runtime, imageFor: (repoId: string) => pods.imageFor(getRepo(db, repoId)) };
@@ -327,6 +347,7 @@ export async function openPier(config: Config): Promise<Pier> {
   // MCP headers, MCP servers): answer again at once, not only once something readies the pod.
   await Promise.all(sessions.allActive().map((session) => services.open({ repoId: session.repoId, userId: session.userId }, mirrors.path(session.repoId))));
   sessions.resumeAfterRestart();
+  await claudeCodeEngine.stopLeftovers(cutOff.map((id) => sessions.get(id)).filter((session) => session.state === "active" && session.engine === "claude-code"));
 
   const metrics = new Metrics({
     pier_users: { help: "Registered users.", read: () => countUsers(db) },
@@ -378,12 +399,17 @@ export async function openPier(config: Config): Promise<Pier> {
     metrics,
     version: VERSION,
     isSetUp: () => (setUp ||= hasAnyUser(db)),
+    async stopSessions() {
+      bus.publish("pier.restarting", "pier", {});
+      await hosts.stopForRestart(TURN_STOP_GRACE_MS);
+    },
     async close() {
       await scheduler.stop();
       attention.close();
-      await hosts.settled();
-      await verifications.settled();
-      await pods.settled();
+      const settled = Promise.all([hosts.settled(), verifications.settled(), pods.settled()]);
+      if (!(await Promise.race([settled.then(() => true), Bun.sleep(WORK_STOP_GRACE_MS).then(() => false)]))) {
+        console.error(`[pier] stopping with work still under way after ${WORK_STOP_GRACE_MS / 1000} s (a session provisioning, a report or a pod being made); it is picked up at the next start.`);
+      }
       await agentMcp.stopAll();
       await claudeCodeEngine.stopAll();
       await hosts.detachAll();

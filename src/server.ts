@@ -3,6 +3,9 @@ import { createApp } from "./http/app.tsx";
 import { prepareAssets } from "./http/assets.ts";
 import { openPier, type Pier } from "./pier.ts";
 
+/** How long requests under way get to finish when Pier stops, before their connections are closed. */
+const DRAIN_MS = 2000;
+
 export interface RunningServer {
   pier: Pier;
   url: string;
@@ -21,6 +24,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     pier,
     url: `http://${shownHost}:${server.port}`,
     async stop() {
+      // Nothing new is taken from here on; requests under way finish (see DRAIN_MS).
+      const drained = server.stop(false);
+      await pier.stopSessions();
+      await Promise.race([drained, Bun.sleep(DRAIN_MS)]);
       await app.stop(true);
       await pier.close();
     },

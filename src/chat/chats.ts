@@ -1,6 +1,8 @@
 import { Conversation, type ConversationDeps } from "./conversation.ts";
 import { appendItem, hasUserMessage, loadItems, type NewChatItem } from "./items.ts";
+import { closeCutOffTurns } from "./open-turns.ts";
 import { eventOf } from "./protocol.ts";
+import { sessionCostOf } from "../sessions/sessions.ts";
 
 /**
  * Opens sessions' conversations. A live session's host keeps its conversation (src/sessions/host.ts);
@@ -20,6 +22,14 @@ export class Chats {
    */
   note(sessionId: string, item: NewChatItem): void {
     this.deps.bus.publish("chat.event", sessionId, eventOf(appendItem(this.deps.db, sessionId, item)));
+  }
+
+  /**
+   * At start-up: the turns a killed server left under way are closed as interrupted, keeping
+   * what they had said and done (see closeCutOffTurns).
+   */
+  closeCutOffTurns(): string[] {
+    return closeCutOffTurns(this.deps.db, sessionCostOf);
   }
 
   /** Every item of a session's conversation, in order (GET /api/sessions/:id/transcript). */

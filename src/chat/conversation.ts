@@ -1,10 +1,12 @@
 import { ledgerMark, recordUsage, spentSince } from "../costs/costs.ts";
+import { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import type { ChatEngine, ToolCall, Turn, Verdict } from "./engine.ts";
-import { appendItem, loadItems, type NewChatItem } from "./items.ts";
+import { loadItems, type NewChatItem } from "./items.ts";
+import { appendTurnItem, beginOpenTurn, endOpenTurn, saveDraft } from "./open-turns.ts";
 import { type ItemEvent, type PassingItem, type ServerEvent, eventOf } from "./protocol.ts";
 
 declare module "../infra/events.ts" {
@@ -30,6 +32,9 @@ export interface ConversationDeps {
   pendingApprovals(sessionId: string): string[];
 }
 
+/** How often at most the text streaming in is saved, for a turn cut off by a killed server to keep. */
+const DRAFT_SAVE_MS = 250;
+
 /**
  * A session's chat: one stream of items, each kept and shown to every viewer in the same step,
  * and the person's messages, answered a turn at a time by the engine. Messages sent while a turn
@@ -49,6 +54,11 @@ export class Conversation {
   private streamed = "";
   /** The retry being waited out and when the wait ends (epoch ms), for a viewer that connects meanwhile. */
   private waiting: { item: Extract<PassingItem, { kind: "retrying" }>; until: number } | null = null;
+  /** The turn under way's streamed text since its last finished block, and the timer saving it. */
+  private draft = "";
+  private draftTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The server is stopping: the database is about to close, so no more drafts are saved. */
+  private closing = false;
 
   constructor(
     private deps: ConversationDeps,
@@ -98,17 +108,60 @@ export class Conversation {
     await this.interrupt();
   }
 
+  /**
+   * The server is stopping: nothing queued is started, and the turn under way is stopped and
+   * given `graceMs` to record its end. A turn still running then stays open in the database and
+   * is closed as interrupted at the next start.
+   */
+  async stopForShutdown(graceMs: number): Promise<void> {
+    this.ended = true;
+    this.queued = [];
+    this.abort?.abort();
+    await Promise.race([this.turn, Bun.sleep(graceMs)]);
+    // A turn still running keeps what it streamed so far; nothing is saved later, as the database closes next.
+    this.closing = true;
+    if (this.draftTimer) {
+      clearTimeout(this.draftTimer);
+      this.draftTimer = null;
+      saveDraft(this.deps.db, this.sessionId, this.draft);
+    }
+  }
+
   private record(item: NewChatItem): void {
     this.streamed = "";
     this.waiting = null;
-    this.deps.bus.publish("chat.event", this.sessionId, eventOf(appendItem(this.deps.db, this.sessionId, item)));
+    if (item.kind === "assistant") this.draft = "";
+    this.deps.bus.publish("chat.event", this.sessionId, eventOf(appendTurnItem(this.deps.db, this.sessionId, item)));
   }
 
   private stream(item: PassingItem): void {
-    if (item.kind === "text_delta") this.streamed += item.text;
-    else if (item.kind === "retrying" && item.discardStreamed) this.streamed = "";
+    if (item.kind === "text_delta") {
+      this.streamed += item.text;
+      this.keepDraft(item.text);
+    } else if (item.kind === "retrying" && item.discardStreamed) {
+      // The answer is asked for again from its start: what the failed try streamed is neither shown to a late viewer nor kept.
+      this.streamed = "";
+      this.draft = "";
+      this.keepDraft("");
+    }
     this.waiting = item.kind === "retrying" ? { item, until: Date.now() + item.delayMs } : null;
     this.deps.bus.publish("chat.event", this.sessionId, eventOf(item));
+  }
+
+  /** Streamed text is saved a little later, a few times a second at most, not once per delta. */
+  private keepDraft(delta: string): void {
+    this.draft += delta;
+    if (this.closing) return;
+    this.draftTimer ??= setTimeout(() => {
+      this.draftTimer = null;
+      saveDraft(this.deps.db, this.sessionId, this.draft);
+    }, DRAFT_SAVE_MS);
+  }
+
+  private clearDraft(): void {
+    if (this.draftTimer) clearTimeout(this.draftTimer);
+    this.draftTimer = null;
+    this.draft = "";
   }
 
   private async run(): Promise<void> {
@@ -144,6 +197,7 @@ export class Conversation {
     // or those Pier's gateway recorded for Claude Code's requests.
     const mark = ledgerMark(this.deps.db);
     let begun = false;
+    const payer = { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId };
     const turn: Turn = {
       session,
       signal: abort.signal,
@@ -152,13 +206,15 @@ export class Conversation {
       items: () => loadItems(this.deps.db, this.sessionId),
       begin: () => {
         begun = true;
+        beginOpenTurn(this.deps.db, this.sessionId, mark);
         this.stream({ kind: "turn_start" });
       },
       record: (item) => this.record(item),
       stream: (item) => this.stream(item),
       recordUsage: (model, used) => {
-        recordUsage(this.deps.db, { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId, model, usage: used }, addSessionCost);
+        recordUsage(this.deps.db, { ...payer, model, usage: used }, addSessionCost);
       },
+      meterResponse: () => new ResponseMeter(this.deps.db, payer, addSessionCost),
     };
     try {
       await this.deps.engine.runTurn(turn);
@@ -166,9 +222,11 @@ export class Conversation {
       // An engine reports the failures it knows as items; any other still reaches the person.
       this.record({ kind: "error", message: `The agent stopped on an unexpected error: ${error instanceof Error ? error.message : String(error)}` });
     }
+    this.clearDraft();
     if (!begun) return;
     const { usage, costUsd } = spentSince(this.deps.db, session.id, mark);
     const sessionCostUsd = this.deps.sessions.get(this.sessionId).costUsd;
-    this.record({ kind: "turn_end", usage, costUsd, sessionCostUsd, interrupted: abort.signal.aborted });
+    const end = endOpenTurn(this.deps.db, this.sessionId, { kind: "turn_end", usage, costUsd, sessionCostUsd, interrupted: abort.signal.aborted });
+    this.deps.bus.publish("chat.event", this.sessionId, eventOf(end));
   }
 }

@@ -1,4 +1,5 @@
 import type { Usage } from "../costs/usage.ts";
+import type { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Session } from "../sessions/sessions.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import type { NewChatItem } from "./items.ts";
@@ -50,4 +51,9 @@ export interface Turn {
   stream(item: Exclude<PassingItem, { kind: "turn_start" }>): void;
   /** A model request's tokens, costed into the ledger and the session at once. */
   recordUsage(model: string, usage: Usage): void;
+  /**
+   * A streamed model request's meter: what it has used is kept as it arrives and recorded in the
+   * ledger and the session once it ends, so a server killed mid-stream loses none of it.
+   */
+  meterResponse(): ResponseMeter;
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Db } from "../infra/db.ts";
+import type { Db, Tx } from "../infra/db.ts";
 import type { ChatItem } from "./protocol.ts";
 import { chatItems } from "./tables.ts";
 
@@ -8,7 +8,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export type NewChatItem = DistributiveOmit<ChatItem, "at">;
 
 /** Appends an item to the session's conversation, as it happens. */
-export function appendItem(db: Db, sessionId: string, item: NewChatItem): ChatItem {
+export function appendItem(db: Db | Tx, sessionId: string, item: NewChatItem): ChatItem {
   const at = new Date();
   const full = { ...item, at: at.toISOString() } as ChatItem;
   db.insert(chatItems).values({ sessionId, kind: item.kind, data: JSON.stringify(full), createdAt: at }).run();
@@ -26,7 +26,7 @@ export function hasUserMessage(db: Db, sessionId: string, text: string): boolean
   return found !== undefined;
 }
 
-export function loadItems(db: Db, sessionId: string): ChatItem[] {
+export function loadItems(db: Db | Tx, sessionId: string): ChatItem[] {
   return db
     .select({ data: chatItems.data })
     .from(chatItems)

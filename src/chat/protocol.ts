@@ -117,7 +117,9 @@ export type ServerEvent =
     }
   | ItemEvent
   /** The session ended; the socket closes with 4001 right after. */
-  | { type: "ended" };
+  | { type: "ended" }
+  /** Pier is stopping to restart; the socket closes with 1012 right after, and the page reconnects by itself. */
+  | { type: "restarting"; message: string };
 
 /** The longest message a person may send. */
 export const MAX_MESSAGE_CHARS = 100_000;

@@ -20,3 +20,18 @@ export const chatItems = sqliteTable(
   },
   (t) => [index("chat_items_session_idx").on(t.sessionId, t.id)],
 );
+
+/**
+ * A turn under way, one row per session while it runs: where the cost ledger stood when it began
+ * and the model text streamed since the last finished block. A turn that ends removes its row; a
+ * row found at start-up is a turn the server was killed in the middle of, closed then as
+ * interrupted (see closeCutOffTurns), with that text and the usage recorded meanwhile.
+ */
+export const openTurns = sqliteTable("open_turns", {
+  sessionId: text("session_id")
+    .primaryKey()
+    .references(() => sessions.id, { onDelete: "cascade" }),
+  ledgerMark: integer("ledger_mark").notNull(),
+  draft: text("draft").notNull().default(""),
+  startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
+});

@@ -30,6 +30,8 @@ export class ChatConnection extends SessionSocket {
     if (!event) return;
     // Ending closes the socket with 4001, after saying so.
     if (event.type === "ended") return this.end();
+    // Said just before the socket closes with 1012, which the connection's state shows.
+    if (event.type === "restarting") return;
     if (event.type === "history") this.proven();
     this.events.event(event);
   }

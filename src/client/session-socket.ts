@@ -1,11 +1,11 @@
-import { CREDENTIAL_ENDED_CODE, SESSION_ENDED_CODE } from "../infra/close-codes.ts";
+import { CREDENTIAL_ENDED_CODE, SERVER_RESTARTING_CODE, SERVER_RESTARTING_REASON, SESSION_ENDED_CODE } from "../infra/close-codes.ts";
 
 /** How a session's socket stands; pages show it. */
 export type SocketState =
   | { kind: "connecting" }
   | { kind: "connected" }
-  /** Lost; the next attempt is at `at` (epoch milliseconds). */
-  | { kind: "reconnecting"; at: number }
+  /** Lost; the next attempt is at `at` (epoch milliseconds). `restarting` when Pier said it was restarting. */
+  | { kind: "reconnecting"; at: number; restarting?: boolean }
   /** The session ended: nothing to reconnect to, ever. */
   | { kind: "ended" }
   /** The sign-in or token the socket was opened with ended: retrying would only be refused. */
@@ -26,6 +26,8 @@ export abstract class SessionSocket<State extends { kind: string } = SocketState
   /** Attempts since the server last proved the connection good; sets the back-off. */
   private failures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Pier closed the socket saying it was restarting, and no connection has opened since. */
+  private awaitingRestart = false;
 
   constructor(
     private readonly url: string,
@@ -63,6 +65,7 @@ export abstract class SessionSocket<State extends { kind: string } = SocketState
   protected abstract receive(data: ArrayBuffer | string): void;
 
   protected opened(): void {
+    this.awaitingRestart = false;
     this.setState({ kind: "connected" });
   }
 
@@ -94,16 +97,21 @@ export abstract class SessionSocket<State extends { kind: string } = SocketState
     this.socket = null;
     if (code === SESSION_ENDED_CODE || reason === "ended") this.setState({ kind: "ended" });
     else if (code === CREDENTIAL_ENDED_CODE) this.setState({ kind: "signed_out" });
-    else if (["connecting", "connected", "reconnecting"].includes(this.state.kind)) this.retryLater();
+    else if (["connecting", "connected", "reconnecting"].includes(this.state.kind)) {
+      // Said until a connection is good again, across the attempts that fail while Pier is down.
+      // A pod's restart closes with the same code: only Pier's own says it is restarting.
+      if (code === SERVER_RESTARTING_CODE && reason === SERVER_RESTARTING_REASON) this.awaitingRestart = true;
+      this.retryLater(this.awaitingRestart);
+    }
   }
 
   /** Waits 0.5 s, doubling per failure up to 10 s; the jitter keeps many tabs from retrying in step. */
-  private retryLater(): void {
+  private retryLater(restarting: boolean): void {
     const backOff = FIRST_RETRY_MS * 2 ** this.failures * (0.8 + Math.random() * 0.4);
     const delay = Math.min(LAST_RETRY_MS, backOff);
     this.failures += 1;
     this.retryTimer = setTimeout(() => this.connect(), delay);
-    this.setState({ kind: "reconnecting", at: Date.now() + delay });
+    this.setState({ kind: "reconnecting", at: Date.now() + delay, ...(restarting ? { restarting } : {}) });
   }
 }
 
@@ -120,16 +128,17 @@ export function parseMessage<T extends { type: string }>(text: string): T | null
 
 /**
  * Writes a socket's state into `label`: its name from `names`, or, while reconnecting, a
- * countdown to the next attempt. Returns what stops the countdown.
+ * countdown to the next attempt (saying so when Pier announced it was restarting). Returns what stops the countdown.
  */
-export function showSocketState(label: HTMLElement, state: { kind: string; at?: number }, names: Record<string, string>): () => void {
+export function showSocketState(label: HTMLElement, state: { kind: string; at?: number; restarting?: boolean }, names: Record<string, string>): () => void {
   if (state.kind !== "reconnecting" || state.at === undefined) {
     label.textContent = names[state.kind] ?? state.kind;
     return () => {};
   }
   const at = state.at;
   const tick = () => {
-    label.textContent = `Reconnecting in ${Math.max(1, Math.ceil((at - Date.now()) / 1000))} s`;
+    const wait = `${Math.max(1, Math.ceil((at - Date.now()) / 1000))} s`;
+    label.textContent = state.restarting ? `Pier is restarting… reconnecting in ${wait}` : `Reconnecting in ${wait}`;
   };
   tick();
   const countdown = setInterval(tick, 1000);

@@ -82,9 +82,10 @@ export interface LedgerEntry {
 /**
  * Records one model response's usage and, for a session's, adds its cost to the session in the
  * same transaction, so the ledger, its roll-ups and the session's total never disagree.
- * `addToSession` is the sessions module's own update. Returns the response's cost.
+ * `addToSession` is the sessions module's own update; `alsoInTransaction` anything that must be
+ * written with the row or not at all (see usage-in-flight.ts). Returns the response's cost.
  */
-export function recordUsage(db: Db, entry: LedgerEntry, addToSession?: (tx: Tx, sessionId: string, usd: number) => void): number {
+export function recordUsage(db: Db, entry: LedgerEntry, addToSession?: (tx: Tx, sessionId: string, usd: number) => void, alsoInTransaction?: (tx: Tx) => void): number {
   const price = priceOf(db, entry.model);
   if (!price) throw new AppError(400, "unknown_model", `The model ${entry.model} is not in the price table; add it in settings.`);
   const costUsd = costOf(price, entry.usage);
@@ -102,6 +103,7 @@ export function recordUsage(db: Db, entry: LedgerEntry, addToSession?: (tx: Tx, 
     tx.insert(costLedger).values(row).run();
     addToRollups(tx, row);
     if (entry.sessionId && addToSession) addToSession(tx, entry.sessionId, costUsd);
+    alsoInTransaction?.(tx);
   });
   return costUsd;
 }
@@ -115,7 +117,7 @@ export function ledgerMark(db: Db): number {
  * What a session spent since `mark`: every model response recorded against it since, whoever
  * recorded it (the chat engine itself, or Pier's gateway for Claude Code's requests).
  */
-export function spentSince(db: Db, sessionId: string, mark: number): { usage: Usage; costUsd: number } {
+export function spentSince(db: Db | Tx, sessionId: string, mark: number): { usage: Usage; costUsd: number } {
   const row = db
     .select({
       input: sql<number>`coalesce(sum(${costLedger.inputTokens}), 0)`,

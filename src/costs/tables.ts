@@ -88,3 +88,23 @@ export const costTotals = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.dimension, t.key, t.userId] })],
 );
+
+/**
+ * Model responses under way whose usage has reached Pier (the stream's message_start, then its
+ * message_delta) but that are not in the ledger yet. Each goes into the ledger when it ends, in
+ * the transaction that removes it from here; one a killed server left behind is recorded at the
+ * next start with what was seen of it. So usage that reached Pier is counted once, never lost.
+ */
+export const usageInFlight = sqliteTable("usage_in_flight", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  sessionId: text("session_id"),
+  taskId: text("task_id"),
+  userId: text("user_id").notNull(),
+  repoId: text("repo_id"),
+  model: text("model").notNull(),
+  inputTokens: integer("input_tokens").notNull(),
+  outputTokens: integer("output_tokens").notNull(),
+  cacheWriteTokens: integer("cache_write_tokens").notNull(),
+  cacheReadTokens: integer("cache_read_tokens").notNull(),
+  startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
+});

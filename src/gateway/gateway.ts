@@ -1,7 +1,8 @@
 import { and, eq, gt, lte } from "drizzle-orm";
 import { HeldTokens } from "../auth/held-tokens.ts";
 import { generateToken, hashToken } from "../auth/sign-ins.ts";
-import { priceOf, recordUsage } from "../costs/costs.ts";
+import { priceOf } from "../costs/costs.ts";
+import { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
 import { onSessionClosed } from "../sessions/host.ts";
@@ -199,23 +200,46 @@ export class Gateway {
     for (const [name, value] of upstream.headers) if (FORWARDED_RESPONSE.test(name)) headers.set(name, value);
     if (!upstream.body) return new Response(null, { status: upstream.status, headers });
     const usage = upstream.status === 200 ? usageReaderFor(upstream.headers.get("content-type")) : null;
-    const body = meteredBody(upstream.body, usage, (seen) => {
-      const response = seen.result();
-      if (response) this.record(session, response);
-    });
+    // Kept as it comes (message_start, message_delta), so a server killed mid-answer still counts it.
+    const meter = new ResponseMeter(this.deps.db, { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId }, addSessionCost);
+    let lastSeen: string | null = null;
+    const body = meteredBody(
+      upstream.body,
+      usage,
+      (seen) => {
+        const response = seen.result();
+        if (response) this.record(session, response, meter);
+        else meter.finish();
+      },
+      (seen) => {
+        // Most chunks change nothing of it: only a new count is looked up and kept.
+        const now = seen.peek();
+        const key = now && JSON.stringify(now);
+        if (!now || key === lastSeen) return;
+        lastSeen = key;
+        const priced = this.pricedModel(now.model);
+        if (priced) meter.saw(priced, now.usage);
+      },
+    );
     return new Response(body, { status: upstream.status, headers });
   }
 
   /** Records one model response in the session's ledger and tells the session's page the new total. */
-  private record(session: Session, { model, usage }: MeteredResponse): void {
-    const priced = priceOf(this.deps.db, model) ? model : undatedModel(model);
-    if (!priced || !priceOf(this.deps.db, priced)) {
+  private record(session: Session, { model, usage }: MeteredResponse, meter: ResponseMeter): void {
+    const priced = this.pricedModel(model);
+    if (!priced) {
+      meter.finish();
       console.error(`[pier] gateway: the model ${model} is not in the price table, so a response in session ${session.id} went unrecorded; add it in settings.`);
       return;
     }
-    const entry = { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId, model: priced, usage };
-    recordUsage(this.deps.db, entry, addSessionCost);
+    meter.finish({ model: priced, usage });
     this.deps.bus.publish("session.cost", session.id, { sessionCostUsd: this.deps.sessions.get(session.id).costUsd });
+  }
+
+  /** The price table's name for a model the API names (dated or not), or null when it has no price. */
+  private pricedModel(model: string): string | null {
+    const priced = priceOf(this.deps.db, model) ? model : undatedModel(model);
+    return priced && priceOf(this.deps.db, priced) ? priced : null;
   }
 
   private assertLive(sessionId: string): void {

@@ -11,11 +11,16 @@ export const DRAIN_MAX_MS = 20_000;
 
 /**
  * An answer's body as it goes back to the client: each chunk goes on as it is read (nothing read
- * ahead of the client), `usage` sees every chunk, and `metered` is called once with what it saw,
- * at the answer's end or where it broke off. A client that goes away does not end the reading:
+ * ahead of the client), `usage` sees every chunk (and `progress` is told after each), and `metered`
+ * is called once with what it saw, at the answer's end or where it broke off. A client that goes away does not end the reading:
  * the rest is read within DRAIN_MAX_BYTES and DRAIN_MAX_MS, so its final counts are recorded too.
  */
-export function meteredBody(upstream: ReadableStream<Uint8Array>, usage: UsageReader | null, metered: (usage: UsageReader) => void): ReadableStream<Uint8Array> {
+export function meteredBody(
+  upstream: ReadableStream<Uint8Array>,
+  usage: UsageReader | null,
+  metered: (usage: UsageReader) => void,
+  progress: (usage: UsageReader) => void = () => {},
+): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
   let done = false;
   const finish = () => {
@@ -38,7 +43,10 @@ export function meteredBody(upstream: ReadableStream<Uint8Array>, usage: UsageRe
           return;
         }
         // A read under way as the client left still counts; the drain's reads come after it.
-        if (!read.done) usage?.push(read.value);
+        if (!read.done && usage) {
+          usage.push(read.value);
+          progress(usage);
+        }
         if (gone) return;
         if (read.done) {
           finish();
@@ -48,7 +56,7 @@ export function meteredBody(upstream: ReadableStream<Uint8Array>, usage: UsageRe
       cancel(reason) {
         gone = true;
         // Not awaited: the client is gone, and nothing waits for the rest but the ledger.
-        void (usage ? drain(reader, usage) : Promise.resolve()).finally(() => {
+        void (usage ? drain(reader, usage, progress) : Promise.resolve()).finally(() => {
           finish();
           reader.cancel(reason).catch(() => {});
         });
@@ -60,7 +68,7 @@ export function meteredBody(upstream: ReadableStream<Uint8Array>, usage: UsageRe
 }
 
 /** Reads what is left of the answer into `usage` alone, within the bounds; a failed read just ends it. */
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, usage: UsageReader): Promise<void> {
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, usage: UsageReader, progress: (usage: UsageReader) => void): Promise<void> {
   const timer = setTimeout(() => void reader.cancel().catch(() => {}), DRAIN_MAX_MS);
   try {
     let bytes = 0;
@@ -68,6 +76,7 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, usage: Usa
       const read = await reader.read();
       if (read.done) return;
       usage.push(read.value);
+      progress(usage);
       bytes += read.value.byteLength;
     }
   } catch {

@@ -28,6 +28,8 @@ export interface UsageReader {
   push(chunk: Uint8Array): void;
   /** What the answer says it used so far, or null when it named no model or no usage. */
   result(): MeteredResponse | null;
+  /** The same while the answer still comes (nothing held back is read yet), or null while unknown. */
+  peek(): MeteredResponse | null;
 }
 
 export function usageReaderFor(contentType: string | null): UsageReader | null {
@@ -60,6 +62,10 @@ export class SseUsageReader implements UsageReader {
 
   result(): MeteredResponse | null {
     this.feed(this.decoder.decode());
+    return this.peek();
+  }
+
+  peek(): MeteredResponse | null {
     return this.model && this.usage ? { model: this.model, usage: { ...this.usage } } : null;
   }
 
@@ -124,6 +130,11 @@ export class JsonUsageReader implements UsageReader {
     this.size += chunk.byteLength;
     if (this.size <= MAX_JSON_BYTES) this.chunks.push(chunk.slice());
     else this.chunks = [];
+  }
+
+  /** A JSON answer's usage comes only with its end. */
+  peek(): MeteredResponse | null {
+    return null;
   }
 
   result(): MeteredResponse | null {

@@ -39,7 +39,7 @@ export function rateLimitedUntil(github: GitHub, now = Date.now()): string | nul
  * its state at once, and every stream starts with GitHub's rate limit as it stands.
  */
 export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSignal): Response {
-  return eventStream<SessionStreamEvent>(abort, (send) => {
+  return eventStream<SessionStreamEvent>(pier.bus, abort, (send) => {
     // What the live session's host has seen so far; without a host, the session settled long
     // ago (or before a restart): say how it stands. Then live events, with nothing in between.
     const host = pier.hosts.get(sessionId);

@@ -22,7 +22,7 @@ export type TaskStreamEvent =
  */
 export function taskEventStream(pier: Pier, viewer: Actor, taskId: string, abort: AbortSignal): Response {
   const linked = (sessionId: string) => pier.sessions.linkedTaskOf(sessionId) === taskId;
-  return eventStream<TaskStreamEvent>(abort, (send) => {
+  return eventStream<TaskStreamEvent>(pier.bus, abort, (send) => {
     send({ type: "task", task: pier.tasks.read(taskId) });
     return [
       pier.bus.subscribe("task.updated", taskId, ({ task }) => send({ type: "task", task })),

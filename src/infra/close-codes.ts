@@ -15,3 +15,18 @@ export const CREDENTIAL_ENDED_CODE = 4401;
  * own "service restart").
  */
 export const POD_LOST_CODE = 1012;
+
+/**
+ * Pier is stopping to restart (WebSocket's own "Service Restart"): the page says so and
+ * reconnects by itself once Pier is back.
+ */
+export const SERVER_RESTARTING_CODE = 1012;
+
+/**
+ * The close reason that tells Pier's own restart from a pod's (both close with 1012): only this
+ * one has the page say "Pier is restarting".
+ */
+export const SERVER_RESTARTING_REASON = "Pier is restarting";
+
+/** The text frame a session's sockets get just before they close with SERVER_RESTARTING_CODE. */
+export const RESTARTING_MESSAGE = JSON.stringify({ type: "restarting", message: "Pier is restarting; this page reconnects by itself." });

@@ -30,3 +30,22 @@ export async function stopNotedProcess(place: PodPlace, process: PodProcess, pid
       ].join("\n");
   await place.runtime.exec(place.pod, ["bash", "-c", script, pidFile], { cwd: "/", timeoutMs: 15_000 }).catch(() => undefined);
 }
+
+/**
+ * Ends every process still noted under `prefix` (its `<prefix>*.pid` files) together with all it
+ * started, and removes the notes: what a server that was killed had started there, which would
+ * otherwise run on unseen (a Claude Code turn carrying on beside the one resumed after the restart).
+ * Only a noted id whose command line still has `marker` in it is ended, never whatever reused the number.
+ */
+export async function stopLeftoverProcesses(place: PodPlace, prefix: string, marker: string): Promise<void> {
+  const script = [
+    'tree() { echo "$1"; for c in $(pgrep -P "$1"); do tree "$c"; done; }',
+    'for f in "$0"*.pid; do',
+    '  [ -f "$f" ] || continue',
+    '  p=$(cat "$f" 2>/dev/null)',
+    '  case "$p" in ""|*[!0-9]*) ;; *) if tr "\\0" " " < "/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$1"; then kill -KILL $(tree "$p") 2>/dev/null; fi ;; esac',
+    '  rm -f "$f"',
+    "done",
+  ].join("\n");
+  await place.runtime.exec(place.pod, ["bash", "-c", script, prefix, marker], { cwd: "/", timeoutMs: 15_000 }).catch(() => undefined);
+}

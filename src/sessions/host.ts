@@ -1,4 +1,4 @@
-import { SESSION_ENDED_CODE } from "../infra/close-codes.ts";
+import { RESTARTING_MESSAGE, SERVER_RESTARTING_CODE, SERVER_RESTARTING_REASON, SESSION_ENDED_CODE } from "../infra/close-codes.ts";
 import type { EventBus } from "../infra/events.ts";
 import type { PodState, ProgressEvent } from "../runtime/runtime.ts";
 import type { Conversation } from "../chat/conversation.ts";
@@ -207,6 +207,20 @@ export class SessionHost {
   ended(): void {
     this.state = "ended";
     this.settle("ended");
+  }
+
+  /**
+   * Pier is stopping to restart: open pages are told (their sockets close with 1012 and reconnect
+   * by themselves), and the turn under way is stopped and recorded as interrupted within
+   * `turnGraceMs` (one that takes longer is closed at the next start, as after a kill).
+   */
+  async stopForRestart(turnGraceMs: number): Promise<void> {
+    for (const socket of this.sockets) {
+      socket.sendText(RESTARTING_MESSAGE);
+      socket.close(SERVER_RESTARTING_CODE, SERVER_RESTARTING_REASON);
+    }
+    this.sockets.clear();
+    await this.conversation?.stopForShutdown(turnGraceMs);
   }
 
   /** Server shutdown: stop watching; the shell keeps running in its pod. */

@@ -60,6 +60,11 @@ export class SessionHosts {
     }
   }
 
+  /** Pier is stopping to restart: every session's open pages are told, and its turn stopped (see SessionHost.stopForRestart). */
+  async stopForRestart(turnGraceMs: number): Promise<void> {
+    await Promise.all([...this.hosts.values()].map((host) => host.stopForRestart(turnGraceMs)));
+  }
+
   /** Server shutdown: every terminal stops being watched; the shells keep running in their pods. */
   async detachAll(): Promise<void> {
     await Promise.all([...this.hosts.values()].map((host) => host.detach()));

@@ -570,6 +570,11 @@ export function addSessionCost(tx: Tx, sessionId: string, usd: number): void {
     .run();
 }
 
+/** What the session has cost so far, read inside a transaction that may be adding to it. */
+export function sessionCostOf(tx: Tx, sessionId: string): number {
+  return tx.select({ costUsd: sessions.costUsd }).from(sessions).where(eq(sessions.id, sessionId)).get()?.costUsd ?? 0;
+}
+
 function podKeyOf(session: Session): PodKey {
   return { repoId: session.repoId, userId: session.userId };
 }

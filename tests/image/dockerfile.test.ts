@@ -7,12 +7,11 @@
  * ever talks to this machine's loopback.
  */
 import { afterAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { ensureBunBaseImage } from "../support/base-image.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { buildPierImage, docker } from "../support/pier-image.ts";
 import { TEST_WORKSPACE_IMAGE, ensureTestWorkspaceImage } from "../support/workspace-image.ts";
 
-const ROOT = join(import.meta.dir, "..", "..");
 const IMAGE = "pier-test:latest";
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
 const CONTAINER = `pier-test-${suffix}`;
@@ -58,9 +57,7 @@ step("the Bun base image named in the Dockerfile exists locally", 10 * MINUTE, a
 
 step("docker build succeeds", 15 * MINUTE, async () => {
   const started = performance.now();
-  // --network host: RUN steps (bun install) reach the npm registry the way this machine does.
-  // --force-rm: the legacy builder would otherwise leave a stopped container behind a failed RUN.
-  await docker(["build", "--network", "host", "--force-rm", "-t", IMAGE, ROOT]);
+  await buildPierImage(IMAGE);
   imageBuilt = true;
   console.error(`[image] built ${IMAGE} in ${Math.round((performance.now() - started) / SECOND)} s`);
 });
@@ -193,21 +190,6 @@ function freePort(): number {
   const port = server.port!;
   server.stop(true);
   return port;
-}
-
-/** Runs the docker CLI, returns stdout, throws with the tail of its output on failure. */
-async function docker(args: string[]): Promise<string> {
-  const proc = Bun.spawn(["docker", ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) {
-    const tail = `${stdout}\n${stderr}`.trim().split("\n").slice(-40).join("\n");
-    throw new Error(`docker ${args[0]} exited with ${code}:\n${tail}`);
-  }
-  return stdout;
 }
 
 /**

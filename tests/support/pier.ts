@@ -62,13 +62,13 @@ export function json(body: unknown, headers: Record<string, string> = {}): Reque
 }
 
 /** Runs first-run setup and signs in; returns the session cookie header value. */
-export async function setUpAdmin(pier: TestPier): Promise<string> {
+export async function setUpAdmin(pier: Pick<TestPier, "fetch">): Promise<string> {
   const setup = await pier.fetch("/api/setup", json(ADMIN));
   if (setup.status !== 201) throw new Error(`setup failed: ${setup.status} ${await setup.text()}`);
   return signIn(pier, ADMIN.username, ADMIN.password);
 }
 
-export async function signIn(pier: TestPier, username: string, password: string): Promise<string> {
+export async function signIn(pier: Pick<TestPier, "fetch">, username: string, password: string): Promise<string> {
   const res = await pier.fetch("/api/auth/login", json({ username, password }));
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
   const cookie = res.headers.getSetCookie().find((c) => c.startsWith("pier_session="));

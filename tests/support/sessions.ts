@@ -19,18 +19,18 @@ export type SessionJson = {
 
 type ApiError = { error: { code: string; message: string } };
 
-export async function addRepo(pier: TestPier, cookie: string, url: string, name?: string): Promise<string> {
+export async function addRepo(pier: Pick<TestPier, "fetch">, cookie: string, url: string, name?: string): Promise<string> {
   const res = await pier.fetch("/api/repos", json({ url, name }, { cookie }));
   expect(res.status).toBe(201);
   return ((await res.json()) as { id: string }).id;
 }
 
-export async function startSession(pier: TestPier, cookie: string, body: Record<string, unknown>): Promise<Response> {
+export async function startSession(pier: Pick<TestPier, "fetch">, cookie: string, body: Record<string, unknown>): Promise<Response> {
   return pier.fetch("/api/sessions", json(body, { cookie }));
 }
 
 /** Starts a session and waits until it is active (or fails the test with its error). */
-export async function activeSession(pier: TestPier, cookie: string, body: Record<string, unknown>): Promise<SessionJson> {
+export async function activeSession(pier: Pick<TestPier, "fetch">, cookie: string, body: Record<string, unknown>): Promise<SessionJson> {
   const res = await startSession(pier, cookie, body);
   const created = (await res.json()) as SessionJson & ApiError;
   expect(res.status, JSON.stringify(created)).toBe(201);
@@ -38,7 +38,7 @@ export async function activeSession(pier: TestPier, cookie: string, body: Record
   return waitForState(pier, cookie, created.id, "active");
 }
 
-export async function waitForState(pier: TestPier, cookie: string, id: string, state: string, timeoutMs = 120_000): Promise<SessionJson> {
+export async function waitForState(pier: Pick<TestPier, "fetch">, cookie: string, id: string, state: string, timeoutMs = 120_000): Promise<SessionJson> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const session = (await (await pier.fetch(`/api/sessions/${id}`, { headers: { cookie } })).json()) as SessionJson;

@@ -82,7 +82,6 @@ export class AnthropicEngine implements ChatEngine {
       const params = { model, max_tokens: MAX_TOKENS, system, tools, messages: toApiMessages(turn.items()) };
       const response = await callModel(client, params, turn, this.deps.config.modelRetryFirstMs);
       if (!response) break;
-      turn.recordUsage(model, usageOf(response));
 
       const calls = response.content.filter((block): block is Anthropic.ToolUseBlock => block.type === "tool_use");
       for (const call of calls) turn.record({ kind: "tool_call", id: call.id, name: call.name, input: call.input });
@@ -101,7 +100,8 @@ export class AnthropicEngine implements ChatEngine {
 
 /**
  * One streamed model request. Text is passed on as it arrives and recorded once the response is
- * complete (or, when interrupted, as far as it got). A busy, overloaded or failing service and a
+ * complete (or, when interrupted, as far as it got); its usage is metered as it comes and recorded
+ * once, in full or, when cut off, as far as it got. A busy, overloaded or failing service and a
  * stream cut off mid-answer are retried with back-off, the person told of each wait; a retry
  * starts the answer over, so what streamed of the failed try is dropped (the `retrying` event
  * says so) rather than shown twice. Null when there is no response to go on with.
@@ -115,8 +115,12 @@ async function callModel(client: Anthropic, params: Anthropic.MessageStreamParam
     const keep = () => {
       for (const block of [...blocks, text].filter(Boolean)) turn.record({ kind: "assistant", text: block });
     };
+    const meter = turn.meterResponse();
     try {
       const stream = client.messages.stream(params, { signal });
+      stream.on("streamEvent", (event, snapshot) => {
+        if (event.type === "message_start" || event.type === "message_delta") meter.saw(params.model, usageOf(snapshot));
+      });
       stream.on("text", (delta) => {
         text += delta;
         turn.stream({ kind: "text_delta", text: delta });
@@ -126,10 +130,12 @@ async function callModel(client: Anthropic, params: Anthropic.MessageStreamParam
         blocks.push(block.text);
         text = "";
       });
-      const message = await stream.finalMessage();
+      const response = await stream.finalMessage();
       keep();
-      return message;
+      meter.finish({ model: params.model, usage: usageOf(response) });
+      return response;
     } catch (error) {
+      meter.finish();
       if (signal.aborted) {
         keep();
         return null;

@@ -1,4 +1,4 @@
-import { type PodPlace, stopNotedProcess } from "../../runtime/noted-process.ts";
+import { type PodPlace, stopLeftoverProcesses, stopNotedProcess } from "../../runtime/noted-process.ts";
 import type { PodProcess } from "../../runtime/runtime.ts";
 
 /** One line of Claude Code's output longer than this stops the process: what a pod prints must never fill the server's memory. */
@@ -7,6 +7,11 @@ const MAX_LINE_BYTES = 16 * 1024 * 1024;
 const CONTROL_TIMEOUT_MS = 10_000;
 /** What is kept of Claude Code's stderr, to say why it stopped. */
 const STDERR_TAIL_BYTES = 2048;
+
+/** Where a session's Claude Code processes note their ids in the pod, one file each. */
+function pidPrefix(sessionId: string): string {
+  return `/tmp/pier-claude-${sessionId}-`;
+}
 
 /** A message Claude Code writes on its stdout (stream-json): one JSON object per line. */
 export type ClaudeMessage = { type: string; [field: string]: unknown };
@@ -54,12 +59,22 @@ export class ClaudeCodeProcess {
     });
   }
 
-  /** Starts `argv` (the program and its options) in the place, with `env` for its process alone. */
-  static async start(place: ClaudePlace, argv: string[], env: Record<string, string>): Promise<ClaudeCodeProcess> {
-    const pidFile = `/tmp/pier-claude-${crypto.randomUUID()}.pid`;
+  /** Starts `argv` (the program and its options) in the place for a session, with `env` for its process alone. */
+  static async start(place: ClaudePlace, sessionId: string, argv: string[], env: Record<string, string>): Promise<ClaudeCodeProcess> {
+    const pidFile = `${pidPrefix(sessionId)}${crypto.randomUUID()}.pid`;
     const wrapper = 'p="$0"; echo $$ > "$p"; if [ -f .mcp.json ]; then set -- "$@" --strict-mcp-config --mcp-config "$PWD/.mcp.json"; fi; exec "$@"';
     const process = await place.runtime.spawn(place.pod, ["bash", "-c", wrapper, pidFile, ...argv], { cwd: place.cwd, env });
     return new ClaudeCodeProcess(place, process, pidFile);
+  }
+
+  /**
+   * Ends the session's Claude Code processes that no server holds any more (a killed one started
+   * them), with the tools they run: at start-up for a session whose turn was cut off, and before
+   * this server starts its first process for a session.
+   */
+  static async stopLeftovers(place: ClaudePlace, sessionId: string): Promise<void> {
+    // Pier's own Claude Code processes are the ones that speak stream-json: a pid reused since is left alone.
+    await stopLeftoverProcesses(place, pidPrefix(sessionId), "--input-format stream-json");
   }
 
   /** Whether it stopped (by itself, or was stopped). */

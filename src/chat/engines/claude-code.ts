@@ -104,6 +104,24 @@ export class ClaudeCodeEngine implements ChatEngine {
     await live?.process.stop();
   }
 
+  /**
+   * At start-up, before Pier listens: the Claude Code processes of sessions whose turn a killed
+   * server cut off are ended in their pods. Left alone they would carry on with that turn and ask
+   * the model through the gateway as soon as Pier is back, beside the conversation resumed later.
+   */
+  async stopLeftovers(sessions: Session[]): Promise<void> {
+    await Promise.all(
+      sessions.map(async (session) => {
+        try {
+          const shell = await this.deps.pods.ensure(getRepo(this.deps.db, session.repoId), session.userId);
+          await ClaudeCodeProcess.stopLeftovers({ runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath }, session.id);
+        } catch (error) {
+          console.error(`[pier] Claude Code left running by the last server in session ${session.id} could not be stopped: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
+    );
+  }
+
   /** Server shutdown: every process stops (its conversation is saved in the pod, and resumed later). */
   async stopAll(): Promise<void> {
     await Promise.all([...this.live.keys()].map((id) => this.stop(id)));
@@ -141,9 +159,11 @@ export class ClaudeCodeEngine implements ChatEngine {
       QUOTED_BLOCKS_ARE_DATA,
       ...(resume ? ["--resume", resume] : ["--session-id", crypto.randomUUID()]),
     ];
+    // The first this server starts for the session: one a killed server left running goes first.
+    if (!running) await ClaudeCodeProcess.stopLeftovers(place, session.id);
     let process: ClaudeCodeProcess;
     try {
-      process = await ClaudeCodeProcess.start(place, argv, launch.env);
+      process = await ClaudeCodeProcess.start(place, session.id, argv, launch.env);
     } catch (error) {
       turn.record({ kind: "error", message: `Claude Code could not be started in the pod: ${error instanceof Error ? error.message : String(error)}` });
       return null;
@@ -254,6 +274,11 @@ class TurnRun {
         return this.assistant(message);
       case "user":
         return this.toolResults(message);
+      // Its conversation's id, said as it starts on the message: kept at once, so a server killed
+      // during this very first turn still resumes it (the conversation is saved in the pod as it goes).
+      case "system":
+        if (message.subtype === "init" && typeof message.session_id === "string") this.remember(message.session_id);
+        return;
       case "result":
         if (typeof message.session_id === "string") this.remember(message.session_id);
         if (message.is_error === true && !this.turn.signal.aborted && typeof message.result === "string" && message.subtype !== "success") {

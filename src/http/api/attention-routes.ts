@@ -26,7 +26,7 @@ export function attentionApi(pier: Pier) {
     .get("/api/attention", (ctx) => needsYou(pier, requireUser(pier, ctx).id))
     .get("/api/attention/events", (ctx) => {
       const user = requireUser(pier, ctx);
-      return eventStream<NeedsYou>(ctx.request.signal, (send) => {
+      return eventStream<NeedsYou>(pier.bus, ctx.request.signal, (send) => {
         send(needsYou(pier, user.id));
         const changed = ({ userId }: { userId: string }) => {
           if (userId === user.id) send(needsYou(pier, user.id));
@@ -56,7 +56,7 @@ export function dashboardEvents(pier: Pier) {
   return new Elysia().get("/api/dashboard/events", (ctx) => {
     const user = requireUser(pier, ctx);
     const owns = (sessionId: string) => pier.sessions.findLive(sessionId)?.userId === user.id;
-    return eventStream<{ type: "hello" | "changed" }>(ctx.request.signal, (send) => {
+    return eventStream<{ type: "hello" | "changed" }>(pier.bus, ctx.request.signal, (send) => {
       send({ type: "hello" });
       const changed = () => send({ type: "changed" });
       return [
