@@ -266,7 +266,9 @@ class TurnRun {
     if (message.parent_tool_use_id) return;
     switch (message.type) {
       case "system":
-        if (message.subtype === "api_retry") this.retrying(message);
+        // Its id as it starts (a kill in the first turn must not lose the conversation), and its waits to ask the API again.
+        if (message.subtype === "init" && typeof message.session_id === "string") this.remember(message.session_id);
+        else if (message.subtype === "api_retry") this.retrying(message);
         return;
       case "stream_event":
         return this.streamEvent(message.event as StreamEvent);
@@ -276,9 +278,6 @@ class TurnRun {
         return this.toolResults(message);
       // Its conversation's id, said as it starts on the message: kept at once, so a server killed
       // during this very first turn still resumes it (the conversation is saved in the pod as it goes).
-      case "system":
-        if (message.subtype === "init" && typeof message.session_id === "string") this.remember(message.session_id);
-        return;
       case "result":
         if (typeof message.session_id === "string") this.remember(message.session_id);
         if (message.is_error === true && !this.turn.signal.aborted && typeof message.result === "string" && message.subtype !== "success") {
