@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { recordingPath } from "../../src/terminal/recording.ts";
+import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type SessionJson, activeSession, addRepo, apiError } from "../support/sessions.ts";
+import { SmallDisk } from "../support/small-disk.ts";
+import { TermClient } from "../support/term-client.ts";
+
+/**
+ * Broken: the data dir's disk (a 64 MiB tmpfs the test mounts) is filled to the last byte.
+ * Held: Pier keeps serving, the terminal keeps working, its recording pauses and later says what
+ * it missed, API writes answer 507 with a sentence and change nothing, the database stays
+ * intact, and once space is freed recording and writes carry on without a restart.
+ */
+describe("fault: the data disk is full", () => {
+  const disk = SmallDisk.mount(64);
+  let pier: TestPier;
+  let cookie: string;
+  let session: SessionJson;
+  let term: TermClient;
+  let file: string;
+
+  const tasks = async () => (await (await pier.fetch("/api/tasks", { headers: { cookie } })).json()) as Array<{ title: string }>;
+  const settings = async () => (await (await pier.fetch("/api/settings", { headers: { cookie } })).json()) as { recordingLimitMiB: number };
+  /** The recording's size once its writes have settled. */
+  const settledSize = async () => {
+    let size = statSync(file).size;
+    for (;;) {
+      await Bun.sleep(300);
+      const now = statSync(file).size;
+      if (now === size) return size;
+      size = now;
+    }
+  };
+
+  beforeAll(async () => {
+    pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1" }, join(disk.path, "data"));
+    cookie = await setUpAdmin(pier);
+    const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("fulldisk").path}`, "fulldisk");
+    session = await activeSession(pier, cookie, { repoId });
+    file = recordingPath(pier.dataDir, session.id);
+    term = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url });
+    await term.run("echo before-full-$((2*3))", /before-full-6/);
+    // The write-ahead log keeps the room it once took: emptied, every write needs new room, as it will sooner or later.
+    pier.pier.db.$client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    disk.fill();
+  }, 120_000);
+
+  afterAll(async () => {
+    term?.close();
+    if (pier) await closeForGood(pier);
+    disk.unmount();
+  });
+
+  test("held: the terminal keeps working while its recording cannot be written", async () => {
+    const before = await settledSize();
+    // More than the last page of the file has room for (a full disk still takes what fits there).
+    await term.run("seq 1 3000; echo during-full-$((3*4))", /during-full-12/);
+    await term.run("echo still-typing-$((4*5))", /still-typing-20/);
+    expect(await settledSize()).toBeLessThan(before + 4096);
+    expect(readFileSync(file, "utf8")).not.toContain("during-full-12");
+  });
+
+  test("told: an API write answers 507 insufficient_storage with a sentence, and changes nothing", async () => {
+    const created = await pier.fetch("/api/tasks", json({ title: "written on a full disk" }, { cookie }));
+    const error = await apiError(created);
+    expect(error.status).toBe(507);
+    expect(error.code).toBe("insufficient_storage");
+    expect(error.message).toMatch(/disk is full/);
+    expect((await tasks()).map((t) => t.title)).not.toContain("written on a full disk");
+
+    const saved = await pier.fetch("/api/settings", { ...json({ recordingLimitMiB: 7 }, { cookie }), method: "PUT" });
+    expect((await apiError(saved)).status).toBe(507);
+    expect((await settings()).recordingLimitMiB).toBe(64);
+  });
+
+  test("held: Pier keeps serving, and the database is intact", async () => {
+    const health = await pier.fetch("/healthz");
+    expect(health.status).toBe(200);
+    expect((await pier.fetch("/", { headers: { cookie } })).status).toBe(200);
+    expect(pier.pier.db.$client.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+  });
+
+  test("held: once space is freed, writes and the recording resume without a restart, the recording saying what it missed", async () => {
+    disk.free();
+    const created = await pier.fetch("/api/tasks", json({ title: "written after freeing space" }, { cookie }));
+    expect(created.status).toBe(201);
+    expect((await tasks()).map((t) => t.title)).toContain("written after freeing space");
+
+    // A paused recording tries again once a second.
+    await term.run("sleep 1.5; echo after-free-$((5*6))", /after-free-30/);
+    await settledSize();
+    const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+    const events = lines.slice(1).map((line) => JSON.parse(line) as [number, string, string]);
+    const note = events.find(([, code, text]) => code === "m" && text.startsWith("Recording paused"));
+    expect(note?.[2]).toMatch(/^Recording paused: the disk was full, so this session's terminal output from \d\d:\d\d:\d\d to \d\d:\d\d:\d\d UTC is not in the recording\.$/);
+    const recorded = events.filter(([, code]) => code === "o").map(([, , text]) => text).join("");
+    expect(recorded).toContain("before-full-6");
+    expect(recorded).not.toContain("during-full-12");
+    expect(recorded).toContain("after-free-30");
+    expect(pier.pier.db.$client.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+  });
+});
