@@ -15,6 +15,7 @@ const REASONS: Record<SessionAttention, string> = {
   bell: "the terminal rang its bell",
   quiet: "the terminal went quiet",
   feedback: "someone sent the session's task back with feedback, for you to pass on to the agent or not",
+  disk: "the disk is nearly full and Pier stopped what was filling it",
 };
 
 export interface AttentionDeps {

@@ -79,7 +79,8 @@ export interface EndResult {
 export interface SessionDeps {
   db: Db;
   bus: EventBus;
-  dataDir: string;
+  /** Where people's workspaces are (PIER_WORKSPACES_DIR). */
+  workspacesDir: string;
   mirrors: Mirrors;
   pods: Pods;
   settings: SettingsStore;
@@ -167,7 +168,7 @@ export class Sessions {
       createdBranch: requested === undefined,
       baseRef: `origin/${repo.defaultBranch}`,
       baseSha: null,
-      worktreePath: worktreeDir(this.deps.dataDir, repo.id, user.id, id),
+      worktreePath: worktreeDir(this.deps.workspacesDir, repo.id, user.id, id),
       state: "provisioning",
       step: "Queued",
       error: null,

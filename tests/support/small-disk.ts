@@ -22,14 +22,15 @@ export class SmallDisk {
     return stats.bavail * stats.bsize;
   }
 
-  /** Writes `file` until the disk refuses another byte. */
-  fill(file = join(this.path, "filler")): string {
+  /** Writes `file` until the disk refuses another byte, or until only about `leaveBytes` are free. */
+  fill(file = join(this.path, "filler"), leaveBytes = 0): string {
     const fd = openSync(file, "a");
     try {
       for (const chunk of [1024 * 1024, 4096, 1]) {
         const bytes = Buffer.alloc(chunk, 0x78);
         try {
-          for (;;) writeSync(fd, bytes);
+          while (this.freeBytes() - chunk >= leaveBytes) writeSync(fd, bytes);
+          if (leaveBytes > 0) break;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
         }
