@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { recordingPath } from "../../src/terminal/recording.ts";
+import { serveGitHttp } from "../support/fake-github/git-http.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
-import { type SessionJson, activeSession, addRepo, apiError } from "../support/sessions.ts";
+import { type SessionJson, activeSession, addRepo, apiError, startSession, waitForState } from "../support/sessions.ts";
 import { SmallDisk } from "../support/small-disk.ts";
 import { TermClient } from "../support/term-client.ts";
 
@@ -21,6 +22,8 @@ describe("fault: the data disk is full", () => {
   let session: SessionJson;
   let term: TermClient;
   let file: string;
+  /** A git server of the test's own, which fills the disk when Pier first fetches from it. */
+  let git: ReturnType<typeof Bun.serve> | undefined;
 
   const tasks = async () => (await (await pier.fetch("/api/tasks", { headers: { cookie } })).json()) as Array<{ title: string }>;
   const settings = async () => (await (await pier.fetch("/api/settings", { headers: { cookie } })).json()) as { recordingLimitMiB: number };
@@ -49,6 +52,7 @@ describe("fault: the data disk is full", () => {
   }, 120_000);
 
   afterAll(async () => {
+    git?.stop(true);
     term?.close();
     if (pier) await closeForGood(pier);
     disk.unmount();
@@ -102,4 +106,42 @@ describe("fault: the data disk is full", () => {
     expect(recorded).toContain("after-free-30");
     expect(pier.pier.db.$client.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
   });
+
+  test("held: a session whose provisioning meets a full disk fails with a sentence once the failure can be written, never left provisioning", async () => {
+    const remote = makeRemoteRepo("late");
+    let filled = false;
+    git = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch(request) {
+        const pathInfo = new URL(request.url).pathname;
+        // The disk fills while Pier clones: after the session is written down, before it is ready.
+        if (!filled && request.method === "POST") {
+          filled = true;
+          pier.pier.db.$client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+          disk.fill();
+        }
+        return serveGitHttp(request, { projectRoot: join(remote.path, ".."), pathInfo, remoteUser: null });
+      },
+    });
+    const repoId = await addRepo(pier, cookie, `http://127.0.0.1:${git.port}/late.git`, "late");
+    // The session's page hears of the failure at once, though the disk cannot hold it yet.
+    const failures = new Map<string, string>();
+    const stopListening = pier.pier.bus.subscribe("session.state", null, ({ sessionId, state, error }) => {
+      if (state === "failed") failures.set(sessionId, error ?? "");
+    });
+    const started = await startSession(pier, cookie, { repoId });
+    expect(started.status).toBe(201);
+    const { id } = (await started.json()) as SessionJson;
+    for (let waited = 0; !failures.has(id) && waited < 30_000; waited += 100) await Bun.sleep(100);
+    stopListening();
+    const heard = failures.get(id);
+    expect(filled).toBe(true);
+    expect(heard).toMatch(/disk is full|No space left on device/);
+
+    disk.free();
+    const failed = await waitForState(pier, cookie, id, "failed", 30_000);
+    expect(failed.error).toBe(heard!);
+    expect(pier.pier.db.$client.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+  }, 60_000);
 });
