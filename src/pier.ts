@@ -342,9 +342,10 @@ export async function openPier(config: Config): Promise<Pier> {
       for (const id of sessionIds) hosts.get(id)?.sayInTerminal(message);
     },
     notify: (sessionIds, message) => {
+      // The note first: it throws while the disk is full, so the watch tries again later.
       for (const id of sessionIds) {
-        attention.raise(id, "disk");
         chats.note(id, { kind: "error", message });
+        attention.raise(id, "disk");
       }
     },
   });

@@ -1,3 +1,4 @@
+import { isDiskFull } from "../infra/disk-full.ts";
 import type { Actor } from "../auth/actor.ts";
 import type { EventBus } from "../infra/events.ts";
 import type { Session, Sessions } from "../sessions/sessions.ts";
@@ -93,7 +94,13 @@ export class Attention {
     const session = this.deps.sessions.findLive(sessionId);
     if (!session || session.state !== "active" || session.attention === "approval") return;
     if (session.attention === "feedback" && reason !== "feedback") return;
-    this.deps.sessions.markAttention(sessionId, reason);
+    try {
+      this.deps.sessions.markAttention(sessionId, reason);
+    } catch (error) {
+      // Raised from terminal output and timers: a full disk must not take those down with it.
+      if (!isDiskFull(error)) throw error;
+      console.error(`[pier] session ${sessionId} needs its person (${reason}), but the disk is too full to record it.`);
+    }
   }
 
   /** What the session's terminal printed: a bell raises at once; output then silence raises "quiet". */

@@ -46,6 +46,10 @@ describe("fault: the data disk is full", () => {
     file = recordingPath(pier.dataDir, session.id);
     term = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url });
     await term.run("echo before-full-$((2*3))", /before-full-6/);
+    // The terminal's person looked, then looked away: its output followed by a second of quiet needs them.
+    await pier.fetch("/api/settings", { ...json({ quietSeconds: 1 }, { cookie }), method: "PUT" });
+    await pier.fetch(`/api/sessions/${session.id}/seen`, json({ looking: true }, { cookie }));
+    await pier.fetch(`/api/sessions/${session.id}/seen`, json({ looking: false }, { cookie }));
     // The write-ahead log keeps the room it once took: emptied, every write needs new room, as it will sooner or later.
     pier.pier.db.$client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     disk.fill();
@@ -58,11 +62,14 @@ describe("fault: the data disk is full", () => {
     disk.unmount();
   });
 
-  test("held: the terminal keeps working while its recording cannot be written", async () => {
+  test("held: the terminal keeps working while its recording, and the needs-you its quiet raises, cannot be written", async () => {
     const before = await settledSize();
     // More than the last page of the file has room for (a full disk still takes what fits there).
     await term.run("seq 1 3000; echo during-full-$((3*4))", /during-full-12/);
     await term.run("echo still-typing-$((4*5))", /still-typing-20/);
+    // Output then a second of quiet raises "needs you", which cannot be written down now: it waits, and nothing breaks.
+    await Bun.sleep(1500);
+    await term.run("echo after-the-quiet-$((6*7))", /after-the-quiet-42/);
     expect(await settledSize()).toBeLessThan(before + 4096);
     expect(readFileSync(file, "utf8")).not.toContain("during-full-12");
   });
