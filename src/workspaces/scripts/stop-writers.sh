@@ -35,6 +35,7 @@ for id in "${!size_before[@]}"; do
   grown=$(( now - size_before[$id] ))
   (( grown >= min_growth )) || continue
   command=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-120)
+  file=$(readlink "/proc/$id" 2>/dev/null) || continue
   # A terminal's shell (it leads its session) writing itself, as `while …; done > file` does,
   # is never stopped, or the person could type no more: its terminal's foreground is
   # interrupted instead, as Ctrl+C would.
@@ -48,6 +49,6 @@ for id in "${!size_before[@]}"; do
     how=stopped
   fi
   stopped[$pid]=1
-  printf '%s\t%s\t%s\t%s\t%s\n' "$how" "$pid" "$grown" "${command% }" "$(readlink "/proc/$id" 2>/dev/null)"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$how" "$pid" "$grown" "${command% }" "$file"
 done
 printf 'usage\t%s\n' "$(du -skx "$workspace" 2>/dev/null | cut -f1)"
