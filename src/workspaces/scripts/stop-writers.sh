@@ -34,8 +34,10 @@ for id in "${!size_before[@]}"; do
   now=$(stat -Lc %s "/proc/$id" 2>/dev/null) || continue
   grown=$(( now - size_before[$id] ))
   (( grown >= min_growth )) || continue
-  command=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-120)
+  # Names are the pod's own: no tab or newline of theirs may pass for another line of this output.
+  command=$(tr '\0\t\n' '   ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-120)
   file=$(readlink "/proc/$id" 2>/dev/null) || continue
+  file=${file//[$'\t\n']/?}
   # A terminal's shell (it leads its session) writing itself, as `while …; done > file` does,
   # is never stopped, or the person could type no more: its terminal's foreground is
   # interrupted instead, as Ctrl+C would.
