@@ -3,6 +3,8 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { recordingPath } from "../../src/terminal/recording.ts";
 import { serveGitHttp } from "../support/fake-github/git-http.ts";
+import { ChatClient } from "../support/chat-client.ts";
+import { type FakeAnthropic, startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, apiError, startSession, waitForState } from "../support/sessions.ts";
@@ -22,6 +24,8 @@ describe("fault: the data disk is full", () => {
   let session: SessionJson;
   let term: TermClient;
   let file: string;
+  let fake: FakeAnthropic;
+  let chat: ChatClient;
   /** A git server of the test's own, which fills the disk when Pier first fetches from it. */
   let git: ReturnType<typeof Bun.serve> | undefined;
 
@@ -39,12 +43,14 @@ describe("fault: the data disk is full", () => {
   };
 
   beforeAll(async () => {
-    pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1" }, join(disk.path, "data"));
+    fake = await startFakeAnthropic({ apiKey: "sk-ant-disk" });
+    pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", ANTHROPIC_API_KEY: "sk-ant-disk", ANTHROPIC_BASE_URL: fake.url }, join(disk.path, "data"));
     cookie = await setUpAdmin(pier);
     const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("fulldisk").path}`, "fulldisk");
     session = await activeSession(pier, cookie, { repoId });
     file = recordingPath(pier.dataDir, session.id);
     term = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url });
+    chat = await ChatClient.connect(pier.url, session.id, { cookie, origin: pier.url });
     await term.run("echo before-full-$((2*3))", /before-full-6/);
     // The terminal's person looked, then looked away: its output followed by a second of quiet needs them.
     await pier.fetch("/api/settings", { ...json({ quietSeconds: 1 }, { cookie }), method: "PUT" });
@@ -58,6 +64,8 @@ describe("fault: the data disk is full", () => {
   afterAll(async () => {
     git?.stop(true);
     term?.close();
+    chat?.close();
+    await fake?.stop();
     if (pier) await closeForGood(pier);
     disk.unmount();
   });
@@ -87,6 +95,16 @@ describe("fault: the data disk is full", () => {
     expect((await settings()).recordingLimitMiB).toBe(64);
   });
 
+  test("told: a chat message sent while the disk is full is answered with a sentence, and nothing of it is kept", async () => {
+    const from = chat.events.length;
+    chat.send("written on a full disk?");
+    const error = await chat.next("error", from);
+    expect(error.message).toMatch(/disk is full/);
+    expect(fake.requests).toHaveLength(0);
+    const transcript = (await (await pier.fetch(`/api/sessions/${session.id}/transcript`, { headers: { cookie } })).json()) as Array<{ kind: string; text?: string }>;
+    expect(transcript.some((item) => item.text === "written on a full disk?")).toBe(false);
+  }, 30_000);
+
   test("held: Pier keeps serving, and the database is intact", async () => {
     const health = await pier.fetch("/healthz");
     expect(health.status).toBe(200);
@@ -102,6 +120,11 @@ describe("fault: the data disk is full", () => {
 
     // A paused recording tries again once a second.
     await term.run("sleep 1.5; echo after-free-$((5*6))", /after-free-30/);
+    fake.script({ text: "room again" });
+    const turn = await chat.turn("and now?");
+    expect(turn.some((event) => event.type === "text_delta" || event.type === "assistant")).toBe(true);
+    expect(turn.find((event) => event.type === "error")).toBeUndefined();
+    expect(fake.requests).toHaveLength(1);
     await settledSize();
     const lines = readFileSync(file, "utf8").trimEnd().split("\n");
     const events = lines.slice(1).map((line) => JSON.parse(line) as [number, string, string]);
@@ -112,7 +135,7 @@ describe("fault: the data disk is full", () => {
     expect(recorded).not.toContain("during-full-12");
     expect(recorded).toContain("after-free-30");
     expect(pier.pier.db.$client.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
-  });
+  }, 30_000);
 
   test("held: a session whose provisioning meets a full disk fails with a sentence once the failure can be written, never left provisioning", async () => {
     const remote = makeRemoteRepo("late");
