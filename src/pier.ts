@@ -31,6 +31,7 @@ import { PierAskBuild } from "./pods/pier-ask.ts";
 import { traceStartsTo } from "./observability/start-trace.ts";
 import { PodServices } from "./pods/pod-services.ts";
 import { removeImportedLegacyClones, retireLegacyLayout } from "./pods/legacy-layout.ts";
+import { DiskWatch } from "./pods/disk-watch.ts";
 import { Pods } from "./pods/pods.ts";
 import { Mirrors } from "./repos/mirrors.ts";
 import { type RepoRemoval, type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
@@ -153,6 +154,10 @@ const WORK_STOP_GRACE_MS = 3000;
 /** How often the pull request poller looks for what is due (each PR is asked every prPollSeconds). */
 const PR_POLL_TICK_MS = 5000;
 
+/** How often the free space of the workspaces' disk is looked at (one statfs: cheap). */
+const DISK_WATCH_TICK_MS = 1000;
+export const WATCH_DISK = "watch the workspaces' disk";
+
 /** The pod user of Pier's workspace image; files in repo directories belong to it. */
 const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
 
@@ -167,6 +172,7 @@ export async function openPier(config: Config): Promise<Pier> {
   // Pods see their directories through bind mounts the engine makes, never by walking the data
   // dir: nobody but the server's user needs to reach into it.
   chmodSync(config.dataDir, 0o700);
+  mkdirSync(config.workspacesDir, { recursive: true, mode: 0o700 });
   const bus = new EventBus();
   const builds = new ClaudeCodeBuilds({ dir: join(config.toolsDir, "claude-code"), registry: config.npmRegistry, bus });
   const ownVariant = hostVariant();
@@ -208,7 +214,7 @@ export async function openPier(config: Config): Promise<Pier> {
       return session && session.repoId === repoId && session.userId === userId ? mcpServers.launch(repoId, name) : null;
     },
   });
-  const pods = new Pods({ db, runtime, dataDir: config.dataDir, defaultImage: config.workspaceImage, mirrors, services,
+  const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services,
     onReady: (key, shell) => claudeCode.prepare(key, shell),
     inUse: (key, except) => sessions.hasLiveSession(key.repoId, key.userId, except),
   });
@@ -264,7 +270,7 @@ export async function openPier(config: Config): Promise<Pier> {
   const sessions: Sessions = new Sessions({
     db,
     bus,
-    dataDir: config.dataDir,
+    workspacesDir: config.workspacesDir,
     mirrors,
     pods,
     settings,
@@ -334,12 +340,37 @@ export async function openPier(config: Config): Promise<Pier> {
   const cutOff = chats.closeCutOffTurns();
   let setUp = hasAnyUser(db);
 
-  const legacy = { db, dataDir: config.dataDir, runtime, imageFor: (repoId: string) => pods.imageFor(getRepo(db, repoId)) };
+  const legacy = { db, dataDir: config.dataDir, workspacesDir: config.workspacesDir, runtime, imageFor: (repoId: string) => pods.imageFor(getRepo(db, repoId)) };
   await retireLegacyLayout(legacy);
   await removeImportedLegacyClones(legacy);
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   scheduler.every("follow pull requests", PR_POLL_TICK_MS, () => prs.poll());
+  const diskWatch = new DiskWatch({
+    workspacesDir: config.workspacesDir,
+    reserveMb: config.diskReserveMb,
+    livePods: () => {
+      const byPod = new Map<string, { key: { repoId: string; userId: string }; sessionIds: string[] }>();
+      for (const session of sessions.allActive()) {
+        const id = `${session.repoId}/${session.userId}`;
+        if (!byPod.has(id)) byPod.set(id, { key: { repoId: session.repoId, userId: session.userId }, sessionIds: [] });
+        byPod.get(id)!.sessionIds.push(session.id);
+      }
+      return [...byPod.values()];
+    },
+    runningShell: (key) => pods.runningShell(key),
+    sayInTerminals: (sessionIds, message) => {
+      for (const id of sessionIds) hosts.get(id)?.sayInTerminal(message);
+    },
+    notify: (sessionIds, message) => {
+      // The note first: it throws while the disk is full, so the watch tries again later.
+      for (const id of sessionIds) {
+        chats.note(id, { kind: "error", message });
+        attention.raise(id, "disk");
+      }
+    },
+  });
+  scheduler.every(WATCH_DISK, DISK_WATCH_TICK_MS, () => diskWatch.check());
   scheduleTokenJobs(scheduler, { gateway, mcp });
   await scheduler.runNow(RECONCILE_PODS);
   await scheduler.runNow(DELETE_EXPIRED_TOKENS);

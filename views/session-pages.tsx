@@ -145,6 +145,7 @@ export const ATTENTION_LABEL: Record<string, string> = {
   turn_end: "needs you: turn ended",
   approval: "waiting for approval",
   bell: "needs you: bell",
+  disk: "needs you: disk full",
   quiet: "needs you: went quiet",
   feedback: "needs you: feedback on its task",
   sign_in: "needs you: sign in to Claude again",

@@ -1,3 +1,4 @@
+import { isDiskFull } from "../infra/disk-full.ts";
 import type { Actor } from "../auth/actor.ts";
 import type { EventBus } from "../infra/events.ts";
 import type { Session, Sessions } from "../sessions/sessions.ts";
@@ -16,6 +17,7 @@ const REASONS: Record<SessionAttention, string> = {
   quiet: "the terminal went quiet",
   feedback: "someone sent the session's task back with feedback, for you to pass on to the agent or not",
   sign_in: "your Claude sign-in has expired: paste a new token",
+  disk: "the disk is nearly full and Pier stopped what was filling it",
 };
 
 export interface AttentionDeps {
@@ -96,7 +98,13 @@ export class Attention {
     if (!session || session.state !== "active" || session.attention === "approval") return;
     if (session.attention === "feedback" && reason !== "feedback") return;
     if (session.attention === "sign_in" && reason !== "sign_in" && reason !== "feedback") return;
-    this.deps.sessions.markAttention(sessionId, reason);
+    try {
+      this.deps.sessions.markAttention(sessionId, reason);
+    } catch (error) {
+      // Raised from terminal output and timers: a full disk must not take those down with it.
+      if (!isDiskFull(error)) throw error;
+      console.error(`[pier] session ${sessionId} needs its person (${reason}), but the disk is too full to record it.`);
+    }
   }
 
   /** What the session's terminal printed: a bell raises at once; output then silence raises "quiet". */

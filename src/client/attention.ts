@@ -15,6 +15,7 @@ const REASONS: Record<string, string> = {
   turn_end: "The agent finished its turn.",
   approval: "The agent waits for your approval.",
   bell: "The terminal rang its bell.",
+  disk: "The disk is nearly full: Pier stopped what was filling it.",
   quiet: "The terminal went quiet.",
   feedback: "Someone sent its task back with feedback.",
   sign_in: "Your Claude sign-in has expired: paste a new token.",

@@ -15,6 +15,8 @@ export interface ConnectionEvents {
   state(state: ConnectionState): void;
   /** A message from the server for the user. */
   error(message: string): void;
+  /** Pier tells the user something about their pod: shown as a line in the terminal. */
+  notice(message: string): void;
 }
 
 /**
@@ -52,6 +54,7 @@ export class TerminalConnection extends SessionSocket<{ kind: "exited" }> {
     if (message?.type === "ended") this.end();
     else if (message?.type === "exited") this.setState({ kind: "exited" });
     else if (message?.type === "error") this.events.error(String(message.message ?? "Unknown error."));
+    else if (message?.type === "notice") this.events.notice(String(message.message ?? ""));
   }
 
   private send(message: ClientMessage): void {

@@ -56,6 +56,11 @@ function startTerminal(host: HTMLElement, path: string): void {
       term.options.disableStdin = state.kind === "ended";
     },
     error: (message) => status.notify(message),
+    notice: (message) => {
+      // Bold and reversed on a line of its own, so it reads as Pier's and not the shell's; control characters never reach the terminal.
+      term.write(`\r\n\x1b[1;7m Pier: ${message.replace(/[\x00-\x1f\x7f-\x9f]/g, "?")} \x1b[0m\r\n`);
+      status.notify(message);
+    },
   });
   term.onData((data) => send(ctrl.typed(data)));
   term.onResize(({ cols, rows }) => connection.sendResize(cols, rows));

@@ -2,6 +2,7 @@ import { html } from "@elysiajs/html";
 import { staticPlugin } from "@elysiajs/static";
 import { Elysia } from "elysia";
 import { AppError, RateLimited } from "../infra/errors.ts";
+import { insufficientStorage, isDiskFull } from "../infra/disk-full.ts";
 import type { Pier } from "../pier.ts";
 import { MAX_FRAME_BYTES } from "../terminal/protocol.ts";
 import { ErrorPage } from "../../views/error-page.tsx";
@@ -82,14 +83,17 @@ export function createApp(pier: Pier) {
       const appError =
         thrown instanceof AppError
           ? thrown
-          : code === "NOT_FOUND"
-            ? new AppError(404, "not_found", "There is nothing at this address.")
-            : code === "PARSE"
-              ? new AppError(400, "invalid_body", "The request body could not be read; send JSON or a form.")
-              : null;
-      if (!appError) {
-        console.error(`[pier] ${request.method} ${new URL(request.url).pathname} failed:`, error);
-      }
+          : isDiskFull(thrown)
+            ? insufficientStorage()
+            : code === "NOT_FOUND"
+              ? new AppError(404, "not_found", "There is nothing at this address.")
+              : code === "PARSE"
+                ? new AppError(400, "invalid_body", "The request body could not be read; send JSON or a form.")
+                : null;
+      const where = `${request.method} ${new URL(request.url).pathname}`;
+      if (!appError) console.error(`[pier] ${where} failed:`, error);
+      // Only an administrator can free space, so the refusal is in the log too.
+      else if (appError.status === 507) console.error(`[pier] ${where} was refused: the disk is full (${(thrown as Error).message}).`);
       const answer = appError ?? new AppError(500, "internal_error", "Something went wrong on the server; it has been logged.");
       set.status = answer.status;
       const response = errorResponse(request, answer, wantsHtml(request) ? viewerOf(pier, request) : undefined);

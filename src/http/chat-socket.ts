@@ -1,3 +1,4 @@
+import { insufficientStorage, isDiskFull } from "../infra/disk-full.ts";
 import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
 import { type ServerEvent, parseClientMessage } from "../chat/protocol.ts";
@@ -63,8 +64,14 @@ export function chatSocket(pier: Pier) {
       const host = pier.hosts.get(sessionId);
       if (session.state !== "active" || !host) return refuse("The session is not active; resume it to talk to the agent.");
       const conversation = host.chat();
-      if (message.type === "interrupt") await conversation.interrupt();
-      else conversation.send(message.text);
+      if (message.type === "interrupt") return void (await conversation.interrupt());
+      try {
+        conversation.send(message.text);
+      } catch (error) {
+        // Not kept, so not taken: the person is told why, and may send it again once there is room.
+        if (!isDiskFull(error)) throw error;
+        refuse(insufficientStorage().message);
+      }
     },
     close(ws) {
       const raw = ws.raw as unknown as object;

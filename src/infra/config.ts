@@ -14,6 +14,10 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** PIER_WORKSPACES_DIR: people's workspaces (clones and worktrees, which pods write); may be another volume. */
+  workspacesDir: string;
+  /** PIER_DISK_RESERVE_MB: free space on the workspaces' disk kept from pods; null: 5% of it, at most 1 GiB. */
+  diskReserveMb: number | null;
   runtime: RuntimeChoice;
   /** DOCKER_HOST: where the Docker engine is; null for the local socket. */
   dockerHost: string | null;
@@ -67,6 +71,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: readPort(env, "PIER_PORT", 7070),
     host: readString(env, "PIER_HOST", "0.0.0.0"),
     dataDir: resolve(readString(env, "PIER_DATA_DIR", "./data")),
+    workspacesDir: resolve(readString(env, "PIER_WORKSPACES_DIR", join(readString(env, "PIER_DATA_DIR", "./data"), "workspaces"))),
+    diskReserveMb: raw(env, "PIER_DISK_RESERVE_MB") === undefined ? null : readWhole(env, "PIER_DISK_RESERVE_MB", 0, 0, 10_000_000),
     runtime: readChoice(env, "PIER_RUNTIME", ["auto", "docker", "local"] as const, "auto"),
     dockerHost: readOptional(env, "DOCKER_HOST"),
     allowLocalRepos: readFlag(env, "PIER_ALLOW_LOCAL_REPOS"),

@@ -16,6 +16,7 @@ const RETIRING = "retiring-shared-clone";
 export interface LegacyDeps {
   db: Db;
   dataDir: string;
+  workspacesDir: string;
   runtime: Runtime;
   imageFor(repoId: string): string;
 }
@@ -68,7 +69,7 @@ export async function retireLegacyLayout(deps: LegacyDeps): Promise<void> {
       const out = expectSuccess(result, "Retiring the shared clone").split("\n");
       db.transaction((tx) => {
         for (const session of legacy.filter((s) => s.repoId === repoId)) {
-          const moved = worktreeDir(dataDir, repoId, session.userId, session.id);
+          const moved = worktreeDir(deps.workspacesDir, repoId, session.userId, session.id);
           const wasLive = live.includes(session);
           tx.update(sessions)
             .set({ worktreePath: moved, ...(wasLive ? { state: "provisioning" as const, step: "Moving to your own pod…" } : {}) })

@@ -24,6 +24,8 @@ export interface PodsDeps {
   db: Db;
   runtime: Runtime;
   dataDir: string;
+  /** Where people's workspaces are (PIER_WORKSPACES_DIR). */
+  workspacesDir: string;
   defaultImage: string;
   mirrors: Mirrors;
   services: PodServices;
@@ -79,16 +81,24 @@ export class Pods {
       pod = await this.deps.runtime.ensurePod(this.spec(repo, key), progress);
     }
     this.record(key, { containerId: pod.id, image: pod.image, state: "running" }, true);
-    const shell = { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.dataDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
+    const shell = { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.workspacesDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
     this.deps.onReady?.(key, shell);
     return shell;
+  }
+
+  /** The person's pod while it runs, with nothing started, created or recorded (the disk watch looks in it so). */
+  async runningShell(key: PodKey): Promise<PodShell | null> {
+    const status = await this.deps.runtime.inspectPod(key);
+    if (status?.state !== "running") return null;
+    const pod = { id: status.id, image: status.image };
+    return { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.workspacesDir, key.repoId, key.userId), gitConfig: this.deps.services.gitConfig(key) };
   }
 
   /** The person's clone and worktrees of the repo, worked on through their pod. */
   workspace(repo: Repo, userId: string, shell: PodShell): Workspace {
     const key = { repoId: repo.id, userId };
     return new Workspace(shell, {
-      clone: cloneDir(this.deps.dataDir, repo.id, userId),
+      clone: cloneDir(this.deps.workspacesDir, repo.id, userId),
       mirror: this.deps.mirrors.path(repo.id),
       credentialHelper: this.deps.services.credentialHelper(key),
     });
@@ -114,7 +124,7 @@ export class Pods {
     this.deps.db.insert(legacyImports).values({ ...key, importedAt: new Date() }).onConflictDoNothing().run();
     const running = this.removingLegacy.get(key.repoId);
     if (running) return;
-    const removal = removeImportedLegacyClone({ db: this.deps.db, dataDir: this.deps.dataDir, runtime: this.deps.runtime, imageFor: (repoId) => this.imageFor(getRepo(this.deps.db, repoId)) }, key.repoId)
+    const removal = removeImportedLegacyClone({ db: this.deps.db, dataDir: this.deps.dataDir, workspacesDir: this.deps.workspacesDir, runtime: this.deps.runtime, imageFor: (repoId) => this.imageFor(getRepo(this.deps.db, repoId)) }, key.repoId)
       .then(() => undefined)
       .finally(() => this.removingLegacy.delete(key.repoId));
     this.removingLegacy.set(key.repoId, removal);
@@ -180,8 +190,8 @@ export class Pods {
   }
 
   private spec(repo: Repo, key: PodKey): PodSpec {
-    const { dataDir, mirrors, services } = this.deps;
-    const workDir = workspaceDir(dataDir, key.repoId, key.userId);
+    const { workspacesDir, mirrors, services } = this.deps;
+    const workDir = workspaceDir(workspacesDir, key.repoId, key.userId);
     const mounts: PodMount[] = [
       { path: workDir, readOnly: false },
       { path: mirrors.path(repo.id), readOnly: true },
@@ -199,7 +209,7 @@ export class Pods {
    * the pod can change what is inside but never replace it with a link).
    */
   private prepareWorkspace(key: PodKey): void {
-    const dir = workspaceDir(this.deps.dataDir, key.repoId, key.userId);
+    const dir = workspaceDir(this.deps.workspacesDir, key.repoId, key.userId);
     mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
     try {
       mkdirSync(dir, { mode: 0o755 });

@@ -16,18 +16,21 @@ export function mirrorDir(dataDir: string, repoId: string): string {
   return join(dataDir, "mirrors", `${repoId}.git`);
 }
 
-/** One person's directory of one repo: their pod's only writable part of the data dir. */
-export function workspaceDir(dataDir: string, repoId: string, userId: string): string {
-  return join(dataDir, "workspaces", repoId, userId);
+/**
+ * One person's directory of one repo: their pod's only writable directory. Workspaces live in
+ * `<data dir>/workspaces` unless PIER_WORKSPACES_DIR puts them on a volume of their own.
+ */
+export function workspaceDir(workspacesDir: string, repoId: string, userId: string): string {
+  return join(workspacesDir, repoId, userId);
 }
 
 /** A bare clone with origin/* branches, fetched from the mirror; sessions check out worktrees from it. */
-export function cloneDir(dataDir: string, repoId: string, userId: string): string {
-  return join(workspaceDir(dataDir, repoId, userId), "clone.git");
+export function cloneDir(workspacesDir: string, repoId: string, userId: string): string {
+  return join(workspaceDir(workspacesDir, repoId, userId), "clone.git");
 }
 
-export function worktreeDir(dataDir: string, repoId: string, userId: string, sessionId: string): string {
-  return join(workspaceDir(dataDir, repoId, userId), "worktrees", sessionId);
+export function worktreeDir(workspacesDir: string, repoId: string, userId: string, sessionId: string): string {
+  return join(workspaceDir(workspacesDir, repoId, userId), "worktrees", sessionId);
 }
 
 /** What Pier offers one pod (its socket, credential helper, gh wrapper), mounted read-only. */

@@ -167,6 +167,11 @@ export class SessionHost {
     }
   }
 
+  /** A line from Pier in the session's terminal, when it has one open (nobody is watching one that is not). */
+  sayInTerminal(message: string): void {
+    void this.terminalHost?.then((terminal) => terminal.notice(message)).catch(() => undefined);
+  }
+
   /** The session's chat, opened on first use. */
   chat(): Conversation {
     this.conversation ??= this.parts.openChat(this.session.id);

@@ -1,5 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { and, desc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { isDiskFull } from "../infra/disk-full.ts";
 import { type Actor, isAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { PodFactsOffer } from "../claude-code/supply.ts";
@@ -26,6 +27,9 @@ import type { SessionHosts } from "./hosts.ts";
 import type { Tasks } from "../tasks/tasks.ts";
 import { CHAT_ENGINES, type ChatEngineName, type SessionAttention, type SessionState, sessions } from "./tables.ts";
 import { SESSION_QUERY_FIELDS, type SessionPage, type SessionQuery, querySessions } from "./session-query.ts";
+
+/** How often a failure the full disk kept from being written down is tried again. */
+const FAILURE_RETRY_MS = 3000;
 
 export type Session = typeof sessions.$inferSelect;
 
@@ -79,7 +83,8 @@ export interface EndResult {
 export interface SessionDeps {
   db: Db;
   bus: EventBus;
-  dataDir: string;
+  /** Where people's workspaces are (PIER_WORKSPACES_DIR). */
+  workspacesDir: string;
   mirrors: Mirrors;
   pods: Pods;
   settings: SettingsStore;
@@ -167,7 +172,7 @@ export class Sessions {
       createdBranch: requested === undefined,
       baseRef: `origin/${repo.defaultBranch}`,
       baseSha: null,
-      worktreePath: worktreeDir(this.deps.dataDir, repo.id, user.id, id),
+      worktreePath: worktreeDir(this.deps.workspacesDir, repo.id, user.id, id),
       state: "provisioning",
       step: "Queued",
       error: null,
@@ -441,7 +446,12 @@ export class Sessions {
     const { mirrors, pods, hosts } = this.deps;
     const sessionId = host.sessionId;
     const report = (event: ProgressEvent) => {
-      this.update(sessionId, { step: event.message });
+      // The step is only for a page opened later: a full disk must not fail the session over it.
+      try {
+        this.update(sessionId, { step: event.message });
+      } catch (error) {
+        if (!isDiskFull(error)) throw error;
+      }
       host.progress(event);
     };
     let podFacts: PodFactsOffer | undefined;
@@ -503,8 +513,8 @@ export class Sessions {
       // An engine that went meanwhile fails whichever step was talking to it, in its own words
       // (a socket's error code): the person is told what happened instead.
       const message = (await pods.engineAnswers()) ? humanError(error) : engineUnreachable().message;
-      this.update(sessionId, { state: "failed", step: null, error: message });
       hosts.failed(host, message);
+      this.recordFailure(sessionId, message);
     }
   }
 
@@ -557,6 +567,31 @@ export class Sessions {
     return findUser(this.deps.db, session.userId)?.username ?? "pier";
   }
 
+  /**
+   * Provisioning failed: the session says so now, or, when the disk is too full to write it down,
+   * as soon as it has room (never left "provisioning" for good: until then a restart provisions it again).
+   */
+  private recordFailure(id: string, message: string): void {
+    // Only over the provisioning that failed: a session resumed meanwhile is not touched.
+    const record = () =>
+      void this.deps.db.update(sessions).set({ state: "failed", step: null, error: message }).where(and(eq(sessions.id, id), eq(sessions.state, "provisioning"))).run();
+    try {
+      return record();
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+    }
+    console.error(`[pier] session ${id} failed (${message}); the disk is too full to record it, so it is tried again every few seconds.`);
+    const retry = setInterval(() => {
+      try {
+        record();
+        clearInterval(retry);
+      } catch (error) {
+        if (!isDiskFull(error)) clearInterval(retry);
+      }
+    }, FAILURE_RETRY_MS);
+    retry.unref();
+  }
+
   private update(id: string, values: Partial<Session>): void {
     this.deps.db.update(sessions).set(values).where(eq(sessions.id, id)).run();
   }
@@ -590,6 +625,7 @@ function branchInUse(branch: string): AppError {
 /** The last meaningful line of a git or Docker failure, for a person to read. */
 function humanError(error: unknown): string {
   if (error instanceof PodScriptRefusal) return error.message;
+  if (isDiskFull(error)) return "The server's disk is full, so the session could not be prepared; try again once an administrator has freed some space.";
   const text = error instanceof Error ? error.message : String(error);
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   const fatal = lines.find((l) => l.startsWith("fatal:")) ?? lines.at(-1) ?? "Provisioning failed.";

@@ -16,7 +16,9 @@ export type ControlMessage =
   /** The shell exited; a new connection starts a new one. */
   | { type: "exited" }
   /** A frame was refused or the terminal failed; the sentence is for the person. */
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  /** Pier tells the person something about their pod (it stopped what was filling the disk); shown as a line in the terminal. */
+  | { type: "notice"; message: string };
 
 /** The biggest frame a client may send (the server's WebSocket limit); a bigger paste goes in several frames. */
 export const MAX_FRAME_BYTES = 256 * 1024;

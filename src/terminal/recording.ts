@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
+import { isDiskFull } from "../infra/disk-full.ts";
 import { join } from "node:path";
 import { stripAnsi } from "./ansi.ts";
 
@@ -14,6 +15,11 @@ import { stripAnsi } from "./ansi.ts";
  * start of the session: at the limit it writes a note, once, and records nothing more. The note is
  * an output event, so every player shows it where the recording stops, followed by a marker event
  * carrying the same sentence, which the replay page looks for.
+ *
+ * A write that fails (the disk is full) never reaches the terminal: the recording pauses, drops
+ * what comes meanwhile, tries again at most once a second, and when a write works again it first
+ * writes a note saying what is missing, and goes on. A line cut short by the failure is taken
+ * back, so the file stays one JSON event per line.
  */
 export function recordingPath(dataDir: string, sessionId: string): string {
   return join(dataDir, "recordings", `${sessionId}.cast`);
@@ -21,6 +27,8 @@ export function recordingPath(dataDir: string, sessionId: string): string {
 
 const MiB = 1024 * 1024;
 const NOTE_START = "Recording stopped";
+/** How often a paused recording tries writing again. */
+const RETRY_MS = 1000;
 
 /** The sentence a recording ends with when it reached its limit. */
 function limitNote(limitMiB: number): string {
@@ -36,6 +44,8 @@ export class Recording {
   private bytesWritten: number;
   /** The limit was reached: nothing more is written, not even after a restart. */
   private full: boolean;
+  /** Since when writes fail (and why), while they do; the next write that works says so first. */
+  private paused: { since: number; why: string; triedAt: number; header: string } | null = null;
 
   constructor(
     path: string,
@@ -45,6 +55,7 @@ export class Recording {
     mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
     const existing = existsSync(path) ? readHeaderTimestamp(path) : null;
     this.fd = openSync(path, "a", 0o600);
+    this.bytesWritten = fstatSync(this.fd).size;
     if (existing === null) {
       // Whole seconds, as the header stores them, so times after a restart line up exactly.
       this.startedAt = Math.floor(Date.now() / 1000) * 1000;
@@ -55,11 +66,14 @@ export class Recording {
         timestamp: Math.floor(this.startedAt / 1000),
         env: { TERM: "xterm-256color", SHELL: "/bin/bash" },
       };
-      writeSync(this.fd, JSON.stringify(header) + "\n");
+      // A file a full disk left empty (or cut inside its header) starts again.
+      ftruncateSync(this.fd, 0);
+      this.bytesWritten = 0;
+      const headerLine = JSON.stringify(header) + "\n";
+      this.pauseOn(this.append(Buffer.from(headerLine)), Date.now(), headerLine);
     } else {
       this.startedAt = existing * 1000;
     }
-    this.bytesWritten = fstatSync(this.fd).size;
     this.full = existing !== null && readLimitNote(path) !== null;
   }
 
@@ -95,8 +109,37 @@ export class Recording {
       this.stopAtLimit(event[0]);
       return;
     }
-    writeSync(this.fd, line);
-    this.bytesWritten += line.length;
+    const now = Date.now();
+    if (this.paused) {
+      if (now - this.paused.triedAt < RETRY_MS) return;
+      this.paused.triedAt = now;
+      const note = this.paused.header + pauseNoteLines(event[0], this.paused.since, now, this.paused.why);
+      if (this.append(Buffer.from(note)) !== null) return;
+      this.paused = null;
+    }
+    this.pauseOn(this.append(line), now);
+  }
+
+  /** A write failed: the recording pauses (`header`: the file still needs its header first). */
+  private pauseOn(error: unknown, now: number, header = ""): void {
+    if (error !== null) this.paused = { since: now, why: failureReason(error), triedAt: now, header };
+  }
+
+  /** Writes whole lines or nothing: whatever part of them got in before a failure is taken back. Returns the failure, or null. */
+  private append(bytes: Buffer): unknown {
+    try {
+      // A write cut short is the disk filling up part-way (the next one would say ENOSPC).
+      if (writeSync(this.fd, bytes) < bytes.length) throw Object.assign(new Error("The disk filled up during the write."), { code: "ENOSPC" });
+      this.bytesWritten += bytes.length;
+      return null;
+    } catch (error) {
+      try {
+        ftruncateSync(this.fd, this.bytesWritten);
+      } catch {
+        // Truncating frees space, so it works whenever the file is still there to truncate.
+      }
+      return error;
+    }
   }
 
   /** The event that would pass the limit is dropped; the note takes its place, and nothing follows. */
@@ -104,8 +147,22 @@ export class Recording {
     this.full = true;
     const note = limitNote(this.limitMiB);
     const shown = `\r\n\x1b[0;7m ${note} \x1b[0m\r\n`;
-    writeSync(this.fd, JSON.stringify([time, "o", shown]) + "\n" + JSON.stringify([time, "m", note]) + "\n");
+    this.append(Buffer.from(JSON.stringify([time, "o", shown]) + "\n" + JSON.stringify([time, "m", note]) + "\n"));
   }
+}
+
+/** Why writes failed, for the note: the disk being full is the usual reason. */
+function failureReason(error: unknown): string {
+  if (isDiskFull(error)) return "the disk was full";
+  const code = (error as { code?: unknown } | null)?.code;
+  return `it could not be written (${typeof code === "string" ? code : "an error"})`;
+}
+
+/** The note a paused recording writes when it can write again: an output line every player shows, and a marker. */
+function pauseNoteLines(time: number, since: number, until: number, why: string): string {
+  const clock = (at: number) => new Date(at).toISOString().slice(11, 19);
+  const note = `Recording paused: ${why}, so this session's terminal output from ${clock(since)} to ${clock(until)} UTC is not in the recording.`;
+  return JSON.stringify([time, "o", `\r\n\x1b[0;7m ${note} \x1b[0m\r\n`]) + "\n" + JSON.stringify([time, "m", note]) + "\n";
 }
 
 /**

@@ -192,6 +192,11 @@ export class TerminalHost {
     return this.control.alive;
   }
 
+  /** Tells everyone watching the terminal, as a line Pier writes (not the shell's output: the recording does not hold it). */
+  notice(message: string): void {
+    for (const [watcher, entry] of this.watchers) if (entry.state === "live") watcher.sendControl({ type: "notice", message });
+  }
+
   /** Every byte the shell writes, as it comes (for readers such as the pull request link scanner). */
   onOutput(listener: (bytes: Uint8Array) => void): void {
     this.outputListeners.push(listener);

@@ -87,6 +87,16 @@ test("type a command in the terminal and see its output", async () => {
   expect(problems).toEqual([]);
 }, 60_000);
 
+test("a notice from Pier (the disk watch stopped something) shows as a line of its own in the terminal, escape sequences and all made harmless", async () => {
+  const page = await openSession(DESKTOP);
+  await connected(page);
+  pier.pier.hosts.get(session.id)!.sayInTerminal("Pier stopped “yes” \x1b[2J(pid 7) for the disk's sake.");
+  const screen = await waitForScreen(page, /Pier: Pier stopped “yes” \?\[2J\(pid 7\) for the disk's sake\./);
+  expect(screen).toContain("typed-42");
+  await page.context().close();
+  expect(problems).toEqual([]);
+}, 60_000);
+
 test("on a 390×844 phone the keys bar sends Esc, arrows (in both cursor modes) and ^C, and the input bar runs a command", async () => {
   const page = await openSession(PHONE);
   await connected(page);

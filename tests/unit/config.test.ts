@@ -13,6 +13,8 @@ describe("loadConfig", () => {
     expect(config.podNetwork).toBe("bridge");
     expect(config.workspaceImage).toBe("pier-workspace:latest");
     expect(config.anthropicBaseUrl).toBe("https://api.anthropic.com");
+    expect(config.workspacesDir).toBe(resolve("./data/workspaces"));
+    expect(config.diskReserveMb).toBeNull();
   });
 
   test("reads every variable", () => {
@@ -42,6 +44,12 @@ describe("loadConfig", () => {
     expect(config.workspaceImage).toBe("registry.example.com:5000/team/workspace:2");
   });
 
+  test("workspaces follow the data dir unless PIER_WORKSPACES_DIR puts them elsewhere; PIER_DISK_RESERVE_MB is a whole number", () => {
+    expect(loadConfig({ PIER_DATA_DIR: "/srv/pier" }).workspacesDir).toBe("/srv/pier/workspaces");
+    expect(loadConfig({ PIER_DATA_DIR: "/srv/pier", PIER_WORKSPACES_DIR: "/mnt/work" }).workspacesDir).toBe("/mnt/work");
+    expect(loadConfig({ PIER_DISK_RESERVE_MB: "2048" }).diskReserveMb).toBe(2048);
+  });
+
   test("PIER_TRUSTED_PROXIES: none by default; ranges and bare addresses, IPv4 and IPv6", () => {
     expect(loadConfig({}).trustedProxies).toEqual([]);
     const ranges = loadConfig({ PIER_TRUSTED_PROXIES: "127.0.0.1/32, 10.0.0.0/8,::1, fd00::/8" }).trustedProxies;
@@ -67,6 +75,7 @@ describe("loadConfig", () => {
     ["PIER_TRUSTED_PROXIES", "127.0.0.1/33", /PIER_TRUSTED_PROXIES.*"127.0.0.1\/33"/],
     ["PIER_TRUSTED_PROXIES", "10.0.0.0/8, proxy.lan", /PIER_TRUSTED_PROXIES.*"proxy.lan"/],
     ["PIER_TRUSTED_PROXIES", "10", /PIER_TRUSTED_PROXIES/],
+    ["PIER_DISK_RESERVE_MB", "1.5", /PIER_DISK_RESERVE_MB must be a whole number/],
   ];
   for (const [name, value, message] of bad) {
     test(`${name}=${JSON.stringify(value)} stops start-up with a sentence naming it`, () => {
