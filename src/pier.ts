@@ -228,8 +228,8 @@ export async function openPier(config: Config): Promise<Pier> {
   const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: gatewayUrl, holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
   const hosts = new SessionHosts({
     bus,
-    openTerminal: async (session, shell) => {
-      const terminal = await terminals.open(session, shell);
+    openTerminal: async (session, shell, newShellNotice) => {
+      const terminal = await terminals.open(session, shell, newShellNotice);
       // Links to pull requests can come in any piece of output; the scanner reads them as ASCII.
       terminal.onOutput((bytes) => prs.scan(session.id, "terminal", Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")));
       // A bell, or output then silence, may mean the session needs its person.

@@ -48,10 +48,24 @@ export function terminalSocket(pier: Pier) {
       const release = trackSessionSocket(pier, ws.data, session.id, raw);
       const attachment: Attachment = { watcher, host: pier.hosts.terminal(session), attached: null, release };
       open.set(raw, attachment);
-      attachment.host.catch((error: Error) => {
-        watcher.sendControl({ type: "error", message: error.message });
-        raw.close(1011, "terminal unavailable");
-      });
+      // A shell lost with its pod is followed, on this same socket, by the session's next one
+      // (which says so): the viewer goes on by itself instead of waiting on a dead terminal.
+      const follow = (host: Promise<TerminalHost>) => {
+        host.then(
+          (terminal) => terminal.onExit((how) => {
+            if (how !== "lost" || open.get(raw) !== attachment || !pier.sessions.findLive(session.id)) return;
+            attachment.host = pier.hosts.terminal(session);
+            attachment.attached = null;
+            follow(attachment.host);
+            void attach(attachment);
+          }),
+          (error: Error) => {
+            watcher.sendControl({ type: "error", message: error.message });
+            raw.close(1011, "terminal unavailable");
+          },
+        );
+      };
+      follow(attachment.host);
       attachment.timer = setTimeout(() => attach(attachment), FIRST_RESIZE_WAIT_MS);
     },
     async message(ws, body) {
@@ -65,8 +79,9 @@ export function terminalSocket(pier: Pier) {
       try {
         const host = await attachment.host;
         if (message.type === "resize") {
+          // Kept: a terminal that follows a lost one is attached at the viewer's size too.
+          attachment.pendingSize = { cols: message.cols, rows: message.rows };
           if (!attachment.attached) {
-            attachment.pendingSize = { cols: message.cols, rows: message.rows };
             await attach(attachment);
           } else {
             await host.resize(attachment.watcher, message.cols, message.rows);

@@ -181,6 +181,13 @@ export class BoundedOutput {
   }
 }
 
+/**
+ * The pod a command was to run in is not running or no longer exists: it was stopped or removed
+ * behind Pier's back, perhaps a moment ago (the engine lists a pod being removed as running until
+ * it has gone). Ensuring the pod again brings it back.
+ */
+export class PodGone extends Error {}
+
 export interface Runtime {
   readonly kind: "docker" | "local";
   /** Who owns the files in pods' directories; null when the server's own user does (local). */

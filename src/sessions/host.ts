@@ -2,7 +2,7 @@ import { SESSION_ENDED_CODE } from "../infra/close-codes.ts";
 import type { EventBus } from "../infra/events.ts";
 import type { ProgressEvent } from "../runtime/runtime.ts";
 import type { Conversation } from "../chat/conversation.ts";
-import type { TerminalHost } from "../terminal/terminal-host.ts";
+import type { TerminalEnd, TerminalHost } from "../terminal/terminal-host.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
 import type { Session } from "./sessions.ts";
 
@@ -37,11 +37,18 @@ export interface SessionSocket {
 
 const ENDED_MESSAGE = JSON.stringify({ type: "ended" });
 
+/** The line a new shell starts with when the one before was lost with its pod (see TerminalEnd). */
+export const NEW_SHELL_NOTICE =
+  "Pier: your pod was removed or restarted outside Pier, and the shell in it is gone. This is a new shell in the same worktree; the worktree's files are as they were.";
+
 /** The parts of a live session that are made elsewhere. */
 export interface HostParts {
   bus: EventBus;
-  /** Starts (or re-attaches to) the session's terminal in its pod: in `shell`'s, when the pod was readied just now. */
-  openTerminal(session: Session, shell?: PodShell): Promise<TerminalHost>;
+  /**
+   * Starts (or re-attaches to) the session's terminal in its pod: in `shell`'s, when the pod was
+   * readied just now. A shell started anew prints `newShellNotice` first, when there is one.
+   */
+  openTerminal(session: Session, shell?: PodShell, newShellNotice?: string | null): Promise<TerminalHost>;
   /** The session's conversation (what it holds is stored; this is its queue and its turn under way). */
   openChat(sessionId: string): Conversation;
   /** Stops the MCP servers the session's chat agent started in its worktree. */
@@ -60,6 +67,8 @@ export class SessionHost {
   private steps = new Map<string, ProgressEvent>();
   private settled: Extract<SessionEvent, { type: "state" }> | null = null;
   private terminalHost: Promise<TerminalHost> | null = null;
+  /** The last terminal's shell was lost with its pod: the next one says so (once). */
+  private shellLost = false;
   private conversation: Conversation | null = null;
   private sockets = new Set<SessionSocket>();
 
@@ -104,15 +113,22 @@ export class SessionHost {
     return events;
   }
 
-  /** The session's terminal, started on first use (and again if its shell went away). */
+  /**
+   * The session's terminal, started on first use (and again if its shell went away). A shell lost
+   * with its pod is followed by a new one that says so in its first line, once.
+   */
   terminal(shell?: PodShell): Promise<TerminalHost> {
     if (this.terminalHost) return this.terminalHost;
-    const opening = this.parts.openTerminal(this.session, shell);
+    const opening = this.parts.openTerminal(this.session, shell, this.shellLost ? NEW_SHELL_NOTICE : null);
     this.terminalHost = opening;
-    const forget = () => {
+    const forget = (how?: TerminalEnd) => {
       if (this.terminalHost === opening) this.terminalHost = null;
+      if (how === "lost") this.shellLost = true;
     };
-    opening.then((host) => host.onExit(forget), forget);
+    opening.then((host) => {
+      this.shellLost = false;
+      host.onExit(forget);
+    }, () => forget());
     return opening;
   }
 

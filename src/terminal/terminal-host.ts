@@ -25,7 +25,16 @@ export interface TerminalSpec {
   socketName: string;
   /** The holder (pier-pty): its path in the pod, the socket it reaches Pier on, and Pier's end of that socket. */
   holder?: { program: string; socket: string; hub: HolderHub } | null;
+  /** A line the shell prints first, should this open start a new one (the one before was lost: see TerminalEnd). */
+  newShellNotice?: string | null;
 }
+
+/**
+ * How a terminal ended: its shell exited (or the session was killed), Pier closed it (shutdown,
+ * the session ending), or the connection to the pod ended under a live shell, which is then lost
+ * (its pod was removed, restarted or stopped behind Pier's back, or tmux died).
+ */
+export type TerminalEnd = "exited" | "closed" | "lost";
 
 /** The tmux command line for this Pier's tmux server: its own socket, apart from any other tmux. */
 export function tmuxCommand(socketName: string): string[] {
@@ -68,6 +77,9 @@ shift 4
 exec "$@"`;
 const FOUND = 100;
 
+/** Prints $0 (a line for the person) before the shell starts. */
+const PRINT_FIRST = `printf '%s\\n\\n' "$0"; exec "$@"`;
+
 type WatcherState = "pending" | "live" | "behind";
 
 /**
@@ -85,7 +97,9 @@ export class TerminalHost {
   private size = { ...DEFAULT_SIZE };
   private sizeOwner: Watcher | null = null;
   private outputSeq = 0;
-  private exitListeners: Array<() => void> = [];
+  private exitListeners: Array<(how: TerminalEnd) => void> = [];
+  /** Pier closed it on purpose: its ending is not a lost shell. */
+  private closing = false;
   private outputListeners: Array<(bytes: Uint8Array) => void> = [];
   private holder: HolderStream | null = null;
   private releaseHolder: () => void = () => {};
@@ -136,6 +150,7 @@ export class TerminalHost {
     const name = `pier-${spec.sessionId}`;
     const TMUX = tmuxCommand(spec.socketName);
     let shell = spec.startCommand ? ["bash", "-lc", `${spec.startCommand}; exec bash -l`] : ["bash", "-l"];
+    if (spec.newShellNotice) shell = ["sh", "-c", PRINT_FIRST, spec.newShellNotice, ...shell];
     if (spec.holder) shell = ["sh", "-c", UNDER_HOLDER, "sh", spec.holder.program, spec.holder.socket, spec.sessionId, ...shell];
     const env = Object.entries({ ...spec.env, TERM: "xterm-256color", COLORTERM: "truecolor" }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     // Found, or made, in one exec into the pod (each costs tens of milliseconds).
@@ -189,9 +204,9 @@ export class TerminalHost {
     this.outputListeners.push(listener);
   }
 
-  /** Called once when the tmux session or the connection to it is gone. */
-  onExit(listener: () => void): void {
-    if (!this.alive) listener();
+  /** Called once when the tmux session or the connection to it is gone, with how it ended. */
+  onExit(listener: (how: TerminalEnd) => void): void {
+    if (!this.alive) listener(this.end());
     else this.exitListeners.push(listener);
   }
 
@@ -254,6 +269,7 @@ export class TerminalHost {
   }
 
   private close(): void {
+    this.closing = true;
     this.recording.close();
     this.releaseHolder();
     const holder = this.holder;
@@ -426,9 +442,15 @@ export class TerminalHost {
     this.releaseHolder();
     holder?.close();
     this.recording.close();
-    for (const watcher of this.watchers.keys()) watcher.sendControl({ type: "exited" });
+    const how = this.end();
+    // A lost shell is not the person's doing: its watchers are taken to a new one (see TerminalEnd), not told it exited.
+    if (how !== "lost") for (const watcher of this.watchers.keys()) watcher.sendControl({ type: "exited" });
     this.watchers.clear();
-    for (const listener of this.exitListeners.splice(0)) listener();
+    for (const listener of this.exitListeners.splice(0)) listener(how);
+  }
+
+  private end(): TerminalEnd {
+    return this.closing ? "closed" : this.control.lost ? "lost" : "exited";
   }
 }
 

@@ -15,6 +15,8 @@ export class TmuxControl {
   private outputParts: Uint8Array[] = [];
   private exitListeners: Array<(reason: string) => void> = [];
   private exitReason: string | null = null;
+  /** The connection to tmux ended without tmux saying the session was gone (see `lost`). */
+  private connectionEnded = false;
   private notificationWaiters: Array<{ prefix: string; resolve: (line: string | null) => void }> = [];
   /** Resolves once tmux has attached the client (its first, empty answer block). */
   readonly ready: Promise<void>;
@@ -22,7 +24,7 @@ export class TmuxControl {
   constructor(private process: PodProcess) {
     this.ready = new Promise((resolve, reject) => this.pending.push({ resolve: () => resolve(), reject }));
     process.onOutput((chunk) => this.receive(chunk));
-    process.exited.then(() => this.finish("the tmux client ended"));
+    process.exited.then(() => this.finish("the tmux client ended", true));
   }
 
   /** Raw bytes written by the pane. */
@@ -38,6 +40,14 @@ export class TmuxControl {
 
   get alive(): boolean {
     return this.exitReason === null;
+  }
+
+  /**
+   * The connection ended before tmux said the session was gone (%exit): the pod went away under
+   * it (removed, restarted, stopped) or tmux itself died, so the shell is lost rather than exited.
+   */
+  get lost(): boolean {
+    return this.connectionEnded;
   }
 
   /** Runs one command line; resolves with the lines of its answer, rejects on %error. */
@@ -142,9 +152,10 @@ export class TmuxControl {
     for (const waiter of matched) waiter.resolve(line);
   }
 
-  private finish(reason: string): void {
+  private finish(reason: string, connectionEnded = false): void {
     if (this.exitReason !== null) return;
     this.exitReason = reason;
+    this.connectionEnded = connectionEnded;
     for (const waiter of this.pending.splice(0)) waiter.reject(new Error(reason));
     for (const listener of this.exitListeners.splice(0)) listener(reason);
     this.process.close();
