@@ -10,6 +10,9 @@ import { trackSessionSocket } from "./session-sockets.ts";
 /** A new watcher waits this long for its first resize, so its snapshot fits its screen. */
 const FIRST_RESIZE_WAIT_MS = 300;
 
+/** A terminal lost again within this long of the last one a socket followed is left to the viewer's reconnecting. */
+const FOLLOW_AGAIN_MS = 10_000;
+
 /** What one open terminal socket needs between its events. */
 interface Attachment {
   watcher: Watcher;
@@ -49,11 +52,15 @@ export function terminalSocket(pier: Pier) {
       const attachment: Attachment = { watcher, host: pier.hosts.terminal(session), attached: null, release };
       open.set(raw, attachment);
       // A shell lost with its pod is followed, on this same socket, by the session's next one
-      // (which says so): the viewer goes on by itself instead of waiting on a dead terminal.
+      // (which says so): the viewer goes on by itself instead of waiting on a dead terminal. One
+      // lost again soon after closes the socket instead, so the viewer's back-off paces the tries.
+      let followed = 0;
       const follow = (host: Promise<TerminalHost>) => {
         host.then(
           (terminal) => terminal.onExit((how) => {
             if (how !== "lost" || open.get(raw) !== attachment || !pier.sessions.findLive(session.id)) return;
+            if (Date.now() - followed < FOLLOW_AGAIN_MS) return raw.close(1011, "terminal lost again");
+            followed = Date.now();
             attachment.host = pier.hosts.terminal(session);
             attachment.attached = null;
             follow(attachment.host);

@@ -307,6 +307,18 @@ export class Sessions {
     );
   }
 
+  /**
+   * The person's pod of the repo is this container now: their active sessions name it (one made
+   * again after it was removed behind Pier's back is a new container).
+   */
+  podReady(key: PodKey, podId: string): void {
+    this.deps.db
+      .update(sessions)
+      .set({ podId })
+      .where(and(eq(sessions.repoId, key.repoId), eq(sessions.userId, key.userId), eq(sessions.state, "active"), ne(sessions.podId, podId)))
+      .run();
+  }
+
   /** The session needs its person now, for this reason. */
   markAttention(id: string, attention: SessionAttention): void {
     const session = this.get(id);

@@ -67,6 +67,11 @@ describe("fault: a pod removed behind Pier's back, with Claude Code as the chat"
     const pod = pier.pier.pods.view(repoId, session.userId)!;
     expect(pod.containerId).not.toBe(session.podId);
 
+    // What Claude Code keeps in the workspace holds its conversation, and no key.
+    const kept = await pier.pier.runtime.exec({ id: pod.containerId!, image: "" }, ["bash", "-c", `grep -rl -- "$SAID" ../../claude-code/projects | wc -l; grep -rl -- "$KEY" ../../claude-code | wc -l`], { cwd: session.worktreePath, env: { KEY: API_KEY, SAID: "Remember the word pelican." } });
+    expect(Number(kept.stdout.split("\n")[0])).toBeGreaterThan(0);
+    expect(kept.stdout.split("\n")[1]).toBe("0");
+
     // Told once: the next message goes as usual.
     fake.script({ text: "Still pelican." });
     expect((await chat.turn("And now?", 60_000)).filter((e) => e.type === "error")).toEqual([]);

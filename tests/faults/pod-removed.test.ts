@@ -67,6 +67,8 @@ describe("fault: a pod removed behind Pier's back", () => {
     expect(after).not.toBeNull();
     expect(after).not.toBe(before);
     expect((await docker.getContainer(after!).inspect()).State.Running).toBe(true);
+    // The session names its new pod.
+    expect(((await (await pier.fetch(`/api/sessions/${session.id}`, { headers: headers() })).json()) as SessionJson).podId).toBe(after);
 
     // Told once: a later viewer sees the line once, not again for every action.
     term.close();
