@@ -10,8 +10,9 @@ import { trackSessionSocket } from "./session-sockets.ts";
 /** A new watcher waits this long for its first resize, so its snapshot fits its screen. */
 const FIRST_RESIZE_WAIT_MS = 300;
 
-/** A terminal lost again within this long of the last one a socket followed is left to the viewer's reconnecting. */
-const FOLLOW_AGAIN_MS = 10_000;
+/** A socket follows at most this many lost terminals in a while; more are left to the viewer's reconnecting. */
+const MAX_FOLLOWS = 3;
+const FOLLOW_WINDOW_MS = 60_000;
 
 /** What one open terminal socket needs between its events. */
 interface Attachment {
@@ -52,15 +53,15 @@ export function terminalSocket(pier: Pier) {
       const attachment: Attachment = { watcher, host: pier.hosts.terminal(session), attached: null, release };
       open.set(raw, attachment);
       // A shell lost with its pod is followed, on this same socket, by the session's next one
-      // (which says so): the viewer goes on by itself instead of waiting on a dead terminal. One
-      // lost again soon after closes the socket instead, so the viewer's back-off paces the tries.
-      let followed = 0;
+      // (which says so): the viewer goes on by itself instead of waiting on a dead terminal. Lost
+      // again and again, the socket closes instead, so the viewer's back-off paces the tries.
+      let followed: number[] = [];
       const follow = (host: Promise<TerminalHost>) => {
         host.then(
           (terminal) => terminal.onExit((how) => {
             if (how !== "lost" || open.get(raw) !== attachment || !pier.sessions.findLive(session.id)) return;
-            if (Date.now() - followed < FOLLOW_AGAIN_MS) return raw.close(1011, "terminal lost again");
-            followed = Date.now();
+            followed = [...followed.filter((at) => Date.now() - at < FOLLOW_WINDOW_MS), Date.now()];
+            if (followed.length > MAX_FOLLOWS) return raw.close(1011, "terminal lost again");
             attachment.host = pier.hosts.terminal(session);
             attachment.attached = null;
             follow(attachment.host);

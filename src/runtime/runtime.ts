@@ -7,6 +7,8 @@
  * clones and worktrees only through `exec` and `spawn` here, never through its own filesystem.
  */
 
+import { AppError } from "../infra/errors.ts";
+
 /** Which pod: each person gets their own pod for each repo. */
 export interface PodKey {
   repoId: string;
@@ -184,9 +186,13 @@ export class BoundedOutput {
 /**
  * The pod a command was to run in is not running or no longer exists: it was stopped or removed
  * behind Pier's back, perhaps a moment ago (the engine lists a pod being removed as running until
- * it has gone). Ensuring the pod again brings it back.
+ * it has gone). Ensuring the pod again brings it back; until then, a 503.
  */
-export class PodGone extends Error {}
+export class PodGone extends AppError {
+  constructor(why: string) {
+    super(503, "pod_gone", `The pod is not running (${why}); it is made again at the next action.`);
+  }
+}
 
 export interface Runtime {
   readonly kind: "docker" | "local";

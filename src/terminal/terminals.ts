@@ -56,15 +56,19 @@ export class Terminals {
    */
   async open(session: Session, shell?: PodShell, newShellNotice?: string | null): Promise<TerminalHost> {
     const repo = getRepo(this.deps.db, session.repoId);
+    let failed: { podId: string; error: unknown } | null = null;
     for (let attempt = 1; ; attempt++) {
       // Ensuring the pod also brings back one that was stopped or removed behind Pier's back.
       const inPod = shell ?? (await traceStep("terminal: pod ensure", () => this.deps.pods.ensure(repo, session.userId)));
+      // The same pod, which did not go: the terminal failed on its own.
+      if (failed && inPod.pod.id === failed.podId && !(failed.error instanceof PodGone)) throw failed.error;
       try {
         return await this.openIn(session, inPod, newShellNotice);
       } catch (error) {
-        // A pod being removed still looks like it runs for a moment: ensured again a little
-        // later, it is found gone and made anew.
-        if (!(error instanceof PodGone) || shell || attempt === POD_GONE_ATTEMPTS) throw error;
+        // A pod being removed still looks like it runs for a moment, and may even take the
+        // terminal's first command: ensured again a little later, it is found gone and made anew.
+        if (shell || attempt === POD_GONE_ATTEMPTS) throw error;
+        failed = { podId: inPod.pod.id, error };
         await Bun.sleep(POD_GONE_WAIT_MS * attempt);
       }
     }
