@@ -230,9 +230,6 @@ export class DockerRuntime implements Runtime {
     await done;
     clearTimeout(timer);
     const info = await exec.inspect();
-    // No exit code: the command never ran, or its pod went away under it (a pod being removed
-    // still lists as running for a moment, and takes the exec, which then cannot start).
-    if (info.ExitCode === null && !(await this.running(pod))) throw new PodGone(stderr.text().trim() || stdout.text().trim() || "it stopped");
     const exitCode = info.ExitCode ?? -1;
     // `timeout` exits 124 when it stopped the command (137 when it had to kill it).
     if (seconds && (exitCode === 124 || exitCode === 137)) timedOut = true;
@@ -267,14 +264,6 @@ export class DockerRuntime implements Runtime {
     return all
       .map((c) => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), repoId: c.Labels[LABEL_REPO] ?? "", userId: c.Labels[LABEL_USER] ?? "", state: c.State }))
       .filter((pod) => !pod.userId || !isKnown(pod));
-  }
-
-  /** Whether the pod's container is there and running. */
-  private async running(pod: Pod): Promise<boolean> {
-    return this.docker
-      .getContainer(pod.id)
-      .inspect()
-      .then((info) => info.State.Status === "running", () => false);
   }
 
   async removeOrphan(id: string): Promise<void> {

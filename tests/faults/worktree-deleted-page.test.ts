@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { DESKTOP, launchBrowser, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, launchBrowser, signedInPage } from "../support/browser.ts";
 import { gitAt, makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { activeSession, addRepo } from "../support/sessions.ts";
@@ -52,12 +52,14 @@ test("broke: the worktree under an open session page; held: the page says so by 
   // Nobody reloads or clicks: the page finds out on its own.
   await alert.waitFor({ state: "visible", timeout: 30_000 });
   expect(await alert.textContent()).toContain("never committed");
+  await page.screenshot({ path: join(ARTIFACTS, "worktree-gone-desktop.png") });
   await page.getByRole("button", { name: "Restore from the branch" }).click();
 
   const restored = page.locator("[data-worktree-restored]");
   await restored.waitFor({ state: "visible" });
   expect(await restored.textContent()).toMatch(/back on .* at [0-9a-f]{10} \(Keep this\).*never committed.*gone/);
   expect(await alert.isHidden()).toBe(true);
+  await page.screenshot({ path: join(ARTIFACTS, "worktree-restored-desktop.png") });
   expect(readFileSync(join(session.worktreePath, "kept.txt"), "utf8")).toBe("kept\n");
   expect(existsSync(join(session.worktreePath, "draft.txt"))).toBe(false);
   expect(problems).toEqual([]);
