@@ -215,7 +215,10 @@ export async function openPier(config: Config): Promise<Pier> {
     },
   });
   const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services,
-    onReady: (key, shell) => claudeCode.prepare(key, shell),
+    onReady: (key, shell) => {
+      claudeCode.prepare(key, shell);
+      sessions.podReady(key, shell.pod.id);
+    },
     inUse: (key, except) => sessions.hasLiveSession(key.repoId, key.userId, except),
   });
   const claudeCode: ClaudeCodeSupply = new ClaudeCodeSupply({

@@ -286,6 +286,29 @@ interface SessionPageProps extends PageProps {
   claudeCodeNotice: string | null;
 }
 
+/**
+ * What the page says when the session's worktree was deleted by hand (shown by its script, which
+ * asks GET /api/sessions/:id/worktree), with the offer to make it again from the branch.
+ */
+function WorktreeGone(props: { session: Session }) {
+  const { session } = props;
+  return (
+    <>
+      <section class="card notice-warn" role="alert" data-worktree-gone={session.id} hidden>
+        <h2>This session's worktree is gone</h2>
+        <p safe>
+          {`Its directory was deleted by hand, in the pod. Pier can make it again from the branch ${session.branch}: every commit of the branch comes back, but changes that were never committed were in the deleted directory and are gone.`}
+        </p>
+        <button type="button" class="primary" data-restore-worktree>
+          Restore from the branch
+        </button>
+        <p class="field-error" role="alert" data-restore-worktree-error hidden />
+      </section>
+      <p class="notice" role="status" data-worktree-restored hidden />
+    </>
+  );
+}
+
 const STEPS: Array<{ step: string; label: string }> = [
   { step: "image", label: "Image" },
   { step: "pod", label: "Pod" },
@@ -301,7 +324,7 @@ export function SessionPage(props: SessionPageProps) {
     <Layout title={session.title} viewer={props.viewer} runtime={props.runtime} current="/sessions"
       styles={[...(session.state === "active" ? [...TERMINAL_STYLES, "/public/chat.css"] : []), ...(showPrs ? ["/public/prs.css"] : [])]}
       scripts={[
-        ...(session.state === "active" ? ["/public/vendor/terminal.js", "/public/vendor/chat.js"] : []),
+        ...(session.state === "active" ? ["/public/vendor/terminal.js", "/public/vendor/chat.js", "/public/vendor/session-worktree.js"] : []),
         ...(showPrs ? ["/public/vendor/prs.js"] : []),
         "/public/vendor/session-task.js",
       ]}>
@@ -379,6 +402,7 @@ export function SessionPage(props: SessionPageProps) {
       ) : (
         ""
       )}
+      {session.state === "active" ? <WorktreeGone session={session} /> : ""}
       {session.state === "active" ? <Workspace session={session} repo={repo} prPanel={props.prPanel} /> : ""}
       {session.state === "failed" ? (
         <section class="card" role="alert">

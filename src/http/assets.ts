@@ -22,6 +22,7 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["task-board.ts", "task-board.js"],
   ["task-page.ts", "task-page.js"],
   ["session-task.ts", "session-task.js"],
+  ["session-worktree.ts", "session-worktree.js"],
   ["cost-chart.ts", "cost-chart.js"],
   ["review.ts", "review.js"],
   ["attention.ts", "attention.js"],

@@ -6,7 +6,7 @@ import { PassThrough } from "node:stream";
 import { traceStep } from "../observability/start-trace.ts";
 import { dockerReachable } from "./detect.ts";
 import { ExecFrames } from "./exec-frames.ts";
-import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, engineUnreachable, podKeyString } from "./runtime.ts";
+import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, engineUnreachable, PodGone, podKeyString } from "./runtime.ts";
 import type {
   PodProcess,
   ExecOptions,
@@ -184,8 +184,8 @@ export class DockerRuntime implements Runtime {
     return `${this.fileOwner.uid}:${this.fileOwner.gid}`;
   }
 
-  /** A command in the pod as `user`, attached to its output (and stdin when asked). */
-  private createExec(user: string, pod: Pod, command: string[], options: ExecOptions, stdin: boolean) {
+  /** A command in the pod as `user`, attached to its output (and stdin when asked); PodGone when the pod is not there to run it. */
+  private async createExec(user: string, pod: Pod, command: string[], options: ExecOptions, stdin: boolean) {
     return this.docker.getContainer(pod.id).exec({
       Cmd: command,
       User: user,
@@ -194,6 +194,10 @@ export class DockerRuntime implements Runtime {
       AttachStdin: stdin,
       AttachStdout: true,
       AttachStderr: true,
+    }).catch((error: Error & { statusCode?: number }) => {
+      // 404: no such container; 409: it is not running (or is being removed).
+      if (error.statusCode === 404 || error.statusCode === 409) throw new PodGone(dockerMessage(error));
+      throw error;
     });
   }
 

@@ -188,6 +188,17 @@ export class BoundedOutput {
   }
 }
 
+/**
+ * The pod a command was to run in is not running or no longer exists: it was stopped or removed
+ * behind Pier's back, perhaps a moment ago (the engine lists a pod being removed as running until
+ * it has gone). Ensuring the pod again brings it back; until then, a 503.
+ */
+export class PodGone extends AppError {
+  constructor(why: string) {
+    super(503, "pod_gone", `The pod is not running (${why}); it is made again at the next action.`);
+  }
+}
+
 export interface Runtime {
   readonly kind: "docker" | "local";
   /** Who owns the files in pods' directories; null when the server's own user does (local). */

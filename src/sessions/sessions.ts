@@ -74,6 +74,15 @@ export function publicSession(session: Session) {
   };
 }
 
+/** A worktree deleted by hand, made again from its branch (see Sessions.restoreWorktree). */
+export interface RestoredWorktree {
+  session: Session;
+  /** The commit the restored worktree has checked out. */
+  head: string | null;
+  /** What came back and what did not, for the person. */
+  message: string;
+}
+
 export interface EndResult {
   session: Session;
   savedUncommitted: boolean;
@@ -303,6 +312,18 @@ export class Sessions {
     );
   }
 
+  /**
+   * The person's pod of the repo is this container now: their active sessions name it (one made
+   * again after it was removed behind Pier's back is a new container).
+   */
+  podReady(key: PodKey, podId: string): void {
+    this.deps.db
+      .update(sessions)
+      .set({ podId })
+      .where(and(eq(sessions.repoId, key.repoId), eq(sessions.userId, key.userId), eq(sessions.state, "active"), ne(sessions.podId, podId)))
+      .run();
+  }
+
   /** The session needs its person now, for this reason. */
   markAttention(id: string, attention: SessionAttention): void {
     const session = this.get(id);
@@ -379,6 +400,43 @@ export class Sessions {
     if (session.state === "failed") return { uncommittedFiles: [], unpushedCommits: 0 };
     const workspace = await this.workspace(session);
     return workspace.changes(session.worktreePath, session.branch);
+  }
+
+  /**
+   * Whether the active session's worktree is there: a person may delete it by hand in the pod
+   * (from its terminal, say), and the session page then offers to restore it.
+   */
+  async worktree(actor: Actor, id: string): Promise<{ present: boolean }> {
+    const session = this.activeFor(actor, id, "looked for");
+    const { present } = await (await this.workspace(session)).worktreeState(session.worktreePath);
+    return { present };
+  }
+
+  /**
+   * Makes a worktree deleted by hand again, from the session's branch in the person's clone: the
+   * branch's commits come back, and what was never committed went with the deleted directory.
+   * The same script that first made it runs again: it prunes git's record of the missing worktree
+   * and adds it on the same branch (never a new branch: one deleted meanwhile is said).
+   */
+  async restoreWorktree(actor: Actor, id: string): Promise<RestoredWorktree> {
+    const session = this.activeFor(actor, id, "restored");
+    if (actor.kind !== "person") throw forbidden("Only a person can restore a session's worktree.");
+    const repo = this.findRepo(session.repoId);
+    const workspace = await this.workspace(session);
+    return this.cloneLock.run(cloneKey(session), async () => {
+      if ((await workspace.worktreeState(session.worktreePath)).present) {
+        throw new AppError(409, "worktree_present", "The session's worktree is there; there is nothing to restore.");
+      }
+      const files = await this.deps.filesFor(session);
+      await workspace.prepare({ ...worktreeOf(session, repo, this.ownerName(session)), createdBranch: false, files, mirrorFetched: Promise.resolve() });
+      const { head } = await workspace.worktreeState(session.worktreePath, true);
+      const at = head ? ` at ${head.sha.slice(0, 10)} (${head.title})` : "";
+      return {
+        session,
+        head: head?.sha ?? null,
+        message: `The worktree is back on ${session.branch}${at}, with every commit of the branch. Changes that were never committed were in the deleted directory and are gone. A shell that was in it is still in the deleted directory: cd "$PIER_WORKTREE" takes it to the restored one.`,
+      };
+    });
   }
 
   /**
@@ -476,13 +534,7 @@ export class Sessions {
       const files = await this.deps.filesFor(session);
       const prepared = await traceStep("worktree: prepare", () => this.cloneLock.run(cloneKey(session), () =>
         pods.workspace(repo, session.userId, shell).prepare({
-          url: repo.url,
-          worktree: session.worktreePath,
-          branch: session.branch,
-          createdBranch: session.createdBranch,
-          baseRef: session.baseRef,
-          baseSha: session.baseSha,
-          identity: { name: username, email: `${username}@users.pier.local` },
+          ...worktreeOf(session, repo, username),
           ...(legacyClone ? { legacy: { clone: legacyClone, branches: this.branchesOf(session.repoId, session.userId) } } : {}),
           files,
           mirrorFetched: fetched,
@@ -555,6 +607,15 @@ export class Sessions {
     if (holder && holder.id !== exceptSessionId) throw branchInUse(branch);
   }
 
+  /** A session the actor may see that is active; else 409 saying its worktree cannot be `what` now. */
+  private activeFor(actor: Actor, id: string, what: string): Session {
+    const session = this.getFor(actor, id);
+    if (session.state !== "active") {
+      throw new AppError(409, "session_not_active", `The session is ${session.state}; only an active session's worktree can be ${what}.`);
+    }
+    return session;
+  }
+
   private findRepo(repoId: string): Repo {
     try {
       return getRepo(this.deps.db, repoId);
@@ -608,6 +669,19 @@ export function addSessionCost(tx: Tx, sessionId: string, usd: number): void {
 /** What the session has cost so far, read inside a transaction that may be adding to it. */
 export function sessionCostOf(tx: Tx, sessionId: string): number {
   return tx.select({ costUsd: sessions.costUsd }).from(sessions).where(eq(sessions.id, sessionId)).get()?.costUsd ?? 0;
+}
+
+/** What makes a session's worktree: where, on which branch, off which base, committing as whom. */
+function worktreeOf(session: Session, repo: Repo, username: string) {
+  return {
+    url: repo.url,
+    worktree: session.worktreePath,
+    branch: session.branch,
+    createdBranch: session.createdBranch,
+    baseRef: session.baseRef,
+    baseSha: session.baseSha,
+    identity: { name: username, email: `${username}@users.pier.local` },
+  };
 }
 
 function podKeyOf(session: Session): PodKey {

@@ -3,13 +3,17 @@ import { traceStep } from "../observability/start-trace.ts";
 import type { Pods } from "../pods/pods.ts";
 import { getRepo } from "../repos/repos.ts";
 import type { Session } from "../sessions/sessions.ts";
-import type { PodKey } from "../runtime/runtime.ts";
+import { type PodKey, PodGone } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { type PtyHolderBuild, placeHolder } from "./holder/build.ts";
 import type { HolderHub } from "./holder/holder-stream.ts";
 import { recordingPath } from "./recording.ts";
 import { TerminalHost } from "./terminal-host.ts";
+
+/** How often, and how far apart, a terminal is tried again in a pod found gone when it started. */
+const POD_GONE_ATTEMPTS = 5;
+const POD_GONE_WAIT_MS = 250;
 
 interface TerminalDeps {
   db: Db;
@@ -52,8 +56,26 @@ export class Terminals {
    */
   async open(session: Session, shell?: PodShell, note?: string | null): Promise<TerminalHost> {
     const repo = getRepo(this.deps.db, session.repoId);
-    // Ensuring the pod also brings back one that was stopped or removed behind Pier's back.
-    const { runtime, pod } = shell ?? (await traceStep("terminal: pod ensure", () => this.deps.pods.ensure(repo, session.userId)));
+    let failed: { podId: string; error: unknown } | null = null;
+    for (let attempt = 1; ; attempt++) {
+      // Ensuring the pod also brings back one that was stopped or removed behind Pier's back.
+      const inPod = shell ?? (await traceStep("terminal: pod ensure", () => this.deps.pods.ensure(repo, session.userId)));
+      // The same pod, which did not go: the terminal failed on its own.
+      if (failed && inPod.pod.id === failed.podId && !(failed.error instanceof PodGone)) throw failed.error;
+      try {
+        return await this.openIn(session, inPod, note);
+      } catch (error) {
+        // A pod being removed still looks like it runs for a moment, and may even take the
+        // terminal's first command: ensured again a little later, it is found gone and made anew.
+        if (shell || attempt === POD_GONE_ATTEMPTS) throw error;
+        failed = { podId: inPod.pod.id, error };
+        await Bun.sleep(POD_GONE_WAIT_MS * attempt);
+      }
+    }
+  }
+
+  private async openIn(session: Session, { runtime, pod }: PodShell, note?: string | null): Promise<TerminalHost> {
+    const repo = getRepo(this.deps.db, session.repoId);
     const holder = this.deps.holder;
     const binary = await traceStep("terminal: holder binary", async () => holder?.build.binary());
     const key = { repoId: session.repoId, userId: session.userId };

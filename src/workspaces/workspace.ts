@@ -1,6 +1,6 @@
 import { tracePodMarks, tracing } from "../observability/start-trace.ts";
 import { readQuotedPath } from "./git-quoted-path.ts";
-import { type PodShell, expectSuccess, podScript, readFields, runPodScript } from "./pod-script.ts";
+import { type PodShell, expectSuccess, forPerson, podScript, readFields, runPodScript } from "./pod-script.ts";
 import { pushFailure } from "./push-failure.ts";
 
 /** Everything about one person's workspace of a repo, as paths their pod and the server share. */
@@ -123,6 +123,13 @@ const CUT_PATCH = podScript("cut-patch.awk");
 const CURRENT_BRANCH = podScript("current-branch.sh");
 const PUSH = podScript("push.sh");
 const COMMIT_TITLES = podScript("commit-titles.sh");
+const WORKTREE_STATE = podScript("worktree-state.sh");
+
+/** Whether a session's worktree is there and, when asked, the commit it has checked out. */
+export interface WorktreeState {
+  present: boolean;
+  head: { sha: string; title: string } | null;
+}
 
 /**
  * One person's workspace of a repo: their clone and their sessions' worktrees, worked on only
@@ -169,6 +176,16 @@ export class Workspace {
   async syncFiles(worktree: string, files: SessionFile[]): Promise<{ kept: string[] }> {
     const out = expectSuccess(await runPodScript(this.shell, SYNC_FILES, [this.paths.clone, worktree], { stdin: sessionFileLines(files), timeoutMs: 60_000 }), "Writing Pier's files");
     return { kept: keptPaths(out) };
+  }
+
+  /** Whether the worktree is there (see scripts/worktree-state.sh); with `withHead`, its commit too. */
+  async worktreeState(worktree: string, withHead = false): Promise<WorktreeState> {
+    const out = expectSuccess(await runPodScript(this.shell, WORKTREE_STATE, [worktree, withHead ? "1" : "0"], { timeoutMs: 15_000, maxOutputBytes: 64 * 1024 }), "Looking for the worktree");
+    const fields = readFields(out);
+    const [sha = "", ...title] = (fields.get("head") ?? "").split(" ");
+    // The commit's subject is the pod's words: made fit to show, like any text from a pod.
+    const head = /^[0-9a-f]{40,64}$/.test(sha) ? { sha, title: forPerson(title.join(" ")).slice(0, 200) } : null;
+    return { present: fields.get("present") === "1", head };
   }
 
   async hasBranch(branch: string): Promise<boolean> {

@@ -116,7 +116,7 @@ describe("the Docker engine restarted under live sessions", () => {
     await again.waitFor(/the pod restarted; this is a new shell/, 30_000);
     await again.run("pwd; cat uncommitted.txt; echo TERM-$((6*7))", /kept-across-the-restart\r\nTERM-42/);
     expect(again.text).toContain(session.worktreePath);
-    expect(again.text.match(/the pod restarted; this is a new shell/g)).toHaveLength(1);
+    expect(again.text.match(/this is a new shell in the same worktree/g)).toHaveLength(1);
     // The same pod, started again by its restart policy (or by Pier): nothing was re-created.
     expect((await engine.docker("ps", "-q", "--no-trunc")).trim()).toBe(podBefore);
 

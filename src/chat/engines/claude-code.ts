@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { ClaudeCodeLaunch } from "../../claude-code/launch.ts";
 import type { Usage } from "../../costs/usage.ts";
 import type { Db } from "../../infra/db.ts";
@@ -36,6 +37,10 @@ const INTERRUPT_GRACE_MS = 10_000;
  * said nothing this long after a message is stuck, and is stopped and started again.
  */
 const SILENT_MS = 30_000;
+/** Where in the person's workspace the chat's Claude Code keeps its conversations and settings (its CLAUDE_CONFIG_DIR). */
+const CLAUDE_CODE_STATE = "claude-code";
+/** What Claude Code says when it is asked to resume a conversation it does not have. */
+const NO_CONVERSATION = /No conversation found/i;
 /** The PreToolUse hook Pier registers: every tool call of Claude Code's is judged by Pier first. */
 const POLICY_HOOK = "pier_tool_policy";
 
@@ -77,14 +82,14 @@ export class ClaudeCodeEngine implements ChatEngine {
     const shell = await this.deps.pods.ensure(getRepo(this.deps.db, session.repoId), session.userId);
     const place: ClaudePlace = { runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath };
     turn.begin();
-    let process = await this.processFor(session, place, launch, model, turn);
+    let process = await this.processFor(session, place, shell.cwd, launch, model, turn);
     if (!process) return;
     const refused = () => this.deps.refusedCredential(session.id);
     const run = (on: ClaudeCodeProcess) => new TurnRun(turn, on, session, launch.meteredByGateway, (id) => this.remember(session, id), refused).run(text);
     // A process that had died or hung between turns (nothing of this turn was heard) is started
     // again, resuming, and given the message once more; processFor tells the person.
     if ((await run(process)) === "unheard") {
-      process = await this.processFor(session, place, launch, model, turn);
+      process = await this.processFor(session, place, shell.cwd, launch, model, turn);
       if (!process) return;
       if ((await run(process)) === "unheard") {
         turn.record({ kind: "error", message: `Claude Code did not answer: ${process.problem ?? "it said nothing"}. Your message is kept; send another to try again.` });
@@ -131,17 +136,17 @@ export class ClaudeCodeEngine implements ChatEngine {
    * The session's running process, or a new one: resuming Claude Code's saved conversation when
    * the session has one. A process that went away by itself is told to the person once.
    */
-  private async processFor(session: Session, place: ClaudePlace, launch: ClaudeCodeLaunch, model: string, turn: Turn): Promise<ClaudeCodeProcess | null> {
+  private async processFor(session: Session, place: ClaudePlace, stateIn: string, launch: ClaudeCodeLaunch, model: string, turn: Turn): Promise<ClaudeCodeProcess | null> {
     const fingerprint = JSON.stringify([launch.command, launch.env, model, place.pod.id, session.worktreePath]);
     const running = this.live.get(session.id);
     if (running && !running.process.ended && running.fingerprint === fingerprint) return running.process;
+    // Why the last process stopped, when it went away by itself and nobody was told yet.
+    const stopped = running?.process.problem && !running.process.told ? `Claude Code stopped: ${running.process.problem}.` : null;
     if (running) {
       this.live.delete(session.id);
-      if (running.process.problem && !running.process.told) turn.record({ kind: "error", message: `Claude Code stopped: ${running.process.problem}. Pier started it again; the conversation goes on where it was.` });
       await running.process.stop();
     }
-    const resume = this.deps.sessions.get(session.id).claudeSessionId;
-    const argv = [
+    const argv = (resume: string | null) => [
       launch.command,
       "-p",
       "--input-format",
@@ -159,28 +164,52 @@ export class ClaudeCodeEngine implements ChatEngine {
       QUOTED_BLOCKS_ARE_DATA,
       ...(resume ? ["--resume", resume] : ["--session-id", crypto.randomUUID()]),
     ];
+    // Its conversations are kept in the person's workspace, which outlives their pod: a pod
+    // removed and made again goes on with them (in the container's home they went with it).
+    const env = { ...launch.env, CLAUDE_CONFIG_DIR: join(stateIn, CLAUDE_CODE_STATE) };
+    const resume = this.deps.sessions.get(session.id).claudeSessionId;
     // The first this server starts for the session: one a killed server left running goes first.
     if (!running) await ClaudeCodeProcess.stopLeftovers(place, session.id);
+    let started = await this.start(place, session.id, argv(resume), env);
+    if ("said" in started && resume && NO_CONVERSATION.test(started.said)) {
+      turn.record({
+        kind: "error",
+        message: `${stopped ? `${stopped} ` : ""}Claude Code's saved conversation is gone (it was kept where it no longer is, such as a pod that was removed), so it starts a new one: it does not remember what was said above, which this chat keeps.`,
+      });
+      started = await this.start(place, session.id, argv(null), env);
+    } else if (stopped) {
+      turn.record({ kind: "error", message: `${stopped} Pier started it again; the conversation goes on where it was.` });
+    }
+    if ("said" in started && started.unstarted) {
+      turn.record({ kind: "error", message: `Claude Code could not be started in the pod: ${started.unstarted}` });
+      return null;
+    }
+    if ("said" in started) {
+      turn.record({ kind: "error", message: `Claude Code did not start in the pod${started.said ? `: ${started.said.slice(0, 500)}` : "."} Is \`${launch.command}\` there?` });
+      return null;
+    }
+    const { process } = started;
+    this.live.set(session.id, { process, fingerprint });
+    return process;
+  }
+
+  /**
+   * Starts Claude Code and hands it Pier's hook; what it said on stderr when it did not take it
+   * (it exited: a resumed conversation it cannot find, a program that is not there).
+   */
+  private async start(place: ClaudePlace, sessionId: string, argv: string[], env: Record<string, string>): Promise<{ process: ClaudeCodeProcess } | { said: string; unstarted?: string }> {
     let process: ClaudeCodeProcess;
     try {
-      process = await ClaudeCodeProcess.start(place, session.id, argv, launch.env);
+      process = await ClaudeCodeProcess.start(place, sessionId, argv, env);
     } catch (error) {
-      turn.record({ kind: "error", message: `Claude Code could not be started in the pod: ${error instanceof Error ? error.message : String(error)}` });
-      return null;
+      return { said: "", unstarted: error instanceof Error ? error.message : String(error) };
     }
     void process.exited.then(() => process.markGone("it exited"));
     const init = await process.request({ subtype: "initialize", hooks: { PreToolUse: [{ matcher: null, hookCallbackIds: [POLICY_HOOK] }] } });
-    if ((init.response as { subtype?: unknown } | undefined)?.subtype !== "success") {
-      const said = process.stderrTail();
-      await process.stop();
-      turn.record({
-        kind: "error",
-        message: `Claude Code did not start in the pod${said ? `: ${said.slice(0, 500)}` : "."} Is \`${launch.command}\` there?`,
-      });
-      return null;
-    }
-    this.live.set(session.id, { process, fingerprint });
-    return process;
+    if ((init.response as { subtype?: unknown } | undefined)?.subtype === "success") return { process };
+    const said = process.stderrTail();
+    await process.stop();
+    return { said };
   }
 
   private remember(session: Session, claudeSessionId: string): void {

@@ -54,5 +54,10 @@ export function sessionApi(pier: Pier) {
         });
       });
     })
-    .post("/:id/resume", async (ctx) => publicSession(await sessions.resume(requireActor(pier, ctx), ctx.params.id)));
+    .post("/:id/resume", async (ctx) => publicSession(await sessions.resume(requireActor(pier, ctx), ctx.params.id)))
+    .get("/:id/worktree", (ctx) => sessions.worktree(requireActor(pier, ctx), ctx.params.id))
+    .post("/:id/restore-worktree", async (ctx) => {
+      const { session, head, message } = await sessions.restoreWorktree(requireActor(pier, ctx), ctx.params.id);
+      return { ...publicSession(session), worktreeHead: head, message };
+    });
 }
