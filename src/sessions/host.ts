@@ -38,7 +38,7 @@ export interface SessionSocket {
 const ENDED_MESSAGE = JSON.stringify({ type: "ended" });
 
 /** The first line of a shell opened because the one before went with its pod. */
-export const POD_RESTARTED_NOTE = "Pier: the pod restarted or was removed, and its shell with it; this is a new shell in the same worktree, whose files are as they were.";
+export const POD_RESTARTED_NOTE = "Pier: the pod restarted or was removed; this is a new shell.";
 /** How often a terminal whose pod was lost is tried again, until its engine answers. */
 const REOPEN_EVERY_MS = 1000;
 

@@ -22,7 +22,7 @@ import { dockerTestEnv } from "../support/workspace-image.ts";
 const docker = new Docker();
 const API_KEY = "sk-ant-pod-removed-test-000000000";
 /** The line the new shell starts with (see POD_RESTARTED_NOTE). */
-const TOLD = /new shell in the same worktree/g;
+const TOLD = /pod restarted or was removed; this is a new shell/g;
 /** How often a viewer was told, in its text with the screen's wrapped lines joined again. */
 const toldTimes = (text: string) => text.replace(/(\x1b\[0m)?\r\n/g, "").match(TOLD)?.length ?? 0;
 
