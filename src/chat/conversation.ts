@@ -4,7 +4,7 @@ import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
-import type { ChatEngine, ToolCall, Turn, Verdict } from "./engine.ts";
+import { type ChatEngine, SERVER_STOPPING, type ToolCall, type Turn, type Verdict } from "./engine.ts";
 import { loadItems, type NewChatItem } from "./items.ts";
 import { appendTurnItem, beginOpenTurn, endOpenTurn, saveDraft } from "./open-turns.ts";
 import { type ItemEvent, type PassingItem, type ServerEvent, eventOf } from "./protocol.ts";
@@ -116,7 +116,7 @@ export class Conversation {
   async stopForShutdown(graceMs: number): Promise<void> {
     this.ended = true;
     this.queued = [];
-    this.abort?.abort();
+    this.abort?.abort(SERVER_STOPPING);
     await Promise.race([this.turn, Bun.sleep(graceMs)]);
     // A turn still running keeps what it streamed so far; nothing is saved later, as the database closes next.
     this.closing = true;

@@ -10,6 +10,14 @@ import type { ChatItem, PassingItem } from "./protocol.ts";
  * Code running in the pod. An engine only talks to its model and reports through the turn; the
  * conversation around it keeps the queue, the interrupt, the storage and the broadcast.
  */
+/** The reason a turn's signal carries when it is stopped because Pier is stopping, not by its person. */
+export const SERVER_STOPPING = "Pier is stopping";
+
+/** Who stopped a turn, as the model and the chat are told it. */
+export function stoppedBy(signal: AbortSignal): string {
+  return signal.reason === SERVER_STOPPING ? "Pier restarting" : "the user";
+}
+
 export interface ChatEngine {
   /**
    * Takes the conversation one turn further, from the items so far until the model ends its turn,

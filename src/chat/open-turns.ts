@@ -43,6 +43,9 @@ export function endOpenTurn(db: Db, sessionId: string, end: NewChatItem): ChatIt
   });
 }
 
+/** Said in place of the result of a tool that waited for its approval when the server went down: it never ran. */
+export const NEVER_RAN_RESULT = "Not run: Pier restarted before anyone answered its approval.";
+
 /** Said in place of a tool's result when the server went down while the tool ran. */
 export const CUT_OFF_RESULT = "Pier restarted before this tool finished; what it did up to then stays in the worktree.";
 
@@ -58,8 +61,8 @@ export function closeCutOffTurns(db: Db, sessionCost: (tx: Tx, sessionId: string
   for (const turn of open) {
     db.transaction((tx) => {
       if (turn.draft) appendItem(tx, turn.sessionId, { kind: "assistant", text: turn.draft });
-      for (const call of unansweredCalls(loadItems(tx, turn.sessionId))) {
-        appendItem(tx, turn.sessionId, { kind: "tool_result", id: call, output: CUT_OFF_RESULT, isError: true });
+      for (const { id, asked } of unansweredCalls(loadItems(tx, turn.sessionId))) {
+        appendItem(tx, turn.sessionId, asked ? { kind: "tool_result", id, output: NEVER_RAN_RESULT, isError: true, refused: true } : { kind: "tool_result", id, output: CUT_OFF_RESULT, isError: true });
       }
       const { usage, costUsd } = spentSince(tx, turn.sessionId, turn.ledgerMark);
       appendItem(tx, turn.sessionId, { kind: "turn_end", usage, costUsd, sessionCostUsd: sessionCost(tx, turn.sessionId), interrupted: true });
@@ -69,10 +72,12 @@ export function closeCutOffTurns(db: Db, sessionCost: (tx: Tx, sessionId: string
   return open.map((turn) => turn.sessionId);
 }
 
-/** The ids of the last turn's tool calls that have no result. */
-function unansweredCalls(items: ChatItem[]): string[] {
+/** The last turn's tool calls that have no result; `asked` when one still waited for its approval, so it never ran. */
+function unansweredCalls(items: ChatItem[]): Array<{ id: string; asked: boolean }> {
   const previousEnd = items.findLastIndex((item) => item.kind === "turn_end");
   const turn = items.slice(previousEnd + 1);
   const answered = new Set(turn.flatMap((item) => (item.kind === "tool_result" ? [item.id] : [])));
-  return turn.flatMap((item) => (item.kind === "tool_call" && !answered.has(item.id) ? [item.id] : []));
+  const asked = new Set(turn.flatMap((item) => (item.kind === "approval_request" ? [item.id] : [])));
+  const decided = new Set(turn.flatMap((item) => (item.kind === "approval_decision" ? [item.id] : [])));
+  return turn.flatMap((item) => (item.kind === "tool_call" && !answered.has(item.id) ? [{ id: item.id, asked: asked.has(item.id) && !decided.has(item.id) }] : []));
 }

@@ -68,6 +68,9 @@ function startSessionTask(sessionId: string): void {
   });
 
   const source = new EventSource(`/api/sessions/${encodeURIComponent(sessionId)}/events`);
+  // What changed between the page being made and the stream opening (or while it was down) came
+  // as no event: looked at once each time it opens.
+  source.onopen = () => refresh();
   source.onmessage = (message) => {
     const event = JSON.parse(message.data) as SessionStreamEvent;
     if (event.type === "task") refresh();

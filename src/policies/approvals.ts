@@ -1,7 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { and, eq } from "drizzle-orm";
 import type { Actor } from "../auth/actor.ts";
-import type { ToolCall, Verdict } from "../chat/engine.ts";
+import { SERVER_STOPPING, type ToolCall, type Verdict } from "../chat/engine.ts";
 import type { NewChatItem } from "../chat/items.ts";
 import type { ApprovalScope } from "../chat/protocol.ts";
 import type { Db } from "../infra/db.ts";
@@ -130,7 +130,8 @@ export class Approvals {
     record({ kind: "approval_request", id: call.id, tool: call.name, input: call.input, ...(preview ? { diff: preview } : {}) });
     return new Promise<Answer>((resolve) => {
       const id = key(session.id, call.id);
-      const stopped = () => waiting.settle({ allow: false, scope: "once", by: null, reason: "The turn was stopped before anyone answered" });
+      const stopped = () =>
+        waiting.settle({ allow: false, scope: "once", by: null, reason: signal.reason === SERVER_STOPPING ? "Pier stopped before anyone answered" : "The turn was stopped before anyone answered" });
       const waiting: Waiting = {
         id: call.id,
         sessionId: session.id,

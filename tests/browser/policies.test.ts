@@ -141,7 +141,7 @@ test("an edit's card shows the change as a diff, comes back after a reload, and 
   expect(problems).toEqual([]);
 }, 60_000);
 
-test("a card left waiting across a restart shows as expired, with nothing to press", async () => {
+test("a card left waiting when Pier stops says it did not run because Pier stopped, with nothing to press", async () => {
   let { context, page } = await signedInPage(browser, pier.url, cookie, PHONE);
   await openChat(page);
   anthropic.script({ toolUse: { name: "bash", input: { command: "touch never.txt" }, id: "toolu_restart" } });
@@ -155,11 +155,11 @@ test("a card left waiting across a restart shows as expired, with nothing to pre
   const problems = watchErrors(page);
   await openChat(page);
   const expired = page.locator('.chat-approval[data-approval="toolu_restart"]');
-  await expired.and(page.locator('[data-state="expired"]')).waitFor();
+  await expired.and(page.locator('[data-state="denied"]')).waitFor();
   expect(await expired.getByRole("button").count()).toBe(0);
-  expect(await expired.getByRole("status").textContent()).toContain("Expired");
+  expect(await expired.getByRole("status").textContent()).toContain("Not run: Pier stopped before anyone answered.");
   expect(await page.locator(".chat-approval[data-live]").count()).toBe(0);
-  expect(await page.locator(".chat-tool").last().locator(".chat-tool-status").textContent()).toBe("not run");
+  expect(await page.locator(".chat-tool").last().locator(".chat-tool-status").textContent()).toBe("refused");
   expect(existsSync(join(session.worktreePath, "never.txt"))).toBe(false);
   await expired.scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(ARTIFACTS, "approval-card-expired-phone.png") });

@@ -4,7 +4,7 @@
  * waits, with the session's attention at approval, until its person (or an admin) answers from
  * the chat socket or the API, and is refused when the turn is stopped; "allow for this session"
  * holds for that session; someone else's session cannot be answered; a reloaded chat gets the
- * card back, and after a restart the request has expired.
+ * card back, and a restart (Pier stopping) refuses the request as not run.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -243,7 +243,7 @@ describe("tool policies in the chat", () => {
       expect(made(session, "never-made")).toBe(false);
     }, 60_000);
 
-    test("a reloaded chat gets the waiting card back and can answer it; after a restart the request has expired", async () => {
+    test("a reloaded chat gets the waiting card back and can answer it; Pier stopping refuses the request as not run, and says it was Pier", async () => {
       fake.script(touch("after-reload", "toolu_reload_1"), { text: "Made after the reload." });
       const from = chat.events.length;
       chat.send("Make a file after a reload.");
@@ -276,7 +276,10 @@ describe("tool policies in the chat", () => {
       // The conversation goes on: the model hears the call never ran.
       fake.script({ text: "Understood." });
       await chat.turn("Carry on.");
-      expect(JSON.stringify(fake.requests.at(-1)!.body.messages)).toContain("Interrupted before it finished.");
+      // Pier stopping (not its person) stopped the turn, and the model is told so.
+      const heard = JSON.stringify(fake.requests.at(-1)!.body.messages);
+      expect(heard).toContain("Pier stopped before anyone answered, so it did not run.");
+      expect(heard).toContain("[interrupted by Pier restarting]");
       await end(session);
     }, 120_000);
   });

@@ -13,7 +13,7 @@ import type { SettingsStore } from "../../settings/settings.ts";
 import type { EffectiveSkill, Skills } from "../../skills/skills.ts";
 import type { ToolContext } from "../../tools/tool.ts";
 import { WorktreeFiles } from "../../workspaces/worktree-files.ts";
-import type { ChatEngine, Turn } from "../engine.ts";
+import { type ChatEngine, stoppedBy, type Turn } from "../engine.ts";
 import { QUOTED_BLOCKS_ARE_DATA } from "../quoted.ts";
 import { KEY_REFUSED, TOKENS_URL } from "../../settings/sign-in.ts";
 import { toApiMessages, usageOf } from "./messages.ts";
@@ -90,7 +90,7 @@ export class AnthropicEngine implements ChatEngine {
         if (signal.aborted) break;
         const verdict = await turn.authorize(call);
         const result = verdict.allowed ? await turn.tools.run(call.name, call.input, context) : { output: verdict.reason, isError: true };
-        const output = signal.aborted ? `${result.output}\n[interrupted by the user]` : result.output;
+        const output = signal.aborted ? `${result.output}\n[interrupted by ${stoppedBy(signal)}]` : result.output;
         const refused = verdict.allowed ? {} : { refused: true };
         turn.record({ kind: "tool_result", id: call.id, output, isError: result.isError || signal.aborted, diff: result.diff, ...refused });
       }
