@@ -7,7 +7,7 @@
  * next message is answered as usual.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChatClient } from "../support/chat-client.ts";
@@ -93,6 +93,36 @@ describe("SIGKILL during a turn of Pier's own agent", () => {
     expect(events.find((e) => e.type === "assistant_message")?.text).toBe("Back again.");
     expect(events.find((e) => e.type === "turn_end")).toMatchObject({ interrupted: false, usage: { inputTokens: 500, outputTokens: 10 } });
     expect((await costs())?.inputTokens).toBe(2600);
+    again.close();
+    await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
+  }, 80_000);
+
+  test("a tool call waiting for its approval when Pier is killed is closed as not run: nothing to answer after the restart, and the model hears it never ran", async () => {
+    const put = await pier.fetch("/api/config/tool-policies", { ...json({ mode: "custom", denied: [], ask: ["bash"] }, { cookie }), method: "PUT" });
+    expect(put.status).toBe(200);
+    const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("sigkill-ask").path}`, "sigkill-ask");
+    const session = await activeSession(pier, cookie, { repoId, model: MODEL });
+    const headers = { cookie, origin: pier.url };
+    fake.script({ toolUse: { name: "bash", input: { command: "touch never.txt" }, id: "toolu_killed_1" }, usage: { input_tokens: 300, output_tokens: 20 } });
+    const chat = await ChatClient.connect(pier.url, session.id, headers);
+    chat.send("make never.txt");
+    await chat.next("approval_request", 0, 60_000);
+    expect(await pier.signal("SIGKILL")).not.toBe(0);
+    chat.close();
+
+    pier = await startPierProcess(dataDir, port, env);
+    const transcript = (await (await pier.fetch(`/api/sessions/${session.id}/transcript`, { headers: { cookie } })).json()) as Array<Record<string, any>>;
+    expect(transcript.map((item) => item.kind)).toEqual(["user", "tool_call", "approval_request", "tool_result", "turn_end"]);
+    expect(transcript[3]).toMatchObject({ id: "toolu_killed_1", isError: true, refused: true, output: "Not run: Pier restarted before anyone answered its approval." });
+    expect(transcript[4]!.interrupted).toBe(true);
+    const late = await pier.fetch(`/api/sessions/${session.id}/approvals/toolu_killed_1`, json({ allow: true }, { cookie }));
+    expect(late.status).toBe(409);
+    expect(existsSync(join(session.worktreePath, "never.txt"))).toBe(false);
+
+    fake.script({ text: "Understood." });
+    const again = await ChatClient.connect(pier.url, session.id, headers);
+    await again.turn("carry on");
+    expect(JSON.stringify(fake.requests.at(-1)!.body.messages)).toContain("Not run: Pier restarted before anyone answered its approval.");
     again.close();
     await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
   }, 80_000);
