@@ -5,6 +5,7 @@ import { priceOf } from "../costs/costs.ts";
 import { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
+import { readAtMost } from "../infra/read-at-most.ts";
 import { onSessionClosed } from "../sessions/host.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
@@ -292,26 +293,7 @@ async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | nul
   if (!request.body) return null;
   const tooLarge = () => apiError(413, "request_too_large", `Pier's gateway forwards request bodies of at most ${MAX_GATEWAY_BODY_BYTES / (1024 * 1024)} MiB.`);
   if (Number(request.headers.get("content-length") ?? 0) > MAX_GATEWAY_BODY_BYTES) return tooLarge();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_GATEWAY_BODY_BYTES) {
-      await reader.cancel();
-      return tooLarge();
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return body;
+  return (await readAtMost(request.body, MAX_GATEWAY_BODY_BYTES)) ?? tooLarge();
 }
 
 /**

@@ -1,5 +1,6 @@
 import { parseQuery } from "elysia/parse-query";
 import { AppError } from "../infra/errors.ts";
+import { readAtMost } from "../infra/read-at-most.ts";
 
 /**
  * How big a request body may be. Every route takes a small JSON body or form (chat messages and
@@ -43,26 +44,12 @@ export function declaresTooLargeBody(request: Request): boolean {
  */
 export async function parseUndeclaredBody(request: Request, contentType: string): Promise<unknown> {
   if (!request.body || request.headers.has("content-length")) return undefined;
-  const text = await readAtMost(request.body, bodyLimit(request));
+  const limit = bodyLimit(request);
+  const bytes = await readAtMost(request.body, limit);
+  if (!bytes) throw bodyTooLarge(limit);
+  const text = Buffer.from(bytes).toString("utf8");
   if (RAW_BODIES.has(new URL(request.url).pathname)) return text;
   if (contentType === "application/json") return JSON.parse(text);
   if (contentType === "application/x-www-form-urlencoded") return parseQuery(text);
   return text;
-}
-
-async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Promise<string> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw bodyTooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GitHubWeb } from "../github/hosts.ts";
 import { SparingLog } from "../infra/sparing-log.ts";
+import { readAtMost } from "../infra/read-at-most.ts";
 import { placeProgram } from "../infra/static-program.ts";
 import { podServicesDir } from "../repos/layout.ts";
 import { type PodKey, podKeyString } from "../runtime/runtime.ts";
@@ -387,25 +388,13 @@ async function readBodyWithin(request: Request, limit: number): Promise<string |
     return null;
   }
   if (!request.body || limit === 0) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel();
-        return null;
-      }
-      chunks.push(value);
-    }
+    const bytes = await readAtMost(request.body, limit);
+    return bytes && Buffer.from(bytes).toString("utf8");
   } catch {
     // The body broke off (the pod's client went, or Bun stopped it at its own limit): it did not come within the limit either.
     return null;
   }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** A value for a git config file: in double quotes, with backslashes and quotes escaped. */

@@ -1,0 +1,27 @@
+/**
+ * A request body read whole, as long as it stays within `limit` bytes: null as soon as it passes
+ * it (the rest is cancelled, never read). Bodies without a declared length (chunked) can only be
+ * bounded this way; a declared length is checked by each caller before it reads anything.
+ */
+export async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return whole;
+}
