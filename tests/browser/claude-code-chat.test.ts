@@ -52,6 +52,10 @@ test("a session started with Claude Code says so, and its turn looks like one of
   const id = new URL(page.url()).pathname.split("/").pop()!;
   const session = await waitForState(pier, cookie, id, "active");
   expect(session.engine).toBe("claude-code");
+  // Closing a context while its page is still loading can hang Chromium for good (seen when the
+  // session was active before its page had loaded): close it once the page has loaded.
+  await page.waitForLoadState("load");
+  expect(await page.locator("#session-engine").textContent()).toBe("Claude Code");
   await context.close();
 
   for (const [viewport, name] of [[DESKTOP, "desktop"], [PHONE, "phone"]] as const) {
