@@ -6,10 +6,15 @@ import { ClaudeCodeSupply, buildDir, hostVariant } from "./claude-code/supply.ts
 import { LoginLimiter } from "./auth/login-limiter.ts";
 import { deleteExpiredSignIns } from "./auth/sign-ins.ts";
 import { countUsers, hasAnyUser } from "./auth/users.ts";
+import { ApiTokens } from "./auth/api-token-door.ts";
+import { SignIns } from "./auth/sign-in-door.ts";
+import { Users } from "./auth/user-door.ts";
+import { Costs } from "./costs/cost-door.ts";
+import { Repos } from "./repos/repo-door.ts";
 import { catchUpRollups } from "./costs/cost-rollups.ts";
 import { recordLeftoverUsage } from "./costs/usage-in-flight.ts";
 import type { Config } from "./infra/config.ts";
-import { type Db, openDatabase } from "./infra/db.ts";
+import { type Db, openDatabase, pingDatabase } from "./infra/db.ts";
 import { EventBus } from "./infra/events.ts";
 import { GitHub } from "./github/client.ts";
 import { githubWeb } from "./github/hosts.ts";
@@ -34,7 +39,7 @@ import { removeImportedLegacyClones, retireLegacyLayout } from "./pods/legacy-la
 import { DiskWatch } from "./pods/disk-watch.ts";
 import { Pods } from "./pods/pods.ts";
 import { Mirrors } from "./repos/mirrors.ts";
-import { type RepoRemoval, type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
+import { type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
 import { chooseRuntime, dockerClient } from "./runtime/detect.ts";
 import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
@@ -61,10 +66,12 @@ import { Attention } from "./attention/attention.ts";
 import { Webhooks } from "./attention/webhooks.ts";
 import { Dismissals } from "./notices/dismissals.ts";
 
-/** The long-lived parts of a running Pier, built once at start and handed to the web layer. */
+/**
+ * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
+ * domain through its door, never the database itself.
+ */
 export interface Pier {
   config: Config;
-  db: Db;
   /** Domain events, published after the write they announce; sockets and pages subscribe. */
   bus: EventBus;
   settings: SettingsStore;
@@ -94,7 +101,6 @@ export interface Pier {
   listening(port: number): void;
   /** The door to GitHub (its rate-limit state shows on pages). */
   github: GitHub;
-  loginLimiter: LoginLimiter;
   runtime: Runtime;
   pods: Pods;
   /** Pier's own copies of Claude Code, for pods whose image has none. */
@@ -120,14 +126,20 @@ export interface Pier {
   webhooks: Webhooks;
   /** The notices each person dismissed. */
   dismissals: Dismissals;
-  /** What removing a repo asks of its sessions and pods. */
-  repoRemoval: RepoRemoval;
   /** What adding or changing a repo is checked against. */
   repoRules: RepoRules;
   credentialSockets: CredentialSockets;
   /** The periodic work (reconciling pods, following pull requests, deleting expired tokens), which can run a job now. */
   jobs: Scheduler;
   metrics: Metrics;
+  /** The doors of the domains whose functions take the database: the web layer reaches them only here. */
+  repos: Repos;
+  users: Users;
+  signIns: SignIns;
+  apiTokens: ApiTokens;
+  costs: Costs;
+  /** True while the database answers a query (/healthz). */
+  databaseAnswers(): boolean;
   version: string;
   /** True once any user exists; cached because every page asks. */
   isSetUp(): boolean;
@@ -139,6 +151,11 @@ export interface Pier {
   stopSessions(): Promise<void>;
   /** The last step: periodic work stops, terminals are let go (shells and pods run on), the database is closed. */
   close(): Promise<void>;
+}
+
+/** Pier as openPier makes it: what runs it (the server, the tests) also holds the database. */
+export interface OpenedPier extends Pier {
+  db: Db;
 }
 
 export const VERSION: string = (await Bun.file(join(import.meta.dir, "..", "package.json")).json()).version;
@@ -161,7 +178,7 @@ export const WATCH_DISK = "watch the workspaces' disk";
 /** The pod user of Pier's workspace image; files in repo directories belong to it. */
 const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
 
-export async function openPier(config: Config): Promise<Pier> {
+export async function openPier(config: Config): Promise<OpenedPier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   traceStartsTo(config.traceFile);
   const db = openDatabase(join(config.dataDir, "pier.db"));
@@ -387,6 +404,7 @@ export async function openPier(config: Config): Promise<Pier> {
     pier_users: { help: "Registered users.", read: () => countUsers(db) },
     pier_repos: { help: "Registered repositories.", read: () => listRepos(db).length },
   });
+  const credentialSockets = new CredentialSockets();
   return {
     config,
     db,
@@ -410,7 +428,6 @@ export async function openPier(config: Config): Promise<Pier> {
       if (moved) filesSynced = sessions.syncFiles(null);
     },
     github,
-    loginLimiter: new LoginLimiter(),
     runtime,
     pods,
     claudeCode,
@@ -427,10 +444,15 @@ export async function openPier(config: Config): Promise<Pier> {
     webhooks,
     dismissals: new Dismissals(db),
     repoRules,
-    repoRemoval: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
-    credentialSockets: new CredentialSockets(),
+    credentialSockets,
     jobs: scheduler,
     metrics,
+    repos: new Repos({ db, rules: repoRules, removal: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) } }),
+    users: new Users(db),
+    signIns: new SignIns({ db, limiter: new LoginLimiter(), sockets: credentialSockets }),
+    apiTokens: new ApiTokens({ db, sockets: credentialSockets }),
+    costs: new Costs(db),
+    databaseAnswers: () => pingDatabase(db),
     version: VERSION,
     isSetUp: () => (setUp ||= hasAnyUser(db)),
     async stopSessions() {

@@ -1,13 +1,13 @@
 import type { Config } from "./infra/config.ts";
 import { createApp } from "./http/app.tsx";
 import { prepareAssets } from "./http/assets.ts";
-import { openPier, type Pier } from "./pier.ts";
+import { openPier, type OpenedPier } from "./pier.ts";
 
 /** How long requests under way get to finish when Pier stops, before their connections are closed. */
 const DRAIN_MS = 2000;
 
 export interface RunningServer {
-  pier: Pier;
+  pier: OpenedPier;
   url: string;
   stop(): Promise<void>;
 }

@@ -1,6 +1,5 @@
 import type { Credential } from "../auth/credential-sockets.ts";
-import { authenticateApiToken } from "../auth/tokens.ts";
-import { SIGN_IN_COOKIE, signInCookie, validateSignIn } from "../auth/sign-ins.ts";
+import { SIGN_IN_COOKIE, signInCookie } from "../auth/sign-ins.ts";
 import type { User } from "../auth/users.ts";
 import { forbidden, unauthorized } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
@@ -41,12 +40,12 @@ function resolve(pier: Pier, ctx: RequestContext): Auth | null {
   if (!usesCookie(ctx.request)) {
     const header = ctx.request.headers.get("authorization")!;
     if (!header.startsWith("Bearer ")) return null;
-    const found = authenticateApiToken(pier.db, header.slice("Bearer ".length).trim());
+    const found = pier.apiTokens.authenticate(header.slice("Bearer ".length).trim());
     return found ? { user: found.user, credential: { kind: "api_token", id: found.tokenId } } : null;
   }
   const token = readCookie(ctx.request, SIGN_IN_COOKIE);
   if (!token) return null;
-  const result = validateSignIn(pier.db, token);
+  const result = pier.signIns.validate(token);
   if (!result) return null;
   if (result.extended) {
     ctx.set.headers["set-cookie"] = signInCookie(token, result.signIn.expiresAt, secureCookies(pier, ctx.request));

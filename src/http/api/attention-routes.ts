@@ -2,7 +2,6 @@ import { Elysia } from "elysia";
 import { invalid } from "../../infra/errors.ts";
 import { asInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { getRepo } from "../../repos/repos.ts";
 import { requireActor, requireUser } from "../auth.ts";
 import { eventStream } from "../event-stream.ts";
 
@@ -13,7 +12,7 @@ export interface NeedsYou {
 }
 
 export function needsYou(pier: Pier, userId: string): NeedsYou {
-  const sessions = pier.attention.needing(userId).map((s) => ({ id: s.id, title: s.title, repo: getRepo(pier.db, s.repoId).name, attention: s.attention! }));
+  const sessions = pier.attention.needing(userId).map((s) => ({ id: s.id, title: s.title, repo: pier.repos.get(s.repoId).name, attention: s.attention! }));
   return { count: sessions.length, sessions };
 }
 

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
-import { PriceInput, listPrices, setPrice } from "../../costs/costs.ts";
-import { type CostRow, costReport } from "../../costs/cost-report.ts";
+import { PriceInput } from "../../costs/costs.ts";
+import type { CostRow } from "../../costs/cost-report.ts";
 import { toCsv } from "../../infra/csv.ts";
 import { invalid } from "../../infra/errors.ts";
 import { readInput } from "../../infra/input.ts";
@@ -17,7 +17,7 @@ export function costApi(pier: Pier) {
       const actor = requireActor(pier, ctx);
       const { format = "json", ...query } = urlQuery(ctx.request, ["from", "to", "groupBy", "format"]);
       if (format !== "json" && format !== "csv") throw invalid("format", "format must be json or csv.");
-      const rows = costReport(pier.db, actor, query);
+      const rows = pier.costs.report(actor, query);
       if (format === "json") return rows;
       return new Response(toCsv(COLUMNS, rows.map((row) => COLUMNS.map((column) => row[column]))), {
         headers: {
@@ -28,9 +28,9 @@ export function costApi(pier: Pier) {
     })
     .get("/prices", (ctx) => {
       requireUser(pier, ctx);
-      return listPrices(pier.db);
+      return pier.costs.prices();
     })
-    .put("/prices", (ctx) => setPrice(pier.db, requireActor(pier, ctx), readInput(PriceInput, ctx.body)));
+    .put("/prices", (ctx) => pier.costs.setPrice(requireActor(pier, ctx), readInput(PriceInput, ctx.body)));
 }
 
 /** pier-costs-by-model-2026-11-01-to-2026-11-30.csv; the query is already checked, so only its dates are used. */

@@ -1,5 +1,4 @@
 import { Elysia } from "elysia";
-import { pingDatabase } from "../../infra/db.ts";
 import type { Pier } from "../../pier.ts";
 import { requireAdmin } from "../auth.ts";
 
@@ -9,7 +8,7 @@ const startedAt = Date.now();
 export function systemRoutes(pier: Pier) {
   return new Elysia()
     .get("/healthz", async ({ set }) => {
-      const dbOk = pingDatabase(pier.db);
+      const dbOk = pier.databaseAnswers();
       if (!dbOk) set.status = 503;
       // An engine that does not answer is ok:false but still a 200: Pier itself serves on
       // (history, chats, costs), and a 503 would have the container's HEALTHCHECK restart a Pier

@@ -1,12 +1,12 @@
 import { Elysia } from "elysia";
-import { NewUserInput, createUser, listUsers } from "../../auth/users.ts";
-import { NewTokenInput, createApiToken, listApiTokens, revokeApiToken } from "../../auth/tokens.ts";
-import { PriceInput, listPrices, setPrice } from "../../costs/costs.ts";
+import { NewUserInput } from "../../auth/users.ts";
+import { NewTokenInput } from "../../auth/tokens.ts";
+import { PriceInput } from "../../costs/costs.ts";
 import { asInput, type Input } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { personActor } from "../../auth/actor.ts";
 import { readInput } from "../../infra/input.ts";
-import { AddRepoInput, RepoSettingsInput, addRepo, getRepo, listRepos, removeRepo, updateRepo } from "../../repos/repos.ts";
+import { AddRepoInput, RepoSettingsInput } from "../../repos/repos.ts";
 import { PERSONAL_KEYS } from "../../settings/credentials.ts";
 import { SECRET_KEYS } from "../../settings/settings.ts";
 import { buildSentence } from "../../claude-code/builds.ts";
@@ -25,12 +25,12 @@ export function appPages(pier: Pier) {
   const common = { runtime: pier.runtime.kind };
 
   const reposPage = (ctx: PageContext, form: FormState) => (
-    <ReposPage viewer={pageUser(pier, ctx)} {...common} repos={listRepos(pier.db)} form={form}
+    <ReposPage viewer={pageUser(pier, ctx)} {...common} repos={pier.repos.list()} form={form}
       allowLocalRepos={pier.config.allowLocalRepos} />
   );
   const repoPage = async (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false, skillResult?: RepoSkillsProps["result"]) => {
     const viewer = pageUser(pier, ctx);
-    const repo = getRepo(pier.db, ctx.params.id);
+    const repo = pier.repos.get(ctx.params.id);
     const values = {
       defaultBranch: repo.defaultBranch,
       image: repo.image ?? "",
@@ -48,7 +48,7 @@ export function appPages(pier: Pier) {
   const settingsPage = async (ctx: PageContext, form: FormState, saved = false, priceForm: FormState = emptyForm, priceSaved = false) => (
     <SettingsPage viewer={pageAdmin(pier, ctx)} {...common} settings={await pier.settings.view()} form={form} saved={saved}
       claudeCodeProblems={(await pier.claudeCode.problems()).map((status) => buildSentence(status) ?? "")}
-      prices={listPrices(pier.db)} priceForm={priceForm} priceSaved={priceSaved} />
+      prices={pier.costs.prices()} priceForm={priceForm} priceSaved={priceSaved} />
   );
   const tokensPage = async (
     ctx: PageContext,
@@ -60,13 +60,13 @@ export function appPages(pier: Pier) {
     const viewer = pageUser(pier, ctx);
     const actor = personActor(viewer);
     return (
-      <TokensPage viewer={viewer} {...common} tokens={listApiTokens(pier.db, actor)} form={form} created={created}
+      <TokensPage viewer={viewer} {...common} tokens={pier.apiTokens.list(actor)} form={form} created={created}
         credentials={await pier.credentials.view(actor)} credentialsForm={credentials.form} credentialsSaved={credentials.saved}
         webhook={await pier.webhooks.view(actor)} notificationsForm={notifications.form} notificationsSaved={notifications.saved} />
     );
   };
   const usersPage = (ctx: PageContext, form: FormState) => (
-    <UsersPage viewer={pageAdmin(pier, ctx)} {...common} users={listUsers(pier.db, personActor(pageAdmin(pier, ctx)))} form={form} />
+    <UsersPage viewer={pageAdmin(pier, ctx)} {...common} users={pier.users.list(personActor(pageAdmin(pier, ctx)))} form={form} />
   );
 
   return new Elysia()
@@ -80,7 +80,7 @@ export function appPages(pier: Pier) {
     .post("/repos", (ctx) => {
       const actor = personActor(pageAdmin(pier, ctx));
       try {
-        const repo = addRepo(pier.db, pier.repoRules, actor, readInput(AddRepoInput, ctx.body));
+        const repo = pier.repos.add(actor, readInput(AddRepoInput, ctx.body));
         return redirectResponse(ctx.request, `/repos/${repo.id}`);
       } catch (error) {
         return reposPage(ctx, formFailure(error, ctx.body, ctx.set));
@@ -90,7 +90,7 @@ export function appPages(pier: Pier) {
     .post("/repos/:id/settings", (ctx) => {
       const actor = personActor(pageAdmin(pier, ctx));
       try {
-        updateRepo(pier.db, pier.repoRules, actor, ctx.params.id, readInput(RepoSettingsInput, ctx.body));
+        pier.repos.update(actor, ctx.params.id, readInput(RepoSettingsInput, ctx.body));
         return repoPage(ctx, emptyForm, true);
       } catch (error) {
         return repoPage(ctx, formFailure(error, ctx.body, ctx.set));
@@ -98,7 +98,7 @@ export function appPages(pier: Pier) {
     })
     .post("/repos/:id/skills/:form", async (ctx) => repoPage(ctx, emptyForm, false, await runRepoSkillForm(pier, ctx)))
     .post("/repos/:id/delete", async (ctx) => {
-      await removeRepo(pier.db, personActor(pageAdmin(pier, ctx)), ctx.params.id, pier.repoRemoval);
+      await pier.repos.remove(personActor(pageAdmin(pier, ctx)), ctx.params.id);
       return redirectResponse(ctx.request, "/repos");
     })
     .get("/settings", (ctx) => settingsPage(ctx, emptyForm))
@@ -115,7 +115,7 @@ export function appPages(pier: Pier) {
     .post("/settings/prices", async (ctx) => {
       const actor = personActor(pageAdmin(pier, ctx));
       try {
-        setPrice(pier.db, actor, readInput(PriceInput, ctx.body));
+        pier.costs.setPrice(actor, readInput(PriceInput, ctx.body));
         return settingsPage(ctx, emptyForm, false, emptyForm, true);
       } catch (error) {
         return settingsPage(ctx, emptyForm, false, formFailure(error, ctx.body, ctx.set));
@@ -125,7 +125,7 @@ export function appPages(pier: Pier) {
     .post("/tokens", (ctx) => {
       const actor = personActor(pageUser(pier, ctx));
       try {
-        const { token, secret } = createApiToken(pier.db, actor, readInput(NewTokenInput, ctx.body));
+        const { token, secret } = pier.apiTokens.create(actor, readInput(NewTokenInput, ctx.body));
         return tokensPage(ctx, emptyForm, { name: token.name, token: secret });
       } catch (error) {
         return tokensPage(ctx, formFailure(error, ctx.body, ctx.set));
@@ -153,14 +153,14 @@ export function appPages(pier: Pier) {
       }
     })
     .post("/tokens/:id/revoke", (ctx) => {
-      revokeApiToken(pier.db, pier.credentialSockets, personActor(pageUser(pier, ctx)), ctx.params.id);
+      pier.apiTokens.revoke(personActor(pageUser(pier, ctx)), ctx.params.id);
       return redirectResponse(ctx.request, "/tokens");
     })
     .get("/users", (ctx) => usersPage(ctx, emptyForm))
     .post("/users", async (ctx) => {
       const actor = personActor(pageAdmin(pier, ctx));
       try {
-        await createUser(pier.db, actor, readInput(NewUserInput, ctx.body));
+        await pier.users.create(actor, readInput(NewUserInput, ctx.body));
         return redirectResponse(ctx.request, "/users");
       } catch (error) {
         return usersPage(ctx, formFailure(error, ctx.body, ctx.set));

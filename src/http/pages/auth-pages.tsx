@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
-import { blankSignInCookie, createSignIn, invalidateSignIn, signIn, signInCookie } from "../../auth/sign-ins.ts";
-import { CredentialsInput, createFirstAdmin } from "../../auth/users.ts";
+import { blankSignInCookie, signInCookie } from "../../auth/sign-ins.ts";
+import { CredentialsInput } from "../../auth/users.ts";
 import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { emptyForm } from "../../../views/components.tsx";
@@ -12,7 +12,7 @@ import { Redirect, formFailure, redirectResponse } from "./respond.ts";
 /** First-run setup, sign-in and sign-out pages. */
 export function authPages(pier: Pier) {
   const signedIn = (request: Request, userId: string) => {
-    const { token, signIn: created } = createSignIn(pier.db, userId);
+    const { token, signIn: created } = pier.signIns.create(userId);
     const cookie = signInCookie(token, created.expiresAt, secureCookies(pier, request));
     return redirectResponse(request, "/", { "set-cookie": cookie });
   };
@@ -25,7 +25,7 @@ export function authPages(pier: Pier) {
     .post("/setup", async ({ request, body, set }) => {
       if (pier.isSetUp()) throw new Redirect("/login");
       try {
-        const user = await createFirstAdmin(pier.db, readInput(CredentialsInput, body));
+        const user = await pier.users.createFirstAdmin(readInput(CredentialsInput, body));
         return signedIn(request, user.id);
       } catch (error) {
         return <SetupPage form={formFailure(error, body, set)} />;
@@ -38,7 +38,7 @@ export function authPages(pier: Pier) {
     })
     .post("/login", async ({ request, body, set, server }) => {
       try {
-        const user = await signIn(pier.db, pier.loginLimiter, readInput(CredentialsInput, body), clientAddress(pier.config.trustedProxies, server, request));
+        const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, body), clientAddress(pier.config.trustedProxies, server, request));
         return signedIn(request, user.id);
       } catch (error) {
         return <LoginPage form={formFailure(error, body, set)} />;
@@ -46,7 +46,7 @@ export function authPages(pier: Pier) {
     })
     .post("/logout", (ctx) => {
       const auth = authenticate(pier, ctx);
-      if (auth?.credential.kind === "sign_in") invalidateSignIn(pier.db, pier.credentialSockets, auth.credential.id);
+      if (auth?.credential.kind === "sign_in") pier.signIns.invalidate(auth.credential.id);
       return redirectResponse(ctx.request, "/login", { "set-cookie": blankSignInCookie(secureCookies(pier, ctx.request)) });
     });
 }

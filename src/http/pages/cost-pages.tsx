@@ -1,8 +1,5 @@
 import { Elysia } from "elysia";
 import { personActor } from "../../auth/actor.ts";
-import { budgetStatus } from "../../costs/budget.ts";
-import { costReportWithNames } from "../../costs/cost-names.ts";
-import { costOverview } from "../../costs/cost-overview.ts";
 import { daysOf, readCostPeriod } from "../../costs/cost-period.ts";
 import { readCostGroup } from "../../costs/cost-report.ts";
 import { toCsv } from "../../infra/csv.ts";
@@ -17,9 +14,9 @@ export function costPages(pier: Pier) {
     .get("/costs", (ctx) => {
       const viewer = pageUser(pier, ctx);
       const period = readCostPeriod(urlQuery(ctx.request, ["period", "from", "to"]));
-      const overview = costOverview(pier.db, personActor(viewer), period.range);
+      const overview = pier.costs.overview(personActor(viewer), period.range);
       return (
-        <CostsPage viewer={viewer} runtime={pier.runtime.kind} period={period} overview={overview} budget={budgetStatus(pier.db)}
+        <CostsPage viewer={viewer} runtime={pier.runtime.kind} period={period} overview={overview} budget={pier.costs.budget()}
           days={daysOf(period.range)} />
       );
     })
@@ -27,7 +24,7 @@ export function costPages(pier: Pier) {
       const viewer = pageUser(pier, ctx);
       const query = urlQuery(ctx.request, ["groupBy", "from", "to"]);
       const groupBy = readCostGroup(query.groupBy);
-      const rows = costReportWithNames(pier.db, personActor(viewer), query);
+      const rows = pier.costs.reportWithNames(personActor(viewer), query);
       const csv = toCsv(
         ["key", "name", "costUsd", "inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"],
         rows.map((row) => [row.key, row.name, row.costUsd, row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheWriteTokens]),

@@ -1,8 +1,6 @@
 import { type Actor, personActor } from "../../auth/actor.ts";
 import type { User } from "../../auth/users.ts";
-import { budgetStatus, spentThisMonthBy } from "../../costs/budget.ts";
 import type { Pier } from "../../pier.ts";
-import { listRepos } from "../../repos/repos.ts";
 import type { Activity, DashboardLiveProps } from "../../../views/dashboard.tsx";
 import { sessionRows } from "./session-pages.tsx";
 
@@ -27,12 +25,12 @@ export function dashboardProps(pier: Pier, viewer: User): DashboardLiveProps {
   }
   activity.sort((a, b) => b.at.getTime() - a.at.getTime());
   // Everyone's spending against the budget is an admin's to see, and anyone's warning once crossed.
-  const budget = budgetStatus(pier.db);
+  const budget = pier.costs.budget();
   return {
     viewer,
     live: sessionRows(pier, live),
-    repos: listRepos(pier.db).map((repo) => ({ repo, pod: pier.pods.view(repo.id, viewer.id) })),
+    repos: pier.repos.list().map((repo) => ({ repo, pod: pier.pods.view(repo.id, viewer.id) })),
     activity: activity.slice(0, ACTIVITY),
-    month: { mineUsd: spentThisMonthBy(pier.db, viewer.id), budget: viewer.role === "admin" || budget.crossed ? budget : null },
+    month: { mineUsd: pier.costs.spentThisMonthBy(viewer.id), budget: viewer.role === "admin" || budget.crossed ? budget : null },
   };
 }

@@ -4,7 +4,6 @@ import { invalid } from "../../infra/errors.ts";
 import { asInput, type Input, readInput } from "../../infra/input.ts";
 import { MCP_SERVER_NAME, McpServerChangesInput, NewMcpServerInput } from "../../mcps/mcp-servers.ts";
 import type { Pier } from "../../pier.ts";
-import { getRepo, listRepos } from "../../repos/repos.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { McpServerPage, McpServersPage, mcpFormValues } from "../../../views/mcp-pages.tsx";
 import { type PageContext, formFailure, isHtmx, pageAdmin, pageUser, redirectResponse } from "./respond.ts";
@@ -20,14 +19,14 @@ export function mcpServerPages(pier: Pier) {
   const listPage = (ctx: PageContext, form: FormState, notice?: string) => {
     const viewer = pageUser(pier, ctx);
     return (
-      <McpServersPage viewer={viewer} {...common} servers={mcpServers.list(personActor(viewer))} repos={listRepos(pier.db)}
+      <McpServersPage viewer={viewer} {...common} servers={mcpServers.list(personActor(viewer))} repos={pier.repos.list()}
         form={form} notice={notice} />
     );
   };
   const serverPage = (ctx: PageContext & { params: { id: string } }, form?: FormState) => {
     const viewer = pageAdmin(pier, ctx);
     const server = mcpServers.get(personActor(viewer), ctx.params.id);
-    const repo = server.repoId ? getRepo(pier.db, server.repoId) : null;
+    const repo = server.repoId ? pier.repos.get(server.repoId) : null;
     return <McpServerPage viewer={viewer} {...common} server={server} repo={repo} form={form ?? { values: mcpFormValues(server) }} />;
   };
   /** A failed form, shown again without any environment value that was typed into it. */

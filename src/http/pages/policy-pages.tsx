@@ -3,7 +3,6 @@ import { personActor } from "../../auth/actor.ts";
 import { type Input, asInput, readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { ToolPolicyInput } from "../../policies/policy.ts";
-import { getRepo } from "../../repos/repos.ts";
 import { builtInTools } from "../../tools/registry.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { RepoToolPolicyPage, ToolPolicyPage } from "../../../views/tool-policy-pages.tsx";
@@ -23,7 +22,7 @@ export function policyPages(pier: Pier) {
   };
   const repoPage = (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false) => {
     const viewer = pageUser(pier, ctx);
-    const repo = getRepo(pier.db, ctx.params.id);
+    const repo = pier.repos.get(ctx.params.id);
     return (
       <RepoToolPolicyPage viewer={viewer} {...common} repo={repo} policy={pier.policies.forRepo(personActor(viewer), repo.id)}
         effective={pier.policies.effective(repo.id)} form={form} saved={saved} knownTools={knownTools()} />

@@ -1,9 +1,6 @@
 import { Elysia } from "elysia";
 import { personActor } from "../../auth/actor.ts";
-import { findUser } from "../../auth/users.ts";
-import { sessionCostsByModel } from "../../costs/session-costs.ts";
 import type { Pier } from "../../pier.ts";
-import { getRepo } from "../../repos/repos.ts";
 import { splitPatch } from "../../reviews/patch.ts";
 import { readLimitNote, recordingPath } from "../../terminal/recording.ts";
 import { ReviewPage, type ReviewPageProps } from "../../../views/review-page.tsx";
@@ -17,17 +14,17 @@ export function reviewPages(pier: Pier) {
       const viewer = pageUser(pier, ctx);
       const actor = personActor(viewer);
       const session = pier.sessions.getFor(actor, ctx.params.id);
-      const repo = getRepo(pier.db, session.repoId);
+      const repo = pier.repos.get(session.repoId);
       const path = recordingPath(pier.config.dataDir, session.id);
       const hasRecording = await Bun.file(path).exists();
       const names = new Map<string, string>();
       const comments = pier.reviews.list(actor, session.id).map((comment) => {
-        if (!names.has(comment.userId)) names.set(comment.userId, findUser(pier.db, comment.userId)?.username ?? "unknown");
+        if (!names.has(comment.userId)) names.set(comment.userId, pier.users.find(comment.userId)?.username ?? "unknown");
         return { comment, author: names.get(comment.userId)! };
       });
       return (
         <ReviewPage viewer={viewer} runtime={pier.runtime.kind} session={session} repo={repo} diff={await readDiff(pier, viewer, session.id)}
-          comments={comments} costs={sessionCostsByModel(pier.db, session.id)} hasRecording={hasRecording}
+          comments={comments} costs={pier.costs.sessionByModel(session.id)} hasRecording={hasRecording}
           limitNote={hasRecording ? readLimitNote(path) : null} prPanel={await prPanel(pier, viewer, session, repo)} />
       );
     })

@@ -1,10 +1,9 @@
 import { Elysia } from "elysia";
-import { findUser, listUsers, type User } from "../../auth/users.ts";
-import { listPrices } from "../../costs/costs.ts";
+import type { User } from "../../auth/users.ts";
 import { readInput } from "../../infra/input.ts";
 import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
-import { type Repo, getRepo, listRepos } from "../../repos/repos.ts";
+import type { Repo } from "../../repos/repos.ts";
 import { LinkTaskInput, type Session, StartSessionInput } from "../../sessions/sessions.ts";
 import { PassOnInput } from "../../tasks/feedback.ts";
 import { AppError } from "../../infra/errors.ts";
@@ -31,7 +30,7 @@ export function sessionPages(pier: Pier) {
   const common = { runtime: pier.runtime.kind };
 
   const newSessionPage = async (ctx: PageContext, viewer: User, form: FormState) => {
-    const repos = listRepos(pier.db);
+    const repos = pier.repos.list();
     const query = new URL(ctx.request.url).searchParams;
     const repoId = form.values.repoId ?? query.get("repoId") ?? repos[0]?.id;
     // A task's page links here with its id, to start a session for it.
@@ -42,7 +41,7 @@ export function sessionPages(pier: Pier) {
     const tasks = pier.tasks.list(personActor(viewer)).filter((task) => task.status !== "done");
     return (
       <NewSessionPage viewer={viewer} {...common} repos={repos} form={{ ...form, values }} branches={branches}
-        models={listPrices(pier.db).map((p) => p.model)} defaultModel={pier.settings.plain().defaultModel} tasks={tasks} />
+        models={pier.costs.prices().map((p) => p.model)} defaultModel={pier.settings.plain().defaultModel} tasks={tasks} />
     );
   };
 
@@ -52,7 +51,7 @@ export function sessionPages(pier: Pier) {
     .get("/sessions/new/branches", async (ctx) => {
       pageUser(pier, ctx);
       const repoId = new URL(ctx.request.url).searchParams.get("repoId") ?? "";
-      const known = listRepos(pier.db).some((r) => r.id === repoId);
+      const known = pier.repos.list().some((r) => r.id === repoId);
       return <BranchOptions branches={known ? await pier.sessions.branchSuggestions(repoId) : []} />;
     })
     .post("/sessions", async (ctx) => {
@@ -67,7 +66,7 @@ export function sessionPages(pier: Pier) {
     .get("/sessions/:id", async (ctx) => {
       const viewer = pageUser(pier, ctx);
       const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
-      const repo = getRepo(pier.db, session.repoId);
+      const repo = pier.repos.get(session.repoId);
       const dismissed = pier.dismissals.dismissedBy(viewer.id);
       const notices = sessionNotices(session, pier.podUrl() !== null).filter((id) => !dismissed.has(id)).map(noticeOf);
       return (
@@ -163,8 +162,8 @@ function historyPage(pier: Pier, ctx: PageContext & { set: { status?: number | s
   const values = Object.fromEntries([...url.searchParams].filter(([, value]) => value !== ""));
   const isAdmin = viewer.role === "admin";
   const choices: HistoryChoices = {
-    repos: listRepos(pier.db).map((repo) => [repo.id, repo.name]),
-    people: isAdmin ? listUsers(pier.db, actor).map((user) => [user.id, user.username]) : null,
+    repos: pier.repos.list().map((repo) => [repo.id, repo.name]),
+    people: isAdmin ? pier.users.list(actor).map((user) => [user.id, user.username]) : null,
     tasks: pier.tasks.list(actor).map((task) => [task.id, task.title]),
   };
   const filtered = Object.keys(values).some((key) => key !== "cursor");
@@ -183,12 +182,12 @@ function historyPage(pier: Pier, ctx: PageContext & { set: { status?: number | s
 }
 
 export function sessionRows(pier: Pier, sessions: Session[]): SessionRow[] {
-  const repoNames = new Map(listRepos(pier.db).map((r) => [r.id, r.name]));
+  const repoNames = new Map(pier.repos.list().map((r) => [r.id, r.name]));
   const usernames = new Map<string, string>();
   const prs = pier.prs.bySession(sessions.map((session) => session.id));
   const taskTitles = pier.tasks.titles([...new Set(sessions.flatMap((session) => (session.taskId ? [session.taskId] : [])))]);
   return sessions.map((session) => {
-    if (!usernames.has(session.userId)) usernames.set(session.userId, findUser(pier.db, session.userId)?.username ?? "unknown");
+    if (!usernames.has(session.userId)) usernames.set(session.userId, pier.users.find(session.userId)?.username ?? "unknown");
     return {
       session,
       repoName: repoNames.get(session.repoId) ?? "removed",

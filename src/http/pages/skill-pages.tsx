@@ -1,10 +1,9 @@
 import { Elysia } from "elysia";
 import { type Actor, personActor } from "../../auth/actor.ts";
-import { findUser, type User } from "../../auth/users.ts";
+import type { User } from "../../auth/users.ts";
 import { AppError } from "../../infra/errors.ts";
 import { asInput, type Input, readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { listRepos } from "../../repos/repos.ts";
 import { ImportSkillsInput, NewSkillInput, SkillChangesInput, SkillPolicyInput } from "../../skills/skills.ts";
 import { unifiedDiff } from "../../tools/output.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
@@ -21,7 +20,7 @@ export function skillPages(pier: Pier) {
 
   const skillsPage = (ctx: PageContext, viewer: User, outcome: { form?: FormState; notice?: string; refusal?: string } = {}) => {
     const actor = personActor(viewer);
-    const repos = listRepos(pier.db);
+    const repos = pier.repos.list();
     const all = skills.list(actor);
     const repoId = new URL(ctx.request.url).searchParams.get("repoId") ?? "";
     return (
@@ -34,7 +33,7 @@ export function skillPages(pier: Pier) {
   };
   const skillPage = (viewer: User, id: string, form: FormState = emptyForm, notice?: string) => {
     const skill = skills.get(personActor(viewer), id);
-    const repoName = skill.repoId ? (listRepos(pier.db).find((r) => r.id === skill.repoId)?.name ?? null) : null;
+    const repoName = skill.repoId ? (pier.repos.list().find((r) => r.id === skill.repoId)?.name ?? null) : null;
     return <SkillPage viewer={viewer} {...common} skill={skill} repoName={repoName} form={form} notice={notice} />;
   };
 
@@ -102,7 +101,7 @@ function proposalView(pier: Pier, proposal: ProposalView["proposal"], repos: Arr
     proposal,
     target,
     repoName: repoId ? (repos.find((r) => r.id === repoId)?.name ?? null) : null,
-    proposer: proposal.userId ? (findUser(pier.db, proposal.userId)?.username ?? null) : null,
+    proposer: proposal.userId ? (pier.users.find(proposal.userId)?.username ?? null) : null,
     diff: target ? unifiedDiff(`${target.name}/SKILL.md`, target.content, proposal.content) : null,
   };
 }

@@ -1,11 +1,9 @@
 import { Elysia } from "elysia";
 import { type Actor, personActor } from "../../auth/actor.ts";
-import { findUser, type User } from "../../auth/users.ts";
-import { costReport } from "../../costs/cost-report.ts";
+import type { User } from "../../auth/users.ts";
 import { AppError } from "../../infra/errors.ts";
 import { asInput, readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { listRepos } from "../../repos/repos.ts";
 import { NewTaskInput, NoteInput, type PublicTask, RejectInput, TaskChangesInput } from "../../tasks/tasks.ts";
 import type { PublicVerification } from "../../tasks/verification.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
@@ -31,11 +29,11 @@ export function taskPages(pier: Pier) {
         : noFilter;
     return (
       <TasksPage viewer={viewer} {...common} view={view} items={taskItems(pier, all, all.filter(matches(filter)))} total={all.length} filter={filter}
-        repos={listRepos(pier.db)} refusal={refusal} />
+        repos={pier.repos.list()} refusal={refusal} />
     );
   };
   const newTaskPage = (viewer: User, form: FormState) => (
-    <NewTaskPage viewer={viewer} {...common} form={form} repos={listRepos(pier.db)} tasks={pier.tasks.list(personActor(viewer))} />
+    <NewTaskPage viewer={viewer} {...common} form={form} repos={pier.repos.list()} tasks={pier.tasks.list(personActor(viewer))} />
   );
   const taskPage = (viewer: User, id: string, failed?: { form: TaskFormName; state: FormState }) => (
     <TaskPage viewer={viewer} {...common} detail={taskDetail(pier, viewer, id)} failed={failed} />
@@ -116,7 +114,7 @@ function editChanges(body: unknown) {
 
 /** `tasks` with the names a card or row shows beside them; `all` is where parents are found. */
 function taskItems(pier: Pier, all: PublicTask[], tasks: PublicTask[]): TaskItem[] {
-  const repoNames = new Map(listRepos(pier.db).map((repo) => [repo.id, repo.name]));
+  const repoNames = new Map(pier.repos.list().map((repo) => [repo.id, repo.name]));
   const titles = new Map(all.map((task) => [task.id, task.title]));
   return tasks.map((task) => ({
     task,
@@ -143,7 +141,7 @@ function taskDetail(pier: Pier, viewer: User, id: string): TaskDetail {
   const usernames = new Map<string, string>();
   const nameOf = (userId: string | null) => {
     if (!userId) return "someone";
-    if (!usernames.has(userId)) usernames.set(userId, findUser(pier.db, userId)?.username ?? "a former user");
+    if (!usernames.has(userId)) usernames.set(userId, pier.users.find(userId)?.username ?? "a former user");
     return usernames.get(userId)!;
   };
   const notes: NoteView[] = pier.tasks.notes(actor, id).map((note) => ({
@@ -156,12 +154,12 @@ function taskDetail(pier: Pier, viewer: User, id: string): TaskDetail {
     task,
     parent: task.parentId ? pier.tasks.get(actor, task.parentId) : null,
     subtasks: pier.tasks.list(actor, { parentId: id }),
-    repo: listRepos(pier.db).find((repo) => repo.id === task.repoId) ?? null,
+    repo: pier.repos.list().find((repo) => repo.id === task.repoId) ?? null,
     notes,
     sessions: sessionRows(pier, visible.filter((session) => session.taskId === id)),
     verification: reportOf(pier, actor, id),
     canWriteReport: pier.verifications.mayStart(actor, id),
-    spent: { usd: costReport(pier.db, actor, { groupBy: "task" }).find((row) => row.key === id)?.costUsd ?? 0, everyone },
+    spent: { usd: pier.costs.report(actor, { groupBy: "task" }).find((row) => row.key === id)?.costUsd ?? 0, everyone },
     canDelete: task.createdBy === viewer.id || everyone,
   };
 }
