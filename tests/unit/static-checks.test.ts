@@ -64,3 +64,17 @@ test("src/infra imports nothing outside src/infra (no domain module, no web laye
   );
   expect(leaving).toEqual([]);
 });
+
+test("the web layer (src/http, views) never touches the database: every domain is reached through its door on pier", () => {
+  const files = [...sourceFiles("src/http"), ...sourceFiles("views")];
+  expect(files).toContain("src/http/api/repo-routes.ts");
+  const touching = files.flatMap((file) => {
+    const source = readFileSync(join(root, file), "utf8");
+    const imports = localImports(file)
+      .filter((target) => target === "src/infra/db.ts")
+      .map((target) => `${file} imports ${target}`);
+    const mentions = [...source.matchAll(/\.db\b|\[\s*["'`]db["'`]\s*\]/g)].map((match) => `${file} mentions ${match[0]}`);
+    return [...imports, ...mentions];
+  });
+  expect(touching).toEqual([]);
+});
