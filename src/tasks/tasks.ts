@@ -7,7 +7,7 @@ import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import type { EventBus } from "../infra/events.ts";
 import { newId } from "../infra/ids.ts";
 import { hasControlChars, optionalText, requiredText } from "../infra/input.ts";
-import { repos } from "../repos/tables.ts";
+import { getRepo } from "../repos/repos.ts";
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus, taskNotes, tasks } from "./tables.ts";
 
 type Row = typeof tasks.$inferSelect;
@@ -189,9 +189,7 @@ export class Tasks {
     } else if (actor.kind === "agent") {
       throw forbidden("The agent can only create subtasks of its own task.");
     }
-    if (input.repoId && !this.db.select({ id: repos.id }).from(repos).where(eq(repos.id, input.repoId)).get()) {
-      throw invalid("repoId", "No repository with that id.");
-    }
+    if (input.repoId) getRepo(this.db, input.repoId, "repoId");
     const now = new Date();
     const row: Row = {
       id: newId(),
