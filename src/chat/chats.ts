@@ -2,6 +2,8 @@ import { Conversation, type ConversationDeps } from "./conversation.ts";
 import { appendItem, hasUserMessage, loadItems, type NewChatItem } from "./items.ts";
 import { closeCutOffTurns } from "./open-turns.ts";
 import { eventOf } from "./protocol.ts";
+import type { Actor } from "../auth/actor.ts";
+import { sessionFor } from "../sessions/session-scope.ts";
 import { sessionCostOf } from "../sessions/sessions.ts";
 
 /**
@@ -32,9 +34,12 @@ export class Chats {
     return closeCutOffTurns(this.deps.db, sessionCostOf);
   }
 
-  /** Every item of a session's conversation, in order (GET /api/sessions/:id/transcript). */
-  transcript(sessionId: string) {
-    return loadItems(this.deps.db, sessionId);
+  /**
+   * Every item of a session's conversation, in order (GET /api/sessions/:id/transcript), for an
+   * actor who may see the session (see session-scope.ts); any other session is a 404.
+   */
+  transcript(actor: Actor, sessionId: string) {
+    return loadItems(this.deps.db, sessionFor(this.deps.db, actor, sessionId).id);
   }
 
   /** Whether the session's person has sent exactly this message (feedback they passed on, say). */

@@ -1,9 +1,9 @@
 import type { Actor } from "../auth/actor.ts";
-import { isAdmin } from "../auth/actor.ts";
 import type { DateRange } from "../infra/date-range.ts";
 import type { Db } from "../infra/db.ts";
 import { dayText } from "./cost-rollups.ts";
 import { costNames } from "./cost-names.ts";
+import { spendingOwnerFor } from "./cost-scope.ts";
 import { type CostGroup, type CostRow, largestBy } from "./cost-report.ts";
 import { spending } from "./spending.ts";
 
@@ -62,7 +62,7 @@ export function costOverview(db: Db, actor: Actor, range: DateRange, limit = TAB
       .sort((a, b) => (a.day === b.day ? a.model.localeCompare(b.model) : a.day.localeCompare(b.day))),
     byModel: table("model"),
     byRepo: table("repo"),
-    byUser: isAdmin(actor) ? table("user") : null,
+    byUser: spendingOwnerFor(actor) === null ? table("user") : null,
     bySession: table("session"),
     byTask: table("task"),
   };

@@ -1,8 +1,9 @@
 import { and, eq, gte, lt, or, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { SubqueryWithSelection } from "drizzle-orm/sqlite-core";
-import { type Actor, isAdmin } from "../auth/actor.ts";
+import type { Actor } from "../auth/actor.ts";
 import type { DateRange } from "../infra/date-range.ts";
 import type { Db } from "../infra/db.ts";
+import { spendingOwnerFor } from "./cost-scope.ts";
 import { DAY_MS, LEDGER_DAY, LEDGER_KEYS, dayNumber } from "./cost-rollups.ts";
 import { type CostDimension, costDays, costLedger, costTotals } from "./tables.ts";
 
@@ -20,11 +21,6 @@ type Columns = { key: SQL.Aliased<string>; day: SQL.Aliased<number>; userId: SQL
 type Grouped<C extends SpendingColumn> = Pick<Columns, C> & Sums;
 type Spending<C extends SpendingColumn> = SubqueryWithSelection<Grouped<C>, "spending">;
 
-/** The person whose spending an actor may see: an admin everyone's (null), anyone else only their own. */
-function ownerOf(actor: Actor): string | null {
-  return isAdmin(actor) ? null : actor.user.id;
-}
-
 /**
  * The spending in a period that the actor may see, in one dimension of the roll-ups, summed per
  * `by` (no columns: one total), as a subquery to select from. A period holding the whole ledger
@@ -33,7 +29,7 @@ function ownerOf(actor: Actor): string | null {
  * summed on its own first (so cost_days is read in an index's order) and then together.
  */
 export function spending<C extends SpendingColumn>(db: Db, actor: Actor, range: DateRange, dimension: CostDimension, by: readonly C[]): Spending<C> {
-  const owner = ownerOf(actor);
+  const owner = spendingOwnerFor(actor);
   const ledger = ledgerSpan(db);
   if (!by.includes("day" as C) && holds(range, ledger)) {
     const columns = { key: costTotals.key, userId: costTotals.userId };

@@ -7,7 +7,7 @@ import type { EventBus } from "../infra/events.ts";
 import { newId } from "../infra/ids.ts";
 import { hasControlChars, optionalText, requiredText } from "../infra/input.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
-import { repos } from "../repos/tables.ts";
+import { getRepo } from "../repos/repos.ts";
 import { SECRET_MASK } from "../settings/settings.ts";
 import { mcpServers } from "./tables.ts";
 
@@ -141,9 +141,7 @@ export class McpServers {
   async create(actor: Actor, input: NewMcpServerInput): Promise<PublicMcpServer> {
     assertAdmin(actor);
     const repoId = input.repoId || null;
-    if (repoId !== null && !this.deps.db.select({ id: repos.id }).from(repos).where(eq(repos.id, repoId)).get()) {
-      throw invalid("repoId", "No repository with that id.");
-    }
+    if (repoId !== null) getRepo(this.deps.db, repoId, "repoId");
     const name = checkName(input.name);
     const command = checkCommand(input.command);
     const argv = checkArgs(input.args ?? []);

@@ -1,6 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { and, desc, eq, gt, inArray, isNull, lt, or } from "drizzle-orm";
-import { type Actor, isAdmin } from "../auth/actor.ts";
+import type { Actor } from "../auth/actor.ts";
 import { RequestError } from "octokit";
 import { type GitHub, githubMessage } from "../github/client.ts";
 import { type GitHubWeb, pullRequestLinkPattern } from "../github/hosts.ts";
@@ -24,6 +24,7 @@ import { sessions as sessionsTable } from "../sessions/tables.ts";
 import type { Credentials } from "../settings/credentials.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { LinkLookups } from "./link-lookups.ts";
+import { visiblePullRequests } from "./pr-scope.ts";
 import { LinkScanner } from "./link-scanner.ts";
 import { pullRequests, sessionBranches, sessionPullRequests } from "./tables.ts";
 
@@ -110,7 +111,7 @@ export class PullRequests {
     return this.rowsOf(sessionId).map(publicPr);
   }
 
-  /** Every pull request the actor may see (their sessions', or everyone's for an admin), with its session. */
+  /** Every pull request the actor may see (see pr-scope.ts), with its session. */
   all(actor: Actor, state: "open" | "all" = "open"): Array<PublicPr & { sessionId: string; repoId: string }> {
     const rows = this.deps.db
       .select({ pr: pullRequests, sessionId: sessionPullRequests.sessionId })
@@ -119,7 +120,7 @@ export class PullRequests {
       .innerJoin(sessionsTable, eq(sessionsTable.id, sessionPullRequests.sessionId))
       .where(
         and(
-          isAdmin(actor) ? undefined : eq(sessionsTable.userId, actor.user.id),
+          visiblePullRequests(actor),
           state === "open" ? inArray(pullRequests.state, ["open", "draft"]) : undefined,
         ),
       )
@@ -128,7 +129,7 @@ export class PullRequests {
     return rows.map(({ pr, sessionId }) => ({ ...publicPr(pr), sessionId, repoId: pr.repoId }));
   }
 
-  /** The pull requests of several sessions at once, for lists (sessions page, dashboard). */
+  /** The pull requests of several sessions at once, for lists (sessions page, dashboard) of sessions the caller may already see. */
   bySession(sessionIds: string[]): Map<string, PublicPr[]> {
     const found = new Map<string, PublicPr[]>();
     if (sessionIds.length === 0) return found;

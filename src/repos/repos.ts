@@ -128,9 +128,13 @@ export function listRepos(db: Db): Repo[] {
   return db.select(columns).from(repos).orderBy(asc(repos.name)).all();
 }
 
-export function getRepo(db: Db, id: string): Repo {
+/**
+ * The repo with this id, the one door every domain asks whether a repo exists. Without one it is a
+ * 404 when the repo is what was asked for, or a 400 naming `field` when a form or body gave its id.
+ */
+export function getRepo(db: Db, id: string, field?: string): Repo {
   const repo = db.select(columns).from(repos).where(eq(repos.id, id)).get();
-  if (!repo) throw notFound("repository");
+  if (!repo) throw field ? invalid(field, "No repository with that id.") : notFound("repository");
   return repo;
 }
 

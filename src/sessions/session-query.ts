@@ -1,9 +1,10 @@
 import { and, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
-import { type Actor, isAdmin } from "../auth/actor.ts";
+import type { Actor } from "../auth/actor.ts";
 import { readDateRange } from "../infra/date-range.ts";
 import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
 import type { Session } from "./sessions.ts";
+import { visibleSessions } from "./session-scope.ts";
 import { type SessionState, sessions } from "./tables.ts";
 
 /** The history's query, as GET /api/sessions takes it: every field is text from the URL, all optional. */
@@ -43,9 +44,7 @@ const STATES: SessionState[] = ["provisioning", "active", "ended", "failed"];
  * narrow to one person. Bad input is a 400 naming the field.
  */
 export function querySessions(db: Db, actor: Actor, query: SessionQuery): SessionPage {
-  const where: SQL[] = [];
-  if (actor.kind === "agent") where.push(eq(sessions.id, actor.sessionId));
-  else if (!isAdmin(actor)) where.push(eq(sessions.userId, actor.user.id));
+  const where: Array<SQL | undefined> = [visibleSessions(actor)];
   if (query.userId !== undefined) where.push(eq(sessions.userId, query.userId));
   if (query.state !== undefined) {
     if (!STATES.includes(query.state as SessionState)) throw invalid("state", "State must be provisioning, active, ended or failed.");

@@ -1,7 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { and, desc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import { isDiskFull } from "../infra/disk-full.ts";
-import { type Actor, isAdmin } from "../auth/actor.ts";
+import type { Actor } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { PodFactsOffer } from "../claude-code/supply.ts";
 import { priceOf } from "../costs/costs.ts";
@@ -27,6 +27,7 @@ import type { SessionHosts } from "./hosts.ts";
 import type { Tasks } from "../tasks/tasks.ts";
 import { CHAT_ENGINES, type ChatEngineName, type SessionAttention, type SessionState, sessions } from "./tables.ts";
 import { SESSION_QUERY_FIELDS, type SessionPage, type SessionQuery, querySessions } from "./session-query.ts";
+import { sessionFor, visibleSessions } from "./session-scope.ts";
 
 /** How often a failure the full disk kept from being written down is tried again. */
 const FAILURE_RETRY_MS = 3000;
@@ -40,14 +41,6 @@ declare module "../infra/events.ts" {
     /** Why a session needs its person changed (topic: the session id); null once it no longer does. */
     "session.attention": { sessionId: string; userId: string; attention: SessionAttention | null };
   }
-}
-
-/**
- * Who may see a session, and so anything made from it: its own person, or any admin; the agent
- * only the session it works in. Everyone else is told it does not exist.
- */
-export function maySeeSession(actor: Actor, session: Pick<Session, "id" | "userId">): boolean {
-  return actor.kind === "agent" ? actor.sessionId === session.id : session.userId === actor.user.id || isAdmin(actor);
 }
 
 export function publicSession(session: Session) {
@@ -247,11 +240,9 @@ export class Sessions {
     return session;
   }
 
-  /** A session the actor may see (see maySeeSession); others get 404, as if it did not exist. */
+  /** A session the actor may see (see session-scope.ts); others get 404, as if it did not exist. */
   getFor(actor: Actor, id: string): Session {
-    const session = this.get(id);
-    if (!maySeeSession(actor, session)) throw notFound("session");
-    return session;
+    return sessionFor(this.deps.db, actor, id);
   }
 
   /** One page of the history's query (GET /api/sessions): see querySessions. */
@@ -266,11 +257,9 @@ export class Sessions {
     return querySessions(this.deps.db, actor, fields);
   }
 
-  /** The sessions the actor may see (see getFor), newest first. */
+  /** The sessions the actor may see (see session-scope.ts), newest first. */
   list(actor: Actor, filter: { state?: string; repoId?: string; taskId?: string } = {}): Session[] {
-    const where: SQL[] = [];
-    if (actor.kind === "agent") where.push(eq(sessions.id, actor.sessionId));
-    else if (!isAdmin(actor)) where.push(eq(sessions.userId, actor.user.id));
+    const where: Array<SQL | undefined> = [visibleSessions(actor)];
     if (filter.state !== undefined) {
       if (!["provisioning", "active", "ended", "failed"].includes(filter.state)) {
         throw invalid("state", "State must be provisioning, active, ended or failed.");

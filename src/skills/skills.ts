@@ -8,7 +8,6 @@ import { newId } from "../infra/ids.ts";
 import { optionalText, requiredText } from "../infra/input.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo } from "../repos/repos.ts";
-import { repos } from "../repos/tables.ts";
 import type { SessionFile } from "../workspaces/workspace.ts";
 import { CommittedSkillReader, type CommittedSkills, MAX_CONTENT_BYTES, MAX_NAME, isSkillName } from "./committed.ts";
 import { describeContent, oneLine, renderSkillFile, skillPath } from "./skill-file.ts";
@@ -562,10 +561,7 @@ export class Skills {
 
   /** The repo, or a 400 naming the field (a 404 when the repo is the subject, field null). */
   private assertRepo(repoId: string, field: string | null = "repoId") {
-    if (!this.db.select({ id: repos.id }).from(repos).where(eq(repos.id, repoId)).get()) {
-      throw field ? invalid(field, "No repository with that id.") : notFound("repository");
-    }
-    return getRepo(this.db, repoId);
+    return getRepo(this.db, repoId, field ?? undefined);
   }
 
   private row(id: string): Row {

@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { and, asc, count, desc, eq, inArray, max, or, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, max, type SQL } from "drizzle-orm";
 import { type Actor, isAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { Db, Tx } from "../infra/db.ts";
@@ -7,7 +7,8 @@ import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import type { EventBus } from "../infra/events.ts";
 import { newId } from "../infra/ids.ts";
 import { hasControlChars, optionalText, requiredText } from "../infra/input.ts";
-import { repos } from "../repos/tables.ts";
+import { getRepo } from "../repos/repos.ts";
+import { maySeeTask, visibleTasks } from "./task-scope.ts";
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus, taskNotes, tasks } from "./tables.ts";
 
 type Row = typeof tasks.$inferSelect;
@@ -135,12 +136,9 @@ export class Tasks {
 
   /** The tasks matching the filter: all of them for a person, the linked task and its subtasks for the agent. */
   list(actor: Actor, filter: { status?: string; repoId?: string; parentId?: string } = {}): PublicTask[] {
-    const where: SQL[] = [];
-    if (actor.kind === "agent") {
-      const linked = this.deps.linkedTaskOf(actor.sessionId);
-      if (!linked) return [];
-      where.push(or(eq(tasks.id, linked), eq(tasks.parentId, linked))!);
-    }
+    const visible = visibleTasks(actor, this.deps.linkedTaskOf);
+    if (visible === null) return [];
+    const where: Array<SQL | undefined> = [visible];
     if (filter.status !== undefined && filter.status !== "") {
       if (!(TASK_STATUSES as readonly string[]).includes(filter.status)) throw invalid("status", `Status must be one of ${TASK_STATUSES.join(", ")}.`);
       where.push(eq(tasks.status, filter.status as TaskStatus));
@@ -189,9 +187,7 @@ export class Tasks {
     } else if (actor.kind === "agent") {
       throw forbidden("The agent can only create subtasks of its own task.");
     }
-    if (input.repoId && !this.db.select({ id: repos.id }).from(repos).where(eq(repos.id, input.repoId)).get()) {
-      throw invalid("repoId", "No repository with that id.");
-    }
+    if (input.repoId) getRepo(this.db, input.repoId, "repoId");
     const now = new Date();
     const row: Row = {
       id: newId(),
@@ -366,12 +362,9 @@ export class Tasks {
     }
   }
 
-  /** The agent reaches only the task of its session and that task's subtasks; people reach every task. */
+  /** A task the actor may not see (see task-scope.ts) is a 404, as if it did not exist. */
   private assertReaches(actor: Actor, row: Row): void {
-    if (actor.kind !== "agent") return;
-    const linked = this.deps.linkedTaskOf(actor.sessionId);
-    if (linked && (row.id === linked || row.parentId === linked)) return;
-    throw notFound("task");
+    if (!maySeeTask(actor, this.deps.linkedTaskOf, row)) throw notFound("task");
   }
 
   private row(id: string, field?: string): Row {

@@ -1,6 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
-import { desc, eq, inArray } from "drizzle-orm";
-import { type Actor, isAdmin } from "../auth/actor.ts";
+import { desc, eq } from "drizzle-orm";
+import type { Actor } from "../auth/actor.ts";
 import { usageOf } from "../chat/engines/messages.ts";
 import { loadItems } from "../chat/items.ts";
 import { recordUsage } from "../costs/costs.ts";
@@ -11,11 +11,12 @@ import type { EventBus } from "../infra/events.ts";
 import type { Pods } from "../pods/pods.ts";
 import type { PullRequests } from "../prs/pull-requests.ts";
 import { getRepo } from "../repos/repos.ts";
-import { maySeeSession, type Session } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/sessions.ts";
 import { sessions as sessionsTable } from "../sessions/tables.ts";
 import type { Credentials } from "../settings/credentials.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { recordingPath, recordingTail } from "../terminal/recording.ts";
+import { maySeeReport } from "./report-scope.ts";
 import { taskVerifications } from "./tables.ts";
 import { quotedNote, quotedTask } from "./task-words.ts";
 import type { Tasks } from "./tasks.ts";
@@ -88,19 +89,19 @@ export class Verifications {
   get(actor: Actor, taskId: string): PublicVerification {
     this.deps.tasks.get(actor, taskId);
     const row = this.row(taskId);
-    if (!row || !this.maySeeAll(actor, row.sessionIds)) throw notFound("verification report for that task");
+    if (!row || !maySeeReport(this.deps.db, actor, row.sessionIds)) throw notFound("verification report for that task");
     return row.report;
   }
 
   /** Whether the actor may read the task's report, if it has one. */
   mayRead(actor: Actor, taskId: string): boolean {
     const row = this.row(taskId);
-    return row !== null && this.maySeeAll(actor, row.sessionIds);
+    return row !== null && maySeeReport(this.deps.db, actor, row.sessionIds);
   }
 
   /** Whether the actor may ask for a report now: they may see every session it would draw from. */
   mayStart(actor: Actor, taskId: string): boolean {
-    return this.maySeeAll(actor, this.sourcesOf(taskId).map((session) => session.id));
+    return maySeeReport(this.deps.db, actor, this.sourcesOf(taskId).map((session) => session.id));
   }
 
   /**
@@ -152,24 +153,6 @@ export class Verifications {
       .orderBy(desc(sessionsTable.createdAt))
       .limit(LIMITS.sessions)
       .all();
-  }
-
-  /**
-   * Whether the actor may see every one of these sessions (maySeeSession). Only admins may see
-   * one that no longer exists, or a report written before its sessions were kept (null).
-   */
-  private maySeeAll(actor: Actor, sessionIds: string[] | null): boolean {
-    if (sessionIds === null) return isAdmin(actor);
-    if (sessionIds.length === 0) return true;
-    const owners = new Map(
-      this.deps.db
-        .select({ id: sessionsTable.id, userId: sessionsTable.userId })
-        .from(sessionsTable)
-        .where(inArray(sessionsTable.id, sessionIds))
-        .all()
-        .map((session) => [session.id, session.userId]),
-    );
-    return sessionIds.every((id) => maySeeSession(actor, { id, userId: owners.get(id) ?? "" }));
   }
 
   /** The report from these sessions, paid by the person who asked: their own key, else the instance's. */

@@ -1,7 +1,9 @@
+import type { Actor } from "../auth/actor.ts";
 import type { Db } from "../infra/db.ts";
 import { traceStep } from "../observability/start-trace.ts";
 import type { Pods } from "../pods/pods.ts";
 import { getRepo } from "../repos/repos.ts";
+import { sessionFor } from "../sessions/session-scope.ts";
 import type { Session } from "../sessions/sessions.ts";
 import { type PodKey, PodGone } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
@@ -48,6 +50,15 @@ export class Terminals {
    */
   socketFor(sessionId: string): string {
     return `${this.socketName}-${sessionId}`;
+  }
+
+  /**
+   * Where a session's terminal output is recorded, for an actor who may see the session (see
+   * session-scope.ts): the file may not exist yet. Any other session is a 404.
+   */
+  recordingFor(actor: Actor, sessionId: string): { session: Session; path: string } {
+    const session = sessionFor(this.deps.db, actor, sessionId);
+    return { session, path: recordingPath(this.deps.dataDir, session.id) };
   }
 
   /**

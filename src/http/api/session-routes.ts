@@ -1,6 +1,5 @@
 import { Elysia } from "elysia";
 import { AppError } from "../../infra/errors.ts";
-import { recordingPath } from "../../terminal/recording.ts";
 import type { Pier } from "../../pier.ts";
 import { LinkTaskInput, StartSessionInput, publicSession } from "../../sessions/sessions.ts";
 import { readInput } from "../../infra/input.ts";
@@ -29,7 +28,7 @@ export function sessionApi(pier: Pier) {
     })
     .get("/:id", (ctx) => publicSession(sessions.getFor(requireActor(pier, ctx), ctx.params.id)))
     .patch("/:id", (ctx) => publicSession(sessions.linkTask(requireActor(pier, ctx), ctx.params.id, readInput(LinkTaskInput, ctx.body))))
-    .get("/:id/transcript", (ctx) => pier.chats.transcript(sessions.getFor(requireActor(pier, ctx), ctx.params.id).id))
+    .get("/:id/transcript", (ctx) => pier.chats.transcript(requireActor(pier, ctx), ctx.params.id))
     .get("/:id/changes", (ctx) => sessions.changes(requireActor(pier, ctx), ctx.params.id))
     .get("/:id/diff", (ctx) => sessions.diff(requireActor(pier, ctx), ctx.params.id))
     .get("/:id/events", (ctx) => {
@@ -41,8 +40,8 @@ export function sessionApi(pier: Pier) {
       return { ...publicSession(session), savedUncommitted, unpushedCommits };
     })
     .get("/:id/recording", (ctx) => {
-      const session = sessions.getFor(requireActor(pier, ctx), ctx.params.id);
-      const file = Bun.file(recordingPath(pier.config.dataDir, session.id));
+      const { session, path } = pier.terminals.recordingFor(requireActor(pier, ctx), ctx.params.id);
+      const file = Bun.file(path);
       const download = new URL(ctx.request.url).searchParams.has("download");
       return file.exists().then((exists) => {
         if (!exists) throw new AppError(404, "no_recording", "This session has no terminal output recorded yet.");

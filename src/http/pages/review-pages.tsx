@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
 import { splitPatch } from "../../reviews/patch.ts";
-import { readLimitNote, recordingPath } from "../../terminal/recording.ts";
+import { readLimitNote } from "../../terminal/recording.ts";
 import { ReviewPage, type ReviewPageProps } from "../../../views/review-page.tsx";
 import { prPanel } from "./session-pages.tsx";
 import { pageUser, redirectResponse } from "./respond.ts";
@@ -15,7 +15,7 @@ export function reviewPages(pier: Pier) {
       const actor = personActor(viewer);
       const session = pier.sessions.getFor(actor, ctx.params.id);
       const repo = pier.repos.get(session.repoId);
-      const path = recordingPath(pier.config.dataDir, session.id);
+      const { path } = pier.terminals.recordingFor(actor, session.id);
       const hasRecording = await Bun.file(path).exists();
       const names = new Map<string, string>();
       const comments = pier.reviews.list(actor, session.id).map((comment) => {

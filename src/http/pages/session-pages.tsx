@@ -19,7 +19,7 @@ import {
   type SessionRow,
   SessionsPage,
 } from "../../../views/session-pages.tsx";
-import { readLimitNote, recordingPath } from "../../terminal/recording.ts";
+import { readLimitNote } from "../../terminal/recording.ts";
 import type { PrPanelProps } from "../../../views/pr-views.tsx";
 import { SessionTask, type SessionTaskView } from "../../../views/session-task.tsx";
 import { rateLimitedUntil } from "../session-events.ts";
@@ -92,8 +92,7 @@ export function sessionPages(pier: Pier) {
     })
     .get("/sessions/:id/output", async (ctx) => {
       const viewer = pageUser(pier, ctx);
-      const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
-      const path = recordingPath(pier.config.dataDir, session.id);
+      const { session, path } = pier.terminals.recordingFor(personActor(viewer), ctx.params.id);
       const hasRecording = await Bun.file(path).exists();
       const limitNote = hasRecording ? readLimitNote(path) : null;
       return <SessionOutputPage viewer={viewer} {...common} session={session} hasRecording={hasRecording} limitNote={limitNote} />;
