@@ -4,7 +4,7 @@ import { priceOf } from "../costs/costs.ts";
 import { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
-import { readAtMost } from "../infra/read-at-most.ts";
+import { readBodyAtMost } from "../infra/read-at-most.ts";
 import { onSessionClosed } from "../sessions/host.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
@@ -275,8 +275,7 @@ function undatedModel(model: string): string | null {
 async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | null | Response> {
   if (!request.body) return null;
   const tooLarge = () => apiError(413, "request_too_large", `Pier's gateway forwards request bodies of at most ${MAX_GATEWAY_BODY_BYTES / (1024 * 1024)} MiB.`);
-  if (Number(request.headers.get("content-length") ?? 0) > MAX_GATEWAY_BODY_BYTES) return tooLarge();
-  return (await readAtMost(request.body, MAX_GATEWAY_BODY_BYTES)) ?? tooLarge();
+  return (await readBodyAtMost(request, MAX_GATEWAY_BODY_BYTES)) ?? tooLarge();
 }
 
 /**
