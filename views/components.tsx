@@ -131,36 +131,17 @@ export const ENGINE_CHOICES: Array<[string, string]> = Object.entries(ENGINE_LAB
 
 /** A Field with a fixed set of choices; `options` are [value, label] pairs. */
 export function SelectField(props: { form: FormState; name: string; label: string; options: Array<[string, string]>; hint?: string }) {
-  const id = `field-${props.name}`;
-  const error = props.form.error?.field === props.name ? props.form.error.message : undefined;
+  const { id, error, describedBy } = fieldParts(props);
   const selected = props.form.values[props.name] ?? "";
-  const describedBy = [error ? `${id}-error` : "", props.hint ? `${id}-hint` : ""].filter(Boolean).join(" ");
   return (
-    <div class={error ? "field field-invalid" : "field"}>
-      <label for={id} safe>
-        {props.label}
-      </label>
-      <select id={id} name={props.name} aria-invalid={error ? "true" : undefined} aria-describedby={describedBy || undefined}>
+    <FieldFrame id={id} label={props.label} hint={props.hint} error={error}>
+      <select id={id} name={props.name} aria-invalid={error ? "true" : undefined} aria-describedby={describedBy}>
         {props.options.map(([value, label]) => (
           <option value={value} selected={value === selected} safe>
             {label}
           </option>
         ))}
       </select>
-      {props.hint ? (
-        <p class="hint" id={`${id}-hint`} safe>
-          {props.hint}
-        </p>
-      ) : (
-        ""
-      )}
-      {error ? (
-        <p class="field-error" id={`${id}-error`} role="alert" safe>
-          {error}
-        </p>
-      ) : (
-        ""
-      )}
-    </div>
+    </FieldFrame>
   );
 }

@@ -7,7 +7,8 @@ import type { DiffFile, SessionDiff } from "../src/workspaces/workspace.ts";
 import { HxForm, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrPanel, type PrPanelProps } from "./pr-views.tsx";
-import { RecordingDownload, RecordingReplay, StatePill, TERMINAL_STYLES, formatUsd } from "./session-pages.tsx";
+import { RecordingDownload, RecordingReplay, TERMINAL_STYLES, formatUsd } from "./session-pages.tsx";
+import { SessionHeader, SessionPlaceFacts } from "./session-header.tsx";
 
 /** A review comment with its author's name. */
 export interface ReviewCommentView {
@@ -55,26 +56,9 @@ export function ReviewPage(props: ReviewPageProps) {
         </a>{" "}
         /
       </p>
-      <header class="session-header">
-        <div class="session-title">
-          <h1>Review</h1>
-          <StatePill state={session.state} />
-        </div>
+      <SessionHeader title="Review" state={session.state}>
         <dl class="session-facts">
-          <div>
-            <dt>Repository</dt>
-            <dd>
-              <a href={`/repos/${repo.id}`} safe>
-                {repo.name}
-              </a>
-            </dd>
-          </div>
-          <div>
-            <dt>Branch</dt>
-            <dd class="mono wrap" safe>
-              {session.branch}
-            </dd>
-          </div>
+          <SessionPlaceFacts session={session} repo={repo} />
           <div>
             <dt>Base</dt>
             <dd class="mono wrap" safe>
@@ -106,7 +90,7 @@ export function ReviewPage(props: ReviewPageProps) {
             ""
           )}
         </div>
-      </header>
+      </SessionHeader>
       <nav class="review-nav" aria-label="Parts of the review">
         <a href="#changes">Changes</a>
         <a href="#review-comments">Comments</a>

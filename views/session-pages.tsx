@@ -9,6 +9,7 @@ import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm,
 import { DismissibleNotice } from "./dismissible-notice.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
+import { SessionHeader, SessionPlaceFacts, StatePill } from "./session-header.tsx";
 import { SessionTask, type SessionTaskView, taskChoiceLabel } from "./session-task.tsx";
 
 interface PageProps {
@@ -16,23 +17,8 @@ interface PageProps {
   runtime: "docker" | "local";
 }
 
-const STATE_LABEL: Record<Session["state"], string> = {
-  provisioning: "Starting",
-  active: "Active",
-  ended: "Ended",
-  failed: "Failed",
-};
-
 export function formatUsd(amount: number): string {
   return `$${amount.toFixed(2)}`;
-}
-
-export function StatePill(props: { state: Session["state"] }) {
-  return (
-    <span class={`pill pill-${props.state}`} safe>
-      {STATE_LABEL[props.state]}
-    </span>
-  );
 }
 
 export function NewSessionPage(
@@ -328,30 +314,13 @@ export function SessionPage(props: SessionPageProps) {
         ...(showPrs ? ["/public/vendor/prs.js"] : []),
         "/public/vendor/session-task.js",
       ]}>
-      <header class="session-header">
-        <div class="session-title" data-looking-session={session.state === "active" ? session.id : undefined}>
-          <h1 safe>{session.title}</h1>
-          <StatePill state={session.state} />
-        </div>
+      <SessionHeader title={session.title} state={session.state} lookingSessionId={session.state === "active" ? session.id : undefined}>
         {/* Folded on phones while the session is live, so the terminal starts near the top; open otherwise. */}
         <details class="fold session-more" open={session.state !== "active"}>
           <summary class="fold-toggle">Details</summary>
           <div class="session-more-body">
             <dl class="session-facts">
-              <div>
-                <dt>Repository</dt>
-                <dd>
-                  <a href={`/repos/${repo.id}`} safe>
-                    {repo.name}
-                  </a>
-                </dd>
-              </div>
-              <div>
-                <dt>Branch</dt>
-                <dd class="mono wrap" safe>
-                  {session.branch}
-                </dd>
-              </div>
+              <SessionPlaceFacts session={session} repo={repo} />
               <div>
                 <dt>Engine</dt>
                 <dd id="session-engine" data-engine={session.engine} safe>
@@ -390,7 +359,7 @@ export function SessionPage(props: SessionPageProps) {
           </div>
         </details>
         <p class="visually-hidden" role="status" id="session-task-announce" />
-      </header>
+      </SessionHeader>
       {session.state === "provisioning" ? <Provisioning session={session} /> : ""}
       {props.notices.map((notice) => (
         <DismissibleNotice notice={notice} back={`/sessions/${session.id}`} />

@@ -3,6 +3,7 @@ import type { PublicNote, PublicTask } from "../src/tasks/tasks.ts";
 import type { PublicVerification } from "../src/tasks/verification.ts";
 import { type FormState, HxForm, TextArea, emptyForm, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
+import { RepoFact } from "./session-header.tsx";
 import { SessionList, type SessionRow, formatUsd } from "./session-pages.tsx";
 import { TaskFields } from "./task-form.tsx";
 import { DueDate, PriorityBadge, STATUS_LABEL, SubtaskProgress, TaskStatusPill, movesFrom } from "./task-parts.tsx";
@@ -125,18 +126,7 @@ function TaskHead(props: { detail: TaskDetail }) {
           <dt>Due</dt>
           <dd>{task.dueDate ? <DueDate task={task} /> : <span class="muted">No due date</span>}</dd>
         </div>
-        {repo ? (
-          <div>
-            <dt>Repository</dt>
-            <dd>
-              <a href={`/repos/${repo.id}`} safe>
-                {repo.name}
-              </a>
-            </dd>
-          </div>
-        ) : (
-          ""
-        )}
+        {repo ? <RepoFact repo={repo} /> : ""}
         {parent ? (
           <div>
             <dt>Subtask of</dt>

@@ -17,6 +17,26 @@ export const noFilter: TaskFilter = { status: "", priority: "", repoId: "", q: "
  * The filters: a GET form that works without JavaScript; with htmx it refreshes the results as
  * the person types or picks, and keeps the address in step so a filtered list can be shared.
  */
+/** One of the filters' choices, "Any" first; `options` are [value, label] pairs. */
+function FilterSelect(props: { name: string; id?: string; label: string; value: string | undefined; options: Array<[string, string]> }) {
+  const id = props.id ?? `filter-${props.name}`;
+  return (
+    <div class="field">
+      <label for={id} safe>
+        {props.label}
+      </label>
+      <select id={id} name={props.name}>
+        <option value="">Any</option>
+        {props.options.map(([value, label]) => (
+          <option value={value} selected={props.value === value} safe>
+            {label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 export function TaskFilters(props: { filter: TaskFilter; repos: Repo[] }) {
   const { filter } = props;
   return (
@@ -28,39 +48,9 @@ export function TaskFilters(props: { filter: TaskFilter; repos: Repo[] }) {
         <label for="filter-q">Title contains</label>
         <input id="filter-q" name="q" type="search" value={filter.q} autocomplete="off" />
       </div>
-      <div class="field">
-        <label for="filter-status">Status</label>
-        <select id="filter-status" name="status">
-          <option value="">Any</option>
-          {BOARD_STATUSES.map((status) => (
-            <option value={status} selected={filter.status === status} safe>
-              {STATUS_LABEL[status]}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="filter-priority">Priority</label>
-        <select id="filter-priority" name="priority">
-          <option value="">Any</option>
-          {PRIORITIES.map((priority) => (
-            <option value={priority} selected={filter.priority === priority} safe>
-              {PRIORITY_LABEL[priority]}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="filter-repo">Repository</label>
-        <select id="filter-repo" name="repoId">
-          <option value="">Any</option>
-          {props.repos.map((repo) => (
-            <option value={repo.id} selected={filter.repoId === repo.id} safe>
-              {repo.name}
-            </option>
-          ))}
-        </select>
-      </div>
+      <FilterSelect name="status" label="Status" value={filter.status} options={BOARD_STATUSES.map((status) => [status, STATUS_LABEL[status]])} />
+      <FilterSelect name="priority" label="Priority" value={filter.priority} options={PRIORITIES.map((priority) => [priority, PRIORITY_LABEL[priority]])} />
+      <FilterSelect name="repoId" id="filter-repo" label="Repository" value={filter.repoId} options={props.repos.map((repo) => [repo.id, repo.name])} />
       <button type="submit">Filter</button>
     </form>
   );

@@ -6,6 +6,7 @@ import { Composer } from "./chat-composer.ts";
 import { ChatConnection, type ChatConnectionState } from "./chat-connection.ts";
 import { showSessionCost } from "./session-cost.ts";
 import { ChatLog } from "./chat-log.ts";
+import { showItem } from "./chat-items.ts";
 import { callApi } from "./api.ts";
 import { ChatStatus } from "./chat-status.ts";
 import { el } from "./dom.ts";
@@ -64,37 +65,30 @@ function startChat(host: HTMLElement, path: string): void {
         if (event.streaming) log.delta(event.streaming);
         if (event.retrying) log.retrying(event.retrying.attempt, event.retrying.delayMs, event.retrying.reason, false);
         return;
-      case "user_message":
-        return event.queued ? log.queued(event.text) : log.user(event.text);
       case "turn_start":
         return setRunning(true);
       case "text_delta":
         return log.delta(event.text);
+      case "user_message":
       case "assistant_message":
-        return log.assistant(event.text);
       case "tool_call":
-        return log.toolCall(event.id, event.name, event.input);
       case "tool_result":
-        return log.toolResult(event.id, event.output, event.isError, event.diff, event.refused);
+      case "error":
+      case "summary":
+        return showItem(log, event, { live: true, announce: !replaying });
       case "approval_request":
-        log.approvalRequest(event.id, event.tool, event.input, event.diff, !replaying);
-        return composer.setAwaitingApproval(log.awaitingApproval());
       case "approval_decision":
-        log.approvalDecision(event.id, event.allow, event.scope, event.by, event.reason);
+        showItem(log, event, { live: true, announce: !replaying });
         return composer.setAwaitingApproval(log.awaitingApproval());
       case "retrying":
         return log.retrying(event.attempt, event.delayMs, event.reason, event.discardStreamed === true);
       case "turn_end":
-        log.turnEnd(event.costUsd, event.usage, event.interrupted);
+        showItem(log, event, { live: true, announce: !replaying });
         // Messages sent during the turn are what the next turn answers.
         log.unqueue(0);
         if (event.sessionCostUsd !== undefined) showSessionCost(event.sessionCostUsd);
         setRunning(false);
         return;
-      case "error":
-        return log.error(event.message, event.settingsUrl, event.tokensUrl);
-      case "summary":
-        return log.summary();
     }
   };
 

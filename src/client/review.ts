@@ -5,6 +5,7 @@
 import { type ChatItem, eventOf } from "../chat/protocol.ts";
 import { callApi } from "./api.ts";
 import { ChatLog } from "./chat-log.ts";
+import { showItem } from "./chat-items.ts";
 import { el } from "./dom.ts";
 
 declare global {
@@ -40,34 +41,10 @@ async function showTranscript(host: HTMLElement, url: string): Promise<void> {
   }
   const log = new ChatLog(async () => "This is the review of the session; answer approvals in the session itself.");
   host.replaceChildren(log.element);
-  for (const item of answer.data) showItem(log, item);
+  for (const item of answer.data) showItem(log, eventOf(item), { live: false, announce: false });
   log.settleApprovals([]);
   log.unqueue(0);
   transcriptItems = log.count();
-}
-
-function showItem(log: ChatLog, item: ChatItem): void {
-  const event = eventOf(item);
-  switch (event.type) {
-    case "user_message":
-      return log.user(event.text);
-    case "assistant_message":
-      return log.assistant(event.text);
-    case "tool_call":
-      return log.toolCall(event.id, event.name, event.input);
-    case "tool_result":
-      return log.toolResult(event.id, event.output, event.isError, event.diff, event.refused);
-    case "approval_request":
-      return log.approvalRequest(event.id, event.tool, event.input, event.diff, false);
-    case "approval_decision":
-      return log.approvalDecision(event.id, event.allow, event.scope, event.by, event.reason);
-    case "turn_end":
-      return log.turnEnd(event.costUsd, event.usage, event.interrupted);
-    case "error":
-      return log.error(event.message, event.settingsUrl);
-    case "summary":
-      return log.summary();
-  }
 }
 
 /** Choosing a line number opens a comment form under the line; a comment added is kept and shown in the tray. */

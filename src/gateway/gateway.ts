@@ -1,11 +1,10 @@
-import { and, eq, gt, lte } from "drizzle-orm";
-import { HeldTokens } from "../auth/held-tokens.ts";
-import { generateToken, hashToken } from "../auth/sign-ins.ts";
+import type { HeldTokens } from "../auth/held-tokens.ts";
+import { SessionTokens } from "../auth/session-tokens.ts";
 import { priceOf } from "../costs/costs.ts";
 import { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
-import { readAtMost } from "../infra/read-at-most.ts";
+import { readBodyAtMost } from "../infra/read-at-most.ts";
 import { onSessionClosed } from "../sessions/host.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
@@ -77,32 +76,34 @@ export interface GatewayEnv {
  * never enters the pod; a session's tokens stop working the moment it ends or fails.
  */
 export class Gateway {
+  /** The gateway's tokens: each good for one session while it is live. */
+  readonly tokens: SessionTokens<Session>;
   /**
    * The token each session's chat engine runs with: asking again (every turn does) gives the same,
    * so a running Claude Code keeps its process.
    */
-  private engineTokens = new HeldTokens(ENGINE_TOKEN_LIFETIME_MS, (sessionId, lifetimeMs) => this.mint(sessionId, lifetimeMs));
+  private engineTokens: HeldTokens;
   /** The token each session's pod gets for its key helper, the same one however often it asks (see HeldTokens). */
-  private podTokens = new HeldTokens(HELPER_TOKEN_LIFETIME_MS, (sessionId, lifetimeMs) => this.mint(sessionId, lifetimeMs));
+  private podTokens: HeldTokens;
 
   /** Sessions whose person's credential the API refused, by the credential's kind, until the chat engine asks. */
   private refusals = new Map<string, AnthropicCredential["kind"]>();
 
   constructor(private deps: GatewayDeps) {
+    this.tokens = new SessionTokens({ db: deps.db, table: gatewayTokens, prefix: PREFIX, lifetimeMs: HELPER_TOKEN_LIFETIME_MS, live: (sessionId) => deps.sessions.findLive(sessionId) });
+    this.engineTokens = this.tokens.held(ENGINE_TOKEN_LIFETIME_MS);
+    this.podTokens = this.tokens.held(HELPER_TOKEN_LIFETIME_MS);
     onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
   }
 
   /** A new token for a live session; good until it stops being live (or `lifetimeMs` passes). */
   mint(sessionId: string, lifetimeMs = HELPER_TOKEN_LIFETIME_MS): string {
-    this.assertLive(sessionId);
-    const token = PREFIX + generateToken();
-    this.deps.db.insert(gatewayTokens).values({ tokenHash: hashToken(token), sessionId, expiresAt: new Date(Date.now() + lifetimeMs) }).run();
-    return token;
+    return this.tokens.mint(sessionId, lifetimeMs);
   }
 
   /** The token for a live session's key helper in its pod: the one it was last given while that has hours left. */
   podToken(sessionId: string): string {
-    this.assertLive(sessionId);
+    this.tokens.assertLive(sessionId);
     return this.podTokens.for(sessionId);
   }
 
@@ -116,14 +117,7 @@ export class Gateway {
   /** The session ended or failed: its tokens stop working at once. */
   revoke(sessionId: string): void {
     this.refusals.delete(sessionId);
-    this.engineTokens.forget(sessionId);
-    this.podTokens.forget(sessionId);
-    this.deps.db.delete(gatewayTokens).where(eq(gatewayTokens.sessionId, sessionId)).run();
-  }
-
-  /** Deletes the tokens whose time is up (the expiry job's work); returns how many went. */
-  deleteExpired(now = new Date()): number {
-    return this.deps.db.delete(gatewayTokens).where(lte(gatewayTokens.expiresAt, now)).returning({ tokenHash: gatewayTokens.tokenHash }).all().length;
+    this.tokens.revoke(sessionId);
   }
 
   /**
@@ -243,20 +237,9 @@ export class Gateway {
     return priced && priceOf(this.deps.db, priced) ? priced : null;
   }
 
-  private assertLive(sessionId: string): void {
-    if (!this.deps.sessions.findLive(sessionId)) throw new Error("The session is not live.");
-  }
-
   /** The live session whose token the request carries, or null. */
   private sessionOf(headers: Headers): Session | null {
-    const token = headers.get("x-api-key") ?? headers.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    if (!token?.startsWith(PREFIX)) return null;
-    const row = this.deps.db
-      .select({ sessionId: gatewayTokens.sessionId })
-      .from(gatewayTokens)
-      .where(and(eq(gatewayTokens.tokenHash, hashToken(token)), gt(gatewayTokens.expiresAt, new Date())))
-      .get();
-    return row ? this.deps.sessions.findLive(row.sessionId) : null;
+    return this.tokens.sessionOf(headers.get("x-api-key") ?? headers.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1]);
   }
 }
 
@@ -292,8 +275,7 @@ function undatedModel(model: string): string | null {
 async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | null | Response> {
   if (!request.body) return null;
   const tooLarge = () => apiError(413, "request_too_large", `Pier's gateway forwards request bodies of at most ${MAX_GATEWAY_BODY_BYTES / (1024 * 1024)} MiB.`);
-  if (Number(request.headers.get("content-length") ?? 0) > MAX_GATEWAY_BODY_BYTES) return tooLarge();
-  return (await readAtMost(request.body, MAX_GATEWAY_BODY_BYTES)) ?? tooLarge();
+  return (await readBodyAtMost(request, MAX_GATEWAY_BODY_BYTES)) ?? tooLarge();
 }
 
 /**

@@ -1,5 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { sessions } from "../sessions/tables.ts";
+import { sessionTokenTable } from "../auth/session-token-table.ts";
 
 /**
  * Tokens for Pier's model gateway, each good for one session's model requests (Claude Code in its
@@ -7,14 +6,4 @@ import { sessions } from "../sessions/tables.ts";
  * as SHA-256. All of a session's go when it ends or fails, the gateway takes none for a session
  * that is not live, and expired ones are deleted by a job.
  */
-export const gatewayTokens = sqliteTable(
-  "gateway_tokens",
-  {
-    tokenHash: text("token_hash").primaryKey(),
-    sessionId: text("session_id")
-      .notNull()
-      .references(() => sessions.id, { onDelete: "cascade" }),
-    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
-  },
-  (t) => [index("gateway_tokens_session_idx").on(t.sessionId)],
-);
+export const gatewayTokens = sessionTokenTable("gateway_tokens");

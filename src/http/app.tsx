@@ -16,7 +16,7 @@ import { settingsApi } from "./api/settings-routes.ts";
 import { systemRoutes } from "./api/system-routes.ts";
 import { backupApi } from "./api/backup-routes.ts";
 import { authenticate, usesCookie } from "./auth.ts";
-import { SERVER_BODY_CEILING, bodyLimit, bodyTooLarge, declaresTooLargeBody, parseUndeclaredBody } from "./body-limit.ts";
+import { SERVER_BODY_CEILING, defaultBodyLimit } from "./body-limit.ts";
 import { appPages } from "./pages/app-pages.tsx";
 import { authPages } from "./pages/auth-pages.tsx";
 import { sessionPages } from "./pages/session-pages.tsx";
@@ -46,10 +46,11 @@ const requestStart = new WeakMap<Request, number>();
 
 /** The whole web layer: security hooks, then the API and the pages, each a thin door to a domain module. */
 export function createApp(pier: Pier) {
-  return new Elysia({
+  const app = new Elysia({
     websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 120, sendPings: true },
     serve: { maxRequestBodySize: SERVER_BODY_CEILING },
-  })
+  });
+  return app
     .onRequest(({ request, set, server }) => {
       requestStart.set(request, performance.now());
       const gateway = gatewayRequest(pier, request, server);
@@ -62,12 +63,9 @@ export function createApp(pier: Pier) {
         set.status = 403;
         return errorResponse(request, new AppError(403, "cross_origin", "Requests from another site are refused."));
       }
-      if (declaresTooLargeBody(request)) {
-        set.status = 413;
-        return errorResponse(request, bodyTooLarge(bodyLimit(request)));
-      }
     })
-    .onParse(({ request }, contentType) => parseUndeclaredBody(request, contentType))
+    // Each route's body within its limit: MAX_BODY_BYTES, or the one it states (see bodyLimit).
+    .onParse(defaultBodyLimit(app))
     .onAfterResponse(({ request, route, set }) => {
       const started = requestStart.get(request);
       if (started === undefined) return;

@@ -1,21 +1,14 @@
+import type { AnyElysia } from "elysia";
 import { parseQuery } from "elysia/parse-query";
 import { AppError } from "../infra/errors.ts";
 import { readAtMost } from "../infra/read-at-most.ts";
 
 /**
- * How big a request body may be. Every route takes a small JSON body or form (chat messages and
- * terminal input travel over WebSockets, with their own frame limit), so one limit serves all
- * but the routes named below.
+ * How big a request body may be unless its route says otherwise. Every route takes a small JSON
+ * body or form (chat messages and terminal input travel over WebSockets, with their own frame
+ * limit), so one limit serves all but the few that state their own (see bodyLimit).
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
-
-/** Routes that take more, and how much: GitHub sends webhook payloads of up to 25 MB. */
-const LARGER_BODIES: Record<string, number> = {
-  "/api/github/webhook": 25 * MAX_BODY_BYTES,
-};
-
-/** Routes whose body is read as it came (text), because it is signed as it came. */
-const RAW_BODIES = new Set(["/api/github/webhook"]);
 
 /**
  * Bun's own limit, a backstop for any body read outside the checks below. It sits above every
@@ -25,30 +18,58 @@ const RAW_BODIES = new Set(["/api/github/webhook"]);
  */
 export const SERVER_BODY_CEILING = 40 * MAX_BODY_BYTES;
 
-export function bodyLimit(request: Request): number {
-  return LARGER_BODIES[new URL(request.url).pathname] ?? MAX_BODY_BYTES;
-}
-
 export const bodyTooLarge = (limit = MAX_BODY_BYTES) =>
   new AppError(413, "payload_too_large", `Request bodies may be at most ${limit / (1024 * 1024)} MiB.`);
 
-/** For the request hook: a body that declares itself too long is refused before any of it is read. */
-export function declaresTooLargeBody(request: Request): boolean {
-  return Number(request.headers.get("content-length") ?? 0) > bodyLimit(request);
+type ParseHook = (context: { request: Request }, contentType: string) => Promise<unknown>;
+
+/** The parse hooks made by bodyLimit: a route whose hooks hold one has stated its own limit. */
+const statedLimits = new WeakSet<ParseHook>();
+
+/**
+ * A route's own body limit, stated where the route is declared, as Hono's bodyLimit middleware
+ * is: `{ parse: bodyLimit(25 * MAX_BODY_BYTES, "text") }`. A body declared longer is refused
+ * before any of it is read; one sent without a length (chunked) is read only up to the limit.
+ * `as: "text"` hands the body over as it came (a webhook signed as it came), else it is parsed as
+ * Elysia would (JSON, a form, else text).
+ */
+export function bodyLimit(maxBytes: number, as?: "text"): ParseHook {
+  const hook: ParseHook = ({ request }, contentType) => readWithin(request, contentType, maxBytes, as);
+  statedLimits.add(hook);
+  return hook;
 }
 
 /**
- * For the parse hook: a body sent without Content-Length (chunked) is read here, at most
- * MAX_BODY_BYTES of it, and parsed as Elysia would (JSON, a form, else text). Bodies with a
- * length were checked in the request hook; undefined leaves them to Elysia's own parsers.
+ * For the app's parse hook: the body of a route that states no limit of its own, bounded by
+ * MAX_BODY_BYTES; a route that states one is left to its own hook (which runs after this one).
  */
-export async function parseUndeclaredBody(request: Request, contentType: string): Promise<unknown> {
-  if (!request.body || request.headers.has("content-length")) return undefined;
-  const limit = bodyLimit(request);
-  const bytes = await readAtMost(request.body, limit);
-  if (!bytes) throw bodyTooLarge(limit);
+export function defaultBodyLimit(app: AnyElysia): ParseHook {
+  const statesItsOwn = new Map<string, boolean>();
+  return async ({ request, route }: { request: Request; route?: string }, contentType) => {
+    const key = `${request.method} ${route}`;
+    let own = statesItsOwn.get(key);
+    if (own === undefined) {
+      const hooks = app.routes.find((r) => r.method === request.method && r.path === route)?.hooks.parse;
+      own = Array.isArray(hooks) && hooks.some((hook: { fn?: unknown }) => statedLimits.has(hook.fn as ParseHook));
+      statesItsOwn.set(key, own);
+    }
+    return own ? undefined : readWithin(request, contentType, MAX_BODY_BYTES);
+  };
+}
+
+/**
+ * A body declared longer than `maxBytes` is refused before any of it is read. One sent without
+ * a length (chunked) is read here, at most `maxBytes` of it, and parsed; bodies with a length
+ * within the limit are left to Elysia's own parsers (undefined), or read as text for `as`.
+ */
+async function readWithin(request: Request, contentType: string, maxBytes: number, as?: "text"): Promise<unknown> {
+  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) throw bodyTooLarge(maxBytes);
+  if (!request.body) return undefined;
+  if (request.headers.has("content-length")) return as === "text" ? request.text() : undefined;
+  const bytes = await readAtMost(request.body, maxBytes);
+  if (!bytes) throw bodyTooLarge(maxBytes);
   const text = Buffer.from(bytes).toString("utf8");
-  if (RAW_BODIES.has(new URL(request.url).pathname)) return text;
+  if (as === "text") return text;
   if (contentType === "application/json") return JSON.parse(text);
   if (contentType === "application/x-www-form-urlencoded") return parseQuery(text);
   return text;

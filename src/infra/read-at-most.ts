@@ -25,3 +25,12 @@ export async function readAtMost(body: ReadableStream<Uint8Array>, limit: number
   }
   return whole;
 }
+
+/**
+ * A request's body, as long as it stays within `limit` bytes: null when it declares itself longer
+ * (refused before any of it is read) or turns out longer. A request without a body gives none.
+ */
+export async function readBodyAtMost(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  if (Number(request.headers.get("content-length") ?? 0) > limit) return null;
+  return request.body ? readAtMost(request.body, limit) : new Uint8Array(0);
+}

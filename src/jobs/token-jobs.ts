@@ -13,7 +13,7 @@ export const DELETE_EXPIRED_TOKENS = "delete expired tokens";
  */
 export function scheduleTokenJobs(scheduler: Scheduler, deps: { gateway: Gateway; mcp: McpEndpoint }): void {
   scheduler.every(DELETE_EXPIRED_TOKENS, DELETE_EVERY_MS, async () => {
-    deps.gateway.deleteExpired();
-    deps.mcp.deleteExpired();
+    deps.gateway.tokens.deleteExpired();
+    deps.mcp.tokens.deleteExpired();
   });
 }

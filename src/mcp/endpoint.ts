@@ -1,12 +1,11 @@
-import { and, eq, gt, lte } from "drizzle-orm";
 import type { Actor } from "../auth/actor.ts";
-import { HeldTokens } from "../auth/held-tokens.ts";
-import { generateToken, hashToken } from "../auth/sign-ins.ts";
+import type { HeldTokens } from "../auth/held-tokens.ts";
+import { SessionTokens } from "../auth/session-tokens.ts";
 import { findUser } from "../auth/users.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
 import { onSessionClosed } from "../sessions/host.ts";
-import type { Sessions } from "../sessions/sessions.ts";
+import type { Session, Sessions } from "../sessions/sessions.ts";
 import type { Tasks } from "../tasks/tasks.ts";
 import type { TaskToolContext } from "../tools/tool.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
@@ -49,36 +48,31 @@ export interface McpDeps {
  * session only, are taken only while it is live, and all go when it ends or fails.
  */
 export class McpEndpoint {
+  /** The endpoint's tokens: each good for one session while it is live. */
+  readonly tokens: SessionTokens<Session>;
   /** The token each session's pod gets for its MCP header, the same one however often it asks (see HeldTokens). */
-  private podTokens = new HeldTokens(TOKEN_LIFETIME_MS, (sessionId, lifetimeMs) => this.mint(sessionId, lifetimeMs));
+  private podTokens: HeldTokens;
 
   constructor(private deps: McpDeps) {
+    this.tokens = new SessionTokens({ db: deps.db, table: mcpTokens, prefix: PREFIX, lifetimeMs: TOKEN_LIFETIME_MS, live: (sessionId) => deps.sessions.findLive(sessionId) });
+    this.podTokens = this.tokens.held();
     onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
   }
 
   /** A new token for a live session (its person's scripts ask for one of their own). */
   mint(sessionId: string, lifetimeMs = TOKEN_LIFETIME_MS): string {
-    this.assertLive(sessionId);
-    const token = PREFIX + generateToken();
-    this.deps.db.insert(mcpTokens).values({ tokenHash: hashToken(token), sessionId, expiresAt: new Date(Date.now() + lifetimeMs) }).run();
-    return token;
+    return this.tokens.mint(sessionId, lifetimeMs);
   }
 
   /** The token for a live session's Claude Code in its pod: the one it was last given while that has hours left. */
   podToken(sessionId: string): string {
-    this.assertLive(sessionId);
+    this.tokens.assertLive(sessionId);
     return this.podTokens.for(sessionId);
   }
 
   /** The session ended or failed: its tokens stop working at once. */
   revoke(sessionId: string): void {
-    this.podTokens.forget(sessionId);
-    this.deps.db.delete(mcpTokens).where(eq(mcpTokens.sessionId, sessionId)).run();
-  }
-
-  /** Deletes the tokens whose time is up (the expiry job's work); returns how many went. */
-  deleteExpired(now = new Date()): number {
-    return this.deps.db.delete(mcpTokens).where(lte(mcpTokens.expiresAt, now)).returning({ tokenHash: mcpTokens.tokenHash }).all().length;
+    this.tokens.revoke(sessionId);
   }
 
   /** Answers one HTTP request to /mcp (stateless: a fresh server and transport per request); `body` is its JSON, already read. */
@@ -111,20 +105,9 @@ export class McpEndpoint {
     }
   }
 
-  private assertLive(sessionId: string): void {
-    if (!this.deps.sessions.findLive(sessionId)) throw new Error("The session is not live.");
-  }
-
   /** The agent of the token's live session, or null for a missing, unknown, expired or revoked token, or a session no longer live. */
   private actorFor(header: string | null): Actor | null {
-    const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    if (!token?.startsWith(PREFIX)) return null;
-    const row = this.deps.db
-      .select({ sessionId: mcpTokens.sessionId })
-      .from(mcpTokens)
-      .where(and(eq(mcpTokens.tokenHash, hashToken(token)), gt(mcpTokens.expiresAt, new Date())))
-      .get();
-    const session = row ? this.deps.sessions.findLive(row.sessionId) : null;
+    const session = this.tokens.sessionOf(header?.match(/^Bearer\s+(\S+)$/i)?.[1]);
     if (!session) return null;
     const user = findUser(this.deps.db, session.userId);
     return user ? { kind: "agent", user, sessionId: session.id } : null;

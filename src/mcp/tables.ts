@@ -1,5 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { sessions } from "../sessions/tables.ts";
+import { sessionTokenTable } from "../auth/session-token-table.ts";
 
 /**
  * Bearer tokens for Pier's MCP endpoint, one or more per session (asked for by Claude Code in the
@@ -7,14 +6,4 @@ import { sessions } from "../sessions/tables.ts";
  * They reach only their session's task, all of a session's go when it ends or fails, and expired
  * ones are deleted by a job.
  */
-export const mcpTokens = sqliteTable(
-  "mcp_tokens",
-  {
-    tokenHash: text("token_hash").primaryKey(),
-    sessionId: text("session_id")
-      .notNull()
-      .references(() => sessions.id, { onDelete: "cascade" }),
-    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
-  },
-  (t) => [index("mcp_tokens_session_idx").on(t.sessionId)],
-);
+export const mcpTokens = sessionTokenTable("mcp_tokens");

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GitHubWeb } from "../github/hosts.ts";
 import { SparingLog } from "../infra/sparing-log.ts";
-import { readAtMost } from "../infra/read-at-most.ts";
+import { readBodyAtMost } from "../infra/read-at-most.ts";
 import { placeProgram } from "../infra/static-program.ts";
 import { podServicesDir } from "../repos/layout.ts";
 import { type PodKey, podKeyString } from "../runtime/runtime.ts";
@@ -381,15 +381,9 @@ function launchLines(launch: PodMcpLaunch): string {
  * it is longer is refused before any of it is read, one sent in chunks as soon as they pass it.
  */
 async function readBodyWithin(request: Request, limit: number): Promise<string | null> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null) {
-    if (Number(declared) > limit) return null;
-  } else if (request.headers.has("transfer-encoding") && limit === 0) {
-    return null;
-  }
-  if (!request.body || limit === 0) return "";
+  if (!request.headers.has("content-length") && request.headers.has("transfer-encoding") && limit === 0) return null;
   try {
-    const bytes = await readAtMost(request.body, limit);
+    const bytes = await readBodyAtMost(request, limit);
     return bytes && Buffer.from(bytes).toString("utf8");
   } catch {
     // The body broke off (the pod's client went, or Bun stopped it at its own limit): it did not come within the limit either.

@@ -63,6 +63,22 @@ describe("request body limits", () => {
     expect(page.body).toContain("1 MiB");
   }, 60_000);
 
+  test("a route that states its own limit gets it: GitHub's webhook reads 2 MiB, chunked or not, and refuses what passes 25 MiB", async () => {
+    for (const declareLength of [true, false]) {
+      const read = await postLargeBody(pier.url, "/api/github/webhook", { bytes: 2 * MiB, declareLength });
+      // Read whole and then judged: no webhook secret is set, so its signature cannot match.
+      expect(read.status).toBe(401);
+      expect((JSON.parse(read.body) as { error: { code: string } }).error.code).toBe("bad_signature");
+    }
+    for (const declareLength of [true, false]) {
+      const refused = await postLargeBody(pier.url, "/api/github/webhook", { bytes: 26 * MiB, declareLength });
+      expect(refused.status).toBe(413);
+      const error = (JSON.parse(refused.body) as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe("payload_too_large");
+      expect(error.message).toContain("25 MiB");
+    }
+  }, 60_000);
+
   test("bodies within the limit still work, chunked or not", async () => {
     const chunked = (text: string, contentType: string) =>
       pier.fetch("/api/auth/login", {

@@ -5,6 +5,7 @@ import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { AddPrInput, OpenPrInput, type WebhookPayload } from "../../prs/pull-requests.ts";
 import { requireActor } from "../auth.ts";
+import { MAX_BODY_BYTES, bodyLimit } from "../body-limit.ts";
 
 /** A session's pull requests, everyone's (as far as the caller may see), and GitHub's webhook. */
 export function prApi(pier: Pier) {
@@ -46,6 +47,7 @@ export function prApi(pier: Pier) {
         await prs.webhook(ctx.request.headers.get("x-github-event") ?? "", payload);
         ctx.set.status = 204;
       },
-      { parse: "text" },
+      // GitHub sends payloads of up to 25 MB, read as they came because they are signed as they came.
+      { parse: bodyLimit(25 * MAX_BODY_BYTES, "text") },
     );
 }
