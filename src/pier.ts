@@ -41,6 +41,7 @@ import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
 import { type Session, Sessions, addSessionCost } from "./sessions/sessions.ts";
+import { SessionReads } from "./sessions/session-reads.ts";
 import { Reviews } from "./reviews/reviews.ts";
 import { Credentials } from "./settings/credentials.ts";
 import { Skills } from "./skills/skills.ts";
@@ -184,10 +185,8 @@ export async function openPier(config: Config): Promise<Pier> {
   const credentials = new Credentials(db, box, settings);
   const mirrors = new Mirrors(config.dataDir, () => settings.secret("githubToken"));
   // Sessions' terminal holders connect here; only a live session of that pod's own person and repo is taken.
-  const holders = new HolderHub(({ repoId, userId }, sessionId) => {
-    const session = sessions.findLive(sessionId);
-    return session !== null && session.repoId === repoId && session.userId === userId;
-  });
+  const reads = new SessionReads(db);
+  const holders = new HolderHub((pod, sessionId) => reads.isLiveFor(pod, sessionId));
   // Built (or found) now, so the first pod does not wait for the compiler.
   const askBuild = new PierAskBuild({ toolsDir: config.toolsDir, prebuilt: config.askBinary ?? undefined, log: (line) => console.error(line) });
   void askBuild.binary();
@@ -199,20 +198,11 @@ export async function openPier(config: Config): Promise<Pier> {
     // The token goes only to a pod whose person has a live session of its repo.
     githubToken: async ({ repoId, userId }): Promise<string | null> => (sessions.hasLiveSession(repoId, userId) ? credentials.githubToken(userId) : null),
     // Only for a live session of the pod's own person and repo.
-    mcpToken: ({ repoId, userId }, sessionId) => {
-      const session = sessions.findLive(sessionId);
-      return session && session.repoId === repoId && session.userId === userId ? mcp.podToken(sessionId) : null;
-    },
+    mcpToken: (pod, sessionId) => (reads.isLiveFor(pod, sessionId) ? mcp.podToken(sessionId) : null),
     // Likewise for the model gateway: a token for that one session, never the credential behind it.
-    gatewayToken: ({ repoId, userId }, sessionId) => {
-      const session = sessions.findLive(sessionId);
-      return session && session.repoId === repoId && session.userId === userId ? gateway.podToken(sessionId) : null;
-    },
+    gatewayToken: (pod, sessionId) => (reads.isLiveFor(pod, sessionId) ? gateway.podToken(sessionId) : null),
     // Likewise: a server's secrets reach only a live session of the pod's own person and repo.
-    mcpServer: async ({ repoId, userId }, sessionId, name) => {
-      const session = sessions.findLive(sessionId);
-      return session && session.repoId === repoId && session.userId === userId ? mcpServers.launch(repoId, name) : null;
-    },
+    mcpServer: async (pod, sessionId, name) => (reads.isLiveFor(pod, sessionId) ? mcpServers.launch(pod.repoId, name) : null),
   });
   const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services,
     onReady: (key, shell) => {
@@ -279,6 +269,7 @@ export async function openPier(config: Config): Promise<Pier> {
     settings,
     hosts,
     tasks,
+    reads,
     // .mcp.json: Pier's endpoint when pods can reach it, and the repo's MCP servers (stdio, which need no network).
     // .claude/settings.local.json: Claude Code through Pier's model gateway, when pods can reach it.
     filesFor: async (session) => {
@@ -352,15 +343,7 @@ export async function openPier(config: Config): Promise<Pier> {
   const diskWatch = new DiskWatch({
     workspacesDir: config.workspacesDir,
     reserveMb: config.diskReserveMb,
-    livePods: () => {
-      const byPod = new Map<string, { key: { repoId: string; userId: string }; sessionIds: string[] }>();
-      for (const session of sessions.allActive()) {
-        const id = `${session.repoId}/${session.userId}`;
-        if (!byPod.has(id)) byPod.set(id, { key: { repoId: session.repoId, userId: session.userId }, sessionIds: [] });
-        byPod.get(id)!.sessionIds.push(session.id);
-      }
-      return [...byPod.values()];
-    },
+    livePods: () => sessions.livePods(),
     runningShell: (key) => pods.runningShell(key),
     sayInTerminals: (sessionIds, message) => {
       for (const id of sessionIds) hosts.get(id)?.sayInTerminal(message);
