@@ -18,8 +18,8 @@ import { Tasks } from "./tasks/tasks.ts";
 import { Verifications } from "./tasks/verification.ts";
 import { McpEndpoint } from "./mcp/endpoint.ts";
 import { Gateway, type GatewayEnv } from "./gateway/gateway.ts";
-import { CLAUDE_SETTINGS_PATH, claudeSettingsJson } from "./gateway/claude-settings.ts";
-import { launchedMcpServer, mcpJson, pierMcpServer, podUrlOfPier } from "./mcp/pod-url.ts";
+import { terminalGatewayEnv } from "./gateway/claude-settings.ts";
+import { podUrlOfPier } from "./mcp/pod-url.ts";
 import { AgentMcpServers } from "./mcps/agent-servers.ts";
 import { McpServers } from "./mcps/mcp-servers.ts";
 import { taskTools } from "./tools/registry.ts";
@@ -41,6 +41,7 @@ import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
 import { type Session, Sessions, addSessionCost } from "./sessions/sessions.ts";
+import { sessionFiles } from "./sessions/session-files.ts";
 import { SessionReads } from "./sessions/session-reads.ts";
 import { Reviews } from "./reviews/reviews.ts";
 import { Credentials } from "./settings/credentials.ts";
@@ -53,6 +54,8 @@ import { Chats } from "./chat/chats.ts";
 import { AnthropicEngine } from "./chat/engines/anthropic.ts";
 import { ClaudeCodeEngine } from "./chat/engines/claude-code.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
+import { schedulePrJobs } from "./jobs/pr-jobs.ts";
+import { scheduleDiskJobs } from "./jobs/disk-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
 import { DELETE_EXPIRED_TOKENS, scheduleTokenJobs } from "./jobs/token-jobs.ts";
 import { ToolRegistry, builtInTools } from "./tools/registry.ts";
@@ -152,13 +155,6 @@ export const VERSION: string = (await Bun.file(join(import.meta.dir, "..", "pack
 const TURN_STOP_GRACE_MS = 3000;
 const WORK_STOP_GRACE_MS = 3000;
 
-/** How often the pull request poller looks for what is due (each PR is asked every prPollSeconds). */
-const PR_POLL_TICK_MS = 5000;
-
-/** How often the free space of the workspaces' disk is looked at (one statfs: cheap). */
-const DISK_WATCH_TICK_MS = 1000;
-export const WATCH_DISK = "watch the workspaces' disk";
-
 /** The pod user of Pier's workspace image; files in repo directories belong to it. */
 const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
 
@@ -231,15 +227,10 @@ export async function openPier(config: Config): Promise<Pier> {
     report: (sessionId, message) => chats.note(sessionId, { kind: "error", message }),
     version: VERSION,
   });
-  // A claude typed in the terminal finds the gateway (its key helper is in the worktree's Claude Code settings).
-  const gatewayUrl = (): Record<string, string> => {
-    const url = podUrlOfPier(config, runtime.kind, port);
-    return url ? { ANTHROPIC_BASE_URL: `${url}/api/gateway/anthropic` } : {};
-  };
   const holderBuild = new PtyHolderBuild({ toolsDir: config.toolsDir, prebuilt: config.ptyBinary ?? undefined, log: (line) => console.error(line) });
   // Built (or found) now, so the first terminal does not wait for the compiler.
   void holderBuild.binary();
-  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: gatewayUrl, holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
+  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: () => terminalGatewayEnv(podUrlOfPier(config, runtime.kind, port)), holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
   const hosts = new SessionHosts({
     bus,
     openTerminal: async (session, shell, note) => {
@@ -270,21 +261,7 @@ export async function openPier(config: Config): Promise<Pier> {
     hosts,
     tasks,
     reads,
-    // .mcp.json: Pier's endpoint when pods can reach it, and the repo's MCP servers (stdio, which need no network).
-    // .claude/settings.local.json: Claude Code through Pier's model gateway, when pods can reach it.
-    filesFor: async (session) => {
-      const key = { repoId: session.repoId, userId: session.userId };
-      const url = podUrlOfPier(config, runtime.kind, port);
-      const servers: Record<string, unknown> = url ? { pier: pierMcpServer(url, services.mcpHeadersHelper(key, session.id)) } : {};
-      for (const { name } of mcpServers.effective(session.repoId)) servers[name] = launchedMcpServer(services.mcpLauncher(key), session.id, name);
-      return [
-        ...(Object.keys(servers).length > 0 ? [{ path: ".mcp.json", content: mcpJson(servers) }] : []),
-        ...(url
-          ? [{ path: CLAUDE_SETTINGS_PATH, content: claudeSettingsJson({ podUrl: url, keyHelper: services.anthropicKeyHelper(key, session.id), model: session.model ?? settings.plain().defaultModel }) }]
-          : []),
-        ...skills.files(session.repoId),
-      ];
-    },
+    filesFor: async (session) => sessionFiles({ podUrl: () => podUrlOfPier(config, runtime.kind, port), services, mcpServers, skills, settings }, session),
     podFacts: (key) => claudeCode.offerFacts(key),
   });
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
@@ -339,7 +316,7 @@ export async function openPier(config: Config): Promise<Pier> {
   await removeImportedLegacyClones(legacy);
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
-  scheduler.every("follow pull requests", PR_POLL_TICK_MS, () => prs.poll());
+  schedulePrJobs(scheduler, { prs });
   const diskWatch = new DiskWatch({
     workspacesDir: config.workspacesDir,
     reserveMb: config.diskReserveMb,
@@ -356,7 +333,7 @@ export async function openPier(config: Config): Promise<Pier> {
       }
     },
   });
-  scheduler.every(WATCH_DISK, DISK_WATCH_TICK_MS, () => diskWatch.check());
+  scheduleDiskJobs(scheduler, { diskWatch });
   scheduleTokenJobs(scheduler, { gateway, mcp });
   await scheduler.runNow(RECONCILE_PODS);
   await scheduler.runNow(DELETE_EXPIRED_TOKENS);
