@@ -23,13 +23,12 @@ import { Tasks } from "./tasks/tasks.ts";
 import { Verifications } from "./tasks/verification.ts";
 import { McpEndpoint } from "./mcp/endpoint.ts";
 import { Gateway, type GatewayEnv } from "./gateway/gateway.ts";
-import { CLAUDE_SETTINGS_PATH, claudeSettingsJson } from "./gateway/claude-settings.ts";
-import { launchedMcpServer, mcpJson, pierMcpServer, podUrlOfPier } from "./mcp/pod-url.ts";
+import { terminalGatewayEnv } from "./gateway/claude-settings.ts";
 import { AgentMcpServers } from "./mcps/agent-servers.ts";
 import { McpServers } from "./mcps/mcp-servers.ts";
 import { taskTools } from "./tools/registry.ts";
 import { TaskFeedback } from "./tasks/feedback.ts";
-import { watchForPullRequests } from "./prs/watch.ts";
+import { watchForPullRequests, watchTerminalsForPullRequests } from "./prs/watch.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { PierAskBuild } from "./pods/pier-ask.ts";
@@ -37,6 +36,7 @@ import { traceStartsTo } from "./observability/start-trace.ts";
 import { PodServices } from "./pods/pod-services.ts";
 import { removeImportedLegacyClones, retireLegacyLayout } from "./pods/legacy-layout.ts";
 import { DiskWatch } from "./pods/disk-watch.ts";
+import { PierAddress } from "./pods/pier-address.ts";
 import { Pods } from "./pods/pods.ts";
 import { Mirrors } from "./repos/mirrors.ts";
 import { type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
@@ -46,6 +46,8 @@ import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
 import { type Session, Sessions, addSessionCost } from "./sessions/sessions.ts";
+import { sessionFiles } from "./sessions/session-files.ts";
+import { SessionReads } from "./sessions/session-reads.ts";
 import { Reviews } from "./reviews/reviews.ts";
 import { Credentials } from "./settings/credentials.ts";
 import { Skills } from "./skills/skills.ts";
@@ -53,10 +55,12 @@ import { SettingsStore } from "./settings/settings.ts";
 import { PtyHolderBuild } from "./terminal/holder/build.ts";
 import { HolderHub } from "./terminal/holder/holder-stream.ts";
 import { Terminals } from "./terminal/terminals.ts";
-import { Chats } from "./chat/chats.ts";
+import { Chats, noteInChat } from "./chat/chats.ts";
 import { AnthropicEngine } from "./chat/engines/anthropic.ts";
 import { ClaudeCodeEngine } from "./chat/engines/claude-code.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
+import { schedulePrJobs } from "./jobs/pr-jobs.ts";
+import { scheduleDiskJobs } from "./jobs/disk-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
 import { DELETE_EXPIRED_TOKENS, scheduleTokenJobs } from "./jobs/token-jobs.ts";
 import { ToolRegistry, builtInTools } from "./tools/registry.ts";
@@ -168,16 +172,14 @@ export const VERSION: string = (await Bun.file(join(import.meta.dir, "..", "pack
 const TURN_STOP_GRACE_MS = 3000;
 const WORK_STOP_GRACE_MS = 3000;
 
-/** How often the pull request poller looks for what is due (each PR is asked every prPollSeconds). */
-const PR_POLL_TICK_MS = 5000;
-
-/** How often the free space of the workspaces' disk is looked at (one statfs: cheap). */
-const DISK_WATCH_TICK_MS = 1000;
-export const WATCH_DISK = "watch the workspaces' disk";
-
 /** The pod user of Pier's workspace image; files in repo directories belong to it. */
 const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
 
+/**
+ * Builds Pier's parts and connects them, each after what it needs: build order is dependency
+ * order. Where two parts need each other, the later one is connected to the earlier once both
+ * exist (pods.onReady, services.answerTokens, terminals.onOutput, hosts.connect, address.onMoved).
+ */
 export async function openPier(config: Config): Promise<OpenedPier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   traceStartsTo(config.traceFile);
@@ -195,50 +197,33 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const ownVariant = hostVariant();
   // The local runtime's commands find Pier's copy last on PATH (the machine's own claude wins).
   const runtime = await createRuntime(config, settings, () => (ownVariant ? buildDir(builds, settings.plain().claudeCodeVersion, ownVariant) : null));
+  const address = new PierAddress(config, runtime.kind);
   const githubWebSide = githubWeb(config.githubApiUrl);
   const repoRules: RepoRules = { allowLocalRepos: config.allowLocalRepos, github: githubWebSide };
   fillGithubRepos(db, repoRules);
   const credentials = new Credentials(db, box, settings);
   const mirrors = new Mirrors(config.dataDir, () => settings.secret("githubToken"));
+  const reads = new SessionReads(db);
+  const mcpServers = new McpServers({ db, box, bus });
   // Sessions' terminal holders connect here; only a live session of that pod's own person and repo is taken.
-  const holders = new HolderHub(({ repoId, userId }, sessionId) => {
-    const session = sessions.findLive(sessionId);
-    return session !== null && session.repoId === repoId && session.userId === userId;
-  });
+  const holders = new HolderHub((pod, sessionId) => reads.isLiveFor(pod, sessionId));
   // Built (or found) now, so the first pod does not wait for the compiler.
   const askBuild = new PierAskBuild({ toolsDir: config.toolsDir, prebuilt: config.askBinary ?? undefined, log: (line) => console.error(line) });
   void askBuild.binary();
-  const services: PodServices = new PodServices({
+  const services = new PodServices({
     dataDir: config.dataDir,
     holders,
     client: askBuild,
     github: githubWebSide,
     // The token goes only to a pod whose person has a live session of its repo.
-    githubToken: async ({ repoId, userId }): Promise<string | null> => (sessions.hasLiveSession(repoId, userId) ? credentials.githubToken(userId) : null),
-    // Only for a live session of the pod's own person and repo.
-    mcpToken: ({ repoId, userId }, sessionId) => {
-      const session = sessions.findLive(sessionId);
-      return session && session.repoId === repoId && session.userId === userId ? mcp.podToken(sessionId) : null;
-    },
-    // Likewise for the model gateway: a token for that one session, never the credential behind it.
-    gatewayToken: ({ repoId, userId }, sessionId) => {
-      const session = sessions.findLive(sessionId);
-      return session && session.repoId === repoId && session.userId === userId ? gateway.podToken(sessionId) : null;
-    },
-    // Likewise: a server's secrets reach only a live session of the pod's own person and repo.
-    mcpServer: async ({ repoId, userId }, sessionId, name) => {
-      const session = sessions.findLive(sessionId);
-      return session && session.repoId === repoId && session.userId === userId ? mcpServers.launch(repoId, name) : null;
-    },
+    githubToken: async ({ repoId, userId }): Promise<string | null> => (reads.hasLiveSession(repoId, userId) ? credentials.githubToken(userId) : null),
+    // A server's secrets reach only a live session of the pod's own person and repo.
+    mcpServer: async (pod, sessionId, name) => (reads.isLiveFor(pod, sessionId) ? mcpServers.launch(pod.repoId, name) : null),
   });
   const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services,
-    onReady: (key, shell) => {
-      claudeCode.prepare(key, shell);
-      sessions.podReady(key, shell.pod.id);
-    },
-    inUse: (key, except) => sessions.hasLiveSession(key.repoId, key.userId, except),
+    inUse: (key, except) => reads.hasLiveSession(key.repoId, key.userId, except),
   });
-  const claudeCode: ClaudeCodeSupply = new ClaudeCodeSupply({
+  const claudeCode = new ClaudeCodeSupply({
     runtime: runtime.kind,
     builds,
     version: () => settings.plain().claudeCodeVersion,
@@ -250,44 +235,22 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       return { machine: process.arch, variant: ownVariant, own };
     },
   });
-  const mcpServers = new McpServers({ db, box, bus });
-  const agentMcp: AgentMcpServers = new AgentMcpServers({
+  pods.onReady((key, shell) => claudeCode.prepare(key, shell));
+  const agentMcp = new AgentMcpServers({
     servers: mcpServers,
     podOf: async (session) => pods.ensure(getRepo(db, session.repoId), session.userId),
     launcher: (session, name) => [services.mcpLauncher({ repoId: session.repoId, userId: session.userId }), session.id, name],
-    report: (sessionId, message) => chats.note(sessionId, { kind: "error", message }),
+    report: (sessionId, message) => noteInChat({ db, bus }, sessionId, { kind: "error", message }),
     version: VERSION,
   });
-  // A claude typed in the terminal finds the gateway (its key helper is in the worktree's Claude Code settings).
-  const gatewayUrl = (): Record<string, string> => {
-    const url = podUrlOfPier(config, runtime.kind, port);
-    return url ? { ANTHROPIC_BASE_URL: `${url}/api/gateway/anthropic` } : {};
-  };
   const holderBuild = new PtyHolderBuild({ toolsDir: config.toolsDir, prebuilt: config.ptyBinary ?? undefined, log: (line) => console.error(line) });
   // Built (or found) now, so the first terminal does not wait for the compiler.
   void holderBuild.binary();
-  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: gatewayUrl, holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
-  const hosts = new SessionHosts({
-    bus,
-    openTerminal: async (session, shell, note) => {
-      const terminal = await terminals.open(session, shell, note);
-      // Links to pull requests can come in any piece of output; the scanner reads them as ASCII.
-      terminal.onOutput((bytes) => prs.scan(session.id, "terminal", Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")));
-      // A bell, or output then silence, may mean the session needs its person.
-      terminal.onOutput((bytes) => attention.terminalOutput(session.id, bytes));
-      return terminal;
-    },
-    podState: async (session) => (await runtime.inspectPod({ repoId: session.repoId, userId: session.userId }))?.state ?? "missing",
-    openChat: (sessionId) => chats.open(sessionId),
-    stopMcpServers: async (sessionId) => {
-      await agentMcp.stop(sessionId);
-      await claudeCodeEngine.stop(sessionId);
-    },
-  });
-  const tasks: Tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => sessions.linkedTaskOf(sessionId) });
-  const skills = new Skills({ db, bus, mirrors, sessionRepoOf: (sessionId) => sessions.findLive(sessionId)?.repoId ?? null });
-  let port = config.port;
-  const sessions: Sessions = new Sessions({
+  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: () => terminalGatewayEnv(address.podUrl()), holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
+  const hosts = new SessionHosts();
+  const tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => reads.linkedTaskOf(sessionId) });
+  const skills = new Skills({ db, bus, mirrors, sessionRepoOf: (sessionId) => reads.findLive(sessionId)?.repoId ?? null });
+  const sessions = new Sessions({
     db,
     bus,
     workspacesDir: config.workspacesDir,
@@ -296,63 +259,71 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     settings,
     hosts,
     tasks,
-    // .mcp.json: Pier's endpoint when pods can reach it, and the repo's MCP servers (stdio, which need no network).
-    // .claude/settings.local.json: Claude Code through Pier's model gateway, when pods can reach it.
-    filesFor: async (session) => {
-      const key = { repoId: session.repoId, userId: session.userId };
-      const url = podUrlOfPier(config, runtime.kind, port);
-      const servers: Record<string, unknown> = url ? { pier: pierMcpServer(url, services.mcpHeadersHelper(key, session.id)) } : {};
-      for (const { name } of mcpServers.effective(session.repoId)) servers[name] = launchedMcpServer(services.mcpLauncher(key), session.id, name);
-      return [
-        ...(Object.keys(servers).length > 0 ? [{ path: ".mcp.json", content: mcpJson(servers) }] : []),
-        ...(url
-          ? [{ path: CLAUDE_SETTINGS_PATH, content: claudeSettingsJson({ podUrl: url, keyHelper: services.anthropicKeyHelper(key, session.id), model: session.model ?? settings.plain().defaultModel }) }]
-          : []),
-        ...skills.files(session.repoId),
-      ];
-    },
+    reads,
+    filesFor: async (session) => sessionFiles({ podUrl: () => address.podUrl(), services, mcpServers, skills, settings }, session),
     podFacts: (key) => claudeCode.offerFacts(key),
   });
+  pods.onReady((key, shell) => sessions.podReady(key, shell.pod.id));
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
-  const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION,
+  // Worktrees name where pods reach Pier (.mcp.json, Claude Code's settings): after a restart
+  // on another port, the live sessions' files follow at once.
+  address.onMoved(() => sessions.syncFiles(null));
+  const policies = new ToolPolicies(db);
+  const approvals = new Approvals({ db, sessions, policies });
+  approvals.forgetAfterRestart();
+  const mcp = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION,
     refusal: (sessionId, tool) => approvals.refusalOutsideChat(sessions.get(sessionId), tool),
   });
-  const gateway: Gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => podUrlOfPier(config, runtime.kind, port) });
+  const gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => address.podUrl() });
+  // Likewise for the MCP endpoint and the model gateway: a token for that one session, never the credential behind it.
+  services.answerTokens({
+    mcpToken: (pod, sessionId) => (sessions.isLiveFor(pod, sessionId) ? mcp.podToken(sessionId) : null),
+    gatewayToken: (pod, sessionId) => (sessions.isLiveFor(pod, sessionId) ? gateway.podToken(sessionId) : null),
+  });
   const github = new GitHub(config.githubApiUrl);
   const prs = new PullRequests({ db, bus, github, web: githubWebSide, credentials, sessions, pods, settings, linkLookupsPerMinute: config.prLookupsPerMinute });
   watchForPullRequests(bus, prs);
+  watchTerminalsForPullRequests(terminals, prs);
   bus.subscribe("task.updated", null, ({ task, taskId }) => {
     if (task === null) sessions.forgetTask(taskId);
   });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
-  const policies = new ToolPolicies(db);
-  const approvals = new Approvals({ db, sessions, policies });
-  approvals.forgetAfterRestart();
   const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate });
-  const attention: Attention = new Attention({ bus, sessions, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
-  const taskFeedback = new TaskFeedback({ bus, sessions, hosts, tasks,
-    needsFeedback: (sessionId) => attention.raise(sessionId, "feedback"),
-    feedbackHandled: (sessionId) => sessions.clearAttention("feedback", sessionId),
-    said: (sessionId, text) => chats.said(sessionId, text),
-  });
-  let filesSynced: Promise<void> = Promise.resolve();
+  const attention = new Attention({ bus, sessions, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
+  // A bell, or output then silence, may mean the session needs its person.
+  terminals.onOutput((sessionId, bytes) => attention.terminalOutput(sessionId, bytes));
   const pierEngine = new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills });
   // Claude Code runs the pod's own claude or Pier's copy, and reaches the API through Pier's gateway where pods can.
-  const claudeCodeEngine: ClaudeCodeEngine = new ClaudeCodeEngine({ db, pods, settings, sessions,
+  const claudeCodeEngine = new ClaudeCodeEngine({ db, pods, settings, sessions,
     launch: async (session) => {
       // Claude Code reads where Pier is from the worktree's settings: never before they are current.
-      await filesSynced;
+      await address.settled();
       const [command, gate] = await Promise.all([claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }), gateway.envFor(session)]);
       return { command, ...gate };
     },
     refusedCredential: (sessionId) => gateway.takeRefusal(sessionId),
   });
-  const chats: Chats = new Chats({ db, bus, sessions,
+  const chats = new Chats({ db, bus, sessions,
     // Each session's chat is answered by the engine it was started with.
     engine: { runTurn: (turn) => (turn.session.engine === "claude-code" ? claudeCodeEngine : pierEngine).runTurn(turn) },
     toolsFor: async (session) => new ToolRegistry([...builtInTools.tools, ...(await agentMcp.tools(session))]),
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
     pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
+  });
+  hosts.connect({
+    bus,
+    openTerminal: (session, shell, note) => terminals.open(session, shell, note),
+    podState: async (session) => (await runtime.inspectPod({ repoId: session.repoId, userId: session.userId }))?.state ?? "missing",
+    openChat: (sessionId) => chats.open(sessionId),
+    stopMcpServers: async (sessionId) => {
+      await agentMcp.stop(sessionId);
+      await claudeCodeEngine.stop(sessionId);
+    },
+  });
+  const taskFeedback = new TaskFeedback({ bus, sessions, hosts, tasks,
+    needsFeedback: (sessionId) => attention.raise(sessionId, "feedback"),
+    feedbackHandled: (sessionId) => sessions.clearAttention("feedback", sessionId),
+    said: (sessionId, text) => chats.said(sessionId, text),
   });
   // Before anyone can connect: usage of responses the last server was killed in the middle of is
   // recorded, then the turns it cut off end as interrupted (their turn_end counts that usage).
@@ -363,21 +334,10 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const legacy = { db, dataDir: config.dataDir, workspacesDir: config.workspacesDir, runtime, imageFor: (repoId: string) => pods.imageFor(getRepo(db, repoId)) };
   await retireLegacyLayout(legacy);
   await removeImportedLegacyClones(legacy);
-  const scheduler = new Scheduler();
-  schedulePodJobs(scheduler, { pods, sessions, settings });
-  scheduler.every("follow pull requests", PR_POLL_TICK_MS, () => prs.poll());
   const diskWatch = new DiskWatch({
     workspacesDir: config.workspacesDir,
     reserveMb: config.diskReserveMb,
-    livePods: () => {
-      const byPod = new Map<string, { key: { repoId: string; userId: string }; sessionIds: string[] }>();
-      for (const session of sessions.allActive()) {
-        const id = `${session.repoId}/${session.userId}`;
-        if (!byPod.has(id)) byPod.set(id, { key: { repoId: session.repoId, userId: session.userId }, sessionIds: [] });
-        byPod.get(id)!.sessionIds.push(session.id);
-      }
-      return [...byPod.values()];
-    },
+    livePods: () => sessions.livePods(),
     runningShell: (key) => pods.runningShell(key),
     sayInTerminals: (sessionIds, message) => {
       for (const id of sessionIds) hosts.get(id)?.sayInTerminal(message);
@@ -390,7 +350,10 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       }
     },
   });
-  scheduler.every(WATCH_DISK, DISK_WATCH_TICK_MS, () => diskWatch.check());
+  const scheduler = new Scheduler();
+  schedulePodJobs(scheduler, { pods, sessions, settings });
+  schedulePrJobs(scheduler, { prs });
+  scheduleDiskJobs(scheduler, { diskWatch });
   scheduleTokenJobs(scheduler, { gateway, mcp });
   await scheduler.runNow(RECONCILE_PODS);
   await scheduler.runNow(DELETE_EXPIRED_TOKENS);
@@ -419,14 +382,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     mcpServers,
     gateway,
     gatewayEnvFor: (session) => gateway.envFor(session),
-    podUrl: () => podUrlOfPier(config, runtime.kind, port),
-    listening: (actual) => {
-      const moved = actual !== port;
-      port = actual;
-      // Worktrees name where pods reach Pier (.mcp.json, Claude Code's settings): after a restart
-      // on another port, the live sessions' files follow at once.
-      if (moved) filesSynced = sessions.syncFiles(null);
-    },
+    podUrl: () => address.podUrl(),
+    listening: (actual) => address.listening(actual),
     github,
     runtime,
     pods,

@@ -4,7 +4,18 @@ import { closeCutOffTurns } from "./open-turns.ts";
 import { eventOf } from "./protocol.ts";
 import type { Actor } from "../auth/actor.ts";
 import { sessionFor } from "../sessions/session-scope.ts";
+import type { Db } from "../infra/db.ts";
+import type { EventBus } from "../infra/events.ts";
 import { sessionCostOf } from "../sessions/sessions.ts";
+
+/**
+ * Keeps an item that comes from outside the agent's turn (one of the session's MCP servers
+ * failed) and shows it to every viewer, in one step, as the conversation does its own. It needs
+ * only the database and the bus, so the parts the chats are built on can note too.
+ */
+export function noteInChat(place: { db: Db; bus: EventBus }, sessionId: string, item: NewChatItem): void {
+  place.bus.publish("chat.event", sessionId, eventOf(appendItem(place.db, sessionId, item)));
+}
 
 /**
  * Opens sessions' conversations. A live session's host keeps its conversation (src/sessions/host.ts);
@@ -18,12 +29,9 @@ export class Chats {
     return new Conversation(this.deps, sessionId);
   }
 
-  /**
-   * Keeps an item that comes from outside the agent's turn (one of the session's MCP servers
-   * failed) and shows it to every viewer, in one step, as the conversation does its own.
-   */
+  /** Keeps an item that comes from outside the agent's turn and shows it to every viewer (see noteInChat). */
   note(sessionId: string, item: NewChatItem): void {
-    this.deps.bus.publish("chat.event", sessionId, eventOf(appendItem(this.deps.db, sessionId, item)));
+    noteInChat(this.deps, sessionId, item);
   }
 
   /**

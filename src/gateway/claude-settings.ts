@@ -21,3 +21,11 @@ export function claudeSettingsJson(gateway: GatewaySettings): string {
   const settings = { apiKeyHelper: gateway.keyHelper, model: gateway.model, env: { ANTHROPIC_BASE_URL: `${gateway.podUrl}${GATEWAY_PREFIX}` } };
   return `${JSON.stringify(settings, null, 2)}\n`;
 }
+
+/**
+ * What a session's shell gets in its environment so that a claude typed in the terminal finds the
+ * gateway (its key helper is in the worktree's settings above): nothing when pods cannot reach Pier.
+ */
+export function terminalGatewayEnv(podUrl: string | null): Record<string, string> {
+  return podUrl ? { ANTHROPIC_BASE_URL: `${podUrl}${GATEWAY_PREFIX}` } : {};
+}

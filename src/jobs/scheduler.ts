@@ -10,8 +10,8 @@ interface Job {
 }
 
 /**
- * The one place periodic work runs (reconciling pods, stopping idle ones, later polling pull
- * requests). Each job runs at most once at a time: a tick that finds the previous run still
+ * The one place periodic work runs (reconciling pods, stopping idle ones, following pull
+ * requests, watching the disk). Each job runs at most once at a time: a tick that finds the previous run still
  * going is skipped. Waits carry a little jitter, failures are logged with the job's name and never
  * stop the job, and stop() ends every timer and waits for runs under way.
  */

@@ -36,10 +36,6 @@ export interface PodServicesDeps {
   github: GitHubWeb;
   /** The GitHub token for the pod's person, or null when they have none or no live session there. */
   githubToken(key: PodKey): Promise<string | null>;
-  /** A token for Pier's MCP endpoint for one of the pod's live sessions (the same while it lasts), or null for any other session. */
-  mcpToken(key: PodKey, sessionId: string): string | null;
-  /** A token for Pier's model gateway for one of the pod's live sessions (the same while it lasts), or null for any other session. */
-  gatewayToken(key: PodKey, sessionId: string): string | null;
   /**
    * What starts one of the MCP servers of a live session of the pod's own person and repo (its
    * environment's secrets opened), or null for any other session or server.
@@ -49,6 +45,18 @@ export interface PodServicesDeps {
   holders?: HolderHub;
   /** Pier's client for the socket (pier-ask), which the helpers use where it runs; null where it cannot be built. */
   client?: { binary(): Promise<string | null> };
+}
+
+/**
+ * The session tokens a pod's helpers ask for. They come from Pier's MCP endpoint and model
+ * gateway, which are made after the pods (they need the sessions, which need the pods), so they
+ * are handed over once they exist (see PodServices.answerTokens); until then none is given.
+ */
+export interface PodSessionTokens {
+  /** A token for Pier's MCP endpoint for one of the pod's live sessions (the same while it lasts), or null for any other session. */
+  mcpToken(key: PodKey, sessionId: string): string | null;
+  /** A token for Pier's model gateway for one of the pod's live sessions (the same while it lasts), or null for any other session. */
+  gatewayToken(key: PodKey, sessionId: string): string | null;
 }
 
 /** An MCP server's command, arguments and environment, as the launcher in the pod gets them. */
@@ -77,8 +85,14 @@ export class PodServices {
   /** Each pod's asks for tokens, which a pod in a loop is refused past a limit. */
   private tokenAsks = new TokenAsks();
   private refusals = new SparingLog(REFUSALS_LOGGED_EVERY_MS);
+  private tokens: PodSessionTokens | null = null;
 
   constructor(private deps: PodServicesDeps) {}
+
+  /** From now on the pods' helpers get session tokens from `tokens` (see PodSessionTokens). */
+  answerTokens(tokens: PodSessionTokens): void {
+    this.tokens = tokens;
+  }
 
   dir(key: PodKey): string {
     return podServicesDir(this.deps.dataDir, key.repoId, key.userId);
@@ -203,13 +217,13 @@ export class PodServices {
     if (request.method === "GET" && path === "/mcp-headers") {
       const refused = await this.tokenAsks.refusal(key);
       if (refused) return refused;
-      const token = this.deps.mcpToken(key, new URL(request.url).searchParams.get("session") ?? "");
+      const token = this.tokens?.mcpToken(key, new URL(request.url).searchParams.get("session") ?? "");
       return token ? Response.json({ Authorization: `Bearer ${token}` }) : new Response("No live session of yours has that id.\n", { status: 404 });
     }
     if (request.method === "GET" && path === "/anthropic-key") {
       const refused = await this.tokenAsks.refusal(key);
       if (refused) return refused;
-      const token = this.deps.gatewayToken(key, new URL(request.url).searchParams.get("session") ?? "");
+      const token = this.tokens?.gatewayToken(key, new URL(request.url).searchParams.get("session") ?? "");
       return token ? new Response(token) : new Response("No live session of yours has that id.\n", { status: 404 });
     }
     if (request.method === "GET" && path === "/mcp-server") {

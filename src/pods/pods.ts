@@ -29,8 +29,6 @@ export interface PodsDeps {
   defaultImage: string;
   mirrors: Mirrors;
   services: PodServices;
-  /** Told each time a pod is ready for work (Pier's copy of Claude Code is placed from here). */
-  onReady?: (key: PodKey, shell: PodShell) => void;
   /** Whether the person has a live session in their pod of the repo, leaving out `except` (the one being started). */
   inUse: (key: PodKey, except?: string) => boolean;
 }
@@ -46,8 +44,17 @@ const PROFILE_IN_POD = "/etc/profile.d/pier.sh";
 export class Pods {
   private lastOrphans: OrphanPod[] = [];
   private removingLegacy = new Map<string, Promise<void>>();
+  private readyListeners: Array<(key: PodKey, shell: PodShell) => void> = [];
 
   constructor(private deps: PodsDeps) {}
+
+  /**
+   * `listener` is told each time a pod is ready for work, in the order listeners were added
+   * (Pier's copy of Claude Code is placed from here; the sessions learn their pod's container).
+   */
+  onReady(listener: (key: PodKey, shell: PodShell) => void): void {
+    this.readyListeners.push(listener);
+  }
 
   /** Whether the pods' engine answers now (always, where there is none). */
   engineAnswers(): Promise<boolean> {
@@ -82,7 +89,7 @@ export class Pods {
     }
     this.record(key, { containerId: pod.id, image: pod.image, state: "running" }, true);
     const shell = { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.workspacesDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
-    this.deps.onReady?.(key, shell);
+    for (const listener of this.readyListeners) listener(key, shell);
     return shell;
   }
 

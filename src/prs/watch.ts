@@ -1,10 +1,11 @@
 import type { EventBus } from "../infra/events.ts";
+import type { Terminals } from "../terminal/terminals.ts";
 import type { PullRequests } from "./pull-requests.ts";
 
 /**
  * What the chat says (the agent's text, its tools' results) is read for pull request links as it
- * is said; a session that ends no longer needs its scanners. (The terminal's output is handed to
- * the scanner where terminals are opened, in src/pier.ts.)
+ * is said; a session that ends no longer needs its scanners. (The terminal's output: see
+ * watchTerminalsForPullRequests.)
  */
 export function watchForPullRequests(bus: EventBus, prs: PullRequests): void {
   bus.subscribe("chat.event", null, (event, sessionId) => {
@@ -15,4 +16,9 @@ export function watchForPullRequests(bus: EventBus, prs: PullRequests): void {
   bus.subscribe("session.state", null, ({ sessionId, state }) => {
     if (state === "ended") prs.forget(sessionId);
   });
+}
+
+/** Links to pull requests can come in any piece of a terminal's output; the scanner reads them as ASCII. */
+export function watchTerminalsForPullRequests(terminals: Pick<Terminals, "onOutput">, prs: PullRequests): void {
+  terminals.onOutput((sessionId, bytes) => prs.scan(sessionId, "terminal", Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")));
 }

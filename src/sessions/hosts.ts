@@ -11,11 +11,20 @@ const KEEP_FAILED_MS = 60_000;
  */
 export class SessionHosts {
   private hosts = new Map<string, SessionHost>();
+  private parts: HostParts | null = null;
 
-  constructor(private parts: HostParts) {}
+  /**
+   * What every host is made of. Those parts (the chats, the agents' MCP servers) need the
+   * sessions, which need the hosts, so they are connected once all exist, before any session is
+   * started or resumed.
+   */
+  connect(parts: HostParts): void {
+    this.parts = parts;
+  }
 
   /** A fresh host for a session about to be provisioned (a resumed one starts over). */
   begin(session: Session): SessionHost {
+    if (!this.parts) throw new Error("A session host was asked for before the hosts' parts were connected.");
     const host = new SessionHost(session, this.parts);
     this.hosts.set(session.id, host);
     return host;

@@ -12,6 +12,7 @@ import { newId } from "../infra/ids.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
 import { hasControlChars } from "../infra/input.ts";
 import { optionalText, requiredText } from "../infra/input.ts";
+import type { LivePod } from "../pods/disk-watch.ts";
 import type { Pods } from "../pods/pods.ts";
 import { isValidBranchName } from "../repos/git-ref.ts";
 import { worktreeDir } from "../repos/layout.ts";
@@ -28,6 +29,7 @@ import type { Tasks } from "../tasks/tasks.ts";
 import { CHAT_ENGINES, type ChatEngineName, type SessionAttention, type SessionState, sessions } from "./tables.ts";
 import { SESSION_QUERY_FIELDS, type SessionPage, type SessionQuery, querySessions } from "./session-query.ts";
 import { sessionFor, visibleSessions } from "./session-scope.ts";
+import { LIVE, type SessionReads } from "./session-reads.ts";
 
 /** How often a failure the full disk kept from being written down is tried again. */
 const FAILURE_RETRY_MS = 3000;
@@ -93,6 +95,8 @@ export interface SessionDeps {
   /** The live sessions' hosts: their terminals, sockets and progress. */
   hosts: SessionHosts;
   tasks: Tasks;
+  /** Whether sessions are live, and for whom (the rules the parts made before Sessions ask too). */
+  reads: SessionReads;
   /** Pier's own files for a session's worktree: its .mcp.json and the skills of its repo. */
   filesFor(session: Session): Promise<SessionFile[]>;
   /** Offers to learn a pod Pier has not seen yet in the session's own exec there (see ClaudeCodeSupply.offerFacts). */
@@ -119,7 +123,6 @@ export type StartSessionInput = Static<typeof StartSessionInput>;
 export const LinkTaskInput = Type.Object({ taskId: Type.String({ title: "Task", error: "Task must be a task id, or empty to unlink the session." }) });
 export type LinkTaskInput = Static<typeof LinkTaskInput>;
 
-const LIVE: SessionState[] = ["provisioning", "active"];
 const SUGGESTIONS_WAIT_MS = 5000;
 const MAX_TITLE = 200;
 
@@ -220,7 +223,7 @@ export class Sessions {
 
   /** The task a session is linked to, if any: what its agent may act on. */
   linkedTaskOf(sessionId: string): string | null {
-    return this.deps.db.select({ taskId: sessions.taskId }).from(sessions).where(eq(sessions.id, sessionId)).get()?.taskId ?? null;
+    return this.deps.reads.linkedTaskOf(sessionId);
   }
 
   /** Keeps Claude Code's own session id with the session, so its next process resumes that conversation. */
@@ -230,8 +233,12 @@ export class Sessions {
 
   /** A live session (provisioning or active) by id, or null. */
   findLive(id: string): Session | null {
-    const session = this.deps.db.select().from(sessions).where(eq(sessions.id, id)).get();
-    return session && LIVE.includes(session.state) ? session : null;
+    return this.deps.reads.findLive(id);
+  }
+
+  /** Whether `sessionId` is a live session of the pod's own person and repo (see SessionReads.isLiveFor). */
+  isLiveFor(pod: PodKey, sessionId: string): boolean {
+    return this.deps.reads.isLiveFor(pod, sessionId);
   }
 
   get(id: string): Session {
@@ -278,7 +285,12 @@ export class Sessions {
 
   /** Every active session, whoever owns it (for work the server does on its own, such as at start). */
   allActive(): Session[] {
-    return this.deps.db.select().from(sessions).where(eq(sessions.state, "active")).all();
+    return this.deps.reads.allActive();
+  }
+
+  /** The pods that have an active session, each with those sessions (see SessionReads.livePods). */
+  livePods(): LivePod[] {
+    return this.deps.reads.livePods();
   }
 
   /**
@@ -350,20 +362,7 @@ export class Sessions {
    * session, leaving out `except` if given.
    */
   hasLiveSession(repoId: string, userId?: string, except?: string): boolean {
-    return (
-      this.deps.db
-        .select({ id: sessions.id })
-        .from(sessions)
-        .where(
-          and(
-            eq(sessions.repoId, repoId),
-            ...(userId ? [eq(sessions.userId, userId)] : []),
-            ...(except ? [ne(sessions.id, except)] : []),
-            inArray(sessions.state, LIVE),
-          ),
-        )
-        .get() !== undefined
-    );
+    return this.deps.reads.hasLiveSession(repoId, userId, except);
   }
 
   /** The session's changes against its base, bounded per file and overall (see Workspace.diff). */

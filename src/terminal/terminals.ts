@@ -39,9 +39,15 @@ interface TerminalDeps {
 export class Terminals {
   /** What this Pier's tmux servers are called (per data dir), so two Piers on one machine never share one. */
   readonly socketName: string;
+  private outputListeners: Array<(sessionId: string, bytes: Uint8Array) => void> = [];
 
   constructor(private deps: TerminalDeps) {
     this.socketName = `pier-${deps.settings.instanceId().slice(0, 8)}`;
+  }
+
+  /** Every terminal opened from now on also tells `listener` its output, as it comes (links to pull requests, a bell). */
+  onOutput(listener: (sessionId: string, bytes: Uint8Array) => void): void {
+    this.outputListeners.push(listener);
   }
 
   /**
@@ -74,7 +80,9 @@ export class Terminals {
       // The same pod, which did not go: the terminal failed on its own.
       if (failed && inPod.pod.id === failed.podId && !(failed.error instanceof PodGone)) throw failed.error;
       try {
-        return await this.openIn(session, inPod, note);
+        const terminal = await this.openIn(session, inPod, note);
+        for (const listener of this.outputListeners) terminal.onOutput((bytes) => listener(session.id, bytes));
+        return terminal;
       } catch (error) {
         // A pod being removed still looks like it runs for a moment, and may even take the
         // terminal's first command: ensured again a little later, it is found gone and made anew.

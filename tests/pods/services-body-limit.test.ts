@@ -20,8 +20,6 @@ const services = new PodServices({
   dataDir,
   github: githubWeb("https://api.github.com"),
   githubToken: async () => TOKEN,
-  mcpToken: () => null,
-  gatewayToken: () => null,
   mcpServer: async () => null,
 });
 const KEY = { repoId: "repo1", userId: "user1" };
