@@ -266,6 +266,12 @@ export async function openPier(config: Config): Promise<Pier> {
       await agentMcp.stop(sessionId);
       await claudeCodeEngine.stop(sessionId);
     },
+    release: (sessionId) => {
+      gateway.revoke(sessionId);
+      mcp.revoke(sessionId);
+      attention.forget(sessionId);
+      prs.forget(sessionId);
+    },
   });
   const tasks: Tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => sessions.linkedTaskOf(sessionId) });
   const skills = new Skills({ db, bus, mirrors, sessionRepoOf: (sessionId) => sessions.findLive(sessionId)?.repoId ?? null });
@@ -297,7 +303,7 @@ export async function openPier(config: Config): Promise<Pier> {
     podFacts: (key) => claudeCode.offerFacts(key),
   });
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
-  const mcp: McpEndpoint = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION,
+  const mcp: McpEndpoint = new McpEndpoint({ db, sessions, tasks, tools: taskTools, version: VERSION,
     refusal: (sessionId, tool) => approvals.refusalOutsideChat(sessions.get(sessionId), tool),
   });
   const gateway: Gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => podUrlOfPier(config, runtime.kind, port) });

@@ -6,7 +6,6 @@ import { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
 import { readAtMost } from "../infra/read-at-most.ts";
-import { onSessionClosed } from "../sessions/host.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
 import { KEY_REFUSED, SIGN_IN_EXPIRED } from "../settings/sign-in.ts";
@@ -85,12 +84,10 @@ export class Gateway {
   /** The token each session's pod gets for its key helper, the same one however often it asks (see HeldTokens). */
   private podTokens = new HeldTokens(HELPER_TOKEN_LIFETIME_MS, (sessionId, lifetimeMs) => this.mint(sessionId, lifetimeMs));
 
-  /** Sessions whose person's credential the API refused, by the credential's kind, until the chat engine asks. */
+  /** Sessions whose person's credential the API refused, by the credential's kind, until the chat engine asks (or the session's host releases it). */
   private refusals = new Map<string, AnthropicCredential["kind"]>();
 
-  constructor(private deps: GatewayDeps) {
-    onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
-  }
+  constructor(private deps: GatewayDeps) {}
 
   /** A new token for a live session; good until it stops being live (or `lifetimeMs` passes). */
   mint(sessionId: string, lifetimeMs = HELPER_TOKEN_LIFETIME_MS): string {
@@ -113,7 +110,7 @@ export class Gateway {
     return kind;
   }
 
-  /** The session ended or failed: its tokens stop working at once. */
+  /** The session ended or failed (its host releases it): its tokens stop working at once. */
   revoke(sessionId: string): void {
     this.refusals.delete(sessionId);
     this.engineTokens.forget(sessionId);

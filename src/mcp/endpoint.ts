@@ -4,8 +4,6 @@ import { HeldTokens } from "../auth/held-tokens.ts";
 import { generateToken, hashToken } from "../auth/sign-ins.ts";
 import { findUser } from "../auth/users.ts";
 import type { Db } from "../infra/db.ts";
-import type { EventBus } from "../infra/events.ts";
-import { onSessionClosed } from "../sessions/host.ts";
 import type { Sessions } from "../sessions/sessions.ts";
 import type { Tasks } from "../tasks/tasks.ts";
 import type { TaskToolContext } from "../tools/tool.ts";
@@ -32,7 +30,6 @@ function loadSdk() {
 
 export interface McpDeps {
   db: Db;
-  bus: EventBus;
   sessions: Sessions;
   tasks: Tasks;
   tools: ToolRegistry<TaskToolContext>;
@@ -52,9 +49,7 @@ export class McpEndpoint {
   /** The token each session's pod gets for its MCP header, the same one however often it asks (see HeldTokens). */
   private podTokens = new HeldTokens(TOKEN_LIFETIME_MS, (sessionId, lifetimeMs) => this.mint(sessionId, lifetimeMs));
 
-  constructor(private deps: McpDeps) {
-    onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
-  }
+  constructor(private deps: McpDeps) {}
 
   /** A new token for a live session (its person's scripts ask for one of their own). */
   mint(sessionId: string, lifetimeMs = TOKEN_LIFETIME_MS): string {
@@ -70,7 +65,7 @@ export class McpEndpoint {
     return this.podTokens.for(sessionId);
   }
 
-  /** The session ended or failed: its tokens stop working at once. */
+  /** The session ended or failed (its host releases it): its tokens stop working at once. */
   revoke(sessionId: string): void {
     this.podTokens.forget(sessionId);
     this.deps.db.delete(mcpTokens).where(eq(mcpTokens.sessionId, sessionId)).run();
