@@ -271,7 +271,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const policies = new ToolPolicies(db);
   const approvals = new Approvals({ db, sessions, policies });
   approvals.forgetAfterRestart();
-  const mcp = new McpEndpoint({ db, bus, sessions, tasks, tools: taskTools, version: VERSION,
+  const mcp = new McpEndpoint({ db, sessions, tasks, tools: taskTools, version: VERSION,
     refusal: (sessionId, tool) => approvals.refusalOutsideChat(sessions.get(sessionId), tool),
   });
   const gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => address.podUrl() });
@@ -318,6 +318,12 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     stopMcpServers: async (sessionId) => {
       await agentMcp.stop(sessionId);
       await claudeCodeEngine.stop(sessionId);
+    },
+    release: (sessionId) => {
+      gateway.revoke(sessionId);
+      mcp.revoke(sessionId);
+      attention.forget(sessionId);
+      prs.forget(sessionId);
     },
   });
   const taskFeedback = new TaskFeedback({ bus, sessions, hosts, tasks,

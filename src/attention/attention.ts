@@ -42,6 +42,7 @@ export class Attention {
   private looked = new Set<string>();
   private bells = new Map<string, BellDetector>();
   private quietTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  // All four are let go as the session's host releases it (see forget).
   private stops: Array<() => void> = [];
 
   constructor(private deps: AttentionDeps) {
@@ -52,9 +53,6 @@ export class Attention {
       }),
       deps.bus.subscribe("session.attention", null, (change) => {
         if (change.attention) void this.tell(change.sessionId, change.attention);
-      }),
-      deps.bus.subscribe("session.state", null, (change) => {
-        if (change.state === "ended" || change.state === "failed") this.forget(change.sessionId);
       }),
     );
   }
@@ -156,7 +154,8 @@ export class Attention {
     this.quietTimers.delete(sessionId);
   }
 
-  private forget(sessionId: string): void {
+  /** The session ended or failed (its host releases it): nothing of it is kept, and no reason stays on it. */
+  forget(sessionId: string): void {
     this.cancelQuiet(sessionId);
     this.bells.delete(sessionId);
     this.looking.delete(sessionId);

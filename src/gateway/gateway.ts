@@ -5,7 +5,6 @@ import { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
 import { readBodyAtMost } from "../infra/read-at-most.ts";
-import { onSessionClosed } from "../sessions/host.ts";
 import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
 import { KEY_REFUSED, SIGN_IN_EXPIRED } from "../settings/sign-in.ts";
@@ -86,14 +85,13 @@ export class Gateway {
   /** The token each session's pod gets for its key helper, the same one however often it asks (see HeldTokens). */
   private podTokens: HeldTokens;
 
-  /** Sessions whose person's credential the API refused, by the credential's kind, until the chat engine asks. */
+  /** Sessions whose person's credential the API refused, by the credential's kind, until the chat engine asks (or the session's host releases it). */
   private refusals = new Map<string, AnthropicCredential["kind"]>();
 
   constructor(private deps: GatewayDeps) {
     this.tokens = new SessionTokens({ db: deps.db, table: gatewayTokens, prefix: PREFIX, lifetimeMs: HELPER_TOKEN_LIFETIME_MS, live: (sessionId) => deps.sessions.findLive(sessionId) });
     this.engineTokens = this.tokens.held(ENGINE_TOKEN_LIFETIME_MS);
     this.podTokens = this.tokens.held(HELPER_TOKEN_LIFETIME_MS);
-    onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
   }
 
   /** A new token for a live session; good until it stops being live (or `lifetimeMs` passes). */
@@ -114,7 +112,7 @@ export class Gateway {
     return kind;
   }
 
-  /** The session ended or failed: its tokens stop working at once. */
+  /** The session ended or failed (its host releases it): its tokens stop working at once. */
   revoke(sessionId: string): void {
     this.refusals.delete(sessionId);
     this.tokens.revoke(sessionId);

@@ -4,7 +4,8 @@ import { POD_LOST_CODE } from "../infra/close-codes.ts";
 import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import { parseClientMessage } from "../terminal/protocol.ts";
-import type { TerminalHost, Watcher } from "../terminal/terminal-host.ts";
+import type { TerminalHost } from "../terminal/terminal-host.ts";
+import type { Watcher } from "../terminal/watchers.ts";
 import { requireActor } from "./auth.ts";
 import { trackSessionSocket } from "./session-sockets.ts";
 

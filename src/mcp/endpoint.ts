@@ -3,8 +3,6 @@ import type { HeldTokens } from "../auth/held-tokens.ts";
 import { SessionTokens } from "../auth/session-tokens.ts";
 import { findUser } from "../auth/users.ts";
 import type { Db } from "../infra/db.ts";
-import type { EventBus } from "../infra/events.ts";
-import { onSessionClosed } from "../sessions/host.ts";
 import type { Session, Sessions } from "../sessions/sessions.ts";
 import type { Tasks } from "../tasks/tasks.ts";
 import type { TaskToolContext } from "../tools/tool.ts";
@@ -31,7 +29,6 @@ function loadSdk() {
 
 export interface McpDeps {
   db: Db;
-  bus: EventBus;
   sessions: Sessions;
   tasks: Tasks;
   tools: ToolRegistry<TaskToolContext>;
@@ -56,7 +53,6 @@ export class McpEndpoint {
   constructor(private deps: McpDeps) {
     this.tokens = new SessionTokens({ db: deps.db, table: mcpTokens, prefix: PREFIX, lifetimeMs: TOKEN_LIFETIME_MS, live: (sessionId) => deps.sessions.findLive(sessionId) });
     this.podTokens = this.tokens.held();
-    onSessionClosed(deps.bus, (sessionId) => this.revoke(sessionId));
   }
 
   /** A new token for a live session (its person's scripts ask for one of their own). */
@@ -70,7 +66,7 @@ export class McpEndpoint {
     return this.podTokens.for(sessionId);
   }
 
-  /** The session ended or failed: its tokens stop working at once. */
+  /** The session ended or failed (its host releases it): its tokens stop working at once. */
   revoke(sessionId: string): void {
     this.tokens.revoke(sessionId);
   }

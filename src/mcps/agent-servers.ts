@@ -35,6 +35,7 @@ const MAX_SCHEMA_BYTES = 64 * 1024;
  * change); the other servers and the turn go on. All of a session's servers stop when it ends.
  */
 export class AgentMcpServers {
+  /** Each live session's servers: stopped and let go as its host ends it (HostParts.stopMcpServers). */
   private sessions = new Map<string, SessionServers>();
 
   constructor(private deps: AgentMcpServersDeps) {}

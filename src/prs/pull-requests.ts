@@ -93,8 +93,12 @@ export class PullRequests {
   private answers = new Map<string, { etag: string; data: unknown }>();
   /** One refresh of a pull request at a time. */
   private refreshing = new Map<string, Promise<void>>();
-  /** When each session was last searched by its branches (the poller's clock). */
+  /**
+   * When each session was last searched by its branches (the poller's clock). Not let go with the
+   * session's host: an ended session is still searched for DISCOVER_AFTER_END_MS.
+   */
   private searched = new Map<string, number>();
+  /** Each live session's link scanners (terminal, chat): let go with its host (see forget). */
   private scanners = new Map<string, LinkScanner | null>();
   /** Links found in sessions' output, looked up a bounded number per session per minute. */
   private lookups: LinkLookups<"terminal" | "chat">;
@@ -165,7 +169,11 @@ export class PullRequests {
     scanner?.feed(text);
   }
 
-  /** The session ended: its scanners go (the pull requests it found stay and are still followed; links it showed are still looked up). */
+  /**
+   * The session stopped being live (its host releases it): its scanners go (the pull requests it
+   * found stay and are still followed; links it showed are still looked up). One whose provisioning
+   * failed had none: a resumed session's went when it ended before.
+   */
   forget(sessionId: string): void {
     for (const source of ["terminal", "chat"]) this.scanners.delete(`${sessionId} ${source}`);
     this.lookups.forget(sessionId);

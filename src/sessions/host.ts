@@ -18,17 +18,6 @@ declare module "../infra/events.ts" {
   }
 }
 
-/**
- * Calls `closed` each time a session stops being live, whichever way: it ended, or its provisioning
- * failed. What only a live session may hold (its tokens for Pier's gateway and MCP endpoint) is let
- * go here, so no way out of being live keeps it.
- */
-export function onSessionClosed(bus: EventBus, closed: (sessionId: string) => void): () => void {
-  return bus.subscribe("session.state", null, ({ sessionId, state }) => {
-    if (state !== "active") closed(sessionId);
-  });
-}
-
 /** A WebSocket attached to a session (terminal, chat): what ending the session needs of it. */
 export interface SessionSocket {
   sendText(text: string): unknown;
@@ -56,11 +45,18 @@ export interface HostParts {
   openChat(sessionId: string): Conversation;
   /** Stops the MCP servers the session's chat agent started in its worktree. */
   stopMcpServers(sessionId: string): Promise<void>;
+  /**
+   * Lets go of what Pier holds elsewhere for the session while it is live (its gateway and MCP
+   * tokens, what attention and the pull request scanners keep of it). Called each time the session
+   * stops being live, whichever way (it ended, or its provisioning failed), so no way out keeps it.
+   */
+  release(sessionId: string): void;
 }
 
 /**
  * One live session: the parts it has while it lives (its terminal, its chat, its open sockets,
- * its provisioning progress) and a lifecycle that only moves forward:
+ * its provisioning progress; what other parts of Pier keep for it is let go through
+ * `HostParts.release`, so all of it goes here) and a lifecycle that only moves forward:
  * provisioning → active → ending → ended (a failed provisioning ends too; resuming makes a new host).
  */
 export class SessionHost {
@@ -237,6 +233,8 @@ export class SessionHost {
 
   private settle(state: "active" | "failed" | "ended", error?: string): void {
     this.settled = { type: "state", state, ...(error ? { error } : {}) };
+    // Before it is published: a page told the session ended finds its tokens already gone.
+    if (state !== "active") this.parts.release(this.session.id);
     this.parts.bus.publish("session.state", this.session.id, { sessionId: this.session.id, userId: this.session.userId, repoId: this.session.repoId, state, ...(error ? { error } : {}) });
   }
 }

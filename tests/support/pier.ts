@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/infra/config.ts";
 import { listRepos } from "../../src/repos/repos.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
-import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
+import { tmuxCommand } from "../../src/terminal/tmux-session.ts";
 import { TEST_CACHE } from "./claude-code.ts";
 
 /**

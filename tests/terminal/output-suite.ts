@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Terminal } from "@xterm/headless";
 import type { TerminalHost } from "../../src/terminal/terminal-host.ts";
 import { recordingPath } from "../../src/terminal/recording.ts";
-import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
+import { tmuxCommand } from "../../src/terminal/tmux-session.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Terminal } from "@xterm/headless";
 import { recordingPath } from "../../src/terminal/recording.ts";
-import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
+import { tmuxCommand } from "../../src/terminal/tmux-session.ts";
 import { ChatClient } from "../support/chat-client.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";

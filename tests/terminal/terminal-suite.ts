@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { recordingPath } from "../../src/terminal/recording.ts";
-import { tmuxCommand } from "../../src/terminal/terminal-host.ts";
+import { tmuxCommand } from "../../src/terminal/tmux-session.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";

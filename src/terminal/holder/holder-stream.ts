@@ -196,7 +196,9 @@ interface PodConnections {
  */
 export class HolderHub {
   private listeners = new Map<string, UnixSocketListener<Connection> | TCPSocketListener<Connection>>();
+  /** Each open terminal's claim: let go as the terminal closes (it hangs off the session's host). */
   private terminals = new Map<string, (stream: HolderStream) => void>();
+  /** Holders no terminal has claimed yet (Pier is starting): no session's host has them, so each goes by its own timer. */
   private unclaimed = new Map<string, { stream: HolderStream; timer: Timer }>();
   private refusals = new SparingLog(REFUSALS_LOGGED_EVERY_MS);
 

@@ -72,7 +72,7 @@
 #define DRAIN_AT_EXIT_MS 10000
 #define RECONNECT_MS 250
 
-/* Lines of a plain run the pane always gets: Pier's snapshot history (SNAPSHOT_HISTORY, 3000, in terminal-host.ts) and more, plus twice the screen's rows. */
+/* Lines of a plain run the pane always gets: Pier's snapshot history (SNAPSHOT_HISTORY, 3000, in screen-capture.ts) and more, plus twice the screen's rows. */
 #define KEEP_LINES 3500
 #define COMPACT_AT (2 * 1024 * 1024)
 
