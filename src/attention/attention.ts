@@ -1,7 +1,8 @@
 import { isDiskFull } from "../infra/disk-full.ts";
 import type { Actor } from "../auth/actor.ts";
 import type { EventBus } from "../infra/events.ts";
-import type { Session, Sessions } from "../sessions/sessions.ts";
+import type { Sessions } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/session.ts";
 import type { SessionAttention } from "../sessions/tables.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { BellDetector } from "./bell.ts";

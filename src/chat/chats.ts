@@ -2,7 +2,7 @@ import { Conversation, type ConversationDeps } from "./conversation.ts";
 import { appendItem, hasUserMessage, loadItems, type NewChatItem } from "./items.ts";
 import { closeCutOffTurns } from "./open-turns.ts";
 import { eventOf } from "./protocol.ts";
-import { sessionCostOf } from "../sessions/sessions.ts";
+import { sessionCostOf } from "../sessions/session-cost.ts";
 
 /**
  * Opens sessions' conversations. A live session's host keeps its conversation (src/sessions/host.ts);

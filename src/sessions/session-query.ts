@@ -3,7 +3,7 @@ import { type Actor, isAdmin } from "../auth/actor.ts";
 import { readDateRange } from "../infra/date-range.ts";
 import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
-import type { Session } from "./sessions.ts";
+import type { Session } from "./session.ts";
 import { type SessionState, sessions } from "./tables.ts";
 
 /** The history's query, as GET /api/sessions takes it: every field is text from the URL, all optional. */

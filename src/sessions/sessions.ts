@@ -5,7 +5,7 @@ import { type Actor, isAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { PodFactsOffer } from "../claude-code/supply.ts";
 import { priceOf } from "../costs/costs.ts";
-import type { Db, Tx } from "../infra/db.ts";
+import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
 import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
@@ -24,14 +24,13 @@ import { PodScriptRefusal } from "../workspaces/pod-script.ts";
 import type { SessionDiff, SessionFile } from "../workspaces/workspace.ts";
 import type { SessionHost } from "./host.ts";
 import type { SessionHosts } from "./hosts.ts";
+import type { Session } from "./session.ts";
 import type { Tasks } from "../tasks/tasks.ts";
 import { CHAT_ENGINES, type ChatEngineName, type SessionAttention, type SessionState, sessions } from "./tables.ts";
 import { SESSION_QUERY_FIELDS, type SessionPage, type SessionQuery, querySessions } from "./session-query.ts";
 
 /** How often a failure the full disk kept from being written down is tried again. */
 const FAILURE_RETRY_MS = 3000;
-
-export type Session = typeof sessions.$inferSelect;
 
 declare module "../infra/events.ts" {
   interface PierEvents {
@@ -656,19 +655,6 @@ export class Sessions {
   private update(id: string, values: Partial<Session>): void {
     this.deps.db.update(sessions).set(values).where(eq(sessions.id, id)).run();
   }
-}
-
-/** Adds a model response's cost to the session; runs inside the cost ledger's transaction. */
-export function addSessionCost(tx: Tx, sessionId: string, usd: number): void {
-  tx.update(sessions)
-    .set({ costUsd: sql`${sessions.costUsd} + ${usd}` })
-    .where(eq(sessions.id, sessionId))
-    .run();
-}
-
-/** What the session has cost so far, read inside a transaction that may be adding to it. */
-export function sessionCostOf(tx: Tx, sessionId: string): number {
-  return tx.select({ costUsd: sessions.costUsd }).from(sessions).where(eq(sessions.id, sessionId)).get()?.costUsd ?? 0;
 }
 
 /** What makes a session's worktree: where, on which branch, off which base, committing as whom. */
