@@ -1,5 +1,5 @@
 import { type Actor, personActor } from "../../auth/actor.ts";
-import type { User } from "../../auth/users.ts";
+import type { User } from "../../auth/user.ts";
 import { budgetStatus, spentThisMonthBy } from "../../costs/budget.ts";
 import type { Pier } from "../../pier.ts";
 import { listRepos } from "../../repos/repos.ts";

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
-import { findUser, listUsers, type User } from "../../auth/users.ts";
+import { findUser, listUsers } from "../../auth/users.ts";
+import type { User } from "../../auth/user.ts";
 import { listPrices } from "../../costs/costs.ts";
 import { readInput } from "../../infra/input.ts";
 import { personActor } from "../../auth/actor.ts";

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { type Actor, personActor } from "../../auth/actor.ts";
-import { findUser, type User } from "../../auth/users.ts";
+import { findUser } from "../../auth/users.ts";
+import type { User } from "../../auth/user.ts";
 import { costReport } from "../../costs/cost-report.ts";
 import { AppError } from "../../infra/errors.ts";
 import { asInput, readInput } from "../../infra/input.ts";
