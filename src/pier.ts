@@ -60,6 +60,7 @@ import { ToolRegistry, builtInTools } from "./tools/registry.ts";
 import { ToolPolicies } from "./policies/policies.ts";
 import { Approvals } from "./policies/approvals.ts";
 import { Attention } from "./attention/attention.ts";
+import { AttentionFlags } from "./attention/flags.ts";
 import { Webhooks } from "./attention/webhooks.ts";
 import { Dismissals } from "./notices/dismissals.ts";
 
@@ -274,7 +275,6 @@ export async function openPier(config: Config): Promise<Pier> {
   let port = config.port;
   const sessions: Sessions = new Sessions({
     db,
-    bus,
     workspacesDir: config.workspacesDir,
     mirrors,
     pods,
@@ -311,13 +311,14 @@ export async function openPier(config: Config): Promise<Pier> {
   });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
   const policies = new ToolPolicies(db);
-  const approvals = new Approvals({ db, sessions, policies });
+  const attentionFlags = new AttentionFlags({ db, bus });
+  const approvals = new Approvals({ db, sessions, flags: attentionFlags, policies });
   approvals.forgetAfterRestart();
   const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate });
-  const attention: Attention = new Attention({ bus, sessions, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
+  const attention: Attention = new Attention({ bus, sessions, flags: attentionFlags, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
   const taskFeedback = new TaskFeedback({ bus, sessions, hosts, tasks,
     needsFeedback: (sessionId) => attention.raise(sessionId, "feedback"),
-    feedbackHandled: (sessionId) => sessions.clearAttention("feedback", sessionId),
+    feedbackHandled: (sessionId) => attentionFlags.clear("feedback", sessionId),
     said: (sessionId, text) => chats.said(sessionId, text),
   });
   let filesSynced: Promise<void> = Promise.resolve();

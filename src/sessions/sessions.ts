@@ -1,12 +1,11 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { and, desc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, ne, type SQL } from "drizzle-orm";
 import { isDiskFull } from "../infra/disk-full.ts";
 import { type Actor, isAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { PodFactsOffer } from "../claude-code/supply.ts";
 import { priceOf } from "../costs/costs.ts";
 import type { Db } from "../infra/db.ts";
-import type { EventBus } from "../infra/events.ts";
 import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
@@ -26,7 +25,7 @@ import type { SessionHost } from "./host.ts";
 import type { SessionHosts } from "./hosts.ts";
 import type { Session } from "./session.ts";
 import type { Tasks } from "../tasks/tasks.ts";
-import { CHAT_ENGINES, type ChatEngineName, type SessionAttention, type SessionState, sessions } from "./tables.ts";
+import { CHAT_ENGINES, type ChatEngineName, LIVE_STATES, type SessionState, sessions } from "./tables.ts";
 import { SESSION_QUERY_FIELDS, type SessionPage, type SessionQuery, querySessions } from "./session-query.ts";
 
 /** How often a failure the full disk kept from being written down is tried again. */
@@ -36,8 +35,6 @@ declare module "../infra/events.ts" {
   interface PierEvents {
     /** What Pier writes into worktrees changed (a skill, an MCP server): of one repo, or of all when null. */
     "session.files-changed": { repoId: string | null };
-    /** Why a session needs its person changed (topic: the session id); null once it no longer does. */
-    "session.attention": { sessionId: string; userId: string; attention: SessionAttention | null };
   }
 }
 
@@ -90,7 +87,6 @@ export interface EndResult {
 
 export interface SessionDeps {
   db: Db;
-  bus: EventBus;
   /** Where people's workspaces are (PIER_WORKSPACES_DIR). */
   workspacesDir: string;
   mirrors: Mirrors;
@@ -125,7 +121,6 @@ export type StartSessionInput = Static<typeof StartSessionInput>;
 export const LinkTaskInput = Type.Object({ taskId: Type.String({ title: "Task", error: "Task must be a task id, or empty to unlink the session." }) });
 export type LinkTaskInput = Static<typeof LinkTaskInput>;
 
-const LIVE: SessionState[] = ["provisioning", "active"];
 const SUGGESTIONS_WAIT_MS = 5000;
 const MAX_TITLE = 200;
 
@@ -237,7 +232,7 @@ export class Sessions {
   /** A live session (provisioning or active) by id, or null. */
   findLive(id: string): Session | null {
     const session = this.deps.db.select().from(sessions).where(eq(sessions.id, id)).get();
-    return session && LIVE.includes(session.state) ? session : null;
+    return session && LIVE_STATES.includes(session.state) ? session : null;
   }
 
   get(id: string): Session {
@@ -323,38 +318,6 @@ export class Sessions {
       .run();
   }
 
-  /** The session needs its person now, for this reason. */
-  markAttention(id: string, attention: SessionAttention): void {
-    const session = this.get(id);
-    if (session.attention === attention) return;
-    this.update(id, { attention });
-    this.deps.bus.publish("session.attention", id, { sessionId: id, userId: session.userId, attention });
-  }
-
-  /**
-   * That reason no longer holds (another reason set since is left alone): of one session, or of
-   * every session without an id. With no reason, whatever the session's was.
-   */
-  clearAttention(attention: SessionAttention | null, id?: string): void {
-    const cleared = this.deps.db
-      .update(sessions)
-      .set({ attention: null })
-      .where(and(attention ? eq(sessions.attention, attention) : sql`${sessions.attention} IS NOT NULL`, ...(id ? [eq(sessions.id, id)] : [])))
-      .returning({ id: sessions.id, userId: sessions.userId })
-      .all();
-    for (const row of cleared) this.deps.bus.publish("session.attention", row.id, { sessionId: row.id, userId: row.userId, attention: null });
-  }
-
-  /** The live sessions of a person that need them now, newest first. */
-  needing(userId: string): Session[] {
-    return this.deps.db
-      .select()
-      .from(sessions)
-      .where(and(eq(sessions.userId, userId), inArray(sessions.state, LIVE), sql`${sessions.attention} IS NOT NULL`))
-      .orderBy(desc(sessions.createdAt))
-      .all();
-  }
-
   /**
    * Whether the repo (or, given a person, that person's pod of it) has a provisioning or active
    * session, leaving out `except` if given.
@@ -369,7 +332,7 @@ export class Sessions {
             eq(sessions.repoId, repoId),
             ...(userId ? [eq(sessions.userId, userId)] : []),
             ...(except ? [ne(sessions.id, except)] : []),
-            inArray(sessions.state, LIVE),
+            inArray(sessions.state, LIVE_STATES),
           ),
         )
         .get() !== undefined
@@ -601,7 +564,7 @@ export class Sessions {
     const holder = this.deps.db
       .select({ id: sessions.id })
       .from(sessions)
-      .where(and(eq(sessions.repoId, repoId), eq(sessions.branch, branch), inArray(sessions.state, LIVE)))
+      .where(and(eq(sessions.repoId, repoId), eq(sessions.branch, branch), inArray(sessions.state, LIVE_STATES)))
       .get();
     if (holder && holder.id !== exceptSessionId) throw branchInUse(branch);
   }
