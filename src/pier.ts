@@ -324,7 +324,7 @@ export async function openPier(config: Config): Promise<Pier> {
   let filesSynced: Promise<void> = Promise.resolve();
   const pierEngine = new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills });
   // Claude Code runs the pod's own claude or Pier's copy, and reaches the API through Pier's gateway where pods can.
-  const claudeCodeEngine: ClaudeCodeEngine = new ClaudeCodeEngine({ db, pods, settings, sessions,
+  const claudeCodeEngine: ClaudeCodeEngine = new ClaudeCodeEngine({ db, pods, settings,
     launch: async (session) => {
       // Claude Code reads where Pier is from the worktree's settings: never before they are current.
       await filesSynced;

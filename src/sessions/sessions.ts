@@ -224,11 +224,6 @@ export class Sessions {
     return this.deps.db.select({ taskId: sessions.taskId }).from(sessions).where(eq(sessions.id, sessionId)).get()?.taskId ?? null;
   }
 
-  /** Keeps Claude Code's own session id with the session, so its next process resumes that conversation. */
-  rememberClaudeSession(id: string, claudeSessionId: string): void {
-    this.update(id, { claudeSessionId });
-  }
-
   /** A live session (provisioning or active) by id, or null. */
   findLive(id: string): Session | null {
     const session = this.deps.db.select().from(sessions).where(eq(sessions.id, id)).get();
