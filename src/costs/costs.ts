@@ -6,10 +6,9 @@ import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
 import { addToRollups } from "./cost-rollups.ts";
+import type { Price } from "./price.ts";
 import { costLedger, modelPrices } from "./tables.ts";
 import type { Usage } from "./usage.ts";
-
-export type Price = typeof modelPrices.$inferSelect;
 
 export function listPrices(db: Db): Price[] {
   return db.select().from(modelPrices).orderBy(asc(modelPrices.model)).all();
