@@ -45,7 +45,9 @@ import { DockerRuntime } from "./runtime/docker-runtime.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
-import { type Session, Sessions, addSessionCost } from "./sessions/sessions.ts";
+import { Sessions } from "./sessions/sessions.ts";
+import { addSessionCost } from "./sessions/session-cost.ts";
+import type { Session } from "./sessions/session.ts";
 import { sessionFiles } from "./sessions/session-files.ts";
 import { SessionReads } from "./sessions/session-reads.ts";
 import { Reviews } from "./reviews/reviews.ts";
@@ -67,6 +69,7 @@ import { ToolRegistry, builtInTools } from "./tools/registry.ts";
 import { ToolPolicies } from "./policies/policies.ts";
 import { Approvals } from "./policies/approvals.ts";
 import { Attention } from "./attention/attention.ts";
+import { AttentionFlags } from "./attention/flags.ts";
 import { Webhooks } from "./attention/webhooks.ts";
 import { Dismissals } from "./notices/dismissals.ts";
 
@@ -252,7 +255,6 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const skills = new Skills({ db, bus, mirrors, sessionRepoOf: (sessionId) => reads.findLive(sessionId)?.repoId ?? null });
   const sessions = new Sessions({
     db,
-    bus,
     workspacesDir: config.workspacesDir,
     mirrors,
     pods,
@@ -269,7 +271,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   // on another port, the live sessions' files follow at once.
   address.onMoved(() => sessions.syncFiles(null));
   const policies = new ToolPolicies(db);
-  const approvals = new Approvals({ db, sessions, policies });
+  const attentionFlags = new AttentionFlags({ db, bus });
+  const approvals = new Approvals({ db, sessions, flags: attentionFlags, policies });
   approvals.forgetAfterRestart();
   const mcp = new McpEndpoint({ db, sessions, tasks, tools: taskTools, version: VERSION,
     refusal: (sessionId, tool) => approvals.refusalOutsideChat(sessions.get(sessionId), tool),
@@ -289,12 +292,12 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
   const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate });
-  const attention = new Attention({ bus, sessions, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
+  const attention = new Attention({ bus, sessions, flags: attentionFlags, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
   // A bell, or output then silence, may mean the session needs its person.
   terminals.onOutput((sessionId, bytes) => attention.terminalOutput(sessionId, bytes));
   const pierEngine = new AnthropicEngine({ db, config, pods, settings, credentials, tasks, skills });
   // Claude Code runs the pod's own claude or Pier's copy, and reaches the API through Pier's gateway where pods can.
-  const claudeCodeEngine = new ClaudeCodeEngine({ db, pods, settings, sessions,
+  const claudeCodeEngine = new ClaudeCodeEngine({ db, pods, settings,
     launch: async (session) => {
       // Claude Code reads where Pier is from the worktree's settings: never before they are current.
       await address.settled();
@@ -328,7 +331,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   });
   const taskFeedback = new TaskFeedback({ bus, sessions, hosts, tasks,
     needsFeedback: (sessionId) => attention.raise(sessionId, "feedback"),
-    feedbackHandled: (sessionId) => sessions.clearAttention("feedback", sessionId),
+    feedbackHandled: (sessionId) => attentionFlags.clear("feedback", sessionId),
     said: (sessionId, text) => chats.said(sessionId, text),
   });
   // Before anyone can connect: usage of responses the last server was killed in the middle of is

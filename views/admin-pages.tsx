@@ -1,7 +1,7 @@
 import { Field, FormError, type FormState, HxForm, formatDate, SelectField, ENGINE_CHOICES } from "./components.tsx";
 import type { ApiToken } from "../src/auth/tokens.ts";
-import type { User } from "../src/auth/users.ts";
-import type { Price } from "../src/costs/costs.ts";
+import type { User } from "../src/auth/user.ts";
+import type { Price } from "../src/costs/price.ts";
 import type { PersonalCredentialsView } from "../src/settings/credentials.ts";
 import type { MaskedSecret, SettingsView } from "../src/settings/settings.ts";
 import { CredentialsSection, NotificationsSection } from "./credentials-section.tsx";

@@ -1,5 +1,6 @@
 import type { BudgetStatus } from "../src/costs/budget.ts";
-import type { CostOverview, CostTable, NamedCostRow } from "../src/costs/cost-overview.ts";
+import type { NamedCostRow } from "../src/costs/cost-names.ts";
+import type { CostOverview, CostTable } from "../src/costs/cost-overview.ts";
 import { type CostPeriod, PERIODS } from "../src/costs/cost-period.ts";
 import type { CostGroup, CostRow } from "../src/costs/cost-report.ts";
 import { Layout, type Viewer } from "./layout.tsx";

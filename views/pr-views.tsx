@@ -1,7 +1,7 @@
 import { type Badge, CI_BADGE, REVIEW_BADGE, STATE_BADGE, checkCounts, mergeableBadge, resumeTime, webLink } from "../src/prs/badges.ts";
 import type { PublicPr } from "../src/prs/pull-requests.ts";
 import type { Repo } from "../src/repos/repos.ts";
-import type { Session } from "../src/sessions/sessions.ts";
+import type { Session } from "../src/sessions/session.ts";
 
 function BadgeView(props: { badge: Badge; kind: string }) {
   return (

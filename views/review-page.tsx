@@ -1,8 +1,8 @@
 import type { ModelCost } from "../src/costs/session-costs.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import { type FilePatch, type PatchLine, commentLine } from "../src/reviews/patch.ts";
-import type { ReviewComment } from "../src/reviews/reviews.ts";
-import type { Session } from "../src/sessions/sessions.ts";
+import type { ReviewComment } from "../src/reviews/review-comment.ts";
+import type { Session } from "../src/sessions/session.ts";
 import type { DiffFile, SessionDiff } from "../src/workspaces/workspace.ts";
 import { HxForm, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";

@@ -2,7 +2,7 @@ import type { PropsWithChildren } from "@kitajs/html";
 import type { PodView } from "../src/pods/pods.ts";
 import type { PublicPr } from "../src/prs/pull-requests.ts";
 import type { Repo } from "../src/repos/repos.ts";
-import type { Session } from "../src/sessions/sessions.ts";
+import type { Session } from "../src/sessions/session.ts";
 import type { PublicTask } from "../src/tasks/tasks.ts";
 import type { Notice } from "../src/notices/notices.ts";
 import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm, SelectField, formatDate } from "./components.tsx";

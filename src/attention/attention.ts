@@ -1,10 +1,12 @@
 import { isDiskFull } from "../infra/disk-full.ts";
 import type { Actor } from "../auth/actor.ts";
 import type { EventBus } from "../infra/events.ts";
-import type { Session, Sessions } from "../sessions/sessions.ts";
+import type { Sessions } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/session.ts";
 import type { SessionAttention } from "../sessions/tables.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { BellDetector } from "./bell.ts";
+import type { AttentionFlags } from "./flags.ts";
 import type { AttentionMessage, Webhooks } from "./webhooks.ts";
 
 /** How long a page's "I am looking" lasts without being said again (pages say it every 20 s). */
@@ -23,6 +25,8 @@ const REASONS: Record<SessionAttention, string> = {
 export interface AttentionDeps {
   bus: EventBus;
   sessions: Sessions;
+  /** Where the reasons are kept and said. */
+  flags: AttentionFlags;
   settings: SettingsStore;
   webhooks: Webhooks;
   repoName(repoId: string): string;
@@ -82,7 +86,7 @@ export class Attention {
     this.looking.set(sessionId, Date.now() + LOOKING_TTL_MS);
     this.looked.add(sessionId);
     this.cancelQuiet(sessionId);
-    if (session.attention && session.attention !== "approval") this.deps.sessions.clearAttention(session.attention, sessionId);
+    if (session.attention && session.attention !== "approval") this.deps.flags.clear(session.attention, sessionId);
   }
 
   /**
@@ -97,7 +101,7 @@ export class Attention {
     if (session.attention === "feedback" && reason !== "feedback") return;
     if (session.attention === "sign_in" && reason !== "sign_in" && reason !== "feedback") return;
     try {
-      this.deps.sessions.markAttention(sessionId, reason);
+      this.deps.flags.mark(sessionId, reason);
     } catch (error) {
       // Raised from terminal output and timers: a full disk must not take those down with it.
       if (!isDiskFull(error)) throw error;
@@ -124,7 +128,7 @@ export class Attention {
 
   /** The person's live sessions that need them, newest first. */
   needing(userId: string): Session[] {
-    return this.deps.sessions.needing(userId);
+    return this.deps.flags.needing(userId);
   }
 
   /** Sends the person's webhook once for this raise, unless they are looking after all. */
@@ -160,6 +164,6 @@ export class Attention {
     this.bells.delete(sessionId);
     this.looking.delete(sessionId);
     this.looked.delete(sessionId);
-    this.deps.sessions.clearAttention(null, sessionId);
+    this.deps.flags.clear(null, sessionId);
   }
 }

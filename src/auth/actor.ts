@@ -1,5 +1,5 @@
 import { forbidden } from "../infra/errors.ts";
-import type { User } from "./users.ts";
+import type { User } from "./user.ts";
 
 /**
  * Who is acting: a person (through a page, the API or a script), or the agent working in a

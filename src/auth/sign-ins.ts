@@ -6,7 +6,8 @@ import { AppError, RateLimited } from "../infra/errors.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
 import type { LoginLimiter } from "./login-limiter.ts";
 import { signIns, users } from "./tables.ts";
-import { type CredentialsInput, type User, verifyCredentials } from "./users.ts";
+import { type CredentialsInput, verifyCredentials } from "./users.ts";
+import type { User } from "./user.ts";
 
 /**
  * Sign-ins: a browser signed in as a person, following the Lucia session guide. The cookie holds a

@@ -9,7 +9,7 @@ import type { Actor } from "./actor.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
 import { generateToken, hashToken } from "./sign-ins.ts";
 import { apiTokens, users } from "./tables.ts";
-import type { User } from "./users.ts";
+import type { User } from "./user.ts";
 
 /** API tokens for scripts: "pier_" + 32 random base32 characters, stored only as a SHA-256. */
 const PREFIX = "pier_";

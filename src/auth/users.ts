@@ -6,13 +6,7 @@ import { newId } from "../infra/ids.ts";
 import { requiredText } from "../infra/input.ts";
 import { type Actor, assertAdmin } from "./actor.ts";
 import { type Role, users } from "./tables.ts";
-
-export interface User {
-  id: string;
-  username: string;
-  role: Role;
-  createdAt: Date;
-}
+import type { User } from "./user.ts";
 
 /** Lowercase, because usernames become part of branch names (pier/<username>/<id>). */
 const USERNAME = /^[a-z0-9][a-z0-9_-]{1,31}$/;

@@ -6,7 +6,7 @@ import type { Actor } from "../auth/actor.ts";
 import { sessionFor } from "../sessions/session-scope.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
-import { sessionCostOf } from "../sessions/sessions.ts";
+import { sessionCostOf } from "../sessions/session-cost.ts";
 
 /**
  * Keeps an item that comes from outside the agent's turn (one of the session's MCP servers

@@ -2,7 +2,8 @@ import { ledgerMark, recordUsage, spentSince } from "../costs/costs.ts";
 import { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Db } from "../infra/db.ts";
 import type { EventBus } from "../infra/events.ts";
-import { addSessionCost, type Session, type Sessions } from "../sessions/sessions.ts";
+import { addSessionCost } from "../sessions/session-cost.ts";
+import type { Session } from "../sessions/session.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import { type ChatEngine, SERVER_STOPPING, type ToolCall, type Turn, type Verdict } from "./engine.ts";
 import { loadItems, type NewChatItem } from "./items.ts";
@@ -19,7 +20,8 @@ declare module "../infra/events.ts" {
 export interface ConversationDeps {
   db: Db;
   bus: EventBus;
-  sessions: Sessions;
+  /** Sessions by id (the service, Sessions): named by what the conversation asks, so chat does not import the service that hosts it. */
+  sessions: { get(id: string): Session };
   engine: ChatEngine;
   /** The tools a session's agent may call this turn. */
   toolsFor(session: Session): Promise<ToolRegistry>;

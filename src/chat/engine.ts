@@ -1,6 +1,6 @@
 import type { Usage } from "../costs/usage.ts";
 import type { ResponseMeter } from "../costs/usage-in-flight.ts";
-import type { Session } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/session.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
 import type { NewChatItem } from "./items.ts";
 import type { ChatItem, PassingItem } from "./protocol.ts";

@@ -6,8 +6,12 @@ import type { Db } from "../infra/db.ts";
 import { repos } from "../repos/tables.ts";
 import { sessions } from "../sessions/tables.ts";
 import { tasks } from "../tasks/tables.ts";
-import type { NamedCostRow } from "./cost-overview.ts";
-import { type CostGroup, type CostQuery, groupSums, readCostGroup } from "./cost-report.ts";
+import { type CostGroup, type CostQuery, type CostRow, groupSums, readCostGroup } from "./cost-report.ts";
+
+export interface NamedCostRow extends CostRow {
+  /** Its repo's name, person's username, session's or task's title; null when that is gone or the key is null. */
+  name: string | null;
+}
 
 /** SQLite takes this many bound values in one statement comfortably; longer lists go in slices. */
 const SLICE = 500;

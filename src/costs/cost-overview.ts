@@ -2,15 +2,10 @@ import type { Actor } from "../auth/actor.ts";
 import type { DateRange } from "../infra/date-range.ts";
 import type { Db } from "../infra/db.ts";
 import { dayText } from "./cost-rollups.ts";
-import { costNames } from "./cost-names.ts";
+import { costNames, type NamedCostRow } from "./cost-names.ts";
 import { spendingOwnerFor } from "./cost-scope.ts";
 import { type CostGroup, type CostRow, largestBy } from "./cost-report.ts";
 import { spending } from "./spending.ts";
-
-export interface NamedCostRow extends CostRow {
-  /** Its repo's name, person's username, session's or task's title; null when that is gone or the key is null. */
-  name: string | null;
-}
 
 export interface CostTable {
   rows: NamedCostRow[];

@@ -1,21 +1,14 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import { requiredText } from "../infra/input.ts";
+import { isModelId } from "../settings/model-id.ts";
 import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
 import { addToRollups } from "./cost-rollups.ts";
+import type { Price } from "./price.ts";
 import { costLedger, modelPrices } from "./tables.ts";
 import type { Usage } from "./usage.ts";
-
-/** A model id as the price table keys it, such as claude-sonnet-4-6. */
-const MODEL_ID = /^[a-z0-9][a-z0-9.-]{1,99}$/;
-
-export function isModelId(value: unknown): value is string {
-  return typeof value === "string" && MODEL_ID.test(value);
-}
-
-export type Price = typeof modelPrices.$inferSelect;
 
 export function listPrices(db: Db): Price[] {
   return db.select().from(modelPrices).orderBy(asc(modelPrices.model)).all();

@@ -1,6 +1,6 @@
 import type { Credential } from "../auth/credential-sockets.ts";
 import { SIGN_IN_COOKIE, signInCookie } from "../auth/sign-ins.ts";
-import type { User } from "../auth/users.ts";
+import type { User } from "../auth/user.ts";
 import { forbidden, unauthorized } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import { type Actor, personActor } from "../auth/actor.ts";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { UNREACHABLE_NOTICE } from "../gateway/gateway.ts";
-import type { Session } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/session.ts";
 
 /**
  * The notices a person may dismiss: standing facts about how this Pier runs, which say the same

@@ -4,9 +4,11 @@ import type { Actor } from "../auth/actor.ts";
 import { SERVER_STOPPING, type ToolCall, type Verdict } from "../chat/engine.ts";
 import type { NewChatItem } from "../chat/items.ts";
 import type { ApprovalScope } from "../chat/protocol.ts";
+import type { AttentionFlags } from "../attention/flags.ts";
 import type { Db } from "../infra/db.ts";
 import { AppError, forbidden } from "../infra/errors.ts";
-import type { Session, Sessions } from "../sessions/sessions.ts";
+import type { Sessions } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/session.ts";
 import { unifiedDiff } from "../tools/output.ts";
 import type { ToolPolicies } from "./policies.ts";
 import { decide } from "./policy.ts";
@@ -59,11 +61,11 @@ const ALLOWED: Verdict = { allowed: true };
 export class Approvals {
   private waiting = new Map<string, Waiting>();
 
-  constructor(private deps: { db: Db; sessions: Sessions; policies: ToolPolicies }) {}
+  constructor(private deps: { db: Db; sessions: Sessions; flags: AttentionFlags; policies: ToolPolicies }) {}
 
   /** At start: nothing waits in a process that has just started, whatever the sessions last said. */
   forgetAfterRestart(): void {
-    this.deps.sessions.clearAttention("approval");
+    this.deps.flags.clear("approval");
   }
 
   /** The verdict on one call of the session's agent (ConversationDeps.authorize). */
@@ -146,12 +148,12 @@ export class Approvals {
           if (answer.allow && answer.scope === "session") this.grant(session.id, call.name, answer.by?.id ?? null);
           const { by, ...decision } = answer;
           record({ kind: "approval_decision", id: call.id, ...decision, by: by?.username ?? null });
-          if (this.pendingIds(session.id).length === 0) this.deps.sessions.clearAttention("approval", session.id);
+          if (this.pendingIds(session.id).length === 0) this.deps.flags.clear("approval", session.id);
           resolve(answer);
         },
       };
       this.waiting.set(id, waiting);
-      this.deps.sessions.markAttention(session.id, "approval");
+      this.deps.flags.mark(session.id, "approval");
       signal.addEventListener("abort", stopped, { once: true });
     });
   }

@@ -7,13 +7,13 @@ import type { Db } from "../infra/db.ts";
 import { AppError, forbidden, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import type { SessionHosts } from "../sessions/hosts.ts";
-import type { Session, Sessions } from "../sessions/sessions.ts";
+import type { Sessions } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/session.ts";
 import type { SessionDiff } from "../workspaces/workspace.ts";
 import { contextOf, splitPatch } from "./patch.ts";
+import type { ReviewComment } from "./review-comment.ts";
 import { reviewMessage } from "./review-message.ts";
 import { reviewComments } from "./tables.ts";
-
-export type ReviewComment = typeof reviewComments.$inferSelect;
 
 /** At most this many comments go in one message, so a review always fits one (see MAX_MESSAGE_CHARS). */
 export const MAX_REVIEW_COMMENTS = 30;

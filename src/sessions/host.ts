@@ -4,7 +4,7 @@ import type { PodState, ProgressEvent } from "../runtime/runtime.ts";
 import type { Conversation } from "../chat/conversation.ts";
 import type { TerminalHost } from "../terminal/terminal-host.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
-import type { Session } from "./sessions.ts";
+import type { Session } from "./session.ts";
 
 /** What the session page hears while a session is being provisioned, and how it settled. */
 export type SessionEvent = ({ type: "progress" } & ProgressEvent) | { type: "state"; state: "active" | "failed" | "ended"; error?: string };

@@ -1,5 +1,5 @@
 import { type HostParts, SessionHost } from "./host.ts";
-import type { Session } from "./sessions.ts";
+import type { Session } from "./session.ts";
 
 /** How long the host of a failed provisioning stays, for pages that open just after. */
 const KEEP_FAILED_MS = 60_000;

@@ -3,7 +3,7 @@ import type { Actor } from "../auth/actor.ts";
 import { readDateRange } from "../infra/date-range.ts";
 import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
-import type { Session } from "./sessions.ts";
+import type { Session } from "./session.ts";
 import { visibleSessions } from "./session-scope.ts";
 import { type SessionState, sessions } from "./tables.ts";
 

@@ -1,12 +1,11 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { and, desc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, ne, type SQL } from "drizzle-orm";
 import { isDiskFull } from "../infra/disk-full.ts";
 import type { Actor } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { PodFactsOffer } from "../claude-code/supply.ts";
 import { priceOf } from "../costs/costs.ts";
-import type { Db, Tx } from "../infra/db.ts";
-import type { EventBus } from "../infra/events.ts";
+import type { Db } from "../infra/db.ts";
 import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
@@ -25,8 +24,9 @@ import { PodScriptRefusal } from "../workspaces/pod-script.ts";
 import type { SessionDiff, SessionFile } from "../workspaces/workspace.ts";
 import type { SessionHost } from "./host.ts";
 import type { SessionHosts } from "./hosts.ts";
+import type { Session } from "./session.ts";
 import type { Tasks } from "../tasks/tasks.ts";
-import { CHAT_ENGINES, type ChatEngineName, type SessionAttention, type SessionState, sessions } from "./tables.ts";
+import { CHAT_ENGINES, type ChatEngineName, LIVE_STATES, type SessionState, sessions } from "./tables.ts";
 import { SESSION_QUERY_FIELDS, type SessionPage, type SessionQuery, querySessions } from "./session-query.ts";
 import { sessionFor, visibleSessions } from "./session-scope.ts";
 import { LIVE, type SessionReads } from "./session-reads.ts";
@@ -34,14 +34,10 @@ import { LIVE, type SessionReads } from "./session-reads.ts";
 /** How often a failure the full disk kept from being written down is tried again. */
 const FAILURE_RETRY_MS = 3000;
 
-export type Session = typeof sessions.$inferSelect;
-
 declare module "../infra/events.ts" {
   interface PierEvents {
     /** What Pier writes into worktrees changed (a skill, an MCP server): of one repo, or of all when null. */
     "session.files-changed": { repoId: string | null };
-    /** Why a session needs its person changed (topic: the session id); null once it no longer does. */
-    "session.attention": { sessionId: string; userId: string; attention: SessionAttention | null };
   }
 }
 
@@ -86,7 +82,6 @@ export interface EndResult {
 
 export interface SessionDeps {
   db: Db;
-  bus: EventBus;
   /** Where people's workspaces are (PIER_WORKSPACES_DIR). */
   workspacesDir: string;
   mirrors: Mirrors;
@@ -226,11 +221,6 @@ export class Sessions {
     return this.deps.reads.linkedTaskOf(sessionId);
   }
 
-  /** Keeps Claude Code's own session id with the session, so its next process resumes that conversation. */
-  rememberClaudeSession(id: string, claudeSessionId: string): void {
-    this.update(id, { claudeSessionId });
-  }
-
   /** A live session (provisioning or active) by id, or null. */
   findLive(id: string): Session | null {
     return this.deps.reads.findLive(id);
@@ -323,38 +313,6 @@ export class Sessions {
       .set({ podId })
       .where(and(eq(sessions.repoId, key.repoId), eq(sessions.userId, key.userId), eq(sessions.state, "active"), ne(sessions.podId, podId)))
       .run();
-  }
-
-  /** The session needs its person now, for this reason. */
-  markAttention(id: string, attention: SessionAttention): void {
-    const session = this.get(id);
-    if (session.attention === attention) return;
-    this.update(id, { attention });
-    this.deps.bus.publish("session.attention", id, { sessionId: id, userId: session.userId, attention });
-  }
-
-  /**
-   * That reason no longer holds (another reason set since is left alone): of one session, or of
-   * every session without an id. With no reason, whatever the session's was.
-   */
-  clearAttention(attention: SessionAttention | null, id?: string): void {
-    const cleared = this.deps.db
-      .update(sessions)
-      .set({ attention: null })
-      .where(and(attention ? eq(sessions.attention, attention) : sql`${sessions.attention} IS NOT NULL`, ...(id ? [eq(sessions.id, id)] : [])))
-      .returning({ id: sessions.id, userId: sessions.userId })
-      .all();
-    for (const row of cleared) this.deps.bus.publish("session.attention", row.id, { sessionId: row.id, userId: row.userId, attention: null });
-  }
-
-  /** The live sessions of a person that need them now, newest first. */
-  needing(userId: string): Session[] {
-    return this.deps.db
-      .select()
-      .from(sessions)
-      .where(and(eq(sessions.userId, userId), inArray(sessions.state, LIVE), sql`${sessions.attention} IS NOT NULL`))
-      .orderBy(desc(sessions.createdAt))
-      .all();
   }
 
   /**
@@ -590,7 +548,7 @@ export class Sessions {
     const holder = this.deps.db
       .select({ id: sessions.id })
       .from(sessions)
-      .where(and(eq(sessions.repoId, repoId), eq(sessions.branch, branch), inArray(sessions.state, LIVE)))
+      .where(and(eq(sessions.repoId, repoId), eq(sessions.branch, branch), inArray(sessions.state, LIVE_STATES)))
       .get();
     if (holder && holder.id !== exceptSessionId) throw branchInUse(branch);
   }
@@ -644,19 +602,6 @@ export class Sessions {
   private update(id: string, values: Partial<Session>): void {
     this.deps.db.update(sessions).set(values).where(eq(sessions.id, id)).run();
   }
-}
-
-/** Adds a model response's cost to the session; runs inside the cost ledger's transaction. */
-export function addSessionCost(tx: Tx, sessionId: string, usd: number): void {
-  tx.update(sessions)
-    .set({ costUsd: sql`${sessions.costUsd} + ${usd}` })
-    .where(eq(sessions.id, sessionId))
-    .run();
-}
-
-/** What the session has cost so far, read inside a transaction that may be adding to it. */
-export function sessionCostOf(tx: Tx, sessionId: string): number {
-  return tx.select({ costUsd: sessions.costUsd }).from(sessions).where(eq(sessions.id, sessionId)).get()?.costUsd ?? 0;
 }
 
 /** What makes a session's worktree: where, on which branch, off which base, committing as whom. */

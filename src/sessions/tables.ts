@@ -4,6 +4,8 @@ import { users } from "../auth/tables.ts";
 import { repos } from "../repos/tables.ts";
 
 export type SessionState = "provisioning" | "active" | "ended" | "failed";
+/** The states of a live session: its worktree is being made or is there to work in. */
+export const LIVE_STATES: SessionState[] = ["provisioning", "active"];
 /** What answers a session's chat: Pier's own agent, or Claude Code running in the pod. */
 export const CHAT_ENGINES = ["pier", "claude-code"] as const;
 export type ChatEngineName = (typeof CHAT_ENGINES)[number];

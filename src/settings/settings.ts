@@ -1,6 +1,5 @@
 import { eq, inArray } from "drizzle-orm";
 import { CLAUDE_CODE_VERSION_PATTERN, DEFAULT_CLAUDE_CODE_VERSION } from "../claude-code/package.ts";
-import { isModelId } from "../costs/costs.ts";
 import type { Config } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
@@ -8,6 +7,7 @@ import { newId } from "../infra/ids.ts";
 import type { Input } from "../infra/input.ts";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
+import { isModelId } from "./model-id.ts";
 import { settings } from "./tables.ts";
 import { CHAT_ENGINES, type ChatEngineName } from "../sessions/tables.ts";
 

@@ -5,7 +5,8 @@ import { AppError } from "../infra/errors.ts";
 import type { EventBus } from "../infra/events.ts";
 import { requiredText } from "../infra/input.ts";
 import type { SessionHosts } from "../sessions/hosts.ts";
-import type { Session, Sessions } from "../sessions/sessions.ts";
+import type { Sessions } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/session.ts";
 import { passedOnMessage } from "./task-words.ts";
 import type { PublicNote, Tasks } from "./tasks.ts";
 

@@ -11,7 +11,7 @@ import type { EventBus } from "../infra/events.ts";
 import type { Pods } from "../pods/pods.ts";
 import type { PullRequests } from "../prs/pull-requests.ts";
 import { getRepo } from "../repos/repos.ts";
-import type { Session } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/session.ts";
 import { sessions as sessionsTable } from "../sessions/tables.ts";
 import type { Credentials } from "../settings/credentials.ts";
 import type { SettingsStore } from "../settings/settings.ts";

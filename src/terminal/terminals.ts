@@ -4,7 +4,7 @@ import { traceStep } from "../observability/start-trace.ts";
 import type { Pods } from "../pods/pods.ts";
 import { getRepo } from "../repos/repos.ts";
 import { sessionFor } from "../sessions/session-scope.ts";
-import type { Session } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/session.ts";
 import { type PodKey, PodGone } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
 import type { SettingsStore } from "../settings/settings.ts";

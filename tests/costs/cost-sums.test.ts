@@ -22,7 +22,7 @@ import { costLedger } from "../../src/costs/tables.ts";
 import { readDateRange } from "../../src/infra/date-range.ts";
 import { newId } from "../../src/infra/ids.ts";
 import { repos } from "../../src/repos/tables.ts";
-import { addSessionCost } from "../../src/sessions/sessions.ts";
+import { addSessionCost } from "../../src/sessions/session-cost.ts";
 import { sessions } from "../../src/sessions/tables.ts";
 import { tasks } from "../../src/tasks/tables.ts";
 import { type TestPier, closeForGood, startTestPier } from "../support/pier.ts";

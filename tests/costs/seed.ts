@@ -6,7 +6,7 @@
  */
 import { setSystemTime } from "bun:test";
 import { recordUsage } from "../../src/costs/costs.ts";
-import { addSessionCost } from "../../src/sessions/sessions.ts";
+import { addSessionCost } from "../../src/sessions/session-cost.ts";
 import { sessions } from "../../src/sessions/tables.ts";
 import { newId } from "../../src/infra/ids.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";

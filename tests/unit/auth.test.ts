@@ -9,7 +9,8 @@ import { LoginLimiter } from "../../src/auth/login-limiter.ts";
 import { SIGN_IN_LIFETIME, createSignIn, hashToken, invalidateSignIn, signInCookie, validateSignIn } from "../../src/auth/sign-ins.ts";
 import { signIns } from "../../src/auth/tables.ts";
 import { authenticateApiToken, createApiToken, revokeApiToken } from "../../src/auth/tokens.ts";
-import { createFirstAdmin, createUser, verifyCredentials, type User } from "../../src/auth/users.ts";
+import { createFirstAdmin, createUser, verifyCredentials } from "../../src/auth/users.ts";
+import type { User } from "../../src/auth/user.ts";
 import { type Db, openDatabase } from "../../src/infra/db.ts";
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -78,3 +78,27 @@ test("the web layer (src/http, views) never touches the database: every domain i
   });
   expect(touching).toEqual([]);
 });
+
+test("no import cycles among src/ and views/ modules (type imports count)", () => {
+  // A cycle makes two modules one: neither can be read, changed or loaded without the other.
+  const files = [...sourceFiles("src"), ...sourceFiles("views")];
+  expect(files).toContain("src/sessions/sessions.ts");
+  const known = new Set(files);
+  const importsOf = new Map(files.map((file) => [file, localImports(file).filter((target) => known.has(target))]));
+  // Depth first: an import of a module still on the path closes a cycle, listed from that module round.
+  const done = new Set<string>();
+  const path: string[] = [];
+  const cycles: string[] = [];
+  const visit = (file: string) => {
+    path.push(file);
+    for (const target of importsOf.get(file)!) {
+      const at = path.indexOf(target);
+      if (at >= 0) cycles.push([...path.slice(at), target].join(" -> "));
+      else if (!done.has(target)) visit(target);
+    }
+    path.pop();
+    done.add(file);
+  };
+  for (const file of files) if (!done.has(file)) visit(file);
+  expect(cycles).toEqual([]);
+});

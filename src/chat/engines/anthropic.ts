@@ -3,7 +3,7 @@ import type { Config } from "../../infra/config.ts";
 import type { Db } from "../../infra/db.ts";
 import type { Pods } from "../../pods/pods.ts";
 import { getRepo } from "../../repos/repos.ts";
-import type { Session } from "../../sessions/sessions.ts";
+import type { Session } from "../../sessions/session.ts";
 import type { Actor } from "../../auth/actor.ts";
 import { findUser } from "../../auth/users.ts";
 import type { Credentials } from "../../settings/credentials.ts";

@@ -4,7 +4,7 @@ import type { Usage } from "../../costs/usage.ts";
 import type { Db } from "../../infra/db.ts";
 import type { Pods } from "../../pods/pods.ts";
 import { getRepo } from "../../repos/repos.ts";
-import type { Session, Sessions } from "../../sessions/sessions.ts";
+import type { Session } from "../../sessions/session.ts";
 import type { AnthropicCredential } from "../../settings/credentials.ts";
 import type { SettingsStore } from "../../settings/settings.ts";
 import { KEY_REFUSED, SIGN_IN_EXPIRED, TOKENS_URL } from "../../settings/sign-in.ts";
@@ -12,6 +12,7 @@ import type { ChatEngine, Turn } from "../engine.ts";
 import type { NewChatItem } from "../items.ts";
 import { QUOTED_BLOCKS_ARE_DATA } from "../quoted.ts";
 import { ClaudeCodeProcess, type ClaudeMessage, type ClaudePlace } from "./claude-code-process.ts";
+import { saveClaudeSessionId, savedClaudeSessionId } from "./claude-code-session-id.ts";
 import { editDiff, pierCall, resultText } from "./claude-code-tools.ts";
 import { busyReason } from "./model-retry.ts";
 
@@ -19,7 +20,6 @@ export interface ClaudeCodeEngineDeps {
   db: Db;
   pods: Pods;
   settings: SettingsStore;
-  sessions: Sessions;
   /** How Claude Code starts for the session: its program, and the environment only its process gets. */
   launch(session: Session): Promise<ClaudeCodeLaunch>;
   /**
@@ -86,7 +86,7 @@ export class ClaudeCodeEngine implements ChatEngine {
     let process = await this.processFor(session, place, shell.cwd, launch, model, turn);
     if (!process) return;
     const refused = () => this.deps.refusedCredential(session.id);
-    const run = (on: ClaudeCodeProcess) => new TurnRun(turn, on, session, launch.meteredByGateway, (id) => this.remember(session, id), refused).run(text);
+    const run = (on: ClaudeCodeProcess) => new TurnRun(turn, on, session, launch.meteredByGateway, (id) => saveClaudeSessionId(this.deps.db, session.id, id), refused).run(text);
     // A process that had died or hung between turns (nothing of this turn was heard) is started
     // again, resuming, and given the message once more; processFor tells the person.
     if ((await run(process)) === "unheard") {
@@ -168,7 +168,7 @@ export class ClaudeCodeEngine implements ChatEngine {
     // Its conversations are kept in the person's workspace, which outlives their pod: a pod
     // removed and made again goes on with them (in the container's home they went with it).
     const env = { ...launch.env, CLAUDE_CONFIG_DIR: join(stateIn, CLAUDE_CODE_STATE) };
-    const resume = this.deps.sessions.get(session.id).claudeSessionId;
+    const resume = savedClaudeSessionId(this.deps.db, session.id);
     // The first this server starts for the session: one a killed server left running goes first.
     if (!running) await ClaudeCodeProcess.stopLeftovers(place, session.id);
     let started = await this.start(place, session.id, argv(resume), env);
@@ -211,10 +211,6 @@ export class ClaudeCodeEngine implements ChatEngine {
     const said = process.stderrTail();
     await process.stop();
     return { said };
-  }
-
-  private remember(session: Session, claudeSessionId: string): void {
-    if (this.deps.sessions.get(session.id).claudeSessionId !== claudeSessionId) this.deps.sessions.rememberClaudeSession(session.id, claudeSessionId);
   }
 }
 

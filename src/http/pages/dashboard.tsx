@@ -1,5 +1,5 @@
 import { type Actor, personActor } from "../../auth/actor.ts";
-import type { User } from "../../auth/users.ts";
+import type { User } from "../../auth/user.ts";
 import type { Pier } from "../../pier.ts";
 import type { Activity, DashboardLiveProps } from "../../../views/dashboard.tsx";
 import { sessionRows } from "./session-pages.tsx";

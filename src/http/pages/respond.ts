@@ -1,4 +1,4 @@
-import type { User } from "../../auth/users.ts";
+import type { User } from "../../auth/user.ts";
 import { AppError } from "../../infra/errors.ts";
 import type { Pier } from "../../pier.ts";
 import type { FormState } from "../../../views/components.tsx";

@@ -1,10 +1,11 @@
 import { Elysia } from "elysia";
-import type { User } from "../../auth/users.ts";
+import type { User } from "../../auth/user.ts";
 import { readInput } from "../../infra/input.ts";
 import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
 import type { Repo } from "../../repos/repos.ts";
-import { LinkTaskInput, type Session, StartSessionInput } from "../../sessions/sessions.ts";
+import { LinkTaskInput, StartSessionInput } from "../../sessions/sessions.ts";
+import type { Session } from "../../sessions/session.ts";
 import { PassOnInput } from "../../tasks/feedback.ts";
 import { AppError } from "../../infra/errors.ts";
 import { noticeOf, sessionNotices } from "../../notices/notices.ts";

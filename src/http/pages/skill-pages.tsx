@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { type Actor, personActor } from "../../auth/actor.ts";
-import type { User } from "../../auth/users.ts";
+import type { User } from "../../auth/user.ts";
 import { AppError } from "../../infra/errors.ts";
 import { asInput, type Input, readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
