@@ -1,6 +1,6 @@
 import type { PropsWithChildren } from "@kitajs/html";
 import type { Repo } from "../src/repos/repos.ts";
-import type { Session } from "../src/sessions/sessions.ts";
+import type { Session } from "../src/sessions/session.ts";
 
 const STATE_LABEL: Record<Session["state"], string> = {
   provisioning: "Starting",

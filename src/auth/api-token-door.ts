@@ -2,7 +2,7 @@ import type { Db } from "../infra/db.ts";
 import type { Actor } from "./actor.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
 import { type ApiToken, type NewTokenInput, authenticateApiToken, createApiToken, listApiTokens, revokeApiToken } from "./tokens.ts";
-import type { User } from "./users.ts";
+import type { User } from "./user.ts";
 
 /** The API tokens' door for the web layer: the token functions, bound to the database and the sockets a revocation closes. */
 export class ApiTokens {

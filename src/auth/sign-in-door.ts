@@ -2,7 +2,8 @@ import type { Db } from "../infra/db.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
 import type { LoginLimiter } from "./login-limiter.ts";
 import { type SignIn, createSignIn, invalidateSignIn, signIn, validateSignIn } from "./sign-ins.ts";
-import type { CredentialsInput, User } from "./users.ts";
+import type { User } from "./user.ts";
+import type { CredentialsInput } from "./users.ts";
 
 /**
  * The sign-ins' door for the web layer: the sign-in functions, bound to the database, the login

@@ -1,6 +1,7 @@
 import type { Db } from "../infra/db.ts";
 import type { Actor } from "./actor.ts";
-import { type CredentialsInput, type NewUserInput, type User, createFirstAdmin, createUser, findUser, listUsers } from "./users.ts";
+import type { User } from "./user.ts";
+import { type CredentialsInput, type NewUserInput, createFirstAdmin, createUser, findUser, listUsers } from "./users.ts";
 
 /** The people's door for the web layer: the user functions, bound to the database. */
 export class Users {

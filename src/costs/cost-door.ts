@@ -3,9 +3,11 @@ import type { DateRange } from "../infra/date-range.ts";
 import type { Db } from "../infra/db.ts";
 import { type BudgetStatus, budgetStatus, spentThisMonthBy } from "./budget.ts";
 import { costReportWithNames } from "./cost-names.ts";
-import { type CostOverview, type NamedCostRow, costOverview } from "./cost-overview.ts";
+import { type CostOverview, costOverview } from "./cost-overview.ts";
+import type { NamedCostRow } from "./cost-names.ts";
 import { type CostQuery, type CostRow, costReport } from "./cost-report.ts";
-import { type Price, type PriceInput, listPrices, setPrice } from "./costs.ts";
+import { type PriceInput, listPrices, setPrice } from "./costs.ts";
+import type { Price } from "./price.ts";
 import { type ModelCost, sessionCostsByModel } from "./session-costs.ts";
 
 /** The costs' door for the web layer: prices, reports and budgets, bound to the database. */
