@@ -34,7 +34,7 @@ describe("GET /api/costs", () => {
   beforeAll(async () => {
     pier = await startTestPier({ PIER_ALLOW_LOCAL_REPOS: "1" });
     seeded = await seedCosts(pier);
-  });
+  }, 60_000);
   afterAll(() => closeForGood(pier));
 
   test("an admin's sums per day, model, repo, user, session and task equal the ledger", async () => {

@@ -27,7 +27,7 @@ describe("the Costs page", () => {
   beforeAll(async () => {
     pier = await startTestPier({ PIER_ALLOW_LOCAL_REPOS: "1" });
     seeded = await seedCosts(pier);
-  });
+  }, 60_000);
   afterAll(() => closeForGood(pier));
 
   test("an admin's page has the total, the chart's figures and a table by model, repository, person, session and task, with names", async () => {
