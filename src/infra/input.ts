@@ -139,3 +139,26 @@ export function brokenRule(schema: TObject, value: unknown): string | null {
   const field = schema.properties[name] as Field | undefined;
   return field?.rule ? fieldProblem(field, (value as Record<string, unknown>)[name]) : null;
 }
+
+/**
+ * A socket message (already an object) as the schema of its `type` reads it: the message with
+ * just the fields its schema names, the sentence of its first field that breaks its rule, or
+ * null when no schema has that type. Unlike a body, a socket message has no null for "left out".
+ */
+export function readMessage<M extends Record<string, TObject>>(schemas: M, message: Input): Static<M[keyof M]> | string | null {
+  const type = message.type;
+  if (typeof type !== "string" || !Object.hasOwn(schemas, type)) return null;
+  const schema = schemas[type]!;
+  const read: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(schema.properties) as Array<[string, Field]>) {
+    const value = message[name];
+    if (value === undefined) {
+      if (schema.required?.includes(name)) return field.error ?? `${field.title ?? name} is required.`;
+      continue;
+    }
+    const problem = fieldProblem(field, value, field.title ?? name);
+    if (problem) return problem;
+    read[name] = value;
+  }
+  return read as Static<M[keyof M]>;
+}
