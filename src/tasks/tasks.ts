@@ -112,8 +112,11 @@ export type TaskChangesInput = Static<typeof TaskChangesInput>;
 export const NoteInput = Type.Object({ body: requiredText("Note", NOTE_RULE) });
 export type NoteInput = Static<typeof NoteInput>;
 
-/** The feedback is kept as a note, so it has a note's limits. */
-export const RejectInput = Type.Object({ feedback: requiredText("Feedback", NOTE_RULE) });
+/**
+ * The feedback is kept as a note, and the domain reads it by the note's rule, whose refusal has
+ * always named the note's field (invalid_body), so that rule is not repeated here.
+ */
+export const RejectInput = Type.Object({ feedback: requiredText("Feedback") });
 export type RejectInput = Static<typeof RejectInput>;
 
 export interface TaskDeps {
@@ -261,7 +264,7 @@ export class Tasks {
    */
   reject(actor: Actor, id: string, input: RejectInput): PublicTask {
     if (actor.kind !== "person") throw forbidden("Only a person can reject a task.");
-    const feedback = readField(RejectInput, "feedback", input.feedback);
+    const feedback = readField(NoteInput, "body", input.feedback);
     const task = this.move(actor, id, "in_progress");
     const note = this.addNote(actor, id, { body: `Changes requested: ${feedback}` }, "feedback");
     this.bus.publish("task.rejected", id, { task, note });
