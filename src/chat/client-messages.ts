@@ -13,11 +13,11 @@ const CLIENT_MESSAGES = {
   message: Type.Object({
     type: Type.Literal("message"),
     text: Type.String({
-      // Not only spaces.
+      // Not only spaces: text that is reads as none (so its sentence is `error`'s).
       pattern: "\\S",
       maxLength: MAX_MESSAGE_CHARS,
       error: "A message needs text.",
-      rule: `A message may be at most ${MAX_MESSAGE_CHARS} characters.`,
+      rule: { maxLength: `A message may be at most ${MAX_MESSAGE_CHARS} characters.` },
     }),
   }),
   interrupt: Type.Object({ type: Type.Literal("interrupt") }),

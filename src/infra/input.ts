@@ -24,13 +24,14 @@ export const NO_CONTROL_CHARS = "^[^\\x00-\\x1f\\x7f]*$";
  * them: what a client or the model is shown is the rule that is applied. A field's `title` names
  * it in errors, its `error` is the sentence a person gets when the value is missing or of the
  * wrong kind, and its `rule` the sentence when a value of the right kind breaks a limit (a length,
- * a pattern, a count). `trim`: the spaces around a text are not part of it, so it is trimmed
+ * a pattern, a count): one for all its limits, or one per limit (by keyword) where a limit left
+ * out of it counts as the wrong kind (text that is only spaces, say). `trim`: the spaces around a text are not part of it, so it is trimmed
  * before its limits are checked. Rules that need code (a safe URL, a valid branch, a repo that
  * exists) stay in the domain function.
  */
 export type FieldOptions = {
   error?: string;
-  rule?: string;
+  rule?: Rule;
   trim?: boolean;
   minLength?: number;
   maxLength?: number;
@@ -48,36 +49,42 @@ export function optionalText(title: string, options: FieldOptions = {}) {
   return Type.Optional(Type.String({ title, error: `${title} must be text.`, ...options }));
 }
 
-type Field = TSchema & { title?: string; error?: string; rule?: string; trim?: boolean };
-
-/** Errors of a value of the right kind that breaks a limit: these get the field's `rule`. */
-const BROKEN_LIMITS = new Set<ValueErrorType>([
-  ValueErrorType.StringMinLength,
-  ValueErrorType.StringMaxLength,
-  ValueErrorType.StringPattern,
-  ValueErrorType.ArrayMinItems,
-  ValueErrorType.ArrayMaxItems,
-  ValueErrorType.ObjectMinProperties,
-  ValueErrorType.ObjectMaxProperties,
-  ValueErrorType.NumberMinimum,
-  ValueErrorType.NumberMaximum,
-  ValueErrorType.IntegerMinimum,
-  ValueErrorType.IntegerMaximum,
+/** The JSON Schema keywords that set a limit, by the error TypeBox reports for breaking them. */
+const LIMITS = new Map<ValueErrorType, string>([
+  [ValueErrorType.StringMinLength, "minLength"],
+  [ValueErrorType.StringMaxLength, "maxLength"],
+  [ValueErrorType.StringPattern, "pattern"],
+  [ValueErrorType.ArrayMinItems, "minItems"],
+  [ValueErrorType.ArrayMaxItems, "maxItems"],
+  [ValueErrorType.ObjectMinProperties, "minProperties"],
+  [ValueErrorType.ObjectMaxProperties, "maxProperties"],
+  [ValueErrorType.NumberMinimum, "minimum"],
+  [ValueErrorType.NumberMaximum, "maximum"],
+  [ValueErrorType.IntegerMinimum, "minimum"],
+  [ValueErrorType.IntegerMaximum, "maximum"],
 ]);
+
+type Rule = string | Partial<Record<string, string>>;
+type Field = TSchema & { title?: string; error?: string; rule?: Rule; trim?: boolean };
+
+/** The sentence for a broken limit: the rule of the part that holds it (an array's item, say), else the field's; none for a wrong kind. */
+function ruleFor(field: Field, error: ValueError): string | undefined {
+  const keyword = LIMITS.get(error.type);
+  if (!keyword) return undefined;
+  const rule = (error.schema as Field).rule ?? field.rule;
+  return typeof rule === "string" ? rule : rule?.[keyword];
+}
 
 /**
  * The sentence for a value its field refuses, or null when it fits: a wrong kind anywhere in it
- * comes first (the field's `error`), then the first broken limit (the `rule` of the part that
- * holds it, an array's item for instance, else the field's).
+ * comes first (the field's `error`), then the first broken limit's rule.
  */
 export function fieldProblem(field: TSchema, value: unknown, label = (field as Field).title ?? "The value"): string | null {
   const errors: ValueError[] = [...Value.Errors(field, value)];
   if (errors.length === 0) return null;
-  const { error, rule } = field as Field;
-  const wrongKind = errors.find((e) => !BROKEN_LIMITS.has(e.type));
-  if (wrongKind || !rule) return error ?? `${label} is not valid.`;
-  const limit = errors[0]!;
-  return (limit.schema as Field).rule ?? rule;
+  const rules = errors.map((error) => ruleFor(field as Field, error));
+  if (rules.some((rule) => rule === undefined)) return (field as Field).error ?? `${label} is not valid.`;
+  return rules[0]!;
 }
 
 /** A text field's value as its schema reads it: trimmed when the field says so. */
@@ -134,10 +141,10 @@ export function normalizedInput(schema: TObject, input: Record<string, unknown>)
  */
 export function brokenRule(schema: TObject, value: unknown): string | null {
   const errors = [...Value.Errors(schema, value)];
-  if (errors.length === 0 || errors.some((e) => !BROKEN_LIMITS.has(e.type))) return null;
-  const name = errors[0]!.path.split("/")[1] ?? "";
-  const field = schema.properties[name] as Field | undefined;
-  return field?.rule ? fieldProblem(field, (value as Record<string, unknown>)[name]) : null;
+  const fieldOf = (error: ValueError) => schema.properties[error.path.split("/")[1] ?? ""] as Field | undefined;
+  if (errors.length === 0 || errors.some((error) => !fieldOf(error) || ruleFor(fieldOf(error)!, error) === undefined)) return null;
+  const name = errors[0]!.path.split("/")[1]!;
+  return fieldProblem(schema.properties[name]!, (value as Record<string, unknown>)[name]);
 }
 
 /**
