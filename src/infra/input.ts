@@ -25,9 +25,9 @@ export const NO_CONTROL_CHARS = "^[^\\x00-\\x1f\\x7f]*$";
  * it in errors, its `error` is the sentence a person gets when the value is missing or of the
  * wrong kind, and its `rule` the sentence when a value of the right kind breaks a limit (a length,
  * a pattern, a count): one for all its limits, or one per limit (by keyword) where a limit left
- * out of it counts as the wrong kind (text that is only spaces, say). `trim`: the spaces around a text are not part of it, so it is trimmed
- * before its limits are checked. Rules that need code (a safe URL, a valid branch, a repo that
- * exists) stay in the domain function.
+ * out of it counts as the wrong kind (text that is only spaces, say). `trim`: the spaces around
+ * a text are not part of it, so it is trimmed before its limits are checked. Rules that need code
+ * (a safe URL, a valid branch, a repo that exists, a size in bytes) stay in the domain function.
  */
 export type FieldOptions = {
   error?: string;
