@@ -3,8 +3,7 @@ import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
 import { AppError, forbidden, invalid } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
-import { hasControlChars } from "../infra/input.ts";
-import { requiredText } from "../infra/input.ts";
+import { NO_CONTROL_CHARS, readField, requiredText } from "../infra/input.ts";
 import type { Actor } from "./actor.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
 import { generateToken, hashToken } from "./sign-ins.ts";
@@ -30,17 +29,18 @@ export function publicToken(token: ApiToken) {
   };
 }
 
-export const NewTokenInput = Type.Object({ name: requiredText("Name") });
+const MAX_NAME = 100;
+
+export const NewTokenInput = Type.Object({
+  name: requiredText("Name", { trim: true, maxLength: MAX_NAME, pattern: NO_CONTROL_CHARS, rule: `Name must be 1–${MAX_NAME} characters without control characters.` }),
+});
 export type NewTokenInput = Static<typeof NewTokenInput>;
 
 /** A person makes an API token of their own (an agent never does). */
 export function createApiToken(db: Db, actor: Actor, input: NewTokenInput): { token: ApiToken; secret: string } {
   if (actor.kind !== "person") throw forbidden("Only a person can make an API token.");
   const userId = actor.user.id;
-  const name = input.name.trim();
-  if (name.length === 0 || name.length > 100 || hasControlChars(name)) {
-    throw invalid("name", "Name must be 1–100 characters without control characters.");
-  }
+  const name = readField(NewTokenInput, "name", input.name);
   const secret = PREFIX + generateToken();
   const token = { id: newId(), name, createdAt: new Date(), lastUsedAt: null };
   db.insert(apiTokens).values({ ...token, userId, tokenHash: hashToken(secret) }).run();

@@ -123,29 +123,3 @@ export type ServerEvent =
 
 /** The longest message a person may send. */
 export const MAX_MESSAGE_CHARS = 100_000;
-
-/** The client's message (a text frame, or the JSON already parsed from one), or a sentence saying what is wrong with it. */
-export function parseClientMessage(body: unknown): ClientMessage | string {
-  let value = body;
-  if (typeof body === "string") {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return 'Messages must be JSON: {"type":"message","text":"…"}, {"type":"interrupt"} or {"type":"approval","id":"…","allow":true}.';
-    }
-  }
-  const message = (value && typeof value === "object" ? value : {}) as Record<string, unknown>;
-  if (message.type === "interrupt") return { type: "interrupt" };
-  if (message.type === "approval") {
-    if (typeof message.id !== "string" || !message.id) return "An approval needs the id of the approval_request it answers.";
-    if (typeof message.allow !== "boolean") return "An approval needs allow: true or false.";
-    if (message.scope !== undefined && message.scope !== "once" && message.scope !== "session") return 'An approval\'s scope is "once" or "session".';
-    return { type: "approval", id: message.id, allow: message.allow, ...(message.scope ? { scope: message.scope } : {}) };
-  }
-  if (message.type === "message") {
-    if (typeof message.text !== "string" || !message.text.trim()) return "A message needs text.";
-    if (message.text.length > MAX_MESSAGE_CHARS) return `A message may be at most ${MAX_MESSAGE_CHARS} characters.`;
-    return { type: "message", text: message.text };
-  }
-  return `Unknown message type ${JSON.stringify(message.type)}; use message, interrupt or approval.`;
-}

@@ -1,7 +1,8 @@
 import { insufficientStorage, isDiskFull } from "../infra/disk-full.ts";
 import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
-import { type ServerEvent, parseClientMessage } from "../chat/protocol.ts";
+import { parseClientMessage } from "../chat/client-messages.ts";
+import type { ServerEvent } from "../chat/protocol.ts";
 import { assertSpeaker } from "../chat/speaker.ts";
 import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";

@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { POD_LOST_CODE } from "../infra/close-codes.ts";
 import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
-import { parseClientMessage } from "../terminal/protocol.ts";
+import { parseClientMessage } from "../terminal/client-messages.ts";
 import type { TerminalHost } from "../terminal/terminal-host.ts";
 import type { Watcher } from "../terminal/watchers.ts";
 import { requireActor } from "./auth.ts";

@@ -5,7 +5,7 @@ import type { Db } from "../infra/db.ts";
 import { AppError, invalid, notFound } from "../infra/errors.ts";
 import type { EventBus } from "../infra/events.ts";
 import { newId } from "../infra/ids.ts";
-import { hasControlChars, optionalText, requiredText } from "../infra/input.ts";
+import { NO_CONTROL_CHARS, optionalText, readField, requiredText } from "../infra/input.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
 import { getRepo } from "../repos/repos.ts";
 import { SECRET_MASK } from "../settings/settings.ts";
@@ -67,13 +67,25 @@ const LAUNCHER_PREFIX = "__pier_";
  */
 const MASK_PREFIX = SECRET_MASK;
 
+const name = { maxLength: MAX_NAME, pattern: MCP_SERVER_NAME.source, rule: NAME_RULE };
+const command = {
+  maxLength: MAX_COMMAND,
+  // Not only spaces, and one line.
+  pattern: "^(?!\\s*$)[^\\x00-\\x1f\\x7f]*$",
+  rule: `Command must be one line of at most ${MAX_COMMAND} characters: the program to start.`,
+};
 const args = Type.Optional(
-  Type.Array(Type.String(), { title: "Arguments", error: "Arguments must be a list of text, one item per argument." }),
+  Type.Array(
+    Type.String({ maxLength: MAX_ARG, pattern: NO_CONTROL_CHARS, rule: `Each argument must be one line of at most ${MAX_ARG} characters.` }),
+    { title: "Arguments", error: "Arguments must be a list of text, one item per argument.", maxItems: MAX_ARGS, rule: `At most ${MAX_ARGS} arguments.` },
+  ),
 );
 const env = Type.Optional(
   Type.Record(Type.String(), Type.String(), {
     title: "Environment",
     error: "Environment must be an object of variable names to text values.",
+    maxProperties: MAX_ENV,
+    rule: `At most ${MAX_ENV} environment variables.`,
     description: `Values are secrets. A value sent back as shown (starting ${MASK_PREFIX}) keeps the stored one.`,
   }),
 );
@@ -81,8 +93,8 @@ const enabled = Type.Optional(Type.Boolean({ title: "Enabled", error: "Enabled m
 
 /** A new MCP server (POST /api/config/mcps): global, or for one repo. */
 export const NewMcpServerInput = Type.Object({
-  name: requiredText("Name"),
-  command: requiredText("Command", { description: "The program to start, found on the pod's PATH or an absolute path." }),
+  name: requiredText("Name", name),
+  command: requiredText("Command", { description: "The program to start, found on the pod's PATH or an absolute path.", ...command }),
   args,
   env,
   enabled,
@@ -96,8 +108,8 @@ export type NewMcpServerInput = Static<typeof NewMcpServerInput>;
  * so editing never needs a secret again. Its scope (global or a repo) stays what it was made with.
  */
 export const McpServerChangesInput = Type.Object({
-  name: optionalText("Name"),
-  command: optionalText("Command"),
+  name: optionalText("Name", name),
+  command: optionalText("Command", command),
   args,
   env,
   enabled,
@@ -143,8 +155,8 @@ export class McpServers {
     const repoId = input.repoId || null;
     if (repoId !== null) getRepo(this.deps.db, repoId, "repoId");
     const name = checkName(input.name);
-    const command = checkCommand(input.command);
-    const argv = checkArgs(input.args ?? []);
+    const command = readField(McpServerChangesInput, "command", input.command)!;
+    const argv = readField(McpServerChangesInput, "args", input.args) ?? [];
     const sealed = await this.sealEnv(input.env ?? {}, {});
     const now = new Date();
     const row: Row = {
@@ -173,8 +185,8 @@ export class McpServers {
     const current = this.row(id);
     const next: Row = { ...current };
     if (input.name !== undefined) next.name = checkName(input.name);
-    if (input.command !== undefined) next.command = checkCommand(input.command);
-    if (input.args !== undefined) next.args = JSON.stringify(checkArgs(input.args));
+    if (input.command !== undefined) next.command = readField(McpServerChangesInput, "command", input.command)!;
+    if (input.args !== undefined) next.args = JSON.stringify(readField(McpServerChangesInput, "args", input.args));
     if (input.env !== undefined) next.env = JSON.stringify(await this.sealEnv(input.env, JSON.parse(current.env)));
     if (input.enabled !== undefined) next.enabled = input.enabled;
     next.updatedAt = new Date();
@@ -255,7 +267,7 @@ export class McpServers {
   /** The new environment, sealed: a masked value keeps the stored one of that name; any other is sealed anew. */
   private async sealEnv(given: Record<string, string>, stored: Record<string, string>): Promise<Record<string, string>> {
     const names = Object.keys(given);
-    if (names.length > MAX_ENV) throw invalid("env", `At most ${MAX_ENV} environment variables.`);
+    readField(McpServerChangesInput, "env", given);
     const sealed: Record<string, string> = {};
     for (const name of names) {
       const value = given[name]!;
@@ -282,25 +294,11 @@ export class McpServers {
   }
 }
 
+/** The name as its schema reads it, and not Pier's own. */
 function checkName(name: string): string {
-  if (name.length > MAX_NAME || !MCP_SERVER_NAME.test(name)) throw invalid("name", NAME_RULE);
+  readField(McpServerChangesInput, "name", name);
   if (RESERVED.has(name)) throw invalid("name", `The name ${name} is Pier's own MCP endpoint; pick another.`);
   return name;
-}
-
-function checkCommand(command: string): string {
-  if (!command.trim() || command.length > MAX_COMMAND || hasControlChars(command)) {
-    throw invalid("command", `Command must be one line of at most ${MAX_COMMAND} characters: the program to start.`);
-  }
-  return command;
-}
-
-function checkArgs(argv: string[]): string[] {
-  if (argv.length > MAX_ARGS) throw invalid("args", `At most ${MAX_ARGS} arguments.`);
-  for (const arg of argv) {
-    if (arg.length > MAX_ARG || hasControlChars(arg)) throw invalid("args", `Each argument must be one line of at most ${MAX_ARG} characters.`);
-  }
-  return argv;
 }
 
 function sameScope(repoId: string | null, name: string) {

@@ -5,8 +5,7 @@ import { IMAGE_REF } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
 import { AppError, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
-import { hasControlChars } from "../infra/input.ts";
-import { optionalText, requiredText } from "../infra/input.ts";
+import { NO_CONTROL_CHARS, optionalText, readField, requiredText } from "../infra/input.ts";
 import { isValidBranchName } from "./git-ref.ts";
 import { checkRepoUrl, nameFromUrl } from "./git-url.ts";
 import { type GitHubWeb, githubRepoFromUrl, isGithubRepo } from "../github/hosts.ts";
@@ -41,7 +40,12 @@ export interface RepoRules {
 export const RepoSettingsInput = Type.Object({
   defaultBranch: optionalText("Default branch"),
   image: optionalText("Image"),
-  terminalCommand: optionalText("Terminal start command"),
+  terminalCommand: optionalText("Terminal start command", {
+    trim: true,
+    maxLength: MAX_COMMAND,
+    pattern: NO_CONTROL_CHARS,
+    rule: `Terminal start command must be one line of at most ${MAX_COMMAND} characters.`,
+  }),
   githubRepo: optionalText("GitHub repository", { description: "owner/name on GitHub; empty takes it from the URL." }),
 });
 export type RepoSettingsInput = Static<typeof RepoSettingsInput>;
@@ -100,11 +104,7 @@ function readSettings(input: RepoSettingsInput, current: RepoSettings, url: stri
     next.image = image;
   }
   if (input.terminalCommand !== undefined) {
-    const command = input.terminalCommand.trim() || null;
-    if (command !== null && (command.length > MAX_COMMAND || hasControlChars(command))) {
-      throw invalid("terminalCommand", `Terminal start command must be one line of at most ${MAX_COMMAND} characters.`);
-    }
-    next.terminalCommand = command;
+    next.terminalCommand = readField(RepoSettingsInput, "terminalCommand", input.terminalCommand) || null;
   }
   if (input.githubRepo !== undefined) {
     const githubRepo = input.githubRepo.trim() || githubRepoFromUrl(url, rules.github);

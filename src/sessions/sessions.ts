@@ -9,8 +9,7 @@ import type { Db } from "../infra/db.ts";
 import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
-import { hasControlChars } from "../infra/input.ts";
-import { optionalText, requiredText } from "../infra/input.ts";
+import { NO_CONTROL_CHARS, optionalText, readField, requiredText } from "../infra/input.ts";
 import type { LivePod } from "../pods/disk-watch.ts";
 import type { Pods } from "../pods/pods.ts";
 import { isValidBranchName } from "../repos/git-ref.ts";
@@ -98,12 +97,14 @@ export interface SessionDeps {
   podFacts?(key: PodKey): PodFactsOffer;
 }
 
+const MAX_TITLE = 200;
+
 /** What starting a session takes (POST /api/sessions, the New Session form). */
 export const StartSessionInput = Type.Object({
   repoId: requiredText("Repository"),
   branch: optionalText("Branch", { description: "An existing branch to check out; left out, a new branch off the default one." }),
   taskId: optionalText("Task"),
-  title: optionalText("Title"),
+  title: optionalText("Title", { trim: true, maxLength: MAX_TITLE, pattern: NO_CONTROL_CHARS, rule: `Title must be at most ${MAX_TITLE} characters without control characters.` }),
   model: optionalText("Model"),
   engine: Type.Optional(
     Type.Union(
@@ -119,7 +120,6 @@ export const LinkTaskInput = Type.Object({ taskId: Type.String({ title: "Task", 
 export type LinkTaskInput = Static<typeof LinkTaskInput>;
 
 const SUGGESTIONS_WAIT_MS = 5000;
-const MAX_TITLE = 200;
 
 /**
  * Sessions: one person's working context on one branch of one repo. Creating one answers at
@@ -140,10 +140,7 @@ export class Sessions {
     const startedAt = performance.now();
     const user = actor.user;
     const repo = this.findRepo(input.repoId);
-    const title = input.title?.trim() || undefined;
-    if (title !== undefined && (title.length > MAX_TITLE || hasControlChars(title))) {
-      throw invalid("title", `Title must be at most ${MAX_TITLE} characters without control characters.`);
-    }
+    const title = readField(StartSessionInput, "title", input.title) || undefined;
     const taskId = input.taskId || null;
     if (taskId) this.deps.tasks.assertExists(taskId);
     const model = input.model || this.deps.settings.plain().defaultModel;

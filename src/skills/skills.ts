@@ -5,11 +5,11 @@ import type { Db, Tx } from "../infra/db.ts";
 import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import type { EventBus } from "../infra/events.ts";
 import { newId } from "../infra/ids.ts";
-import { optionalText, requiredText } from "../infra/input.ts";
+import { optionalText, readField, requiredText } from "../infra/input.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo } from "../repos/repos.ts";
 import type { SessionFile } from "../workspaces/workspace.ts";
-import { CommittedSkillReader, type CommittedSkills, MAX_CONTENT_BYTES, MAX_NAME, isSkillName } from "./committed.ts";
+import { CommittedSkillReader, type CommittedSkills, MAX_CONTENT_BYTES, MAX_NAME, SKILL_NAME } from "./committed.ts";
 import { describeContent, oneLine, renderSkillFile, skillPath } from "./skill-file.ts";
 import {
   PROPOSAL_STATES,
@@ -95,7 +95,12 @@ export interface PublicProposal {
   createdAt: string;
 }
 
-const name = requiredText("Name", { description: "Lowercase words of letters and digits joined by hyphens, at most 64 characters." });
+const NAME_RULE = {
+  maxLength: MAX_NAME,
+  pattern: SKILL_NAME.source,
+  rule: `A skill's name is lowercase words of letters and digits joined by single hyphens (like release-notes), at most ${MAX_NAME} characters.`,
+};
+const name = requiredText("Name", { description: "Lowercase words of letters and digits joined by hyphens, at most 64 characters.", ...NAME_RULE });
 const category = Type.Union(
   SKILL_CATEGORIES.map((c) => Type.Literal(c)),
   { title: "Category", error: `Category must be one of ${SKILL_CATEGORIES.join(", ")}.` },
@@ -115,7 +120,7 @@ export const NewSkillInput = Type.Object({
 export type NewSkillInput = Static<typeof NewSkillInput>;
 
 export const SkillChangesInput = Type.Object({
-  name: optionalText("Name"),
+  name: optionalText("Name", NAME_RULE),
   category: Type.Optional(category),
   content: optionalText("Content"),
   description,
@@ -571,11 +576,9 @@ export class Skills {
   }
 }
 
+/** The name as its schema reads it (by any door: a person's form, the agent's proposal). */
 function checkName(raw: string): string {
-  if (raw.length > MAX_NAME || !isSkillName(raw)) {
-    throw invalid("name", `A skill's name is lowercase words of letters and digits joined by single hyphens (like release-notes), at most ${MAX_NAME} characters.`);
-  }
-  return raw;
+  return readField(SkillChangesInput, "name", raw)!;
 }
 
 /** The content as kept: line ends as LF (a browser's form sends CRLF). */

@@ -6,7 +6,7 @@ import type { Db, Tx } from "../infra/db.ts";
 import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import type { EventBus } from "../infra/events.ts";
 import { newId } from "../infra/ids.ts";
-import { hasControlChars, optionalText, requiredText } from "../infra/input.ts";
+import { NO_CONTROL_CHARS, optionalText, readField, requiredText } from "../infra/input.ts";
 import { getRepo } from "../repos/repos.ts";
 import { maySeeTask, visibleTasks } from "./task-scope.ts";
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus, taskNotes, tasks } from "./tables.ts";
@@ -79,16 +79,20 @@ export function canMove(from: TaskStatus, to: TaskStatus): boolean {
 const MAX_TITLE = 200;
 const MAX_DESCRIPTION = 100_000;
 const MAX_NOTE = 20_000;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY = "^(\\d{4}-\\d{2}-\\d{2})?$";
+
+const TITLE_RULE = { trim: true, minLength: 1, maxLength: MAX_TITLE, pattern: NO_CONTROL_CHARS, rule: `Title must be 1–${MAX_TITLE} characters without control characters.` };
+const DESCRIPTION_RULE = { maxLength: MAX_DESCRIPTION, rule: `Description must be at most ${MAX_DESCRIPTION} characters.` };
+const NOTE_RULE = { trim: true, maxLength: MAX_NOTE, rule: `A note must be 1–${MAX_NOTE} characters.` };
 
 const status = Type.Optional(Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)), { title: "Status", error: `Status must be one of ${TASK_STATUSES.join(", ")}.` }));
 const priority = Type.Optional(Type.Union(TASK_PRIORITIES.map((p) => Type.Literal(p)), { title: "Priority", error: `Priority must be one of ${TASK_PRIORITIES.join(", ")}.` }));
-const dueDate = optionalText("Due date", { description: "A calendar day, YYYY-MM-DD; empty clears it." });
+const dueDate = optionalText("Due date", { description: "A calendar day, YYYY-MM-DD; empty clears it.", pattern: DAY, rule: "Due date must be a day, YYYY-MM-DD." });
 const order = Type.Optional(Type.Number({ title: "Order", error: "Order must be a number." }));
 
 export const NewTaskInput = Type.Object({
-  title: requiredText("Title"),
-  description: optionalText("Description", { description: "Markdown." }),
+  title: requiredText("Title", TITLE_RULE),
+  description: optionalText("Description", { description: "Markdown.", ...DESCRIPTION_RULE }),
   priority,
   dueDate,
   parentId: optionalText("Parent task"),
@@ -97,8 +101,8 @@ export const NewTaskInput = Type.Object({
 export type NewTaskInput = Static<typeof NewTaskInput>;
 
 export const TaskChangesInput = Type.Object({
-  title: optionalText("Title"),
-  description: optionalText("Description"),
+  title: optionalText("Title", TITLE_RULE),
+  description: optionalText("Description", DESCRIPTION_RULE),
   status,
   priority,
   dueDate,
@@ -106,9 +110,13 @@ export const TaskChangesInput = Type.Object({
 });
 export type TaskChangesInput = Static<typeof TaskChangesInput>;
 
-export const NoteInput = Type.Object({ body: requiredText("Note") });
+export const NoteInput = Type.Object({ body: requiredText("Note", NOTE_RULE) });
 export type NoteInput = Static<typeof NoteInput>;
 
+/**
+ * The feedback is kept as a note, and the domain reads it by the note's rule, whose refusal has
+ * always named the note's field (invalid_body), so that rule is not repeated here.
+ */
 export const RejectInput = Type.Object({ feedback: requiredText("Feedback") });
 export type RejectInput = Static<typeof RejectInput>;
 
@@ -139,10 +147,7 @@ export class Tasks {
     const visible = visibleTasks(actor, this.deps.linkedTaskOf);
     if (visible === null) return [];
     const where: Array<SQL | undefined> = [visible];
-    if (filter.status !== undefined && filter.status !== "") {
-      if (!(TASK_STATUSES as readonly string[]).includes(filter.status)) throw invalid("status", `Status must be one of ${TASK_STATUSES.join(", ")}.`);
-      where.push(eq(tasks.status, filter.status as TaskStatus));
-    }
+    if (filter.status !== undefined && filter.status !== "") where.push(eq(tasks.status, readField(TaskChangesInput, "status", filter.status)!));
     if (filter.repoId) where.push(eq(tasks.repoId, filter.repoId));
     if (filter.parentId) where.push(eq(tasks.parentId, filter.parentId));
     const rows = this.db
@@ -178,8 +183,8 @@ export class Tasks {
   }
 
   create(actor: Actor, input: NewTaskInput): PublicTask {
-    const title = this.checkTitle(input.title);
-    const description = this.checkDescription(input.description ?? "");
+    const title = readField(NewTaskInput, "title", input.title);
+    const description = readField(NewTaskInput, "description", input.description) ?? "";
     if (input.parentId) {
       const parent = this.row(input.parentId, "parentId");
       // The agent may only add subtasks to the task it works on.
@@ -195,7 +200,7 @@ export class Tasks {
       description,
       status: "todo",
       priority: input.priority ?? "medium",
-      dueDate: this.checkDueDate(input.dueDate),
+      dueDate: checkDueDate(input.dueDate),
       parentId: input.parentId || null,
       sortOrder: this.nextOrder("todo"),
       repoId: input.repoId || null,
@@ -214,10 +219,10 @@ export class Tasks {
     const before = this.row(id);
     this.assertReaches(actor, before);
     const changes: Partial<Row> = { updatedAt: new Date() };
-    if (input.title !== undefined) changes.title = this.checkTitle(input.title);
-    if (input.description !== undefined) changes.description = this.checkDescription(input.description);
+    if (input.title !== undefined) changes.title = readField(TaskChangesInput, "title", input.title);
+    if (input.description !== undefined) changes.description = readField(TaskChangesInput, "description", input.description);
     if (input.priority !== undefined) changes.priority = input.priority;
-    if (input.dueDate !== undefined) changes.dueDate = this.checkDueDate(input.dueDate);
+    if (input.dueDate !== undefined) changes.dueDate = checkDueDate(input.dueDate);
     if (input.order !== undefined) changes.sortOrder = input.order;
     if (input.status !== undefined && input.status !== before.status) {
       this.assertMove(before.status, input.status);
@@ -255,7 +260,7 @@ export class Tasks {
    */
   reject(actor: Actor, id: string, input: RejectInput): PublicTask {
     if (actor.kind !== "person") throw forbidden("Only a person can reject a task.");
-    const feedback = this.checkNote(input.feedback);
+    const feedback = readField(NoteInput, "body", input.feedback);
     const task = this.move(actor, id, "in_progress");
     const note = this.addNote(actor, id, { body: `Changes requested: ${feedback}` }, "feedback");
     this.bus.publish("task.rejected", id, { task, note });
@@ -321,7 +326,7 @@ export class Tasks {
       kind,
       userId: actor.user.id,
       sessionId: actor.kind === "agent" ? actor.sessionId : null,
-      body: this.checkNote(input.body),
+      body: readField(NoteInput, "body", input.body),
       createdAt: new Date(),
     };
     this.db.insert(taskNotes).values(note).run();
@@ -409,29 +414,14 @@ export class Tasks {
       subtasks: progress.get(row.id) ?? { done: 0, total: 0 },
     }));
   }
+}
 
-  private checkTitle(raw: string): string {
-    const title = raw.trim();
-    if (!title || title.length > MAX_TITLE || hasControlChars(title)) throw invalid("title", `Title must be 1–${MAX_TITLE} characters without control characters.`);
-    return title;
-  }
-
-  private checkDescription(description: string): string {
-    if (description.length > MAX_DESCRIPTION) throw invalid("description", `Description must be at most ${MAX_DESCRIPTION} characters.`);
-    return description;
-  }
-
-  private checkNote(body: string): string {
-    const trimmed = body.trim();
-    if (!trimmed || trimmed.length > MAX_NOTE) throw invalid("body", `A note must be 1–${MAX_NOTE} characters.`);
-    return trimmed;
-  }
-
-  private checkDueDate(raw: string | undefined): string | null {
-    if (!raw) return null;
-    if (!DAY.test(raw) || Number.isNaN(new Date(`${raw}T00:00:00Z`).getTime())) throw invalid("dueDate", "Due date must be a day, YYYY-MM-DD.");
-    return raw;
-  }
+/** The day, checked by its schema and then as a date the calendar has (2031-02-30 is not); empty is none. */
+function checkDueDate(raw: string | undefined): string | null {
+  const day = readField(TaskChangesInput, "dueDate", raw);
+  if (!day) return null;
+  if (Number.isNaN(new Date(`${day}T00:00:00Z`).getTime())) throw invalid("dueDate", "Due date must be a day, YYYY-MM-DD.");
+  return day;
 }
 
 function publicNote(note: NoteRow): PublicNote {

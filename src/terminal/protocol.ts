@@ -24,28 +24,3 @@ export type ControlMessage =
 export const MAX_FRAME_BYTES = 256 * 1024;
 /** The most columns or rows a resize may ask for. */
 export const MAX_DIMENSION = 1000;
-
-/** The client's message (a text frame, or the JSON already parsed from one), or a sentence saying what is wrong with it. */
-export function parseClientMessage(body: unknown): ClientMessage | string {
-  let value = body;
-  if (typeof body === "string") {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return "Messages must be JSON: {\"type\":\"input\",\"data\":\"…\"} or {\"type\":\"resize\",\"cols\":N,\"rows\":N}.";
-    }
-  }
-  if (!value || typeof value !== "object") return "Messages must be JSON objects with a type.";
-  const message = value as Record<string, unknown>;
-  if (message.type === "input") {
-    if (typeof message.data !== "string") return "An input message needs data as a string.";
-    return { type: "input", data: message.data };
-  }
-  if (message.type === "resize") {
-    const { cols, rows } = message;
-    const ok = (n: unknown) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_DIMENSION;
-    if (!ok(cols) || !ok(rows)) return `A resize needs whole numbers cols and rows from 1 to ${MAX_DIMENSION}.`;
-    return { type: "resize", cols: cols as number, rows: rows as number };
-  }
-  return `Unknown message type ${JSON.stringify(message.type)}; use input or resize.`;
-}

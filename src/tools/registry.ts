@@ -1,5 +1,6 @@
 import type { TObject } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { brokenRule, normalizedInput } from "../infra/input.ts";
 import { PodScriptRefusal } from "../workspaces/pod-script.ts";
 import { bash } from "./bash.ts";
 import { editFile } from "./edit-file.ts";
@@ -65,12 +66,16 @@ function anObject(input: unknown): Record<string, unknown> | string {
 /**
  * The model's input as the tool's schema types it, or a sentence saying what does not fit. Models
  * send null for a field they mean to leave out, and numbers as strings ("30"), so both are taken
- * as meant; anything else that does not fit is refused.
+ * as meant, and text fields that say so are trimmed (as for a person). A limit the domain words
+ * (a title's length) is refused in the domain's words; anything else that does not fit is refused
+ * naming the field.
  */
 function checkInput(tool: Tool<TObject, never>, input: unknown): Record<string, unknown> | string {
   const given = input && typeof input === "object" && !Array.isArray(input) ? Object.entries(input).filter(([, value]) => value !== null) : null;
-  const value = given ? Value.Convert(tool.input, Object.fromEntries(given)) : input;
+  const value = given ? normalizedInput(tool.input, Value.Convert(tool.input, Object.fromEntries(given)) as Record<string, unknown>) : input;
   if (Value.Check(tool.input, value)) return value as Record<string, unknown>;
+  const rule = brokenRule(tool.input, value);
+  if (rule) return rule;
   const problems = new Map<string, string>();
   for (const error of Value.Errors(tool.input, value)) {
     const field = error.path.slice(1) || "input";

@@ -1,9 +1,8 @@
-import { t } from "elysia";
+import { Type } from "@sinclair/typebox";
 import { QUOTED_BLOCKS_ARE_DATA } from "../chat/quoted.ts";
 import { AppError } from "../infra/errors.ts";
-import { TASK_PRIORITIES, TASK_STATUSES } from "../tasks/tables.ts";
 import { quotedNote, quotedTask, quotedTitles } from "../tasks/task-words.ts";
-import type { PublicTask } from "../tasks/tasks.ts";
+import { NewTaskInput, NoteInput, type PublicTask, TaskChangesInput } from "../tasks/tasks.ts";
 import { type TaskToolContext, defineTool } from "./tool.ts";
 
 /**
@@ -12,6 +11,7 @@ import { type TaskToolContext, defineTool } from "./tool.ts";
  * same as for a person; a refusal comes back to the model as a result it can act on. What members
  * wrote (titles, descriptions, notes) comes back quoted and attributed (src/tasks/task-words.ts),
  * with a reminder that it is data: Claude Code reads these over MCP without Pier's system prompt.
+ * Their inputs are the task API's own schemas, so the model is shown the limits a person meets.
  */
 
 const NO_TASK = "No task is linked to this session; the person can link one from the session page.";
@@ -40,7 +40,7 @@ async function refusalAsResult(work: () => Promise<string> | string) {
 export const getMyTask = defineTool({
   name: "get_my_task",
   description: "The task linked to this session: its title, status, priority, description, subtasks' progress and latest notes.",
-  input: t.Object({}),
+  input: Type.Object({}),
   async run(ctx: TaskToolContext) {
     const id = linked(ctx);
     if (!id) return { output: NO_TASK, isError: true };
@@ -63,10 +63,10 @@ export const updateTaskStatus = defineTool({
   name: "update_task_status",
   description:
     "Move the linked task (or one of its subtasks) along its workflow: todo → in_progress → awaiting_approval (when you believe it is done; a person then approves it) → done. Only a person approves; an invalid move is refused with the moves allowed.",
-  input: t.Object({
-    status: t.Union(TASK_STATUSES.map((s) => t.Literal(s))),
-    task_id: t.Optional(t.String({ description: "A subtask's id; the linked task when left out." })),
-  }),
+  input: Type.Composite([
+    Type.Required(Type.Pick(TaskChangesInput, ["status"])),
+    Type.Object({ task_id: Type.Optional(Type.String({ description: "A subtask's id; the linked task when left out." })) }),
+  ]),
   async run(ctx: TaskToolContext, { status, task_id }) {
     const id = task_id ?? linked(ctx);
     if (!id) return { output: NO_TASK, isError: true };
@@ -80,7 +80,7 @@ export const updateTaskStatus = defineTool({
 export const addTaskNote = defineTool({
   name: "add_task_note",
   description: "Add a progress note to the linked task's timeline (what you did, found, or need), for the people following it.",
-  input: t.Object({ body: t.String({ minLength: 1 }) }),
+  input: NoteInput,
   async run(ctx: TaskToolContext, { body }) {
     const id = linked(ctx);
     if (!id) return { output: NO_TASK, isError: true };
@@ -94,11 +94,7 @@ export const addTaskNote = defineTool({
 export const createSubtask = defineTool({
   name: "create_subtask",
   description: "Create a subtask of the linked task (a piece of the work to track on its own).",
-  input: t.Object({
-    title: t.String({ minLength: 1 }),
-    description: t.Optional(t.String()),
-    priority: t.Optional(t.Union(TASK_PRIORITIES.map((p) => t.Literal(p)))),
-  }),
+  input: Type.Pick(NewTaskInput, ["title", "description", "priority"]),
   async run(ctx: TaskToolContext, { title, description, priority }) {
     const id = linked(ctx);
     if (!id) return { output: NO_TASK, isError: true };
@@ -112,7 +108,7 @@ export const createSubtask = defineTool({
 export const listTasks = defineTool({
   name: "list_tasks",
   description: "List the linked task and its subtasks, optionally only those with one status.",
-  input: t.Object({ status: t.Optional(t.Union(TASK_STATUSES.map((s) => t.Literal(s)))) }),
+  input: Type.Pick(TaskChangesInput, ["status"]),
   async run(ctx: TaskToolContext, { status }) {
     if (!linked(ctx)) return { output: NO_TASK, isError: true };
     return refusalAsResult(() => {

@@ -30,7 +30,7 @@ export interface ToolResult {
 }
 
 /**
- * One tool the agent may call. `input` is a TypeBox schema (Elysia's `t`): it is the JSON Schema
+ * One tool the agent may call. `input` is a TypeBox schema: it is the JSON Schema
  * the model is shown, and the check the model's input must pass before `run` sees it.
  */
 export interface Tool<Input extends TObject = TObject, Context = ToolContext> {
