@@ -169,3 +169,27 @@ export function readMessage<M extends Record<string, TObject>>(schemas: M, messa
   }
   return read as Static<M[keyof M]>;
 }
+
+/** Pier's own keywords on a field (its sentences, its trimming): read by `readField`, never shown. */
+const PIER_KEYWORDS = new Set(["error", "rule", "trim"]);
+/** Where a schema holds schemas: one, a list, or a map of them (a property may be named `error`). */
+const ONE_SCHEMA = new Set(["items", "not", "additionalProperties", "contains", "propertyNames", "if", "then", "else"]);
+const SCHEMA_LISTS = new Set(["anyOf", "oneOf", "allOf", "prefixItems"]);
+const SCHEMA_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions"]);
+
+/**
+ * The schema as plain JSON Schema for a model or an MCP client: the same rules, without Pier's
+ * own keywords, which another validator would not know.
+ */
+export function publicSchema<T>(schema: T): T {
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (PIER_KEYWORDS.has(key)) continue;
+    if (ONE_SCHEMA.has(key)) out[key] = publicSchema(value);
+    else if (SCHEMA_LISTS.has(key) && Array.isArray(value)) out[key] = value.map((item) => publicSchema(item));
+    else if (SCHEMA_MAPS.has(key) && typeof value === "object" && value !== null) out[key] = Object.fromEntries(Object.entries(value).map(([name, item]) => [name, publicSchema(item)]));
+    else out[key] = value;
+  }
+  return out as T;
+}

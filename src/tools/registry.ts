@@ -1,6 +1,6 @@
 import type { TObject } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { brokenRule, normalizedInput } from "../infra/input.ts";
+import { brokenRule, normalizedInput, publicSchema } from "../infra/input.ts";
 import { PodScriptRefusal } from "../workspaces/pod-script.ts";
 import { bash } from "./bash.ts";
 import { editFile } from "./edit-file.ts";
@@ -31,8 +31,9 @@ export class ToolRegistry<Context = ToolContext> {
     this.byName = new Map(tools.map((tool) => [tool.name, tool]));
   }
 
+  /** Pier's tools as plain JSON Schema (the same limits, without Pier's own keywords); an MCP server's as its server wrote it. */
   definitions(): ToolDefinition[] {
-    return this.tools.map(({ name, description, input }) => ({ name, description, input_schema: input }));
+    return this.tools.map(({ name, description, input, checksOwnInput }) => ({ name, description, input_schema: checksOwnInput ? input : publicSchema(input) }));
   }
 
   /** Runs one call. An unknown tool, input that does not fit and a failing tool all come back as results the model can act on. */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { TObject } from "@sinclair/typebox";
+import { type TObject, Type } from "@sinclair/typebox";
+import { requiredText } from "../../src/infra/input.ts";
 import { ToolRegistry, builtInTools } from "../../src/tools/registry.ts";
 import type { Tool, ToolContext } from "../../src/tools/tool.ts";
 import type { WorktreeFiles } from "../../src/workspaces/worktree-files.ts";
@@ -82,5 +83,23 @@ describe("the tool registry", () => {
       expect(await tools.run("mcp__clock__at", wrong, ctx)).toEqual({ isError: true, output: "The input must be an object; call the tool again with one." });
     }
     expect(seen).toHaveLength(1);
+  });
+  test("Pier's own keywords (a field's sentences, its trimming) stay out of what the model is shown; the limits, and a property named like one, stay in", () => {
+    const own: Tool = {
+      name: "file_bug",
+      description: "Files a bug.",
+      input: Type.Object({ error: requiredText("Error", { maxLength: 5, rule: "Error is 1–5 characters.", trim: true }), rule: Type.Array(Type.String({ maxLength: 3, rule: "At most 3." }), { maxItems: 2 }) }),
+      run: async () => ({ output: "ok", isError: false }),
+    };
+    const [definition] = JSON.parse(JSON.stringify(new ToolRegistry([own]).definitions()));
+    expect(definition.input_schema).toEqual({
+      type: "object",
+      required: ["error", "rule"],
+      properties: {
+        error: { type: "string", title: "Error", minLength: 1, maxLength: 5 },
+        rule: { type: "array", maxItems: 2, items: { type: "string", maxLength: 3 } },
+      },
+    });
+    expect(JSON.stringify(builtInTools.definitions())).not.toMatch(/"(error|rule|trim)":/);
   });
 });
