@@ -17,18 +17,18 @@ import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase, pingDatabase } from "./infra/db.ts";
 import { EventBus } from "./infra/events.ts";
 import { GitHub } from "./github/client.ts";
-import { githubWeb } from "./github/hosts.ts";
+import { githubWeb } from "./github/web.ts";
 import { PullRequests } from "./prs/pull-requests.ts";
 import { Tasks } from "./tasks/tasks.ts";
 import { Verifications } from "./tasks/verification.ts";
-import { McpEndpoint } from "./mcp/endpoint.ts";
+import { McpEndpoint } from "./mcp-endpoint/endpoint.ts";
 import { Gateway, type GatewayEnv } from "./gateway/gateway.ts";
 import { terminalGatewayEnv } from "./gateway/claude-settings.ts";
-import { AgentMcpServers } from "./mcps/agent-servers.ts";
-import { McpServers } from "./mcps/mcp-servers.ts";
+import { AgentMcpServers } from "./mcp-servers/agent-servers.ts";
+import { McpServers } from "./mcp-servers/mcp-servers.ts";
 import { taskTools } from "./tools/registry.ts";
 import { TaskFeedback } from "./tasks/feedback.ts";
-import { watchForPullRequests, watchTerminalsForPullRequests } from "./prs/watch.ts";
+import { watchForPullRequests, watchTerminalsForPullRequests } from "./prs/link-listeners.ts";
 import { createSecretBox, loadOrCreateSecretKey } from "./infra/secret-box.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { PierAskBuild } from "./pods/pier-ask.ts";
@@ -318,7 +318,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     openTerminal: (session, shell, note) => terminals.open(session, shell, note),
     podState: async (session) => (await runtime.inspectPod({ repoId: session.repoId, userId: session.userId }))?.state ?? "missing",
     openChat: (sessionId) => chats.open(sessionId),
-    stopMcpServers: async (sessionId) => {
+    stopAgentProcesses: async (sessionId) => {
       await agentMcp.stop(sessionId);
       await claudeCodeEngine.stop(sessionId);
     },

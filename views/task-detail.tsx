@@ -4,7 +4,7 @@ import type { PublicVerification } from "../src/tasks/verification.ts";
 import { type FormState, HxForm, TextArea, emptyForm, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { RepoFact } from "./session-header.tsx";
-import { SessionList, type SessionRow, formatUsd } from "./session-pages.tsx";
+import { SessionList, type SessionRow, formatUsd } from "./session-views.tsx";
 import { TaskFields } from "./task-form.tsx";
 import { DueDate, PriorityBadge, STATUS_LABEL, SubtaskProgress, TaskStatusPill, movesFrom } from "./task-parts.tsx";
 

@@ -5,11 +5,6 @@ import type { ToolRegistry } from "../tools/registry.ts";
 import type { NewChatItem } from "./items.ts";
 import type { ChatItem, PassingItem } from "./protocol.ts";
 
-/**
- * What answers a conversation: Pier's own agent on the Anthropic Messages API, or (later) Claude
- * Code running in the pod. An engine only talks to its model and reports through the turn; the
- * conversation around it keeps the queue, the interrupt, the storage and the broadcast.
- */
 /** The reason a turn's signal carries when it is stopped because Pier is stopping, not by its person. */
 export const SERVER_STOPPING = "Pier is stopping";
 
@@ -18,6 +13,12 @@ export function stoppedBy(signal: AbortSignal): string {
   return signal.reason === SERVER_STOPPING ? "Pier restarting" : "the user";
 }
 
+/**
+ * What answers a conversation: Pier's own agent on the Anthropic Messages API
+ * (engines/anthropic.ts), or Claude Code running in the pod (engines/claude-code.ts), by the
+ * session's `engine`. An engine only talks to its model and reports through the turn; the
+ * conversation around it keeps the queue, the interrupt, the storage and the broadcast.
+ */
 export interface ChatEngine {
   /**
    * Takes the conversation one turn further, from the items so far until the model ends its turn,

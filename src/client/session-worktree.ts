@@ -1,4 +1,4 @@
-// A live session page's watch on its worktree (views/session-pages.tsx, WorktreeGone): it asks
+// A live session page's watch on its worktree (views/session-views.tsx, WorktreeGone): it asks
 // GET /api/sessions/:id/worktree when the page opens, whenever it comes back into view and every
 // little while as long as it is shown, and when the worktree was deleted by hand says so with the
 // offer to restore it from the branch (POST /api/sessions/:id/restore-worktree), whose answer

@@ -1,4 +1,4 @@
-// The Tasks page (views/task-pages.tsx): cards move between the board's columns by dragging, by
+// The Tasks page (views/task-views.tsx): cards move between the board's columns by dragging, by
 // their "Move to…" menu, or from the keyboard (Shift + → / ← on a card's title). Every move asks
 // the API; the card changes column only once the workflow allowed it, and a refusal is shown as
 // the server's sentence with the card left where it was. Moves are announced for screen readers.

@@ -4,7 +4,7 @@ import { POD_LOST_CODE } from "../infra/close-codes.ts";
 import { AppError } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import { parseClientMessage } from "../terminal/client-messages.ts";
-import type { TerminalHost } from "../terminal/terminal-host.ts";
+import type { SessionTerminal } from "../terminal/session-terminal.ts";
 import type { Watcher } from "../terminal/watchers.ts";
 import { requireActor } from "./auth.ts";
 import { trackSessionSocket } from "./session-sockets.ts";
@@ -15,7 +15,7 @@ const FIRST_RESIZE_WAIT_MS = 300;
 /** What one open terminal socket needs between its events. */
 interface Attachment {
   watcher: Watcher;
-  host: Promise<TerminalHost>;
+  terminal: Promise<SessionTerminal>;
   attached: Promise<void> | null;
   pendingSize?: { cols: number; rows: number };
   timer?: ReturnType<typeof setTimeout>;
@@ -52,9 +52,9 @@ export function terminalSocket(pier: Pier) {
         },
       };
       const release = trackSessionSocket(pier, ws.data, session.id, raw);
-      const attachment: Attachment = { watcher, host: pier.hosts.terminal(session), attached: null, release };
+      const attachment: Attachment = { watcher, terminal: pier.hosts.terminal(session), attached: null, release };
       open.set(raw, attachment);
-      attachment.host.catch((error: Error) => {
+      attachment.terminal.catch((error: Error) => {
         watcher.sendControl({ type: "error", message: error.message });
         raw.close(1011, "terminal unavailable");
       });
@@ -69,16 +69,16 @@ export function terminalSocket(pier: Pier) {
         return;
       }
       try {
-        const host = await attachment.host;
+        const terminal = await attachment.terminal;
         if (message.type === "resize") {
           if (!attachment.attached) {
             attachment.pendingSize = { cols: message.cols, rows: message.rows };
             await attach(attachment);
           } else {
-            await host.resize(attachment.watcher, message.cols, message.rows);
+            await terminal.resize(attachment.watcher, message.cols, message.rows);
           }
         } else {
-          await host.input(attachment.watcher, message.data);
+          await terminal.input(attachment.watcher, message.data);
         }
       } catch (error) {
         attachment.watcher.sendControl({ type: "error", message: error instanceof Error ? error.message : String(error) });
@@ -88,7 +88,7 @@ export function terminalSocket(pier: Pier) {
       const attachment = open.get(ws.raw);
       if (!attachment?.attached) return;
       try {
-        await (await attachment.host).drained(attachment.watcher);
+        await (await attachment.terminal).drained(attachment.watcher);
       } catch (error) {
         attachment.watcher.sendControl({ type: "error", message: error instanceof Error ? error.message : String(error) });
       }
@@ -99,8 +99,8 @@ export function terminalSocket(pier: Pier) {
       open.delete(ws.raw);
       clearTimeout(attachment.timer);
       attachment.release();
-      const host = await attachment.host.catch(() => null);
-      host?.detach(attachment.watcher);
+      const terminal = await attachment.terminal.catch(() => null);
+      terminal?.detach(attachment.watcher);
     },
   });
 }
@@ -109,8 +109,8 @@ export function terminalSocket(pier: Pier) {
 function attach(attachment: Attachment): Promise<void> {
   clearTimeout(attachment.timer);
   // A terminal that fails here (its tmux gone) says so to the watcher; nothing is left unhandled.
-  attachment.attached ??= attachment.host
-    .then((host) => host.attach(attachment.watcher, attachment.pendingSize))
+  attachment.attached ??= attachment.terminal
+    .then((terminal) => terminal.attach(attachment.watcher, attachment.pendingSize))
     .catch((error: Error) => attachment.watcher.sendControl({ type: "error", message: error.message }));
   return attachment.attached;
 }

@@ -1,5 +1,5 @@
 import type { Gateway } from "../gateway/gateway.ts";
-import type { McpEndpoint } from "../mcp/endpoint.ts";
+import type { McpEndpoint } from "../mcp-endpoint/endpoint.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 const DELETE_EVERY_MS = 10 * 60_000;

@@ -1,5 +1,5 @@
 import type { Config } from "../infra/config.ts";
-import { podUrlOfPier } from "../mcp/pod-url.ts";
+import { podUrlOfPier } from "../mcp-endpoint/pod-url.ts";
 
 /**
  * Where pods reach Pier (see podUrlOfPier), which is known for sure only once Pier listens

@@ -1,7 +1,7 @@
 import type { Server } from "bun";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { GitHubWeb } from "../github/hosts.ts";
+import type { GitHubWeb } from "../github/web.ts";
 import { SparingLog } from "../infra/sparing-log.ts";
 import { readBodyAtMost } from "../infra/read-at-most.ts";
 import { placeProgram } from "../infra/static-program.ts";

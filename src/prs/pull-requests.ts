@@ -3,7 +3,7 @@ import { and, desc, eq, gt, inArray, isNull, lt, or } from "drizzle-orm";
 import type { Actor } from "../auth/actor.ts";
 import { RequestError } from "octokit";
 import { type GitHub, githubMessage } from "../github/client.ts";
-import { type GitHubWeb, pullRequestLinkPattern } from "../github/hosts.ts";
+import { type GitHubWeb, pullRequestLinkPattern } from "../github/web.ts";
 import {
   type GitHubCheckRun,
   type GitHubCombinedStatus,

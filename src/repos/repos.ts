@@ -8,7 +8,7 @@ import { newId } from "../infra/ids.ts";
 import { NO_CONTROL_CHARS, optionalText, readField, requiredText } from "../infra/input.ts";
 import { isValidBranchName } from "./git-ref.ts";
 import { checkRepoUrl, nameFromUrl } from "./git-url.ts";
-import { type GitHubWeb, githubRepoFromUrl, isGithubRepo } from "../github/hosts.ts";
+import { type GitHubWeb, githubRepoFromUrl, isGithubRepo } from "../github/web.ts";
 import { repos } from "./tables.ts";
 
 export interface Repo {

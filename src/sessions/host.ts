@@ -2,7 +2,7 @@ import { RESTARTING_MESSAGE, SERVER_RESTARTING_CODE, SERVER_RESTARTING_REASON, S
 import type { EventBus } from "../infra/events.ts";
 import type { PodState, ProgressEvent } from "../runtime/runtime.ts";
 import type { Conversation } from "../chat/conversation.ts";
-import type { TerminalHost } from "../terminal/terminal-host.ts";
+import type { SessionTerminal } from "../terminal/session-terminal.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
 import type { Session } from "./session.ts";
 
@@ -38,13 +38,13 @@ export interface HostParts {
    * Starts (or re-attaches to) the session's terminal in its pod: in `shell`'s, when the pod was
    * readied just now; a shell it has to start anew shows `note` first.
    */
-  openTerminal(session: Session, shell?: PodShell, note?: string | null): Promise<TerminalHost>;
+  openTerminal(session: Session, shell?: PodShell, note?: string | null): Promise<SessionTerminal>;
   /** What the engine says of the session's pod now; throws while the engine does not answer. */
   podState(session: Session): Promise<PodState>;
   /** The session's conversation (what it holds is stored; this is its queue and its turn under way). */
   openChat(sessionId: string): Conversation;
   /** Stops the MCP servers the session's chat agent started in its worktree. */
-  stopMcpServers(sessionId: string): Promise<void>;
+  stopAgentProcesses(sessionId: string): Promise<void>;
   /**
    * Lets go of what Pier holds elsewhere for the session while it is live (its gateway and MCP
    * tokens, what attention and the pull request scanners keep of it). Called each time the session
@@ -65,7 +65,7 @@ export class SessionHost {
   provisioning: Promise<void> | null = null;
   private steps = new Map<string, ProgressEvent>();
   private settled: Extract<SessionEvent, { type: "state" }> | null = null;
-  private terminalHost: Promise<TerminalHost> | null = null;
+  private terminalOpened: Promise<SessionTerminal> | null = null;
   private conversation: Conversation | null = null;
   private sockets = new Set<SessionSocket>();
   /** What the next new shell says first: set when the terminal's pod was lost, until a terminal opens again. */
@@ -120,12 +120,12 @@ export class SessionHost {
    * itself, when it went with its pod (the engine or the pod restarted), so the recording goes on
    * and a reconnecting page finds it.
    */
-  terminal(shell?: PodShell): Promise<TerminalHost> {
-    if (this.terminalHost) return this.terminalHost;
+  terminal(shell?: PodShell): Promise<SessionTerminal> {
+    if (this.terminalOpened) return this.terminalOpened;
     const opening = this.parts.openTerminal(this.session, shell, this.note);
-    this.terminalHost = opening;
+    this.terminalOpened = opening;
     const forget = () => {
-      if (this.terminalHost === opening) this.terminalHost = null;
+      if (this.terminalOpened === opening) this.terminalOpened = null;
     };
     opening.then((host) => {
       this.note = null;
@@ -165,7 +165,7 @@ export class SessionHost {
 
   /** A line from Pier in the session's terminal, when it has one open (nobody is watching one that is not). */
   sayInTerminal(message: string): void {
-    void this.terminalHost?.then((terminal) => terminal.notice(message)).catch(() => undefined);
+    void this.terminalOpened?.then((terminal) => terminal.notice(message)).catch(() => undefined);
   }
 
   /** The session's chat, opened on first use. */
@@ -198,9 +198,9 @@ export class SessionHost {
     }
     this.sockets.clear();
     await this.conversation?.end();
-    await this.parts.stopMcpServers(this.session.id);
-    const terminal = await this.terminalHost?.catch(() => null);
-    this.terminalHost = null;
+    await this.parts.stopAgentProcesses(this.session.id);
+    const terminal = await this.terminalOpened?.catch(() => null);
+    this.terminalOpened = null;
     await terminal?.terminate();
   }
 
@@ -227,7 +227,7 @@ export class SessionHost {
   /** Server shutdown: stop watching; the shell keeps running in its pod. */
   async detach(): Promise<void> {
     this.detached = true;
-    const terminal = await this.terminalHost?.catch(() => null);
+    const terminal = await this.terminalOpened?.catch(() => null);
     await terminal?.detachAll();
   }
 

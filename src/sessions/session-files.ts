@@ -1,6 +1,6 @@
 import { CLAUDE_SETTINGS_PATH, claudeSettingsJson } from "../gateway/claude-settings.ts";
-import { launchedMcpServer, mcpJson, pierMcpServer } from "../mcp/pod-url.ts";
-import type { McpServers } from "../mcps/mcp-servers.ts";
+import { launchedMcpServer, mcpJson, pierMcpServer } from "../mcp-endpoint/pod-url.ts";
+import type { McpServers } from "../mcp-servers/mcp-servers.ts";
 import type { PodServices } from "../pods/pod-services.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import type { Skills } from "../skills/skills.ts";

@@ -11,7 +11,7 @@ import type { SettingsStore } from "../settings/settings.ts";
 import { type PtyHolderBuild, placeHolder } from "./holder/build.ts";
 import type { HolderHub } from "./holder/holder-stream.ts";
 import { recordingPath } from "./recording.ts";
-import { TerminalHost } from "./terminal-host.ts";
+import { SessionTerminal } from "./session-terminal.ts";
 
 /** How often, and how far apart, a terminal is tried again in a pod found gone when it started. */
 const POD_GONE_ATTEMPTS = 5;
@@ -71,7 +71,7 @@ export class Terminals {
    * Attaches to the session's tmux session in its pod, starting it (and its shell) if needed; in
    * `shell`'s pod when the caller has just readied it. A shell it starts anew shows `note` first.
    */
-  async open(session: Session, shell?: PodShell, note?: string | null): Promise<TerminalHost> {
+  async open(session: Session, shell?: PodShell, note?: string | null): Promise<SessionTerminal> {
     const repo = getRepo(this.deps.db, session.repoId);
     let failed: { podId: string; error: unknown } | null = null;
     for (let attempt = 1; ; attempt++) {
@@ -93,7 +93,7 @@ export class Terminals {
     }
   }
 
-  private async openIn(session: Session, { runtime, pod }: PodShell, note?: string | null): Promise<TerminalHost> {
+  private async openIn(session: Session, { runtime, pod }: PodShell, note?: string | null): Promise<SessionTerminal> {
     const repo = getRepo(this.deps.db, session.repoId);
     const holder = this.deps.holder;
     const binary = await traceStep("terminal: holder binary", async () => holder?.build.binary());
@@ -102,7 +102,7 @@ export class Terminals {
     // No secret goes in here: tmux keeps it in its command line and environment for the pod's life.
     // git and gh ask Pier for the GitHub token when they need it (see PodServices). The repo and
     // the worktree give the shell its prompt (the pod's profile.sh).
-    return traceStep("terminal: tmux and holder", () => TerminalHost.open(runtime, pod, {
+    return traceStep("terminal: tmux and holder", () => SessionTerminal.open(runtime, pod, {
       sessionId: session.id,
       worktreePath: session.worktreePath,
       startCommand: repo.terminalCommand,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { githubWeb } from "../../src/github/hosts.ts";
+import { githubWeb } from "../../src/github/web.ts";
 import { PodServices } from "../../src/pods/pod-services.ts";
 
 const KiB = 1024;

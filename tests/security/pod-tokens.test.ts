@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { gatewayTokens } from "../../src/gateway/tables.ts";
-import { mcpTokens } from "../../src/mcp/tables.ts";
+import { mcpTokens } from "../../src/mcp-endpoint/tables.ts";
 import { TOKEN_ASKS_PER_MINUTE } from "../../src/pods/token-asks.ts";
 import { startFakeAnthropic, type FakeAnthropic } from "../support/fake-anthropic.ts";
 import { serveGitHttp } from "../support/fake-github/git-http.ts";

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Terminal } from "@xterm/headless";
-import type { TerminalHost } from "../../src/terminal/terminal-host.ts";
+import type { SessionTerminal } from "../../src/terminal/session-terminal.ts";
 import { recordingPath } from "../../src/terminal/recording.ts";
 import { tmuxCommand } from "../../src/terminal/tmux-session.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -73,7 +73,7 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
     let cookie: string;
     let repoId: string;
     let session: SessionJson;
-    let host: TerminalHost;
+    let host: SessionTerminal;
     const clients: TermClient[] = [];
     const connect = async () => {
       const client = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url }, SIZE);

@@ -1,4 +1,4 @@
-import { githubRepoFromUrl, githubWeb, pullRequestLinkPattern } from "../../src/github/hosts.ts";
+import { githubRepoFromUrl, githubWeb, pullRequestLinkPattern } from "../../src/github/web.ts";
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/infra/config.ts";
-import { mcpJson, pierMcpServer, podUrlOfPier } from "../../src/mcp/pod-url.ts";
+import { mcpJson, pierMcpServer, podUrlOfPier } from "../../src/mcp-endpoint/pod-url.ts";
 
 describe("where a pod reaches Pier", () => {
   const config = (env: Record<string, string>) => loadConfig({ PIER_DATA_DIR: "/tmp/pier-unused", ...env });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { githubWeb, pullRequestLinkPattern } from "../../src/github/hosts.ts";
+import { githubWeb, pullRequestLinkPattern } from "../../src/github/web.ts";
 import { ciSummary, prState, reviewStatus } from "../../src/github/pr-status.ts";
 import { LinkScanner } from "../../src/prs/link-scanner.ts";
 

@@ -61,7 +61,7 @@ interface Live {
  * interrupt that had to stop it) resumes that conversation.
  */
 export class ClaudeCodeEngine implements ChatEngine {
-  /** Each live session's process: stopped and let go as its host ends it (HostParts.stopMcpServers). */
+  /** Each live session's process: stopped and let go as its host ends it (HostParts.stopAgentProcesses). */
   private live = new Map<string, Live>();
 
   constructor(private deps: ClaudeCodeEngineDeps) {}

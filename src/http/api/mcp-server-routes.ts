@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { readInput } from "../../infra/input.ts";
-import { McpServerChangesInput, NewMcpServerInput } from "../../mcps/mcp-servers.ts";
+import { McpServerChangesInput, NewMcpServerInput } from "../../mcp-servers/mcp-servers.ts";
 import type { Pier } from "../../pier.ts";
 import { requireActor } from "../auth.ts";
 

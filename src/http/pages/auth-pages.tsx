@@ -4,7 +4,7 @@ import { CredentialsInput } from "../../auth/users.ts";
 import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { emptyForm } from "../../../views/components.tsx";
-import { LoginPage, SetupPage } from "../../../views/auth-pages.tsx";
+import { LoginPage, SetupPage } from "../../../views/auth-views.tsx";
 import { authenticate, secureCookies } from "../auth.ts";
 import { clientAddress } from "../client-address.ts";
 import { Redirect, formFailure, redirectResponse } from "./respond.ts";

@@ -4,7 +4,7 @@ import { daysOf, readCostPeriod } from "../../costs/cost-period.ts";
 import { readCostGroup } from "../../costs/cost-report.ts";
 import { toCsv } from "../../infra/csv.ts";
 import type { Pier } from "../../pier.ts";
-import { CostsPage } from "../../../views/cost-pages.tsx";
+import { CostsPage } from "../../../views/cost-views.tsx";
 import { urlQuery } from "../url-query.ts";
 import { pageUser } from "./respond.ts";
 

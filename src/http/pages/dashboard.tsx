@@ -1,7 +1,7 @@
 import { type Actor, personActor } from "../../auth/actor.ts";
 import type { User } from "../../auth/user.ts";
 import type { Pier } from "../../pier.ts";
-import type { Activity, DashboardLiveProps } from "../../../views/dashboard.tsx";
+import type { Activity, DashboardLiveProps } from "../../../views/dashboard-view.tsx";
 import { sessionRows } from "./session-pages.tsx";
 
 const ACTIVITY = 10;

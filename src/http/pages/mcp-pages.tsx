@@ -2,10 +2,10 @@ import { Elysia } from "elysia";
 import { personActor } from "../../auth/actor.ts";
 import { invalid } from "../../infra/errors.ts";
 import { asInput, type Input, readInput } from "../../infra/input.ts";
-import { MCP_SERVER_NAME, McpServerChangesInput, NewMcpServerInput } from "../../mcps/mcp-servers.ts";
+import { MCP_SERVER_NAME, McpServerChangesInput, NewMcpServerInput } from "../../mcp-servers/mcp-servers.ts";
 import type { Pier } from "../../pier.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
-import { McpServerPage, McpServersPage, mcpFormValues } from "../../../views/mcp-pages.tsx";
+import { McpServerPage, McpServersPage, mcpFormValues } from "../../../views/mcp-views.tsx";
 import { type PageContext, formFailure, isHtmx, pageAdmin, pageUser, redirectResponse } from "./respond.ts";
 
 /** Where a toggle may send the browser back to: the list, or a repo's page. */

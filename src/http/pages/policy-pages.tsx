@@ -5,7 +5,7 @@ import type { Pier } from "../../pier.ts";
 import { ToolPolicyInput } from "../../policies/policy.ts";
 import { builtInTools } from "../../tools/registry.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
-import { RepoToolPolicyPage, ToolPolicyPage } from "../../../views/tool-policy-pages.tsx";
+import { RepoToolPolicyPage, ToolPolicyPage } from "../../../views/tool-policy-views.tsx";
 import { type PageContext, formFailure, pageAdmin, pageUser } from "./respond.ts";
 
 /** The tool policy pages: the instance's (Settings), and each repo's override. Plain forms; htmx only speeds them up. */

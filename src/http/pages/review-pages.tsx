@@ -3,7 +3,7 @@ import { personActor } from "../../auth/actor.ts";
 import type { Pier } from "../../pier.ts";
 import { splitPatch } from "../../reviews/patch.ts";
 import { readLimitNote } from "../../terminal/recording.ts";
-import { ReviewPage, type ReviewPageProps } from "../../../views/review-page.tsx";
+import { ReviewPage, type ReviewPageProps } from "../../../views/review-view.tsx";
 import { prPanel } from "./session-pages.tsx";
 import { pageUser, redirectResponse } from "./respond.ts";
 

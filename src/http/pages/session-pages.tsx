@@ -19,7 +19,7 @@ import {
   type HistoryChoices,
   type SessionRow,
   SessionsPage,
-} from "../../../views/session-pages.tsx";
+} from "../../../views/session-views.tsx";
 import { readLimitNote } from "../../terminal/recording.ts";
 import type { PrPanelProps } from "../../../views/pr-views.tsx";
 import { SessionTask, type SessionTaskView } from "../../../views/session-task.tsx";

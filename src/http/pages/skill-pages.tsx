@@ -8,7 +8,7 @@ import { ImportSkillsInput, NewSkillInput, SkillChangesInput, SkillPolicyInput }
 import { unifiedDiff } from "../../tools/output.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import type { RepoSkillForm, RepoSkillsProps } from "../../../views/repo-skills.tsx";
-import { type ProposalView, SkillPage, SkillsPage } from "../../../views/skill-pages.tsx";
+import { type ProposalView, SkillPage, SkillsPage } from "../../../views/skill-views.tsx";
 import { type PageContext, formFailure, isHtmx, pageUser, redirectResponse } from "./respond.ts";
 
 type FormContext = PageContext & { params: Record<string, string>; body: unknown; set: { status?: number | string } };

@@ -11,7 +11,7 @@ import { TaskCard, type TaskItem } from "../../../views/task-board.tsx";
 import { type NoteView, type TaskDetail, type TaskFormName, TaskPage } from "../../../views/task-detail.tsx";
 import { NewTaskPage } from "../../../views/task-form.tsx";
 import { type TaskFilter, noFilter } from "../../../views/task-list.tsx";
-import { TasksPage } from "../../../views/task-pages.tsx";
+import { TasksPage } from "../../../views/task-views.tsx";
 import { type PageContext, formFailure, isHtmx, pageUser, redirectResponse } from "./respond.ts";
 import { sessionRows } from "./session-pages.tsx";
 

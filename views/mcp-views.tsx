@@ -1,4 +1,4 @@
-import type { PublicMcpServer } from "../src/mcps/mcp-servers.ts";
+import type { PublicMcpServer } from "../src/mcp-servers/mcp-servers.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import { Field, FormError, type FormState, HxForm, SelectField, TextArea } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";

@@ -4,7 +4,7 @@
  * one that ignores its stdin closing is ended all the same, in both cases with nothing of it left.
  */
 import { describe, expect, test } from "bun:test";
-import { McpStartFailure, PodMcpServer } from "../../src/mcps/pod-mcp-server.ts";
+import { McpStartFailure, PodMcpServer } from "../../src/mcp-servers/pod-mcp-server.ts";
 import { LocalRuntime } from "../../src/runtime/local-runtime.ts";
 
 const place = { runtime: new LocalRuntime(), pod: { id: "local", image: "local" }, cwd: "/tmp" };

@@ -35,7 +35,7 @@ const MAX_SCHEMA_BYTES = 64 * 1024;
  * change); the other servers and the turn go on. All of a session's servers stop when it ends.
  */
 export class AgentMcpServers {
-  /** Each live session's servers: stopped and let go as its host ends it (HostParts.stopMcpServers). */
+  /** Each live session's servers: stopped and let go as its host ends it (HostParts.stopAgentProcesses). */
   private sessions = new Map<string, SessionServers>();
 
   constructor(private deps: AgentMcpServersDeps) {}

@@ -5,7 +5,7 @@
  * of leaving the client to wait.
  */
 import { describe, expect, test } from "bun:test";
-import { MAX_MESSAGE_BYTES, PodProcessTransport } from "../../src/mcps/pod-transport.ts";
+import { MAX_MESSAGE_BYTES, PodProcessTransport } from "../../src/mcp-servers/pod-transport.ts";
 import { LocalRuntime } from "../../src/runtime/local-runtime.ts";
 
 const runtime = new LocalRuntime();

@@ -32,7 +32,7 @@ const HOLDER_START_MS = 3_000;
  * connected, control mode where the holder cannot run (no compiler on the server, a pod of another
  * machine type, or a session started before it) or while it is away.
  */
-export class TerminalHost {
+export class SessionTerminal {
   private watchers = new Watchers();
   private sizes: SizeOwnership;
   private controlSource: ControlSource;
@@ -61,12 +61,12 @@ export class TerminalHost {
   }
 
   /** Attaches to the session's tmux session in the pod, creating it (and its shell) if needed. */
-  static async open(runtime: Runtime, pod: Pod, spec: TerminalSpec): Promise<TerminalHost> {
+  static async open(runtime: Runtime, pod: Pod, spec: TerminalSpec): Promise<SessionTerminal> {
     const tmux = await attachTmuxSession(runtime, pod, spec);
-    const host = new TerminalHost(spec, tmux, new Recording(spec.recordingPath, tmux.size, spec.recordingLimitMiB));
+    const terminal = new SessionTerminal(spec, tmux, new Recording(spec.recordingPath, tmux.size, spec.recordingLimitMiB));
     await tmux.control.command(`refresh-client -C ${tmux.size.cols}x${tmux.size.rows}`);
-    await host.awaitHolder();
-    return host;
+    await terminal.awaitHolder();
+    return terminal;
   }
 
   get alive(): boolean {

@@ -2,9 +2,9 @@ import type { BudgetStatus } from "../src/costs/budget.ts";
 import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import { formatDate } from "./components.tsx";
-import { BudgetWarning } from "./cost-pages.tsx";
+import { BudgetWarning } from "./cost-views.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
-import { ATTENTION_LABEL, SessionList, type SessionRow, formatUsd } from "./session-pages.tsx";
+import { ATTENTION_LABEL, SessionList, type SessionRow, formatUsd } from "./session-views.tsx";
 
 /** One line of recent activity: something that happened to one of the person's sessions. */
 export interface Activity {

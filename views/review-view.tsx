@@ -7,7 +7,7 @@ import type { DiffFile, SessionDiff } from "../src/workspaces/workspace.ts";
 import { HxForm, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrPanel, type PrPanelProps } from "./pr-views.tsx";
-import { RecordingDownload, RecordingReplay, TERMINAL_STYLES, formatUsd } from "./session-pages.tsx";
+import { RecordingDownload, RecordingReplay, TERMINAL_STYLES, formatUsd } from "./session-views.tsx";
 import { SessionHeader, SessionPlaceFacts } from "./session-header.tsx";
 
 /** A review comment with its author's name. */

@@ -1,13 +1,13 @@
 import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
-import type { PublicMcpServer } from "../src/mcps/mcp-servers.ts";
+import type { PublicMcpServer } from "../src/mcp-servers/mcp-servers.ts";
 import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
-import { SessionList, type SessionRow } from "./session-pages.tsx";
+import { SessionList, type SessionRow } from "./session-views.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { RepoSkillsSection, type RepoSkillsProps } from "./repo-skills.tsx";
 import type { EffectivePolicy } from "../src/policies/policies.ts";
-import { ToolPolicySummary } from "./tool-policy-pages.tsx";
-import { RepoMcpSection } from "./mcp-pages.tsx";
+import { ToolPolicySummary } from "./tool-policy-views.tsx";
+import { RepoMcpSection } from "./mcp-views.tsx";
 
 interface PageProps {
   viewer: Viewer;
