@@ -14,13 +14,21 @@ import { TokenAsks } from "./token-asks.ts";
 const MAX_SOCKET_PATH = 107;
 
 /**
- * The request bodies the socket takes, by route. Only git's credential helper sends one: git's
- * description of the credential it wants (protocol, host, path, username, and the remote's
- * WWW-Authenticate headers as wwwauth[] lines), a few hundred bytes, so 64 KiB leaves it room
- * many times over. Every other route takes none. A body past its route's limit is refused (413,
- * and the connection closed) before more of it is read.
+ * The body git's credential helper sends: git's description of the credential it wants
+ * (protocol, host, path, username, and the remote's WWW-Authenticate headers as wwwauth[]
+ * lines), a few hundred bytes, so 64 KiB leaves it room many times over.
  */
-const BODY_LIMITS: Record<string, number> = { "POST /git-credential": 64 * 1024 };
+const GIT_CREDENTIAL_BODY = 64 * 1024;
+
+/**
+ * One route of the socket: the most its request's body may hold (none, for a route that states
+ * no limit) and its answer. A body past its route's limit is refused (413, and the connection
+ * closed) before more of it is read.
+ */
+interface Route {
+  bodyLimit?: number;
+  answer(key: PodKey, url: URL, body: string): Promise<Response>;
+}
 /**
  * Bun's own limit for the socket, a backstop behind the limits above: a body declared longer is
  * refused by Bun (a bare 413) before Pier sees the request. It sits above them so that a body
@@ -191,8 +199,10 @@ export class PodServices {
   }
 
   private async answer(key: PodKey, request: Request): Promise<Response> {
-    const path = new URL(request.url).pathname;
-    const limit = BODY_LIMITS[`${request.method} ${path}`] ?? 0;
+    const url = new URL(request.url);
+    const path = url.pathname;
+    const route = this.routes[`${request.method} ${path}`];
+    const limit = route?.bodyLimit ?? 0;
     const body = await readBodyWithin(request, limit);
     if (body === null) {
       const id = podKeyString(key);
@@ -201,42 +211,56 @@ export class PodServices {
       // Closing the connection is what stops Bun reading the rest.
       return new Response(`${sentence}\n`, { status: 413, headers: { connection: "close" } });
     }
-    if (request.method === "POST" && path === "/git-credential") {
-      // git's credential protocol: key=value lines; only the GitHub host (over its own protocol) gets the token.
-      const fields = new Map(
-        body
-          .split("\n")
-          .map((line) => line.split("="))
-          .filter((pair) => pair.length >= 2)
-          .map(([name, ...value]) => [name!, value.join("=")] as const),
-      );
-      const { protocol, host } = this.deps.github;
-      const token = fields.get("protocol") === protocol && fields.get("host") === host ? await this.deps.githubToken(key) : null;
-      return new Response(token ? `username=x-access-token\npassword=${token}\n` : "");
-    }
-    if (request.method === "GET" && path === "/mcp-headers") {
-      const refused = await this.tokenAsks.refusal(key);
-      if (refused) return refused;
-      const token = this.tokens?.mcpToken(key, new URL(request.url).searchParams.get("session") ?? "");
-      return token ? Response.json({ Authorization: `Bearer ${token}` }) : new Response("No live session of yours has that id.\n", { status: 404 });
-    }
-    if (request.method === "GET" && path === "/anthropic-key") {
-      const refused = await this.tokenAsks.refusal(key);
-      if (refused) return refused;
-      const token = this.tokens?.gatewayToken(key, new URL(request.url).searchParams.get("session") ?? "");
-      return token ? new Response(token) : new Response("No live session of yours has that id.\n", { status: 404 });
-    }
-    if (request.method === "GET" && path === "/mcp-server") {
-      const params = new URL(request.url).searchParams;
-      const launch = await this.deps.mcpServer(key, params.get("session") ?? "", params.get("name") ?? "");
-      return launch ? new Response(launchLines(launch)) : new Response("No live session of yours has an MCP server of that name.\n", { status: 404 });
-    }
-    if (request.method === "GET" && path === "/github-token") {
-      const token = await this.deps.githubToken(key);
-      return token ? new Response(token) : new Response("No GitHub token is set in Pier for you.\n", { status: 404 });
-    }
-    return new Response("Not found.\n", { status: 404 });
+    return route ? route.answer(key, url, body) : new Response("Not found.\n", { status: 404 });
   }
+
+  /** The socket's routes, each with the body limit it takes. */
+  private routes: Record<string, Route> = {
+    "POST /git-credential": {
+      bodyLimit: GIT_CREDENTIAL_BODY,
+      answer: async (key, _url, body) => {
+        // git's credential protocol: key=value lines; only the GitHub host (over its own protocol) gets the token.
+        const fields = new Map(
+          body
+            .split("\n")
+            .map((line) => line.split("="))
+            .filter((pair) => pair.length >= 2)
+            .map(([name, ...value]) => [name!, value.join("=")] as const),
+        );
+        const { protocol, host } = this.deps.github;
+        const token = fields.get("protocol") === protocol && fields.get("host") === host ? await this.deps.githubToken(key) : null;
+        return new Response(token ? `username=x-access-token\npassword=${token}\n` : "");
+      },
+    },
+    "GET /mcp-headers": {
+      answer: async (key, url) => {
+        const refused = await this.tokenAsks.refusal(key);
+        if (refused) return refused;
+        const token = this.tokens?.mcpToken(key, url.searchParams.get("session") ?? "");
+        return token ? Response.json({ Authorization: `Bearer ${token}` }) : new Response("No live session of yours has that id.\n", { status: 404 });
+      },
+    },
+    "GET /anthropic-key": {
+      answer: async (key, url) => {
+        const refused = await this.tokenAsks.refusal(key);
+        if (refused) return refused;
+        const token = this.tokens?.gatewayToken(key, url.searchParams.get("session") ?? "");
+        return token ? new Response(token) : new Response("No live session of yours has that id.\n", { status: 404 });
+      },
+    },
+    "GET /mcp-server": {
+      answer: async (key, url) => {
+        const launch = await this.deps.mcpServer(key, url.searchParams.get("session") ?? "", url.searchParams.get("name") ?? "");
+        return launch ? new Response(launchLines(launch)) : new Response("No live session of yours has an MCP server of that name.\n", { status: 404 });
+      },
+    },
+    "GET /github-token": {
+      answer: async (key) => {
+        const token = await this.deps.githubToken(key);
+        return token ? new Response(token) : new Response("No GitHub token is set in Pier for you.\n", { status: 404 });
+      },
+    },
+  };
 
   private files(key: PodKey, mirrorPath: string): Array<[string, string, number]> {
     const socket = shellQuote(this.socketPath(key));
