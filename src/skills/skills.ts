@@ -148,18 +148,18 @@ export const ImportSkillsInput = Type.Object({
 });
 export type ImportSkillsInput = Static<typeof ImportSkillsInput>;
 
-/** What the agent proposes (its propose_skill tool). */
+/** What the agent proposes: its propose_skill tool's input, as the model is shown it. */
 export const ProposalInput = Type.Object({
-  name,
+  name: requiredText("Name", { description: "Lowercase words joined by hyphens, at most 64 characters; an existing skill's name proposes a change to it.", ...NAME_RULE }),
   category,
-  content,
-  description,
-  reason: optionalText("Reason", { description: "Why the skill helps, for the person who decides." }),
+  content: requiredText("Content", { description: "The skill's Markdown, starting with a heading that says what it is for." }),
+  description: optionalText("Description", { description: "One line; the first heading is used when left out." }),
+  reason: optionalText("Reason", { description: "Why it helps, for the person who decides." }),
   scope: Type.Optional(
     Type.Union([Type.Literal("repo"), Type.Literal("global")], {
       title: "Scope",
       error: "Scope must be repo or global.",
-      description: "For a new skill: this repository only (the default) or every repository.",
+      description: "For a new skill: this repository (default) or every repository.",
     }),
   ),
 });

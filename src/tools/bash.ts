@@ -1,4 +1,4 @@
-import { t } from "elysia";
+import { Type } from "@sinclair/typebox";
 import { MAX_COMMAND_OUTPUT_BYTES, truncate } from "./output.ts";
 import { defineTool } from "./tool.ts";
 
@@ -13,9 +13,9 @@ export const bash = defineTool({
   name: "bash",
   description:
     "Run a shell command in the session's worktree, inside the repository's pod, as the pod user. Output (stdout and stderr) is truncated past 30000 characters.",
-  input: t.Object({
-    command: t.String({ description: "The command line, run with bash -lc." }),
-    timeout_seconds: t.Optional(t.Number({ description: `Stop the command after this long (default ${DEFAULT_TIMEOUT_S}, at most ${MAX_TIMEOUT_S}).` })),
+  input: Type.Object({
+    command: Type.String({ description: "The command line, run with bash -lc." }),
+    timeout_seconds: Type.Optional(Type.Number({ description: `Stop the command after this long (default ${DEFAULT_TIMEOUT_S}, at most ${MAX_TIMEOUT_S}).` })),
   }),
   async run(ctx, { command, timeout_seconds }) {
     if (!command.trim()) return { output: "A command is required.", isError: true };

@@ -1,4 +1,4 @@
-import { t } from "elysia";
+import { Type } from "@sinclair/typebox";
 import { MAX_FILE_BYTES, unifiedDiff } from "./output.ts";
 import { defineTool } from "./tool.ts";
 
@@ -7,7 +7,7 @@ export const editFile = defineTool({
   name: "edit_file",
   description:
     "Replace one exact occurrence of old_string with new_string in a file. Fails if old_string occurs zero or several times: include more context to make it unique.",
-  input: t.Object({ path: t.String(), old_string: t.String(), new_string: t.String() }),
+  input: Type.Object({ path: Type.String(), old_string: Type.String(), new_string: Type.String() }),
   async run(ctx, { path, old_string: oldString, new_string: newString }) {
     if (!oldString) return { output: "old_string must not be empty.", isError: true };
     const file = await ctx.files.read(path, MAX_FILE_BYTES, true);

@@ -1,4 +1,4 @@
-import { t } from "elysia";
+import { Type } from "@sinclair/typebox";
 import { defineTool } from "./tool.ts";
 
 const MAX_LISTED = 1000;
@@ -6,7 +6,7 @@ const MAX_LISTED = 1000;
 export const listFiles = defineTool({
   name: "list_files",
   description: "List files of the worktree matching a glob (default **/*), without .git. At most 1000 paths.",
-  input: t.Object({ pattern: t.Optional(t.String()) }),
+  input: Type.Object({ pattern: Type.Optional(Type.String()) }),
   async run(ctx, { pattern }) {
     const glob = new Bun.Glob(pattern || "**/*");
     const listing = await ctx.files.list();

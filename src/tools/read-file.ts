@@ -1,4 +1,4 @@
-import { t } from "elysia";
+import { Type } from "@sinclair/typebox";
 import { MAX_FILE_BYTES, truncate } from "./output.ts";
 import { defineTool } from "./tool.ts";
 
@@ -7,7 +7,7 @@ const MAX_READ_LINES = 2000;
 export const readFile = defineTool({
   name: "read_file",
   description: "Read a text file of the worktree, with line numbers. Optionally a range of lines (1-based, inclusive).",
-  input: t.Object({ path: t.String(), start_line: t.Optional(t.Number()), end_line: t.Optional(t.Number()) }),
+  input: Type.Object({ path: Type.String(), start_line: Type.Optional(Type.Number()), end_line: Type.Optional(Type.Number()) }),
   async run(ctx, { path, start_line, end_line }) {
     const file = await ctx.files.read(path, MAX_FILE_BYTES);
     if (file.content.includes("\0")) return { output: `${path} is a binary file (${file.size} bytes); it is not shown.`, isError: true };

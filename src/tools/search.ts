@@ -1,4 +1,4 @@
-import { t } from "elysia";
+import { Type } from "@sinclair/typebox";
 import { MAX_COMMAND_OUTPUT_BYTES, truncate } from "./output.ts";
 import { defineTool } from "./tool.ts";
 
@@ -9,7 +9,7 @@ const SCRIPT =
 export const search = defineTool({
   name: "search",
   description: "Search file contents of the worktree for a regular expression (ripgrep where the pod has it). Returns matching lines with file and line number.",
-  input: t.Object({ pattern: t.String(), glob: t.Optional(t.String({ description: "Only files matching this glob." })) }),
+  input: Type.Object({ pattern: Type.String(), glob: Type.Optional(Type.String({ description: "Only files matching this glob." })) }),
   async run(ctx, { pattern, glob }) {
     if (!pattern) return { output: "A pattern is required.", isError: true };
     const result = await ctx.runtime.exec(ctx.pod, ["bash", "-c", SCRIPT], {

@@ -1,8 +1,8 @@
-import { t } from "elysia";
+import { Type } from "@sinclair/typebox";
 import { AppError } from "../infra/errors.ts";
 import { MAX_CONTENT_BYTES } from "../skills/committed.ts";
 import { skillPath } from "../skills/skill-file.ts";
-import { SKILL_CATEGORIES } from "../skills/tables.ts";
+import { ProposalInput } from "../skills/skills.ts";
 import { defineTool } from "./tool.ts";
 
 /**
@@ -13,7 +13,7 @@ import { defineTool } from "./tool.ts";
 export const loadSkill = defineTool({
   name: "load_skill",
   description: "Load one of this session's skills (listed in your instructions) by name: its full instructions, to follow for the work at hand.",
-  input: t.Object({ name: t.String({ description: "The skill's name, e.g. release-notes." }) }),
+  input: Type.Object({ name: Type.String({ description: "The skill's name, e.g. release-notes." }) }),
   async run(ctx, { name }) {
     const available = ctx.skills.sessionSkills(ctx.actor);
     const skill = available.find((s) => s.name === name);
@@ -40,14 +40,7 @@ export const proposeSkill = defineTool({
   name: "propose_skill",
   description:
     "Propose a skill worth keeping: new instructions for a recurring kind of work, or better content for one of this session's skills (give its name). A person accepts or declines it on Pier's Skills page; nothing changes until then.",
-  input: t.Object({
-    name: t.String({ description: "Lowercase words joined by hyphens, at most 64 characters; an existing skill's name proposes a change to it." }),
-    category: t.Union(SKILL_CATEGORIES.map((c) => t.Literal(c))),
-    content: t.String({ description: "The skill's Markdown, starting with a heading that says what it is for." }),
-    description: t.Optional(t.String({ description: "One line; the first heading is used when left out." })),
-    reason: t.Optional(t.String({ description: "Why it helps, for the person who decides." })),
-    scope: t.Optional(t.Union([t.Literal("repo"), t.Literal("global")], { description: "For a new skill: this repository (default) or every repository." })),
-  }),
+  input: ProposalInput,
   async run(ctx, input) {
     try {
       const proposal = ctx.skills.propose(ctx.actor, input);

@@ -1,4 +1,4 @@
-import { t } from "elysia";
+import { Type } from "@sinclair/typebox";
 import { unifiedDiff } from "./output.ts";
 import { defineTool } from "./tool.ts";
 
@@ -8,7 +8,7 @@ const MAX_DIFF_BEFORE_BYTES = 1024 * 1024;
 export const writeFile = defineTool({
   name: "write_file",
   description: "Create or overwrite a file of the worktree with the given content.",
-  input: t.Object({ path: t.String(), content: t.String() }),
+  input: Type.Object({ path: Type.String(), content: Type.String() }),
   async run(ctx, { path, content }) {
     const { created, before } = await ctx.files.write(path, content, MAX_DIFF_BEFORE_BYTES);
     const diff = before === null && !created ? undefined : unifiedDiff(path, before ?? "", content);
