@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { asInput, readMessage } from "../infra/input.ts";
+import { readFrame } from "../infra/input.ts";
 import { ApprovalAnswerInput } from "../policies/approvals.ts";
 import { type ClientMessage, MAX_MESSAGE_CHARS } from "./protocol.ts";
 
@@ -31,14 +31,8 @@ const CLIENT_MESSAGES = {
 
 /** The client's message (a text frame, or the JSON already parsed from one), or a sentence saying what is wrong with it. */
 export function parseClientMessage(body: unknown): ClientMessage | string {
-  let value = body;
-  if (typeof body === "string") {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return 'Messages must be JSON: {"type":"message","text":"…"}, {"type":"interrupt"} or {"type":"approval","id":"…","allow":true}.';
-    }
-  }
-  const message = asInput(value);
-  return readMessage(CLIENT_MESSAGES, message) ?? `Unknown message type ${JSON.stringify(message.type)}; use message, interrupt or approval.`;
+  return readFrame(body, CLIENT_MESSAGES, {
+    notJson: 'Messages must be JSON: {"type":"message","text":"…"}, {"type":"interrupt"} or {"type":"approval","id":"…","allow":true}.',
+    unknownType: (type) => `Unknown message type ${JSON.stringify(type)}; use message, interrupt or approval.`,
+  });
 }

@@ -147,6 +147,32 @@ export function brokenRule(schema: TObject, value: unknown): string | null {
   return fieldProblem(schema.properties[name]!, (value as Record<string, unknown>)[name]);
 }
 
+/** What a socket says of a frame it cannot read, in its own protocol's words. */
+export interface FrameSentences {
+  notJson: string;
+  /** For JSON that is not an object; left out, such a frame reads as one of no type. */
+  notObject?: string;
+  unknownType(type: unknown): string;
+}
+
+/**
+ * A socket's text frame (or the JSON Bun already parsed from one) as the message it holds, read
+ * by the schema its `type` names (readMessage), or the sentence saying what is wrong with it.
+ */
+export function readFrame<M extends Record<string, TObject>>(body: unknown, schemas: M, say: FrameSentences): Static<M[keyof M]> | string {
+  let value = body;
+  if (typeof body === "string") {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return say.notJson;
+    }
+  }
+  if (say.notObject && (!value || typeof value !== "object")) return say.notObject;
+  const message = asInput(value);
+  return readMessage(schemas, message) ?? say.unknownType(message.type);
+}
+
 /**
  * A socket message (already an object) as the schema of its `type` reads it: the message with
  * just the fields its schema names, the sentence of its first field that breaks its rule, or

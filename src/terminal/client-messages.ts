@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { readMessage } from "../infra/input.ts";
+import { readFrame } from "../infra/input.ts";
 import { type ClientMessage, MAX_DIMENSION } from "./protocol.ts";
 
 /** The terminal socket's client messages as schemas (the browser bundle keeps to protocol.ts, which imports nothing). */
@@ -12,15 +12,9 @@ const CLIENT_MESSAGES = {
 
 /** The client's message (a text frame, or the JSON already parsed from one), or a sentence saying what is wrong with it. */
 export function parseClientMessage(body: unknown): ClientMessage | string {
-  let value = body;
-  if (typeof body === "string") {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return "Messages must be JSON: {\"type\":\"input\",\"data\":\"…\"} or {\"type\":\"resize\",\"cols\":N,\"rows\":N}.";
-    }
-  }
-  if (!value || typeof value !== "object") return "Messages must be JSON objects with a type.";
-  const message = value as Record<string, unknown>;
-  return readMessage(CLIENT_MESSAGES, message) ?? `Unknown message type ${JSON.stringify(message.type)}; use input or resize.`;
+  return readFrame(body, CLIENT_MESSAGES, {
+    notJson: "Messages must be JSON: {\"type\":\"input\",\"data\":\"…\"} or {\"type\":\"resize\",\"cols\":N,\"rows\":N}.",
+    notObject: "Messages must be JSON objects with a type.",
+    unknownType: (type) => `Unknown message type ${JSON.stringify(type)}; use input or resize.`,
+  });
 }
