@@ -45,6 +45,8 @@ export class SessionTerminal {
   private snapshots: Promise<void> = Promise.resolve();
   /** Keys reach the shell one after the other, in the order they came. */
   private typing: Promise<void> = Promise.resolve();
+  /** Watchers being attached, until their snapshot is sent: keys they type meanwhile wait for it. */
+  private attaching = new Map<Watcher, Promise<void>>();
 
   private constructor(
     private spec: TerminalSpec,
@@ -99,8 +101,16 @@ export class SessionTerminal {
    */
   async attach(watcher: Watcher, size?: { cols: number; rows: number }): Promise<void> {
     this.watchers.add(watcher);
-    if (size) await this.sizes.claim(watcher, size);
-    await this.sendSnapshot(watcher);
+    const shown = (async () => {
+      if (size) await this.sizes.claim(watcher, size);
+      await this.sendSnapshot(watcher);
+    })();
+    this.attaching.set(watcher, shown.catch(() => undefined));
+    try {
+      await shown;
+    } finally {
+      this.attaching.delete(watcher);
+    }
   }
 
   detach(watcher: Watcher): void {
@@ -112,6 +122,9 @@ export class SessionTerminal {
   input(watcher: Watcher, data: string): Promise<void> {
     const typed = this.typing.then(async () => {
       await this.sizes.typedBy(watcher);
+      // Keys typed while their watcher was being attached go after its snapshot, so that it sees
+      // what they do as live output, not only in a snapshot taken after they ran.
+      await this.attaching.get(watcher);
       const bytes = new TextEncoder().encode(data);
       for (let i = 0; i < bytes.length; i += INPUT_CHUNK) {
         const hex = Array.from(bytes.subarray(i, i + INPUT_CHUNK), (b) => b.toString(16).padStart(2, "0")).join(" ");
