@@ -5,9 +5,7 @@ import type { PodServices } from "../pods/pod-services.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import type { Skills } from "../skills/skills.ts";
 import type { SessionFile } from "../workspaces/workspace.ts";
-import type { sessions } from "./tables.ts";
-
-type Session = typeof sessions.$inferSelect;
+import type { Session } from "./session.ts";
 
 export interface SessionFilesDeps {
   /** Where pods reach Pier now, or null when they cannot. */

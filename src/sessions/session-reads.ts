@@ -2,12 +2,8 @@ import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
 import type { LivePod } from "../pods/disk-watch.ts";
 import type { PodKey } from "../runtime/runtime.ts";
-import { type SessionState, sessions } from "./tables.ts";
-
-type Session = typeof sessions.$inferSelect;
-
-/** The states of a live session: one a pod, a token or a terminal may still be had for. */
-export const LIVE: SessionState[] = ["provisioning", "active"];
+import type { Session } from "./session.ts";
+import { LIVE_STATES, sessions } from "./tables.ts";
 
 /**
  * What is asked of sessions with the database alone: whether one is live, and for whom. The parts
@@ -21,7 +17,7 @@ export class SessionReads {
   /** A live session (provisioning or active) by id, or null. */
   findLive(id: string): Session | null {
     const session = this.db.select().from(sessions).where(eq(sessions.id, id)).get();
-    return session && LIVE.includes(session.state) ? session : null;
+    return session && LIVE_STATES.includes(session.state) ? session : null;
   }
 
   /**
@@ -48,7 +44,7 @@ export class SessionReads {
             eq(sessions.repoId, repoId),
             ...(userId ? [eq(sessions.userId, userId)] : []),
             ...(except ? [ne(sessions.id, except)] : []),
-            inArray(sessions.state, LIVE),
+            inArray(sessions.state, LIVE_STATES),
           ),
         )
         .get() !== undefined

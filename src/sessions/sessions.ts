@@ -28,7 +28,7 @@ import type { Tasks } from "../tasks/tasks.ts";
 import { CHAT_ENGINES, type ChatEngineName, LIVE_STATES, type SessionState, sessions } from "./tables.ts";
 import { SESSION_QUERY_FIELDS, type SessionPage, type SessionQuery, querySessions } from "./session-query.ts";
 import { sessionFor, visibleSessions } from "./session-scope.ts";
-import { LIVE, type SessionReads } from "./session-reads.ts";
+import type { SessionReads } from "./session-reads.ts";
 
 /** How often a failure the full disk kept from being written down is tried again. */
 const FAILURE_RETRY_MS = 3000;
