@@ -17,13 +17,7 @@ export async function readAtMost(body: ReadableStream<Uint8Array>, limit: number
     }
     chunks.push(value);
   }
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return whole;
+  return new Uint8Array(Bun.concatArrayBuffers(chunks));
 }
 
 /**

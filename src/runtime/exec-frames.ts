@@ -21,7 +21,7 @@ export class ExecFrames {
         this.pendingBytes += chunk.length;
         return;
       }
-      data = concat([...this.pending, chunk], this.pendingBytes + chunk.length);
+      data = new Uint8Array(Bun.concatArrayBuffers([...this.pending, chunk]));
       this.pending = [];
       this.pendingBytes = 0;
     }
@@ -43,14 +43,4 @@ export class ExecFrames {
 
 function frameSize(data: Uint8Array, at: number): number {
   return ((data[at + 4]! << 24) >>> 0) + (data[at + 5]! << 16) + (data[at + 6]! << 8) + data[at + 7]!;
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
