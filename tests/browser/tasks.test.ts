@@ -212,9 +212,12 @@ test("a task's page: Markdown, subtasks and notes; it follows its events through
   await report.locator(".notice-warn", { hasText: "This report is refused for the test." }).waitFor();
 
   // Retry asks the API for a new report; it comes back as Markdown.
-  anthropic.script({ text: "## Summary\n\nThe site is **up**; the guide is written.\n\n## Gaps and risks\n\nNone seen.", delayMs: 300 });
+  // The model answers only once the page has shown the report being written.
+  const written = Promise.withResolvers<void>();
+  anthropic.script({ text: "## Summary\n\nThe site is **up**; the guide is written.\n\n## Gaps and risks\n\nNone seen.", heldUntil: written.promise });
   await report.getByRole("button", { name: "Retry" }).click();
   await report.locator("progress").waitFor();
+  written.resolve();
   await report.locator(".report h2", { hasText: "Gaps and risks" }).waitFor();
   expect(await report.locator(".report strong").textContent()).toBe("up");
   expect(await page.locator("[data-task-announce]").textContent()).toBe("The verification report is ready.");

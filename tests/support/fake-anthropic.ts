@@ -21,7 +21,9 @@ export type Step =
   // finalDelayMs: held after the last content block, before message_delta (which carries the final usage).
   // cut: the stream stops after that many text pieces, by dropping the connection ("drop") or with
   // the API's own mid-stream `error` event ("overloaded"), as a real answer can be cut off.
-  | { text: string; stopReason?: "end_turn" | "max_tokens"; usage?: Partial<FakeUsage>; delayMs?: number; chunkDelayMs?: number; finalDelayMs?: number; cut?: { afterChunks: number; how: "drop" | "overloaded" } }
+  // heldUntil: nothing is answered until it settles, so a test can look at what Pier shows while
+  // it waits for the model, however slow the machine (a delayMs window can pass unseen under load).
+  | { text: string; stopReason?: "end_turn" | "max_tokens"; usage?: Partial<FakeUsage>; delayMs?: number; chunkDelayMs?: number; finalDelayMs?: number; cut?: { afterChunks: number; how: "drop" | "overloaded" }; heldUntil?: Promise<unknown> }
   // An optional text block first, then one tool_use block; stop_reason "tool_use". delayMs as for text.
   | { toolUse: { name: string; input: unknown; id?: string }; text?: string; usage?: Partial<FakeUsage>; delayMs?: number }
   | { status: 429 | 500 | 529 | 400 | 401; message?: string; retryAfterSeconds?: number };
@@ -152,6 +154,7 @@ export async function startFakeAnthropic(options: { apiKey: string; otherApiKeys
       // Held before any byte goes out (like a slow time to first token), so the client sits mid-request
       // and can interrupt it. Bun would hold a streamed response's headers until its first chunk anyway.
       if (answer.delayMs > 0) await sleep(answer.delayMs, request.signal);
+      if (!isToolStep(step) && step.heldUntil) await step.heldUntil;
       // Nobody is left to read an answer; Bun discards whatever is returned.
       if (request.signal.aborted) return new Response(null, { status: 499 });
 
