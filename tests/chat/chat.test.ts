@@ -127,16 +127,17 @@ describe("the chat agent", () => {
 
   test("a message sent while the agent works is queued, then answered", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());
-    fake.script({ text: "first answer", delayMs: 800 }, { text: "second answer" });
+    // The first answer waits until the second message has been seen queued behind it.
+    const queuedSeen = Promise.withResolvers<void>();
+    fake.script({ text: "first answer", heldUntil: queuedSeen.promise }, { text: "second answer" });
     const from = chat.events.length;
     chat.send("first");
     await chat.next("turn_start", from);
     chat.send("second");
-    const queued = chat.events.slice(from).filter((e) => e.type === "user_message");
-    await Bun.sleep(50);
+    await chat.next("user_message", chat.events.findIndex((e, i) => i >= from && e.type === "user_message") + 1);
     const all = chat.events.slice(from).filter((e) => e.type === "user_message");
     expect(all.map((e) => [e.text, e.queued])).toEqual([["first", false], ["second", true]]);
-    void queued;
+    queuedSeen.resolve();
     await chat.next("turn_end", from);
     const secondTurnFrom = chat.events.findIndex((e, i) => i >= from && e.type === "turn_end") + 1;
     await chat.next("turn_end", secondTurnFrom);
