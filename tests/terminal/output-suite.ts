@@ -7,6 +7,7 @@ import type { SessionTerminal } from "../../src/terminal/session-terminal.ts";
 import { recordingPath } from "../../src/terminal/recording.ts";
 import { tmuxCommand } from "../../src/terminal/tmux-session.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { castOutput } from "../support/recording.ts";
 import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
@@ -85,15 +86,7 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
       pier.pier.runtime.exec(pod(), ["bash", "-c", script, "bash", ...args], { cwd: session.worktreePath });
     const recorded = () => readFileSync(recordingPath(pier.dataDir, session.id), "utf8");
     /** The recording's output events, joined. */
-    const recordedOutput = () =>
-      recorded()
-        .trimEnd()
-        .split("\n")
-        .slice(1)
-        .map((line) => JSON.parse(line) as [number, string, string])
-        .filter(([, code]) => code === "o")
-        .map(([, , data]) => data)
-        .join("");
+    const recordedOutput = () => castOutput(recorded());
     const waitForRecording = async (pattern: RegExp, timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(recordedOutput())) {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { recordingPath } from "../../src/terminal/recording.ts";
 import { tmuxCommand } from "../../src/terminal/tmux-session.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { castOutput } from "../support/recording.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient, upgradeStatus } from "../support/term-client.ts";
@@ -169,7 +170,7 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
       for (let i = 1; i <= 5; i++) {
         await term.run(`echo seen-at-once-$((${i}*11))`, new RegExp(`seen-at-once-${i * 11}\\r\\n`));
         const served = await pier.fetch(`/api/sessions/${session.id}/recording`, { headers: { cookie } });
-        expect(await served.text()).toContain(`seen-at-once-${i * 11}\\r\\n`);
+        expect(castOutput(await served.text())).toContain(`seen-at-once-${i * 11}\r\n`);
       }
       term.close();
     }, 60_000);
