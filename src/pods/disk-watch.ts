@@ -84,8 +84,10 @@ export class DiskWatch {
     if (!this.short) console.warn(`[pier] the workspaces' disk (${this.deps.workspacesDir}) has ${mib(free)} MiB free, under the ${mib(reserve)} MiB kept: stopping what fills it.`);
     this.short = true;
     if (this.quiet && Date.now() - this.quiet.at < QUIET_LOOK_MS && free > this.quiet.free - MIN_GROWTH) return;
-    const disk = `The disk of Pier's workspaces is nearly full (${mib(free)} MiB free; Pier keeps ${mib(reserve)} MiB for everyone's work, its database and recordings)`;
     const looked = await Promise.all(this.deps.livePods().map(async (pod) => ({ pod, ...(await this.stopWriters(pod)) })));
+    // Looked at again: what was filling the disk may have finished while the pods were looked at, and the person is told how it stands now.
+    const freeNow = freeBytes(this.deps.workspacesDir).free;
+    const disk = `The disk of Pier's workspaces is nearly full (${mib(freeNow)} MiB free; Pier keeps ${mib(reserve)} MiB for everyone's work, its database and recordings)`;
     for (const { pod, writers, usageKiB } of looked) {
       if (writers.length === 0) continue;
       const what = writers.map((w) => `${w.how} “${w.command}” (pid ${w.pid}, ${Math.round(w.grownBytes / MiB / 0.2)} MiB/s into ${w.file})`).join(", ");
@@ -97,9 +99,9 @@ export class DiskWatch {
       this.quiet = null;
       return;
     }
-    this.quiet = { at: Date.now(), free };
+    this.quiet = { at: Date.now(), free: freeNow };
     // Someone freed space while the pods were looked at: nobody needs telling.
-    if (freeBytes(this.deps.workspacesDir).free >= reserve) return;
+    if (freeNow >= reserve) return;
     const largest = looked.filter((l) => l.usageKiB !== null).sort((a, b) => b.usageKiB! - a.usageKiB!)[0];
     if (!largest) return;
     // Told once, unless it has grown since.
