@@ -20,3 +20,5 @@ export * from "./mcp-servers/tables.ts";
 export * from "./attention/tables.ts";
 export * from "./reviews/tables.ts";
 export * from "./notices/tables.ts";
+export * from "./runs/tables.ts";
+export * from "./triggers/tables.ts";

@@ -179,6 +179,8 @@ export class Sessions {
       claudeSessionId: null,
       costUsd: 0,
       attention: null,
+      origin: "person",
+      runId: null,
       savedCommit: null,
       createdAt: new Date(),
       endedAt: null,

@@ -50,6 +50,9 @@ export const sessions = sqliteTable(
     costUsd: real("cost_usd").notNull().default(0),
     /** Why the session needs its person now, or null: "approval" while its agent waits for one. */
     attention: text("attention", { enum: SESSION_ATTENTION }),
+    /** "run" when an unattended run started it (runId says which), "person" otherwise. */
+    origin: text("origin", { enum: ["person", "run"] }).notNull().default("person"),
+    runId: text("run_id"),
     /** The commit that saved uncommitted work when the session ended, if there was any. */
     savedCommit: text("saved_commit"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),

@@ -56,6 +56,35 @@ function numberSetting(label: string, fallback: number, min: number, max: number
   };
 }
 
+function booleanSetting(label: string, fallback: boolean): PlainSetting<boolean> {
+  return {
+    default: fallback,
+    parse: (raw) =>
+      raw === true || raw === "true" || raw === "1"
+        ? true
+        : raw === false || raw === "false" || raw === "0"
+          ? false
+          : { problem: `${label} must be true or false.` },
+  };
+}
+
+/** An amount in USD above 0, or (cleared) none. */
+function amountSetting(label: string): PlainSetting<number | null> {
+  return {
+    default: null,
+    clearable: true,
+    parse: (raw) => {
+      const value = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+      return Number.isFinite(value) && value > 0 && value <= 10_000_000
+        ? Math.round(value * 100) / 100
+        : { problem: `${label} must be an amount in USD above 0 and at most 10000000, or empty for none.` };
+    },
+  };
+}
+
+export const MERGE_METHODS = ["squash", "merge", "rebase"] as const;
+export type MergeMethod = (typeof MERGE_METHODS)[number];
+
 const PLAIN = {
   defaultModel: {
     default: DEFAULT_MODEL as string,
@@ -69,15 +98,7 @@ const PLAIN = {
   prPollSeconds: numberSetting("Seconds between pull request checks", 30, 10, 3600),
   // Off by default: each person has their own pod, so root in it (sudo, to install tools) reaches
   // nobody else's work. On, processes in pods can never gain privileges and sudo does not work.
-  podNoNewPrivileges: {
-    default: false as boolean,
-    parse: (raw: unknown) =>
-      raw === true || raw === "true" || raw === "1"
-        ? true
-        : raw === false || raw === "false" || raw === "0"
-          ? false
-          : { problem: "No-new-privileges must be true or false." },
-  } satisfies PlainSetting<boolean>,
+  podNoNewPrivileges: booleanSetting("No-new-privileges", false),
   recordingLimitMiB: numberSetting("Recording limit per session (MiB)", 64, 1, 65536),
   // "Needs you" after a terminal's output stops this long while its person looks elsewhere; 0 never.
   quietSeconds: numberSetting("Seconds of terminal quiet before a session needs you (0: never)", 60, 0, 86400),
@@ -97,16 +118,22 @@ const PLAIN = {
   } satisfies PlainSetting<ChatEngineName>,
   // The instance's spending per calendar month (UTC) that the Costs page and the dashboard measure
   // against; null is no budget.
-  monthlyBudgetUsd: {
-    default: null as number | null,
-    clearable: true,
-    parse: (raw: unknown) => {
-      const value = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
-      return Number.isFinite(value) && value > 0 && value <= 10_000_000
-        ? Math.round(value * 100) / 100
-        : { problem: "Monthly budget must be an amount in USD above 0 and at most 10000000, or empty for none." };
-    },
-  } satisfies PlainSetting<number | null>,
+  monthlyBudgetUsd: amountSetting("Monthly budget"),
+  // On, the monthly budget is a hard stop: past it, the gateway refuses everyone's model requests.
+  monthlyBudgetHard: booleanSetting("Monthly budget as a hard stop", false),
+  // What one session may spend on models; null is no limit.
+  sessionBudgetUsd: amountSetting("Session budget"),
+  // Unattended runs (see API.md, "Runs").
+  maxConcurrentRuns: numberSetting("Runs at once", 2, 1, 64),
+  maxFixRounds: numberSetting("Fix rounds per pull request", 3, 0, 20),
+  runBudgetUsd: { ...amountSetting("Budget per run"), default: 10 as number | null },
+  runApprovalMinutes: numberSetting("Minutes a run waits for a tool approval", 60, 1, 10080),
+  autoMerge: booleanSetting("Merge approved runs' pull requests", false),
+  mergeMethod: {
+    default: "squash" as MergeMethod,
+    parse: (raw: unknown) =>
+      MERGE_METHODS.includes(raw as MergeMethod) ? (raw as MergeMethod) : { problem: 'Merge method must be "squash", "merge" or "rebase".' },
+  } satisfies PlainSetting<MergeMethod>,
 };
 type PlainKey = keyof typeof PLAIN;
 type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };
