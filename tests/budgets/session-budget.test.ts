@@ -4,6 +4,7 @@
  * request is made, nothing is billed past that response), the person is told in the chat and by
  * "needs you", "budget.exceeded" is published, and then `claude -p` typed in the session's
  * terminal is refused by Pier's gateway with the API's error naming the budget, reaching nothing.
+ * A Claude Code chat turn, metered by the gateway, is stopped the same way.
  *
  * The pod uses host networking (PIER_POD_NETWORK=host) so that it reaches Pier, and Pier the fake,
  * on 127.0.0.1; nothing else is reached.
@@ -61,10 +62,10 @@ describe("the session budget", () => {
 
   test("a chat turn that reaches it is stopped at that response, its person told", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());
+    // Nothing scripted after the response that reaches the budget: a third request would be an error, and counted.
     fake.script(
       { toolUse: { name: "write_file", input: { path: "first.txt", content: "within the budget\n" } }, usage: STEP },
       { toolUse: { name: "write_file", input: { path: "second.txt", content: "past the budget\n" } }, usage: STEP },
-      { text: "A third response the budget never paid for.", usage: STEP },
     );
     const events = await chat.turn("Write two files.", 120_000);
     // The first step ran; the second response reached the budget, so its tool never ran and nothing more was asked.
@@ -102,4 +103,24 @@ describe("the session budget", () => {
     // Said once, as it was reached: the terminal's refusals are in the terminal.
     expect(exceeded).toHaveLength(1);
   }, 180_000);
+
+  test("a Claude Code chat turn that reaches it through the gateway is stopped too, and billed no further", async () => {
+    const other = await activeSession(pier, cookie, { repoId: session.repoId, engine: "claude-code", model: "claude-sonnet-4-6" });
+    const chat = await ChatClient.connect(pier.url, other.id, headers());
+    const sent = fake.requests.length;
+    fake.script(
+      { toolUse: { name: "Bash", input: { command: "echo one > one.txt", description: "First" } }, usage: STEP },
+      { toolUse: { name: "Bash", input: { command: "echo two > two.txt", description: "Second" } }, usage: STEP },
+    );
+    const events = await chat.turn("Write two files.", 120_000);
+    expect(events.at(-1)).toMatchObject({ type: "turn_end", interrupted: true });
+    expect(events.find((event) => event.type === "error")).toMatchObject({ code: "budget_exceeded" });
+    // Claude Code's next request after the one that reached the budget was refused by the gateway, or never made.
+    expect(fake.requests.length - sent).toBe(2);
+    const now = (await (await pier.fetch(`/api/sessions/${other.id}`, { headers: { cookie } })).json()) as { costUsd: number; attention: string | null };
+    expect(now.costUsd).toBeCloseTo(2 * STEP_USD, 10);
+    expect(now.attention).toBe("budget");
+    expect(exceeded.at(-1)).toEqual({ sessionId: other.id, budget: "session", limitUsd: 0.05, spentUsd: expect.closeTo(2 * STEP_USD, 10) });
+    chat.close();
+  }, 300_000);
 });
