@@ -35,6 +35,8 @@ describe("the session budget", () => {
   let cookie: string;
   let session: SessionJson;
   const exceeded: BudgetExceeded[] = [];
+  /** The sessions to end when done. */
+  const ended: string[] = [];
   const headers = () => ({ cookie, origin: pier.url });
   const sessionNow = async () => (await (await pier.fetch(`/api/sessions/${session.id}`, { headers: { cookie } })).json()) as { costUsd: number; attention: string | null };
   const inPod = async (script: string) => {
@@ -51,10 +53,14 @@ describe("the session budget", () => {
     await pier.fetch("/api/settings", { ...json({ anthropicApiKey: API_KEY, sessionBudgetUsd: 0.05 }, { cookie }), method: "PUT" });
     const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("session-budget").path}`, "session-budget");
     session = await activeSession(pier, cookie, { repoId });
+    ended.push(session.id);
     pier.pier.bus.subscribe("budget.exceeded", null, (event) => exceeded.push(event));
   }, 600_000);
 
   afterAll(async () => {
+    // Ended first, so nothing opens the pod again as it goes.
+    for (const id of ended) await pier.fetch(`/api/sessions/${id}/end`, { method: "POST", headers: headers() });
+    await pier.pier.pods.removeAll(session.repoId).catch(() => undefined);
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -106,6 +112,7 @@ describe("the session budget", () => {
 
   test("a Claude Code chat turn that reaches it through the gateway is stopped too, and billed no further", async () => {
     const other = await activeSession(pier, cookie, { repoId: session.repoId, engine: "claude-code", model: "claude-sonnet-4-6" });
+    ended.push(other.id);
     const chat = await ChatClient.connect(pier.url, other.id, headers());
     const sent = fake.requests.length;
     fake.script(
