@@ -146,6 +146,67 @@ describe("unattended runs", () => {
     expect((await get<{ status: string }>(`/api/tasks/${taskId}`)).status).toBe("done");
   }, 180_000);
 
+  test("the queue at maxConcurrentRuns 1: three runs start one at a time, in order, and a queued one is cancelled without ever starting", async () => {
+    await pier.fetch("/api/settings", { ...json({ maxConcurrentRuns: 1 }, { cookie }), method: "PUT" });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    anthropic.script({ text: "Nothing to change here.", heldUntil: held }, { text: "Nothing to change here either." });
+    const start = async (title: string) => ((await (await post(`/api/tasks/${await newTask(title)}/runs`, {})).json()) as RunJson[])[0]!;
+    const a = await start("Queue A");
+    const b = await start("Queue B");
+    const c = await start("Queue C");
+    expect([a.state, b.state, c.state]).toEqual(["working", "queued", "queued"]);
+
+    const cancelled = (await (await post(`/api/runs/${c.id}/stop`)).json()) as RunJson;
+    expect(cancelled).toMatchObject({ state: "stopped", reason: "person", sessionId: null });
+
+    // A's turn ends with no commits: it fails, which frees the slot for B (and never for C).
+    release();
+    expect(await runIn(a.id, "failed")).toMatchObject({ reason: expect.stringContaining("no commits") });
+    const failedB = await runIn(b.id, "failed");
+    expect(failedB.sessionId).not.toBeNull();
+    expect(await runOf(c.id)).toMatchObject({ state: "stopped", sessionId: null });
+    const listed = await get<RunJson[]>("/api/runs?state=failed&limit=1");
+    expect(listed.map((run) => run.id)).toEqual([b.id]);
+    await pier.fetch("/api/settings", { ...json({ maxConcurrentRuns: 2 }, { cookie }), method: "PUT" });
+  }, 120_000);
+
+  test("two attempts with different models, compared and one picked: the other is stopped, its PR closed with a comment, its session ended; feedback on the pick is a round", async () => {
+    const agentOf = (model: string) => (body: { model?: string; system?: unknown }) => body.model === model && body.system !== undefined;
+    anthropic.scriptWhen(agentOf("claude-sonnet-4-6"), ...agentCommits("sonnet.txt", "by sonnet\n", "Sonnet attempt"));
+    anthropic.scriptWhen(agentOf("claude-haiku-4-5"), ...agentCommits("haiku.txt", "by haiku\n", "Haiku attempt"));
+    const taskId = await newTask("Compare models");
+    const res = await post(`/api/tasks/${taskId}/runs`, { variants: [{ engine: "pier", model: "claude-sonnet-4-6" }, { engine: "pier", model: "claude-haiku-4-5" }] });
+    expect(res.status).toBe(201);
+    const [one, two] = (await res.json()) as RunJson[];
+    const first = await runIn(one!.id, "waiting_ci");
+    const second = await runIn(two!.id, "waiting_ci");
+    expect(first.prNumber).not.toBe(second.prNumber);
+
+    const picked = await post(`/api/runs/${one!.id}/pick`);
+    expect(picked.status).toBe(200);
+    expect(await runOf(two!.id)).toMatchObject({ state: "stopped", reason: "person" });
+    expect((await github.pull("octo", "widgets", second.prNumber!)).state).toBe("closed");
+    expect(await github.issueComments("octo", "widgets", second.prNumber!)).toEqual([{ login: "pier-bot", body: expect.stringContaining("another attempt at this task was picked") }]);
+    await until("the other session ended", () => get<SessionJson>(`/api/sessions/${second.sessionId}`), (s) => s.state === "ended");
+    expect((await github.pull("octo", "widgets", first.prNumber!)).state).toBe("open");
+
+    // With no CI, the wait for checks runs out and the task awaits approval; a rejection is a feedback round.
+    anthropic.scriptWhen((body) => body.system === undefined, { text: "## Summary\nsonnet.txt was added." });
+    await pollAndTick();
+    await runIn(one!.id, "awaiting_approval");
+    anthropic.scriptWhen(agentOf("claude-sonnet-4-6"), ...agentCommits("sonnet.txt", "by sonnet, shorter\n", "Shorter"));
+    const headBefore = (await github.pull("octo", "widgets", first.prNumber!)).headSha;
+    expect((await post(`/api/tasks/${taskId}/reject`, { feedback: "Make it <shorter>." })).status).toBe(200);
+    const fixed = await runIn(one!.id, "waiting_ci");
+    expect(fixed.rounds).toEqual([expect.objectContaining({ kind: "feedback", summary: "Feedback from admin" })]);
+    const round = anthropic.requests.findLast((request) => agentOf("claude-sonnet-4-6")(request.body))!.body.messages;
+    const said = JSON.stringify(round);
+    expect(said).toContain("Changes requested: Make it &lt;shorter&gt;.");
+    const head = await until("the pushed fix", () => github.pull("octo", "widgets", first.prNumber!), (pull) => pull.headSha !== headBefore);
+    expect(github.gitAt("octo", "widgets", "show", `${head.headSha}:sonnet.txt`)).toBe("by sonnet, shorter");
+  }, 180_000);
+
   test("bad input changes nothing: no repository, too many attempts, an unknown task, a model not in the price table", async () => {
     const bare = await post("/api/tasks", { title: "Nowhere" });
     const { id: loose } = (await bare.json()) as { id: string };
