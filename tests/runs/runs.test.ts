@@ -217,4 +217,53 @@ describe("unattended runs", () => {
     expect((await post("/api/tasks/nope/runs", {})).status).toBe(404);
     expect(await get<RunJson[]>(`/api/runs?taskId=${taskId}`)).toEqual([]);
   });
+
+  test("in a run, a tool the runs' policy asks about raises needs-you and is refused once runApprovalMinutes pass unanswered", async () => {
+    const policy = { mode: "custom", allowed: ["write_file"], denied: [], ask: ["bash"] };
+    const saved = await pier.fetch("/api/settings", { ...json({ runToolPolicy: policy }, { cookie }), method: "PUT" });
+    expect(((await saved.json()) as { runToolPolicy: unknown }).runToolPolicy).toEqual(policy);
+    anthropic.script(...agentCommits("asked.txt", "asked\n", "Asked"));
+    const taskId = await newTask("Ask first");
+    const [run] = (await (await post(`/api/tasks/${taskId}/runs`, {})).json()) as RunJson[];
+    const started = await until("a session", () => runOf(run!.id), (r) => r.sessionId !== null);
+    const waiting = await until("the approval", () => get<{ attention: string | null }>(`/api/sessions/${started.sessionId}`), (s) => s.attention === "approval");
+    expect(waiting.attention).toBe("approval");
+
+    pier.pier.approvals.expireUnattended(Date.now() + 59 * 60_000);
+    expect((await get<{ attention: string | null }>(`/api/sessions/${started.sessionId}`)).attention).toBe("approval");
+    pier.pier.approvals.expireUnattended(Date.now() + HOUR);
+    const failed = await runIn(run!.id, "failed");
+    expect(failed.reason).toContain("no commits");
+    const transcript = await get<Array<{ kind: string; allow?: boolean; reason?: string; by?: string | null }>>(`/api/sessions/${started.sessionId}/transcript`);
+    expect(transcript.find((item) => item.kind === "approval_decision")).toMatchObject({ allow: false, by: null, reason: "Nobody approved it within 60 minutes" });
+
+    // A broken policy is refused and changes nothing.
+    const refused = await pier.fetch("/api/settings", { ...json({ runToolPolicy: { mode: "sometimes" } }, { cookie }), method: "PUT" });
+    expect(await apiError(refused)).toMatchObject({ status: 400, code: "invalid_run_tool_policy" });
+    expect((await get<{ runToolPolicy: unknown }>("/api/settings")).runToolPolicy).toEqual(policy);
+    await pier.fetch("/api/settings", { ...json({ runToolPolicy: { mode: "allow_all" } }, { cookie }), method: "PUT" });
+  }, 120_000);
+
+  test("a run survives a Pier restart mid-turn: its agent is told to carry on, and its pull request opens", async () => {
+    const held = Promise.withResolvers<void>();
+    anthropic.script({ text: "Working on it…", heldUntil: held.promise });
+    const taskId = await newTask("Outlive a restart");
+    const [run] = (await (await post(`/api/tasks/${taskId}/runs`, {})).json()) as RunJson[];
+    const before = anthropic.requests.length;
+    await until("the agent asked", async () => anthropic.requests.length, (n) => n > before);
+    const { sessionId } = await runOf(run!.id);
+
+    await pier.close();
+    held.resolve();
+    anthropic.script(...agentCommits("restart.txt", "carried on\n", "Carry on"));
+    pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", GITHUB_API_URL: github.apiUrl, ANTHROPIC_BASE_URL: anthropic.url }, dataDir);
+
+    const waiting = await runIn(run!.id, "waiting_ci", "failed");
+    expect(waiting).toMatchObject({ state: "waiting_ci", sessionId });
+    const transcript = await get<Array<{ kind: string; text?: string; interrupted?: boolean }>>(`/api/sessions/${sessionId}/transcript`);
+    expect(transcript.filter((item) => item.kind === "user").map((item) => item.text?.slice(0, 40))).toEqual([expect.stringContaining("You are working unattended"), expect.stringContaining("Pier restarted while you were working")]);
+    expect(transcript.some((item) => item.kind === "turn_end" && item.interrupted)).toBe(true);
+    const pull = await github.pull("octo", "widgets", waiting.prNumber!);
+    expect(github.gitAt("octo", "widgets", "show", `${pull.headSha}:restart.txt`)).toBe("carried on");
+  }, 180_000);
 });
