@@ -266,4 +266,28 @@ describe("unattended runs", () => {
     const pull = await github.pull("octo", "widgets", waiting.prNumber!);
     expect(github.gitAt("octo", "widgets", "show", `${pull.headSha}:restart.txt`)).toBe("carried on");
   }, 180_000);
+
+  test("a paused run's loop waits, whatever CI says; resumed, it goes on; every change is published as run.changed", async () => {
+    const [run] = await get<RunJson[]>("/api/runs?state=waiting_ci&limit=1");
+    const seen: Array<{ state: string; paused: boolean }> = [];
+    const stop = pier.pier.bus.subscribe("run.changed", run!.id, ({ run: changed }) => seen.push({ state: changed.state, paused: changed.paused }));
+    expect(((await (await post(`/api/runs/${run!.id}/pause`)).json()) as RunJson).paused).toBe(true);
+    await pollAndTick();
+    expect(await runOf(run!.id)).toMatchObject({ state: "waiting_ci", paused: true });
+
+    anthropic.scriptWhen((body) => body.system === undefined, { text: "## Summary\nrestart.txt was added." });
+    expect(((await (await post(`/api/runs/${run!.id}/resume`)).json()) as RunJson).paused).toBe(false);
+    await pollAndTick();
+    await runIn(run!.id, "awaiting_approval");
+    expect(seen).toEqual([
+      { state: "waiting_ci", paused: true },
+      { state: "waiting_ci", paused: false },
+      { state: "awaiting_approval", paused: false },
+    ]);
+    stop();
+    // A run over cannot be paused; someone else's run is not there at all.
+    const stopped = await get<RunJson[]>("/api/runs?state=stopped&limit=1");
+    expect(await apiError(await post(`/api/runs/${stopped[0]!.id}/pause`))).toMatchObject({ status: 409, code: "run_over" });
+    expect((await post("/api/runs/nope/pause")).status).toBe(404);
+  }, 60_000);
 });
