@@ -65,6 +65,7 @@ import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { schedulePrJobs } from "./jobs/pr-jobs.ts";
 import { scheduleRunJobs } from "./jobs/run-jobs.ts";
 import { Runs } from "./runs/runs.ts";
+import { runBudgetOfSession } from "./runs/run-query.ts";
 import { scheduleDiskJobs } from "./jobs/disk-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
 import { DELETE_EXPIRED_TOKENS, scheduleTokenJobs } from "./jobs/token-jobs.ts";
@@ -288,8 +289,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   });
   const budgets = new BudgetGate({ db, bus,
     sessionCostUsd: (sessionId) => sessions.get(sessionId).costUsd,
-    // A run's session has its run's budget (issue 24's runs part gives it here, from Runs.forSession); no session is a run's yet.
-    runBudgetFor: () => null,
+    runBudgetFor: (sessionId) => runBudgetOfSession(db, sessionId),
     stop: (reached) => {
       hosts.get(reached.sessionId)?.chat().stopForBudget();
       // An error with its code: the chat shows it, and "needs you" is raised from it (see Attention).

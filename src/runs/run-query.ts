@@ -3,7 +3,7 @@ import { type Actor, isAdmin } from "../auth/actor.ts";
 import type { Db } from "../infra/db.ts";
 import { invalid, notFound } from "../infra/errors.ts";
 import { pageSize, readCursor, writeCursor } from "../sessions/session-query.ts";
-import { RUN_STATES, type RunState, runs } from "./tables.ts";
+import { FINAL_RUN_STATES, RUN_STATES, type RunState, runs } from "./tables.ts";
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -50,4 +50,18 @@ export function queryRuns(db: Db, actor: Actor, query: RunQuery): { runs: RunRow
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return { runs: page, next: rows.length > limit && last ? writeCursor(last.createdAt.getTime(), last.id) : null };
+}
+
+/** The run a session belongs to while that run goes on (not done, stopped or failed), or null. */
+export function liveRunOfSession(db: Db, sessionId: string): RunRow | null {
+  const run = db.select().from(runs).where(eq(runs.sessionId, sessionId)).get();
+  return run && !FINAL_RUN_STATES.includes(run.state) ? run : null;
+}
+
+/**
+ * The budget of the run a session belongs to, in whatever state the run is: a run stopped for its
+ * budget keeps it, so whatever else in its pod asks the model (a claude in its terminal) stays refused.
+ */
+export function runBudgetOfSession(db: Db, sessionId: string): number | null {
+  return db.select({ budgetUsd: runs.budgetUsd }).from(runs).where(eq(runs.sessionId, sessionId)).get()?.budgetUsd ?? null;
 }

@@ -22,7 +22,7 @@ import type { Credentials } from "../settings/credentials.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import type { PublicNote, Tasks } from "../tasks/tasks.ts";
 import { MAX_ATTEMPTS } from "./run-input.ts";
-import { RUN_QUERY_FIELDS, type RunQuery, type RunRow, queryRuns, runFor } from "./run-query.ts";
+import { RUN_QUERY_FIELDS, type RunQuery, type RunRow, liveRunOfSession, queryRuns, runFor } from "./run-query.ts";
 import { CARRY_ON_MESSAGE, feedbackMessage, firstMessage } from "./run-words.ts";
 import { FINAL_RUN_STATES, RUN_STATES, type Round, type RunState, WORKING_RUN_STATES, runs } from "./tables.ts";
 
@@ -56,8 +56,6 @@ declare module "../infra/events.ts" {
   interface PierEvents {
     /** A run was started or moved on (topic: the run id), after every write. */
     "run.changed": { run: PublicRun };
-    /** A session went past a budget and its turn was stopped (topic: the session id); its run, if it has one, stops. */
-    "budget.exceeded": { sessionId: string; budget: "run" | "session" | "monthly"; limitUsd: number; spentUsd: number };
   }
 }
 
@@ -531,8 +529,7 @@ export class Runs {
   }
 
   private runOfSession(sessionId: string): RunRow | null {
-    const run = this.deps.db.select().from(runs).where(eq(runs.sessionId, sessionId)).get();
-    return run && !FINAL_RUN_STATES.includes(run.state) ? run : null;
+    return liveRunOfSession(this.deps.db, sessionId);
   }
 
   /** Calls `step` with the live run of the session, if it has one; a failure is logged, never thrown into the bus. */

@@ -317,4 +317,35 @@ describe("unattended runs", () => {
     expect(await apiError(await post(`/api/runs/${stopped[0]!.id}/pause`))).toMatchObject({ status: 409, code: "run_over" });
     expect((await post("/api/runs/nope/pause")).status).toBe(404);
   }, 60_000);
+  test("a run past its budget is stopped mid-turn (its tool never runs, one response billed), and its session's model requests are then refused at the gateway", async () => {
+    const taskId = await newTask("Spend too much");
+    // One response costs $3 at the price table's sonnet input price: past the run's $1 at once.
+    // (Matched to this run's agent: a report an earlier test asked for may still be on its way.)
+    anthropic.scriptWhen((body) => body.system !== undefined && JSON.stringify(body.messages).includes("Spend too much"), {
+      toolUse: { name: "write_file", input: { path: "costly.txt", content: "never written\n" } },
+      usage: { input_tokens: 1_000_000, output_tokens: 0 },
+    });
+    const askedForThis = () => anthropic.requests.filter((r) => r.body.system !== undefined && JSON.stringify(r.body.messages).includes("Spend too much")).length;
+    const [run] = (await (await post(`/api/tasks/${taskId}/runs`, { budgetUsd: 1 })).json()) as RunJson[];
+    const stopped = await runIn(run!.id, "stopped", "failed", "waiting_ci");
+    expect(stopped).toMatchObject({ state: "stopped", reason: "budget" });
+    expect(askedForThis()).toBe(1);
+    const session = await get<{ costUsd: number }>(`/api/sessions/${stopped.sessionId}`);
+    expect(session.costUsd).toBeCloseTo(3, 6);
+    const transcript = await get<Array<{ kind: string; code?: string; message?: string }>>(`/api/sessions/${stopped.sessionId}/transcript`);
+    expect(transcript.find((item) => item.code === "budget_exceeded")?.message).toStartWith("This run reached its budget: it has spent $3.00 of $1.00");
+    expect(transcript.some((item) => item.kind === "tool_result")).toBe(false);
+
+    // Whatever else in its pod asks the model (a claude typed in its terminal) is refused, naming the budget.
+    const refused = await pier.fetch("/api/gateway/anthropic/v1/messages", {
+      method: "POST",
+      headers: { "x-api-key": pier.pier.gateway.podToken(stopped.sessionId!), "content-type": "application/json", "anthropic-version": "2023-06-01" },
+      body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 16, messages: [{ role: "user", content: "one more?" }] }),
+    });
+    expect(refused.status, await refused.clone().text()).toBe(429);
+    const body = (await refused.json()) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe("budget_exceeded");
+    expect(body.error.message).toContain("This run reached its budget");
+    expect(askedForThis()).toBe(1);
+  }, 60_000);
 });
