@@ -290,11 +290,6 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const budgets = new BudgetGate({ db, bus,
     sessionCostUsd: (sessionId) => sessions.get(sessionId).costUsd,
     runBudgetFor: (sessionId) => runBudgetOfSession(db, sessionId),
-    stop: (reached) => {
-      hosts.get(reached.sessionId)?.chat().stopForBudget();
-      // An error with its code: the chat shows it, and "needs you" is raised from it (see Attention).
-      chats.note(reached.sessionId, { kind: "error", code: "budget_exceeded", message: reached.message });
-    },
   });
   const gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => address.podUrl(), budget: budgets });
   // Likewise for the MCP endpoint and the model gateway: a token for that one session, never the credential behind it.
@@ -332,6 +327,11 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
     pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
     budget: budgets,
+  });
+  budgets.onReached((reached) => {
+    hosts.get(reached.sessionId)?.chat().stopForBudget();
+    // An error with its code: the chat shows it, and "needs you" is raised from it (see Attention).
+    chats.note(reached.sessionId, { kind: "error", code: "budget_exceeded", message: reached.message });
   });
   hosts.connect({
     bus,

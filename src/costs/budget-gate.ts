@@ -35,11 +35,6 @@ export interface BudgetGateDeps {
   sessionCostUsd(sessionId: string): number;
   /** The budget of the run the session belongs to, or null when it is no run's (or the run has none). */
   runBudgetFor(sessionId: string): number | null;
-  /**
-   * Stops the session's turn under way, if it has one, and tells its person (a note in its chat
-   * and "needs you"): called once per session and budget, as it is reached.
-   */
-  stop(reached: BudgetReached): void;
 }
 
 /**
@@ -52,8 +47,18 @@ export interface BudgetGateDeps {
 export class BudgetGate {
   /** The budgets already said to have been reached, by session and limit, so each is said once. */
   private said = new Set<string>();
+  private stop: (reached: BudgetReached) => void = () => {};
 
   constructor(private deps: BudgetGateDeps) {}
+
+  /**
+   * Connects what stops the session's turn under way, if it has one, and tells its person (a note
+   * in its chat and "needs you"): called once per session and budget, as it is reached. A connect
+   * step, since the chats are built after the gate they ask before each request.
+   */
+  onReached(stop: (reached: BudgetReached) => void): void {
+    this.stop = stop;
+  }
 
   /** The budget the session is past, or null when it may spend. Cheap enough to ask before every request. */
   reached(sessionId: string): BudgetReached | null {
@@ -95,7 +100,7 @@ export class BudgetGate {
     const key = `${reached.sessionId}\0${reached.budget}\0${reached.limitUsd}`;
     if (this.said.has(key)) return false;
     this.said.add(key);
-    this.deps.stop(reached);
+    this.stop(reached);
     const { message: _, ...event } = reached;
     this.deps.bus.publish("budget.exceeded", reached.sessionId, event);
     return true;
