@@ -151,7 +151,8 @@ export class Triggers {
     assertPerson(actor, "Only a person can make a trigger, not an agent acting for them.");
     const kind = readField(NewTriggerInput, "kind", input.kind);
     const repo = getRepo(this.deps.db, readField(NewTriggerInput, "repoId", input.repoId), "repoId");
-    if (kind === "github_issue" && !repo.githubRepo) throw invalid("repoId", `${repo.name} is not on GitHub, so no issue of it can start a run.`);
+    // A run ends in a pull request, so every trigger's repository must be on GitHub.
+    if (!repo.githubRepo) throw invalid("repoId", `${repo.name} is not on GitHub, so a run could not open its pull request; set its GitHub repository in the repository's settings first.`);
     const secret = kind === "webhook" ? SECRET_PREFIX + generateToken() : null;
     const row: TriggerRow = {
       id: newId(),
