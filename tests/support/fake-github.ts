@@ -18,9 +18,9 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiError, errorAnswer, newRateLimitState, paged, rateLimitAnswer, respond, type Answer, type RateLimitOptions } from "./fake-github/answers.ts";
-import { branchTips, git, readCommit, resolveCommit } from "./fake-github/bare-repo.ts";
+import { branchTips, git, mergesCleanly, readCommit, resolveCommit } from "./fake-github/bare-repo.ts";
 import { serveGitHttp } from "./fake-github/git-http.ts";
-import { checkRunObject, combinedStatusObject, fullRepositoryObject, pullObject, pullSimpleObject, reviewObject } from "./fake-github/objects.ts";
+import { checkRunObject, combinedStatusObject, fullRepositoryObject, issueCommentObject, pullObject, pullSimpleObject, reviewObject } from "./fake-github/objects.ts";
 import { closePull, knownMergeable, listPulls, mergePull, openPull, readMergeable, syncPulls } from "./fake-github/pulls.ts";
 import { isoNow, type CheckConclusion, type CheckStatus, type Pull, type Repo, type ReviewState, type Site, type StatusState } from "./fake-github/state.ts";
 import {
@@ -100,6 +100,10 @@ export interface FakeGitHub {
   /** Merges with a real merge commit on the base branch, as GitHub's merge button does; returns the merge commit. */
   merge(owner: string, repo: string, number: number): Promise<string>;
   close(owner: string, repo: string, number: number): Promise<void>;
+  /** The comments on an issue or pull request, oldest first, as `{login, body}`. */
+  issueComments(owner: string, repo: string, number: number): Promise<Array<{ login: string; body: string }>>;
+  /** A pull request as the fake holds it now: whether it is open, merged, and how. */
+  pull(owner: string, repo: string, number: number): Promise<{ state: "open" | "closed"; merged: boolean; mergeCommitSha: string | null; headSha: string }>;
 
   /** The next `count` API requests that pass authentication are refused with GitHub's rate-limit answer. */
   rateLimitNext(count: number, options?: RateLimitOptions): void;
@@ -109,6 +113,8 @@ export interface FakeGitHub {
 
 const API_PREFIX = "/api/v3";
 const CREATE_PULL_DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request";
+const MERGE_DOCS = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request";
+const COMMENT_DOCS = "https://docs.github.com/rest/issues/comments#create-an-issue-comment";
 
 /** Starts the fake on a free port of 127.0.0.1, with no repositories yet. */
 export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
@@ -201,6 +207,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const pull = findPull(repo, Number(parts[1]));
       return paged(pull.reviews.map((review) => reviewObject(site, repo, pull, review)), query, listUrl);
     }
+    if (request.method === "PUT" && (parts = /^\/pulls\/(\d+)\/merge$/.exec(rest))) return mergeFromApi(repo, findPull(repo, Number(parts[1])), await jsonBody(request));
+    if (request.method === "PATCH" && (parts = /^\/pulls\/(\d+)$/.exec(rest))) return updatePull(repo, findPull(repo, Number(parts[1])), await jsonBody(request));
+    if (request.method === "POST" && (parts = /^\/issues\/(\d+)\/comments$/.exec(rest))) return addIssueComment(repo, Number(parts[1]), await jsonBody(request));
     if (get && (parts = /^\/commits\/(.+)\/check-runs$/.exec(rest))) {
       return listCheckRuns(repo, await commitOf(repo, decodeURIComponent(parts[1]!)), query, listUrl);
     }
@@ -221,6 +230,42 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     if (Array.isArray(result)) throw new ApiError(422, "Validation Failed", CREATE_PULL_DOCS, result);
     const body = pullObject(site, repo, result, null);
     return { status: 201, body, headers: { location: body.url } };
+  }
+
+  async function jsonBody(request: Request): Promise<Record<string, unknown>> {
+    try {
+      const body = await request.json();
+      return body && typeof body === "object" ? (body as Record<string, unknown>) : {};
+    } catch {
+      throw new ApiError(400, "Problems parsing JSON");
+    }
+  }
+
+  /** GitHub's merge button through the API: 405 when it may not merge, 409 when the head moved from `sha`. */
+  async function mergeFromApi(repo: Repo, pull: Pull, input: Record<string, unknown>): Promise<Answer> {
+    const method = input.merge_method ?? "merge";
+    if (method !== "merge" && method !== "squash") throw new ApiError(422, "Validation Failed", MERGE_DOCS, [{ resource: "PullRequest", code: "invalid", field: "merge_method" }]);
+    if (pull.state !== "open" || pull.draft || !(await mergesCleanly(repo.dir, pull.baseSha, pull.headSha))) throw new ApiError(405, "Pull Request is not mergeable", MERGE_DOCS);
+    if (typeof input.sha === "string" && input.sha !== pull.headSha) throw new ApiError(409, "Head branch was modified. Review and try the merge again.", MERGE_DOCS);
+    const sha = await mergePull(repo, pull, tokenOwner, method);
+    return { status: 200, body: { sha, merged: true, message: "Pull Request successfully merged" } };
+  }
+
+  /** Changes a pull request's title, body or state (closing it, or opening it again). */
+  async function updatePull(repo: Repo, pull: Pull, input: Record<string, unknown>): Promise<Answer> {
+    if (typeof input.title === "string") pull.title = input.title;
+    if (typeof input.body === "string") pull.body = input.body;
+    if (input.state === "closed" && pull.state === "open") closePull(pull);
+    pull.updatedAt = isoNow();
+    return { status: 200, body: pullObject(site, repo, pull, await readMergeable(repo, pull)) };
+  }
+
+  function addIssueComment(repo: Repo, number: number, input: Record<string, unknown>): Answer {
+    if (!repo.pulls.some((pull) => pull.number === number)) throw new ApiError(404, "Not Found");
+    if (typeof input.body !== "string" || input.body === "") throw new ApiError(422, "Validation Failed", COMMENT_DOCS, [{ resource: "IssueComment", code: "missing_field", field: "body" }]);
+    const comment = { id: site.nextId(), number, login: tokenOwner, body: input.body, createdAt: isoNow() };
+    repo.issueComments.push(comment);
+    return { status: 201, body: issueCommentObject(site, repo, comment) };
   }
 
   function listCheckRuns(repo: Repo, sha: string, query: URLSearchParams, listUrl: string): Answer {
@@ -320,6 +365,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         checkRuns: [],
         statuses: [],
         checkSuites: new Map(),
+        issueComments: [],
       });
       return `${url}/${owner}/${name}.git`;
     },
@@ -403,6 +449,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const { pull } = await helperPull(owner, name, number);
       if (pull.state !== "open") throw new Error(`fake-github: #${number} is already closed`);
       closePull(pull);
+    },
+
+    async issueComments(owner, name, number) {
+      const repo = await helperRepo(owner, name);
+      return repo.issueComments.filter((comment) => comment.number === number).map(({ login, body }) => ({ login, body }));
+    },
+
+    async pull(owner, name, number) {
+      const { pull } = await helperPull(owner, name, number);
+      return { state: pull.state, merged: pull.mergedAt !== null, mergeCommitSha: pull.mergeCommitSha, headSha: pull.headSha };
     },
 
     rateLimitNext(count, { kind = "secondary", retryAfterSeconds = 60 } = {}) {

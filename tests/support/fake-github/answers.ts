@@ -16,7 +16,7 @@ export interface Answer {
 
 /** One entry of a 422's `errors`, as GitHub writes them. */
 export interface ValidationError {
-  resource: "PullRequest";
+  resource: "PullRequest" | "IssueComment";
   code: "invalid" | "missing_field" | "custom";
   field?: string;
   message?: string;

@@ -84,7 +84,7 @@ export async function mergesCleanly(dir: string, base: string, head: string): Pr
  */
 export async function mergeIntoBranch(
   dir: string,
-  merge: { baseRef: string; baseSha: string; headSha: string; message: string; author: string },
+  merge: { baseRef: string; baseSha: string; headSha: string; message: string; author: string; squash?: boolean },
 ): Promise<string> {
   const tree = (await git(dir, ["merge-tree", "--write-tree", merge.baseSha, merge.headSha])).split("\n")[0]!;
   const identity = {
@@ -93,7 +93,9 @@ export async function mergeIntoBranch(
     GIT_COMMITTER_NAME: "GitHub",
     GIT_COMMITTER_EMAIL: "noreply@github.com",
   };
-  const commit = await git(dir, ["commit-tree", tree, "-p", merge.baseSha, "-p", merge.headSha, "-m", merge.message], identity);
+  // A squash is one commit of the merged tree on the base alone, as GitHub's "Squash and merge" makes.
+  const parents = merge.squash ? ["-p", merge.baseSha] : ["-p", merge.baseSha, "-p", merge.headSha];
+  const commit = await git(dir, ["commit-tree", tree, ...parents, "-m", merge.message], identity);
   await git(dir, ["update-ref", `refs/heads/${merge.baseRef}`, commit, merge.baseSha]);
   return commit;
 }

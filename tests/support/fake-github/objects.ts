@@ -7,7 +7,7 @@
  */
 import type { components } from "@octokit/openapi-types";
 import { defaultBranch } from "./bare-repo.ts";
-import { combinedState, hasUnsettledChecks, latestStatuses, type CheckRun, type CommitStatus, type Pull, type Repo, type Review, type Site } from "./state.ts";
+import { combinedState, hasUnsettledChecks, latestStatuses, type CheckRun, type CommitStatus, type IssueComment, type Pull, type Repo, type Review, type Site } from "./state.ts";
 
 export type Schemas = components["schemas"];
 
@@ -355,4 +355,20 @@ export function reviewObject(site: Site, repo: Repo, pull: Pull, review: Review)
     submitted_at: review.submittedAt,
     commit_id: review.commitId,
   } satisfies Schemas["pull-request-review"];
+}
+
+export function issueCommentObject(site: Site, repo: Repo, comment: IssueComment) {
+  const api = `${site.apiUrl}/repos/${repo.owner}/${repo.name}`;
+  return {
+    id: comment.id,
+    node_id: nodeId("IC", comment.id),
+    url: `${api}/issues/comments/${comment.id}`,
+    body: comment.body,
+    html_url: `${site.url}/${repo.owner}/${repo.name}/pull/${comment.number}#issuecomment-${comment.id}`,
+    user: userObject(site, comment.login),
+    created_at: comment.createdAt,
+    updated_at: comment.createdAt,
+    issue_url: `${api}/issues/${comment.number}`,
+    author_association: associationOf(repo, comment.login),
+  } satisfies Schemas["issue-comment"];
 }

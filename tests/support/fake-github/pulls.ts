@@ -94,16 +94,17 @@ export function closePull(pull: Pull): void {
   pull.closedAt = pull.updatedAt = isoNow();
 }
 
-/** Merges with a merge commit, as GitHub's default merge button does; returns the commit. */
-export async function mergePull(repo: Repo, pull: Pull, by: string): Promise<string> {
+/** Merges with a merge commit, as GitHub's default merge button does (or squashed, by `method`); returns the commit. */
+export async function mergePull(repo: Repo, pull: Pull, by: string, method: "merge" | "squash" = "merge"): Promise<string> {
   if (pull.state !== "open") throw new Error(`fake-github: #${pull.number} is closed; only an open pull request can be merged`);
   if (!(await mergesCleanly(repo.dir, pull.baseSha, pull.headSha))) throw new Error(`fake-github: #${pull.number} has conflicts with ${pull.baseRef}`);
   const commit = await mergeIntoBranch(repo.dir, {
     baseRef: pull.baseRef,
     baseSha: pull.baseSha,
     headSha: pull.headSha,
-    message: `Merge pull request #${pull.number} from ${repo.owner}/${pull.headRef}\n\n${pull.title}`,
+    message: method === "squash" ? `${pull.title} (#${pull.number})` : `Merge pull request #${pull.number} from ${repo.owner}/${pull.headRef}\n\n${pull.title}`,
     author: by,
+    squash: method === "squash",
   });
   closePull(pull);
   Object.assign(pull, { mergedAt: pull.closedAt, mergedBy: by, mergeCommitSha: commit });

@@ -29,6 +29,17 @@ export interface Repo {
   statuses: CommitStatus[];
   /** The check suite of each commit that has check runs (one app, so one suite per commit). */
   checkSuites: Map<string, number>;
+  /** Comments on issues and pull requests (a pull request's conversation is its issue's), oldest first. */
+  issueComments: IssueComment[];
+}
+
+export interface IssueComment {
+  id: number;
+  /** The issue's (or pull request's) number. */
+  number: number;
+  login: string;
+  body: string;
+  createdAt: string;
 }
 
 export interface Pull {
