@@ -78,6 +78,7 @@ import { Triggers } from "./triggers/triggers.ts";
 import { TriggerFiring } from "./triggers/firing.ts";
 import { Schedules } from "./triggers/schedules.ts";
 import { GitHubIssueTriggers } from "./triggers/github-issues.ts";
+import { IssueReplies } from "./triggers/issue-replies.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -379,6 +380,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const triggerFiring = new TriggerFiring({ db, triggers, tasks, settings, runs });
   const issueTriggers = new GitHubIssueTriggers({ db, triggers, firing: triggerFiring });
   const schedules = new Schedules({ bus, triggers, firing: triggerFiring });
+  const issueReplies = new IssueReplies({ db, bus, triggers, github, credentials });
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   schedulePrJobs(scheduler, { prs });
@@ -455,6 +457,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     async close() {
       await scheduler.stop();
       await schedules.stop();
+      issueReplies.stop();
       attention.close();
       const settled = Promise.all([hosts.settled(), verifications.settled(), pods.settled()]);
       if (!(await Promise.race([settled.then(() => true), Bun.sleep(WORK_STOP_GRACE_MS).then(() => false)]))) {
