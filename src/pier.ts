@@ -23,6 +23,7 @@ import { Tasks } from "./tasks/tasks.ts";
 import { Verifications } from "./tasks/verification.ts";
 import { McpEndpoint } from "./mcp-endpoint/endpoint.ts";
 import { Gateway, type GatewayEnv } from "./gateway/gateway.ts";
+import { BudgetGate } from "./costs/budget-gate.ts";
 import { terminalGatewayEnv } from "./gateway/claude-settings.ts";
 import { AgentMcpServers } from "./mcp-servers/agent-servers.ts";
 import { McpServers } from "./mcp-servers/mcp-servers.ts";
@@ -106,6 +107,8 @@ export interface Pier {
   mcpServers: McpServers;
   /** Pier as the model gateway for its pods: Claude Code's requests, forwarded with the real credential and metered. */
   gateway: Gateway;
+  /** The budgets (a run's, each session's, the monthly hard stop) every model request of a session passes. */
+  budgets: BudgetGate;
   /**
    * How a Claude Code process of the session reaches the API: through the gateway (metered) when
    * pods reach Pier, else with the real credential in its environment alone (see ClaudeCodeLaunch).
@@ -287,12 +290,24 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   address.onMoved(() => sessions.syncFiles(null));
   const policies = new ToolPolicies(db);
   const attentionFlags = new AttentionFlags({ db, bus });
-  const approvals = new Approvals({ db, sessions, flags: attentionFlags, policies });
+  const approvals = new Approvals({ db, sessions, flags: attentionFlags, policies,
+    runs: { policy: () => settings.plain().runToolPolicy, approvalMinutes: () => settings.plain().runApprovalMinutes },
+  });
   approvals.forgetAfterRestart();
   const mcp = new McpEndpoint({ db, sessions, tasks, tools: taskTools, version: VERSION,
     refusal: (sessionId, tool) => approvals.refusalOutsideChat(sessions.get(sessionId), tool),
   });
-  const gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => address.podUrl() });
+  const budgets = new BudgetGate({ db, bus,
+    sessionCostUsd: (sessionId) => sessions.get(sessionId).costUsd,
+    // A run's session has its run's budget (issue 24's runs part gives it here, from Runs.forSession); no session is a run's yet.
+    runBudgetFor: () => null,
+    stop: (reached) => {
+      hosts.get(reached.sessionId)?.chat().stopForBudget();
+      // An error with its code: the chat shows it, and "needs you" is raised from it (see Attention).
+      chats.note(reached.sessionId, { kind: "error", code: "budget_exceeded", message: reached.message });
+    },
+  });
+  const gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => address.podUrl(), budget: budgets });
   // Likewise for the MCP endpoint and the model gateway: a token for that one session, never the credential behind it.
   services.answerTokens({
     mcpToken: (pod, sessionId) => (sessions.isLiveFor(pod, sessionId) ? mcp.podToken(sessionId) : null),
@@ -327,6 +342,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     toolsFor: async (session) => new ToolRegistry([...builtInTools.tools, ...(await agentMcp.tools(session))]),
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
     pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
+    budget: budgets,
   });
   hosts.connect({
     bus,
@@ -339,6 +355,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     },
     release: (sessionId) => {
       gateway.revoke(sessionId);
+      budgets.forget(sessionId);
       mcp.revoke(sessionId);
       attention.forget(sessionId);
       prs.forget(sessionId);
@@ -384,7 +401,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   schedulePrJobs(scheduler, { prs });
-  scheduleRunJobs(scheduler, { runs });
+  scheduleRunJobs(scheduler, { runs, approvals });
   scheduleDiskJobs(scheduler, { diskWatch });
   scheduleTokenJobs(scheduler, { gateway, mcp });
   await scheduler.runNow(RECONCILE_PODS);
@@ -416,6 +433,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     mcp,
     mcpServers,
     gateway,
+    budgets,
     gatewayEnvFor: (session) => gateway.envFor(session),
     podUrl: () => address.podUrl(),
     listening: (actual) => address.listening(actual),

@@ -8,6 +8,20 @@ import { CredentialsSection, NotificationsSection } from "./credentials-section.
 import type { WebhookView } from "../src/attention/webhooks.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 
+const HARD_STOP_CHOICES: Array<[string, string]> = [
+  ["false", "Off: reaching it warns, nothing stops"],
+  ["true", "On: reaching it stops every model request"],
+];
+const AUTO_MERGE_CHOICES: Array<[string, string]> = [
+  ["false", "Off: a person merges"],
+  ["true", "On: Pier merges once approved"],
+];
+const MERGE_METHOD_CHOICES: Array<[string, string]> = [
+  ["squash", "Squash and merge"],
+  ["merge", "Merge commit"],
+  ["rebase", "Rebase and merge"],
+];
+
 interface PageProps {
   viewer: Viewer;
   runtime: "docker" | "local";
@@ -39,6 +53,14 @@ export function SettingsPage(
     prPollSeconds: String(settings.prPollSeconds),
     claudeCodeVersion: settings.claudeCodeVersion,
     monthlyBudgetUsd: settings.monthlyBudgetUsd === null ? "" : String(settings.monthlyBudgetUsd),
+    monthlyBudgetHard: String(settings.monthlyBudgetHard),
+    sessionBudgetUsd: settings.sessionBudgetUsd === null ? "" : String(settings.sessionBudgetUsd),
+    maxConcurrentRuns: String(settings.maxConcurrentRuns),
+    maxFixRounds: String(settings.maxFixRounds),
+    runBudgetUsd: settings.runBudgetUsd === null ? "" : String(settings.runBudgetUsd),
+    runApprovalMinutes: String(settings.runApprovalMinutes),
+    autoMerge: String(settings.autoMerge),
+    mergeMethod: settings.mergeMethod,
     ...form.values,
   };
   const withValues = { ...form, values };
@@ -112,6 +134,23 @@ export function SettingsPage(
           <h2 class="form-section">Costs</h2>
           <Field form={withValues} name="monthlyBudgetUsd" label="Monthly budget (USD)" placeholder="none"
             hint="Everyone's model spending per calendar month (UTC). The Costs page measures against it and the dashboard warns once it is reached. Empty for none." />
+          <SelectField form={withValues} name="monthlyBudgetHard" label="Monthly budget as a hard stop" options={HARD_STOP_CHOICES}
+            hint="On, once the month's spending reaches the monthly budget, Pier stops every agent's turn and its gateway refuses every model request until the budget is raised or the month ends." />
+          <Field form={withValues} name="sessionBudgetUsd" label="Budget per session (USD)" placeholder="none"
+            hint="What one session may spend on models. Once it has, Pier stops its agent's turn and refuses its model requests, a claude typed in its terminal included; its person is told. Empty for none." />
+          <h2 class="form-section">Runs</h2>
+          <p class="hint form-section">Unattended runs take a task to a merged pull request without a person at the keyboard.</p>
+          <Field form={withValues} name="maxConcurrentRuns" label="Runs at once" type="number"
+            hint="From 1 to 64. Runs working or fixing hold a slot; the others wait in order." />
+          <Field form={withValues} name="maxFixRounds" label="Fix rounds per pull request" type="number"
+            hint="From 0 to 20: rounds of CI failures, review changes or conflicts the agent gets before the run fails." />
+          <Field form={withValues} name="runBudgetUsd" label="Budget per run (USD)"
+            hint="A run's budget unless it is started with its own; past it, Pier stops the run. Empty for the default, 10." />
+          <Field form={withValues} name="runApprovalMinutes" label="Minutes a run waits for a tool approval" type="number"
+            hint="From 1 to 10080. A tool the policy asks about raises needs-you; unanswered by then, it is denied." />
+          <SelectField form={withValues} name="autoMerge" label="Merge approved runs' pull requests" options={AUTO_MERGE_CHOICES}
+            hint="On, an approved run's pull request is merged by Pier once GitHub's own rules allow it. A run can say otherwise." />
+          <SelectField form={withValues} name="mergeMethod" label="Merge method" options={MERGE_METHOD_CHOICES} />
           <button type="submit" class="primary">Save settings</button>
         </HxForm>
       </section>

@@ -135,6 +135,7 @@ export const ATTENTION_LABEL: Record<string, string> = {
   quiet: "needs you: went quiet",
   feedback: "needs you: feedback on its task",
   sign_in: "needs you: sign in to Claude again",
+  budget: "needs you: budget reached",
 };
 
 /** How long a session ran (or has run so far), as 45 s, 12 min or 3 h 20 min. */

@@ -20,6 +20,7 @@ const REASONS: Record<SessionAttention, string> = {
   feedback: "someone sent the session's task back with feedback, for you to pass on to the agent or not",
   sign_in: "your Claude sign-in has expired: paste a new token",
   disk: "the disk is nearly full and Pier stopped what was filling it",
+  budget: "it reached a budget, so Pier stopped its agent and refuses its model requests",
 };
 
 export interface AttentionDeps {
@@ -54,6 +55,7 @@ export class Attention {
       deps.bus.subscribe("chat.event", null, (event, sessionId) => {
         if (event.type === "turn_end") this.raise(sessionId, "turn_end");
         else if (event.type === "error" && event.code === "sign_in_expired") this.raise(sessionId, "sign_in");
+        else if (event.type === "error" && event.code === "budget_exceeded") this.raise(sessionId, "budget");
       }),
       deps.bus.subscribe("session.attention", null, (change) => {
         if (change.attention) void this.tell(change.sessionId, change.attention);
@@ -91,8 +93,9 @@ export class Attention {
 
   /**
    * Raises a reason on a live session whose person is not looking. A waiting approval is never
-   * replaced, nor feedback or an expired sign-in waiting for its person by anything less (the
-   * turn that found the sign-in expired ends right after saying so).
+   * replaced, nor feedback, an expired sign-in or a reached budget waiting for its person by
+   * anything less (the turn that found the sign-in expired, or the budget reached, ends right
+   * after saying so).
    */
   raise(sessionId: string, reason: Exclude<SessionAttention, "approval">): void {
     if (this.isLooking(sessionId)) return;
@@ -100,6 +103,7 @@ export class Attention {
     if (!session || session.state !== "active" || session.attention === "approval") return;
     if (session.attention === "feedback" && reason !== "feedback") return;
     if (session.attention === "sign_in" && reason !== "sign_in" && reason !== "feedback") return;
+    if (session.attention === "budget" && reason !== "budget" && reason !== "sign_in" && reason !== "feedback") return;
     try {
       this.deps.flags.mark(sessionId, reason);
     } catch (error) {

@@ -5,7 +5,8 @@ import type { EventBus } from "../infra/events.ts";
 import { addSessionCost } from "../sessions/session-cost.ts";
 import type { Session } from "../sessions/session.ts";
 import type { ToolRegistry } from "../tools/registry.ts";
-import { type ChatEngine, SERVER_STOPPING, type ToolCall, type Turn, type Verdict } from "./engine.ts";
+import type { BudgetGate } from "../costs/budget-gate.ts";
+import { BUDGET_REACHED, type ChatEngine, SERVER_STOPPING, type ToolCall, type Turn, type Verdict } from "./engine.ts";
 import { loadItems, type NewChatItem } from "./items.ts";
 import { appendTurnItem, beginOpenTurn, endOpenTurn, saveDraft } from "./open-turns.ts";
 import { type ItemEvent, type PassingItem, type ServerEvent, eventOf } from "./protocol.ts";
@@ -32,6 +33,8 @@ export interface ConversationDeps {
   authorize(session: Session, call: ToolCall, signal: AbortSignal, record: (item: NewChatItem) => void): Promise<Verdict>;
   /** The ids of the session's approval requests a person can still answer (see the history event). */
   pendingApprovals(sessionId: string): string[];
+  /** The budgets every model request passes (see BudgetGate): asked before each, told after each is paid for. */
+  budget: Pick<BudgetGate, "refusal" | "spent">;
 }
 
 /** How often at most the text streaming in is saved, for a turn cut off by a killed server to keep. */
@@ -98,6 +101,14 @@ export class Conversation {
   async interrupt(): Promise<void> {
     this.abort?.abort();
     await this.turn;
+  }
+
+  /**
+   * The session reached a budget (see BudgetGate): the turn under way stops as interrupted, its
+   * tools saying why. Not waited for: the gate says so from inside the turn, as a response is paid for.
+   */
+  stopForBudget(): void {
+    if (this.running) this.abort?.abort(BUDGET_REACHED);
   }
 
   /**
@@ -181,6 +192,18 @@ export class Conversation {
     }
   }
 
+  /**
+   * Whether a budget refuses the session's next model request; if so the turn is stopped, and the
+   * person told here unless the gate has just told them (it does the first time, in the chat too).
+   */
+  private refusedByBudget(abort: AbortController): boolean {
+    const refused = this.deps.budget.refusal(this.sessionId);
+    if (!refused) return false;
+    abort.abort(BUDGET_REACHED);
+    if (!refused.told) this.record({ kind: "error", code: "budget_exceeded", message: refused.reached.message });
+    return true;
+  }
+
   private async runTurn(): Promise<void> {
     const session = this.deps.sessions.get(this.sessionId);
     if (session.state !== "active") {
@@ -195,6 +218,7 @@ export class Conversation {
       return;
     }
     const abort = (this.abort = new AbortController());
+    if (this.refusedByBudget(abort)) return;
     // The turn's cost is what the ledger gained for the session meanwhile: the engine's own rows,
     // or those Pier's gateway recorded for Claude Code's requests.
     const mark = ledgerMark(this.deps.db);
@@ -215,8 +239,10 @@ export class Conversation {
       stream: (item) => this.stream(item),
       recordUsage: (model, used) => {
         recordUsage(this.deps.db, { ...payer, model, usage: used }, addSessionCost);
+        this.deps.budget.spent(session.id);
       },
-      meterResponse: () => new ResponseMeter(this.deps.db, payer, addSessionCost),
+      meterResponse: () => new ResponseMeter(this.deps.db, payer, addSessionCost, () => this.deps.budget.spent(session.id)),
+      overBudget: () => this.refusedByBudget(abort),
     };
     try {
       await this.deps.engine.runTurn(turn);

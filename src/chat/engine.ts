@@ -8,9 +8,13 @@ import type { ChatItem, PassingItem } from "./protocol.ts";
 /** The reason a turn's signal carries when it is stopped because Pier is stopping, not by its person. */
 export const SERVER_STOPPING = "Pier is stopping";
 
+/** The reason a turn's signal carries when it is stopped because its session reached a budget. */
+export const BUDGET_REACHED = "a budget was reached";
+
 /** Who stopped a turn, as the model and the chat are told it. */
 export function stoppedBy(signal: AbortSignal): string {
-  return signal.reason === SERVER_STOPPING ? "Pier restarting" : "the user";
+  if (signal.reason === SERVER_STOPPING) return "Pier restarting";
+  return signal.reason === BUDGET_REACHED ? "Pier: the budget was reached" : "the user";
 }
 
 /**
@@ -65,4 +69,9 @@ export interface Turn {
    * ledger and the session once it ends, so a server killed mid-stream loses none of it.
    */
   meterResponse(): ResponseMeter;
+  /**
+   * Asked before each model request the engine makes itself: true when the session has reached a
+   * budget, and then the turn is already stopped (its signal aborted) and the person told.
+   */
+  overBudget(): boolean;
 }

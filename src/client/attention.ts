@@ -19,6 +19,7 @@ const REASONS: Record<string, string> = {
   quiet: "The terminal went quiet.",
   feedback: "Someone sent its task back with feedback.",
   sign_in: "Your Claude sign-in has expired: paste a new token.",
+  budget: "It reached a budget: Pier stopped its agent.",
 };
 
 const baseTitle = document.title;

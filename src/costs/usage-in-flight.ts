@@ -25,6 +25,8 @@ export class ResponseMeter {
     private db: Db,
     private payer: Payer,
     private addToSession?: AddToSession,
+    /** Told once the response is in the ledger (the budget gate looks whether it crossed a budget). */
+    private recorded?: () => void,
   ) {}
 
   /** The response says it has used this much so far (its message_start, then its message_delta). */
@@ -57,7 +59,9 @@ export class ResponseMeter {
       if (id !== null) this.db.transaction(forget);
       return 0;
     }
-    return recordUsage(this.db, { ...this.payer, model: used.model, usage: used.usage }, this.addToSession, forget);
+    const costUsd = recordUsage(this.db, { ...this.payer, model: used.model, usage: used.usage }, this.addToSession, forget);
+    this.recorded?.();
+    return costUsd;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { HeldTokens } from "../auth/held-tokens.ts";
 import { SessionTokens } from "../auth/session-tokens.ts";
+import type { BudgetGate } from "../costs/budget-gate.ts";
 import { priceOf } from "../costs/costs.ts";
 import { ResponseMeter } from "../costs/usage-in-flight.ts";
 import type { Db } from "../infra/db.ts";
@@ -60,6 +61,8 @@ export interface GatewayDeps {
   anthropicBaseUrl: string;
   /** Where pods reach Pier, or null when they cannot (network none). */
   podUrl(): string | null;
+  /** The budgets every model request passes: asked before each is forwarded, told after each is paid for. */
+  budget: Pick<BudgetGate, "refusal" | "spent">;
 }
 
 /** How a Claude Code process for a session is pointed at the API (see src/claude-code/launch.ts). */
@@ -156,6 +159,9 @@ export class Gateway {
     if (!session) {
       return apiError(401, "authentication_error", "Pier's gateway needs a live session's gateway token (x-api-key or Authorization: Bearer); this one is missing, unknown, expired or its session has ended.");
     }
+    // Counting tokens is free; a message is what a budget refuses.
+    const refused = apiPath === "/v1/messages" ? this.deps.budget.refusal(session.id) : null;
+    if (refused) return budgetRefusal(refused.reached.message);
     const body = await readBody(request);
     if (body instanceof Response) return body;
     const credential = await this.deps.credentials.anthropicFor(session.userId);
@@ -196,7 +202,9 @@ export class Gateway {
     if (!upstream.body) return new Response(null, { status: upstream.status, headers });
     const usage = upstream.status === 200 ? usageReaderFor(upstream.headers.get("content-type")) : null;
     // Kept as it comes (message_start, message_delta), so a server killed mid-answer still counts it.
-    const meter = new ResponseMeter(this.deps.db, { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId }, addSessionCost);
+    const meter = new ResponseMeter(this.deps.db, { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId }, addSessionCost, () =>
+      this.deps.budget.spent(session.id),
+    );
     let lastSeen: string | null = null;
     const body = meteredBody(
       upstream.body,
@@ -293,6 +301,16 @@ async function refusedCredential(upstream: Response, credential: AnthropicCreden
   refusal.headers.set("x-should-retry", "false");
   const requestId = upstream.headers.get("request-id");
   if (requestId) refusal.headers.set("request-id", requestId);
+  return refusal;
+}
+
+/**
+ * A model request past one of the session's budgets. Claude Code retries a 429 for minutes unless
+ * told not to, and no wait lifts a budget, so it is told not to, and shows the message at once.
+ */
+function budgetRefusal(message: string): Response {
+  const refusal = apiError(429, "budget_exceeded", message);
+  refusal.headers.set("x-should-retry", "false");
   return refusal;
 }
 

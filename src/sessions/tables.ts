@@ -10,7 +10,7 @@ export const LIVE_STATES: SessionState[] = ["provisioning", "active"];
 export const CHAT_ENGINES = ["pier", "claude-code"] as const;
 export type ChatEngineName = (typeof CHAT_ENGINES)[number];
 /** Why a session needs its person now (see the session object in API.md). */
-export const SESSION_ATTENTION = ["turn_end", "approval", "bell", "quiet", "feedback", "sign_in", "disk"] as const;
+export const SESSION_ATTENTION = ["turn_end", "approval", "bell", "quiet", "feedback", "sign_in", "disk", "budget"] as const;
 export type SessionAttention = (typeof SESSION_ATTENTION)[number];
 
 export const sessions = sqliteTable(

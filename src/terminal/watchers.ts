@@ -13,6 +13,9 @@ export interface Watcher {
 /** A watcher this far behind stops getting output until its socket drains, then gets a fresh snapshot. */
 const BEHIND_BYTES = 1024 * 1024;
 
+/** Notices kept for a watcher that is not live yet (at most this many, the latest). */
+const HELD_NOTICES = 20;
+
 /** Waiting for its snapshot, getting output, or left behind until its socket drains. */
 type WatcherState = "pending" | "live" | "behind";
 
@@ -22,6 +25,8 @@ type WatcherState = "pending" | "live" | "behind";
  */
 export class Watchers {
   private states = new Map<Watcher, WatcherState>();
+  /** Notices for watchers waiting for a snapshot: sent right after it, so none is lost to a watcher joining. */
+  private heldNotices = new Map<Watcher, string[]>();
   private sent = 0;
 
   /** A new watcher, waiting for its snapshot. */
@@ -35,6 +40,7 @@ export class Watchers {
 
   remove(watcher: Watcher): void {
     this.states.delete(watcher);
+    this.heldNotices.delete(watcher);
   }
 
   /** How many pieces of output have gone out so far. */
@@ -47,6 +53,8 @@ export class Watchers {
     if (!this.states.has(watcher)) return false;
     watcher.sendBytes(snapshot);
     this.states.set(watcher, "live");
+    for (const message of this.heldNotices.get(watcher) ?? []) watcher.sendControl({ type: "notice", message });
+    this.heldNotices.delete(watcher);
     return true;
   }
 
@@ -70,9 +78,17 @@ export class Watchers {
     }
   }
 
-  /** A line from Pier to everyone watching live. */
+  /** A line from Pier to everyone watching: at once to those live, after their snapshot to the others. */
   notice(message: string): void {
-    for (const [watcher, state] of this.states) if (state === "live") watcher.sendControl({ type: "notice", message });
+    for (const [watcher, state] of this.states) {
+      if (state === "live") {
+        watcher.sendControl({ type: "notice", message });
+        continue;
+      }
+      const held = this.heldNotices.get(watcher) ?? [];
+      held.push(message);
+      this.heldNotices.set(watcher, held.slice(-HELD_NOTICES));
+    }
   }
 
   /** The terminal is gone: each watcher hears how (`lost`: its connection to the pod went), and none is left. */
@@ -82,5 +98,6 @@ export class Watchers {
       else watcher.sendControl({ type: "exited" });
     }
     this.states.clear();
+    this.heldNotices.clear();
   }
 }

@@ -79,6 +79,7 @@ export class AnthropicEngine implements ChatEngine {
     turn.begin();
     await summariseIfFull(this.deps.db, client, model, turn);
     for (let step = 0; step < MAX_STEPS && !signal.aborted; step++) {
+      if (turn.overBudget()) break;
       const params = { model, max_tokens: MAX_TOKENS, system, tools, messages: toApiMessages(turn.items()) };
       const response = await callModel(client, params, turn, this.deps.config.modelRetryFirstMs);
       if (!response) break;
