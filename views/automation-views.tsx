@@ -66,7 +66,7 @@ export function AutomationPage(props: PageProps & { triggers: PublicTrigger[]; r
         <section class="card card-highlight" aria-label="New webhook secret">
           <h2 safe>Trigger "{props.created.trigger.name}" made</h2>
           <p>Copy its secret now: Pier keeps only a hash and cannot show it again. Fire it with:</p>
-          <pre class="mono wrap" safe>{`curl -X POST ${props.created.fireUrl} \\\n  -H 'Authorization: Bearer ${props.created.secret}' \\\n  -H 'Content-Type: application/json' -d '{"a": {"b": "…"}}'`}</pre>
+          <pre class="mono fire-example" safe>{`curl -X POST ${props.created.fireUrl} \\\n  -H 'Authorization: Bearer ${props.created.secret}' \\\n  -H 'Content-Type: application/json' -d '{"a": {"b": "…"}}'`}</pre>
           <div class="copy-row">
             <code class="mono wrap" id="new-secret" safe>
               {props.created.secret}
