@@ -64,7 +64,7 @@ import { ClaudeCodeEngine } from "./chat/engines/claude-code.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { schedulePrJobs } from "./jobs/pr-jobs.ts";
 import { scheduleRunJobs } from "./jobs/run-jobs.ts";
-import { Runs } from "./runs/runs.ts";
+import { type PublicRun, Runs } from "./runs/runs.ts";
 import { runBudgetOfSession } from "./runs/run-query.ts";
 import { scheduleDiskJobs } from "./jobs/disk-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
@@ -76,6 +76,11 @@ import { Attention } from "./attention/attention.ts";
 import { AttentionFlags } from "./attention/flags.ts";
 import { Webhooks } from "./attention/webhooks.ts";
 import { Dismissals } from "./notices/dismissals.ts";
+import { Triggers } from "./triggers/triggers.ts";
+import { TriggerFiring } from "./triggers/firing.ts";
+import { Schedules } from "./triggers/schedules.ts";
+import { GitHubIssueTriggers } from "./triggers/github-issues.ts";
+import { IssueReplies } from "./triggers/issue-replies.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -141,6 +146,12 @@ export interface Pier {
   webhooks: Webhooks;
   /** The notices each person dismissed. */
   dismissals: Dismissals;
+  /** What starts runs without a person at the keyboard: schedules, GitHub issues, webhooks. */
+  triggers: Triggers;
+  /** A trigger firing: within its limits, a task and a run as its owner, recorded either way. */
+  triggerFiring: TriggerFiring<PublicRun>;
+  /** GitHub's issue events, as github_issue triggers' occasions. */
+  issueTriggers: GitHubIssueTriggers;
   /** What adding or changing a repo is checked against. */
   repoRules: RepoRules;
   credentialSockets: CredentialSockets;
@@ -382,6 +393,11 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       }
     },
   });
+  const triggers = new Triggers({ db, bus });
+  const triggerFiring = new TriggerFiring({ db, triggers, tasks, settings, runs });
+  const issueTriggers = new GitHubIssueTriggers({ db, triggers, firing: triggerFiring });
+  const schedules = new Schedules({ bus, triggers, firing: triggerFiring });
+  const issueReplies = new IssueReplies({ db, bus, triggers, github, credentials });
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   schedulePrJobs(scheduler, { prs });
@@ -395,6 +411,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   await Promise.all(sessions.allActive().map((session) => services.open({ repoId: session.repoId, userId: session.userId }, mirrors.path(session.repoId))));
   sessions.resumeAfterRestart();
   await runs.resumeAfterRestart();
+  schedules.start();
   await claudeCodeEngine.stopLeftovers(cutOff.map((id) => sessions.get(id)).filter((session) => session.state === "active" && session.engine === "claude-code"));
 
   const metrics = new Metrics({
@@ -436,6 +453,9 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     attention,
     webhooks,
     dismissals: new Dismissals(db),
+    triggers,
+    triggerFiring,
+    issueTriggers,
     repoRules,
     credentialSockets,
     jobs: scheduler,
@@ -454,6 +474,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     },
     async close() {
       await scheduler.stop();
+      await schedules.stop();
+      issueReplies.stop();
       attention.close();
       const settled = Promise.all([hosts.settled(), verifications.settled(), pods.settled()]);
       if (!(await Promise.race([settled.then(() => true), Bun.sleep(WORK_STOP_GRACE_MS).then(() => false)]))) {

@@ -69,7 +69,7 @@ export function SettingsPage(
     <Layout title="Settings" viewer={props.viewer} runtime={props.runtime} current="/settings">
       <h1>Settings</h1>
       <p class="muted">
-        Also: the <a href="/settings/tool-policy">tool policy</a>, which tools the chat's agent may call and which need your approval, and <a href="/settings/mcps">MCP servers</a> for every session.
+        Also: the <a href="/settings/tool-policy">tool policy</a>, which tools the chat's agent may call and which need your approval, <a href="/settings/mcps">MCP servers</a> for every session, and <a href="/settings/automation">automation</a>: triggers that start runs from a schedule, a GitHub issue or a webhook.
       </p>
       <section class="card">
         <HxForm action="/settings" label="Settings" class="grid-form">
@@ -264,7 +264,8 @@ export function TokensPage(
       <h1>Tokens</h1>
       <p class="muted">
         API tokens let scripts act as you: they send one as <code>Authorization: Bearer …</code>.{" "}
-        <a href="#credentials">Your credentials</a> for GitHub and Anthropic are further down.
+        <a href="#credentials">Your credentials</a> for GitHub and Anthropic are further down; your{" "}
+        <a href="/settings/automation">triggers</a>, which start runs by themselves, have a page of their own.
       </p>
       {props.created ? (
         <section class="card card-highlight" aria-label="New token">

@@ -42,6 +42,8 @@ import { gatewayRequest } from "./api/gateway-routes.ts";
 import { skillApi } from "./api/skill-routes.ts";
 import { policyApi } from "./api/policy-routes.ts";
 import { mcpServerApi } from "./api/mcp-server-routes.ts";
+import { triggerApi } from "./api/trigger-routes.ts";
+import { automationPages } from "./pages/automation-pages.tsx";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -115,6 +117,7 @@ export function createApp(pier: Pier) {
     .use(skillApi(pier))
     .use(policyApi(pier))
     .use(mcpServerApi(pier))
+    .use(triggerApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))
     .use(reviewApi(pier))
@@ -130,6 +133,7 @@ export function createApp(pier: Pier) {
     .use(skillPages(pier))
     .use(policyPages(pier))
     .use(mcpServerPages(pier))
+    .use(automationPages(pier))
     .use(costPages(pier))
     .use(noticePages(pier));
 }

@@ -48,6 +48,11 @@ export const triggerFirings = sqliteTable(
     outcome: text("outcome", { enum: ["started", "refused"] }).notNull(),
     reason: text("reason"),
     runId: text("run_id"),
+    /** The GitHub issue a github_issue trigger fired for: Pier comments there when the run's PR opens and when it ends. */
+    issueNumber: integer("issue_number"),
+    /** What Pier has said on that issue already, so a restart does not say it twice. */
+    prTold: integer("pr_told", { mode: "boolean" }).notNull().default(false),
+    outcomeTold: integer("outcome_told", { mode: "boolean" }).notNull().default(false),
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [index("trigger_firings_trigger_idx").on(t.triggerId, t.at)],

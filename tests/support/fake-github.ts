@@ -22,16 +22,20 @@ import { branchTips, git, mergesCleanly, readCommit, resolveCommit } from "./fak
 import { serveGitHttp } from "./fake-github/git-http.ts";
 import { checkRunObject, combinedStatusObject, fullRepositoryObject, issueCommentObject, pullObject, pullSimpleObject, reviewObject } from "./fake-github/objects.ts";
 import { closePull, knownMergeable, listPulls, mergePull, openPull, readMergeable, syncPulls } from "./fake-github/pulls.ts";
-import { isoNow, type CheckConclusion, type CheckStatus, type Pull, type Repo, type ReviewState, type Site, type StatusState } from "./fake-github/state.ts";
+import { isoNow, nextNumber, type CheckConclusion, type Issue, type CheckStatus, type Pull, type Repo, type ReviewState, type Site, type StatusState } from "./fake-github/state.ts";
 import {
   checkRunPayload,
   checkSuitePayload,
+  issueCommentPayload,
+  issuesLabeledPayload,
   pullRequestPayload,
   pullRequestReviewPayload,
   statusPayload,
   type CheckRunAction,
   type CheckRunEvent,
   type CheckSuiteEvent,
+  type IssueCommentCreatedEvent,
+  type IssuesLabeledEvent,
   type PullRequestAction,
   type PullRequestEvent,
   type PullRequestReviewAction,
@@ -70,6 +74,10 @@ export interface WebhookPayloads {
   checkSuite(owner: string, repo: string, sha: string): Promise<CheckSuiteEvent>;
   status(owner: string, repo: string, statusId: number): Promise<StatusEvent>;
   pullRequestReview(owner: string, repo: string, number: number, reviewId: number, action: PullRequestReviewAction): Promise<PullRequestReviewEvent>;
+  /** `labeled`, as GitHub sends it when `sender` adds `label` to the issue (add it with labelIssue first). */
+  issueLabeled(owner: string, repo: string, number: number, label: string, sender: string): Promise<IssuesLabeledEvent>;
+  /** `created`, for a comment made with commentOnIssue. */
+  issueComment(owner: string, repo: string, commentId: number): Promise<IssueCommentCreatedEvent>;
 }
 
 export interface FakeGitHub {
@@ -100,6 +108,11 @@ export interface FakeGitHub {
   /** Merges with a real merge commit on the base branch, as GitHub's merge button does; returns the merge commit. */
   merge(owner: string, repo: string, number: number): Promise<string>;
   close(owner: string, repo: string, number: number): Promise<void>;
+  /** As if opened on the web by `login`; returns its number (issues and pull requests share one sequence). */
+  openIssue(owner: string, repo: string, input: { title: string; body?: string; login: string }): Promise<number>;
+  labelIssue(owner: string, repo: string, number: number, label: string): Promise<void>;
+  /** As if `login` commented on the web; returns the comment's id. */
+  commentOnIssue(owner: string, repo: string, number: number, input: { login: string; body: string }): Promise<number>;
   /** The comments on an issue or pull request, oldest first, as `{login, body}`. */
   issueComments(owner: string, repo: string, number: number): Promise<Array<{ login: string; body: string }>>;
   /** A pull request as the fake holds it now: whether it is open, merged, and how. */
@@ -128,6 +141,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
 
   let lastId = 1000;
   const userIds = new Map<string, number>();
+  const labelIds = new Map<string, number>();
 
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: handle });
   const url = `http://127.0.0.1:${server.port}`;
@@ -139,6 +153,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return userIds.get(login)!;
     },
     nextId: () => ++lastId,
+    labelId(key) {
+      if (!labelIds.has(key)) labelIds.set(key, ++lastId);
+      return labelIds.get(key)!;
+    },
   };
 
   async function handle(request: Request): Promise<Response> {
@@ -261,7 +279,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   }
 
   function addIssueComment(repo: Repo, number: number, input: Record<string, unknown>): Answer {
-    if (!repo.pulls.some((pull) => pull.number === number)) throw new ApiError(404, "Not Found");
+    if (!repo.pulls.some((pull) => pull.number === number) && !repo.issues.some((issue) => issue.number === number)) throw new ApiError(404, "Not Found");
     if (typeof input.body !== "string" || input.body === "") throw new ApiError(422, "Validation Failed", COMMENT_DOCS, [{ resource: "IssueComment", code: "missing_field", field: "body" }]);
     const comment = { id: site.nextId(), number, login: tokenOwner, body: input.body, createdAt: isoNow() };
     repo.issueComments.push(comment);
@@ -306,6 +324,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const pull = repo.pulls.find((candidate) => candidate.number === number);
     if (!pull) throw new Error(`fake-github: no pull request #${number} in ${owner}/${name}`);
     return { repo, pull };
+  }
+
+  function helperIssue(repo: Repo, number: number): Issue {
+    const issue = repo.issues.find((candidate) => candidate.number === number);
+    if (!issue) throw new Error(`fake-github: no issue #${number} in ${repo.owner}/${repo.name}`);
+    return issue;
   }
 
   async function helperCommit(repo: Repo, sha: string): Promise<string> {
@@ -366,6 +390,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         statuses: [],
         checkSuites: new Map(),
         issueComments: [],
+        issues: [],
       });
       return `${url}/${owner}/${name}.git`;
     },
@@ -465,7 +490,41 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       for (let i = 0; i < count; i++) rate.refusals.push({ kind, retryAfterSeconds });
     },
 
+    async openIssue(owner, name, { title, body, login }) {
+      const repo = await helperRepo(owner, name);
+      const now = isoNow();
+      const number = nextNumber(repo);
+      repo.issues.push({ id: site.nextId(), number, title, body: body ?? null, author: login, labels: [], createdAt: now, updatedAt: now });
+      return number;
+    },
+
+    async labelIssue(owner, name, number, label) {
+      const issue = helperIssue(await helperRepo(owner, name), number);
+      if (!issue.labels.includes(label)) issue.labels.push(label);
+      issue.updatedAt = isoNow();
+    },
+
+    async commentOnIssue(owner, name, number, { login, body }) {
+      const repo = await helperRepo(owner, name);
+      helperIssue(repo, number);
+      const comment = { id: site.nextId(), number, login, body, createdAt: isoNow() };
+      repo.issueComments.push(comment);
+      return comment.id;
+    },
+
     payloads: {
+      async issueLabeled(owner, name, number, label, sender) {
+        const repo = await helperRepo(owner, name);
+        const issue = helperIssue(repo, number);
+        if (!issue.labels.includes(label)) throw new Error(`fake-github: #${number} has no label ${label}; call labelIssue first`);
+        return issuesLabeledPayload(site, repo, issue, label, sender);
+      },
+      async issueComment(owner, name, commentId) {
+        const repo = await helperRepo(owner, name);
+        const comment = repo.issueComments.find((candidate) => candidate.id === commentId);
+        if (!comment) throw new Error(`fake-github: no comment ${commentId} in ${owner}/${name}`);
+        return issueCommentPayload(site, repo, helperIssue(repo, comment.number), comment);
+      },
       async pullRequest(owner, name, number, action) {
         const { repo, pull } = await helperPull(owner, name, number);
         return pullRequestPayload(site, repo, pull, action, knownMergeable(pull));

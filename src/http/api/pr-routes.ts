@@ -4,6 +4,7 @@ import { AppError } from "../../infra/errors.ts";
 import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { AddPrInput, OpenPrInput, type WebhookPayload } from "../../prs/pull-requests.ts";
+import type { IssuePayload } from "../../triggers/github-issues.ts";
 import { requireActor } from "../auth.ts";
 import { MAX_BODY_BYTES, bodyLimit } from "../body-limit.ts";
 
@@ -44,7 +45,9 @@ export function prApi(pier: Pier) {
         } catch {
           throw new AppError(400, "invalid_body", "The webhook's body is not JSON.");
         }
-        await prs.webhook(ctx.request.headers.get("x-github-event") ?? "", payload);
+        const event = ctx.request.headers.get("x-github-event") ?? "";
+        await prs.webhook(event, payload);
+        await pier.issueTriggers.delivery(event, payload as IssuePayload);
         ctx.set.status = 204;
       },
       // GitHub sends payloads of up to 25 MB, read as they came because they are signed as they came.

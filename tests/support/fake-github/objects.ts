@@ -7,7 +7,7 @@
  */
 import type { components } from "@octokit/openapi-types";
 import { defaultBranch } from "./bare-repo.ts";
-import { combinedState, hasUnsettledChecks, latestStatuses, type CheckRun, type CommitStatus, type IssueComment, type Pull, type Repo, type Review, type Site } from "./state.ts";
+import { combinedState, hasUnsettledChecks, latestStatuses, type CheckRun, type CommitStatus, type Issue, type IssueComment, type Pull, type Repo, type Review, type Site } from "./state.ts";
 
 export type Schemas = components["schemas"];
 
@@ -364,11 +364,60 @@ export function issueCommentObject(site: Site, repo: Repo, comment: IssueComment
     node_id: nodeId("IC", comment.id),
     url: `${api}/issues/comments/${comment.id}`,
     body: comment.body,
-    html_url: `${site.url}/${repo.owner}/${repo.name}/pull/${comment.number}#issuecomment-${comment.id}`,
+    html_url: `${site.url}/${repo.owner}/${repo.name}/${repo.issues.some((issue) => issue.number === comment.number) ? "issues" : "pull"}/${comment.number}#issuecomment-${comment.id}`,
     user: userObject(site, comment.login),
     created_at: comment.createdAt,
     updated_at: comment.createdAt,
     issue_url: `${api}/issues/${comment.number}`,
     author_association: associationOf(repo, comment.login),
   } satisfies Schemas["issue-comment"];
+}
+
+/** A label as GitHub shows one; the fake keeps only names, so the colour is GitHub's default grey. */
+export function labelObject(site: Site, repo: Repo, name: string) {
+  const id = site.labelId(`${repo.owner}/${repo.name}:${name}`);
+  return {
+    id,
+    node_id: nodeId("LA", id),
+    url: `${site.apiUrl}/repos/${repo.owner}/${repo.name}/labels/${encodeURIComponent(name)}`,
+    name,
+    description: null,
+    color: "ededed",
+    default: false,
+  } satisfies Schemas["label"];
+}
+
+export function issueObject(site: Site, repo: Repo, issue: Issue) {
+  const api = `${site.apiUrl}/repos/${repo.owner}/${repo.name}`;
+  const comments = repo.issueComments.filter((comment) => comment.number === issue.number).length;
+  return {
+    id: issue.id,
+    node_id: nodeId("I", issue.id),
+    url: `${api}/issues/${issue.number}`,
+    repository_url: api,
+    labels_url: `${api}/issues/${issue.number}/labels{/name}`,
+    comments_url: `${api}/issues/${issue.number}/comments`,
+    events_url: `${api}/issues/${issue.number}/events`,
+    html_url: `${site.url}/${repo.owner}/${repo.name}/issues/${issue.number}`,
+    number: issue.number,
+    state: "open" as const,
+    state_reason: null,
+    title: issue.title,
+    body: issue.body,
+    user: userObject(site, issue.author),
+    labels: issue.labels.map((name) => labelObject(site, repo, name)),
+    assignee: null,
+    assignees: [],
+    milestone: null,
+    locked: false,
+    active_lock_reason: null,
+    comments,
+    closed_at: null,
+    created_at: issue.createdAt,
+    updated_at: issue.updatedAt,
+    author_association: associationOf(repo, issue.author),
+    reactions: { url: `${api}/issues/${issue.number}/reactions`, total_count: 0, "+1": 0, "-1": 0, laugh: 0, confused: 0, heart: 0, hooray: 0, eyes: 0, rocket: 0 },
+    timeline_url: `${api}/issues/${issue.number}/timeline`,
+    performed_via_github_app: null,
+  } satisfies Schemas["issue"];
 }

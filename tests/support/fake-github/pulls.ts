@@ -4,7 +4,7 @@
  */
 import type { ValidationError } from "./answers.ts";
 import { branchTips, mergeIntoBranch, mergesCleanly, pullStats } from "./bare-repo.ts";
-import { isoNow, type Pull, type Repo, type Site } from "./state.ts";
+import { isoNow, nextNumber, type Pull, type Repo, type Site } from "./state.ts";
 
 /** Opens a pull request after GitHub's checks; returns it, or the errors of GitHub's 422. */
 export async function openPull(site: Site, repo: Repo, input: Record<string, unknown>, author: string): Promise<Pull | ValidationError[]> {
@@ -31,7 +31,7 @@ export async function openPull(site: Site, repo: Repo, input: Record<string, unk
   const now = isoNow();
   const pull: Pull = {
     id: site.nextId(),
-    number: repo.pulls.length + 1,
+    number: nextNumber(repo),
     title,
     body: typeof input.body === "string" ? input.body : null,
     author,

@@ -13,6 +13,8 @@ export interface Site {
   userId(login: string): number;
   /** A fresh id. GitHub numbers each kind of object apart; one counter for all is stricter and simpler. */
   nextId(): number;
+  /** A label's id (`owner/name:label`), the same for a label every time. */
+  labelId(key: string): number;
 }
 
 export interface Repo {
@@ -31,6 +33,24 @@ export interface Repo {
   checkSuites: Map<string, number>;
   /** Comments on issues and pull requests (a pull request's conversation is its issue's), oldest first. */
   issueComments: IssueComment[];
+  /** Issues (not pull requests); they share one sequence of numbers with pull requests, as on GitHub. */
+  issues: Issue[];
+}
+
+export interface Issue {
+  id: number;
+  number: number;
+  title: string;
+  body: string | null;
+  author: string;
+  labels: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The next number of an issue or pull request in the repository: GitHub numbers both in one sequence. */
+export function nextNumber(repo: Repo): number {
+  return Math.max(0, ...repo.pulls.map((pull) => pull.number), ...repo.issues.map((issue) => issue.number)) + 1;
 }
 
 export interface IssueComment {

@@ -7,8 +7,8 @@
 import { createHmac } from "node:crypto";
 import type { components } from "@octokit/openapi-webhooks-types";
 import type { CommitInfo } from "./bare-repo.ts";
-import { actionsApp, checkRunObject, pullObject, pullSimpleObject, repositoryObject, reviewObject, userObject } from "./objects.ts";
-import { suiteOutcome, type CommitStatus, type Pull, type Repo, type Review, type Site } from "./state.ts";
+import { actionsApp, checkRunObject, issueCommentObject, issueObject, labelObject, pullObject, pullSimpleObject, repositoryObject, reviewObject, userObject } from "./objects.ts";
+import { suiteOutcome, type CommitStatus, type Issue, type IssueComment, type Pull, type Repo, type Review, type Site } from "./state.ts";
 
 type Events = components["schemas"];
 
@@ -179,4 +179,33 @@ export function pullRequestReviewPayload(site: Site, repo: Repo, pull: Pull, rev
   if (action === "submitted") return { action, ...common };
   if (review.state !== "DISMISSED") throw new Error(`fake-github: review ${review.id} is ${review.state}, not dismissed`);
   return { action, ...common, review: { ...common.review, state: "dismissed" } };
+}
+
+export type IssuesLabeledEvent = Events["webhook-issues-labeled"];
+export type IssueCommentCreatedEvent = Events["webhook-issue-comment-created"];
+
+export function issuesLabeledPayload(site: Site, repo: Repo, issue: Issue, label: string, sender: string): IssuesLabeledEvent {
+  return {
+    action: "labeled",
+    issue: issueObject(site, repo, issue),
+    label: labelObject(site, repo, label),
+    repository: repositoryObject(site, repo),
+    sender: userObject(site, sender),
+  };
+}
+
+/** The payload's comment carries what the REST answer leaves out unless asked: its (here no) reactions and app. */
+function withReactions<T extends { url: string }>(comment: T) {
+  const none = { total_count: 0, "+1": 0, "-1": 0, laugh: 0, confused: 0, heart: 0, hooray: 0, eyes: 0, rocket: 0 };
+  return { ...comment, performed_via_github_app: null, reactions: { url: `${comment.url}/reactions`, ...none } };
+}
+
+export function issueCommentPayload(site: Site, repo: Repo, issue: Issue, comment: IssueComment): IssueCommentCreatedEvent {
+  return {
+    action: "created",
+    issue: issueObject(site, repo, issue),
+    comment: withReactions(issueCommentObject(site, repo, comment)),
+    repository: repositoryObject(site, repo),
+    sender: userObject(site, comment.login),
+  };
 }
