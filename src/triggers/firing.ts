@@ -5,7 +5,7 @@ import { AppError } from "../infra/errors.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import type { ChatEngineName } from "../sessions/tables.ts";
 import type { PublicTask, Tasks } from "../tasks/tasks.ts";
-import { triggerLoad } from "./trigger-runs.ts";
+import { triggerLoad } from "../runs/trigger-load.ts";
 import type { TriggerRow, Triggers } from "./triggers.ts";
 import { type IssueFields, renderTemplate } from "./template.ts";
 

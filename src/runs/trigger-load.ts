@@ -1,12 +1,12 @@
 import { and, eq, gte, inArray, not } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
-import { FINAL_RUN_STATES, runs } from "../runs/tables.ts";
+import { FINAL_RUN_STATES, runs } from "./tables.ts";
 import { sessions } from "../sessions/tables.ts";
 
 /**
  * What a trigger's runs hold of its limits: how many are live, and how much of the day's budget
- * is spent or spoken for. Read here, beside the limits it serves, rather than through the runs'
- * door, which answers for one person's runs and not for a trigger's.
+ * is spent or spoken for. The runs' own read, for the triggers' firing (src/triggers/firing.ts);
+ * the Runs door answers for one person's runs, not for a trigger's.
  */
 export interface TriggerLoad {
   /** Runs not yet done, stopped or failed. */
