@@ -22,6 +22,7 @@ const TOKEN = `ghp_${"b".repeat(36)}`;
 const API_KEY = "sk-ant-test-key-runs-browser-00000";
 const SONNET = "claude-sonnet-4-6";
 const HAIKU = "claude-haiku-4-5";
+const HOUR = 3_600_000;
 
 type RunJson = { id: string; attempt: number; state: string; reason: string | null; sessionId: string | null; prNumber: number | null; model: string };
 
@@ -172,17 +173,35 @@ test("desktop: a refused Run says why beside its field; Run with two attempts, b
   await pick(page, runs, 1);
   await page.screenshot({ path: join(ARTIFACTS, "runs-picked-desktop.png"), fullPage: true });
 
-  // The dashboard lists the picked run in flight; its session page shows the run.
+  // The dashboard lists the picked run in flight, and once its CI passes, among the runs waiting for the person.
   await page.goto(`${pier.url}/`);
   const inFlight = page.getByRole("list", { name: "Runs in flight" });
   await inFlight.locator(`[data-run="${runs[0]!.id}"]`).waitFor();
   expect(await inFlight.locator(`[data-run="${runs[1]!.id}"]`).count()).toBe(0);
   expect(await inFlight.locator(`[data-run="${runs[0]!.id}"] .list-title`).textContent()).toBe("Greet the <world>");
+  anthropic.scriptWhen((body) => body.system === undefined, { text: "## Summary\nhello.txt was added." });
+  const { headSha } = await github.pull("octo", "widgets", runs[0]!.prNumber!);
+  await github.setCheckRun("octo", "widgets", headSha, { name: "build", status: "completed", conclusion: "success" });
+  await pier.pier.prs.poll(Date.now() + HOUR);
+  await pier.pier.runs.tick(Date.now() + HOUR);
+  const waiting = page.getByRole("list", { name: "Runs that need you" }).locator(`[data-run="${runs[0]!.id}"]`);
+  await waiting.waitFor();
+  expect(await waiting.locator(".badge-waiting").textContent()).toBe("awaiting your approval");
+  expect(await waiting.getByRole("link", { name: "Greet the <world>" }).getAttribute("href")).toBe(`/tasks/${task.id}`);
+  await page.screenshot({ path: join(ARTIFACTS, "runs-dashboard-desktop.png"), fullPage: true });
   await page.goto(`${pier.url}/sessions/${runs[0]!.sessionId}`);
   const panel = page.locator("#session-run");
-  expect(await panel.locator(".run-state").textContent()).toBe("Waiting on CI");
+  expect(await panel.locator(".run-state").textContent()).toBe("Awaiting approval");
+  expect(await panel.locator("[data-ci]").textContent()).toBe("CI passing");
   expect(await panel.getByRole("link", { name: "Greet the <world>" }).count()).toBe(1);
   expect(await panel.locator(".run-budget").textContent()).toContain("of $10.00");
+  // The panel follows the run: paused and resumed elsewhere, it says so without a reload.
+  await page.waitForFunction(() => document.getElementById("session-run") !== null);
+  await api(`/api/runs/${runs[0]!.id}/pause`, "POST");
+  await page.locator("#session-run .run-paused").waitFor();
+  await api(`/api/runs/${runs[0]!.id}/resume`, "POST");
+  await page.locator("#session-run .run-paused").waitFor({ state: "detached" });
+  await page.screenshot({ path: join(ARTIFACTS, "runs-session-desktop.png") });
   await context.close();
   expect(problems).toEqual([]);
 }, 120_000);
@@ -202,6 +221,13 @@ test("at 390 px: Run with two attempts, the comparison stacked without sideways 
   await page.screenshot({ path: join(ARTIFACTS, "runs-compare-phone.png"), fullPage: true });
 
   await pick(page, runs, 2);
+  // Pause holds the picked attempt's PR loop, Resume lets it go on.
+  await attempt(page, 2).getByRole("button", { name: "Pause" }).click();
+  await attempt(page, 2).locator(".run-paused").waitFor();
+  expect((await api<RunJson & { paused: boolean }>(`/api/runs/${runs[1]!.id}`)).paused).toBe(true);
+  await attempt(page, 2).getByRole("button", { name: "Resume" }).click();
+  await attempt(page, 2).locator(".run-paused").waitFor({ state: "detached" });
+  expect((await api<RunJson & { paused: boolean }>(`/api/runs/${runs[1]!.id}`)).paused).toBe(false);
   expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
   await page.screenshot({ path: join(ARTIFACTS, "runs-picked-phone.png"), fullPage: true });
   await context.close();
