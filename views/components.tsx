@@ -41,6 +41,9 @@ interface FieldProps {
   autocomplete?: string;
   /** Values never echoed back into the page (passwords, secrets). */
   secret?: boolean;
+  /** A number field's least value and step (amounts in cents, say). */
+  min?: string;
+  step?: string;
 }
 
 /** What a field shows around its control: its id, the error that is its own, and what describes it. */
@@ -90,6 +93,8 @@ export function Field(props: FieldProps) {
         placeholder={props.placeholder}
         required={props.required}
         autocomplete={props.autocomplete}
+        min={props.min}
+        step={props.step}
         aria-invalid={error ? "true" : undefined}
         aria-describedby={describedBy}
       />

@@ -3,6 +3,7 @@ import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import { formatDate } from "./components.tsx";
 import { BudgetWarning } from "./cost-views.tsx";
+import { type DashboardRuns, RunsUnderWay } from "./dashboard-runs.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { ATTENTION_LABEL, SessionList, type SessionRow, formatUsd } from "./session-views.tsx";
 
@@ -21,17 +22,19 @@ export interface DashboardLiveProps {
   activity: Activity[];
   /** This month's spending: the person's own, and (admins) everyone's against the budget. */
   month: { mineUsd: number; budget: BudgetStatus | null };
+  /** The person's runs under way: those waiting for a person, and the rest. */
+  runs: DashboardRuns;
 }
 
 /**
- * The dashboard: what needs the person, their live sessions (engine, running cost, pull requests
+ * The dashboard: what needs the person, their runs under way, their live sessions (engine, running cost, pull requests
  * with CI, linked task), their repositories' pods, recent activity and this month's spending,
  * with New Session at hand. The live part is also served on its own, so the page can replace it
  * whenever the server says something changed.
  */
 export function DashboardPage(props: DashboardLiveProps & { runtime: "docker" | "local" }) {
   return (
-    <Layout title="Dashboard" viewer={props.viewer} runtime={props.runtime} current="/" scripts={["/public/vendor/dashboard.js"]}>
+    <Layout title="Dashboard" viewer={props.viewer} runtime={props.runtime} current="/" styles={["/public/runs.css"]} scripts={["/public/vendor/dashboard.js"]}>
       <div class="card-head">
         <h1 safe>Hello, {props.viewer.username}</h1>
         <div class="card-actions">
@@ -77,6 +80,7 @@ export function DashboardLive(props: DashboardLiveProps) {
           ))}
         </ul>
       </section>
+      <RunsUnderWay runs={props.runs} />
       <section class="card">
         <div class="card-head">
           <h2>Active sessions</h2>

@@ -9,7 +9,9 @@ import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm,
 import { DismissibleNotice } from "./dismissible-notice.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
+import type { RunView } from "./run-parts.tsx";
 import { SessionHeader, SessionPlaceFacts, StatePill } from "./session-header.tsx";
+import { SessionRun } from "./session-run.tsx";
 import { SessionTask, type SessionTaskView, taskChoiceLabel } from "./session-task.tsx";
 
 interface PageProps {
@@ -271,6 +273,8 @@ interface SessionPageProps extends PageProps {
   notices: Notice[];
   /** Pier's copy of Claude Code for this pod, while it is fetched or when it failed; else null. */
   claudeCodeNotice: string | null;
+  /** The unattended run the session belongs to, with its task's title; null for a person's own session. */
+  run: { view: RunView; taskTitle: string | null } | null;
 }
 
 /**
@@ -309,7 +313,11 @@ export function SessionPage(props: SessionPageProps) {
   const showPrs = session.state === "active" || session.state === "ended";
   return (
     <Layout title={session.title} viewer={props.viewer} runtime={props.runtime} current="/sessions"
-      styles={[...(session.state === "active" ? [...TERMINAL_STYLES, "/public/chat.css"] : []), ...(showPrs ? ["/public/prs.css"] : [])]}
+      styles={[
+        ...(session.state === "active" ? [...TERMINAL_STYLES, "/public/chat.css"] : []),
+        ...(showPrs ? ["/public/prs.css"] : []),
+        ...(props.run ? ["/public/runs.css"] : []),
+      ]}
       scripts={[
         ...(session.state === "active" ? ["/public/vendor/terminal.js", "/public/vendor/chat.js", "/public/vendor/session-worktree.js"] : []),
         ...(showPrs ? ["/public/vendor/prs.js"] : []),
@@ -361,6 +369,14 @@ export function SessionPage(props: SessionPageProps) {
         </details>
         <p class="visually-hidden" role="status" id="session-task-announce" />
       </SessionHeader>
+      {props.run ? (
+        <>
+          <SessionRun view={props.run.view} taskTitle={props.run.taskTitle} />
+          <p class="visually-hidden" role="status" aria-live="polite" id="session-run-announce" />
+        </>
+      ) : (
+        ""
+      )}
       {session.state === "provisioning" ? <Provisioning session={session} /> : ""}
       {props.notices.map((notice) => (
         <DismissibleNotice notice={notice} back={`/sessions/${session.id}`} />

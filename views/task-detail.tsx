@@ -6,6 +6,7 @@ import { Layout, type Viewer } from "./layout.tsx";
 import { RepoFact } from "./session-header.tsx";
 import { SessionList, type SessionRow, formatUsd } from "./session-views.tsx";
 import { TaskFields } from "./task-form.tsx";
+import { type RunBatch, RunForm, type RunFormChoices, TaskRuns } from "./task-runs.tsx";
 import { DueDate, PriorityBadge, STATUS_LABEL, SubtaskProgress, TaskStatusPill, movesFrom } from "./task-parts.tsx";
 
 /** A note with who wrote it: a person's name, or the agent and the session it worked in. */
@@ -35,20 +36,25 @@ export interface TaskDetail {
 
 /**
  * The forms of the task page, to show one again with its error: "action" for its buttons
- * (moves, a new report), whose errors show under the task's head.
+ * (moves, a new report), whose errors show under the task's head; "run" for Run, "runs" for the
+ * buttons of its runs (stop, pause, resume, pick), whose errors show above the runs.
  */
-export type TaskFormName = "action" | "review" | "note" | "edit";
+export type TaskFormName = "action" | "review" | "note" | "edit" | "run" | "runs";
 
 interface TaskPageProps {
   viewer: Viewer;
   runtime: "docker" | "local";
   detail: TaskDetail;
+  /** The task's runs the viewer may see, by batch. */
+  runs: RunBatch[];
+  /** What Run offers; null once the task is done. */
+  runChoices: RunFormChoices | null;
   failed?: { form: TaskFormName; state: FormState };
 }
 
 /**
  * A task: what it is, where it stands and what the workflow lets it do next, its report, its
- * subtasks, sessions and notes. Regions marked data-live are redrawn from the server when the
+ * unattended runs, its subtasks, sessions and notes. Regions marked data-live are redrawn from the server when the
  * task's events say it changed (src/client/task-page.ts); forms people type in sit outside them
  * or keep what was typed.
  */
@@ -57,7 +63,7 @@ export function TaskPage(props: TaskPageProps) {
   const formOf = (name: TaskFormName) => (props.failed?.form === name ? props.failed.state : emptyForm);
   const actionError = props.failed?.form === "action" ? props.failed.state.error?.message : undefined;
   return (
-    <Layout title={task.title} viewer={props.viewer} runtime={props.runtime} current="/tasks" styles={["/public/tasks.css"]}
+    <Layout title={task.title} viewer={props.viewer} runtime={props.runtime} current="/tasks" styles={["/public/tasks.css", "/public/runs.css"]}
       scripts={["/public/vendor/task-page.js"]}>
       <div class="task-page" data-task-events={`/api/tasks/${task.id}/events`}>
         <p class="crumbs">
@@ -96,6 +102,8 @@ export function TaskPage(props: TaskPageProps) {
             <p class="empty">No description.</p>
           )}
         </section>
+        <Runs task={task} batches={props.runs} choices={props.runChoices} reportReady={props.detail.verification?.status === "ready"}
+          form={formOf("run")} open={props.failed?.form === "run"} error={props.failed?.form === "runs" ? props.failed.state.error?.message : undefined} />
         <Subtasks task={task} subtasks={props.detail.subtasks} />
         <LinkedSessions sessions={props.detail.sessions} spent={props.detail.spent} />
         <Notes task={task} notes={props.detail.notes} form={formOf("note")} />
@@ -263,6 +271,17 @@ function RetryReport(props: { task: PublicTask; label: string }) {
       </button>
       <p class="form-error" role="alert" hidden data-api-error />
     </form>
+  );
+}
+
+/** Run, and the task's runs: live, compared side by side where several attempts were started together. */
+function Runs(props: { task: PublicTask; batches: RunBatch[]; choices: RunFormChoices | null; reportReady: boolean; form: FormState; open: boolean; error?: string }) {
+  return (
+    <section class="card" aria-labelledby="runs-heading">
+      <h2 id="runs-heading">Runs</h2>
+      {props.choices ? <RunForm taskId={props.task.id} choices={props.choices} form={props.form} open={props.open} /> : ""}
+      <TaskRuns taskId={props.task.id} batches={props.batches} reportReady={props.reportReady} error={props.error} />
+    </section>
   );
 }
 

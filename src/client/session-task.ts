@@ -1,11 +1,13 @@
 // The task in a session page's header (views/session-task.tsx): linking or changing it goes to
 // PATCH /api/sessions/:id, and the entry is drawn again from the server after that and whenever
 // the session's events (src/http/session-events.ts) say its task changed, so its status stays
-// current while the agent works. Bundled into public/vendor/session-task.js.
+// current while the agent works; the panel of the run the session belongs to follows the same
+// events (session-run.ts). Bundled into public/vendor/session-task.js.
 
 import type { SessionStreamEvent } from "../http/session-events.ts";
 import { callApi } from "./api.ts";
 import { elementFrom, fetchHtml, replaceRegion, serialRunner } from "./live-regions.ts";
+import { runPanelFollower } from "./session-run.ts";
 
 const entry = document.querySelector<HTMLElement>("[data-session-task]");
 if (entry) startSessionTask(entry.dataset.sessionTask!);
@@ -67,12 +69,17 @@ function startSessionTask(sessionId: string): void {
     say("The feedback was passed on to the agent.");
   });
 
+  const followRun = runPanelFollower(sessionId);
   const source = new EventSource(`/api/sessions/${encodeURIComponent(sessionId)}/events`);
   // What changed between the page being made and the stream opening (or while it was down) came
   // as no event: looked at once each time it opens.
-  source.onopen = () => refresh();
+  source.onopen = () => {
+    refresh();
+    followRun?.(null);
+  };
   source.onmessage = (message) => {
     const event = JSON.parse(message.data) as SessionStreamEvent;
     if (event.type === "task") refresh();
+    followRun?.(event);
   };
 }

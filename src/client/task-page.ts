@@ -1,6 +1,6 @@
 // A task's page (views/task-detail.tsx): its Markdown rendered and sanitised, and its live
-// regions drawn again from the server whenever the task's events (src/http/task-events.ts) say
-// something changed, with the news told to screen readers. Also asks for a new verification
+// regions (its runs among them) drawn again from the server whenever the task's events
+// (src/http/task-events.ts) say something changed, with the news told to screen readers. Also asks for a new verification
 // report through the API, and counts how long one has been in the writing.
 // Bundled into public/vendor/task-page.js.
 
@@ -49,6 +49,14 @@ function startTaskPage(eventsUrl: string): void {
   const statusShown = () => document.querySelector<HTMLElement>("#task-head")?.dataset.status;
   const statusLabel = () => document.querySelector("#task-head .task-status")?.textContent ?? "";
   const reportShown = () => document.querySelector<HTMLElement>("#task-verification")?.dataset.verification;
+  /** Each run's attempt and state label, as the page shows them. */
+  const runsShown = () =>
+    new Map(
+      [...document.querySelectorAll<HTMLElement>("#task-runs [data-run]")].map((run) => [
+        run.dataset.run!,
+        { attempt: run.getAttribute("aria-label") ?? "A run", state: run.querySelector(".run-state")?.textContent ?? "" },
+      ]),
+    );
 
   const source = new EventSource(eventsUrl);
   const gone = () => {
@@ -63,7 +71,7 @@ function startTaskPage(eventsUrl: string): void {
   let refreshes = 0;
   window.pierTask = { refreshes: () => refreshes };
   const refresh = serialRunner(async () => {
-    const [status, report] = [statusShown(), reportShown()];
+    const [status, report, runs] = [statusShown(), reportShown(), runsShown()];
     const { status: code, html } = await fetchHtml(window.location.pathname);
     if (code === 404) return gone();
     if (!html) return;
@@ -73,6 +81,7 @@ function startTaskPage(eventsUrl: string): void {
     const news = [
       statusShown() !== status ? `The task is now ${statusLabel()}.` : "",
       reportShown() !== report ? (REPORT_NEWS[reportShown() ?? ""] ?? "") : "",
+      ...[...runsShown()].map(([id, now]) => (runs.get(id)?.state === now.state ? "" : `${now.attempt} is ${now.state}.`)),
     ];
     if (news.some(Boolean)) announce(news.filter(Boolean).join(" "));
   });

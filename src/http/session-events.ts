@@ -2,6 +2,7 @@ import type { GitHub } from "../github/client.ts";
 import type { Pier } from "../pier.ts";
 import type { PublicPr } from "../prs/pull-requests.ts";
 import type { SessionEvent } from "../sessions/host.ts";
+import type { RunState } from "../runs/tables.ts";
 import type { PublicTask } from "../tasks/tasks.ts";
 import { eventStream } from "./event-stream.ts";
 
@@ -9,7 +10,8 @@ import { eventStream } from "./event-stream.ts";
  * What the session page hears: provisioning progress and the state the session settles in, each
  * change of one of its pull requests, whether GitHub is limiting the rate of Pier's requests
  * (with when checks resume, as an ISO time), each change of the task it is linked to (null
- * once that task is deleted), and its cost whenever Pier's model gateway records a response.
+ * once that task is deleted), its cost whenever Pier's model gateway records a response, and each
+ * step of the unattended run it belongs to, if any.
  */
 export type SessionStreamEvent =
   | SessionEvent
@@ -19,7 +21,9 @@ export type SessionStreamEvent =
   /** How Pier's copy of Claude Code for the session's pod stands: being fetched, failed, or null (fine). */
   | { type: "claude-code"; notice: string | null }
   /** The session's cost after a model response outside the chat (Claude Code through Pier's gateway). */
-  | { type: "cost"; sessionCostUsd: number };
+  | { type: "cost"; sessionCostUsd: number }
+  /** The unattended run the session belongs to moved on (its state, a round, its pull request). */
+  | { type: "run"; runId: string; state: RunState };
 
 /**
  * The GitHub client only remembers a rate limit (nothing is published when one starts), so an
@@ -61,7 +65,7 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
     // whose deletion clears nothing on the session.
     let toldOf = pier.sessions.linkedTaskOf(sessionId);
     // Pier's copy of Claude Code: said when it changes (progress comes every few megabytes).
-    const { repoId, userId } = pier.sessions.get(sessionId);
+    const { repoId, userId, runId } = pier.sessions.get(sessionId);
     let claudeCodeNotice: string | null = null;
     const tellClaudeCode = async () => {
       const notice = await pier.claudeCode.noticeFor({ repoId, userId });
@@ -82,6 +86,8 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
         send({ type: "task", taskId, task });
       }),
       pier.bus.subscribe("claude-code.build", null, () => void tellClaudeCode()),
+      // Whoever sees the session sees its run (the same person, or an admin).
+      ...(runId ? [pier.bus.subscribe("run.changed", runId, ({ run }) => send({ type: "run", runId: run.id, state: run.state }))] : []),
       () => clearInterval(checkRateLimit),
     ];
   });

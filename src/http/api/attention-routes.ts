@@ -47,7 +47,8 @@ export function attentionApi(pier: Pier) {
 
 /**
  * The dashboard's live feed: a nudge whenever something it shows of the person changes (a session
- * starting, ending or needing them, its cost, a turn ending, a pull request), after which the page
+ * starting, ending or needing them, its cost, a turn ending, a pull request, one of their runs
+ * moving on), after which the page
  * fetches its live part again. It carries nothing itself, so it can never show what the person
  * may not see.
  */
@@ -64,6 +65,7 @@ export function dashboardEvents(pier: Pier) {
         pier.bus.subscribe("session.cost", null, (_cost, sessionId) => owns(sessionId) && changed()),
         pier.bus.subscribe("pr.updated", null, ({ sessionId }) => owns(sessionId) && changed()),
         pier.bus.subscribe("chat.event", null, (event, sessionId) => event.type === "turn_end" && owns(sessionId) && changed()),
+        pier.bus.subscribe("run.changed", null, ({ run }) => run.userId === user.id && changed()),
       ];
     });
   });

@@ -2,6 +2,10 @@ import { type Actor, personActor } from "../../auth/actor.ts";
 import type { User } from "../../auth/user.ts";
 import type { Pier } from "../../pier.ts";
 import type { Activity, DashboardLiveProps } from "../../../views/dashboard-view.tsx";
+import { FINAL_RUN_STATES, RUN_STATES, type RunState } from "../../runs/tables.ts";
+import type { DashboardRuns } from "../../../views/dashboard-runs.tsx";
+import type { RunView } from "../../../views/run-parts.tsx";
+import { runViews } from "./run-views.ts";
 import { sessionRows } from "./session-pages.tsx";
 
 const ACTIVITY = 10;
@@ -32,5 +36,24 @@ export function dashboardProps(pier: Pier, viewer: User): DashboardLiveProps {
     repos: pier.repos.list().map((repo) => ({ repo, pod: pier.pods.view(repo.id, viewer.id) })),
     activity: activity.slice(0, ACTIVITY),
     month: { mineUsd: pier.costs.spentThisMonthBy(viewer.id), budget: viewer.role === "admin" || budget.crossed ? budget : null },
+    runs: runsUnderWay(pier, viewer),
   };
+}
+
+/** The runs not yet over, a state at a time. */
+const UNDER_WAY: RunState[] = RUN_STATES.filter((state) => !FINAL_RUN_STATES.includes(state));
+
+/**
+ * The person's own runs under way (an admin sees everyone's elsewhere, as with sessions), newest
+ * first: those awaiting their approval or whose agent waits on a tool's approval apart.
+ */
+function runsUnderWay(pier: Pier, viewer: User): DashboardRuns {
+  const actor = personActor(viewer);
+  const runs = UNDER_WAY.flatMap((state) => pier.runs.query(actor, { state, limit: "50" }).runs)
+    .filter((run) => run.userId === viewer.id)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const titles = pier.tasks.titles([...new Set(runs.map((run) => run.taskId))]);
+  const views = runViews(pier, runs).map((view) => ({ ...view, taskTitle: titles.get(view.run.taskId) ?? "A task" }));
+  const waits = (view: RunView) => view.run.state === "awaiting_approval" || view.attention === "approval";
+  return { waiting: views.filter(waits), inFlight: views.filter((view) => !waits(view)) };
 }

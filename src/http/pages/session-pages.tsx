@@ -23,6 +23,9 @@ import {
 import { readLimitNote } from "../../terminal/recording.ts";
 import type { PrPanelProps } from "../../../views/pr-views.tsx";
 import { SessionTask, type SessionTaskView } from "../../../views/session-task.tsx";
+import type { RunView } from "../../../views/run-parts.tsx";
+import { SessionRun } from "../../../views/session-run.tsx";
+import { sessionRunView } from "./run-views.ts";
 import { rateLimitedUntil } from "../session-events.ts";
 import { type PageContext, formFailure, pageUser, redirectResponse } from "./respond.ts";
 
@@ -73,8 +76,15 @@ export function sessionPages(pier: Pier) {
       return (
         <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}
           prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} notices={notices}
-          claudeCodeNotice={await pier.claudeCode.noticeFor(session)} />
+          claudeCodeNotice={await pier.claudeCode.noticeFor(session)} run={sessionRun(pier, viewer, session)} />
       );
+    })
+    // The run's panel alone, for the page to draw again when the run changes.
+    .get("/sessions/:id/run", (ctx) => {
+      const viewer = pageUser(pier, ctx);
+      const run = sessionRun(pier, viewer, pier.sessions.getFor(personActor(viewer), ctx.params.id));
+      if (!run) throw new AppError(404, "not_found", "The session belongs to no run.");
+      return <SessionRun {...run} />;
     })
     .get("/sessions/:id/task", (ctx) => {
       const viewer = pageUser(pier, ctx);
@@ -125,6 +135,12 @@ export async function prPanel(pier: Pier, viewer: User, session: Session, repo: 
     githubOrigin: pier.repoRules.github.origin,
     isAdmin: viewer.role === "admin",
   };
+}
+
+/** The run the session belongs to, with its task's title; the viewer may see the session (checked by the caller). */
+function sessionRun(pier: Pier, viewer: User, session: Session): { view: RunView; taskTitle: string | null } | null {
+  const view = sessionRunView(pier, personActor(viewer), session);
+  return view && { view, taskTitle: pier.tasks.titles([view.run.taskId]).get(view.run.taskId) ?? null };
 }
 
 /** The session's task for its header; the viewer may see the session (checked by the caller). */

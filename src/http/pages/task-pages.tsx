@@ -9,10 +9,13 @@ import type { PublicVerification } from "../../tasks/verification.ts";
 import { emptyForm, type FormState } from "../../../views/components.tsx";
 import { TaskCard, type TaskItem } from "../../../views/task-board.tsx";
 import { type NoteView, type TaskDetail, type TaskFormName, TaskPage } from "../../../views/task-detail.tsx";
+import type { RunFormChoices } from "../../../views/task-runs.tsx";
 import { NewTaskPage } from "../../../views/task-form.tsx";
 import { type TaskFilter, noFilter } from "../../../views/task-list.tsx";
 import { TasksPage } from "../../../views/task-views.tsx";
 import { type PageContext, formFailure, isHtmx, pageUser, redirectResponse } from "./respond.ts";
+import { locateRunFormError, readRunForm } from "./run-form.ts";
+import { taskRunBatches } from "./run-views.ts";
 import { sessionRows } from "./session-pages.tsx";
 
 /** The Tasks page (board and list), New task, and each task's page with its forms. */
@@ -35,19 +38,21 @@ export function taskPages(pier: Pier) {
   const newTaskPage = (viewer: User, form: FormState) => (
     <NewTaskPage viewer={viewer} {...common} form={form} repos={pier.repos.list()} tasks={pier.tasks.list(personActor(viewer))} />
   );
-  const taskPage = (viewer: User, id: string, failed?: { form: TaskFormName; state: FormState }) => (
-    <TaskPage viewer={viewer} {...common} detail={taskDetail(pier, viewer, id)} failed={failed} />
-  );
+  const taskPage = async (viewer: User, id: string, failed?: { form: TaskFormName; state: FormState }) => {
+    const detail = taskDetail(pier, viewer, id);
+    const runs = await taskRunBatches(pier, personActor(viewer), id);
+    return <TaskPage viewer={viewer} {...common} detail={detail} runs={runs} runChoices={runFormChoices(pier, detail.task)} failed={failed} />;
+  };
 
   /**
    * Runs one of the task page's forms: htmx gets the page drawn again in place (its event stream
    * stays open), a plain form a redirect to it; a refusal shows the page with the form's error.
    */
   type FormContext = PageContext & { params: { id: string }; body: unknown; set: { status?: number | string } };
-  const taskForm = (ctx: FormContext, form: TaskFormName, act: (actor: Actor) => unknown) => {
+  const taskForm = async (ctx: FormContext, form: TaskFormName, act: (actor: Actor) => unknown) => {
     const viewer = pageUser(pier, ctx);
     try {
-      act(personActor(viewer));
+      await act(personActor(viewer));
     } catch (error) {
       return taskPage(viewer, ctx.params.id, { form, state: formFailure(error, ctx.body, ctx.set) });
     }
@@ -95,6 +100,20 @@ export function taskPages(pier: Pier) {
     .post("/tasks/:id/approve", (ctx) => taskForm(ctx, "review", (actor) => pier.tasks.approve(actor, ctx.params.id)))
     .post("/tasks/:id/reject", (ctx) => taskForm(ctx, "review", (actor) => pier.tasks.reject(actor, ctx.params.id, readInput(RejectInput, ctx.body))))
     .post("/tasks/:id/verification", (ctx) => taskForm(ctx, "action", (actor) => pier.verifications.retry(actor, ctx.params.id)))
+    // Run, and each run's buttons, without JavaScript or through htmx (the API's routes do the same for scripts).
+    .post("/tasks/:id/runs", (ctx) =>
+      taskForm(ctx, "run", async (actor) => {
+        try {
+          await pier.runs.start(actor, ctx.params.id, readRunForm(ctx.body));
+        } catch (error) {
+          throw locateRunFormError(error, ctx.body, pier.costs.prices().map((price) => price.model));
+        }
+      }),
+    )
+    .post("/tasks/:id/runs/:runId/stop", (ctx) => taskForm(ctx, "runs", (actor) => pier.runs.stop(actor, ctx.params.runId)))
+    .post("/tasks/:id/runs/:runId/pause", (ctx) => taskForm(ctx, "runs", (actor) => pier.runs.setPaused(actor, ctx.params.runId, true)))
+    .post("/tasks/:id/runs/:runId/resume", (ctx) => taskForm(ctx, "runs", (actor) => pier.runs.setPaused(actor, ctx.params.runId, false)))
+    .post("/tasks/:id/runs/:runId/pick", (ctx) => taskForm(ctx, "runs", (actor) => pier.runs.pick(actor, ctx.params.runId)))
     .post("/tasks/:id/delete", (ctx) => {
       pier.tasks.remove(personActor(pageUser(pier, ctx)), ctx.params.id);
       return redirectResponse(ctx.request, "/tasks");
@@ -161,6 +180,17 @@ function taskDetail(pier: Pier, viewer: User, id: string): TaskDetail {
     canWriteReport: pier.verifications.mayStart(actor, id),
     spent: { usd: pier.costs.report(actor, { groupBy: "task" }).find((row) => row.key === id)?.costUsd ?? 0, everyone },
     canDelete: task.createdBy === viewer.id || everyone,
+  };
+}
+
+/** What the Run form offers the viewer on the task: null once the task is done. */
+function runFormChoices(pier: Pier, task: PublicTask): RunFormChoices | null {
+  if (task.status === "done") return null;
+  const plain = pier.settings.plain();
+  return {
+    repos: task.repoId ? null : pier.repos.list(),
+    models: pier.costs.prices().map((price) => price.model),
+    defaults: { engine: plain.defaultEngine, model: plain.defaultModel, budgetUsd: plain.runBudgetUsd === null ? "" : String(plain.runBudgetUsd), autoMerge: plain.autoMerge },
   };
 }
 
