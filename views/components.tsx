@@ -113,6 +113,10 @@ export function FormError(props: { form: FormState }) {
   );
 }
 
+export function formatUsd(amount: number): string {
+  return `$${amount.toFixed(2)}`;
+}
+
 export function formatDate(date: Date): string {
   return date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
 }

@@ -4,7 +4,7 @@ import type { CostOverview, CostTable } from "../src/costs/cost-overview.ts";
 import { type CostPeriod, PERIODS } from "../src/costs/cost-period.ts";
 import type { CostGroup, CostRow } from "../src/costs/cost-report.ts";
 import { Layout, type Viewer } from "./layout.tsx";
-import { formatUsd } from "./session-views.tsx";
+import { formatUsd } from "./components.tsx";
 
 export interface CostsPageProps {
   viewer: Viewer;

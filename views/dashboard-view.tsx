@@ -1,11 +1,11 @@
 import type { BudgetStatus } from "../src/costs/budget.ts";
 import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
-import { formatDate } from "./components.tsx";
+import { formatDate, formatUsd } from "./components.tsx";
 import { BudgetWarning } from "./cost-views.tsx";
 import { type DashboardRuns, RunsUnderWay } from "./dashboard-runs.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
-import { ATTENTION_LABEL, SessionList, type SessionRow, formatUsd } from "./session-views.tsx";
+import { ATTENTION_LABEL, SessionList, type SessionRow } from "./session-views.tsx";
 
 /** One line of recent activity: something that happened to one of the person's sessions. */
 export interface Activity {

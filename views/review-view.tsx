@@ -4,10 +4,10 @@ import { type FilePatch, type PatchLine, commentLine } from "../src/reviews/patc
 import type { ReviewComment } from "../src/reviews/review-comment.ts";
 import type { Session } from "../src/sessions/session.ts";
 import type { DiffFile, SessionDiff } from "../src/workspaces/workspace.ts";
-import { HxForm, formatDate } from "./components.tsx";
+import { HxForm, formatDate, formatUsd } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrPanel, type PrPanelProps } from "./pr-views.tsx";
-import { RecordingDownload, RecordingReplay, TERMINAL_STYLES, formatUsd } from "./session-views.tsx";
+import { RecordingDownload, RecordingReplay, TERMINAL_STYLES } from "./session-views.tsx";
 import { SessionHeader, SessionPlaceFacts } from "./session-header.tsx";
 
 /** A review comment with its author's name. */

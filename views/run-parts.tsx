@@ -2,8 +2,7 @@ import { CI_BADGE, webLink } from "../src/prs/badges.ts";
 import type { PublicPr } from "../src/prs/pull-requests.ts";
 import type { PublicRun } from "../src/runs/runs.ts";
 import type { RoundKind, RunState } from "../src/runs/tables.ts";
-import { formatDate } from "./components.tsx";
-import { formatUsd } from "./session-views.tsx";
+import { formatDate, formatUsd } from "./components.tsx";
 
 /** A run as the pages show it: the run, its pull request as Pier follows it, and whether its session waits on a person. */
 export interface RunView {

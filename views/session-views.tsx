@@ -5,7 +5,7 @@ import type { Repo } from "../src/repos/repos.ts";
 import type { Session } from "../src/sessions/session.ts";
 import type { PublicTask } from "../src/tasks/tasks.ts";
 import type { Notice } from "../src/notices/notices.ts";
-import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm, SelectField, formatDate } from "./components.tsx";
+import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm, SelectField, formatDate, formatUsd } from "./components.tsx";
 import { DismissibleNotice } from "./dismissible-notice.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
@@ -17,10 +17,6 @@ import { SessionTask, type SessionTaskView, taskChoiceLabel } from "./session-ta
 interface PageProps {
   viewer: Viewer;
   runtime: "docker" | "local";
-}
-
-export function formatUsd(amount: number): string {
-  return `$${amount.toFixed(2)}`;
 }
 
 export function NewSessionPage(

@@ -1,10 +1,10 @@
 import type { Repo } from "../src/repos/repos.ts";
 import type { PublicNote, PublicTask } from "../src/tasks/tasks.ts";
 import type { PublicVerification } from "../src/tasks/verification.ts";
-import { type FormState, HxForm, TextArea, emptyForm, formatDate } from "./components.tsx";
+import { type FormState, HxForm, TextArea, emptyForm, formatDate, formatUsd } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { RepoFact } from "./session-header.tsx";
-import { SessionList, type SessionRow, formatUsd } from "./session-views.tsx";
+import { SessionList, type SessionRow } from "./session-views.tsx";
 import { TaskFields } from "./task-form.tsx";
 import { type RunBatch, RunForm, type RunFormChoices, TaskRuns } from "./task-runs.tsx";
 import { DueDate, PriorityBadge, STATUS_LABEL, SubtaskProgress, TaskStatusPill, movesFrom } from "./task-parts.tsx";
