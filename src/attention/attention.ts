@@ -101,6 +101,8 @@ export class Attention {
     if (this.isLooking(sessionId)) return;
     const session = this.deps.sessions.findLive(sessionId);
     if (!session || session.state !== "active" || session.attention === "approval") return;
+    // An unattended run's turn ending, or its terminal going quiet, is its run's to act on: nobody is waiting to answer.
+    if (session.origin === "run" && (reason === "turn_end" || reason === "quiet")) return;
     if (session.attention === "feedback" && reason !== "feedback") return;
     if (session.attention === "sign_in" && reason !== "sign_in" && reason !== "feedback") return;
     if (session.attention === "budget" && reason !== "budget" && reason !== "sign_in" && reason !== "feedback") return;

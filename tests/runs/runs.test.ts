@@ -107,8 +107,10 @@ describe("unattended runs", () => {
 
     const waiting = await runIn(started!.id, "waiting_ci", "failed");
     expect(waiting.reason).toBeNull();
-    const session = await get<SessionJson & { origin: string; runId: string; taskId: string }>(`/api/sessions/${waiting.sessionId}`);
+    const session = await get<SessionJson & { origin: string; runId: string; taskId: string; attention: string | null }>(`/api/sessions/${waiting.sessionId}`);
     expect(session).toMatchObject({ origin: "run", runId: started!.id, taskId });
+    // Its agent's turn ended, but nobody needs to answer it: the run moved on by itself.
+    expect(session.attention).toBeNull();
 
     // The task reached the agent as quoted data, its text unable to close the block, after Pier's own instruction.
     const firstRequest = anthropic.requests[askedBefore]!;
