@@ -262,9 +262,10 @@ try {
     `\nServer memory (RSS, median of 5 samples): ${rss0.toFixed(1)} MiB with no run working, ${rss4.toFixed(1)} MiB with ${HELD_RUNS} runs working at once (agents waiting on the model): ${((rss4 - rss0) / HELD_RUNS).toFixed(2)} MiB per running run. Peak (VmHWM) over the bench: ${pier.memory().peak.toFixed(1)} MiB.`,
   );
 } finally {
-  // Pods outlive Pier by design; a bench's go with it, whether it finished or not.
-  if (repoId) await removeRepoPods(repoId);
+  // Pods outlive Pier by design; a bench's go with it, whether it finished or not. Pier stops
+  // first: the held runs' sessions are still active, and it would open a removed pod again.
   await pier.stop();
+  if (repoId) await removeRepoPods(repoId);
   await github.stop();
   await anthropic.stop();
   rmSync(traceFile, { force: true });
