@@ -5,14 +5,15 @@
  * Pier, through the real Octokit and the real git, talks HTTP to this server as it would to a GitHub
  * Enterprise host (API under /api/v3, repositories at /<owner>/<name>.git). Repositories are real
  * bare git repositories served by `git http-backend`, so pushes and fetches are real; pull requests,
- * check runs, statuses and reviews live in memory and are answered in GitHub's own shapes, held to
- * GitHub's OpenAPI schemas by the type checker (fake-github/objects.ts, fake-github/webhooks.ts).
- * Tests act "on github.com" through the helpers: open a PR on the web, report CI, approve, merge.
+ * check runs (with their output and their Actions jobs' logs), statuses, reviews with line comments
+ * and issue comments live in memory and are answered in GitHub's own shapes, held to GitHub's
+ * OpenAPI schemas by the type checker (fake-github/objects.ts, fake-github/webhooks.ts). Tests act
+ * "on github.com" through the helpers: open a PR on the web, report CI, review, merge.
  *
  * GitHub behaviours Pier must cope with are kept: `mergeable` is null on the first read after a
  * change, ETags and 304s, rate-limit headers and both kinds of rate-limit refusal, the 422s of
  * opening a PR, a `head` filter without its `owner:` prefix being ignored, a PR's head following its
- * branch while open.
+ * branch while open, job logs behind a one-minute signed redirect, merge's 405s and 409.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,9 +21,21 @@ import { join } from "node:path";
 import { ApiError, errorAnswer, newRateLimitState, paged, rateLimitAnswer, respond, type Answer, type RateLimitOptions } from "./fake-github/answers.ts";
 import { branchTips, git, readCommit, resolveCommit } from "./fake-github/bare-repo.ts";
 import { serveGitHttp } from "./fake-github/git-http.ts";
-import { checkRunObject, combinedStatusObject, fullRepositoryObject, pullObject, pullSimpleObject, reviewObject } from "./fake-github/objects.ts";
-import { closePull, knownMergeable, listPulls, mergePull, openPull, readMergeable, syncPulls } from "./fake-github/pulls.ts";
-import { isoNow, type CheckConclusion, type CheckStatus, type Pull, type Repo, type ReviewState, type Site, type StatusState } from "./fake-github/state.ts";
+import { diffHunkAt } from "./fake-github/bare-repo.ts";
+import { JobLogStore, LOG_STORAGE_PREFIX, stampLog } from "./fake-github/job-logs.ts";
+import {
+  checkRunObject,
+  combinedStatusObject,
+  fullRepositoryObject,
+  issueCommentObject,
+  pullObject,
+  pullSimpleObject,
+  reviewCommentObject,
+  reviewObject,
+} from "./fake-github/objects.ts";
+import { closePull, knownMergeable, listPulls, mergePull, openPull, readMergeable, syncPulls, type MergeOptions } from "./fake-github/pulls.ts";
+import { isoNow, type CheckConclusion, type CheckOutput, type CheckStatus, type Pull, type Repo, type ReviewState, type Site, type StatusState } from "./fake-github/state.ts";
+import { commentRequest, mergeRequest, updateRequest } from "./fake-github/writes.ts";
 import {
   checkRunPayload,
   checkSuitePayload,
@@ -41,7 +54,8 @@ import {
 
 export { signWebhook } from "./fake-github/webhooks.ts";
 export type { RateLimitOptions } from "./fake-github/answers.ts";
-export type { CheckConclusion, CheckStatus, ReviewState, StatusState } from "./fake-github/state.ts";
+export type { CheckConclusion, CheckOutput, CheckStatus, ReviewState, StatusState } from "./fake-github/state.ts";
+export type { MergeMethod } from "./fake-github/pulls.ts";
 
 export interface FakeGitHubOptions {
   /** The one token accepted: as `Authorization: token|Bearer` on the API, as the Basic-auth password for git. */
@@ -89,17 +103,37 @@ export interface FakeGitHub {
 
   /** As if opened on the web by `login` (default: the repo's owner); returns the PR number. Throws GitHub's 422 messages. */
   openPullRequest(owner: string, repo: string, input: { head: string; base: string; title: string; body?: string; draft?: boolean; login?: string }): Promise<number>;
-  /** Adds the check run `name` on `sha`, or updates it; returns its id. */
-  setCheckRun(owner: string, repo: string, sha: string, run: { name: string; status: CheckStatus; conclusion?: CheckConclusion; html_url?: string; details_url?: string }): Promise<number>;
+  /**
+   * Adds the check run `name` on `sha`, or updates it; returns its id (its GitHub Actions job's id
+   * too). `output` is what the run reports; `log` is its job's log, stamped line by line as GitHub
+   * stores it.
+   */
+  setCheckRun(
+    owner: string,
+    repo: string,
+    sha: string,
+    run: { name: string; status: CheckStatus; conclusion?: CheckConclusion; html_url?: string; details_url?: string; output?: Partial<CheckOutput>; log?: string },
+  ): Promise<number>;
   /** Adds a commit status (the latest per context counts); returns its id. */
   setStatus(owner: string, repo: string, sha: string, status: { context: string; state: StatusState; target_url?: string; description?: string }): Promise<number>;
-  /** Submits a review on the PR's current head; returns its id. A requested reviewer who reviews is no longer requested. */
-  addReview(owner: string, repo: string, number: number, review: { login: string; state: ReviewState; body?: string }): Promise<number>;
+  /**
+   * Submits a review on the PR's current head, with line comments on lines of the diff's new side
+   * (a line outside the diff is refused, as GitHub does); returns its id. A requested reviewer who
+   * reviews is no longer requested.
+   */
+  addReview(
+    owner: string,
+    repo: string,
+    number: number,
+    review: { login: string; state: ReviewState; body?: string; comments?: Array<{ path: string; line: number; body: string }> },
+  ): Promise<number>;
   requestReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
   setDraft(owner: string, repo: string, number: number, draft: boolean): Promise<void>;
-  /** Merges with a real merge commit on the base branch, as GitHub's merge button does; returns the merge commit. */
-  merge(owner: string, repo: string, number: number): Promise<string>;
+  /** Merges as GitHub's merge button does (a merge commit unless another method is given); returns the commit the base now points at. */
+  merge(owner: string, repo: string, number: number, options?: MergeOptions): Promise<string>;
   close(owner: string, repo: string, number: number): Promise<void>;
+  /** The comments on an issue or pull request, oldest first. */
+  issueComments(owner: string, repo: string, number: number): Promise<Array<{ login: string; body: string }>>;
 
   /** The next `count` API requests that pass authentication are refused with GitHub's rate-limit answer. */
   rateLimitNext(count: number, options?: RateLimitOptions): void;
@@ -134,6 +168,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     },
     nextId: () => ++lastId,
   };
+  const jobLogs = new JobLogStore(site);
 
   async function handle(request: Request): Promise<Response> {
     const requestUrl = new URL(request.url);
@@ -147,7 +182,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     };
     requests.push(entry);
     const isApi = requestUrl.pathname === API_PREFIX || requestUrl.pathname.startsWith(`${API_PREFIX}/`);
-    const response = isApi ? await api(request, requestUrl) : await gitHttp(request, requestUrl);
+    const response = isApi
+      ? await api(request, requestUrl)
+      : requestUrl.pathname.startsWith(LOG_STORAGE_PREFIX)
+        ? jobLogs.serve(requestUrl, findCheckRun)
+        : await gitHttp(request, requestUrl);
     entry.status = response.status;
     entry.notModified = response.status === 304;
     return response;
@@ -197,9 +236,37 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const pull = findPull(repo, Number(parts[1]));
       return { status: 200, body: pullObject(site, repo, pull, await readMergeable(repo, pull)) };
     }
+    if (request.method === "PATCH" && (parts = /^\/pulls\/(\d+)$/.exec(rest))) {
+      return updateRequest(site, repo, findPull(repo, Number(parts[1])), request);
+    }
+    if (request.method === "PUT" && (parts = /^\/pulls\/(\d+)\/merge$/.exec(rest))) {
+      const answer = await mergeRequest(repo, findPull(repo, Number(parts[1])), request, tokenOwner);
+      // The base moved: other pull requests against it see that at once.
+      await syncPulls(repo);
+      return answer;
+    }
     if (get && (parts = /^\/pulls\/(\d+)\/reviews$/.exec(rest))) {
       const pull = findPull(repo, Number(parts[1]));
       return paged(pull.reviews.map((review) => reviewObject(site, repo, pull, review)), query, listUrl);
+    }
+    if (get && (parts = /^\/pulls\/(\d+)\/comments$/.exec(rest))) {
+      const pull = findPull(repo, Number(parts[1]));
+      return paged(pull.reviewComments.map((comment) => reviewCommentObject(site, repo, pull, comment)), query, listUrl);
+    }
+    if (get && (parts = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
+      const number = Number(parts[1]);
+      findPull(repo, number);
+      const comments = repo.issueComments.filter((comment) => comment.number === number);
+      return paged(comments.map((comment) => issueCommentObject(site, repo, comment)), query, listUrl);
+    }
+    if (request.method === "POST" && (parts = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
+      return commentRequest(site, repo, Number(parts[1]), request, tokenOwner);
+    }
+    if (get && (parts = /^\/actions\/jobs\/(\d+)\/logs$/.exec(rest))) {
+      // For GitHub Actions a check run's id is its job's id.
+      const run = repo.checkRuns.find((candidate) => candidate.id === Number(parts![1]));
+      if (!run?.log) throw new ApiError(404, "Not Found");
+      return { status: 302, body: undefined, headers: { location: jobLogs.link(repo, run) } };
     }
     if (get && (parts = /^\/commits\/(.+)\/check-runs$/.exec(rest))) {
       return listCheckRuns(repo, await commitOf(repo, decodeURIComponent(parts[1]!)), query, listUrl);
@@ -235,6 +302,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const sha = await resolveCommit(repo.dir, ref);
     if (!sha) throw new ApiError(422, `No commit found for SHA: ${ref}`);
     return sha;
+  }
+
+  function findCheckRun(repoId: number, runId: number) {
+    return [...repos.values()].find((repo) => repo.id === repoId)?.checkRuns.find((run) => run.id === runId);
   }
 
   function findRepo(owner: string, name: string): Repo | undefined {
@@ -320,6 +391,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         checkRuns: [],
         statuses: [],
         checkSuites: new Map(),
+        issueComments: [],
       });
       return `${url}/${owner}/${name}.git`;
     },
@@ -339,7 +411,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return result.number;
     },
 
-    async setCheckRun(owner, name, sha, { name: runName, status, conclusion, html_url, details_url }) {
+    async setCheckRun(owner, name, sha, { name: runName, status, conclusion, html_url, details_url, output, log }) {
       const repo = await helperRepo(owner, name);
       await helperCommit(repo, sha);
       if ((status === "completed") !== (conclusion !== undefined)) {
@@ -352,7 +424,20 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         if (suiteId === undefined) repo.checkSuites.set(sha, (suiteId = site.nextId()));
         const id = site.nextId();
         const page = `${url}/${repo.owner}/${repo.name}/runs/${id}`;
-        run = { id, suiteId, sha, name: runName, status, conclusion: null, htmlUrl: page, detailsUrl: page, startedAt: now, completedAt: null };
+        run = {
+          id,
+          suiteId,
+          sha,
+          name: runName,
+          status,
+          conclusion: null,
+          htmlUrl: page,
+          detailsUrl: page,
+          startedAt: now,
+          completedAt: null,
+          output: { title: null, summary: null, text: null },
+          log: null,
+        };
         repo.checkRuns.push(run);
       }
       Object.assign(run, {
@@ -361,6 +446,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         completedAt: status === "completed" ? now : null,
         htmlUrl: html_url ?? run.htmlUrl,
         detailsUrl: details_url ?? html_url ?? run.detailsUrl,
+        output: { ...run.output, ...output },
+        log: log === undefined ? run.log : stampLog(log),
       });
       return run.id;
     },
@@ -373,10 +460,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return id;
     },
 
-    async addReview(owner, name, number, { login, state, body = "" }) {
-      const { pull } = await helperPull(owner, name, number);
+    async addReview(owner, name, number, { login, state, body = "", comments = [] }) {
+      const { repo, pull } = await helperPull(owner, name, number);
       const id = site.nextId();
-      pull.reviews.push({ id, login, state, body, commitId: pull.headSha, submittedAt: isoNow() });
+      const submittedAt = isoNow();
+      const lineComments = [];
+      for (const comment of comments) {
+        const diffHunk = await diffHunkAt(repo.dir, pull.baseSha, pull.headSha, comment.path, comment.line);
+        if (diffHunk === null) throw new Error(`fake-github: GitHub would refuse this comment (422): ${comment.path} line ${comment.line} is not part of the diff`);
+        lineComments.push({ id: site.nextId(), reviewId: id, login, ...comment, commitId: pull.headSha, diffHunk, createdAt: submittedAt });
+      }
+      pull.reviewComments.push(...lineComments);
+      pull.reviews.push({ id, login, state, body, commitId: pull.headSha, submittedAt });
       pull.requestedReviewers = pull.requestedReviewers.filter((requested) => requested !== login);
       pull.updatedAt = isoNow();
       return id;
@@ -394,15 +489,22 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       pull.updatedAt = isoNow();
     },
 
-    async merge(owner, name, number) {
+    async merge(owner, name, number, options) {
       const { repo, pull } = await helperPull(owner, name, number);
-      return mergePull(repo, pull, repo.owner);
+      const commit = await mergePull(repo, pull, repo.owner, options);
+      if (commit === null) throw new Error(`fake-github: #${number} cannot be merged into ${pull.baseRef} (conflicts)`);
+      return commit;
     },
 
     async close(owner, name, number) {
       const { pull } = await helperPull(owner, name, number);
       if (pull.state !== "open") throw new Error(`fake-github: #${number} is already closed`);
       closePull(pull);
+    },
+
+    async issueComments(owner, name, number) {
+      const repo = await helperRepo(owner, name);
+      return repo.issueComments.filter((comment) => comment.number === number).map(({ login, body }) => ({ login, body }));
     },
 
     rateLimitNext(count, { kind = "secondary", retryAfterSeconds = 60 } = {}) {
