@@ -62,6 +62,8 @@ import { AnthropicEngine } from "./chat/engines/anthropic.ts";
 import { ClaudeCodeEngine } from "./chat/engines/claude-code.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { schedulePrJobs } from "./jobs/pr-jobs.ts";
+import { scheduleRunJobs } from "./jobs/run-jobs.ts";
+import { Runs } from "./runs/runs.ts";
 import { scheduleDiskJobs } from "./jobs/disk-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
 import { DELETE_EXPIRED_TOKENS, scheduleTokenJobs } from "./jobs/token-jobs.ts";
@@ -89,6 +91,8 @@ export interface Pier {
   tasks: Tasks;
   /** Skills, each repo's skill policy, and the agent's proposals. */
   skills: Skills;
+  /** Unattended runs of tasks, from the task to an approved (and maybe merged) pull request. */
+  runs: Runs;
   /** Tasks' AI verification reports. */
   verifications: Verifications;
   /** Pier's MCP endpoint (the task tools, for Claude Code in a session). */
@@ -334,6 +338,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     feedbackHandled: (sessionId) => attentionFlags.clear("feedback", sessionId),
     said: (sessionId, text) => chats.said(sessionId, text),
   });
+  // Before sessions come back after a restart: a run carries on when its session is active again.
+  const runs = new Runs({ db, bus, settings, sessions, hosts, tasks, prs, pods, github, credentials });
   // Before anyone can connect: usage of responses the last server was killed in the middle of is
   // recorded, then the turns it cut off end as interrupted (their turn_end counts that usage).
   recordLeftoverUsage(db, addSessionCost);
@@ -362,6 +368,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   schedulePrJobs(scheduler, { prs });
+  scheduleRunJobs(scheduler, { runs });
   scheduleDiskJobs(scheduler, { diskWatch });
   scheduleTokenJobs(scheduler, { gateway, mcp });
   await scheduler.runNow(RECONCILE_PODS);
@@ -370,6 +377,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   // MCP headers, MCP servers): answer again at once, not only once something readies the pod.
   await Promise.all(sessions.allActive().map((session) => services.open({ repoId: session.repoId, userId: session.userId }, mirrors.path(session.repoId))));
   sessions.resumeAfterRestart();
+  await runs.resumeAfterRestart();
   await claudeCodeEngine.stopLeftovers(cutOff.map((id) => sessions.get(id)).filter((session) => session.state === "active" && session.engine === "claude-code"));
 
   const metrics = new Metrics({
@@ -385,6 +393,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     credentials,
     prs,
     tasks,
+    runs,
     skills,
     verifications,
     mcp,

@@ -35,6 +35,7 @@ import { costApi } from "./api/cost-routes.ts";
 import { meApi } from "./api/me-routes.ts";
 import { attentionApi, dashboardEvents } from "./api/attention-routes.ts";
 import { prApi } from "./api/pr-routes.ts";
+import { runApi } from "./api/run-routes.ts";
 import { taskApi } from "./api/task-routes.ts";
 import { mcpApi } from "./api/mcp-routes.ts";
 import { gatewayRequest } from "./api/gateway-routes.ts";
@@ -109,6 +110,7 @@ export function createApp(pier: Pier) {
     .use(dashboardEvents(pier))
     .use(prApi(pier))
     .use(taskApi(pier))
+    .use(runApi(pier))
     .use(mcpApi(pier))
     .use(skillApi(pier))
     .use(policyApi(pier))

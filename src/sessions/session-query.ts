@@ -81,7 +81,7 @@ export function querySessions(db: Db, actor: Actor, query: SessionQuery): Sessio
   return { sessions: page, next: rows.length > limit && last ? writeCursor(last.createdAt.getTime(), last.id) : null };
 }
 
-function pageSize(text: string | undefined): number {
+export function pageSize(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PAGE;
   const n = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
   if (!(n >= 1 && n <= MAX_PAGE)) throw invalid("limit", `Limit must be a whole number from 1 to ${MAX_PAGE}.`);
@@ -89,11 +89,11 @@ function pageSize(text: string | undefined): number {
 }
 
 /** Opaque to clients: the last row's time and id, so the next page starts just after it. */
-function writeCursor(at: number, id: string): string {
+export function writeCursor(at: number, id: string): string {
   return Buffer.from(`${at}:${id}`, "utf8").toString("base64url");
 }
 
-function readCursor(cursor: string): { at: number; id: string } {
+export function readCursor(cursor: string): { at: number; id: string } {
   const text = cursor.length <= 200 ? Buffer.from(cursor, "base64url").toString("utf8") : "";
   const match = /^(\d{1,15}):([A-Za-z0-9_-]{1,64})$/.exec(text);
   if (!match) throw invalid("cursor", "The cursor is not one this server gave; start from the first page.");

@@ -58,6 +58,8 @@ export function publicSession(session: Session) {
     model: session.model,
     costUsd: session.costUsd,
     attention: session.attention,
+    origin: session.origin,
+    ...(session.runId ? { runId: session.runId } : {}),
     savedCommit: session.savedCommit,
     createdAt: session.createdAt.toISOString(),
     endedAt: session.endedAt?.toISOString() ?? null,
@@ -134,8 +136,11 @@ export class Sessions {
 
   constructor(private deps: SessionDeps) {}
 
-  /** A person starts a session of their own (an agent never starts one). */
-  async start(actor: Actor, input: StartSessionInput): Promise<Session> {
+  /**
+   * A person starts a session of their own (an agent never starts one). An unattended run starts
+   * its session the same way, acting as its person, and names itself (`run`).
+   */
+  async start(actor: Actor, input: StartSessionInput, run?: { runId: string }): Promise<Session> {
     if (actor.kind !== "person") throw forbidden("Only a person can start a session.");
     const startedAt = performance.now();
     const user = actor.user;
@@ -179,8 +184,8 @@ export class Sessions {
       claudeSessionId: null,
       costUsd: 0,
       attention: null,
-      origin: "person",
-      runId: null,
+      origin: run ? "run" : "person",
+      runId: run?.runId ?? null,
       savedCommit: null,
       createdAt: new Date(),
       endedAt: null,

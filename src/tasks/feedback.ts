@@ -68,7 +68,8 @@ export class TaskFeedback {
   }
 
   private rejected(taskId: string, note: PublicNote): void {
-    const linked = this.deps.sessions.allActive().filter((session) => session.taskId === taskId);
+    // A run's session hears the feedback from its run (src/runs/runs.ts), as a round of its own.
+    const linked = this.deps.sessions.allActive().filter((session) => session.taskId === taskId && session.origin === "person");
     const allTheirOwn = linked.every((session) => session.userId === note.userId);
     for (const session of linked) {
       if (allTheirOwn) this.deps.hosts.get(session.id)?.chat().send(this.messageFor(session, note));

@@ -134,6 +134,8 @@ export interface FakeGitHub {
   close(owner: string, repo: string, number: number): Promise<void>;
   /** The comments on an issue or pull request, oldest first. */
   issueComments(owner: string, repo: string, number: number): Promise<Array<{ login: string; body: string }>>;
+  /** A pull request as the fake holds it now: whether it is open, merged, and how. */
+  pull(owner: string, repo: string, number: number): Promise<{ state: "open" | "closed"; merged: boolean; mergeCommitSha: string | null; headSha: string }>;
 
   /** The next `count` API requests that pass authentication are refused with GitHub's rate-limit answer. */
   rateLimitNext(count: number, options?: RateLimitOptions): void;
@@ -505,6 +507,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     async issueComments(owner, name, number) {
       const repo = await helperRepo(owner, name);
       return repo.issueComments.filter((comment) => comment.number === number).map(({ login, body }) => ({ login, body }));
+    },
+
+    async pull(owner, name, number) {
+      const { pull } = await helperPull(owner, name, number);
+      return { state: pull.state, merged: pull.mergedAt !== null, mergeCommitSha: pull.mergeCommitSha, headSha: pull.headSha };
     },
 
     rateLimitNext(count, { kind = "secondary", retryAfterSeconds = 60 } = {}) {

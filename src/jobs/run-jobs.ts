@@ -1,0 +1,12 @@
+import type { Runs } from "../runs/runs.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+/** How often queued runs and runs waiting on CI are looked at again (events move them sooner). */
+const RUN_TICK_MS = 5000;
+
+export const MOVE_RUNS = "move runs";
+
+/** Starts queued runs as slots free, and moves on runs whose wait for CI is over. */
+export function scheduleRunJobs(scheduler: Scheduler, deps: { runs: Runs }): void {
+  scheduler.every(MOVE_RUNS, RUN_TICK_MS, () => deps.runs.tick());
+}

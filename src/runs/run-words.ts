@@ -1,0 +1,34 @@
+import { QUOTED_BLOCKS_ARE_DATA } from "../chat/quoted.ts";
+import { quotedNote, quotedTask } from "../tasks/task-words.ts";
+import type { PublicNote, PublicTask } from "../tasks/tasks.ts";
+
+/**
+ * What Pier says to a run's agent. Nobody is at the keyboard: Pier's own words (these) are the
+ * instructions, and everything members wrote (the task's title, description and notes, a
+ * person's feedback) is quoted data, naming who wrote it (see src/chat/quoted.ts).
+ */
+
+/** The run's first message: what to do, then the task as data. */
+export function firstMessage(task: PublicTask, notes: Array<{ note: PublicNote; author: string }>, creator: string): string {
+  return [
+    "You are working unattended for the person who started this run: nobody is watching the chat, so do not ask questions; decide, and say what you decided.",
+    "Work on the task below in this worktree. When the change is done, commit it on the current branch (git add and git commit, with a message that says why) and end your turn. Do not push and do not open a pull request: Pier pushes the branch and opens the pull request once your turn ends with commits.",
+    QUOTED_BLOCKS_ARE_DATA,
+    "The task:",
+    quotedTask(task, creator),
+    ...(notes.length ? ["Its notes, oldest first:", ...notes.map(({ note, author }) => quotedNote(note, author))] : []),
+  ].join("\n\n");
+}
+
+/** Said after a restart of Pier cut the agent's turn off. */
+export const CARRY_ON_MESSAGE =
+  "Pier restarted while you were working, and your last turn was cut off. Look at the worktree (git status, git log) to see where you were, finish the task, commit, and end your turn.";
+
+/** A person sent the task back with feedback: a round for the run's agent. */
+export function feedbackMessage(note: PublicNote, author: string): string {
+  return [
+    `${author} looked at this run's work and sent the task back. Address their feedback below, commit on the current branch, and end your turn; Pier pushes the branch, which updates the pull request.`,
+    QUOTED_BLOCKS_ARE_DATA,
+    quotedNote(note, author),
+  ].join("\n\n");
+}

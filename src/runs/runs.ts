@@ -1,0 +1,601 @@
+import { and, asc, eq, inArray, isNull, ne } from "drizzle-orm";
+import { type Actor, personActor } from "../auth/actor.ts";
+import { findUser } from "../auth/users.ts";
+import { loadItems } from "../chat/items.ts";
+import { priceOf } from "../costs/costs.ts";
+import type { GitHub } from "../github/client.ts";
+import { githubMessage } from "../github/client.ts";
+import { closePullRequest, mergePullRequest } from "../github/pull-actions.ts";
+import type { Db } from "../infra/db.ts";
+import { AppError, forbidden, invalid } from "../infra/errors.ts";
+import type { EventBus } from "../infra/events.ts";
+import { newId } from "../infra/ids.ts";
+import { KeyedLock } from "../infra/keyed-lock.ts";
+import type { Pods } from "../pods/pods.ts";
+import type { PublicPr, PullRequests } from "../prs/pull-requests.ts";
+import { getRepo } from "../repos/repos.ts";
+import type { SessionHosts } from "../sessions/hosts.ts";
+import type { Sessions } from "../sessions/sessions.ts";
+import type { Session } from "../sessions/session.ts";
+import { type ChatEngineName, sessions as sessionsTable } from "../sessions/tables.ts";
+import type { Credentials } from "../settings/credentials.ts";
+import type { SettingsStore } from "../settings/settings.ts";
+import type { PublicNote, Tasks } from "../tasks/tasks.ts";
+import { MAX_ATTEMPTS } from "./run-input.ts";
+import { RUN_QUERY_FIELDS, type RunQuery, type RunRow, queryRuns, runFor } from "./run-query.ts";
+import { CARRY_ON_MESSAGE, feedbackMessage, firstMessage } from "./run-words.ts";
+import { FINAL_RUN_STATES, RUN_STATES, type Round, type RunState, WORKING_RUN_STATES, runs } from "./tables.ts";
+
+/** A run as the API shows it (the run object of API.md, "Runs"). */
+export interface PublicRun {
+  id: string;
+  taskId: string;
+  repoId: string;
+  userId: string;
+  sessionId: string | null;
+  attempt: number;
+  batchId: string;
+  engine: ChatEngineName;
+  model: string | null;
+  agent: string | null;
+  state: RunState;
+  reason: string | null;
+  rounds: Round[];
+  paused: boolean;
+  prNumber: number | null;
+  prUrl: string | null;
+  budgetUsd: number;
+  costUsd: number;
+  autoMerge: boolean;
+  triggerId: string | null;
+  createdAt: string;
+  endedAt: string | null;
+}
+
+declare module "../infra/events.ts" {
+  interface PierEvents {
+    /** A run was started or moved on (topic: the run id), after every write. */
+    "run.changed": { run: PublicRun };
+    /** A session went past a budget and its turn was stopped (topic: the session id); its run, if it has one, stops. */
+    "budget.exceeded": { sessionId: string; budget: "run" | "session" | "monthly"; limitUsd: number; spentUsd: number };
+  }
+}
+
+/** What starting runs takes (POST /api/tasks/:id/runs; a trigger's firing). */
+export interface StartRunsInput {
+  repoId?: string;
+  engine?: ChatEngineName;
+  model?: string;
+  agent?: string;
+  attempts?: number;
+  variants?: Array<{ engine: ChatEngineName; model?: string; agent?: string }>;
+  budgetUsd?: number;
+  autoMerge?: boolean;
+}
+
+export interface RunDeps {
+  db: Db;
+  bus: EventBus;
+  settings: SettingsStore;
+  sessions: Sessions;
+  hosts: SessionHosts;
+  tasks: Tasks;
+  prs: PullRequests;
+  pods: Pods;
+  github: GitHub;
+  credentials: Credentials;
+}
+
+/**
+ * A pull request that has shown no check for this long after it was pushed is taken to have no
+ * CI: GitHub registers a repository's checks within seconds of a push, so a minute is plenty.
+ */
+export const NO_CI_AFTER_MS = 60_000;
+
+/**
+ * Unattended runs: a task worked on by an agent in a session of its own, acting as the person who
+ * started it, from the task to a pull request that CI passes and a person approves (and, with
+ * autoMerge, to its merge). Runs wait in a queue for a slot (maxConcurrentRuns: runs whose agent
+ * works hold one); each step is written first and then published (`run.changed`). The database is
+ * the truth, so a restarted Pier carries every run on from where it stood.
+ */
+export class Runs {
+  /** One step of a run at a time: events, the job's ticks and people's requests all move runs. */
+  private steps = new KeyedLock();
+  /** When each run began waiting on its pull request's CI (in this process; a restart starts the wait again). */
+  private waitingSince = new Map<string, number>();
+
+  constructor(private deps: RunDeps) {
+    const { bus } = deps;
+    bus.subscribe("session.state", null, ({ sessionId, state, error }) => this.sessionMoved(sessionId, state, error));
+    bus.subscribe("chat.event", null, (event, sessionId) => {
+      if (event.type === "turn_end" && !event.interrupted) this.onRunOf(sessionId, (run) => this.turnEnded(run));
+    });
+    bus.subscribe("pr.updated", null, (pr) => this.onRunOf(pr.sessionId, (run) => this.advance(run, Date.now())));
+    bus.subscribe("task.updated", null, ({ task, from }) => {
+      if (task?.status === "done" && from === "awaiting_approval") void this.approved(task.id);
+    });
+    bus.subscribe("task.rejected", null, ({ task, note }) => void this.rejected(task.id, note));
+    bus.subscribe("budget.exceeded", null, ({ sessionId }) => {
+      const run = this.runOfSession(sessionId);
+      if (run) this.stopForBudget(run.id);
+    });
+  }
+
+  // ---------------------------------------------------------------- starting
+
+  /**
+   * Starts one run per attempt (or per variant) on the task, acting as `actor`, each queued for a
+   * slot and started in order as slots free. 400 when the task has no repository and none is given.
+   */
+  async start(actor: Actor, taskId: string, input: StartRunsInput, from?: { triggerId: string }): Promise<PublicRun[]> {
+    if (actor.kind !== "person") throw forbidden("Only a person can start a run.");
+    const task = this.deps.tasks.get(actor, taskId);
+    const repoId = input.repoId || task.repoId;
+    if (!repoId) throw new AppError(400, "no_repo", "The task has no repository; give repoId, or set the task's repository first.", "repoId");
+    const repo = getRepo(this.deps.db, repoId, "repoId");
+    if (!repo.githubRepo) throw new AppError(400, "not_on_github", `${repo.name} is not on GitHub, so a run could not open its pull request; set its GitHub repository in the repository's settings first.`, "repoId");
+    const plain = this.deps.settings.plain();
+    const variants = input.variants ?? Array.from({ length: input.attempts ?? 1 }, () => ({ engine: input.engine, model: input.model, agent: input.agent }));
+    if (variants.length < 1 || variants.length > MAX_ATTEMPTS) throw invalid("attempts", `Attempts must be a whole number from 1 to ${MAX_ATTEMPTS}.`);
+    if (input.variants && input.attempts !== undefined && input.attempts !== input.variants.length) {
+      throw invalid("attempts", "Give attempts or variants, or as many attempts as variants.");
+    }
+    const budgetUsd = input.budgetUsd ?? plain.runBudgetUsd;
+    if (budgetUsd === null) throw invalid("budgetUsd", "No budget per run is set in settings; give budgetUsd.");
+    const planned = variants.map((variant) => {
+      const model = variant.model || plain.defaultModel;
+      if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
+      return { engine: variant.engine ?? plain.defaultEngine, model, agent: variant.agent || null };
+    });
+    const batchId = newId();
+    const createdAt = new Date();
+    const rows: RunRow[] = planned.map((variant, index) => ({
+      id: newId(),
+      taskId: task.id,
+      repoId: repo.id,
+      userId: actor.user.id,
+      sessionId: null,
+      attempt: index + 1,
+      batchId,
+      ...variant,
+      state: "queued",
+      reason: null,
+      rounds: "[]",
+      prNumber: null,
+      prUrl: null,
+      budgetUsd,
+      autoMerge: input.autoMerge ?? plain.autoMerge,
+      paused: false,
+      triggerId: from?.triggerId ?? null,
+      createdAt,
+      endedAt: null,
+    }));
+    this.deps.db.transaction((tx) => {
+      for (const row of rows) tx.insert(runs).values(row).run();
+    });
+    for (const row of rows) this.publish(row.id);
+    await this.fill();
+    return rows.map((row) => this.publicOf(this.row(row.id)));
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  get(actor: Actor, id: string): PublicRun {
+    return this.publicOf(runFor(this.deps.db, actor, id));
+  }
+
+  /** One page of the runs the actor may see (GET /api/runs), newest first. */
+  query(actor: Actor, query: Record<string, unknown>): { runs: PublicRun[]; next: string | null } {
+    const fields: RunQuery = {};
+    for (const key of RUN_QUERY_FIELDS) {
+      const value = query[key];
+      if (value === undefined) continue;
+      if (typeof value !== "string") throw invalid(key, `Give ${key} once, as text.`);
+      fields[key] = value;
+    }
+    const page = queryRuns(this.deps.db, actor, fields);
+    return { runs: page.runs.map((row) => this.publicOf(row)), next: page.next };
+  }
+
+  /** The live run of a session, if its session belongs to one (for the budget gate). */
+  forSession(sessionId: string): { id: string; budgetUsd: number; state: RunState } | null {
+    const run = this.runOfSession(sessionId);
+    return run ? { id: run.id, budgetUsd: run.budgetUsd, state: run.state } : null;
+  }
+
+  // ---------------------------------------------------------------- a person's hand
+
+  /**
+   * Stops a run: a queued one never starts; a started one's turn is stopped and its session
+   * ended (its work saved on its branch, as ending any session does). Its pull request stays.
+   */
+  async stop(actor: Actor, id: string): Promise<PublicRun> {
+    const run = this.mine(actor, id, "stop");
+    if (FINAL_RUN_STATES.includes(run.state)) return this.publicOf(run);
+    await this.steps.run(run.id, async () => {
+      if (!this.move(run.id, { state: "stopped", reason: "person", endedAt: new Date() })) return;
+      await this.endSession(this.row(run.id));
+    });
+    await this.fill();
+    return this.publicOf(this.row(run.id));
+  }
+
+  /** Pauses (or resumes) the run's PR loop: while paused, its CI and reviews are not answered. */
+  setPaused(actor: Actor, id: string, paused: boolean): PublicRun {
+    const run = this.mine(actor, id, paused ? "pause" : "resume");
+    if (FINAL_RUN_STATES.includes(run.state)) {
+      throw new AppError(409, "run_over", `The run is ${run.state}; only a run still under way can be ${paused ? "paused" : "resumed"}.`);
+    }
+    this.move(run.id, { paused });
+    if (!paused) void this.advance(this.row(run.id), Date.now());
+    return this.publicOf(this.row(run.id));
+  }
+
+  /**
+   * This attempt wins: every other attempt started with it is stopped, its session ended and its
+   * open pull request closed with a comment saying which attempt was picked.
+   */
+  async pick(actor: Actor, id: string): Promise<PublicRun> {
+    const run = this.mine(actor, id, "pick");
+    if (run.state === "failed" || run.state === "stopped") throw new AppError(409, "run_over", `The run is ${run.state}; pick an attempt that is still under way or done.`);
+    const others = this.deps.db.select().from(runs).where(and(eq(runs.batchId, run.batchId), ne(runs.id, run.id))).all();
+    if (others.length === 0) throw new AppError(409, "no_other_attempts", "The run was started alone; there is no other attempt to pick it over.");
+    const comment = `Pier: another attempt at this task was picked${run.prUrl ? ` (${run.prUrl})` : ""}, so this one is closed.`;
+    for (const other of others) {
+      await this.steps.run(other.id, async () => {
+        if (this.move(other.id, { state: "stopped", reason: "person", endedAt: new Date() }, FINAL_RUN_STATES, "not")) {
+          await this.endSession(this.row(other.id));
+        }
+        await this.closePullRequestOf(this.row(other.id), comment);
+      });
+    }
+    await this.fill();
+    return this.publicOf(this.row(run.id));
+  }
+
+  // ---------------------------------------------------------------- for the other parts
+
+  /** Called by the fix-round part when it gives the agent a round (moves the run to fixing, stores the round). */
+  async beginRound(runId: string, round: Round, message: string): Promise<void> {
+    const run = this.row(runId);
+    if (FINAL_RUN_STATES.includes(run.state)) throw new AppError(409, "run_over", `The run is ${run.state}; it takes no more rounds.`);
+    const chat = run.sessionId ? this.liveChat(run.sessionId) : null;
+    if (!chat) throw new AppError(409, "session_not_active", "The run's session is not active, so its agent cannot take a round.");
+    this.move(runId, { state: "fixing", rounds: JSON.stringify([...parseRounds(run.rounds), round]) });
+    this.waitingSince.delete(runId);
+    chat.send(message);
+  }
+
+  /** The run went past its budget: it stops, and its turn with it; its session stays, for its person to look at. */
+  stopForBudget(runId: string): void {
+    if (!this.move(runId, { state: "stopped", reason: "budget", endedAt: new Date() }, FINAL_RUN_STATES, "not")) return;
+    const run = this.row(runId);
+    if (run.sessionId) void this.deps.hosts.get(run.sessionId)?.chat().interrupt();
+    void this.fill();
+  }
+
+  /**
+   * The job's beat: queued runs start where slots are free, and runs waiting on CI are looked at
+   * again (a repository with no CI is known only by time passing). `now` is the clock to judge by.
+   */
+  async tick(now = Date.now()): Promise<void> {
+    await this.fill();
+    const waiting = this.deps.db.select().from(runs).where(eq(runs.state, "waiting_ci")).all();
+    for (const run of waiting) await this.advance(run, now);
+  }
+
+  /**
+   * After a restart: runs caught between a slot and their session start again, and the queue
+   * fills. Runs whose session is active again carry on through its activation (see sessionActive).
+   */
+  async resumeAfterRestart(): Promise<void> {
+    const unstarted = this.deps.db.select().from(runs).where(and(inArray(runs.state, WORKING_RUN_STATES), isNull(runs.sessionId))).all();
+    for (const run of unstarted) await this.launch(run);
+    await this.fill();
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  /** Starts queued runs, oldest first, while slots are free. */
+  private async fill(): Promise<void> {
+    const max = this.deps.settings.plain().maxConcurrentRuns;
+    for (;;) {
+      const working = this.deps.db.select({ id: runs.id }).from(runs).where(inArray(runs.state, WORKING_RUN_STATES)).all().length;
+      if (working >= max) return;
+      const next = this.deps.db.select().from(runs).where(eq(runs.state, "queued")).orderBy(asc(runs.createdAt), asc(runs.attempt)).get();
+      if (!next) return;
+      if (!this.move(next.id, { state: "working" }, ["queued"])) continue;
+      await this.launch(this.row(next.id));
+    }
+  }
+
+  /** The run's session, started as its person, on a branch of its own, linked to its task. */
+  private async launch(run: RunRow): Promise<void> {
+    try {
+      const task = this.deps.tasks.read(run.taskId);
+      const session = await this.deps.sessions.start(
+        this.actorOf(run),
+        { repoId: run.repoId, taskId: run.taskId, title: `Run ${run.attempt}: ${task.title}`.slice(0, 200), model: run.model ?? undefined, engine: run.engine },
+        { runId: run.id },
+      );
+      this.move(run.id, { sessionId: session.id });
+    } catch (error) {
+      this.fail(run.id, `The run's session could not start: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private sessionMoved(sessionId: string, state: "active" | "failed" | "ended", error?: string): void {
+    const run = this.runOfSession(sessionId);
+    if (!run) return;
+    if (state === "failed") this.fail(run.id, `The run's session could not be prepared: ${error ?? "provisioning failed"}`);
+    else if (state === "ended") {
+      if (this.move(run.id, { state: "stopped", reason: "person", endedAt: new Date() }, FINAL_RUN_STATES, "not")) void this.fill();
+    } else void this.steps.run(run.id, () => this.sessionActive(this.row(run.id)));
+  }
+
+  /**
+   * The run's session is active (just prepared, or after a restart): its agent gets the task, or,
+   * when it had it and a restart cut its turn off, is told to carry on; a turn that had ended
+   * before the restart is followed up now.
+   */
+  private async sessionActive(run: RunRow): Promise<void> {
+    if (!WORKING_RUN_STATES.includes(run.state) || !run.sessionId) return;
+    const chat = this.liveChat(run.sessionId);
+    if (!chat) return;
+    const items = loadItems(this.deps.db, run.sessionId);
+    if (!items.some((item) => item.kind === "user")) {
+      chat.send(this.firstMessageOf(run));
+      return;
+    }
+    const last = items.at(-1);
+    if (last?.kind === "turn_end" && !last.interrupted) await this.afterTurn(run);
+    else chat.send(CARRY_ON_MESSAGE);
+  }
+
+  private turnEnded(run: RunRow): Promise<void> {
+    return this.steps.run(run.id, () => this.afterTurn(this.row(run.id)));
+  }
+
+  /**
+   * The agent's turn ended. Working: with commits ahead of the base, the branch is pushed and the
+   * pull request opened (as the session's Open pull request does), else the run failed. Fixing:
+   * the branch is pushed, which updates the pull request. Then the run waits on CI.
+   */
+  private async afterTurn(run: RunRow): Promise<void> {
+    if (!WORKING_RUN_STATES.includes(run.state) || !run.sessionId) return;
+    const session = this.deps.sessions.get(run.sessionId);
+    try {
+      const workspace = await this.workspaceOf(session);
+      const commits = await workspace.commitTitles(session.baseSha ?? session.baseRef, session.branch);
+      if (commits.length === 0) {
+        this.fail(run.id, "The agent's turn ended with no commits on its branch, so there was nothing to open a pull request from.");
+        return;
+      }
+      if (run.prNumber === null) {
+        const task = this.deps.tasks.read(run.taskId);
+        const pr = await this.deps.prs.open(this.actorOf(run), session.id, { title: task.title.slice(0, 256) });
+        this.move(run.id, { state: "waiting_ci", prNumber: pr.number, prUrl: pr.url }, WORKING_RUN_STATES);
+      } else {
+        await workspace.push(session.branch);
+        this.move(run.id, { state: "waiting_ci" }, WORKING_RUN_STATES);
+        await this.deps.prs.refresh(run.repoId, run.prNumber);
+      }
+      this.waitingSince.set(run.id, Date.now());
+    } catch (error) {
+      this.fail(run.id, `Pier could not push the branch or open its pull request: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    void this.fill();
+    await this.advance(this.row(run.id), Date.now());
+  }
+
+  /**
+   * A run waiting on CI moves on once its pull request's checks pass, or once none has shown up
+   * for NO_CI_AFTER_MS: the task then awaits a person's approval. A paused run is left as it is.
+   */
+  private async advance(run: RunRow, now: number): Promise<void> {
+    if (run.state !== "waiting_ci" || run.paused || run.prNumber === null || !run.sessionId) return;
+    const pr = this.pullRequestOf(run);
+    if (!pr) return;
+    if (pr.state === "merged" || pr.state === "closed") {
+      this.fail(run.id, `The pull request was ${pr.state} on GitHub while the run waited on its CI.`);
+      return;
+    }
+    if (!this.waitingSince.has(run.id)) this.waitingSince.set(run.id, now);
+    const noCi = pr.ciStatus === "none" && now - this.waitingSince.get(run.id)! >= NO_CI_AFTER_MS;
+    if (pr.ciStatus !== "passing" && !noCi) return;
+    await this.steps.run(run.id, async () => {
+      if (!this.move(run.id, { state: "awaiting_approval" }, ["waiting_ci"])) return;
+      this.waitingSince.delete(run.id);
+      const task = this.deps.tasks.read(run.taskId);
+      // The first attempt there moves the task; its report is asked for as the run's person (who pays for it).
+      if (task.status === "in_progress") this.deps.tasks.update(this.actorOf(run), run.taskId, { status: "awaiting_approval" });
+    });
+  }
+
+  /** A person approved the task: its runs awaiting approval are done, and those with autoMerge merged on GitHub. */
+  private async approved(taskId: string): Promise<void> {
+    const waiting = this.deps.db.select().from(runs).where(and(eq(runs.taskId, taskId), eq(runs.state, "awaiting_approval"))).all();
+    for (const run of waiting) {
+      await this.steps.run(run.id, async () => {
+        if (!run.autoMerge) {
+          this.move(run.id, { state: "done", endedAt: new Date() }, ["awaiting_approval"]);
+          return;
+        }
+        const refusal = await this.merge(run);
+        this.move(run.id, { state: "done", endedAt: new Date(), reason: refusal }, ["awaiting_approval"]);
+        if (refusal === null) await this.endSession(this.row(run.id));
+      });
+    }
+  }
+
+  /**
+   * Merges the run's pull request by the instance's merge method, as the run's person. GitHub's own
+   * rules decide (CI, reviews, conflicts): its refusal comes back as a sentence, else null.
+   */
+  private async merge(run: RunRow): Promise<string | null> {
+    const repo = getRepo(this.deps.db, run.repoId);
+    const token = await this.deps.credentials.githubToken(run.userId);
+    const pr = this.pullRequestOf(run);
+    if (!repo.githubRepo || !token || !pr || run.prNumber === null) return "Pier could not merge the pull request: no GitHub token or repository; merge it on GitHub.";
+    try {
+      await mergePullRequest(this.deps.github, token, repo.githubRepo, run.prNumber, this.deps.settings.plain().mergeMethod, pr.headSha);
+    } catch (error) {
+      return `GitHub did not merge the pull request: ${githubMessage(error)}`;
+    }
+    await this.deps.prs.refresh(run.repoId, run.prNumber);
+    return null;
+  }
+
+  /** A person sent the task back: each of its runs awaiting approval takes the feedback as a round. */
+  private async rejected(taskId: string, note: PublicNote): Promise<void> {
+    const waiting = this.deps.db.select().from(runs).where(and(eq(runs.taskId, taskId), eq(runs.state, "awaiting_approval"))).all();
+    const author = this.deps.tasks.noteAuthor(note);
+    for (const run of waiting) {
+      try {
+        await this.beginRound(run.id, { kind: "feedback", at: new Date().toISOString(), summary: `Feedback from ${author}` }, feedbackMessage(note, author));
+      } catch (error) {
+        this.fail(run.id, `The task was sent back, but its feedback could not reach the run's agent: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- inside
+
+  private firstMessageOf(run: RunRow): string {
+    const task = this.deps.tasks.read(run.taskId);
+    const notes = this.deps.tasks.notesOf(run.taskId).map((note) => ({ note, author: this.deps.tasks.noteAuthor(note) }));
+    return firstMessage(task, notes, this.deps.tasks.creatorOf(task));
+  }
+
+  private async closePullRequestOf(run: RunRow, comment: string): Promise<void> {
+    const pr = this.pullRequestOf(run);
+    if (!pr || run.prNumber === null || (pr.state !== "open" && pr.state !== "draft")) return;
+    const repo = getRepo(this.deps.db, run.repoId);
+    const token = await this.deps.credentials.githubToken(run.userId);
+    if (!repo.githubRepo || !token) return;
+    try {
+      await closePullRequest(this.deps.github, token, repo.githubRepo, run.prNumber, comment);
+      await this.deps.prs.refresh(run.repoId, run.prNumber);
+    } catch (error) {
+      console.error(`[pier] closing pull request #${run.prNumber} of run ${run.id} failed: ${githubMessage(error)}`);
+    }
+  }
+
+  /** Ends the run's session as its person would; one that is not live is left as it is. */
+  private async endSession(run: RunRow): Promise<void> {
+    if (!run.sessionId) return;
+    const session = this.deps.sessions.get(run.sessionId);
+    if (session.state !== "active") return;
+    try {
+      await this.deps.sessions.end(this.actorOf(run), session.id);
+    } catch (error) {
+      console.error(`[pier] ending session ${session.id} of run ${run.id} failed:`, error instanceof Error ? error.message : error);
+    }
+  }
+
+  private pullRequestOf(run: RunRow): PublicPr | undefined {
+    if (!run.sessionId || run.prNumber === null) return undefined;
+    return this.deps.prs.bySession([run.sessionId]).get(run.sessionId)?.find((pr) => pr.number === run.prNumber);
+  }
+
+  private async workspaceOf(session: Session) {
+    const repo = getRepo(this.deps.db, session.repoId);
+    const shell = await this.deps.pods.ensure(repo, session.userId);
+    return this.deps.pods.workspace(repo, session.userId, shell);
+  }
+
+  private liveChat(sessionId: string) {
+    const host = this.deps.hosts.get(sessionId);
+    return host && host.state === "active" ? host.chat() : null;
+  }
+
+  private fail(runId: string, reason: string): void {
+    if (this.move(runId, { state: "failed", reason, endedAt: new Date() }, FINAL_RUN_STATES, "not")) void this.fill();
+  }
+
+  /** A run the actor may see, moved by its person or an admin (an agent never). */
+  private mine(actor: Actor, id: string, what: string): RunRow {
+    const run = runFor(this.deps.db, actor, id);
+    if (actor.kind !== "person") throw forbidden(`Only a person can ${what} a run.`);
+    return run;
+  }
+
+  /** The person the run acts for. */
+  private actorOf(run: RunRow): Actor {
+    const user = findUser(this.deps.db, run.userId);
+    if (!user) throw new AppError(409, "run_owner_gone", "The person this run acts for is no longer a member.");
+    return personActor(user);
+  }
+
+  private runOfSession(sessionId: string): RunRow | null {
+    const run = this.deps.db.select().from(runs).where(eq(runs.sessionId, sessionId)).get();
+    return run && !FINAL_RUN_STATES.includes(run.state) ? run : null;
+  }
+
+  /** Calls `step` with the live run of the session, if it has one; a failure is logged, never thrown into the bus. */
+  private onRunOf(sessionId: string, step: (run: RunRow) => Promise<void>): void {
+    const run = this.runOfSession(sessionId);
+    if (!run) return;
+    step(run).catch((error) => console.error(`[pier] run ${run.id} could not move on:`, error instanceof Error ? error.message : error));
+  }
+
+  /**
+   * Writes the run and publishes it; with `states`, only while it is in one of them (or, with
+   * "not", in none of them). Whether it was written.
+   */
+  private move(id: string, values: Partial<RunRow>, states?: RunState[], not?: "not"): boolean {
+    const guard = states ? (not ? and(eq(runs.id, id), inArray(runs.state, allBut(states))) : and(eq(runs.id, id), inArray(runs.state, states))) : eq(runs.id, id);
+    const written = this.deps.db.update(runs).set(values).where(guard).returning({ id: runs.id }).all();
+    if (written.length === 0) return false;
+    this.publish(id);
+    return true;
+  }
+
+  private publish(id: string): void {
+    this.deps.bus.publish("run.changed", id, { run: this.publicOf(this.row(id)) });
+  }
+
+  private row(id: string): RunRow {
+    const row = this.deps.db.select().from(runs).where(eq(runs.id, id)).get();
+    if (!row) throw new AppError(404, "not_found", "No run with that id.");
+    return row;
+  }
+
+  private publicOf(row: RunRow): PublicRun {
+    const session = row.sessionId ? this.deps.db.select({ costUsd: sessionsTable.costUsd }).from(sessionsTable).where(eq(sessionsTable.id, row.sessionId)).get() : undefined;
+    return {
+      id: row.id,
+      taskId: row.taskId,
+      repoId: row.repoId,
+      userId: row.userId,
+      sessionId: row.sessionId,
+      attempt: row.attempt,
+      batchId: row.batchId,
+      engine: row.engine,
+      model: row.model,
+      agent: row.agent,
+      state: row.state,
+      reason: row.reason,
+      rounds: parseRounds(row.rounds),
+      paused: row.paused,
+      prNumber: row.prNumber,
+      prUrl: row.prUrl,
+      budgetUsd: row.budgetUsd,
+      costUsd: session?.costUsd ?? 0,
+      autoMerge: row.autoMerge,
+      triggerId: row.triggerId,
+      createdAt: row.createdAt.toISOString(),
+      endedAt: row.endedAt?.toISOString() ?? null,
+    };
+  }
+}
+
+function parseRounds(text: string): Round[] {
+  return JSON.parse(text) as Round[];
+}
+
+function allBut(states: RunState[]): RunState[] {
+  return RUN_STATES.filter((state) => !states.includes(state));
+}
