@@ -276,7 +276,9 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   address.onMoved(() => sessions.syncFiles(null));
   const policies = new ToolPolicies(db);
   const attentionFlags = new AttentionFlags({ db, bus });
-  const approvals = new Approvals({ db, sessions, flags: attentionFlags, policies });
+  const approvals = new Approvals({ db, sessions, flags: attentionFlags, policies,
+    runs: { policy: () => settings.plain().runToolPolicy, approvalMinutes: () => settings.plain().runApprovalMinutes },
+  });
   approvals.forgetAfterRestart();
   const mcp = new McpEndpoint({ db, sessions, tasks, tools: taskTools, version: VERSION,
     refusal: (sessionId, tool) => approvals.refusalOutsideChat(sessions.get(sessionId), tool),
@@ -368,7 +370,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   schedulePrJobs(scheduler, { prs });
-  scheduleRunJobs(scheduler, { runs });
+  scheduleRunJobs(scheduler, { runs, approvals });
   scheduleDiskJobs(scheduler, { diskWatch });
   scheduleTokenJobs(scheduler, { gateway, mcp });
   await scheduler.runNow(RECONCILE_PODS);

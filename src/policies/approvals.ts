@@ -11,7 +11,7 @@ import type { Sessions } from "../sessions/sessions.ts";
 import type { Session } from "../sessions/session.ts";
 import { unifiedDiff } from "../tools/output.ts";
 import type { ToolPolicies } from "./policies.ts";
-import { decide } from "./policy.ts";
+import { type ToolPolicy, decide } from "./policy.ts";
 import { sessionToolGrants } from "./tables.ts";
 
 /** A person's answer to an approval request (the chat socket's approval message, or POST …/approvals/:callId). */
@@ -33,6 +33,8 @@ export interface PendingApproval {
 
 interface Waiting extends PendingApproval {
   sessionId: string;
+  /** Asked by an unattended run's agent: nobody may be there, so it is refused after runApprovalMinutes. */
+  unattended: boolean;
   record(item: NewChatItem): void;
   settle(answer: Answer): void;
 }
@@ -61,7 +63,16 @@ const ALLOWED: Verdict = { allowed: true };
 export class Approvals {
   private waiting = new Map<string, Waiting>();
 
-  constructor(private deps: { db: Db; sessions: Sessions; flags: AttentionFlags; policies: ToolPolicies }) {}
+  constructor(
+    private deps: {
+      db: Db;
+      sessions: Sessions;
+      flags: AttentionFlags;
+      policies: ToolPolicies;
+      /** What an unattended run's agent may call (the runToolPolicy setting), and how long it waits for a person. */
+      runs: { policy(): ToolPolicy; approvalMinutes(): number };
+    },
+  ) {}
 
   /** At start: nothing waits in a process that has just started, whatever the sessions last said. */
   forgetAfterRestart(): void {
@@ -70,7 +81,7 @@ export class Approvals {
 
   /** The verdict on one call of the session's agent (ConversationDeps.authorize). */
   async authorize(session: Session, call: ToolCall, signal: AbortSignal, record: (item: NewChatItem) => void): Promise<Verdict> {
-    const decision = decide(this.deps.policies.effective(session.repoId).policy, call.name);
+    const decision = decide(this.policyOf(session), call.name);
     if (decision === "allow") return ALLOWED;
     if (decision === "deny") return { allowed: false, reason: denial(call.name) };
     if (this.granted(session.id, call.name)) return ALLOWED;
@@ -91,7 +102,24 @@ export class Approvals {
    * because Claude Code asks its person itself before it calls an MCP tool.
    */
   refusalOutsideChat(session: Session, tool: string): string | null {
-    return decide(this.deps.policies.effective(session.repoId).policy, tool) === "deny" ? denial(tool) : null;
+    return decide(this.policyOf(session), tool) === "deny" ? denial(tool) : null;
+  }
+
+  /**
+   * Refuses the approvals unattended runs' agents have waited on for runApprovalMinutes by `now`
+   * (the run job's beat): nobody may ever come, and the run goes on without the call.
+   */
+  expireUnattended(now = Date.now()): void {
+    const minutes = this.deps.runs.approvalMinutes();
+    for (const waiting of [...this.waiting.values()]) {
+      if (!waiting.unattended || Date.parse(waiting.requestedAt) + minutes * 60_000 > now) continue;
+      waiting.settle({ allow: false, scope: "once", by: null, reason: `Nobody approved it within ${minutes} minutes` });
+    }
+  }
+
+  /** A run's session follows the runs' policy; any other, its repo's (or the instance's). */
+  private policyOf(session: Session): ToolPolicy {
+    return session.origin === "run" ? this.deps.runs.policy() : this.deps.policies.effective(session.repoId).policy;
   }
 
   /** Answers a request of the session's agent, as its person or an admin (others get 404, the agent 403). */
@@ -137,6 +165,7 @@ export class Approvals {
       const waiting: Waiting = {
         id: call.id,
         sessionId: session.id,
+        unattended: session.origin === "run",
         tool: call.name,
         input: call.input,
         requestedAt: new Date().toISOString(),

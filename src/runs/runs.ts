@@ -483,9 +483,10 @@ export class Runs {
     }
   }
 
-  /** Ends the run's session as its person would; one that is not live is left as it is. */
+  /** Ends the run's session as its person would (once it is prepared, if it is being prepared); one that is not live is left as it is. */
   private async endSession(run: RunRow): Promise<void> {
     if (!run.sessionId) return;
+    await this.deps.hosts.get(run.sessionId)?.provisioning;
     const session = this.deps.sessions.get(run.sessionId);
     if (session.state !== "active") return;
     try {

@@ -3,8 +3,9 @@ import { CLAUDE_CODE_VERSION_PATTERN, DEFAULT_CLAUDE_CODE_VERSION } from "../cla
 import type { Config } from "../infra/config.ts";
 import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
+import { type Input, readInput } from "../infra/input.ts";
+import { type ToolPolicy, ToolPolicyInput, checkPolicy } from "../policies/policy.ts";
 import { newId } from "../infra/ids.ts";
-import type { Input } from "../infra/input.ts";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
 import { isModelId } from "./model-id.ts";
@@ -82,6 +83,46 @@ function amountSetting(label: string): PlainSetting<number | null> {
   };
 }
 
+/**
+ * What an unattended run's agent may call: stricter than an interactive session's allow_all. Its
+ * worktree's tools and shell run (the pod is its sandbox, and it must commit its work); anything
+ * else, above all MCP servers' tools, which reach outside the pod with their own credentials, is
+ * asked about, and unanswered within runApprovalMinutes is refused.
+ */
+export const DEFAULT_RUN_TOOL_POLICY: ToolPolicy = {
+  mode: "custom",
+  allowed: [
+    ...["read_file", "write_file", "edit_file", "list_files", "search", "bash", "load_skill"],
+    ...["get_my_task", "update_task_status", "add_task_note", "create_subtask", "list_tasks"],
+    // Claude Code's own names for the same work.
+    ...["Read", "Write", "Edit", "MultiEdit", "Glob", "Grep", "LS", "Bash", "TodoWrite"],
+  ],
+  denied: [],
+  ask: [],
+};
+
+/** A tool policy given as its JSON text (as stored) or as an object (as PUT /api/settings takes it). */
+function toolPolicySetting(label: string, fallback: ToolPolicy): PlainSetting<ToolPolicy> {
+  return {
+    default: fallback,
+    parse(raw) {
+      let input: unknown = raw;
+      if (typeof raw === "string") {
+        try {
+          input = JSON.parse(raw);
+        } catch {
+          return { problem: `${label} must be a tool policy: {mode, allowed, denied, ask}.` };
+        }
+      }
+      try {
+        return checkPolicy(readInput(ToolPolicyInput, input));
+      } catch (error) {
+        return { problem: `${label}: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    },
+  };
+}
+
 export const MERGE_METHODS = ["squash", "merge", "rebase"] as const;
 export type MergeMethod = (typeof MERGE_METHODS)[number];
 
@@ -134,6 +175,7 @@ const PLAIN = {
     parse: (raw: unknown) =>
       MERGE_METHODS.includes(raw as MergeMethod) ? (raw as MergeMethod) : { problem: 'Merge method must be "squash", "merge" or "rebase".' },
   } satisfies PlainSetting<MergeMethod>,
+  runToolPolicy: toolPolicySetting("Run tool policy", DEFAULT_RUN_TOOL_POLICY),
 };
 type PlainKey = keyof typeof PLAIN;
 type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };
@@ -218,8 +260,8 @@ export class SettingsStore {
       }
       if (raw === undefined || raw === "") continue;
       const parsed = PLAIN[key].parse(raw);
-      if (typeof parsed === "object" && parsed !== null) throw invalid(key, parsed.problem);
-      writes.set(key, String(parsed));
+      if (isProblem(parsed)) throw invalid(key, parsed.problem);
+      writes.set(key, typeof parsed === "object" && parsed !== null ? JSON.stringify(parsed) : String(parsed));
     }
     const updatedAt = new Date();
     this.db.transaction((tx) => {
@@ -253,7 +295,7 @@ function plainValues(stored: Map<string, string>): PlainValues {
   for (const key of PLAIN_KEYS) {
     const raw = stored.get(key);
     const parsed = raw === undefined ? PLAIN[key].default : PLAIN[key].parse(raw);
-    values[key] = typeof parsed === "object" && parsed !== null ? PLAIN[key].default : parsed;
+    values[key] = isProblem(parsed) ? PLAIN[key].default : parsed;
   }
   return values as PlainValues;
 }
@@ -273,4 +315,8 @@ export const SECRET_MASK = "••••••••";
 /** A secret as its own keeper sees it (an admin the instance's, a person their own): its last 4 characters, when it is long enough to spare them. */
 export function mask(secret: string): string {
   return secret.length >= 16 ? SECRET_MASK + secret.slice(-4) : SECRET_MASK;
+}
+
+function isProblem(parsed: unknown): parsed is { problem: string } {
+  return typeof parsed === "object" && parsed !== null && "problem" in parsed;
 }
