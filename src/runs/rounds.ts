@@ -13,9 +13,10 @@ import type { Round, RoundKind } from "./tables.ts";
 /**
  * A run's fix rounds: once its agent's work is a pull request, what the pull request asks for
  * next. A conflict with the base comes first (CI does not run on a pull request that does not
- * merge), then failing CI, then reviews asking for changes that no round has answered yet. Each
- * is one round, and fix rounds are capped by `maxFixRounds`; past it the run fails with the
- * reason. A person's feedback is a round too, but theirs, not counted here.
+ * merge), then failing CI; reviews asking for changes that no round has answered yet wait for CI
+ * to finish (the agent's fix would restart it). Each is one round, and fix rounds are capped by
+ * `maxFixRounds`; past it the run fails with the reason. A person's feedback is a round too, but
+ * theirs, not counted here.
  */
 
 /** The rounds that answer the pull request (not a person's feedback), counted against maxFixRounds. */
@@ -48,6 +49,7 @@ export function decide(pr: PrView, past: Round[], unanswered: number[] | null, m
   let fix: { fix: FixKind; reviewIds: number[]; what: string } | null = null;
   if (pr.mergeable === false) fix = { fix: "conflict", reviewIds: [], what: `it still conflicts with ${pr.baseBranch}` };
   else if (pr.ciStatus === "failing") fix = { fix: "ci", reviewIds: [], what: "CI still fails" };
+  else if (awaitsCi(pr)) return { kind: "wait", state: "waiting_ci" };
   else if (unanswered && unanswered.length > 0) fix = { fix: "review", reviewIds: unanswered, what: "changes are still requested" };
   if (fix) {
     const used = past.filter((round) => FIX_ROUND_KINDS.includes(round.kind)).length;
@@ -57,9 +59,13 @@ export function decide(pr: PrView, past: Round[], unanswered: number[] | null, m
     }
     return { kind: "fix", fix: fix.fix, reviewIds: fix.reviewIds };
   }
-  if (pr.ciStatus === "pending" || pr.mergeable === null) return { kind: "wait", state: "waiting_ci" };
   if (pr.reviewStatus === "changes_requested") return { kind: "wait", state: "waiting_review" };
   return { kind: "ready" };
+}
+
+/** CI is running, or GitHub has not worked out yet whether the pull request merges. */
+function awaitsCi(pr: PrView): boolean {
+  return pr.ciStatus === "pending" || pr.mergeable === null;
 }
 
 /** The reviews a round already answered. */
@@ -95,7 +101,8 @@ export class Rounds {
     const token = await this.deps.credentials.githubToken(run.userId);
     if (!repo.githubRepo || !token) throw new AppError(400, "no_github_token", "The run's pull request cannot be followed: no GitHub token, or the repository is not on GitHub.");
     let unanswered: GitHubReview[] | null = null;
-    if (pr.reviewStatus === "changes_requested") {
+    // Reviews are read only when they can decide the step (see decide): not while CI runs or fails.
+    if (pr.reviewStatus === "changes_requested" && pr.mergeable === true && pr.ciStatus !== "failing" && !awaitsCi(pr)) {
       const answered = answeredReviews(run.rounds);
       unanswered = (await reviewsRequestingChanges(github, token, repo.githubRepo, pr.number)).filter((review) => !answered.has(review.id!));
     }
