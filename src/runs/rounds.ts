@@ -54,7 +54,7 @@ export function decide(pr: PrView, past: Round[], unanswered: number[] | null, m
   if (fix) {
     const used = past.filter((round) => FIX_ROUND_KINDS.includes(round.kind)).length;
     if (used >= maxFixRounds) {
-      const cap = maxFixRounds === 0 ? "Fix rounds are off (maxFixRounds is 0)" : `All ${maxFixRounds} fix round${maxFixRounds === 1 ? "" : "s"} were used`;
+      const cap = maxFixRounds === 0 ? "Fix rounds are off (maxFixRounds is 0)" : maxFixRounds === 1 ? "The one fix round was used" : `All ${maxFixRounds} fix rounds were used`;
       return { kind: "fail", reason: `${cap}, and ${fix.what} on pull request #${pr.number}.` };
     }
     return { kind: "fix", fix: fix.fix, reviewIds: fix.reviewIds };
