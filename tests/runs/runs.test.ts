@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { type FakeAnthropic, type Step, startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, addRepo, apiError } from "../support/sessions.ts";
 
 const TOKEN = `ghp_${"r".repeat(36)}`;
@@ -233,6 +233,16 @@ describe("unattended runs", () => {
     expect(await apiError(await post(`/api/tasks/${taskId}/runs`, { model: "claude-nonesuch-9" }))).toMatchObject({ status: 400, code: "invalid_model" });
     expect((await post("/api/tasks/nope/runs", {})).status).toBe(404);
     expect(await get<RunJson[]>(`/api/runs?taskId=${taskId}`)).toEqual([]);
+    expect(await apiError(await pier.fetch("/api/runs?state=sleeping", { headers: { cookie } }))).toMatchObject({ status: 400, code: "invalid_state" });
+
+    // Another member sees none of the admin's runs, and cannot stop, pause or pick one.
+    expect((await post("/api/users", { username: "mia", password: "another long password", role: "member" })).status).toBe(201);
+    const mia = await signIn(pier, "mia", "another long password");
+    const [someRun] = await get<RunJson[]>("/api/runs?limit=1");
+    expect(await (await pier.fetch("/api/runs", { headers: { cookie: mia } })).json()).toEqual([]);
+    expect((await pier.fetch(`/api/runs/${someRun!.id}`, { headers: { cookie: mia } })).status).toBe(404);
+    for (const action of ["stop", "pause", "pick"]) expect((await pier.fetch(`/api/runs/${someRun!.id}/${action}`, json({}, { cookie: mia }))).status).toBe(404);
+    expect((await runOf(someRun!.id)).state).toBe(someRun!.state);
   });
 
   test("in a run, a tool the runs' policy asks about raises needs-you and is refused once runApprovalMinutes pass unanswered", async () => {
