@@ -105,7 +105,7 @@ describe("GitHub for a run's PR loop", () => {
 
   // Octokit's throttling spaces writes a second apart, as it does for Pier: these take seconds.
   test("closing with a comment, and commenting on a pull request", async () => {
-    fake.gitAt("octo", "widgets", "update-ref", "refs/heads/other", fake.gitAt("octo", "widgets", "commit-tree", "-p", "main", "-m", "Other", `main^{tree}`));
+    fake.gitAt("octo", "widgets", "update-ref", "refs/heads/other", fake.gitAt("octo", "widgets", "-c", "user.name=Tester", "-c", "user.email=t@example.com", "commit-tree", "-p", "main", "-m", "Other", "main^{tree}"));
     const number = await fake.openPullRequest("octo", "widgets", { head: "other", base: "main", title: "Other" });
     const comment = await commentOnIssue(github, TOKEN, REPO, number, "Pier opened this for a run.");
     expect(comment.url).toContain(`/octo/widgets/pull/${number}#issuecomment-${comment.id}`);
