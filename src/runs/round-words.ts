@@ -34,10 +34,10 @@ export function ciSummaryLine(checks: FailingCheck[]): string {
   return `CI failed: ${checks.map((check) => check.name).join(", ")}`.slice(0, 200);
 }
 
+/** The checks' names are the repository's CI's words: they appear only inside the quoted blocks. */
 export function ciRoundMessage(pr: { number: number; headSha: string }, checks: FailingCheck[], count: RoundCount): string {
-  const names = checks.map((check) => check.name).join(", ");
   return [
-    `CI failed on your pull request #${pr.number} (commit ${pr.headSha.slice(0, 7)}): ${checks.length === 1 ? "one check" : `${checks.length} checks`} failed (${names}). What GitHub reported for each follows: its output and the last lines of its job's log. Find the cause, fix it in this worktree, run what failed if you can, and commit the fix on the current branch. ${closing(count)}`,
+    `CI failed on your pull request #${pr.number} (commit ${pr.headSha.slice(0, 7)}): ${checks.length === 1 ? "one check" : `${checks.length} checks`} failed. What GitHub reported for each follows: its output and the last lines of its job's log. Find the cause, fix it in this worktree, run what failed if you can, and commit the fix on the current branch. ${closing(count)}`,
     QUOTED_BLOCKS_ARE_DATA,
     ...checks.map((check) => quoted({ from: "CI on GitHub", what: `failing check “${check.name}” (${check.conclusion}) of pull request #${pr.number}` }, checkReport(check))),
   ].join("\n\n");

@@ -121,9 +121,13 @@ describe("a run's fix rounds", () => {
       log: 'bun test v1.4.5\n(fail) greeting > spells hello\nerror: expected "hello", received "helo"\n##[error]Process completed with exit code 1.',
     });
     anthropic.script(...agentCommits("greeting.txt", "hello\n", "Spell hello"));
+    const asked = github.requests.length;
     await seen(run, "failing", (pr) => pr.ciStatus === "failing");
 
     const fixing = await until("the CI round", () => runOf(run.id), (r) => r.rounds.length === 1);
+    const forRound = github.requests.slice(asked, github.requests.findIndex((request, i) => i >= asked && request.path.startsWith("/actions-results/")) + 1);
+    const named = forRound.map((request) => `${request.path.replace(/^\/api\/v3\/repos\/octo\/widgets/, "").replace(/^\/actions-results\/.*/, "(log storage)")}${request.notModified ? " 304" : ""}`);
+    console.log(`[rounds] GitHub requests from the poll that saw CI red to the CI round given: ${forRound.length}: ${named.join(", ")}`);
     expect(fixing.rounds).toEqual([expect.objectContaining({ kind: "ci", summary: "CI failed: test", headSha: head })]);
     const said = toldAgent(`CI failed on your pull request #${run.prNumber}`);
     expect(said).toContain(`<quoted from="CI on GitHub" what="failing check “test” (failure) of pull request #${run.prNumber}">\n1 test failed\n\ngreeting.test.ts: the greeting is misspelt`);

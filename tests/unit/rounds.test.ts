@@ -55,9 +55,9 @@ describe("a round's message", () => {
     logTail: "error: expected 200, got 500",
   };
 
-  test("CI: Pier's instruction, then each failing check quoted, its text unable to close the block", () => {
+  test("CI: Pier's instruction, then each failing check quoted (its name too), its text unable to close the block", () => {
     const message = ciRoundMessage({ number: 7, headSha: "abcdef0123" }, [check], { number: 1, max: 3 });
-    expect(message).toStartWith("CI failed on your pull request #7 (commit abcdef0): one check failed (test).");
+    expect(message).toStartWith("CI failed on your pull request #7 (commit abcdef0): one check failed. What GitHub reported");
     expect(message).toContain("This is fix round 1 of at most 3.");
     expect(message).toContain('<quoted from="CI on GitHub" what="failing check “test” (failure) of pull request #7">');
     expect(message).toContain("The last lines of its log:\nerror: expected 200, got 500");
