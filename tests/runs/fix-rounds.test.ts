@@ -28,8 +28,6 @@ type RunJson = {
   prNumber: number | null;
 };
 
-type Pr = { number: number; headSha: string; ciStatus: string; reviewStatus: string; mergeable: boolean | null };
-
 /** The agent's scripted work: a file written, committed through its shell, then a last word. */
 function agentCommits(file: string, content: string, message: string): Step[] {
   return [
@@ -62,15 +60,20 @@ describe("a run's fix rounds", () => {
   };
   const runIn = (id: string, state: string) => until(`run ${id} in ${state}`, () => runOf(id), (run) => run.state === state || run.state === "failed");
   /**
-   * GitHub asked again (as if a poll period had passed) until Pier's copy of the run's pull request
-   * shows what the test made happen; its change moves the run. Asked again, since a poll can join
-   * a look at GitHub that began before the change.
+   * GitHub asked again (as if a poll period had passed) until the run is as the test expects (or
+   * failed): what the test did on GitHub reaches Pier's copy of the pull request, whose change
+   * moves the run. Asked again and again, since a poll can join a look at GitHub that began
+   * before the change.
    */
-  const seen = (run: RunJson, what: string, ok: (pr: Pr) => boolean) =>
-    until(`pull request #${run.prNumber} ${what}`, async () => {
-      await pier.pier.prs.poll(Date.now() + HOUR);
-      return (await get<Pr[]>(`/api/sessions/${run.sessionId}/prs`)).find((pr) => pr.number === run.prNumber)!;
-    }, ok);
+  const polledUntil = (run: RunJson, what: string, ok: (run: RunJson) => boolean) =>
+    until(
+      `run ${run.id}: ${what}`,
+      async () => {
+        await pier.pier.prs.poll(Date.now() + HOUR);
+        return runOf(run.id);
+      },
+      (current) => ok(current) || current.state === "failed",
+    );
   /** A task's run, started and followed until its pull request is open and waiting on CI. */
   const runToPullRequest = async (title: string, work: Step[]): Promise<{ run: RunJson; head: string }> => {
     const task = await post("/api/tasks", { title, repoId });
@@ -122,12 +125,10 @@ describe("a run's fix rounds", () => {
     });
     anthropic.script(...agentCommits("greeting.txt", "hello\n", "Spell hello"));
     const asked = github.requests.length;
-    await seen(run, "failing", (pr) => pr.ciStatus === "failing");
-
-    const fixing = await until("the CI round", () => runOf(run.id), (r) => r.rounds.length === 1);
+    const fixing = await polledUntil(run, "the CI round", (r) => r.rounds.length === 1);
     const forRound = github.requests.slice(asked, github.requests.findIndex((request, i) => i >= asked && request.path.startsWith("/actions-results/")) + 1);
     const named = forRound.map((request) => `${request.path.replace(/^\/api\/v3\/repos\/octo\/widgets/, "").replace(/^\/actions-results\/.*/, "(log storage)")}${request.notModified ? " 304" : ""}`);
-    console.log(`[rounds] GitHub requests from the poll that saw CI red to the CI round given: ${forRound.length}: ${named.join(", ")}`);
+    console.log(`[rounds] GitHub requests from the first poll after CI turned red to the CI round given: ${forRound.length}: ${named.join(", ")}`);
     expect(fixing.rounds).toEqual([expect.objectContaining({ kind: "ci", summary: "CI failed: test", headSha: head })]);
     const said = toldAgent(`CI failed on your pull request #${run.prNumber}`);
     expect(said).toContain(`<quoted from="CI on GitHub" what="failing check “test” (failure) of pull request #${run.prNumber}">\n1 test failed\n\ngreeting.test.ts: the greeting is misspelt`);
@@ -138,8 +139,7 @@ describe("a run's fix rounds", () => {
     await runIn(run.id, "waiting_ci");
     reportReady();
     await github.setCheckRun("octo", "widgets", fixed.headSha, { name: "test", status: "completed", conclusion: "success" });
-    await seen(run, "green", (pr) => pr.headSha === fixed.headSha && pr.ciStatus === "passing" && pr.mergeable === true);
-    expect(await runIn(run.id, "awaiting_approval")).toMatchObject({ state: "awaiting_approval", reason: null });
+    expect(await polledUntil(run, "awaiting approval", (r) => r.state === "awaiting_approval")).toMatchObject({ state: "awaiting_approval", reason: null });
   }, 180_000);
 
   test("changes requested: a round with the review and its line comments; answered, the run waits for the reviewer, whose approval moves it on", async () => {
@@ -152,9 +152,7 @@ describe("a run's fix rounds", () => {
     });
     await github.setCheckRun("octo", "widgets", head, { name: "test", status: "completed", conclusion: "success" });
     anthropic.script(...agentCommits("notes.txt", "first line\nsecond line, the last\n", "Name the last line"));
-    await seen(run, "green with changes requested", (pr) => pr.ciStatus === "passing" && pr.reviewStatus === "changes_requested" && pr.mergeable === true);
-
-    const fixing = await until("the review round", () => runOf(run.id), (r) => r.rounds.length === 1);
+    const fixing = await polledUntil(run, "the review round", (r) => r.rounds.length === 1);
     expect(fixing.rounds).toEqual([expect.objectContaining({ kind: "review", summary: "Changes requested by alice (1 line comment)", reviewIds: [review] })]);
     const said = toldAgent("Changes requested by alice (1 line comment)");
     expect(said).toContain(`<quoted from="alice (a reviewer on GitHub)" what="review requesting changes on pull request #${run.prNumber}">\nNearly there.\n</quoted>`);
@@ -163,14 +161,12 @@ describe("a run's fix rounds", () => {
     const fixed = await headMoved(run.prNumber!, head);
     await runIn(run.id, "waiting_ci");
     await github.setCheckRun("octo", "widgets", fixed.headSha, { name: "test", status: "completed", conclusion: "success" });
-    await seen(run, "green again", (pr) => pr.headSha === fixed.headSha && pr.ciStatus === "passing" && pr.mergeable === true);
     // The review was answered once; until alice looks again the run waits, and is given no second round.
-    expect(await runIn(run.id, "waiting_review")).toMatchObject({ state: "waiting_review", rounds: [expect.objectContaining({ kind: "review" })] });
+    expect(await polledUntil(run, "waiting for alice", (r) => r.state === "waiting_review")).toMatchObject({ state: "waiting_review", rounds: [expect.objectContaining({ kind: "review" })] });
 
     reportReady();
     await github.addReview("octo", "widgets", run.prNumber!, { login: "alice", state: "APPROVED" });
-    await seen(run, "approved", (pr) => pr.reviewStatus === "approved");
-    expect(await runIn(run.id, "awaiting_approval")).toMatchObject({ rounds: [expect.objectContaining({ kind: "review" })] });
+    expect(await polledUntil(run, "awaiting approval", (r) => r.state === "awaiting_approval")).toMatchObject({ rounds: [expect.objectContaining({ kind: "review" })] });
   }, 180_000);
 
   test("a conflict with a base that moved on: a rebase round onto the base Pier fetched; the rebased branch replaces the old one and merges cleanly", async () => {
@@ -196,8 +192,7 @@ describe("a run's fix rounds", () => {
       { text: "Rebased onto main." },
     );
     // GitHub works mergeability out after the first read: a later poll knows it conflicts.
-    await seen(run, "conflicting", (pr) => pr.mergeable === false);
-    const fixing = await until("the conflict round", () => runOf(run.id), (r) => r.rounds.length === 1);
+    const fixing = await polledUntil(run, "the conflict round", (r) => r.rounds.length === 1);
     expect(fixing.rounds).toEqual([expect.objectContaining({ kind: "conflict", summary: "Conflicts with main: rebase onto it", headSha: head })]);
     expect(toldAgent(`Your pull request #${run.prNumber} no longer merges cleanly into main`)).toContain("git rebase origin/main");
 
@@ -208,8 +203,30 @@ describe("a run's fix rounds", () => {
     await runIn(run.id, "waiting_ci");
     reportReady();
     await github.setCheckRun("octo", "widgets", rebased.headSha, { name: "test", status: "completed", conclusion: "success" });
-    await seen(run, "rebased and green", (pr) => pr.headSha === rebased.headSha && pr.ciStatus === "passing" && pr.mergeable === true);
-    expect(await runIn(run.id, "awaiting_approval")).toMatchObject({ reason: null });
+    expect(await polledUntil(run, "awaiting approval", (r) => r.state === "awaiting_approval")).toMatchObject({ state: "awaiting_approval", reason: null });
+  }, 180_000);
+
+  test("a run survives a Pier restart mid-round: its agent is told to carry on, the fix is pushed, and the round is not given twice", async () => {
+    const { run, head } = await runToPullRequest("Outlive a restart", agentCommits("restart.txt", "half\n", "Half done"));
+    await github.setCheckRun("octo", "widgets", head, { name: "test", status: "completed", conclusion: "failure", log: "error: only half done" });
+    const held = Promise.withResolvers<void>();
+    anthropic.script({ text: "Looking at the failure…", heldUntil: held.promise });
+    await polledUntil(run, "the round under way", (r) => r.state === "fixing");
+
+    await pier.close();
+    held.resolve();
+    anthropic.script(...agentCommits("restart.txt", "whole\n", "Finish it"));
+    pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", GITHUB_API_URL: github.apiUrl, ANTHROPIC_BASE_URL: anthropic.url }, dataDir);
+
+    const fixed = await headMoved(run.prNumber!, head);
+    expect(github.gitAt("octo", "widgets", "show", `${fixed.headSha}:restart.txt`)).toBe("whole");
+    expect(await runIn(run.id, "waiting_ci")).toMatchObject({ rounds: [expect.objectContaining({ kind: "ci", headSha: head })] });
+    const transcript = await get<Array<{ kind: string; text?: string }>>(`/api/sessions/${run.sessionId}/transcript`);
+    expect(transcript.filter((item) => item.kind === "user").map((item) => item.text?.slice(0, 30))).toEqual([
+      expect.stringContaining("You are working unattended"),
+      `CI failed on your pull request`,
+      expect.stringContaining("Pier restarted while you were"),
+    ]);
   }, 180_000);
 
   test("maxFixRounds reached: CI still red after the last round fails the run with the reason", async () => {
@@ -217,14 +234,12 @@ describe("a run's fix rounds", () => {
     const { run, head } = await runToPullRequest("Break things", agentCommits("broken.txt", "broken\n", "Break it"));
     await github.setCheckRun("octo", "widgets", head, { name: "build", status: "completed", conclusion: "failure", log: "error: it is broken" });
     anthropic.script(...agentCommits("broken.txt", "still broken\n", "Try again"));
-    await seen(run, "failing", (pr) => pr.ciStatus === "failing");
-    await until("the one round", () => runOf(run.id), (r) => r.rounds.length === 1);
+    await polledUntil(run, "the one round", (r) => r.rounds.length === 1);
     const fixed = await headMoved(run.prNumber!, head);
     await runIn(run.id, "waiting_ci");
 
     await github.setCheckRun("octo", "widgets", fixed.headSha, { name: "build", status: "completed", conclusion: "failure", log: "error: it is still broken" });
-    await seen(run, "failing again", (pr) => pr.headSha === fixed.headSha && pr.ciStatus === "failing");
-    const failed = await runIn(run.id, "failed");
+    const failed = await polledUntil(run, "failed", () => false);
     expect(failed).toMatchObject({ state: "failed", reason: `The one fix round was used, and CI still fails on pull request #${run.prNumber}.` });
     expect(failed.rounds).toHaveLength(1);
     expect((await github.pull("octo", "widgets", run.prNumber!)).state).toBe("open");
