@@ -38,7 +38,7 @@ export interface ChangeRequest {
 }
 
 /** The failing checks whose detail (output, log) a round carries; any more are named only. */
-export const DETAILED_CHECKS = 4;
+const DETAILED_CHECKS = 4;
 
 function split(fullName: string): { owner: string; repo: string } {
   const [owner, repo] = fullName.split("/") as [string, string];

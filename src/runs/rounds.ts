@@ -1,4 +1,4 @@
-import { type GitHub } from "../github/client.ts";
+import type { GitHub } from "../github/client.ts";
 import { changeRequests, failingChecks, reviewsRequestingChanges } from "../github/pr-feedback.ts";
 import type { GitHubReview } from "../github/pr-status.ts";
 import type { Db } from "../infra/db.ts";
@@ -20,8 +20,12 @@ import type { Round, RoundKind } from "./tables.ts";
  */
 
 /** The rounds that answer the pull request (not a person's feedback), counted against maxFixRounds. */
-export const FIX_ROUND_KINDS: RoundKind[] = ["ci", "review", "conflict"];
+const FIX_ROUND_KINDS: RoundKind[] = ["ci", "review", "conflict"];
 type FixKind = "ci" | "review" | "conflict";
+
+function fixRoundsUsed(past: Round[]): number {
+  return past.filter((round) => FIX_ROUND_KINDS.includes(round.kind)).length;
+}
 
 /** What the run's loop does next. */
 export type LoopStep =
@@ -52,8 +56,7 @@ export function decide(pr: PrView, past: Round[], unanswered: number[] | null, m
   else if (awaitsCi(pr)) return { kind: "wait", state: "waiting_ci" };
   else if (unanswered && unanswered.length > 0) fix = { fix: "review", reviewIds: unanswered, what: "changes are still requested" };
   if (fix) {
-    const used = past.filter((round) => FIX_ROUND_KINDS.includes(round.kind)).length;
-    if (used >= maxFixRounds) {
+    if (fixRoundsUsed(past) >= maxFixRounds) {
       const cap = maxFixRounds === 0 ? "Fix rounds are off (maxFixRounds is 0)" : maxFixRounds === 1 ? "The one fix round was used" : `All ${maxFixRounds} fix rounds were used`;
       return { kind: "fail", reason: `${cap}, and ${fix.what} on pull request #${pr.number}.` };
     }
@@ -102,14 +105,15 @@ export class Rounds {
     if (!repo.githubRepo || !token) throw new AppError(400, "no_github_token", "The run's pull request cannot be followed: no GitHub token, or the repository is not on GitHub.");
     let unanswered: GitHubReview[] | null = null;
     // Reviews are read only when they can decide the step (see decide): not while CI runs or fails.
-    if (pr.reviewStatus === "changes_requested" && pr.mergeable === true && pr.ciStatus !== "failing" && !awaitsCi(pr)) {
+    if (pr.reviewStatus === "changes_requested" && pr.mergeable === true && (pr.ciStatus === "passing" || pr.ciStatus === "none")) {
       const answered = answeredReviews(run.rounds);
       unanswered = (await reviewsRequestingChanges(github, token, repo.githubRepo, pr.number)).filter((review) => !answered.has(review.id!));
     }
-    const decision = decide(pr, run.rounds, unanswered?.map((review) => review.id!) ?? null, this.deps.settings.plain().maxFixRounds);
+    const { maxFixRounds } = this.deps.settings.plain();
+    const decision = decide(pr, run.rounds, unanswered?.map((review) => review.id!) ?? null, maxFixRounds);
     if (decision.kind !== "fix") return decision;
 
-    const count = { number: run.rounds.filter((round) => FIX_ROUND_KINDS.includes(round.kind)).length + 1, max: this.deps.settings.plain().maxFixRounds };
+    const count = { number: fixRoundsUsed(run.rounds) + 1, max: maxFixRounds };
     const at = now.toISOString();
     if (decision.fix === "conflict") {
       return { kind: "round", round: { kind: "conflict", at, summary: conflictSummaryLine(pr.baseBranch), headSha: pr.headSha }, message: conflictRoundMessage(pr, count) };
