@@ -64,6 +64,7 @@ import { ClaudeCodeEngine } from "./chat/engines/claude-code.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { schedulePrJobs } from "./jobs/pr-jobs.ts";
 import { scheduleRunJobs } from "./jobs/run-jobs.ts";
+import { Rounds } from "./runs/rounds.ts";
 import { type PublicRun, Runs } from "./runs/runs.ts";
 import { runBudgetOfSession } from "./runs/run-query.ts";
 import { scheduleDiskJobs } from "./jobs/disk-jobs.ts";
@@ -367,7 +368,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     said: (sessionId, text) => chats.said(sessionId, text),
   });
   // Before sessions come back after a restart: a run carries on when its session is active again.
-  const runs = new Runs({ db, bus, settings, sessions, hosts, tasks, prs, pods, github, credentials });
+  const rounds = new Rounds({ db, github, credentials, settings });
+  const runs = new Runs({ db, bus, settings, sessions, hosts, tasks, prs, pods, github, credentials, mirrors, rounds });
   // Before anyone can connect: usage of responses the last server was killed in the middle of is
   // recorded, then the turns it cut off end as interrupted (their turn_end counts that usage).
   recordLeftoverUsage(db, addSessionCost);

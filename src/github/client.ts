@@ -41,6 +41,24 @@ export class GitHub {
     return (await this.client(token).request(route, params)).data as T;
   }
 
+  /**
+   * A request GitHub's refusal of which is final (a merge refused for a moved head or a conflict):
+   * not retried, so its sentence comes back at once.
+   */
+  async requestOnce<T>(token: string, route: string, params: Record<string, unknown>): Promise<T> {
+    return this.request<T>(token, route, { ...params, request: { retries: 0 } });
+  }
+
+  /**
+   * The address a redirecting route points at (a job's log, say), without following it: what is
+   * there is fetched without the token, which must not travel to another host.
+   */
+  async redirectTarget(token: string, route: string, params: Record<string, unknown>): Promise<string | null> {
+    const response = await this.client(token).request(route, { ...params, request: { redirect: "manual" } });
+    const location = response.headers.location;
+    return response.status >= 300 && response.status < 400 && typeof location === "string" ? location : null;
+  }
+
   private client(token: string): Octokit {
     let client = this.clients.get(token);
     if (!client) {

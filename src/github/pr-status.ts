@@ -20,21 +20,40 @@ export interface GitHubPull {
 }
 
 export interface GitHubCheckRun {
+  id?: number;
   name: string;
   status: string;
   conclusion: string | null;
   html_url: string | null;
   details_url?: string | null;
+  /** What the run reports on its page. */
+  output?: { title: string | null; summary: string | null; text?: string | null };
+  /** The app that made it; "github-actions" runs are jobs whose logs can be read. */
+  app?: { slug?: string } | null;
 }
 
 export interface GitHubCombinedStatus {
-  statuses: Array<{ context: string; state: string; target_url: string | null }>;
+  statuses: Array<{ context: string; state: string; target_url: string | null; description?: string | null }>;
 }
 
 export interface GitHubReview {
+  id?: number;
   user: { login: string } | null;
   state: string;
+  body?: string | null;
+  html_url?: string;
   submitted_at?: string | null;
+}
+
+/** A line comment of a review (GET /pulls/{n}/comments). */
+export interface GitHubReviewComment {
+  pull_request_review_id: number | null;
+  path: string;
+  /** The line of the file it is on; absent on a comment whose line is no longer in the diff. */
+  line?: number | null;
+  original_line?: number | null;
+  body: string;
+  html_url: string;
 }
 
 export type PrState = "open" | "draft" | "merged" | "closed";
@@ -53,7 +72,8 @@ export function prState(pull: Pick<GitHubPull, "state" | "draft" | "merged" | "m
   return pull.draft ? "draft" : "open";
 }
 
-const FAILED_CONCLUSIONS = new Set(["failure", "timed_out", "cancelled", "action_required", "startup_failure"]);
+/** Check run conclusions that fail CI. */
+export const FAILED_CONCLUSIONS = new Set(["failure", "timed_out", "cancelled", "action_required", "startup_failure"]);
 const FAILED_STATUSES = new Set(["failure", "error"]);
 
 /**

@@ -12,6 +12,7 @@ import type { EventBus } from "../infra/events.ts";
 import { newId } from "../infra/ids.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
 import type { Pods } from "../pods/pods.ts";
+import type { Mirrors } from "../repos/mirrors.ts";
 import type { PublicPr, PullRequests } from "../prs/pull-requests.ts";
 import { getRepo } from "../repos/repos.ts";
 import type { SessionHosts } from "../sessions/hosts.ts";
@@ -21,6 +22,7 @@ import { type ChatEngineName, sessions as sessionsTable } from "../sessions/tabl
 import type { Credentials } from "../settings/credentials.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import type { PublicNote, Tasks } from "../tasks/tasks.ts";
+import type { LoopStep, Rounds } from "./rounds.ts";
 import { MAX_ATTEMPTS } from "./run-input.ts";
 import { RUN_QUERY_FIELDS, type RunQuery, type RunRow, liveRunOfSession, queryRuns, runFor } from "./run-query.ts";
 import { CARRY_ON_MESSAGE, feedbackMessage, firstMessage } from "./run-words.ts";
@@ -82,7 +84,12 @@ export interface RunDeps {
   pods: Pods;
   github: GitHub;
   credentials: Credentials;
+  mirrors: Mirrors;
+  rounds: Rounds;
 }
+
+/** A run whose agent is done for now and whose pull request is followed: CI, then reviews. */
+const LOOP_STATES: RunState[] = ["waiting_ci", "waiting_review"];
 
 /**
  * A pull request that has shown no check for this long after it was pushed is taken to have no
@@ -375,7 +382,8 @@ export class Runs {
         const pr = await this.deps.prs.open(this.actorOf(run), session.id, { title: task.title.slice(0, 256) });
         this.move(run.id, { state: "waiting_ci", prNumber: pr.number, prUrl: pr.url }, WORKING_RUN_STATES);
       } else {
-        await workspace.push(session.branch);
+        // With a lease: a conflict round rebases the branch, and nobody else's push to it is overwritten.
+        await workspace.push(session.branch, { forceWithLease: true });
         this.move(run.id, { state: "waiting_ci" }, WORKING_RUN_STATES);
         await this.deps.prs.refresh(run.repoId, run.prNumber);
       }
@@ -385,31 +393,66 @@ export class Runs {
       return;
     }
     void this.fill();
-    await this.advance(this.row(run.id), Date.now());
+    await this.loopStep(this.row(run.id), Date.now());
+  }
+
+  /** A run's PR loop looked at again (an event, the job's beat, a resume), one step of a run at a time. */
+  private advance(run: RunRow, now: number): Promise<void> {
+    if (!LOOP_STATES.includes(run.state) || run.paused) return Promise.resolve();
+    return this.steps.run(run.id, () => this.loopStep(this.row(run.id), now));
   }
 
   /**
-   * A run waiting on CI moves on once its pull request's checks pass, or once none has shown up
-   * for NO_CI_AFTER_MS: the task then awaits a person's approval. A paused run is left as it is.
+   * One step of the PR loop, its caller holding the run's lock. The rounds (rounds.ts) say what
+   * the pull request asks for: a fix round for the agent, a wait for CI or a reviewer, failure
+   * past maxFixRounds, or a person's approval once CI passed, or none showed up for NO_CI_AFTER_MS.
+   * A paused run is left as it is.
    */
-  private async advance(run: RunRow, now: number): Promise<void> {
-    if (run.state !== "waiting_ci" || run.paused || run.prNumber === null || !run.sessionId) return;
+  private async loopStep(run: RunRow, now: number): Promise<void> {
+    if (!LOOP_STATES.includes(run.state) || run.paused || run.prNumber === null || !run.sessionId) return;
     const pr = this.pullRequestOf(run);
     if (!pr) return;
-    if (pr.state === "merged" || pr.state === "closed") {
-      this.fail(run.id, `The pull request was ${pr.state} on GitHub while the run waited on its CI.`);
+    let step: LoopStep;
+    try {
+      step = await this.deps.rounds.next({ ...run, rounds: parseRounds(run.rounds) }, pr);
+    } catch (error) {
+      // GitHub did not answer: the next event or beat looks again.
+      console.error(`[pier] the next step of run ${run.id} could not be worked out: ${githubMessage(error)}`);
       return;
     }
+    if (step.kind === "fail") this.fail(run.id, step.reason);
+    else if (step.kind === "round") await this.giveRound(run, step.round, step.message);
+    else if (step.kind === "wait") {
+      if (step.state !== run.state) this.move(run.id, { state: step.state }, LOOP_STATES);
+    } else await this.readyForApproval(run, pr, now);
+  }
+
+  /** CI passed (or shows no check after NO_CI_AFTER_MS) and nothing is asked: the task awaits a person's approval. */
+  private async readyForApproval(run: RunRow, pr: PublicPr, now: number): Promise<void> {
     if (!this.waitingSince.has(run.id)) this.waitingSince.set(run.id, now);
-    const noCi = pr.ciStatus === "none" && now - this.waitingSince.get(run.id)! >= NO_CI_AFTER_MS;
-    if (pr.ciStatus !== "passing" && !noCi) return;
-    await this.steps.run(run.id, async () => {
-      if (!this.move(run.id, { state: "awaiting_approval" }, ["waiting_ci"])) return;
-      this.waitingSince.delete(run.id);
-      const task = this.deps.tasks.read(run.taskId);
-      // The first attempt there moves the task; its report is asked for as the run's person (who pays for it).
-      if (task.status === "in_progress") this.deps.tasks.update(this.actorOf(run), run.taskId, { status: "awaiting_approval" });
-    });
+    if (pr.ciStatus === "none" && now - this.waitingSince.get(run.id)! < NO_CI_AFTER_MS) return;
+    if (!this.move(run.id, { state: "awaiting_approval" }, LOOP_STATES)) return;
+    this.waitingSince.delete(run.id);
+    const task = this.deps.tasks.read(run.taskId);
+    // The first attempt there moves the task; its report is asked for as the run's person (who pays for it).
+    if (task.status === "in_progress") this.deps.tasks.update(this.actorOf(run), run.taskId, { status: "awaiting_approval" });
+  }
+
+  /**
+   * Gives the agent a fix round. For a conflict, the base is fetched first (the mirror from
+   * GitHub, the person's clone from the mirror), so the agent rebases onto the base as it is now.
+   */
+  private async giveRound(run: RunRow, round: Round, message: string): Promise<void> {
+    try {
+      if (round.kind === "conflict") {
+        const repo = getRepo(this.deps.db, run.repoId);
+        await this.deps.mirrors.update(repo);
+        await (await this.workspaceOf(this.deps.sessions.get(run.sessionId!))).fetchOrigin();
+      }
+      await this.beginRound(run.id, round, message);
+    } catch (error) {
+      this.fail(run.id, `The run's agent could not be given its ${round.kind} round: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** A person approved the task: its runs awaiting approval are done, and those with autoMerge merged on GitHub. */

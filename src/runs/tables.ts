@@ -24,6 +24,10 @@ export interface Round {
   at: string;
   /** One line: what the agent was given (check names, reviewer, base branch). */
   summary: string;
+  /** The pull request's head the round answered (ci, conflict rounds). */
+  headSha?: string;
+  /** The reviews the round answered (review rounds), so each is answered once. */
+  reviewIds?: number[];
 }
 
 /** One attempt of unattended work on a task: a session of its own, on its own branch, with its own pull request. */

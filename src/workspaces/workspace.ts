@@ -122,6 +122,7 @@ const DIFF = podScript("diff.sh");
 const CUT_PATCH = podScript("cut-patch.awk");
 const CURRENT_BRANCH = podScript("current-branch.sh");
 const PUSH = podScript("push.sh");
+const FETCH_ORIGIN = podScript("fetch-origin.sh");
 const COMMIT_TITLES = podScript("commit-titles.sh");
 const WORKTREE_STATE = podScript("worktree-state.sh");
 
@@ -201,11 +202,18 @@ export class Workspace {
 
   /**
    * Pushes the branch to the remote (with the person's token, asked of Pier by git itself); a
-   * failure is git's own reason with its status (see pushFailure).
+   * failure is git's own reason with its status (see pushFailure). With `forceWithLease`, a
+   * rewritten branch replaces the remote's if the remote is still where the clone last saw it.
    */
-  async push(branch: string): Promise<void> {
-    const result = await runPodScript(this.shell, PUSH, [this.paths.clone, branch], { timeoutMs: 5 * 60_000 });
+  async push(branch: string, options: { forceWithLease?: boolean } = {}): Promise<void> {
+    const args = [this.paths.clone, branch, ...(options.forceWithLease ? ["lease"] : [])];
+    const result = await runPodScript(this.shell, PUSH, args, { timeoutMs: 5 * 60_000 });
     if (result.exitCode !== 0 || result.timedOut) throw pushFailure(branch, result);
+  }
+
+  /** Brings the clone's origin/* up to date from the mirror (fetched by the server just before). */
+  async fetchOrigin(): Promise<void> {
+    expectSuccess(await runPodScript(this.shell, FETCH_ORIGIN, [this.paths.clone, this.paths.mirror], { timeoutMs: 2 * 60_000 }), "Fetching the base");
   }
 
   /** The titles of the branch's commits that the base does not have, oldest first. */

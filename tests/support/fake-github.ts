@@ -5,24 +5,37 @@
  * Pier, through the real Octokit and the real git, talks HTTP to this server as it would to a GitHub
  * Enterprise host (API under /api/v3, repositories at /<owner>/<name>.git). Repositories are real
  * bare git repositories served by `git http-backend`, so pushes and fetches are real; pull requests,
- * check runs, statuses and reviews live in memory and are answered in GitHub's own shapes, held to
- * GitHub's OpenAPI schemas by the type checker (fake-github/objects.ts, fake-github/webhooks.ts).
- * Tests act "on github.com" through the helpers: open a PR on the web, report CI, approve, merge.
+ * check runs (with their output and their Actions jobs' logs), statuses, reviews with line comments
+ * and issue comments live in memory and are answered in GitHub's own shapes, held to GitHub's
+ * OpenAPI schemas by the type checker (fake-github/objects.ts, fake-github/webhooks.ts). Tests act
+ * "on github.com" through the helpers: open a PR on the web, report CI, review, merge.
  *
  * GitHub behaviours Pier must cope with are kept: `mergeable` is null on the first read after a
  * change, ETags and 304s, rate-limit headers and both kinds of rate-limit refusal, the 422s of
  * opening a PR, a `head` filter without its `owner:` prefix being ignored, a PR's head following its
- * branch while open.
+ * branch while open, job logs behind a one-minute signed redirect, merge's 405s and 409.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiError, errorAnswer, newRateLimitState, paged, rateLimitAnswer, respond, type Answer, type RateLimitOptions } from "./fake-github/answers.ts";
-import { branchTips, git, mergesCleanly, readCommit, resolveCommit } from "./fake-github/bare-repo.ts";
+import { branchTips, git, readCommit, resolveCommit } from "./fake-github/bare-repo.ts";
 import { serveGitHttp } from "./fake-github/git-http.ts";
-import { checkRunObject, combinedStatusObject, fullRepositoryObject, issueCommentObject, pullObject, pullSimpleObject, reviewObject } from "./fake-github/objects.ts";
-import { closePull, knownMergeable, listPulls, mergePull, openPull, readMergeable, syncPulls } from "./fake-github/pulls.ts";
-import { isoNow, nextNumber, type CheckConclusion, type Issue, type CheckStatus, type Pull, type Repo, type ReviewState, type Site, type StatusState } from "./fake-github/state.ts";
+import { diffHunkAt } from "./fake-github/bare-repo.ts";
+import { JobLogStore, LOG_STORAGE_PREFIX, stampLog } from "./fake-github/job-logs.ts";
+import {
+  checkRunObject,
+  combinedStatusObject,
+  fullRepositoryObject,
+  issueCommentObject,
+  pullObject,
+  pullSimpleObject,
+  reviewCommentObject,
+  reviewObject,
+} from "./fake-github/objects.ts";
+import { closePull, knownMergeable, listPulls, mergePull, openPull, readMergeable, syncPulls, type MergeOptions } from "./fake-github/pulls.ts";
+import { isoNow, nextNumber, type CheckConclusion, type CheckOutput, type CheckStatus, type Issue, type Pull, type Repo, type ReviewState, type Site, type StatusState } from "./fake-github/state.ts";
+import { commentRequest, mergeRequest, updateRequest } from "./fake-github/writes.ts";
 import {
   checkRunPayload,
   checkSuitePayload,
@@ -45,7 +58,8 @@ import {
 
 export { signWebhook } from "./fake-github/webhooks.ts";
 export type { RateLimitOptions } from "./fake-github/answers.ts";
-export type { CheckConclusion, CheckStatus, ReviewState, StatusState } from "./fake-github/state.ts";
+export type { CheckConclusion, CheckOutput, CheckStatus, ReviewState, StatusState } from "./fake-github/state.ts";
+export type { MergeMethod } from "./fake-github/pulls.ts";
 
 export interface FakeGitHubOptions {
   /** The one token accepted: as `Authorization: token|Bearer` on the API, as the Basic-auth password for git. */
@@ -97,23 +111,41 @@ export interface FakeGitHub {
 
   /** As if opened on the web by `login` (default: the repo's owner); returns the PR number. Throws GitHub's 422 messages. */
   openPullRequest(owner: string, repo: string, input: { head: string; base: string; title: string; body?: string; draft?: boolean; login?: string }): Promise<number>;
-  /** Adds the check run `name` on `sha`, or updates it; returns its id. */
-  setCheckRun(owner: string, repo: string, sha: string, run: { name: string; status: CheckStatus; conclusion?: CheckConclusion; html_url?: string; details_url?: string }): Promise<number>;
+  /**
+   * Adds the check run `name` on `sha`, or updates it; returns its id (its GitHub Actions job's id
+   * too). `output` is what the run reports; `log` is its job's log, stamped line by line as GitHub
+   * stores it.
+   */
+  setCheckRun(
+    owner: string,
+    repo: string,
+    sha: string,
+    run: { name: string; status: CheckStatus; conclusion?: CheckConclusion; html_url?: string; details_url?: string; output?: Partial<CheckOutput>; log?: string },
+  ): Promise<number>;
   /** Adds a commit status (the latest per context counts); returns its id. */
   setStatus(owner: string, repo: string, sha: string, status: { context: string; state: StatusState; target_url?: string; description?: string }): Promise<number>;
-  /** Submits a review on the PR's current head; returns its id. A requested reviewer who reviews is no longer requested. */
-  addReview(owner: string, repo: string, number: number, review: { login: string; state: ReviewState; body?: string }): Promise<number>;
+  /**
+   * Submits a review on the PR's current head, with line comments on lines of the diff's new side
+   * (a line outside the diff is refused, as GitHub does); returns its id. A requested reviewer who
+   * reviews is no longer requested.
+   */
+  addReview(
+    owner: string,
+    repo: string,
+    number: number,
+    review: { login: string; state: ReviewState; body?: string; comments?: Array<{ path: string; line: number; body: string }> },
+  ): Promise<number>;
   requestReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
   setDraft(owner: string, repo: string, number: number, draft: boolean): Promise<void>;
-  /** Merges with a real merge commit on the base branch, as GitHub's merge button does; returns the merge commit. */
-  merge(owner: string, repo: string, number: number): Promise<string>;
+  /** Merges as GitHub's merge button does (a merge commit unless another method is given); returns the commit the base now points at. */
+  merge(owner: string, repo: string, number: number, options?: MergeOptions): Promise<string>;
   close(owner: string, repo: string, number: number): Promise<void>;
   /** As if opened on the web by `login`; returns its number (issues and pull requests share one sequence). */
   openIssue(owner: string, repo: string, input: { title: string; body?: string; login: string }): Promise<number>;
   labelIssue(owner: string, repo: string, number: number, label: string): Promise<void>;
   /** As if `login` commented on the web; returns the comment's id. */
   commentOnIssue(owner: string, repo: string, number: number, input: { login: string; body: string }): Promise<number>;
-  /** The comments on an issue or pull request, oldest first, as `{login, body}`. */
+  /** The comments on an issue or pull request, oldest first. */
   issueComments(owner: string, repo: string, number: number): Promise<Array<{ login: string; body: string }>>;
   /** A pull request as the fake holds it now: whether it is open, merged, and how. */
   pull(owner: string, repo: string, number: number): Promise<{ state: "open" | "closed"; merged: boolean; mergeCommitSha: string | null; headSha: string }>;
@@ -126,8 +158,6 @@ export interface FakeGitHub {
 
 const API_PREFIX = "/api/v3";
 const CREATE_PULL_DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request";
-const MERGE_DOCS = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request";
-const COMMENT_DOCS = "https://docs.github.com/rest/issues/comments#create-an-issue-comment";
 
 /** Starts the fake on a free port of 127.0.0.1, with no repositories yet. */
 export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
@@ -158,6 +188,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return labelIds.get(key)!;
     },
   };
+  const jobLogs = new JobLogStore(site);
 
   async function handle(request: Request): Promise<Response> {
     const requestUrl = new URL(request.url);
@@ -171,7 +202,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     };
     requests.push(entry);
     const isApi = requestUrl.pathname === API_PREFIX || requestUrl.pathname.startsWith(`${API_PREFIX}/`);
-    const response = isApi ? await api(request, requestUrl) : await gitHttp(request, requestUrl);
+    const response = isApi
+      ? await api(request, requestUrl)
+      : requestUrl.pathname.startsWith(LOG_STORAGE_PREFIX)
+        ? jobLogs.serve(requestUrl, findCheckRun)
+        : await gitHttp(request, requestUrl);
     entry.status = response.status;
     entry.notModified = response.status === 304;
     return response;
@@ -221,13 +256,38 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const pull = findPull(repo, Number(parts[1]));
       return { status: 200, body: pullObject(site, repo, pull, await readMergeable(repo, pull)) };
     }
+    if (request.method === "PATCH" && (parts = /^\/pulls\/(\d+)$/.exec(rest))) {
+      return updateRequest(site, repo, findPull(repo, Number(parts[1])), request);
+    }
+    if (request.method === "PUT" && (parts = /^\/pulls\/(\d+)\/merge$/.exec(rest))) {
+      const answer = await mergeRequest(repo, findPull(repo, Number(parts[1])), request, tokenOwner);
+      // The base moved: other pull requests against it see that at once.
+      await syncPulls(repo);
+      return answer;
+    }
     if (get && (parts = /^\/pulls\/(\d+)\/reviews$/.exec(rest))) {
       const pull = findPull(repo, Number(parts[1]));
       return paged(pull.reviews.map((review) => reviewObject(site, repo, pull, review)), query, listUrl);
     }
-    if (request.method === "PUT" && (parts = /^\/pulls\/(\d+)\/merge$/.exec(rest))) return mergeFromApi(repo, findPull(repo, Number(parts[1])), await jsonBody(request));
-    if (request.method === "PATCH" && (parts = /^\/pulls\/(\d+)$/.exec(rest))) return updatePull(repo, findPull(repo, Number(parts[1])), await jsonBody(request));
-    if (request.method === "POST" && (parts = /^\/issues\/(\d+)\/comments$/.exec(rest))) return addIssueComment(repo, Number(parts[1]), await jsonBody(request));
+    if (get && (parts = /^\/pulls\/(\d+)\/comments$/.exec(rest))) {
+      const pull = findPull(repo, Number(parts[1]));
+      return paged(pull.reviewComments.map((comment) => reviewCommentObject(site, repo, pull, comment)), query, listUrl);
+    }
+    if (get && (parts = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
+      const number = Number(parts[1]);
+      findPull(repo, number);
+      const comments = repo.issueComments.filter((comment) => comment.number === number);
+      return paged(comments.map((comment) => issueCommentObject(site, repo, comment)), query, listUrl);
+    }
+    if (request.method === "POST" && (parts = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
+      return commentRequest(site, repo, Number(parts[1]), request, tokenOwner);
+    }
+    if (get && (parts = /^\/actions\/jobs\/(\d+)\/logs$/.exec(rest))) {
+      // For GitHub Actions a check run's id is its job's id.
+      const run = repo.checkRuns.find((candidate) => candidate.id === Number(parts![1]));
+      if (!run?.log) throw new ApiError(404, "Not Found");
+      return { status: 302, body: undefined, headers: { location: jobLogs.link(repo, run) } };
+    }
     if (get && (parts = /^\/commits\/(.+)\/check-runs$/.exec(rest))) {
       return listCheckRuns(repo, await commitOf(repo, decodeURIComponent(parts[1]!)), query, listUrl);
     }
@@ -250,42 +310,6 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     return { status: 201, body, headers: { location: body.url } };
   }
 
-  async function jsonBody(request: Request): Promise<Record<string, unknown>> {
-    try {
-      const body = await request.json();
-      return body && typeof body === "object" ? (body as Record<string, unknown>) : {};
-    } catch {
-      throw new ApiError(400, "Problems parsing JSON");
-    }
-  }
-
-  /** GitHub's merge button through the API: 405 when it may not merge, 409 when the head moved from `sha`. */
-  async function mergeFromApi(repo: Repo, pull: Pull, input: Record<string, unknown>): Promise<Answer> {
-    const method = input.merge_method ?? "merge";
-    if (method !== "merge" && method !== "squash") throw new ApiError(422, "Validation Failed", MERGE_DOCS, [{ resource: "PullRequest", code: "invalid", field: "merge_method" }]);
-    if (pull.state !== "open" || pull.draft || !(await mergesCleanly(repo.dir, pull.baseSha, pull.headSha))) throw new ApiError(405, "Pull Request is not mergeable", MERGE_DOCS);
-    if (typeof input.sha === "string" && input.sha !== pull.headSha) throw new ApiError(409, "Head branch was modified. Review and try the merge again.", MERGE_DOCS);
-    const sha = await mergePull(repo, pull, tokenOwner, method);
-    return { status: 200, body: { sha, merged: true, message: "Pull Request successfully merged" } };
-  }
-
-  /** Changes a pull request's title, body or state (closing it, or opening it again). */
-  async function updatePull(repo: Repo, pull: Pull, input: Record<string, unknown>): Promise<Answer> {
-    if (typeof input.title === "string") pull.title = input.title;
-    if (typeof input.body === "string") pull.body = input.body;
-    if (input.state === "closed" && pull.state === "open") closePull(pull);
-    pull.updatedAt = isoNow();
-    return { status: 200, body: pullObject(site, repo, pull, await readMergeable(repo, pull)) };
-  }
-
-  function addIssueComment(repo: Repo, number: number, input: Record<string, unknown>): Answer {
-    if (!repo.pulls.some((pull) => pull.number === number) && !repo.issues.some((issue) => issue.number === number)) throw new ApiError(404, "Not Found");
-    if (typeof input.body !== "string" || input.body === "") throw new ApiError(422, "Validation Failed", COMMENT_DOCS, [{ resource: "IssueComment", code: "missing_field", field: "body" }]);
-    const comment = { id: site.nextId(), number, login: tokenOwner, body: input.body, createdAt: isoNow() };
-    repo.issueComments.push(comment);
-    return { status: 201, body: issueCommentObject(site, repo, comment) };
-  }
-
   function listCheckRuns(repo: Repo, sha: string, query: URLSearchParams, listUrl: string): Answer {
     const name = query.get("check_name");
     const status = query.get("status");
@@ -298,6 +322,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const sha = await resolveCommit(repo.dir, ref);
     if (!sha) throw new ApiError(422, `No commit found for SHA: ${ref}`);
     return sha;
+  }
+
+  function findCheckRun(repoId: number, runId: number) {
+    return [...repos.values()].find((repo) => repo.id === repoId)?.checkRuns.find((run) => run.id === runId);
   }
 
   function findRepo(owner: string, name: string): Repo | undefined {
@@ -410,7 +438,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return result.number;
     },
 
-    async setCheckRun(owner, name, sha, { name: runName, status, conclusion, html_url, details_url }) {
+    async setCheckRun(owner, name, sha, { name: runName, status, conclusion, html_url, details_url, output, log }) {
       const repo = await helperRepo(owner, name);
       await helperCommit(repo, sha);
       if ((status === "completed") !== (conclusion !== undefined)) {
@@ -423,7 +451,20 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         if (suiteId === undefined) repo.checkSuites.set(sha, (suiteId = site.nextId()));
         const id = site.nextId();
         const page = `${url}/${repo.owner}/${repo.name}/runs/${id}`;
-        run = { id, suiteId, sha, name: runName, status, conclusion: null, htmlUrl: page, detailsUrl: page, startedAt: now, completedAt: null };
+        run = {
+          id,
+          suiteId,
+          sha,
+          name: runName,
+          status,
+          conclusion: null,
+          htmlUrl: page,
+          detailsUrl: page,
+          startedAt: now,
+          completedAt: null,
+          output: { title: null, summary: null, text: null },
+          log: null,
+        };
         repo.checkRuns.push(run);
       }
       Object.assign(run, {
@@ -432,6 +473,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         completedAt: status === "completed" ? now : null,
         htmlUrl: html_url ?? run.htmlUrl,
         detailsUrl: details_url ?? html_url ?? run.detailsUrl,
+        output: { ...run.output, ...output },
+        log: log === undefined ? run.log : stampLog(log),
       });
       return run.id;
     },
@@ -444,10 +487,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return id;
     },
 
-    async addReview(owner, name, number, { login, state, body = "" }) {
-      const { pull } = await helperPull(owner, name, number);
+    async addReview(owner, name, number, { login, state, body = "", comments = [] }) {
+      const { repo, pull } = await helperPull(owner, name, number);
       const id = site.nextId();
-      pull.reviews.push({ id, login, state, body, commitId: pull.headSha, submittedAt: isoNow() });
+      const submittedAt = isoNow();
+      const lineComments = [];
+      for (const comment of comments) {
+        const diffHunk = await diffHunkAt(repo.dir, pull.baseSha, pull.headSha, comment.path, comment.line);
+        if (diffHunk === null) throw new Error(`fake-github: GitHub would refuse this comment (422): ${comment.path} line ${comment.line} is not part of the diff`);
+        lineComments.push({ id: site.nextId(), reviewId: id, login, ...comment, commitId: pull.headSha, diffHunk, createdAt: submittedAt });
+      }
+      pull.reviewComments.push(...lineComments);
+      pull.reviews.push({ id, login, state, body, commitId: pull.headSha, submittedAt });
       pull.requestedReviewers = pull.requestedReviewers.filter((requested) => requested !== login);
       pull.updatedAt = isoNow();
       return id;
@@ -465,9 +516,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       pull.updatedAt = isoNow();
     },
 
-    async merge(owner, name, number) {
+    async merge(owner, name, number, options) {
       const { repo, pull } = await helperPull(owner, name, number);
-      return mergePull(repo, pull, repo.owner);
+      const commit = await mergePull(repo, pull, repo.owner, options);
+      if (commit === null) throw new Error(`fake-github: #${number} cannot be merged into ${pull.baseRef} (conflicts)`);
+      return commit;
     },
 
     async close(owner, name, number) {

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 export const DOCS = "https://docs.github.com/rest";
 export const RATE_LIMIT = 5000;
 
-/** A JSON answer before ETag, rate-limit and GitHub's other headers are added. */
+/** A JSON answer (no body at all when undefined: a redirect) before ETag, rate-limit and GitHub's other headers are added. */
 export interface Answer {
   status: number;
   body: unknown;
@@ -107,7 +107,6 @@ export function rateLimitAnswer(limit: Required<RateLimitOptions>, userId: numbe
 
 /** The HTTP response: GitHub's headers, and for a successful GET an ETag and a 304 when If-None-Match matches it. */
 export function respond(request: Request, answer: Answer, rate: RateLimitState): Response {
-  const text = JSON.stringify(answer.body);
   const headers: Record<string, string> = {
     "content-type": "application/json; charset=utf-8",
     "x-github-media-type": "github.v3; format=json",
@@ -115,6 +114,12 @@ export function respond(request: Request, answer: Answer, rate: RateLimitState):
     "x-github-request-id": requestId(),
     ...answer.headers,
   };
+  if (answer.body === undefined) {
+    delete headers["content-type"];
+    rate.used += 1;
+    return new Response(null, { status: answer.status, headers: { ...rateHeaders(rate), ...headers } });
+  }
+  const text = JSON.stringify(answer.body);
   if (request.method === "GET" && answer.status === 200) {
     // A weak validator of the body: an unchanged answer gets the same one.
     const etag = `W/"${createHash("sha256").update(text).digest("hex")}"`;

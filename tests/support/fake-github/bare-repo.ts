@@ -4,8 +4,9 @@
  * so a push over HTTP is seen by the next API request exactly as on GitHub.
  */
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 
 /** Runs git in `dir` and returns its trimmed output; throws with git's own message on failure. */
 export async function git(dir: string, args: string[], env: Record<string, string> = {}): Promise<string> {
@@ -84,20 +85,88 @@ export async function mergesCleanly(dir: string, base: string, head: string): Pr
  */
 export async function mergeIntoBranch(
   dir: string,
-  merge: { baseRef: string; baseSha: string; headSha: string; message: string; author: string; squash?: boolean },
+  merge: { baseRef: string; baseSha: string; headSha: string; message: string; author: string },
 ): Promise<string> {
   const tree = (await git(dir, ["merge-tree", "--write-tree", merge.baseSha, merge.headSha])).split("\n")[0]!;
-  const identity = {
-    GIT_AUTHOR_NAME: merge.author,
-    GIT_AUTHOR_EMAIL: `${merge.author}@users.noreply.github.com`,
+  const commit = await git(dir, ["commit-tree", tree, "-p", merge.baseSha, "-p", merge.headSha, "-m", merge.message], mergeIdentity(merge.author));
+  await git(dir, ["update-ref", `refs/heads/${merge.baseRef}`, commit, merge.baseSha]);
+  return commit;
+}
+
+/** Who made a merge and how GitHub signs it: the person as author, GitHub as committer. */
+function mergeIdentity(author: string): Record<string, string> {
+  return {
+    GIT_AUTHOR_NAME: author,
+    GIT_AUTHOR_EMAIL: `${author}@users.noreply.github.com`,
     GIT_COMMITTER_NAME: "GitHub",
     GIT_COMMITTER_EMAIL: "noreply@github.com",
   };
-  // A squash is one commit of the merged tree on the base alone, as GitHub's "Squash and merge" makes.
-  const parents = merge.squash ? ["-p", merge.baseSha] : ["-p", merge.baseSha, "-p", merge.headSha];
-  const commit = await git(dir, ["commit-tree", tree, ...parents, "-m", merge.message], identity);
+}
+
+/**
+ * Squashes head onto the base branch as GitHub's "Squash and merge" does: one commit with the
+ * merged tree and the base as its only parent. The ref moves only if base is still where it was.
+ */
+export async function squashIntoBranch(
+  dir: string,
+  merge: { baseRef: string; baseSha: string; headSha: string; message: string; author: string },
+): Promise<string> {
+  const tree = (await git(dir, ["merge-tree", "--write-tree", merge.baseSha, merge.headSha])).split("\n")[0]!;
+  const commit = await git(dir, ["commit-tree", tree, "-p", merge.baseSha, "-m", merge.message], mergeIdentity(merge.author));
   await git(dir, ["update-ref", `refs/heads/${merge.baseRef}`, commit, merge.baseSha]);
   return commit;
+}
+
+/**
+ * Replays head's commits onto the base branch one by one, as GitHub's "Rebase and merge" does
+ * (authors kept, GitHub as committer), in a throwaway worktree of the bare repository; returns the
+ * last replayed commit, or null when a commit does not apply (GitHub then refuses the merge).
+ */
+export async function rebaseIntoBranch(dir: string, merge: { baseRef: string; baseSha: string; headSha: string }): Promise<string | null> {
+  const worktree = join(mkdtempSync(join(tmpdir(), "fake-github-rebase-")), "worktree");
+  await git(dir, ["worktree", "add", "--quiet", "--detach", worktree, merge.baseSha]);
+  try {
+    const committer = { GIT_COMMITTER_NAME: "GitHub", GIT_COMMITTER_EMAIL: "noreply@github.com" };
+    const picked = await run(worktree, ["cherry-pick", "--allow-empty", `${merge.baseSha}..${merge.headSha}`], committer);
+    if (picked.exitCode !== 0) return null;
+    const tip = await git(worktree, ["rev-parse", "HEAD"]);
+    await git(dir, ["update-ref", `refs/heads/${merge.baseRef}`, tip, merge.baseSha]);
+    return tip;
+  } finally {
+    await run(dir, ["worktree", "remove", "--force", worktree]);
+    rmSync(dirname(worktree), { recursive: true, force: true });
+  }
+}
+
+/** The messages of head's commits that base lacks, oldest first: the body GitHub gives a squash commit. */
+export async function commitMessages(dir: string, base: string, head: string): Promise<string[]> {
+  const out = await git(dir, ["log", "--reverse", "--format=%B%x00", `${base}..${head}`]);
+  return out.split("\0").map((message) => message.trim()).filter(Boolean);
+}
+
+/**
+ * The diff_hunk GitHub shows above a line comment: the hunk's header and its lines down to the
+ * commented line of the new file; null when that line is not in the pull request's diff (GitHub
+ * refuses such a comment).
+ */
+export async function diffHunkAt(dir: string, base: string, head: string, path: string, line: number): Promise<string | null> {
+  const diff = await git(dir, ["diff", "--no-color", "--unified=3", `${base}...${head}`, "--", path]);
+  let hunk: string[] | null = null;
+  let newLine = 0;
+  for (const text of diff.split("\n")) {
+    const header = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(text);
+    if (header) {
+      hunk = [text];
+      newLine = Number(header[1]);
+      continue;
+    }
+    if (!hunk || text.startsWith("\\")) continue;
+    hunk.push(text);
+    if (text.startsWith("-")) continue;
+    if (newLine === line) return hunk.join("\n");
+    newLine++;
+  }
+  return null;
 }
 
 export interface CommitInfo {

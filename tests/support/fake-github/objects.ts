@@ -7,7 +7,20 @@
  */
 import type { components } from "@octokit/openapi-types";
 import { defaultBranch } from "./bare-repo.ts";
-import { combinedState, hasUnsettledChecks, latestStatuses, type CheckRun, type CommitStatus, type Issue, type IssueComment, type Pull, type Repo, type Review, type Site } from "./state.ts";
+import {
+  combinedState,
+  hasUnsettledChecks,
+  latestStatuses,
+  type CheckRun,
+  type CommitStatus,
+  type Issue,
+  type IssueComment,
+  type Pull,
+  type Repo,
+  type Review,
+  type ReviewComment,
+  type Site,
+} from "./state.ts";
 
 export type Schemas = components["schemas"];
 
@@ -226,8 +239,8 @@ export function pullObject(site: Site, repo: Repo, pull: Pull, mergeable: boolea
     rebaseable: mergeable,
     mergeable_state: mergeableState(repo, pull, mergeable),
     merged_by: pull.mergedBy ? userObject(site, pull.mergedBy) : null,
-    comments: 0,
-    review_comments: 0,
+    comments: repo.issueComments.filter((comment) => comment.number === pull.number).length,
+    review_comments: pull.reviewComments.length,
     maintainer_can_modify: false,
     commits: pull.commits,
     additions: pull.additions,
@@ -302,7 +315,7 @@ export function checkRunObject(site: Site, repo: Repo, run: CheckRun) {
     conclusion: run.conclusion,
     started_at: run.startedAt,
     completed_at: run.completedAt,
-    output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: `${url}/annotations` },
+    output: { ...run.output, annotations_count: 0, annotations_url: `${url}/annotations` },
     check_suite: { id: run.suiteId },
     app: actionsApp(site),
     pull_requests: pullsMinimal(site, repo, run.sha),
@@ -357,19 +370,54 @@ export function reviewObject(site: Site, repo: Repo, pull: Pull, review: Review)
   } satisfies Schemas["pull-request-review"];
 }
 
+/** A line comment as GET /pulls/{n}/comments lists it: on the new side of the diff, one line. */
+export function reviewCommentObject(site: Site, repo: Repo, pull: Pull, comment: ReviewComment) {
+  const api = `${site.apiUrl}/repos/${repo.owner}/${repo.name}`;
+  const self = `${api}/pulls/comments/${comment.id}`;
+  const html = `${site.url}/${repo.owner}/${repo.name}/pull/${pull.number}#discussion_r${comment.id}`;
+  const pullUrl = `${api}/pulls/${pull.number}`;
+  return {
+    url: self,
+    pull_request_review_id: comment.reviewId,
+    id: comment.id,
+    node_id: nodeId("PRRC", comment.id),
+    diff_hunk: comment.diffHunk,
+    path: comment.path,
+    commit_id: comment.commitId,
+    original_commit_id: comment.commitId,
+    user: userObject(site, comment.login),
+    body: comment.body,
+    created_at: comment.createdAt,
+    updated_at: comment.createdAt,
+    html_url: html,
+    pull_request_url: pullUrl,
+    author_association: associationOf(repo, comment.login),
+    _links: { self: { href: self }, html: { href: html }, pull_request: { href: pullUrl } },
+    start_line: null,
+    original_start_line: null,
+    start_side: null,
+    line: comment.line,
+    original_line: comment.line,
+    side: "RIGHT" as const,
+    subject_type: "line" as const,
+  } satisfies Schemas["pull-request-review-comment"];
+}
+
 export function issueCommentObject(site: Site, repo: Repo, comment: IssueComment) {
   const api = `${site.apiUrl}/repos/${repo.owner}/${repo.name}`;
+  const isPull = repo.pulls.some((pull) => pull.number === comment.number);
   return {
     id: comment.id,
     node_id: nodeId("IC", comment.id),
     url: `${api}/issues/comments/${comment.id}`,
     body: comment.body,
-    html_url: `${site.url}/${repo.owner}/${repo.name}/${repo.issues.some((issue) => issue.number === comment.number) ? "issues" : "pull"}/${comment.number}#issuecomment-${comment.id}`,
+    html_url: `${site.url}/${repo.owner}/${repo.name}/${isPull ? "pull" : "issues"}/${comment.number}#issuecomment-${comment.id}`,
     user: userObject(site, comment.login),
     created_at: comment.createdAt,
     updated_at: comment.createdAt,
     issue_url: `${api}/issues/${comment.number}`,
     author_association: associationOf(repo, comment.login),
+    performed_via_github_app: null,
   } satisfies Schemas["issue-comment"];
 }
 

@@ -3,7 +3,7 @@
  * while open, mergeability worked out lazily, listed with GitHub's filters.
  */
 import type { ValidationError } from "./answers.ts";
-import { branchTips, mergeIntoBranch, mergesCleanly, pullStats } from "./bare-repo.ts";
+import { branchTips, commitMessages, mergeIntoBranch, mergesCleanly, pullStats, rebaseIntoBranch, squashIntoBranch } from "./bare-repo.ts";
 import { isoNow, nextNumber, type Pull, type Repo, type Site } from "./state.ts";
 
 /** Opens a pull request after GitHub's checks; returns it, or the errors of GitHub's 422. */
@@ -51,6 +51,7 @@ export async function openPull(site: Site, repo: Repo, input: Record<string, unk
     mergeCommitSha: null,
     requestedReviewers: [],
     reviews: [],
+    reviewComments: [],
     mergeability: null,
   };
   repo.pulls.push(pull);
@@ -94,18 +95,36 @@ export function closePull(pull: Pull): void {
   pull.closedAt = pull.updatedAt = isoNow();
 }
 
-/** Merges with a merge commit, as GitHub's default merge button does (or squashed, by `method`); returns the commit. */
-export async function mergePull(repo: Repo, pull: Pull, by: string, method: "merge" | "squash" = "merge"): Promise<string> {
+export type MergeMethod = "merge" | "squash" | "rebase";
+
+export interface MergeOptions {
+  method: MergeMethod;
+  /** GitHub's defaults: "Merge pull request #n from owner/branch" (merge), "<title> (#n)" (squash). */
+  title?: string;
+  message?: string;
+}
+
+/**
+ * Merges as GitHub's merge button does with each method: a merge commit, one squashed commit, or
+ * head's commits replayed onto the base. Returns the commit the base branch now points at, or
+ * null when the pull request cannot be merged so (conflicts, or a commit that does not rebase).
+ */
+export async function mergePull(repo: Repo, pull: Pull, by: string, options: MergeOptions = { method: "merge" }): Promise<string | null> {
   if (pull.state !== "open") throw new Error(`fake-github: #${pull.number} is closed; only an open pull request can be merged`);
-  if (!(await mergesCleanly(repo.dir, pull.baseSha, pull.headSha))) throw new Error(`fake-github: #${pull.number} has conflicts with ${pull.baseRef}`);
-  const commit = await mergeIntoBranch(repo.dir, {
-    baseRef: pull.baseRef,
-    baseSha: pull.baseSha,
-    headSha: pull.headSha,
-    message: method === "squash" ? `${pull.title} (#${pull.number})` : `Merge pull request #${pull.number} from ${repo.owner}/${pull.headRef}\n\n${pull.title}`,
-    author: by,
-    squash: method === "squash",
-  });
+  if (!(await mergesCleanly(repo.dir, pull.baseSha, pull.headSha))) return null;
+  const ends = { baseRef: pull.baseRef, baseSha: pull.baseSha, headSha: pull.headSha };
+  let commit: string | null;
+  if (options.method === "squash") {
+    const title = options.title ?? `${pull.title} (#${pull.number})`;
+    const body = options.message ?? (await commitMessages(repo.dir, pull.baseSha, pull.headSha)).map((message) => `* ${message}`).join("\n\n");
+    commit = await squashIntoBranch(repo.dir, { ...ends, message: `${title}\n\n${body}`.trim(), author: pull.author });
+  } else if (options.method === "rebase") {
+    commit = await rebaseIntoBranch(repo.dir, ends);
+  } else {
+    const title = options.title ?? `Merge pull request #${pull.number} from ${repo.owner}/${pull.headRef}`;
+    commit = await mergeIntoBranch(repo.dir, { ...ends, message: `${title}\n\n${options.message ?? pull.title}`, author: by });
+  }
+  if (commit === null) return null;
   closePull(pull);
   Object.assign(pull, { mergedAt: pull.closedAt, mergedBy: by, mergeCommitSha: commit });
   return commit;

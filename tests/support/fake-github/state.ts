@@ -1,6 +1,7 @@
 /**
  * What the fake GitHub remembers beside the git data itself (which lives in bare repositories):
- * pull requests, check runs, commit statuses and reviews, plus GitHub's rules that read them.
+ * pull requests, check runs and their jobs' logs, commit statuses, reviews with their line
+ * comments and issue comments, plus GitHub's rules that read them.
  */
 
 /** Where the fake is reachable and how it numbers things; every object builder needs it. */
@@ -31,7 +32,7 @@ export interface Repo {
   statuses: CommitStatus[];
   /** The check suite of each commit that has check runs (one app, so one suite per commit). */
   checkSuites: Map<string, number>;
-  /** Comments on issues and pull requests (a pull request's conversation is its issue's), oldest first. */
+  /** Comments on issues and pull requests (a pull request is an issue on GitHub), oldest first. */
   issueComments: IssueComment[];
   /** Issues (not pull requests); they share one sequence of numbers with pull requests, as on GitHub. */
   issues: Issue[];
@@ -51,15 +52,6 @@ export interface Issue {
 /** The next number of an issue or pull request in the repository: GitHub numbers both in one sequence. */
 export function nextNumber(repo: Repo): number {
   return Math.max(0, ...repo.pulls.map((pull) => pull.number), ...repo.issues.map((issue) => issue.number)) + 1;
-}
-
-export interface IssueComment {
-  id: number;
-  /** The issue's (or pull request's) number. */
-  number: number;
-  login: string;
-  body: string;
-  createdAt: string;
 }
 
 export interface Pull {
@@ -89,6 +81,8 @@ export interface Pull {
   mergeCommitSha: string | null;
   requestedReviewers: string[];
   reviews: Review[];
+  /** Line comments, each submitted with a review. */
+  reviewComments: ReviewComment[];
   /**
    * GitHub works out mergeability in the background after the head or base moves, so the first
    * read after a change answers `mergeable: null`. `of` names the base...head pair it was computed for.
@@ -110,6 +104,16 @@ export interface CheckRun {
   detailsUrl: string;
   startedAt: string;
   completedAt: string | null;
+  /** What the run reports on its page: a title, a Markdown summary and details. */
+  output: CheckOutput;
+  /** Its GitHub Actions job's log, as GitHub stores it (each line stamped with its time); null before the job wrote one. */
+  log: string | null;
+}
+
+export interface CheckOutput {
+  title: string | null;
+  summary: string | null;
+  text: string | null;
 }
 
 export type StatusState = "pending" | "success" | "failure" | "error";
@@ -133,6 +137,29 @@ export interface Review {
   body: string;
   commitId: string;
   submittedAt: string;
+}
+
+/** A comment on one line of the pull request's diff (the new side), made as part of a review. */
+export interface ReviewComment {
+  id: number;
+  reviewId: number;
+  login: string;
+  path: string;
+  line: number;
+  body: string;
+  commitId: string;
+  /** The lines of the diff up to the commented one, as GitHub shows above the comment. */
+  diffHunk: string;
+  createdAt: string;
+}
+
+export interface IssueComment {
+  id: number;
+  /** The issue's (or pull request's) number. */
+  number: number;
+  login: string;
+  body: string;
+  createdAt: string;
 }
 
 /** The latest status of each context on a commit, in the order the contexts first appeared. */
