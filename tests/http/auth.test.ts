@@ -70,6 +70,11 @@ describe("setup, sign-in and roles over HTTP", () => {
       ["GET", "/api/settings"], ["PUT", "/api/settings"], ["GET", "/api/tokens"], ["POST", "/api/tokens"],
       ["DELETE", "/api/tokens/x"], ["POST", "/api/users"], ["GET", "/api/users"], ["POST", "/api/auth/logout"],
       ["GET", "/api/auth/me"],
+      // Unattended runs and their triggers: a stranger starts, reads, steers and fires none of them.
+      ["POST", "/api/tasks/x/runs"], ["GET", "/api/runs"], ["GET", "/api/runs/x"], ["POST", "/api/runs/x/stop"],
+      ["POST", "/api/runs/x/pause"], ["POST", "/api/runs/x/resume"], ["POST", "/api/runs/x/pick"],
+      ["GET", "/api/triggers"], ["POST", "/api/triggers"], ["PATCH", "/api/triggers/x"], ["DELETE", "/api/triggers/x"],
+      ["GET", "/api/triggers/x/firings"], ["POST", "/api/triggers/x/fire"],
     ];
     for (const [method, path] of routes) {
       const res = await pier.fetch(path, { method, headers: { "content-type": "application/json" }, body: method === "GET" ? undefined : "{}" });
