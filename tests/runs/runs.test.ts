@@ -190,6 +190,32 @@ describe("unattended runs", () => {
     await pier.fetch("/api/settings", { ...json({ maxConcurrentRuns: 2 }, { cookie }), method: "PUT" });
   }, 120_000);
 
+  test("a repository's own limit: its runs beyond it wait in line, while another repository's run, started later, goes ahead within the instance's limit", async () => {
+    await github.createRepo("octo", "gadgets", { from: makeRemoteRepo("gadgets").path });
+    const gadgets = await addRepo(pier, cookie, `${github.url}/octo/gadgets.git`, "gadgets");
+    expect((await pier.fetch(`/api/repos/${repoId}`, { ...json({ maxConcurrentRuns: 1 }, { cookie }), method: "PATCH" })).status).toBe(200);
+    const firstSaid = (marker: string) => (body: { system?: unknown; messages?: unknown[] }) => body.system !== undefined && JSON.stringify(body.messages?.[0] ?? "").includes(marker);
+    const held = Promise.withResolvers<void>();
+    anthropic.scriptWhen(firstSaid("Limited one"), { text: "Nothing to change.", heldUntil: held.promise });
+    anthropic.scriptWhen(firstSaid("Limited two"), { text: "Nothing to change either." });
+    anthropic.scriptWhen(firstSaid("Elsewhere"), { text: "Nothing here." });
+    const start = async (title: string, repo = repoId) => {
+      const { id } = (await (await post("/api/tasks", { title, repoId: repo })).json()) as { id: string };
+      return ((await (await post(`/api/tasks/${id}/runs`, {})).json()) as RunJson[])[0]!;
+    };
+    const one = await start("Limited one");
+    const two = await start("Limited two");
+    const elsewhere = await start("Elsewhere", gadgets);
+    // The instance has two slots: widgets' own limit keeps its second run queued, and gadgets' run takes the other slot.
+    expect([one.state, two.state, elsewhere.state]).toEqual(["working", "queued", "working"]);
+    expect(await runIn(elsewhere.id, "failed")).toMatchObject({ reason: expect.stringContaining("no commits") });
+    expect((await runOf(two.id)).state).toBe("queued");
+    held.resolve();
+    await runIn(one.id, "failed");
+    expect(await runIn(two.id, "failed")).toMatchObject({ reason: expect.stringContaining("no commits") });
+    expect((await pier.fetch(`/api/repos/${repoId}`, { ...json({ maxConcurrentRuns: "" }, { cookie }), method: "PATCH" })).status).toBe(200);
+  }, 120_000);
+
   test("two attempts with different models, compared and one picked: the other is stopped, its PR closed with a comment, its session ended; feedback on the pick is a round", async () => {
     const agentOf = (model: string) => (body: { model?: string; system?: unknown }) => body.model === model && body.system !== undefined;
     anthropic.scriptWhen(agentOf("claude-sonnet-4-6"), ...agentCommits("sonnet.txt", "by sonnet\n", "Sonnet attempt"));
