@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, isNull, ne, or } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, ne, notInArray, or } from "drizzle-orm";
 import { type Actor, personActor } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import { loadItems } from "../chat/items.ts";
@@ -214,6 +214,28 @@ export class Runs {
   forSession(sessionId: string): { id: string; budgetUsd: number; state: RunState } | null {
     const run = this.runOfSession(sessionId);
     return run ? { id: run.id, budgetUsd: run.budgetUsd, state: run.state } : null;
+  }
+
+  /**
+   * Why the task cannot be approved yet, or null: its latest attempts (those started together) still
+   * stand more than one, none picked, so which pull request the approval is for is not known.
+   */
+  approvalRefusal(taskId: string): AppError | null {
+    const latest = this.deps.db.select({ batchId: runs.batchId }).from(runs).where(eq(runs.taskId, taskId)).orderBy(desc(runs.createdAt)).get();
+    if (!latest) return null;
+    const standing = this.deps.db
+      .select({ attempt: runs.attempt })
+      .from(runs)
+      .where(and(eq(runs.batchId, latest.batchId), notInArray(runs.state, ["stopped", "failed"])))
+      .orderBy(asc(runs.attempt))
+      .all();
+    if (standing.length <= 1) return null;
+    const attempts = standing.map((run) => run.attempt);
+    return new AppError(
+      409,
+      "pick_an_attempt",
+      `Attempts ${attempts.slice(0, -1).join(", ")} and ${attempts.at(-1)} of this task are all still standing: pick one of them first (Pick this one, on the task page), then approve.`,
+    );
   }
 
   // ---------------------------------------------------------------- a person's hand

@@ -228,6 +228,18 @@ describe("unattended runs", () => {
     const second = await runIn(two!.id, "waiting_ci");
     expect(first.prNumber).not.toBe(second.prNumber);
 
+    // With no CI, the wait for checks runs out and both await approval; with both standing, approving is refused until one is picked.
+    anthropic.scriptWhen((body) => body.system === undefined, { text: "## Summary\nsonnet.txt was added." });
+    await pollAndTick();
+    await runIn(one!.id, "awaiting_approval");
+    await runIn(two!.id, "awaiting_approval");
+    expect((await get<{ status: string }>(`/api/tasks/${taskId}`)).status).toBe("awaiting_approval");
+    const refused = await apiError(await post(`/api/tasks/${taskId}/approve`));
+    expect(refused).toMatchObject({ status: 409, code: "pick_an_attempt", message: expect.stringContaining("Attempts 1 and 2 of this task are all still standing: pick one") });
+    expect((await get<{ status: string }>(`/api/tasks/${taskId}`)).status).toBe("awaiting_approval");
+    expect((await runOf(one!.id)).state).toBe("awaiting_approval");
+    expect((await runOf(two!.id)).state).toBe("awaiting_approval");
+
     const picked = await post(`/api/runs/${one!.id}/pick`);
     expect(picked.status).toBe(200);
     expect(await runOf(two!.id)).toMatchObject({ state: "stopped", reason: "person" });
@@ -236,10 +248,8 @@ describe("unattended runs", () => {
     await until("the other session ended", () => get<SessionJson>(`/api/sessions/${second.sessionId}`), (s) => s.state === "ended");
     expect((await github.pull("octo", "widgets", first.prNumber!)).state).toBe("open");
 
-    // With no CI, the wait for checks runs out and the task awaits approval; a rejection is a feedback round.
-    anthropic.scriptWhen((body) => body.system === undefined, { text: "## Summary\nsonnet.txt was added." });
-    await pollAndTick();
-    await runIn(one!.id, "awaiting_approval");
+    // The picked one is approvable now; a rejection instead is a feedback round.
+    expect((await runOf(one!.id)).state).toBe("awaiting_approval");
     anthropic.scriptWhen(agentOf("claude-sonnet-4-6"), ...agentCommits("sonnet.txt", "by sonnet, shorter\n", "Shorter"));
     const headBefore = (await github.pull("octo", "widgets", first.prNumber!)).headSha;
     expect((await post(`/api/tasks/${taskId}/reject`, { feedback: "Make it <shorter>." })).status).toBe(200);
