@@ -25,7 +25,7 @@ import type { Tasks } from "../tasks/tasks.ts";
 import type { LoopStep, Rounds } from "./rounds.ts";
 import { MAX_ATTEMPTS } from "./run-input.ts";
 import { RUN_QUERY_FIELDS, type RunQuery, type RunRow, liveRunOfSession, queryRuns, runFor } from "./run-query.ts";
-import { CARRY_ON_MESSAGE, feedbackMessage, firstMessage } from "./run-words.ts";
+import { carryOnMessage, feedbackMessage, firstMessage } from "./run-words.ts";
 import { FINAL_RUN_STATES, RUN_STATES, type Round, type RunState, WORKING_RUN_STATES, runs } from "./tables.ts";
 
 /** A run as the API shows it (the run object of API.md, "Runs"). */
@@ -443,7 +443,7 @@ export class Runs {
     }
     const last = items.at(-1);
     if (last?.kind === "turn_end" && !last.interrupted) await this.afterTurn(run);
-    else chat.send(CARRY_ON_MESSAGE);
+    else chat.send(carryOnMessage(run.state === "fixing" ? parseRounds(run.rounds).at(-1) : undefined));
   }
 
   private turnEnded(run: RunRow): Promise<void> {

@@ -222,11 +222,17 @@ describe("a run's fix rounds", () => {
     expect(github.gitAt("octo", "widgets", "show", `${fixed.headSha}:restart.txt`)).toBe("whole");
     expect(await runIn(run.id, "waiting_ci")).toMatchObject({ rounds: [expect.objectContaining({ kind: "ci", headSha: head })] });
     const transcript = await get<Array<{ kind: string; text?: string }>>(`/api/sessions/${run.sessionId}/transcript`);
-    expect(transcript.filter((item) => item.kind === "user").map((item) => item.text?.slice(0, 30))).toEqual([
+    const told = transcript.filter((item) => item.kind === "user").map((item) => item.text ?? "");
+    expect(told.map((text) => text.slice(0, 30))).toEqual([
       expect.stringContaining("You are working unattended"),
       `CI failed on your pull request`,
       expect.stringContaining("Pier restarted while you were"),
     ]);
+    // Told to finish the round it was in, named by its summary (the check's name quoted: it is CI's word), not the whole task.
+    expect(told[2]).toContain("you were in a fix round for failing CI");
+    expect(told[2]).toContain("Finish that round");
+    expect(told[2]).toContain('what="summary of the ci round">\nCI failed: test\n</quoted>');
+    expect(told[2]).not.toContain("finish the task");
   }, 180_000);
 
   test("a fix round waits for a slot: at maxConcurrentRuns 1 the run stays waiting on CI while another run works, then its round starts before a run queued after it asked", async () => {
