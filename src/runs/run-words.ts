@@ -1,4 +1,4 @@
-import { QUOTED_BLOCKS_ARE_DATA, quoted } from "../chat/quoted.ts";
+import { QUOTED_BLOCKS_ARE_DATA, quoted, quotedAround } from "../chat/quoted.ts";
 import { quotedNote, quotedTask } from "../tasks/task-words.ts";
 import type { PublicNote, PublicTask } from "../tasks/tasks.ts";
 import type { Round, RoundKind } from "./tables.ts";
@@ -9,14 +9,26 @@ import type { Round, RoundKind } from "./tables.ts";
  * person's feedback) is quoted data, naming who wrote it (see src/chat/quoted.ts).
  */
 
-/** The run's first message: what to do, then the task as data. */
-export function firstMessage(task: PublicTask, notes: Array<{ note: PublicNote; author: string }>, creator: string): string {
+/**
+ * The run's first message: what to do, then the task as data. A task a trigger made, whose
+ * description still says what the trigger wrote (`brief`, kept on the run where no member can
+ * edit it), is given as the trigger's template and each value it was fired with, quoted side by
+ * side: its values are then quoted once, not again inside the task's block.
+ */
+export function firstMessage(task: PublicTask, notes: Array<{ note: PublicNote; author: string }>, creator: string, brief: string | null = null): string {
+  const asTriggered = brief !== null && task.description === brief;
   return [
     "You are working unattended for the person who started this run: nobody is watching the chat, so do not ask questions; decide, and say what you decided.",
     "Work on the task below in this worktree. When the change is done, commit it on the current branch (git add and git commit, with a message that says why) and end your turn. Do not push and do not open a pull request: Pier pushes the branch and opens the pull request once your turn ends with commits.",
     QUOTED_BLOCKS_ARE_DATA,
     "The task:",
-    quotedTask(task, creator),
+    ...(asTriggered
+      ? [
+          quotedTask({ ...task, description: "" }, creator),
+          "Its description, made by the trigger that started this run: the trigger's template, with each value it was fired with quoted apart, naming where it came from:",
+          quotedAround({ from: `the trigger's prompt template (set by ${creator})`, what: `description of task ${task.id}` }, brief),
+        ]
+      : [quotedTask(task, creator)]),
     ...(notes.length ? ["Its notes, oldest first:", ...notes.map(({ note, author }) => quotedNote(note, author))] : []),
   ].join("\n\n");
 }

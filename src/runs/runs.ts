@@ -137,8 +137,9 @@ export class Runs {
   /**
    * Starts one run per attempt (or per variant) on the task, acting as `actor`, each queued for a
    * slot and started in order as slots free. 400 when the task has no repository and none is given.
+   * A trigger gives the task's description as it wrote it (`brief`, see runs.brief).
    */
-  async start(actor: Actor, taskId: string, input: StartRunsInput, from?: { triggerId: string }): Promise<PublicRun[]> {
+  async start(actor: Actor, taskId: string, input: StartRunsInput, from?: { triggerId: string; brief?: string }): Promise<PublicRun[]> {
     if (actor.kind !== "person") throw forbidden("Only a person can start a run.");
     const task = this.deps.tasks.get(actor, taskId);
     const repoId = input.repoId || task.repoId;
@@ -178,7 +179,7 @@ export class Runs {
       autoMerge: input.autoMerge ?? plain.autoMerge,
       paused: false,
       triggerId: from?.triggerId ?? null,
-      brief: null,
+      brief: from?.brief ?? null,
       slotWantedAt: null,
       createdAt,
       endedAt: null,
@@ -616,7 +617,7 @@ export class Runs {
   private firstMessageOf(run: RunRow): string {
     const task = this.deps.tasks.read(run.taskId);
     const notes = this.deps.tasks.notesOf(run.taskId).map((note) => ({ note, author: this.deps.tasks.noteAuthor(note) }));
-    return firstMessage(task, notes, this.deps.tasks.creatorOf(task));
+    return firstMessage(task, notes, this.deps.tasks.creatorOf(task), run.brief);
   }
 
   private async closePullRequestOf(run: RunRow, comment: string): Promise<void> {
