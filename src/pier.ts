@@ -370,6 +370,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   // Before sessions come back after a restart: a run carries on when its session is active again.
   const rounds = new Rounds({ db, github, credentials, settings });
   const runs = new Runs({ db, bus, settings, sessions, hosts, tasks, prs, pods, github, credentials, mirrors, rounds });
+  // Approving a task whose attempts still stand, none picked, is refused: the runs are built after the tasks.
+  tasks.refuseApprovalsWhen((taskId) => runs.approvalRefusal(taskId));
   // Before anyone can connect: usage of responses the last server was killed in the middle of is
   // recorded, then the turns it cut off end as interrupted (their turn_end counts that usage).
   recordLeftoverUsage(db, addSessionCost);

@@ -167,6 +167,8 @@ export function RepoPage(
               hint="Empty opens a login shell." />
             <Field form={props.form} name="githubRepo" label="GitHub repository" placeholder="owner/name"
               hint="Where its pull requests are, on the GitHub Pier talks to. Empty takes it from the URL." />
+            <Field form={props.form} name="maxConcurrentRuns" label="Runs at once" type="number"
+              hint="From 1 to 64: its unattended runs working or fixing at once, within the instance's limit. Empty for the instance's limit only." />
             <button type="submit" class="primary">Save</button>
           </HxForm>
         </section>

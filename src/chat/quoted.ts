@@ -32,3 +32,26 @@ function escapeAttribute(text: string): string {
   // An attribute is one line: a name or title with a line break would only be a forgery.
   return escapeContent(text).replaceAll('"', "&quot;").replace(/[\r\n]+/g, " ");
 }
+
+/** A block exactly as `quoted` writes it: its attributes and content hold no raw `<`, `>` (nor `"` or a line break in an attribute). */
+const BLOCK = /<quoted from="[^"<>\r\n]*" what="[^"<>\r\n]*">\n[^<>]*\n<\/quoted>/g;
+
+/**
+ * Text Pier composed around blocks `quoted` made (a trigger's template around the values it was
+ * fired with), as blocks side by side: each block as it is, and the text between them quoted as
+ * `attribution`'s. Nothing is nested or escaped twice. Only for text Pier wrote and kept where
+ * nobody else can change it: in text anyone else could write, a block would be theirs to forge.
+ */
+export function quotedAround(attribution: Attribution, text: string): string {
+  const parts: string[] = [];
+  let from = 0;
+  for (const match of text.matchAll(BLOCK)) {
+    const between = text.slice(from, match.index).trim();
+    if (between) parts.push(quoted(attribution, between));
+    parts.push(match[0]);
+    from = match.index + match[0].length;
+  }
+  const rest = text.slice(from).trim();
+  if (rest) parts.push(quoted(attribution, rest));
+  return parts.join("\n");
+}

@@ -20,11 +20,16 @@ export interface Repo {
   terminalCommand: string | null;
   /** "owner/name" on the GitHub of GITHUB_API_URL (from the URL, or set for mirrors and local clones). */
   githubRepo: string | null;
+  /** Its runs working at once, within the instance's maxConcurrentRuns; null: only the instance's limit. */
+  maxConcurrentRuns: number | null;
   createdAt: Date;
 }
 
 const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const MAX_COMMAND = 500;
+/** The instance's own ceiling of runs at once (settings' maxConcurrentRuns). */
+const MAX_RUNS_AT_ONCE = 64;
+const RUNS_AT_ONCE_RULE = `Runs at once must be a whole number from 1 to ${MAX_RUNS_AT_ONCE}, or empty for the instance's limit only.`;
 
 export function publicRepo(repo: Repo) {
   return { ...repo, createdAt: repo.createdAt.toISOString() };
@@ -47,6 +52,8 @@ export const RepoSettingsInput = Type.Object({
     rule: `Terminal start command must be one line of at most ${MAX_COMMAND} characters.`,
   }),
   githubRepo: optionalText("GitHub repository", { description: "owner/name on GitHub; empty takes it from the URL." }),
+  // A number from the API, text from the settings form; empty clears it.
+  maxConcurrentRuns: Type.Optional(Type.Union([Type.Number(), Type.String()], { title: "Runs at once", error: RUNS_AT_ONCE_RULE, description: "Its runs working at once; empty for the instance's limit only." })),
 });
 export type RepoSettingsInput = Static<typeof RepoSettingsInput>;
 
@@ -67,7 +74,7 @@ export function addRepo(db: Db, rules: RepoRules, actor: Actor, input: AddRepoIn
   if (!REPO_NAME.test(name)) {
     throw invalid("name", "Name must be 1–100 characters: letters, digits, '.', '-' or '_', starting with a letter or digit.");
   }
-  const defaults = { defaultBranch: "main", image: null, terminalCommand: null, githubRepo: githubRepoFromUrl(url, rules.github) };
+  const defaults = { defaultBranch: "main", image: null, terminalCommand: null, githubRepo: githubRepoFromUrl(url, rules.github), maxConcurrentRuns: null };
   const repo: Repo = { id: newId(), name, url, createdAt: new Date(), ...readSettings(input, defaults, url, rules) };
   return db.transaction((tx) => {
     const taken = tx.select({ id: repos.id }).from(repos).where(eq(repos.name, name)).get();
@@ -77,9 +84,9 @@ export function addRepo(db: Db, rules: RepoRules, actor: Actor, input: AddRepoIn
   });
 }
 
-type RepoSettings = Pick<Repo, "defaultBranch" | "image" | "terminalCommand" | "githubRepo">;
+type RepoSettings = Pick<Repo, "defaultBranch" | "image" | "terminalCommand" | "githubRepo" | "maxConcurrentRuns">;
 
-/** An admin changes a repo's default branch, image or terminal start command; "" clears the optional ones. */
+/** An admin changes a repo's default branch, image, terminal start command, GitHub repository or runs at once; "" clears the optional ones. */
 export function updateRepo(db: Db, rules: RepoRules, actor: Actor, id: string, input: RepoSettingsInput): Repo {
   assertAdmin(actor);
   const repo = getRepo(db, id);
@@ -111,7 +118,16 @@ function readSettings(input: RepoSettingsInput, current: RepoSettings, url: stri
     if (githubRepo !== null && !isGithubRepo(githubRepo)) throw invalid("githubRepo", "GitHub repository must be owner/name, such as octo-org/widgets.");
     next.githubRepo = githubRepo;
   }
+  if (input.maxConcurrentRuns !== undefined) next.maxConcurrentRuns = runsAtOnce(input.maxConcurrentRuns);
   return next;
+}
+
+/** A repo's runs at once: a whole number from 1 to the instance's ceiling, or none (empty). */
+function runsAtOnce(raw: number | string): number | null {
+  if (typeof raw === "string" && raw.trim() === "") return null;
+  const value = typeof raw === "number" ? raw : Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_RUNS_AT_ONCE) throw invalid("maxConcurrentRuns", RUNS_AT_ONCE_RULE);
+  return value;
 }
 
 const columns = {
@@ -122,6 +138,7 @@ const columns = {
   image: repos.image,
   terminalCommand: repos.terminalCommand,
   githubRepo: repos.githubRepo,
+  maxConcurrentRuns: repos.maxConcurrentRuns,
   createdAt: repos.createdAt,
 };
 export function listRepos(db: Db): Repo[] {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, ne } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, ne, notInArray, or } from "drizzle-orm";
 import { type Actor, personActor } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import { loadItems } from "../chat/items.ts";
@@ -21,11 +21,11 @@ import type { Session } from "../sessions/session.ts";
 import { type ChatEngineName, sessions as sessionsTable } from "../sessions/tables.ts";
 import type { Credentials } from "../settings/credentials.ts";
 import type { SettingsStore } from "../settings/settings.ts";
-import type { PublicNote, Tasks } from "../tasks/tasks.ts";
+import type { Tasks } from "../tasks/tasks.ts";
 import type { LoopStep, Rounds } from "./rounds.ts";
 import { MAX_ATTEMPTS } from "./run-input.ts";
 import { RUN_QUERY_FIELDS, type RunQuery, type RunRow, liveRunOfSession, queryRuns, runFor } from "./run-query.ts";
-import { CARRY_ON_MESSAGE, feedbackMessage, firstMessage } from "./run-words.ts";
+import { carryOnMessage, feedbackMessage, firstMessage } from "./run-words.ts";
 import { FINAL_RUN_STATES, RUN_STATES, type Round, type RunState, WORKING_RUN_STATES, runs } from "./tables.ts";
 
 /** A run as the API shows it (the run object of API.md, "Runs"). */
@@ -90,6 +90,8 @@ export interface RunDeps {
 
 /** A run whose agent is done for now and whose pull request is followed: CI, then reviews. */
 const LOOP_STATES: RunState[] = ["waiting_ci", "waiting_review"];
+/** Where a run waits for a slot to begin a round: a fix round from its PR loop, or a person's feedback once it awaits approval. */
+const ROUND_WAITING_STATES: RunState[] = [...LOOP_STATES, "awaiting_approval"];
 
 /**
  * A pull request that has shown no check for this long after it was pushed is taken to have no
@@ -100,15 +102,18 @@ export const NO_CI_AFTER_MS = 60_000;
 /**
  * Unattended runs: a task worked on by an agent in a session of its own, acting as the person who
  * started it, from the task to a pull request that CI passes and a person approves (and, with
- * autoMerge, to its merge). Runs wait in a queue for a slot (maxConcurrentRuns: runs whose agent
- * works hold one); each step is written first and then published (`run.changed`). The database is
- * the truth, so a restarted Pier carries every run on from where it stood.
+ * autoMerge, to its merge). Runs wait in a queue for a slot (maxConcurrentRuns, and the repository's
+ * own limit: runs whose agent works hold one), and so does every round they are given; each step is
+ * written first and then published (`run.changed`). The database is the truth, so a restarted Pier
+ * carries every run on from where it stood.
  */
 export class Runs {
   /** One step of a run at a time: events, the job's ticks and people's requests all move runs. */
   private steps = new KeyedLock();
   /** When each run began waiting on its pull request's CI (in this process; a restart starts the wait again). */
   private waitingSince = new Map<string, number>();
+  /** Runs whose turn for a slot came and whose round is being worked out: the slot is kept for them meanwhile. */
+  private offered = new Set<string>();
 
   constructor(private deps: RunDeps) {
     const { bus } = deps;
@@ -120,7 +125,7 @@ export class Runs {
     bus.subscribe("task.updated", null, ({ task, from }) => {
       if (task?.status === "done" && from === "awaiting_approval") void this.approved(task.id);
     });
-    bus.subscribe("task.rejected", null, ({ task, note }) => void this.rejected(task.id, note));
+    bus.subscribe("task.rejected", null, ({ task }) => void this.rejected(task.id));
     bus.subscribe("budget.exceeded", null, ({ sessionId }) => {
       const run = this.runOfSession(sessionId);
       if (run) this.stopForBudget(run.id);
@@ -132,8 +137,9 @@ export class Runs {
   /**
    * Starts one run per attempt (or per variant) on the task, acting as `actor`, each queued for a
    * slot and started in order as slots free. 400 when the task has no repository and none is given.
+   * A trigger gives the task's description as it wrote it (`brief`, see runs.brief).
    */
-  async start(actor: Actor, taskId: string, input: StartRunsInput, from?: { triggerId: string }): Promise<PublicRun[]> {
+  async start(actor: Actor, taskId: string, input: StartRunsInput, from?: { triggerId: string; brief?: string }): Promise<PublicRun[]> {
     if (actor.kind !== "person") throw forbidden("Only a person can start a run.");
     const task = this.deps.tasks.get(actor, taskId);
     const repoId = input.repoId || task.repoId;
@@ -173,6 +179,8 @@ export class Runs {
       autoMerge: input.autoMerge ?? plain.autoMerge,
       paused: false,
       triggerId: from?.triggerId ?? null,
+      brief: from?.brief ?? null,
+      slotWantedAt: null,
       createdAt,
       endedAt: null,
     }));
@@ -207,6 +215,28 @@ export class Runs {
   forSession(sessionId: string): { id: string; budgetUsd: number; state: RunState } | null {
     const run = this.runOfSession(sessionId);
     return run ? { id: run.id, budgetUsd: run.budgetUsd, state: run.state } : null;
+  }
+
+  /**
+   * Why the task cannot be approved yet, or null: its latest attempts (those started together) still
+   * stand more than one, none picked, so which pull request the approval is for is not known.
+   */
+  approvalRefusal(taskId: string): AppError | null {
+    const latest = this.deps.db.select({ batchId: runs.batchId }).from(runs).where(eq(runs.taskId, taskId)).orderBy(desc(runs.createdAt)).get();
+    if (!latest) return null;
+    const standing = this.deps.db
+      .select({ attempt: runs.attempt })
+      .from(runs)
+      .where(and(eq(runs.batchId, latest.batchId), notInArray(runs.state, ["stopped", "failed"])))
+      .orderBy(asc(runs.attempt))
+      .all();
+    if (standing.length <= 1) return null;
+    const attempts = standing.map((run) => run.attempt);
+    return new AppError(
+      409,
+      "pick_an_attempt",
+      `Attempts ${attempts.slice(0, -1).join(", ")} and ${attempts.at(-1)} of this task are all still standing: pick one of them first (Pick this one, on the task page), then approve.`,
+    );
   }
 
   // ---------------------------------------------------------------- a person's hand
@@ -267,7 +297,7 @@ export class Runs {
     if (FINAL_RUN_STATES.includes(run.state)) throw new AppError(409, "run_over", `The run is ${run.state}; it takes no more rounds.`);
     const chat = run.sessionId ? this.liveChat(run.sessionId) : null;
     if (!chat) throw new AppError(409, "session_not_active", "The run's session is not active, so its agent cannot take a round.");
-    this.move(runId, { state: "fixing", rounds: JSON.stringify([...parseRounds(run.rounds), round]) });
+    this.move(runId, { state: "fixing", rounds: JSON.stringify([...parseRounds(run.rounds), round]), slotWantedAt: null });
     this.waitingSince.delete(runId);
     chat.send(message);
   }
@@ -302,17 +332,76 @@ export class Runs {
 
   // ---------------------------------------------------------------- the loop
 
-  /** Starts queued runs, oldest first, while slots are free. */
+  /**
+   * Gives free slots out in turn: a queued run starts; a run waiting to begin a round is looked at
+   * again, and the slot stays its own (the others wait behind it) until it has begun its round or
+   * found it needs none, when it fills the queue again.
+   */
   private async fill(): Promise<void> {
-    const max = this.deps.settings.plain().maxConcurrentRuns;
     for (;;) {
-      const working = this.deps.db.select({ id: runs.id }).from(runs).where(inArray(runs.state, WORKING_RUN_STATES)).all().length;
-      if (working >= max) return;
-      const next = this.deps.db.select().from(runs).where(eq(runs.state, "queued")).orderBy(asc(runs.createdAt), asc(runs.attempt)).get();
+      const next = this.nextInLine();
       if (!next) return;
+      if (next.state !== "queued") {
+        this.offerSlot(next);
+        return;
+      }
       if (!this.move(next.id, { state: "working" }, ["queued"])) continue;
       await this.launch(this.row(next.id));
     }
+  }
+
+  /**
+   * Whose turn it is, when a slot is free (maxConcurrentRuns): of the queued runs (by when they were
+   * started) and those waiting to begin a round (by when they asked), the first whose repository's
+   * own limit leaves room too. A paused run's PR loop takes no turn.
+   */
+  private nextInLine(): RunRow | null {
+    const working = this.deps.db.select({ repoId: runs.repoId }).from(runs).where(inArray(runs.state, WORKING_RUN_STATES)).all();
+    if (working.length >= this.deps.settings.plain().maxConcurrentRuns) return null;
+    const waiting = this.deps.db
+      .select()
+      .from(runs)
+      .where(or(eq(runs.state, "queued"), and(isNotNull(runs.slotWantedAt), inArray(runs.state, ROUND_WAITING_STATES))))
+      .all()
+      .filter((run) => !(run.paused && LOOP_STATES.includes(run.state)))
+      .sort((a, b) => inLineSince(a) - inLineSince(b) || a.attempt - b.attempt);
+    const limits = new Map<string, number | null>();
+    for (const run of waiting) {
+      if (!limits.has(run.repoId)) limits.set(run.repoId, getRepo(this.deps.db, run.repoId).maxConcurrentRuns);
+      const limit = limits.get(run.repoId)!;
+      if (limit === null || working.filter((other) => other.repoId === run.repoId).length < limit) return run;
+    }
+    return null;
+  }
+
+  /** It is the run's turn for a slot: its round is worked out again (a PR loop's from GitHub, a feedback round from the task). */
+  private offerSlot(run: RunRow): void {
+    if (this.offered.has(run.id)) return;
+    this.offered.add(run.id);
+    const step = run.state === "awaiting_approval" ? () => this.feedbackRound(this.row(run.id)) : () => this.loopStep(this.row(run.id), Date.now());
+    this.steps
+      .run(run.id, step)
+      .catch((error) => console.error(`[pier] run ${run.id} could not take its slot:`, error instanceof Error ? error.message : error))
+      .finally(() => this.offered.delete(run.id));
+  }
+
+  /**
+   * Whether the run may begin a round now: a slot is free and it is its turn. If not, it takes its
+   * place in line (once: its place is kept) and waits in the state it is in.
+   */
+  private mayBeginRound(run: RunRow): boolean {
+    if (run.slotWantedAt === null) {
+      run.slotWantedAt = new Date();
+      this.deps.db.update(runs).set({ slotWantedAt: run.slotWantedAt }).where(eq(runs.id, run.id)).run();
+    }
+    return this.nextInLine()?.id === run.id;
+  }
+
+  /** The run needs no slot after all (its round is no longer called for, or it failed): its place in line goes to the next. */
+  private leaveLine(run: RunRow): void {
+    if (run.slotWantedAt === null) return;
+    this.deps.db.update(runs).set({ slotWantedAt: null }).where(eq(runs.id, run.id)).run();
+    void this.fill();
   }
 
   /** The run's session, started as its person, on a branch of its own, linked to its task. */
@@ -355,7 +444,7 @@ export class Runs {
     }
     const last = items.at(-1);
     if (last?.kind === "turn_end" && !last.interrupted) await this.afterTurn(run);
-    else chat.send(CARRY_ON_MESSAGE);
+    else chat.send(carryOnMessage(run.state === "fixing" ? parseRounds(run.rounds).at(-1) : undefined));
   }
 
   private turnEnded(run: RunRow): Promise<void> {
@@ -420,8 +509,12 @@ export class Runs {
       console.error(`[pier] the next step of run ${run.id} could not be worked out: ${githubMessage(error)}`);
       return;
     }
+    if (step.kind === "round") {
+      await this.giveRound(run, step.round, step.message);
+      return;
+    }
+    this.leaveLine(run);
     if (step.kind === "fail") this.fail(run.id, step.reason);
-    else if (step.kind === "round") await this.giveRound(run, step.round, step.message);
     else if (step.kind === "wait") {
       if (step.state !== run.state) this.move(run.id, { state: step.state }, LOOP_STATES);
     } else await this.readyForApproval(run, pr, now);
@@ -439,10 +532,14 @@ export class Runs {
   }
 
   /**
-   * Gives the agent a fix round. For a conflict, the base is fetched first (the mirror from
-   * GitHub, the person's clone from the mirror), so the agent rebases onto the base as it is now.
+   * Gives the agent a fix round once a slot is free and it is the run's turn (until then the run
+   * waits as it is, and the round is worked out again when its turn comes). For a conflict, the
+   * base is fetched first (the mirror from GitHub, the person's clone from the mirror), so the
+   * agent rebases onto the base as it is now.
    */
   private async giveRound(run: RunRow, round: Round, message: string): Promise<void> {
+    // Its session is not active again yet after a restart: a later look gives the round.
+    if (!this.liveChat(run.sessionId!) || !this.mayBeginRound(run)) return;
     try {
       if (round.kind === "conflict") {
         const repo = getRepo(this.deps.db, run.repoId);
@@ -489,16 +586,29 @@ export class Runs {
     return null;
   }
 
-  /** A person sent the task back: each of its runs awaiting approval takes the feedback as a round. */
-  private async rejected(taskId: string, note: PublicNote): Promise<void> {
+  /** A person sent the task back: each of its runs awaiting approval takes the feedback as a round, when a slot lets it. */
+  private async rejected(taskId: string): Promise<void> {
     const waiting = this.deps.db.select().from(runs).where(and(eq(runs.taskId, taskId), eq(runs.state, "awaiting_approval"))).all();
+    for (const run of waiting) await this.steps.run(run.id, () => this.feedbackRound(this.row(run.id)));
+  }
+
+  /**
+   * Gives a run awaiting approval the task's latest feedback as a round, once it may begin one (it
+   * waits in line for a slot meanwhile, still awaiting approval).
+   */
+  private async feedbackRound(run: RunRow): Promise<void> {
+    if (run.state !== "awaiting_approval") return;
+    const note = this.deps.tasks.notesOf(run.taskId).findLast((each) => each.kind === "feedback");
+    if (!note) {
+      this.leaveLine(run);
+      return;
+    }
+    if (!this.mayBeginRound(run)) return;
     const author = this.deps.tasks.noteAuthor(note);
-    for (const run of waiting) {
-      try {
-        await this.beginRound(run.id, { kind: "feedback", at: new Date().toISOString(), summary: `Feedback from ${author}` }, feedbackMessage(note, author));
-      } catch (error) {
-        this.fail(run.id, `The task was sent back, but its feedback could not reach the run's agent: ${error instanceof Error ? error.message : String(error)}`);
-      }
+    try {
+      await this.beginRound(run.id, { kind: "feedback", at: new Date().toISOString(), summary: `Feedback from ${author}` }, feedbackMessage(note, author));
+    } catch (error) {
+      this.fail(run.id, `The task was sent back, but its feedback could not reach the run's agent: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -507,7 +617,7 @@ export class Runs {
   private firstMessageOf(run: RunRow): string {
     const task = this.deps.tasks.read(run.taskId);
     const notes = this.deps.tasks.notesOf(run.taskId).map((note) => ({ note, author: this.deps.tasks.noteAuthor(note) }));
-    return firstMessage(task, notes, this.deps.tasks.creatorOf(task));
+    return firstMessage(task, notes, this.deps.tasks.creatorOf(task), run.brief);
   }
 
   private async closePullRequestOf(run: RunRow, comment: string): Promise<void> {
@@ -631,6 +741,11 @@ export class Runs {
       endedAt: row.endedAt?.toISOString() ?? null,
     };
   }
+}
+
+/** Where a run stands in line for a slot: a queued run since it was started, a round since it asked. */
+function inLineSince(run: RunRow): number {
+  return (run.slotWantedAt ?? run.createdAt).getTime();
 }
 
 function parseRounds(text: string): Round[] {

@@ -67,6 +67,17 @@ export const runs = sqliteTable(
     /** Its PR loop is paused by a person: CI and reviews are not answered until resumed. */
     paused: integer("paused", { mode: "boolean" }).notNull().default(false),
     triggerId: text("trigger_id"),
+    /**
+     * The task's description as its trigger wrote it (the owner's template, each outside value a
+     * block quoted once): Pier's own text, which no member can edit, so while the task still says
+     * this its blocks are known to be Pier's and reach the agent as they are.
+     */
+    brief: text("brief"),
+    /**
+     * Since when the run waits for a slot to start a round (a fix round, or a person's feedback):
+     * it keeps its waiting state meanwhile, and takes its turn with the queued runs by this time.
+     */
+    slotWantedAt: integer("slot_wanted_at", { mode: "timestamp_ms" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     endedAt: integer("ended_at", { mode: "timestamp_ms" }),
   },

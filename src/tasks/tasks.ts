@@ -136,6 +136,8 @@ export interface TaskDeps {
 export class Tasks {
   private db: Db;
   private bus: EventBus;
+  /** What may refuse a task's approval, with the reason (see refuseApprovalsWhen); none until connected. */
+  private approvalRefusal: (taskId: string) => AppError | null = () => null;
 
   constructor(private deps: TaskDeps) {
     this.db = deps.db;
@@ -230,6 +232,7 @@ export class Tasks {
       if (actor.kind === "agent" && before.status === "awaiting_approval") {
         throw new AppError(409, "invalid_transition", "The task awaits a person's approval; only they can approve it or send it back.", "status");
       }
+      if (before.status === "awaiting_approval" && input.status === "done") this.assertApprovable(id);
       changes.status = input.status;
       if (input.order === undefined) changes.sortOrder = this.nextOrder(input.status);
     }
@@ -251,7 +254,16 @@ export class Tasks {
   /** A person moves a task that awaits approval to done. */
   approve(actor: Actor, id: string): PublicTask {
     if (actor.kind !== "person") throw forbidden("Only a person can approve a task.");
+    if (this.row(id).status === "awaiting_approval") this.assertApprovable(id);
     return this.move(actor, id, "done");
+  }
+
+  /**
+   * Connects what may refuse a task's approval (an error saying why, or null): the runs, built after
+   * the tasks, refuse while several attempts stand and none was picked.
+   */
+  refuseApprovalsWhen(refusal: (taskId: string) => AppError | null): void {
+    this.approvalRefusal = refusal;
   }
 
   /**
@@ -340,6 +352,11 @@ export class Tasks {
     this.assertMove(before.status, to);
     this.db.update(tasks).set({ status: to, sortOrder: this.nextOrder(to), updatedAt: new Date() }).where(eq(tasks.id, id)).run();
     return this.settle(id, before.status, actor);
+  }
+
+  private assertApprovable(id: string): void {
+    const refusal = this.approvalRefusal(id);
+    if (refusal) throw refusal;
   }
 
   /** After a write: publishes the task, with the status it moved from and who moved it, and its parent (whose progress may have moved). */

@@ -14,7 +14,7 @@ export type Occasion = { kind: "schedule"; at: Date } | { kind: "webhook"; paylo
 
 /** The runs' door, as far as a trigger needs it (Runs.start). */
 export interface RunStarter<R extends { id: string }> {
-  start(actor: Actor, taskId: string, input: { repoId?: string; engine?: ChatEngineName; model?: string; budgetUsd?: number }, from: { triggerId: string }): Promise<R[]>;
+  start(actor: Actor, taskId: string, input: { repoId?: string; engine?: ChatEngineName; model?: string; budgetUsd?: number }, from: { triggerId: string; brief: string }): Promise<R[]>;
 }
 
 export interface FiringDeps<R extends { id: string }> {
@@ -90,7 +90,8 @@ export class TriggerFiring<R extends { id: string }> {
         actor,
         task.id,
         { repoId: trigger.repoId, engine: trigger.engine ?? undefined, model: trigger.model ?? undefined, budgetUsd },
-        { triggerId: trigger.id },
+        // The description as written here: while the task still says this, its quoted values are known to be Pier's.
+        { triggerId: trigger.id, brief: task.description },
       );
     } catch (error) {
       // Nothing is left half-made: the task goes again, and the refusal says why.

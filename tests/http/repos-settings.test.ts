@@ -80,6 +80,29 @@ describe("repositories over HTTP", () => {
     expect(await count()).toBe(before);
   });
 
+  test("a repo's runs at once: PATCH and the settings page take 1 to 64 or empty (the instance's limit only), and refuse anything else", async () => {
+    const { id, maxConcurrentRuns } = (await (await post({ url: "https://github.com/acme/limited.git" })).json()) as { id: string; maxConcurrentRuns: number | null };
+    expect(maxConcurrentRuns).toBeNull();
+    const patch = (body: unknown) => pier.fetch(`/api/repos/${id}`, { ...json(body, { cookie }), method: "PATCH" });
+    expect(await (await patch({ maxConcurrentRuns: 3 })).json()).toMatchObject({ maxConcurrentRuns: 3 });
+    for (const bad of [0, 65, 1.5, "two", true]) {
+      const res = await patch({ maxConcurrentRuns: bad });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as ApiError).error).toMatchObject({ code: "invalid_max_concurrent_runs", field: "maxConcurrentRuns", message: expect.stringContaining("from 1 to 64") });
+    }
+    expect(await (await pier.fetch(`/api/repos/${id}`, { headers: { cookie } })).json()).toMatchObject({ maxConcurrentRuns: 3 });
+
+    const form = (body: string) => pier.fetch(`/repos/${id}/settings`, { method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body });
+    const page = await (await pier.fetch(`/repos/${id}`, { headers: { cookie } })).text();
+    expect(page).toMatch(/name="maxConcurrentRuns"[^>]*value="3"/);
+    const refused = await form("maxConcurrentRuns=100");
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("Runs at once must be a whole number from 1 to 64");
+    expect((await form("maxConcurrentRuns=5")).status).toBe(200);
+    expect(await (await pier.fetch(`/api/repos/${id}`, { headers: { cookie } })).json()).toMatchObject({ maxConcurrentRuns: 5 });
+    expect(await (await patch({ maxConcurrentRuns: "" })).json()).toMatchObject({ maxConcurrentRuns: null });
+  });
+
   test("local repos are accepted when the server allows them", async () => {
     const open = await startTestPier({ PIER_ALLOW_LOCAL_REPOS: "1" });
     try {

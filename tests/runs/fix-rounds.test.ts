@@ -222,11 +222,59 @@ describe("a run's fix rounds", () => {
     expect(github.gitAt("octo", "widgets", "show", `${fixed.headSha}:restart.txt`)).toBe("whole");
     expect(await runIn(run.id, "waiting_ci")).toMatchObject({ rounds: [expect.objectContaining({ kind: "ci", headSha: head })] });
     const transcript = await get<Array<{ kind: string; text?: string }>>(`/api/sessions/${run.sessionId}/transcript`);
-    expect(transcript.filter((item) => item.kind === "user").map((item) => item.text?.slice(0, 30))).toEqual([
+    const told = transcript.filter((item) => item.kind === "user").map((item) => item.text ?? "");
+    expect(told.map((text) => text.slice(0, 30))).toEqual([
       expect.stringContaining("You are working unattended"),
       `CI failed on your pull request`,
       expect.stringContaining("Pier restarted while you were"),
     ]);
+    // Told to finish the round it was in, named by its summary (the check's name quoted: it is CI's word), not the whole task.
+    expect(told[2]).toContain("you were in a fix round for failing CI");
+    expect(told[2]).toContain("Finish that round");
+    expect(told[2]).toContain('what="summary of the ci round">\nCI failed: test\n</quoted>');
+    expect(told[2]).not.toContain("finish the task");
+  }, 180_000);
+
+  test("a fix round waits for a slot: at maxConcurrentRuns 1 the run stays waiting on CI while another run works, then its round starts before a run queued after it asked", async () => {
+    const { run, head } = await runToPullRequest("Wait for a slot", agentCommits("slot.txt", "fist\n", "Slot"));
+    expect((await settings({ maxConcurrentRuns: 1 })).status).toBe(200);
+    const startTask = async (title: string) => {
+      const { id } = (await (await post("/api/tasks", { title, repoId })).json()) as { id: string };
+      return ((await (await post(`/api/tasks/${id}/runs`, {})).json()) as RunJson[])[0]!;
+    };
+    const firstSaid = (marker: string) => (body: { system?: unknown; messages?: unknown[] }) => body.system !== undefined && JSON.stringify(body.messages?.[0] ?? "").includes(marker);
+    const held = Promise.withResolvers<void>();
+    anthropic.scriptWhen(firstSaid("Hold the slot"), { text: "Thinking…", heldUntil: held.promise });
+    const holder = await startTask("Hold the slot");
+    expect(holder.state).toBe("working");
+
+    await github.setCheckRun("octo", "widgets", head, { name: "test", status: "completed", conclusion: "failure", log: "error: fist is not first" });
+    const slotWanted = () => (pier.pier.db.$client.query("SELECT slot_wanted_at AS at FROM runs WHERE id = ?").get(run.id) as { at: number | null }).at;
+    await until(
+      "the round waiting for a slot",
+      async () => {
+        await pier.pier.prs.poll(Date.now() + HOUR);
+        return { run: await runOf(run.id), wanted: slotWanted() };
+      },
+      ({ run: current, wanted }) => wanted !== null || current.rounds.length > 0,
+    );
+    // CI failed, but the only slot is taken: no round yet, and the run still waits on CI.
+    expect(await runOf(run.id)).toMatchObject({ state: "waiting_ci", rounds: [] });
+    const queued = await startTask("Queued behind");
+    expect(queued.state).toBe("queued");
+
+    anthropic.scriptWhen(firstSaid("Wait for a slot"), ...agentCommits("slot.txt", "first\n", "Spell first"));
+    anthropic.scriptWhen(firstSaid("Queued behind"), { text: "Nothing to do." });
+    held.resolve();
+    // The holder's turn ends with no commits: it fails, and the slot goes to the round, which asked before the queued run was started.
+    const fixing = await until("the round", () => runOf(run.id), (current) => current.rounds.length === 1);
+    expect(fixing.rounds).toEqual([expect.objectContaining({ kind: "ci", headSha: head })]);
+    expect((await runOf(queued.id)).state).toBe("queued");
+    expect(slotWanted()).toBeNull();
+    // Its fix pushed, the run waits on CI again and the queued run has its turn.
+    await headMoved(run.prNumber!, head);
+    expect(await runIn(queued.id, "failed")).toMatchObject({ reason: expect.stringContaining("no commits") });
+    expect((await settings({ maxConcurrentRuns: 2 })).status).toBe(200);
   }, 180_000);
 
   test("maxFixRounds reached: CI still red after the last round fails the run with the reason", async () => {

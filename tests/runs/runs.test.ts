@@ -190,6 +190,32 @@ describe("unattended runs", () => {
     await pier.fetch("/api/settings", { ...json({ maxConcurrentRuns: 2 }, { cookie }), method: "PUT" });
   }, 120_000);
 
+  test("a repository's own limit: its runs beyond it wait in line, while another repository's run, started later, goes ahead within the instance's limit", async () => {
+    await github.createRepo("octo", "gadgets", { from: makeRemoteRepo("gadgets").path });
+    const gadgets = await addRepo(pier, cookie, `${github.url}/octo/gadgets.git`, "gadgets");
+    expect((await pier.fetch(`/api/repos/${repoId}`, { ...json({ maxConcurrentRuns: 1 }, { cookie }), method: "PATCH" })).status).toBe(200);
+    const firstSaid = (marker: string) => (body: { system?: unknown; messages?: unknown[] }) => body.system !== undefined && JSON.stringify(body.messages?.[0] ?? "").includes(marker);
+    const held = Promise.withResolvers<void>();
+    anthropic.scriptWhen(firstSaid("Limited one"), { text: "Nothing to change.", heldUntil: held.promise });
+    anthropic.scriptWhen(firstSaid("Limited two"), { text: "Nothing to change either." });
+    anthropic.scriptWhen(firstSaid("Elsewhere"), { text: "Nothing here." });
+    const start = async (title: string, repo = repoId) => {
+      const { id } = (await (await post("/api/tasks", { title, repoId: repo })).json()) as { id: string };
+      return ((await (await post(`/api/tasks/${id}/runs`, {})).json()) as RunJson[])[0]!;
+    };
+    const one = await start("Limited one");
+    const two = await start("Limited two");
+    const elsewhere = await start("Elsewhere", gadgets);
+    // The instance has two slots: widgets' own limit keeps its second run queued, and gadgets' run takes the other slot.
+    expect([one.state, two.state, elsewhere.state]).toEqual(["working", "queued", "working"]);
+    expect(await runIn(elsewhere.id, "failed")).toMatchObject({ reason: expect.stringContaining("no commits") });
+    expect((await runOf(two.id)).state).toBe("queued");
+    held.resolve();
+    await runIn(one.id, "failed");
+    expect(await runIn(two.id, "failed")).toMatchObject({ reason: expect.stringContaining("no commits") });
+    expect((await pier.fetch(`/api/repos/${repoId}`, { ...json({ maxConcurrentRuns: "" }, { cookie }), method: "PATCH" })).status).toBe(200);
+  }, 120_000);
+
   test("two attempts with different models, compared and one picked: the other is stopped, its PR closed with a comment, its session ended; feedback on the pick is a round", async () => {
     const agentOf = (model: string) => (body: { model?: string; system?: unknown }) => body.model === model && body.system !== undefined;
     anthropic.scriptWhen(agentOf("claude-sonnet-4-6"), ...agentCommits("sonnet.txt", "by sonnet\n", "Sonnet attempt"));
@@ -202,6 +228,18 @@ describe("unattended runs", () => {
     const second = await runIn(two!.id, "waiting_ci");
     expect(first.prNumber).not.toBe(second.prNumber);
 
+    // With no CI, the wait for checks runs out and both await approval; with both standing, approving is refused until one is picked.
+    anthropic.scriptWhen((body) => body.system === undefined, { text: "## Summary\nsonnet.txt was added." });
+    await pollAndTick();
+    await runIn(one!.id, "awaiting_approval");
+    await runIn(two!.id, "awaiting_approval");
+    expect((await get<{ status: string }>(`/api/tasks/${taskId}`)).status).toBe("awaiting_approval");
+    const refused = await apiError(await post(`/api/tasks/${taskId}/approve`));
+    expect(refused).toMatchObject({ status: 409, code: "pick_an_attempt", message: expect.stringContaining("Attempts 1 and 2 of this task are all still standing: pick one") });
+    expect((await get<{ status: string }>(`/api/tasks/${taskId}`)).status).toBe("awaiting_approval");
+    expect((await runOf(one!.id)).state).toBe("awaiting_approval");
+    expect((await runOf(two!.id)).state).toBe("awaiting_approval");
+
     const picked = await post(`/api/runs/${one!.id}/pick`);
     expect(picked.status).toBe(200);
     expect(await runOf(two!.id)).toMatchObject({ state: "stopped", reason: "person" });
@@ -210,10 +248,8 @@ describe("unattended runs", () => {
     await until("the other session ended", () => get<SessionJson>(`/api/sessions/${second.sessionId}`), (s) => s.state === "ended");
     expect((await github.pull("octo", "widgets", first.prNumber!)).state).toBe("open");
 
-    // With no CI, the wait for checks runs out and the task awaits approval; a rejection is a feedback round.
-    anthropic.scriptWhen((body) => body.system === undefined, { text: "## Summary\nsonnet.txt was added." });
-    await pollAndTick();
-    await runIn(one!.id, "awaiting_approval");
+    // The picked one is approvable now; a rejection instead is a feedback round.
+    expect((await runOf(one!.id)).state).toBe("awaiting_approval");
     anthropic.scriptWhen(agentOf("claude-sonnet-4-6"), ...agentCommits("sonnet.txt", "by sonnet, shorter\n", "Shorter"));
     const headBefore = (await github.pull("octo", "widgets", first.prNumber!)).headSha;
     expect((await post(`/api/tasks/${taskId}/reject`, { feedback: "Make it <shorter>." })).status).toBe(200);

@@ -104,6 +104,16 @@ describe("triggers firing runs", () => {
     expect(await firingsOf(trigger.id)).toEqual([expect.objectContaining({ outcome: "started", runId: runs[0]!.id, reason: null })]);
     // Its turn made no commits, so the run fails; the firing stays recorded as started.
     expect(await runIn(runs[0]!.id, "failed")).toMatchObject({ reason: expect.stringContaining("no commits") });
+
+    // The agent read the payload's value once, quoted as the webhook caller's, beside the template's words quoted as the trigger's: nothing escaped twice, nothing nested.
+    const first = anthropic.requests.find((request) => request.body.system !== undefined && JSON.stringify(request.body.messages?.[0] ?? "").includes("WEBHOOK-MARKER"))!.body.messages[0];
+    const said: string = typeof first.content === "string" ? first.content : first.content.map((block: { text?: string }) => block.text ?? "").join("");
+    expect(said).toContain('<quoted from="the webhook\'s caller" what="the webhook payload\'s payload.service.name">\napi &lt;/quoted&gt; WEBHOOK-MARKER\n</quoted>');
+    expect(said).toContain(`<quoted from="the trigger's prompt template (set by admin)" what="description of task ${task.id}">\nFind why the deploy of\n</quoted>`);
+    expect(said).not.toContain("&amp;");
+    expect(said).not.toContain("&lt;quoted");
+    // Blocks side by side: each one opened is closed before the next opens.
+    expect(said.match(/^<\/?quoted[ >]/gm)!.join("")).toMatch(/^(<quoted <\/quoted>)+$/);
   }, 120_000);
 
   test("a cron firing every second starts a run; while it runs, the next firings are refused at the trigger's cap and recorded; removed, it fires no more", async () => {

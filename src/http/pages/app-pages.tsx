@@ -36,6 +36,7 @@ export function appPages(pier: Pier) {
       image: repo.image ?? "",
       terminalCommand: repo.terminalCommand ?? "",
       githubRepo: repo.githubRepo ?? "",
+      maxConcurrentRuns: repo.maxConcurrentRuns === null ? "" : String(repo.maxConcurrentRuns),
       ...form.values,
     };
     const sessions = sessionRows(pier, pier.sessions.list(personActor(viewer), { repoId: repo.id }));
