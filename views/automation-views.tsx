@@ -130,7 +130,7 @@ export function TriggerPage(props: PageProps & { trigger: PublicTrigger; repo: R
       </p>
       {trigger.kind === "webhook" ? (
         <p class="muted">
-          Fire it with <code safe>{`POST ${props.fireUrl}`}</code> and its secret as <code>Authorization: Bearer …</code>; the JSON body fills
+          Fire it with <code class="wrap" safe>{`POST ${props.fireUrl}`}</code> and its secret as <code>Authorization: Bearer …</code>; the JSON body fills
           the template's <code>{"{{payload…}}"}</code>.
         </p>
       ) : (
