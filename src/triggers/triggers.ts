@@ -330,7 +330,9 @@ export function cronProblem(expression: string): string | null {
     cron.stop();
     return fires ? null : "This cron expression never fires.";
   } catch (error) {
-    return `The schedule is not a cron expression croner can read: ${error instanceof Error ? error.message : String(error)}.`;
+    // croner's own sentence may end with its full stop already.
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/\.+$/, "");
+    return `The schedule is not a cron expression croner can read: ${reason}.`;
   }
 }
 

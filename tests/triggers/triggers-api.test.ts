@@ -40,6 +40,8 @@ describe("triggers API", () => {
     const badCron = await apiError(await post(admin, { ...base, kind: "schedule", cron: "every day" }));
     expect(badCron).toMatchObject({ status: 400, code: "invalid_cron" });
     expect(badCron.message).toStartWith("The schedule is not a cron expression croner can read");
+    // One full stop, though croner's own sentence brings one.
+    expect(badCron.message).toEndWith("are required.");
     expect(await apiError(await post(admin, { ...base, kind: "schedule", cron: "0 9 * * 1", label: "pier" }))).toMatchObject({ status: 400, code: "invalid_label" });
     expect(await apiError(await post(admin, { ...base, kind: "schedule", cron: "0 9 * * 1", promptTemplate: "Do {{payload.x}}" }))).toMatchObject({
       status: 400,
