@@ -41,7 +41,9 @@ describe("the Automation page", () => {
   };
   const triggersOf = (cookie: string) => api<TriggerJson[]>(cookie, "/api/triggers");
   const fire = (id: string, secret: string, payload: unknown) => pier.fetch(`/api/triggers/${id}/fire`, json(payload, { authorization: `Bearer ${secret}` }));
-  const sidewaysOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  // Against the width the page was given: a phone's browser zooms out to fit a page too wide,
+  // which widens window.innerWidth with it.
+  const sidewaysOverflow = async (page: Page) => (await page.evaluate(() => document.documentElement.scrollWidth)) - page.viewportSize()!.width;
   const watchErrors = (page: Page) => {
     const problems: string[] = [];
     page.on("pageerror", (error) => problems.push(error.message));
