@@ -128,16 +128,16 @@ export function TriggerPage(props: PageProps & { trigger: PublicTrigger; repo: R
       </p>
       {props.newSecret ? <SecretOnce heading="New secret" secret={props.newSecret} fireUrl={props.fireUrl} /> : ""}
       {trigger.kind === "webhook" ? (
-        <div class="card-head">
-          <p class="muted">
+        <section class="card" aria-label="Firing it">
+          <p>
             Fire it with <code class="wrap" safe>{`POST ${props.fireUrl}`}</code> and its secret as <code>Authorization: Bearer …</code>; the JSON body fills
-            the template's <code>{"{{payload…}}"}</code>.
+            the template's <code>{"{{payload…}}"}</code>. Lost the secret, or shown it to someone it was not for? Replace it: the old one stops working at once.
           </p>
           <HxForm action={`/settings/automation/${trigger.id}/secret`} label="Replace the secret"
             confirm="Make a new secret? The old one stops working at once: whatever fires this trigger needs the new one.">
             <button type="submit">Replace the secret</button>
           </HxForm>
-        </div>
+        </section>
       ) : (
         ""
       )}
