@@ -116,6 +116,8 @@ function SecretOnce(props: { heading: string; secret: string; fireUrl: string })
 /** One trigger: its form, its firings, its removal; a webhook's, a new secret (shown once, when just made). */
 export function TriggerPage(props: PageProps & { trigger: PublicTrigger; repo: Repo | null; form: FormState; firings: PublicFiring[]; fireUrl: string; newSecret?: string }) {
   const { trigger } = props;
+  // lastFiredAt is a schedule's own bookkeeping; a webhook or an issue fires it too, and its firings say when.
+  const lastFired = props.firings[0]?.at ?? trigger.lastFiredAt;
   return (
     <Layout title={`Trigger ${trigger.name}`} viewer={props.viewer} runtime={props.runtime} current="/settings">
       <p class="crumbs">
@@ -124,7 +126,7 @@ export function TriggerPage(props: PageProps & { trigger: PublicTrigger; repo: R
       <h1 safe>{trigger.name}</h1>
       <p class="muted" safe>
         {`${KIND_LABEL[trigger.kind] ?? trigger.kind} trigger on ${props.repo?.name ?? "a repository"}` +
-          (trigger.lastFiredAt ? `, last fired ${formatDate(new Date(trigger.lastFiredAt))}.` : ", not fired yet.")}
+          (lastFired ? `, last fired ${formatDate(new Date(lastFired))}.` : ", not fired yet.")}
       </p>
       {props.newSecret ? <SecretOnce heading="New secret" secret={props.newSecret} fireUrl={props.fireUrl} /> : ""}
       {trigger.kind === "webhook" ? (

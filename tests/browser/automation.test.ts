@@ -212,7 +212,9 @@ describe("the Automation page", () => {
     await firings.waitFor();
     expect(await firings.locator('[data-outcome="refused"]').textContent()).toContain("The trigger is turned off.");
     expect(await firings.locator('[data-outcome="started"]').textContent()).toContain(`run ${runs[0]!.id}`);
-    expect((await api<FiringJson[]>(who.cookie, `/api/triggers/${webhook.id}/firings`)).map((firing) => firing.outcome)).toEqual(["started", "refused"]);
+    const fired = await api<Array<FiringJson & { at: string }>>(who.cookie, `/api/triggers/${webhook.id}/firings`);
+    expect(fired.map((firing) => firing.outcome)).toEqual(["started", "refused"]);
+    expect(await page.locator("h1 + p").textContent()).toBe(`Webhook trigger on widgets, last fired ${fired[0]!.at.replace("T", " ").slice(0, 16)} UTC.`);
     if (who.phone) expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     await shoot("firings");
     await until("the run ended", () => api<RunJson>(who.cookie, `/api/runs/${runs[0]!.id}`), (run) => run.state === "failed");
