@@ -7,6 +7,7 @@ import type { MaskedSecret, SettingsView } from "../src/settings/settings.ts";
 import { CredentialsSection, NotificationsSection } from "./credentials-section.tsx";
 import type { WebhookView } from "../src/attention/webhooks.ts";
 import { Layout, type Viewer } from "./layout.tsx";
+import { SettingsNav } from "./settings-nav.tsx";
 
 const HARD_STOP_CHOICES: Array<[string, string]> = [
   ["false", "Off: reaching it warns, nothing stops"],
@@ -67,9 +68,10 @@ export function SettingsPage(
   const nnp = (form.values.podNoNewPrivileges ?? String(settings.podNoNewPrivileges)) === "true";
   return (
     <Layout title="Settings" viewer={props.viewer} runtime={props.runtime} current="/settings">
+      <SettingsNav viewer={props.viewer} current="/settings" />
       <h1>Settings</h1>
       <p class="muted">
-        Also: the <a href="/settings/tool-policy">tool policy</a>, which tools the chat's agent may call and which need your approval, <a href="/settings/mcps">MCP servers</a> for every session, and <a href="/settings/automation">automation</a>: triggers that start runs from a schedule, a GitHub issue or a webhook.
+        The instance's settings. Beside them: the tool policy, which tools the chat's agent may call and which need your approval; MCP servers for every session; and automation, triggers that start runs from a schedule, a GitHub issue or a webhook.
       </p>
       <section class="card">
         <HxForm action="/settings" label="Settings" class="grid-form">

@@ -2,6 +2,7 @@ import type { Repo } from "../src/repos/repos.ts";
 import type { PublicFiring, PublicTrigger } from "../src/triggers/triggers.ts";
 import { ENGINE_CHOICES, Field, FormError, type FormState, HxForm, SelectField, TextArea, formatDate } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
+import { SettingsNav } from "./settings-nav.tsx";
 
 interface PageProps {
   viewer: Viewer;
@@ -42,13 +43,7 @@ export function AutomationPage(props: PageProps & { triggers: PublicTrigger[]; r
   const form = { ...props.form, values: { enabled: "1", kind: "schedule", ...props.form.values } };
   return (
     <Layout title="Automation" viewer={props.viewer} runtime={props.runtime} current="/settings">
-      {props.viewer.role === "admin" ? (
-        <p class="crumbs">
-          <a href="/settings">Settings</a> /
-        </p>
-      ) : (
-        ""
-      )}
+      <SettingsNav viewer={props.viewer} current="/settings/automation" />
       <h1>Automation</h1>
       <p class="muted">
         Triggers start unattended runs: a task made from the prompt template, worked on by an agent in its own session,
@@ -62,23 +57,7 @@ export function AutomationPage(props: PageProps & { triggers: PublicTrigger[]; r
       ) : (
         ""
       )}
-      {props.created ? (
-        <section class="card card-highlight" aria-label="New webhook secret">
-          <h2 safe>Trigger "{props.created.trigger.name}" made</h2>
-          <p>Copy its secret now: Pier keeps only a hash and cannot show it again. Fire it with:</p>
-          <pre class="mono fire-example" safe>{`curl -X POST ${props.created.fireUrl} \\\n  -H 'Authorization: Bearer ${props.created.secret}' \\\n  -H 'Content-Type: application/json' -d '{"a": {"b": "…"}}'`}</pre>
-          <div class="copy-row">
-            <code class="mono wrap" id="new-secret" safe>
-              {props.created.secret}
-            </code>
-            <button type="button" data-copy="#new-secret">
-              Copy
-            </button>
-          </div>
-        </section>
-      ) : (
-        ""
-      )}
+      {props.created ? <SecretOnce heading={`Trigger "${props.created.trigger.name}" made`} secret={props.created.secret} fireUrl={props.created.fireUrl} /> : ""}
       <section class="card">
         <h2>Triggers</h2>
         {props.triggers.length === 0 ? (
@@ -115,9 +94,30 @@ export function AutomationPage(props: PageProps & { triggers: PublicTrigger[]; r
   );
 }
 
-/** One trigger: its form, its firings, its removal. */
-export function TriggerPage(props: PageProps & { trigger: PublicTrigger; repo: Repo | null; form: FormState; firings: PublicFiring[]; fireUrl: string }) {
+/** A webhook trigger's secret, the one time Pier can show it, with the command that fires it. */
+function SecretOnce(props: { heading: string; secret: string; fireUrl: string }) {
+  return (
+    <section class="card card-highlight" aria-label="New webhook secret">
+      <h2 safe>{props.heading}</h2>
+      <p>Copy its secret now: Pier keeps only a hash and cannot show it again. Fire it with:</p>
+      <pre class="mono fire-example" safe>{`curl -X POST ${props.fireUrl} \\\n  -H 'Authorization: Bearer ${props.secret}' \\\n  -H 'Content-Type: application/json' -d '{"a": {"b": "…"}}'`}</pre>
+      <div class="copy-row">
+        <code class="mono wrap" id="new-secret" safe>
+          {props.secret}
+        </code>
+        <button type="button" data-copy="#new-secret">
+          Copy
+        </button>
+      </div>
+    </section>
+  );
+}
+
+/** One trigger: its form, its firings, its removal; a webhook's, a new secret (shown once, when just made). */
+export function TriggerPage(props: PageProps & { trigger: PublicTrigger; repo: Repo | null; form: FormState; firings: PublicFiring[]; fireUrl: string; newSecret?: string }) {
   const { trigger } = props;
+  // lastFiredAt is a schedule's own bookkeeping; a webhook or an issue fires it too, and its firings say when.
+  const lastFired = props.firings[0]?.at ?? trigger.lastFiredAt;
   return (
     <Layout title={`Trigger ${trigger.name}`} viewer={props.viewer} runtime={props.runtime} current="/settings">
       <p class="crumbs">
@@ -126,13 +126,20 @@ export function TriggerPage(props: PageProps & { trigger: PublicTrigger; repo: R
       <h1 safe>{trigger.name}</h1>
       <p class="muted" safe>
         {`${KIND_LABEL[trigger.kind] ?? trigger.kind} trigger on ${props.repo?.name ?? "a repository"}` +
-          (trigger.lastFiredAt ? `, last fired ${formatDate(new Date(trigger.lastFiredAt))}.` : ", not fired yet.")}
+          (lastFired ? `, last fired ${formatDate(new Date(lastFired))}.` : ", not fired yet.")}
       </p>
+      {props.newSecret ? <SecretOnce heading="New secret" secret={props.newSecret} fireUrl={props.fireUrl} /> : ""}
       {trigger.kind === "webhook" ? (
-        <p class="muted">
-          Fire it with <code safe>{`POST ${props.fireUrl}`}</code> and its secret as <code>Authorization: Bearer …</code>; the JSON body fills
-          the template's <code>{"{{payload…}}"}</code>.
-        </p>
+        <section class="card" aria-label="Firing it">
+          <p>
+            Fire it with <code class="wrap" safe>{`POST ${props.fireUrl}`}</code> and its secret as <code>Authorization: Bearer …</code>; the JSON body fills
+            the template's <code>{"{{payload…}}"}</code>. Lost the secret, or shown it to someone it was not for? Replace it: the old one stops working at once.
+          </p>
+          <HxForm action={`/settings/automation/${trigger.id}/secret`} label="Replace the secret"
+            confirm="Make a new secret? The old one stops working at once: whatever fires this trigger needs the new one.">
+            <button type="submit">Replace the secret</button>
+          </HxForm>
+        </section>
       ) : (
         ""
       )}

@@ -17,7 +17,11 @@ interface LayoutProps {
   scripts?: string[];
 }
 
-const NAV = [
+/**
+ * The main navigation. `current` names an item by its `href`; Settings leads a member to the
+ * settings page that is theirs to change (their triggers), the instance's own page being an admin's.
+ */
+const NAV: Array<{ href: string; label: string; adminOnly: boolean; memberHref?: string }> = [
   { href: "/", label: "Dashboard", adminOnly: false },
   { href: "/sessions", label: "Sessions", adminOnly: false },
   { href: "/tasks", label: "Tasks", adminOnly: false },
@@ -26,7 +30,7 @@ const NAV = [
   { href: "/repos", label: "Repositories", adminOnly: false },
   { href: "/tokens", label: "Tokens", adminOnly: false },
   { href: "/users", label: "Users", adminOnly: true },
-  { href: "/settings", label: "Settings", adminOnly: true },
+  { href: "/settings", label: "Settings", adminOnly: false, memberHref: "/settings/automation" },
 ];
 
 export function Layout(props: PropsWithChildren<LayoutProps>) {
@@ -101,7 +105,7 @@ function Nav(props: { viewer: Viewer; current?: string }) {
       </summary>
       <nav class="nav" aria-label="Main">
         {links.map((item) => (
-          <a href={item.href} aria-current={props.current === item.href ? "page" : undefined} safe>
+          <a href={props.viewer.role === "admin" ? item.href : (item.memberHref ?? item.href)} aria-current={props.current === item.href ? "page" : undefined} safe>
             {item.label}
           </a>
         ))}

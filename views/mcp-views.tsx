@@ -2,6 +2,7 @@ import type { PublicMcpServer } from "../src/mcp-servers/mcp-servers.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import { Field, FormError, type FormState, HxForm, SelectField, TextArea } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
+import { SettingsNav } from "./settings-nav.tsx";
 
 interface PageProps {
   viewer: Viewer;
@@ -30,13 +31,7 @@ export function McpServersPage(props: PageProps & { servers: PublicMcpServer[]; 
   const form = { ...props.form, values: { enabled: "1", ...props.form.values } };
   return (
     <Layout title="MCP servers" viewer={props.viewer} runtime={props.runtime} current="/settings">
-      {admin ? (
-        <p class="crumbs">
-          <a href="/settings">Settings</a> /
-        </p>
-      ) : (
-        ""
-      )}
+      <SettingsNav viewer={props.viewer} current="/settings/mcps" />
       <h1>MCP servers</h1>
       <p class="muted">
         Every session's <code>.mcp.json</code> lists these, so Claude Code in its terminal finds them, and the chat's agent

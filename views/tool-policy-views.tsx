@@ -3,6 +3,7 @@ import { type ToolPolicy, describePolicy } from "../src/policies/policy.ts";
 import type { Repo } from "../src/repos/repos.ts";
 import { FormError, type FormState, HxForm, TextArea } from "./components.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
+import { SettingsNav } from "./settings-nav.tsx";
 
 interface PageProps {
   viewer: Viewer;
@@ -35,13 +36,7 @@ const STYLES = ["/public/policies.css"];
 export function ToolPolicyPage(props: PageProps & Omit<PolicyFormProps, "action" | "inheritable"> & { policy: ToolPolicy }) {
   return (
     <Layout title="Tool policy" viewer={props.viewer} runtime={props.runtime} current="/settings" styles={STYLES}>
-      {props.viewer.role === "admin" ? (
-        <p class="crumbs">
-          <a href="/settings">Settings</a> /
-        </p>
-      ) : (
-        ""
-      )}
+      <SettingsNav viewer={props.viewer} current="/settings/tool-policy" />
       <h1>Tool policy</h1>
       <PolicyIntro />
       <section class="card">

@@ -192,6 +192,18 @@ export class Triggers {
     return publicTrigger(after);
   }
 
+  /**
+   * A webhook trigger's new secret, shown this once (its owner lost the old one, or it leaked):
+   * from now on only the new one fires it.
+   */
+  replaceSecret(actor: Actor, id: string): { trigger: PublicTrigger; secret: string } {
+    const row = this.reach(actor, id);
+    if (row.kind !== "webhook") throw new AppError(409, "not_a_webhook", "Only a webhook trigger has a secret; this one is fired by its schedule or by GitHub.");
+    const secret = SECRET_PREFIX + generateToken();
+    this.deps.db.update(triggers).set({ secretHash: hashToken(secret) }).where(eq(triggers.id, id)).run();
+    return { trigger: publicTrigger(row), secret };
+  }
+
   remove(actor: Actor, id: string): void {
     this.reach(actor, id);
     this.deps.db.delete(triggers).where(eq(triggers.id, id)).run();
@@ -330,7 +342,9 @@ export function cronProblem(expression: string): string | null {
     cron.stop();
     return fires ? null : "This cron expression never fires.";
   } catch (error) {
-    return `The schedule is not a cron expression croner can read: ${error instanceof Error ? error.message : String(error)}.`;
+    // croner's own sentence may end with its full stop already.
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/\.+$/, "");
+    return `The schedule is not a cron expression croner can read: ${reason}.`;
   }
 }
 

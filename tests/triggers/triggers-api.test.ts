@@ -40,6 +40,8 @@ describe("triggers API", () => {
     const badCron = await apiError(await post(admin, { ...base, kind: "schedule", cron: "every day" }));
     expect(badCron).toMatchObject({ status: 400, code: "invalid_cron" });
     expect(badCron.message).toStartWith("The schedule is not a cron expression croner can read");
+    // One full stop, though croner's own sentence brings one.
+    expect(badCron.message).toEndWith("are required.");
     expect(await apiError(await post(admin, { ...base, kind: "schedule", cron: "0 9 * * 1", label: "pier" }))).toMatchObject({ status: 400, code: "invalid_label" });
     expect(await apiError(await post(admin, { ...base, kind: "schedule", cron: "0 9 * * 1", promptTemplate: "Do {{payload.x}}" }))).toMatchObject({
       status: 400,
@@ -95,6 +97,35 @@ describe("triggers API", () => {
     const firings = (await (await pier.fetch(`/api/triggers/${trigger.id}/firings`, { headers: { cookie: member } })).json()) as Array<Record<string, unknown>>;
     expect(firings).toEqual([{ id: expect.any(String), at: expect.any(String), outcome: "refused", reason: "The trigger is turned off.", runId: null, issueNumber: null }]);
     expect(pier.pier.tasks.list({ kind: "person", user: { id: row.ownerId, username: "mia", role: "member", createdAt: new Date() } })).toEqual([]);
+  });
+
+  test("a webhook trigger's secret replaced: the new one answered once and fires it, the old one refused from then on", async () => {
+    const made = (await (await post(member, { kind: "webhook", name: "Rotated", repoId: githubRepoId, promptTemplate: "Look at {{payload}}", enabled: false })).json()) as TriggerJson;
+    const fire = (secret: string) => pier.fetch(`/api/triggers/${made.id}/fire`, json({}, { authorization: `Bearer ${secret}` }));
+    const replace = (cookie: string, id = made.id) => pier.fetch(`/api/triggers/${id}/secret`, { method: "POST", headers: { cookie } });
+
+    const res = await replace(member);
+    expect(res.status).toBe(200);
+    const replaced = (await res.json()) as TriggerJson;
+    expect(replaced).toMatchObject({ id: made.id, name: "Rotated", kind: "webhook" });
+    expect(replaced.secret).toMatch(/^pierhook_[a-z2-7]{32}$/);
+    expect(replaced.secret).not.toBe(made.secret);
+    const row = pier.pier.db.select().from(triggers).where(eq(triggers.id, made.id)).get()!;
+    expect(row.secretHash).toBe(hashToken(replaced.secret!));
+    expect(((await (await pier.fetch(`/api/triggers/${made.id}`, { headers: { cookie: member } })).json()) as TriggerJson).secret).toBeUndefined();
+
+    // The old secret is a stranger's now; the new one is let in (and refused only because the trigger is off).
+    expect(await apiError(await fire(made.secret!))).toMatchObject({ status: 401, code: "bad_secret" });
+    expect(await apiError(await fire(replaced.secret!))).toMatchObject({ status: 409, code: "trigger_disabled" });
+
+    // An admin may replace it too; another member is told it does not exist; a schedule has no secret.
+    expect((await replace(admin)).status).toBe(200);
+    expect(await apiError(await fire(replaced.secret!))).toMatchObject({ status: 401, code: "bad_secret" });
+    expect(await apiError(await replace(member, "nosuchtrigger"))).toMatchObject({ status: 404, code: "not_found" });
+    const schedule = (await (await post(admin, { kind: "schedule", name: "No secret", repoId: githubRepoId, promptTemplate: "Tidy.", cron: "0 9 * * 1" })).json()) as TriggerJson;
+    expect(await apiError(await replace(member, schedule.id))).toMatchObject({ status: 404, code: "not_found" });
+    expect(await apiError(await replace(admin, schedule.id))).toMatchObject({ status: 409, code: "not_a_webhook" });
+    expect(pier.pier.db.select().from(triggers).where(eq(triggers.id, schedule.id)).get()!.secretHash).toBeNull();
   });
 
   test("the owner and admins see and change a trigger; other members are told it does not exist", async () => {

@@ -24,6 +24,10 @@ export function triggerApi(pier: Pier) {
       triggers.remove(requireActor(pier, ctx), ctx.params.id);
       ctx.set.status = 204;
     })
+    .post("/:id/secret", (ctx) => {
+      const { trigger, secret } = triggers.replaceSecret(requireActor(pier, ctx), ctx.params.id);
+      return { ...trigger, secret };
+    })
     .get("/:id/firings", (ctx) => triggers.firings(requireActor(pier, ctx), ctx.params.id))
     .post("/:id/fire", async (ctx) => {
       const trigger = triggers.bySecret(ctx.params.id, ctx.request.headers.get("authorization"));

@@ -20,14 +20,14 @@ export function automationPages(pier: Pier) {
         created={created ? { ...created, fireUrl: fireUrl(ctx.request, created.trigger.id) } : undefined} />
     );
   };
-  const triggerPage = (ctx: PageContext & { params: { id: string } }, form?: FormState) => {
+  const triggerPage = (ctx: PageContext & { params: { id: string } }, form?: FormState, newSecret?: string) => {
     const viewer = pageUser(pier, ctx);
     const actor = personActor(viewer);
     const trigger = triggers.get(actor, ctx.params.id);
     const repo = pier.repos.list().find((candidate) => candidate.id === trigger.repoId) ?? null;
     return (
       <TriggerPage viewer={viewer} {...common} trigger={trigger} repo={repo} form={form ?? { values: triggerFormValues(trigger) }}
-        firings={triggers.firings(actor, trigger.id)} fireUrl={fireUrl(ctx.request, trigger.id)} />
+        firings={triggers.firings(actor, trigger.id)} fireUrl={fireUrl(ctx.request, trigger.id)} newSecret={newSecret} />
     );
   };
   const failure = (error: unknown, ctx: { body: unknown; set: { status?: number | string } }): FormState => {
@@ -55,6 +55,10 @@ export function automationPages(pier: Pier) {
       } catch (error) {
         return triggerPage(ctx, failure(error, ctx));
       }
+    })
+    .post("/settings/automation/:id/secret", (ctx) => {
+      const { secret } = triggers.replaceSecret(personActor(pageUser(pier, ctx)), ctx.params.id);
+      return triggerPage(ctx, undefined, secret);
     })
     .post("/settings/automation/:id/delete", (ctx) => {
       triggers.remove(personActor(pageUser(pier, ctx)), ctx.params.id);
