@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { type FakeAnthropic, startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -41,18 +41,6 @@ describe("the Automation page", () => {
   };
   const triggersOf = (cookie: string) => api<TriggerJson[]>(cookie, "/api/triggers");
   const fire = (id: string, secret: string, payload: unknown) => pier.fetch(`/api/triggers/${id}/fire`, json(payload, { authorization: `Bearer ${secret}` }));
-  // Against the width the page was given: a phone's browser zooms out to fit a page too wide,
-  // which widens window.innerWidth with it.
-  const sidewaysOverflow = async (page: Page) => (await page.evaluate(() => document.documentElement.scrollWidth)) - page.viewportSize()!.width;
-  const watchErrors = (page: Page) => {
-    const problems: string[] = [];
-    page.on("pageerror", (error) => problems.push(error.message));
-    page.on("console", (message) => {
-      // The browser logs each answer of 400 to a form the test sends wrong on purpose.
-      if (message.type() === "error" && !message.text().includes("status of 400")) problems.push(message.text());
-    });
-    return problems;
-  };
   const until = async <T,>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -232,7 +220,7 @@ describe("the Automation page", () => {
 
   test("an admin at desktop finds Automation in the settings navigation and makes, changes, fires and removes triggers there", async () => {
     const { context, page } = await signedInPage(browser, pier.url, admin, DESKTOP);
-    const problems = watchErrors(page);
+    const problems = watchErrors(page, { refusedWith: 400 });
     await page.goto(pier.url);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
     await page.waitForURL(`${pier.url}/settings`);
@@ -269,7 +257,7 @@ describe("the Automation page", () => {
 
   test("a member at 390 px reaches Automation from the menu, sees only their own triggers, and the page never scrolls sideways", async () => {
     const { context, page } = await signedInPage(browser, pier.url, member, PHONE);
-    const problems = watchErrors(page);
+    const problems = watchErrors(page, { refusedWith: 400 });
     await page.goto(pier.url);
     await page.getByText("Menu").click();
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();

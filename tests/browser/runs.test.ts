@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { type FakeAnthropic, type Step, startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -71,16 +71,6 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const sidewaysOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-const watchErrors = (page: Page) => {
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(error.message));
-  page.on("console", (message) => {
-    // The browser logs each refused request; the refused Run is one the test makes on purpose.
-    if (message.type() === "error" && !message.text().includes("status of 400")) problems.push(message.text());
-  });
-  return problems;
-};
 const attempt = (page: Page, n: number) => page.locator(`#task-runs .run-attempt[aria-label="Attempt ${n}"]`);
 
 /**
@@ -146,7 +136,7 @@ async function pick(page: Page, runs: RunJson[], n: number): Promise<void> {
 
 test("desktop: a refused Run says why beside its field; Run with two attempts, both live, compared side by side, one picked", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 400 });
   const task = await api<{ id: string }>("/api/tasks", "POST", { title: "Greet the <world>", description: "Add a greeting file.", repoId });
 
   // The browser would stop a budget of 0 itself; the server's refusal is what shows beside the field.
@@ -208,7 +198,7 @@ test("desktop: a refused Run says why beside its field; Run with two attempts, b
 
 test("at 390 px: Run with two attempts, the comparison stacked without sideways scrolling, one picked", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, PHONE);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 400 });
   const task = await api<{ id: string }>("/api/tasks", "POST", { title: "Say goodbye", repoId });
   agentOn(SONNET, "bye.txt", "bye from sonnet\n");
   agentOn(HAIKU, "ciao.txt", "ciao from haiku\n");
