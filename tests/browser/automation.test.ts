@@ -10,19 +10,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
-import { type FakeAnthropic, startFakeAnthropic } from "../support/fake-anthropic.ts";
-import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
-import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
-import { addRepo, apiError } from "../support/sessions.ts";
-
-const TOKEN = `ghp_${"a".repeat(36)}`;
-const API_KEY = "sk-ant-automation-page-test";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
+import type { FakeAnthropic } from "../support/fake-anthropic.ts";
+import type { FakeGitHub } from "../support/fake-github.ts";
+import { type TestPier, json, signIn } from "../support/pier.ts";
+import { type RunJson, setUpRuns, tearDownRuns } from "../support/runs.ts";
+import { apiError } from "../support/sessions.ts";
+import { until } from "../support/until.ts";
 
 type TriggerJson = { id: string; kind: string; name: string; cron: string | null; label: string | null; mention: string | null; allowedLogins: string[]; budgetUsd: number | null; enabled: boolean };
 type FiringJson = { outcome: "started" | "refused"; reason: string | null; runId: string | null };
-type RunJson = { id: string; state: string; triggerId: string | null };
 
 describe("the Automation page", () => {
   let github: FakeGitHub;
@@ -41,27 +38,6 @@ describe("the Automation page", () => {
   };
   const triggersOf = (cookie: string) => api<TriggerJson[]>(cookie, "/api/triggers");
   const fire = (id: string, secret: string, payload: unknown) => pier.fetch(`/api/triggers/${id}/fire`, json(payload, { authorization: `Bearer ${secret}` }));
-  // Against the width the page was given: a phone's browser zooms out to fit a page too wide,
-  // which widens window.innerWidth with it.
-  const sidewaysOverflow = async (page: Page) => (await page.evaluate(() => document.documentElement.scrollWidth)) - page.viewportSize()!.width;
-  const watchErrors = (page: Page) => {
-    const problems: string[] = [];
-    page.on("pageerror", (error) => problems.push(error.message));
-    page.on("console", (message) => {
-      // The browser logs each answer of 400 to a form the test sends wrong on purpose.
-      if (message.type() === "error" && !message.text().includes("status of 400")) problems.push(message.text());
-    });
-    return problems;
-  };
-  const until = async <T,>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (ok(value)) return value;
-      if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-      await Bun.sleep(100);
-    }
-  };
 
   /** Fills the Add a trigger form; fields left out stay empty. */
   const addTrigger = async (page: Page, fields: { kind: string; name: string; promptTemplate: string; cron?: string; label?: string; allowedLogins?: string }) => {
@@ -84,15 +60,9 @@ describe("the Automation page", () => {
   };
 
   beforeAll(async () => {
-    github = await startFakeGitHub({ token: TOKEN });
-    await github.createRepo("octo", "widgets", { from: makeRemoteRepo("widgets").path });
-    anthropic = await startFakeAnthropic({ apiKey: API_KEY });
+    ({ github, anthropic, pier, cookie: admin, repoId } = await setUpRuns({ maxConcurrentRuns: 4 }));
     // Every run's agent looks and finds nothing to change, so each run ends on its own.
     anthropic.scriptWhen((body) => body.system !== undefined, { text: "Looked; nothing to change." });
-    pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", GITHUB_API_URL: github.apiUrl, ANTHROPIC_BASE_URL: anthropic.url });
-    admin = await setUpAdmin(pier);
-    await api(admin, "/api/settings", "PUT", { githubToken: TOKEN, anthropicApiKey: API_KEY, maxConcurrentRuns: 4 });
-    repoId = await addRepo(pier, admin, `${github.url}/octo/widgets.git`, "widgets");
     await api(admin, "/api/users", "POST", { username: "mia", password: "member password", role: "member" });
     member = await signIn(pier, "mia", "member password");
     browser = await launchBrowser();
@@ -100,9 +70,7 @@ describe("the Automation page", () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (pier) await closeForGood(pier);
-    await github?.stop();
-    await anthropic?.stop();
+    await tearDownRuns({ pier, github, anthropic });
   });
 
   /**
@@ -232,7 +200,7 @@ describe("the Automation page", () => {
 
   test("an admin at desktop finds Automation in the settings navigation and makes, changes, fires and removes triggers there", async () => {
     const { context, page } = await signedInPage(browser, pier.url, admin, DESKTOP);
-    const problems = watchErrors(page);
+    const problems = watchErrors(page, { refusedWith: 400 });
     await page.goto(pier.url);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
     await page.waitForURL(`${pier.url}/settings`);
@@ -269,7 +237,7 @@ describe("the Automation page", () => {
 
   test("a member at 390 px reaches Automation from the menu, sees only their own triggers, and the page never scrolls sideways", async () => {
     const { context, page } = await signedInPage(browser, pier.url, member, PHONE);
-    const problems = watchErrors(page);
+    const problems = watchErrors(page, { refusedWith: 400 });
     await page.goto(pier.url);
     await page.getByText("Menu").click();
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
@@ -36,8 +36,7 @@ afterAll(async () => {
 test("ask the agent: its answer streams in, its edit shows as a diff, and the header's cost goes up", async () => {
   for (const [viewport, name] of [[DESKTOP, "desktop"], [PHONE, "phone"]] as const) {
     const { context, page } = await signedInPage(browser, pier.url, cookie, viewport);
-    const problems: string[] = [];
-    page.on("pageerror", (e) => problems.push(e.message));
+    const problems = watchErrors(page, { consoleErrors: false });
     await page.goto(`${pier.url}/sessions/${session.id}`);
     await page.waitForFunction(() => (window as any).pierChat?.state().connection === "connected");
 
@@ -59,7 +58,7 @@ test("ask the agent: its answer streams in, its edit shows as a diff, and the he
     await page.locator(".chat-tool").last().locator(".chat-diff .diff-add", { hasText: "# Hello" }).waitFor();
     const cost = await page.locator("#session-cost").textContent();
     expect(cost).not.toBe("$0.00");
-    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(ARTIFACTS, `chat-${name}.png`), fullPage: name === "phone" });
     await context.close();
     expect(problems).toEqual([]);

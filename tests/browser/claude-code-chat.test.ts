@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage } from "../support/browser.ts";
 import { claudeCodeTestImage } from "../support/claude-code.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -84,7 +84,7 @@ test("a session started with Claude Code says so, and its turn looks like one of
     expect(await page.locator("#session-cost").textContent()).not.toBe("$0.00");
     // Nothing raw from Claude Code on the page.
     expect(await page.locator("#pane-chat").textContent()).not.toContain("stream_event");
-    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(ARTIFACTS, `claude-code-chat-${name}.png`), fullPage: name === "phone" });
     await context.close();
   }

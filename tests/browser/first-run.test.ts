@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow } from "../support/browser.ts";
 import { type TestPier, startTestPier } from "../support/pier.ts";
 
 let pier: TestPier;
@@ -99,7 +99,7 @@ test("the same pages are usable at 390×844", async () => {
   await page.goto(pier.url + "/repos");
   await page.getByRole("link", { name: "widgets" }).waitFor();
   // Nothing wider than the screen: no sideways scrolling on a phone.
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const overflow = await sidewaysOverflow(page);
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: join(ARTIFACTS, "repos-phone.png"), fullPage: true });
   await page.goto(pier.url + "/settings");

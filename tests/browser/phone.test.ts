@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { ADMIN, type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
@@ -85,8 +85,7 @@ const PAGES = ["Dashboard", "Sessions", "Tasks", "Skills", "Costs", "Repositorie
 
 test("at 390×844: the navigation is one line with a menu, the header at most two, the terminal in the first screen", async () => {
   const { context, page } = await open(cookie, PHONE, agentSession);
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(error.message));
+  const problems = watchErrors(page, { consoleErrors: false });
   await page.screenshot({ path: join(ARTIFACTS, "phone-session.png") });
 
   expect(await linesOf(page, ".topbar", ".brand, summary, .nav a, .nav-logout")).toBe(1);
@@ -108,7 +107,7 @@ test("at 390×844: the navigation is one line with a menu, the header at most tw
   // A useful share: at least half the screen is terminal, with its notice above it.
   expect(await page.getByText(MCP_NOTICE).isVisible()).toBe(true);
   expect(PHONE.height - terminal.y).toBeGreaterThanOrEqual(PHONE.height / 2);
-  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
 
   // The header's details are a tap away: facts, the task, and the session's actions.
   await page.locator(".session-more > summary", { hasText: "Details" }).click();

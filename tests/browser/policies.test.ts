@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { type FakeAnthropic, startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
@@ -52,13 +52,6 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const watchErrors = (page: Page) => {
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(error.message));
-  return problems;
-};
-const sidewaysOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-
 async function openChat(page: Page) {
   await page.goto(`${pier.url}/sessions/${session.id}`);
   await page.waitForFunction(() => (window as any).pierChat?.state().connection === "connected");
@@ -72,7 +65,7 @@ async function ask(page: Page, text: string) {
 
 test("at 390 px the card shows the command, the session waits for approval, and one tap approves it", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, PHONE);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { consoleErrors: false });
   await openChat(page);
   anthropic.script({ toolUse: { name: "bash", input: { command: "echo tapped > tapped.txt" }, id: "toolu_tap" } }, { text: "Made tapped.txt." });
   await ask(page, "Make tapped.txt");
@@ -109,7 +102,7 @@ test("at 390 px the card shows the command, the session waits for approval, and 
 
 test("an edit's card shows the change as a diff, comes back after a reload, and is denied from the keyboard", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { consoleErrors: false });
   await openChat(page);
   anthropic.script(
     { toolUse: { name: "edit_file", input: { path: "README.md", old_string: "# cards\n", new_string: "# cards\n\nEdited <b>after</b> approval.\n" }, id: "toolu_edit" } },
@@ -152,7 +145,7 @@ test("a card left waiting when Pier stops says it did not run because Pier stopp
   await pier.close();
   pier = await startTestPier(env, dataDir);
   ({ context, page } = await signedInPage(browser, pier.url, cookie, PHONE));
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { consoleErrors: false });
   await openChat(page);
   const expired = page.locator('.chat-approval[data-approval="toolu_restart"]');
   await expired.and(page.locator('[data-state="denied"]')).waitFor();

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
@@ -69,12 +69,10 @@ function recordNotifications(page: Page) {
 }
 
 const prRow = (page: Page) => page.getByRole("list", { name: "Pull requests of this session" }).locator(`li[data-pr="${number}"]`);
-const noSidewaysScrolling = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 test("a pull request added by its link shows with its badges, and CI turning failing redraws it live", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(error.message));
+  const problems = watchErrors(page, { consoleErrors: false });
   await recordNotifications(page);
   await page.goto(`${pier.url}/sessions/${session.id}`);
 
@@ -122,7 +120,7 @@ test("a pull request added by its link shows with its badges, and CI turning fai
   expect(await page.evaluate(() => (window as unknown as { stillThisPage?: boolean }).stillThisPage)).toBe(true);
   expect(await page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications)).toEqual([`CI is failing on #${number}.`]);
 
-  expect(await noSidewaysScrolling(page)).toBeLessThanOrEqual(0);
+  expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
   await page.screenshot({ path: join(ARTIFACTS, "prs-desktop.png") });
   await context.close();
   expect(problems).toEqual([]);
@@ -130,8 +128,7 @@ test("a pull request added by its link shows with its badges, and CI turning fai
 
 test("at 390 px the pane stacks under the chat; changes requested arrive live; rate limits are told", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, PHONE);
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(error.message));
+  const problems = watchErrors(page, { consoleErrors: false });
   // GitHub limited the rate a moment ago: the pane says when checks resume.
   const until = Date.now() + 120_000;
   pier.pier.github.rateLimit = { until, message: "limited for the test" };
@@ -151,7 +148,7 @@ test("at 390 px the pane stacks under the chat; changes requested arrive live; r
   await pier.pier.prs.poll(Date.now() + HOUR);
   await row.locator('[data-kind="review"]', { hasText: "Changes requested" }).waitFor();
 
-  expect(await noSidewaysScrolling(page)).toBeLessThanOrEqual(0);
+  expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
   await row.scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(ARTIFACTS, "prs-phone.png") });
 

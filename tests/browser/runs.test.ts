@@ -7,32 +7,24 @@
  * scripted by the fake Anthropic, the pull requests on the fake GitHub.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
-import { type FakeAnthropic, type Step, startFakeAnthropic } from "../support/fake-anthropic.ts";
-import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
-import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
-import { addRepo } from "../support/sessions.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
+import type { FakeAnthropic } from "../support/fake-anthropic.ts";
+import type { FakeGitHub } from "../support/fake-github.ts";
+import { type TestPier, json } from "../support/pier.ts";
+import { type RunJson, agentCommits, runCalls, setUpRuns, tearDownRuns } from "../support/runs.ts";
 
-const TOKEN = `ghp_${"b".repeat(36)}`;
-const API_KEY = "sk-ant-test-key-runs-browser-00000";
 const SONNET = "claude-sonnet-4-6";
 const HAIKU = "claude-haiku-4-5";
-const HOUR = 3_600_000;
 
-type RunJson = { id: string; attempt: number; state: string; reason: string | null; sessionId: string | null; prNumber: number | null; model: string };
-
-const dataDir = mkdtempSync(join(tmpdir(), "pier-runs-browser-"));
 let github: FakeGitHub;
 let anthropic: FakeAnthropic;
 let pier: TestPier;
 let browser: Browser;
 let cookie: string;
 let repoId: string;
+const { pollAndTick } = runCalls(() => ({ pier, cookie, repoId }));
 
 async function api<T>(path: string, method = "GET", body?: unknown): Promise<T> {
   const init = body === undefined ? { method, headers: { cookie } } : { ...json(body, { cookie }), method };
@@ -43,44 +35,19 @@ async function api<T>(path: string, method = "GET", body?: unknown): Promise<T> 
 
 /** The agent's scripted work on one model: a file written and committed, then a last word. */
 function agentOn(model: string, file: string, content: string): void {
-  const steps: Step[] = [
-    { toolUse: { name: "write_file", input: { path: file, content } } },
-    { toolUse: { name: "bash", input: { command: `git add -A && git commit -qm 'Add ${file}'` } } },
-    { text: "Done: committed." },
-  ];
-  anthropic.scriptWhen((body) => body.model === model && body.system !== undefined, ...steps);
+  anthropic.scriptWhen((body) => body.model === model && body.system !== undefined, ...agentCommits(file, content, `Add ${file}`));
 }
 
 beforeAll(async () => {
-  github = await startFakeGitHub({ token: TOKEN });
-  await github.createRepo("octo", "widgets", { from: makeRemoteRepo("widgets").path });
-  anthropic = await startFakeAnthropic({ apiKey: API_KEY });
-  pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", GITHUB_API_URL: github.apiUrl, ANTHROPIC_BASE_URL: anthropic.url }, dataDir);
-  cookie = await setUpAdmin(pier);
-  const saved = await pier.fetch("/api/settings", { ...json({ githubToken: TOKEN, anthropicApiKey: API_KEY, maxConcurrentRuns: 2 }, { cookie }), method: "PUT" });
-  expect(saved.status).toBe(200);
-  repoId = await addRepo(pier, cookie, `${github.url}/octo/widgets.git`, "widgets");
+  ({ github, anthropic, pier, cookie, repoId } = await setUpRuns({ maxConcurrentRuns: 2 }));
   browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (pier) await closeForGood(pier);
-  await github?.stop();
-  await anthropic?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await tearDownRuns({ pier, github, anthropic });
 });
 
-const sidewaysOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-const watchErrors = (page: Page) => {
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(error.message));
-  page.on("console", (message) => {
-    // The browser logs each refused request; the refused Run is one the test makes on purpose.
-    if (message.type() === "error" && !message.text().includes("status of 400")) problems.push(message.text());
-  });
-  return problems;
-};
 const attempt = (page: Page, n: number) => page.locator(`#task-runs .run-attempt[aria-label="Attempt ${n}"]`);
 
 /**
@@ -146,7 +113,7 @@ async function pick(page: Page, runs: RunJson[], n: number): Promise<void> {
 
 test("desktop: a refused Run says why beside its field; Run with two attempts, both live, compared side by side, one picked", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 400 });
   const task = await api<{ id: string }>("/api/tasks", "POST", { title: "Greet the <world>", description: "Add a greeting file.", repoId });
 
   // The browser would stop a budget of 0 itself; the server's refusal is what shows beside the field.
@@ -182,8 +149,7 @@ test("desktop: a refused Run says why beside its field; Run with two attempts, b
   anthropic.scriptWhen((body) => body.system === undefined, { text: "## Summary\nhello.txt was added." });
   const { headSha } = await github.pull("octo", "widgets", runs[0]!.prNumber!);
   await github.setCheckRun("octo", "widgets", headSha, { name: "build", status: "completed", conclusion: "success" });
-  await pier.pier.prs.poll(Date.now() + HOUR);
-  await pier.pier.runs.tick(Date.now() + HOUR);
+  await pollAndTick();
   const waiting = page.getByRole("list", { name: "Runs that need you" }).locator(`[data-run="${runs[0]!.id}"]`);
   await waiting.waitFor();
   expect(await waiting.locator(".badge-waiting").textContent()).toBe("awaiting your approval");
@@ -208,7 +174,7 @@ test("desktop: a refused Run says why beside its field; Run with two attempts, b
 
 test("at 390 px: Run with two attempts, the comparison stacked without sideways scrolling, one picked", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, PHONE);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 400 });
   const task = await api<{ id: string }>("/api/tasks", "POST", { title: "Say goodbye", repoId });
   agentOn(SONNET, "bye.txt", "bye from sonnet\n");
   agentOn(HAIKU, "ciao.txt", "ciao from haiku\n");

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { addRepo } from "../support/sessions.ts";
@@ -30,8 +30,7 @@ const signedIn = (viewport: { width: number; height: number }) => signedInPage(b
 
 test("New Session → live provisioning → working layout → end with saved changes → resume", async () => {
   const { context, page } = await signedIn(DESKTOP);
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(error.message));
+  const problems = watchErrors(page, { consoleErrors: false });
 
   await page.goto(`${pier.url}/repos/${repoId}`);
   await page.getByRole("link", { name: "New session" }).click();
@@ -95,14 +94,14 @@ test("the session page works at 390×844: header, stacked panes, no sideways scr
   const live = pier.pier.db.$client.query("SELECT id FROM sessions WHERE state = 'active' LIMIT 1").get() as { id: string };
   await page.goto(`${pier.url}/sessions/${live.id}`);
   await page.getByRole("heading", { name: "Terminal" }).waitFor();
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const overflow = await sidewaysOverflow(page);
   expect(overflow).toBeLessThanOrEqual(0);
   const terminal = await page.locator("#pane-terminal").boundingBox();
   const chat = await page.locator("#pane-chat").boundingBox();
   expect(chat!.y).toBeGreaterThan(terminal!.y + terminal!.height - 1);
   await page.screenshot({ path: join(ARTIFACTS, "session-active-phone.png"), fullPage: true });
   await page.goto(`${pier.url}/sessions/new`);
-  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
   await page.screenshot({ path: join(ARTIFACTS, "new-session-phone.png"), fullPage: true });
   await context.close();
 }, 60_000);

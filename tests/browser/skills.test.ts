@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import type { Browser } from "playwright-core";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { ChatClient } from "../support/chat-client.ts";
 import { type FakeAnthropic, startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -80,20 +80,10 @@ afterAll(async () => {
   await anthropic?.stop();
 });
 
-const sidewaysOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-const watchErrors = (page: Page) => {
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(error.message));
-  page.on("console", (message) => {
-    // The browser logs each refused request; a refused form is one the test sends on purpose.
-    if (message.type() === "error" && !message.text().includes("status of 400")) problems.push(message.text());
-  });
-  return problems;
-};
 
 test("the Skills page at 390 px: accept a proposal from its diff, turn a skill on, and add one (a bad name refused beside the field)", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, PHONE);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 400 });
   await page.goto(`${pier.url}/skills`);
   // At 390 px the navigation is folded into its menu.
   await page.locator(".topbar summary", { hasText: "Menu" }).click();
@@ -137,7 +127,7 @@ test("the Skills page at 390 px: accept a proposal from its diff, turn a skill o
 
 test("a repository's Skills at 390 px: fetch and import its committed skills, see which win, and choose its global skills", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, PHONE);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 400 });
   await page.goto(`${pier.url}/repos/${repoId}#skills`);
   const section = page.locator("#skills");
   // The session fetched the mirror; Fetch asks the remote again.

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { type FakeAnthropic, startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
@@ -67,20 +67,10 @@ afterAll(async () => {
 
 const column = (page: Page, status: string) => page.locator(`[data-column="${status}"]`);
 const card = (page: Page, task: TaskJson) => page.locator(`.task-card[data-task="${task.id}"]`);
-const sidewaysOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-const watchErrors = (page: Page) => {
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(error.message));
-  page.on("console", (message) => {
-    // The browser logs each refused request; a refused move is one the test makes on purpose.
-    if (message.type() === "error" && !message.text().includes("status of 409")) problems.push(message.text());
-  });
-  return problems;
-};
 
 test("the board: drag to In progress, move from the keyboard, and a refused move leaves the card put", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 409 });
   await page.goto(`${pier.url}/tasks`);
   expect(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Tasks" }).getAttribute("aria-current")).toBe("page");
   expect(await column(page, "todo").locator(".task-card").count()).toBe(5);
@@ -118,7 +108,7 @@ test("the board: drag to In progress, move from the keyboard, and a refused move
 
 test("at 390 px the columns scroll sideways inside the board, and the Move menu moves a card", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, PHONE);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 409 });
   await page.goto(`${pier.url}/tasks`);
   expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
   const box = await card(page, ship).boundingBox();
@@ -180,7 +170,7 @@ test("New task: the form creates a subtask and opens its page", async () => {
 
 test("a task's page: Markdown, subtasks and notes; it follows its events through review", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 409 });
   await page.goto(`${pier.url}/tasks/${launch.id}`);
   const description = page.locator("#task-description .markdown");
   expect(await description.locator("h2").textContent()).toBe("Goal");
@@ -241,7 +231,7 @@ test("a session's header shows its task live, and links another through the API"
   const linked = await createTask({ title: "Fix the search box", repoId });
   const session = await activeSession(pier, cookie, { repoId, taskId: linked.id, title: "Search work" });
   const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 409 });
 
   // New Session offers the tasks not done, and a task's page can pick one.
   await page.goto(`${pier.url}/sessions/new?taskId=${other.id}`);
@@ -284,7 +274,7 @@ test("another member's feedback shows in the session's header; Pass on sends it 
   await api(`/api/tasks/${task.id}`, "PATCH", { status: "awaiting_approval" });
   await pier.pier.verifications.settled();
   const { context, page } = await signedInPage(browser, pier.url, mia, DESKTOP);
-  const problems = watchErrors(page);
+  const problems = watchErrors(page, { refusedWith: 409 });
   await page.goto(`${pier.url}/sessions/${session.id}`);
 
   // The admin sends it back: mia sees it live, and her agent has heard nothing.

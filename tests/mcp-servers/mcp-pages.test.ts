@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, PHONE, launchBrowser, signedInPage } from "../support/browser.ts";
+import type { Browser } from "playwright-core";
+import { ARTIFACTS, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { addRepo } from "../support/sessions.ts";
@@ -32,7 +32,6 @@ const page = async (path: string, who = admin) => {
   return { status: res.status, html: await res.text() };
 };
 const servers = async () => (await (await pier.fetch("/api/config/mcps", { headers: { cookie: admin } })).json()) as Server[];
-const sidewaysOverflow = (p: Page) => p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 beforeAll(async () => {
   pier = await startTestPier({ PIER_ALLOW_LOCAL_REPOS: "1" });
@@ -144,8 +143,7 @@ describe("without JavaScript", () => {
 
 test("in Chromium at 390 px: add a server, see it listed, edit it, and the repo page's section", async () => {
   const { context, page: tab } = await signedInPage(browser, pier.url, admin, PHONE);
-  const problems: string[] = [];
-  tab.on("pageerror", (error) => problems.push(error.message));
+  const problems = watchErrors(tab, { consoleErrors: false });
   await tab.goto(`${pier.url}/settings/mcps?repoId=${repoId}#new`);
   expect(await tab.getByLabel("For").inputValue()).toBe(repoId);
   await tab.getByLabel("Name").fill("filesystem");

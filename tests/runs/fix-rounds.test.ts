@@ -9,56 +9,23 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeAnthropic, type Step, startFakeAnthropic } from "../support/fake-anthropic.ts";
-import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
-import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
-import { addRepo } from "../support/sessions.ts";
+import type { FakeAnthropic, Step } from "../support/fake-anthropic.ts";
+import type { FakeGitHub } from "../support/fake-github.ts";
+import { type TestPier, json } from "../support/pier.ts";
+import { type RunJson, agentCommits, agentWhoseTaskSays, runCalls, setUpRuns, startPierOnFakes, tearDownRuns } from "../support/runs.ts";
+import { until } from "../support/until.ts";
 
-const TOKEN = `ghp_${"f".repeat(36)}`;
-const API_KEY = "sk-ant-test-key-rounds-00000000";
 const HOUR = 3_600_000;
 
-type RunJson = {
-  id: string;
-  sessionId: string | null;
-  state: string;
-  reason: string | null;
-  rounds: Array<{ kind: string; summary: string; headSha?: string; reviewIds?: number[] }>;
-  prNumber: number | null;
-};
-
-/** The agent's scripted work: a file written, committed through its shell, then a last word. */
-function agentCommits(file: string, content: string, message: string): Step[] {
-  return [
-    { toolUse: { name: "write_file", input: { path: file, content } } },
-    { toolUse: { name: "bash", input: { command: `git add -A && git commit -qm '${message}' && git log --oneline -1` } } },
-    { text: "Done: committed." },
-  ];
-}
-
 describe("a run's fix rounds", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "pier-rounds-"));
   let github: FakeGitHub;
   let anthropic: FakeAnthropic;
   let pier: TestPier;
   let cookie: string;
   let repoId: string;
 
-  const get = async <T,>(path: string): Promise<T> => (await pier.fetch(path, { headers: { cookie } })).json() as Promise<T>;
-  const post = (path: string, body: unknown = {}) => pier.fetch(path, json(body, { cookie }));
-  const runOf = (id: string) => get<RunJson>(`/api/runs/${id}`);
+  const { get, post, runOf, runIn, newTask, startRuns } = runCalls(() => ({ pier, cookie, repoId }));
   const settings = (values: Record<string, unknown>) => pier.fetch("/api/settings", { ...json(values, { cookie }), method: "PUT" });
-  const until = async <T,>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (ok(value)) return value;
-      if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-      await Bun.sleep(100);
-    }
-  };
-  const runIn = (id: string, state: string) => until(`run ${id} in ${state}`, () => runOf(id), (run) => run.state === state || run.state === "failed");
   /**
    * GitHub asked again (as if a poll period had passed) until the run is as the test expects (or
    * failed): what the test did on GitHub reaches Pier's copy of the pull request, whose change
@@ -76,11 +43,10 @@ describe("a run's fix rounds", () => {
     );
   /** A task's run, started and followed until its pull request is open and waiting on CI. */
   const runToPullRequest = async (title: string, work: Step[]): Promise<{ run: RunJson; head: string }> => {
-    const task = await post("/api/tasks", { title, repoId });
-    const { id: taskId } = (await task.json()) as { id: string };
+    const taskId = await newTask(title);
     anthropic.script(...work);
-    const [started] = (await (await post(`/api/tasks/${taskId}/runs`, {})).json()) as RunJson[];
-    const run = await runIn(started!.id, "waiting_ci");
+    const [started] = await startRuns(taskId);
+    const run = await runIn(started!.id, "waiting_ci", "failed");
     expect(run.reason).toBeNull();
     return { run, head: (await github.pull("octo", "widgets", run.prNumber!)).headSha };
   };
@@ -98,21 +64,10 @@ describe("a run's fix rounds", () => {
   const reportReady = () => anthropic.scriptWhen((body) => body.system === undefined, { text: "## Summary\nDone." });
 
   beforeAll(async () => {
-    github = await startFakeGitHub({ token: TOKEN });
-    await github.createRepo("octo", "widgets", { from: makeRemoteRepo("widgets").path });
-    anthropic = await startFakeAnthropic({ apiKey: API_KEY });
-    pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", GITHUB_API_URL: github.apiUrl, ANTHROPIC_BASE_URL: anthropic.url }, dataDir);
-    cookie = await setUpAdmin(pier);
-    expect((await settings({ githubToken: TOKEN, anthropicApiKey: API_KEY, maxFixRounds: 3 })).status).toBe(200);
-    repoId = await addRepo(pier, cookie, `${github.url}/octo/widgets.git`, "widgets");
+    ({ github, anthropic, pier, cookie, repoId } = await setUpRuns({ maxFixRounds: 3 }));
   }, 120_000);
 
-  afterAll(async () => {
-    if (pier) await closeForGood(pier);
-    await github?.stop();
-    await anthropic?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDownRuns({ pier, github, anthropic }));
 
   test("CI red: a fix round carries the failing check's output and log line, the fix is pushed, CI green moves the run on to approval", async () => {
     const { run, head } = await runToPullRequest("Greet people", agentCommits("greeting.txt", "helo\n", "Greet"));
@@ -136,7 +91,7 @@ describe("a run's fix rounds", () => {
 
     const fixed = await headMoved(run.prNumber!, head);
     expect(github.gitAt("octo", "widgets", "show", `${fixed.headSha}:greeting.txt`)).toBe("hello");
-    await runIn(run.id, "waiting_ci");
+    await runIn(run.id, "waiting_ci", "failed");
     reportReady();
     await github.setCheckRun("octo", "widgets", fixed.headSha, { name: "test", status: "completed", conclusion: "success" });
     expect(await polledUntil(run, "awaiting approval", (r) => r.state === "awaiting_approval")).toMatchObject({ state: "awaiting_approval", reason: null });
@@ -159,7 +114,7 @@ describe("a run's fix rounds", () => {
     expect(said).toContain('<quoted from="alice (a reviewer on GitHub)" what="comment on notes.txt, line 2">\nSay &lt;which&gt; line this is.\n</quoted>');
 
     const fixed = await headMoved(run.prNumber!, head);
-    await runIn(run.id, "waiting_ci");
+    await runIn(run.id, "waiting_ci", "failed");
     await github.setCheckRun("octo", "widgets", fixed.headSha, { name: "test", status: "completed", conclusion: "success" });
     // The review was answered once; until alice looks again the run waits, and is given no second round.
     expect(await polledUntil(run, "waiting for alice", (r) => r.state === "waiting_review")).toMatchObject({ state: "waiting_review", rounds: [expect.objectContaining({ kind: "review" })] });
@@ -200,7 +155,7 @@ describe("a run's fix rounds", () => {
     // Pushed over the old branch (a lease, not a plain push), on top of main as it is now.
     github.gitAt("octo", "widgets", "merge-base", "--is-ancestor", mainTip, rebased.headSha);
     expect(github.gitAt("octo", "widgets", "show", `${rebased.headSha}:README.md`)).toBe("# widgets\n\nFrom main, and from the run.");
-    await runIn(run.id, "waiting_ci");
+    await runIn(run.id, "waiting_ci", "failed");
     reportReady();
     await github.setCheckRun("octo", "widgets", rebased.headSha, { name: "test", status: "completed", conclusion: "success" });
     expect(await polledUntil(run, "awaiting approval", (r) => r.state === "awaiting_approval")).toMatchObject({ state: "awaiting_approval", reason: null });
@@ -216,11 +171,11 @@ describe("a run's fix rounds", () => {
     await pier.close();
     held.resolve();
     anthropic.script(...agentCommits("restart.txt", "whole\n", "Finish it"));
-    pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", GITHUB_API_URL: github.apiUrl, ANTHROPIC_BASE_URL: anthropic.url }, dataDir);
+    pier = await startPierOnFakes(github, anthropic, pier.dataDir);
 
     const fixed = await headMoved(run.prNumber!, head);
     expect(github.gitAt("octo", "widgets", "show", `${fixed.headSha}:restart.txt`)).toBe("whole");
-    expect(await runIn(run.id, "waiting_ci")).toMatchObject({ rounds: [expect.objectContaining({ kind: "ci", headSha: head })] });
+    expect(await runIn(run.id, "waiting_ci", "failed")).toMatchObject({ rounds: [expect.objectContaining({ kind: "ci", headSha: head })] });
     const transcript = await get<Array<{ kind: string; text?: string }>>(`/api/sessions/${run.sessionId}/transcript`);
     const told = transcript.filter((item) => item.kind === "user").map((item) => item.text ?? "");
     expect(told.map((text) => text.slice(0, 30))).toEqual([
@@ -238,13 +193,9 @@ describe("a run's fix rounds", () => {
   test("a fix round waits for a slot: at maxConcurrentRuns 1 the run stays waiting on CI while another run works, then its round starts before a run queued after it asked", async () => {
     const { run, head } = await runToPullRequest("Wait for a slot", agentCommits("slot.txt", "fist\n", "Slot"));
     expect((await settings({ maxConcurrentRuns: 1 })).status).toBe(200);
-    const startTask = async (title: string) => {
-      const { id } = (await (await post("/api/tasks", { title, repoId })).json()) as { id: string };
-      return ((await (await post(`/api/tasks/${id}/runs`, {})).json()) as RunJson[])[0]!;
-    };
-    const firstSaid = (marker: string) => (body: { system?: unknown; messages?: unknown[] }) => body.system !== undefined && JSON.stringify(body.messages?.[0] ?? "").includes(marker);
+    const startTask = async (title: string) => (await startRuns(await newTask(title)))[0]!;
     const held = Promise.withResolvers<void>();
-    anthropic.scriptWhen(firstSaid("Hold the slot"), { text: "Thinking…", heldUntil: held.promise });
+    anthropic.scriptWhen(agentWhoseTaskSays("Hold the slot"), { text: "Thinking…", heldUntil: held.promise });
     const holder = await startTask("Hold the slot");
     expect(holder.state).toBe("working");
 
@@ -263,8 +214,8 @@ describe("a run's fix rounds", () => {
     const queued = await startTask("Queued behind");
     expect(queued.state).toBe("queued");
 
-    anthropic.scriptWhen(firstSaid("Wait for a slot"), ...agentCommits("slot.txt", "first\n", "Spell first"));
-    anthropic.scriptWhen(firstSaid("Queued behind"), { text: "Nothing to do." });
+    anthropic.scriptWhen(agentWhoseTaskSays("Wait for a slot"), ...agentCommits("slot.txt", "first\n", "Spell first"));
+    anthropic.scriptWhen(agentWhoseTaskSays("Queued behind"), { text: "Nothing to do." });
     held.resolve();
     // The holder's turn ends with no commits: it fails, and the slot goes to the round, which asked before the queued run was started.
     const fixing = await until("the round", () => runOf(run.id), (current) => current.rounds.length === 1);
@@ -284,7 +235,7 @@ describe("a run's fix rounds", () => {
     anthropic.script(...agentCommits("broken.txt", "still broken\n", "Try again"));
     await polledUntil(run, "the one round", (r) => r.rounds.length === 1);
     const fixed = await headMoved(run.prNumber!, head);
-    await runIn(run.id, "waiting_ci");
+    await runIn(run.id, "waiting_ci", "failed");
 
     await github.setCheckRun("octo", "widgets", fixed.headSha, { name: "build", status: "completed", conclusion: "failure", log: "error: it is still broken" });
     const failed = await polledUntil(run, "failed", () => false);

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type Page, chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.PIER_CHROMIUM ?? "/usr/bin/chromium";
 export const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
@@ -40,4 +40,30 @@ export async function signedInPage(browser: Browser, baseUrl: string, cookie: st
   const [name, value] = cookie.split("=") as [string, string];
   await context.addCookies([{ name, value, url: baseUrl }]);
   return { context, page: await context.newPage() };
+}
+
+/**
+ * How far the page reaches past the width the test gave it, in CSS pixels: 0 or less is no
+ * sideways scrolling. Not against window.innerWidth: a phone's browser zooms out to fit a page too
+ * wide, and innerWidth grows with it, so the difference reads 0 however wide the page is.
+ */
+export async function sidewaysOverflow(page: Page): Promise<number> {
+  const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  return pageWidth - page.viewportSize()!.width;
+}
+
+/**
+ * Collects what goes wrong on a page, for a test to expect none of it at the end: its uncaught
+ * errors, and unless `consoleErrors` is false, the errors it logs. The browser logs each refused
+ * request as an error: `refusedWith` is the status of the refusals the test draws on purpose.
+ */
+export function watchErrors(page: Page, options: { consoleErrors?: boolean; refusedWith?: number } = {}): string[] {
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(error.message));
+  if (options.consoleErrors === false) return problems;
+  const refused = options.refusedWith === undefined ? null : `status of ${options.refusedWith}`;
+  page.on("console", (message) => {
+    if (message.type() === "error" && (refused === null || !message.text().includes(refused))) problems.push(message.text());
+  });
+  return problems;
 }

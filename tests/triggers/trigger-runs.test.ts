@@ -9,52 +9,35 @@
  */
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeAnthropic, type Step, startFakeAnthropic } from "../support/fake-anthropic.ts";
-import { type FakeGitHub, signWebhook, startFakeGitHub } from "../support/fake-github.ts";
-import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
-import { addRepo, apiError } from "../support/sessions.ts";
+import type { FakeAnthropic, Step } from "../support/fake-anthropic.ts";
+import { type FakeGitHub, signWebhook } from "../support/fake-github.ts";
+import { type TestPier, json, signIn } from "../support/pier.ts";
+import { type RunJson, agentCommits, agentWhoseTaskSays, runCalls, setUpRuns, startPierOnFakes, tearDownRuns } from "../support/runs.ts";
+import { apiError } from "../support/sessions.ts";
+import { until } from "../support/until.ts";
 
-const TOKEN = `ghp_${"t".repeat(36)}`;
-const API_KEY = "sk-ant-test-key-triggers-000000";
 const WEBHOOK_SECRET = "webhook-secret-for-trigger-tests";
 
-type RunJson = { id: string; taskId: string; state: string; reason: string | null; prUrl: string | null; prNumber: number | null; budgetUsd: number; triggerId: string | null };
 type FiringJson = { at: string; outcome: "started" | "refused"; reason: string | null; runId: string | null; issueNumber: number | null };
 type TaskJson = { id: string; title: string; description: string; repoId: string };
 
 describe("triggers firing runs", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "pier-triggers-"));
   let github: FakeGitHub;
   let anthropic: FakeAnthropic;
   let pier: TestPier;
   let cookie: string;
   let repoId: string;
 
-  const get = async <T,>(path: string): Promise<T> => (await pier.fetch(path, { headers: { cookie } })).json() as Promise<T>;
-  const post = (path: string, body: unknown = {}) => pier.fetch(path, json(body, { cookie }));
+  const { get, post, runIn } = runCalls(() => ({ pier, cookie, repoId }));
   const makeTrigger = async (body: Record<string, unknown>) => {
     const res = await post("/api/triggers", { repoId, enabled: true, ...body });
     expect(res.status).toBe(201);
     return (await res.json()) as { id: string; secret?: string };
   };
   const firingsOf = (id: string) => get<FiringJson[]>(`/api/triggers/${id}/firings`);
-  const until = async <T,>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (ok(value)) return value;
-      if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-      await Bun.sleep(100);
-    }
-  };
-  const runIn = (id: string, ...states: string[]) => until(`run ${id} in ${states.join("/")}`, () => get<RunJson>(`/api/runs/${id}`), (run) => states.includes(run.state));
   /** The steps answer only the agent whose task (its first message) carries `marker`. */
-  const agentFor = (marker: string, ...steps: Step[]) =>
-    anthropic.scriptWhen((body) => body.system !== undefined && JSON.stringify(body.messages?.[0] ?? "").includes(marker), ...steps);
+  const agentFor = (marker: string, ...steps: Step[]) => anthropic.scriptWhen(agentWhoseTaskSays(marker), ...steps);
   const webhook = (event: string, payload: unknown) => {
     const body = JSON.stringify(payload);
     return pier.fetch("/api/github/webhook", {
@@ -63,27 +46,12 @@ describe("triggers firing runs", () => {
       body,
     });
   };
-  const openPier = async () => {
-    pier = await startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", GITHUB_API_URL: github.apiUrl, ANTHROPIC_BASE_URL: anthropic.url }, dataDir);
-  };
 
   beforeAll(async () => {
-    github = await startFakeGitHub({ token: TOKEN });
-    await github.createRepo("octo", "widgets", { from: makeRemoteRepo("widgets").path });
-    anthropic = await startFakeAnthropic({ apiKey: API_KEY });
-    await openPier();
-    cookie = await setUpAdmin(pier);
-    const saved = await pier.fetch("/api/settings", { ...json({ githubToken: TOKEN, anthropicApiKey: API_KEY, githubWebhookSecret: WEBHOOK_SECRET, maxConcurrentRuns: 4 }, { cookie }), method: "PUT" });
-    expect(saved.status).toBe(200);
-    repoId = await addRepo(pier, cookie, `${github.url}/octo/widgets.git`, "widgets");
+    ({ github, anthropic, pier, cookie, repoId } = await setUpRuns({ githubWebhookSecret: WEBHOOK_SECRET, maxConcurrentRuns: 4 }));
   }, 120_000);
 
-  afterAll(async () => {
-    if (pier) await closeForGood(pier);
-    await github?.stop();
-    await anthropic?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDownRuns({ pier, github, anthropic }));
 
   test("a webhook fire: a wrong secret is 401 and starts nothing; the right one is 202 with the task (the payload quoted in it) and its run, as the owner", async () => {
     const trigger = await makeTrigger({ kind: "webhook", name: "Deploy alarm", promptTemplate: "Find why the deploy of {{payload.service.name}} failed.", budgetUsd: 2 });
@@ -143,12 +111,7 @@ describe("triggers firing runs", () => {
   test("an issue labelled with the trigger's label starts a run; Pier comments with the PR's link when it opens and with the outcome when it ends", async () => {
     const trigger = await makeTrigger({ kind: "github_issue", name: "Issues", label: "pier", mention: "@labels-only", allowedLogins: ["octocat"], promptTemplate: "Fix: {{issue.title}}\n\n{{issue.body}}" });
     const number = await github.openIssue("octo", "widgets", { title: "Add LABELLED.txt", body: "It should say <hi>.", login: "someone" });
-    agentFor(
-      "Add LABELLED.txt",
-      { toolUse: { name: "write_file", input: { path: "LABELLED.txt", content: "hi\n" } } },
-      { toolUse: { name: "bash", input: { command: "git add -A && git commit -qm 'Add LABELLED.txt' && git log --oneline -1" } } },
-      { text: "Committed." },
-    );
+    agentFor("Add LABELLED.txt", ...agentCommits("LABELLED.txt", "hi\n", "Add LABELLED.txt"));
     // Another label starts nothing.
     await github.labelIssue("octo", "widgets", number, "bug");
     expect((await webhook("issues", await github.payloads.issueLabeled("octo", "widgets", number, "bug", "octo"))).status).toBe(204);
@@ -222,11 +185,11 @@ describe("triggers firing runs", () => {
     expect(await firingsOf(trigger.id)).toEqual([]);
     await pier.close();
     // Down for three days: three 03:00s went by.
-    const db = new Database(join(dataDir, "pier.db"));
+    const db = new Database(join(pier.dataDir, "pier.db"));
     db.query("UPDATE triggers SET last_fired_at = ? WHERE id = ?").run(Date.now() - 3 * 24 * 3_600_000, trigger.id);
     db.close();
     agentFor("DAILY chores", { text: "Nothing to do today." });
-    await openPier();
+    pier = await startPierOnFakes(github, anthropic, pier.dataDir);
     cookie = await signIn(pier, "admin", "correct horse battery");
     const firings = await until("the caught-up firing", () => firingsOf(trigger.id), (list) => list.length > 0);
     await Bun.sleep(500);
