@@ -104,9 +104,12 @@ describe("tasks", () => {
   test("a parent shows its subtasks' progress", async () => {
     const parent = await newTask("Ship the feature");
     const subtasks = await Promise.all(["design", "build", "test"].map((title) => newTask(title, { parentId: parent.id })));
-    for (const status of ["in_progress", "awaiting_approval"]) await move(subtasks[0]!.id, status);
+    // Scripted before the move that asks for it: scripted after, the request can come first, fail,
+    // and leave this answer to be taken by a later test's report.
     fake.scriptWhen(isReport, { text: "## Summary\nSubtask report." });
+    for (const status of ["in_progress", "awaiting_approval"]) await move(subtasks[0]!.id, status);
     await pier.pier.verifications.settled();
+    expect((await call<Verification>("GET", `/api/tasks/${subtasks[0]!.id}/verification`)).body.markdown).toContain("Subtask report.");
     await call("POST", `/api/tasks/${subtasks[0]!.id}/approve`);
     expect((await call<Task>("GET", `/api/tasks/${parent.id}`)).body.subtasks).toEqual({ done: 1, total: 3 });
     expect((await call<Task[]>("GET", `/api/tasks?parentId=${parent.id}`)).body.map((t) => t.title).sort()).toEqual(["build", "design", "test"]);
