@@ -72,7 +72,7 @@ afterAll(async () => {
   if (pier) await closeForGood(pier);
   await anthropic?.stop();
   hook?.stop(true);
-});
+}, 60_000);
 
 describe("the webhook", () => {
   test("is saved sealed and shown masked; a bad URL is a 400 naming it and changes nothing", async () => {

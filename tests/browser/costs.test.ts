@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await closeForGood(pier);
-});
+}, 60_000);
 
 /** Opens the page and collects what the console and the CSP complain about. */
 async function open(viewport: typeof DESKTOP, path: string): Promise<{ page: Page; problems: string[]; close: () => Promise<void> }> {

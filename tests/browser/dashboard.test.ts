@@ -46,7 +46,7 @@ afterAll(async () => {
   await browser?.close();
   if (pier) await closeForGood(pier);
   await anthropic?.stop();
-});
+}, 60_000);
 
 test("a turn that ends elsewhere shows on the dashboard live, with the count in the title; looking clears it", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);

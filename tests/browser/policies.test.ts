@@ -50,7 +50,7 @@ afterAll(async () => {
   if (pier) await closeForGood(pier);
   await anthropic?.stop();
   rmSync(dataDir, { recursive: true, force: true });
-});
+}, 60_000);
 
 async function openChat(page: Page) {
   await page.goto(`${pier.url}/sessions/${session.id}`);

@@ -46,7 +46,7 @@ afterAll(async () => {
   await browser?.close();
   if (pier) await closeForGood(pier);
   await github?.stop();
-});
+}, 60_000);
 
 /** Stands in for the browser's notifications: permission is granted when asked, and each one shown is kept. */
 function recordNotifications(page: Page) {

@@ -54,7 +54,7 @@ afterAll(async () => {
   await browser?.close();
   if (pier) await closeForGood(pier);
   await anthropic?.stop();
-});
+}, 60_000);
 
 
 /** Leaves a comment on a line of a file's diff, through the form that opens under the line. */

@@ -78,7 +78,7 @@ afterAll(async () => {
   await browser?.close();
   if (pier) await closeForGood(pier);
   await anthropic?.stop();
-});
+}, 60_000);
 
 
 test("the Skills page at 390 px: accept a proposal from its diff, turn a skill on, and add one (a bad name refused beside the field)", async () => {

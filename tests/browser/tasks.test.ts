@@ -63,7 +63,7 @@ afterAll(async () => {
   await browser?.close();
   if (pier) await closeForGood(pier);
   await anthropic?.stop();
-});
+}, 60_000);
 
 const column = (page: Page, status: string) => page.locator(`[data-column="${status}"]`);
 const card = (page: Page, task: TaskJson) => page.locator(`.task-card[data-task="${task.id}"]`);

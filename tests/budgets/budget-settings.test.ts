@@ -28,7 +28,7 @@ describe("budget and run settings", () => {
   afterAll(async () => {
     await closeForGood(pier);
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("the API takes good values and refuses bad ones with a sentence naming the setting, changing nothing", async () => {
     const good = { sessionBudgetUsd: 2.5, monthlyBudgetHard: true, maxConcurrentRuns: 3, maxFixRounds: 0, runBudgetUsd: 4, runApprovalMinutes: 30, autoMerge: true, mergeMethod: "rebase" };

@@ -62,7 +62,7 @@ describe("the monthly budget as a hard stop", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("the response that reaches it is the turn's last: the turn stops before its tool runs, and the person is told", async () => {
     const chat = await ChatClient.connect(pier.url, first.id, headers());

@@ -64,7 +64,7 @@ describe("the session budget", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("a chat turn that reaches it is stopped at that response, its person told", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());

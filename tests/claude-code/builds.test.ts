@@ -63,7 +63,7 @@ describe("a Pier whose tools directory is empty", () => {
   afterAll(async () => {
     await closeForGood(pier);
     rmSync(tools, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("a session starts without waiting for the fetch; everyone asking shares one download; then claude runs", async () => {
     if (Bun.which("claude")) return; // the local runtime uses this machine's own claude then

@@ -57,7 +57,7 @@ describe("Claude Code in a pod whose image has none", () => {
     for (const client of clients) client.close();
     await pier.pier.pods.removeAll(repoId);
     await closeForGood(pier);
-  });
+  }, 60_000);
 
   test("`claude --version` typed in the terminal runs Pier's copy, found last on PATH", async () => {
     const term = await terminal();
@@ -193,7 +193,7 @@ describe("Claude Code in a pod whose image has its own", () => {
   afterAll(async () => {
     await pier.pier.pods.removeAll(repoId);
     await closeForGood(pier);
-  });
+  }, 60_000);
 
   test("the image's own /usr/bin/claude is used, in the terminal and for the engine", async () => {
     expect(await pier.pier.claudeCodeCommandFor(session)).toBe("/usr/bin/claude");
@@ -221,7 +221,7 @@ describe("Claude Code on the local runtime", () => {
 
   afterAll(async () => {
     await closeForGood(pier);
-  });
+  }, 60_000);
 
   test("the machine's own claude, else Pier's copy for this machine, last on commands' PATH", async () => {
     const own = Bun.which("claude");

@@ -183,7 +183,7 @@ describe("cost reports equal the ledger's own sums", () => {
   afterAll(async () => {
     await closeForGood(pier);
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   const inPeriod = (period: { from?: string; to?: string }) => {
     const { from, to } = bounds(period);

@@ -61,7 +61,7 @@ describe("backup and restore", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(scratch, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   const snapshotOf = async (of: TestPier, as: string) => {
     const get = async (path: string) => (await of.fetch(path, { headers: { cookie: as } })).json();

@@ -42,7 +42,7 @@ afterAll(async () => {
   await proxy?.stop();
   if (pier) await closeForGood(pier);
   await fake?.stop();
-});
+}, 60_000);
 
 /** Each conversation item the chat shows, as its kind and text, in order. */
 const shownItems = (page: Page) =>

@@ -93,7 +93,7 @@ afterAll(async () => {
   await closeForGood(pier);
   await fake.stop();
   rmSync(scratch, { recursive: true, force: true });
-});
+}, 60_000);
 
 test("1,000 responses recorded at once from chat turns and the gateway, beside a second writer and a backup, sum exactly", async () => {
   const total = SESSIONS * TURNS_PER_SESSION + GATEWAY_REQUESTS;

@@ -69,7 +69,7 @@ describe("fault: the data disk is full", () => {
     await fake?.stop();
     if (pier) await closeForGood(pier);
     disk.unmount();
-  });
+  }, 60_000);
 
   test("held: the terminal keeps working while its recording, and the needs-you its quiet raises, cannot be written", async () => {
     const before = await settledSize();

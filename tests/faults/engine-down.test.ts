@@ -42,7 +42,7 @@ describe("the Docker engine down and not coming back", () => {
     await browser?.close();
     await closeForGood(pier).catch(() => undefined);
     await engine?.destroy();
-  });
+  }, 60_000);
 
   test("a session's start fails within 10 s with a sentence, /healthz says engine unreachable, an open page shows a banner; once the engine is back, Pier carries on without a restart", async () => {
     expect((await health()).body).toMatchObject({ ok: true, engine: "ok" });

@@ -70,7 +70,7 @@ describe("the Docker engine restarted under live sessions", () => {
     await closeForGood(pier).catch(() => undefined);
     await fake?.stop();
     await engine?.destroy();
-  });
+  }, 60_000);
 
   test("pods back, the page's terminal reconnected by itself to a new shell in the same worktree with one note, uncommitted files intact, the Claude Code chat resumed, no session left provisioning", async () => {
     // Work in progress: an uncommitted file written in the terminal, and one chat turn.

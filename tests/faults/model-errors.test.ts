@@ -48,7 +48,7 @@ describe("faults of the model service", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("broke: 429 with retry-after 2 s, then 529, then 500 — held: the person is told each wait, retry-after is waited out, the answer comes once", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());

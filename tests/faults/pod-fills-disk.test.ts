@@ -73,7 +73,7 @@ describe("fault: a pod fills the disk", () => {
     bobTerm?.close();
     if (pier) await closeForGood(pier);
     disk.unmount();
-  });
+  }, 60_000);
 
   test("held: a steady writer is stopped before the reserve is gone, and its person is told in the terminal, the chat and needs-you", async () => {
     aliceTerm.input("bash -c 'while :; do head -c 1M /dev/zero; sleep 0.05; done' > steady\r");

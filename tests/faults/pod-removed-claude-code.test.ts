@@ -46,7 +46,7 @@ describe("fault: a pod removed behind Pier's back, with Claude Code as the chat"
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("broke: the pod between two messages; held: the next message is answered in a new pod, and the conversation goes on", async () => {
     const session = await activeSession(pier, cookie, { repoId });

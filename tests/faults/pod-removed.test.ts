@@ -46,7 +46,7 @@ describe("fault: a pod removed behind Pier's back", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("broke: the pod under a live terminal; held: the viewer, reconnecting by itself, finds a new shell in the same worktree, told once, uncommitted work intact", async () => {
     const session = await activeSession(pier, cookie, { repoId });

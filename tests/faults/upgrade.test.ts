@@ -97,7 +97,7 @@ for (const runtime of ["local", "docker"] as const) describe(`an upgrade from ${
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("the migrations since apply and nothing is lost", async () => {
     const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, "meta", "_journal.json"), "utf8")) as { entries: unknown[] };

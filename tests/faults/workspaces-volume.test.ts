@@ -36,7 +36,7 @@ describe("fault: workspaces on a volume of their own fill up", () => {
     if (pier) await closeForGood(pier);
     disk.unmount();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("held: the worktree is on the workspaces' volume; filling it leaves the database and the recording their room, and the person is told", async () => {
     expect(session.worktreePath.startsWith(join(disk.path, "workspaces") + "/")).toBe(true);

@@ -30,7 +30,7 @@ afterAll(async () => {
   await browser?.close();
   await closeForGood(pier);
   rmSync(dataDir, { recursive: true, force: true });
-});
+}, 60_000);
 
 test("broke: the worktree under an open session page; held: the page says so by itself, restores it from the branch, and says what was lost", async () => {
   const session = await activeSession(pier, cookie, { repoId });

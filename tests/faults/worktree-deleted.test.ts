@@ -37,7 +37,7 @@ for (const runtime of ["local", "docker"] as const) {
     afterAll(async () => {
       await closeForGood(pier);
       rmSync(dataDir, { recursive: true, force: true });
-    });
+    }, 60_000);
 
     test("broke: the worktree, from its own terminal; held: Pier says it is gone, restores the branch's commits, says the uncommitted change is gone", async () => {
       const session = await activeSession(pier, cookie, { repoId });

@@ -54,7 +54,7 @@ describe("claude typed in the terminal, through the gateway", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("claude -p is answered through Pier, metered at the price table, and the real key never enters the pod", async () => {
     const usage = { input_tokens: 4321, output_tokens: 123, cache_creation_input_tokens: 1000, cache_read_input_tokens: 20_000 };

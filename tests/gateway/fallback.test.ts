@@ -33,7 +33,7 @@ describe("no gateway where pods have no network", () => {
   afterAll(async () => {
     await closeForGood(pier);
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("the real credential goes to Claude Code's process alone, unmetered, with a notice; a subscription token as CLAUDE_CODE_OAUTH_TOKEN", async () => {
     expect(pier.pier.podUrl()).toBeNull();

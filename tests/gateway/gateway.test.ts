@@ -63,7 +63,7 @@ describe("the model gateway", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("the worktree's Claude Code settings name the gateway and a key helper, and hold no secret", async () => {
     const { out, code, settings } = await helperToken(session);

@@ -52,7 +52,7 @@ describe("sockets of an ended credential", () => {
   afterAll(async () => {
     for (const client of clients) client.close();
     await closeForGood(pier);
-  });
+  }, 60_000);
 
   test("revoking an API token closes its terminal and chat sockets with 4401; another token's stay open", async () => {
     const revoked = await newToken("revoked");

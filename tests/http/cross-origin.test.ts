@@ -28,7 +28,7 @@ describe("cookies, Authorization headers and the Origin check", () => {
 
   afterAll(async () => {
     await closeForGood(pier);
-  });
+  }, 60_000);
 
   test("an Authorization header that is not a valid bearer token is 401, never a fall-back to the cookie", async () => {
     for (const authorization of notBearer) {

@@ -99,7 +99,7 @@ afterAll(async () => {
   await pier?.pier.pods.removeAll(repoId);
   if (pier) await closeForGood(pier);
   await anthropic?.stop();
-});
+}, 60_000);
 
 test(".mcp.json in the pod lists the enabled servers through the launcher, with no secret (and no Pier endpoint: the pods have no network)", async () => {
   const text = await inPod("cat", join(session.worktreePath, ".mcp.json"));

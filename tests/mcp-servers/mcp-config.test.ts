@@ -65,7 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (pier) await closeForGood(pier);
-});
+}, 60_000);
 
 describe("MCP servers through the API", () => {
   test("every field is checked: a 400 naming it, and nothing written", async () => {

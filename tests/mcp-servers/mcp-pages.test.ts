@@ -45,7 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (pier) await closeForGood(pier);
-});
+}, 60_000);
 
 describe("without JavaScript", () => {
   test("adding a server: arguments one per line, the environment as NAME=value lines", async () => {

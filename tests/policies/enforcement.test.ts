@@ -61,7 +61,7 @@ describe("tool policies in the chat", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("deny_all refuses a built-in tool and an MCP tool before either runs; the model and the chat get the policy's sentence", async () => {
     await setGlobal({ mode: "deny_all" });

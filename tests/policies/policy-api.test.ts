@@ -28,7 +28,7 @@ describe("tool policy API", () => {
 
   afterAll(async () => {
     await closeForGood(pier);
-  });
+  }, 60_000);
 
   test("a fresh install allows every tool; everyone signed in reads the policy, nobody else", async () => {
     expect(await call("GET", "/api/config/tool-policies")).toMatchObject({ status: 200, body: { mode: "allow_all", allowed: [], denied: [], ask: [] } });

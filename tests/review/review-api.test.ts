@@ -63,7 +63,7 @@ describe("review comments", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("a bad comment is a 400 naming its field, and nothing of the request is kept", async () => {
     const good = { path: "src/app.ts", line: 2, body: "Fine." };

@@ -82,7 +82,7 @@ afterAll(async () => {
     await closeForGood(pier);
   }
   await fake?.stop();
-});
+}, 60_000);
 
 describe("another member's feedback", () => {
   test("is a note and a needs-you for alice, never a turn in her session; she passes it on with one click, quoted as bob's", async () => {

@@ -113,7 +113,7 @@ describe("a pod's tokens", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("500 asks from one pod get the same two tokens, leave one row each, and are refused with a 429 past the limit", async () => {
     const loop = [

@@ -122,7 +122,7 @@ describe("a verification report is only for those who may see its sessions", () 
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("Alice's report is hers and the admins': Bob gets 404 from the API, nothing on the page, nothing on the stream", async () => {
     const bobHears = await listen(bob, task.id);

@@ -52,7 +52,7 @@ export function defineLifecycleTests(runtime: "local" | "docker", env: Record<st
       for (const { id } of repos ?? []) await ctx.pier.pier.pods.removeAll(id);
       if (ctx) await closeForGood(ctx.pier);
       rmSync(dataDir, { recursive: true, force: true });
-    });
+    }, 60_000);
 
     test("two sessions on one repo share one pod and have separate worktrees and branches", async () => {
       const { pier, cookie, repoId } = ctx;

@@ -83,7 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (pier) await closeForGood(pier);
-});
+}, 60_000);
 
 describe("pages", () => {
   test("the default page is 50, newest first, with a Link to the next", async () => {

@@ -95,7 +95,7 @@ describe("skills through the API, the import and the agent (local runtime)", () 
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("bad names, categories, contents and repos are 400 naming the field; a name taken in its scope is 409; nothing is half-written", async () => {
     const badNames = ["a/b", "..", "../x", "Caps", "-lead", "trail-", "a--b", "a b", "ünï", "", "x".repeat(65), ".hidden", "a_b"];
@@ -362,7 +362,7 @@ describe("skills in a live session's worktree (Docker runtime)", () => {
     await pier.pier.pods.removeAll(repoId);
     await closeForGood(pier);
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("files with their front matter at start, a change within seconds, removed when disabled; never in git status or the saved commit; the repo's own wins", async () => {
     const description = 'Write notes: "short", #1 priority\nfor: everyone';

@@ -39,7 +39,8 @@ export async function startTestPier(env: Record<string, string> = {}, dataDir?: 
 /**
  * Closes a test Pier for good. Its shells outlive Pier by design (a restart keeps them): on Docker
  * its pods are removed; on the local runtime, where they live in tmux servers on this machine,
- * those servers are ended.
+ * those servers are ended. On a loaded machine that takes more than the 5 s Bun gives a hook by
+ * default, so the afterAll hooks that call it give it a minute.
  */
 export async function closeForGood(pier: TestPier): Promise<void> {
   const prefix = `${pier.pier.terminals.socketName}-`;

@@ -70,7 +70,7 @@ describe("tasks", () => {
     await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("the workflow allows exactly its moves; anything else is 409 invalid_transition and changes nothing", async () => {
     const allowed = new Set(["todo>in_progress", "in_progress>awaiting_approval", "awaiting_approval>done", "awaiting_approval>in_progress"]);

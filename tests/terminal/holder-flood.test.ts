@@ -80,7 +80,7 @@ describe("the terminal holders' socket, flooded from a pod", () => {
   afterAll(async () => {
     await pier.pier.pods.removeAll(repoId);
     await closeForGood(pier);
-  });
+  }, 60_000);
 
   test(`${CONNECTIONS} idle connections, announcing 1 MiB frames before any hello or silent: memory stays within 64 MiB, all are closed within 10 s, and the terminal keeps answering`, async () => {
     const viewer = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url });

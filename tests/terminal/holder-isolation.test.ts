@@ -37,7 +37,7 @@ describe("the terminal holder's socket, attacked from a pod", () => {
   afterAll(async () => {
     await pier.pier.pods.removeAll(repoId);
     await closeForGood(pier);
-  });
+  }, 60_000);
 
   const inPod = (session: SessionJson, script: string) =>
     pier.pier.runtime.exec({ id: session.podId!, image: "" }, ["bash", "-c", script], { cwd: session.worktreePath, timeoutMs: 20_000 });

@@ -28,7 +28,7 @@ describe("many sessions in one pod", () => {
   afterAll(async () => {
     await pier.pier.pods.removeAll(repoId);
     await closeForGood(pier);
-  });
+  }, 60_000);
 
   test(`${SESSIONS} sessions started while the earlier ones' viewers resize all keep their shells`, async () => {
     const sessions: SessionJson[] = [];

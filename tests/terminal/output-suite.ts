@@ -112,7 +112,7 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
       await pier.pier.pods.removeAll(repoId);
       await closeForGood(pier);
       rmSync(dataDir, { recursive: true, force: true });
-    });
+    }, 60_000);
 
     test("every byte lands in the recording once and in order, watched by nobody and then by two viewers", async () => {
       const flood = numberedFlood("r", 40, 5000);

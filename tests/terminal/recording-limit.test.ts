@@ -53,7 +53,7 @@ describe("the recording limit", () => {
     for (const client of clients) client.close();
     await closeForGood(pier);
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("the limit is a setting, shown on the settings page", async () => {
     const page = await (await pier.fetch("/settings", { headers: { cookie } })).text();

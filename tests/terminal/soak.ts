@@ -115,7 +115,7 @@ export function defineSoak(options: SoakOptions) {
       await closeForGood(pier);
       await fake.stop();
       rmSync(dataDir, { recursive: true, force: true });
-    });
+    }, 60_000);
 
     test(`${seconds} s of resizes, viewers, floods, Ctrl+C, chat turns, reconnects and a restart lose nothing (seed ${seed})`, async () => {
       const next = random(seed);

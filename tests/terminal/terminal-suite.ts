@@ -38,7 +38,7 @@ export function defineTerminalTests(runtime: "docker" | "local", env: Record<str
       await pier.pier.pods.removeAll(repoId);
       await closeForGood(pier);
       rmSync(dataDir, { recursive: true, force: true });
-    });
+    }, 60_000);
 
     test("a command's output comes back, in the session's worktree", async () => {
       const term = await connect();
