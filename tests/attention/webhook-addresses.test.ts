@@ -56,7 +56,7 @@ describe("saving a webhook", () => {
   beforeAll(async () => {
     pier = await startTestPier();
     cookie = await setUpAdmin(pier);
-  });
+  }, 60_000);
   afterAll(() => pier?.close());
 
   const put = async (webhookUrl: string) => {
@@ -99,7 +99,7 @@ describe("sending a webhook", () => {
     box = await createSecretBox(crypto.getRandomValues(new Uint8Array(32)));
     user = await createFirstAdmin(db, { username: "ana", password: "ana password 1" });
     receiver = startReceiver("127.0.0.1");
-  });
+  }, 60_000);
   afterEach(() => warn?.mockRestore());
   afterAll(() => {
     receiver.server.stop(true);

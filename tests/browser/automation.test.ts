@@ -71,7 +71,7 @@ describe("the Automation page", () => {
   afterAll(async () => {
     await browser?.close();
     await tearDownRuns({ pier, github, anthropic });
-  });
+  }, 60_000);
 
   /**
    * The whole round on the page for one person: the three kinds made, bad input refused beside its

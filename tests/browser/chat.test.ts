@@ -31,7 +31,7 @@ afterAll(async () => {
   await pier?.pier.pods.removeAll(repoId);
   await pier?.close();
   await fake?.stop();
-});
+}, 60_000);
 
 test("ask the agent: its answer streams in, its edit shows as a diff, and the header's cost goes up", async () => {
   for (const [viewport, name] of [[DESKTOP, "desktop"], [PHONE, "phone"]] as const) {

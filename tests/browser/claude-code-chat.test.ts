@@ -37,7 +37,7 @@ afterAll(async () => {
   await pier?.pier.pods.removeAll(repoId).catch(() => undefined);
   await pier?.close();
   await fake?.stop();
-});
+}, 60_000);
 
 test("a session started with Claude Code says so, and its turn looks like one of Pier's agent", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP);

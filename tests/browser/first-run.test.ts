@@ -11,11 +11,11 @@ const problems: string[] = [];
 beforeAll(async () => {
   pier = await startTestPier();
   browser = await launchBrowser();
-});
+}, 60_000);
 afterAll(async () => {
   await browser?.close();
   await pier?.close();
-});
+}, 60_000);
 
 /**
  * Console errors (a CSP violation, a failed script) make the test fail. The browser also logs

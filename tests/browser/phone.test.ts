@@ -45,7 +45,7 @@ afterAll(async () => {
   await browser?.close();
   await pier?.pier.pods.removeAll(repoId).catch(() => undefined);
   await pier?.close();
-});
+}, 60_000);
 
 const open = async (who: string, viewport: { width: number; height: number }, session: SessionJson) => {
   const opened = await signedInPage(browser, pier.url, who, viewport, 30_000);

@@ -46,7 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await tearDownRuns({ pier, github, anthropic });
-});
+}, 60_000);
 
 const attempt = (page: Page, n: number) => page.locator(`#task-runs .run-attempt[aria-label="Attempt ${n}"]`);
 

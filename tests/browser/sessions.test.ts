@@ -24,7 +24,7 @@ afterAll(async () => {
   await browser?.close();
   await pier?.pier.pods.removeAll(repoId);
   await pier?.close();
-});
+}, 60_000);
 
 const signedIn = (viewport: { width: number; height: number }) => signedInPage(browser, pier.url, cookie, viewport, 30_000);
 

@@ -26,7 +26,7 @@ afterAll(async () => {
   await browser?.close();
   await pier?.pier.pods.removeAll(repoId);
   await pier?.close();
-});
+}, 60_000);
 
 async function openSession(viewport: { width: number; height: number }, path = `/sessions/${session.id}`): Promise<Page> {
   const { page } = await signedInPage(browser, pier.url, cookie, viewport);

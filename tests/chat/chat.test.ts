@@ -37,7 +37,7 @@ describe("the chat agent", () => {
     await pier.close();
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("without an API key the agent says so and links to settings; the message is kept", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());

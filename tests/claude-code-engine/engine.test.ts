@@ -51,7 +51,7 @@ describe("Claude Code as the chat engine", () => {
     await pier.close();
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("a session takes its engine from the request or the settings; anything else is a 400 that starts nothing", async () => {
     const bad = await startSession(pier, cookie, { repoId, engine: "gpt" });

@@ -71,7 +71,7 @@ describe("a Claude Code package from a hostile registry", () => {
     writeFileSync(victim, "only the server reads this\n");
     chmodSync(victim, 0o600);
     good = await tarball((pkg) => writeFileSync(join(pkg, "claude"), PROGRAM));
-  });
+  }, 60_000);
 
   afterAll(() => {
     registry.stop();

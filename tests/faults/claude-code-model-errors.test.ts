@@ -43,7 +43,7 @@ describe("faults of the model service, under Claude Code", () => {
     await pier.close();
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("broke: 529 and 429 with retry-after, then the answer cut off mid-stream — held: the person is told each wait and reads the answer once", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());

@@ -52,7 +52,7 @@ describe("an expired Claude sign-in", () => {
     await pier.close();
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("broke: the API refused the person's subscription token (401) — told: sign in again, with a link to Tokens and needs you; held: a new token works at the next message", async () => {
     const chat = await ChatClient.connect(pier.url, session.id, headers());

@@ -27,7 +27,7 @@ afterAll(async () => {
   }
   await docker(["volume", "rm", "-f", VOLUME]).catch(() => "");
   await docker(["rmi", IMAGE]).catch(() => "");
-});
+}, 60_000);
 
 test("docker stop: Pier exits 0 within 10 s by itself; the session's pod and shell run on", async () => {
   await ensureTestWorkspaceImage();

@@ -31,7 +31,7 @@ afterAll(async () => {
   await browser?.close();
   await pier?.signal("SIGTERM");
   rmSync(dataDir, { recursive: true, force: true });
-});
+}, 60_000);
 
 test("an open session page says Pier is restarting, then reconnects by itself", async () => {
   const cookie = await setUpAdmin(pier);

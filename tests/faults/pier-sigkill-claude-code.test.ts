@@ -52,7 +52,7 @@ describe("SIGKILL during a Claude Code turn", () => {
     if (repoId && pods) await run(["docker", "rm", "-f", ...pods.split("\n")], "/");
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("the transcript keeps the turn's text and tool call with an interrupted turn_end; the gateway's usage is in the ledger once", async () => {
     repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("sigkill-cc").path}`, "sigkill-cc");

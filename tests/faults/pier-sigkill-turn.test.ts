@@ -42,7 +42,7 @@ describe("SIGKILL during a turn of Pier's own agent", () => {
     await pier?.signal("SIGTERM");
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("the transcript keeps the turn's text and tools with an interrupted turn_end; its usage is in the ledger once", async () => {
     const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("sigkill").path}`, "sigkill");

@@ -44,7 +44,7 @@ describe("SIGTERM", () => {
     await pier?.signal("SIGTERM");
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("pages are told, the turn is closed as interrupted, the database closed, exit 0 within 10 s; the shell runs on", async () => {
     const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("sigterm").path}`, "sigterm");

@@ -10,7 +10,7 @@ describe("setup, sign-in and roles over HTTP", () => {
 
   beforeAll(async () => {
     pier = await startTestPier();
-  });
+  }, 60_000);
   afterAll(() => pier.close());
 
   test("before setup every page leads to the setup page and the API needs auth", async () => {

@@ -11,7 +11,7 @@ describe("request body limits", () => {
   beforeAll(async () => {
     pier = await startTestPier();
     await setUpAdmin(pier);
-  });
+  }, 60_000);
   afterAll(() => pier.close());
 
   const tooLarge = (body: string) => {

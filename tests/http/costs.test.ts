@@ -8,7 +8,7 @@ describe("GET /api/costs groupBy", () => {
   beforeAll(async () => {
     pier = await startTestPier();
     cookie = await setUpAdmin(pier);
-  });
+  }, 60_000);
   afterAll(() => pier.close());
 
   const costs = (groupBy: string) => pier.fetch(`/api/costs?groupBy=${encodeURIComponent(groupBy)}`, { headers: { cookie } });

@@ -26,7 +26,7 @@ describe("dismissed notices", () => {
     admin = await setUpAdmin(pier);
     await pier.fetch("/api/users", json({ username: "mia", password: "mia password", role: "member" }, { cookie: admin }));
     member = await signIn(pier, "mia", "mia password");
-  });
+  }, 60_000);
 
   afterAll(() => pier.close());
 

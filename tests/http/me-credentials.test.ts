@@ -20,7 +20,7 @@ describe("a person's own credentials", () => {
     const created = await pier.fetch("/api/users", json({ username: "mia", password: "mia password", role: "member" }, { cookie: admin }));
     memberId = ((await created.json()) as { user: { id: string } }).user.id;
     member = await signIn(pier, "mia", "mia password");
-  });
+  }, 60_000);
 
   afterAll(() => pier.close());
 

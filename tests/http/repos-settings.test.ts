@@ -15,7 +15,7 @@ describe("repositories over HTTP", () => {
   beforeAll(async () => {
     pier = await startTestPier();
     cookie = await setUpAdmin(pier);
-  });
+  }, 60_000);
   afterAll(() => pier.close());
 
   const post = (body: unknown) => pier.fetch("/api/repos", json(body, { cookie }));
@@ -173,7 +173,7 @@ describe("settings", () => {
   beforeAll(async () => {
     pier = await startTestPier();
     cookie = await setUpAdmin(pier);
-  });
+  }, 60_000);
   afterAll(() => pier.close());
 
   test("secrets are write-only: answers are masked", async () => {

@@ -28,7 +28,7 @@ afterAll(() => {
   const ids = leftovers.filter(Boolean);
   if (ids.length > 0) Bun.spawnSync(["docker", "rm", "-f", ...ids], { stdout: "ignore", stderr: "ignore" });
   for (const dir of hostDirs) rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 type Result = { code: number; stdout: string; stderr: string };
 

@@ -76,7 +76,7 @@ describe("a pod of an image that is not Pier's", () => {
     await github.stop();
     await anthropic.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("the image has no curl and no user for uid 1000 (what the rest of this file is about)", async () => {
     const run = Bun.spawnSync(["docker", "run", "--rm", "--network", "none", "--user", "1000:1000", BARE_IMAGE, "sh", "-c", 'command -v curl || echo no-curl; whoami 2>/dev/null || echo nameless; echo "$HOME"']);

@@ -29,7 +29,7 @@ beforeAll(() => services.open(KEY, "/mirror"));
 afterAll(async () => {
   await services.closeAll();
   rmSync(dataDir, { recursive: true, force: true });
-});
+}, 60_000);
 
 type Sent = { status: number; answer: string; bodyBytesSent: number; closed: boolean };
 

@@ -140,7 +140,7 @@ describe("tool policies in the chat", () => {
     beforeEach(async () => {
       const seen = await pier.fetch(`/api/sessions/${session.id}/seen`, { method: "POST", headers: { cookie: nell, "content-type": "application/json" }, body: '{"looking":true}' });
       expect(seen.status).toBe(204);
-    });
+    }, 60_000);
 
     test("nothing runs while it waits and attention is approval; another member cannot answer; approving over the socket runs it", async () => {
       fake.script(touch("approved-file", "toolu_approve_1"), { text: "Made it." });

@@ -99,7 +99,7 @@ describe("pull requests of sessions", () => {
     await github.stop();
     await anthropic.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("a pull request opened on GitHub for the session's branch is found within one poll", async () => {
     first = await activeSession(pier, cookie, { repoId });

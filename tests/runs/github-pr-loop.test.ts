@@ -25,10 +25,10 @@ describe("GitHub for a run's PR loop", () => {
     github = new GitHub(fake.apiUrl);
     await fake.openPullRequest("octo", "widgets", { head: "feature/login", base: "main", title: "Log in" });
     head = fake.gitAt("octo", "widgets", "rev-parse", "feature/login");
-  });
+  }, 60_000);
   afterAll(async () => {
     await fake.stop();
-  });
+  }, 60_000);
 
   test("failing checks: output, the end of the Actions job's log without its time stamps, failing statuses; passing ones left out", async () => {
     const log = Array.from({ length: 3000 }, (_, i) => `\u001b[32mline ${i}\u001b[0m of a long build`).join("\n");

@@ -58,7 +58,7 @@ describe("the pod is untrusted", () => {
     await pier.close();
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("a repository's CLAUDE.md and AGENTS.md linked to the server's environment and secret key reach the model as nothing", async () => {
     const remote = makeRemoteRepo("linked");

@@ -99,11 +99,11 @@ describe("one scope per resource", () => {
     actors.set("another member", personActor(member));
     actors.set("an agent of another member's session", { kind: "agent", user: member, sessionId: ids.otherMembersSession });
     actors.set("an agent of the person's other session", { kind: "agent", user: person, sessionId: ids.otherOwnSession });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await pier?.close();
-  });
+  }, 60_000);
 
   /** Every door to a resource of session S, each answering whether the actor got it. */
   const doors: Record<Resource, Array<(actor: Actor) => boolean>> = {

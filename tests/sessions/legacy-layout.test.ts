@@ -31,7 +31,7 @@ afterAll(async () => {
   }
   await pier?.close();
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 /**
  * An install as the old code left it, in a new data dir: a bare clone with origin/* branches and

@@ -20,7 +20,7 @@ describe("limits in the schema", () => {
   beforeAll(async () => {
     pier = await startTestPier();
     admin = await setUpAdmin(pier);
-  });
+  }, 60_000);
 
   afterAll(() => pier.close());
 

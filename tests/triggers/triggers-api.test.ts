@@ -30,7 +30,7 @@ describe("triggers API", () => {
     member = await signIn(pier, "mia", "member password");
     githubRepoId = await addRepo(pier, admin, "https://github.com/octo/widgets.git", "widgets");
     plainRepoId = await addRepo(pier, admin, makeRemoteRepo("local").path, "local");
-  });
+  }, 60_000);
 
   afterAll(() => pier.close());
 

@@ -23,7 +23,7 @@ describe("sign-ins (Lucia session guide)", () => {
   beforeEach(async () => {
     db = openDatabase(join(mkdtempSync(join(tmpdir(), "pier-sess-")), "pier.db"));
     user = await createFirstAdmin(db, { username: "ada", password: "long enough pw" });
-  });
+  }, 60_000);
 
   test("only the SHA-256 of the token is stored", () => {
     const { token, signIn } = createSignIn(db, user.id);

@@ -16,10 +16,10 @@ describe("fake Anthropic API", () => {
   beforeEach(async () => {
     fake = await startFakeAnthropic({ apiKey: API_KEY });
     client = new Anthropic({ apiKey: API_KEY, baseURL: fake.url, maxRetries: 0 });
-  });
+  }, 60_000);
   afterEach(async () => {
     await fake.stop();
-  });
+  }, 60_000);
 
   test("a streamed text answer arrives in several deltas, with the scripted stop reason and usage", async () => {
     const text = "Hello from the fake API — streamed in pieces, emoji 🚀 included.";

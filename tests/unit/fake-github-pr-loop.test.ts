@@ -43,10 +43,10 @@ describe("fake GitHub: the pull request loop", () => {
     await fake.createRepo(OWNER, REPO, { from: remote.path });
     // No retries: Octokit's retry plugin tries a 405 or 409 again, which only slows the refusals down here.
     gh = new Octokit({ baseUrl: fake.apiUrl, auth: TOKEN, throttle: { enabled: false }, retry: { enabled: false } });
-  });
+  }, 60_000);
   afterEach(async () => {
     await fake.stop();
-  });
+  }, 60_000);
 
   test("a check run's output, and its job's log behind a signed redirect that needs no token", async () => {
     const sha = fake.gitAt(OWNER, REPO, "rev-parse", "feature/login");

@@ -82,10 +82,10 @@ describe("fake GitHub", () => {
     fake = await startFakeGitHub({ token: TOKEN });
     await fake.createRepo(OWNER, REPO, { from: remote.path });
     gh = octokit(fake);
-  });
+  }, 60_000);
   afterEach(async () => {
     await fake.stop();
-  });
+  }, 60_000);
 
   test("addresses: the API in its GitHub Enterprise form, repositories on the web host", async () => {
     expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -16,7 +16,7 @@ const LIVE = new Set(["sessiona", "sessionb", "sessionc"]);
 const hubs: HolderHub[] = [];
 afterEach(async () => {
   for (const hub of hubs.splice(0)) await hub.closeAll();
-});
+}, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function frame(type: string, payload: string | Uint8Array = ""): Uint8Array {
