@@ -1,24 +1,19 @@
 import { Type } from "@sinclair/typebox";
 import { optionalText } from "../infra/input.ts";
-import { CHAT_ENGINES } from "../sessions/tables.ts";
+import { EngineField } from "../sessions/engine-field.ts";
 
 /** The most attempts one start makes: each is a pod's worth of work and a model's spending. */
 export const MAX_ATTEMPTS = 4;
 
-const engine = Type.Union(
-  CHAT_ENGINES.map((name) => Type.Literal(name)),
-  { title: "Engine", error: 'Engine must be "pier" (Pier\'s agent) or "claude-code" (Claude Code in the pod).' },
-);
-
 /** POST /api/tasks/:id/runs, as the HTTP layer reads it (see StartRunsInput in runs.ts). */
 export const StartRunsBody = Type.Object({
   repoId: optionalText("Repository"),
-  engine: Type.Optional(engine),
+  engine: Type.Optional(EngineField),
   model: optionalText("Model"),
   agent: optionalText("Agent"),
   attempts: Type.Optional(Type.Integer({ title: "Attempts", minimum: 1, maximum: MAX_ATTEMPTS, error: `Attempts must be a whole number from 1 to ${MAX_ATTEMPTS}.` })),
   variants: Type.Optional(
-    Type.Array(Type.Object({ engine, model: optionalText("Model"), agent: optionalText("Agent") }), {
+    Type.Array(Type.Object({ engine: EngineField, model: optionalText("Model"), agent: optionalText("Agent") }), {
       title: "Variants",
       minItems: 1,
       maxItems: MAX_ATTEMPTS,

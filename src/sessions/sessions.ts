@@ -25,7 +25,8 @@ import type { SessionHost } from "./host.ts";
 import type { SessionHosts } from "./hosts.ts";
 import type { Session } from "./session.ts";
 import type { Tasks } from "../tasks/tasks.ts";
-import { CHAT_ENGINES, type ChatEngineName, LIVE_STATES, type SessionState, sessions } from "./tables.ts";
+import { EngineField } from "./engine-field.ts";
+import { type ChatEngineName, LIVE_STATES, type SessionState, sessions } from "./tables.ts";
 import { SESSION_QUERY_FIELDS, type SessionPage, type SessionQuery, querySessions } from "./session-query.ts";
 import { sessionFor, visibleSessions } from "./session-scope.ts";
 import type { SessionReads } from "./session-reads.ts";
@@ -108,12 +109,7 @@ export const StartSessionInput = Type.Object({
   taskId: optionalText("Task"),
   title: optionalText("Title", { trim: true, maxLength: MAX_TITLE, pattern: NO_CONTROL_CHARS, rule: `Title must be at most ${MAX_TITLE} characters without control characters.` }),
   model: optionalText("Model"),
-  engine: Type.Optional(
-    Type.Union(
-      CHAT_ENGINES.map((engine) => Type.Literal(engine)),
-      { title: "Engine", error: 'Engine must be "pier" (Pier\'s agent) or "claude-code" (Claude Code in the pod).' },
-    ),
-  ),
+  engine: Type.Optional(EngineField),
 });
 export type StartSessionInput = Static<typeof StartSessionInput>;
 

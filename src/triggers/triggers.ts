@@ -10,7 +10,8 @@ import type { EventBus } from "../infra/events.ts";
 import { newId } from "../infra/ids.ts";
 import { type Input, NO_CONTROL_CHARS, asInput, optionalText, readField, requiredText } from "../infra/input.ts";
 import { getRepo } from "../repos/repos.ts";
-import { CHAT_ENGINES, type ChatEngineName } from "../sessions/tables.ts";
+import { EngineField } from "../sessions/engine-field.ts";
+import type { ChatEngineName } from "../sessions/tables.ts";
 import { TRIGGER_KINDS, type TriggerKind, triggerFirings, triggers } from "./tables.ts";
 import { templateProblem } from "./template.ts";
 
@@ -95,7 +96,7 @@ const fields = {
       rule: `At most ${MAX_LOGINS} allowed logins.`,
     }),
   ),
-  engine: Type.Optional(Type.Union(CHAT_ENGINES.map((engine) => Type.Literal(engine)), { title: "Engine", error: `Engine must be one of ${CHAT_ENGINES.join(", ")}.` })),
+  engine: Type.Optional(EngineField),
   model: optionalText("Model", { trim: true, maxLength: 200, pattern: NO_CONTROL_CHARS, rule: "The model must be one line of at most 200 characters." }),
   budgetUsd: money("Budget per run"),
   dailyBudgetUsd: money("Budget per day"),
