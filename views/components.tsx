@@ -117,6 +117,17 @@ export function formatUsd(amount: number): string {
   return `$${amount.toFixed(2)}`;
 }
 
+/** How long a session or a run ran (or has run so far), as 45 s, 12 min or 3 h 20 min. */
+export function formatDuration(from: Date, to: Date | null, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round(((to?.getTime() ?? now) - from.getTime()) / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
 export function formatDate(date: Date): string {
   return date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
 }

@@ -2,7 +2,7 @@ import { CI_BADGE, webLink } from "../src/prs/badges.ts";
 import type { PublicPr } from "../src/prs/pull-requests.ts";
 import type { PublicRun } from "../src/runs/runs.ts";
 import type { RoundKind, RunState } from "../src/runs/tables.ts";
-import { formatDate, formatUsd } from "./components.tsx";
+import { formatDate, formatDuration, formatUsd } from "./components.tsx";
 
 /** A run as the pages show it: the run, its pull request as Pier follows it, and whether its session waits on a person. */
 export interface RunView {
@@ -98,13 +98,9 @@ export function RunPullRequest(props: { view: RunView }) {
   );
 }
 
-/** How long the run took, or has been going: "under a minute", "12 min", "2 h 5 min". */
+/** How long the run took, or has been going, said as a session's time is. */
 export function runDuration(run: PublicRun, now = Date.now()): string {
-  const end = run.endedAt ? Date.parse(run.endedAt) : now;
-  const minutes = Math.floor(Math.max(0, end - Date.parse(run.createdAt)) / 60_000);
-  if (minutes < 1) return "under a minute";
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  return formatDuration(new Date(run.createdAt), run.endedAt ? new Date(run.endedAt) : null, now);
 }
 
 /** The fix rounds the run's agent was given, oldest first. */

@@ -5,7 +5,7 @@ import type { Repo } from "../src/repos/repos.ts";
 import type { Session } from "../src/sessions/session.ts";
 import type { PublicTask } from "../src/tasks/tasks.ts";
 import type { Notice } from "../src/notices/notices.ts";
-import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm, SelectField, formatDate, formatUsd } from "./components.tsx";
+import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm, SelectField, formatDate, formatDuration, formatUsd } from "./components.tsx";
 import { DismissibleNotice } from "./dismissible-notice.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
@@ -135,17 +135,6 @@ export const ATTENTION_LABEL: Record<string, string> = {
   sign_in: "needs you: sign in to Claude again",
   budget: "needs you: budget reached",
 };
-
-/** How long a session ran (or has run so far), as 45 s, 12 min or 3 h 20 min. */
-export function formatDuration(from: Date, to: Date | null, now = Date.now()): string {
-  const seconds = Math.max(0, Math.round(((to?.getTime() ?? now) - from.getTime()) / 1000));
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h ${minutes % 60} min`;
-  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
-}
 
 export function SessionList(props: { rows: SessionRow[]; empty: string }) {
   if (props.rows.length === 0) {
