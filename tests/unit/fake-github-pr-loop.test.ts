@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { Octokit, RequestError } from "octokit";
+import { Octokit } from "octokit";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
+import { requestFailure } from "../support/request-failure.ts";
 import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
 
 // What an unattended run reads and does on GitHub, as the real Octokit sees the fake answer it:
@@ -10,16 +11,6 @@ const TOKEN = "ghp_fakeGitHubTestToken0123456789";
 const OWNER = "octo";
 const REPO = "widgets";
 const REF = { owner: OWNER, repo: REPO };
-
-async function failure(request: Promise<unknown>): Promise<RequestError> {
-  try {
-    await request;
-  } catch (error) {
-    if (error instanceof RequestError) return error;
-    throw error;
-  }
-  throw new Error("expected the request to fail");
-}
 
 describe("fake GitHub: the pull request loop", () => {
   let remote: RemoteRepo;
@@ -80,7 +71,7 @@ describe("fake GitHub: the pull request loop", () => {
     location.searchParams.set("sig", "forged");
     expect((await fetch(location)).status).toBe(403);
     const noLog = await fake.setCheckRun(OWNER, REPO, sha, { name: "lint", status: "completed", conclusion: "success" });
-    expect((await failure(gh.rest.actions.downloadJobLogsForWorkflowRun({ ...REF, job_id: noLog }))).status).toBe(404);
+    expect((await requestFailure(gh.rest.actions.downloadJobLogsForWorkflowRun({ ...REF, job_id: noLog }))).status).toBe(404);
   });
 
   test("review line comments: path, line and body, with their review's id and the diff above them", async () => {
@@ -115,7 +106,7 @@ describe("fake GitHub: the pull request loop", () => {
   test("merging through the API: squash by default here, GitHub's 409 for a moved head and 405 for conflicts or a closed PR", async () => {
     await fake.openPullRequest(OWNER, REPO, { head: "feature/login", base: "main", title: "Log in" });
     const baseBefore = fake.gitAt(OWNER, REPO, "rev-parse", "main");
-    const stale = await failure(gh.rest.pulls.merge({ ...REF, pull_number: 1, merge_method: "squash", sha: baseBefore }));
+    const stale = await requestFailure(gh.rest.pulls.merge({ ...REF, pull_number: 1, merge_method: "squash", sha: baseBefore }));
     expect(stale.status).toBe(409);
     expect(stale.message).toContain("Head branch was modified");
 
@@ -126,7 +117,7 @@ describe("fake GitHub: the pull request loop", () => {
     expect(fake.gitAt(OWNER, REPO, "log", "-1", "--format=%P|%s|%an", "main")).toBe(`${baseBefore}|Log in (#1)|${OWNER}`);
     expect(fake.gitAt(OWNER, REPO, "show", "main:login.txt")).toBe("login work in progress");
     expect((await gh.rest.pulls.get({ ...REF, pull_number: 1 })).data).toMatchObject({ state: "closed", merged: true, merge_commit_sha: merged.data.sha });
-    expect((await failure(gh.rest.pulls.merge({ ...REF, pull_number: 1 }))).status).toBe(405);
+    expect((await requestFailure(gh.rest.pulls.merge({ ...REF, pull_number: 1 }))).status).toBe(405);
 
     // Two pull requests that rewrite the same line: once one is in, the other conflicts.
     await fake.openPullRequest(OWNER, REPO, { head: "readme/ours", base: "main", title: "Ours" });
@@ -135,7 +126,7 @@ describe("fake GitHub: the pull request loop", () => {
     expect(fake.gitAt(OWNER, REPO, "log", "-1", "--format=%s", "main")).toBe("Merge pull request #3 from octo/readme/theirs");
     await gh.rest.pulls.get({ ...REF, pull_number: 2 });
     expect((await gh.rest.pulls.get({ ...REF, pull_number: 2 })).data).toMatchObject({ mergeable: false, mergeable_state: "dirty" });
-    const conflict = await failure(gh.rest.pulls.merge({ ...REF, pull_number: 2, merge_method: "squash" }));
+    const conflict = await requestFailure(gh.rest.pulls.merge({ ...REF, pull_number: 2, merge_method: "squash" }));
     expect(conflict.status).toBe(405);
     expect(conflict.message).toContain("Pull Request is not mergeable");
   });
@@ -159,8 +150,8 @@ describe("fake GitHub: the pull request loop", () => {
     expect(await fake.issueComments(OWNER, REPO, 1)).toEqual([{ login: "pier-bot", body: "Another attempt was picked." }]);
     expect((await gh.rest.issues.listComments({ ...REF, issue_number: 1 })).data.map((c) => c.body)).toEqual(["Another attempt was picked."]);
 
-    const empty = await failure(gh.rest.issues.createComment({ ...REF, issue_number: 1, body: "" }));
+    const empty = await requestFailure(gh.rest.issues.createComment({ ...REF, issue_number: 1, body: "" }));
     expect(empty.status).toBe(422);
-    expect((await failure(gh.rest.issues.createComment({ ...REF, issue_number: 99, body: "x" }))).status).toBe(404);
+    expect((await requestFailure(gh.rest.issues.createComment({ ...REF, issue_number: 99, body: "x" }))).status).toBe(404);
   });
 });

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verify } from "@octokit/webhooks-methods";
-import { Octokit, RequestError } from "octokit";
+import { Octokit } from "octokit";
 import { signWebhook, startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
+import { requestFailure } from "../support/request-failure.ts";
 import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
 
 // The fake is only worth something if the real Octokit and the real git accept it as GitHub, so every
@@ -21,17 +22,6 @@ const REF = { owner: OWNER, repo: REPO };
  */
 function octokit(fake: FakeGitHub, options: ConstructorParameters<typeof Octokit>[0] = {}): Octokit {
   return new Octokit({ baseUrl: fake.apiUrl, auth: TOKEN, throttle: { enabled: false }, ...options });
-}
-
-/** The RequestError a request fails with (Octokit throws one for every status it does not count as success, 304 included). */
-async function failure(request: Promise<unknown>): Promise<RequestError> {
-  try {
-    await request;
-  } catch (error) {
-    if (error instanceof RequestError) return error;
-    throw error;
-  }
-  throw new Error("expected the request to fail");
 }
 
 /**
@@ -159,7 +149,7 @@ describe("fake GitHub", () => {
 
   test("opening a pull request is refused with GitHub's 422s", async () => {
     const errorsOf = async (head: string) => {
-      const error = await failure(gh.rest.pulls.create({ ...REF, head, base: "main", title: "T" }));
+      const error = await requestFailure(gh.rest.pulls.create({ ...REF, head, base: "main", title: "T" }));
       expect(error.status).toBe(422);
       expect(error.response?.data).toMatchObject({ message: "Validation Failed", documentation_url: expect.stringContaining("create-a-pull-request") });
       return (error.response?.data as { errors: unknown[] }).errors;
@@ -175,7 +165,7 @@ describe("fake GitHub", () => {
       { resource: "PullRequest", code: "custom", message: "A pull request already exists for octo:feature/login." },
     ]);
     // Octokit puts the errors into the message, as callers usually log it.
-    const error = await failure(gh.rest.pulls.create({ ...REF, head: "feature/login", base: "main", title: "Again" }));
+    const error = await requestFailure(gh.rest.pulls.create({ ...REF, head: "feature/login", base: "main", title: "Again" }));
     expect(error.message).toContain("A pull request already exists for octo:feature/login.");
   });
 
@@ -207,7 +197,7 @@ describe("fake GitHub", () => {
     await gh.rest.pulls.get({ ...REF, pull_number: 1 });
     expect((await gh.rest.pulls.get({ ...REF, pull_number: 1 })).data.mergeable_state).toBe("unstable");
 
-    const unknown = await failure(gh.rest.checks.listForRef({ ...REF, ref: "no-such-ref" }));
+    const unknown = await requestFailure(gh.rest.checks.listForRef({ ...REF, ref: "no-such-ref" }));
     expect(unknown.status).toBe(422);
     expect(unknown.message).toStartWith("No commit found for SHA: no-such-ref");
   });
@@ -289,7 +279,7 @@ describe("fake GitHub", () => {
     const etag = second.headers.etag!;
     expect(etag).not.toBe(first.headers.etag);
 
-    const notModified = await failure(get(etag));
+    const notModified = await requestFailure(get(etag));
     expect(notModified.status).toBe(304);
     expect(notModified.response?.headers.etag).toBe(etag);
     // A 304 costs nothing against the rate limit.
@@ -312,11 +302,11 @@ describe("fake GitHub", () => {
   });
 
   test("no token or a wrong one is refused with 401, and the token is never recorded", async () => {
-    const anonymous = await failure(new Octokit({ baseUrl: fake.apiUrl, throttle: { enabled: false } }).rest.repos.get(REF));
+    const anonymous = await requestFailure(new Octokit({ baseUrl: fake.apiUrl, throttle: { enabled: false } }).rest.repos.get(REF));
     expect(anonymous.status).toBe(401);
     expect(anonymous.response?.data).toMatchObject({ message: "Requires authentication", documentation_url: expect.any(String) });
 
-    const wrong = await failure(octokit(fake, { auth: "ghp_wrong" }).rest.pulls.list(REF));
+    const wrong = await requestFailure(octokit(fake, { auth: "ghp_wrong" }).rest.pulls.list(REF));
     expect(wrong.status).toBe(401);
     expect(wrong.message).toStartWith("Bad credentials");
 
@@ -372,7 +362,7 @@ describe("fake GitHub", () => {
 
     test("when the handler gives up, the caller gets GitHub's 403 and message", async () => {
       fake.rateLimitNext(2, { retryAfterSeconds: 1 });
-      const error = await failure(throttled.rest.repos.get(REF));
+      const error = await requestFailure(throttled.rest.repos.get(REF));
       expect(error.status).toBe(403);
       expect(error.response?.headers["retry-after"]).toBe("1");
       expect(error.message).toStartWith("You have exceeded a secondary rate limit.");
