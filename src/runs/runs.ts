@@ -18,7 +18,8 @@ import { getRepo } from "../repos/repos.ts";
 import type { SessionHosts } from "../sessions/hosts.ts";
 import type { Sessions } from "../sessions/sessions.ts";
 import type { Session } from "../sessions/session.ts";
-import { type ChatEngineName, sessions as sessionsTable } from "../sessions/tables.ts";
+import { sessionCostOf } from "../sessions/session-cost.ts";
+import type { ChatEngineName } from "../sessions/tables.ts";
 import type { Credentials } from "../settings/credentials.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import type { Tasks } from "../tasks/tasks.ts";
@@ -715,7 +716,6 @@ export class Runs {
   }
 
   private publicOf(row: RunRow): PublicRun {
-    const session = row.sessionId ? this.deps.db.select({ costUsd: sessionsTable.costUsd }).from(sessionsTable).where(eq(sessionsTable.id, row.sessionId)).get() : undefined;
     return {
       id: row.id,
       taskId: row.taskId,
@@ -734,7 +734,7 @@ export class Runs {
       prNumber: row.prNumber,
       prUrl: row.prUrl,
       budgetUsd: row.budgetUsd,
-      costUsd: session?.costUsd ?? 0,
+      costUsd: row.sessionId ? sessionCostOf(this.deps.db, row.sessionId) : 0,
       autoMerge: row.autoMerge,
       triggerId: row.triggerId,
       createdAt: row.createdAt.toISOString(),

@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import type { Tx } from "../infra/db.ts";
+import type { Db, Tx } from "../infra/db.ts";
 import { sessions } from "./tables.ts";
 
 /** Adds a model response's cost to the session; runs inside the cost ledger's transaction. */
@@ -10,7 +10,7 @@ export function addSessionCost(tx: Tx, sessionId: string, usd: number): void {
     .run();
 }
 
-/** What the session has cost so far, read inside a transaction that may be adding to it. */
-export function sessionCostOf(tx: Tx, sessionId: string): number {
-  return tx.select({ costUsd: sessions.costUsd }).from(sessions).where(eq(sessions.id, sessionId)).get()?.costUsd ?? 0;
+/** What the session has cost so far (read inside a transaction that may be adding to it, or outside one). */
+export function sessionCostOf(db: Db | Tx, sessionId: string): number {
+  return db.select({ costUsd: sessions.costUsd }).from(sessions).where(eq(sessions.id, sessionId)).get()?.costUsd ?? 0;
 }
