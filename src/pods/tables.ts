@@ -18,6 +18,12 @@ export const pods = sqliteTable(
     containerId: text("container_id"),
     image: text("image").notNull(),
     state: text("state", { enum: ["running", "stopped", "missing"] }).notNull(),
+    /** The content hash of the environment (devcontainer configuration and what it builds from) the container was made from; null: not from a devcontainer. */
+    envHash: text("env_hash"),
+    /** The container the once-per-pod lifecycle commands (onCreate, updateContent, postCreate) last ran to the end in. */
+    createdCommandsIn: text("created_commands_in"),
+    /** The container start (its id and the engine's StartedAt) postStartCommand last ran for. */
+    startCommandsFor: text("start_commands_for"),
     /** Last time a session in this pod started or ended: the idle clock starts here. */
     lastActiveAt: integer("last_active_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),

@@ -22,6 +22,14 @@ export interface Repo {
   githubRepo: string | null;
   /** Its runs working at once, within the instance's maxConcurrentRuns; null: only the instance's limit. */
   maxConcurrentRuns: number | null;
+  /** Which devcontainer.json its pods are made from when it has several; null: the first found (see environments). */
+  devcontainerPath: string | null;
+  /** Run in each new worktree before its terminal and chat start. */
+  setupScript: string | null;
+  /** Run in a session's worktree before the session ends. */
+  cleanupScript: string | null;
+  /** Each person's pod of it is built and started ahead. */
+  warmPods: boolean;
   createdAt: Date;
 }
 
@@ -29,6 +37,14 @@ const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const MAX_COMMAND = 500;
 /** The instance's own ceiling of runs at once (settings' maxConcurrentRuns). */
 const MAX_RUNS_AT_ONCE = 64;
+const MAX_SCRIPT = 10_000;
+/** Where the Development Container spec lets a repository keep its configuration. */
+export const DEVCONTAINER_PATH = /^(\.devcontainer\.json|\.devcontainer\/devcontainer\.json|\.devcontainer\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/devcontainer\.json)$/;
+const DEVCONTAINER_PATH_RULE = "Devcontainer path must be .devcontainer/devcontainer.json, .devcontainer.json or .devcontainer/<name>/devcontainer.json, or empty for the first one found.";
+const WARM_PODS_RULE = "Warm pods must be true or false.";
+/** A script: any text but NUL, up to MAX_SCRIPT characters. */
+const scriptField = (title: string, description: string) =>
+  optionalText(title, { maxLength: MAX_SCRIPT, pattern: "^[^\\x00]*$", rule: `${title} must be at most ${MAX_SCRIPT} characters.`, description });
 const RUNS_AT_ONCE_RULE = `Runs at once must be a whole number from 1 to ${MAX_RUNS_AT_ONCE}, or empty for the instance's limit only.`;
 
 export function publicRepo(repo: Repo) {
@@ -54,6 +70,11 @@ export const RepoSettingsInput = Type.Object({
   githubRepo: optionalText("GitHub repository", { description: "owner/name on GitHub; empty takes it from the URL." }),
   // A number from the API, text from the settings form; empty clears it.
   maxConcurrentRuns: Type.Optional(Type.Union([Type.Number(), Type.String()], { title: "Runs at once", error: RUNS_AT_ONCE_RULE, description: "Its runs working at once; empty for the instance's limit only." })),
+  devcontainerPath: optionalText("Devcontainer path", { description: "Which devcontainer.json pods are made from when the repository has several; empty for the first found." }),
+  setupScript: scriptField("Setup script", "Run in each new worktree before its terminal and chat start (for example npm ci); empty for none."),
+  cleanupScript: scriptField("Cleanup script", "Run in a session's worktree before the session ends; empty for none."),
+  // A boolean from the API, text from the settings form's checkbox.
+  warmPods: Type.Optional(Type.Union([Type.Boolean(), Type.String()], { title: "Warm pods", error: WARM_PODS_RULE, description: "Build and start each person's pod ahead, so a first session starts warm." })),
 });
 export type RepoSettingsInput = Static<typeof RepoSettingsInput>;
 
@@ -74,7 +95,17 @@ export function addRepo(db: Db, rules: RepoRules, actor: Actor, input: AddRepoIn
   if (!REPO_NAME.test(name)) {
     throw invalid("name", "Name must be 1–100 characters: letters, digits, '.', '-' or '_', starting with a letter or digit.");
   }
-  const defaults = { defaultBranch: "main", image: null, terminalCommand: null, githubRepo: githubRepoFromUrl(url, rules.github), maxConcurrentRuns: null };
+  const defaults = {
+    defaultBranch: "main",
+    image: null,
+    terminalCommand: null,
+    githubRepo: githubRepoFromUrl(url, rules.github),
+    maxConcurrentRuns: null,
+    devcontainerPath: null,
+    setupScript: null,
+    cleanupScript: null,
+    warmPods: false,
+  };
   const repo: Repo = { id: newId(), name, url, createdAt: new Date(), ...readSettings(input, defaults, url, rules) };
   return db.transaction((tx) => {
     const taken = tx.select({ id: repos.id }).from(repos).where(eq(repos.name, name)).get();
@@ -84,9 +115,12 @@ export function addRepo(db: Db, rules: RepoRules, actor: Actor, input: AddRepoIn
   });
 }
 
-type RepoSettings = Pick<Repo, "defaultBranch" | "image" | "terminalCommand" | "githubRepo" | "maxConcurrentRuns">;
+type RepoSettings = Pick<
+  Repo,
+  "defaultBranch" | "image" | "terminalCommand" | "githubRepo" | "maxConcurrentRuns" | "devcontainerPath" | "setupScript" | "cleanupScript" | "warmPods"
+>;
 
-/** An admin changes a repo's default branch, image, terminal start command, GitHub repository or runs at once; "" clears the optional ones. */
+/** An admin changes a repo's settings (see RepoSettingsInput); "" clears the optional ones. */
 export function updateRepo(db: Db, rules: RepoRules, actor: Actor, id: string, input: RepoSettingsInput): Repo {
   assertAdmin(actor);
   const repo = getRepo(db, id);
@@ -119,7 +153,30 @@ function readSettings(input: RepoSettingsInput, current: RepoSettings, url: stri
     next.githubRepo = githubRepo;
   }
   if (input.maxConcurrentRuns !== undefined) next.maxConcurrentRuns = runsAtOnce(input.maxConcurrentRuns);
+  if (input.devcontainerPath !== undefined) {
+    const path = input.devcontainerPath.trim() || null;
+    if (path !== null && !DEVCONTAINER_PATH.test(path)) throw invalid("devcontainerPath", DEVCONTAINER_PATH_RULE);
+    next.devcontainerPath = path;
+  }
+  if (input.setupScript !== undefined) next.setupScript = script(readField(RepoSettingsInput, "setupScript", input.setupScript));
+  if (input.cleanupScript !== undefined) next.cleanupScript = script(readField(RepoSettingsInput, "cleanupScript", input.cleanupScript));
+  if (input.warmPods !== undefined) next.warmPods = warmPods(input.warmPods);
   return next;
+}
+
+/** A script as kept: Windows line ends made Unix ones (a form sends CRLF), none when only blank. */
+function script(text: string | undefined): string | null {
+  const normal = (text ?? "").replace(/\r\n?/g, "\n");
+  return normal.trim() === "" ? null : normal;
+}
+
+/** Warm pods from JSON (a boolean) or a form (a checkbox sends "on"; a hidden field "false"). */
+function warmPods(raw: boolean | string): boolean {
+  if (typeof raw === "boolean") return raw;
+  const value = raw.trim().toLowerCase();
+  if (["true", "on", "1"].includes(value)) return true;
+  if (["false", "off", "0", ""].includes(value)) return false;
+  throw invalid("warmPods", WARM_PODS_RULE);
 }
 
 /** A repo's runs at once: a whole number from 1 to the instance's ceiling, or none (empty). */
@@ -139,6 +196,10 @@ const columns = {
   terminalCommand: repos.terminalCommand,
   githubRepo: repos.githubRepo,
   maxConcurrentRuns: repos.maxConcurrentRuns,
+  devcontainerPath: repos.devcontainerPath,
+  setupScript: repos.setupScript,
+  cleanupScript: repos.cleanupScript,
+  warmPods: repos.warmPods,
   createdAt: repos.createdAt,
 };
 export function listRepos(db: Db): Repo[] {

@@ -13,6 +13,14 @@ export const repos = sqliteTable("repos", {
   githubRepo: text("github_repo"),
   /** Its runs working at once, within the instance's maxConcurrentRuns; null: only the instance's limit. */
   maxConcurrentRuns: integer("max_concurrent_runs"),
+  /** Which devcontainer.json of the repo its pods are made from, when it has several; null: the first found. */
+  devcontainerPath: text("devcontainer_path"),
+  /** Run in each new worktree before its terminal and chat start (for example `npm ci`). */
+  setupScript: text("setup_script"),
+  /** Run in a session's worktree before the session ends. */
+  cleanupScript: text("cleanup_script"),
+  /** Each person's pod of the repo is built and started ahead, so a first session starts warm. */
+  warmPods: integer("warm_pods", { mode: "boolean" }).notNull().default(false),
   createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
