@@ -20,6 +20,8 @@ export const pods = sqliteTable(
     state: text("state", { enum: ["running", "stopped", "missing"] }).notNull(),
     /** The content hash of the environment (devcontainer configuration and what it builds from) the container was made from; null: not from a devcontainer. */
     envHash: text("env_hash"),
+    /** The devcontainer configuration (as Pier applies it, JSON) the container was made from, for its lifecycle commands. */
+    envConfig: text("env_config"),
     /** The container the once-per-pod lifecycle commands (onCreate, updateContent, postCreate) last ran to the end in. */
     createdCommandsIn: text("created_commands_in"),
     /** The container start (its id and the engine's StartedAt) postStartCommand last ran for. */
