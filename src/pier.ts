@@ -43,6 +43,8 @@ import { Mirrors } from "./repos/mirrors.ts";
 import { type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
 import { chooseRuntime, dockerClient } from "./runtime/detect.ts";
 import { DockerRuntime } from "./runtime/docker-runtime.ts";
+import { Environments } from "./environments/environments.ts";
+import { EnvironmentImages } from "./environments/image-build.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
 import type { FileOwner, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
@@ -124,6 +126,8 @@ export interface Pier {
   github: GitHub;
   runtime: Runtime;
   pods: Pods;
+  /** Repositories' environments: what pods are made from, whether a person's is outdated, rebuilds. */
+  environments: Environments;
   /** Pier's own copies of Claude Code, for pods whose image has none. */
   claudeCode: ClaudeCodeSupply;
   /** The program to run as `claude` in the session's pod: the image's own, else Pier's copy (fetched first if need be). */
@@ -243,8 +247,17 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     // A server's secrets reach only a live session of the pod's own person and repo.
     mcpServer: async (pod, sessionId, name) => (reads.isLiveFor(pod, sessionId) ? mcpServers.launch(pod.repoId, name) : null),
   });
-  const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services,
+  const pods: Pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services,
     inUse: (key, except) => reads.hasLiveSession(key.repoId, key.userId, except),
+    environments: { resolve: (repo, key, progress) => environments.resolve(repo, key, progress) },
+  });
+  const environments: Environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage,
+    images: runtime instanceof DockerRuntime ? new EnvironmentImages(dockerClient(config.dockerHost), mirrors, join(config.dataDir, "environments"), () => config.podNetwork) : null,
+    podFacts: (key) => {
+      const pod = pods.view(key.repoId, key.userId);
+      return { exists: pod !== null && pod.state !== "missing", envHash: pod?.envHash ?? null };
+    },
+    recreatePod: (repo, userId, progress) => pods.recreate(repo, userId, progress),
   });
   const claudeCode = new ClaudeCodeSupply({
     runtime: runtime.kind,
@@ -269,7 +282,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const holderBuild = new PtyHolderBuild({ toolsDir: config.toolsDir, prebuilt: config.ptyBinary ?? undefined, log: (line) => console.error(line) });
   // Built (or found) now, so the first terminal does not wait for the compiler.
   void holderBuild.binary();
-  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: () => terminalGatewayEnv(address.podUrl()), holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
+  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: (session) => ({ ...pods.remoteEnv({ repoId: session.repoId, userId: session.userId }), ...terminalGatewayEnv(address.podUrl()) }), holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
   const hosts = new SessionHosts();
   const tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => reads.linkedTaskOf(sessionId) });
   const skills = new Skills({ db, bus, mirrors, sessionRepoOf: (sessionId) => reads.findLive(sessionId)?.repoId ?? null });
@@ -286,6 +299,14 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     podFacts: (key) => claudeCode.offerFacts(key),
   });
   pods.onReady((key, shell) => sessions.podReady(key, shell.pod.id));
+  // A pod made again from a new environment: its person's live sessions of the repo get a new shell, told why.
+  pods.onRebuilt((key, phase) => {
+    for (const session of reads.allActive().filter((s) => s.repoId === key.repoId && s.userId === key.userId)) {
+      const host = hosts.get(session.id);
+      if (phase === "before") host?.podRebuilding();
+      else host?.podRebuilt();
+    }
+  });
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
   // Worktrees name where pods reach Pier (.mcp.json, Claude Code's settings): after a restart
   // on another port, the live sessions' files follow at once.
@@ -444,6 +465,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     github,
     runtime,
     pods,
+    environments,
     claudeCode,
     claudeCodeCommandFor: (session) => claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }),
     sessions,
@@ -481,7 +503,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       await schedules.stop();
       issueReplies.stop();
       attention.close();
-      const settled = Promise.all([hosts.settled(), verifications.settled(), pods.settled()]);
+      const settled = Promise.all([hosts.settled(), verifications.settled(), pods.settled(), environments.settled()]);
       if (!(await Promise.race([settled.then(() => true), Bun.sleep(WORK_STOP_GRACE_MS).then(() => false)]))) {
         console.error(`[pier] stopping with work still under way after ${WORK_STOP_GRACE_MS / 1000} s (a session provisioning, a report or a pod being made); it is picked up at the next start.`);
       }

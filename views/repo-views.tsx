@@ -1,6 +1,8 @@
-import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import { Field, FormError, type FormState, HxForm, SelectField, formatDate } from "./components.tsx";
 import type { PublicMcpServer } from "../src/mcp-servers/mcp-servers.ts";
+import type { EnvironmentView } from "../src/environments/environments.ts";
 import type { PodView } from "../src/pods/pods.ts";
+import { EnvironmentSection } from "./environment-views.tsx";
 import type { Repo } from "../src/repos/repos.ts";
 import { SessionList, type SessionRow } from "./session-views.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
@@ -86,6 +88,10 @@ export function RepoPage(
     toolPolicy: EffectivePolicy;
     /** The MCP servers its sessions get. */
     mcpServers: PublicMcpServer[];
+    /** Its environment as the viewer's pod stands against it; null when it could not be read. */
+    environment: EnvironmentView | null;
+    /** The viewer just asked for a rebuild. */
+    rebuilding?: boolean;
   },
 ) {
   const { repo } = props;
@@ -136,6 +142,7 @@ export function RepoPage(
           <dd safe>{formatDate(repo.createdAt)}</dd>
         </dl>
       </section>
+      {props.environment ? <EnvironmentSection repoId={repo.id} view={props.environment} rebuilding={props.rebuilding} /> : ""}
       <section class="card">
         <div class="card-head">
           <h2>Sessions</h2>
@@ -169,6 +176,11 @@ export function RepoPage(
               hint="Where its pull requests are, on the GitHub Pier talks to. Empty takes it from the URL." />
             <Field form={props.form} name="maxConcurrentRuns" label="Runs at once" type="number"
               hint="From 1 to 64: its unattended runs working or fixing at once, within the instance's limit. Empty for the instance's limit only." />
+            <SelectField form={props.form} name="devcontainerPath" label="Devcontainer"
+              options={[["", "The first found"], ...(props.environment?.candidates ?? []).map((path): [string, string] => [path, path])]}
+              hint="Which devcontainer.json pods are made from, when the repository has several." />
+            <SelectField form={props.form} name="warmPods" label="Warm pods" options={[["false", "Off"], ["true", "On"]]}
+              hint="On: each person's pod is built and started ahead (at start-up and after a rebuild), so a first session starts warm." />
             <button type="submit" class="primary">Save</button>
           </HxForm>
         </section>

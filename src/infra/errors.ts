@@ -35,3 +35,8 @@ export const forbidden = (message = "Only an admin can do that.") => new AppErro
 function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
 }
+
+/** What went wrong, as a sentence, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

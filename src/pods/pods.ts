@@ -7,6 +7,9 @@ import type { Db } from "../infra/db.ts";
 import { cloneDir, legacyCloneDir, workspaceDir } from "../repos/layout.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, listRepos, type Repo } from "../repos/repos.ts";
+import type { ResolvedEnvironment } from "../environments/environments.ts";
+import type { DevcontainerConfig } from "../environments/environment.ts";
+import { PodLifecycle } from "../environments/pod-lifecycle.ts";
 import type { OrphanPod, Pod, PodKey, PodMount, PodSpec, Progress, Runtime } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
 import { Workspace } from "../workspaces/workspace.ts";
@@ -18,6 +21,13 @@ export interface PodView {
   state: "running" | "stopped" | "missing";
   image: string;
   containerId: string | null;
+  /** The environment it was made from (see Environments); null for a plain image. */
+  envHash: string | null;
+}
+
+/** Where a pod's environment comes from (see Environments.resolve). */
+export interface PodEnvironmentResolver {
+  resolve(repo: Repo, key: PodKey, progress: Progress): Promise<ResolvedEnvironment>;
 }
 
 export interface PodsDeps {
@@ -31,6 +41,8 @@ export interface PodsDeps {
   services: PodServices;
   /** Whether the person has a live session in their pod of the repo, leaving out `except` (the one being started). */
   inUse: (key: PodKey, except?: string) => boolean;
+  /** What a new pod is made from; without it, the repo's image or the default one. */
+  environments?: PodEnvironmentResolver;
 }
 
 /** Where login shells in a Docker pod pick up Pier's PATH addition (the gh wrapper). */
@@ -45,8 +57,26 @@ export class Pods {
   private lastOrphans: OrphanPod[] = [];
   private removingLegacy = new Map<string, Promise<void>>();
   private readyListeners: Array<(key: PodKey, shell: PodShell) => void> = [];
+  private rebuiltListeners: Array<(key: PodKey, phase: "before" | "after") => void> = [];
+  /** The environment's lifecycle commands, with what has run kept on each pod's row. */
+  readonly lifecycle: PodLifecycle;
 
-  constructor(private deps: PodsDeps) {}
+  constructor(private deps: PodsDeps) {
+    this.lifecycle = new PodLifecycle({
+      get: (key) => {
+        const row = this.deps.db.select().from(pods).where(this.where(key)).get();
+        if (!row) return null;
+        const config = row.envConfig ? (JSON.parse(row.envConfig) as DevcontainerConfig) : null;
+        return { config, createdCommandsIn: row.createdCommandsIn, startCommandsFor: row.startCommandsFor };
+      },
+      set: (key, marks) => void this.deps.db.update(pods).set(marks).where(this.where(key)).run(),
+    });
+  }
+
+  /** `listener` is told before and after a person's pod is made again from a new environment (its sessions get a new shell). */
+  onRebuilt(listener: (key: PodKey, phase: "before" | "after") => void): void {
+    this.rebuiltListeners.push(listener);
+  }
 
   /**
    * `listener` is told each time a pod is ready for work, in the order listeners were added
@@ -81,13 +111,16 @@ export class Pods {
     this.prepareWorkspace(key);
     await this.deps.mirrors.ensure(repo);
     await this.deps.services.open(key, this.deps.mirrors.path(repo.id));
-    let pod = await this.deps.runtime.ensurePod(this.spec(repo, key), progress);
+    let made: { config: DevcontainerConfig | null } = { config: null };
+    let pod = await this.deps.runtime.ensurePod(this.spec(repo, key, made), progress);
     if (this.mountsOldCloneNeedlessly(key, pod) && !this.deps.inUse(key, forSession)) {
       progress({ step: "pod", message: "Re-creating your pod without the shared clone from before pods were per person…" });
       await this.deps.runtime.removePod(key);
-      pod = await this.deps.runtime.ensurePod(this.spec(repo, key), progress);
+      made = { config: null };
+      pod = await this.deps.runtime.ensurePod(this.spec(repo, key, made), progress);
     }
-    this.record(key, { containerId: pod.id, image: pod.image, state: "running" }, true);
+    const environment = pod.created ? { envHash: pod.envHash ?? null, envConfig: made.config ? JSON.stringify(made.config) : null } : {};
+    this.record(key, { containerId: pod.id, image: pod.image, state: "running", ...environment }, true);
     const shell = { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.workspacesDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
     for (const listener of this.readyListeners) listener(key, shell);
     return shell;
@@ -144,7 +177,69 @@ export class Pods {
 
   view(repoId: string, userId: string): PodView | null {
     const row = this.deps.db.select().from(pods).where(this.where({ repoId, userId })).get();
-    return row ? { state: row.state, image: row.image, containerId: row.containerId } : null;
+    return row ? { state: row.state, image: row.image, containerId: row.containerId, envHash: row.envHash } : null;
+  }
+
+  /** The environment's remoteEnv for commands and shells in the person's pod (none for a plain image). */
+  remoteEnv(key: PodKey): Record<string, string> {
+    return { ...this.marksConfig(key)?.remoteEnv };
+  }
+
+  /**
+   * Makes the person's pod of the repo again from the repository's environment now: the container
+   * goes (what was installed into it with it), their workspace stays (it is mounted, not in the
+   * container), the once-per-pod commands run again in their clone, and their live sessions are
+   * told (each gets a new shell in the same worktree).
+   */
+  async recreate(repo: Repo, userId: string, progress: Progress): Promise<void> {
+    const key = { repoId: repo.id, userId };
+    // Built first, while the old pod still serves: a build that fails leaves the person their pod.
+    await this.deps.environments?.resolve(repo, key, progress);
+    for (const listener of this.rebuiltListeners) listener(key, "before");
+    await this.deps.runtime.removePod(key);
+    const shell = await this.ensure(repo, userId, progress);
+    await this.warmCommands(shell, key, progress);
+    for (const listener of this.rebuiltListeners) listener(key, "after");
+  }
+
+  /**
+   * The person's pod of the repo, made and started ahead of their first session (a repo's
+   * warmPods), with the environment's once-per-pod and start commands run in their clone if
+   * they have one yet.
+   */
+  async warm(repo: Repo, userId: string): Promise<void> {
+    const key = { repoId: repo.id, userId };
+    const shell = await this.ensure(repo, userId);
+    await this.warmCommands(shell, key, () => {});
+  }
+
+  /**
+   * What the environment asks for as a session opens in the pod (see PodLifecycle): nothing, and
+   * not a call to the engine, for a pod that was not made from a devcontainer. `late` hears of a
+   * step after waitFor that failed once the session was open.
+   */
+  async sessionOpening(shell: PodShell, session: { id: string; repoId: string; userId: string; worktreePath: string }, progress: Progress, late: (message: string) => void): Promise<void> {
+    const key = { repoId: session.repoId, userId: session.userId };
+    if (!this.marksConfig(key)) return;
+    const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
+    const env = { ...this.remoteEnv(key), PIER_SESSION_ID: session.id, PIER_WORKTREE: session.worktreePath };
+    const say = (line: string) => progress({ step: "environment", message: line });
+    const clone = cloneDir(this.deps.workspacesDir, key.repoId, key.userId);
+    await this.lifecycle.opening(shell, key, { clone, worktree: session.worktreePath, env, say, late }, startedAt);
+  }
+
+  private async warmCommands(shell: PodShell, key: PodKey, progress: Progress): Promise<void> {
+    const clone = cloneDir(this.deps.workspacesDir, key.repoId, key.userId);
+    const present = await this.deps.runtime.exec(shell.pod, ["test", "-e", `${clone}/.git`], { cwd: shell.cwd, timeoutMs: 30_000 });
+    if (present.exitCode !== 0) return;
+    const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
+    const say = (line: string) => progress({ step: "environment", message: line });
+    await this.lifecycle.opening(shell, key, { clone, worktree: null, env: this.remoteEnv(key), say, late: say }, startedAt);
+  }
+
+  private marksConfig(key: PodKey): DevcontainerConfig | null {
+    const row = this.deps.db.select({ envConfig: pods.envConfig }).from(pods).where(this.where(key)).get();
+    return row?.envConfig ? (JSON.parse(row.envConfig) as DevcontainerConfig) : null;
   }
 
   /** Restarts the idle clock: a session in the pod started or ended. */
@@ -181,6 +276,8 @@ export class Pods {
     for (const row of this.deps.db.select().from(pods).where(eq(pods.state, "running")).all()) {
       if (now - row.lastActiveAt.getTime() < idleMinutes * 60_000) continue;
       if (inUse(row)) continue;
+      // A repo's warm pods stay started: that is what they are for.
+      if (listRepos(this.deps.db).some((repo) => repo.id === row.repoId && repo.warmPods)) continue;
       await this.deps.runtime.stopPod(row);
       this.record(row, { containerId: row.containerId, image: row.image, state: "stopped" }, false);
       stopped.push({ repoId: row.repoId, userId: row.userId });
@@ -196,7 +293,8 @@ export class Pods {
     this.deps.db.delete(pods).where(eq(pods.repoId, repoId)).run();
   }
 
-  private spec(repo: Repo, key: PodKey): PodSpec {
+  /** The pod's spec; `made` learns the configuration the environment resolved to, if the pod is created. */
+  private spec(repo: Repo, key: PodKey, made: { config: DevcontainerConfig | null } = { config: null }): PodSpec {
     const { workspacesDir, mirrors, services } = this.deps;
     const workDir = workspaceDir(workspacesDir, key.repoId, key.userId);
     const mounts: PodMount[] = [
@@ -207,7 +305,24 @@ export class Pods {
     ];
     const legacy = this.legacyClone(key);
     if (legacy) mounts.push({ path: legacy, readOnly: true });
-    return { key, repoName: repo.name, username: findUser(this.deps.db, key.userId)?.username ?? "someone", image: this.imageFor(repo), workDir, mounts };
+    const environments = this.deps.environments;
+    return {
+      key,
+      repoName: repo.name,
+      username: findUser(this.deps.db, key.userId)?.username ?? "someone",
+      image: this.imageFor(repo),
+      workDir,
+      mounts,
+      ...(environments
+        ? {
+            environment: async (progress: Progress) => {
+              const resolved = await environments.resolve(repo, key, progress);
+              made.config = resolved.config;
+              return resolved.pod;
+            },
+          }
+        : {}),
+    };
   }
 
   /**
@@ -237,7 +352,7 @@ export class Pods {
     return and(eq(pods.repoId, key.repoId), eq(pods.userId, key.userId));
   }
 
-  private record(key: PodKey, pod: PodView, active: boolean): void {
+  private record(key: PodKey, pod: Omit<PodView, "envHash"> & { envHash?: string | null; envConfig?: string | null }, active: boolean): void {
     const now = new Date();
     this.deps.db
       .insert(pods)

@@ -14,6 +14,7 @@ import type {
   FileOwner,
   OrphanPod,
   Pod,
+  PodEnvironment,
   PodKey,
   PodSpec,
   PodStatus,
@@ -40,6 +41,7 @@ const POD_USER_SCRIPT = readFileSync(join(import.meta.dir, "pod-user.sh"), "utf8
 const LABEL_INSTANCE = "pier.instance";
 const LABEL_REPO = "pier.repo";
 const LABEL_USER = "pier.user";
+const LABEL_ENV_HASH = "pier.env-hash";
 /**
  * How long the engine gets to answer before a pod is looked for: an engine that is down (or hung)
  * fails a session's start with a sentence instead of leaving it provisioning.
@@ -88,22 +90,26 @@ export class DockerRuntime implements Runtime {
     if (!(await this.engineAnswers(ENGINE_ANSWERS_MS))) throw engineUnreachable();
     const existing = await traceStep("docker: find pod", () => this.find(spec.key));
     const mounts = existing?.Mounts.map((mount) => mount.Destination);
+    const envHash = existing?.Labels[LABEL_ENV_HASH] || null;
     if (existing?.State === "running") {
       progress({ step: "pod", message: "Using the repository's running pod.", fraction: 1 });
-      return { id: existing.Id, image: existing.Image, mounts };
+      return { id: existing.Id, image: existing.Image, mounts, envHash };
     }
     if (existing) {
       progress({ step: "pod", message: "Starting the repository's stopped pod…" });
       await traceStep("docker: start pod", () => this.docker.getContainer(existing.Id).start());
       progress({ step: "pod", message: "Pod started.", fraction: 1 });
-      return { id: existing.Id, image: existing.Image, mounts };
+      return { id: existing.Id, image: existing.Image, mounts, envHash };
     }
-    await traceStep("docker: image", () => this.ensureImage(spec.image, progress));
+    const environment: PodEnvironment = spec.environment
+      ? await traceStep("docker: environment", () => spec.environment!(progress))
+      : { image: spec.image, env: {}, user: null, cpus: null, memoryMb: null, hash: null };
+    await traceStep("docker: image", () => this.ensureImage(environment.image, progress));
     progress({ step: "pod", message: "Creating your pod for this repository…" });
-    const container = await traceStep("docker: create pod", async () => this.docker.createContainer(await this.podDefinition(spec)));
+    const container = await traceStep("docker: create pod", async () => this.docker.createContainer(await this.podDefinition(spec, environment)));
     await traceStep("docker: start pod", () => container.start());
-    const pod = { id: container.id, image: spec.image, mounts: spec.mounts.map((m) => m.target ?? m.path) };
-    await traceStep("docker: name the pod user", () => this.namePodUser(pod, progress));
+    const pod = { id: container.id, image: environment.image, mounts: spec.mounts.map((m) => m.target ?? m.path), created: true, envHash: environment.hash };
+    await traceStep("docker: name the pod user", () => this.namePodUser(pod, environment.user, progress));
     progress({ step: "pod", message: "Pod created and started.", fraction: 1 });
     return pod;
   }
@@ -114,35 +120,41 @@ export class DockerRuntime implements Runtime {
    * command Pier runs so, in a pod nothing else has run in yet; a failure leaves the pod nameless
    * (its prompt says "I have no name!") but working, and is said.
    */
-  private async namePodUser(pod: Pod, progress: Progress): Promise<void> {
+  private async namePodUser(pod: Pod, user: string | null, progress: Progress): Promise<void> {
     const { uid, gid } = this.fileOwner;
-    const result = await this.execAs("0:0", pod, ["sh", "-c", POD_USER_SCRIPT, "pod-user", String(uid), String(gid)], { cwd: "/", timeoutMs: 30_000, maxOutputBytes: 64 * 1024 });
+    const args = ["sh", "-c", POD_USER_SCRIPT, "pod-user", String(uid), String(gid), ...(user ? [user] : [])];
+    const result = await this.execAs("0:0", pod, args, { cwd: "/", timeoutMs: 60_000, maxOutputBytes: 64 * 1024 });
     if (result.exitCode !== 0 || result.timedOut) {
       const why = result.timedOut ? "it took too long" : result.stderr.trim().split("\n").at(-1) || `exit code ${result.exitCode}`;
-      progress({ step: "pod", message: `The image has no user for uid ${uid}, and Pier could not add one (${why.slice(0, 200)}).` });
+      const what = user ? `Pier could not make ${user} (the environment's user) the pod user, uid ${uid}` : `The image has no user for uid ${uid}, and Pier could not add one`;
+      progress({ step: "pod", message: `${what} (${why.slice(0, 200)}).` });
     }
   }
 
-  private async podDefinition(spec: PodSpec): Promise<Docker.ContainerCreateOptions> {
+  private async podDefinition(spec: PodSpec, environment: PodEnvironment): Promise<Docker.ContainerCreateOptions> {
     const limits = this.limits();
+    // An environment may ask for less than the admin allows, never more.
+    const memoryMb = environment.memoryMb ? Math.min(environment.memoryMb, limits.memoryMb) : limits.memoryMb;
+    const cpus = environment.cpus ? Math.min(environment.cpus, limits.cpus) : limits.cpus;
     const toHost = await this.hostPathResolver();
     const { uid, gid } = this.fileOwner;
     const { repoId, userId } = spec.key;
     const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
     return {
       name: `pier-${this.instanceId.slice(0, 6)}-${slug(spec.repoName)}-${slug(spec.username)}-${repoId.slice(0, 6)}${userId.slice(0, 6)}`,
-      Image: spec.image,
+      Image: environment.image,
       Cmd: ["sleep", "infinity"],
       User: `${uid}:${gid}`,
       WorkingDir: spec.workDir,
       // No HOME: the engine sets it for each command from the image's entry for the pod user (see namePodUser).
-      Env: ["LANG=C.UTF-8", "TERM=xterm-256color"],
+      Env: ["LANG=C.UTF-8", "TERM=xterm-256color", ...Object.entries(environment.env).map(([k, v]) => `${k}=${v}`)],
       Labels: {
         [LABEL_INSTANCE]: this.instanceId,
         [LABEL_REPO]: repoId,
         [LABEL_USER]: userId,
         "pier.repo-name": spec.repoName,
         "pier.username": spec.username,
+        ...(environment.hash ? { [LABEL_ENV_HASH]: environment.hash } : {}),
       },
       HostConfig: {
         // Only this person's directories of this repo, at the same absolute paths the server uses.
@@ -151,8 +163,8 @@ export class DockerRuntime implements Runtime {
         Privileged: false,
         // Root in a pod (sudo, for installing tools) keeps Docker's default capabilities but these two.
         CapDrop: ["NET_RAW", "MKNOD"],
-        Memory: limits.memoryMb * 1024 * 1024,
-        NanoCpus: Math.round(limits.cpus * 1e9),
+        Memory: memoryMb * 1024 * 1024,
+        NanoCpus: Math.round(cpus * 1e9),
         PidsLimit: limits.pids,
         SecurityOpt: limits.noNewPrivileges ? ["no-new-privileges"] : [],
         NetworkMode: limits.network,
@@ -167,6 +179,11 @@ export class DockerRuntime implements Runtime {
     const found = await this.find(key);
     if (!found) return null;
     return { id: found.Id, image: found.Image, state: found.State === "running" ? "running" : "stopped" };
+  }
+
+  async podStartedAt(pod: Pod): Promise<string | null> {
+    const info = await this.docker.getContainer(pod.id).inspect().catch(() => null);
+    return info?.State.Running ? info.State.StartedAt : null;
   }
 
   async stopPod(key: PodKey): Promise<void> {

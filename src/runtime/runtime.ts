@@ -27,6 +27,24 @@ export interface PodMount {
   target?: string;
 }
 
+/**
+ * What a new pod is made from when the repository's environment says more than an image (see
+ * src/environments): asked for only when the pod has to be created, since finding it out may
+ * mean building an image.
+ */
+export interface PodEnvironment {
+  image: string;
+  /** Added to the pod's own environment (the devcontainer's containerEnv). */
+  env: Record<string, string>;
+  /** The user sessions run as: made the pod user (its uid becomes the file owner's) when the pod is created. */
+  user: string | null;
+  /** Asked-for resources; the runtime keeps them within the admin's pod limits. */
+  cpus: number | null;
+  memoryMb: number | null;
+  /** Which environment it is (its content hash), kept on the pod; null for a plain image. */
+  hash: string | null;
+}
+
 export interface PodSpec {
   key: PodKey;
   repoName: string;
@@ -37,6 +55,8 @@ export interface PodSpec {
   workDir: string;
   /** The only parts of the data dir the pod may see. */
   mounts: PodMount[];
+  /** When the pod must be created, what it is made from (else `image`, plainly). */
+  environment?: (progress: Progress) => Promise<PodEnvironment>;
 }
 
 export interface Pod {
@@ -45,6 +65,10 @@ export interface Pod {
   image: string;
   /** Where the data dir's directories are mounted in it, as ensurePod found or made it (none on the local runtime). */
   mounts?: string[];
+  /** ensurePod made this container just now. */
+  created?: boolean;
+  /** The environment's hash it was made from (see PodEnvironment.hash), as ensurePod found or made it. */
+  envHash?: string | null;
 }
 
 export type PodState = "running" | "stopped" | "missing";
@@ -57,7 +81,7 @@ export interface PodStatus {
 
 /** One step of getting a pod ready, for the session page's progress view. */
 export interface ProgressEvent {
-  step: "image" | "pod" | "clone" | "worktree";
+  step: "image" | "pod" | "clone" | "worktree" | "environment";
   message: string;
   /** 0..1 when the step can tell how far along it is. */
   fraction?: number;
@@ -212,6 +236,8 @@ export interface Runtime {
   ensurePod(spec: PodSpec, progress: Progress): Promise<Pod>;
   /** What the engine says about the pod, changing nothing. */
   inspectPod(key: PodKey): Promise<PodStatus | null>;
+  /** When the pod's container last started (a restart makes a new value); absent where pods never restart (local). */
+  podStartedAt?(pod: Pod): Promise<string | null>;
   stopPod(key: PodKey): Promise<void>;
   /** Removes the pod's container; its files live in the data dir and are not touched. */
   removePod(key: PodKey): Promise<void>;

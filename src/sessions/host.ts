@@ -28,6 +28,7 @@ const ENDED_MESSAGE = JSON.stringify({ type: "ended" });
 
 /** The first line of a shell opened because the one before went with its pod. */
 export const POD_RESTARTED_NOTE = "Pier: the pod restarted or was removed; this is a new shell.";
+export const POD_REBUILT_NOTE = "Pier: your pod was rebuilt from the repository's new environment; this is a new shell in the same worktree.";
 /** How often a terminal whose pod was lost is tried again, until its engine answers. */
 const REOPEN_EVERY_MS = 1000;
 
@@ -144,7 +145,7 @@ export class SessionHost {
    * again from here: the next action in the session provisions it.
    */
   private async reopenAfterLoss(): Promise<void> {
-    this.note = POD_RESTARTED_NOTE;
+    if (this.note !== POD_REBUILT_NOTE) this.note = POD_RESTARTED_NOTE;
     if (this.reopening) return;
     this.reopening = true;
     console.error(`[pier] session ${this.session.id} lost its terminal's pod; opening it again once the engine answers`);
@@ -161,6 +162,23 @@ export class SessionHost {
     } finally {
       this.reopening = false;
     }
+  }
+
+  /** The pod is about to be made again from a new environment: the shell that opens next says so. */
+  podRebuilding(): void {
+    this.note = POD_REBUILT_NOTE;
+  }
+
+  /**
+   * The pod was made again from a new environment (its old shell went with the old container):
+   * the terminal opens again in the new one, its shell saying why first.
+   */
+  podRebuilt(): void {
+    this.podRebuilding();
+    if (this.state !== "active" || this.detached) return;
+    this.terminal().catch((error: unknown) => {
+      console.error(`[pier] the terminal of session ${this.session.id} could not open in its rebuilt pod:`, error instanceof Error ? error.message : error);
+    });
   }
 
   /** A line from Pier in the session's terminal, when it has one open (nobody is watching one that is not). */

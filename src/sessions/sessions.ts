@@ -19,7 +19,7 @@ import { getRepo, type Repo } from "../repos/repos.ts";
 import { type PodKey, type ProgressEvent, engineUnreachable } from "../runtime/runtime.ts";
 import type { SettingsStore } from "../settings/settings.ts";
 import { traceStart, traceStep, traceTimed } from "../observability/start-trace.ts";
-import { PodScriptRefusal } from "../workspaces/pod-script.ts";
+import { PodCommandFailure, PodScriptRefusal } from "../workspaces/pod-script.ts";
 import type { SessionDiff, SessionFile } from "../workspaces/workspace.ts";
 import type { SessionHost } from "./host.ts";
 import type { SessionHosts } from "./hosts.ts";
@@ -501,6 +501,9 @@ export class Sessions {
         report({ step: "worktree", message: "The repository tracks its own .mcp.json, so Pier's MCP servers were not added to it (claude mcp add can add them)." });
       }
       report({ step: "worktree", message: "Worktree ready.", fraction: 1 });
+      await traceStep("environment: lifecycle", () =>
+        pods.sessionOpening(shell, session, report, (message) => host.sayInTerminal(message)),
+      );
 
       this.update(sessionId, { state: "active", step: null, podId: shell.pod.id, baseSha: prepared.baseSha });
       pods.touch(podKeyOf(session));
@@ -631,7 +634,8 @@ function branchInUse(branch: string): AppError {
 
 /** The last meaningful line of a git or Docker failure, for a person to read. */
 function humanError(error: unknown): string {
-  if (error instanceof PodScriptRefusal) return error.message;
+  // Pier's own refusals and the environment's failures are sentences for the person already.
+  if (error instanceof PodScriptRefusal || (error instanceof AppError && !(error instanceof PodCommandFailure))) return error.message.slice(0, 4000);
   if (isDiskFull(error)) return "The server's disk is full, so the session could not be prepared; try again once an administrator has freed some space.";
   const text = error instanceof Error ? error.message : String(error);
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);

@@ -21,6 +21,12 @@ export function repoApi(pier: Pier) {
       return { ...publicRepo(pier.repos.get(ctx.params.id)), pod: pier.pods.view(ctx.params.id, user.id) };
     })
     .patch("/:id", (ctx) => publicRepo(pier.repos.update(requireActor(pier, ctx), ctx.params.id, readInput(RepoSettingsInput, ctx.body))))
+    .get("/:id/environment", (ctx) => pier.environments.view(requireActor(pier, ctx), ctx.params.id))
+    .post("/:id/environment/rebuild", (ctx) => {
+      pier.environments.rebuild(requireActor(pier, ctx), ctx.params.id);
+      ctx.set.status = 202;
+      return { state: "building" };
+    })
     .get("/:id/branches", async (ctx) => {
       requireUser(pier, ctx);
       return pier.sessions.branchSuggestions(ctx.params.id);

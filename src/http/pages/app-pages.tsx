@@ -1,3 +1,4 @@
+import { errorMessage } from "../../infra/errors.ts";
 import { Elysia } from "elysia";
 import { NewUserInput } from "../../auth/users.ts";
 import { NewTokenInput } from "../../auth/tokens.ts";
@@ -28,22 +29,29 @@ export function appPages(pier: Pier) {
     <ReposPage viewer={pageUser(pier, ctx)} {...common} repos={pier.repos.list()} form={form}
       allowLocalRepos={pier.config.allowLocalRepos} />
   );
-  const repoPage = async (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false, skillResult?: RepoSkillsProps["result"]) => {
+  const repoPage = async (ctx: PageContext & { params: { id: string } }, form: FormState, saved = false, skillResult?: RepoSkillsProps["result"], rebuilding = false) => {
     const viewer = pageUser(pier, ctx);
     const repo = pier.repos.get(ctx.params.id);
+    const environment = await pier.environments.view(personActor(viewer), repo.id).catch((error: unknown) => {
+      console.warn(`[pier] the environment of ${repo.name} could not be read: ${errorMessage(error)}`);
+      return null;
+    });
     const values = {
       defaultBranch: repo.defaultBranch,
       image: repo.image ?? "",
       terminalCommand: repo.terminalCommand ?? "",
       githubRepo: repo.githubRepo ?? "",
       maxConcurrentRuns: repo.maxConcurrentRuns === null ? "" : String(repo.maxConcurrentRuns),
+      devcontainerPath: repo.devcontainerPath ?? "",
+      warmPods: String(repo.warmPods),
       ...form.values,
     };
     const sessions = sessionRows(pier, pier.sessions.list(personActor(viewer), { repoId: repo.id }));
     return (
       <RepoPage viewer={viewer} {...common} repo={repo} defaultImage={pier.config.workspaceImage} githubOrigin={pier.repoRules.github.origin}
         pod={pier.pods.view(repo.id, viewer.id)} toolPolicy={pier.policies.effective(repo.id)} mcpServers={pier.mcpServers.list(personActor(viewer))}
-        sessions={sessions} form={{ ...form, values }} saved={saved} skills={await repoSkillsSection(pier, viewer, repo.id, skillResult)} />
+        sessions={sessions} form={{ ...form, values }} saved={saved} skills={await repoSkillsSection(pier, viewer, repo.id, skillResult)}
+        environment={environment} rebuilding={rebuilding} />
     );
   };
   const settingsPage = async (ctx: PageContext, form: FormState, saved = false, priceForm: FormState = emptyForm, priceSaved = false) => (
@@ -96,6 +104,10 @@ export function appPages(pier: Pier) {
       } catch (error) {
         return repoPage(ctx, formFailure(error, ctx.body, ctx.set));
       }
+    })
+    .post("/repos/:id/environment/rebuild", (ctx) => {
+      pier.environments.rebuild(personActor(pageUser(pier, ctx)), ctx.params.id);
+      return repoPage(ctx, emptyForm, false, undefined, true);
     })
     .post("/repos/:id/skills/:form", async (ctx) => repoPage(ctx, emptyForm, false, await runRepoSkillForm(pier, ctx)))
     .post("/repos/:id/delete", async (ctx) => {

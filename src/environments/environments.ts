@@ -1,0 +1,180 @@
+import type { Actor } from "../auth/actor.ts";
+import type { Db } from "../infra/db.ts";
+import { AppError, errorMessage } from "../infra/errors.ts";
+import type { Mirrors } from "../repos/mirrors.ts";
+import { getRepo, type Repo } from "../repos/repos.ts";
+import type { PodEnvironment, PodKey, Progress } from "../runtime/runtime.ts";
+import type { DevcontainerConfig, EnvironmentPort, EnvironmentSource, RefusedKey } from "./environment.ts";
+import { readEnvironment, type RepoEnvironment } from "./environment-source.ts";
+
+/** What building an environment's image takes (see image-build.ts). */
+export interface ImageBuilder {
+  tagFor(repoId: string, hash: string): string;
+  /** Whether the image of this environment is built already. */
+  has(repoId: string, hash: string): Promise<boolean>;
+  ensure(request: { repoId: string; commit: string; config: DevcontainerConfig; hash: string }, log: (line: string) => void): Promise<string>;
+}
+
+/** What the pods say of a person's pod, for the environment's view. */
+export interface PodEnvironmentFacts {
+  /** Whether the pod exists (running or stopped). */
+  exists: boolean;
+  /** The environment it was made from (null: a plain image). */
+  envHash: string | null;
+}
+
+export interface EnvironmentsDeps {
+  db: Db;
+  mirrors: Mirrors;
+  /** Null where pods are not containers (the local runtime): no devcontainer applies there. */
+  images: ImageBuilder | null;
+  defaultImage: string;
+  podFacts(key: PodKey): PodEnvironmentFacts;
+  /** Makes the person's pod of the repo again from its environment now, workspace kept (see Pods.recreate). */
+  recreatePod(repo: Repo, userId: string, progress: Progress): Promise<void>;
+}
+
+/** GET /api/repos/:id/environment, for one person. */
+export interface EnvironmentView {
+  source: EnvironmentSource;
+  configPath: string | null;
+  /** The configurations the repository has (the repo page picks one when there are several). */
+  candidates: string[];
+  imageRef: string;
+  state: "ready" | "building" | "failed" | "none";
+  error: string | null;
+  /** The person's pod was made from another environment than the default branch's now. */
+  outdated: boolean;
+  refused: RefusedKey[];
+  ports: Array<Pick<EnvironmentPort, "port" | "label">>;
+}
+
+/** A pod's environment as resolved when it is made: what the runtime gets, and the configuration kept on the pod. */
+export interface ResolvedEnvironment {
+  pod: PodEnvironment;
+  config: DevcontainerConfig | null;
+}
+
+/**
+ * Repositories' environments: what each person's pod is made from, read from the repo's own mirror
+ * at its default branch (never from a pod) and built into an image tagged by the configuration's
+ * content hash, so a second person, or a pod made again, reuses it. Also whether a person's pod is
+ * outdated, and its rebuild. The lifecycle commands run in pod-lifecycle.ts.
+ */
+export class Environments {
+  /** Builds under way and the last failure, per person's pod: what the view says. */
+  private building = new Map<string, Promise<void>>();
+  private rebuilding = new Map<string, Promise<void>>();
+  private failures = new Map<string, string>();
+
+  constructor(private deps: EnvironmentsDeps) {}
+
+  /**
+   * What the person's pod of the repo is to be made from: its devcontainer (built now if need be),
+   * the repo's image, or Pier's. A configuration that cannot be read or built fails with its sentence.
+   */
+  async resolve(repo: Repo, key: PodKey, progress: Progress): Promise<ResolvedEnvironment> {
+    const plain = { image: repo.image ?? this.deps.defaultImage, env: {}, user: null, cpus: null, memoryMb: null, hash: null };
+    const images = this.deps.images;
+    if (!images) return { pod: plain, config: null };
+    if (!this.deps.mirrors.fetched(repo.id)) await this.deps.mirrors.update(repo);
+    const found = await readEnvironment(this.deps.mirrors, repo);
+    if (found.error) throw environmentInvalid(found.error);
+    if (!found.config || !found.hash || !found.commit) return { pod: plain, config: null };
+    const { config, hash, commit } = found;
+    const id = podKeyId(key);
+    this.failures.delete(id);
+    const building = (async () => {
+      progress({ step: "image", message: `Building the environment from ${config.configPath}…`, fraction: 0 });
+      await images.ensure({ repoId: repo.id, commit, config, hash }, (line) => progress({ step: "image", message: line }));
+      progress({ step: "image", message: `Environment ${images.tagFor(repo.id, hash)} is ready.`, fraction: 1 });
+    })();
+    this.building.set(id, building.catch(() => undefined));
+    try {
+      await building;
+    } catch (error) {
+      this.failures.set(id, errorMessage(error));
+      throw error;
+    } finally {
+      this.building.delete(id);
+    }
+    return {
+      pod: {
+        image: images.tagFor(repo.id, hash),
+        env: config.containerEnv,
+        user: config.remoteUser ?? config.containerUser,
+        cpus: config.hostRequirements.cpus,
+        memoryMb: config.hostRequirements.memoryMb,
+        hash,
+      },
+      config,
+    };
+  }
+
+  /** The repo's environment as the person's pod stands against it (GET /api/repos/:id/environment). */
+  async view(actor: Actor, repoId: string): Promise<EnvironmentView> {
+    const repo = getRepo(this.deps.db, repoId);
+    const key = { repoId, userId: actor.user.id };
+    const id = podKeyId(key);
+    const found: RepoEnvironment = await readEnvironment(this.deps.mirrors, repo);
+    const pod = this.deps.podFacts(key);
+    const plainImage = repo.image ?? this.deps.defaultImage;
+    const base = {
+      source: found.source,
+      configPath: found.configPath,
+      candidates: found.candidates,
+      refused: found.config?.refused ?? [],
+      ports: (found.config?.ports ?? []).map(({ port, label }) => ({ port, label })),
+    };
+    if (!this.deps.images && found.source === "devcontainer") {
+      return { ...base, imageRef: plainImage, state: "none", outdated: false,
+        error: "Pier runs sessions on the server itself here (the local runtime), so the repository's devcontainer.json is not applied." };
+    }
+    const imageRef = found.hash && this.deps.images ? this.deps.images.tagFor(repo.id, found.hash) : plainImage;
+    const outdated = pod.exists && found.error === null && (found.hash ?? null) !== pod.envHash;
+    const error = found.error ?? this.failures.get(id) ?? null;
+    let state: EnvironmentView["state"];
+    if (this.building.has(id) || this.rebuilding.has(id)) state = "building";
+    else if (error) state = "failed";
+    else if (!found.hash) state = "ready";
+    else state = (pod.exists && pod.envHash === found.hash) || (await this.deps.images!.has(repo.id, found.hash)) ? "ready" : "none";
+    return { ...base, imageRef, state, error, outdated };
+  }
+
+  /**
+   * Makes the person's pod of the repo again from the default branch's environment now (fetched
+   * first), in the background: their workspace (clone, worktrees, uncommitted files) stays, their
+   * live sessions get a new shell in the same worktree. 409 while one is under way.
+   */
+  rebuild(actor: Actor, repoId: string): void {
+    const repo = getRepo(this.deps.db, repoId);
+    if (!this.deps.images) throw new AppError(409, "no_environments", "Pier runs sessions on the server itself here (the local runtime): there is no pod to rebuild.");
+    const id = podKeyId({ repoId, userId: actor.user.id });
+    if (this.building.has(id) || this.rebuilding.has(id)) throw new AppError(409, "environment_building", "Your pod of this repository is being built already.");
+    this.failures.delete(id);
+    const rebuilding = (async () => {
+      await this.deps.mirrors.update(repo);
+      await this.deps.recreatePod(repo, actor.user.id, () => {});
+    })();
+    this.rebuilding.set(id, rebuilding.catch(() => undefined));
+    rebuilding
+      .catch((error: unknown) => {
+        this.failures.set(id, errorMessage(error));
+        console.warn(`[pier] rebuilding ${actor.user.username}'s pod of ${repo.name} failed: ${errorMessage(error)}`);
+      })
+      .finally(() => this.rebuilding.delete(id));
+  }
+
+  /** Resolves when the rebuilds under way are done (a closing Pier, and tests, wait for them). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.building.values(), ...this.rebuilding.values()]);
+  }
+}
+
+function environmentInvalid(sentence: string): AppError {
+  return new AppError(400, "environment_invalid", sentence);
+}
+
+function podKeyId(key: PodKey): string {
+  return `${key.repoId}/${key.userId}`;
+}

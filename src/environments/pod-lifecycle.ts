@@ -1,0 +1,104 @@
+import { KeyedLock } from "../infra/keyed-lock.ts";
+import type { PodKey } from "../runtime/runtime.ts";
+import type { PodShell } from "../workspaces/pod-script.ts";
+import { type DevcontainerConfig, LIFECYCLE_STEPS, type LifecycleName } from "./environment.ts";
+import { runLifecycleStep } from "./lifecycle.ts";
+
+/** What the pods keep of a pod's environment: the configuration it was made from and how far its commands have run. */
+export interface LifecycleMarks {
+  get(key: PodKey): { config: DevcontainerConfig | null; createdCommandsIn: string | null; startCommandsFor: string | null } | null;
+  set(key: PodKey, marks: { createdCommandsIn?: string; startCommandsFor?: string }): void;
+}
+
+/** The steps that run once in each pod (each new container), in order, in the person's clone. */
+const ONCE_PER_POD: LifecycleName[] = ["onCreateCommand", "updateContentCommand", "postCreateCommand"];
+
+export interface OpeningSession {
+  /** The person's clone of the repo, where the pod's own steps run. */
+  clone: string;
+  /** The session's worktree, where postAttachCommand runs; none when a pod is warmed with no session. */
+  worktree: string | null;
+  /** remoteEnv and Pier's variables for the commands. */
+  env: Record<string, string>;
+  /** A line of a step's output, or a step beginning. */
+  say: (line: string) => void;
+  /** A step after waitFor failed, once the session was open: told to the person (in the terminal). */
+  late: (message: string) => void;
+}
+
+/**
+ * The devcontainer's lifecycle commands, run as the spec says: onCreateCommand,
+ * updateContentCommand and postCreateCommand once per pod (a pod made again runs them again),
+ * postStartCommand at each start of the pod, postAttachCommand for each session in its worktree.
+ * A session waits for the steps up to the configuration's waitFor (a failure there fails its
+ * start, with the command's last lines, and a Retry runs the step again); later steps go on
+ * after it opens. Which steps have run is kept with the pod, so a restart of Pier does not run
+ * them twice; two sessions starting at once run them once.
+ */
+export class PodLifecycle {
+  private lock = new KeyedLock();
+
+  constructor(private marks: LifecycleMarks) {}
+
+  /** Runs what the pod's environment asks for when a session opens in it (or, with no worktree, when the pod is warmed). */
+  async opening(shell: PodShell, key: PodKey, session: OpeningSession, startedAt: string | null): Promise<void> {
+    const config = this.marks.get(key)?.config;
+    if (!config) return;
+    const podId = shell.pod.id;
+    const lockId = `${key.repoId}/${key.userId}`;
+    const run = async (name: LifecycleName, cwd: string) => {
+      const step = config.lifecycle[name];
+      if (!step) return;
+      session.say(`Running ${name}…`);
+      await runLifecycleStep(shell, name, step, { cwd, env: session.env, say: session.say });
+    };
+    const steps: Array<{ name: LifecycleName; run: () => Promise<void> }> = ONCE_PER_POD.map((name, index) => ({
+      name,
+      run: () =>
+        this.lock.run(lockId, async () => {
+          if (stepsDone(this.marks.get(key)?.createdCommandsIn ?? null, podId) > index) return;
+          await run(name, session.clone);
+          this.marks.set(key, { createdCommandsIn: `${podId}#${index + 1}` });
+        }),
+    }));
+    steps.push({
+      name: "postStartCommand",
+      run: () =>
+        this.lock.run(lockId, async () => {
+          const start = `${podId}@${startedAt ?? ""}`;
+          if (this.marks.get(key)?.startCommandsFor === start) return;
+          await run("postStartCommand", session.clone);
+          this.marks.set(key, { startCommandsFor: start });
+        }),
+    });
+    if (session.worktree) steps.push({ name: "postAttachCommand", run: () => run("postAttachCommand", session.worktree!) });
+
+    const waitFor = LIFECYCLE_STEPS.indexOf(config.waitFor);
+    let opened = false;
+    let open: () => void = () => {};
+    const waited = new Promise<void>((resolve) => {
+      open = () => {
+        opened = true;
+        resolve();
+      };
+    });
+    const all = (async () => {
+      for (const step of steps) {
+        if (!opened && LIFECYCLE_STEPS.indexOf(step.name) > waitFor) open();
+        await step.run();
+      }
+      open();
+    })();
+    all.catch((error: unknown) => {
+      if (opened) session.late(error instanceof Error ? error.message : String(error));
+    });
+    await Promise.race([waited, all]);
+  }
+}
+
+/** How many of the once-per-pod steps have run in this container, from its mark ("<container>#<count>"). */
+function stepsDone(mark: string | null, podId: string): number {
+  if (!mark) return 0;
+  const [container, count] = mark.split("#");
+  return container === podId ? Number(count) || 0 : 0;
+}
