@@ -71,6 +71,7 @@ import { type PublicRun, Runs } from "./runs/runs.ts";
 import { runBudgetOfSession } from "./runs/run-query.ts";
 import { scheduleDiskJobs } from "./jobs/disk-jobs.ts";
 import { Scheduler } from "./jobs/scheduler.ts";
+import { WARM_PODS, scheduleEnvironmentJobs } from "./jobs/environment-jobs.ts";
 import { DELETE_EXPIRED_TOKENS, scheduleTokenJobs } from "./jobs/token-jobs.ts";
 import { ToolRegistry, builtInTools } from "./tools/registry.ts";
 import { ToolPolicies } from "./policies/policies.ts";
@@ -429,6 +430,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   scheduleRunJobs(scheduler, { runs, approvals });
   scheduleDiskJobs(scheduler, { diskWatch });
   scheduleTokenJobs(scheduler, { gateway, mcp });
+  scheduleEnvironmentJobs(scheduler, { db, pods, environments });
   await scheduler.runNow(RECONCILE_PODS);
   await scheduler.runNow(DELETE_EXPIRED_TOKENS);
   // The pods of live sessions ask Pier over their sockets (git's credentials, Claude Code's key and
@@ -436,6 +438,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   await Promise.all(sessions.allActive().map((session) => services.open({ repoId: session.repoId, userId: session.userId }, mirrors.path(session.repoId))));
   sessions.resumeAfterRestart();
   await runs.resumeAfterRestart();
+  // Warm pods are made in the background: their builds may take minutes, and nobody waits on them.
+  void scheduler.runNow(WARM_PODS);
   schedules.start();
   await claudeCodeEngine.stopLeftovers(cutOff.map((id) => sessions.get(id)).filter((session) => session.state === "active" && session.engine === "claude-code"));
 

@@ -1,3 +1,5 @@
+import type { EnvironmentView } from "../src/environments/environments.ts";
+import { EnvironmentNotes } from "./environment-views.tsx";
 import type { PropsWithChildren } from "@kitajs/html";
 import type { PodView } from "../src/pods/pods.ts";
 import type { PublicPr } from "../src/prs/pull-requests.ts";
@@ -260,6 +262,10 @@ interface SessionPageProps extends PageProps {
   claudeCodeNotice: string | null;
   /** The unattended run the session belongs to, with its task's title; null for a person's own session. */
   run: { view: RunView; taskTitle: string | null } | null;
+  /** The repository's environment against the session's pod (outdated, refused keys, its error); null when not asked or unreadable. */
+  environment: EnvironmentView | null;
+  /** The viewer is the session's own person (an admin may look at others'). */
+  ownSession: boolean;
 }
 
 /**
@@ -290,6 +296,7 @@ const STEPS: Array<{ step: string; label: string }> = [
   { step: "pod", label: "Pod" },
   { step: "clone", label: "Clone and fetch" },
   { step: "worktree", label: "Worktree" },
+  { step: "environment", label: "Environment commands" },
 ];
 
 /** The session page: its header, then provisioning progress, the working layout, or how it ended. */
@@ -363,6 +370,12 @@ export function SessionPage(props: SessionPageProps) {
         ""
       )}
       {session.state === "provisioning" ? <Provisioning session={session} /> : ""}
+      {props.environment ? (
+        <EnvironmentNotes view={props.environment}
+          rebuildAction={session.state === "active" && props.ownSession ? `/sessions/${session.id}/environment/rebuild` : undefined} />
+      ) : (
+        ""
+      )}
       {props.notices.map((notice) => (
         <DismissibleNotice notice={notice} back={`/sessions/${session.id}`} />
       ))}

@@ -110,3 +110,8 @@ export async function verifyCredentials(db: Db, username: string, password: stri
   if (!row || !ok) return null;
   return { id: row.id, username: row.username, role: row.role, createdAt: row.createdAt };
 }
+
+/** Every person's id, for work Pier does for each on its own (warming each person's pod of a repo). */
+export function everyUserId(db: Db): string[] {
+  return db.select({ id: users.id }).from(users).all().map((row) => row.id);
+}

@@ -2,7 +2,7 @@ import type { Actor } from "../auth/actor.ts";
 import type { Db } from "../infra/db.ts";
 import { AppError, errorMessage } from "../infra/errors.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
-import { getRepo, type Repo } from "../repos/repos.ts";
+import { getRepo, type Repo, reposOnGithub } from "../repos/repos.ts";
 import type { PodEnvironment, PodKey, Progress } from "../runtime/runtime.ts";
 import type { DevcontainerConfig, EnvironmentPort, EnvironmentSource, RefusedKey } from "./environment.ts";
 import { readEnvironment, type RepoEnvironment } from "./environment-source.ts";
@@ -112,9 +112,14 @@ export class Environments {
   }
 
   /** The repo's environment as the person's pod stands against it (GET /api/repos/:id/environment). */
-  async view(actor: Actor, repoId: string): Promise<EnvironmentView> {
+  view(actor: Actor, repoId: string): Promise<EnvironmentView> {
+    return this.viewOf(repoId, actor.user.id);
+  }
+
+  /** The same for the pod of the person given (a session's page shows its own person's). */
+  async viewOf(repoId: string, userId: string): Promise<EnvironmentView> {
     const repo = getRepo(this.deps.db, repoId);
-    const key = { repoId, userId: actor.user.id };
+    const key = { repoId, userId };
     const id = podKeyId(key);
     const found: RepoEnvironment = await readEnvironment(this.deps.mirrors, repo);
     const pod = this.deps.podFacts(key);
@@ -163,6 +168,29 @@ export class Environments {
         console.warn(`[pier] rebuilding ${actor.user.username}'s pod of ${repo.name} failed: ${errorMessage(error)}`);
       })
       .finally(() => this.rebuilding.delete(id));
+  }
+
+  /**
+   * Builds the default branch's environment ahead (fetched first), so the next pod made of it
+   * does not wait for the build: on GitHub's word that the branch moved, and by a scheduled job.
+   */
+  async prebuild(repo: Repo): Promise<void> {
+    const images = this.deps.images;
+    if (!images) return;
+    await this.deps.mirrors.update(repo);
+    const found = await readEnvironment(this.deps.mirrors, repo);
+    if (!found.config || !found.hash || !found.commit || (await images.has(repo.id, found.hash))) return;
+    await images.ensure({ repoId: repo.id, commit: found.commit, config: found.config, hash: found.hash }, () => {});
+  }
+
+  /** A GitHub delivery: a push to a repo's default branch prebuilds its environment, in the background. */
+  pushed(event: string, payload: { ref?: unknown; repository?: { full_name?: unknown } }): void {
+    const fullName = payload.repository?.full_name;
+    if (event !== "push" || typeof fullName !== "string") return;
+    for (const repo of reposOnGithub(this.deps.db, fullName)) {
+      if (payload.ref !== `refs/heads/${repo.defaultBranch}`) continue;
+      this.prebuild(repo).catch((error: unknown) => console.warn(`[pier] prebuilding the environment of ${repo.name} failed: ${errorMessage(error)}`));
+    }
   }
 
   /** Resolves when the rebuilds under way are done (a closing Pier, and tests, wait for them). */

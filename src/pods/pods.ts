@@ -180,6 +180,11 @@ export class Pods {
     return row ? { state: row.state, image: row.image, containerId: row.containerId, envHash: row.envHash } : null;
   }
 
+  /** Whether anyone has a pod of the repo (running, stopped or gone behind Pier's back). */
+  hasAny(repoId: string): boolean {
+    return this.deps.db.select({ repoId: pods.repoId }).from(pods).where(eq(pods.repoId, repoId)).get() !== undefined;
+  }
+
   /** The environment's remoteEnv for commands and shells in the person's pod (none for a plain image). */
   remoteEnv(key: PodKey): Record<string, string> {
     return { ...this.marksConfig(key)?.remoteEnv };

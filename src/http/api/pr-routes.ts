@@ -48,6 +48,7 @@ export function prApi(pier: Pier) {
         const event = ctx.request.headers.get("x-github-event") ?? "";
         await prs.webhook(event, payload);
         await pier.issueTriggers.delivery(event, payload as IssuePayload);
+        pier.environments.pushed(event, payload as Parameters<Pier["environments"]["pushed"]>[1]);
         ctx.set.status = 204;
       },
       // GitHub sends payloads of up to 25 MB, read as they came because they are signed as they came.

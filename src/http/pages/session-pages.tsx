@@ -73,10 +73,12 @@ export function sessionPages(pier: Pier) {
       const repo = pier.repos.get(session.repoId);
       const dismissed = pier.dismissals.dismissedBy(viewer.id);
       const notices = sessionNotices(session, pier.podUrl() !== null).filter((id) => !dismissed.has(id)).map(noticeOf);
+      const environment = session.state === "ended" ? null : await pier.environments.viewOf(repo.id, session.userId).catch(() => null);
       return (
         <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}
           prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} notices={notices}
-          claudeCodeNotice={await pier.claudeCode.noticeFor(session)} run={sessionRun(pier, viewer, session)} />
+          claudeCodeNotice={await pier.claudeCode.noticeFor(session)} run={sessionRun(pier, viewer, session)} environment={environment}
+          ownSession={session.userId === viewer.id} />
       );
     })
     // The run's panel alone, for the page to draw again when the run changes.
@@ -118,6 +120,14 @@ export function sessionPages(pier: Pier) {
     .post("/sessions/:id/end", async (ctx) => {
       await pier.sessions.end(personActor(pageUser(pier, ctx)), ctx.params.id);
       return redirectResponse(ctx.request, `/sessions/${ctx.params.id}`);
+    })
+    // Rebuild from the session page: its own person's pod, made again from the repository's environment now.
+    .post("/sessions/:id/environment/rebuild", (ctx) => {
+      const viewer = pageUser(pier, ctx);
+      const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
+      if (session.userId !== viewer.id) throw new AppError(403, "forbidden", "Only the session's own person can rebuild its pod.");
+      pier.environments.rebuild(personActor(viewer), session.repoId);
+      return redirectResponse(ctx.request, `/sessions/${session.id}`);
     })
     .post("/sessions/:id/resume", async (ctx) => {
       await pier.sessions.resume(personActor(pageUser(pier, ctx)), ctx.params.id);
