@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 import { dirname, join } from "node:path";
 import { SERVER_GITCONFIG, readGit, serverGit } from "../infra/git.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
+import { isValidBranchName } from "./git-ref.ts";
 import { mirrorDir } from "./layout.ts";
 import type { Repo } from "./repos.ts";
 
@@ -80,8 +81,21 @@ export class Mirrors {
   }
 
   /**
+   * The commit a branch's ref (refs/heads/…) points at in the mirror, so that several reads of the
+   * branch see the same commit even while a fetch moves it on; null when the mirror has no such
+   * branch or has not been fetched.
+   */
+  async commitOf(repoId: string, ref: string): Promise<string | null> {
+    if (!ref.startsWith("refs/heads/") || !isValidBranchName(ref.slice("refs/heads/".length))) throw new Error(`Not a branch ref: ${ref}`);
+    if (!this.fetched(repoId)) return null;
+    const out = await readGit(this.path(repoId), ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { globalConfig: this.globalConfig(), maxBytes: 128 });
+    const id = out.stdout.toString("utf8").trim();
+    return out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(id) ? id : null;
+  }
+
+  /**
    * Entries of a tree at `paths` as the mirror has it: `treeish` is a branch's ref (refs/heads/…)
-   * or a tree's id (a directory given with a trailing slash lists what is in it, not recursively). Read from git's objects, never from files a
+   * or the id of a tree or a commit (a directory given with a trailing slash lists what is in it, not recursively). Read from git's objects, never from files a
    * checkout would make: a symbolic link is an entry like any other, followed nowhere. At most
    * `maxBytes` of listing, so a repository cannot make the answer as long as it likes; null when
    * the mirror has no such tree (not fetched yet, or no such branch).
@@ -89,7 +103,8 @@ export class Mirrors {
   async listTree(repoId: string, treeish: string, paths: string[], maxBytes: number): Promise<{ entries: TreeEntry[]; truncated: boolean } | null> {
     if (!/^(refs\/heads\/[^-\s][^\s]*|[0-9a-f]{40,64})$/.test(treeish)) throw new Error(`Not a branch ref or a tree id: ${treeish}`);
     if (!this.fetched(repoId)) return null;
-    const out = await readGit(this.path(repoId), ["ls-tree", "-z", "--long", treeish, "--", ...paths], { globalConfig: this.globalConfig(), maxBytes });
+    // Literal: a path from a repository's file (":(glob)…") is a name, never a pattern.
+    const out = await readGit(this.path(repoId), ["--literal-pathspecs", "ls-tree", "-z", "--long", treeish, "--", ...paths], { globalConfig: this.globalConfig(), maxBytes });
     if (out.exitCode !== 0 && !out.truncated) return null;
     const records = out.stdout.toString("utf8").split("\0");
     // The last record of a cut listing may be cut too; a whole listing ends with a NUL.
@@ -100,6 +115,27 @@ export class Mirrors {
       if (match) entries.push({ mode: match[1]!, type: match[2]!, sha: match[3]!, size: match[4] === "-" ? null : Number(match[4]), path: match[5]! });
     }
     return { entries, truncated: out.truncated };
+  }
+
+  /**
+   * The entry at each of `paths` that the tree has (a file, a folder, a link, a submodule), as
+   * listTree shows each alone. Given a folder and a path inside it, ls-tree shows only the inner
+   * one, so paths nested in each other are asked in turns: one git call for most sets of paths.
+   */
+  async entriesAt(repoId: string, treeish: string, paths: string[], maxBytes: number): Promise<Map<string, TreeEntry>> {
+    const nested = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+    const turns: string[][] = [];
+    for (const path of new Set(paths)) {
+      const turn = turns.find((asked) => !asked.some((other) => nested(path, other)));
+      if (turn) turn.push(path);
+      else turns.push([path]);
+    }
+    const found = new Map<string, TreeEntry>();
+    for (const turn of turns) {
+      const listing = await this.listTree(repoId, treeish, turn, maxBytes);
+      for (const entry of listing?.entries ?? []) if (turn.includes(entry.path)) found.set(entry.path, entry);
+    }
+    return found;
   }
 
   /** At most `maxBytes` of a blob of the mirror. */
