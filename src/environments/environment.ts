@@ -57,11 +57,15 @@ export interface DevcontainerConfig {
    */
   features: Array<{ id: string; local: boolean; options: Record<string, string | boolean> }>;
   containerEnv: Record<string, string>;
+  /** For what runs in the pod; a `${containerEnv:X}` in a value is left as written, for the pod to resolve. */
   remoteEnv: Record<string, string>;
   remoteUser: string | null;
   containerUser: string | null;
   lifecycle: Partial<Record<LifecycleName, LifecycleStep>>;
-  /** The step a session waits for before it opens; later ones run on in the background. */
+  /**
+   * The step a session waits for before it opens; later ones run on in the background. When the
+   * file names none, postCreateCommand (DEFAULT_WAIT_FOR), not the spec's updateContentCommand.
+   */
   waitFor: LifecycleName;
   ports: EnvironmentPort[];
   /** Asked-for resources, before the admin's pod limits clamp them. */
