@@ -87,7 +87,7 @@ export function note(refused: RefusedKey[], entry: RefusedKey): void {
 }
 
 /** A repository's text in a sentence: at most 80 characters of it. */
-export function shorten(text: string): string {
+function shorten(text: string): string {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
