@@ -100,7 +100,7 @@ export function EnvironmentNotes(props: { view: EnvironmentView; rebuildAction?:
       )}
       {view.refused.length > 0 ? (
         <div class="notice" data-environment-refused>
-          <p>Pier does not apply these keys of {view.configPath ?? "the configuration"}, which would widen the pod beyond what the admin allows; the rest applies:</p>
+          <p safe>{`Pier does not apply these keys of ${view.configPath ?? "the configuration"}; the rest applies:`}</p>
           <ul>
             {view.refused.map((r) => (
               <li>

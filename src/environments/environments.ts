@@ -81,7 +81,9 @@ export class Environments {
     const found = await readEnvironment(this.deps.mirrors, repo);
     if (found.error) throw environmentInvalid(found.error);
     if (!found.config || !found.hash || !found.commit) return { pod: plain, config: null };
-    const { config, hash, commit } = found;
+    const { hash, commit } = found;
+    // A configuration of features alone builds them on the repo's image, or Pier's.
+    const config = found.config.image || found.config.build ? found.config : { ...found.config, image: plain.image };
     const id = podKeyId(key);
     this.failures.delete(id);
     const building = (async () => {
