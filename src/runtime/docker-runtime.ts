@@ -411,7 +411,7 @@ interface BuildEvent {
   error?: string;
 }
 
-function followProgress<E>(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: E) => void): Promise<void> {
+export function followProgress<E>(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: E) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     docker.modem.followProgress(
       stream,
@@ -437,6 +437,6 @@ function lostEngine(error: unknown): boolean {
   return code === "ENOENT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED";
 }
 
-function dockerMessage(error: Error & { json?: { message?: string } }): string {
+export function dockerMessage(error: Error & { json?: { message?: string } }): string {
   return error.json?.message ?? error.message;
 }
