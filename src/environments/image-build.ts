@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { AppError } from "../infra/errors.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
@@ -64,6 +64,7 @@ export class EnvironmentImages {
    * contents, so this Pier runs them one at a time.
    */
   private featureBuilds = new KeyedLock();
+  /** The docker wrapper, once the scratch directory is ready (see prepare). */
   private dockerForBuilds: string | null = null;
 
   constructor(private options: EnvironmentImagesOptions) {}
@@ -94,8 +95,8 @@ export class EnvironmentImages {
   }
 
   private async reuseOrBuild(tag: string, build: EnvironmentBuild, log: BuildLog): Promise<string> {
-    if (await this.exists(tag)) return tag;
-    mkdirSync(this.options.scratchDir, { recursive: true, mode: 0o700 });
+    if (await this.imageId(tag)) return tag;
+    const dockerPath = this.prepare();
     const work = mkdtempSync(join(this.options.scratchDir, "build-"));
     try {
       const labels = { [LABEL_ENV_HASH]: build.hash, [LABEL_INSTANCE]: this.options.instanceId };
@@ -105,7 +106,7 @@ export class EnvironmentImages {
       if (config.build) base = await this.buildDockerfile(build, config.build, hasFeatures ? null : tag, labels, work, log);
       else if (config.image) base = await this.present(config.image, log);
       else throw new Error(`${config.configPath} names neither an image nor a Dockerfile to build.`);
-      if (hasFeatures) await this.featureBuilds.run("features", () => this.buildFeatures(build, base, tag, labels, work, log));
+      if (hasFeatures) await this.featureBuilds.run("features", () => this.buildFeatures(build, base, tag, labels, work, dockerPath, log));
       else if (!config.build) await this.label(base, tag, labels, log);
       return tag;
     } catch (error) {
@@ -166,9 +167,13 @@ export class EnvironmentImages {
     return id;
   }
 
-  /** A named image, pulled if the engine does not have it. */
+  /**
+   * A named image, pulled if the engine does not have it; its id, so no name the repository chose
+   * reaches a command line.
+   */
   private async present(image: string, log: BuildLog): Promise<string> {
-    if (await this.exists(image)) return image;
+    const found = await this.imageId(image);
+    if (found) return found;
     log.line(`Pulling ${image}…`);
     try {
       const stream = await this.options.docker.pull(image);
@@ -179,7 +184,9 @@ export class EnvironmentImages {
     } catch (error) {
       throw new Error(`Could not pull ${image}: ${dockerMessage(error as Error)}`);
     }
-    return image;
+    const pulled = await this.imageId(image);
+    if (!pulled) throw new Error(`The engine pulled ${image} but does not have it.`);
+    return pulled;
   }
 
   /** A named image under the environment's tag, with Pier's labels (a build that adds only them). */
@@ -193,7 +200,7 @@ export class EnvironmentImages {
    * generated devcontainer.json naming the base, the features with their options and the users,
    * and each local feature's folder copied from the mirror at the commit.
    */
-  private async buildFeatures(build: EnvironmentBuild, base: string, tag: string, labels: Record<string, string>, work: string, log: BuildLog): Promise<void> {
+  private async buildFeatures(build: EnvironmentBuild, base: string, tag: string, labels: Record<string, string>, work: string, dockerPath: string, log: BuildLog): Promise<void> {
     const { config } = build;
     const folder = join(work, "features");
     const devcontainer = join(folder, "workspace", ".devcontainer");
@@ -201,6 +208,8 @@ export class EnvironmentImages {
     const features: Record<string, Record<string, string | boolean>> = {};
     for (const [index, feature] of config.features.entries()) {
       if (!feature.local) {
+        // The CLI would read a path as a folder beside the staged file, which is Pier's, not the repository's.
+        if (/^[./]/.test(feature.id)) throw new Error(`The feature "${feature.id}" is a path, not a feature from a registry.`);
         // A feature from a registry is the CLI's to fetch; where none is reachable it fails with the registry's sentence.
         features[feature.id] = feature.options;
         continue;
@@ -216,8 +225,21 @@ export class EnvironmentImages {
       ...(config.containerUser ? { containerUser: config.containerUser } : {}),
     };
     writeFileSync(join(devcontainer, "devcontainer.json"), JSON.stringify(generated, null, 2), { flag: "wx", mode: 0o600 });
-    this.dockerForBuilds ??= writeDockerForBuilds(this.options.scratchDir);
-    await buildWithFeatures({ folder, tag, labels, network: this.options.network(), dockerPath: this.dockerForBuilds, engine: this.engineEnv() }, log);
+    await buildWithFeatures({ folder, tag, labels, network: this.options.network(), dockerPath, engine: this.engineEnv() }, log);
+  }
+
+  /**
+   * Readies the scratch directory on this process's first build: what a killed server's builds
+   * left there is removed (none of this process's has started yet), and the docker wrapper is
+   * written. Returns the wrapper's path.
+   */
+  private prepare(): string {
+    if (this.dockerForBuilds) return this.dockerForBuilds;
+    const { scratchDir } = this.options;
+    mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
+    for (const name of readdirSync(scratchDir)) if (name.startsWith("build-")) rmSync(join(scratchDir, name), { recursive: true, force: true });
+    this.dockerForBuilds = writeDockerForBuilds(scratchDir);
+    return this.dockerForBuilds;
   }
 
   /** How the docker CLI reaches the engine dockerode talks to. */
@@ -233,13 +255,13 @@ export class EnvironmentImages {
     return engine;
   }
 
-  private exists(image: string): Promise<boolean> {
+  private imageId(image: string): Promise<string | null> {
     return this.options.docker
       .getImage(image)
       .inspect()
       .then(
-        () => true,
-        () => false,
+        (info) => info.Id,
+        () => null,
       );
   }
 }

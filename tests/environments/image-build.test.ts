@@ -36,6 +36,8 @@ let commit = "";
 
 beforeAll(async () => {
   baseImage = await ensureTestWorkspaceImage();
+  // A killed server's build left its folder behind: the first build clears it.
+  mkdirSync(join(scratchDir, "build-left-by-a-killed-server"), { recursive: true });
   writeFileSync(serverSecret, `${MARKER}\n`, { mode: 0o644 });
   const work = remote.git("rev-parse", "--show-toplevel");
   const put = (path: string, text: string, mode = 0o644) => {
