@@ -40,12 +40,14 @@ export function writeDockerForBuilds(dir: string): string {
 }
 
 /**
- * Runs `devcontainer build` on the staged folder with the legacy builder (this engine has no
- * BuildKit), its log streamed to `log`. The CLI gets a minimal environment: no secret, no
+ * Runs `devcontainer build` on the staged folder with the legacy builder, which every engine has
+ * (BuildKit's buildx is in neither Pier's image nor Debian's docker.io), its log streamed to `log`. The CLI gets a minimal environment: no secret, no
  * registry credentials (its HOME is a fresh folder), only the way to the engine. A failure throws
  * the CLI's own sentence (an unreachable registry says so).
  */
 export async function buildWithFeatures(build: FeatureBuild, log: BuildLog): Promise<void> {
+  const path = process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
+  if (!Bun.which("docker", { PATH: path })) throw new Error("Building a repository's features needs the docker CLI on the server's PATH (Pier's image has it); install Debian's docker.io or Docker's docker-ce-cli.");
   const home = join(build.folder, "home");
   const temporary = join(build.folder, "tmp");
   mkdirSync(home, { mode: 0o700 });
@@ -64,7 +66,7 @@ export async function buildWithFeatures(build: FeatureBuild, log: BuildLog): Pro
     {
       cwd: build.folder,
       env: {
-        PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+        PATH: path,
         HOME: home,
         // The CLI keeps its copies of the features under the temporary directory: removed with the folder.
         TMPDIR: temporary,
