@@ -23,7 +23,9 @@ const repoId = newId();
 const dataDir = mkdtempSync(join(tmpdir(), "pier-env-build-"));
 const scratchDir = join(dataDir, "environment-builds");
 const mirrors = new Mirrors(dataDir, async () => null);
-const images = new EnvironmentImages({ docker, mirrors, scratchDir, network: () => "none", instanceId: "test-instance" });
+/** Labelled on every image this file builds, intermediate ones included: afterAll removes exactly those. */
+const INSTANCE = `test-${newId()}`;
+const images = new EnvironmentImages({ docker, mirrors, scratchDir, network: () => "none", instanceId: INSTANCE });
 const remote = makeRemoteRepo("environment");
 /** A server file a repository's symlink points at: it must never reach an image. */
 const serverSecret = join(mkdtempSync(join(tmpdir(), "pier-env-secret-")), "secret.txt");
@@ -75,8 +77,12 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  const ours = await docker.listImages({ filters: { reference: [`pier-env-${repoId.slice(0, 12)}`] } });
-  for (const image of ours) for (const tag of image.RepoTags ?? []) await docker.getImage(tag).remove().catch(() => undefined);
+  // Children before parents: each round removes what no other image is built on.
+  for (let round = 0; round < 20; round++) {
+    const ours = await docker.listImages({ all: true, filters: { label: [`pier.instance=${INSTANCE}`] } });
+    if (ours.length === 0) break;
+    for (const image of ours) await docker.getImage(image.Id).remove().catch(() => undefined);
+  }
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(dirname(serverSecret), { recursive: true, force: true });
   rmSync(dirname(remote.path), { recursive: true, force: true });
@@ -108,7 +114,7 @@ test("a Dockerfile with a build arg and a target stage, and a local feature, mak
   expect(await runIn(tag, "cat /etc/pier-build-network /etc/pier-feature-network")).toBe("lo\nlo");
   const built = await docker.getImage(tag).inspect();
   expect(built.Config.Labels?.[LABEL_ENV_HASH]).toBe(build.hash);
-  expect(built.Config.Labels?.["pier.instance"]).toBe("test-instance");
+  expect(built.Config.Labels?.["pier.instance"]).toBe(INSTANCE);
 
   const again: string[] = [];
   expect(await images.ensure(build, (line) => again.push(line))).toBe(tag);
