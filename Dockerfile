@@ -31,6 +31,15 @@ COPY src/terminal/holder/pier-pty.c src/pods/pier-ask.c /build/
 RUN musl-gcc -static -Os -s -o /build/pier-pty /build/pier-pty.c && /build/pier-pty version \
   && musl-gcc -static -Os -s -o /build/pier-ask /build/pier-ask.c && /build/pier-ask version
 
+# ---- the docker CLI alone: the devcontainer CLI builds a repository's features through it
+# (src/environments/devcontainer-cli.ts). Debian's docker.io package also holds the engine and pulls
+# in containerd, runc and iptables; only its client is taken, which links to libc alone ----
+FROM oven/bun:1.4.5-slim AS docker-cli
+RUN apt-get update \
+  && cd /tmp && apt-get download docker.io \
+  && dpkg-deb -x docker.io_*.deb /tmp/docker.io \
+  && /tmp/docker.io/usr/bin/docker --version
+
 # ---- runtime ----
 FROM oven/bun:1.4.5-slim
 WORKDIR /app
@@ -51,6 +60,7 @@ COPY --from=build /app/views ./views
 COPY --from=build /app/public ./public
 COPY --from=build /app/drizzle ./drizzle
 COPY --from=programs /build/pier-pty /build/pier-ask /usr/local/lib/pier/
+COPY --from=docker-cli /tmp/docker.io/usr/bin/docker /usr/local/bin/docker
 
 ENV PIER_DATA_DIR=/data PIER_PORT=7070 NODE_ENV=production PIER_PTY_BINARY=/usr/local/lib/pier/pier-pty PIER_ASK_BINARY=/usr/local/lib/pier/pier-ask
 VOLUME /data

@@ -253,7 +253,9 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     environments: { resolve: (repo, key, progress) => environments.resolve(repo, key, progress) },
   });
   const environments: Environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage,
-    images: runtime instanceof DockerRuntime ? new EnvironmentImages(dockerClient(config.dockerHost), mirrors, join(config.dataDir, "environments"), () => config.podNetwork) : null,
+    images: runtime instanceof DockerRuntime
+      ? new EnvironmentImages({ docker: dockerClient(config.dockerHost), mirrors, scratchDir: join(config.dataDir, "environment-builds"), network: () => config.podNetwork, instanceId: settings.instanceId() })
+      : null,
     podFacts: (key) => {
       const pod = pods.view(key.repoId, key.userId);
       return { exists: pod !== null && pod.state !== "missing", envHash: pod?.envHash ?? null };

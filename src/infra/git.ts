@@ -1,3 +1,5 @@
+import { open } from "node:fs/promises";
+
 /**
  * A credential helper that answers with a token from an environment variable, so the token is
  * never written to a file, a URL or a command line. GitHub accepts any username with a token as
@@ -63,12 +65,28 @@ export function readGit(gitDir: string, args: string[], options: { globalConfig:
 }
 
 /**
- * Git with the server's safe settings, keeping at most `maxBytes` of its output. Remote helpers
- * such as ext:: are off by git's own default (protocol.ext.allow=never) and refused by
- * checkRepoUrl before a URL is ever stored. A token reaches git only through the environment, for
- * a credential helper that answers with it.
+ * Git in one of the server's own repositories (a mirror) writing its output (a tar of a tree, say)
+ * to `file`, a new file in a server-only directory: at most `maxBytes` of it, then git is stopped
+ * and the result says truncated. The file is created, never opened if it exists, so nothing there
+ * is followed or overwritten.
  */
-async function runGit(dir: string, args: string[], options: ServerGitOptions & { maxBytes: number }): Promise<GitOutput> {
+export async function readGitToFile(gitDir: string, args: string[], options: { globalConfig: string; maxBytes: number; timeoutMs?: number; file: string }): Promise<Omit<GitOutput, "stdout">> {
+  const handle = await open(options.file, "wx", 0o600);
+  try {
+    const out = await runGit(gitDir, ["--git-dir", gitDir, ...args], options, (chunk) => handle.write(chunk).then(() => undefined));
+    return { exitCode: out.exitCode, truncated: out.truncated, stderr: out.stderr };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Git with the server's safe settings, keeping at most `maxBytes` of its output (in memory, or
+ * handed to `write` as it comes). Remote helpers such as ext:: are off by git's own default
+ * (protocol.ext.allow=never) and refused by checkRepoUrl before a URL is ever stored. A token
+ * reaches git only through the environment, for a credential helper that answers with it.
+ */
+async function runGit(dir: string, args: string[], options: ServerGitOptions & { maxBytes: number }, write?: (chunk: Uint8Array) => Promise<void>): Promise<GitOutput> {
   const config = ["safe.directory=*", "core.hooksPath=/dev/null", "core.fsmonitor=false", "credential.helper="];
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -92,23 +110,30 @@ async function runGit(dir: string, args: string[], options: ServerGitOptions & {
     killSignal: "SIGKILL",
   });
   const chunks: Buffer[] = [];
+  const keep = write ?? (async (chunk: Uint8Array) => void chunks.push(Buffer.from(chunk)));
   let kept = 0;
   let truncated = false;
   const reader = child.stdout.getReader();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    const room = options.maxBytes - kept;
-    if (value.byteLength > room) {
-      chunks.push(Buffer.from(value.buffer, value.byteOffset, room));
-      kept += room;
-      truncated = true;
-      child.kill("SIGKILL");
-      await reader.cancel();
-      break;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const room = options.maxBytes - kept;
+      if (value.byteLength > room) {
+        await keep(value.subarray(0, room));
+        kept += room;
+        truncated = true;
+        child.kill("SIGKILL");
+        await reader.cancel();
+        break;
+      }
+      await keep(value);
+      kept += value.byteLength;
     }
-    chunks.push(Buffer.from(value));
-    kept += value.byteLength;
+  } catch (error) {
+    // Where the output goes failed (a full disk): git is not left running until its timeout.
+    child.kill("SIGKILL");
+    throw error;
   }
   const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
   return { exitCode, stdout: Buffer.concat(chunks), truncated, stderr: stderr.slice(0, 2000) };

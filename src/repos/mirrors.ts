@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { SERVER_GITCONFIG, readGit, serverGit } from "../infra/git.ts";
+import { SERVER_GITCONFIG, readGit, readGitToFile, serverGit } from "../infra/git.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
 import { isValidBranchName } from "./git-ref.ts";
 import { mirrorDir } from "./layout.ts";
@@ -95,16 +95,17 @@ export class Mirrors {
 
   /**
    * Entries of a tree at `paths` as the mirror has it: `treeish` is a branch's ref (refs/heads/…)
-   * or the id of a tree or a commit (a directory given with a trailing slash lists what is in it, not recursively). Read from git's objects, never from files a
-   * checkout would make: a symbolic link is an entry like any other, followed nowhere. At most
-   * `maxBytes` of listing, so a repository cannot make the answer as long as it likes; null when
-   * the mirror has no such tree (not fetched yet, or no such branch).
+   * or a commit's or tree's id (a directory given with a trailing slash lists what is in it, and
+   * with `recursive` every file below it, with its path from the root). Read from git's objects,
+   * never from files a checkout would make: a symbolic link is an entry like any other, followed
+   * nowhere. At most `maxBytes` of listing, so a repository cannot make the answer as long as it
+   * likes; null when the mirror has no such tree (not fetched yet, or no such branch).
    */
-  async listTree(repoId: string, treeish: string, paths: string[], maxBytes: number): Promise<{ entries: TreeEntry[]; truncated: boolean } | null> {
+  async listTree(repoId: string, treeish: string, paths: string[], maxBytes: number, { recursive = false } = {}): Promise<{ entries: TreeEntry[]; truncated: boolean } | null> {
     if (!/^(refs\/heads\/[^-\s][^\s]*|[0-9a-f]{40,64})$/.test(treeish)) throw new Error(`Not a branch ref or a tree id: ${treeish}`);
     if (!this.fetched(repoId)) return null;
     // Literal: a path from a repository's file (":(glob)…") is a name, never a pattern.
-    const out = await readGit(this.path(repoId), ["--literal-pathspecs", "ls-tree", "-z", "--long", treeish, "--", ...paths], { globalConfig: this.globalConfig(), maxBytes });
+    const out = await readGit(this.path(repoId), ["--literal-pathspecs", "ls-tree", "-z", "--long", ...(recursive ? ["-r"] : []), treeish, "--", ...paths], { globalConfig: this.globalConfig(), maxBytes });
     if (out.exitCode !== 0 && !out.truncated) return null;
     const records = out.stdout.toString("utf8").split("\0");
     // The last record of a cut listing may be cut too; a whole listing ends with a NUL.
@@ -144,6 +145,20 @@ export class Mirrors {
     const out = await readGit(this.path(repoId), ["cat-file", "blob", sha], { globalConfig: this.globalConfig(), maxBytes });
     if (out.exitCode !== 0 && !out.truncated) throw new Error(`Reading ${sha} from the mirror failed: ${out.stderr.trim()}`);
     return { content: out.stdout, truncated: out.truncated };
+  }
+
+  /**
+   * Writes a tar of the folder `path` (from the root, "" for the root itself) at `commit` to
+   * `file`, as `git archive` makes it from the mirror's objects: a symbolic link stays a link in
+   * the tar. At most `maxBytes`; a folder that is larger, or missing, is said in a sentence.
+   */
+  async archive(repoId: string, commit: string, path: string, file: string, maxBytes: number): Promise<void> {
+    if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`Not a commit id: ${commit}`);
+    // The commit's id leads the one argument, so no path can read as an option.
+    const out = await readGitToFile(this.path(repoId), ["archive", "--format=tar", `${commit}:${path}`], { globalConfig: this.globalConfig(), maxBytes, file, timeoutMs: 5 * 60 * 1000 });
+    const where = path || "the repository's root";
+    if (out.truncated) throw new Error(`${where} holds more than ${Math.round(maxBytes / 1024 / 1024)} MiB at ${commit.slice(0, 12)}.`);
+    if (out.exitCode !== 0) throw new Error(`${where} could not be read at ${commit.slice(0, 12)}: ${out.stderr.trim() || `git archive exited with code ${out.exitCode}`}`);
   }
 
   private async hasBranch(repoId: string, branch: string): Promise<boolean> {

@@ -143,6 +143,9 @@ export class DockerRuntime implements Runtime {
     return {
       name: `pier-${this.instanceId.slice(0, 6)}-${slug(spec.repoName)}-${slug(spec.username)}-${repoId.slice(0, 6)}${userId.slice(0, 6)}`,
       Image: environment.image,
+      // An environment's image is the repository's: its ENTRYPOINT does not wrap the pod's one process
+      // (as the devcontainer CLI overrides it too), so a broken or hostile one cannot stop the pod.
+      ...(environment.hash ? { Entrypoint: [] } : {}),
       Cmd: ["sleep", "infinity"],
       User: `${uid}:${gid}`,
       WorkingDir: spec.workDir,
@@ -428,7 +431,7 @@ interface BuildEvent {
   error?: string;
 }
 
-function followProgress<E>(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: E) => void): Promise<void> {
+export function followProgress<E>(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: E) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     docker.modem.followProgress(
       stream,
@@ -454,6 +457,6 @@ function lostEngine(error: unknown): boolean {
   return code === "ENOENT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED";
 }
 
-function dockerMessage(error: Error & { json?: { message?: string } }): string {
+export function dockerMessage(error: Error & { json?: { message?: string } }): string {
   return error.json?.message ?? error.message;
 }

@@ -69,6 +69,11 @@ step("the image declares its port, data volume and health check", 30 * SECOND, a
   expect(image.Config.Healthcheck?.Test?.length ?? 0).toBeGreaterThan(0);
 }, "image");
 
+step("the image has the docker CLI, and the devcontainer CLI runs under its Bun, for building repositories' features", 30 * SECOND, async () => {
+  const versions = await docker(["run", "--rm", "--pull", "never", "--network", "none", "--entrypoint", "sh", IMAGE, "-c", "docker --version && bun node_modules/@devcontainers/cli/devcontainer.js --version"]);
+  expect(versions).toMatch(/^Docker version \d+\.\d+\.\d+.*\n\d+\.\d+\.\d+\n$/);
+}, "image");
+
 step("the container starts and /healthz reports ok", 2 * MINUTE, async () => {
   await docker(["volume", "create", VOLUME]);
   await docker([
