@@ -492,7 +492,9 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     credentialSockets,
     jobs: scheduler,
     metrics,
-    repos: new Repos({ db, rules: repoRules, removal: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) } }),
+    repos: new Repos({ db, rules: repoRules, removal: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
+      // A repo that now asks for warm pods gets them at once, not at the job's next round.
+      updated: (repo) => void (repo.warmPods ? scheduler.runNow(WARM_PODS) : undefined) }),
     users: new Users(db),
     signIns: new SignIns({ db, limiter: new LoginLimiter(), sockets: credentialSockets }),
     apiTokens: new ApiTokens({ db, sockets: credentialSockets }),

@@ -77,7 +77,12 @@ export class Environments {
     const plain = { image: repo.image ?? this.deps.defaultImage, env: {}, user: null, cpus: null, memoryMb: null, hash: null };
     const images = this.deps.images;
     if (!images) return { pod: plain, config: null };
-    if (!this.deps.mirrors.fetched(repo.id)) await this.deps.mirrors.update(repo);
+    // Made from the default branch as it is now: a pod is made seldom, and a session started on a
+    // fix to the configuration must get the fix (its own fetch runs meanwhile, and this waits for it).
+    await this.deps.mirrors.update(repo).catch((error: unknown) => {
+      if (!this.deps.mirrors.fetched(repo.id)) throw error;
+      console.warn(`[pier] fetching ${repo.name} before making a pod failed (${errorMessage(error)}); its environment is read as last fetched`);
+    });
     const found = await readEnvironment(this.deps.mirrors, repo);
     if (found.error) throw environmentInvalid(found.error);
     if (!found.config || !found.hash || !found.commit) return { pod: plain, config: null };

@@ -18,11 +18,18 @@ const WRAP = `t=$1; shift; timeout -k 5 "$t" "$@" </dev/null 2>&1; echo "$?" >&2
 
 /** A lifecycle command failed: said with its last lines, so the person sees why without a log. */
 export class LifecycleFailure extends AppError {
-  constructor(name: LifecycleName, label: string | null, exitCode: number, tail: string) {
-    const which = label ? `${name} "${label}"` : name;
+  constructor(
+    readonly step: LifecycleName,
+    message: string,
+  ) {
+    super(500, "lifecycle_failed", message);
+  }
+
+  static of(step: LifecycleName, label: string | null, exitCode: number, tail: string): LifecycleFailure {
+    const which = label ? `${step} "${label}"` : step;
     const how = exitCode === 124 || exitCode === 137 ? `took longer than ${COMMAND_TIMEOUT_S / 60} minutes` : `failed (exit ${exitCode})`;
     const lines = tail.trimEnd().split("\n").slice(-FAILURE_LINES).join("\n");
-    super(500, "lifecycle_failed", `The environment's ${which} ${how}${lines ? `:\n${lines}` : "."}`);
+    return new LifecycleFailure(step, `The environment's ${which} ${how}${lines ? `:\n${lines}` : "."}`);
   }
 }
 
@@ -43,7 +50,7 @@ export interface LifecycleRun {
 export async function runLifecycleStep(shell: PodShell, name: LifecycleName, step: LifecycleStep, run: LifecycleRun): Promise<void> {
   const results = await Promise.all(step.commands.map((entry) => runCommand(shell, entry.command, run, entry.name)));
   const failed = results.findIndex((result) => result.exitCode !== 0);
-  if (failed >= 0) throw new LifecycleFailure(name, step.commands[failed]!.name, results[failed]!.exitCode, results[failed]!.tail);
+  if (failed >= 0) throw LifecycleFailure.of(name, step.commands[failed]!.name, results[failed]!.exitCode, results[failed]!.tail);
 }
 
 async function runCommand(shell: PodShell, command: LifecycleCommand, run: LifecycleRun, label: string | null): Promise<{ exitCode: number; tail: string }> {

@@ -11,7 +11,7 @@ export interface LifecycleMarks {
 }
 
 /** The steps that run once in each pod (each new container), in order, in the person's clone. */
-const ONCE_PER_POD: LifecycleName[] = ["onCreateCommand", "updateContentCommand", "postCreateCommand"];
+export const ONCE_PER_POD: LifecycleName[] = ["onCreateCommand", "updateContentCommand", "postCreateCommand"];
 
 export interface OpeningSession {
   /** The person's clone of the repo, where the pod's own steps run. */

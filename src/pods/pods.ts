@@ -9,7 +9,8 @@ import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, listRepos, type Repo } from "../repos/repos.ts";
 import type { ResolvedEnvironment } from "../environments/environments.ts";
 import type { DevcontainerConfig } from "../environments/environment.ts";
-import { PodLifecycle } from "../environments/pod-lifecycle.ts";
+import { LifecycleFailure } from "../environments/lifecycle.ts";
+import { ONCE_PER_POD, PodLifecycle } from "../environments/pod-lifecycle.ts";
 import type { OrphanPod, Pod, PodKey, PodMount, PodSpec, Progress, Runtime } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
 import { Workspace } from "../workspaces/workspace.ts";
@@ -230,7 +231,15 @@ export class Pods {
     const env = { ...this.remoteEnv(key), PIER_SESSION_ID: session.id, PIER_WORKTREE: session.worktreePath };
     const say = (line: string) => progress({ step: "environment", message: line });
     const clone = cloneDir(this.deps.workspacesDir, key.repoId, key.userId);
-    await this.lifecycle.opening(shell, key, { clone, worktree: session.worktreePath, env, say, late }, startedAt);
+    try {
+      await this.lifecycle.opening(shell, key, { clone, worktree: session.worktreePath, env, say, late }, startedAt);
+    } catch (error) {
+      // A pod whose making never finished is no use to anyone: it goes (the workspace stays), so
+      // that Try again makes it anew from the repository's configuration as it is then (a fix).
+      if (!(error instanceof LifecycleFailure) || !ONCE_PER_POD.includes(error.step) || this.deps.inUse(key, session.id)) throw error;
+      await this.deps.runtime.removePod(key).catch(() => undefined);
+      throw new LifecycleFailure(error.step, `${error.message}\nThe pod was set aside; Try again makes it anew from the repository's configuration as it is then.`);
+    }
   }
 
   private async warmCommands(shell: PodShell, key: PodKey, progress: Progress): Promise<void> {

@@ -7,7 +7,7 @@ import { type AddRepoInput, type Repo, type RepoRemoval, type RepoRules, type Re
  * rules a repo is checked against and what removing one asks of its sessions and pods.
  */
 export class Repos {
-  constructor(private readonly parts: { db: Db; rules: RepoRules; removal: RepoRemoval }) {}
+  constructor(private readonly parts: { db: Db; rules: RepoRules; removal: RepoRemoval; updated?: (repo: Repo) => void }) {}
 
   list(): Repo[] {
     return listRepos(this.parts.db);
@@ -22,7 +22,9 @@ export class Repos {
   }
 
   update(actor: Actor, id: string, input: RepoSettingsInput): Repo {
-    return updateRepo(this.parts.db, this.parts.rules, actor, id, input);
+    const repo = updateRepo(this.parts.db, this.parts.rules, actor, id, input);
+    this.parts.updated?.(repo);
+    return repo;
   }
 
   remove(actor: Actor, id: string): Promise<void> {
