@@ -1,0 +1,297 @@
+/**
+ * Sessions in pods made from the repository's own devcontainer.json, end to end: a real engine,
+ * images built FROM the suite's local workspace image (no registry), pods on network none.
+ *
+ * - a Dockerfile with a build arg, a local feature that installs a command, containerEnv,
+ *   remoteEnv and remoteUser: the session's pod and terminal have them all; postCreateCommand ran
+ *   once across two sessions, postAttachCommand once per session, postStartCommand's object form
+ *   both its commands;
+ * - keys that would widen the pod (mounts, runArgs, capAdd, privileged): the pod has none of them,
+ *   the API and the repo page list each;
+ * - a failing postCreateCommand fails the session with its last lines; Try again after a fix works;
+ * - a commit that changes the configuration makes the environment outdated; Rebuild keeps an
+ *   uncommitted file of a live worktree, and its terminal gets a new shell saying why;
+ * - a malformed file is a sentence naming its line, for the page and for a session;
+ * - warmPods: a member's pod is made ahead, and their first session finds it running.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Docker from "dockerode";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
+import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { type SessionJson, activeSession, addRepo, startSession, waitForState } from "../support/sessions.ts";
+import { TermClient } from "../support/term-client.ts";
+import { until } from "../support/until.ts";
+import { ensureTestWorkspaceImage } from "../support/workspace-image.ts";
+
+const docker = new Docker();
+
+interface EnvironmentJson {
+  source: string;
+  configPath: string | null;
+  imageRef: string;
+  state: string;
+  error: string | null;
+  outdated: boolean;
+  refused: Array<{ key: string; reason: string }>;
+  ports: Array<{ port: number; label: string | null }>;
+}
+
+/** Commits these files (path → content; a path ending in .sh is made executable) to the remote's main. */
+function commitFiles(repo: RemoteRepo, files: Record<string, string>, message: string): void {
+  const work = join(dirname(repo.path), "work");
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(work, path)), { recursive: true });
+    writeFileSync(join(work, path), content);
+    if (path.endsWith(".sh")) chmodSync(join(work, path), 0o755);
+  }
+  repo.git("add", "-A");
+  repo.git("commit", "--quiet", "-m", message);
+  repo.git("push", "--quiet", "origin", "main");
+  Bun.spawnSync(["chmod", "-R", "a+rX", dirname(repo.path)]);
+}
+
+describe("sessions in the repository's own environment", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "pier-devcontainer-"));
+  let image: string;
+  let pier: TestPier;
+  let cookie: string;
+  const repoIds: string[] = [];
+
+  const environmentOf = async (repoId: string, who = cookie) =>
+    (await (await pier.fetch(`/api/repos/${repoId}/environment`, { headers: { cookie: who } })).json()) as EnvironmentJson;
+  /** Runs a script in the session's pod as the pod user (as the session's own commands run). */
+  const inPod = async (session: SessionJson, script: string, cwd = session.worktreePath) => {
+    const result = await pier.pier.runtime.exec({ id: session.podId!, image: "" }, ["bash", "-lc", script], { cwd, timeoutMs: 60_000 });
+    return result.stdout.trim();
+  };
+  const addDevcontainerRepo = async (name: string, files: Record<string, string>) => {
+    const remote = makeRemoteRepo(name);
+    commitFiles(remote, files, "The repository's environment");
+    const id = await addRepo(pier, cookie, remote.path, name);
+    repoIds.push(id);
+    return { remote, id };
+  };
+
+  beforeAll(async () => {
+    image = await ensureTestWorkspaceImage();
+    pier = await startTestPier({ PIER_RUNTIME: "docker", PIER_POD_NETWORK: "none", PIER_WORKSPACE_IMAGE: image, PIER_ALLOW_LOCAL_REPOS: "1" }, dataDir);
+    cookie = await setUpAdmin(pier);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const repoId of repoIds) {
+      for (const pod of await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } })) await docker.getContainer(pod.Id).remove({ force: true });
+    }
+    await pier.close();
+    for (const found of await docker.listImages({ filters: { reference: repoIds.map((id) => `pier-env-${id.slice(0, 12)}`) } })) {
+      await docker.getImage(found.Id).remove({ force: true }).catch(() => undefined);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 120_000);
+
+  describe("a Dockerfile, a local feature, env, a user and lifecycle commands", () => {
+    let repo: { remote: RemoteRepo; id: string };
+    let first: SessionJson;
+    let second: SessionJson;
+
+    beforeAll(async () => {
+      repo = await addDevcontainerRepo("toolchain", {
+        ".devcontainer/devcontainer.json": `{
+          // Comments and trailing commas, as people write them.
+          "build": { "dockerfile": "Dockerfile", "args": { "GREETING": "hello-from-the-build-arg", }, },
+          "features": { "./hello-feature": { "word": "feature-word" } },
+          "containerEnv": { "FROM_CONTAINER_ENV": "container-env-value" },
+          "remoteEnv": { "FROM_REMOTE_ENV": "remote-env-value" },
+          "remoteUser": "dev",
+          "onCreateCommand": "echo onCreate >> /tmp/lifecycle.log",
+          "postCreateCommand": "echo postCreate $(whoami) >> /tmp/lifecycle.log",
+          "postStartCommand": { "a": "echo postStart-a >> /tmp/lifecycle.log", "b": ["sh", "-c", "echo postStart-b >> /tmp/lifecycle.log"] },
+          "postAttachCommand": ["sh", "-c", "echo \\"postAttach $PIER_SESSION_ID $(basename $PWD)\\" >> /tmp/lifecycle.log"],
+          "forwardPorts": [3000],
+          "portsAttributes": { "3000": { "label": "Web app", "onAutoForward": "openPreview" } },
+        }`,
+        ".devcontainer/Dockerfile": `FROM ${image}\nARG GREETING\nUSER root\nRUN useradd --create-home --uid 1001 --shell /bin/bash dev && echo "$GREETING" > /etc/greeting\n`,
+        ".devcontainer/hello-feature/devcontainer-feature.json": JSON.stringify({ id: "hello-feature", version: "1.0.0", options: { word: { type: "string", default: "none" } } }),
+        ".devcontainer/hello-feature/install.sh": `#!/bin/sh\nset -e\nprintf '#!/bin/sh\\necho "feature says %s"\\n' "$WORD" > /usr/local/bin/hello-feature\nchmod 0755 /usr/local/bin/hello-feature\n`,
+      });
+      first = await activeSession(pier, cookie, { repoId: repo.id });
+      second = await activeSession(pier, cookie, { repoId: repo.id });
+    }, 300_000);
+
+    test("the pod has the feature's command, the build arg, containerEnv, and runs as remoteUser", async () => {
+      expect(await inPod(first, "hello-feature")).toBe("feature says feature-word");
+      expect(await inPod(first, "cat /etc/greeting")).toBe("hello-from-the-build-arg");
+      expect(await inPod(first, 'echo "$FROM_CONTAINER_ENV"')).toBe("container-env-value");
+      expect(await inPod(first, "whoami; id -u; echo $HOME")).toBe("dev\n1000\n/home/dev");
+      // The worktree is the pod user's to write, as ever.
+      expect(await inPod(first, "touch made-by-dev && stat -c %U made-by-dev")).toBe("dev");
+    });
+
+    test("the terminal has remoteEnv and is the remote user's shell", async () => {
+      const term = await TermClient.connect(pier.url, first.id, { cookie });
+      try {
+        term.send("echo \"[$FROM_REMOTE_ENV/$(whoami)/$(hello-feature)]\"\r");
+        await term.waitFor("[remote-env-value/dev/feature says feature-word]");
+      } finally {
+        term.close();
+      }
+    });
+
+    test("postCreateCommand ran once across two sessions, postAttachCommand once per session in its worktree", async () => {
+      const log = (await inPod(first, "cat /tmp/lifecycle.log")).split("\n");
+      expect(log.filter((line) => line === "onCreate")).toHaveLength(1);
+      expect(log.filter((line) => line === "postCreate dev")).toHaveLength(1);
+      expect(log.filter((line) => line === "postStart-a")).toHaveLength(1);
+      expect(log.filter((line) => line === "postStart-b")).toHaveLength(1);
+      for (const session of [first, second]) {
+        expect(log.filter((line) => line === `postAttach ${session.id} ${session.worktreePath.split("/").at(-1)}`)).toHaveLength(1);
+      }
+      // In order: the pod's own steps before any session's attach.
+      expect(log.indexOf("postCreate dev")).toBeLessThan(log.findIndex((line) => line.startsWith("postAttach")));
+    });
+
+    test("the environment says where it comes from, that it is ready, and the ports it names", async () => {
+      const environment = await environmentOf(repo.id);
+      expect(environment).toMatchObject({
+        source: "devcontainer",
+        configPath: ".devcontainer/devcontainer.json",
+        state: "ready",
+        error: null,
+        outdated: false,
+        refused: [],
+        ports: [{ port: 3000, label: "Web app" }],
+      });
+      expect(environment.imageRef).toStartWith(`pier-env-${repo.id.slice(0, 12)}:`);
+      const pod = await docker.getContainer(first.podId!).inspect();
+      expect(pod.Config.Image).toBe(environment.imageRef);
+    });
+
+    test("a commit to the configuration makes it outdated; Rebuild keeps a live worktree's uncommitted file and gives its terminal a new shell", async () => {
+      await inPod(second, "echo 'not committed' > keep-me.txt");
+      const term = await TermClient.connect(pier.url, second.id, { cookie });
+      try {
+        commitFiles(repo.remote, {
+          ".devcontainer/devcontainer.json": `{
+            "build": { "dockerfile": "Dockerfile", "args": { "GREETING": "hello-from-the-build-arg" } },
+            "features": { "./hello-feature": { "word": "feature-word" } },
+            "containerEnv": { "FROM_CONTAINER_ENV": "the-new-value" },
+            "remoteUser": "dev",
+            "postCreateCommand": "echo postCreate again >> /tmp/lifecycle.log"
+          }`,
+        }, "A new value for the environment");
+        // A session started now fetches the repository: the person's pod no longer matches it.
+        const third = await activeSession(pier, cookie, { repoId: repo.id });
+        expect(third.podId).toBe(second.podId);
+        expect((await environmentOf(repo.id)).outdated).toBe(true);
+        const page = await (await pier.fetch(`/sessions/${second.id}`, { headers: { cookie } })).text();
+        expect(page).toContain("Environment outdated");
+        expect(page).toContain(`/sessions/${second.id}/environment/rebuild`);
+
+        const rebuild = await pier.fetch(`/api/repos/${repo.id}/environment/rebuild`, { method: "POST", headers: { cookie } });
+        expect(rebuild.status).toBe(202);
+        const again = await pier.fetch(`/api/repos/${repo.id}/environment/rebuild`, { method: "POST", headers: { cookie } });
+        expect(again.status).toBe(409);
+        const rebuilt = await until("the rebuild to finish", () => environmentOf(repo.id), (e) => e.state !== "building", 240_000);
+        expect(rebuilt).toMatchObject({ state: "ready", outdated: false, error: null });
+
+        const now = await waitForState(pier, cookie, second.id, "active");
+        expect(now.podId).not.toBe(second.podId);
+        expect(await inPod(now, "cat keep-me.txt")).toBe("not committed");
+        expect(await inPod(now, 'echo "$FROM_CONTAINER_ENV"')).toBe("the-new-value");
+        expect(await inPod(now, "cat /tmp/lifecycle.log")).toBe("postCreate again");
+        await term.waitFor("your pod was rebuilt", 60_000);
+        term.send("echo \"[$(whoami) in $(basename $PWD)]\"\r");
+        await term.waitFor(`[dev in ${second.worktreePath.split("/").at(-1)}]`, 30_000);
+      } finally {
+        term.close();
+      }
+    }, 300_000);
+  });
+
+  test("keys that would widen the pod are refused, said on the API and the page, and the pod has none of them", async () => {
+    const { id } = await addDevcontainerRepo("widening", {
+      ".devcontainer.json": JSON.stringify({
+        image,
+        mounts: ["source=/etc,target=/host-etc,type=bind"],
+        runArgs: ["--privileged", "--network=host"],
+        capAdd: ["SYS_ADMIN"],
+        privileged: true,
+        containerEnv: { STILL_APPLIED: "yes" },
+      }),
+    });
+    const session = await activeSession(pier, cookie, { repoId: id });
+    const environment = await environmentOf(id);
+    expect(environment.refused.map((r) => r.key).sort()).toEqual(["capAdd", "mounts", "privileged", "runArgs"]);
+    for (const refused of environment.refused) expect(refused.reason.length).toBeGreaterThan(10);
+    const pod = await docker.getContainer(session.podId!).inspect();
+    expect(pod.HostConfig.Privileged).toBe(false);
+    expect(pod.HostConfig.CapAdd ?? []).toEqual([]);
+    expect(pod.HostConfig.NetworkMode).toBe("none");
+    expect(pod.Mounts.map((m) => m.Destination)).not.toContain("/host-etc");
+    expect(await inPod(session, 'echo "$STILL_APPLIED"')).toBe("yes");
+    const page = await (await pier.fetch(`/repos/${id}`, { headers: { cookie } })).text();
+    for (const key of ["mounts", "runArgs", "capAdd", "privileged"]) expect(page).toContain(`<code>${key}</code>`);
+  }, 300_000);
+
+  test("a failing postCreateCommand fails the session with its last lines; Try again after a fix works", async () => {
+    const { remote, id } = await addDevcontainerRepo("failing", {
+      ".devcontainer/devcontainer.json": JSON.stringify({ image, postCreateCommand: "echo step-one; echo the-last-words >&2; exit 7" }),
+    });
+    const started = (await (await startSession(pier, cookie, { repoId: id })).json()) as SessionJson;
+    const failed = await waitForState(pier, cookie, started.id, "failed", 180_000);
+    expect(failed.error).toContain("postCreateCommand failed (exit 7)");
+    expect(failed.error).toContain("the-last-words");
+    const page = await (await pier.fetch(`/sessions/${started.id}`, { headers: { cookie } })).text();
+    expect(page).toContain("the-last-words");
+    expect(page).toContain("Try again");
+
+    commitFiles(remote, { ".devcontainer/devcontainer.json": JSON.stringify({ image, postCreateCommand: "echo fixed > /tmp/fixed" }) }, "Fix the environment");
+    const retried = await pier.fetch(`/api/sessions/${started.id}/resume`, { method: "POST", headers: { cookie } });
+    expect(retried.status).toBe(200);
+    const active = await waitForState(pier, cookie, started.id, "active", 180_000);
+    expect(await inPod(active, "cat /tmp/fixed")).toBe("fixed");
+  }, 300_000);
+
+  test("a malformed devcontainer.json is a sentence naming its line, on the API and for a session", async () => {
+    const { id } = await addDevcontainerRepo("malformed", {
+      ".devcontainer/devcontainer.json": `{\n  "image": "${image}",\n  "containerEnv": { "A": "1" }\n  "remoteUser": "pier"\n}\n`,
+    });
+    const started = (await (await startSession(pier, cookie, { repoId: id })).json()) as SessionJson;
+    const failed = await waitForState(pier, cookie, started.id, "failed", 120_000);
+    expect(failed.error).toContain(".devcontainer/devcontainer.json line 4");
+    const environment = await environmentOf(id);
+    expect(environment).toMatchObject({ source: "devcontainer", state: "failed" });
+    expect(environment.error).toContain("line 4");
+  }, 200_000);
+
+  test("warmPods: a member's pod is made ahead, and their first session finds it running", async () => {
+    const { id } = await addDevcontainerRepo("warm", {
+      ".devcontainer/devcontainer.json": JSON.stringify({ image, postCreateCommand: "echo warmed > /tmp/warmed" }),
+    });
+    const made = await pier.fetch("/api/users", json({ username: "mira", password: "a long enough password", role: "member" }, { cookie }));
+    expect(made.status).toBe(201);
+    const mira = await signIn(pier, "mira", "a long enough password");
+    const turnedOn = await pier.fetch(`/api/repos/${id}`, { ...json({ warmPods: true }, { cookie }), method: "PATCH" });
+    expect(((await turnedOn.json()) as { warmPods: boolean }).warmPods).toBe(true);
+    const repoOf = async () => (await (await pier.fetch(`/api/repos/${id}`, { headers: { cookie: mira } })).json()) as { pod: { state: string; containerId: string } | null };
+    const warmed = await until("mira's pod to be made ahead", repoOf, (r) => r.pod?.state === "running", 180_000);
+    const session = await activeSession(pier, mira, { repoId: id });
+    expect(session.podId).toBe(warmed.pod!.containerId);
+    expect(await inPod(session, "cat /tmp/warmed")).toBe("warmed");
+  }, 300_000);
+
+  test("bad input: a devcontainer path outside the spec's places, and a rebuild of another repository id", async () => {
+    const [repoId] = repoIds;
+    const bad = await pier.fetch(`/api/repos/${repoId}`, { ...json({ devcontainerPath: "../../etc/passwd" }, { cookie }), method: "PATCH" });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string; message: string } }).error.message).toContain("devcontainer.json");
+    const missing = await pier.fetch("/api/repos/nosuchrepo/environment/rebuild", { method: "POST", headers: { cookie } });
+    expect(missing.status).toBe(404);
+    const strangers = await pier.fetch(`/api/repos/${repoId}/environment`);
+    expect(strangers.status).toBe(401);
+  });
+});
