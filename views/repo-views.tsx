@@ -1,4 +1,4 @@
-import { Field, FormError, type FormState, HxForm, formatDate } from "./components.tsx";
+import { Field, FormError, type FormState, HxForm, TextArea, formatDate } from "./components.tsx";
 import type { PublicMcpServer } from "../src/mcp-servers/mcp-servers.ts";
 import type { PodView } from "../src/pods/pods.ts";
 import type { Repo } from "../src/repos/repos.ts";
@@ -169,6 +169,10 @@ export function RepoPage(
               hint="Where its pull requests are, on the GitHub Pier talks to. Empty takes it from the URL." />
             <Field form={props.form} name="maxConcurrentRuns" label="Runs at once" type="number"
               hint="From 1 to 64: its unattended runs working or fixing at once, within the instance's limit. Empty for the instance's limit only." />
+            <TextArea form={props.form} name="setupScript" label="Setup script" rows={4} placeholder="npm ci"
+              hint="Runs in each new worktree, in its pod, before the terminal and chat start; its output is the terminal's first lines. Stopped after 15 minutes; a failure is shown and the session starts all the same. Empty for none." />
+            <TextArea form={props.form} name="cleanupScript" label="Cleanup script" rows={3}
+              hint="Runs in the worktree before a session ends, before its uncommitted work is saved. Stopped after 2 minutes; a failure never keeps the session from ending. Empty for none." />
             <button type="submit" class="primary">Save</button>
           </HxForm>
         </section>

@@ -290,6 +290,7 @@ const STEPS: Array<{ step: string; label: string }> = [
   { step: "pod", label: "Pod" },
   { step: "clone", label: "Clone and fetch" },
   { step: "worktree", label: "Worktree" },
+  { step: "setup", label: "Setup script" },
 ];
 
 /** The session page: its header, then provisioning progress, the working layout, or how it ended. */
@@ -362,7 +363,7 @@ export function SessionPage(props: SessionPageProps) {
       ) : (
         ""
       )}
-      {session.state === "provisioning" ? <Provisioning session={session} /> : ""}
+      {session.state === "provisioning" ? <Provisioning session={session} withSetup={repo.setupScript !== null} /> : ""}
       {props.notices.map((notice) => (
         <DismissibleNotice notice={notice} back={`/sessions/${session.id}`} />
       ))}
@@ -415,17 +416,20 @@ export function SessionPage(props: SessionPageProps) {
   );
 }
 
-function Provisioning(props: { session: Session }) {
+/** Provisioning's steps as they go; the setup script's step (with its latest output) only for a repo that has one. */
+function Provisioning(props: { session: Session; withSetup: boolean }) {
+  const steps = props.withSetup ? STEPS : STEPS.filter(({ step }) => step !== "setup");
   return (
     <section class="card provisioning" data-session-events={`/api/sessions/${props.session.id}/events`} aria-live="polite">
       <h2>Preparing the session</h2>
       <ol class="steps">
-        {STEPS.map(({ step, label }) => (
+        {steps.map(({ step, label }) => (
           <li data-step={step}>
             <span class="step-label" safe>
               {label}
             </span>
             <span class="step-message muted" />
+            {step === "setup" ? <pre class="step-output" aria-label="The setup script's latest output" hidden /> : ""}
           </li>
         ))}
       </ol>

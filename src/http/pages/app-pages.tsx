@@ -37,6 +37,8 @@ export function appPages(pier: Pier) {
       terminalCommand: repo.terminalCommand ?? "",
       githubRepo: repo.githubRepo ?? "",
       maxConcurrentRuns: repo.maxConcurrentRuns === null ? "" : String(repo.maxConcurrentRuns),
+      setupScript: repo.setupScript ?? "",
+      cleanupScript: repo.cleanupScript ?? "",
       ...form.values,
     };
     const sessions = sessionRows(pier, pier.sessions.list(personActor(viewer), { repoId: repo.id }));
