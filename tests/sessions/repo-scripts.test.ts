@@ -15,6 +15,7 @@ import { cloneDir } from "../../src/repos/layout.ts";
 import { getRepo } from "../../src/repos/repos.ts";
 import { recordingPath } from "../../src/terminal/recording.ts";
 import { runRepoScript, setupNote } from "../../src/sessions/repo-scripts.ts";
+import { DESKTOP, launchBrowser, signedInPage, watchErrors } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { castOutput } from "../support/recording.ts";
@@ -73,7 +74,21 @@ describe("a repository's setup and cleanup scripts", () => {
     const running = await until("the setup step's lines on the page", async () => setupStep(started.id), (step) => step?.lines?.includes("setup-says-42") === true);
     expect(running!.message).toBe("Running the setup script (stopped after 15 min)…");
     expect(((await (await pier.fetch(`/api/sessions/${started.id}`, { headers: headers() })).json()) as SessionJson).state).toBe("provisioning");
-    await sh(started, "touch go");
+    // The session page shows the step with its lines, and goes on to the terminal once it is active.
+    const browser = await launchBrowser();
+    try {
+      const { page } = await signedInPage(browser, pier.url, cookie, DESKTOP);
+      const errors = watchErrors(page);
+      await page.goto(`${pier.url}/sessions/${started.id}`);
+      const output = page.locator('li[data-step="setup"] .step-output');
+      await output.filter({ hasText: "setup-says-42" }).waitFor({ state: "visible" });
+      expect(await page.locator('li[data-step="setup"] .step-message').textContent()).toBe("Running the setup script (stopped after 15 min)…");
+      await sh(started, "touch go");
+      await page.locator("[data-terminal]").waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
 
     const session = await waitForState(pier, cookie, started.id, "active");
     expect(session.error).toBeNull();
