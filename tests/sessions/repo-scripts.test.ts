@@ -111,14 +111,15 @@ describe("a repository's setup and cleanup scripts", () => {
 
   test("a failing setup leaves the session active and usable, the failure said in its terminal after the tail of its long output", async () => {
     const long = "x".repeat(100);
-    await setScripts({ setupScript: `seq -f 'line-%g-${long}' 1 3000\necho about-to-fail\nexit 3` });
+    // Its last line ends in ";", which tmux would take for the end of the command that starts the shell.
+    await setScripts({ setupScript: `seq -f 'line-%g-${long}' 1 3000\necho 'about-to-fail;'\nexit 3` });
     const session = await activeSession(pier, cookie, { repoId });
     expect(session.error).toBeNull();
-    expect(setupStep(session.id)!.message).toBe("Setup script failed (exit 3): about-to-fail");
+    expect(setupStep(session.id)!.message).toBe("Setup script failed (exit 3): about-to-fail;");
 
     // Wide enough that none of the lines wraps.
     const term = await TermClient.connect(pier.url, session.id, headers(), { cols: 200, rows: 50 });
-    await term.waitFor(/Setup script failed \(exit 3\): about-to-fail/);
+    await term.waitFor(/Setup script failed \(exit 3\): about-to-fail;/);
     await term.run("echo usable-$((1+1))", /usable-2/);
     const seen = term.text.replace(/\r\n/g, "\n");
     expect(seen).toMatch(/Setup script output, its last \d+ lines:/);
