@@ -14,7 +14,7 @@ if (claudeCodeNotice) {
 
 const events = document.querySelector("[data-session-events]");
 if (events) {
-  const order = ["image", "pod", "clone", "worktree"];
+  const order = ["image", "pod", "clone", "worktree", "environment", "setup"];
   const bar = events.querySelector(".step-progress");
   const current = events.querySelector(".current-step");
   const source = new EventSource(events.getAttribute("data-session-events"));
@@ -32,7 +32,14 @@ if (events) {
       const index = order.indexOf(item.getAttribute("data-step"));
       item.classList.toggle("done", index < reached || (index === reached && event.fraction === 1));
       item.classList.toggle("current", index === reached && event.fraction !== 1);
-      if (index === reached) item.querySelector(".step-message").textContent = event.message;
+      if (index !== reached) continue;
+      item.querySelector(".step-message").textContent = event.message;
+      // What the step's command printed last (the setup script's output), as plain text.
+      const output = item.querySelector(".step-output");
+      if (output && Array.isArray(event.lines)) {
+        output.textContent = event.lines.join("\n");
+        output.hidden = event.lines.length === 0;
+      }
     }
     current.textContent = event.message;
     if (typeof event.fraction === "number") bar.value = event.fraction;

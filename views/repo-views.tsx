@@ -1,4 +1,4 @@
-import { Field, FormError, type FormState, HxForm, SelectField, formatDate } from "./components.tsx";
+import { Field, FormError, type FormState, HxForm, SelectField, TextArea, formatDate } from "./components.tsx";
 import type { PublicMcpServer } from "../src/mcp-servers/mcp-servers.ts";
 import type { EnvironmentView } from "../src/environments/environments.ts";
 import type { PodView } from "../src/pods/pods.ts";
@@ -181,6 +181,10 @@ export function RepoPage(
               hint="Which devcontainer.json pods are made from, when the repository has several." />
             <SelectField form={props.form} name="warmPods" label="Warm pods" options={[["false", "Off"], ["true", "On"]]}
               hint="On: each person's pod is built and started ahead (at start-up and after a rebuild), so a first session starts warm." />
+            <TextArea form={props.form} name="setupScript" label="Setup script" rows={4} placeholder="npm ci"
+              hint="Runs in each new worktree, in its pod, before the terminal and chat start; its output is the terminal's first lines. Stopped after 15 minutes; a failure is shown and the session starts all the same. Empty for none." />
+            <TextArea form={props.form} name="cleanupScript" label="Cleanup script" rows={3}
+              hint="Runs in the worktree before a session ends, before its uncommitted work is saved. Stopped after 2 minutes; a failure never keeps the session from ending. Empty for none." />
             <button type="submit" class="primary">Save</button>
           </HxForm>
         </section>

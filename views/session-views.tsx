@@ -297,6 +297,7 @@ const STEPS: Array<{ step: string; label: string }> = [
   { step: "clone", label: "Clone and fetch" },
   { step: "worktree", label: "Worktree" },
   { step: "environment", label: "Environment commands" },
+  { step: "setup", label: "Setup script" },
 ];
 
 /** The session page: its header, then provisioning progress, the working layout, or how it ended. */
@@ -369,7 +370,7 @@ export function SessionPage(props: SessionPageProps) {
       ) : (
         ""
       )}
-      {session.state === "provisioning" ? <Provisioning session={session} /> : ""}
+      {session.state === "provisioning" ? <Provisioning session={session} withSetup={repo.setupScript !== null} withEnvironment={props.environment?.source === "devcontainer"} /> : ""}
       {props.environment ? (
         <EnvironmentNotes view={props.environment}
           rebuildAction={session.state === "active" && props.ownSession ? `/sessions/${session.id}/environment/rebuild` : undefined} />
@@ -428,17 +429,23 @@ export function SessionPage(props: SessionPageProps) {
   );
 }
 
-function Provisioning(props: { session: Session }) {
+/**
+ * Provisioning's steps as they go; the environment's commands only for a repo with a devcontainer,
+ * the setup script's step (with its latest output) only for a repo that has one.
+ */
+function Provisioning(props: { session: Session; withSetup: boolean; withEnvironment: boolean }) {
+  const steps = STEPS.filter(({ step }) => (step !== "setup" || props.withSetup) && (step !== "environment" || props.withEnvironment));
   return (
     <section class="card provisioning" data-session-events={`/api/sessions/${props.session.id}/events`} aria-live="polite">
       <h2>Preparing the session</h2>
       <ol class="steps">
-        {STEPS.map(({ step, label }) => (
+        {steps.map(({ step, label }) => (
           <li data-step={step}>
             <span class="step-label" safe>
               {label}
             </span>
             <span class="step-message muted" />
+            {step === "setup" ? <pre class="step-output" aria-label="The setup script's latest output" hidden /> : ""}
           </li>
         ))}
       </ol>

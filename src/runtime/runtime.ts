@@ -81,10 +81,12 @@ export interface PodStatus {
 
 /** One step of getting a pod ready, for the session page's progress view. */
 export interface ProgressEvent {
-  step: "image" | "pod" | "clone" | "worktree" | "environment";
+  step: "image" | "pod" | "clone" | "worktree" | "environment" | "setup";
   message: string;
   /** 0..1 when the step can tell how far along it is. */
   fraction?: number;
+  /** The latest lines the step's command printed (the repository's setup script), made fit to show. */
+  lines?: string[];
 }
 
 export type Progress = (event: ProgressEvent) => void;

@@ -69,7 +69,7 @@ export class SessionHost {
   private terminalOpened: Promise<SessionTerminal> | null = null;
   private conversation: Conversation | null = null;
   private sockets = new Set<SessionSocket>();
-  /** What the next new shell says first: set when the terminal's pod was lost, until a terminal opens again. */
+  /** What the next new shell says first: the setup script's output, or that the terminal's pod was lost; until a terminal opens. */
   private note: string | null = null;
   private reopening = false;
   /** Server shutdown: no terminal is opened again. */
@@ -92,11 +92,13 @@ export class SessionHost {
 
   /**
    * Provisioning finished (`session` as it now is): it is ready to work in; its terminal starts
-   * now, in the pod provisioning just readied (`shell`) when there is one, not asked for again.
+   * now, in the pod provisioning just readied (`shell`) when there is one, not asked for again. A
+   * new shell shows `note` first (what the repo's setup script printed).
    */
-  activate(session: Session, shell?: PodShell): void {
+  activate(session: Session, shell?: PodShell, note: string | null = null): void {
     this.session = session;
     this.state = "active";
+    this.note = note;
     this.settle("active");
     this.terminal(shell).catch((error) => {
       console.error(`[pier] the terminal of session ${session.id} could not start:`, error instanceof Error ? error.message : error);

@@ -22,6 +22,7 @@ import { traceStart, traceStep, traceTimed } from "../observability/start-trace.
 import { PodCommandFailure, PodScriptRefusal } from "../workspaces/pod-script.ts";
 import type { SessionDiff, SessionFile } from "../workspaces/workspace.ts";
 import type { SessionHost } from "./host.ts";
+import { runCleanupScript, runSetupScript } from "./repo-scripts.ts";
 import type { SessionHosts } from "./hosts.ts";
 import type { Session } from "./session.ts";
 import type { Tasks } from "../tasks/tasks.ts";
@@ -80,6 +81,8 @@ export interface EndResult {
   session: Session;
   savedUncommitted: boolean;
   unpushedCommits: number;
+  /** How the repo's cleanup script failed, in a sentence; null when it went well or there is none. */
+  cleanupError: string | null;
 }
 
 export interface SessionDeps {
@@ -386,34 +389,40 @@ export class Sessions {
   }
 
   /**
-   * Ends a session: its host closes its sockets (4001) and stops its chat and shell; then its
-   * uncommitted work is saved as a commit on its branch, so nothing is lost, its worktree goes,
-   * and the branch stays.
+   * Ends a session: its host closes its sockets (4001) and stops its chat and shell; then the
+   * repo's cleanup script runs in its worktree, if it has one (a failure is said in the result and
+   * ends the session all the same); then its uncommitted work is saved as a commit on its branch,
+   * so nothing is lost (what the cleanup wrote too), its worktree goes, and the branch stays.
    */
   async end(actor: Actor, id: string): Promise<EndResult> {
     const session = this.getFor(actor, id);
-    if (session.state === "ended") return { session, savedUncommitted: false, unpushedCommits: 0 };
+    if (session.state === "ended") return { session, savedUncommitted: false, unpushedCommits: 0, cleanupError: null };
     if (session.state === "provisioning") {
       throw new AppError(409, "session_provisioning", "The session is still being prepared; end it once it is ready.");
     }
     const host = this.deps.hosts.get(session.id);
     await host?.end();
     // A session that failed to provision was never handed over: there is no work of it to save.
-    const { savedCommit, unpushedCommits } =
+    const { savedCommit, unpushedCommits, cleanupError } =
       session.state === "failed"
-        ? { savedCommit: null, unpushedCommits: 0 }
+        ? { savedCommit: null, unpushedCommits: 0, cleanupError: null }
         : await (async () => {
-            const workspace = await this.workspace(session);
+            const repo = this.findRepo(session.repoId);
+            const shell = await this.deps.pods.ensure(repo, session.userId);
+            const cleanupScript = repo.cleanupScript;
+            const cleanupError = cleanupScript ? await runCleanupScript(shell, session, { name: repo.name, cleanupScript }) : null;
+            const workspace = this.deps.pods.workspace(repo, session.userId, shell);
             const message = `Save uncommitted work from Pier session ${session.id}\n\nPier made this commit when the session ended, so nothing was lost.\n`;
-            return this.cloneLock.run(cloneKey(session), () => workspace.finish(session.worktreePath, session.branch, message));
+            const finished = await this.cloneLock.run(cloneKey(session), () => workspace.finish(session.worktreePath, session.branch, message));
+            return { ...finished, cleanupError };
           })();
     this.update(session.id, { state: "ended", endedAt: new Date(), step: null, ...(savedCommit ? { savedCommit } : {}) });
     this.deps.pods.touch(podKeyOf(session));
     if (host) this.deps.hosts.ended(host);
-    return { session: this.get(session.id), savedUncommitted: savedCommit !== null, unpushedCommits };
+    return { session: this.get(session.id), savedUncommitted: savedCommit !== null, unpushedCommits, cleanupError };
   }
 
-  /** Brings an ended (or failed) session back: same id, same branch, a fresh worktree. */
+  /** Brings an ended (or failed) session back: same id, same branch, a fresh worktree (so the repo's setup script runs in it). */
   async resume(actor: Actor, id: string): Promise<Session> {
     const session = this.getFor(actor, id);
     if (session.state === "active" || session.state === "provisioning") return session;
@@ -449,10 +458,13 @@ export class Sessions {
   private async provision(host: SessionHost, username: string): Promise<void> {
     const { mirrors, pods, hosts } = this.deps;
     const sessionId = host.sessionId;
+    let lastStep: string | null = null;
     const report = (event: ProgressEvent) => {
       // The step is only for a page opened later: a full disk must not fail the session over it.
+      // A step that only has new lines of output (a setup script's) is written down once.
       try {
-        this.update(sessionId, { step: event.message });
+        if (event.message !== lastStep) this.update(sessionId, { step: event.message });
+        lastStep = event.message;
       } catch (error) {
         if (!isDiskFull(error)) throw error;
       }
@@ -504,11 +516,17 @@ export class Sessions {
       await traceStep("environment: lifecycle", () =>
         pods.sessionOpening(shell, session, report, (message) => host.sayInTerminal(message)),
       );
+      // Once per worktree, in the one made just now (not in one a restart finds made): its output
+      // is what the new shell shows first, and a failure is said there, never failing the session.
+      const setupScript = repo.setupScript;
+      const note = setupScript && prepared.made
+        ? await traceStep("setup script", () => runSetupScript(shell, session, { name: repo.name, setupScript }, report))
+        : null;
 
       this.update(sessionId, { state: "active", step: null, podId: shell.pod.id, baseSha: prepared.baseSha });
       pods.touch(podKeyOf(session));
       traceTimed("active", performance.now(), 0);
-      host.activate(this.get(sessionId), shell);
+      host.activate(this.get(sessionId), shell, note);
     } catch (error) {
       podFacts?.settle(error instanceof Error ? error : new Error(String(error)));
       // An engine that went meanwhile fails whichever step was talking to it, in its own words

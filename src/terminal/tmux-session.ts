@@ -58,6 +58,15 @@ shift 4
 exec "$@"`;
 const FOUND = 100;
 
+/**
+ * An argument as tmux's command line keeps it: tmux takes one that ends in ";" for the end of its
+ * command (the rest of the line would start another, and fail), and "\;" there for a plain ";".
+ * The note (a setup script's output) may end in one.
+ */
+function literal(arg: string): string {
+  return arg.endsWith(";") ? `${arg.slice(0, -1)}\\;` : arg;
+}
+
 /** Shows $0 (dimmed) before running the rest: the note a new shell opens with. */
 const SAY_FIRST = `printf '\\033[2m%s\\033[0m\\n' "$0"; exec "$@"`;
 
@@ -72,7 +81,7 @@ export async function attachTmuxSession(runtime: Runtime, pod: Pod, spec: ShellS
   let shell = spec.startCommand ? ["bash", "-lc", `${spec.startCommand}; exec bash -l`] : ["bash", "-l"];
   if (spec.note) shell = ["sh", "-c", SAY_FIRST, spec.note, ...shell];
   if (spec.holder) shell = ["sh", "-c", UNDER_HOLDER, "sh", spec.holder.program, spec.holder.socket, spec.sessionId, ...shell];
-  const env = Object.entries({ ...spec.env, TERM: "xterm-256color", COLORTERM: "truecolor" }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  const env = Object.entries({ ...spec.env, TERM: "xterm-256color", COLORTERM: "truecolor" }).flatMap(([k, v]) => ["-e", literal(`${k}=${v}`)]);
   // Found, or made, in one exec into the pod (each costs tens of milliseconds).
   const started = await runtime.exec(
     pod,
@@ -83,7 +92,7 @@ export async function attachTmuxSession(runtime: Runtime, pod: Pod, spec: ShellS
       "set-option", "-g", "default-terminal", "xterm-256color", ";",
       "set-option", "-g", "status", "off", ";",
       "new-session", "-d", "-s", name, "-x", String(DEFAULT_SIZE.cols), "-y", String(DEFAULT_SIZE.rows),
-      "-c", spec.worktreePath, ...env, ...shell,
+      "-c", spec.worktreePath, ...env, ...shell.map(literal),
     ],
     { cwd: spec.worktreePath },
   );

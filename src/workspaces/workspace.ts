@@ -145,9 +145,10 @@ export class Workspace {
 
   /**
    * Readies the session's worktree with Pier's files in it; `cloned` when the person's clone was
-   * made just now, `kept` the files of Pier's the repo tracks itself (and so were left alone).
+   * made just now, `made` when the worktree was (rather than found, as a restart finds it), `kept`
+   * the files of Pier's the repo tracks itself (and so were left alone).
    */
-  async prepare(input: PrepareInput): Promise<{ cloned: boolean; baseSha: string | null; kept: string[]; podFacts: string | null }> {
+  async prepare(input: PrepareInput): Promise<{ cloned: boolean; made: boolean; baseSha: string | null; kept: string[]; podFacts: string | null }> {
     const go = input.mirrorFetched.then(
       () => "go\n",
       () => "stop\n",
@@ -170,7 +171,7 @@ export class Workspace {
       .split("\n")
       .filter((line) => line.startsWith("pod."))
       .map((line) => line.slice("pod.".length));
-    return { cloned: fields.get("cloned") === "1", baseSha: fields.get("base") || null, kept: keptPaths(out), podFacts: podFacts.length > 0 ? podFacts.join("\n") : null };
+    return { cloned: fields.get("cloned") === "1", made: fields.get("made") === "1", baseSha: fields.get("base") || null, kept: keptPaths(out), podFacts: podFacts.length > 0 ? podFacts.join("\n") : null };
   }
 
   /** Brings Pier's files in a live session's worktree up to date: writes these, removes the ones no longer given. */

@@ -29,6 +29,9 @@ import { ensureTestWorkspaceImage } from "../support/workspace-image.ts";
 
 const docker = new Docker();
 
+/** A pattern matching this text exactly. */
+const literal = (text: string) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+
 interface EnvironmentJson {
   source: string;
   configPath: string | null;
@@ -134,8 +137,7 @@ describe("sessions in the repository's own environment", () => {
     test("the terminal has remoteEnv and is the remote user's shell", async () => {
       const term = await TermClient.connect(pier.url, first.id, { cookie });
       try {
-        term.send("echo \"[$FROM_REMOTE_ENV/$(whoami)/$(hello-feature)]\"\r");
-        await term.waitFor("[remote-env-value/dev/feature says feature-word]");
+        await term.run('echo "[$FROM_REMOTE_ENV/$(whoami)/$(hello-feature)]"', literal("[remote-env-value/dev/feature says feature-word]"));
       } finally {
         term.close();
       }
@@ -203,9 +205,8 @@ describe("sessions in the repository's own environment", () => {
         expect(await inPod(now, "cat keep-me.txt")).toBe("not committed");
         expect(await inPod(now, 'echo "$FROM_CONTAINER_ENV"')).toBe("the-new-value");
         expect(await inPod(now, "cat /tmp/lifecycle.log")).toBe("postCreate again");
-        await term.waitFor("your pod was rebuilt", 60_000);
-        term.send("echo \"[$(whoami) in $(basename $PWD)]\"\r");
-        await term.waitFor(`[dev in ${second.worktreePath.split("/").at(-1)}]`, 30_000);
+        await term.waitFor(/your pod was rebuilt/, 60_000);
+        await term.run('echo "[$(whoami) in $(basename $PWD)]"', literal(`[dev in ${second.worktreePath.split("/").at(-1)}]`), 30_000);
       } finally {
         term.close();
       }

@@ -103,6 +103,41 @@ describe("repositories over HTTP", () => {
     expect(await (await patch({ maxConcurrentRuns: "" })).json()).toMatchObject({ maxConcurrentRuns: null });
   });
 
+  test("a repo's setup and cleanup scripts: PATCH and GET round trip them (CRLF made LF, blank none), the settings page edits them, and a NUL or an over-long one is a 400 naming it that changes nothing", async () => {
+    const { id } = (await (await post({ url: "https://github.com/acme/scripted.git" })).json()) as { id: string };
+    const patch = (body: unknown) => pier.fetch(`/api/repos/${id}`, { ...json(body, { cookie }), method: "PATCH" });
+    const get = async () => (await (await pier.fetch(`/api/repos/${id}`, { headers: { cookie } })).json()) as Record<string, unknown>;
+    expect(await get()).toMatchObject({ setupScript: null, cleanupScript: null });
+    expect(await (await patch({ setupScript: "npm ci\r\nnpm run build\r\n", cleanupScript: "rm -rf tmp" })).json()).toMatchObject({ setupScript: "npm ci\nnpm run build\n", cleanupScript: "rm -rf tmp" });
+    expect(await get()).toMatchObject({ setupScript: "npm ci\nnpm run build\n", cleanupScript: "rm -rf tmp" });
+
+    for (const [body, field, says] of [
+      [{ setupScript: "npm ci\0rm -rf /" }, "setupScript", "Setup script must be"],
+      [{ cleanupScript: "x".repeat(10_001) }, "cleanupScript", "Cleanup script must be at most 10000 characters"],
+      [{ setupScript: "echo fine", cleanupScript: "echo \0" }, "cleanupScript", "Cleanup script must be"],
+    ] as const) {
+      const res = await patch(body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as ApiError).error).toMatchObject({ field, message: expect.stringContaining(says) });
+    }
+    expect(await get()).toMatchObject({ setupScript: "npm ci\nnpm run build\n", cleanupScript: "rm -rf tmp" });
+
+    const form = (fields: Record<string, string>) =>
+      pier.fetch(`/repos/${id}/settings`, { method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ defaultBranch: "main", ...fields }).toString() });
+    const page = await (await pier.fetch(`/repos/${id}`, { headers: { cookie } })).text();
+    expect(page).toMatch(/<textarea[^>]*name="setupScript"[^>]*>npm ci\nnpm run build\n<\/textarea>/);
+    expect(page).toMatch(/<textarea[^>]*name="cleanupScript"[^>]*>rm -rf tmp<\/textarea>/);
+    // Refused, the form keeps what was typed (escaped) and nothing is saved.
+    const refused = await form({ setupScript: "echo <b>kept</b>", cleanupScript: "y".repeat(10_001) });
+    expect(refused.status).toBe(400);
+    const echoed = await refused.text();
+    expect(echoed).toContain("Cleanup script must be at most 10000 characters");
+    expect(echoed).toContain("echo &lt;b&gt;kept&lt;/b&gt;</textarea>");
+    expect(await get()).toMatchObject({ setupScript: "npm ci\nnpm run build\n", cleanupScript: "rm -rf tmp" });
+    expect((await form({ setupScript: "make deps\r\n", cleanupScript: "  " })).status).toBe(200);
+    expect(await get()).toMatchObject({ setupScript: "make deps\n", cleanupScript: null });
+  });
+
   test("local repos are accepted when the server allows them", async () => {
     const open = await startTestPier({ PIER_ALLOW_LOCAL_REPOS: "1" });
     try {

@@ -36,8 +36,8 @@ export function sessionApi(pier: Pier) {
       return sessionEventStream(pier, session.id, ctx.request.signal);
     })
     .post("/:id/end", async (ctx) => {
-      const { session, savedUncommitted, unpushedCommits } = await sessions.end(requireActor(pier, ctx), ctx.params.id);
-      return { ...publicSession(session), savedUncommitted, unpushedCommits };
+      const { session, savedUncommitted, unpushedCommits, cleanupError } = await sessions.end(requireActor(pier, ctx), ctx.params.id);
+      return { ...publicSession(session), savedUncommitted, unpushedCommits, cleanupError };
     })
     .get("/:id/recording", (ctx) => {
       const { session, path } = pier.terminals.recordingFor(requireActor(pier, ctx), ctx.params.id);

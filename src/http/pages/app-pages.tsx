@@ -44,6 +44,8 @@ export function appPages(pier: Pier) {
       maxConcurrentRuns: repo.maxConcurrentRuns === null ? "" : String(repo.maxConcurrentRuns),
       devcontainerPath: repo.devcontainerPath ?? "",
       warmPods: String(repo.warmPods),
+      setupScript: repo.setupScript ?? "",
+      cleanupScript: repo.cleanupScript ?? "",
       ...form.values,
     };
     const sessions = sessionRows(pier, pier.sessions.list(personActor(viewer), { repoId: repo.id }));

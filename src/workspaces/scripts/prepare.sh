@@ -1,6 +1,7 @@
 # Readies a session's worktree in the person's pod, in one exec: makes their clone if it is
 # missing, fetches it from the mirror, makes (or keeps) the worktree, sets the commit identity,
-# writes Pier's own files (see session-files.sh, prepended to this script) and prints the base;
+# writes Pier's own files (see session-files.sh, prepended to this script) and prints the base
+# (and made=1 when it made the worktree just now);
 # asked, it also says what Pier needs to know of a pod it has not seen yet (claude-code-probe.sh,
 # prepended too), as `pod.<key>=<value>` lines. Idempotent: provisioning cut off at any point can run again.
 # Its input: Pier's files as lines "<path><TAB><base64>", then "go" once the mirror is fetched
@@ -92,6 +93,8 @@ if [ ! -e "$wt/.git" ]; then
       *) echo "$out" >&2; exit 1 ;;
     esac
   fi
+  # A new worktree: the repository's setup script runs in it (not in one a restart finds made).
+  echo made=1
 fi
 mark worktree-add
 git -C "$wt" config --worktree user.name "$name"
