@@ -260,7 +260,9 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       const pod = pods.view(key.repoId, key.userId);
       return { exists: pod !== null && pod.state !== "missing", envHash: pod?.envHash ?? null };
     },
-    recreatePod: (repo, userId, progress) => pods.recreate(repo, userId, progress),
+    // The once-per-pod commands run again in a live session's worktree (the clone is bare).
+    recreatePod: (repo, userId, progress) =>
+      pods.recreate(repo, userId, progress, reads.allActive().find((s) => s.repoId === repo.id && s.userId === userId)?.worktreePath ?? null),
   });
   const claudeCode = new ClaudeCodeSupply({
     runtime: runtime.kind,

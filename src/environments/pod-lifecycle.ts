@@ -10,14 +10,18 @@ export interface LifecycleMarks {
   set(key: PodKey, marks: { createdCommandsIn?: string; startCommandsFor?: string }): void;
 }
 
-/** The steps that run once in each pod (each new container), in order, in the person's clone. */
+/** The steps that run once in each pod (each new container), in order. */
 export const ONCE_PER_POD: LifecycleName[] = ["onCreateCommand", "updateContentCommand", "postCreateCommand"];
 
 export interface OpeningSession {
-  /** The person's clone of the repo, where the pod's own steps run. */
-  clone: string;
-  /** The session's worktree, where postAttachCommand runs; none when a pod is warmed with no session. */
-  worktree: string | null;
+  /**
+   * The session's worktree, where every step runs: the person's clone is bare (each session has
+   * its worktree), so a checkout of the repository is where a command such as `npm ci` finds what
+   * it needs, as the spec's workspace folder is.
+   */
+  worktree: string;
+  /** Whether a session is opening (postAttachCommand runs), or the pod was made again under live ones. */
+  attach: boolean;
   /** remoteEnv and Pier's variables for the commands. */
   env: Record<string, string>;
   /** A line of a step's output, or a step beginning. */
@@ -29,7 +33,8 @@ export interface OpeningSession {
 /**
  * The devcontainer's lifecycle commands, run as the spec says: onCreateCommand,
  * updateContentCommand and postCreateCommand once per pod (a pod made again runs them again),
- * postStartCommand at each start of the pod, postAttachCommand for each session in its worktree.
+ * postStartCommand at each start of the pod, postAttachCommand for each session; all in the
+ * worktree of the session that opens (a pod warmed with no session yet waits for its first).
  * A session waits for the steps up to the configuration's waitFor (a failure there fails its
  * start, with the command's last lines, and a Retry runs the step again); later steps go on
  * after it opens. Which steps have run is kept with the pod, so a restart of Pier does not run
@@ -40,7 +45,7 @@ export class PodLifecycle {
 
   constructor(private marks: LifecycleMarks) {}
 
-  /** Runs what the pod's environment asks for when a session opens in it (or, with no worktree, when the pod is warmed). */
+  /** Runs what the pod's environment asks for when a session opens in it (or the pod was made again under it). */
   async opening(shell: PodShell, key: PodKey, session: OpeningSession, startedAt: string | null): Promise<void> {
     const config = this.marks.get(key)?.config;
     if (!config) return;
@@ -57,7 +62,7 @@ export class PodLifecycle {
       run: () =>
         this.lock.run(lockId, async () => {
           if (stepsDone(this.marks.get(key)?.createdCommandsIn ?? null, podId) > index) return;
-          await run(name, session.clone);
+          await run(name, session.worktree);
           this.marks.set(key, { createdCommandsIn: `${podId}#${index + 1}` });
         }),
     }));
@@ -67,11 +72,11 @@ export class PodLifecycle {
         this.lock.run(lockId, async () => {
           const start = `${podId}@${startedAt ?? ""}`;
           if (this.marks.get(key)?.startCommandsFor === start) return;
-          await run("postStartCommand", session.clone);
+          await run("postStartCommand", session.worktree);
           this.marks.set(key, { startCommandsFor: start });
         }),
     });
-    if (session.worktree) steps.push({ name: "postAttachCommand", run: () => run("postAttachCommand", session.worktree!) });
+    if (session.attach) steps.push({ name: "postAttachCommand", run: () => run("postAttachCommand", session.worktree) });
 
     const waitFor = LIFECYCLE_STEPS.indexOf(config.waitFor);
     let opened = false;

@@ -112,15 +112,17 @@ export class Pods {
     this.prepareWorkspace(key);
     await this.deps.mirrors.ensure(repo);
     await this.deps.services.open(key, this.deps.mirrors.path(repo.id));
-    let made: { config: DevcontainerConfig | null } = { config: null };
+    let made: { config?: DevcontainerConfig | null } = {};
     let pod = await this.deps.runtime.ensurePod(this.spec(repo, key, made), progress);
     if (this.mountsOldCloneNeedlessly(key, pod) && !this.deps.inUse(key, forSession)) {
       progress({ step: "pod", message: "Re-creating your pod without the shared clone from before pods were per person…" });
       await this.deps.runtime.removePod(key);
-      made = { config: null };
+      made = {};
       pod = await this.deps.runtime.ensurePod(this.spec(repo, key, made), progress);
     }
-    const environment = pod.created ? { envHash: pod.envHash ?? null, envConfig: made.config ? JSON.stringify(made.config) : null } : {};
+    // Only the call whose spec made the pod knows its configuration: another ensure that shared
+    // the same making (see DockerRuntime.ensurePod) must not write it over with nothing.
+    const environment = pod.created && "config" in made ? { envHash: pod.envHash ?? null, envConfig: made.config ? JSON.stringify(made.config) : null } : {};
     this.record(key, { containerId: pod.id, image: pod.image, state: "running", ...environment }, true);
     const shell = { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.workspacesDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
     for (const listener of this.readyListeners) listener(key, shell);
@@ -194,29 +196,32 @@ export class Pods {
   /**
    * Makes the person's pod of the repo again from the repository's environment now: the container
    * goes (what was installed into it with it), their workspace stays (it is mounted, not in the
-   * container), the once-per-pod commands run again in their clone, and their live sessions are
-   * told (each gets a new shell in the same worktree).
+   * container), the once-per-pod commands run again in `worktree` (a live session's, if they have
+   * one; else at their next session), and their live sessions are told (each gets a new shell in
+   * the same worktree).
    */
-  async recreate(repo: Repo, userId: string, progress: Progress): Promise<void> {
+  async recreate(repo: Repo, userId: string, progress: Progress, worktree: string | null): Promise<void> {
     const key = { repoId: repo.id, userId };
     // Built first, while the old pod still serves: a build that fails leaves the person their pod.
     await this.deps.environments?.resolve(repo, key, progress);
     for (const listener of this.rebuiltListeners) listener(key, "before");
     await this.deps.runtime.removePod(key);
     const shell = await this.ensure(repo, userId, progress);
-    await this.warmCommands(shell, key, progress);
+    if (worktree && this.marksConfig(key)) {
+      const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
+      const say = (line: string) => progress({ step: "environment", message: line });
+      await this.lifecycle.opening(shell, key, { worktree, attach: false, env: this.remoteEnv(key), say, late: say }, startedAt);
+    }
     for (const listener of this.rebuiltListeners) listener(key, "after");
   }
 
   /**
    * The person's pod of the repo, made and started ahead of their first session (a repo's
-   * warmPods), with the environment's once-per-pod and start commands run in their clone if
-   * they have one yet.
+   * warmPods): the image built, the container running. Its once-per-pod commands run in the
+   * first session's worktree, which has the repository's files.
    */
   async warm(repo: Repo, userId: string): Promise<void> {
-    const key = { repoId: repo.id, userId };
-    const shell = await this.ensure(repo, userId);
-    await this.warmCommands(shell, key, () => {});
+    await this.ensure(repo, userId);
   }
 
   /**
@@ -230,9 +235,8 @@ export class Pods {
     const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
     const env = { ...this.remoteEnv(key), PIER_SESSION_ID: session.id, PIER_WORKTREE: session.worktreePath };
     const say = (line: string) => progress({ step: "environment", message: line });
-    const clone = cloneDir(this.deps.workspacesDir, key.repoId, key.userId);
     try {
-      await this.lifecycle.opening(shell, key, { clone, worktree: session.worktreePath, env, say, late }, startedAt);
+      await this.lifecycle.opening(shell, key, { worktree: session.worktreePath, attach: true, env, say, late }, startedAt);
     } catch (error) {
       // A pod whose making never finished is no use to anyone: it goes (the workspace stays), so
       // that Try again makes it anew from the repository's configuration as it is then (a fix).
@@ -240,15 +244,6 @@ export class Pods {
       await this.deps.runtime.removePod(key).catch(() => undefined);
       throw new LifecycleFailure(error.step, `${error.message}\nThe pod was set aside; Try again makes it anew from the repository's configuration as it is then.`);
     }
-  }
-
-  private async warmCommands(shell: PodShell, key: PodKey, progress: Progress): Promise<void> {
-    const clone = cloneDir(this.deps.workspacesDir, key.repoId, key.userId);
-    const present = await this.deps.runtime.exec(shell.pod, ["test", "-e", `${clone}/.git`], { cwd: shell.cwd, timeoutMs: 30_000 });
-    if (present.exitCode !== 0) return;
-    const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
-    const say = (line: string) => progress({ step: "environment", message: line });
-    await this.lifecycle.opening(shell, key, { clone, worktree: null, env: this.remoteEnv(key), say, late: say }, startedAt);
   }
 
   private marksConfig(key: PodKey): DevcontainerConfig | null {
@@ -308,7 +303,7 @@ export class Pods {
   }
 
   /** The pod's spec; `made` learns the configuration the environment resolved to, if the pod is created. */
-  private spec(repo: Repo, key: PodKey, made: { config: DevcontainerConfig | null } = { config: null }): PodSpec {
+  private spec(repo: Repo, key: PodKey, made: { config?: DevcontainerConfig | null } = {}): PodSpec {
     const { workspacesDir, mirrors, services } = this.deps;
     const workDir = workspaceDir(workspacesDir, key.repoId, key.userId);
     const mounts: PodMount[] = [

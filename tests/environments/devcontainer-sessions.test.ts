@@ -205,8 +205,16 @@ describe("sessions in the repository's own environment", () => {
         expect(await inPod(now, "cat keep-me.txt")).toBe("not committed");
         expect(await inPod(now, 'echo "$FROM_CONTAINER_ENV"')).toBe("the-new-value");
         expect(await inPod(now, "cat /tmp/lifecycle.log")).toBe("postCreate again");
-        await term.waitFor(/your pod was rebuilt/, 60_000);
-        await term.run('echo "[$(whoami) in $(basename $PWD)]"', literal(`[dev in ${second.worktreePath.split("/").at(-1)}]`), 30_000);
+        // The shell went with the old pod: the viewer's socket closed (the page reconnects), and the
+        // terminal it finds is a new shell in the same worktree that says why first.
+        expect((await term.closed).code).toBe(1012);
+        const reconnected = await TermClient.connect(pier.url, second.id, { cookie });
+        try {
+          await reconnected.waitFor(/your pod was rebuilt/, 60_000);
+          await reconnected.run('echo "[$(whoami) in $(basename $PWD)]"', literal(`[dev in ${second.worktreePath.split("/").at(-1)}]`), 30_000);
+        } finally {
+          reconnected.close();
+        }
       } finally {
         term.close();
       }
