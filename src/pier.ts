@@ -252,7 +252,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     inUse: (key, except) => reads.hasLiveSession(key.repoId, key.userId, except),
     environments: { resolve: (repo, key, progress) => environments.resolve(repo, key, progress) },
   });
-  const environments: Environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage,
+  const environments: Environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage, featureRegistryAllowPrivate: config.featureRegistryAllowPrivate,
     images: runtime instanceof DockerRuntime
       ? new EnvironmentImages({ docker: dockerClient(config.dockerHost), mirrors, scratchDir: join(config.dataDir, "environment-builds"), network: () => config.podNetwork, instanceId: settings.instanceId() })
       : null,

@@ -1,5 +1,6 @@
 import type { Actor } from "../auth/actor.ts";
 import type { Db } from "../infra/db.ts";
+import { type Resolve, checkDestination, systemResolve } from "../infra/destination.ts";
 import { AppError, errorMessage } from "../infra/errors.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, type Repo, reposOnGithub } from "../repos/repos.ts";
@@ -25,6 +26,10 @@ export interface PodEnvironmentFacts {
 
 export interface EnvironmentsDeps {
   db: Db;
+  /** Whether features may come from registries on loopback and private networks (PIER_FEATURE_REGISTRY_ALLOW_PRIVATE). */
+  featureRegistryAllowPrivate?: boolean;
+  /** How a registry's name is resolved, for that check. */
+  resolveHost?: Resolve;
   mirrors: Mirrors;
   /** Null where pods are not containers (the local runtime): no devcontainer applies there. */
   images: ImageBuilder | null;
@@ -92,6 +97,7 @@ export class Environments {
     const id = podKeyId(key);
     this.failures.delete(id);
     const building = (async () => {
+      await this.checkRegistries(config);
       progress({ step: "image", message: `Building the environment from ${config.configPath}…`, fraction: 0 });
       await images.ensure({ repoId: repo.id, commit, config, hash }, (line) => progress({ step: "image", message: line }));
       progress({ step: "image", message: `Environment ${images.tagFor(repo.id, hash)} is ready.`, fraction: 1 });
@@ -109,7 +115,7 @@ export class Environments {
       pod: {
         image: images.tagFor(repo.id, hash),
         env: config.containerEnv,
-        user: config.remoteUser ?? config.containerUser,
+        user: podUserName(config),
         cpus: config.hostRequirements.cpus,
         memoryMb: config.hostRequirements.memoryMb,
         hash,
@@ -187,6 +193,7 @@ export class Environments {
     await this.deps.mirrors.update(repo);
     const found = await readEnvironment(this.deps.mirrors, repo);
     if (!found.config || !found.hash || !found.commit || (await images.has(repo.id, found.hash))) return;
+    await this.checkRegistries(found.config);
     await images.ensure({ repoId: repo.id, commit: found.commit, config: found.config, hash: found.hash }, () => {});
   }
 
@@ -200,10 +207,38 @@ export class Environments {
     }
   }
 
+  /**
+   * A feature from a registry is fetched by the devcontainer CLI from Pier's own process, so a
+   * repository could name a host of the server's network: its registry must have only public
+   * addresses (checked as a webhook's are), unless the admin allows private ones.
+   */
+  private async checkRegistries(config: DevcontainerConfig): Promise<void> {
+    if (this.deps.featureRegistryAllowPrivate) return;
+    for (const feature of config.features.filter((f) => !f.local)) {
+      const host = feature.id.split("/")[0] ?? "";
+      let url: URL;
+      try {
+        url = new URL(`https://${host}`);
+      } catch {
+        throw environmentInvalid(`The feature ${feature.id} names no registry host Pier can read.`);
+      }
+      const checked = await checkDestination(url, { allowPrivate: false, resolve: this.deps.resolveHost ?? systemResolve });
+      if ("notPublic" in checked) {
+        throw environmentInvalid(`The feature ${feature.id} is on ${host}, which is not a public address (${checked.notPublic}); Pier does not fetch from it unless PIER_FEATURE_REGISTRY_ALLOW_PRIVATE is set.`);
+      }
+    }
+  }
+
   /** Resolves when the rebuilds under way are done (a closing Pier, and tests, wait for them). */
   async settled(): Promise<void> {
     await Promise.all([...this.building.values(), ...this.rebuilding.values()]);
   }
+}
+
+/** The name sessions run as: the file's remoteUser (else containerUser) without a group; none for a bare uid (the pod user has uid 1000 whatever it asks). */
+function podUserName(config: DevcontainerConfig): string | null {
+  const name = (config.remoteUser ?? config.containerUser)?.split(":")[0] ?? null;
+  return name && !/^\d+$/.test(name) ? name : null;
 }
 
 function environmentInvalid(sentence: string): AppError {

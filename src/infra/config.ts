@@ -30,6 +30,8 @@ export interface Config {
   metricsPublic: boolean;
   /** PIER_WEBHOOK_ALLOW_PRIVATE: people's "needs you" webhooks may post to loopback and private networks. */
   webhookAllowPrivate: boolean;
+  /** PIER_FEATURE_REGISTRY_ALLOW_PRIVATE: devcontainer features may come from registries on loopback and private networks. */
+  featureRegistryAllowPrivate: boolean;
   anthropicApiKey: string | null;
   anthropicBaseUrl: string;
   /** PIER_MODEL_RETRY_FIRST_MS: the first wait before a model request is tried again (doubling after), unless the service says how long. */
@@ -81,6 +83,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustedProxies: readCidrs(env, "PIER_TRUSTED_PROXIES"),
     metricsPublic: readFlag(env, "PIER_METRICS_PUBLIC"),
     webhookAllowPrivate: readFlag(env, "PIER_WEBHOOK_ALLOW_PRIVATE"),
+    featureRegistryAllowPrivate: readFlag(env, "PIER_FEATURE_REGISTRY_ALLOW_PRIVATE"),
     anthropicApiKey: readOptional(env, "ANTHROPIC_API_KEY"),
     anthropicBaseUrl: readUrl(env, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
     modelRetryFirstMs: readWhole(env, "PIER_MODEL_RETRY_FIRST_MS", 2000, 1, 60_000),

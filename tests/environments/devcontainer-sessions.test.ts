@@ -293,6 +293,34 @@ describe("sessions in the repository's own environment", () => {
     expect(await inPod(session, "cat /tmp/warmed")).toBe("warmed");
   }, 300_000);
 
+  test("a feature from a registry on the server's own network is refused before anything is fetched", async () => {
+    const { id } = await addDevcontainerRepo("inward", {
+      ".devcontainer/devcontainer.json": JSON.stringify({ image, features: { "127.0.0.1:5000/team/features/secret:1": {} } }),
+    });
+    const started = (await (await startSession(pier, cookie, { repoId: id })).json()) as SessionJson;
+    const failed = await waitForState(pier, cookie, started.id, "failed", 120_000);
+    expect(failed.error).toContain("127.0.0.1:5000/team/features/secret:1");
+    expect(failed.error).toContain("not a public address");
+  }, 200_000);
+
+  test("a member's rebuild makes their own pod again, never another person's", async () => {
+    const [repoId] = repoIds;
+    const mira = await signIn(pier, "mira", "a long enough password");
+    const adminPod = ((await (await pier.fetch(`/api/repos/${repoId}`, { headers: { cookie } })).json()) as { pod: { containerId: string } }).pod.containerId;
+    const rebuild = await pier.fetch(`/api/repos/${repoId}/environment/rebuild`, { method: "POST", headers: { cookie: mira } });
+    expect(rebuild.status).toBe(202);
+    await until("mira's rebuild to finish", () => environmentOf(repoId!, mira), (e) => e.state !== "building", 240_000);
+    const miraPod = ((await (await pier.fetch(`/api/repos/${repoId}`, { headers: { cookie: mira } })).json()) as { pod: { containerId: string } | null }).pod;
+    expect(miraPod?.containerId).toBeTruthy();
+    expect(miraPod!.containerId).not.toBe(adminPod);
+    const still = await docker.getContainer(adminPod).inspect();
+    expect(still.State.Running).toBe(true);
+    // Nor can a member rebuild from another person's session page.
+    const [adminSession] = (await (await pier.fetch(`/api/sessions?repoId=${repoId}&state=active`, { headers: { cookie } })).json()) as SessionJson[];
+    const fromPage = await pier.fetch(`/sessions/${adminSession!.id}/environment/rebuild`, { method: "POST", headers: { cookie: mira } });
+    expect(fromPage.status).toBe(404);
+  }, 300_000);
+
   test("bad input: a devcontainer path outside the spec's places, and a rebuild of another repository id", async () => {
     const [repoId] = repoIds;
     const bad = await pier.fetch(`/api/repos/${repoId}`, { ...json({ devcontainerPath: "../../etc/passwd" }, { cookie }), method: "PATCH" });
