@@ -429,6 +429,13 @@ export function SessionPage(props: SessionPageProps) {
   );
 }
 
+/** The steps whose command's latest lines the page shows as they come, with what they are. */
+const STEP_OUTPUT: Record<string, string> = {
+  image: "The environment build's latest output",
+  environment: "The environment commands' latest output",
+  setup: "The setup script's latest output",
+};
+
 /**
  * Provisioning's steps as they go; the environment's commands only for a repo with a devcontainer,
  * the setup script's step (with its latest output) only for a repo that has one.
@@ -445,7 +452,7 @@ function Provisioning(props: { session: Session; withSetup: boolean; withEnviron
               {label}
             </span>
             <span class="step-message muted" />
-            {step === "setup" ? <pre class="step-output" aria-label="The setup script's latest output" hidden /> : ""}
+            {STEP_OUTPUT[step] ? <pre class="step-output" aria-label={STEP_OUTPUT[step]} hidden /> : ""}
           </li>
         ))}
       </ol>

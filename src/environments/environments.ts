@@ -7,6 +7,7 @@ import { getRepo, type Repo, reposOnGithub } from "../repos/repos.ts";
 import type { PodEnvironment, PodKey, Progress } from "../runtime/runtime.ts";
 import type { DevcontainerConfig, EnvironmentPort, EnvironmentSource, RefusedKey } from "./environment.ts";
 import { readEnvironment, type RepoEnvironment } from "./environment-source.ts";
+import { StepOutput } from "./step-output.ts";
 
 /** What building an environment's image takes (see image-build.ts). */
 export interface ImageBuilder {
@@ -98,9 +99,10 @@ export class Environments {
     this.failures.delete(id);
     const building = (async () => {
       await this.checkRegistries(config);
+      const log = new StepOutput(progress, "image", `Building the environment from ${config.configPath}…`);
       progress({ step: "image", message: `Building the environment from ${config.configPath}…`, fraction: 0 });
-      await images.ensure({ repoId: repo.id, commit, config, hash }, (line) => progress({ step: "image", message: line }));
-      progress({ step: "image", message: `Environment ${images.tagFor(repo.id, hash)} is ready.`, fraction: 1 });
+      await images.ensure({ repoId: repo.id, commit, config, hash }, (line) => log.line(line));
+      log.done(`Environment ${images.tagFor(repo.id, hash)} is ready.`);
     })();
     this.building.set(id, building.catch(() => undefined));
     try {

@@ -1,5 +1,5 @@
 import { AppError } from "../infra/errors.ts";
-import type { PodShell } from "../workspaces/pod-script.ts";
+import { type PodShell, forPerson } from "../workspaces/pod-script.ts";
 import type { LifecycleCommand, LifecycleName, LifecycleStep } from "./environment.ts";
 
 /** How long one lifecycle command may run (an install of a big toolchain takes minutes, not hours). */
@@ -28,7 +28,7 @@ export class LifecycleFailure extends AppError {
   static of(step: LifecycleName, label: string | null, exitCode: number, tail: string): LifecycleFailure {
     const which = label ? `${step} "${label}"` : step;
     const how = exitCode === 124 || exitCode === 137 ? `took longer than ${COMMAND_TIMEOUT_S / 60} minutes` : `failed (exit ${exitCode})`;
-    const lines = tail.trimEnd().split("\n").slice(-FAILURE_LINES).join("\n");
+    const lines = tail.trimEnd().split("\n").map(forPerson).filter(Boolean).slice(-FAILURE_LINES).join("\n");
     return new LifecycleFailure(step, `The environment's ${which} ${how}${lines ? `:\n${lines}` : "."}`);
   }
 }

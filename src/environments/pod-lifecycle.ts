@@ -24,7 +24,9 @@ export interface OpeningSession {
   attach: boolean;
   /** remoteEnv and Pier's variables for the commands. */
   env: Record<string, string>;
-  /** A line of a step's output, or a step beginning. */
+  /** A step begins. */
+  begin: (name: LifecycleName) => void;
+  /** A line of a step's output, as the pod printed it. */
   say: (line: string) => void;
   /** A step after waitFor failed, once the session was open: told to the person (in the terminal). */
   late: (message: string) => void;
@@ -54,7 +56,7 @@ export class PodLifecycle {
     const run = async (name: LifecycleName, cwd: string) => {
       const step = config.lifecycle[name];
       if (!step) return;
-      session.say(`Running ${name}…`);
+      session.begin(name);
       await runLifecycleStep(shell, name, step, { cwd, env: session.env, say: session.say });
     };
     const steps: Array<{ name: LifecycleName; run: () => Promise<void> }> = ONCE_PER_POD.map((name, index) => ({

@@ -9,7 +9,9 @@ import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, listRepos, type Repo } from "../repos/repos.ts";
 import type { ResolvedEnvironment } from "../environments/environments.ts";
 import type { DevcontainerConfig } from "../environments/environment.ts";
+import type { LifecycleName } from "../environments/environment.ts";
 import { LifecycleFailure } from "../environments/lifecycle.ts";
+import { StepOutput } from "../environments/step-output.ts";
 import { ONCE_PER_POD, PodLifecycle } from "../environments/pod-lifecycle.ts";
 import type { OrphanPod, Pod, PodKey, PodMount, PodSpec, Progress, Runtime } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
@@ -209,8 +211,9 @@ export class Pods {
     const shell = await this.ensure(repo, userId, progress);
     if (worktree && this.marksConfig(key)) {
       const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
-      const say = (line: string) => progress({ step: "environment", message: line });
-      await this.lifecycle.opening(shell, key, { worktree, attach: false, env: this.remoteEnv(key), say, late: say }, startedAt);
+      const output = new StepOutput(progress);
+      const session = { worktree, attach: false, env: this.remoteEnv(key), begin: (name: LifecycleName) => output.begin(name), say: (line: string) => output.line(line), late: () => {} };
+      await this.lifecycle.opening(shell, key, session, startedAt);
     }
     for (const listener of this.rebuiltListeners) listener(key, "after");
   }
@@ -234,9 +237,10 @@ export class Pods {
     if (!this.marksConfig(key)) return;
     const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
     const env = { ...this.remoteEnv(key), PIER_SESSION_ID: session.id, PIER_WORKTREE: session.worktreePath };
-    const say = (line: string) => progress({ step: "environment", message: line });
+    const output = new StepOutput(progress);
     try {
-      await this.lifecycle.opening(shell, key, { worktree: session.worktreePath, attach: true, env, say, late }, startedAt);
+      await this.lifecycle.opening(shell, key, { worktree: session.worktreePath, attach: true, env, begin: (name) => output.begin(name), say: (line) => output.line(line), late }, startedAt);
+      output.done();
     } catch (error) {
       // A pod whose making never finished is no use to anyone: it goes (the workspace stays), so
       // that Try again makes it anew from the repository's configuration as it is then (a fix).

@@ -57,6 +57,25 @@ function commitFiles(repo: RemoteRepo, files: Record<string, string>, message: s
   Bun.spawnSync(["chmod", "-R", "a+rX", dirname(repo.path)]);
 }
 
+/** The session's server-sent events as text, until `enough` says so (or 20 s). */
+async function readEvents(pier: TestPier, sessionId: string, cookie: string, enough: (text: string) => boolean): Promise<string> {
+  const res = await pier.fetch(`/api/sessions/${sessionId}/events`, { headers: { cookie } });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + 20_000;
+  try {
+    while (!enough(text) && Date.now() < deadline) {
+      const { value, done } = await Promise.race([reader.read(), Bun.sleep(1000).then(() => ({ value: undefined, done: false }))]);
+      if (done) break;
+      if (value) text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return text;
+}
+
 describe("sessions in the repository's own environment", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pier-devcontainer-"));
   let image: string;
@@ -256,6 +275,10 @@ describe("sessions in the repository's own environment", () => {
     expect(failed.error).toContain("the-last-words");
     const page = await (await pier.fetch(`/sessions/${started.id}`, { headers: { cookie } })).text();
     expect(page).toContain("the-last-words");
+    // The Environment step showed the command's lines as they came (a page opened now still sees the steps).
+    const events = await readEvents(pier, started.id, cookie, (text) => text.includes("step-one"));
+    expect(events).toContain('"step":"environment"');
+    expect(events).toContain("Running postCreateCommand");
     expect(page).toContain("Try again");
 
     commitFiles(remote, { ".devcontainer/devcontainer.json": JSON.stringify({ image, postCreateCommand: "echo fixed > /tmp/fixed" }) }, "Fix the environment");
