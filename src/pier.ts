@@ -206,7 +206,7 @@ const POD_USER: FileOwner = { uid: 1000, gid: 1000 };
 /**
  * Builds Pier's parts and connects them, each after what it needs: build order is dependency
  * order. Where two parts need each other, the later one is connected to the earlier once both
- * exist (pods.onReady, services.answerTokens, terminals.onOutput, hosts.connect, address.onMoved).
+ * exist (pods.onReady, pods.connectEnvironments, services.answerTokens, terminals.onOutput, hosts.connect, address.onMoved).
  */
 export async function openPier(config: Config): Promise<OpenedPier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -248,11 +248,10 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     // A server's secrets reach only a live session of the pod's own person and repo.
     mcpServer: async (pod, sessionId, name) => (reads.isLiveFor(pod, sessionId) ? mcpServers.launch(pod.repoId, name) : null),
   });
-  const pods: Pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services,
+  const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services,
     inUse: (key, except) => reads.hasLiveSession(key.repoId, key.userId, except),
-    environments: { resolve: (repo, key, progress) => environments.resolve(repo, key, progress) },
   });
-  const environments: Environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage, featureRegistryAllowPrivate: config.featureRegistryAllowPrivate,
+  const environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage, featureRegistryAllowPrivate: config.featureRegistryAllowPrivate,
     images: runtime instanceof DockerRuntime
       ? new EnvironmentImages({ docker: dockerClient(config.dockerHost), mirrors, scratchDir: join(config.dataDir, "environment-builds"), network: () => config.podNetwork, instanceId: settings.instanceId() })
       : null,
@@ -264,6 +263,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     recreatePod: (repo, userId, progress) =>
       pods.recreate(repo, userId, progress, reads.allActive().find((s) => s.repoId === repo.id && s.userId === userId)?.worktreePath ?? null),
   });
+  pods.connectEnvironments(environments);
   const claudeCode = new ClaudeCodeSupply({
     runtime: runtime.kind,
     builds,

@@ -44,8 +44,6 @@ export interface PodsDeps {
   services: PodServices;
   /** Whether the person has a live session in their pod of the repo, leaving out `except` (the one being started). */
   inUse: (key: PodKey, except?: string) => boolean;
-  /** What a new pod is made from; without it, the repo's image or the default one. */
-  environments?: PodEnvironmentResolver;
 }
 
 /** Where login shells in a Docker pod pick up Pier's PATH addition (the gh wrapper). */
@@ -61,6 +59,8 @@ export class Pods {
   private removingLegacy = new Map<string, Promise<void>>();
   private readyListeners: Array<(key: PodKey, shell: PodShell) => void> = [];
   private rebuiltListeners: Array<(key: PodKey, phase: "before" | "after") => void> = [];
+  /** What a new pod is made from (see connectEnvironments); until connected, the repo's image or the default one. */
+  private environments: PodEnvironmentResolver | null = null;
   /** The environment's lifecycle commands, with what has run kept on each pod's row. */
   readonly lifecycle: PodLifecycle;
 
@@ -74,6 +74,11 @@ export class Pods {
       },
       set: (key, marks) => void this.deps.db.update(pods).set(marks).where(this.where(key)).run(),
     });
+  }
+
+  /** Pods are made from the repositories' environments from now on (they are built after the pods, which they ask about). */
+  connectEnvironments(environments: PodEnvironmentResolver): void {
+    this.environments = environments;
   }
 
   /** `listener` is told before and after a person's pod is made again from a new environment (its sessions get a new shell). */
@@ -205,7 +210,7 @@ export class Pods {
   async recreate(repo: Repo, userId: string, progress: Progress, worktree: string | null): Promise<void> {
     const key = { repoId: repo.id, userId };
     // Built first, while the old pod still serves: a build that fails leaves the person their pod.
-    await this.deps.environments?.resolve(repo, key, progress);
+    await this.environments?.resolve(repo, key, progress);
     for (const listener of this.rebuiltListeners) listener(key, "before");
     await this.deps.runtime.removePod(key);
     const shell = await this.ensure(repo, userId, progress);
@@ -318,7 +323,7 @@ export class Pods {
     ];
     const legacy = this.legacyClone(key);
     if (legacy) mounts.push({ path: legacy, readOnly: true });
-    const environments = this.deps.environments;
+    const environments = this.environments;
     return {
       key,
       repoName: repo.name,
