@@ -25,6 +25,8 @@ export interface TreeEntry {
 export class Mirrors {
   /** One git operation at a time per mirror: two sessions starting together fetch once each, in turn. */
   private lock = new KeyedLock();
+  /** The fetch under way of each mirror, which later callers share (see update). */
+  private updating = new Map<string, Promise<"cloned" | "fetched">>();
 
   constructor(
     private dataDir: string,
@@ -45,14 +47,24 @@ export class Mirrors {
     if (!existsSync(join(this.path(repo.id), "HEAD"))) await this.lock.run(repo.id, () => this.init(repo));
   }
 
-  /** Brings the mirror up to date with the remote, cloning it the first time. */
+  /**
+   * Brings the mirror up to date with the remote, cloning it the first time. A caller that comes
+   * while a fetch is under way shares it: a session's start and the pod it makes (which reads the
+   * repository's environment) both want the remote as of now, and one fetch gives them that.
+   */
   update(repo: Repo): Promise<"cloned" | "fetched"> {
-    return this.lock.run(repo.id, async () => {
-      const first = !this.fetched(repo.id);
-      await this.init(repo);
-      await this.git(repo.id, ["fetch", "--prune", "--no-tags", "origin"]);
-      return first ? "cloned" : "fetched";
-    });
+    const running = this.updating.get(repo.id);
+    if (running) return running;
+    const fetching = this.lock
+      .run(repo.id, async () => {
+        const first = !this.fetched(repo.id);
+        await this.init(repo);
+        await this.git(repo.id, ["fetch", "--prune", "--no-tags", "origin"]);
+        return first ? ("cloned" as const) : ("fetched" as const);
+      })
+      .finally(() => this.updating.delete(repo.id));
+    this.updating.set(repo.id, fetching);
+    return fetching;
   }
 
   /** Branch names on the remote: from the mirror once fetched, else asked of the remote itself. */
