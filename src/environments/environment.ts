@@ -57,7 +57,7 @@ export interface DevcontainerConfig {
    */
   features: Array<{ id: string; local: boolean; options: Record<string, string | boolean> }>;
   containerEnv: Record<string, string>;
-  /** For what runs in the pod; a `${containerEnv:X}` in a value is left as written, for the pod to resolve. */
+  /** For what runs in the pod; a `${containerEnv:X}` in a value is put in from the pod's own environment when it is made (container-env.ts). */
   remoteEnv: Record<string, string>;
   remoteUser: string | null;
   containerUser: string | null;

@@ -371,7 +371,8 @@ export class PodServices {
 }
 
 /**
- * What login shells in the pod source (/etc/profile.d/pier.sh): the gh wrapper first on PATH,
+ * What login shells in the pod source (/etc/profile.d/pier.sh): the environment's PATH (its
+ * remoteEnv's, which a login shell's /etc/profile would otherwise set back), the gh wrapper first on PATH,
  * Pier's Claude Code last, and in a session's terminal (whose environment names the repo and the
  * worktree) a short prompt: `user@repo/path$` inside the worktree, `user@repo:dir$` outside it,
  * whatever the image, in place of bash's `I have no name!@<container id>:<data dir path>`.
@@ -382,6 +383,7 @@ export class PodServices {
  */
 function profileScript(bin: string, claudeCodeDir: string): string {
   return [
+    'if [ -n "${PIER_REMOTE_PATH-}" ]; then PATH=$PIER_REMOTE_PATH; export PATH; fi',
     `case ":$PATH:" in *:${shellQuote(bin)}:*) ;; *) PATH=${shellQuote(bin)}:$PATH; export PATH ;; esac`,
     `case ":$PATH:" in *:${shellQuote(claudeCodeDir)}:*) ;; *) PATH=$PATH:${shellQuote(claudeCodeDir)}; export PATH ;; esac`,
     'if [ -n "${BASH_VERSION-}" ] && [ -n "${PIER_WORKTREE-}" ] && [ -n "${PIER_REPO-}" ]; then',

@@ -12,6 +12,7 @@ import type { DevcontainerConfig } from "../environments/environment.ts";
 import type { LifecycleName } from "../environments/environment.ts";
 import { LifecycleFailure } from "../environments/lifecycle.ts";
 import { StepOutput } from "../environments/step-output.ts";
+import { parseEnvOutput, withContainerEnv } from "../environments/container-env.ts";
 import { ONCE_PER_POD, PodLifecycle } from "../environments/pod-lifecycle.ts";
 import type { OrphanPod, Pod, PodKey, PodMount, PodSpec, Progress, Runtime } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
@@ -127,6 +128,9 @@ export class Pods {
       made = {};
       pod = await this.deps.runtime.ensurePod(this.spec(repo, key, made), progress);
     }
+    if (pod.created && made.config && Object.values(made.config.remoteEnv).some((value) => value.includes("${containerEnv:"))) {
+      made.config = { ...made.config, remoteEnv: await this.remoteEnvIn(pod, made.config.remoteEnv) };
+    }
     // Only the call whose spec made the pod knows its configuration: another ensure that shared
     // the same making (see DockerRuntime.ensurePod) must not write it over with nothing.
     const environment = pod.created && "config" in made ? { envHash: pod.envHash ?? null, envConfig: made.config ? JSON.stringify(made.config) : null } : {};
@@ -197,7 +201,9 @@ export class Pods {
 
   /** The environment's remoteEnv for commands and shells in the person's pod (none for a plain image). */
   remoteEnv(key: PodKey): Record<string, string> {
-    return { ...this.marksConfig(key)?.remoteEnv };
+    const remoteEnv = { ...this.marksConfig(key)?.remoteEnv };
+    // A login shell's /etc/profile sets PATH anew; Pier's profile.sh puts the environment's back.
+    return remoteEnv.PATH ? { ...remoteEnv, PIER_REMOTE_PATH: remoteEnv.PATH } : remoteEnv;
   }
 
   /**
@@ -253,6 +259,12 @@ export class Pods {
       await this.deps.runtime.removePod(key).catch(() => undefined);
       throw new LifecycleFailure(error.step, `${error.message}\nThe pod was set aside; Try again makes it anew from the repository's configuration as it is then.`);
     }
+  }
+
+  /** remoteEnv with the new pod's own variables put in (see withContainerEnv); as written if the pod cannot say. */
+  private async remoteEnvIn(pod: Pod, remoteEnv: Record<string, string>): Promise<Record<string, string>> {
+    const env = await this.deps.runtime.exec(pod, ["env"], { cwd: "/", timeoutMs: 30_000, maxOutputBytes: 256 * 1024 }).catch(() => null);
+    return env?.exitCode === 0 ? withContainerEnv(remoteEnv, parseEnvOutput(env.stdout)) : remoteEnv;
   }
 
   private marksConfig(key: PodKey): DevcontainerConfig | null {

@@ -127,7 +127,7 @@ describe("sessions in the repository's own environment", () => {
           "build": { "dockerfile": "Dockerfile", "args": { "GREETING": "hello-from-the-build-arg", }, },
           "features": { "./hello-feature": { "word": "feature-word" } },
           "containerEnv": { "FROM_CONTAINER_ENV": "container-env-value" },
-          "remoteEnv": { "FROM_REMOTE_ENV": "remote-env-value" },
+          "remoteEnv": { "FROM_REMOTE_ENV": "remote-env-value", "PATH": "\${containerEnv:PATH}:/opt/extra-bin" },
           "remoteUser": "dev",
           "onCreateCommand": "echo onCreate >> /tmp/lifecycle.log",
           "postCreateCommand": "echo postCreate $(whoami) >> /tmp/lifecycle.log",
@@ -157,10 +157,13 @@ describe("sessions in the repository's own environment", () => {
       const term = await TermClient.connect(pier.url, first.id, { cookie });
       try {
         await term.run('echo "[$FROM_REMOTE_ENV/$(whoami)/$(hello-feature)]"', literal("[remote-env-value/dev/feature says feature-word]"));
+        // remoteEnv built on the pod's own PATH (the image's, then the addition), which the login
+        // shell's /etc/profile did not set back; Pier's own helpers around it as ever.
+        await term.run('echo "<$PATH>"', /<[^>]*:\/usr\/local\/sbin:\/usr\/local\/bin:[^>]*:\/opt\/extra-bin:[^>]*>/);
       } finally {
         term.close();
       }
-    });
+    }, 60_000);
 
     test("postCreateCommand ran once across two sessions, postAttachCommand once per session in its worktree", async () => {
       const log = (await inPod(first, "cat /tmp/lifecycle.log")).split("\n");
