@@ -136,6 +136,8 @@ export class Environments {
     const repo = getRepo(this.deps.db, repoId);
     const key = { repoId, userId };
     const id = podKeyId(key);
+    // A repository nobody has started a session on is fetched now, so that looking again shows its environment.
+    if (!this.deps.mirrors.fetched(repo.id)) this.deps.mirrors.update(repo).catch(() => undefined);
     const found: RepoEnvironment = await readEnvironment(this.deps.mirrors, repo);
     const pod = this.deps.podFacts(key);
     const plainImage = repo.image ?? this.deps.defaultImage;

@@ -20,6 +20,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { signWebhook } from "../support/fake-github.ts";
 import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, startSession, waitForState } from "../support/sessions.ts";
@@ -346,6 +347,36 @@ describe("sessions in the repository's own environment", () => {
     const fromPage = await pier.fetch(`/sessions/${adminSession!.id}/environment/rebuild`, { method: "POST", headers: { cookie: mira } });
     expect(fromPage.status).toBe(404);
   }, 300_000);
+
+  test("GitHub's push to the default branch prebuilds the environment, before anyone has a pod", async () => {
+    const secret = "prebuild-webhook-secret";
+    const saved = await pier.fetch("/api/settings", { ...json({ githubWebhookSecret: secret }, { cookie }), method: "PUT" });
+    expect(saved.status).toBe(200);
+    const { id } = await addDevcontainerRepo("prebuilt", {
+      ".devcontainer/devcontainer.json": JSON.stringify({ build: { dockerfile: "Dockerfile" } }),
+      ".devcontainer/Dockerfile": `FROM ${image}\nRUN echo prebuilt > /tmp/prebuilt\n`,
+    });
+    const named = await pier.fetch(`/api/repos/${id}`, { ...json({ githubRepo: "octo/prebuilt" }, { cookie }), method: "PATCH" });
+    expect(named.status).toBe(200);
+    const images = () => docker.listImages({ filters: { reference: [`pier-env-${id.slice(0, 12)}`] } });
+    expect(await images()).toEqual([]);
+    const deliver = (ref: string) => {
+      const body = JSON.stringify({ ref, repository: { full_name: "octo/prebuilt" } });
+      return pier.fetch("/api/github/webhook", {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": signWebhook(secret, body) },
+      });
+    };
+    // A push to another branch builds nothing.
+    expect((await deliver("refs/heads/feature/login")).status).toBe(204);
+    await Bun.sleep(500);
+    expect(await images()).toEqual([]);
+    expect((await deliver("refs/heads/main")).status).toBe(204);
+    const ready = await until("the prebuild", () => environmentOf(id), (e) => e.state === "ready" && e.source === "devcontainer", 180_000);
+    expect((await docker.getImage(ready.imageRef).inspect()).Config.Labels?.["pier.env-hash"]).toBeTruthy();
+    expect((await (await pier.fetch(`/api/repos/${id}`, { headers: { cookie } })).json()).pod).toBeNull();
+  }, 240_000);
 
   test("bad input: a devcontainer path outside the spec's places, and a rebuild of another repository id", async () => {
     const [repoId] = repoIds;
