@@ -33,6 +33,7 @@ if (events) {
       item.classList.toggle("done", index < reached || (index === reached && event.fraction === 1));
       item.classList.toggle("current", index === reached && event.fraction !== 1);
       if (index !== reached) continue;
+      item.hidden = false;
       item.querySelector(".step-message").textContent = event.message;
       // What the step's command printed last (the setup script's output), as plain text.
       const output = item.querySelector(".step-output");

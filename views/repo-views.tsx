@@ -126,7 +126,7 @@ export function RepoPage(
           </dd>
           <dt>Image</dt>
           <dd class="mono" safe>
-            {repo.image ?? `${props.defaultImage} (default)`}
+            {props.environment?.source === "devcontainer" ? "from its devcontainer (see Environment)" : (repo.image ?? `${props.defaultImage} (default)`)}
           </dd>
           <dt>Your pod</dt>
           <dd>

@@ -437,17 +437,18 @@ const STEP_OUTPUT: Record<string, string> = {
 };
 
 /**
- * Provisioning's steps as they go; the environment's commands only for a repo with a devcontainer,
- * the setup script's step (with its latest output) only for a repo that has one.
+ * Provisioning's steps as they go; the environment's commands only for a repo with a devcontainer
+ * (or once they begin), the setup script's step (with its latest output) only for a repo that has one.
  */
 function Provisioning(props: { session: Session; withSetup: boolean; withEnvironment: boolean }) {
-  const steps = STEPS.filter(({ step }) => (step !== "setup" || props.withSetup) && (step !== "environment" || props.withEnvironment));
+  const steps = STEPS.filter(({ step }) => step !== "setup" || props.withSetup);
   return (
     <section class="card provisioning" data-session-events={`/api/sessions/${props.session.id}/events`} aria-live="polite">
       <h2>Preparing the session</h2>
       <ol class="steps">
         {steps.map(({ step, label }) => (
-          <li data-step={step}>
+          // The environment's step shows once it is reached, where the page could not know it would be (a repository not fetched yet).
+          <li data-step={step} hidden={step === "environment" && !props.withEnvironment}>
             <span class="step-label" safe>
               {label}
             </span>
