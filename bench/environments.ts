@@ -13,7 +13,7 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { makeRemoteRepo } from "../tests/support/git-fixtures.ts";
 import { ensureTestWorkspaceImage } from "../tests/support/workspace-image.ts";
-import { removeRepoPods, startBenchPier } from "./pier-process.ts";
+import { benchToken, removeRepoPods, startBenchPier } from "./pier-process.ts";
 
 const runs = Number(process.argv[2] ?? 5);
 const image = await ensureTestWorkspaceImage();
@@ -58,15 +58,7 @@ function repoWithDevcontainer(): string {
 
 let repoId: string | null = null;
 try {
-  await api("/api/setup", { method: "POST", body: JSON.stringify({ username: "bench", password: "bench password" }) });
-  const login = await fetch(`${base}/api/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "bench", password: "bench password" }),
-  });
-  const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
-  const tokenRes = await fetch(`${base}/api/tokens`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
-  const { token } = (await tokenRes.json()) as { token: string };
+  const token = await benchToken(base);
   const repo = await api("/api/repos", { method: "POST", token, body: JSON.stringify({ url: `file://${repoWithDevcontainer()}` }) });
   repoId = repo.id;
 

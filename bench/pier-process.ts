@@ -84,3 +84,13 @@ export async function removeRepoPods(repoId: string): Promise<void> {
     await docker.getContainer(pod.Id).remove({ force: true });
   }
 }
+
+/** Sets a fresh Pier up with its first user and returns an API token of theirs. */
+export async function benchToken(base: string): Promise<string> {
+  const credentials = JSON.stringify({ username: "bench", password: "bench password" });
+  await fetch(`${base}/api/setup`, { method: "POST", headers: { "content-type": "application/json" }, body: credentials });
+  const login = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: credentials });
+  const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+  const tokenRes = await fetch(`${base}/api/tokens`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
+  return ((await tokenRes.json()) as { token: string }).token;
+}

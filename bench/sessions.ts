@@ -15,7 +15,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeRemoteRepo } from "../tests/support/git-fixtures.ts";
-import { removeRepoPods, startBenchPier } from "./pier-process.ts";
+import { benchToken, removeRepoPods, startBenchPier } from "./pier-process.ts";
 
 const runs = Number(process.argv[2] ?? 10);
 const traceFile = join(tmpdir(), `pier-bench-sessions-${process.pid}.jsonl`);
@@ -77,15 +77,7 @@ function watchTerminal(sessionId: string, token: string, started: number): Promi
 
 let repoId: string | null = null;
 try {
-  await api("/api/setup", { method: "POST", body: JSON.stringify({ username: "bench", password: "bench password" }) });
-  const login = await fetch(`${base}/api/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "bench", password: "bench password" }),
-  });
-  const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
-  const tokenRes = await fetch(`${base}/api/tokens`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
-  const { token } = (await tokenRes.json()) as { token: string };
+  const token = await benchToken(base);
   const repo = await api("/api/repos", { method: "POST", token, body: JSON.stringify({ url: `file://${makeRemoteRepo("bench").path}` }) });
   repoId = repo.id;
 

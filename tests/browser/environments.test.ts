@@ -7,11 +7,10 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import Docker from "dockerode";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
-import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
+import { commitFiles, makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, waitForState } from "../support/sessions.ts";
 import { until } from "../support/until.ts";
@@ -25,18 +24,7 @@ let image: string;
 let remote: RemoteRepo;
 let repoId: string;
 
-function commit(files: Record<string, string>, message: string): void {
-  const work = join(dirname(remote.path), "work");
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(work, path)), { recursive: true });
-    writeFileSync(join(work, path), content);
-    if (path.endsWith(".sh")) chmodSync(join(work, path), 0o755);
-  }
-  remote.git("add", "-A");
-  remote.git("commit", "--quiet", "-m", message);
-  remote.git("push", "--quiet", "origin", "main");
-  Bun.spawnSync(["chmod", "-R", "a+rX", dirname(remote.path)]);
-}
+const commit = (files: Record<string, string>, message: string) => commitFiles(remote, files, message);
 
 const config = (value: string) =>
   JSON.stringify({

@@ -16,12 +16,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Docker from "dockerode";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { signWebhook } from "../support/fake-github.ts";
-import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
+import { commitFiles, makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, startSession, waitForState } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
@@ -42,20 +41,6 @@ interface EnvironmentJson {
   outdated: boolean;
   refused: Array<{ key: string; reason: string }>;
   ports: Array<{ port: number; label: string | null }>;
-}
-
-/** Commits these files (path → content; a path ending in .sh is made executable) to the remote's main. */
-function commitFiles(repo: RemoteRepo, files: Record<string, string>, message: string): void {
-  const work = join(dirname(repo.path), "work");
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(work, path)), { recursive: true });
-    writeFileSync(join(work, path), content);
-    if (path.endsWith(".sh")) chmodSync(join(work, path), 0o755);
-  }
-  repo.git("add", "-A");
-  repo.git("commit", "--quiet", "-m", message);
-  repo.git("push", "--quiet", "origin", "main");
-  Bun.spawnSync(["chmod", "-R", "a+rX", dirname(repo.path)]);
 }
 
 /** The session's server-sent events as text, until `enough` says so (or 20 s). */

@@ -1,11 +1,11 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { readEnvironment } from "../../src/environments/environment-source.ts";
 import { Mirrors } from "../../src/repos/mirrors.ts";
 import type { Repo } from "../../src/repos/repos.ts";
-import { type RemoteRepo, makeRemoteRepo } from "../support/git-fixtures.ts";
+import { type RemoteRepo, commitFiles, makeRemoteRepo, repoRecord } from "../support/git-fixtures.ts";
 
 /** A repository's environment read from a real mirror of a real git repository: the fixtures are commits. */
 
@@ -20,40 +20,10 @@ function newMirrors(): Mirrors {
   return new Mirrors(dataDir, async () => null);
 }
 
-function repoOf(remote: RemoteRepo, settings: Partial<Repo> = {}): Repo {
-  return {
-    id: `r${Math.random().toString(36).slice(2, 10)}`,
-    name: "widgets",
-    url: remote.path,
-    defaultBranch: "main",
-    image: null,
-    terminalCommand: null,
-    githubRepo: null,
-    maxConcurrentRuns: null,
-    devcontainerPath: null,
-    setupScript: null,
-    cleanupScript: null,
-    warmPods: false,
-    createdAt: new Date(),
-    ...settings,
-  };
-}
+const repoOf = repoRecord;
 
-/** Writes (a string), links ({ link: target }) or removes (null) files in the remote's main branch, in one pushed commit. */
-function commit(remote: RemoteRepo, files: Record<string, string | Buffer | { link: string } | null>, message = "Change the environment"): void {
-  const work = remote.git("rev-parse", "--show-toplevel");
-  for (const [path, content] of Object.entries(files)) {
-    const file = join(work, path);
-    rmSync(file, { recursive: true, force: true });
-    if (content === null) continue;
-    mkdirSync(dirname(file), { recursive: true });
-    if (typeof content === "string" || Buffer.isBuffer(content)) writeFileSync(file, content);
-    else symlinkSync(content.link, file);
-  }
-  remote.git("add", "--all", ".");
-  remote.git("commit", "--quiet", "--allow-empty", "-m", message);
-  remote.git("push", "--quiet", "origin", "main");
-}
+/** Changes the remote's main branch in one pushed commit (see commitFiles). */
+const commit = (remote: RemoteRepo, files: Parameters<typeof commitFiles>[1], message = "Change the environment") => commitFiles(remote, files, message);
 
 const DEVCONTAINER = `{
   // Built from the Dockerfile next to this file, from the repository's root.

@@ -15,7 +15,7 @@ import { AppError } from "../../src/infra/errors.ts";
 import { newId } from "../../src/infra/ids.ts";
 import { Mirrors } from "../../src/repos/mirrors.ts";
 import type { Repo } from "../../src/repos/repos.ts";
-import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { makeRemoteRepo, repoRecord } from "../support/git-fixtures.ts";
 import { ensureTestWorkspaceImage } from "../support/workspace-image.ts";
 
 const docker = new Docker();
@@ -172,21 +172,7 @@ test("a feature from a registry that cannot be reached fails with the registry's
 }, 60_000);
 
 function repo(): Repo {
-  return {
-    id: repoId,
-    name: "environment",
-    url: remote.path,
-    defaultBranch: "main",
-    image: null,
-    terminalCommand: null,
-    githubRepo: null,
-    maxConcurrentRuns: null,
-    devcontainerPath: null,
-    setupScript: null,
-    cleanupScript: null,
-    warmPods: false,
-    createdAt: new Date(),
-  };
+  return repoRecord(remote, { id: repoId, name: "environment" });
 }
 
 function config(fields: Partial<DevcontainerConfig>): DevcontainerConfig {

@@ -1,6 +1,7 @@
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import type { Repo } from "../../src/repos/repos.ts";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 function git(cwd: string, ...args: string[]): string {
   const result = Bun.spawnSync(["git", ...args], {
@@ -46,4 +47,46 @@ export function makeRemoteRepo(name = "widgets"): RemoteRepo {
 /** Runs git against a repository as the test's user, ignoring ownership checks. */
 export function gitAt(dir: string, ...args: string[]): string {
   return git(dir, "-c", "safe.directory=*", ...args);
+}
+
+/**
+ * Writes (text or bytes; a path ending in .sh is made executable), links ({ link: target }) or
+ * removes (null) files in the remote's main branch, in one pushed commit readable by every user.
+ */
+export function commitFiles(remote: RemoteRepo, files: Record<string, string | Buffer | { link: string } | null>, message = "Change files"): void {
+  const work = remote.git("rev-parse", "--show-toplevel");
+  for (const [path, content] of Object.entries(files)) {
+    const file = join(work, path);
+    rmSync(file, { recursive: true, force: true });
+    if (content === null) continue;
+    mkdirSync(dirname(file), { recursive: true });
+    if (typeof content === "string" || Buffer.isBuffer(content)) {
+      writeFileSync(file, content);
+      if (path.endsWith(".sh")) chmodSync(file, 0o755);
+    } else symlinkSync(content.link, file);
+  }
+  remote.git("add", "--all", ".");
+  remote.git("commit", "--quiet", "--allow-empty", "-m", message);
+  remote.git("push", "--quiet", "origin", "main");
+  Bun.spawnSync(["chmod", "-R", "a+rX", dirname(remote.path)]);
+}
+
+/** The remote as Pier's repository registry would hold it, for tests that use a domain module directly. */
+export function repoRecord(remote: RemoteRepo, settings: Partial<Repo> = {}): Repo {
+  return {
+    id: `r${Math.random().toString(36).slice(2, 10)}`,
+    name: "widgets",
+    url: remote.path,
+    defaultBranch: "main",
+    image: null,
+    terminalCommand: null,
+    githubRepo: null,
+    maxConcurrentRuns: null,
+    devcontainerPath: null,
+    setupScript: null,
+    cleanupScript: null,
+    warmPods: false,
+    createdAt: new Date(),
+    ...settings,
+  };
 }
