@@ -255,10 +255,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     images: runtime instanceof DockerRuntime
       ? new EnvironmentImages({ docker: dockerClient(config.dockerHost), mirrors, scratchDir: join(config.dataDir, "environment-builds"), network: () => config.podNetwork, instanceId: settings.instanceId() })
       : null,
-    podFacts: (key) => {
-      const pod = pods.view(key.repoId, key.userId);
-      return { exists: pod !== null && pod.state !== "missing", envHash: pod?.envHash ?? null };
-    },
+    podFacts: (key) => pods.environmentOf(key),
     // The once-per-pod commands run again in a live session's worktree (the clone is bare).
     recreatePod: (repo, userId, progress) =>
       pods.recreate(repo, userId, progress, reads.allActive().find((s) => s.repoId === repo.id && s.userId === userId)?.worktreePath ?? null),

@@ -25,8 +25,6 @@ export interface PodView {
   state: "running" | "stopped" | "missing";
   image: string;
   containerId: string | null;
-  /** The environment it was made from (see Environments); null for a plain image. */
-  envHash: string | null;
 }
 
 /** Where a pod's environment comes from (see Environments.resolve). */
@@ -191,7 +189,13 @@ export class Pods {
 
   view(repoId: string, userId: string): PodView | null {
     const row = this.deps.db.select().from(pods).where(this.where({ repoId, userId })).get();
-    return row ? { state: row.state, image: row.image, containerId: row.containerId, envHash: row.envHash } : null;
+    return row ? { state: row.state, image: row.image, containerId: row.containerId } : null;
+  }
+
+  /** The environment the person's pod was made from (its content hash; null for a plain image), and whether there is one. */
+  environmentOf(key: PodKey): { exists: boolean; envHash: string | null } {
+    const row = this.deps.db.select({ state: pods.state, envHash: pods.envHash }).from(pods).where(this.where(key)).get();
+    return { exists: row !== undefined && row.state !== "missing", envHash: row?.envHash ?? null };
   }
 
   /** Whether anyone has a pod of the repo (running, stopped or gone behind Pier's back). */
@@ -382,7 +386,7 @@ export class Pods {
     return and(eq(pods.repoId, key.repoId), eq(pods.userId, key.userId));
   }
 
-  private record(key: PodKey, pod: Omit<PodView, "envHash"> & { envHash?: string | null; envConfig?: string | null }, active: boolean): void {
+  private record(key: PodKey, pod: PodView & { envHash?: string | null; envConfig?: string | null }, active: boolean): void {
     const now = new Date();
     this.deps.db
       .insert(pods)
