@@ -119,6 +119,7 @@ describe("sessions in the repository's own environment", () => {
           "postCreateCommand": "echo postCreate $(whoami) >> /tmp/lifecycle.log",
           "postStartCommand": { "a": "echo postStart-a >> /tmp/lifecycle.log", "b": ["sh", "-c", "echo postStart-b >> /tmp/lifecycle.log"] },
           "postAttachCommand": ["sh", "-c", "echo \\"postAttach $PIER_SESSION_ID $(basename $PWD)\\" >> /tmp/lifecycle.log"],
+          "hostRequirements": { "memory": "1gb" },
           "forwardPorts": [3000],
           "portsAttributes": { "3000": { "label": "Web app", "onAutoForward": "openPreview" } },
         }`,
@@ -134,6 +135,8 @@ describe("sessions in the repository's own environment", () => {
       expect(await inPod(first, "hello-feature")).toBe("feature says feature-word");
       expect(await inPod(first, "cat /etc/greeting")).toBe("hello-from-the-build-arg");
       expect(await inPod(first, 'echo "$FROM_CONTAINER_ENV"')).toBe("container-env-value");
+      // It asked for less memory than the admin allows: it gets what it asked for.
+      expect((await docker.getContainer(first.podId!).inspect()).HostConfig.Memory).toBe(1024 * 1024 * 1024);
       expect(await inPod(first, "whoami; id -u; echo $HOME")).toBe("dev\n1000\n/home/dev");
       // The worktree is the pod user's to write, as ever.
       expect(await inPod(first, "touch made-by-dev && stat -c %U made-by-dev")).toBe("dev");
@@ -238,6 +241,7 @@ describe("sessions in the repository's own environment", () => {
         capAdd: ["SYS_ADMIN"],
         privileged: true,
         containerEnv: { STILL_APPLIED: "yes" },
+        hostRequirements: { cpus: 64, memory: "512gb" },
       }),
     });
     const session = await activeSession(pier, cookie, { repoId: id });
@@ -248,6 +252,9 @@ describe("sessions in the repository's own environment", () => {
     expect(pod.HostConfig.Privileged).toBe(false);
     expect(pod.HostConfig.CapAdd ?? []).toEqual([]);
     expect(pod.HostConfig.NetworkMode).toBe("none");
+    // It asked for more than the admin allows: it gets the admin's limits (4096 MiB, 2 CPUs by default).
+    expect(pod.HostConfig.Memory).toBe(4096 * 1024 * 1024);
+    expect(pod.HostConfig.NanoCpus).toBe(2e9);
     expect(pod.Mounts.map((m) => m.Destination)).not.toContain("/host-etc");
     expect(await inPod(session, 'echo "$STILL_APPLIED"')).toBe("yes");
     const page = await (await pier.fetch(`/repos/${id}`, { headers: { cookie } })).text();
