@@ -26,8 +26,8 @@ export interface OpeningSession {
   env: Record<string, string>;
   /** A step begins. */
   begin: (name: LifecycleName) => void;
-  /** A line of a step's output, as the pod printed it. */
-  say: (line: string) => void;
+  /** The running step's latest lines of output (made fit to show). */
+  show: (lines: string[]) => void;
   /** A step after waitFor failed, once the session was open: told to the person (in the terminal). */
   late: (message: string) => void;
 }
@@ -57,7 +57,7 @@ export class PodLifecycle {
       const step = config.lifecycle[name];
       if (!step) return;
       session.begin(name);
-      await runLifecycleStep(shell, name, step, { cwd, env: session.env, say: session.say });
+      await runLifecycleStep(shell, name, step, { cwd, env: session.env, onLines: session.show });
     };
     const steps: Array<{ name: LifecycleName; run: () => Promise<void> }> = ONCE_PER_POD.map((name, index) => ({
       name,

@@ -30,6 +30,13 @@ export class StepOutput {
     this.report();
   }
 
+  /** The running command's latest lines, already made fit to show (a lifecycle command's). */
+  show(lines: string[]): void {
+    this.lines = lines.slice(-LIVE_LINES);
+    this.report();
+  }
+
+  /** One more line of output as it came (the image build's log). */
   line(text: string): void {
     const shown = forPerson(text);
     if (!shown) return;

@@ -226,7 +226,7 @@ export class Pods {
     if (worktree && this.marksConfig(key)) {
       const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
       const output = new StepOutput(progress);
-      const session = { worktree, attach: false, env: this.remoteEnv(key), begin: (name: LifecycleName) => output.begin(name), say: (line: string) => output.line(line), late: () => {} };
+      const session = { worktree, attach: false, env: this.remoteEnv(key), begin: (name: LifecycleName) => output.begin(name), show: (lines: string[]) => output.show(lines), late: () => {} };
       await this.lifecycle.opening(shell, key, session, startedAt);
     }
     for (const listener of this.rebuiltListeners) listener(key, "after");
@@ -253,7 +253,7 @@ export class Pods {
     const env = { ...this.remoteEnv(key), PIER_SESSION_ID: session.id, PIER_WORKTREE: session.worktreePath };
     const output = new StepOutput(progress);
     try {
-      await this.lifecycle.opening(shell, key, { worktree: session.worktreePath, attach: true, env, begin: (name) => output.begin(name), say: (line) => output.line(line), late }, startedAt);
+      await this.lifecycle.opening(shell, key, { worktree: session.worktreePath, attach: true, env, begin: (name) => output.begin(name), show: (lines) => output.show(lines), late }, startedAt);
       output.done();
     } catch (error) {
       // A pod whose making never finished is no use to anyone: it goes (the workspace stays), so

@@ -232,7 +232,7 @@ describe("sessions in the repository's own environment", () => {
     }, 300_000);
   });
 
-  test("keys that would widen the pod are refused, said on the API and the page, and the pod has none of them", async () => {
+  test("keys that would widen the pod are refused, said on the API and the page, and the pod has none of them; a postStartCommand's background process keeps nothing waiting", async () => {
     const { id } = await addDevcontainerRepo("widening", {
       ".devcontainer.json": JSON.stringify({
         image,
@@ -242,6 +242,8 @@ describe("sessions in the repository's own environment", () => {
         privileged: true,
         containerEnv: { STILL_APPLIED: "yes" },
         hostRequirements: { cpus: 64, memory: "512gb" },
+        // A service left running in the background, its output still open: the session does not wait for it.
+        postStartCommand: "sleep 600 &",
       }),
     });
     const session = await activeSession(pier, cookie, { repoId: id });
