@@ -1,7 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
-import { AppError, forbidden, invalid } from "../infra/errors.ts";
+import { AppError, forbidden } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import { NO_CONTROL_CHARS, readField, requiredText } from "../infra/input.ts";
 import type { Actor } from "./actor.ts";

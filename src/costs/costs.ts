@@ -2,7 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import { requiredText } from "../infra/input.ts";
 import { isModelId } from "../settings/model-id.ts";
-import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
 import type { Db, Tx } from "../infra/db.ts";
 import { AppError, invalid } from "../infra/errors.ts";
 import { addToRollups } from "./cost-rollups.ts";

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { type Actor, assertPerson } from "../auth/actor.ts";
 import type { Db } from "../infra/db.ts";
-import { forbidden, invalid } from "../infra/errors.ts";
+import { invalid } from "../infra/errors.ts";
 import type { Input } from "../infra/input.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
 import { type MaskedSecret, SECRET_MASK, type SettingsStore, isSecretText, mask, secretProblem } from "./settings.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ADMIN, type TestPier, createToken, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { ADMIN, type TestPier, createToken, json, signIn, startTestPier } from "../support/pier.ts";
 
 describe("setup, sign-in and roles over HTTP", () => {
   let pier: TestPier;

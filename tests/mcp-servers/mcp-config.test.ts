@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
-import { type SessionJson, activeSession, addRepo, apiError } from "../support/sessions.ts";
+import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 
 type Server = { id: string; name: string; repoId: string | null; command: string; args: string[]; env: Record<string, string>; enabled: boolean };
 

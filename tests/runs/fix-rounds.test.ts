@@ -24,7 +24,7 @@ describe("a run's fix rounds", () => {
   let cookie: string;
   let repoId: string;
 
-  const { get, post, runOf, runIn, newTask, startRuns } = runCalls(() => ({ pier, cookie, repoId }));
+  const { get, runOf, runIn, newTask, startRuns } = runCalls(() => ({ pier, cookie, repoId }));
   const settings = (values: Record<string, unknown>) => pier.fetch("/api/settings", { ...json(values, { cookie }), method: "PUT" });
   /**
    * GitHub asked again (as if a poll period had passed) until the run is as the test expects (or

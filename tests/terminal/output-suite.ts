@@ -82,8 +82,6 @@ function defineOutputSuite(runtime: "docker" | "local", env: Record<string, stri
       return client;
     };
     const pod = () => ({ id: session.podId!, image: "" });
-    const inPod = (script: string, ...args: string[]) =>
-      pier.pier.runtime.exec(pod(), ["bash", "-c", script, "bash", ...args], { cwd: session.worktreePath });
     const recorded = () => readFileSync(recordingPath(pier.dataDir, session.id), "utf8");
     /** The recording's output events, joined. */
     const recordedOutput = () => castOutput(recorded());

@@ -6,7 +6,7 @@ import { asInput, readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { NewTaskInput, NoteInput, type PublicTask, RejectInput, TaskChangesInput } from "../../tasks/tasks.ts";
 import type { PublicVerification } from "../../tasks/verification.ts";
-import { emptyForm, type FormState } from "../../../views/components.tsx";
+import type { FormState } from "../../../views/components.tsx";
 import { TaskCard, type TaskItem } from "../../../views/task-board.tsx";
 import { type NoteView, type TaskDetail, type TaskFormName, TaskPage } from "../../../views/task-detail.tsx";
 import type { RunFormChoices } from "../../../views/task-runs.tsx";
