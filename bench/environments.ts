@@ -13,7 +13,7 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { makeRemoteRepo } from "../tests/support/git-fixtures.ts";
 import { ensureTestWorkspaceImage } from "../tests/support/workspace-image.ts";
-import { benchToken, removeRepoPods, startBenchPier } from "./pier-process.ts";
+import { benchApi, benchToken, removeRepoPods, sessionUntilActive, startBenchPier } from "./pier-process.ts";
 
 const runs = Number(process.argv[2] ?? 5);
 const image = await ensureTestWorkspaceImage();
@@ -22,13 +22,7 @@ const base = pier.base;
 const docker = new Docker();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function api(path: string, init: RequestInit & { token?: string } = {}): Promise<any> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const res = await fetch(base + path, { ...init, headers });
-  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${await res.text()}`);
-  return res.status === 204 || res.status === 202 ? null : res.json();
-}
+const api = benchApi(base);
 
 /** The remote, with its environment committed. */
 function repoWithDevcontainer(): string {
@@ -63,16 +57,8 @@ try {
   repoId = repo.id;
 
   const oneSession = async (): Promise<number> => {
-    const started = performance.now();
-    const session = await api("/api/sessions", { method: "POST", token, body: JSON.stringify({ repoId: repo.id }) });
-    for (;;) {
-      const now = await api(`/api/sessions/${session.id}`, { token });
-      if (now.state === "active") break;
-      if (now.state === "failed") throw new Error(now.error);
-      await Bun.sleep(2);
-    }
-    const active = performance.now() - started;
-    await api(`/api/sessions/${session.id}/end`, { method: "POST", token });
+    const { id, active } = await sessionUntilActive(api, token, repo.id);
+    await api(`/api/sessions/${id}/end`, { method: "POST", token });
     return active;
   };
 

@@ -94,3 +94,29 @@ export async function benchToken(base: string): Promise<string> {
   const tokenRes = await fetch(`${base}/api/tokens`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
   return ((await tokenRes.json()) as { token: string }).token;
 }
+
+/** Pier's API as a bench calls it, with a bearer token: the answer's JSON, null for an answer with no body; any other status throws. */
+export type BenchApi = (path: string, init?: RequestInit & { token?: string }) => Promise<any>;
+
+export function benchApi(base: string): BenchApi {
+  return async (path, init = {}) => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    const res = await fetch(base + path, { ...init, headers });
+    if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${await res.text()}`);
+    return res.status === 204 || res.status === 202 ? null : res.json();
+  };
+}
+
+/** Starts a session on the repo and polls until it is active: its id, when the POST was sent, and how long it took to be active (ms). */
+export async function sessionUntilActive(api: BenchApi, token: string, repoId: string): Promise<{ id: string; started: number; active: number }> {
+  const started = performance.now();
+  const session = await api("/api/sessions", { method: "POST", token, body: JSON.stringify({ repoId }) });
+  for (;;) {
+    const now = await api(`/api/sessions/${session.id}`, { token });
+    if (now.state === "active") break;
+    if (now.state === "failed") throw new Error(now.error);
+    await Bun.sleep(2);
+  }
+  return { id: session.id, started, active: performance.now() - started };
+}

@@ -15,20 +15,14 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeRemoteRepo } from "../tests/support/git-fixtures.ts";
-import { benchToken, removeRepoPods, startBenchPier } from "./pier-process.ts";
+import { benchApi, benchToken, removeRepoPods, sessionUntilActive, startBenchPier } from "./pier-process.ts";
 
 const runs = Number(process.argv[2] ?? 10);
 const traceFile = join(tmpdir(), `pier-bench-sessions-${process.pid}.jsonl`);
 const pier = await startBenchPier("sessions", { PIER_TRACE: traceFile });
 const base = pier.base;
 
-async function api(path: string, init: RequestInit & { token?: string } = {}): Promise<any> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const res = await fetch(base + path, { ...init, headers });
-  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${await res.text()}`);
-  return res.status === 204 ? null : res.json();
-}
+const api = benchApi(base);
 
 const docker = new Docker();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -82,18 +76,10 @@ try {
   repoId = repo.id;
 
   const oneSession = async (): Promise<Timing> => {
-    const started = performance.now();
-    const session = await api("/api/sessions", { method: "POST", token, body: JSON.stringify({ repoId: repo.id }) });
-    for (;;) {
-      const now = await api(`/api/sessions/${session.id}`, { token });
-      if (now.state === "active") break;
-      if (now.state === "failed") throw new Error(now.error);
-      await Bun.sleep(2);
-    }
-    const active = performance.now() - started;
-    const terminal = await watchTerminal(session.id, token, started);
-    await api(`/api/sessions/${session.id}/end`, { method: "POST", token });
-    return { id: session.id, active, ...terminal };
+    const { id, started, active } = await sessionUntilActive(api, token, repo.id);
+    const terminal = await watchTerminal(id, token, started);
+    await api(`/api/sessions/${id}/end`, { method: "POST", token });
+    return { id, active, ...terminal };
   };
   const removePod = () => removeRepoPods(repo.id);
 
