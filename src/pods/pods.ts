@@ -8,11 +8,11 @@ import { cloneDir, legacyCloneDir, workspaceDir } from "../repos/layout.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, listRepos, type Repo } from "../repos/repos.ts";
 import type { ResolvedEnvironment } from "../environments/environments.ts";
-import type { DevcontainerConfig, LifecycleName } from "../environments/environment.ts";
+import type { DevcontainerConfig } from "../environments/environment.ts";
 import { LifecycleFailure } from "../environments/lifecycle.ts";
 import { StepOutput } from "../environments/step-output.ts";
 import { parseEnvOutput, withContainerEnv } from "../environments/container-env.ts";
-import { ONCE_PER_POD, PodLifecycle } from "../environments/pod-lifecycle.ts";
+import { ONCE_PER_POD, type OpeningSession, PodLifecycle } from "../environments/pod-lifecycle.ts";
 import type { OrphanPod, Pod, PodKey, PodMount, PodSpec, Progress, Runtime } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
 import { Workspace } from "../workspaces/workspace.ts";
@@ -67,8 +67,7 @@ export class Pods {
       get: (key) => {
         const row = this.deps.db.select().from(pods).where(this.where(key)).get();
         if (!row) return null;
-        const config = row.envConfig ? (JSON.parse(row.envConfig) as DevcontainerConfig) : null;
-        return { config, createdCommandsIn: row.createdCommandsIn, startCommandsFor: row.startCommandsFor };
+        return { config: configOf(row.envConfig), createdCommandsIn: row.createdCommandsIn, startCommandsFor: row.startCommandsFor };
       },
       set: (key, marks) => void this.deps.db.update(pods).set(marks).where(this.where(key)).run(),
     });
@@ -204,9 +203,7 @@ export class Pods {
 
   /** The environment's remoteEnv for commands and shells in the person's pod (none for a plain image). */
   remoteEnv(key: PodKey): Record<string, string> {
-    const remoteEnv = { ...this.marksConfig(key)?.remoteEnv };
-    // A login shell's /etc/profile sets PATH anew; Pier's profile.sh puts the environment's back.
-    return remoteEnv.PATH ? { ...remoteEnv, PIER_REMOTE_PATH: remoteEnv.PATH } : remoteEnv;
+    return remoteEnvOf(this.marksConfig(key));
   }
 
   /**
@@ -223,12 +220,8 @@ export class Pods {
     for (const listener of this.rebuiltListeners) listener(key, "before");
     await this.deps.runtime.removePod(key);
     const shell = await this.ensure(repo, userId, progress);
-    if (worktree && this.marksConfig(key)) {
-      const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
-      const output = new StepOutput(progress);
-      const session = { worktree, attach: false, env: this.remoteEnv(key), begin: (name: LifecycleName) => output.begin(name), show: (lines: string[]) => output.show(lines), late: () => {} };
-      await this.lifecycle.opening(shell, key, session, startedAt);
-    }
+    const config = this.marksConfig(key);
+    if (worktree && config) await this.runLifecycle(shell, key, progress, { worktree, attach: false, env: remoteEnvOf(config), late: () => {} });
     for (const listener of this.rebuiltListeners) listener(key, "after");
   }
 
@@ -248,13 +241,11 @@ export class Pods {
    */
   async sessionOpening(shell: PodShell, session: { id: string; repoId: string; userId: string; worktreePath: string }, progress: Progress, late: (message: string) => void): Promise<void> {
     const key = { repoId: session.repoId, userId: session.userId };
-    if (!this.marksConfig(key)) return;
-    const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
-    const env = { ...this.remoteEnv(key), PIER_SESSION_ID: session.id, PIER_WORKTREE: session.worktreePath };
-    const output = new StepOutput(progress);
+    const config = this.marksConfig(key);
+    if (!config) return;
+    const env = { ...remoteEnvOf(config), PIER_SESSION_ID: session.id, PIER_WORKTREE: session.worktreePath };
     try {
-      await this.lifecycle.opening(shell, key, { worktree: session.worktreePath, attach: true, env, begin: (name) => output.begin(name), show: (lines) => output.show(lines), late }, startedAt);
-      output.done();
+      await this.runLifecycle(shell, key, progress, { worktree: session.worktreePath, attach: true, env, late });
     } catch (error) {
       // A pod whose making never finished is no use to anyone: it goes (the workspace stays), so
       // that Try again makes it anew from the repository's configuration as it is then (a fix).
@@ -264,6 +255,14 @@ export class Pods {
     }
   }
 
+  /** The pod's lifecycle commands (see PodLifecycle.opening), shown on the Environment step as they run. */
+  private async runLifecycle(shell: PodShell, key: PodKey, progress: Progress, opening: Omit<OpeningSession, "begin" | "show">): Promise<void> {
+    const startedAt = (await this.deps.runtime.podStartedAt?.(shell.pod)) ?? null;
+    const output = new StepOutput(progress);
+    await this.lifecycle.opening(shell, key, { ...opening, begin: (name) => output.begin(name), show: (lines) => output.show(lines) }, startedAt);
+    output.done();
+  }
+
   /** remoteEnv with the new pod's own variables put in (see withContainerEnv); as written if the pod cannot say. */
   private async remoteEnvIn(pod: Pod, remoteEnv: Record<string, string>): Promise<Record<string, string>> {
     const env = await this.deps.runtime.exec(pod, ["env"], { cwd: "/", timeoutMs: 30_000, maxOutputBytes: 256 * 1024 }).catch(() => null);
@@ -271,8 +270,7 @@ export class Pods {
   }
 
   private marksConfig(key: PodKey): DevcontainerConfig | null {
-    const row = this.deps.db.select({ envConfig: pods.envConfig }).from(pods).where(this.where(key)).get();
-    return row?.envConfig ? (JSON.parse(row.envConfig) as DevcontainerConfig) : null;
+    return configOf(this.deps.db.select({ envConfig: pods.envConfig }).from(pods).where(this.where(key)).get()?.envConfig ?? null);
   }
 
   /** Restarts the idle clock: a session in the pod started or ended. */
@@ -306,11 +304,12 @@ export class Pods {
    */
   async stopIdle(idleMinutes: number, inUse: (key: PodKey) => boolean, now = Date.now()): Promise<PodKey[]> {
     const stopped: PodKey[] = [];
+    // A repo's warm pods stay started: that is what they are for.
+    const warm = new Set(listRepos(this.deps.db).filter((repo) => repo.warmPods).map((repo) => repo.id));
     for (const row of this.deps.db.select().from(pods).where(eq(pods.state, "running")).all()) {
       if (now - row.lastActiveAt.getTime() < idleMinutes * 60_000) continue;
       if (inUse(row)) continue;
-      // A repo's warm pods stay started: that is what they are for.
-      if (listRepos(this.deps.db).some((repo) => repo.id === row.repoId && repo.warmPods)) continue;
+      if (warm.has(row.repoId)) continue;
       await this.deps.runtime.stopPod(row);
       this.record(row, { containerId: row.containerId, image: row.image, state: "stopped" }, false);
       stopped.push({ repoId: row.repoId, userId: row.userId });
@@ -393,4 +392,15 @@ export class Pods {
       .onConflictDoUpdate({ target: [pods.repoId, pods.userId], set: { ...pod, updatedAt: now, ...(active ? { lastActiveAt: now } : {}) } })
       .run();
   }
+}
+
+/** The devcontainer configuration a pod's row keeps (JSON), or none for a pod of a plain image. */
+function configOf(json: string | null): DevcontainerConfig | null {
+  return json ? (JSON.parse(json) as DevcontainerConfig) : null;
+}
+
+/** The environment's remoteEnv for shells and commands: a login shell's /etc/profile sets PATH anew, so Pier's profile.sh puts the environment's back from PIER_REMOTE_PATH. */
+function remoteEnvOf(config: DevcontainerConfig | null): Record<string, string> {
+  const remoteEnv = { ...config?.remoteEnv };
+  return remoteEnv.PATH ? { ...remoteEnv, PIER_REMOTE_PATH: remoteEnv.PATH } : remoteEnv;
 }
