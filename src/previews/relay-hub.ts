@@ -196,6 +196,11 @@ export class RelayHub {
       clearTimeout(timer);
       this.closed(pod, socket);
     });
+    // Half-open sockets stay open after the other side's end: only a data connection's reader
+    // may still have something to send; any other connection is over.
+    socket.once("end", () => {
+      if (!pod.data.has(socket)) socket.destroy();
+    });
     const read = (chunk: Buffer) => {
       const frame = first.push(chunk);
       if (frame === null) return;

@@ -113,14 +113,14 @@ export function parsePorts(payload: Uint8Array): RelayPort[] | null {
   return ports;
 }
 
-const REASON = /^(refused|timeout|busy|unreachable)(?: ([\x20-\x7e]{1,200}))?$/;
+const REASON = /^(?:(refused|timeout|busy)|(unreachable) ([\x20-\x7e]{1,200}))$/;
 
 /** An `F` payload: the open's id, then a reason word and, for an unreachable port, the system's message. */
 export function parseFailure(payload: Uint8Array): OpenFailure | null {
   if (payload.length <= ID_BYTES) return null;
   const match = REASON.exec(latin1(payload.subarray(ID_BYTES)));
   if (!match) return null;
-  return { id: idText(payload.subarray(0, ID_BYTES)), reason: match[1] as OpenFailure["reason"], detail: match[2] ?? "" };
+  return { id: idText(payload.subarray(0, ID_BYTES)), reason: (match[1] ?? match[2]) as OpenFailure["reason"], detail: match[3] ?? "" };
 }
 
 /**
