@@ -265,37 +265,69 @@ static size_t list_payload(char *into) {
   return length;
 }
 
-/*
- * Where to reach `port` in the pod: where the latest scan saw it listen (a wildcard address as
- * loopback of its family), preferring IPv4; 127.0.0.1 where nothing was seen (the connection is
- * then refused, which is the answer). Returns the address's size; `seen` says whether it was seen.
- */
-static socklen_t dial_address(uint16_t port, struct sockaddr_storage *address, int *seen) {
-  const struct listening *best = NULL;
-  int best_rank = 99;
-  for (int i = 0; i < listed_count; i++) {
-    if (listed[i].port != port) continue;
-    static const unsigned char any[16] = {0};
-    int wildcard = memcmp(listed[i].address, any, listed[i].family == AF_INET ? 4 : 16) == 0;
-    int rank = (listed[i].family == AF_INET ? 0 : 2) + (wildcard ? 0 : 1);
-    if (rank < best_rank) best = &listed[i], best_rank = rank;
+/* Where a connection to a port is tried, in turn. */
+#define MAX_CANDIDATES 3
+struct candidates {
+  struct sockaddr_storage address[MAX_CANDIDATES];
+  socklen_t size[MAX_CANDIDATES];
+  int count;
+};
+
+static void add_candidate(struct candidates *into, int family, const void *address, uint16_t port) {
+  for (int i = 0; i < into->count; i++) {
+    if (into->address[i].ss_family != family) continue;
+    if (family == AF_INET && memcmp(&((struct sockaddr_in *)&into->address[i])->sin_addr, address, 4) == 0) return;
+    if (family == AF_INET6 && memcmp(&((struct sockaddr_in6 *)&into->address[i])->sin6_addr, address, 16) == 0) return;
   }
-  *seen = best != NULL;
-  memset(address, 0, sizeof *address);
-  if (best && best->family == AF_INET6) {
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)address;
+  struct sockaddr_storage *to = &into->address[into->count];
+  memset(to, 0, sizeof *to);
+  if (family == AF_INET) {
+    struct sockaddr_in *v4 = (struct sockaddr_in *)to;
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    memcpy(&v4->sin_addr, address, 4);
+    into->size[into->count++] = sizeof *v4;
+  } else {
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)to;
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(port);
-    if (best_rank == 2) v6->sin6_addr = in6addr_loopback;
-    else memcpy(&v6->sin6_addr, best->address, 16);
-    return sizeof *v6;
+    memcpy(&v6->sin6_addr, address, 16);
+    into->size[into->count++] = sizeof *v6;
   }
-  struct sockaddr_in *v4 = (struct sockaddr_in *)address;
-  v4->sin_family = AF_INET;
-  v4->sin_port = htons(port);
-  if (best && best_rank == 1) memcpy(&v4->sin_addr, best->address, 4);
-  else v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return sizeof *v4;
+}
+
+static int wildcard(const struct listening *entry) {
+  static const unsigned char any[16] = {0};
+  return memcmp(entry->address, any, entry->family == AF_INET ? 4 : 16) == 0;
+}
+
+/*
+ * Where to try `port` in the pod, from where the latest scan saw it listen: a wildcard address as
+ * loopback, anything else as it is (it is the pod's own). A listener on `::` is tried at
+ * 127.0.0.1 first: it takes IPv4 too (unless IPV6_V6ONLY), and Docker turns IPv6 off in pods
+ * without an IPv6 network, where ::1 does not exist (Node and Bun listen on `::` by default).
+ * Where nothing was seen, 127.0.0.1: it is then refused, which is the answer. Returns whether
+ * the port was seen.
+ */
+static int dial_candidates(uint16_t port, struct candidates *into) {
+  const struct listening *v4 = NULL, *v6 = NULL;
+  for (int i = 0; i < listed_count; i++) {
+    const struct listening *entry = &listed[i];
+    if (entry->port != port) continue;
+    const struct listening **best = entry->family == AF_INET ? &v4 : &v6;
+    if (!*best || (wildcard(entry) && !wildcard(*best))) *best = entry;
+  }
+  const uint32_t loopback4 = htonl(INADDR_LOOPBACK);
+  into->count = 0;
+  if (v4) add_candidate(into, AF_INET, wildcard(v4) ? (const void *)&loopback4 : v4->address, port);
+  if (v6 && wildcard(v6)) {
+    add_candidate(into, AF_INET, &loopback4, port);
+    add_candidate(into, AF_INET6, &in6addr_loopback, port);
+  } else if (v6) {
+    add_candidate(into, AF_INET6, v6->address, port);
+  }
+  if (into->count == 0) add_candidate(into, AF_INET, &loopback4, port);
+  return v4 || v6;
 }
 
 /* ---- the control connection ---- */
@@ -383,6 +415,11 @@ struct pair {
   int app;
   int pier;
   int64_t deadline;
+  /* While dialling: where to try, the next one to try, and whether any refused. */
+  struct candidates candidates;
+  int next_candidate;
+  int refused;
+  int error;
   struct half to_pier, to_app;
 };
 
@@ -397,6 +434,36 @@ static void pair_close(struct pair *pair) {
   pair->app = pair->pier = -1;
 }
 
+/* Tells Pier why the open failed: refused if any address refused it (nothing listens), else the last error. */
+static void dial_failed(struct pair *pair) {
+  char why[160];
+  if (pair->refused) snprintf(why, sizeof why, "refused");
+  else snprintf(why, sizeof why, "unreachable %s", strerror(pair->error));
+  refuse_open(pair->id, why);
+  pair_close(pair);
+}
+
+static void note_failure(struct pair *pair, int error) {
+  if (error == ECONNREFUSED) pair->refused = 1;
+  pair->error = error;
+}
+
+/* Connects to the pair's next candidate address (closing the last try); fails the open when none is left. */
+static void dial_next(struct pair *pair) {
+  while (pair->next_candidate < pair->candidates.count) {
+    int at = pair->next_candidate++;
+    if (pair->app >= 0) close(pair->app);
+    pair->app = socket(pair->candidates.address[at].ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (pair->app < 0) {
+      note_failure(pair, errno);
+      continue;
+    }
+    if (connect(pair->app, (struct sockaddr *)&pair->candidates.address[at], pair->candidates.size[at]) == 0 || errno == EINPROGRESS) return;
+    note_failure(pair, errno);
+  }
+  dial_failed(pair);
+}
+
 static void open_connection(const unsigned char *id, uint16_t port) {
   struct pair *pair = NULL;
   for (int i = 0; i < MAX_PAIRS && !pair; i++) {
@@ -404,27 +471,14 @@ static void open_connection(const unsigned char *id, uint16_t port) {
   }
   if (!pair) return refuse_open(id, "busy");
   if (port == 0) return refuse_open(id, "refused");
-  struct sockaddr_storage address;
-  int seen;
-  socklen_t size = dial_address(port, &address, &seen);
-  /* A server that began listening since the last scan: reading /proc/net again costs microseconds. */
-  if (!seen && rescan()) size = dial_address(port, &address, &seen);
-  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return refuse_open(id, "busy");
-  if (connect(fd, (struct sockaddr *)&address, size) < 0 && errno != EINPROGRESS) {
-    int error = errno;
-    close(fd);
-    char why[160];
-    if (error == ECONNREFUSED) snprintf(why, sizeof why, "refused");
-    else snprintf(why, sizeof why, "unreachable %s", strerror(error));
-    return refuse_open(id, why);
-  }
   pair->used = 1;
   pair->dialling = 1;
   memcpy(pair->id, id, ID);
-  pair->app = fd;
-  pair->pier = -1;
+  pair->app = pair->pier = -1;
   pair->deadline = now_ms() + CONNECT_TIMEOUT_MS;
+  /* A server that began listening since the last scan: reading /proc/net again costs microseconds. */
+  if (!dial_candidates(port, &pair->candidates) && rescan()) dial_candidates(port, &pair->candidates);
+  dial_next(pair);
 }
 
 /* The TCP connection is made (or not): connect to Pier for the data, say which open it is, and start passing bytes. */
@@ -433,11 +487,8 @@ static void dialled(struct pair *pair) {
   socklen_t size = sizeof error;
   getsockopt(pair->app, SOL_SOCKET, SO_ERROR, &error, &size);
   if (error) {
-    char why[160];
-    if (error == ECONNREFUSED) snprintf(why, sizeof why, "refused");
-    else snprintf(why, sizeof why, "unreachable %s", strerror(error));
-    refuse_open(pair->id, why);
-    return pair_close(pair);
+    note_failure(pair, error);
+    return dial_next(pair);
   }
   unsigned char hello[HEADER + ID];
   put_header(hello, 'D', ID);
