@@ -61,7 +61,8 @@ export class Relays {
 
   /**
    * A TCP connection to 127.0.0.1:`port` in the pod (or to where that port listens there), as a
-   * node:net socket carrying the raw stream, paused until read; starts the relay first if none is
+   * node:net socket carrying the raw stream, paused until read (pipe() or resume(): a "data"
+   * listener alone does not start a paused stream); starts the relay first if none is
    * connected. The socket is half-open: its "end" says the app has finished sending, and it can
    * still be written until the caller ends it (end() passes that on to the app as the end of its
    * input), so the caller ends or destroys it when done. Throws AppErrors: PortClosed (`port_not_listening`) when nothing listens there,
