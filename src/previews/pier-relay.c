@@ -362,7 +362,7 @@ static void control_send(char type, const void *a, size_t a_length, const void *
     control_close();
     return;
   }
-  if (control.out_end + length > control.out_cap) {
+  if (control.out_end + length > control.out_cap && control.out_start > 0) {
     memmove(control.out, control.out + control.out_start, control.out_end - control.out_start);
     control.out_end -= control.out_start;
     control.out_start = 0;
