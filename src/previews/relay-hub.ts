@@ -219,9 +219,10 @@ export class RelayHub {
     const version = helloVersion(payload);
     if (version === null) return this.refuse(pod, socket, "it did not start with a relay's hello");
     // A second relay (two were started at once), or one of another Pier's version: it exits, and
-    // the next preview starts the right one if none is left.
+    // the next preview starts the right one if none is left. Closed once told, so that no
+    // connection is held on by saying hello and then nothing.
     if (version !== RELAY_VERSION || pod.control) {
-      socket.end(exitFrame());
+      socket.write(exitFrame(), () => socket.destroy());
       return;
     }
     pod.control = socket;

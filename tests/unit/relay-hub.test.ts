@@ -135,6 +135,8 @@ describe("opens", () => {
     stream.end("from Pier");
     await data.untilClosed();
     expect(data.received().toString()).toBe("from Pier");
+    // Counted for /metrics: the id, then both ways.
+    expect(hub.traffic()).toEqual({ connections: 0, bytes: 21 + "greeting and the rest".length + "from Pier".length });
   });
 
   test("an open the relay could not make says why, with the right code", async () => {
