@@ -85,6 +85,9 @@ import { TriggerFiring } from "./triggers/firing.ts";
 import { Schedules } from "./triggers/schedules.ts";
 import { GitHubIssueTriggers } from "./triggers/github-issues.ts";
 import { IssueReplies } from "./triggers/issue-replies.ts";
+import { RelayBuild } from "./previews/relay-build.ts";
+import { RelayHub } from "./previews/relay-hub.ts";
+import { Relays } from "./previews/relays.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -127,6 +130,11 @@ export interface Pier {
   github: GitHub;
   runtime: Runtime;
   pods: Pods;
+  /**
+   * Connections to ports listening in pods (each pod's relay), and what listens there, for web
+   * app previews; null on the local runtime, whose ports are the server's own.
+   */
+  relays: Relays | null;
   /** Repositories' environments: what pods are made from, whether a person's is outdated, rebuilds. */
   environments: Environments;
   /** Pier's own copies of Claude Code, for pods whose image has none. */
@@ -238,9 +246,12 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   // Built (or found) now, so the first pod does not wait for the compiler.
   const askBuild = new PierAskBuild({ toolsDir: config.toolsDir, prebuilt: config.askBinary ?? undefined, log: (line) => console.error(line) });
   void askBuild.binary();
+  // Previews (issue 26): each pod's relay connects here, and carries connections to its ports.
+  const relayHub = runtime.kind === "docker" ? new RelayHub() : null;
   const services = new PodServices({
     dataDir: config.dataDir,
     holders,
+    relays: relayHub ?? undefined,
     client: askBuild,
     github: githubWebSide,
     // The token goes only to a pod whose person has a live session of its repo.
@@ -274,6 +285,18 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     },
   });
   pods.onReady((key, shell) => claudeCode.prepare(key, shell));
+  // Previews (issue 26): a pod's relay is started as the pod comes up (a failure is said in the
+  // log, and again to whoever previews); built (or found) now, so the first pod does not wait for the compiler.
+  const relayBuild = relayHub && new RelayBuild({ toolsDir: config.toolsDir, prebuilt: config.relayBinary ?? undefined, log: (line) => console.error(line) });
+  void relayBuild?.binary();
+  const relays = relayHub && relayBuild && new Relays({
+    hub: relayHub,
+    build: relayBuild,
+    dirOf: (key) => services.dir(key),
+    socketOf: (key) => services.relaySocket(key),
+    podOf: (key) => pods.runningShell(key),
+  });
+  if (relays) pods.onReady((key, shell) => void relays.ensure(key, shell).catch(() => {}));
   const agentMcp = new AgentMcpServers({
     servers: mcpServers,
     podOf: async (session) => pods.ensure(getRepo(db, session.repoId), session.userId),
@@ -447,6 +470,10 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const metrics = new Metrics({
     pier_users: { help: "Registered users.", read: () => countUsers(db) },
     pier_repos: { help: "Registered repositories.", read: () => listRepos(db).length },
+    ...(relayHub && {
+      pier_preview_connections: { help: "Connections open to ports in pods, through their relays.", read: () => relayHub.traffic().connections },
+      pier_preview_bytes: { help: "Bytes carried both ways to and from ports in pods since Pier started.", read: () => relayHub.traffic().bytes },
+    }),
   });
   const credentialSockets = new CredentialSockets();
   return {
@@ -470,6 +497,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     github,
     runtime,
     pods,
+    relays,
     environments,
     claudeCode,
     claudeCodeCommandFor: (session) => claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }),

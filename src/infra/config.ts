@@ -52,6 +52,8 @@ export interface Config {
   ptyBinary: string | null;
   /** A ready-made client for pods' sockets (pier-ask) to use instead of building one into toolsDir. */
   askBinary: string | null;
+  /** A ready-made preview relay for pods (pier-relay) to use instead of building one into toolsDir. */
+  relayBinary: string | null;
   /** PIER_TRACE: a file to append each session start's step timings to (see observability/start-trace.ts). */
   traceFile: string | null;
 }
@@ -97,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     npmRegistry: readUrl(env, "PIER_NPM_REGISTRY", "https://registry.npmjs.org"),
     ptyBinary: raw(env, "PIER_PTY_BINARY") === undefined ? null : resolve(readString(env, "PIER_PTY_BINARY", "")),
     askBinary: raw(env, "PIER_ASK_BINARY") === undefined ? null : resolve(readString(env, "PIER_ASK_BINARY", "")),
+    relayBinary: raw(env, "PIER_RELAY_BINARY") === undefined ? null : resolve(readString(env, "PIER_RELAY_BINARY", "")),
     traceFile: raw(env, "PIER_TRACE") === undefined ? null : resolve(readString(env, "PIER_TRACE", "")),
   };
 }

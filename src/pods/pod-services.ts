@@ -5,6 +5,7 @@ import type { GitHubWeb } from "../github/web.ts";
 import { SparingLog } from "../infra/sparing-log.ts";
 import { readBodyAtMost } from "../infra/read-at-most.ts";
 import { placeProgram } from "../infra/static-program.ts";
+import type { RelayHub } from "../previews/relay-hub.ts";
 import { podServicesDir } from "../repos/layout.ts";
 import { type PodKey, podKeyString } from "../runtime/runtime.ts";
 import type { HolderHub } from "../terminal/holder/holder-stream.ts";
@@ -51,6 +52,8 @@ export interface PodServicesDeps {
   mcpServer(key: PodKey, sessionId: string, name: string): Promise<PodMcpLaunch | null>;
   /** Where sessions' terminal holders reach Pier (see HolderHub); it listens on the pod's holderSocket. */
   holders?: HolderHub;
+  /** Where the pod's preview relay reaches Pier (see RelayHub); it listens on the pod's relaySocket. */
+  relays?: RelayHub;
   /** Pier's client for the socket (pier-ask), which the helpers use where it runs; null where it cannot be built. */
   client?: { binary(): Promise<string | null> };
 }
@@ -113,6 +116,11 @@ export class PodServices {
   /** Where the pod's terminal holders connect to Pier. */
   holderSocket(key: PodKey): string {
     return join(this.dir(key), "pty.sock");
+  }
+
+  /** Where the pod's preview relay connects to Pier. */
+  relaySocket(key: PodKey): string {
+    return join(this.dir(key), "relay.sock");
   }
 
   /** Pier's client for the socket, as the pod sees it. */
@@ -189,13 +197,14 @@ export class PodServices {
     // The pod user must be able to connect; only the pod (and the server) can see the path.
     chmodSync(socket, 0o666);
     this.deps.holders?.listen(key, this.holderSocket(key));
+    this.deps.relays?.listen(key, this.relaySocket(key));
     this.listening.set(id, server);
   }
 
   async closeAll(): Promise<void> {
     const servers = [...this.listening.values()];
     this.listening.clear();
-    await Promise.all([...servers.map((server) => server.stop(true)), this.deps.holders?.closeAll()]);
+    await Promise.all([...servers.map((server) => server.stop(true)), this.deps.holders?.closeAll(), this.deps.relays?.closeAll()]);
   }
 
   private async answer(key: PodKey, request: Request): Promise<Response> {

@@ -166,6 +166,12 @@ step("a session started by Pier in its container gets a pod that sees the repo's
   expect((await docker(["exec", session.podId, `/data/${services}/pier-pty`, "version"])).trim()).toBe("pier-pty 1");
   // And the helpers' client for Pier's socket, built in the Dockerfile too.
   expect((await docker(["exec", session.podId, `/data/${services}/pier-ask`, "version"])).trim()).toBe("pier-ask 1");
+  // And the relay previews reach the pod's ports through, built in the Dockerfile and started as the pod came up.
+  await waitFor("the preview relay in the pod", 30 * SECOND, async () => {
+    const processes = await docker(["exec", session.podId, "ps", "-eo", "args"]);
+    return processes.split("\n").find((line) => line === `/data/${services}/pier-relay start /data/${services}/relay.sock`) ?? null;
+  });
+  expect((await docker(["exec", session.podId, `/data/${services}/pier-relay`, "version"])).trim()).toBe("pier-relay 1");
 }, "container");
 
 step("Docker reports the container healthy", 2 * MINUTE, async () => {
