@@ -8,7 +8,7 @@ import { cloneDir, legacyCloneDir, workspaceDir } from "../repos/layout.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, listRepos, type Repo } from "../repos/repos.ts";
 import type { ResolvedEnvironment } from "../environments/environments.ts";
-import type { DevcontainerConfig, LifecycleName } from "../environments/environment.ts";
+import type { DevcontainerConfig, EnvironmentPort, LifecycleName } from "../environments/environment.ts";
 import { LifecycleFailure } from "../environments/lifecycle.ts";
 import { StepOutput } from "../environments/step-output.ts";
 import { parseEnvOutput, withContainerEnv } from "../environments/container-env.ts";
@@ -207,6 +207,15 @@ export class Pods {
     const remoteEnv = { ...this.marksConfig(key)?.remoteEnv };
     // A login shell's /etc/profile sets PATH anew; Pier's profile.sh puts the environment's back.
     return remoteEnv.PATH ? { ...remoteEnv, PIER_REMOTE_PATH: remoteEnv.PATH } : remoteEnv;
+  }
+
+  /**
+   * The ports the repository names for the person's pod (its devcontainer's forwardPorts, with
+   * portsAttributes' labels and which one is the app to open first), as the pod was made; none
+   * for a pod not made from a devcontainer. Previews label the listening ports with them.
+   */
+  portLabels(key: PodKey): EnvironmentPort[] {
+    return this.marksConfig(key)?.ports ?? [];
   }
 
   /**
