@@ -78,6 +78,8 @@ export class PreviewPorts {
   update(key: PodKey, ports: RelayPort[] | null): void {
     const pod = this.pod(key);
     pod.relay = ports;
+    // A look from before is older than what the relay said since: the next list looks again.
+    pod.scanned = null;
     if (ports) this.tell(pod, ports);
     else if (pod.watchers > 0) void this.scan(pod);
   }
