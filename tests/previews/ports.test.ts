@@ -14,6 +14,7 @@
  * The servers are Bun scripts (the test image has Bun, not Node or Python).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Docker from "dockerode";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,8 @@ import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts
 import { TermClient } from "../support/term-client.ts";
 import { until } from "../support/until.ts";
 import { TEST_WORKSPACE_IMAGE, dockerTestEnv } from "../support/workspace-image.ts";
+
+const docker = new Docker();
 
 /** The repository's app: labelled, and to be opened when it first appears. */
 const APP = 4100;
@@ -131,8 +134,14 @@ describe("ports listening in a session's pod", () => {
     term?.close();
     events?.close();
     await closeForGood(pier);
+    // A live session's terminal may make its pod again while closeForGood removes it: what is
+    // left once Pier is closed goes, with the environment's image.
+    for (const pod of await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } })) await docker.getContainer(pod.Id).remove({ force: true });
+    for (const found of await docker.listImages({ filters: { reference: [`pier-env-${repoId.slice(0, 12)}`] } })) {
+      await docker.getImage(found.Id).remove({ force: true }).catch(() => undefined);
+    }
     rmSync(dataDir, { recursive: true, force: true });
-  }, 60_000);
+  }, 120_000);
 
   test("the page's stream says how the pod's ports stand as it opens: the relay's list, without the forwarded port nothing listens on", async () => {
     const opening = await until("the first ports event", async () => events.latestPorts(), (ports) => ports !== null, 10_000);
