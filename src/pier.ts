@@ -88,6 +88,7 @@ import { IssueReplies } from "./triggers/issue-replies.ts";
 import { RelayBuild } from "./previews/relay-build.ts";
 import { RelayHub } from "./previews/relay-hub.ts";
 import { Relays } from "./previews/relays.ts";
+import { PreviewPorts } from "./previews/ports.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -135,6 +136,8 @@ export interface Pier {
    * app previews; null on the local runtime, whose ports are the server's own.
    */
   relays: Relays | null;
+  /** Which ports listen in each pod (from its relay, else by looking), with the repository's labels for them. */
+  previewPorts: PreviewPorts;
   /** Repositories' environments: what pods are made from, whether a person's is outdated, rebuilds. */
   environments: Environments;
   /** Pier's own copies of Claude Code, for pods whose image has none. */
@@ -297,6 +300,15 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     podOf: (key) => pods.runningShell(key),
   });
   if (relays) pods.onReady((key, shell) => void relays.ensure(key, shell).catch(() => {}));
+  // Previews (issue 26): which ports listen in each pod, as its relay says, else as the runtime shows
+  // (without the processes). Where pods share the server's network, Pier's own port listens there too.
+  const previewPorts = new PreviewPorts({
+    bus,
+    labelsOf: (key) => pods.portLabels(key),
+    podOf: (key) => pods.runningShell(key),
+    ownPorts: () => (runtime.kind === "local" || config.podNetwork === "host" ? [address.listeningPort()] : []),
+  });
+  relays?.onPorts((key, ports) => previewPorts.update(key, ports));
   const agentMcp = new AgentMcpServers({
     servers: mcpServers,
     podOf: async (session) => pods.ensure(getRepo(db, session.repoId), session.userId),
@@ -498,6 +510,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     runtime,
     pods,
     relays,
+    previewPorts,
     environments,
     claudeCode,
     claudeCodeCommandFor: (session) => claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }),

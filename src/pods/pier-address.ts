@@ -23,6 +23,11 @@ export class PierAddress {
     return podUrlOfPier(this.config, this.runtime, this.port);
   }
 
+  /** The port Pier listens on (0 until it does, where PIER_PORT=0 lets the system pick). */
+  listeningPort(): number {
+    return this.port;
+  }
+
   /** `follow` runs each time the address moves (after a restart on another port). */
   onMoved(follow: () => Promise<void>): void {
     this.followers.push(follow);

@@ -8,7 +8,7 @@ import { cloneDir, legacyCloneDir, workspaceDir } from "../repos/layout.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, listRepos, type Repo } from "../repos/repos.ts";
 import type { ResolvedEnvironment } from "../environments/environments.ts";
-import type { DevcontainerConfig } from "../environments/environment.ts";
+import type { DevcontainerConfig, EnvironmentPort } from "../environments/environment.ts";
 import { LifecycleFailure } from "../environments/lifecycle.ts";
 import { StepOutput } from "../environments/step-output.ts";
 import { parseEnvOutput, withContainerEnv } from "../environments/container-env.ts";
@@ -204,6 +204,15 @@ export class Pods {
   /** The environment's remoteEnv for commands and shells in the person's pod (none for a plain image). */
   remoteEnv(key: PodKey): Record<string, string> {
     return remoteEnvOf(this.marksConfig(key));
+  }
+
+  /**
+   * The ports the repository names for the person's pod (its devcontainer's forwardPorts, with
+   * portsAttributes' labels and which one is the app to open first), as the pod was made; none
+   * for a pod not made from a devcontainer. Previews label the listening ports with them.
+   */
+  portLabels(key: PodKey): EnvironmentPort[] {
+    return this.marksConfig(key)?.ports ?? [];
   }
 
   /**
