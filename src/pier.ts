@@ -88,6 +88,7 @@ import { IssueReplies } from "./triggers/issue-replies.ts";
 import { RelayBuild } from "./previews/relay-build.ts";
 import { RelayHub } from "./previews/relay-hub.ts";
 import { Relays } from "./previews/relays.ts";
+import { Previews } from "./previews/previews.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -135,6 +136,8 @@ export interface Pier {
    * app previews; null on the local runtime, whose ports are the server's own.
    */
   relays: Relays | null;
+  /** Web app previews: the ports listening in a session's pod, opening them on their own origins, share links, and who the preview listener admits. */
+  previews: Previews;
   /** Repositories' environments: what pods are made from, whether a person's is outdated, rebuilds. */
   environments: Environments;
   /** Pier's own copies of Claude Code, for pods whose image has none. */
@@ -222,7 +225,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const db = openDatabase(join(config.dataDir, "pier.db"));
   deleteExpiredSignIns(db);
   catchUpRollups(db);
-  const box = await createSecretBox(loadOrCreateSecretKey(config.dataDir, config.secretKey));
+  const secretKey = loadOrCreateSecretKey(config.dataDir, config.secretKey);
+  const box = await createSecretBox(secretKey);
   const settings = new SettingsStore(db, box, config);
   // Pods see their directories through bind mounts the engine makes, never by walking the data
   // dir: nobody but the server's user needs to reach into it.
@@ -476,6 +480,12 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     }),
   });
   const credentialSockets = new CredentialSockets();
+  const signIns = new SignIns({ db, limiter: new LoginLimiter(), sockets: credentialSockets });
+  // Previews (issue 26): what listens in a session's pod, as its relay last said (none on the local runtime).
+  const previews = new Previews({ db, bus, secretKey, sessions, signIns, credentialSockets,
+    hosts: { port: config.previewPort, domain: config.previewDomain },
+    ports: { list: async (key) => (relays?.ports(key) ?? []).map((p) => ({ port: p.port, label: null, process: p.name })) },
+  });
   return {
     config,
     db,
@@ -498,6 +508,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     runtime,
     pods,
     relays,
+    previews,
     environments,
     claudeCode,
     claudeCodeCommandFor: (session) => claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }),
@@ -523,7 +534,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       // A repo that now asks for warm pods gets them at once, not at the job's next round.
       updated: (repo) => void (repo.warmPods ? scheduler.runNow(WARM_PODS) : undefined) }),
     users: new Users(db),
-    signIns: new SignIns({ db, limiter: new LoginLimiter(), sockets: credentialSockets }),
+    signIns,
     apiTokens: new ApiTokens({ db, sockets: credentialSockets }),
     costs: new Costs(db),
     databaseAnswers: () => pingDatabase(db),
