@@ -131,7 +131,8 @@ export class PreviewAccess {
     if (!target) return notAPreview();
     const share = this.deps.shareByToken(token);
     if (!share || share.sessionId !== target.sessionId || share.port !== target.port) return shareGone();
-    const pass: SharePass = { v: 1, k: "share", id: share.id, s: share.sessionId, p: share.port, exp: Math.min(share.expiresAt.getTime(), now + PASS_LIFETIME_MS) };
+    // Not ending with the link: its viewers are told it expired (404), read from the share at each request.
+    const pass: SharePass = { v: 1, k: "share", id: share.id, s: share.sessionId, p: share.port, exp: now + PASS_LIFETIME_MS };
     const admitted = this.admitShare(pass, target, now);
     if (!admitted.ok) return admitted;
     return { ok: true, setCookie: this.cookie(pass, now, https), to: "/" };

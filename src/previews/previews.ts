@@ -1,4 +1,4 @@
-import type { Actor } from "../auth/actor.ts";
+import { type Actor, assertPerson } from "../auth/actor.ts";
 import type { Credential, CredentialSockets } from "../auth/credential-sockets.ts";
 import type { User } from "../auth/user.ts";
 import type { Db } from "../infra/db.ts";
@@ -130,12 +130,14 @@ export class Previews {
 
   /**
    * POST /api/sessions/:id/ports/:port/share: a link that works signed out for `minutes`,
-   * replacing the port's live link. The session must be live.
+   * replacing the port's live link. The session must be live. Publishing is the person's own
+   * decision, never an agent's for them (whatever it was asked to do by what it read).
    */
   share(actor: Actor, sessionId: string, portText: string, body: unknown, pier: PierRequest): { url: string; expiresAt: string } {
     const port = readPort(portText);
     const { minutes } = readInput(ShareInput, body);
     const session = sessionFor(this.deps.db, actor, sessionId);
+    assertPerson(actor, "Only the person can make a public link to their preview, not an agent acting for them.");
     if (!this.deps.sessions.findLive(session.id)) throw new AppError(409, "session_ended", "This session has ended; only a live session's preview can be shared.");
     const { share, token, revokedIds } = createShare(this.deps.db, { sessionId: session.id, port, userId: actor.user.id, minutes });
     for (const id of revokedIds) this.closeAll(`share:${id}`);
