@@ -22,7 +22,7 @@ export function PreviewNoticePage(props: { title: string; message: string; refre
             <section class="card card-narrow">
               <h1 safe>{props.title}</h1>
               <p safe>{props.message}</p>
-              {props.refreshSeconds ? <p class="muted">This page looks again every {String(props.refreshSeconds)} seconds.</p> : ""}
+              {props.refreshSeconds ? <p class="muted" safe>{`This page looks again every ${props.refreshSeconds} seconds.`}</p> : ""}
             </section>
           </main>
         </body>
