@@ -89,6 +89,7 @@ import { RelayBuild } from "./previews/relay-build.ts";
 import { RelayHub } from "./previews/relay-hub.ts";
 import { Relays } from "./previews/relays.ts";
 import { PreviewPorts } from "./previews/ports.ts";
+import { Previews } from "./previews/previews.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -138,6 +139,8 @@ export interface Pier {
   relays: Relays | null;
   /** Which ports listen in each pod (from its relay, else by looking), with the repository's labels for them. */
   previewPorts: PreviewPorts;
+  /** Web app previews: the ports listening in a session's pod, opening them on their own origins, share links, and who the preview listener admits. */
+  previews: Previews;
   /** Repositories' environments: what pods are made from, whether a person's is outdated, rebuilds. */
   environments: Environments;
   /** Pier's own copies of Claude Code, for pods whose image has none. */
@@ -225,7 +228,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const db = openDatabase(join(config.dataDir, "pier.db"));
   deleteExpiredSignIns(db);
   catchUpRollups(db);
-  const box = await createSecretBox(loadOrCreateSecretKey(config.dataDir, config.secretKey));
+  const secretKey = loadOrCreateSecretKey(config.dataDir, config.secretKey);
+  const box = await createSecretBox(secretKey);
   const settings = new SettingsStore(db, box, config);
   // Pods see their directories through bind mounts the engine makes, never by walking the data
   // dir: nobody but the server's user needs to reach into it.
@@ -488,6 +492,12 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     }),
   });
   const credentialSockets = new CredentialSockets();
+  const signIns = new SignIns({ db, limiter: new LoginLimiter(), sockets: credentialSockets });
+  // Previews (issue 26): opening a session's listening ports on their own origins, and who may.
+  const previews = new Previews({ db, bus, secretKey, sessions, signIns, credentialSockets,
+    hosts: { port: config.previewPort, domain: config.previewDomain },
+    ports: previewPorts,
+  });
   return {
     config,
     db,
@@ -511,6 +521,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     pods,
     relays,
     previewPorts,
+    previews,
     environments,
     claudeCode,
     claudeCodeCommandFor: (session) => claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }),
@@ -536,7 +547,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       // A repo that now asks for warm pods gets them at once, not at the job's next round.
       updated: (repo) => void (repo.warmPods ? scheduler.runNow(WARM_PODS) : undefined) }),
     users: new Users(db),
-    signIns: new SignIns({ db, limiter: new LoginLimiter(), sockets: credentialSockets }),
+    signIns,
     apiTokens: new ApiTokens({ db, sockets: credentialSockets }),
     costs: new Costs(db),
     databaseAnswers: () => pingDatabase(db),

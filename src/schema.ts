@@ -22,3 +22,4 @@ export * from "./reviews/tables.ts";
 export * from "./notices/tables.ts";
 export * from "./runs/tables.ts";
 export * from "./triggers/tables.ts";
+export * from "./previews/tables.ts";

@@ -1,7 +1,7 @@
 import type { Db } from "../infra/db.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
 import type { LoginLimiter } from "./login-limiter.ts";
-import { type SignIn, createSignIn, invalidateSignIn, signIn, validateSignIn } from "./sign-ins.ts";
+import { type SignIn, createSignIn, invalidateSignIn, signIn, userOfSignIn, validateSignIn } from "./sign-ins.ts";
 import type { User } from "./user.ts";
 import type { CredentialsInput } from "./users.ts";
 
@@ -23,6 +23,11 @@ export class SignIns {
 
   validate(token: string): { signIn: SignIn; user: User; extended: boolean } | null {
     return validateSignIn(this.parts.db, token);
+  }
+
+  /** The person a sign-in (by id) is for while it lasts, else null (see userOfSignIn). */
+  userOf(signInId: string, now?: number): User | null {
+    return userOfSignIn(this.parts.db, signInId, now);
   }
 
   invalidate(signInId: string): void {

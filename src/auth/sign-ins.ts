@@ -98,6 +98,22 @@ export function validateSignIn(
   return { signIn, user, extended };
 }
 
+/**
+ * The person signed in with the sign-in whose id this is, while it lasts; null once it expired or
+ * was signed out. By id, not token: for what a sign-in vouches for elsewhere (a preview's cookie
+ * names the sign-in that opened it), so it does not slide the expiry, which only the sign-in
+ * cookie's own use does.
+ */
+export function userOfSignIn(db: Db, signInId: string, now = Date.now()): User | null {
+  const row = db
+    .select({ expiresAt: signIns.expiresAt, user: { id: users.id, username: users.username, role: users.role, createdAt: users.createdAt } })
+    .from(signIns)
+    .innerJoin(users, eq(users.id, signIns.userId))
+    .where(eq(signIns.id, signInId))
+    .get();
+  return row && now < row.expiresAt.getTime() ? row.user : null;
+}
+
 /** Signs out: the sign-in is gone, and WebSockets opened with it close. */
 export function invalidateSignIn(db: Db, sockets: CredentialSockets, signInId: string): void {
   db.delete(signIns).where(eq(signIns.id, signInId)).run();

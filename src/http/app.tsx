@@ -28,7 +28,7 @@ import { mcpServerPages } from "./pages/mcp-pages.tsx";
 import { costPages } from "./pages/cost-pages.tsx";
 import { noticePages } from "./pages/notice-pages.ts";
 import { Redirect, isHtmx } from "./pages/respond.ts";
-import { SECURITY_HEADERS, changesState, isCrossOrigin } from "./security.ts";
+import { changesState, fromPreview, isCrossOrigin, securityHeaders } from "./security.ts";
 import { terminalSocket } from "./terminal-socket.ts";
 import { chatSocket } from "./chat-socket.ts";
 import { costApi } from "./api/cost-routes.ts";
@@ -44,11 +44,14 @@ import { policyApi } from "./api/policy-routes.ts";
 import { mcpServerApi } from "./api/mcp-server-routes.ts";
 import { triggerApi } from "./api/trigger-routes.ts";
 import { automationPages } from "./pages/automation-pages.tsx";
+import { previewApi } from "./api/preview-routes.ts";
+import { previewPages } from "./pages/preview-pages.tsx";
 
 const requestStart = new WeakMap<Request, number>();
 
 /** The whole web layer: security hooks, then the API and the pages, each a thin door to a domain module. */
 export function createApp(pier: Pier) {
+  const headers = headersOf(pier);
   const app = new Elysia({
     websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 120, sendPings: true },
     serve: { maxRequestBodySize: SERVER_BODY_CEILING },
@@ -58,13 +61,18 @@ export function createApp(pier: Pier) {
       requestStart.set(request, performance.now());
       const gateway = gatewayRequest(pier, request, server);
       if (gateway) return gateway;
-      Object.assign(set.headers, SECURITY_HEADERS);
+      Object.assign(set.headers, headers());
+      // Nothing a repository serves (a web app preview) may call Pier, whatever it asks and however.
+      if (fromPreview(request, (origin) => pier.previews.isPreviewSite(origin))) {
+        set.status = 403;
+        return errorResponse(request, new AppError(403, "from_preview", "Pier does not answer requests from a web app preview."), headers());
+      }
       // Whatever the cookie may authenticate must come from Pier's own pages; a request with an
       // Authorization header is judged by that header alone (see usesCookie).
       const guarded = changesState(request) || request.headers.get("upgrade")?.toLowerCase() === "websocket";
       if (guarded && isCrossOrigin(request) && usesCookie(request)) {
         set.status = 403;
-        return errorResponse(request, new AppError(403, "cross_origin", "Requests from another site are refused."));
+        return errorResponse(request, new AppError(403, "cross_origin", "Requests from another site are refused."), headers());
       }
     })
     // Each route's body within its limit: MAX_BODY_BYTES, or the one it states (see bodyLimit).
@@ -77,7 +85,7 @@ export function createApp(pier: Pier) {
     })
     .onError(({ code, error, request, set }) => {
       if (error instanceof Redirect) {
-        return new Response(null, { status: 303, headers: { ...SECURITY_HEADERS, location: error.location } });
+        return new Response(null, { status: 303, headers: { ...headers(), location: error.location } });
       }
       // The parse hook's own errors (a body too long) reach here wrapped as a parse failure.
       const thrown = code === "PARSE" && error.cause instanceof AppError ? error.cause : error;
@@ -97,7 +105,7 @@ export function createApp(pier: Pier) {
       else if (appError.status === 507) console.error(`[pier] ${where} was refused: the disk is full (${(thrown as Error).message}).`);
       const answer = appError ?? new AppError(500, "internal_error", "Something went wrong on the server; it has been logged.");
       set.status = answer.status;
-      const response = errorResponse(request, answer, wantsHtml(request) ? viewerOf(pier, request) : undefined);
+      const response = errorResponse(request, answer, headers(), wantsHtml(request) ? viewerOf(pier, request) : undefined);
       if (answer instanceof RateLimited) response.headers.set("retry-after", String(answer.retryAfter));
       return response;
     })
@@ -134,8 +142,20 @@ export function createApp(pier: Pier) {
     .use(policyPages(pier))
     .use(mcpServerPages(pier))
     .use(automationPages(pier))
+    .use(previewApi(pier))
+    .use(previewPages(pier))
     .use(costPages(pier))
     .use(noticePages(pier));
+}
+
+/** Pier's security headers, made again only when the preview origins they allow to be framed change (the preview listener's port, once it listens). */
+function headersOf(pier: Pier): () => Record<string, string> {
+  let made = { sources: "", headers: securityHeaders([]) };
+  return () => {
+    const frames = pier.previews.frameSources();
+    if (frames.join(" ") !== made.sources) made = { sources: frames.join(" "), headers: securityHeaders(frames) };
+    return made.headers;
+  };
 }
 
 function wantsHtml(request: Request): boolean {
@@ -152,8 +172,8 @@ function viewerOf(pier: Pier, request: Request) {
 }
 
 /** JSON for the API; a page for browsers (a fragment-friendly page for htmx). */
-function errorResponse(request: Request, error: AppError, viewer?: { username: string; role: "admin" | "member" }): Response {
-  const headers: Record<string, string> = { ...SECURITY_HEADERS };
+function errorResponse(request: Request, error: AppError, security: Record<string, string>, viewer?: { username: string; role: "admin" | "member" }): Response {
+  const headers: Record<string, string> = { ...security };
   if (!wantsHtml(request)) {
     headers["content-type"] = "application/json";
     return new Response(JSON.stringify(error.toJSON()), { status: error.status, headers });

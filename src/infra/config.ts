@@ -12,6 +12,10 @@ export type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 export interface Config {
   port: number;
+  /** PIER_PREVIEW_PORT: where web app previews are served, each on its own origin (`<port>-<session>.localhost:<this>`). */
+  previewPort: number;
+  /** PIER_PREVIEW_DOMAIN: previews at `<port>-<session>.<this>` (a wildcard name at a reverse proxy) instead of `*.localhost`. */
+  previewDomain: string | null;
   host: string;
   dataDir: string;
   /** PIER_WORKSPACES_DIR: people's workspaces (clones and worktrees, which pods write); may be another volume. */
@@ -64,6 +68,9 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** A lowercase DNS name of one or more labels, short enough for `<port>-<session id>.` in front of it. */
+const DNS_NAME = /^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
 const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /** Docker image reference: [registry[:port]/]path[:tag][@sha256:digest]. */
@@ -71,8 +78,13 @@ export const IMAGE_REF =
   /^(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 export function loadConfig(env: Env = process.env): Config {
+  const port = readPort(env, "PIER_PORT", 7070);
+  const previewPort = readPort(env, "PIER_PREVIEW_PORT", 7071);
+  if (previewPort !== 0 && previewPort === port) throw new ConfigError(`PIER_PREVIEW_PORT must differ from PIER_PORT (both are ${port}): previews are never served on Pier's own origin.`);
   return {
-    port: readPort(env, "PIER_PORT", 7070),
+    port,
+    previewPort,
+    previewDomain: raw(env, "PIER_PREVIEW_DOMAIN") === undefined ? null : readMatching(env, "PIER_PREVIEW_DOMAIN", DNS_NAME, "", "a lowercase DNS name such as preview.pier.example"),
     host: readString(env, "PIER_HOST", "0.0.0.0"),
     dataDir: resolve(readString(env, "PIER_DATA_DIR", "./data")),
     workspacesDir: resolve(readString(env, "PIER_WORKSPACES_DIR", join(readString(env, "PIER_DATA_DIR", "./data"), "workspaces"))),

@@ -1,6 +1,6 @@
 /**
  * Who sees what, once for every resource made from a session: each actor kind against sessions,
- * pull requests, tasks, verification reports, costs, transcripts and recordings, through every
+ * pull requests, tasks, verification reports, costs, transcripts, recordings and preview share links, through every
  * list and lookup the domains offer (the same functions the API, the pages and the agent's tools
  * call). The rows are written into a real Pier's SQLite database; every door is called; what each
  * actor gets is compared with the table.
@@ -22,23 +22,39 @@ import { taskVerifications } from "../../src/tasks/tables.ts";
 import { recordingPath } from "../../src/terminal/recording.ts";
 import { type TestPier, startTestPier } from "../support/pier.ts";
 
-const RESOURCES = ["sessions", "prs", "tasks", "reports", "costs", "transcripts", "recordings"] as const;
+const RESOURCES = ["sessions", "prs", "tasks", "reports", "costs", "transcripts", "recordings", "share links"] as const;
 type Resource = (typeof RESOURCES)[number];
 
 /**
  * What each actor may see of the person's session S (and of what was made from it: its pull
  * request, its linked task, that task's report drawn from S, its spending, transcript, recording).
  * Every person sees every task; the agent only its session's. Spending is per person, so an agent
- * of another session of the same person sees it too (the costs rule today).
+ * of another session of the same person sees it too (the costs rule today). A preview's share link
+ * publishes it, which only the person (or an admin) decides, never an agent.
  */
 const SEES: Record<string, Record<Resource, boolean>> = {
-  "the person": { sessions: true, prs: true, tasks: true, reports: true, costs: true, transcripts: true, recordings: true },
-  "an admin": { sessions: true, prs: true, tasks: true, reports: true, costs: true, transcripts: true, recordings: true },
-  "the agent of the session": { sessions: true, prs: true, tasks: true, reports: true, costs: true, transcripts: true, recordings: true },
-  "another member": { sessions: false, prs: false, tasks: true, reports: false, costs: false, transcripts: false, recordings: false },
-  "an agent of another member's session": { sessions: false, prs: false, tasks: false, reports: false, costs: false, transcripts: false, recordings: false },
-  "an agent of the person's other session": { sessions: false, prs: false, tasks: false, reports: false, costs: true, transcripts: false, recordings: false },
+  "the person": { sessions: true, prs: true, tasks: true, reports: true, costs: true, transcripts: true, recordings: true, "share links": true },
+  "an admin": { sessions: true, prs: true, tasks: true, reports: true, costs: true, transcripts: true, recordings: true, "share links": true },
+  "the agent of the session": { sessions: true, prs: true, tasks: true, reports: true, costs: true, transcripts: true, recordings: true, "share links": false },
+  "another member": { sessions: false, prs: false, tasks: true, reports: false, costs: false, transcripts: false, recordings: false, "share links": false },
+  "an agent of another member's session": { sessions: false, prs: false, tasks: false, reports: false, costs: false, transcripts: false, recordings: false, "share links": false },
+  "an agent of the person's other session": { sessions: false, prs: false, tasks: false, reports: false, costs: true, transcripts: false, recordings: false, "share links": false },
 };
+
+/**
+ * Whether the actor reached the session to share its preview: S has ended, so those who may are
+ * refused for that alone (409); a 404 says it does not exist for them, a 403 that they may not.
+ */
+function mayShare(share: () => unknown): boolean {
+  try {
+    share();
+    return true;
+  } catch (error) {
+    if (error instanceof AppError && error.status === 409) return true;
+    if (error instanceof AppError && (error.status === 404 || error.status === 403)) return false;
+    throw error;
+  }
+}
 
 /** Whether a lookup finds it: a 404 says it does not exist for this actor; any other failure is the test's. */
 function found(lookup: () => unknown): boolean {
@@ -134,6 +150,9 @@ describe("one scope per resource", () => {
     ],
     recordings: [
       (actor) => found(() => expect(readFileSync(pier.pier.terminals.recordingFor(actor, ids.session).path, "utf8")).toContain(RECORDED)),
+    ],
+    "share links": [
+      (actor) => mayShare(() => pier.pier.previews.share(actor, ids.session, "3000", { minutes: 5 }, { origin: "http://127.0.0.1", https: false })),
     ],
   };
 

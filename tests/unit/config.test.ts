@@ -6,6 +6,8 @@ describe("loadConfig", () => {
   test("defaults suit a fresh clone", () => {
     const config = loadConfig({});
     expect(config.port).toBe(7070);
+    expect(config.previewPort).toBe(7071);
+    expect(config.previewDomain).toBeNull();
     expect(config.dataDir).toBe(resolve("./data"));
     expect(config.runtime).toBe("auto");
     expect(config.allowLocalRepos).toBe(false);
@@ -20,6 +22,8 @@ describe("loadConfig", () => {
   test("reads every variable", () => {
     const config = loadConfig({
       PIER_PORT: "8080",
+      PIER_PREVIEW_PORT: "8081",
+      PIER_PREVIEW_DOMAIN: "preview.pier.example",
       PIER_DATA_DIR: "/srv/pier",
       PIER_RUNTIME: "local",
       PIER_ALLOW_LOCAL_REPOS: "1",
@@ -33,6 +37,8 @@ describe("loadConfig", () => {
       PIER_WORKSPACE_IMAGE: "registry.example.com:5000/team/workspace:2",
     });
     expect(config.port).toBe(8080);
+    expect(config.previewPort).toBe(8081);
+    expect(config.previewDomain).toBe("preview.pier.example");
     expect(config.dataDir).toBe("/srv/pier");
     expect(config.runtime).toBe("local");
     expect(config.allowLocalRepos).toBe(true);
@@ -56,6 +62,10 @@ describe("loadConfig", () => {
     expect(ranges.map(([address, bits]) => `${address}/${bits}`)).toEqual(["127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8"]);
   });
 
+  test("PIER_PREVIEW_PORT may be 0 beside PIER_PORT=0 (tests: each picks a free port)", () => {
+    expect(loadConfig({ PIER_PORT: "0", PIER_PREVIEW_PORT: "0" }).previewPort).toBe(0);
+  });
+
   test("accepts a base64 secret key", () => {
     const key = Buffer.alloc(32, 7).toString("base64");
     expect(loadConfig({ PIER_SECRET_KEY: key }).secretKey).toEqual(new Uint8Array(32).fill(7));
@@ -75,6 +85,12 @@ describe("loadConfig", () => {
     ["PIER_TRUSTED_PROXIES", "127.0.0.1/33", /PIER_TRUSTED_PROXIES.*"127.0.0.1\/33"/],
     ["PIER_TRUSTED_PROXIES", "10.0.0.0/8, proxy.lan", /PIER_TRUSTED_PROXIES.*"proxy.lan"/],
     ["PIER_TRUSTED_PROXIES", "10", /PIER_TRUSTED_PROXIES/],
+    ["PIER_PREVIEW_PORT", "65536", /PIER_PREVIEW_PORT/],
+    ["PIER_PREVIEW_PORT", "7070", /PIER_PREVIEW_PORT must differ from PIER_PORT/],
+    ["PIER_PREVIEW_DOMAIN", "Preview.Example", /PIER_PREVIEW_DOMAIN must be a lowercase DNS name/],
+    ["PIER_PREVIEW_DOMAIN", "*.preview.example", /PIER_PREVIEW_DOMAIN/],
+    ["PIER_PREVIEW_DOMAIN", "preview.example:8443", /PIER_PREVIEW_DOMAIN/],
+    ["PIER_PREVIEW_DOMAIN", "-x.example", /PIER_PREVIEW_DOMAIN/],
     ["PIER_DISK_RESERVE_MB", "1.5", /PIER_DISK_RESERVE_MB must be a whole number/],
   ];
   for (const [name, value, message] of bad) {
