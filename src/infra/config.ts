@@ -12,6 +12,10 @@ export type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 export interface Config {
   port: number;
+  /** PIER_PREVIEW_PORT: the second listener, which serves web app previews on their own origins (0 picks a free one). */
+  previewPort: number;
+  /** PIER_PREVIEW_DOMAIN: previews are served as <port>-<session>.<this domain> (a wildcard name at a proxy); null: <port>-<session>.localhost. */
+  previewDomain: string | null;
   host: string;
   dataDir: string;
   /** PIER_WORKSPACES_DIR: people's workspaces (clones and worktrees, which pods write); may be another volume. */
@@ -65,6 +69,8 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** A lowercase DNS name of two or more labels, without a trailing dot. */
+const DNS_NAME = /^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** Docker image reference: [registry[:port]/]path[:tag][@sha256:digest]. */
 export const IMAGE_REF =
@@ -73,6 +79,8 @@ export const IMAGE_REF =
 export function loadConfig(env: Env = process.env): Config {
   return {
     port: readPort(env, "PIER_PORT", 7070),
+    previewPort: readPort(env, "PIER_PREVIEW_PORT", 7071),
+    previewDomain: raw(env, "PIER_PREVIEW_DOMAIN") === undefined ? null : readMatching(env, "PIER_PREVIEW_DOMAIN", DNS_NAME, "", "a lowercase DNS name such as preview.pier.example"),
     host: readString(env, "PIER_HOST", "0.0.0.0"),
     dataDir: resolve(readString(env, "PIER_DATA_DIR", "./data")),
     workspacesDir: resolve(readString(env, "PIER_WORKSPACES_DIR", join(readString(env, "PIER_DATA_DIR", "./data"), "workspaces"))),

@@ -56,6 +56,13 @@ describe("loadConfig", () => {
     expect(ranges.map(([address, bits]) => `${address}/${bits}`)).toEqual(["127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8"]);
   });
 
+  test("previews listen on PIER_PREVIEW_PORT (7071 by default) and live under PIER_PREVIEW_DOMAIN when one is given", () => {
+    expect(loadConfig({}).previewPort).toBe(7071);
+    expect(loadConfig({}).previewDomain).toBeNull();
+    expect(loadConfig({ PIER_PREVIEW_PORT: "0" }).previewPort).toBe(0);
+    expect(loadConfig({ PIER_PREVIEW_DOMAIN: "preview.pier.example" }).previewDomain).toBe("preview.pier.example");
+  });
+
   test("accepts a base64 secret key", () => {
     const key = Buffer.alloc(32, 7).toString("base64");
     expect(loadConfig({ PIER_SECRET_KEY: key }).secretKey).toEqual(new Uint8Array(32).fill(7));
@@ -76,6 +83,11 @@ describe("loadConfig", () => {
     ["PIER_TRUSTED_PROXIES", "10.0.0.0/8, proxy.lan", /PIER_TRUSTED_PROXIES.*"proxy.lan"/],
     ["PIER_TRUSTED_PROXIES", "10", /PIER_TRUSTED_PROXIES/],
     ["PIER_DISK_RESERVE_MB", "1.5", /PIER_DISK_RESERVE_MB must be a whole number/],
+    ["PIER_PREVIEW_PORT", "65536", /PIER_PREVIEW_PORT/],
+    ["PIER_PREVIEW_DOMAIN", "Preview.Pier.Example", /PIER_PREVIEW_DOMAIN must be a lowercase DNS name/],
+    ["PIER_PREVIEW_DOMAIN", "localhost", /PIER_PREVIEW_DOMAIN/],
+    ["PIER_PREVIEW_DOMAIN", "*.preview.example", /PIER_PREVIEW_DOMAIN/],
+    ["PIER_PREVIEW_DOMAIN", "https://preview.example", /PIER_PREVIEW_DOMAIN/],
   ];
   for (const [name, value, message] of bad) {
     test(`${name}=${JSON.stringify(value)} stops start-up with a sentence naming it`, () => {
