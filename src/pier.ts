@@ -88,6 +88,10 @@ import { IssueReplies } from "./triggers/issue-replies.ts";
 import { RelayBuild } from "./previews/relay-build.ts";
 import { RelayHub } from "./previews/relay-hub.ts";
 import { Relays } from "./previews/relays.ts";
+import { ClosedPreviewAccess } from "./previews/closed-access.ts";
+import { LocalDialer, refusingPierPorts } from "./previews/dialer.ts";
+import type { PreviewAccess } from "./previews/preview-access.ts";
+import { PreviewProxy } from "./previews/proxy.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -135,6 +139,12 @@ export interface Pier {
    * app previews; null on the local runtime, whose ports are the server's own.
    */
   relays: Relays | null;
+  /** Web app previews' HTTP and WebSockets, carried to ports in pods; the preview listener hands it what it admits. */
+  previewProxy: PreviewProxy;
+  /** Who may see a preview, asked by the preview listener for every request. */
+  previewAccess: PreviewAccess;
+  /** The preview listener listens on this port now (PIER_PREVIEW_PORT=0 picks one). */
+  previewListening(port: number): void;
   /** Repositories' environments: what pods are made from, whether a person's is outdated, rebuilds. */
   environments: Environments;
   /** Pier's own copies of Claude Code, for pods whose image has none. */
@@ -297,6 +307,11 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     podOf: (key) => pods.runningShell(key),
   });
   if (relays) pods.onReady((key, shell) => void relays.ensure(key, shell).catch(() => {}));
+  // Previews (issue 26): where a preview's 127.0.0.1 is the server's own (the local runtime, pods
+  // on the host's network), Pier's own two ports are refused, or a preview would be Pier itself.
+  const pierPorts = new Set<number>();
+  const previewDialer = relays && config.podNetwork !== "host" ? relays : refusingPierPorts(relays ?? new LocalDialer(), () => pierPorts);
+  const previewProxy = new PreviewProxy({ dialer: previewDialer });
   const agentMcp = new AgentMcpServers({
     servers: mcpServers,
     podOf: async (session) => pods.ensure(getRepo(db, session.repoId), session.userId),
@@ -493,11 +508,18 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     budgets,
     gatewayEnvFor: (session) => gateway.envFor(session),
     podUrl: () => address.podUrl(),
-    listening: (actual) => address.listening(actual),
+    listening: (actual) => {
+      address.listening(actual);
+      pierPorts.add(actual);
+    },
     github,
     runtime,
     pods,
     relays,
+    previewProxy,
+    // No rules decide who sees a preview in this build yet: the listener admits no one.
+    previewAccess: new ClosedPreviewAccess(),
+    previewListening: (actual) => void pierPorts.add(actual),
     environments,
     claudeCode,
     claudeCodeCommandFor: (session) => claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }),
