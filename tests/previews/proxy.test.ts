@@ -36,7 +36,7 @@ const pattern = crypto.createCipheriv("aes-128-ctr", Buffer.alloc(16, 1), Buffer
 const bytes = (text) => new TextEncoder().encode(text);
 let release;
 const released = new Promise((resolve) => (release = resolve));
-Bun.serve({
+const server = Bun.serve({
   port: ${APP},
   idleTimeout: 0,
   async fetch(req, server) {
@@ -58,6 +58,7 @@ Bun.serve({
         c.close();
       } }), { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
       case "/release": release(); return new Response("released");
+      case "/pending": return new Response(String(server.pendingRequests - 1));
       case "/page": return new Response(new ReadableStream({ async start(c) {
         c.enqueue(bytes("<!doctype html><html><he"));
         await Bun.sleep(200);
@@ -161,6 +162,23 @@ describe("previews carried to an app in a real pod", () => {
     expect(answer.body.length).toBe(SIZE);
     expect(sha256(answer.body)).toBe(sha256(PATTERN));
   }, 60_000);
+
+  test("a browser that leaves in the middle of a download takes the app's end of it away too", async () => {
+    const req = request({ host: "127.0.0.1", port: listener.port, path: "/big", agent: false, headers: { host: host(), cookie } });
+    req.end();
+    const res = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => req.once("response", resolve).once("error", reject));
+    await new Promise((resolve) => res.once("data", resolve));
+    res.pause();
+    expect((await ask("/pending")).body.toString()).toBe("1");
+    req.destroy();
+    const deadline = Date.now() + 10_000;
+    let pending = "1";
+    while (pending !== "0" && Date.now() < deadline) {
+      await Bun.sleep(50);
+      pending = (await ask("/pending")).body.toString();
+    }
+    expect(pending).toBe("0");
+  }, 30_000);
 
   test("5 MB up arrive whole at the app", async () => {
     const upload = randomBytes(5 * 1024 * 1024);

@@ -1,0 +1,67 @@
+/**
+ * Previews on the local runtime, whose "pod" is this machine: the proxy Pier builds dials
+ * 127.0.0.1 itself, and refuses Pier's own two ports (its app and its preview listener), which
+ * as a preview would be Pier's pages on another origin.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { request } from "node:http";
+import { type PreviewListener, listenForPreviews } from "../../src/http/preview-listener.ts";
+import { type PreviewAccess, PreviewRefused } from "../../src/previews/preview-access.ts";
+import { type TestPier, closeForGood, startTestPier } from "../support/pier.ts";
+
+describe("previews on the local runtime", () => {
+  let pier: TestPier;
+  let listener: PreviewListener;
+  let app: ReturnType<typeof Bun.serve>;
+
+  /** Admits any preview Host of this listener: who may see it is not this test's subject. */
+  const anyone: PreviewAccess = {
+    parseHost(host) {
+      const match = /^(\d{1,5})-([a-z0-9]{16})\.localhost$/.exec(host);
+      return match ? { port: Number(match[1]), sessionId: match[2]! } : null;
+    },
+    redeemGrant: () => new PreviewRefused(403, "no_grants", "No grants here."),
+    redeemShare: () => new PreviewRefused(404, "no_shares", "No shares here."),
+    admit(_cookie, host) {
+      const target = this.parseHost(host)!;
+      return { ...target, key: { repoId: "local", userId: "local" }, pierOrigin: pier.url, closeKeys: [] };
+    },
+  };
+
+  function ask(port: number): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port: listener.port, path: "/", agent: false, headers: { host: `${port}-abcdefghijklmnop.localhost` } });
+      req.once("error", reject);
+      req.once("response", (res) => {
+        let body = "";
+        res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        res.once("end", () => resolve({ status: res.statusCode!, body }));
+      });
+      req.end();
+    });
+  }
+
+  beforeAll(async () => {
+    pier = await startTestPier();
+    app = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => new Response(`app saw ${req.headers.get("x-forwarded-host")}`) });
+    listener = await listenForPreviews({ access: anyone, proxy: pier.pier.previewProxy, trustedProxies: [], secure: false }, { port: 0, host: "127.0.0.1" });
+  });
+
+  afterAll(async () => {
+    await listener?.close();
+    app?.stop(true);
+    if (pier) await closeForGood(pier);
+  }, 60_000);
+
+  test("a port on this machine is carried to", async () => {
+    expect(await ask(app.port!)).toEqual({ status: 200, body: `app saw ${app.port}-abcdefghijklmnop.localhost` });
+  });
+
+  test("Pier's own port and its preview listener's are refused, with a sentence that says why", async () => {
+    for (const port of [Number(new URL(pier.url).port), pier.previewPort]) {
+      const answer = await ask(port);
+      expect(answer.status).toBe(403);
+      expect(answer.body).toBe(`Port ${port} is Pier's own, which is not shown as a preview.\n`);
+    }
+  });
+});
