@@ -21,7 +21,7 @@ import { SCRIPT_TAG } from "../../src/previews/html-inject.ts";
 import { type Admitted, type PreviewAccess, PreviewRefused } from "../../src/previews/preview-access.ts";
 import { PreviewProxy } from "../../src/previews/proxy.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
 
@@ -90,6 +90,7 @@ describe("previews carried to an app in a real pod", () => {
   let session: SessionJson;
   let listener: PreviewListener;
   let proxy: PreviewProxy;
+  let admin: string;
   const cookie = `pier_preview=${randomBytes(16).toString("hex")}`;
   const host = (port = APP) => `${port}-${session.id}.localhost:${listener.port}`;
 
@@ -133,7 +134,7 @@ describe("previews carried to an app in a real pod", () => {
 
   beforeAll(async () => {
     pier = await startTestPier(await dockerTestEnv());
-    const admin = await setUpAdmin(pier);
+    admin = await setUpAdmin(pier);
     const repoId = await addRepo(pier, admin, `file://${makeRemoteRepo("proxy").path}`, "proxy");
     session = await activeSession(pier, admin, { repoId });
     const started = await pier.pier.runtime.exec({ id: session.podId!, image: "" }, ["bash", "-c", 'setsid bun -e "$0" </dev/null >/tmp/app.log 2>&1 & echo started', APP_SCRIPT], {
@@ -153,6 +154,8 @@ describe("previews carried to an app in a real pod", () => {
 
   afterAll(async () => {
     await listener?.close();
+    // Ended first: a live session's terminal would make its pod again as closeForGood removes it.
+    if (session) await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie: admin }));
     if (pier) await closeForGood(pier);
   }, 60_000);
 
