@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { type PreviewListener, listenForPreviews } from "../../src/http/preview-listener.ts";
 import { type PreviewAccess, PreviewRefused } from "../../src/previews/preview-access.ts";
 import { type TestPier, closeForGood, startTestPier } from "../support/pier.ts";
@@ -41,6 +42,18 @@ describe("previews on the local runtime", () => {
     });
   }
 
+  /** An upgrade asked for over a raw connection: the whole answer, up to the listener closing it. */
+  function upgrade(port: number, kind: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(listener.port, "127.0.0.1");
+      let answer = "";
+      socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+      socket.once("close", () => resolve(answer));
+      socket.once("error", reject);
+      socket.write(`GET / HTTP/1.1\r\nHost: ${port}-abcdefghijklmnop.localhost\r\nConnection: Upgrade\r\nUpgrade: ${kind}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    });
+  }
+
   beforeAll(async () => {
     pier = await startTestPier();
     app = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => new Response(`app saw ${req.headers.get("x-forwarded-host")}`) });
@@ -63,5 +76,12 @@ describe("previews on the local runtime", () => {
       expect(answer.status).toBe(403);
       expect(answer.body).toBe(`Port ${port} is Pier's own, which is not shown as a preview.\n`);
     }
+    const socket = await upgrade(Number(new URL(pier.url).port), "websocket");
+    expect(socket).toStartWith("HTTP/1.1 403 Forbidden\r\n");
+    expect(socket).toEndWith("\r\n\r\nPort " + new URL(pier.url).port + " is Pier's own, which is not shown as a preview.\n");
+  });
+
+  test("an upgrade to anything but a WebSocket is refused before any dial", async () => {
+    expect(await upgrade(app.port!, "h2c")).toStartWith("HTTP/1.1 400 Bad Request\r\n");
   });
 });
