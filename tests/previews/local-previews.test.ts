@@ -56,7 +56,12 @@ describe("previews on the local runtime", () => {
 
   beforeAll(async () => {
     pier = await startTestPier();
-    app = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => new Response(`app saw ${req.headers.get("x-forwarded-host")}`) });
+    app = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req, server) => (server.upgrade(req, { data: undefined }) ? undefined : new Response(`app saw ${req.headers.get("x-forwarded-host")}`)),
+      websocket: { message: (ws, message) => void ws.send(message) },
+    });
     listener = await listenForPreviews({ access: anyone, proxy: pier.pier.previewProxy, trustedProxies: [], secure: false }, { port: 0, host: "127.0.0.1" });
   });
 
@@ -68,6 +73,17 @@ describe("previews on the local runtime", () => {
 
   test("a port on this machine is carried to", async () => {
     expect(await ask(app.port!)).toEqual({ status: 200, body: `app saw ${app.port}-abcdefghijklmnop.localhost` });
+  });
+
+  test("a WebSocket is carried to it (node:http's upgrade under Bun, which the proxy rests on)", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${listener.port}/`, { headers: { host: `${app.port}-abcdefghijklmnop.localhost` } } as unknown as string[]);
+    const echoed = new Promise<unknown>((resolve, reject) => {
+      ws.onmessage = (event) => resolve(event.data);
+      ws.onerror = () => reject(new Error("the WebSocket failed"));
+    });
+    ws.onopen = () => ws.send("ping through the preview");
+    expect(await echoed).toBe("ping through the preview");
+    ws.close();
   });
 
   test("Pier's own port and its preview listener's are refused, with a sentence that says why", async () => {
