@@ -90,6 +90,7 @@ import { RelayHub } from "./previews/relay-hub.ts";
 import { Relays } from "./previews/relays.ts";
 import { ClosedPreviewAccess } from "./previews/closed-access.ts";
 import { LocalDialer, refusingPierPorts } from "./previews/dialer.ts";
+import { OpenPreviews } from "./previews/open-previews.ts";
 import type { PreviewAccess } from "./previews/preview-access.ts";
 import { PreviewProxy } from "./previews/proxy.ts";
 
@@ -311,7 +312,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   // on the host's network), Pier's own two ports are refused, or a preview would be Pier itself.
   const pierPorts = new Set<number>();
   const previewDialer = relays && config.podNetwork !== "host" ? relays : refusingPierPorts(relays ?? new LocalDialer(), () => pierPorts);
-  const previewProxy = new PreviewProxy({ dialer: previewDialer });
+  const openPreviews = new OpenPreviews();
+  const previewProxy = new PreviewProxy({ dialer: previewDialer, holdOpen: (admitted, close) => openPreviews.holdOpen(admitted, close) });
   const agentMcp = new AgentMcpServers({
     servers: mcpServers,
     podOf: async (session) => pods.ensure(getRepo(db, session.repoId), session.userId),

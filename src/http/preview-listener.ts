@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { Cidr } from "../infra/config.ts";
 import { AppError, errorMessage } from "../infra/errors.ts";
 import { CONSOLE_SCRIPT_PATH, consoleScript } from "../previews/console-script.ts";
-import { type Admitted, type PreviewAccess, type PreviewCookie, PreviewRefused } from "../previews/preview-access.ts";
+import type { Admitted, PreviewAccess, Redeemed, Refusal } from "../previews/preview-access.ts";
 import type { Exchange, PreviewProxy } from "../previews/proxy.ts";
 import { isNavigation } from "../previews/proxy-headers.ts";
 import { clientBehind } from "./client-address.ts";
@@ -72,18 +72,19 @@ async function answer(deps: PreviewListenerDeps, req: IncomingMessage, res: Serv
   if (!url.startsWith("/")) return plain(res, 400, "A preview is asked for by its path.");
   const path = url.split("?", 1)[0]!;
   const now = (deps.now ?? Date.now)();
+  const exchange = forwardedOf(deps, req);
   if (path === GRANT_PATH || SHARE_PATH.test(path)) {
     if (req.method !== "GET") return plain(res, 405, "Open this link with GET.");
-    const query = new URLSearchParams(url.slice(path.length + 1));
     const share = path.match(SHARE_PATH)?.[1];
-    const cookie = share ? deps.access.redeemShare(share, host, now) : deps.access.redeemGrant(query.get("g") ?? "", host, now);
-    return cookie instanceof PreviewRefused ? refuse(res, cookie, false) : setCookieAndGo(res, cookie, share ? "/" : query.get("to"));
+    const https = exchange.proto === "https";
+    const redeemed = share ? deps.access.redeemShare(share, host, now, https) : deps.access.redeemGrant(new URLSearchParams(url.slice(path.length + 1)).get("g") ?? "", host, now, https);
+    return redeemed.ok ? setCookieAndGo(res, redeemed) : refuse(res, redeemed, false);
   }
   const admitted = deps.access.admit(req.headers.cookie, host, now);
-  if (admitted instanceof PreviewRefused) return refuse(res, admitted, req.method === "GET" && isNavigation(req.headers));
+  if (!admitted.ok) return refuse(res, admitted, req.method === "GET" && isNavigation(req.headers));
   if (path === CONSOLE_SCRIPT_PATH) return script(res, admitted);
   if (path.startsWith(PIER_PATHS)) return plain(res, 404, "Nothing of Pier's is at this address.");
-  await deps.proxy.forward(req, res, exchangeOf(deps, req, admitted));
+  await deps.proxy.forward(req, res, { admitted, forwarded: exchange });
 }
 
 async function upgrade(deps: PreviewListenerDeps, req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
@@ -92,30 +93,29 @@ async function upgrade(deps: PreviewListenerDeps, req: IncomingMessage, socket: 
   if (String(req.headers.upgrade).toLowerCase() !== "websocket") throw new AppError(400, "upgrade_refused", "Only WebSocket upgrades reach a preview.");
   if (!(req.url ?? "").startsWith("/") || (req.url ?? "").startsWith(PIER_PATHS)) throw new AppError(404, "not_found", "Nothing of Pier's is at this address.");
   const admitted = deps.access.admit(req.headers.cookie, host, (deps.now ?? Date.now)());
-  if (admitted instanceof PreviewRefused) throw admitted;
-  await deps.proxy.forwardUpgrade(req, socket, head, exchangeOf(deps, req, admitted));
+  if (!admitted.ok) throw new AppError(admitted.status, admitted.code, admitted.message);
+  await deps.proxy.forwardUpgrade(req, socket, head, { admitted, forwarded: forwardedOf(deps, req) });
 }
 
-function exchangeOf(deps: PreviewListenerDeps, req: IncomingMessage, admitted: Admitted): Exchange {
+/** How the browser reached this preview, as the app is told it. */
+function forwardedOf(deps: PreviewListenerDeps, req: IncomingMessage): Exchange["forwarded"] {
   // As for Pier's own cookies (secureCookies): the proxy in front says whether the browser used https.
   const secure = deps.secure || req.headers["x-forwarded-proto"] === "https";
   const forwardedFor = req.headers["x-forwarded-for"];
   return {
-    admitted,
-    forwarded: {
-      host: req.headers.host ?? "",
-      proto: secure ? "https" : "http",
-      client: clientBehind(deps.trustedProxies, req.socket.remoteAddress, Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor),
-    },
+    host: req.headers.host ?? "",
+    proto: secure ? "https" : "http",
+    client: clientBehind(deps.trustedProxies, req.socket.remoteAddress, Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor),
   };
 }
 
-/** The origin's cookie is set, and the browser goes on to `to`, a path on this origin (anything else: "/"). */
-function setCookieAndGo(res: ServerResponse, cookie: PreviewCookie, to: string | null): void {
-  const path = to && /^\/(?![/\\])/.test(to) && !/[\x00-\x20\x7f]/.test(to) ? to : "/";
+/** The origin's cookie is set, and the browser goes on to the path the grant named on this origin (anything else: "/"). */
+function setCookieAndGo(res: ServerResponse, redeemed: Redeemed): void {
+  const to = redeemed.to;
+  const path = /^\/(?![/\\])/.test(to) && !/[\x00-\x20\x7f]/.test(to) ? to : "/";
   res.writeHead(302, {
     location: path,
-    "set-cookie": cookie.setCookie,
+    "set-cookie": redeemed.setCookie,
     // The link carried a grant or a share token: the app's page must not find it in its Referer.
     "referrer-policy": "no-referrer",
     "cache-control": "no-store",
@@ -123,9 +123,9 @@ function setCookieAndGo(res: ServerResponse, cookie: PreviewCookie, to: string |
   res.end();
 }
 
-function refuse(res: ServerResponse, refusal: PreviewRefused, navigation: boolean): void {
-  if (navigation && refusal.openThrough) {
-    res.writeHead(302, { location: refusal.openThrough, "cache-control": "no-store", "referrer-policy": "no-referrer" });
+function refuse(res: ServerResponse, refusal: Refusal, navigation: boolean): void {
+  if (navigation && refusal.reopen) {
+    res.writeHead(302, { location: refusal.reopen, "cache-control": "no-store", "referrer-policy": "no-referrer" });
     res.end();
     return;
   }

@@ -1,6 +1,12 @@
-import { type PreviewAccess, PreviewRefused } from "./preview-access.ts";
+import type { PreviewAccess, Refusal } from "./preview-access.ts";
 
-const CLOSED = "Previews are closed on this Pier: who may see them is not decided here yet.";
+const CLOSED: Refusal = {
+  ok: false,
+  status: 403,
+  code: "previews_closed",
+  message: "Previews are closed on this Pier: who may see them is not decided here yet.",
+  reopen: null,
+};
 
 /**
  * The access Pier's preview listener has while the access rules (grants, shares) are not part
@@ -12,15 +18,15 @@ export class ClosedPreviewAccess implements PreviewAccess {
     return null;
   }
 
-  redeemGrant(): PreviewRefused {
-    return new PreviewRefused(403, "previews_closed", CLOSED);
+  redeemGrant(): Refusal {
+    return CLOSED;
   }
 
-  redeemShare(): PreviewRefused {
-    return new PreviewRefused(403, "previews_closed", CLOSED);
+  redeemShare(): Refusal {
+    return CLOSED;
   }
 
-  admit(): PreviewRefused {
-    return new PreviewRefused(403, "previews_closed", CLOSED);
+  admit(): Refusal {
+    return CLOSED;
   }
 }

@@ -20,8 +20,12 @@ export const MAX_ERRORS = 50;
 /** Each error's text is cut to this many characters, as the report takes. */
 export const MAX_ERROR_CHARS = 2000;
 
-/** The script's source, for previews opened from `pierOrigin` (Pier's own origin, as the grant said). */
-export function consoleScript(pierOrigin: string): string {
+/**
+ * The script's source, for previews opened from `pierOrigin` (Pier's own origin, as the grant
+ * said); for a share link's viewer, who has no Pier page around the preview, a script that does nothing.
+ */
+export function consoleScript(pierOrigin: string | null): string {
+  if (pierOrigin === null) return "// Opened from a share link: no Pier page to tell.\n";
   return `(() => {
   "use strict";
   if (window.parent === window || window.__pierConsole) return;

@@ -5,8 +5,7 @@ import { pipeline } from "node:stream";
 import { AppError } from "../infra/errors.ts";
 import type { Dialer } from "./dialer.ts";
 import { scriptInjection, takesScript } from "./html-inject.ts";
-import { OpenPreviews } from "./open-previews.ts";
-import type { Admitted } from "./preview-access.ts";
+import type { Admitted, HoldOpen } from "./preview-access.ts";
 import { type ForwardedFor, headersToApp, headersToBrowser, namesPierCookie } from "./proxy-headers.ts";
 
 /** The app's answer head may be this long: four times what the listener takes from browsers. */
@@ -50,13 +49,14 @@ class OneConnection extends Agent {
  * its own stream to the app (the browser's own connection to Pier stays alive across them);
  * bodies stream both ways with backpressure, an event stream's events go on as they come, and
  * an upgrade becomes the two streams spliced. Headers are changed as proxy-headers.ts says, and
- * pages get the console script (html-inject.ts). Every exchange under way is filed under its
- * admission's keys, so cutting one off (a sign-out, a revoked share, an ended session) ends it.
+ * pages get the console script (html-inject.ts). Every exchange under way is held open by what
+ * admitted it (HoldOpen), so a sign-out, a revoked share or an ended session ends it at once.
  */
 export class PreviewProxy {
-  private open = new OpenPreviews();
+  /** Every exchange under way, to end them all when Pier stops. */
+  private open = new Set<() => void>();
 
-  constructor(private deps: { dialer: Dialer }) {}
+  constructor(private deps: { dialer: Dialer; holdOpen: HoldOpen }) {}
 
   /**
    * Carries the request to the app and its answer back. Rejects with an AppError (and answers
@@ -75,7 +75,7 @@ export class PreviewProxy {
       upstream.destroy();
       res.destroy();
     };
-    const forget = this.open.add(admitted.closeKeys, close);
+    const forget = this.hold(admitted, close);
     res.once("close", () => {
       forget();
       // The browser went before the whole answer did: nothing is left to carry it to.
@@ -133,7 +133,7 @@ export class PreviewProxy {
       upstream.destroy();
       browser.destroy();
     };
-    const forget = this.open.add(admitted.closeKeys, close);
+    const forget = this.hold(admitted, close);
     browser.once("close", () => {
       forget();
       upstream.destroy();
@@ -148,14 +148,19 @@ export class PreviewProxy {
     carryAnswerHead(upstream, browser, close);
   }
 
-  /** Ends every exchange admitted with this key (see Admitted.closeKeys); how many there were. */
-  cutOff(key: string): number {
-    return this.open.cutOff(key);
-  }
-
   /** Ends every exchange (Pier is stopping). */
   closeAll(): void {
-    this.open.closeAll();
+    for (const close of [...this.open]) close();
+  }
+
+  /** Keeps `close` for the access rules (HoldOpen) and for closeAll; what forgets it in both. */
+  private hold(admitted: Admitted, close: () => void): () => void {
+    this.open.add(close);
+    const release = this.deps.holdOpen(admitted, close);
+    return () => {
+      this.open.delete(close);
+      release();
+    };
   }
 }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { type PreviewListener, listenForPreviews } from "../../src/http/preview-listener.ts";
-import { type PreviewAccess, PreviewRefused } from "../../src/previews/preview-access.ts";
+import type { PreviewAccess, Refusal } from "../../src/previews/preview-access.ts";
 import { type TestPier, closeForGood, startTestPier } from "../support/pier.ts";
 
 describe("previews on the local runtime", () => {
@@ -21,11 +21,11 @@ describe("previews on the local runtime", () => {
       const match = /^(\d{1,5})-([a-z0-9]{16})\.localhost$/.exec(host);
       return match ? { port: Number(match[1]), sessionId: match[2]! } : null;
     },
-    redeemGrant: () => new PreviewRefused(403, "no_grants", "No grants here."),
-    redeemShare: () => new PreviewRefused(404, "no_shares", "No shares here."),
+    redeemGrant: (): Refusal => ({ ok: false, status: 403, code: "no_grants", message: "No grants here.", reopen: null }),
+    redeemShare: (): Refusal => ({ ok: false, status: 404, code: "no_shares", message: "No shares here.", reopen: null }),
     admit(_cookie, host) {
       const target = this.parseHost(host)!;
-      return { ...target, key: { repoId: "local", userId: "local" }, pierOrigin: pier.url, closeKeys: [] };
+      return { ok: true, ...target, key: { repoId: "local", userId: "local" }, pierOrigin: pier.url, closeKeys: [] };
     },
   };
 

@@ -18,7 +18,8 @@ import { Agent, type IncomingHttpHeaders, request } from "node:http";
 import { type PreviewListener, listenForPreviews } from "../../src/http/preview-listener.ts";
 import { CONSOLE_SCRIPT_PATH } from "../../src/previews/console-script.ts";
 import { SCRIPT_TAG } from "../../src/previews/html-inject.ts";
-import { type Admitted, type PreviewAccess, PreviewRefused } from "../../src/previews/preview-access.ts";
+import { OpenPreviews } from "../../src/previews/open-previews.ts";
+import type { Admitted, PreviewAccess, Refusal } from "../../src/previews/preview-access.ts";
 import { PreviewProxy } from "../../src/previews/proxy.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
@@ -89,23 +90,24 @@ describe("previews carried to an app in a real pod", () => {
   let pier: TestPier;
   let session: SessionJson;
   let listener: PreviewListener;
-  let proxy: PreviewProxy;
+  const open = new OpenPreviews();
   let admin: string;
   const cookie = `pier_preview=${randomBytes(16).toString("hex")}`;
   const host = (port = APP) => `${port}-${session.id}.localhost:${listener.port}`;
 
+  const refusal = (status: 403 | 404, code: string, message: string): Refusal => ({ ok: false, status, code, message, reopen: null });
   /** Admits this test's cookie to this test's session, and nothing else. */
   const testAccess = (): PreviewAccess => ({
     parseHost(value) {
       const match = /^(\d{1,5})-([a-z0-9]{16})\.localhost:(\d+)$/.exec(value);
       return match && Number(match[3]) === listener.port ? { port: Number(match[1]), sessionId: match[2]! } : null;
     },
-    redeemGrant: () => new PreviewRefused(403, "no_grants", "This test hands out no grants."),
-    redeemShare: () => new PreviewRefused(404, "no_shares", "This test makes no shares."),
-    admit(header, value): Admitted | PreviewRefused {
+    redeemGrant: () => refusal(403, "no_grants", "This test hands out no grants."),
+    redeemShare: () => refusal(404, "no_shares", "This test makes no shares."),
+    admit(header, value): Admitted | Refusal {
       const target = this.parseHost(value);
-      if (!target || target.sessionId !== session.id || !header?.split(/;\s*/).includes(cookie)) return new PreviewRefused(403, "not_yours", "Not this test's preview.");
-      return { sessionId: session.id, port: target.port, key: { repoId: session.repoId, userId: session.userId }, pierOrigin: pier.url, closeKeys: [`session:${session.id}`] };
+      if (!target || target.sessionId !== session.id || !header?.split(/;\s*/).includes(cookie)) return refusal(403, "not_yours", "Not this test's preview.");
+      return { ok: true, sessionId: session.id, port: target.port, key: { repoId: session.repoId, userId: session.userId }, pierOrigin: pier.url, closeKeys: [`session:${session.id}`] };
     },
   });
 
@@ -143,7 +145,7 @@ describe("previews carried to an app in a real pod", () => {
       env: { PIER_SESSION_ID: session.id },
     });
     expect(started.stdout).toContain("started");
-    proxy = new PreviewProxy({ dialer: pier.pier.relays! });
+    const proxy = new PreviewProxy({ dialer: pier.pier.relays!, holdOpen: (admitted, close) => open.holdOpen(admitted, close) });
     listener = await listenForPreviews({ access: testAccess(), proxy, trustedProxies: [], secure: false }, { port: 0, host: "127.0.0.1" });
     const deadline = Date.now() + 30_000;
     while ((await ask("/headers").catch(() => null))?.status !== 200) {
@@ -239,7 +241,7 @@ describe("previews carried to an app in a real pod", () => {
       ws.onerror = () => reject(new Error("the WebSocket did not open"));
     });
     const closed = new Promise<void>((resolve) => (ws.onclose = () => resolve()));
-    expect(proxy.cutOff(`session:${session.id}`)).toBe(1);
+    expect(open.cutOff(`session:${session.id}`)).toBeGreaterThanOrEqual(1);
     await closed;
     expect(ws.readyState).toBe(WebSocket.CLOSED);
   }, 30_000);
