@@ -34,7 +34,7 @@ probe.stop(true);
 const base = `http://127.0.0.1:${port}`;
 const server = Bun.spawn(["bun", "src/main.ts"], {
   cwd: join(import.meta.dir, ".."),
-  env: { ...process.env, PIER_PORT: String(port), PIER_HOST: "127.0.0.1", PIER_DATA_DIR: dataDir, PIER_RUNTIME: "local" },
+  env: { ...process.env, PIER_PORT: String(port), PIER_PREVIEW_PORT: "0", PIER_HOST: "127.0.0.1", PIER_DATA_DIR: dataDir, PIER_RUNTIME: "local" },
   stdout: "ignore",
   stderr: "inherit",
 });

@@ -23,6 +23,7 @@ export async function startBenchPier(name: string, extraEnv: Record<string, stri
     env: {
       ...process.env,
       PIER_PORT: String(port),
+      PIER_PREVIEW_PORT: "0",
       PIER_HOST: "127.0.0.1",
       PIER_DATA_DIR: dataDir,
       PIER_TOOLS_DIR: TEST_CACHE,

@@ -22,7 +22,7 @@ async function startOnce(dataDir: string): Promise<{ ms: number; rssMiB: number 
   const started = performance.now();
   const child = Bun.spawn(["bun", "src/main.ts"], {
     cwd: root,
-    env: { ...process.env, PIER_PORT: String(port), PIER_HOST: "127.0.0.1", PIER_DATA_DIR: dataDir, PIER_RUNTIME: "local" },
+    env: { ...process.env, PIER_PORT: String(port), PIER_PREVIEW_PORT: "0", PIER_HOST: "127.0.0.1", PIER_DATA_DIR: dataDir, PIER_RUNTIME: "local" },
     stdout: "ignore",
     stderr: "inherit",
   });

@@ -90,6 +90,8 @@ import { RelayHub } from "./previews/relay-hub.ts";
 import { Relays } from "./previews/relays.ts";
 import { PreviewPorts } from "./previews/ports.ts";
 import { Previews } from "./previews/previews.ts";
+import { LocalDialer, refusingPierPorts } from "./previews/dialer.ts";
+import { PreviewProxy } from "./previews/proxy.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -141,6 +143,10 @@ export interface Pier {
   previewPorts: PreviewPorts;
   /** Web app previews: the ports listening in a session's pod, opening them on their own origins, share links, and who the preview listener admits. */
   previews: Previews;
+  /** Web app previews' HTTP and WebSockets, carried to ports in pods; the preview listener hands it what \`previews.access\` admits. */
+  previewProxy: PreviewProxy;
+  /** The preview listener listens on this port now (PIER_PREVIEW_PORT=0 picks one). */
+  previewListening(port: number): void;
   /** Repositories' environments: what pods are made from, whether a person's is outdated, rebuilds. */
   environments: Environments;
   /** Pier's own copies of Claude Code, for pods whose image has none. */
@@ -304,15 +310,20 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     podOf: (key) => pods.runningShell(key),
   });
   if (relays) pods.onReady((key, shell) => void relays.ensure(key, shell).catch(() => {}));
-  // Previews (issue 26): which ports listen in each pod, as its relay says, else as the runtime shows
-  // (without the processes). Where pods share the server's network, Pier's own port listens there too.
+  // Previews (issue 26): Pier's own ports (its app and the preview listener, as they listen). Where
+  // a preview's 127.0.0.1 is the server's own (the local runtime, pods on the host's network) they
+  // are never listed nor carried, or a preview would be Pier itself.
+  const pierPorts = new Set<number>();
+  const sharesServerNetwork = runtime.kind === "local" || config.podNetwork === "host";
+  // Which ports listen in each pod, as its relay says, else as the runtime shows (without the processes).
   const previewPorts = new PreviewPorts({
     bus,
     labelsOf: (key) => pods.portLabels(key),
     podOf: (key) => pods.runningShell(key),
-    ownPorts: () => (runtime.kind === "local" || config.podNetwork === "host" ? [address.listeningPort()] : []),
+    ownPorts: () => (sharesServerNetwork ? [...pierPorts] : []),
   });
   relays?.onPorts((key, ports) => previewPorts.update(key, ports));
+  const previewDialer = relays && !sharesServerNetwork ? relays : refusingPierPorts(relays ?? new LocalDialer(), () => pierPorts);
   const agentMcp = new AgentMcpServers({
     servers: mcpServers,
     podOf: async (session) => pods.ensure(getRepo(db, session.repoId), session.userId),
@@ -498,6 +509,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     hosts: { port: config.previewPort, domain: config.previewDomain },
     ports: previewPorts,
   });
+  const previewProxy = new PreviewProxy({ dialer: previewDialer, holdOpen: (admitted, close) => previews.holdOpen(admitted, close) });
   return {
     config,
     db,
@@ -515,13 +527,21 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     budgets,
     gatewayEnvFor: (session) => gateway.envFor(session),
     podUrl: () => address.podUrl(),
-    listening: (actual) => address.listening(actual),
+    listening: (actual) => {
+      address.listening(actual);
+      pierPorts.add(actual);
+    },
     github,
     runtime,
     pods,
     relays,
     previewPorts,
     previews,
+    previewProxy,
+    previewListening: (actual) => {
+      previews.listening(actual);
+      pierPorts.add(actual);
+    },
     environments,
     claudeCode,
     claudeCodeCommandFor: (session) => claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }),

@@ -11,11 +11,15 @@ type Server = { requestIP(request: Request): { address: string } | null } | null
  * was written by the client and proves nothing; nothing is believed when no proxy is trusted.
  */
 export function clientAddress(trustedProxies: readonly Cidr[], server: Server, request: Request): string {
-  const peer = server?.requestIP(request)?.address;
+  return clientBehind(trustedProxies, server?.requestIP(request)?.address, request.headers.get("x-forwarded-for"));
+}
+
+/** The same, from the connection's peer address and the request's X-Forwarded-For (for node:http's requests). */
+export function clientBehind(trustedProxies: readonly Cidr[], peer: string | undefined, forwardedFor: string | null | undefined): string {
   if (!peer || !ipaddr.isValid(peer)) return peer ?? "unknown";
   let client = ipaddr.process(peer);
   if (trustedProxies.length === 0) return client.toString();
-  const forwarded = (request.headers.get("x-forwarded-for") ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
+  const forwarded = (forwardedFor ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
   while (isTrusted(client, trustedProxies)) {
     const next = forwarded.pop();
     const address = next === undefined ? null : parseForwarded(next);

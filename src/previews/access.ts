@@ -47,6 +47,20 @@ export interface Refusal {
   reopen: string | null;
 }
 
+/**
+ * What the preview listener asks of the access rules for every request and upgrade (PreviewAccess
+ * is the one Pier runs): nothing cached, so signing out, revoking a share or ending the session
+ * cuts a viewer off at their next request.
+ */
+export type PreviewAdmission = Pick<PreviewAccess, "parseHost" | "redeemGrant" | "redeemShare" | "admit">;
+
+/**
+ * Keeps an admitted exchange (a WebSocket, an event stream) until what admitted it ends: `close`
+ * is called once when the session ends, the share is revoked or the sign-in signs out. Returns what
+ * forgets it, for when it ends by itself (Previews.holdOpen).
+ */
+export type HoldOpen = (admitted: Admitted, close: () => void) => () => void;
+
 export interface PreviewAccessDeps {
   signer: PreviewSigner;
   /** Where previews are served now. */

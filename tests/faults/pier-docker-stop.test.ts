@@ -37,7 +37,7 @@ test("docker stop: Pier exits 0 within 10 s by itself; the session's pod and she
   await docker(["volume", "create", VOLUME]);
   await docker([
     "run", "-d", "--pull", "never", "--name", CONTAINER, "--network", "host",
-    "-e", "PIER_HOST=127.0.0.1", "-e", `PIER_PORT=${port}`,
+    "-e", "PIER_HOST=127.0.0.1", "-e", `PIER_PORT=${port}`, "-e", "PIER_PREVIEW_PORT=0",
     "-v", "/var/run/docker.sock:/var/run/docker.sock",
     "-e", "PIER_POD_NETWORK=none", "-e", `PIER_WORKSPACE_IMAGE=${TEST_WORKSPACE_IMAGE}`, "-e", "PIER_ALLOW_LOCAL_REPOS=1",
     "-v", `${REMOTE.path}:${REMOTE.path}:ro`, "-v", `${VOLUME}:/data`,

@@ -67,7 +67,7 @@ for (const runtime of ["local", "docker"] as const) describe(`an upgrade from ${
     const tree = releaseTree(release);
     fake = await startFakeAnthropic({ apiKey: API_KEY });
     const runtimeEnv = runtime === "docker" ? await dockerTestEnv() : { PIER_RUNTIME: "local" };
-    const env = { PIER_HOST: "127.0.0.1", PIER_PORT: "0", PIER_DATA_DIR: dataDir, PIER_TOOLS_DIR: TEST_CACHE, PIER_ALLOW_LOCAL_REPOS: "1", ANTHROPIC_BASE_URL: fake.url, ...runtimeEnv };
+    const env = { PIER_HOST: "127.0.0.1", PIER_PORT: "0", PIER_PREVIEW_PORT: "0", PIER_DATA_DIR: dataDir, PIER_TOOLS_DIR: TEST_CACHE, PIER_ALLOW_LOCAL_REPOS: "1", ANTHROPIC_BASE_URL: fake.url, ...runtimeEnv };
     const old = await startOldPier(tree, env);
     try {
       const asOld = old as unknown as TestPier;

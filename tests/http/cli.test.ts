@@ -9,7 +9,7 @@ test("`bun src/main.ts` serves Pier, prints its URL and stops cleanly on SIGTERM
   const dataDir = mkdtempSync(join(tmpdir(), "pier-cli-"));
   const child = Bun.spawn(["bun", "src/main.ts"], {
     cwd: root,
-    env: { ...process.env, PIER_PORT: "0", PIER_HOST: "127.0.0.1", PIER_DATA_DIR: dataDir, PIER_RUNTIME: "local" },
+    env: { ...process.env, PIER_PORT: "0", PIER_PREVIEW_PORT: "0", PIER_HOST: "127.0.0.1", PIER_DATA_DIR: dataDir, PIER_RUNTIME: "local" },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -83,6 +83,7 @@ step("the container starts and /healthz reports ok", 2 * MINUTE, async () => {
     "--network", "host",
     "-e", "PIER_HOST=127.0.0.1",
     "-e", `PIER_PORT=${PORT}`,
+    "-e", "PIER_PREVIEW_PORT=0",
     // As the README runs it: the Docker socket, so Pier creates pods beside itself.
     "-v", "/var/run/docker.sock:/var/run/docker.sock",
     "-e", "PIER_POD_NETWORK=none",

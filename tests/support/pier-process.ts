@@ -28,6 +28,7 @@ export function pierProcessEnv(dataDir: string, port: number, env: Record<string
     ...(process.env as Record<string, string>),
     PIER_HOST: "127.0.0.1",
     PIER_PORT: String(port),
+    PIER_PREVIEW_PORT: "0",
     PIER_DATA_DIR: dataDir,
     PIER_RUNTIME: "local",
     PIER_TOOLS_DIR: TEST_CACHE,

@@ -22,7 +22,7 @@ export interface TestPier extends RunningServer {
 export async function startTestPier(env: Record<string, string> = {}, dataDir?: string): Promise<TestPier> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "pier-test-"));
   // Pier's copies of Claude Code come from the cache every run shares, so the suite fetches one once.
-  const config = loadConfig({ PIER_HOST: "127.0.0.1", PIER_PORT: "0", PIER_DATA_DIR: dir, PIER_RUNTIME: "local", PIER_TOOLS_DIR: TEST_CACHE, ...env });
+  const config = loadConfig({ PIER_HOST: "127.0.0.1", PIER_PORT: "0", PIER_PREVIEW_PORT: "0", PIER_DATA_DIR: dir, PIER_RUNTIME: "local", PIER_TOOLS_DIR: TEST_CACHE, ...env });
   const running = await startServer(config);
   return {
     ...running,
