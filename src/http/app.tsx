@@ -56,6 +56,11 @@ export function createApp(pier: Pier) {
     websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 120, sendPings: true },
     serve: { maxRequestBodySize: SERVER_BODY_CEILING },
   });
+  // A request refused before any route is matched: onAfterResponse never sees it, so it is counted here.
+  const refused = (request: Request, error: AppError) => {
+    pier.metrics.observeRequest(request.method, "refused", error.status, (performance.now() - (requestStart.get(request) ?? performance.now())) / 1000);
+    return errorResponse(request, error, headers());
+  };
   return app
     .onRequest(({ request, set, server }) => {
       requestStart.set(request, performance.now());
@@ -64,15 +69,13 @@ export function createApp(pier: Pier) {
       Object.assign(set.headers, headers());
       // Nothing a repository serves (a web app preview) may call Pier, whatever it asks and however.
       if (fromPreview(request, (origin) => pier.previews.isPreviewSite(origin))) {
-        set.status = 403;
-        return errorResponse(request, new AppError(403, "from_preview", "Pier does not answer requests from a web app preview."), headers());
+        return refused(request, new AppError(403, "from_preview", "Pier does not answer requests from a web app preview."));
       }
       // Whatever the cookie may authenticate must come from Pier's own pages; a request with an
       // Authorization header is judged by that header alone (see usesCookie).
       const guarded = changesState(request) || request.headers.get("upgrade")?.toLowerCase() === "websocket";
       if (guarded && isCrossOrigin(request) && usesCookie(request)) {
-        set.status = 403;
-        return errorResponse(request, new AppError(403, "cross_origin", "Requests from another site are refused."), headers());
+        return refused(request, new AppError(403, "cross_origin", "Requests from another site are refused."));
       }
     })
     // Each route's body within its limit: MAX_BODY_BYTES, or the one it states (see bodyLimit).
