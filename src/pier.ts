@@ -508,6 +508,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const previews = new Previews({ db, bus, secretKey, sessions, signIns, credentialSockets,
     hosts: { port: config.previewPort, domain: config.previewDomain },
     ports: previewPorts,
+    chatOf: (sessionId) => hosts.get(sessionId)?.chat() ?? null,
   });
   const previewProxy = new PreviewProxy({ dialer: previewDialer, holdOpen: (admitted, close) => previews.holdOpen(admitted, close) });
   return {

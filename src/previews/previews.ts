@@ -10,7 +10,9 @@ import { maySeeSession, sessionFor } from "../sessions/session-scope.ts";
 import type { Session } from "../sessions/session.ts";
 import { type Admitted, type CloseKey, PreviewAccess } from "./access.ts";
 import { PreviewSigner, previewKey } from "./grants.ts";
-import { type PreviewHosts, type PreviewTarget, canonicalPort, isPreviewSite, previewFrameSources } from "./preview-origin.ts";
+import { assertSpeaker } from "../chat/speaker.ts";
+import { PreviewReportInput, previewReportMessage } from "./console-report.ts";
+import { type PreviewHosts, type PreviewTarget, canonicalPort, isPreviewSite, isSecureContext, previewFrameSources, previewOrigin } from "./preview-origin.ts";
 import { ShareInput, createShare, revokeShares, shareById, shareByToken } from "./shares.ts";
 
 /** A port listening in a pod, as the ports list shows it. */
@@ -54,6 +56,8 @@ export interface PreviewsDeps {
   ports: PortSource;
   /** Where a sign-out closes what its sign-in opened. */
   credentialSockets: CredentialSockets;
+  /** The live session's conversation, to send the person's preview report in; null when it has none (not active here). */
+  chatOf(sessionId: string): { send(text: string): void } | null;
 }
 
 /** The longest `?path=` a preview is opened at. */
@@ -93,6 +97,16 @@ export class Previews {
   /** Pier's CSP frame-src sources for the preview origins. */
   frameSources(): string[] {
     return previewFrameSources(this.hostsNow);
+  }
+
+  /** The origin a session's port is previewed on, for a person who reached Pier over https or not. */
+  originOf(target: PreviewTarget, https: boolean): string {
+    return previewOrigin(target, this.hostsNow, https ? "https" : "http");
+  }
+
+  /** Whether a preview framed in Pier's page keeps its cookie, for a person on https or not (see previewCookie). */
+  framable(https: boolean): boolean {
+    return isSecureContext(this.hostsNow, https);
   }
 
   /** Whether an Origin header comes from a preview's site, which Pier's own routes refuse. */
@@ -151,6 +165,22 @@ export class Previews {
     const revoked = revokeShares(this.deps.db, session.id, port);
     if (revoked.length === 0) throw new AppError(404, "not_found", "This port has no working share link.");
     for (const id of revoked) this.closeAll(`share:${id}`);
+  }
+
+  /**
+   * POST /api/sessions/:id/preview-report ("Send to chat" in the preview pane): the page's address
+   * and console errors go to the session's agent as the person's own message, with the app's words
+   * quoted as data. Only the session's person speaks in it; it must be active.
+   */
+  report(actor: Actor, sessionId: string, body: unknown): { message: string } {
+    const input = readInput(PreviewReportInput, body);
+    const session = sessionFor(this.deps.db, actor, sessionId);
+    assertSpeaker(actor, session, "send a preview's report to its agent");
+    const chat = session.state === "active" ? this.deps.chatOf(session.id) : null;
+    if (!chat) throw new AppError(409, "session_not_active", `The session is ${session.state}; resume it to send the preview's report to its agent.`);
+    const message = previewReportMessage(input);
+    chat.send(message);
+    return { message };
   }
 
   /**
