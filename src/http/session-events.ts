@@ -13,6 +13,8 @@ import { eventStream } from "./event-stream.ts";
 export interface SessionPort extends ListeningPort {
   /** Where the page opens it: Pier's /sessions/:id/ports/:port, which hands the preview its grant. */
   url: string;
+  /** The preview's own origin, where its pages speak from: the pane takes their messages from there only. */
+  origin: string;
   /** Another live session of the same person and repo, whose process holds the port: shown "from <title>". */
   from: { sessionId: string; title: string } | null;
 }
@@ -56,11 +58,12 @@ export function rateLimitedUntil(github: GitHub, now = Date.now()): string | nul
  * session id comes from the pod (its process's environment), so a title is shown only for a
  * session of that same pod: the pod cannot name anyone else's.
  */
-function sessionPorts(pier: Pier, session: { id: string; repoId: string; userId: string }, ports: ListeningPort[]): SessionPort[] {
+function sessionPorts(pier: Pier, session: { id: string; repoId: string; userId: string }, ports: ListeningPort[], https: boolean): SessionPort[] {
   return ports.map((port) => {
     const other = port.sessionId && port.sessionId !== session.id ? pier.sessions.findLive(port.sessionId) : null;
     const from = other && other.repoId === session.repoId && other.userId === session.userId ? { sessionId: other.id, title: other.title } : null;
-    return { ...port, url: `/sessions/${session.id}/ports/${port.port}`, from };
+    const origin = pier.previews.originOf({ sessionId: session.id, port: port.port }, https);
+    return { ...port, url: `/sessions/${session.id}/ports/${port.port}`, origin, from };
   });
 }
 
@@ -69,9 +72,10 @@ function sessionPorts(pier: Pier, session: { id: string; repoId: string; userId:
  * from then on its pull requests' changes and its task's. A session that is already settled gets
  * its state at once, and every stream starts with GitHub's rate limit as it stands. A live
  * session's stream also says which ports listen in its pod, and again at each change; while it is
- * open, a pod without a relay is looked at every few seconds (see PreviewPorts.watch).
+ * open, a pod without a relay is looked at every few seconds (see PreviewPorts.watch). `https`:
+ * the page reached Pier over https, which the previews' origins follow under PIER_PREVIEW_DOMAIN.
  */
-export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSignal): Response {
+export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSignal, https: boolean): Response {
   return eventStream<SessionStreamEvent>(pier.bus, abort, (send) => {
     // What the live session's host has seen so far; without a host, the session settled long
     // ago (or before a restart): say how it stands. Then live events, with nothing in between.
@@ -108,7 +112,7 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
     const pod = { repoId, userId };
     const watchesPorts = LIVE_STATES.includes(session.state);
     let portsHeard = false;
-    const tellPorts = (ports: ListeningPort[]) => send({ type: "ports", ports: sessionPorts(pier, session, ports) });
+    const tellPorts = (ports: ListeningPort[]) => send({ type: "ports", ports: sessionPorts(pier, session, ports, https) });
     if (watchesPorts) {
       void pier.previewPorts.list(pod).then((ports) => {
         if (!portsHeard) tellPorts(ports);

@@ -169,6 +169,7 @@ describe("ports listening in a session's pod", () => {
       sessionId: first.id,
       app: true,
       url: `/sessions/${first.id}/ports/${APP}`,
+      origin: `http://${APP}-${first.id}.localhost:${pier.previewPort}`,
       from: null,
     } satisfies Partial<SessionPort>);
   }, 30_000);

@@ -4,6 +4,7 @@ import type { Pier } from "../../pier.ts";
 import { LinkTaskInput, StartSessionInput, publicSession } from "../../sessions/sessions.ts";
 import { readInput } from "../../infra/input.ts";
 import { requireActor } from "../auth.ts";
+import { pierRequestOf } from "../pier-request.ts";
 import { sessionEventStream } from "../session-events.ts";
 
 export function sessionApi(pier: Pier) {
@@ -33,7 +34,7 @@ export function sessionApi(pier: Pier) {
     .get("/:id/diff", (ctx) => sessions.diff(requireActor(pier, ctx), ctx.params.id))
     .get("/:id/events", (ctx) => {
       const session = sessions.getFor(requireActor(pier, ctx), ctx.params.id);
-      return sessionEventStream(pier, session.id, ctx.request.signal);
+      return sessionEventStream(pier, session.id, ctx.request.signal, pierRequestOf(pier, ctx.request).https);
     })
     .post("/:id/end", async (ctx) => {
       const { session, savedUncommitted, unpushedCommits, cleanupError } = await sessions.end(requireActor(pier, ctx), ctx.params.id);
