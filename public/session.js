@@ -85,3 +85,49 @@ if (workspace) {
     });
   }
 }
+
+// On phones the workspace's panes are tabs (style.css shows the strip at 800 px and less and,
+// with data-tab set, only the chosen pane); the choice is kept for the tab's life. Without
+// this script the panes stack, each with its Show/Hide.
+const tabs = workspace && workspace.querySelector(".pane-tabs");
+if (tabs) {
+  const buttons = [...tabs.querySelectorAll("[role=tab]")];
+  const storageKey = `pier-tab:${location.pathname}`;
+  const choose = (name, focus) => {
+    const chosen = buttons.find((button) => button.getAttribute("data-tab") === name) || buttons[0];
+    for (const button of buttons) {
+      const selected = button === chosen;
+      button.setAttribute("aria-selected", String(selected));
+      button.tabIndex = selected ? 0 : -1;
+      document.getElementById(button.getAttribute("aria-controls"))?.classList.toggle("tab-current", selected);
+    }
+    const pane = chosen.getAttribute("data-tab");
+    workspace.setAttribute("data-tab", pane);
+    sessionStorage.setItem(storageKey, pane);
+    if (focus) chosen.focus();
+    // The terminal and the preview size themselves to a pane that was not shown until now.
+    window.dispatchEvent(new Event("resize"));
+  };
+  for (const button of buttons) button.addEventListener("click", () => choose(button.getAttribute("data-tab"), false));
+  // A tab tells how many things its pane holds (ports, pull requests) as the pane's own count does.
+  for (const button of buttons) {
+    const tabCount = button.querySelector("[data-tab-count]");
+    const paneCount = document.getElementById(button.getAttribute("aria-controls"))?.querySelector("[data-pane-count]");
+    if (!tabCount || !paneCount) continue;
+    const copy = () => {
+      const none = paneCount.hidden || paneCount.textContent.trim() === "0";
+      tabCount.textContent = none ? "" : paneCount.textContent;
+      tabCount.hidden = none;
+    };
+    new MutationObserver(copy).observe(paneCount, { childList: true, characterData: true, subtree: true, attributes: true });
+    copy();
+  }
+  tabs.addEventListener("keydown", (event) => {
+    const at = buttons.indexOf(document.activeElement);
+    if (at < 0 || (event.key !== "ArrowLeft" && event.key !== "ArrowRight")) return;
+    const next = buttons[(at + (event.key === "ArrowRight" ? 1 : buttons.length - 1)) % buttons.length];
+    choose(next.getAttribute("data-tab"), true);
+  });
+  tabs.hidden = false;
+  choose(sessionStorage.getItem(storageKey) || "terminal", false);
+}

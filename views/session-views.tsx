@@ -11,6 +11,7 @@ import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm,
 import { DismissibleNotice } from "./dismissible-notice.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
+import { PreviewPanel } from "./preview-views.tsx";
 import type { RunView } from "./run-parts.tsx";
 import { SessionHeader, SessionPlaceFacts, StatePill } from "./session-header.tsx";
 import { SessionRun } from "./session-run.tsx";
@@ -266,6 +267,8 @@ interface SessionPageProps extends PageProps {
   environment: EnvironmentView | null;
   /** The viewer is the session's own person (an admin may look at others'). */
   ownSession: boolean;
+  /** A preview framed in the page keeps its cookie here (false on plain-http PIER_PREVIEW_DOMAIN: it opens in a tab instead). */
+  previewFramed: boolean;
 }
 
 /**
@@ -312,7 +315,7 @@ export function SessionPage(props: SessionPageProps) {
         ...(props.run ? ["/public/runs.css"] : []),
       ]}
       scripts={[
-        ...(session.state === "active" ? ["/public/vendor/terminal.js", "/public/vendor/chat.js", "/public/vendor/session-worktree.js"] : []),
+        ...(session.state === "active" ? ["/public/vendor/terminal.js", "/public/vendor/chat.js", "/public/vendor/session-worktree.js", "/public/vendor/preview.js"] : []),
         ...(showPrs ? ["/public/vendor/prs.js"] : []),
         "/public/vendor/session-task.js",
       ]}>
@@ -388,7 +391,7 @@ export function SessionPage(props: SessionPageProps) {
         ""
       )}
       {session.state === "active" ? <WorktreeGone session={session} /> : ""}
-      {session.state === "active" ? <Workspace session={session} repo={repo} prPanel={props.prPanel} /> : ""}
+      {session.state === "active" ? <Workspace session={session} repo={repo} prPanel={props.prPanel} ownSession={props.ownSession} previewFramed={props.previewFramed} /> : ""}
       {session.state === "failed" ? (
         <section class="card" role="alert">
           <h2>The session could not start</h2>
@@ -465,14 +468,31 @@ function Provisioning(props: { session: Session; withSetup: boolean; withEnviron
   );
 }
 
+/** The workspace's panes, as the phone's tab strip names them. */
+const PANE_TABS: Array<{ pane: string; label: string }> = [
+  { pane: "terminal", label: "Terminal" },
+  { pane: "chat", label: "Chat" },
+  { pane: "preview", label: "Preview" },
+  { pane: "prs", label: "PRs" },
+];
+
 /**
- * The working layout: terminal and chat side by side, resizable, and the session's pull requests
- * beside them (folded away while there are none); stacked on phones; each pane collapsible.
+ * The working layout: terminal and chat side by side, resizable, then the web app preview and
+ * the session's pull requests (each folded away while it has nothing); each pane collapsible. On
+ * phones the panes are tabs (the page's script turns the strip on; without it they stack).
  */
-function Workspace(props: { session: Session; repo: Repo; prPanel: Omit<PrPanelProps, "session" | "repo"> }) {
+function Workspace(props: { session: Session; repo: Repo; prPanel: Omit<PrPanelProps, "session" | "repo">; ownSession: boolean; previewFramed: boolean }) {
   const foldPrs = props.prPanel.prs.length === 0;
   return (
-    <section class={foldPrs ? "workspace without-prs" : "workspace"} data-split-key="pier-split" aria-label="Session workspace">
+    <section class={foldPrs ? "workspace without-prs without-preview" : "workspace without-preview"} data-split-key="pier-split" aria-label="Session workspace">
+      <div class="pane-tabs" role="tablist" aria-label="Session panes" hidden>
+        {PANE_TABS.map(({ pane, label }) => (
+          <button type="button" role="tab" id={`tab-${pane}`} aria-controls={`pane-${pane}`} aria-selected="false" data-tab={pane}>
+            <span safe>{label}</span>
+            {pane === "preview" || pane === "prs" ? <span class="pane-count" data-tab-count hidden /> : ""}
+          </button>
+        ))}
+      </div>
       <Pane id="pane-terminal" title="Terminal">
         <div class="pane-body" data-terminal={`/api/sessions/${props.session.id}/terminal`}>
           <p class="muted mono wrap" safe>
@@ -483,6 +503,9 @@ function Workspace(props: { session: Session; repo: Repo; prPanel: Omit<PrPanelP
       <div class="split-handle" role="separator" aria-orientation="vertical" aria-label="Resize panes" tabindex="0" />
       <Pane id="pane-chat" title="Chat">
         <div class="pane-body" data-chat={`/api/sessions/${props.session.id}/chat`} />
+      </Pane>
+      <Pane id="pane-preview" title="Preview" collapsed count={0}>
+        <PreviewPanel session={props.session} ownSession={props.ownSession} framed={props.previewFramed} />
       </Pane>
       <Pane id="pane-prs" title="Pull requests" collapsed={foldPrs} count={props.prPanel.prs.length}>
         <div class="pane-body">

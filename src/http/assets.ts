@@ -28,6 +28,7 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["attention.ts", "attention.js"],
   ["engine-status.ts", "engine-status.js"],
   ["dashboard.ts", "dashboard.js"],
+  ["preview.ts", "preview.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */

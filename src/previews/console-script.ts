@@ -6,7 +6,7 @@
  * pane around it) it does nothing. The app can change or silence it: what it says is the app's
  * words, data for the pane, never more.
  *
- * Messages to the pane (`event.origin` is the preview's):
+ * Messages to the pane (`event.origin` is the preview's), each with `doc`, the same for one loaded page:
  *   {pier: "location", url}           on load and on each history change
  *   {pier: "error", url, text}        each console.error, uncaught error and unhandled rejection
  *   {pier: "errors", url, errors}     the last MAX_ERRORS of them, when the pane asks
@@ -32,8 +32,10 @@ export function consoleScript(pierOrigin: string | null): string {
   window.__pierConsole = true;
   const pier = ${JSON.stringify(pierOrigin)};
   const errors = [];
+  // Which document speaks: the pane starts its count of errors afresh with each page loaded.
+  const doc = Math.random().toString(36).slice(2);
   const tell = (message) => {
-    try { window.parent.postMessage(message, pier); } catch {}
+    try { window.parent.postMessage({ ...message, doc }, pier); } catch {}
   };
   const text = (value) => {
     try {

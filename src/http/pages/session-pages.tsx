@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { pierRequestOf } from "../pier-request.ts";
 import type { User } from "../../auth/user.ts";
 import { readInput } from "../../infra/input.ts";
 import { personActor } from "../../auth/actor.ts";
@@ -78,7 +79,7 @@ export function sessionPages(pier: Pier) {
         <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}
           prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} notices={notices}
           claudeCodeNotice={await pier.claudeCode.noticeFor(session)} run={sessionRun(pier, viewer, session)} environment={environment}
-          ownSession={session.userId === viewer.id} />
+          ownSession={session.userId === viewer.id} previewFramed={pier.previews.framable(pierRequestOf(pier, ctx.request).https)} />
       );
     })
     // The run's panel alone, for the page to draw again when the run changes.
