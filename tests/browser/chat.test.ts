@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, showPane, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
@@ -39,6 +39,7 @@ test("ask the agent: its answer streams in, its edit shows as a diff, and the he
     const problems = watchErrors(page, { consoleErrors: false });
     await page.goto(`${pier.url}/sessions/${session.id}`);
     await page.waitForFunction(() => (window as any).pierChat?.state().connection === "connected");
+    await showPane(page, "Chat");
 
     fake.script(
       { toolUse: { name: "write_file", input: { path: `hello-${name}.md`, content: "# Hello\n" } }, text: `I'll create the ${name} file.` },

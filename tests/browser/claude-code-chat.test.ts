@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, showPane, sidewaysOverflow, signedInPage } from "../support/browser.ts";
 import { claudeCodeTestImage } from "../support/claude-code.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -64,6 +64,7 @@ test("a session started with Claude Code says so, and its turn looks like one of
     await page.goto(`${pier.url}/sessions/${id}`);
     expect(await page.locator("#session-engine").textContent()).toBe("Claude Code");
     await page.waitForFunction(() => (window as any).pierChat?.state().connection === "connected");
+    await showPane(page, "Chat");
     fake.script(
       { toolUse: { name: "Write", input: { file_path: `${session.worktreePath}/hello-${name}.md`, content: "# Hello\n" } }, text: `I'll create the ${name} file.` },
       { text: `Done: **hello-${name}** is written. <img src=x onerror=alert(1)>`, usage: { input_tokens: 20_000, output_tokens: 2_000 } },

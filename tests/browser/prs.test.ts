@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
+import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, showPane, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
@@ -126,23 +126,25 @@ test("a pull request added by its link shows with its badges, and CI turning fai
   expect(problems).toEqual([]);
 }, 30_000);
 
-test("at 390 px the pane stacks under the chat; changes requested arrive live; rate limits are told", async () => {
+test("at 390 px the pane is a tab beside the chat, counting its pull requests; changes requested arrive live; rate limits are told", async () => {
   const { context, page } = await signedInPage(browser, pier.url, cookie, PHONE);
   const problems = watchErrors(page, { consoleErrors: false });
   // GitHub limited the rate a moment ago: the pane says when checks resume.
   const until = Date.now() + 120_000;
   pier.pier.github.rateLimit = { until, message: "limited for the test" };
   await page.goto(`${pier.url}/sessions/${session.id}`);
+  const tab = page.getByRole("tab", { name: /^PRs/ });
+  expect(await tab.textContent()).toBe("PRs1");
+  await showPane(page, "PRs");
   const pane = page.locator("#pane-prs");
+  expect(await pane.isVisible()).toBe(true);
+  expect(await page.locator("#pane-chat").isVisible()).toBe(false);
   const notice = pane.getByRole("status").filter({ hasText: "GitHub is limiting the rate" });
   expect(await notice.textContent()).toContain(`checks resume at ${new Date(until).toISOString().slice(11, 19)} UTC`);
   pier.pier.github.rateLimit = null;
 
   const row = prRow(page);
   expect(await row.locator('[data-kind="ci"]').textContent()).toBe("CI failing");
-  const chat = await page.locator("#pane-chat").boundingBox();
-  const prs = await pane.boundingBox();
-  expect(prs!.y).toBeGreaterThan(chat!.y + chat!.height - 1);
 
   await github.addReview("octo", "widgets", number, { login: "reviewer", state: "CHANGES_REQUESTED", body: "Not yet." });
   await pier.pier.prs.poll(Date.now() + HOUR);

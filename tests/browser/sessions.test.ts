@@ -89,16 +89,19 @@ test("New Session → live provisioning → working layout → end with saved ch
   expect(problems).toEqual([]);
 }, 180_000);
 
-test("the session page works at 390×844: header, stacked panes, no sideways scrolling", async () => {
+test("the session page works at 390×844: header, the panes as tabs, no sideways scrolling", async () => {
   const { context, page } = await signedIn(PHONE);
   const live = pier.pier.db.$client.query("SELECT id FROM sessions WHERE state = 'active' LIMIT 1").get() as { id: string };
   await page.goto(`${pier.url}/sessions/${live.id}`);
   await page.getByRole("heading", { name: "Terminal" }).waitFor();
   const overflow = await sidewaysOverflow(page);
   expect(overflow).toBeLessThanOrEqual(0);
-  const terminal = await page.locator("#pane-terminal").boundingBox();
-  const chat = await page.locator("#pane-chat").boundingBox();
-  expect(chat!.y).toBeGreaterThan(terminal!.y + terminal!.height - 1);
+  // The terminal first, the chat a tap away (and then the terminal out of the way).
+  expect(await page.locator("#pane-terminal").isVisible()).toBe(true);
+  expect(await page.locator("#pane-chat").isVisible()).toBe(false);
+  await page.getByRole("tab", { name: "Chat" }).click();
+  expect(await page.locator("#pane-chat").isVisible()).toBe(true);
+  expect(await page.locator("#pane-terminal").isVisible()).toBe(false);
   await page.screenshot({ path: join(ARTIFACTS, "session-active-phone.png"), fullPage: true });
   await page.goto(`${pier.url}/sessions/new`);
   expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);

@@ -67,3 +67,12 @@ export function watchErrors(page: Page, options: { consoleErrors?: boolean; refu
   });
   return problems;
 }
+
+/**
+ * Shows a pane of the session page's workspace: on a phone the panes are tabs (only the chosen
+ * one shows), so its tab is tapped; on a wide screen they are all there already.
+ */
+export async function showPane(page: Page, tab: "Terminal" | "Chat" | "Preview" | "PRs"): Promise<void> {
+  const tabs = page.getByRole("tablist", { name: "Session panes" });
+  if (await tabs.isVisible()) await tabs.getByRole("tab", { name: new RegExp(`^${tab}`) }).click();
+}
