@@ -20,13 +20,15 @@ export function SetupPage(props: { form: FormState }) {
   );
 }
 
-export function LoginPage(props: { form: FormState }) {
+/** The sign-in page; `next`: the page of Pier's to go to once signed in (checked, see nextAfterSignIn). */
+export function LoginPage(props: { form: FormState; next: string }) {
   return (
     <Layout title="Sign in">
       <section class="card card-narrow">
         <h1>Sign in</h1>
         <HxForm action="/login" label="Sign in">
           <FormError form={props.form} />
+          {props.next === "/" ? "" : <input type="hidden" name="next" value={props.next} />}
           <Field form={props.form} name="username" label="Username" required autocomplete="username" />
           <Field form={props.form} name="password" label="Password" type="password" required secret
             autocomplete="current-password" />

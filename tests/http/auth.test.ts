@@ -161,6 +161,32 @@ describe("setup, sign-in and roles over HTTP", () => {
     expect(sameOrigin.status).toBe(201);
   });
 
+  test("signed out, a page sends the person to sign in and back to that page; never to another site", async () => {
+    const asked = await pier.fetch("/sessions?state=active");
+    expect(asked.status).toBe(303);
+    const login = asked.headers.get("location")!;
+    expect(login).toBe(`/login?next=${encodeURIComponent("/sessions?state=active")}`);
+    expect(await (await pier.fetch(login)).text()).toContain('name="next" value="/sessions?state=active"');
+    const form = (next: string) => ({
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ username: ADMIN.username, password: ADMIN.password, next }).toString(),
+    });
+    const back = await pier.fetch("/login", form("/sessions?state=active"));
+    expect(back.status).toBe(303);
+    expect(back.headers.get("location")).toBe("/sessions?state=active");
+    // Signed in already, the sign-in page goes straight there.
+    const cookie = back.headers.getSetCookie()[0]!.split(";")[0]!;
+    expect((await pier.fetch(login, { headers: { cookie } })).headers.get("location")).toBe("/sessions?state=active");
+    for (const elsewhere of ["//evil.example/", "https://evil.example/", "/\\evil.example", "evil", "/a\nb"]) {
+      expect((await pier.fetch("/login", form(elsewhere))).headers.get("location")).toBe("/");
+      expect(await (await pier.fetch(`/login?next=${encodeURIComponent(elsewhere)}`)).text()).not.toContain('name="next"');
+    }
+    // A form posted signed out is not posted again after sign-in, and the dashboard needs no next.
+    expect((await pier.fetch("/notices/dismiss", { method: "POST" })).headers.get("location")).toBe("/login");
+    expect((await pier.fetch("/")).headers.get("location")).toBe("/login");
+  });
+
   test("logout invalidates the server-side session", async () => {
     const cookie = await signIn(pier, ADMIN.username, ADMIN.password);
     const res = await pier.fetch("/api/auth/logout", { method: "POST", headers: { cookie } });

@@ -106,7 +106,8 @@ describe("access to web app previews", () => {
     expect(await bobs.text()).toContain("another person");
     const stranger = await open(null, aliceSession.id, APP_PORT);
     expect(stranger.status).toBe(303);
-    expect(stranger.headers.get("location")).toBe("/login");
+    // ... and back to the preview once signed in.
+    expect(stranger.headers.get("location")).toBe(`/login?next=${encodeURIComponent(`/sessions/${aliceSession.id}/ports/${APP_PORT}`)}`);
     for (const port of ["0", "65536", "03000", "-1", "http"]) expect((await open(alice, aliceSession.id, port)).status).toBe(400);
     for (const path of ["//evil.example/", "http://evil.example/", "x", "/a\\b"]) {
       expect((await open(alice, aliceSession.id, APP_PORT, `?path=${encodeURIComponent(path)}`)).status).toBe(400);
@@ -202,7 +203,7 @@ describe("access to web app previews", () => {
     expect(access().admit(cookie, host)).toMatchObject({ ok: false, status: 403, code: "signed_out" });
     expect(access().admit(other.cookie, other.host).ok).toBe(true);
     // Signed out, opening again goes to the sign-in page.
-    expect((await open(secondSignIn, aliceSession.id, APP_PORT)).headers.get("location")).toBe("/login");
+    expect((await open(secondSignIn, aliceSession.id, APP_PORT)).headers.get("location")).toStartWith("/login?next=");
   });
 
   test("a share link works signed out until it expires; a new one replaces it; revoked it answers 404 and its viewers are cut off", async () => {

@@ -7,15 +7,17 @@ import { emptyForm } from "../../../views/components.tsx";
 import { LoginPage, SetupPage } from "../../../views/auth-views.tsx";
 import { authenticate, secureCookies } from "../auth.ts";
 import { clientAddress } from "../client-address.ts";
-import { Redirect, formFailure, redirectResponse } from "./respond.ts";
+import { Redirect, formFailure, nextAfterSignIn, redirectResponse } from "./respond.ts";
 
 /** First-run setup, sign-in and sign-out pages. */
 export function authPages(pier: Pier) {
-  const signedIn = (request: Request, userId: string) => {
+  const signedIn = (request: Request, userId: string, next = "/") => {
     const { token, signIn: created } = pier.signIns.create(userId);
     const cookie = signInCookie(token, created.expiresAt, secureCookies(pier, request));
-    return redirectResponse(request, "/", { "set-cookie": cookie });
+    return redirectResponse(request, next, { "set-cookie": cookie });
   };
+  /** The page a sign-in came from, as its form carries it (see signInFor). */
+  const nextOf = (body: unknown) => nextAfterSignIn(body && typeof body === "object" ? (body as { next?: unknown }).next : undefined);
 
   return new Elysia()
     .get("/setup", () => {
@@ -33,15 +35,16 @@ export function authPages(pier: Pier) {
     })
     .get("/login", (ctx) => {
       if (!pier.isSetUp()) throw new Redirect("/setup");
-      if (authenticate(pier, ctx)) throw new Redirect("/");
-      return <LoginPage form={emptyForm} />;
+      const next = nextAfterSignIn(new URL(ctx.request.url).searchParams.get("next"));
+      if (authenticate(pier, ctx)) throw new Redirect(next);
+      return <LoginPage form={emptyForm} next={next} />;
     })
     .post("/login", async ({ request, body, set, server }) => {
       try {
         const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, body), clientAddress(pier.config.trustedProxies, server, request));
-        return signedIn(request, user.id);
+        return signedIn(request, user.id, nextOf(body));
       } catch (error) {
-        return <LoginPage form={formFailure(error, body, set)} />;
+        return <LoginPage form={formFailure(error, body, set)} next={nextOf(body)} />;
       }
     })
     .post("/logout", (ctx) => {

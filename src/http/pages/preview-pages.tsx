@@ -6,7 +6,7 @@ import { PreviewNoticePage } from "../../../views/preview-views.tsx";
 import { authenticate } from "../auth.ts";
 import { pierRequestOf } from "../pier-request.ts";
 import { framableByPier, securityHeaders } from "../security.ts";
-import { Redirect } from "./respond.ts";
+import { Redirect, signInFor } from "./respond.ts";
 
 /** How often the "nothing listens here yet" page looks again. */
 const REFRESH_SECONDS = 2;
@@ -20,7 +20,7 @@ export function previewPages(pier: Pier) {
   return new Elysia().get("/sessions/:id/ports/:port", async (ctx) => {
     if (!pier.isSetUp()) throw new Redirect("/setup");
     const auth = authenticate(pier, ctx);
-    if (!auth) throw new Redirect("/login");
+    if (!auth) throw new Redirect(signInFor(ctx.request));
     Object.assign(ctx.set.headers, framableByPier(securityHeaders(pier.previews.frameSources())));
     const path = new URL(ctx.request.url).searchParams.get("path");
     try {

@@ -11,6 +11,30 @@ export class Redirect extends Error {
   }
 }
 
+/** The longest address sign-in sends a person back to. */
+const MAX_NEXT_CHARS = 2048;
+
+/**
+ * Where a signed-out person asking for `request`'s page is sent: sign-in, with the page to come
+ * back to (a GET of a page other than the dashboard; a form posted signed out is not posted again).
+ */
+export function signInFor(request: Request): string {
+  const url = new URL(request.url);
+  const back = `${url.pathname}${url.search}`;
+  return request.method === "GET" && back !== "/" && back.length <= MAX_NEXT_CHARS ? `/login?next=${encodeURIComponent(back)}` : "/login";
+}
+
+/**
+ * The page sign-in sends a person to: `next` when it is a path of Pier's own (one leading slash,
+ * no scheme, host or backslash, one line), else the dashboard, so a link to Pier's sign-in can
+ * never send a person to another site.
+ */
+export function nextAfterSignIn(next: unknown): string {
+  if (typeof next !== "string" || next.length > MAX_NEXT_CHARS) return "/";
+  if (!next.startsWith("/") || next.startsWith("//") || /[\\\x00-\x1f\x7f]/.test(next)) return "/";
+  return next;
+}
+
 export function isHtmx(request: Request): boolean {
   return request.headers.get("hx-request") === "true";
 }
@@ -29,7 +53,7 @@ export type PageContext = Parameters<typeof authenticate>[1];
 export function pageUser(pier: Pier, ctx: PageContext): User {
   if (!pier.isSetUp()) throw new Redirect("/setup");
   const auth = authenticate(pier, ctx);
-  if (!auth) throw new Redirect("/login");
+  if (!auth) throw new Redirect(signInFor(ctx.request));
   return auth.user;
 }
 
