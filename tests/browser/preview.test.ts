@@ -9,19 +9,21 @@
  * - the URL bar follows the app's own navigation, widths change the frame, a new tab opens it;
  * - "Send to chat" carries the page's address and the console error the app logged to the agent,
  *   quoted as the app's words, not as the person's;
- * - at 390 px the panes are tabs and Preview is one of them; screenshots of both.
+ * - at 390 px the panes are tabs and Preview is one of them; screenshots of both;
+ * - a port the repository's devcontainer marks as its app (onAutoForward) opens the pane by itself.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import Docker from "dockerode";
 import { join } from "node:path";
 import type { Browser, Frame, Page } from "playwright-core";
 import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
-import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { commitFiles, makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 import { until } from "../support/until.ts";
-import { dockerTestEnv } from "../support/workspace-image.ts";
+import { TEST_WORKSPACE_IMAGE, dockerTestEnv } from "../support/workspace-image.ts";
 
 const API_KEY = "sk-ant-preview-test-000000000000";
 const APP = 4600;
@@ -194,3 +196,46 @@ test("at 390 px the panes are tabs, Preview among them, and the app fits the scr
   await context.close();
   expect(problems).toEqual([]);
 }, 120_000);
+
+test("the port a repository's devcontainer marks as its app opens the pane by itself, with its label", async () => {
+  const APP_PORT = 4700;
+  const remote = makeRemoteRepo("labelled");
+  commitFiles(
+    remote,
+    {
+      ".devcontainer/devcontainer.json": JSON.stringify({
+        image: TEST_WORKSPACE_IMAGE,
+        forwardPorts: [APP_PORT],
+        portsAttributes: { [APP_PORT]: { label: "Storefront", onAutoForward: "openPreview" } },
+      }),
+    },
+    "The repository names its app's port",
+  );
+  const labelled = await addRepo(pier, cookie, remote.path, "labelled");
+  const own = await activeSession(pier, cookie, { repoId: labelled, engine: "pier" });
+  const { context, page } = await signedInPage(browser, pier.url, cookie, DESKTOP, 30_000);
+  try {
+    await page.goto(`${pier.url}/sessions/${own.id}`);
+    await page.getByRole("heading", { name: "Terminal" }).waitFor();
+    const started = await pier.pier.runtime.exec({ id: own.podId!, image: "" }, ["bash", "-c", `setsid bun -e 'Bun.serve({ port: ${APP_PORT}, fetch: () => new Response("<h1>Storefront</h1>", { headers: { "content-type": "text/html" } }) })' </dev/null >/dev/null 2>&1 & echo started`], {
+      cwd: own.worktreePath,
+      timeoutMs: 20_000,
+    });
+    expect(started.stdout).toContain("started");
+    const pane = page.locator("#pane-preview");
+    await page.waitForFunction(() => !document.getElementById("pane-preview")!.classList.contains("collapsed"), undefined, { timeout: 10_000 });
+    expect(await pane.getByLabel("Port").locator("option:checked").textContent()).toBe(`${APP_PORT} Storefront (bun)`);
+    expect(await page.locator("[data-preview-offer]").count()).toBe(0);
+    const origin = `http://${APP_PORT}-${own.id}.localhost:${pier.previewPort}`;
+    const frame = await until("the storefront in the frame", async () => page.frames().find((f) => f.url().startsWith(`${origin}/`)) ?? null, (f) => f !== null, 20_000);
+    await frame!.getByRole("heading", { name: "Storefront" }).waitFor();
+  } finally {
+    await context.close();
+    await pier.fetch(`/api/sessions/${own.id}/end`, { method: "POST", headers: { cookie } });
+    await pier.pier.pods.removeAll(labelled).catch(() => undefined);
+    const docker = new Docker();
+    for (const image of await docker.listImages({ filters: { reference: [`pier-env-${labelled.slice(0, 12)}`] } })) {
+      await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    }
+  }
+}, 180_000);
