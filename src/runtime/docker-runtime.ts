@@ -49,6 +49,8 @@ const LABEL_ENV_HASH = "pier.env-hash";
 const ENGINE_ANSWERS_MS = 5_000;
 /** A command that outlives its timeout by this much is killed outright. */
 const KILL_AFTER_S = 2;
+/** How long a removal of a pod's container is waited for before it is said to be stuck. */
+const REMOVAL_WAIT_MS = 30_000;
 
 /**
  * The Docker runtime: one long-lived container per repo and person, found by its labels. A
@@ -91,6 +93,11 @@ export class DockerRuntime implements Runtime {
     const existing = await traceStep("docker: find pod", () => this.find(spec.key));
     const mounts = existing?.Mounts.map((mount) => mount.Destination);
     const envHash = existing?.Labels[LABEL_ENV_HASH] || null;
+    // A container on its way out (removed by another call a moment ago) is not this key's pod: a new one is made once it has gone.
+    if (existing && (existing.State === "removing" || existing.State === "dead")) {
+      await this.removeContainer(existing.Id);
+      return this.findOrCreate(spec, progress);
+    }
     if (existing?.State === "running") {
       progress({ step: "pod", message: "Using the repository's running pod.", fraction: 1 });
       return { id: existing.Id, image: existing.Image, mounts, envHash };
@@ -196,7 +203,25 @@ export class DockerRuntime implements Runtime {
 
   async removePod(key: PodKey): Promise<void> {
     const found = await this.find(key);
-    if (found) await this.docker.getContainer(found.Id).remove({ force: true });
+    if (found) await this.removeContainer(found.Id);
+  }
+
+  /**
+   * Removes a pod's container and returns once it is gone. Another removal of it may be under way
+   * (a rebuild while a repo is removed, say): the engine then answers 409, or 404 once it is done,
+   * and the container may still be listed, "removing", for a moment. Its fixed name is free only
+   * once it is gone, so the next pod of the key can be made.
+   */
+  private async removeContainer(id: string): Promise<void> {
+    const container = this.docker.getContainer(id);
+    await container.remove({ force: true }).catch((error: Error & { statusCode?: number }) => {
+      if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
+    });
+    const deadline = Date.now() + REMOVAL_WAIT_MS;
+    while (await container.inspect().then(() => true, (error: { statusCode?: number }) => error.statusCode !== 404)) {
+      if (Date.now() > deadline) throw new Error(`The pod's container ${id.slice(0, 12)} is still being removed after ${REMOVAL_WAIT_MS / 1000} s; try again shortly.`);
+      await Bun.sleep(100);
+    }
   }
 
   /** The pod user, as Docker takes it: uid:gid. */

@@ -75,6 +75,19 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
     await pier.fetch(`/api/sessions/${next.id}/end`, json({}, { cookie }));
   }, 300_000);
 
+  test("two removals of one pod at once both finish, and the next pod is made under the same name", async () => {
+    const { pier, cookie, repoId } = context();
+    const first = await activeSession(pier, cookie, { repoId });
+    await pier.fetch(`/api/sessions/${first.id}/end`, json({}, { cookie }));
+    const key = { repoId, userId: first.userId };
+    // A rebuild and a repository's removal (or the engine's own) can race: one finds the container the other is removing.
+    await Promise.all([pier.pier.runtime.removePod(key), pier.pier.runtime.removePod(key), docker.getContainer(first.podId!).remove({ force: true }).catch(() => undefined)]);
+    expect(await docker.getContainer(first.podId!).inspect().then(() => "still there", () => "gone")).toBe("gone");
+    const next = await activeSession(pier, cookie, { repoId });
+    expect(next.podId).not.toBe(first.podId);
+    await pier.fetch(`/api/sessions/${next.id}/end`, json({}, { cookie }));
+  }, 300_000);
+
   test("an idle pod is stopped, never while a session is live, and started again on next use", async () => {
     const { pier, cookie, repoId } = context();
     const live = await activeSession(pier, cookie, { repoId });
