@@ -183,6 +183,7 @@ function errorResponse(request: Request, error: AppError, security: Record<strin
   }
   headers["content-type"] = "text/html; charset=utf-8";
   if (isHtmx(request)) headers["hx-retarget"] = "#main";
-  const page = "<!doctype html>" + (<ErrorPage status={error.status} message={error.message} viewer={viewer} />);
+  // The page is Layout's, doctype and all; nothing in it waits, so it renders to a string.
+  const page = <ErrorPage status={error.status} message={error.message} viewer={viewer} /> as string;
   return new Response(page, { status: error.status, headers });
 }

@@ -219,6 +219,12 @@ describe("setup, sign-in and roles over HTTP", () => {
     }
   });
 
+  test("an error page is one HTML document: one doctype, first", async () => {
+    const page = await (await pier.fetch("/no-such-page", { headers: { accept: "text/html", cookie: adminCookie } })).text();
+    expect(page.startsWith("<!doctype html>")).toBe(true);
+    expect(page.match(/<!doctype/gi)).toHaveLength(1);
+  });
+
   test("/healthz needs no auth and names the runtime", async () => {
     const res = await pier.fetch("/healthz");
     expect(res.status).toBe(200);
