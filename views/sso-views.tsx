@@ -10,8 +10,8 @@ interface PageProps {
 }
 
 const PASSWORD_CHOICES: Array<[string, string]> = [
-  ["true", "On: people may sign in with a username and password"],
-  ["false", "Off: people sign in only through a provider"],
+  ["true", "On: passwords and providers"],
+  ["false", "Off: providers only"],
 ];
 
 /** Where starting a sign-in with the provider goes, carrying the page to come back to. */
