@@ -11,6 +11,7 @@ import type { User } from "./user.ts";
 /** Lowercase, because usernames become part of branch names (pier/<username>/<id>). */
 const USERNAME = /^[a-z0-9][a-z0-9_-]{1,31}$/;
 const MIN_PASSWORD = 8;
+const MAX_PASSWORD = 256;
 
 /**
  * The password hash of a person who has no password (made by a single sign-on): no password
@@ -19,7 +20,6 @@ const MIN_PASSWORD = 8;
  * delete every row that refers to a person.
  */
 export const NO_PASSWORD = "";
-const MAX_PASSWORD = 256;
 
 export function publicUser(user: User) {
   return { id: user.id, username: user.username, role: user.role, createdAt: user.createdAt.toISOString() };
