@@ -218,10 +218,16 @@ export class SingleSignOn {
     return url;
   }
 
-  /** A refused sign-in is announced (a refused link is no sign-in: the person is signed in already). */
+  /**
+   * A refused sign-in is announced; not a refused link (the person is signed in already), nor a
+   * callback the login limits turned away before any check (it proves nothing, and announcing each
+   * would let a stranger fill the audit log as fast as they can send, as for passwords).
+   */
   private refused(error: AppError, purpose: FlowPurpose["kind"], method: SignInMethod, callback: Callback, username: string | null): Finished {
     // No topic (the contract's null): the audit log listens to every one.
-    if (purpose === "sign_in") this.deps.bus.publish("auth.sign_in_failed", "", { username, method, reason: error.message, address: callback.address });
+    if (purpose === "sign_in" && !(error instanceof RateLimited)) {
+      this.deps.bus.publish("auth.sign_in_failed", "", { username, method, reason: error.message, address: callback.address });
+    }
     return { kind: "refused", error, purpose };
   }
 }

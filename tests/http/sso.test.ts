@@ -291,9 +291,13 @@ describe("single sign-on against a real OpenID provider", () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await finishAt(pier, bogus, { from: "203.0.113.90" })).status);
     expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
+    const announced = failed.length;
     const waiting = await finishAt(pier, bogus, { from: "203.0.113.90" });
     expect(Number(waiting.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await waiting.text()).toMatch(/Too many failed sign-ins/);
+    // What the limits turn away before any check is not announced (nor recorded by the audit log).
+    expect(failed.length).toBe(announced);
+    expect(failed.filter((event) => event.address === "203.0.113.90")).toHaveLength(5);
     // Another address is not held up.
     expect((await signInAs("ada", "203.0.113.91")).status).toBe(303);
   });
