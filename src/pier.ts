@@ -92,6 +92,7 @@ import { PreviewPorts } from "./previews/ports.ts";
 import { Previews } from "./previews/previews.ts";
 import { LocalDialer, refusingPierPorts } from "./previews/dialer.ts";
 import { PreviewProxy } from "./previews/proxy.ts";
+import { SingleSignOn } from "./sso/single-sign-on.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -188,6 +189,8 @@ export interface Pier {
   repos: Repos;
   users: Users;
   signIns: SignIns;
+  /** Single sign-on: OpenID Connect providers, the round trip that signs people in with them, and linked identities. */
+  sso: SingleSignOn;
   apiTokens: ApiTokens;
   costs: Costs;
   /** True while the database answers a query (/healthz). */
@@ -503,7 +506,12 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     }),
   });
   const credentialSockets = new CredentialSockets();
-  const signIns = new SignIns({ db, limiter: new LoginLimiter(), sockets: credentialSockets });
+  const loginLimiter = new LoginLimiter();
+  const signIns = new SignIns({ db, limiter: loginLimiter, sockets: credentialSockets, passwordSignIn: () => settings.plain().passwordSignIn });
+  // Issue 27: single sign-on. OpenID Connect providers sign people in with the same sign-ins, under the same limits;
+  // password sign-in goes off only while an admin can still sign in through one.
+  const sso = new SingleSignOn({ db, box, bus, signIns, limiter: loginLimiter, passwordSignIn: () => settings.plain().passwordSignIn });
+  settings.keep((next) => sso.keepAnAdmin(next));
   // Previews (issue 26): opening a session's listening ports on their own origins, and who may.
   const previews = new Previews({ db, bus, secretKey, sessions, signIns, credentialSockets,
     hosts: { port: config.previewPort, domain: config.previewDomain },
@@ -569,6 +577,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       updated: (repo) => void (repo.warmPods ? scheduler.runNow(WARM_PODS) : undefined) }),
     users: new Users(db),
     signIns,
+    sso,
     apiTokens: new ApiTokens({ db, sockets: credentialSockets }),
     costs: new Costs(db),
     databaseAnswers: () => pingDatabase(db),

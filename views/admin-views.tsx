@@ -8,6 +8,8 @@ import { CredentialsSection, NotificationsSection } from "./credentials-section.
 import type { WebhookView } from "../src/attention/webhooks.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 import { SettingsNav } from "./settings-nav.tsx";
+import type { IdentityLink } from "../src/sso/single-sign-on.ts";
+import { IdentitiesSection } from "./sso-views.tsx";
 
 const HARD_STOP_CHOICES: Array<[string, string]> = [
   ["false", "Off: reaching it warns, nothing stops"],
@@ -259,6 +261,8 @@ export function TokensPage(
     webhook: WebhookView;
     notificationsForm: FormState;
     notificationsSaved: boolean;
+    /** The person's accounts at the sign-in providers. */
+    identities: IdentityLink[];
   },
 ) {
   return (
@@ -316,6 +320,7 @@ export function TokensPage(
         )}
       </section>
       <CredentialsSection credentials={props.credentials} form={props.credentialsForm} saved={props.credentialsSaved} />
+      <IdentitiesSection links={props.identities} />
       <NotificationsSection webhook={props.webhook} form={props.notificationsForm} saved={props.notificationsSaved} />
     </Layout>
   );

@@ -5,6 +5,7 @@ const PAGES = [
   { href: "/settings/tool-policy", label: "Tool policy", adminOnly: false },
   { href: "/settings/mcps", label: "MCP servers", adminOnly: false },
   { href: "/settings/automation", label: "Automation", adminOnly: false },
+  { href: "/settings/sso", label: "Single sign-on", adminOnly: true },
 ];
 
 /**

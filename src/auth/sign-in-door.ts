@@ -1,4 +1,5 @@
 import type { Db } from "../infra/db.ts";
+import { AppError } from "../infra/errors.ts";
 import type { CredentialSockets } from "./credential-sockets.ts";
 import type { LoginLimiter } from "./login-limiter.ts";
 import { type SignIn, createSignIn, invalidateSignIn, signIn, userOfSignIn, validateSignIn } from "./sign-ins.ts";
@@ -7,13 +8,15 @@ import type { CredentialsInput } from "./users.ts";
 
 /**
  * The sign-ins' door for the web layer: the sign-in functions, bound to the database, the login
- * rate limit and the sockets a sign-out closes.
+ * rate limit, the sockets a sign-out closes and whether passwords may sign in (an admin can leave
+ * sign-in to the identity providers alone).
  */
 export class SignIns {
-  constructor(private readonly parts: { db: Db; limiter: LoginLimiter; sockets: CredentialSockets }) {}
+  constructor(private readonly parts: { db: Db; limiter: LoginLimiter; sockets: CredentialSockets; passwordSignIn: () => boolean }) {}
 
-  /** The person whose username and password these are, under the login rate limit. */
+  /** The person whose username and password these are, under the login rate limit, while password sign-in is on. */
   checkCredentials(input: CredentialsInput, address: string): Promise<User> {
+    if (!this.parts.passwordSignIn()) throw passwordSignInOff();
     return signIn(this.parts.db, this.parts.limiter, input, address);
   }
 
@@ -33,4 +36,8 @@ export class SignIns {
   invalidate(signInId: string): void {
     invalidateSignIn(this.parts.db, this.parts.sockets, signInId);
   }
+}
+
+function passwordSignInOff(): AppError {
+  return new AppError(403, "password_sign_in_off", "Password sign-in is turned off on this Pier: sign in with your identity provider instead.");
 }

@@ -13,6 +13,14 @@ const USERNAME = /^[a-z0-9][a-z0-9_-]{1,31}$/;
 const MIN_PASSWORD = 8;
 const MAX_PASSWORD = 256;
 
+/**
+ * The password hash of a person who has no password (made by a single sign-on): no password
+ * matches it. The column stays NOT NULL: making it nullable rebuilds the users table, and dropping
+ * that table inside a migration (one transaction, where foreign keys cannot be turned off) would
+ * delete every row that refers to a person.
+ */
+export const NO_PASSWORD = "";
+
 export function publicUser(user: User) {
   return { id: user.id, username: user.username, role: user.role, createdAt: user.createdAt.toISOString() };
 }
@@ -72,6 +80,18 @@ export async function createUser(db: Db, actor: Actor, input: NewUserInput): Pro
   });
 }
 
+/** Whether `name` may be a username (what a provider's claim must come to). */
+export function isUsername(name: string): boolean {
+  return USERNAME.test(name);
+}
+
+/** A person who signs in only through an identity provider, inside the caller's transaction; null when the username is taken. */
+export function insertPasswordlessUser(tx: Tx, username: string, role: Role): User | null {
+  if (!isUsername(username)) throw new Error(`"${username}" is not a username.`);
+  if (tx.select({ id: users.id }).from(users).where(eq(users.username, username)).get()) return null;
+  return insertUser(tx, username, NO_PASSWORD, role);
+}
+
 function insertUser(db: Db | Tx, username: string, passwordHash: string, role: Role): User {
   const user = { id: newId(), username, role, createdAt: new Date() };
   db.insert(users).values({ ...user, passwordHash }).run();
@@ -103,11 +123,12 @@ export function findUser(db: Db, id: string): User | null {
 let dummyHash: Promise<string> | undefined;
 const timingEqualiser = () => (dummyHash ??= Bun.password.hash("pier-timing-equaliser", "argon2id"));
 
-/** The user when the password matches, else null. */
+/** The user when the password matches, else null (always for a person without a password). */
 export async function verifyCredentials(db: Db, username: string, password: string): Promise<User | null> {
   const row = db.select().from(users).where(eq(users.username, username)).get();
-  const ok = await Bun.password.verify(password, row?.passwordHash ?? (await timingEqualiser()));
-  if (!row || !ok) return null;
+  const hasPassword = row !== undefined && row.passwordHash !== NO_PASSWORD;
+  const ok = await Bun.password.verify(password, hasPassword ? row.passwordHash : await timingEqualiser());
+  if (!hasPassword || !ok) return null;
   return { id: row.id, username: row.username, role: row.role, createdAt: row.createdAt };
 }
 

@@ -46,6 +46,8 @@ import { triggerApi } from "./api/trigger-routes.ts";
 import { automationPages } from "./pages/automation-pages.tsx";
 import { previewApi } from "./api/preview-routes.ts";
 import { previewPages } from "./pages/preview-pages.tsx";
+import { ssoApi } from "./api/sso-routes.ts";
+import { ssoPages } from "./pages/sso-pages.tsx";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -148,7 +150,10 @@ export function createApp(pier: Pier) {
     .use(previewApi(pier))
     .use(previewPages(pier))
     .use(costPages(pier))
-    .use(noticePages(pier));
+    .use(noticePages(pier))
+    // Issue 27: single sign-on.
+    .use(ssoApi(pier))
+    .use(ssoPages(pier));
 }
 
 /** Pier's security headers, made again only when the preview origins they allow to be framed change (the preview listener's port, once it listens). */

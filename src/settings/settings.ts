@@ -176,9 +176,11 @@ const PLAIN = {
       MERGE_METHODS.includes(raw as MergeMethod) ? (raw as MergeMethod) : { problem: 'Merge method must be "squash", "merge" or "rebase".' },
   } satisfies PlainSetting<MergeMethod>,
   runToolPolicy: toolPolicySetting("Run tool policy", DEFAULT_RUN_TOOL_POLICY),
+  // Off, people sign in only through the identity providers (see src/sso); first-run setup still takes a password.
+  passwordSignIn: booleanSetting("Password sign-in", true),
 };
 type PlainKey = keyof typeof PLAIN;
-type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };
+export type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };
 const PLAIN_KEYS = Object.keys(PLAIN) as PlainKey[];
 
 export interface MaskedSecret {
@@ -190,7 +192,12 @@ export interface MaskedSecret {
 
 export type SettingsView = Record<SecretKey, MaskedSecret> & PlainValues;
 
+/** A rule the settings must keep whatever is changed (some admin able to sign in): it throws the refusal. */
+export type SettingsRule = (next: PlainValues) => void;
+
 export class SettingsStore {
+  private rules: SettingsRule[] = [];
+
   constructor(
     private db: Db,
     private box: SecretBox,
@@ -235,6 +242,15 @@ export class SettingsStore {
   }
 
   /**
+   * Adds a rule every update must keep, from a module that knows what the rule is about (single
+   * sign-on, for password sign-in): checked after everything awaited, just before the write, so no
+   * other change comes in between in this process.
+   */
+  keep(rule: SettingsRule): void {
+    this.rules.push(rule);
+  }
+
+  /**
    * Applies a partial update. A field left out is unchanged; an empty secret clears it.
    * Everything is checked before anything is written.
    */
@@ -263,6 +279,10 @@ export class SettingsStore {
       if (isProblem(parsed)) throw invalid(key, parsed.problem);
       writes.set(key, typeof parsed === "object" && parsed !== null ? JSON.stringify(parsed) : String(parsed));
     }
+    const next = this.readAll();
+    for (const key of clears) next.delete(key);
+    for (const [key, value] of writes) next.set(key, value);
+    for (const rule of this.rules) rule(plainValues(next));
     const updatedAt = new Date();
     this.db.transaction((tx) => {
       if (clears.length) tx.delete(settings).where(inArray(settings.key, clears)).run();

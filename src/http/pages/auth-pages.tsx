@@ -3,11 +3,16 @@ import { blankSignInCookie, signInCookie } from "../../auth/sign-ins.ts";
 import { CredentialsInput } from "../../auth/users.ts";
 import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
-import { emptyForm } from "../../../views/components.tsx";
+import { type FormState, emptyForm } from "../../../views/components.tsx";
 import { LoginPage, SetupPage } from "../../../views/auth-views.tsx";
 import { authenticate, secureCookies } from "../auth.ts";
 import { clientAddress } from "../client-address.ts";
 import { Redirect, formFailure, nextAfterSignIn, redirectResponse } from "./respond.ts";
+
+/** The sign-in page: a button per identity provider, and the password form while password sign-in is on. */
+export function signInPage(pier: Pier, form: FormState, next: string) {
+  return <LoginPage form={form} next={next} providers={pier.sso.choices()} passwordSignIn={pier.settings.plain().passwordSignIn} />;
+}
 
 /** First-run setup, sign-in and sign-out pages. */
 export function authPages(pier: Pier) {
@@ -37,14 +42,14 @@ export function authPages(pier: Pier) {
       if (!pier.isSetUp()) throw new Redirect("/setup");
       const next = nextAfterSignIn(new URL(ctx.request.url).searchParams.get("next"));
       if (authenticate(pier, ctx)) throw new Redirect(next);
-      return <LoginPage form={emptyForm} next={next} />;
+      return signInPage(pier, emptyForm, next);
     })
     .post("/login", async ({ request, body, set, server }) => {
       try {
         const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, body), clientAddress(pier.config.trustedProxies, server, request));
         return signedIn(request, user.id, nextOf(body));
       } catch (error) {
-        return <LoginPage form={formFailure(error, body, set)} next={nextOf(body)} />;
+        return signInPage(pier, formFailure(error, body, set), nextOf(body));
       }
     })
     .post("/logout", (ctx) => {
