@@ -503,7 +503,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     }),
   });
   const credentialSockets = new CredentialSockets();
-  const signIns = new SignIns({ db, limiter: new LoginLimiter(), sockets: credentialSockets });
+  const signIns = new SignIns({ db, bus, limiter: new LoginLimiter(), sockets: credentialSockets });
   // Previews (issue 26): opening a session's listening ports on their own origins, and who may.
   const previews = new Previews({ db, bus, secretKey, sessions, signIns, credentialSockets,
     hosts: { port: config.previewPort, domain: config.previewDomain },

@@ -16,8 +16,9 @@ export function authApi(pier: Pier) {
       return { user: publicUser(user) };
     })
     .post("/auth/login", async (ctx) => {
-      const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, ctx.body), clientAddress(pier.config.trustedProxies, ctx.server, ctx.request));
-      const { token, signIn: created } = pier.signIns.create(user.id);
+      const address = clientAddress(pier.config.trustedProxies, ctx.server, ctx.request);
+      const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, ctx.body), address);
+      const { token, signIn: created } = pier.signIns.createWithPassword(user, address);
       ctx.set.headers["set-cookie"] = signInCookie(token, created.expiresAt, secureCookies(pier, ctx.request));
       return { user: publicUser(user) };
     })

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { blankSignInCookie, signInCookie } from "../../auth/sign-ins.ts";
 import { CredentialsInput } from "../../auth/users.ts";
+import type { User } from "../../auth/user.ts";
 import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { emptyForm } from "../../../views/components.tsx";
@@ -11,8 +12,8 @@ import { Redirect, formFailure, nextAfterSignIn, redirectResponse } from "./resp
 
 /** First-run setup, sign-in and sign-out pages. */
 export function authPages(pier: Pier) {
-  const signedIn = (request: Request, userId: string, next = "/") => {
-    const { token, signIn: created } = pier.signIns.create(userId);
+  const signedIn = (request: Request, user: User, address: string, next = "/") => {
+    const { token, signIn: created } = pier.signIns.createWithPassword(user, address);
     const cookie = signInCookie(token, created.expiresAt, secureCookies(pier, request));
     return redirectResponse(request, next, { "set-cookie": cookie });
   };
@@ -24,11 +25,12 @@ export function authPages(pier: Pier) {
       if (pier.isSetUp()) throw new Redirect("/login");
       return <SetupPage form={emptyForm} />;
     })
-    .post("/setup", async ({ request, body, set }) => {
+    .post("/setup", async ({ request, body, set, server }) => {
       if (pier.isSetUp()) throw new Redirect("/login");
       try {
+        const address = clientAddress(pier.config.trustedProxies, server, request);
         const user = await pier.users.createFirstAdmin(readInput(CredentialsInput, body));
-        return signedIn(request, user.id);
+        return signedIn(request, user, address);
       } catch (error) {
         return <SetupPage form={formFailure(error, body, set)} />;
       }
@@ -41,8 +43,9 @@ export function authPages(pier: Pier) {
     })
     .post("/login", async ({ request, body, set, server }) => {
       try {
-        const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, body), clientAddress(pier.config.trustedProxies, server, request));
-        return signedIn(request, user.id, nextOf(body));
+        const address = clientAddress(pier.config.trustedProxies, server, request);
+        const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, body), address);
+        return signedIn(request, user, address, nextOf(body));
       } catch (error) {
         return <LoginPage form={formFailure(error, body, set)} next={nextOf(body)} />;
       }
