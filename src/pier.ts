@@ -92,6 +92,8 @@ import { PreviewPorts } from "./previews/ports.ts";
 import { Previews } from "./previews/previews.ts";
 import { LocalDialer, refusingPierPorts } from "./previews/dialer.ts";
 import { PreviewProxy } from "./previews/proxy.ts";
+import { AuditLog } from "./audit/audit-log.ts";
+import { scheduleAuditJobs } from "./jobs/audit-jobs.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -190,6 +192,8 @@ export interface Pier {
   signIns: SignIns;
   apiTokens: ApiTokens;
   costs: Costs;
+  /** What matters for trust, who did it and from where (issue 27): the domains record in it, admins read it. */
+  audit: AuditLog;
   /** True while the database answers a query (/healthz). */
   databaseAnswers(): boolean;
   version: string;
@@ -232,6 +236,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   traceStartsTo(config.traceFile);
   const db = openDatabase(join(config.dataDir, "pier.db"));
+  // Issue 27: audit. First of the parts, since most of the others record in it.
+  const audit = new AuditLog(db);
   deleteExpiredSignIns(db);
   catchUpRollups(db);
   const secretKey = loadOrCreateSecretKey(config.dataDir, config.secretKey);
@@ -482,6 +488,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   scheduleDiskJobs(scheduler, { diskWatch });
   scheduleTokenJobs(scheduler, { gateway, mcp });
   scheduleEnvironmentJobs(scheduler, { db, pods, environments });
+  scheduleAuditJobs(scheduler, { audit, settings });
   await scheduler.runNow(RECONCILE_PODS);
   await scheduler.runNow(DELETE_EXPIRED_TOKENS);
   // The pods of live sessions ask Pier over their sockets (git's credentials, Claude Code's key and
@@ -571,6 +578,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     signIns,
     apiTokens: new ApiTokens({ db, sockets: credentialSockets }),
     costs: new Costs(db),
+    audit,
     databaseAnswers: () => pingDatabase(db),
     version: VERSION,
     isSetUp: () => (setUp ||= hasAnyUser(db)),

@@ -176,6 +176,8 @@ const PLAIN = {
       MERGE_METHODS.includes(raw as MergeMethod) ? (raw as MergeMethod) : { problem: 'Merge method must be "squash", "merge" or "rebase".' },
   } satisfies PlainSetting<MergeMethod>,
   runToolPolicy: toolPolicySetting("Run tool policy", DEFAULT_RUN_TOOL_POLICY),
+  // How long the audit log keeps an entry; the retention job drops older ones.
+  auditRetentionDays: numberSetting("Days the audit log keeps an entry", 365, 1, 36500),
 };
 type PlainKey = keyof typeof PLAIN;
 type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };

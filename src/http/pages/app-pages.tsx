@@ -199,7 +199,7 @@ function secretsFromForm(form: Input, keys: readonly string[]): Input {
 function settingsFromForm(form: Input): Input {
   const update = secretsFromForm(form, SECRET_KEYS);
   for (const key of ["defaultModel", "defaultEngine", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB", "prPollSeconds", "claudeCodeVersion", "monthlyBudgetUsd", "quietSeconds",
-    "monthlyBudgetHard", "sessionBudgetUsd", "maxConcurrentRuns", "maxFixRounds", "runBudgetUsd", "runApprovalMinutes", "autoMerge", "mergeMethod"]) {
+    "monthlyBudgetHard", "sessionBudgetUsd", "maxConcurrentRuns", "maxFixRounds", "runBudgetUsd", "runApprovalMinutes", "autoMerge", "mergeMethod", "auditRetentionDays"]) {
     if (typeof form[key] === "string") update[key] = form[key];
   }
   return update;
