@@ -46,6 +46,7 @@ import { triggerApi } from "./api/trigger-routes.ts";
 import { automationPages } from "./pages/automation-pages.tsx";
 import { previewApi } from "./api/preview-routes.ts";
 import { previewPages } from "./pages/preview-pages.tsx";
+import { noteRequestAddress } from "./request-address.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -64,6 +65,7 @@ export function createApp(pier: Pier) {
   return app
     .onRequest(({ request, set, server }) => {
       requestStart.set(request, performance.now());
+      noteRequestAddress(pier.config.trustedProxies, server, request);
       const gateway = gatewayRequest(pier, request, server);
       if (gateway) return gateway;
       Object.assign(set.headers, headers());
