@@ -93,6 +93,7 @@ import { Previews } from "./previews/previews.ts";
 import { LocalDialer, refusingPierPorts } from "./previews/dialer.ts";
 import { PreviewProxy } from "./previews/proxy.ts";
 import { AuditLog } from "./audit/audit-log.ts";
+import { recordHeardEvents } from "./audit/heard.ts";
 import { scheduleAuditJobs } from "./jobs/audit-jobs.ts";
 
 /**
@@ -242,7 +243,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   catchUpRollups(db);
   const secretKey = loadOrCreateSecretKey(config.dataDir, config.secretKey);
   const box = await createSecretBox(secretKey);
-  const settings = new SettingsStore(db, box, config);
+  const settings = new SettingsStore(db, box, config, audit);
   // Pods see their directories through bind mounts the engine makes, never by walking the data
   // dir: nobody but the server's user needs to reach into it.
   chmodSync(config.dataDir, 0o700);
@@ -256,7 +257,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const githubWebSide = githubWeb(config.githubApiUrl);
   const repoRules: RepoRules = { allowLocalRepos: config.allowLocalRepos, github: githubWebSide };
   fillGithubRepos(db, repoRules);
-  const credentials = new Credentials(db, box, settings);
+  const credentials = new Credentials(db, box, settings, audit);
   const mirrors = new Mirrors(config.dataDir, () => settings.secret("githubToken"));
   const reads = new SessionReads(db);
   const mcpServers = new McpServers({ db, box, bus });
@@ -355,6 +356,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     reads,
     filesFor: async (session) => sessionFiles({ podUrl: () => address.podUrl(), services, mcpServers, skills, settings }, session),
     podFacts: (key) => claudeCode.offerFacts(key),
+    audit,
   });
   pods.onReady((key, shell) => sessions.podReady(key, shell.pod.id));
   // A pod made again from a new environment: its person's live sessions of the repo get a new shell, told why.
@@ -373,6 +375,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const attentionFlags = new AttentionFlags({ db, bus });
   const approvals = new Approvals({ db, sessions, flags: attentionFlags, policies,
     runs: { policy: () => settings.plain().runToolPolicy, approvalMinutes: () => settings.plain().runApprovalMinutes },
+    audit,
   });
   approvals.forgetAfterRestart();
   const mcp = new McpEndpoint({ db, sessions, tasks, tools: taskTools, version: VERSION,
@@ -382,7 +385,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     sessionCostUsd: (sessionId) => sessions.get(sessionId).costUsd,
     runBudgetFor: (sessionId) => runBudgetOfSession(db, sessionId),
   });
-  const gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => address.podUrl(), budget: budgets });
+  const gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => address.podUrl(), budget: budgets, audit });
   // Likewise for the MCP endpoint and the model gateway: a token for that one session, never the credential behind it.
   services.answerTokens({
     mcpToken: (pod, sessionId) => (sessions.isLiveFor(pod, sessionId) ? mcp.podToken(sessionId) : null),
@@ -396,7 +399,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     if (task === null) sessions.forgetTask(taskId);
   });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
-  const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate });
+  const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate, audit });
   const attention = new Attention({ bus, sessions, flags: attentionFlags, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
   // A bell, or output then silence, may mean the session needs its person.
   terminals.onOutput((sessionId, bytes) => attention.terminalOutput(sessionId, bytes));
@@ -476,11 +479,13 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       }
     },
   });
-  const triggers = new Triggers({ db, bus });
+  const triggers = new Triggers({ db, bus, audit });
   const triggerFiring = new TriggerFiring({ db, triggers, tasks, settings, runs });
   const issueTriggers = new GitHubIssueTriggers({ db, triggers, firing: triggerFiring });
   const schedules = new Schedules({ bus, triggers, firing: triggerFiring });
   const issueReplies = new IssueReplies({ db, bus, triggers, github, credentials });
+  // Issue 27: audit. What the audit log hears on the bus: sign-ins and their refusals, budgets reached.
+  recordHeardEvents({ bus, audit, sessionOf: (id) => sessions.get(id) });
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   schedulePrJobs(scheduler, { prs });
@@ -571,12 +576,12 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     credentialSockets,
     jobs: scheduler,
     metrics,
-    repos: new Repos({ db, rules: repoRules, removal: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
+    repos: new Repos({ db, rules: repoRules, audit, removal: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
       // A repo that now asks for warm pods gets them at once, not at the job's next round.
       updated: (repo) => void (repo.warmPods ? scheduler.runNow(WARM_PODS) : undefined) }),
-    users: new Users(db),
+    users: new Users(db, audit),
     signIns,
-    apiTokens: new ApiTokens({ db, sockets: credentialSockets }),
+    apiTokens: new ApiTokens({ db, sockets: credentialSockets, audit }),
     costs: new Costs(db),
     audit,
     databaseAnswers: () => pingDatabase(db),

@@ -1,5 +1,6 @@
 import { lt } from "drizzle-orm";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
+import { findUser, findUserByUsername } from "../auth/users.ts";
 import type { Db } from "../infra/db.ts";
 import { errorMessage } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
@@ -57,6 +58,20 @@ export class AuditLog {
     } catch (error) {
       console.error(`[pier] the audit log could not record ${action}: ${errorMessage(error)}`);
     }
+  }
+
+  /** The agent working in a session, as an entry names it: by the session, after its person. */
+  agentOf(session: { id: string; userId: string }): AuditActor {
+    return { kind: "agent", id: session.id, name: findUser(this.db, session.userId)?.username ?? null };
+  }
+
+  /**
+   * Whoever tried to sign in as `username`, as an entry names them: the person of that name, or
+   * no one when nobody has it (what was typed is not kept: it may be a password in the wrong field).
+   */
+  personNamed(username: string | null): AuditActor {
+    const user = username === null ? null : findUserByUsername(this.db, username);
+    return { kind: "person", id: user?.id ?? null, name: user?.username ?? null };
   }
 
   /** One page of entries for an admin, newest first, filtered as AuditQuery says; `next` is the following page's cursor. */

@@ -30,7 +30,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
  */
 export type AuditActor =
   | { kind: "person"; id: string | null; name: string | null }
-  | { kind: "agent"; id: string; name: string }
+  | { kind: "agent"; id: string; name: string | null }
   | { kind: "trigger"; id: string; name: string }
   | { kind: "system"; id: null; name: string };
 

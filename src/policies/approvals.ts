@@ -1,3 +1,4 @@
+import type { AuditLog } from "../audit/audit-log.ts";
 import { type Static, Type } from "@sinclair/typebox";
 import { and, eq } from "drizzle-orm";
 import type { Actor } from "../auth/actor.ts";
@@ -71,6 +72,8 @@ export class Approvals {
       policies: ToolPolicies;
       /** What an unattended run's agent may call (the runToolPolicy setting), and how long it waits for a person. */
       runs: { policy(): ToolPolicy; approvalMinutes(): number };
+      /** Each answer goes in it: who allowed or denied which tool (not its input, which may hold anything). */
+      audit: AuditLog;
     },
   ) {}
 
@@ -136,6 +139,7 @@ export class Approvals {
     }
     const scope = input.scope ?? "once";
     waiting.settle({ allow: input.allow, scope, by: { id: actor.user.id, username: actor.user.username } });
+    this.deps.audit.record(actor, "approval_answered", { kind: "session", id: session.id, name: session.title }, { detail: `${input.allow ? "allowed" : "denied"} ${waiting.tool} (${scope})` });
     return { id: callId, tool: waiting.tool, allow: input.allow, scope, by: actor.user.username };
   }
 

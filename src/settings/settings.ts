@@ -8,6 +8,7 @@ import { type ToolPolicy, ToolPolicyInput, checkPolicy } from "../policies/polic
 import { newId } from "../infra/ids.ts";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
+import type { AuditLog } from "../audit/audit-log.ts";
 import { isModelId } from "./model-id.ts";
 import { settings } from "./tables.ts";
 import { CHAT_ENGINES, type ChatEngineName } from "../sessions/tables.ts";
@@ -197,6 +198,7 @@ export class SettingsStore {
     private db: Db,
     private box: SecretBox,
     private config: Config,
+    private audit: AuditLog,
   ) {}
 
   async view(): Promise<SettingsView> {
@@ -263,8 +265,9 @@ export class SettingsStore {
       if (raw === undefined || raw === "") continue;
       const parsed = PLAIN[key].parse(raw);
       if (isProblem(parsed)) throw invalid(key, parsed.problem);
-      writes.set(key, typeof parsed === "object" && parsed !== null ? JSON.stringify(parsed) : String(parsed));
+      writes.set(key, storedText(parsed));
     }
+    const before = this.readAll();
     const updatedAt = new Date();
     this.db.transaction((tx) => {
       if (clears.length) tx.delete(settings).where(inArray(settings.key, clears)).run();
@@ -275,12 +278,36 @@ export class SettingsStore {
           .run();
       }
     });
+    for (const [key, how] of changedKeys(before, writes, clears)) {
+      this.audit.record(actor, "setting_changed", { kind: "setting", id: key, name: SECRET_LABELS[key as SecretKey] ?? key }, { detail: how });
+    }
     return this.view();
   }
 
   private readAll(): Map<string, string> {
     return readStored(this.db);
   }
+}
+
+/**
+ * Which keys an update changed, and how, for the audit log (never their values): a secret given is
+ * "set" (sealed anew, it is a change whatever it was), a plain setting "changed" only when it differs
+ * from the value in force, stored or default (the settings page sends every field), and either
+ * "cleared" when it was stored.
+ */
+function changedKeys(before: Map<string, string>, writes: Map<string, string>, clears: string[]): Array<[string, "set" | "changed" | "cleared"]> {
+  const changed: Array<[string, "set" | "changed" | "cleared"]> = [];
+  for (const [key, value] of writes) {
+    if ((SECRET_KEYS as readonly string[]).includes(key)) changed.push([key, "set"]);
+    else if ((before.get(key) ?? storedText(PLAIN[key as PlainKey].default)) !== value) changed.push([key, "changed"]);
+  }
+  for (const key of clears) if (before.has(key)) changed.push([key, "cleared"]);
+  return changed;
+}
+
+/** A plain setting's value as it is stored: text, an object as its JSON. */
+function storedText(value: unknown): string {
+  return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
 }
 
 /** The plain settings straight from the database, for modules that need one without the store (the cost budget). */

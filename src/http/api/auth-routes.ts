@@ -6,12 +6,13 @@ import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { requireActor, requireAuth, requireUser, secureCookies } from "../auth.ts";
 import { clientAddress } from "../client-address.ts";
+import { requestAddress } from "../request-address.ts";
 
 /** Setup, sign-in and sign-out, API tokens and users: the /api side. */
 export function authApi(pier: Pier) {
   return new Elysia({ prefix: "/api" })
-    .post("/setup", async ({ body, set }) => {
-      const user = await pier.users.createFirstAdmin(readInput(CredentialsInput, body));
+    .post("/setup", async ({ body, set, request }) => {
+      const user = await pier.users.createFirstAdmin(readInput(CredentialsInput, body), requestAddress(request) ?? null);
       set.status = 201;
       return { user: publicUser(user) };
     })

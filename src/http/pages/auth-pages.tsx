@@ -29,7 +29,7 @@ export function authPages(pier: Pier) {
       if (pier.isSetUp()) throw new Redirect("/login");
       try {
         const address = clientAddress(pier.config.trustedProxies, server, request);
-        const user = await pier.users.createFirstAdmin(readInput(CredentialsInput, body));
+        const user = await pier.users.createFirstAdmin(readInput(CredentialsInput, body), address);
         return signedIn(request, user, address);
       } catch (error) {
         return <SetupPage form={formFailure(error, body, set)} />;
