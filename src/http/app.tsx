@@ -47,6 +47,8 @@ import { automationPages } from "./pages/automation-pages.tsx";
 import { previewApi } from "./api/preview-routes.ts";
 import { previewPages } from "./pages/preview-pages.tsx";
 import { noteRequestAddress } from "./request-address.ts";
+import { auditApi } from "./api/audit-routes.ts";
+import { auditPages } from "./pages/audit-pages.tsx";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -150,7 +152,10 @@ export function createApp(pier: Pier) {
     .use(previewApi(pier))
     .use(previewPages(pier))
     .use(costPages(pier))
-    .use(noticePages(pier));
+    .use(noticePages(pier))
+    // Issue 27: audit.
+    .use(auditApi(pier))
+    .use(auditPages(pier));
 }
 
 /** Pier's security headers, made again only when the preview origins they allow to be framed change (the preview listener's port, once it listens). */
