@@ -3,7 +3,8 @@
  * 401), newest first, keyset pages joined by a Link header as the session history's (an entry
  * written while paging shifts nothing), filters by actor, action and dates, CSV of a page or of
  * every entry (in batches past 500, each once), bad input a 400 naming the field with a sentence,
- * and the retention job dropping only what is older than auditRetentionDays.
+ * the retention job dropping only what is older than auditRetentionDays, and the address kept
+ * being the client's behind a trusted proxy.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newId } from "../../src/infra/ids.ts";
@@ -60,7 +61,8 @@ describe("GET /api/audit and the Audit page", () => {
   };
 
   beforeAll(async () => {
-    pier = await startTestPier();
+    // Behind a proxy on this machine: what it says the client's address is goes in the entries.
+    pier = await startTestPier({ PIER_TRUSTED_PROXIES: "127.0.0.1/32" });
     admin = await setUpAdmin(pier);
     expect((await pier.fetch("/api/users", json({ username: "mo", password: "mo's password 123", role: "member" }, { cookie: admin }))).status).toBe(201);
     member = await signIn(pier, "mo", "mo's password 123");
@@ -218,5 +220,13 @@ describe("GET /api/audit and the Audit page", () => {
     await pier.pier.jobs.runNow(DROP_OLD_AUDIT_ENTRIES);
     expect(await details()).toEqual(["a day old"]);
     expect((await entries("/api/audit?action=setting_changed"))[0]).toMatchObject({ target: { kind: "setting", id: "auditRetentionDays" }, detail: "changed" });
+  });
+
+  test("the address kept is the client's as the sign-in limits count it: behind a trusted proxy, the one it forwarded for", async () => {
+    const res = await pier.fetch("/api/tokens", json({ name: "from afar" }, { cookie: admin, "x-forwarded-for": "198.51.100.7, 203.0.113.9" }));
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const [entry] = await entries("/api/audit?action=token_created&limit=1");
+    expect(entry).toMatchObject({ target: { id }, address: "203.0.113.9" });
   });
 });

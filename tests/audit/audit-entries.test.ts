@@ -222,7 +222,8 @@ describe("the audit log's entries", () => {
       const chat = await ChatClient.connect(pier.url, session.id, { cookie: mia, origin: pier.url });
       chat.send("Print the word.");
       await until("the approval", async () => (await (await call("GET", `/api/sessions/${session.id}/approvals`, undefined, mia)).json()) as unknown[], (pending) => pending.length === 1);
-      expect((await call("POST", `/api/sessions/${session.id}/approvals/toolu_audit_1`, { allow: false }, mia)).status).toBe(200);
+      // Answered over the chat socket, as the page does: its upgrade request's address is the one kept.
+      chat.sendJson({ type: "approval", id: "toolu_audit_1", allow: false });
       await chat.next("turn_end");
       chat.close();
       expect(await theEntry("approval_answered", session.id)).toMatchObject({
