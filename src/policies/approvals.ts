@@ -1,4 +1,5 @@
 import type { AuditLog } from "../audit/audit-log.ts";
+import { SYSTEM_ACTOR } from "../audit/entry.ts";
 import { type Static, Type } from "@sinclair/typebox";
 import { and, eq } from "drizzle-orm";
 import type { Actor } from "../auth/actor.ts";
@@ -72,7 +73,7 @@ export class Approvals {
       policies: ToolPolicies;
       /** What an unattended run's agent may call (the runToolPolicy setting), and how long it waits for a person. */
       runs: { policy(): ToolPolicy; approvalMinutes(): number };
-      /** Each answer goes in it: who allowed or denied which tool (not its input, which may hold anything). */
+      /** Each answer goes in it: who allowed or denied which tool (not its input, which may hold anything), Pier for a run's left unanswered. */
       audit: AuditLog;
     },
   ) {}
@@ -117,6 +118,7 @@ export class Approvals {
     for (const waiting of [...this.waiting.values()]) {
       if (!waiting.unattended || Date.parse(waiting.requestedAt) + minutes * 60_000 > now) continue;
       waiting.settle({ allow: false, scope: "once", by: null, reason: `Nobody approved it within ${minutes} minutes` });
+      this.deps.audit.record(SYSTEM_ACTOR, "approval_answered", { kind: "session", id: waiting.sessionId, name: this.deps.sessions.get(waiting.sessionId).title }, { detail: `denied ${waiting.tool}: nobody approved it within ${minutes} minutes` });
     }
   }
 
