@@ -29,6 +29,8 @@ export interface AuditMore {
  * admins read it newest first. Nothing updates an entry; the retention job drops the old ones.
  */
 export class AuditLog {
+  private readonly ids = new EntryIds();
+
   constructor(private readonly db: Db) {}
 
   /**
@@ -38,12 +40,13 @@ export class AuditLog {
   record(by: Actor | AuditActor, action: AuditAction, target: AuditTarget | null, more: AuditMore = {}): void {
     const actor = isDomainActor(by) ? auditActorOf(by) : by;
     const address = more.address !== undefined ? more.address : isDomainActor(by) && by.kind === "person" ? (by.address ?? null) : null;
+    const at = Date.now();
     try {
       this.db
         .insert(auditEntries)
         .values({
-          id: newId(),
-          at: new Date(),
+          id: this.ids.next(at),
+          at: new Date(at),
           actorKind: actor.kind,
           actorId: actor.id,
           actorName: cut(actor.name),
@@ -104,6 +107,23 @@ export class AuditLog {
   /** Drops the entries older than `days` days (the auditRetentionDays setting). */
   dropOlderThan(days: number, now = Date.now()): void {
     this.db.delete(auditEntries).where(lt(auditEntries.at, new Date(now - days * DAY_MS))).run();
+  }
+}
+
+/**
+ * Entry ids that sort in the order the entries were written within one millisecond (pages are
+ * ordered by time, then id): a count that restarts each millisecond, then random characters, so a
+ * setting set and cleared in the same millisecond still reads in that order. Only this process
+ * writes entries, so the count is its own.
+ */
+class EntryIds {
+  private lastAt = 0;
+  private count = 0;
+
+  next(at: number): string {
+    this.count = at === this.lastAt ? this.count + 1 : 0;
+    this.lastAt = at;
+    return `${this.count.toString(36).padStart(4, "0")}${newId()}`;
   }
 }
 
