@@ -288,6 +288,8 @@ describe("the audit log's entries", () => {
     // The run's session is started as the trigger's owner, and says for which run.
     const started = await until("the run's session", () => entriesOf("session_started"), (entries) => entries.some((entry) => entry.detail === `for run ${runs[0]!.id}`));
     expect(started.find((entry) => entry.detail === `for run ${runs[0]!.id}`)).toMatchObject({ actor: { kind: "person", id: adminId }, address: null });
+    // Its turn made no commits, so the run fails; waited for, so no turn is left running when Pier closes.
+    await until("the run's end", async () => ((await (await call("GET", `/api/runs/${runs[0]!.id}`)).json()) as { state: string }).state, (state) => state === "failed");
 
     expect((await call("PATCH", `/api/triggers/${trigger.id}`, { enabled: false })).status).toBe(200);
     expect((await fire(trigger.secret)).status).toBe(409);
