@@ -67,9 +67,9 @@ export function createApp(pier: Pier) {
   return app
     .onRequest(({ request, set, server }) => {
       requestStart.set(request, performance.now());
-      noteRequestAddress(pier.config.trustedProxies, server, request);
       const gateway = gatewayRequest(pier, request, server);
       if (gateway) return gateway;
+      noteRequestAddress(pier.config.trustedProxies, server, request);
       Object.assign(set.headers, headers());
       // Nothing a repository serves (a web app preview) may call Pier, whatever it asks and however.
       if (fromPreview(request, (origin) => pier.previews.isPreviewSite(origin))) {
