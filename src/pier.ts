@@ -93,6 +93,9 @@ import { Previews } from "./previews/previews.ts";
 import { LocalDialer, refusingPierPorts } from "./previews/dialer.ts";
 import { PreviewProxy } from "./previews/proxy.ts";
 import { SingleSignOn } from "./sso/single-sign-on.ts";
+import { AuditLog } from "./audit/audit-log.ts";
+import { recordHeardEvents } from "./audit/heard.ts";
+import { scheduleAuditJobs } from "./jobs/audit-jobs.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -193,6 +196,8 @@ export interface Pier {
   sso: SingleSignOn;
   apiTokens: ApiTokens;
   costs: Costs;
+  /** What matters for trust, who did it and from where (issue 27): the domains record in it, admins read it. */
+  audit: AuditLog;
   /** True while the database answers a query (/healthz). */
   databaseAnswers(): boolean;
   version: string;
@@ -235,11 +240,13 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   traceStartsTo(config.traceFile);
   const db = openDatabase(join(config.dataDir, "pier.db"));
+  // Issue 27: audit. First of the parts, since most of the others record in it.
+  const audit = new AuditLog(db);
   deleteExpiredSignIns(db);
   catchUpRollups(db);
   const secretKey = loadOrCreateSecretKey(config.dataDir, config.secretKey);
   const box = await createSecretBox(secretKey);
-  const settings = new SettingsStore(db, box, config);
+  const settings = new SettingsStore(db, box, config, audit);
   // Pods see their directories through bind mounts the engine makes, never by walking the data
   // dir: nobody but the server's user needs to reach into it.
   chmodSync(config.dataDir, 0o700);
@@ -253,7 +260,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const githubWebSide = githubWeb(config.githubApiUrl);
   const repoRules: RepoRules = { allowLocalRepos: config.allowLocalRepos, github: githubWebSide };
   fillGithubRepos(db, repoRules);
-  const credentials = new Credentials(db, box, settings);
+  const credentials = new Credentials(db, box, settings, audit);
   const mirrors = new Mirrors(config.dataDir, () => settings.secret("githubToken"));
   const reads = new SessionReads(db);
   const mcpServers = new McpServers({ db, box, bus });
@@ -352,6 +359,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     reads,
     filesFor: async (session) => sessionFiles({ podUrl: () => address.podUrl(), services, mcpServers, skills, settings }, session),
     podFacts: (key) => claudeCode.offerFacts(key),
+    audit,
   });
   pods.onReady((key, shell) => sessions.podReady(key, shell.pod.id));
   // A pod made again from a new environment: its person's live sessions of the repo get a new shell, told why.
@@ -370,6 +378,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const attentionFlags = new AttentionFlags({ db, bus });
   const approvals = new Approvals({ db, sessions, flags: attentionFlags, policies,
     runs: { policy: () => settings.plain().runToolPolicy, approvalMinutes: () => settings.plain().runApprovalMinutes },
+    audit,
   });
   approvals.forgetAfterRestart();
   const mcp = new McpEndpoint({ db, sessions, tasks, tools: taskTools, version: VERSION,
@@ -379,7 +388,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     sessionCostUsd: (sessionId) => sessions.get(sessionId).costUsd,
     runBudgetFor: (sessionId) => runBudgetOfSession(db, sessionId),
   });
-  const gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => address.podUrl(), budget: budgets });
+  const gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => address.podUrl(), budget: budgets, audit });
   // Likewise for the MCP endpoint and the model gateway: a token for that one session, never the credential behind it.
   services.answerTokens({
     mcpToken: (pod, sessionId) => (sessions.isLiveFor(pod, sessionId) ? mcp.podToken(sessionId) : null),
@@ -393,7 +402,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     if (task === null) sessions.forgetTask(taskId);
   });
   const verifications = new Verifications({ db, bus, config, dataDir: config.dataDir, tasks, pods, prs, credentials, settings });
-  const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate });
+  const webhooks = new Webhooks({ db, box, allowPrivate: config.webhookAllowPrivate, audit });
   const attention = new Attention({ bus, sessions, flags: attentionFlags, settings, webhooks, repoName: (repoId) => getRepo(db, repoId).name });
   // A bell, or output then silence, may mean the session needs its person.
   terminals.onOutput((sessionId, bytes) => attention.terminalOutput(sessionId, bytes));
@@ -473,11 +482,13 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       }
     },
   });
-  const triggers = new Triggers({ db, bus });
+  const triggers = new Triggers({ db, bus, audit });
   const triggerFiring = new TriggerFiring({ db, triggers, tasks, settings, runs });
   const issueTriggers = new GitHubIssueTriggers({ db, triggers, firing: triggerFiring });
   const schedules = new Schedules({ bus, triggers, firing: triggerFiring });
   const issueReplies = new IssueReplies({ db, bus, triggers, github, credentials });
+  // Issue 27: audit. What the audit log hears on the bus: sign-ins and their refusals, budgets reached.
+  recordHeardEvents({ bus, audit, sessionOf: (id) => sessions.get(id) });
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
   schedulePrJobs(scheduler, { prs });
@@ -485,6 +496,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   scheduleDiskJobs(scheduler, { diskWatch });
   scheduleTokenJobs(scheduler, { gateway, mcp });
   scheduleEnvironmentJobs(scheduler, { db, pods, environments });
+  scheduleAuditJobs(scheduler, { audit, settings });
   await scheduler.runNow(RECONCILE_PODS);
   await scheduler.runNow(DELETE_EXPIRED_TOKENS);
   // The pods of live sessions ask Pier over their sockets (git's credentials, Claude Code's key and
@@ -507,10 +519,10 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   });
   const credentialSockets = new CredentialSockets();
   const loginLimiter = new LoginLimiter();
-  const signIns = new SignIns({ db, limiter: loginLimiter, sockets: credentialSockets, passwordSignIn: () => settings.plain().passwordSignIn });
+  const signIns = new SignIns({ db, bus, limiter: loginLimiter, sockets: credentialSockets, passwordSignIn: () => settings.plain().passwordSignIn });
   // Issue 27: single sign-on. OpenID Connect providers sign people in with the same sign-ins, under the same limits;
   // password sign-in goes off only while an admin can still sign in through one.
-  const sso = new SingleSignOn({ db, box, bus, signIns, limiter: loginLimiter, passwordSignIn: () => settings.plain().passwordSignIn });
+  const sso = new SingleSignOn({ db, box, bus, signIns, limiter: loginLimiter, passwordSignIn: () => settings.plain().passwordSignIn, audit });
   settings.keep((next) => sso.keepAnAdmin(next));
   // Previews (issue 26): opening a session's listening ports on their own origins, and who may.
   const previews = new Previews({ db, bus, secretKey, sessions, signIns, credentialSockets,
@@ -572,14 +584,15 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     credentialSockets,
     jobs: scheduler,
     metrics,
-    repos: new Repos({ db, rules: repoRules, removal: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
+    repos: new Repos({ db, rules: repoRules, audit, removal: { hasLiveSession: (repoId) => sessions.hasLiveSession(repoId), removePods: (repoId) => pods.removeAll(repoId) },
       // A repo that now asks for warm pods gets them at once, not at the job's next round.
       updated: (repo) => void (repo.warmPods ? scheduler.runNow(WARM_PODS) : undefined) }),
-    users: new Users(db),
+    users: new Users(db, audit),
     signIns,
     sso,
-    apiTokens: new ApiTokens({ db, sockets: credentialSockets }),
+    apiTokens: new ApiTokens({ db, sockets: credentialSockets, audit }),
     costs: new Costs(db),
+    audit,
     databaseAnswers: () => pingDatabase(db),
     version: VERSION,
     isSetUp: () => (setUp ||= hasAnyUser(db)),

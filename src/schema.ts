@@ -24,3 +24,4 @@ export * from "./runs/tables.ts";
 export * from "./triggers/tables.ts";
 export * from "./previews/tables.ts";
 export * from "./sso/tables.ts";
+export * from "./audit/tables.ts";

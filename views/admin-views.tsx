@@ -64,6 +64,7 @@ export function SettingsPage(
     runApprovalMinutes: String(settings.runApprovalMinutes),
     autoMerge: String(settings.autoMerge),
     mergeMethod: settings.mergeMethod,
+    auditRetentionDays: String(settings.auditRetentionDays),
     ...form.values,
   };
   const withValues = { ...form, values };
@@ -155,6 +156,9 @@ export function SettingsPage(
           <SelectField form={withValues} name="autoMerge" label="Merge approved runs' pull requests" options={AUTO_MERGE_CHOICES}
             hint="On, an approved run's pull request is merged by Pier once GitHub's own rules allow it. A run can say otherwise." />
           <SelectField form={withValues} name="mergeMethod" label="Merge method" options={MERGE_METHOD_CHOICES} />
+          <h2 class="form-section">Audit log</h2>
+          <Field form={withValues} name="auditRetentionDays" label="Days the audit log keeps an entry" type="number"
+            hint="From 1 to 36500. Older entries are dropped every hour." />
           <button type="submit" class="primary">Save settings</button>
         </HxForm>
       </section>

@@ -30,6 +30,7 @@ const NAV: Array<{ href: string; label: string; adminOnly: boolean; memberHref?:
   { href: "/repos", label: "Repositories", adminOnly: false },
   { href: "/tokens", label: "Tokens", adminOnly: false },
   { href: "/users", label: "Users", adminOnly: true },
+  { href: "/audit", label: "Audit", adminOnly: true },
   { href: "/settings", label: "Settings", adminOnly: false, memberHref: "/settings/automation" },
 ];
 

@@ -5,6 +5,7 @@ import { type Checked, type Destination, type Resolve, checkDestination, fetchDe
 import { invalid } from "../infra/errors.ts";
 import type { Input } from "../infra/input.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
+import type { AuditLog } from "../audit/audit-log.ts";
 import { attentionWebhooks } from "./tables.ts";
 
 /** What a person sees of their webhook: where it goes, never the rest of its URL. */
@@ -37,7 +38,11 @@ export interface WebhookDeps {
   allowPrivate: boolean;
   /** How hosts' names become addresses; the system resolver unless a test answers instead. */
   resolve?: Resolve;
+  /** Setting and removing a hook go in it (it is a credential: its URL may hold the hook's secret). */
+  audit: AuditLog;
 }
+
+const WEBHOOK_TARGET = { kind: "credential", id: "webhookUrl", name: "Needs-you webhook" };
 
 /**
  * Each person's outgoing webhook. Pier posts from the server, to a URL a member typed, so the URL
@@ -62,7 +67,8 @@ export class Webhooks {
     const value = input.webhookUrl;
     if (value === undefined) return this.view(actor);
     if (value === null || value === "") {
-      this.deps.db.delete(attentionWebhooks).where(eq(attentionWebhooks.userId, actor.user.id)).run();
+      const removed = this.deps.db.delete(attentionWebhooks).where(eq(attentionWebhooks.userId, actor.user.id)).returning({ userId: attentionWebhooks.userId }).all();
+      if (removed.length > 0) this.deps.audit.record(actor, "credential_changed", WEBHOOK_TARGET, { detail: "cleared" });
       return this.view(actor);
     }
     if (typeof value !== "string") throw invalid("webhookUrl", "Webhook URL must be text.");
@@ -74,6 +80,7 @@ export class Webhooks {
       .values({ userId: actor.user.id, ...row })
       .onConflictDoUpdate({ target: attentionWebhooks.userId, set: row })
       .run();
+    this.deps.audit.record(actor, "credential_changed", WEBHOOK_TARGET, { detail: "set" });
     return this.view(actor);
   }
 

@@ -58,16 +58,17 @@ export function listApiTokens(db: Db, actor: Actor): ApiToken[] {
     .all();
 }
 
-/** Revokes one of the actor's own tokens; WebSockets opened with it close. */
-export function revokeApiToken(db: Db, sockets: CredentialSockets, actor: Actor, tokenId: string): void {
+/** Revokes one of the actor's own tokens (returned as it was); WebSockets opened with it close. */
+export function revokeApiToken(db: Db, sockets: CredentialSockets, actor: Actor, tokenId: string): { id: string; name: string } {
   const userId = actor.user.id;
-  const removed = db
+  const [removed] = db
     .delete(apiTokens)
     .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
-    .returning({ id: apiTokens.id })
+    .returning({ id: apiTokens.id, name: apiTokens.name })
     .all();
-  if (removed.length === 0) throw new AppError(404, "not_found", "No API token of yours with that id.");
+  if (!removed) throw new AppError(404, "not_found", "No API token of yours with that id.");
   sockets.end({ kind: "api_token", id: tokenId }, "The API token this connection used was revoked.");
+  return removed;
 }
 
 /** The token's user and the token's id, or null when the token is unknown. */

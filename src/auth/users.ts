@@ -118,6 +118,17 @@ export function findUser(db: Db, id: string): User | null {
   );
 }
 
+/** The person with this username, or null. */
+export function findUserByUsername(db: Db, username: string): User | null {
+  return (
+    db
+      .select({ id: users.id, username: users.username, role: users.role, createdAt: users.createdAt })
+      .from(users)
+      .where(eq(users.username, username))
+      .get() ?? null
+  );
+}
+
 // Verifying against this hash when the username is unknown keeps the timing of both failures
 // alike. Made on first need: argon2id takes ~64 MiB and a noticeable moment, which start-up should not pay.
 let dummyHash: Promise<string> | undefined;

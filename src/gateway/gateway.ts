@@ -1,3 +1,4 @@
+import type { AuditLog } from "../audit/audit-log.ts";
 import type { HeldTokens } from "../auth/held-tokens.ts";
 import { SessionTokens } from "../auth/session-tokens.ts";
 import type { BudgetGate } from "../costs/budget-gate.ts";
@@ -63,6 +64,8 @@ export interface GatewayDeps {
   podUrl(): string | null;
   /** The budgets every model request passes: asked before each is forwarded, told after each is paid for. */
   budget: Pick<BudgetGate, "refusal" | "spent">;
+  /** A live session's request for what the gateway does not forward goes in it (a budget's refusals are heard once, on the bus). */
+  audit: AuditLog;
 }
 
 /** How a Claude Code process for a session is pointed at the API (see src/claude-code/launch.ts). */
@@ -152,9 +155,13 @@ export class Gateway {
     const url = new URL(request.url);
     const apiPath = url.pathname.slice(GATEWAY_PREFIX.length);
     if (!FORWARDED_PATHS.has(apiPath)) {
+      this.refusedPath(request, apiPath);
       return apiError(404, "not_found_error", `Pier's gateway forwards only what Claude Code calls (POST ${[...FORWARDED_PATHS].join(" and ")}), not ${apiPath || "/"}.`);
     }
-    if (request.method !== "POST") return apiError(405, "invalid_request_error", `Pier's gateway forwards POST only, not ${request.method}.`);
+    if (request.method !== "POST") {
+      this.refusedPath(request, apiPath);
+      return apiError(405, "invalid_request_error", `Pier's gateway forwards POST only, not ${request.method}.`);
+    }
     const session = this.sessionOf(request.headers);
     if (!session) {
       return apiError(401, "authentication_error", "Pier's gateway needs a live session's gateway token (x-api-key or Authorization: Bearer); this one is missing, unknown, expired or its session has ended.");
@@ -243,6 +250,16 @@ export class Gateway {
   private pricedModel(model: string): string | null {
     const priced = priceOf(this.deps.db, model) ? model : undatedModel(model);
     return priced && priceOf(this.deps.db, priced) ? priced : null;
+  }
+
+  /**
+   * Records a refused path in the audit log when a live session's token asked for it: its agent (or
+   * whatever in its pod holds the token) reached for what the credential behind it must not give.
+   * One without a token is a stranger's, and not recorded, or anyone could fill the log.
+   */
+  private refusedPath(request: Request, apiPath: string): void {
+    const session = this.sessionOf(request.headers);
+    if (session) this.deps.audit.record(this.deps.audit.agentOf(session), "gateway_refused", { kind: "session", id: session.id, name: session.title }, { detail: `path: ${request.method} ${apiPath || "/"}` });
   }
 
   /** The live session whose token the request carries, or null. */

@@ -48,6 +48,9 @@ import { previewApi } from "./api/preview-routes.ts";
 import { previewPages } from "./pages/preview-pages.tsx";
 import { ssoApi } from "./api/sso-routes.ts";
 import { ssoPages } from "./pages/sso-pages.tsx";
+import { noteRequestAddress } from "./request-address.ts";
+import { auditApi } from "./api/audit-routes.ts";
+import { auditPages } from "./pages/audit-pages.tsx";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -68,6 +71,7 @@ export function createApp(pier: Pier) {
       requestStart.set(request, performance.now());
       const gateway = gatewayRequest(pier, request, server);
       if (gateway) return gateway;
+      noteRequestAddress(pier.config.trustedProxies, server, request);
       Object.assign(set.headers, headers());
       // Nothing a repository serves (a web app preview) may call Pier, whatever it asks and however.
       if (fromPreview(request, (origin) => pier.previews.isPreviewSite(origin))) {
@@ -153,7 +157,10 @@ export function createApp(pier: Pier) {
     .use(noticePages(pier))
     // Issue 27: single sign-on.
     .use(ssoApi(pier))
-    .use(ssoPages(pier));
+    .use(ssoPages(pier))
+    // Issue 27: audit.
+    .use(auditApi(pier))
+    .use(auditPages(pier));
 }
 
 /** Pier's security headers, made again only when the preview origins they allow to be framed change (the preview listener's port, once it listens). */

@@ -4,6 +4,7 @@ import type { User } from "../auth/user.ts";
 import { forbidden, unauthorized } from "../infra/errors.ts";
 import type { Pier } from "../pier.ts";
 import { type Actor, personActor } from "../auth/actor.ts";
+import { requestAddress } from "./request-address.ts";
 
 /** Who is asking, and with what: a browser sign-in (the sign-in cookie) or an API token. */
 export interface Auth {
@@ -88,7 +89,7 @@ export function readCookie(request: Request, name: string): string | null {
   return null;
 }
 
-/** The signed-in caller as the actor domain functions take (401 without one). */
+/** The signed-in caller as the actor domain functions take, with the address they asked from (401 without one). */
 export function requireActor(pier: Pier, ctx: RequestContext): Actor {
-  return personActor(requireUser(pier, ctx));
+  return personActor(requireUser(pier, ctx), requestAddress(ctx.request));
 }

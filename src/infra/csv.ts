@@ -8,7 +8,12 @@
 export type CsvCell = string | number | null;
 
 export function toCsv(header: readonly string[], rows: ReadonlyArray<readonly CsvCell[]>): string {
-  return [header, ...rows].map((row) => row.map(field).join(",") + "\r\n").join("");
+  return csvRecords([header, ...rows]);
+}
+
+/** Records without a header, for a file written a batch at a time after its first. */
+export function csvRecords(rows: ReadonlyArray<readonly CsvCell[]>): string {
+  return rows.map((row) => row.map(field).join(",") + "\r\n").join("");
 }
 
 function field(cell: CsvCell): string {

@@ -1,3 +1,5 @@
+import type { AuditLog } from "../audit/audit-log.ts";
+import { SYSTEM_ACTOR } from "../audit/entry.ts";
 import { type Static, Type } from "@sinclair/typebox";
 import { and, eq } from "drizzle-orm";
 import type { Actor } from "../auth/actor.ts";
@@ -71,6 +73,8 @@ export class Approvals {
       policies: ToolPolicies;
       /** What an unattended run's agent may call (the runToolPolicy setting), and how long it waits for a person. */
       runs: { policy(): ToolPolicy; approvalMinutes(): number };
+      /** Each answer goes in it: who allowed or denied which tool (not its input, which may hold anything), Pier for a run's left unanswered. */
+      audit: AuditLog;
     },
   ) {}
 
@@ -114,6 +118,7 @@ export class Approvals {
     for (const waiting of [...this.waiting.values()]) {
       if (!waiting.unattended || Date.parse(waiting.requestedAt) + minutes * 60_000 > now) continue;
       waiting.settle({ allow: false, scope: "once", by: null, reason: `Nobody approved it within ${minutes} minutes` });
+      this.deps.audit.record(SYSTEM_ACTOR, "approval_answered", { kind: "session", id: waiting.sessionId, name: this.deps.sessions.get(waiting.sessionId).title }, { detail: `denied ${waiting.tool}: nobody approved it within ${minutes} minutes` });
     }
   }
 
@@ -136,6 +141,7 @@ export class Approvals {
     }
     const scope = input.scope ?? "once";
     waiting.settle({ allow: input.allow, scope, by: { id: actor.user.id, username: actor.user.username } });
+    this.deps.audit.record(actor, "approval_answered", { kind: "session", id: session.id, name: session.title }, { detail: `${input.allow ? "allowed" : "denied"} ${waiting.tool} (${scope})` });
     return { id: callId, tool: waiting.tool, allow: input.allow, scope, by: actor.user.username };
   }
 

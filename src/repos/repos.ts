@@ -243,13 +243,14 @@ export interface RepoRemoval {
  * Removes a repo from Pier once no session is live on it. Its pods go; its files (the mirror,
  * each person's clone with branches that have unpushed commits) stay on disk, so no work is lost.
  */
-export async function removeRepo(db: Db, actor: Actor, id: string, parts: RepoRemoval): Promise<void> {
+export async function removeRepo(db: Db, actor: Actor, id: string, parts: RepoRemoval): Promise<Repo> {
   assertAdmin(actor);
-  getRepo(db, id);
+  const repo = getRepo(db, id);
   if (parts.hasLiveSession(id)) {
     throw new AppError(409, "repo_in_use", "The repository has active sessions; end them before removing it.");
   }
   await parts.removePods(id);
   const removed = db.delete(repos).where(eq(repos.id, id)).returning({ id: repos.id }).all();
   if (removed.length === 0) throw notFound("repository");
+  return repo;
 }

@@ -1,3 +1,4 @@
+import type { AuditLog } from "../audit/audit-log.ts";
 import { type Static, Type } from "@sinclair/typebox";
 import { and, desc, eq, inArray, ne, type SQL } from "drizzle-orm";
 import { isDiskFull } from "../infra/disk-full.ts";
@@ -101,6 +102,8 @@ export interface SessionDeps {
   filesFor(session: Session): Promise<SessionFile[]>;
   /** Offers to learn a pod Pier has not seen yet in the session's own exec there (see ClaudeCodeSupply.offerFacts). */
   podFacts?(key: PodKey): PodFactsOffer;
+  /** Starting, ending and resuming a session go in it, with who did it. */
+  audit: AuditLog;
 }
 
 const MAX_TITLE = 200;
@@ -196,6 +199,7 @@ export class Sessions {
       throw error;
     }
     if (taskId) this.deps.tasks.started(taskId);
+    this.deps.audit.record(actor, "session_started", sessionTarget(session), { detail: run ? `for run ${run.runId}` : null });
     this.provisionInBackground(session, user.username, startedAt);
     return session;
   }
@@ -417,6 +421,7 @@ export class Sessions {
             return { ...finished, cleanupError };
           })();
     this.update(session.id, { state: "ended", endedAt: new Date(), step: null, ...(savedCommit ? { savedCommit } : {}) });
+    this.deps.audit.record(actor, "session_ended", sessionTarget(session));
     this.deps.pods.touch(podKeyOf(session));
     if (host) this.deps.hosts.ended(host);
     return { session: this.get(session.id), savedUncommitted: savedCommit !== null, unpushedCommits, cleanupError };
@@ -433,6 +438,7 @@ export class Sessions {
       if (String(error).includes("UNIQUE")) throw branchInUse(session.branch);
       throw error;
     }
+    this.deps.audit.record(actor, "session_resumed", sessionTarget(session));
     this.provisionInBackground(this.get(session.id), this.ownerName(session));
     return this.get(session.id);
   }
@@ -659,4 +665,9 @@ function humanError(error: unknown): string {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   const fatal = lines.find((l) => l.startsWith("fatal:")) ?? lines.at(-1) ?? "Provisioning failed.";
   return fatal.slice(0, 500);
+}
+
+/** A session as an audit entry names what was done to it. */
+function sessionTarget(session: Session) {
+  return { kind: "session", id: session.id, name: session.title };
 }

@@ -4,6 +4,7 @@ import type { Db } from "../infra/db.ts";
 import { invalid } from "../infra/errors.ts";
 import type { Input } from "../infra/input.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
+import type { AuditLog } from "../audit/audit-log.ts";
 import { type MaskedSecret, SECRET_MASK, type SettingsStore, isSecretText, mask, secretProblem } from "./settings.ts";
 import { personalCredentials } from "./tables.ts";
 
@@ -36,6 +37,7 @@ export class Credentials {
     private db: Db,
     private box: SecretBox,
     private settings: SettingsStore,
+    private audit: AuditLog,
   ) {}
 
   /** The GitHub token for work done for this person. */
@@ -95,15 +97,21 @@ export class Credentials {
     }
     const userId = actor.user.id;
     const updatedAt = new Date();
-    this.db.transaction((tx) => {
-      if (clears.length) tx.delete(personalCredentials).where(and(eq(personalCredentials.userId, userId), inArray(personalCredentials.key, clears))).run();
+    const cleared = this.db.transaction((tx) => {
+      const gone = clears.length
+        ? tx.delete(personalCredentials).where(and(eq(personalCredentials.userId, userId), inArray(personalCredentials.key, clears))).returning({ key: personalCredentials.key }).all()
+        : [];
       for (const [key, value] of writes) {
         tx.insert(personalCredentials)
           .values({ userId, key, value, updatedAt })
           .onConflictDoUpdate({ target: [personalCredentials.userId, personalCredentials.key], set: { value, updatedAt } })
           .run();
       }
+      return gone.map((row) => row.key as PersonalKey);
     });
+    // Which of their credentials the person set or removed, never the value.
+    for (const key of writes.keys()) this.audit.record(actor, "credential_changed", { kind: "credential", id: key, name: LABELS[key] }, { detail: "set" });
+    for (const key of cleared) this.audit.record(actor, "credential_changed", { kind: "credential", id: key, name: LABELS[key] }, { detail: "cleared" });
     return this.view(actor);
   }
 

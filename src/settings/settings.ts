@@ -8,6 +8,7 @@ import { type ToolPolicy, ToolPolicyInput, checkPolicy } from "../policies/polic
 import { newId } from "../infra/ids.ts";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
+import type { AuditLog } from "../audit/audit-log.ts";
 import { isModelId } from "./model-id.ts";
 import { settings } from "./tables.ts";
 import { CHAT_ENGINES, type ChatEngineName } from "../sessions/tables.ts";
@@ -178,6 +179,8 @@ const PLAIN = {
   runToolPolicy: toolPolicySetting("Run tool policy", DEFAULT_RUN_TOOL_POLICY),
   // Off, people sign in only through the identity providers (see src/sso); first-run setup still takes a password.
   passwordSignIn: booleanSetting("Password sign-in", true),
+  // How long the audit log keeps an entry; the retention job drops older ones.
+  auditRetentionDays: numberSetting("Days the audit log keeps an entry", 365, 1, 36500),
 };
 type PlainKey = keyof typeof PLAIN;
 export type PlainValues = { [K in PlainKey]: (typeof PLAIN)[K]["default"] };
@@ -202,6 +205,7 @@ export class SettingsStore {
     private db: Db,
     private box: SecretBox,
     private config: Config,
+    private audit: AuditLog,
   ) {}
 
   async view(): Promise<SettingsView> {
@@ -277,9 +281,10 @@ export class SettingsStore {
       if (raw === undefined || raw === "") continue;
       const parsed = PLAIN[key].parse(raw);
       if (isProblem(parsed)) throw invalid(key, parsed.problem);
-      writes.set(key, typeof parsed === "object" && parsed !== null ? JSON.stringify(parsed) : String(parsed));
+      writes.set(key, storedText(parsed));
     }
-    const next = this.readAll();
+    const before = this.readAll();
+    const next = new Map(before);
     for (const key of clears) next.delete(key);
     for (const [key, value] of writes) next.set(key, value);
     for (const rule of this.rules) rule(plainValues(next));
@@ -293,12 +298,36 @@ export class SettingsStore {
           .run();
       }
     });
+    for (const [key, how] of changedKeys(before, writes, clears)) {
+      this.audit.record(actor, "setting_changed", { kind: "setting", id: key, name: SECRET_LABELS[key as SecretKey] ?? key }, { detail: how });
+    }
     return this.view();
   }
 
   private readAll(): Map<string, string> {
     return readStored(this.db);
   }
+}
+
+/**
+ * Which keys an update changed, and how, for the audit log (never their values): a secret given is
+ * "set" (sealed anew, it is a change whatever it was), a plain setting "changed" only when it differs
+ * from the value in force, stored or default (the settings page sends every field), and either
+ * "cleared" when it was stored.
+ */
+function changedKeys(before: Map<string, string>, writes: Map<string, string>, clears: string[]): Array<[string, "set" | "changed" | "cleared"]> {
+  const changed: Array<[string, "set" | "changed" | "cleared"]> = [];
+  for (const [key, value] of writes) {
+    if ((SECRET_KEYS as readonly string[]).includes(key)) changed.push([key, "set"]);
+    else if ((before.get(key) ?? storedText(PLAIN[key as PlainKey].default)) !== value) changed.push([key, "changed"]);
+  }
+  for (const key of clears) if (before.has(key)) changed.push([key, "cleared"]);
+  return changed;
+}
+
+/** A plain setting's value as it is stored: text, an object as its JSON. */
+function storedText(value: unknown): string {
+  return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
 }
 
 /** The plain settings straight from the database, for modules that need one without the store (the cost budget). */

@@ -4,6 +4,9 @@ import type { LoginLimiter } from "../auth/login-limiter.ts";
 import type { SignIns } from "../auth/sign-in-door.ts";
 import type { SignInMethod } from "../auth/sign-in-events.ts";
 import type { User } from "../auth/user.ts";
+import { findUser } from "../auth/users.ts";
+import type { AuditLog } from "../audit/audit-log.ts";
+import type { AuditTarget } from "../audit/entry.ts";
 import type { Db } from "../infra/db.ts";
 import { AppError, RateLimited, forbidden, notFound } from "../infra/errors.ts";
 import type { EventBus } from "../infra/events.ts";
@@ -12,7 +15,7 @@ import type { PlainValues } from "../settings/settings.ts";
 import { roleFor, usernameFrom, whyRefused } from "./claims.ts";
 import { createFromFirstSignIn, linkIdentity, linkedAt, personOf, unlinkIdentity } from "./identities.ts";
 import { OidcClients, type ProviderAnswer, isUnreachable, newChecks } from "./oidc-client.ts";
-import type { NewProviderInput, ProviderChangesInput } from "./provider-input.ts";
+import { type NewProviderInput, ProviderChangesInput } from "./provider-input.ts";
 import { type Provider, SsoProviders } from "./providers.ts";
 import { assertAnAdminCanSignIn } from "./sign-in-guard.ts";
 import { type FlowPurpose, type SignInFlow, SignInFlows } from "./sign-in-flows.ts";
@@ -27,6 +30,8 @@ export interface SingleSignOnDeps {
   limiter: LoginLimiter;
   /** Whether password sign-in is on now (the setting). */
   passwordSignIn: () => boolean;
+  /** Where providers changed, people made by a first sign-in and identities linked are recorded. */
+  audit: AuditLog;
 }
 
 /** How a round trip to a provider ended. */
@@ -87,19 +92,27 @@ export class SingleSignOn {
     return this.providers.list();
   }
 
-  create(actor: Actor, input: NewProviderInput): Promise<Provider> {
-    return this.providers.create(actor, input);
+  async create(actor: Actor, input: NewProviderInput): Promise<Provider> {
+    const provider = await this.providers.create(actor, input);
+    this.deps.audit.record(actor, "sso_provider_added", providerTarget(provider), { detail: provider.issuer });
+    return provider;
   }
 
   async update(actor: Actor, id: string, input: ProviderChangesInput): Promise<Provider> {
     const provider = await this.providers.update(actor, id, input);
     this.clients.forget(id);
+    // Which fields, never their values (the client secret among them).
+    const given = input as Record<string, unknown>;
+    const changed = Object.keys(ProviderChangesInput.properties).filter((key) => given[key] !== undefined);
+    this.deps.audit.record(actor, "sso_provider_changed", providerTarget(provider), { detail: changed.sort().join(", ") || null });
     return provider;
   }
 
   remove(actor: Actor, id: string): void {
+    const provider = this.providers.get(id);
     this.providers.remove(actor, id, this.deps.passwordSignIn());
     this.clients.forget(id);
+    this.deps.audit.record(actor, "sso_provider_removed", providerTarget(provider));
   }
 
   /** The providers the sign-in page offers (their names and ids only). */
@@ -168,6 +181,9 @@ export class SingleSignOn {
         throw error;
       }
       attempt.succeeded();
+      this.deps.audit.record({ kind: "person", id: userId, name: findUser(this.deps.db, userId)?.username ?? null }, "identity_linked", providerTarget(provider), {
+        address: callback.address,
+      });
       return { kind: "linked", next: flow.next };
     }
 
@@ -179,6 +195,10 @@ export class SingleSignOn {
         const taken = `A person named "${derived.username}" has an account on this Pier already: sign in as them and link your ${provider.name} account on the Tokens page, or ask an admin.`;
         return refuse(new AppError(409, "username_taken", taken), "sign_in", derived.username);
       }
+      this.deps.audit.record({ kind: "person", id: user.id, name: user.username }, "user_created", { kind: "user", id: user.id, name: user.username }, {
+        detail: `by a first sign-in with ${provider.name}, as ${user.role}`,
+        address: callback.address,
+      });
     }
     attempt.succeeded();
     const { token, signIn } = this.deps.signIns.create(user.id);
@@ -202,6 +222,7 @@ export class SingleSignOn {
       `Unlinking your ${provider.name} account`,
     );
     if (!unlinkIdentity(this.deps.db, actor.user.id, providerId)) throw new AppError(404, "not_linked", `You have no ${provider.name} account linked.`);
+    this.deps.audit.record(actor, "identity_unlinked", providerTarget(provider));
   }
 
   /** The settings' rule: password sign-in goes off only while some admin can sign in through a provider. */
@@ -230,4 +251,9 @@ export class SingleSignOn {
     }
     return { kind: "refused", error, purpose };
   }
+}
+
+/** A provider as the audit log names what was done to it. */
+function providerTarget(provider: Provider): AuditTarget {
+  return { kind: "sso_provider", id: provider.id, name: provider.name };
 }

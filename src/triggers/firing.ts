@@ -10,7 +10,7 @@ import type { TriggerRow, Triggers } from "./triggers.ts";
 import { type IssueFields, renderTemplate } from "./template.ts";
 
 /** What made a trigger fire: its schedule's time, a webhook's JSON, or a GitHub issue (labelled, or a comment asking). */
-export type Occasion = { kind: "schedule"; at: Date } | { kind: "webhook"; payload: unknown } | { kind: "issue"; issue: IssueFields };
+export type Occasion = { kind: "schedule"; at: Date } | { kind: "webhook"; payload: unknown; address?: string } | { kind: "issue"; issue: IssueFields };
 
 /** The runs' door, as far as a trigger needs it (Runs.start). */
 export interface RunStarter<R extends { id: string }> {
@@ -56,8 +56,10 @@ export class TriggerFiring<R extends { id: string }> {
 
   private async fireNow(trigger: TriggerRow, occasion: Occasion): Promise<{ task: PublicTask; runs: R[] }> {
     const issueNumber = occasion.kind === "issue" ? occasion.issue.number : undefined;
+    // Where a webhook's call came from, for the audit log.
+    const address = occasion.kind === "webhook" ? occasion.address : undefined;
     const refused = (status: number, code: string, reason: string) => {
-      this.deps.triggers.record(trigger.id, { outcome: "refused", reason, issueNumber });
+      this.deps.triggers.record(trigger.id, { outcome: "refused", reason, issueNumber, address });
       return new AppError(status, code, reason);
     };
     if (!trigger.enabled) throw refused(409, "trigger_disabled", "The trigger is turned off.");
@@ -81,7 +83,7 @@ export class TriggerFiring<R extends { id: string }> {
       task = this.deps.tasks.create(actor, { title: titleFor(trigger, occasion), description: descriptionFor(trigger, occasion), repoId: trigger.repoId });
     } catch (error) {
       // A payload too long for a task's description, say.
-      this.deps.triggers.record(trigger.id, { outcome: "refused", reason: `The task could not be made: ${error instanceof Error ? error.message : String(error)}`, issueNumber });
+      this.deps.triggers.record(trigger.id, { outcome: "refused", reason: `The task could not be made: ${error instanceof Error ? error.message : String(error)}`, issueNumber, address });
       throw error;
     }
     let runs: R[];
@@ -97,10 +99,10 @@ export class TriggerFiring<R extends { id: string }> {
       // Nothing is left half-made: the task goes again, and the refusal says why.
       this.deps.tasks.remove(actor, task.id);
       const message = error instanceof Error ? error.message : String(error);
-      this.deps.triggers.record(trigger.id, { outcome: "refused", reason: `The run could not start: ${message}`, issueNumber });
+      this.deps.triggers.record(trigger.id, { outcome: "refused", reason: `The run could not start: ${message}`, issueNumber, address });
       throw error;
     }
-    for (const run of runs) this.deps.triggers.record(trigger.id, { outcome: "started", runId: run.id, issueNumber });
+    for (const run of runs) this.deps.triggers.record(trigger.id, { outcome: "started", runId: run.id, issueNumber, address });
     return { task: this.deps.tasks.get(actor, task.id), runs };
   }
 }

@@ -1,3 +1,5 @@
+import type { AuditLog } from "../audit/audit-log.ts";
+import type { AuditActor } from "../audit/entry.ts";
 import { timingSafeEqual } from "node:crypto";
 import { type Static, Type } from "@sinclair/typebox";
 import { Cron } from "croner";
@@ -127,6 +129,8 @@ const ONLY_FOR: Partial<Record<keyof TriggerRow, TriggerKind>> = { cron: "schedu
 export interface TriggersDeps {
   db: Db;
   bus: EventBus;
+  /** Each firing, started or refused, goes in it too, with the trigger as its actor. */
+  audit: AuditLog;
 }
 
 /**
@@ -252,7 +256,8 @@ export class Triggers {
     this.deps.db.update(triggers).set({ lastFiredAt: at }).where(eq(triggers.id, id)).run();
   }
 
-  record(triggerId: string, firing: { outcome: "started" | "refused"; reason?: string; runId?: string; issueNumber?: number }): PublicFiring {
+  /** Records a firing, and says it in the audit log (with the address a webhook came from, which the firing row does not keep). */
+  record(triggerId: string, firing: { outcome: "started" | "refused"; reason?: string; runId?: string; issueNumber?: number; address?: string }): PublicFiring {
     const row: FiringRow = {
       id: newId(),
       triggerId,
@@ -265,6 +270,11 @@ export class Triggers {
       at: new Date(),
     };
     this.deps.db.insert(triggerFirings).values(row).run();
+    const trigger: AuditActor = { kind: "trigger", id: triggerId, name: this.row(triggerId)?.name ?? triggerId };
+    const issue = row.issueNumber === null ? null : `issue #${row.issueNumber}`;
+    const address = firing.address ?? null;
+    if (row.outcome === "started") this.deps.audit.record(trigger, "trigger_fired", { kind: "run", id: row.runId, name: null }, { detail: issue, address });
+    else this.deps.audit.record(trigger, "trigger_refused", null, { detail: issue ? `${issue}: ${row.reason}` : row.reason, address });
     return publicFiring(row);
   }
 

@@ -12,6 +12,7 @@ import { createServer } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhooks } from "../../src/attention/webhooks.ts";
+import { AuditLog } from "../../src/audit/audit-log.ts";
 import { personActor } from "../../src/auth/actor.ts";
 import { createFirstAdmin } from "../../src/auth/users.ts";
 import { openDatabase } from "../../src/infra/db.ts";
@@ -109,8 +110,8 @@ describe("sending a webhook", () => {
 
   /** Ana's hook, saved while private addresses were allowed, and the hooks as they are now. */
   async function hookSavedEarlier(url: string, now: { allowPrivate: boolean; resolve?: Resolve }): Promise<Webhooks> {
-    await new Webhooks({ db, box, allowPrivate: true, resolve: now.resolve }).update(personActor(user), { webhookUrl: url }, "http://pier.test");
-    return new Webhooks({ db, box, ...now });
+    await new Webhooks({ db, box, audit: new AuditLog(db), allowPrivate: true, resolve: now.resolve }).update(personActor(user), { webhookUrl: url }, "http://pier.test");
+    return new Webhooks({ db, box, audit: new AuditLog(db), ...now });
   }
 
   test("a hook in any of those IPv6 forms, saved while the admin allowed private addresses, is not sent once they are not; the log says why", async () => {
@@ -125,9 +126,9 @@ describe("sending a webhook", () => {
 
   test("a name that resolves to this machine is refused when saved and when sent, as is one with any private address among public ones", async () => {
     warn = spyOn(console, "warn").mockImplementation(() => {});
-    await new Webhooks({ db, box, allowPrivate: false }).update(personActor(user), { webhookUrl: null }, "http://pier.test");
+    await new Webhooks({ db, box, audit: new AuditLog(db), allowPrivate: false }).update(personActor(user), { webhookUrl: null }, "http://pier.test");
     const answers: Record<string, string[]> = { "hook.example": ["127.0.0.1"], "mixed.example": ["8.8.8.8", "10.1.2.3"], "sixes.example": ["2606:4700::1111", "::ffff:127.0.0.1"] };
-    const webhooks = new Webhooks({ db, box, allowPrivate: false, resolve: async (name) => answers[name] ?? [] });
+    const webhooks = new Webhooks({ db, box, audit: new AuditLog(db), allowPrivate: false, resolve: async (name) => answers[name] ?? [] });
     for (const [name, address] of [["hook.example", "127.0.0.1"], ["mixed.example", "10.1.2.3"], ["sixes.example", "127.0.0.1"]] as const) {
       const refused = await webhooks.update(personActor(user), { webhookUrl: `http://${name}:${receiver.port}/hook` }, "http://pier.test").catch((error: Error & { field?: string }) => error);
       expect(refused instanceof Error ? refused.field : null, name).toBe("webhookUrl");

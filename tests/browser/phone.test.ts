@@ -81,7 +81,7 @@ const linesOf = (page: Page, selector: string, parts: string) =>
   }, parts);
 
 const HEADER_PARTS = "h1, .pill, summary, .session-facts > div, .session-actions > *";
-const PAGES = ["Dashboard", "Sessions", "Tasks", "Skills", "Costs", "Repositories", "Tokens", "Users", "Settings"];
+const PAGES = ["Dashboard", "Sessions", "Tasks", "Skills", "Costs", "Repositories", "Tokens", "Users", "Audit", "Settings"];
 
 test("at 390×844: the navigation is one line with a menu, the header at most two, the terminal in the first screen", async () => {
   const { context, page } = await open(cookie, PHONE, agentSession);

@@ -33,6 +33,9 @@ describe("single sign-on against a real OpenID provider", () => {
   const failed: Array<PierEvents["auth.sign_in_failed"]> = [];
 
   const users = async () => (await (await pier.fetch("/api/users", { headers: { cookie: admin } })).json()) as UserJson[];
+  /** The audit log's entries of an action, newest first. */
+  const audited = async (action: string) =>
+    (await (await pier.fetch(`/api/audit?action=${action}`, { headers: { cookie: admin } })).json()) as Array<{ actor: { kind: string; id: string | null; name: string | null }; target: { kind: string; id: string | null; name: string | null } | null; detail: string | null; address: string | null }>;
   const me = async (cookie: string) => ((await (await pier.fetch("/api/auth/me", { headers: { cookie } })).json()) as { user: UserJson }).user;
   /** A whole round trip as `login`, from `from`; the callback's answer. */
   const signInAs = async (login: string, from: string, options: { next?: string } = {}) => finishAt(pier, await toProviderAndBack(pier, provider, "idp", login, options), { from });
@@ -100,6 +103,17 @@ describe("single sign-on against a real OpenID provider", () => {
     expect((await pier.fetch("/api/config/sso/corp", { method: "DELETE", headers: { cookie: memberCookie } })).status).toBe(403);
     expect((await pier.fetch("/api/config/sso/corp", { method: "DELETE", headers: { cookie: admin } })).status).toBe(204);
     expect((await pier.fetch("/api/config/sso/corp", { method: "DELETE", headers: { cookie: admin } })).status).toBe(404);
+    const renamed = await pier.fetch("/api/config/sso", json({ ...good, id: "corp2" }, { cookie: admin }));
+    expect(renamed.status).toBe(201);
+    const patchedSecret = await pier.fetch("/api/config/sso/corp2", { method: "PATCH", headers: { "content-type": "application/json", cookie: admin }, body: JSON.stringify({ name: "Corp 2", clientSecret: "another-s3cret" }) });
+    expect(patchedSecret.status).toBe(200);
+    expect((await pier.fetch("/api/config/sso/corp2", { method: "DELETE", headers: { cookie: admin } })).status).toBe(204);
+    // The audit log says what was done to which provider, by whom, and which fields changed: never a secret.
+    expect((await audited("sso_provider_added")).map((entry) => entry.target?.id)).toEqual(["corp2", "corp"]);
+    expect((await audited("sso_provider_changed"))[0]).toMatchObject({ actor: { kind: "person", name: ADMIN.username }, target: { id: "corp2", name: "Corp 2" }, detail: "clientSecret, name" });
+    expect((await audited("sso_provider_removed")).map((entry) => entry.target?.id)).toEqual(["corp2", "corp"]);
+    const csv = await (await pier.fetch("/api/audit?format=csv", { headers: { cookie: admin } })).text();
+    for (const secret of ["s3cret-value", "another-s3cret"]) expect(csv).not.toContain(secret);
 
     const loopback = await addProvider(pier, admin, provider, "idp", RULES);
     expect(loopback).toMatchObject({ id: "idp", issuer: provider.issuer, adminGroup: "pier-admins", allowedGroups: ["devs"], allowedDomains: ["example.com"] });
@@ -145,6 +159,10 @@ describe("single sign-on against a real OpenID provider", () => {
     expect(ada).toMatchObject({ username: "ada", role: "member" });
     expect((await users()).length).toBe(before + 1);
     expect(signedIn.at(-1)).toEqual({ userId: ada.id, username: "ada", method: { kind: "oidc", providerId: "idp", providerName: "Test IdP idp" }, address: "203.0.113.10" });
+    // The audit log has the person made, by themself through the provider, and the sign-in.
+    const made = (await audited("user_created")).filter((entry) => entry.target?.id === ada.id);
+    expect(made).toEqual([expect.objectContaining({ actor: { kind: "person", id: ada.id, name: "ada" }, detail: "by a first sign-in with Test IdP idp, as member", address: "203.0.113.10" })]);
+    expect((await audited("sign_in"))[0]).toMatchObject({ actor: { kind: "person", id: ada.id }, address: "203.0.113.10" });
 
     const again = await signInAs("ada", "203.0.113.10");
     expect((await me(signInCookieOf(again)!)).id).toBe(ada.id);
@@ -264,6 +282,7 @@ describe("single sign-on against a real OpenID provider", () => {
     expect(linked.headers.get("location")).toBe("/tokens#sign-in-providers");
     expect(signInCookieOf(linked)).toBeNull();
     expect(await (await pier.fetch("/tokens", { headers: { cookie: admin } })).text()).toMatch(/linked \d/);
+    expect((await audited("identity_linked"))[0]).toMatchObject({ actor: { kind: "person", name: ADMIN.username }, target: { kind: "sso_provider", id: "idp" }, address: "203.0.113.81" });
 
     const res = await signInAs("admin-at-idp", "203.0.113.82");
     expect(res.status).toBe(303);

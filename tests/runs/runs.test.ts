@@ -233,6 +233,10 @@ describe("unattended runs", () => {
     expect(failed.reason).toContain("no commits");
     const transcript = await get<Array<{ kind: string; allow?: boolean; reason?: string; by?: string | null }>>(`/api/sessions/${started.sessionId}/transcript`);
     expect(transcript.find((item) => item.kind === "approval_decision")).toMatchObject({ allow: false, by: null, reason: "Nobody approved it within 60 minutes" });
+    // The audit log has Pier itself as the one who answered.
+    expect(await get(`/api/audit?action=approval_answered&actor=system`)).toEqual([
+      expect.objectContaining({ actor: { kind: "system", id: null, name: "Pier" }, target: { kind: "session", id: started.sessionId, name: expect.any(String) }, detail: "denied bash: nobody approved it within 60 minutes", address: null }),
+    ]);
 
     // A broken policy is refused and changes nothing.
     const refused = await pier.fetch("/api/settings", { ...json({ runToolPolicy: { mode: "sometimes" } }, { cookie }), method: "PUT" });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BellDetector } from "../../src/attention/bell.ts";
 import { Webhooks } from "../../src/attention/webhooks.ts";
+import { AuditLog } from "../../src/audit/audit-log.ts";
 import { personActor } from "../../src/auth/actor.ts";
 import { createFirstAdmin } from "../../src/auth/users.ts";
 import { openDatabase } from "../../src/infra/db.ts";
@@ -53,7 +54,7 @@ describe("webhook addresses", () => {
       const db = openDatabase(join(dir, "pier.db"));
       const box = await createSecretBox(crypto.getRandomValues(new Uint8Array(32)));
       const user = await createFirstAdmin(db, { username: "ana", password: "ana password 1" });
-      const webhooks = new Webhooks({ db, box, allowPrivate: false });
+      const webhooks = new Webhooks({ db, box, audit: new AuditLog(db), allowPrivate: false });
       const actor = personActor(user);
       for (const url of ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]/hook", "http://169.254.169.254/latest", "http://192.168.1.5/ntfy"]) {
         const refused = await webhooks.update(actor, { webhookUrl: url }, "http://pier.test").catch((error: Error & { field?: string }) => error);

@@ -6,18 +6,20 @@ import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { requireActor, requireAuth, requireUser, secureCookies } from "../auth.ts";
 import { clientAddress } from "../client-address.ts";
+import { requestAddress } from "../request-address.ts";
 
 /** Setup, sign-in and sign-out, API tokens and users: the /api side. */
 export function authApi(pier: Pier) {
   return new Elysia({ prefix: "/api" })
-    .post("/setup", async ({ body, set }) => {
-      const user = await pier.users.createFirstAdmin(readInput(CredentialsInput, body));
+    .post("/setup", async ({ body, set, request }) => {
+      const user = await pier.users.createFirstAdmin(readInput(CredentialsInput, body), requestAddress(request) ?? null);
       set.status = 201;
       return { user: publicUser(user) };
     })
     .post("/auth/login", async (ctx) => {
-      const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, ctx.body), clientAddress(pier.config.trustedProxies, ctx.server, ctx.request));
-      const { token, signIn: created } = pier.signIns.create(user.id);
+      const address = clientAddress(pier.config.trustedProxies, ctx.server, ctx.request);
+      const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, ctx.body), address);
+      const { token, signIn: created } = pier.signIns.createWithPassword(user, address);
       ctx.set.headers["set-cookie"] = signInCookie(token, created.expiresAt, secureCookies(pier, ctx.request));
       return { user: publicUser(user) };
     })

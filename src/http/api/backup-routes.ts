@@ -5,12 +5,13 @@ import { Elysia } from "elysia";
 import { writeBackupAside } from "../../backups/backup-process.ts";
 import { AppError } from "../../infra/errors.ts";
 import type { Pier } from "../../pier.ts";
-import { requireAdmin } from "../auth.ts";
+import { requireActor, requireAdmin } from "../auth.ts";
 
-/** GET /api/admin/backup: the archive `bun run backup` writes, as a download, for admins only. */
+/** GET /api/admin/backup: the archive `bun run backup` writes, as a download, for admins only; each one taken goes in the audit log. */
 export function backupApi(pier: Pier) {
   return new Elysia({ prefix: "/api/admin" }).get("/backup", async (ctx) => {
     requireAdmin(pier, ctx);
+    const actor = requireActor(pier, ctx);
     const dir = mkdtempSync(join(tmpdir(), "pier-backup-download-"));
     const file = join(dir, "backup.tar.gz");
     try {
@@ -20,6 +21,7 @@ export function backupApi(pier: Pier) {
       throw new AppError(500, "backup_failed", `The backup could not be made: ${error instanceof Error ? error.message : String(error)}`);
     }
     const name = `pier-backup-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.tar.gz`;
+    pier.audit.record(actor, "backup_taken", { kind: "backup", id: null, name });
     return new Response(removedWhenRead(Bun.file(file).stream(), dir), {
       headers: {
         "content-type": "application/gzip",

@@ -4,6 +4,7 @@ import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { NewTriggerInput } from "../../triggers/triggers.ts";
 import { requireActor } from "../auth.ts";
+import { requestAddress } from "../request-address.ts";
 
 /**
  * Triggers: their owner's (or an admin's) list and changes, their firings, and a webhook trigger's
@@ -32,7 +33,7 @@ export function triggerApi(pier: Pier) {
     .post("/:id/fire", async (ctx) => {
       const trigger = triggers.bySecret(ctx.params.id, ctx.request.headers.get("authorization"));
       if (ctx.body === undefined || typeof ctx.body === "string") throw new AppError(400, "invalid_body", "Send the payload as JSON (Content-Type: application/json).");
-      const fired = await triggerFiring.fire(trigger, { kind: "webhook", payload: ctx.body });
+      const fired = await triggerFiring.fire(trigger, { kind: "webhook", payload: ctx.body, address: requestAddress(ctx.request) });
       ctx.set.status = 202;
       return fired;
     });

@@ -16,7 +16,7 @@ import { SettingsPage, TokensPage, UsersPage } from "../../../views/admin-views.
 import { RepoPage, ReposPage } from "../../../views/repo-views.tsx";
 import { DashboardLive, DashboardPage } from "../../../views/dashboard-view.tsx";
 import { dashboardProps } from "./dashboard.tsx";
-import { type PageContext, formFailure, pageAdmin, pageUser, redirectResponse } from "./respond.ts";
+import { type PageContext, formFailure, pageActor, pageAdmin, pageAdminActor, pageUser, redirectResponse } from "./respond.ts";
 import { sessionRows } from "./session-pages.tsx";
 import { repoSkillsSection, runRepoSkillForm } from "./skill-pages.tsx";
 import type { RepoSkillsProps } from "../../../views/repo-skills.tsx";
@@ -90,7 +90,7 @@ export function appPages(pier: Pier) {
     })
     .get("/repos", (ctx) => reposPage(ctx, emptyForm))
     .post("/repos", (ctx) => {
-      const actor = personActor(pageAdmin(pier, ctx));
+      const actor = pageAdminActor(pier, ctx);
       try {
         const repo = pier.repos.add(actor, readInput(AddRepoInput, ctx.body));
         return redirectResponse(ctx.request, `/repos/${repo.id}`);
@@ -114,12 +114,12 @@ export function appPages(pier: Pier) {
     })
     .post("/repos/:id/skills/:form", async (ctx) => repoPage(ctx, emptyForm, false, await runRepoSkillForm(pier, ctx)))
     .post("/repos/:id/delete", async (ctx) => {
-      await pier.repos.remove(personActor(pageAdmin(pier, ctx)), ctx.params.id);
+      await pier.repos.remove(pageAdminActor(pier, ctx), ctx.params.id);
       return redirectResponse(ctx.request, "/repos");
     })
     .get("/settings", (ctx) => settingsPage(ctx, emptyForm))
     .post("/settings", async (ctx) => {
-      const actor = personActor(pageAdmin(pier, ctx));
+      const actor = pageAdminActor(pier, ctx);
       try {
         await pier.settings.update(actor, settingsFromForm(asInput(ctx.body)));
         pier.claudeCode.versionChanged();
@@ -139,7 +139,7 @@ export function appPages(pier: Pier) {
     })
     .get("/tokens", (ctx) => tokensPage(ctx, emptyForm))
     .post("/tokens", (ctx) => {
-      const actor = personActor(pageUser(pier, ctx));
+      const actor = pageActor(pier, ctx);
       try {
         const { token, secret } = pier.apiTokens.create(actor, readInput(NewTokenInput, ctx.body));
         return tokensPage(ctx, emptyForm, { name: token.name, token: secret });
@@ -148,7 +148,7 @@ export function appPages(pier: Pier) {
       }
     })
     .post("/tokens/credentials", async (ctx) => {
-      const actor = personActor(pageUser(pier, ctx));
+      const actor = pageActor(pier, ctx);
       try {
         await pier.credentials.update(actor, secretsFromForm(asInput(ctx.body), PERSONAL_KEYS));
         return tokensPage(ctx, emptyForm, undefined, { form: emptyForm, saved: true });
@@ -157,7 +157,7 @@ export function appPages(pier: Pier) {
       }
     })
     .post("/tokens/notifications", async (ctx) => {
-      const actor = personActor(pageUser(pier, ctx));
+      const actor = pageActor(pier, ctx);
       const none = { form: emptyForm, saved: false };
       try {
         await pier.webhooks.update(actor, secretsFromForm(asInput(ctx.body), ["webhookUrl"]), new URL(ctx.request.url).origin);
@@ -169,12 +169,12 @@ export function appPages(pier: Pier) {
       }
     })
     .post("/tokens/:id/revoke", (ctx) => {
-      pier.apiTokens.revoke(personActor(pageUser(pier, ctx)), ctx.params.id);
+      pier.apiTokens.revoke(pageActor(pier, ctx), ctx.params.id);
       return redirectResponse(ctx.request, "/tokens");
     })
     .get("/users", (ctx) => usersPage(ctx, emptyForm))
     .post("/users", async (ctx) => {
-      const actor = personActor(pageAdmin(pier, ctx));
+      const actor = pageAdminActor(pier, ctx);
       try {
         await pier.users.create(actor, readInput(NewUserInput, ctx.body));
         return redirectResponse(ctx.request, "/users");
@@ -200,7 +200,7 @@ function secretsFromForm(form: Input, keys: readonly string[]): Input {
 function settingsFromForm(form: Input): Input {
   const update = secretsFromForm(form, SECRET_KEYS);
   for (const key of ["defaultModel", "defaultEngine", "podMemoryMb", "podCpus", "podPidsLimit", "podIdleMinutes", "podNoNewPrivileges", "recordingLimitMiB", "prPollSeconds", "claudeCodeVersion", "monthlyBudgetUsd", "quietSeconds",
-    "monthlyBudgetHard", "sessionBudgetUsd", "maxConcurrentRuns", "maxFixRounds", "runBudgetUsd", "runApprovalMinutes", "autoMerge", "mergeMethod"]) {
+    "monthlyBudgetHard", "sessionBudgetUsd", "maxConcurrentRuns", "maxFixRounds", "runBudgetUsd", "runApprovalMinutes", "autoMerge", "mergeMethod", "auditRetentionDays"]) {
     if (typeof form[key] === "string") update[key] = form[key];
   }
   return update;

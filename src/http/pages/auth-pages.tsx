@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { blankSignInCookie, signInCookie } from "../../auth/sign-ins.ts";
 import { CredentialsInput } from "../../auth/users.ts";
+import type { User } from "../../auth/user.ts";
 import { readInput } from "../../infra/input.ts";
 import type { Pier } from "../../pier.ts";
 import { type FormState, emptyForm } from "../../../views/components.tsx";
@@ -16,8 +17,8 @@ export function signInPage(pier: Pier, form: FormState, next: string) {
 
 /** First-run setup, sign-in and sign-out pages. */
 export function authPages(pier: Pier) {
-  const signedIn = (request: Request, userId: string, next = "/") => {
-    const { token, signIn: created } = pier.signIns.create(userId);
+  const signedIn = (request: Request, user: User, address: string, next = "/") => {
+    const { token, signIn: created } = pier.signIns.createWithPassword(user, address);
     const cookie = signInCookie(token, created.expiresAt, secureCookies(pier, request));
     return redirectResponse(request, next, { "set-cookie": cookie });
   };
@@ -29,11 +30,12 @@ export function authPages(pier: Pier) {
       if (pier.isSetUp()) throw new Redirect("/login");
       return <SetupPage form={emptyForm} />;
     })
-    .post("/setup", async ({ request, body, set }) => {
+    .post("/setup", async ({ request, body, set, server }) => {
       if (pier.isSetUp()) throw new Redirect("/login");
       try {
-        const user = await pier.users.createFirstAdmin(readInput(CredentialsInput, body));
-        return signedIn(request, user.id);
+        const address = clientAddress(pier.config.trustedProxies, server, request);
+        const user = await pier.users.createFirstAdmin(readInput(CredentialsInput, body), address);
+        return signedIn(request, user, address);
       } catch (error) {
         return <SetupPage form={formFailure(error, body, set)} />;
       }
@@ -46,8 +48,9 @@ export function authPages(pier: Pier) {
     })
     .post("/login", async ({ request, body, set, server }) => {
       try {
-        const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, body), clientAddress(pier.config.trustedProxies, server, request));
-        return signedIn(request, user.id, nextOf(body));
+        const address = clientAddress(pier.config.trustedProxies, server, request);
+        const user = await pier.signIns.checkCredentials(readInput(CredentialsInput, body), address);
+        return signedIn(request, user, address, nextOf(body));
       } catch (error) {
         return signInPage(pier, formFailure(error, body, set), nextOf(body));
       }

@@ -1,8 +1,10 @@
+import { type Actor, personActor } from "../../auth/actor.ts";
 import type { User } from "../../auth/user.ts";
 import { AppError } from "../../infra/errors.ts";
 import type { Pier } from "../../pier.ts";
 import type { FormState } from "../../../views/components.tsx";
 import { authenticate } from "../auth.ts";
+import { requestAddress } from "../request-address.ts";
 
 /** Thrown by page handlers to send the browser elsewhere; the app's error hook answers it. */
 export class Redirect extends Error {
@@ -61,6 +63,16 @@ export function pageAdmin(pier: Pier, ctx: PageContext): User {
   const user = pageUser(pier, ctx);
   if (user.role !== "admin") throw new AppError(403, "forbidden", "Only an admin can open this page.");
   return user;
+}
+
+/** The signed-in person as the actor domain functions take, with the address they asked from (for the audit log). */
+export function pageActor(pier: Pier, ctx: PageContext): Actor {
+  return personActor(pageUser(pier, ctx), requestAddress(ctx.request));
+}
+
+/** The same for an admin's page (403 for a member). */
+export function pageAdminActor(pier: Pier, ctx: PageContext): Actor {
+  return personActor(pageAdmin(pier, ctx), requestAddress(ctx.request));
 }
 
 /** The text fields of a submitted form, to show again next to its error. Passwords are never kept. */

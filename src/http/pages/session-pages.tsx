@@ -28,7 +28,7 @@ import type { RunView } from "../../../views/run-parts.tsx";
 import { SessionRun } from "../../../views/session-run.tsx";
 import { sessionRunView } from "./run-views.ts";
 import { rateLimitedUntil } from "../session-events.ts";
-import { type PageContext, formFailure, pageUser, redirectResponse } from "./respond.ts";
+import { type PageContext, formFailure, pageActor, pageUser, redirectResponse } from "./respond.ts";
 
 /** New Session, the session page, ending and resuming, and the session history. */
 export function sessionPages(pier: Pier) {
@@ -62,7 +62,7 @@ export function sessionPages(pier: Pier) {
     .post("/sessions", async (ctx) => {
       const viewer = pageUser(pier, ctx);
       try {
-        const session = await pier.sessions.start(personActor(viewer), readInput(StartSessionInput, ctx.body));
+        const session = await pier.sessions.start(pageActor(pier, ctx), readInput(StartSessionInput, ctx.body));
         return redirectResponse(ctx.request, `/sessions/${session.id}`);
       } catch (error) {
         return newSessionPage(ctx, viewer, formFailure(error, ctx.body, ctx.set));
@@ -119,7 +119,7 @@ export function sessionPages(pier: Pier) {
       return <EndSessionPage viewer={viewer} {...common} session={session} uncommittedFiles={uncommittedFiles} unpushedCommits={unpushedCommits} />;
     })
     .post("/sessions/:id/end", async (ctx) => {
-      await pier.sessions.end(personActor(pageUser(pier, ctx)), ctx.params.id);
+      await pier.sessions.end(pageActor(pier, ctx), ctx.params.id);
       return redirectResponse(ctx.request, `/sessions/${ctx.params.id}`);
     })
     // Rebuild from the session page: its own person's pod, made again from the repository's environment now.
@@ -131,7 +131,7 @@ export function sessionPages(pier: Pier) {
       return redirectResponse(ctx.request, `/sessions/${session.id}`);
     })
     .post("/sessions/:id/resume", async (ctx) => {
-      await pier.sessions.resume(personActor(pageUser(pier, ctx)), ctx.params.id);
+      await pier.sessions.resume(pageActor(pier, ctx), ctx.params.id);
       return redirectResponse(ctx.request, `/sessions/${ctx.params.id}`);
     });
 }
