@@ -23,3 +23,4 @@ export * from "./notices/tables.ts";
 export * from "./runs/tables.ts";
 export * from "./triggers/tables.ts";
 export * from "./previews/tables.ts";
+export * from "./push/tables.ts";
