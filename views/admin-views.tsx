@@ -5,6 +5,8 @@ import type { Price } from "../src/costs/price.ts";
 import type { PersonalCredentialsView } from "../src/settings/credentials.ts";
 import type { MaskedSecret, SettingsView } from "../src/settings/settings.ts";
 import { CredentialsSection, NotificationsSection } from "./credentials-section.tsx";
+import { PushDevicesSection } from "./push-devices.tsx";
+import type { PublicDevice } from "../src/push/subscriptions.ts";
 import type { WebhookView } from "../src/attention/webhooks.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 import { SettingsNav } from "./settings-nav.tsx";
@@ -259,6 +261,7 @@ export function TokensPage(
     webhook: WebhookView;
     notificationsForm: FormState;
     notificationsSaved: boolean;
+    devices: PublicDevice[];
   },
 ) {
   return (
@@ -317,6 +320,7 @@ export function TokensPage(
       </section>
       <CredentialsSection credentials={props.credentials} form={props.credentialsForm} saved={props.credentialsSaved} />
       <NotificationsSection webhook={props.webhook} form={props.notificationsForm} saved={props.notificationsSaved} />
+      <PushDevicesSection devices={props.devices} />
     </Layout>
   );
 }
