@@ -1,6 +1,6 @@
 import type { Actor } from "../auth/actor.ts";
 import type { Db } from "../infra/db.ts";
-import { type Resolve, systemResolve } from "../infra/destination.ts";
+import { systemResolve } from "../infra/destination.ts";
 import { errorMessage } from "../infra/errors.ts";
 import type { EventBus, PierEvents } from "../infra/events.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
@@ -16,8 +16,6 @@ export interface PushDeps {
   box: SecretBox;
   /** PIER_PUSH_ALLOW_PRIVATE: endpoints may be on loopback and private networks (a push service on the LAN; the tests). */
   allowPrivate: boolean;
-  /** How hosts' names become addresses; the system resolver unless a test answers instead. */
-  resolve?: Resolve;
   sources: MessageSources;
   /** Whether the session's person is looking at it now: then nothing is pushed. */
   isLooking(sessionId: string): boolean;
@@ -84,6 +82,6 @@ export class Push {
   }
 
   private check(endpoint: string) {
-    return checkEndpoint(endpoint, { allowPrivate: this.deps.allowPrivate, resolve: this.deps.resolve ?? systemResolve });
+    return checkEndpoint(endpoint, { allowPrivate: this.deps.allowPrivate, resolve: systemResolve });
   }
 }
