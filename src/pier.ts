@@ -96,6 +96,7 @@ import { SingleSignOn } from "./sso/single-sign-on.ts";
 import { AuditLog } from "./audit/audit-log.ts";
 import { recordHeardEvents } from "./audit/heard.ts";
 import { scheduleAuditJobs } from "./jobs/audit-jobs.ts";
+import { Push } from "./push/push.ts";
 
 /**
  * The long-lived parts of a running Pier, built once at start and handed to the web layer: every
@@ -174,6 +175,8 @@ export interface Pier {
   attention: Attention;
   /** Each person's "needs you" webhook. */
   webhooks: Webhooks;
+  /** Web Push: Pier's VAPID key, each person's devices, and "needs you" sent to them. */
+  push: Push;
   /** The notices each person dismissed. */
   dismissals: Dismissals;
   /** What starts runs without a person at the keyboard: schedules, GitHub issues, webhooks. */
@@ -457,6 +460,11 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const runs = new Runs({ db, bus, settings, sessions, hosts, tasks, prs, pods, github, credentials, mirrors, rounds });
   // Approving a task whose attempts still stand, none picked, is refused: the runs are built after the tasks.
   tasks.refuseApprovalsWhen((taskId) => runs.approvalRefusal(taskId));
+  // Issue 27: push. Each raise of "needs you" (a session's, or a run's) goes to its person's devices.
+  const push = new Push({ db, bus, box, allowPrivate: config.pushAllowPrivate,
+    isLooking: (sessionId) => attention.isLooking(sessionId),
+    sources: { session: (id) => sessions.get(id), task: (id) => tasks.read(id), repoName: (repoId) => getRepo(db, repoId).name },
+  });
   // Before anyone can connect: usage of responses the last server was killed in the middle of is
   // recorded, then the turns it cut off end as interrupted (their turn_end counts that usage).
   recordLeftoverUsage(db, addSessionCost);
@@ -576,6 +584,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     hosts,
     attention,
     webhooks,
+    push,
     dismissals: new Dismissals(db),
     triggers,
     triggerFiring,
@@ -605,6 +614,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       await schedules.stop();
       issueReplies.stop();
       attention.close();
+      push.close();
       const settled = Promise.all([hosts.settled(), verifications.settled(), pods.settled(), environments.settled()]);
       if (!(await Promise.race([settled.then(() => true), Bun.sleep(WORK_STOP_GRACE_MS).then(() => false)]))) {
         console.error(`[pier] stopping with work still under way after ${WORK_STOP_GRACE_MS / 1000} s (a session provisioning, a report or a pod being made); it is picked up at the next start.`);

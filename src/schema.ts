@@ -25,3 +25,4 @@ export * from "./triggers/tables.ts";
 export * from "./previews/tables.ts";
 export * from "./sso/tables.ts";
 export * from "./audit/tables.ts";
+export * from "./push/tables.ts";

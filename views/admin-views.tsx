@@ -5,6 +5,8 @@ import type { Price } from "../src/costs/price.ts";
 import type { PersonalCredentialsView } from "../src/settings/credentials.ts";
 import type { MaskedSecret, SettingsView } from "../src/settings/settings.ts";
 import { CredentialsSection, NotificationsSection } from "./credentials-section.tsx";
+import { PushDevicesSection } from "./push-devices.tsx";
+import type { PublicDevice } from "../src/push/subscriptions.ts";
 import type { WebhookView } from "../src/attention/webhooks.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 import { SettingsNav } from "./settings-nav.tsx";
@@ -267,6 +269,8 @@ export function TokensPage(
     notificationsSaved: boolean;
     /** The person's accounts at the sign-in providers. */
     identities: IdentityLink[];
+    /** The person's devices taking Pier's pushes. */
+    devices: PublicDevice[];
   },
 ) {
   return (
@@ -326,6 +330,7 @@ export function TokensPage(
       <CredentialsSection credentials={props.credentials} form={props.credentialsForm} saved={props.credentialsSaved} />
       <IdentitiesSection links={props.identities} />
       <NotificationsSection webhook={props.webhook} form={props.notificationsForm} saved={props.notificationsSaved} />
+      <PushDevicesSection devices={props.devices} />
     </Layout>
   );
 }

@@ -65,7 +65,7 @@ export function NotificationsSection(props: { webhook: WebhookView; form: FormSt
       <h2 id="notifications-heading">Notifications</h2>
       <p class="muted">
         When one of your sessions needs you (its agent finished, an approval waits, its terminal rang or went quiet, someone sent its task back with feedback) while you are not looking at it, Pier
-        shows it on your pages and, if you allow them, as a browser notification. It can also post to a webhook: a JSON message with <code>text</code>,{" "}
+        shows it on your pages and, if you allow them, as a notification: in this browser, and on your devices below even with Pier closed. It can also post to a webhook: a JSON message with <code>text</code>,{" "}
         <code>message</code>, <code>title</code> and a link to the session, once each time.
       </p>
       <HxForm action="/tokens/notifications" label="Notifications" class="grid-form">

@@ -34,7 +34,7 @@ export interface DashboardLiveProps {
  */
 export function DashboardPage(props: DashboardLiveProps & { runtime: "docker" | "local" }) {
   return (
-    <Layout title="Dashboard" viewer={props.viewer} runtime={props.runtime} current="/" styles={["/public/runs.css"]} scripts={["/public/vendor/dashboard.js"]}>
+    <Layout title="Dashboard" viewer={props.viewer} runtime={props.runtime} current="/" styles={["/public/runs.css"]} scripts={["/public/vendor/dashboard.js", "/public/vendor/push-enable.js"]}>
       <div class="card-head">
         <h1 safe>Hello, {props.viewer.username}</h1>
         <div class="card-actions">
@@ -46,6 +46,7 @@ export function DashboardPage(props: DashboardLiveProps & { runtime: "docker" | 
           </a>
         </div>
       </div>
+      <p class="muted" role="status" data-notifications-status hidden></p>
       <div id="dashboard-live" data-dashboard-live="/?part=live" aria-live="polite">
         <DashboardLive {...props} />
       </div>

@@ -12,7 +12,8 @@ import type { AttentionMessage, Webhooks } from "./webhooks.ts";
 /** How long a page's "I am looking" lasts without being said again (pages say it every 20 s). */
 export const LOOKING_TTL_MS = 45_000;
 
-const REASONS: Record<SessionAttention, string> = {
+/** What each reason means, as a phrase ("the agent finished its turn"): the webhook's and the push's words. */
+export const REASONS: Record<SessionAttention, string> = {
   turn_end: "the agent finished its turn",
   approval: "the agent waits for your approval",
   bell: "the terminal rang its bell",

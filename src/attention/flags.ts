@@ -20,13 +20,14 @@ declare module "../infra/events.ts" {
 export class AttentionFlags {
   constructor(private deps: { db: Db; bus: EventBus }) {}
 
-  /** The session needs its person now, for this reason. */
+  /** The session needs its person now, for this reason: a raise, said once (the same reason again is no new one). */
   mark(id: string, attention: SessionAttention): void {
     const session = this.deps.db.select({ userId: sessions.userId, attention: sessions.attention }).from(sessions).where(eq(sessions.id, id)).get();
     if (!session) throw notFound("session");
     if (session.attention === attention) return;
     this.deps.db.update(sessions).set({ attention }).where(eq(sessions.id, id)).run();
     this.deps.bus.publish("session.attention", id, { sessionId: id, userId: session.userId, attention });
+    this.deps.bus.publish("attention.raised", id, { sessionId: id, userId: session.userId, reason: attention });
   }
 
   /**

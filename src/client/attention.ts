@@ -1,10 +1,13 @@
 /**
  * "Needs you", on every page of a signed-in person: how many of their sessions need them, in the
  * page title and as a dot on the tab's icon; a browser notification for each new one when they
- * allowed notifications; and the "Needs you" list on the dashboard kept current. On a session's own
- * page it also tells Pier while its person is looking (the page visible and focused), which clears
- * that session's reason and keeps new ones from being raised meanwhile.
+ * allowed notifications (unless this browser takes Pier's pushes, whose service worker shows them);
+ * and the "Needs you" list on the dashboard kept current. On a session's own page it also tells
+ * Pier while its person is looking (the page visible and focused), which clears that session's
+ * reason and keeps new ones from being raised meanwhile.
  */
+import { pushedHere } from "./push-device.ts";
+
 interface NeedsYou {
   count: number;
   sessions: Array<{ id: string; title: string; repo: string; attention: string }>;
@@ -27,6 +30,7 @@ const lookingAt = document.querySelector<HTMLElement>("[data-looking-session]")?
 const icon = document.querySelector<HTMLLinkElement>('link[rel="icon"]');
 const plainIcon = icon?.href ?? "";
 let known: Map<string, string> | null = null;
+let pushed = false;
 
 function show(state: NeedsYou): void {
   document.title = state.count > 0 ? `(${state.count}) ${baseTitle}` : baseTitle;
@@ -44,7 +48,7 @@ function show(state: NeedsYou): void {
 }
 
 function notify(session: NeedsYou["sessions"][number]): void {
-  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  if (!("Notification" in window) || Notification.permission !== "granted" || pushed) return;
   const note = new Notification(`${session.title} needs you`, { body: `${session.repo}: ${REASONS[session.attention] ?? ""}`, tag: `pier-${session.id}`, icon: plainIcon });
   note.onclick = () => {
     window.focus();
@@ -127,16 +131,6 @@ function watchLooking(sessionId: string): void {
   window.addEventListener("pagehide", () => void say(false));
 }
 
-function offerNotifications(): void {
-  const button = document.querySelector<HTMLButtonElement>("[data-enable-notifications]");
-  if (!button || !("Notification" in window) || Notification.permission !== "default") return;
-  button.hidden = false;
-  button.addEventListener("click", async () => {
-    await Notification.requestPermission();
-    button.hidden = true;
-  });
-}
-
 listen();
 if (lookingAt) watchLooking(lookingAt);
-offerNotifications();
+if ("Notification" in window && Notification.permission === "granted") void pushedHere().then((here) => (pushed = here), () => undefined);

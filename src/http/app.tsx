@@ -51,6 +51,7 @@ import { ssoPages } from "./pages/sso-pages.tsx";
 import { noteRequestAddress } from "./request-address.ts";
 import { auditApi } from "./api/audit-routes.ts";
 import { auditPages } from "./pages/audit-pages.tsx";
+import { pushApi } from "./api/push-routes.ts";
 
 const requestStart = new WeakMap<Request, number>();
 
@@ -160,7 +161,9 @@ export function createApp(pier: Pier) {
     .use(ssoPages(pier))
     // Issue 27: audit.
     .use(auditApi(pier))
-    .use(auditPages(pier));
+    .use(auditPages(pier))
+    // Issue 27: push.
+    .use(pushApi(pier));
 }
 
 /** Pier's security headers, made again only when the preview origins they allow to be framed change (the preview listener's port, once it listens). */

@@ -29,6 +29,9 @@ const BUNDLES: Array<[entry: string, out: string]> = [
   ["engine-status.ts", "engine-status.js"],
   ["dashboard.ts", "dashboard.js"],
   ["preview.ts", "preview.js"],
+  // Served at /service-worker.js (see push-routes.ts), so its scope is the whole origin.
+  ["service-worker.ts", "service-worker.js"],
+  ["push-enable.ts", "push-enable.js"],
 ];
 
 /** Besides src/client, the bundles change when the npm packages in them do. */

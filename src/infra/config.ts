@@ -34,6 +34,8 @@ export interface Config {
   metricsPublic: boolean;
   /** PIER_WEBHOOK_ALLOW_PRIVATE: people's "needs you" webhooks may post to loopback and private networks. */
   webhookAllowPrivate: boolean;
+  /** PIER_PUSH_ALLOW_PRIVATE: Web Push endpoints may be on loopback and private networks (and plain http there). */
+  pushAllowPrivate: boolean;
   /** PIER_FEATURE_REGISTRY_ALLOW_PRIVATE: devcontainer features may come from registries on loopback and private networks. */
   featureRegistryAllowPrivate: boolean;
   anthropicApiKey: string | null;
@@ -97,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustedProxies: readCidrs(env, "PIER_TRUSTED_PROXIES"),
     metricsPublic: readFlag(env, "PIER_METRICS_PUBLIC"),
     webhookAllowPrivate: readFlag(env, "PIER_WEBHOOK_ALLOW_PRIVATE"),
+    pushAllowPrivate: readFlag(env, "PIER_PUSH_ALLOW_PRIVATE"),
     featureRegistryAllowPrivate: readFlag(env, "PIER_FEATURE_REGISTRY_ALLOW_PRIVATE"),
     anthropicApiKey: readOptional(env, "ANTHROPIC_API_KEY"),
     anthropicBaseUrl: readUrl(env, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"),

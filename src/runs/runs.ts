@@ -27,6 +27,7 @@ import type { LoopStep, Rounds } from "./rounds.ts";
 import { MAX_ATTEMPTS } from "./run-input.ts";
 import { RUN_QUERY_FIELDS, type RunQuery, type RunRow, liveRunOfSession, queryRuns, runFor } from "./run-query.ts";
 import { carryOnMessage, feedbackMessage, firstMessage } from "./run-words.ts";
+import type { RunRaise } from "../attention/raised.ts";
 import { FINAL_RUN_STATES, RUN_STATES, type Round, type RunState, WORKING_RUN_STATES, runs } from "./tables.ts";
 
 /** A run as the API shows it (the run object of API.md, "Runs"). */
@@ -88,6 +89,9 @@ export interface RunDeps {
   mirrors: Mirrors;
   rounds: Rounds;
 }
+
+/** The moves that need the run's person: its pull request awaits their approval, or the run is over by itself. */
+const RAISES: Partial<Record<RunState, RunRaise>> = { awaiting_approval: "run_awaiting_approval", done: "run_done", failed: "run_failed" };
 
 /** A run whose agent is done for now and whose pull request is followed: CI, then reviews. */
 const LOOP_STATES: RunState[] = ["waiting_ci", "waiting_review"];
@@ -695,13 +699,24 @@ export class Runs {
 
   /**
    * Writes the run and publishes it; with `states`, only while it is in one of them (or, with
-   * "not", in none of them). Whether it was written.
+   * "not", in none of them). Whether it was written. A move into a state that needs the run's
+   * person raises it for them (each such move is guarded by the states it comes from, so once).
    */
   private move(id: string, values: Partial<RunRow>, states?: RunState[], not?: "not"): boolean {
     const guard = states ? (not ? and(eq(runs.id, id), inArray(runs.state, allBut(states))) : and(eq(runs.id, id), inArray(runs.state, states))) : eq(runs.id, id);
     const written = this.deps.db.update(runs).set(values).where(guard).returning({ id: runs.id }).all();
     if (written.length === 0) return false;
     this.publish(id);
+    const raise = values.state && RAISES[values.state];
+    if (raise) {
+      const run = this.row(id);
+      this.deps.bus.publish("attention.raised", run.sessionId ?? run.id, {
+        sessionId: run.sessionId,
+        userId: run.userId,
+        reason: raise,
+        run: { id: run.id, taskId: run.taskId, detail: run.reason },
+      });
+    }
     return true;
   }
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type Page, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.PIER_CHROMIUM ?? "/usr/bin/chromium";
 export const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
@@ -9,21 +9,22 @@ export const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
  * Debian's Chromium, headless. The background-networking flags keep it from reaching for
  * Google's services, which this machine's closed network would refuse at every start.
  */
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
 export async function launchBrowser(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Chromium with a profile of its own in `dir`, as a person's browser is: what Playwright's
+ * newContext makes is off the record, where Chromium refuses Web Push. `args` are added.
+ */
+export async function launchProfile(dir: string, args: string[], viewport = DESKTOP, timeoutMs = 20_000): Promise<BrowserContext> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...args], viewport });
+  context.setDefaultTimeout(timeoutMs);
+  return context;
 }
 
 export const DESKTOP = { width: 1280, height: 800 };

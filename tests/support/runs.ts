@@ -42,14 +42,14 @@ export type RunWorld = { github: FakeGitHub; anthropic: FakeAnthropic; pier: Tes
 
 /**
  * The fake GitHub with octo/widgets, the fake Anthropic, and a Pier on the local runtime using
- * both, in a data directory of its own: an admin signed in (`cookie`), the token and key saved
- * with `settings`, and octo/widgets added as a repository (`repoId`).
+ * both (and `env`), in a data directory of its own: an admin signed in (`cookie`), the token and
+ * key saved with `settings`, and octo/widgets added as a repository (`repoId`).
  */
-export async function setUpRuns(settings: Record<string, unknown>): Promise<RunWorld> {
+export async function setUpRuns(settings: Record<string, unknown>, env: Record<string, string> = {}): Promise<RunWorld> {
   const github = await startFakeGitHub({ token: GITHUB_TOKEN });
   await github.createRepo("octo", "widgets", { from: makeRemoteRepo("widgets").path });
   const anthropic = await startFakeAnthropic({ apiKey: ANTHROPIC_KEY });
-  const pier = await startPierOnFakes(github, anthropic, mkdtempSync(join(tmpdir(), "pier-runs-")));
+  const pier = await startPierOnFakes(github, anthropic, mkdtempSync(join(tmpdir(), "pier-runs-")), env);
   const cookie = await setUpAdmin(pier);
   const saved = await pier.fetch("/api/settings", { ...json({ githubToken: GITHUB_TOKEN, anthropicApiKey: ANTHROPIC_KEY, ...settings }, { cookie }), method: "PUT" });
   expect(saved.status).toBe(200);
@@ -58,8 +58,8 @@ export async function setUpRuns(settings: Record<string, unknown>): Promise<RunW
 }
 
 /** A Pier on the local runtime using the fakes, on `dataDir`: how a test starts it again after closing it. */
-export function startPierOnFakes(github: FakeGitHub, anthropic: FakeAnthropic, dataDir: string): Promise<TestPier> {
-  return startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", GITHUB_API_URL: github.apiUrl, ANTHROPIC_BASE_URL: anthropic.url }, dataDir);
+export function startPierOnFakes(github: FakeGitHub, anthropic: FakeAnthropic, dataDir: string, env: Record<string, string> = {}): Promise<TestPier> {
+  return startTestPier({ PIER_RUNTIME: "local", PIER_ALLOW_LOCAL_REPOS: "1", GITHUB_API_URL: github.apiUrl, ANTHROPIC_BASE_URL: anthropic.url, ...env }, dataDir);
 }
 
 /** Ends what setUpRuns started (any part of it a failed set-up got to), its data directory too. */

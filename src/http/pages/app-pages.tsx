@@ -74,7 +74,8 @@ export function appPages(pier: Pier) {
       <TokensPage viewer={viewer} {...common} tokens={pier.apiTokens.list(actor)} form={form} created={created}
         credentials={await pier.credentials.view(actor)} credentialsForm={credentials.form} credentialsSaved={credentials.saved}
         webhook={await pier.webhooks.view(actor)} notificationsForm={notifications.form} notificationsSaved={notifications.saved}
-        identities={pier.sso.identities(actor)} />
+        identities={pier.sso.identities(actor)}
+        devices={pier.push.devices(actor)} />
     );
   };
   const usersPage = (ctx: PageContext, form: FormState) => (
