@@ -8,13 +8,16 @@
  *   - throughput: STREAMS downloads of MB at once, aggregate MB/s from the first request to the
  *     last byte, against `curl --parallel --parallel-max STREAMS` of the same inside the pod.
  * Both are also taken with curl on this machine as the client through the preview, so the
- * client is the same program on both sides and what is left is Pier's.
+ * client is the same program on both sides and what is left is Pier's. Where the CPU goes for
+ * the downloads is told too: seconds per GB carried of Pier, of the pod's relay and of the app
+ * (the app's also inside the pod), read from /proc.
  * Run: bun bench/preview.ts [runs=5] [requests=1000] [mb=50] [streams=20]   (needs a Docker engine)
  */
 import Docker from "dockerode";
 import { Agent, type IncomingHttpHeaders, request } from "node:http";
 import { cpus } from "node:os";
 import { PassThrough } from "node:stream";
+import { cpuSeconds } from "./pier-process.ts";
 import { type Row, arg, benchPier, median, percentile, report } from "./terminal-kit.ts";
 
 const runs = arg("runs", 5);
@@ -133,6 +136,21 @@ async function curlThroughput(run: (argv: string[]) => Promise<string>, url: str
   return bytes / MiB / (ns / 1e9);
 }
 
+/** The host's process id of the pod's process whose command line starts with `command`. */
+async function podProcess(podId: string, command: RegExp): Promise<number> {
+  const top = (await docker.getContainer(podId).top({ ps_args: "-eo pid,args" })) as { Processes: string[][] };
+  const found = top.Processes.find(([, args]) => command.test(args ?? ""));
+  if (!found) throw new Error(`no process ${command} in the pod`);
+  return Number(found[0]);
+}
+
+/** What `work` cost each process, in CPU seconds per GB of `gigabytes`. */
+async function cpuPerGb(pids: number[], gigabytes: number, work: () => Promise<number>): Promise<{ result: number; perGb: number[] }> {
+  const before = pids.map(cpuSeconds);
+  const result = await work();
+  return { result, perGb: pids.map((pid, i) => (cpuSeconds(pid) - before[i]!) / gigabytes) };
+}
+
 /** A command on this machine (curl through the preview): its stdout. */
 async function here(argv: string[]): Promise<string> {
   const child = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
@@ -158,6 +176,8 @@ try {
     }).end();
   });
   const cookie = redeemed["set-cookie"]!.map((line) => line.split(";")[0]!).find((pair) => pair.startsWith("pier_preview="))!;
+  const [relayPid, appPid] = [await podProcess(session.podId, /pier-relay start/), await podProcess(session.podId, /^bun -e/)];
+  const gigabytes = (streams * mb) / 1024;
   const throughHost = (path: string) => [`http://127.0.0.1:${listenerPort}${path}`, ["-H", `Host: ${host}`, "-H", `Cookie: ${cookie}`]] as const;
 
   // Warm: the app's first answers, the relay's first connections, the JIT on every side.
@@ -178,6 +198,10 @@ try {
   const ratioRow = (client: string): Row => ({ bench: "preview", measure: `${mb} MB downloads, each run's own ratio (${client} client)`, command: throughputCommand, unit: "of inside the pod", better: "higher", pier: [], note: "target ≥ 0.8" });
   const rateRatio = ratioRow("node:http");
   const curlRateRatio = ratioRow("curl");
+  const cpuRow = (whose: string, raw: boolean): Row => ({ bench: "preview", measure: `CPU per GB carried, ${whose} (curl client)`, command: throughputCommand, unit: "s/GB", better: "lower", pier: [], raw: raw ? [] : undefined, rawIs });
+  const pierCpu = cpuRow("Pier", false);
+  const relayCpu = cpuRow("the pod's relay", false);
+  const appCpu = cpuRow("the app", true);
 
   for (let i = 0; i < runs; i++) {
     console.error(`[preview] run ${i + 1} of ${runs}`);
@@ -194,8 +218,14 @@ try {
 
     rate.pier.push(await previewThroughput(listenerPort, host, cookie));
     const [bigUrl, bigArgs] = throughHost("/big");
-    curlRate.pier.push(await curlThroughput(here, bigUrl, [...bigArgs]));
-    const insideRate = await curlThroughput(podShell, `${IN_POD}/big`);
+    const through = await cpuPerGb([pier.pid, relayPid, appPid], gigabytes, () => curlThroughput(here, bigUrl, [...bigArgs]));
+    curlRate.pier.push(through.result);
+    pierCpu.pier.push(through.perGb[0]!);
+    relayCpu.pier.push(through.perGb[1]!);
+    appCpu.pier.push(through.perGb[2]!);
+    const insidePod = await cpuPerGb([appPid], gigabytes, () => curlThroughput(podShell, `${IN_POD}/big`));
+    const insideRate = insidePod.result;
+    appCpu.raw!.push(insidePod.perGb[0]!);
     rate.raw!.push(insideRate);
     curlRate.raw!.push(insideRate);
     rateRatio.pier.push(rate.pier.at(-1)! / insideRate);
@@ -203,7 +233,7 @@ try {
   }
   report(
     `Web app previews — ${cpus()[0]?.model} × ${cpus().length}, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}; peak server memory ${pier.memory().peak.toFixed(0)} MiB`,
-    [p50, p99, curlP50, curlP99, rate, curlRate, rateRatio, curlRateRatio],
+    [p50, p99, curlP50, curlP99, rate, curlRate, rateRatio, curlRateRatio, pierCpu, relayCpu, appCpu],
   );
   console.error(`[preview] medians: added p50 ${(median(p50.pier) - median(p50.raw!)).toFixed(2)} ms, throughput ${(median(rate.pier) / median(rate.raw!)).toFixed(2)} of inside the pod`);
 } finally {

@@ -235,6 +235,7 @@ export async function benchPier(name: string) {
 
   return {
     base,
+    pid: pier.pid,
     memory: () => pier.memory(),
     get token() {
       return token;
