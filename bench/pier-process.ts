@@ -37,6 +37,8 @@ export async function startBenchPier(name: string, extraEnv: Record<string, stri
   for (let i = 0; i < 400 && !(await fetch(`${base}/healthz`).then((r) => r.ok, () => false)); i++) await Bun.sleep(25);
   return {
     base,
+    /** The server's process id, for the CPU time it has used (`cpuSeconds`). */
+    pid: server.pid,
     /** Resident memory now, and its peak so far, in MiB. */
     memory() {
       const status = readFileSync(`/proc/${server.pid}/status`, "utf8");
@@ -49,6 +51,12 @@ export async function startBenchPier(name: string, extraEnv: Record<string, stri
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The CPU time (user and system) a process has used so far, in seconds, from /proc (a pod's processes too: they are this machine's; counted in ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
- * `bun run bench`: runs the terminal benches one after another, each as its own process with its own
- * Pier (bench/terminal-flood.ts, terminal-bulk.ts, terminal.ts for keystroke echo, terminal-load.ts),
+ * `bun run bench`: runs the terminal benches and the previews' one after another, each as its own
+ * process with its own Pier (bench/terminal-flood.ts, terminal-bulk.ts, terminal.ts for keystroke
+ * echo, terminal-load.ts, preview.ts),
  * and writes their rows to bench/RESULTS.md under a heading naming the run, with the machine, the
  * date and the commit. A run with the same label replaces its section; other sections are kept (so
  * a "before" and an "after" sit side by side).
- * Run: bun run bench [label=latest] [only=flood,bulk,echo,load] [out=bench/RESULTS.md] [-- args per bench: flood.runs=3 …]
+ * Run: bun run bench [label=latest] [only=flood,bulk,echo,load,preview] [out=bench/RESULTS.md] [-- args per bench: flood.runs=3 …]
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir, totalmem } from "node:os";
@@ -17,6 +18,7 @@ const BENCHES = {
   bulk: "bench/terminal-bulk.ts",
   echo: "bench/terminal.ts",
   load: "bench/terminal-load.ts",
+  preview: "bench/preview.ts",
 } as const;
 type Name = keyof typeof BENCHES;
 
@@ -61,7 +63,7 @@ const section = [
   "",
   `Commands: ${commands.map((c) => `\`${c}\``).join(", ")}.`,
   "",
-  "Median (min–max) of the runs; the raw column is a `docker exec -it` into the same pod, measured in the same run, interleaved with Pier's.",
+  "Median (min–max) of the runs; the raw column is the same work without Pier, measured in the same run, interleaved with Pier's: a `docker exec -it` into the same pod for the terminal, `curl` on 127.0.0.1 inside the pod for previews.",
   "",
   table(rows),
   ...(failures.length ? ["", `Failed: ${failures.join("; ")}.`] : []),

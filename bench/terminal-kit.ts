@@ -206,6 +206,7 @@ export async function benchPier(name: string) {
   const pier = await startBenchPier(name);
   const base = pier.base;
   let token = "";
+  let cookie = "";
   const api = async (path: string, body?: unknown, as = token): Promise<any> => {
     const res = await fetch(base + path, {
       method: body === undefined ? "GET" : "POST",
@@ -223,7 +224,7 @@ export async function benchPier(name: string) {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ username: "bench", password: "bench password" }),
     });
-    const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+    cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
     const made = await fetch(`${base}/api/tokens`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
     token = ((await made.json()) as { token: string }).token;
     repoId = (await api("/api/repos", { url: `file://${makeRemoteRepo(`bench-${name}`).path}` })).id;
@@ -234,9 +235,14 @@ export async function benchPier(name: string) {
 
   return {
     base,
+    pid: pier.pid,
     memory: () => pier.memory(),
     get token() {
       return token;
+    },
+    /** The bench user's sign-in cookie (`name=value`), for what only a browser's sign-in opens (a preview's grant). */
+    get cookie() {
+      return cookie;
     },
     /** Changes Pier's settings (as the bench user, an admin). */
     async configure(settings: Record<string, unknown>): Promise<void> {
@@ -300,6 +306,8 @@ export interface Row {
   raw?: number[];
   /** Said in place of a ratio (a target, a note). */
   note?: string;
+  /** What the raw column is, when it is not a `docker exec -it` into the pod (the previews' curl inside the pod). */
+  rawIs?: string;
 }
 
 export const median = (xs: number[]) => {
@@ -322,14 +330,20 @@ export function ratio(row: Row): string {
   return `${r.toFixed(2)} of raw${note}`;
 }
 
-/** The rows as a Markdown table: median (min–max) of the runs. */
+/** The rows as Markdown tables, median (min–max) of the runs: one table for each run of rows whose raw column is the same thing. */
 export function table(rows: Row[]): string {
-  const lines = ["| bench | measure | command | runs | through Pier | raw docker exec -it | ratio |", "|---|---|---|---|---|---|---|"];
+  const tables: string[][] = [];
+  let rawIs: string | null = null;
   for (const row of rows) {
+    const against = row.rawIs ?? "raw docker exec -it";
+    if (against !== rawIs) {
+      rawIs = against;
+      tables.push([`| bench | measure | command | runs | through Pier | ${against} | ratio |`, "|---|---|---|---|---|---|---|"]);
+    }
     const raw = row.raw?.length ? spread(row.raw, row.unit) : "—";
-    lines.push(`| ${row.bench} | ${row.measure} | \`${row.command.replaceAll("|", "\\|")}\` | ${row.pier.length} | ${spread(row.pier, row.unit)} | ${raw} | ${ratio(row)} |`);
+    tables.at(-1)!.push(`| ${row.bench} | ${row.measure} | \`${row.command.replaceAll("|", "\\|")}\` | ${row.pier.length} | ${spread(row.pier, row.unit)} | ${raw} | ${ratio(row)} |`);
   }
-  return lines.join("\n");
+  return tables.map((lines) => lines.join("\n")).join("\n\n");
 }
 
 /** Prints the rows and hands them to bench/run.ts when it asked for them. */

@@ -25,7 +25,8 @@ import {
 /**
  * Data connections one pod may have open or opening at once (as HolderHub's MAX_CONNECTIONS):
  * a page opens 6 to 30, a dev server's hot reload one more, so several previews open at once
- * fit. The relay holds 128 KiB of buffers for each, so its pod's share stays within 16 MiB.
+ * fit. The relay holds at most 128 KiB in flight for each (a 64 KiB pipe each way), so its
+ * pod's share stays within 16 MiB.
  */
 export const MAX_DATA_CONNECTIONS = 128;
 /** Connections a pod may have open on its relay socket: the relay's control connection and its data connections. */

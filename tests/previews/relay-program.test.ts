@@ -3,7 +3,7 @@
  * more with AddressSanitizer and UBSan, so that any read or write past a buffer, in the byte
  * pumping or in reading /proc, ends the relay (ASan writes its report to a file; UBSan traps, as
  * its report would go to the daemon's stderr, which is /dev/null): it carries 20 MB each way through
- * its 64 KiB buffers, lists the ports listening here with their processes, takes a frame it does
+ * its spliced pipes, lists the ports listening here with their processes, takes a frame it does
  * not know as the end of that connection (and connects again), and exits when told.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
