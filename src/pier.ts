@@ -122,7 +122,7 @@ export interface Pier {
   mcp: McpEndpoint;
   /** The MCP servers sessions get (global or per repo). */
   mcpServers: McpServers;
-  /** Pier as the model gateway for its pods: Claude Code's requests, forwarded with the real credential and metered. */
+  /** Pier as the model gateway for its pods: agents' requests to Anthropic's, OpenAI's and Gemini's APIs, forwarded with the real credential and metered. */
   gateway: Gateway;
   /** The budgets (a run's, each session's, the monthly hard stop) every model request of a session passes. */
   budgets: BudgetGate;
@@ -391,7 +391,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     sessionCostUsd: (sessionId) => sessions.get(sessionId).costUsd,
     runBudgetFor: (sessionId) => runBudgetOfSession(db, sessionId),
   });
-  const gateway = new Gateway({ db, bus, sessions, credentials, anthropicBaseUrl: config.anthropicBaseUrl, podUrl: () => address.podUrl(), budget: budgets, audit });
+  const gateway = new Gateway({ db, bus, sessions, credentials, upstream: { anthropic: config.anthropicBaseUrl, openai: config.openaiBaseUrl, gemini: config.geminiBaseUrl }, podUrl: () => address.podUrl(), budget: budgets, audit });
   // Likewise for the MCP endpoint and the model gateway: a token for that one session, never the credential behind it.
   services.answerTokens({
     mcpToken: (pod, sessionId) => (sessions.isLiveFor(pod, sessionId) ? mcp.podToken(sessionId) : null),

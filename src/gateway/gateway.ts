@@ -11,20 +11,25 @@ import type { Sessions } from "../sessions/sessions.ts";
 import { addSessionCost } from "../sessions/session-cost.ts";
 import type { Session } from "../sessions/session.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
-import { KEY_REFUSED, SIGN_IN_EXPIRED } from "../settings/sign-in.ts";
 import { meteredBody } from "./metered-body.ts";
+import type { ForwardedPath, ModelService, ModelServiceName, ServiceCredential } from "./model-service.ts";
+import { ANTHROPIC } from "./services/anthropic.ts";
+import { GEMINI } from "./services/gemini.ts";
+import { OPENAI } from "./services/openai.ts";
 import { gatewayTokens } from "./tables.ts";
 import { type MeteredResponse, usageReaderFor } from "./usage-reader.ts";
 
 declare module "../infra/events.ts" {
   interface PierEvents {
-    /** A model response outside the chat (Claude Code through the gateway) was paid for (topic: the session id). */
+    /** A model response outside the chat (an agent in the pod, through the gateway) was paid for (topic: the session id). */
     "session.cost": { sessionCostUsd: number };
   }
 }
 
-/** Where the gateway listens: pods get `<pod url>/api/gateway/anthropic` as ANTHROPIC_BASE_URL. */
-export const GATEWAY_PREFIX = "/api/gateway/anthropic";
+/** Where the gateway listens for each service: `<pod url>/api/gateway/<service>`. */
+export const GATEWAY_ROOT = "/api/gateway";
+/** Where Claude Code reaches the gateway: pods get `<pod url>/api/gateway/anthropic` as ANTHROPIC_BASE_URL. */
+export const GATEWAY_PREFIX = `${GATEWAY_ROOT}/anthropic`;
 
 /**
  * The largest request body the gateway forwards. Claude Code sends the whole conversation with
@@ -32,34 +37,22 @@ export const GATEWAY_PREFIX = "/api/gateway/anthropic";
  */
 export const MAX_GATEWAY_BODY_BYTES = 32 * 1024 * 1024;
 
-/** The beta flag the API wants with a Claude subscription's OAuth token. */
-export const OAUTH_BETA = "oauth-2025-04-20";
-
 const PREFIX = "pier_gw_";
 /** How long a token minted for the pod's key helper lasts (Claude Code asks again as it needs). */
 const HELPER_TOKEN_LIFETIME_MS = 12 * 60 * 60_000;
 /** How long the chat engine's token lasts: as long as the session may (ending it ends the token). */
 const ENGINE_TOKEN_LIFETIME_MS = 365 * 24 * 60 * 60_000;
 
-/** Request headers passed on: the API's own and the client's description of itself, nothing that authenticates. */
-const FORWARDED_REQUEST = /^(content-type|accept|user-agent|anthropic-(?!beta$).+|x-stainless-.+|x-app|x-claude-code-.+)$/;
-/** Answer headers passed back: what clients read (rate limits, request ids, retry advice). */
-const FORWARDED_RESPONSE = /^(content-type|cache-control|request-id|x-request-id|retry-after|x-should-retry|anthropic-.+)$/;
-/**
- * The API paths the gateway forwards (POST, under the prefix): what a real Claude Code run is seen
- * to call. Nothing else goes on with a person's credential: message batches and files are objects
- * of the whole organisation behind the credential, and a batch's usage would never pass here to be
- * metered.
- */
-const FORWARDED_PATHS = new Set(["/v1/messages", "/v1/messages/count_tokens"]);
+/** The services, each under GATEWAY_ROOT by its name. */
+const SERVICES: Record<ModelServiceName, ModelService> = { anthropic: ANTHROPIC, openai: OPENAI, gemini: GEMINI };
 
 export interface GatewayDeps {
   db: Db;
   bus: EventBus;
   sessions: Sessions;
   credentials: Credentials;
-  /** The real API, e.g. https://api.anthropic.com. */
-  anthropicBaseUrl: string;
+  /** Each service's real API, e.g. https://api.anthropic.com, https://api.openai.com/v1, https://generativelanguage.googleapis.com. */
+  upstream: Record<ModelServiceName, string>;
   /** Where pods reach Pier, or null when they cannot (network none). */
   podUrl(): string | null;
   /** The budgets every model request passes: asked before each is forwarded, told after each is paid for. */
@@ -68,7 +61,7 @@ export interface GatewayDeps {
   audit: AuditLog;
 }
 
-/** How a Claude Code process for a session is pointed at the API (see src/claude-code/launch.ts). */
+/** How an agent's process for a session is pointed at a model service (see src/claude-code/launch.ts). */
 export interface GatewayEnv {
   env: Record<string, string>;
   meteredByGateway: boolean;
@@ -76,24 +69,26 @@ export interface GatewayEnv {
 }
 
 /**
- * Pier as the model gateway for its pods: Claude Code in a pod talks to Pier with a token good for
- * its one live session, and Pier sends each request on to the Anthropic API with the real
- * credential of the session's person, streams the answer back untouched and records, from a copy
- * it reads on the way, what each model response used in the session's cost ledger. The credential
- * never enters the pod; a session's tokens stop working the moment it ends or fails.
+ * Pier as the model gateway for its pods: an agent in a pod (Claude Code, or any other) talks to
+ * Pier with a token good for its one live session, and Pier sends each request on to the model
+ * service (Anthropic's, OpenAI's or Google's Gemini API) with the real credential of the
+ * session's person, streams the answer back untouched and records, from a copy it reads on the
+ * way, what each model response used in the session's cost ledger. The credential never enters
+ * the pod; a session's tokens stop working the moment it ends or fails. What differs between the
+ * services is in services/*.ts.
  */
 export class Gateway {
-  /** The gateway's tokens: each good for one session while it is live. */
+  /** The gateway's tokens: each good for one session while it is live, for any of the services. */
   readonly tokens: SessionTokens<Session>;
   /**
    * The token each session's chat engine runs with: asking again (every turn does) gives the same,
-   * so a running Claude Code keeps its process.
+   * so a running agent keeps its process.
    */
   private engineTokens: HeldTokens;
   /** The token each session's pod gets for its key helper, the same one however often it asks (see HeldTokens). */
   private podTokens: HeldTokens;
 
-  /** Sessions whose person's credential the API refused, by the credential's kind, until the chat engine asks (or the session's host releases it). */
+  /** Sessions whose person's Anthropic credential the API refused, by the credential's kind, until the chat engine asks (or the session's host releases it). */
   private refusals = new Map<string, AnthropicCredential["kind"]>();
 
   constructor(private deps: GatewayDeps) {
@@ -113,7 +108,7 @@ export class Gateway {
     return this.podTokens.for(sessionId);
   }
 
-  /** Whether the API refused the session's person's credential since this was last asked, and of which kind. */
+  /** Whether the Anthropic API refused the session's person's credential since this was last asked, and of which kind. */
   takeRefusal(sessionId: string): AnthropicCredential["kind"] | null {
     const kind = this.refusals.get(sessionId) ?? null;
     this.refusals.delete(sessionId);
@@ -127,53 +122,62 @@ export class Gateway {
   }
 
   /**
-   * What a Claude Code process of the session gets: the gateway and a token of its own when pods
-   * reach Pier (metered here); otherwise the real credential in that process's environment only,
-   * unmetered, and a sentence for the session page saying so.
+   * What an agent's process in the session gets to reach `service` (Anthropic's by default, as
+   * Claude Code's does): the variables that service's SDKs read, naming the gateway and a token of
+   * the session's own when pods reach Pier (metered here: ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY,
+   * OPENAI_BASE_URL/OPENAI_API_KEY, GOOGLE_GEMINI_BASE_URL/GEMINI_API_KEY); otherwise the service's
+   * own URL and the real credential in that process's environment only, unmetered, and a sentence
+   * for the session page saying so. The token is the same for every service and every call while
+   * the session lives.
    */
-  async envFor(session: Session): Promise<GatewayEnv> {
+  async envFor(session: Session, service: ModelServiceName = "anthropic"): Promise<GatewayEnv> {
+    const wire = SERVICES[service];
     const url = this.deps.podUrl();
     if (url) {
       // The process lives as long as the session may; ending the session ends the token.
       const token = this.engineTokens.for(session.id);
-      return { env: { ANTHROPIC_BASE_URL: `${url}${GATEWAY_PREFIX}`, ANTHROPIC_API_KEY: token }, meteredByGateway: true, notice: null };
+      return { env: wire.env(wire.sdkBaseUrl(`${url}${GATEWAY_ROOT}/${service}`), token), meteredByGateway: true, notice: null };
     }
-    const credential = await this.deps.credentials.anthropicFor(session.userId);
-    const env: Record<string, string> = { ANTHROPIC_BASE_URL: this.deps.anthropicBaseUrl };
-    if (credential?.kind === "oauth") env.CLAUDE_CODE_OAUTH_TOKEN = credential.value;
-    else if (credential) env.ANTHROPIC_API_KEY = credential.value;
-    return { env, meteredByGateway: false, notice: UNREACHABLE_NOTICE };
+    const credential = await wire.credentialFor(this.deps.credentials, session.userId);
+    // A Claude subscription's token is Claude Code's own way in, under its own name.
+    const env = credential?.kind === "oauth" ? { ...wire.env(this.deps.upstream[service], null), CLAUDE_CODE_OAUTH_TOKEN: credential.value } : wire.env(this.deps.upstream[service], credential?.value ?? null);
+    return { env, meteredByGateway: false, notice: wire.unreachableNotice };
   }
 
   /** Whether this request is the gateway's (it takes it before Pier's own body limit and parsers). */
   static handles(path: string): boolean {
-    return path === GATEWAY_PREFIX || path.startsWith(`${GATEWAY_PREFIX}/`);
+    return serviceOf(path) !== null;
   }
 
-  /** Answers one request under GATEWAY_PREFIX, in the API's own error shape when it refuses. */
+  /** Answers one request under a service's prefix, in that service's own error shape when it refuses. */
   async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const apiPath = url.pathname.slice(GATEWAY_PREFIX.length);
-    if (!FORWARDED_PATHS.has(apiPath)) {
-      this.refusedPath(request, apiPath);
-      return apiError(404, "not_found_error", `Pier's gateway forwards only what Claude Code calls (POST ${[...FORWARDED_PATHS].join(" and ")}), not ${apiPath || "/"}.`);
+    const service = serviceOf(url.pathname);
+    if (!service) return ANTHROPIC.refusal(404, "not_found", `Pier's gateway has no service at ${url.pathname}.`);
+    const apiPath = url.pathname.slice(`${GATEWAY_ROOT}/${service.name}`.length);
+    const route = service.route(apiPath);
+    if (!route) {
+      this.refusedPath(service, request, url, apiPath);
+      return service.refusal(404, "not_found", `Pier's gateway forwards only ${service.forwards} to ${service.label}, not ${apiPath || "/"}.`);
     }
     if (request.method !== "POST") {
-      this.refusedPath(request, apiPath);
-      return apiError(405, "invalid_request_error", `Pier's gateway forwards POST only, not ${request.method}.`);
+      this.refusedPath(service, request, url, apiPath);
+      return service.refusal(405, "method_not_allowed", `Pier's gateway forwards POST only, not ${request.method}.`);
     }
-    const session = this.sessionOf(request.headers);
+    const session = this.tokens.sessionOf(service.tokenOf(request, url));
     if (!session) {
-      return apiError(401, "authentication_error", "Pier's gateway needs a live session's gateway token (x-api-key or Authorization: Bearer); this one is missing, unknown, expired or its session has ended.");
+      return service.refusal(401, "unauthenticated", "Pier's gateway needs a live session's gateway token as the API key; this one is missing, unknown, expired or its session has ended.");
     }
-    // Counting tokens is free; a message is what a budget refuses.
-    const refused = apiPath === "/v1/messages" ? this.deps.budget.refusal(session.id) : null;
-    if (refused) return budgetRefusal(refused.reached.message);
-    const body = await readBody(request);
+    // Counting tokens is free; asking a model is what a budget refuses.
+    const refused = route.billed ? this.deps.budget.refusal(session.id) : null;
+    if (refused) return noRetry(service.refusal(429, "budget_exceeded", refused.reached.message));
+    const read = await readBody(request);
+    if (read === "too_large") return service.refusal(413, "too_large", `Pier's gateway forwards request bodies of at most ${MAX_GATEWAY_BODY_BYTES / (1024 * 1024)} MiB.`);
+    const body = service.prepareBody(apiPath, read);
     if (body instanceof Response) return body;
-    const credential = await this.deps.credentials.anthropicFor(session.userId);
+    const credential = await service.credentialFor(this.deps.credentials, session.userId);
     if (!credential) {
-      return apiError(401, "authentication_error", "No Anthropic API key or Claude subscription token is set in Pier for you. Add yours under Your credentials in Pier (or ask an admin to set the instance's), then try again.");
+      return service.refusal(401, "no_credential", NO_CREDENTIAL[service.name]);
     }
     // A client that goes away before the answer starts ends the request; once it has started,
     // the answer is read on without it (see meteredBody), so the signal is let go then.
@@ -182,33 +186,33 @@ export class Gateway {
     request.signal.addEventListener("abort", abandon, { once: true });
     let upstream: Response;
     try {
-      upstream = await fetch(`${this.deps.anthropicBaseUrl.replace(/\/+$/, "")}${apiPath}${url.search}`, {
+      upstream = await fetch(service.upstreamUrl(this.deps.upstream[service.name], apiPath, url), {
         method: request.method,
-        headers: upstreamHeaders(request.headers, credential),
+        headers: service.upstreamHeaders(request.headers, credential),
         body,
         redirect: "manual",
         signal: clientGone.signal,
       });
     } catch (error) {
       if (request.signal.aborted) return new Response(null, { status: 499 });
-      return apiError(502, "api_error", `Pier could not reach the Anthropic API: ${error instanceof Error ? error.message : String(error)}`);
+      return service.refusal(502, "unreachable", `Pier could not reach ${service.label}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       request.signal.removeEventListener("abort", abandon);
     }
     if (upstream.status === 401) {
-      this.refusals.set(session.id, credential.kind);
-      return refusedCredential(upstream, credential);
+      if (service.name === "anthropic") this.refusals.set(session.id, credential.kind);
+      return refusedCredential(service, upstream, credential);
     }
-    return this.passBack(session, upstream);
+    return this.passBack(session, service, route, upstream);
   }
 
-  /** The answer as it came, its bytes going out as they arrive; a successful one is metered on the way. */
-  private passBack(session: Session, upstream: Response): Response {
+  /** The answer as it came, its bytes going out as they arrive; a successful answer of a model is metered on the way. */
+  private passBack(session: Session, service: ModelService, route: ForwardedPath, upstream: Response): Response {
     const headers = new Headers();
-    for (const [name, value] of upstream.headers) if (FORWARDED_RESPONSE.test(name)) headers.set(name, value);
+    for (const [name, value] of upstream.headers) if (service.answerHeaders.test(name)) headers.set(name, value);
     if (!upstream.body) return new Response(null, { status: upstream.status, headers });
-    const usage = upstream.status === 200 ? usageReaderFor(upstream.headers.get("content-type")) : null;
-    // Kept as it comes (message_start, message_delta), so a server killed mid-answer still counts it.
+    const usage = route.billed && upstream.status === 200 ? usageReaderFor(route.usage, upstream.headers.get("content-type"), route.model) : null;
+    // Kept as it comes (a stream's counts so far), so a server killed mid-answer still counts it.
     const meter = new ResponseMeter(this.deps.db, { sessionId: session.id, taskId: session.taskId, userId: session.userId, repoId: session.repoId }, addSessionCost, () =>
       this.deps.budget.spent(session.id),
     );
@@ -246,10 +250,11 @@ export class Gateway {
     this.deps.bus.publish("session.cost", session.id, { sessionCostUsd: this.deps.sessions.get(session.id).costUsd });
   }
 
-  /** The price table's name for a model the API names (dated or not), or null when it has no price. */
+  /** The price table's name for a model the API names (a dated snapshot or not), or null when it has no price. */
   private pricedModel(model: string): string | null {
-    const priced = priceOf(this.deps.db, model) ? model : undatedModel(model);
-    return priced && priceOf(this.deps.db, priced) ? priced : null;
+    if (priceOf(this.deps.db, model)) return model;
+    const undated = undatedModel(model);
+    return undated && priceOf(this.deps.db, undated) ? undated : null;
   }
 
   /**
@@ -257,81 +262,70 @@ export class Gateway {
    * whatever in its pod holds the token) reached for what the credential behind it must not give.
    * One without a token is a stranger's, and not recorded, or anyone could fill the log.
    */
-  private refusedPath(request: Request, apiPath: string): void {
-    const session = this.sessionOf(request.headers);
-    if (session) this.deps.audit.record(this.deps.audit.agentOf(session), "gateway_refused", { kind: "session", id: session.id, name: session.title }, { detail: `path: ${request.method} ${apiPath || "/"}` });
-  }
-
-  /** The live session whose token the request carries, or null. */
-  private sessionOf(headers: Headers): Session | null {
-    return this.tokens.sessionOf(headers.get("x-api-key") ?? headers.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1]);
+  private refusedPath(service: ModelService, request: Request, url: URL, apiPath: string): void {
+    const session = this.tokens.sessionOf(service.tokenOf(request, url));
+    if (!session) return;
+    const path = `path: ${request.method} ${apiPath || "/"}`;
+    this.deps.audit.record(this.deps.audit.agentOf(session), "gateway_refused", { kind: "session", id: session.id, name: session.title }, { detail: service.name === "anthropic" ? path : `${path} on ${service.label}` });
   }
 }
 
-/** Said on the session page when pods cannot reach Pier's gateway. */
-export const UNREACHABLE_NOTICE =
-  "Pods cannot reach Pier here (their network is none), so Claude Code in the chat gets your Anthropic credential in its own process's environment and what it spends is not metered; a claude typed in the terminal gets no credential from Pier and is not metered either.";
+/** Said on the session page when pods cannot reach Pier's gateway and Claude Code gets the credential itself. */
+export const UNREACHABLE_NOTICE = ANTHROPIC.unreachableNotice;
 
-/** The request's headers for the API: its own, minus the pod's token, plus the real credential. */
-export function upstreamHeaders(incoming: Headers, credential: AnthropicCredential): Headers {
-  const headers = new Headers();
-  for (const [name, value] of incoming) if (FORWARDED_REQUEST.test(name)) headers.set(name, value);
-  // Bytes pass back untouched only if nobody compresses them on the way.
-  headers.set("accept-encoding", "identity");
-  const betas = (incoming.get("anthropic-beta") ?? "")
-    .split(",")
-    .map((beta) => beta.trim())
-    .filter(Boolean);
-  if (credential.kind === "oauth") {
-    headers.set("authorization", `Bearer ${credential.value}`);
-    if (!betas.includes(OAUTH_BETA)) betas.push(OAUTH_BETA);
-  } else headers.set("x-api-key", credential.value);
-  if (betas.length > 0) headers.set("anthropic-beta", betas.join(","));
-  return headers;
+/** What a person with no credential for the service is told. */
+const NO_CREDENTIAL: Record<ModelServiceName, string> = {
+  anthropic: "No Anthropic API key or Claude subscription token is set in Pier for you. Add yours under Your credentials in Pier (or ask an admin to set the instance's), then try again.",
+  openai: "No OpenAI API key is set in Pier for you. Add yours under Your credentials in Pier (or ask an admin to set the instance's), then try again.",
+  gemini: "No Gemini API key is set in Pier for you. Add yours under Your credentials in Pier (or ask an admin to set the instance's), then try again.",
+};
+
+/** The service whose prefix the path is under, or null. */
+function serviceOf(path: string): ModelService | null {
+  for (const service of Object.values(SERVICES)) {
+    const prefix = `${GATEWAY_ROOT}/${service.name}`;
+    if (path === prefix || path.startsWith(`${prefix}/`)) return service;
+  }
+  return null;
 }
 
-/** A model id without its date (claude-sonnet-4-5-20250929 → claude-sonnet-4-5), as the price table may list it. */
+/**
+ * A model id without its snapshot's date or version, as the price table may list it:
+ * claude-sonnet-4-5-20250929 → claude-sonnet-4-5, gpt-5.4-2026-03-05 → gpt-5.4, gemini-2.0-flash-001 → gemini-2.0-flash.
+ */
 function undatedModel(model: string): string | null {
-  const undated = model.replace(/-\d{8}$/, "");
+  const undated = model.replace(/-(\d{8}|\d{4}-\d{2}-\d{2}|\d{3})$/, "");
   return undated === model ? null : undated;
 }
 
-/** The request body, read whole up to MAX_GATEWAY_BODY_BYTES, or the refusal. */
-async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | null | Response> {
+/** The request body, read whole up to MAX_GATEWAY_BODY_BYTES, or "too_large". */
+async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | null | "too_large"> {
   if (!request.body) return null;
-  const tooLarge = () => apiError(413, "request_too_large", `Pier's gateway forwards request bodies of at most ${MAX_GATEWAY_BODY_BYTES / (1024 * 1024)} MiB.`);
-  return (await readBodyAtMost(request, MAX_GATEWAY_BODY_BYTES)) ?? tooLarge();
+  return (await readBodyAtMost(request, MAX_GATEWAY_BODY_BYTES)) ?? "too_large";
 }
 
 /**
- * The API refused the person's credential (an expired or revoked subscription token, a dead key).
- * Passed on as a 401 it would tell Claude Code that *its* key (the gateway token, which is fine)
- * was refused, and Claude Code retries a 401 for minutes, refreshing that key, before saying
- * anything. So it goes back as a 403, which Claude Code does not retry, saying what to do (Pier's
- * words, then the API's own) to a client that shows the body; Claude Code shows its own "Invalid
- * API key", so the chat engine asks the gateway (takeRefusal) and says Pier's words itself.
+ * The service refused the person's credential (an expired or revoked subscription token, a dead
+ * key). Passed on as a 401 it would tell the agent that *its* key (the gateway token, which is
+ * fine) was refused, and Claude Code retries a 401 for minutes, refreshing that key, before saying
+ * anything. So it goes back as a 403, which is not retried, saying what to do (Pier's words, then
+ * the service's own) to a client that shows the body; Claude Code shows its own "Invalid API key",
+ * so the chat engine asks the gateway (takeRefusal) and says Pier's words itself.
  */
-async function refusedCredential(upstream: Response, credential: AnthropicCredential): Promise<Response> {
+async function refusedCredential(service: ModelService, upstream: Response, credential: ServiceCredential): Promise<Response> {
   const said = ((await upstream.json().catch(() => null)) as { error?: { message?: unknown } } | null)?.error?.message;
   const theirs = typeof said === "string" && said ? ` (The API said: ${said.slice(0, 300)})` : "";
-  const refusal = apiError(403, "permission_error", `${credential.kind === "oauth" ? SIGN_IN_EXPIRED : KEY_REFUSED}${theirs}`);
-  refusal.headers.set("x-should-retry", "false");
-  const requestId = upstream.headers.get("request-id");
-  if (requestId) refusal.headers.set("request-id", requestId);
+  const refusal = noRetry(service.refusal(403, "credential_refused", `${service.credentialRefused(credential)}${theirs}`));
+  const requestId = upstream.headers.get("request-id") ?? upstream.headers.get("x-request-id");
+  if (requestId) refusal.headers.set(upstream.headers.has("request-id") ? "request-id" : "x-request-id", requestId);
   return refusal;
 }
 
 /**
- * A model request past one of the session's budgets. Claude Code retries a 429 for minutes unless
- * told not to, and no wait lifts a budget, so it is told not to, and shows the message at once.
+ * A refusal no wait lifts (a budget, a refused credential). Claude Code and the OpenAI SDK retry a
+ * 429 for minutes unless told not to, so they are told not to, and show the message at once.
  */
-function budgetRefusal(message: string): Response {
-  const refusal = apiError(429, "budget_exceeded", message);
+function noRetry(refusal: Response): Response {
   refusal.headers.set("x-should-retry", "false");
   return refusal;
-}
-
-/** An error as the Anthropic API words it, so Claude Code shows its message. */
-export function apiError(status: number, type: string, message: string): Response {
-  return Response.json({ type: "error", error: { type, message } }, { status });
 }

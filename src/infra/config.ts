@@ -40,6 +40,11 @@ export interface Config {
   featureRegistryAllowPrivate: boolean;
   anthropicApiKey: string | null;
   anthropicBaseUrl: string;
+  openaiApiKey: string | null;
+  /** The OpenAI API, its version included, as the OpenAI SDK takes it. */
+  openaiBaseUrl: string;
+  geminiApiKey: string | null;
+  geminiBaseUrl: string;
   /** PIER_MODEL_RETRY_FIRST_MS: the first wait before a model request is tried again (doubling after), unless the service says how long. */
   modelRetryFirstMs: number;
   githubToken: string | null;
@@ -103,6 +108,10 @@ export function loadConfig(env: Env = process.env): Config {
     featureRegistryAllowPrivate: readFlag(env, "PIER_FEATURE_REGISTRY_ALLOW_PRIVATE"),
     anthropicApiKey: readOptional(env, "ANTHROPIC_API_KEY"),
     anthropicBaseUrl: readUrl(env, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+    openaiApiKey: readOptional(env, "OPENAI_API_KEY"),
+    openaiBaseUrl: readUrl(env, "OPENAI_BASE_URL", "https://api.openai.com/v1"),
+    geminiApiKey: readOptional(env, "GEMINI_API_KEY"),
+    geminiBaseUrl: readUrl(env, "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com"),
     modelRetryFirstMs: readWhole(env, "PIER_MODEL_RETRY_FIRST_MS", 2000, 1, 60_000),
     githubToken: readOptional(env, "GITHUB_TOKEN"),
     githubApiUrl: readUrl(env, "GITHUB_API_URL", "https://api.github.com"),

@@ -5,18 +5,23 @@ import { invalid } from "../infra/errors.ts";
 import type { Input } from "../infra/input.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
-import { type MaskedSecret, SECRET_MASK, type SettingsStore, isSecretText, mask, secretProblem } from "./settings.ts";
+import { type MaskedSecret, SECRET_MASK, type SecretKey, type SettingsStore, isSecretText, mask, secretProblem } from "./settings.ts";
 import { personalCredentials } from "./tables.ts";
 
 /** What a person may keep of their own: each wins over the instance's in their sessions. */
-export const PERSONAL_KEYS = ["anthropicApiKey", "claudeCodeOauthToken", "githubToken"] as const;
+export const PERSONAL_KEYS = ["anthropicApiKey", "claudeCodeOauthToken", "openaiApiKey", "geminiApiKey", "githubToken"] as const;
 export type PersonalKey = (typeof PERSONAL_KEYS)[number];
 
 const LABELS: Record<PersonalKey, string> = {
   anthropicApiKey: "Anthropic API key",
   claudeCodeOauthToken: "Claude Code OAuth token",
+  openaiApiKey: "OpenAI API key",
+  geminiApiKey: "Gemini API key",
   githubToken: "GitHub token",
 };
+
+/** The services besides Anthropic whose API keys a person or the instance may keep, and the key of each. */
+const SERVICE_KEYS = { openai: "openaiApiKey", gemini: "geminiApiKey" } as const satisfies Record<string, PersonalKey & SecretKey>;
 
 /** A credential for the Anthropic API: an API key (x-api-key), or a Claude subscription's OAuth token (Bearer). */
 export interface AnthropicCredential {
@@ -64,6 +69,12 @@ export class Credentials {
     if (instance) return { kind: "oauth", value: instance };
     const instanceKey = await this.settings.secret("anthropicApiKey");
     return instanceKey ? { kind: "apiKey", value: instanceKey } : null;
+  }
+
+  /** The API key of the OpenAI or the Gemini API for this person's sessions: theirs before the instance's. */
+  async serviceKey(userId: string, service: keyof typeof SERVICE_KEYS): Promise<string | null> {
+    const key = SERVICE_KEYS[service];
+    return (await this.own(userId, key)) ?? (await this.settings.secret(key));
   }
 
   async view(actor: Actor): Promise<PersonalCredentialsView> {

@@ -18,18 +18,22 @@ import { CHAT_ENGINES, type ChatEngineName } from "../sessions/tables.ts";
  * to a client: reads show a mask and where the value comes from (settings or the environment).
  * Plain settings are stored as text and parsed by their definition below.
  */
-export const SECRET_KEYS = ["anthropicApiKey", "claudeCodeOauthToken", "githubToken", "githubWebhookSecret"] as const;
+export const SECRET_KEYS = ["anthropicApiKey", "claudeCodeOauthToken", "openaiApiKey", "geminiApiKey", "githubToken", "githubWebhookSecret"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const SECRET_LABELS: Record<SecretKey, string> = {
   anthropicApiKey: "Anthropic API key",
   claudeCodeOauthToken: "Claude Code OAuth token",
+  openaiApiKey: "OpenAI API key",
+  geminiApiKey: "Gemini API key",
   githubToken: "GitHub token",
   githubWebhookSecret: "GitHub webhook secret",
 };
 const ENV_FALLBACK: Record<SecretKey, (config: Config) => string | null> = {
   anthropicApiKey: (config) => config.anthropicApiKey,
   claudeCodeOauthToken: () => null,
+  openaiApiKey: (config) => config.openaiApiKey,
+  geminiApiKey: (config) => config.geminiApiKey,
   githubToken: (config) => config.githubToken,
   githubWebhookSecret: () => null,
 };
@@ -219,6 +223,8 @@ export class SettingsStore {
     return {
       anthropicApiKey: await masked("anthropicApiKey"),
       claudeCodeOauthToken: await masked("claudeCodeOauthToken"),
+      openaiApiKey: await masked("openaiApiKey"),
+      geminiApiKey: await masked("geminiApiKey"),
       githubToken: await masked("githubToken"),
       githubWebhookSecret: await masked("githubWebhookSecret"),
       ...this.plain(stored),

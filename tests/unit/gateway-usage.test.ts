@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { JsonUsageReader, SseUsageReader, usageReaderFor } from "../../src/gateway/usage-reader.ts";
+import { MESSAGES_USAGE } from "../../src/gateway/services/anthropic.ts";
+import { JsonUsageReader, SseUsageReader, type UsageReader, usageReaderFor } from "../../src/gateway/usage-reader.ts";
+
+const sseReader = () => usageReaderFor(MESSAGES_USAGE, "text/event-stream")!;
+const jsonReader = () => usageReaderFor(MESSAGES_USAGE, "application/json")!;
 
 const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 
@@ -19,7 +23,7 @@ const STREAM =
 const WANTED = { model: "claude-sonnet-4-6", usage: { inputTokens: 1200, outputTokens: 345, cacheWriteTokens: 2000, cacheReadTokens: 50000 } };
 
 function readInPieces(bytes: Uint8Array, cuts: number[]) {
-  const reader = new SseUsageReader();
+  const reader: UsageReader = sseReader();
   let at = 0;
   for (const cut of [...cuts, bytes.length]) {
     reader.push(bytes.slice(at, cut));
@@ -71,7 +75,7 @@ describe("the gateway's JSON usage reader", () => {
   test("reads model and usage from a whole answer, cut anywhere", () => {
     const answer = new TextEncoder().encode(JSON.stringify({ id: "msg_1", type: "message", model: "claude-haiku-4-5", content: [{ type: "text", text: "é" }], usage: { input_tokens: 7, output_tokens: 9 } }));
     for (let cut = 1; cut < answer.length; cut += 5) {
-      const reader = new JsonUsageReader();
+      const reader = jsonReader();
       reader.push(answer.slice(0, cut));
       reader.push(answer.slice(cut));
       expect(reader.result()).toEqual({ model: "claude-haiku-4-5", usage: { inputTokens: 7, outputTokens: 9, cacheWriteTokens: 0, cacheReadTokens: 0 } });
@@ -79,15 +83,15 @@ describe("the gateway's JSON usage reader", () => {
   });
 
   test("an answer without usage (count_tokens) says nothing", () => {
-    const reader = new JsonUsageReader();
+    const reader = jsonReader();
     reader.push(new TextEncoder().encode(JSON.stringify({ input_tokens: 42 })));
     expect(reader.result()).toBeNull();
   });
 
   test("readers by content type", () => {
-    expect(usageReaderFor("text/event-stream; charset=utf-8")).toBeInstanceOf(SseUsageReader);
-    expect(usageReaderFor("application/json")).toBeInstanceOf(JsonUsageReader);
-    expect(usageReaderFor("text/html")).toBeNull();
-    expect(usageReaderFor(null)).toBeNull();
+    expect(usageReaderFor(MESSAGES_USAGE, "text/event-stream; charset=utf-8")).toBeInstanceOf(SseUsageReader);
+    expect(usageReaderFor(MESSAGES_USAGE, "application/json")).toBeInstanceOf(JsonUsageReader);
+    expect(usageReaderFor(MESSAGES_USAGE, "text/html")).toBeNull();
+    expect(usageReaderFor(MESSAGES_USAGE, null)).toBeNull();
   });
 });
