@@ -90,6 +90,8 @@ export function SettingsPage(
           <FormError form={form} />
           <SecretField form={form} name="anthropicApiKey" label="Anthropic API key" secret={settings.anthropicApiKey} />
           <SecretField form={form} name="claudeCodeOauthToken" label="Claude Code OAuth token" secret={settings.claudeCodeOauthToken} />
+          <SecretField form={form} name="openaiApiKey" label="OpenAI API key" secret={settings.openaiApiKey} />
+          <SecretField form={form} name="geminiApiKey" label="Gemini API key" secret={settings.geminiApiKey} />
           <SecretField form={form} name="githubToken" label="GitHub token" secret={settings.githubToken} />
           <Field form={withValues} name="defaultModel" label="Default model"
             hint="The model new chat sessions use, for example claude-sonnet-4-6." />

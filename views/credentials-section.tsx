@@ -6,6 +6,8 @@ const CREDENTIALS: Array<{ key: PersonalKey; label: string; about: string }> = [
   { key: "githubToken", label: "GitHub token", about: "Pushes, pull requests and their checks in your sessions go to GitHub as you." },
   { key: "anthropicApiKey", label: "Anthropic API key", about: "Your sessions' chat agent runs on your key." },
   { key: "claudeCodeOauthToken", label: "Claude Code OAuth token", about: "For Claude Code in your sessions (claude setup-token makes one)." },
+  { key: "openaiApiKey", label: "OpenAI API key", about: "For agents in your sessions that use OpenAI's models." },
+  { key: "geminiApiKey", label: "Gemini API key", about: "For agents in your sessions that use Google's Gemini models." },
 ];
 
 /**
