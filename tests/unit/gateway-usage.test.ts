@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { MESSAGES_USAGE } from "../../src/gateway/services/anthropic.ts";
-import { JsonUsageReader, SseUsageReader, type UsageReader, usageReaderFor } from "../../src/gateway/usage-reader.ts";
+import { GENERATE_CONTENT_USAGE } from "../../src/gateway/services/gemini.ts";
+import { CHAT_COMPLETIONS_USAGE, RESPONSES_USAGE } from "../../src/gateway/services/openai.ts";
+import { JsonUsageReader, SseUsageReader, type UsageReader, type UsageWire, usageReaderFor } from "../../src/gateway/usage-reader.ts";
 
 const sseReader = () => usageReaderFor(MESSAGES_USAGE, "text/event-stream")!;
 const jsonReader = () => usageReaderFor(MESSAGES_USAGE, "application/json")!;
@@ -93,5 +95,89 @@ describe("the gateway's JSON usage reader", () => {
     expect(usageReaderFor(MESSAGES_USAGE, "application/json")).toBeInstanceOf(JsonUsageReader);
     expect(usageReaderFor(MESSAGES_USAGE, "text/html")).toBeNull();
     expect(usageReaderFor(MESSAGES_USAGE, null)).toBeNull();
+  });
+});
+
+/** Reads the bytes cut at `cut` (and, when given, at every `every` bytes) through a fresh reader of the wire. */
+function readCut(wire: UsageWire, contentType: string, text: string, cuts: number[], requestedModel: string | null = null) {
+  const bytes = new TextEncoder().encode(text);
+  const reader = usageReaderFor(wire, contentType, requestedModel)!;
+  let at = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    reader.push(bytes.slice(at, cut));
+    at = cut;
+  }
+  return reader.result();
+}
+
+/** The same answer wherever one cut falls, and in pieces of 1 to 5 bytes. */
+function expectEverywhere(wire: UsageWire, contentType: string, text: string, wanted: unknown, requestedModel: string | null = null) {
+  const length = new TextEncoder().encode(text).length;
+  for (let cut = 1; cut < length; cut++) expect(readCut(wire, contentType, text, [cut], requestedModel)).toEqual(wanted);
+  for (let size = 1; size <= 5; size++) {
+    const cuts = Array.from({ length: Math.floor(length / size) }, (_, i) => (i + 1) * size).filter((cut) => cut < length);
+    expect(readCut(wire, contentType, text, cuts, requestedModel)).toEqual(wanted);
+  }
+}
+
+describe("the OpenAI API's usage", () => {
+  const chunk = (delta: unknown, usage: unknown) => `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", model: "gpt-5.4-2026-03-05", choices: delta ? [{ index: 0, delta }] : [], usage })}\n\n`;
+
+  test("a chat completion stream: the last chunk's usage, cached input apart, reasoning in the output", () => {
+    const stream = chunk({ role: "assistant", content: "" }, null) + chunk({ content: "naïve 🚀 \"usage\": {" }, null) + chunk(null, { prompt_tokens: 1200, completion_tokens: 345, total_tokens: 1545, prompt_tokens_details: { cached_tokens: 200 }, completion_tokens_details: { reasoning_tokens: 100 } }) + "data: [DONE]\n\n";
+    expectEverywhere(CHAT_COMPLETIONS_USAGE, "text/event-stream", stream, { model: "gpt-5.4-2026-03-05", usage: { inputTokens: 1000, outputTokens: 345, cacheWriteTokens: 0, cacheReadTokens: 200 } });
+  });
+
+  test("a chat completion stream never asked for its usage says nothing", () => {
+    const stream = chunk({ content: "hi" }, undefined) + "data: [DONE]\n\n";
+    expect(readCut(CHAT_COMPLETIONS_USAGE, "text/event-stream", stream, [])).toBeNull();
+  });
+
+  test("a Responses stream: response.completed's usage, read through events of megabytes that repeat the request's instructions", () => {
+    const response = (usage: unknown) => ({ id: "resp_1", object: "response", status: usage ? "completed" : "in_progress", instructions: "i".repeat(3 * 1024 * 1024), model: "gpt-5.3-codex", output: [], tools: [], usage });
+    const event = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+    const stream =
+      event("response.created", { response: response(null) }) +
+      event("response.output_text.delta", { delta: "\"usage\":{\"input_tokens\":1}" }) +
+      event("response.completed", { response: response({ input_tokens: 40_000, input_tokens_details: { cached_tokens: 30_000 }, output_tokens: 900, output_tokens_details: { reasoning_tokens: 600 }, total_tokens: 40_900 }) });
+    const cuts = Array.from({ length: Math.floor(stream.length / 65_536) }, (_, i) => (i + 1) * 65_536);
+    expect(readCut(RESPONSES_USAGE, "text/event-stream", stream, cuts)).toEqual({ model: "gpt-5.3-codex", usage: { inputTokens: 10_000, outputTokens: 900, cacheWriteTokens: 0, cacheReadTokens: 30_000 } });
+    // Cut off after response.created: the model is known, what it used is not.
+    const created = stream.slice(0, stream.indexOf("event: response.output_text.delta"));
+    expect(readCut(RESPONSES_USAGE, "text/event-stream", created, cuts.filter((cut) => cut < created.length))).toBeNull();
+  });
+
+  test("a whole Responses answer, its instructions however long, cut anywhere", () => {
+    const answer = JSON.stringify({ id: "resp_1", object: "response", model: "gpt-5.4", instructions: "é".repeat(40), output: [{ type: "message", content: [{ type: "output_text", text: "usage" }] }], usage: { input_tokens: 300, input_tokens_details: { cached_tokens: 100 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 0 } } });
+    expectEverywhere(RESPONSES_USAGE, "application/json", answer, { model: "gpt-5.4", usage: { inputTokens: 200, outputTokens: 20, cacheWriteTokens: 0, cacheReadTokens: 100 } });
+  });
+});
+
+describe("the Gemini API's usage", () => {
+  const chunk = (text: string, usage: Record<string, number>) => ({ candidates: [{ content: { parts: [{ text }], role: "model" }, index: 0 }], usageMetadata: usage, modelVersion: "gemini-2.5-flash" });
+  const chunks = [chunk("naïve ", { promptTokenCount: 5000, candidatesTokenCount: 20, cachedContentTokenCount: 4000 }), chunk("🚀 done", { promptTokenCount: 5000, candidatesTokenCount: 80, cachedContentTokenCount: 4000, thoughtsTokenCount: 120, toolUsePromptTokenCount: 10 })];
+  const WANTED = { model: "gemini-2.5-flash", usage: { inputTokens: 1010, outputTokens: 200, cacheWriteTokens: 0, cacheReadTokens: 4000 } };
+
+  test("an SSE stream (alt=sse), its events cut by \\r\\n\\r\\n: the last chunk's totals, thoughts paid as output", () => {
+    expectEverywhere(GENERATE_CONTENT_USAGE, "text/event-stream", chunks.map((c) => `data: ${JSON.stringify(c)}\r\n\r\n`).join(""), WANTED);
+  });
+
+  test("a JSON array streamed element by element, pretty-printed as the API sends it; cut short, the counts so far", () => {
+    const array = `[${chunks.map((c) => JSON.stringify(c, null, 2)).join("\n,\r\n")}\n]`;
+    expectEverywhere(GENERATE_CONTENT_USAGE, "application/json", array, WANTED);
+    const first = array.slice(0, array.indexOf("\n,\r\n"));
+    expect(readCut(GENERATE_CONTENT_USAGE, "application/json", first, [])).toEqual({ model: "gemini-2.5-flash", usage: { inputTokens: 1000, outputTokens: 20, cacheWriteTokens: 0, cacheReadTokens: 4000 } });
+  });
+
+  test("an answer without a modelVersion is the model its request's path named", () => {
+    const answer = JSON.stringify({ candidates: [], usageMetadata: { promptTokenCount: 7, candidatesTokenCount: 3 } });
+    expect(readCut(GENERATE_CONTENT_USAGE, "application/json", answer, [], "gemini-2.5-pro")).toEqual({ model: "gemini-2.5-pro", usage: { inputTokens: 7, outputTokens: 3, cacheWriteTokens: 0, cacheReadTokens: 0 } });
+  });
+});
+
+describe("the gateway's SSE reading", () => {
+  test("data split over several lines is one event's data, with or without the space after the colon", () => {
+    const stream = 'event: message_start\ndata:{"type":"message_start",\ndata: "message":{"model":"claude-haiku-4-5","usage":{"input_tokens":5,"output_tokens":1}}}\n\n: a comment\nid: 7\n\n';
+    expectEverywhere(MESSAGES_USAGE, "text/event-stream", stream, { model: "claude-haiku-4-5", usage: { inputTokens: 5, outputTokens: 1, cacheWriteTokens: 0, cacheReadTokens: 0 } });
   });
 });
