@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { MESSAGES_USAGE } from "../../src/gateway/services/anthropic.ts";
 import { GENERATE_CONTENT_USAGE } from "../../src/gateway/services/gemini.ts";
 import { CHAT_COMPLETIONS_USAGE, RESPONSES_USAGE } from "../../src/gateway/services/openai.ts";
-import { JsonUsageReader, SseUsageReader, type UsageReader, type UsageWire, usageReaderFor } from "../../src/gateway/usage-reader.ts";
+import { JsonUsageReader, type MeteredResponse, SseUsageReader, type UsageReader, type UsageWire, usageReaderFor } from "../../src/gateway/usage-reader.ts";
 
 const sseReader = () => usageReaderFor(MESSAGES_USAGE, "text/event-stream")!;
 const jsonReader = () => usageReaderFor(MESSAGES_USAGE, "application/json")!;
@@ -111,7 +111,7 @@ function readCut(wire: UsageWire, contentType: string, text: string, cuts: numbe
 }
 
 /** The same answer wherever one cut falls, and in pieces of 1 to 5 bytes. */
-function expectEverywhere(wire: UsageWire, contentType: string, text: string, wanted: unknown, requestedModel: string | null = null) {
+function expectEverywhere(wire: UsageWire, contentType: string, text: string, wanted: MeteredResponse, requestedModel: string | null = null) {
   const length = new TextEncoder().encode(text).length;
   for (let cut = 1; cut < length; cut++) expect(readCut(wire, contentType, text, [cut], requestedModel)).toEqual(wanted);
   for (let size = 1; size <= 5; size++) {
