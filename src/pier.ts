@@ -23,6 +23,7 @@ import { Tasks } from "./tasks/tasks.ts";
 import { Verifications } from "./tasks/verification.ts";
 import { McpEndpoint } from "./mcp-endpoint/endpoint.ts";
 import { Gateway, type GatewayEnv } from "./gateway/gateway.ts";
+import type { ModelServiceName } from "./gateway/model-service.ts";
 import { BudgetGate } from "./costs/budget-gate.ts";
 import { terminalGatewayEnv } from "./gateway/claude-settings.ts";
 import { AgentMcpServers } from "./mcp-servers/agent-servers.ts";
@@ -127,10 +128,11 @@ export interface Pier {
   /** The budgets (a run's, each session's, the monthly hard stop) every model request of a session passes. */
   budgets: BudgetGate;
   /**
-   * How a Claude Code process of the session reaches the API: through the gateway (metered) when
-   * pods reach Pier, else with the real credential in its environment alone (see ClaudeCodeLaunch).
+   * How an agent's process of the session reaches a model service (Anthropic's unless named, as
+   * Claude Code's does): through the gateway (metered) when pods reach Pier, else with the real
+   * credential in its environment alone (see ClaudeCodeLaunch and Gateway.envFor).
    */
-  gatewayEnvFor(session: Session): Promise<GatewayEnv>;
+  gatewayEnvFor(session: Session, service?: ModelServiceName): Promise<GatewayEnv>;
   /** Where pods reach Pier, or null when they cannot (network none); known once Pier listens. */
   podUrl(): string | null;
   /** Pier listens on this port now (PIER_PORT=0 picks one). */
@@ -554,7 +556,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     mcpServers,
     gateway,
     budgets,
-    gatewayEnvFor: (session) => gateway.envFor(session),
+    gatewayEnvFor: (session, service) => gateway.envFor(session, service),
     podUrl: () => address.podUrl(),
     listening: (actual) => {
       address.listening(actual);

@@ -11,7 +11,7 @@ import type { Sessions } from "../sessions/sessions.ts";
 import { addSessionCost } from "../sessions/session-cost.ts";
 import type { Session } from "../sessions/session.ts";
 import type { AnthropicCredential, Credentials } from "../settings/credentials.ts";
-import { meteredBody } from "./metered-body.ts";
+import { drainBoundFor, meteredBody } from "./metered-body.ts";
 import type { ForwardedPath, ModelService, ModelServiceName, ServiceCredential } from "./model-service.ts";
 import { ANTHROPIC } from "./services/anthropic.ts";
 import { GEMINI } from "./services/gemini.ts";
@@ -203,11 +203,11 @@ export class Gateway {
       if (service.name === "anthropic") this.refusals.set(session.id, credential.kind);
       return refusedCredential(service, upstream, credential);
     }
-    return this.passBack(session, service, route, upstream);
+    return this.passBack(session, service, route, upstream, body?.byteLength ?? 0);
   }
 
   /** The answer as it came, its bytes going out as they arrive; a successful answer of a model is metered on the way. */
-  private passBack(session: Session, service: ModelService, route: ForwardedPath, upstream: Response): Response {
+  private passBack(session: Session, service: ModelService, route: ForwardedPath, upstream: Response, requestBytes: number): Response {
     const headers = new Headers();
     for (const [name, value] of upstream.headers) if (service.answerHeaders.test(name)) headers.set(name, value);
     if (!upstream.body) return new Response(null, { status: upstream.status, headers });
@@ -234,6 +234,7 @@ export class Gateway {
         const priced = this.pricedModel(now.model);
         if (priced) meter.saw(priced, now.usage);
       },
+      drainBoundFor(requestBytes),
     );
     return new Response(body, { status: upstream.status, headers });
   }

@@ -173,6 +173,27 @@ describe("the gateway for OpenAI's and Gemini's APIs", () => {
     expect(await ledger(session)).toEqual(adminBefore);
   });
 
+  test("a client that leaves a Responses stream before its last event, which repeats 3 MB of instructions, still has its usage recorded", async () => {
+    const { env } = await envOf(session, "openai");
+    const before = await ledger(session);
+    openai.script({ text: "Left before the end.", usage: { input: 5000, output: 70, cached: 1000 }, chunkDelayMs: 150 });
+    const leave = new AbortController();
+    const res = await fetch(`${env.OPENAI_BASE_URL}/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.OPENAI_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-5.4", instructions: "y".repeat(3 * 1024 * 1024), input: "hi", stream: true }),
+      signal: leave.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let seen = "";
+    while (!seen.includes("event: response.output_text.delta")) seen += new TextDecoder().decode((await reader.read()).value, { stream: true });
+    expect(seen).not.toContain("response.completed");
+    leave.abort();
+    await reader.cancel().catch(() => {});
+    expect(await gained(session, before)).toEqual({ costUsd: expect.closeTo(costOf("gpt-5.4", 4000, 70, 1000), 12), inputTokens: 4000, outputTokens: 70, cacheReadTokens: 1000, cacheWriteTokens: 0 });
+  }, 30_000);
+
   test("Responses whole: metered; a background response, whose usage would never pass here, is refused before it reaches the API", async () => {
     const client = await openaiFor(session);
     const before = await ledger(session);
