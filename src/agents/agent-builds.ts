@@ -82,9 +82,9 @@ export class AgentBuilds {
       const files = join(work, "files");
       if (build.kind === "package") {
         const tarball = join(work, "package.tgz");
-        await downloadTarball(this.deps.registry, build.doc, tarball, { label: "agents", onProgress: (received, total) => progress(byteFraction(received, total)) });
+        await downloadTarball(this.deps.registry, build.doc, tarball, { label: "agents' packages", onProgress: (received, total) => progress(byteFraction(received, total)) });
         mkdirSync(files, { mode: 0o755 });
-        await unpackPackage(tarball, files, `${build.doc.name} ${build.doc.version}`, "agent", build.programs);
+        await unpackPackage(tarball, files, `${build.doc.name} ${build.doc.version}`, "coding agent", build.programs);
       } else {
         await installPackage({ registry: this.deps.registry, doc: build.doc, cpu: build.cpu, dir: files, cacheDir: join(this.deps.dir, ".install-cache") });
       }
