@@ -86,7 +86,8 @@ export class AgentBuilds {
         mkdirSync(files, { mode: 0o755 });
         await unpackPackage(tarball, files, `${build.doc.name} ${build.doc.version}`, "coding agent", build.programs);
       } else {
-        await installPackage({ registry: this.deps.registry, doc: build.doc, cpu: build.cpu, dir: files, cacheDir: join(this.deps.dir, ".install-cache") });
+        // The installer's cache goes with the work directory: the kept install is all that is needed after.
+        await installPackage({ registry: this.deps.registry, doc: build.doc, cpu: build.cpu, dir: files, cacheDir: join(work, "cache") });
       }
       // Whole or not at all; another Pier sharing the tools directory may have kept it meanwhile.
       try {

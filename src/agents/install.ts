@@ -15,7 +15,7 @@ export interface InstallOptions {
   cpu: "x64" | "arm64";
   /** A new directory to install into: it ends up holding `node_modules`. */
   dir: string;
-  /** The installer's own cache of downloads (in the tools directory, which only the server writes). */
+  /** The installer's own cache of downloads (a directory only the server writes). */
   cacheDir: string;
 }
 

@@ -4,7 +4,8 @@
  * correct sha512 integrity): the first start of an agent does not wait, it says how far the fetch
  * is and gives a promise to wait on; starts meanwhile share one download, whose progress is
  * published; then the platform build's program runs. A build holding a link is refused with a
- * sentence, and a package with no build for this machine says so. On the
+ * sentence, and a package with no build for this machine says so. A Node program is installed with
+ * its dependencies (by Bun's installer, from this registry) and run by the machine's node. On the
  * local runtime, with a tools directory of its own (the real packages are tested in pods by
  * agent-supply.test.ts).
  */
@@ -14,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, sym
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AgentBuildStatus } from "../../src/agents/agent-builds.ts";
-import type { AgentLaunch } from "../../src/agents/agent-supply.ts";
+import { type AgentLaunch, NODE_VERSION } from "../../src/agents/agent-supply.ts";
 import { findUserByUsername } from "../../src/auth/users.ts";
 import { getRepo } from "../../src/repos/repos.ts";
 import type { PodShell } from "../../src/workspaces/pod-script.ts";
@@ -63,6 +64,8 @@ function registry() {
     const body = { name, version, ...doc, dist: { tarball: `${url}${file}`, integrity: integrity(bytes ?? new Uint8Array()) } };
     routes.set(`/${name}/${version}`, () => Response.json(body));
     routes.set(`/${name}/latest`, () => Response.json(body));
+    // The whole document of the package, as installers ask for it.
+    routes.set(`/${name}`, () => Response.json({ name, "dist-tags": { latest: version }, versions: { [version]: body } }));
     if (bytes) routes.set(file, () => new Response(bytes));
   };
   return { url, seen, publish, stop: () => http.stop(true) };
@@ -167,4 +170,49 @@ describe("an agent's package fetched from the registry", () => {
     const machine = ARCH === "x64" ? "x86_64" : "aarch64";
     expect(await launch("elsewhere")).toEqual({ unavailable: `Fake has no build for this pod's machine (${machine}).`, ready: null });
   });
+
+  test("a Node program is installed with its dependencies and run by the machine's own node, when it is new enough for it", async () => {
+    npm.publish("fake-dep", "1.2.0", { main: "index.js" }, await tarball((pkg) => {
+      writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "fake-dep", version: "1.2.0", main: "index.js" }));
+      writeFileSync(join(pkg, "index.js"), 'module.exports = "a dependency of the test registry";\n');
+    }));
+    const cli = 'console.log(require("fake-dep") + ": " + process.argv.slice(2).join(" "));\n';
+    const publishNodeAgent = async (version: string, node: string) => {
+      const doc = { name: "fake-node-agent", version, bin: { "fake-node-agent": "cli.js" }, dependencies: { "fake-dep": "^1.0.0" }, engines: { node } };
+      npm.publish("fake-node-agent", version, doc, await tarball((pkg) => {
+        writeFileSync(join(pkg, "package.json"), JSON.stringify(doc));
+        writeFileSync(join(pkg, "cli.js"), cli);
+      }));
+      const res = await pier.fetch("/api/config/agents", json({ id: `node-agent-${version.replaceAll(".", "-")}`, name: "Fake Node", package: "fake-node-agent", version, args: ["--acp"], service: "none" }, { cookie }));
+      expect(res.status, await res.clone().text()).toBe(201);
+      return `node-agent-${version.replaceAll(".", "-")}`;
+    };
+
+    const id = await publishNodeAgent("2.0.0", ">=18");
+    const fetching = await launch(id);
+    if (!("unavailable" in fetching)) throw new Error("started before it was installed");
+    expect(fetching.unavailable).toBe("Fetching Fake Node 2.0.0 with its dependencies…");
+    await fetching.ready;
+    const node = Bun.which("node");
+    const answer = await launch(id);
+    if (!node) {
+      // No node on this machine: Pier's own is asked of the registry (which has none).
+      expect(answer).toMatchObject({ unavailable: expect.stringContaining("The npm registry has no node-linux-") });
+      return;
+    }
+    const installed = join(tools, "agents", "installs", `fake-node-agent@2.0.0-linux-${ARCH}`, "node_modules");
+    expect(answer).toEqual({ command: [node, join(installed, "fake-node-agent", "cli.js"), "--acp"], env: {} });
+    if (!("command" in answer)) return;
+    const ran = await shell.runtime.exec(shell.pod, answer.command, { cwd: shell.cwd, timeoutMs: 30_000 });
+    expect(ran.stdout).toBe("a dependency of the test registry: --acp\n");
+    expect(existsSync(join(installed, "fake-dep", "index.js"))).toBe(true);
+
+    // A program that wants a newer node than the machine's gets Pier's own, from the registry (which has none here).
+    const newer = await publishNodeAgent("2.0.1", ">=999");
+    // Waiting would not help: the install goes on, and the answer says both.
+    expect(await launch(newer)).toEqual({
+      unavailable: `Fetching Fake Node 2.0.1 with its dependencies… The npm registry has no node-linux-${ARCH} ${NODE_VERSION}, the Node.js Pier supplies.`,
+      ready: null,
+    });
+  }, 120_000);
 });
