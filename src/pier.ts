@@ -3,6 +3,11 @@ import { join } from "node:path";
 import { CredentialSockets } from "./auth/credential-sockets.ts";
 import { ClaudeCodeBuilds } from "./claude-code/builds.ts";
 import { ClaudeCodeSupply, buildDir, hostVariant } from "./claude-code/supply.ts";
+import { AgentBuilds } from "./agents/agent-builds.ts";
+import { hostAgentFacts } from "./agents/agent-facts.ts";
+import { AgentSupply } from "./agents/agent-supply.ts";
+import { Agents } from "./agents/agents.ts";
+import { PackageDocs } from "./agents/package-docs.ts";
 import { LoginLimiter } from "./auth/login-limiter.ts";
 import { deleteExpiredSignIns } from "./auth/sign-ins.ts";
 import { countUsers, hasAnyUser } from "./auth/users.ts";
@@ -160,6 +165,8 @@ export interface Pier {
   claudeCode: ClaudeCodeSupply;
   /** The program to run as `claude` in the session's pod: the image's own, else Pier's copy (fetched first if need be). */
   claudeCodeCommandFor(session: { repoId: string; userId: string }): Promise<string>;
+  /** The coding agents the ACP engine runs (shipped and admins'), and how to start one in a pod. */
+  agents: Agents;
   sessions: Sessions;
   terminals: Terminals;
   chats: Chats;
@@ -313,6 +320,15 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     },
   });
   pods.onReady((key, shell) => claudeCode.prepare(key, shell));
+  // Agents for the ACP engine: npm packages kept in the tools directory, placed read-only in pods as they start.
+  const agentDocs = new PackageDocs(config.npmRegistry, join(config.toolsDir, "agents", "registry"));
+  const agents = new Agents({ db, docs: agentDocs, audit,
+    supply: new AgentSupply({ runtime: runtime.kind, docs: agentDocs,
+      builds: new AgentBuilds({ dir: join(config.toolsDir, "agents"), registry: config.npmRegistry, bus }),
+      podDir: (key) => services.agentsDir(key),
+      hostFacts: hostAgentFacts,
+    }),
+  });
   // Previews (issue 26): a pod's relay is started as the pod comes up (a failure is said in the
   // log, and again to whoever previews); built (or found) now, so the first pod does not wait for the compiler.
   const relayBuild = relayHub && new RelayBuild({ toolsDir: config.toolsDir, prebuilt: config.relayBinary ?? undefined, log: (line) => console.error(line) });
@@ -576,6 +592,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     environments,
     claudeCode,
     claudeCodeCommandFor: (session) => claudeCode.commandFor({ repoId: session.repoId, userId: session.userId }),
+    agents,
     sessions,
     terminals,
     chats,

@@ -26,3 +26,4 @@ export * from "./previews/tables.ts";
 export * from "./sso/tables.ts";
 export * from "./audit/tables.ts";
 export * from "./push/tables.ts";
+export * from "./agents/tables.ts";

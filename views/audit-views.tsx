@@ -26,6 +26,9 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   sso_provider_removed: "Sign-in provider removed",
   identity_linked: "Identity linked",
   identity_unlinked: "Identity unlinked",
+  agent_added: "Agent added",
+  agent_changed: "Agent changed",
+  agent_removed: "Agent removed",
 };
 
 /** Who did it, in words: a person by name, an agent after its person, a trigger by name, or Pier. */

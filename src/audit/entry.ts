@@ -25,6 +25,9 @@ export const AUDIT_ACTIONS = [
   "sso_provider_removed",
   "identity_linked",
   "identity_unlinked",
+  "agent_added",
+  "agent_changed",
+  "agent_removed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -42,6 +42,7 @@ import { gatewayRequest } from "./api/gateway-routes.ts";
 import { skillApi } from "./api/skill-routes.ts";
 import { policyApi } from "./api/policy-routes.ts";
 import { mcpServerApi } from "./api/mcp-server-routes.ts";
+import { agentApi } from "./api/agent-routes.ts";
 import { triggerApi } from "./api/trigger-routes.ts";
 import { automationPages } from "./pages/automation-pages.tsx";
 import { previewApi } from "./api/preview-routes.ts";
@@ -135,6 +136,7 @@ export function createApp(pier: Pier) {
     .use(skillApi(pier))
     .use(policyApi(pier))
     .use(mcpServerApi(pier))
+    .use(agentApi(pier))
     .use(triggerApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))

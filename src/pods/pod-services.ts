@@ -164,6 +164,14 @@ export class PodServices {
     return join(this.dir(key), "claude-code");
   }
 
+  /**
+   * Where Pier's own copies of agents are for a pod (see src/agents/agent-supply.ts): started by
+   * their paths, never on PATH, so an image's own copy is what the terminal runs.
+   */
+  agentsDir(key: PodKey): string {
+    return join(this.dir(key), "agents");
+  }
+
   /** Login shells in the pod source this, which puts the gh wrapper first on PATH and Pier's Claude Code last. */
   profile(key: PodKey): string {
     return join(this.dir(key), "profile.sh");
