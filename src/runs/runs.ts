@@ -415,7 +415,7 @@ export class Runs {
       const task = this.deps.tasks.read(run.taskId);
       const session = await this.deps.sessions.start(
         this.actorOf(run),
-        { repoId: run.repoId, taskId: run.taskId, title: `Run ${run.attempt}: ${task.title}`.slice(0, 200), model: run.model ?? undefined, engine: run.engine },
+        { repoId: run.repoId, taskId: run.taskId, title: `Run ${run.attempt}: ${task.title}`.slice(0, 200), model: run.model ?? undefined, engine: run.engine, ...(run.agent ? { agent: run.agent } : {}) },
         { runId: run.id },
       );
       this.move(run.id, { sessionId: session.id });
