@@ -263,8 +263,8 @@ class AcpTurn {
 
   /**
    * What the agent says of a tool call: its name first (opencode's comes alone, its input in the
-   * next update), then its input, then its end. The call is shown once its input is known (or it
-   * ends, or asks permission), and its result once it ends.
+   * next update), then its input, then its end. The call is shown once it runs (or asks
+   * permission, or ends), with the input known by then, and its result once it ends.
    */
   private toolCall(id: string, name: string | undefined, input: unknown, update: acp.ToolCallUpdate): void {
     let call = this.calls.get(id);
@@ -273,7 +273,8 @@ class AcpTurn {
       this.calls.set(id, call);
     }
     if (hasInput(input)) call.input = input;
-    if (!call.recorded && (hasInput(input) || update.status === "completed" || update.status === "failed")) this.recordCall(id, call);
+    // Shown once it runs (or asks first, or ends): a pending call's input may not be whole yet (opencode's bash gives only its cwd).
+    if (!call.recorded && update.status && update.status !== "pending") this.recordCall(id, call);
     if (call.done || (update.status !== "completed" && update.status !== "failed")) return;
     call.done = true;
     const refusal = this.refusals.get(id);
