@@ -162,7 +162,8 @@ export class Runs {
     const planned = variants.map((variant) => {
       const model = variant.model || plain.defaultModel;
       if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
-      return { engine: variant.engine ?? plain.defaultEngine, model, agent: variant.agent || null };
+      const engine = variant.engine ?? plain.defaultEngine;
+      return { engine, model, agent: this.deps.sessions.agentFor(engine, variant.agent || null) };
     });
     const batchId = newId();
     const createdAt = new Date();

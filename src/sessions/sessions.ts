@@ -211,8 +211,8 @@ export class Sessions {
     return session;
   }
 
-  /** The agent a session of `engine` runs: one that exists for engine acp, none for the others. */
-  private agentFor(engine: ChatEngineName, agent: string | null): string | null {
+  /** The agent a session (or a run's) of `engine` runs: one that exists for engine acp, none for the others; a 400 naming `agent` otherwise. */
+  agentFor(engine: ChatEngineName, agent: string | null): string | null {
     if (engine !== "acp") {
       if (agent) throw invalid("agent", 'Agent goes with the engine "acp"; the other engines run their own agent.');
       return null;
