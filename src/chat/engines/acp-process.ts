@@ -44,10 +44,20 @@ export class AcpProcess {
     process.onErrorOutput((chunk) => {
       this.stderr = (this.stderr + new TextDecoder().decode(chunk)).slice(-STDERR_TAIL_BYTES);
     });
+    // Once the connection is closed it reads no more: what the process still writes then is dropped.
+    let open = true;
     const output = new ReadableStream<Uint8Array>({
       start(controller) {
-        process.onOutput((chunk) => controller.enqueue(chunk));
-        void process.exited.then(() => controller.close());
+        process.onOutput((chunk) => {
+          if (open) controller.enqueue(chunk);
+        });
+        void process.exited.then(() => {
+          if (open) controller.close();
+          open = false;
+        });
+      },
+      cancel() {
+        open = false;
       },
     });
     const input = new WritableStream<Uint8Array>({ write: (chunk) => process.write(chunk) });

@@ -191,6 +191,8 @@ interface CallSeen {
   recorded: boolean;
   /** Its result is in the chat. */
   done: boolean;
+  /** The change it said it would make (opencode shows a write's only with its permission request), for a result that reports none. */
+  diff?: string;
 }
 
 /**
@@ -273,6 +275,7 @@ class AcpTurn {
       this.calls.set(id, call);
     }
     if (hasInput(input)) call.input = input;
+    call.diff = acpDiff(update.content, this.turn.session.worktreePath) ?? call.diff;
     // Shown once it runs (or asks first, or ends): a pending call's input may not be whole yet (opencode's bash gives only its cwd).
     if (!call.recorded && update.status && update.status !== "pending") this.recordCall(id, call);
     if (call.done || (update.status !== "completed" && update.status !== "failed")) return;
@@ -280,7 +283,7 @@ class AcpTurn {
     const refusal = this.refusals.get(id);
     if (refusal !== undefined) return this.turn.record({ kind: "tool_result", id, output: refusal, isError: true, refused: true });
     const isError = update.status === "failed";
-    const diff = isError ? undefined : acpDiff(update.content, this.turn.session.worktreePath);
+    const diff = isError ? undefined : call.diff;
     this.turn.record({ kind: "tool_result", id, output: acpResultText(update.content, update.rawOutput), isError, ...(diff ? { diff } : {}) });
   }
 
@@ -302,6 +305,7 @@ class AcpTurn {
       this.calls.set(toolCallId, call);
     }
     if (hasInput(request.toolCall.rawInput)) call.input = request.toolCall.rawInput;
+    call.diff = acpDiff(request.toolCall.content, this.turn.session.worktreePath) ?? call.diff;
     if (!call.recorded) this.recordCall(toolCallId, call);
     const verdict: Verdict = this.refusals.has(toolCallId)
       ? { allowed: false, reason: this.refusals.get(toolCallId)! }
