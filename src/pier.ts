@@ -68,6 +68,7 @@ import { HolderHub } from "./terminal/holder/holder-stream.ts";
 import { Terminals } from "./terminal/terminals.ts";
 import { Chats, noteInChat } from "./chat/chats.ts";
 import { AnthropicEngine } from "./chat/engines/anthropic.ts";
+import { AcpEngine } from "./chat/engines/acp.ts";
 import { ClaudeCodeEngine } from "./chat/engines/claude-code.ts";
 import { schedulePodJobs, RECONCILE_PODS } from "./jobs/pod-jobs.ts";
 import { schedulePrJobs } from "./jobs/pr-jobs.ts";
@@ -381,6 +382,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     filesFor: async (session) => sessionFiles({ podUrl: () => address.podUrl(), services, mcpServers, skills, settings }, session),
     podFacts: (key) => claudeCode.offerFacts(key),
     audit,
+    agentExists: (id) => agents.get(id) !== null,
   });
   pods.onReady((key, shell) => sessions.podReady(key, shell.pod.id));
   // A pod made again from a new environment: its person's live sessions of the repo get a new shell, told why.
@@ -438,9 +440,17 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     },
     refusedCredential: (sessionId) => gateway.takeRefusal(sessionId),
   });
+  // A coding agent over ACP, started as pier.agents says and pointed at the gateway for its model service.
+  const acpEngine = new AcpEngine({ db, pods, settings, agents,
+    gatewayEnv: async (session, service) => {
+      await address.settled();
+      return gateway.envFor(session, service);
+    },
+  });
+  const engines = { pier: pierEngine, "claude-code": claudeCodeEngine, acp: acpEngine };
   const chats = new Chats({ db, bus, sessions,
     // Each session's chat is answered by the engine it was started with.
-    engine: { runTurn: (turn) => (turn.session.engine === "claude-code" ? claudeCodeEngine : pierEngine).runTurn(turn) },
+    engine: { runTurn: (turn) => engines[turn.session.engine].runTurn(turn) },
     toolsFor: async (session) => new ToolRegistry([...builtInTools.tools, ...(await agentMcp.tools(session))]),
     authorize: (session, call, signal, record) => approvals.authorize(session, call, signal, record),
     pendingApprovals: (sessionId) => approvals.pendingIds(sessionId),
@@ -459,6 +469,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     stopAgentProcesses: async (sessionId) => {
       await agentMcp.stop(sessionId);
       await claudeCodeEngine.stop(sessionId);
+      await acpEngine.stop(sessionId);
     },
     release: (sessionId) => {
       gateway.revoke(sessionId);
@@ -640,6 +651,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       }
       await agentMcp.stopAll();
       await claudeCodeEngine.stopAll();
+      await acpEngine.stopAll();
       await hosts.detachAll();
       await services.closeAll();
       db.$client.close();

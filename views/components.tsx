@@ -146,8 +146,9 @@ export function TextArea(props: Omit<FieldProps, "type" | "secret" | "autocomple
 }
 
 /** What each chat engine is called on pages (a session's label, the forms' choices). */
-export const ENGINE_LABEL: Record<"pier" | "claude-code", string> = { pier: "Pier's agent", "claude-code": "Claude Code" };
-export const ENGINE_CHOICES: Array<[string, string]> = Object.entries(ENGINE_LABEL);
+export const ENGINE_LABEL: Record<"pier" | "claude-code" | "acp", string> = { pier: "Pier's agent", "claude-code": "Claude Code", acp: "Coding agent (ACP)" };
+/** The engines the forms offer by themselves; the ACP engine is offered as each of its agents. */
+export const ENGINE_CHOICES: Array<[string, string]> = Object.entries(ENGINE_LABEL).filter(([engine]) => engine !== "acp");
 
 /** A Field with a fixed set of choices; `options` are [value, label] pairs. */
 export function SelectField(props: { form: FormState; name: string; label: string; options: Array<[string, string]>; hint?: string }) {

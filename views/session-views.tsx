@@ -7,7 +7,7 @@ import type { Repo } from "../src/repos/repos.ts";
 import type { Session } from "../src/sessions/session.ts";
 import type { PublicTask } from "../src/tasks/tasks.ts";
 import type { Notice } from "../src/notices/notices.ts";
-import { ENGINE_CHOICES, ENGINE_LABEL, Field, FormError, type FormState, HxForm, SelectField, formatDate, formatDuration, formatUsd } from "./components.tsx";
+import { ENGINE_LABEL, Field, FormError, type FormState, HxForm, SelectField, formatDate, formatDuration, formatUsd } from "./components.tsx";
 import { DismissibleNotice } from "./dismissible-notice.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
@@ -23,7 +23,7 @@ interface PageProps {
 }
 
 export function NewSessionPage(
-  props: PageProps & { repos: Repo[]; form: FormState; branches: string[]; models: string[]; defaultModel: string; tasks: PublicTask[] },
+  props: PageProps & { repos: Repo[]; form: FormState; branches: string[]; engines: Array<[string, string]>; models: string[]; defaultModel: string; tasks: PublicTask[] },
 ) {
   const model = props.form.values.model ?? props.defaultModel;
   const selected = props.form.values.repoId ?? props.repos[0]?.id;
@@ -69,8 +69,8 @@ export function NewSessionPage(
             <SelectField form={props.form} name="taskId" label="Task"
               options={[["", "No task"], ...props.tasks.map((task): [string, string] => [task.id, taskChoiceLabel(task)])]}
               hint="Optional. The agent works on the task and reports on it; a task to do moves to In progress." />
-            <SelectField form={props.form} name="engine" label="Chat engine" options={ENGINE_CHOICES}
-              hint="Pier's own agent, or Claude Code running in your pod (on your Claude Code token or the Anthropic key)." />
+            <SelectField form={props.form} name="engine" label="Chat engine" options={props.engines}
+              hint="Pier's own agent, Claude Code running in your pod (on your Claude Code token or the Anthropic key), or another coding agent in your pod over ACP." />
             <div class="field">
               <label for="field-model">Model for the chat agent</label>
               <select id="field-model" name="model">
@@ -128,6 +128,11 @@ export interface SessionRow {
 }
 
 /** Why a session needs its person, as its row and the dashboard say it. */
+/** What answers the session's chat, as the page names it: an ACP session by its agent. */
+function engineLabel(session: { engine: keyof typeof ENGINE_LABEL; agent: string | null }): string {
+  return session.engine === "acp" && session.agent ? `${session.agent} (ACP)` : ENGINE_LABEL[session.engine];
+}
+
 export const ATTENTION_LABEL: Record<string, string> = {
   turn_end: "needs you: turn ended",
   approval: "waiting for approval",
@@ -163,7 +168,7 @@ export function SessionList(props: { rows: SessionRow[]; empty: string }) {
             ""
           )}
           <span class="pill" safe>
-            {ENGINE_LABEL[session.engine]}
+            {engineLabel(session)}
           </span>
           <PrChips prs={prs} />
           <span class="muted mono" safe>
@@ -329,7 +334,7 @@ export function SessionPage(props: SessionPageProps) {
               <div>
                 <dt>Engine</dt>
                 <dd id="session-engine" data-engine={session.engine} safe>
-                  {ENGINE_LABEL[session.engine]}
+                  {engineLabel(session)}
                 </dd>
               </div>
               <div>

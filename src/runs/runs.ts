@@ -162,7 +162,8 @@ export class Runs {
     const planned = variants.map((variant) => {
       const model = variant.model || plain.defaultModel;
       if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
-      return { engine: variant.engine ?? plain.defaultEngine, model, agent: variant.agent || null };
+      const engine = variant.engine ?? plain.defaultEngine;
+      return { engine, model, agent: this.deps.sessions.agentFor(engine, variant.agent || null) };
     });
     const batchId = newId();
     const createdAt = new Date();
@@ -415,7 +416,7 @@ export class Runs {
       const task = this.deps.tasks.read(run.taskId);
       const session = await this.deps.sessions.start(
         this.actorOf(run),
-        { repoId: run.repoId, taskId: run.taskId, title: `Run ${run.attempt}: ${task.title}`.slice(0, 200), model: run.model ?? undefined, engine: run.engine },
+        { repoId: run.repoId, taskId: run.taskId, title: `Run ${run.attempt}: ${task.title}`.slice(0, 200), model: run.model ?? undefined, engine: run.engine, ...(run.agent ? { agent: run.agent } : {}) },
         { runId: run.id },
       );
       this.move(run.id, { sessionId: session.id });

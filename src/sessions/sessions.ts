@@ -58,6 +58,7 @@ export function publicSession(session: Session) {
     error: session.error,
     podId: session.podId,
     engine: session.engine,
+    ...(session.agent ? { agent: session.agent } : {}),
     model: session.model,
     costUsd: session.costUsd,
     attention: session.attention,
@@ -104,6 +105,8 @@ export interface SessionDeps {
   podFacts?(key: PodKey): PodFactsOffer;
   /** Starting, ending and resuming a session go in it, with who did it. */
   audit: AuditLog;
+  /** The ACP engine's agents (see pier.agents): a session of engine acp names one. */
+  agentExists(id: string): boolean;
 }
 
 const MAX_TITLE = 200;
@@ -116,6 +119,7 @@ export const StartSessionInput = Type.Object({
   title: optionalText("Title", { trim: true, maxLength: MAX_TITLE, pattern: NO_CONTROL_CHARS, rule: `Title must be at most ${MAX_TITLE} characters without control characters.` }),
   model: optionalText("Model"),
   engine: Type.Optional(EngineField),
+  agent: optionalText("Agent", { description: 'The coding agent (an id of /api/config/agents) the engine "acp" runs.' }),
 });
 export type StartSessionInput = Static<typeof StartSessionInput>;
 
@@ -153,6 +157,7 @@ export class Sessions {
     const model = input.model || this.deps.settings.plain().defaultModel;
     if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
     const engine: ChatEngineName = input.engine ?? this.deps.settings.plain().defaultEngine;
+    const agent = this.agentFor(engine, input.agent || null);
     const requested = input.branch || undefined;
     const id = newId();
     let branch: string;
@@ -184,6 +189,8 @@ export class Sessions {
       model,
       engine,
       claudeSessionId: null,
+      agent,
+      acpSessionId: null,
       costUsd: 0,
       attention: null,
       origin: run ? "run" : "person",
@@ -202,6 +209,17 @@ export class Sessions {
     this.deps.audit.record(actor, "session_started", sessionTarget(session), { detail: run ? `for run ${run.runId}` : null });
     this.provisionInBackground(session, user.username, startedAt);
     return session;
+  }
+
+  /** The agent a session (or a run's) of `engine` runs: one that exists for engine acp, none for the others; a 400 naming `agent` otherwise. */
+  agentFor(engine: ChatEngineName, agent: string | null): string | null {
+    if (engine !== "acp") {
+      if (agent) throw invalid("agent", 'Agent goes with the engine "acp"; the other engines run their own agent.');
+      return null;
+    }
+    if (!agent) throw invalid("agent", 'Agent is required with the engine "acp": the id of one of /api/config/agents, such as opencode.');
+    if (!this.deps.agentExists(agent)) throw invalid("agent", `No agent has the id ${agent}; pick one of /api/config/agents.`);
+    return agent;
   }
 
   /**

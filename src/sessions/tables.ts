@@ -6,8 +6,8 @@ import { repos } from "../repos/tables.ts";
 export type SessionState = "provisioning" | "active" | "ended" | "failed";
 /** The states of a live session: its worktree is being made or is there to work in. */
 export const LIVE_STATES: SessionState[] = ["provisioning", "active"];
-/** What answers a session's chat: Pier's own agent, or Claude Code running in the pod. */
-export const CHAT_ENGINES = ["pier", "claude-code"] as const;
+/** What answers a session's chat: Pier's own agent, Claude Code running in the pod, or a coding agent spoken to over ACP (see `agent`). */
+export const CHAT_ENGINES = ["pier", "claude-code", "acp"] as const;
 export type ChatEngineName = (typeof CHAT_ENGINES)[number];
 /** Why a session needs its person now (see the session object in API.md). */
 export const SESSION_ATTENTION = ["turn_end", "approval", "bell", "quiet", "feedback", "sign_in", "disk", "budget"] as const;
@@ -47,6 +47,13 @@ export const sessions = sqliteTable(
      * every later Claude Code process of the session resumes it, so the chat keeps its memory.
      */
     claudeSessionId: text("claude_session_id"),
+    /** The agent (an id of /api/config/agents) the ACP engine runs; null for the other engines. */
+    agent: text("agent"),
+    /**
+     * The agent's own ACP session id (engine acp), once it has one: a later process of the
+     * session loads it where the agent can, so the conversation goes on.
+     */
+    acpSessionId: text("acp_session_id"),
     costUsd: real("cost_usd").notNull().default(0),
     /** Why the session needs its person now, or null: "approval" while its agent waits for one. */
     attention: text("attention", { enum: SESSION_ATTENTION }),

@@ -160,7 +160,8 @@ const PLAIN = {
   defaultEngine: {
     default: "pier" as ChatEngineName,
     parse: (raw: unknown) =>
-      CHAT_ENGINES.includes(raw as ChatEngineName) ? (raw as ChatEngineName) : { problem: 'Default engine must be "pier" or "claude-code".' },
+      // The ACP engine needs an agent chosen with it, so it is never the default.
+      raw !== "acp" && CHAT_ENGINES.includes(raw as ChatEngineName) ? (raw as ChatEngineName) : { problem: 'Default engine must be "pier" or "claude-code".' },
   } satisfies PlainSetting<ChatEngineName>,
   // The instance's spending per calendar month (UTC) that the Costs page and the dashboard measure
   // against; null is no budget.

@@ -12,7 +12,8 @@ export type SessionJson = {
   state: string;
   error: string | null;
   podId: string | null;
-  engine: "pier" | "claude-code";
+  engine: "pier" | "claude-code" | "acp";
+  agent?: string;
   savedCommit: string | null;
   endedAt: string | null;
 };

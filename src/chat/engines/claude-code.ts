@@ -465,7 +465,7 @@ function hasCredential(env: Record<string, string>): boolean {
  * What the person said since Claude Code last answered: their messages after the last turn that
  * began (queued ones are answered together, as Pier's agent answers them), as one message.
  */
-function newMessages(turn: Turn): string {
+export function newMessages(turn: Turn): string {
   const items = turn.items();
   let from = items.length;
   while (from > 0 && items[from - 1]!.kind !== "turn_end") from--;

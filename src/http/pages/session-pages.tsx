@@ -10,7 +10,7 @@ import type { Session } from "../../sessions/session.ts";
 import { PassOnInput } from "../../tasks/feedback.ts";
 import { AppError } from "../../infra/errors.ts";
 import { noticeOf, sessionNotices } from "../../notices/notices.ts";
-import { emptyForm, type FormState } from "../../../views/components.tsx";
+import { ENGINE_CHOICES, emptyForm, type FormState } from "../../../views/components.tsx";
 import {
   BranchOptions,
   EndSessionPage,
@@ -30,6 +30,20 @@ import { sessionRunView } from "./run-views.ts";
 import { rateLimitedUntil } from "../session-events.ts";
 import { type PageContext, formFailure, pageActor, pageUser, redirectResponse } from "./respond.ts";
 
+/** The form's one choice of engine: Pier's agent, Claude Code, or each ACP agent as `acp:<id>`. */
+const ACP_CHOICE = "acp:";
+
+function engineChoices(pier: Pier): Array<[string, string]> {
+  return [...ENGINE_CHOICES, ...pier.agents.list().map((agent): [string, string] => [`${ACP_CHOICE}${agent.id}`, `${agent.name} (ACP)`])];
+}
+
+/** The form's body as the API takes it: an ACP agent chosen as the engine is engine "acp" with that agent. */
+function agentChosen(body: unknown): unknown {
+  const engine = (body as { engine?: unknown } | null)?.engine;
+  if (typeof engine !== "string" || !engine.startsWith(ACP_CHOICE)) return body;
+  return { ...(body as object), engine: "acp", agent: engine.slice(ACP_CHOICE.length) };
+}
+
 /** New Session, the session page, ending and resuming, and the session history. */
 export function sessionPages(pier: Pier) {
   const common = { runtime: pier.runtime.kind };
@@ -45,7 +59,7 @@ export function sessionPages(pier: Pier) {
     const branches = repoId && repos.some((r) => r.id === repoId) ? await pier.sessions.branchSuggestions(repoId) : [];
     const tasks = pier.tasks.list(personActor(viewer)).filter((task) => task.status !== "done");
     return (
-      <NewSessionPage viewer={viewer} {...common} repos={repos} form={{ ...form, values }} branches={branches}
+      <NewSessionPage viewer={viewer} {...common} repos={repos} form={{ ...form, values }} branches={branches} engines={engineChoices(pier)}
         models={pier.costs.prices().map((p) => p.model)} defaultModel={pier.settings.plain().defaultModel} tasks={tasks} />
     );
   };
@@ -62,7 +76,7 @@ export function sessionPages(pier: Pier) {
     .post("/sessions", async (ctx) => {
       const viewer = pageUser(pier, ctx);
       try {
-        const session = await pier.sessions.start(pageActor(pier, ctx), readInput(StartSessionInput, ctx.body));
+        const session = await pier.sessions.start(pageActor(pier, ctx), readInput(StartSessionInput, agentChosen(ctx.body)));
         return redirectResponse(ctx.request, `/sessions/${session.id}`);
       } catch (error) {
         return newSessionPage(ctx, viewer, formFailure(error, ctx.body, ctx.set));

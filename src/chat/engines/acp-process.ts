@@ -1,0 +1,113 @@
+import * as acp from "@agentclientprotocol/sdk";
+import { type PodPlace, stopLeftoverProcesses, stopNotedProcess } from "../../runtime/noted-process.ts";
+import type { PodProcess } from "../../runtime/runtime.ts";
+
+/** What is kept of an agent's stderr, to say why it stopped. */
+const STDERR_TAIL_BYTES = 2048;
+/** The longest line of JSON an agent may write: what a pod prints must never fill the server's memory. */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** Where a session's ACP agent processes note their ids in the pod, one file each. */
+function pidPrefix(sessionId: string): string {
+  return `/tmp/pier-acp-${sessionId}-`;
+}
+
+/** What the agent sends the client while a turn listens: its session updates and its permission requests. */
+export interface AcpListener {
+  update(update: acp.SessionUpdate): void;
+  permission(request: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse>;
+}
+
+/**
+ * One coding agent in a pod, spoken to in the Agent Client Protocol over its stdio with the
+ * official SDK. It runs, as Claude Code's process does, under a small wrapper that notes its
+ * process id in the pod's /tmp (so it can be stopped from outside when it does not end by itself)
+ * and that makes its HOME first, when it is given one of its own. Pier offers the agent no file
+ * system or terminal of its own: the agent works in the pod with its own tools.
+ */
+export class AcpProcess {
+  private listener: AcpListener | null = null;
+  private stderr = "";
+  private stopping = false;
+  readonly connection: acp.ClientConnection;
+  /** Why the process is gone, when it went by itself (for the person to read). */
+  problem: string | null = null;
+  /** The person was told why it went, so it is not said again. */
+  told = false;
+  readonly exited: Promise<void>;
+
+  private constructor(
+    private place: PodPlace,
+    private process: PodProcess,
+    private pidFile: string,
+  ) {
+    process.onErrorOutput((chunk) => {
+      this.stderr = (this.stderr + new TextDecoder().decode(chunk)).slice(-STDERR_TAIL_BYTES);
+    });
+    // Once the connection is closed it reads no more: what the process still writes then is dropped.
+    let open = true;
+    const output = new ReadableStream<Uint8Array>({
+      start(controller) {
+        process.onOutput((chunk) => {
+          if (open) controller.enqueue(chunk);
+        });
+        void process.exited.then(() => {
+          if (open) controller.close();
+          open = false;
+        });
+      },
+      cancel() {
+        open = false;
+      },
+    });
+    const input = new WritableStream<Uint8Array>({ write: (chunk) => process.write(chunk) });
+    const client = acp
+      .client({ name: "pier" })
+      .onNotification("session/update", ({ params }) => this.listener?.update(params.update))
+      .onRequest("session/request_permission", ({ params }) => this.listener?.permission(params) ?? Promise.resolve({ outcome: { outcome: "cancelled" as const } }));
+    this.connection = client.connect(acp.ndJsonStream(input, output, { maxMessageBytes: MAX_MESSAGE_BYTES }));
+    this.exited = process.exited.then(() => this.connection.close(new Error("The agent ended.")));
+  }
+
+  /** Starts `argv` in the place for a session, with `env` for its process alone (a HOME in it is made first). */
+  static async start(place: PodPlace, sessionId: string, argv: string[], env: Record<string, string>): Promise<AcpProcess> {
+    const pidFile = `${pidPrefix(sessionId)}${crypto.randomUUID()}.pid`;
+    const wrapper = 'p="$0"; echo $$ > "$p"; if [ -n "$HOME" ]; then mkdir -p "$HOME"; fi; exec "$@"';
+    const process = await place.runtime.spawn(place.pod, ["bash", "-c", wrapper, pidFile, ...argv], { cwd: place.cwd, env });
+    return new AcpProcess(place, process, pidFile);
+  }
+
+  /** Ends the session's agent processes a killed server left running (see stopLeftoverProcesses). */
+  static async stopLeftovers(place: PodPlace, sessionId: string, program: string): Promise<void> {
+    await stopLeftoverProcesses(place, pidPrefix(sessionId), program);
+  }
+
+  /** Whether it stopped (by itself, or was stopped). */
+  get ended(): boolean {
+    return this.stopping || this.problem !== null;
+  }
+
+  /** What it sends goes to `listener` (the turn under way), null when no turn listens: updates are dropped then, permissions refused. */
+  listen(listener: AcpListener | null): void {
+    this.listener = listener;
+  }
+
+  /** What it last said on stderr, for an error that says why it stopped. */
+  stderrTail(): string {
+    return this.stderr.trim().split("\n").slice(-5).join("\n");
+  }
+
+  /** Closes its stdin, and ends it (and what it started) in the pod if it does not end by itself. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await stopNotedProcess(this.place, this.process, this.pidFile);
+  }
+
+  /** It went away by itself: noted once, with what it said. */
+  markGone(fallback: string): void {
+    if (this.stopping || this.problem) return;
+    const said = this.stderrTail();
+    this.problem = said ? `${fallback} (it said: ${said.slice(0, 500)})` : fallback;
+  }
+}

@@ -1,0 +1,333 @@
+import * as acp from "@agentclientprotocol/sdk";
+import { eq } from "drizzle-orm";
+import type { Agent } from "../../agents/agents.ts";
+import type { AgentLaunch } from "../../agents/agent-supply.ts";
+import type { GatewayEnv } from "../../gateway/gateway.ts";
+import type { ModelServiceName } from "../../gateway/model-service.ts";
+import type { Db } from "../../infra/db.ts";
+import { errorMessage } from "../../infra/errors.ts";
+import type { Pods } from "../../pods/pods.ts";
+import { getRepo } from "../../repos/repos.ts";
+import type { PodPlace } from "../../runtime/noted-process.ts";
+import type { PodKey } from "../../runtime/runtime.ts";
+import type { Session } from "../../sessions/session.ts";
+import { sessions } from "../../sessions/tables.ts";
+import type { SettingsStore } from "../../settings/settings.ts";
+import type { PodShell } from "../../workspaces/pod-script.ts";
+import type { ChatEngine, Turn, Verdict } from "../engine.ts";
+import { agentEnv } from "./acp-agent-env.ts";
+import { AcpProcess } from "./acp-process.ts";
+import { acpDiff, acpResultText } from "./acp-tools.ts";
+import { newMessages } from "./claude-code.ts";
+
+export interface AcpEngineDeps {
+  db: Db;
+  pods: Pods;
+  settings: SettingsStore;
+  agents: {
+    get(id: string): Agent | null;
+    launchFor(agentId: string, key: PodKey, shell: PodShell): Promise<AgentLaunch>;
+  };
+  /** The environment that points the agent's process at Pier's gateway for its model service. */
+  gatewayEnv(session: Session, service: ModelServiceName): Promise<GatewayEnv>;
+}
+
+/** After an interrupt, the agent has this long to end its turn (ACP's cancel) before its process is stopped. */
+const INTERRUPT_GRACE_MS = 10_000;
+/** Starting the agent and its ACP session (initialize, then new or load) takes at most this long. */
+const START_TIMEOUT_MS = 120_000;
+
+interface Live {
+  process: AcpProcess;
+  /** The agent's own session id, which prompts and cancels name. */
+  acpSessionId: string;
+  /** What the process was started with; a change (another agent, program, key or model) starts a new one. */
+  fingerprint: string;
+}
+
+/**
+ * A coding agent that speaks the Agent Client Protocol (opencode, Gemini CLI, Codex or Claude
+ * Code through their ACP modes or adapters) as the chat's engine: one long-lived process per
+ * session in its pod, in its worktree, as the pod user, started as pier.agents says and pointed at
+ * Pier's gateway for its model service (so its requests are metered and budgeted as Claude Code's
+ * are). Each turn sends the person's new messages as one prompt and maps the agent's session
+ * updates onto Pier's chat items (streamed text, tool calls with their inputs, results with their
+ * diffs), so the page, history and transcript cannot tell the engines apart. Every permission the
+ * agent asks goes to the turn's `authorize`: the tool policy, and its approval card. The agent's
+ * session id is kept with the session; a new process loads it where the agent can.
+ */
+export class AcpEngine implements ChatEngine {
+  private live = new Map<string, Live>();
+
+  constructor(private deps: AcpEngineDeps) {}
+
+  async runTurn(turn: Turn): Promise<void> {
+    const { session } = turn;
+    const agent = session.agent ? this.deps.agents.get(session.agent) : null;
+    if (!agent) {
+      turn.record({ kind: "error", message: `The agent ${session.agent ?? "(none)"} this session runs is not defined any more; an admin may have removed it. Start a session with another agent.` });
+      return;
+    }
+    const text = newMessages(turn);
+    if (!text) return;
+    const model = session.model ?? this.deps.settings.plain().defaultModel;
+    const key = { repoId: session.repoId, userId: session.userId };
+    const shell = await this.deps.pods.ensure(getRepo(this.deps.db, session.repoId), session.userId);
+    turn.begin();
+    const launch = await this.launched(agent, key, shell, turn.signal);
+    if ("unavailable" in launch) {
+      if (!turn.signal.aborted) turn.record({ kind: "error", message: `${agent.name} cannot start in your pod: ${launch.unavailable}` });
+      return;
+    }
+    const gateway = agent.service === "none" ? { env: {}, meteredByGateway: false, notice: null } : await this.deps.gatewayEnv(session, agent.service);
+    const env = { ...launch.env, ...gateway.env, ...agentEnv(agent, model, gateway.env, shell.cwd) };
+    const place: PodPlace = { runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath };
+    const live = await this.liveFor(session, agent, place, launch.command, env, turn);
+    if (!live) return;
+    await new AcpTurn(turn, live, agent).run(text);
+    if (live.process.ended) {
+      this.live.delete(session.id);
+      await live.process.stop();
+    }
+  }
+
+  /** The session ends: its agent's process stops (a resumed session starts another, loading its conversation). */
+  async stop(sessionId: string): Promise<void> {
+    const live = this.live.get(sessionId);
+    this.live.delete(sessionId);
+    await live?.process.stop();
+  }
+
+  /** Server shutdown: every agent process stops. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.live.keys()].map((id) => this.stop(id)));
+  }
+
+  /** How to start the agent, once a fetch of its package under way has ended (the first on a machine downloads it). */
+  private async launched(agent: Agent, key: PodKey, shell: PodShell, signal: AbortSignal): Promise<AgentLaunch> {
+    let launch = await this.deps.agents.launchFor(agent.id, key, shell);
+    while ("unavailable" in launch && launch.ready && !signal.aborted) {
+      const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      await Promise.race([launch.ready.catch(() => undefined), aborted]);
+      launch = await this.deps.agents.launchFor(agent.id, key, shell);
+    }
+    return launch;
+  }
+
+  /**
+   * The session's running agent, or a new one with its ACP session: the saved one loaded where the
+   * agent can load sessions, else a new one (and the person told the agent does not remember). An
+   * agent that went away by itself is told to the person once.
+   */
+  private async liveFor(session: Session, agent: Agent, place: PodPlace, command: string[], env: Record<string, string>, turn: Turn): Promise<Live | null> {
+    const fingerprint = JSON.stringify([agent.id, command, env, place.pod.id, session.worktreePath]);
+    const running = this.live.get(session.id);
+    if (running && !running.process.ended && running.fingerprint === fingerprint) return running;
+    const stopped = running?.process.problem && !running.process.told ? `${agent.name} stopped: ${running.process.problem}.` : null;
+    if (running) {
+      this.live.delete(session.id);
+      await running.process.stop();
+    }
+    if (!running) await AcpProcess.stopLeftovers(place, session.id, command[0]!);
+    let process: AcpProcess;
+    try {
+      process = await AcpProcess.start(place, session.id, command, env);
+    } catch (error) {
+      turn.record({ kind: "error", message: `${agent.name} could not be started in the pod: ${errorMessage(error)}` });
+      return null;
+    }
+    void process.exited.then(() => process.markGone("it exited"));
+    try {
+      const acpSessionId = await withTimeout(this.openSession(session, agent, place, process, stopped, turn), START_TIMEOUT_MS, `${agent.name} did not start its ACP session within ${START_TIMEOUT_MS / 1000} s`);
+      const live = { process, acpSessionId, fingerprint };
+      this.live.set(session.id, live);
+      return live;
+    } catch (error) {
+      const said = process.stderrTail();
+      await process.stop();
+      turn.record({ kind: "error", message: `${agent.name} did not start in the pod: ${errorMessage(error)}${said ? ` (it said: ${said.slice(0, 500)})` : ""}` });
+      return null;
+    }
+  }
+
+  private async openSession(session: Session, agent: Agent, place: PodPlace, process: AcpProcess, stopped: string | null, turn: Turn): Promise<string> {
+    const { agent: peer } = process.connection;
+    const init = await peer.request("initialize", {
+      protocolVersion: acp.PROTOCOL_VERSION,
+      clientCapabilities: { fs: { readTextFile: false, writeTextFile: false }, terminal: false },
+      clientInfo: { name: "pier", version: "1" },
+    });
+    const saved = this.deps.db.select({ id: sessions.acpSessionId }).from(sessions).where(eq(sessions.id, session.id)).get()?.id ?? null;
+    const request: acp.NewSessionRequest = { cwd: place.cwd, mcpServers: [] };
+    if (saved && init.agentCapabilities?.loadSession) {
+      try {
+        // What it replays of the conversation is not listened to: the chat has it already.
+        await peer.request("session/load", { ...request, sessionId: saved });
+        if (stopped) turn.record({ kind: "error", message: `${stopped} Pier started it again; the conversation goes on where it was.` });
+        return saved;
+      } catch (error) {
+        turn.record({
+          kind: "error",
+          message: `${stopped ? `${stopped} ` : ""}${agent.name} could not load its saved conversation (${errorMessage(error)}), so it starts a new one: it does not remember what was said above, which this chat keeps.`,
+        });
+        stopped = null;
+      }
+    } else if (saved) {
+      turn.record({ kind: "error", message: `${stopped ? `${stopped} ` : ""}${agent.name} cannot load a saved conversation, so it starts a new one: it does not remember what was said above, which this chat keeps.` });
+      stopped = null;
+    }
+    if (stopped) turn.record({ kind: "error", message: `${stopped} Pier started it again.` });
+    const created = await peer.request("session/new", request);
+    this.deps.db.update(sessions).set({ acpSessionId: created.sessionId }).where(eq(sessions.id, session.id)).run();
+    return created.sessionId;
+  }
+}
+
+/** One tool call as the agent has told of it so far. */
+interface CallSeen {
+  name: string;
+  input: unknown;
+  /** Its tool_call item is in the chat (the call is recorded once its input is known). */
+  recorded: boolean;
+  /** Its result is in the chat. */
+  done: boolean;
+  /** The change it said it would make (opencode shows a write's only with its permission request), for a result that reports none. */
+  diff?: string;
+}
+
+/**
+ * One turn of an ACP agent's: sends the person's message as a prompt and follows the agent's
+ * updates until the prompt's answer, an interrupt (ACP's cancel) or the process going away.
+ */
+class AcpTurn {
+  /** Text streamed but not yet recorded as a finished block. */
+  private partial = "";
+  private calls = new Map<string, CallSeen>();
+  private refusals = new Map<string, string>();
+
+  constructor(
+    private turn: Turn,
+    private live: Live,
+    private agent: Agent,
+  ) {}
+
+  async run(text: string): Promise<void> {
+    const { process, acpSessionId } = this.live;
+    const { signal } = this.turn;
+    process.listen({ update: (update) => this.update(update), permission: (request) => this.permission(request) });
+    const prompt = process.connection.agent.request("session/prompt", { sessionId: acpSessionId, prompt: [{ type: "text", text }] });
+    const done = prompt.catch(() => undefined);
+    const onAbort = () => void this.interrupt(done);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const outcome = await Promise.race([prompt.then((answer) => answer, (error: unknown) => error), process.exited.then(() => "gone" as const)]);
+    signal.removeEventListener("abort", onAbort);
+    process.listen(null);
+    this.flush();
+    if (outcome === "gone" || (outcome instanceof Error && process.ended)) {
+      if (signal.aborted && !process.problem) return;
+      process.markGone("it exited during the turn");
+      process.told = true;
+      this.turn.record({ kind: "error", message: `${this.agent.name} stopped during the turn: ${process.problem}. Your message is kept; Pier starts it again at your next message.` });
+      return;
+    }
+    if (outcome instanceof Error) {
+      if (!signal.aborted) this.turn.record({ kind: "error", message: `${this.agent.name}: ${errorMessage(outcome).slice(0, 500)}` });
+    }
+  }
+
+  /** Stop: the agent is told ACP's cancel; if its turn does not end soon, its process is stopped. */
+  private async interrupt(done: Promise<unknown>): Promise<void> {
+    void this.live.process.connection.agent.notify("session/cancel", { sessionId: this.live.acpSessionId }).catch(() => undefined);
+    const ended = await Promise.race([done.then(() => true), Bun.sleep(INTERRUPT_GRACE_MS).then(() => false)]);
+    if (!ended) await this.live.process.stop();
+  }
+
+  /** Streamed text so far, kept as the assistant's block (before a tool call, and at the turn's end). */
+  private flush(): void {
+    if (!this.partial) return;
+    this.turn.record({ kind: "assistant", text: this.partial });
+    this.partial = "";
+  }
+
+  private update(update: acp.SessionUpdate): void {
+    switch (update.sessionUpdate) {
+      case "agent_message_chunk":
+        if (update.content.type !== "text" || !update.content.text) return;
+        this.partial += update.content.text;
+        this.turn.stream({ kind: "text_delta", text: update.content.text });
+        return;
+      case "tool_call":
+        return this.toolCall(update.toolCallId, update.name ?? update.title, update.rawInput, update);
+      case "tool_call_update":
+        return this.toolCall(update.toolCallId, update.name ?? update.title ?? undefined, update.rawInput, update);
+    }
+  }
+
+  /**
+   * What the agent says of a tool call: its name first (opencode's comes alone, its input in the
+   * next update), then its input, then its end. The call is shown once it runs (or asks
+   * permission, or ends), with the input known by then, and its result once it ends.
+   */
+  private toolCall(id: string, name: string | undefined, input: unknown, update: acp.ToolCallUpdate): void {
+    let call = this.calls.get(id);
+    if (!call) {
+      call = { name: name || "tool", input: {}, recorded: false, done: false };
+      this.calls.set(id, call);
+    }
+    if (hasInput(input)) call.input = input;
+    call.diff = acpDiff(update.content, this.turn.session.worktreePath) ?? call.diff;
+    // Shown once it runs (or asks first, or ends): a pending call's input may not be whole yet (opencode's bash gives only its cwd).
+    if (!call.recorded && update.status && update.status !== "pending") this.recordCall(id, call);
+    if (call.done || (update.status !== "completed" && update.status !== "failed")) return;
+    call.done = true;
+    const refusal = this.refusals.get(id);
+    if (refusal !== undefined) return this.turn.record({ kind: "tool_result", id, output: refusal, isError: true, refused: true });
+    const isError = update.status === "failed";
+    const diff = isError ? undefined : call.diff;
+    this.turn.record({ kind: "tool_result", id, output: acpResultText(update.content, update.rawOutput), isError, ...(diff ? { diff } : {}) });
+  }
+
+  private recordCall(id: string, call: CallSeen): void {
+    this.flush();
+    call.recorded = true;
+    this.turn.record({ kind: "tool_call", id, name: call.name, input: call.input });
+  }
+
+  /**
+   * The agent asks before a tool runs: the turn's authorize decides (the tool policy, and its
+   * approval card for `ask`), and the agent is given the option of the same kind, once.
+   */
+  private async permission(request: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse> {
+    const { toolCallId } = request.toolCall;
+    let call = this.calls.get(toolCallId);
+    if (!call) {
+      call = { name: request.toolCall.name ?? request.toolCall.title ?? "tool", input: {}, recorded: false, done: false };
+      this.calls.set(toolCallId, call);
+    }
+    if (hasInput(request.toolCall.rawInput)) call.input = request.toolCall.rawInput;
+    call.diff = acpDiff(request.toolCall.content, this.turn.session.worktreePath) ?? call.diff;
+    if (!call.recorded) this.recordCall(toolCallId, call);
+    const verdict: Verdict = this.refusals.has(toolCallId)
+      ? { allowed: false, reason: this.refusals.get(toolCallId)! }
+      : await this.turn.authorize({ id: toolCallId, name: call.name, input: call.input });
+    if (this.turn.signal.aborted) return { outcome: { outcome: "cancelled" } };
+    if (!verdict.allowed) this.refusals.set(toolCallId, verdict.reason);
+    const kinds = verdict.allowed ? ["allow_once", "allow_always"] : ["reject_once", "reject_always"];
+    const option = kinds.map((kind) => request.options.find((o) => o.kind === kind)).find((o) => o !== undefined);
+    return option ? { outcome: { outcome: "selected", optionId: option.optionId } } : { outcome: { outcome: "cancelled" } };
+  }
+}
+
+function hasInput(input: unknown): boolean {
+  return input !== null && typeof input === "object" && Object.keys(input).length > 0;
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: Timer | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
