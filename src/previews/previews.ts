@@ -5,6 +5,7 @@ import type { Db } from "../infra/db.ts";
 import { AppError, forbidden } from "../infra/errors.ts";
 import type { EventBus } from "../infra/events.ts";
 import { readInput } from "../infra/input.ts";
+import { MAX_OWN_PATH_CHARS, isOwnPath } from "../infra/own-path.ts";
 import type { PodKey } from "../runtime/runtime.ts";
 import { maySeeSession, sessionFor } from "../sessions/session-scope.ts";
 import type { Session } from "../sessions/session.ts";
@@ -59,9 +60,6 @@ export interface PreviewsDeps {
   /** The live session's conversation, to send the person's preview report in; null when it has none (not active here). */
   chatOf(sessionId: string): { send(text: string): void } | null;
 }
-
-/** The longest `?path=` a preview is opened at. */
-const MAX_PATH_CHARS = 2048;
 
 /**
  * Web app previews' door (pier.previews): the ports listening in a session's pod, opening one on
@@ -239,8 +237,8 @@ function readPort(text: string): number {
 /** Where on the preview to open: a path of its own origin (one slash, no scheme or host), "/" when none. */
 function readPath(path: string | null): string {
   if (path === null || path === "") return "/";
-  if (path.length > MAX_PATH_CHARS || !path.startsWith("/") || path.startsWith("//") || /[\\\x00-\x1f\x7f]/.test(path)) {
-    throw new AppError(400, "invalid_path", `The path must start with a single "/" and be at most ${MAX_PATH_CHARS} characters of one line.`, "path");
+  if (!isOwnPath(path)) {
+    throw new AppError(400, "invalid_path", `The path must start with a single "/" and be at most ${MAX_OWN_PATH_CHARS} characters of one line.`, "path");
   }
   return path;
 }

@@ -3,6 +3,7 @@ import type { User } from "../../auth/user.ts";
 import { AppError } from "../../infra/errors.ts";
 import type { Pier } from "../../pier.ts";
 import type { FormState } from "../../../views/components.tsx";
+import { MAX_OWN_PATH_CHARS, isOwnPath } from "../../infra/own-path.ts";
 import { authenticate } from "../auth.ts";
 import { requestAddress } from "../request-address.ts";
 
@@ -13,9 +14,6 @@ export class Redirect extends Error {
   }
 }
 
-/** The longest address sign-in sends a person back to. */
-const MAX_NEXT_CHARS = 2048;
-
 /**
  * Where a signed-out person asking for `request`'s page is sent: sign-in, with the page to come
  * back to (a GET of a page other than the dashboard; a form posted signed out is not posted again).
@@ -23,7 +21,7 @@ const MAX_NEXT_CHARS = 2048;
 export function signInFor(request: Request): string {
   const url = new URL(request.url);
   const back = `${url.pathname}${url.search}`;
-  return request.method === "GET" && back !== "/" && back.length <= MAX_NEXT_CHARS ? `/login?next=${encodeURIComponent(back)}` : "/login";
+  return request.method === "GET" && back !== "/" && back.length <= MAX_OWN_PATH_CHARS ? `/login?next=${encodeURIComponent(back)}` : "/login";
 }
 
 /**
@@ -32,9 +30,7 @@ export function signInFor(request: Request): string {
  * never send a person to another site.
  */
 export function nextAfterSignIn(next: unknown): string {
-  if (typeof next !== "string" || next.length > MAX_NEXT_CHARS) return "/";
-  if (!next.startsWith("/") || next.startsWith("//") || /[\\\x00-\x1f\x7f]/.test(next)) return "/";
-  return next;
+  return typeof next === "string" && isOwnPath(next) ? next : "/";
 }
 
 export function isHtmx(request: Request): boolean {
