@@ -1,4 +1,3 @@
-import { generateRequestDetails } from "web-push";
 import { type Destination, fetchDestination } from "../infra/destination.ts";
 import { errorMessage } from "../infra/errors.ts";
 import type { EndpointProblem } from "./endpoint.ts";
@@ -80,6 +79,8 @@ export class PushDelivery {
     const checked = await this.deps.check(device.endpoint);
     if ("problem" in checked) return checked.passing ? { kind: "again", why: checked.problem } : { kind: "refused", why: checked.problem };
     const keys = await this.deps.keys();
+    // web-push is loaded at the first push, not at start-up (it takes ~50 ms to import).
+    const { generateRequestDetails } = await import("web-push");
     const request = generateRequestDetails({ endpoint: device.endpoint, keys: device.keys }, payload, {
       vapidDetails: { subject: contactOf(device.pierUrl), publicKey: keys.publicKey, privateKey: keys.privateKey },
       TTL: TTL_SECONDS,

@@ -1,5 +1,4 @@
 import { eq } from "drizzle-orm";
-import { generateVAPIDKeys } from "web-push";
 import type { Db } from "../infra/db.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
 import { pushServerKeys } from "./tables.ts";
@@ -32,6 +31,7 @@ export class ServerKeys {
 
   private async loadOrMake(): Promise<VapidKeys> {
     if (!this.stored()) {
+      const { generateVAPIDKeys } = await import("web-push");
       const made = generateVAPIDKeys();
       const privateKey = await this.deps.box.seal(made.privateKey);
       // Two Piers on one database (a restart overlapping) keep whichever pair was written first.
