@@ -38,7 +38,9 @@ const TEXT = { "content-type": "text/plain; charset=utf-8" };
  * its own credential (HTTP Basic, the password; see PodCredentials) and nothing else: no
  * person's cookie or API token is taken here, and another repo's address is answered as if it
  * did not exist, so a credential says nothing of other repos. Refused credentials are counted per
- * address, and an address over its count is refused before its credentials are checked.
+ * address, and an address over its count has every wrong credential refused alike (429) for a
+ * while; a pod's right one still works from there, as the login limit never refuses the right
+ * password of someone who has not been failing.
  */
 export class MirrorHttp {
   private running = new Map<string, number>();
@@ -61,10 +63,12 @@ export class MirrorHttp {
         headers: { ...TEXT, "www-authenticate": 'Basic realm="Pier"' },
       });
     }
-    const waited = await this.waitOf(address);
-    if (waited) return tooMany(waited, "This address sent too many refused credentials");
+    // A pod's own credential is never refused for others' failures (pods on one engine share an
+    // address); a wrong one from an address over its count is refused without a word on why.
     const pod = this.deps.podOf(credential);
     if (!pod) {
+      const waited = await this.waitOf(address);
+      if (waited) return tooMany(waited, "This address sent too many refused credentials");
       await this.failures.penalty(address, 1).catch(() => undefined);
       return new Response("This credential is not a pod's of Pier, or its pod was removed.\n", { status: 403, headers: TEXT });
     }

@@ -233,7 +233,7 @@ describe("a pod reads its repo's mirror over Pier's smart HTTP", () => {
     expect((await refs(repoA, { authorization: basic(after) })).status).toBe(200);
   }, 180_000);
 
-  test("guessing credentials from one address is refused for a while once it has failed too often", async () => {
+  test("guessing credentials from one address is refused for a while once it has failed too often, a pod's own still taken", async () => {
     // The refusals above counted too: within the limit's worth of guesses more, the address is held off.
     const statuses: number[] = [];
     for (let at = 0; at <= FAILURES_PER_MINUTE && !statuses.includes(429); at++) statuses.push((await refs(repoA, { authorization: basic(`pier_pod_guess${at}`) })).status);
@@ -242,5 +242,7 @@ describe("a pod reads its repo's mirror over Pier's smart HTTP", () => {
     const limited = await refs(repoA, { authorization: basic("pier_pod_another") });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Pods on one engine share an address: a pod's own credential still reads its mirror from there.
+    expect((await refs(repoA, { authorization: basic(await credentialOf(sessionA)) })).status).toBe(200);
   });
 });
