@@ -75,6 +75,8 @@ describe("a pod reads its repo's mirror over Pier's smart HTTP", () => {
   }, 600_000);
 
   afterAll(async () => {
+    // Ended first: a live session's terminal makes its pod again when it finds it gone.
+    for (const session of [sessionA, sessionB]) if (session) await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
     await closeForGood(pier);
     rmSync(dataDir, { recursive: true, force: true });
     for (const remote of [remoteA, remoteB]) rmSync(join(remote.path, ".."), { recursive: true, force: true });
