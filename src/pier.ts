@@ -41,6 +41,8 @@ import { Metrics } from "./observability/metrics.ts";
 import { PierAskBuild } from "./pods/pier-ask.ts";
 import { traceStartsTo } from "./observability/start-trace.ts";
 import { PodServices } from "./pods/pod-services.ts";
+import { PodCredentials } from "./pods/pod-credentials.ts";
+import { MirrorHttp } from "./mirror-http/mirror-http.ts";
 import { removeImportedLegacyClones, retireLegacyLayout } from "./pods/legacy-layout.ts";
 import { DiskWatch } from "./pods/disk-watch.ts";
 import { PierAddress } from "./pods/pier-address.ts";
@@ -129,6 +131,8 @@ export interface Pier {
   mcp: McpEndpoint;
   /** The MCP servers sessions get (global or per repo). */
   mcpServers: McpServers;
+  /** Repos' mirrors, read-only over git's smart HTTP, each to its own pods' credentials (/git/<repo id>.git). */
+  mirrorHttp: MirrorHttp;
   /** Pier as the model gateway for its pods: agents' requests to Anthropic's, OpenAI's and Gemini's APIs, forwarded with the real credential and metered. */
   gateway: Gateway;
   /** The budgets (a run's, each session's, the monthly hard stop) every model request of a session passes. */
@@ -284,6 +288,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   void askBuild.binary();
   // Previews (issue 26): each pod's relay connects here, and carries connections to its ports.
   const relayHub = runtime.kind === "docker" ? new RelayHub() : null;
+  // Each pod's credential for its repo's mirror over smart HTTP (/git): handed out over its services socket, revoked as the pod is removed.
+  const podCredentials = new PodCredentials(db);
   const services = new PodServices({
     dataDir: config.dataDir,
     holders,
@@ -292,10 +298,12 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     github: githubWebSide,
     // The token goes only to a pod whose person has a live session of its repo.
     githubToken: async ({ repoId, userId }): Promise<string | null> => (reads.hasLiveSession(repoId, userId) ? credentials.githubToken(userId) : null),
+    pierUrl: () => address.podUrl(),
+    mirrorCredential: (key) => podCredentials.for(key),
     // A server's secrets reach only a live session of the pod's own person and repo.
     mcpServer: async (pod, sessionId, name) => (reads.isLiveFor(pod, sessionId) ? mcpServers.launch(pod.repoId, name) : null),
   });
-  const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services,
+  const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services, credentials: podCredentials,
     inUse: (key, except) => reads.hasLiveSession(key.repoId, key.userId, except),
   });
   const environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage, featureRegistryAllowPrivate: config.featureRegistryAllowPrivate,
@@ -582,6 +590,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     mcp,
     mcpServers,
     gateway,
+    mirrorHttp: new MirrorHttp({ podOf: (credential) => podCredentials.podOf(credential), mirrorPath: (repoId) => mirrors.path(repoId) }),
     budgets,
     gatewayEnvFor: (session, service) => gateway.envFor(session, service),
     podUrl: () => address.podUrl(),

@@ -39,6 +39,7 @@ import { runApi } from "./api/run-routes.ts";
 import { taskApi } from "./api/task-routes.ts";
 import { mcpApi } from "./api/mcp-routes.ts";
 import { gatewayRequest } from "./api/gateway-routes.ts";
+import { mirrorRequest } from "./api/mirror-routes.ts";
 import { skillApi } from "./api/skill-routes.ts";
 import { policyApi } from "./api/policy-routes.ts";
 import { mcpServerApi } from "./api/mcp-server-routes.ts";
@@ -74,6 +75,8 @@ export function createApp(pier: Pier) {
       const gateway = gatewayRequest(pier, request, server);
       if (gateway) return gateway;
       noteRequestAddress(pier.config.trustedProxies, server, request);
+      const mirror = mirrorRequest(pier, request, server);
+      if (mirror) return mirror;
       Object.assign(set.headers, headers());
       // Nothing a repository serves (a web app preview) may call Pier, whatever it asks and however.
       if (fromPreview(request, (origin) => pier.previews.isPreviewSite(origin))) {

@@ -9,6 +9,7 @@ import type { RelayHub } from "../previews/relay-hub.ts";
 import { podServicesDir } from "../repos/layout.ts";
 import { type PodKey, podKeyString } from "../runtime/runtime.ts";
 import type { HolderHub } from "../terminal/holder/holder-stream.ts";
+import { POD_CREDENTIAL_USERNAME } from "./pod-credentials.ts";
 import { TokenAsks } from "./token-asks.ts";
 
 /** Longest path a Unix socket may have on Linux (sun_path is 108 bytes with its terminating NUL). */
@@ -45,6 +46,10 @@ export interface PodServicesDeps {
   github: GitHubWeb;
   /** The GitHub token for the pod's person, or null when they have none or no live session there. */
   githubToken(key: PodKey): Promise<string | null>;
+  /** Where pods reach Pier (its smart HTTP of the mirror among the rest), or null when they cannot. */
+  pierUrl(): string | null;
+  /** The pod's own credential for its repo's mirror over Pier's smart HTTP (see PodCredentials). */
+  mirrorCredential(key: PodKey): string;
   /**
    * What starts one of the MCP servers of a live session of the pod's own person and repo (its
    * environment's secrets opened), or null for any other session or server.
@@ -236,7 +241,8 @@ export class PodServices {
     "POST /git-credential": {
       bodyLimit: GIT_CREDENTIAL_BODY,
       answer: async (key, _url, body) => {
-        // git's credential protocol: key=value lines; only the GitHub host (over its own protocol) gets the token.
+        // git's credential protocol: key=value lines. The GitHub host (over its own protocol) gets
+        // the person's token; Pier's own address gets the pod's credential for its repo's mirror.
         const fields = new Map(
           body
             .split("\n")
@@ -244,8 +250,10 @@ export class PodServices {
             .filter((pair) => pair.length >= 2)
             .map(([name, ...value]) => [name!, value.join("=")] as const),
         );
+        const asked = { protocol: fields.get("protocol"), host: fields.get("host") };
+        if (isPier(asked, this.deps.pierUrl())) return new Response(`username=${POD_CREDENTIAL_USERNAME}\npassword=${this.deps.mirrorCredential(key)}\n`);
         const { protocol, host } = this.deps.github;
-        const token = fields.get("protocol") === protocol && fields.get("host") === host ? await this.deps.githubToken(key) : null;
+        const token = asked.protocol === protocol && asked.host === host ? await this.deps.githubToken(key) : null;
         return new Response(token ? `username=x-access-token\npassword=${token}\n` : "");
       },
     },
@@ -446,6 +454,17 @@ async function readBodyWithin(request: Request, limit: number): Promise<string |
     // The body broke off (the pod's client went, or Bun stopped it at its own limit): it did not come within the limit either.
     return null;
   }
+}
+
+/**
+ * Whether git asks for a credential for Pier's own address (where pods reach Pier): the same
+ * scheme and the same host and port, as git names them (`host` carries a port that is not the
+ * scheme's default, as URL.host does).
+ */
+function isPier(asked: { protocol?: string; host?: string }, pierUrl: string | null): boolean {
+  if (!pierUrl) return false;
+  const pier = new URL(pierUrl);
+  return asked.protocol === pier.protocol.replace(/:$/, "") && asked.host?.toLowerCase() === pier.host.toLowerCase();
 }
 
 /** A value for a git config file: in double quotes, with backslashes and quotes escaped. */

@@ -17,6 +17,7 @@ import type { OrphanPod, Pod, PodKey, PodMount, PodSpec, Progress, Runtime } fro
 import type { PodShell } from "../workspaces/pod-script.ts";
 import { Workspace } from "../workspaces/workspace.ts";
 import { removeImportedLegacyClone } from "./legacy-layout.ts";
+import type { PodCredentials } from "./pod-credentials.ts";
 import type { PodServices } from "./pod-services.ts";
 import { legacyClones, legacyImports, pods } from "./tables.ts";
 
@@ -40,6 +41,8 @@ export interface PodsDeps {
   defaultImage: string;
   mirrors: Mirrors;
   services: PodServices;
+  /** Each pod's credential for its mirror over smart HTTP, revoked here whenever the pod is removed. */
+  credentials: PodCredentials;
   /** Whether the person has a live session in their pod of the repo, leaving out `except` (the one being started). */
   inUse: (key: PodKey, except?: string) => boolean;
 }
@@ -120,7 +123,7 @@ export class Pods {
     let pod = await this.deps.runtime.ensurePod(this.spec(repo, key, made), progress);
     if (this.mountsOldCloneNeedlessly(key, pod) && !this.deps.inUse(key, forSession)) {
       progress({ step: "pod", message: "Re-creating your pod without the shared clone from before pods were per person…" });
-      await this.deps.runtime.removePod(key);
+      await this.remove(key);
       made = {};
       pod = await this.deps.runtime.ensurePod(this.spec(repo, key, made), progress);
     }
@@ -227,7 +230,7 @@ export class Pods {
     // Built first, while the old pod still serves: a build that fails leaves the person their pod.
     await this.environments?.resolve(repo, key, progress);
     for (const listener of this.rebuiltListeners) listener(key, "before");
-    await this.deps.runtime.removePod(key);
+    await this.remove(key);
     const shell = await this.ensure(repo, userId, progress);
     const config = this.marksConfig(key);
     if (worktree && config) await this.runLifecycle(shell, key, progress, { worktree, attach: false, env: remoteEnvOf(config), late: () => {} });
@@ -259,7 +262,7 @@ export class Pods {
       // A pod whose making never finished is no use to anyone: it goes (the workspace stays), so
       // that Try again makes it anew from the repository's configuration as it is then (a fix).
       if (!(error instanceof LifecycleFailure) || !ONCE_PER_POD.includes(error.step) || this.deps.inUse(key, session.id)) throw error;
-      await this.deps.runtime.removePod(key).catch(() => undefined);
+      await this.remove(key).catch(() => undefined);
       throw new LifecycleFailure(error.step, `${error.message}\nThe pod was set aside; Try again makes it anew from the repository's configuration as it is then.`);
     }
   }
@@ -295,6 +298,8 @@ export class Pods {
         ? { containerId: status.id, image: status.image, state: status.state }
         : { containerId: null, image: row.image, state: "missing" as const };
       if (next.state !== row.state || next.containerId !== row.containerId) this.record(row, next, false);
+      // A pod removed behind Pier's back is removed all the same: its credential goes with it.
+      if (next.state === "missing") this.deps.credentials.revoke(row);
     }
     const repoIds = new Set(listRepos(this.deps.db).map((r) => r.id));
     this.lastOrphans = await this.deps.runtime.listOrphans(({ repoId, userId }) => repoIds.has(repoId) && findUser(this.deps.db, userId) !== null);
@@ -329,9 +334,19 @@ export class Pods {
   /** Removes every pod of the repo (the repo is being removed); files in the data dir stay. */
   async removeAll(repoId: string): Promise<void> {
     for (const row of this.deps.db.select().from(pods).where(eq(pods.repoId, repoId)).all()) {
-      await this.deps.runtime.removePod(row);
+      await this.remove(row);
     }
     this.deps.db.delete(pods).where(eq(pods.repoId, repoId)).run();
+  }
+
+  /**
+   * Removes the person's pod (its container; the workspace stays). Its credential for the mirror
+   * is revoked first, so nothing that kept a copy of it (a process of the old container, a file
+   * someone wrote it to) reads the mirror after the pod is gone; a new pod gets a new one.
+   */
+  private async remove(key: PodKey): Promise<void> {
+    this.deps.credentials.revoke(key);
+    await this.deps.runtime.removePod(key);
   }
 
   /** The pod's spec; `made` learns the configuration the environment resolved to, if the pod is created. */

@@ -62,3 +62,23 @@ export const legacyImports = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.repoId, t.userId] })],
 );
+
+/**
+ * Each pod's credential for Pier's read-only smart HTTP of its repo's mirror (/git/<repo id>.git),
+ * stored only as SHA-256: one per pod, good for that pod's repo alone, replaced when a fresh one is
+ * made and deleted when the pod is removed (see PodCredentials).
+ */
+export const podCredentials = sqliteTable(
+  "pod_credentials",
+  {
+    repoId: text("repo_id")
+      .notNull()
+      .references(() => repos.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    credentialHash: text("credential_hash").notNull().unique(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.repoId, t.userId] })],
+);

@@ -20,6 +20,8 @@ const services = new PodServices({
   dataDir,
   github: githubWeb("https://api.github.com"),
   githubToken: async () => TOKEN,
+  pierUrl: () => "http://127.0.0.1:7070",
+  mirrorCredential: (key) => `pier_pod_of_${key.repoId}`,
   mcpServer: async () => null,
 });
 const KEY = { repoId: "repo1", userId: "user1" };
@@ -135,6 +137,14 @@ describe("the services socket's request bodies", () => {
     expect(await chunked.text()).toBe(`username=x-access-token\npassword=${TOKEN}\n`);
     const plain = await fetch("http://pier/github-token", { unix: socket });
     expect(await plain.text()).toBe(TOKEN);
+  });
+
+  test("git's credential request for Pier's own address gets the pod's credential for its mirror, and for any other host nothing of it", async () => {
+    const ask = async (fields: string) => (await fetch("http://pier/git-credential", { unix: socket, method: "POST", body: `${fields}\n` })).text();
+    expect(await ask("protocol=http\nhost=127.0.0.1:7070")).toBe(`username=pier-pod\npassword=pier_pod_of_repo1\n`);
+    for (const other of ["protocol=https\nhost=127.0.0.1:7070", "protocol=http\nhost=127.0.0.1:7071", "protocol=http\nhost=127.0.0.1", "protocol=http\nhost=evil.example"]) {
+      expect(await ask(other)).not.toContain("pier_pod_");
+    }
   });
 
   test("a pod's refusals are one line in the log, not one per request", async () => {
