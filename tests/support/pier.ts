@@ -49,7 +49,13 @@ export async function closeForGood(pier: TestPier): Promise<void> {
   // first), or they would run on after the suite.
   if (!local) for (const repo of listRepos(pier.pier.db)) await pier.pier.pods.removeAll(repo.id).catch(() => undefined);
   await pier.close();
-  if (!local) return;
+  if (!local) {
+    // A live session's terminal may have made its pod again while it was being removed: once Pier
+    // has stopped nothing makes one, so whatever of this Pier's is left goes now.
+    const { runtime } = pier.pier;
+    for (const pod of await runtime.listOrphans(() => false).catch(() => [])) await runtime.removeOrphan(pod.id).catch(() => undefined);
+    return;
+  }
   // Each session has its own tmux server, named after this Pier.
   const dir = join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`);
   const sockets = existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(prefix)) : [];
