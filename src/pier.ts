@@ -382,7 +382,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     filesFor: async (session) => sessionFiles({ podUrl: () => address.podUrl(), services, mcpServers, skills, settings }, session),
     podFacts: (key) => claudeCode.offerFacts(key),
     audit,
-    agentExists: (id) => agents.get(id) !== null,
+    agentOf: (id) => agents.get(id),
   });
   pods.onReady((key, shell) => sessions.podReady(key, shell.pod.id));
   // A pod made again from a new environment: its person's live sessions of the repo get a new shell, told why.
