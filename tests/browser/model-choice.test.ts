@@ -46,7 +46,7 @@ test("the new-session form and the Run form offer each engine the models it can 
   const all = (await pier.pier.costs.prices()).map((price) => price.model);
   const ofFamily = (prefix: string) => all.filter((model) => model.startsWith(prefix));
   expect(ofFamily("gpt-").length).toBeGreaterThan(1);
-  for (const [viewport, name] of [[DESKTOP, "desktop"], [PHONE, "phone"]] as const) {
+  for (const viewport of [DESKTOP, PHONE]) {
     const { page } = await signedInPage(browser, pier.url, cookie, viewport);
     const problems: string[] = [];
     page.on("pageerror", (e) => problems.push(e.message));
