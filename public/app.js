@@ -45,3 +45,23 @@ if (menu) {
     menu.querySelector("summary").focus();
   });
 }
+
+// A model's choice follows its engine's (see ModelField): an ACP agent is offered its model
+// service's models only, one on none no model at all; the server draws the first choice so.
+function narrowModels(engine) {
+  const service = engine.selectedOptions[0]?.dataset.service ?? null;
+  for (const field of document.querySelectorAll(`[data-models-of="${engine.id}"]`)) {
+    const select = field.querySelector("select");
+    field.hidden = service === "none";
+    select.disabled = service === "none";
+    for (const option of select.options) {
+      const away = service !== null && option.dataset.service !== service;
+      option.hidden = away;
+      option.disabled = away;
+    }
+    if (select.selectedOptions[0]?.disabled) select.value = [...select.options].find((option) => !option.disabled)?.value ?? "";
+  }
+}
+document.addEventListener("change", (event) => {
+  if (event.target instanceof HTMLSelectElement && document.querySelector(`[data-models-of="${event.target.id}"]`)) narrowModels(event.target);
+});

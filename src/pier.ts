@@ -390,7 +390,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     filesFor: async (session) => sessionFiles({ podUrl: () => address.podUrl(), services, mcpServers, skills, settings }, session),
     podFacts: (key) => claudeCode.offerFacts(key),
     audit,
-    agentExists: (id) => agents.get(id) !== null,
+    agentOf: (id) => agents.get(id),
   });
   pods.onReady((key, shell) => sessions.podReady(key, shell.pod.id));
   // A pod made again from a new environment: its person's live sessions of the repo get a new shell, told why.
@@ -454,6 +454,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       await address.settled();
       return gateway.envFor(session, service);
     },
+    refusal: (sessionId) => gateway.takeRefusalSaid(sessionId),
   });
   const engines = { pier: pierEngine, "claude-code": claudeCodeEngine, acp: acpEngine };
   const chats = new Chats({ db, bus, sessions,
@@ -547,6 +548,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   // The pods of live sessions ask Pier over their sockets (git's credentials, Claude Code's key and
   // MCP headers, MCP servers): answer again at once, not only once something readies the pod.
   await Promise.all(sessions.allActive().map((session) => services.open({ repoId: session.repoId, userId: session.userId }, mirrors.path(session.repoId))));
+  // Before any session's chat can start its agent again: those the last server left running go.
+  await acpEngine.stopLeftovers(sessions.allActive().filter((session) => session.engine === "acp"));
   sessions.resumeAfterRestart();
   await runs.resumeAfterRestart();
   // Warm pods are made in the background: their builds may take minutes, and nobody waits on them.

@@ -151,18 +151,64 @@ export const ENGINE_LABEL: Record<"pier" | "claude-code" | "acp", string> = { pi
 export const ENGINE_CHOICES: Array<[string, string]> = Object.entries(ENGINE_LABEL).filter(([engine]) => engine !== "acp");
 
 /** A Field with a fixed set of choices; `options` are [value, label] pairs. */
-export function SelectField(props: { form: FormState; name: string; label: string; options: Array<[string, string]>; hint?: string }) {
+/** A choice; options may carry the model service they are of (an engine's, a model's), which a ModelField follows. */
+export function SelectField(props: { form: FormState; name: string; label: string; options: Array<[string, string, string?]>; hint?: string }) {
   const { id, error, describedBy } = fieldParts(props);
   const selected = props.form.values[props.name] ?? "";
   return (
     <FieldFrame id={id} label={props.label} hint={props.hint} error={error}>
       <select id={id} name={props.name} aria-invalid={error ? "true" : undefined} aria-describedby={describedBy}>
-        {props.options.map(([value, label]) => (
-          <option value={value} selected={value === selected} safe>
+        {props.options.map(([value, label, service]) => (
+          <option value={value} selected={value === selected} data-service={service} safe>
             {label}
           </option>
         ))}
       </select>
     </FieldFrame>
+  );
+}
+
+/**
+ * The choice of a model, narrowed to what the engine chosen in `engineField` can answer on: an
+ * ACP agent its model service's models (each option says its service), one on `none` no model
+ * at all (the field is hidden and sends nothing); Pier's agent and Claude Code every model.
+ * Drawn narrowed for the engine the form holds; public/app.js narrows it again as the engine changes.
+ */
+export function ModelField(props: { form: FormState; name: string; label: string; models: Array<[string, string | null]>; engineField: string; service: string | null; hint?: string }) {
+  const { id, error, describedBy } = fieldParts(props);
+  const offered = props.models.filter(([, service]) => props.service === null || service === props.service).map(([model]) => model);
+  const wanted = props.form.values[props.name] ?? "";
+  const selected = offered.includes(wanted) ? wanted : offered[0];
+  const none = props.service === "none";
+  return (
+    <div class={error ? "field field-invalid" : "field"} data-models-of={`field-${props.engineField}`} hidden={none}>
+      <label for={id} safe>
+        {props.label}
+      </label>
+      <select id={id} name={props.name} disabled={none} aria-invalid={error ? "true" : undefined} aria-describedby={describedBy}>
+        {props.models.map(([model, service]) => {
+          const away = !offered.includes(model);
+          return (
+            <option value={model} selected={model === selected} data-service={service ?? ""} hidden={away} disabled={away} safe>
+              {model}
+            </option>
+          );
+        })}
+      </select>
+      {props.hint ? (
+        <p class="hint" id={`${id}-hint`} safe>
+          {props.hint}
+        </p>
+      ) : (
+        ""
+      )}
+      {error ? (
+        <p class="field-error" id={`${id}-error`} role="alert" safe>
+          {error}
+        </p>
+      ) : (
+        ""
+      )}
+    </div>
   );
 }

@@ -7,7 +7,7 @@ import type { Repo } from "../src/repos/repos.ts";
 import type { Session } from "../src/sessions/session.ts";
 import type { PublicTask } from "../src/tasks/tasks.ts";
 import type { Notice } from "../src/notices/notices.ts";
-import { ENGINE_LABEL, Field, FormError, type FormState, HxForm, SelectField, formatDate, formatDuration, formatUsd } from "./components.tsx";
+import { ENGINE_LABEL, Field, FormError, type FormState, HxForm, ModelField, SelectField, formatDate, formatDuration, formatUsd } from "./components.tsx";
 import { DismissibleNotice } from "./dismissible-notice.tsx";
 import { Layout, type Viewer } from "./layout.tsx";
 import { PrChips, PrPanel, type PrPanelProps } from "./pr-views.tsx";
@@ -23,9 +23,18 @@ interface PageProps {
 }
 
 export function NewSessionPage(
-  props: PageProps & { repos: Repo[]; form: FormState; branches: string[]; engines: Array<[string, string]>; models: string[]; defaultModel: string; tasks: PublicTask[] },
+  props: PageProps & {
+    repos: Repo[];
+    form: FormState;
+    branches: string[];
+    engines: Array<[string, string, string?]>;
+    /** The price table's models, each with its service. */
+    models: Array<[string, string | null]>;
+    /** The model service of the engine the form holds, when it is an ACP agent's. */
+    service: string | null;
+    tasks: PublicTask[];
+  },
 ) {
-  const model = props.form.values.model ?? props.defaultModel;
   const selected = props.form.values.repoId ?? props.repos[0]?.id;
   const repoError = props.form.error?.field === "repoId" ? props.form.error.message : undefined;
   return (
@@ -71,16 +80,8 @@ export function NewSessionPage(
               hint="Optional. The agent works on the task and reports on it; a task to do moves to In progress." />
             <SelectField form={props.form} name="engine" label="Chat engine" options={props.engines}
               hint="Pier's own agent, Claude Code running in your pod (on your Claude Code token or the Anthropic key), or another coding agent in your pod over ACP." />
-            <div class="field">
-              <label for="field-model">Model for the chat agent</label>
-              <select id="field-model" name="model">
-                {props.models.map((id) => (
-                  <option value={id} selected={id === model} safe>
-                    {id}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <ModelField form={props.form} name="model" label="Model for the chat agent" models={props.models} engineField="engine" service={props.service}
+              hint="An agent over ACP is offered the models of its own model service." />
             <button type="submit" class="primary">Start session</button>
           </HxForm>
         </section>

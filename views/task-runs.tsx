@@ -1,6 +1,6 @@
 import type { Repo } from "../src/repos/repos.ts";
 import { MAX_ATTEMPTS } from "../src/runs/run-input.ts";
-import { ENGINE_CHOICES, ENGINE_LABEL, Field, type FormState, HxForm, SelectField, formatDate } from "./components.tsx";
+import { ENGINE_LABEL, Field, type FormState, HxForm, ModelField, SelectField, formatDate } from "./components.tsx";
 import { BudgetUsed, RunPullRequest, RunReason, RunStatePill, type RunView, RoundsTimeline, runDuration, runIsOver } from "./run-parts.tsx";
 
 /** What an attempt of a batch compared with others shows of its changes (from its session's diff). */
@@ -19,11 +19,13 @@ export interface RunBatch {
   attempts: AttemptView[];
 }
 
-/** What the Run form offers: the task's repository or a choice of them, the price table's models, and the defaults from settings. */
+/** What the Run form offers: the task's repository or a choice of them, the engines (ACP agents with their services), the price table's models, and the defaults from settings. */
 export interface RunFormChoices {
   /** Repositories to pick from, when the task has none of its own. */
   repos: Repo[] | null;
-  models: string[];
+  engines: Array<[string, string, string?]>;
+  /** Each model with the service that answers it. */
+  models: Array<[string, string | null]>;
   defaults: { engine: string; model: string; budgetUsd: string; autoMerge: boolean };
 }
 
@@ -247,8 +249,9 @@ export function RunForm(props: { taskId: string; choices: RunFormChoices; form: 
           {attempts.map((n) => (
             <fieldset class="run-variant-fields" data-attempt={String(n)}>
               <legend safe>{`Attempt ${n}`}</legend>
-              <SelectField form={state} name={`engine${n}`} label="Engine" options={ENGINE_CHOICES} />
-              <SelectField form={state} name={`model${n}`} label="Model" options={choices.models.map((model) => [model, model])} />
+              <SelectField form={state} name={`engine${n}`} label="Engine" options={choices.engines} />
+              <ModelField form={state} name={`model${n}`} label="Model" models={choices.models} engineField={`engine${n}`}
+                service={choices.engines.find(([value]) => value === values[`engine${n}`])?.[2] ?? null} />
             </fieldset>
           ))}
         </div>

@@ -48,9 +48,11 @@ export type ChatItem =
    * `code` names a failure a page or Pier itself acts on: `sign_in_expired` (the person's Claude
    * subscription token was refused; `tokensUrl` is where a new one is saved, and the session
    * needs its person); `budget_exceeded` (the session reached a budget, and Pier stopped its turn and
-   * refuses its model requests; the session needs its person). `settingsUrl`/`tokensUrl`: where the person can fix it.
+   * refuses its model requests; the session needs its person); `key_refused` (a service refused the
+   * person's API key); `no_credential` (the person has no credential for the agent's model service).
+   * `settingsUrl`/`tokensUrl`: where the person can fix it.
    */
-  | { kind: "error"; message: string; code?: "sign_in_expired" | "key_refused" | "budget_exceeded"; settingsUrl?: string; tokensUrl?: string; at: string }
+  | { kind: "error"; message: string; code?: "sign_in_expired" | "key_refused" | "no_credential" | "budget_exceeded"; settingsUrl?: string; tokensUrl?: string; at: string }
   /**
    * Older turns, summarised to keep the conversation within the model's window: the model gets
    * this summary in place of the items before `keepFrom` (an index into the items), and every

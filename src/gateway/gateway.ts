@@ -61,6 +61,19 @@ export interface GatewayDeps {
   audit: AuditLog;
 }
 
+/** A credential a service refused for a session's person (its kind), or none they had (null), with Pier's sentence for it. */
+interface CredentialRefusal {
+  service: ModelServiceName;
+  kind: ServiceCredential["kind"] | null;
+  message: string;
+}
+
+/** A refusal as the chat says it: its code and Pier's sentence. */
+export interface RefusalSaid {
+  code: "key_refused" | "sign_in_expired" | "no_credential";
+  message: string;
+}
+
 /** How an agent's process for a session is pointed at a model service (see src/claude-code/launch.ts). */
 export interface GatewayEnv {
   env: Record<string, string>;
@@ -88,8 +101,8 @@ export class Gateway {
   /** The token each session's pod gets for its key helper, the same one however often it asks (see HeldTokens). */
   private podTokens: HeldTokens;
 
-  /** Sessions whose person's Anthropic credential the API refused, by the credential's kind, until the chat engine asks (or the session's host releases it). */
-  private refusals = new Map<string, AnthropicCredential["kind"]>();
+  /** Sessions whose person's credential a service refused (or who had none for it), until the chat engine asks (or the session's host releases it). */
+  private refusals = new Map<string, CredentialRefusal>();
 
   constructor(private deps: GatewayDeps) {
     this.tokens = new SessionTokens({ db: deps.db, table: gatewayTokens, prefix: PREFIX, lifetimeMs: HELPER_TOKEN_LIFETIME_MS, live: (sessionId) => deps.sessions.findLive(sessionId) });
@@ -110,9 +123,23 @@ export class Gateway {
 
   /** Whether the Anthropic API refused the session's person's credential since this was last asked, and of which kind. */
   takeRefusal(sessionId: string): AnthropicCredential["kind"] | null {
-    const kind = this.refusals.get(sessionId) ?? null;
+    const refusal = this.refusals.get(sessionId);
     this.refusals.delete(sessionId);
-    return kind;
+    return refusal?.service === "anthropic" ? refusal.kind : null;
+  }
+
+  /**
+   * What to tell the session's person, in Pier's words, when a service refused their credential
+   * (or they had none for it) since this was last asked: an agent over ACP says only that *its*
+   * key was refused, or retries, though its key is the gateway's token and the missing or refused
+   * one is the person's.
+   */
+  takeRefusalSaid(sessionId: string): RefusalSaid | null {
+    const refusal = this.refusals.get(sessionId);
+    this.refusals.delete(sessionId);
+    if (!refusal) return null;
+    const code = refusal.kind === "oauth" ? "sign_in_expired" : refusal.kind === "apiKey" ? "key_refused" : "no_credential";
+    return { code, message: refusal.message };
   }
 
   /** The session ended or failed (its host releases it): its tokens stop working at once. */
@@ -177,6 +204,7 @@ export class Gateway {
     if (body instanceof Response) return body;
     const credential = await service.credentialFor(this.deps.credentials, session.userId);
     if (!credential) {
+      this.refusals.set(session.id, { service: service.name, kind: null, message: NO_CREDENTIAL[service.name] });
       return service.refusal(401, "no_credential", NO_CREDENTIAL[service.name]);
     }
     // A client that goes away before the answer starts ends the request; once it has started,
@@ -200,7 +228,7 @@ export class Gateway {
       request.signal.removeEventListener("abort", abandon);
     }
     if (upstream.status === 401) {
-      if (service.name === "anthropic") this.refusals.set(session.id, credential.kind);
+      this.refusals.set(session.id, { service: service.name, kind: credential.kind, message: service.credentialRefused(credential) });
       return refusedCredential(service, upstream, credential);
     }
     return this.passBack(session, service, route, upstream, body?.byteLength ?? 0);

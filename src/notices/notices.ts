@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { UNREACHABLE_NOTICE } from "../gateway/gateway.ts";
+import type { AgentService } from "../agents/shipped.ts";
 import type { Session } from "../sessions/session.ts";
 
 /**
@@ -15,6 +16,12 @@ export const NOTICES = {
   // With Claude Code as the chat engine, the chat reaches the task only through that endpoint too.
   "mcp-unreachable-claude-code":
     "Claude Code cannot reach Pier's MCP endpoint, in the chat or in this terminal: pods here have no network, so neither updates the task. To let them, set `PIER_POD_URL` or give pods a network.",
+  // A coding agent over ACP, where pods cannot reach the gateway: Pier hands it the credential instead.
+  "gateway-unreachable-agent":
+    "Pods cannot reach Pier here (their network is none), so the chat's agent gets your credential for its model service in its own process's environment and what it spends is not metered or held to a budget. To meter it, set `PIER_POD_URL` or give pods a network.",
+  // An agent defined with the service none: Pier does not point it at any model service.
+  "agent-not-metered":
+    "This chat's agent is not pointed at Pier's model gateway (its model service is none): it answers with its own model and credentials, and what it spends is not metered or held to a budget.",
 } as const;
 
 export type NoticeId = keyof typeof NOTICES;
@@ -36,15 +43,20 @@ export function fingerprint(id: NoticeId): string {
 }
 
 /**
- * The standing notices a live session's page shows. Both are about pods that cannot reach Pier:
+ * The standing notices a live session's page shows. Most are about pods that cannot reach Pier:
  * the MCP endpoint matters to a session with a task, the model gateway only to a session whose
- * chat is Claude Code in the pod (Pier's own agent runs in Pier and needs neither).
+ * chat is an agent in the pod (Claude Code, or an ACP agent: Pier's own agent runs in Pier and
+ * needs neither). An ACP agent whose model service is none (`agentService`, null when its
+ * definition is gone) is never metered, wherever pods are.
  */
-export function sessionNotices(session: Pick<Session, "state" | "engine" | "taskId">, podsReachPier: boolean): NoticeId[] {
-  if (session.state !== "active" || podsReachPier) return [];
+export function sessionNotices(session: Pick<Session, "state" | "engine" | "taskId">, podsReachPier: boolean, agentService: AgentService | null = null): NoticeId[] {
+  if (session.state !== "active") return [];
+  const unmeteredAgent = session.engine === "acp" && agentService === "none";
+  if (podsReachPier) return unmeteredAgent ? ["agent-not-metered"] : [];
   const claudeCodeChat = session.engine === "claude-code";
   const notices: NoticeId[] = [];
   if (session.taskId) notices.push(claudeCodeChat ? "mcp-unreachable-claude-code" : "mcp-unreachable");
   if (claudeCodeChat) notices.push("gateway-unreachable");
+  if (session.engine === "acp" && agentService !== null) notices.push(unmeteredAgent ? "agent-not-metered" : "gateway-unreachable-agent");
   return notices;
 }

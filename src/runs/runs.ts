@@ -2,7 +2,6 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, ne, notInArray, or } fr
 import { type Actor, personActor } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import { loadItems } from "../chat/items.ts";
-import { priceOf } from "../costs/costs.ts";
 import type { GitHub } from "../github/client.ts";
 import { githubMessage } from "../github/client.ts";
 import { closePullRequest, mergePullRequest } from "../github/pull-actions.ts";
@@ -160,10 +159,9 @@ export class Runs {
     const budgetUsd = input.budgetUsd ?? plain.runBudgetUsd;
     if (budgetUsd === null) throw invalid("budgetUsd", "No budget per run is set in settings; give budgetUsd.");
     const planned = variants.map((variant) => {
-      const model = variant.model || plain.defaultModel;
-      if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
       const engine = variant.engine ?? plain.defaultEngine;
-      return { engine, model, agent: this.deps.sessions.agentFor(engine, variant.agent || null) };
+      const agent = this.deps.sessions.agentFor(engine, variant.agent || null);
+      return { engine, model: this.deps.sessions.modelFor(agent, variant.model || null), agent };
     });
     const batchId = newId();
     const createdAt = new Date();

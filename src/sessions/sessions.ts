@@ -5,7 +5,9 @@ import { isDiskFull } from "../infra/disk-full.ts";
 import type { Actor } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { PodFactsOffer } from "../claude-code/supply.ts";
-import { priceOf } from "../costs/costs.ts";
+import { defaultModelForService, modelsForService, SERVICE_NAME } from "../agents/agent-models.ts";
+import type { AgentService } from "../agents/shipped.ts";
+import { listPrices, priceOf } from "../costs/costs.ts";
 import type { Db } from "../infra/db.ts";
 import { AppError, forbidden, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
@@ -105,8 +107,8 @@ export interface SessionDeps {
   podFacts?(key: PodKey): PodFactsOffer;
   /** Starting, ending and resuming a session go in it, with who did it. */
   audit: AuditLog;
-  /** The ACP engine's agents (see pier.agents): a session of engine acp names one. */
-  agentExists(id: string): boolean;
+  /** The ACP engine's agents (see pier.agents): a session of engine acp names one, whose model is of its service. */
+  agentOf(id: string): { name: string; service: AgentService } | null;
 }
 
 const MAX_TITLE = 200;
@@ -154,10 +156,9 @@ export class Sessions {
     const title = readField(StartSessionInput, "title", input.title) || undefined;
     const taskId = input.taskId || null;
     if (taskId) this.deps.tasks.assertExists(taskId);
-    const model = input.model || this.deps.settings.plain().defaultModel;
-    if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
     const engine: ChatEngineName = input.engine ?? this.deps.settings.plain().defaultEngine;
     const agent = this.agentFor(engine, input.agent || null);
+    const model = this.modelFor(agent, input.model || null);
     const requested = input.branch || undefined;
     const id = newId();
     let branch: string;
@@ -218,9 +219,39 @@ export class Sessions {
       return null;
     }
     if (!agent) throw invalid("agent", 'Agent is required with the engine "acp": the id of one of /api/config/agents, such as opencode.');
-    if (!this.deps.agentExists(agent)) throw invalid("agent", `No agent has the id ${agent}; pick one of /api/config/agents.`);
+    if (!this.deps.agentOf(agent)) throw invalid("agent", `No agent has the id ${agent}; pick one of /api/config/agents.`);
     return agent;
   }
+
+  /**
+   * The model a session (or a run's) of `agent` (null for Pier's agent and Claude Code) answers
+   * on: the one asked for, else the default, from the price table. An ACP agent's is of its model
+   * service (its gateway forwards to that service alone), and one on `none` gets none (null):
+   * Pier does not point it at a model. A 400 naming `model` otherwise.
+   */
+  modelFor(agent: string | null, requested: string | null): string | null {
+    const defaultModel = this.deps.settings.plain().defaultModel;
+    const acp = agent ? this.deps.agentOf(agent) : null;
+    if (!acp) {
+      const model = requested ?? defaultModel;
+      if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
+      return model;
+    }
+    if (acp.service === "none") {
+      if (requested) throw modelNotForAgent(`${acp.name} is not pointed at a model service by Pier (its service is none): it answers on a model of its own choosing, so leave the model out.`);
+      return null;
+    }
+    const service = SERVICE_NAME[acp.service];
+    const offered = modelsForService(acp.service, listPrices(this.deps.db).map((price) => price.model));
+    const model = requested ?? defaultModelForService(acp.service, offered, defaultModel);
+    if (!model) throw modelNotForAgent(`No ${service} model is in the price table, so ${acp.name} has none to answer on; an admin adds one in settings.`);
+    if (!priceOf(this.deps.db, model)) throw invalid("model", `The model ${model} is not in the price table; pick one listed in settings.`);
+    if (!offered.includes(model)) {
+      throw modelNotForAgent(`The model ${model} is not ${/^[AEIOU]/.test(service) ? "an" : "a"} ${service} model, and ${acp.name} answers on ${service}'s models through Pier's gateway: pick one of ${offered.join(", ")}.`);
+    }
+    return model;
+  }
+
 
   /**
    * Links the session to a task (work on it begins: a todo task moves to in_progress), or unlinks
@@ -668,6 +699,11 @@ function podKeyOf(session: Session): PodKey {
 
 function cloneKey(session: Session): string {
   return `${session.repoId}/${session.userId}`;
+}
+
+/** A model the session's ACP agent cannot answer on: of another service than the agent's, or any for an agent on none. */
+function modelNotForAgent(message: string): AppError {
+  return new AppError(400, "model_not_for_agent", message, "model");
 }
 
 function branchInUse(branch: string): AppError {

@@ -32,7 +32,7 @@ describe("dismissed notices", () => {
 
   test("the notices that can be dismissed are listed with their words; a dismissal is the person's own", async () => {
     const listed = (await (await pier.fetch("/api/me/dismissed", { headers: { cookie: member } })).json()) as Notices;
-    expect(listed.notices.map((n) => n.id).sort()).toEqual(["gateway-unreachable", "mcp-unreachable", "mcp-unreachable-claude-code"]);
+    expect(listed.notices.map((n) => n.id).sort()).toEqual(["agent-not-metered", "gateway-unreachable", "gateway-unreachable-agent", "mcp-unreachable", "mcp-unreachable-claude-code"]);
     expect(listed.notices.find((n) => n.id === "gateway-unreachable")!.text).toContain("Pods cannot reach Pier here");
     expect(listed.notices.every((n) => !n.dismissed)).toBe(true);
 

@@ -2,7 +2,7 @@ import * as acp from "@agentclientprotocol/sdk";
 import { eq } from "drizzle-orm";
 import type { Agent } from "../../agents/agents.ts";
 import type { AgentLaunch } from "../../agents/agent-supply.ts";
-import type { GatewayEnv } from "../../gateway/gateway.ts";
+import type { GatewayEnv, RefusalSaid } from "../../gateway/gateway.ts";
 import type { ModelServiceName } from "../../gateway/model-service.ts";
 import type { Db } from "../../infra/db.ts";
 import { errorMessage } from "../../infra/errors.ts";
@@ -13,6 +13,7 @@ import type { PodKey } from "../../runtime/runtime.ts";
 import type { Session } from "../../sessions/session.ts";
 import { sessions } from "../../sessions/tables.ts";
 import type { SettingsStore } from "../../settings/settings.ts";
+import { TOKENS_URL } from "../../settings/sign-in.ts";
 import type { PodShell } from "../../workspaces/pod-script.ts";
 import type { ChatEngine, Turn, Verdict } from "../engine.ts";
 import { agentEnv } from "./acp-agent-env.ts";
@@ -30,6 +31,8 @@ export interface AcpEngineDeps {
   };
   /** The environment that points the agent's process at Pier's gateway for its model service. */
   gatewayEnv(session: Session, service: ModelServiceName): Promise<GatewayEnv>;
+  /** Whether the gateway refused the session's person's credential (or they had none) since last asked, in Pier's words. */
+  refusal(sessionId: string): RefusalSaid | null;
 }
 
 /** After an interrupt, the agent has this long to end its turn (ACP's cancel) before its process is stopped. */
@@ -84,7 +87,11 @@ export class AcpEngine implements ChatEngine {
     const place: PodPlace = { runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath };
     const live = await this.liveFor(session, agent, place, launch.command, env, turn);
     if (!live) return;
+    this.deps.refusal(session.id);
     await new AcpTurn(turn, live, agent).run(text);
+    // What the agent makes of a refused credential blames its own key (the gateway's token): Pier says whose, and what to do.
+    const refused = this.deps.refusal(session.id);
+    if (refused) turn.record({ kind: "error", code: refused.code, message: refused.message, tokensUrl: TOKENS_URL });
     if (live.process.ended) {
       this.live.delete(session.id);
       await live.process.stop();
@@ -96,6 +103,29 @@ export class AcpEngine implements ChatEngine {
     const live = this.live.get(sessionId);
     this.live.delete(sessionId);
     await live?.process.stop();
+  }
+
+  /**
+   * At start-up, before sessions resume: the agent processes a server before this one started are
+   * ended in their pods. An ACP agent outlives its turns, so any live session of this engine may
+   * have one; nobody speaks to it again (the session's next message starts another), and left
+   * alone it would hold its pod's memory, or carry on with a turn a killed server cut off, asking
+   * the model through the gateway. A pod that is not running has none.
+   */
+  async stopLeftovers(sessions: Session[]): Promise<void> {
+    await Promise.all(
+      sessions.map(async (session) => {
+        const agent = session.agent ? this.deps.agents.get(session.agent) : null;
+        // Only a noted process running the agent's program is ended, never whatever reused its id.
+        const program = agent?.program ?? agent?.command;
+        try {
+          const shell = program ? await this.deps.pods.runningShell({ repoId: session.repoId, userId: session.userId }) : null;
+          if (shell) await AcpProcess.stopLeftovers({ runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath }, session.id, program!);
+        } catch (error) {
+          console.error(`[pier] the agent left running by the last server in session ${session.id} could not be stopped: ${errorMessage(error)}`);
+        }
+      }),
+    );
   }
 
   /** Server shutdown: every agent process stops. */

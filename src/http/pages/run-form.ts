@@ -1,19 +1,23 @@
+import { modelServiceOf } from "../../agents/agent-models.ts";
+import type { Agent } from "../../agents/agents.ts";
 import { AppError } from "../../infra/errors.ts";
 import { asInput, readInput } from "../../infra/input.ts";
 import { MAX_ATTEMPTS, StartRunsBody } from "../../runs/run-input.ts";
 import type { StartRunsInput } from "../../runs/runs.ts";
 import { CHAT_ENGINES } from "../../sessions/tables.ts";
+import { engineChosen, serviceOfChoice } from "./engine-choice.ts";
 
 /**
  * The task page's Run form as POST /api/tasks/:id/runs reads its body: the number of attempts,
- * each attempt's engine and model (fields engine1, model1, …) as the variants, the budget and
- * the auto-merge box. The API's own schema checks it, so both doors refuse the same things.
+ * each attempt's engine (an ACP agent as engine and agent) and model (fields engine1, model1, …)
+ * as the variants, the budget and the auto-merge box. The API's own schema checks it, so both
+ * doors refuse the same things.
  */
-export function readRunForm(body: unknown): StartRunsInput {
+export function readRunForm(body: unknown, agents: Agent[]): StartRunsInput {
   const form = asInput(body);
   const attempts = numberOrAsIs(form.attempts) ?? 1;
   const count = attemptCount(attempts);
-  const variants = count === null ? undefined : Array.from({ length: count }, (_, i) => ({ engine: form[`engine${i + 1}`], model: textOrMissing(form[`model${i + 1}`]) }));
+  const variants = count === null ? undefined : Array.from({ length: count }, (_, i) => engineChosen(agents, form[`engine${i + 1}`], textOrMissing(form[`model${i + 1}`])));
   return readInput(StartRunsBody, {
     repoId: textOrMissing(form.repoId),
     attempts,
@@ -26,17 +30,20 @@ export function readRunForm(body: unknown): StartRunsInput {
 
 /**
  * A refusal of one attempt's engine or model (the API names the field, not the attempt) moved to
- * that attempt's field of the form, so the page shows it beside the choice to change.
+ * that attempt's field of the form, so the page shows it beside the choice to change: a model
+ * not in the price table, or not of the attempt's ACP agent's service.
  */
-export function locateRunFormError(error: unknown, body: unknown, models: string[]): unknown {
+export function locateRunFormError(error: unknown, body: unknown, models: string[], agents: Agent[]): unknown {
   if (!(error instanceof AppError) || !["variants", "engine", "model"].includes(error.field ?? "")) return error;
   const form = asInput(body);
   const count = attemptCount(numberOrAsIs(form.attempts) ?? 1) ?? 0;
   for (let n = 1; n <= count; n++) {
     const engine = form[`engine${n}`];
     const model = form[`model${n}`];
-    if (error.field !== "model" && !CHAT_ENGINES.some((name) => name === engine)) return new AppError(error.status, error.code, error.message, `engine${n}`);
-    if (error.field !== "engine" && typeof model === "string" && model !== "" && !models.includes(model)) {
+    const service = serviceOfChoice(agents, engine);
+    if (error.field !== "model" && service === null && !CHAT_ENGINES.some((name) => name === engine)) return new AppError(error.status, error.code, error.message, `engine${n}`);
+    const unfit = service !== null && service !== "none" && typeof model === "string" && modelServiceOf(model) !== service;
+    if (error.field !== "engine" && typeof model === "string" && model !== "" && (!models.includes(model) || unfit)) {
       return new AppError(error.status, error.code, error.message, `model${n}`);
     }
   }

@@ -10,7 +10,8 @@ import type { Session } from "../../sessions/session.ts";
 import { PassOnInput } from "../../tasks/feedback.ts";
 import { AppError } from "../../infra/errors.ts";
 import { noticeOf, sessionNotices } from "../../notices/notices.ts";
-import { ENGINE_CHOICES, emptyForm, type FormState } from "../../../views/components.tsx";
+import { emptyForm, type FormState } from "../../../views/components.tsx";
+import { engineChoices, engineChosen, modelChoices, serviceOfChoice } from "./engine-choice.ts";
 import {
   BranchOptions,
   EndSessionPage,
@@ -30,18 +31,10 @@ import { sessionRunView } from "./run-views.ts";
 import { rateLimitedUntil } from "../session-events.ts";
 import { type PageContext, formFailure, pageActor, pageUser, redirectResponse } from "./respond.ts";
 
-/** The form's one choice of engine: Pier's agent, Claude Code, or each ACP agent as `acp:<id>`. */
-const ACP_CHOICE = "acp:";
-
-function engineChoices(pier: Pier): Array<[string, string]> {
-  return [...ENGINE_CHOICES, ...pier.agents.list().map((agent): [string, string] => [`${ACP_CHOICE}${agent.id}`, `${agent.name} (ACP)`])];
-}
-
 /** The form's body as the API takes it: an ACP agent chosen as the engine is engine "acp" with that agent. */
-function agentChosen(body: unknown): unknown {
-  const engine = (body as { engine?: unknown } | null)?.engine;
-  if (typeof engine !== "string" || !engine.startsWith(ACP_CHOICE)) return body;
-  return { ...(body as object), engine: "acp", agent: engine.slice(ACP_CHOICE.length) };
+function agentChosen(pier: Pier, body: unknown): unknown {
+  const form = (body ?? {}) as { engine?: unknown; model?: unknown };
+  return { ...form, ...engineChosen(pier.agents.list(), form.engine, form.model) };
 }
 
 /** New Session, the session page, ending and resuming, and the session history. */
@@ -55,12 +48,13 @@ export function sessionPages(pier: Pier) {
     // A task's page links here with its id, to start a session for it.
     const taskId = form.values.taskId ?? query.get("taskId") ?? "";
     const engine = form.values.engine ?? pier.settings.plain().defaultEngine;
+    const agents = pier.agents.list();
     const values = { ...form.values, taskId, engine, ...(repoId ? { repoId } : {}) };
     const branches = repoId && repos.some((r) => r.id === repoId) ? await pier.sessions.branchSuggestions(repoId) : [];
     const tasks = pier.tasks.list(personActor(viewer)).filter((task) => task.status !== "done");
     return (
-      <NewSessionPage viewer={viewer} {...common} repos={repos} form={{ ...form, values }} branches={branches} engines={engineChoices(pier)}
-        models={pier.costs.prices().map((p) => p.model)} defaultModel={pier.settings.plain().defaultModel} tasks={tasks} />
+      <NewSessionPage viewer={viewer} {...common} repos={repos} form={{ ...form, values: { model: pier.settings.plain().defaultModel, ...values } }} branches={branches}
+        engines={engineChoices(agents)} models={modelChoices(pier.costs.prices().map((p) => p.model))} service={serviceOfChoice(agents, engine)} tasks={tasks} />
     );
   };
 
@@ -76,7 +70,7 @@ export function sessionPages(pier: Pier) {
     .post("/sessions", async (ctx) => {
       const viewer = pageUser(pier, ctx);
       try {
-        const session = await pier.sessions.start(pageActor(pier, ctx), readInput(StartSessionInput, agentChosen(ctx.body)));
+        const session = await pier.sessions.start(pageActor(pier, ctx), readInput(StartSessionInput, agentChosen(pier, ctx.body)));
         return redirectResponse(ctx.request, `/sessions/${session.id}`);
       } catch (error) {
         return newSessionPage(ctx, viewer, formFailure(error, ctx.body, ctx.set));
@@ -87,7 +81,8 @@ export function sessionPages(pier: Pier) {
       const session = pier.sessions.getFor(personActor(viewer), ctx.params.id);
       const repo = pier.repos.get(session.repoId);
       const dismissed = pier.dismissals.dismissedBy(viewer.id);
-      const notices = sessionNotices(session, pier.podUrl() !== null).filter((id) => !dismissed.has(id)).map(noticeOf);
+      const agentService = session.agent ? (pier.agents.get(session.agent)?.service ?? null) : null;
+      const notices = sessionNotices(session, pier.podUrl() !== null, agentService).filter((id) => !dismissed.has(id)).map(noticeOf);
       const environment = session.state === "ended" ? null : await pier.environments.viewOf(repo.id, session.userId).catch(() => null);
       return (
         <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}

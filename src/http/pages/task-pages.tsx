@@ -14,6 +14,7 @@ import { NewTaskPage } from "../../../views/task-form.tsx";
 import { type TaskFilter, noFilter } from "../../../views/task-list.tsx";
 import { TasksPage } from "../../../views/task-views.tsx";
 import { type PageContext, formFailure, isHtmx, pageUser, redirectResponse } from "./respond.ts";
+import { engineChoices, modelChoices } from "./engine-choice.ts";
 import { locateRunFormError, readRunForm } from "./run-form.ts";
 import { taskRunBatches } from "./run-views.ts";
 import { sessionRows } from "./session-pages.tsx";
@@ -104,9 +105,9 @@ export function taskPages(pier: Pier) {
     .post("/tasks/:id/runs", (ctx) =>
       taskForm(ctx, "run", async (actor) => {
         try {
-          await pier.runs.start(actor, ctx.params.id, readRunForm(ctx.body));
+          await pier.runs.start(actor, ctx.params.id, readRunForm(ctx.body, pier.agents.list()));
         } catch (error) {
-          throw locateRunFormError(error, ctx.body, pier.costs.prices().map((price) => price.model));
+          throw locateRunFormError(error, ctx.body, pier.costs.prices().map((price) => price.model), pier.agents.list());
         }
       }),
     )
@@ -189,7 +190,8 @@ function runFormChoices(pier: Pier, task: PublicTask): RunFormChoices | null {
   const plain = pier.settings.plain();
   return {
     repos: task.repoId ? null : pier.repos.list(),
-    models: pier.costs.prices().map((price) => price.model),
+    engines: engineChoices(pier.agents.list()),
+    models: modelChoices(pier.costs.prices().map((price) => price.model)),
     defaults: { engine: plain.defaultEngine, model: plain.defaultModel, budgetUsd: plain.runBudgetUsd === null ? "" : String(plain.runBudgetUsd), autoMerge: plain.autoMerge },
   };
 }

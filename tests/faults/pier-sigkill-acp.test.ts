@@ -1,0 +1,93 @@
+/**
+ * Fault: Pier is killed with SIGKILL while an ACP agent (opencode from npm, supplied into a test
+ * pod, its model requests through Pier's gateway to the fake Anthropic server) runs a tool in a
+ * turn; Pier is started again on the same data dir and port.
+ * Held: once Pier is back, before anyone sends a message, neither the agent the killed server had
+ * started nor its tool runs in the pod (opencode ends with its stdin; an agent that would not is
+ * ended by Pier at start-up); the session's next message starts a new agent, which answers.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ChatClient } from "../support/chat-client.ts";
+import { run } from "../support/commands.ts";
+import { startFakeAnthropic } from "../support/fake-anthropic.ts";
+import { makeRemoteRepo } from "../support/git-fixtures.ts";
+import { setUpAdmin } from "../support/pier.ts";
+import { type PierProcess, freePort, startPierProcess } from "../support/pier-process.ts";
+import { activeSession, addRepo } from "../support/sessions.ts";
+import { dockerTestEnv } from "../support/workspace-image.ts";
+
+const API_KEY = "sk-ant-sigkill-acp-00000000000000000";
+/** opencode names its sessions with a request of its own; those are answered apart from the script. */
+const isTitleRequest = (body: any) => JSON.stringify(body.system ?? "").includes("title") && !JSON.stringify(body.tools ?? []).includes("bash");
+
+describe("SIGKILL while an ACP agent runs in its pod", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "pier-sigkill-acp-"));
+  let fake: Awaited<ReturnType<typeof startFakeAnthropic>>;
+  let env: Record<string, string>;
+  let port: number;
+  let pier: PierProcess;
+  let cookie: string;
+  let repoId = "";
+
+  beforeAll(async () => {
+    fake = await startFakeAnthropic({ apiKey: API_KEY });
+    port = await freePort();
+    env = { ...(await dockerTestEnv()), PIER_POD_NETWORK: "host", ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: API_KEY };
+    pier = await startPierProcess(dataDir, port, env);
+    cookie = await setUpAdmin(pier);
+  }, 300_000);
+
+  afterAll(async () => {
+    await pier?.signal("SIGTERM");
+    // The test's pods outlive Pier by design: they go with the test.
+    const pods = (await run(["docker", "ps", "-aq", "--filter", `label=pier.repo=${repoId}`], "/")).trim();
+    if (repoId && pods) await run(["docker", "rm", "-f", ...pods.split("\n")], "/");
+    await fake.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  test("nothing of the agent the killed server started runs once Pier is back; the next message starts another", async () => {
+    repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("sigkill-acp").path}`, "sigkill-acp");
+    const session = await activeSession(pier, cookie, { repoId, engine: "acp", agent: "opencode" });
+    const agents = async () => (await run(["docker", "exec", session.podId!, "pgrep", "-f", "[b]in/opencode acp"], "/").catch(() => "")).trim();
+    const headers = { cookie, origin: pier.url };
+    fake.scriptWhen(isTitleRequest, { text: "Hello" }, { text: "Hello" }, { text: "Hello" });
+    const policy = await pier.fetch("/api/config/tool-policies", { method: "PUT", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ mode: "allow_all" }) });
+    expect(policy.status).toBe(200);
+    fake.script({ text: "Hello before the kill." }, { toolUse: { name: "bash", input: { command: "echo started > job.txt && sleep 120", description: "A long job" } } });
+    const chat = await ChatClient.connect(pier.url, session.id, headers);
+    // The first turn waits for opencode's build to be fetched from the registry (once per machine).
+    const first = await chat.turn("Say hello.", 600_000);
+    expect(first.find((e) => e.type === "assistant_message")?.text).toBe("Hello before the kill.");
+    const before = await agents();
+    expect(before).not.toBe("");
+    const from = chat.events.length;
+    chat.send("Run the long job.");
+    await chat.next("tool_call", from, 120_000);
+    const job = async () => (await run(["docker", "exec", session.podId!, "ps", "-eo", "args"], "/")).includes("sleep 120");
+    for (let i = 0; !(await job()); i++) {
+      expect(i).toBeLessThan(100);
+      await Bun.sleep(200);
+    }
+    chat.close();
+
+    expect(await pier.signal("SIGKILL")).not.toBe(0);
+
+    pier = await startPierProcess(dataDir, port, env);
+    // Nothing of the killed server's agent runs on: not the agent, not its tool.
+    expect(await agents()).toBe("");
+    expect(await job()).toBe(false);
+
+    fake.script({ text: "A new agent answers." });
+    const again = await ChatClient.connect(pier.url, session.id, { cookie, origin: pier.url });
+    const next = await again.turn("Are you there?", 180_000);
+    expect(next.find((e) => e.type === "assistant_message")?.text).toBe("A new agent answers.");
+    const now = await agents();
+    expect(now).not.toBe("");
+    expect(now).not.toBe(before);
+    again.close();
+  }, 900_000);
+});
