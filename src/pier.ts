@@ -51,6 +51,9 @@ import { Mirrors } from "./repos/mirrors.ts";
 import { type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
 import { chooseRuntime, dockerClient } from "./runtime/detect.ts";
 import { DockerRuntime } from "./runtime/docker-runtime.ts";
+import { DockerEngines } from "./docker-engines/docker-engines.ts";
+import { PlacedRuntime } from "./docker-engines/placed-runtime.ts";
+import { WATCH_EVERY_MS } from "./docker-engines/engine-watch.ts";
 import { Environments } from "./environments/environments.ts";
 import { EnvironmentImages } from "./environments/image-build.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
@@ -150,6 +153,8 @@ export interface Pier {
   /** The door to GitHub (its rate-limit state shows on pages). */
   github: GitHub;
   runtime: Runtime;
+  /** The Docker engines pods are placed on: the local one and the ones admins add. */
+  dockerEngines: DockerEngines;
   pods: Pods;
   /**
    * Connections to ports listening in pods (each pod's relay), and what listens there, for web
@@ -272,10 +277,12 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const builds = new ClaudeCodeBuilds({ dir: join(config.toolsDir, "claude-code"), registry: config.npmRegistry, bus });
   const ownVariant = hostVariant();
   // The local runtime's commands find Pier's copy last on PATH (the machine's own claude wins).
-  const runtime = await createRuntime(config, settings, () => (ownVariant ? buildDir(builds, settings.plain().claudeCodeVersion, ownVariant) : null));
+  const dockerEngines = new DockerEngines({ db, box, audit, localHost: config.dockerHost ?? "unix:///var/run/docker.sock" });
+  const runtime = await createRuntime(config, settings, dockerEngines, () => (ownVariant ? buildDir(builds, settings.plain().claudeCodeVersion, ownVariant) : null));
   const address = new PierAddress(config, runtime.kind);
   const githubWebSide = githubWeb(config.githubApiUrl);
-  const repoRules: RepoRules = { allowLocalRepos: config.allowLocalRepos, github: githubWebSide };
+  // Only engines pods can be placed on: on the local runtime there are none to pin.
+  const repoRules: RepoRules = { allowLocalRepos: config.allowLocalRepos, github: githubWebSide, dockerEngineId: (idOrName) => (runtime.kind === "docker" ? dockerEngines.find(idOrName)?.id ?? null : null) };
   fillGithubRepos(db, repoRules);
   const credentials = new Credentials(db, box, settings, audit);
   const mirrors = new Mirrors(config.dataDir, () => settings.secret("githubToken"));
@@ -307,7 +314,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     inUse: (key, except) => reads.hasLiveSession(key.repoId, key.userId, except),
   });
   const environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage, featureRegistryAllowPrivate: config.featureRegistryAllowPrivate,
-    images: runtime instanceof DockerRuntime
+    images: runtime.kind === "docker"
       ? new EnvironmentImages({ docker: dockerClient(config.dockerHost), mirrors, scratchDir: join(config.dataDir, "environment-builds"), network: () => config.podNetwork, instanceId: settings.instanceId() })
       : null,
     podFacts: (key) => pods.environmentOf(key),
@@ -537,6 +544,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   recordHeardEvents({ bus, audit, sessionOf: (id) => sessions.get(id) });
   const scheduler = new Scheduler();
   schedulePodJobs(scheduler, { pods, sessions, settings });
+  if (runtime instanceof PlacedRuntime) scheduler.every("watch Docker engines", WATCH_EVERY_MS, () => runtime.engineStates());
   schedulePrJobs(scheduler, { prs });
   scheduleRunJobs(scheduler, { runs, approvals });
   scheduleDiskJobs(scheduler, { diskWatch });
@@ -603,6 +611,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     },
     github,
     runtime,
+    dockerEngines,
     pods,
     relays,
     previewPorts,
@@ -671,13 +680,13 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   };
 }
 
-async function createRuntime(config: Config, settings: SettingsStore, localPathAfter: () => string | null): Promise<Runtime> {
+async function createRuntime(config: Config, settings: SettingsStore, engines: DockerEngines, localPathAfter: () => string | null): Promise<Runtime> {
   const docker = dockerClient(config.dockerHost);
   if ((await chooseRuntime(config.runtime, docker)) === "local") return new LocalRuntime(localPathAfter);
   // Running as root, files in people's workspaces belong to the workspace image's user; otherwise
   // to the server's own user, so that pods run as it can write them.
   const owner = process.getuid?.() === 0 ? POD_USER : { uid: process.getuid!(), gid: process.getgid!() };
-  return new DockerRuntime(docker, settings.instanceId(), owner, () => {
+  const limits = () => {
     const plain = settings.plain();
     return {
       memoryMb: plain.podMemoryMb,
@@ -686,5 +695,11 @@ async function createRuntime(config: Config, settings: SettingsStore, localPathA
       noNewPrivileges: plain.podNoNewPrivileges,
       network: config.podNetwork,
     };
+  };
+  return new PlacedRuntime({
+    engines,
+    local: new DockerRuntime(docker, settings.instanceId(), owner, limits),
+    localDocker: docker,
+    runtimeFor: (client, seat) => new DockerRuntime(client, settings.instanceId(), owner, limits, seat),
   });
 }

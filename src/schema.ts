@@ -27,3 +27,4 @@ export * from "./sso/tables.ts";
 export * from "./audit/tables.ts";
 export * from "./push/tables.ts";
 export * from "./agents/tables.ts";
+export * from "./docker-engines/tables.ts";

@@ -29,6 +29,9 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   agent_added: "Agent added",
   agent_changed: "Agent changed",
   agent_removed: "Agent removed",
+  docker_engine_added: "Docker engine added",
+  docker_engine_changed: "Docker engine changed",
+  docker_engine_removed: "Docker engine removed",
 };
 
 /** Who did it, in words: a person by name, an agent after its person, a trigger by name, or Pier. */

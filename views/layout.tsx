@@ -11,6 +11,8 @@ interface LayoutProps {
   viewer?: Viewer;
   /** Which runtime runs sessions; the local one gets a warning banner. */
   runtime?: "docker" | "local";
+  /** The Docker engine (its name) the page's session is on: its banner is about that engine alone. */
+  dockerEngine?: string;
   current?: string;
   /** Extra style sheets and scripts (module bundles) a page needs, such as the terminal's. */
   styles?: string[];
@@ -69,7 +71,7 @@ export function Layout(props: PropsWithChildren<LayoutProps>) {
             {props.viewer ? <Nav viewer={props.viewer} current={props.current} /> : ""}
           </header>
           {props.viewer && props.runtime === "docker" ? (
-            <p class="banner banner-warn" role="status" data-engine-banner hidden>
+            <p class="banner banner-warn" role="status" data-engine-banner data-docker-engine={props.dockerEngine} hidden>
               The Docker engine is not answering: terminals and new sessions wait for it to come back. Everything else
               works, and nothing of your work is lost.
             </p>

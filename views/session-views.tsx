@@ -275,6 +275,8 @@ interface SessionPageProps extends PageProps {
   ownSession: boolean;
   /** A preview framed in the page keeps its cookie here (false on plain-http PIER_PREVIEW_DOMAIN: it opens in a tab instead). */
   previewFramed: boolean;
+  /** The name of the Docker engine the session's pod is on (none on the local runtime or before it is placed). */
+  dockerEngine?: string;
 }
 
 /**
@@ -314,7 +316,7 @@ export function SessionPage(props: SessionPageProps) {
   const { session, repo } = props;
   const showPrs = session.state === "active" || session.state === "ended";
   return (
-    <Layout title={session.title} viewer={props.viewer} runtime={props.runtime} current="/sessions"
+    <Layout title={session.title} viewer={props.viewer} runtime={props.runtime} dockerEngine={props.dockerEngine} current="/sessions"
       styles={[
         ...(session.state === "active" ? [...TERMINAL_STYLES, "/public/chat.css"] : []),
         ...(showPrs ? ["/public/prs.css"] : []),

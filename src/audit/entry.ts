@@ -28,6 +28,9 @@ export const AUDIT_ACTIONS = [
   "agent_added",
   "agent_changed",
   "agent_removed",
+  "docker_engine_added",
+  "docker_engine_changed",
+  "docker_engine_removed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -4,7 +4,7 @@ import { join, posix } from "node:path";
 import { AppError } from "../infra/errors.ts";
 import { KeyedLock } from "../infra/keyed-lock.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
-import { dockerMessage, followProgress } from "../runtime/docker-runtime.ts";
+import { dockerMessage, followProgress } from "../runtime/docker-progress.ts";
 import { BuildLog } from "./build-log.ts";
 import { buildWithFeatures, writeDockerForBuilds } from "./devcontainer-cli.ts";
 import type { DevcontainerConfig } from "./environment.ts";

@@ -44,6 +44,7 @@ import { skillApi } from "./api/skill-routes.ts";
 import { policyApi } from "./api/policy-routes.ts";
 import { mcpServerApi } from "./api/mcp-server-routes.ts";
 import { agentApi } from "./api/agent-routes.ts";
+import { dockerEngineApi } from "./api/docker-engine-routes.ts";
 import { triggerApi } from "./api/trigger-routes.ts";
 import { automationPages } from "./pages/automation-pages.tsx";
 import { previewApi } from "./api/preview-routes.ts";
@@ -140,6 +141,7 @@ export function createApp(pier: Pier) {
     .use(policyApi(pier))
     .use(mcpServerApi(pier))
     .use(agentApi(pier))
+    .use(dockerEngineApi(pier))
     .use(triggerApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import { findUser } from "../auth/users.ts";
 import type { Db } from "../infra/db.ts";
+import { AppError } from "../infra/errors.ts";
 import { cloneDir, legacyCloneDir, workspaceDir } from "../repos/layout.ts";
 import type { Mirrors } from "../repos/mirrors.ts";
 import { getRepo, listRepos, type Repo } from "../repos/repos.ts";
@@ -23,6 +24,8 @@ import { legacyClones, legacyImports, pods } from "./tables.ts";
 
 export interface PodView {
   state: "running" | "stopped" | "missing";
+  /** The Docker engine it was placed on ("local" on the local runtime, and for every pod from before there were several). */
+  dockerEngine: string;
   image: string;
   containerId: string | null;
 }
@@ -94,9 +97,9 @@ export class Pods {
     this.readyListeners.push(listener);
   }
 
-  /** Whether the pods' engine answers now (always, where there is none). */
-  engineAnswers(): Promise<boolean> {
-    return this.deps.runtime.engineAnswers?.() ?? Promise.resolve(true);
+  /** Whether the engine the person's pod of the repo is on answers now (always, where there is none). */
+  engineAnswers(key: PodKey): Promise<boolean> {
+    return this.deps.runtime.engineAnswers?.(key) ?? Promise.resolve(true);
   }
 
   imageFor(repo: Repo): string {
@@ -143,7 +146,7 @@ export class Pods {
   async runningShell(key: PodKey): Promise<PodShell | null> {
     const status = await this.deps.runtime.inspectPod(key);
     if (status?.state !== "running") return null;
-    const pod = { id: status.id, image: status.image };
+    const pod = { id: status.id, dockerEngine: status.dockerEngine, image: status.image };
     return { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.workspacesDir, key.repoId, key.userId), gitConfig: this.deps.services.gitConfig(key) };
   }
 
@@ -190,7 +193,7 @@ export class Pods {
 
   view(repoId: string, userId: string): PodView | null {
     const row = this.deps.db.select().from(pods).where(this.where({ repoId, userId })).get();
-    return row ? { state: row.state, image: row.image, containerId: row.containerId } : null;
+    return row ? { state: row.state, dockerEngine: row.dockerEngine, image: row.image, containerId: row.containerId } : null;
   }
 
   /** The environment the person's pod was made from (its content hash; null for a plain image), and whether there is one. */
@@ -293,7 +296,9 @@ export class Pods {
   /** Brings every recorded pod in line with the engine; returns the containers nobody owns. */
   async reconcile(): Promise<OrphanPod[]> {
     for (const row of this.deps.db.select().from(pods).all()) {
-      const status = await this.deps.runtime.inspectPod(row);
+      // A pod on an engine that is not answering is left as it was: the engine is the truth, and it says nothing now.
+      const status = await this.deps.runtime.inspectPod(row).catch(unlessEngineDown);
+      if (status === ENGINE_DOWN) continue;
       const next = status
         ? { containerId: status.id, image: status.image, state: status.state }
         : { containerId: null, image: row.image, state: "missing" as const };
@@ -324,7 +329,7 @@ export class Pods {
       if (now - row.lastActiveAt.getTime() < idleMinutes * 60_000) continue;
       if (inUse(row)) continue;
       if (warm.has(row.repoId)) continue;
-      await this.deps.runtime.stopPod(row);
+      if ((await this.deps.runtime.stopPod(row).catch(unlessEngineDown)) === ENGINE_DOWN) continue;
       this.record(row, { containerId: row.containerId, image: row.image, state: "stopped" }, false);
       stopped.push({ repoId: row.repoId, userId: row.userId });
     }
@@ -364,6 +369,7 @@ export class Pods {
     const environments = this.environments;
     return {
       key,
+      placement: { dockerEngine: repo.dockerEngine, labels: repo.dockerEngineLabels },
       repoName: repo.name,
       username: findUser(this.deps.db, key.userId)?.username ?? "someone",
       image: this.imageFor(repo),
@@ -408,7 +414,7 @@ export class Pods {
     return and(eq(pods.repoId, key.repoId), eq(pods.userId, key.userId));
   }
 
-  private record(key: PodKey, pod: PodView & { envHash?: string | null; envConfig?: string | null }, active: boolean): void {
+  private record(key: PodKey, pod: Omit<PodView, "dockerEngine"> & { envHash?: string | null; envConfig?: string | null }, active: boolean): void {
     const now = new Date();
     this.deps.db
       .insert(pods)
@@ -416,6 +422,14 @@ export class Pods {
       .onConflictDoUpdate({ target: [pods.repoId, pods.userId], set: { ...pod, updatedAt: now, ...(active ? { lastActiveAt: now } : {}) } })
       .run();
   }
+}
+
+const ENGINE_DOWN = Symbol("engine down");
+
+/** An engine that is not answering (one of several) is passed over; any other failure is one. */
+function unlessEngineDown(error: unknown): typeof ENGINE_DOWN {
+  if (error instanceof AppError && error.code === "engine_unreachable") return ENGINE_DOWN;
+  throw error;
 }
 
 /** The devcontainer configuration a pod's row keeps (JSON), or none for a pod of a plain image. */

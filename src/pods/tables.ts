@@ -17,6 +17,8 @@ export const pods = sqliteTable(
       .references(() => users.id, { onDelete: "cascade" }),
     containerId: text("container_id"),
     image: text("image").notNull(),
+    /** The Docker engine the pod was placed on (a docker_engines id, or "local"); it stays there. */
+    dockerEngine: text("docker_engine").notNull().default("local"),
     state: text("state", { enum: ["running", "stopped", "missing"] }).notNull(),
     /** The content hash of the environment (devcontainer configuration and what it builds from) the container was made from; null: not from a devcontainer. */
     envHash: text("env_hash"),

@@ -30,6 +30,10 @@ export interface Repo {
   cleanupScript: string | null;
   /** Each person's pod of it is built and started ahead. */
   warmPods: boolean;
+  /** The Docker engine (an id) its pods are placed on; null: by labels and room (see src/docker-engines). */
+  dockerEngine: string | null;
+  /** Labels an engine must all carry to take its pods. */
+  dockerEngineLabels: string[];
   createdAt: Date;
 }
 
@@ -47,6 +51,8 @@ const scriptField = (title: string, description: string) =>
   optionalText(title, { maxLength: MAX_SCRIPT, pattern: "^[^\\x00]*$", rule: `${title} must be at most ${MAX_SCRIPT} characters.`, description });
 const RUNS_AT_ONCE_RULE = `Runs at once must be a whole number from 1 to ${MAX_RUNS_AT_ONCE}, or empty for the instance's limit only.`;
 
+const ENGINE_LABELS_RULE = "Docker engine labels must be a list of at most 20 labels, each lowercase letters, digits, '.', '-' or '_' (such as gpu).";
+
 export function publicRepo(repo: Repo) {
   return { ...repo, createdAt: repo.createdAt.toISOString() };
 }
@@ -55,6 +61,8 @@ export interface RepoRules {
   allowLocalRepos: boolean;
   /** The GitHub repos are matched against (from GITHUB_API_URL). */
   github: GitHubWeb;
+  /** The id of the Docker engine of that id or name, or null when there is none. */
+  dockerEngineId(idOrName: string): string | null;
 }
 
 /** The settings of a repo an admin may change; an empty image or command clears it. */
@@ -75,6 +83,16 @@ export const RepoSettingsInput = Type.Object({
   cleanupScript: scriptField("Cleanup script", "Run in a session's worktree before the session ends; empty for none."),
   // A boolean from the API, text from the settings form's checkbox.
   warmPods: Type.Optional(Type.Union([Type.Boolean(), Type.String()], { title: "Warm pods", error: WARM_PODS_RULE, description: "Build and start each person's pod ahead, so a first session starts warm." })),
+  dockerEngine: optionalText("Docker engine", { trim: true, description: "The Docker engine (id or name) its pods are placed on; empty: wherever its labels and the most room say." }),
+  dockerEngineLabels: Type.Optional(
+    Type.Array(Type.String({ pattern: "^[a-z0-9][a-z0-9._-]{0,62}$", rule: ENGINE_LABELS_RULE }), {
+      title: "Docker engine labels",
+      error: ENGINE_LABELS_RULE,
+      maxItems: 20,
+      rule: ENGINE_LABELS_RULE,
+      description: "Its pods go only on engines carrying all these labels.",
+    }),
+  ),
 });
 export type RepoSettingsInput = Static<typeof RepoSettingsInput>;
 
@@ -105,19 +123,21 @@ export function addRepo(db: Db, rules: RepoRules, actor: Actor, input: AddRepoIn
     setupScript: null,
     cleanupScript: null,
     warmPods: false,
+    dockerEngine: null,
+    dockerEngineLabels: [],
   };
   const repo: Repo = { id: newId(), name, url, createdAt: new Date(), ...readSettings(input, defaults, url, rules) };
   return db.transaction((tx) => {
     const taken = tx.select({ id: repos.id }).from(repos).where(eq(repos.name, name)).get();
     if (taken) throw new AppError(409, "name_taken", `A repository named "${name}" already exists.`, "name");
-    tx.insert(repos).values({ ...repo, createdBy: actor.user.id }).run();
+    tx.insert(repos).values({ ...repo, dockerEngineLabels: JSON.stringify(repo.dockerEngineLabels), createdBy: actor.user.id }).run();
     return repo;
   });
 }
 
 type RepoSettings = Pick<
   Repo,
-  "defaultBranch" | "image" | "terminalCommand" | "githubRepo" | "maxConcurrentRuns" | "devcontainerPath" | "setupScript" | "cleanupScript" | "warmPods"
+  "defaultBranch" | "image" | "terminalCommand" | "githubRepo" | "maxConcurrentRuns" | "devcontainerPath" | "setupScript" | "cleanupScript" | "warmPods" | "dockerEngine" | "dockerEngineLabels"
 >;
 
 /** An admin changes a repo's settings (see RepoSettingsInput); "" clears the optional ones. */
@@ -125,7 +145,7 @@ export function updateRepo(db: Db, rules: RepoRules, actor: Actor, id: string, i
   assertAdmin(actor);
   const repo = getRepo(db, id);
   const next = readSettings(input, repo, repo.url, rules);
-  db.update(repos).set(next).where(eq(repos.id, id)).run();
+  db.update(repos).set({ ...next, dockerEngineLabels: JSON.stringify(next.dockerEngineLabels) }).where(eq(repos.id, id)).run();
   return { ...repo, ...next };
 }
 
@@ -161,6 +181,12 @@ function readSettings(input: RepoSettingsInput, current: RepoSettings, url: stri
   if (input.setupScript !== undefined) next.setupScript = script(readField(RepoSettingsInput, "setupScript", input.setupScript));
   if (input.cleanupScript !== undefined) next.cleanupScript = script(readField(RepoSettingsInput, "cleanupScript", input.cleanupScript));
   if (input.warmPods !== undefined) next.warmPods = warmPods(input.warmPods);
+  if (input.dockerEngine !== undefined) {
+    const engine = input.dockerEngine ? rules.dockerEngineId(input.dockerEngine) : null;
+    if (input.dockerEngine && engine === null) throw invalid("dockerEngine", `There is no Docker engine named ${input.dockerEngine}; GET /api/config/docker-engines lists them.`);
+    next.dockerEngine = engine;
+  }
+  if (input.dockerEngineLabels !== undefined) next.dockerEngineLabels = [...new Set(input.dockerEngineLabels)];
   return next;
 }
 
@@ -200,10 +226,17 @@ const columns = {
   setupScript: repos.setupScript,
   cleanupScript: repos.cleanupScript,
   warmPods: repos.warmPods,
+  dockerEngine: repos.dockerEngine,
+  dockerEngineLabels: repos.dockerEngineLabels,
   createdAt: repos.createdAt,
 };
+
+function fromRow(row: Omit<Repo, "dockerEngineLabels"> & { dockerEngineLabels: string }): Repo {
+  return { ...row, dockerEngineLabels: JSON.parse(row.dockerEngineLabels) as string[] };
+}
+
 export function listRepos(db: Db): Repo[] {
-  return db.select(columns).from(repos).orderBy(asc(repos.name)).all();
+  return db.select(columns).from(repos).orderBy(asc(repos.name)).all().map(fromRow);
 }
 
 /**
@@ -211,9 +244,9 @@ export function listRepos(db: Db): Repo[] {
  * 404 when the repo is what was asked for, or a 400 naming `field` when a form or body gave its id.
  */
 export function getRepo(db: Db, id: string, field?: string): Repo {
-  const repo = db.select(columns).from(repos).where(eq(repos.id, id)).get();
-  if (!repo) throw field ? invalid(field, "No repository with that id.") : notFound("repository");
-  return repo;
+  const row = db.select(columns).from(repos).where(eq(repos.id, id)).get();
+  if (!row) throw field ? invalid(field, "No repository with that id.") : notFound("repository");
+  return fromRow(row);
 }
 
 /**
@@ -221,7 +254,7 @@ export function getRepo(db: Db, id: string, field?: string): Repo {
  * their URL; one set by hand is kept.
  */
 export function fillGithubRepos(db: Db, rules: RepoRules): void {
-  for (const repo of db.select(columns).from(repos).where(isNull(repos.githubRepo)).all()) {
+  for (const repo of db.select(columns).from(repos).where(isNull(repos.githubRepo)).all().map(fromRow)) {
     const githubRepo = githubRepoFromUrl(repo.url, rules.github);
     if (githubRepo) db.update(repos).set({ githubRepo }).where(eq(repos.id, repo.id)).run();
   }
@@ -230,7 +263,7 @@ export function fillGithubRepos(db: Db, rules: RepoRules): void {
 /** The repos on GitHub under this "owner/name" (GitHub's names ignore case). */
 export function reposOnGithub(db: Db, fullName: string): Repo[] {
   const wanted = fullName.toLowerCase();
-  return db.select(columns).from(repos).where(isNotNull(repos.githubRepo)).all().filter((repo) => repo.githubRepo?.toLowerCase() === wanted);
+  return db.select(columns).from(repos).where(isNotNull(repos.githubRepo)).all().map(fromRow).filter((repo) => repo.githubRepo?.toLowerCase() === wanted);
 }
 
 /** What removing a repo needs from the modules that hold its sessions and pods. */

@@ -21,6 +21,10 @@ export const repos = sqliteTable("repos", {
   cleanupScript: text("cleanup_script"),
   /** Each person's pod of the repo is built and started ahead, so a first session starts warm. */
   warmPods: integer("warm_pods", { mode: "boolean" }).notNull().default(false),
+  /** The Docker engine its pods are placed on (an engine's id); null: placed by labels and room. */
+  dockerEngine: text("docker_engine"),
+  /** Labels (a JSON array of text) an engine must all have to take its pods. */
+  dockerEngineLabels: text("docker_engine_labels").notNull().default("[]"),
   createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });

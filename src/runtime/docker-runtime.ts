@@ -5,6 +5,8 @@ import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
 import { traceStep } from "../observability/start-trace.ts";
 import { dockerReachable } from "./detect.ts";
+import { dockerMessage, followProgress } from "./docker-progress.ts";
+import { copyImage } from "./image-copy.ts";
 import { ExecFrames } from "./exec-frames.ts";
 import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, engineUnreachable, PodGone, podKeyString } from "./runtime.ts";
 import type {
@@ -30,6 +32,19 @@ export interface PodLimits {
   noNewPrivileges: boolean;
   network: string;
 }
+
+/**
+ * Which engine this runtime drives, when Pier has several (see src/docker-engines): its id goes on
+ * the pods it makes and its name in what Pier says of it. An engine other than the local one gets
+ * its images copied from the local engine when it lacks them (no registry is needed).
+ */
+export interface EngineSeat {
+  id: string;
+  name: string;
+  copyImagesFrom?: Docker;
+}
+
+const LOCAL_SEAT: EngineSeat = { id: "local", name: "local" };
 
 /** Pier's own workspace image: built from images/workspace when missing, never pulled. */
 export const OWN_WORKSPACE_IMAGE = "pier-workspace:latest";
@@ -62,15 +77,23 @@ export class DockerRuntime implements Runtime {
   private hostPaths: Promise<(path: string) => string> | undefined;
   /** One ensurePod at a time per pod, so two sessions starting together share one pod. */
   private inFlight = new Map<string, Promise<Pod>>();
+  /** One copy of an image onto this engine at a time: pods of several people starting together share it. */
+  private copying = new Map<string, Promise<void>>();
 
   constructor(
     private docker: Docker,
     private instanceId: string,
     readonly fileOwner: FileOwner,
     private limits: () => PodLimits,
+    private seat: EngineSeat = LOCAL_SEAT,
   ) {}
 
-  engineAnswers(timeoutMs = 2_000): Promise<boolean> {
+  engineAnswers(): Promise<boolean> {
+    return this.answersWithin(2_000);
+  }
+
+  /** Whether the engine answers a ping within `timeoutMs`. */
+  answersWithin(timeoutMs: number): Promise<boolean> {
     return dockerReachable(this.docker, timeoutMs);
   }
 
@@ -81,7 +104,7 @@ export class DockerRuntime implements Runtime {
     const attempt = this.findOrCreate(spec, progress)
       .catch((error: unknown) => {
         // The engine went while the pod was being readied (it was stopping, or its socket went).
-        throw lostEngine(error) ? engineUnreachable() : error;
+        throw lostEngine(error) ? engineUnreachable(this.seat.name) : error;
       })
       .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, attempt);
@@ -89,7 +112,8 @@ export class DockerRuntime implements Runtime {
   }
 
   private async findOrCreate(spec: PodSpec, progress: Progress): Promise<Pod> {
-    if (!(await this.engineAnswers(ENGINE_ANSWERS_MS))) throw engineUnreachable();
+    if (!(await this.answersWithin(ENGINE_ANSWERS_MS))) throw engineUnreachable(this.seat.name);
+    const dockerEngine = this.seat.id;
     const existing = await traceStep("docker: find pod", () => this.find(spec.key));
     const mounts = existing?.Mounts.map((mount) => mount.Destination);
     const envHash = existing?.Labels[LABEL_ENV_HASH] || null;
@@ -100,13 +124,13 @@ export class DockerRuntime implements Runtime {
     }
     if (existing?.State === "running") {
       progress({ step: "pod", message: "Using the repository's running pod.", fraction: 1 });
-      return { id: existing.Id, image: existing.Image, mounts, envHash };
+      return { id: existing.Id, dockerEngine, image: existing.Image, mounts, envHash };
     }
     if (existing) {
       progress({ step: "pod", message: "Starting the repository's stopped pod…" });
       await traceStep("docker: start pod", () => this.docker.getContainer(existing.Id).start());
       progress({ step: "pod", message: "Pod started.", fraction: 1 });
-      return { id: existing.Id, image: existing.Image, mounts, envHash };
+      return { id: existing.Id, dockerEngine, image: existing.Image, mounts, envHash };
     }
     const environment: PodEnvironment = spec.environment
       ? await traceStep("docker: environment", () => spec.environment!(progress))
@@ -115,7 +139,7 @@ export class DockerRuntime implements Runtime {
     progress({ step: "pod", message: "Creating your pod for this repository…" });
     const container = await traceStep("docker: create pod", async () => this.docker.createContainer(await this.podDefinition(spec, environment)));
     await traceStep("docker: start pod", () => container.start());
-    const pod = { id: container.id, image: environment.image, mounts: spec.mounts.map((m) => m.target ?? m.path), created: true, envHash: environment.hash };
+    const pod = { id: container.id, dockerEngine, image: environment.image, mounts: spec.mounts.map((m) => m.target ?? m.path), created: true, envHash: environment.hash };
     await traceStep("docker: name the pod user", () => this.namePodUser(pod, environment.user, progress));
     progress({ step: "pod", message: "Pod created and started.", fraction: 1 });
     return pod;
@@ -188,7 +212,7 @@ export class DockerRuntime implements Runtime {
   async inspectPod(key: PodKey): Promise<PodStatus | null> {
     const found = await this.find(key);
     if (!found) return null;
-    return { id: found.Id, image: found.Image, state: found.State === "running" ? "running" : "stopped" };
+    return { id: found.Id, dockerEngine: this.seat.id, image: found.Image, state: found.State === "running" ? "running" : "stopped" };
   }
 
   async podStartedAt(pod: Pod): Promise<string | null> {
@@ -323,7 +347,7 @@ export class DockerRuntime implements Runtime {
   async listOrphans(isKnown: (key: PodKey) => boolean): Promise<OrphanPod[]> {
     const all = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${this.instanceId}`] } });
     return all
-      .map((c) => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), repoId: c.Labels[LABEL_REPO] ?? "", userId: c.Labels[LABEL_USER] ?? "", state: c.State }))
+      .map((c) => ({ id: c.Id, dockerEngine: this.seat.id, name: (c.Names[0] ?? "").replace(/^\//, ""), repoId: c.Labels[LABEL_REPO] ?? "", userId: c.Labels[LABEL_USER] ?? "", state: c.State }))
       .filter((pod) => !pod.userId || !isKnown(pod));
   }
 
@@ -351,8 +375,18 @@ export class DockerRuntime implements Runtime {
       progress({ step: "image", message: `Image ${image} is present.`, fraction: 1 });
       return;
     }
-    if (image === OWN_WORKSPACE_IMAGE) await this.buildWorkspaceImage(progress);
+    const source = this.seat.copyImagesFrom;
+    if (source && (await source.getImage(image).inspect().then(() => true, () => false))) await this.copyOnce(source, image, progress);
+    else if (image === OWN_WORKSPACE_IMAGE) await this.buildWorkspaceImage(progress);
     else await this.pullImage(image, progress);
+  }
+
+  private copyOnce(source: Docker, image: string, progress: Progress): Promise<void> {
+    const running = this.copying.get(image);
+    if (running) return running;
+    const copy = copyImage(source, this.docker, image, this.seat.name, progress).finally(() => this.copying.delete(image));
+    this.copying.set(image, copy);
+    return copy;
   }
 
   private async pullImage(image: string, progress: Progress): Promise<void> {
@@ -456,32 +490,8 @@ interface BuildEvent {
   error?: string;
 }
 
-export function followProgress<E>(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: E) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (error: Error | null, events: Array<{ error?: string }>) => {
-        const failed = events?.find((e) => e.error);
-        if (error || failed) reject(error ?? new Error(failed!.error));
-        else resolve();
-      },
-      (event: E) => {
-        try {
-          onEvent(event);
-        } catch (error) {
-          reject(error);
-        }
-      },
-    );
-  });
-}
-
 /** The way to the engine failed (its socket gone or refusing, the connection cut), rather than the engine refusing a request. */
 function lostEngine(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return code === "ENOENT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED";
-}
-
-export function dockerMessage(error: Error & { json?: { message?: string } }): string {
-  return error.json?.message ?? error.message;
 }

@@ -45,8 +45,18 @@ export interface PodEnvironment {
   hash: string | null;
 }
 
+/** What the repo says about the engine its pods go on (see src/docker-engines/placement.ts). */
+export interface PodPlacement {
+  /** The engine it is pinned to (an id), or null. */
+  dockerEngine: string | null;
+  /** Labels an engine must all carry. */
+  labels: string[];
+}
+
 export interface PodSpec {
   key: PodKey;
+  /** Where a person's pod not yet placed goes; left out (Pier's own short-lived pods on its data dir), the local engine. */
+  placement?: PodPlacement;
   repoName: string;
   username: string;
   /** The image the repo asked for, or the workspace image from config. */
@@ -62,6 +72,8 @@ export interface PodSpec {
 export interface Pod {
   /** The container id, or "local". */
   id: string;
+  /** The Docker engine it runs on ("local" unless placed elsewhere; absent on the local runtime). */
+  dockerEngine?: string;
   image: string;
   /** Where the data dir's directories are mounted in it, as ensurePod found or made it (none on the local runtime). */
   mounts?: string[];
@@ -75,6 +87,8 @@ export type PodState = "running" | "stopped" | "missing";
 
 export interface PodStatus {
   id: string;
+  /** The Docker engine it runs on, as in Pod. */
+  dockerEngine?: string;
   image: string;
   state: Exclude<PodState, "missing">;
 }
@@ -109,9 +123,13 @@ export interface ExecOptions {
   maxOutputBytes?: number;
 }
 
-/** The engine did not answer: said as a sentence for the session page, with what to do. */
-export function engineUnreachable(): AppError {
-  return new AppError(503, "engine_unreachable", "The Docker engine is not answering, so your pod cannot be started. Try again once it is back; nothing of your work is lost.");
+/**
+ * The engine did not answer: said as a sentence for the session page, with what to do. An engine
+ * other than the local one is named (the local one is "the Docker engine", as it always was).
+ */
+export function engineUnreachable(engineName?: string): AppError {
+  const which = engineName && engineName !== "local" ? `The Docker engine ${engineName}` : "The Docker engine";
+  return new AppError(503, "engine_unreachable", `${which} is not answering, so your pod cannot be started. Try again once it is back; nothing of your work is lost.`);
 }
 
 /** The output kept of a command when it sets no maxOutputBytes. */
@@ -177,6 +195,8 @@ export interface FileOwner {
 
 export interface OrphanPod {
   id: string;
+  /** The Docker engine it is on (absent on the local runtime). */
+  dockerEngine?: string;
   name: string;
   repoId: string;
   /** Empty for a pod from before pods were per person. */
@@ -230,10 +250,12 @@ export interface Runtime {
   /** Who owns the files in pods' directories; null when the server's own user does (local). */
   readonly fileOwner: FileOwner | null;
   /**
-   * Whether the engine the pods run on answers now (within a couple of seconds); absent where
-   * there is no engine (the local runtime).
+   * Whether the engine the pods run on answers now (within a couple of seconds): with a pod's key,
+   * the engine that pod is on; without, every engine. Absent where there is no engine (the local runtime).
    */
-  engineAnswers?(): Promise<boolean>;
+  engineAnswers?(key?: PodKey): Promise<boolean>;
+  /** Each engine by name and whether it answers now, where there are several (the placed runtime). */
+  engineStates?(): Promise<Array<{ name: string; answers: boolean }>>;
   /** Finds the pod, starting or creating it (and its image) as needed. */
   ensurePod(spec: PodSpec, progress: Progress): Promise<Pod>;
   /** What the engine says about the pod, changing nothing. */

@@ -586,7 +586,9 @@ export class Sessions {
       podFacts?.settle(error instanceof Error ? error : new Error(String(error)));
       // An engine that went meanwhile fails whichever step was talking to it, in its own words
       // (a socket's error code): the person is told what happened instead.
-      const message = (await pods.engineAnswers()) ? humanError(error) : engineUnreachable().message;
+      // An engine other than the local one names itself in its own error.
+      const named = error instanceof AppError && error.code === "engine_unreachable";
+      const message = named || (await pods.engineAnswers(podKeyOf(this.get(sessionId)))) ? humanError(error) : engineUnreachable().message;
       hosts.failed(host, message);
       this.recordFailure(sessionId, message);
     }

@@ -86,6 +86,8 @@ export function repoRecord(remote: RemoteRepo, settings: Partial<Repo> = {}): Re
     setupScript: null,
     cleanupScript: null,
     warmPods: false,
+    dockerEngine: null,
+    dockerEngineLabels: [],
     createdAt: new Date(),
     ...settings,
   };

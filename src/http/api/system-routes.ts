@@ -13,11 +13,14 @@ export function systemRoutes(pier: Pier) {
       // An engine that does not answer is ok:false but still a 200: Pier itself serves on
       // (history, chats, costs), and a 503 would have the container's HEALTHCHECK restart a Pier
       // that a restart cannot mend. (README, "Run it with Docker", says so.)
-      const engine = pier.runtime.engineAnswers ? ((await pier.runtime.engineAnswers()) ? "ok" : "unreachable") : undefined;
+      // With several engines, `engine` is "unreachable" while any one is, and dockerEngines says which.
+      const states = (await pier.runtime.engineStates?.()) ?? null;
+      const engine = states ? (states.every((one) => one.answers) ? "ok" : "unreachable") : undefined;
       return {
         ok: dbOk && engine !== "unreachable",
         db: dbOk ? "ok" : "error",
         ...(engine ? { engine } : {}),
+        ...(states ? { dockerEngines: Object.fromEntries(states.map((one) => [one.name, one.answers ? "ok" : "unreachable"])) } : {}),
         runtime: pier.runtime.kind,
         version: pier.version,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),

@@ -84,8 +84,9 @@ export function sessionPages(pier: Pier) {
       const agentService = session.agent ? (pier.agents.get(session.agent)?.service ?? null) : null;
       const notices = sessionNotices(session, pier.podUrl() !== null, agentService).filter((id) => !dismissed.has(id)).map(noticeOf);
       const environment = session.state === "ended" ? null : await pier.environments.viewOf(repo.id, session.userId).catch(() => null);
+      const pod = pier.pods.view(repo.id, session.userId);
       return (
-        <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pier.pods.view(repo.id, session.userId)}
+        <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pod} dockerEngine={pod && pier.runtime.kind === "docker" ? pier.dockerEngines.find(pod.dockerEngine)?.name : undefined}
           prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} notices={notices}
           claudeCodeNotice={await pier.claudeCode.noticeFor(session)} run={sessionRun(pier, viewer, session)} environment={environment}
           ownSession={session.userId === viewer.id} previewFramed={pier.previews.framable(pierRequestOf(pier, ctx.request).https)} />

@@ -1,0 +1,146 @@
+import type Docker from "dockerode";
+import { AppError } from "../infra/errors.ts";
+import type { DockerRuntime, EngineSeat } from "../runtime/docker-runtime.ts";
+import { type ExecOptions, type ExecResult, type FileOwner, type OrphanPod, type Pod, type PodKey, type PodProcess, type PodSpec, type PodStatus, type Progress, type Runtime, engineUnreachable } from "../runtime/runtime.ts";
+import { type DockerEngine, type DockerEngines, LOCAL_ENGINE } from "./docker-engines.ts";
+import { engineClient, readEngineHost } from "./engine-host.ts";
+import { EngineWatch } from "./engine-watch.ts";
+import { placePod } from "./placement.ts";
+
+export interface PlacedRuntimeDeps {
+  engines: DockerEngines;
+  /** The local engine's runtime and client (images for other engines are copied from it). */
+  local: DockerRuntime;
+  localDocker: Docker;
+  /** A runtime for another engine, as the local one is made but for its client and seat. */
+  runtimeFor(docker: Docker, seat: EngineSeat): DockerRuntime;
+}
+
+/**
+ * The Docker runtime over several engines: one DockerRuntime per engine, and each pod on the one
+ * it was placed on. A pod not placed yet is placed by the rule in placement.ts when it is first
+ * made, and recorded, so it stays there; every other call goes to the engine its pod (or pod key)
+ * is on. The rest of Pier sees one Runtime. An engine the watch found not answering fails its
+ * calls at once with a sentence naming it, while the other engines' pods carry on.
+ */
+export class PlacedRuntime implements Runtime {
+  readonly kind = "docker";
+  readonly fileOwner: FileOwner;
+  private readonly watch = new EngineWatch();
+  /** Each engine's runtime but the local one, made on first use and made again once the engine changes. */
+  private runtimes = new Map<string, Promise<DockerRuntime>>();
+  /** Which engine each container of the last listing of orphans is on, so one can be removed. */
+  private orphanEngines = new Map<string, string>();
+
+  constructor(private deps: PlacedRuntimeDeps) {
+    this.fileOwner = deps.local.fileOwner;
+    deps.engines.onChange((engineId) => {
+      this.runtimes.delete(engineId);
+      this.watch.forget(engineId);
+    });
+  }
+
+  /** With a pod's key, whether the engine it is on answers now; without, whether every engine does. */
+  async engineAnswers(key?: PodKey): Promise<boolean> {
+    if (key) return this.watch.ask(this.watched(this.engineOf(this.placementOf(key))));
+    return (await this.engineStates()).every((engine) => engine.answers);
+  }
+
+  /** Asks every engine now (together) whether it answers: what /healthz and the watch job say. */
+  engineStates(): Promise<Array<{ name: string; answers: boolean }>> {
+    return this.watch.check(this.deps.engines.list().map((engine) => this.watched(engine)));
+  }
+
+  /** Whether the engine was not answering when last asked (for the engines' list). */
+  engineDown(engineId: string): boolean {
+    return this.watch.isDown(engineId);
+  }
+
+  async ensurePod(spec: PodSpec, progress: Progress): Promise<Pod> {
+    let engineId = this.deps.engines.placementOf(spec.key);
+    if (engineId === null && spec.placement) {
+      // Read, chosen and recorded with no wait between: two starts of the same pod place it once.
+      const engines = this.deps.engines;
+      const engine = placePod(spec.placement, engines.list(), engines.podCounts());
+      engines.recordPlacement(spec.key, engine.id, spec.image);
+      engineId = engine.id;
+    }
+    const engine = this.engineOf(engineId ?? LOCAL_ENGINE);
+    // An engine known to be down is asked once more (it may just have come back) rather than refused outright.
+    if (this.watch.isDown(engine.id) && !(await this.watch.ask(this.watched(engine)))) throw engineUnreachable(engine.name);
+    return (await this.runtimeOf(engine)).ensurePod(spec, progress);
+  }
+
+  async inspectPod(key: PodKey): Promise<PodStatus | null> {
+    return (await this.answeringRuntime(this.placementOf(key))).inspectPod(key);
+  }
+
+  async podStartedAt(pod: Pod): Promise<string | null> {
+    return (await this.answeringRuntime(pod.dockerEngine ?? LOCAL_ENGINE)).podStartedAt(pod);
+  }
+
+  async stopPod(key: PodKey): Promise<void> {
+    await (await this.answeringRuntime(this.placementOf(key))).stopPod(key);
+  }
+
+  async removePod(key: PodKey): Promise<void> {
+    await (await this.answeringRuntime(this.placementOf(key))).removePod(key);
+  }
+
+  async exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult> {
+    return (await this.answeringRuntime(pod.dockerEngine ?? LOCAL_ENGINE)).exec(pod, command, options);
+  }
+
+  async spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
+    return (await this.answeringRuntime(pod.dockerEngine ?? LOCAL_ENGINE)).spawn(pod, command, options);
+  }
+
+  /** The orphans of every engine that answers: one that does not is left for the next listing. */
+  async listOrphans(isKnown: (key: PodKey) => boolean): Promise<OrphanPod[]> {
+    const engines = this.deps.engines.list().filter((engine) => !this.watch.isDown(engine.id));
+    const lists = await Promise.all(engines.map(async (engine) => (await this.runtimeOf(engine)).listOrphans(isKnown).catch(() => [])));
+    const orphans = lists.flat();
+    this.orphanEngines = new Map(orphans.map((orphan) => [orphan.id, orphan.dockerEngine ?? LOCAL_ENGINE]));
+    return orphans;
+  }
+
+  async removeOrphan(id: string): Promise<void> {
+    await (await this.answeringRuntime(this.orphanEngines.get(id) ?? LOCAL_ENGINE)).removeOrphan(id);
+  }
+
+  /** The engine a pod was placed on; "local" for one never placed (every pod from before there were several). */
+  private placementOf(key: PodKey): string {
+    return this.deps.engines.placementOf(key) ?? LOCAL_ENGINE;
+  }
+
+  private engineOf(engineId: string): DockerEngine {
+    const engine = this.deps.engines.find(engineId);
+    if (!engine) throw new AppError(503, "engine_missing", "The pod's Docker engine is no longer configured; an admin can add it again.");
+    return engine;
+  }
+
+  /** The engine's runtime, or at once a 503 naming it when the watch found it not answering. */
+  private async answeringRuntime(engineId: string): Promise<DockerRuntime> {
+    const engine = this.engineOf(engineId);
+    if (this.watch.isDown(engine.id)) throw engineUnreachable(engine.name);
+    return this.runtimeOf(engine);
+  }
+
+  private runtimeOf(engine: DockerEngine): Promise<DockerRuntime> {
+    if (engine.id === LOCAL_ENGINE) return Promise.resolve(this.deps.local);
+    let runtime = this.runtimes.get(engine.id);
+    if (!runtime) {
+      runtime = this.deps.engines.tlsOf(engine.id).then((tls) => {
+        const docker = engineClient(readEngineHost(engine.host, tls !== null), tls);
+        return this.deps.runtimeFor(docker, { id: engine.id, name: engine.name, copyImagesFrom: this.deps.localDocker });
+      });
+      runtime.catch(() => this.runtimes.delete(engine.id));
+      this.runtimes.set(engine.id, runtime);
+    }
+    return runtime;
+  }
+
+  private watched(engine: DockerEngine) {
+    return { id: engine.id, name: engine.name, answers: async (timeoutMs: number) => (await this.runtimeOf(engine)).answersWithin(timeoutMs) };
+  }
+}
