@@ -59,6 +59,12 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU seconds a process's children have used, once they ended and it reaped them (the preview splicer's, for Pier). */
+export function childrenCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 /**
  * For the chat benches: sets Pier up with a user and an Anthropic key, adds a repository and
  * starts a session on it, waiting until the session is active.

@@ -9,15 +9,15 @@
  *     last byte, against `curl --parallel --parallel-max STREAMS` of the same inside the pod.
  * Both are also taken with curl on this machine as the client through the preview, so the
  * client is the same program on both sides and what is left is Pier's. Where the CPU goes for
- * the downloads is told too: seconds per GB carried of Pier, of the pod's relay and of the app
- * (the app's also inside the pod), read from /proc.
+ * the downloads is told too: seconds per GB carried of Pier, of the splicers it started for large
+ * answers (its children), of the pod's relay and of the app (the app's also inside the pod), read from /proc.
  * Run: bun bench/preview.ts [runs=5] [requests=1000] [mb=50] [streams=20]   (needs a Docker engine)
  */
 import Docker from "dockerode";
 import { Agent, type IncomingHttpHeaders, request } from "node:http";
 import { cpus } from "node:os";
 import { PassThrough } from "node:stream";
-import { cpuSeconds } from "./pier-process.ts";
+import { childrenCpuSeconds, cpuSeconds } from "./pier-process.ts";
 import { type Row, arg, benchPier, median, percentile, report } from "./terminal-kit.ts";
 
 const runs = arg("runs", 5);
@@ -145,10 +145,17 @@ async function podProcess(podId: string, command: RegExp): Promise<number> {
 }
 
 /** What `work` cost each process, in CPU seconds per GB of `gigabytes`. */
-async function cpuPerGb(pids: number[], gigabytes: number, work: () => Promise<number>): Promise<{ result: number; perGb: number[] }> {
+async function cpuPerGb(pids: number[], gigabytes: number, work: () => Promise<number>, children?: number): Promise<{ result: number; perGb: number[]; childrenPerGb: number }> {
   const before = pids.map(cpuSeconds);
+  const childrenBefore = children ? childrenCpuSeconds(children) : 0;
   const result = await work();
-  return { result, perGb: pids.map((pid, i) => (cpuSeconds(pid) - before[i]!) / gigabytes) };
+  // Children count once reaped: a moment for the last splicers' exits to be taken.
+  if (children) await Bun.sleep(200);
+  return {
+    result,
+    perGb: pids.map((pid, i) => (cpuSeconds(pid) - before[i]!) / gigabytes),
+    childrenPerGb: children ? (childrenCpuSeconds(children) - childrenBefore) / gigabytes : 0,
+  };
 }
 
 /** A command on this machine (curl through the preview): its stdout. */
@@ -200,6 +207,7 @@ try {
   const curlRateRatio = ratioRow("curl");
   const cpuRow = (whose: string, raw: boolean): Row => ({ bench: "preview", measure: `CPU per GB carried, ${whose} (curl client)`, command: throughputCommand, unit: "s/GB", better: "lower", pier: [], raw: raw ? [] : undefined, rawIs });
   const pierCpu = cpuRow("Pier", false);
+  const splicerCpu = cpuRow("Pier's splicers", false);
   const relayCpu = cpuRow("the pod's relay", false);
   const appCpu = cpuRow("the app", true);
 
@@ -218,9 +226,10 @@ try {
 
     rate.pier.push(await previewThroughput(listenerPort, host, cookie));
     const [bigUrl, bigArgs] = throughHost("/big");
-    const through = await cpuPerGb([pier.pid, relayPid, appPid], gigabytes, () => curlThroughput(here, bigUrl, [...bigArgs]));
+    const through = await cpuPerGb([pier.pid, relayPid, appPid], gigabytes, () => curlThroughput(here, bigUrl, [...bigArgs]), pier.pid);
     curlRate.pier.push(through.result);
     pierCpu.pier.push(through.perGb[0]!);
+    splicerCpu.pier.push(through.childrenPerGb);
     relayCpu.pier.push(through.perGb[1]!);
     appCpu.pier.push(through.perGb[2]!);
     const insidePod = await cpuPerGb([appPid], gigabytes, () => curlThroughput(podShell, `${IN_POD}/big`));
@@ -233,7 +242,7 @@ try {
   }
   report(
     `Web app previews — ${cpus()[0]?.model} × ${cpus().length}, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}; peak server memory ${pier.memory().peak.toFixed(0)} MiB`,
-    [p50, p99, curlP50, curlP99, rate, curlRate, rateRatio, curlRateRatio, pierCpu, relayCpu, appCpu],
+    [p50, p99, curlP50, curlP99, rate, curlRate, rateRatio, curlRateRatio, pierCpu, splicerCpu, relayCpu, appCpu],
   );
   console.error(`[preview] medians: added p50 ${(median(p50.pier) - median(p50.raw!)).toFixed(2)} ms, throughput ${(median(rate.pier) / median(rate.raw!)).toFixed(2)} of inside the pod`);
 } finally {

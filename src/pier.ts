@@ -104,6 +104,7 @@ import { PreviewPorts } from "./previews/ports.ts";
 import { Previews } from "./previews/previews.ts";
 import { LocalDialer, refusingPierPorts } from "./previews/dialer.ts";
 import { PreviewProxy } from "./previews/proxy.ts";
+import { Splicer } from "./previews/splicer.ts";
 import { SingleSignOn } from "./sso/single-sign-on.ts";
 import { AuditLog } from "./audit/audit-log.ts";
 import { recordHeardEvents } from "./audit/heard.ts";
@@ -586,7 +587,10 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     ports: previewPorts,
     chatOf: (sessionId) => hosts.get(sessionId)?.chat() ?? null,
   });
-  const previewProxy = new PreviewProxy({ dialer: previewDialer, holdOpen: (admitted, close) => previews.holdOpen(admitted, close) });
+  // Large answers go to the browser by the splicer, a mode of the relay's program run on the server.
+  const splicerBuild = relayBuild ?? new RelayBuild({ toolsDir: config.toolsDir, prebuilt: config.relayBinary ?? undefined });
+  const splicer = new Splicer({ binary: () => splicerBuild.binary(), log: (line) => console.error(line) });
+  const previewProxy = new PreviewProxy({ dialer: previewDialer, holdOpen: (admitted, close) => previews.holdOpen(admitted, close), splicer });
   return {
     config,
     db,

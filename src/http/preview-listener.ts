@@ -1,5 +1,5 @@
-import { type IncomingMessage, STATUS_CODES, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { type IncomingMessage, STATUS_CODES, type ServerResponse, createServer } from "node:http";
+import { type AddressInfo, type Server as NetServer, type Socket, createServer as createNetServer } from "node:net";
 import type { Cidr } from "../infra/config.ts";
 import { AppError, errorMessage } from "../infra/errors.ts";
 import { CONSOLE_SCRIPT_PATH, consoleScript } from "../previews/console-script.ts";
@@ -36,7 +36,9 @@ export interface PreviewListener {
  * of their own (`<port>-<session>.localhost:7071`, or under PIER_PREVIEW_DOMAIN). Nothing of
  * Pier's app lives here, not its routes, its cookie nor its headers, so no slip in routing can
  * serve Pier's API on a preview origin. node:http, not Bun.serve: an upgrade must hand over the
- * browser's raw socket to be spliced to the app's.
+ * browser's raw socket to be spliced to the app's. Connections are accepted by node:net and given
+ * to node:http, whose own sockets under Bun do not tell their descriptor: a large answer is handed
+ * to the splicer with the browser's connection (proxy.ts).
  *
  * Every request: the Host must name a preview, `/__pier/*` is Pier's (the grant and share links
  * that set the origin's cookie, the console script), and everything else is admitted by the
@@ -51,16 +53,22 @@ export async function listenForPreviews(deps: PreviewListenerDeps, at: { port: n
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     upgrade(deps, req, socket, head).catch((error: unknown) => refuseUpgrade(socket, error));
   });
+  const connections = new Set<Socket>();
+  const acceptor = createNetServer((socket) => {
+    connections.add(socket);
+    socket.once("close", () => connections.delete(socket));
+    server.emit("connection", socket);
+  });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(at.port, at.host, () => {
-      server.off("error", reject);
+    acceptor.once("error", reject);
+    acceptor.listen(at.port, at.host, () => {
+      acceptor.off("error", reject);
       resolve();
     });
   });
   return {
-    port: (server.address() as AddressInfo).port,
-    close: () => close(server, deps.proxy),
+    port: (acceptor.address() as AddressInfo).port,
+    close: () => close(acceptor, connections, deps.proxy),
   };
 }
 
@@ -171,9 +179,9 @@ function refuseUpgrade(socket: Socket, error: unknown): void {
   }
 }
 
-async function close(server: Server, proxy: PreviewProxy): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+async function close(acceptor: NetServer, connections: Set<Socket>, proxy: PreviewProxy): Promise<void> {
+  const closed = new Promise<void>((resolve) => acceptor.close(() => resolve()));
   proxy.closeAll();
-  server.closeAllConnections();
+  for (const socket of connections) socket.destroy();
   await closed;
 }

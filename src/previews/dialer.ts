@@ -13,6 +13,11 @@ import { PortClosed, PortTimedOut, PortUnreachable } from "./relay-errors.ts";
  */
 export interface Dialer {
   dial(key: PodKey, port: number): Promise<Socket>;
+  /**
+   * A dialled socket whose bytes now go by another way (the splicer) and which Pier closes on its
+   * side: it still counts as open until the returned function is called with the bytes carried.
+   */
+  carriedElsewhere?(socket: Socket): (bytes: number) => void;
 }
 
 /** How long a port on this machine may take to accept, as a pod's relay allows. */
@@ -63,6 +68,7 @@ export function refusingPierPorts(dialer: Dialer, pierPorts: () => Iterable<numb
       for (const own of pierPorts()) if (own === port) return Promise.reject(new PierPortRefused(port));
       return dialer.dial(key, port);
     },
+    carriedElsewhere: dialer.carriedElsewhere && ((socket) => dialer.carriedElsewhere!(socket)),
   };
 }
 

@@ -5,6 +5,8 @@
  *
  *   pier-relay start SOCKET    starts the relay in the background (and exits 0 at once)
  *   pier-relay version         prints "pier-relay 1": it runs here
+ *   pier-relay splice          on the server, never in a pod: carries one large answer to a
+ *                              browser for Pier (see splice_answer below)
  *
  * The relay always dials Pier, never the other way round: SOCKET is in the pod's services
  * directory, which the pod sees read-only, and Pier never connects to a path the pod can write.
@@ -686,6 +688,73 @@ static int relay(void) {
   }
 }
 
+/* ---- on the server: one answer carried to a browser for Pier ---- */
+
+/*
+ * `pier-relay splice`, run by Pier on the server (outside every pod) for one large answer it has
+ * begun: fd 0 is a pipe of the bytes Pier already holds (the answer's head as the browser is to
+ * see it, then whatever of the body Pier had read), fd 3 the browser's TCP connection and fd 4
+ * the stream from the app (the pod's relay's data connection, or the app's own socket on the
+ * local runtime), both given by Pier as it starts this process and closed on its side at once.
+ * Writes fd 0's bytes to the browser, then moves the app's bytes to it with splice(2) until the
+ * app's stream ends, and says on fd 1 how many bytes went to the browser. Exits 0 when all went,
+ * 1 when either connection failed (the browser went away). Pier cuts a viewer off by killing it.
+ */
+static int write_all(int fd, const char *at, size_t length) {
+  while (length > 0) {
+    ssize_t n = write(fd, at, length);
+    if (n > 0) {
+      at += n;
+      length -= (size_t)n;
+    } else if (n < 0 && errno == EAGAIN) {
+      struct pollfd out = {fd, POLLOUT, 0};
+      poll(&out, 1, -1);
+    } else if (!(n < 0 && errno == EINTR)) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int carry_answer(unsigned long long *sent) {
+  const int from_pier = 0, browser = 3, app = 4;
+  char buffer[BUFFER];
+  for (;;) {
+    ssize_t n = read(from_pier, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || write_all(browser, buffer, (size_t)n) < 0) return 1;
+    *sent += (unsigned long long)n;
+  }
+  struct half answer;
+  memset(&answer, 0, sizeof answer);
+  if (!half_open(&answer)) return 1;
+  /* The connections' descriptions were Pier's: they may be nonblocking, so every move waits in poll. */
+  while (!answer.shutdown) {
+    struct pollfd fds[2] = {{app, 0, 0}, {browser, 0, 0}};
+    fds[0].events = answer.ended || answer.full || answer.held >= answer.capacity ? 0 : POLLIN;
+    fds[1].events = answer.held > 0 ? POLLOUT : 0;
+    if (fds[0].events == 0) fds[0].fd = -1;
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) return 1;
+    /* The browser's hang-up or error ends it even while there is nothing to write. */
+    if (fds[1].revents & (POLLERR | POLLHUP)) return 1;
+    size_t before = answer.held;
+    if (fds[0].revents && fill(app, &answer) < 0) return 1;
+    size_t filled = answer.held - before;
+    if (drain(browser, &answer) < 0) return 1;
+    *sent += filled + before - answer.held;
+  }
+  return 0;
+}
+
+static int splice_answer(void) {
+  signal(SIGPIPE, SIG_IGN);
+  unsigned long long sent = 0;
+  int result = carry_answer(&sent);
+  printf("%llu\n", sent);
+  return result;
+}
+
 /* Starts the relay as a daemon of its own session, with nothing of the caller's open, and returns. */
 static int start(const char *path) {
   memset(&pier_address, 0, sizeof pier_address);
@@ -716,6 +785,7 @@ static int start(const char *path) {
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "start") == 0) return start(argv[2]);
   if (argc == 2 && strcmp(argv[1], "version") == 0) return puts(VERSION_LINE) == EOF;
-  fprintf(stderr, "usage: pier-relay start SOCKET\n       pier-relay version\n");
+  if (argc == 2 && strcmp(argv[1], "splice") == 0) return splice_answer();
+  fprintf(stderr, "usage: pier-relay start SOCKET\n       pier-relay version\n       pier-relay splice\n");
   return 2;
 }

@@ -7,11 +7,18 @@ import type { Dialer } from "./dialer.ts";
 import { scriptInjection, takesScript } from "./html-inject.ts";
 import type { Admitted, HoldOpen } from "./access.ts";
 import { type ForwardedFor, headersToApp, headersToBrowser, namesPierCookie } from "./proxy-headers.ts";
+import { type Splicer, descriptorOf } from "./splicer.ts";
 
 /** The app's answer head may be this long: four times what the listener takes from browsers. */
 const MAX_APP_HEAD = 64 * 1024;
 /** A WebSocket (a dev server's hot reload) with nothing said either way this long is closed. */
 const UPGRADE_IDLE_MS = 30 * 60_000;
+/**
+ * Answers at least this long (by their Content-Length) are handed to the splicer: starting it
+ * costs about what Pier spends carrying 1 MiB itself, and the browser's connection closes after
+ * the answer (a new one costs it a fraction of a millisecond).
+ */
+const HANDOFF_MIN_BYTES = 1024 * 1024;
 
 /** One request or upgrade let in, and how the browser reached it. */
 export interface Exchange {
@@ -56,7 +63,7 @@ export class PreviewProxy {
   /** Every exchange under way, to end them all when Pier stops. */
   private open = new Set<() => void>();
 
-  constructor(private deps: { dialer: Dialer; holdOpen: HoldOpen }) {}
+  constructor(private deps: { dialer: Dialer; holdOpen: HoldOpen; splicer?: Splicer }) {}
 
   /**
    * Carries the request to the app and its answer back. Rejects with an AppError (and answers
@@ -71,12 +78,16 @@ export class PreviewProxy {
       return;
     }
     const previewOrigin = `${forwarded.proto}://${forwarded.host}`;
-    const close = () => {
+    let cut = () => {
       upstream.destroy();
       res.destroy();
     };
+    const close = () => cut();
     const forget = this.hold(admitted, close);
+    let handed = false;
     res.once("close", () => {
+      // Handed to the splicer, the exchange is held until the splicer is done, not while Pier's socket is.
+      if (handed) return;
       forget();
       // The browser went before the whole answer did: nothing is left to carry it to.
       if (!res.writableFinished) upstream.destroy();
@@ -96,6 +107,19 @@ export class PreviewProxy {
       toApp.once("response", (answer) => {
         const headers = headersToBrowser(answer.headers, admitted.port, previewOrigin);
         const injected = takesScript(req.method, req.headers, answer.statusCode, answer.headers);
+        if (!injected && this.mayHandOff(req, res, answer, upstream)) {
+          handed = true;
+          // The rest of the chunk that held the head reaches the answer after this event: hand it over a turn later.
+          upstream.pause();
+          setImmediate(() => {
+            if (res.destroyed || upstream.destroyed) {
+              close();
+              return forget();
+            }
+            cut = this.handOff(answer, headers, req.socket, upstream, forget);
+          });
+          return resolve();
+        }
         if (injected) {
           delete headers["content-length"];
           delete headers["content-encoding"];
@@ -114,6 +138,53 @@ export class PreviewProxy {
       // (the app says nothing before it has read the request, which is written after this).
       upstream.resume();
     });
+  }
+
+  /**
+   * Whether the answer goes to the browser by the splicer: a body of a known, large length, the
+   * request all passed on, nothing of Pier's still to be written on the browser's connection,
+   * and both connections' descriptors at hand.
+   */
+  private mayHandOff(req: IncomingMessage, res: ServerResponse, answer: IncomingMessage, upstream: Socket): boolean {
+    const length = Number(answer.headers["content-length"]);
+    return (
+      this.deps.splicer?.ready() === true &&
+      req.method !== "HEAD" &&
+      answer.statusCode !== 204 &&
+      answer.statusCode !== 304 &&
+      answer.headers["transfer-encoding"] === undefined &&
+      Number.isSafeInteger(length) &&
+      length >= HANDOFF_MIN_BYTES &&
+      req.complete &&
+      upstream.writableLength === 0 &&
+      !res.headersSent &&
+      res.socket !== null &&
+      res.socket.writableLength === 0 &&
+      descriptorOf(res.socket) !== null &&
+      descriptorOf(upstream) !== null
+    );
+  }
+
+  /**
+   * Gives the answer to the splicer: the head as the browser is to see it (closing the
+   * connection after it, as only the splicer knows where the answer ends now), what Pier has
+   * read of the body, then the rest straight from the app's stream. Returns how to cut it.
+   */
+  private handOff(answer: IncomingMessage, headers: ReturnType<typeof headersToBrowser>, browser: Socket, upstream: Socket, forget: () => void): () => void {
+    const read: Buffer[] = [answerHead(answer, headers)];
+    // What Bun read past the head: parsed into the answer, or still in the socket's buffer (the body, raw, in both).
+    for (const from of [answer, upstream]) {
+      for (let chunk: Buffer | null; (chunk = from.read() as Buffer | null) !== null; ) read.push(chunk);
+    }
+    // Pier's sockets close under the answer and its request now: that is not a failure of either.
+    answer.on("error", () => {});
+    const counted = this.deps.dialer.carriedElsewhere?.(upstream);
+    const spliced = this.deps.splicer!.carry(Buffer.concat(read), browser, upstream);
+    void spliced.done.then(({ bytes }) => {
+      counted?.(bytes);
+      forget();
+    });
+    return spliced.cut;
   }
 
   /**
@@ -162,6 +233,16 @@ export class PreviewProxy {
       release();
     };
   }
+}
+
+/** The answer's head as the browser is to read it, which closes the connection after the answer. */
+function answerHead(answer: IncomingMessage, headers: ReturnType<typeof headersToBrowser>): Buffer {
+  const lines = [`HTTP/1.1 ${answer.statusCode} ${answer.statusMessage ?? ""}`];
+  for (const [name, value] of Object.entries(headers)) {
+    for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined) lines.push(`${name}: ${one}`);
+  }
+  lines.push("connection: close");
+  return Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
 }
 
 /** A request head as the app is to read it. Its values came through node's parser, which refuses line breaks in them. */

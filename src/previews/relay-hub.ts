@@ -85,6 +85,8 @@ export class RelayHub {
   private refusals = new SparingLog(REFUSALS_LOGGED_EVERY_MS);
   /** Bytes carried both ways by data connections since Pier started, those still open aside. */
   private carried = 0;
+  /** Data connections closed on Pier's side while the splicer carries them: open still, for the bounds and /metrics. */
+  private elsewhere = new Set<Socket>();
 
   /** Starts listening for the pod's relay at `path` (once per server run). */
   listen(key: PodKey, path: string): void {
@@ -171,6 +173,22 @@ export class RelayHub {
       for (const socket of pod.data) bytes += socket.bytesRead + socket.bytesWritten;
     }
     return { connections, bytes };
+  }
+
+  /**
+   * A data connection Pier hands to the splicer (which holds it after Pier's socket closes): it
+   * counts against its pod's bounds until the returned function says it is over and how many
+   * bytes the splicer carried.
+   */
+  carriedElsewhere(socket: Socket): (bytes: number) => void {
+    this.elsewhere.add(socket);
+    return (bytes) => {
+      if (!this.elsewhere.delete(socket)) return;
+      this.carried += bytes;
+      // Not closed yet: its "close" (on its way) does the rest.
+      if (!socket.closed) return;
+      for (const pod of this.pods.values()) if (pod.sockets.has(socket)) this.closed(pod, socket);
+    };
   }
 
   async closeAll(): Promise<void> {
@@ -270,6 +288,7 @@ export class RelayHub {
   }
 
   private closed(pod: PodRelay, socket: Socket): void {
+    if (this.elsewhere.has(socket)) return;
     pod.sockets.delete(socket);
     if (pod.data.delete(socket)) this.carried += socket.bytesRead + socket.bytesWritten;
     if (socket !== pod.control) return;

@@ -79,6 +79,10 @@ export class Relays {
     return this.deps.hub.open(key, port);
   }
 
+  carriedElsewhere(socket: Socket): (bytes: number) => void {
+    return this.deps.hub.carriedElsewhere(socket);
+  }
+
   /** The TCP ports listening in the pod as its relay last said; null while no relay of it is connected. */
   ports(key: PodKey): RelayPort[] | null {
     return this.deps.hub.ports(key);

@@ -3,7 +3,9 @@
  * with keep-alive, 20 MB down byte for byte, 5 MB up, an event stream whose events arrive as
  * they are sent, a WebSocket echo (a dev server's hot reload), the headers a dev server expects,
  * redirects to its localhost made the preview's, and the console script in its pages (however
- * they are cut, compressed or not) and in nothing else.
+ * they are cut, compressed or not) and in nothing else. Large downloads handed to the splicer
+ * (pier-relay splice on this machine) arrive byte for byte, count in the relay's traffic, and
+ * are cut off at once when what admitted them is.
  *
  * Who may see a preview is not this test's subject (see the access rules' own tests): the
  * listener here is given an access that admits this test's cookie for this test's session.
@@ -20,6 +22,8 @@ import { CONSOLE_SCRIPT_PATH } from "../../src/previews/console-script.ts";
 import { SCRIPT_TAG } from "../../src/previews/html-inject.ts";
 import type { Admitted, PreviewAdmission, Refusal } from "../../src/previews/access.ts";
 import { PreviewProxy } from "../../src/previews/proxy.ts";
+import { RelayBuild } from "../../src/previews/relay-build.ts";
+import { Splicer } from "../../src/previews/splicer.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
@@ -83,24 +87,33 @@ interface Answer {
   via: number;
 }
 
+/** A figure of Pier's /metrics, as an admin reads it. */
+async function metric(pier: TestPier, admin: string, name: string): Promise<number> {
+  const text = await (await pier.fetch("/metrics", { headers: { cookie: admin } })).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(" ")[1]);
+}
+
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 describe("previews carried to an app in a real pod", () => {
   let pier: TestPier;
   let session: SessionJson;
   let listener: PreviewListener;
+  /** The same, with large answers handed to the splicer. */
+  let splicing: PreviewListener;
   /** What each admitted exchange would be closed with: this test cuts them off itself. */
   const held = new Set<() => void>();
   let admin: string;
   const cookie = `pier_preview=${randomBytes(16).toString("hex")}`;
-  const host = (port = APP) => `${port}-${session.id}.localhost:${listener.port}`;
+  const host = (port = APP, listenerPort = listener.port) => `${port}-${session.id}.localhost:${listenerPort}`;
 
   const refusal = (status: 403 | 404, code: string, message: string): Refusal => ({ ok: false, status, code, message, reopen: null });
   /** Admits this test's cookie to this test's session, and nothing else. */
   const testAccess = (): PreviewAdmission => ({
     parseHost(value) {
       const match = /^(\d{1,5})-([a-z0-9]{16})\.localhost:(\d+)$/.exec(value);
-      return match && Number(match[3]) === listener.port ? { port: Number(match[1]), sessionId: match[2]! } : null;
+      return match && [listener.port, splicing?.port].includes(Number(match[3])) ? { port: Number(match[1]), sessionId: match[2]! } : null;
     },
     redeemGrant: () => refusal(403, "no_grants", "This test hands out no grants."),
     redeemShare: () => refusal(404, "no_shares", "This test makes no shares."),
@@ -112,7 +125,7 @@ describe("previews carried to an app in a real pod", () => {
   });
 
   /** A request to the preview over node:http (which, unlike fetch, sends the Host it is given). */
-  function ask(path: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer; agent?: Agent; port?: number; to?: number } = {}): Promise<Answer> {
+  function ask(path: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer; agent?: Agent; port?: number; to?: number; hostPort?: number } = {}): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const req = request({
         host: "127.0.0.1",
@@ -120,7 +133,7 @@ describe("previews carried to an app in a real pod", () => {
         method: options.method ?? "GET",
         path,
         agent: options.agent ?? false,
-        headers: { host: host(options.port), cookie: `theme=dark; ${cookie}`, ...options.headers },
+        headers: { host: host(options.port, options.hostPort), cookie: `theme=dark; ${cookie}`, ...options.headers },
       });
       req.once("error", reject);
       req.once("response", (res) => {
@@ -150,6 +163,13 @@ describe("previews carried to an app in a real pod", () => {
         return () => held.delete(close);
       } });
     listener = await listenForPreviews({ access: testAccess(), proxy, trustedProxies: [], secure: false }, { port: 0, host: "127.0.0.1" });
+    const splicer = new Splicer({ binary: () => new RelayBuild({ toolsDir: pier.pier.config.toolsDir }).binary() });
+    expect(await splicer.whenReady()).toBe(true);
+    const splicingProxy = new PreviewProxy({ dialer: pier.pier.relays!, splicer, holdOpen: (_admitted, close) => {
+        held.add(close);
+        return () => held.delete(close);
+      } });
+    splicing = await listenForPreviews({ access: testAccess(), proxy: splicingProxy, trustedProxies: [], secure: false }, { port: 0, host: "127.0.0.1" });
     const deadline = Date.now() + 30_000;
     while ((await ask("/headers").catch(() => null))?.status !== 200) {
       if (Date.now() > deadline) throw new Error("the app in the pod did not come up");
@@ -159,6 +179,7 @@ describe("previews carried to an app in a real pod", () => {
 
   afterAll(async () => {
     await listener?.close();
+    await splicing?.close();
     // Ended first: a live session's terminal would make its pod again as closeForGood removes it.
     if (session) await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie: admin }));
     if (pier) await closeForGood(pier);
@@ -170,6 +191,64 @@ describe("previews carried to an app in a real pod", () => {
     expect(answer.body.length).toBe(SIZE);
     expect(sha256(answer.body)).toBe(sha256(PATTERN));
   }, 60_000);
+
+  test("20 MB down by the splicer arrive byte for byte, the connection closing after them, and count in the relay's traffic", async () => {
+    const before = await metric(pier, admin, "pier_preview_bytes");
+    // A browser's kept-alive connection: only the splicer closes it after an answer.
+    const agent = new Agent({ keepAlive: true });
+    const answer = await ask("/big", { to: splicing.port, hostPort: splicing.port, agent });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe("close");
+    expect(answer.body.length).toBe(SIZE);
+    expect(sha256(answer.body)).toBe(sha256(PATTERN));
+    const deadline = Date.now() + 5_000;
+    while ((await metric(pier, admin, "pier_preview_bytes")) - before < SIZE && Date.now() < deadline) await Bun.sleep(50);
+    expect((await metric(pier, admin, "pier_preview_bytes")) - before).toBeGreaterThanOrEqual(SIZE);
+    // A small answer stays on Pier's own path, the connection kept alive.
+    const small = await ask("/data.json", { to: splicing.port, hostPort: splicing.port, agent });
+    agent.destroy();
+    expect(small.headers.connection).not.toBe("close");
+  }, 60_000);
+
+  test("a download under way by the splicer is cut off at once when what admitted it is, and holds its pod's connection until then", async () => {
+    // A browser's kept-alive connection: only the splicer closes it after an answer.
+    const agent = new Agent({ keepAlive: true });
+    const req = request({ host: "127.0.0.1", port: splicing.port, path: "/big", agent, headers: { host: host(APP, splicing.port), cookie } });
+    req.end();
+    const res = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => req.once("response", resolve).once("error", reject));
+    expect(res.headers.connection).toBe("close");
+    await new Promise((resolve) => res.once("data", resolve));
+    res.pause();
+    // The splicer carries it now: Pier's socket to the relay is closed, and it still counts as open.
+    await Bun.sleep(200);
+    expect(await metric(pier, admin, "pier_preview_connections")).toBeGreaterThanOrEqual(1);
+    const ended = new Promise<string>((resolve) => {
+      res.once("end", () => resolve("end"));
+      res.once("error", () => resolve("error"));
+      res.once("aborted", () => resolve("aborted"));
+      req.once("error", () => resolve("error"));
+      res.once("close", () => resolve("close"));
+    });
+    const closers = [...held];
+    expect(closers.length).toBeGreaterThanOrEqual(1);
+    for (const close of closers) close();
+    res.resume();
+    let received = 0;
+    res.on("data", (chunk: Buffer) => (received += chunk.length));
+    await ended;
+    // Cut short: far less than the 20 MB arrived (the kernel's buffers hold a few MB at most).
+    expect(received).toBeLessThan(SIZE);
+    agent.destroy();
+    const deadline = Date.now() + 10_000;
+    let pending = "1";
+    while (pending !== "0" && Date.now() < deadline) {
+      await Bun.sleep(50);
+      pending = (await ask("/pending")).body.toString();
+    }
+    expect(pending).toBe("0");
+    while ((await metric(pier, admin, "pier_preview_connections")) > 0 && Date.now() < deadline) await Bun.sleep(50);
+    expect(await metric(pier, admin, "pier_preview_connections")).toBe(0);
+  }, 30_000);
 
   test("a browser that leaves in the middle of a download takes the app's end of it away too", async () => {
     const req = request({ host: "127.0.0.1", port: listener.port, path: "/big", agent: false, headers: { host: host(), cookie } });

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
+import { Agent, type IncomingMessage, request } from "node:http";
 import { users } from "../../src/auth/tables.ts";
 import type { Admitted, Redeemed, Refusal } from "../../src/previews/access.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -18,7 +19,8 @@ import { dockerTestEnv } from "../support/workspace-image.ts";
 
 const APP_PORT = 3000;
 /** The app each pod runs: a Bun server (the test image has Bun, not Node or Python). */
-const APP = `Bun.serve({ port: ${APP_PORT}, fetch: () => new Response("the app in the pod") });`;
+const BIG = 20 * 1024 * 1024;
+const APP = `const big = Buffer.alloc(${BIG}, 7); Bun.serve({ port: ${APP_PORT}, idleTimeout: 0, fetch: (req) => new URL(req.url).pathname === "/big" ? new Response(big) : new Response("the app in the pod") });`;
 
 type Port = { port: number; label: string | null; process: string | null; url: string };
 
@@ -55,6 +57,35 @@ describe("access to web app previews", () => {
   const alicePreview = async (cookie = alice) => {
     const { host, grant } = await grantFor(cookie, aliceSession.id);
     return { host, cookie: sent(redeemed(access().redeemGrant(grant, host)).setCookie) };
+  };
+  /**
+   * A download of /big through Pier's preview listener, its first bytes in and then left paused
+   * (the splicer carries it: its answer closes the connection after it); `cut` resolves with the
+   * bytes that arrived once the download ends.
+   */
+  const downloadUnderWay = async (host: string, cookie: string) => {
+    // A browser's kept-alive connection: only the splicer closes it after an answer.
+    const agent = new Agent({ keepAlive: true });
+    const req = request({ host: "127.0.0.1", port: pier.previewPort, path: "/big", agent, headers: { host, cookie } });
+    req.end();
+    const res = await new Promise<IncomingMessage>((resolve, reject) => req.once("response", resolve).once("error", reject));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers.connection).toBe("close");
+    await new Promise((resolve) => res.once("data", resolve));
+    res.pause();
+    await Bun.sleep(200);
+    let received = 0;
+    const ended = new Promise<number>((resolve) => {
+      for (const event of ["end", "error", "aborted", "close"]) res.once(event, () => resolve(received));
+      req.once("error", () => resolve(received));
+    }).finally(() => agent.destroy());
+    return {
+      cut: () => {
+        res.on("data", (chunk: Buffer) => (received += chunk.length));
+        res.resume();
+        return ended;
+      },
+    };
   };
   const hostOf = (sessionId: string, port: number, like: string) => like.replace(/^\d+-[a-z0-9]+\./, `${port}-${sessionId}.`);
   const inPod = (session: SessionJson, script: string, args: string[] = []) =>
@@ -205,6 +236,22 @@ describe("access to web app previews", () => {
     // Signed out, opening again goes to the sign-in page.
     expect((await open(secondSignIn, aliceSession.id, APP_PORT)).headers.get("location")).toStartWith("/login?next=");
   });
+
+  test("a large download under way by the splicer is cut off at once by signing out, and one by a share link by its revocation", async () => {
+    const thirdSignIn = await signIn(pier, "alice", "alice password");
+    const { host, cookie } = await alicePreview(thirdSignIn);
+    const download = await downloadUnderWay(host, cookie);
+    expect((await pier.fetch("/api/auth/logout", { method: "POST", headers: { cookie: thirdSignIn } })).status).toBe(204);
+    // Far less than the 20 MB: the kernel's buffers along the way hold a few MB at most.
+    expect(await download.cut()).toBeLessThan(BIG);
+
+    const made = await pier.fetch(`/api/sessions/${aliceSession.id}/ports/${APP_PORT}/share`, json({ minutes: 5 }, { cookie: alice }));
+    const url = new URL(((await made.json()) as { url: string }).url);
+    const viewer = sent(redeemed(access().redeemShare(url.pathname.split("/").pop()!, url.host)).setCookie);
+    const shared = await downloadUnderWay(url.host, viewer);
+    expect((await pier.fetch(`/api/sessions/${aliceSession.id}/ports/${APP_PORT}/share`, { method: "DELETE", headers: { cookie: alice } })).status).toBe(204);
+    expect(await shared.cut()).toBeLessThan(BIG);
+  }, 60_000);
 
   test("a share link works signed out until it expires; a new one replaces it; revoked it answers 404 and its viewers are cut off", async () => {
     const share = (cookie: string, sessionId: string, body: unknown, port = APP_PORT) => pier.fetch(`/api/sessions/${sessionId}/ports/${port}/share`, json(body, { cookie }));
