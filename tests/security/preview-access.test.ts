@@ -9,7 +9,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
+import { once } from "node:events";
 import { Agent, type IncomingMessage, request } from "node:http";
+import { connect } from "node:net";
 import { users } from "../../src/auth/tables.ts";
 import type { Admitted, Redeemed, Refusal } from "../../src/previews/access.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -345,6 +347,19 @@ describe("access to web app previews", () => {
       expect(access().redeemGrant(grant, bad)).toMatchObject({ ok: false, status: 404 });
       expect(access().redeemShare("x", bad)).toMatchObject({ ok: false, status: 404 });
     }
+  });
+
+  test("a request head over 16 KiB is refused with 431 before anything reads it; one within it is answered", async () => {
+    const { host, cookie } = await alicePreview();
+    const firstLine = async (padding: number) => {
+      const socket = connect(pier.previewPort, "127.0.0.1");
+      socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nCookie: ${cookie}\r\nX-Padding: ${"a".repeat(padding)}\r\nConnection: close\r\n\r\n`);
+      const [chunk] = (await once(socket, "data")) as [Buffer];
+      socket.destroy();
+      return chunk.toString("latin1").split("\r\n", 1)[0];
+    };
+    expect(await firstLine(20_000)).toBe("HTTP/1.1 431 Request Header Fields Too Large");
+    expect(await firstLine(1_000)).toBe("HTTP/1.1 200 OK");
   });
 
   test("once the session ends its preview is refused at the next request, its connections close, and it opens no more", async () => {
