@@ -3,17 +3,18 @@
  * more with AddressSanitizer and UBSan, so that any read or write past a buffer, in the byte
  * pumping or in reading /proc, ends the relay (ASan writes its report to a file; UBSan traps, as
  * its report would go to the daemon's stderr, which is /dev/null): it carries 20 MB each way through
- * its spliced pipes, lists the ports listening here with their processes, takes a frame it does
+ * its spliced pipes, carries one large answer in its splice mode (Pier's splicer), lists the ports listening here with their processes, takes a frame it does
  * not know as the end of that connection (and connects again), and exits when told.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
+import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RelayBuild } from "../../src/previews/relay-build.ts";
 import { RelayHub } from "../../src/previews/relay-hub.ts";
+import { Splicer } from "../../src/previews/splicer.ts";
 import { frame } from "../../src/previews/relay-wire.ts";
 
 const SOURCE = join(import.meta.dir, "..", "..", "src", "previews", "pier-relay.c");
@@ -143,4 +144,36 @@ describe("pier-relay under sanitizers", () => {
     }
     expect(sanitizerReports()).toEqual([]);
   }, 30_000);
+
+  test("splice mode writes Pier's head, then 20 MB from the app to the browser byte for byte, and counts them", async () => {
+    const body = randomBytes(20 * 1024 * 1024);
+    const head = Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 20971520\r\nConnection: close\r\n\r\n");
+    const app = createServer((socket) => socket.end(body));
+    const received: Buffer[] = [];
+    let browserEnded!: () => void;
+    const ended = new Promise<void>((resolve) => (browserEnded = resolve));
+    const browser = createServer((socket) => {
+      socket.on("data", (chunk: Buffer) => received.push(chunk));
+      socket.once("end", browserEnded);
+    });
+    const [appPort, browserPort] = await Promise.all([listen(app), listen(browser)]);
+    const connected = (port: number) => new Promise<Socket>((resolve) => { const socket: Socket = connect(port, "127.0.0.1", () => resolve(socket)); });
+    try {
+      const [toApp, toBrowser] = await Promise.all([connected(appPort), connected(browserPort)]);
+      const splicer = new Splicer({ binary: async () => sanitized });
+      expect(await splicer.whenReady()).toBe(true);
+      process.env.ASAN_OPTIONS = `log_path=${reports}/asan:detect_leaks=0`;
+      const answer = splicer.carry(head, toBrowser, toApp);
+      expect(await answer.done).toEqual({ bytes: head.length + body.length, whole: true });
+      await ended;
+      const got = Buffer.concat(received);
+      expect(got.subarray(0, head.length).toString()).toBe(head.toString());
+      expect(createHash("sha256").update(got.subarray(head.length)).digest("hex")).toBe(createHash("sha256").update(body).digest("hex"));
+    } finally {
+      delete process.env.ASAN_OPTIONS;
+      app.close();
+      browser.close();
+    }
+    expect(sanitizerReports()).toEqual([]);
+  }, 60_000);
 });
