@@ -197,9 +197,9 @@ try {
     console.error(`[acp] run ${at + 1}: through Pier ${first.pier.at(-1)!.toFixed(0)} / ${later.pier.at(-1)!.toFixed(0)} ms, by hand ${hand.first.toFixed(0)} / ${hand.later.toFixed(0)} ms`);
   }
 
-  const memory = (live: number): Row => ({ bench: "acp", measure: `server RSS, ${live} live ACP session${live === 1 ? "" : "s"}`, command: "median of 5 samples", unit: "MiB", better: "lower", pier: [] });
+  const memory = (live: number): Row => ({ bench: "acp", measure: `server RSS, ${live} live ACP session${live === 1 ? "" : "s"}`, command: "median of 5 samples", unit: "MiB", better: "lower", pier: [], rawIs: "—" });
   const [none, one, five] = [memory(0), memory(1), memory(5)];
-  const perSession: Row = { bench: "acp", measure: "server memory per live ACP session ((5 − 0) / 5)", command: "each round's own", unit: "MiB", better: "lower", pier: [] };
+  const perSession: Row = { bench: "acp", measure: "server memory per live ACP session ((5 − 0) / 5)", command: "each round's own", unit: "MiB", better: "lower", pier: [], rawIs: "—" };
   for (let round = 0; round < rounds; round++) {
     const live: string[] = [];
     const openOne = async () => {
