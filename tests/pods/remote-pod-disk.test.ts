@@ -14,10 +14,11 @@ import { join } from "node:path";
 import { DEFAULT_CLAUDE_CODE_VERSION } from "../../src/claude-code/package.ts";
 import { SERVICES_BIND_IN_POD, SERVICES_DIR_BOUND_UNTIL_BRIDGE } from "../../src/pods/until-bridge.ts";
 import { mirrorDir, podServicesDir, workspaceDir } from "../../src/repos/layout.ts";
+import { findUserByUsername } from "../../src/auth/users.ts";
 import { getRepo } from "../../src/repos/repos.ts";
 import { claudeCodeOnHost } from "../support/claude-code.ts";
 import { commitFiles, gitAt, makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { ADMIN, type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SecondEngine, startSecondEngine } from "../support/second-engine.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
@@ -60,7 +61,6 @@ describe("a pod on another Docker engine has nothing of Pier's disk", () => {
     repoId = await addRepo(pier, cookie, `file://${remote.path}`, "far-away");
     const pinned = await pier.fetch(`/api/repos/${repoId}`, { method: "PATCH", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ dockerEngine: "far" }) });
     expect(pinned.status).toBe(200);
-    session = await activeSession(pier, cookie, { repoId });
   }, 600_000);
 
   afterAll(async () => {
@@ -71,23 +71,28 @@ describe("a pod on another Docker engine has nothing of Pier's disk", () => {
   }, 120_000);
 
   test("its Mounts are the workspace volume and the tools volume (read-only), and no bind of a path under the data dir but the switch's", async () => {
-    const mounts = await mountsOf(session.podId!);
+    // A pod of its own, made with no session in it: with the switch off (no sockets yet), this is what still works.
+    const userId = findUserByUsername(pier.pier.db, ADMIN.username)!.id;
+    const shell = await pier.pier.pods.ensure(getRepo(pier.pier.db, repoId), userId);
+    const podId = shell.pod.id;
+    const mounts = await mountsOf(podId);
     const fromDataDir = mounts.filter((mount) => mount.Type === "bind" && (mount.Source === dataDir || mount.Source.startsWith(`${dataDir}/`)));
-    const expected = SERVICES_DIR_BOUND_UNTIL_BRIDGE ? [{ Source: podServicesDir(dataDir, repoId, session.userId), Destination: SERVICES_BIND_IN_POD, RW: false }] : [];
+    const expected = SERVICES_DIR_BOUND_UNTIL_BRIDGE ? [{ Source: podServicesDir(dataDir, repoId, userId), Destination: SERVICES_BIND_IN_POD, RW: false }] : [];
     expect(fromDataDir.map(({ Source, Destination, RW }) => ({ Source, Destination, RW }))).toEqual(expected);
     const volumes = mounts.filter((mount) => mount.Type === "volume").map(({ Name, Destination, RW }) => ({ Name, Destination, RW }));
     expect(volumes).toHaveLength(2);
-    expect(volumes).toContainEqual({ Name: `pier-ws-${repoId}-${session.userId}`, Destination: workspaceDir(join(dataDir, "workspaces"), repoId, session.userId), RW: true });
+    expect(volumes).toContainEqual({ Name: `pier-ws-${repoId}-${userId}`, Destination: workspaceDir(join(dataDir, "workspaces"), repoId, userId), RW: true });
     expect(volumes.find((volume) => volume.Destination === "/opt/pier-tools")).toMatchObject({ RW: false });
     expect(mounts.filter((mount) => mount.Type !== "volume" && !fromDataDir.includes(mount))).toEqual([]);
     // The mirror is nowhere in the pod; Pier's helpers are, written into it and not the pod user's to change.
-    expect((await inPod(session.podId!, `test -e ${mirrorDir(dataDir, repoId)} && echo there`)).stdout).toBe("");
-    const helper = join(podServicesDir(dataDir, repoId, session.userId), "git-credential-pier");
-    const owned = await inPod(session.podId!, `stat -c '%U %a' ${helper}; echo x >> ${helper} 2>/dev/null || echo refused`);
+    expect((await inPod(podId, `test -e ${mirrorDir(dataDir, repoId)} && echo there`)).stdout).toBe("");
+    const helper = join(podServicesDir(dataDir, repoId, userId), "git-credential-pier");
+    const owned = await inPod(podId, `stat -c '%U %a' ${helper}; echo x >> ${helper} 2>/dev/null || echo refused`);
     expect(owned.stdout).toBe("root 755\nrefused\n");
   }, 60_000);
 
   test("the session's worktree is made from /git, and a git fetch in it gets the mirror's new commit through the pod's credential helper", async () => {
+    session = await activeSession(pier, cookie, { repoId });
     const worktree = session.worktreePath!;
     const head = await inPod(session.podId!, `git -C ${worktree} rev-parse HEAD && stat -c %U ${worktree}`);
     expect(head.stdout.trim().split("\n")).toEqual([remote.git("rev-parse", "main"), "pier"]);
