@@ -311,7 +311,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     // A server's secrets reach only a live session of the pod's own person and repo.
     mcpServer: async (pod, sessionId, name) => (reads.isLiveFor(pod, sessionId) ? mcpServers.launch(pod.repoId, name) : null),
   });
-  const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services, credentials: podCredentials,
+  const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services, credentials: podCredentials, pierUrl: () => address.podUrl(),
     inUse: (key, except) => reads.hasLiveSession(key.repoId, key.userId, except),
   });
   const environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage, featureRegistryAllowPrivate: config.featureRegistryAllowPrivate,

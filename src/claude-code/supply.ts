@@ -1,7 +1,7 @@
 import { existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { shellQuote } from "../pods/pod-services.ts";
-import { type PodKey, podKeyString } from "../runtime/runtime.ts";
+import { type PodKey, onPiersDisk, podKeyString } from "../runtime/runtime.ts";
 import { type PodShell, podScript, readFields, runPodScript } from "../workspaces/pod-script.ts";
 import { type BuildStatus, type ClaudeCodeBuilds, buildSentence } from "./builds.ts";
 import type { ClaudeCodeVariant } from "./package.ts";
@@ -73,6 +73,8 @@ export class ClaudeCodeSupply {
   /** Per pod: the container the facts were learned from, and them. */
   private facts = new Map<string, { podId: string; facts: Promise<PodFacts> }>();
   private providing = new Map<string, Promise<string>>();
+  /** Per container off Pier's disk: the version of Pier's copy linked in it. */
+  private linkedOffDisk = new Map<string, string>();
   /** Per pod: a session's start that offered to learn the pod (see offerFacts), until the pod is readied. */
   private offers = new Map<string, { answer: PromiseWithResolvers<string>; taken: boolean }>();
 
@@ -168,6 +170,7 @@ export class ClaudeCodeSupply {
     if (!facts.variant) throw new Error(`Claude Code has no Linux build for this pod's machine (${facts.machine}).`);
     const version = this.deps.version();
     if (this.deps.runtime === "local") return this.deps.builds.fetch(version, facts.variant);
+    if (!onPiersDisk(shell.pod)) return this.supplyOffDisk(key, shell, version, facts.variant);
 
     const dir = this.deps.binDir(key);
     const target = join(dir, "claude");
@@ -180,6 +183,32 @@ export class ClaudeCodeSupply {
       if (placedVersion(dir) === null) this.standIn(dir, failedScript(buildSentence(this.deps.builds.status(version, facts.variant)) ?? String(error)));
       throw error;
     }
+    return target;
+  }
+
+  /**
+   * Pier's copy for a pod on another Docker engine, which cannot see the server's files: the build
+   * goes once per version into that engine's read-only tools volume, and `claude` in the pod's
+   * directory becomes a link to it (written into the pod), so a version change swaps the link as
+   * it swaps the hard link on Pier's disk. Until then, the same stand-in scripts say why it waits.
+   */
+  private async supplyOffDisk(key: PodKey, shell: PodShell, version: string, variant: ClaudeCodeVariant): Promise<string> {
+    const { runtime, pod } = shell;
+    const target = join(this.deps.binDir(key), "claude");
+    const linked = this.linkedOffDisk.get(pod.id);
+    if (linked === version) return target;
+    if (!runtime.writeFiles || !runtime.placeTool) throw new Error("This pod's runtime cannot write Pier's files into it.");
+    if (linked === undefined) await runtime.writeFiles(pod, [{ path: target, mode: 0o755, content: waitingScript(target, version) }]);
+    let tool: string;
+    try {
+      tool = await runtime.placeTool(pod, `claude-code-${version}-${variant}`, dirname(await this.deps.builds.fetch(version, variant)));
+    } catch (error) {
+      const sentence = buildSentence(this.deps.builds.status(version, variant)) ?? String(error);
+      if (linked === undefined) await runtime.writeFiles(pod, [{ path: target, mode: 0o755, content: failedScript(sentence) }]).catch(() => undefined);
+      throw error;
+    }
+    await runtime.writeFiles(pod, [{ path: target, linkTo: join(tool, "claude") }]);
+    this.linkedOffDisk.set(pod.id, version);
     return target;
   }
 

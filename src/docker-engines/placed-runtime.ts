@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { AppError } from "../infra/errors.ts";
 import type { DockerRuntime, EngineSeat } from "../runtime/docker-runtime.ts";
-import { type ExecOptions, type ExecResult, type FileOwner, type OrphanPod, type Pod, type PodKey, type PodProcess, type PodSpec, type PodStatus, type Progress, type Runtime, engineUnreachable } from "../runtime/runtime.ts";
+import { type ExecOptions, type ExecResult, type FileOwner, type OrphanPod, type Pod, type PodFile, type PodKey, type PodProcess, type PodSpec, type PodStatus, type Progress, type Runtime, engineUnreachable } from "../runtime/runtime.ts";
 import { type DockerEngine, type DockerEngines, LOCAL_ENGINE } from "./docker-engines.ts";
 import { engineClient, readEngineHost } from "./engine-host.ts";
 import { EngineWatch } from "./engine-watch.ts";
@@ -93,6 +93,14 @@ export class PlacedRuntime implements Runtime {
 
   async spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
     return (await this.answeringRuntime(pod.dockerEngine ?? LOCAL_ENGINE)).spawn(pod, command, options);
+  }
+
+  async writeFiles(pod: Pod, files: PodFile[]): Promise<void> {
+    await (await this.answeringRuntime(pod.dockerEngine ?? LOCAL_ENGINE)).writeFiles(pod, files);
+  }
+
+  async placeTool(pod: Pod, name: string, sourceDir: string): Promise<string> {
+    return (await this.answeringRuntime(pod.dockerEngine ?? LOCAL_ENGINE)).placeTool(pod, name, sourceDir);
   }
 
   /** The orphans of every engine that answers: one that does not is left for the next listing. */

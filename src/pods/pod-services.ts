@@ -1,16 +1,17 @@
 import type { Server } from "bun";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { GitHubWeb } from "../github/web.ts";
 import { SparingLog } from "../infra/sparing-log.ts";
 import { readBodyAtMost } from "../infra/read-at-most.ts";
 import { placeProgram } from "../infra/static-program.ts";
 import type { RelayHub } from "../previews/relay-hub.ts";
 import { podServicesDir } from "../repos/layout.ts";
-import { type PodKey, podKeyString } from "../runtime/runtime.ts";
+import { type PodFile, type PodKey, podKeyString } from "../runtime/runtime.ts";
 import type { HolderHub } from "../terminal/holder/holder-stream.ts";
 import { POD_CREDENTIAL_USERNAME } from "./pod-credentials.ts";
 import { TokenAsks } from "./token-asks.ts";
+import { SERVICES_BIND_IN_POD, SERVICES_DIR_BOUND_UNTIL_BRIDGE } from "./until-bridge.ts";
 
 /** Longest path a Unix socket may have on Linux (sun_path is 108 bytes with its terminating NUL). */
 const MAX_SOCKET_PATH = 107;
@@ -190,6 +191,22 @@ export class PodServices {
     this.listen(key, mirrorPath);
     const client = await this.deps.client?.binary();
     if (client) placeProgram(client, this.dir(key), "pier-ask");
+  }
+
+  /**
+   * What a pod off Pier's disk (on another Docker engine) gets written into it in place of its
+   * services directory, at the same paths: the programs and helpers above, and Pier's client.
+   */
+  async podFiles(key: PodKey, mirrorPath: string): Promise<PodFile[]> {
+    const dir = this.dir(key);
+    const files: PodFile[] = this.files(key, mirrorPath).map(([name, content, mode]) => ({ path: join(dir, name), mode, content }));
+    const client = await this.deps.client?.binary();
+    if (client) files.push({ path: this.clientPath(key), mode: 0o755, content: readFileSync(client) });
+    if (SERVICES_DIR_BOUND_UNTIL_BRIDGE) {
+      const bound = [this.socketPath(key), this.holderSocket(key), this.relaySocket(key), join(dir, "pier-pty"), join(dir, "pier-relay"), this.agentsDir(key)];
+      for (const path of bound) files.push({ path, linkTo: join(SERVICES_BIND_IN_POD, basename(path)) });
+    }
+    return files;
   }
 
   private listen(key: PodKey, mirrorPath: string): void {

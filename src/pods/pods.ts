@@ -14,13 +14,15 @@ import { LifecycleFailure } from "../environments/lifecycle.ts";
 import { StepOutput } from "../environments/step-output.ts";
 import { parseEnvOutput, withContainerEnv } from "../environments/container-env.ts";
 import { ONCE_PER_POD, type OpeningSession, PodLifecycle } from "../environments/pod-lifecycle.ts";
-import type { OrphanPod, Pod, PodKey, PodMount, PodSpec, Progress, Runtime } from "../runtime/runtime.ts";
+import { MIRROR_HTTP_ROOT } from "../mirror-http/mirror-http.ts";
+import { type OrphanPod, type Pod, type PodKey, type PodMount, type PodSpec, type Progress, type Runtime, onPiersDisk } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
 import { Workspace } from "../workspaces/workspace.ts";
 import { removeImportedLegacyClone } from "./legacy-layout.ts";
 import type { PodCredentials } from "./pod-credentials.ts";
 import type { PodServices } from "./pod-services.ts";
 import { legacyClones, legacyImports, pods } from "./tables.ts";
+import { SERVICES_BIND_IN_POD, SERVICES_DIR_BOUND_UNTIL_BRIDGE } from "./until-bridge.ts";
 
 export interface PodView {
   state: "running" | "stopped" | "missing";
@@ -46,6 +48,8 @@ export interface PodsDeps {
   services: PodServices;
   /** Each pod's credential for its mirror over smart HTTP, revoked here whenever the pod is removed. */
   credentials: PodCredentials;
+  /** Where pods reach Pier, or null when they cannot: a pod off Pier's disk fetches the mirror from there. */
+  pierUrl(): string | null;
   /** Whether the person has a live session in their pod of the repo, leaving out `except` (the one being started). */
   inUse: (key: PodKey, except?: string) => boolean;
 }
@@ -150,14 +154,26 @@ export class Pods {
     return { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.workspacesDir, key.repoId, key.userId), gitConfig: this.deps.services.gitConfig(key) };
   }
 
-  /** The person's clone and worktrees of the repo, worked on through their pod. */
+  /**
+   * The person's clone and worktrees of the repo, worked on through their pod. A pod on Pier's
+   * disk fetches from the mirror's directory, which it mounts; one off it (another Docker engine)
+   * from the mirror's smart HTTP at Pier's address, with its own credential from its helper.
+   */
   workspace(repo: Repo, userId: string, shell: PodShell): Workspace {
     const key = { repoId: repo.id, userId };
     return new Workspace(shell, {
       clone: cloneDir(this.deps.workspacesDir, repo.id, userId),
-      mirror: this.deps.mirrors.path(repo.id),
+      mirror: onPiersDisk(shell.pod) ? this.deps.mirrors.path(repo.id) : this.mirrorUrl(repo.id),
       credentialHelper: this.deps.services.credentialHelper(key),
     });
+  }
+
+  private mirrorUrl(repoId: string): string {
+    const pier = this.deps.pierUrl();
+    if (!pier) {
+      throw new AppError(503, "pier_unreachable_from_pod", "This pod is on another Docker engine and fetches the repository from Pier over HTTP, but pods cannot reach Pier: an admin sets PIER_POD_URL, or a pod network other than none.");
+    }
+    return `${pier}${MIRROR_HTTP_ROOT}${repoId}.git`;
   }
 
   /**
@@ -367,6 +383,12 @@ export class Pods {
     const legacy = this.legacyClone(key);
     if (legacy) mounts.push({ path: legacy, readOnly: true });
     const environments = this.environments;
+    // Off Pier's disk, the workspace is a volume of the pod's engine, and Pier's files are written into the pod.
+    const remote = {
+      workspaceVolume: `pier-ws-${key.repoId}-${key.userId}`,
+      files: async () => [...(await services.podFiles(key, mirrors.path(repo.id))), { path: PROFILE_IN_POD, linkTo: services.profile(key) }],
+      mounts: SERVICES_DIR_BOUND_UNTIL_BRIDGE ? [{ path: services.dir(key), target: SERVICES_BIND_IN_POD, readOnly: true }] : [],
+    };
     return {
       key,
       placement: { dockerEngine: repo.dockerEngine, labels: repo.dockerEngineLabels },
@@ -375,6 +397,7 @@ export class Pods {
       image: this.imageFor(repo),
       workDir,
       mounts,
+      remote,
       ...(environments
         ? {
             environment: async (progress: Progress) => {

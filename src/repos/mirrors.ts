@@ -60,6 +60,7 @@ export class Mirrors {
         const first = !this.fetched(repo.id);
         await this.init(repo);
         await this.git(repo.id, ["fetch", "--prune", "--no-tags", "origin"]);
+        await this.followRemoteHead(repo.id);
         return first ? ("cloned" as const) : ("fetched" as const);
       })
       .finally(() => this.updating.delete(repo.id));
@@ -195,6 +196,20 @@ export class Mirrors {
     await git(["config", "remote.origin.url", repo.url]);
     await git(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"]);
     renameSync(making, path);
+  }
+
+  /**
+   * Points the mirror's HEAD at the remote's default branch when it names a branch the mirror
+   * lacks (a new mirror's names master; the remote's may have been renamed): a plain clone of the
+   * mirror over Pier's smart HTTP then checks out that branch, not nothing. The remote is asked
+   * only then, so a fetch that finds HEAD good costs no more.
+   */
+  private async followRemoteHead(repoId: string): Promise<void> {
+    const head = await readGit(this.path(repoId), ["rev-parse", "--verify", "--quiet", "HEAD"], { globalConfig: this.globalConfig(), maxBytes: 128 });
+    if (head.exitCode === 0) return;
+    const said = await this.git(repoId, ["ls-remote", "--symref", "origin", "HEAD"]);
+    const branch = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(said)?.[1];
+    if (branch && isValidBranchName(branch) && (await this.hasBranch(repoId, branch))) await this.git(repoId, ["symbolic-ref", "HEAD", `refs/heads/${branch}`]);
   }
 
   /** Git in the mirror, or (null) in the mirrors' directory, for questions to a remote; resolves with its output. */

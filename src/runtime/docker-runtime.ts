@@ -7,6 +7,7 @@ import { traceStep } from "../observability/start-trace.ts";
 import { dockerReachable } from "./detect.ts";
 import { dockerMessage, followProgress } from "./docker-progress.ts";
 import { copyImage } from "./image-copy.ts";
+import { dirArchive, podArchive } from "./pod-archive.ts";
 import { ExecFrames } from "./exec-frames.ts";
 import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, engineUnreachable, PodGone, podKeyString } from "./runtime.ts";
 import type {
@@ -17,6 +18,7 @@ import type {
   OrphanPod,
   Pod,
   PodEnvironment,
+  PodFile,
   PodKey,
   PodSpec,
   PodStatus,
@@ -57,6 +59,14 @@ const LABEL_INSTANCE = "pier.instance";
 const LABEL_REPO = "pier.repo";
 const LABEL_USER = "pier.user";
 const LABEL_ENV_HASH = "pier.env-hash";
+/** What a volume of Pier's holds: a person's workspace, or Pier's tools. */
+const LABEL_VOLUME = "pier.volume";
+/** Where a pod on another engine sees the engine's volume of Pier's tools, read-only. */
+const TOOLS_IN_POD = "/opt/pier-tools";
+/** Written last into a tool's directory of the tools volume: without it, the copy is not whole (and is made again). */
+const TOOL_COMPLETE = ".pier-complete";
+/** The names Pier gives tools' directories (their name and version). */
+const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 /**
  * How long the engine gets to answer before a pod is looked for: an engine that is down (or hung)
  * fails a session's start with a sentence instead of leaving it provisioning.
@@ -79,6 +89,10 @@ export class DockerRuntime implements Runtime {
   private inFlight = new Map<string, Promise<Pod>>();
   /** One copy of an image onto this engine at a time: pods of several people starting together share it. */
   private copying = new Map<string, Promise<void>>();
+  /** One copy of each tool into the tools volume at a time. */
+  private fillingTools = new Map<string, Promise<void>>();
+  /** The containers (of an engine off Pier's disk) Pier's files were written into during this server run. */
+  private filesWritten = new Set<string>();
 
   constructor(
     private docker: Docker,
@@ -124,25 +138,118 @@ export class DockerRuntime implements Runtime {
     }
     if (existing?.State === "running") {
       progress({ step: "pod", message: "Using the repository's running pod.", fraction: 1 });
-      return { id: existing.Id, dockerEngine, image: existing.Image, mounts, envHash };
+      return this.withFiles(spec, { id: existing.Id, dockerEngine, image: existing.Image, mounts, envHash });
     }
     if (existing) {
       progress({ step: "pod", message: "Starting the repository's stopped pod…" });
       await traceStep("docker: start pod", () => this.docker.getContainer(existing.Id).start());
       progress({ step: "pod", message: "Pod started.", fraction: 1 });
-      return { id: existing.Id, dockerEngine, image: existing.Image, mounts, envHash };
+      return this.withFiles(spec, { id: existing.Id, dockerEngine, image: existing.Image, mounts, envHash });
     }
     const environment: PodEnvironment = spec.environment
       ? await traceStep("docker: environment", () => spec.environment!(progress))
       : { image: spec.image, env: {}, user: null, cpus: null, memoryMb: null, hash: null };
     await traceStep("docker: image", () => this.ensureImage(environment.image, progress));
     progress({ step: "pod", message: "Creating your pod for this repository…" });
-    const container = await traceStep("docker: create pod", async () => this.docker.createContainer(await this.podDefinition(spec, environment)));
+    if (this.offDisk) await traceStep("docker: volumes", () => this.ensureVolumes(spec));
+    const definition = await this.podDefinition(spec, environment);
+    const container = await traceStep("docker: create pod", () => this.docker.createContainer(definition));
     await traceStep("docker: start pod", () => container.start());
-    const pod = { id: container.id, dockerEngine, image: environment.image, mounts: spec.mounts.map((m) => m.target ?? m.path), created: true, envHash: environment.hash };
+    const mounted = [...(definition.HostConfig?.Mounts ?? []).map((m) => m.Target), ...this.bindsOf(spec).map((m) => m.target ?? m.path)];
+    const pod = { id: container.id, dockerEngine, image: environment.image, mounts: mounted, created: true, envHash: environment.hash };
     await traceStep("docker: name the pod user", () => this.namePodUser(pod, environment.user, progress));
+    if (this.offDisk) await traceStep("docker: own the workspace", () => this.ownWorkspace(pod, spec.workDir));
     progress({ step: "pod", message: "Pod created and started.", fraction: 1 });
+    return this.withFiles(spec, pod);
+  }
+
+  /**
+   * Whether this engine's pods are off Pier's disk: any engine but the local one, which may be
+   * another machine (even when, as in the tests, it is not), so none of them mounts the data dir.
+   */
+  private get offDisk(): boolean {
+    return this.seat.id !== LOCAL_SEAT.id;
+  }
+
+  /** The data dir's paths the pod mounts: all its mounts on the local engine, only what remote.mounts keeps elsewhere. */
+  private bindsOf(spec: PodSpec) {
+    if (!this.offDisk) return spec.mounts;
+    if (!spec.remote) throw new Error(`A pod on the Docker engine ${this.seat.name} needs its workspace as a volume of that engine; this one has none.`);
+    return spec.remote.mounts;
+  }
+
+  private get toolsVolume(): string {
+    return `pier-tools-${this.instanceId.slice(0, 12)}`;
+  }
+
+  /**
+   * Makes the pod's workspace volume (kept when the pod goes: a rebuild finds it again) and the
+   * engine's tools volume, each labelled as this Pier's, if they are not there yet.
+   */
+  private async ensureVolumes(spec: PodSpec): Promise<void> {
+    const labels = { [LABEL_INSTANCE]: this.instanceId };
+    await this.docker.createVolume({ Name: spec.remote!.workspaceVolume, Labels: { ...labels, [LABEL_VOLUME]: "workspace", [LABEL_REPO]: spec.key.repoId, [LABEL_USER]: spec.key.userId } });
+    await this.docker.createVolume({ Name: this.toolsVolume, Labels: { ...labels, [LABEL_VOLUME]: "tools" } });
+  }
+
+  /** A new workspace volume is root's: its top becomes the pod user's (what is inside already is, or is the pod's doing). */
+  private async ownWorkspace(pod: Pod, workDir: string): Promise<void> {
+    const { uid, gid } = this.fileOwner;
+    const result = await this.execAs("0:0", pod, ["chown", `${uid}:${gid}`, workDir], { cwd: "/", timeoutMs: 30_000, maxOutputBytes: 16 * 1024 });
+    if (result.exitCode !== 0) throw new Error(`Could not give the workspace volume to the pod user: ${result.stderr.trim() || `exit code ${result.exitCode}`}`);
+  }
+
+  /** A pod off Pier's disk gets Pier's files for it when made, and once per server run (Pier's helpers may have changed). */
+  private async withFiles(spec: PodSpec, pod: Pod): Promise<Pod> {
+    if (!this.offDisk || !spec.remote || this.filesWritten.has(pod.id)) return pod;
+    await traceStep("docker: write Pier's files", async () => this.writeFiles(pod, await spec.remote!.files()));
+    this.filesWritten.add(pod.id);
     return pod;
+  }
+
+  async writeFiles(pod: Pod, files: PodFile[]): Promise<void> {
+    await this.docker
+      .getContainer(pod.id)
+      .putArchive(await podArchive(files), { path: "/" })
+      .catch((error: Error & { statusCode?: number }) => {
+        if (error.statusCode === 404) throw new PodGone(dockerMessage(error));
+        throw error;
+      });
+  }
+
+  /**
+   * The tool's directory in the engine's tools volume, copied there from `sourceDir` the first
+   * time: into a container that is never started (the volume mounted writable in it alone), its
+   * mark of completeness last, so a copy cut off is made again and a whole one never changes.
+   */
+  async placeTool(pod: Pod, name: string, sourceDir: string): Promise<string> {
+    if (!TOOL_NAME.test(name)) throw new Error(`Not a tool's name: ${name}`);
+    const inPod = `${TOOLS_IN_POD}/${name}`;
+    const there = await this.exec(pod, ["test", "-e", `${inPod}/${TOOL_COMPLETE}`], { cwd: "/", timeoutMs: 30_000, maxOutputBytes: 1024 });
+    if (there.exitCode === 0) return inPod;
+    let filling = this.fillingTools.get(name);
+    if (!filling) {
+      filling = this.fillTool(pod.image, name, sourceDir).finally(() => this.fillingTools.delete(name));
+      this.fillingTools.set(name, filling);
+    }
+    await filling;
+    return inPod;
+  }
+
+  private async fillTool(image: string, name: string, sourceDir: string): Promise<void> {
+    const filler = await this.docker.createContainer({
+      Image: image,
+      Entrypoint: [],
+      Cmd: ["true"],
+      Labels: { [LABEL_INSTANCE]: this.instanceId, "pier.role": "tool-copy" },
+      HostConfig: { NetworkMode: "none", Mounts: [{ Type: "volume", Source: this.toolsVolume, Target: "/tools" }] },
+    });
+    try {
+      await filler.putArchive(dirArchive(sourceDir, name), { path: "/tools" });
+      await filler.putArchive(await podArchive([{ path: `/${name}/${TOOL_COMPLETE}`, mode: 0o644, content: "" }]), { path: "/tools" });
+    } finally {
+      await filler.remove({ force: true }).catch(() => undefined);
+    }
   }
 
   /**
@@ -192,7 +299,16 @@ export class DockerRuntime implements Runtime {
       },
       HostConfig: {
         // Only this person's directories of this repo, at the same absolute paths the server uses.
-        Binds: spec.mounts.map((m) => `${toHost(m.path)}:${m.target ?? m.path}${m.readOnly ? ":ro" : ""}`),
+        Binds: this.bindsOf(spec).map((m) => `${toHost(m.path)}:${m.target ?? m.path}${m.readOnly ? ":ro" : ""}`),
+        // Off Pier's disk: the person's workspace and Pier's tools are the engine's own volumes.
+        ...(this.offDisk
+          ? {
+              Mounts: [
+                { Type: "volume" as const, Source: spec.remote!.workspaceVolume, Target: spec.workDir },
+                { Type: "volume" as const, Source: this.toolsVolume, Target: TOOLS_IN_POD, ReadOnly: true },
+              ],
+            }
+          : {}),
         Init: true,
         Privileged: false,
         // Root in a pod (sudo, for installing tools) keeps Docker's default capabilities but these two.

@@ -53,6 +53,24 @@ export interface PodPlacement {
   labels: string[];
 }
 
+/** A file or symbolic link Pier writes into a pod: root's, so the pod user can read it and not change it. */
+export type PodFile = { path: string; mode: number; content: string | Uint8Array } | { path: string; linkTo: string };
+
+/**
+ * What a pod on an engine other than the local one is made with instead of `mounts`: that engine
+ * may be another machine, so nothing of Pier's disk reaches it. The person's workspace is a volume
+ * of that engine (kept when the pod goes), Pier's files for the pod are written into it, and
+ * Pier's tools come from a read-only volume of that engine (see Runtime.placeTool).
+ */
+export interface RemotePodParts {
+  /** The engine's volume holding the person's workspace, mounted at workDir and owned by the pod user. */
+  workspaceVolume: string;
+  /** Pier's files for the pod, written into it when it is made and once per server run. */
+  files(): Promise<PodFile[]>;
+  /** Parts of the data dir it still mounts: only the services sockets, until the bridge carries them (see until-bridge.ts). */
+  mounts: PodMount[];
+}
+
 export interface PodSpec {
   key: PodKey;
   /** Where a person's pod not yet placed goes; left out (Pier's own short-lived pods on its data dir), the local engine. */
@@ -63,8 +81,10 @@ export interface PodSpec {
   image: string;
   /** The pod's working directory: the person's own directory of the repo. */
   workDir: string;
-  /** The only parts of the data dir the pod may see. */
+  /** The only parts of the data dir the pod may see (on the local engine). */
   mounts: PodMount[];
+  /** What it is made with on another engine, where it sees nothing of the data dir (a person's pod; Pier's own short-lived pods stay local). */
+  remote?: RemotePodParts;
   /** When the pod must be created, what it is made from (else `image`, plainly). */
   environment?: (progress: Progress) => Promise<PodEnvironment>;
 }
@@ -81,6 +101,14 @@ export interface Pod {
   created?: boolean;
   /** The environment's hash it was made from (see PodEnvironment.hash), as ensurePod found or made it. */
   envHash?: string | null;
+}
+
+/**
+ * Whether the pod shares Pier's disk (the local engine, or the local runtime): else its workspace,
+ * the mirror and Pier's files reach it through the engine and Pier's address, never a path.
+ */
+export function onPiersDisk(pod: Pod): boolean {
+  return pod.dockerEngine === undefined || pod.dockerEngine === "local";
 }
 
 export type PodState = "running" | "stopped" | "missing";
@@ -269,6 +297,17 @@ export interface Runtime {
   exec(pod: Pod, command: string[], options: ExecOptions): Promise<ExecResult>;
   /** Starts a long-running command as the pod user, talking to it over stdin and stdout. */
   spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess>;
+  /**
+   * Writes files into a pod that does not share Pier's disk (see onPiersDisk), root's, replacing
+   * what was at their paths. Absent where every pod shares it.
+   */
+  writeFiles?(pod: Pod, files: PodFile[]): Promise<void>;
+  /**
+   * Makes sure one version of one of Pier's tools (`name` names both) is in the read-only tools
+   * volume of the engine of a pod that does not share Pier's disk, copied from `sourceDir` on the
+   * server the first time; returns where the pod sees it. Absent where every pod shares Pier's disk.
+   */
+  placeTool?(pod: Pod, name: string, sourceDir: string): Promise<string>;
   /** Pods labelled as this Pier's whose repo and person are not (or no longer) known. */
   listOrphans(isKnown: (key: PodKey) => boolean): Promise<OrphanPod[]>;
   /** Removes one of those by its id. */

@@ -1,7 +1,8 @@
 /**
  * One of two Docker engines stops answering (dockerd stopped with SIGTERM) under live sessions, then
  * comes back. The engine stopped is the test's own second engine (tests/support/second-engine.ts);
- * the machine's engine is Pier's local one and is never stopped. Pods have no network.
+ * the machine's engine is Pier's local one and is never stopped. Pods are on the host network: the
+ * second engine's fetch the mirror from Pier over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
@@ -29,7 +30,7 @@ describe("one of two Docker engines down, then back", () => {
   beforeAll(async () => {
     const image = await ensureBareImage();
     engine = await startSecondEngine();
-    pier = await startTestPier({ ...(await dockerTestEnv()), PIER_WORKSPACE_IMAGE: image });
+    pier = await startTestPier({ ...(await dockerTestEnv()), PIER_WORKSPACE_IMAGE: image, PIER_POD_NETWORK: "host" });
     cookie = await setUpAdmin(pier);
     expect((await call("POST", "/api/config/docker-engines", { name: "second", host: engine.host })).status).toBe(201);
     const onSecond = await addRepo(pier, cookie, `file://${makeRemoteRepo("on-second").path}`, "on-second");

@@ -4,7 +4,7 @@
  * are placed by the repo's pin, by labels and by room, never on a draining engine, and stay where
  * they were placed; the image a pod needs is copied there from the local engine (no registry), and
  * the session's progress says so. A session on the second engine runs its terminal. Pods there
- * still bind-mount Pier's data dir in this step (the engine is on the same machine). Network none.
+ * fetch the mirror from Pier over HTTP, so they reach it on the host network.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ensureBareImage } from "../support/bare-image.ts";
@@ -42,7 +42,7 @@ const podEngine = async (repoId: string) => ((await call("GET", `/api/repos/${re
 beforeAll(async () => {
   image = await ensureBareImage();
   engine = await startSecondEngine();
-  pier = await startTestPier({ ...(await dockerTestEnv()), PIER_WORKSPACE_IMAGE: image });
+  pier = await startTestPier({ ...(await dockerTestEnv()), PIER_WORKSPACE_IMAGE: image, PIER_POD_NETWORK: "host" });
   cookie = await setUpAdmin(pier);
   const added = await call("POST", "/api/config/docker-engines", { name: "second", host: engine.host, capacity: 10, labels: ["gpu"] });
   expect(added.status).toBe(201);
