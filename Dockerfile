@@ -22,16 +22,18 @@ COPY scripts ./scripts
 RUN bun scripts/build-assets.ts
 
 # ---- Pier's static programs for pods: the terminal holder (src/terminal/holder/pier-pty.c), the
-# client the helpers ask Pier's socket with (src/pods/pier-ask.c) and the relay previews reach ports in
-# pods through (src/previews/pier-relay.c); the runtime image has no compiler ----
+# client the helpers ask Pier's socket with (src/pods/pier-ask.c), the relay previews reach ports in
+# pods through (src/previews/pier-relay.c) and the bridge pods on other engines reach Pier's sockets
+# through (src/bridge/pier-bridge.c); the runtime image has no compiler ----
 FROM oven/bun:1.4.5-slim AS programs
 RUN apt-get update \
   && apt-get install -y --no-install-recommends gcc musl-tools \
   && rm -rf /var/lib/apt/lists/*
-COPY src/terminal/holder/pier-pty.c src/pods/pier-ask.c src/previews/pier-relay.c /build/
+COPY src/terminal/holder/pier-pty.c src/pods/pier-ask.c src/previews/pier-relay.c src/bridge/pier-bridge.c /build/
 RUN musl-gcc -static -Os -s -o /build/pier-pty /build/pier-pty.c && /build/pier-pty version \
   && musl-gcc -static -Os -s -o /build/pier-ask /build/pier-ask.c && /build/pier-ask version \
-  && musl-gcc -static -Os -s -o /build/pier-relay /build/pier-relay.c && /build/pier-relay version
+  && musl-gcc -static -Os -s -o /build/pier-relay /build/pier-relay.c && /build/pier-relay version \
+  && musl-gcc -static -Os -s -o /build/pier-bridge /build/pier-bridge.c && /build/pier-bridge version
 
 # ---- the docker CLI alone: the devcontainer CLI builds a repository's features through it
 # (src/environments/devcontainer-cli.ts). Debian's docker.io package also holds the engine and pulls
@@ -61,10 +63,10 @@ COPY --from=build /app/src ./src
 COPY --from=build /app/views ./views
 COPY --from=build /app/public ./public
 COPY --from=build /app/drizzle ./drizzle
-COPY --from=programs /build/pier-pty /build/pier-ask /build/pier-relay /usr/local/lib/pier/
+COPY --from=programs /build/pier-pty /build/pier-ask /build/pier-relay /build/pier-bridge /usr/local/lib/pier/
 COPY --from=docker-cli /tmp/docker.io/usr/bin/docker /usr/local/bin/docker
 
-ENV PIER_DATA_DIR=/data PIER_PORT=7070 NODE_ENV=production PIER_PTY_BINARY=/usr/local/lib/pier/pier-pty PIER_ASK_BINARY=/usr/local/lib/pier/pier-ask PIER_RELAY_BINARY=/usr/local/lib/pier/pier-relay
+ENV PIER_DATA_DIR=/data PIER_PORT=7070 NODE_ENV=production PIER_PTY_BINARY=/usr/local/lib/pier/pier-pty PIER_ASK_BINARY=/usr/local/lib/pier/pier-ask PIER_RELAY_BINARY=/usr/local/lib/pier/pier-relay PIER_BRIDGE_BINARY=/usr/local/lib/pier/pier-bridge
 VOLUME /data
 EXPOSE 7070
 

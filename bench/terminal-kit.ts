@@ -265,9 +265,18 @@ export async function benchPier(name: string) {
       const made = await fetch(`${base}/api/tokens`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
       return ((await made.json()) as { token: string }).token;
     },
-    /** A new session on the repository (as `as`, a person's token; the bench user by default), once active: { id, podId, worktreePath }. */
-    async session(as = token): Promise<{ id: string; podId: string; worktreePath: string }> {
-      const { id } = await api("/api/sessions", { repoId }, as);
+    /** Another repository, registered with `settings` (a pinned Docker engine, say); its id, for `session`. */
+    async repo(name: string, settings: Record<string, unknown> = {}): Promise<string> {
+      const id = (await api("/api/repos", { url: `file://${makeRemoteRepo(`bench-${name}`).path}` })).id as string;
+      const res = await fetch(`${base}/api/repos/${id}`, { method: "PATCH", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(settings) });
+      if (!res.ok) throw new Error(`/api/repos/${id}: ${res.status} ${await res.text()}`);
+      return id;
+    },
+    /** Sends `body` to an admin's API path as the bench user (an admin). */
+    post: (path: string, body: unknown) => api(path, body),
+    /** A new session on the repository (the bench's own, or `repo`; as `as`, a person's token, the bench user by default), once active: { id, podId, worktreePath }. */
+    async session(as = token, repo = repoId): Promise<{ id: string; podId: string; worktreePath: string }> {
+      const { id } = await api("/api/sessions", { repoId: repo }, as);
       const deadline = Date.now() + 300_000;
       for (;;) {
         const s = await api(`/api/sessions/${id}`, undefined, as);

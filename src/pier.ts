@@ -51,13 +51,15 @@ import { Mirrors } from "./repos/mirrors.ts";
 import { type RepoRules, fillGithubRepos, getRepo, listRepos } from "./repos/repos.ts";
 import { chooseRuntime, dockerClient } from "./runtime/detect.ts";
 import { DockerRuntime } from "./runtime/docker-runtime.ts";
-import { DockerEngines } from "./docker-engines/docker-engines.ts";
+import { DockerEngines, LOCAL_ENGINE } from "./docker-engines/docker-engines.ts";
+import { BridgeBuild } from "./bridge/bridge-build.ts";
+import { Bridges } from "./bridge/bridges.ts";
 import { PlacedRuntime } from "./docker-engines/placed-runtime.ts";
 import { WATCH_EVERY_MS } from "./docker-engines/engine-watch.ts";
 import { Environments } from "./environments/environments.ts";
 import { EnvironmentImages } from "./environments/image-build.ts";
 import { LocalRuntime } from "./runtime/local-runtime.ts";
-import type { FileOwner, Runtime } from "./runtime/runtime.ts";
+import type { FileOwner, PodKey, Runtime } from "./runtime/runtime.ts";
 import { SessionHosts } from "./sessions/hosts.ts";
 import { Sessions } from "./sessions/sessions.ts";
 import { addSessionCost } from "./sessions/session-cost.ts";
@@ -298,6 +300,8 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const relayHub = runtime.kind === "docker" ? new RelayHub() : null;
   // Each pod's credential for its repo's mirror over smart HTTP (/git): handed out over its services socket, revoked as the pod is removed.
   const podCredentials = new PodCredentials(db);
+  // A pod placed on an engine other than the local one reaches Pier's sockets through its bridge.
+  const bridged = (key: PodKey) => runtime.kind === "docker" && (dockerEngines.placementOf(key) ?? LOCAL_ENGINE) !== LOCAL_ENGINE;
   const services = new PodServices({
     dataDir: config.dataDir,
     holders,
@@ -310,10 +314,23 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     mirrorCredential: (key) => podCredentials.for(key),
     // A server's secrets reach only a live session of the pod's own person and repo.
     mcpServer: async (pod, sessionId, name) => (reads.isLiveFor(pod, sessionId) ? mcpServers.launch(pod.repoId, name) : null),
+    bridged: (key) => bridged(key),
   });
   const pods = new Pods({ db, runtime, dataDir: config.dataDir, workspacesDir: config.workspacesDir, defaultImage: config.workspaceImage, mirrors, services, credentials: podCredentials, pierUrl: () => address.podUrl(),
     inUse: (key, except) => reads.hasLiveSession(key.repoId, key.userId, except),
   });
+  // Pods on another Docker engine mount nothing of the server's: each reaches Pier's sockets through
+  // a bridge Pier starts in it as it comes up (and again after a restart of Pier); built (or found) now.
+  const bridgeBuild = runtime.kind === "docker" ? new BridgeBuild({ toolsDir: config.toolsDir, prebuilt: config.bridgeBinary ?? undefined, log: (line) => console.error(line) }) : null;
+  void bridgeBuild?.binary();
+  const bridges = bridgeBuild && new Bridges({
+    build: bridgeBuild,
+    bridged,
+    dirOf: (key) => services.dir(key),
+    socketOf: (key, name) => (name === "services" ? services.socketPath(key) : name === "holder" ? services.holderSocket(key) : services.relaySocket(key)),
+    podOf: (key) => pods.runningShell(key),
+  });
+  if (bridges) pods.onReady((key, shell) => void bridges.ensure(key, shell).catch(() => {}));
   const environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage, featureRegistryAllowPrivate: config.featureRegistryAllowPrivate,
     images: runtime.kind === "docker"
       ? new EnvironmentImages({ docker: dockerClient(config.dockerHost), mirrors, scratchDir: join(config.dataDir, "environment-builds"), network: () => config.podNetwork, instanceId: settings.instanceId() })
@@ -354,7 +371,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     hub: relayHub,
     build: relayBuild,
     dirOf: (key) => services.dir(key),
-    socketOf: (key) => services.relaySocket(key),
+    socketOf: (key) => services.podRelaySocket(key),
     podOf: (key) => pods.runningShell(key),
   });
   if (relays) pods.onReady((key, shell) => void relays.ensure(key, shell).catch(() => {}));
@@ -382,7 +399,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const holderBuild = new PtyHolderBuild({ toolsDir: config.toolsDir, prebuilt: config.ptyBinary ?? undefined, log: (line) => console.error(line) });
   // Built (or found) now, so the first terminal does not wait for the compiler.
   void holderBuild.binary();
-  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: (session) => ({ ...pods.remoteEnv({ repoId: session.repoId, userId: session.userId }), ...terminalGatewayEnv(address.podUrl()) }), holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.holderSocket(key) } });
+  const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: (session) => ({ ...pods.remoteEnv({ repoId: session.repoId, userId: session.userId }), ...terminalGatewayEnv(address.podUrl()) }), holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.podHolderSocket(key) } });
   const hosts = new SessionHosts();
   const tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => reads.linkedTaskOf(sessionId) });
   const skills = new Skills({ db, bus, mirrors, sessionRepoOf: (sessionId) => reads.findLive(sessionId)?.repoId ?? null });
@@ -678,6 +695,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       await claudeCodeEngine.stopAll();
       await acpEngine.stopAll();
       await hosts.detachAll();
+      bridges?.closeAll();
       await services.closeAll();
       db.$client.close();
     },

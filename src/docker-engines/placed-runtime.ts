@@ -56,16 +56,18 @@ export class PlacedRuntime implements Runtime {
     return this.watch.isDown(engineId);
   }
 
+  place(spec: PodSpec): string {
+    const engineId = this.deps.engines.placementOf(spec.key);
+    if (engineId !== null || !spec.placement) return engineId ?? LOCAL_ENGINE;
+    // Read, chosen and recorded with no wait between: two starts of the same pod place it once.
+    const engines = this.deps.engines;
+    const engine = placePod(spec.placement, engines.list(), engines.podCounts());
+    engines.recordPlacement(spec.key, engine.id, spec.image);
+    return engine.id;
+  }
+
   async ensurePod(spec: PodSpec, progress: Progress): Promise<Pod> {
-    let engineId = this.deps.engines.placementOf(spec.key);
-    if (engineId === null && spec.placement) {
-      // Read, chosen and recorded with no wait between: two starts of the same pod place it once.
-      const engines = this.deps.engines;
-      const engine = placePod(spec.placement, engines.list(), engines.podCounts());
-      engines.recordPlacement(spec.key, engine.id, spec.image);
-      engineId = engine.id;
-    }
-    const engine = this.engineOf(engineId ?? LOCAL_ENGINE);
+    const engine = this.engineOf(this.place(spec));
     // An engine known to be down is asked once more (it may just have come back) rather than refused outright.
     if (this.watch.isDown(engine.id) && !(await this.watch.ask(this.watched(engine)))) throw engineUnreachable(engine.name);
     return (await this.runtimeOf(engine)).ensurePod(spec, progress);

@@ -65,6 +65,8 @@ export interface Config {
   askBinary: string | null;
   /** A ready-made preview relay for pods (pier-relay) to use instead of building one into toolsDir. */
   relayBinary: string | null;
+  /** A ready-made bridge for pods on other Docker engines (pier-bridge) to use instead of building one into toolsDir. */
+  bridgeBinary: string | null;
   /** PIER_TRACE: a file to append each session start's step timings to (see observability/start-trace.ts). */
   traceFile: string | null;
 }
@@ -124,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
     ptyBinary: raw(env, "PIER_PTY_BINARY") === undefined ? null : resolve(readString(env, "PIER_PTY_BINARY", "")),
     askBinary: raw(env, "PIER_ASK_BINARY") === undefined ? null : resolve(readString(env, "PIER_ASK_BINARY", "")),
     relayBinary: raw(env, "PIER_RELAY_BINARY") === undefined ? null : resolve(readString(env, "PIER_RELAY_BINARY", "")),
+    bridgeBinary: raw(env, "PIER_BRIDGE_BINARY") === undefined ? null : resolve(readString(env, "PIER_BRIDGE_BINARY", "")),
     traceFile: raw(env, "PIER_TRACE") === undefined ? null : resolve(readString(env, "PIER_TRACE", "")),
   };
 }

@@ -1,6 +1,7 @@
 import type { Server } from "bun";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { bridgeSocket } from "../bridge/bridge-wire.ts";
 import type { GitHubWeb } from "../github/web.ts";
 import { SparingLog } from "../infra/sparing-log.ts";
 import { readBodyAtMost } from "../infra/read-at-most.ts";
@@ -62,6 +63,11 @@ export interface PodServicesDeps {
   relays?: RelayHub;
   /** Pier's client for the socket (pier-ask), which the helpers use where it runs; null where it cannot be built. */
   client?: { binary(): Promise<string | null> };
+  /**
+   * Whether the pod reaches Pier's sockets through its bridge (see src/bridge) rather than in its
+   * services directory: a pod on another Docker engine, which mounts nothing of the server's.
+   */
+  bridged?(key: PodKey): boolean;
 }
 
 /**
@@ -99,6 +105,8 @@ export interface PodMcpLaunch {
  */
 export class PodServices {
   private listening = new Map<string, Server<undefined>>();
+  /** Whether each pod's programs were last written to dial the bridge's sockets (they are written again when that changes). */
+  private written = new Map<string, boolean>();
   /** Each pod's asks for tokens, which a pod in a loop is refused past a limit. */
   private tokenAsks = new TokenAsks();
   private refusals = new SparingLog(REFUSALS_LOGGED_EVERY_MS);
@@ -127,6 +135,29 @@ export class PodServices {
   /** Where the pod's preview relay connects to Pier. */
   relaySocket(key: PodKey): string {
     return join(this.dir(key), "relay.sock");
+  }
+
+  /**
+   * Where programs in the pod dial the services socket: Pier's own, for a pod that mounts the
+   * services directory; the bridge's, in a directory of the pod's own, for one that reaches Pier
+   * through its bridge. Everything that tells a pod program where to dial uses these three.
+   */
+  podSocketPath(key: PodKey): string {
+    return this.bridged(key) ? bridgeSocket("services") : this.socketPath(key);
+  }
+
+  /** Where the pod's terminal holders dial Pier, as the pod sees it (see podSocketPath). */
+  podHolderSocket(key: PodKey): string {
+    return this.bridged(key) ? bridgeSocket("holder") : this.holderSocket(key);
+  }
+
+  /** Where the pod's preview relay dials Pier, as the pod sees it (see podSocketPath). */
+  podRelaySocket(key: PodKey): string {
+    return this.bridged(key) ? bridgeSocket("relay") : this.relaySocket(key);
+  }
+
+  private bridged(key: PodKey): boolean {
+    return this.deps.bridged?.(key) ?? false;
   }
 
   /** Pier's client for the socket, as the pod sees it. */
@@ -211,7 +242,20 @@ export class PodServices {
 
   private listen(key: PodKey, mirrorPath: string): void {
     const id = podKeyString(key);
+    // Written again when the pod's sockets moved (it was placed on another engine since).
+    if (this.written.get(id) !== this.bridged(key)) this.writeFiles(key, mirrorPath);
     if (this.listening.has(id)) return;
+    const socket = this.socketPath(key);
+    rmSync(socket, { force: true });
+    const server = Bun.serve({ unix: socket, maxRequestBodySize: SERVER_BODY_CEILING, fetch: (request) => this.answer(key, request) });
+    // The pod user must be able to connect; only the pod (and the server) can see the path.
+    chmodSync(socket, 0o666);
+    this.deps.holders?.listen(key, this.holderSocket(key));
+    this.deps.relays?.listen(key, this.relaySocket(key));
+    this.listening.set(id, server);
+  }
+
+  private writeFiles(key: PodKey, mirrorPath: string): void {
     const dir = this.dir(key);
     const socket = this.socketPath(key);
     if (socket.length > MAX_SOCKET_PATH) {
@@ -222,13 +266,7 @@ export class PodServices {
       writeFileSync(join(dir, name), text, { mode });
       chmodSync(join(dir, name), mode);
     }
-    rmSync(socket, { force: true });
-    const server = Bun.serve({ unix: socket, maxRequestBodySize: SERVER_BODY_CEILING, fetch: (request) => this.answer(key, request) });
-    // The pod user must be able to connect; only the pod (and the server) can see the path.
-    chmodSync(socket, 0o666);
-    this.deps.holders?.listen(key, this.holderSocket(key));
-    this.deps.relays?.listen(key, this.relaySocket(key));
-    this.listening.set(id, server);
+    this.written.set(podKeyString(key), this.bridged(key));
   }
 
   async closeAll(): Promise<void> {
@@ -305,7 +343,7 @@ export class PodServices {
   };
 
   private files(key: PodKey, mirrorPath: string): Array<[string, string, number]> {
-    const socket = shellQuote(this.socketPath(key));
+    const socket = shellQuote(this.podSocketPath(key));
     const client = shellQuote(this.clientPath(key));
     const bin = join(this.dir(key), "bin");
     const curl = `curl -sS --fail --max-time 10 --unix-socket ${socket}`;

@@ -125,9 +125,12 @@ export class Pods {
     const key = { repoId: repo.id, userId };
     this.prepareWorkspace(key);
     await this.deps.mirrors.ensure(repo);
-    await this.deps.services.open(key, this.deps.mirrors.path(repo.id));
     let made: { config?: DevcontainerConfig | null } = {};
-    let pod = await this.deps.runtime.ensurePod(this.spec(repo, key, made), progress);
+    const spec = this.spec(repo, key, made);
+    // Placed before its programs are written: where they dial Pier depends on the engine.
+    this.deps.runtime.place?.(spec);
+    await this.deps.services.open(key, this.deps.mirrors.path(repo.id));
+    let pod = await this.deps.runtime.ensurePod(spec, progress);
     if (this.mountsOldCloneNeedlessly(key, pod) && !this.deps.inUse(key, forSession)) {
       progress({ step: "pod", message: "Re-creating your pod without the shared clone from before pods were per person…" });
       await this.remove(key);

@@ -439,7 +439,7 @@ export class DockerRuntime implements Runtime {
 
   async spawn(pod: Pod, command: string[], options: ExecOptions): Promise<PodProcess> {
     const stream = await traceStep(`docker: spawn ${commandName(command)}`, async () => {
-      const exec = await this.createExec(this.podUser, pod, command, options, true);
+      const exec = await this.createExec(options.asRoot ? "0:0" : this.podUser, pod, command, options, true);
       return exec.start({ hijack: true, stdin: true });
     });
     const output = new OutputFanout();

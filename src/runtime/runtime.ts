@@ -149,6 +149,12 @@ export interface ExecOptions {
    * off and the result says truncated. What a pod prints must never fill the server's memory.
    */
   maxOutputBytes?: number;
+  /**
+   * Runs the command as root in the pod rather than as the pod user: only for Pier's own program
+   * that sets up what the pod user must not replace (the bridge's sockets). The local runtime has
+   * no user but the server's own.
+   */
+  asRoot?: boolean;
 }
 
 /**
@@ -284,6 +290,12 @@ export interface Runtime {
   engineAnswers?(key?: PodKey): Promise<boolean>;
   /** Each engine by name and whether it answers now, where there are several (the placed runtime). */
   engineStates?(): Promise<Array<{ name: string; answers: boolean }>>;
+  /**
+   * Chooses and records the engine a person's pod not placed yet goes on, as ensurePod would, and
+   * says which engine it is on: what the pod is told about where Pier is depends on it (its
+   * programs dial a bridge on another engine). Absent where there is one place (the local runtime).
+   */
+  place?(spec: PodSpec): string;
   /** Finds the pod, starting or creating it (and its image) as needed. */
   ensurePod(spec: PodSpec, progress: Progress): Promise<Pod>;
   /** What the engine says about the pod, changing nothing. */
