@@ -300,6 +300,14 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   const relayHub = runtime.kind === "docker" ? new RelayHub() : null;
   // Each pod's credential for its repo's mirror over smart HTTP (/git): handed out over its services socket, revoked as the pod is removed.
   const podCredentials = new PodCredentials(db);
+  // Pier's static programs for pods, built (or found) now so the first pod does not wait for the
+  // compiler: the terminal holder, the preview relay, and the bridge of pods on other engines.
+  const holderBuild = new PtyHolderBuild({ toolsDir: config.toolsDir, prebuilt: config.ptyBinary ?? undefined, log: (line) => console.error(line) });
+  void holderBuild.binary();
+  const relayBuild = relayHub && new RelayBuild({ toolsDir: config.toolsDir, prebuilt: config.relayBinary ?? undefined, log: (line) => console.error(line) });
+  void relayBuild?.binary();
+  const bridgeBuild = runtime.kind === "docker" ? new BridgeBuild({ toolsDir: config.toolsDir, prebuilt: config.bridgeBinary ?? undefined, log: (line) => console.error(line) }) : null;
+  void bridgeBuild?.binary();
   // A pod placed on an engine other than the local one reaches Pier's sockets through its bridge.
   const bridged = (key: PodKey) => runtime.kind === "docker" && (dockerEngines.placementOf(key) ?? LOCAL_ENGINE) !== LOCAL_ENGINE;
   const services = new PodServices({
@@ -307,6 +315,11 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     holders,
     relays: relayHub ?? undefined,
     client: askBuild,
+    programs: [
+      { name: "pier-pty", build: holderBuild },
+      { name: "pier-relay", build: relayBuild },
+      { name: "pier-bridge", build: bridgeBuild },
+    ],
     github: githubWebSide,
     // The token goes only to a pod whose person has a live session of its repo.
     githubToken: async ({ repoId, userId }): Promise<string | null> => (reads.hasLiveSession(repoId, userId) ? credentials.githubToken(userId) : null),
@@ -321,8 +334,6 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   });
   // Pods on another Docker engine mount nothing of the server's: each reaches Pier's sockets through
   // a bridge Pier starts in it as it comes up (and again after a restart of Pier); built (or found) now.
-  const bridgeBuild = runtime.kind === "docker" ? new BridgeBuild({ toolsDir: config.toolsDir, prebuilt: config.bridgeBinary ?? undefined, log: (line) => console.error(line) }) : null;
-  void bridgeBuild?.binary();
   const bridges = bridgeBuild && new Bridges({
     build: bridgeBuild,
     bridged,
@@ -365,8 +376,6 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   });
   // Previews (issue 26): a pod's relay is started as the pod comes up (a failure is said in the
   // log, and again to whoever previews); built (or found) now, so the first pod does not wait for the compiler.
-  const relayBuild = relayHub && new RelayBuild({ toolsDir: config.toolsDir, prebuilt: config.relayBinary ?? undefined, log: (line) => console.error(line) });
-  void relayBuild?.binary();
   const relays = relayHub && relayBuild && new Relays({
     hub: relayHub,
     build: relayBuild,
@@ -396,9 +405,6 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     report: (sessionId, message) => noteInChat({ db, bus }, sessionId, { kind: "error", message }),
     version: VERSION,
   });
-  const holderBuild = new PtyHolderBuild({ toolsDir: config.toolsDir, prebuilt: config.ptyBinary ?? undefined, log: (line) => console.error(line) });
-  // Built (or found) now, so the first terminal does not wait for the compiler.
-  void holderBuild.binary();
   const terminals = new Terminals({ db, dataDir: config.dataDir, pods, settings, env: (session) => ({ ...pods.remoteEnv({ repoId: session.repoId, userId: session.userId }), ...terminalGatewayEnv(address.podUrl()) }), holder: { build: holderBuild, hub: holders, dirOf: (key) => services.dir(key), socketOf: (key) => services.podHolderSocket(key) } });
   const hosts = new SessionHosts();
   const tasks = new Tasks({ db, bus, linkedTaskOf: (sessionId) => reads.linkedTaskOf(sessionId) });

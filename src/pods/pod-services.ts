@@ -1,6 +1,6 @@
 import type { Server } from "bun";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { bridgeSocket } from "../bridge/bridge-wire.ts";
 import type { GitHubWeb } from "../github/web.ts";
 import { SparingLog } from "../infra/sparing-log.ts";
@@ -12,7 +12,6 @@ import { type PodFile, type PodKey, podKeyString } from "../runtime/runtime.ts";
 import type { HolderHub } from "../terminal/holder/holder-stream.ts";
 import { POD_CREDENTIAL_USERNAME } from "./pod-credentials.ts";
 import { TokenAsks } from "./token-asks.ts";
-import { SERVICES_BIND_IN_POD, SERVICES_DIR_BOUND_UNTIL_BRIDGE } from "./until-bridge.ts";
 
 /** Longest path a Unix socket may have on Linux (sun_path is 108 bytes with its terminating NUL). */
 const MAX_SOCKET_PATH = 107;
@@ -63,6 +62,8 @@ export interface PodServicesDeps {
   relays?: RelayHub;
   /** Pier's client for the socket (pier-ask), which the helpers use where it runs; null where it cannot be built. */
   client?: { binary(): Promise<string | null> };
+  /** Pier's static programs a pod runs from its services directory, written into a pod off Pier's disk beside its files. */
+  programs?: Array<{ name: string; build: { binary(): Promise<string | null> } | null }>;
   /**
    * Whether the pod reaches Pier's sockets through its bridge (see src/bridge) rather than in its
    * services directory: a pod on another Docker engine, which mounts nothing of the server's.
@@ -226,16 +227,18 @@ export class PodServices {
 
   /**
    * What a pod off Pier's disk (on another Docker engine) gets written into it in place of its
-   * services directory, at the same paths: the programs and helpers above, and Pier's client.
+   * services directory, at the same paths: the programs and helpers above, Pier's client and its
+   * static programs (the sockets come from its bridge, src/bridge).
    */
   async podFiles(key: PodKey, mirrorPath: string): Promise<PodFile[]> {
     const dir = this.dir(key);
     const files: PodFile[] = this.files(key, mirrorPath).map(([name, content, mode]) => ({ path: join(dir, name), mode, content }));
     const client = await this.deps.client?.binary();
     if (client) files.push({ path: this.clientPath(key), mode: 0o755, content: readFileSync(client) });
-    if (SERVICES_DIR_BOUND_UNTIL_BRIDGE) {
-      const bound = [this.socketPath(key), this.holderSocket(key), this.relaySocket(key), join(dir, "pier-pty"), join(dir, "pier-relay"), this.agentsDir(key)];
-      for (const path of bound) files.push({ path, linkTo: join(SERVICES_BIND_IN_POD, basename(path)) });
+    // Pier's static programs (the terminal holder, the preview relay, the bridge) at the paths they are run from, as placeProgram puts them on Pier's disk for a pod there.
+    for (const program of this.deps.programs ?? []) {
+      const binary = await program.build?.binary();
+      if (binary) files.push({ path: join(dir, program.name), mode: 0o755, content: readFileSync(binary) });
     }
     return files;
   }

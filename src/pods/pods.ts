@@ -22,7 +22,6 @@ import { removeImportedLegacyClone } from "./legacy-layout.ts";
 import type { PodCredentials } from "./pod-credentials.ts";
 import type { PodServices } from "./pod-services.ts";
 import { legacyClones, legacyImports, pods } from "./tables.ts";
-import { SERVICES_BIND_IN_POD, SERVICES_DIR_BOUND_UNTIL_BRIDGE } from "./until-bridge.ts";
 
 export interface PodView {
   state: "running" | "stopped" | "missing";
@@ -390,7 +389,6 @@ export class Pods {
     const remote = {
       workspaceVolume: `pier-ws-${key.repoId}-${key.userId}`,
       files: async () => [...(await services.podFiles(key, mirrors.path(repo.id))), { path: PROFILE_IN_POD, linkTo: services.profile(key) }],
-      mounts: SERVICES_DIR_BOUND_UNTIL_BRIDGE ? [{ path: services.dir(key), target: SERVICES_BIND_IN_POD, readOnly: true }] : [],
     };
     return {
       key,

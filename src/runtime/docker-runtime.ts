@@ -20,6 +20,7 @@ import type {
   PodEnvironment,
   PodFile,
   PodKey,
+  PodMount,
   PodSpec,
   PodStatus,
   Progress,
@@ -171,11 +172,11 @@ export class DockerRuntime implements Runtime {
     return this.seat.id !== LOCAL_SEAT.id;
   }
 
-  /** The data dir's paths the pod mounts: all its mounts on the local engine, only what remote.mounts keeps elsewhere. */
-  private bindsOf(spec: PodSpec) {
+  /** The data dir's paths the pod mounts: all its mounts on the local engine, none elsewhere. */
+  private bindsOf(spec: PodSpec): PodMount[] {
     if (!this.offDisk) return spec.mounts;
     if (!spec.remote) throw new Error(`A pod on the Docker engine ${this.seat.name} needs its workspace as a volume of that engine; this one has none.`);
-    return spec.remote.mounts;
+    return [];
   }
 
   private get toolsVolume(): string {

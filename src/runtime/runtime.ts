@@ -67,8 +67,6 @@ export interface RemotePodParts {
   workspaceVolume: string;
   /** Pier's files for the pod, written into it when it is made and once per server run. */
   files(): Promise<PodFile[]>;
-  /** Parts of the data dir it still mounts: only the services sockets, until the bridge carries them (see until-bridge.ts). */
-  mounts: PodMount[];
 }
 
 export interface PodSpec {

@@ -1,8 +1,9 @@
 /**
- * A pod on a second Docker engine (a dockerd of the test's own standing in for a remote host;
- * network none) reaches Pier's sockets through its bridge, started by Pier over the engine's exec
- * stream: the pod's programs dial the bridge's sockets in /run/pier, never Pier's own in the
- * services directory (which such a pod still mounts until its files come by other means). Through
+ * A pod on a second Docker engine (a dockerd of the test's own standing in for a remote host)
+ * reaches Pier's sockets through its bridge, started by Pier over the engine's exec stream: the
+ * pod's programs dial the bridge's sockets in /run/pier, and nothing of Pier's disk is mounted in
+ * it. The bridge needs no network; the pod's clone does (it fetches the mirror from Pier's /git),
+ * so the pod runs on network host to reach Pier on 127.0.0.1 as a remote pod reaches its address. Through
  * it: the session's terminal (a flood of some 3 MB, every line once and in order; echo; resizes),
  * the services socket (git's credential helper gets the person's GitHub token), and a preview's
  * connection to a port in the pod through the relay. After a restart of Pier a new bridge takes
@@ -42,7 +43,7 @@ const processes = async () => (await engine.docker("exec", "-u", "0", container,
 
 beforeAll(async () => {
   engine = await startSecondEngine();
-  env = { ...(await dockerTestEnv()), GITHUB_TOKEN: TOKEN };
+  env = { ...(await dockerTestEnv()), GITHUB_TOKEN: TOKEN, PIER_POD_NETWORK: "host" };
   pier = await startTestPier(env, dataDir);
   cookie = await setUpAdmin(pier);
   const added = await pier.fetch("/api/config/docker-engines", { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ name: "second", host: engine.host }) });

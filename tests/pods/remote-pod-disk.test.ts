@@ -4,15 +4,14 @@
  * that engine, kept across a rebuild; the clone and its fetches come from the mirror over Pier's
  * smart HTTP with the pod's own credential (the pods use host networking to reach Pier on
  * 127.0.0.1, as a remote pod reaches Pier's address); Claude Code comes from the engine's read-only
- * tools volume. Until the bridge carries the sockets, the one bind of the data dir left is the
- * services directory (src/pods/until-bridge.ts); with that switch off there is none.
+ * tools volume; its sockets are reached through its bridge (src/bridge), so no path under Pier's
+ * data dir is bound into it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_CLAUDE_CODE_VERSION } from "../../src/claude-code/package.ts";
-import { SERVICES_BIND_IN_POD, SERVICES_DIR_BOUND_UNTIL_BRIDGE } from "../../src/pods/until-bridge.ts";
 import { mirrorDir, podServicesDir, workspaceDir } from "../../src/repos/layout.ts";
 import { findUserByUsername } from "../../src/auth/users.ts";
 import { getRepo } from "../../src/repos/repos.ts";
@@ -70,15 +69,14 @@ describe("a pod on another Docker engine has nothing of Pier's disk", () => {
     if (remote) rmSync(join(remote.path, ".."), { recursive: true, force: true });
   }, 120_000);
 
-  test("its Mounts are the workspace volume and the tools volume (read-only), and no bind of a path under the data dir but the switch's", async () => {
-    // A pod of its own, made with no session in it: with the switch off (no sockets yet), this is what still works.
+  test("its Mounts are the workspace volume and the tools volume (read-only), and no bind of any path under the data dir", async () => {
+    // A pod of its own, made with no session in it.
     const userId = findUserByUsername(pier.pier.db, ADMIN.username)!.id;
     const shell = await pier.pier.pods.ensure(getRepo(pier.pier.db, repoId), userId);
     const podId = shell.pod.id;
     const mounts = await mountsOf(podId);
     const fromDataDir = mounts.filter((mount) => mount.Type === "bind" && (mount.Source === dataDir || mount.Source.startsWith(`${dataDir}/`)));
-    const expected = SERVICES_DIR_BOUND_UNTIL_BRIDGE ? [{ Source: podServicesDir(dataDir, repoId, userId), Destination: SERVICES_BIND_IN_POD, RW: false }] : [];
-    expect(fromDataDir.map(({ Source, Destination, RW }) => ({ Source, Destination, RW }))).toEqual(expected);
+    expect(fromDataDir.map(({ Source, Destination, RW }) => ({ Source, Destination, RW }))).toEqual([]);
     const volumes = mounts.filter((mount) => mount.Type === "volume").map(({ Name, Destination, RW }) => ({ Name, Destination, RW }));
     expect(volumes).toHaveLength(2);
     expect(volumes).toContainEqual({ Name: `pier-ws-${repoId}-${userId}`, Destination: workspaceDir(join(dataDir, "workspaces"), repoId, userId), RW: true });
