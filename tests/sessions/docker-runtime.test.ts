@@ -45,7 +45,7 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
     expect(look.stdout.trim().split("\n")).toEqual([repoId, "pier"]);
 
     const repo = (await (await pier.fetch(`/api/repos/${repoId}`, { headers: { cookie } })).json()) as { pod: unknown };
-    expect(repo.pod).toEqual({ state: "running", image: TEST_WORKSPACE_IMAGE, containerId: s.podId });
+    expect(repo.pod).toEqual({ state: "running", image: TEST_WORKSPACE_IMAGE, containerId: s.podId, dockerEngine: "local" });
     for (const x of [s, other]) await pier.fetch(`/api/sessions/${x.id}/end`, json({}, { cookie }));
   }, 300_000);
 
