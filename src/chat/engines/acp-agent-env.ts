@@ -9,7 +9,8 @@ const AGENT_HOMES = "acp-agents";
  * answer on the session's model through Pier's gateway alone, and to ask the client before its
  * tools run (so the tool policy rules them). opencode would otherwise pick its own hosted free
  * model (which bypasses the gateway), ask nobody, and fail without a HOME it can write; its
- * Anthropic client wants the API's base URL with its `/v1`.
+ * Anthropic client wants the API's base URL with its `/v1`. Gemini CLI would otherwise pick its
+ * model itself ("auto"), asking a second model which one first.
  */
 export function agentEnv(agent: Agent, model: string, gateway: Record<string, string>, workspace: string): Record<string, string> {
   const env: Record<string, string> = { HOME: join(workspace, AGENT_HOMES, agent.id) };
@@ -25,5 +26,6 @@ export function agentEnv(agent: Agent, model: string, gateway: Record<string, st
     env.OPENCODE_CONFIG_CONTENT = JSON.stringify(config);
     env.OPENCODE_PERMISSION = JSON.stringify({ "*": "ask" });
   }
+  if (agent.package === "@google/gemini-cli") env.GEMINI_MODEL = model;
   return env;
 }

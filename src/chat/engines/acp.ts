@@ -17,7 +17,7 @@ import type { PodShell } from "../../workspaces/pod-script.ts";
 import type { ChatEngine, Turn, Verdict } from "../engine.ts";
 import { agentEnv } from "./acp-agent-env.ts";
 import { AcpProcess } from "./acp-process.ts";
-import { acpDiff, acpResultText } from "./acp-tools.ts";
+import { acpDiff, acpResultText, acpToolInput, acpToolName } from "./acp-tools.ts";
 import { newMessages } from "./claude-code.ts";
 
 export interface AcpEngineDeps {
@@ -34,6 +34,13 @@ export interface AcpEngineDeps {
 
 /** After an interrupt, the agent has this long to end its turn (ACP's cancel) before its process is stopped. */
 const INTERRUPT_GRACE_MS = 10_000;
+/**
+ * A loaded session's replay has ended once the agent has been this quiet (Gemini CLI answers
+ * session/load first and replays the conversation after, where ACP says before), waiting at most
+ * the second figure; the replay is not listened to, so a turn never takes it for its own.
+ */
+const REPLAY_QUIET_MS = 300;
+const REPLAY_MAX_MS = 10_000;
 /** Starting the agent and its ACP session (initialize, then new or load) takes at most this long. */
 const START_TIMEOUT_MS = 120_000;
 
@@ -163,6 +170,7 @@ export class AcpEngine implements ChatEngine {
       try {
         // What it replays of the conversation is not listened to: the chat has it already.
         await peer.request("session/load", { ...request, sessionId: saved });
+        await process.quiet(REPLAY_QUIET_MS, REPLAY_MAX_MS);
         if (stopped) turn.record({ kind: "error", message: `${stopped} Pier started it again; the conversation goes on where it was.` });
         return saved;
       } catch (error) {
@@ -189,7 +197,7 @@ interface CallSeen {
   input: unknown;
   /** Its tool_call item is in the chat (the call is recorded once its input is known). */
   recorded: boolean;
-  /** Its result is in the chat. */
+  /** Its result is in the chat (a refused call's as soon as it is refused). */
   done: boolean;
   /** The change it said it would make (opencode shows a write's only with its permission request), for a result that reports none. */
   diff?: string;
@@ -257,9 +265,8 @@ class AcpTurn {
         this.turn.stream({ kind: "text_delta", text: update.content.text });
         return;
       case "tool_call":
-        return this.toolCall(update.toolCallId, update.name ?? update.title, update.rawInput, update);
       case "tool_call_update":
-        return this.toolCall(update.toolCallId, update.name ?? update.title ?? undefined, update.rawInput, update);
+        return this.toolCall(update.toolCallId, update);
     }
   }
 
@@ -268,23 +275,28 @@ class AcpTurn {
    * next update), then its input, then its end. The call is shown once it runs (or asks
    * permission, or ends), with the input known by then, and its result once it ends.
    */
-  private toolCall(id: string, name: string | undefined, input: unknown, update: acp.ToolCallUpdate): void {
-    let call = this.calls.get(id);
-    if (!call) {
-      call = { name: name || "tool", input: {}, recorded: false, done: false };
-      this.calls.set(id, call);
-    }
-    if (hasInput(input)) call.input = input;
+  private toolCall(id: string, update: acp.ToolCallUpdate): void {
+    const call = this.seen(id, update);
     call.diff = acpDiff(update.content, this.turn.session.worktreePath) ?? call.diff;
     // Shown once it runs (or asks first, or ends): a pending call's input may not be whole yet (opencode's bash gives only its cwd).
     if (!call.recorded && update.status && update.status !== "pending") this.recordCall(id, call);
     if (call.done || (update.status !== "completed" && update.status !== "failed")) return;
     call.done = true;
-    const refusal = this.refusals.get(id);
-    if (refusal !== undefined) return this.turn.record({ kind: "tool_result", id, output: refusal, isError: true, refused: true });
     const isError = update.status === "failed";
     const diff = isError ? undefined : call.diff;
     this.turn.record({ kind: "tool_result", id, output: acpResultText(update.content, update.rawOutput), isError, ...(diff ? { diff } : {}) });
+  }
+
+  /** The call as told so far, with what this update adds: its name first, its input once the agent gives it. */
+  private seen(id: string, update: acp.ToolCallUpdate): CallSeen {
+    let call = this.calls.get(id);
+    if (!call) {
+      call = { name: acpToolName(update, this.agent.package), input: {}, recorded: false, done: false };
+      this.calls.set(id, call);
+    }
+    const input = acpToolInput(update, this.turn.session.worktreePath);
+    if (hasInput(input) && (hasInput(update.rawInput) || !hasInput(call.input))) call.input = input;
+    return call;
   }
 
   private recordCall(id: string, call: CallSeen): void {
@@ -299,19 +311,21 @@ class AcpTurn {
    */
   private async permission(request: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse> {
     const { toolCallId } = request.toolCall;
-    let call = this.calls.get(toolCallId);
-    if (!call) {
-      call = { name: request.toolCall.name ?? request.toolCall.title ?? "tool", input: {}, recorded: false, done: false };
-      this.calls.set(toolCallId, call);
-    }
-    if (hasInput(request.toolCall.rawInput)) call.input = request.toolCall.rawInput;
+    const call = this.seen(toolCallId, request.toolCall);
     call.diff = acpDiff(request.toolCall.content, this.turn.session.worktreePath) ?? call.diff;
     if (!call.recorded) this.recordCall(toolCallId, call);
     const verdict: Verdict = this.refusals.has(toolCallId)
       ? { allowed: false, reason: this.refusals.get(toolCallId)! }
       : await this.turn.authorize({ id: toolCallId, name: call.name, input: call.input });
     if (this.turn.signal.aborted) return { outcome: { outcome: "cancelled" } };
-    if (!verdict.allowed) this.refusals.set(toolCallId, verdict.reason);
+    if (!verdict.allowed) {
+      this.refusals.set(toolCallId, verdict.reason);
+      // Said now: not every agent reports a refused call's end (Gemini CLI only tells the model).
+      if (!call.done) {
+        call.done = true;
+        this.turn.record({ kind: "tool_result", id: toolCallId, output: verdict.reason, isError: true, refused: true });
+      }
+    }
     const kinds = verdict.allowed ? ["allow_once", "allow_always"] : ["reject_once", "reject_always"];
     const option = kinds.map((kind) => request.options.find((o) => o.kind === kind)).find((o) => o !== undefined);
     return option ? { outcome: { outcome: "selected", optionId: option.optionId } } : { outcome: { outcome: "cancelled" } };
