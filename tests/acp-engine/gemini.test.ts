@@ -58,12 +58,13 @@ describe("Gemini CLI as the chat engine, over ACP", () => {
     chat.close();
   }, 900_000);
 
-  test("a turn reads a file, edits it (the diff shown) and runs a command, each named by its ACP kind", async () => {
+  test("a turn thinks (its thought shown apart), reads a file, edits it (the diff shown) and runs a command, each named by its ACP kind", async () => {
     await acp.setPolicy({ mode: "allow_all" });
     expect((await podSh("printf 'one\\ntwo\\n' > notes.txt && cat notes.txt")).stdout).toBe("one\ntwo\n");
     const file = `${session.worktreePath}/notes.txt`;
     fake.script(
-      { functionCall: { name: "read_file", args: { file_path: file } } },
+      // Gemini's thought summaries come as parts of their own, a bold subject first.
+      { functionCall: { name: "read_file", args: { file_path: file } }, thought: "**Reading the notes**\n\nI should read the notes first." },
       { functionCall: { name: "replace", args: { file_path: file, old_string: "two", new_string: "three", instruction: "Change two to three." } } },
       { functionCall: { name: "run_shell_command", args: { command: "cat notes.txt", description: "Show the notes" } } },
       { text: "The notes now say three.", usage: { prompt: 500, candidates: 20 } },
@@ -71,7 +72,14 @@ describe("Gemini CLI as the chat engine, over ACP", () => {
     const chat = await connect();
     const events = await chat.turn("Change two to three in notes.txt.", 180_000);
     expect(events.filter((e) => e.type === "error")).toEqual([]);
-    const calls = events.filter((e) => e.type === "tool_call");
+    // The thought is kept whole, before the call it led to, as the chat keeps a call of the think tool.
+    const thoughts = events.filter((e) => e.type === "tool_call" && e.name === "think");
+    expect(thoughts).toHaveLength(1);
+    expect(thoughts[0]!.input.thought).toContain("Reading the notes");
+    expect(thoughts[0]!.input.thought).toContain("I should read the notes first.");
+    expect(events.find((e) => e.type === "tool_result" && e.id === thoughts[0]!.id)).toMatchObject({ output: "", isError: false });
+    const calls = events.filter((e) => e.type === "tool_call" && e.name !== "think");
+    expect(events.indexOf(thoughts[0]!)).toBeLessThan(events.indexOf(calls[0]!));
     // Gemini CLI names no tool over ACP: the chat (and a tool policy) knows each by its kind, and what it does by its title.
     expect(calls.map((c) => c.name)).toEqual(["read", "edit", "execute"]);
     expect(calls[0]!.input).toEqual({ title: "notes.txt", paths: ["notes.txt"] });

@@ -210,6 +210,8 @@ interface CallSeen {
 class AcpTurn {
   /** Text streamed but not yet recorded as a finished block. */
   private partial = "";
+  /** What the agent has thought since it last said or did something (its thought is kept whole, not streamed). */
+  private thought = "";
   private calls = new Map<string, CallSeen>();
   private refusals = new Map<string, string>();
 
@@ -250,17 +252,38 @@ class AcpTurn {
     if (!ended) await this.live.process.stop();
   }
 
-  /** Streamed text so far, kept as the assistant's block (before a tool call, and at the turn's end). */
+  /** What the agent thought and streamed so far, each kept as its block (before a tool call, and at the turn's end). */
   private flush(): void {
+    this.flushThought();
     if (!this.partial) return;
     this.turn.record({ kind: "assistant", text: this.partial });
     this.partial = "";
   }
 
+  /**
+   * The agent's thought so far, kept as a call of the `think` tool with the thought as its input
+   * (ACP's own kind for a tool call that thinks): Claude Code's engine keeps no thinking, so a
+   * thought takes the item that shows it folded under one line on the page, in the history and
+   * in the transcript alike, apart from the answer.
+   */
+  private flushThought(): void {
+    if (!this.thought) return;
+    const id = `think-${crypto.randomUUID()}`;
+    this.turn.record({ kind: "tool_call", id, name: "think", input: { thought: this.thought } });
+    this.turn.record({ kind: "tool_result", id, output: "", isError: false });
+    this.thought = "";
+  }
+
   private update(update: acp.SessionUpdate): void {
     switch (update.sessionUpdate) {
+      case "agent_thought_chunk":
+        if (update.content.type !== "text" || !update.content.text) return;
+        if (this.partial) this.flush();
+        this.thought += update.content.text;
+        return;
       case "agent_message_chunk":
         if (update.content.type !== "text" || !update.content.text) return;
+        this.flushThought();
         this.partial += update.content.text;
         this.turn.stream({ kind: "text_delta", text: update.content.text });
         return;
