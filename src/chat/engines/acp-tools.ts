@@ -68,3 +68,10 @@ export function acpDiff(content: acp.ToolCallContent[] | null | undefined, workt
   });
   return patches.length > 0 ? patches.join("") : undefined;
 }
+
+const PLAN_MARKS: Record<acp.PlanEntryStatus, string> = { completed: "[x]", in_progress: "[>]", pending: "[ ]" };
+
+/** An agent's plan as a to-do list, one entry a line, each marked done, under way or to do. */
+export function planText(entries: acp.PlanEntry[]): string {
+  return entries.map((entry) => `${PLAN_MARKS[entry.status]} ${entry.content}`).join("\n");
+}

@@ -17,7 +17,7 @@ import type { PodShell } from "../../workspaces/pod-script.ts";
 import type { ChatEngine, Turn, Verdict } from "../engine.ts";
 import { agentEnv } from "./acp-agent-env.ts";
 import { AcpProcess } from "./acp-process.ts";
-import { acpDiff, acpResultText, acpToolInput, acpToolName } from "./acp-tools.ts";
+import { acpDiff, acpResultText, acpToolInput, acpToolName, planText } from "./acp-tools.ts";
 import { newMessages } from "./claude-code.ts";
 
 export interface AcpEngineDeps {
@@ -290,7 +290,22 @@ class AcpTurn {
       case "tool_call":
       case "tool_call_update":
         return this.toolCall(update.toolCallId, update);
+      case "plan":
+        return this.plan(update.entries);
     }
+  }
+
+  /**
+   * The agent's plan, whole each time it changes, kept as Claude Code's engine keeps Claude
+   * Code's to-do list: a call (here named `plan`) with the entries as its input, and the list as
+   * its result, so the page, history and transcript show it as they show that.
+   */
+  private plan(entries: acp.PlanEntry[]): void {
+    this.flush();
+    const id = `plan-${crypto.randomUUID()}`;
+    const todos = entries.map(({ content, status, priority }) => ({ content, status, priority }));
+    this.turn.record({ kind: "tool_call", id, name: "plan", input: { todos } });
+    this.turn.record({ kind: "tool_result", id, output: planText(entries), isError: false });
   }
 
   /**
