@@ -8,7 +8,7 @@ import { expect } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeRemoteRepo } from "./git-fixtures.ts";
+import { commitFiles, makeRemoteRepo } from "./git-fixtures.ts";
 import { type TestPier, json, setUpAdmin, startTestPier } from "./pier.ts";
 import { type SessionJson, activeSession, addRepo } from "./sessions.ts";
 import { dockerTestEnv } from "./workspace-image.ts";
@@ -29,15 +29,20 @@ export interface AcpTestPier {
   close(): Promise<void>;
 }
 
-/** `env`: what points Pier at the fake (ANTHROPIC_BASE_URL, GEMINI_BASE_URL…); `settings`: the instance's key for it. */
-export async function startAcpTestPier(name: string, env: Record<string, string>, settings: Record<string, unknown>): Promise<AcpTestPier> {
+/**
+ * `env`: what points Pier at the fake (ANTHROPIC_BASE_URL, GEMINI_BASE_URL…); `settings`: the
+ * instance's key for it; `files`: what the repository holds beside its README.
+ */
+export async function startAcpTestPier(name: string, env: Record<string, string>, settings: Record<string, unknown>, files: Record<string, string | Buffer> = {}): Promise<AcpTestPier> {
   const dataDir = mkdtempSync(join(tmpdir(), `pier-${name}-`));
   const pier = await startTestPier({ ...(await dockerTestEnv()), PIER_POD_NETWORK: "host", ...env }, dataDir);
   const cookie = await setUpAdmin(pier);
   const headers = () => ({ cookie, origin: pier.url });
   const put = await pier.fetch("/api/settings", { ...json(settings, headers()), method: "PUT" });
   expect(put.status).toBe(200);
-  const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo(name).path}`, name);
+  const remote = makeRemoteRepo(name);
+  if (Object.keys(files).length > 0) commitFiles(remote, files);
+  const repoId = await addRepo(pier, cookie, `file://${remote.path}`, name);
   const started: SessionJson[] = [];
   return {
     pier,

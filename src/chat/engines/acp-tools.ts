@@ -31,11 +31,12 @@ export function acpToolName(call: ToolCallFields, agentPackage: string | null): 
  * CLI), its title and the paths it works on, so the chat and an approval card still say what it
  * does. Empty while nothing is known.
  */
-export function acpToolInput(call: ToolCallFields, worktree: string): Record<string, unknown> {
+export function acpToolInput(call: ToolCallFields, worktree: string, name: string): Record<string, unknown> {
   if (isObject(call.rawInput) && Object.keys(call.rawInput).length > 0) return call.rawInput;
   const paths = (call.locations ?? []).map((location) => relative(location.path, worktree));
   return {
-    ...(call.title ? { title: call.title } : {}),
+    // A title that is the tool's name (opencode's) says nothing more.
+    ...(call.title && call.title !== name ? { title: call.title } : {}),
     ...(paths.length > 0 ? { paths } : {}),
   };
 }

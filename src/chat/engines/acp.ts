@@ -28,6 +28,11 @@ export interface AcpEngineDeps {
     get(id: string): Agent | null;
     launchFor(agentId: string, key: PodKey, shell: PodShell): Promise<AgentLaunch>;
   };
+  /**
+   * The session's MCP servers as ACP's stdio servers (every agent takes those): no secret is in
+   * them, as none is in the .mcp.json Claude Code reads.
+   */
+  mcpServers(session: Session): acp.McpServerStdio[];
   /** The environment that points the agent's process at Pier's gateway for its model service. */
   gatewayEnv(session: Session, service: ModelServiceName): Promise<GatewayEnv>;
 }
@@ -61,7 +66,8 @@ interface Live {
  * updates onto Pier's chat items (streamed text, tool calls with their inputs, results with their
  * diffs), so the page, history and transcript cannot tell the engines apart. Every permission the
  * agent asks goes to the turn's `authorize`: the tool policy, and its approval card. The agent's
- * session id is kept with the session; a new process loads it where the agent can.
+ * session id is kept with the session; a new process loads it where the agent can. The session's
+ * MCP servers are given to the agent with its session.
  */
 export class AcpEngine implements ChatEngine {
   private live = new Map<string, Live>();
@@ -89,7 +95,7 @@ export class AcpEngine implements ChatEngine {
     const gateway = agent.service === "none" ? { env: {}, meteredByGateway: false, notice: null } : await this.deps.gatewayEnv(session, agent.service);
     const env = { ...launch.env, ...gateway.env, ...agentEnv(agent, model, gateway.env, shell.cwd) };
     const place: PodPlace = { runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath };
-    const live = await this.liveFor(session, agent, place, launch.command, env, turn);
+    const live = await this.liveFor(session, agent, place, launch.command, env, this.deps.mcpServers(session), turn);
     if (!live) return;
     await new AcpTurn(turn, live, agent).run(text);
     if (live.process.ended) {
@@ -126,8 +132,9 @@ export class AcpEngine implements ChatEngine {
    * agent can load sessions, else a new one (and the person told the agent does not remember). An
    * agent that went away by itself is told to the person once.
    */
-  private async liveFor(session: Session, agent: Agent, place: PodPlace, command: string[], env: Record<string, string>, turn: Turn): Promise<Live | null> {
-    const fingerprint = JSON.stringify([agent.id, command, env, place.pod.id, session.worktreePath]);
+  private async liveFor(session: Session, agent: Agent, place: PodPlace, command: string[], env: Record<string, string>, mcpServers: acp.McpServer[], turn: Turn): Promise<Live | null> {
+    // An agent takes its MCP servers once, with its session: a change to them starts it again.
+    const fingerprint = JSON.stringify([agent.id, command, env, place.pod.id, session.worktreePath, mcpServers]);
     const running = this.live.get(session.id);
     if (running && !running.process.ended && running.fingerprint === fingerprint) return running;
     const stopped = running?.process.problem && !running.process.told ? `${agent.name} stopped: ${running.process.problem}.` : null;
@@ -145,7 +152,7 @@ export class AcpEngine implements ChatEngine {
     }
     void process.exited.then(() => process.markGone("it exited"));
     try {
-      const acpSessionId = await withTimeout(this.openSession(session, agent, place, process, stopped, turn), START_TIMEOUT_MS, `${agent.name} did not start its ACP session within ${START_TIMEOUT_MS / 1000} s`);
+      const acpSessionId = await withTimeout(this.openSession(session, agent, place, process, mcpServers, stopped, turn), START_TIMEOUT_MS, `${agent.name} did not start its ACP session within ${START_TIMEOUT_MS / 1000} s`);
       const live = { process, acpSessionId, fingerprint };
       this.live.set(session.id, live);
       return live;
@@ -157,7 +164,7 @@ export class AcpEngine implements ChatEngine {
     }
   }
 
-  private async openSession(session: Session, agent: Agent, place: PodPlace, process: AcpProcess, stopped: string | null, turn: Turn): Promise<string> {
+  private async openSession(session: Session, agent: Agent, place: PodPlace, process: AcpProcess, mcpServers: acp.McpServer[], stopped: string | null, turn: Turn): Promise<string> {
     const { agent: peer } = process.connection;
     const init = await peer.request("initialize", {
       protocolVersion: acp.PROTOCOL_VERSION,
@@ -165,7 +172,7 @@ export class AcpEngine implements ChatEngine {
       clientInfo: { name: "pier", version: "1" },
     });
     const saved = this.deps.db.select({ id: sessions.acpSessionId }).from(sessions).where(eq(sessions.id, session.id)).get()?.id ?? null;
-    const request: acp.NewSessionRequest = { cwd: place.cwd, mcpServers: [] };
+    const request: acp.NewSessionRequest = { cwd: place.cwd, mcpServers };
     if (saved && init.agentCapabilities?.loadSession) {
       try {
         // What it replays of the conversation is not listened to: the chat has it already.
@@ -332,7 +339,7 @@ class AcpTurn {
       call = { name: acpToolName(update, this.agent.package), input: {}, recorded: false, done: false };
       this.calls.set(id, call);
     }
-    const input = acpToolInput(update, this.turn.session.worktreePath);
+    const input = acpToolInput(update, this.turn.session.worktreePath, call.name);
     if (hasInput(input) && (hasInput(update.rawInput) || !hasInput(call.input))) call.input = input;
     return call;
   }
