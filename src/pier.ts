@@ -481,6 +481,9 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   });
   // A coding agent over ACP, started as pier.agents says and pointed at the gateway for its model service.
   const acpEngine = new AcpEngine({ db, pods, settings, agents,
+    // The session's MCP servers, each started by the pod's launcher, which asks Pier for its command and secrets as it starts it.
+    mcpServers: (session) =>
+      mcpServers.effective(session.repoId).map(({ name }) => ({ name, command: services.mcpLauncher({ repoId: session.repoId, userId: session.userId }), args: [session.id, name], env: [] })),
     gatewayEnv: async (session, service) => {
       await address.settled();
       return gateway.envFor(session, service);

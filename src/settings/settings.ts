@@ -101,6 +101,9 @@ export const DEFAULT_RUN_TOOL_POLICY: ToolPolicy = {
     ...["get_my_task", "update_task_status", "add_task_note", "create_subtask", "list_tasks"],
     // Claude Code's own names for the same work.
     ...["Read", "Write", "Edit", "MultiEdit", "Glob", "Grep", "LS", "Bash", "TodoWrite"],
+    // An ACP agent's: opencode's, and the kinds of ACP an agent that names no tool is known by (Gemini CLI).
+    ...["read", "edit", "write", "glob", "grep", "list", "todowrite"],
+    ...["delete", "move", "search", "execute"],
   ],
   denied: [],
   ask: [],

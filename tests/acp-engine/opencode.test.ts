@@ -1,20 +1,15 @@
 /**
  * The ACP engine with a real agent: opencode from npm (supplied into the pod by pier.agents, the
  * test workspace image has none) speaks the Agent Client Protocol to Pier and asks the fake
- * Anthropic server through Pier's gateway. The pods use the host's network (PIER_POD_NETWORK=host)
- * so that opencode in the pod reaches Pier on 127.0.0.1; nothing else is reached.
+ * Anthropic server through Pier's gateway (see acp-engine.ts for the Pier these tests share).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { costOf, priceOf } from "../../src/costs/costs.ts";
+import { type AcpTestPier, startAcpTestPier, untilAsked } from "../support/acp-engine.ts";
 import { ChatClient } from "../support/chat-client.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
-import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
-import { type SessionJson, activeSession, addRepo, apiError, startSession } from "../support/sessions.ts";
-import { dockerTestEnv } from "../support/workspace-image.ts";
+import { json } from "../support/pier.ts";
+import { type SessionJson, apiError, startSession } from "../support/sessions.ts";
 
 const API_KEY = "sk-ant-acp-engine-test-00000000000000";
 const MODEL = "claude-sonnet-4-6";
@@ -23,39 +18,26 @@ const MODEL = "claude-sonnet-4-6";
 const isTitleRequest = (body: any) => JSON.stringify(body.system ?? "").includes("title") && !JSON.stringify(body.tools ?? []).includes("bash");
 
 describe("opencode as the chat engine, over ACP", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "pier-acp-engine-"));
   let fake: Awaited<ReturnType<typeof startFakeAnthropic>>;
-  let pier: TestPier;
-  let cookie: string;
-  let repoId: string;
+  let acp: AcpTestPier;
   let session: SessionJson;
-  const headers = () => ({ cookie, origin: pier.url });
-  const podSh = (script: string) => pier.pier.runtime.exec({ id: session.podId!, image: "" }, ["bash", "-c", script], { cwd: session.worktreePath });
-  const setPolicy = async (policy: Record<string, unknown>) => {
-    const res = await pier.fetch("/api/config/tool-policies", { ...json(policy, { cookie, origin: pier.url }), method: "PUT" });
-    expect(res.status).toBe(200);
-  };
+  const podSh = (script: string) => acp.podSh(session, script);
+  const setPolicy = (policy: Record<string, unknown>) => acp.setPolicy(policy);
+  const connect = () => ChatClient.connect(acp.pier.url, session.id, acp.headers());
   const mainRequests = () => fake.requests.filter((r) => !isTitleRequest(r.body));
 
   beforeAll(async () => {
     fake = await startFakeAnthropic({ apiKey: API_KEY });
-    const env = { ...(await dockerTestEnv()), PIER_POD_NETWORK: "host", ANTHROPIC_BASE_URL: fake.url };
-    pier = await startTestPier(env, dataDir);
-    cookie = await setUpAdmin(pier);
-    const put = await pier.fetch("/api/settings", { ...json({ anthropicApiKey: API_KEY }, { cookie, origin: pier.url }), method: "PUT" });
-    expect(put.status).toBe(200);
-    repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("acp-engine").path}`, "acp-engine");
+    acp = await startAcpTestPier("acp-engine", { ANTHROPIC_BASE_URL: fake.url }, { anthropicApiKey: API_KEY });
   }, 600_000);
 
   afterAll(async () => {
-    if (session) await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
-    await pier.pier.pods.removeAll(repoId).catch(() => undefined);
-    await pier.close();
+    await acp.close();
     await fake.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);
 
   test('engine "acp" needs an agent that exists; anything else is a 400 that starts nothing', async () => {
+    const { pier, cookie, repoId } = acp;
     for (const body of [
       { repoId, engine: "acp" },
       { repoId, engine: "acp", agent: "nobody" },
@@ -69,7 +51,7 @@ describe("opencode as the chat engine, over ACP", () => {
     const put = await pier.fetch("/api/settings", { ...json({ defaultEngine: "acp" }, { cookie, origin: pier.url }), method: "PUT" });
     expect(put.status).toBe(400);
 
-    session = await activeSession(pier, cookie, { repoId, model: MODEL, engine: "acp", agent: "opencode" });
+    session = await acp.startSession({ model: MODEL, engine: "acp", agent: "opencode" });
     expect(session.engine).toBe("acp");
     expect(session.agent).toBe("opencode");
   }, 300_000);
@@ -77,7 +59,7 @@ describe("opencode as the chat engine, over ACP", () => {
   test("a turn streams opencode's text back and costs what the price table says of the fake's usage", async () => {
     fake.scriptWhen(isTitleRequest, { text: "Greeting" }, { text: "Greeting" }, { text: "Greeting" });
     fake.script({ text: "Hello from opencode, through Pier's gateway.", usage: { input_tokens: 1000, output_tokens: 200 } });
-    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    const chat = await connect();
     // The first turn waits for opencode's build to be fetched from the registry (once per machine).
     const events = await chat.turn("Say hello.", 600_000);
     const types = events.map((e) => e.type);
@@ -96,7 +78,7 @@ describe("opencode as the chat engine, over ACP", () => {
     const titles = fake.requests.filter((r) => isTitleRequest(r.body)).length;
     const usage = { inputTokens: 1000 + 100 * titles, outputTokens: 200 + 50 * titles, cacheWriteTokens: 0, cacheReadTokens: 0 };
     expect(end.usage).toEqual(usage);
-    expect(end.costUsd).toBeCloseTo(costOf(priceOf(pier.pier.db, MODEL)!, usage), 10);
+    expect(end.costUsd).toBeCloseTo(costOf(priceOf(acp.pier.pier.db, MODEL)!, usage), 10);
     expect(main.at(-1)!.headers["x-api-key"]).toBe(API_KEY);
     chat.close();
   }, 900_000);
@@ -111,7 +93,7 @@ describe("opencode as the chat engine, over ACP", () => {
       { toolUse: { name: "bash", input: { command: "cat notes.txt", description: "Show the notes" } } },
       { text: "The notes now say three.", usage: { input_tokens: 500, output_tokens: 20 } },
     );
-    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    const chat = await connect();
     const events = await chat.turn("Change two to three in notes.txt.", 180_000);
     expect(events.filter((e) => e.type === "error")).toEqual([]);
     const calls = events.filter((e) => e.type === "tool_call");
@@ -132,7 +114,7 @@ describe("opencode as the chat engine, over ACP", () => {
 
   test("opencode asks before its tools run: an ask policy shows the approval card (approved once); a deny policy refuses without asking", async () => {
     await setPolicy({ mode: "custom", allowed: [], denied: [], ask: ["bash"] });
-    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    const chat = await connect();
     fake.script({ toolUse: { name: "bash", input: { command: "echo approved > approved.txt", description: "Write" } } }, { text: "Done after approval." });
     let from = chat.events.length;
     chat.send("Write approved.txt.");
@@ -165,17 +147,14 @@ describe("opencode as the chat engine, over ACP", () => {
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     fake.script({ text: "This answer comes too late.", heldUntil: held }, { text: "Back again." });
-    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    const chat = await connect();
     const pids = async () => (await podSh("pgrep -f '[b]in/opencode acp'")).stdout.trim();
     const running = await pids();
     expect(running).not.toBe("");
     const before = mainRequests().length;
     const from = chat.events.length;
     chat.send("Take your time.");
-    for (let i = 0; mainRequests().length === before; i++) {
-      expect(i).toBeLessThan(1200);
-      await Bun.sleep(100);
-    }
+    await untilAsked(() => mainRequests().length, before);
     chat.interrupt();
     const end = await chat.next("turn_end", from, 60_000);
     expect(end.interrupted).toBe(true);
@@ -192,14 +171,11 @@ describe("opencode as the chat engine, over ACP", () => {
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     fake.script({ text: "Never heard.", heldUntil: held });
-    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    const chat = await connect();
     const before = mainRequests().length;
     let from = chat.events.length;
     chat.send("Start something long.");
-    for (let i = 0; mainRequests().length === before; i++) {
-      expect(i).toBeLessThan(1200);
-      await Bun.sleep(100);
-    }
+    await untilAsked(() => mainRequests().length, before);
     await podSh("pkill -KILL -f '[b]in/opencode acp'");
     await chat.next("turn_end", from, 60_000);
     release();

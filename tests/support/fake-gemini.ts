@@ -6,6 +6,10 @@
  * answer carries `usageMetadata` as the API reports it (a stream's chunks the counts so far, the
  * last the totals, thoughts and cached tokens apart) and the `modelVersion` that answered.
  *
+ * An answer can also think first (a part with `thought: true`, as the API sends a model's thought
+ * summaries when asked to include them) and call a function (a `functionCall` part, as a model
+ * asks for a tool); it can be held until a promise settles, so a test can act while it waits.
+ *
  * A test queues answers with `script(...)`; each generation takes the next one, in order.
  */
 
@@ -18,7 +22,20 @@ export interface GeminiUsage {
   toolUsePrompt?: number;
 }
 
-export type GeminiStep = { text: string; usage: GeminiUsage; modelVersion?: string; chunkDelayMs?: number } | { status: 400 | 429 | 500; message?: string };
+interface Answering {
+  /** A thought summary streamed before the answer, as its own part (`thought: true`). */
+  thought?: string;
+  modelVersion?: string;
+  chunkDelayMs?: number;
+  /** Nothing is answered until it settles. */
+  heldUntil?: Promise<unknown>;
+}
+
+export type GeminiStep =
+  | ({ text: string; usage: GeminiUsage } & Answering)
+  /** The model calls a tool: one `functionCall` part (after any text), finish reason STOP as the API gives it. */
+  | ({ functionCall: { name: string; args: Record<string, unknown> }; text?: string; usage?: GeminiUsage } & Answering)
+  | { status: 400 | 429 | 500; message?: string };
 
 export interface GeminiRequest {
   /** The path and query, e.g. /v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse. */
@@ -75,6 +92,8 @@ export async function startFakeGemini(options: { apiKeys: string[] }): Promise<F
       const step = queue.shift();
       if (!step) return apiError(500, "INTERNAL", `fake-gemini: the test scripted no answer for request #${requests.length}`);
       if ("status" in step) return apiError(step.status, STATUSES[step.status], step.message ?? "The model is overloaded.");
+      if (step.heldUntil) await step.heldUntil;
+      if (request.signal.aborted) return new Response(null, { status: 499 });
       const chunks = answerChunks(step, step.modelVersion ?? model!);
       const slot = answers.push("") - 1;
       const sent = (text: string) => (answers[slot] += text);
@@ -99,7 +118,9 @@ export async function startFakeGemini(options: { apiKeys: string[] }): Promise<F
   };
 }
 
-type TextStep = Extract<GeminiStep, { text: string }>;
+type AnswerStep = Exclude<GeminiStep, { status: number }>;
+
+const DEFAULT_USAGE: GeminiUsage = { prompt: 100, candidates: 10 };
 
 function usageMetadata(usage: GeminiUsage, candidates: number, final: boolean) {
   return {
@@ -113,25 +134,43 @@ function usageMetadata(usage: GeminiUsage, candidates: number, final: boolean) {
   };
 }
 
-function wholeAnswer(step: TextStep, modelVersion: string) {
+/** An answer's parts, whole: its thought, its text, its function call. */
+function answerParts(step: AnswerStep): unknown[] {
+  return [
+    ...(step.thought ? [{ text: step.thought, thought: true }] : []),
+    ...(step.text ? [{ text: step.text }] : []),
+    ...("functionCall" in step ? [{ functionCall: step.functionCall }] : []),
+  ];
+}
+
+function wholeAnswer(step: AnswerStep, modelVersion: string) {
+  const usage = step.usage ?? DEFAULT_USAGE;
   return {
-    candidates: [{ content: { parts: [{ text: step.text }], role: "model" }, finishReason: "STOP", index: 0 }],
-    usageMetadata: usageMetadata(step.usage, step.usage.candidates, true),
+    candidates: [{ content: { parts: answerParts(step), role: "model" }, finishReason: "STOP", index: 0 }],
+    usageMetadata: usageMetadata(usage, usage.candidates, true),
     modelVersion,
     responseId: newId(),
   };
 }
 
-/** The stream's chunks: each a piece of the text with the counts so far; the last has the totals and the finish reason. */
-function answerChunks(step: TextStep, modelVersion: string) {
-  const texts = pieces(step.text);
+/**
+ * The stream's chunks, each with the counts so far, the last with the totals and the finish
+ * reason: the thought, then the text in pieces, then the function call whole (as the API sends one).
+ */
+function answerChunks(step: AnswerStep, modelVersion: string) {
+  const usage = step.usage ?? DEFAULT_USAGE;
+  const parts: unknown[][] = [
+    ...(step.thought ? [[{ text: step.thought, thought: true }]] : []),
+    ...(step.text ? pieces(step.text).map((text) => [{ text }]) : []),
+    ...("functionCall" in step ? [[{ functionCall: step.functionCall }]] : []),
+  ];
   const responseId = newId();
-  return texts.map((text, i) => {
-    const last = i === texts.length - 1;
-    const candidates = last ? step.usage.candidates : Math.floor((step.usage.candidates * (i + 1)) / texts.length);
+  return parts.map((chunkParts, i) => {
+    const last = i === parts.length - 1;
+    const candidates = last ? usage.candidates : Math.floor((usage.candidates * (i + 1)) / parts.length);
     return {
-      candidates: [{ content: { parts: [{ text }], role: "model" }, ...(last ? { finishReason: "STOP" } : {}), index: 0 }],
-      usageMetadata: usageMetadata(step.usage, candidates, last),
+      candidates: [{ content: { parts: chunkParts, role: "model" }, ...(last ? { finishReason: "STOP" } : {}), index: 0 }],
+      usageMetadata: usageMetadata(usage, candidates, last),
       modelVersion,
       responseId,
     };

@@ -11,6 +11,7 @@ const AGENT_HOMES = "acp-agents";
  * tools run (so the tool policy rules them). opencode would otherwise pick its own hosted free
  * model (which bypasses the gateway), ask nobody, and fail without a HOME it can write; its
  * clients want each API's base URL with its version (Anthropic's `/v1`, Gemini's `/v1beta`).
+ * Gemini CLI would otherwise pick its model itself ("auto"), asking a second model which one first.
  */
 export function agentEnv(agent: Agent, model: string, gateway: Record<string, string>, workspace: string): Record<string, string> {
   const env: Record<string, string> = { HOME: join(workspace, AGENT_HOMES, agent.id) };
@@ -30,6 +31,7 @@ export function agentEnv(agent: Agent, model: string, gateway: Record<string, st
     // Its Google provider reads its key under this name, not GEMINI_API_KEY.
     if (agent.service === "gemini" && gateway.GEMINI_API_KEY) env.GOOGLE_GENERATIVE_AI_API_KEY = gateway.GEMINI_API_KEY;
   }
+  if (agent.package === "@google/gemini-cli") env.GEMINI_MODEL = model;
   return env;
 }
 

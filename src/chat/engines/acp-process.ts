@@ -29,6 +29,8 @@ export class AcpProcess {
   private listener: AcpListener | null = null;
   private stderr = "";
   private stopping = false;
+  /** When it last sent a session update (listened to or not). */
+  private lastUpdateAt = 0;
   readonly connection: acp.ClientConnection;
   /** Why the process is gone, when it went by itself (for the person to read). */
   problem: string | null = null;
@@ -63,7 +65,10 @@ export class AcpProcess {
     const input = new WritableStream<Uint8Array>({ write: (chunk) => process.write(chunk) });
     const client = acp
       .client({ name: "pier" })
-      .onNotification("session/update", ({ params }) => this.listener?.update(params.update))
+      .onNotification("session/update", ({ params }) => {
+        this.lastUpdateAt = Date.now();
+        this.listener?.update(params.update);
+      })
       .onRequest("session/request_permission", ({ params }) => this.listener?.permission(params) ?? Promise.resolve({ outcome: { outcome: "cancelled" as const } }));
     this.connection = client.connect(acp.ndJsonStream(input, output, { maxMessageBytes: MAX_MESSAGE_BYTES }));
     this.exited = process.exited.then(() => this.connection.close(new Error("The agent ended.")));
@@ -90,6 +95,19 @@ export class AcpProcess {
   /** What it sends goes to `listener` (the turn under way), null when no turn listens: updates are dropped then, permissions refused. */
   listen(listener: AcpListener | null): void {
     this.listener = listener;
+  }
+
+  /**
+   * Resolves once it has sent no session update for `quietMs` (or after `maxMs` in all): what it
+   * still sends of a loaded session's replay has passed by then, unheard.
+   */
+  async quiet(quietMs: number, maxMs: number): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    for (;;) {
+      const wait = this.lastUpdateAt + quietMs - Date.now();
+      if (wait <= 0 || Date.now() >= deadline || this.ended) return;
+      await Bun.sleep(Math.min(wait, deadline - Date.now()));
+    }
   }
 
   /** What it last said on stderr, for an error that says why it stopped. */

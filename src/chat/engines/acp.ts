@@ -18,7 +18,7 @@ import type { PodShell } from "../../workspaces/pod-script.ts";
 import type { ChatEngine, Turn, Verdict } from "../engine.ts";
 import { agentEnv } from "./acp-agent-env.ts";
 import { AcpProcess } from "./acp-process.ts";
-import { acpDiff, acpResultText } from "./acp-tools.ts";
+import { acpDiff, acpResultText, acpToolInput, acpToolName, planText } from "./acp-tools.ts";
 import { newMessages } from "./claude-code.ts";
 
 export interface AcpEngineDeps {
@@ -29,6 +29,11 @@ export interface AcpEngineDeps {
     get(id: string): Agent | null;
     launchFor(agentId: string, key: PodKey, shell: PodShell): Promise<AgentLaunch>;
   };
+  /**
+   * The session's MCP servers as ACP's stdio servers (every agent takes those): no secret is in
+   * them, as none is in the .mcp.json Claude Code reads.
+   */
+  mcpServers(session: Session): acp.McpServerStdio[];
   /** The environment that points the agent's process at Pier's gateway for its model service. */
   gatewayEnv(session: Session, service: ModelServiceName): Promise<GatewayEnv>;
   /** Whether the gateway refused the session's person's credential (or they had none) since last asked, in Pier's words. */
@@ -37,6 +42,13 @@ export interface AcpEngineDeps {
 
 /** After an interrupt, the agent has this long to end its turn (ACP's cancel) before its process is stopped. */
 const INTERRUPT_GRACE_MS = 10_000;
+/**
+ * A loaded session's replay has ended once the agent has been this quiet (Gemini CLI answers
+ * session/load first and replays the conversation after, where ACP says before), waiting at most
+ * the second figure; the replay is not listened to, so a turn never takes it for its own.
+ */
+const REPLAY_QUIET_MS = 300;
+const REPLAY_MAX_MS = 10_000;
 /** Starting the agent and its ACP session (initialize, then new or load) takes at most this long. */
 const START_TIMEOUT_MS = 120_000;
 
@@ -57,7 +69,8 @@ interface Live {
  * updates onto Pier's chat items (streamed text, tool calls with their inputs, results with their
  * diffs), so the page, history and transcript cannot tell the engines apart. Every permission the
  * agent asks goes to the turn's `authorize`: the tool policy, and its approval card. The agent's
- * session id is kept with the session; a new process loads it where the agent can.
+ * session id is kept with the session; a new process loads it where the agent can. The session's
+ * MCP servers are given to the agent with its session.
  */
 export class AcpEngine implements ChatEngine {
   private live = new Map<string, Live>();
@@ -85,7 +98,7 @@ export class AcpEngine implements ChatEngine {
     const gateway = agent.service === "none" ? { env: {}, meteredByGateway: false, notice: null } : await this.deps.gatewayEnv(session, agent.service);
     const env = { ...launch.env, ...gateway.env, ...agentEnv(agent, model, gateway.env, shell.cwd) };
     const place: PodPlace = { runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath };
-    const live = await this.liveFor(session, agent, place, launch.command, env, turn);
+    const live = await this.liveFor(session, agent, place, launch.command, env, this.deps.mcpServers(session), turn);
     if (!live) return;
     this.deps.refusal(session.id);
     await new AcpTurn(turn, live, agent).run(text);
@@ -149,8 +162,9 @@ export class AcpEngine implements ChatEngine {
    * agent can load sessions, else a new one (and the person told the agent does not remember). An
    * agent that went away by itself is told to the person once.
    */
-  private async liveFor(session: Session, agent: Agent, place: PodPlace, command: string[], env: Record<string, string>, turn: Turn): Promise<Live | null> {
-    const fingerprint = JSON.stringify([agent.id, command, env, place.pod.id, session.worktreePath]);
+  private async liveFor(session: Session, agent: Agent, place: PodPlace, command: string[], env: Record<string, string>, mcpServers: acp.McpServer[], turn: Turn): Promise<Live | null> {
+    // An agent takes its MCP servers once, with its session: a change to them starts it again.
+    const fingerprint = JSON.stringify([agent.id, command, env, place.pod.id, session.worktreePath, mcpServers]);
     const running = this.live.get(session.id);
     if (running && !running.process.ended && running.fingerprint === fingerprint) return running;
     const stopped = running?.process.problem && !running.process.told ? `${agent.name} stopped: ${running.process.problem}.` : null;
@@ -168,7 +182,7 @@ export class AcpEngine implements ChatEngine {
     }
     void process.exited.then(() => process.markGone("it exited"));
     try {
-      const acpSessionId = await withTimeout(this.openSession(session, agent, place, process, stopped, turn), START_TIMEOUT_MS, `${agent.name} did not start its ACP session within ${START_TIMEOUT_MS / 1000} s`);
+      const acpSessionId = await withTimeout(this.openSession(session, agent, place, process, mcpServers, stopped, turn), START_TIMEOUT_MS, `${agent.name} did not start its ACP session within ${START_TIMEOUT_MS / 1000} s`);
       const live = { process, acpSessionId, fingerprint };
       this.live.set(session.id, live);
       return live;
@@ -180,7 +194,7 @@ export class AcpEngine implements ChatEngine {
     }
   }
 
-  private async openSession(session: Session, agent: Agent, place: PodPlace, process: AcpProcess, stopped: string | null, turn: Turn): Promise<string> {
+  private async openSession(session: Session, agent: Agent, place: PodPlace, process: AcpProcess, mcpServers: acp.McpServer[], stopped: string | null, turn: Turn): Promise<string> {
     const { agent: peer } = process.connection;
     const init = await peer.request("initialize", {
       protocolVersion: acp.PROTOCOL_VERSION,
@@ -188,11 +202,12 @@ export class AcpEngine implements ChatEngine {
       clientInfo: { name: "pier", version: "1" },
     });
     const saved = this.deps.db.select({ id: sessions.acpSessionId }).from(sessions).where(eq(sessions.id, session.id)).get()?.id ?? null;
-    const request: acp.NewSessionRequest = { cwd: place.cwd, mcpServers: [] };
+    const request: acp.NewSessionRequest = { cwd: place.cwd, mcpServers };
     if (saved && init.agentCapabilities?.loadSession) {
       try {
         // What it replays of the conversation is not listened to: the chat has it already.
         await peer.request("session/load", { ...request, sessionId: saved });
+        await process.quiet(REPLAY_QUIET_MS, REPLAY_MAX_MS);
         if (stopped) turn.record({ kind: "error", message: `${stopped} Pier started it again; the conversation goes on where it was.` });
         return saved;
       } catch (error) {
@@ -219,7 +234,7 @@ interface CallSeen {
   input: unknown;
   /** Its tool_call item is in the chat (the call is recorded once its input is known). */
   recorded: boolean;
-  /** Its result is in the chat. */
+  /** Its result is in the chat (a refused call's as soon as it is refused). */
   done: boolean;
   /** The change it said it would make (opencode shows a write's only with its permission request), for a result that reports none. */
   diff?: string;
@@ -232,6 +247,8 @@ interface CallSeen {
 class AcpTurn {
   /** Text streamed but not yet recorded as a finished block. */
   private partial = "";
+  /** What the agent has thought since it last said or did something (its thought is kept whole, not streamed). */
+  private thought = "";
   private calls = new Map<string, CallSeen>();
   private refusals = new Map<string, string>();
 
@@ -272,25 +289,60 @@ class AcpTurn {
     if (!ended) await this.live.process.stop();
   }
 
-  /** Streamed text so far, kept as the assistant's block (before a tool call, and at the turn's end). */
+  /** What the agent thought and streamed so far, each kept as its block (before a tool call, and at the turn's end). */
   private flush(): void {
+    this.flushThought();
     if (!this.partial) return;
     this.turn.record({ kind: "assistant", text: this.partial });
     this.partial = "";
   }
 
+  /**
+   * The agent's thought so far, kept as a call of the `think` tool with the thought as its input
+   * (ACP's own kind for a tool call that thinks): Claude Code's engine keeps no thinking, so a
+   * thought takes the item that shows it folded under one line on the page, in the history and
+   * in the transcript alike, apart from the answer.
+   */
+  private flushThought(): void {
+    if (!this.thought) return;
+    const id = `think-${crypto.randomUUID()}`;
+    this.turn.record({ kind: "tool_call", id, name: "think", input: { thought: this.thought } });
+    this.turn.record({ kind: "tool_result", id, output: "", isError: false });
+    this.thought = "";
+  }
+
   private update(update: acp.SessionUpdate): void {
     switch (update.sessionUpdate) {
+      case "agent_thought_chunk":
+        if (update.content.type !== "text" || !update.content.text) return;
+        if (this.partial) this.flush();
+        this.thought += update.content.text;
+        return;
       case "agent_message_chunk":
         if (update.content.type !== "text" || !update.content.text) return;
+        this.flushThought();
         this.partial += update.content.text;
         this.turn.stream({ kind: "text_delta", text: update.content.text });
         return;
       case "tool_call":
-        return this.toolCall(update.toolCallId, update.name ?? update.title, update.rawInput, update);
       case "tool_call_update":
-        return this.toolCall(update.toolCallId, update.name ?? update.title ?? undefined, update.rawInput, update);
+        return this.toolCall(update.toolCallId, update);
+      case "plan":
+        return this.plan(update.entries);
     }
+  }
+
+  /**
+   * The agent's plan, whole each time it changes, kept as Claude Code's engine keeps Claude
+   * Code's to-do list: a call (here named `plan`) with the entries as its input, and the list as
+   * its result, so the page, history and transcript show it as they show that.
+   */
+  private plan(entries: acp.PlanEntry[]): void {
+    this.flush();
+    const id = `plan-${crypto.randomUUID()}`;
+    const todos = entries.map(({ content, status, priority }) => ({ content, status, priority }));
+    this.turn.record({ kind: "tool_call", id, name: "plan", input: { todos } });
+    this.turn.record({ kind: "tool_result", id, output: planText(entries), isError: false });
   }
 
   /**
@@ -298,23 +350,28 @@ class AcpTurn {
    * next update), then its input, then its end. The call is shown once it runs (or asks
    * permission, or ends), with the input known by then, and its result once it ends.
    */
-  private toolCall(id: string, name: string | undefined, input: unknown, update: acp.ToolCallUpdate): void {
-    let call = this.calls.get(id);
-    if (!call) {
-      call = { name: name || "tool", input: {}, recorded: false, done: false };
-      this.calls.set(id, call);
-    }
-    if (hasInput(input)) call.input = input;
+  private toolCall(id: string, update: acp.ToolCallUpdate): void {
+    const call = this.seen(id, update);
     call.diff = acpDiff(update.content, this.turn.session.worktreePath) ?? call.diff;
     // Shown once it runs (or asks first, or ends): a pending call's input may not be whole yet (opencode's bash gives only its cwd).
     if (!call.recorded && update.status && update.status !== "pending") this.recordCall(id, call);
     if (call.done || (update.status !== "completed" && update.status !== "failed")) return;
     call.done = true;
-    const refusal = this.refusals.get(id);
-    if (refusal !== undefined) return this.turn.record({ kind: "tool_result", id, output: refusal, isError: true, refused: true });
     const isError = update.status === "failed";
     const diff = isError ? undefined : call.diff;
     this.turn.record({ kind: "tool_result", id, output: acpResultText(update.content, update.rawOutput), isError, ...(diff ? { diff } : {}) });
+  }
+
+  /** The call as told so far, with what this update adds: its name first, its input once the agent gives it. */
+  private seen(id: string, update: acp.ToolCallUpdate): CallSeen {
+    let call = this.calls.get(id);
+    if (!call) {
+      call = { name: acpToolName(update, this.agent.package), input: {}, recorded: false, done: false };
+      this.calls.set(id, call);
+    }
+    const input = acpToolInput(update, this.turn.session.worktreePath, call.name);
+    if (hasInput(input) && (hasInput(update.rawInput) || !hasInput(call.input))) call.input = input;
+    return call;
   }
 
   private recordCall(id: string, call: CallSeen): void {
@@ -329,19 +386,21 @@ class AcpTurn {
    */
   private async permission(request: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse> {
     const { toolCallId } = request.toolCall;
-    let call = this.calls.get(toolCallId);
-    if (!call) {
-      call = { name: request.toolCall.name ?? request.toolCall.title ?? "tool", input: {}, recorded: false, done: false };
-      this.calls.set(toolCallId, call);
-    }
-    if (hasInput(request.toolCall.rawInput)) call.input = request.toolCall.rawInput;
+    const call = this.seen(toolCallId, request.toolCall);
     call.diff = acpDiff(request.toolCall.content, this.turn.session.worktreePath) ?? call.diff;
     if (!call.recorded) this.recordCall(toolCallId, call);
     const verdict: Verdict = this.refusals.has(toolCallId)
       ? { allowed: false, reason: this.refusals.get(toolCallId)! }
       : await this.turn.authorize({ id: toolCallId, name: call.name, input: call.input });
     if (this.turn.signal.aborted) return { outcome: { outcome: "cancelled" } };
-    if (!verdict.allowed) this.refusals.set(toolCallId, verdict.reason);
+    if (!verdict.allowed) {
+      this.refusals.set(toolCallId, verdict.reason);
+      // Said now: not every agent reports a refused call's end (Gemini CLI only tells the model).
+      if (!call.done) {
+        call.done = true;
+        this.turn.record({ kind: "tool_result", id: toolCallId, output: verdict.reason, isError: true, refused: true });
+      }
+    }
     const kinds = verdict.allowed ? ["allow_once", "allow_always"] : ["reject_once", "reject_always"];
     const option = kinds.map((kind) => request.options.find((o) => o.kind === kind)).find((o) => o !== undefined);
     return option ? { outcome: { outcome: "selected", optionId: option.optionId } } : { outcome: { outcome: "cancelled" } };
