@@ -1,4 +1,4 @@
-import * as acp from "@agentclientprotocol/sdk";
+import type * as acp from "@agentclientprotocol/sdk";
 import { type PodPlace, stopLeftoverProcesses, stopNotedProcess } from "../../runtime/noted-process.ts";
 import type { PodProcess } from "../../runtime/runtime.ts";
 
@@ -39,6 +39,7 @@ export class AcpProcess {
   readonly exited: Promise<void>;
 
   private constructor(
+    sdk: typeof acp,
     private place: PodPlace,
     private process: PodProcess,
     private pidFile: string,
@@ -63,14 +64,14 @@ export class AcpProcess {
       },
     });
     const input = new WritableStream<Uint8Array>({ write: (chunk) => process.write(chunk) });
-    const client = acp
+    const client = sdk
       .client({ name: "pier" })
       .onNotification("session/update", ({ params }) => {
         this.lastUpdateAt = Date.now();
         this.listener?.update(params.update);
       })
       .onRequest("session/request_permission", ({ params }) => this.listener?.permission(params) ?? Promise.resolve({ outcome: { outcome: "cancelled" as const } }));
-    this.connection = client.connect(acp.ndJsonStream(input, output, { maxMessageBytes: MAX_MESSAGE_BYTES }));
+    this.connection = client.connect(sdk.ndJsonStream(input, output, { maxMessageBytes: MAX_MESSAGE_BYTES }));
     this.exited = process.exited.then(() => this.connection.close(new Error("The agent ended.")));
   }
 
@@ -78,8 +79,10 @@ export class AcpProcess {
   static async start(place: PodPlace, sessionId: string, argv: string[], env: Record<string, string>): Promise<AcpProcess> {
     const pidFile = `${pidPrefix(sessionId)}${crypto.randomUUID()}.pid`;
     const wrapper = 'p="$0"; echo $$ > "$p"; if [ -n "$HOME" ]; then mkdir -p "$HOME"; fi; exec "$@"';
+    // The SDK is loaded as the first agent starts, not with Pier (its import costs some 25 ms of every start-up).
+    const sdk = await import("@agentclientprotocol/sdk");
     const process = await place.runtime.spawn(place.pod, ["bash", "-c", wrapper, pidFile, ...argv], { cwd: place.cwd, env });
-    return new AcpProcess(place, process, pidFile);
+    return new AcpProcess(sdk, place, process, pidFile);
   }
 
   /** Ends the session's agent processes a killed server left running (see stopLeftoverProcesses). */

@@ -1,4 +1,4 @@
-import * as acp from "@agentclientprotocol/sdk";
+import type * as acp from "@agentclientprotocol/sdk";
 import { eq } from "drizzle-orm";
 import type { Agent } from "../../agents/agents.ts";
 import type { AgentLaunch } from "../../agents/agent-supply.ts";
@@ -58,6 +58,8 @@ interface Live {
   acpSessionId: string;
   /** What the process was started with; a change (another agent, program, key or model) starts a new one. */
   fingerprint: string;
+  /** How it was started, and for which definition of the agent in which pod: a later turn there needs no new look in the pod. */
+  launch?: { command: string[]; env: Record<string, string>; for: string };
 }
 
 /**
@@ -90,7 +92,11 @@ export class AcpEngine implements ChatEngine {
     const key = { repoId: session.repoId, userId: session.userId };
     const shell = await this.deps.pods.ensure(getRepo(this.deps.db, session.repoId), session.userId);
     turn.begin();
-    const launch = await this.launched(agent, key, shell, turn.signal);
+    // Finding how to start the agent looks in the pod (a docker exec): a later turn to the agent running there reuses what its start found.
+    const launchedFor = JSON.stringify([agent, shell.pod.id]);
+    const running = this.live.get(session.id);
+    const known = running && !running.process.ended && running.launch?.for === launchedFor ? running.launch : null;
+    const launch = known ?? (await this.launched(agent, key, shell, turn.signal));
     if ("unavailable" in launch) {
       if (!turn.signal.aborted) turn.record({ kind: "error", message: `${agent.name} cannot start in your pod: ${launch.unavailable}` });
       return;
@@ -100,6 +106,7 @@ export class AcpEngine implements ChatEngine {
     const place: PodPlace = { runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath };
     const live = await this.liveFor(session, agent, place, launch.command, env, this.deps.mcpServers(session), turn);
     if (!live) return;
+    live.launch = { command: launch.command, env: launch.env, for: launchedFor };
     this.deps.refusal(session.id);
     await new AcpTurn(turn, live, agent).run(text);
     // What the agent makes of a refused credential blames its own key (the gateway's token): Pier says whose, and what to do.
@@ -197,7 +204,7 @@ export class AcpEngine implements ChatEngine {
   private async openSession(session: Session, agent: Agent, place: PodPlace, process: AcpProcess, mcpServers: acp.McpServer[], stopped: string | null, turn: Turn): Promise<string> {
     const { agent: peer } = process.connection;
     const init = await peer.request("initialize", {
-      protocolVersion: acp.PROTOCOL_VERSION,
+      protocolVersion: (await import("@agentclientprotocol/sdk")).PROTOCOL_VERSION,
       clientCapabilities: { fs: { readTextFile: false, writeTextFile: false }, terminal: false },
       clientInfo: { name: "pier", version: "1" },
     });
