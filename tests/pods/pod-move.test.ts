@@ -152,6 +152,21 @@ describe("moving a pod between Docker engines", () => {
     await expectTerminalWorks("BACK-HOME");
   }, 600_000);
 
+  test("a target engine that is not answering is refused with 503 naming it, and the pod carries on where it is", async () => {
+    const before = await podOf();
+    await engine.stop();
+    try {
+      const refused = await call("POST", `/api/pods/${before.containerId}/move`, { dockerEngine: "far" });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe("engine_unreachable");
+      expect(refused.body.error.message).toContain("far");
+      expect(await podOf()).toEqual(before);
+      await expectWorkThere(null, before.containerId);
+    } finally {
+      await engine.start();
+    }
+  }, 300_000);
+
   test("with the local engine drained, a new person's pod goes to the far engine", async () => {
     expect((await call("PATCH", "/api/config/docker-engines/local", { draining: true })).status).toBe(200);
     try {
