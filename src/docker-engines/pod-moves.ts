@@ -66,11 +66,8 @@ export class PodMoves {
     return this.notices.get(podKeyString(key)) ?? null;
   }
 
-  /**
-   * Checks the move and starts it; resolves with what was started while the move runs on. `done`
-   * resolves when the move has ended, either way (how it ended is told to the pod's sessions).
-   */
-  async start(actor: Actor, podId: string, input: MovePodInput): Promise<MoveStarted & { done: Promise<void> }> {
+  /** Checks the move and starts it; resolves with what was started while the move runs on (how it ends is told to the pod's sessions). */
+  async start(actor: Actor, podId: string, input: MovePodInput): Promise<MoveStarted> {
     assertAdmin(actor);
     const runtime = this.deps.runtime;
     if (!runtime) throw new AppError(409, "no_docker_engines", "Pier runs sessions as processes on its own machine here: there is no Docker engine to move a pod to.");
@@ -92,9 +89,10 @@ export class PodMoves {
     for (const engine of [to, from]) {
       if (!(await runtime.engineAnswersNow(engine.id))) throw new AppError(503, "engine_unreachable", `The Docker engine ${engine.name} is not answering, so the pod stays where it is; try again once it answers.`);
     }
-    const moving = this.deps.pods.whileMoving(key, () => this.move(runtime, key, repo, from, to));
+    // A failure is told to the pod's sessions and logged where it happens (see move).
+    void this.deps.pods.whileMoving(key, () => this.move(runtime, key, repo, from, to)).catch(() => undefined);
     this.deps.audit.record(actor, "pod_moved", { kind: "pod", id: podId, name: repo.name }, { detail: `${from.name} → ${to.name}` });
-    return { repoId: key.repoId, userId: key.userId, pod: this.deps.pods.view(key.repoId, key.userId), movingTo: to.id, done: moving.catch(() => undefined) };
+    return { repoId: key.repoId, userId: key.userId, pod: this.deps.pods.view(key.repoId, key.userId), movingTo: to.id };
   }
 
   private async move(runtime: PlacedRuntime, key: PodKey, repo: Repo, from: DockerEngine, to: DockerEngine): Promise<void> {

@@ -12,7 +12,7 @@ import { requireActor } from "../auth.ts";
 export function podApi(pier: Pier) {
   return new Elysia({ prefix: "/api/pods" }).post("/:id/move", async (ctx) => {
     const actor = requireActor(pier, ctx);
-    const { done: _, ...started } = await pier.podMoves.start(actor, ctx.params.id, readInput(MovePodInput, ctx.body));
+    const started = await pier.podMoves.start(actor, ctx.params.id, readInput(MovePodInput, ctx.body));
     ctx.set.status = 202;
     return started;
   });
