@@ -1,14 +1,23 @@
 // The session page: live provisioning progress, and the resizable, collapsible panes.
 
-// How Pier's copy of Claude Code for this pod stands ("Fetching Claude Code 2.1.330… 45 %", or why it failed).
+// Notices above the workspace, from one stream of the session's events: how Pier's copy of Claude
+// Code for this pod stands ("Fetching Claude Code 2.1.330… 45 %", or why it failed), and a move of
+// the pod to another Docker engine ("Moving your pod to far…", then how it ended).
 const claudeCodeNotice = document.querySelector("[data-claude-code-notice]");
+const podMoveNotice = document.querySelector("[data-pod-move-notice]");
 if (claudeCodeNotice) {
   const source = new EventSource(`/api/sessions/${encodeURIComponent(claudeCodeNotice.getAttribute("data-claude-code-notice"))}/events`);
   source.onmessage = (message) => {
     const event = JSON.parse(message.data);
-    if (event.type !== "claude-code") return;
-    claudeCodeNotice.textContent = event.notice ?? "";
-    claudeCodeNotice.hidden = !event.notice;
+    if (event.type === "claude-code") {
+      claudeCodeNotice.textContent = event.notice ?? "";
+      claudeCodeNotice.hidden = !event.notice;
+    }
+    if (event.type === "pod-move" && podMoveNotice) {
+      podMoveNotice.textContent = event.notice;
+      podMoveNotice.hidden = false;
+      podMoveNotice.classList.toggle("notice-warn", event.state === "failed");
+    }
   };
 }
 

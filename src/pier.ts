@@ -55,6 +55,7 @@ import { DockerEngines, LOCAL_ENGINE } from "./docker-engines/docker-engines.ts"
 import { BridgeBuild } from "./bridge/bridge-build.ts";
 import { Bridges } from "./bridge/bridges.ts";
 import { PlacedRuntime } from "./docker-engines/placed-runtime.ts";
+import { PodMoves } from "./docker-engines/pod-moves.ts";
 import { WATCH_EVERY_MS } from "./docker-engines/engine-watch.ts";
 import { Environments } from "./environments/environments.ts";
 import { EnvironmentImages } from "./environments/image-build.ts";
@@ -159,6 +160,8 @@ export interface Pier {
   /** The Docker engines pods are placed on: the local one and the ones admins add. */
   dockerEngines: DockerEngines;
   pods: Pods;
+  /** Moving a person's pod to another Docker engine (admins), its workspace copied. */
+  podMoves: PodMoves;
   /**
    * Connections to ports listening in pods (each pod's relay), and what listens there, for web
    * app previews; null on the local runtime, whose ports are the server's own.
@@ -432,6 +435,16 @@ export async function openPier(config: Config): Promise<OpenedPier> {
       else host?.podRebuilt();
     }
   });
+  // A pod moved to another engine: its person's live sessions of the repo stop what they run in it and carry on in the new one.
+  const podMoves = new PodMoves({ engines: dockerEngines, runtime: runtime instanceof PlacedRuntime ? runtime : null, pods, audit, bus,
+    repoOf: (repoId) => getRepo(db, repoId),
+    sessions: {
+      of: (key) => reads.allActive().filter((s) => s.repoId === key.repoId && s.userId === key.userId).map((s) => s.id),
+      pause: async (sessionId, note) => hosts.get(sessionId)?.pauseForMove(note),
+      resume: (sessionId, note) => hosts.get(sessionId)?.resumeAfterMove(note),
+    },
+    log: (line) => console.error(line),
+  });
   bus.subscribe("session.files-changed", null, ({ repoId }) => void sessions.syncFiles(repoId));
   // Worktrees name where pods reach Pier (.mcp.json, Claude Code's settings): after a restart
   // on another port, the live sessions' files follow at once.
@@ -643,6 +656,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     runtime,
     dockerEngines,
     pods,
+    podMoves,
     relays,
     previewPorts,
     previews,

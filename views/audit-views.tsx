@@ -32,6 +32,7 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   docker_engine_added: "Docker engine added",
   docker_engine_changed: "Docker engine changed",
   docker_engine_removed: "Docker engine removed",
+  pod_moved: "Pod moved",
 };
 
 /** Who did it, in words: a person by name, an agent after its person, a trigger by name, or Pier. */

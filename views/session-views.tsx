@@ -267,6 +267,8 @@ interface SessionPageProps extends PageProps {
   notices: Notice[];
   /** Pier's copy of Claude Code for this pod, while it is fetched or when it failed; else null. */
   claudeCodeNotice: string | null;
+  /** What a move of the session's pod to another Docker engine under way says ("Moving your pod to far…"); else null. */
+  podMoveNotice: string | null;
   /** The unattended run the session belongs to, with its task's title; null for a person's own session. */
   run: { view: RunView; taskTitle: string | null } | null;
   /** The repository's environment against the session's pod (outdated, refused keys, its error); null when not asked or unreadable. */
@@ -394,6 +396,13 @@ export function SessionPage(props: SessionPageProps) {
       {session.state === "active" ? (
         <p class="notice notice-warn" role="status" data-claude-code-notice={session.id} hidden={!props.claudeCodeNotice} safe>
           {props.claudeCodeNotice ?? ""}
+        </p>
+      ) : (
+        ""
+      )}
+      {session.state === "active" ? (
+        <p class="notice" role="status" data-pod-move-notice={session.id} hidden={!props.podMoveNotice} safe>
+          {props.podMoveNotice ?? ""}
         </p>
       ) : (
         ""

@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   "docker_engine_added",
   "docker_engine_changed",
   "docker_engine_removed",
+  "pod_moved",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -84,3 +84,9 @@ export const DockerEngineChangesInput = Type.Object({
 export type DockerEngineChangesInput = Static<typeof DockerEngineChangesInput>;
 
 export type TlsFiles = Static<typeof tlsFiles>;
+
+/** Where a pod is moved to: an engine's id or name. */
+export const MovePodInput = Type.Object({
+  dockerEngine: requiredText("dockerEngine", { trim: true, maxLength: 100, rule: "dockerEngine must be an engine's id or name, at most 100 characters.", description: "The Docker engine to move the pod to: its id or name." }),
+});
+export type MovePodInput = Static<typeof MovePodInput>;

@@ -105,6 +105,42 @@ export class PlacedRuntime implements Runtime {
     return (await this.answeringRuntime(pod.dockerEngine ?? LOCAL_ENGINE)).placeTool(pod, name, sourceDir);
   }
 
+  /** Whether the engine of that id answers now, asked afresh (a pod is about to be moved to it). */
+  engineAnswersNow(engineId: string): Promise<boolean> {
+    return this.watch.ask(this.watched(this.engineOf(engineId)));
+  }
+
+  /**
+   * Copies the person's workspace from the engine their pod is on to `toEngine`, as a tar stream
+   * out of the one and into the other (helper containers of `image`, the pod's own, on each), so
+   * it passes through Pier without Pier reading any of it. The copy there replaces any stale one.
+   */
+  async copyWorkspace(spec: PodSpec, image: string, toEngine: string, progress: Progress): Promise<void> {
+    const from = await this.answeringRuntime(this.placementOf(spec.key));
+    const to = await this.answeringRuntime(toEngine);
+    const { tar, done } = await from.workspaceTar(spec, image);
+    try {
+      await to.fillWorkspace(spec, image, tar, progress);
+    } finally {
+      await done();
+    }
+  }
+
+  /** The pod is on `engineId` from now on: its next making is there (a move, once its workspace is). */
+  placeOn(key: PodKey, engineId: string, image: string): void {
+    this.deps.engines.recordPlacement(key, engineId, image);
+  }
+
+  /** Removes the pod's container from an engine it is no longer placed on (the one it moved from, or a failed move's target). */
+  async removePodFrom(engineId: string, key: PodKey): Promise<void> {
+    await (await this.answeringRuntime(engineId)).removePod(key);
+  }
+
+  /** Removes the person's workspace from an engine their pod is no longer placed on (see DockerRuntime.dropWorkspace). */
+  async dropWorkspaceFrom(engineId: string, spec: PodSpec, image: string): Promise<void> {
+    await (await this.answeringRuntime(engineId)).dropWorkspace(spec, image);
+  }
+
   /** The orphans of every engine that answers: one that does not is left for the next listing. */
   async listOrphans(isKnown: (key: PodKey) => boolean): Promise<OrphanPod[]> {
     const engines = this.deps.engines.list().filter((engine) => !this.watch.isDown(engine.id));

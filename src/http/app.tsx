@@ -45,6 +45,7 @@ import { policyApi } from "./api/policy-routes.ts";
 import { mcpServerApi } from "./api/mcp-server-routes.ts";
 import { agentApi } from "./api/agent-routes.ts";
 import { dockerEngineApi } from "./api/docker-engine-routes.ts";
+import { podApi } from "./api/pod-routes.ts";
 import { triggerApi } from "./api/trigger-routes.ts";
 import { automationPages } from "./pages/automation-pages.tsx";
 import { previewApi } from "./api/preview-routes.ts";
@@ -142,6 +143,7 @@ export function createApp(pier: Pier) {
     .use(mcpServerApi(pier))
     .use(agentApi(pier))
     .use(dockerEngineApi(pier))
+    .use(podApi(pier))
     .use(triggerApi(pier))
     .use(repoApi(pier))
     .use(sessionApi(pier))

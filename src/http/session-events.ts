@@ -24,7 +24,8 @@ export interface SessionPort extends ListeningPort {
  * change of one of its pull requests, whether GitHub is limiting the rate of Pier's requests
  * (with when checks resume, as an ISO time), each change of the task it is linked to (null
  * once that task is deleted), its cost whenever Pier's model gateway records a response, each
- * step of the unattended run it belongs to, if any, and, while it is live, the ports listening in its pod.
+ * step of the unattended run it belongs to, if any, and, while it is live, the ports listening in its pod
+ * and how a move of its pod to another Docker engine goes.
  */
 export type SessionStreamEvent =
   | SessionEvent
@@ -38,7 +39,9 @@ export type SessionStreamEvent =
   /** The unattended run the session belongs to moved on (its state, a round, its pull request). */
   | { type: "run"; runId: string; state: RunState }
   /** What listens in the session's pod: said as the stream opens, then at each change (a server started or stopped). */
-  | { type: "ports"; ports: SessionPort[] };
+  | { type: "ports"; ports: SessionPort[] }
+  /** The session's pod is being moved to another Docker engine (said as the stream opens, while it is), has moved, or could not be. */
+  | { type: "pod-move"; state: "moving" | "moved" | "failed"; notice: string };
 
 /**
  * The GitHub client only remembers a rate limit (nothing is published when one starts), so an
@@ -113,6 +116,8 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
     const watchesPorts = LIVE_STATES.includes(session.state);
     let portsHeard = false;
     const tellPorts = (ports: ListeningPort[]) => send({ type: "ports", ports: sessionPorts(pier, session, ports, https) });
+    const moving = watchesPorts ? pier.podMoves.noticeFor(pod) : null;
+    if (moving) send({ type: "pod-move", state: "moving", notice: moving });
     if (watchesPorts) {
       void pier.previewPorts.list(pod).then((ports) => {
         if (!portsHeard) tellPorts(ports);
@@ -134,6 +139,7 @@ export function sessionEventStream(pier: Pier, sessionId: string, abort: AbortSi
       ...(runId ? [pier.bus.subscribe("run.changed", runId, ({ run }) => send({ type: "run", runId: run.id, state: run.state }))] : []),
       ...(watchesPorts
         ? [
+            pier.bus.subscribe("pod.move", podKeyString(pod), ({ state, notice }) => send({ type: "pod-move", state, notice })),
             pier.previewPorts.watch(pod),
             pier.bus.subscribe("preview.ports", podKeyString(pod), ({ ports }) => {
               portsHeard = true;

@@ -15,7 +15,7 @@ import { StepOutput } from "../environments/step-output.ts";
 import { parseEnvOutput, withContainerEnv } from "../environments/container-env.ts";
 import { ONCE_PER_POD, type OpeningSession, PodLifecycle } from "../environments/pod-lifecycle.ts";
 import { MIRROR_HTTP_ROOT } from "../mirror-http/mirror-http.ts";
-import { type OrphanPod, type Pod, type PodKey, type PodMount, type PodSpec, type Progress, type Runtime, onPiersDisk } from "../runtime/runtime.ts";
+import { type OrphanPod, type Pod, type PodKey, type PodMount, type PodSpec, type Progress, type Runtime, onPiersDisk, podKeyString } from "../runtime/runtime.ts";
 import type { PodShell } from "../workspaces/pod-script.ts";
 import { Workspace } from "../workspaces/workspace.ts";
 import { removeImportedLegacyClone } from "./legacy-layout.ts";
@@ -66,6 +66,8 @@ export class Pods {
   private removingLegacy = new Map<string, Promise<void>>();
   private readyListeners: Array<(key: PodKey, shell: PodShell) => void> = [];
   private rebuiltListeners: Array<(key: PodKey, phase: "before" | "after") => void> = [];
+  /** The moves to another engine under way, by pod: its making waits for its move, or it would start again where it is leaving. */
+  private moving = new Map<string, Promise<unknown>>();
   /** What a new pod is made from (see connectEnvironments); until connected, the repo's image or the default one. */
   private environments: PodEnvironmentResolver | null = null;
   /** The environment's lifecycle commands, with what has run kept on each pod's row. */
@@ -121,6 +123,45 @@ export class Pods {
    * their work (only what was installed into the container itself, as any re-creation does).
    */
   async ensure(repo: Repo, userId: string, progress: Progress = () => {}, forSession?: string): Promise<PodShell> {
+    await this.moving.get(podKeyString({ repoId: repo.id, userId }))?.catch(() => undefined);
+    return this.ensureNow(repo, userId, progress, forSession);
+  }
+
+  /**
+   * Runs `work`, a move of the person's pod to another engine, while every other making of that
+   * pod waits for it to end (a terminal reconnecting, a turn starting); a second move of it is
+   * refused while one is under way.
+   */
+  whileMoving<T>(key: PodKey, work: () => Promise<T>): Promise<T> {
+    const id = podKeyString(key);
+    if (this.moving.has(id)) throw new AppError(409, "pod_moving", "This pod is being moved already; wait for that move to end.");
+    const running = work().finally(() => this.moving.delete(id));
+    this.moving.set(id, running);
+    return running;
+  }
+
+  /** Makes the pod on the engine it was just moved to: the move holds the pod (see whileMoving), so this does not wait for it. */
+  ensureMoved(repo: Repo, userId: string, progress: Progress): Promise<PodShell> {
+    return this.ensureNow(repo, userId, progress);
+  }
+
+  /** The pod whose container has this id (the API's pod id, as a session's podId says), or null. */
+  keyOfContainer(containerId: string): PodKey | null {
+    const row = this.deps.db.select({ repoId: pods.repoId, userId: pods.userId }).from(pods).where(eq(pods.containerId, containerId)).get();
+    return row ?? null;
+  }
+
+  /** What the person's pod of the repo is made from, for the runtime's parts of a move (its workspace, where it goes). */
+  specFor(repo: Repo, userId: string): PodSpec {
+    return this.spec(repo, { repoId: repo.id, userId });
+  }
+
+  /** The pod's credential for the mirror stops working (its container is going; the next one gets a new one). */
+  revokeCredential(key: PodKey): void {
+    this.deps.credentials.revoke(key);
+  }
+
+  private async ensureNow(repo: Repo, userId: string, progress: Progress = () => {}, forSession?: string): Promise<PodShell> {
     const key = { repoId: repo.id, userId };
     this.prepareWorkspace(key);
     await this.deps.mirrors.ensure(repo);

@@ -9,6 +9,7 @@ import { dockerMessage, followProgress } from "./docker-progress.ts";
 import { copyImage } from "./image-copy.ts";
 import { dirArchive, podArchive } from "./pod-archive.ts";
 import { ExecFrames } from "./exec-frames.ts";
+import { emptyWorkspace, fillWorkspace, type WorkspacePlace, workspaceTar } from "./workspace-copy.ts";
 import { BoundedOutput, DEFAULT_MAX_OUTPUT_BYTES, EARLY_STDERR_BYTES, OutputFanout, engineUnreachable, PodGone, podKeyString } from "./runtime.ts";
 import type {
   PodProcess,
@@ -251,6 +252,44 @@ export class DockerRuntime implements Runtime {
     } finally {
       await filler.remove({ force: true }).catch(() => undefined);
     }
+  }
+
+  /**
+   * The person's workspace on this engine as a tar stream the engine makes (for a pod being moved
+   * away), read through a helper container of `image`, an image this engine has (the pod's own).
+   */
+  async workspaceTar(spec: PodSpec, image: string): Promise<{ tar: NodeJS.ReadableStream; done(): Promise<void> }> {
+    return workspaceTar(this.docker, await this.workspacePlace(spec, image));
+  }
+
+  /**
+   * Makes a workspace's tar stream the person's workspace on this engine (for a pod being moved
+   * here): `image` fetched or copied here first if missing, the volume made off Pier's disk, and
+   * whatever an earlier copy left there removed before it is unpacked.
+   */
+  async fillWorkspace(spec: PodSpec, image: string, tar: NodeJS.ReadableStream, progress: Progress): Promise<void> {
+    await this.ensureImage(image, progress);
+    if (this.offDisk) await this.ensureVolumes(spec);
+    await fillWorkspace(this.docker, await this.workspacePlace(spec, image), tar);
+  }
+
+  /**
+   * Removes the person's workspace from this engine once their pod has moved away and started
+   * elsewhere: the volume, off Pier's disk; on it, what is in their directory (the directory stays).
+   */
+  async dropWorkspace(spec: PodSpec, image: string): Promise<void> {
+    if (!this.offDisk) return emptyWorkspace(this.docker, await this.workspacePlace(spec, image));
+    await this.docker.getVolume(spec.remote!.workspaceVolume).remove().catch((error: Error & { statusCode?: number }) => {
+      if (error.statusCode !== 404) throw new Error(`Could not remove the workspace volume: ${dockerMessage(error)}`);
+    });
+  }
+
+  /** Where a helper container sees the person's workspace on this engine: the pod's own volume, or their directory bound in. */
+  private async workspacePlace(spec: PodSpec, image: string): Promise<WorkspacePlace> {
+    const mount: Docker.MountSettings = this.offDisk
+      ? { Type: "volume", Source: spec.remote!.workspaceVolume, Target: spec.workDir }
+      : { Type: "bind", Source: (await this.hostPathResolver())(spec.workDir), Target: spec.workDir };
+    return { image, workDir: spec.workDir, mount, labels: { [LABEL_INSTANCE]: this.instanceId } };
   }
 
   /**

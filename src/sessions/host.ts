@@ -71,6 +71,8 @@ export class SessionHost {
   private sockets = new Set<SessionSocket>();
   /** What the next new shell says first: the setup script's output, or that the terminal's pod was lost; until a terminal opens. */
   private note: string | null = null;
+  /** The note says why Pier itself replaced the pod (a rebuild, a move): losing the old shell says nothing else. */
+  private noteOfPier = false;
   private reopening = false;
   /** Server shutdown: no terminal is opened again. */
   private detached = false;
@@ -132,6 +134,7 @@ export class SessionHost {
     };
     opening.then((host) => {
       this.note = null;
+      this.noteOfPier = false;
       host.onExit((lost) => {
         forget();
         if (lost) void this.reopenAfterLoss();
@@ -147,7 +150,7 @@ export class SessionHost {
    * again from here: the next action in the session provisions it.
    */
   private async reopenAfterLoss(): Promise<void> {
-    if (this.note !== POD_REBUILT_NOTE) this.note = POD_RESTARTED_NOTE;
+    if (!this.noteOfPier) this.note = POD_RESTARTED_NOTE;
     if (this.reopening) return;
     this.reopening = true;
     console.error(`[pier] session ${this.session.id} lost its terminal's pod; opening it again once the engine answers`);
@@ -168,7 +171,7 @@ export class SessionHost {
 
   /** The pod is about to be made again from a new environment: the shell that opens next says so. */
   podRebuilding(): void {
-    this.note = POD_REBUILT_NOTE;
+    this.podReplacing(POD_REBUILT_NOTE);
   }
 
   /**
@@ -176,10 +179,35 @@ export class SessionHost {
    * the terminal opens again in the new one, its shell saying why first.
    */
   podRebuilt(): void {
-    this.podRebuilding();
+    this.podReplaced(POD_REBUILT_NOTE);
+  }
+
+  /**
+   * The pod is being moved to another engine: the turn under way stops and the agent's processes
+   * in the pod end (the session stays active, its worktree as it is); the shell that opens next,
+   * in the pod where it ends up, says `note` first.
+   */
+  async pauseForMove(note: string): Promise<void> {
+    this.podReplacing(note);
+    await this.conversation?.interrupt();
+    await this.parts.stopAgentProcesses(this.session.id);
+  }
+
+  /** The pod is running again after a move (on its new engine, or where it was if the move failed): its terminal opens again there. */
+  resumeAfterMove(note: string): void {
+    this.podReplaced(note);
+  }
+
+  private podReplacing(note: string): void {
+    this.note = note;
+    this.noteOfPier = true;
+  }
+
+  private podReplaced(note: string): void {
+    this.podReplacing(note);
     if (this.state !== "active" || this.detached) return;
     this.terminal().catch((error: unknown) => {
-      console.error(`[pier] the terminal of session ${this.session.id} could not open in its rebuilt pod:`, error instanceof Error ? error.message : error);
+      console.error(`[pier] the terminal of session ${this.session.id} could not open in its pod again:`, error instanceof Error ? error.message : error);
     });
   }
 

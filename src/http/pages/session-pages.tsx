@@ -88,7 +88,7 @@ export function sessionPages(pier: Pier) {
       return (
         <SessionPage viewer={viewer} {...common} session={session} repo={repo} pod={pod} dockerEngine={pod && pier.runtime.kind === "docker" ? pier.dockerEngines.find(pod.dockerEngine)?.name : undefined}
           prPanel={await prPanel(pier, viewer, session, repo)} task={sessionTask(pier, viewer, session)} notices={notices}
-          claudeCodeNotice={await pier.claudeCode.noticeFor(session)} run={sessionRun(pier, viewer, session)} environment={environment}
+          claudeCodeNotice={await pier.claudeCode.noticeFor(session)} podMoveNotice={pier.podMoves.noticeFor(session)} run={sessionRun(pier, viewer, session)} environment={environment}
           ownSession={session.userId === viewer.id} previewFramed={pier.previews.framable(pierRequestOf(pier, ctx.request).https)} />
       );
     })
