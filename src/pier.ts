@@ -21,6 +21,7 @@ import { recordLeftoverUsage } from "./costs/usage-in-flight.ts";
 import type { Config } from "./infra/config.ts";
 import { type Db, openDatabase, pingDatabase } from "./infra/db.ts";
 import { EventBus } from "./infra/events.ts";
+import { AppError, errorMessage } from "./infra/errors.ts";
 import { GitHub } from "./github/client.ts";
 import { githubWeb } from "./github/web.ts";
 import { PullRequests } from "./prs/pull-requests.ts";
@@ -344,7 +345,14 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     socketOf: (key, name) => (name === "services" ? services.socketPath(key) : name === "holder" ? services.holderSocket(key) : services.relaySocket(key)),
     podOf: (key) => pods.runningShell(key),
   });
-  if (bridges) pods.onReady((key, shell) => void bridges.ensure(key, shell).catch(() => {}));
+  // A pod on another engine is handed out once its bridge has said hello: its first clone asks Pier for its credential through it.
+  if (bridges) {
+    pods.onConnect((key, shell) =>
+      bridges.ensure(key, shell).catch((error: unknown) => {
+        throw error instanceof AppError ? error : new AppError(503, "bridge_unavailable", `Your pod runs on another Docker engine and reaches Pier through its bridge, which did not start (${errorMessage(error)}); Pier tries again in a moment.`);
+      }),
+    );
+  }
   const environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage, featureRegistryAllowPrivate: config.featureRegistryAllowPrivate,
     images: runtime.kind === "docker"
       ? new EnvironmentImages({ docker: dockerClient(config.dockerHost), mirrors, scratchDir: join(config.dataDir, "environment-builds"), network: () => config.podNetwork, instanceId: settings.instanceId() })
