@@ -8,8 +8,8 @@
  * In one pod there, one session of each kind: Pier's own agent runs its tools in the pod and
  * launches an admin's MCP server there (the launcher asks Pier through the services socket, which
  * the pod reaches through its bridge); a push from its worktree goes through the credential helper
- * to the repo's origin; Claude Code (from the engine's tools volume) answers through the gateway,
- * metered in the session's ledger.
+ * to the repo's origin; Claude Code (from the engine's tools volume) and opencode (an ACP agent
+ * from the same volume) answer through the gateway, metered in the session's ledger.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
@@ -31,6 +31,9 @@ const API_KEY = "sk-ant-remote-conformance-0000000000";
 const GITHUB_TOKEN = "ghp_remoteConformance0000000000";
 const MCP_SECRET = "echo-secret-far-away-5a1d";
 const MODEL = "claude-sonnet-4-6";
+
+/** opencode names its sessions with a request of its own; those are answered apart from the script. */
+const isTitleRequest = (body: any) => JSON.stringify(body.system ?? "").includes("title") && !JSON.stringify(body.tools ?? []).includes("bash");
 
 describe("a session on another Docker engine, as on the local one", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pier-remote-conform-"));
@@ -177,4 +180,27 @@ describe("a session on another Docker engine, as on the local one", () => {
     expect((await inPod(session, `readlink ${ran![1]}`)).stdout).toStartWith("/opt/pier-tools/claude-code-");
     await api("POST", `/api/sessions/${session.id}/end`, {});
   }, 600_000);
+
+  test("opencode, an ACP agent supplied from the engine's tools volume, answers a turn and runs its tool in the pod", async () => {
+    const session = await activeSession(pier, cookie, { repoId, engine: "acp", agent: "opencode", model: MODEL });
+    expect(session.podId).toBe(agentSession.podId);
+    anthropic.scriptWhen(isTitleRequest, { text: "Far" }, { text: "Far" }, { text: "Far" });
+    anthropic.script(
+      { toolUse: { name: "bash", input: { command: "echo opencode-was-here > oc.txt && cat oc.txt", description: "Write" } }, usage: { input_tokens: 900, output_tokens: 40 } },
+      { text: "Hello from opencode, far away.", usage: { input_tokens: 1000, output_tokens: 200 } },
+    );
+    const chat = await ChatClient.connect(pier.url, session.id, headers());
+    // The first turn waits for opencode's build to be fetched (once per machine) and copied to the engine.
+    const events = await chat.turn("Say hello.", 600_000);
+    chat.close();
+    expect(events.filter((e) => e.type === "error")).toEqual([]);
+    expect(events.find((e) => e.type === "assistant_message")!.text).toBe("Hello from opencode, far away.");
+    const result = events.find((e) => e.type === "tool_result")!;
+    expect(result.isError).toBe(false);
+    expect(result.output).toContain("opencode-was-here");
+    expect((await inPod(session, "cat oc.txt")).stdout).toBe("opencode-was-here\n");
+    expect((await inPod(session, "ps -eo args")).stdout).toMatch(/\/opt\/pier-tools\/\S+\/bin\/opencode acp/);
+    expect((await ledgerOf(session))!.outputTokens).toBeGreaterThanOrEqual(240);
+    await api("POST", `/api/sessions/${session.id}/end`, {});
+  }, 900_000);
 });
