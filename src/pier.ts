@@ -341,7 +341,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     socketOf: (key, name) => (name === "services" ? services.socketPath(key) : name === "holder" ? services.holderSocket(key) : services.relaySocket(key)),
     podOf: (key) => pods.runningShell(key),
   });
-  if (bridges) pods.onReady((key, shell) => void bridges.ensure(key, shell).catch(() => {}));
+  if (bridges) pods.onConnect((key, shell) => bridges.ensure(key, shell));
   const environments = new Environments({ db, mirrors, defaultImage: config.workspaceImage, featureRegistryAllowPrivate: config.featureRegistryAllowPrivate,
     images: runtime.kind === "docker"
       ? new EnvironmentImages({ docker: dockerClient(config.dockerHost), mirrors, scratchDir: join(config.dataDir, "environment-builds"), network: () => config.podNetwork, instanceId: settings.instanceId() })

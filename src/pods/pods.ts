@@ -65,6 +65,7 @@ export class Pods {
   private lastOrphans: OrphanPod[] = [];
   private removingLegacy = new Map<string, Promise<void>>();
   private readyListeners: Array<(key: PodKey, shell: PodShell) => void> = [];
+  private connections: Array<(key: PodKey, shell: PodShell) => Promise<void>> = [];
   private rebuiltListeners: Array<(key: PodKey, phase: "before" | "after") => void> = [];
   /** What a new pod is made from (see connectEnvironments); until connected, the repo's image or the default one. */
   private environments: PodEnvironmentResolver | null = null;
@@ -98,6 +99,15 @@ export class Pods {
    */
   onReady(listener: (key: PodKey, shell: PodShell) => void): void {
     this.readyListeners.push(listener);
+  }
+
+  /**
+   * `connect` links a pod to Pier before it is handed out (its bridge, on another engine): what
+   * runs in it next (a session's git, through the credential helper) dials Pier's sockets at once.
+   * Its failure fails the pod's ensure, with its reason, rather than what dials them after.
+   */
+  onConnect(connect: (key: PodKey, shell: PodShell) => Promise<void>): void {
+    this.connections.push(connect);
   }
 
   /** Whether the engine the person's pod of the repo is on answers now (always, where there is none). */
@@ -144,6 +154,7 @@ export class Pods {
     const environment = pod.created && "config" in made ? { envHash: pod.envHash ?? null, envConfig: made.config ? JSON.stringify(made.config) : null } : {};
     this.record(key, { containerId: pod.id, image: pod.image, state: "running", ...environment }, true);
     const shell = { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.workspacesDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
+    for (const connect of this.connections) await connect(key, shell);
     for (const listener of this.readyListeners) listener(key, shell);
     return shell;
   }

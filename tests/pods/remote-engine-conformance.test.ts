@@ -17,6 +17,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { costOf, priceOf } from "../../src/costs/costs.ts";
+import { findUserByUsername } from "../../src/auth/users.ts";
+import { podServicesDir } from "../../src/repos/layout.ts";
+import { getRepo } from "../../src/repos/repos.ts";
 import { ChatClient } from "../support/chat-client.ts";
 import { claudeCodeOnHost } from "../support/claude-code.ts";
 import { type FakeAnthropic, startFakeAnthropic } from "../support/fake-anthropic.ts";
@@ -99,6 +102,17 @@ describe("a session on another Docker engine, as on the local one", () => {
     await github?.stop();
     await anthropic?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }, 120_000);
+
+  test("a pod made there is handed out with its bridge up: the credential helper gets Pier's answer at once", async () => {
+    // Another person's pod, new: a session's git runs in it as soon as it is handed out.
+    await api("POST", "/api/users", { username: "far-member", password: "far member password 1", role: "member" });
+    const member = findUserByUsername(pier.pier.db, "far-member")!.id;
+    const shell = await pier.pier.pods.ensure(getRepo(pier.pier.db, repoId), member);
+    const helper = join(podServicesDir(dataDir, repoId, member), "git-credential-pier");
+    const asked = await shell.runtime.exec(shell.pod, ["sh", "-c", `printf 'protocol=http\\nhost=${new URL(pier.url).host}\\n\\n' | ${helper} get`], { cwd: "/", timeoutMs: 30_000 });
+    expect(asked.stdout).toContain("username=");
+    expect(asked.stdout).toMatch(/password=\S+/);
   }, 120_000);
 
   test("Pier's agent reads, writes and runs in the pod there", async () => {
