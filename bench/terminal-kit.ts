@@ -201,9 +201,9 @@ export async function preparePrompt(shell: Shell): Promise<void> {
   shell.reset();
 }
 
-/** A bench's own Pier with a signed-in user and a repository; `session()` starts one and waits until it is active. */
-export async function benchPier(name: string) {
-  const pier = await startBenchPier(name);
+/** A bench's own Pier (with `env` over startBenchPier's) with a signed-in user and a repository; `session()` starts one and waits until it is active. */
+export async function benchPier(name: string, env: Record<string, string> = {}) {
+  const pier = await startBenchPier(name, env);
   const base = pier.base;
   let token = "";
   let cookie = "";
