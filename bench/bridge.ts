@@ -32,7 +32,8 @@ async function echoTimes(shell: Shell): Promise<number[]> {
 }
 
 const engine = await startSecondEngine();
-const pier = await benchPier("bridge");
+// Pods on another engine clone from Pier's /git, so they need a network that reaches Pier.
+const pier = await benchPier("bridge", { PIER_POD_NETWORK: "host" });
 try {
   await pier.post("/api/config/docker-engines", { name: "second", host: engine.host });
   const remoteRepo = await pier.repo("bridge-remote", { dockerEngine: "second" });
