@@ -48,12 +48,15 @@ export async function closeForGood(pier: TestPier): Promise<void> {
   // Pods outlive Pier by design too: a test's go with it (as the tests that remove their own do
   // first), or they would run on after the suite.
   if (!local) for (const repo of listRepos(pier.pier.db)) await pier.pier.pods.removeAll(repo.id).catch(() => undefined);
+  const instance = local ? null : pier.pier.settings.instanceId();
   await pier.close();
-  if (!local) {
+  if (instance) {
     // A live session's terminal may have made its pod again while it was being removed: once Pier
-    // has stopped nothing makes one, so whatever of this Pier's is left goes now.
-    const { runtime } = pier.pier;
-    for (const pod of await runtime.listOrphans(() => false).catch(() => [])) await runtime.removeOrphan(pod.id).catch(() => undefined);
+    // has stopped nothing makes one, so whatever of this Pier's is left on the engine goes now
+    // (asked of the engine itself: Pier's own door to it is closed with its database).
+    const listed = Bun.spawnSync(["docker", "ps", "-aq", "--filter", `label=pier.instance=${instance}`], { stderr: "ignore" });
+    const ids = listed.stdout.toString().split("\n").filter(Boolean);
+    if (ids.length > 0) Bun.spawnSync(["docker", "rm", "-f", ...ids], { stdout: "ignore", stderr: "ignore" });
     return;
   }
   // Each session has its own tmux server, named after this Pier.
