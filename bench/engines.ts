@@ -11,27 +11,10 @@
 import { cpus } from "node:os";
 import { startSecondEngine } from "../tests/support/second-engine.ts";
 import { benchApi, removeRepoPods, sessionUntilActive } from "./pier-process.ts";
-import { type Row, type Shell, arg, benchPier, percentile, report } from "./terminal-kit.ts";
+import { type Row, arg, benchPier, echoTimes, percentile, report } from "./terminal-kit.ts";
 
 const runs = arg("runs", 5);
 const keys = arg("keys", 200);
-
-async function echoTimes(shell: Shell): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < keys; i++) {
-    const ch = String.fromCharCode(97 + (i % 26));
-    shell.reset();
-    const started = performance.now();
-    shell.send(ch);
-    await shell.until(new RegExp(ch), 10_000);
-    times.push(performance.now() - started);
-  }
-  // Ctrl+U: the typed line is thrown away.
-  shell.reset();
-  shell.send("\x15");
-  await Bun.sleep(50);
-  return times;
-}
 
 const engine = await startSecondEngine();
 const pier = await benchPier("engines", { PIER_POD_NETWORK: "host" });
@@ -57,8 +40,8 @@ try {
   for (let i = 0; i < runs; i++) {
     start.pier.push(await warmStart(remoteRepo));
     start.raw!.push(await warmStart(localRepo));
-    const r = await echoTimes(remote);
-    const l = await echoTimes(local);
+    const r = await echoTimes(remote, keys);
+    const l = await echoTimes(local, keys);
     p50.pier.push(percentile(r, 0.5));
     p50.raw!.push(percentile(l, 0.5));
     p99.pier.push(percentile(r, 0.99));

@@ -369,3 +369,21 @@ export function arg(name: string, fallback: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
   return value;
 }
+
+/** Keystroke echo: `keys` single characters typed at the prompt, each timed until its echo is seen; the line is thrown away after. */
+export async function echoTimes(shell: Shell, keys: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < keys; i++) {
+    const ch = String.fromCharCode(97 + (i % 26));
+    shell.reset();
+    const started = performance.now();
+    shell.send(ch);
+    await shell.until(new RegExp(ch), 10_000);
+    times.push(performance.now() - started);
+  }
+  // Ctrl+U: the typed line is thrown away.
+  shell.reset();
+  shell.send("\x15");
+  await Bun.sleep(50);
+  return times;
+}

@@ -6,27 +6,10 @@
  * Run: bun bench/terminal.ts [keys=200] [runs=5]   (needs a Docker engine)
  */
 import { cpus } from "node:os";
-import { type Row, type Shell, arg, benchPier, percentile, rawShell, report } from "./terminal-kit.ts";
+import { type Row, arg, benchPier, echoTimes, percentile, rawShell, report } from "./terminal-kit.ts";
 
 const keys = arg("keys", 200);
 const runs = arg("runs", 5);
-
-async function echoTimes(shell: Shell): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < keys; i++) {
-    const ch = String.fromCharCode(97 + (i % 26));
-    shell.reset();
-    const started = performance.now();
-    shell.send(ch);
-    await shell.until(new RegExp(ch), 10_000);
-    times.push(performance.now() - started);
-  }
-  // Ctrl+U: the typed line is thrown away.
-  shell.reset();
-  shell.send("\x15");
-  await Bun.sleep(50);
-  return times;
-}
 
 const pier = await benchPier("echo");
 try {
@@ -37,8 +20,8 @@ try {
   const p50: Row = { bench: "echo", measure: "keystroke echo p50", command, unit: "ms", better: "extra", pier: [], raw: [], note: "target extra ≤ 1 ms" };
   const p99: Row = { bench: "echo", measure: "keystroke echo p99", command, unit: "ms", better: "extra", pier: [], raw: [], note: "target extra ≤ 5 ms" };
   for (let i = 0; i < runs; i++) {
-    const p = await echoTimes(viewer);
-    const r = await echoTimes(raw);
+    const p = await echoTimes(viewer, keys);
+    const r = await echoTimes(raw, keys);
     p50.pier.push(percentile(p, 0.5));
     p50.raw!.push(percentile(r, 0.5));
     p99.pier.push(percentile(p, 0.99));
