@@ -54,11 +54,11 @@ function fieldParts(props: { form: FormState; name: string; hint?: string }) {
   return { id, error, describedBy };
 }
 
-/** A field's frame: its label, the control, then its hint and its error. */
-function FieldFrame(props: PropsWithChildren<{ id: string; label: string; hint?: string; error?: string }>) {
+/** A field's frame: its label, the control, then its hint and its error; `modelsOf` names the engine field a model field follows (ModelField). */
+function FieldFrame(props: PropsWithChildren<{ id: string; label: string; hint?: string; error?: string; modelsOf?: string; hidden?: boolean }>) {
   const { id, error } = props;
   return (
-    <div class={error ? "field field-invalid" : "field"}>
+    <div class={error ? "field field-invalid" : "field"} data-models-of={props.modelsOf} hidden={props.hidden}>
       <label for={id} safe>
         {props.label}
       </label>
@@ -181,10 +181,7 @@ export function ModelField(props: { form: FormState; name: string; label: string
   const selected = offered.includes(wanted) ? wanted : offered[0];
   const none = props.service === "none";
   return (
-    <div class={error ? "field field-invalid" : "field"} data-models-of={`field-${props.engineField}`} hidden={none}>
-      <label for={id} safe>
-        {props.label}
-      </label>
+    <FieldFrame id={id} label={props.label} hint={props.hint} error={error} modelsOf={`field-${props.engineField}`} hidden={none}>
       <select id={id} name={props.name} disabled={none} aria-invalid={error ? "true" : undefined} aria-describedby={describedBy}>
         {props.models.map(([model, service]) => {
           const away = !offered.includes(model);
@@ -195,20 +192,6 @@ export function ModelField(props: { form: FormState; name: string; label: string
           );
         })}
       </select>
-      {props.hint ? (
-        <p class="hint" id={`${id}-hint`} safe>
-          {props.hint}
-        </p>
-      ) : (
-        ""
-      )}
-      {error ? (
-        <p class="field-error" id={`${id}-error`} role="alert" safe>
-          {error}
-        </p>
-      ) : (
-        ""
-      )}
-    </div>
+    </FieldFrame>
   );
 }
