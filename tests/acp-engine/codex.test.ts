@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { costOf, priceOf } from "../../src/costs/costs.ts";
-import { type AcpTestPier, startAcpTestPier } from "../support/acp-engine.ts";
+import { type AcpTestPier, startAcpTestPier, untilAsked } from "../support/acp-engine.ts";
 import { ChatClient } from "../support/chat-client.ts";
 import { type FakeOpenAi, startFakeOpenAi } from "../support/fake-openai.ts";
 import type { SessionJson } from "../support/sessions.ts";
@@ -93,6 +93,70 @@ describe("Codex as the chat engine, over ACP", () => {
     const output = fake.requests.at(-1)!.body.input.find((item: any) => item.type === "function_call_output");
     expect(output.output).toContain("approved");
     await acp.setPolicy({ mode: "allow_all" });
+    chat.close();
+  }, 240_000);
+
+  test("an edit is Codex's apply_patch, asked for with its diff; a deny policy refuses a command without asking", async () => {
+    await acp.setPolicy({ mode: "custom", allowed: [], denied: [], ask: ["edit"] });
+    expect((await podSh("printf 'one\\ntwo\\n' > notes.txt && cat notes.txt")).stdout).toBe("one\ntwo\n");
+    const chat = await connect();
+    const patch = ["*** Begin Patch", "*** Update File: notes.txt", "@@", " one", "-two", "+three", "*** End Patch"].join("\n");
+    fake.script({ call: { name: "apply_patch", input: patch } }, { text: "The notes now say three.", usage: { input: 10, output: 5 } });
+    let from = chat.events.length;
+    chat.send("Change two to three in notes.txt.");
+    const request = await chat.next("approval_request", from, 120_000);
+    expect(request.tool).toBe("edit");
+    expect((await podSh("cat notes.txt")).stdout).toBe("one\ntwo\n");
+    chat.sendJson({ type: "approval", id: request.id, allow: true });
+    await chat.next("turn_end", from, 120_000);
+    let turn = chat.events.slice(from);
+    expect(turn.filter((e) => e.type === "error")).toEqual([]);
+    const result = turn.find((e) => e.type === "tool_result")!;
+    expect(result.isError).toBe(false);
+    expect(result.diff).toContain("b/notes.txt");
+    expect(result.diff).toContain("-two");
+    expect(result.diff).toContain("+three");
+    expect((await podSh("cat notes.txt")).stdout).toBe("one\nthree\n");
+
+    await acp.setPolicy({ mode: "custom", allowed: [], denied: ["execute"], ask: [] });
+    // Codex's only way to refuse ("No, and tell Codex what to do differently") ends its turn, without asking the model again.
+    fake.script({ call: { name: "exec_command", arguments: { cmd: "echo denied > denied.txt" } } });
+    const asked = fake.requests.length;
+    from = chat.events.length;
+    await chat.turn("Write denied.txt.", 120_000);
+    turn = chat.events.slice(from);
+    expect(turn.filter((e) => e.type === "approval_request")).toEqual([]);
+    const refused = turn.filter((e) => e.type === "tool_result");
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.refused).toBe(true);
+    expect((await podSh("test -e denied.txt && echo yes || echo no")).stdout.trim()).toBe("no");
+    expect(turn.filter((e) => e.type === "error")).toEqual([]);
+    expect(fake.requests.length).toBe(asked + 1);
+    await acp.setPolicy({ mode: "allow_all" });
+    chat.close();
+  }, 240_000);
+
+  test("an interrupt is ACP's cancel: the turn ends interrupted and Codex stays for the next message", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    fake.script({ text: "This answer comes too late.", usage: { input: 10, output: 5 }, heldUntil: held }, { text: "Back again.", usage: { input: 10, output: 5 } });
+    const chat = await connect();
+    const pids = async () => (await podSh(`pgrep -f '${AGENT_PROCESS}' | sort`)).stdout.trim();
+    const running = await pids();
+    expect(running).not.toBe("");
+    const before = fake.requests.length;
+    const from = chat.events.length;
+    chat.send("Take your time.");
+    await untilAsked(() => fake.requests.length, before);
+    chat.interrupt();
+    const end = await chat.next("turn_end", from, 60_000);
+    expect(end.interrupted).toBe(true);
+    release();
+    const next = await chat.turn("Are you there?", 120_000);
+    expect(next.filter((e) => e.type === "error")).toEqual([]);
+    expect(next.find((e) => e.type === "assistant_message")!.text).toBe("Back again.");
+    // Cancelled, not stopped: the same process answered.
+    expect(await pids()).toBe(running);
     chat.close();
   }, 240_000);
 });
