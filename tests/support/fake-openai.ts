@@ -3,7 +3,8 @@
  * (POST /v1/chat/completions) and Responses (POST /v1/responses), each streamed (SSE) or whole,
  * with usage as the API reports it (cached input and reasoning tokens in the details). The wire
  * format follows what the `openai` SDK 7.x parses (its chat completion chunks, its response
- * stream events), so tests drive it with the real SDK.
+ * stream events), so tests drive it with the real SDK. A Responses answer may instead call a
+ * tool: a function (JSON arguments) or a custom tool (free-form input, as Codex's apply_patch).
  *
  * A test queues answers with `script(...)`; each request takes the next one, in order.
  */
@@ -18,7 +19,17 @@ export interface OpenAiUsage {
   reasoning?: number;
 }
 
-export type OpenAiStep = { text: string; usage: OpenAiUsage; model?: string; chunkDelayMs?: number } | { status: 400 | 401 | 429 | 500; message?: string };
+/** A tool the model calls: a function with its arguments, or a custom tool with its free-form input. */
+export type OpenAiToolCall = { name: string; arguments: Record<string, unknown> } | { name: string; input: string };
+
+export type OpenAiStep =
+  | { text: string; usage: OpenAiUsage; model?: string; chunkDelayMs?: number; heldUntil?: Promise<void> }
+  /** Responses API only. */
+  | { call: OpenAiToolCall; usage?: OpenAiUsage; model?: string }
+  | { status: 400 | 401 | 429 | 500; message?: string };
+
+/** The usage of a step that names none. */
+const DEFAULT_USAGE: OpenAiUsage = { input: 100, output: 50 };
 
 export interface OpenAiRequest {
   path: string;
@@ -79,7 +90,8 @@ export async function startFakeOpenAi(options: { apiKeys: string[] }): Promise<F
         return apiError(step.status, error.type, error.code, step.message ?? error.message);
       }
       const model = step.model ?? (typeof body.model === "string" ? body.model : "gpt-fake");
-      const answer = kind === "chat" ? chatAnswer(body, step, model) : responsesAnswer(body, step, model);
+      if (kind === "chat" && "call" in step) return apiError(500, "server_error", null, "fake-openai: tool calls are scripted for the Responses API only", { "x-should-retry": "false" });
+      const answer = kind === "chat" ? chatAnswer(body, step as Extract<OpenAiStep, { text: string }>, model) : responsesAnswer(body, step, model);
       const slot = answers.push("") - 1;
       const sent = (text: string) => (answers[slot] += text);
       if (body.stream !== true) {
@@ -87,7 +99,8 @@ export async function startFakeOpenAi(options: { apiKeys: string[] }): Promise<F
         sent(text);
         return new Response(text, { headers: { "content-type": "application/json", "x-request-id": newId("req_") } });
       }
-      return streamed(answer.events, step.chunkDelayMs ?? 0, sent, request.signal);
+      const paced = "text" in step ? step : null;
+      return streamed(answer.events, paced?.chunkDelayMs ?? 0, sent, request.signal, paced?.heldUntil);
     },
   });
 
@@ -146,19 +159,17 @@ function chatAnswer(body: any, step: Extract<OpenAiStep, { text: string }>, mode
  * real API, the response object repeats the request's instructions and tools, in every event that
  * carries it.
  */
-function responsesAnswer(body: any, step: Extract<OpenAiStep, { text: string }>, model: string): Answer {
+function responsesAnswer(body: any, step: Exclude<OpenAiStep, { status: number }>, model: string): Answer {
   const id = newId("resp_");
-  const itemId = newId("msg_");
   const createdAt = Math.floor(Date.now() / 1000);
+  const used = step.usage ?? DEFAULT_USAGE;
   const usage = {
-    input_tokens: step.usage.input,
-    input_tokens_details: { cached_tokens: step.usage.cached ?? 0 },
-    output_tokens: step.usage.output,
-    output_tokens_details: { reasoning_tokens: step.usage.reasoning ?? 0 },
-    total_tokens: step.usage.input + step.usage.output,
+    input_tokens: used.input,
+    input_tokens_details: { cached_tokens: used.cached ?? 0 },
+    output_tokens: used.output,
+    output_tokens_details: { reasoning_tokens: used.reasoning ?? 0 },
+    total_tokens: used.input + used.output,
   };
-  const part = { type: "output_text", text: step.text, annotations: [], logprobs: [] };
-  const item = { id: itemId, type: "message", status: "completed", role: "assistant", content: [part] };
   const response = (status: string, output: unknown[], used: unknown) => ({
     id,
     object: "response",
@@ -189,21 +200,53 @@ function responsesAnswer(body: any, step: Extract<OpenAiStep, { text: string }>,
   const send = (type: string, data: Record<string, unknown>) => events.push({ event: type, data: JSON.stringify({ type, sequence_number: sequence++, ...data }) });
   send("response.created", { response: response("in_progress", [], null) });
   send("response.in_progress", { response: response("in_progress", [], null) });
-  send("response.output_item.added", { output_index: 0, item: { ...item, status: "in_progress", content: [] } });
-  send("response.content_part.added", { item_id: itemId, output_index: 0, content_index: 0, part: { ...part, text: "" } });
-  for (const piece of pieces(step.text)) send("response.output_text.delta", { item_id: itemId, output_index: 0, content_index: 0, delta: piece, logprobs: [] });
-  send("response.output_text.done", { item_id: itemId, output_index: 0, content_index: 0, text: step.text, logprobs: [] });
-  send("response.content_part.done", { item_id: itemId, output_index: 0, content_index: 0, part });
-  send("response.output_item.done", { output_index: 0, item });
+  const item = "call" in step ? toolCallEvents(step.call, send) : messageEvents(step.text, send);
   send("response.completed", { response: response("completed", [item], usage) });
   return { whole: response("completed", [item], usage), events };
 }
 
-function streamed(events: Answer["events"], delayMs: number, sent: (text: string) => void, clientGone: AbortSignal): Response {
+type Send = (type: string, data: Record<string, unknown>) => void;
+
+/** An assistant message's events, its text in pieces; answers the finished item. */
+function messageEvents(text: string, send: Send): unknown {
+  const itemId = newId("msg_");
+  const part = { type: "output_text", text, annotations: [], logprobs: [] };
+  const item = { id: itemId, type: "message", status: "completed", role: "assistant", content: [part] };
+  send("response.output_item.added", { output_index: 0, item: { ...item, status: "in_progress", content: [] } });
+  send("response.content_part.added", { item_id: itemId, output_index: 0, content_index: 0, part: { ...part, text: "" } });
+  for (const piece of pieces(text)) send("response.output_text.delta", { item_id: itemId, output_index: 0, content_index: 0, delta: piece, logprobs: [] });
+  send("response.output_text.done", { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] });
+  send("response.content_part.done", { item_id: itemId, output_index: 0, content_index: 0, part });
+  send("response.output_item.done", { output_index: 0, item });
+  return item;
+}
+
+/**
+ * A tool call's events: a function call's arguments (a JSON string) or a custom tool call's
+ * input streamed in pieces, then the whole item; answers the finished item.
+ */
+function toolCallEvents(call: OpenAiToolCall, send: Send): unknown {
+  const custom = "input" in call;
+  const itemId = newId(custom ? "ctc_" : "fc_");
+  const callId = newId("call_");
+  const value = custom ? call.input : JSON.stringify(call.arguments);
+  const field = custom ? "input" : "arguments";
+  const event = custom ? "response.custom_tool_call_input" : "response.function_call_arguments";
+  const item = { id: itemId, type: custom ? "custom_tool_call" : "function_call", status: "completed", call_id: callId, name: call.name, [field]: value };
+  send("response.output_item.added", { output_index: 0, item: { ...item, status: "in_progress", [field]: "" } });
+  for (const piece of pieces(value)) send(`${event}.delta`, { item_id: itemId, output_index: 0, delta: piece });
+  send(`${event}.done`, { item_id: itemId, output_index: 0, [field]: value });
+  send("response.output_item.done", { output_index: 0, item });
+  return item;
+}
+
+/** `heldUntil`: the stream stops after its first event until then (a model still answering, for an interrupt). */
+function streamed(events: Answer["events"], delayMs: number, sent: (text: string) => void, clientGone: AbortSignal, heldUntil?: Promise<void>): Response {
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
-      for (const { event, data } of events) {
+      for (const [index, { event, data }] of events.entries()) {
+        if (index === 1 && heldUntil) await Promise.race([heldUntil, new Promise((resolve) => clientGone.addEventListener("abort", resolve, { once: true }))]);
         if (clientGone.aborted) return;
         const text = `${event ? `event: ${event}\n` : ""}data: ${data}\n\n`;
         sent(text);

@@ -16,6 +16,7 @@ import type { SettingsStore } from "../../settings/settings.ts";
 import { TOKENS_URL } from "../../settings/sign-in.ts";
 import type { PodShell } from "../../workspaces/pod-script.ts";
 import type { ChatEngine, Turn, Verdict } from "../engine.ts";
+import { agentArgs } from "./acp-agent-args.ts";
 import { agentEnv } from "./acp-agent-env.ts";
 import { AcpProcess } from "./acp-process.ts";
 import { acpDiff, acpResultText, acpToolInput, acpToolName, planText } from "./acp-tools.ts";
@@ -104,7 +105,8 @@ export class AcpEngine implements ChatEngine {
     const gateway = agent.service === "none" ? { env: {}, meteredByGateway: false, notice: null } : await this.deps.gatewayEnv(session, agent.service);
     const env = { ...launch.env, ...gateway.env, ...agentEnv(agent, model, gateway.env, shell.cwd) };
     const place: PodPlace = { runtime: shell.runtime, pod: shell.pod, cwd: session.worktreePath };
-    const live = await this.liveFor(session, agent, place, launch.command, env, this.deps.mcpServers(session), turn);
+    const command = [...launch.command, ...agentArgs(agent, model, gateway.env)];
+    const live = await this.liveFor(session, agent, place, command, env, this.deps.mcpServers(session), turn);
     if (!live) return;
     live.launch = { command: launch.command, env: launch.env, for: launchedFor };
     this.deps.refusal(session.id);
