@@ -47,6 +47,9 @@ describe("Codex as the chat engine, over ACP", () => {
     expect(fake.requests[0]!.body.model).toBe(MODEL);
     expect(JSON.stringify(fake.requests[0]!.body.input)).toContain("Say hello.");
     expect(fake.requests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
+    // Codex's own description of the request reaches the service: its session and thread keep OpenAI's prompt cache on one machine.
+    expect(fake.requests[0]!.headers["session-id"]).toMatch(/\S/);
+    expect(fake.requests[0]!.headers["thread-id"]).toMatch(/\S/);
     const end = events.at(-1)!;
     expect(end.type).toBe("turn_end");
     const usage = { inputTokens: 600, outputTokens: 200, cacheWriteTokens: 0, cacheReadTokens: 400 };

@@ -5,10 +5,11 @@ import type { UsageWire } from "../usage-reader.ts";
 
 /**
  * Request headers passed on: the client's description of itself and of the request (Codex's
- * `originator` and `session_id` keep its prompt cache warm), none that authenticates or picks
+ * `originator` and its session and thread ids, `session_id`/`conversation_id` in older versions and
+ * `session-id`/`thread-id` in newer ones, keep its prompt cache warm), none that authenticates or picks
  * whose organisation or project pays (OpenAI-Organization, OpenAI-Project: the key's own apply).
  */
-const FORWARDED_REQUEST = /^(content-type|accept|user-agent|x-stainless-.+|openai-beta|originator|session_id|conversation_id|x-client-request-id|idempotency-key)$/;
+const FORWARDED_REQUEST = /^(content-type|accept|user-agent|x-stainless-.+|openai-beta|originator|session_id|conversation_id|session-id|thread-id|x-client-request-id|idempotency-key)$/;
 
 /**
  * The usage object of both APIs: input counts cached tokens too (their `*_details.cached_tokens`),
