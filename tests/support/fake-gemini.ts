@@ -12,6 +12,7 @@
  *
  * A test queues answers with `script(...)`; each generation takes the next one, in order.
  */
+import { pieces, streamedBody } from "./fake-stream.ts";
 
 export interface GeminiUsage {
   /** The prompt's tokens, cached ones included (as the API counts them). */
@@ -104,7 +105,8 @@ export async function startFakeGemini(options: { apiKeys: string[] }): Promise<F
       }
       const sse = url.searchParams.get("alt") === "sse";
       const parts = sse ? chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\r\n\r\n`) : chunks.map((chunk, i) => `${i === 0 ? "[" : "\n,\r\n"}${JSON.stringify(chunk, null, 2)}`).concat("\n]");
-      return streamed(parts, sse ? "text/event-stream" : "application/json; charset=UTF-8", step.chunkDelayMs ?? 0, sent, request.signal);
+      const stream = streamedBody(parts, { delayMs: step.chunkDelayMs ?? 0, sent, clientGone: request.signal });
+      return new Response(stream, { headers: { "content-type": sse ? "text/event-stream" : "application/json; charset=UTF-8" } });
     },
   });
 
@@ -175,30 +177,6 @@ function answerChunks(step: AnswerStep, modelVersion: string) {
       responseId,
     };
   });
-}
-
-function streamed(parts: string[], contentType: string, delayMs: number, sent: (text: string) => void, clientGone: AbortSignal): Response {
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      for (const part of parts) {
-        if (clientGone.aborted) return;
-        sent(part);
-        controller.enqueue(encoder.encode(part));
-        if (delayMs > 0) await Bun.sleep(delayMs);
-      }
-      controller.close();
-    },
-  });
-  return new Response(body, { headers: { "content-type": contentType } });
-}
-
-function pieces(text: string): string[] {
-  const chars = Array.from(text);
-  const size = Math.max(1, Math.ceil(chars.length / 3));
-  const out: string[] = [];
-  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(""));
-  return out;
 }
 
 /** The API's error body: `{"error": {code, message, status, details}}`. */

@@ -8,6 +8,7 @@
  *
  * A test queues answers with `script(...)`; each request takes the next one, in order.
  */
+import { pieces, streamedBody } from "./fake-stream.ts";
 
 export interface OpenAiUsage {
   /** Input tokens, cached ones included (as the API counts them). */
@@ -100,7 +101,9 @@ export async function startFakeOpenAi(options: { apiKeys: string[] }): Promise<F
         return new Response(text, { headers: { "content-type": "application/json", "x-request-id": newId("req_") } });
       }
       const paced = "text" in step ? step : null;
-      return streamed(answer.events, paced?.chunkDelayMs ?? 0, sent, request.signal, paced?.heldUntil);
+      const events = answer.events.map(({ event, data }) => `${event ? `event: ${event}\n` : ""}data: ${data}\n\n`);
+      const stream = streamedBody(events, { delayMs: paced?.chunkDelayMs ?? 0, sent, clientGone: request.signal, heldUntil: paced?.heldUntil });
+      return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8", "x-request-id": newId("req_") } });
     },
   });
 
@@ -238,34 +241,6 @@ function toolCallEvents(call: OpenAiToolCall, send: Send): unknown {
   send(`${event}.done`, { item_id: itemId, output_index: 0, [field]: value });
   send("response.output_item.done", { output_index: 0, item });
   return item;
-}
-
-/** `heldUntil`: the stream stops after its first event until then (a model still answering, for an interrupt). */
-function streamed(events: Answer["events"], delayMs: number, sent: (text: string) => void, clientGone: AbortSignal, heldUntil?: Promise<void>): Response {
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      for (const [index, { event, data }] of events.entries()) {
-        if (index === 1 && heldUntil) await Promise.race([heldUntil, new Promise((resolve) => clientGone.addEventListener("abort", resolve, { once: true }))]);
-        if (clientGone.aborted) return;
-        const text = `${event ? `event: ${event}\n` : ""}data: ${data}\n\n`;
-        sent(text);
-        controller.enqueue(encoder.encode(text));
-        if (delayMs > 0) await Bun.sleep(delayMs);
-      }
-      controller.close();
-    },
-  });
-  return new Response(body, { headers: { "content-type": "text/event-stream; charset=utf-8", "x-request-id": newId("req_") } });
-}
-
-/** Cuts a text in at least three pieces, on code points, so streaming is observable. */
-function pieces(text: string): string[] {
-  const chars = Array.from(text);
-  const size = Math.max(1, Math.ceil(chars.length / 3));
-  const out: string[] = [];
-  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(""));
-  return out;
 }
 
 function apiError(status: number, type: string, code: string | null, message: string, headers: Record<string, string> = {}): Response {
