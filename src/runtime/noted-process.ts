@@ -49,3 +49,54 @@ export async function stopLeftoverProcesses(place: PodPlace, prefix: string, mar
   ].join("\n");
   await place.runtime.exec(place.pod, ["bash", "-c", script, prefix, marker], { cwd: "/", timeoutMs: 15_000 }).catch(() => undefined);
 }
+
+/** What is kept of a noted process's stderr, to say why it stopped. */
+const STDERR_TAIL_BYTES = 2048;
+
+/**
+ * The life of a long-lived process Pier started in a pod under the noting wrapper (a chat
+ * engine's agent: Claude Code, an ACP agent): the tail of what it says on stderr, its stop
+ * (stopNotedProcess, once), and why it went when it went by itself, to be told to the person once.
+ */
+export class NotedProcess {
+  private stderr = "";
+  private stopping = false;
+  /** Why the process is gone, when it went by itself (for the person to read). */
+  problem: string | null = null;
+  /** The person was told why it went, so it is not said again. */
+  told = false;
+
+  protected constructor(
+    protected readonly place: PodPlace,
+    protected readonly process: PodProcess,
+    private readonly pidFile: string,
+  ) {
+    process.onErrorOutput((chunk) => {
+      this.stderr = (this.stderr + new TextDecoder().decode(chunk)).slice(-STDERR_TAIL_BYTES);
+    });
+  }
+
+  /** Whether it stopped (by itself, or was stopped). */
+  get ended(): boolean {
+    return this.stopping || this.problem !== null;
+  }
+
+  /** What it last said on stderr, for an error that says why it stopped. */
+  stderrTail(): string {
+    return this.stderr.trim().split("\n").slice(-5).join("\n");
+  }
+
+  /** Closes its stdin, and ends it (and what it started) in the pod if it does not end by itself. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await stopNotedProcess(this.place, this.process, this.pidFile);
+  }
+
+  /** It went away by itself: noted once, with what it said. */
+  markGone(fallback: string): void {
+    if (this.stopping || this.problem) return;
+    const said = this.stderrTail();
+    this.problem = said ? `${fallback} (it said: ${said.slice(0, 500)})` : fallback;
+  }
+}

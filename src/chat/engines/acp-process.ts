@@ -1,9 +1,7 @@
 import type * as acp from "@agentclientprotocol/sdk";
-import { type PodPlace, stopLeftoverProcesses, stopNotedProcess } from "../../runtime/noted-process.ts";
+import { NotedProcess, type PodPlace, stopLeftoverProcesses } from "../../runtime/noted-process.ts";
 import type { PodProcess } from "../../runtime/runtime.ts";
 
-/** What is kept of an agent's stderr, to say why it stopped. */
-const STDERR_TAIL_BYTES = 2048;
 /** The longest line of JSON an agent may write: what a pod prints must never fill the server's memory. */
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
@@ -25,28 +23,15 @@ export interface AcpListener {
  * and that makes its HOME first, when it is given one of its own. Pier offers the agent no file
  * system or terminal of its own: the agent works in the pod with its own tools.
  */
-export class AcpProcess {
+export class AcpProcess extends NotedProcess {
   private listener: AcpListener | null = null;
-  private stderr = "";
-  private stopping = false;
   /** When it last sent a session update (listened to or not). */
   private lastUpdateAt = 0;
   readonly connection: acp.ClientConnection;
-  /** Why the process is gone, when it went by itself (for the person to read). */
-  problem: string | null = null;
-  /** The person was told why it went, so it is not said again. */
-  told = false;
   readonly exited: Promise<void>;
 
-  private constructor(
-    sdk: typeof acp,
-    private place: PodPlace,
-    private process: PodProcess,
-    private pidFile: string,
-  ) {
-    process.onErrorOutput((chunk) => {
-      this.stderr = (this.stderr + new TextDecoder().decode(chunk)).slice(-STDERR_TAIL_BYTES);
-    });
+  private constructor(sdk: typeof acp, place: PodPlace, process: PodProcess, pidFile: string) {
+    super(place, process, pidFile);
     // Once the connection is closed it reads no more: what the process still writes then is dropped.
     let open = true;
     const output = new ReadableStream<Uint8Array>({
@@ -90,11 +75,6 @@ export class AcpProcess {
     await stopLeftoverProcesses(place, pidPrefix(sessionId), program);
   }
 
-  /** Whether it stopped (by itself, or was stopped). */
-  get ended(): boolean {
-    return this.stopping || this.problem !== null;
-  }
-
   /** What it sends goes to `listener` (the turn under way), null when no turn listens: updates are dropped then, permissions refused. */
   listen(listener: AcpListener | null): void {
     this.listener = listener;
@@ -113,22 +93,4 @@ export class AcpProcess {
     }
   }
 
-  /** What it last said on stderr, for an error that says why it stopped. */
-  stderrTail(): string {
-    return this.stderr.trim().split("\n").slice(-5).join("\n");
-  }
-
-  /** Closes its stdin, and ends it (and what it started) in the pod if it does not end by itself. */
-  async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    await stopNotedProcess(this.place, this.process, this.pidFile);
-  }
-
-  /** It went away by itself: noted once, with what it said. */
-  markGone(fallback: string): void {
-    if (this.stopping || this.problem) return;
-    const said = this.stderrTail();
-    this.problem = said ? `${fallback} (it said: ${said.slice(0, 500)})` : fallback;
-  }
 }

@@ -1,12 +1,10 @@
-import { type PodPlace, stopLeftoverProcesses, stopNotedProcess } from "../../runtime/noted-process.ts";
+import { NotedProcess, type PodPlace, stopLeftoverProcesses } from "../../runtime/noted-process.ts";
 import type { PodProcess } from "../../runtime/runtime.ts";
 
 /** One line of Claude Code's output longer than this stops the process: what a pod prints must never fill the server's memory. */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
 /** A control request Claude Code does not answer within this long is given up. */
 const CONTROL_TIMEOUT_MS = 10_000;
-/** What is kept of Claude Code's stderr, to say why it stopped. */
-const STDERR_TAIL_BYTES = 2048;
 
 /** Where a session's Claude Code processes note their ids in the pod, one file each. */
 function pidPrefix(sessionId: string): string {
@@ -28,28 +26,16 @@ export type ClaudePlace = PodPlace;
  * MCP servers: given this way (`--strict-mcp-config`) they need no approval, which Claude Code
  * would otherwise wait for before using a project's servers, and no one answers it in the chat.
  */
-export class ClaudeCodeProcess {
+export class ClaudeCodeProcess extends NotedProcess {
   private listener: ((message: ClaudeMessage) => void) | null = null;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private waiting = new Map<string, { resolve: (answer: ClaudeMessage) => void; timer: Timer }>();
-  private stderr = "";
-  private stopping = false;
-  /** Why the process is gone, when it went by itself (for the person to read). */
-  problem: string | null = null;
-  /** The person was told why it went, so it is not said again. */
-  told = false;
   readonly exited: Promise<void>;
 
-  private constructor(
-    private place: ClaudePlace,
-    private process: PodProcess,
-    private pidFile: string,
-  ) {
+  private constructor(place: ClaudePlace, process: PodProcess, pidFile: string) {
+    super(place, process, pidFile);
     process.onOutput((chunk) => this.receive(chunk));
-    process.onErrorOutput((chunk) => {
-      this.stderr = (this.stderr + new TextDecoder().decode(chunk)).slice(-STDERR_TAIL_BYTES);
-    });
     this.exited = process.exited.then(() => {
       for (const [, waiting] of this.waiting) {
         clearTimeout(waiting.timer);
@@ -75,11 +61,6 @@ export class ClaudeCodeProcess {
   static async stopLeftovers(place: ClaudePlace, sessionId: string): Promise<void> {
     // Pier's own Claude Code processes are the ones that speak stream-json: a pid reused since is left alone.
     await stopLeftoverProcesses(place, pidPrefix(sessionId), "--input-format stream-json");
-  }
-
-  /** Whether it stopped (by itself, or was stopped). */
-  get ended(): boolean {
-    return this.stopping || this.problem !== null;
   }
 
   /** Every message it writes goes to `listener` (one at a time: the turn under way), null when no turn listens. */
@@ -110,24 +91,6 @@ export class ClaudeCodeProcess {
     this.send({ type: "control_response", response: { subtype: "success", request_id: requestId, response } });
   }
 
-  /** What it last said on stderr, for an error that says why it stopped. */
-  stderrTail(): string {
-    return this.stderr.trim().split("\n").slice(-5).join("\n");
-  }
-
-  /** Closes its stdin, and ends it (and what it started) in the pod if it does not end by itself. */
-  async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    await stopNotedProcess(this.place, this.process, this.pidFile);
-  }
-
-  /** It went away by itself: noted once, with what it said. */
-  markGone(fallback: string): void {
-    if (this.stopping || this.problem) return;
-    const said = this.stderrTail();
-    this.problem = said ? `${fallback} (it said: ${said.slice(0, 500)})` : fallback;
-  }
 
   private receive(chunk: Uint8Array): void {
     let start = 0;
