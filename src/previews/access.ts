@@ -82,6 +82,8 @@ export interface PreviewAccessDeps {
  */
 export class PreviewAccess {
   private nonces = new UsedNonces();
+  /** Grants an earlier run of Pier made are refused: which of them were used went with it. */
+  private readonly startedAt = Date.now();
   /** Pier's origin as the last grant named it: where a cookieless visitor is sent to open the preview. */
   private lastPierOrigin: string | null = null;
 
@@ -129,6 +131,9 @@ export class PreviewAccess {
     const claims = this.deps.signer.read(grant, now);
     if (claims?.k !== "grant" || claims.s !== target.sessionId || claims.p !== target.port) {
       return this.refuse(403, "grant_invalid", "This preview link has expired or is not for this preview: open the preview from its session in Pier again.", target, null);
+    }
+    if (claims.exp - GRANT_LIFETIME_MS < this.startedAt) {
+      return this.refuse(403, "grant_invalid", "This preview link was made before Pier restarted: open the preview from its session in Pier again.", target, claims.o);
     }
     if (!this.nonces.take(claims.n, claims.exp, now)) {
       return this.refuse(403, "grant_used", "This preview link was used already: open the preview from its session in Pier again.", target, claims.o);

@@ -102,8 +102,9 @@ export class PreviewSigner {
 
 /**
  * The nonces of grants already redeemed, each kept until its grant expires (a grant is refused
- * after that anyway), so a grant is taken once. In memory: a restart forgets them, which lets a
- * grant under a minute old be used once more; it still names a sign-in checked at every request.
+ * after that anyway), so a grant is taken once. In memory: a restart forgets them, so the grants
+ * an earlier run made are refused outright (PreviewAccess.redeemGrant); a browser opening the
+ * preview then asks Pier for a new one.
  */
 export class UsedNonces {
   private used = new Map<string, number>();

@@ -11,7 +11,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { once } from "node:events";
 import { Agent, type IncomingMessage, request } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { users } from "../../src/auth/tables.ts";
 import type { Admitted, Redeemed, Refusal } from "../../src/previews/access.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
@@ -33,6 +36,9 @@ describe("access to web app previews", () => {
   let bob: string;
   let aliceSession: SessionJson;
   let bobSession: SessionJson;
+  let env: Record<string, string>;
+  // Kept across the restart one test makes.
+  const dataDir = mkdtempSync(join(tmpdir(), "pier-preview-access-"));
 
   const access = () => pier.pier.previews.access;
   const open = (cookie: string | null, sessionId: string, port: string | number, query = "") =>
@@ -98,7 +104,8 @@ describe("access to web app previews", () => {
   };
 
   beforeAll(async () => {
-    pier = await startTestPier({ ...(await dockerTestEnv()), PIER_PREVIEW_PORT: "0" });
+    env = { ...(await dockerTestEnv()), PIER_PREVIEW_PORT: "0" };
+    pier = await startTestPier(env, dataDir);
     admin = await setUpAdmin(pier);
     for (const name of ["alice", "bob"]) {
       expect((await pier.fetch("/api/users", json({ username: name, password: `${name} password`, role: "member" }, { cookie: admin }))).status).toBe(201);
@@ -121,6 +128,7 @@ describe("access to web app previews", () => {
 
   afterAll(async () => {
     await closeForGood(pier);
+    rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
   test("the ports list: Alice sees her app with Pier's address that opens it; Bob is told her session does not exist; a stranger must sign in", async () => {
@@ -361,6 +369,18 @@ describe("access to web app previews", () => {
     expect(await firstLine(20_000)).toBe("HTTP/1.1 431 Request Header Fields Too Large");
     expect(await firstLine(1_000)).toBe("HTTP/1.1 200 OK");
   });
+
+  test("a grant an earlier run of Pier made is refused after a restart, though under a minute old and never used", async () => {
+    const before = await grantFor(alice, aliceSession.id);
+    await pier.close();
+    pier = await startTestPier(env, dataDir);
+    // The same preview host on the new run's listener: only the grant's age in runs differs.
+    const host = before.host.replace(/:\d+$/, `:${pier.previewPort}`);
+    expect(access().redeemGrant(before.grant, host)).toMatchObject({ ok: false, status: 403, code: "grant_invalid", message: expect.stringContaining("before Pier restarted") });
+    const after = await grantFor(alice, aliceSession.id);
+    expect(after.host).toBe(host);
+    expect(access().redeemGrant(after.grant, after.host).ok).toBe(true);
+  }, 120_000);
 
   test("once the session ends its preview is refused at the next request, its connections close, and it opens no more", async () => {
     const { host, cookie } = await alicePreview();
