@@ -1,11 +1,11 @@
 /**
  * `bun run bench`: runs the terminal benches and the previews' one after another, each as its own
  * process with its own Pier (bench/terminal-flood.ts, terminal-bulk.ts, terminal.ts for keystroke
- * echo, terminal-load.ts, preview.ts),
+ * echo, terminal-load.ts, preview.ts, and preview-floor.ts: what any preview with one hop can reach here),
  * and writes their rows to bench/RESULTS.md under a heading naming the run, with the machine, the
  * date and the commit. A run with the same label replaces its section; other sections are kept (so
  * a "before" and an "after" sit side by side).
- * Run: bun run bench [label=latest] [only=flood,bulk,echo,load,preview] [out=bench/RESULTS.md] [-- args per bench: flood.runs=3 …]
+ * Run: bun run bench [label=latest] [only=flood,bulk,echo,load,preview,floor] [out=bench/RESULTS.md] [-- args per bench: flood.runs=3 …]
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir, totalmem } from "node:os";
@@ -19,6 +19,7 @@ const BENCHES = {
   echo: "bench/terminal.ts",
   load: "bench/terminal-load.ts",
   preview: "bench/preview.ts",
+  floor: "bench/preview-floor.ts",
 } as const;
 type Name = keyof typeof BENCHES;
 

@@ -317,6 +317,8 @@ export interface Row {
   note?: string;
   /** What the raw column is, when it is not a `docker exec -it` into the pod (the previews' curl inside the pod). */
   rawIs?: string;
+  /** What the measured column is, when it is not Pier (the floor bench's bare hop). */
+  pierIs?: string;
 }
 
 export const median = (xs: number[]) => {
@@ -339,15 +341,15 @@ export function ratio(row: Row): string {
   return `${r.toFixed(2)} of raw${note}`;
 }
 
-/** The rows as Markdown tables, median (min–max) of the runs: one table for each run of rows whose raw column is the same thing. */
+/** The rows as Markdown tables, median (min–max) of the runs: one table for each run of rows whose columns are the same things. */
 export function table(rows: Row[]): string {
   const tables: string[][] = [];
-  let rawIs: string | null = null;
+  let header: string | null = null;
   for (const row of rows) {
-    const against = row.rawIs ?? "raw docker exec -it";
-    if (against !== rawIs) {
-      rawIs = against;
-      tables.push([`| bench | measure | command | runs | through Pier | ${against} | ratio |`, "|---|---|---|---|---|---|---|"]);
+    const against = `| ${row.pierIs ?? "through Pier"} | ${row.rawIs ?? "raw docker exec -it"} |`;
+    if (against !== header) {
+      header = against;
+      tables.push([`| bench | measure | command | runs ${against} ratio |`, "|---|---|---|---|---|---|---|"]);
     }
     const raw = row.raw?.length ? spread(row.raw, row.unit) : "—";
     tables.at(-1)!.push(`| ${row.bench} | ${row.measure} | \`${row.command.replaceAll("|", "\\|")}\` | ${row.pier.length} | ${spread(row.pier, row.unit)} | ${raw} | ${ratio(row)} |`);
