@@ -101,6 +101,7 @@ export class PodMoves {
     for (const engine of [to, from]) {
       if (!(await runtime.engineAnswersNow(engine.id))) throw new AppError(503, "engine_unreachable", `The Docker engine ${engine.name} is not answering, so the pod stays where it is; try again once it answers.`);
     }
+    await this.settleEarlier(runtime, key);
     // A failure is told to the pod's sessions and logged where it happens (see move).
     void this.deps.pods.whileMoving(key, () => this.move(runtime, key, repo, from, to)).catch(() => undefined);
     this.deps.audit.record(actor, "pod_moved", { kind: "pod", id: podId, name: repo.name }, { detail: `${from.name} → ${to.name}` });
@@ -133,7 +134,6 @@ export class PodMoves {
     this.tell(key, "moving", `Moving your pod to ${to.name}…`);
     let record: MoveRecord | null = null;
     try {
-      await this.settleEarlier(runtime, key);
       // 1. copying
       record = this.deps.records.begin(key, from.id, to.id, image);
       const note = `Pier: your pod is moving to the Docker engine ${to.name}; this shell opens again there, in the same worktree.`;
@@ -190,11 +190,11 @@ export class PodMoves {
     }
   }
 
-  /** What an earlier move of the pod left on an engine is removed first: this move's record takes its place. */
+  /** What an earlier move of the pod left on an engine is removed before another starts (whose record takes its place); until it can be, the pod stays. */
   private async settleEarlier(runtime: PlacedRuntime, key: PodKey): Promise<void> {
     const earlier = this.deps.records.of(key);
     if (!earlier) return;
-    await this.settle(runtime, earlier);
+    await this.deps.pods.whileMoving(key, () => this.settle(runtime, earlier));
     const left = this.deps.records.of(key);
     if (left) {
       const engine = this.engineNamed(left.step === "made" ? left.fromEngine : left.toEngine);
