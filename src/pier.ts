@@ -56,6 +56,7 @@ import { DockerEngines, LOCAL_ENGINE } from "./docker-engines/docker-engines.ts"
 import { BridgeBuild } from "./bridge/bridge-build.ts";
 import { Bridges } from "./bridge/bridges.ts";
 import { PlacedRuntime } from "./docker-engines/placed-runtime.ts";
+import { MoveRecords } from "./docker-engines/move-records.ts";
 import { PodMoves } from "./docker-engines/pod-moves.ts";
 import { WATCH_EVERY_MS } from "./docker-engines/engine-watch.ts";
 import { Environments } from "./environments/environments.ts";
@@ -444,7 +445,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
     }
   });
   // A pod moved to another engine: its person's live sessions of the repo stop what they run in it and carry on in the new one.
-  const podMoves = new PodMoves({ engines: dockerEngines, runtime: runtime instanceof PlacedRuntime ? runtime : null, pods, audit, bus,
+  const podMoves = new PodMoves({ engines: dockerEngines, runtime: runtime instanceof PlacedRuntime ? runtime : null, pods, records: new MoveRecords(db), audit, bus,
     repoOf: (repoId) => getRepo(db, repoId),
     sessions: {
       of: (key) => reads.allActive().filter((s) => s.repoId === key.repoId && s.userId === key.userId).map((s) => s.id),
@@ -591,7 +592,7 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   // Issue 27: audit. What the audit log hears on the bus: sign-ins and their refusals, budgets reached.
   recordHeardEvents({ bus, audit, sessionOf: (id) => sessions.get(id) });
   const scheduler = new Scheduler();
-  schedulePodJobs(scheduler, { pods, sessions, settings });
+  schedulePodJobs(scheduler, { pods, sessions, settings, moves: podMoves });
   if (runtime instanceof PlacedRuntime) scheduler.every("watch Docker engines", WATCH_EVERY_MS, () => runtime.engineStates());
   schedulePrJobs(scheduler, { prs });
   scheduleRunJobs(scheduler, { runs, approvals });
@@ -599,6 +600,9 @@ export async function openPier(config: Config): Promise<OpenedPier> {
   scheduleTokenJobs(scheduler, { gateway, mcp });
   scheduleEnvironmentJobs(scheduler, { db, pods, environments });
   scheduleAuditJobs(scheduler, { audit, settings });
+  // Moves a killed server left are taken up before the pods are reconciled and their sessions come
+  // back, in the background: each holds its pod (its sessions' terminals wait for it), no one else.
+  void podMoves.settleUnfinished();
   await scheduler.runNow(RECONCILE_PODS);
   await scheduler.runNow(DELETE_EXPIRED_TOKENS);
   // The pods of live sessions ask Pier over their sockets (git's credentials, Claude Code's key and

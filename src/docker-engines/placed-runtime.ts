@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { AppError } from "../infra/errors.ts";
 import type { DockerRuntime, EngineSeat } from "../runtime/docker-runtime.ts";
-import { type ExecOptions, type ExecResult, type FileOwner, type OrphanPod, type Pod, type PodFile, type PodKey, type PodProcess, type PodSpec, type PodStatus, type Progress, type Runtime, engineUnreachable } from "../runtime/runtime.ts";
+import { type ExecOptions, type ExecResult, type FileOwner, type OrphanPod, type Pod, type PodFile, type PodKey, type PodProcess, type PodSpec, type PodStatus, type Progress, type Runtime, engineUnreachable, podKeyString } from "../runtime/runtime.ts";
 import { type DockerEngine, type DockerEngines, LOCAL_ENGINE } from "./docker-engines.ts";
 import { engineClient, readEngineHost } from "./engine-host.ts";
 import { EngineWatch } from "./engine-watch.ts";
@@ -126,19 +126,28 @@ export class PlacedRuntime implements Runtime {
     }
   }
 
-  /** The pod is on `engineId` from now on: its next making is there (a move, once its workspace is). */
-  placeOn(key: PodKey, engineId: string, image: string): void {
-    this.deps.engines.recordPlacement(key, engineId, image);
-  }
-
-  /** Removes the pod's container from an engine it is no longer placed on (the one it moved from, or a failed move's target). */
+  /** Removes the pod's container from an engine it is not placed on (a stale one on a move's target, before the copy). */
   async removePodFrom(engineId: string, key: PodKey): Promise<void> {
-    await (await this.answeringRuntime(engineId)).removePod(key);
+    await (await this.answeringRuntime(this.notPlacedOn(engineId, key))).removePod(key);
   }
 
-  /** Removes the person's workspace from an engine their pod is no longer placed on (see DockerRuntime.dropWorkspace). */
-  async dropWorkspaceFrom(engineId: string, spec: PodSpec, image: string): Promise<void> {
-    await (await this.answeringRuntime(engineId)).dropWorkspace(spec, image);
+  /**
+   * Removes everything of the pod from an engine it is not placed on (the one it moved from, or
+   * a failed move's target): its container, the helpers of a copy, its workspace. Nothing is to
+   * be done on an engine Pier no longer has; one that does not answer now fails it, naming it.
+   */
+  async clearPodFrom(engineId: string, spec: PodSpec, image: string): Promise<void> {
+    const engine = this.deps.engines.find(this.notPlacedOn(engineId, spec.key));
+    if (!engine) return;
+    if (!(await this.engineAnswersNow(engine.id))) throw engineUnreachable(engine.name);
+    const runtime = await this.runtimeOf(engine);
+    await runtime.removePod(spec.key);
+    await runtime.dropWorkspace(spec, image);
+  }
+
+  /** Removes the helper containers a copy of the pod's workspace left on an engine (see DockerRuntime.removeWorkspaceHelpers). */
+  async removeWorkspaceHelpersFrom(engineId: string, key: PodKey): Promise<void> {
+    await (await this.answeringRuntime(engineId)).removeWorkspaceHelpers(key);
   }
 
   /** The orphans of every engine that answers: one that does not is left for the next listing. */
@@ -152,6 +161,14 @@ export class PlacedRuntime implements Runtime {
 
   async removeOrphan(id: string): Promise<void> {
     await (await this.answeringRuntime(this.orphanEngines.get(id) ?? LOCAL_ENGINE)).removeOrphan(id);
+  }
+
+  /** `engineId`, unless the pod is placed there: what is removed from an engine because the pod left it is never its only copy. */
+  private notPlacedOn(engineId: string, key: PodKey): string {
+    if (this.placementOf(key) === engineId) {
+      throw new AppError(409, "pod_placed_there", `The pod ${podKeyString(key)} is placed on the Docker engine ${this.engineOf(engineId).name}: its container and workspace there are its own, and stay.`);
+    }
+    return engineId;
   }
 
   /** The engine a pod was placed on; "local" for one never placed (every pod from before there were several). */

@@ -150,6 +150,11 @@ export class Pods {
     return running;
   }
 
+  /** Whether a move of the person's pod to another engine is under way in this process. */
+  isMoving(key: PodKey): boolean {
+    return this.moving.has(podKeyString(key));
+  }
+
   /** Makes the pod on the engine it was just moved to: the move holds the pod (see whileMoving), so this does not wait for it. */
   ensureMoved(repo: Repo, userId: string, progress: Progress): Promise<PodShell> {
     return this.ensureNow(repo, userId, progress);

@@ -61,6 +61,8 @@ const LABEL_INSTANCE = "pier.instance";
 const LABEL_REPO = "pier.repo";
 const LABEL_USER = "pier.user";
 const LABEL_ENV_HASH = "pier.env-hash";
+/** On a helper container that copies or empties a person's workspace: whose pod's (see podKeyString). */
+const LABEL_WORKSPACE_OF = "pier.workspace-of";
 /** What a volume of Pier's holds: a person's workspace, or Pier's tools. */
 const LABEL_VOLUME = "pier.volume";
 /** Where a pod on another engine sees the engine's volume of Pier's tools, read-only. */
@@ -276,12 +278,24 @@ export class DockerRuntime implements Runtime {
   /**
    * Removes the person's workspace from this engine once their pod has moved away and started
    * elsewhere: the volume, off Pier's disk; on it, what is in their directory (the directory stays).
+   * Helpers of a copy cut off are removed first (one would keep the volume in use).
    */
   async dropWorkspace(spec: PodSpec, image: string): Promise<void> {
+    await this.removeWorkspaceHelpers(spec.key);
     if (!this.offDisk) return emptyWorkspace(this.docker, await this.workspacePlace(spec, image));
     await this.docker.getVolume(spec.remote!.workspaceVolume).remove().catch((error: Error & { statusCode?: number }) => {
       if (error.statusCode !== 404) throw new Error(`Could not remove the workspace volume: ${dockerMessage(error)}`);
     });
+  }
+
+  /**
+   * Removes the helper containers that copy or empty the person's workspace on this engine: a
+   * copy's helpers go as it ends, so any found while no copy of the pod runs were left by a Pier
+   * killed in the middle of one.
+   */
+  async removeWorkspaceHelpers(key: PodKey): Promise<void> {
+    const helpers = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${this.instanceId}`, `${LABEL_WORKSPACE_OF}=${podKeyString(key)}`] } });
+    for (const helper of helpers) await this.removeContainer(helper.Id);
   }
 
   /** Where a helper container sees the person's workspace on this engine: the pod's own volume, or their directory bound in. */
@@ -289,7 +303,7 @@ export class DockerRuntime implements Runtime {
     const mount: Docker.MountSettings = this.offDisk
       ? { Type: "volume", Source: spec.remote!.workspaceVolume, Target: spec.workDir }
       : { Type: "bind", Source: (await this.hostPathResolver())(spec.workDir), Target: spec.workDir };
-    return { image, workDir: spec.workDir, mount, labels: { [LABEL_INSTANCE]: this.instanceId } };
+    return { image, workDir: spec.workDir, mount, labels: { [LABEL_INSTANCE]: this.instanceId, [LABEL_WORKSPACE_OF]: podKeyString(spec.key) } };
   }
 
   /**

@@ -18,6 +18,12 @@ export interface SecondEngine {
   start(): Promise<void>;
   /** SIGTERM to dockerd, as `systemctl stop docker` does, resolving once it has exited. */
   stop(): Promise<void>;
+  /**
+   * SIGTERM to dockerd, returning only once it has exited and holding up this whole process
+   * (Pier's event loop too, in a test Pier) until then: for a listener Pier calls as it reaches a
+   * step, so the engine is gone before Pier's next call to it. `stop()` afterwards finds it gone.
+   */
+  stopNow(): void;
   /** `docker` against this engine; throws with its stderr when it fails. */
   docker(...args: string[]): Promise<string>;
   /** Copies an image from the default engine into this one (measured: see the note on loadImage). */
@@ -96,6 +102,13 @@ export async function startSecondEngine(): Promise<SecondEngine> {
         running.kill("SIGKILL");
         await running.exited;
       }
+    },
+    stopNow() {
+      if (!daemon || daemon.exitCode !== null) return;
+      daemon.kill("SIGTERM");
+      // dockerd removes its pid file as the last thing it does before it exits.
+      const waited = Bun.spawnSync(["timeout", String(STOP_MS / 1000), "sh", "-c", `while [ -e '${pidFile}' ]; do sleep 0.05; done`]);
+      if (waited.exitCode !== 0) throw new Error(`the second dockerd did not exit within ${STOP_MS / 1000} s`);
     },
     docker,
     /**

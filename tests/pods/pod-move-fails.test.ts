@@ -1,0 +1,175 @@
+/**
+ * A move of a person's pod to another Docker engine that fails after the workspace was copied
+ * there, as the target is making the pod: the target refuses to make it (a container of the
+ * test's own already has the pod's name there), or the target stops at that moment (its dockerd
+ * stopped as Pier says it is creating the pod). Both targets are the test's own second dockerd.
+ * Held each time: the pod runs on the engine it was on, with the session's uncommitted file and
+ * commit; the session stays active and its terminal works; its sessions were told it failed, in a
+ * sentence; nothing of the pod stays on the target (its container, the workspace volume with the
+ * copy, the helper containers of the copy), once the target answers again; and a later move to
+ * the target succeeds.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RECONCILE_PODS } from "../../src/jobs/pod-jobs.ts";
+import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
+import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type SecondEngine, startSecondEngine } from "../support/second-engine.ts";
+import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
+import { TermClient } from "../support/term-client.ts";
+import { until } from "../support/until.ts";
+import { TEST_WORKSPACE_IMAGE, dockerTestEnv } from "../support/workspace-image.ts";
+
+type Told = { state: string; notice: string };
+
+describe("a move that fails as the target makes the pod", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "pier-pod-move-fails-"));
+  let engine: SecondEngine;
+  let pier: TestPier;
+  let cookie: string;
+  let remote: RemoteRepo;
+  let repoId: string;
+  let farId: string;
+  let session: SessionJson;
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await pier.fetch(path, { method, headers: { cookie, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  const docker = async (host: string | null, ...args: string[]) => {
+    const child = Bun.spawn(["docker", ...(host ? ["-H", host] : []), ...args], { stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    return { stdout, stderr, code };
+  };
+  const lines = (text: string) => text.split("\n").filter(Boolean);
+  const podOf = async () => (await call("GET", `/api/repos/${repoId}`)).body.pod as { dockerEngine: string; containerId: string; state: string };
+  /** Everything of the pod an engine holds: Pier's containers for it (the pod and any helper of a copy) and its workspace volume. */
+  const podThings = async (host: string | null) => ({
+    containers: lines((await docker(host, "ps", "-aq", "--no-trunc", "--filter", `label=pier.repo=${repoId}`)).stdout),
+    helpers: lines((await docker(host, "ps", "-aq", "--filter", `label=pier.instance=${pier.pier.settings.instanceId()}`, "--filter", "label=pier.role=workspace-copy")).stdout),
+    volumes: lines((await docker(host, "volume", "ls", "-q", "--filter", `name=pier-ws-${repoId}`)).stdout),
+  });
+  const nothing = { containers: [], helpers: [], volumes: [] };
+  /** Moves the session's pod; `listen` hears each notice as Pier publishes it. Resolves with what its sessions were told once the move ended. */
+  const move = async (to: string, listen: (told: Told) => void = () => {}) => {
+    const told: Told[] = [];
+    const ended = new Promise<void>((resolve) => {
+      const stop = pier.pier.bus.subscribe("pod.move", `${repoId}/${session.userId}`, (event) => {
+        told.push(event);
+        listen(event);
+        if (event.state !== "moving") {
+          stop();
+          resolve();
+        }
+      });
+    });
+    const started = await call("POST", `/api/pods/${(await podOf()).containerId}/move`, { dockerEngine: to });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    await ended;
+    return told;
+  };
+  const expectWorkThere = async (host: string | null, podId: string) => {
+    const worktree = session.worktreePath!;
+    const read = await docker(host, "exec", podId, "bash", "-c", `cat ${worktree}/draft.txt && git -C ${worktree} status --porcelain && git -C ${worktree} log -1 --format=%s`);
+    expect(read.code, read.stderr).toBe(0);
+    expect(read.stdout).toBe("unsaved work\n?? draft.txt\nWork on the branch\n");
+  };
+  const expectTerminalWorks = async (marker: string) => {
+    const term = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url });
+    await term.run(`echo ${marker}-$(pwd)-$((6*7))`, new RegExp(`${marker}-\\S+-42`), 60_000);
+    expect(term.text).toContain(`${marker}-${session.worktreePath}-42`);
+    term.close();
+  };
+  /** After a failed move: the pod runs on the local engine again, as it was, with the work, and its session carries on. */
+  const expectBackHome = async (marker: string) => {
+    const pod = await until("the pod running on the local engine again", podOf, (p) => p.state === "running");
+    expect(pod.dockerEngine).toBe("local");
+    expect((await podThings(null)).containers).toEqual([pod.containerId]);
+    expect((await call("GET", `/api/sessions/${session.id}`)).body).toMatchObject({ state: "active", podId: pod.containerId });
+    await expectWorkThere(null, pod.containerId);
+    await expectTerminalWorks(marker);
+  };
+
+  beforeAll(async () => {
+    engine = await startSecondEngine();
+    pier = await startTestPier({ ...(await dockerTestEnv()), PIER_POD_NETWORK: "host" }, dataDir);
+    cookie = await setUpAdmin(pier);
+    const added = await call("POST", "/api/config/docker-engines", { name: "far", host: engine.host, capacity: 10 });
+    expect(added.status).toBe(201);
+    farId = added.body.id;
+    remote = makeRemoteRepo("unmovable");
+    repoId = await addRepo(pier, cookie, `file://${remote.path}`, "unmovable");
+    session = await activeSession(pier, cookie, { repoId });
+    const worktree = session.worktreePath!;
+    const work = await docker(null, "exec", session.podId!, "bash", "-c", `cd ${worktree} && echo committed > kept.txt && git add kept.txt && git -c user.name=t -c user.email=t@t commit -qm "Work on the branch" && echo unsaved work > draft.txt`);
+    expect(work.code, work.stderr).toBe(0);
+  }, 600_000);
+
+  afterAll(async () => {
+    if (pier) await closeForGood(pier).catch(() => undefined);
+    await engine?.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+    if (remote) rmSync(join(remote.path, ".."), { recursive: true, force: true });
+  }, 120_000);
+
+  test("the target refuses to make the pod: it runs where it was with its work, its session was told and carries on, the target keeps nothing of it", async () => {
+    // The pod's container has the same name on every engine: a container of the test's own takes it on the target.
+    const name = (await docker(null, "inspect", "--format", "{{.Name}}", (await podOf()).containerId)).stdout.trim().replace(/^\//, "");
+    await engine.loadImage(TEST_WORKSPACE_IMAGE);
+    await engine.docker("create", "--name", name, "--network", "none", TEST_WORKSPACE_IMAGE, "true");
+    try {
+      const told = await move("far");
+      expect(told.some((t) => t.notice.includes("copying your workspace"))).toBe(true);
+      const failed = told.at(-1)!;
+      expect(failed.state).toBe("failed");
+      expect(failed.notice).toStartWith("Your pod could not be moved to far (");
+      expect(failed.notice).toContain(name);
+      expect(failed.notice).toEndWith("it stays on local, with all your work.");
+      await expectBackHome("REFUSED");
+      expect(await podThings(engine.host)).toEqual(nothing);
+    } finally {
+      await engine.docker("rm", "-f", name);
+    }
+  }, 600_000);
+
+  test("the target stops as the pod is made there: it runs where it was with its work, its session was told, and the copy left there goes once the target is back", async () => {
+    let stopped = false;
+    const told = await move("far", (event) => {
+      // The step right before the target is asked to make the pod's volume and container.
+      if (!stopped && event.notice.includes("Creating your pod")) {
+        stopped = true;
+        engine.stopNow();
+      }
+    });
+    expect(stopped).toBe(true);
+    const failed = told.at(-1)!;
+    expect(failed.state).toBe("failed");
+    expect(failed.notice).toStartWith("Your pod could not be moved to far (");
+    expect(failed.notice).toContain("The Docker engine far is not answering");
+    expect(failed.notice).toEndWith("it stays on local, with all your work.");
+    await expectBackHome("TARGET-STOPPED");
+
+    await engine.stop();
+    await engine.start();
+    // The copy the failed move left on the target goes once it answers again (at the pods' next reconciliation, or at start-up).
+    await pier.pier.jobs.runNow(RECONCILE_PODS);
+    expect(await podThings(engine.host)).toEqual(nothing);
+    expect((await podOf()).dockerEngine).toBe("local");
+    await expectWorkThere(null, (await podOf()).containerId);
+  }, 600_000);
+
+  test("a later move to the target succeeds, with the work", async () => {
+    const told = await move("far");
+    expect(told.at(-1)).toMatchObject({ state: "moved" });
+    const pod = await podOf();
+    expect(pod).toMatchObject({ dockerEngine: farId, state: "running" });
+    expect((await podThings(engine.host)).containers).toEqual([pod.containerId]);
+    expect(await podThings(null)).toEqual(nothing);
+    expect((await call("GET", `/api/sessions/${session.id}`)).body).toMatchObject({ state: "active", podId: pod.containerId });
+    await expectWorkThere(engine.host, pod.containerId);
+    await expectTerminalWorks("MOVED-AT-LAST");
+  }, 600_000);
+});
