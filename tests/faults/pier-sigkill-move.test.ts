@@ -17,7 +17,7 @@ import { setUpAdmin } from "../support/pier.ts";
 import { type PierProcess, freePort, startPierProcess } from "../support/pier-process.ts";
 import { type SecondEngine, startSecondEngine } from "../support/second-engine.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
-import { TermClient } from "../support/term-client.ts";
+import { NOTHING, callAs, dockerOn, expectTerminalWorks as expectTerminal, expectWorkThere as expectWork, lines, makeWorkScript, podThings as thingsOf } from "../support/pod-moves.ts";
 import { until } from "../support/until.ts";
 import { TEST_WORKSPACE_IMAGE, dockerTestEnv } from "../support/workspace-image.ts";
 
@@ -39,26 +39,12 @@ describe("SIGKILL in the middle of moving a pod to another engine", () => {
   let instance: string;
   let session: SessionJson;
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await pier.fetch(path, { method, headers: { cookie, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
-  const docker = async (host: string | null, ...args: string[]) => {
-    const child = Bun.spawn(["docker", ...(host ? ["-H", host] : []), ...args], { stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    return { stdout, stderr, code };
-  };
-  const lines = (text: string) => text.split("\n").filter(Boolean);
+  const call = (method: string, path: string, body?: unknown) => callAs(pier, cookie, method, path, body);
+  const docker = dockerOn;
   const podOf = async () => (await call("GET", `/api/repos/${repoId}`)).body.pod as Pod;
   const workspace = () => dirname(dirname(session.worktreePath));
-  /** Everything of the pod an engine holds: Pier's containers for it, the helper containers of a copy, its workspace volume. */
-  const podThings = async (host: string | null) => ({
-    containers: lines((await docker(host, "ps", "-aq", "--no-trunc", "--filter", `label=pier.repo=${repoId}`)).stdout),
-    helpers: lines((await docker(host, "ps", "-aq", "--filter", `label=pier.instance=${instance}`, "--filter", "label=pier.role=workspace-copy")).stdout),
-    volumes: lines((await docker(host, "volume", "ls", "-q", "--filter", `name=pier-ws-${repoId}`)).stdout),
-  });
-  const nothing = { containers: [], helpers: [], volumes: [] };
+  const podThings = (host: string | null) => thingsOf(host, repoId, instance);
+  const nothing = NOTHING;
   /** What is in the person's workspace on Pier's disk, read through the engine (as Pier does): its entries' names. */
   const onPiersDisk = async () => {
     const found = await docker(null, "run", "--rm", "--network", "none", "-v", `${workspace()}:/w:ro`, "--entrypoint", "find", TEST_WORKSPACE_IMAGE, "/w", "-mindepth", "1", "-maxdepth", "1");
@@ -82,18 +68,9 @@ describe("SIGKILL in the middle of moving a pod to another engine", () => {
     pier = await startPierProcess(dataDir, port, env);
   };
   /** The session's work, read in its pod: the uncommitted file, git's view of it, the commit, and the ballast whole. */
-  const expectWorkThere = async (host: string | null, podId: string) => {
-    const worktree = session.worktreePath;
-    const read = await docker(host, "exec", podId, "bash", "-c", `cat ${worktree}/draft.txt && git -C ${worktree} status --porcelain && git -C ${worktree} log -1 --format=%s && stat -c %s ${workspace()}/ballast.bin`);
-    expect(read.code, read.stderr).toBe(0);
-    expect(read.stdout).toBe(`unsaved work\n?? draft.txt\nWork on the branch\n${BALLAST_MB * 1024 * 1024}\n`);
-  };
-  const expectTerminalWorks = async (marker: string) => {
-    const term = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url });
-    await term.run(`echo ${marker}-$(pwd)-$((6*7))`, new RegExp(`${marker}-\\S+-42`), 120_000);
-    expect(term.text).toContain(`${marker}-${session.worktreePath}-42`);
-    term.close();
-  };
+  const expectWorkThere = (host: string | null, podId: string) =>
+    expectWork(host, podId, session.worktreePath, { command: `stat -c %s ${workspace()}/ballast.bin`, output: `${BALLAST_MB * 1024 * 1024}\n` });
+  const expectTerminalWorks = (marker: string) => expectTerminal(pier, cookie, session, marker, 120_000);
   const runningOf = async (host: string | null) => lines((await docker(host, "ps", "-q", "--no-trunc", "--filter", `label=pier.repo=${repoId}`)).stdout);
   /** The pod runs on `engineId` and nowhere else, with the work; its container on the other engine goes; the session carries on in it. */
   const expectRunningOn = async (engineId: string, marker: string) => {
@@ -126,8 +103,7 @@ describe("SIGKILL in the middle of moving a pod to another engine", () => {
     session = await activeSession(pier, cookie, { repoId });
     instance = (await docker(null, "inspect", "--format", '{{index .Config.Labels "pier.instance"}}', session.podId!)).stdout.trim();
     const worktree = session.worktreePath;
-    const work = await docker(null, "exec", session.podId!, "bash", "-c",
-      `cd ${worktree} && echo committed > kept.txt && git add kept.txt && git -c user.name=t -c user.email=t@t commit -qm "Work on the branch" && echo unsaved work > draft.txt && head -c ${BALLAST_MB}M /dev/urandom > ${workspace()}/ballast.bin`);
+    const work = await docker(null, "exec", session.podId!, "bash", "-c", makeWorkScript(worktree, `head -c ${BALLAST_MB}M /dev/urandom > ${workspace()}/ballast.bin`));
     expect(work.code, work.stderr).toBe(0);
     // The image is on the target already, so the copy of the workspace is all a move waits for.
     await engine.loadImage(TEST_WORKSPACE_IMAGE);

@@ -18,11 +18,9 @@ import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SecondEngine, startSecondEngine } from "../support/second-engine.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
-import { TermClient } from "../support/term-client.ts";
+import { type MovedPod, NOTHING, type Told, callAs, dockerOn, expectTerminalWorks as expectTerminal, expectWorkThere as expectWork, makeWorkScript, moveAndWait, podThings as thingsOf } from "../support/pod-moves.ts";
 import { until } from "../support/until.ts";
 import { TEST_WORKSPACE_IMAGE, dockerTestEnv } from "../support/workspace-image.ts";
-
-type Told = { state: string; notice: string };
 
 describe("a move that fails as the target makes the pod", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pier-pod-move-fails-"));
@@ -34,55 +32,14 @@ describe("a move that fails as the target makes the pod", () => {
   let farId: string;
   let session: SessionJson;
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await pier.fetch(path, { method, headers: { cookie, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
-  const docker = async (host: string | null, ...args: string[]) => {
-    const child = Bun.spawn(["docker", ...(host ? ["-H", host] : []), ...args], { stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    return { stdout, stderr, code };
-  };
-  const lines = (text: string) => text.split("\n").filter(Boolean);
-  const podOf = async () => (await call("GET", `/api/repos/${repoId}`)).body.pod as { dockerEngine: string; containerId: string; state: string };
-  /** Everything of the pod an engine holds: Pier's containers for it (the pod and any helper of a copy) and its workspace volume. */
-  const podThings = async (host: string | null) => ({
-    containers: lines((await docker(host, "ps", "-aq", "--no-trunc", "--filter", `label=pier.repo=${repoId}`)).stdout),
-    helpers: lines((await docker(host, "ps", "-aq", "--filter", `label=pier.instance=${pier.pier.settings.instanceId()}`, "--filter", "label=pier.role=workspace-copy")).stdout),
-    volumes: lines((await docker(host, "volume", "ls", "-q", "--filter", `name=pier-ws-${repoId}`)).stdout),
-  });
-  const nothing = { containers: [], helpers: [], volumes: [] };
-  /** Moves the session's pod; `listen` hears each notice as Pier publishes it. Resolves with what its sessions were told once the move ended. */
-  const move = async (to: string, listen: (told: Told) => void = () => {}) => {
-    const told: Told[] = [];
-    const ended = new Promise<void>((resolve) => {
-      const stop = pier.pier.bus.subscribe("pod.move", `${repoId}/${session.userId}`, (event) => {
-        told.push(event);
-        listen(event);
-        if (event.state !== "moving") {
-          stop();
-          resolve();
-        }
-      });
-    });
-    const started = await call("POST", `/api/pods/${(await podOf()).containerId}/move`, { dockerEngine: to });
-    expect(started.status, JSON.stringify(started.body)).toBe(202);
-    await ended;
-    return told;
-  };
-  const expectWorkThere = async (host: string | null, podId: string) => {
-    const worktree = session.worktreePath!;
-    const read = await docker(host, "exec", podId, "bash", "-c", `cat ${worktree}/draft.txt && git -C ${worktree} status --porcelain && git -C ${worktree} log -1 --format=%s`);
-    expect(read.code, read.stderr).toBe(0);
-    expect(read.stdout).toBe("unsaved work\n?? draft.txt\nWork on the branch\n");
-  };
-  const expectTerminalWorks = async (marker: string) => {
-    const term = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url });
-    await term.run(`echo ${marker}-$(pwd)-$((6*7))`, new RegExp(`${marker}-\\S+-42`), 60_000);
-    expect(term.text).toContain(`${marker}-${session.worktreePath}-42`);
-    term.close();
-  };
+  const call = (method: string, path: string, body?: unknown) => callAs(pier, cookie, method, path, body);
+  const docker = dockerOn;
+  const podOf = async () => (await call("GET", `/api/repos/${repoId}`)).body.pod as MovedPod;
+  const podThings = (host: string | null) => thingsOf(host, repoId, pier.pier.settings.instanceId());
+  const nothing = NOTHING;
+  const move = async (to: string, listen?: (told: Told) => void) => moveAndWait(pier, cookie, { repoId, userId: session.userId, containerId: (await podOf()).containerId }, to, listen);
+  const expectWorkThere = (host: string | null, podId: string) => expectWork(host, podId, session.worktreePath!);
+  const expectTerminalWorks = (marker: string) => expectTerminal(pier, cookie, session, marker);
   /** After a failed move: the pod runs on the local engine again, as it was, with the work, and its session carries on. */
   const expectBackHome = async (marker: string) => {
     const pod = await until("the pod running on the local engine again", podOf, (p) => p.state === "running");
@@ -104,7 +61,7 @@ describe("a move that fails as the target makes the pod", () => {
     repoId = await addRepo(pier, cookie, `file://${remote.path}`, "unmovable");
     session = await activeSession(pier, cookie, { repoId });
     const worktree = session.worktreePath!;
-    const work = await docker(null, "exec", session.podId!, "bash", "-c", `cd ${worktree} && echo committed > kept.txt && git add kept.txt && git -c user.name=t -c user.email=t@t commit -qm "Work on the branch" && echo unsaved work > draft.txt`);
+    const work = await docker(null, "exec", session.podId!, "bash", "-c", makeWorkScript(worktree));
     expect(work.code, work.stderr).toBe(0);
   }, 600_000);
 

@@ -13,7 +13,7 @@ import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
 import { type TestPier, closeForGood, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SecondEngine, startSecondEngine } from "../support/second-engine.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
-import { TermClient } from "../support/term-client.ts";
+import { type MovedPod, callAs, dockerOn, expectTerminalWorks as expectTerminal, expectWorkThere as expectWork, makeWorkScript, moveAndWait, podContainers } from "../support/pod-moves.ts";
 import { TEST_WORKSPACE_IMAGE, dockerTestEnv } from "../support/workspace-image.ts";
 
 describe("moving a pod between Docker engines", () => {
@@ -27,49 +27,13 @@ describe("moving a pod between Docker engines", () => {
   let farId: string;
   let session: SessionJson;
 
-  const call = async (method: string, path: string, body?: unknown, as = cookie) => {
-    const res = await pier.fetch(path, { method, headers: { cookie: as, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
-  const docker = async (host: string | null, ...args: string[]) => {
-    const child = Bun.spawn(["docker", ...(host ? ["-H", host] : []), ...args], { stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    return { stdout, stderr, code };
-  };
-  /** A script in a pod as the pod user, on the local engine (host null) or the second one. */
-  const inPod = (host: string | null, podId: string, script: string) => docker(host, "exec", podId, "bash", "-c", script);
-  const containersOf = async (host: string | null) => (await docker(host, "ps", "-aq", "--no-trunc", "--filter", `label=pier.repo=${repoId}`)).stdout.split("\n").filter(Boolean);
-  const podOf = async () => (await call("GET", `/api/repos/${repoId}`)).body.pod as { dockerEngine: string; containerId: string; state: string };
-  /** Moves the session's pod and waits for the move to end, with what its sessions were told on the way. */
-  const move = async (to: string) => {
-    const told: Array<{ state: string; notice: string }> = [];
-    const ended = new Promise<void>((resolve) => {
-      const stop = pier.pier.bus.subscribe("pod.move", `${repoId}/${session.userId}`, (event) => {
-        told.push(event);
-        if (event.state !== "moving") {
-          stop();
-          resolve();
-        }
-      });
-    });
-    const started = await call("POST", `/api/pods/${(await podOf()).containerId}/move`, { dockerEngine: to });
-    expect(started.status, JSON.stringify(started.body)).toBe(202);
-    await ended;
-    return told;
-  };
-  const expectWorkThere = async (host: string | null, podId: string) => {
-    const worktree = session.worktreePath!;
-    const read = await inPod(host, podId, `cat ${worktree}/draft.txt && git -C ${worktree} status --porcelain && git -C ${worktree} log -1 --format=%s`);
-    expect(read.code, read.stderr).toBe(0);
-    expect(read.stdout).toBe("unsaved work\n?? draft.txt\nWork on the branch\n");
-  };
-  const expectTerminalWorks = async (marker: string) => {
-    const term = await TermClient.connect(pier.url, session.id, { cookie, origin: pier.url });
-    await term.run(`echo ${marker}-$(pwd)-$((6*7))`, new RegExp(`${marker}-\\S+-42`), 60_000);
-    expect(term.text).toContain(`${marker}-${session.worktreePath}-42`);
-    term.close();
-  };
+  const call = (method: string, path: string, body?: unknown, as = cookie) => callAs(pier, as, method, path, body);
+  const docker = dockerOn;
+  const containersOf = (host: string | null) => podContainers(host, repoId);
+  const podOf = async () => (await call("GET", `/api/repos/${repoId}`)).body.pod as MovedPod;
+  const move = async (to: string) => moveAndWait(pier, cookie, { repoId, userId: session.userId, containerId: (await podOf()).containerId }, to);
+  const expectWorkThere = (host: string | null, podId: string) => expectWork(host, podId, session.worktreePath!);
+  const expectTerminalWorks = (marker: string) => expectTerminal(pier, cookie, session, marker);
 
   beforeAll(async () => {
     engine = await startSecondEngine();
@@ -84,7 +48,7 @@ describe("moving a pod between Docker engines", () => {
     repoId = await addRepo(pier, cookie, `file://${remote.path}`, "movable");
     session = await activeSession(pier, cookie, { repoId });
     const worktree = session.worktreePath!;
-    const work = await inPod(null, session.podId!, `cd ${worktree} && echo committed > kept.txt && git add kept.txt && git -c user.name=t -c user.email=t@t commit -qm "Work on the branch" && echo unsaved work > draft.txt`);
+    const work = await docker(null, "exec", session.podId!, "bash", "-c", makeWorkScript(worktree));
     expect(work.code, work.stderr).toBe(0);
   }, 600_000);
 
