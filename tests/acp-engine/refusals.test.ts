@@ -13,7 +13,7 @@ import { ChatClient } from "../support/chat-client.ts";
 import { type FakeGemini, startFakeGemini } from "../support/fake-gemini.ts";
 import { type FakeOpenAi, startFakeOpenAi } from "../support/fake-openai.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { activeSession, addRepo } from "../support/sessions.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
 
@@ -38,8 +38,7 @@ describe("a credential refused at the gateway, in an ACP agent's turn", () => {
 
   afterAll(async () => {
     for (const id of sessionIds) await pier.fetch(`/api/sessions/${id}/end`, json({}, { cookie }));
-    await pier.pier.pods.removeAll(repoId).catch(() => undefined);
-    await pier.close();
+    await closeForGood(pier);
     await openai.stop();
     await gemini.stop();
     rmSync(dataDir, { recursive: true, force: true });

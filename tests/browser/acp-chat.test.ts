@@ -11,7 +11,7 @@ import type { Browser } from "playwright-core";
 import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, showPane, sidewaysOverflow, signedInPage } from "../support/browser.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { addRepo, waitForState } from "../support/sessions.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
 
@@ -22,21 +22,19 @@ let fake: Awaited<ReturnType<typeof startFakeAnthropic>>;
 let pier: TestPier;
 let browser: Browser;
 let cookie: string;
-let repoId: string;
 
 beforeAll(async () => {
   fake = await startFakeAnthropic({ apiKey: API_KEY });
   pier = await startTestPier({ ...(await dockerTestEnv()), PIER_POD_NETWORK: "host", ANTHROPIC_BASE_URL: fake.url });
   cookie = await setUpAdmin(pier);
   await pier.fetch("/api/settings", { ...json({ anthropicApiKey: API_KEY }, { cookie }), method: "PUT" });
-  repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("acp-browser").path}`, "acp-browser");
+  await addRepo(pier, cookie, `file://${makeRemoteRepo("acp-browser").path}`, "acp-browser");
   browser = await launchBrowser();
 }, 600_000);
 
 afterAll(async () => {
   await browser?.close();
-  await pier?.pier.pods.removeAll(repoId).catch(() => undefined);
-  await pier?.close();
+  if (pier) await closeForGood(pier);
   await fake?.stop();
 }, 60_000);
 

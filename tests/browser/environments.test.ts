@@ -6,17 +6,15 @@
  * which makes the pod again and the notice goes. Real engine, pods on network none.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import Docker from "dockerode";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { commitFiles, makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, waitForState } from "../support/sessions.ts";
 import { until } from "../support/until.ts";
 import { ensureTestWorkspaceImage } from "../support/workspace-image.ts";
 
-const docker = new Docker();
 let pier: TestPier;
 let browser: Browser;
 let cookie: string;
@@ -54,11 +52,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const pod of await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } })) await docker.getContainer(pod.Id).remove({ force: true });
-  await pier.close();
-  for (const found of await docker.listImages({ filters: { reference: [`pier-env-${repoId.slice(0, 12)}`] } })) {
-    await docker.getImage(found.Id).remove({ force: true }).catch(() => undefined);
-  }
+  // Its environment's image goes with its pods.
+  if (pier) await closeForGood(pier);
 }, 120_000);
 
 test("a new session's page shows the environment build's lines as they come, then its commands' step", async () => {

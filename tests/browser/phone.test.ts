@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { ADMIN, type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { ADMIN, type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
 
@@ -43,8 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await pier?.pier.pods.removeAll(repoId).catch(() => undefined);
-  await pier?.close();
+  if (pier) await closeForGood(pier);
 }, 60_000);
 
 const open = async (who: string, viewport: { width: number; height: number }, session: SessionJson) => {

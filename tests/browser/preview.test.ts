@@ -19,7 +19,7 @@ import type { Browser, Frame, Page } from "playwright-core";
 import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { commitFiles, makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 import { until } from "../support/until.ts";
@@ -76,8 +76,7 @@ afterAll(async () => {
   await browser?.close();
   // Ended first: a live session's terminal would make its pod again while it is removed.
   if (session) await pier.fetch(`/api/sessions/${session.id}/end`, { method: "POST", headers: { cookie } });
-  await pier?.pier.pods.removeAll(repoId).catch(() => undefined);
-  await pier?.close();
+  if (pier) await closeForGood(pier);
   await fake?.stop();
 }, 60_000);
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage, watchErrors } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { addRepo } from "../support/sessions.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
 
@@ -22,8 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await pier?.pier.pods.removeAll(repoId);
-  await pier?.close();
+  if (pier) await closeForGood(pier);
 }, 60_000);
 
 const signedIn = (viewport: { width: number; height: number }) => signedInPage(browser, pier.url, cookie, viewport, 30_000);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ChatClient } from "../support/chat-client.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
@@ -33,8 +33,7 @@ describe("the chat agent", () => {
   }, 300_000);
 
   afterAll(async () => {
-    await pier.pier.pods.removeAll(repoId);
-    await pier.close();
+    await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);

@@ -13,7 +13,7 @@ import { ChatClient } from "../support/chat-client.ts";
 import { claudeCodeTestImage } from "../support/claude-code.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, apiError, startSession } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
@@ -47,8 +47,7 @@ describe("Claude Code as the chat engine", () => {
   }, 600_000);
 
   afterAll(async () => {
-    await pier.pier.pods.removeAll(repoId).catch(() => undefined);
-    await pier.close();
+    await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);

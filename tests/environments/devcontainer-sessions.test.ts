@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signWebhook } from "../support/fake-github.ts";
 import { commitFiles, makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, startSession, waitForState } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 import { until } from "../support/until.ts";
@@ -91,13 +91,8 @@ describe("sessions in the repository's own environment", () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const repoId of repoIds) {
-      for (const pod of await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } })) await docker.getContainer(pod.Id).remove({ force: true });
-    }
-    await pier.close();
-    for (const found of await docker.listImages({ filters: { reference: repoIds.map((id) => `pier-env-${id.slice(0, 12)}`) } })) {
-      await docker.getImage(found.Id).remove({ force: true }).catch(() => undefined);
-    }
+    // The environments' images go with the pods.
+    await closeForGood(pier);
     rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);
 

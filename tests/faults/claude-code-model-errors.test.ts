@@ -12,7 +12,7 @@ import { ChatClient } from "../support/chat-client.ts";
 import { claudeCodeTestImage } from "../support/claude-code.ts";
 import { type FakeAnthropic, startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
 
@@ -39,8 +39,7 @@ describe("faults of the model service, under Claude Code", () => {
   }, 300_000);
 
   afterAll(async () => {
-    await pier.pier.pods.removeAll(repoId).catch(() => undefined);
-    await pier.close();
+    await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);

@@ -19,7 +19,7 @@ import { run } from "../support/commands.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { setUpAdmin } from "../support/pier.ts";
-import { type PierProcess, freePort, startPierProcess } from "../support/pier-process.ts";
+import { type PierProcess, freePort, startPierProcess, stopForGood } from "../support/pier-process.ts";
 import { activeSession, addRepo } from "../support/sessions.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
 
@@ -49,7 +49,6 @@ describe("SIGKILL while an ACP agent runs in its pod", () => {
   let port: number;
   let pier: PierProcess;
   let cookie: string;
-  let repoId = "";
 
   beforeAll(async () => {
     fake = await startFakeAnthropic({ apiKey: API_KEY });
@@ -60,16 +59,13 @@ describe("SIGKILL while an ACP agent runs in its pod", () => {
   }, 300_000);
 
   afterAll(async () => {
-    await pier?.signal("SIGTERM");
-    // The test's pods outlive Pier by design: they go with the test.
-    const pods = (await run(["docker", "ps", "-aq", "--filter", `label=pier.repo=${repoId}`], "/")).trim();
-    if (repoId && pods) await run(["docker", "rm", "-f", ...pods.split("\n")], "/");
+    if (pier) await stopForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
   test("nothing of the agents the killed server left runs once Pier is back, a stuck one included; the next message starts another", async () => {
-    repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("sigkill-acp").path}`, "sigkill-acp");
+    const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("sigkill-acp").path}`, "sigkill-acp");
     const session = await activeSession(pier, cookie, { repoId, engine: "acp", agent: "opencode" });
     const agents = async () => (await run(["docker", "exec", session.podId!, "pgrep", "-f", "[b]in/opencode acp"], "/").catch(() => "")).trim();
     const headers = { cookie, origin: pier.url };

@@ -18,7 +18,7 @@ import { run } from "../support/commands.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { json, setUpAdmin } from "../support/pier.ts";
-import { type PierProcess, freePort, startPierProcess } from "../support/pier-process.ts";
+import { type PierProcess, freePort, startPierProcess, stopForGood } from "../support/pier-process.ts";
 import { activeSession, addRepo } from "../support/sessions.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
 
@@ -34,7 +34,6 @@ describe("SIGKILL during a Claude Code turn", () => {
   let port: number;
   let pier: PierProcess;
   let cookie: string;
-  let repoId = "";
 
   beforeAll(async () => {
     fake = await startFakeAnthropic({ apiKey: API_KEY });
@@ -46,16 +45,13 @@ describe("SIGKILL during a Claude Code turn", () => {
   }, 300_000);
 
   afterAll(async () => {
-    await pier?.signal("SIGTERM");
-    // The test's pods outlive Pier by design: they go with the test.
-    const pods = (await run(["docker", "ps", "-aq", "--filter", `label=pier.repo=${repoId}`], "/")).trim();
-    if (repoId && pods) await run(["docker", "rm", "-f", ...pods.split("\n")], "/");
+    if (pier) await stopForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
   test("the transcript keeps the turn's text and tool call with an interrupted turn_end; the gateway's usage is in the ledger once", async () => {
-    repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("sigkill-cc").path}`, "sigkill-cc");
+    const repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("sigkill-cc").path}`, "sigkill-cc");
     const put = await pier.fetch("/api/settings", { ...json({ defaultEngine: "claude-code" }, { cookie }), method: "PUT" });
     expect(put.status).toBe(200);
     const session = await activeSession(pier, cookie, { repoId, model: MODEL });

@@ -11,7 +11,6 @@
  * Pods use host networking, so that they reach the fake GitHub and Pier on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import Docker from "dockerode";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,14 +18,13 @@ import { BARE_IMAGE, ensureBareImage } from "../support/bare-image.ts";
 import { startFakeAnthropic, type FakeAnthropic } from "../support/fake-anthropic.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, apiError } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 
 const TOKEN = `ghp_${"b".repeat(36)}`;
 const API_KEY = `sk-ant-bare-${crypto.randomUUID()}`;
 const MCP_SECRET = `mcp-secret-${crypto.randomUUID()}`;
-const docker = new Docker();
 
 describe("a pod of an image that is not Pier's", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pier-bare-"));
@@ -71,8 +69,7 @@ describe("a pod of an image that is not Pier's", () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const pod of await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } })) await docker.getContainer(pod.Id).remove({ force: true });
-    await pier.close();
+    await closeForGood(pier);
     await github.stop();
     await anthropic.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -6,13 +6,12 @@
  * real pods; the minutes pass by polling as of later times, as the poller would.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import Docker from "dockerode";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
@@ -20,7 +19,6 @@ import { dockerTestEnv } from "../support/workspace-image.ts";
 const TOKEN = `ghp_${"f".repeat(36)}`;
 const PER_MINUTE = 5;
 const MINUTE = 60_000;
-const docker = new Docker();
 
 const dataDir = mkdtempSync(join(tmpdir(), "pier-pr-floods-"));
 let github: FakeGitHub;
@@ -38,8 +36,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const pod of await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } })) await docker.getContainer(pod.Id).remove({ force: true });
-  await pier.close();
+  await closeForGood(pier);
   await github.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);

@@ -5,7 +5,6 @@
  * hand; followed as CI and reviews change; opened from the session.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import Docker from "dockerode";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,7 @@ import { ChatClient } from "../support/chat-client.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { type FakeGitHub, signWebhook, startFakeGitHub } from "../support/fake-github.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, apiError } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
@@ -22,7 +21,6 @@ const TOKEN = `ghp_${"t".repeat(36)}`;
 const API_KEY = "sk-ant-test-key-000000000000";
 const WEBHOOK_SECRET = "webhook-secret-for-tests";
 const HOUR = 3_600_000;
-const docker = new Docker();
 
 type Pr = {
   number: number;
@@ -94,8 +92,7 @@ describe("pull requests of sessions", () => {
 
   afterAll(async () => {
     Object.assign(console, originalConsole);
-    for (const pod of await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } })) await docker.getContainer(pod.Id).remove({ force: true });
-    await pier.close();
+    await closeForGood(pier);
     await github.stop();
     await anthropic.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -33,7 +33,6 @@ describe("a run's attempt with an ACP agent", () => {
   }, 600_000);
 
   afterAll(async () => {
-    await pier?.pier.pods.removeAll(repoId).catch(() => undefined);
     await tearDownRuns({ pier, github, anthropic });
     await gemini?.stop();
   }, 120_000);

@@ -5,20 +5,18 @@
  * person's. The model API is the suite's local stand-in; everything else is real.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import Docker from "dockerode";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChatClient } from "../support/chat-client.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, activeSession, addRepo, waitForState } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
 import { dockerTestEnv } from "../support/workspace-image.ts";
 
 const API_KEY = "sk-ant-test-key-000000000000";
-const docker = new Docker();
 
 describe("the pod is untrusted", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pier-boundary-"));
@@ -28,7 +26,6 @@ describe("the pod is untrusted", () => {
   let pier: TestPier;
   let cookie: string;
   let repoId: string;
-  const repoIds: string[] = [];
 
   /** Runs a script in the session's pod, as the pod user, in its worktree (the way code in the pod runs). */
   const inPod = (session: SessionJson, script: string) =>
@@ -45,17 +42,11 @@ describe("the pod is untrusted", () => {
     cookie = await setUpAdmin(pier);
     await pier.fetch("/api/settings", { ...json({ anthropicApiKey: API_KEY }, { cookie }), method: "PUT" });
     repoId = await addRepo(pier, cookie, `file://${makeRemoteRepo("target").path}`, "target");
-    repoIds.push(repoId);
   }, 300_000);
 
   afterAll(async () => {
     delete process.env.PIER_TEST_CANARY;
-    for (const id of repoIds) {
-      for (const pod of await docker.listContainers({ all: true, filters: { label: [`pier.repo=${id}`] } })) {
-        await docker.getContainer(pod.Id).remove({ force: true });
-      }
-    }
-    await pier.close();
+    await closeForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
@@ -69,7 +60,6 @@ describe("the pod is untrusted", () => {
     remote.git("commit", "-q", "-m", "Instructions, as links");
     remote.git("push", "-q", "origin", "main");
     const linked = await addRepo(pier, cookie, `file://${remote.path}`, "linked");
-    repoIds.push(linked);
     const session = await activeSession(pier, cookie, { repoId: linked });
     expect((await inPod(session, "readlink CLAUDE.md AGENTS.md")).stdout.split("\n").slice(0, 2)).toEqual(["/proc/self/environ", join(dataDir, "secret.key")]);
 

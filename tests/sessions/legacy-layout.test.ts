@@ -13,23 +13,17 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gitAt, makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { type SessionJson, addRepo, waitForState } from "../support/sessions.ts";
 import { TEST_WORKSPACE_IMAGE, dockerTestEnv } from "../support/workspace-image.ts";
 
 const docker = new Docker();
 const env = await dockerTestEnv();
 const dataDirs: string[] = [];
-const repoIds: string[] = [];
 let pier: TestPier | null = null;
 
 afterAll(async () => {
-  for (const repoId of repoIds) {
-    for (const pod of await docker.listContainers({ all: true, filters: { label: [`pier.repo=${repoId}`] } })) {
-      await docker.getContainer(pod.Id).remove({ force: true });
-    }
-  }
-  await pier?.close();
+  if (pier) await closeForGood(pier);
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -40,7 +34,8 @@ afterAll(async () => {
  * repo's one shared pod running.
  */
 async function legacyInstall(options: { secondLive?: boolean } = {}) {
-  await pier?.close();
+  // The last test's Pier, on a data dir of its own, is done with.
+  if (pier) await closeForGood(pier);
   const dataDir = mkdtempSync(join(tmpdir(), "pier-legacy-"));
   dataDirs.push(dataDir);
   pier = await startTestPier(env, dataDir);
@@ -48,7 +43,6 @@ async function legacyInstall(options: { secondLive?: boolean } = {}) {
   await pier.fetch("/api/users", json({ username: "bob", password: "bob password", role: "member" }, { cookie }));
   const remote = makeRemoteRepo("shared");
   const repoId = await addRepo(pier, cookie, `file://${remote.path}`, "shared");
-  repoIds.push(repoId);
   const instance = pier.pier.settings.instanceId();
   const users = pier.pier.db.$client.query("SELECT id, username FROM users").all() as Array<{ id: string; username: string }>;
   const adminId = users.find((u) => u.username === "admin")!.id;

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commitFiles, makeRemoteRepo } from "./git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "./pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "./pier.ts";
 import { type SessionJson, activeSession, addRepo } from "./sessions.ts";
 import { dockerTestEnv } from "./workspace-image.ts";
 
@@ -25,7 +25,7 @@ export interface AcpTestPier {
   startSession(body: Record<string, unknown>): Promise<SessionJson>;
   /** Runs a script in the session's pod, in its worktree. */
   podSh(session: SessionJson, script: string): Promise<{ stdout: string; stderr: string; exitCode: number }>;
-  /** Ends the sessions, removes the pods and stops Pier. */
+  /** Ends the sessions and closes Pier for good (see closeForGood). */
   close(): Promise<void>;
 }
 
@@ -61,8 +61,7 @@ export async function startAcpTestPier(name: string, env: Record<string, string>
     podSh: (session, script) => pier.pier.runtime.exec({ id: session.podId!, image: "" }, ["bash", "-c", script], { cwd: session.worktreePath }),
     async close() {
       for (const session of started) await pier.fetch(`/api/sessions/${session.id}/end`, json({}, { cookie }));
-      await pier.pier.pods.removeAll(repoId).catch(() => undefined);
-      await pier.close();
+      await closeForGood(pier);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,13 @@
+import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import { settings } from "../../src/settings/tables.ts";
 import { TEST_CACHE } from "./claude-code.ts";
+import { removeInstanceFromEngine } from "./pier.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -66,6 +72,29 @@ export async function startPierProcess(dataDir: string, port: number, env: Recor
     },
     stderr: () => err,
   };
+}
+
+/**
+ * Stops a test Pier process for good, as closeForGood closes one in the test's own process: its
+ * pods outlive it by design, so once it has stopped (nothing makes one again) whatever of its
+ * instance is on the engine goes, the instance read from the database it leaves in its data dir.
+ */
+export async function stopForGood(pier: PierProcess): Promise<void> {
+  await pier.signal("SIGTERM");
+  const instance = instanceOf(pier.dataDir);
+  if (instance) removeInstanceFromEngine(instance);
+}
+
+/** The id a stopped Pier labels its containers with, from its database (none before its first start). */
+function instanceOf(dataDir: string): string | null {
+  const file = join(dataDir, "pier.db");
+  if (!existsSync(file)) return null;
+  const sqlite = new Database(file, { readonly: true });
+  try {
+    return drizzle({ client: sqlite }).select().from(settings).where(eq(settings.key, "instanceId")).get()?.value ?? null;
+  } finally {
+    sqlite.close();
+  }
 }
 
 /** A port nothing listens on now, for a Pier that keeps it across restarts. */

@@ -38,9 +38,10 @@ export async function startTestPier(env: Record<string, string> = {}, dataDir?: 
 
 /**
  * Closes a test Pier for good. Its shells outlive Pier by design (a restart keeps them): on Docker
- * its pods are removed; on the local runtime, where they live in tmux servers on this machine,
- * those servers are ended. On a loaded machine that takes more than the 5 s Bun gives a hook by
- * default, so the afterAll hooks that call it give it a minute.
+ * its pods are removed, and whatever else of its instance is on the engine; on the local runtime,
+ * where they live in tmux servers on this machine, those servers are ended. On a loaded machine
+ * that takes more than the 5 s Bun gives a hook by default, so the afterAll hooks that call it
+ * give it a minute.
  */
 export async function closeForGood(pier: TestPier): Promise<void> {
   const prefix = `${pier.pier.terminals.socketName}-`;
@@ -50,19 +51,35 @@ export async function closeForGood(pier: TestPier): Promise<void> {
   if (!local) for (const repo of listRepos(pier.pier.db)) await pier.pier.pods.removeAll(repo.id).catch(() => undefined);
   const instance = local ? null : pier.pier.settings.instanceId();
   await pier.close();
-  if (instance) {
-    // A live session's terminal may have made its pod again while it was being removed: once Pier
-    // has stopped nothing makes one, so whatever of this Pier's is left on the engine goes now
-    // (asked of the engine itself: Pier's own door to it is closed with its database).
-    const listed = Bun.spawnSync(["docker", "ps", "-aq", "--filter", `label=pier.instance=${instance}`], { stderr: "ignore" });
-    const ids = listed.stdout.toString().split("\n").filter(Boolean);
-    if (ids.length > 0) Bun.spawnSync(["docker", "rm", "-f", ...ids], { stdout: "ignore", stderr: "ignore" });
-    return;
-  }
+  // A live session's terminal may have made its pod again while it was being removed: once Pier
+  // has stopped nothing makes one, so whatever of this Pier's is left on the engine goes now.
+  if (instance) return removeInstanceFromEngine(instance);
   // Each session has its own tmux server, named after this Pier.
   const dir = join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`);
   const sockets = existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(prefix)) : [];
   for (const socket of sockets) Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });
+}
+
+/**
+ * Removes what a stopped Pier instance left on the machine's engine, by the label `pier.instance`
+ * it puts on everything it makes there: its containers first (pods and helpers, with their
+ * anonymous volumes), as a volume or image in use cannot go; then its volumes (workspaces and
+ * tools, which Pier keeps when a pod goes so that a new pod finds them) and its environments'
+ * images. Asked of the engine through the docker CLI: Pier's own door to it is closed with its
+ * database.
+ */
+export function removeInstanceFromEngine(instance: string): void {
+  const labelled = (list: string[]) => {
+    const listed = Bun.spawnSync(["docker", ...list, "--filter", `label=pier.instance=${instance}`], { stderr: "ignore" });
+    // An image with several tags is listed once per tag.
+    return [...new Set(listed.stdout.toString().split("\n").filter(Boolean))];
+  };
+  const remove = (command: string[], ids: string[]) => {
+    if (ids.length > 0) Bun.spawnSync(["docker", ...command, ...ids], { stdout: "ignore", stderr: "ignore" });
+  };
+  remove(["rm", "-f", "-v"], labelled(["ps", "-aq"]));
+  remove(["volume", "rm", "-f"], labelled(["volume", "ls", "-q"]));
+  remove(["image", "rm", "-f"], labelled(["image", "ls", "-q"]));
 }
 
 export const ADMIN = { username: "admin", password: "correct horse battery" };
