@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
 import { setUpAdmin } from "../support/pier.ts";
-import { type PierProcess, freePort, startPierProcess } from "../support/pier-process.ts";
+import { type PierProcess, freePort, startPierProcess, stopForGood } from "../support/pier-process.ts";
 import { type SecondEngine, startSecondEngine } from "../support/second-engine.ts";
 import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
 import { NOTHING, callAs, dockerOn, expectTerminalWorks as expectTerminal, expectWorkThere as expectWork, lines, makeWorkScript, podThings as thingsOf } from "../support/pod-moves.ts";
@@ -110,10 +110,8 @@ describe("SIGKILL in the middle of moving a pod to another engine", () => {
   }, 600_000);
 
   afterAll(async () => {
-    await pier?.signal("SIGTERM");
     // The test's pods outlive Pier by design: they go with the test.
-    const pods = lines((await docker(null, "ps", "-aq", "--filter", `label=pier.instance=${instance}`)).stdout);
-    if (pods.length > 0) await docker(null, "rm", "-f", ...pods);
+    if (pier) await stopForGood(pier);
     await engine?.destroy();
     // The workspace is the pod user's: emptied through the engine, as Pier does, before the directory goes.
     if (session) await docker(null, "run", "--rm", "--network", "none", "-v", `${dataDir}:/d`, "--entrypoint", "rm", TEST_WORKSPACE_IMAGE, "-rf", "/d/workspaces");
