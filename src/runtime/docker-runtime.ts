@@ -149,7 +149,7 @@ export class DockerRuntime implements Runtime {
     // Its making was cut off (a Pier killed, an engine gone, a step that failed): what it lacks is not
     // known, so it goes and the pod is made again; the person's workspace is not in it, and stays.
     if (existing && (stillMaking(existing) || spec.cutOff?.(existing.Id))) {
-      progress({ step: "pod", message: "Your pod was left half made (Pier stopped while making it); making it again, with your workspace as it is…" });
+      progress({ step: "pod", message: "Your pod's making did not finish last time; making it again, with your workspace as it is…" });
       await this.removeContainer(existing.Id);
       return this.findOrCreate(spec, progress);
     }

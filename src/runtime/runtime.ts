@@ -92,9 +92,9 @@ export interface PodSpec {
    */
   made?: (pod: Pod) => Promise<void>;
   /**
-   * Whether a container found for the pod had its making cut off in the maker's own steps after
-   * it (its environment's once-per-pod commands, when a killed Pier left one begun and not ended):
-   * it is made again, as one whose setup was cut off is.
+   * Whether a container found for the pod was left half made by the maker's own steps that follow
+   * its making (its environment's once-per-pod commands, one of which a killed Pier left begun and
+   * never ended): it is removed and made again, as one whose own setup was cut off is.
    */
   cutOff?: (containerId: string) => boolean;
 }
