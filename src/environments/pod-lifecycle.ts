@@ -40,12 +40,22 @@ export interface OpeningSession {
  * A session waits for the steps up to the configuration's waitFor (a failure there fails its
  * start, with the command's last lines, and a Retry runs the step again); later steps go on
  * after it opens. Which steps have run is kept with the pod, so a restart of Pier does not run
- * them twice; two sessions starting at once run them once.
+ * them twice; two sessions starting at once run them once. A once-per-pod step is written down
+ * as begun before it runs: one a killed Pier left begun (it may still be running in the
+ * container, half done) makes the container's making cut off, and the pod is made again.
  */
 export class PodLifecycle {
   private lock = new KeyedLock();
+  /** The containers a once-per-pod step runs in now, in this process. */
+  private running = new Set<string>();
 
   constructor(private marks: LifecycleMarks) {}
+
+  /** Whether a once-per-pod step was begun in the container and never ended, and is not running here: a Pier killed in the middle of it. */
+  cutOff(key: PodKey, containerId: string): boolean {
+    const mark = readMark(this.marks.get(key)?.createdCommandsIn ?? null);
+    return mark.container === containerId && mark.begun && !this.running.has(containerId);
+  }
 
   /** Runs what the pod's environment asks for when a session opens in it (or the pod was made again under it). */
   async opening(shell: PodShell, key: PodKey, session: OpeningSession, startedAt: string | null): Promise<void> {
@@ -63,9 +73,19 @@ export class PodLifecycle {
       name,
       run: () =>
         this.lock.run(lockId, async () => {
-          if (stepsDone(this.marks.get(key)?.createdCommandsIn ?? null, podId) > index) return;
-          await run(name, session.worktree);
-          this.marks.set(key, { createdCommandsIn: `${podId}#${index + 1}` });
+          if (readMark(this.marks.get(key)?.createdCommandsIn ?? null).doneIn(podId) > index) return;
+          this.running.add(podId);
+          this.marks.set(key, { createdCommandsIn: `${podId}#${index}+` });
+          try {
+            await run(name, session.worktree);
+            this.marks.set(key, { createdCommandsIn: `${podId}#${index + 1}` });
+          } catch (error) {
+            // Ended, if not well: a Retry runs it again in the same container.
+            this.marks.set(key, { createdCommandsIn: `${podId}#${index}` });
+            throw error;
+          } finally {
+            this.running.delete(podId);
+          }
         }),
     }));
     steps.push({
@@ -103,9 +123,12 @@ export class PodLifecycle {
   }
 }
 
-/** How many of the once-per-pod steps have run in this container, from its mark ("<container>#<count>"). */
-function stepsDone(mark: string | null, podId: string): number {
-  if (!mark) return 0;
-  const [container, count] = mark.split("#");
-  return container === podId ? Number(count) || 0 : 0;
+/**
+ * What a pod's mark of its once-per-pod steps says: "<container>#<count>", that many of them ran
+ * to the end in that container; with "+" after it, the next one began there and has not ended.
+ */
+function readMark(mark: string | null): { container: string | null; begun: boolean; doneIn(podId: string): number } {
+  const [container = null, count = ""] = mark?.split("#") ?? [];
+  const done = Number.parseInt(count, 10) || 0;
+  return { container, begun: count.endsWith("+"), doneIn: (podId) => (container === podId ? done : 0) };
 }

@@ -180,8 +180,7 @@ export class Pods {
     const key = { repoId: repo.id, userId };
     this.prepareWorkspace(key);
     await this.deps.mirrors.ensure(repo);
-    let made: { config?: DevcontainerConfig | null } = {};
-    const spec = this.spec(repo, key, made);
+    const spec = this.spec(repo, key);
     // Placed before its programs are written: where they dial Pier depends on the engine.
     this.deps.runtime.place?.(spec);
     await this.deps.services.open(key, this.deps.mirrors.path(repo.id));
@@ -189,16 +188,9 @@ export class Pods {
     if (this.mountsOldCloneNeedlessly(key, pod) && !this.deps.inUse(key, forSession)) {
       progress({ step: "pod", message: "Re-creating your pod without the shared clone from before pods were per person…" });
       await this.remove(key);
-      made = {};
-      pod = await this.deps.runtime.ensurePod(this.spec(repo, key, made), progress);
+      pod = await this.deps.runtime.ensurePod(this.spec(repo, key), progress);
     }
-    if (pod.created && made.config && Object.values(made.config.remoteEnv).some((value) => value.includes("${containerEnv:"))) {
-      made.config = { ...made.config, remoteEnv: await this.remoteEnvIn(pod, made.config.remoteEnv) };
-    }
-    // Only the call whose spec made the pod knows its configuration: another ensure that shared
-    // the same making (see DockerRuntime.ensurePod) must not write it over with nothing.
-    const environment = pod.created && "config" in made ? { envHash: pod.envHash ?? null, envConfig: made.config ? JSON.stringify(made.config) : null } : {};
-    this.record(key, { containerId: pod.id, image: pod.image, state: "running", ...environment }, true);
+    this.record(key, { containerId: pod.id, image: pod.image, state: "running" }, true);
     const shell = { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.workspacesDir, repo.id, userId), gitConfig: this.deps.services.gitConfig(key) };
     for (const connect of this.connections) await connect(key, shell);
     for (const listener of this.readyListeners) listener(key, shell);
@@ -429,8 +421,31 @@ export class Pods {
     await this.deps.runtime.removePod(key);
   }
 
-  /** The pod's spec; `made` learns the configuration the environment resolved to, if the pod is created. */
-  private spec(repo: Repo, key: PodKey, made: { config?: DevcontainerConfig | null } = {}): PodSpec {
+  /**
+   * A container made for the person's pod is written down with the configuration its environment
+   * resolved to (`resolved`, unless there are no environments yet), before the runtime takes it as
+   * made: its lifecycle commands, remoteEnv and ports come from here, so a making cut off before
+   * this is never taken for a finished pod.
+   */
+  private async made(key: PodKey, pod: Pod, resolved: { config?: DevcontainerConfig | null }): Promise<void> {
+    if (!("config" in resolved)) return;
+    let config = resolved.config ?? null;
+    if (config && Object.values(config.remoteEnv).some((value) => value.includes("${containerEnv:"))) {
+      config = { ...config, remoteEnv: await this.remoteEnvIn(pod, config.remoteEnv) };
+    }
+    const environment = { envHash: pod.envHash ?? null, envConfig: config ? JSON.stringify(config) : null };
+    const now = new Date();
+    // Which container the pod is, a row already there says once the container is made (see ensureNow):
+    // a making that fails after this (a move's target refusing it) leaves it naming the pod that still is.
+    this.deps.db
+      .insert(pods)
+      .values({ ...key, containerId: pod.id, image: pod.image, state: "running", ...environment, lastActiveAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: [pods.repoId, pods.userId], set: { ...environment, updatedAt: now } })
+      .run();
+  }
+
+  /** The pod's spec, as the runtime makes it (what its environment resolved to is kept for `made`). */
+  private spec(repo: Repo, key: PodKey): PodSpec {
     const { workspacesDir, mirrors, services } = this.deps;
     const workDir = workspaceDir(workspacesDir, key.repoId, key.userId);
     const mounts: PodMount[] = [
@@ -442,6 +457,7 @@ export class Pods {
     const legacy = this.legacyClone(key);
     if (legacy) mounts.push({ path: legacy, readOnly: true });
     const environments = this.environments;
+    const resolved: { config?: DevcontainerConfig | null } = {};
     // Off Pier's disk, the workspace is a volume of the pod's engine, and Pier's files are written into the pod.
     const remote = {
       workspaceVolume: `pier-ws-${key.repoId}-${key.userId}`,
@@ -456,12 +472,14 @@ export class Pods {
       workDir,
       mounts,
       remote,
+      made: (pod) => this.made(key, pod, resolved),
+      cutOff: (containerId) => this.lifecycle.cutOff(key, containerId),
       ...(environments
         ? {
             environment: async (progress: Progress) => {
-              const resolved = await environments.resolve(repo, key, progress);
-              made.config = resolved.config;
-              return resolved.pod;
+              const environment = await environments.resolve(repo, key, progress);
+              resolved.config = environment.config;
+              return environment.pod;
             },
           }
         : {}),

@@ -24,7 +24,7 @@ export const pods = sqliteTable(
     envHash: text("env_hash"),
     /** The devcontainer configuration (as Pier applies it, JSON) the container was made from, for its lifecycle commands. */
     envConfig: text("env_config"),
-    /** The container the once-per-pod lifecycle commands (onCreate, updateContent, postCreate) last ran to the end in. */
+    /** The container the once-per-pod lifecycle commands (onCreate, updateContent, postCreate) last ran in, and how far ("<container>#<steps ended>", "+" while the next runs). */
     createdCommandsIn: text("created_commands_in"),
     /** The container start (its id and the engine's StartedAt) postStartCommand last ran for. */
     startCommandsFor: text("start_commands_for"),

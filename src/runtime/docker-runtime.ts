@@ -80,6 +80,12 @@ const ENGINE_ANSWERS_MS = 5_000;
 const KILL_AFTER_S = 2;
 /** How long a removal of a pod's container is waited for before it is said to be stuck. */
 const REMOVAL_WAIT_MS = 30_000;
+/**
+ * A new pod's container is made under its name with this added, and given its own name once it
+ * is set up (see findOrCreate): a name, unlike a label, can change after a container is made, and
+ * nothing in the pod can change it. Containers from before there was this mark have their own names.
+ */
+const MAKING = "-making";
 
 /**
  * The Docker runtime: one long-lived container per repo and person, found by its labels. A
@@ -140,6 +146,13 @@ export class DockerRuntime implements Runtime {
       await this.removeContainer(existing.Id);
       return this.findOrCreate(spec, progress);
     }
+    // Its making was cut off (a Pier killed, an engine gone, a step that failed): what it lacks is not
+    // known, so it goes and the pod is made again; the person's workspace is not in it, and stays.
+    if (existing && (stillMaking(existing) || spec.cutOff?.(existing.Id))) {
+      progress({ step: "pod", message: "Your pod's making did not finish last time; making it again, with your workspace as it is…" });
+      await this.removeContainer(existing.Id);
+      return this.findOrCreate(spec, progress);
+    }
     if (existing?.State === "running") {
       progress({ step: "pod", message: "Using the repository's running pod.", fraction: 1 });
       return this.withFiles(spec, { id: existing.Id, dockerEngine, image: existing.Image, mounts, envHash });
@@ -157,14 +170,18 @@ export class DockerRuntime implements Runtime {
     progress({ step: "pod", message: "Creating your pod for this repository…" });
     if (this.offDisk) await traceStep("docker: volumes", () => this.ensureVolumes(spec));
     const definition = await this.podDefinition(spec, environment);
-    const container = await traceStep("docker: create pod", () => this.docker.createContainer(definition));
+    const container = await traceStep("docker: create pod", () => this.docker.createContainer({ ...definition, name: `${definition.name}${MAKING}` }));
     await traceStep("docker: start pod", () => container.start());
     const mounted = [...(definition.HostConfig?.Mounts ?? []).map((m) => m.Target), ...this.bindsOf(spec).map((m) => m.target ?? m.path)];
     const pod = { id: container.id, dockerEngine, image: environment.image, mounts: mounted, created: true, envHash: environment.hash };
     await traceStep("docker: name the pod user", () => this.namePodUser(pod, environment.user, progress));
     if (this.offDisk) await traceStep("docker: own the workspace", () => this.ownWorkspace(pod, spec.workDir));
+    await this.withFiles(spec, pod);
+    await spec.made?.(pod);
+    // Its own name last: from now on the container is a finished pod (see stillMaking).
+    await traceStep("docker: name the pod", () => container.rename({ name: definition.name }));
     progress({ step: "pod", message: "Pod created and started.", fraction: 1 });
-    return this.withFiles(spec, pod);
+    return pod;
   }
 
   /**
@@ -323,7 +340,7 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  private async podDefinition(spec: PodSpec, environment: PodEnvironment): Promise<Docker.ContainerCreateOptions> {
+  private async podDefinition(spec: PodSpec, environment: PodEnvironment): Promise<Docker.ContainerCreateOptions & { name: string }> {
     const limits = this.limits();
     // An environment may ask for less than the admin allows, never more.
     const memoryMb = environment.memoryMb ? Math.min(environment.memoryMb, limits.memoryMb) : limits.memoryMb;
@@ -613,6 +630,11 @@ export class DockerRuntime implements Runtime {
       );
     return this.hostPaths;
   }
+}
+
+/** Whether a pod's container still has the name it was made under (see MAKING): its making never finished. */
+function stillMaking(container: Docker.ContainerInfo): boolean {
+  return container.Names.some((name) => name.endsWith(MAKING));
 }
 
 /** Writes the stream to the command's stdin as it comes, then closes stdin (at once if the stream fails). */

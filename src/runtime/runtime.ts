@@ -85,6 +85,18 @@ export interface PodSpec {
   remote?: RemotePodParts;
   /** When the pod must be created, what it is made from (else `image`, plainly). */
   environment?: (progress: Progress) => Promise<PodEnvironment>;
+  /**
+   * Keeps what the pod's maker needs of a container just made for it (its environment's
+   * configuration), once the container is set up and before it is taken as made: a container
+   * whose making was cut off before this ended is never found as the pod, but made again.
+   */
+  made?: (pod: Pod) => Promise<void>;
+  /**
+   * Whether a container found for the pod was left half made by the maker's own steps that follow
+   * its making (its environment's once-per-pod commands, one of which a killed Pier left begun and
+   * never ended): it is removed and made again, as one whose own setup was cut off is.
+   */
+  cutOff?: (containerId: string) => boolean;
 }
 
 export interface Pod {
@@ -294,7 +306,10 @@ export interface Runtime {
    * programs dial a bridge on another engine). Absent where there is one place (the local runtime).
    */
   place?(spec: PodSpec): string;
-  /** Finds the pod, starting or creating it (and its image) as needed. */
+  /**
+   * Finds the pod, starting or creating it (and its image) as needed. A container whose making
+   * never finished (see PodSpec.made and cutOff) is removed and the pod made again.
+   */
   ensurePod(spec: PodSpec, progress: Progress): Promise<Pod>;
   /** What the engine says about the pod, changing nothing. */
   inspectPod(key: PodKey): Promise<PodStatus | null>;

@@ -24,6 +24,13 @@ export interface SecondEngine {
    * step, so the engine is gone before Pier's next call to it. `stop()` afterwards finds it gone.
    */
   stopNow(): void;
+  /**
+   * Stops dockerd where it is (SIGSTOP), so every call to the engine goes unanswered, without an
+   * error, until thaw(): a test holds a caller (Pier) in the middle of a step. Its containers run on.
+   */
+  freeze(): void;
+  /** Lets a frozen dockerd go on (SIGCONT). */
+  thaw(): void;
   /** `docker` against this engine; throws with its stderr when it fails. */
   docker(...args: string[]): Promise<string>;
   /** Copies an image from the default engine into this one (measured: see the note on loadImage). */
@@ -109,6 +116,12 @@ export async function startSecondEngine(): Promise<SecondEngine> {
       // dockerd removes its pid file as the last thing it does before it exits.
       const waited = Bun.spawnSync(["timeout", String(STOP_MS / 1000), "sh", "-c", `while [ -e '${pidFile}' ]; do sleep 0.05; done`]);
       if (waited.exitCode !== 0) throw new Error(`the second dockerd did not exit within ${STOP_MS / 1000} s`);
+    },
+    freeze() {
+      daemon?.kill("SIGSTOP");
+    },
+    thaw() {
+      daemon?.kill("SIGCONT");
     },
     docker,
     /**
