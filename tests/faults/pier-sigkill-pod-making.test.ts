@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { ensureBareImage } from "../support/bare-image.ts";
 import { commitFiles, makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
 import { setUpAdmin } from "../support/pier.ts";
-import { type PierProcess, freePort, startPierProcess } from "../support/pier-process.ts";
+import { type PierProcess, freePort, startPierProcess, stopForGood } from "../support/pier-process.ts";
 import { type SecondEngine, startSecondEngine } from "../support/second-engine.ts";
 import { type SessionJson, addRepo, startSession, waitForState } from "../support/sessions.ts";
 import { TermClient } from "../support/term-client.ts";
@@ -156,14 +156,8 @@ describe("SIGKILL while a person's pods are being made", () => {
 
   afterAll(async () => {
     engine?.thaw();
-    await pier?.signal("SIGTERM");
     // The test's pods outlive Pier by design: they go with the test, as do their environments' images.
-    for (const repoId of repoIds) {
-      const pods = await containersOf(null, repoId);
-      if (pods.length > 0) await docker(null, "rm", "-f", ...pods);
-      const images = lines((await docker(null, "images", "-q", `pier-env-${repoId.slice(0, 12)}`)).stdout);
-      if (images.length > 0) await docker(null, "rmi", "-f", ...images);
-    }
+    if (pier) await stopForGood(pier);
     await engine?.destroy();
     // The workspaces are the pod user's: emptied through the engine, as Pier does, before the directory goes.
     await docker(null, "run", "--rm", "--network", "none", "--user", "0:0", "-v", `${dataDir}:/d`, "--entrypoint", "rm", TEST_WORKSPACE_IMAGE, "-rf", "/d/workspaces");
