@@ -7,7 +7,9 @@
  * commit; the session stays active and its terminal works; its sessions were told it failed, in a
  * sentence; nothing of the pod stays on the target (its container, the workspace volume with the
  * copy, the helper containers of the copy), once the target answers again; and a later move to
- * the target succeeds.
+ * the target succeeds. And an old copy that cannot be removed after a move (a container of the
+ * test's own holds its workspace volume) is said, refuses the pod's next move until it can be,
+ * and goes at the next reconciliation.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -128,5 +130,44 @@ describe("a move that fails as the target makes the pod", () => {
     expect((await call("GET", `/api/sessions/${session.id}`)).body).toMatchObject({ state: "active", podId: pod.containerId });
     await expectWorkThere(engine.host, pod.containerId);
     await expectTerminalWorks("MOVED-AT-LAST");
+  }, 600_000);
+
+  test("an old copy that cannot be removed yet is said, refuses the next move with pod_move_unfinished (changing nothing), and goes at the next reconciliation", async () => {
+    // A container of the test's own holds the pod's workspace volume on far, so far answers but cannot remove it.
+    const volume = (await engine.docker("volume", "ls", "-q", "--filter", `name=pier-ws-${repoId}`)).trim();
+    expect(volume).not.toBe("");
+    const holder = (await engine.docker("run", "-d", "--network", "none", "-v", `${volume}:/held`, TEST_WORKSPACE_IMAGE, "sleep", "infinity")).trim();
+    let podId: string;
+    try {
+      const told = await move("local");
+      expect(told.at(-1)).toMatchObject({ state: "moved" });
+      expect(told.at(-1)!.notice).toEndWith("Its old copy on far could not be removed yet; Pier removes it once far answers.");
+      const pod = await podOf();
+      podId = pod.containerId;
+      expect(pod).toMatchObject({ dockerEngine: "local", state: "running" });
+      await expectWorkThere(null, podId);
+
+      // The next move first tries to remove the old copy again; it cannot, so the move is refused and nothing changes.
+      const refused = await call("POST", `/api/pods/${podId}/move`, { dockerEngine: "far" });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe("pod_move_unfinished");
+      expect(refused.body.error.message).toBe("An earlier move left a copy of this pod on the Docker engine far, which could not be removed yet; try again once far answers.");
+      expect(await podOf()).toMatchObject({ dockerEngine: "local", state: "running", containerId: podId });
+      expect((await call("GET", `/api/sessions/${session.id}`)).body).toMatchObject({ state: "active", podId });
+      await expectWorkThere(null, podId);
+      await expectTerminalWorks("STILL-HERE");
+      expect((await podThings(engine.host)).volumes).toEqual([volume]);
+    } finally {
+      await engine.docker("rm", "-f", holder);
+    }
+
+    // Once it can be removed, the next reconciliation does, and a move is taken again.
+    await pier.pier.jobs.runNow(RECONCILE_PODS);
+    expect(await podThings(engine.host)).toEqual(nothing);
+    const again = await move("far");
+    expect(again.at(-1)).toMatchObject({ state: "moved" });
+    expect(again.at(-1)!.notice).not.toContain("could not be removed");
+    expect(await podOf()).toMatchObject({ dockerEngine: farId, state: "running" });
+    await expectWorkThere(engine.host, (await podOf()).containerId);
   }, 600_000);
 });
