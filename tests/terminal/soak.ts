@@ -45,13 +45,27 @@ const DELIVERY_MS = 1500;
 
 type Size = { cols: number; rows: number };
 
-/** The numbers of command k's lines (`L<k>-<number>.`; a line cut short by Ctrl+C has no dot and is left out). */
-function numbered(lines: string[], k: number): number[] {
-  const pattern = new RegExp(`^L${k}-(\\d+)\\.$`);
-  return lines.flatMap((line) => {
-    const match = line.slice(line.lastIndexOf("\r") + 1).match(pattern);
-    return match ? [Number(match[1])] : [];
-  });
+/**
+ * What a stream of terminal lines says of each command, read in one pass: the numbers of command
+ * k's lines (`L<k>-<number>.`; a line cut short by Ctrl+C has no dot and is left out), and which
+ * commands' END markers came. Read once per viewer, not once per command and viewer: a viewer can
+ * hold tens of megabytes.
+ */
+function byCommand(lines: string[]): { numbers: (k: number) => number[]; ended: Set<number> } {
+  const numbers = new Map<number, number[]>();
+  const ended = new Set<number>();
+  for (const line of lines) {
+    const numberedLine = line.slice(line.lastIndexOf("\r") + 1).match(/^L(\d+)-(\d+)\.$/);
+    if (numberedLine) {
+      const k = Number(numberedLine[1]);
+      const list = numbers.get(k) ?? [];
+      if (list.length === 0) numbers.set(k, list);
+      list.push(Number(numberedLine[2]));
+    }
+    const end = line.match(/END-(\d+)$/);
+    if (end) ended.add(Number(end[1]));
+  }
+  return { numbers: (k) => numbers.get(k) ?? [], ended };
 }
 
 /** A small seeded generator (mulberry32), so a failing run can be repeated with its seed. */
@@ -329,8 +343,10 @@ export function defineSoak(options: SoakOptions) {
       await Bun.sleep(DELIVERY_MS);
 
       const output = stripEscapes(recorded()).split("\r\n");
+      const recordedCommands = byCommand(output);
+      const seenBy = new Map<Viewer, ReturnType<typeof byCommand>>();
       for (const command of commands) {
-        const numbers = numbered(output, command.k);
+        const numbers = recordedCommands.numbers(command.k);
         const to = command.lines ?? numbers.at(-1) ?? 0;
         const recordedOk = command.kind === "claude" ? (output.some((line) => /\d+\.\d+\.\d+ \(Claude Code\)/.test(line)) ? "ok" : "claude --version printed nothing") : contiguity(numbers, 1, to);
         if (recordedOk !== "ok") failures.push(`recording, command ${command.k} (${command.kind}): ${recordedOk}`);
@@ -340,9 +356,9 @@ export function defineSoak(options: SoakOptions) {
           const chunks = viewer.client.chunks.slice(1);
           // A viewer left behind (its socket full) is given a fresh screen: what it missed is by design.
           if (chunks.some((chunk) => chunk[0] === 0x1b && chunk[1] === 0x63)) continue;
-          const seenLines = stripEscapes(new TextDecoder().decode(Buffer.concat(chunks))).split("\r\n");
-          const ended = seenLines.some((line) => line.endsWith(`END-${command.k}`));
-          const viewerOk = !ended ? `END-${command.k} never came` : command.kind === "claude" ? "ok" : contiguity(numbered(seenLines, command.k), 1, to);
+          let seen = seenBy.get(viewer);
+          if (!seen) seenBy.set(viewer, (seen = byCommand(stripEscapes(new TextDecoder().decode(Buffer.concat(chunks))).split("\r\n"))));
+          const viewerOk = !seen.ended.has(command.k) ? `END-${command.k} never came` : command.kind === "claude" ? "ok" : contiguity(seen.numbers(command.k), 1, to);
           if (viewerOk !== "ok") failures.push(`${viewer.name}, command ${command.k} (${command.kind}, live from ${viewer.liveAt} to ${viewer.closedAt ?? "the end"}): ${viewerOk}`);
         }
       }
@@ -354,9 +370,16 @@ export function defineSoak(options: SoakOptions) {
       for (const viewer of open()) {
         const terminal = new Terminal({ ...(viewer.resizes[0]?.atChunk === 0 ? viewer.resizes[0].size : { cols: 120, rows: 32 }), allowProposedApi: true, scrollback: 1000 });
         const chunks = viewer.client.chunks;
-        for (let i = 0; i < chunks.length; i++) {
-          for (const { atChunk, size } of viewer.resizes) if (atChunk === i && i > 0) terminal.resize(size.cols, size.rows);
-          await feed(terminal, chunks[i]!);
+        // Its bytes are played as they came, each resize before the chunk it preceded; the chunks
+        // between two resizes are written at once (xterm parses them in order either way), which
+        // is many times quicker than waiting for each of a flood's many thousand chunks in turn.
+        let from = 0;
+        for (let i = 1; i <= chunks.length; i++) {
+          const resizes = viewer.resizes.filter((r) => r.atChunk === i);
+          if (resizes.length === 0 && i < chunks.length) continue;
+          await feed(terminal, Buffer.concat(chunks.slice(from, i)));
+          from = i;
+          if (i < chunks.length) for (const { size } of resizes) terminal.resize(size.cols, size.rows);
         }
         const screen = visibleLines(terminal).map((line) => line.trimEnd());
         terminal.dispose();
