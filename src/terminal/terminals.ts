@@ -31,6 +31,11 @@ interface TerminalDeps {
   holder?: { build: PtyHolderBuild; hub: HolderHub; dirOf(key: PodKey): string; socketOf(key: PodKey): string };
 }
 
+/** What the tmux servers of the Pier instance are called, before each one's session id. */
+export function tmuxSocketName(instanceId: string): string {
+  return `pier-${instanceId.slice(0, 8)}`;
+}
+
 /**
  * Opens sessions' terminals in their pods. A session's terminal starts when the session becomes
  * active (and again when the server starts), not when someone opens it, so the recording has all
@@ -42,7 +47,7 @@ export class Terminals {
   private outputListeners: Array<(sessionId: string, bytes: Uint8Array) => void> = [];
 
   constructor(private deps: TerminalDeps) {
-    this.socketName = `pier-${deps.settings.instanceId().slice(0, 8)}`;
+    this.socketName = tmuxSocketName(deps.settings.instanceId());
   }
 
   /** Every terminal opened from now on also tells `listener` its output, as it comes (links to pull requests, a bell). */

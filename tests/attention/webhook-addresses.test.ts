@@ -18,7 +18,7 @@ import { createFirstAdmin } from "../../src/auth/users.ts";
 import { openDatabase } from "../../src/infra/db.ts";
 import type { Resolve } from "../../src/infra/destination.ts";
 import { createSecretBox } from "../../src/infra/secret-box.ts";
-import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 
 const MESSAGE = { text: "t", message: "t", title: "t", reason: "turn_end", sessionId: "s", sessionTitle: "s", repo: "r", url: "http://pier.test/s" };
 
@@ -58,7 +58,9 @@ describe("saving a webhook", () => {
     pier = await startTestPier();
     cookie = await setUpAdmin(pier);
   }, 60_000);
-  afterAll(() => pier?.close());
+  afterAll(async () => {
+    if (pier) await closeForGood(pier);
+  });
 
   const put = async (webhookUrl: string) => {
     const res = await pier.fetch("/api/me/notifications", { method: "PUT", headers: { cookie, origin: pier.url, "content-type": "application/json" }, body: JSON.stringify({ webhookUrl }) });

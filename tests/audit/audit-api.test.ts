@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newId } from "../../src/infra/ids.ts";
 import { auditEntries } from "../../src/audit/tables.ts";
 import { DROP_OLD_AUDIT_ENTRIES } from "../../src/jobs/audit-jobs.ts";
-import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 
 type Entry = {
   id: string;
@@ -71,7 +71,7 @@ describe("GET /api/audit and the Audit page", () => {
     for (let i = 1; i <= 2; i++) await makeToken(`mo token ${i}`, member);
   }, 60_000);
 
-  afterAll(() => pier.close());
+  afterAll(() => closeForGood(pier));
 
   test("a member gets 403 on the API (JSON and CSV) and on the page, and has no Audit link; a stranger 401; an admin has the link", async () => {
     for (const path of ["/api/audit", "/api/audit?format=csv", "/api/audit?format=csv&limit=5"]) {

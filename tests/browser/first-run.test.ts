@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, DESKTOP, PHONE, launchBrowser, sidewaysOverflow } from "../support/browser.ts";
-import { type TestPier, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, startTestPier } from "../support/pier.ts";
 
 let pier: TestPier;
 let browser: Browser;
@@ -14,7 +14,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await pier?.close();
+  if (pier) await closeForGood(pier);
 }, 60_000);
 
 /**

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { DESKTOP, PHONE, launchBrowser, sidewaysOverflow, signedInPage } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { addRepo, waitForState } from "../support/sessions.ts";
 
 let pier: TestPier;
@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await pier?.close();
+  if (pier) await closeForGood(pier);
 }, 60_000);
 
 /** The models the select offers now (the options a person can pick), and whether its field shows. */

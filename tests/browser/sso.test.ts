@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, DESKTOP, launchBrowser, signedInPage } from "../support/browser.ts";
 import { type TestProvider, startTestProvider } from "../support/oidc-provider.ts";
-import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { callbackUrl } from "../support/sso.ts";
 
 let pier: TestPier;
@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await provider?.close();
-  await pier?.close();
+  if (pier) await closeForGood(pier);
 }, 60_000);
 
 function watch(page: Page): void {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { activeSession, addRepo, apiError } from "../support/sessions.ts";
 
 let pier: TestPier;
@@ -29,7 +29,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await pier.close();
+  await closeForGood(pier);
 }, 60_000);
 
 test("the environment says the devcontainer is not applied here, a session starts without it, and there is no pod to rebuild", async () => {

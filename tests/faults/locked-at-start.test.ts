@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { openDatabase } from "../../src/infra/db.ts";
-import { ADMIN, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { ADMIN, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 
 /** Another process that holds a read transaction on the file for a moment, then lets go. */
 const READER = `
@@ -56,7 +56,7 @@ test("Pier starts on a rollback-journal database another process is reading, onc
     await signIn(pier, ADMIN.username, ADMIN.password);
     expect((await pier.fetch("/api/setup", json(ADMIN))).status).toBe(409);
   } finally {
-    await pier.close();
+    await closeForGood(pier);
   }
 }, 60_000);
 

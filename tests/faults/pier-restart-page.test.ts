@@ -12,7 +12,7 @@ import type { Browser } from "playwright-core";
 import { DESKTOP, launchBrowser, signedInPage } from "../support/browser.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { json, setUpAdmin } from "../support/pier.ts";
-import { type PierProcess, freePort, startPierProcess } from "../support/pier-process.ts";
+import { type PierProcess, freePort, startPierProcess, stopForGood } from "../support/pier-process.ts";
 import { activeSession, addRepo } from "../support/sessions.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "pier-restart-page-"));
@@ -29,7 +29,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await pier?.signal("SIGTERM");
+  if (pier) await stopForGood(pier);
   rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
 

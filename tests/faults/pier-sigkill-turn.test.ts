@@ -14,7 +14,7 @@ import { ChatClient } from "../support/chat-client.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { json, setUpAdmin } from "../support/pier.ts";
-import { type PierProcess, freePort, startPierProcess } from "../support/pier-process.ts";
+import { type PierProcess, freePort, startPierProcess, stopForGood } from "../support/pier-process.ts";
 import { activeSession, addRepo } from "../support/sessions.ts";
 
 const API_KEY = "sk-ant-sigkill-test-00000000000000";
@@ -39,7 +39,7 @@ describe("SIGKILL during a turn of Pier's own agent", () => {
   }, 60_000);
 
   afterAll(async () => {
-    await pier?.signal("SIGTERM");
+    if (pier) await stopForGood(pier);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);

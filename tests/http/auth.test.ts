@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ADMIN, type TestPier, createToken, json, signIn, startTestPier } from "../support/pier.ts";
+import { ADMIN, type TestPier, closeForGood, createToken, json, signIn, startTestPier } from "../support/pier.ts";
 
 describe("setup, sign-in and roles over HTTP", () => {
   let pier: TestPier;
@@ -11,7 +11,7 @@ describe("setup, sign-in and roles over HTTP", () => {
   beforeAll(async () => {
     pier = await startTestPier();
   }, 60_000);
-  afterAll(() => pier.close());
+  afterAll(() => closeForGood(pier));
 
   test("before setup every page leads to the setup page and the API needs auth", async () => {
     for (const path of ["/", "/repos", "/settings", "/login"]) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ADMIN, type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { ADMIN, type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { postLargeBody, residentMiB } from "../support/large-body.ts";
 
 const MiB = 1024 * 1024;
@@ -12,7 +12,7 @@ describe("request body limits", () => {
     pier = await startTestPier();
     await setUpAdmin(pier);
   }, 60_000);
-  afterAll(() => pier.close());
+  afterAll(() => closeForGood(pier));
 
   const tooLarge = (body: string) => {
     const error = (JSON.parse(body) as { error: { code: string; message: string } }).error;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type TestPier, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
 
 describe("GET /api/costs groupBy", () => {
   let pier: TestPier;
@@ -9,7 +9,7 @@ describe("GET /api/costs groupBy", () => {
     pier = await startTestPier();
     cookie = await setUpAdmin(pier);
   }, 60_000);
-  afterAll(() => pier.close());
+  afterAll(() => closeForGood(pier));
 
   const costs = (groupBy: string) => pier.fetch(`/api/costs?groupBy=${encodeURIComponent(groupBy)}`, { headers: { cookie } });
 

@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, sta
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MIGRATIONS_DIR, openDatabase } from "../../src/infra/db.ts";
-import { ADMIN, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { ADMIN, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 
 test("a data dir made by an older Pier is migrated at start and keeps its users", async () => {
   const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, "meta", "_journal.json"), "utf8"));
@@ -37,7 +37,7 @@ test("a data dir made by an older Pier is migrated at start and keeps its users"
     const fk = pier.pier.db.$client.query("PRAGMA foreign_keys").get() as { foreign_keys: number };
     expect(fk.foreign_keys).toBe(1);
   } finally {
-    await pier.close();
+    await closeForGood(pier);
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(older, { recursive: true, force: true });
   }
@@ -58,7 +58,7 @@ test("everything survives a restart on the same data dir, secrets included", asy
       expect(repos.map((r) => r.name)).toEqual(["kept"]);
       expect(await second.pier.settings.secret("githubToken")).toBe("ghp_restart_secret_123456");
     } finally {
-      await second.close();
+      await closeForGood(second);
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -83,7 +83,7 @@ test("pier.db and its -wal and -shm files are readable by Pier's user alone from
       await setUpAdmin(pier);
       expect(dbFileModes(dataDir)).toEqual(OWNER_ONLY);
     } finally {
-      await pier.close();
+      await closeForGood(pier);
     }
   } finally {
     process.umask(umask);
@@ -113,7 +113,7 @@ test("a data dir whose database files were world-readable is fixed at start", as
       expect(dbFileModes(crashed)).toEqual(OWNER_ONLY);
       await signIn(pier, ADMIN.username, ADMIN.password);
     } finally {
-      await pier.close();
+      await closeForGood(pier);
     }
   } finally {
     process.umask(umask);

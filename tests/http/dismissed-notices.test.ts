@@ -5,7 +5,7 @@
  * The Dismiss button without JavaScript (`POST /notices/dismiss`) goes back only to Pier's pages.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type TestPier, createToken, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, createToken, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { apiError } from "../support/sessions.ts";
 
 type Notices = { notices: Array<{ id: string; text: string; dismissed: boolean }> };
@@ -28,7 +28,7 @@ describe("dismissed notices", () => {
     member = await signIn(pier, "mia", "mia password");
   }, 60_000);
 
-  afterAll(() => pier.close());
+  afterAll(() => closeForGood(pier));
 
   test("the notices that can be dismissed are listed with their words; a dismissal is the person's own", async () => {
     const listed = (await (await pier.fetch("/api/me/dismissed", { headers: { cookie: member } })).json()) as Notices;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { ADMIN, type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { ADMIN, type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 
 /**
  * The sign-in limits, over HTTP from 127.0.0.1 — where every sign-in comes from when Pier is behind
@@ -10,7 +10,9 @@ const ALICE = { username: "alice", password: "alice's long password" };
 
 describe("the login limits", () => {
   let pier: TestPier;
-  afterEach(() => pier?.close());
+  afterEach(async () => {
+    if (pier) await closeForGood(pier);
+  });
 
   async function start(env: Record<string, string> = {}) {
     pier = await startTestPier(env);

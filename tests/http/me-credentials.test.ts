@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { apiError } from "../support/sessions.ts";
 
 describe("a person's own credentials", () => {
@@ -22,7 +22,7 @@ describe("a person's own credentials", () => {
     member = await signIn(pier, "mia", "mia password");
   }, 60_000);
 
-  afterAll(() => pier.close());
+  afterAll(() => closeForGood(pier));
 
   test("without your own, the instance's is in use; yours wins once set, is shown masked, and stays yours", async () => {
     // The instance's is in use, and nothing of it shows.

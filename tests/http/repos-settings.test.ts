@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 
 type ApiError = { error: { code: string; message: string; field?: string } };
 
@@ -16,7 +16,7 @@ describe("repositories over HTTP", () => {
     pier = await startTestPier();
     cookie = await setUpAdmin(pier);
   }, 60_000);
-  afterAll(() => pier.close());
+  afterAll(() => closeForGood(pier));
 
   const post = (body: unknown) => pier.fetch("/api/repos", json(body, { cookie }));
   const count = async () => ((await (await pier.fetch("/api/repos", { headers: { cookie } })).json()) as unknown[]).length;
@@ -209,7 +209,7 @@ describe("settings", () => {
     pier = await startTestPier();
     cookie = await setUpAdmin(pier);
   }, 60_000);
-  afterAll(() => pier.close());
+  afterAll(() => closeForGood(pier));
 
   test("secrets are write-only: answers are masked", async () => {
     const res = await pier.fetch("/api/settings", { ...json({ anthropicApiKey: ANTHROPIC, githubToken: GITHUB, defaultModel: "claude-opus-4-1" }, { cookie }), method: "PUT" });

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PierEvents } from "../../src/infra/events.ts";
 import { type TestProvider, startTestProvider } from "../support/oidc-provider.ts";
-import { ADMIN, type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { ADMIN, type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { addProvider, callbackUrl, finishAt, signInCookieOf, toProviderAndBack } from "../support/sso.ts";
 
 type ErrorBody = { error: { code: string; message: string; field?: string } };
@@ -60,7 +60,7 @@ describe("single sign-on against a real OpenID provider", () => {
   }, 60_000);
   afterAll(async () => {
     await provider?.close();
-    await pier?.close();
+    if (pier) await closeForGood(pier);
   });
 
   test("providers are configured by admins only, every field checked, nothing kept from a refused one", async () => {
@@ -348,7 +348,7 @@ describe("password sign-in off, and the guard that keeps an admin able to sign i
   }, 60_000);
   afterAll(async () => {
     await provider?.close();
-    await pier?.close();
+    if (pier) await closeForGood(pier);
   });
 
   test("turning it off is refused (409, a sentence) while no admin has an identity at a provider, even with a member's", async () => {

@@ -20,7 +20,7 @@ import { repos } from "../../src/repos/tables.ts";
 import { sessions } from "../../src/sessions/tables.ts";
 import { taskVerifications } from "../../src/tasks/tables.ts";
 import { recordingPath } from "../../src/terminal/recording.ts";
-import { type TestPier, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, startTestPier } from "../support/pier.ts";
 
 const RESOURCES = ["sessions", "prs", "tasks", "reports", "costs", "transcripts", "recordings", "share links"] as const;
 type Resource = (typeof RESOURCES)[number];
@@ -118,7 +118,7 @@ describe("one scope per resource", () => {
   }, 60_000);
 
   afterAll(async () => {
-    await pier?.close();
+    if (pier) await closeForGood(pier);
   }, 60_000);
 
   /** Every door to a resource of session S, each answering whether the actor got it. */

@@ -7,7 +7,7 @@ import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { settings } from "../../src/settings/tables.ts";
 import { TEST_CACHE } from "./claude-code.ts";
-import { removeInstanceFromEngine } from "./pier.ts";
+import { endTmuxServers, removeInstanceFromEngine } from "./pier.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -76,13 +76,17 @@ export async function startPierProcess(dataDir: string, port: number, env: Recor
 
 /**
  * Stops a test Pier process for good, as closeForGood closes one in the test's own process: its
- * pods outlive it by design, so once it has stopped (nothing makes one again) whatever of its
- * instance is on the engine goes, the instance read from the database it leaves in its data dir.
+ * pods (or, on the local runtime, its tmux servers) outlive it by design, so once it has stopped
+ * (nothing makes one again) whatever of its instance is on the engine or this machine goes, the
+ * instance read from the database it leaves in its data dir.
  */
 export async function stopForGood(pier: PierProcess): Promise<void> {
   await pier.signal("SIGTERM");
   const instance = instanceOf(pier.dataDir);
-  if (instance) removeInstanceFromEngine(instance);
+  if (!instance) return;
+  // Which runtime it ran on is not asked: each finds nothing of the other's.
+  endTmuxServers(instance);
+  removeInstanceFromEngine(instance);
 }
 
 /** The id a stopped Pier labels its containers with, from its database (none before its first start). */

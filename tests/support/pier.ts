@@ -5,6 +5,7 @@ import { loadConfig, type Config } from "../../src/infra/config.ts";
 import { listRepos } from "../../src/repos/repos.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { tmuxCommand } from "../../src/terminal/tmux-session.ts";
+import { tmuxSocketName } from "../../src/terminal/terminals.ts";
 import { TEST_CACHE } from "./claude-code.ts";
 
 /**
@@ -44,17 +45,21 @@ export async function startTestPier(env: Record<string, string> = {}, dataDir?: 
  * give it a minute.
  */
 export async function closeForGood(pier: TestPier): Promise<void> {
-  const prefix = `${pier.pier.terminals.socketName}-`;
   const local = pier.pier.runtime.kind === "local";
   // Pods outlive Pier by design too: a test's go with it (as the tests that remove their own do
   // first), or they would run on after the suite.
   if (!local) for (const repo of listRepos(pier.pier.db)) await pier.pier.pods.removeAll(repo.id).catch(() => undefined);
-  const instance = local ? null : pier.pier.settings.instanceId();
+  const instance = pier.pier.settings.instanceId();
   await pier.close();
   // A live session's terminal may have made its pod again while it was being removed: once Pier
   // has stopped nothing makes one, so whatever of this Pier's is left on the engine goes now.
-  if (instance) return removeInstanceFromEngine(instance);
-  // Each session has its own tmux server, named after this Pier.
+  if (local) endTmuxServers(instance);
+  else removeInstanceFromEngine(instance);
+}
+
+/** Ends the tmux servers a stopped Pier instance left on this machine: each local session has its own, named after the instance. */
+export function endTmuxServers(instance: string): void {
+  const prefix = `${tmuxSocketName(instance)}-`;
   const dir = join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`);
   const sockets = existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(prefix)) : [];
   for (const socket of sockets) Bun.spawnSync(tmuxCommand(socket).concat("kill-server"), { stderr: "ignore" });

@@ -8,7 +8,7 @@ import type { Actor } from "../../src/auth/actor.ts";
 import { findUser } from "../../src/auth/users.ts";
 import { NewTaskInput } from "../../src/tasks/tasks.ts";
 import { taskTools } from "../../src/tools/registry.ts";
-import { type TestPier, json, setUpAdmin, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, startTestPier } from "../support/pier.ts";
 import { apiError } from "../support/sessions.ts";
 
 const TITLE_RULE = "Title must be 1–200 characters without control characters.";
@@ -22,7 +22,7 @@ describe("limits in the schema", () => {
     admin = await setUpAdmin(pier);
   }, 60_000);
 
-  afterAll(() => pier.close());
+  afterAll(() => closeForGood(pier));
 
   test("the route's schema carries the title's limit, and a title past it is refused with the task's sentence", async () => {
     const shown = JSON.parse(JSON.stringify(NewTaskInput));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { hashToken } from "../../src/auth/sign-ins.ts";
 import { triggers } from "../../src/triggers/tables.ts";
-import { type TestPier, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
+import { type TestPier, closeForGood, json, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
 import { makeRemoteRepo } from "../support/git-fixtures.ts";
 import { addRepo, apiError } from "../support/sessions.ts";
 
@@ -32,7 +32,7 @@ describe("triggers API", () => {
     plainRepoId = await addRepo(pier, admin, makeRemoteRepo("local").path, "local");
   }, 60_000);
 
-  afterAll(() => pier.close());
+  afterAll(() => closeForGood(pier));
 
   test("each kind is checked for what it needs and for what belongs to another kind, and nothing is written on refusal", async () => {
     const base = { name: "Nightly", repoId: githubRepoId, promptTemplate: "Bump the dependencies." };

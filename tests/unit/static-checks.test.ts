@@ -103,21 +103,19 @@ test("no import cycles among src/ and views/ modules (type imports count)", () =
   expect(cycles).toEqual([]);
 });
 
-test("every test that starts a Pier on the Docker runtime closes it for good, so none of its pods runs on after the file", () => {
-  // Pods outlive Pier by design, and a live session's terminal can make one again while it is
-  // being removed: only closeForGood (stopForGood for a Pier process) removes what is left of
-  // the instance once Pier has stopped. Checked here, by the text of the file, because a leftover
-  // found at the end of a run on a shared engine could not be told apart from another run's or
-  // traced to the file that left it. A helper that starts one (startAcpTestPier) is a file too.
+test("every test that starts a Pier closes it for good, so none of its pods or shells runs on after the file", () => {
+  // Pods (tmux servers on the local runtime) outlive Pier by design, and a live session's terminal
+  // can make one again while it is being removed: only closeForGood (stopForGood for a Pier
+  // process, tearDownRuns for the runs' tests) removes what is left of the instance once Pier has
+  // stopped. Checked here, by the text of the file, because a leftover found at the end of a run
+  // on a shared engine or machine could not be told apart from another run's or traced to the
+  // file that left it. A helper that starts one (startAcpTestPier) is a file too.
   const startsPier = /\b(?:startTestPier|startPierProcess)\(/;
-  const onDocker = /\bdockerTestEnv\(|\bPIER_RUNTIME:\s*(?!\s|"local")/;
-  const closesForGood = /\b(?:closeForGood|stopForGood)\(/;
-  const files = sourceFiles("tests").filter((file) => {
-    const source = readFileSync(join(root, file), "utf8");
-    return startsPier.test(source) && onDocker.test(source);
-  });
+  const closesForGood = /\b(?:closeForGood|stopForGood|tearDownRuns)\(/;
+  const files = sourceFiles("tests").filter((file) => startsPier.test(readFileSync(join(root, file), "utf8")));
   expect(files).toContain("tests/support/acp-engine.ts");
   expect(files).toContain("tests/faults/pier-sigkill-acp.test.ts");
+  expect(files).toContain("tests/environments/local-runtime-environment.test.ts");
   const leaving = files.filter((file) => !closesForGood.test(readFileSync(join(root, file), "utf8")));
   expect(leaving).toEqual([]);
 });
