@@ -200,7 +200,7 @@ export class Pods {
   /** The person's pod while it runs, with nothing started, created or recorded (the disk watch looks in it so). */
   async runningShell(key: PodKey): Promise<PodShell | null> {
     const status = await this.deps.runtime.inspectPod(key);
-    if (status?.state !== "running") return null;
+    if (status?.state !== "running" || status.making) return null;
     const pod = { id: status.id, dockerEngine: status.dockerEngine, image: status.image };
     return { runtime: this.deps.runtime, pod, cwd: workspaceDir(this.deps.workspacesDir, key.repoId, key.userId), gitConfig: this.deps.services.gitConfig(key) };
   }
@@ -366,6 +366,9 @@ export class Pods {
       // A pod on an engine that is not answering is left as it was: the engine is the truth, and it says nothing now.
       const status = await this.deps.runtime.inspectPod(row).catch(unlessEngineDown);
       if (status === ENGINE_DOWN) continue;
+      // A container still being made is not the pod yet: its maker records it once it is (and one
+      // whose making was cut off is made again at the pod's next start).
+      if (status?.making) continue;
       const next = status
         ? { containerId: status.id, image: status.image, state: status.state }
         : { containerId: null, image: row.image, state: "missing" as const };

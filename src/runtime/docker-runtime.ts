@@ -399,7 +399,7 @@ export class DockerRuntime implements Runtime {
   async inspectPod(key: PodKey): Promise<PodStatus | null> {
     const found = await this.find(key);
     if (!found) return null;
-    return { id: found.Id, dockerEngine: this.seat.id, image: found.Image, state: found.State === "running" ? "running" : "stopped" };
+    return { id: found.Id, dockerEngine: this.seat.id, image: found.Image, state: found.State === "running" ? "running" : "stopped", ...(stillMaking(found) ? { making: true } : {}) };
   }
 
   async podStartedAt(pod: Pod): Promise<string | null> {

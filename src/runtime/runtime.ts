@@ -129,6 +129,11 @@ export interface PodStatus {
   dockerEngine?: string;
   image: string;
   state: Exclude<PodState, "missing">;
+  /**
+   * Its container is still being made (or its making was cut off, and it is made again at the
+   * pod's next start): not yet the pod, whatever its state, so nothing is recorded of it or run in it.
+   */
+  making?: boolean;
 }
 
 /** One step of getting a pod ready, for the session page's progress view. */

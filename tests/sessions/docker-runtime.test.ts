@@ -75,6 +75,32 @@ defineLifecycleTests("docker", await dockerTestEnv(), (context) => {
     await pier.fetch(`/api/sessions/${next.id}/end`, json({}, { cookie }));
   }, 300_000);
 
+  test("a container still being made (its -making name) is never taken for the pod: not recorded by a reconciliation, nothing run in it, and made again at the next start", async () => {
+    const { pier, cookie, repoId } = context();
+    const first = await activeSession(pier, cookie, { repoId });
+    await pier.fetch(`/api/sessions/${first.id}/end`, json({}, { cookie }));
+    const key = { repoId, userId: first.userId };
+    // What a Pier cut off as it made the pod leaves (or what a reconciliation meets while a pod is being made): a running container with the pod's labels under its making name.
+    const pod = await docker.getContainer(first.podId!).inspect();
+    await docker.getContainer(first.podId!).remove({ force: true });
+    const half = await docker.createContainer({ name: `${pod.Name.replace(/^\//, "")}-making`, Image: TEST_WORKSPACE_IMAGE, Cmd: ["sleep", "infinity"], Labels: pod.Config.Labels, HostConfig: { NetworkMode: "none" } });
+    await half.start();
+    try {
+      await pier.pier.pods.reconcile();
+      expect(pier.pier.pods.view(repoId, first.userId)?.containerId).not.toBe(half.id);
+      expect(await pier.pier.pods.runningShell(key)).toBeNull();
+
+      const next = await activeSession(pier, cookie, { repoId });
+      expect(next.podId).not.toBe(half.id);
+      expect(await half.inspect().then(() => "still there", () => "gone")).toBe("gone");
+      expect(pier.pier.pods.view(repoId, first.userId)).toMatchObject({ state: "running", containerId: next.podId });
+      expect((await context().sh(next, "cat README.md")).stdout).toBe("# widgets\n");
+      await pier.fetch(`/api/sessions/${next.id}/end`, json({}, { cookie }));
+    } finally {
+      await half.remove({ force: true }).catch(() => undefined);
+    }
+  }, 300_000);
+
   test("two removals of one pod at once both finish, and the next pod is made under the same name", async () => {
     const { pier, cookie, repoId } = context();
     const first = await activeSession(pier, cookie, { repoId });
