@@ -136,7 +136,10 @@ describe("the Docker engine restarted under live sessions", () => {
     }
     console.error(`[engine-restart] the session started as the engine went is ${settled.state}${settled.error ? `: ${settled.error}` : ""}`);
     expect(["active", "failed"]).toContain(settled.state);
-    if (settled.state === "failed") expect(settled.error).toContain("The Docker engine is not answering");
+    // Why, in one of two sentences: the engine stopped answering, or (as dockerd stops its
+    // containers before it stops answering) the pod stopped under the start, to be made again at
+    // the next action.
+    if (settled.state === "failed") expect(settled.error).toMatch(/The Docker engine is not answering|^The pod is not running \(.*\); it is made again at the next action\.$/);
     term.close();
     again.close();
     chat.close();
