@@ -209,8 +209,9 @@ describe("a raise", () => {
     // The same message each time, decrypted from each try.
     for (const push of tries) expect(push.message).toMatchObject({ title: "Push session", reason: "turn_end" });
     expect(service.problems).toEqual([]);
-    const devices = (await call("GET", "/api/me/push")).body as Array<{ id: string; lastPushAt: string | null }>;
-    expect(devices.find((each) => each.id === flaky.id)?.lastPushAt).toEqual(expect.any(String));
+    // The service has answered 201; Pier writes down the push once it has read that answer.
+    const listDevices = async () => (await call("GET", "/api/me/push")).body as Array<{ id: string; lastPushAt: string | null }>;
+    const devices = await until("the flaky device's push written down", listDevices, (list) => typeof list.find((each) => each.id === flaky.id)?.lastPushAt === "string", 15_000);
     expect(devices.find((each) => each.id === silent.id)?.lastPushAt).toBeNull();
     for (const id of [flaky.id, silent.id, steady.id]) expect((await call("DELETE", `/api/me/push/${id}`)).status).toBe(204);
     await clearRaise();
