@@ -1,11 +1,11 @@
-import { and, asc, count, eq } from "drizzle-orm";
+import { asc, count, eq } from "drizzle-orm";
 import { type Actor, assertAdmin } from "../auth/actor.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { Db } from "../infra/db.ts";
 import { AppError, invalid, notFound } from "../infra/errors.ts";
 import { newId } from "../infra/ids.ts";
 import type { SecretBox } from "../infra/secret-box.ts";
-import { pods } from "../pods/tables.ts";
+import { podRow, pods } from "../pods/tables.ts";
 import { repos } from "../repos/tables.ts";
 import type { PodKey } from "../runtime/runtime.ts";
 import { readEngineHost } from "./engine-host.ts";
@@ -108,7 +108,7 @@ export class DockerEngines {
 
   /** The engine the person's pod of the repo was placed on, or null when it has not been placed yet. */
   placementOf(key: PodKey): string | null {
-    return this.deps.db.select({ engine: pods.dockerEngine }).from(pods).where(podWhere(key)).get()?.engine ?? null;
+    return this.deps.db.select({ engine: pods.dockerEngine }).from(pods).where(podRow(key)).get()?.engine ?? null;
   }
 
   /**
@@ -202,10 +202,6 @@ export class DockerEngines {
     this.deps.audit.record(actor, "docker_engine_removed", { kind: "docker_engine", id: engine.id, name: engine.name });
     for (const listener of this.changeListeners) listener(engine.id);
   }
-}
-
-function podWhere(key: PodKey) {
-  return and(eq(pods.repoId, key.repoId), eq(pods.userId, key.userId));
 }
 
 function fromRow(row: Row): DockerEngine {

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../infra/db.ts";
-import { pods } from "../pods/tables.ts";
+import { podRow, pods } from "../pods/tables.ts";
 import type { PodKey } from "../runtime/runtime.ts";
 import { podMoves } from "./tables.ts";
 
@@ -43,11 +43,11 @@ export class MoveRecords {
 
   /** Nothing of the move is left to do. */
   finished(key: PodKey): void {
-    this.db.delete(podMoves).where(and(eq(podMoves.repoId, key.repoId), eq(podMoves.userId, key.userId))).run();
+    this.db.delete(podMoves).where(moveOf(key)).run();
   }
 
   of(key: PodKey): MoveRecord | null {
-    return this.db.select().from(podMoves).where(and(eq(podMoves.repoId, key.repoId), eq(podMoves.userId, key.userId))).get() ?? null;
+    return this.db.select().from(podMoves).where(moveOf(key)).get() ?? null;
   }
 
   all(): MoveRecord[] {
@@ -55,14 +55,15 @@ export class MoveRecords {
   }
 
   private step(record: MoveRecord, step: MoveRecord["step"], placedOn: string): MoveRecord {
-    const key = and(eq(podMoves.repoId, record.repoId), eq(podMoves.userId, record.userId));
     this.db.transaction((tx) => {
-      tx.update(podMoves).set({ step }).where(key).run();
-      tx.update(pods)
-        .set({ dockerEngine: placedOn, updatedAt: new Date() })
-        .where(and(eq(pods.repoId, record.repoId), eq(pods.userId, record.userId)))
-        .run();
+      tx.update(podMoves).set({ step }).where(moveOf(record)).run();
+      tx.update(pods).set({ dockerEngine: placedOn, updatedAt: new Date() }).where(podRow(record)).run();
     });
     return { ...record, step };
   }
+}
+
+/** The move of a person's pod, for a query's where. */
+function moveOf(key: PodKey) {
+  return and(eq(podMoves.repoId, key.repoId), eq(podMoves.userId, key.userId));
 }

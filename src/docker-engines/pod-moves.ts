@@ -148,15 +148,13 @@ export class PodMoves {
       await this.makeOnTarget(record, repo, to);
     } catch (error) {
       if (record) await this.undo(runtime, record, spec);
-      const why = errorMessage(error);
-      this.tell(key, "failed", `Your pod could not be moved to ${to.name} (${why}); it stays on ${from.name}, with all your work.`);
+      this.tellFailed(key, from, to, error);
       for (const sessionId of sessions) this.deps.sessions.resume(sessionId, `Pier: your pod could not be moved to ${to.name}; it stays on ${from.name}. This is a new shell in the same worktree.`);
-      this.deps.log?.(`[pier] moving the pod ${podKeyString(key)} to ${to.name} failed: ${why}`);
+      this.deps.log?.(`[pier] moving the pod ${podKeyString(key)} to ${to.name} failed: ${errorMessage(error)}`);
       throw error;
     }
     // 3. made
-    const kept = await this.removeOld(runtime, this.deps.records.madeOnTarget(record), spec, from);
-    this.tell(key, "moved", `Your pod moved to ${to.name}: your worktree and uncommitted changes came with it.${kept}`);
+    await this.finish(runtime, record, spec, from, to);
     for (const sessionId of sessions) this.deps.sessions.resume(sessionId, `Pier: your pod moved to the Docker engine ${to.name}; this is a new shell in the same worktree.`);
   }
 
@@ -178,11 +176,11 @@ export class PodMoves {
           await this.makeOnTarget(record, repo, to);
         } catch (error) {
           await this.undo(runtime, record, spec);
-          this.tell(record, "failed", `Your pod could not be moved to ${to.name} (${errorMessage(error)}); it stays on ${from.name}, with all your work.`);
+          this.tellFailed(record, from, to, error);
           this.deps.log?.(`[pier] finishing the move of the pod ${podKeyString(record)} to ${to.name} failed: ${errorMessage(error)}`);
           return;
         }
-        this.tell(record, "moved", `Your pod moved to ${to.name}: your worktree and uncommitted changes came with it.${await this.removeOld(runtime, this.deps.records.madeOnTarget(record), spec, from)}`);
+        await this.finish(runtime, record, spec, from, to);
         return;
       case "made":
         // The pod ran on the target: only its old copy is left to remove.
@@ -206,6 +204,17 @@ export class PodMoves {
   private async makeOnTarget(record: MoveRecord, repo: Repo, to: Pick<DockerEngine, "name">): Promise<void> {
     this.deps.pods.revokeCredential(record);
     await this.deps.pods.ensureMoved(repo, record.userId, this.progress(record, to));
+  }
+
+  /** Step 3, once the pod has run on the target: its old copy goes, and its sessions' pages say it moved. */
+  private async finish(runtime: PlacedRuntime, record: MoveRecord, spec: PodSpec, from: Pick<DockerEngine, "name">, to: Pick<DockerEngine, "name">): Promise<void> {
+    const kept = await this.removeOld(runtime, this.deps.records.madeOnTarget(record), spec, from);
+    this.tell(record, "moved", `Your pod moved to ${to.name}: your worktree and uncommitted changes came with it.${kept}`);
+  }
+
+  /** The move was undone: its sessions' pages say why, and that the pod stays where it was. */
+  private tellFailed(key: PodKey, from: Pick<DockerEngine, "name">, to: Pick<DockerEngine, "name">, error: unknown): void {
+    this.tell(key, "failed", `Your pod could not be moved to ${to.name} (${errorMessage(error)}); it stays on ${from.name}, with all your work.`);
   }
 
   /** Undoes steps 1 and 2: the pod is placed back where it was, and what it has on the target goes. */

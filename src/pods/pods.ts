@@ -21,7 +21,7 @@ import { Workspace } from "../workspaces/workspace.ts";
 import { removeImportedLegacyClone } from "./legacy-layout.ts";
 import type { PodCredentials } from "./pod-credentials.ts";
 import type { PodServices } from "./pod-services.ts";
-import { legacyClones, legacyImports, pods } from "./tables.ts";
+import { legacyClones, legacyImports, podRow, pods } from "./tables.ts";
 
 export interface PodView {
   state: "running" | "stopped" | "missing";
@@ -77,11 +77,11 @@ export class Pods {
   constructor(private deps: PodsDeps) {
     this.lifecycle = new PodLifecycle({
       get: (key) => {
-        const row = this.deps.db.select().from(pods).where(this.where(key)).get();
+        const row = this.deps.db.select().from(pods).where(podRow(key)).get();
         if (!row) return null;
         return { config: configOf(row.envConfig), createdCommandsIn: row.createdCommandsIn, startCommandsFor: row.startCommandsFor };
       },
-      set: (key, marks) => void this.deps.db.update(pods).set(marks).where(this.where(key)).run(),
+      set: (key, marks) => void this.deps.db.update(pods).set(marks).where(podRow(key)).run(),
     });
   }
 
@@ -259,13 +259,13 @@ export class Pods {
   }
 
   view(repoId: string, userId: string): PodView | null {
-    const row = this.deps.db.select().from(pods).where(this.where({ repoId, userId })).get();
+    const row = this.deps.db.select().from(pods).where(podRow({ repoId, userId })).get();
     return row ? { state: row.state, dockerEngine: row.dockerEngine, image: row.image, containerId: row.containerId } : null;
   }
 
   /** The environment the person's pod was made from (its content hash; null for a plain image), and whether there is one. */
   environmentOf(key: PodKey): { exists: boolean; envHash: string | null } {
-    const row = this.deps.db.select({ state: pods.state, envHash: pods.envHash }).from(pods).where(this.where(key)).get();
+    const row = this.deps.db.select({ state: pods.state, envHash: pods.envHash }).from(pods).where(podRow(key)).get();
     return { exists: row !== undefined && row.state !== "missing", envHash: row?.envHash ?? null };
   }
 
@@ -352,12 +352,12 @@ export class Pods {
   }
 
   private marksConfig(key: PodKey): DevcontainerConfig | null {
-    return configOf(this.deps.db.select({ envConfig: pods.envConfig }).from(pods).where(this.where(key)).get()?.envConfig ?? null);
+    return configOf(this.deps.db.select({ envConfig: pods.envConfig }).from(pods).where(podRow(key)).get()?.envConfig ?? null);
   }
 
   /** Restarts the idle clock: a session in the pod started or ended. */
   touch(key: PodKey): void {
-    this.deps.db.update(pods).set({ lastActiveAt: new Date() }).where(this.where(key)).run();
+    this.deps.db.update(pods).set({ lastActiveAt: new Date() }).where(podRow(key)).run();
   }
 
   /** Brings every recorded pod in line with the engine; returns the containers nobody owns. */
@@ -510,10 +510,6 @@ export class Pods {
   /** Whether the pod mounts the repo's old shared clone though its person no longer needs it (or it is gone). */
   private mountsOldCloneNeedlessly(key: PodKey, pod: Pod): boolean {
     return (pod.mounts ?? []).includes(legacyCloneDir(this.deps.dataDir, key.repoId)) && this.legacyClone(key) === null;
-  }
-
-  private where(key: PodKey) {
-    return and(eq(pods.repoId, key.repoId), eq(pods.userId, key.userId));
   }
 
   private record(key: PodKey, pod: Omit<PodView, "dockerEngine"> & { envHash?: string | null; envConfig?: string | null }, active: boolean): void {

@@ -1,3 +1,4 @@
+import { and, eq } from "drizzle-orm";
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { users } from "../auth/tables.ts";
 import { repos } from "../repos/tables.ts";
@@ -84,3 +85,8 @@ export const podCredentials = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.repoId, t.userId] })],
 );
+
+/** The row of a person's pod of a repo, for a query's where. */
+export function podRow(key: { repoId: string; userId: string }) {
+  return and(eq(pods.repoId, key.repoId), eq(pods.userId, key.userId));
+}
