@@ -12,24 +12,23 @@
  * and goes at the next reconciliation.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RECONCILE_PODS } from "../../src/jobs/pod-jobs.ts";
-import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "../support/pier.ts";
-import { type SecondEngine, startSecondEngine } from "../support/second-engine.ts";
-import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
-import { type MovedPod, NOTHING, type Told, callAs, dockerOn, expectTerminalWorks as expectTerminal, expectWorkThere as expectWork, makeWorkScript, moveAndWait, podThings as thingsOf } from "../support/pod-moves.ts";
+import type { TestPier } from "../support/pier.ts";
+import type { SecondEngine } from "../support/second-engine.ts";
+import type { SessionJson } from "../support/sessions.ts";
+import { type MovedPod, NOTHING, type Told, callAs, dockerOn, expectTerminalWorks as expectTerminal, expectWorkThere as expectWork, type MoveWorld, endMoveWorld, moveAndWait, podThings as thingsOf, startMoveWorld } from "../support/pod-moves.ts";
 import { until } from "../support/until.ts";
-import { TEST_WORKSPACE_IMAGE, dockerTestEnv } from "../support/workspace-image.ts";
+import { TEST_WORKSPACE_IMAGE } from "../support/workspace-image.ts";
 
 describe("a move that fails as the target makes the pod", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pier-pod-move-fails-"));
+  let world: MoveWorld | undefined;
   let engine: SecondEngine;
   let pier: TestPier;
   let cookie: string;
-  let remote: RemoteRepo;
   let repoId: string;
   let farId: string;
   let session: SessionJson;
@@ -53,26 +52,11 @@ describe("a move that fails as the target makes the pod", () => {
   };
 
   beforeAll(async () => {
-    engine = await startSecondEngine();
-    pier = await startTestPier({ ...(await dockerTestEnv()), PIER_POD_NETWORK: "host" }, dataDir);
-    cookie = await setUpAdmin(pier);
-    const added = await call("POST", "/api/config/docker-engines", { name: "far", host: engine.host, capacity: 10 });
-    expect(added.status).toBe(201);
-    farId = added.body.id;
-    remote = makeRemoteRepo("unmovable");
-    repoId = await addRepo(pier, cookie, `file://${remote.path}`, "unmovable");
-    session = await activeSession(pier, cookie, { repoId });
-    const worktree = session.worktreePath!;
-    const work = await docker(null, "exec", session.podId!, "bash", "-c", makeWorkScript(worktree));
-    expect(work.code, work.stderr).toBe(0);
+    world = await startMoveWorld("unmovable", dataDir);
+    ({ engine, pier, cookie, farId, repoId, session } = world);
   }, 600_000);
 
-  afterAll(async () => {
-    if (pier) await closeForGood(pier).catch(() => undefined);
-    await engine?.destroy();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (remote) rmSync(join(remote.path, ".."), { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => endMoveWorld(world ?? { dataDir }), 120_000);
 
   test("the target refuses to make the pod: it runs where it was with its work, its session was told and carries on, the target keeps nothing of it", async () => {
     // The pod's container has the same name on every engine: a container of the test's own takes it on the target.

@@ -6,23 +6,22 @@
  * refusals change nothing; a drained engine gets no new pods.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeRemoteRepo, type RemoteRepo } from "../support/git-fixtures.ts";
-import { type TestPier, closeForGood, setUpAdmin, signIn, startTestPier } from "../support/pier.ts";
-import { type SecondEngine, startSecondEngine } from "../support/second-engine.ts";
-import { type SessionJson, activeSession, addRepo } from "../support/sessions.ts";
-import { type MovedPod, callAs, dockerOn, expectTerminalWorks as expectTerminal, expectWorkThere as expectWork, makeWorkScript, moveAndWait, podContainers } from "../support/pod-moves.ts";
-import { TEST_WORKSPACE_IMAGE, dockerTestEnv } from "../support/workspace-image.ts";
+import { type TestPier, signIn } from "../support/pier.ts";
+import type { SecondEngine } from "../support/second-engine.ts";
+import { type SessionJson, activeSession } from "../support/sessions.ts";
+import { type MovedPod, callAs, dockerOn, expectTerminalWorks as expectTerminal, expectWorkThere as expectWork, type MoveWorld, endMoveWorld, moveAndWait, podContainers, startMoveWorld } from "../support/pod-moves.ts";
+import { TEST_WORKSPACE_IMAGE } from "../support/workspace-image.ts";
 
 describe("moving a pod between Docker engines", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pier-pod-move-"));
+  let world: MoveWorld | undefined;
   let engine: SecondEngine;
   let pier: TestPier;
   let cookie: string;
   let memberCookie: string;
-  let remote: RemoteRepo;
   let repoId: string;
   let farId: string;
   let session: SessionJson;
@@ -36,28 +35,13 @@ describe("moving a pod between Docker engines", () => {
   const expectTerminalWorks = (marker: string) => expectTerminal(pier, cookie, session, marker);
 
   beforeAll(async () => {
-    engine = await startSecondEngine();
-    pier = await startTestPier({ ...(await dockerTestEnv()), PIER_POD_NETWORK: "host" }, dataDir);
-    cookie = await setUpAdmin(pier);
-    const added = await call("POST", "/api/config/docker-engines", { name: "far", host: engine.host, capacity: 10 });
-    expect(added.status).toBe(201);
-    farId = added.body.id;
+    world = await startMoveWorld("movable", dataDir);
+    ({ engine, pier, cookie, farId, repoId, session } = world);
     expect((await call("POST", "/api/users", { username: "mia", password: "a long enough password", role: "member" })).status).toBe(201);
     memberCookie = await signIn(pier, "mia", "a long enough password");
-    remote = makeRemoteRepo("movable");
-    repoId = await addRepo(pier, cookie, `file://${remote.path}`, "movable");
-    session = await activeSession(pier, cookie, { repoId });
-    const worktree = session.worktreePath!;
-    const work = await docker(null, "exec", session.podId!, "bash", "-c", makeWorkScript(worktree));
-    expect(work.code, work.stderr).toBe(0);
   }, 600_000);
 
-  afterAll(async () => {
-    if (pier) await closeForGood(pier).catch(() => undefined);
-    await engine?.destroy();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (remote) rmSync(join(remote.path, ".."), { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => endMoveWorld(world ?? { dataDir }), 120_000);
 
   test("refusals change nothing: a member 403, an unknown pod 404, an unknown engine 400, the same engine 409, a draining engine 409", async () => {
     const podId = (await podOf()).containerId;

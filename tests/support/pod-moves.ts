@@ -2,11 +2,18 @@
  * What the tests of moving a pod between Docker engines share (tests/pods/pod-move*.test.ts,
  * tests/faults/pier-sigkill-move.test.ts): the docker CLI on either engine, Pier's API as an
  * admin, the session's work made and read back in the pod, the pod's things on an engine, and its
- * terminal answering. Each takes the Pier of the moment, so a test that restarts Pier keeps them.
+ * terminal answering; and the world the moves in the test's own process start from (startMoveWorld).
+ * Each takes the Pier of the moment, so a test that restarts Pier keeps them.
  */
 import { expect } from "bun:test";
-import type { TestPier } from "./pier.ts";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { makeRemoteRepo, type RemoteRepo } from "./git-fixtures.ts";
+import { type TestPier, closeForGood, setUpAdmin, startTestPier } from "./pier.ts";
+import { type SecondEngine, startSecondEngine } from "./second-engine.ts";
+import { type SessionJson, activeSession, addRepo } from "./sessions.ts";
 import { TermClient } from "./term-client.ts";
+import { dockerTestEnv } from "./workspace-image.ts";
 
 /** The part of a Pier (in the test's process, or one of its own) these need. */
 interface PierLike {
@@ -89,4 +96,50 @@ export async function moveAndWait(pier: TestPier, cookie: string, pod: { repoId:
   expect(started.status, JSON.stringify(started.body)).toBe(202);
   await ended;
   return told;
+}
+
+/**
+ * What the tests of moves in the test's own process start from: a Pier on Docker (pods on host
+ * networking, to reach Pier's /git as a remote pod reaches Pier's address) on `dataDir`, the
+ * test's own second dockerd added as the engine "far", and a repo (`name`) with an active session
+ * of the admin whose pod holds the session's work (see makeWorkScript).
+ */
+export interface MoveWorld {
+  dataDir: string;
+  engine: SecondEngine;
+  pier: TestPier;
+  cookie: string;
+  farId: string;
+  remote: RemoteRepo;
+  repoId: string;
+  session: SessionJson;
+}
+
+export async function startMoveWorld(name: string, dataDir: string): Promise<MoveWorld> {
+  const world: Partial<MoveWorld> & { dataDir: string } = { dataDir };
+  try {
+    world.engine = await startSecondEngine();
+    const pier = (world.pier = await startTestPier({ ...(await dockerTestEnv()), PIER_POD_NETWORK: "host" }, dataDir));
+    const cookie = (world.cookie = await setUpAdmin(pier));
+    const added = await callAs(pier, cookie, "POST", "/api/config/docker-engines", { name: "far", host: world.engine.host, capacity: 10 });
+    expect(added.status).toBe(201);
+    world.farId = added.body.id;
+    world.remote = makeRemoteRepo(name);
+    world.repoId = await addRepo(pier, cookie, `file://${world.remote.path}`, name);
+    const session = (world.session = await activeSession(pier, cookie, { repoId: world.repoId }));
+    const work = await dockerOn(null, "exec", session.podId!, "bash", "-c", makeWorkScript(session.worktreePath!));
+    expect(work.code, work.stderr).toBe(0);
+    return world as MoveWorld;
+  } catch (error) {
+    await endMoveWorld(world);
+    throw error;
+  }
+}
+
+/** Ends what startMoveWorld started, as far as it got: the Pier for good, the second engine, the data dir, the repo. */
+export async function endMoveWorld(world: Partial<MoveWorld> & { dataDir: string }): Promise<void> {
+  if (world.pier) await closeForGood(world.pier).catch(() => undefined);
+  await world.engine?.destroy();
+  rmSync(world.dataDir, { recursive: true, force: true });
+  if (world.remote) rmSync(join(world.remote.path, ".."), { recursive: true, force: true });
 }
